@@ -1,0 +1,115 @@
+package flow
+
+import (
+	"strings"
+
+	"github.com/authflow/authflow/validate"
+	"github.com/google/uuid"
+	"github.com/invopop/validation"
+)
+
+// DefaultBackground is the background URL of a flow that has none set.
+const DefaultBackground = "/static/dist/assets/images/flow_background.jpg"
+
+// Flow is a stored flow: authentik's Flow model. Its JSON form is the one
+// the store persists; the API representation, with computed fields, is
+// [View].
+type Flow struct {
+	// PK is the flow's own id (authentik's flow_uuid).
+	PK uuid.UUID `json:"pk" af:"readonly"`
+	// PolicyBindingModelPtrID is the id of the policy-binding parent row,
+	// generated independently of PK.
+	PolicyBindingModelPtrID uuid.UUID `json:"policybindingmodel_ptr_id" af:"readonly"`
+	Name                    string    `json:"name" af:"required"`
+	// Slug is unique (case-sensitive), at most 50 characters of
+	// [-a-zA-Z0-9_], and is the flow's key in URLs.
+	Slug        string      `json:"slug" af:"required"`
+	Title       string      `json:"title" af:"required"`
+	Designation Designation `json:"designation" af:"required"`
+	// Background is the stored background name or URL; "" means the
+	// default. It is read-only in writes: set it with [Flow.SetBackgroundURL].
+	// The representation shows [Flow.BackgroundURL] instead.
+	Background        string           `json:"background" af:"readonly"`
+	PolicyEngineMode  PolicyEngineMode `json:"policy_engine_mode"`
+	CompatibilityMode bool             `json:"compatibility_mode"`
+	Layout            Layout           `json:"layout"`
+	DeniedAction      DeniedAction     `json:"denied_action"`
+	Authentication    Authentication   `json:"authentication"`
+}
+
+// Defaults returns a Flow with authentik's defaults for every optional
+// field and nothing else set.
+func Defaults() Flow {
+	return Flow{
+		PolicyEngineMode: PolicyEngineModeAny,
+		Layout:           LayoutStacked,
+		DeniedAction:     DeniedActionMessageContinue,
+		Authentication:   AuthenticationNone,
+	}
+}
+
+// New returns a Flow with the four required fields set and the defaults
+// for the rest.
+func New(name, slug, title string, d Designation) Flow {
+	f := Defaults()
+	f.Name, f.Slug, f.Title, f.Designation = name, slug, title, d
+	return f
+}
+
+// Validate checks the field rules, with authentik's messages. It returns
+// invopop/validation errors; convert them with [validate.From].
+func (f Flow) Validate() error {
+	return validation.ValidateStruct(&f,
+		validation.Field(&f.Name, validate.NotBlank),
+		validation.Field(&f.Slug, validate.NotBlank, validate.All(validate.MaxLen(50), validate.Slug)),
+		validation.Field(&f.Title, validate.NotBlank),
+		validation.Field(&f.Designation, validate.Choice(Designations...)),
+		validation.Field(&f.PolicyEngineMode, validate.Choice(PolicyEngineModes...)),
+		validation.Field(&f.Layout, validate.Choice(Layouts...)),
+		validation.Field(&f.DeniedAction, validate.Choice(DeniedActions...)),
+		validation.Field(&f.Authentication, validate.Choice(Authentications...)),
+	)
+}
+
+// String is authentik's str(): "Flow <name> (<slug>)".
+func (f Flow) String() string { return "Flow " + f.Name + " (" + f.Slug + ")" }
+
+// BackgroundURL is the computed background of the seed era: the default
+// image when none is set, the stored value as it is when it starts with
+// "http" or "/static", and otherwise the file under /media/public/.
+func (f Flow) BackgroundURL() string {
+	switch {
+	case f.Background == "":
+		return DefaultBackground
+	case strings.HasPrefix(f.Background, "http"), strings.HasPrefix(f.Background, "/static"):
+		return f.Background
+	default:
+		return "/media/public/" + f.Background
+	}
+}
+
+// SetBackgroundURL stores url verbatim as the background, as authentik's
+// set_background_url action does; "" restores the default.
+func (f *Flow) SetBackgroundURL(url string) { f.Background = strings.TrimSpace(url) }
+
+// ExportURL is the relative URL of the flow's blueprint export.
+func (f Flow) ExportURL() string { return "/api/v3/flows/instances/" + f.Slug + "/export/" }
+
+// representation keys that are computed, and so ignored on input.
+var computed = validate.Keys("stages", "policies", "cache_count", "export_url")
+
+// Decode applies body to cur as op (see [validate.Apply]) and runs the field
+// rules. The error is a [*validate.Error] for rejected input. The store
+// adds its own checks (slug uniqueness) before keeping the result.
+func Decode(cur Flow, body []byte, op validate.Op) (Flow, error) {
+	next, err := validate.Apply(cur, body, op, computed)
+	next.PK, next.PolicyBindingModelPtrID, next.Background = cur.PK, cur.PolicyBindingModelPtrID, cur.Background
+	return next, err
+}
+
+// ApplyPatch applies an RFC 7396 merge patch to the writable representation
+// of cur and validates the result. cur is not modified. Read-only keys
+// (pk, stages, export_url, ...) are ignored; unknown keys are errors.
+func ApplyPatch(cur Flow, patch []byte) (Flow, error) {
+	return Decode(cur, patch, validate.Patch)
+}

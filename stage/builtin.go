@@ -1,0 +1,31 @@
+package stage
+
+// builtin lists the kinds that [Default] starts with: the three stage kinds
+// of authflow's seed API.
+var builtin = []Kind{
+	{
+		Model:       ModelUserWrite,
+		New:         func() Config { c := DefaultUserWrite(); return &c },
+		Component:   "ak-stage-user-write-form",
+		VerboseName: "User Write Stage",
+		Path:        "user_write",
+		Description: "Writes currently pending data into the pending user, or if no user exists, creates a new user with the data.",
+	},
+	{
+		Model:       ModelInvitation,
+		New:         func() Config { return &Invitation{} },
+		Component:   "ak-stage-invitation-form",
+		VerboseName: "Invitation Stage",
+		Path:        "invitation/stages",
+		Description: "Simplify enrollment; allow users to use a single link to create their user with pre-defined parameters.",
+	},
+	{
+		Model:       ModelAuthenticatorDuo,
+		New:         func() Config { return &AuthenticatorDuo{} },
+		Component:   "ak-stage-authenticator-duo-form",
+		VerboseName: "Duo Authenticator Setup Stage",
+		Path:        "authenticator/duo",
+		Description: "Setup Duo authenticator devices",
+		StrPrefix:   "Duo Authenticator Setup Stage ",
+	},
+}

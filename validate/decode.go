@@ -1,0 +1,338 @@
+package validate
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/authflow/authflow/internal/mergepatch"
+	"github.com/google/uuid"
+)
+
+// Op says which kind of write a body is.
+type Op int
+
+const (
+	// Create is a POST: required fields must be present, omitted optional
+	// fields take their defaults (the value already in dst).
+	Create Op = iota
+	// Replace is a PUT: required fields must be present, omitted optional
+	// fields keep their stored values.
+	Replace
+	// Patch is an RFC 7396 merge patch: nothing is required; a JSON object
+	// value merges into an object field, anything else replaces.
+	Patch
+)
+
+// ErrSyntax is wrapped by the error that [Schema.Decode] returns for a body
+// that is not valid JSON. Such a body is not a field problem: the API
+// adapter answers it with {"detail": "JSON parse error - ..."}.
+var ErrSyntax = errors.New("validate: malformed JSON")
+
+// Object parses body as a JSON object. A body that is valid JSON but not an
+// object gives an [*Error] with authentik's non-field message, for example
+// "Invalid data. Expected a dictionary, but got list."; invalid JSON gives an
+// error wrapping [ErrSyntax].
+func Object(body []byte) (map[string]json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSyntax, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w: unexpected data after the top-level value", ErrSyntax)
+	}
+	switch jsonKind(raw) {
+	case '{':
+	case '[':
+		return nil, NonFieldError(NotObject("list"))
+	case '"':
+		return nil, NonFieldError(NotObject("str"))
+	case 't', 'f':
+		return nil, NonFieldError(NotObject("bool"))
+	case 'n':
+		return nil, NonFieldError(NotObject("NoneType"))
+	default:
+		if isIntLiteral(raw) {
+			return nil, NonFieldError(NotObject("int"))
+		}
+		return nil, NonFieldError(NotObject("float"))
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSyntax, err)
+	}
+	return m, nil
+}
+
+// Decode applies the fields of in to dst, a pointer to a value of the
+// schema's struct type holding the current value (the defaults, for
+// [Create]). Keys in ignore, and the schema's read-only fields, are skipped
+// silently; any other key the schema does not have is an error
+// ([MsgUnknownField]). Every problem is collected; the result is nil when
+// there is none. Decode runs no rules beyond the field types: see [Check].
+func (s *Schema) Decode(dst any, in map[string]json.RawMessage, op Op, ignore func(string) bool) *Error {
+	rv := reflect.ValueOf(dst)
+	if rv.Kind() != reflect.Pointer || rv.Elem().Type() != s.typ {
+		return &Error{Err: fmt.Errorf("validate: Decode: %T is not *%s", dst, s.typ)}
+	}
+	rv = rv.Elem()
+	var errs Error
+	for name, raw := range in {
+		i, ok := s.byName[name]
+		if !ok || s.fields[i].readOnly {
+			if ok || (ignore != nil && ignore(name)) {
+				continue
+			}
+			errs.Add(name, MsgUnknownField)
+			continue
+		}
+		f := &s.fields[i]
+		if msg := decodeField(f, rv.Field(f.index), raw, op); msg != "" {
+			errs.Add(name, msg)
+		}
+	}
+	if op != Patch {
+		for i := range s.fields {
+			f := &s.fields[i]
+			if f.required && !f.readOnly {
+				if _, ok := in[f.name]; !ok {
+					errs.Add(f.name, MsgRequired)
+				}
+			}
+		}
+	}
+	if errs.Empty() {
+		return nil
+	}
+	return &errs
+}
+
+// jsonKind returns the first byte of a JSON value: '{', '[', '"', 't', 'f',
+// 'n', or a number's first byte.
+func jsonKind(raw []byte) byte {
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	if len(raw) == 0 {
+		return 0
+	}
+	return raw[0]
+}
+
+func isIntLiteral(raw []byte) bool {
+	return !bytes.ContainsAny(raw, ".eE")
+}
+
+func decodeField(f *field, v reflect.Value, raw json.RawMessage, op Op) string {
+	k := jsonKind(raw)
+	if f.kind == kUUID && string(bytes.TrimSpace(raw)) == `""` {
+		k = 'n' // relational fields treat "" as null
+	}
+	if k == 'n' {
+		if !f.nullable {
+			return MsgNull
+		}
+		v.Set(reflect.Zero(v.Type()))
+		return ""
+	}
+	if f.isPtr {
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		v = v.Elem()
+	}
+	switch f.kind {
+	case kString, kSecret:
+		s, msg := decodeString(raw, k, f.blank)
+		if msg != "" {
+			return msg
+		}
+		if f.kind == kSecret {
+			v.Set(reflect.ValueOf(NewSecret(s)))
+		} else {
+			v.SetString(s)
+		}
+	case kChoice:
+		v.SetString(pyStr(raw, k))
+	case kBool:
+		b, ok := decodeBool(raw, k)
+		if !ok {
+			return MsgBoolean
+		}
+		v.SetBool(b)
+	case kInt:
+		n, msg := decodeInt(raw, k, f.min, f.max)
+		if msg != "" {
+			return msg
+		}
+		v.SetInt(n)
+	case kUUID:
+		id, msg := decodeUUID(raw, k)
+		if msg != "" {
+			return msg
+		}
+		v.Set(reflect.ValueOf(id))
+	case kObject:
+		if k != '{' {
+			return `Expected a dictionary of items but got type "` + pyType(raw, k) + `".`
+		}
+		if op == Patch && !v.IsNil() {
+			cur, err := json.Marshal(v.Interface())
+			if err == nil {
+				raw, err = mergepatch.Apply(cur, raw)
+			}
+			if err != nil {
+				return MsgNotString
+			}
+		}
+		var m map[string]any
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&m); err != nil {
+			return `Expected a dictionary of items but got type "` + pyType(raw, k) + `".`
+		}
+		v.Set(reflect.ValueOf(m))
+	}
+	return ""
+}
+
+// decodeString follows DRF's CharField: blank (after trimming) is checked
+// first, booleans and containers are not strings, numbers are coerced to
+// their Python str(), and surrounding whitespace is trimmed.
+func decodeString(raw []byte, k byte, allowBlank bool) (string, string) {
+	var s string
+	switch k {
+	case '"':
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", MsgNotString
+		}
+	case 't', 'f', '{', '[':
+		return "", MsgNotString
+	default:
+		s = pyNumber(raw)
+	}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		if !allowBlank {
+			return "", MsgBlank
+		}
+		return "", ""
+	}
+	if strings.ContainsRune(s, 0) {
+		return "", MsgNullCharacters
+	}
+	return s, ""
+}
+
+var (
+	trueStrings  = map[string]bool{"t": true, "T": true, "y": true, "Y": true, "yes": true, "Yes": true, "YES": true, "true": true, "True": true, "TRUE": true, "on": true, "On": true, "ON": true, "1": true}
+	falseStrings = map[string]bool{"f": true, "F": true, "n": true, "N": true, "no": true, "No": true, "NO": true, "false": true, "False": true, "FALSE": true, "off": true, "Off": true, "OFF": true, "0": true}
+)
+
+// decodeBool follows DRF's BooleanField and its accepted spellings.
+func decodeBool(raw []byte, k byte) (bool, bool) {
+	switch k {
+	case 't':
+		return true, true
+	case 'f':
+		return false, true
+	case '"':
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return false, false
+		}
+		if trueStrings[s] {
+			return true, true
+		}
+		if falseStrings[s] {
+			return false, true
+		}
+	case '{', '[':
+	default:
+		f, err := strconv.ParseFloat(string(bytes.TrimSpace(raw)), 64)
+		if err == nil && f == 1 {
+			return true, true
+		}
+		if err == nil && f == 0 {
+			return false, true
+		}
+	}
+	return false, false
+}
+
+var (
+	reDecimal = regexp.MustCompile(`\.0*\s*$`)
+	rePyInt   = regexp.MustCompile(`^\s*[+-]?[0-9](_?[0-9])*\s*$`)
+)
+
+// decodeInt follows DRF's IntegerField: strings and integral floats are
+// accepted, and the range is checked with DRF's messages.
+func decodeInt(raw []byte, k byte, min, max int64) (int64, string) {
+	var s string
+	switch k {
+	case '"':
+		if json.Unmarshal(raw, &s) != nil {
+			return 0, MsgInteger
+		}
+		if len([]rune(s)) > 1000 {
+			return 0, MsgIntegerTooLarge
+		}
+	case 't', 'f', '{', '[':
+		return 0, MsgInteger
+	default:
+		s = pyNumber(raw)
+	}
+	s = reDecimal.ReplaceAllString(s, "")
+	if !rePyInt.MatchString(s) {
+		return 0, MsgInteger
+	}
+	n, ok := new(big.Int).SetString(strings.ReplaceAll(strings.TrimSpace(s), "_", ""), 10)
+	if !ok {
+		return 0, MsgInteger
+	}
+	if n.Cmp(big.NewInt(min)) < 0 {
+		return 0, MinValue(min)
+	}
+	if n.Cmp(big.NewInt(max)) > 0 {
+		return 0, MaxValue(max)
+	}
+	return n.Int64(), ""
+}
+
+// decodeUUID follows DRF's PrimaryKeyRelatedField over a UUID key. Whether
+// the object exists is the store's question.
+func decodeUUID(raw []byte, k byte) (uuid.UUID, string) {
+	switch k {
+	case 't', 'f':
+		return uuid.Nil, MsgPKBool
+	case '"':
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return uuid.Nil, InvalidUUID(string(raw))
+		}
+		id, err := uuid.Parse(s)
+		if err != nil {
+			return uuid.Nil, InvalidUUID(s)
+		}
+		return id, ""
+	case '{', '[':
+		return uuid.Nil, InvalidUUID(pyStr(raw, k))
+	default:
+		// Django builds UUID(int=n) from an integer.
+		if !isIntLiteral(raw) {
+			return uuid.Nil, InvalidUUID(pyNumber(raw))
+		}
+		n, ok := new(big.Int).SetString(strings.TrimSpace(string(raw)), 10)
+		if !ok || n.Sign() < 0 || n.BitLen() > 128 {
+			return uuid.Nil, InvalidUUID(strings.TrimSpace(string(raw)))
+		}
+		var id uuid.UUID
+		n.FillBytes(id[:])
+		return id, ""
+	}
+}
