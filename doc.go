@@ -1,0 +1,36 @@
+// Package authflow lets a Go program own an identity-flow configuration
+// (flows, stages and the ordered bindings between them) with authentik's
+// data model, validation rules and JSON wire format, stored in one bbolt
+// file. There is no server, database or Python to run.
+//
+// # The model
+//
+// A flow ([flow.Flow]) is a named, designated sequence of steps: an
+// authentication flow, an enrollment flow, a recovery flow. Each step is a
+// stage ([stage.Stage]) of some kind — a User Write stage, an Invitation
+// stage, a Duo authenticator setup stage, or a kind the host application
+// registers ([stage.Register]). A binding ([binding.Binding]) places a
+// stage in a flow at an order; a flow runs its stages in binding order.
+// One stage can be bound into many flows.
+//
+// # Packages
+//
+//   - [validate]: authentik's field rules and messages, and the 400 error
+//     shape ([validate.Error]).
+//   - [flow], [stage], [binding]: the pure domain types, their defaults,
+//     validation and merge-patch semantics. They do no I/O.
+//   - [store]: the bbolt file; uniqueness, references, cascades, lists.
+//
+// # Writes
+//
+// Every object can be created (authentik's POST), replaced (PUT: required
+// fields must be sent, omitted optional ones keep their values) and
+// patched (an RFC 7396 merge patch). Errors carry authentik's exact
+// messages:
+//
+//	{"slug": ["Flow with this slug already exists."]}
+//
+// Where authflow deliberately differs from authentik (unknown keys are
+// rejected, cross-field rules see the merged object, deletes are atomic,
+// page sizes are bounded), the package documentation says so.
+package authflow

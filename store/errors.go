@@ -1,0 +1,33 @@
+package store
+
+import "errors"
+
+// Errors returned when opening a store.
+var (
+	// ErrLocked is returned by [Open] when another process (or another
+	// Store in this one) holds the file and the lock was not released
+	// within Options.Timeout.
+	ErrLocked = errors.New("store: file is locked by another process")
+	// ErrVersion is returned by [Open] for a file written by a newer,
+	// incompatible version of authflow.
+	ErrVersion = errors.New("store: unsupported file format version")
+)
+
+// Errors returned by operations.
+var (
+	// ErrNotFound is returned when the object named by a pk or slug does
+	// not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict is the cause of a validation error for a clash on a
+	// unique field or set of fields (flow slug, stage name, binding target
+	// + stage + order). The error is also a *validate.Error carrying
+	// authentik's message.
+	ErrConflict = errors.New("store: conflict")
+	// ErrInvalidPage is returned by list operations for a page beyond the
+	// last one. authentik answers it with 404 {"detail": "Invalid page."}.
+	ErrInvalidPage = errors.New("store: invalid page")
+	// ErrClosed is returned by every operation on a closed Store.
+	ErrClosed = errors.New("store: closed")
+	// ErrReadOnly is returned by writes to a Store opened read-only.
+	ErrReadOnly = errors.New("store: read-only")
+)

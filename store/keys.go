@@ -1,0 +1,79 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+
+	"github.com/google/uuid"
+)
+
+// Bucket names. Every bucket is created when the store is opened.
+var (
+	bucketMeta        = []byte("meta")
+	bucketFlows       = []byte("flows")             // flow id -> flow JSON
+	bucketFlowSlugs   = []byte("flows_by_slug")     // slug -> flow id
+	bucketStages      = []byte("stages")            // stage id -> stage JSON envelope
+	bucketStageNames  = []byte("stages_by_name")    // name -> stage id
+	bucketStageModels = []byte("stages_by_model")   // model \x00 stage id -> empty
+	bucketStageRefs   = []byte("stages_by_flowref") // flow id ‖ stage id -> empty: config references to flows
+	bucketBindings    = []byte("bindings")          // binding id -> binding JSON
+	bucketByFlow      = []byte("bindings_by_flow")  // flow id ‖ order ‖ binding id -> stage id
+	bucketByStage     = []byte("bindings_by_stage") // stage id ‖ binding id -> flow id
+
+	allBuckets = [][]byte{bucketMeta, bucketFlows, bucketFlowSlugs, bucketStages, bucketStageNames,
+		bucketStageModels, bucketStageRefs, bucketBindings, bucketByFlow, bucketByStage}
+
+	keyVersion = []byte("schema_version")
+)
+
+// formatVersion is the on-disk format this code reads and writes.
+const formatVersion uint64 = 1
+
+// orderKey encodes a signed order so that byte order is numeric order:
+// big-endian with the sign bit flipped.
+func orderKey(order int32) [4]byte {
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], uint32(order)^0x80000000)
+	return b
+}
+
+func orderFromKey(b []byte) int32 {
+	return int32(binary.BigEndian.Uint32(b) ^ 0x80000000)
+}
+
+// byFlowKey is flow ‖ order ‖ binding.
+func byFlowKey(flow uuid.UUID, order int32, binding uuid.UUID) []byte {
+	k := make([]byte, 0, 36)
+	k = append(k, flow[:]...)
+	o := orderKey(order)
+	k = append(k, o[:]...)
+	return append(k, binding[:]...)
+}
+
+// pairKey is a ‖ b, for bindings_by_stage and stages_by_flowref.
+func pairKey(a, b uuid.UUID) []byte {
+	k := make([]byte, 0, 32)
+	k = append(k, a[:]...)
+	return append(k, b[:]...)
+}
+
+// modelKey is model \x00 stage.
+func modelKey(model string, id uuid.UUID) []byte {
+	k := make([]byte, 0, len(model)+17)
+	k = append(k, model...)
+	k = append(k, 0)
+	return append(k, id[:]...)
+}
+
+func idFrom(b []byte) uuid.UUID {
+	var id uuid.UUID
+	copy(id[:], b)
+	return id
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
