@@ -49,19 +49,19 @@ const (
 )
 
 type field struct {
-	name       string
-	index      int
-	kind       kind
-	nullable   bool // pointer type
-	required   bool
-	blank      bool
-	readOnly   bool
-	writeOnly  bool
-	min, max   int64
-	typ        reflect.Type
-	hasMinMax  bool
-	isPtr      bool
-	ref        string
+	name      string
+	index     int
+	kind      kind
+	nullable  bool // pointer type
+	required  bool
+	blank     bool
+	readOnly  bool
+	writeOnly bool
+	min, max  int64
+	typ       reflect.Type
+	hasMinMax bool
+	isPtr     bool
+	ref       string
 }
 
 // Schema describes the API fields of one struct type. Obtain it with
