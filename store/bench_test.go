@@ -1,0 +1,194 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/authflow/authflow/binding"
+	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/store"
+	bolt "go.etcd.io/bbolt"
+)
+
+// The benchmarks use the store's default durability (fsync on). Compare
+// each with its raw-bbolt baseline from the same run:
+//
+//	go test -run=NONE -bench=. -benchmem ./store/
+//
+// Targets: FlowPatch <= 1.3x BaselinePatch, FlowGet <= 2x BaselineGet,
+// StageGet <= 4x BaselineGet.
+
+func benchStore(b *testing.B) *store.Store {
+	b.Helper()
+	s, err := store.Open(filepath.Join(b.TempDir(), "bench.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
+func benchFlow(b *testing.B, s *store.Store, i int) flow.View {
+	b.Helper()
+	f, err := s.CreateFlow(context.Background(), flow.New(fmt.Sprintf("Flow %d", i), fmt.Sprintf("flow-%d", i), "Welcome to authentik!", flow.DesignationAuthentication))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return f
+}
+
+func benchStage(b *testing.B, s *store.Store, i int) stage.View {
+	b.Helper()
+	st, err := s.CreateStage(context.Background(), stage.Stage{Name: fmt.Sprintf("stage-%d", i), Config: stage.DefaultUserWrite()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st
+}
+
+func benchBind(b *testing.B, s *store.Store, f flow.View, st stage.View, order int32) {
+	b.Helper()
+	if _, err := s.CreateBinding(context.Background(), binding.New(f.PK, st.PK, order)); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkFlowPatch patches a flow's title by slug.
+func BenchmarkFlowPatch(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	benchFlow(b, s, 0)
+	patches := [][]byte{[]byte(`{"title":"Welcome!"}`), []byte(`{"title":"Welcome back!"}`)}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.PatchFlow(ctx, "flow-0", patches[i%2]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFlowGet gets a flow bound to 5 stages, with every computed field.
+func BenchmarkFlowGet(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	f := benchFlow(b, s, 0)
+	for i := 0; i < 5; i++ {
+		benchBind(b, s, f, benchStage(b, s, i), int32(10*(5-i)))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v, err := s.GetFlowBySlug(ctx, "flow-0")
+		if err != nil || len(v.Stages) != 5 {
+			b.Fatal(err, len(v.Stages))
+		}
+	}
+}
+
+// BenchmarkStageGet gets a stage bound into 10 flows, with flow_set.
+func BenchmarkStageGet(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	st := benchStage(b, s, 0)
+	for i := 0; i < 10; i++ {
+		benchBind(b, s, benchFlow(b, s, i), st, 10)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v, err := s.GetStage(ctx, st.PK)
+		if err != nil || len(v.FlowSet) != 10 {
+			b.Fatal(err, len(v.FlowSet))
+		}
+	}
+}
+
+// baselineFlow is a flow-sized JSON document for the raw-bbolt baselines.
+type baselineFlow struct {
+	PK                      string `json:"pk"`
+	PolicyBindingModelPtrID string `json:"policybindingmodel_ptr_id"`
+	Name                    string `json:"name"`
+	Slug                    string `json:"slug"`
+	Title                   string `json:"title"`
+	Designation             string `json:"designation"`
+	Background              string `json:"background"`
+	PolicyEngineMode        string `json:"policy_engine_mode"`
+	CompatibilityMode       bool   `json:"compatibility_mode"`
+	Layout                  string `json:"layout"`
+	DeniedAction            string `json:"denied_action"`
+	Authentication          string `json:"authentication"`
+}
+
+func baselineDB(b *testing.B) (*bolt.DB, []byte, []byte) {
+	b.Helper()
+	db, err := bolt.Open(filepath.Join(b.TempDir(), "baseline.db"), 0o600, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	bucket, key := []byte("flows"), []byte("0123456789abcdef")
+	v, _ := json.Marshal(baselineFlow{
+		PK: "01a20a8f-627a-7d07-a8c6-77816c9044d1", PolicyBindingModelPtrID: "01a20a8f-627a-7d0b-ae9c-80574f0e4be7",
+		Name: "Flow 0", Slug: "flow-0", Title: "Welcome to authentik!", Designation: "authentication",
+		PolicyEngineMode: "any", Layout: "stacked", DeniedAction: "message_continue", Authentication: "none",
+	})
+	err = db.Update(func(tx *bolt.Tx) error {
+		bk, err := tx.CreateBucketIfNotExists(bucket)
+		if err != nil {
+			return err
+		}
+		return bk.Put(key, v)
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return db, bucket, key
+}
+
+// BenchmarkBaselinePatch reads, decodes, changes, encodes and writes a
+// flow-sized JSON value in one bbolt Update.
+func BenchmarkBaselinePatch(b *testing.B) {
+	db, bucket, key := baselineDB(b)
+	titles := []string{"Welcome!", "Welcome back!"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		err := db.Update(func(tx *bolt.Tx) error {
+			bk := tx.Bucket(bucket)
+			var f baselineFlow
+			if err := json.Unmarshal(bk.Get(key), &f); err != nil {
+				return err
+			}
+			f.Title = titles[i%2]
+			v, err := json.Marshal(f)
+			if err != nil {
+				return err
+			}
+			return bk.Put(key, v)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBaselineGet is one bbolt View get plus a JSON decode.
+func BenchmarkBaselineGet(b *testing.B) {
+	db, bucket, key := baselineDB(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var f baselineFlow
+		err := db.View(func(tx *bolt.Tx) error {
+			return json.Unmarshal(tx.Bucket(bucket).Get(key), &f)
+		})
+		if err != nil || f.Slug != "flow-0" {
+			b.Fatal(err)
+		}
+	}
+}
