@@ -85,7 +85,6 @@ func (r *Registry) Decode(cur Stage, body []byte, op validate.Op) (Stage, error)
 	if !errs.Empty() {
 		return next, errs
 	}
-	_ = k
 	return next, nil
 }
 

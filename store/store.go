@@ -123,7 +123,17 @@ func (s *Store) init() error {
 		return nil
 	}
 	if s.readOnly {
-		return s.db.View(check)
+		return s.db.View(func(tx *bolt.Tx) error {
+			if err := check(tx); err != nil {
+				return err
+			}
+			for _, name := range allBuckets {
+				if tx.Bucket(name) == nil {
+					return fmt.Errorf("not an authflow store: bucket %q is missing", name)
+				}
+			}
+			return nil
+		})
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := check(tx); err != nil {
