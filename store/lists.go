@@ -132,13 +132,18 @@ func (tx *Tx) ListBindings(q Query) (Page[binding.View], error) {
 	if err != nil {
 		return Page[binding.View]{}, err
 	}
-	out := Page[binding.View]{Pagination: p.Pagination, Results: make([]binding.View, 0, len(p.Results))}
-	for _, b := range p.Results {
-		v, err := tx.bindingView(b)
+	return mapPage(p, tx.bindingView)
+}
+
+// mapPage turns a page of stored values into a page of views.
+func mapPage[A, B any](p Page[A], fn func(A) (B, error)) (Page[B], error) {
+	out := Page[B]{Pagination: p.Pagination, Results: make([]B, 0, len(p.Results))}
+	for _, a := range p.Results {
+		b, err := fn(a)
 		if err != nil {
-			return Page[binding.View]{}, err
+			return Page[B]{}, err
 		}
-		out.Results = append(out.Results, v)
+		out.Results = append(out.Results, b)
 	}
 	return out, nil
 }
@@ -195,15 +200,7 @@ func (tx *Tx) ListStages(model stage.ModelName, q Query) (Page[stage.View], erro
 	if err != nil {
 		return Page[stage.View]{}, err
 	}
-	out := Page[stage.View]{Pagination: p.Pagination, Results: make([]stage.View, 0, len(p.Results))}
-	for _, st := range p.Results {
-		v, err := tx.stageView(st)
-		if err != nil {
-			return Page[stage.View]{}, err
-		}
-		out.Results = append(out.Results, v)
-	}
-	return out, nil
+	return mapPage(p, tx.stageView)
 }
 
 // configRow adds the stage's config fields to r as strings (the form in
