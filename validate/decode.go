@@ -141,9 +141,9 @@ func decodeField(f *field, v reflect.Value, raw json.RawMessage, op Op) string {
 		return ""
 	}
 	if f.isPtr {
-		if v.IsNil() {
-			v.Set(reflect.New(v.Type().Elem()))
-		}
+		// Always a fresh pointer: the current value's pointee may be
+		// shared with the caller's copy, which must not change.
+		v.Set(reflect.New(v.Type().Elem()))
 		v = v.Elem()
 	}
 	switch f.kind {
@@ -216,7 +216,7 @@ func decodeString(raw []byte, k byte, allowBlank bool) (string, string) {
 	default:
 		s = pyNumber(raw)
 	}
-	s = strings.TrimSpace(s)
+	s = pyStrip(s)
 	if s == "" {
 		if !allowBlank {
 			return "", MsgBlank
@@ -287,7 +287,7 @@ func decodeInt(raw []byte, k byte, min, max int64) (int64, string) {
 	default:
 		s = pyNumber(raw)
 	}
-	s = reDecimal.ReplaceAllString(s, "")
+	s = reDecimal.ReplaceAllString(pyStrip(s), "")
 	if !rePyInt.MatchString(s) {
 		return 0, MsgInteger
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // authentik renders rejected input with Python's str(). These helpers do the
@@ -129,6 +130,16 @@ func pyRepr(b *strings.Builder, v any) {
 		b.WriteByte('}')
 	}
 }
+
+// pyIsSpace reports whether Python's str.isspace() holds for r, which is
+// what str.strip() (and so DRF's whitespace trimming) removes. It is Go's
+// unicode.IsSpace plus the separators U+001C to U+001F.
+func pyIsSpace(r rune) bool {
+	return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f)
+}
+
+// pyStrip is Python's str.strip() without arguments.
+func pyStrip(s string) string { return strings.TrimFunc(s, pyIsSpace) }
 
 // pyType is Python's type name for a JSON value.
 func pyType(raw []byte, k byte) string {

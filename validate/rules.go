@@ -5,7 +5,6 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/invopop/validation"
@@ -85,7 +84,7 @@ var Slug Rule = ruleFunc(func(value any) error {
 // reports blank input; this rule covers values built in Go.
 var NotBlank Rule = ruleFunc(func(value any) error {
 	s, ok := stringOf(value)
-	if !ok || strings.TrimSpace(s) != "" {
+	if !ok || pyStrip(s) != "" {
 		return nil
 	}
 	return validation.NewError(CodeBlank, MsgBlank)

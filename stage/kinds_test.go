@@ -1,0 +1,490 @@
+package stage_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/validate"
+	"github.com/google/uuid"
+)
+
+var (
+	stagePK    = uuid.MustParse("5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d")
+	groupPK    = uuid.MustParse("6b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e")
+	configFlow = uuid.MustParse("7c3d4e5f-6a7b-4c8d-8e9f-1a2b3c4d5e6f")
+)
+
+const (
+	clientSecret = "duo-client-s3cret"
+	adminSecret  = "duo-admin-s3cret"
+)
+
+func userWriteStage() stage.Stage {
+	c := stage.DefaultUserWrite()
+	c.CreateUsersGroup = &groupPK
+	c.UserPathTemplate = "users/%(slug)s"
+	return stage.Stage{PK: stagePK, Name: "default-source-enrollment-write", Config: c}
+}
+
+func invitationStage() stage.Stage {
+	return stage.Stage{PK: stagePK, Name: "invite", Config: stage.Invitation{ContinueFlowWithoutInvitation: true}}
+}
+
+func duoStage() stage.Stage {
+	name := "Duo"
+	return stage.Stage{PK: stagePK, Name: "duo", Config: stage.AuthenticatorDuo{
+		ConfigureFlow:       &configFlow,
+		FriendlyName:        &name,
+		ClientID:            "DIXXXXXXXXXXXXXXXXXX",
+		ClientSecret:        validate.NewSecret(clientSecret),
+		APIHostname:         "api-1234.duosecurity.com",
+		AdminIntegrationKey: "DIADMIN",
+		AdminSecretKey:      validate.NewSecret(adminSecret),
+	}}
+}
+
+type ruleCase struct {
+	name  string
+	op    validate.Op
+	body  string
+	errs  map[string][]string
+	check func(t *testing.T, s stage.Stage)
+}
+
+func runRules(t *testing.T, cur stage.Stage, tests []ruleCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := cur
+			if tt.op == validate.Create {
+				var err error
+				if start, err = stage.Default.New(cur.Model()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := stage.Default.Decode(start, []byte(tt.body), tt.op)
+			sameFields(t, tt.body, invalid(t, err), tt.errs)
+			if err == nil && got.PK != start.PK {
+				t.Errorf("pk changed to %s", got.PK)
+			}
+			if tt.errs == nil && tt.check != nil {
+				tt.check(t, got)
+			}
+			if tt.op == validate.Patch {
+				got2, err2 := stage.ApplyPatch(start, []byte(tt.body))
+				sameFields(t, "ApplyPatch "+tt.body, invalid(t, err2), tt.errs)
+				if err == nil && !reflect.DeepEqual(got, got2) {
+					t.Errorf("ApplyPatch = %#v, Decode = %#v", got2, got)
+				}
+			}
+		})
+	}
+}
+
+// commonRules are the rules of the name every kind has.
+func commonRules(requiredBody string) []ruleCase {
+	return []ruleCase{
+		{name: "name missing", op: validate.Create, body: requiredBody, errs: one("name", validate.MsgRequired)},
+		{name: "name blank", op: validate.Patch, body: `{"name":" "}`, errs: one("name", validate.MsgBlank)},
+		{name: "name null", op: validate.Patch, body: `{"name":null}`, errs: one("name", validate.MsgNull)},
+		{name: "name bool", op: validate.Patch, body: `{"name":false}`, errs: one("name", validate.MsgNotString)},
+		{name: "name trimmed", op: validate.Patch, body: `{"name":" x "}`, check: func(t *testing.T, s stage.Stage) {
+			if s.Name != "x" {
+				t.Errorf("Name = %q", s.Name)
+			}
+		}},
+		{name: "unknown key", op: validate.Patch, body: `{"nmae":"x"}`, errs: one("nmae", validate.MsgUnknownField)},
+		{name: "read-only keys ignored", op: validate.Patch, body: `{"pk":"x","component":1,"verbose_name":null,"verbose_name_plural":[],"meta_model_name":"a.b","flow_set":[{"pk":"x"}]}`},
+	}
+}
+
+func TestUserWriteRules(t *testing.T) {
+	cur := userWriteStage()
+	tests := append(commonRules(`{}`), []ruleCase{
+		{name: "create defaults", op: validate.Create, body: `{"name":"uw"}`, check: func(t *testing.T, s stage.Stage) {
+			if want := stage.DefaultUserWrite(); !reflect.DeepEqual(s.Config, want) || s.Name != "uw" {
+				t.Errorf("Create = %#v, want %#v", s.Config, want)
+			}
+			if want := (stage.UserWrite{UserCreationMode: "create_when_required", UserType: "external"}); !reflect.DeepEqual(s.Config, want) {
+				t.Errorf("DefaultUserWrite = %#v", s.Config)
+			}
+		}},
+		{name: "user_creation_mode invalid", op: validate.Patch, body: `{"user_creation_mode":"sometimes"}`, errs: one("user_creation_mode", `"sometimes" is not a valid choice.`)},
+		{name: "user_creation_mode empty", op: validate.Patch, body: `{"user_creation_mode":""}`, errs: one("user_creation_mode", `"" is not a valid choice.`)},
+		{name: "user_creation_mode null", op: validate.Patch, body: `{"user_creation_mode":null}`, errs: one("user_creation_mode", validate.MsgNull)},
+		{name: "user_type invalid", op: validate.Patch, body: `{"user_type":"admin"}`, errs: one("user_type", `"admin" is not a valid choice.`)},
+		{name: "user_type number", op: validate.Patch, body: `{"user_type":1}`, errs: one("user_type", `"1" is not a valid choice.`)},
+		{name: "create_users_as_inactive invalid", op: validate.Patch, body: `{"create_users_as_inactive":"sure"}`, errs: one("create_users_as_inactive", validate.MsgBoolean)},
+		{name: "create_users_as_inactive null", op: validate.Patch, body: `{"create_users_as_inactive":null}`, errs: one("create_users_as_inactive", validate.MsgNull)},
+		{name: "create_users_group bool", op: validate.Patch, body: `{"create_users_group":true}`, errs: one("create_users_group", validate.MsgPKBool)},
+		{name: "create_users_group not a uuid", op: validate.Patch, body: `{"create_users_group":"admins"}`, errs: one("create_users_group", "“admins” is not a valid UUID.")},
+		{name: "create_users_group null", op: validate.Patch, body: `{"create_users_group":null}`, check: func(t *testing.T, s stage.Stage) {
+			if g := s.Config.(stage.UserWrite).CreateUsersGroup; g != nil {
+				t.Errorf("CreateUsersGroup = %v", g)
+			}
+		}},
+		{name: "create_users_group empty is null", op: validate.Patch, body: `{"create_users_group":""}`, check: func(t *testing.T, s stage.Stage) {
+			if g := s.Config.(stage.UserWrite).CreateUsersGroup; g != nil {
+				t.Errorf("CreateUsersGroup = %v", g)
+			}
+		}},
+		{name: "user_path_template blank", op: validate.Patch, body: `{"user_path_template":"  "}`, check: func(t *testing.T, s stage.Stage) {
+			if p := s.Config.(stage.UserWrite).UserPathTemplate; p != "" {
+				t.Errorf("UserPathTemplate = %q", p)
+			}
+		}},
+		{name: "user_path_template null", op: validate.Patch, body: `{"user_path_template":null}`, errs: one("user_path_template", validate.MsgNull)},
+		{name: "all values", op: validate.Patch, body: `{"user_creation_mode":"always_create","create_users_as_inactive":"on","create_users_group":"` + configFlow.String() + `","user_type":"internal_service_account","user_path_template":"x"}`, check: func(t *testing.T, s stage.Stage) {
+			want := stage.UserWrite{UserCreationMode: stage.UserCreationAlways, CreateUsersAsInactive: true, CreateUsersGroup: &configFlow, UserType: stage.UserTypeInternalServiceAccount, UserPathTemplate: "x"}
+			if !reflect.DeepEqual(s.Config, want) {
+				t.Errorf("Config = %#v, want %#v", s.Config, want)
+			}
+		}},
+		{name: "all errors at once", op: validate.Create, body: `{"user_creation_mode":"x","user_type":"y","create_users_as_inactive":"z","create_users_group":false}`, errs: map[string][]string{
+			"name":                     {validate.MsgRequired},
+			"user_creation_mode":       {`"x" is not a valid choice.`},
+			"user_type":                {`"y" is not a valid choice.`},
+			"create_users_as_inactive": {validate.MsgBoolean},
+			"create_users_group":       {validate.MsgPKBool},
+		}},
+	}...)
+	runRules(t, cur, tests)
+	for _, m := range []string{"never_create", "create_when_required", "always_create"} {
+		if _, err := stage.ApplyPatch(cur, []byte(`{"user_creation_mode":"`+m+`"}`)); err != nil {
+			t.Errorf("user_creation_mode %s: %v", m, err)
+		}
+	}
+	for _, u := range []string{"internal", "external", "service_account", "internal_service_account"} {
+		if _, err := stage.ApplyPatch(cur, []byte(`{"user_type":"`+u+`"}`)); err != nil {
+			t.Errorf("user_type %s: %v", u, err)
+		}
+	}
+}
+
+func TestInvitationRules(t *testing.T) {
+	tests := append(commonRules(`{"continue_flow_without_invitation":true}`), []ruleCase{
+		{name: "create defaults", op: validate.Create, body: `{"name":"inv"}`, check: func(t *testing.T, s stage.Stage) {
+			if !reflect.DeepEqual(s.Config, stage.Invitation{}) {
+				t.Errorf("Create = %#v", s.Config)
+			}
+		}},
+		{name: "bool invalid", op: validate.Patch, body: `{"continue_flow_without_invitation":"perhaps"}`, errs: one("continue_flow_without_invitation", validate.MsgBoolean)},
+		{name: "bool object", op: validate.Patch, body: `{"continue_flow_without_invitation":{}}`, errs: one("continue_flow_without_invitation", validate.MsgBoolean)},
+		{name: "bool null", op: validate.Patch, body: `{"continue_flow_without_invitation":null}`, errs: one("continue_flow_without_invitation", validate.MsgNull)},
+		{name: "bool spelling", op: validate.Patch, body: `{"continue_flow_without_invitation":"f"}`, check: func(t *testing.T, s stage.Stage) {
+			if s.Config.(stage.Invitation).ContinueFlowWithoutInvitation {
+				t.Error("still true")
+			}
+		}},
+	}...)
+	runRules(t, invitationStage(), tests)
+}
+
+func TestDuoRules(t *testing.T) {
+	const required = `"client_id":"id","client_secret":"secret","api_hostname":"api.example.com"`
+	duo := func(s stage.Stage) stage.AuthenticatorDuo { return s.Config.(stage.AuthenticatorDuo) }
+	tests := append(commonRules(`{`+required+`}`), []ruleCase{
+		{name: "create minimal", op: validate.Create, body: `{"name":"duo",` + required + `}`, check: func(t *testing.T, s stage.Stage) {
+			want := stage.AuthenticatorDuo{ClientID: "id", ClientSecret: validate.NewSecret("secret"), APIHostname: "api.example.com"}
+			if !reflect.DeepEqual(s.Config, want) {
+				t.Errorf("Create = %#v, want %#v", s.Config, want)
+			}
+		}},
+		{name: "create missing", op: validate.Create, body: `{}`, errs: map[string][]string{
+			"name": {validate.MsgRequired}, "client_id": {validate.MsgRequired},
+			"client_secret": {validate.MsgRequired}, "api_hostname": {validate.MsgRequired},
+		}},
+		{name: "client_id blank", op: validate.Patch, body: `{"client_id":""}`, errs: one("client_id", validate.MsgBlank)},
+		{name: "client_id null", op: validate.Patch, body: `{"client_id":null}`, errs: one("client_id", validate.MsgNull)},
+		{name: "client_secret blank", op: validate.Patch, body: `{"client_secret":"  "}`, errs: one("client_secret", validate.MsgBlank)},
+		{name: "client_secret null", op: validate.Patch, body: `{"client_secret":null}`, errs: one("client_secret", validate.MsgNull)},
+		{name: "client_secret bool", op: validate.Patch, body: `{"client_secret":true}`, errs: one("client_secret", validate.MsgNotString)},
+		{name: "api_hostname blank", op: validate.Patch, body: `{"api_hostname":""}`, errs: one("api_hostname", validate.MsgBlank)},
+		{name: "api_hostname list", op: validate.Patch, body: `{"api_hostname":["a"]}`, errs: one("api_hostname", validate.MsgNotString)},
+		{name: "friendly_name null allowed", op: validate.Patch, body: `{"friendly_name":null}`, check: func(t *testing.T, s stage.Stage) {
+			if duo(s).FriendlyName != nil {
+				t.Errorf("FriendlyName = %q", *duo(s).FriendlyName)
+			}
+		}},
+		{name: "friendly_name blank", op: validate.Patch, body: `{"friendly_name":""}`, errs: one("friendly_name", "This field may not be blank.")},
+		{name: "friendly_name spaces", op: validate.Patch, body: `{"friendly_name":"   "}`, errs: one("friendly_name", "This field may not be blank.")},
+		{name: "friendly_name set", op: validate.Patch, body: `{"friendly_name":" Duo Push "}`, check: func(t *testing.T, s stage.Stage) {
+			if f := duo(s).FriendlyName; f == nil || *f != "Duo Push" {
+				t.Errorf("FriendlyName = %v", f)
+			}
+		}},
+		{name: "configure_flow not a uuid", op: validate.Patch, body: `{"configure_flow":"default-flow"}`, errs: one("configure_flow", "“default-flow” is not a valid UUID.")},
+		{name: "configure_flow short", op: validate.Patch, body: `{"configure_flow":"7c3d4e5f-6a7b"}`, errs: one("configure_flow", "“7c3d4e5f-6a7b” is not a valid UUID.")},
+		{name: "configure_flow bool", op: validate.Patch, body: `{"configure_flow":true}`, errs: one("configure_flow", validate.MsgPKBool)},
+		{name: "configure_flow object", op: validate.Patch, body: `{"configure_flow":{"pk":"x"}}`, errs: one("configure_flow", "“{'pk': 'x'}” is not a valid UUID.")},
+		{name: "configure_flow empty is null", op: validate.Patch, body: `{"configure_flow":""}`, check: func(t *testing.T, s stage.Stage) {
+			if duo(s).ConfigureFlow != nil {
+				t.Errorf("ConfigureFlow = %v", duo(s).ConfigureFlow)
+			}
+		}},
+		{name: "configure_flow set", op: validate.Patch, body: `{"configure_flow":"` + strings.ToUpper(groupPK.String()) + `"}`, check: func(t *testing.T, s stage.Stage) {
+			if f := duo(s).ConfigureFlow; f == nil || *f != groupPK {
+				t.Errorf("ConfigureFlow = %v", f)
+			}
+		}},
+		{name: "admin keys blank allowed", op: validate.Patch, body: `{"admin_integration_key":"","admin_secret_key":" "}`, check: func(t *testing.T, s stage.Stage) {
+			if d := duo(s); d.AdminIntegrationKey != "" || !d.AdminSecretKey.IsZero() {
+				t.Errorf("admin keys = %q %q", d.AdminIntegrationKey, d.AdminSecretKey.Reveal())
+			}
+		}},
+		{name: "admin keys null", op: validate.Patch, body: `{"admin_integration_key":null,"admin_secret_key":null}`, errs: map[string][]string{
+			"admin_integration_key": {validate.MsgNull}, "admin_secret_key": {validate.MsgNull},
+		}},
+		{name: "patch keeps secrets", op: validate.Patch, body: `{"client_id":"new"}`, check: func(t *testing.T, s stage.Stage) {
+			d := duo(s)
+			if d.ClientID != "new" || d.ClientSecret.Reveal() != clientSecret || d.AdminSecretKey.Reveal() != adminSecret {
+				t.Errorf("PATCH lost a secret: %q %q", d.ClientSecret.Reveal(), d.AdminSecretKey.Reveal())
+			}
+		}},
+		{name: "patch sets secret", op: validate.Patch, body: `{"client_secret":" new "}`, check: func(t *testing.T, s stage.Stage) {
+			if d := duo(s); d.ClientSecret.Reveal() != "new" {
+				t.Errorf("ClientSecret = %q", d.ClientSecret.Reveal())
+			}
+		}},
+	}...)
+	runRules(t, duoStage(), tests)
+}
+
+// PUT requires the write-only client_secret again; PATCH does not.
+func TestDuoReplaceNeedsSecret(t *testing.T) {
+	cur := duoStage()
+	k, _ := stage.Lookup(stage.ModelAuthenticatorDuo)
+	rep, err := json.Marshal(stage.View{Stage: cur, Kind: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = stage.Default.Decode(cur, rep, validate.Replace)
+	sameFields(t, "PUT of the representation", invalid(t, err), one("client_secret", validate.MsgRequired))
+
+	var m map[string]any
+	if err := json.Unmarshal(rep, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["client_secret"] = "again"
+	body, _ := json.Marshal(m)
+	got, err := stage.Default.Decode(cur, body, validate.Replace)
+	if err != nil {
+		t.Fatalf("PUT with the secret: %v", err)
+	}
+	want := cur
+	c := want.Config.(stage.AuthenticatorDuo)
+	c.ClientSecret = validate.NewSecret("again")
+	want.Config = c
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("PUT = %#v\nwant %#v", got, want)
+	}
+	if got.Config.(stage.AuthenticatorDuo).AdminSecretKey.Reveal() != adminSecret {
+		t.Error("PUT without admin_secret_key lost it")
+	}
+
+	got, err = stage.ApplyPatch(cur, rep)
+	if err != nil {
+		t.Fatalf("PATCH of the representation: %v", err)
+	}
+	if !reflect.DeepEqual(got, cur) {
+		t.Errorf("PATCH of the representation = %#v\nwant %#v", got, cur)
+	}
+
+	// Replace of another kind: every required field, and omitted optional
+	// fields keep their values.
+	uw := userWriteStage()
+	got, err = stage.Default.Decode(uw, []byte(`{"name":"renamed"}`), validate.Replace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "renamed" || !reflect.DeepEqual(got.Config, uw.Config) {
+		t.Errorf("PUT = %#v", got)
+	}
+	_, err = stage.Default.Decode(uw, []byte(`{"user_type":"internal"}`), validate.Replace)
+	sameFields(t, "PUT without name", invalid(t, err), one("name", validate.MsgRequired))
+}
+
+func TestApplyPatchDoesNotModifyCurrent(t *testing.T) {
+	cur := duoStage()
+	before := *cur.Config.(stage.AuthenticatorDuo).FriendlyName
+	beforeFlow := *cur.Config.(stage.AuthenticatorDuo).ConfigureFlow
+	if _, err := stage.ApplyPatch(cur, []byte(`{"friendly_name":"changed","configure_flow":"`+groupPK.String()+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	d := cur.Config.(stage.AuthenticatorDuo)
+	if *d.FriendlyName != before || *d.ConfigureFlow != beforeFlow {
+		t.Errorf("ApplyPatch changed its argument: %q %s", *d.FriendlyName, *d.ConfigureFlow)
+	}
+}
+
+func TestDecodeBodies(t *testing.T) {
+	cur := invitationStage()
+	for _, body := range []string{`[]`, `"x"`, `null`, `1.5`} {
+		_, err := stage.Default.Decode(cur, []byte(body), validate.Patch)
+		ve := invalid(t, err)
+		if ve == nil || len(ve.NonField) != 1 || len(ve.Fields) != 0 {
+			t.Errorf("Decode(%s) = %v", body, err)
+		}
+	}
+	if _, err := stage.Default.Decode(cur, []byte(`{`), validate.Patch); !errorsIs(err, validate.ErrSyntax) {
+		t.Errorf("Decode({) = %v, want ErrSyntax", err)
+	}
+}
+
+func flowSet() []flow.Set {
+	f := flow.New("Duo setup", "duo-setup", "Set up Duo", flow.DesignationStageConfiguration)
+	f.PK = configFlow
+	f.PolicyBindingModelPtrID = uuid.MustParse("8d4e5f6a-7b8c-4d9e-8f0a-2b3c4d5e6f7a")
+	return []flow.Set{{Flow: f}}
+}
+
+func TestViewJSON(t *testing.T) {
+	common := []string{"pk", "name", "component", "verbose_name", "verbose_name_plural", "meta_model_name", "flow_set"}
+	tests := []struct {
+		file  string
+		stage stage.Stage
+		keys  []string
+	}{
+		{"view_user_write.json", userWriteStage(), []string{"user_creation_mode", "create_users_as_inactive", "create_users_group", "user_type", "user_path_template"}},
+		{"view_invitation.json", invitationStage(), []string{"continue_flow_without_invitation"}},
+		{"view_duo.json", duoStage(), []string{"configure_flow", "friendly_name", "client_id", "api_hostname", "admin_integration_key"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			k, ok := stage.Lookup(tt.stage.Model())
+			if !ok {
+				t.Fatal("kind not registered")
+			}
+			view := stage.View{Stage: tt.stage, Kind: k, FlowSet: flowSet()}
+			got, err := json.Marshal(view)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.file, got)
+			if k := keys(t, got); !reflect.DeepEqual(k, append(append([]string{}, common...), tt.keys...)) {
+				t.Errorf("keys = %q", k)
+			}
+			for _, secret := range []string{clientSecret, adminSecret, "client_secret", "admin_secret_key"} {
+				if strings.Contains(string(got), secret) {
+					t.Errorf("View JSON contains %q: %s", secret, got)
+				}
+			}
+
+			sum, err := json.Marshal(stage.Summary{View: view})
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, strings.Replace(tt.file, "view_", "summary_", 1), sum)
+			if k := keys(t, sum); !reflect.DeepEqual(k, common) {
+				t.Errorf("Summary keys = %q, want %q", k, common)
+			}
+
+			// Without flows, flow_set is an empty list, not null.
+			empty, err := json.Marshal(stage.View{Stage: tt.stage, Kind: k})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(empty), `"flow_set":[]`) {
+				t.Errorf("no flow_set list: %s", empty)
+			}
+		})
+	}
+}
+
+func TestStageString(t *testing.T) {
+	tests := []struct {
+		stage stage.Stage
+		want  string
+	}{
+		{userWriteStage(), "Stage default-source-enrollment-write"},
+		{invitationStage(), "Stage invite"},
+		{duoStage(), "Duo Authenticator Setup Stage duo"},
+		{stage.Stage{Name: "bare"}, "Stage bare"},
+	}
+	for _, tt := range tests {
+		if got := tt.stage.String(); got != tt.want {
+			t.Errorf("String() = %q, want %q", got, tt.want)
+		}
+		if got := fmt.Sprint(tt.stage); got != tt.want {
+			t.Errorf("Sprint = %q, want %q", got, tt.want)
+		}
+	}
+	if (stage.Stage{}).Model() != "" {
+		t.Error("Model() of a Stage without Config is not empty")
+	}
+}
+
+func TestSecretsNeverPrinted(t *testing.T) {
+	s := duoStage()
+	cfg := s.Config.(stage.AuthenticatorDuo)
+	values := []any{s, &s, cfg, &cfg, []stage.Stage{s}, stage.View{Stage: s}}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		for _, v := range values {
+			out := fmt.Sprintf(verb, v)
+			for _, secret := range []string{clientSecret, adminSecret, fmt.Sprintf("%x", clientSecret), fmt.Sprintf("%x", adminSecret)} {
+				if strings.Contains(out, secret) {
+					t.Errorf("Sprintf(%q, %T) = %s leaks a secret", verb, v, out)
+				}
+			}
+		}
+	}
+	if out := fmt.Sprintf("%#v", cfg); !strings.Contains(out, "ClientSecret:[redacted]") || !strings.Contains(out, "AdminSecretKey:[redacted]") {
+		t.Errorf("%%#v = %s", out)
+	}
+
+	// Nor in validation errors about them, nor in their JSON.
+	for _, body := range []string{
+		`{"client_secret":"` + clientSecret + `\u0000"}`,
+		`{"client_secret":["` + clientSecret + `"],"admin_secret_key":{"k":"` + adminSecret + `"}}`,
+	} {
+		_, err := stage.ApplyPatch(s, []byte(body))
+		ve := invalid(t, err)
+		if ve == nil {
+			t.Fatalf("ApplyPatch(%s) succeeded", body)
+		}
+		b, _ := json.Marshal(ve)
+		for _, out := range []string{err.Error(), string(b), fmt.Sprintf("%+v", err)} {
+			if strings.Contains(out, clientSecret) || strings.Contains(out, adminSecret) {
+				t.Errorf("error %q shows a secret", out)
+			}
+		}
+	}
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), clientSecret) || strings.Contains(string(b), adminSecret) {
+		t.Errorf("json.Marshal(config) = %s", b)
+	}
+}
+
+func TestEncodeDecodeStoredBuiltins(t *testing.T) {
+	for _, s := range []stage.Stage{userWriteStage(), invitationStage(), duoStage()} {
+		b, err := stage.Default.Encode(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !json.Valid(b) {
+			t.Fatalf("Encode = %s", b)
+		}
+		back, err := stage.Default.DecodeStored(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(back, s) {
+			t.Errorf("round trip = %#v\nwant %#v", back, s)
+		}
+	}
+	b, _ := stage.Default.Encode(duoStage())
+	if !strings.Contains(string(b), `"client_secret":"`+clientSecret+`"`) {
+		t.Errorf("the stored form must keep the secret: %s", b)
+	}
+	if _, err := stage.Default.Encode(stage.Stage{}); !errorsIs(err, stage.ErrUnknownKind) {
+		t.Errorf("Encode(no config) = %v", err)
+	}
+}

@@ -1,0 +1,601 @@
+package validate_test
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/authflow/authflow/validate"
+	"github.com/google/uuid"
+	"github.com/invopop/validation"
+)
+
+type color string
+
+const (
+	red  color = "red"
+	blue color = "blue"
+)
+
+// sample has one field of every kind the "af" tag supports.
+type sample struct {
+	ID      uuid.UUID       `json:"id" af:"readonly"`
+	Name    string          `json:"name" af:"required"`
+	Note    string          `json:"note" af:"blank"`
+	Nick    *string         `json:"nick"`
+	Enabled bool            `json:"enabled"`
+	Count   int32           `json:"count"`
+	Big     int64           `json:"big"`
+	Small   int             `json:"small" af:"min=1,max=10"`
+	Color   color           `json:"color"`
+	Owner   uuid.UUID       `json:"owner"`
+	Parent  *uuid.UUID      `json:"parent" af:"ref=flow"`
+	Token   validate.Secret `json:"token" af:"writeonly,blank"`
+	Extra   map[string]any  `json:"extra"`
+}
+
+func (s sample) Validate() error {
+	return validation.ValidateStruct(&s,
+		validation.Field(&s.Name, validate.NotBlank),
+		validation.Field(&s.Color, validate.Choice(red, blue)),
+	)
+}
+
+func sampleDefaults() sample { return sample{Name: "n", Color: red, Small: 1} }
+
+// apply runs validate.Apply and returns the result and the *validate.Error
+// (nil when the body was accepted). Any other error fails the test.
+func apply(t *testing.T, cur sample, body string, op validate.Op) (sample, *validate.Error) {
+	t.Helper()
+	got, err := validate.Apply(cur, []byte(body), op, validate.Keys("computed"))
+	if err == nil {
+		return got, nil
+	}
+	var ve *validate.Error
+	if !errors.As(err, &ve) {
+		t.Fatalf("Apply(%s): %v is not a *validate.Error", body, err)
+	}
+	if !errors.Is(err, validate.ErrInvalid) {
+		t.Fatalf("Apply(%s): error does not match ErrInvalid", body)
+	}
+	return got, ve
+}
+
+// fieldErrs is the expected error of a single field.
+func fieldErrs(field string, msgs ...string) map[string][]string {
+	return map[string][]string{field: msgs}
+}
+
+func checkFields(t *testing.T, body string, ve *validate.Error, want map[string][]string) {
+	t.Helper()
+	var got map[string][]string
+	if ve != nil {
+		got = ve.Fields
+		if len(ve.NonField) > 0 {
+			t.Errorf("%s: unexpected non-field errors %q", body, ve.NonField)
+		}
+	}
+	if len(got) == 0 && len(want) == 0 {
+		return
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s: errors = %q, want %q", body, got, want)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestCharField(t *testing.T) {
+	tests := []struct {
+		name   string
+		body   string
+		want   string  // Name, on success
+		nick   *string // Nick, on success
+		errs   map[string][]string
+		useCur bool
+	}{
+		{name: "plain", body: `{"name":"abc"}`, want: "abc"},
+		{name: "trimmed", body: `{"name":"  abc \t\n"}`, want: "abc"},
+		{name: "inner space kept", body: `{"name":"a  b"}`, want: "a  b"},
+		{name: "unicode space trimmed", body: `{"name":"\u00a0abc\u3000"}`, want: "abc"},
+		{name: "python whitespace \\x1f trimmed", body: `{"name":"\u001fabc\u001c"}`, want: "abc"},
+		{name: "empty", body: `{"name":""}`, errs: fieldErrs("name", validate.MsgBlank)},
+		{name: "spaces are blank", body: `{"name":"  "}`, errs: fieldErrs("name", validate.MsgBlank)},
+		{name: "only python whitespace is blank", body: `{"name":"\u001e"}`, errs: fieldErrs("name", validate.MsgBlank)},
+		{name: "int coerced", body: `{"name":12}`, want: "12"},
+		{name: "negative int coerced", body: `{"name":-7}`, want: "-7"},
+		{name: "float coerced", body: `{"name":1.5}`, want: "1.5"},
+		{name: "integral float coerced like Python", body: `{"name":2.0}`, want: "2.0"},
+		{name: "exponent coerced like Python", body: `{"name":1e3}`, want: "1000.0"},
+		{name: "big exponent coerced like Python", body: `{"name":1e20}`, want: "1e+20"},
+		{name: "small float coerced like Python", body: `{"name":0.00001}`, want: "1e-05"},
+		{name: "zero", body: `{"name":0}`, want: "0"},
+		{name: "true", body: `{"name":true}`, errs: fieldErrs("name", validate.MsgNotString)},
+		{name: "false", body: `{"name":false}`, errs: fieldErrs("name", validate.MsgNotString)},
+		{name: "object", body: `{"name":{"a":1}}`, errs: fieldErrs("name", validate.MsgNotString)},
+		{name: "array", body: `{"name":["a"]}`, errs: fieldErrs("name", validate.MsgNotString)},
+		{name: "NUL", body: `{"name":"a\u0000b"}`, errs: fieldErrs("name", validate.MsgNullCharacters)},
+		{name: "only NUL", body: `{"name":"\u0000"}`, errs: fieldErrs("name", validate.MsgNullCharacters)},
+		{name: "null", body: `{"name":null}`, errs: fieldErrs("name", validate.MsgNull)},
+		{name: "blank allowed", body: `{"note":"   "}`, want: "n"},
+		{name: "blank-allowed null", body: `{"note":null}`, errs: fieldErrs("note", validate.MsgNull)},
+		{name: "blank-allowed NUL", body: `{"note":"\u0000"}`, errs: fieldErrs("note", validate.MsgNullCharacters)},
+		{name: "pointer null", body: `{"nick":null}`, want: "n", nick: nil},
+		{name: "pointer value", body: `{"nick":" x "}`, want: "n", nick: ptr("x")},
+		{name: "pointer blank", body: `{"nick":""}`, errs: fieldErrs("nick", validate.MsgBlank)},
+		{name: "pointer number", body: `{"nick":5}`, want: "n", nick: ptr("5")},
+		{name: "pointer bool", body: `{"nick":false}`, errs: fieldErrs("nick", validate.MsgNotString)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cur := sampleDefaults()
+			cur.Nick = ptr("old")
+			got, ve := apply(t, cur, tt.body, validate.Patch)
+			checkFields(t, tt.body, ve, tt.errs)
+			if tt.errs != nil {
+				return
+			}
+			if got.Name != tt.want {
+				t.Errorf("Name = %q, want %q", got.Name, tt.want)
+			}
+			if strings.Contains(tt.body, `"nick"`) && !reflect.DeepEqual(got.Nick, tt.nick) {
+				t.Errorf("Nick = %v, want %v", deref(got.Nick), deref(tt.nick))
+			}
+			if strings.Contains(tt.body, `"note"`) && got.Note != "" {
+				t.Errorf("Note = %q, want blank", got.Note)
+			}
+		})
+	}
+}
+
+func deref(p *string) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func TestBooleanField(t *testing.T) {
+	truthy := []string{`true`, `"true"`, `"True"`, `"TRUE"`, `"t"`, `"T"`, `"y"`, `"Y"`, `"yes"`, `"Yes"`, `"YES"`, `"on"`, `"On"`, `"ON"`, `"1"`, `1`, `1.0`}
+	falsy := []string{`false`, `"false"`, `"False"`, `"FALSE"`, `"f"`, `"F"`, `"n"`, `"N"`, `"no"`, `"No"`, `"NO"`, `"off"`, `"Off"`, `"OFF"`, `"0"`, `0`, `0.0`}
+	invalid := []string{`2`, `-1`, `0.5`, `"2"`, `""`, `" true"`, `"tRUE"`, `"yEs"`, `"enabled"`, `{}`, `[]`, `[true]`}
+	for _, v := range truthy {
+		body := `{"enabled":` + v + `}`
+		got, ve := apply(t, sampleDefaults(), body, validate.Patch)
+		checkFields(t, body, ve, nil)
+		if !got.Enabled {
+			t.Errorf("%s: Enabled = false, want true", body)
+		}
+	}
+	for _, v := range falsy {
+		body := `{"enabled":` + v + `}`
+		cur := sampleDefaults()
+		cur.Enabled = true
+		got, ve := apply(t, cur, body, validate.Patch)
+		checkFields(t, body, ve, nil)
+		if got.Enabled {
+			t.Errorf("%s: Enabled = true, want false", body)
+		}
+	}
+	for _, v := range invalid {
+		body := `{"enabled":` + v + `}`
+		_, ve := apply(t, sampleDefaults(), body, validate.Patch)
+		checkFields(t, body, ve, fieldErrs("enabled", validate.MsgBoolean))
+	}
+	_, ve := apply(t, sampleDefaults(), `{"enabled":null}`, validate.Patch)
+	checkFields(t, "null", ve, fieldErrs("enabled", validate.MsgNull))
+}
+
+func TestIntegerField(t *testing.T) {
+	long := `"` + strings.Repeat("1", 1001) + `"`
+	tests := []struct {
+		body string
+		want int32
+		errs map[string][]string
+	}{
+		{body: `12`, want: 12},
+		{body: `-12`, want: -12},
+		{body: `"12"`, want: 12},
+		{body: `12.0`, want: 12},
+		{body: `"12.000"`, want: 12},
+		{body: `"12."`, want: 12},
+		{body: `" 7 "`, want: 7},
+		{body: `"+7"`, want: 7},
+		{body: `"1_000"`, want: 1000},
+		{body: `1e3`, want: 1000},
+		{body: `-0`, want: 0},
+		{body: `2147483647`, want: 2147483647},
+		{body: `-2147483648`, want: -2147483648},
+		{body: `"2147483647"`, want: 2147483647},
+		{body: `1.5`, errs: fieldErrs("count", validate.MsgInteger)},
+		{body: `"1.5"`, errs: fieldErrs("count", validate.MsgInteger)},
+		{body: `1e20`, errs: fieldErrs("count", validate.MsgInteger)},
+		{body: `true`, errs: fieldErrs("count", validate.MsgInteger)},
+		{body: `false`, errs: fieldErrs("count", validate.MsgInteger)},
+		{body: `"abc"`, errs: fieldErrs("count", validate.MsgInteger)},
+		{body: `""`, errs: fieldErrs("count", validate.MsgInteger)},
+		{body: `"1 2"`, errs: fieldErrs("count", validate.MsgInteger)},
+		{body: `"_1"`, errs: fieldErrs("count", validate.MsgInteger)},
+		{body: `{}`, errs: fieldErrs("count", validate.MsgInteger)},
+		{body: `[1]`, errs: fieldErrs("count", validate.MsgInteger)},
+		{body: `null`, errs: fieldErrs("count", validate.MsgNull)},
+		{body: long, errs: fieldErrs("count", validate.MsgIntegerTooLarge)},
+		{body: `"` + strings.Repeat("1", 1000) + `"`, errs: fieldErrs("count", "Ensure this value is less than or equal to 2147483647.")},
+		{body: `2147483648`, errs: fieldErrs("count", "Ensure this value is less than or equal to 2147483647.")},
+		{body: `-2147483649`, errs: fieldErrs("count", "Ensure this value is greater than or equal to -2147483648.")},
+		{body: `"-2147483649"`, errs: fieldErrs("count", "Ensure this value is greater than or equal to -2147483648.")},
+		{body: `1e10`, errs: fieldErrs("count", "Ensure this value is less than or equal to 2147483647.")},
+	}
+	for _, tt := range tests {
+		body := `{"count":` + tt.body + `}`
+		got, ve := apply(t, sampleDefaults(), body, validate.Patch)
+		checkFields(t, body, ve, tt.errs)
+		if tt.errs == nil && got.Count != tt.want {
+			t.Errorf("%s: Count = %d, want %d", body, got.Count, tt.want)
+		}
+	}
+}
+
+func TestIntegerFieldBounds(t *testing.T) {
+	tests := []struct {
+		body string
+		want sample
+		errs map[string][]string
+	}{
+		{body: `{"big":9223372036854775807}`, want: sample{Big: 9223372036854775807}},
+		{body: `{"big":9223372036854775808}`, errs: fieldErrs("big", "Ensure this value is less than or equal to 9223372036854775807.")},
+		{body: `{"small":10}`, want: sample{Small: 10}},
+		{body: `{"small":11}`, errs: fieldErrs("small", validate.MaxValue(10))},
+		{body: `{"small":0}`, errs: fieldErrs("small", validate.MinValue(1))},
+	}
+	for _, tt := range tests {
+		got, ve := apply(t, sampleDefaults(), tt.body, validate.Patch)
+		checkFields(t, tt.body, ve, tt.errs)
+		if tt.errs != nil {
+			continue
+		}
+		if tt.want.Big != 0 && got.Big != tt.want.Big {
+			t.Errorf("%s: Big = %d", tt.body, got.Big)
+		}
+		if tt.want.Small != 0 && got.Small != tt.want.Small {
+			t.Errorf("%s: Small = %d", tt.body, got.Small)
+		}
+	}
+}
+
+func TestChoiceField(t *testing.T) {
+	tests := []struct {
+		body string
+		want color
+		errs map[string][]string
+	}{
+		{body: `"blue"`, want: blue},
+		{body: `"Blue"`, errs: fieldErrs("color", `"Blue" is not a valid choice.`)},
+		{body: `" blue"`, errs: fieldErrs("color", `" blue" is not a valid choice.`)},
+		{body: `""`, errs: fieldErrs("color", `"" is not a valid choice.`)},
+		{body: `5`, errs: fieldErrs("color", `"5" is not a valid choice.`)},
+		{body: `1.5`, errs: fieldErrs("color", `"1.5" is not a valid choice.`)},
+		{body: `2.0`, errs: fieldErrs("color", `"2.0" is not a valid choice.`)},
+		{body: `true`, errs: fieldErrs("color", `"True" is not a valid choice.`)},
+		{body: `false`, errs: fieldErrs("color", `"False" is not a valid choice.`)},
+		{body: `["a",1,null,true]`, errs: fieldErrs("color", `"['a', 1, None, True]" is not a valid choice.`)},
+		{body: `{"a":"x"}`, errs: fieldErrs("color", `"{'a': 'x'}" is not a valid choice.`)},
+		{body: `{"q":"it's"}`, errs: fieldErrs("color", `"{'q': "it's"}" is not a valid choice.`)},
+		{body: `null`, errs: fieldErrs("color", validate.MsgNull)},
+	}
+	for _, tt := range tests {
+		body := `{"color":` + tt.body + `}`
+		got, ve := apply(t, sampleDefaults(), body, validate.Patch)
+		checkFields(t, body, ve, tt.errs)
+		if tt.errs == nil && got.Color != tt.want {
+			t.Errorf("%s: Color = %q, want %q", body, got.Color, tt.want)
+		}
+	}
+}
+
+func TestUUIDField(t *testing.T) {
+	id := uuid.MustParse("0b5a3f1e-7c2d-4e8f-9a1b-2c3d4e5f6a7b")
+	tests := []struct {
+		name   string
+		body   string
+		owner  uuid.UUID
+		parent *uuid.UUID
+		errs   map[string][]string
+	}{
+		{name: "canonical", body: `{"owner":"` + id.String() + `","parent":"` + id.String() + `"}`, owner: id, parent: &id},
+		{name: "hex form", body: `{"owner":"0b5a3f1e7c2d4e8f9a1b2c3d4e5f6a7b"}`, owner: id},
+		{name: "urn form", body: `{"owner":"urn:uuid:` + id.String() + `"}`, owner: id},
+		{name: "integer", body: `{"owner":1}`, owner: uuid.UUID{15: 1}},
+		{name: "bool", body: `{"owner":true}`, errs: fieldErrs("owner", "Incorrect type. Expected pk value, received bool.")},
+		{name: "nullable bool", body: `{"parent":false}`, errs: fieldErrs("parent", "Incorrect type. Expected pk value, received bool.")},
+		{name: "not a uuid", body: `{"owner":"abc"}`, errs: fieldErrs("owner", "“abc” is not a valid UUID.")},
+		{name: "nullable not a uuid", body: `{"parent":"abc"}`, errs: fieldErrs("parent", "“abc” is not a valid UUID.")},
+		{name: "float", body: `{"owner":1.5}`, errs: fieldErrs("owner", "“1.5” is not a valid UUID.")},
+		{name: "negative", body: `{"owner":-1}`, errs: fieldErrs("owner", "“-1” is not a valid UUID.")},
+		{name: "object", body: `{"owner":{}}`, errs: fieldErrs("owner", "“{}” is not a valid UUID.")},
+		{name: "list", body: `{"owner":[1]}`, errs: fieldErrs("owner", "“[1]” is not a valid UUID.")},
+		{name: "empty string is null", body: `{"owner":""}`, errs: fieldErrs("owner", validate.MsgNull)},
+		{name: "null", body: `{"owner":null}`, errs: fieldErrs("owner", validate.MsgNull)},
+		{name: "nullable empty string is null", body: `{"parent":""}`, owner: id},
+		{name: "nullable null", body: `{"parent":null}`, owner: id},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cur := sampleDefaults()
+			cur.Owner = id
+			other := uuid.MustParse("11111111-2222-4333-8444-555555555555")
+			cur.Parent = &other
+			got, ve := apply(t, cur, tt.body, validate.Patch)
+			checkFields(t, tt.body, ve, tt.errs)
+			if tt.errs != nil {
+				return
+			}
+			if got.Owner != tt.owner {
+				t.Errorf("Owner = %s, want %s", got.Owner, tt.owner)
+			}
+			if strings.Contains(tt.body, `"parent"`) && !reflect.DeepEqual(got.Parent, tt.parent) {
+				t.Errorf("Parent = %v, want %v", got.Parent, tt.parent)
+			}
+		})
+	}
+}
+
+func TestObjectField(t *testing.T) {
+	cur := sampleDefaults()
+	cur.Extra = map[string]any{"keep": "k", "drop": "d", "nested": map[string]any{"a": json.Number("1"), "b": json.Number("2")}}
+	got, ve := apply(t, cur, `{"extra":{"drop":null,"new":true,"nested":{"b":null}}}`, validate.Patch)
+	checkFields(t, "merge", ve, nil)
+	want := map[string]any{"keep": "k", "new": true, "nested": map[string]any{"a": json.Number("1")}}
+	if !reflect.DeepEqual(got.Extra, want) {
+		t.Errorf("Extra = %#v, want %#v", got.Extra, want)
+	}
+	if _, ok := cur.Extra["drop"]; !ok {
+		t.Error("Apply modified the current value's map")
+	}
+	got, ve = apply(t, cur, `{"name":"n","extra":{"only":1}}`, validate.Replace)
+	checkFields(t, "replace", ve, nil)
+	if want := map[string]any{"only": json.Number("1")}; !reflect.DeepEqual(got.Extra, want) {
+		t.Errorf("Replace: Extra = %#v, want %#v", got.Extra, want)
+	}
+	_, ve = apply(t, cur, `{"extra":[1]}`, validate.Patch)
+	checkFields(t, "list", ve, fieldErrs("extra", `Expected a dictionary of items but got type "list".`))
+	_, ve = apply(t, cur, `{"extra":"x"}`, validate.Patch)
+	checkFields(t, "str", ve, fieldErrs("extra", `Expected a dictionary of items but got type "str".`))
+}
+
+func TestUnknownAndReadOnlyKeys(t *testing.T) {
+	cur := sampleDefaults()
+	cur.ID = uuid.MustParse("11111111-2222-4333-8444-555555555555")
+	got, ve := apply(t, cur, `{"id":"00000000-0000-4000-8000-000000000000","computed":[1,2],"nmae":"x","Name":"y"}`, validate.Patch)
+	checkFields(t, "unknown", ve, map[string][]string{
+		"nmae": {validate.MsgUnknownField},
+		"Name": {validate.MsgUnknownField},
+	})
+	if got.ID != cur.ID {
+		t.Errorf("read-only id changed to %s", got.ID)
+	}
+	got, ve = apply(t, cur, `{"id":"not even a uuid","computed":null}`, validate.Patch)
+	checkFields(t, "read-only only", ve, nil)
+	if got.ID != cur.ID {
+		t.Errorf("read-only id changed to %s", got.ID)
+	}
+}
+
+func TestRequired(t *testing.T) {
+	tests := []struct {
+		op   validate.Op
+		errs map[string][]string
+	}{
+		{validate.Create, fieldErrs("name", validate.MsgRequired)},
+		{validate.Replace, fieldErrs("name", validate.MsgRequired)},
+		{validate.Patch, nil},
+	}
+	for _, tt := range tests {
+		got, ve := apply(t, sampleDefaults(), `{"note":"x"}`, tt.op)
+		checkFields(t, "op", ve, tt.errs)
+		if tt.errs == nil && (got.Note != "x" || got.Name != "n") {
+			t.Errorf("op %d: got %+v", tt.op, got)
+		}
+	}
+	// Present but null or blank is not "required".
+	_, ve := apply(t, sampleDefaults(), `{"name":null}`, validate.Create)
+	checkFields(t, "create null", ve, fieldErrs("name", validate.MsgNull))
+	_, ve = apply(t, sampleDefaults(), `{"name":""}`, validate.Create)
+	checkFields(t, "create blank", ve, fieldErrs("name", validate.MsgBlank))
+}
+
+func TestReplaceKeepsOmittedFields(t *testing.T) {
+	cur := sampleDefaults()
+	cur.Note, cur.Count, cur.Enabled, cur.Color = "kept", 3, true, blue
+	got, ve := apply(t, cur, `{"name":"new"}`, validate.Replace)
+	checkFields(t, "replace", ve, nil)
+	want := cur
+	want.Name = "new"
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Replace = %+v, want %+v", got, want)
+	}
+}
+
+func TestAllErrorsCollected(t *testing.T) {
+	_, ve := apply(t, sampleDefaults(), `{"note":5,"nick":true,"enabled":"x","count":"y","color":"green","owner":true,"bogus":1}`, validate.Create)
+	checkFields(t, "all", ve, map[string][]string{
+		"name":    {validate.MsgRequired},
+		"nick":    {validate.MsgNotString},
+		"enabled": {validate.MsgBoolean},
+		"count":   {validate.MsgInteger},
+		"color":   {`"green" is not a valid choice.`},
+		"owner":   {validate.MsgPKBool},
+		"bogus":   {validate.MsgUnknownField},
+	})
+}
+
+func TestObject(t *testing.T) {
+	tests := []struct {
+		body string
+		kind string // "" for an object
+	}{
+		{`{}`, ""},
+		{` {"a":1} `, ""},
+		{`[]`, "list"},
+		{`[{"a":1}]`, "list"},
+		{`"x"`, "str"},
+		{`""`, "str"},
+		{`1`, "int"},
+		{`-0`, "int"},
+		{`1.5`, "float"},
+		{`1e3`, "float"},
+		{`true`, "bool"},
+		{`false`, "bool"},
+		{`null`, "NoneType"},
+	}
+	for _, tt := range tests {
+		m, err := validate.Object([]byte(tt.body))
+		if tt.kind == "" {
+			if err != nil || m == nil {
+				t.Errorf("Object(%s) = %v, %v", tt.body, m, err)
+			}
+			continue
+		}
+		var ve *validate.Error
+		if !errors.As(err, &ve) {
+			t.Errorf("Object(%s) error = %v, want a *validate.Error", tt.body, err)
+			continue
+		}
+		want := []string{"Invalid data. Expected a dictionary, but got " + tt.kind + "."}
+		if len(ve.Fields) != 0 || !reflect.DeepEqual(ve.NonField, want) {
+			t.Errorf("Object(%s) = %+v, want non-field %q", tt.body, ve, want)
+		}
+		if errors.Is(err, validate.ErrSyntax) {
+			t.Errorf("Object(%s) matches ErrSyntax", tt.body)
+		}
+	}
+}
+
+func TestSyntaxError(t *testing.T) {
+	for _, body := range []string{``, `{`, `{"a":}`, `{"a":1}x`, `{"a":1} {}`, `nul`, `{'a':1}`, "\xff"} {
+		_, err := validate.Object([]byte(body))
+		if !errors.Is(err, validate.ErrSyntax) {
+			t.Errorf("Object(%q) = %v, want ErrSyntax", body, err)
+		}
+		if errors.Is(err, validate.ErrInvalid) {
+			t.Errorf("Object(%q) matches ErrInvalid", body)
+		}
+		_, err = validate.Apply(sampleDefaults(), []byte(body), validate.Patch, nil)
+		if !errors.Is(err, validate.ErrSyntax) {
+			t.Errorf("Apply(%q) = %v, want ErrSyntax", body, err)
+		}
+	}
+	_, err := validate.Apply(sampleDefaults(), []byte(`[1]`), validate.Patch, nil)
+	var ve *validate.Error
+	if !errors.As(err, &ve) || !reflect.DeepEqual(ve.NonField, []string{validate.NotObject("list")}) {
+		t.Errorf("Apply([1]) = %v, want the non-field error", err)
+	}
+}
+
+func TestApplyRunsFieldRules(t *testing.T) {
+	// Validate reports a Go-built value, and skips a field that already
+	// failed to decode.
+	cur := sampleDefaults()
+	cur.Color = "green"
+	_, ve := apply(t, cur, `{}`, validate.Patch)
+	checkFields(t, "rule", ve, fieldErrs("color", `"green" is not a valid choice.`))
+	_, ve = apply(t, cur, `{"color":"purple"}`, validate.Patch)
+	checkFields(t, "once", ve, fieldErrs("color", `"purple" is not a valid choice.`))
+}
+
+func TestApplyDoesNotModifyCurrent(t *testing.T) {
+	cur := sampleDefaults()
+	cur.Nick = ptr("x")
+	got, ve := apply(t, cur, `{"name":"y","nick":"z"}`, validate.Patch)
+	checkFields(t, "copy", ve, nil)
+	if cur.Name != "n" || *cur.Nick != "x" || got.Name != "y" || *got.Nick != "z" {
+		t.Errorf("cur = %+v, got = %+v", cur, got)
+	}
+}
+
+func TestSchema(t *testing.T) {
+	s, err := validate.SchemaOf(sample{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := validate.SchemaOf(&sample{})
+	if err != nil || s2 != s {
+		t.Errorf("SchemaOf(&v) = %p, %v; want the cached %p", s2, err, s)
+	}
+	wantNames := []string{"id", "name", "note", "nick", "enabled", "count", "big", "small", "color", "owner", "parent", "token", "extra"}
+	if got := s.Names(); !reflect.DeepEqual(got, wantNames) {
+		t.Errorf("Names() = %q", got)
+	}
+	if !reflect.DeepEqual(s.Required(), []string{"name"}) {
+		t.Errorf("Required() = %q", s.Required())
+	}
+	if !s.Has("note") || s.Has("Note") || !s.ReadOnly("id") || s.ReadOnly("name") || !s.WriteOnly("token") || s.WriteOnly("name") {
+		t.Error("Has/ReadOnly/WriteOnly disagree with the tags")
+	}
+	if !s.HasRefs() {
+		t.Error("HasRefs() = false")
+	}
+	id := uuid.MustParse("11111111-2222-4333-8444-555555555555")
+	refs := s.Refs(sample{Parent: &id})
+	if want := []validate.Ref{{Field: "parent", Target: "flow", Nullable: true, ID: id}}; !reflect.DeepEqual(refs, want) {
+		t.Errorf("Refs = %+v, want %+v", refs, want)
+	}
+	if refs := s.Refs(&sample{}); len(refs) != 1 || refs[0].ID != uuid.Nil {
+		t.Errorf("Refs(null) = %+v", refs)
+	}
+
+	for _, bad := range []any{
+		42,
+		struct {
+			X string
+		}{},
+		struct {
+			X float64 `json:"x"`
+		}{},
+		struct {
+			X string `json:"x" af:"sometimes"`
+		}{},
+		struct {
+			X string `json:"x" af:"ref=flow"`
+		}{},
+		struct {
+			X int `json:"x" af:"min=a"`
+		}{},
+	} {
+		if _, err := validate.SchemaOf(bad); err == nil {
+			t.Errorf("SchemaOf(%T) succeeded", bad)
+		}
+	}
+}
+
+func TestAppendJSON(t *testing.T) {
+	s, err := validate.SchemaOf(sample{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := uuid.MustParse("11111111-2222-4333-8444-555555555555")
+	v := sample{ID: id, Name: `a"<b>`, Nick: ptr("nick"), Enabled: true, Count: -3, Color: blue, Owner: id, Token: validate.NewSecret("hunter2"), Extra: map[string]any{"k": 1}}
+	out, err := s.AppendJSON(nil, v, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `"id":"11111111-2222-4333-8444-555555555555","name":"a\"\u003cb\u003e","note":"","nick":"nick","enabled":true,"count":-3,"big":0,"small":0,"color":"blue","owner":"11111111-2222-4333-8444-555555555555","parent":null,"extra":{"k":1}`
+	if string(out) != want {
+		t.Errorf("AppendJSON:\n got %s\nwant %s", out, want)
+	}
+	if !json.Valid([]byte("{" + string(out) + "}")) {
+		t.Error("AppendJSON output is not a valid object body")
+	}
+	withSecrets, err := s.AppendJSON(nil, &v, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(withSecrets), `"token":"hunter2"`) {
+		t.Errorf("AppendJSON(withSecrets) lacks the token: %s", withSecrets)
+	}
+	if _, err := s.AppendJSON(nil, struct{}{}, false); err == nil {
+		t.Error("AppendJSON of another type succeeded")
+	}
+}
