@@ -90,7 +90,7 @@ func (f Flow) BackgroundURL() string {
 
 // SetBackgroundURL stores url verbatim as the background, as authentik's
 // set_background_url action does; "" restores the default.
-func (f *Flow) SetBackgroundURL(url string) { f.Background = strings.TrimSpace(url) }
+func (f *Flow) SetBackgroundURL(url string) { f.Background = url }
 
 // ExportURL is the relative URL of the flow's blueprint export.
 func (f Flow) ExportURL() string { return "/api/v3/flows/instances/" + f.Slug + "/export/" }

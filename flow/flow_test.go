@@ -389,3 +389,11 @@ func TestStringAndExportURL(t *testing.T) {
 		t.Errorf("fmt %%v = %q", got)
 	}
 }
+
+func TestSetBackgroundURLStoresVerbatim(t *testing.T) {
+	var f flow.Flow
+	f.SetBackgroundURL(" https://example.com/bg.png ")
+	if f.Background != " https://example.com/bg.png " {
+		t.Errorf("stored %q, want the url verbatim", f.Background)
+	}
+}
