@@ -105,6 +105,10 @@ func (tx *Tx) saveBinding(cur, next binding.Binding, decodeErr error, create boo
 	if err != nil {
 		return binding.View{}, err
 	}
+	if len(errs.NonField) > 0 {
+		// The body was not an object: there are no fields to check.
+		return binding.View{}, errs
+	}
 	if !errs.Has("target") {
 		if _, ok, err := tx.loadFlow(next.Target); err != nil {
 			return binding.View{}, err

@@ -169,8 +169,8 @@ func (l listing[T]) filters(q Query) (map[string]any, error) {
 	errs := &validate.Error{}
 	for _, c := range l.cols {
 		val, ok := q.Filters[c.name]
-		if !ok || !c.filter {
-			continue
+		if !ok || !c.filter || val == "" {
+			continue // django-filter ignores empty values
 		}
 		v, use, msg := c.filterValue(val)
 		if msg != "" {

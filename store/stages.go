@@ -146,7 +146,7 @@ func (tx *Tx) saveStage(cur, next stage.Stage, decodeErr error, create bool) (st
 	k, _ := tx.s.reg.Lookup(next.Model())
 	refs := k.Schema().Refs(next.Config)
 	for _, r := range refs {
-		if r.Target != "flow" || r.ID == uuid.Nil || errs.Has(r.Field) {
+		if r.Target != "flow" || r.Null || errs.Has(r.Field) {
 			continue
 		}
 		if _, ok, err := tx.loadFlow(r.ID); err != nil {

@@ -224,6 +224,7 @@ type Ref struct {
 	Target   string    // the ref= tag value, e.g. "flow"
 	Nullable bool      // whether the field may be null (SET_NULL on delete)
 	ID       uuid.UUID // uuid.Nil when null
+	Null     bool      // the field is null (a nil pointer), not a reference to uuid.Nil
 }
 
 // Refs returns the reference fields of v (tagged ref=...), with their
@@ -242,7 +243,9 @@ func (s *Schema) Refs(v any) []Ref {
 		r := Ref{Field: f.name, Target: f.ref, Nullable: f.nullable}
 		fv := rv.Field(f.index)
 		if f.isPtr {
-			if !fv.IsNil() {
+			if fv.IsNil() {
+				r.Null = true
+			} else {
 				r.ID = fv.Elem().Interface().(uuid.UUID)
 			}
 		} else {
