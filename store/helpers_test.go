@@ -1,0 +1,506 @@
+package store_test
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/authflow/authflow/binding"
+	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/validate"
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// newTestStore opens a fresh store in t.TempDir() with NoSync and
+// deterministic, increasing ids. Its cleanup checks the store's
+// invariants (if it is still open), closes it twice (Close is idempotent)
+// and runs bbolt's consistency check on the file.
+func newTestStore(t testing.TB) *store.Store {
+	t.Helper()
+	return openTestStore(t, filepath.Join(t.TempDir(), "authflow.db"), &store.Options{NewID: counterIDs(1, 1)})
+}
+
+// openTestStore opens path with opts (NoSync forced on) and registers the
+// cleanup described at newTestStore.
+func openTestStore(t testing.TB, path string, opts *store.Options) *store.Store {
+	t.Helper()
+	var o store.Options
+	if opts != nil {
+		o = *opts
+	}
+	o.NoSync = true
+	s, err := store.Open(path, &o)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", path, err)
+	}
+	if s.Path() != path {
+		t.Errorf("Path() = %q, want %q", s.Path(), path)
+	}
+	t.Cleanup(func() { closeAndCheck(t, s, path) })
+	return s
+}
+
+func closeAndCheck(t testing.TB, s *store.Store, path string) {
+	t.Helper()
+	if err := s.View(context.Background(), func(*store.Tx) error { return nil }); err == nil {
+		checkInvariants(t, s)
+	} else if !errors.Is(err, store.ErrClosed) {
+		t.Errorf("cleanup: View: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("cleanup: Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("cleanup: second Close: %v, want nil (Close is idempotent)", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Errorf("cleanup: raw bbolt open: %v", err)
+		return
+	}
+	defer db.Close()
+	if err := db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			t.Errorf("cleanup: bbolt check: %v", err)
+		}
+		return nil
+	}); err != nil {
+		t.Errorf("cleanup: bbolt view: %v", err)
+	}
+}
+
+// counterIDs returns a NewID that yields ids start, start+step, ... in the
+// last 8 bytes (version 7 and variant bits set), so that byte order of the
+// ids is the order of the counter. A negative step makes ids that sort in
+// reverse creation order.
+func counterIDs(start, step int64) func() (uuid.UUID, error) {
+	var n atomic.Int64
+	n.Store(start - step)
+	return func() (uuid.UUID, error) {
+		var id uuid.UUID
+		id[6], id[8] = 0x70, 0x80
+		binary.BigEndian.PutUint64(id[8:], uint64(n.Add(step))|0x8000000000000000)
+		return id, nil
+	}
+}
+
+// Fixtures.
+
+const (
+	duoSecret      = "s3cr3t-client-Zq8"
+	duoAdminSecret = "s3cr3t-admin-Kp4"
+)
+
+func newFlow(slug string) flow.Flow {
+	return flow.New("Name of "+slug, slug, "Title of "+slug, flow.DesignationAuthentication)
+}
+
+func mkFlow(t testing.TB, s *store.Store, slug string) flow.View {
+	t.Helper()
+	v, err := s.CreateFlow(context.Background(), newFlow(slug))
+	if err != nil {
+		t.Fatalf("CreateFlow(%q): %v", slug, err)
+	}
+	return v
+}
+
+func mkUserWrite(t testing.TB, s *store.Store, name string) stage.View {
+	t.Helper()
+	v, err := s.CreateStage(context.Background(), stage.Stage{Name: name, Config: stage.DefaultUserWrite()})
+	if err != nil {
+		t.Fatalf("CreateStage(%q): %v", name, err)
+	}
+	return v
+}
+
+func mkInvitation(t testing.TB, s *store.Store, name string) stage.View {
+	t.Helper()
+	v, err := s.CreateStage(context.Background(), stage.Stage{Name: name, Config: stage.Invitation{}})
+	if err != nil {
+		t.Fatalf("CreateStage(%q): %v", name, err)
+	}
+	return v
+}
+
+// duoBody is a complete Duo POST/PUT body; configureFlow may be nil.
+func duoBody(name string, configureFlow *uuid.UUID) []byte {
+	m := map[string]any{
+		"name":                  name,
+		"client_id":             "DIXXXXXXXXXXXXXXXXXX",
+		"client_secret":         duoSecret,
+		"api_hostname":          "api-xxxxxxxx.duosecurity.com",
+		"admin_integration_key": "DIADMINXXXXXXXXXXXXX",
+		"admin_secret_key":      duoAdminSecret,
+		"friendly_name":         "Duo",
+		"configure_flow":        nil,
+	}
+	if configureFlow != nil {
+		m["configure_flow"] = configureFlow.String()
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+func mkDuo(t testing.TB, s *store.Store, name string, configureFlow *uuid.UUID) stage.View {
+	t.Helper()
+	v, err := s.CreateStageJSON(context.Background(), stage.ModelAuthenticatorDuo, duoBody(name, configureFlow))
+	if err != nil {
+		t.Fatalf("CreateStageJSON(duo %q): %v", name, err)
+	}
+	return v
+}
+
+func mkBinding(t testing.TB, s *store.Store, target, st uuid.UUID, order int32) binding.View {
+	t.Helper()
+	v, err := s.CreateBinding(context.Background(), binding.New(target, st, order))
+	if err != nil {
+		t.Fatalf("CreateBinding(order %d): %v", order, err)
+	}
+	return v
+}
+
+func duoConfig(t testing.TB, v stage.View) stage.AuthenticatorDuo {
+	t.Helper()
+	c, ok := v.Config.(stage.AuthenticatorDuo)
+	if !ok {
+		t.Fatalf("stage %s: config is %T, want stage.AuthenticatorDuo", v.Name, v.Config)
+	}
+	return c
+}
+
+// Assertions.
+
+func jsonOf(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("json.Marshal(%T): %v", v, err)
+	}
+	return string(b)
+}
+
+// jsonMap decodes the JSON of v into a map, for checking single keys.
+func jsonMap(t testing.TB, v any) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(jsonOf(t, v)), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// wantInvalid asserts that err is a *validate.Error with exactly these
+// field and non-field messages, and returns it.
+func wantInvalid(t testing.TB, err error, fields map[string][]string, nonField ...string) *validate.Error {
+	t.Helper()
+	var ve *validate.Error
+	if !errors.As(err, &ve) {
+		t.Fatalf("error = %v (%T), want a *validate.Error", err, err)
+	}
+	if !errors.Is(err, validate.ErrInvalid) {
+		t.Errorf("errors.Is(%v, validate.ErrInvalid) = false", err)
+	}
+	if len(fields) == 0 {
+		fields = nil
+	}
+	got := ve.Fields
+	if len(got) == 0 {
+		got = nil
+	}
+	if !reflect.DeepEqual(got, fields) {
+		t.Errorf("field errors = %v, want %v", got, fields)
+	}
+	gotNF := ve.NonField
+	if len(gotNF) == 0 {
+		gotNF = nil
+	}
+	if len(nonField) == 0 {
+		nonField = nil
+	}
+	if !reflect.DeepEqual(gotNF, nonField) {
+		t.Errorf("non-field errors = %q, want %q", gotNF, nonField)
+	}
+	return ve
+}
+
+// wantConflict is wantInvalid plus errors.Is(err, store.ErrConflict).
+func wantConflict(t testing.TB, err error, fields map[string][]string, nonField ...string) {
+	t.Helper()
+	wantInvalid(t, err, fields, nonField...)
+	if !errors.Is(err, store.ErrConflict) {
+		t.Errorf("errors.Is(%v, store.ErrConflict) = false", err)
+	}
+}
+
+func wantNotFound(t testing.TB, err error) {
+	t.Helper()
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("error = %v, want one wrapping store.ErrNotFound", err)
+	}
+}
+
+func backup(t testing.TB, s *store.Store) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	n, err := s.Backup(context.Background(), &buf)
+	if err != nil {
+		t.Fatalf("Backup: %v", err)
+	}
+	if n != int64(buf.Len()) {
+		t.Fatalf("Backup returned %d, wrote %d bytes", n, buf.Len())
+	}
+	return buf.Bytes()
+}
+
+// wantUnchanged runs write, which must fail, and asserts that the file
+// is byte for byte what it was before.
+func wantUnchanged(t testing.TB, s *store.Store, write func() error) error {
+	t.Helper()
+	before := backup(t, s)
+	err := write()
+	if err == nil {
+		t.Fatalf("write succeeded, want an error")
+	}
+	if !bytes.Equal(before, backup(t, s)) {
+		t.Errorf("the file changed after a rejected write (%v)", err)
+	}
+	return err
+}
+
+// Walking the whole store through the public API.
+
+const bigPage = 1000
+
+func allPages[T any](t testing.TB, list func(store.Query) (store.Page[T], error)) []T {
+	t.Helper()
+	var out []T
+	for page := 1; ; page++ {
+		p, err := list(store.Query{Page: page, PageSize: bigPage})
+		if err != nil {
+			t.Fatalf("list page %d: %v", page, err)
+		}
+		out = append(out, p.Results...)
+		if p.Pagination.Count != 0 && p.Pagination.TotalPages < page {
+			t.Fatalf("page %d of %d", page, p.Pagination.TotalPages)
+		}
+		if p.Pagination.Next == 0 {
+			if len(out) != p.Pagination.Count {
+				t.Fatalf("listed %d objects, pagination count is %d", len(out), p.Pagination.Count)
+			}
+			return out
+		}
+	}
+}
+
+func allFlows(t testing.TB, tx *store.Tx) []flow.View {
+	t.Helper()
+	return allPages(t, tx.ListFlows)
+}
+
+func allStages(t testing.TB, tx *store.Tx) []stage.View {
+	t.Helper()
+	return allPages(t, func(q store.Query) (store.Page[stage.View], error) { return tx.ListStages("", q) })
+}
+
+func allBindings(t testing.TB, tx *store.Tx) []binding.View {
+	t.Helper()
+	return allPages(t, tx.ListBindings)
+}
+
+// checkInvariants asserts, in one read transaction, that nothing in s
+// dangles and every index agrees with the records.
+func checkInvariants(t testing.TB, s *store.Store) {
+	t.Helper()
+	if err := s.View(context.Background(), func(tx *store.Tx) error {
+		checkInvariantsTx(t, tx)
+		return nil
+	}); err != nil {
+		t.Fatalf("checkInvariants: %v", err)
+	}
+}
+
+func checkInvariantsTx(t testing.TB, tx *store.Tx) {
+	t.Helper()
+	flows := map[uuid.UUID]flow.View{}
+	slugs := map[string]bool{}
+	for _, f := range allFlows(t, tx) {
+		if _, dup := flows[f.PK]; dup {
+			t.Errorf("flow %s listed twice", f.PK)
+		}
+		if slugs[f.Slug] {
+			t.Errorf("slug %q held by two flows", f.Slug)
+		}
+		flows[f.PK], slugs[f.Slug] = f, true
+		g, err := tx.GetFlow(f.PK)
+		if err != nil {
+			t.Errorf("GetFlow(%s): %v", f.PK, err)
+		}
+		bs, err := tx.GetFlowBySlug(f.Slug)
+		if err != nil || bs.PK != f.PK {
+			t.Errorf("GetFlowBySlug(%q) = %s, %v; want %s", f.Slug, bs.PK, err, f.PK)
+		}
+		flows[f.PK] = g
+	}
+	stages := map[uuid.UUID]stage.View{}
+	names := map[string]bool{}
+	for _, st := range allStages(t, tx) {
+		if names[st.Name] {
+			t.Errorf("stage name %q held by two stages", st.Name)
+		}
+		names[st.Name] = true
+		g, err := tx.GetStage(st.PK)
+		if err != nil {
+			t.Errorf("GetStage(%s): %v", st.PK, err)
+			continue
+		}
+		stages[st.PK] = g
+		for _, r := range g.Kind.Schema().Refs(g.Config) {
+			if r.Target == "flow" && !r.Null {
+				if _, ok := flows[r.ID]; !ok {
+					t.Errorf("stage %q: %s points at missing flow %s", g.Name, r.Field, r.ID)
+				}
+			}
+		}
+		for _, fs := range g.FlowSet {
+			if _, ok := flows[fs.PK]; !ok {
+				t.Errorf("stage %q: flow_set lists missing flow %s", g.Name, fs.PK)
+			}
+		}
+	}
+	type triple struct {
+		target, stage uuid.UUID
+		order         int32
+	}
+	seen := map[triple]bool{}
+	perStage := map[uuid.UUID]int{}
+	all := allBindings(t, tx)
+	for _, b := range all {
+		if _, ok := flows[b.Target]; !ok {
+			t.Errorf("binding %s: target %s is missing", b.PK, b.Target)
+		}
+		if _, ok := stages[b.Stage]; !ok {
+			t.Errorf("binding %s: stage %s is missing", b.PK, b.Stage)
+		}
+		k := triple{b.Target, b.Stage, b.Order}
+		if seen[k] {
+			t.Errorf("binding %s: (target, stage, order) = %v is not unique", b.PK, k)
+		}
+		seen[k] = true
+		perStage[b.Stage]++
+		g, err := tx.GetBinding(b.PK)
+		if err != nil {
+			t.Errorf("GetBinding(%s): %v", b.PK, err)
+		} else if g.StageObj.PK != b.Stage {
+			t.Errorf("binding %s: stage_obj is %s, stage is %s", b.PK, g.StageObj.PK, b.Stage)
+		}
+	}
+	total := 0
+	for id, f := range flows {
+		fb, err := tx.FlowBindings(id)
+		if err != nil {
+			t.Errorf("FlowBindings(%s): %v", id, err)
+			continue
+		}
+		total += len(fb)
+		wantStages := make([]uuid.UUID, 0, len(fb))
+		for i, b := range fb {
+			if b.Target != id {
+				t.Errorf("FlowBindings(%s) holds binding %s of flow %s", id, b.PK, b.Target)
+			}
+			if i > 0 && cmpBinding(fb[i-1].Binding, b.Binding) >= 0 {
+				t.Errorf("FlowBindings(%s) not in (order, pk) order at %d", id, i)
+			}
+			wantStages = append(wantStages, b.Stage)
+		}
+		if !slices.Equal(f.Stages, wantStages) {
+			t.Errorf("flow %q: stages = %v, its bindings give %v", f.Slug, f.Stages, wantStages)
+		}
+	}
+	if total != len(all) {
+		t.Errorf("flows hold %d bindings, the binding list has %d", total, len(all))
+	}
+	for id, st := range stages {
+		if len(st.FlowSet) != perStage[id] {
+			t.Errorf("stage %q: flow_set has %d entries, %d bindings use it", st.Name, len(st.FlowSet), perStage[id])
+		}
+	}
+}
+
+func cmpBinding(a, b binding.Binding) int {
+	if c := cmp.Compare(a.Order, b.Order); c != 0 {
+		return c
+	}
+	return bytes.Compare(a.PK[:], b.PK[:])
+}
+
+// snapshot renders every object the store holds, secrets included, so
+// that two snapshots are equal exactly when nothing observable changed.
+func snapshot(t testing.TB, tx *store.Tx, reg *stage.Registry) string {
+	t.Helper()
+	var b strings.Builder
+	for _, f := range allFlows(t, tx) {
+		fmt.Fprintf(&b, "flow %s\n", jsonOf(t, f))
+		fb, err := tx.FlowBindings(f.PK)
+		if err != nil {
+			t.Fatalf("FlowBindings: %v", err)
+		}
+		fmt.Fprintf(&b, "  bindings %s\n", jsonOf(t, fb))
+	}
+	for _, st := range allStages(t, tx) {
+		raw, err := reg.Encode(st.Stage)
+		if err != nil {
+			t.Fatalf("Encode: %v", err)
+		}
+		fmt.Fprintf(&b, "stage %s\n  %s\n", raw, jsonOf(t, st))
+	}
+	for _, bv := range allBindings(t, tx) {
+		fmt.Fprintf(&b, "binding %s\n", jsonOf(t, bv))
+	}
+	return b.String()
+}
+
+// golden compares got (indented JSON) with testdata/golden/name.json, or
+// rewrites the file with -update.
+func golden(t testing.TB, name string, got []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, got, "", "  "); err != nil {
+		t.Fatalf("golden %s: %v", name, err)
+	}
+	buf.WriteByte('\n')
+	path := filepath.Join("testdata", "golden", name+".json")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("golden %s: %v (run with -update to create it)", name, err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("%s differs from %s:\ngot:\n%s\nwant:\n%s", name, path, buf.Bytes(), want)
+	}
+}
