@@ -1,0 +1,115 @@
+// Package api serves authentik's REST API for flows, stages and
+// flow-stage bindings from a [store.Store], with the paths, bodies and
+// status codes of authentik's seed era (2024.4–2025.6), so that
+// authentik's admin UI calls, its generated API clients and scripts
+// written for authentik work unchanged.
+//
+// A host application mounts it on its own mux:
+//
+//	s, err := store.Open("authflow.db", nil)
+//	...
+//	mux.Handle(api.Prefix, api.NewHandler(s, &api.Options{Authorize: authz}))
+//
+// # Routes
+//
+// Every path is under /api/v3/ and ends in a slash (a path without the
+// trailing slash is 404):
+//
+//	/flows/instances/                   list, create
+//	/flows/instances/{slug}/            retrieve, replace, patch, delete
+//	/flows/bindings/                    list, create
+//	/flows/bindings/{fsb_uuid}/         retrieve, replace, patch, delete
+//	/stages/{kind path}/                list, create
+//	/stages/{kind path}/{stage_uuid}/   retrieve, replace, patch, delete
+//	/stages/all/                        list
+//	/stages/all/{stage_uuid}/           retrieve, delete
+//
+// A list is GET, a create POST (201 with the full representation), a
+// retrieve GET, a replace PUT and a patch PATCH (200 with the full
+// representation), a delete DELETE (204, empty body). HEAD is answered as
+// GET. Lists take authentik's query parameters (the collection's filters,
+// search, ordering, page, page_size; see [store.QueryFromValues]) and
+// answer in the envelope {"pagination": {...}, "results": [...]}.
+//
+// The stage collections come from the store's registry
+// ([store.Store.Registry]): every kind registered with a [stage.Kind] Path
+// is served at /stages/{Path}/, so a kind that a host application
+// registers needs no change here. The built-in kinds are user_write,
+// invitation/stages and authenticator/duo. A stage is found only under
+// its own kind's path: the pk of a Duo stage under /stages/user_write/ is
+// 404. /stages/all/ serves every kind in the base stage representation
+// (authentik's StageSerializer) and has no create, replace or patch.
+//
+// Write bodies are JSON. PATCH is an RFC 7396 merge patch and also
+// accepts the media type application/merge-patch+json. Bodies are bounded
+// by Options.MaxBodyBytes (1 MiB by default).
+//
+// # Permissions
+//
+// Before each operation the handler calls Options.Authorize with
+// authentik's permission codename:
+//
+//	authentik_flows.{view,add,change,delete}_flow               /flows/instances/
+//	authentik_flows.{view,add,change,delete}_flowstagebinding   /flows/bindings/
+//	<app_label>.{view,add,change,delete}_<model>                /stages/{kind path}/
+//	authentik_flows.{view,delete}_stage                         /stages/all/
+//
+// where <app_label>.<model> is the kind's model name, for example
+// authentik_stages_user_write.change_userwritestage. A list or retrieve
+// asks for view, a create for add, a replace or patch for change, a
+// delete for delete. As in authentik, an object the user may not view does
+// not exist for them: every operation on one object asks for view first,
+// and a denial is 404, whatever the method. A denied add, change or delete
+// is 403 {"detail": "You do not have permission to perform this action."}
+// (or 404 when the object does not exist). A denied list is an empty
+// page, as authentik filters lists down to the objects the user may view.
+// An Authorize error wrapping [ErrNotAuthenticated] is 403 {"detail":
+// "Authentication credentials were not provided."} on every operation.
+// Permissions are checked before the body is read.
+//
+// # Errors
+//
+// Error bodies are authentik's:
+//
+//	400  a rejected write: the *validate.Error body,
+//	     {"field": ["message"], "non_field_errors": ["message"]}; a body
+//	     that is not a JSON object gets the non-field error "Invalid
+//	     data. Expected a dictionary, but got list." and its kin; a bad
+//	     list filter value gets its field error
+//	400  {"detail": "JSON parse error - <parser message>"}
+//	403  see Permissions
+//	404  {"detail": "Not found."}: an unknown path, object or slug, a
+//	     malformed UUID in the path, a stage under another kind's path
+//	404  {"detail": "Invalid page."}: a page past the last, or not a number
+//	405  {"detail": "Method \"X\" not allowed."}, with an Allow header
+//	413  {"detail": "Request body too large: the limit is N bytes."}
+//	415  {"detail": "Unsupported media type \"x\" in request."}
+//	500  {"detail": "A server error occurred."}; the cause goes to
+//	     Options.ErrorLog, never into the response
+//	503  {"detail": ...}: the store is closed ([store.ErrClosed]) or
+//	     read-only ([store.ErrReadOnly]), or the request was cancelled
+//
+// No response ever contains a write-only field (Duo's client_secret and
+// admin_secret_key) or a stack trace.
+//
+// # Differences from authentik
+//
+// Beyond the deliberate differences of the store (a PATCH is a merge
+// patch judged on its result; unknown keys are field errors; page sizes
+// are bounded; see package store):
+//
+//   - The 404 body is the seed era's "Not found." (DRF 3.14), not the
+//     later "No Flow matches the given query.".
+//   - A body sent without a Content-Type is read as JSON; authentik
+//     ignores it. An empty body is the empty object whatever its media
+//     type, as in authentik. Form and multipart bodies are 415: authflow
+//     has no form parsers.
+//   - The JSON parse error message is Go's encoding/json message, not
+//     orjson's.
+//   - 405 is answered before permissions are asked; authentik asks first.
+//   - Server errors have a JSON body; authentik's are HTML.
+//   - Only CRUD is served: no OPTIONS metadata, and none of the action
+//     endpoints (used_by, export, diagram, execute, import, cache_info,
+//     set_background, /stages/all/types/, Duo device imports).
+//   - A denied list is an empty page without checking its filters.
+package api

@@ -1,0 +1,213 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/authflow/authflow/store"
+	"github.com/google/uuid"
+)
+
+// resource is one authentik viewset: a collection and its objects. A nil
+// operation is not served (405).
+type resource struct {
+	// perm returns the permission codename for a verb: view, add, change
+	// or delete.
+	perm func(verb string) string
+	// validKey reports whether a path key can name an object at all (a
+	// malformed UUID cannot); nil accepts every key.
+	validKey func(string) bool
+
+	list    func(ctx context.Context, q store.Query) (any, error)
+	create  func(ctx context.Context, body []byte) (any, error)
+	get     func(ctx context.Context, key string) (any, error)
+	replace func(ctx context.Context, key string, body []byte) (any, error)
+	patch   func(ctx context.Context, key string, body []byte) (any, error)
+	delete  func(ctx context.Context, key string) error
+}
+
+// codenames returns authentik's perm function for app_label.verb_model.
+func codenames(app, model string) func(string) string {
+	perms := map[string]string{}
+	for _, verb := range []string{"view", "add", "change", "delete"} {
+		perms[verb] = app + "." + verb + "_" + model
+	}
+	return func(verb string) string { return perms[verb] }
+}
+
+func validUUID(key string) bool {
+	_, err := uuid.Parse(key)
+	return err == nil
+}
+
+// parseUUID parses a key that validKey accepted.
+func parseUUID(key string) uuid.UUID {
+	id, _ := uuid.Parse(key)
+	return id
+}
+
+func (res *resource) collectionMethods() string {
+	m := []string{"GET"}
+	if res.create != nil {
+		m = append(m, "POST")
+	}
+	return strings.Join(append(m, "HEAD"), ", ")
+}
+
+func (res *resource) objectMethods() string {
+	m := []string{"GET"}
+	if res.replace != nil {
+		m = append(m, "PUT")
+	}
+	if res.patch != nil {
+		m = append(m, "PATCH")
+	}
+	if res.delete != nil {
+		m = append(m, "DELETE")
+	}
+	return strings.Join(append(m, "HEAD"), ", ")
+}
+
+func (h *handler) serveCollection(w http.ResponseWriter, r *http.Request, res *resource) {
+	switch {
+	case r.Method == http.MethodGet || r.Method == http.MethodHead:
+		h.list(w, r, res)
+	case r.Method == http.MethodPost && res.create != nil:
+		if !h.allowed(w, r, res.perm("add")) {
+			return
+		}
+		body, ok := h.body(w, r, false)
+		if !ok {
+			return
+		}
+		v, err := res.create(r.Context(), body)
+		h.reply(w, r, http.StatusCreated, v, err)
+	default:
+		methodNotAllowed(w, r, res.collectionMethods())
+	}
+}
+
+func (h *handler) list(w http.ResponseWriter, r *http.Request, res *resource) {
+	q, err := store.QueryFromValues(r.URL.Query())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.ask(r, res.perm("view")); err != nil {
+		if errors.Is(err, ErrNotAuthenticated) {
+			h.deny(w, err)
+			return
+		}
+		// authentik filters a list down to the objects the user may
+		// view: with no view permission, that is an empty page.
+		if q.Page > 1 {
+			writeDetail(w, http.StatusNotFound, msgInvalidPage)
+			return
+		}
+		writeJSON(w, http.StatusOK, store.Page[struct{}]{
+			Pagination: store.Pagination{Current: 1, TotalPages: 1},
+			Results:    []struct{}{},
+		})
+		return
+	}
+	v, err := res.list(r.Context(), q)
+	h.reply(w, r, http.StatusOK, v, err)
+}
+
+func (h *handler) serveObject(w http.ResponseWriter, r *http.Request, res *resource, key string) {
+	var write func(context.Context, string, []byte) (any, error)
+	verb := ""
+	switch {
+	case r.Method == http.MethodGet || r.Method == http.MethodHead:
+	case r.Method == http.MethodPut && res.replace != nil:
+		write, verb = res.replace, "change"
+	case r.Method == http.MethodPatch && res.patch != nil:
+		write, verb = res.patch, "change"
+	case r.Method == http.MethodDelete && res.delete != nil:
+		verb = "delete"
+	default:
+		methodNotAllowed(w, r, res.objectMethods())
+		return
+	}
+	if res.validKey != nil && !res.validKey(key) {
+		writeDetail(w, http.StatusNotFound, msgNotFound)
+		return
+	}
+	// Objects the user may not view do not exist for them (404), whatever
+	// the method; then a write needs its own permission (403).
+	if err := h.ask(r, res.perm("view")); err != nil {
+		if errors.Is(err, ErrNotAuthenticated) {
+			h.deny(w, err)
+		} else {
+			writeDetail(w, http.StatusNotFound, msgNotFound)
+		}
+		return
+	}
+	if verb == "" {
+		v, err := res.get(r.Context(), key)
+		h.reply(w, r, http.StatusOK, v, err)
+		return
+	}
+	if err := h.ask(r, res.perm(verb)); err != nil {
+		// A missing object is 404 even without the permission, as in
+		// authentik, which looks the object up first.
+		if !errors.Is(err, ErrNotAuthenticated) {
+			if _, gerr := res.get(r.Context(), key); gerr != nil {
+				h.fail(w, r, gerr)
+				return
+			}
+		}
+		h.deny(w, err)
+		return
+	}
+	if write == nil { // DELETE
+		if err := res.delete(r.Context(), key); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	body, ok := h.body(w, r, r.Method == http.MethodPatch)
+	if !ok {
+		return
+	}
+	v, err := write(r.Context(), key, body)
+	h.reply(w, r, http.StatusOK, v, err)
+}
+
+// ask calls Options.Authorize, if set.
+func (h *handler) ask(r *http.Request, perm string) error {
+	if h.authorize == nil {
+		return nil
+	}
+	return h.authorize(r, perm)
+}
+
+// allowed asks for perm and answers a denial with 403.
+func (h *handler) allowed(w http.ResponseWriter, r *http.Request, perm string) bool {
+	if err := h.ask(r, perm); err != nil {
+		h.deny(w, err)
+		return false
+	}
+	return true
+}
+
+func (h *handler) deny(w http.ResponseWriter, err error) {
+	if errors.Is(err, ErrNotAuthenticated) {
+		writeDetail(w, http.StatusForbidden, msgNotAuthenticated)
+		return
+	}
+	writeDetail(w, http.StatusForbidden, msgPermissionDenied)
+}
+
+// reply writes v with status, or the response for err.
+func (h *handler) reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, status, v)
+}

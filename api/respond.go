@@ -1,0 +1,149 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/validate"
+)
+
+// The "detail" messages of error responses: Django REST framework's, where
+// authentik has one.
+const (
+	msgNotFound         = "Not found."
+	msgInvalidPage      = "Invalid page."
+	msgPermissionDenied = "You do not have permission to perform this action."
+	msgNotAuthenticated = "Authentication credentials were not provided."
+	msgServerError      = "A server error occurred."
+	msgStoreClosed      = "The configuration store is closed."
+	msgStoreReadOnly    = "The configuration store is read-only."
+	msgCancelled        = "The request was cancelled before it completed."
+	msgParseError       = "JSON parse error - "
+)
+
+const (
+	mediaJSON       = "application/json"
+	mediaMergePatch = "application/merge-patch+json"
+)
+
+type detail struct {
+	Detail string `json:"detail"`
+}
+
+// writeJSON writes v as the JSON body with status. HTML characters are not
+// escaped, as authentik's renderer does not escape them.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		// Only a bug in a MarshalJSON method gets here; say nothing more.
+		status = http.StatusInternalServerError
+		buf.Reset()
+		_ = json.NewEncoder(&buf).Encode(detail{msgServerError})
+	}
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	w.Header().Set("Content-Type", mediaJSON)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func writeDetail(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, detail{msg})
+}
+
+// methodNotAllowed writes 405 with the Allow header.
+func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
+	w.Header().Set("Allow", allow)
+	writeDetail(w, http.StatusMethodNotAllowed, `Method "`+r.Method+`" not allowed.`)
+}
+
+// fail writes the response for an error from the store.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ve *validate.Error
+	switch {
+	case errors.As(err, &ve):
+		writeJSON(w, http.StatusBadRequest, ve)
+	case errors.Is(err, validate.ErrSyntax):
+		writeDetail(w, http.StatusBadRequest, msgParseError+syntaxMessage(err))
+	case errors.Is(err, store.ErrNotFound):
+		writeDetail(w, http.StatusNotFound, msgNotFound)
+	case errors.Is(err, store.ErrInvalidPage):
+		writeDetail(w, http.StatusNotFound, msgInvalidPage)
+	case errors.Is(err, store.ErrClosed):
+		writeDetail(w, http.StatusServiceUnavailable, msgStoreClosed)
+	case errors.Is(err, store.ErrReadOnly):
+		writeDetail(w, http.StatusServiceUnavailable, msgStoreReadOnly)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		writeDetail(w, http.StatusServiceUnavailable, msgCancelled)
+	default:
+		h.logf("api: %s %s: %v", r.Method, r.URL.Path, err)
+		writeDetail(w, http.StatusInternalServerError, msgServerError)
+	}
+}
+
+func (h *handler) logf(format string, args ...any) {
+	if h.log != nil {
+		h.log.Printf(format, args...)
+		return
+	}
+	log.Printf(format, args...)
+}
+
+// syntaxMessage is the parser's own message from an error wrapping
+// validate.ErrSyntax, without the package prefixes.
+func syntaxMessage(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, validate.ErrSyntax.Error()); i >= 0 {
+		msg = strings.TrimPrefix(msg[i+len(validate.ErrSyntax.Error()):], ": ")
+	}
+	return msg
+}
+
+// body reads a write's body. It answers 413 for a body over the limit and
+// 415 for a media type other than JSON (or, for a PATCH, merge-patch
+// JSON), and reports whether the caller should go on. An empty body is
+// the empty object whatever its media type, as in Django REST framework;
+// a body without a Content-Type is read as JSON.
+func (h *handler) body(w http.ResponseWriter, r *http.Request, patch bool) ([]byte, bool) {
+	if r.ContentLength > h.maxBody {
+		h.tooLarge(w)
+		return nil, false
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			h.tooLarge(w)
+		} else {
+			writeDetail(w, http.StatusBadRequest, msgParseError+err.Error())
+		}
+		return nil, false
+	}
+	if len(b) == 0 {
+		return []byte("{}"), true
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != mediaJSON && !(patch && mt == mediaMergePatch)) {
+			writeDetail(w, http.StatusUnsupportedMediaType, `Unsupported media type "`+ct+`" in request.`)
+			return nil, false
+		}
+	}
+	return b, true
+}
+
+func (h *handler) tooLarge(w http.ResponseWriter) {
+	writeDetail(w, http.StatusRequestEntityTooLarge,
+		"Request body too large: the limit is "+strconv.FormatInt(h.maxBody, 10)+" bytes.")
+}

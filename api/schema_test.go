@@ -1,0 +1,278 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/google/uuid"
+)
+
+// Schema conformance: every response a test produces through [client.do]
+// is validated against the response schema of its operation in authentik's
+// OpenAPI document (required properties, types, enums, formats), keyed by
+// method + route template + status. Two things are stricter than the
+// document itself:
+//
+//   - every write-only property of an operation's request schema (Duo's
+//     client_secret, ...) is added to the matching response schema as
+//     writeOnly, so the validator rejects it in a response;
+//   - object schemas that do not say otherwise get additionalProperties
+//     false, so no key the document does not list can appear.
+//
+// A 4xx or 5xx status the document does not list for the operation (404,
+// 405, 413, 415, 503, ...) is checked against GenericError, which is what
+// authentik answers with; any other undocumented status fails.
+
+// specPath is where the OpenAPI document lives: the shared reference
+// directory beside the repository, or $AUTHFLOW_OPENAPI.
+func specPath() string {
+	if p := os.Getenv("AUTHFLOW_OPENAPI"); p != "" {
+		return p
+	}
+	return filepath.Join("..", "..", "shared", "authentik", "openapi-2025.6-flows-stages.yml")
+}
+
+type spec struct {
+	doc    *openapi3.T
+	router routers.Router
+	opts   *openapi3filter.Options
+}
+
+var (
+	specOnce sync.Once
+	theSpec  *spec
+	specErr  error
+
+	// checked records every "METHOD template status" validated.
+	checkedMu sync.Mutex
+	checked   = map[string]int{}
+)
+
+func loadSpec() (*spec, error) {
+	specOnce.Do(func() {
+		loader := openapi3.NewLoader()
+		doc, err := loader.LoadFromFile(specPath())
+		if err != nil {
+			specErr = fmt.Errorf("loading the OpenAPI document (set AUTHFLOW_OPENAPI to its path): %w", err)
+			return
+		}
+		tighten(doc)
+		doc.Servers = openapi3.Servers{{URL: "/api/v3"}}
+		if err := doc.Validate(context.Background()); err != nil {
+			specErr = fmt.Errorf("OpenAPI document: %w", err)
+			return
+		}
+		router, err := gorillamux.NewRouter(doc)
+		if err != nil {
+			specErr = err
+			return
+		}
+		uuidFormat := openapi3.NewCallbackValidator(func(s string) error {
+			if id, err := uuid.Parse(s); err != nil || id.String() != s {
+				return fmt.Errorf("not a canonical UUID: %q", s)
+			}
+			return nil
+		})
+		theSpec = &spec{doc: doc, router: router, opts: &openapi3filter.Options{
+			MultiError:              true,
+			IncludeResponseStatus:   true,
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.WithStringFormatValidator("uuid", uuidFormat)},
+		}}
+	})
+	return theSpec, specErr
+}
+
+// tighten adds request-side write-only properties to the response schemas
+// and closes object schemas to unknown keys.
+func tighten(doc *openapi3.T) {
+	schemas := doc.Components.Schemas
+	for name, ref := range schemas {
+		base, ok := strings.CutSuffix(name, "Request")
+		if !ok || ref.Value == nil {
+			continue
+		}
+		resp := schemas[base]
+		if resp == nil || resp.Value == nil {
+			continue
+		}
+		for prop, p := range ref.Value.Properties {
+			if p.Value != nil && p.Value.WriteOnly {
+				if resp.Value.Properties == nil {
+					resp.Value.Properties = openapi3.Schemas{}
+				}
+				resp.Value.Properties[prop] = p
+			}
+		}
+	}
+	no := false
+	for _, ref := range schemas {
+		s := ref.Value
+		if s == nil || !s.Type.Is("object") || len(s.Properties) == 0 {
+			continue
+		}
+		if s.AdditionalProperties.Has == nil && s.AdditionalProperties.Schema == nil {
+			s.AdditionalProperties.Has = &no
+		}
+	}
+}
+
+// checkResponse validates one response against the document, failing t
+// on a mismatch.
+func checkResponse(t testing.TB, req *http.Request, status int, header http.Header, body []byte) {
+	t.Helper()
+	key, err := validateResponse(req, status, header, body)
+	if err != nil {
+		t.Errorf("%s: %v\nbody: %s", key, err, body)
+	}
+}
+
+// validateResponse validates one response against the document and
+// records its key ("METHOD template status").
+func validateResponse(req *http.Request, status int, header http.Header, body []byte) (string, error) {
+	sp, err := loadSpec()
+	if err != nil {
+		return "", err
+	}
+	template := "(no route)"
+	route, params, rerr := sp.router.FindRoute(req)
+	if rerr == nil {
+		template = route.Path
+	} else if errors.Is(rerr, routers.ErrMethodNotAllowed) {
+		// Name the path the method is not allowed on.
+		for _, m := range []string{"GET", "POST", "PUT", "DELETE"} {
+			probe := req.Clone(context.Background())
+			probe.Method = m
+			if r, _, err := sp.router.FindRoute(probe); err == nil {
+				template = r.Path
+				break
+			}
+		}
+	}
+	key := req.Method + " " + template + " " + strconv.Itoa(status)
+	checkedMu.Lock()
+	checked[key]++
+	checkedMu.Unlock()
+
+	documented := rerr == nil && route.Operation != nil && route.Operation.Responses.Status(status) != nil
+	switch {
+	case documented:
+		if status == http.StatusNoContent && len(body) != 0 {
+			return key, fmt.Errorf("204 with a body")
+		}
+		in := &openapi3filter.ResponseValidationInput{
+			RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+			Status:                 status,
+			Header:                 header,
+			Body:                   io.NopCloser(bytes.NewReader(body)),
+			Options:                sp.opts,
+		}
+		if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+			return key, fmt.Errorf("response does not match the OpenAPI document: %w", err)
+		}
+	case status >= 400:
+		if ct := header.Get("Content-Type"); ct != "application/json" {
+			return key, fmt.Errorf("Content-Type %q, want application/json", ct)
+		}
+		var v any
+		if err := json.Unmarshal(body, &v); err != nil {
+			return key, fmt.Errorf("body is not JSON: %w", err)
+		}
+		generic := sp.doc.Components.Schemas["GenericError"].Value
+		if err := generic.VisitJSON(v, openapi3.VisitAsResponse(), openapi3.MultiErrors()); err != nil {
+			return key, fmt.Errorf("body is not a GenericError: %w", err)
+		}
+	default:
+		return key, fmt.Errorf("status not documented for the operation")
+	}
+	return key, nil
+}
+
+// requiredChecks are the responses the suite must have validated: the
+// 200, 400 and 403 of every seed operation, and the other statuses the
+// seed-era API gives.
+var requiredChecks = []string{
+	"PUT /stages/user_write/{stage_uuid}/ 200",
+	"PUT /stages/user_write/{stage_uuid}/ 400",
+	"PUT /stages/user_write/{stage_uuid}/ 403",
+	"PATCH /stages/invitation/stages/{stage_uuid}/ 200",
+	"PATCH /stages/invitation/stages/{stage_uuid}/ 400",
+	"PATCH /stages/invitation/stages/{stage_uuid}/ 403",
+	"PUT /flows/bindings/{fsb_uuid}/ 200",
+	"PUT /flows/bindings/{fsb_uuid}/ 400",
+	"PUT /flows/bindings/{fsb_uuid}/ 403",
+	"PATCH /flows/instances/{slug}/ 200",
+	"PATCH /flows/instances/{slug}/ 400",
+	"PATCH /flows/instances/{slug}/ 403",
+	"PATCH /stages/authenticator/duo/{stage_uuid}/ 200",
+	"PATCH /stages/authenticator/duo/{stage_uuid}/ 400",
+	"PATCH /stages/authenticator/duo/{stage_uuid}/ 403",
+	"GET /flows/instances/ 200",
+	"GET /flows/bindings/ 200",
+	"GET /stages/all/ 200",
+	"GET /stages/user_write/ 200",
+	"GET /stages/invitation/stages/ 200",
+	"GET /stages/authenticator/duo/ 200",
+	"POST /flows/instances/ 201",
+	"POST /flows/bindings/ 201",
+	"POST /stages/user_write/ 201",
+	"POST /stages/invitation/stages/ 201",
+	"POST /stages/authenticator/duo/ 201",
+	"GET /flows/instances/{slug}/ 200",
+	"GET /flows/bindings/{fsb_uuid}/ 200",
+	"GET /stages/all/{stage_uuid}/ 200",
+	"DELETE /stages/all/{stage_uuid}/ 204",
+	"DELETE /flows/instances/{slug}/ 204",
+	"DELETE /flows/bindings/{fsb_uuid}/ 204",
+	"DELETE /stages/user_write/{stage_uuid}/ 204",
+	"GET /flows/instances/{slug}/ 404",
+	"GET /flows/bindings/{fsb_uuid}/ 404",
+	"POST /stages/all/ 405",
+	"PATCH /flows/instances/{slug}/ 415",
+	"PATCH /flows/instances/{slug}/ 413",
+}
+
+// TestMain runs the suite, then, when every test ran (no -run), checks
+// that the responses in requiredChecks were each validated at least once.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 && !filtered() {
+		var missing []string
+		for _, k := range requiredChecks {
+			if checked[k] == 0 {
+				missing = append(missing, k)
+			}
+		}
+		if len(missing) > 0 {
+			sort.Strings(missing)
+			fmt.Fprintf(os.Stderr, "schema conformance: these responses were never produced and checked:\n\t%s\n", strings.Join(missing, "\n\t"))
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// filtered reports whether -run, -skip or -short limited the tests.
+func filtered() bool {
+	for _, name := range []string{"test.run", "test.skip"} {
+		if f := lookupFlag(name); f != "" {
+			return true
+		}
+	}
+	return testing.Short()
+}

@@ -1,0 +1,142 @@
+// Command authflow serves an authflow configuration over authentik's REST
+// API.
+//
+// Usage:
+//
+//	authflow serve [-db PATH] [-addr HOST:PORT]
+//
+// serve opens (or creates) the bbolt file PATH (default authflow.db in the
+// working directory) and serves the API of package api under /api/v3/ on
+// addr (default 127.0.0.1:9000), printing the URL. There is no
+// authentication: every request may do everything, so keep addr on
+// loopback. SIGINT or SIGTERM shuts the server down gracefully and closes
+// the file. If another process holds the file, serve exits with status 1
+// and a one-line message saying so.
+//
+// Exit status: 0 after a clean shutdown, 1 on an error, 2 for a usage
+// error.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/authflow/authflow/api"
+	"github.com/authflow/authflow/store"
+)
+
+const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT]
+
+Commands:
+  serve   serve authentik's flows and stages API from a bbolt file
+
+Run "authflow serve -h" for the flags.
+`
+
+// shutdownTimeout bounds the wait for in-flight requests on a signal.
+const shutdownTimeout = 10 * time.Second
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the whole program; it returns the exit status. ctx is cancelled
+// by the shutdown signals.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "authflow: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dbPath := fs.String("db", "authflow.db", "path of the bbolt `file`, created if missing")
+	addr := fs.String("addr", "127.0.0.1:9000", "`host:port` to listen on (port 0 picks a free one)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: authflow serve [-db PATH] [-addr HOST:PORT]\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "authflow serve: unexpected argument %q\n\n%s", fs.Arg(0), usage)
+		return 2
+	}
+
+	s, err := store.Open(*dbPath, nil)
+	if err != nil {
+		if errors.Is(err, store.ErrLocked) {
+			fmt.Fprintf(stderr, "authflow: %s is locked by another process (is another authflow serve running on it?)\n", *dbPath)
+		} else {
+			fmt.Fprintf(stderr, "authflow: %v\n", err)
+		}
+		return 1
+	}
+	defer s.Close()
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow: %v\n", err)
+		return 1
+	}
+	logger := log.New(stderr, "authflow: ", log.LstdFlags)
+	mux := http.NewServeMux()
+	mux.Handle(api.Prefix, api.NewHandler(s, &api.Options{ErrorLog: logger}))
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          logger,
+	}
+	fmt.Fprintf(stdout, "authflow: serving http://%s%s (file %s)\n", ln.Addr(), api.Prefix, *dbPath)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		fmt.Fprintf(stderr, "authflow: %v\n", err)
+		return 1
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	code := 0
+	if err := srv.Shutdown(sctx); err != nil {
+		fmt.Fprintf(stderr, "authflow: shutting down: %v\n", err)
+		code = 1
+	}
+	if err := s.Close(); err != nil {
+		fmt.Fprintf(stderr, "authflow: closing %s: %v\n", *dbPath, err)
+		return 1
+	}
+	fmt.Fprintln(stdout, "authflow: stopped")
+	return code
+}
