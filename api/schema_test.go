@@ -39,13 +39,13 @@ import (
 // 405, 413, 415, 503, ...) is checked against GenericError, which is what
 // authentik answers with; any other undocumented status fails.
 
-// specPath is where the OpenAPI document lives: the shared reference
-// directory beside the repository, or $AUTHFLOW_OPENAPI.
+// specPath is where the OpenAPI document lives: $AUTHFLOW_OPENAPI, or the
+// copy of authentik's schema in testdata.
 func specPath() string {
 	if p := os.Getenv("AUTHFLOW_OPENAPI"); p != "" {
 		return p
 	}
-	return filepath.Join("..", "..", "shared", "authentik", "openapi-2025.6-flows-stages.yml")
+	return filepath.Join("testdata", "openapi-2025.6-flows-stages.yml")
 }
 
 type spec struct {
