@@ -7,24 +7,38 @@ import (
 	"github.com/google/uuid"
 )
 
-// Bucket names. Every bucket is created when the store is opened.
-var (
-	bucketMeta        = []byte("meta")
-	bucketFlows       = []byte("flows")             // flow id -> flow JSON
-	bucketFlowSlugs   = []byte("flows_by_slug")     // slug -> flow id
-	bucketStages      = []byte("stages")            // stage id -> stage JSON envelope
-	bucketStageNames  = []byte("stages_by_name")    // name -> stage id
-	bucketStageModels = []byte("stages_by_model")   // model \x00 stage id -> empty
-	bucketStageRefs   = []byte("stages_by_flowref") // flow id ‖ stage id -> empty: config references to flows
-	bucketBindings    = []byte("bindings")          // binding id -> binding JSON
-	bucketByFlow      = []byte("bindings_by_flow")  // flow id ‖ order ‖ binding id -> stage id
-	bucketByStage     = []byte("bindings_by_stage") // stage id ‖ binding id -> flow id
+// bucketID names one of the store's top-level buckets.
+type bucketID int
 
-	allBuckets = [][]byte{bucketMeta, bucketFlows, bucketFlowSlugs, bucketStages, bucketStageNames,
-		bucketStageModels, bucketStageRefs, bucketBindings, bucketByFlow, bucketByStage}
-
-	keyVersion = []byte("schema_version")
+// The buckets. Every one is created when the store is opened.
+const (
+	bucketMeta        bucketID = iota
+	bucketFlows                // flow id -> flow JSON
+	bucketFlowSlugs            // slug -> flow id
+	bucketStages               // stage id -> stage JSON envelope
+	bucketStageNames           // name -> stage id
+	bucketStageModels          // model \x00 stage id -> empty
+	bucketStageRefs            // flow id ‖ stage id -> empty: config references to flows
+	bucketBindings             // binding id -> binding JSON
+	bucketByFlow               // flow id ‖ order ‖ binding id -> stage id
+	bucketByStage              // stage id ‖ binding id -> flow id
 )
+
+// bucketNames are the buckets' names in the file, indexed by bucketID.
+var bucketNames = [...][]byte{
+	bucketMeta:        []byte("meta"),
+	bucketFlows:       []byte("flows"),
+	bucketFlowSlugs:   []byte("flows_by_slug"),
+	bucketStages:      []byte("stages"),
+	bucketStageNames:  []byte("stages_by_name"),
+	bucketStageModels: []byte("stages_by_model"),
+	bucketStageRefs:   []byte("stages_by_flowref"),
+	bucketBindings:    []byte("bindings"),
+	bucketByFlow:      []byte("bindings_by_flow"),
+	bucketByStage:     []byte("bindings_by_stage"),
+}
+
+var keyVersion = []byte("schema_version")
 
 // formatVersion is the on-disk format this code reads and writes.
 const formatVersion uint64 = 1

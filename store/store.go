@@ -106,7 +106,7 @@ func Open(path string, opts *Options) (*Store, error) {
 // init creates the buckets and checks or writes the format version.
 func (s *Store) init() error {
 	check := func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
+		meta := tx.Bucket(bucketNames[bucketMeta])
 		if meta == nil {
 			return nil
 		}
@@ -127,7 +127,7 @@ func (s *Store) init() error {
 			if err := check(tx); err != nil {
 				return err
 			}
-			for _, name := range allBuckets {
+			for _, name := range bucketNames {
 				if tx.Bucket(name) == nil {
 					return fmt.Errorf("not an authflow store: bucket %q is missing", name)
 				}
@@ -139,14 +139,14 @@ func (s *Store) init() error {
 		if err := check(tx); err != nil {
 			return err
 		}
-		for _, name := range allBuckets {
+		for _, name := range bucketNames {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
 		var v [8]byte
 		binary.BigEndian.PutUint64(v[:], formatVersion)
-		return tx.Bucket(bucketMeta).Put(keyVersion, v[:])
+		return tx.Bucket(bucketNames[bucketMeta]).Put(keyVersion, v[:])
 	})
 }
 
@@ -222,12 +222,22 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
 // valid only inside the function given to [Store.View] or [Store.Update],
 // and must not be used from several goroutines.
 type Tx struct {
-	s     *Store
-	tx    *bolt.Tx
-	write bool
+	s       *Store
+	tx      *bolt.Tx
+	write   bool
+	buckets [len(bucketNames)]*bolt.Bucket // handles looked up in this tx
 }
 
-func (tx *Tx) bucket(name []byte) *bolt.Bucket { return tx.tx.Bucket(name) }
+// bucket returns the handle of a top-level bucket, looking it up once per
+// transaction: reads such as flow_set touch the same bucket many times.
+func (tx *Tx) bucket(id bucketID) *bolt.Bucket {
+	if b := tx.buckets[id]; b != nil {
+		return b
+	}
+	b := tx.tx.Bucket(bucketNames[id])
+	tx.buckets[id] = b
+	return b
+}
 
 func (tx *Tx) writable() error {
 	if !tx.write {
