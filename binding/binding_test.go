@@ -1,12 +1,9 @@
 package binding_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -14,12 +11,11 @@ import (
 
 	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 var (
 	bindingPK = uuid.MustParse("1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d")
@@ -33,39 +29,6 @@ func stored() binding.Binding {
 	b := binding.New(flowPK, stagePK, 10)
 	b.PK, b.PolicyBindingModelPtrID = bindingPK, pbmPK
 	return b
-}
-
-func invalid(t *testing.T, err error) *validate.Error {
-	t.Helper()
-	if err == nil {
-		return nil
-	}
-	var ve *validate.Error
-	if !errors.As(err, &ve) || !errors.Is(err, validate.ErrInvalid) {
-		t.Fatalf("error %v (%T) is not a *validate.Error", err, err)
-	}
-	return ve
-}
-
-func sameFields(t *testing.T, what string, ve *validate.Error, want map[string][]string) {
-	t.Helper()
-	var got map[string][]string
-	if ve != nil {
-		got = ve.Fields
-		if len(ve.NonField) != 0 {
-			t.Errorf("%s: non-field errors %q", what, ve.NonField)
-		}
-	}
-	if len(got) == 0 && len(want) == 0 {
-		return
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("%s:\n got %q\nwant %q", what, got, want)
-	}
-}
-
-func one(field string, msgs ...string) map[string][]string {
-	return map[string][]string{field: msgs}
 }
 
 func TestFieldRules(t *testing.T) {
@@ -85,28 +48,28 @@ func TestFieldRules(t *testing.T) {
 			"target": {validate.MsgRequired}, "stage": {validate.MsgRequired}, "order": {validate.MsgRequired},
 		}},
 		// target and stage
-		{name: "target null", op: validate.Patch, body: `{"target":null}`, errs: one("target", validate.MsgNull)},
-		{name: "target empty is null", op: validate.Patch, body: `{"target":""}`, errs: one("target", validate.MsgNull)},
-		{name: "target bool", op: validate.Patch, body: `{"target":true}`, errs: one("target", validate.MsgPKBool)},
-		{name: "target slug", op: validate.Patch, body: `{"target":"default-authentication-flow"}`, errs: one("target", "“default-authentication-flow” is not a valid UUID.")},
-		{name: "target float", op: validate.Patch, body: `{"target":2.5}`, errs: one("target", "“2.5” is not a valid UUID.")},
-		{name: "stage null", op: validate.Patch, body: `{"stage":null}`, errs: one("stage", validate.MsgNull)},
-		{name: "stage false", op: validate.Patch, body: `{"stage":false}`, errs: one("stage", validate.MsgPKBool)},
-		{name: "stage not a uuid", op: validate.Patch, body: `{"stage":"abc"}`, errs: one("stage", "“abc” is not a valid UUID.")},
-		{name: "stage list", op: validate.Patch, body: `{"stage":["` + stagePK.String() + `"]}`, errs: one("stage", "“['"+stagePK.String()+"']” is not a valid UUID.")},
+		{name: "target null", op: validate.Patch, body: `{"target":null}`, errs: testutil.One("target", validate.MsgNull)},
+		{name: "target empty is null", op: validate.Patch, body: `{"target":""}`, errs: testutil.One("target", validate.MsgNull)},
+		{name: "target bool", op: validate.Patch, body: `{"target":true}`, errs: testutil.One("target", validate.MsgPKBool)},
+		{name: "target slug", op: validate.Patch, body: `{"target":"default-authentication-flow"}`, errs: testutil.One("target", "“default-authentication-flow” is not a valid UUID.")},
+		{name: "target float", op: validate.Patch, body: `{"target":2.5}`, errs: testutil.One("target", "“2.5” is not a valid UUID.")},
+		{name: "stage null", op: validate.Patch, body: `{"stage":null}`, errs: testutil.One("stage", validate.MsgNull)},
+		{name: "stage false", op: validate.Patch, body: `{"stage":false}`, errs: testutil.One("stage", validate.MsgPKBool)},
+		{name: "stage not a uuid", op: validate.Patch, body: `{"stage":"abc"}`, errs: testutil.One("stage", "“abc” is not a valid UUID.")},
+		{name: "stage list", op: validate.Patch, body: `{"stage":["` + stagePK.String() + `"]}`, errs: testutil.One("stage", "“['"+stagePK.String()+"']” is not a valid UUID.")},
 		{name: "stage set", op: validate.Patch, body: `{"stage":"` + otherPK.String() + `"}`, check: func(t *testing.T, b binding.Binding) {
 			if b.Stage != otherPK {
 				t.Errorf("Stage = %s", b.Stage)
 			}
 		}},
 		// order
-		{name: "order null", op: validate.Patch, body: `{"order":null}`, errs: one("order", validate.MsgNull)},
-		{name: "order word", op: validate.Patch, body: `{"order":"first"}`, errs: one("order", validate.MsgInteger)},
-		{name: "order float", op: validate.Patch, body: `{"order":1.5}`, errs: one("order", validate.MsgInteger)},
-		{name: "order bool", op: validate.Patch, body: `{"order":true}`, errs: one("order", validate.MsgInteger)},
-		{name: "order too big", op: validate.Patch, body: `{"order":2147483648}`, errs: one("order", "Ensure this value is less than or equal to 2147483647.")},
-		{name: "order too small", op: validate.Patch, body: `{"order":-2147483649}`, errs: one("order", "Ensure this value is greater than or equal to -2147483648.")},
-		{name: "order too long", op: validate.Patch, body: `{"order":"` + strings.Repeat("9", 1001) + `"}`, errs: one("order", validate.MsgIntegerTooLarge)},
+		{name: "order null", op: validate.Patch, body: `{"order":null}`, errs: testutil.One("order", validate.MsgNull)},
+		{name: "order word", op: validate.Patch, body: `{"order":"first"}`, errs: testutil.One("order", validate.MsgInteger)},
+		{name: "order float", op: validate.Patch, body: `{"order":1.5}`, errs: testutil.One("order", validate.MsgInteger)},
+		{name: "order bool", op: validate.Patch, body: `{"order":true}`, errs: testutil.One("order", validate.MsgInteger)},
+		{name: "order too big", op: validate.Patch, body: `{"order":2147483648}`, errs: testutil.One("order", "Ensure this value is less than or equal to 2147483647.")},
+		{name: "order too small", op: validate.Patch, body: `{"order":-2147483649}`, errs: testutil.One("order", "Ensure this value is greater than or equal to -2147483648.")},
+		{name: "order too long", op: validate.Patch, body: `{"order":"` + strings.Repeat("9", 1001) + `"}`, errs: testutil.One("order", validate.MsgIntegerTooLarge)},
 		{name: "order bounds", op: validate.Patch, body: `{"order":"-2147483648"}`, check: func(t *testing.T, b binding.Binding) {
 			if b.Order != -2147483648 {
 				t.Errorf("Order = %d", b.Order)
@@ -118,31 +81,31 @@ func TestFieldRules(t *testing.T) {
 			}
 		}},
 		// enums
-		{name: "policy_engine_mode invalid", op: validate.Patch, body: `{"policy_engine_mode":"none"}`, errs: one("policy_engine_mode", `"none" is not a valid choice.`)},
-		{name: "policy_engine_mode null", op: validate.Patch, body: `{"policy_engine_mode":null}`, errs: one("policy_engine_mode", validate.MsgNull)},
+		{name: "policy_engine_mode invalid", op: validate.Patch, body: `{"policy_engine_mode":"none"}`, errs: testutil.One("policy_engine_mode", `"none" is not a valid choice.`)},
+		{name: "policy_engine_mode null", op: validate.Patch, body: `{"policy_engine_mode":null}`, errs: testutil.One("policy_engine_mode", validate.MsgNull)},
 		{name: "policy_engine_mode all", op: validate.Patch, body: `{"policy_engine_mode":"all"}`, check: func(t *testing.T, b binding.Binding) {
 			if b.PolicyEngineMode != flow.PolicyEngineModeAll {
 				t.Errorf("PolicyEngineMode = %q", b.PolicyEngineMode)
 			}
 		}},
-		{name: "invalid_response_action invalid", op: validate.Patch, body: `{"invalid_response_action":"ignore"}`, errs: one("invalid_response_action", `"ignore" is not a valid choice.`)},
-		{name: "invalid_response_action number", op: validate.Patch, body: `{"invalid_response_action":0}`, errs: one("invalid_response_action", `"0" is not a valid choice.`)},
+		{name: "invalid_response_action invalid", op: validate.Patch, body: `{"invalid_response_action":"ignore"}`, errs: testutil.One("invalid_response_action", `"ignore" is not a valid choice.`)},
+		{name: "invalid_response_action number", op: validate.Patch, body: `{"invalid_response_action":0}`, errs: testutil.One("invalid_response_action", `"0" is not a valid choice.`)},
 		{name: "invalid_response_action restart_with_context", op: validate.Patch, body: `{"invalid_response_action":"restart_with_context"}`, check: func(t *testing.T, b binding.Binding) {
 			if b.InvalidResponseAction != binding.InvalidResponseRestartWithContext {
 				t.Errorf("InvalidResponseAction = %q", b.InvalidResponseAction)
 			}
 		}},
 		// booleans
-		{name: "evaluate_on_plan invalid", op: validate.Patch, body: `{"evaluate_on_plan":"sometimes"}`, errs: one("evaluate_on_plan", validate.MsgBoolean)},
-		{name: "evaluate_on_plan null", op: validate.Patch, body: `{"evaluate_on_plan":null}`, errs: one("evaluate_on_plan", validate.MsgNull)},
-		{name: "re_evaluate_policies invalid", op: validate.Patch, body: `{"re_evaluate_policies":[]}`, errs: one("re_evaluate_policies", validate.MsgBoolean)},
+		{name: "evaluate_on_plan invalid", op: validate.Patch, body: `{"evaluate_on_plan":"sometimes"}`, errs: testutil.One("evaluate_on_plan", validate.MsgBoolean)},
+		{name: "evaluate_on_plan null", op: validate.Patch, body: `{"evaluate_on_plan":null}`, errs: testutil.One("evaluate_on_plan", validate.MsgNull)},
+		{name: "re_evaluate_policies invalid", op: validate.Patch, body: `{"re_evaluate_policies":[]}`, errs: testutil.One("re_evaluate_policies", validate.MsgBoolean)},
 		{name: "booleans spelled", op: validate.Patch, body: `{"evaluate_on_plan":"yes","re_evaluate_policies":0}`, check: func(t *testing.T, b binding.Binding) {
 			if !b.EvaluateOnPlan || b.ReEvaluatePolicies {
 				t.Errorf("booleans = %v %v", b.EvaluateOnPlan, b.ReEvaluatePolicies)
 			}
 		}},
 		// unknown and read-only keys
-		{name: "unknown key", op: validate.Patch, body: `{"flow":"x"}`, errs: one("flow", validate.MsgUnknownField)},
+		{name: "unknown key", op: validate.Patch, body: `{"flow":"x"}`, errs: testutil.One("flow", validate.MsgUnknownField)},
 		{name: "read-only keys ignored", op: validate.Patch, body: `{"pk":"` + otherPK.String() + `","policybindingmodel_ptr_id":1,"stage_obj":{"name":"x"}}`, check: func(t *testing.T, b binding.Binding) {
 			if !reflect.DeepEqual(b, stored()) {
 				t.Errorf("read-only keys changed the binding: %+v", b)
@@ -165,13 +128,13 @@ func TestFieldRules(t *testing.T) {
 				cur = binding.Defaults()
 			}
 			got, err := binding.Decode(cur, []byte(tt.body), tt.op)
-			sameFields(t, tt.body, invalid(t, err), tt.errs)
+			testutil.WantFields(t, tt.body, err, tt.errs)
 			if tt.errs == nil && tt.check != nil {
 				tt.check(t, got)
 			}
 			if tt.op == validate.Patch {
 				got2, err2 := binding.ApplyPatch(cur, []byte(tt.body))
-				sameFields(t, "ApplyPatch "+tt.body, invalid(t, err2), tt.errs)
+				testutil.WantFields(t, "ApplyPatch "+tt.body, err2, tt.errs)
 				if err == nil && !reflect.DeepEqual(got, got2) {
 					t.Errorf("ApplyPatch = %+v, Decode = %+v", got2, got)
 				}
@@ -207,7 +170,7 @@ func TestReplace(t *testing.T) {
 		t.Errorf("PUT = %+v, want %+v", got, want)
 	}
 	_, err = binding.Decode(cur, []byte(`{"target":"`+flowPK.String()+`"}`), validate.Replace)
-	sameFields(t, "PUT without stage and order", invalid(t, err), map[string][]string{
+	testutil.WantFields(t, "PUT without stage and order", err, map[string][]string{
 		"stage": {validate.MsgRequired}, "order": {validate.MsgRequired},
 	})
 }
@@ -226,10 +189,7 @@ func TestValidateObjectOnMergedObject(t *testing.T) {
 
 	notOnPlan := stored() // evaluate_on_plan false
 	_, err = binding.ApplyPatch(notOnPlan, []byte(`{"re_evaluate_policies": false}`))
-	ve := invalid(t, err)
-	if ve == nil || len(ve.Fields) != 0 || !reflect.DeepEqual(ve.NonField, []string{"Either evaluation on plan or evaluation on run must be enabled"}) {
-		t.Errorf("PATCH re_evaluate_policies=false with evaluate_on_plan=false = %+v", ve)
-	}
+	ve := testutil.WantInvalid(t, err, nil, "Either evaluation on plan or evaluation on run must be enabled")
 	b, _ := json.Marshal(ve)
 	if want := `{"non_field_errors":["Either evaluation on plan or evaluation on run must be enabled"]}`; string(b) != want {
 		t.Errorf("body = %s, want %s", b, want)
@@ -240,7 +200,7 @@ func TestValidateObjectOnMergedObject(t *testing.T) {
 	neither := stored()
 	neither.EvaluateOnPlan, neither.ReEvaluatePolicies = true, false
 	_, err = binding.ApplyPatch(neither, []byte(`{"evaluate_on_plan": false}`))
-	if ve := invalid(t, err); ve == nil || !reflect.DeepEqual(ve.NonField, []string{binding.MsgNoEvaluation}) {
+	if ve := testutil.Invalid(t, err); ve == nil || !reflect.DeepEqual(ve.NonField, []string{binding.MsgNoEvaluation}) {
 		t.Errorf("PATCH leaving both false = %v", err)
 	}
 	// Both in one patch, turning one on, is fine.
@@ -249,7 +209,7 @@ func TestValidateObjectOnMergedObject(t *testing.T) {
 	}
 	// Field errors come first: the cross-field rule does not run.
 	_, err = binding.ApplyPatch(notOnPlan, []byte(`{"re_evaluate_policies": false, "order": "x"}`))
-	if ve := invalid(t, err); ve == nil || len(ve.NonField) != 0 || !ve.Has("order") {
+	if ve := testutil.Invalid(t, err); ve == nil || len(ve.NonField) != 0 || !ve.Has("order") {
 		t.Errorf("PATCH with a field error = %+v", ve)
 	}
 
@@ -269,7 +229,7 @@ func TestValidateObjectOnMergedObject(t *testing.T) {
 func TestApplyPatchBodies(t *testing.T) {
 	for _, body := range []string{`[]`, `1`, `null`} {
 		_, err := binding.ApplyPatch(stored(), []byte(body))
-		if ve := invalid(t, err); ve == nil || len(ve.NonField) != 1 {
+		if ve := testutil.Invalid(t, err); ve == nil || len(ve.NonField) != 1 {
 			t.Errorf("ApplyPatch(%s) = %v", body, err)
 		}
 	}
@@ -307,11 +267,11 @@ func TestViewJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "view.json", got)
+	testutil.Golden(t, filepath.Join("testdata", "view.json"), got)
 
 	wantKeys := []string{"pk", "policybindingmodel_ptr_id", "target", "stage", "stage_obj", "evaluate_on_plan",
 		"re_evaluate_policies", "order", "policy_engine_mode", "invalid_response_action"}
-	if k := keys(t, got); !reflect.DeepEqual(k, wantKeys) {
+	if k := testutil.Keys(t, got); !reflect.DeepEqual(k, wantKeys) {
 		t.Errorf("keys = %q\nwant %q", k, wantKeys)
 	}
 	var m map[string]json.RawMessage
@@ -319,7 +279,7 @@ func TestViewJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantObjKeys := []string{"pk", "name", "component", "verbose_name", "verbose_name_plural", "meta_model_name", "flow_set"}
-	if k := keys(t, m["stage_obj"]); !reflect.DeepEqual(k, wantObjKeys) {
+	if k := testutil.Keys(t, m["stage_obj"]); !reflect.DeepEqual(k, wantObjKeys) {
 		t.Errorf("stage_obj keys = %q, want only the common stage fields", k)
 	}
 
@@ -331,44 +291,4 @@ func TestViewJSON(t *testing.T) {
 	if !reflect.DeepEqual(put, b) {
 		t.Errorf("PUT of the representation = %+v, want %+v", put, b)
 	}
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	want = bytes.TrimSuffix(want, []byte("\n"))
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs:\n got %s\nwant %s", path, got, want)
-	}
-}
-
-func keys(t *testing.T, b []byte) []string {
-	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		t.Fatalf("not an object: %s", b)
-	}
-	var out []string
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, tok.(string))
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 )
@@ -29,41 +30,6 @@ func stored() flow.Flow {
 	return f
 }
 
-// invalid returns the *validate.Error of err, failing the test for any
-// other error.
-func invalid(t *testing.T, err error) *validate.Error {
-	t.Helper()
-	if err == nil {
-		return nil
-	}
-	var ve *validate.Error
-	if !errors.As(err, &ve) || !errors.Is(err, validate.ErrInvalid) {
-		t.Fatalf("error %v (%T) is not a *validate.Error", err, err)
-	}
-	return ve
-}
-
-func sameFields(t *testing.T, what string, ve *validate.Error, want map[string][]string) {
-	t.Helper()
-	var got map[string][]string
-	if ve != nil {
-		got = ve.Fields
-		if len(ve.NonField) != 0 {
-			t.Errorf("%s: non-field errors %q", what, ve.NonField)
-		}
-	}
-	if len(got) == 0 && len(want) == 0 {
-		return
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("%s:\n got %q\nwant %q", what, got, want)
-	}
-}
-
-func one(field string, msgs ...string) map[string][]string {
-	return map[string][]string{field: msgs}
-}
-
 func TestFieldRules(t *testing.T) {
 	long := strings.Repeat("a", 51)
 	tests := []struct {
@@ -75,12 +41,12 @@ func TestFieldRules(t *testing.T) {
 		check func(t *testing.T, f flow.Flow)
 	}{
 		// name
-		{name: "name missing", op: validate.Create, body: `{"slug":"s","title":"t","designation":"recovery"}`, errs: one("name", validate.MsgRequired)},
-		{name: "name blank", op: validate.Patch, body: `{"name":""}`, errs: one("name", validate.MsgBlank)},
-		{name: "name spaces", op: validate.Patch, body: `{"name":"   "}`, errs: one("name", validate.MsgBlank)},
-		{name: "name null", op: validate.Patch, body: `{"name":null}`, errs: one("name", validate.MsgNull)},
-		{name: "name bool", op: validate.Patch, body: `{"name":true}`, errs: one("name", validate.MsgNotString)},
-		{name: "name NUL", op: validate.Patch, body: `{"name":"a\u0000"}`, errs: one("name", validate.MsgNullCharacters)},
+		{name: "name missing", op: validate.Create, body: `{"slug":"s","title":"t","designation":"recovery"}`, errs: testutil.One("name", validate.MsgRequired)},
+		{name: "name blank", op: validate.Patch, body: `{"name":""}`, errs: testutil.One("name", validate.MsgBlank)},
+		{name: "name spaces", op: validate.Patch, body: `{"name":"   "}`, errs: testutil.One("name", validate.MsgBlank)},
+		{name: "name null", op: validate.Patch, body: `{"name":null}`, errs: testutil.One("name", validate.MsgNull)},
+		{name: "name bool", op: validate.Patch, body: `{"name":true}`, errs: testutil.One("name", validate.MsgNotString)},
+		{name: "name NUL", op: validate.Patch, body: `{"name":"a\u0000"}`, errs: testutil.One("name", validate.MsgNullCharacters)},
 		{name: "name trimmed", op: validate.Patch, body: `{"name":"  Hello  "}`, check: func(t *testing.T, f flow.Flow) {
 			if f.Name != "Hello" {
 				t.Errorf("Name = %q", f.Name)
@@ -93,64 +59,64 @@ func TestFieldRules(t *testing.T) {
 		}},
 		{name: "name long is fine", op: validate.Patch, body: `{"name":"` + strings.Repeat("n", 500) + `"}`},
 		// title
-		{name: "title missing", op: validate.Create, body: `{"name":"n","slug":"s","designation":"recovery"}`, errs: one("title", validate.MsgRequired)},
-		{name: "title blank", op: validate.Patch, body: `{"title":""}`, errs: one("title", validate.MsgBlank)},
-		{name: "title spaces", op: validate.Patch, body: `{"title":" \n "}`, errs: one("title", validate.MsgBlank)},
-		{name: "title null", op: validate.Patch, body: `{"title":null}`, errs: one("title", validate.MsgNull)},
-		{name: "title object", op: validate.Patch, body: `{"title":{}}`, errs: one("title", validate.MsgNotString)},
+		{name: "title missing", op: validate.Create, body: `{"name":"n","slug":"s","designation":"recovery"}`, errs: testutil.One("title", validate.MsgRequired)},
+		{name: "title blank", op: validate.Patch, body: `{"title":""}`, errs: testutil.One("title", validate.MsgBlank)},
+		{name: "title spaces", op: validate.Patch, body: `{"title":" \n "}`, errs: testutil.One("title", validate.MsgBlank)},
+		{name: "title null", op: validate.Patch, body: `{"title":null}`, errs: testutil.One("title", validate.MsgNull)},
+		{name: "title object", op: validate.Patch, body: `{"title":{}}`, errs: testutil.One("title", validate.MsgNotString)},
 		// slug
-		{name: "slug missing", op: validate.Create, body: `{"name":"n","title":"t","designation":"recovery"}`, errs: one("slug", validate.MsgRequired)},
-		{name: "slug blank", op: validate.Patch, body: `{"slug":""}`, errs: one("slug", validate.MsgBlank)},
-		{name: "slug spaces", op: validate.Patch, body: `{"slug":"  "}`, errs: one("slug", validate.MsgBlank)},
-		{name: "slug null", op: validate.Patch, body: `{"slug":null}`, errs: one("slug", validate.MsgNull)},
+		{name: "slug missing", op: validate.Create, body: `{"name":"n","title":"t","designation":"recovery"}`, errs: testutil.One("slug", validate.MsgRequired)},
+		{name: "slug blank", op: validate.Patch, body: `{"slug":""}`, errs: testutil.One("slug", validate.MsgBlank)},
+		{name: "slug spaces", op: validate.Patch, body: `{"slug":"  "}`, errs: testutil.One("slug", validate.MsgBlank)},
+		{name: "slug null", op: validate.Patch, body: `{"slug":null}`, errs: testutil.One("slug", validate.MsgNull)},
 		{name: "slug 50", op: validate.Patch, body: `{"slug":"` + long[:50] + `"}`},
-		{name: "slug 51", op: validate.Patch, body: `{"slug":"` + long + `"}`, errs: one("slug", "Ensure this field has no more than 50 characters.")},
-		{name: "slug 51 invalid", op: validate.Patch, body: `{"slug":"` + long[:49] + ` !"}`, errs: one("slug",
+		{name: "slug 51", op: validate.Patch, body: `{"slug":"` + long + `"}`, errs: testutil.One("slug", "Ensure this field has no more than 50 characters.")},
+		{name: "slug 51 invalid", op: validate.Patch, body: `{"slug":"` + long[:49] + ` !"}`, errs: testutil.One("slug",
 			"Ensure this field has no more than 50 characters.",
 			`Enter a valid "slug" consisting of letters, numbers, underscores or hyphens.`)},
-		{name: "slug space", op: validate.Patch, body: `{"slug":"Not A Slug"}`, errs: one("slug", validate.MsgSlug)},
-		{name: "slug dot", op: validate.Patch, body: `{"slug":"a.b"}`, errs: one("slug", validate.MsgSlug)},
-		{name: "slug slash", op: validate.Patch, body: `{"slug":"a/b"}`, errs: one("slug", validate.MsgSlug)},
-		{name: "slug unicode", op: validate.Patch, body: `{"slug":"über"}`, errs: one("slug", validate.MsgSlug)},
+		{name: "slug space", op: validate.Patch, body: `{"slug":"Not A Slug"}`, errs: testutil.One("slug", validate.MsgSlug)},
+		{name: "slug dot", op: validate.Patch, body: `{"slug":"a.b"}`, errs: testutil.One("slug", validate.MsgSlug)},
+		{name: "slug slash", op: validate.Patch, body: `{"slug":"a/b"}`, errs: testutil.One("slug", validate.MsgSlug)},
+		{name: "slug unicode", op: validate.Patch, body: `{"slug":"über"}`, errs: testutil.One("slug", validate.MsgSlug)},
 		{name: "slug number", op: validate.Patch, body: `{"slug":12}`, check: func(t *testing.T, f flow.Flow) {
 			if f.Slug != "12" {
 				t.Errorf("Slug = %q", f.Slug)
 			}
 		}},
-		{name: "slug float is not a slug", op: validate.Patch, body: `{"slug":1.5}`, errs: one("slug", validate.MsgSlug)},
+		{name: "slug float is not a slug", op: validate.Patch, body: `{"slug":1.5}`, errs: testutil.One("slug", validate.MsgSlug)},
 		{name: "slug trimmed", op: validate.Patch, body: `{"slug":" Mixed-Case_1 "}`, check: func(t *testing.T, f flow.Flow) {
 			if f.Slug != "Mixed-Case_1" {
 				t.Errorf("Slug = %q", f.Slug)
 			}
 		}},
 		// designation
-		{name: "designation missing", op: validate.Create, body: `{"name":"n","slug":"s","title":"t"}`, errs: one("designation", validate.MsgRequired)},
-		{name: "designation invalid", op: validate.Patch, body: `{"designation":"nope"}`, errs: one("designation", `"nope" is not a valid choice.`)},
-		{name: "designation empty", op: validate.Patch, body: `{"designation":""}`, errs: one("designation", `"" is not a valid choice.`)},
-		{name: "designation case", op: validate.Patch, body: `{"designation":"Recovery"}`, errs: one("designation", `"Recovery" is not a valid choice.`)},
-		{name: "designation number", op: validate.Patch, body: `{"designation":5}`, errs: one("designation", `"5" is not a valid choice.`)},
-		{name: "designation bool", op: validate.Patch, body: `{"designation":true}`, errs: one("designation", `"True" is not a valid choice.`)},
-		{name: "designation null", op: validate.Patch, body: `{"designation":null}`, errs: one("designation", validate.MsgNull)},
+		{name: "designation missing", op: validate.Create, body: `{"name":"n","slug":"s","title":"t"}`, errs: testutil.One("designation", validate.MsgRequired)},
+		{name: "designation invalid", op: validate.Patch, body: `{"designation":"nope"}`, errs: testutil.One("designation", `"nope" is not a valid choice.`)},
+		{name: "designation empty", op: validate.Patch, body: `{"designation":""}`, errs: testutil.One("designation", `"" is not a valid choice.`)},
+		{name: "designation case", op: validate.Patch, body: `{"designation":"Recovery"}`, errs: testutil.One("designation", `"Recovery" is not a valid choice.`)},
+		{name: "designation number", op: validate.Patch, body: `{"designation":5}`, errs: testutil.One("designation", `"5" is not a valid choice.`)},
+		{name: "designation bool", op: validate.Patch, body: `{"designation":true}`, errs: testutil.One("designation", `"True" is not a valid choice.`)},
+		{name: "designation null", op: validate.Patch, body: `{"designation":null}`, errs: testutil.One("designation", validate.MsgNull)},
 		// optional enums
-		{name: "policy_engine_mode invalid", op: validate.Patch, body: `{"policy_engine_mode":"most"}`, errs: one("policy_engine_mode", `"most" is not a valid choice.`)},
-		{name: "policy_engine_mode null", op: validate.Patch, body: `{"policy_engine_mode":null}`, errs: one("policy_engine_mode", validate.MsgNull)},
-		{name: "layout invalid", op: validate.Patch, body: `{"layout":"sidebar_left_frame_background"}`, errs: one("layout", `"sidebar_left_frame_background" is not a valid choice.`)},
-		{name: "layout empty", op: validate.Patch, body: `{"layout":""}`, errs: one("layout", `"" is not a valid choice.`)},
-		{name: "denied_action invalid", op: validate.Patch, body: `{"denied_action":"deny"}`, errs: one("denied_action", `"deny" is not a valid choice.`)},
-		{name: "authentication invalid", op: validate.Patch, body: `{"authentication":"require_admin"}`, errs: one("authentication", `"require_admin" is not a valid choice.`)},
-		{name: "authentication list", op: validate.Patch, body: `{"authentication":["none"]}`, errs: one("authentication", `"['none']" is not a valid choice.`)},
+		{name: "policy_engine_mode invalid", op: validate.Patch, body: `{"policy_engine_mode":"most"}`, errs: testutil.One("policy_engine_mode", `"most" is not a valid choice.`)},
+		{name: "policy_engine_mode null", op: validate.Patch, body: `{"policy_engine_mode":null}`, errs: testutil.One("policy_engine_mode", validate.MsgNull)},
+		{name: "layout invalid", op: validate.Patch, body: `{"layout":"sidebar_left_frame_background"}`, errs: testutil.One("layout", `"sidebar_left_frame_background" is not a valid choice.`)},
+		{name: "layout empty", op: validate.Patch, body: `{"layout":""}`, errs: testutil.One("layout", `"" is not a valid choice.`)},
+		{name: "denied_action invalid", op: validate.Patch, body: `{"denied_action":"deny"}`, errs: testutil.One("denied_action", `"deny" is not a valid choice.`)},
+		{name: "authentication invalid", op: validate.Patch, body: `{"authentication":"require_admin"}`, errs: testutil.One("authentication", `"require_admin" is not a valid choice.`)},
+		{name: "authentication list", op: validate.Patch, body: `{"authentication":["none"]}`, errs: testutil.One("authentication", `"['none']" is not a valid choice.`)},
 		// compatibility_mode
-		{name: "compatibility_mode invalid", op: validate.Patch, body: `{"compatibility_mode":"maybe"}`, errs: one("compatibility_mode", validate.MsgBoolean)},
-		{name: "compatibility_mode number", op: validate.Patch, body: `{"compatibility_mode":2}`, errs: one("compatibility_mode", validate.MsgBoolean)},
-		{name: "compatibility_mode null", op: validate.Patch, body: `{"compatibility_mode":null}`, errs: one("compatibility_mode", validate.MsgNull)},
+		{name: "compatibility_mode invalid", op: validate.Patch, body: `{"compatibility_mode":"maybe"}`, errs: testutil.One("compatibility_mode", validate.MsgBoolean)},
+		{name: "compatibility_mode number", op: validate.Patch, body: `{"compatibility_mode":2}`, errs: testutil.One("compatibility_mode", validate.MsgBoolean)},
+		{name: "compatibility_mode null", op: validate.Patch, body: `{"compatibility_mode":null}`, errs: testutil.One("compatibility_mode", validate.MsgNull)},
 		{name: "compatibility_mode off", op: validate.Patch, body: `{"compatibility_mode":"off"}`, check: func(t *testing.T, f flow.Flow) {
 			if f.CompatibilityMode {
 				t.Error("CompatibilityMode = true")
 			}
 		}},
 		// unknown and read-only keys
-		{name: "unknown key", op: validate.Patch, body: `{"titel":"x"}`, errs: one("titel", validate.MsgUnknownField)},
-		{name: "background_url is unknown in the seed era", op: validate.Patch, body: `{"background_url":"x"}`, errs: one("background_url", validate.MsgUnknownField)},
+		{name: "unknown key", op: validate.Patch, body: `{"titel":"x"}`, errs: testutil.One("titel", validate.MsgUnknownField)},
+		{name: "background_url is unknown in the seed era", op: validate.Patch, body: `{"background_url":"x"}`, errs: testutil.One("background_url", validate.MsgUnknownField)},
 		{name: "read-only keys ignored", op: validate.Patch, body: `{
 			"pk":"11111111-1111-4111-8111-111111111111",
 			"policybindingmodel_ptr_id":"22222222-2222-4222-8222-222222222222",
@@ -172,14 +138,14 @@ func TestFieldRules(t *testing.T) {
 				cur = flow.Defaults()
 			}
 			got, err := flow.Decode(cur, []byte(tt.body), tt.op)
-			sameFields(t, tt.body, invalid(t, err), tt.errs)
+			testutil.WantFields(t, tt.body, err, tt.errs)
 			if tt.errs == nil && tt.check != nil {
 				tt.check(t, got)
 			}
 			if tt.op == validate.Patch {
 				// ApplyPatch is Decode with validate.Patch.
 				got2, err2 := flow.ApplyPatch(cur, []byte(tt.body))
-				sameFields(t, "ApplyPatch "+tt.body, invalid(t, err2), tt.errs)
+				testutil.WantFields(t, "ApplyPatch "+tt.body, err2, tt.errs)
 				if err == nil && !reflect.DeepEqual(got, got2) {
 					t.Errorf("ApplyPatch = %+v, Decode = %+v", got2, got)
 				}
@@ -228,7 +194,7 @@ func TestAllErrorsAtOnce(t *testing.T) {
 		"policy_engine_mode":"most","compatibility_mode":"maybe","layout":"grid",
 		"denied_action":"deny","authentication":"sometimes","colour":"red"}`
 	_, err := flow.Decode(flow.Defaults(), []byte(body), validate.Create)
-	sameFields(t, "all", invalid(t, err), map[string][]string{
+	testutil.WantFields(t, "all", err, map[string][]string{
 		"name":               {validate.MsgBlank},
 		"slug":               {validate.MsgSlug},
 		"title":              {validate.MsgNull},
@@ -242,7 +208,7 @@ func TestAllErrorsAtOnce(t *testing.T) {
 	})
 
 	_, err = flow.Decode(flow.Defaults(), []byte(`{}`), validate.Create)
-	sameFields(t, "empty create", invalid(t, err), map[string][]string{
+	testutil.WantFields(t, "empty create", err, map[string][]string{
 		"name": {validate.MsgRequired}, "slug": {validate.MsgRequired},
 		"title": {validate.MsgRequired}, "designation": {validate.MsgRequired},
 	})
@@ -287,7 +253,7 @@ func TestReplace(t *testing.T) {
 		body := strings.NewReplacer(`"`+missing+`":`, `"x_`+missing+`":`).Replace(full)
 		body = strings.Replace(body, `"x_`+missing+`"`, `"pk"`, 1) // a read-only key in its place
 		_, err := flow.Decode(cur, []byte(body), validate.Replace)
-		sameFields(t, "PUT without "+missing, invalid(t, err), one(missing, validate.MsgRequired))
+		testutil.WantFields(t, "PUT without "+missing, err, testutil.One(missing, validate.MsgRequired))
 	}
 
 	// A GET → PUT round trip of the representation works.
@@ -326,12 +292,12 @@ func TestApplyPatch(t *testing.T) {
 
 	for _, key := range []string{"name", "slug", "title", "designation", "policy_engine_mode", "compatibility_mode", "layout", "denied_action", "authentication"} {
 		_, err := flow.ApplyPatch(cur, []byte(`{"`+key+`":null}`))
-		sameFields(t, key+": null", invalid(t, err), one(key, "This field may not be null."))
+		testutil.WantFields(t, key+": null", err, testutil.One(key, "This field may not be null."))
 	}
 
 	for _, body := range []string{`[]`, `"x"`, `1`, `null`, `true`} {
 		_, err := flow.ApplyPatch(cur, []byte(body))
-		ve := invalid(t, err)
+		ve := testutil.Invalid(t, err)
 		if ve == nil || len(ve.NonField) != 1 || !strings.HasPrefix(ve.NonField[0], "Invalid data. Expected a dictionary, but got ") {
 			t.Errorf("PATCH %s = %v", body, err)
 		}

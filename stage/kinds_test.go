@@ -2,12 +2,15 @@ package stage_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
@@ -68,7 +71,7 @@ func runRules(t *testing.T, cur stage.Stage, tests []ruleCase) {
 				}
 			}
 			got, err := stage.Default.Decode(start, []byte(tt.body), tt.op)
-			sameFields(t, tt.body, invalid(t, err), tt.errs)
+			testutil.WantFields(t, tt.body, err, tt.errs)
 			if err == nil && got.PK != start.PK {
 				t.Errorf("pk changed to %s", got.PK)
 			}
@@ -77,7 +80,7 @@ func runRules(t *testing.T, cur stage.Stage, tests []ruleCase) {
 			}
 			if tt.op == validate.Patch {
 				got2, err2 := stage.ApplyPatch(start, []byte(tt.body))
-				sameFields(t, "ApplyPatch "+tt.body, invalid(t, err2), tt.errs)
+				testutil.WantFields(t, "ApplyPatch "+tt.body, err2, tt.errs)
 				if err == nil && !reflect.DeepEqual(got, got2) {
 					t.Errorf("ApplyPatch = %#v, Decode = %#v", got2, got)
 				}
@@ -89,16 +92,16 @@ func runRules(t *testing.T, cur stage.Stage, tests []ruleCase) {
 // commonRules are the rules of the name every kind has.
 func commonRules(requiredBody string) []ruleCase {
 	return []ruleCase{
-		{name: "name missing", op: validate.Create, body: requiredBody, errs: one("name", validate.MsgRequired)},
-		{name: "name blank", op: validate.Patch, body: `{"name":" "}`, errs: one("name", validate.MsgBlank)},
-		{name: "name null", op: validate.Patch, body: `{"name":null}`, errs: one("name", validate.MsgNull)},
-		{name: "name bool", op: validate.Patch, body: `{"name":false}`, errs: one("name", validate.MsgNotString)},
+		{name: "name missing", op: validate.Create, body: requiredBody, errs: testutil.One("name", validate.MsgRequired)},
+		{name: "name blank", op: validate.Patch, body: `{"name":" "}`, errs: testutil.One("name", validate.MsgBlank)},
+		{name: "name null", op: validate.Patch, body: `{"name":null}`, errs: testutil.One("name", validate.MsgNull)},
+		{name: "name bool", op: validate.Patch, body: `{"name":false}`, errs: testutil.One("name", validate.MsgNotString)},
 		{name: "name trimmed", op: validate.Patch, body: `{"name":" x "}`, check: func(t *testing.T, s stage.Stage) {
 			if s.Name != "x" {
 				t.Errorf("Name = %q", s.Name)
 			}
 		}},
-		{name: "unknown key", op: validate.Patch, body: `{"nmae":"x"}`, errs: one("nmae", validate.MsgUnknownField)},
+		{name: "unknown key", op: validate.Patch, body: `{"nmae":"x"}`, errs: testutil.One("nmae", validate.MsgUnknownField)},
 		{name: "read-only keys ignored", op: validate.Patch, body: `{"pk":"x","component":1,"verbose_name":null,"verbose_name_plural":[],"meta_model_name":"a.b","flow_set":[{"pk":"x"}]}`},
 	}
 }
@@ -114,15 +117,15 @@ func TestUserWriteRules(t *testing.T) {
 				t.Errorf("DefaultUserWrite = %#v", s.Config)
 			}
 		}},
-		{name: "user_creation_mode invalid", op: validate.Patch, body: `{"user_creation_mode":"sometimes"}`, errs: one("user_creation_mode", `"sometimes" is not a valid choice.`)},
-		{name: "user_creation_mode empty", op: validate.Patch, body: `{"user_creation_mode":""}`, errs: one("user_creation_mode", `"" is not a valid choice.`)},
-		{name: "user_creation_mode null", op: validate.Patch, body: `{"user_creation_mode":null}`, errs: one("user_creation_mode", validate.MsgNull)},
-		{name: "user_type invalid", op: validate.Patch, body: `{"user_type":"admin"}`, errs: one("user_type", `"admin" is not a valid choice.`)},
-		{name: "user_type number", op: validate.Patch, body: `{"user_type":1}`, errs: one("user_type", `"1" is not a valid choice.`)},
-		{name: "create_users_as_inactive invalid", op: validate.Patch, body: `{"create_users_as_inactive":"sure"}`, errs: one("create_users_as_inactive", validate.MsgBoolean)},
-		{name: "create_users_as_inactive null", op: validate.Patch, body: `{"create_users_as_inactive":null}`, errs: one("create_users_as_inactive", validate.MsgNull)},
-		{name: "create_users_group bool", op: validate.Patch, body: `{"create_users_group":true}`, errs: one("create_users_group", validate.MsgPKBool)},
-		{name: "create_users_group not a uuid", op: validate.Patch, body: `{"create_users_group":"admins"}`, errs: one("create_users_group", "“admins” is not a valid UUID.")},
+		{name: "user_creation_mode invalid", op: validate.Patch, body: `{"user_creation_mode":"sometimes"}`, errs: testutil.One("user_creation_mode", `"sometimes" is not a valid choice.`)},
+		{name: "user_creation_mode empty", op: validate.Patch, body: `{"user_creation_mode":""}`, errs: testutil.One("user_creation_mode", `"" is not a valid choice.`)},
+		{name: "user_creation_mode null", op: validate.Patch, body: `{"user_creation_mode":null}`, errs: testutil.One("user_creation_mode", validate.MsgNull)},
+		{name: "user_type invalid", op: validate.Patch, body: `{"user_type":"admin"}`, errs: testutil.One("user_type", `"admin" is not a valid choice.`)},
+		{name: "user_type number", op: validate.Patch, body: `{"user_type":1}`, errs: testutil.One("user_type", `"1" is not a valid choice.`)},
+		{name: "create_users_as_inactive invalid", op: validate.Patch, body: `{"create_users_as_inactive":"sure"}`, errs: testutil.One("create_users_as_inactive", validate.MsgBoolean)},
+		{name: "create_users_as_inactive null", op: validate.Patch, body: `{"create_users_as_inactive":null}`, errs: testutil.One("create_users_as_inactive", validate.MsgNull)},
+		{name: "create_users_group bool", op: validate.Patch, body: `{"create_users_group":true}`, errs: testutil.One("create_users_group", validate.MsgPKBool)},
+		{name: "create_users_group not a uuid", op: validate.Patch, body: `{"create_users_group":"admins"}`, errs: testutil.One("create_users_group", "“admins” is not a valid UUID.")},
 		{name: "create_users_group null", op: validate.Patch, body: `{"create_users_group":null}`, check: func(t *testing.T, s stage.Stage) {
 			if g := s.Config.(stage.UserWrite).CreateUsersGroup; g != nil {
 				t.Errorf("CreateUsersGroup = %v", g)
@@ -138,7 +141,7 @@ func TestUserWriteRules(t *testing.T) {
 				t.Errorf("UserPathTemplate = %q", p)
 			}
 		}},
-		{name: "user_path_template null", op: validate.Patch, body: `{"user_path_template":null}`, errs: one("user_path_template", validate.MsgNull)},
+		{name: "user_path_template null", op: validate.Patch, body: `{"user_path_template":null}`, errs: testutil.One("user_path_template", validate.MsgNull)},
 		{name: "all values", op: validate.Patch, body: `{"user_creation_mode":"always_create","create_users_as_inactive":"on","create_users_group":"` + configFlow.String() + `","user_type":"internal_service_account","user_path_template":"x"}`, check: func(t *testing.T, s stage.Stage) {
 			want := stage.UserWrite{UserCreationMode: stage.UserCreationAlways, CreateUsersAsInactive: true, CreateUsersGroup: &configFlow, UserType: stage.UserTypeInternalServiceAccount, UserPathTemplate: "x"}
 			if !reflect.DeepEqual(s.Config, want) {
@@ -173,9 +176,9 @@ func TestInvitationRules(t *testing.T) {
 				t.Errorf("Create = %#v", s.Config)
 			}
 		}},
-		{name: "bool invalid", op: validate.Patch, body: `{"continue_flow_without_invitation":"perhaps"}`, errs: one("continue_flow_without_invitation", validate.MsgBoolean)},
-		{name: "bool object", op: validate.Patch, body: `{"continue_flow_without_invitation":{}}`, errs: one("continue_flow_without_invitation", validate.MsgBoolean)},
-		{name: "bool null", op: validate.Patch, body: `{"continue_flow_without_invitation":null}`, errs: one("continue_flow_without_invitation", validate.MsgNull)},
+		{name: "bool invalid", op: validate.Patch, body: `{"continue_flow_without_invitation":"perhaps"}`, errs: testutil.One("continue_flow_without_invitation", validate.MsgBoolean)},
+		{name: "bool object", op: validate.Patch, body: `{"continue_flow_without_invitation":{}}`, errs: testutil.One("continue_flow_without_invitation", validate.MsgBoolean)},
+		{name: "bool null", op: validate.Patch, body: `{"continue_flow_without_invitation":null}`, errs: testutil.One("continue_flow_without_invitation", validate.MsgNull)},
 		{name: "bool spelling", op: validate.Patch, body: `{"continue_flow_without_invitation":"f"}`, check: func(t *testing.T, s stage.Stage) {
 			if s.Config.(stage.Invitation).ContinueFlowWithoutInvitation {
 				t.Error("still true")
@@ -199,29 +202,29 @@ func TestDuoRules(t *testing.T) {
 			"name": {validate.MsgRequired}, "client_id": {validate.MsgRequired},
 			"client_secret": {validate.MsgRequired}, "api_hostname": {validate.MsgRequired},
 		}},
-		{name: "client_id blank", op: validate.Patch, body: `{"client_id":""}`, errs: one("client_id", validate.MsgBlank)},
-		{name: "client_id null", op: validate.Patch, body: `{"client_id":null}`, errs: one("client_id", validate.MsgNull)},
-		{name: "client_secret blank", op: validate.Patch, body: `{"client_secret":"  "}`, errs: one("client_secret", validate.MsgBlank)},
-		{name: "client_secret null", op: validate.Patch, body: `{"client_secret":null}`, errs: one("client_secret", validate.MsgNull)},
-		{name: "client_secret bool", op: validate.Patch, body: `{"client_secret":true}`, errs: one("client_secret", validate.MsgNotString)},
-		{name: "api_hostname blank", op: validate.Patch, body: `{"api_hostname":""}`, errs: one("api_hostname", validate.MsgBlank)},
-		{name: "api_hostname list", op: validate.Patch, body: `{"api_hostname":["a"]}`, errs: one("api_hostname", validate.MsgNotString)},
+		{name: "client_id blank", op: validate.Patch, body: `{"client_id":""}`, errs: testutil.One("client_id", validate.MsgBlank)},
+		{name: "client_id null", op: validate.Patch, body: `{"client_id":null}`, errs: testutil.One("client_id", validate.MsgNull)},
+		{name: "client_secret blank", op: validate.Patch, body: `{"client_secret":"  "}`, errs: testutil.One("client_secret", validate.MsgBlank)},
+		{name: "client_secret null", op: validate.Patch, body: `{"client_secret":null}`, errs: testutil.One("client_secret", validate.MsgNull)},
+		{name: "client_secret bool", op: validate.Patch, body: `{"client_secret":true}`, errs: testutil.One("client_secret", validate.MsgNotString)},
+		{name: "api_hostname blank", op: validate.Patch, body: `{"api_hostname":""}`, errs: testutil.One("api_hostname", validate.MsgBlank)},
+		{name: "api_hostname list", op: validate.Patch, body: `{"api_hostname":["a"]}`, errs: testutil.One("api_hostname", validate.MsgNotString)},
 		{name: "friendly_name null allowed", op: validate.Patch, body: `{"friendly_name":null}`, check: func(t *testing.T, s stage.Stage) {
 			if duo(s).FriendlyName != nil {
 				t.Errorf("FriendlyName = %q", *duo(s).FriendlyName)
 			}
 		}},
-		{name: "friendly_name blank", op: validate.Patch, body: `{"friendly_name":""}`, errs: one("friendly_name", "This field may not be blank.")},
-		{name: "friendly_name spaces", op: validate.Patch, body: `{"friendly_name":"   "}`, errs: one("friendly_name", "This field may not be blank.")},
+		{name: "friendly_name blank", op: validate.Patch, body: `{"friendly_name":""}`, errs: testutil.One("friendly_name", "This field may not be blank.")},
+		{name: "friendly_name spaces", op: validate.Patch, body: `{"friendly_name":"   "}`, errs: testutil.One("friendly_name", "This field may not be blank.")},
 		{name: "friendly_name set", op: validate.Patch, body: `{"friendly_name":" Duo Push "}`, check: func(t *testing.T, s stage.Stage) {
 			if f := duo(s).FriendlyName; f == nil || *f != "Duo Push" {
 				t.Errorf("FriendlyName = %v", f)
 			}
 		}},
-		{name: "configure_flow not a uuid", op: validate.Patch, body: `{"configure_flow":"default-flow"}`, errs: one("configure_flow", "“default-flow” is not a valid UUID.")},
-		{name: "configure_flow short", op: validate.Patch, body: `{"configure_flow":"7c3d4e5f-6a7b"}`, errs: one("configure_flow", "“7c3d4e5f-6a7b” is not a valid UUID.")},
-		{name: "configure_flow bool", op: validate.Patch, body: `{"configure_flow":true}`, errs: one("configure_flow", validate.MsgPKBool)},
-		{name: "configure_flow object", op: validate.Patch, body: `{"configure_flow":{"pk":"x"}}`, errs: one("configure_flow", "“{'pk': 'x'}” is not a valid UUID.")},
+		{name: "configure_flow not a uuid", op: validate.Patch, body: `{"configure_flow":"default-flow"}`, errs: testutil.One("configure_flow", "“default-flow” is not a valid UUID.")},
+		{name: "configure_flow short", op: validate.Patch, body: `{"configure_flow":"7c3d4e5f-6a7b"}`, errs: testutil.One("configure_flow", "“7c3d4e5f-6a7b” is not a valid UUID.")},
+		{name: "configure_flow bool", op: validate.Patch, body: `{"configure_flow":true}`, errs: testutil.One("configure_flow", validate.MsgPKBool)},
+		{name: "configure_flow object", op: validate.Patch, body: `{"configure_flow":{"pk":"x"}}`, errs: testutil.One("configure_flow", "“{'pk': 'x'}” is not a valid UUID.")},
 		{name: "configure_flow empty is null", op: validate.Patch, body: `{"configure_flow":""}`, check: func(t *testing.T, s stage.Stage) {
 			if duo(s).ConfigureFlow != nil {
 				t.Errorf("ConfigureFlow = %v", duo(s).ConfigureFlow)
@@ -264,7 +267,7 @@ func TestDuoReplaceNeedsSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = stage.Default.Decode(cur, rep, validate.Replace)
-	sameFields(t, "PUT of the representation", invalid(t, err), one("client_secret", validate.MsgRequired))
+	testutil.WantFields(t, "PUT of the representation", err, testutil.One("client_secret", validate.MsgRequired))
 
 	var m map[string]any
 	if err := json.Unmarshal(rep, &m); err != nil {
@@ -306,7 +309,7 @@ func TestDuoReplaceNeedsSecret(t *testing.T) {
 		t.Errorf("PUT = %#v", got)
 	}
 	_, err = stage.Default.Decode(uw, []byte(`{"user_type":"internal"}`), validate.Replace)
-	sameFields(t, "PUT without name", invalid(t, err), one("name", validate.MsgRequired))
+	testutil.WantFields(t, "PUT without name", err, testutil.One("name", validate.MsgRequired))
 }
 
 func TestApplyPatchDoesNotModifyCurrent(t *testing.T) {
@@ -326,12 +329,12 @@ func TestDecodeBodies(t *testing.T) {
 	cur := invitationStage()
 	for _, body := range []string{`[]`, `"x"`, `null`, `1.5`} {
 		_, err := stage.Default.Decode(cur, []byte(body), validate.Patch)
-		ve := invalid(t, err)
+		ve := testutil.Invalid(t, err)
 		if ve == nil || len(ve.NonField) != 1 || len(ve.Fields) != 0 {
 			t.Errorf("Decode(%s) = %v", body, err)
 		}
 	}
-	if _, err := stage.Default.Decode(cur, []byte(`{`), validate.Patch); !errorsIs(err, validate.ErrSyntax) {
+	if _, err := stage.Default.Decode(cur, []byte(`{`), validate.Patch); !errors.Is(err, validate.ErrSyntax) {
 		t.Errorf("Decode({) = %v, want ErrSyntax", err)
 	}
 }
@@ -365,8 +368,8 @@ func TestViewJSON(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.file, got)
-			if k := keys(t, got); !reflect.DeepEqual(k, append(append([]string{}, common...), tt.keys...)) {
+			testutil.Golden(t, filepath.Join("testdata", tt.file), got)
+			if k := testutil.Keys(t, got); !reflect.DeepEqual(k, append(append([]string{}, common...), tt.keys...)) {
 				t.Errorf("keys = %q", k)
 			}
 			for _, secret := range []string{clientSecret, adminSecret, "client_secret", "admin_secret_key"} {
@@ -379,8 +382,8 @@ func TestViewJSON(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, strings.Replace(tt.file, "view_", "summary_", 1), sum)
-			if k := keys(t, sum); !reflect.DeepEqual(k, common) {
+			testutil.Golden(t, filepath.Join("testdata", strings.Replace(tt.file, "view_", "summary_", 1)), sum)
+			if k := testutil.Keys(t, sum); !reflect.DeepEqual(k, common) {
 				t.Errorf("Summary keys = %q, want %q", k, common)
 			}
 
@@ -443,7 +446,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		`{"client_secret":["` + clientSecret + `"],"admin_secret_key":{"k":"` + adminSecret + `"}}`,
 	} {
 		_, err := stage.ApplyPatch(s, []byte(body))
-		ve := invalid(t, err)
+		ve := testutil.Invalid(t, err)
 		if ve == nil {
 			t.Fatalf("ApplyPatch(%s) succeeded", body)
 		}
@@ -484,7 +487,32 @@ func TestEncodeDecodeStoredBuiltins(t *testing.T) {
 	if !strings.Contains(string(b), `"client_secret":"`+clientSecret+`"`) {
 		t.Errorf("the stored form must keep the secret: %s", b)
 	}
-	if _, err := stage.Default.Encode(stage.Stage{}); !errorsIs(err, stage.ErrUnknownKind) {
+	if _, err := stage.Default.Encode(stage.Stage{}); !errors.Is(err, stage.ErrUnknownKind) {
 		t.Errorf("Encode(no config) = %v", err)
+	}
+}
+
+// A name or string field may hold any character the API accepts; the
+// stored form must still be JSON that DecodeStored reads back.
+func TestEncodeDecodeStoredControlCharacters(t *testing.T) {
+	t.Skip("BUG: Registry.Encode quotes the name with strconv.AppendQuote, whose Go escapes (\\x7f, \\a, \\v, \\U000e0001) are not JSON; a stage named \"\\x7f\" is accepted by ApplyPatch but cannot be read back once stored, and store.GetStage and ListStages then fail (found by FuzzApplyPatch)")
+	for _, s := range []string{"\x7f", "a\a\vb", "\u0085", "\U000e0001", "\u2028", `<&>"\`} {
+		st := duoStage()
+		st.Name = s
+		d := st.Config.(stage.AuthenticatorDuo)
+		d.FriendlyName = &s
+		st.Config = d
+		b, err := stage.Default.Encode(st)
+		if err != nil {
+			t.Fatalf("Encode(name %q): %v", s, err)
+		}
+		if !json.Valid(b) {
+			t.Errorf("Encode(name %q) = %s, not JSON", s, b)
+			continue
+		}
+		back, err := stage.Default.DecodeStored(b)
+		if err != nil || !reflect.DeepEqual(back, st) {
+			t.Errorf("DecodeStored(Encode(name %q)) = %#v, %v", s, back, err)
+		}
 	}
 }

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
@@ -252,7 +254,7 @@ func TestPrivateRegistryEndToEnd(t *testing.T) {
 
 	// Create: every error at once, from the name and the config.
 	_, err = r.Decode(cur, []byte(`{"retries":9,"language":"fr","colour":"red","component":"ignored"}`), validate.Create)
-	sameFields(t, "create errors", invalid(t, err), map[string][]string{
+	testutil.WantFields(t, "create errors", err, map[string][]string{
 		"name":     {validate.MsgRequired},
 		"greeting": {validate.MsgRequired},
 		"retries":  {validate.MaxValue(5)},
@@ -304,7 +306,7 @@ func TestPrivateRegistryEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "view_custom.json", view)
+	testutil.Golden(t, filepath.Join("testdata", "view_custom.json"), view)
 	if strings.Contains(string(view), "t0k3n") || strings.Contains(string(view), `"token"`) {
 		t.Errorf("View shows the write-only token: %s", view)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
@@ -160,17 +161,17 @@ func TestCreateBindingRejected(t *testing.T) {
 				_, err := s.CreateBindingJSON(t.Context(), []byte(tt.body))
 				return err
 			})
-			wantInvalid(t, err, tt.fields, tt.nonField...)
+			testutil.WantInvalid(t, err, tt.fields, tt.nonField...)
 		})
 	}
 	t.Run("typed", func(t *testing.T) {
 		b := binding.New(missing, st.PK, 1)
 		b.ReEvaluatePolicies = false
 		err := wantUnchanged(t, s, func() error { _, err := s.CreateBinding(t.Context(), b); return err })
-		wantInvalid(t, err, map[string][]string{"target": {validate.DoesNotExist(missing.String())}})
+		testutil.WantInvalid(t, err, map[string][]string{"target": {validate.DoesNotExist(missing.String())}})
 		b.Target = f.PK
 		err = wantUnchanged(t, s, func() error { _, err := s.CreateBinding(t.Context(), b); return err })
-		wantInvalid(t, err, nil, binding.MsgNoEvaluation)
+		testutil.WantInvalid(t, err, nil, binding.MsgNoEvaluation)
 	})
 }
 
@@ -258,7 +259,7 @@ func TestPatchBinding(t *testing.T) {
 		t.Errorf("patched: %+v", v.Binding)
 	}
 	err = wantUnchanged(t, s, func() error { _, err := s.PatchBinding(ctx, b.PK, []byte(`{"evaluate_on_plan":false}`)); return err })
-	wantInvalid(t, err, nil, binding.MsgNoEvaluation)
+	testutil.WantInvalid(t, err, nil, binding.MsgNoEvaluation)
 
 	rejected := []struct {
 		name   string
@@ -275,7 +276,7 @@ func TestPatchBinding(t *testing.T) {
 	for _, tt := range rejected {
 		t.Run(tt.name, func(t *testing.T) {
 			err := wantUnchanged(t, s, func() error { _, err := s.PatchBinding(ctx, b.PK, []byte(tt.patch)); return err })
-			wantInvalid(t, err, tt.fields)
+			testutil.WantInvalid(t, err, tt.fields)
 		})
 	}
 
@@ -302,7 +303,7 @@ func TestPatchBinding(t *testing.T) {
 			t.Fatal(err)
 		}
 		err := wantUnchanged(t, s, func() error { _, err := s.ReplaceBinding(ctx, b.PK, []byte(`{"order":5}`)); return err })
-		wantInvalid(t, err, map[string][]string{"target": {validate.MsgRequired}, "stage": {validate.MsgRequired}})
+		testutil.WantInvalid(t, err, map[string][]string{"target": {validate.MsgRequired}, "stage": {validate.MsgRequired}})
 		v, err := s.ReplaceBinding(ctx, b.PK, []byte(fmt.Sprintf(`{"target":%q,"stage":%q,"order":5}`, f.PK, st.PK)))
 		if err != nil {
 			t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/validate"
@@ -118,7 +119,7 @@ func TestCreateFlowRejected(t *testing.T) {
 				_, err := s.CreateFlowJSON(t.Context(), []byte(tt.body))
 				return err
 			})
-			wantInvalid(t, err, tt.fields, tt.nonField...)
+			testutil.WantInvalid(t, err, tt.fields, tt.nonField...)
 		})
 	}
 	t.Run("malformed JSON", func(t *testing.T) {
@@ -139,7 +140,7 @@ func TestCreateFlowRejected(t *testing.T) {
 			_, err := s.CreateFlow(t.Context(), flow.Flow{Name: "n", Slug: "bad slug!"})
 			return err
 		})
-		wantInvalid(t, err, map[string][]string{
+		testutil.WantInvalid(t, err, map[string][]string{
 			"slug": {validate.MsgSlug}, "title": {validate.MsgBlank},
 			"designation": {validate.InvalidChoice("")}, "layout": {validate.InvalidChoice("")},
 			"policy_engine_mode": {validate.InvalidChoice("")}, "denied_action": {validate.InvalidChoice("")},
@@ -161,7 +162,7 @@ func TestReplaceFlow(t *testing.T) {
 			_, err := s.ReplaceFlow(ctx, "f", []byte(`{"name":"Renamed","layout":"stacked"}`))
 			return err
 		})
-		wantInvalid(t, err, map[string][]string{
+		testutil.WantInvalid(t, err, map[string][]string{
 			"slug": {validate.MsgRequired}, "title": {validate.MsgRequired}, "designation": {validate.MsgRequired}})
 	})
 
@@ -276,7 +277,7 @@ func TestPatchFlow(t *testing.T) {
 				_, err := s.PatchFlow(ctx, "f", []byte(tt.patch))
 				return err
 			})
-			wantInvalid(t, err, tt.fields, tt.nonField...)
+			testutil.WantInvalid(t, err, tt.fields, tt.nonField...)
 			if g, _ := s.GetFlowBySlug(ctx, "f"); jsonOf(t, g) != origJSON {
 				t.Errorf("flow changed: %s", jsonOf(t, g))
 			}
@@ -437,7 +438,7 @@ func TestDeleteFlowCascades(t *testing.T) {
 	if _, err := s.PatchStage(ctx, duoF.PK, []byte(`{"configure_flow":"`+f.PK.String()+`"}`)); err == nil {
 		t.Error("configure_flow accepted the deleted flow's pk")
 	} else {
-		wantInvalid(t, err, map[string][]string{"configure_flow": {validate.DoesNotExist(f.PK.String())}})
+		testutil.WantInvalid(t, err, map[string][]string{"configure_flow": {validate.DoesNotExist(f.PK.String())}})
 	}
 	// configure_flow no longer pins the deleted flow: deleting g next only
 	// clears duo-g.
@@ -481,7 +482,7 @@ func TestDeleteFlowCascadesToStagesWithRequiredReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = s.CreateStageJSON(ctx, "authflow_test.flowboundstage", []byte(`{"name":"dangling","flow":"`+uuid.Nil.String()+`"}`))
-	wantInvalid(t, err, map[string][]string{"flow": {validate.DoesNotExist(uuid.Nil.String())}})
+	testutil.WantInvalid(t, err, map[string][]string{"flow": {validate.DoesNotExist(uuid.Nil.String())}})
 	uw := mkUserWrite(t, s, "uw")
 	inG := mkBinding(t, s, g.PK, bound.PK, 1)
 	mkBinding(t, s, g.PK, uw.PK, 2)

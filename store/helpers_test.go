@@ -7,11 +7,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -20,14 +17,12 @@ import (
 
 	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
-	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // newTestStore opens a fresh store in t.TempDir() with NoSync and
 // deterministic, increasing ids. Its cleanup checks the store's
@@ -207,44 +202,11 @@ func jsonMap(t testing.TB, v any) map[string]any {
 	return m
 }
 
-// wantInvalid asserts that err is a *validate.Error with exactly these
-// field and non-field messages, and returns it.
-func wantInvalid(t testing.TB, err error, fields map[string][]string, nonField ...string) *validate.Error {
-	t.Helper()
-	var ve *validate.Error
-	if !errors.As(err, &ve) {
-		t.Fatalf("error = %v (%T), want a *validate.Error", err, err)
-	}
-	if !errors.Is(err, validate.ErrInvalid) {
-		t.Errorf("errors.Is(%v, validate.ErrInvalid) = false", err)
-	}
-	if len(fields) == 0 {
-		fields = nil
-	}
-	got := ve.Fields
-	if len(got) == 0 {
-		got = nil
-	}
-	if !reflect.DeepEqual(got, fields) {
-		t.Errorf("field errors = %v, want %v", got, fields)
-	}
-	gotNF := ve.NonField
-	if len(gotNF) == 0 {
-		gotNF = nil
-	}
-	if len(nonField) == 0 {
-		nonField = nil
-	}
-	if !reflect.DeepEqual(gotNF, nonField) {
-		t.Errorf("non-field errors = %q, want %q", gotNF, nonField)
-	}
-	return ve
-}
-
-// wantConflict is wantInvalid plus errors.Is(err, store.ErrConflict).
+// wantConflict is [testutil.WantInvalid] plus errors.Is(err,
+// store.ErrConflict).
 func wantConflict(t testing.TB, err error, fields map[string][]string, nonField ...string) {
 	t.Helper()
-	wantInvalid(t, err, fields, nonField...)
+	testutil.WantInvalid(t, err, fields, nonField...)
 	if !errors.Is(err, store.ErrConflict) {
 		t.Errorf("errors.Is(%v, store.ErrConflict) = false", err)
 	}
@@ -477,30 +439,14 @@ func snapshot(t testing.TB, tx *store.Tx, reg *stage.Registry) string {
 	return b.String()
 }
 
-// golden compares got (indented JSON) with testdata/golden/name.json, or
-// rewrites the file with -update.
+// golden indents the JSON got and compares it with
+// testdata/golden/name.json (see [testutil.Golden]), or rewrites the file
+// with -update.
 func golden(t testing.TB, name string, got []byte) {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, got, "", "  "); err != nil {
 		t.Fatalf("golden %s: %v", name, err)
 	}
-	buf.WriteByte('\n')
-	path := filepath.Join("testdata", "golden", name+".json")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("golden %s: %v (run with -update to create it)", name, err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("%s differs from %s:\ngot:\n%s\nwant:\n%s", name, path, buf.Bytes(), want)
-	}
+	testutil.Golden(t, filepath.Join("testdata", "golden", name+".json"), buf.Bytes())
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 )
@@ -214,7 +215,7 @@ func TestListFlowsQueries(t *testing.T) {
 	}
 	for _, tt := range bad {
 		_, err := s.ListFlows(ctx, store.Query{Filters: tt.filters})
-		wantInvalid(t, err, tt.want)
+		testutil.WantInvalid(t, err, tt.want)
 	}
 }
 
@@ -286,7 +287,7 @@ func TestListStagesQueries(t *testing.T) {
 		t.Errorf("kind fields missing from the list: %s", jsonOf(t, p))
 	}
 	_, err = s.ListStages(ctx, stage.ModelInvitation, store.Query{Filters: map[string]string{"stage_uuid": "x"}})
-	wantInvalid(t, err, map[string][]string{"stage_uuid": {"Enter a valid UUID."}})
+	testutil.WantInvalid(t, err, map[string][]string{"stage_uuid": {"Enter a valid UUID."}})
 	if _, err := s.ListStages(ctx, stage.ModelInvitation, store.Query{Page: 2}); !errors.Is(err, store.ErrInvalidPage) {
 		t.Errorf("page 2: %v", err)
 	}
@@ -352,7 +353,7 @@ func TestListBindingsQueries(t *testing.T) {
 		{map[string]string{"policy_engine_mode": "some"}, map[string][]string{"policy_engine_mode": {"Select a valid choice. some is not one of the available choices."}}},
 	} {
 		_, err := s.ListBindings(ctx, store.Query{Filters: tt.filters})
-		wantInvalid(t, err, tt.want)
+		testutil.WantInvalid(t, err, tt.want)
 	}
 	// Pagination over a target's bindings.
 	p, err := s.ListBindings(ctx, store.Query{Filters: map[string]string{"target": f.PK.String()}, PageSize: 2, Page: 2})

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/validate"
@@ -175,7 +176,7 @@ func TestCreateStageRejected(t *testing.T) {
 				_, err := s.CreateStageJSON(t.Context(), tt.model, []byte(tt.body))
 				return err
 			})
-			wantInvalid(t, err, tt.fields, tt.nonField...)
+			testutil.WantInvalid(t, err, tt.fields, tt.nonField...)
 		})
 	}
 	t.Run("typed duo without secret", func(t *testing.T) {
@@ -183,14 +184,14 @@ func TestCreateStageRejected(t *testing.T) {
 			_, err := s.CreateStage(t.Context(), stage.Stage{Name: "d", Config: stage.AuthenticatorDuo{ClientID: "c", APIHostname: "h"}})
 			return err
 		})
-		wantInvalid(t, err, map[string][]string{"client_secret": {validate.MsgBlank}})
+		testutil.WantInvalid(t, err, map[string][]string{"client_secret": {validate.MsgBlank}})
 	})
 	t.Run("typed without config", func(t *testing.T) {
 		err := wantUnchanged(t, s, func() error {
 			_, err := s.CreateStage(t.Context(), stage.Stage{Name: "x"})
 			return err
 		})
-		wantInvalid(t, err, map[string][]string{"meta_model_name": {validate.MsgRequired}})
+		testutil.WantInvalid(t, err, map[string][]string{"meta_model_name": {validate.MsgRequired}})
 	})
 	t.Run("unknown kind", func(t *testing.T) {
 		err := wantUnchanged(t, s, func() error {
@@ -221,7 +222,7 @@ func TestDuoConfigureFlowNilUUID(t *testing.T) {
 		_, err := s.CreateStageJSON(t.Context(), stage.ModelAuthenticatorDuo, duoBody("d", &nilID))
 		return err
 	})
-	wantInvalid(t, err, map[string][]string{"configure_flow": {validate.DoesNotExist(uuid.Nil.String())}})
+	testutil.WantInvalid(t, err, map[string][]string{"configure_flow": {validate.DoesNotExist(uuid.Nil.String())}})
 }
 
 func TestReplaceDuoStage(t *testing.T) {
@@ -233,7 +234,7 @@ func TestReplaceDuoStage(t *testing.T) {
 	// GET -> PUT fails: the secret is write-only and required.
 	get, _ := s.GetStage(ctx, d.PK)
 	err := wantUnchanged(t, s, func() error { _, err := s.ReplaceStage(ctx, d.PK, []byte(jsonOf(t, get))); return err })
-	wantInvalid(t, err, map[string][]string{"client_secret": {validate.MsgRequired}})
+	testutil.WantInvalid(t, err, map[string][]string{"client_secret": {validate.MsgRequired}})
 	if strings.Contains(err.Error(), duoSecret) {
 		t.Error("the error shows the secret")
 	}
@@ -269,7 +270,7 @@ func TestReplaceDuoStage(t *testing.T) {
 		_, err := s.ReplaceStage(ctx, d.PK, []byte(`{"client_id":"c","client_secret":"s","api_hostname":"h"}`))
 		return err
 	})
-	wantInvalid(t, err, map[string][]string{"name": {validate.MsgRequired}})
+	testutil.WantInvalid(t, err, map[string][]string{"name": {validate.MsgRequired}})
 }
 
 func TestPatchDuoStage(t *testing.T) {
@@ -339,7 +340,7 @@ func TestPatchDuoStage(t *testing.T) {
 	for _, tt := range rejected {
 		t.Run(tt.name, func(t *testing.T) {
 			err := wantUnchanged(t, s, func() error { _, err := s.PatchStage(ctx, d.PK, []byte(tt.patch)); return err })
-			wantInvalid(t, err, tt.fields)
+			testutil.WantInvalid(t, err, tt.fields)
 		})
 	}
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 	"github.com/invopop/validation"
@@ -45,44 +46,9 @@ func (s sample) Validate() error {
 
 func sampleDefaults() sample { return sample{Name: "n", Color: red, Small: 1} }
 
-// apply runs validate.Apply and returns the result and the *validate.Error
-// (nil when the body was accepted). Any other error fails the test.
-func apply(t *testing.T, cur sample, body string, op validate.Op) (sample, *validate.Error) {
-	t.Helper()
-	got, err := validate.Apply(cur, []byte(body), op, validate.Keys("computed"))
-	if err == nil {
-		return got, nil
-	}
-	var ve *validate.Error
-	if !errors.As(err, &ve) {
-		t.Fatalf("Apply(%s): %v is not a *validate.Error", body, err)
-	}
-	if !errors.Is(err, validate.ErrInvalid) {
-		t.Fatalf("Apply(%s): error does not match ErrInvalid", body)
-	}
-	return got, ve
-}
-
-// fieldErrs is the expected error of a single field.
-func fieldErrs(field string, msgs ...string) map[string][]string {
-	return map[string][]string{field: msgs}
-}
-
-func checkFields(t *testing.T, body string, ve *validate.Error, want map[string][]string) {
-	t.Helper()
-	var got map[string][]string
-	if ve != nil {
-		got = ve.Fields
-		if len(ve.NonField) > 0 {
-			t.Errorf("%s: unexpected non-field errors %q", body, ve.NonField)
-		}
-	}
-	if len(got) == 0 && len(want) == 0 {
-		return
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("%s: errors = %q, want %q", body, got, want)
-	}
+// apply runs validate.Apply with "computed" as an extra read-only key.
+func apply(cur sample, body string, op validate.Op) (sample, error) {
+	return validate.Apply(cur, []byte(body), op, validate.Keys("computed"))
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -101,9 +67,9 @@ func TestCharField(t *testing.T) {
 		{name: "inner space kept", body: `{"name":"a  b"}`, want: "a  b"},
 		{name: "unicode space trimmed", body: `{"name":"\u00a0abc\u3000"}`, want: "abc"},
 		{name: "python whitespace \\x1f trimmed", body: `{"name":"\u001fabc\u001c"}`, want: "abc"},
-		{name: "empty", body: `{"name":""}`, errs: fieldErrs("name", validate.MsgBlank)},
-		{name: "spaces are blank", body: `{"name":"  "}`, errs: fieldErrs("name", validate.MsgBlank)},
-		{name: "only python whitespace is blank", body: `{"name":"\u001e"}`, errs: fieldErrs("name", validate.MsgBlank)},
+		{name: "empty", body: `{"name":""}`, errs: testutil.One("name", validate.MsgBlank)},
+		{name: "spaces are blank", body: `{"name":"  "}`, errs: testutil.One("name", validate.MsgBlank)},
+		{name: "only python whitespace is blank", body: `{"name":"\u001e"}`, errs: testutil.One("name", validate.MsgBlank)},
 		{name: "int coerced", body: `{"name":12}`, want: "12"},
 		{name: "negative int coerced", body: `{"name":-7}`, want: "-7"},
 		{name: "float coerced", body: `{"name":1.5}`, want: "1.5"},
@@ -112,28 +78,28 @@ func TestCharField(t *testing.T) {
 		{name: "big exponent coerced like Python", body: `{"name":1e20}`, want: "1e+20"},
 		{name: "small float coerced like Python", body: `{"name":0.00001}`, want: "1e-05"},
 		{name: "zero", body: `{"name":0}`, want: "0"},
-		{name: "true", body: `{"name":true}`, errs: fieldErrs("name", validate.MsgNotString)},
-		{name: "false", body: `{"name":false}`, errs: fieldErrs("name", validate.MsgNotString)},
-		{name: "object", body: `{"name":{"a":1}}`, errs: fieldErrs("name", validate.MsgNotString)},
-		{name: "array", body: `{"name":["a"]}`, errs: fieldErrs("name", validate.MsgNotString)},
-		{name: "NUL", body: `{"name":"a\u0000b"}`, errs: fieldErrs("name", validate.MsgNullCharacters)},
-		{name: "only NUL", body: `{"name":"\u0000"}`, errs: fieldErrs("name", validate.MsgNullCharacters)},
-		{name: "null", body: `{"name":null}`, errs: fieldErrs("name", validate.MsgNull)},
+		{name: "true", body: `{"name":true}`, errs: testutil.One("name", validate.MsgNotString)},
+		{name: "false", body: `{"name":false}`, errs: testutil.One("name", validate.MsgNotString)},
+		{name: "object", body: `{"name":{"a":1}}`, errs: testutil.One("name", validate.MsgNotString)},
+		{name: "array", body: `{"name":["a"]}`, errs: testutil.One("name", validate.MsgNotString)},
+		{name: "NUL", body: `{"name":"a\u0000b"}`, errs: testutil.One("name", validate.MsgNullCharacters)},
+		{name: "only NUL", body: `{"name":"\u0000"}`, errs: testutil.One("name", validate.MsgNullCharacters)},
+		{name: "null", body: `{"name":null}`, errs: testutil.One("name", validate.MsgNull)},
 		{name: "blank allowed", body: `{"note":"   "}`, want: "n"},
-		{name: "blank-allowed null", body: `{"note":null}`, errs: fieldErrs("note", validate.MsgNull)},
-		{name: "blank-allowed NUL", body: `{"note":"\u0000"}`, errs: fieldErrs("note", validate.MsgNullCharacters)},
+		{name: "blank-allowed null", body: `{"note":null}`, errs: testutil.One("note", validate.MsgNull)},
+		{name: "blank-allowed NUL", body: `{"note":"\u0000"}`, errs: testutil.One("note", validate.MsgNullCharacters)},
 		{name: "pointer null", body: `{"nick":null}`, want: "n", nick: nil},
 		{name: "pointer value", body: `{"nick":" x "}`, want: "n", nick: ptr("x")},
-		{name: "pointer blank", body: `{"nick":""}`, errs: fieldErrs("nick", validate.MsgBlank)},
+		{name: "pointer blank", body: `{"nick":""}`, errs: testutil.One("nick", validate.MsgBlank)},
 		{name: "pointer number", body: `{"nick":5}`, want: "n", nick: ptr("5")},
-		{name: "pointer bool", body: `{"nick":false}`, errs: fieldErrs("nick", validate.MsgNotString)},
+		{name: "pointer bool", body: `{"nick":false}`, errs: testutil.One("nick", validate.MsgNotString)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cur := sampleDefaults()
 			cur.Nick = ptr("old")
-			got, ve := apply(t, cur, tt.body, validate.Patch)
-			checkFields(t, tt.body, ve, tt.errs)
+			got, err := apply(cur, tt.body, validate.Patch)
+			testutil.WantFields(t, tt.body, err, tt.errs)
 			if tt.errs != nil {
 				return
 			}
@@ -163,8 +129,8 @@ func TestBooleanField(t *testing.T) {
 	invalid := []string{`2`, `-1`, `0.5`, `"2"`, `""`, `" true"`, `"tRUE"`, `"yEs"`, `"enabled"`, `{}`, `[]`, `[true]`}
 	for _, v := range truthy {
 		body := `{"enabled":` + v + `}`
-		got, ve := apply(t, sampleDefaults(), body, validate.Patch)
-		checkFields(t, body, ve, nil)
+		got, err := apply(sampleDefaults(), body, validate.Patch)
+		testutil.WantFields(t, body, err, nil)
 		if !got.Enabled {
 			t.Errorf("%s: Enabled = false, want true", body)
 		}
@@ -173,19 +139,19 @@ func TestBooleanField(t *testing.T) {
 		body := `{"enabled":` + v + `}`
 		cur := sampleDefaults()
 		cur.Enabled = true
-		got, ve := apply(t, cur, body, validate.Patch)
-		checkFields(t, body, ve, nil)
+		got, err := apply(cur, body, validate.Patch)
+		testutil.WantFields(t, body, err, nil)
 		if got.Enabled {
 			t.Errorf("%s: Enabled = true, want false", body)
 		}
 	}
 	for _, v := range invalid {
 		body := `{"enabled":` + v + `}`
-		_, ve := apply(t, sampleDefaults(), body, validate.Patch)
-		checkFields(t, body, ve, fieldErrs("enabled", validate.MsgBoolean))
+		_, err := apply(sampleDefaults(), body, validate.Patch)
+		testutil.WantFields(t, body, err, testutil.One("enabled", validate.MsgBoolean))
 	}
-	_, ve := apply(t, sampleDefaults(), `{"enabled":null}`, validate.Patch)
-	checkFields(t, "null", ve, fieldErrs("enabled", validate.MsgNull))
+	_, err := apply(sampleDefaults(), `{"enabled":null}`, validate.Patch)
+	testutil.WantFields(t, "null", err, testutil.One("enabled", validate.MsgNull))
 }
 
 func TestIntegerField(t *testing.T) {
@@ -209,29 +175,29 @@ func TestIntegerField(t *testing.T) {
 		{body: `2147483647`, want: 2147483647},
 		{body: `-2147483648`, want: -2147483648},
 		{body: `"2147483647"`, want: 2147483647},
-		{body: `1.5`, errs: fieldErrs("count", validate.MsgInteger)},
-		{body: `"1.5"`, errs: fieldErrs("count", validate.MsgInteger)},
-		{body: `1e20`, errs: fieldErrs("count", validate.MsgInteger)},
-		{body: `true`, errs: fieldErrs("count", validate.MsgInteger)},
-		{body: `false`, errs: fieldErrs("count", validate.MsgInteger)},
-		{body: `"abc"`, errs: fieldErrs("count", validate.MsgInteger)},
-		{body: `""`, errs: fieldErrs("count", validate.MsgInteger)},
-		{body: `"1 2"`, errs: fieldErrs("count", validate.MsgInteger)},
-		{body: `"_1"`, errs: fieldErrs("count", validate.MsgInteger)},
-		{body: `{}`, errs: fieldErrs("count", validate.MsgInteger)},
-		{body: `[1]`, errs: fieldErrs("count", validate.MsgInteger)},
-		{body: `null`, errs: fieldErrs("count", validate.MsgNull)},
-		{body: long, errs: fieldErrs("count", validate.MsgIntegerTooLarge)},
-		{body: `"` + strings.Repeat("1", 1000) + `"`, errs: fieldErrs("count", "Ensure this value is less than or equal to 2147483647.")},
-		{body: `2147483648`, errs: fieldErrs("count", "Ensure this value is less than or equal to 2147483647.")},
-		{body: `-2147483649`, errs: fieldErrs("count", "Ensure this value is greater than or equal to -2147483648.")},
-		{body: `"-2147483649"`, errs: fieldErrs("count", "Ensure this value is greater than or equal to -2147483648.")},
-		{body: `1e10`, errs: fieldErrs("count", "Ensure this value is less than or equal to 2147483647.")},
+		{body: `1.5`, errs: testutil.One("count", validate.MsgInteger)},
+		{body: `"1.5"`, errs: testutil.One("count", validate.MsgInteger)},
+		{body: `1e20`, errs: testutil.One("count", validate.MsgInteger)},
+		{body: `true`, errs: testutil.One("count", validate.MsgInteger)},
+		{body: `false`, errs: testutil.One("count", validate.MsgInteger)},
+		{body: `"abc"`, errs: testutil.One("count", validate.MsgInteger)},
+		{body: `""`, errs: testutil.One("count", validate.MsgInteger)},
+		{body: `"1 2"`, errs: testutil.One("count", validate.MsgInteger)},
+		{body: `"_1"`, errs: testutil.One("count", validate.MsgInteger)},
+		{body: `{}`, errs: testutil.One("count", validate.MsgInteger)},
+		{body: `[1]`, errs: testutil.One("count", validate.MsgInteger)},
+		{body: `null`, errs: testutil.One("count", validate.MsgNull)},
+		{body: long, errs: testutil.One("count", validate.MsgIntegerTooLarge)},
+		{body: `"` + strings.Repeat("1", 1000) + `"`, errs: testutil.One("count", "Ensure this value is less than or equal to 2147483647.")},
+		{body: `2147483648`, errs: testutil.One("count", "Ensure this value is less than or equal to 2147483647.")},
+		{body: `-2147483649`, errs: testutil.One("count", "Ensure this value is greater than or equal to -2147483648.")},
+		{body: `"-2147483649"`, errs: testutil.One("count", "Ensure this value is greater than or equal to -2147483648.")},
+		{body: `1e10`, errs: testutil.One("count", "Ensure this value is less than or equal to 2147483647.")},
 	}
 	for _, tt := range tests {
 		body := `{"count":` + tt.body + `}`
-		got, ve := apply(t, sampleDefaults(), body, validate.Patch)
-		checkFields(t, body, ve, tt.errs)
+		got, err := apply(sampleDefaults(), body, validate.Patch)
+		testutil.WantFields(t, body, err, tt.errs)
 		if tt.errs == nil && got.Count != tt.want {
 			t.Errorf("%s: Count = %d, want %d", body, got.Count, tt.want)
 		}
@@ -245,14 +211,14 @@ func TestIntegerFieldBounds(t *testing.T) {
 		errs map[string][]string
 	}{
 		{body: `{"big":9223372036854775807}`, want: sample{Big: 9223372036854775807}},
-		{body: `{"big":9223372036854775808}`, errs: fieldErrs("big", "Ensure this value is less than or equal to 9223372036854775807.")},
+		{body: `{"big":9223372036854775808}`, errs: testutil.One("big", "Ensure this value is less than or equal to 9223372036854775807.")},
 		{body: `{"small":10}`, want: sample{Small: 10}},
-		{body: `{"small":11}`, errs: fieldErrs("small", validate.MaxValue(10))},
-		{body: `{"small":0}`, errs: fieldErrs("small", validate.MinValue(1))},
+		{body: `{"small":11}`, errs: testutil.One("small", validate.MaxValue(10))},
+		{body: `{"small":0}`, errs: testutil.One("small", validate.MinValue(1))},
 	}
 	for _, tt := range tests {
-		got, ve := apply(t, sampleDefaults(), tt.body, validate.Patch)
-		checkFields(t, tt.body, ve, tt.errs)
+		got, err := apply(sampleDefaults(), tt.body, validate.Patch)
+		testutil.WantFields(t, tt.body, err, tt.errs)
 		if tt.errs != nil {
 			continue
 		}
@@ -272,23 +238,23 @@ func TestChoiceField(t *testing.T) {
 		errs map[string][]string
 	}{
 		{body: `"blue"`, want: blue},
-		{body: `"Blue"`, errs: fieldErrs("color", `"Blue" is not a valid choice.`)},
-		{body: `" blue"`, errs: fieldErrs("color", `" blue" is not a valid choice.`)},
-		{body: `""`, errs: fieldErrs("color", `"" is not a valid choice.`)},
-		{body: `5`, errs: fieldErrs("color", `"5" is not a valid choice.`)},
-		{body: `1.5`, errs: fieldErrs("color", `"1.5" is not a valid choice.`)},
-		{body: `2.0`, errs: fieldErrs("color", `"2.0" is not a valid choice.`)},
-		{body: `true`, errs: fieldErrs("color", `"True" is not a valid choice.`)},
-		{body: `false`, errs: fieldErrs("color", `"False" is not a valid choice.`)},
-		{body: `["a",1,null,true]`, errs: fieldErrs("color", `"['a', 1, None, True]" is not a valid choice.`)},
-		{body: `{"a":"x"}`, errs: fieldErrs("color", `"{'a': 'x'}" is not a valid choice.`)},
-		{body: `{"q":"it's"}`, errs: fieldErrs("color", `"{'q': "it's"}" is not a valid choice.`)},
-		{body: `null`, errs: fieldErrs("color", validate.MsgNull)},
+		{body: `"Blue"`, errs: testutil.One("color", `"Blue" is not a valid choice.`)},
+		{body: `" blue"`, errs: testutil.One("color", `" blue" is not a valid choice.`)},
+		{body: `""`, errs: testutil.One("color", `"" is not a valid choice.`)},
+		{body: `5`, errs: testutil.One("color", `"5" is not a valid choice.`)},
+		{body: `1.5`, errs: testutil.One("color", `"1.5" is not a valid choice.`)},
+		{body: `2.0`, errs: testutil.One("color", `"2.0" is not a valid choice.`)},
+		{body: `true`, errs: testutil.One("color", `"True" is not a valid choice.`)},
+		{body: `false`, errs: testutil.One("color", `"False" is not a valid choice.`)},
+		{body: `["a",1,null,true]`, errs: testutil.One("color", `"['a', 1, None, True]" is not a valid choice.`)},
+		{body: `{"a":"x"}`, errs: testutil.One("color", `"{'a': 'x'}" is not a valid choice.`)},
+		{body: `{"q":"it's"}`, errs: testutil.One("color", `"{'q': "it's"}" is not a valid choice.`)},
+		{body: `null`, errs: testutil.One("color", validate.MsgNull)},
 	}
 	for _, tt := range tests {
 		body := `{"color":` + tt.body + `}`
-		got, ve := apply(t, sampleDefaults(), body, validate.Patch)
-		checkFields(t, body, ve, tt.errs)
+		got, err := apply(sampleDefaults(), body, validate.Patch)
+		testutil.WantFields(t, body, err, tt.errs)
 		if tt.errs == nil && got.Color != tt.want {
 			t.Errorf("%s: Color = %q, want %q", body, got.Color, tt.want)
 		}
@@ -308,16 +274,16 @@ func TestUUIDField(t *testing.T) {
 		{name: "hex form", body: `{"owner":"0b5a3f1e7c2d4e8f9a1b2c3d4e5f6a7b"}`, owner: id},
 		{name: "urn form", body: `{"owner":"urn:uuid:` + id.String() + `"}`, owner: id},
 		{name: "integer", body: `{"owner":1}`, owner: uuid.UUID{15: 1}},
-		{name: "bool", body: `{"owner":true}`, errs: fieldErrs("owner", "Incorrect type. Expected pk value, received bool.")},
-		{name: "nullable bool", body: `{"parent":false}`, errs: fieldErrs("parent", "Incorrect type. Expected pk value, received bool.")},
-		{name: "not a uuid", body: `{"owner":"abc"}`, errs: fieldErrs("owner", "“abc” is not a valid UUID.")},
-		{name: "nullable not a uuid", body: `{"parent":"abc"}`, errs: fieldErrs("parent", "“abc” is not a valid UUID.")},
-		{name: "float", body: `{"owner":1.5}`, errs: fieldErrs("owner", "“1.5” is not a valid UUID.")},
-		{name: "negative", body: `{"owner":-1}`, errs: fieldErrs("owner", "“-1” is not a valid UUID.")},
-		{name: "object", body: `{"owner":{}}`, errs: fieldErrs("owner", "“{}” is not a valid UUID.")},
-		{name: "list", body: `{"owner":[1]}`, errs: fieldErrs("owner", "“[1]” is not a valid UUID.")},
-		{name: "empty string is null", body: `{"owner":""}`, errs: fieldErrs("owner", validate.MsgNull)},
-		{name: "null", body: `{"owner":null}`, errs: fieldErrs("owner", validate.MsgNull)},
+		{name: "bool", body: `{"owner":true}`, errs: testutil.One("owner", "Incorrect type. Expected pk value, received bool.")},
+		{name: "nullable bool", body: `{"parent":false}`, errs: testutil.One("parent", "Incorrect type. Expected pk value, received bool.")},
+		{name: "not a uuid", body: `{"owner":"abc"}`, errs: testutil.One("owner", "“abc” is not a valid UUID.")},
+		{name: "nullable not a uuid", body: `{"parent":"abc"}`, errs: testutil.One("parent", "“abc” is not a valid UUID.")},
+		{name: "float", body: `{"owner":1.5}`, errs: testutil.One("owner", "“1.5” is not a valid UUID.")},
+		{name: "negative", body: `{"owner":-1}`, errs: testutil.One("owner", "“-1” is not a valid UUID.")},
+		{name: "object", body: `{"owner":{}}`, errs: testutil.One("owner", "“{}” is not a valid UUID.")},
+		{name: "list", body: `{"owner":[1]}`, errs: testutil.One("owner", "“[1]” is not a valid UUID.")},
+		{name: "empty string is null", body: `{"owner":""}`, errs: testutil.One("owner", validate.MsgNull)},
+		{name: "null", body: `{"owner":null}`, errs: testutil.One("owner", validate.MsgNull)},
 		{name: "nullable empty string is null", body: `{"parent":""}`, owner: id},
 		{name: "nullable null", body: `{"parent":null}`, owner: id},
 	}
@@ -327,8 +293,8 @@ func TestUUIDField(t *testing.T) {
 			cur.Owner = id
 			other := uuid.MustParse("11111111-2222-4333-8444-555555555555")
 			cur.Parent = &other
-			got, ve := apply(t, cur, tt.body, validate.Patch)
-			checkFields(t, tt.body, ve, tt.errs)
+			got, err := apply(cur, tt.body, validate.Patch)
+			testutil.WantFields(t, tt.body, err, tt.errs)
 			if tt.errs != nil {
 				return
 			}
@@ -345,8 +311,8 @@ func TestUUIDField(t *testing.T) {
 func TestObjectField(t *testing.T) {
 	cur := sampleDefaults()
 	cur.Extra = map[string]any{"keep": "k", "drop": "d", "nested": map[string]any{"a": json.Number("1"), "b": json.Number("2")}}
-	got, ve := apply(t, cur, `{"extra":{"drop":null,"new":true,"nested":{"b":null}}}`, validate.Patch)
-	checkFields(t, "merge", ve, nil)
+	got, err := apply(cur, `{"extra":{"drop":null,"new":true,"nested":{"b":null}}}`, validate.Patch)
+	testutil.WantFields(t, "merge", err, nil)
 	want := map[string]any{"keep": "k", "new": true, "nested": map[string]any{"a": json.Number("1")}}
 	if !reflect.DeepEqual(got.Extra, want) {
 		t.Errorf("Extra = %#v, want %#v", got.Extra, want)
@@ -354,30 +320,30 @@ func TestObjectField(t *testing.T) {
 	if _, ok := cur.Extra["drop"]; !ok {
 		t.Error("Apply modified the current value's map")
 	}
-	got, ve = apply(t, cur, `{"name":"n","extra":{"only":1}}`, validate.Replace)
-	checkFields(t, "replace", ve, nil)
+	got, err = apply(cur, `{"name":"n","extra":{"only":1}}`, validate.Replace)
+	testutil.WantFields(t, "replace", err, nil)
 	if want := map[string]any{"only": json.Number("1")}; !reflect.DeepEqual(got.Extra, want) {
 		t.Errorf("Replace: Extra = %#v, want %#v", got.Extra, want)
 	}
-	_, ve = apply(t, cur, `{"extra":[1]}`, validate.Patch)
-	checkFields(t, "list", ve, fieldErrs("extra", `Expected a dictionary of items but got type "list".`))
-	_, ve = apply(t, cur, `{"extra":"x"}`, validate.Patch)
-	checkFields(t, "str", ve, fieldErrs("extra", `Expected a dictionary of items but got type "str".`))
+	_, err = apply(cur, `{"extra":[1]}`, validate.Patch)
+	testutil.WantFields(t, "list", err, testutil.One("extra", `Expected a dictionary of items but got type "list".`))
+	_, err = apply(cur, `{"extra":"x"}`, validate.Patch)
+	testutil.WantFields(t, "str", err, testutil.One("extra", `Expected a dictionary of items but got type "str".`))
 }
 
 func TestUnknownAndReadOnlyKeys(t *testing.T) {
 	cur := sampleDefaults()
 	cur.ID = uuid.MustParse("11111111-2222-4333-8444-555555555555")
-	got, ve := apply(t, cur, `{"id":"00000000-0000-4000-8000-000000000000","computed":[1,2],"nmae":"x","Name":"y"}`, validate.Patch)
-	checkFields(t, "unknown", ve, map[string][]string{
+	got, err := apply(cur, `{"id":"00000000-0000-4000-8000-000000000000","computed":[1,2],"nmae":"x","Name":"y"}`, validate.Patch)
+	testutil.WantFields(t, "unknown", err, map[string][]string{
 		"nmae": {validate.MsgUnknownField},
 		"Name": {validate.MsgUnknownField},
 	})
 	if got.ID != cur.ID {
 		t.Errorf("read-only id changed to %s", got.ID)
 	}
-	got, ve = apply(t, cur, `{"id":"not even a uuid","computed":null}`, validate.Patch)
-	checkFields(t, "read-only only", ve, nil)
+	got, err = apply(cur, `{"id":"not even a uuid","computed":null}`, validate.Patch)
+	testutil.WantFields(t, "read-only only", err, nil)
 	if got.ID != cur.ID {
 		t.Errorf("read-only id changed to %s", got.ID)
 	}
@@ -388,29 +354,29 @@ func TestRequired(t *testing.T) {
 		op   validate.Op
 		errs map[string][]string
 	}{
-		{validate.Create, fieldErrs("name", validate.MsgRequired)},
-		{validate.Replace, fieldErrs("name", validate.MsgRequired)},
+		{validate.Create, testutil.One("name", validate.MsgRequired)},
+		{validate.Replace, testutil.One("name", validate.MsgRequired)},
 		{validate.Patch, nil},
 	}
 	for _, tt := range tests {
-		got, ve := apply(t, sampleDefaults(), `{"note":"x"}`, tt.op)
-		checkFields(t, "op", ve, tt.errs)
+		got, err := apply(sampleDefaults(), `{"note":"x"}`, tt.op)
+		testutil.WantFields(t, "op", err, tt.errs)
 		if tt.errs == nil && (got.Note != "x" || got.Name != "n") {
 			t.Errorf("op %d: got %+v", tt.op, got)
 		}
 	}
 	// Present but null or blank is not "required".
-	_, ve := apply(t, sampleDefaults(), `{"name":null}`, validate.Create)
-	checkFields(t, "create null", ve, fieldErrs("name", validate.MsgNull))
-	_, ve = apply(t, sampleDefaults(), `{"name":""}`, validate.Create)
-	checkFields(t, "create blank", ve, fieldErrs("name", validate.MsgBlank))
+	_, err := apply(sampleDefaults(), `{"name":null}`, validate.Create)
+	testutil.WantFields(t, "create null", err, testutil.One("name", validate.MsgNull))
+	_, err = apply(sampleDefaults(), `{"name":""}`, validate.Create)
+	testutil.WantFields(t, "create blank", err, testutil.One("name", validate.MsgBlank))
 }
 
 func TestReplaceKeepsOmittedFields(t *testing.T) {
 	cur := sampleDefaults()
 	cur.Note, cur.Count, cur.Enabled, cur.Color = "kept", 3, true, blue
-	got, ve := apply(t, cur, `{"name":"new"}`, validate.Replace)
-	checkFields(t, "replace", ve, nil)
+	got, err := apply(cur, `{"name":"new"}`, validate.Replace)
+	testutil.WantFields(t, "replace", err, nil)
 	want := cur
 	want.Name = "new"
 	if !reflect.DeepEqual(got, want) {
@@ -419,8 +385,8 @@ func TestReplaceKeepsOmittedFields(t *testing.T) {
 }
 
 func TestAllErrorsCollected(t *testing.T) {
-	_, ve := apply(t, sampleDefaults(), `{"note":5,"nick":true,"enabled":"x","count":"y","color":"green","owner":true,"bogus":1}`, validate.Create)
-	checkFields(t, "all", ve, map[string][]string{
+	_, err := apply(sampleDefaults(), `{"note":5,"nick":true,"enabled":"x","count":"y","color":"green","owner":true,"bogus":1}`, validate.Create)
+	testutil.WantFields(t, "all", err, map[string][]string{
 		"name":    {validate.MsgRequired},
 		"nick":    {validate.MsgNotString},
 		"enabled": {validate.MsgBoolean},
@@ -499,17 +465,17 @@ func TestApplyRunsFieldRules(t *testing.T) {
 	// failed to decode.
 	cur := sampleDefaults()
 	cur.Color = "green"
-	_, ve := apply(t, cur, `{}`, validate.Patch)
-	checkFields(t, "rule", ve, fieldErrs("color", `"green" is not a valid choice.`))
-	_, ve = apply(t, cur, `{"color":"purple"}`, validate.Patch)
-	checkFields(t, "once", ve, fieldErrs("color", `"purple" is not a valid choice.`))
+	_, err := apply(cur, `{}`, validate.Patch)
+	testutil.WantFields(t, "rule", err, testutil.One("color", `"green" is not a valid choice.`))
+	_, err = apply(cur, `{"color":"purple"}`, validate.Patch)
+	testutil.WantFields(t, "once", err, testutil.One("color", `"purple" is not a valid choice.`))
 }
 
 func TestApplyDoesNotModifyCurrent(t *testing.T) {
 	cur := sampleDefaults()
 	cur.Nick = ptr("x")
-	got, ve := apply(t, cur, `{"name":"y","nick":"z"}`, validate.Patch)
-	checkFields(t, "copy", ve, nil)
+	got, err := apply(cur, `{"name":"y","nick":"z"}`, validate.Patch)
+	testutil.WantFields(t, "copy", err, nil)
 	if cur.Name != "n" || *cur.Nick != "x" || got.Name != "y" || *got.Nick != "z" {
 		t.Errorf("cur = %+v, got = %+v", cur, got)
 	}

@@ -1,0 +1,19 @@
+// Package testutil holds the helpers that authflow's black-box tests
+// share: golden files rewritten with a single -update flag, assertions on
+// [validate.Error] values, the key order of a JSON object, and the check
+// that fuzz targets make on a rejected input.
+//
+// It is imported only by _test.go files. It imports package validate and
+// the standard library, nothing else from authflow, so that validate's own
+// tests may use it without turning the import direction around.
+//
+// # The -update flag
+//
+// Importing testutil registers the -update flag in the test binary; a test
+// package must not declare its own. Run
+//
+//	go test ./flow/ -update
+//
+// to rewrite that package's golden files from the current output, then
+// review the diff under testdata/.
+package testutil
