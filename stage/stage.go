@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strconv"
 
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/validate"
@@ -136,11 +135,15 @@ func (r *Registry) Encode(s Stage) ([]byte, error) {
 	b = append(b, `{"pk":"`...)
 	b = append(b, s.PK.String()...)
 	b = append(b, `","name":`...)
-	b = strconv.AppendQuote(b, s.Name)
-	b = append(b, `,"model":`...)
-	b = strconv.AppendQuote(b, string(s.Model()))
-	b = append(b, `,"config":{`...)
-	b, err := k.schema.AppendJSON(b, s.Config, true)
+	name, err := json.Marshal(s.Name) // JSON escapes, not Go's
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, name...)
+	b = append(b, `,"model":"`...)
+	b = append(b, s.Model()...) // a valid model name needs no escaping
+	b = append(b, `","config":{`...)
+	b, err = k.schema.AppendJSON(b, s.Config, true)
 	if err != nil {
 		return nil, err
 	}

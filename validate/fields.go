@@ -288,7 +288,10 @@ func (s *Schema) AppendJSON(dst []byte, v any, withSecrets bool) ([]byte, error)
 			dst = append(dst, ',')
 		}
 		first = false
-		dst = strconv.AppendQuote(dst, f.name)
+		var err error
+		if dst, err = appendJSONString(dst, f.name); err != nil {
+			return nil, err
+		}
 		dst = append(dst, ':')
 		fv := rv.Field(f.index)
 		if f.isPtr {
@@ -298,7 +301,6 @@ func (s *Schema) AppendJSON(dst []byte, v any, withSecrets bool) ([]byte, error)
 			}
 			fv = fv.Elem()
 		}
-		var err error
 		switch f.kind {
 		case kSecret:
 			dst, err = appendJSONString(dst, fv.Interface().(Secret).Reveal())
