@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -579,5 +580,26 @@ func TestListStagesUnknownKind(t *testing.T) {
 	_, err := s.ListStages(t.Context(), "authentik_stages_nope.nopestage", store.Query{})
 	if !errors.Is(err, stage.ErrUnknownKind) {
 		t.Errorf("error = %v, want stage.ErrUnknownKind", err)
+	}
+}
+
+// Any name the API accepts must be readable once stored, control
+// characters included.
+func TestStageNameWithControlCharactersReadsBack(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	for _, name := range []string{"\u007f", "a\u0007\u000bb", "\U000e0001", "<&>\"\\"} {
+		body, _ := json.Marshal(map[string]any{"name": name})
+		created, err := s.CreateStageJSON(ctx, stage.ModelInvitation, body)
+		if err != nil {
+			t.Fatalf("create %q: %v", name, err)
+		}
+		got, err := s.GetStage(ctx, created.PK)
+		if err != nil || got.Name != name {
+			t.Fatalf("get %q: %q, %v", name, got.Name, err)
+		}
+	}
+	if p, err := s.ListStages(ctx, "", store.Query{}); err != nil || len(p.Results) != 4 {
+		t.Fatalf("list: %d results, %v", len(p.Results), err)
 	}
 }
