@@ -136,10 +136,10 @@ func (tx *Tx) saveBinding(cur, next binding.Binding, decodeErr error, create boo
 		return binding.View{}, oe
 	}
 	if create {
-		if next.PK, err = tx.id(); err != nil {
+		if next.PK, err = tx.id(bucketBindings); err != nil {
 			return binding.View{}, err
 		}
-		if next.PolicyBindingModelPtrID, err = tx.id(); err != nil {
+		if next.PolicyBindingModelPtrID, err = tx.id(noBucket); err != nil {
 			return binding.View{}, err
 		}
 	} else if err := tx.unindexBinding(cur); err != nil {

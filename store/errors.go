@@ -11,6 +11,9 @@ var (
 	// ErrVersion is returned by [Open] for a file written by a newer,
 	// incompatible version of authflow.
 	ErrVersion = errors.New("store: unsupported file format version")
+	// ErrNotStore is returned by [Open] for a bbolt file that holds other
+	// data than an authflow store; Open never writes into such a file.
+	ErrNotStore = errors.New("store: not an authflow store")
 )
 
 // Errors returned by operations.

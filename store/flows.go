@@ -164,10 +164,10 @@ func (tx *Tx) saveFlow(cur, next flow.Flow, decodeErr error, create bool) (flow.
 		return flow.View{}, errs
 	}
 	if create {
-		if next.PK, err = tx.id(); err != nil {
+		if next.PK, err = tx.id(bucketFlows); err != nil {
 			return flow.View{}, err
 		}
-		if next.PolicyBindingModelPtrID, err = tx.id(); err != nil {
+		if next.PolicyBindingModelPtrID, err = tx.id(noBucket); err != nil {
 			return flow.View{}, err
 		}
 	}

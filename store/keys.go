@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 
@@ -16,13 +17,17 @@ const (
 	bucketFlows                // flow id -> flow JSON
 	bucketFlowSlugs            // slug -> flow id
 	bucketStages               // stage id -> stage JSON envelope
-	bucketStageNames           // name -> stage id
+	bucketStageNames           // SHA-256 of name -> stage id (names are unbounded; keys are not)
 	bucketStageModels          // model \x00 stage id -> empty
 	bucketStageRefs            // flow id ‖ stage id -> empty: config references to flows
 	bucketBindings             // binding id -> binding JSON
 	bucketByFlow               // flow id ‖ order ‖ binding id -> stage id
 	bucketByStage              // stage id ‖ binding id -> flow id
 )
+
+// noBucket stands for "no collection" where a bucketID is expected: the
+// policybindingmodel_ptr_id keys have no bucket of their own.
+const noBucket bucketID = -1
 
 // bucketNames are the buckets' names in the file, indexed by bucketID.
 var bucketNames = [...][]byte{
@@ -91,3 +96,10 @@ func quote(s string) string {
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// nameKey is the stages_by_name key of a stage name: its SHA-256. Stage
+// names have no length limit (as in authentik), but bbolt keys do.
+func nameKey(name string) []byte {
+	sum := sha256.Sum256([]byte(name))
+	return sum[:]
+}

@@ -138,7 +138,7 @@ func (tx *Tx) saveStage(cur, next stage.Stage, decodeErr error, create bool) (st
 		return stage.View{}, err
 	}
 	if !errs.Has("name") && (create || next.Name != cur.Name) {
-		if v := tx.bucket(bucketStageNames).Get([]byte(next.Name)); v != nil {
+		if v := tx.bucket(bucketStageNames).Get(nameKey(next.Name)); v != nil {
 			errs.Add("name", validate.Unique("stage", "name"))
 			errs.Err = ErrConflict
 		}
@@ -166,7 +166,7 @@ func (tx *Tx) saveStage(cur, next stage.Stage, decodeErr error, create bool) (st
 		return stage.View{}, errs
 	}
 	if create {
-		if next.PK, err = tx.id(); err != nil {
+		if next.PK, err = tx.id(bucketStages); err != nil {
 			return stage.View{}, err
 		}
 		if err := tx.bucket(bucketStageModels).Put(modelKey(string(next.Model()), next.PK), nil); err != nil {
@@ -174,7 +174,7 @@ func (tx *Tx) saveStage(cur, next stage.Stage, decodeErr error, create bool) (st
 		}
 	} else {
 		if next.Name != cur.Name {
-			if err := tx.bucket(bucketStageNames).Delete([]byte(cur.Name)); err != nil {
+			if err := tx.bucket(bucketStageNames).Delete(nameKey(cur.Name)); err != nil {
 				return stage.View{}, err
 			}
 		}
@@ -197,7 +197,7 @@ func (tx *Tx) putStage(st stage.Stage) error {
 	if err := tx.bucket(bucketStages).Put(st.PK[:], raw); err != nil {
 		return fmt.Errorf("store: writing stage %s: %w", st.PK, err)
 	}
-	if err := tx.bucket(bucketStageNames).Put([]byte(st.Name), st.PK[:]); err != nil {
+	if err := tx.bucket(bucketStageNames).Put(nameKey(st.Name), st.PK[:]); err != nil {
 		return fmt.Errorf("store: indexing stage %s: %w", st.PK, err)
 	}
 	k, _ := tx.s.reg.Lookup(st.Model())
@@ -283,7 +283,7 @@ func (tx *Tx) DeleteStage(id uuid.UUID) error {
 	if err := tx.bucket(bucketStageModels).Delete(modelKey(string(st.Model()), id)); err != nil {
 		return err
 	}
-	if err := tx.bucket(bucketStageNames).Delete([]byte(st.Name)); err != nil {
+	if err := tx.bucket(bucketStageNames).Delete(nameKey(st.Name)); err != nil {
 		return err
 	}
 	return tx.bucket(bucketStages).Delete(id[:])

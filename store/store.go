@@ -108,7 +108,10 @@ func (s *Store) init() error {
 	check := func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketNames[bucketMeta])
 		if meta == nil {
-			return nil
+			// A new, empty file is fine; one with other buckets is not ours.
+			return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+				return fmt.Errorf("%w: it has a bucket %q and no %q bucket", ErrNotStore, name, bucketNames[bucketMeta])
+			})
 		}
 		v := meta.Get(keyVersion)
 		if v == nil {
@@ -129,7 +132,7 @@ func (s *Store) init() error {
 			}
 			for _, name := range bucketNames {
 				if tx.Bucket(name) == nil {
-					return fmt.Errorf("not an authflow store: bucket %q is missing", name)
+					return fmt.Errorf("%w: bucket %q is missing", ErrNotStore, name)
 				}
 			}
 			return nil
@@ -246,10 +249,15 @@ func (tx *Tx) writable() error {
 	return nil
 }
 
-func (tx *Tx) id() (uuid.UUID, error) {
+// id makes a new primary key for bucket b, refusing one that is taken (a
+// custom Options.NewID could repeat itself) rather than overwrite.
+func (tx *Tx) id(b bucketID) (uuid.UUID, error) {
 	id, err := tx.s.newID()
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("store: making an id: %w", err)
+	}
+	if b != noBucket && tx.bucket(b).Get(id[:]) != nil {
+		return uuid.Nil, fmt.Errorf("store: NewID returned %s, which is already in use", id)
 	}
 	return id, nil
 }

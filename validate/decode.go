@@ -181,8 +181,11 @@ func decodeField(f *field, v reflect.Value, raw json.RawMessage, op Op) string {
 		if k != '{' {
 			return `Expected a dictionary of items but got type "` + pyType(raw, k) + `".`
 		}
-		if op == Patch && !v.IsNil() {
-			cur, err := json.Marshal(v.Interface())
+		if op == Patch {
+			cur, err := []byte("{}"), error(nil)
+			if !v.IsNil() {
+				cur, err = json.Marshal(v.Interface())
+			}
 			if err == nil {
 				raw, err = mergepatch.Apply(cur, raw)
 			}

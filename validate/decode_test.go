@@ -565,3 +565,16 @@ func TestAppendJSON(t *testing.T) {
 		t.Error("AppendJSON of another type succeeded")
 	}
 }
+
+// A patch of an object field that is still null merges into {}, so its
+// nested nulls are dropped as RFC 7396 says.
+func TestObjectFieldPatchOntoNull(t *testing.T) {
+	cur := sampleDefaults()
+	cur.Extra = nil
+	got, err := apply(cur, `{"extra":{"a":{"b":null,"c":1},"d":null}}`, validate.Patch)
+	testutil.WantFields(t, "merge onto null", err, nil)
+	want := map[string]any{"a": map[string]any{"c": json.Number("1")}}
+	if !reflect.DeepEqual(got.Extra, want) {
+		t.Errorf("Extra = %#v, want %#v", got.Extra, want)
+	}
+}

@@ -21,7 +21,9 @@ import (
 //	writeonly  input only; never output (use it with [Secret])
 //	min=N      lower bound for an integer (default: the type's range, int32 for int32)
 //	max=N      upper bound for an integer
-//	ref=T      a reference to an object of kind T ("flow"); see [Schema.Refs]
+//	ref=flow   a reference to a flow, which the store checks on write and
+//	           clears (nullable) or cascades (not nullable) when the flow
+//	           is deleted; see [Schema.Refs]
 //
 // The JSON name comes from the "json" tag. Supported Go types, with the
 // Django REST framework field each one behaves like:
@@ -156,8 +158,8 @@ func buildSchema(t reflect.Type) (*Schema, error) {
 			case "writeonly":
 				f.writeOnly = true
 			case "ref":
-				if f.kind != kUUID || v == "" {
-					return nil, fmt.Errorf("validate: %s.%s: ref needs a uuid field and a target", t, sf.Name)
+				if f.kind != kUUID || v != "flow" {
+					return nil, fmt.Errorf("validate: %s.%s: ref needs a uuid field and the target flow (the only one the store enforces)", t, sf.Name)
 				}
 				f.ref = v
 			case "min", "max":

@@ -1,0 +1,86 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/validate"
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Stage names are unbounded, as in authentik, although bbolt keys are not.
+func TestStageNameLongerThanABboltKey(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	name := strings.Repeat("x", 40000)
+	st, err := s.CreateStage(ctx, stage.Stage{Name: name, Config: stage.Invitation{}})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	_, err = s.CreateStage(ctx, stage.Stage{Name: name, Config: stage.DefaultUserWrite()})
+	var ve *validate.Error
+	if !errors.As(err, &ve) || ve.Fields["name"][0] != "stage with this name already exists." {
+		t.Fatalf("second create: %v", err)
+	}
+	if err := s.DeleteStage(ctx, st.PK); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateStage(ctx, stage.Stage{Name: name, Config: stage.Invitation{}}); err != nil {
+		t.Fatalf("name not freed by delete: %v", err)
+	}
+}
+
+// A NewID that repeats itself gets an error, never an overwrite.
+func TestNewIDCollisionIsRefused(t *testing.T) {
+	fixed := uuid.MustParse("01000000-0000-7000-8000-000000000001")
+	s := openTestStore(t, filepath.Join(t.TempDir(), "a.db"), &store.Options{NewID: func() (uuid.UUID, error) { return fixed, nil }})
+	ctx := context.Background()
+	if _, err := s.CreateFlow(ctx, flow.New("A", "a", "A", flow.DesignationAuthentication)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.CreateFlow(ctx, flow.New("B", "b", "B", flow.DesignationAuthentication))
+	if err == nil || !strings.Contains(err.Error(), "already in use") {
+		t.Fatalf("second create with a repeated id: %v", err)
+	}
+	if f, err := s.GetFlow(ctx, fixed); err != nil || f.Slug != "a" {
+		t.Fatalf("first flow was overwritten: %+v, %v", f.Flow, err)
+	}
+}
+
+// Open refuses a bbolt file that holds something else, and leaves it alone.
+func TestOpenRefusesForeignBboltFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "other.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("sessions")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for _, ro := range []bool{false, true} {
+		if _, err := store.Open(path, &store.Options{ReadOnly: ro}); !errors.Is(err, store.ErrNotStore) {
+			t.Errorf("ReadOnly=%v: Open = %v, want ErrNotStore", ro, err)
+		}
+	}
+	db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_ = db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			if string(name) != "sessions" {
+				t.Errorf("Open wrote bucket %q into a foreign file", name)
+			}
+			return nil
+		})
+	})
+}
