@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/authflow/authflow/internal/mergepatch"
 	"github.com/google/uuid"
@@ -40,6 +41,10 @@ var ErrSyntax = errors.New("validate: malformed JSON")
 // "Invalid data. Expected a dictionary, but got list."; invalid JSON gives an
 // error wrapping [ErrSyntax].
 func Object(body []byte) (map[string]json.RawMessage, error) {
+	if !utf8.Valid(body) {
+		// encoding/json would replace the bad bytes silently.
+		return nil, fmt.Errorf("%w: the body is not valid UTF-8", ErrSyntax)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var raw json.RawMessage
 	if err := dec.Decode(&raw); err != nil {

@@ -578,3 +578,10 @@ func TestObjectFieldPatchOntoNull(t *testing.T) {
 		t.Errorf("Extra = %#v, want %#v", got.Extra, want)
 	}
 }
+
+// Invalid UTF-8 is a syntax error, not text that is quietly rewritten.
+func TestObjectRejectsInvalidUTF8(t *testing.T) {
+	if _, err := validate.Object([]byte("{\"name\":\"t\xff\"}")); !errors.Is(err, validate.ErrSyntax) {
+		t.Fatalf("Object(invalid UTF-8) = %v, want ErrSyntax", err)
+	}
+}

@@ -69,6 +69,7 @@ func Keys(keys ...string) func(string) bool {
 // each message.
 type Messages []string
 
+// Error joins the messages with spaces.
 func (m Messages) Error() string { return strings.Join(m, " ") }
 
 // All runs every rule and reports every failure, where invopop/validation
