@@ -10,6 +10,7 @@ var builtin = []Kind{
 		VerboseName: "User Write Stage",
 		Path:        "user_write",
 		Description: "Writes currently pending data into the pending user, or if no user exists, creates a new user with the data.",
+		Filters:     []string{"user_creation_mode", "create_users_as_inactive", "create_users_group", "user_type", "user_path_template"},
 	},
 	{
 		Model:       ModelInvitation,
@@ -18,6 +19,7 @@ var builtin = []Kind{
 		VerboseName: "Invitation Stage",
 		Path:        "invitation/stages",
 		Description: "Simplify enrollment; allow users to use a single link to create their user with pre-defined parameters.",
+		Filters:     []string{"continue_flow_without_invitation", "no_flows"},
 	},
 	{
 		Model:       ModelAuthenticatorDuo,
@@ -27,5 +29,6 @@ var builtin = []Kind{
 		Path:        "authenticator/duo",
 		Description: "Setup Duo authenticator devices",
 		StrPrefix:   "Duo Authenticator Setup Stage ",
+		Filters:     []string{"configure_flow", "client_id", "api_hostname"},
 	},
 }

@@ -57,6 +57,12 @@ type Kind struct {
 	Description string
 	// StrPrefix starts the kind's str(), "Stage " unless set.
 	StrPrefix string
+	// Filters are the list filter names of the kind's collection besides
+	// the common ones (stage_uuid and name): names of config fields, and
+	// "no_flows" (true: only stages bound to no flow). A write-only field
+	// is never a filter, and other names are ignored. nil means every
+	// non-write-only config field; an empty, non-nil slice means none.
+	Filters []string
 
 	schema *validate.Schema
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
@@ -16,18 +18,34 @@ import (
 const LastPage = -1
 
 // Query selects, orders and pages a list, with authentik's list query
-// parameters.
+// parameters. Values are read as authentik's seed era (Django REST
+// framework 3.14 with django-filter) reads them.
 type Query struct {
 	// Filters are exact-match filters by authentik's filter names, such as
 	// "slug" or "designation" for flows and "target" for bindings. Names a
-	// collection does not filter on are ignored, as authentik does. A bad
-	// value for a choice, UUID or integer filter is a *validate.Error.
+	// collection does not filter on are ignored, as authentik does, and so
+	// are empty values. Each value is read as Django's form field for the
+	// filter reads it:
+	//   - text: surrounding whitespace is trimmed (whitespace alone is no
+	//     filter); a NUL character is an error;
+	//   - choice: taken as is; a value that is not a choice is an error;
+	//   - UUID: any spelling Python's uuid.UUID accepts (upper case, braces,
+	//     "urn:uuid:", no hyphens) matches; anything else is an error;
+	//   - boolean: "true", "True", "1", "false", "False" or "0"; any other
+	//     value is ignored;
+	//   - number: a decimal number ("10", "1e1", "10.7" all match 10: the
+	//     fraction is dropped, as Django does); anything else is an error.
+	// An error is a *validate.Error holding Django's message per filter.
 	Filters map[string]string
-	// Search matches case-insensitively on the collection's search fields.
+	// Search is split into terms at commas and whitespace (NUL characters
+	// are removed first). Every term must occur, case-insensitively, in at
+	// least one of the collection's search fields; no terms means no
+	// search.
 	Search string
 	// Ordering is a comma-separated list of fields, "-" for descending.
 	// Unknown fields are ignored; "" means the collection's default. Ties
-	// are always broken by pk, so lists are deterministic.
+	// are always broken by pk, so lists are deterministic. Null values
+	// sort last (first when descending), as in PostgreSQL.
 	Ordering string
 	// Page is 1-based; 0 means 1 and LastPage the last page. A page past
 	// the last gives ErrInvalidPage.
@@ -96,30 +114,35 @@ type Page[T any] struct {
 type colKind int
 
 const (
-	colString colKind = iota
-	colChoice
-	colUUID
-	colBool
-	colInt
+	colString colKind = iota // CharFilter
+	colChoice                // ChoiceFilter
+	colUUID                  // UUIDFilter (and, here, foreign keys)
+	colBool                  // BooleanFilter
+	colInt                   // NumberFilter
 )
 
 // column is one filterable, searchable or orderable field of a list.
 type column struct {
-	name    string
-	kind    colKind
+	name string
+	kind colKind
+	// choices are a colChoice column's values; when nil, valid decides.
 	choices []string
+	valid   func(string) bool
 	filter  bool
 	search  bool
 	order   bool
 }
 
-// row holds a list item's column values: string (UUIDs canonical, null
-// as ""), int64 or bool.
+// row holds a list item's column values: string (UUIDs canonical), int64,
+// bool, or nil for null.
 type row map[string]any
 
 type listing[T any] struct {
 	cols         []column
 	defaultOrder string
+	// pkFixed makes pk only the final tie-break, not an ordering field a
+	// query may name.
+	pkFixed bool
 }
 
 type item[T any] struct {
@@ -127,40 +150,68 @@ type item[T any] struct {
 	row row
 }
 
-// filterValue checks one filter value against its column, with Django's
-// form messages. ok is false for a value that should be ignored.
-func (c column) filterValue(val string) (any, bool, string) {
+// noMatch is a filter value that no row value equals: a well-formed
+// number outside every column's range.
+type noMatch struct{}
+
+// Messages of Django's form fields, as django-filter reports them.
+const (
+	msgFilterUUID   = "Enter a valid UUID."
+	msgFilterNumber = "Enter a number."
+	msgFilterNull   = "Null characters are not allowed."
+)
+
+func msgFilterChoice(v string) string {
+	return "Select a valid choice. " + v + " is not one of the available choices."
+}
+
+// filterValue reads one non-empty filter value as the column's Django form
+// field does. use is false for a value that django-filter ignores; msg is
+// the error for an invalid one.
+func (c column) filterValue(val string) (v any, use bool, msg string) {
 	switch c.kind {
 	case colChoice:
-		if !slices.Contains(c.choices, val) {
-			return nil, false, "Select a valid choice. " + val + " is not one of the available choices."
+		ok := slices.Contains(c.choices, val)
+		if c.choices == nil && c.valid != nil {
+			ok = c.valid(val)
+		}
+		if !ok {
+			return nil, false, msgFilterChoice(val)
 		}
 		return val, true, ""
 	case colUUID:
-		if val == "" {
-			return "", true, ""
+		s := pyStrip(val)
+		if s == "" {
+			return nil, false, ""
 		}
-		id, err := uuid.Parse(strings.TrimSpace(val))
-		if err != nil {
-			return nil, false, "Enter a valid UUID."
+		id, ok := parsePyUUID(s)
+		if !ok {
+			return nil, false, msgFilterUUID
 		}
 		return id.String(), true, ""
 	case colBool:
-		switch strings.ToLower(val) {
-		case "true", "1":
+		switch val {
+		case "true", "True", "1":
 			return true, true, ""
-		case "false", "0":
+		case "false", "False", "0":
 			return false, true, ""
 		}
-		return nil, false, "" // django-filter ignores other values
+		return nil, false, "" // NullBooleanField: anything else is no value
 	case colInt:
-		n, err := strconv.ParseInt(strings.TrimSpace(val), 10, 64)
-		if err != nil {
-			return nil, false, "Enter a whole number."
+		n, ok := parseDecimalInt(val)
+		if !ok {
+			return nil, false, msgFilterNumber
 		}
 		return n, true, ""
 	}
-	return val, true, ""
+	s := pyStrip(val)
+	if s == "" {
+		return nil, false, ""
+	}
+	if strings.ContainsRune(s, 0) {
+		return nil, false, msgFilterNull
+	}
+	return s, true, ""
 }
 
 // filters turns q.Filters into column predicates.
@@ -187,28 +238,52 @@ func (l listing[T]) filters(q Query) (map[string]any, error) {
 	return out, nil
 }
 
-func (l listing[T]) match(r row, filters map[string]any, search string) bool {
+// searchTerms splits a search as Django REST framework 3.14's SearchFilter
+// does: NULs removed, commas made spaces, split on (Python's) whitespace.
+func searchTerms(search string) []string {
+	search = strings.ReplaceAll(search, "\x00", "")
+	search = strings.ReplaceAll(search, ",", " ")
+	return strings.FieldsFunc(search, pySpace)
+}
+
+// match reports whether r passes every filter and holds every term (upper
+// case) in one of the search columns: Django's icontains is
+// UPPER(field) LIKE UPPER('%term%').
+func (l listing[T]) match(r row, filters map[string]any, terms []string) bool {
 	for k, want := range filters {
 		if r[k] != want {
 			return false
 		}
 	}
-	if search == "" {
-		return true
-	}
-	s := strings.ToLower(search)
-	for _, c := range l.cols {
-		if !c.search {
-			continue
+	for _, term := range terms {
+		found := false
+		for _, c := range l.cols {
+			if !c.search {
+				continue
+			}
+			if v, ok := r[c.name].(string); ok && strings.Contains(strings.ToUpper(v), term) {
+				found = true
+				break
+			}
 		}
-		if v, ok := r[c.name].(string); ok && strings.Contains(strings.ToLower(v), s) {
-			return true
+		if !found {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
+// compareAny orders two values of one column; nil (null) comes after
+// everything else, as PostgreSQL sorts NULLs last in ascending order.
 func compareAny(a, b any) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return 1
+	case b == nil:
+		return -1
+	}
 	switch x := a.(type) {
 	case string:
 		y, _ := b.(string)
@@ -235,27 +310,31 @@ func (l listing[T]) page(items []item[T], q Query, maxPage int) (Page[T], error)
 	if err != nil {
 		return Page[T]{}, err
 	}
+	terms := searchTerms(q.Search)
+	for i, t := range terms {
+		terms[i] = strings.ToUpper(t)
+	}
 	kept := items[:0]
 	for _, it := range items {
-		if l.match(it.row, filters, q.Search) {
+		if l.match(it.row, filters, terms) {
 			kept = append(kept, it)
 		}
 	}
-	ordering := q.Ordering
-	var terms []string
-	for _, t := range strings.Split(ordering, ",") {
-		t = strings.TrimSpace(t)
-		name := strings.TrimPrefix(t, "-")
-		if l.orderable(name) {
-			terms = append(terms, t)
+	var order []string
+	if q.Ordering != "" {
+		for _, t := range strings.Split(q.Ordering, ",") {
+			t = pyStrip(t)
+			if l.orderable(strings.TrimPrefix(t, "-")) {
+				order = append(order, t)
+			}
 		}
 	}
-	if len(terms) == 0 && l.defaultOrder != "" {
-		terms = strings.Split(l.defaultOrder, ",")
+	if len(order) == 0 && l.defaultOrder != "" {
+		order = strings.Split(l.defaultOrder, ",")
 	}
-	terms = append(terms, "pk")
+	order = append(order, "pk")
 	slices.SortStableFunc(kept, func(a, b item[T]) int {
-		for _, t := range terms {
+		for _, t := range order {
 			name, desc := strings.TrimPrefix(t, "-"), strings.HasPrefix(t, "-")
 			if c := compareAny(a.row[name], b.row[name]); c != 0 {
 				if desc {
@@ -303,9 +382,10 @@ func (l listing[T]) page(items []item[T], q Query, maxPage int) (Page[T], error)
 	return p, nil
 }
 
+// orderable reports whether a query may order by name.
 func (l listing[T]) orderable(name string) bool {
 	if name == "pk" {
-		return true
+		return !l.pkFixed
 	}
 	for _, c := range l.cols {
 		if c.name == name && c.order {
@@ -313,4 +393,173 @@ func (l listing[T]) orderable(name string) bool {
 		}
 	}
 	return false
+}
+
+// pySpace reports whether Python's str.isspace holds for r: Go's
+// unicode.IsSpace plus the separators U+001C..U+001F.
+func pySpace(r rune) bool { return unicode.IsSpace(r) || r >= 0x1c && r <= 0x1f }
+
+// pyStrip is Python's str.strip().
+func pyStrip(s string) string { return strings.TrimFunc(s, pySpace) }
+
+// digitValue returns the value of a Unicode decimal digit (category Nd),
+// or -1. Nd digits come in contiguous runs of ten that start at zero.
+func digitValue(r rune) int {
+	if r >= '0' && r <= '9' {
+		return int(r - '0')
+	}
+	if r < 0x80 || !unicode.Is(unicode.Nd, r) {
+		return -1
+	}
+	z := r
+	for z > 0 && unicode.Is(unicode.Nd, z-1) {
+		z--
+	}
+	return int(r-z) % 10
+}
+
+// parsePyUUID reads s (already stripped) as Python's uuid.UUID(s) does:
+// "urn:" and "uuid:" removed, braces stripped from the ends, hyphens
+// removed; what is left must be 32 characters that int(x, 16) reads.
+func parsePyUUID(s string) (uuid.UUID, bool) {
+	s = strings.ReplaceAll(s, "urn:", "")
+	s = strings.ReplaceAll(s, "uuid:", "")
+	s = strings.ReplaceAll(strings.Trim(s, "{}"), "-", "")
+	if utf8.RuneCountInString(s) != 32 {
+		return uuid.UUID{}, false
+	}
+	// int(s, 16): Unicode digits and whitespace become ASCII first.
+	b := make([]byte, 0, 32)
+	for _, r := range s {
+		switch {
+		case r < 0x7f:
+			b = append(b, byte(r))
+		case pySpace(r):
+			b = append(b, ' ')
+		case digitValue(r) >= 0:
+			b = append(b, byte('0'+digitValue(r)))
+		default:
+			return uuid.UUID{}, false
+		}
+	}
+	t := strings.Trim(string(b), " \t\n\v\f\r")
+	if t != "" && t[0] == '+' { // a "-" sign was removed with the hyphens
+		t = t[1:]
+	}
+	underscoreOK := false // an underscore may follow a digit or the 0x prefix
+	if len(t) >= 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') {
+		t = t[2:]
+		underscoreOK = true
+	}
+	hex := make([]byte, 0, 32)
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		switch {
+		case c == '_' && underscoreOK && i+1 < len(t) && t[i+1] != '_':
+			underscoreOK = false
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+			hex = append(hex, c)
+			underscoreOK = true
+		default:
+			return uuid.UUID{}, false
+		}
+	}
+	if len(hex) == 0 {
+		return uuid.UUID{}, false
+	}
+	padded := strings.Repeat("0", 32-len(hex)) + string(hex)
+	id, err := uuid.Parse(padded)
+	return id, err == nil
+}
+
+// parseDecimalInt reads val as Django's DecimalField (Python's Decimal:
+// whitespace around it and underscores anywhere ignored, Unicode digits
+// allowed; only finite values) and returns the integer an IntegerField
+// lookup compares with: the value truncated toward zero. A value too large
+// for int64 is noMatch.
+func parseDecimalInt(val string) (any, bool) {
+	var b strings.Builder
+	for _, r := range pyStrip(val) {
+		switch {
+		case r == '_':
+		case r > 0 && r < 0x80:
+			b.WriteRune(r)
+		default:
+			d := digitValue(r)
+			if d < 0 {
+				return nil, false
+			}
+			b.WriteByte(byte('0' + d))
+		}
+	}
+	s := b.String()
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	mant, exp, hasExp := strings.Cut(s, "e")
+	if !hasExp {
+		mant, exp, hasExp = strings.Cut(s, "E")
+	}
+	intPart, frac, _ := strings.Cut(mant, ".")
+	if intPart+frac == "" || !allDigits(intPart) || !allDigits(frac) {
+		return nil, false
+	}
+	e := int64(0)
+	if hasExp {
+		es := exp
+		if es != "" && (es[0] == '+' || es[0] == '-') {
+			es = es[1:]
+		}
+		if es == "" || !allDigits(es) {
+			return nil, false
+		}
+		if es = strings.TrimLeft(es, "0"); len(es) > 18 {
+			es = "999999999999999999" // beyond any value's digits either way
+		}
+		e, _ = strconv.ParseInt(es, 10, 64)
+		if exp[0] == '-' {
+			e = -e
+		}
+	}
+	// value = digits × 10^(e - len(frac)); keep the integer part.
+	digits := intPart + frac
+	shift := e - int64(len(frac))
+	var whole string
+	switch {
+	case shift >= 0:
+		if strings.Trim(digits, "0") == "" {
+			return int64(0), true
+		}
+		if shift > 19 {
+			return noMatch{}, true
+		}
+		whole = digits + strings.Repeat("0", int(shift))
+	case -shift >= int64(len(digits)):
+		return int64(0), true
+	default:
+		whole = digits[:int64(len(digits))+shift]
+	}
+	whole = strings.TrimLeft(whole, "0")
+	if whole == "" {
+		return int64(0), true
+	}
+	n, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil {
+		return noMatch{}, true
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -3,12 +3,18 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
+	"slices"
+	"strings"
 
 	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
+	"github.com/invopop/validation"
 )
 
 func strs[T ~string](vs []T) []string {
@@ -69,8 +75,10 @@ func (tx *Tx) ListFlows(q Query) (Page[flow.View], error) {
 }
 
 // bindingListing: every field filters (seed-era filterset __all__); search
-// on the stage's name; ordering by order or stage__name, default order.
+// on the stage's name; ordering by order or stage__name (the seed era's
+// ordering_fields, so not pk), default order.
 var bindingListing = listing[binding.Binding]{
+	pkFixed: true,
 	cols: []column{
 		{name: "fsb_uuid", kind: colUUID, filter: true},
 		{name: "pbm_uuid", kind: colUUID, filter: true},
@@ -91,9 +99,8 @@ var bindingListing = listing[binding.Binding]{
 // flow's bindings, through the index.
 func (tx *Tx) ListBindings(q Query) (Page[binding.View], error) {
 	var ids []uuid.UUID
-	target, byTarget := q.Filters["target"]
-	tid, perr := uuid.Parse(target)
-	if byTarget && perr == nil {
+	tid, byTarget := parsePyUUID(pyStrip(q.Filters["target"]))
+	if byTarget {
 		c := tx.bucket(bucketByFlow).Cursor()
 		for k, _ := c.Seek(tid[:]); len(k) == 36 && string(k[:16]) == string(tid[:]); k, _ = c.Next() {
 			ids = append(ids, idFrom(k[20:]))
@@ -149,15 +156,25 @@ func mapPage[A, B any](p Page[A], fn func(A) (B, error)) (Page[B], error) {
 }
 
 // ListStages lists the stages of kind model, or of every kind when model
-// is "" (authentik's /stages/all/). A kind's list filters on stage_uuid,
-// name, no_flows and each of the kind's fields except write-only ones,
-// searches on name, and orders by name by default; the all-kinds list
-// filters on name and defaults to pk order.
+// is "" (authentik's /stages/all/).
+//
+// A kind's list filters on stage_uuid, name and the kind's
+// [stage.Kind.Filters], searches on name, orders by name by default and
+// may be ordered by pk, name or any config field that is not write-only.
+// A config field filters by its Go type: bool as a boolean, uuid.UUID (or
+// a pointer to one) as a UUID, integers as numbers, plain strings as text,
+// and named string types as choices, checked by the kind's own field rules
+// (a value they reject with validate's Choice rule is the error "Select a
+// valid choice."; with no such rule every value is accepted, and one that
+// is not a choice matches nothing). The all-kinds list filters and
+// searches on name and defaults to pk order.
 func (tx *Tx) ListStages(model stage.ModelName, q Query) (Page[stage.View], error) {
 	l := listing[stage.Stage]{cols: []column{
 		{name: "name", filter: true, search: true, order: true},
 	}}
 	var ids []uuid.UUID
+	var fields []configField
+	noFlows := false
 	if model == "" {
 		c := tx.bucket(bucketStages).Cursor()
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
@@ -169,12 +186,14 @@ func (tx *Tx) ListStages(model stage.ModelName, q Query) (Page[stage.View], erro
 			return Page[stage.View]{}, fmt.Errorf("store: %w: %q", stage.ErrUnknownKind, model)
 		}
 		l.defaultOrder = "name"
-		l.cols = append(l.cols, column{name: "stage_uuid", kind: colUUID, filter: true},
-			column{name: "no_flows", kind: colBool, filter: true})
-		for _, n := range k.Schema().Names() {
-			if !k.Schema().WriteOnly(n) {
-				l.cols = append(l.cols, column{name: n, filter: true, order: true})
-			}
+		l.cols = append(l.cols, column{name: "stage_uuid", kind: colUUID, filter: true})
+		fields = configFields(k)
+		for _, f := range fields {
+			l.cols = append(l.cols, f.col)
+		}
+		if !k.Schema().Has("no_flows") && slices.Contains(k.Filters, "no_flows") {
+			noFlows = true
+			l.cols = append(l.cols, column{name: "no_flows", kind: colBool, filter: true})
 		}
 		prefix := modelKey(string(model), uuid.Nil)[:len(model)+1]
 		c := tx.bucket(bucketStageModels).Cursor()
@@ -189,10 +208,11 @@ func (tx *Tx) ListStages(model stage.ModelName, q Query) (Page[stage.View], erro
 			return Page[stage.View]{}, err
 		}
 		r := row{"pk": st.PK.String(), "stage_uuid": st.PK.String(), "name": st.Name}
-		if model != "" {
-			if err := configRow(tx, st, r); err != nil {
-				return Page[stage.View]{}, err
-			}
+		configRow(st.Config, fields, r)
+		if noFlows {
+			c := tx.bucket(bucketByStage).Cursor()
+			k0, _ := c.Seek(st.PK[:])
+			r["no_flows"] = !(len(k0) == 32 && string(k0[:16]) == string(st.PK[:]))
 		}
 		items = append(items, item[stage.Stage]{v: st, row: r})
 	}
@@ -203,33 +223,127 @@ func (tx *Tx) ListStages(model stage.ModelName, q Query) (Page[stage.View], erro
 	return mapPage(p, tx.stageView)
 }
 
-// configRow adds the stage's config fields to r as strings (the form in
-// which query parameters arrive: true/false, numbers, "" for null) and
-// no_flows.
-func configRow(tx *Tx, st stage.Stage, r row) error {
-	k, _ := tx.s.reg.Lookup(st.Model())
-	b, err := k.Schema().AppendJSON([]byte{'{'}, st.Config, false)
-	if err != nil {
-		return err
+// configField is one list column of a kind's config: the struct field it
+// reads and how.
+type configField struct {
+	col   column
+	typ   reflect.Type // the config struct
+	index int
+}
+
+var configUUIDType = reflect.TypeOf(uuid.UUID{})
+
+// configFields returns the columns of k's config: every field that is not
+// write-only orders; those that k.Filters names (all of them when it is
+// nil) filter too, each as its Go type says.
+func configFields(k stage.Kind) []configField {
+	sc := k.Schema()
+	rt := reflect.TypeOf(k.New())
+	for rt.Kind() == reflect.Pointer {
+		rt = rt.Elem()
 	}
-	var m map[string]any
-	if err := json.Unmarshal(append(b, '}'), &m); err != nil {
-		return err
-	}
-	for name, v := range m {
-		switch x := v.(type) {
-		case nil:
-			r[name] = ""
-		case string:
-			r[name] = x
-		default:
-			r[name] = fmt.Sprint(x)
+	var out []configField
+	for i := 0; i < rt.NumField(); i++ {
+		sf := rt.Field(i)
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if !sf.IsExported() || !sc.Has(name) || sc.WriteOnly(name) {
+			continue
 		}
+		f := configField{typ: rt, index: i, col: column{name: name, order: true}}
+		f.col.filter = k.Filters == nil || slices.Contains(k.Filters, name)
+		t := sf.Type
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		switch {
+		case t == configUUIDType:
+			f.col.kind = colUUID
+		case t.Kind() == reflect.Bool:
+			f.col.kind = colBool
+		case t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
+			f.col.kind = colInt
+		case t.Kind() == reflect.String && t.PkgPath() != "":
+			f.col.kind = colChoice
+			f.col.valid = choiceCheck(k, i, name)
+		case t.Kind() == reflect.String:
+		default:
+			f.col.filter = false // a JSON object: orders by its JSON text only
+		}
+		out = append(out, f)
 	}
-	c := tx.bucket(bucketByStage).Cursor()
-	k0, _ := c.Seek(st.PK[:])
-	r["no_flows"] = !(len(k0) == 32 && string(k0[:16]) == string(st.PK[:]))
-	return nil
+	return out
+}
+
+// choiceCheck returns a function that reports whether the kind's field
+// rules (validate.FieldValidator) accept val in the field at index i, as
+// far as a choice rule goes: only validate.CodeChoice on the field counts.
+func choiceCheck(k stage.Kind, i int, name string) func(string) bool {
+	return func(val string) bool {
+		c := k.New()
+		fv := reflect.ValueOf(c).Elem().Field(i)
+		if fv.Kind() == reflect.Pointer {
+			p := reflect.New(fv.Type().Elem())
+			p.Elem().SetString(val)
+			fv.Set(p)
+		} else {
+			fv.SetString(val)
+		}
+		v, ok := c.(validate.FieldValidator)
+		if !ok {
+			return true
+		}
+		var errs validation.Errors
+		if !errors.As(v.Validate(), &errs) {
+			return true
+		}
+		var e validation.Error
+		return !(errors.As(errs[name], &e) && e.Code() == validate.CodeChoice)
+	}
+}
+
+// configRow adds the config's field values to r, typed as their columns
+// filter: bool, int64, canonical UUID string, string, nil for null, and a
+// JSON object as its JSON text.
+func configRow(cfg stage.Config, fields []configField, r row) {
+	rv := reflect.ValueOf(cfg)
+	for rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		rv = rv.Elem()
+	}
+	for _, f := range fields {
+		if !rv.IsValid() || rv.Type() != f.typ {
+			r[f.col.name] = nil
+			continue
+		}
+		fv := rv.Field(f.index)
+		if fv.Kind() == reflect.Pointer {
+			if fv.IsNil() {
+				r[f.col.name] = nil
+				continue
+			}
+			fv = fv.Elem()
+		}
+		var v any
+		switch {
+		case fv.Type() == configUUIDType:
+			v = fv.Interface().(uuid.UUID).String()
+		case fv.Kind() == reflect.Bool:
+			v = fv.Bool()
+		case fv.CanInt():
+			v = fv.Int()
+		case fv.CanUint():
+			v = int64(fv.Uint())
+		case fv.Kind() == reflect.String:
+			v = fv.String()
+		default:
+			b, err := json.Marshal(fv.Interface())
+			if err != nil || fv.Kind() == reflect.Map && fv.IsNil() {
+				v = nil
+			} else {
+				v = string(b)
+			}
+		}
+		r[f.col.name] = v
+	}
 }
 
 // ListFlows lists flows; see [Tx.ListFlows].
