@@ -45,6 +45,11 @@ func Object(body []byte) (map[string]json.RawMessage, error) {
 		// encoding/json would replace the bad bytes silently.
 		return nil, fmt.Errorf("%w: the body is not valid UTF-8", ErrSyntax)
 	}
+	if loneSurrogate(body) {
+		// So would it a \ud800 escape that is not half of a pair; the
+		// parser authentik uses rejects those too.
+		return nil, fmt.Errorf("%w: lone surrogate in a \\u escape", ErrSyntax)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var raw json.RawMessage
 	if err := dec.Decode(&raw); err != nil {
@@ -117,6 +122,46 @@ func (s *Schema) Decode(dst any, in map[string]json.RawMessage, op Op, ignore fu
 		return nil
 	}
 	return &errs
+}
+
+// loneSurrogate reports whether a JSON text has a \uXXXX escape of a
+// UTF-16 surrogate that is not a high surrogate followed by a low one.
+func loneSurrogate(b []byte) bool {
+	hex4 := func(i int) (rune, bool) {
+		if i+6 > len(b) || b[i] != '\\' || b[i+1] != 'u' {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 16)
+		return rune(n), err == nil
+	}
+	inString := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case !inString:
+			inString = c == '"'
+		case c == '"':
+			inString = false
+		case c == '\\':
+			r, ok := hex4(i)
+			if !ok {
+				i++ // skip the escaped character
+				continue
+			}
+			switch {
+			case r >= 0xD800 && r <= 0xDBFF:
+				lo, ok := hex4(i + 6)
+				if !ok || lo < 0xDC00 || lo > 0xDFFF {
+					return true
+				}
+				i += 11
+			case r >= 0xDC00 && r <= 0xDFFF:
+				return true
+			default:
+				i += 5
+			}
+		}
+	}
+	return false
 }
 
 // jsonKind returns the first byte of a JSON value: '{', '[', '"', 't', 'f',

@@ -585,3 +585,24 @@ func TestObjectRejectsInvalidUTF8(t *testing.T) {
 		t.Fatalf("Object(invalid UTF-8) = %v, want ErrSyntax", err)
 	}
 }
+
+// A \u escape of half a surrogate pair is a syntax error; a whole pair and
+// an escaped backslash before "u" are fine.
+func TestObjectLoneSurrogates(t *testing.T) {
+	for body, bad := range map[string]bool{
+		`{"name":"\ud800"}`:       true,
+		`{"name":"\udc00x"}`:      true,
+		`{"name":"\ud800\u0041"}`: true,
+		`{"name":"a\ud800"}`:      true,
+		`{"\ud800":"x"}`:          true,
+		`{"name":"\ud83d\ude00"}`: false,
+		`{"name":"\\ud800"}`:      false,
+		`{"name":"\u00e9\"\\"}`:   false,
+		`{"name":"ud800"}`:        false,
+	} {
+		_, err := validate.Object([]byte(body))
+		if got := errors.Is(err, validate.ErrSyntax); got != bad {
+			t.Errorf("Object(%s): syntax error %v, want %v (%v)", body, got, bad, err)
+		}
+	}
+}
