@@ -74,7 +74,7 @@ func (tx *Tx) CreateBindingJSON(body []byte) (binding.View, error) {
 		return binding.View{}, err
 	}
 	b, err := binding.Decode(binding.Defaults(), body, validate.Create)
-	return tx.saveBinding(binding.Binding{}, b, err, true)
+	return tx.saveBinding(binding.Binding{}, b, err, true, body)
 }
 
 // ReplaceBinding applies a PUT body to the binding with pk id.
@@ -97,10 +97,10 @@ func (tx *Tx) writeBinding(id uuid.UUID, body []byte, op validate.Op) (binding.V
 		return binding.View{}, err
 	}
 	next, err := binding.Decode(cur, body, op)
-	return tx.saveBinding(cur, next, err, false)
+	return tx.saveBinding(cur, next, err, false, body)
 }
 
-func (tx *Tx) saveBinding(cur, next binding.Binding, decodeErr error, create bool) (binding.View, error) {
+func (tx *Tx) saveBinding(cur, next binding.Binding, decodeErr error, create bool, body []byte) (binding.View, error) {
 	errs, err := asValidation(decodeErr)
 	if err != nil {
 		return binding.View{}, err
@@ -113,11 +113,11 @@ func (tx *Tx) saveBinding(cur, next binding.Binding, decodeErr error, create boo
 		if _, ok, err := tx.loadFlow(next.Target); err != nil {
 			return binding.View{}, err
 		} else if !ok {
-			errs.Add("target", validate.DoesNotExist(next.Target.String()))
+			errs.Add("target", validate.DoesNotExist(refText(body, "target", next.Target)))
 		}
 	}
 	if !errs.Has("stage") && tx.bucket(bucketStages).Get(next.Stage[:]) == nil {
-		errs.Add("stage", validate.DoesNotExist(next.Stage.String()))
+		errs.Add("stage", validate.DoesNotExist(refText(body, "stage", next.Stage)))
 	}
 	if !errs.Empty() {
 		return binding.View{}, errs

@@ -84,3 +84,27 @@ func TestOpenRefusesForeignBboltFile(t *testing.T) {
 		})
 	})
 }
+
+// `Invalid pk "<value>"` shows the reference as it was sent, as DRF does.
+func TestInvalidPKEchoesInput(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	f, err := s.CreateFlow(ctx, flow.New("A", "a", "A", flow.DesignationAuthentication))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"target":"` + f.PK.String() + `","stage":"3FA85F64-5717-4562-B3FC-2C963F66AFA6","order":1}`
+	_, err = s.CreateBindingJSON(ctx, []byte(body))
+	var ve *validate.Error
+	if !errors.As(err, &ve) || len(ve.Fields["stage"]) != 1 || ve.Fields["stage"][0] != `Invalid pk "3FA85F64-5717-4562-B3FC-2C963F66AFA6" - object does not exist.` {
+		t.Fatalf("uppercase pk: %v", err)
+	}
+	_, err = s.CreateBindingJSON(ctx, []byte(`{"target":123,"stage":"3fa85f64-5717-4562-b3fc-2c963f66afa6","order":1}`))
+	if !errors.As(err, &ve) || ve.Fields["target"][0] != `Invalid pk "123" - object does not exist.` {
+		t.Fatalf("integer pk: %v", err)
+	}
+	_, err = s.CreateStageJSON(ctx, stage.ModelAuthenticatorDuo, []byte(`{"name":"d","client_id":"c","client_secret":"s","api_hostname":"h","configure_flow":"{3FA85F64-5717-4562-B3FC-2C963F66AFA6}"}`))
+	if !errors.As(err, &ve) || ve.Fields["configure_flow"][0] != `Invalid pk "{3FA85F64-5717-4562-B3FC-2C963F66AFA6}" - object does not exist.` {
+		t.Fatalf("configure_flow: %v", err)
+	}
+}

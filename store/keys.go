@@ -1,10 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 
+	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 )
 
@@ -102,4 +104,27 @@ func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
 func nameKey(name string) []byte {
 	sum := sha256.Sum256([]byte(name))
 	return sum[:]
+}
+
+// refText is a reference as the request sent it, for authentik's
+// `Invalid pk "<value>"` message: the string as given, or the integer
+// Django turned into a UUID. When the body did not send the field (a PUT or
+// patch keeping a stored value) it is the canonical UUID.
+func refText(body []byte, field string, id uuid.UUID) string {
+	m, err := validate.Object(body)
+	if err != nil {
+		return id.String()
+	}
+	raw, ok := m[field]
+	if !ok {
+		return id.String()
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	if t := bytes.TrimSpace(raw); len(t) > 0 && !bytes.ContainsAny(t, ".eE\"{[tfn") {
+		return string(t)
+	}
+	return id.String()
 }

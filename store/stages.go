@@ -105,7 +105,7 @@ func (tx *Tx) CreateStageJSON(model stage.ModelName, body []byte) (stage.View, e
 		return stage.View{}, fmt.Errorf("store: %w", err)
 	}
 	next, err := tx.s.reg.Decode(cur, body, validate.Create)
-	return tx.saveStage(stage.Stage{}, next, err, true)
+	return tx.saveStage(stage.Stage{}, next, err, true, body)
 }
 
 // ReplaceStage applies a PUT body to the stage with pk id. Required fields
@@ -129,10 +129,10 @@ func (tx *Tx) writeStage(id uuid.UUID, body []byte, op validate.Op) (stage.View,
 		return stage.View{}, err
 	}
 	next, err := tx.s.reg.Decode(cur, body, op)
-	return tx.saveStage(cur, next, err, false)
+	return tx.saveStage(cur, next, err, false, body)
 }
 
-func (tx *Tx) saveStage(cur, next stage.Stage, decodeErr error, create bool) (stage.View, error) {
+func (tx *Tx) saveStage(cur, next stage.Stage, decodeErr error, create bool, body []byte) (stage.View, error) {
 	errs, err := asValidation(decodeErr)
 	if err != nil {
 		return stage.View{}, err
@@ -152,7 +152,7 @@ func (tx *Tx) saveStage(cur, next stage.Stage, decodeErr error, create bool) (st
 		if _, ok, err := tx.loadFlow(r.ID); err != nil {
 			return stage.View{}, err
 		} else if !ok {
-			errs.Add(r.Field, validate.DoesNotExist(r.ID.String()))
+			errs.Add(r.Field, validate.DoesNotExist(refText(body, r.Field, r.ID)))
 		}
 	}
 	if errs.HasFieldErrors() {
