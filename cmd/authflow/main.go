@@ -92,6 +92,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
+	// Listen first: a start that fails leaves no new file behind.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow: %v\n", err)
+		return 1
+	}
+	defer ln.Close()
 	s, err := store.Open(*dbPath, nil)
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
@@ -102,12 +109,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer s.Close()
-
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		fmt.Fprintf(stderr, "authflow: %v\n", err)
-		return 1
-	}
 	logger := log.New(stderr, "authflow: ", log.LstdFlags)
 	mux := http.NewServeMux()
 	mux.Handle(api.Prefix, api.NewHandler(s, &api.Options{ErrorLog: logger}))

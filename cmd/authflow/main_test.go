@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -242,5 +243,27 @@ func TestUsage(t *testing.T) {
 	code, stdout, _ := runExit(t, bin, "help")
 	if code != 0 || !strings.Contains(stdout, "authflow serve") {
 		t.Errorf("help: exit %d, %q", code, stdout)
+	}
+}
+
+// TestServeBusyAddress: a start that cannot listen exits 1 and leaves no
+// new database file behind.
+func TestServeBusyAddress(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	db := filepath.Join(t.TempDir(), "new.db")
+	code, _, stderr := runExit(t, bin, "serve", "-db", db, "-addr", ln.Addr().String())
+	if code != 1 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Errorf("exit %d, stderr %q; want 1 and one line", code, stderr)
+	}
+	if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a failed start left %s behind (%v)", db, err)
 	}
 }
