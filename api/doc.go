@@ -64,7 +64,9 @@
 // (or 404 when the object does not exist). A denied list is an empty
 // page, as authentik filters lists down to the objects the user may view.
 // An Authorize error wrapping [ErrNotAuthenticated] is 403 {"detail":
-// "Authentication credentials were not provided."} on every operation.
+// "Authentication credentials were not provided."} on every operation,
+// before its query parameters or path key are looked at (a method the
+// path does not serve is still 405, and an unknown path 404).
 // Permissions are checked before the body is read.
 //
 // # Errors

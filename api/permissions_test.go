@@ -63,7 +63,7 @@ func TestPermissionCodenames(t *testing.T) {
 		{"DELETE", fl + "n/", "", 204, []string{viewFlow, "authentik_flows.delete_flow"}},
 		// Refused before any permission is asked.
 		{"POST", all, `{}`, 405, nil},
-		{"GET", uw + "bad-uuid/", "", 404, nil},
+		{"GET", uw + "bad-uuid/", "", 404, []string{"authentik_stages_user_write.view_userwritestage"}},
 	}
 	p.take()
 	for _, tt := range tests {
@@ -157,6 +157,10 @@ func TestDenials(t *testing.T) {
 			{"POST", "/api/v3/flows/instances/", flowBody},
 			{"PATCH", "/api/v3/stages/user_write/" + uuid.NewString() + "/", `{}`},
 			{"DELETE", "/api/v3/stages/all/" + uuid.NewString() + "/", ""},
+			// Nothing about the request is judged before authentication.
+			{"GET", "/api/v3/flows/instances/?page=abc", ""},
+			{"GET", "/api/v3/flows/bindings/not-a-uuid/", ""},
+			{"DELETE", "/api/v3/stages/user_write/not-a-uuid/", ""},
 		} {
 			c.do(r.method, r.path, r.body).expect(t, 403, notAuth)
 		}

@@ -90,16 +90,18 @@ func (h *handler) serveCollection(w http.ResponseWriter, r *http.Request, res *r
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request, res *resource) {
+	// Authentication comes before anything about the request itself.
+	denied := h.ask(r, res.perm("view"))
+	if errors.Is(denied, ErrNotAuthenticated) {
+		h.deny(w, denied)
+		return
+	}
 	q, err := store.QueryFromValues(r.URL.Query())
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	if err := h.ask(r, res.perm("view")); err != nil {
-		if errors.Is(err, ErrNotAuthenticated) {
-			h.deny(w, err)
-			return
-		}
+	if denied != nil {
 		// authentik filters a list down to the objects the user may
 		// view: with no view permission, that is an empty page.
 		if q.Page > 1 {
@@ -131,18 +133,19 @@ func (h *handler) serveObject(w http.ResponseWriter, r *http.Request, res *resou
 		methodNotAllowed(w, r, res.objectMethods())
 		return
 	}
-	if res.validKey != nil && !res.validKey(key) {
-		writeDetail(w, http.StatusNotFound, msgNotFound)
-		return
-	}
 	// Objects the user may not view do not exist for them (404), whatever
-	// the method; then a write needs its own permission (403).
+	// the method; then a write needs its own permission (403). An
+	// unauthenticated request hears so before anything about the key.
 	if err := h.ask(r, res.perm("view")); err != nil {
 		if errors.Is(err, ErrNotAuthenticated) {
 			h.deny(w, err)
 		} else {
 			writeDetail(w, http.StatusNotFound, msgNotFound)
 		}
+		return
+	}
+	if res.validKey != nil && !res.validKey(key) {
+		writeDetail(w, http.StatusNotFound, msgNotFound)
 		return
 	}
 	if verb == "" {
