@@ -22,7 +22,10 @@ func (m ModelName) App() string { a, _, _ := strings.Cut(string(m), "."); return
 // Model returns the part after the dot.
 func (m ModelName) Model() string { _, b, _ := strings.Cut(string(m), "."); return b }
 
-var reModelName = regexp.MustCompile(`^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$`)
+var (
+	reModelName = regexp.MustCompile(`^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$`)
+	rePath      = regexp.MustCompile(`^[a-z0-9_]+(/[a-z0-9_]+)*$`)
+)
 
 // Valid reports whether m has the "<app>.<model>" form.
 func (m ModelName) Valid() bool { return reModelName.MatchString(string(m)) }
@@ -50,8 +53,9 @@ type Kind struct {
 	VerboseName       string
 	VerboseNamePlural string
 	// Path is the kind's collection under /api/v3/stages/, e.g.
-	// "user_write" or "authenticator/duo". It may be empty for a kind that
-	// is not served over HTTP.
+	// "user_write" or "authenticator/duo": lowercase segments joined by
+	// single slashes, never "all" (authentik's /stages/all/). It may be
+	// empty for a kind that is not served over HTTP.
 	Path string
 	// Description is the text of the /stages/all/types/ entry.
 	Description string
@@ -111,6 +115,9 @@ func (r *Registry) Register(k Kind) {
 		if commonKeys(n) {
 			panic(fmt.Sprintf("stage: Register %s: field %q clashes with a common stage field", k.Model, n))
 		}
+	}
+	if k.Path != "" && (!rePath.MatchString(k.Path) || k.Path == "all" || strings.HasPrefix(k.Path, "all/")) {
+		panic(fmt.Sprintf("stage: Register %s: path %q must be lowercase segments separated by single slashes, outside all/", k.Model, k.Path))
 	}
 	k.schema = s
 	r.mu.Lock()

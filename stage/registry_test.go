@@ -131,6 +131,12 @@ func TestRegisterPanics(t *testing.T) {
 	mustPanic(t, "duplicate", "duplicate kind", func() { r.Register(greetingKind()) })
 	dupPath := stage.Kind{Model: "authflow_test.other", New: func() stage.Config { return &otherModel{} }, Path: "greeting"}
 	mustPanic(t, "duplicate path", `path "greeting"`, func() { r.Register(dupPath) })
+	// Paths the router could never reach are refused.
+	for _, p := range []string{"all", "all/x", "dummy/", "/dummy", "a//b", "Dummy", "a b"} {
+		bad := dupPath
+		bad.Path = p
+		mustPanic(t, "path "+p, "path", func() { r.Register(bad) })
+	}
 	// The registry is still usable after the panics (no lock left held).
 	if k, ok := r.Lookup(greetingModel); !ok || k.Component != "ak-stage-greeting-form" {
 		t.Errorf("Lookup after panics = %+v, %v", k, ok)
