@@ -20,6 +20,9 @@
 //   - [flow], [stage], [binding]: the pure domain types, their defaults,
 //     validation and merge-patch semantics. They do no I/O.
 //   - [store]: the bbolt file; uniqueness, references, cascades, lists.
+//   - api: authentik's REST endpoints for all of the above, as an
+//     http.Handler a host application mounts on its own mux.
+//   - cmd/authflow: "authflow serve", the API over one file.
 //
 // # Writes
 //
