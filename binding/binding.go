@@ -34,10 +34,11 @@ const MsgNoEvaluation = "Either evaluation on plan or evaluation on run must be 
 type Binding struct {
 	PK                      uuid.UUID `json:"pk" af:"readonly"`
 	PolicyBindingModelPtrID uuid.UUID `json:"policybindingmodel_ptr_id" af:"readonly"`
-	// Target is the pk of the flow.
-	Target uuid.UUID `json:"target" af:"required"`
-	// Stage is the pk of the stage.
-	Stage uuid.UUID `json:"stage" af:"required"`
+	// Target is the pk of the flow. Deleting the flow deletes the binding.
+	Target uuid.UUID `json:"target" af:"required,ref=flow,on_delete=cascade"`
+	// Stage is the pk of the stage, of any kind. Deleting the stage
+	// deletes the binding.
+	Stage uuid.UUID `json:"stage" af:"required,ref=stage,on_delete=cascade"`
 	// EvaluateOnPlan evaluates the binding's policies while planning.
 	EvaluateOnPlan bool `json:"evaluate_on_plan"`
 	// ReEvaluatePolicies evaluates them again when the stage is shown.

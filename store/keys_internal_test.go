@@ -7,8 +7,36 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/authflow/authflow/binding"
+	"github.com/authflow/authflow/stage"
 	"github.com/google/uuid"
 )
+
+// byFlowKey is the bindings_by_flow key the engine derives for a binding.
+func byFlowKey(flow uuid.UUID, order int32, id uuid.UUID) []byte {
+	return indexKey("bindings", "bindings_by_flow", binding.Binding{PK: id, Target: flow, Order: order})
+}
+
+// pairKey is the bindings_by_stage key of a binding of stage a with pk b.
+func pairKey(a, b uuid.UUID) []byte {
+	return indexKey("bindings", "bindings_by_stage", binding.Binding{PK: b, Stage: a})
+}
+
+// modelKey is the stages_by_model key of a stage.
+func modelKey(model string, id uuid.UUID) []byte { return kindKey(model, id) }
+
+func indexKey(coll, bucket string, obj any) []byte {
+	sc, err := newSchema(stage.Default)
+	if err != nil {
+		panic(err)
+	}
+	for _, e := range sc.byName[coll].entries(obj) {
+		if e.bucket == bucket {
+			return e.key
+		}
+	}
+	panic("no " + bucket + " entry")
+}
 
 func TestOrderKey(t *testing.T) {
 	tests := []struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/store/kv"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 	"github.com/invopop/validation"
@@ -56,22 +57,19 @@ func flowRow(f flow.Flow) row {
 // pagination.
 func (tx *Tx) ListFlows(q Query) (Page[flow.View], error) {
 	var items []item[flow.View]
-	c := tx.bucket(bucketFlows).Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		f, _, err := tx.loadFlow(idFrom(k))
-		if err != nil {
-			return Page[flow.View]{}, err
-		}
+	err := tx.scanAll(tx.s.schema.flows, func(obj any) error {
+		f := obj.(flow.Flow)
 		items = append(items, item[flow.View]{v: flow.View{Flow: f}, row: flowRow(f)})
+		return nil
+	})
+	if err != nil {
+		return Page[flow.View]{}, err
 	}
 	p, err := flowListing.page(items, q, tx.s.maxPage)
 	if err != nil {
 		return p, err
 	}
-	for i := range p.Results {
-		p.Results[i] = tx.flowView(p.Results[i].Flow)
-	}
-	return p, nil
+	return mapPage(p, func(v flow.View) (flow.View, error) { return tx.flowView(v.Flow) })
 }
 
 // bindingListing: every field filters (seed-era filterset __all__); search
@@ -99,22 +97,23 @@ var bindingListing = listing[binding.Binding]{
 // flow's bindings, through the index.
 func (tx *Tx) ListBindings(q Query) (Page[binding.View], error) {
 	var ids []uuid.UUID
+	var err error
 	tid, byTarget := parsePyUUID(pyStrip(q.Filters["target"]))
 	if byTarget {
-		c := tx.bucket(bucketByFlow).Cursor()
-		for k, _ := c.Seek(tid[:]); len(k) == 36 && string(k[:16]) == string(tid[:]); k, _ = c.Next() {
-			ids = append(ids, idFrom(k[20:]))
-		}
+		ids, err = tx.scanIDs("bindings_by_flow", tid[:], -16)
 	} else {
-		c := tx.bucket(bucketBindings).Cursor()
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
-			ids = append(ids, idFrom(k))
-		}
+		ids, err = tx.scanIDs(tx.s.schema.bindings.bucket, nil, 0)
+	}
+	if err != nil {
+		return Page[binding.View]{}, err
 	}
 	names := map[uuid.UUID]string{}
 	items := make([]item[binding.Binding], 0, len(ids))
 	for _, id := range ids {
-		b, err := tx.mustBinding(id)
+		if err := tx.ctxErr(); err != nil {
+			return Page[binding.View]{}, err
+		}
+		b, err := as[binding.Binding](tx.must(tx.s.schema.bindings, id))
 		if err != nil {
 			return Page[binding.View]{}, err
 		}
@@ -140,6 +139,30 @@ func (tx *Tx) ListBindings(q Query) (Page[binding.View], error) {
 		return Page[binding.View]{}, err
 	}
 	return mapPage(p, tx.bindingView)
+}
+
+// scanAll decodes every object of c, in pk order, checking the context
+// as it goes.
+func (tx *Tx) scanAll(c *collection, fn func(obj any) error) error {
+	return tx.kv.Scan(c.bucket, kv.Range{}, func(k, v []byte) (bool, error) {
+		if err := tx.ctxErr(); err != nil {
+			return false, err
+		}
+		obj, err := tx.decodeRecord(c, k, v)
+		if err != nil {
+			return false, err
+		}
+		return true, fn(obj)
+	})
+}
+
+// ctxErr is the transaction context's error: a scan stops when the
+// caller has gone.
+func (tx *Tx) ctxErr() error {
+	if tx.ctx == nil {
+		return nil
+	}
+	return tx.ctx.Err()
 }
 
 // mapPage turns a page of stored values into a page of views.
@@ -175,11 +198,9 @@ func (tx *Tx) ListStages(model stage.ModelName, q Query) (Page[stage.View], erro
 	var ids []uuid.UUID
 	var fields []configField
 	noFlows := false
+	var err error
 	if model == "" {
-		c := tx.bucket(bucketStages).Cursor()
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
-			ids = append(ids, idFrom(k))
-		}
+		ids, err = tx.scanIDs(tx.s.schema.stages.bucket, nil, 0)
 	} else {
 		k, ok := tx.s.reg.Lookup(model)
 		if !ok {
@@ -195,14 +216,17 @@ func (tx *Tx) ListStages(model stage.ModelName, q Query) (Page[stage.View], erro
 			noFlows = true
 			l.cols = append(l.cols, column{name: "no_flows", kind: colBool, filter: true})
 		}
-		prefix := modelKey(string(model), uuid.Nil)[:len(model)+1]
-		c := tx.bucket(bucketStageModels).Cursor()
-		for key, _ := c.Seek(prefix); len(key) == len(prefix)+16 && string(key[:len(prefix)]) == string(prefix); key, _ = c.Next() {
-			ids = append(ids, idFrom(key[len(prefix):]))
-		}
+		prefix := kindKey(string(model), uuid.Nil)[:len(model)+1]
+		ids, err = tx.scanIDs(tx.s.schema.stages.kindIndex, prefix, len(prefix))
+	}
+	if err != nil {
+		return Page[stage.View]{}, err
 	}
 	items := make([]item[stage.Stage], 0, len(ids))
 	for _, id := range ids {
+		if err := tx.ctxErr(); err != nil {
+			return Page[stage.View]{}, err
+		}
 		st, err := tx.mustStage(id)
 		if err != nil {
 			return Page[stage.View]{}, err
@@ -210,9 +234,15 @@ func (tx *Tx) ListStages(model stage.ModelName, q Query) (Page[stage.View], erro
 		r := row{"pk": st.PK.String(), "stage_uuid": st.PK.String(), "name": st.Name}
 		configRow(st.Config, fields, r)
 		if noFlows {
-			c := tx.bucket(bucketByStage).Cursor()
-			k0, _ := c.Seek(st.PK[:])
-			r["no_flows"] = !(len(k0) == 32 && string(k0[:16]) == string(st.PK[:]))
+			bound := false
+			err := tx.kv.Scan("bindings_by_stage", kv.Range{Prefix: st.PK[:]}, func(_, _ []byte) (bool, error) {
+				bound = true
+				return false, nil
+			})
+			if err != nil {
+				return Page[stage.View]{}, err
+			}
+			r["no_flows"] = !bound
 		}
 		items = append(items, item[stage.Stage]{v: st, row: r})
 	}

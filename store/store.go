@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/authflow/authflow/stage"
+	boltkv "github.com/authflow/authflow/store/internal/tmpkv"
+	"github.com/authflow/authflow/store/kv"
 	"github.com/google/uuid"
-	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 )
 
 // DefaultTimeout is how long [Open] waits for another process to release
@@ -49,13 +49,19 @@ type Options struct {
 	NewID func() (uuid.UUID, error)
 	// MaxPageSize bounds list page sizes. Zero means MaxPageSize.
 	MaxPageSize int
+	// CacheBytes bounds the cache of decoded objects, in bytes of their
+	// stored form. Zero means DefaultCacheBytes; a negative value turns
+	// the cache off.
+	CacheBytes int
 }
 
-// Store is an authflow configuration in one bbolt file. It is safe for
-// concurrent use by many goroutines; one process at a time may open the
-// file.
+// Store is an authflow configuration, in one bbolt file or in any other
+// [kv.DB]. It is safe for concurrent use by many goroutines; one process
+// at a time may open a file.
 type Store struct {
-	db       *bolt.DB
+	db       kv.DB
+	path     string
+	schema   *schema
 	reg      *stage.Registry
 	newID    func() (uuid.UUID, error)
 	maxPage  int
@@ -64,12 +70,16 @@ type Store struct {
 	mu     sync.RWMutex // guards closed against in-flight transactions
 	closed bool
 
-	cache flowCache
+	cache *objectCache
 }
 
-// Open opens or creates the store at path. It fails with an error wrapping
-// [ErrLocked] when another process holds the file for longer than the
-// timeout, and with one wrapping [ErrVersion] for a file of a newer format.
+// Open opens or creates the store in the bbolt file at path. It fails with
+// an error wrapping [ErrLocked] when another process holds the file for
+// longer than the timeout, with one wrapping [ErrVersion] for a file of a
+// newer format, [ErrNotStore] for a bbolt file holding other data, and
+// [ErrCorrupt] for a damaged file. A file of format version 1 is migrated
+// to the current format in one transaction; a failed migration leaves the
+// file as it was.
 func Open(path string, opts *Options) (*Store, error) {
 	var o Options
 	if opts != nil {
@@ -79,12 +89,37 @@ func Open(path string, opts *Options) (*Store, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, NoSync: o.NoSync, ReadOnly: o.ReadOnly})
+	reg := o.Registry
+	if reg == nil {
+		reg = stage.Default
+	}
+	if _, err := newSchema(reg); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err) // before the file is touched
+	}
+	db, err := boltkv.Open(path, boltkv.Options{Timeout: timeout, NoSync: o.NoSync, ReadOnly: o.ReadOnly})
 	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
+		if errors.Is(err, kv.ErrLocked) {
 			return nil, fmt.Errorf("store: open %s: %w (waited %s)", path, ErrLocked, timeout)
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s, err := New(db, &o)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s.path = path
+	return s, nil
+}
+
+// New returns a store kept in db, any implementation of the storage seam.
+// The store owns db from here on: [Store.Close] closes it. Options.Timeout
+// and NoSync are the backend's business and are ignored here; ReadOnly
+// makes the store refuse writes.
+func New(db kv.DB, opts *Options) (*Store, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
 	}
 	s := &Store{db: db, reg: o.Registry, newID: o.NewID, maxPage: o.MaxPageSize, readOnly: o.ReadOnly}
 	if s.reg == nil {
@@ -96,65 +131,96 @@ func Open(path string, opts *Options) (*Store, error) {
 	if s.maxPage <= 0 {
 		s.maxPage = MaxPageSize
 	}
+	s.cache = newObjectCache(o.CacheBytes)
+	sc, err := newSchema(s.reg)
+	if err != nil {
+		return nil, err
+	}
+	s.schema = sc
 	if err := s.init(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, err
 	}
 	return s, nil
 }
 
-// init creates the buckets and checks or writes the format version.
+var keyVersion = []byte("schema_version")
+
+// formatVersion is the on-disk format this code reads and writes.
+// Version 1 had no record envelope (checksums), no reference, pbm,
+// unique-together or count indexes.
+const formatVersion uint64 = 2
+
+// init checks the format version, migrates a version-1 file and marks a
+// new one.
 func (s *Store) init() error {
-	check := func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketNames[bucketMeta])
-		if meta == nil {
-			// A new, empty file is fine; one with other buckets is not ours.
-			return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
-				return fmt.Errorf("%w: it has a bucket %q and no %q bucket", ErrNotStore, name, bucketNames[bucketMeta])
-			})
+	ctx := context.Background()
+	var version uint64
+	err := s.db.View(ctx, func(tx kv.Tx) error {
+		v, err := tx.Get(bucketMeta, keyVersion)
+		if err != nil {
+			return err
 		}
-		v := meta.Get(keyVersion)
 		if v == nil {
-			return nil
+			return s.checkEmpty(ctx)
 		}
 		if len(v) != 8 {
 			return fmt.Errorf("%w: malformed version record", ErrVersion)
 		}
-		if got := binary.BigEndian.Uint64(v); got > formatVersion {
-			return fmt.Errorf("%w: the file has format %d, this authflow reads up to %d", ErrVersion, got, formatVersion)
-		}
+		version = binary.BigEndian.Uint64(v)
 		return nil
+	})
+	if err != nil {
+		return err
 	}
-	if s.readOnly {
-		return s.db.View(func(tx *bolt.Tx) error {
-			if err := check(tx); err != nil {
-				return err
+	switch {
+	case version > formatVersion:
+		return fmt.Errorf("%w: the file has format %d, this authflow reads up to %d", ErrVersion, version, formatVersion)
+	case version == formatVersion:
+		return nil
+	case version == 0 && s.readOnly:
+		return fmt.Errorf("%w: it holds no authflow data (no format version)", ErrNotStore)
+	case version == 0:
+		return s.db.Update(ctx, func(tx kv.Tx) error { return putVersion(tx) })
+	case s.readOnly:
+		return fmt.Errorf("%w: the file has format %d; open it writable once to migrate it to %d", ErrVersion, version, formatVersion)
+	case version == 1:
+		return s.db.Update(ctx, func(ktx kv.Tx) error {
+			if err := s.migrateV1(&Tx{s: s, kv: ktx, rw: true}); err != nil {
+				return fmt.Errorf("store: migrating from format 1 (the file is unchanged): %w", err)
 			}
-			for _, name := range bucketNames {
-				if tx.Bucket(name) == nil {
-					return fmt.Errorf("%w: bucket %q is missing", ErrNotStore, name)
-				}
-			}
-			return nil
+			return putVersion(ktx)
 		})
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		if err := check(tx); err != nil {
-			return err
-		}
-		for _, name := range bucketNames {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
-		}
-		var v [8]byte
-		binary.BigEndian.PutUint64(v[:], formatVersion)
-		return tx.Bucket(bucketNames[bucketMeta]).Put(keyVersion, v[:])
-	})
+	return fmt.Errorf("%w: unknown format %d", ErrVersion, version)
 }
 
-// Close closes the file. It waits for running transactions, and is safe
-// to call more than once.
+func putVersion(tx kv.Tx) error {
+	var v [8]byte
+	binary.BigEndian.PutUint64(v[:], formatVersion)
+	return tx.Put(bucketMeta, keyVersion, v[:])
+}
+
+// checkEmpty refuses a database without a format version that holds
+// anything: it is someone else's.
+func (s *Store) checkEmpty(ctx context.Context) error {
+	bl, ok := s.db.(kv.Buckets)
+	if !ok {
+		return nil
+	}
+	names, err := bl.BucketNames(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if n != bucketMeta {
+			return fmt.Errorf("%w: it has a bucket %q and no authflow format version", ErrNotStore, n)
+		}
+	}
+	return nil
+}
+
+// Close closes the store and its database. It waits for running
+// transactions, and is safe to call more than once.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -165,14 +231,14 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
-// Path returns the file's path.
-func (s *Store) Path() string { return s.db.Path() }
+// Path returns the file's path, or "" for a store made with [New].
+func (s *Store) Path() string { return s.path }
 
 // Registry returns the stage registry the store uses.
 func (s *Store) Registry() *stage.Registry { return s.reg }
 
-// View runs fn in a read-only transaction. The context is checked before
-// the transaction starts; bbolt itself cannot be interrupted.
+// View runs fn in a read-only transaction on a consistent snapshot. The
+// context is checked before the transaction starts and by long scans.
 func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -182,8 +248,8 @@ func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 	if s.closed {
 		return ErrClosed
 	}
-	return s.db.View(func(btx *bolt.Tx) error {
-		return fn(&Tx{s: s, tx: btx})
+	return s.db.View(ctx, func(ktx kv.Tx) error {
+		return fn(&Tx{s: s, kv: ktx, ctx: ctx})
 	})
 }
 
@@ -192,6 +258,11 @@ func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 // When a Tx method returns an error, fn should return an error too: a
 // rejected write (a validation error) has written nothing, but any other
 // error may leave the transaction half done.
+//
+// fn may run more than once: a backend with optimistic transactions (such
+// as etcd) runs it again when another writer got there first. So fn must
+// have no effects outside the transaction beyond recording its results;
+// each run starts from the database as it then is.
 func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -204,62 +275,45 @@ func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 	if s.closed {
 		return ErrClosed
 	}
-	return s.db.Update(func(btx *bolt.Tx) error {
-		return fn(&Tx{s: s, tx: btx, write: true})
+	return s.db.Update(ctx, func(ktx kv.Tx) error {
+		return fn(&Tx{s: s, kv: ktx, ctx: ctx, rw: true})
 	})
 }
 
-// Backup writes a consistent snapshot of the whole file to w, while other
-// transactions go on. It returns the number of bytes written.
+// Backup writes a consistent snapshot of the whole database to w, while
+// other transactions go on, and returns the number of bytes written. It
+// fails for a backend that cannot copy itself.
 func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
-	var n int64
-	err := s.View(ctx, func(tx *Tx) error {
-		var err error
-		n, err = tx.tx.WriteTo(w)
-		return err
-	})
-	return n, err
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	b, ok := s.db.(kv.Backuper)
+	if !ok {
+		return 0, fmt.Errorf("store: backup: %T cannot copy itself", s.db)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return 0, ErrClosed
+	}
+	return b.Backup(ctx, w)
 }
 
 // Tx is a transaction. Its methods are the store's operations; a Tx is
 // valid only inside the function given to [Store.View] or [Store.Update],
 // and must not be used from several goroutines.
 type Tx struct {
-	s       *Store
-	tx      *bolt.Tx
-	write   bool
-	buckets [len(bucketNames)]*bolt.Bucket // handles looked up in this tx
-}
-
-// bucket returns the handle of a top-level bucket, looking it up once per
-// transaction: reads such as flow_set touch the same bucket many times.
-func (tx *Tx) bucket(id bucketID) *bolt.Bucket {
-	if b := tx.buckets[id]; b != nil {
-		return b
-	}
-	b := tx.tx.Bucket(bucketNames[id])
-	tx.buckets[id] = b
-	return b
+	s   *Store
+	kv  kv.Tx
+	ctx context.Context
+	rw  bool
 }
 
 func (tx *Tx) writable() error {
-	if !tx.write {
-		return fmt.Errorf("store: write in a read-only transaction: %w", berrors.ErrTxNotWritable)
+	if !tx.rw {
+		return fmt.Errorf("store: write in a read-only transaction: %w", ErrReadOnly)
 	}
 	return nil
-}
-
-// id makes a new primary key for bucket b, refusing one that is taken (a
-// custom Options.NewID could repeat itself) rather than overwrite.
-func (tx *Tx) id(b bucketID) (uuid.UUID, error) {
-	id, err := tx.s.newID()
-	if err != nil {
-		return uuid.Nil, fmt.Errorf("store: making an id: %w", err)
-	}
-	if b != noBucket && tx.bucket(b).Get(id[:]) != nil {
-		return uuid.Nil, fmt.Errorf("store: NewID returned %s, which is already in use", id)
-	}
-	return id, nil
 }
 
 // view and update run fn in a transaction and return its value.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -117,8 +118,18 @@ func TestOpenNewerVersion(t *testing.T) {
 	if _, err := store.Open(path, nil); !errors.Is(err, store.ErrVersion) {
 		t.Errorf("Open with a malformed version = %v, want ErrVersion", err)
 	}
-	// The current version opens, and the data is intact.
+	// A version-2 file that claims to be version 1 fails its migration
+	// cleanly and is left alone.
 	setVersion(binary.BigEndian.AppendUint64(nil, 1))
+	before, _ = os.ReadFile(path)
+	if _, err := store.Open(path, nil); err == nil || !strings.Contains(err.Error(), "migrating from format 1") {
+		t.Errorf("Open of a mislabelled file = %v, want a failed migration", err)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Error("a failed migration changed the file")
+	}
+	// The current version opens, and the data is intact.
+	setVersion(binary.BigEndian.AppendUint64(nil, 2))
 	s = openTestStore(t, path, nil)
 	if _, err := s.GetFlowBySlug(t.Context(), "f"); err != nil {
 		t.Error(err)

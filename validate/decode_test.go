@@ -505,7 +505,7 @@ func TestSchema(t *testing.T) {
 	}
 	id := uuid.MustParse("11111111-2222-4333-8444-555555555555")
 	refs := s.Refs(sample{Parent: &id})
-	if want := []validate.Ref{{Field: "parent", Target: "flow", Nullable: true, ID: id}}; !reflect.DeepEqual(refs, want) {
+	if want := []validate.Ref{{Field: "parent", Target: "flow", OnDelete: validate.SetNull, Nullable: true, ID: id}}; !reflect.DeepEqual(refs, want) {
 		t.Errorf("Refs = %+v, want %+v", refs, want)
 	}
 	if refs := s.Refs(&sample{}); len(refs) != 1 || refs[0].ID != uuid.Nil {
@@ -603,6 +603,67 @@ func TestObjectLoneSurrogates(t *testing.T) {
 		_, err := validate.Object([]byte(body))
 		if got := errors.Is(err, validate.ErrSyntax); got != bad {
 			t.Errorf("Object(%s): syntax error %v, want %v (%v)", body, got, bad, err)
+		}
+	}
+}
+
+// The reference options: a target, an on_delete action (defaulted from
+// nullability), a used_by accessor, and the shapes refused.
+func TestRefOptions(t *testing.T) {
+	type refs struct {
+		Owner  uuid.UUID  `json:"owner" af:"ref=authentik_flows.flow"`
+		Pin    *uuid.UUID `json:"pin" af:"ref=stage,on_delete=protect,related=+"`
+		Back   *uuid.UUID `json:"back" af:"ref=flow,on_delete=set_default"`
+		Plain  string     `json:"plain"`
+		Number int        `json:"number"`
+	}
+	s, err := validate.SchemaOf(refs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []validate.Ref{
+		{Field: "owner", Target: "authentik_flows.flow", OnDelete: validate.Cascade},
+		{Field: "pin", Target: "stage", OnDelete: validate.Protect, Related: "+", Nullable: true},
+		{Field: "back", Target: "flow", OnDelete: validate.SetDefault, Nullable: true},
+	}
+	if got := s.RefFields(); !reflect.DeepEqual(got, want) {
+		t.Errorf("RefFields = %+v, want %+v", got, want)
+	}
+	id := uuid.MustParse("11111111-2222-4333-8444-555555555555")
+	v := refs{Owner: id, Plain: "x", Number: 7}
+	for name, w := range map[string]any{"owner": id, "pin": nil, "plain": "x", "number": int64(7)} {
+		if got, ok := s.Value(v, name); !ok || !reflect.DeepEqual(got, w) {
+			t.Errorf("Value(%q) = %v, %v; want %v", name, got, ok, w)
+		}
+	}
+	if _, ok := s.Value(v, "nope"); ok {
+		t.Error("Value(nope) ok")
+	}
+	if raw, ok := s.FieldJSON(v, "owner"); !ok || string(raw) != `"`+id.String()+`"` {
+		t.Errorf("FieldJSON(owner) = %s, %v", raw, ok)
+	}
+	if raw, ok := s.FieldJSON(v, "back"); !ok || string(raw) != "null" {
+		t.Errorf("FieldJSON(back) = %s, %v", raw, ok)
+	}
+	for _, bad := range []any{
+		struct {
+			X *uuid.UUID `json:"x" af:"ref=flow,on_delete=explode"`
+		}{},
+		struct {
+			X uuid.UUID `json:"x" af:"ref=flow,on_delete=set_null"`
+		}{},
+		struct {
+			X uuid.UUID `json:"x" af:"on_delete=cascade"`
+		}{},
+		struct {
+			X uuid.UUID `json:"x" af:"ref=Flow"`
+		}{},
+		struct {
+			X uuid.UUID `json:"x" af:"ref=flow,related="`
+		}{},
+	} {
+		if _, err := validate.SchemaOf(bad); err == nil {
+			t.Errorf("SchemaOf(%T) succeeded", bad)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,9 +22,17 @@ import (
 //	writeonly  input only; never output (use it with [Secret])
 //	min=N      lower bound for an integer (default: the type's range, int32 for int32)
 //	max=N      upper bound for an integer
-//	ref=flow   a reference to a flow, which the store checks on write and
-//	           clears (nullable) or cascades (not nullable) when the flow
-//	           is deleted; see [Schema.Refs]
+//	ref=T      a reference to an object of T: a collection ("flow",
+//	           "stage", or a model name such as "authentik_flows.flow"),
+//	           or one stage kind by its model name. The store checks on
+//	           write that it exists, and refuses at Open a T it does not
+//	           know; see [Schema.Refs]
+//	on_delete=A  what deleting the target does to this object: cascade
+//	           (delete it too), set_null, set_default (the field's default
+//	           in the kind's New), or protect (refuse the delete). The
+//	           default is set_null for a nullable field, cascade otherwise
+//	related=N  the accessor name that authentik's used_by shows for this
+//	           reference ("<model>_set" by default); "+" hides it
 //
 // The JSON name comes from the "json" tag. Supported Go types, with the
 // Django REST framework field each one behaves like:
@@ -64,7 +73,23 @@ type field struct {
 	hasMinMax bool
 	isPtr     bool
 	ref       string
+	onDelete  OnDelete
+	related   string
 }
+
+// OnDelete is what deleting the target of a reference does to the object
+// holding it, as Django's on_delete argument says.
+type OnDelete string
+
+// The on-delete actions.
+const (
+	Cascade    OnDelete = "cascade"
+	SetNull    OnDelete = "set_null"
+	SetDefault OnDelete = "set_default"
+	Protect    OnDelete = "protect"
+)
+
+var reRefTarget = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$`)
 
 // Schema describes the API fields of one struct type. Obtain it with
 // [SchemaOf]; it is immutable and safe for concurrent use.
@@ -158,10 +183,22 @@ func buildSchema(t reflect.Type) (*Schema, error) {
 			case "writeonly":
 				f.writeOnly = true
 			case "ref":
-				if f.kind != kUUID || v != "flow" {
-					return nil, fmt.Errorf("validate: %s.%s: ref needs a uuid field and the target flow (the only one the store enforces)", t, sf.Name)
+				if f.kind != kUUID || !reRefTarget.MatchString(v) {
+					return nil, fmt.Errorf("validate: %s.%s: ref needs a uuid field and a target such as flow or app.model", t, sf.Name)
 				}
 				f.ref = v
+			case "on_delete":
+				switch OnDelete(v) {
+				case Cascade, SetNull, SetDefault, Protect:
+					f.onDelete = OnDelete(v)
+				default:
+					return nil, fmt.Errorf("validate: %s.%s: on_delete must be cascade, set_null, set_default or protect, not %q", t, sf.Name, v)
+				}
+			case "related":
+				if v == "" {
+					return nil, fmt.Errorf("validate: %s.%s: related needs a name or +", t, sf.Name)
+				}
+				f.related = v
 			case "min", "max":
 				n, err := strconv.ParseInt(v, 10, 64)
 				if err != nil || f.kind != kInt {
@@ -175,6 +212,18 @@ func buildSchema(t reflect.Type) (*Schema, error) {
 			default:
 				return nil, fmt.Errorf("validate: %s.%s: unknown option %q", t, sf.Name, opt)
 			}
+		}
+		if f.ref == "" && (f.onDelete != "" || f.related != "") {
+			return nil, fmt.Errorf("validate: %s.%s: on_delete and related need ref", t, sf.Name)
+		}
+		if f.ref != "" && f.onDelete == "" {
+			f.onDelete = Cascade
+			if f.nullable {
+				f.onDelete = SetNull
+			}
+		}
+		if f.onDelete == SetNull && !f.nullable {
+			return nil, fmt.Errorf("validate: %s.%s: on_delete=set_null needs a pointer field", t, sf.Name)
 		}
 		if _, dup := s.byName[name]; dup {
 			return nil, fmt.Errorf("validate: %s: duplicate field %q", t, name)
@@ -224,7 +273,9 @@ func (s *Schema) Required() []string {
 type Ref struct {
 	Field    string    // JSON name
 	Target   string    // the ref= tag value, e.g. "flow"
-	Nullable bool      // whether the field may be null (SET_NULL on delete)
+	OnDelete OnDelete  // the on_delete action, never empty
+	Related  string    // the related= tag value; "" means the default accessor
+	Nullable bool      // whether the field may be null
 	ID       uuid.UUID // uuid.Nil when null
 	Null     bool      // the field is null (a nil pointer), not a reference to uuid.Nil
 }
@@ -242,7 +293,7 @@ func (s *Schema) Refs(v any) []Ref {
 		if f.ref == "" {
 			continue
 		}
-		r := Ref{Field: f.name, Target: f.ref, Nullable: f.nullable}
+		r := Ref{Field: f.name, Target: f.ref, OnDelete: f.onDelete, Related: f.related, Nullable: f.nullable}
 		fv := rv.Field(f.index)
 		if f.isPtr {
 			if fv.IsNil() {
@@ -256,6 +307,67 @@ func (s *Schema) Refs(v any) []Ref {
 		out = append(out, r)
 	}
 	return out
+}
+
+// RefFields returns the reference fields of the schema, with a zero ID,
+// in declaration order: what [Schema.Refs] reports, without a value.
+func (s *Schema) RefFields() []Ref {
+	var out []Ref
+	for i := range s.fields {
+		if f := &s.fields[i]; f.ref != "" {
+			out = append(out, Ref{Field: f.name, Target: f.ref, OnDelete: f.onDelete, Related: f.related, Nullable: f.nullable})
+		}
+	}
+	return out
+}
+
+// Value returns the value of field name of v (a value of the schema's
+// struct type, or a pointer to one): a string, Secret, bool, int64,
+// uuid.UUID, map[string]any, or nil for a null pointer. ok is false when
+// the schema has no such field.
+func (s *Schema) Value(v any, name string) (val any, ok bool) {
+	i, ok := s.byName[name]
+	if !ok {
+		return nil, false
+	}
+	f := &s.fields[i]
+	rv := reflect.ValueOf(v)
+	for rv.Kind() == reflect.Pointer {
+		rv = rv.Elem()
+	}
+	fv := rv.Field(f.index)
+	if f.isPtr {
+		if fv.IsNil() {
+			return nil, true
+		}
+		fv = fv.Elem()
+	}
+	switch f.kind {
+	case kString, kChoice:
+		return fv.String(), true
+	case kBool:
+		return fv.Bool(), true
+	case kInt:
+		return fv.Int(), true
+	}
+	return fv.Interface(), true
+}
+
+// FieldJSON returns the JSON text of field name's value in v, as a write
+// body would send it: what set_default restores. ok is false when the
+// schema has no such field.
+func (s *Schema) FieldJSON(v any, name string) (raw []byte, ok bool) {
+	i, ok := s.byName[name]
+	if !ok {
+		return nil, false
+	}
+	one := &Schema{typ: s.typ, fields: []field{s.fields[i]}}
+	b, err := one.AppendJSON(nil, v, true)
+	if err != nil {
+		return nil, false
+	}
+	_, val, _ := strings.Cut(string(b), ":")
+	return []byte(val), true
 }
 
 // HasRefs reports whether any field of the schema is a reference.

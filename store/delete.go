@@ -1,0 +1,319 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/authflow/authflow/validate"
+	"github.com/google/uuid"
+)
+
+// ErrProtected is matched by the error of a delete that a reference with
+// on_delete=protect refuses. The error is a *ProtectedError listing what
+// blocks the delete; nothing was deleted.
+var ErrProtected = errors.New("store: protected by a reference")
+
+// UsedBy is one object that refers to another, in authentik's used_by
+// shape: the referring object's app and model, its pk and str(), and
+// what deleting the referred object does to it.
+type UsedBy struct {
+	App       string `json:"app"`
+	ModelName string `json:"model_name"`
+	PK        string `json:"pk"`
+	Name      string `json:"name"`
+	// Action is cascade, cascade_many, set_null or set_default.
+	Action string `json:"action"`
+}
+
+// ProtectedError is the error of a refused delete.
+type ProtectedError struct {
+	// Model and PK name the object that was to be deleted.
+	Model string
+	PK    uuid.UUID
+	// Blockers are the objects whose protected references refuse it.
+	Blockers []UsedBy
+}
+
+func (e *ProtectedError) Error() string {
+	names := make([]string, len(e.Blockers))
+	for i, b := range e.Blockers {
+		names[i] = b.Name
+	}
+	return fmt.Sprintf("store: cannot delete %s %s: it is referenced by %s", e.Model, e.PK, strings.Join(names, ", "))
+}
+
+// Is makes errors.Is(err, ErrProtected) hold.
+func (e *ProtectedError) Is(target error) bool { return target == ErrProtected }
+
+// Impact is what deleting an object would do, as [Tx.DeleteImpact]
+// reports it: the objects deleted with it (itself first), the objects
+// whose references would be set to null or to their default, and the
+// objects that block the delete.
+type Impact struct {
+	Deleted    []UsedBy `json:"deleted"`
+	SetNull    []UsedBy `json:"set_null"`
+	SetDefault []UsedBy `json:"set_default"`
+	Blocked    []UsedBy `json:"blocked"`
+}
+
+// node is one object in a delete walk.
+type node struct {
+	c   *collection
+	obj any
+	pk  uuid.UUID
+}
+
+// deletePlan is the result of walking the reverse reference graph from
+// one object: what goes, what changes, what refuses.
+type deletePlan struct {
+	doomed  []node
+	seen    map[uuid.UUID]bool
+	patches []backRef // set_null and set_default, on objects that stay
+	protect []backRef
+}
+
+// plan walks the references to obj, recursively through cascades, with a
+// visited set so that cycles end.
+func (tx *Tx) plan(c *collection, obj any) (*deletePlan, error) {
+	p := &deletePlan{seen: map[uuid.UUID]bool{}}
+	var walk func(n node) error
+	walk = func(n node) error {
+		if p.seen[n.pk] {
+			return nil
+		}
+		p.seen[n.pk] = true
+		p.doomed = append(p.doomed, n)
+		refs, err := tx.refsTo(n.pk)
+		if err != nil {
+			return err
+		}
+		for _, r := range refs {
+			switch r.decl.OnDelete {
+			case validate.Cascade:
+				pk, _ := r.c.codec.ids(r.obj)
+				if err := walk(node{r.c, r.obj, pk}); err != nil {
+					return err
+				}
+			case validate.Protect:
+				p.protect = append(p.protect, r)
+			default:
+				p.patches = append(p.patches, r)
+			}
+		}
+		return nil
+	}
+	pk, _ := c.codec.ids(obj)
+	if err := walk(node{c, obj, pk}); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *deletePlan) staying(rs []backRef) []backRef {
+	var out []backRef
+	for _, r := range rs {
+		if pk, _ := r.c.codec.ids(r.obj); !p.seen[pk] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// del deletes obj of c with everything its references' on-delete actions
+// imply, or nothing when a protected reference refuses.
+func (tx *Tx) del(c *collection, obj any) error {
+	if err := tx.writable(); err != nil {
+		return err
+	}
+	p, err := tx.plan(c, obj)
+	if err != nil {
+		return err
+	}
+	if blockers := p.staying(p.protect); len(blockers) > 0 {
+		pk, _ := c.codec.ids(obj)
+		e := &ProtectedError{Model: c.modelOf(obj), PK: pk}
+		for _, b := range blockers {
+			e.Blockers = append(e.Blockers, usedBy(b.c, b.obj, "cascade"))
+		}
+		return e
+	}
+	for _, r := range p.staying(p.patches) {
+		pk, _ := r.c.codec.ids(r.obj)
+		cur, err := tx.must(r.c, pk) // fresh: an earlier patch may have changed it
+		if err != nil {
+			return err
+		}
+		val := []byte("null")
+		if r.decl.OnDelete == validate.SetDefault {
+			if val, err = tx.fieldDefault(r.c, cur, r.field); err != nil {
+				return err
+			}
+		}
+		next, err := r.c.codec.decode(cur, marshalField(r.field, val), validate.Patch)
+		if err != nil {
+			return fmt.Errorf("store: %s of %s %s on delete: %w", r.decl.OnDelete, r.c.alias, pk, err)
+		}
+		if d, ok := r.c.refDecl(next, r.field); ok && !d.Null {
+			// A default must itself be an object that stays.
+			ok, err := tx.exists(d.Target, d.ID)
+			if err != nil {
+				return err
+			}
+			if !ok || p.seen[d.ID] {
+				return fmt.Errorf("store: set_default of %s.%s on %s %s: the default %s does not exist or is being deleted", r.c.modelOf(cur), r.field, r.c.alias, pk, d.ID)
+			}
+		}
+		if err := tx.put(r.c, cur, next); err != nil {
+			return err
+		}
+	}
+	for _, n := range p.doomed {
+		cur, ok, err := tx.get(n.c, n.pk)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := tx.remove(n.c, cur); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// fieldDefault is the JSON of field's default in obj's kind.
+func (tx *Tx) fieldDefault(c *collection, obj any, field string) ([]byte, error) {
+	raw, ok := c.codec.defaultJSON(c.codec.kind(obj), field)
+	if !ok {
+		return nil, fmt.Errorf("store: %s has no field %q", c.modelOf(obj), field)
+	}
+	return raw, nil
+}
+
+// usedBy renders obj as a used_by entry.
+func usedBy(c *collection, obj any, action string) UsedBy {
+	app, model, _ := strings.Cut(c.modelOf(obj), ".")
+	pk, _ := c.codec.ids(obj)
+	return UsedBy{App: app, ModelName: model, PK: pk.String(), Name: c.codec.str(obj), Action: action}
+}
+
+// usedByAction is the used_by action of an on-delete action: authentik
+// shows protect as cascade.
+func usedByAction(a validate.OnDelete) string {
+	switch a {
+	case validate.SetNull, validate.SetDefault:
+		return string(a)
+	}
+	return "cascade"
+}
+
+// usedByOf lists what refers to obj, as authentik's used_by does: each
+// accessor in alphabetical order, references declared related=+ left out,
+// and the far side of a join collection (a flow's stages, a stage's
+// flows) as cascade_many.
+func (tx *Tx) usedByOf(c *collection, obj any) ([]UsedBy, error) {
+	pk, _ := c.codec.ids(obj)
+	refs, err := tx.refsTo(pk)
+	if err != nil {
+		return nil, err
+	}
+	type item struct {
+		accessor string
+		u        UsedBy
+	}
+	var items []item
+	for _, r := range refs {
+		if r.decl.Related == "+" {
+			continue
+		}
+		items = append(items, item{r.c.accessor(r.obj, r.decl), usedBy(r.c, r.obj, usedByAction(r.decl.OnDelete))})
+		if th := r.c.through; th != nil && (r.field == th.from || r.field == th.to) {
+			other, accessor := th.to, th.fromAccessor
+			if r.field == th.to {
+				other, accessor = th.from, th.toAccessor
+			}
+			far, ok := r.c.refDecl(r.obj, other)
+			if !ok || far.Null {
+				continue
+			}
+			fc, _, ok := tx.s.schema.target(far.Target)
+			if !ok {
+				continue
+			}
+			fobj, err := tx.must(fc, far.ID)
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, item{accessor, usedBy(fc, fobj, "cascade_many")})
+		}
+	}
+	sort.SliceStable(items, func(i, j int) bool { return items[i].accessor < items[j].accessor })
+	out := make([]UsedBy, len(items))
+	for i, it := range items {
+		out[i] = it.u
+	}
+	return out, nil
+}
+
+// impact is the dry run of del.
+func (tx *Tx) impact(c *collection, obj any) (Impact, error) {
+	p, err := tx.plan(c, obj)
+	if err != nil {
+		return Impact{}, err
+	}
+	im := Impact{Deleted: []UsedBy{}, SetNull: []UsedBy{}, SetDefault: []UsedBy{}, Blocked: []UsedBy{}}
+	for _, n := range p.doomed {
+		im.Deleted = append(im.Deleted, usedBy(n.c, n.obj, "cascade"))
+	}
+	for _, r := range p.staying(p.patches) {
+		u := usedBy(r.c, r.obj, string(r.decl.OnDelete))
+		if r.decl.OnDelete == validate.SetDefault {
+			im.SetDefault = append(im.SetDefault, u)
+		} else {
+			im.SetNull = append(im.SetNull, u)
+		}
+	}
+	for _, r := range p.staying(p.protect) {
+		im.Blocked = append(im.Blocked, usedBy(r.c, r.obj, "cascade"))
+	}
+	return im, nil
+}
+
+// UsedBy lists the objects that refer to the object of model (a
+// collection's model name, such as ModelFlow, or a stage kind's) with pk,
+// in authentik's used_by shape and order.
+func (tx *Tx) UsedBy(model string, pk uuid.UUID) ([]UsedBy, error) {
+	c, obj, err := tx.byModel(model, pk)
+	if err != nil {
+		return nil, err
+	}
+	return tx.usedByOf(c, obj)
+}
+
+// DeleteImpact reports what deleting the object of model with pk would
+// delete, change and be blocked by, without deleting anything.
+func (tx *Tx) DeleteImpact(model string, pk uuid.UUID) (Impact, error) {
+	c, obj, err := tx.byModel(model, pk)
+	if err != nil {
+		return Impact{}, err
+	}
+	return tx.impact(c, obj)
+}
+
+// byModel loads pk from the collection (or kind) that model names.
+func (tx *Tx) byModel(model string, pk uuid.UUID) (*collection, any, error) {
+	c, kind, ok := tx.s.schema.target(model)
+	if !ok {
+		return nil, nil, fmt.Errorf("store: %w: unknown model %q", ErrNotFound, model)
+	}
+	obj, err := tx.must(c, pk)
+	if err != nil {
+		return nil, nil, err
+	}
+	if kind != "" && c.codec.kind(obj) != kind {
+		return nil, nil, fmt.Errorf("store: %s %s: %w", kind, pk, ErrNotFound)
+	}
+	return c, obj, nil
+}

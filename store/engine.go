@@ -1,0 +1,451 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/authflow/authflow/store/kv"
+	"github.com/authflow/authflow/validate"
+	"github.com/google/uuid"
+)
+
+// entry is one index entry an object implies.
+type entry struct {
+	bucket   string
+	key, val []byte
+}
+
+// entries returns every index entry of obj in c: unique, unique-together,
+// ordered, kind, pbm and reference entries. Keeping an object's indexes
+// right is putting its entries and deleting its old ones; checking them is
+// comparing the index buckets with the entries of every record.
+func (c *collection) entries(obj any) []entry {
+	pk, pbm := c.codec.ids(obj)
+	var out []entry
+	for _, u := range c.unique {
+		v, _ := c.codec.value(obj, u.field)
+		out = append(out, entry{u.bucket, uniqueKey(u, v), pk[:]})
+	}
+	if len(c.together) > 0 {
+		out = append(out, entry{c.bucket + "_unique", c.tupleKey(obj, c.together), pk[:]})
+	}
+	for _, ix := range c.indexes {
+		k := append(c.tupleKey(obj, ix.fields), pk[:]...)
+		var val []byte
+		if ix.value != "" {
+			v, _ := c.codec.value(obj, ix.value)
+			val = appendValue(nil, v)
+		}
+		out = append(out, entry{ix.bucket, k, val})
+	}
+	if c.kindIndex != "" {
+		out = append(out, entry{c.kindIndex, kindKey(c.codec.kind(obj), pk), nil})
+	}
+	if c.pbm {
+		out = append(out, entry{bucketPBM, pbm[:], append(slices.Clone(pk[:]), c.bucket...)})
+	}
+	for _, r := range c.codec.refs(obj) {
+		if r.Null {
+			continue
+		}
+		out = append(out, entry{bucketRefs, refKey(r.ID, pk, r.Field), []byte(c.bucket)})
+	}
+	return out
+}
+
+func uniqueKey(u uniqueField, v any) []byte {
+	s, isString := v.(string)
+	switch {
+	case u.hash:
+		return hashKey(fmt.Sprint(v))
+	case isString:
+		return []byte(s)
+	}
+	return appendValue(nil, v)
+}
+
+func (c *collection) tupleKey(obj any, fields []string) []byte {
+	var k []byte
+	for _, f := range fields {
+		v, _ := c.codec.value(obj, f)
+		k = appendValue(k, v)
+	}
+	return k
+}
+
+// kindKey is kind \0 pk.
+func kindKey(kind string, pk uuid.UUID) []byte {
+	k := make([]byte, 0, len(kind)+17)
+	k = append(k, kind...)
+	k = append(k, 0)
+	return append(k, pk[:]...)
+}
+
+// refKey is target ‖ source ‖ field.
+func refKey(target, source uuid.UUID, field string) []byte {
+	k := make([]byte, 0, 32+len(field))
+	k = append(k, target[:]...)
+	k = append(k, source[:]...)
+	return append(k, field...)
+}
+
+// get loads the object with pk from c; ok is false when there is none.
+func (tx *Tx) get(c *collection, pk uuid.UUID) (any, bool, error) {
+	raw, err := tx.kv.Get(c.bucket, pk[:])
+	if err != nil || raw == nil {
+		return nil, false, err
+	}
+	obj, err := tx.decodeRecord(c, pk[:], raw)
+	if err != nil {
+		return nil, false, err
+	}
+	return obj, true, nil
+}
+
+func (tx *Tx) decodeRecord(c *collection, pk, raw []byte) (any, error) {
+	if obj, ok := tx.s.cache.get(c, pk, raw); ok {
+		return obj, nil
+	}
+	js, err := unseal(c.bucket, pk, raw)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := c.codec.load(js)
+	if err != nil {
+		return nil, fmt.Errorf("store: decoding %s %s: %w", c.alias, idFrom(pk), errors.Join(ErrCorrupt, err))
+	}
+	if got, _ := c.codec.ids(obj); !bytes.Equal(got[:], pk) {
+		return nil, fmt.Errorf("store: %s record %s: %w: it holds pk %s", c.bucket, idFrom(pk), ErrCorrupt, got)
+	}
+	tx.s.cache.put(c, pk, raw, obj)
+	return obj, nil
+}
+
+// must loads the object with pk, or fails with ErrNotFound.
+func (tx *Tx) must(c *collection, pk uuid.UUID) (any, error) {
+	obj, ok, err := tx.get(c, pk)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("store: %s %s: %w", c.alias, pk, ErrNotFound)
+	}
+	return obj, nil
+}
+
+// lookup returns the pk a unique index holds for value v.
+func (tx *Tx) lookup(c *collection, field string, v any) (uuid.UUID, bool, error) {
+	for _, u := range c.unique {
+		if u.field != field {
+			continue
+		}
+		raw, err := tx.kv.Get(u.bucket, uniqueKey(u, v))
+		if err != nil || raw == nil {
+			return uuid.Nil, false, err
+		}
+		return idFrom(raw), true, nil
+	}
+	return uuid.Nil, false, fmt.Errorf("store: %s has no unique index on %s", c.model, field)
+}
+
+// exists reports whether pk is an object of the ref target (a collection,
+// or one kind of it).
+func (tx *Tx) exists(target string, pk uuid.UUID) (bool, error) {
+	c, kind, ok := tx.s.schema.target(target)
+	if !ok {
+		return false, fmt.Errorf("store: %w: unknown reference target %q", ErrSchema, target)
+	}
+	key, bucket := pk[:], c.bucket
+	if kind != "" {
+		key, bucket = kindKey(kind, pk), c.kindIndex
+	}
+	raw, err := tx.kv.Get(bucket, key)
+	return raw != nil, err
+}
+
+// write is every create, replace and patch: it applies body to cur (nil
+// for a create of kind), checks the result in Django REST framework's
+// order, and stores it. Field rules, reference existence and unique
+// fields come first and are reported together; then, only if there are
+// no field errors, the unique-together set and the object rules. A
+// rejected write returns a *validate.Error and writes nothing.
+func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validate.Op) (any, error) {
+	if err := tx.writable(); err != nil {
+		return nil, err
+	}
+	if _, err := validate.Object(body); err != nil {
+		return nil, err
+	}
+	create := cur == nil
+	if create {
+		var err error
+		if cur, err = c.codec.blank(kind); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	}
+	next, err := c.codec.decode(cur, body, op)
+	errs, err := asValidation(err)
+	if err != nil {
+		return nil, err
+	}
+	curPK, _ := c.codec.ids(cur)
+	for _, u := range c.unique {
+		if errs.Has(u.field) {
+			continue
+		}
+		v, _ := c.codec.value(next, u.field)
+		owner, taken, err := tx.lookup(c, u.field, v)
+		if err != nil {
+			return nil, err
+		}
+		if taken && (create || owner != curPK) {
+			errs.Add(u.field, validate.Unique(c.verbose, u.field))
+			errs.Err = ErrConflict
+		}
+	}
+	for _, r := range c.codec.refs(next) {
+		if r.Null || errs.Has(r.Field) {
+			continue
+		}
+		ok, err := tx.exists(r.Target, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			errs.Add(r.Field, validate.DoesNotExist(refText(body, r.Field, r.ID)))
+		}
+	}
+	if errs.HasFieldErrors() {
+		errs.NonField = nil // object rules run only on valid fields
+		return nil, errs
+	}
+	if len(c.together) > 0 {
+		raw, err := tx.kv.Get(c.bucket+"_unique", c.tupleKey(next, c.together))
+		if err != nil {
+			return nil, err
+		}
+		if raw != nil && (create || idFrom(raw) != curPK) {
+			e := validate.NonFieldError(validate.UniqueTogether(c.together...))
+			e.Err = ErrConflict
+			return nil, e
+		}
+	}
+	if oe := c.codec.checkObject(next); oe != nil {
+		return nil, oe
+	}
+	if !errs.Empty() {
+		return nil, errs
+	}
+	if create {
+		pk, err := tx.newID(c.bucket)
+		if err != nil {
+			return nil, err
+		}
+		var pbm uuid.UUID
+		if c.pbm {
+			if pbm, err = tx.newID(bucketPBM); err != nil {
+				return nil, err
+			}
+		}
+		next = c.codec.withIDs(next, pk, pbm)
+		cur = nil
+	}
+	if err := tx.put(c, cur, next); err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// newID makes a primary key, refusing one that is taken in bucket (a
+// custom Options.NewID could repeat itself) rather than overwrite.
+func (tx *Tx) newID(bucket string) (uuid.UUID, error) {
+	id, err := tx.s.newID()
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("store: making an id: %w", err)
+	}
+	if raw, err := tx.kv.Get(bucket, id[:]); err != nil {
+		return uuid.Nil, err
+	} else if raw != nil || id == uuid.Nil {
+		return uuid.Nil, fmt.Errorf("store: NewID returned %s, which is already in use", id)
+	}
+	return id, nil
+}
+
+// put stores next, replacing cur (nil for a new object), and moves its
+// index entries.
+func (tx *Tx) put(c *collection, cur, next any) error {
+	pk, _ := c.codec.ids(next)
+	js, err := c.codec.encode(next)
+	if err != nil {
+		return fmt.Errorf("store: encoding %s %s: %w", c.alias, pk, err)
+	}
+	if cur != nil {
+		for _, e := range c.entries(cur) {
+			if err := tx.kv.Delete(e.bucket, e.key); err != nil {
+				return err
+			}
+		}
+	} else if err := tx.count(c, c.codec.kind(next), +1); err != nil {
+		return err
+	}
+	for _, e := range c.entries(next) {
+		if err := tx.kv.Put(e.bucket, e.key, e.val); err != nil {
+			return fmt.Errorf("store: indexing %s %s: %w", c.alias, pk, err)
+		}
+	}
+	if err := tx.kv.Put(c.bucket, pk[:], seal(js)); err != nil {
+		return fmt.Errorf("store: writing %s %s: %w", c.alias, pk, err)
+	}
+	return nil
+}
+
+// remove deletes obj and its index entries.
+func (tx *Tx) remove(c *collection, obj any) error {
+	pk, _ := c.codec.ids(obj)
+	for _, e := range c.entries(obj) {
+		if err := tx.kv.Delete(e.bucket, e.key); err != nil {
+			return err
+		}
+	}
+	if err := tx.count(c, c.codec.kind(obj), -1); err != nil {
+		return err
+	}
+	return tx.kv.Delete(c.bucket, pk[:])
+}
+
+// count adds d to the object counts of c and of kind.
+func (tx *Tx) count(c *collection, kind string, d int64) error {
+	keys := []string{c.bucket}
+	if kind != "" {
+		keys = append(keys, c.bucket+"\x00"+kind)
+	}
+	for _, k := range keys {
+		n, err := tx.counted(k)
+		if err != nil {
+			return err
+		}
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], uint64(max(0, n+d)))
+		if err := tx.kv.Put(bucketCounts, []byte(k), b[:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (tx *Tx) counted(key string) (int64, error) {
+	raw, err := tx.kv.Get(bucketCounts, []byte(key))
+	if err != nil || raw == nil {
+		return 0, err
+	}
+	if len(raw) != 8 {
+		return 0, fmt.Errorf("store: count %q: %w: malformed", key, ErrCorrupt)
+	}
+	return int64(binary.BigEndian.Uint64(raw)), nil
+}
+
+// scanIDs returns the pks an index prefix scan finds; pkAt is where the
+// pk starts in each key (negative: from the end).
+func (tx *Tx) scanIDs(bucket string, prefix []byte, pkAt int) ([]uuid.UUID, error) {
+	var out []uuid.UUID
+	err := tx.kv.Scan(bucket, kv.Range{Prefix: prefix}, func(k, _ []byte) (bool, error) {
+		at := pkAt
+		if at < 0 {
+			at = len(k) + at
+		}
+		if at < 0 || at+16 > len(k) {
+			return false, fmt.Errorf("store: %s: %w: malformed key", bucket, ErrCorrupt)
+		}
+		out = append(out, idFrom(k[at:at+16]))
+		return true, nil
+	})
+	return out, err
+}
+
+// backRef is one reference to an object: the object holding it and the
+// field.
+type backRef struct {
+	c     *collection
+	obj   any
+	field string
+	decl  validate.Ref
+}
+
+// refsTo returns every reference to pk, in index order (source pk, then
+// field).
+func (tx *Tx) refsTo(pk uuid.UUID) ([]backRef, error) {
+	type raw struct {
+		src   uuid.UUID
+		field string
+		coll  string
+	}
+	var found []raw
+	err := tx.kv.Scan(bucketRefs, kv.Range{Prefix: pk[:]}, func(k, v []byte) (bool, error) {
+		if len(k) < 33 {
+			return false, fmt.Errorf("store: refs: %w: malformed key", ErrCorrupt)
+		}
+		found = append(found, raw{idFrom(k[16:32]), string(k[32:]), string(v)})
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]backRef, 0, len(found))
+	for _, f := range found {
+		c, ok := tx.s.schema.byName[f.coll]
+		if !ok {
+			return nil, fmt.Errorf("store: refs: %w: unknown collection %q", ErrCorrupt, f.coll)
+		}
+		obj, err := tx.must(c, f.src)
+		if err != nil {
+			return nil, fmt.Errorf("store: refs to %s: %w", pk, errors.Join(ErrCorrupt, err))
+		}
+		decl, ok := c.refDecl(obj, f.field)
+		if !ok {
+			return nil, fmt.Errorf("store: refs: %w: %s %s has no reference field %q", ErrCorrupt, c.alias, f.src, f.field)
+		}
+		out = append(out, backRef{c: c, obj: obj, field: f.field, decl: decl})
+	}
+	return out, nil
+}
+
+// marshalField renders one field for a patch body.
+func marshalField(field string, raw []byte) []byte {
+	name, _ := json.Marshal(field)
+	b := append([]byte{'{'}, name...)
+	b = append(b, ':')
+	b = append(b, raw...)
+	return append(b, '}')
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// refText is a reference as the request sent it, for authentik's
+// `Invalid pk "<value>"` message: the string as given, or the integer
+// Django turned into a UUID. When the body did not send the field (a PUT or
+// patch keeping a stored value) it is the canonical UUID.
+func refText(body []byte, field string, id uuid.UUID) string {
+	m, err := validate.Object(body)
+	if err != nil {
+		return id.String()
+	}
+	raw, ok := m[field]
+	if !ok {
+		return id.String()
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	if t := bytes.TrimSpace(raw); len(t) > 0 && !bytes.ContainsAny(t, ".eE\"{[tfn") {
+		return string(t)
+	}
+	return id.String()
+}

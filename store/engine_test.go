@@ -1,0 +1,331 @@
+package store_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/authflow/authflow/internal/testutil"
+	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/validate"
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+)
+
+// A version-1 file made by the code before the engine opens, is migrated
+// in place, and lists exactly what it listed before, secrets included.
+func TestMigrateV1(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("testdata", "v1.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "v1.db")
+	if err := os.WriteFile(path, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Read-only, it cannot be migrated: refused, and left alone.
+	if _, err := store.Open(path, &store.Options{ReadOnly: true}); !errors.Is(err, store.ErrVersion) || !strings.Contains(err.Error(), "migrate") {
+		t.Errorf("read-only Open of a version-1 file = %v, want ErrVersion saying to migrate", err)
+	}
+	if got, _ := os.ReadFile(path); !bytes.Equal(got, src) {
+		t.Fatal("a refused read-only open changed the file")
+	}
+	s := openTestStore(t, path, nil)
+	ctx := t.Context()
+	fl, err := s.ListFlows(ctx, store.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.ListStages(ctx, "", store.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, err := s.ListBindings(ctx, store.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := json.MarshalIndent(map[string]any{"flows": fl, "stages": st, "bindings": bs}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join("testdata", "v1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(append(got, '\n')) != string(want) {
+		t.Errorf("after migration the lists differ from testdata/v1.json:\n%s", got)
+	}
+	checkInvariants(t, s)
+	var duo stage.View
+	for _, v := range st.Results {
+		if v.Name == "duo" {
+			duo = v
+		}
+	}
+	if c := duoConfig(t, duo); c.ClientSecret.Reveal() != "s3cret" {
+		t.Errorf("the Duo secret did not survive the migration")
+	}
+	// The migrated indexes work: the duo stage's configure_flow is a
+	// tracked reference, so deleting that flow clears it.
+	if err := s.DeleteFlow(ctx, "duo-setup"); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := s.GetStage(ctx, duo.PK); duoConfig(t, v).ConfigureFlow != nil {
+		t.Error("configure_flow survived the deletion of its flow after migration")
+	}
+	checkInvariants(t, s)
+}
+
+// Every record carries a checksum: a flipped byte in a record gives
+// ErrCorrupt naming the object, never different data.
+func TestRecordChecksum(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "crc.db")
+	s := openTestStore(t, path, nil)
+	f := mkFlow(t, s, "victim")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("flows"))
+		v := bytes.Clone(b.Get(f.PK[:]))
+		i := bytes.Index(v, []byte("victim"))
+		v[i] = 'V' // still valid JSON, still a valid slug: only the checksum can tell
+		return b.Put(f.PK[:], v)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err = store.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = s.GetFlow(t.Context(), f.PK)
+	if !errors.Is(err, store.ErrCorrupt) || !strings.Contains(err.Error(), f.PK.String()) {
+		t.Errorf("GetFlow of a damaged record = %v, want ErrCorrupt naming %s", err, f.PK)
+	}
+	if _, err := s.ListFlows(t.Context(), store.Query{}); !errors.Is(err, store.ErrCorrupt) {
+		t.Errorf("ListFlows over a damaged record = %v, want ErrCorrupt", err)
+	}
+}
+
+// used_by lists what refers to an object in authentik's shape and order.
+func TestUsedBy(t *testing.T) {
+	s := newTestStore(t)
+	ctx := t.Context()
+	f := mkFlow(t, s, "f")
+	setup := mkFlow(t, s, "setup")
+	uw := mkUserWrite(t, s, "uw")
+	duo := mkDuo(t, s, "duo", &setup.PK)
+	b1 := mkBinding(t, s, f.PK, uw.PK, 10)
+	b2 := mkBinding(t, s, setup.PK, duo.PK, 20)
+
+	got, err := s.UsedBy(ctx, store.ModelFlow, setup.PK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.UsedBy{
+		{App: "authentik_stages_authenticator_duo", ModelName: "authenticatorduostage", PK: duo.PK.String(), Name: "Duo Authenticator Setup Stage duo", Action: "set_null"},
+		{App: "authentik_flows", ModelName: "flowstagebinding", PK: b2.PK.String(), Name: "Flow-stage binding #20 to " + setup.PK.String(), Action: "cascade"},
+		{App: "authentik_stages_authenticator_duo", ModelName: "authenticatorduostage", PK: duo.PK.String(), Name: "Duo Authenticator Setup Stage duo", Action: "cascade_many"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("used_by of the setup flow:\n got %+v\nwant %+v", got, want)
+	}
+	got, err = s.UsedBy(ctx, store.ModelStage, uw.PK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []store.UsedBy{
+		{App: "authentik_flows", ModelName: "flow", PK: f.PK.String(), Name: "Flow Name of f (f)", Action: "cascade_many"},
+		{App: "authentik_flows", ModelName: "flowstagebinding", PK: b1.PK.String(), Name: "Flow-stage binding #10 to " + f.PK.String(), Action: "cascade"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("used_by of the user write stage:\n got %+v\nwant %+v", got, want)
+	}
+	// A kind's own model name works too, and the wrong kind is not found.
+	if _, err := s.UsedBy(ctx, string(stage.ModelUserWrite), uw.PK); err != nil {
+		t.Errorf("UsedBy by kind: %v", err)
+	}
+	if _, err := s.UsedBy(ctx, string(stage.ModelAuthenticatorDuo), uw.PK); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("UsedBy of the wrong kind = %v, want ErrNotFound", err)
+	}
+	if _, err := s.UsedBy(ctx, "authentik_nope.thing", uw.PK); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("UsedBy of an unknown model = %v, want ErrNotFound", err)
+	}
+}
+
+// DeleteImpact previews a delete without doing it.
+func TestDeleteImpact(t *testing.T) {
+	s := newTestStore(t)
+	ctx := t.Context()
+	setup := mkFlow(t, s, "setup")
+	duo := mkDuo(t, s, "duo", &setup.PK)
+	b := mkBinding(t, s, setup.PK, duo.PK, 1)
+	before := backup(t, s)
+	im, err := s.DeleteImpact(ctx, store.ModelFlow, setup.PK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deleted []string
+	for _, u := range im.Deleted {
+		deleted = append(deleted, u.PK)
+	}
+	if want := []string{setup.PK.String(), b.PK.String()}; !reflect.DeepEqual(deleted, want) {
+		t.Errorf("Deleted = %v, want %v", deleted, want)
+	}
+	if len(im.SetNull) != 1 || im.SetNull[0].PK != duo.PK.String() || len(im.Blocked) != 0 || len(im.SetDefault) != 0 {
+		t.Errorf("impact = %+v", im)
+	}
+	if after := backup(t, s); !bytes.Equal(before, after) {
+		t.Error("DeleteImpact changed the store")
+	}
+}
+
+// Kinds a host registers declare their own references and on-delete
+// actions; the engine carries them out with no code of theirs.
+type guardStage struct {
+	Guarded  *uuid.UUID `json:"guarded" af:"ref=flow,on_delete=protect"`
+	Fallback *uuid.UUID `json:"fallback" af:"ref=flow,on_delete=set_default"`
+	Next     *uuid.UUID `json:"next" af:"ref=stage,on_delete=cascade"`
+}
+
+func (guardStage) ModelName() stage.ModelName { return "authflow_test.guardstage" }
+
+func guardRegistry() *stage.Registry {
+	reg := &stage.Registry{}
+	for _, k := range stage.Default.Kinds() {
+		reg.Register(k)
+	}
+	reg.Register(stage.Kind{Model: "authflow_test.guardstage", New: func() stage.Config { return &guardStage{} },
+		Component: "ak-stage-guard-form", VerboseName: "Guard Stage"})
+	return reg
+}
+
+func TestProtectSetDefaultAndRecursiveCascade(t *testing.T) {
+	s := openTestStore(t, filepath.Join(t.TempDir(), "guard.db"), &store.Options{Registry: guardRegistry(), NewID: counterIDs(1, 1)})
+	ctx := t.Context()
+	f := mkFlow(t, s, "f")
+	g := mkFlow(t, s, "g")
+	guard, err := s.CreateStageJSON(ctx, "authflow_test.guardstage", []byte(`{"name":"guard","guarded":"`+f.PK.String()+`","fallback":"`+g.PK.String()+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// protect: the delete is refused with what blocks it, and nothing changes.
+	before := backup(t, s)
+	err = s.DeleteFlow(ctx, "f")
+	var pe *store.ProtectedError
+	if !errors.Is(err, store.ErrProtected) || !errors.As(err, &pe) {
+		t.Fatalf("DeleteFlow of a protected flow = %v, want ErrProtected", err)
+	}
+	if len(pe.Blockers) != 1 || pe.Blockers[0].PK != guard.PK.String() || pe.Blockers[0].Name != "Stage guard" {
+		t.Errorf("blockers = %+v", pe.Blockers)
+	}
+	if after := backup(t, s); !bytes.Equal(before, after) {
+		t.Error("a refused delete changed the store")
+	}
+	if im, err := s.DeleteImpact(ctx, store.ModelFlow, f.PK); err != nil || len(im.Blocked) != 1 {
+		t.Errorf("DeleteImpact = %+v, %v; want one blocker", im, err)
+	}
+	// set_default: the kind's default (null) replaces the reference.
+	if err := s.DeleteFlow(ctx, "g"); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := s.GetStage(ctx, guard.PK)
+	if c := v.Config.(guardStage); c.Fallback != nil || c.Guarded == nil || *c.Guarded != f.PK {
+		t.Errorf("after deleting g: %+v", c)
+	}
+	checkInvariants(t, s)
+	// A recursive cascade: a stage that points at the guard goes with it,
+	// bindings and all, and a self-reference ends the walk.
+	child, err := s.CreateStageJSON(ctx, "authflow_test.guardstage", []byte(`{"name":"child","next":"`+guard.PK.String()+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PatchStage(ctx, guard.PK, []byte(`{"next":"`+guard.PK.String()+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	h := mkFlow(t, s, "h")
+	bound := mkBinding(t, s, h.PK, child.PK, 1)
+	if err := s.DeleteStage(ctx, guard.PK); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []uuid.UUID{guard.PK, child.PK} {
+		if _, err := s.GetStage(ctx, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("stage %s survived the cascade: %v", id, err)
+		}
+	}
+	if _, err := s.GetBinding(ctx, bound.PK); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the cascaded stage's binding survived: %v", err)
+	}
+	// With the guard gone, f deletes.
+	if err := s.DeleteFlow(ctx, "f"); err != nil {
+		t.Errorf("DeleteFlow after the guard went: %v", err)
+	}
+	checkInvariants(t, s)
+}
+
+// Open refuses a schema whose kinds refer to something that does not
+// exist, before it touches the file.
+type badRefStage struct {
+	X *uuid.UUID `json:"x" af:"ref=authentik_nope.thing"`
+}
+
+func (badRefStage) ModelName() stage.ModelName { return "authflow_test.badrefstage" }
+
+func TestOpenRefusesBadSchema(t *testing.T) {
+	reg := &stage.Registry{}
+	reg.Register(stage.Kind{Model: "authflow_test.badrefstage", New: func() stage.Config { return &badRefStage{} },
+		Component: "ak-stage-bad-form", VerboseName: "Bad Stage"})
+	path := filepath.Join(t.TempDir(), "bad.db")
+	_, err := store.Open(path, &store.Options{Registry: reg})
+	if !errors.Is(err, store.ErrSchema) || !strings.Contains(err.Error(), "authentik_nope.thing") {
+		t.Errorf("Open with a dangling kind reference = %v, want ErrSchema naming the target", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused Open left a file behind: %v", err)
+	}
+}
+
+// A reference to a kind checks the kind, not only the collection.
+type kindRefStage struct {
+	Duo *uuid.UUID `json:"duo" af:"ref=authentik_stages_authenticator_duo.authenticatorduostage"`
+}
+
+func (kindRefStage) ModelName() stage.ModelName { return "authflow_test.kindrefstage" }
+
+func TestReferenceToOneKind(t *testing.T) {
+	reg := &stage.Registry{}
+	for _, k := range stage.Default.Kinds() {
+		reg.Register(k)
+	}
+	reg.Register(stage.Kind{Model: "authflow_test.kindrefstage", New: func() stage.Config { return &kindRefStage{} },
+		Component: "ak-stage-kindref-form", VerboseName: "Kind Ref Stage"})
+	s := openTestStore(t, filepath.Join(t.TempDir(), "kind.db"), &store.Options{Registry: reg})
+	ctx := t.Context()
+	uw := mkUserWrite(t, s, "uw")
+	duo := mkDuo(t, s, "duo", nil)
+	_, err := s.CreateStageJSON(ctx, "authflow_test.kindrefstage", []byte(`{"name":"k","duo":"`+uw.PK.String()+`"}`))
+	testutil.WantInvalid(t, err, map[string][]string{"duo": {validate.DoesNotExist(uw.PK.String())}})
+	k, err := s.CreateStageJSON(ctx, "authflow_test.kindrefstage", []byte(`{"name":"k","duo":"`+duo.PK.String()+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteStage(ctx, duo.PK); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := s.GetStage(ctx, k.PK); v.Config.(kindRefStage).Duo != nil {
+		t.Error("the reference to the deleted Duo stage was not set to null")
+	}
+	checkInvariants(t, s)
+}

@@ -1,0 +1,279 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/validate"
+)
+
+// Model names of the store's collections: the "<app>.<model>" that
+// authentik's used_by and blueprints name them by.
+const (
+	ModelFlow    = "authentik_flows.flow"
+	ModelStage   = "authentik_flows.stage"
+	ModelBinding = "authentik_flows.flowstagebinding"
+)
+
+// ErrSchema is returned by [Open] and [New] when the declared schema, a
+// registered kind included, is inconsistent: a reference to a collection
+// or kind that does not exist, an index on a field that does not exist.
+var ErrSchema = errors.New("store: invalid schema")
+
+// collection declares one collection. Everything the engine does for it
+// (writes in DRF's order, indexes, reference checks, deletes and their
+// cascades, used_by) is derived from this declaration and the af tags of
+// its Go types.
+type collection struct {
+	// bucket holds the records, keyed by pk; it also names the
+	// collection in index values.
+	bucket string
+	// model is the "<app>.<model>" name; alias is the short ref= target.
+	model, alias string
+	// verbose is the verbose name in uniqueness messages.
+	verbose string
+	codec   codec
+	// unique fields, each with its own index bucket: value -> pk.
+	unique []uniqueField
+	// together is a unique-together set, reported as a non-field error.
+	together []string
+	// indexes are ordered secondary indexes: fields ‖ pk -> value.
+	indexes []index
+	// kindIndex, when set, indexes the objects by kind: kind\0pk -> "".
+	kindIndex string
+	// pbm gives the objects a policy-binding-model id, indexed in the
+	// pbm bucket: pbm id -> pk ‖ collection.
+	pbm bool
+	// through marks a collection whose objects join two others (a
+	// many-to-many "through" table): used_by lists each side's objects
+	// on the other side as cascade_many.
+	through *through
+	// cached objects are kept decoded in the store's cache: only types
+	// without maps or slices, which a caller could modify in a view.
+	cached bool
+}
+
+// uniqueField is a field whose value is unique in its collection. Hashed
+// values are indexed by their SHA-256, for unbounded text.
+type uniqueField struct {
+	field, bucket string
+	hash          bool
+}
+
+// index is an ordered index: the encoded fields, then the pk, as key, and
+// the encoded value field (if any) as value, so that walks such as a
+// flow's bindings in order need not load the objects.
+type index struct {
+	bucket string
+	fields []string
+	value  string
+}
+
+// through names the two reference fields of a join collection and the
+// accessors authentik gives them: from's target lists to's targets under
+// fromAccessor, and the other way round.
+type through struct {
+	from, to                 string
+	fromAccessor, toAccessor string
+}
+
+// The store's meta buckets.
+const (
+	bucketMeta   = "meta"
+	bucketCounts = "counts"
+	bucketRefs   = "refs" // target ‖ source ‖ field -> source collection
+	bucketPBM    = "pbm"  // pbm id -> pk ‖ collection
+)
+
+// schema is the resolved set of collections of one store.
+type schema struct {
+	colls []*collection
+	// the built-in collections, for the typed methods
+	flows, stages, bindings *collection
+	byName                  map[string]*collection // bucket, model and alias
+	reg                     *stage.Registry
+}
+
+func newSchema(reg *stage.Registry) (*schema, error) {
+	flows := &collection{
+		bucket: "flows", model: ModelFlow, alias: "flow", verbose: "Flow", codec: flowCodec, pbm: true, cached: true,
+		unique: []uniqueField{{field: "slug", bucket: "flows_by_slug"}},
+	}
+	stages := &collection{
+		bucket: "stages", model: ModelStage, alias: "stage", verbose: "stage", codec: kinds{reg},
+		unique:    []uniqueField{{field: "name", bucket: "stages_by_name", hash: true}},
+		kindIndex: "stages_by_model",
+	}
+	bindings := &collection{
+		bucket: "bindings", model: ModelBinding, alias: "binding", codec: bindingCodec, pbm: true, cached: true,
+		together: []string{"target", "stage", "order"},
+		indexes: []index{
+			{bucket: "bindings_by_flow", fields: []string{"target", "order"}, value: "stage"},
+			{bucket: "bindings_by_stage", fields: []string{"stage"}, value: "target"},
+		},
+		through: &through{from: "target", to: "stage", fromAccessor: "stages", toAccessor: "flow_set"},
+	}
+	s := &schema{colls: []*collection{flows, stages, bindings}, byName: map[string]*collection{}, reg: reg,
+		flows: flows, stages: stages, bindings: bindings}
+	for _, c := range s.colls {
+		for _, n := range []string{c.bucket, c.model, c.alias} {
+			if _, dup := s.byName[n]; dup {
+				return nil, fmt.Errorf("%w: the name %q is used twice", ErrSchema, n)
+			}
+			s.byName[n] = c
+		}
+	}
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// kindsOf returns the kinds of a collection ("" alone for one without
+// kinds).
+func (s *schema) kindsOf(c *collection) []string {
+	if c.kindIndex == "" {
+		return []string{""}
+	}
+	var out []string
+	for _, k := range s.reg.Kinds() {
+		out = append(out, string(k.Model))
+	}
+	return out
+}
+
+// target resolves a ref= target: a collection by model, bucket or alias,
+// or one stage kind by its model name (then kind is that model).
+func (s *schema) target(name string) (c *collection, kind string, ok bool) {
+	if c, ok := s.byName[name]; ok {
+		return c, "", true
+	}
+	for _, c := range s.colls {
+		if c.kindIndex == "" {
+			continue
+		}
+		if _, ok := s.reg.Lookup(stage.ModelName(name)); ok {
+			return c, name, true
+		}
+	}
+	return nil, "", false
+}
+
+// check validates the declarations: every indexed field exists, every
+// reference target resolves, every on_delete action can be carried out.
+func (s *schema) check() error {
+	buckets := map[string]string{}
+	claim := func(b, what string) error {
+		if prev, dup := buckets[b]; dup {
+			return fmt.Errorf("%w: bucket %q is used by %s and %s", ErrSchema, b, prev, what)
+		}
+		buckets[b] = what
+		return nil
+	}
+	for _, b := range []string{bucketMeta, bucketCounts, bucketRefs, bucketPBM} {
+		if err := claim(b, "the store"); err != nil {
+			return err
+		}
+	}
+	for _, c := range s.colls {
+		if err := claim(c.bucket, c.model); err != nil {
+			return err
+		}
+		var fields []string
+		for _, u := range c.unique {
+			fields = append(fields, u.field)
+			if err := claim(u.bucket, c.model+" unique "+u.field); err != nil {
+				return err
+			}
+		}
+		fields = append(fields, c.together...)
+		for _, ix := range c.indexes {
+			if err := claim(ix.bucket, c.model+" index"); err != nil {
+				return err
+			}
+			fields = append(fields, ix.fields...)
+			if ix.value != "" {
+				fields = append(fields, ix.value)
+			}
+		}
+		if len(c.together) > 0 {
+			if err := claim(c.bucket+"_unique", c.model+" unique together"); err != nil {
+				return err
+			}
+		}
+		if c.kindIndex != "" {
+			if err := claim(c.kindIndex, c.model+" kinds"); err != nil {
+				return err
+			}
+		}
+		if c.through != nil {
+			fields = append(fields, c.through.from, c.through.to)
+		}
+		for _, kind := range s.kindsOf(c) {
+			sc, err := c.codec.schema(kind)
+			if err != nil && kind != "" {
+				return fmt.Errorf("%w: %s: %v", ErrSchema, kind, err)
+			}
+			where := c.model
+			if kind != "" {
+				where = kind
+			}
+			if c.kindIndex == "" {
+				for _, f := range fields {
+					if !sc.Has(f) {
+						return fmt.Errorf("%w: %s: index on %q, which is not a field", ErrSchema, where, f)
+					}
+				}
+			}
+			for _, r := range sc.RefFields() {
+				if _, _, ok := s.target(r.Target); !ok {
+					return fmt.Errorf("%w: %s.%s refers to %q, which is neither a collection nor a registered kind", ErrSchema, where, r.Field, r.Target)
+				}
+				if r.OnDelete == validate.SetDefault {
+					if _, ok := c.codec.defaultJSON(kind, r.Field); !ok {
+						return fmt.Errorf("%w: %s.%s: on_delete=set_default without a default", ErrSchema, where, r.Field)
+					}
+				}
+			}
+		}
+		if c.kindIndex != "" {
+			for _, f := range fields {
+				if f != "name" && f != stageKindField && f != "pk" {
+					return fmt.Errorf("%w: %s: index on %q, which is not a common field", ErrSchema, c.model, f)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// refDecl returns the declaration of field on obj's kind.
+func (c *collection) refDecl(obj any, field string) (validate.Ref, bool) {
+	for _, r := range c.codec.refs(obj) {
+		if r.Field == field {
+			return r, true
+		}
+	}
+	return validate.Ref{}, false
+}
+
+// modelOf is the "<app>.<model>" of obj: its kind's model for a kinded
+// collection.
+func (c *collection) modelOf(obj any) string {
+	if k := c.codec.kind(obj); k != "" {
+		return k
+	}
+	return c.model
+}
+
+// accessor is the used_by accessor name of a reference declared on obj's
+// model: related= or "<model>_set".
+func (c *collection) accessor(obj any, r validate.Ref) string {
+	if r.Related != "" {
+		return r.Related
+	}
+	_, model, _ := strings.Cut(c.modelOf(obj), ".")
+	return model + "_set"
+}
