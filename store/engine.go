@@ -34,7 +34,7 @@ func (c *collection) entries(obj any) []entry {
 		out = append(out, entry{c.bucket + "_unique", c.tupleKey(obj, c.together), pk[:]})
 	}
 	for _, ix := range c.indexes {
-		k := append(c.tupleKey(obj, ix.fields), pk[:]...)
+		k := append(c.orderedKey(obj, ix.fields), pk[:]...)
 		var val []byte
 		if ix.value != "" {
 			v, _ := c.codec.value(obj, ix.value)
@@ -66,6 +66,25 @@ func uniqueKey(u uniqueField, v any) []byte {
 		return []byte(s)
 	}
 	return appendValue(nil, v)
+}
+
+// maxIndexText bounds the bytes of a text value in an ordered index key;
+// longer values are cut, and a walk that meets a cut value falls back to
+// sorting the objects themselves.
+const maxIndexText = 1024
+
+// orderedKey is the key prefix of an ordered index entry: like tupleKey,
+// with text cut at maxIndexText bytes.
+func (c *collection) orderedKey(obj any, fields []string) []byte {
+	var k []byte
+	for _, f := range fields {
+		v, _ := c.codec.value(obj, f)
+		if s, ok := v.(string); ok && len(s) > maxIndexText {
+			v = s[:maxIndexText]
+		}
+		k = appendValue(k, v)
+	}
+	return k
 }
 
 func (c *collection) tupleKey(obj any, fields []string) []byte {
@@ -289,7 +308,8 @@ func (tx *Tx) put(c *collection, cur, next any) error {
 				return err
 			}
 		}
-	} else if err := tx.count(c, c.codec.kind(next), +1); err != nil {
+	}
+	if err := tx.recount(c, cur, next); err != nil {
 		return err
 	}
 	for _, e := range c.entries(next) {
@@ -311,30 +331,60 @@ func (tx *Tx) remove(c *collection, obj any) error {
 			return err
 		}
 	}
-	if err := tx.count(c, c.codec.kind(obj), -1); err != nil {
+	if err := tx.recount(c, obj, nil); err != nil {
 		return err
 	}
 	return tx.kv.Delete(c.bucket, pk[:])
 }
 
-// count adds d to the object counts of c and of kind.
-func (tx *Tx) count(c *collection, kind string, d int64) error {
-	keys := []string{c.bucket}
-	if kind != "" {
-		keys = append(keys, c.bucket+"\x00"+kind)
+// countKeys are the count keys obj adds to: its collection's, and one
+// per counted index, for its first field's value.
+func (c *collection) countKeys(obj any) []string {
+	if obj == nil {
+		return nil
 	}
-	for _, k := range keys {
-		n, err := tx.counted(k)
-		if err != nil {
-			return err
+	keys := []string{c.bucket}
+	for _, ix := range c.indexes {
+		if ix.counted {
+			keys = append(keys, countKey(ix, c.orderedKey(obj, ix.fields[:1])))
 		}
-		var b [8]byte
-		binary.BigEndian.PutUint64(b[:], uint64(max(0, n+d)))
-		if err := tx.kv.Put(bucketCounts, []byte(k), b[:]); err != nil {
-			return err
+	}
+	return keys
+}
+
+func countKey(ix index, prefix []byte) string { return ix.bucket + "\x00" + string(prefix) }
+
+// recount moves obj's counts from cur to next (either may be nil).
+func (tx *Tx) recount(c *collection, cur, next any) error {
+	old, now := c.countKeys(cur), c.countKeys(next)
+	for _, k := range old {
+		if !slices.Contains(now, k) {
+			if err := tx.addCount(k, -1); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range now {
+		if !slices.Contains(old, k) {
+			if err := tx.addCount(k, +1); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+func (tx *Tx) addCount(key string, d int64) error {
+	n, err := tx.counted(key)
+	if err != nil {
+		return err
+	}
+	if n += d; n <= 0 {
+		return tx.kv.Delete(bucketCounts, []byte(key))
+	}
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(n))
+	return tx.kv.Put(bucketCounts, []byte(key), b[:])
 }
 
 func (tx *Tx) counted(key string) (int64, error) {

@@ -53,11 +53,42 @@ func flowRow(f flow.Flow) row {
 		"policy_engine_mode": string(f.PolicyEngineMode), "compatibility_mode": f.CompatibilityMode}
 }
 
+// flowWalks: the default ordering (slug) is the slug index's order, and
+// within one designation the designation index's.
+var flowWalks = []indexWalk{
+	{bucket: "flows_by_slug", countKey: "flows", pkInValue: true},
+	{filter: "designation", bucket: "flows_by_designation", pkAt: -16},
+}
+
+// pageOf loads the objects of a page of pks.
+func pageOf[V any](p Pagination, ids []uuid.UUID, get func(uuid.UUID) (V, error)) (Page[V], error) {
+	out := Page[V]{Pagination: p, Results: make([]V, 0, len(ids))}
+	for _, id := range ids {
+		v, err := get(id)
+		if err != nil {
+			return Page[V]{}, err
+		}
+		out.Results = append(out.Results, v)
+	}
+	return out, nil
+}
+
 // ListFlows lists flows with authentik's filters, search, ordering and
 // pagination.
 func (tx *Tx) ListFlows(q Query) (Page[flow.View], error) {
+	filters, terms, ordered, err := flowListing.plan(q)
+	if err != nil {
+		return Page[flow.View]{}, err
+	}
+	ids, pg, ok, err := tx.pageIDs(flowWalks, nil, filters, terms, ordered, q)
+	if err != nil {
+		return Page[flow.View]{}, err
+	}
+	if ok {
+		return pageOf(pg, ids, tx.GetFlow)
+	}
 	var items []item[flow.View]
-	err := tx.scanAll(tx.s.schema.flows, func(obj any) error {
+	err = tx.scanAll(tx.s.schema.flows, func(obj any) error {
 		f := obj.(flow.Flow)
 		items = append(items, item[flow.View]{v: flow.View{Flow: f}, row: flowRow(f)})
 		return nil
@@ -93,11 +124,27 @@ var bindingListing = listing[binding.Binding]{
 	defaultOrder: "order",
 }
 
+// bindingWalks: the default ordering (order, then pk) is the order
+// index's, and within one flow the flow's bindings index's.
+var bindingWalks = []indexWalk{
+	{bucket: "bindings_by_order", countKey: "bindings", pkAt: -16},
+	{filter: "target", bucket: "bindings_by_flow", pkAt: -16, uuidFilter: true},
+}
+
 // ListBindings lists bindings. With a "target" filter it reads only that
 // flow's bindings, through the index.
 func (tx *Tx) ListBindings(q Query) (Page[binding.View], error) {
-	var ids []uuid.UUID
-	var err error
+	filters, terms, ordered, err := bindingListing.plan(q)
+	if err != nil {
+		return Page[binding.View]{}, err
+	}
+	ids, pg, ok, err := tx.pageIDs(bindingWalks, nil, filters, terms, ordered, q)
+	if err != nil {
+		return Page[binding.View]{}, err
+	}
+	if ok {
+		return pageOf(pg, ids, tx.GetBinding)
+	}
 	tid, byTarget := parsePyUUID(pyStrip(q.Filters["target"]))
 	if byTarget {
 		ids, err = tx.scanIDs("bindings_by_flow", tid[:], -16)
@@ -178,6 +225,13 @@ func mapPage[A, B any](p Page[A], fn func(A) (B, error)) (Page[B], error) {
 	return out, nil
 }
 
+// stageWalks: every stage in pk order (the all-kinds default), and one
+// kind's by name (its default).
+var stageWalks = []indexWalk{
+	{bucket: "stages", countKey: "stages", pkAt: 0},
+	{bucket: "stages_by_model_name", pkAt: -16, text: true},
+}
+
 // ListStages lists the stages of kind model, or of every kind when model
 // is "" (authentik's /stages/all/).
 //
@@ -199,9 +253,8 @@ func (tx *Tx) ListStages(model stage.ModelName, q Query) (Page[stage.View], erro
 	var fields []configField
 	noFlows := false
 	var err error
-	if model == "" {
-		ids, err = tx.scanIDs(tx.s.schema.stages.bucket, nil, 0)
-	} else {
+	walks, scope := stageWalks[:1], []byte(nil)
+	if model != "" {
 		k, ok := tx.s.reg.Lookup(model)
 		if !ok {
 			return Page[stage.View]{}, fmt.Errorf("store: %w: %q", stage.ErrUnknownKind, model)
@@ -216,8 +269,23 @@ func (tx *Tx) ListStages(model stage.ModelName, q Query) (Page[stage.View], erro
 			noFlows = true
 			l.cols = append(l.cols, column{name: "no_flows", kind: colBool, filter: true})
 		}
-		prefix := kindKey(string(model), uuid.Nil)[:len(model)+1]
-		ids, err = tx.scanIDs(tx.s.schema.stages.kindIndex, prefix, len(prefix))
+		walks, scope = stageWalks[1:], appendValue(nil, string(model))
+	}
+	filters, terms, ordered, err := l.plan(q)
+	if err != nil {
+		return Page[stage.View]{}, err
+	}
+	ids, pg, ok, err := tx.pageIDs(walks, scope, filters, terms, ordered, q)
+	if err != nil {
+		return Page[stage.View]{}, err
+	}
+	if ok {
+		return pageOf(pg, ids, tx.GetStage)
+	}
+	if model == "" {
+		ids, err = tx.scanIDs(tx.s.schema.stages.bucket, nil, 0)
+	} else {
+		ids, err = tx.scanIDs(tx.s.schema.stages.kindIndex, scope, len(scope))
 	}
 	if err != nil {
 		return Page[stage.View]{}, err

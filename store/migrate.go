@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 
 	"github.com/authflow/authflow/store/kv"
@@ -30,11 +31,12 @@ func (s *schema) indexBuckets() []string {
 // v1Buckets are the index buckets of format 1 that format 2 dropped.
 var v1Buckets = []string{"stages_by_flowref"}
 
-// migrateV1 rewrites a format-1 file: every record gets its checksummed
-// envelope, and every index is rebuilt from the records (format 1 lacked
-// the reference, pbm, unique-together and count indexes). It runs in the
-// caller's transaction, so a failure leaves the file as it was.
-func (s *Store) migrateV1(tx *Tx) error {
+// rebuild rewrites every record and rebuilds every index from the
+// records: for a format-1 file (sealed false: no envelope, and no
+// reference, pbm, unique-together or count indexes), or when the indexes
+// the schema declares have changed since the file was written. It runs in
+// the caller's transaction, so a failure leaves the file as it was.
+func (s *Store) rebuild(tx *Tx, sealed bool) error {
 	type rec struct {
 		c   *collection
 		obj any
@@ -42,6 +44,12 @@ func (s *Store) migrateV1(tx *Tx) error {
 	var all []rec
 	for _, c := range s.schema.colls {
 		err := tx.kv.Scan(c.bucket, kv.Range{}, func(k, v []byte) (bool, error) {
+			if sealed {
+				var err error
+				if v, err = unseal(c.bucket, k, v); err != nil {
+					return false, err
+				}
+			}
 			obj, err := c.codec.load(v)
 			if err != nil {
 				return false, fmt.Errorf("%s record %s: %w", c.bucket, idFrom(k), err)
@@ -66,7 +74,28 @@ func (s *Store) migrateV1(tx *Tx) error {
 			return err
 		}
 	}
-	return nil
+	return tx.kv.Put(bucketMeta, keyIndexes, s.schema.fingerprint())
+}
+
+var keyIndexes = []byte("indexes")
+
+// fingerprint identifies the indexes the schema derives: the collections'
+// declarations and every kind's reference fields. A file whose recorded
+// fingerprint differs has its indexes rebuilt when it is opened.
+func (s *schema) fingerprint() []byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "engine 1\n")
+	for _, c := range s.colls {
+		fmt.Fprintf(h, "%s %v %v %v %q %v\n", c.bucket, c.unique, c.together, c.indexes, c.kindIndex, c.pbm)
+		for _, kind := range s.kindsOf(c) {
+			sc, err := c.codec.schema(kind)
+			if err != nil {
+				continue
+			}
+			fmt.Fprintf(h, " %s %v\n", kind, sc.RefFields())
+		}
+	}
+	return h.Sum(nil)
 }
 
 // clearBucket deletes every key of bucket.

@@ -69,6 +69,9 @@ type index struct {
 	bucket string
 	fields []string
 	value  string
+	// counted keeps a count of the objects per value of the first field,
+	// so that a list filtered on it needs no scan for its count.
+	counted bool
 }
 
 // through names the two reference fields of a join collection and the
@@ -100,17 +103,24 @@ func newSchema(reg *stage.Registry) (*schema, error) {
 	flows := &collection{
 		bucket: "flows", model: ModelFlow, alias: "flow", verbose: "Flow", codec: flowCodec, pbm: true, cached: true,
 		unique: []uniqueField{{field: "slug", bucket: "flows_by_slug"}},
+		indexes: []index{
+			{bucket: "flows_by_designation", fields: []string{"designation", "slug"}, counted: true},
+		},
 	}
 	stages := &collection{
 		bucket: "stages", model: ModelStage, alias: "stage", verbose: "stage", codec: kinds{reg},
 		unique:    []uniqueField{{field: "name", bucket: "stages_by_name", hash: true}},
 		kindIndex: "stages_by_model",
+		indexes: []index{
+			{bucket: "stages_by_model_name", fields: []string{stageKindField, "name"}, counted: true},
+		},
 	}
 	bindings := &collection{
 		bucket: "bindings", model: ModelBinding, alias: "binding", codec: bindingCodec, pbm: true, cached: true,
 		together: []string{"target", "stage", "order"},
 		indexes: []index{
-			{bucket: "bindings_by_flow", fields: []string{"target", "order"}, value: "stage"},
+			{bucket: "bindings_by_flow", fields: []string{"target", "order"}, value: "stage", counted: true},
+			{bucket: "bindings_by_order", fields: []string{"order"}},
 			{bucket: "bindings_by_stage", fields: []string{"stage"}, value: "target"},
 		},
 		through: &through{from: "target", to: "stage", fromAccessor: "stages", toAccessor: "flow_set"},

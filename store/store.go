@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -176,22 +177,51 @@ func (s *Store) init() error {
 	case version > formatVersion:
 		return fmt.Errorf("%w: the file has format %d, this authflow reads up to %d", ErrVersion, version, formatVersion)
 	case version == formatVersion:
-		return nil
+		return s.checkIndexes(ctx)
 	case version == 0 && s.readOnly:
 		return fmt.Errorf("%w: it holds no authflow data (no format version)", ErrNotStore)
 	case version == 0:
-		return s.db.Update(ctx, func(tx kv.Tx) error { return putVersion(tx) })
+		return s.db.Update(ctx, func(tx kv.Tx) error {
+			if err := tx.Put(bucketMeta, keyIndexes, s.schema.fingerprint()); err != nil {
+				return err
+			}
+			return putVersion(tx)
+		})
 	case s.readOnly:
 		return fmt.Errorf("%w: the file has format %d; open it writable once to migrate it to %d", ErrVersion, version, formatVersion)
 	case version == 1:
 		return s.db.Update(ctx, func(ktx kv.Tx) error {
-			if err := s.migrateV1(&Tx{s: s, kv: ktx, rw: true}); err != nil {
+			if err := s.rebuild(&Tx{s: s, kv: ktx, rw: true}, false); err != nil {
 				return fmt.Errorf("store: migrating from format 1 (the file is unchanged): %w", err)
 			}
 			return putVersion(ktx)
 		})
 	}
 	return fmt.Errorf("%w: unknown format %d", ErrVersion, version)
+}
+
+// checkIndexes rebuilds the indexes of a file written with other index
+// declarations (an older authflow, or kinds whose references changed).
+func (s *Store) checkIndexes(ctx context.Context) error {
+	want := s.schema.fingerprint()
+	var same bool
+	err := s.db.View(ctx, func(tx kv.Tx) error {
+		got, err := tx.Get(bucketMeta, keyIndexes)
+		same = bytes.Equal(got, want)
+		return err
+	})
+	if err != nil || same {
+		return err
+	}
+	if s.readOnly {
+		return fmt.Errorf("%w: its indexes were built for other declarations (another authflow version or other stage kinds); open it writable once to rebuild them", ErrVersion)
+	}
+	return s.db.Update(ctx, func(ktx kv.Tx) error {
+		if err := s.rebuild(&Tx{s: s, kv: ktx, rw: true}, true); err != nil {
+			return fmt.Errorf("store: rebuilding indexes (the file is unchanged): %w", err)
+		}
+		return nil
+	})
 }
 
 func putVersion(tx kv.Tx) error {

@@ -1,0 +1,179 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/authflow/authflow/store/kv"
+	"github.com/google/uuid"
+)
+
+// indexWalk is a list that an ordered index answers: the default
+// ordering, with no search, and at most one filter, on the index's first
+// field. Such a list reads the page's index keys and objects only, and
+// takes its count from the counts the engine keeps.
+type indexWalk struct {
+	// filter is the one filter the walk serves ("" for none).
+	filter string
+	// bucket is the index; with a filter, its first field is the filter.
+	bucket string
+	// countKey is the count of the walk: the collection's bucket for an
+	// unfiltered walk, or "" to use the index's per-prefix count.
+	countKey string
+	// pkAt is where the pk is in a key: 0 for a walk of the records
+	// bucket itself, -16 for an ordered index (the pk ends every key).
+	pkAt int
+	// pkInValue says the pk is the value, as in a unique index.
+	pkInValue bool
+	// text, when set, says the index key ends in a text value (before the
+	// pk): a value cut at maxIndexText makes the walk give up.
+	text bool
+	// uuidFilter says the filter value is a UUID (given as its canonical
+	// text), indexed as its 16 bytes.
+	uuidFilter bool
+}
+
+// pageIDs answers a list through one of walks, if one fits: ok is false
+// when none does (the caller then sorts the objects). scope is a fixed
+// key prefix (a kind), filters are the query's active filters, already
+// checked.
+func (tx *Tx) pageIDs(walks []indexWalk, scope []byte, filters map[string]any, terms []string, ordered bool, q Query) (ids []uuid.UUID, p Pagination, ok bool, err error) {
+	if len(terms) > 0 || !ordered || len(filters) > 1 {
+		return nil, p, false, nil
+	}
+	var w indexWalk
+	var filterVal any
+	found := false
+	for _, cand := range walks {
+		v, has := filters[cand.filter]
+		if cand.filter == "" && len(filters) == 0 || cand.filter != "" && has {
+			w, filterVal, found = cand, v, true
+			break
+		}
+	}
+	if !found {
+		return nil, p, false, nil
+	}
+	prefix := scope
+	countKey := w.countKey
+	if w.filter != "" || scope != nil {
+		countKey = countKey0(w.bucket, scope)
+	}
+	if w.filter != "" {
+		if w.uuidFilter {
+			id, err := uuid.Parse(fmt.Sprint(filterVal))
+			if err != nil {
+				return nil, p, false, nil
+			}
+			filterVal = id
+		}
+		if s, isText := filterVal.(string); isText && len(s) > maxIndexText {
+			return nil, p, false, nil
+		}
+		prefix = appendValue(prefix, filterVal)
+		countKey = countKey0(w.bucket, prefix)
+	}
+	n, err := tx.counted(countKey)
+	if err != nil {
+		return nil, p, false, err
+	}
+	start, end, p, err := paginate(int(n), q, tx.s.maxPage)
+	if err != nil {
+		return nil, p, false, err
+	}
+	i := 0
+	cut := false
+	err = tx.kv.Scan(w.bucket, kv.Range{Prefix: prefix}, func(k, v []byte) (bool, error) {
+		if i >= end {
+			return false, nil
+		}
+		if err := tx.ctxErr(); err != nil {
+			return false, err
+		}
+		if i++; i <= start {
+			return true, nil
+		}
+		if w.pkInValue {
+			if len(v) != 16 {
+				return false, fmt.Errorf("store: %s: %w: malformed value", w.bucket, ErrCorrupt)
+			}
+			ids = append(ids, idFrom(v))
+			return true, nil
+		}
+		at := w.pkAt
+		if at < 0 {
+			at += len(k)
+		}
+		if at < 0 || at+16 > len(k) {
+			return false, fmt.Errorf("store: %s: %w: malformed key", w.bucket, ErrCorrupt)
+		}
+		if w.text && len(k)-len(prefix)-16-1 >= maxIndexText {
+			cut = true
+			return false, nil
+		}
+		ids = append(ids, idFrom(k[at:at+16]))
+		return true, nil
+	})
+	if err != nil || cut {
+		return nil, p, false, err
+	}
+	if len(ids) != end-start {
+		return nil, p, false, fmt.Errorf("store: %s: %w: the count says %d, the index holds fewer", w.bucket, ErrCorrupt, n)
+	}
+	return ids, p, true, nil
+}
+
+func countKey0(bucket string, prefix []byte) string { return countKey(index{bucket: bucket}, prefix) }
+
+// paginate turns a count and a query into the page's bounds and envelope.
+func paginate(count int, q Query, maxPage int) (start, end int, p Pagination, err error) {
+	size := q.PageSize
+	if size <= 0 {
+		size = DefaultPageSize
+	}
+	size = min(size, maxPage)
+	total := max(1, (count+size-1)/size)
+	cur := q.Page
+	switch {
+	case cur == LastPage:
+		cur = total
+	case cur == 0:
+		cur = 1
+	case cur < 0 || cur > total:
+		return 0, 0, p, fmt.Errorf("store: page %d of %d: %w", cur, total, ErrInvalidPage)
+	}
+	start = (cur - 1) * size
+	end = min(start+size, count)
+	p = Pagination{Count: count, Current: cur, TotalPages: total}
+	if cur < total {
+		p.Next = cur + 1
+	}
+	if cur > 1 {
+		p.Previous = cur - 1
+	}
+	if count > 0 {
+		p.StartIndex = start + 1
+		p.EndIndex = end
+	}
+	return start, end, p, nil
+}
+
+// plan reads a query as the listing does: its active filters, its search
+// terms (upper case), and whether its ordering is the default one.
+func (l listing[T]) plan(q Query) (filters map[string]any, terms []string, isDefault bool, err error) {
+	filters, err = l.filters(q)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	terms = searchTerms(q.Search)
+	var order []string
+	if q.Ordering != "" {
+		for _, t := range strings.Split(q.Ordering, ",") {
+			t = pyStrip(t)
+			if l.orderable(strings.TrimPrefix(t, "-")) {
+				order = append(order, t)
+			}
+		}
+	}
+	return filters, terms, len(order) == 0 || strings.Join(order, ",") == l.defaultOrder, nil
+}
