@@ -196,9 +196,6 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 	if err := tx.writable(); err != nil {
 		return nil, err
 	}
-	if _, err := validate.Object(body); err != nil {
-		return nil, err
-	}
 	create := cur == nil
 	if create {
 		var err error
@@ -210,6 +207,11 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 	errs, err := asValidation(err)
 	if err != nil {
 		return nil, err
+	}
+	if !errs.Empty() && !errs.HasFieldErrors() {
+		if _, err := validate.Object(body); err != nil {
+			return nil, err // not an object: there are no fields to check
+		}
 	}
 	curPK, _ := c.codec.ids(cur)
 	for _, u := range c.unique {
@@ -374,20 +376,49 @@ func (tx *Tx) recount(c *collection, cur, next any) error {
 	return nil
 }
 
+// addCount records a change of a count; the changes are written once,
+// when the transaction's function returns (Tx.flush), so that a bulk load
+// does not rewrite a count per object.
 func (tx *Tx) addCount(key string, d int64) error {
-	n, err := tx.counted(key)
-	if err != nil {
-		return err
+	if tx.counts == nil {
+		tx.counts = map[string]int64{}
 	}
-	if n += d; n <= 0 {
-		return tx.kv.Delete(bucketCounts, []byte(key))
-	}
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(n))
-	return tx.kv.Put(bucketCounts, []byte(key), b[:])
+	tx.counts[key] += d
+	return nil
 }
 
+// flush writes the pending count changes.
+func (tx *Tx) flush() error {
+	for key, d := range tx.counts {
+		if d == 0 {
+			continue
+		}
+		n, err := tx.storedCount(key)
+		if err != nil {
+			return err
+		}
+		if n += d; n <= 0 {
+			err = tx.kv.Delete(bucketCounts, []byte(key))
+		} else {
+			var b [8]byte
+			binary.BigEndian.PutUint64(b[:], uint64(n))
+			err = tx.kv.Put(bucketCounts, []byte(key), b[:])
+		}
+		if err != nil {
+			return err
+		}
+	}
+	tx.counts = nil
+	return nil
+}
+
+// counted is a count as this transaction sees it.
 func (tx *Tx) counted(key string) (int64, error) {
+	n, err := tx.storedCount(key)
+	return n + tx.counts[key], err
+}
+
+func (tx *Tx) storedCount(key string) (int64, error) {
 	raw, err := tx.kv.Get(bucketCounts, []byte(key))
 	if err != nil || raw == nil {
 		return 0, err

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
@@ -326,6 +327,58 @@ func TestReferenceToOneKind(t *testing.T) {
 	}
 	if v, _ := s.GetStage(ctx, k.PK); v.Config.(kindRefStage).Duo != nil {
 		t.Error("the reference to the deleted Duo stage was not set to null")
+	}
+	checkInvariants(t, s)
+}
+
+// The generic JSON form reaches every collection and kind by model name.
+func TestGenericForm(t *testing.T) {
+	s := newTestStore(t)
+	ctx := t.Context()
+	var fpk, spk, bpk uuid.UUID
+	err := s.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		if fpk, err = tx.Create(store.ModelFlow, []byte(`{"name":"F","slug":"f","title":"T","designation":"authentication"}`)); err != nil {
+			return err
+		}
+		if spk, err = tx.Create(string(stage.ModelUserWrite), []byte(`{"name":"uw"}`)); err != nil {
+			return err
+		}
+		bpk, err = tx.Create(store.ModelBinding, []byte(`{"target":"`+fpk.String()+`","stage":"`+spk.String()+`","order":3}`))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Create(store.ModelStage, []byte(`{"name":"x"}`)); err == nil {
+			t.Error("Create(ModelStage) without a kind succeeded")
+		}
+		if _, err := tx.Create("authentik_nope.thing", []byte(`{}`)); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Create of an unknown model = %v", err)
+		}
+		_, err := tx.Create(store.ModelFlow, []byte(`{"name":"F","slug":"f","title":"T","designation":"authentication"}`))
+		testutil.WantInvalid(t, err, map[string][]string{"slug": {"Flow with this slug already exists."}})
+		if err := tx.Patch(store.ModelBinding, bpk, []byte(`{"order":4}`)); err != nil {
+			return err
+		}
+		if err := tx.Replace(string(stage.ModelUserWrite), spk, []byte(`{"name":"uw2"}`)); err != nil {
+			return err
+		}
+		v, err := tx.Get(store.ModelBinding, bpk)
+		if err != nil {
+			return err
+		}
+		if b := v.(binding.View); b.Order != 4 || b.StageObj.Name != "uw2" {
+			t.Errorf("Get after Patch and Replace: %+v", b)
+		}
+		return tx.Delete(store.ModelFlow, fpk)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetBinding(ctx, bpk); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the flow's binding survived Delete: %v", err)
 	}
 	checkInvariants(t, s)
 }

@@ -50,6 +50,9 @@ type collection struct {
 	// many-to-many "through" table): used_by lists each side's objects
 	// on the other side as cascade_many.
 	through *through
+	// view renders an object with its computed fields (stages,
+	// flow_set, stage_obj): the one part of a collection that is code.
+	view func(tx *Tx, obj any) (any, error)
 	// cached objects are kept decoded in the store's cache: only types
 	// without maps or slices, which a caller could modify in a view.
 	cached bool
@@ -125,6 +128,9 @@ func newSchema(reg *stage.Registry) (*schema, error) {
 		},
 		through: &through{from: "target", to: "stage", fromAccessor: "stages", toAccessor: "flow_set"},
 	}
+	flows.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.flowView)(obj, nil) }
+	stages.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.stageView)(obj, nil) }
+	bindings.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.bindingView)(obj, nil) }
 	s := &schema{colls: []*collection{flows, stages, bindings}, byName: map[string]*collection{}, reg: reg,
 		flows: flows, stages: stages, bindings: bindings}
 	for _, c := range s.colls {

@@ -191,8 +191,12 @@ func (s *Store) init() error {
 		return fmt.Errorf("%w: the file has format %d; open it writable once to migrate it to %d", ErrVersion, version, formatVersion)
 	case version == 1:
 		return s.db.Update(ctx, func(ktx kv.Tx) error {
-			if err := s.rebuild(&Tx{s: s, kv: ktx, rw: true}, false); err != nil {
+			tx := &Tx{s: s, kv: ktx, rw: true}
+			if err := s.rebuild(tx, false); err != nil {
 				return fmt.Errorf("store: migrating from format 1 (the file is unchanged): %w", err)
+			}
+			if err := tx.flush(); err != nil {
+				return err
 			}
 			return putVersion(ktx)
 		})
@@ -217,10 +221,11 @@ func (s *Store) checkIndexes(ctx context.Context) error {
 		return fmt.Errorf("%w: its indexes were built for other declarations (another authflow version or other stage kinds); open it writable once to rebuild them", ErrVersion)
 	}
 	return s.db.Update(ctx, func(ktx kv.Tx) error {
-		if err := s.rebuild(&Tx{s: s, kv: ktx, rw: true}, true); err != nil {
+		tx := &Tx{s: s, kv: ktx, rw: true}
+		if err := s.rebuild(tx, true); err != nil {
 			return fmt.Errorf("store: rebuilding indexes (the file is unchanged): %w", err)
 		}
-		return nil
+		return tx.flush()
 	})
 }
 
@@ -306,7 +311,11 @@ func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 		return ErrClosed
 	}
 	return s.db.Update(ctx, func(ktx kv.Tx) error {
-		return fn(&Tx{s: s, kv: ktx, ctx: ctx, rw: true})
+		tx := &Tx{s: s, kv: ktx, ctx: ctx, rw: true}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.flush()
 	})
 }
 
@@ -337,6 +346,8 @@ type Tx struct {
 	kv  kv.Tx
 	ctx context.Context
 	rw  bool
+	// counts are count changes not yet written (see flush).
+	counts map[string]int64
 }
 
 func (tx *Tx) writable() error {
