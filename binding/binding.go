@@ -67,11 +67,16 @@ func New(target, stage uuid.UUID, order int32) Binding {
 
 // Validate checks the choice fields.
 func (b Binding) Validate() error {
-	return validation.ValidateStruct(&b,
-		validation.Field(&b.PolicyEngineMode, validate.Choice(flow.PolicyEngineModes...)),
-		validation.Field(&b.InvalidResponseAction, validate.Choice(InvalidResponseActions...)),
-	)
+	return validation.Errors{
+		"policy_engine_mode":      validation.Validate(b.PolicyEngineMode, policyEngineModeRule),
+		"invalid_response_action": validation.Validate(b.InvalidResponseAction, invalidResponseActionRule),
+	}.Filter()
 }
+
+var (
+	policyEngineModeRule      = validate.Choice(flow.PolicyEngineModes...)
+	invalidResponseActionRule = validate.Choice(InvalidResponseActions...)
+)
 
 // ValidateObject checks the cross-field rule: at least one of
 // evaluate_on_plan and re_evaluate_policies must be true. Unlike authentik,

@@ -59,17 +59,29 @@ func New(name, slug, title string, d Designation) Flow {
 // Validate checks the field rules, with authentik's messages. It returns
 // invopop/validation errors; convert them with [validate.From].
 func (f Flow) Validate() error {
-	return validation.ValidateStruct(&f,
-		validation.Field(&f.Name, validate.NotBlank),
-		validation.Field(&f.Slug, validate.NotBlank, validate.All(validate.MaxLen(50), validate.Slug)),
-		validation.Field(&f.Title, validate.NotBlank),
-		validation.Field(&f.Designation, validate.Choice(Designations...)),
-		validation.Field(&f.PolicyEngineMode, validate.Choice(PolicyEngineModes...)),
-		validation.Field(&f.Layout, validate.Choice(Layouts...)),
-		validation.Field(&f.DeniedAction, validate.Choice(DeniedActions...)),
-		validation.Field(&f.Authentication, validate.Choice(Authentications...)),
-	)
+	// validation.Errors by JSON name is what ValidateStruct builds, without
+	// its reflection (a quarter of a bulk load's time).
+	return validation.Errors{
+		"name":               validation.Validate(f.Name, validate.NotBlank),
+		"slug":               validation.Validate(f.Slug, validate.NotBlank, slugRule),
+		"title":              validation.Validate(f.Title, validate.NotBlank),
+		"designation":        validation.Validate(f.Designation, designationRule),
+		"policy_engine_mode": validation.Validate(f.PolicyEngineMode, policyEngineModeRule),
+		"layout":             validation.Validate(f.Layout, layoutRule),
+		"denied_action":      validation.Validate(f.DeniedAction, deniedActionRule),
+		"authentication":     validation.Validate(f.Authentication, authenticationRule),
+	}.Filter()
 }
+
+// The field rules, built once.
+var (
+	slugRule             = validate.All(validate.MaxLen(50), validate.Slug)
+	designationRule      = validate.Choice(Designations...)
+	policyEngineModeRule = validate.Choice(PolicyEngineModes...)
+	layoutRule           = validate.Choice(Layouts...)
+	deniedActionRule     = validate.Choice(DeniedActions...)
+	authenticationRule   = validate.Choice(Authentications...)
+)
 
 // String is authentik's str(): "Flow <name> (<slug>)".
 func (f Flow) String() string { return "Flow " + f.Name + " (" + f.Slug + ")" }

@@ -288,6 +288,9 @@ func (tx *Tx) newID(bucket string) (uuid.UUID, error) {
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("store: making an id: %w", err)
 	}
+	if !tx.s.customIDs {
+		return id, nil // UUIDv7 from the clock and a random tail: fresh
+	}
 	if raw, err := tx.kv.Get(bucket, id[:]); err != nil {
 		return uuid.Nil, err
 	} else if raw != nil || id == uuid.Nil {

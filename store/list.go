@@ -17,6 +17,23 @@ import (
 // LastPage as Query.Page asks for the last page (authentik's page=last).
 const LastPage = -1
 
+// Caps on a list query, so that a few KB of query string cannot make a
+// list cost more than a plain one. A value beyond a cap is refused with a
+// *validate.Error on its parameter ("search", or the filter's name), which
+// the API answers with 400.
+const (
+	// MaxSearchTerms is the most distinct search terms a Query may have:
+	// "Ensure this value has at most 32 search terms (it has N)."
+	MaxSearchTerms = 32
+	// MaxSearchLength is the longest Query.Search, in characters:
+	// "Ensure this value has at most 4096 characters (it has N)."
+	MaxSearchLength = 4096
+	// MaxNumberLength is the longest value of a number filter, in
+	// characters, as Django REST framework's IntegerField caps a string:
+	// "Ensure this value has at most 1000 characters (it has N)."
+	MaxNumberLength = 1000
+)
+
 // Query selects, orders and pages a list, with authentik's list query
 // parameters. Values are read as authentik's seed era (Django REST
 // framework 3.14 with django-filter) reads them.
@@ -34,18 +51,24 @@ type Query struct {
 	//   - boolean: "true", "True", "1", "false", "False" or "0"; any other
 	//     value is ignored;
 	//   - number: a decimal number ("10", "1e1", "10.7" all match 10: the
-	//     fraction is dropped, as Django does); anything else is an error.
+	//     fraction is dropped, as Django does); anything else is an error,
+	//     and so is a value of more than MaxNumberLength characters.
 	// An error is a *validate.Error holding Django's message per filter.
 	Filters map[string]string
 	// Search is split into terms at commas and whitespace (NUL characters
 	// are removed first). Every term must occur, case-insensitively, in at
 	// least one of the collection's search fields; no terms means no
-	// search.
+	// search. A term repeated (in any case) counts once. A search of more
+	// than MaxSearchLength characters, or of more than MaxSearchTerms
+	// distinct terms, is an error on "search".
 	Search string
 	// Ordering is a comma-separated list of fields, "-" for descending.
-	// Unknown fields are ignored; "" means the collection's default. Ties
-	// are always broken by pk, so lists are deterministic. Null values
-	// sort last (first when descending), as in PostgreSQL.
+	// Unknown fields are ignored; "" means the collection's default. A
+	// field named again (in either direction) is ignored too, as it can
+	// no longer change the order, so however long the list, at most the
+	// collection's orderable fields are compared. Ties are always broken
+	// by pk, so lists are deterministic. Null values sort last (first
+	// when descending), as in PostgreSQL.
 	Ordering string
 	// Page is 1-based; 0 means 1 and LastPage the last page. A page past
 	// the last gives ErrInvalidPage.
@@ -58,7 +81,10 @@ type Query struct {
 // QueryFromValues reads authentik's query parameters: page, page_size,
 // ordering, search, and every other key as a filter. A page that is neither
 // a positive integer nor "last" gives an error wrapping ErrInvalidPage; an
-// invalid page_size falls back to the default, as in authentik.
+// invalid page_size falls back to the default, as in authentik. An
+// ordering that names a field twice keeps only the first (see
+// Query.Ordering); the caps on search and filters are checked by the list
+// the Query is given to.
 func QueryFromValues(v url.Values) (Query, error) {
 	q := Query{Filters: map[string]string{}}
 	for k, vals := range v {
@@ -82,7 +108,7 @@ func QueryFromValues(v url.Values) (Query, error) {
 				q.PageSize = n
 			}
 		case "ordering":
-			q.Ordering = val
+			q.Ordering = dedupOrdering(val)
 		case "search":
 			q.Search = val
 		default:
@@ -90,6 +116,26 @@ func QueryFromValues(v url.Values) (Query, error) {
 		}
 	}
 	return q, nil
+}
+
+// dedupOrdering drops from an ordering every field named before (in
+// either direction): the first occurrence alone decides the order. It
+// leaves an ordering without repeats as it is.
+func dedupOrdering(ordering string) string {
+	terms := strings.Split(ordering, ",")
+	seen := make(map[string]bool, min(len(terms), 64))
+	kept := terms[:0]
+	for _, t := range terms {
+		name := strings.TrimPrefix(pyStrip(t), "-")
+		if !seen[name] {
+			seen[name] = true
+			kept = append(kept, t)
+		}
+	}
+	if len(kept) == strings.Count(ordering, ",")+1 {
+		return ordering
+	}
+	return strings.Join(kept, ",")
 }
 
 // Pagination is the "pagination" member of a list response. Next and
@@ -161,6 +207,16 @@ const (
 	msgFilterNull   = "Null characters are not allowed."
 )
 
+// msgMaxLength is Django's MaxLengthValidator message.
+func msgMaxLength(limit, has int) string {
+	return fmt.Sprintf("Ensure this value has at most %d characters (it has %d).", limit, has)
+}
+
+// msgMaxTerms is the message, in the same words, for too many search terms.
+func msgMaxTerms(limit, has int) string {
+	return fmt.Sprintf("Ensure this value has at most %d search terms (it has %d).", limit, has)
+}
+
 func msgFilterChoice(v string) string {
 	return "Select a valid choice. " + v + " is not one of the available choices."
 }
@@ -198,6 +254,9 @@ func (c column) filterValue(val string) (v any, use bool, msg string) {
 		}
 		return nil, false, "" // NullBooleanField: anything else is no value
 	case colInt:
+		if n := utf8.RuneCountInString(val); n > MaxNumberLength {
+			return nil, false, msgMaxLength(MaxNumberLength, n)
+		}
 		n, ok := parseDecimalInt(val)
 		if !ok {
 			return nil, false, msgFilterNumber
@@ -214,7 +273,9 @@ func (c column) filterValue(val string) (v any, use bool, msg string) {
 	return s, true, ""
 }
 
-// filters turns q.Filters into column predicates.
+// filters turns q.Filters into column predicates. It also checks q.Search
+// against its caps, so that every list, sorted or walked through an index,
+// refuses a hostile search before it reads anything.
 func (l listing[T]) filters(q Query) (map[string]any, error) {
 	out := map[string]any{}
 	errs := &validate.Error{}
@@ -232,6 +293,9 @@ func (l listing[T]) filters(q Query) (map[string]any, error) {
 			out[c.name] = v
 		}
 	}
+	if _, msg := parseSearch(q.Search); msg != "" {
+		errs.Add("search", msg)
+	}
 	if !errs.Empty() {
 		return nil, errs
 	}
@@ -240,37 +304,117 @@ func (l listing[T]) filters(q Query) (map[string]any, error) {
 
 // searchTerms splits a search as Django REST framework 3.14's SearchFilter
 // does: NULs removed, commas made spaces, split on (Python's) whitespace.
+// A term that repeats an earlier one case-insensitively is dropped: it
+// cannot change which rows match. The caps are parseSearch's business.
 func searchTerms(search string) []string {
+	terms, _ := parseSearch(search)
+	return terms
+}
+
+// parseSearch is searchTerms, with the message for a search beyond
+// MaxSearchLength or MaxSearchTerms ("" when within both). Past a cap the
+// terms are nil.
+func parseSearch(search string) (terms []string, msg string) {
+	if len(search) > MaxSearchLength { // bytes: a cheap first look
+		if n := utf8.RuneCountInString(search); n > MaxSearchLength {
+			return nil, msgMaxLength(MaxSearchLength, n)
+		}
+	}
 	search = strings.ReplaceAll(search, "\x00", "")
 	search = strings.ReplaceAll(search, ",", " ")
-	return strings.FieldsFunc(search, pySpace)
+	seen := map[string]bool{}
+	for _, t := range strings.FieldsFunc(search, pySpace) {
+		if k := strings.ToUpper(t); !seen[k] {
+			seen[k] = true
+			terms = append(terms, t)
+		}
+	}
+	if len(terms) > MaxSearchTerms {
+		return nil, msgMaxTerms(MaxSearchTerms, len(terms))
+	}
+	return terms, ""
+}
+
+// searchText returns r's search columns, upper case, one after another
+// with a newline before each: as no search term holds whitespace, a term
+// occurs in the result exactly when it occurs in one of the columns.
+func (l listing[T]) searchText(r row) string {
+	var b strings.Builder
+	for _, c := range l.cols {
+		if !c.search {
+			continue
+		}
+		v, ok := r[c.name].(string)
+		if !ok {
+			continue
+		}
+		if b.Len() == 0 {
+			b.Grow(len(v) * 4)
+		}
+		b.WriteByte('\n')
+		ascii := true
+		for i := 0; i < len(v); i++ {
+			if v[i] >= utf8.RuneSelf {
+				ascii = false
+				break
+			}
+		}
+		if !ascii {
+			b.WriteString(strings.ToUpper(v))
+			continue
+		}
+		for i := 0; i < len(v); i++ {
+			c := v[i]
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // match reports whether r passes every filter and holds every term (upper
 // case) in one of the search columns: Django's icontains is
-// UPPER(field) LIKE UPPER('%term%').
+// UPPER(field) LIKE UPPER('%term%'). A row costs one upper-casing of its
+// search columns and, per term, one pass over them.
 func (l listing[T]) match(r row, filters map[string]any, terms []string) bool {
 	for k, want := range filters {
 		if r[k] != want {
 			return false
 		}
 	}
+	if len(terms) == 0 {
+		return true
+	}
+	text := l.searchText(r)
 	for _, term := range terms {
-		found := false
-		for _, c := range l.cols {
-			if !c.search {
-				continue
-			}
-			if v, ok := r[c.name].(string); ok && strings.Contains(strings.ToUpper(v), term) {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !strings.Contains(text, term) {
 			return false
 		}
 	}
 	return true
+}
+
+// orderFields returns the ordering a page sorts by, before the final pk:
+// q.Ordering's orderable fields, each field once (its first occurrence
+// decides its direction), or else the default ordering.
+func (l listing[T]) orderFields(q Query) []string {
+	var order []string
+	if q.Ordering != "" {
+		for t := range strings.SplitSeq(q.Ordering, ",") {
+			t = pyStrip(t)
+			name := strings.TrimPrefix(t, "-")
+			if !l.orderable(name) || slices.ContainsFunc(order, func(o string) bool { return strings.TrimPrefix(o, "-") == name }) {
+				continue
+			}
+			order = append(order, t)
+		}
+	}
+	if len(order) == 0 && l.defaultOrder != "" {
+		order = strings.Split(l.defaultOrder, ",")
+	}
+	return order
 }
 
 // compareAny orders two values of one column; nil (null) comes after
@@ -320,19 +464,7 @@ func (l listing[T]) page(items []item[T], q Query, maxPage int) (Page[T], error)
 			kept = append(kept, it)
 		}
 	}
-	var order []string
-	if q.Ordering != "" {
-		for _, t := range strings.Split(q.Ordering, ",") {
-			t = pyStrip(t)
-			if l.orderable(strings.TrimPrefix(t, "-")) {
-				order = append(order, t)
-			}
-		}
-	}
-	if len(order) == 0 && l.defaultOrder != "" {
-		order = strings.Split(l.defaultOrder, ",")
-	}
-	order = append(order, "pk")
+	order := append(l.orderFields(q), "pk")
 	slices.SortStableFunc(kept, func(a, b item[T]) int {
 		for _, t := range order {
 			name, desc := strings.TrimPrefix(t, "-"), strings.HasPrefix(t, "-")

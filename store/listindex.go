@@ -159,21 +159,19 @@ func paginate(count int, q Query, maxPage int) (start, end int, p Pagination, er
 }
 
 // plan reads a query as the listing does: its active filters, its search
-// terms (upper case), and whether its ordering is the default one.
-func (l listing[T]) plan(q Query) (filters map[string]any, terms []string, isDefault bool, err error) {
+// terms (upper case, as Django's icontains compares), its ordering terms
+// (the default when it names none; pk last, as the tie-break), and whether
+// that ordering is the default one.
+func (l listing[T]) plan(q Query) (filters map[string]any, terms, order []string, isDefault bool, err error) {
 	filters, err = l.filters(q)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, nil, nil, false, err
 	}
 	terms = searchTerms(q.Search)
-	var order []string
-	if q.Ordering != "" {
-		for _, t := range strings.Split(q.Ordering, ",") {
-			t = pyStrip(t)
-			if l.orderable(strings.TrimPrefix(t, "-")) {
-				order = append(order, t)
-			}
-		}
+	for i, t := range terms {
+		terms[i] = strings.ToUpper(t)
 	}
-	return filters, terms, len(order) == 0 || strings.Join(order, ",") == l.defaultOrder, nil
+	order = l.orderFields(q)
+	isDefault = strings.Join(order, ",") == l.defaultOrder
+	return filters, terms, append(order, "pk"), isDefault, nil
 }

@@ -29,7 +29,7 @@ func strs[T ~string](vs []T) []string {
 // flowListing: filters flow_uuid, name, slug, designation, denied_action;
 // search on name, slug, designation, title, denied_action; default
 // ordering slug, name.
-var flowListing = listing[flow.View]{
+var flowListing = listing[flow.Flow]{
 	cols: []column{
 		{name: "flow_uuid", kind: colUUID, filter: true},
 		{name: "name", filter: true, search: true, order: true},
@@ -76,7 +76,7 @@ func pageOf[V any](p Pagination, ids []uuid.UUID, get func(uuid.UUID) (V, error)
 // ListFlows lists flows with authentik's filters, search, ordering and
 // pagination.
 func (tx *Tx) ListFlows(q Query) (Page[flow.View], error) {
-	filters, terms, ordered, err := flowListing.plan(q)
+	filters, terms, order, ordered, err := flowListing.plan(q)
 	if err != nil {
 		return Page[flow.View]{}, err
 	}
@@ -87,20 +87,17 @@ func (tx *Tx) ListFlows(q Query) (Page[flow.View], error) {
 	if ok {
 		return pageOf(pg, ids, tx.GetFlow)
 	}
-	var items []item[flow.View]
-	err = tx.scanAll(tx.s.schema.flows, func(obj any) error {
-		f := obj.(flow.Flow)
-		items = append(items, item[flow.View]{v: flow.View{Flow: f}, row: flowRow(f)})
-		return nil
+	pre := prefilter(filters, terms)
+	p, err := flowListing.scanPage(q, tx.s.maxPage, filters, terms, order, func(yield func(item[flow.Flow]) error) error {
+		return tx.scanRecords(tx.s.schema.flows, pre, func(obj any) error {
+			f := obj.(flow.Flow)
+			return yield(item[flow.Flow]{v: f, row: flowRow(f)})
+		})
 	})
 	if err != nil {
 		return Page[flow.View]{}, err
 	}
-	p, err := flowListing.page(items, q, tx.s.maxPage)
-	if err != nil {
-		return p, err
-	}
-	return mapPage(p, func(v flow.View) (flow.View, error) { return tx.flowView(v.Flow) })
+	return mapPage(p, tx.flowView)
 }
 
 // bindingListing: every field filters (seed-era filterset __all__); search
@@ -134,7 +131,7 @@ var bindingWalks = []indexWalk{
 // ListBindings lists bindings. With a "target" filter it reads only that
 // flow's bindings, through the index.
 func (tx *Tx) ListBindings(q Query) (Page[binding.View], error) {
-	filters, terms, ordered, err := bindingListing.plan(q)
+	filters, terms, order, ordered, err := bindingListing.plan(q)
 	if err != nil {
 		return Page[binding.View]{}, err
 	}
@@ -145,55 +142,91 @@ func (tx *Tx) ListBindings(q Query) (Page[binding.View], error) {
 	if ok {
 		return pageOf(pg, ids, tx.GetBinding)
 	}
-	tid, byTarget := parsePyUUID(pyStrip(q.Filters["target"]))
-	if byTarget {
-		ids, err = tx.scanIDs("bindings_by_flow", tid[:], -16)
-	} else {
-		ids, err = tx.scanIDs(tx.s.schema.bindings.bucket, nil, 0)
-	}
-	if err != nil {
-		return Page[binding.View]{}, err
+	walk, scope := bindingWalks[0], []byte(nil)
+	if tid, ok := filters["target"].(string); ok {
+		id, _ := uuid.Parse(tid)
+		walk, scope = bindingWalks[1], id[:]
 	}
 	names := map[uuid.UUID]string{}
-	items := make([]item[binding.Binding], 0, len(ids))
-	for _, id := range ids {
-		if err := tx.ctxErr(); err != nil {
-			return Page[binding.View]{}, err
-		}
-		b, err := as[binding.Binding](tx.must(tx.s.schema.bindings, id))
-		if err != nil {
-			return Page[binding.View]{}, err
-		}
-		name, ok := names[b.Stage]
-		if !ok {
-			st, err := tx.mustStage(b.Stage)
-			if err != nil {
-				return Page[binding.View]{}, err
+	p, err := bindingListing.scanPage(q, tx.s.maxPage, filters, terms, order, func(yield func(item[binding.Binding]) error) error {
+		return tx.scanIndexed(tx.s.schema.bindings, walk.bucket, scope, walk.pkAt, nil, func(obj any) error {
+			b := obj.(binding.Binding)
+			name, ok := names[b.Stage]
+			if !ok {
+				st, err := tx.mustStage(b.Stage)
+				if err != nil {
+					return err
+				}
+				name = st.Name
+				if len(names) < 4096 {
+					names[b.Stage] = name
+				}
 			}
-			name = st.Name
-			names[b.Stage] = name
-		}
-		items = append(items, item[binding.Binding]{v: b, row: row{
-			"pk": b.PK.String(), "fsb_uuid": b.PK.String(), "pbm_uuid": b.PolicyBindingModelPtrID.String(),
-			"target": b.Target.String(), "stage": b.Stage.String(),
-			"evaluate_on_plan": b.EvaluateOnPlan, "re_evaluate_policies": b.ReEvaluatePolicies,
-			"invalid_response_action": string(b.InvalidResponseAction), "order": int64(b.Order),
-			"policy_engine_mode": string(b.PolicyEngineMode), "policies": "-", "stage__name": name,
-		}})
-	}
-	p, err := bindingListing.page(items, q, tx.s.maxPage)
+			return yield(item[binding.Binding]{v: b, row: row{
+				"pk": b.PK.String(), "fsb_uuid": b.PK.String(), "pbm_uuid": b.PolicyBindingModelPtrID.String(),
+				"target": b.Target.String(), "stage": b.Stage.String(),
+				"evaluate_on_plan": b.EvaluateOnPlan, "re_evaluate_policies": b.ReEvaluatePolicies,
+				"invalid_response_action": string(b.InvalidResponseAction), "order": int64(b.Order),
+				"policy_engine_mode": string(b.PolicyEngineMode), "policies": "-", "stage__name": name,
+			}})
+		})
+	})
 	if err != nil {
 		return Page[binding.View]{}, err
 	}
 	return mapPage(p, tx.bindingView)
 }
 
-// scanAll decodes every object of c, in pk order, checking the context
-// as it goes.
-func (tx *Tx) scanAll(c *collection, fn func(obj any) error) error {
+// scanIndexed decodes the objects of c that an index scan of bucket
+// (within prefix; pkAt as in indexWalk, 0 for the records bucket itself)
+// finds and whose stored JSON passes pre (nil: all of them).
+func (tx *Tx) scanIndexed(c *collection, bucket string, prefix []byte, pkAt int, pre func([]byte) bool, fn func(obj any) error) error {
+	if bucket == c.bucket {
+		if pre == nil {
+			pre = func([]byte) bool { return true }
+		}
+		return tx.scanRecords(c, pre, fn)
+	}
+	return tx.kv.Scan(bucket, kv.Range{Prefix: prefix}, func(k, _ []byte) (bool, error) {
+		if err := tx.ctxErr(); err != nil {
+			return false, err
+		}
+		at := pkAt
+		if at < 0 {
+			at += len(k)
+		}
+		if at < 0 || at+16 > len(k) {
+			return false, fmt.Errorf("store: %s: %w: malformed key", bucket, ErrCorrupt)
+		}
+		id := k[at : at+16]
+		raw, err := tx.kv.Get(c.bucket, id)
+		if err != nil {
+			return false, err
+		}
+		if raw == nil {
+			return false, fmt.Errorf("store: %s: %w: the index points at missing %s", bucket, ErrCorrupt, idFrom(id))
+		}
+		if pre != nil && len(raw) > 5 && !pre(raw[5:]) {
+			return true, nil
+		}
+		obj, err := tx.decodeRecord(c, id, raw)
+		if err != nil {
+			return false, err
+		}
+		return true, fn(obj)
+	})
+}
+
+// scanRecords decodes the objects of c whose stored JSON passes pre, in
+// pk order, checking the context as it goes. Records that pre skips are
+// not decoded, so their checksums are not verified either.
+func (tx *Tx) scanRecords(c *collection, pre func([]byte) bool, fn func(obj any) error) error {
 	return tx.kv.Scan(c.bucket, kv.Range{}, func(k, v []byte) (bool, error) {
 		if err := tx.ctxErr(); err != nil {
 			return false, err
+		}
+		if len(v) > 5 && !pre(v[5:]) {
+			return true, nil
 		}
 		obj, err := tx.decodeRecord(c, k, v)
 		if err != nil {
@@ -271,7 +304,7 @@ func (tx *Tx) ListStages(model stage.ModelName, q Query) (Page[stage.View], erro
 		}
 		walks, scope = stageWalks[1:], appendValue(nil, string(model))
 	}
-	filters, terms, ordered, err := l.plan(q)
+	filters, terms, order, ordered, err := l.plan(q)
 	if err != nil {
 		return Page[stage.View]{}, err
 	}
@@ -282,39 +315,26 @@ func (tx *Tx) ListStages(model stage.ModelName, q Query) (Page[stage.View], erro
 	if ok {
 		return pageOf(pg, ids, tx.GetStage)
 	}
-	if model == "" {
-		ids, err = tx.scanIDs(tx.s.schema.stages.bucket, nil, 0)
-	} else {
-		ids, err = tx.scanIDs(tx.s.schema.stages.kindIndex, scope, len(scope))
-	}
-	if err != nil {
-		return Page[stage.View]{}, err
-	}
-	items := make([]item[stage.Stage], 0, len(ids))
-	for _, id := range ids {
-		if err := tx.ctxErr(); err != nil {
-			return Page[stage.View]{}, err
-		}
-		st, err := tx.mustStage(id)
-		if err != nil {
-			return Page[stage.View]{}, err
-		}
-		r := row{"pk": st.PK.String(), "stage_uuid": st.PK.String(), "name": st.Name}
-		configRow(st.Config, fields, r)
-		if noFlows {
-			bound := false
-			err := tx.kv.Scan("bindings_by_stage", kv.Range{Prefix: st.PK[:]}, func(_, _ []byte) (bool, error) {
-				bound = true
-				return false, nil
-			})
-			if err != nil {
-				return Page[stage.View]{}, err
+	pre := prefilter(filters, terms)
+	p, err := l.scanPage(q, tx.s.maxPage, filters, terms, order, func(yield func(item[stage.Stage]) error) error {
+		return tx.scanIndexed(tx.s.schema.stages, walks[0].bucket, scope, walks[0].pkAt, pre, func(obj any) error {
+			st := obj.(stage.Stage)
+			r := row{"pk": st.PK.String(), "stage_uuid": st.PK.String(), "name": st.Name}
+			configRow(st.Config, fields, r)
+			if noFlows {
+				bound := false
+				err := tx.kv.Scan("bindings_by_stage", kv.Range{Prefix: st.PK[:]}, func(_, _ []byte) (bool, error) {
+					bound = true
+					return false, nil
+				})
+				if err != nil {
+					return err
+				}
+				r["no_flows"] = !bound
 			}
-			r["no_flows"] = !bound
-		}
-		items = append(items, item[stage.Stage]{v: st, row: r})
-	}
-	p, err := l.page(items, q, tx.s.maxPage)
+			return yield(item[stage.Stage]{v: st, row: r})
+		})
+	})
 	if err != nil {
 		return Page[stage.View]{}, err
 	}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/authflow/authflow/stage"
@@ -42,8 +43,9 @@ type scaleDB struct {
 }
 
 var (
-	scaleMu  sync.Mutex
-	scaleDBs = map[int]*scaleDB{}
+	bulkRound atomic.Int64 // makes every bulk-loaded slug new
+	scaleMu   sync.Mutex
+	scaleDBs  = map[int]*scaleDB{}
 )
 
 func scaleSizes(b *testing.B) []int {
@@ -344,9 +346,8 @@ func BenchmarkScaleBaselineScan(b *testing.B) {
 func BenchmarkScaleBulkLoad(b *testing.B) {
 	forSizes(b, func(b *testing.B, d *scaleDB) {
 		ctx := context.Background()
-		round := 0
 		for b.Loop() {
-			round++
+			round := bulkRound.Add(1)
 			err := d.s.Update(ctx, func(tx *store.Tx) error {
 				for i := range 1000 {
 					body := fmt.Sprintf(`{"name":"Bulk %d","slug":"bulk-%d-%d","title":"Welcome to authentik! %d","designation":"enrollment"}`, i, round, i, i)
@@ -364,18 +365,37 @@ func BenchmarkScaleBulkLoad(b *testing.B) {
 	})
 }
 
+// BenchmarkScaleBaselineBulkLoad writes, in raw bbolt, the same bytes the
+// store writes for each new flow: the record and its slug, designation
+// and pbm index entries, in buckets of the same names.
 func BenchmarkScaleBaselineBulkLoad(b *testing.B) {
 	forSizes(b, func(b *testing.B, d *scaleDB) {
-		round := 0
 		for b.Loop() {
-			round++
+			round := bulkRound.Add(1)
 			err := d.raw.Update(func(tx *bolt.Tx) error {
-				bk := tx.Bucket([]byte("flows"))
+				bk := map[string]*bolt.Bucket{}
+				for _, name := range []string{"flows", "flows_by_slug", "flows_by_designation", "pbm"} {
+					var err error
+					if bk[name], err = tx.CreateBucketIfNotExists([]byte(name)); err != nil {
+						return err
+					}
+				}
 				for i := range 1000 {
 					id, _ := uuid.NewV7()
-					body := fmt.Sprintf(`{"name":"Bulk %d","slug":"bulk-%d-%d","title":"Welcome to authentik! %d","designation":"enrollment"}`, i, round, i, i)
-					if err := bk.Put(id[:], []byte(body)); err != nil {
-						return err
+					pbm, _ := uuid.NewV7()
+					slug := fmt.Sprintf("bulk-%d-%d", round, i)
+					body := fmt.Sprintf(`{"pk":"%s","policybindingmodel_ptr_id":"%s","name":"Bulk %d","slug":"%s","title":"Welcome to authentik! %d","designation":"enrollment","background":"","policy_engine_mode":"any","compatibility_mode":false,"layout":"stacked","denied_action":"message_continue","authentication":"none"}`, id, pbm, i, slug, i)
+					rec := append([]byte{2, 0, 0, 0, 0}, body...)
+					puts := [][3][]byte{
+						{[]byte("flows"), id[:], rec},
+						{[]byte("flows_by_slug"), []byte(slug), id[:]},
+						{[]byte("flows_by_designation"), append([]byte("enrollment\x00"+slug+"\x00"), id[:]...), nil},
+						{[]byte("pbm"), pbm[:], append(id[:], "flows"...)},
+					}
+					for _, p := range puts {
+						if err := bk[string(p[0])].Put(p[1], p[2]); err != nil {
+							return err
+						}
 					}
 				}
 				return nil

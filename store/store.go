@@ -60,13 +60,16 @@ type Options struct {
 // [kv.DB]. It is safe for concurrent use by many goroutines; one process
 // at a time may open a file.
 type Store struct {
-	db       kv.DB
-	path     string
-	schema   *schema
-	reg      *stage.Registry
-	newID    func() (uuid.UUID, error)
-	maxPage  int
-	readOnly bool
+	db     kv.DB
+	path   string
+	schema *schema
+	reg    *stage.Registry
+	newID  func() (uuid.UUID, error)
+	// customIDs: newID is the caller's, so a new id is checked against
+	// the ids in use.
+	customIDs bool
+	maxPage   int
+	readOnly  bool
 
 	mu     sync.RWMutex // guards closed against in-flight transactions
 	closed bool
@@ -126,6 +129,7 @@ func New(db kv.DB, opts *Options) (*Store, error) {
 	if s.reg == nil {
 		s.reg = stage.Default
 	}
+	s.customIDs = s.newID != nil
 	if s.newID == nil {
 		s.newID = uuid.NewV7
 	}

@@ -50,6 +50,14 @@ func Object(body []byte) (map[string]json.RawMessage, error) {
 		// parser authentik uses rejects those too.
 		return nil, fmt.Errorf("%w: lone surrogate in a \\u escape", ErrSyntax)
 	}
+	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) > 0 && t[0] == '{' {
+		// The common case, parsed once; Unmarshal refuses trailing data.
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(body, &m); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrSyntax, err)
+		}
+		return m, nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var raw json.RawMessage
 	if err := dec.Decode(&raw); err != nil {
@@ -261,7 +269,7 @@ func decodeString(raw []byte, k byte, allowBlank bool) (string, string) {
 	var s string
 	switch k {
 	case '"':
-		if err := json.Unmarshal(raw, &s); err != nil {
+		if !unquote(raw, &s) {
 			return "", MsgNotString
 		}
 	case 't', 'f', '{', '[':

@@ -58,7 +58,7 @@ func pyStr(raw []byte, k byte) string {
 	switch k {
 	case '"':
 		var s string
-		if json.Unmarshal(raw, &s) == nil {
+		if unquote(raw, &s) {
 			return s
 		}
 		return string(raw)
@@ -159,4 +159,25 @@ func pyType(raw []byte, k byte) string {
 		return "int"
 	}
 	return "float"
+}
+
+// unquote decodes a JSON string literal into s. A literal without
+// escapes (the common case) is taken as it is; encoding/json does the
+// rest. The body's UTF-8 was checked before any field is decoded.
+func unquote(raw []byte, s *string) bool {
+	raw = bytes.TrimSpace(raw)
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' {
+		plain := true
+		for _, c := range raw[1 : n-1] {
+			if c == '\\' || c == '"' || c < 0x20 {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			*s = string(raw[1 : n-1])
+			return true
+		}
+	}
+	return json.Unmarshal(raw, s) == nil
 }
