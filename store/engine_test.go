@@ -382,3 +382,73 @@ func TestGenericForm(t *testing.T) {
 	}
 	checkInvariants(t, s)
 }
+
+// Check finds every kind of damage: a record that fails its checksum, a
+// missing or stray index entry, a wrong count, a dangling reference.
+func TestCheck(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "check.db")
+	s, err := store.Open(path, &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	f := mkFlow(t, s, "f")
+	g := mkFlow(t, s, "g")
+	uw := mkUserWrite(t, s, "uw")
+	mkBinding(t, s, f.PK, uw.PK, 1)
+	if p := s.Check(ctx); len(p) != 0 {
+		t.Fatalf("Check of a healthy store = %v", p)
+	}
+	s.Close()
+	damage := func(fn func(tx *bolt.Tx) error) {
+		t.Helper()
+		db, err := bolt.Open(path, 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.Update(fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	damage(func(tx *bolt.Tx) error {
+		if err := tx.Bucket([]byte("flows_by_slug")).Delete([]byte("g")); err != nil { // missing entry
+			return err
+		}
+		if err := tx.Bucket([]byte("bindings_by_flow")).Put(bytes.Repeat([]byte{7}, 36), []byte("x")); err != nil { // stray
+			return err
+		}
+		if err := tx.Bucket([]byte("counts")).Put([]byte("flows"), []byte{0, 0, 0, 0, 0, 0, 0, 9}); err != nil { // count
+			return err
+		}
+		b := tx.Bucket([]byte("stages"))
+		v := bytes.Clone(b.Get(uw.PK[:]))
+		v[bytes.Index(v, []byte(`"uw"`))+1] = 'U' // checksum
+		if err := b.Put(uw.PK[:], v); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte("flows")).Delete(f.PK[:]) // dangling binding target
+	})
+	s, err = store.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var text []string
+	for _, p := range s.Check(ctx) {
+		text = append(text, p.Error())
+	}
+	all := strings.Join(text, "\n")
+	for _, want := range []string{
+		"flows_by_slug: kv: database is damaged: 1 entries the objects imply are missing",
+		"bindings_by_flow: kv: database is damaged: key 0707",
+		`count "flows"`,
+		"stages record " + uw.PK.String() + ": kv: database is damaged: checksum mismatch",
+		"target points at " + f.PK.String(),
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("Check missed %q; it said:\n%s", want, all)
+		}
+	}
+	_ = g
+}

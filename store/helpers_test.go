@@ -57,6 +57,9 @@ func closeAndCheck(t testing.TB, s *store.Store, path string) {
 	t.Helper()
 	if err := s.View(context.Background(), func(*store.Tx) error { return nil }); err == nil {
 		checkInvariants(t, s)
+		for _, p := range s.Check(context.Background()) {
+			t.Errorf("cleanup: Check: %v", p)
+		}
 	} else if !errors.Is(err, store.ErrClosed) {
 		t.Errorf("cleanup: View: %v", err)
 	}

@@ -1,0 +1,155 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"sort"
+
+	"github.com/authflow/authflow/store/kv"
+)
+
+// MaxCheckProblems bounds the problems [Store.Check] reports; past it,
+// the last one says how many more there were.
+const MaxCheckProblems = 100
+
+// Check verifies the whole store in one read transaction: the backend's
+// own structure (bbolt's page check), every record's checksum and
+// decoding, every index entry each record implies and no other, every
+// reference's target, and every kept count. It returns each problem found
+// (nil when there is none), each naming the object or bucket; a problem
+// with a record wraps ErrCorrupt.
+func (s *Store) Check(ctx context.Context) []error {
+	var problems []error
+	more := 0
+	report := func(err error) {
+		if len(problems) < MaxCheckProblems {
+			problems = append(problems, err)
+		} else {
+			more++
+		}
+	}
+	if c, ok := s.db.(interface{ Check(context.Context) []error }); ok {
+		for _, err := range c.Check(ctx) {
+			report(fmt.Errorf("store: check: %w", err))
+		}
+	}
+	err := s.View(ctx, func(tx *Tx) error {
+		want := map[string]map[string][]byte{} // bucket -> key -> value
+		counts := map[string]int64{}
+		add := func(e entry) {
+			m := want[e.bucket]
+			if m == nil {
+				m = map[string][]byte{}
+				want[e.bucket] = m
+			}
+			if _, dup := m[string(e.key)]; dup && e.bucket != bucketRefs {
+				report(fmt.Errorf("store: check: %s: %w: two objects claim key %x", e.bucket, ErrCorrupt, e.key))
+			}
+			m[string(e.key)] = e.val
+		}
+		for _, c := range s.schema.colls {
+			err := tx.kv.Scan(c.bucket, kv.Range{}, func(k, v []byte) (bool, error) {
+				if err := tx.ctxErr(); err != nil {
+					return false, err
+				}
+				obj, err := tx.decodeRecord(c, k, v)
+				if err != nil {
+					report(err)
+					return true, nil
+				}
+				for _, e := range c.entries(obj) {
+					add(e)
+				}
+				for _, k := range c.countKeys(obj) {
+					counts[k]++
+				}
+				for _, r := range c.codec.refs(obj) {
+					if r.Null {
+						continue
+					}
+					ok, err := tx.exists(r.Target, r.ID)
+					if err != nil {
+						return false, err
+					}
+					if !ok {
+						pk, _ := c.codec.ids(obj)
+						report(fmt.Errorf("store: check: %s %s: %w: %s points at %s, which is not a %s", c.alias, pk, ErrCorrupt, r.Field, r.ID, r.Target))
+					}
+				}
+				return true, nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		for _, b := range s.schema.indexBuckets() {
+			if b == bucketCounts {
+				continue
+			}
+			m := want[b]
+			seen := 0
+			err := tx.kv.Scan(b, kv.Range{}, func(k, v []byte) (bool, error) {
+				w, ok := m[string(k)]
+				switch {
+				case !ok:
+					report(fmt.Errorf("store: check: %s: %w: key %x belongs to no object", b, ErrCorrupt, k))
+				case !bytes.Equal(w, v):
+					report(fmt.Errorf("store: check: %s: %w: key %x holds %x, its object implies %x", b, ErrCorrupt, k, v, w))
+					seen++
+				default:
+					seen++
+				}
+				return true, nil
+			})
+			if err != nil {
+				return err
+			}
+			if seen != len(m) {
+				missing := 0
+				for k := range m {
+					if raw, err := tx.kv.Get(b, []byte(k)); err == nil && raw == nil {
+						missing++
+					}
+				}
+				report(fmt.Errorf("store: check: %s: %w: %d entries the objects imply are missing", b, ErrCorrupt, missing))
+			}
+		}
+		stored := map[string]int64{}
+		err := tx.kv.Scan(bucketCounts, kv.Range{}, func(k, v []byte) (bool, error) {
+			if len(v) != 8 {
+				report(fmt.Errorf("store: check: count %q: %w: malformed", k, ErrCorrupt))
+				return true, nil
+			}
+			stored[string(k)] = int64(binary.BigEndian.Uint64(v))
+			return true, nil
+		})
+		if err != nil {
+			return err
+		}
+		keys := make([]string, 0, len(counts)+len(stored))
+		for k := range counts {
+			keys = append(keys, k)
+		}
+		for k := range stored {
+			if _, ok := counts[k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if counts[k] != stored[k] {
+				report(fmt.Errorf("store: check: count %q: %w: it says %d, there are %d", k, ErrCorrupt, stored[k], counts[k]))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		report(fmt.Errorf("store: check: %w", err))
+	}
+	if more > 0 {
+		problems = append(problems, fmt.Errorf("store: check: %d more problems", more))
+	}
+	return problems
+}
