@@ -2,14 +2,12 @@ package store_test
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,6 +18,7 @@ import (
 	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/storetest"
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 )
@@ -250,171 +249,29 @@ func wantUnchanged(t testing.TB, s *store.Store, write func() error) error {
 	return err
 }
 
-// Walking the whole store through the public API.
-
-const bigPage = 1000
+// Walking the whole store through the public API: the conformance
+// suite's helpers.
 
 func allPages[T any](t testing.TB, list func(store.Query) (store.Page[T], error)) []T {
 	t.Helper()
-	var out []T
-	for page := 1; ; page++ {
-		p, err := list(store.Query{Page: page, PageSize: bigPage})
-		if err != nil {
-			t.Fatalf("list page %d: %v", page, err)
-		}
-		out = append(out, p.Results...)
-		if p.Pagination.Count != 0 && p.Pagination.TotalPages < page {
-			t.Fatalf("page %d of %d", page, p.Pagination.TotalPages)
-		}
-		if p.Pagination.Next == 0 {
-			if len(out) != p.Pagination.Count {
-				t.Fatalf("listed %d objects, pagination count is %d", len(out), p.Pagination.Count)
-			}
-			return out
-		}
-	}
+	return storetest.AllPages(t, list)
 }
 
-func allFlows(t testing.TB, tx *store.Tx) []flow.View {
-	t.Helper()
-	return allPages(t, tx.ListFlows)
-}
+func allFlows(t testing.TB, tx *store.Tx) []flow.View       { return storetest.AllFlows(t, tx) }
+func allStages(t testing.TB, tx *store.Tx) []stage.View     { return storetest.AllStages(t, tx) }
+func allBindings(t testing.TB, tx *store.Tx) []binding.View { return storetest.AllBindings(t, tx) }
 
-func allStages(t testing.TB, tx *store.Tx) []stage.View {
-	t.Helper()
-	return allPages(t, func(q store.Query) (store.Page[stage.View], error) { return tx.ListStages("", q) })
-}
-
-func allBindings(t testing.TB, tx *store.Tx) []binding.View {
-	t.Helper()
-	return allPages(t, tx.ListBindings)
-}
-
-// checkInvariants asserts, in one read transaction, that nothing in s
-// dangles and every index agrees with the records.
 func checkInvariants(t testing.TB, s *store.Store) {
 	t.Helper()
-	if err := s.View(context.Background(), func(tx *store.Tx) error {
-		checkInvariantsTx(t, tx)
-		return nil
-	}); err != nil {
-		t.Fatalf("checkInvariants: %v", err)
-	}
+	storetest.CheckInvariants(t, s)
 }
 
 func checkInvariantsTx(t testing.TB, tx *store.Tx) {
 	t.Helper()
-	flows := map[uuid.UUID]flow.View{}
-	slugs := map[string]bool{}
-	for _, f := range allFlows(t, tx) {
-		if _, dup := flows[f.PK]; dup {
-			t.Errorf("flow %s listed twice", f.PK)
-		}
-		if slugs[f.Slug] {
-			t.Errorf("slug %q held by two flows", f.Slug)
-		}
-		flows[f.PK], slugs[f.Slug] = f, true
-		g, err := tx.GetFlow(f.PK)
-		if err != nil {
-			t.Errorf("GetFlow(%s): %v", f.PK, err)
-		}
-		bs, err := tx.GetFlowBySlug(f.Slug)
-		if err != nil || bs.PK != f.PK {
-			t.Errorf("GetFlowBySlug(%q) = %s, %v; want %s", f.Slug, bs.PK, err, f.PK)
-		}
-		flows[f.PK] = g
-	}
-	stages := map[uuid.UUID]stage.View{}
-	names := map[string]bool{}
-	for _, st := range allStages(t, tx) {
-		if names[st.Name] {
-			t.Errorf("stage name %q held by two stages", st.Name)
-		}
-		names[st.Name] = true
-		g, err := tx.GetStage(st.PK)
-		if err != nil {
-			t.Errorf("GetStage(%s): %v", st.PK, err)
-			continue
-		}
-		stages[st.PK] = g
-		for _, r := range g.Kind.Schema().Refs(g.Config) {
-			if r.Target == "flow" && !r.Null {
-				if _, ok := flows[r.ID]; !ok {
-					t.Errorf("stage %q: %s points at missing flow %s", g.Name, r.Field, r.ID)
-				}
-			}
-		}
-		for _, fs := range g.FlowSet {
-			if _, ok := flows[fs.PK]; !ok {
-				t.Errorf("stage %q: flow_set lists missing flow %s", g.Name, fs.PK)
-			}
-		}
-	}
-	type triple struct {
-		target, stage uuid.UUID
-		order         int32
-	}
-	seen := map[triple]bool{}
-	perStage := map[uuid.UUID]int{}
-	all := allBindings(t, tx)
-	for _, b := range all {
-		if _, ok := flows[b.Target]; !ok {
-			t.Errorf("binding %s: target %s is missing", b.PK, b.Target)
-		}
-		if _, ok := stages[b.Stage]; !ok {
-			t.Errorf("binding %s: stage %s is missing", b.PK, b.Stage)
-		}
-		k := triple{b.Target, b.Stage, b.Order}
-		if seen[k] {
-			t.Errorf("binding %s: (target, stage, order) = %v is not unique", b.PK, k)
-		}
-		seen[k] = true
-		perStage[b.Stage]++
-		g, err := tx.GetBinding(b.PK)
-		if err != nil {
-			t.Errorf("GetBinding(%s): %v", b.PK, err)
-		} else if g.StageObj.PK != b.Stage {
-			t.Errorf("binding %s: stage_obj is %s, stage is %s", b.PK, g.StageObj.PK, b.Stage)
-		}
-	}
-	total := 0
-	for id, f := range flows {
-		fb, err := tx.FlowBindings(id)
-		if err != nil {
-			t.Errorf("FlowBindings(%s): %v", id, err)
-			continue
-		}
-		total += len(fb)
-		wantStages := make([]uuid.UUID, 0, len(fb))
-		for i, b := range fb {
-			if b.Target != id {
-				t.Errorf("FlowBindings(%s) holds binding %s of flow %s", id, b.PK, b.Target)
-			}
-			if i > 0 && cmpBinding(fb[i-1].Binding, b.Binding) >= 0 {
-				t.Errorf("FlowBindings(%s) not in (order, pk) order at %d", id, i)
-			}
-			wantStages = append(wantStages, b.Stage)
-		}
-		if !slices.Equal(f.Stages, wantStages) {
-			t.Errorf("flow %q: stages = %v, its bindings give %v", f.Slug, f.Stages, wantStages)
-		}
-	}
-	if total != len(all) {
-		t.Errorf("flows hold %d bindings, the binding list has %d", total, len(all))
-	}
-	for id, st := range stages {
-		if len(st.FlowSet) != perStage[id] {
-			t.Errorf("stage %q: flow_set has %d entries, %d bindings use it", st.Name, len(st.FlowSet), perStage[id])
-		}
-	}
+	storetest.CheckInvariantsTx(t, tx)
 }
 
-func cmpBinding(a, b binding.Binding) int {
-	if c := cmp.Compare(a.Order, b.Order); c != 0 {
-		return c
-	}
-	return bytes.Compare(a.PK[:], b.PK[:])
-}
+func cmpBinding(a, b binding.Binding) int { return storetest.CompareBindings(a, b) }
 
 // snapshot renders every object the store holds, secrets included, so
 // that two snapshots are equal exactly when nothing observable changed.

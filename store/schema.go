@@ -293,3 +293,77 @@ func (c *collection) accessor(obj any, r validate.Ref) string {
 	_, model, _ := strings.Cut(c.modelOf(obj), ".")
 	return model + "_set"
 }
+
+// Collection describes one collection of a store, as [Store.Collections]
+// reports it.
+type Collection struct {
+	// Model is the collection's model name, such as ModelFlow.
+	Model string
+	// Verbose is its verbose name, as uniqueness messages use it.
+	Verbose string
+	// Kinds are the registered kinds' model names, for a collection
+	// whose objects have kinds (stages); nil otherwise.
+	Kinds []string
+	// Unique are the fields unique across the collection.
+	Unique []string
+	// Together is a set of fields unique together, or nil.
+	Together []string
+}
+
+// Reference describes one reference field, as [Store.References]
+// reports it.
+type Reference struct {
+	// Model holds the field: a collection's model, or a kind's.
+	Model string
+	Field string
+	// Target is the model of what it refers to: a collection's, or one
+	// kind's.
+	Target   string
+	OnDelete validate.OnDelete
+	// Related is the used_by accessor tag ("+" hides it from used_by).
+	Related  string
+	Nullable bool
+}
+
+// Collections describes the store's collections.
+func (s *Store) Collections() []Collection {
+	var out []Collection
+	for _, c := range s.schema.colls {
+		col := Collection{Model: c.model, Verbose: c.verbose, Together: c.together}
+		for _, u := range c.unique {
+			col.Unique = append(col.Unique, u.field)
+		}
+		if c.kindIndex != "" {
+			col.Kinds = s.schema.kindsOf(c)
+		}
+		out = append(out, col)
+	}
+	return out
+}
+
+// References describes every reference field of every collection and
+// registered kind.
+func (s *Store) References() []Reference {
+	var out []Reference
+	for _, c := range s.schema.colls {
+		for _, kind := range s.schema.kindsOf(c) {
+			sc, err := c.codec.schema(kind)
+			if err != nil {
+				continue
+			}
+			model := c.model
+			if kind != "" {
+				model = kind
+			}
+			for _, r := range sc.RefFields() {
+				tc, tkind, _ := s.schema.target(r.Target)
+				target := tc.model
+				if tkind != "" {
+					target = tkind
+				}
+				out = append(out, Reference{Model: model, Field: r.Field, Target: target, OnDelete: r.OnDelete, Related: r.Related, Nullable: r.Nullable})
+			}
+		}
+	}
+	return out
+}

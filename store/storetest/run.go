@@ -1,0 +1,448 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/validate"
+	"github.com/google/uuid"
+)
+
+// Sample builds a valid POST body for one model, named name (names and
+// slugs must be unique, so the suite gives each object its own). ref
+// returns the pk of an object of the given model, made on demand, for the
+// body's required references.
+type Sample func(name string, ref func(model string) uuid.UUID) []byte
+
+// Options configures Run. A nil *Options means the defaults.
+type Options struct {
+	// Samples add to or replace the built-in samples, by model name: a
+	// store with host-registered kinds gives one per kind, or the
+	// schema-generated checks skip the kind (and say so).
+	Samples map[string]Sample
+}
+
+// DefaultSamples are the bodies of the built-in collections and kinds.
+func DefaultSamples() map[string]Sample {
+	return map[string]Sample{
+		store.ModelFlow: func(name string, _ func(string) uuid.UUID) []byte {
+			return fmt.Appendf(nil, `{"name":%q,"slug":%q,"title":"Welcome","designation":"authentication"}`, name, name)
+		},
+		string(stage.ModelUserWrite): func(name string, _ func(string) uuid.UUID) []byte {
+			return fmt.Appendf(nil, `{"name":%q}`, name)
+		},
+		string(stage.ModelInvitation): func(name string, _ func(string) uuid.UUID) []byte {
+			return fmt.Appendf(nil, `{"name":%q}`, name)
+		},
+		string(stage.ModelAuthenticatorDuo): func(name string, _ func(string) uuid.UUID) []byte {
+			return fmt.Appendf(nil, `{"name":%q,"client_id":"DI1","client_secret":"s","api_hostname":"api.example.com"}`, name)
+		},
+		store.ModelBinding: func(_ string, ref func(string) uuid.UUID) []byte {
+			return fmt.Appendf(nil, `{"target":"%s","stage":"%s","order":1}`, ref(store.ModelFlow), ref(store.ModelStage))
+		},
+	}
+}
+
+// Run runs the suite. open returns a new, empty store for each subtest;
+// the suite closes it.
+func Run(t *testing.T, open func(t *testing.T) *store.Store, opts *Options) {
+	samples := DefaultSamples()
+	if opts != nil {
+		for k, v := range opts.Samples {
+			samples[k] = v
+		}
+	}
+	r := &runner{open: open, samples: samples}
+	t.Run("CRUD", r.crud)
+	t.Run("RejectedWriteWritesNothing", r.rejected)
+	t.Run("RollbackOnError", r.rollback)
+	t.Run("ConcurrentWriters", r.concurrent)
+	t.Run("Uniques", r.uniques)
+	t.Run("References", r.references)
+}
+
+type runner struct {
+	open    func(t *testing.T) *store.Store
+	samples map[string]Sample
+	n       atomic.Int64 // names every sample object uniquely
+}
+
+// fresh opens a store whose cleanup checks the invariants and closes it.
+func (r *runner) fresh(t *testing.T) *store.Store {
+	t.Helper()
+	s := r.open(t)
+	t.Cleanup(func() {
+		CheckInvariants(t, s)
+		for _, p := range s.Check(context.Background()) { // t.Context is done in cleanups
+			t.Errorf("Check: %v", p)
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+// maker creates sample objects with unique names, and the objects their
+// samples refer to.
+type maker struct {
+	t       *testing.T
+	tx      *store.Tx
+	samples map[string]Sample
+	n       *atomic.Int64
+}
+
+func (m maker) sample(model string) (Sample, string, bool) {
+	if model == store.ModelStage {
+		model = string(stage.ModelUserWrite) // any stage will do
+	}
+	s, ok := m.samples[model]
+	return s, model, ok
+}
+
+// make creates an object of model and returns its pk.
+func (m maker) make(model string) uuid.UUID {
+	m.t.Helper()
+	s, model, ok := m.sample(model)
+	if !ok {
+		m.t.Fatalf("no sample for %s", model)
+	}
+	pk, err := m.tx.Create(model, s(fmt.Sprintf("obj-%d", m.n.Add(1)), m.make))
+	if err != nil {
+		m.t.Fatalf("creating a sample %s: %v", model, err)
+	}
+	return pk
+}
+
+func (r *runner) update(t *testing.T, s *store.Store, fn func(m maker) error) error {
+	t.Helper()
+	return s.Update(t.Context(), func(tx *store.Tx) error {
+		return fn(maker{t: t, tx: tx, samples: r.samples, n: &r.n})
+	})
+}
+
+// field reads one field of an object's representation.
+func field(t *testing.T, tx *store.Tx, model string, pk uuid.UUID, name string) (json.RawMessage, bool) {
+	t.Helper()
+	v, err := tx.Get(model, pk)
+	if err != nil {
+		t.Fatalf("Get %s %s: %v", model, pk, err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	raw, ok := m[name]
+	return raw, ok
+}
+
+// models are the models the suite can make: every collection without
+// kinds, and every kind with a sample.
+func (r *runner) models(t *testing.T, s *store.Store) []string {
+	var out []string
+	for _, c := range s.Collections() {
+		if c.Kinds == nil {
+			out = append(out, c.Model)
+			continue
+		}
+		for _, k := range c.Kinds {
+			if _, ok := r.samples[k]; ok {
+				out = append(out, k)
+			} else {
+				t.Logf("no sample for kind %s: its generated checks are skipped", k)
+			}
+		}
+	}
+	return out
+}
+
+func (r *runner) crud(t *testing.T) {
+	s := r.fresh(t)
+	for _, model := range r.models(t, s) {
+		var pk uuid.UUID
+		if err := r.update(t, s, func(m maker) error { pk = m.make(model); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		err := s.Update(t.Context(), func(tx *store.Tx) error {
+			if _, err := tx.Get(model, pk); err != nil {
+				return err
+			}
+			if err := tx.Patch(model, pk, []byte(`{}`)); err != nil {
+				return fmt.Errorf("empty patch: %w", err)
+			}
+			return tx.Delete(model, pk)
+		})
+		if err != nil {
+			t.Errorf("%s: %v", model, err)
+		}
+		err = s.View(t.Context(), func(tx *store.Tx) error {
+			_, err := tx.Get(model, pk)
+			return err
+		})
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s: Get after Delete = %v, want ErrNotFound", model, err)
+		}
+	}
+}
+
+// snapshot is everything the lists show.
+func snapshot(t *testing.T, s *store.Store) string {
+	t.Helper()
+	var out []byte
+	err := s.View(t.Context(), func(tx *store.Tx) error {
+		for _, v := range []any{AllFlows(t, tx), AllStages(t, tx), AllBindings(t, tx)} {
+			b, err := json.Marshal(v)
+			if err != nil {
+				return err
+			}
+			out = append(out, b...)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+func (r *runner) rejected(t *testing.T) {
+	s := r.fresh(t)
+	if err := r.update(t, s, func(m maker) error { m.make(store.ModelBinding); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, s)
+	for _, model := range r.models(t, s) {
+		err := s.Update(t.Context(), func(tx *store.Tx) error {
+			_, err := tx.Create(model, []byte(`{"name": 5, "slug": "-", "order": "x", "target": "nope"}`))
+			return err
+		})
+		if !errors.Is(err, validate.ErrInvalid) {
+			t.Errorf("%s: a bad body = %v, want a validation error", model, err)
+		}
+	}
+	if after := snapshot(t, s); after != before {
+		t.Errorf("rejected writes changed the store")
+	}
+}
+
+func (r *runner) rollback(t *testing.T) {
+	s := r.fresh(t)
+	before := snapshot(t, s)
+	boom := errors.New("boom")
+	err := r.update(t, s, func(m maker) error {
+		m.make(store.ModelBinding)
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update = %v, want the function's error", err)
+	}
+	if after := snapshot(t, s); after != before {
+		t.Error("a failed Update left changes")
+	}
+}
+
+func (r *runner) concurrent(t *testing.T) {
+	s := r.fresh(t)
+	const writers, each = 4, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each*2)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				err := s.Update(t.Context(), func(tx *store.Tx) error {
+					_, err := tx.Create(store.ModelFlow, fmt.Appendf(nil, `{"name":"n","slug":"w%d-%d","title":"t","designation":"authentication"}`, w, i))
+					return err
+				})
+				errs <- err
+				// Every writer also races for one shared slug: one wins.
+				err = s.Update(t.Context(), func(tx *store.Tx) error {
+					_, err := tx.Create(store.ModelFlow, fmt.Appendf(nil, `{"name":"n","slug":"shared-%d","title":"t","designation":"authentication"}`, i))
+					return err
+				})
+				if err != nil && !errors.Is(err, store.ErrConflict) {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	p, err := s.ListFlows(t.Context(), store.Query{PageSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := writers*each + each; p.Pagination.Count != want {
+		t.Errorf("%d flows, want %d", p.Pagination.Count, want)
+	}
+}
+
+// uniques: for every unique field, a second object taking the first
+// one's value is refused with authentik's message, as a conflict.
+func (r *runner) uniques(t *testing.T) {
+	s := r.fresh(t)
+	models := r.models(t, s)
+	for _, c := range s.Collections() {
+		members := []string{c.Model}
+		if c.Kinds != nil {
+			members = nil
+			for _, k := range c.Kinds {
+				if slices.Contains(models, k) {
+					members = append(members, k)
+				}
+			}
+		}
+		for _, f := range c.Unique {
+			for _, model := range members {
+				for _, other := range members {
+					t.Run(c.Model+"."+f+"/"+model+"-"+other, func(t *testing.T) {
+						var a, b uuid.UUID
+						if err := r.update(t, s, func(m maker) error { a, b = m.make(model), m.make(other); return nil }); err != nil {
+							t.Fatal(err)
+						}
+						err := s.Update(t.Context(), func(tx *store.Tx) error {
+							v, _ := field(t, tx, model, a, f)
+							return tx.Patch(other, b, fmt.Appendf(nil, `{%q:%s}`, f, v))
+						})
+						want := map[string][]string{f: {validate.Unique(c.Verbose, f)}}
+						wantInvalid(t, err, want, nil)
+						if !errors.Is(err, store.ErrConflict) {
+							t.Errorf("a clash on %s is not ErrConflict: %v", f, err)
+						}
+					})
+				}
+			}
+		}
+		if len(c.Together) > 0 {
+			t.Run(c.Model+".together", func(t *testing.T) {
+				var a uuid.UUID
+				if err := r.update(t, s, func(m maker) error { a = m.make(c.Model); return nil }); err != nil {
+					t.Fatal(err)
+				}
+				err := s.Update(t.Context(), func(tx *store.Tx) error {
+					body := map[string]json.RawMessage{}
+					for _, f := range c.Together {
+						body[f], _ = field(t, tx, c.Model, a, f)
+					}
+					b, _ := json.Marshal(body)
+					_, err := tx.Create(c.Model, b)
+					return err
+				})
+				wantInvalid(t, err, nil, []string{validate.UniqueTogether(c.Together...)})
+			})
+		}
+	}
+}
+
+// references: for every reference field, a missing target is refused
+// with authentik's message; a present one appears in the target's
+// used_by (unless hidden); deleting the target does what on_delete says.
+func (r *runner) references(t *testing.T) {
+	s := r.fresh(t)
+	models := r.models(t, s)
+	for _, ref := range s.References() {
+		if !slices.Contains(models, ref.Model) {
+			continue
+		}
+		t.Run(ref.Model+"."+ref.Field, func(t *testing.T) {
+			var src, target uuid.UUID
+			missing := uuid.MustParse("00000000-0000-4000-8000-00000000dead")
+			err := r.update(t, s, func(m maker) error {
+				src, target = m.make(ref.Model), m.make(ref.Target)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.Update(t.Context(), func(tx *store.Tx) error {
+				return tx.Patch(ref.Model, src, fmt.Appendf(nil, `{%q:"%s"}`, ref.Field, missing))
+			})
+			wantInvalid(t, err, map[string][]string{ref.Field: {validate.DoesNotExist(missing.String())}}, nil)
+			if err := s.Update(t.Context(), func(tx *store.Tx) error {
+				return tx.Patch(ref.Model, src, fmt.Appendf(nil, `{%q:"%s"}`, ref.Field, target))
+			}); err != nil {
+				t.Fatalf("pointing %s at its target: %v", ref.Field, err)
+			}
+			used, err := s.UsedBy(t.Context(), ref.Target, target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			action := "cascade"
+			if ref.OnDelete == validate.SetNull || ref.OnDelete == validate.SetDefault {
+				action = string(ref.OnDelete)
+			}
+			found := slices.ContainsFunc(used, func(u store.UsedBy) bool { return u.PK == src.String() && u.Action == action })
+			if found == (ref.Related == "+") {
+				t.Errorf("used_by of the target = %+v; the source with action %s should appear: %v", used, action, ref.Related != "+")
+			}
+			err = s.Update(t.Context(), func(tx *store.Tx) error { return tx.Delete(ref.Target, target) })
+			switch ref.OnDelete {
+			case validate.Protect:
+				if !errors.Is(err, store.ErrProtected) {
+					t.Fatalf("deleting a protected target = %v, want ErrProtected", err)
+				}
+				if err := s.Update(t.Context(), func(tx *store.Tx) error { return tx.Delete(ref.Model, src) }); err != nil {
+					t.Fatal(err)
+				}
+				return
+			case validate.Cascade:
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = s.View(t.Context(), func(tx *store.Tx) error { _, err := tx.Get(ref.Model, src); return err })
+				if !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("the source survived a cascade: %v", err)
+				}
+			default:
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = s.View(t.Context(), func(tx *store.Tx) error {
+					v, _ := field(t, tx, ref.Model, src, ref.Field)
+					if string(v) == `"`+target.String()+`"` {
+						t.Errorf("%s still points at the deleted target", ref.Field)
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// wantInvalid checks a validation error's fields and non-field messages.
+func wantInvalid(t *testing.T, err error, fields map[string][]string, nonField []string) {
+	t.Helper()
+	var ve *validate.Error
+	if !errors.As(err, &ve) {
+		t.Fatalf("error = %v, want a *validate.Error", err)
+	}
+	for f, msgs := range fields {
+		if !slices.Equal(ve.Fields[f], msgs) {
+			t.Errorf("%s: %q, want %q", f, ve.Fields[f], msgs)
+		}
+	}
+	if nonField != nil && !slices.Equal(ve.NonField, nonField) {
+		t.Errorf("non-field: %q, want %q", ve.NonField, nonField)
+	}
+}
