@@ -43,6 +43,8 @@ type codec interface {
 	// defaultJSON is the JSON of field's default in kind: what
 	// on_delete=set_default writes.
 	defaultJSON(kind, field string) ([]byte, bool)
+	// without removes id from the many-to-many field of obj.
+	without(obj any, field string, id uuid.UUID) (any, error)
 }
 
 // plain is the codec of a collection of one Go struct type T, stored as
@@ -93,6 +95,10 @@ func (p plain[T]) value(obj any, f string) (any, bool)     { return p.sch().Valu
 func (p plain[T]) refs(obj any) []validate.Ref             { return p.sch().Refs(obj) }
 func (p plain[T]) checkObject(obj any) *validate.Error     { return validate.CheckObject(obj) }
 func (p plain[T]) str(obj any) string                      { return p.strOf(obj.(T)) }
+
+func (p plain[T]) without(obj any, field string, id uuid.UUID) (any, error) {
+	return p.sch().Without(obj, field, id)
+}
 
 func (p plain[T]) defaultJSON(_, field string) ([]byte, bool) {
 	return p.sch().FieldJSON(p.defaults(), field)
@@ -197,4 +203,18 @@ func (k kinds) defaultJSON(kind, field string) ([]byte, bool) {
 		return nil, false
 	}
 	return s.FieldJSON(st.Config, field)
+}
+
+func (k kinds) without(obj any, field string, id uuid.UUID) (any, error) {
+	st := obj.(stage.Stage)
+	s, err := k.schema(string(st.Model()))
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := s.Without(st.Config, field, id)
+	if err != nil {
+		return nil, err
+	}
+	st.Config = cfg.(stage.Config)
+	return st, nil
 }

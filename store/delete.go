@@ -49,13 +49,15 @@ func (e *ProtectedError) Is(target error) bool { return target == ErrProtected }
 
 // Impact is what deleting an object would do, as [Tx.DeleteImpact]
 // reports it: the objects deleted with it (itself first), the objects
-// whose references would be set to null or to their default, and the
-// objects that block the delete.
+// whose references would be set to null or to their default or whose
+// lists would lose it, and the objects that block the delete.
 type Impact struct {
 	Deleted    []UsedBy `json:"deleted"`
 	SetNull    []UsedBy `json:"set_null"`
 	SetDefault []UsedBy `json:"set_default"`
-	Blocked    []UsedBy `json:"blocked"`
+	// RemovedFrom are the objects whose many-to-many lists lose it.
+	RemovedFrom []UsedBy `json:"removed_from"`
+	Blocked     []UsedBy `json:"blocked"`
 }
 
 // node is one object in a delete walk.
@@ -70,7 +72,7 @@ type node struct {
 type deletePlan struct {
 	doomed  []node
 	seen    map[uuid.UUID]bool
-	patches []backRef // set_null and set_default, on objects that stay
+	patches []backRef // set_null, set_default and cascade_many, on objects that stay
 	protect []backRef
 }
 
@@ -145,6 +147,16 @@ func (tx *Tx) del(c *collection, obj any) error {
 		if err != nil {
 			return err
 		}
+		if r.decl.OnDelete == validate.CascadeMany {
+			next, err := r.c.codec.without(cur, r.field, r.target)
+			if err != nil {
+				return err
+			}
+			if err := tx.put(r.c, cur, next); err != nil {
+				return err
+			}
+			continue
+		}
 		val := []byte("null")
 		if r.decl.OnDelete == validate.SetDefault {
 			if val, err = tx.fieldDefault(r.c, cur, r.field); err != nil {
@@ -203,7 +215,7 @@ func usedBy(c *collection, obj any, action string) UsedBy {
 // shows protect as cascade.
 func usedByAction(a validate.OnDelete) string {
 	switch a {
-	case validate.SetNull, validate.SetDefault:
+	case validate.SetNull, validate.SetDefault, validate.CascadeMany:
 		return string(a)
 	}
 	return "cascade"
@@ -249,6 +261,21 @@ func (tx *Tx) usedByOf(c *collection, obj any) ([]UsedBy, error) {
 			items = append(items, item{accessor, usedBy(fc, fobj, "cascade_many")})
 		}
 	}
+	// Its own many-to-many lists (a prompt stage's prompts) appear too.
+	for _, r := range c.codec.refs(obj) {
+		if !r.Many || r.Related == "+" {
+			continue
+		}
+		tc, _, ok := tx.s.schema.target(r.Target)
+		if !ok {
+			continue
+		}
+		tobj, err := tx.must(tc, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, item{r.Field, usedBy(tc, tobj, "cascade_many")})
+	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].accessor < items[j].accessor })
 	out := make([]UsedBy, len(items))
 	for i, it := range items {
@@ -263,15 +290,18 @@ func (tx *Tx) impact(c *collection, obj any) (Impact, error) {
 	if err != nil {
 		return Impact{}, err
 	}
-	im := Impact{Deleted: []UsedBy{}, SetNull: []UsedBy{}, SetDefault: []UsedBy{}, Blocked: []UsedBy{}}
+	im := Impact{Deleted: []UsedBy{}, SetNull: []UsedBy{}, SetDefault: []UsedBy{}, RemovedFrom: []UsedBy{}, Blocked: []UsedBy{}}
 	for _, n := range p.doomed {
 		im.Deleted = append(im.Deleted, usedBy(n.c, n.obj, "cascade"))
 	}
 	for _, r := range p.staying(p.patches) {
 		u := usedBy(r.c, r.obj, string(r.decl.OnDelete))
-		if r.decl.OnDelete == validate.SetDefault {
+		switch r.decl.OnDelete {
+		case validate.SetDefault:
 			im.SetDefault = append(im.SetDefault, u)
-		} else {
+		case validate.CascadeMany:
+			im.RemovedFrom = append(im.RemovedFrom, u)
+		default:
 			im.SetNull = append(im.SetNull, u)
 		}
 	}

@@ -453,10 +453,11 @@ func (tx *Tx) scanIDs(bucket string, prefix []byte, pkAt int) ([]uuid.UUID, erro
 // backRef is one reference to an object: the object holding it and the
 // field.
 type backRef struct {
-	c     *collection
-	obj   any
-	field string
-	decl  validate.Ref
+	c      *collection
+	obj    any
+	field  string
+	decl   validate.Ref
+	target uuid.UUID // the object referred to
 }
 
 // refsTo returns every reference to pk, in index order (source pk, then
@@ -492,7 +493,7 @@ func (tx *Tx) refsTo(pk uuid.UUID) ([]backRef, error) {
 		if !ok {
 			return nil, fmt.Errorf("store: refs: %w: %s %s has no reference field %q", ErrCorrupt, c.alias, f.src, f.field)
 		}
-		out = append(out, backRef{c: c, obj: obj, field: f.field, decl: decl})
+		out = append(out, backRef{c: c, obj: obj, field: f.field, decl: decl, target: pk})
 	}
 	return out, nil
 }

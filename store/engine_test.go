@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,8 +16,10 @@ import (
 	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/storetest"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
+	"github.com/invopop/validation"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -475,4 +478,100 @@ func TestMaxReaders(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("a cancelled read = %v, want context.Canceled", err)
 	}
+}
+
+// A many-to-many reference and list fields, as a host kind declares them.
+type listStage struct {
+	Flows []uuid.UUID `json:"flows" af:"ref=flow"`
+	Tags  []string    `json:"tags"`
+	Modes []listMode  `json:"modes" af:"nonempty"`
+}
+
+type listMode string
+
+func (listStage) ModelName() stage.ModelName { return "authflow_test.liststage" }
+
+func (c listStage) Validate() error {
+	return validation.ValidateStruct(&c, validation.Field(&c.Modes, validation.Each(validate.Choice[listMode]("a", "b"))))
+}
+
+func listRegistry() *stage.Registry {
+	reg := &stage.Registry{}
+	for _, k := range stage.Default.Kinds() {
+		reg.Register(k)
+	}
+	reg.Register(stage.Kind{Model: "authflow_test.liststage", New: func() stage.Config { return &listStage{Modes: []listMode{"a"}} },
+		Component: "ak-stage-list-form", VerboseName: "List Stage"})
+	return reg
+}
+
+func TestManyToManyAndLists(t *testing.T) {
+	s := openTestStore(t, filepath.Join(t.TempDir(), "m2m.db"), &store.Options{Registry: listRegistry(), NewID: counterIDs(1, 1)})
+	ctx := t.Context()
+	f := mkFlow(t, s, "f")
+	g := mkFlow(t, s, "g")
+	const model = "authflow_test.liststage"
+	missing := uuid.MustParse("00000000-0000-4000-8000-00000000dead")
+	_, err := s.CreateStageJSON(ctx, model, []byte(`{"name":"l","flows":["`+f.PK.String()+`","`+missing.String()+`"],"tags":["ok",""," ",5],"modes":["a","x","b","y"]}`))
+	body, _ := json.Marshal(err)
+	want := `{"flows":["Invalid pk \"` + missing.String() + `\" - object does not exist."],"modes":{"1":["\"x\" is not a valid choice."],"3":["\"y\" is not a valid choice."]},"tags":{"1":["This field may not be blank."],"2":["This field may not be blank."]}}`
+	if string(body) != want {
+		t.Errorf("item errors:\n got %s\nwant %s", body, want)
+	}
+	_, err = s.CreateStageJSON(ctx, model, []byte(`{"name":"l","flows":["`+f.PK.String()+`","`+missing.String()+`"]}`))
+	testutil.WantInvalid(t, err, map[string][]string{"flows": {validate.DoesNotExist(missing.String())}})
+	_, err = s.CreateStageJSON(ctx, model, []byte(`{"name":"l","flows":"x","modes":[]}`))
+	testutil.WantInvalid(t, err, map[string][]string{"flows": {`Expected a list of items but got type "str".`}, "modes": {"This list may not be empty."}})
+	l, err := s.CreateStageJSON(ctx, model, []byte(`{"name":"l","flows":["`+f.PK.String()+`","`+g.PK.String()+`"],"tags":[" x "]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := l.Config.(listStage); len(c.Flows) != 2 || c.Tags[0] != "x" {
+		t.Errorf("stored %+v", c)
+	}
+	// used_by: the flow lists the stage as cascade_many; the stage lists
+	// its own flows.
+	used, _ := s.UsedBy(ctx, store.ModelFlow, f.PK)
+	if len(used) != 1 || used[0].PK != l.PK.String() || used[0].Action != "cascade_many" {
+		t.Errorf("used_by of f = %+v", used)
+	}
+	used, _ = s.UsedBy(ctx, model, l.PK)
+	if len(used) != 2 || used[0].ModelName != "flow" || used[0].Action != "cascade_many" {
+		t.Errorf("used_by of the stage = %+v", used)
+	}
+	im, _ := s.DeleteImpact(ctx, store.ModelFlow, f.PK)
+	if len(im.RemovedFrom) != 1 || len(im.Deleted) != 1 {
+		t.Errorf("impact = %+v", im)
+	}
+	// Deleting a flow removes it from the list, and leaves the stage.
+	if err := s.DeleteFlow(ctx, "f"); err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.GetStage(ctx, l.PK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := v.Config.(listStage); len(c.Flows) != 1 || c.Flows[0] != g.PK {
+		t.Errorf("after deleting f: flows = %v", c.Flows)
+	}
+	// The last one too: the list may become empty.
+	if err := s.DeleteFlow(ctx, "g"); err != nil {
+		t.Fatal(err)
+	}
+	v, _ = s.GetStage(ctx, l.PK)
+	if got := jsonOf(t, v); !strings.Contains(got, `"flows":[]`) {
+		t.Errorf("after deleting g: %s", got)
+	}
+	checkInvariants(t, s)
+}
+
+func TestConformanceManyToMany(t *testing.T) {
+	sample := func(name string, _ func(string) uuid.UUID) []byte { return fmt.Appendf(nil, `{"name":%q}`, name) }
+	storetest.Run(t, func(t *testing.T) *store.Store {
+		s, err := store.Open(filepath.Join(t.TempDir(), "c.db"), &store.Options{NoSync: true, Registry: listRegistry()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}, &storetest.Options{Samples: map[string]storetest.Sample{"authflow_test.liststage": sample}})
 }

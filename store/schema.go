@@ -323,6 +323,8 @@ type Reference struct {
 	// Related is the used_by accessor tag ("+" hides it from used_by).
 	Related  string
 	Nullable bool
+	// Many marks a many-to-many field (a []uuid.UUID).
+	Many bool
 }
 
 // Collections describes the store's collections.
@@ -361,7 +363,7 @@ func (s *Store) References() []Reference {
 				if tkind != "" {
 					target = tkind
 				}
-				out = append(out, Reference{Model: model, Field: r.Field, Target: target, OnDelete: r.OnDelete, Related: r.Related, Nullable: r.Nullable})
+				out = append(out, Reference{Model: model, Field: r.Field, Target: target, OnDelete: r.OnDelete, Related: r.Related, Nullable: r.Nullable, Many: r.Many})
 			}
 		}
 	}

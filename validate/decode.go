@@ -112,6 +112,10 @@ func (s *Schema) Decode(dst any, in map[string]json.RawMessage, op Op, ignore fu
 			continue
 		}
 		f := &s.fields[i]
+		if f.kind == kUUIDList || f.kind == kStringList {
+			decodeList(f, rv.Field(f.index), raw, &errs)
+			continue
+		}
 		if msg := decodeField(f, rv.Field(f.index), raw, op); msg != "" {
 			errs.Add(name, msg)
 		}
@@ -331,8 +335,17 @@ var (
 	rePyInt   = regexp.MustCompile(`^\s*[+-]?[0-9](_?[0-9])*\s*$`)
 )
 
+// MaxIntegerLength is the most characters an integer field reads, as a
+// string or as a JSON number: DRF's IntegerField.MAX_STRING_LENGTH. Beyond
+// it the field's error is [MsgIntegerTooLarge], before any parsing, so a
+// huge number costs no more than its bytes.
+const MaxIntegerLength = 1000
+
 // decodeInt follows DRF's IntegerField: strings and integral floats are
-// accepted, and the range is checked with DRF's messages.
+// accepted, and the range is checked with DRF's messages. DRF caps only
+// strings at MaxIntegerLength; authflow caps number literals too (Python's
+// own int parsing refuses more than 4300 digits, so authentik never
+// accepted such a number either).
 func decodeInt(raw []byte, k byte, min, max int64) (int64, string) {
 	var s string
 	switch k {
@@ -340,12 +353,15 @@ func decodeInt(raw []byte, k byte, min, max int64) (int64, string) {
 		if json.Unmarshal(raw, &s) != nil {
 			return 0, MsgInteger
 		}
-		if len([]rune(s)) > 1000 {
+		if utf8.RuneCountInString(s) > MaxIntegerLength {
 			return 0, MsgIntegerTooLarge
 		}
 	case 't', 'f', '{', '[':
 		return 0, MsgInteger
 	default:
+		if len(bytes.TrimSpace(raw)) > MaxIntegerLength {
+			return 0, MsgIntegerTooLarge
+		}
 		s = pyNumber(raw)
 	}
 	s = reDecimal.ReplaceAllString(pyStrip(s), "")
@@ -364,6 +380,10 @@ func decodeInt(raw []byte, k byte, min, max int64) (int64, string) {
 	}
 	return n.Int64(), ""
 }
+
+// maxUUIDDigits is the length of 2^128-1 in decimal. A JSON number has no
+// leading zeros, so a longer integer literal is out of a UUID's range.
+const maxUUIDDigits = 39
 
 // decodeUUID follows DRF's PrimaryKeyRelatedField over a UUID key. Whether
 // the object exists is the store's question.
@@ -388,12 +408,78 @@ func decodeUUID(raw []byte, k byte) (uuid.UUID, string) {
 		if !isIntLiteral(raw) {
 			return uuid.Nil, InvalidUUID(pyNumber(raw))
 		}
-		n, ok := new(big.Int).SetString(strings.TrimSpace(string(raw)), 10)
+		lit := strings.TrimSpace(string(raw))
+		if len(lit) > maxUUIDDigits {
+			// Beyond 128 bits, whatever the digits: not worth parsing.
+			return uuid.Nil, InvalidUUID(lit)
+		}
+		n, ok := new(big.Int).SetString(lit, 10)
 		if !ok || n.Sign() < 0 || n.BitLen() > 128 {
 			return uuid.Nil, InvalidUUID(strings.TrimSpace(string(raw)))
 		}
 		var id uuid.UUID
 		n.FillBytes(id[:])
 		return id, ""
+	}
+}
+
+// decodeList decodes a list field: DRF's ManyRelatedField for
+// []uuid.UUID (the first bad item is the field's error, as DRF stops
+// there) and ListField for strings (each bad item is reported under
+// "field.index").
+func decodeList(f *field, v reflect.Value, raw json.RawMessage, errs *Error) {
+	k := jsonKind(raw)
+	if k == 'n' {
+		errs.Add(f.name, MsgNull)
+		return
+	}
+	if k != '[' {
+		errs.Add(f.name, NotAList(pyType(raw, k)))
+		return
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		errs.Add(f.name, NotAList(pyType(raw, k)))
+		return
+	}
+	if len(items) == 0 && f.nonEmpty {
+		errs.Add(f.name, MsgEmptyList)
+		return
+	}
+	out := reflect.MakeSlice(f.typ, len(items), len(items))
+	bad := false
+	for i, item := range items {
+		ik := jsonKind(item)
+		if f.kind == kUUIDList {
+			if ik == 'n' {
+				errs.Add(f.name, MsgNull)
+				return
+			}
+			id, msg := decodeUUID(item, ik)
+			if msg != "" {
+				errs.Add(f.name, msg)
+				return
+			}
+			out.Index(i).Set(reflect.ValueOf(id))
+			continue
+		}
+		var str, msg string
+		switch {
+		case ik == 'n':
+			msg = MsgNull
+		case f.choice:
+			str = pyStr(item, ik)
+		default:
+			str, msg = decodeString(item, ik, f.blank)
+		}
+		if msg != "" {
+			errs.Add(f.name+"."+strconv.Itoa(i), msg)
+			bad = true
+			continue
+		}
+		out.Index(i).SetString(str)
+	}
+	if !bad {
+		v.Set(out)
 	}
 }

@@ -667,3 +667,75 @@ func TestRefOptions(t *testing.T) {
 		}
 	}
 }
+
+// List fields decode as DRF's ListField and ManyRelatedField do.
+func TestListFields(t *testing.T) {
+	type lists struct {
+		IDs   []uuid.UUID `json:"ids" af:"ref=flow,nonempty"`
+		Names []string    `json:"names" af:"blank"`
+	}
+	s, err := validate.SchemaOf(lists{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := uuid.MustParse("11111111-2222-4333-8444-555555555555")
+	refs := s.RefFields()
+	if len(refs) != 1 || !refs[0].Many || refs[0].OnDelete != validate.CascadeMany {
+		t.Errorf("RefFields = %+v, want one many-to-many, cascade_many", refs)
+	}
+	for _, tt := range []struct {
+		body string
+		want map[string][]string
+	}{
+		{`{"ids":["` + id.String() + `"],"names":["a"," b ",""]}`, nil},
+		{`{"ids":[],"names":[]}`, map[string][]string{"ids": {"This list may not be empty."}}},
+		{`{"ids":"x","names":{"a":1}}`, map[string][]string{"ids": {`Expected a list of items but got type "str".`}, "names": {`Expected a list of items but got type "dict".`}}},
+		{`{"ids":["nope", "also"],"names":[null, true]}`, map[string][]string{"ids": {validate.InvalidUUID("nope")}, "names.0": {validate.MsgNull}, "names.1": {validate.MsgNotString}}},
+		{`{"ids":null}`, map[string][]string{"ids": {validate.MsgNull}}},
+	} {
+		in, err := validate.Object([]byte(tt.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v lists
+		e := s.Decode(&v, in, validate.Patch, nil)
+		var got map[string][]string
+		if e != nil {
+			got = e.Fields
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: %v, want %v", tt.body, got, tt.want)
+		}
+		if tt.want == nil {
+			if len(v.IDs) != 1 || !reflect.DeepEqual(v.Names, []string{"a", "b", ""}) {
+				t.Errorf("%s: decoded %+v", tt.body, v)
+			}
+			if r := s.Refs(v); len(r) != 1 || r[0].ID != id || !r[0].Many {
+				t.Errorf("Refs = %+v", r)
+			}
+			w, err := s.Without(v, "ids", id)
+			if err != nil || len(w.(lists).IDs) != 0 || len(v.IDs) != 1 {
+				t.Errorf("Without = %+v, %v (and the original must keep its list)", w, err)
+			}
+		}
+	}
+	b, err := s.AppendJSON(nil, lists{}, false)
+	if err != nil || string(b) != `"ids":[],"names":[]` {
+		t.Errorf("AppendJSON of empty lists = %s, %v", b, err)
+	}
+	for _, bad := range []any{
+		struct {
+			X []uuid.UUID `json:"x" af:"ref=flow,on_delete=set_null"`
+		}{},
+		struct {
+			X *uuid.UUID `json:"x" af:"ref=flow,on_delete=cascade_many"`
+		}{},
+		struct {
+			X string `json:"x" af:"nonempty"`
+		}{},
+	} {
+		if _, err := validate.SchemaOf(bad); err == nil {
+			t.Errorf("SchemaOf(%T) succeeded", bad)
+		}
+	}
+}

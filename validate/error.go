@@ -20,8 +20,10 @@ const NonFieldKey = "non_field_errors"
 //
 //	{"field": ["message", ...], "non_field_errors": ["message", ...]}
 //
-// Field keys are the API field names. Messages are authentik's (Django REST
-// framework's) exact English strings. An Error never contains the value of a
+// Field keys are the API field names. An error on one item of a list
+// field is keyed "field.index" (the dotted path [From] builds) and renders
+// nested, as authentik nests it: {"backends": {"0": ["message"]}}.
+// Messages are authentik's (Django REST framework's) exact English strings. An Error never contains the value of a
 // write-only field.
 //
 // Err, when set, is a cause the caller may branch on with [errors.Is], for
@@ -33,12 +35,13 @@ type Error struct {
 	Err      error
 }
 
-// Add appends msg to the errors of field.
-func (e *Error) Add(field, msg string) {
+// Add appends msgs to the errors of field ("field.index" for an item of
+// a list field).
+func (e *Error) Add(field string, msgs ...string) {
 	if e.Fields == nil {
 		e.Fields = make(map[string][]string)
 	}
-	e.Fields[field] = append(e.Fields[field], msg)
+	e.Fields[field] = append(e.Fields[field], msgs...)
 }
 
 // AddNonField appends msg to the non-field errors.
@@ -60,8 +63,22 @@ func (e *Error) Merge(other *Error) {
 	}
 }
 
-// Has reports whether field has at least one error.
-func (e *Error) Has(field string) bool { return e != nil && len(e.Fields[field]) > 0 }
+// Has reports whether field has at least one error, on itself or on one
+// of its items.
+func (e *Error) Has(field string) bool {
+	if e == nil {
+		return false
+	}
+	if len(e.Fields[field]) > 0 {
+		return true
+	}
+	for k, v := range e.Fields {
+		if len(v) > 0 && strings.HasPrefix(k, field+".") {
+			return true
+		}
+	}
+	return false
+}
 
 // HasFieldErrors reports whether any field (not non-field) error is recorded.
 func (e *Error) HasFieldErrors() bool { return e != nil && len(e.Fields) > 0 }
@@ -105,14 +122,15 @@ func (e *Error) Unwrap() error { return e.Err }
 func (e *Error) Is(target error) bool { return target == ErrInvalid }
 
 // MarshalJSON renders the 400 body. Keys are sorted, with non_field_errors
-// in its sorted place; an Error with nothing recorded renders as {}.
+// in its sorted place; dotted keys nest; an Error with nothing recorded
+// renders as {}.
 func (e *Error) MarshalJSON() ([]byte, error) {
-	m := make(map[string][]string, len(e.Fields)+1)
-	for k, v := range e.Fields {
-		m[k] = v
+	m := make(map[string]any, len(e.Fields)+1)
+	for _, k := range sortedKeys(e.Fields) {
+		nest(m, strings.Split(k, "."), e.Fields[k])
 	}
 	if len(e.NonField) > 0 {
-		m[NonFieldKey] = append(m[NonFieldKey], e.NonField...)
+		nest(m, []string{NonFieldKey}, e.NonField)
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -123,25 +141,71 @@ func (e *Error) MarshalJSON() ([]byte, error) {
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
+// nest puts msgs at path in m. A path that is both a leaf and a parent
+// (a list's own error and an item's) keeps the item errors under the
+// parent and the list's own under "non_field_errors" inside it.
+func nest(m map[string]any, path []string, msgs []string) {
+	k := path[0]
+	if len(path) == 1 {
+		switch cur := m[k].(type) {
+		case map[string]any:
+			nest(cur, []string{NonFieldKey}, msgs)
+		case []string:
+			m[k] = append(cur, msgs...)
+		default:
+			m[k] = append([]string(nil), msgs...)
+		}
+		return
+	}
+	sub, ok := m[k].(map[string]any)
+	if !ok {
+		sub = map[string]any{}
+		if leaf, isLeaf := m[k].([]string); isLeaf {
+			sub[NonFieldKey] = leaf
+		}
+		m[k] = sub
+	}
+	nest(sub, path[1:], msgs)
+}
+
 // UnmarshalJSON reads a 400 body back, so that clients of the API can
-// decode it into an Error.
+// decode it into an Error; nested objects become dotted keys.
 func (e *Error) UnmarshalJSON(b []byte) error {
-	var m map[string][]string
+	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil {
 		return err
 	}
 	*e = Error{}
-	for k, v := range m {
-		if k == NonFieldKey {
-			e.NonField = v
-			continue
+	var walk func(prefix string, m map[string]json.RawMessage) error
+	walk = func(prefix string, m map[string]json.RawMessage) error {
+		for k, raw := range m {
+			key := k
+			if prefix != "" {
+				key = prefix + "." + k
+			}
+			var msgs []string
+			if err := json.Unmarshal(raw, &msgs); err == nil {
+				switch {
+				case key == NonFieldKey:
+					e.NonField = msgs
+				case prefix != "" && k == NonFieldKey:
+					e.Add(prefix, msgs...)
+				default:
+					e.Add(key, msgs...)
+				}
+				continue
+			}
+			var sub map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &sub); err != nil {
+				return err
+			}
+			if err := walk(key, sub); err != nil {
+				return err
+			}
 		}
-		if e.Fields == nil {
-			e.Fields = make(map[string][]string)
-		}
-		e.Fields[k] = v
+		return nil
 	}
-	return nil
+	return walk("", m)
 }
 
 // FieldError returns an Error with a single message on field.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/authflow/authflow/validate"
@@ -224,5 +225,38 @@ func TestMessages(t *testing.T) {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
+	}
+}
+
+// Errors on list items render nested, as authentik nests them, and read
+// back into the same dotted keys.
+func TestErrorNestedItems(t *testing.T) {
+	e := &validate.Error{}
+	e.Add("backends.0", `"x" is not a valid choice.`)
+	e.Add("backends.2", `"y" is not a valid choice.`)
+	e.Add("name", "This field is required.")
+	if !e.Has("backends") || e.Has("backend") || !e.Has("backends.2") {
+		t.Error("Has does not see item errors under their list")
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"backends":{"0":["\"x\" is not a valid choice."],"2":["\"y\" is not a valid choice."]},"name":["This field is required."]}`
+	if string(b) != want {
+		t.Errorf("got  %s\nwant %s", b, want)
+	}
+	var back validate.Error
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.Fields, e.Fields) {
+		t.Errorf("round trip: %v, want %v", back.Fields, e.Fields)
+	}
+	// A list's own error beside its items' goes under non_field_errors.
+	e.Add("backends", "This list may not be empty.")
+	b, _ = json.Marshal(e)
+	if !strings.Contains(string(b), `"backends":{"0":["\"x\" is not a valid choice."],"2":["\"y\" is not a valid choice."],"non_field_errors":["This list may not be empty."]}`) {
+		t.Errorf("mixed: %s", b)
 	}
 }

@@ -20,6 +20,7 @@ import (
 //	blank      an empty (or all-whitespace) string is allowed
 //	readonly   output only; ignored on input
 //	writeonly  input only; never output (use it with [Secret])
+//	nonempty   a list may not be empty (DRF's allow_empty=False)
 //	min=N      lower bound for an integer (default: the type's range, int32 for int32)
 //	max=N      upper bound for an integer
 //	ref=T      a reference to an object of T: a collection ("flow",
@@ -44,6 +45,13 @@ import (
 //	int, int32, int64     IntegerField
 //	uuid.UUID             PrimaryKeyRelatedField
 //	*uuid.UUID            PrimaryKeyRelatedField(allow_null=True)
+//	[]uuid.UUID           PrimaryKeyRelatedField(many=True): with ref=, a
+//	                      many-to-many reference; deleting a target removes
+//	                      it from the list (on_delete=cascade_many, the
+//	                      default) unless on_delete=protect
+//	[]string, []T         ListField of CharField or ChoiceField (T a named
+//	                      string type); an item's error is reported under
+//	                      "field.index"
 //	map[string]any        JSONField holding an object (merged by a patch)
 const tagName = "af"
 
@@ -57,6 +65,8 @@ const (
 	kInt
 	kUUID
 	kObject
+	kUUIDList
+	kStringList
 )
 
 type field struct {
@@ -72,6 +82,8 @@ type field struct {
 	typ       reflect.Type
 	hasMinMax bool
 	isPtr     bool
+	nonEmpty  bool
+	choice    bool // a list of a named string type
 	ref       string
 	onDelete  OnDelete
 	related   string
@@ -87,6 +99,9 @@ const (
 	SetNull    OnDelete = "set_null"
 	SetDefault OnDelete = "set_default"
 	Protect    OnDelete = "protect"
+	// CascadeMany removes the deleted target from a many-to-many list:
+	// the default for a []uuid.UUID reference.
+	CascadeMany OnDelete = "cascade_many"
 )
 
 var reRefTarget = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$`)
@@ -103,8 +118,9 @@ var schemas sync.Map // reflect.Type -> *Schema
 
 var (
 	secretType = reflect.TypeOf(Secret{})
-	uuidType   = reflect.TypeOf(uuid.UUID{})
-	objectType = reflect.TypeOf(map[string]any(nil))
+	uuidType     = reflect.TypeOf(uuid.UUID{})
+	objectType   = reflect.TypeOf(map[string]any(nil))
+	uuidListType = reflect.TypeOf([]uuid.UUID(nil))
 )
 
 // SchemaOf returns the schema of v's type, which must be a struct or a
@@ -157,6 +173,10 @@ func buildSchema(t reflect.Type) (*Schema, error) {
 			f.kind = kUUID
 		case ft == objectType:
 			f.kind = kObject
+		case ft == uuidListType:
+			f.kind = kUUIDList
+		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.String:
+			f.kind, f.choice = kStringList, ft.Elem().PkgPath() != ""
 		case ft.Kind() == reflect.String && ft.PkgPath() == "":
 			f.kind = kString
 		case ft.Kind() == reflect.String:
@@ -178,21 +198,26 @@ func buildSchema(t reflect.Type) (*Schema, error) {
 				f.required = true
 			case "blank":
 				f.blank = true
+			case "nonempty":
+				if f.kind != kUUIDList && f.kind != kStringList {
+					return nil, fmt.Errorf("validate: %s.%s: nonempty needs a list field", t, sf.Name)
+				}
+				f.nonEmpty = true
 			case "readonly":
 				f.readOnly = true
 			case "writeonly":
 				f.writeOnly = true
 			case "ref":
-				if f.kind != kUUID || !reRefTarget.MatchString(v) {
-					return nil, fmt.Errorf("validate: %s.%s: ref needs a uuid field and a target such as flow or app.model", t, sf.Name)
+				if (f.kind != kUUID && f.kind != kUUIDList) || !reRefTarget.MatchString(v) {
+					return nil, fmt.Errorf("validate: %s.%s: ref needs a uuid or []uuid.UUID field and a target such as flow or app.model", t, sf.Name)
 				}
 				f.ref = v
 			case "on_delete":
 				switch OnDelete(v) {
-				case Cascade, SetNull, SetDefault, Protect:
+				case Cascade, SetNull, SetDefault, Protect, CascadeMany:
 					f.onDelete = OnDelete(v)
 				default:
-					return nil, fmt.Errorf("validate: %s.%s: on_delete must be cascade, set_null, set_default or protect, not %q", t, sf.Name, v)
+					return nil, fmt.Errorf("validate: %s.%s: on_delete must be cascade, set_null, set_default, protect or cascade_many, not %q", t, sf.Name, v)
 				}
 			case "related":
 				if v == "" {
@@ -217,10 +242,17 @@ func buildSchema(t reflect.Type) (*Schema, error) {
 			return nil, fmt.Errorf("validate: %s.%s: on_delete and related need ref", t, sf.Name)
 		}
 		if f.ref != "" && f.onDelete == "" {
-			f.onDelete = Cascade
-			if f.nullable {
+			switch {
+			case f.kind == kUUIDList:
+				f.onDelete = CascadeMany
+			case f.nullable:
 				f.onDelete = SetNull
+			default:
+				f.onDelete = Cascade
 			}
+		}
+		if many := f.kind == kUUIDList; f.ref != "" && (many && f.onDelete != CascadeMany && f.onDelete != Protect || !many && f.onDelete == CascadeMany) {
+			return nil, fmt.Errorf("validate: %s.%s: a many-to-many reference takes on_delete=cascade_many or protect, and only it takes cascade_many", t, sf.Name)
 		}
 		if f.onDelete == SetNull && !f.nullable {
 			return nil, fmt.Errorf("validate: %s.%s: on_delete=set_null needs a pointer field", t, sf.Name)
@@ -278,6 +310,8 @@ type Ref struct {
 	Nullable bool      // whether the field may be null
 	ID       uuid.UUID // uuid.Nil when null
 	Null     bool      // the field is null (a nil pointer), not a reference to uuid.Nil
+	// Many marks a many-to-many field: Refs reports one Ref per item.
+	Many bool
 }
 
 // Refs returns the reference fields of v (tagged ref=...), with their
@@ -295,6 +329,14 @@ func (s *Schema) Refs(v any) []Ref {
 		}
 		r := Ref{Field: f.name, Target: f.ref, OnDelete: f.onDelete, Related: f.related, Nullable: f.nullable}
 		fv := rv.Field(f.index)
+		if f.kind == kUUIDList {
+			r.Many = true
+			for _, id := range fv.Interface().([]uuid.UUID) {
+				r.ID = id
+				out = append(out, r)
+			}
+			continue
+		}
 		if f.isPtr {
 			if fv.IsNil() {
 				r.Null = true
@@ -315,10 +357,40 @@ func (s *Schema) RefFields() []Ref {
 	var out []Ref
 	for i := range s.fields {
 		if f := &s.fields[i]; f.ref != "" {
-			out = append(out, Ref{Field: f.name, Target: f.ref, OnDelete: f.onDelete, Related: f.related, Nullable: f.nullable})
+			out = append(out, Ref{Field: f.name, Target: f.ref, OnDelete: f.onDelete, Related: f.related, Nullable: f.nullable, Many: f.kind == kUUIDList})
 		}
 	}
 	return out
+}
+
+// Without returns a copy of v (a value of the schema's struct type) with
+// id removed from the many-to-many field name: what deleting a target does
+// to the lists that hold it. The copy runs no rules (a list may become
+// empty, as a database row's many-to-many set may).
+func (s *Schema) Without(v any, name string, id uuid.UUID) (any, error) {
+	i, ok := s.byName[name]
+	if !ok || s.fields[i].kind != kUUIDList {
+		return nil, fmt.Errorf("validate: %s has no many-to-many field %q", s.typ, name)
+	}
+	rv := reflect.ValueOf(v)
+	ptr := rv.Kind() == reflect.Pointer
+	for rv.Kind() == reflect.Pointer {
+		rv = rv.Elem()
+	}
+	cp := reflect.New(s.typ).Elem()
+	cp.Set(rv)
+	fv := cp.Field(s.fields[i].index)
+	kept := []uuid.UUID{}
+	for _, x := range fv.Interface().([]uuid.UUID) {
+		if x != id {
+			kept = append(kept, x)
+		}
+	}
+	fv.Set(reflect.ValueOf(kept))
+	if ptr {
+		return cp.Addr().Interface(), nil
+	}
+	return cp.Interface(), nil
 }
 
 // Value returns the value of field name of v (a value of the schema's
@@ -414,6 +486,10 @@ func (s *Schema) AppendJSON(dst []byte, v any, withSecrets bool) ([]byte, error)
 				continue
 			}
 			fv = fv.Elem()
+		}
+		if (f.kind == kUUIDList || f.kind == kStringList) && fv.Len() == 0 {
+			dst = append(dst, "[]"...)
+			continue
 		}
 		switch f.kind {
 		case kSecret:

@@ -18,6 +18,7 @@ const (
 	MsgIntegerTooLarge = "String value too large."
 	MsgSlug            = `Enter a valid "slug" consisting of letters, numbers, underscores or hyphens.`
 	MsgPKBool          = "Incorrect type. Expected pk value, received bool."
+	MsgEmptyList       = "This list may not be empty."
 	// MsgUnknownField is authflow's own message for a key that the object
 	// does not have. authentik ignores such keys silently; authflow rejects
 	// them so that a misspelt field never goes unnoticed.
@@ -26,6 +27,10 @@ const (
 	// object; format it with [NotObject].
 	msgNotObject = "Invalid data. Expected a dictionary, but got %s."
 )
+
+// NotAList is the message for a list field given something else; typ is
+// Python's name of what was given ("str", "dict", ...).
+func NotAList(typ string) string { return `Expected a list of items but got type "` + typ + `".` }
 
 // InvalidChoice is the message for a value outside a choice field's set;
 // input is rendered as Python's str() would render it.
