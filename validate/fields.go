@@ -117,7 +117,7 @@ type Schema struct {
 var schemas sync.Map // reflect.Type -> *Schema
 
 var (
-	secretType = reflect.TypeOf(Secret{})
+	secretType   = reflect.TypeOf(Secret{})
 	uuidType     = reflect.TypeOf(uuid.UUID{})
 	objectType   = reflect.TypeOf(map[string]any(nil))
 	uuidListType = reflect.TypeOf([]uuid.UUID(nil))
