@@ -575,3 +575,38 @@ func TestConformanceManyToMany(t *testing.T) {
 		return s
 	}, &storetest.Options{Samples: map[string]storetest.Sample{"authflow_test.liststage": sample}})
 }
+
+// A file whose indexes were built for other declarations is reindexed on
+// a writable Open, and refused read-only.
+func TestReindexOnOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "re.db")
+	s, err := store.Open(path, &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup := mkFlow(t, s, "setup")
+	duo := mkDuo(t, s, "duo", &setup.PK)
+	s.Close()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket([]byte("meta")).Put([]byte("indexes"), []byte("an older engine")); err != nil {
+			return err
+		}
+		return tx.DeleteBucket([]byte("refs"))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Open(path, &store.Options{ReadOnly: true}); !errors.Is(err, store.ErrVersion) {
+		t.Errorf("read-only Open of a file with stale indexes = %v, want ErrVersion", err)
+	}
+	s = openTestStore(t, path, nil)
+	used, err := s.UsedBy(t.Context(), store.ModelFlow, setup.PK)
+	if err != nil || len(used) != 1 || used[0].PK != duo.PK.String() {
+		t.Errorf("used_by after reindexing = %+v, %v", used, err)
+	}
+}

@@ -37,41 +37,44 @@ var v1Buckets = []string{"stages_by_flowref"}
 // the schema declares have changed since the file was written. It runs in
 // the caller's transaction, so a failure leaves the file as it was.
 func (s *Store) rebuild(tx *Tx, sealed bool) error {
-	type rec struct {
-		c   *collection
-		obj any
-	}
-	var all []rec
-	for _, c := range s.schema.colls {
-		err := tx.kv.Scan(c.bucket, kv.Range{}, func(k, v []byte) (bool, error) {
-			if sealed {
-				var err error
-				if v, err = unseal(c.bucket, k, v); err != nil {
-					return false, err
-				}
-			}
-			obj, err := c.codec.load(v)
-			if err != nil {
-				return false, fmt.Errorf("%s record %s: %w", c.bucket, idFrom(k), err)
-			}
-			if pk, _ := c.codec.ids(obj); !bytes.Equal(pk[:], k) {
-				return false, fmt.Errorf("%s record %s holds pk %s", c.bucket, idFrom(k), pk)
-			}
-			all = append(all, rec{c, obj})
-			return true, nil
-		})
-		if err != nil {
-			return err
-		}
-	}
 	for _, b := range append(s.schema.indexBuckets(), v1Buckets...) {
 		if err := clearBucket(tx.kv, b); err != nil {
 			return err
 		}
 	}
-	for _, r := range all {
-		if err := tx.put(r.c, nil, r.obj); err != nil {
+	for _, c := range s.schema.colls {
+		// The pks first: a bucket may not be written while it is scanned.
+		var pks [][]byte
+		err := tx.kv.Scan(c.bucket, kv.Range{}, func(k, _ []byte) (bool, error) {
+			pks = append(pks, bytes.Clone(k))
+			return true, nil
+		})
+		if err != nil {
 			return err
+		}
+		for _, k := range pks {
+			if err := tx.ctxErr(); err != nil {
+				return err
+			}
+			v, err := tx.kv.Get(c.bucket, k)
+			if err != nil {
+				return err
+			}
+			if sealed {
+				if v, err = unseal(c.bucket, k, v); err != nil {
+					return err
+				}
+			}
+			obj, err := c.codec.load(v)
+			if err != nil {
+				return fmt.Errorf("%s record %s: %w", c.bucket, idFrom(k), err)
+			}
+			if pk, _ := c.codec.ids(obj); !bytes.Equal(pk[:], k) {
+				return fmt.Errorf("%s record %s holds pk %s", c.bucket, idFrom(k), pk)
+			}
+			if err := tx.put(c, nil, obj); err != nil {
+				return err
+			}
 		}
 	}
 	return tx.kv.Put(bucketMeta, keyIndexes, s.schema.fingerprint())
@@ -86,13 +89,23 @@ func (s *schema) fingerprint() []byte {
 	h := sha256.New()
 	fmt.Fprintf(h, "engine 1\n")
 	for _, c := range s.colls {
-		fmt.Fprintf(h, "%s %v %v %v %q %v\n", c.bucket, c.unique, c.together, c.indexes, c.kindIndex, c.pbm)
+		fmt.Fprintf(h, "%s kind=%q pbm=%v together=%q\n", c.bucket, c.kindIndex, c.pbm, c.together)
+		for _, u := range c.unique {
+			fmt.Fprintf(h, " unique %s %s hash=%v\n", u.bucket, u.field, u.hash)
+		}
+		for _, ix := range c.indexes {
+			fmt.Fprintf(h, " index %s %q value=%s counted=%v\n", ix.bucket, ix.fields, ix.value, ix.counted)
+		}
 		for _, kind := range s.kindsOf(c) {
 			sc, err := c.codec.schema(kind)
 			if err != nil {
 				continue
 			}
-			fmt.Fprintf(h, " %s %v\n", kind, sc.RefFields())
+			fmt.Fprintf(h, " kind %s refs", kind)
+			for _, r := range sc.RefFields() {
+				fmt.Fprintf(h, " %s", r.Field) // what the refs index holds
+			}
+			fmt.Fprintln(h)
 		}
 	}
 	return h.Sum(nil)
