@@ -4,6 +4,7 @@
 // Usage:
 //
 //	authflow serve [-db PATH] [-addr HOST:PORT]
+//	authflow check [-db PATH]
 //
 // serve opens (or creates) the bbolt file PATH (default authflow.db in the
 // working directory) and serves the API of package api under /api/v3/ on
@@ -13,8 +14,13 @@
 // the file. If another process holds the file, serve exits with status 1
 // and a one-line message saying so.
 //
-// Exit status: 0 after a clean shutdown, 1 on an error, 2 for a usage
-// error.
+// check opens PATH read-only and verifies it: bbolt's page structure,
+// every record's checksum, every index entry, every reference and every
+// kept count. It prints one line per problem and exits 1 when there is
+// any, 0 (printing "PATH: ok") when there is none.
+//
+// Exit status: 0 after a clean shutdown (serve) or a clean file (check), 1
+// on an error or a damaged file, 2 for a usage error.
 package main
 
 import (
@@ -36,9 +42,11 @@ import (
 )
 
 const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT]
+       authflow check [-db PATH]
 
 Commands:
   serve   serve authentik's flows and stages API from a bbolt file
+  check   verify a file: structure, checksums, indexes, references
 
 Run "authflow serve -h" for the flags.
 `
@@ -63,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr)
+	case "check":
+		return check(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
