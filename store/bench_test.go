@@ -19,8 +19,9 @@ import (
 //
 //	go test -run=NONE -bench=. -benchmem ./store/
 //
-// Targets: FlowPatch <= 1.3x BaselinePatch, FlowGet <= 2x BaselineGet,
-// StageGet <= 4x BaselineGet.
+// Targets: FlowPatch <= 1.3x BaselinePatch, FlowGet and FlowGetCold <= 2x
+// BaselineGet, StageGet <= 4x BaselineGet. scale_bench_test.go measures
+// the same operations at several database sizes.
 
 func benchStore(b *testing.B) *store.Store {
 	b.Helper()
@@ -73,8 +74,20 @@ func BenchmarkFlowPatch(b *testing.B) {
 }
 
 // BenchmarkFlowGet gets a flow bound to 5 stages, with every computed field.
-func BenchmarkFlowGet(b *testing.B) {
-	s := benchStore(b)
+func BenchmarkFlowGet(b *testing.B) { benchFlowGet(b, benchStore(b)) }
+
+// BenchmarkFlowGetCold is BenchmarkFlowGet with the decoded-object cache
+// off, so that every get decodes the flow.
+func BenchmarkFlowGetCold(b *testing.B) {
+	s, err := store.Open(filepath.Join(b.TempDir(), "bench.db"), &store.Options{CacheBytes: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	benchFlowGet(b, s)
+}
+
+func benchFlowGet(b *testing.B, s *store.Store) {
 	ctx := context.Background()
 	f := benchFlow(b, s, 0)
 	for i := 0; i < 5; i++ {
