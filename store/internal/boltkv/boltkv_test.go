@@ -1,0 +1,396 @@
+package boltkv_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authflow/authflow/store/internal/boltkv"
+	"github.com/authflow/authflow/store/kv"
+	"github.com/authflow/authflow/store/kv/kvtest"
+)
+
+var ctx = context.Background()
+
+func openTemp(t *testing.T) *boltkv.DB {
+	t.Helper()
+	db, err := boltkv.Open(filepath.Join(t.TempDir(), "kv.db"), boltkv.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func TestConformance(t *testing.T) {
+	kvtest.Run(t, func(t *testing.T) kv.DB { return openTemp(t) })
+}
+
+func TestConformanceFlaky(t *testing.T) {
+	kvtest.Run(t, func(t *testing.T) kv.DB { return kvtest.Flaky(openTemp(t), 2) })
+}
+
+func TestFlakyReruns(t *testing.T) {
+	db := kvtest.Flaky(openTemp(t), 3)
+	defer db.Close()
+	if _, ok := db.(kv.Backuper); !ok {
+		t.Error("Flaky of a kv.Backuper is not one")
+	}
+	if _, ok := db.(kv.Buckets); !ok {
+		t.Error("Flaky of a kv.Buckets is not one")
+	}
+	runs, commits := 0, 0
+	err := db.Update(ctx, func(tx kv.Tx) error {
+		runs++
+		v, err := tx.Get("b", []byte("k"))
+		if err != nil {
+			return err
+		}
+		if v != nil {
+			return fmt.Errorf("run %d sees the write of a discarded run: %q", runs, v)
+		}
+		tx.OnCommit(func() { commits++ })
+		return tx.Put("b", []byte("k"), []byte(fmt.Sprint(runs)))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs != 4 || commits != 1 {
+		t.Errorf("fn ran %d times and OnCommit functions %d; want 4 and 1", runs, commits)
+	}
+	if err := db.View(ctx, func(tx kv.Tx) error {
+		v, err := tx.Get("b", []byte("k"))
+		if string(v) != "4" {
+			t.Errorf("committed %q; want the last run's 4", v)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sentinel := errors.New("fails")
+	runs = 0
+	if err := db.Update(ctx, func(tx kv.Tx) error { runs++; return sentinel }); !errors.Is(err, sentinel) || runs != 1 {
+		t.Errorf("a failing fn: Update returned %v after %d runs; want its error after 1", err, runs)
+	}
+}
+
+func TestOptions(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.db")
+
+	if _, err := boltkv.Open(path, boltkv.Options{ReadOnly: true}); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), path) {
+		t.Errorf("read-only Open of a missing file: %v; want fs.ErrNotExist, with the path", err)
+	}
+	db, err := boltkv.Open(path, boltkv.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db.Path() != path {
+		t.Errorf("Path() = %q; want %q", db.Path(), path)
+	}
+	if err := db.Update(ctx, func(tx kv.Tx) error { return tx.Put("b", []byte("k"), []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+
+	// A second open of a locked file: the lock is per descriptor, so it
+	// is seen within one process too.
+	start := time.Now()
+	_, err = boltkv.Open(path, boltkv.Options{Timeout: 150 * time.Millisecond})
+	if !errors.Is(err, kv.ErrLocked) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "150ms") {
+		t.Errorf("Open of a locked file: %v; want kv.ErrLocked, with the path and the wait", err)
+	}
+	if d := time.Since(start); d < 150*time.Millisecond || d > 2*time.Second {
+		t.Errorf("Open of a locked file gave up after %s; want about 150ms", d)
+	}
+	if _, err := boltkv.Open(path, boltkv.Options{ReadOnly: true, Timeout: 50 * time.Millisecond}); !errors.Is(err, kv.ErrLocked) {
+		t.Errorf("read-only Open of a file open for writing: %v; want kv.ErrLocked", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Read-only opens share the file, and refuse writes.
+	r1, err := boltkv.Open(path, boltkv.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r1.Close()
+	r2, err := boltkv.Open(path, boltkv.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("a second read-only Open: %v", err)
+	}
+	defer r2.Close()
+	if err := r2.Update(ctx, func(tx kv.Tx) error { return nil }); !errors.Is(err, kv.ErrReadOnly) {
+		t.Errorf("Update of a read-only database: %v; want kv.ErrReadOnly", err)
+	}
+	if err := r2.View(ctx, func(tx kv.Tx) error {
+		v, err := tx.Get("b", []byte("k"))
+		if string(v) != "v" {
+			t.Errorf("read-only Get = %q; want v", v)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if problems := r2.Check(ctx); problems != nil {
+		t.Errorf("Check of a sound read-only database: %v", problems)
+	}
+	if _, err := boltkv.Open(path, boltkv.Options{Timeout: 50 * time.Millisecond}); !errors.Is(err, kv.ErrLocked) {
+		t.Errorf("Open for writing of a file open read-only: %v; want kv.ErrLocked", err)
+	}
+
+	// A file that is not a bbolt database.
+	other := filepath.Join(dir, "other.db")
+	if err := os.WriteFile(other, bytes.Repeat([]byte("not bbolt "), 2000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := boltkv.Open(other, boltkv.Options{}); !errors.Is(err, kv.ErrCorrupt) {
+		t.Errorf("Open of a text file: %v; want kv.ErrCorrupt", err)
+	}
+	// An empty file: created read-write, refused read-only.
+	empty := filepath.Join(dir, "empty.db")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := boltkv.Open(empty, boltkv.Options{ReadOnly: true}); !errors.Is(err, kv.ErrCorrupt) {
+		t.Errorf("read-only Open of an empty file: %v; want kv.ErrCorrupt", err)
+	}
+	edb, err := boltkv.Open(empty, boltkv.Options{})
+	if err != nil {
+		t.Fatalf("Open of an empty file: %v", err)
+	}
+	edb.Close()
+}
+
+func TestBackupAndBuckets(t *testing.T) {
+	db := openTemp(t)
+	defer db.Close()
+	build(t, db, 300)
+	want := dump(t, db)
+
+	var buf bytes.Buffer
+	n, err := db.Backup(ctx, &buf)
+	if err != nil || n != int64(buf.Len()) {
+		t.Fatalf("Backup = %d, %v (%d bytes written)", n, err, buf.Len())
+	}
+	path := filepath.Join(t.TempDir(), "copy.db")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := boltkv.Open(path, boltkv.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("Open of the backup: %v", err)
+	}
+	defer cp.Close()
+	if got := dump(t, cp); got != want {
+		t.Error("the backup holds other data")
+	}
+	names, err := cp.BucketNames(ctx)
+	if err != nil || strings.Join(names, ",") != "bindings,flows,stages" {
+		t.Errorf("BucketNames = %q, %v; want [bindings flows stages]", names, err)
+	}
+	if problems := db.Check(ctx); problems != nil {
+		t.Errorf("Check of a sound database: %v", problems)
+	}
+}
+
+func TestCallerPanicsPassOn(t *testing.T) {
+	db := openTemp(t)
+	defer db.Close()
+	mustPanic := func(what string, f func()) {
+		t.Helper()
+		defer func() {
+			if r := recover(); r != "mine" {
+				t.Errorf("%s: recovered %v; want the caller's own panic", what, r)
+			}
+		}()
+		f()
+	}
+	mustPanic("View", func() { _ = db.View(ctx, func(kv.Tx) error { panic("mine") }) })
+	mustPanic("Update", func() {
+		_ = db.Update(ctx, func(tx kv.Tx) error {
+			_ = tx.Put("b", []byte("k"), []byte("v"))
+			panic("mine")
+		})
+	})
+	mustPanic("Scan", func() {
+		_ = db.Update(ctx, func(tx kv.Tx) error { return tx.Put("b", []byte("k2"), []byte("v")) })
+		_ = db.View(ctx, func(tx kv.Tx) error {
+			return tx.Scan("b", kv.Range{}, func(k, v []byte) (bool, error) { panic("mine") })
+		})
+	})
+	mustPanic("OnCommit", func() {
+		_ = db.Update(ctx, func(tx kv.Tx) error {
+			tx.OnCommit(func() { panic("mine") })
+			return tx.Put("b", []byte("k3"), []byte("v"))
+		})
+	})
+	mustPanic("Backup", func() { _, _ = db.Backup(ctx, panicWriter{}) })
+	// The database is still usable, and the panicking Update wrote nothing.
+	if err := db.Update(ctx, func(tx kv.Tx) error { return tx.Put("b", []byte("after"), []byte("v")) }); err != nil {
+		t.Fatalf("Update after the panics: %v", err)
+	}
+	if err := db.View(ctx, func(tx kv.Tx) error {
+		if v, _ := tx.Get("b", []byte("k")); v != nil {
+			t.Error("a panicking Update committed")
+		}
+		if v, _ := tx.Get("b", []byte("k3")); v == nil {
+			t.Error("the Update whose OnCommit function panicked did not commit")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type panicWriter struct{}
+
+func (panicWriter) Write([]byte) (int, error) { panic("mine") }
+
+func TestTxAfterEnd(t *testing.T) {
+	db := openTemp(t)
+	defer db.Close()
+	var kept kv.Tx
+	if err := db.Update(ctx, func(tx kv.Tx) error { kept = tx; return tx.Put("b", []byte("k"), []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kept.Get("b", []byte("k")); err == nil {
+		t.Error("Get on a transaction that has ended succeeded")
+	}
+	if err := kept.Put("b", []byte("k"), []byte("v")); err == nil {
+		t.Error("Put on a transaction that has ended succeeded")
+	}
+}
+
+func TestCloseWaits(t *testing.T) {
+	db := openTemp(t)
+	inView := make(chan struct{})
+	release := make(chan struct{})
+	viewDone := make(chan error)
+	go func() {
+		viewDone <- db.View(ctx, func(tx kv.Tx) error {
+			close(inView)
+			<-release
+			_, err := tx.Get("b", []byte("k")) // still usable: Close waits
+			return err
+		})
+	}()
+	<-inView
+	closed := make(chan error)
+	go func() { closed <- db.Close() }()
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) while a View was running", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	// New calls fail at once while Close waits.
+	if err := db.View(ctx, func(kv.Tx) error { return nil }); !errors.Is(err, kv.ErrClosed) {
+		t.Errorf("View while closing: %v; want kv.ErrClosed", err)
+	}
+	close(release)
+	if err := <-viewDone; err != nil {
+		t.Errorf("the running View: %v", err)
+	}
+	if err := <-closed; err != nil {
+		t.Errorf("Close: %v", err)
+	}
+}
+
+// BenchmarkGet measures a Get in a View, the bucket looked up once.
+func BenchmarkGet(b *testing.B) {
+	db, err := boltkv.Open(filepath.Join(b.TempDir(), "kv.db"), boltkv.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Update(ctx, func(tx kv.Tx) error {
+		for i := range 1000 {
+			if err := tx.Put("b", []byte(fmt.Sprintf("k%04d", i)), []byte("value")); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	key := []byte("k0500")
+	b.ResetTimer()
+	_ = db.View(ctx, func(tx kv.Tx) error {
+		for range b.N {
+			if v, err := tx.Get("b", key); err != nil || v == nil {
+				b.Fatal(v, err)
+			}
+		}
+		return nil
+	})
+}
+
+// build writes n keys per bucket across three buckets in several
+// transactions, with values of a few hundred bytes and a few large enough
+// for overflow pages, then rewrites and deletes some, so that the file
+// has branch, leaf, overflow and freelist pages.
+func build(t testing.TB, db kv.DB, n int) {
+	t.Helper()
+	buckets := []string{"flows", "stages", "bindings"}
+	for round := range 4 {
+		if err := db.Update(ctx, func(tx kv.Tx) error {
+			for _, b := range buckets {
+				for i := round; i < n; i += 4 {
+					v := bytes.Repeat([]byte(fmt.Sprintf("%s-%d-", b, i)), 10+i%30)
+					if i%97 == 0 {
+						v = bytes.Repeat(v, 40) // several pages
+					}
+					if err := tx.Put(b, []byte(fmt.Sprintf("%s/%06d", b, i)), v); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Update(ctx, func(tx kv.Tx) error {
+		for i := 0; i < n; i += 5 {
+			if err := tx.Delete("stages", []byte(fmt.Sprintf("stages/%06d", i))); err != nil {
+				return err
+			}
+			if err := tx.Put("flows", []byte(fmt.Sprintf("flows/%06d", i)), []byte("rewritten")); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dump returns every key and value of db, as text.
+func dump(t testing.TB, db *boltkv.DB) string {
+	t.Helper()
+	names, err := db.BucketNames(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	if err := db.View(ctx, func(tx kv.Tx) error {
+		for _, b := range names {
+			if err := tx.Scan(b, kv.Range{}, func(k, v []byte) (bool, error) {
+				fmt.Fprintf(&sb, "%s %q %q\n", b, k, v)
+				return true, nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return sb.String()
+}

@@ -1,0 +1,65 @@
+// Package boltkv implements the storage seam, kv.DB, on one bbolt file. It
+// is the only package of the module, tests aside, that imports bbolt.
+//
+// # Transactions
+//
+// View and Update are bbolt's: any number of readers on snapshots and one
+// writer at a time, so Update runs fn exactly once. Buckets are created
+// by the first Put in them; reads of a bucket never written see it empty.
+// Put copies the value (bbolt would keep the caller's slice until the
+// commit). OnCommit functions are run by bbolt after the commit, in order
+// of registration, before Update returns; a View drops them. A long View
+// delays a writer that needs to grow the file's map (bbolt remaps only
+// when no reader is open), so a View must not wait for an Update.
+//
+// # Damaged files
+//
+// bbolt trusts the file it maps: a truncated file or a damaged page makes
+// it fault (SIGSEGV, SIGBUS) or panic, which kills the process, or serve
+// a tree with pages missing. So, before bbolt maps a file, Open checks
+// it, reading through the file descriptor, under the same lock bbolt then
+// takes on that descriptor:
+//
+//   - its meta pages: at least one valid (magic, version, checksum), the
+//     two agreeing on the page size;
+//   - its shape, against the meta that bbolt will use (the valid one with
+//     the highest transaction id): a whole number of pages, at least the
+//     four of an empty database, and no fewer than the meta's high-water
+//     mark (a truncated file); root and freelist pages below that mark;
+//   - its page structure: every page reachable from the root is inside
+//     the file, a branch or leaf page whose header names it, referenced
+//     once (so there is no cycle), with its elements, keys and values
+//     inside it; bucket headers and inline buckets are well formed; the
+//     bucket list holds only buckets; the freelist is a freelist page that
+//     lists pages inside the file, none twice and none in use.
+//
+// This reads every page of the tree once (about 1 ms per 4 MiB of file
+// from the page cache). A file failing any check is refused with an error
+// wrapping kv.ErrCorrupt that says what is wrong; an empty file is
+// refused read-only and initialised otherwise. Keys out of order and
+// damaged bytes inside keys and values are not found here: the store's
+// record checksums find the latter, and Check the former.
+//
+// bbolt itself falls back to the older meta page when the newer one is
+// invalid, as after a torn write of the meta page in a crash. That is
+// accepted: the database then reads as of one transaction earlier, and
+// the last committed transaction is silently lost. Check reports an
+// invalid meta page.
+//
+// Beyond Open, every call into bbolt (Open itself, each transaction, Scan,
+// Backup, BucketNames, Check) runs with debug.SetPanicOnFault in the
+// goroutine running it, and recovers: a fault on the mapped file or a
+// panic of bbolt's ends the call with an error wrapping kv.ErrCorrupt
+// instead of the process. Inside a transaction that error sticks, so
+// that the transaction cannot commit. A panic of the caller's own code
+// (fn, an OnCommit function, Backup's writer) is passed on as a panic. If
+// bbolt could not undo a write transaction that panicked, Update keeps
+// failing and Close releases the file without bbolt, leaving its map of
+// the file in place until the process exits; likewise a panic inside
+// bbolt's Open leaves its map in place.
+//
+// Check is a full consistency check for a command such as authflow check:
+// the meta pages, the structural walk above on the current tree, and,
+// when that finds nothing, bbolt's own check (tx.Check: key order, pages
+// neither reachable nor free).
+package boltkv

@@ -1,0 +1,268 @@
+package boltkv
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/authflow/authflow/store/kv"
+	bolt "go.etcd.io/bbolt"
+)
+
+var errTxDone = errors.New("boltkv: transaction used after its function returned")
+
+// tx is a kv.Tx over a bbolt transaction. Each method that calls into
+// bbolt recovers a panic there (a damaged page) into an error wrapping
+// kv.ErrCorrupt, which then sticks: every later call returns it and the
+// transaction cannot commit.
+type tx struct {
+	db       *DB
+	bt       *bolt.Tx
+	writable bool
+	done     bool  // fn has returned
+	inUser   bool  // running the caller's code: fn, or an OnCommit function
+	err      error // the first damage found
+
+	// Bucket handles, looked up once per transaction. A nil handle is a
+	// bucket known not to exist (until this transaction creates it).
+	lastName string
+	last     *bolt.Bucket
+	haveLast bool
+	buckets  map[string]*bolt.Bucket
+}
+
+// usable fails once the transaction has ended or found damage.
+func (x *tx) usable() error {
+	if x.done {
+		return errTxDone
+	}
+	return x.err
+}
+
+// catch, deferred by the methods that call bbolt, turns a panic into the
+// transaction's sticky error.
+func (x *tx) catch(op string, err *error) {
+	if r := recover(); r != nil {
+		*err = x.damaged(op, describe(r))
+	}
+}
+
+func (x *tx) damaged(op, what string) error {
+	e := corrupt(x.db.path, op, what)
+	if x.err == nil {
+		x.err = e
+	}
+	return e
+}
+
+// bucket returns the handle of a bucket, nil when it does not exist;
+// with create, it creates the bucket first.
+func (x *tx) bucket(name string, create bool) (*bolt.Bucket, error) {
+	if x.haveLast && x.lastName == name && (x.last != nil || !create) {
+		return x.last, nil
+	}
+	b, ok := x.buckets[name]
+	if !ok || (b == nil && create) {
+		if create {
+			var err error
+			if b, err = x.bt.CreateBucketIfNotExists([]byte(name)); err != nil {
+				return nil, fmt.Errorf("boltkv: bucket %q: %w", name, err)
+			}
+		} else {
+			b = x.bt.Bucket([]byte(name))
+		}
+		if x.buckets == nil {
+			x.buckets = make(map[string]*bolt.Bucket, 8)
+		}
+		x.buckets[name] = b
+	}
+	x.lastName, x.last, x.haveLast = name, b, true
+	return b, nil
+}
+
+// Get returns the value of key in bucket, or nil. The slice points into
+// the database's map (or the transaction's own writes) and is valid until
+// the transaction ends; it must not be modified.
+func (x *tx) Get(bucket string, key []byte) (_ []byte, err error) {
+	if err := x.usable(); err != nil {
+		return nil, err
+	}
+	defer x.catch("get", &err)
+	b, err := x.bucket(bucket, false)
+	if b == nil {
+		return nil, err
+	}
+	v := b.Get(key)
+	if len(v) > kv.MaxValueSize {
+		return nil, x.damaged("get", fmt.Sprintf("the value of key %q in bucket %q is %d bytes, above the limit of %d", key, bucket, len(v), kv.MaxValueSize))
+	}
+	return v, nil
+}
+
+// Put sets key to a copy of val, creating the bucket if need be.
+func (x *tx) Put(bucket string, key, val []byte) (err error) {
+	if err := x.usable(); err != nil {
+		return err
+	}
+	switch {
+	case !x.writable:
+		return fmt.Errorf("boltkv: put in bucket %q: %w", bucket, kv.ErrReadOnly)
+	case len(key) == 0:
+		return fmt.Errorf("boltkv: put in bucket %q: the key is empty", bucket)
+	case len(key) > kv.MaxKeySize:
+		return fmt.Errorf("boltkv: put in bucket %q: a key of %d bytes: %w (the limit is %d)", bucket, len(key), kv.ErrTooLarge, kv.MaxKeySize)
+	case len(val) > kv.MaxValueSize:
+		return fmt.Errorf("boltkv: put in bucket %q: a value of %d bytes: %w (the limit is %d)", bucket, len(val), kv.ErrTooLarge, kv.MaxValueSize)
+	}
+	defer x.catch("put", &err)
+	b, err := x.bucket(bucket, true)
+	if err != nil {
+		return err
+	}
+	// bbolt keeps the value slice until the commit: copy it, so that the
+	// caller may reuse its buffer. Never nil: a nil value reads back as
+	// missing within the transaction.
+	if err := b.Put(key, append(make([]byte, 0, len(val)), val...)); err != nil {
+		return fmt.Errorf("boltkv: put in bucket %q: %w", bucket, boltErr(err))
+	}
+	return nil
+}
+
+// Delete removes key from bucket; a missing key or bucket is no error.
+func (x *tx) Delete(bucket string, key []byte) (err error) {
+	if err := x.usable(); err != nil {
+		return err
+	}
+	if !x.writable {
+		return fmt.Errorf("boltkv: delete in bucket %q: %w", bucket, kv.ErrReadOnly)
+	}
+	defer x.catch("delete", &err)
+	b, err := x.bucket(bucket, false)
+	if b == nil {
+		return err
+	}
+	if err := b.Delete(key); err != nil {
+		return fmt.Errorf("boltkv: delete in bucket %q: %w", bucket, err)
+	}
+	return nil
+}
+
+// Scan calls fn for the keys of r in bucket. Keys holding nested buckets
+// (which boltkv never makes) are skipped.
+func (x *tx) Scan(bucket string, r kv.Range, fn func(k, v []byte) (bool, error)) error {
+	if err := x.usable(); err != nil {
+		return err
+	}
+	b, err := x.lookup(bucket)
+	if b == nil {
+		return err
+	}
+	c := b.Cursor()
+	// The bbolt calls are protected one by one, so that a panic in fn is
+	// not taken for damage.
+	k, v, err := x.seek(c, r)
+	for err == nil && k != nil && bytes.HasPrefix(k, r.Prefix) {
+		if v != nil {
+			if len(v) > kv.MaxValueSize {
+				return x.damaged("scan", fmt.Sprintf("the value of key %q in bucket %q is %d bytes, above the limit of %d", k, bucket, len(v), kv.MaxValueSize))
+			}
+			more, err := fn(k, v)
+			if err != nil || !more {
+				return err
+			}
+		}
+		k, v, err = x.step(c, r.Reverse)
+	}
+	return err
+}
+
+func (x *tx) lookup(bucket string) (_ *bolt.Bucket, err error) {
+	defer x.catch("scan", &err)
+	return x.bucket(bucket, false)
+}
+
+// seek positions c on the first key of r.
+func (x *tx) seek(c *bolt.Cursor, r kv.Range) (k, v []byte, err error) {
+	defer x.catch("scan", &err)
+	if !r.Reverse {
+		from := r.Prefix
+		if bytes.Compare(r.Start, from) > 0 {
+			from = r.Start
+		}
+		if len(from) == 0 {
+			k, v = c.First()
+		} else {
+			k, v = c.Seek(from)
+		}
+		return k, v, nil
+	}
+	end := prefixEnd(r.Prefix) // nil: no key is past the prefix
+	if len(r.Start) > 0 && (end == nil || bytes.Compare(r.Start, end) < 0) {
+		// Start is the last key visited, inclusive.
+		k, v = c.Seek(r.Start)
+		switch {
+		case k == nil:
+			k, v = c.Last()
+		case !bytes.Equal(k, r.Start):
+			k, v = c.Prev()
+		}
+		return k, v, nil
+	}
+	if end == nil {
+		k, v = c.Last()
+		return k, v, nil
+	}
+	if k, v = c.Seek(end); k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	return k, v, nil
+}
+
+// step moves c on by one key.
+func (x *tx) step(c *bolt.Cursor, reverse bool) (k, v []byte, err error) {
+	if x.err != nil {
+		return nil, nil, x.err
+	}
+	defer x.catch("scan", &err)
+	if reverse {
+		k, v = c.Prev()
+	} else {
+		k, v = c.Next()
+	}
+	return k, v, nil
+}
+
+// prefixEnd returns the least key above every key having prefix p, or nil
+// when there is none (p is empty or all 0xff).
+func prefixEnd(p []byte) []byte {
+	n := len(p)
+	for n > 0 && p[n-1] == 0xff {
+		n--
+	}
+	if n == 0 {
+		return nil
+	}
+	end := bytes.Clone(p[:n])
+	end[n-1]++
+	return end
+}
+
+// Writable reports whether this is an Update's transaction.
+func (x *tx) Writable() bool { return x.writable }
+
+// OnCommit registers fn with bbolt, which runs the functions in order of
+// registration once the commit has succeeded and the writer lock is
+// released, before Update returns. In a View (which never commits) fn is
+// dropped.
+func (x *tx) OnCommit(fn func()) {
+	if !x.writable || x.done {
+		return
+	}
+	x.bt.OnCommit(func() {
+		x.inUser = true
+		fn()
+		x.inUser = false
+	})
+}
