@@ -46,24 +46,27 @@ func (tx *Tx) Get(model string, pk uuid.UUID) (any, error) {
 
 // Replace applies a PUT body to the object of model with pk.
 func (tx *Tx) Replace(model string, pk uuid.UUID, body []byte) error {
-	return tx.update(model, pk, body, validate.Replace)
+	_, err := tx.update(model, pk, body, validate.Replace)
+	return err
 }
 
 // Patch applies an RFC 7396 merge patch to the object of model with pk.
 func (tx *Tx) Patch(model string, pk uuid.UUID, patch []byte) error {
-	return tx.update(model, pk, patch, validate.Patch)
+	_, err := tx.update(model, pk, patch, validate.Patch)
+	return err
 }
 
-func (tx *Tx) update(model string, pk uuid.UUID, body []byte, op validate.Op) error {
+// update applies body to the object of model with pk and returns the
+// stored result.
+func (tx *Tx) update(model string, pk uuid.UUID, body []byte, op validate.Op) (any, error) {
 	if err := tx.writable(); err != nil {
-		return err
+		return nil, err
 	}
 	c, cur, err := tx.byModel(model, pk)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = tx.write(c, cur, "", body, op)
-	return err
+	return tx.write(c, cur, "", body, op)
 }
 
 // Delete deletes the object of model with pk, with everything its

@@ -60,6 +60,35 @@ var flowWalks = []indexWalk{
 	{filter: "designation", bucket: "flows_by_designation", pkAt: -16},
 }
 
+// listOf answers a list query: through an index walk when one fits
+// (pages of pks, then get), or by scanning (each yields every candidate
+// item; pre is the byte test on stored JSON it may apply) into a bounded
+// sort, then view.
+func listOf[T, V any](tx *Tx, l listing[T], walks []indexWalk, scope []byte, q Query,
+	get func(uuid.UUID) (V, error), view func(T) (V, error),
+	each func(filters map[string]any, pre func([]byte) bool, yield func(item[T]) error) error,
+) (Page[V], error) {
+	filters, terms, order, ordered, err := l.plan(q)
+	if err != nil {
+		return Page[V]{}, err
+	}
+	ids, pg, ok, err := tx.pageIDs(walks, scope, filters, terms, ordered, q)
+	if err != nil {
+		return Page[V]{}, err
+	}
+	if ok {
+		return pageOf(pg, ids, get)
+	}
+	pre := prefilter(filters, terms)
+	p, err := l.scanPage(q, tx.s.maxPage, filters, terms, order, func(yield func(item[T]) error) error {
+		return each(filters, pre, yield)
+	})
+	if err != nil {
+		return Page[V]{}, err
+	}
+	return mapPage(p, view)
+}
+
 // pageOf loads the objects of a page of pks.
 func pageOf[V any](p Pagination, ids []uuid.UUID, get func(uuid.UUID) (V, error)) (Page[V], error) {
 	out := Page[V]{Pagination: p, Results: make([]V, 0, len(ids))}
@@ -76,28 +105,13 @@ func pageOf[V any](p Pagination, ids []uuid.UUID, get func(uuid.UUID) (V, error)
 // ListFlows lists flows with authentik's filters, search, ordering and
 // pagination.
 func (tx *Tx) ListFlows(q Query) (Page[flow.View], error) {
-	filters, terms, order, ordered, err := flowListing.plan(q)
-	if err != nil {
-		return Page[flow.View]{}, err
-	}
-	ids, pg, ok, err := tx.pageIDs(flowWalks, nil, filters, terms, ordered, q)
-	if err != nil {
-		return Page[flow.View]{}, err
-	}
-	if ok {
-		return pageOf(pg, ids, tx.GetFlow)
-	}
-	pre := prefilter(filters, terms)
-	p, err := flowListing.scanPage(q, tx.s.maxPage, filters, terms, order, func(yield func(item[flow.Flow]) error) error {
-		return tx.scanRecords(tx.s.schema.flows, pre, func(obj any) error {
-			f := obj.(flow.Flow)
-			return yield(item[flow.Flow]{v: f, row: flowRow(f)})
+	return listOf(tx, flowListing, flowWalks, nil, q, tx.GetFlow, tx.flowView,
+		func(_ map[string]any, pre func([]byte) bool, yield func(item[flow.Flow]) error) error {
+			return tx.scanRecords(tx.s.schema.flows, pre, func(obj any) error {
+				f := obj.(flow.Flow)
+				return yield(item[flow.Flow]{v: f, row: flowRow(f)})
+			})
 		})
-	})
-	if err != nil {
-		return Page[flow.View]{}, err
-	}
-	return mapPage(p, tx.flowView)
 }
 
 // bindingListing: every field filters (seed-era filterset __all__); search
@@ -131,50 +145,36 @@ var bindingWalks = []indexWalk{
 // ListBindings lists bindings. With a "target" filter it reads only that
 // flow's bindings, through the index.
 func (tx *Tx) ListBindings(q Query) (Page[binding.View], error) {
-	filters, terms, order, ordered, err := bindingListing.plan(q)
-	if err != nil {
-		return Page[binding.View]{}, err
-	}
-	ids, pg, ok, err := tx.pageIDs(bindingWalks, nil, filters, terms, ordered, q)
-	if err != nil {
-		return Page[binding.View]{}, err
-	}
-	if ok {
-		return pageOf(pg, ids, tx.GetBinding)
-	}
-	walk, scope := bindingWalks[0], []byte(nil)
-	if tid, ok := filters["target"].(string); ok {
-		id, _ := uuid.Parse(tid)
-		walk, scope = bindingWalks[1], id[:]
-	}
-	names := map[uuid.UUID]string{}
-	p, err := bindingListing.scanPage(q, tx.s.maxPage, filters, terms, order, func(yield func(item[binding.Binding]) error) error {
-		return tx.scanIndexed(tx.s.schema.bindings, walk.bucket, scope, walk.pkAt, nil, func(obj any) error {
-			b := obj.(binding.Binding)
-			name, ok := names[b.Stage]
-			if !ok {
-				st, err := tx.mustStage(b.Stage)
-				if err != nil {
-					return err
-				}
-				name = st.Name
-				if len(names) < 4096 {
-					names[b.Stage] = name
-				}
+	names := map[uuid.UUID]string{} // stage names, for stage__name
+	return listOf(tx, bindingListing, bindingWalks, nil, q, tx.GetBinding, tx.bindingView,
+		func(filters map[string]any, _ func([]byte) bool, yield func(item[binding.Binding]) error) error {
+			walk, scope := bindingWalks[0], []byte(nil)
+			if tid, ok := filters["target"].(string); ok {
+				id, _ := uuid.Parse(tid)
+				walk, scope = bindingWalks[1], id[:]
 			}
-			return yield(item[binding.Binding]{v: b, row: row{
-				"pk": b.PK.String(), "fsb_uuid": b.PK.String(), "pbm_uuid": b.PolicyBindingModelPtrID.String(),
-				"target": b.Target.String(), "stage": b.Stage.String(),
-				"evaluate_on_plan": b.EvaluateOnPlan, "re_evaluate_policies": b.ReEvaluatePolicies,
-				"invalid_response_action": string(b.InvalidResponseAction), "order": int64(b.Order),
-				"policy_engine_mode": string(b.PolicyEngineMode), "policies": "-", "stage__name": name,
-			}})
+			return tx.scanIndexed(tx.s.schema.bindings, walk.bucket, scope, walk.pkAt, nil, func(obj any) error {
+				b := obj.(binding.Binding)
+				name, ok := names[b.Stage]
+				if !ok {
+					st, err := tx.mustStage(b.Stage)
+					if err != nil {
+						return err
+					}
+					name = st.Name
+					if len(names) < 4096 {
+						names[b.Stage] = name
+					}
+				}
+				return yield(item[binding.Binding]{v: b, row: row{
+					"pk": b.PK.String(), "fsb_uuid": b.PK.String(), "pbm_uuid": b.PolicyBindingModelPtrID.String(),
+					"target": b.Target.String(), "stage": b.Stage.String(),
+					"evaluate_on_plan": b.EvaluateOnPlan, "re_evaluate_policies": b.ReEvaluatePolicies,
+					"invalid_response_action": string(b.InvalidResponseAction), "order": int64(b.Order),
+					"policy_engine_mode": string(b.PolicyEngineMode), "policies": "-", "stage__name": name,
+				}})
+			})
 		})
-	})
-	if err != nil {
-		return Page[binding.View]{}, err
-	}
-	return mapPage(p, tx.bindingView)
 }
 
 // scanIndexed decodes the objects of c that an index scan of bucket
@@ -282,10 +282,8 @@ func (tx *Tx) ListStages(model stage.ModelName, q Query) (Page[stage.View], erro
 	l := listing[stage.Stage]{cols: []column{
 		{name: "name", filter: true, search: true, order: true},
 	}}
-	var ids []uuid.UUID
 	var fields []configField
 	noFlows := false
-	var err error
 	walks, scope := stageWalks[:1], []byte(nil)
 	if model != "" {
 		k, ok := tx.s.reg.Lookup(model)
@@ -304,41 +302,26 @@ func (tx *Tx) ListStages(model stage.ModelName, q Query) (Page[stage.View], erro
 		}
 		walks, scope = stageWalks[1:], appendValue(nil, string(model))
 	}
-	filters, terms, order, ordered, err := l.plan(q)
-	if err != nil {
-		return Page[stage.View]{}, err
-	}
-	ids, pg, ok, err := tx.pageIDs(walks, scope, filters, terms, ordered, q)
-	if err != nil {
-		return Page[stage.View]{}, err
-	}
-	if ok {
-		return pageOf(pg, ids, tx.GetStage)
-	}
-	pre := prefilter(filters, terms)
-	p, err := l.scanPage(q, tx.s.maxPage, filters, terms, order, func(yield func(item[stage.Stage]) error) error {
-		return tx.scanIndexed(tx.s.schema.stages, walks[0].bucket, scope, walks[0].pkAt, pre, func(obj any) error {
-			st := obj.(stage.Stage)
-			r := row{"pk": st.PK.String(), "stage_uuid": st.PK.String(), "name": st.Name}
-			configRow(st.Config, fields, r)
-			if noFlows {
-				bound := false
-				err := tx.kv.Scan("bindings_by_stage", kv.Range{Prefix: st.PK[:]}, func(_, _ []byte) (bool, error) {
-					bound = true
-					return false, nil
-				})
-				if err != nil {
-					return err
+	return listOf(tx, l, walks, scope, q, tx.GetStage, tx.stageView,
+		func(_ map[string]any, pre func([]byte) bool, yield func(item[stage.Stage]) error) error {
+			return tx.scanIndexed(tx.s.schema.stages, walks[0].bucket, scope, walks[0].pkAt, pre, func(obj any) error {
+				st := obj.(stage.Stage)
+				r := row{"pk": st.PK.String(), "stage_uuid": st.PK.String(), "name": st.Name}
+				configRow(st.Config, fields, r)
+				if noFlows {
+					bound := false
+					err := tx.kv.Scan("bindings_by_stage", kv.Range{Prefix: st.PK[:]}, func(_, _ []byte) (bool, error) {
+						bound = true
+						return false, nil
+					})
+					if err != nil {
+						return err
+					}
+					r["no_flows"] = !bound
 				}
-				r["no_flows"] = !bound
-			}
-			return yield(item[stage.Stage]{v: st, row: r})
+				return yield(item[stage.Stage]{v: st, row: r})
+			})
 		})
-	})
-	if err != nil {
-		return Page[stage.View]{}, err
-	}
-	return mapPage(p, tx.stageView)
 }
 
 // configField is one list column of a kind's config: the struct field it

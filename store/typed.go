@@ -42,16 +42,24 @@ func viewed[T, V any](view func(T) (V, error)) func(any, error) (V, error) {
 
 // Flows.
 
+// flowPK is the pk of the flow with the slug.
+func (tx *Tx) flowPK(slug string) (uuid.UUID, error) {
+	pk, ok, err := tx.lookup(tx.s.schema.flows, "slug", slug)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if !ok {
+		return uuid.Nil, fmt.Errorf("store: flow %q: %w", slug, ErrNotFound)
+	}
+	return pk, nil
+}
+
 func (tx *Tx) flowBySlug(slug string) (flow.Flow, error) {
-	c := tx.s.schema.flows
-	pk, ok, err := tx.lookup(c, "slug", slug)
+	pk, err := tx.flowPK(slug)
 	if err != nil {
 		return flow.Flow{}, err
 	}
-	if !ok {
-		return flow.Flow{}, fmt.Errorf("store: flow %q: %w", slug, ErrNotFound)
-	}
-	f, err := as[flow.Flow](tx.must(c, pk))
+	f, err := as[flow.Flow](tx.must(tx.s.schema.flows, pk))
 	if errors.Is(err, ErrNotFound) {
 		return flow.Flow{}, fmt.Errorf("store: flow %q: %w: the slug index points at missing %s", slug, ErrCorrupt, pk)
 	}
@@ -113,11 +121,11 @@ func (tx *Tx) writeFlow(slug string, body []byte, op validate.Op) (flow.View, er
 	if err := tx.writable(); err != nil {
 		return flow.View{}, err
 	}
-	cur, err := tx.flowBySlug(slug)
+	pk, err := tx.flowPK(slug)
 	if err != nil {
 		return flow.View{}, err
 	}
-	return viewed(tx.flowView)(tx.write(tx.s.schema.flows, cur, "", body, op))
+	return viewed(tx.flowView)(tx.update(ModelFlow, pk, body, op))
 }
 
 // SetFlowBackgroundURL stores url verbatim as the background of the flow
@@ -147,11 +155,11 @@ func (tx *Tx) DeleteFlow(slug string) error {
 	if err := tx.writable(); err != nil {
 		return err
 	}
-	cur, err := tx.flowBySlug(slug)
+	pk, err := tx.flowPK(slug)
 	if err != nil {
 		return err
 	}
-	return tx.del(tx.s.schema.flows, cur)
+	return tx.Delete(ModelFlow, pk)
 }
 
 // Stages.
@@ -244,28 +252,12 @@ func (tx *Tx) PatchStage(id uuid.UUID, patch []byte) (stage.View, error) {
 }
 
 func (tx *Tx) writeStage(id uuid.UUID, body []byte, op validate.Op) (stage.View, error) {
-	if err := tx.writable(); err != nil {
-		return stage.View{}, err
-	}
-	cur, err := tx.mustStage(id)
-	if err != nil {
-		return stage.View{}, err
-	}
-	return viewed(tx.stageView)(tx.write(tx.s.schema.stages, cur, "", body, op))
+	return viewed(tx.stageView)(tx.update(ModelStage, id, body, op))
 }
 
 // DeleteStage deletes the stage with pk id, and its bindings in the same
 // transaction.
-func (tx *Tx) DeleteStage(id uuid.UUID) error {
-	if err := tx.writable(); err != nil {
-		return err
-	}
-	cur, err := tx.mustStage(id)
-	if err != nil {
-		return err
-	}
-	return tx.del(tx.s.schema.stages, cur)
-}
+func (tx *Tx) DeleteStage(id uuid.UUID) error { return tx.Delete(ModelStage, id) }
 
 // Bindings.
 
@@ -316,28 +308,12 @@ func (tx *Tx) PatchBinding(id uuid.UUID, patch []byte) (binding.View, error) {
 }
 
 func (tx *Tx) writeBinding(id uuid.UUID, body []byte, op validate.Op) (binding.View, error) {
-	if err := tx.writable(); err != nil {
-		return binding.View{}, err
-	}
-	cur, err := as[binding.Binding](tx.must(tx.s.schema.bindings, id))
-	if err != nil {
-		return binding.View{}, err
-	}
-	return viewed(tx.bindingView)(tx.write(tx.s.schema.bindings, cur, "", body, op))
+	return viewed(tx.bindingView)(tx.update(ModelBinding, id, body, op))
 }
 
 // DeleteBinding deletes the binding with pk id, or returns an error
 // wrapping [ErrNotFound].
-func (tx *Tx) DeleteBinding(id uuid.UUID) error {
-	if err := tx.writable(); err != nil {
-		return err
-	}
-	cur, err := tx.must(tx.s.schema.bindings, id)
-	if err != nil {
-		return err
-	}
-	return tx.del(tx.s.schema.bindings, cur)
-}
+func (tx *Tx) DeleteBinding(id uuid.UUID) error { return tx.Delete(ModelBinding, id) }
 
 // FlowBindings returns the bindings of the flow with pk id in order (ties
 // broken by pk), reading only those bindings.
