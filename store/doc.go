@@ -1,7 +1,8 @@
 // Package store persists an authflow configuration (flows, stages and
-// bindings) in one bbolt file, and owns every rule that spans objects:
-// flow slugs and stage names are unique, references point at objects that
-// exist, and deletes cascade.
+// bindings) in one bbolt file, or in any backend of the storage seam
+// (package store/kv), and owns every rule that spans objects: flow slugs
+// and stage names are unique, references point at objects that exist,
+// and deletes do what each reference's on-delete action says.
 //
 // # Basics
 //
@@ -12,28 +13,71 @@
 // and validate both the same way. A rejected write returns a
 // *validate.Error, which marshals to authentik's 400 body, and writes
 // nothing. To change several objects atomically, use [Store.Update] and the
-// same methods on [*Tx].
+// same methods on [*Tx]; the generic form ([Tx.Create], [Tx.Get],
+// [Tx.Patch], [Tx.Replace], [Tx.Delete]) reaches every collection and
+// stage kind by its model name, and [Tx.Create] builds no view, which
+// makes it the fast path for loading many objects.
 //
-// # Deletes
+// # One engine, declared collections
 //
-// Deleting a flow deletes its bindings and sets stage references to it
-// (Duo's configure_flow) to null. Deleting a stage deletes its bindings.
-// Each delete, with its cascade, is one transaction: nothing is ever left
-// dangling.
+// Each collection is declared once (schema.go): its model, codec, unique
+// fields, unique-together set, ordered indexes, kind index and
+// policy-binding-model ids. References are declared on the fields that
+// hold them, with validate's af tags: ref= names the target (a
+// collection, such as flow or stage, or one stage kind by its model
+// name), on_delete= what deleting the target does (cascade, set_null,
+// set_default, protect, or cascade_many for a many-to-many list), and
+// related= the used_by accessor. [Open] checks the declarations, every
+// registered kind's included, and refuses a bad one with [ErrSchema]
+// before it touches the file. From them one engine derives, for every
+// collection:
+//   - writes in Django REST framework's order: field rules, reference
+//     existence and unique fields (reported together), then, only when
+//     the fields are valid, the unique-together set and the object rules;
+//   - every index entry, from one function of the object;
+//   - deletes, by walking the references to the object: cascades
+//     (recursively), set_null, set_default, removal from many-to-many
+//     lists, and protect, which refuses the whole delete with a
+//     [*ProtectedError] listing the blockers;
+//   - [Tx.UsedBy], authentik's used_by, and [Tx.DeleteImpact], the same
+//     walk without the writes.
 //
-// # File layout
+// # Lists
 //
-// Every object is a JSON value in its own bucket, keyed by its 16-byte pk.
-// Index buckets (flows_by_slug, stages_by_name, stages_by_model,
-// bindings_by_flow, bindings_by_stage, stages_by_flowref) make a slug or
-// name lookup, a flow's ordered bindings and a stage's flow_set read only
-// what they return. The meta bucket holds the format version; a file of a
-// newer format is refused with [ErrVersion].
+// Page N of a collection's default ordering, a filter on an indexed field
+// (a flow's designation, a binding's target) and a kind's stages read only
+// the page's index keys and objects, and take pagination.count from
+// counts the engine keeps. Any other list scans its collection: a test
+// on each record's stored bytes skips most non-matches without decoding
+// them, and a bounded heap keeps only page×size items in memory. Scans
+// check the transaction's context between records, so a request whose
+// client has gone stops. Search terms, ordering fields and number filters
+// are capped (see [Query]).
+//
+// # File layout and integrity
+//
+// Every object is a record in its collection's bucket, keyed by its
+// 16-byte pk: a format byte, a CRC-32C of the JSON that follows, and the
+// JSON. A record that fails its checksum is reported as [ErrCorrupt],
+// naming the object, instead of being served. Index buckets hold what the
+// records imply (flows_by_slug, stages_by_name, stages_by_model,
+// stages_by_model_name, flows_by_designation, bindings_by_flow,
+// bindings_by_stage, bindings_by_order, bindings_unique, refs, pbm and
+// counts). The meta bucket holds the format version (2) and a
+// fingerprint of the index declarations. A version-1 file is migrated in
+// one transaction when opened writable (a failed migration leaves it as it
+// was); a file whose indexes were built for other declarations is
+// reindexed the same way. Either needs memory in proportion to the file
+// (bbolt keeps a transaction's pages until it commits: about 4 KiB per
+// object was measured). [Store.Check] (and the command authflow check)
+// verifies the whole file.
 //
 // # Caveats
 //
 // One process at a time may open a file: a second [Open] fails with
-// [ErrLocked] after Options.Timeout. Contexts are checked before each
-// transaction, but bbolt itself cannot be interrupted. Stage kinds must be
-// registered before a store holding them is read.
+// [ErrLocked] after Options.Timeout. The function given to [Store.Update]
+// may run more than once on a backend with optimistic transactions, so it
+// must have no effects outside the transaction. Read transactions are
+// bounded (Options.MaxReaders) so that readers cannot starve writers.
+// Stage kinds must be registered before a store holding them is opened.
 package store
