@@ -77,60 +77,92 @@ type handler struct {
 	flows, bindings, allStages *resource
 }
 
-// ServeHTTP routes a request to its collection or object.
+// ServeHTTP routes a request to its collection, object or object action.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	res, key, detail, ok := h.route(r.URL.Path)
+	res, key, at, ok := h.route(r.URL.Path)
 	if !ok {
 		writeDetail(w, http.StatusNotFound, msgNotFound)
 		return
 	}
-	if detail {
+	switch at {
+	case atObject:
 		h.serveObject(w, r, res, key)
-	} else {
+	case atUsedBy:
+		h.serveUsedBy(w, r, res, key)
+	default:
 		h.serveCollection(w, r, res)
 	}
 }
 
-// route maps a path to its resource. detail is true for an object path,
-// whose last segment is key.
-func (h *handler) route(path string) (res *resource, key string, detail, ok bool) {
+// target is what a path names: a collection, one of its objects, or an
+// object's used_by action.
+type target int
+
+const (
+	atCollection target = iota
+	atObject
+	atUsedBy
+)
+
+// actionUsedBy is the last segment of an object's used_by path.
+const actionUsedBy = "used_by"
+
+// route maps a path to its resource. For an object or its action, key is
+// the object's path segment. A path is first matched as a collection or
+// an object (so that a flow whose slug is "used_by" is still found), and
+// only then as an object's used_by.
+func (h *handler) route(path string) (res *resource, key string, at target, ok bool) {
 	rest, found := strings.CutPrefix(path, Prefix)
 	if !found || !strings.HasSuffix(rest, "/") {
-		return nil, "", false, false
+		return nil, "", 0, false
 	}
 	rest = strings.TrimSuffix(rest, "/")
 	if rest == "" {
-		return nil, "", false, false
+		return nil, "", 0, false
 	}
+	if res, key, at, ok := h.routeObject(rest); ok {
+		return res, key, at, true
+	}
+	if obj, isAction := strings.CutSuffix(rest, "/"+actionUsedBy); isAction {
+		if res, key, at, ok := h.routeObject(obj); ok && at == atObject {
+			return res, key, atUsedBy, true
+		}
+	}
+	return nil, "", 0, false
+}
+
+// routeObject maps a path without the prefix and the trailing slash to a
+// collection or an object.
+func (h *handler) routeObject(rest string) (res *resource, key string, at target, ok bool) {
 	dir, last := rest, ""
 	if i := strings.LastIndexByte(rest, '/'); i >= 0 {
 		dir, last = rest[:i], rest[i+1:]
 	}
 	switch {
 	case rest == "flows/instances":
-		return h.flows, "", false, true
+		return h.flows, "", atCollection, true
 	case dir == "flows/instances":
-		return h.flows, last, true, true
+		return h.flows, last, atObject, true
 	case rest == "flows/bindings":
-		return h.bindings, "", false, true
+		return h.bindings, "", atCollection, true
 	case dir == "flows/bindings":
-		return h.bindings, last, true, true
+		return h.bindings, last, atObject, true
 	case rest == "stages/all":
-		return h.allStages, "", false, true
+		return h.allStages, "", atCollection, true
 	case dir == "stages/all":
-		return h.allStages, last, true, true
+		return h.allStages, last, atObject, true
 	}
 	kindPath, isStage := strings.CutPrefix(rest, "stages/")
 	if !isStage {
-		return nil, "", false, false
+		return nil, "", 0, false
 	}
 	if k, ok := h.reg.ByPath(kindPath); ok {
-		return stageResource(h.s, k), "", false, true
+		return stageResource(h.s, k), "", atCollection, true
 	}
 	if kindDir, isObj := strings.CutPrefix(dir, "stages/"); isObj {
 		if k, ok := h.reg.ByPath(kindDir); ok {
-			return stageResource(h.s, k), last, true, true
+			return stageResource(h.s, k), last, atObject, true
 		}
 	}
-	return nil, "", false, false
+	return nil, "", 0, false
 }

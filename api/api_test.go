@@ -283,6 +283,9 @@ func TestSchemaChecker(t *testing.T) {
 		{"405 without detail", "POST", "/api/v3/stages/all/", 405, `[]`, "GenericError"},
 		{"undocumented success", "GET", flowPath, 201, string(mustJSON(t, flow)), "not documented"},
 		{"204 with a body", "DELETE", flowPath, 204, `{}`, "204"},
+		{"used_by not an array", "GET", flowPath + "used_by/", 200, `{"results": []}`, "array"},
+		{"used_by bad action", "GET", flowPath + "used_by/", 200,
+			`[{"app": "a", "model_name": "m", "pk": "1", "name": "n", "action": "protect"}]`, "action"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,14 +15,18 @@
 // Every path is under /api/v3/ and ends in a slash (a path without the
 // trailing slash is 404):
 //
-//	/flows/instances/                   list, create
-//	/flows/instances/{slug}/            retrieve, replace, patch, delete
-//	/flows/bindings/                    list, create
-//	/flows/bindings/{fsb_uuid}/         retrieve, replace, patch, delete
-//	/stages/{kind path}/                list, create
-//	/stages/{kind path}/{stage_uuid}/   retrieve, replace, patch, delete
-//	/stages/all/                        list
-//	/stages/all/{stage_uuid}/           retrieve, delete
+//	/flows/instances/                           list, create
+//	/flows/instances/{slug}/                    retrieve, replace, patch, delete
+//	/flows/instances/{slug}/used_by/            used_by
+//	/flows/bindings/                            list, create
+//	/flows/bindings/{fsb_uuid}/                 retrieve, replace, patch, delete
+//	/flows/bindings/{fsb_uuid}/used_by/         used_by
+//	/stages/{kind path}/                        list, create
+//	/stages/{kind path}/{stage_uuid}/           retrieve, replace, patch, delete
+//	/stages/{kind path}/{stage_uuid}/used_by/   used_by
+//	/stages/all/                                list
+//	/stages/all/{stage_uuid}/                   retrieve, delete
+//	/stages/all/{stage_uuid}/used_by/           used_by
 //
 // A list is GET, a create POST (201 with the full representation), a
 // retrieve GET, a replace PUT and a patch PATCH (200 with the full
@@ -30,6 +34,16 @@
 // GET. Lists take authentik's query parameters (the collection's filters,
 // search, ordering, page, page_size; see [store.QueryFromValues]) and
 // answer in the envelope {"pagination": {...}, "results": [...]}.
+//
+// A used_by is GET (or HEAD): 200 with an unpaginated JSON array of the
+// objects that refer to this one, in authentik's shape and order
+// ([store.Tx.UsedBy]): {"app", "model_name", "pk", "name", "action"},
+// where action is what deleting this object does to that one (cascade,
+// cascade_many, set_null or set_default; a protecting reference shows as
+// cascade, as in authentik). Any other method on a used_by is 405. A
+// path is matched as an object first, so the flow whose slug is
+// "used_by" is /flows/instances/used_by/, and its used_by
+// /flows/instances/used_by/used_by/.
 //
 // The stage collections come from the store's registry
 // ([store.Store.Registry]): every kind registered with a [stage.Kind] Path
@@ -57,12 +71,16 @@
 // where <app_label>.<model> is the kind's model name, for example
 // authentik_stages_user_write.change_userwritestage. A list or retrieve
 // asks for view, a create for add, a replace or patch for change, a
-// delete for delete. As in authentik, an object the user may not view does
-// not exist for them: every operation on one object asks for view first,
-// and a denial is 404, whatever the method. A denied add, change or delete
-// is 403 {"detail": "You do not have permission to perform this action."}
-// (or 404 when the object does not exist). A denied list is an empty
-// page, as authentik filters lists down to the objects the user may view.
+// delete for delete, a used_by for view. As in authentik, an object the
+// user may not view does not exist for them: every operation on one
+// object asks for view first, and a denial is 404, whatever the method.
+// A used_by then asks, once per model among its entries, for that model's
+// <app>.view_<model_name> and leaves out the entries the user may not
+// view, as authentik lists only the related objects the user may view.
+// A denied add, change or delete is 403 {"detail": "You do not have
+// permission to perform this action."} (or 404 when the object does not
+// exist). A denied list is an empty page, as authentik filters lists down
+// to the objects the user may view.
 // An Authorize error wrapping [ErrNotAuthenticated] is 403 {"detail":
 // "Authentication credentials were not provided."} on every operation,
 // before its query parameters or path key are looked at (a method the
@@ -110,8 +128,9 @@
 //     orjson's.
 //   - 405 is answered before permissions are asked; authentik asks first.
 //   - Server errors have a JSON body; authentik's are HTML.
-//   - Only CRUD is served: no OPTIONS metadata, and none of the action
-//     endpoints (used_by, export, diagram, execute, import, cache_info,
-//     set_background, /stages/all/types/, Duo device imports).
+//   - Only CRUD and used_by are served: no OPTIONS metadata, and none of
+//     the other action endpoints (export, diagram, execute, import,
+//     cache_info, set_background, /stages/all/types/, Duo device
+//     imports).
 //   - A denied list is an empty page without checking its filters.
 package api

@@ -102,6 +102,13 @@ func FuzzHandler(f *testing.F) {
 		{"PATCH", "stages/invitation/stages/" + uw + "/", json_, `{}`},
 		{"PATCH", "stages/user_write/" + uw + "/", merge, ``},
 		{"GET", "stages/../flows/instances/%2e%2e/", "", ""},
+		{"GET", flowObj + "used_by/", "", ""},
+		{"DELETE", flowObj + "used_by/", "", ""},
+		{"GET", bindObj + "used_by/", "", ""},
+		{"GET", duoObj + "used_by/", "", ""},
+		{"GET", "stages/all/" + uw + "/used_by/", "", ""},
+		{"GET", "stages/user_write/" + duo + "/used_by/", "", ""},
+		{"POST", "stages/all/used_by/", json_, `{}`},
 	} {
 		f.Add(seed.method, seed.path, seed.ct, []byte(seed.body))
 	}

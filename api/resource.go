@@ -26,6 +26,9 @@ type resource struct {
 	replace func(ctx context.Context, key string, body []byte) (any, error)
 	patch   func(ctx context.Context, key string, body []byte) (any, error)
 	delete  func(ctx context.Context, key string) error
+	// usedBy lists what refers to the object (authentik's used_by
+	// action).
+	usedBy func(ctx context.Context, key string) ([]store.UsedBy, error)
 }
 
 // codenames returns authentik's perm function for app_label.verb_model.
@@ -179,6 +182,71 @@ func (h *handler) serveObject(w http.ResponseWriter, r *http.Request, res *resou
 	}
 	v, err := write(r.Context(), key, body)
 	h.reply(w, r, http.StatusOK, v, err)
+}
+
+// usedByMethods is the Allow header of a used_by path.
+const usedByMethods = "GET, HEAD"
+
+// serveUsedBy answers GET …/{key}/used_by/: the objects that refer to the
+// object, as an unpaginated array, each of them only if the user may view
+// its model (as authentik lists only the related objects the user may
+// view). The object itself needs the view permission a retrieve needs, and
+// is 404 without it.
+func (h *handler) serveUsedBy(w http.ResponseWriter, r *http.Request, res *resource, key string) {
+	if res.usedBy == nil {
+		writeDetail(w, http.StatusNotFound, msgNotFound)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		methodNotAllowed(w, r, usedByMethods)
+		return
+	}
+	if err := h.ask(r, res.perm("view")); err != nil {
+		if errors.Is(err, ErrNotAuthenticated) {
+			h.deny(w, err)
+		} else {
+			writeDetail(w, http.StatusNotFound, msgNotFound)
+		}
+		return
+	}
+	if res.validKey != nil && !res.validKey(key) {
+		writeDetail(w, http.StatusNotFound, msgNotFound)
+		return
+	}
+	list, err := res.usedBy(r.Context(), key)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	visible, _ := h.visible(r, list)
+	writeJSON(w, http.StatusOK, visible)
+}
+
+// visible returns the entries of list whose model the user may view,
+// asking Options.Authorize once per model (authentik's
+// <app>.view_<model_name>), and how many it left out. It never returns
+// nil.
+func (h *handler) visible(r *http.Request, list []store.UsedBy) ([]store.UsedBy, int) {
+	out := make([]store.UsedBy, 0, len(list))
+	if h.authorize == nil {
+		return append(out, list...), 0
+	}
+	may := map[string]bool{}
+	hidden := 0
+	for _, u := range list {
+		perm := u.App + ".view_" + u.ModelName
+		ok, asked := may[perm]
+		if !asked {
+			ok = h.ask(r, perm) == nil
+			may[perm] = ok
+		}
+		if ok {
+			out = append(out, u)
+		} else {
+			hidden++
+		}
+	}
+	return out, hidden
 }
 
 // ask calls Options.Authorize, if set.

@@ -24,6 +24,18 @@ func flowResource(s *store.Store) *resource {
 			return s.PatchFlow(ctx, slug, body)
 		},
 		delete: func(ctx context.Context, slug string) error { return s.DeleteFlow(ctx, slug) },
+		usedBy: func(ctx context.Context, slug string) ([]store.UsedBy, error) {
+			var out []store.UsedBy
+			err := s.View(ctx, func(tx *store.Tx) error {
+				f, err := tx.GetFlowBySlug(slug)
+				if err != nil {
+					return err
+				}
+				out, err = tx.UsedBy(store.ModelFlow, f.PK)
+				return err
+			})
+			return out, err
+		},
 	}
 }
 
@@ -44,6 +56,7 @@ func bindingResource(s *store.Store) *resource {
 			return s.PatchBinding(ctx, parseUUID(key), body)
 		},
 		delete: func(ctx context.Context, key string) error { return s.DeleteBinding(ctx, parseUUID(key)) },
+		usedBy: usedByModel(s, store.ModelBinding),
 	}
 }
 
@@ -72,6 +85,7 @@ func allStagesResource(s *store.Store) *resource {
 			return stage.Summary{View: v}, nil
 		},
 		delete: func(ctx context.Context, key string) error { return s.DeleteStage(ctx, parseUUID(key)) },
+		usedBy: usedByModel(s, store.ModelStage),
 	}
 }
 
@@ -135,5 +149,15 @@ func stageResource(s *store.Store, k stage.Kind) *resource {
 			_, err := write(ctx, key, func(tx *store.Tx) (stage.View, error) { return stage.View{}, tx.DeleteStage(parseUUID(key)) })
 			return err
 		},
+		// The kind's own model: a stage of another kind is not found.
+		usedBy: usedByModel(s, string(k.Model)),
+	}
+}
+
+// usedByModel lists what refers to the object of model whose pk is the
+// path key (one that validKey accepted).
+func usedByModel(s *store.Store, model string) func(context.Context, string) ([]store.UsedBy, error) {
+	return func(ctx context.Context, key string) ([]store.UsedBy, error) {
+		return s.UsedBy(ctx, model, parseUUID(key))
 	}
 }

@@ -245,6 +245,15 @@ var requiredChecks = []string{
 	"POST /stages/all/ 405",
 	"PATCH /flows/instances/{slug}/ 415",
 	"PATCH /flows/instances/{slug}/ 413",
+	"GET /flows/instances/{slug}/used_by/ 200",
+	"GET /flows/bindings/{fsb_uuid}/used_by/ 200",
+	"GET /stages/all/{stage_uuid}/used_by/ 200",
+	"GET /stages/user_write/{stage_uuid}/used_by/ 200",
+	"GET /stages/invitation/stages/{stage_uuid}/used_by/ 200",
+	"GET /stages/authenticator/duo/{stage_uuid}/used_by/ 200",
+	"GET /flows/instances/{slug}/used_by/ 404",
+	"GET /stages/user_write/{stage_uuid}/used_by/ 404",
+	"DELETE /flows/instances/{slug}/used_by/ 405",
 }
 
 // TestMain runs the suite, then, when every test ran (no -run), checks
