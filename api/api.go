@@ -37,9 +37,10 @@ type Options struct {
 	// MaxBodyBytes bounds request bodies; a larger one is answered with
 	// 413. Zero (or less) means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
-	// ErrorLog receives internal errors (those answered with 500), which
-	// never appear in a response. Nil means the log package's standard
-	// logger.
+	// ErrorLog receives internal errors (those answered with 500). Their
+	// causes never appear in a response, except the store's report of a
+	// damaged record ([store.ErrCorrupt]), which names what is damaged.
+	// Nil means the log package's standard logger.
 	ErrorLog *log.Logger
 }
 

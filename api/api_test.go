@@ -286,6 +286,9 @@ func TestSchemaChecker(t *testing.T) {
 		{"used_by not an array", "GET", flowPath + "used_by/", 200, `{"results": []}`, "array"},
 		{"used_by bad action", "GET", flowPath + "used_by/", 200,
 			`[{"app": "a", "model_name": "m", "pk": "1", "name": "n", "action": "protect"}]`, "action"},
+		{"409 without protected_by", "DELETE", flowPath, 409, `{"detail": "x"}`, `property "protected_by" is missing`},
+		{"409 with another key", "DELETE", flowPath, 409, `{"detail": "x", "protected_by": [], "blockers": []}`, `property "blockers" is unsupported`},
+		{"409 bad entry", "DELETE", flowPath, 409, `{"detail": "x", "protected_by": [{"app": "a"}]}`, `property "model_name" is missing`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -45,6 +45,12 @@
 // "used_by" is /flows/instances/used_by/, and its used_by
 // /flows/instances/used_by/used_by/.
 //
+// A delete also deletes the objects whose references to it cascade (a
+// flow's or a stage's bindings) and sets other references to null or to
+// their default (Duo's configure_flow), in one transaction. A delete that
+// a protected reference refuses (on_delete=protect, which only kinds a
+// host registers declare) deletes nothing and is 409; see Errors.
+//
 // The stage collections come from the store's registry
 // ([store.Store.Registry]): every kind registered with a [stage.Kind] Path
 // is served at /stages/{Path}/, so a kind that a host application
@@ -76,11 +82,12 @@
 // object asks for view first, and a denial is 404, whatever the method.
 // A used_by then asks, once per model among its entries, for that model's
 // <app>.view_<model_name> and leaves out the entries the user may not
-// view, as authentik lists only the related objects the user may view.
-// A denied add, change or delete is 403 {"detail": "You do not have
-// permission to perform this action."} (or 404 when the object does not
-// exist). A denied list is an empty page, as authentik filters lists down
-// to the objects the user may view.
+// view, as authentik lists only the related objects the user may view;
+// the blockers of a 409 are filtered the same way. A denied add, change
+// or delete is 403 {"detail": "You do not have permission to perform
+// this action."} (or 404 when the object does not exist). A denied list
+// is an empty page, as authentik filters lists down to the objects the
+// user may view.
 // An Authorize error wrapping [ErrNotAuthenticated] is 403 {"detail":
 // "Authentication credentials were not provided."} on every operation,
 // before its query parameters or path key are looked at (a method the
@@ -102,10 +109,23 @@
 //	     malformed UUID in the path, a stage under another kind's path
 //	404  {"detail": "Invalid page."}: a page past the last, or not a number
 //	405  {"detail": "Method \"X\" not allowed."}, with an Allow header
+//	409  {"detail": "Cannot delete \"<object>\" because it is referenced
+//	     by \"<blocker>\" and \"<blocker>\"; change or delete those
+//	     first.", "protected_by": [<used_by entries>]}: a delete that a
+//	     protected reference refuses ([store.ErrProtected]); nothing was
+//	     deleted. The blockers are the objects whose references protect
+//	     this one or an object its delete would cascade to; those the
+//	     user may not view are only counted ("2 objects you may not
+//	     view"). authentik answers 500 here
 //	413  {"detail": "Request body too large: the limit is N bytes."}
 //	415  {"detail": "Unsupported media type \"x\" in request."}
-//	500  {"detail": "A server error occurred."}; the cause goes to
-//	     Options.ErrorLog, never into the response
+//	500  {"detail": "The store's file is damaged: <message>"}: a record
+//	     failed its checksum, or an index points nowhere
+//	     ([store.ErrCorrupt]); the store's message names the damaged
+//	     record or index. It is also logged to Options.ErrorLog
+//	500  {"detail": "A server error occurred."}: any other internal
+//	     error; the cause goes to Options.ErrorLog, never into the
+//	     response
 //	503  {"detail": ...}: the store is closed ([store.ErrClosed]) or
 //	     read-only ([store.ErrReadOnly]), or the request was cancelled
 //
@@ -127,7 +147,12 @@
 //   - The JSON parse error message is Go's encoding/json message, not
 //     orjson's.
 //   - 405 is answered before permissions are asked; authentik asks first.
-//   - Server errors have a JSON body; authentik's are HTML.
+//   - Server errors have a JSON body; authentik's are HTML. A damaged
+//     store (a 500) says so and names the damage; authentik has no such
+//     check.
+//   - A delete refused by a protected reference is 409 with the blockers
+//     in protected_by; authentik lets Django's ProtectedError through as
+//     a 500.
 //   - Only CRUD and used_by are served: no OPTIONS metadata, and none of
 //     the other action endpoints (export, diagram, execute, import,
 //     cache_info, set_background, /stages/all/types/, Duo device

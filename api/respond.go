@@ -28,6 +28,7 @@ const (
 	msgStoreReadOnly    = "The configuration store is read-only."
 	msgCancelled        = "The request was cancelled before it completed."
 	msgParseError       = "JSON parse error - "
+	msgDamaged          = "The store's file is damaged: "
 )
 
 const (
@@ -72,6 +73,13 @@ func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ve *validate.Error
 	switch {
+	case errors.Is(err, store.ErrCorrupt):
+		// First: a damaged record may also fail to decode with what looks
+		// like a validation error, which is not the client's doing.
+		h.logf("api: %s %s: %v", r.Method, r.URL.Path, err)
+		writeDetail(w, http.StatusInternalServerError, msgDamaged+oneLine(err.Error()))
+	case errors.Is(err, store.ErrProtected):
+		h.protected(w, r, err)
 	case errors.As(err, &ve):
 		writeJSON(w, http.StatusBadRequest, ve)
 	case errors.Is(err, validate.ErrSyntax):
@@ -90,6 +98,62 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.logf("api: %s %s: %v", r.Method, r.URL.Path, err)
 		writeDetail(w, http.StatusInternalServerError, msgServerError)
 	}
+}
+
+// protectedBody is the 409 of a delete that a protected reference
+// refuses.
+type protectedBody struct {
+	Detail      string         `json:"detail"`
+	ProtectedBy []store.UsedBy `json:"protected_by"`
+}
+
+// protected answers a delete refused by protected references (an error
+// wrapping store.ErrProtected, normally a *store.ProtectedError) with 409,
+// naming the object and the blockers the user may view; the others are
+// only counted.
+func (h *handler) protected(w http.ResponseWriter, r *http.Request, err error) {
+	what := "this object"
+	var blockers []store.UsedBy
+	var pe *store.ProtectedError
+	if errors.As(err, &pe) {
+		blockers = pe.Blockers
+		what = pe.Model + " " + pe.PK.String()
+		// The object's own name (str()), which the delete left in place.
+		if im, err := h.s.DeleteImpact(r.Context(), pe.Model, pe.PK); err == nil && len(im.Deleted) > 0 {
+			what = im.Deleted[0].Name
+		}
+	}
+	shown, hidden := h.visible(r, blockers)
+	writeJSON(w, http.StatusConflict, protectedBody{Detail: protectedDetail(what, shown, hidden), ProtectedBy: shown})
+}
+
+// protectedDetail is the sentence of a refused delete: Cannot delete "X"
+// because it is referenced by "A", "B" and 2 objects you may not view.
+func protectedDetail(what string, shown []store.UsedBy, hidden int) string {
+	var names []string
+	for _, u := range shown {
+		names = append(names, `"`+u.Name+`"`)
+	}
+	switch {
+	case hidden == 1:
+		names = append(names, "1 object you may not view")
+	case hidden > 1:
+		names = append(names, strconv.Itoa(hidden)+" objects you may not view")
+	}
+	by := "other objects"
+	switch n := len(names); n {
+	case 0:
+	case 1:
+		by = names[0]
+	default:
+		by = strings.Join(names[:n-1], ", ") + " and " + names[n-1]
+	}
+	return `Cannot delete "` + what + `" because it is referenced by ` + by + "; change or delete those first."
+}
+
+// oneLine joins the lines of a message (errors.Join makes several).
+func oneLine(msg string) string {
+	return strings.ReplaceAll(msg, "\n", "; ")
 }
 
 func (h *handler) logf(format string, args ...any) {

@@ -36,8 +36,11 @@ import (
 //     false, so no key the document does not list can appear.
 //
 // A 4xx or 5xx status the document does not list for the operation (404,
-// 405, 413, 415, 503, ...) is checked against GenericError, which is what
-// authentik answers with; any other undocumented status fails.
+// 405, 413, 415, 500, 503, ...) is checked against GenericError, which is
+// what authentik answers with; any other undocumented status fails. The
+// one exception is authflow's 409 for a delete that a protected reference
+// refuses (authentik answers 500): it is checked against GenericError
+// with a required protected_by array of UsedBy, and nothing else.
 
 // specPath is where the OpenAPI document lives: $AUTHFLOW_OPENAPI, or the
 // copy of authentik's schema in testdata.
@@ -52,6 +55,9 @@ type spec struct {
 	doc    *openapi3.T
 	router routers.Router
 	opts   *openapi3filter.Options
+	// protected is the body of authflow's 409: GenericError's detail and
+	// protected_by, an array of UsedBy.
+	protected *openapi3.Schema
 }
 
 var (
@@ -89,7 +95,13 @@ func loadSpec() (*spec, error) {
 			}
 			return nil
 		})
-		theSpec = &spec{doc: doc, router: router, opts: &openapi3filter.Options{
+		no := false
+		protected := openapi3.NewObjectSchema().
+			WithProperty("detail", openapi3.NewStringSchema()).
+			WithPropertyRef("protected_by", &openapi3.SchemaRef{Value: openapi3.NewArraySchema().WithItems(doc.Components.Schemas["UsedBy"].Value)}).
+			WithRequired([]string{"detail", "protected_by"})
+		protected.AdditionalProperties.Has = &no
+		theSpec = &spec{doc: doc, router: router, protected: protected, opts: &openapi3filter.Options{
 			MultiError:              true,
 			IncludeResponseStatus:   true,
 			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.WithStringFormatValidator("uuid", uuidFormat)},
@@ -193,9 +205,12 @@ func validateResponse(req *http.Request, status int, header http.Header, body []
 		if err := json.Unmarshal(body, &v); err != nil {
 			return key, fmt.Errorf("body is not JSON: %w", err)
 		}
-		generic := sp.doc.Components.Schemas["GenericError"].Value
-		if err := generic.VisitJSON(v, openapi3.VisitAsResponse(), openapi3.MultiErrors()); err != nil {
-			return key, fmt.Errorf("body is not a GenericError: %w", err)
+		schema, name := sp.doc.Components.Schemas["GenericError"].Value, "GenericError"
+		if status == http.StatusConflict {
+			schema, name = sp.protected, "protected-delete error"
+		}
+		if err := schema.VisitJSON(v, openapi3.VisitAsResponse(), openapi3.MultiErrors()); err != nil {
+			return key, fmt.Errorf("body is not a %s: %w", name, err)
 		}
 	default:
 		return key, fmt.Errorf("status not documented for the operation")
@@ -254,6 +269,10 @@ var requiredChecks = []string{
 	"GET /flows/instances/{slug}/used_by/ 404",
 	"GET /stages/user_write/{stage_uuid}/used_by/ 404",
 	"DELETE /flows/instances/{slug}/used_by/ 405",
+	"DELETE /flows/instances/{slug}/ 409",
+	"DELETE /stages/all/{stage_uuid}/ 409",
+	"DELETE /flows/bindings/{fsb_uuid}/ 409",
+	"GET /flows/instances/{slug}/ 500",
 }
 
 // TestMain runs the suite, then, when every test ran (no -run), checks
