@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	authflow serve [-db PATH] [-addr HOST:PORT]
+//	authflow serve [-db PATH] [-addr HOST:PORT] [timeout flags]
 //	authflow check [-db PATH]
 //
 // serve opens (or creates) the bbolt file PATH (default authflow.db in the
@@ -13,6 +13,19 @@
 // loopback. SIGINT or SIGTERM shuts the server down gracefully and closes
 // the file. If another process holds the file, serve exits with status 1
 // and a one-line message saying so.
+//
+// A client cannot hold serve's connections open by sending slowly. The
+// timeout flags (Go durations; 0 disables one) are:
+//
+//	-read-header-timeout 10s   to read a request's headers
+//	-read-timeout 30s          to read a whole request, body included
+//	-write-timeout 60s         from the end of the headers to the end of
+//	                           the response; also the request's deadline,
+//	                           so a list or write still running then stops
+//	-idle-timeout 120s         for a kept-alive connection between requests
+//
+// A connection whose client stalls is closed when its timeout passes (a
+// stalled body is first answered with 400, should the client still read).
 //
 // check opens PATH read-only and verifies it: bbolt's page structure,
 // every record's checksum, every index entry, every reference and every
@@ -41,7 +54,7 @@ import (
 	"github.com/authflow/authflow/store"
 )
 
-const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT]
+const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [timeout flags]
        authflow check [-db PATH]
 
 Commands:
@@ -87,8 +100,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	dbPath := fs.String("db", "authflow.db", "path of the bbolt `file`, created if missing")
 	addr := fs.String("addr", "127.0.0.1:9000", "`host:port` to listen on (port 0 picks a free one)")
+	tos := timeoutFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: authflow serve [-db PATH] [-addr HOST:PORT]\n\nFlags:\n")
+		fmt.Fprint(stderr, "usage: authflow serve [-db PATH] [-addr HOST:PORT] [timeout flags]\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -99,6 +113,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "authflow serve: unexpected argument %q\n\n%s", fs.Arg(0), usage)
+		return 2
+	}
+	if err := tos.check(); err != nil {
+		fmt.Fprintf(stderr, "authflow serve: %v\n\n%s", err, usage)
 		return 2
 	}
 
@@ -122,11 +140,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logger := log.New(stderr, "authflow: ", log.LstdFlags)
 	mux := http.NewServeMux()
 	mux.Handle(api.Prefix, api.NewHandler(s, &api.Options{ErrorLog: logger}))
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          logger,
-	}
+	srv := &http.Server{Handler: mux, ErrorLog: logger}
+	tos.apply(srv)
 	fmt.Fprintf(stdout, "authflow: serving http://%s%s (file %s)\n", ln.Addr(), api.Prefix, *dbPath)
 
 	errc := make(chan error, 1)

@@ -47,10 +47,11 @@ type server struct {
 var servingLine = regexp.MustCompile(`^authflow: serving (http://127\.0\.0\.1:\d+/api/v3/) \(file .*\)$`)
 
 // start runs serve on a free loopback port (the kernel picks it: -addr
-// with port 0; the command prints the address) and waits for its URL.
-func start(t *testing.T, bin, db string) *server {
+// with port 0; the command prints the address), with any further flags,
+// and waits for its URL.
+func start(t *testing.T, bin, db string, flags ...string) *server {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "-db", db, "-addr", "127.0.0.1:0")
+	cmd := exec.Command(bin, append([]string{"serve", "-db", db, "-addr", "127.0.0.1:0"}, flags...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
