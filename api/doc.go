@@ -153,6 +153,10 @@
 //   - A delete refused by a protected reference is 409 with the blockers
 //     in protected_by; authentik lets Django's ProtectedError through as
 //     a 500.
+//   - The handler gives every store call the request's context, and list
+//     scans stop between records when it is done: a request whose client
+//     has gone stops (with a 503 nobody reads), where authentik's worker
+//     runs it to the end.
 //   - Only CRUD and used_by are served: no OPTIONS metadata, and none of
 //     the other action endpoints (export, diagram, execute, import,
 //     cache_info, set_background, /stages/all/types/, Duo device
