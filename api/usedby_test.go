@@ -203,7 +203,7 @@ func TestUsedByPermissions(t *testing.T) {
 			want []string
 		}{
 			// The object's view, then each listed model's view once.
-			{flow, []string{viewFlow, viewDuo, viewFSB, viewUW}},
+			{flow, []string{viewFlow, viewDuo, viewFSB, viewStage}}, // bound stages are authentik_flows.stage
 			{uw, []string{viewUW, viewFlow, viewFSB}},
 			{all, []string{viewStage, viewFlow, viewFSB}},
 			{bind, []string{viewFSB}},
@@ -235,7 +235,7 @@ func TestUsedByPermissions(t *testing.T) {
 	})
 
 	t.Run("entries filtered", func(t *testing.T) {
-		p.set(viewDuo, viewUW)
+		p.set(viewDuo, viewStage)
 		defer p.set()
 		got := usedByList(t, f.do("GET", flow, ""))
 		if len(got) != 1 || got[0].PK != f.bindPK {

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/internal/boltkv"
+	"github.com/authflow/authflow/store/kv/kvtest"
 	"github.com/authflow/authflow/store/storetest"
 	"github.com/google/uuid"
 )
@@ -32,4 +34,21 @@ func TestConformanceHostKinds(t *testing.T) {
 		}
 		return s
 	}, &storetest.Options{Samples: map[string]storetest.Sample{"authflow_test.guardstage": guard}})
+}
+
+// Every Update function of the store runs again when an optimistic
+// backend retries it: the suite passes with each Update run three times,
+// the first two discarded.
+func TestConformanceFlaky(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) *store.Store {
+		db, err := boltkv.Open(filepath.Join(t.TempDir(), "c.db"), boltkv.Options{NoSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := store.New(kvtest.Flaky(db, 2), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}, nil)
 }

@@ -258,7 +258,11 @@ func (tx *Tx) usedByOf(c *collection, obj any) ([]UsedBy, error) {
 			if err != nil {
 				return nil, err
 			}
-			items = append(items, item{accessor, usedBy(fc, fobj, "cascade_many")})
+			u := usedBy(fc, fobj, "cascade_many")
+			// Through the join, authentik names the far side by the
+			// collection's model: a flow's stages are authentik_flows.stage.
+			u.App, u.ModelName, _ = strings.Cut(fc.model, ".")
+			items = append(items, item{accessor, u})
 		}
 	}
 	// Its own many-to-many lists (a prompt stage's prompts) appear too.

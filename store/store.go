@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/authflow/authflow/stage"
-	boltkv "github.com/authflow/authflow/store/internal/tmpkv"
+	"github.com/authflow/authflow/store/internal/boltkv"
 	"github.com/authflow/authflow/store/kv"
 	"github.com/google/uuid"
 )
