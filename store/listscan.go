@@ -131,10 +131,12 @@ func prefilter(filters map[string]any, terms []string) func(raw []byte) bool {
 			}
 		}
 	}
+	// The longest plain term alone: one pass over each record's bytes
+	// skips nearly all non-matches, and the full check does the rest.
 	var upper [][]byte
 	for _, t := range terms {
-		if plainASCII(t) {
-			upper = append(upper, []byte(t)) // terms are upper case already
+		if plainASCII(t) && (len(upper) == 0 || len(t) > len(upper[0])) {
+			upper = [][]byte{[]byte(t)} // terms are upper case already
 		}
 	}
 	if len(needles) == 0 && len(upper) == 0 {
