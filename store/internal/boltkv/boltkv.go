@@ -300,6 +300,9 @@ func boltErr(err error) error {
 		return fmt.Errorf("%w: %v", kv.ErrClosed, err)
 	case errors.Is(err, berrors.ErrKeyTooLarge), errors.Is(err, berrors.ErrValueTooLarge):
 		return fmt.Errorf("%w: %v", kv.ErrTooLarge, err)
+	case errors.Is(err, berrors.ErrIncompatibleValue):
+		// The key holds a nested bucket, which boltkv never writes.
+		return fmt.Errorf("%w: the key holds a nested bucket (%v)", kv.ErrCorrupt, err)
 	}
 	return err
 }
@@ -463,9 +466,14 @@ func (db *DB) Check(ctx context.Context) []error {
 			add(err.Error())
 			return nil
 		}
+		headers := true
 		for _, x := range []meta{m0, m1} {
 			if x.err != nil {
 				add(fmt.Sprintf("meta page %d is invalid (%v): the database is read through the other, which may be one transaction older", x.page, x.err))
+			}
+			if x.header != nil {
+				add(fmt.Sprintf("meta page %d: %v", x.page, x.header))
+				headers = false
 			}
 		}
 		if _, err := checkShape(db.file, fi.Size()); err != nil {
@@ -479,8 +487,8 @@ func (db *DB) Check(ctx context.Context) []error {
 		w := newWalker(db.file, *m, maxProblems)
 		w.verify(*m)
 		problems = append(problems, w.problems...)
-		if len(w.problems) > 0 {
-			add("bbolt's own check was not run: it cannot read a tree damaged like this")
+		if len(w.problems) > 0 || !headers {
+			add("bbolt's own check was not run: it cannot read a database damaged like this")
 			return nil
 		}
 		if err := ctx.Err(); err != nil {

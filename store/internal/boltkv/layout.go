@@ -46,6 +46,7 @@ type meta struct {
 	hwm      uint64 // high-water mark: pages [0, hwm) are in use or free
 	txid     uint64
 	err      error // why this meta is invalid, nil when valid
+	header   error // what is wrong with the page header (bbolt ignores it but for tx.Check)
 }
 
 // parseMeta decodes the meta page at the start of b, validating it as
@@ -55,6 +56,9 @@ func parseMeta(b []byte, page int) meta {
 	if len(b) < pageHeaderSize+metaSize {
 		m.err = errors.New("cut short")
 		return m
+	}
+	if id, flags := ne.Uint64(b), ne.Uint16(b[8:]); id != uint64(page) || flags != flagMeta {
+		m.header = fmt.Errorf("its page header says page %d with flags %#x, not page %d with flags %#x", id, flags, page, flagMeta)
 	}
 	d := b[pageHeaderSize : pageHeaderSize+metaSize]
 	switch {

@@ -66,7 +66,7 @@ func (x *tx) bucket(name string, create bool) (*bolt.Bucket, error) {
 		if create {
 			var err error
 			if b, err = x.bt.CreateBucketIfNotExists([]byte(name)); err != nil {
-				return nil, fmt.Errorf("boltkv: bucket %q: %w", name, err)
+				return nil, fmt.Errorf("boltkv: bucket %q: %w", name, boltErr(err))
 			}
 		} else {
 			b = x.bt.Bucket([]byte(name))
@@ -142,7 +142,7 @@ func (x *tx) Delete(bucket string, key []byte) (err error) {
 		return err
 	}
 	if err := b.Delete(key); err != nil {
-		return fmt.Errorf("boltkv: delete in bucket %q: %w", bucket, err)
+		return fmt.Errorf("boltkv: delete in bucket %q: %w", bucket, boltErr(err))
 	}
 	return nil
 }

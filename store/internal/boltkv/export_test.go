@@ -1,0 +1,14 @@
+package boltkv
+
+import "bytes"
+
+// FileInfo returns what the meta pages of a bbolt file image say: the
+// page size, and the high-water mark, root page and index of the meta
+// bbolt uses.
+func FileInfo(b []byte) (pageSize int, hwm, root uint64, meta int, err error) {
+	_, _, m, err := fileMetas(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return 0, 0, 0, 0, err
+	}
+	return int(m.pageSize), m.hwm, m.root, m.page, nil
+}
