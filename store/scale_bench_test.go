@@ -33,6 +33,17 @@ import (
 // quick.
 var scaleFlag = flag.String("scale", "1000,4000", "comma-separated flow counts for the Scale benchmarks")
 
+// TestMain removes the scale benchmarks' files after the run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, d := range scaleDBs {
+		d.s.Close()
+		d.raw.Close()
+		os.RemoveAll(filepath.Dir(d.path))
+	}
+	os.Exit(code)
+}
+
 type scaleDB struct {
 	s      *store.Store
 	raw    *bolt.DB // the same records, in one raw bucket, keyed by pk
