@@ -33,8 +33,8 @@
 //     bucket list holds only buckets; the freelist is a freelist page that
 //     lists pages inside the file, none twice and none in use.
 //
-// This reads every page of the tree once (about 1 ms per 4 MiB of file
-// from the page cache). A file failing any check is refused with an error
+// This reads every page of the tree once: about 40 ms for a file of 135
+// MiB in the page cache, where bbolt alone opens it in well under 1 ms. A file failing any check is refused with an error
 // wrapping kv.ErrCorrupt that says what is wrong; an empty file is
 // refused read-only and initialised otherwise. Keys out of order and
 // damaged bytes inside keys and values are not found here: the store's

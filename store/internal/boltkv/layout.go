@@ -227,7 +227,7 @@ func (w *walker) span(id, from uint64, depth int, what string) ([]byte, bool) {
 		w.problem("page %d, %s referenced by %s, is outside the database's %d pages", id, what, ref(from), w.hwm)
 		return nil, false
 	}
-	h, err := w.read(id, pageHeaderSize, depth)
+	h, err := w.read(id, w.ps, depth) // the first page, header included
 	if err != nil {
 		w.problem("page %d: %v", id, err)
 		return nil, false
@@ -253,6 +253,9 @@ func (w *walker) span(id, from uint64, depth int, what string) ([]byte, bool) {
 	}
 	for p := id; p <= id+overflow; p++ {
 		w.markUsed(p)
+	}
+	if overflow == 0 {
+		return h, true
 	}
 	b, err := w.read(id, (overflow+1)*w.ps, depth)
 	if err != nil {
