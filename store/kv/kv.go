@@ -21,6 +21,8 @@
 //
 // Slices returned by Get and passed to a Scan callback are valid only
 // until the transaction ends, and must not be modified; copy what you keep.
+// A key whose value is empty reads as a non-nil, empty slice. Put copies
+// key and val, so the caller may reuse its buffers once Put returns.
 //
 // A transaction too large for the backend fails as a whole with an error
 // wrapping ErrTooLarge; it never half-applies.
@@ -63,13 +65,16 @@ var (
 
 // DB is a transactional key-value database.
 type DB interface {
-	// View runs fn in a read-only snapshot transaction.
+	// View runs fn in a read-only snapshot transaction. When ctx is
+	// done before it starts, View fails with an error wrapping ctx.Err()
+	// and fn does not run.
 	View(ctx context.Context, fn func(Tx) error) error
 	// Update runs fn in a read-write transaction; see the package
-	// documentation: fn may run more than once.
+	// documentation: fn may run more than once. ctx is as for View.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// Close releases the database. It waits for running transactions
-	// and is safe to call more than once.
+	// (so it must not be called from inside one) and is safe to call
+	// more than once; later calls return nil.
 	Close() error
 }
 
@@ -98,8 +103,9 @@ type Tx interface {
 	Scan(bucket string, r Range, fn func(k, v []byte) (bool, error)) error
 	// Writable reports whether the transaction may write.
 	Writable() bool
-	// OnCommit registers fn to run after the transaction commits. It
-	// never runs for a transaction that does not commit, and runs once
+	// OnCommit registers fn to run after the transaction commits, before
+	// Update returns, in order of registration. It never runs for a
+	// transaction that does not commit, nor in a View, and runs once
 	// even when fn of Update ran several times (only the registrations of
 	// the run that committed count).
 	OnCommit(fn func())
