@@ -5,17 +5,18 @@
 //		kvtest.Run(t, func(t *testing.T) kv.DB { return openEmptyDB(t) })
 //	}
 //
-// and it checks what the package documentation of kv promises, plus the
-// choices it leaves open, made here:
+// and it checks what the package documentation of kv promises, in
+// particular:
 //
 //   - Put copies key and value: the caller may reuse its buffers as soon
-//     as Put returns.
+//     as Put returns. An empty value reads as a non-nil, empty slice.
 //   - Slices from Get and Scan stay correct until the transaction ends,
 //     across later writes of other keys in it. (Modifying them is
 //     forbidden, so not tested.)
-//   - OnCommit functions run after the commit, once each, before Update
-//     returns, and see the committed state; never when fn or the commit
-//     fails, and never in a View, which does not commit.
+//   - OnCommit functions run after the commit, once each, in order of
+//     registration, before Update returns, and see the committed state;
+//     never when fn or the commit fails, and never in a View, which does
+//     not commit.
 //   - A cancelled context fails View and Update with an error wrapping
 //     the context's, before fn runs.
 //   - Writes in a View fail wrapping kv.ErrReadOnly; keys and values over
@@ -679,9 +680,8 @@ func testOnCommit(t *testing.T, db kv.DB) {
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		slices.Sort(ran)
 		if want := []string{`first saw "committed" true`, "second"}; !slices.Equal(ran, want) {
-			t.Errorf("OnCommit functions ran as %q by the time Update returned; want %q, once each", ran, want)
+			t.Errorf("OnCommit functions ran as %q by the time Update returned; want %q: once each, in order", ran, want)
 		}
 	})
 	t.Run("NotOnError", func(t *testing.T) {
