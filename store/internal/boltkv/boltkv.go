@@ -508,8 +508,7 @@ func (db *DB) Check(ctx context.Context) []error {
 	var out []error
 	for i, p := range problems {
 		if i == maxProblems-1 && len(problems) > maxProblems {
-			add := len(problems) - i
-			out = append(out, corrupt(db.path, "check", fmt.Sprintf("and %d more problems", add)))
+			out = append(out, corrupt(db.path, "check", fmt.Sprintf("and %d more problems", len(problems)-i)))
 			break
 		}
 		out = append(out, corrupt(db.path, "check", p))

@@ -3,6 +3,7 @@ package boltkv_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -400,4 +401,57 @@ func dump(t testing.TB, db *boltkv.DB) string {
 		t.Fatal(err)
 	}
 	return sb.String()
+}
+
+// TestCheckFindsKeyOrder damages what Open does not check, the order of
+// keys, and expects Check to report it through bbolt's own check.
+func TestCheckFindsKeyOrder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "order.db")
+	db, err := boltkv.Open(path, boltkv.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(ctx, func(tx kv.Tx) error {
+		for i := range 300 {
+			if err := tx.Put("b", []byte(fmt.Sprintf("k%03d", i)), bytes.Repeat([]byte("v"), 50)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	img, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := fileLayout(t, img)
+	_, leaf := l.bucketPages(t, img, "b")
+	p := img[leaf*uint64(l.ps):]
+	pos := binary.NativeEndian.Uint32(p[16+4:])
+	if p[16+pos] != 'k' {
+		t.Fatalf("leaf page %d does not start with a key k...", leaf)
+	}
+	if err := patchFile(path, []patch{{int64(leaf)*int64(l.ps) + 16 + int64(pos), 'z'}}); err != nil {
+		t.Fatal(err)
+	}
+	db, err = boltkv.Open(path, boltkv.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer db.Close()
+	problems := db.Check(ctx)
+	if len(problems) == 0 {
+		t.Fatal("Check found nothing")
+	}
+	for _, p := range problems {
+		if !errors.Is(p, kv.ErrCorrupt) {
+			t.Errorf("a problem not wrapping kv.ErrCorrupt: %v", p)
+		}
+	}
+	if !strings.Contains(problems[0].Error(), "needs to be") {
+		t.Errorf("Check: %v; want a key order problem", problems)
+	}
+	t.Logf("Check: %v", problems)
 }

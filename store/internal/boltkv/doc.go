@@ -18,7 +18,8 @@
 // it fault (SIGSEGV, SIGBUS) or panic, which kills the process, or serve
 // a tree with pages missing. So, before bbolt maps a file, Open checks
 // it, reading through the file descriptor, under the same lock bbolt then
-// takes on that descriptor:
+// takes on that descriptor (on systems without flock, such as Windows,
+// before bbolt takes its lock):
 //
 //   - its meta pages: at least one valid (magic, version, checksum), the
 //     two agreeing on the page size;

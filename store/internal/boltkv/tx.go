@@ -23,8 +23,9 @@ type tx struct {
 	inUser   bool  // running the caller's code: fn, or an OnCommit function
 	err      error // the first damage found
 
-	// Bucket handles, looked up once per transaction. A nil handle is a
-	// bucket known not to exist (until this transaction creates it).
+	// Bucket handles, looked up once per transaction: the last one used,
+	// and, once a second is used, all of them. A nil handle is a bucket
+	// known not to exist (until this transaction creates it).
 	lastName string
 	last     *bolt.Bucket
 	haveLast bool
@@ -61,7 +62,13 @@ func (x *tx) bucket(name string, create bool) (*bolt.Bucket, error) {
 	if x.haveLast && x.lastName == name && (x.last != nil || !create) {
 		return x.last, nil
 	}
-	b, ok := x.buckets[name]
+	var b *bolt.Bucket
+	ok := false
+	if x.haveLast && x.lastName == name {
+		b, ok = x.last, true
+	} else if x.buckets != nil {
+		b, ok = x.buckets[name]
+	}
 	if !ok || (b == nil && create) {
 		if create {
 			var err error
@@ -71,9 +78,15 @@ func (x *tx) bucket(name string, create bool) (*bolt.Bucket, error) {
 		} else {
 			b = x.bt.Bucket([]byte(name))
 		}
+	}
+	if x.haveLast && x.lastName != name {
+		// A second bucket: from now on, keep them all.
 		if x.buckets == nil {
 			x.buckets = make(map[string]*bolt.Bucket, 8)
 		}
+		x.buckets[x.lastName] = x.last
+	}
+	if x.buckets != nil {
 		x.buckets[name] = b
 	}
 	x.lastName, x.last, x.haveLast = name, b, true
