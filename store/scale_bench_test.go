@@ -31,7 +31,10 @@ import (
 // per flow (flow i binds stages i..i+4), built once per size and shared by
 // the benchmarks. The default sizes are small, so a plain -bench run stays
 // quick.
-var scaleFlag = flag.String("scale", "1000,4000", "comma-separated flow counts for the Scale benchmarks")
+var (
+	scaleFlag  = flag.String("scale", "1000,4000", "comma-separated flow counts for the Scale benchmarks")
+	scaleCache = flag.Int("scale-cache", 0, "Options.CacheBytes of the Scale benchmarks' stores (-1: no cache), to tell the engine's growth from the cache's coverage")
+)
 
 // TestMain removes the scale benchmarks' files after the run.
 func TestMain(m *testing.M) {
@@ -100,7 +103,7 @@ func scaleStore(b *testing.B, n int) *scaleDB {
 		b.Fatal(err)
 	}
 	path := filepath.Join(dir, "scale.db")
-	s, err := store.Open(path, &store.Options{NoSync: true})
+	s, err := store.Open(path, &store.Options{NoSync: true, CacheBytes: *scaleCache})
 	if err != nil {
 		b.Fatal(err)
 	}
