@@ -455,3 +455,50 @@ func TestCheckFindsKeyOrder(t *testing.T) {
 	}
 	t.Logf("Check: %v", problems)
 }
+
+// TestOpenRefuses checks the messages of Open for files of the wrong
+// shape; bbolt never maps them, so this runs in the test process.
+func TestOpenRefuses(t *testing.T) {
+	img, err := os.ReadFile(realistic(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := fileLayout(t, img)
+	ps := l.ps
+	hwmSize := int(l.hwm) * ps
+	for _, c := range []struct {
+		name string
+		img  []byte
+		want string
+	}{
+		{"cut below the high-water mark", img[:hwmSize-ps], fmt.Sprintf("kv: database is damaged: file is %d bytes but its meta page says %d", hwmSize-ps, hwmSize)},
+		{"not whole pages", append(bytes.Clone(img), 1, 2, 3), fmt.Sprintf("not a whole number of %d-byte pages", ps)},
+		{"three pages", img[:3*ps], "shorter than an empty database"},
+		{"half a page", img[:ps/2], fmt.Sprintf("file is %d bytes, not a whole number of", ps/2)},
+		{"zeros", make([]byte, 4*ps), "neither meta page is valid"},
+		{"ten bytes", img[:10], "too short to be a bbolt database"},
+	} {
+		path := filepath.Join(t.TempDir(), "x.db")
+		if err := os.WriteFile(path, c.img, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, ro := range []bool{false, true} {
+			_, err := boltkv.Open(path, boltkv.Options{ReadOnly: ro})
+			if !errors.Is(err, kv.ErrCorrupt) || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "boltkv: open "+path+": ") {
+				t.Errorf("%s (read-only %v): %v; want kv.ErrCorrupt saying %q", c.name, ro, err, c.want)
+			}
+		}
+		// A file refused is left as it was, and unlocked.
+		if got, _ := os.ReadFile(path); !bytes.Equal(got, c.img) {
+			t.Errorf("%s: Open changed the file", c.name)
+		}
+	}
+}
+
+func TestClosedCheck(t *testing.T) {
+	db := openTemp(t)
+	db.Close()
+	if problems := db.Check(ctx); len(problems) != 1 || !errors.Is(problems[0], kv.ErrClosed) {
+		t.Errorf("Check after Close: %v; want one error wrapping kv.ErrClosed", problems)
+	}
+}
