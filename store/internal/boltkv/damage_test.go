@@ -178,17 +178,13 @@ func damageCases(t testing.TB, category string, base []byte) []damageCase {
 	var cases []damageCase
 	switch category {
 	case "truncate":
-		// Page boundaries from one page short of the end to 8 KiB,
+		// Every page boundary from one page short of the end to 8 KiB,
 		// longest first (the child truncates one file further and
 		// further). Cut below the high-water mark, a file must be
 		// refused: bbolt would serve it with pages missing. Above it, a
 		// file loses only the unused space bbolt grows files by, and
-		// reads whole; of those, every 8th boundary is enough.
-		hwmSize := int64(l.hwm) * ps
+		// reads whole.
 		for size := l.size - ps; size >= 8192; size -= ps {
-			if size > hwmSize && size < l.size-ps && (size-hwmSize)/ps%8 != 0 {
-				continue
-			}
 			c := damageCase{name: fmt.Sprintf("truncated to %d bytes (%d pages)", size, size/ps), size: size, write: false}
 			if size < int64(l.hwm)*ps {
 				c.expect = outRefused
