@@ -51,12 +51,15 @@ func Object(body []byte) (map[string]json.RawMessage, error) {
 		return nil, fmt.Errorf("%w: lone surrogate in a \\u escape", ErrSyntax)
 	}
 	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) > 0 && t[0] == '{' {
-		// The common case, parsed once; Unmarshal refuses trailing data.
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(body, &m); err != nil {
+		// The common case: json.Valid checks the syntax (trailing data
+		// included) without allocating, then splitObject cuts the members
+		// out without encoding/json's reflection.
+		if !json.Valid(body) {
+			var m map[string]json.RawMessage
+			err := json.Unmarshal(body, &m) // for its message
 			return nil, fmt.Errorf("%w: %v", ErrSyntax, err)
 		}
-		return m, nil
+		return splitObject(t)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var raw json.RawMessage
@@ -482,4 +485,82 @@ func decodeList(f *field, v reflect.Value, raw json.RawMessage, errs *Error) {
 	if !bad {
 		v.Set(out)
 	}
+}
+
+// splitObject returns the members of a JSON object that json.Valid has
+// accepted, as json.Unmarshal into map[string]json.RawMessage would: keys
+// decoded, values as their bytes (sharing b's memory), the last of
+// repeated keys winning.
+func splitObject(b []byte) (map[string]json.RawMessage, error) {
+	m := make(map[string]json.RawMessage, 8)
+	i := skipSpace(b, 1) // past '{'
+	for i < len(b) && b[i] != '}' {
+		end := stringEnd(b, i)
+		key := b[i+1 : end-1]
+		var k string
+		if bytes.IndexByte(key, '\\') >= 0 {
+			if err := json.Unmarshal(b[i:end], &k); err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrSyntax, err)
+			}
+		} else {
+			k = string(key)
+		}
+		i = skipSpace(b, end) + 1 // past ':'
+		i = skipSpace(b, i)
+		vEnd := valueEnd(b, i)
+		m[k] = json.RawMessage(b[i:vEnd])
+		i = skipSpace(b, vEnd)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	return m, nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just past the string literal at b[i].
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(b)
+}
+
+// valueEnd returns the index just past the (valid) JSON value at b[i].
+func valueEnd(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				j = stringEnd(b, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	j := i
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+		j++
+	}
+	return j
 }

@@ -1,11 +1,13 @@
 package validate_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/validate"
@@ -738,4 +740,40 @@ func TestListFields(t *testing.T) {
 			t.Errorf("SchemaOf(%T) succeeded", bad)
 		}
 	}
+}
+
+// FuzzObject checks Object's own splitter against encoding/json: the same
+// members, the same raw values, the same refusals.
+func FuzzObject(f *testing.F) {
+	for _, seed := range []string{
+		`{}`, ` { "a" : 1 , "b":[1,{"c":"}"}], "a":"x\"y" } `, `{"k\u00e9y":null,"e":{"x":[]}}`,
+		`{"a":1}x`, `{"a":}`, `{"a":1,}`, `{"\\":"\\\\","t":true,"f":false,"n":-1.5e3}`, `[1]`, `"s"`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, err := validate.Object(body)
+		var want map[string]json.RawMessage
+		werr := json.Unmarshal(body, &want)
+		if t0 := bytes.TrimLeft(body, " \t\r\n"); len(t0) == 0 || t0[0] != '{' {
+			return // not an object: the old path, unchanged
+		}
+		if (err == nil) != (werr == nil && utf8.Valid(body)) {
+			if err != nil && errors.Is(err, validate.ErrSyntax) && werr == nil {
+				return // refused for invalid UTF-8 or a lone surrogate, which encoding/json accepts
+			}
+			t.Fatalf("Object(%q) = %v; encoding/json: %v", body, err, werr)
+		}
+		if err != nil {
+			return
+		}
+		if len(got) != len(want) {
+			t.Fatalf("Object(%q): %d members, encoding/json %d", body, len(got), len(want))
+		}
+		for k, v := range want {
+			if !bytes.Equal(got[k], v) {
+				t.Fatalf("Object(%q)[%q] = %s, encoding/json %s", body, k, got[k], v)
+			}
+		}
+	})
 }
