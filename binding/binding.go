@@ -68,8 +68,8 @@ func New(target, stage uuid.UUID, order int32) Binding {
 // Validate checks the choice fields.
 func (b Binding) Validate() error {
 	return validation.Errors{
-		"policy_engine_mode":      validation.Validate(b.PolicyEngineMode, policyEngineModeRule),
-		"invalid_response_action": validation.Validate(b.InvalidResponseAction, invalidResponseActionRule),
+		"policy_engine_mode":      validate.Rules(b.PolicyEngineMode, policyEngineModeRule),
+		"invalid_response_action": validate.Rules(b.InvalidResponseAction, invalidResponseActionRule),
 	}.Filter()
 }
 

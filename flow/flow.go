@@ -62,14 +62,14 @@ func (f Flow) Validate() error {
 	// validation.Errors by JSON name is what ValidateStruct builds, without
 	// its reflection (a quarter of a bulk load's time).
 	return validation.Errors{
-		"name":               validation.Validate(f.Name, validate.NotBlank),
-		"slug":               validation.Validate(f.Slug, validate.NotBlank, slugRule),
-		"title":              validation.Validate(f.Title, validate.NotBlank),
-		"designation":        validation.Validate(f.Designation, designationRule),
-		"policy_engine_mode": validation.Validate(f.PolicyEngineMode, policyEngineModeRule),
-		"layout":             validation.Validate(f.Layout, layoutRule),
-		"denied_action":      validation.Validate(f.DeniedAction, deniedActionRule),
-		"authentication":     validation.Validate(f.Authentication, authenticationRule),
+		"name":               validate.Rules(f.Name, validate.NotBlank),
+		"slug":               validate.Rules(f.Slug, validate.NotBlank, slugRule),
+		"title":              validate.Rules(f.Title, validate.NotBlank),
+		"designation":        validate.Rules(f.Designation, designationRule),
+		"policy_engine_mode": validate.Rules(f.PolicyEngineMode, policyEngineModeRule),
+		"layout":             validate.Rules(f.Layout, layoutRule),
+		"denied_action":      validate.Rules(f.DeniedAction, deniedActionRule),
+		"authentication":     validate.Rules(f.Authentication, authenticationRule),
 	}.Filter()
 }
 

@@ -3,11 +3,13 @@ package store
 import (
 	"bytes"
 	"cmp"
+	"encoding/json"
 	"math"
 	"slices"
 	"testing"
 
 	"github.com/authflow/authflow/binding"
+	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/stage"
 	"github.com/google/uuid"
 )
@@ -152,4 +154,28 @@ func FuzzOrderKey(f *testing.F) {
 			t.Errorf("byFlowKey order %d sorts after order %d", a, b)
 		}
 	})
+}
+
+// The plain codecs write what json.Marshal writes, so files stay readable
+// by either.
+func TestPlainEncodeIsJSONMarshal(t *testing.T) {
+	f := flow.New("Na<me> & \"q\" é", "slug", "Title\n", flow.DesignationRecovery)
+	f.PK, f.PolicyBindingModelPtrID = uuid.New(), uuid.New()
+	b := binding.New(uuid.New(), uuid.New(), -7)
+	for _, tt := range []struct {
+		got  func() ([]byte, error)
+		want any
+	}{
+		{func() ([]byte, error) { return flowCodec.encode(f) }, f},
+		{func() ([]byte, error) { return bindingCodec.encode(b) }, b},
+	} {
+		got, err := tt.got()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(tt.want)
+		if !bytes.Equal(got, want) {
+			t.Errorf("encode = %s\njson.Marshal = %s", got, want)
+		}
+	}
 }

@@ -197,3 +197,15 @@ func CheckObject(v any) *Error {
 	}
 	return &Error{NonField: []string{err.Error()}}
 }
+
+// Rules runs rules on value in order and returns the first failure, as
+// validation.Validate does for a value that is not itself Validatable,
+// without its reflection. Field rules of hot types use it.
+func Rules(value any, rules ...Rule) error {
+	for _, r := range rules {
+		if err := r.Validate(value); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -184,3 +184,14 @@ func TestCheck(t *testing.T) {
 		t.Errorf("CheckObject(no rules) = %+v", oe)
 	}
 }
+
+// Rules stops at the first failing rule, as validation.Validate does.
+func TestRulesFirstFailure(t *testing.T) {
+	if err := validate.Rules("ok", validate.NotBlank, validate.MaxLen(5)); err != nil {
+		t.Errorf("Rules on a good value = %v", err)
+	}
+	err := validate.Rules(" ", validate.NotBlank, validate.MaxLen(0))
+	if err == nil || err.Error() != validate.MsgBlank {
+		t.Errorf("Rules = %v, want the first rule's %q", err, validate.MsgBlank)
+	}
+}
