@@ -25,7 +25,7 @@ type entry struct {
 // comparing the index buckets with the entries of every record.
 func (c *collection) entries(obj any) []entry {
 	pk, pbm := c.codec.ids(obj)
-	var out []entry
+	out := make([]entry, 0, len(c.unique)+len(c.indexes)+4)
 	for _, u := range c.unique {
 		v, _ := c.codec.value(obj, u.field)
 		out = append(out, entry{u.bucket, uniqueKey(u, v), pk[:]})
