@@ -65,12 +65,14 @@
 // bindings_by_stage, bindings_by_order, bindings_unique, refs, pbm and
 // counts). The meta bucket holds the format version (2) and a
 // fingerprint of the index declarations. A version-1 file is migrated in
-// one transaction when opened writable (a failed migration leaves it as it
-// was); a file whose indexes were built for other declarations is
-// reindexed the same way. Either needs memory in proportion to the file
-// (bbolt keeps a transaction's pages until it commits: about 4 KiB per
-// object was measured). [Store.Check] (and the command authflow check)
-// verifies the whole file.
+// one transaction when opened writable, so a failed migration leaves it as
+// it was (that needs memory in proportion to the file: bbolt keeps a
+// transaction's pages until it commits). A file whose indexes were built
+// for other declarations (an older authflow, or kinds whose references
+// changed) is reindexed on a writable Open in transactions of a few
+// thousand records, with the fingerprint written last, so an interrupted
+// reindex starts again at the next Open. [Store.Check] (and the command
+// authflow check) verifies the whole file.
 //
 // # Caveats
 //

@@ -328,6 +328,20 @@ func (tx *Tx) put(c *collection, cur, next any) error {
 	return nil
 }
 
+// index writes obj's index entries and counts, not its record: for a
+// reindex.
+func (tx *Tx) index(c *collection, obj any) error {
+	if err := tx.recount(c, nil, obj); err != nil {
+		return err
+	}
+	for _, e := range c.entries(obj) {
+		if err := tx.kv.Put(e.bucket, e.key, e.val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // remove deletes obj and its index entries.
 func (tx *Tx) remove(c *collection, obj any) error {
 	pk, _ := c.codec.ids(obj)

@@ -586,6 +586,10 @@ func TestReindexOnOpen(t *testing.T) {
 	}
 	setup := mkFlow(t, s, "setup")
 	duo := mkDuo(t, s, "duo", &setup.PK)
+	for i := range 7 { // several chunks of the reindex below
+		mkBinding(t, s, setup.PK, duo.PK, int32(i))
+	}
+	defer store.SetReindexChunk(2)()
 	s.Close()
 	db, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
@@ -606,7 +610,8 @@ func TestReindexOnOpen(t *testing.T) {
 	}
 	s = openTestStore(t, path, nil)
 	used, err := s.UsedBy(t.Context(), store.ModelFlow, setup.PK)
-	if err != nil || len(used) != 1 || used[0].PK != duo.PK.String() {
+	// The Duo stage's configure_flow, and the 7 bindings with their stage.
+	if err != nil || len(used) != 15 || used[0].PK != duo.PK.String() || used[0].Action != "set_null" {
 		t.Errorf("used_by after reindexing = %+v, %v", used, err)
 	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"fmt"
 
@@ -31,12 +32,11 @@ func (s *schema) indexBuckets() []string {
 // v1Buckets are the index buckets of format 1 that format 2 dropped.
 var v1Buckets = []string{"stages_by_flowref"}
 
-// rebuild rewrites every record and rebuilds every index from the
-// records: for a format-1 file (sealed false: no envelope, and no
-// reference, pbm, unique-together or count indexes), or when the indexes
-// the schema declares have changed since the file was written. It runs in
-// the caller's transaction, so a failure leaves the file as it was.
-func (s *Store) rebuild(tx *Tx, sealed bool) error {
+// rebuild migrates a format-1 file: every record gets its checksummed
+// envelope, and every index is rebuilt from the records (format 1 had no
+// reference, pbm, unique-together or count indexes). It runs in the
+// caller's transaction, so a failure leaves the file as it was.
+func (s *Store) rebuild(tx *Tx) error {
 	for _, b := range append(s.schema.indexBuckets(), v1Buckets...) {
 		if err := clearBucket(tx.kv, b); err != nil {
 			return err
@@ -60,11 +60,6 @@ func (s *Store) rebuild(tx *Tx, sealed bool) error {
 			if err != nil {
 				return err
 			}
-			if sealed {
-				if v, err = unseal(c.bucket, k, v); err != nil {
-					return err
-				}
-			}
 			obj, err := c.codec.load(v)
 			if err != nil {
 				return fmt.Errorf("%s record %s: %w", c.bucket, idFrom(k), err)
@@ -81,6 +76,88 @@ func (s *Store) rebuild(tx *Tx, sealed bool) error {
 }
 
 var keyIndexes = []byte("indexes")
+
+// reindexChunk is how many keys or records one transaction of reindex
+// handles, so that its memory stays bounded whatever the file's size. (A
+// variable for the tests.)
+var reindexChunk = 5000
+
+// reindex rebuilds every index from the records, as rebuild does, but in
+// transactions of reindexChunk keys or records, without rewriting the
+// records. The fingerprint is written last, so a reindex cut short (a
+// crash, an error) leaves the file's fingerprint stale and the next
+// writable Open starts it again from the beginning; until then no Open
+// uses the half-built indexes.
+func (s *Store) reindex(ctx context.Context) error {
+	err := s.db.Update(ctx, func(tx kv.Tx) error { return tx.Delete(bucketMeta, keyIndexes) })
+	if err != nil {
+		return err
+	}
+	for _, b := range append(s.schema.indexBuckets(), v1Buckets...) {
+		for more := true; more; {
+			err := s.db.Update(ctx, func(tx kv.Tx) error {
+				var keys [][]byte
+				err := tx.Scan(b, kv.Range{}, func(k, _ []byte) (bool, error) {
+					keys = append(keys, bytes.Clone(k))
+					return len(keys) < reindexChunk, nil
+				})
+				if err != nil {
+					return err
+				}
+				more = len(keys) == reindexChunk
+				for _, k := range keys {
+					if err := tx.Delete(b, k); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	for _, c := range s.schema.colls {
+		var after []byte // the last record indexed
+		for more := true; more; {
+			err := s.db.Update(ctx, func(ktx kv.Tx) error {
+				tx := &Tx{s: s, kv: ktx, ctx: ctx, rw: true}
+				n, last := 0, []byte(nil)
+				var objs []any
+				err := ktx.Scan(c.bucket, kv.Range{Start: after}, func(k, v []byte) (bool, error) {
+					if after != nil && bytes.Equal(k, after) {
+						return true, nil
+					}
+					js, err := unseal(c.bucket, k, v)
+					if err != nil {
+						return false, err
+					}
+					obj, err := c.codec.load(js)
+					if err != nil {
+						return false, fmt.Errorf("%s record %s: %w", c.bucket, idFrom(k), err)
+					}
+					objs = append(objs, obj)
+					last, n = bytes.Clone(k), n+1
+					return n < reindexChunk, nil
+				})
+				if err != nil {
+					return err
+				}
+				for _, obj := range objs {
+					if err := tx.index(c, obj); err != nil {
+						return err
+					}
+				}
+				more, after = n == reindexChunk, last
+				return tx.flush()
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return s.db.Update(ctx, func(tx kv.Tx) error { return tx.Put(bucketMeta, keyIndexes, s.schema.fingerprint()) })
+}
 
 // fingerprint identifies the indexes the schema derives: the collections'
 // declarations and every kind's reference fields. A file whose recorded

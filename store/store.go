@@ -212,7 +212,7 @@ func (s *Store) init() error {
 	case version == 1:
 		return s.db.Update(ctx, func(ktx kv.Tx) error {
 			tx := &Tx{s: s, kv: ktx, rw: true}
-			if err := s.rebuild(tx, false); err != nil {
+			if err := s.rebuild(tx); err != nil {
 				return fmt.Errorf("store: migrating from format 1 (the file is unchanged): %w", err)
 			}
 			if err := tx.flush(); err != nil {
@@ -240,13 +240,10 @@ func (s *Store) checkIndexes(ctx context.Context) error {
 	if s.readOnly {
 		return fmt.Errorf("%w: its indexes were built for other declarations (another authflow version or other stage kinds); open it writable once to rebuild them", ErrVersion)
 	}
-	return s.db.Update(ctx, func(ktx kv.Tx) error {
-		tx := &Tx{s: s, kv: ktx, rw: true}
-		if err := s.rebuild(tx, true); err != nil {
-			return fmt.Errorf("store: rebuilding indexes (the file is unchanged): %w", err)
-		}
-		return tx.flush()
-	})
+	if err := s.reindex(ctx); err != nil {
+		return fmt.Errorf("store: rebuilding indexes (the records are unchanged; the next writable Open starts again): %w", err)
+	}
+	return nil
 }
 
 func putVersion(tx kv.Tx) error {
