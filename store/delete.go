@@ -36,6 +36,7 @@ type ProtectedError struct {
 	Blockers []UsedBy
 }
 
+// Error names the object and its blockers.
 func (e *ProtectedError) Error() string {
 	names := make([]string, len(e.Blockers))
 	for i, b := range e.Blockers {

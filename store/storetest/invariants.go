@@ -78,6 +78,8 @@ func CheckInvariants(t testing.TB, s *store.Store) {
 	}
 }
 
+// CheckInvariantsTx is CheckInvariants inside a transaction the caller
+// holds.
 func CheckInvariantsTx(t testing.TB, tx *store.Tx) {
 	t.Helper()
 	flows := map[uuid.UUID]flow.View{}
