@@ -137,18 +137,8 @@ func (h *handler) serveObject(w http.ResponseWriter, r *http.Request, res *resou
 		return
 	}
 	// Objects the user may not view do not exist for them (404), whatever
-	// the method; then a write needs its own permission (403). An
-	// unauthenticated request hears so before anything about the key.
-	if err := h.ask(r, res.perm("view")); err != nil {
-		if errors.Is(err, ErrNotAuthenticated) {
-			h.deny(w, err)
-		} else {
-			writeDetail(w, http.StatusNotFound, msgNotFound)
-		}
-		return
-	}
-	if res.validKey != nil && !res.validKey(key) {
-		writeDetail(w, http.StatusNotFound, msgNotFound)
+	// the method; then a write needs its own permission (403).
+	if !h.viewable(w, r, res, key) {
 		return
 	}
 	if verb == "" {
@@ -184,6 +174,26 @@ func (h *handler) serveObject(w http.ResponseWriter, r *http.Request, res *resou
 	h.reply(w, r, http.StatusOK, v, err)
 }
 
+// viewable asks for the view permission of res and checks the key's form,
+// answering the request when either fails: 404 for an object the user may
+// not view or a malformed key, and 403 first to an unauthenticated
+// request, before anything about the key.
+func (h *handler) viewable(w http.ResponseWriter, r *http.Request, res *resource, key string) bool {
+	if err := h.ask(r, res.perm("view")); err != nil {
+		if errors.Is(err, ErrNotAuthenticated) {
+			h.deny(w, err)
+		} else {
+			writeDetail(w, http.StatusNotFound, msgNotFound)
+		}
+		return false
+	}
+	if res.validKey != nil && !res.validKey(key) {
+		writeDetail(w, http.StatusNotFound, msgNotFound)
+		return false
+	}
+	return true
+}
+
 // usedByMethods is the Allow header of a used_by path.
 const usedByMethods = "GET, HEAD"
 
@@ -201,16 +211,7 @@ func (h *handler) serveUsedBy(w http.ResponseWriter, r *http.Request, res *resou
 		methodNotAllowed(w, r, usedByMethods)
 		return
 	}
-	if err := h.ask(r, res.perm("view")); err != nil {
-		if errors.Is(err, ErrNotAuthenticated) {
-			h.deny(w, err)
-		} else {
-			writeDetail(w, http.StatusNotFound, msgNotFound)
-		}
-		return
-	}
-	if res.validKey != nil && !res.validKey(key) {
-		writeDetail(w, http.StatusNotFound, msgNotFound)
+	if !h.viewable(w, r, res, key) {
 		return
 	}
 	list, err := res.usedBy(r.Context(), key)

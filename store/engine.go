@@ -307,17 +307,36 @@ func (tx *Tx) put(c *collection, cur, next any) error {
 	if err != nil {
 		return fmt.Errorf("store: encoding %s %s: %w", c.alias, pk, err)
 	}
+	if err := tx.recount(c, cur, next); err != nil {
+		return err
+	}
+	// Move only the entries that change: a patch of a title touches no
+	// index.
+	now := c.entries(next)
+	kept := map[string]bool{}
 	if cur != nil {
+		want := make(map[string][]byte, len(now))
+		for _, e := range now {
+			want[e.bucket+"\x00"+string(e.key)] = e.val
+		}
 		for _, e := range c.entries(cur) {
+			id := e.bucket + "\x00" + string(e.key)
+			if v, ok := want[id]; ok && bytes.Equal(v, e.val) {
+				kept[id] = true
+				continue
+			}
+			if _, ok := want[id]; ok {
+				continue // rewritten below
+			}
 			if err := tx.kv.Delete(e.bucket, e.key); err != nil {
 				return err
 			}
 		}
 	}
-	if err := tx.recount(c, cur, next); err != nil {
-		return err
-	}
-	for _, e := range c.entries(next) {
+	for _, e := range now {
+		if kept[e.bucket+"\x00"+string(e.key)] {
+			continue
+		}
 		if err := tx.kv.Put(e.bucket, e.key, e.val); err != nil {
 			return fmt.Errorf("store: indexing %s %s: %w", c.alias, pk, err)
 		}
@@ -365,13 +384,14 @@ func (c *collection) countKeys(obj any) []string {
 	keys := []string{c.bucket}
 	for _, ix := range c.indexes {
 		if ix.counted {
-			keys = append(keys, countKey(ix, c.orderedKey(obj, ix.fields[:1])))
+			keys = append(keys, countKey(ix.bucket, c.orderedKey(obj, ix.fields[:1])))
 		}
 	}
 	return keys
 }
 
-func countKey(ix index, prefix []byte) string { return ix.bucket + "\x00" + string(prefix) }
+// countKey is the count key of the objects under prefix in index bucket.
+func countKey(bucket string, prefix []byte) string { return bucket + "\x00" + string(prefix) }
 
 // recount moves obj's counts from cur to next (either may be nil).
 func (tx *Tx) recount(c *collection, cur, next any) error {
@@ -446,19 +466,28 @@ func (tx *Tx) storedCount(key string) (int64, error) {
 	return int64(binary.BigEndian.Uint64(raw)), nil
 }
 
-// scanIDs returns the pks an index prefix scan finds; pkAt is where the
-// pk starts in each key (negative: from the end).
-func (tx *Tx) scanIDs(bucket string, prefix []byte, pkAt int) ([]uuid.UUID, error) {
+// pkAt returns the 16-byte pk in an index key: at offset at, or, for a
+// negative at, that far from the end (-16: the pk ends the key).
+func pkAt(bucket string, k []byte, at int) ([]byte, error) {
+	if at < 0 {
+		at += len(k)
+	}
+	if at < 0 || at+16 > len(k) {
+		return nil, fmt.Errorf("store: %s: %w: malformed key", bucket, ErrCorrupt)
+	}
+	return k[at : at+16], nil
+}
+
+// scanIDs returns the pks an index prefix scan finds, each at offset at of
+// its key (see pkAt).
+func (tx *Tx) scanIDs(bucket string, prefix []byte, at int) ([]uuid.UUID, error) {
 	var out []uuid.UUID
 	err := tx.kv.Scan(bucket, kv.Range{Prefix: prefix}, func(k, _ []byte) (bool, error) {
-		at := pkAt
-		if at < 0 {
-			at = len(k) + at
+		pk, err := pkAt(bucket, k, at)
+		if err != nil {
+			return false, err
 		}
-		if at < 0 || at+16 > len(k) {
-			return false, fmt.Errorf("store: %s: %w: malformed key", bucket, ErrCorrupt)
-		}
-		out = append(out, idFrom(k[at:at+16]))
+		out = append(out, idFrom(pk))
 		return true, nil
 	})
 	return out, err

@@ -55,9 +55,9 @@ func (tx *Tx) pageIDs(walks []indexWalk, scope []byte, filters map[string]any, t
 		return nil, p, false, nil
 	}
 	prefix := scope
-	countKey := w.countKey
+	key := w.countKey
 	if w.filter != "" || scope != nil {
-		countKey = countKey0(w.bucket, scope)
+		key = countKey(w.bucket, scope)
 	}
 	if w.filter != "" {
 		if w.uuidFilter {
@@ -71,9 +71,9 @@ func (tx *Tx) pageIDs(walks []indexWalk, scope []byte, filters map[string]any, t
 			return nil, p, false, nil
 		}
 		prefix = appendValue(prefix, filterVal)
-		countKey = countKey0(w.bucket, prefix)
+		key = countKey(w.bucket, prefix)
 	}
-	n, err := tx.counted(countKey)
+	n, err := tx.counted(key)
 	if err != nil {
 		return nil, p, false, err
 	}
@@ -100,18 +100,15 @@ func (tx *Tx) pageIDs(walks []indexWalk, scope []byte, filters map[string]any, t
 			ids = append(ids, idFrom(v))
 			return true, nil
 		}
-		at := w.pkAt
-		if at < 0 {
-			at += len(k)
-		}
-		if at < 0 || at+16 > len(k) {
-			return false, fmt.Errorf("store: %s: %w: malformed key", w.bucket, ErrCorrupt)
+		pk, err := pkAt(w.bucket, k, w.pkAt)
+		if err != nil {
+			return false, err
 		}
 		if w.text && len(k)-len(prefix)-16-1 >= maxIndexText {
 			cut = true
 			return false, nil
 		}
-		ids = append(ids, idFrom(k[at:at+16]))
+		ids = append(ids, idFrom(pk))
 		return true, nil
 	})
 	if err != nil || cut {
@@ -122,8 +119,6 @@ func (tx *Tx) pageIDs(walks []indexWalk, scope []byte, filters map[string]any, t
 	}
 	return ids, p, true, nil
 }
-
-func countKey0(bucket string, prefix []byte) string { return countKey(index{bucket: bucket}, prefix) }
 
 // paginate turns a count and a query into the page's bounds and envelope.
 func paginate(count int, q Query, maxPage int) (start, end int, p Pagination, err error) {

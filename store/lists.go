@@ -178,9 +178,10 @@ func (tx *Tx) ListBindings(q Query) (Page[binding.View], error) {
 }
 
 // scanIndexed decodes the objects of c that an index scan of bucket
-// (within prefix; pkAt as in indexWalk, 0 for the records bucket itself)
+// (within prefix; the pk at offset at, as pkAt reads it, 0 for the
+// records bucket itself)
 // finds and whose stored JSON passes pre (nil: all of them).
-func (tx *Tx) scanIndexed(c *collection, bucket string, prefix []byte, pkAt int, pre func([]byte) bool, fn func(obj any) error) error {
+func (tx *Tx) scanIndexed(c *collection, bucket string, prefix []byte, at int, pre func([]byte) bool, fn func(obj any) error) error {
 	if bucket == c.bucket {
 		if pre == nil {
 			pre = func([]byte) bool { return true }
@@ -191,14 +192,10 @@ func (tx *Tx) scanIndexed(c *collection, bucket string, prefix []byte, pkAt int,
 		if err := tx.ctxErr(); err != nil {
 			return false, err
 		}
-		at := pkAt
-		if at < 0 {
-			at += len(k)
+		id, err := pkAt(bucket, k, at)
+		if err != nil {
+			return false, err
 		}
-		if at < 0 || at+16 > len(k) {
-			return false, fmt.Errorf("store: %s: %w: malformed key", bucket, ErrCorrupt)
-		}
-		id := k[at : at+16]
 		raw, err := tx.kv.Get(c.bucket, id)
 		if err != nil {
 			return false, err

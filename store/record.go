@@ -31,7 +31,7 @@ func seal(js []byte) []byte {
 	return append(out, js...)
 }
 
-// open checks a record's envelope and returns its JSON.
+// unseal checks a record's envelope and returns its JSON.
 func unseal(bucket string, pk []byte, raw []byte) ([]byte, error) {
 	if len(raw) < 5 || raw[0] != recordV2 {
 		return nil, fmt.Errorf("store: %s record %s: %w: not a version-2 record", bucket, idFrom(pk), ErrCorrupt)

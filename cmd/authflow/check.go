@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,19 +17,8 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dbPath := fs.String("db", "authflow.db", "path of the bbolt `file` to verify")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: authflow check [-db PATH]\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "authflow check: unexpected argument %q\n\n%s", fs.Arg(0), usage)
-		return 2
+	if code, ok := parseFlags(fs, args, "usage: authflow check [-db PATH]", stderr); !ok {
+		return code
 	}
 	if _, err := os.Stat(*dbPath); err != nil {
 		fmt.Fprintf(stderr, "authflow: %v\n", err)

@@ -101,19 +101,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dbPath := fs.String("db", "authflow.db", "path of the bbolt `file`, created if missing")
 	addr := fs.String("addr", "127.0.0.1:9000", "`host:port` to listen on (port 0 picks a free one)")
 	tos := timeoutFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: authflow serve [-db PATH] [-addr HOST:PORT] [timeout flags]\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "authflow serve: unexpected argument %q\n\n%s", fs.Arg(0), usage)
-		return 2
+	if code, ok := parseFlags(fs, args, "usage: authflow serve [-db PATH] [-addr HOST:PORT] [timeout flags]", stderr); !ok {
+		return code
 	}
 	if err := tos.check(); err != nil {
 		fmt.Fprintf(stderr, "authflow serve: %v\n\n%s", err, usage)
@@ -165,4 +154,25 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, "authflow: stopped")
 	return code
+}
+
+// parseFlags parses a command's flags, with its usage line for -h and for
+// errors. ok is false when the command must exit with code: 0 after -h, 2
+// for a bad flag or a stray argument.
+func parseFlags(fs *flag.FlagSet, args []string, usageLine string, stderr io.Writer) (code int, ok bool) {
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageLine+"\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		return 2, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "authflow %s: unexpected argument %q\n\n%s", fs.Name(), fs.Arg(0), usage)
+		return 2, false
+	}
+	return 0, true
 }
