@@ -68,8 +68,8 @@ func New(target, stage uuid.UUID, order int32) Binding {
 // Validate checks the choice fields.
 func (b Binding) Validate() error {
 	return validation.Errors{
-		"policy_engine_mode":      validate.Rules(b.PolicyEngineMode, policyEngineModeRule),
-		"invalid_response_action": validate.Rules(b.InvalidResponseAction, invalidResponseActionRule),
+		"policy_engine_mode":      validate.Text(b.PolicyEngineMode, policyEngineModeRule),
+		"invalid_response_action": validate.Text(b.InvalidResponseAction, invalidResponseActionRule),
 	}.Filter()
 }
 

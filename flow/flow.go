@@ -70,14 +70,14 @@ func (f Flow) Validate() error {
 			errs[name] = err
 		}
 	}
-	check("name", validate.Rules(f.Name, validate.NotBlank))
-	check("slug", validate.Rules(f.Slug, validate.NotBlank, slugRule))
-	check("title", validate.Rules(f.Title, validate.NotBlank))
-	check("designation", validate.Rules(f.Designation, designationRule))
-	check("policy_engine_mode", validate.Rules(f.PolicyEngineMode, policyEngineModeRule))
-	check("layout", validate.Rules(f.Layout, layoutRule))
-	check("denied_action", validate.Rules(f.DeniedAction, deniedActionRule))
-	check("authentication", validate.Rules(f.Authentication, authenticationRule))
+	check("name", validate.Text(f.Name, validate.NotBlank))
+	check("slug", validate.Text(f.Slug, validate.NotBlank, slugRule))
+	check("title", validate.Text(f.Title, validate.NotBlank))
+	check("designation", validate.Text(f.Designation, designationRule))
+	check("policy_engine_mode", validate.Text(f.PolicyEngineMode, policyEngineModeRule))
+	check("layout", validate.Text(f.Layout, layoutRule))
+	check("denied_action", validate.Text(f.DeniedAction, deniedActionRule))
+	check("authentication", validate.Text(f.Authentication, authenticationRule))
 	if errs == nil {
 		return nil
 	}

@@ -150,28 +150,43 @@ func (r *Registry) Encode(s Stage) ([]byte, error) {
 	return append(b, "}}"...), nil
 }
 
-type stored struct {
-	PK     uuid.UUID       `json:"pk"`
-	Name   string          `json:"name"`
-	Model  ModelName       `json:"model"`
-	Config json.RawMessage `json:"config"`
-}
-
 // DecodeStored reads what [Registry.Encode] wrote.
 func (r *Registry) DecodeStored(b []byte) (Stage, error) {
-	var st stored
-	if err := json.Unmarshal(b, &st); err != nil {
+	var (
+		st     Stage
+		model  string
+		config []byte
+	)
+	err := validate.Members(b, func(key string, val []byte) error {
+		var err error
+		switch key {
+		case "pk":
+			err = json.Unmarshal(val, &st.PK)
+		case "name":
+			err = json.Unmarshal(val, &st.Name)
+		case "model":
+			err = json.Unmarshal(val, &model)
+		case "config":
+			config = val
+		}
+		return err
+	})
+	if err != nil {
 		return Stage{}, fmt.Errorf("stage: decoding stored stage: %w", err)
 	}
-	k, ok := r.Lookup(st.Model)
+	k, ok := r.Lookup(ModelName(model))
 	if !ok {
-		return Stage{}, fmt.Errorf("stage %s: %w: %q", st.PK, ErrUnknownKind, st.Model)
+		return Stage{}, fmt.Errorf("stage %s: %w: %q", st.PK, ErrUnknownKind, model)
 	}
 	ptr := k.New()
-	if err := json.Unmarshal(st.Config, ptr); err != nil {
-		return Stage{}, fmt.Errorf("stage %s: decoding %s config: %w", st.PK, st.Model, err)
+	if config == nil {
+		config = []byte("{}")
 	}
-	return Stage{PK: st.PK, Name: st.Name, Config: deref(ptr)}, nil
+	if err := k.schema.Load(ptr, config); err != nil {
+		return Stage{}, fmt.Errorf("stage %s: decoding %s config: %w", st.PK, model, err)
+	}
+	st.Config = deref(ptr)
+	return st, nil
 }
 
 // View is a stage as the API shows it: its fields, the kind's component

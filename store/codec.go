@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/authflow/authflow/binding"
@@ -90,7 +89,7 @@ func (p plain[T]) encode(obj any) ([]byte, error) {
 
 func (p plain[T]) load(raw []byte) (any, error) {
 	var v T
-	if err := json.Unmarshal(raw, &v); err != nil {
+	if err := p.sc.Load(&v, raw); err != nil {
 		return nil, err
 	}
 	return v, nil

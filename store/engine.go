@@ -46,7 +46,8 @@ func (c *collection) entries(obj any) []entry {
 		out = append(out, entry{c.kindIndex, kindKey(c.codec.kind(obj), pk), nil})
 	}
 	if c.pbm {
-		out = append(out, entry{bucketPBM, pbm[:], append(slices.Clone(pk[:]), c.bucket...)})
+		val := make([]byte, 0, len(pk)+len(c.bucket))
+		out = append(out, entry{bucketPBM, pbm[:], append(append(val, pk[:]...), c.bucket...)})
 	}
 	for _, r := range c.codec.refs(obj) {
 		if r.Null {
@@ -313,8 +314,9 @@ func (tx *Tx) put(c *collection, cur, next any) error {
 	// Move only the entries that change: a patch of a title touches no
 	// index.
 	now := c.entries(next)
-	kept := map[string]bool{}
+	var kept map[string]bool
 	if cur != nil {
+		kept = make(map[string]bool, len(now))
 		want := make(map[string][]byte, len(now))
 		for _, e := range now {
 			want[e.bucket+"\x00"+string(e.key)] = e.val
@@ -334,7 +336,7 @@ func (tx *Tx) put(c *collection, cur, next any) error {
 		}
 	}
 	for _, e := range now {
-		if kept[e.bucket+"\x00"+string(e.key)] {
+		if kept != nil && kept[e.bucket+"\x00"+string(e.key)] {
 			continue
 		}
 		if err := tx.kv.Put(e.bucket, e.key, e.val); err != nil {

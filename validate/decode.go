@@ -493,26 +493,12 @@ func decodeList(f *field, v reflect.Value, raw json.RawMessage, errs *Error) {
 // repeated keys winning.
 func splitObject(b []byte) (map[string]json.RawMessage, error) {
 	m := make(map[string]json.RawMessage, 8)
-	i := skipSpace(b, 1) // past '{'
-	for i < len(b) && b[i] != '}' {
-		end := stringEnd(b, i)
-		key := b[i+1 : end-1]
-		var k string
-		if bytes.IndexByte(key, '\\') >= 0 {
-			if err := json.Unmarshal(b[i:end], &k); err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrSyntax, err)
-			}
-		} else {
-			k = string(key)
-		}
-		i = skipSpace(b, end) + 1 // past ':'
-		i = skipSpace(b, i)
-		vEnd := valueEnd(b, i)
-		m[k] = json.RawMessage(b[i:vEnd])
-		i = skipSpace(b, vEnd)
-		if i < len(b) && b[i] == ',' {
-			i = skipSpace(b, i+1)
-		}
+	err := eachMember(b, func(key, val []byte) error {
+		m[string(key)] = json.RawMessage(val)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return m, nil
 }

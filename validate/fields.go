@@ -501,9 +501,7 @@ func (s *Schema) AppendJSON(dst []byte, v any, withSecrets bool) ([]byte, error)
 		case kInt:
 			dst = strconv.AppendInt(dst, fv.Int(), 10)
 		case kUUID:
-			dst = append(dst, '"')
-			dst = append(dst, fv.Interface().(uuid.UUID).String()...)
-			dst = append(dst, '"')
+			dst = appendUUID(dst, fv.Interface().(uuid.UUID))
 		default:
 			var b []byte
 			b, err = json.Marshal(fv.Interface())
@@ -514,6 +512,19 @@ func (s *Schema) AppendJSON(dst []byte, v any, withSecrets bool) ([]byte, error)
 		}
 	}
 	return dst, nil
+}
+
+// appendUUID appends id as a quoted JSON string in its canonical form.
+func appendUUID(dst []byte, id uuid.UUID) []byte {
+	const hexDigits = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i, b := range id {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst = append(dst, '-')
+		}
+		dst = append(dst, hexDigits[b>>4], hexDigits[b&15])
+	}
+	return append(dst, '"')
 }
 
 // appendJSONString appends s as a JSON string, as encoding/json writes it

@@ -27,6 +27,36 @@ type ruleFunc func(value any) error
 
 func (f ruleFunc) Validate(value any) error { return f(value) }
 
+// textRule is a rule on a string: it passes anything that is not a string
+// (or a pointer to one), as the rules below always have, and [Text] calls
+// it on a string without boxing it into an interface.
+type textRule func(s string) error
+
+func (f textRule) Validate(value any) error {
+	s, ok := stringOf(value)
+	if !ok {
+		return nil
+	}
+	return f(s)
+}
+
+// Text runs rules on the string v in order and returns the first failure,
+// as [Rules] does; the rules of this package run without an allocation.
+func Text[T ~string](v T, rules ...Rule) error {
+	for _, r := range rules {
+		var err error
+		if t, ok := r.(textRule); ok {
+			err = t(string(v))
+		} else {
+			err = r.Validate(v)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func stringOf(value any) (string, bool) {
 	v := reflect.ValueOf(value)
 	for v.Kind() == reflect.Pointer {
@@ -49,9 +79,8 @@ func Choice[T ~string](values ...T) Rule {
 	for _, v := range values {
 		set[string(v)] = true
 	}
-	return ruleFunc(func(value any) error {
-		s, ok := stringOf(value)
-		if !ok || set[s] {
+	return textRule(func(s string) error {
+		if set[s] {
 			return nil
 		}
 		return validation.NewError(CodeChoice, InvalidChoice(s))
@@ -60,9 +89,8 @@ func Choice[T ~string](values ...T) Rule {
 
 // MaxLen fails a string longer than n characters (not bytes).
 func MaxLen(n int) Rule {
-	return ruleFunc(func(value any) error {
-		s, ok := stringOf(value)
-		if !ok || utf8.RuneCountInString(s) <= n {
+	return textRule(func(s string) error {
+		if utf8.RuneCountInString(s) <= n {
 			return nil
 		}
 		return validation.NewError(CodeMaxLength, MaxLength(n))
@@ -72,9 +100,8 @@ func MaxLen(n int) Rule {
 var reSlug = regexp.MustCompile(`^[-a-zA-Z0-9_]+$`)
 
 // Slug fails a non-empty string outside ^[-a-zA-Z0-9_]+$.
-var Slug Rule = ruleFunc(func(value any) error {
-	s, ok := stringOf(value)
-	if !ok || s == "" || reSlug.MatchString(s) {
+var Slug Rule = textRule(func(s string) error {
+	if s == "" || reSlug.MatchString(s) {
 		return nil
 	}
 	return validation.NewError(CodeSlug, MsgSlug)
@@ -82,9 +109,8 @@ var Slug Rule = ruleFunc(func(value any) error {
 
 // NotBlank fails an empty or all-whitespace string. [Schema.Decode] already
 // reports blank input; this rule covers values built in Go.
-var NotBlank Rule = ruleFunc(func(value any) error {
-	s, ok := stringOf(value)
-	if !ok || pyStrip(s) != "" {
+var NotBlank Rule = textRule(func(s string) error {
+	if pyStrip(s) != "" {
 		return nil
 	}
 	return validation.NewError(CodeBlank, MsgBlank)

@@ -2,6 +2,7 @@ package validate_test
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -193,5 +194,33 @@ func TestRulesFirstFailure(t *testing.T) {
 	err := validate.Rules(" ", validate.NotBlank, validate.MaxLen(0))
 	if err == nil || err.Error() != validate.MsgBlank {
 		t.Errorf("Rules = %v, want the first rule's %q", err, validate.MsgBlank)
+	}
+}
+
+// Text gives what Rules gives, and the package's own rules run on a string
+// without an allocation (a write checks every field of every object).
+func TestText(t *testing.T) {
+	type mode string
+	slug := validate.All(validate.MaxLen(5), validate.Slug)
+	choice := validate.Choice[mode]("a", "b")
+	custom := validation.By(func(v any) error {
+		if v.(mode) == "zz" {
+			return errors.New("no zz")
+		}
+		return nil
+	})
+	for _, v := range []mode{"", " ", "a", "b", "c", "bad slug!", "toolong", "zz"} {
+		for _, rules := range [][]validate.Rule{{validate.NotBlank}, {slug}, {choice}, {validate.NotBlank, slug, choice}, {custom, choice}} {
+			want, got := validate.Rules(v, rules...), validate.Text(v, rules...)
+			if fmt.Sprint(want) != fmt.Sprint(got) {
+				t.Errorf("Text(%q) = %v, Rules = %v", v, got, want)
+			}
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = validate.Text(mode("a-b"), validate.NotBlank, slug, choice) }); n > 2 {
+		t.Errorf("Text allocates %v times per run", n) // the choice error and its message
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = validate.Text(mode("a"), validate.NotBlank, slug, choice) }); n != 0 {
+		t.Errorf("Text of a valid value allocates %v times per run", n)
 	}
 }

@@ -75,10 +75,10 @@ func (m Messages) Error() string { return strings.Join(m, " ") }
 // All runs every rule and reports every failure, where invopop/validation
 // stops at the first.
 func All(rules ...Rule) Rule {
-	return ruleFunc(func(value any) error {
+	run := func(check func(Rule) error) error {
 		var msgs Messages
 		for _, r := range rules {
-			if err := r.Validate(value); err != nil {
+			if err := check(r); err != nil {
 				var ie validation.InternalError
 				if errors.As(err, &ie) {
 					return err
@@ -90,5 +90,15 @@ func All(rules ...Rule) Rule {
 			return nil
 		}
 		return msgs
+	}
+	for _, r := range rules {
+		if _, ok := r.(textRule); !ok {
+			return ruleFunc(func(value any) error {
+				return run(func(r Rule) error { return r.Validate(value) })
+			})
+		}
+	}
+	return textRule(func(s string) error {
+		return run(func(r Rule) error { return r.(textRule)(s) })
 	})
 }
