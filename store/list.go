@@ -177,6 +177,11 @@ type column struct {
 	filter  bool
 	search  bool
 	order   bool
+	// field is the stored field the column reads, when it is not the
+	// column's name (flow_uuid reads pk); get computes a column that is
+	// no stored field (a binding's stage__name).
+	field string
+	get   func(obj any) (any, error)
 }
 
 // row holds a list item's column values: string (UUIDs canonical), int64,

@@ -376,6 +376,9 @@ func TestListBindingsQueries(t *testing.T) {
 		{"evaluate_on_plan TRUE ignored", store.Query{Filters: map[string]string{"evaluate_on_plan": "TRUE"}}, []string{"fg", "fb", "ga", "fa"}},
 		{"evaluate_on_plan yes ignored", store.Query{Filters: map[string]string{"evaluate_on_plan": "yes"}}, []string{"fg", "fb", "ga", "fa"}},
 		{"target with braces", store.Query{Filters: map[string]string{"target": "{" + g.PK.String() + "}"}}, []string{"ga"}},
+		{"by pbm_uuid", store.Query{Filters: map[string]string{"pbm_uuid": fb.PolicyBindingModelPtrID.String()}}, []string{"fb"}},
+		{"by fsb_uuid", store.Query{Filters: map[string]string{"fsb_uuid": fa.PK.String()}}, []string{"fa"}},
+		{"a pk is no pbm_uuid", store.Query{Filters: map[string]string{"pbm_uuid": fb.PK.String()}}, []string{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,7 +31,7 @@ func strs[T ~string](vs []T) []string {
 // ordering slug, name.
 var flowListing = listing[flow.Flow]{
 	cols: []column{
-		{name: "flow_uuid", kind: colUUID, filter: true},
+		{name: "flow_uuid", kind: colUUID, filter: true, field: "pk"},
 		{name: "name", filter: true, search: true, order: true},
 		{name: "slug", filter: true, search: true, order: true},
 		{name: "title", search: true, order: true},
@@ -45,14 +45,6 @@ var flowListing = listing[flow.Flow]{
 	defaultOrder: "slug,name",
 }
 
-func flowRow(f flow.Flow) row {
-	pk := f.PK.String()
-	return row{"pk": pk, "flow_uuid": pk, "name": f.Name, "slug": f.Slug, "title": f.Title,
-		"designation": string(f.Designation), "denied_action": string(f.DeniedAction),
-		"layout": string(f.Layout), "authentication": string(f.Authentication),
-		"policy_engine_mode": string(f.PolicyEngineMode), "compatibility_mode": f.CompatibilityMode}
-}
-
 // flowWalks: the default ordering (slug) is the slug index's order, and
 // within one designation the designation index's.
 var flowWalks = []indexWalk{
@@ -60,13 +52,14 @@ var flowWalks = []indexWalk{
 	{filter: "designation", bucket: "flows_by_designation", pkAt: -16},
 }
 
-// listOf answers a list query: through an index walk when one fits
-// (pages of pks, then get), or by scanning (each yields every candidate
-// item; pre is the byte test on stored JSON it may apply) into a bounded
-// sort, then view.
-func listOf[T, V any](tx *Tx, l listing[T], walks []indexWalk, scope []byte, q Query,
+// listOf answers a list query on collection c: through an index walk when
+// one fits (pages of pks, then get), or by scanning (each yields every
+// candidate object; pre is the byte test on stored JSON it may apply) into
+// a bounded sort, then view. A scanned object's row holds only the
+// columns the query filters, searches or orders on.
+func listOf[T, V any](tx *Tx, c *collection, l listing[T], walks []indexWalk, scope []byte, q Query,
 	get func(uuid.UUID) (V, error), view func(T) (V, error),
-	each func(filters map[string]any, pre func([]byte) bool, yield func(item[T]) error) error,
+	each func(filters map[string]any, pre func([]byte) bool, yield func(obj any) error) error,
 ) (Page[V], error) {
 	filters, terms, order, ordered, err := l.plan(q)
 	if err != nil {
@@ -80,13 +73,78 @@ func listOf[T, V any](tx *Tx, l listing[T], walks []indexWalk, scope []byte, q Q
 		return pageOf(pg, ids, get)
 	}
 	pre := prefilter(filters, terms)
+	need := l.needed(filters, terms, order)
 	p, err := l.scanPage(q, tx.s.maxPage, filters, terms, order, func(yield func(item[T]) error) error {
-		return each(filters, pre, yield)
+		return each(filters, pre, func(obj any) error {
+			r, err := rowOf(c, need, obj)
+			if err != nil {
+				return err
+			}
+			return yield(item[T]{v: obj.(T), row: r})
+		})
 	})
 	if err != nil {
 		return Page[V]{}, err
 	}
 	return mapPage(p, view)
+}
+
+// needed are the columns a scan must read for a query: those it filters
+// on, the search columns when it searches, and those it orders by.
+func (l listing[T]) needed(filters map[string]any, terms, order []string) []column {
+	var out []column
+	for _, c := range l.cols {
+		_, filtered := filters[c.name]
+		if filtered || c.search && len(terms) > 0 || slices.ContainsFunc(order, func(t string) bool { return strings.TrimPrefix(t, "-") == c.name }) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// rowOf reads the columns cols of obj, and its pk (the last tie-break),
+// as list rows hold them: strings (UUIDs in canonical form), int64, bool,
+// nil for null, and lists and objects as their JSON text.
+func rowOf(c *collection, cols []column, obj any) (row, error) {
+	pk, _ := c.codec.ids(obj)
+	r := make(row, len(cols)+1)
+	r["pk"] = pk.String()
+	for _, col := range cols {
+		var v any
+		if col.get != nil {
+			var err error
+			if v, err = col.get(obj); err != nil {
+				return nil, err
+			}
+		} else {
+			field := col.field
+			if field == "" {
+				field = col.name
+			}
+			v, _ = c.codec.value(obj, field)
+		}
+		r[col.name] = cell(v)
+	}
+	return r, nil
+}
+
+// cell is a field value as a row holds it.
+func cell(v any) any {
+	switch x := v.(type) {
+	case nil, string, int64, bool:
+		return v
+	case uuid.UUID:
+		return x.String()
+	case map[string]any:
+		if x == nil {
+			return nil
+		}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return string(b)
 }
 
 // pageOf loads the objects of a page of pks.
@@ -105,12 +163,10 @@ func pageOf[V any](p Pagination, ids []uuid.UUID, get func(uuid.UUID) (V, error)
 // ListFlows lists flows with authentik's filters, search, ordering and
 // pagination.
 func (tx *Tx) ListFlows(q Query) (Page[flow.View], error) {
-	return listOf(tx, flowListing, flowWalks, nil, q, tx.GetFlow, tx.flowView,
-		func(_ map[string]any, pre func([]byte) bool, yield func(item[flow.Flow]) error) error {
-			return tx.scanRecords(tx.s.schema.flows, pre, func(obj any) error {
-				f := obj.(flow.Flow)
-				return yield(item[flow.Flow]{v: f, row: flowRow(f)})
-			})
+	c := tx.s.schema.flows
+	return listOf(tx, c, flowListing, flowWalks, nil, q, tx.GetFlow, tx.flowView,
+		func(_ map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
+			return tx.scanRecords(c, pre, yield)
 		})
 }
 
@@ -120,8 +176,8 @@ func (tx *Tx) ListFlows(q Query) (Page[flow.View], error) {
 var bindingListing = listing[binding.Binding]{
 	pkFixed: true,
 	cols: []column{
-		{name: "fsb_uuid", kind: colUUID, filter: true},
-		{name: "pbm_uuid", kind: colUUID, filter: true},
+		{name: "fsb_uuid", kind: colUUID, filter: true, field: "pk"},
+		{name: "pbm_uuid", kind: colUUID, filter: true, field: "policybindingmodel_ptr_id"},
 		{name: "target", kind: colUUID, filter: true},
 		{name: "stage", kind: colUUID, filter: true},
 		{name: "evaluate_on_plan", kind: colBool, filter: true},
@@ -129,7 +185,7 @@ var bindingListing = listing[binding.Binding]{
 		{name: "invalid_response_action", kind: colChoice, choices: strs(binding.InvalidResponseActions), filter: true},
 		{name: "order", kind: colInt, filter: true, order: true},
 		{name: "policy_engine_mode", kind: colChoice, choices: strs(flow.PolicyEngineModes), filter: true},
-		{name: "policies", kind: colUUID, filter: true},
+		{name: "policies", kind: colUUID, filter: true, get: func(any) (any, error) { return "-", nil }}, // no policy bindings yet: matches nothing
 		{name: "stage__name", search: true, order: true},
 	},
 	defaultOrder: "order",
@@ -146,34 +202,35 @@ var bindingWalks = []indexWalk{
 // flow's bindings, through the index.
 func (tx *Tx) ListBindings(q Query) (Page[binding.View], error) {
 	names := map[uuid.UUID]string{} // stage names, for stage__name
-	return listOf(tx, bindingListing, bindingWalks, nil, q, tx.GetBinding, tx.bindingView,
-		func(filters map[string]any, _ func([]byte) bool, yield func(item[binding.Binding]) error) error {
+	l := bindingListing
+	l.cols = slices.Clone(l.cols)
+	for i := range l.cols {
+		if l.cols[i].name == "stage__name" {
+			l.cols[i].get = func(obj any) (any, error) {
+				id := obj.(binding.Binding).Stage
+				if name, ok := names[id]; ok {
+					return name, nil
+				}
+				st, err := tx.mustStage(id)
+				if err != nil {
+					return nil, err
+				}
+				if len(names) < 4096 {
+					names[id] = st.Name
+				}
+				return st.Name, nil
+			}
+		}
+	}
+	c := tx.s.schema.bindings
+	return listOf(tx, c, l, bindingWalks, nil, q, tx.GetBinding, tx.bindingView,
+		func(filters map[string]any, _ func([]byte) bool, yield func(obj any) error) error {
 			walk, scope := bindingWalks[0], []byte(nil)
 			if tid, ok := filters["target"].(string); ok {
 				id, _ := uuid.Parse(tid)
 				walk, scope = bindingWalks[1], id[:]
 			}
-			return tx.scanIndexed(tx.s.schema.bindings, walk.bucket, scope, walk.pkAt, nil, func(obj any) error {
-				b := obj.(binding.Binding)
-				name, ok := names[b.Stage]
-				if !ok {
-					st, err := tx.mustStage(b.Stage)
-					if err != nil {
-						return err
-					}
-					name = st.Name
-					if len(names) < 4096 {
-						names[b.Stage] = name
-					}
-				}
-				return yield(item[binding.Binding]{v: b, row: row{
-					"pk": b.PK.String(), "fsb_uuid": b.PK.String(), "pbm_uuid": b.PolicyBindingModelPtrID.String(),
-					"target": b.Target.String(), "stage": b.Stage.String(),
-					"evaluate_on_plan": b.EvaluateOnPlan, "re_evaluate_policies": b.ReEvaluatePolicies,
-					"invalid_response_action": string(b.InvalidResponseAction), "order": int64(b.Order),
-					"policy_engine_mode": string(b.PolicyEngineMode), "policies": "-", "stage__name": name,
-				}})
-			})
+			return tx.scanIndexed(c, walk.bucket, scope, walk.pkAt, nil, yield)
 		})
 }
 
@@ -279,8 +336,6 @@ func (tx *Tx) ListStages(model stage.ModelName, q Query) (Page[stage.View], erro
 	l := listing[stage.Stage]{cols: []column{
 		{name: "name", filter: true, search: true, order: true},
 	}}
-	var fields []configField
-	noFlows := false
 	walks, scope := stageWalks[:1], []byte(nil)
 	if model != "" {
 		k, ok := tx.s.reg.Lookup(model)
@@ -288,86 +343,67 @@ func (tx *Tx) ListStages(model stage.ModelName, q Query) (Page[stage.View], erro
 			return Page[stage.View]{}, fmt.Errorf("store: %w: %q", stage.ErrUnknownKind, model)
 		}
 		l.defaultOrder = "name"
-		l.cols = append(l.cols, column{name: "stage_uuid", kind: colUUID, filter: true})
-		fields = configFields(k)
-		for _, f := range fields {
-			l.cols = append(l.cols, f.col)
-		}
+		l.cols = append(l.cols, column{name: "stage_uuid", kind: colUUID, filter: true, field: "pk"})
+		l.cols = append(l.cols, configColumns(k)...)
 		if !k.Schema().Has("no_flows") && slices.Contains(k.Filters, "no_flows") {
-			noFlows = true
-			l.cols = append(l.cols, column{name: "no_flows", kind: colBool, filter: true})
+			l.cols = append(l.cols, column{name: "no_flows", kind: colBool, filter: true, get: func(obj any) (any, error) {
+				pk := obj.(stage.Stage).PK
+				bound := false
+				err := tx.kv.Scan("bindings_by_stage", kv.Range{Prefix: pk[:]}, func(_, _ []byte) (bool, error) {
+					bound = true
+					return false, nil
+				})
+				return !bound, err
+			}})
 		}
 		walks, scope = stageWalks[1:], appendValue(nil, string(model))
 	}
-	return listOf(tx, l, walks, scope, q, tx.GetStage, tx.stageView,
-		func(_ map[string]any, pre func([]byte) bool, yield func(item[stage.Stage]) error) error {
-			return tx.scanIndexed(tx.s.schema.stages, walks[0].bucket, scope, walks[0].pkAt, pre, func(obj any) error {
-				st := obj.(stage.Stage)
-				r := row{"pk": st.PK.String(), "stage_uuid": st.PK.String(), "name": st.Name}
-				configRow(st.Config, fields, r)
-				if noFlows {
-					bound := false
-					err := tx.kv.Scan("bindings_by_stage", kv.Range{Prefix: st.PK[:]}, func(_, _ []byte) (bool, error) {
-						bound = true
-						return false, nil
-					})
-					if err != nil {
-						return err
-					}
-					r["no_flows"] = !bound
-				}
-				return yield(item[stage.Stage]{v: st, row: r})
-			})
+	c := tx.s.schema.stages
+	return listOf(tx, c, l, walks, scope, q, tx.GetStage, tx.stageView,
+		func(_ map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
+			return tx.scanIndexed(c, walks[0].bucket, scope, walks[0].pkAt, pre, yield)
 		})
-}
-
-// configField is one list column of a kind's config: the struct field it
-// reads and how.
-type configField struct {
-	col   column
-	typ   reflect.Type // the config struct
-	index int
 }
 
 var configUUIDType = reflect.TypeOf(uuid.UUID{})
 
-// configFields returns the columns of k's config: every field that is not
-// write-only orders; those that k.Filters names (all of them when it is
-// nil) filter too, each as its Go type says.
-func configFields(k stage.Kind) []configField {
+// configColumns returns the columns of k's config: every field that is
+// not write-only orders; those that k.Filters names (all of them when it
+// is nil) filter too, each as its Go type says.
+func configColumns(k stage.Kind) []column {
 	sc := k.Schema()
 	rt := reflect.TypeOf(k.New())
 	for rt.Kind() == reflect.Pointer {
 		rt = rt.Elem()
 	}
-	var out []configField
+	var out []column
 	for i := 0; i < rt.NumField(); i++ {
 		sf := rt.Field(i)
 		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
 		if !sf.IsExported() || !sc.Has(name) || sc.WriteOnly(name) {
 			continue
 		}
-		f := configField{typ: rt, index: i, col: column{name: name, order: true}}
-		f.col.filter = k.Filters == nil || slices.Contains(k.Filters, name)
+		col := column{name: name, order: true}
+		col.filter = k.Filters == nil || slices.Contains(k.Filters, name)
 		t := sf.Type
 		if t.Kind() == reflect.Pointer {
 			t = t.Elem()
 		}
 		switch {
 		case t == configUUIDType:
-			f.col.kind = colUUID
+			col.kind = colUUID
 		case t.Kind() == reflect.Bool:
-			f.col.kind = colBool
+			col.kind = colBool
 		case t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
-			f.col.kind = colInt
+			col.kind = colInt
 		case t.Kind() == reflect.String && t.PkgPath() != "":
-			f.col.kind = colChoice
-			f.col.valid = choiceCheck(k, i, name)
+			col.kind = colChoice
+			col.valid = choiceCheck(k, i, name)
 		case t.Kind() == reflect.String:
 		default:
-			f.col.filter = false // a JSON object: orders by its JSON text only
+			col.filter = false // a JSON object: orders by its JSON text only
 		}
-		out = append(out, f)
+		out = append(out, col)
 	}
 	return out
 }
@@ -396,51 +432,6 @@ func choiceCheck(k stage.Kind, i int, name string) func(string) bool {
 		}
 		var e validation.Error
 		return !(errors.As(errs[name], &e) && e.Code() == validate.CodeChoice)
-	}
-}
-
-// configRow adds the config's field values to r, typed as their columns
-// filter: bool, int64, canonical UUID string, string, nil for null, and a
-// JSON object as its JSON text.
-func configRow(cfg stage.Config, fields []configField, r row) {
-	rv := reflect.ValueOf(cfg)
-	for rv.Kind() == reflect.Pointer && !rv.IsNil() {
-		rv = rv.Elem()
-	}
-	for _, f := range fields {
-		if !rv.IsValid() || rv.Type() != f.typ {
-			r[f.col.name] = nil
-			continue
-		}
-		fv := rv.Field(f.index)
-		if fv.Kind() == reflect.Pointer {
-			if fv.IsNil() {
-				r[f.col.name] = nil
-				continue
-			}
-			fv = fv.Elem()
-		}
-		var v any
-		switch {
-		case fv.Type() == configUUIDType:
-			v = fv.Interface().(uuid.UUID).String()
-		case fv.Kind() == reflect.Bool:
-			v = fv.Bool()
-		case fv.CanInt():
-			v = fv.Int()
-		case fv.CanUint():
-			v = int64(fv.Uint())
-		case fv.Kind() == reflect.String:
-			v = fv.String()
-		default:
-			b, err := json.Marshal(fv.Interface())
-			if err != nil || fv.Kind() == reflect.Map && fv.IsNil() {
-				v = nil
-			} else {
-				v = string(b)
-			}
-		}
-		r[f.col.name] = v
 	}
 }
 
