@@ -23,6 +23,19 @@ const DefaultMaxBodyBytes int64 = 1 << 20
 // authentik does, on every operation; any other error is a denial.
 var ErrNotAuthenticated = errors.New("api: authentication credentials were not provided")
 
+// AuthenticationFailed may be returned by Options.Authorize for a request
+// whose credentials are wrong. It is answered as [ErrNotAuthenticated] is
+// (403 on every operation, before anything else about the request), with
+// Detail as the body's "detail": authentik says "Token invalid/expired"
+// for a bearer token it does not know. It matches ErrNotAuthenticated
+// with errors.Is.
+type AuthenticationFailed struct{ Detail string }
+
+func (e *AuthenticationFailed) Error() string { return "api: authentication failed: " + e.Detail }
+
+// Is reports whether target is ErrNotAuthenticated.
+func (e *AuthenticationFailed) Is(target error) bool { return target == ErrNotAuthenticated }
+
 // Options configures [NewHandler]. A nil *Options means the zero Options,
 // and every zero field means its default.
 type Options struct {

@@ -165,4 +165,19 @@ func TestDenials(t *testing.T) {
 			c.do(r.method, r.path, r.body).expect(t, 403, notAuth)
 		}
 	})
+
+	t.Run("wrong credentials", func(t *testing.T) {
+		wrong := &api.Options{Authorize: func(*http.Request, string) error {
+			return fmt.Errorf("bearer: %w", &api.AuthenticationFailed{Detail: "Token invalid/expired"})
+		}}
+		c := &client{t: t, h: api.NewHandler(newStore(t, nil), wrong)}
+		for _, r := range []struct{ method, path, body string }{
+			{"GET", "/api/v3/flows/instances/", ""},
+			{"POST", "/api/v3/flows/instances/", flowBody},
+			{"GET", "/api/v3/flows/bindings/not-a-uuid/", ""},
+			{"DELETE", "/api/v3/stages/all/" + uuid.NewString() + "/", ""},
+		} {
+			c.do(r.method, r.path, r.body).expect(t, 403, `{"detail":"Token invalid/expired"}`)
+		}
+	})
 }

@@ -268,6 +268,10 @@ func (h *handler) allowed(w http.ResponseWriter, r *http.Request, perm string) b
 }
 
 func (h *handler) deny(w http.ResponseWriter, err error) {
+	if af := (*AuthenticationFailed)(nil); errors.As(err, &af) {
+		writeDetail(w, http.StatusForbidden, af.Detail)
+		return
+	}
 	if errors.Is(err, ErrNotAuthenticated) {
 		writeDetail(w, http.StatusForbidden, msgNotAuthenticated)
 		return

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"runtime"
 	"sync"
 	"time"
@@ -114,6 +115,9 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err != nil {
 		if errors.Is(err, kv.ErrLocked) {
 			return nil, fmt.Errorf("store: open %s: %w (waited %s)", path, ErrLocked, timeout)
+		}
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Path == path {
+			return nil, fmt.Errorf("store: %w", err) // "open PATH: no such file or directory"
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}

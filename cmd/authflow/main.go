@@ -3,14 +3,22 @@
 //
 // Usage:
 //
-//	authflow serve [-db PATH] [-addr HOST:PORT] [timeout flags]
+//	authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [timeout flags]
 //	authflow check [-db PATH]
+//	authflow version
 //
 // serve opens (or creates) the bbolt file PATH (default authflow.db in the
 // working directory) and serves the API of package api under /api/v3/ on
-// addr (default 127.0.0.1:9000), printing the URL. There is no
-// authentication: every request may do everything, so keep addr on
-// loopback. SIGINT or SIGTERM shuts the server down gracefully and closes
+// addr (default 127.0.0.1:9000), printing the URL.
+//
+// Without a token every request may do everything, so serve then listens
+// on loopback only and refuses any other address, saying why. With a
+// token (the contents of -token-file FILE, or else $AUTHFLOW_TOKEN; the
+// file is trimmed of surrounding whitespace) every request must carry
+// "Authorization: Bearer <token>": one without it is answered 403
+// {"detail": "Authentication credentials were not provided."} and one
+// with another token 403 {"detail": "Token invalid/expired"}, as authentik
+// answers them. Tokens are compared in constant time. SIGINT or SIGTERM shuts the server down gracefully and closes
 // the file. If another process holds the file, serve exits with status 1
 // and a one-line message saying so.
 //
@@ -26,6 +34,9 @@
 //
 // A connection whose client stalls is closed when its timeout passes (a
 // stalled body is first answered with 400, should the client still read).
+//
+// version prints the module version, the VCS revision the binary was
+// built from and the Go version (also as "authflow --version").
 //
 // check opens PATH read-only and verifies it: bbolt's page structure,
 // every record's checksum, every index entry, every reference and every
@@ -54,12 +65,14 @@ import (
 	"github.com/authflow/authflow/store"
 )
 
-const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [timeout flags]
+const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [timeout flags]
        authflow check [-db PATH]
+       authflow version
 
 Commands:
-  serve   serve authentik's flows and stages API from a bbolt file
-  check   verify a file: structure, checksums, indexes, references
+  serve    serve authentik's flows and stages API from a bbolt file
+  check    verify a file: structure, checksums, indexes, references
+  version  print the version
 
 Run "authflow serve -h" for the flags.
 `
@@ -86,6 +99,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serve(ctx, args[1:], stdout, stderr)
 	case "check":
 		return check(ctx, args[1:], stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintf(stdout, "authflow %s\n", version())
+		return 0
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -99,10 +115,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dbPath := fs.String("db", "authflow.db", "path of the bbolt `file`, created if missing")
-	addr := fs.String("addr", "127.0.0.1:9000", "`host:port` to listen on (port 0 picks a free one)")
+	addr := fs.String("addr", "127.0.0.1:9000", "`host:port` to listen on (port 0 picks a free one); beyond loopback only with a token")
+	tokenFile := fs.String("token-file", "", "`file` holding the API token that requests must send as \"Authorization: Bearer <token>\" (default $"+tokenEnv+")")
 	tos := timeoutFlags(fs)
-	if code, ok := parseFlags(fs, args, "usage: authflow serve [-db PATH] [-addr HOST:PORT] [timeout flags]", stderr); !ok {
+	if code, ok := parseFlags(fs, args, "usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [timeout flags]", stderr); !ok {
 		return code
+	}
+	token, err := loadToken(*tokenFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow serve: %v\n", err)
+		return 1
+	}
+	if err := checkAddr(*addr, token); err != nil {
+		fmt.Fprintf(stderr, "authflow serve: %v\n", err)
+		return 2
 	}
 	if err := tos.check(); err != nil {
 		fmt.Fprintf(stderr, "authflow serve: %v\n\n%s", err, usage)
@@ -128,7 +154,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer s.Close()
 	logger := log.New(stderr, "authflow: ", log.LstdFlags)
 	mux := http.NewServeMux()
-	mux.Handle(api.Prefix, api.NewHandler(s, &api.Options{ErrorLog: logger}))
+	opts := &api.Options{ErrorLog: logger}
+	if token != "" {
+		opts.Authorize = bearer(token)
+	}
+	mux.Handle(api.Prefix, api.NewHandler(s, opts))
 	srv := &http.Server{Handler: mux, ErrorLog: logger}
 	tos.apply(srv)
 	fmt.Fprintf(stdout, "authflow: serving http://%s%s (file %s)\n", ln.Addr(), api.Prefix, *dbPath)

@@ -2,6 +2,8 @@ package main_test
 
 import (
 	"bufio"
+	"flag"
+	"fmt"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -19,21 +21,43 @@ import (
 	"time"
 )
 
-// buildBinary builds the authflow command into a temporary directory.
+// binPath is the authflow binary, built once by TestMain for every test
+// that runs it ("" when there is no go command to build it with).
+var binPath string
+
+// TestMain builds the binary once, before any test runs: a build inside a
+// test would race the other packages' tests for the CPU against a test
+// timeout. The build has no timeout of its own; go test's -timeout bounds
+// the whole run.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if goBin, err := exec.LookPath("go"); err == nil && !testing.Short() {
+		dir, err := os.MkdirTemp("", "authflow-bin")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		binPath = filepath.Join(dir, "authflow")
+		if out, err := exec.Command(goBin, "build", "-o", binPath, ".").CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+			os.RemoveAll(dir)
+			os.Exit(1)
+		}
+		code := m.Run()
+		os.RemoveAll(dir)
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+// buildBinary returns the binary TestMain built, skipping the test when
+// there is none.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build the binary with")
+	if binPath == "" {
+		t.Skip("no binary: no go command, or -short")
 	}
-	bin := filepath.Join(t.TempDir(), "authflow")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, goBin, "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return binPath
 }
 
 // server is a running "authflow serve".

@@ -85,7 +85,7 @@ func Open(path string, o Options) (*DB, error) {
 	}
 	f, err := os.OpenFile(path, flag, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("boltkv: open %s: %w", path, err)
+		return nil, err // an *fs.PathError, which names the path once
 	}
 	fail := func(err error) (*DB, error) {
 		_ = f.Close() // it may be closed already: bbolt closes it when it fails
