@@ -2,12 +2,12 @@ package main_test
 
 import (
 	"bufio"
-	"flag"
-	"fmt"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
