@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,23 +12,12 @@ import (
 // and returns the status and body.
 func (s *server) get(t *testing.T, path, auth string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest("GET", s.base+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	header := http.Header{}
 	if auth != "" {
-		req.Header.Set("Authorization", auth)
+		header.Set("Authorization", auth)
 	}
-	res, err := httpClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.StatusCode, strings.TrimSpace(string(b))
+	status, b := s.send(t, "GET", path, nil, header)
+	return status, strings.TrimSpace(string(b))
 }
 
 // With a token, serve answers only requests that carry it, with

@@ -139,24 +139,13 @@ func (s *server) call(t *testing.T, want int, method, path, body string) map[str
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, s.base+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	header := http.Header{}
 	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+		header.Set("Content-Type", "application/json")
 	}
-	res, err := httpClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.StatusCode != want {
-		t.Fatalf("%s %s: status %d, want %d: %s", method, path, res.StatusCode, want, b)
+	status, b := s.send(t, method, path, rd, header)
+	if status != want {
+		t.Fatalf("%s %s: status %d, want %d: %s", method, path, status, want, b)
 	}
 	if len(b) == 0 {
 		return nil
@@ -166,6 +155,26 @@ func (s *server) call(t *testing.T, want int, method, path, body string) map[str
 		t.Fatalf("%s %s: %v: %s", method, path, err, b)
 	}
 	return m
+}
+
+// send sends one request with header and returns the status and body.
+func (s *server) send(t *testing.T, method, path string, body io.Reader, header http.Header) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.base+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = header
+	res, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, b
 }
 
 // runExit runs the binary to completion and returns its exit code and
