@@ -222,6 +222,12 @@ func validateResponse(req *http.Request, status int, header http.Header, body []
 // 200, 400 and 403 of every seed operation, and the other statuses the
 // seed-era API gives.
 var requiredChecks = []string{
+	"POST /stages/deny/ 201",
+	"PATCH /stages/deny/{stage_uuid}/ 400",
+	"GET /stages/user_logout/ 200",
+	"PUT /stages/user_logout/{stage_uuid}/ 200",
+	"GET /stages/user_delete/{stage_uuid}/ 200",
+	"DELETE /stages/user_delete/{stage_uuid}/ 204",
 	"PUT /stages/user_write/{stage_uuid}/ 200",
 	"PUT /stages/user_write/{stage_uuid}/ 400",
 	"PUT /stages/user_write/{stage_uuid}/ 403",

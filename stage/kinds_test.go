@@ -38,6 +38,10 @@ func invitationStage() stage.Stage {
 	return stage.Stage{PK: stagePK, Name: "invite", Config: stage.Invitation{ContinueFlowWithoutInvitation: true}}
 }
 
+func denyStage() stage.Stage {
+	return stage.Stage{PK: stagePK, Name: "deny", Config: stage.Deny{DenyMessage: "Not <here>."}}
+}
+
 func duoStage() stage.Stage {
 	name := "Duo"
 	return stage.Stage{PK: stagePK, Name: "duo", Config: stage.AuthenticatorDuo{
@@ -186,6 +190,48 @@ func TestInvitationRules(t *testing.T) {
 		}},
 	}...)
 	runRules(t, invitationStage(), tests)
+}
+
+func TestDenyRules(t *testing.T) {
+	tests := append(commonRules(`{"deny_message":"no"}`), []ruleCase{
+		{name: "create defaults", op: validate.Create, body: `{"name":"deny"}`, check: func(t *testing.T, s stage.Stage) {
+			if !reflect.DeepEqual(s.Config, stage.Deny{}) {
+				t.Errorf("Create = %#v", s.Config)
+			}
+		}},
+		{name: "message blank", op: validate.Patch, body: `{"deny_message":""}`, check: func(t *testing.T, s stage.Stage) {
+			if s.Config.(stage.Deny).DenyMessage != "" {
+				t.Errorf("DenyMessage = %q", s.Config.(stage.Deny).DenyMessage)
+			}
+		}},
+		{name: "message number", op: validate.Patch, body: `{"deny_message":12}`, check: func(t *testing.T, s stage.Stage) {
+			if s.Config.(stage.Deny).DenyMessage != "12" {
+				t.Errorf("DenyMessage = %q", s.Config.(stage.Deny).DenyMessage)
+			}
+		}},
+		{name: "message bool", op: validate.Patch, body: `{"deny_message":true}`, errs: testutil.One("deny_message", validate.MsgNotString)},
+		{name: "message null", op: validate.Patch, body: `{"deny_message":null}`, errs: testutil.One("deny_message", validate.MsgNull)},
+	}...)
+	runRules(t, denyStage(), tests)
+}
+
+// User logout and user delete have no settings: any other key is unknown.
+func TestSettinglessRules(t *testing.T) {
+	for _, cur := range []stage.Stage{
+		{PK: stagePK, Name: "logout", Config: stage.UserLogout{}},
+		{PK: stagePK, Name: "delete", Config: stage.UserDelete{}},
+	} {
+		t.Run(string(cur.Model()), func(t *testing.T) {
+			runRules(t, cur, append(commonRules(`{}`), []ruleCase{
+				{name: "create", op: validate.Create, body: `{"name":"x","pk":"ignored","flow_set":[]}`, check: func(t *testing.T, s stage.Stage) {
+					if s.Name != "x" || s.Model() != cur.Model() {
+						t.Errorf("Create = %#v", s)
+					}
+				}},
+				{name: "unknown key", op: validate.Patch, body: `{"deny_message":"x"}`, errs: testutil.One("deny_message", validate.MsgUnknownField)},
+			}...))
+		})
+	}
 }
 
 func TestDuoRules(t *testing.T) {
@@ -356,6 +402,9 @@ func TestViewJSON(t *testing.T) {
 		{"view_user_write.json", userWriteStage(), []string{"user_creation_mode", "create_users_as_inactive", "create_users_group", "user_type", "user_path_template"}},
 		{"view_invitation.json", invitationStage(), []string{"continue_flow_without_invitation"}},
 		{"view_duo.json", duoStage(), []string{"configure_flow", "friendly_name", "client_id", "api_hostname", "admin_integration_key"}},
+		{"view_deny.json", denyStage(), []string{"deny_message"}},
+		{"view_user_logout.json", stage.Stage{PK: stagePK, Name: "logout", Config: stage.UserLogout{}}, nil},
+		{"view_user_delete.json", stage.Stage{PK: stagePK, Name: "delete", Config: stage.UserDelete{}}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -467,7 +516,8 @@ func TestSecretsNeverPrinted(t *testing.T) {
 }
 
 func TestEncodeDecodeStoredBuiltins(t *testing.T) {
-	for _, s := range []stage.Stage{userWriteStage(), invitationStage(), duoStage()} {
+	for _, s := range []stage.Stage{userWriteStage(), invitationStage(), duoStage(), denyStage(),
+		{PK: stagePK, Name: "logout", Config: stage.UserLogout{}}, {PK: stagePK, Name: "delete", Config: stage.UserDelete{}}} {
 		b, err := stage.Default.Encode(s)
 		if err != nil {
 			t.Fatal(err)

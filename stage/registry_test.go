@@ -188,7 +188,7 @@ func TestKindsSorted(t *testing.T) {
 	for _, k := range stage.Default.Kinds() {
 		got = append(got, k.Model)
 	}
-	want = []stage.ModelName{stage.ModelAuthenticatorDuo, stage.ModelInvitation, stage.ModelUserWrite}
+	want = []stage.ModelName{stage.ModelAuthenticatorDuo, stage.ModelDeny, stage.ModelInvitation, stage.ModelUserDelete, stage.ModelUserLogout, stage.ModelUserWrite}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Default.Kinds() = %q, want %q", got, want)
 	}
@@ -200,11 +200,15 @@ func TestBuiltinKinds(t *testing.T) {
 		path, component, verbose, plural, descr string
 	}{
 		{stage.ModelUserWrite, "user_write", "ak-stage-user-write-form", "User Write Stage", "User Write Stages",
-			"Writes currently pending data into the pending user, or if no user exists, creates a new user with the data."},
+			"Writes currently pending data into the pending user, or if no user exists,\ncreates a new user with the data."},
 		{stage.ModelInvitation, "invitation/stages", "ak-stage-invitation-form", "Invitation Stage", "Invitation Stages",
-			"Simplify enrollment; allow users to use a single link to create their user with pre-defined parameters."},
+			"Simplify enrollment; allow users to use a single\nlink to create their user with pre-defined parameters."},
 		{stage.ModelAuthenticatorDuo, "authenticator/duo", "ak-stage-authenticator-duo-form", "Duo Authenticator Setup Stage", "Duo Authenticator Setup Stages",
 			"Setup Duo authenticator devices"},
+		{stage.ModelDeny, "deny", "ak-stage-deny-form", "Deny Stage", "Deny Stages", "Cancels the current flow."},
+		{stage.ModelUserLogout, "user_logout", "ak-stage-user-logout-form", "User Logout Stage", "User Logout Stages", "Resets the users current session."},
+		{stage.ModelUserDelete, "user_delete", "ak-stage-user-delete-form", "User Delete Stage", "User Delete Stages",
+			"Deletes the currently pending user without confirmation.\nUse with caution."},
 	}
 	for _, tt := range tests {
 		k, ok := stage.Lookup(tt.model)
