@@ -136,7 +136,7 @@ func TestDenials(t *testing.T) {
 	t.Run("list", func(t *testing.T) {
 		p.set("authentik_flows.view_flow")
 		defer p.set()
-		empty := `{"pagination": {"next": 0, "previous": 0, "count": 0, "current": 1, "total_pages": 1, "start_index": 0, "end_index": 0}, "results": []}`
+		empty := `{"pagination": {"next": 0, "previous": 0, "count": 0, "current": 1, "total_pages": 1, "start_index": 0, "end_index": 0}, "results": [], "autocomplete": {}}`
 		f.do("GET", "/api/v3/flows/instances/", "").expect(t, 200, empty)
 		f.do("GET", "/api/v3/flows/instances/?page=last&search=welcome", "").expect(t, 200, empty)
 		f.do("GET", "/api/v3/flows/instances/?page=2", "").expect(t, 404, invalidPage)

@@ -35,6 +35,8 @@ import (
 //   - object schemas that do not say otherwise get additionalProperties
 //     false, so no key the document does not list can appear.
 //
+// Lists may, and must, also carry "autocomplete": {} (see tighten).
+//
 // A 4xx or 5xx status the document does not list for the operation (404,
 // 405, 413, 415, 500, 503, ...) is checked against GenericError, which is
 // what authentik answers with; any other undocumented status fails. The
@@ -130,6 +132,16 @@ func tighten(doc *openapi3.T) {
 				}
 				resp.Value.Properties[prop] = p
 			}
+		}
+	}
+	// authflow's one addition to a response: "autocomplete": {} on every
+	// list, which authentik 2025.8 added and its 2025.6 TypeScript client
+	// reads. The 2025.6 document does not have it, so each Paginated*List
+	// gets it here, required, as an object.
+	for name, ref := range schemas {
+		if strings.HasPrefix(name, "Paginated") && strings.HasSuffix(name, "List") && ref.Value != nil {
+			ref.Value.Properties["autocomplete"] = &openapi3.SchemaRef{Value: openapi3.NewObjectSchema()}
+			ref.Value.Required = append(ref.Value.Required, "autocomplete")
 		}
 	}
 	no := false
