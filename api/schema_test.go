@@ -235,6 +235,8 @@ func validateResponse(req *http.Request, status int, header http.Header, body []
 // seed-era API gives.
 var requiredChecks = []string{
 	"POST /stages/deny/ 201",
+	"PATCH /stages/user_login/{stage_uuid}/ 400",
+	"GET /stages/consent/ 200",
 	"PATCH /stages/deny/{stage_uuid}/ 400",
 	"GET /stages/user_logout/ 200",
 	"PUT /stages/user_logout/{stage_uuid}/ 200",

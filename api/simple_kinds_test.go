@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -13,12 +14,15 @@ func TestSimpleKinds(t *testing.T) {
 		{"deny", `{"name":"no-entry","deny_message":"Go away."}`, `{"deny_message":""}`, `{"deny_message":true}`, "deny_message", "Not a valid string."},
 		{"user_logout", `{"name":"logout"}`, `{"name":"logout-2"}`, `{"name":""}`, "name", "This field may not be blank."},
 		{"user_delete", `{"name":"delete"}`, `{"name":"delete-2"}`, `{"frobnicate":1}`, "frobnicate", "Unknown field."},
+		{"user_login", `{"name":"login","session_duration":"hours=8","network_binding":"bind_asn"}`, `{"remember_me_offset":"days=30"}`,
+			`{"session_duration":"8h"}`, "session_duration", "8h is not in the correct format of 'hours=3;minutes=1'."},
+		{"consent", `{"name":"consent","mode":"permanent"}`, `{"consent_expire_in":"days=1"}`, `{"mode":"once"}`, "mode", `\"once\" is not a valid choice.`},
 	} {
 		t.Run(k.path, func(t *testing.T) {
 			base := "/api/v3/stages/" + k.path + "/"
 			created := c.must(201, "POST", base, k.body)
 			pk, _ := created["pk"].(string)
-			if pk == "" || created["component"] != "ak-stage-"+map[string]string{"deny": "deny", "user_logout": "user-logout", "user_delete": "user-delete"}[k.path]+"-form" {
+			if pk == "" || created["component"] != "ak-stage-"+strings.ReplaceAll(k.path, "_", "-")+"-form" {
 				t.Fatalf("created %v", created)
 			}
 			got := c.must(200, "GET", base+pk+"/", "")
@@ -46,4 +50,11 @@ func TestSimpleKinds(t *testing.T) {
 	if list := c.must(200, "GET", "/api/v3/stages/deny/?deny_message=nope", ""); list["pagination"].(map[string]any)["count"] != 0.0 {
 		t.Errorf("deny_message filter: %v", list)
 	}
+	c.must(201, "POST", "/api/v3/stages/user_login/", `{"name":"bound","network_binding":"bind_asn"}`)
+	c.must(201, "POST", "/api/v3/stages/user_login/", `{"name":"unbound"}`)
+	if list := c.must(200, "GET", "/api/v3/stages/user_login/?network_binding=bind_asn", ""); list["pagination"].(map[string]any)["count"] != 1.0 {
+		t.Errorf("network_binding filter: %v", list)
+	}
+	c.do("GET", "/api/v3/stages/user_login/?network_binding=bind_moon", "").
+		expect(t, 400, `{"network_binding":["Select a valid choice. bind_moon is not one of the available choices."]}`)
 }

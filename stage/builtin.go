@@ -58,4 +58,22 @@ var builtin = []Kind{
 		Description: "Deletes the currently pending user without confirmation.\nUse with caution.",
 		Filters:     []string{},
 	},
+	{
+		Model:       ModelUserLogin,
+		New:         func() Config { c := DefaultUserLogin(); return &c },
+		Component:   "ak-stage-user-login-form",
+		VerboseName: "User Login Stage",
+		Path:        "user_login",
+		Description: "Attaches the currently pending user to the current session.",
+		Filters:     []string{"geoip_binding", "network_binding", "remember_me_offset", "session_duration", "terminate_other_sessions"},
+	},
+	{
+		Model:       ModelConsent,
+		New:         func() Config { c := DefaultConsent(); return &c },
+		Component:   "ak-stage-consent-form",
+		VerboseName: "Consent Stage",
+		Path:        "consent",
+		Description: "Prompt the user for confirmation.",
+		Filters:     []string{"consent_expire_in", "mode"},
+	},
 }

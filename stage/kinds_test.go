@@ -215,6 +215,40 @@ func TestDenyRules(t *testing.T) {
 	runRules(t, denyStage(), tests)
 }
 
+func TestUserLoginAndConsentRules(t *testing.T) {
+	bad := func(v string) string { return v + " is not in the correct format of 'hours=3;minutes=1'." }
+	login := stage.Stage{PK: stagePK, Name: "login", Config: stage.DefaultUserLogin()}
+	runRules(t, login, append(commonRules(`{"session_duration":"hours=1"}`), []ruleCase{
+		{name: "create defaults", op: validate.Create, body: `{"name":"login"}`, check: func(t *testing.T, s stage.Stage) {
+			if !reflect.DeepEqual(s.Config, stage.DefaultUserLogin()) {
+				t.Errorf("Create = %#v", s.Config)
+			}
+		}},
+		{name: "durations", op: validate.Patch, body: `{"session_duration":"hours=-1;minutes=-2;seconds=-3","remember_me_offset":"days=30"}`, check: func(t *testing.T, s stage.Stage) {
+			if c := s.Config.(stage.UserLogin); c.SessionDuration != "hours=-1;minutes=-2;seconds=-3" || c.RememberMeOffset != "days=30" {
+				t.Errorf("Patch = %#v", c)
+			}
+		}},
+		{name: "duration with commas", op: validate.Patch, body: `{"session_duration":"hours=1,minutes=2"}`, errs: testutil.One("session_duration", bad("hours=1,minutes=2"))},
+		{name: "duration without a known key", op: validate.Patch, body: `{"remember_me_offset":"fortnights=1"}`, errs: testutil.One("remember_me_offset", bad("fortnights=1"))},
+		{name: "duration trimmed first", op: validate.Patch, body: `{"session_duration":" nope "}`, errs: testutil.One("session_duration", bad("nope"))},
+		{name: "duration blank", op: validate.Patch, body: `{"session_duration":""}`, errs: testutil.One("session_duration", validate.MsgBlank)},
+		{name: "bad network binding", op: validate.Patch, body: `{"network_binding":"bind_everything"}`, errs: testutil.One("network_binding", validate.InvalidChoice("bind_everything"))},
+		{name: "bad geoip binding", op: validate.Patch, body: `{"geoip_binding":"bind_planet"}`, errs: testutil.One("geoip_binding", validate.InvalidChoice("bind_planet"))},
+	}...))
+
+	consent := stage.Stage{PK: stagePK, Name: "consent", Config: stage.DefaultConsent()}
+	runRules(t, consent, append(commonRules(`{"mode":"permanent"}`), []ruleCase{
+		{name: "create defaults", op: validate.Create, body: `{"name":"consent"}`, check: func(t *testing.T, s stage.Stage) {
+			if c := s.Config.(stage.Consent); c.Mode != stage.ConsentExpiring || c.ConsentExpireIn != "weeks=4" {
+				t.Errorf("Create = %#v", c)
+			}
+		}},
+		{name: "bad mode", op: validate.Patch, body: `{"mode":"sometimes"}`, errs: testutil.One("mode", validate.InvalidChoice("sometimes"))},
+		{name: "bad expiry", op: validate.Patch, body: `{"consent_expire_in":"weeks=many"}`, errs: testutil.One("consent_expire_in", bad("weeks=many"))},
+	}...))
+}
+
 // User logout and user delete have no settings: any other key is unknown.
 func TestSettinglessRules(t *testing.T) {
 	for _, cur := range []stage.Stage{
@@ -403,6 +437,8 @@ func TestViewJSON(t *testing.T) {
 		{"view_invitation.json", invitationStage(), []string{"continue_flow_without_invitation"}},
 		{"view_duo.json", duoStage(), []string{"configure_flow", "friendly_name", "client_id", "api_hostname", "admin_integration_key"}},
 		{"view_deny.json", denyStage(), []string{"deny_message"}},
+		{"view_user_login.json", stage.Stage{PK: stagePK, Name: "login", Config: stage.DefaultUserLogin()}, []string{"session_duration", "terminate_other_sessions", "remember_me_offset", "network_binding", "geoip_binding"}},
+		{"view_consent.json", stage.Stage{PK: stagePK, Name: "consent", Config: stage.DefaultConsent()}, []string{"mode", "consent_expire_in"}},
 		{"view_user_logout.json", stage.Stage{PK: stagePK, Name: "logout", Config: stage.UserLogout{}}, nil},
 		{"view_user_delete.json", stage.Stage{PK: stagePK, Name: "delete", Config: stage.UserDelete{}}, nil},
 	}
@@ -517,7 +553,8 @@ func TestSecretsNeverPrinted(t *testing.T) {
 
 func TestEncodeDecodeStoredBuiltins(t *testing.T) {
 	for _, s := range []stage.Stage{userWriteStage(), invitationStage(), duoStage(), denyStage(),
-		{PK: stagePK, Name: "logout", Config: stage.UserLogout{}}, {PK: stagePK, Name: "delete", Config: stage.UserDelete{}}} {
+		{PK: stagePK, Name: "logout", Config: stage.UserLogout{}}, {PK: stagePK, Name: "delete", Config: stage.UserDelete{}},
+		{PK: stagePK, Name: "login", Config: stage.DefaultUserLogin()}, {PK: stagePK, Name: "consent", Config: stage.DefaultConsent()}} {
 		b, err := stage.Default.Encode(s)
 		if err != nil {
 			t.Fatal(err)

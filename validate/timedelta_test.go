@@ -1,0 +1,38 @@
+package validate_test
+
+import (
+	"testing"
+
+	"github.com/authflow/authflow/validate"
+)
+
+func TestTimedelta(t *testing.T) {
+	good := map[string]float64{
+		"seconds=0": 0, "hours=3;minutes=1": 3*3600 + 60, "HOURS=1": 3600, "weeks=4": 4 * 7 * 86400,
+		"minutes=30": 1800, "days=30": 30 * 86400, "hours=-1;minutes=-2;seconds=-3": -3723,
+		"seconds= 1.5 ": 1.5, "seconds=1e3": 1000, "seconds=1_000": 1000, "seconds=+2": 2,
+		"milliseconds=5": 0.005, "bogus=1;seconds=2": 2, "seconds=1;seconds=7": 7, "seconds=.5": 0.5,
+	}
+	for s, want := range good {
+		got, ok := validate.ParseTimedelta(s)
+		if !ok || got != want {
+			t.Errorf("ParseTimedelta(%q) = %v, %v; want %v", s, got, ok, want)
+		}
+		if err := validate.Text(s, validate.Timedelta); err != nil {
+			t.Errorf("Timedelta(%q) = %v", s, err)
+		}
+	}
+	for _, s := range []string{
+		"", "0", "seconds", "seconds=", "seconds=x", "seconds=1=2", "hours=1,minutes=2", "bogus=1",
+		"hours=1;", "seconds=0x10", "seconds=1__0", "seconds=_1", "seconds=1_", "seconds=inf",
+		"seconds=nan", "weeks=1e12", "days=-1000000000", " seconds=1",
+	} {
+		if _, ok := validate.ParseTimedelta(s); ok {
+			t.Errorf("ParseTimedelta(%q) succeeded", s)
+		}
+		err := validate.Text(s, validate.Timedelta)
+		if want := s + " is not in the correct format of 'hours=3;minutes=1'."; err == nil || err.Error() != want {
+			t.Errorf("Timedelta(%q) = %v, want %q", s, err, want)
+		}
+	}
+}
