@@ -93,6 +93,10 @@ type handler struct {
 
 // ServeHTTP routes a request to its collection, object or object action.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == Prefix+pathStageTypes {
+		h.serveStageTypes(w, r)
+		return
+	}
 	res, key, at, ok := h.route(r.URL.Path)
 	if !ok {
 		writeDetail(w, http.StatusNotFound, msgNotFound)

@@ -27,6 +27,7 @@
 //	/stages/all/                                list
 //	/stages/all/{stage_uuid}/                   retrieve, delete
 //	/stages/all/{stage_uuid}/used_by/           used_by
+//	/stages/all/types/                          the kinds that can be created
 //
 // A list is GET, a create POST (201 with the full representation), a
 // retrieve GET, a replace PUT and a patch PATCH (200 with the full
@@ -157,9 +158,14 @@
 //     scans stop between records when it is done: a request whose client
 //     has gone stops (with a 503 nobody reads), where authentik's worker
 //     runs it to the end.
-//   - Only CRUD and used_by are served: no OPTIONS metadata, and none of
-//     the other action endpoints (export, diagram, execute, import,
-//     cache_info, set_background, /stages/all/types/, Duo device
-//     imports).
+//   - Only CRUD, used_by and /stages/all/types/ are served: no OPTIONS
+//     metadata, and none of the other action endpoints (export, diagram,
+//     execute, import, cache_info, set_background, Duo device imports).
+//   - /stages/all/types/ lists the kinds the handler serves (those with a
+//     Path), by verbose name, without authentik's "icon_url": null (its
+//     own schema says a string). Like authentik it needs authentication
+//     but no permission.
+//   - Every list carries "autocomplete": {} after pagination and results,
+//     as authentik 2025.8 and later do.
 //   - A denied list is an empty page without checking its filters.
 package api

@@ -67,6 +67,10 @@ type Kind struct {
 	// is never a filter, and other names are ignored. nil means every
 	// non-write-only config field; an empty, non-nil slice means none.
 	Filters []string
+	// Enterprise says authentik requires an enterprise licence for the
+	// kind (requires_enterprise in /stages/all/types/). authflow checks
+	// no licence: it is information only.
+	Enterprise bool
 
 	schema *validate.Schema
 }

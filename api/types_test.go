@@ -1,0 +1,35 @@
+package api_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/authflow/authflow/api"
+)
+
+// /stages/all/types/ lists the served kinds by verbose name, with
+// authentik 2025.6's descriptions (line breaks included).
+func TestStageTypes(t *testing.T) {
+	c := newClient(t, nil)
+	c.do("GET", "/api/v3/stages/all/types/", "").expect(t, 200, `[
+		{"name":"Consent Stage","description":"Prompt the user for confirmation.","component":"ak-stage-consent-form","model_name":"consentstage","requires_enterprise":false},
+		{"name":"Deny Stage","description":"Cancels the current flow.","component":"ak-stage-deny-form","model_name":"denystage","requires_enterprise":false},
+		{"name":"Duo Authenticator Setup Stage","description":"Setup Duo authenticator devices","component":"ak-stage-authenticator-duo-form","model_name":"authenticatorduostage","requires_enterprise":false},
+		{"name":"Invitation Stage","description":"Simplify enrollment; allow users to use a single\nlink to create their user with pre-defined parameters.","component":"ak-stage-invitation-form","model_name":"invitationstage","requires_enterprise":false},
+		{"name":"User Delete Stage","description":"Deletes the currently pending user without confirmation.\nUse with caution.","component":"ak-stage-user-delete-form","model_name":"userdeletestage","requires_enterprise":false},
+		{"name":"User Login Stage","description":"Attaches the currently pending user to the current session.","component":"ak-stage-user-login-form","model_name":"userloginstage","requires_enterprise":false},
+		{"name":"User Logout Stage","description":"Resets the users current session.","component":"ak-stage-user-logout-form","model_name":"userlogoutstage","requires_enterprise":false},
+		{"name":"User Write Stage","description":"Writes currently pending data into the pending user, or if no user exists,\ncreates a new user with the data.","component":"ak-stage-user-write-form","model_name":"userwritestage","requires_enterprise":false}
+	]`)
+	if r := c.do("POST", "/api/v3/stages/all/types/", "{}"); r.Code != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "GET, HEAD" {
+		t.Errorf("POST: %d, Allow %q", r.Code, r.Header.Get("Allow"))
+	}
+
+	// Authentication only: a permission denial still lists the types.
+	denied := newClient(t, &api.Options{Authorize: func(*http.Request, string) error { return errDenied }})
+	if r := denied.do("GET", "/api/v3/stages/all/types/", ""); r.Code != 200 {
+		t.Errorf("without permissions: %d %s", r.Code, r.Body)
+	}
+	anon := newClient(t, &api.Options{Authorize: func(*http.Request, string) error { return api.ErrNotAuthenticated }})
+	anon.do("GET", "/api/v3/stages/all/types/", "").expect(t, 403, `{"detail":"Authentication credentials were not provided."}`)
+}
