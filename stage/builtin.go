@@ -76,4 +76,13 @@ var builtin = []Kind{
 		Description: "Prompt the user for confirmation.",
 		Filters:     []string{"consent_expire_in", "mode"},
 	},
+	{
+		Model:       ModelRedirect,
+		New:         func() Config { c := DefaultRedirect(); return &c },
+		Component:   "ak-stage-redirect-form",
+		VerboseName: "Redirect Stage",
+		Path:        "redirect",
+		Description: "Redirect the user to another flow, potentially with all gathered context",
+		Filters:     []string{},
+	},
 }

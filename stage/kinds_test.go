@@ -249,6 +249,56 @@ func TestUserLoginAndConsentRules(t *testing.T) {
 	}...))
 }
 
+func TestRedirectRules(t *testing.T) {
+	cur := stage.Stage{PK: stagePK, Name: "to-url", Config: stage.Redirect{KeepContext: true, Mode: stage.RedirectStatic, TargetStatic: "https://example.com"}}
+	runRules(t, cur, append(commonRules(`{"mode":"static","target_static":"https://example.com"}`), []ruleCase{
+		{name: "mode required", op: validate.Create, body: `{"name":"r","target_static":"https://example.com"}`, errs: testutil.One("mode", validate.MsgRequired)},
+		{name: "bad mode", op: validate.Patch, body: `{"mode":"teleport"}`, errs: testutil.One("mode", validate.InvalidChoice("teleport"))},
+		{name: "flow mode", op: validate.Patch, body: `{"mode":"flow","target_flow":"` + configFlow.String() + `","keep_context":false}`, check: func(t *testing.T, s stage.Stage) {
+			c := s.Config.(stage.Redirect)
+			if c.Mode != stage.RedirectFlow || c.TargetFlow == nil || *c.TargetFlow != configFlow || c.KeepContext {
+				t.Errorf("Patch = %#v", c)
+			}
+		}},
+		{name: "create defaults", op: validate.Create, body: `{"name":"r","mode":"static","target_static":"/x"}`, check: func(t *testing.T, s stage.Stage) {
+			if c := s.Config.(stage.Redirect); !c.KeepContext || c.TargetFlow != nil {
+				t.Errorf("Create = %#v", c)
+			}
+		}},
+	}...))
+}
+
+// Redirect's object rule holds for the merged object: a patch that sends
+// only mode flow, or blanks the URL, is refused (authentik checks only
+// requests that send mode).
+func TestRedirectObjectRule(t *testing.T) {
+	cur := stage.Stage{PK: stagePK, Name: "to-url", Config: stage.Redirect{KeepContext: true, Mode: stage.RedirectStatic, TargetStatic: "https://example.com"}}
+	for _, tt := range []struct{ body, want string }{
+		{`{"mode":"flow"}`, stage.MsgRedirectNoFlow},
+		{`{"target_static":""}`, stage.MsgRedirectNoURL},
+		{`{"mode":"flow","target_flow":null}`, stage.MsgRedirectNoFlow},
+		{`{"mode":"flow","target_flow":"` + configFlow.String() + `"}`, ""},
+		{`{"keep_context":false}`, ""},
+	} {
+		_, err := stage.ApplyPatch(cur, []byte(tt.body))
+		if tt.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tt.body, err)
+			}
+			continue
+		}
+		var ve *validate.Error
+		if !errors.As(err, &ve) || len(ve.NonField) != 1 || ve.NonField[0] != tt.want {
+			t.Errorf("%s: %v, want the non-field error %q", tt.body, err, tt.want)
+		}
+	}
+	for _, c := range []stage.Redirect{{Mode: stage.RedirectStatic}, {Mode: stage.RedirectFlow, TargetStatic: "/x"}} {
+		if validate.CheckObject(c) == nil {
+			t.Errorf("CheckObject(%#v) passed", c)
+		}
+	}
+}
+
 // User logout and user delete have no settings: any other key is unknown.
 func TestSettinglessRules(t *testing.T) {
 	for _, cur := range []stage.Stage{
@@ -437,6 +487,7 @@ func TestViewJSON(t *testing.T) {
 		{"view_invitation.json", invitationStage(), []string{"continue_flow_without_invitation"}},
 		{"view_duo.json", duoStage(), []string{"configure_flow", "friendly_name", "client_id", "api_hostname", "admin_integration_key"}},
 		{"view_deny.json", denyStage(), []string{"deny_message"}},
+		{"view_redirect.json", stage.Stage{PK: stagePK, Name: "to-flow", Config: stage.Redirect{KeepContext: true, Mode: stage.RedirectFlow, TargetFlow: &configFlow}}, []string{"keep_context", "mode", "target_static", "target_flow"}},
 		{"view_user_login.json", stage.Stage{PK: stagePK, Name: "login", Config: stage.DefaultUserLogin()}, []string{"session_duration", "terminate_other_sessions", "remember_me_offset", "network_binding", "geoip_binding"}},
 		{"view_consent.json", stage.Stage{PK: stagePK, Name: "consent", Config: stage.DefaultConsent()}, []string{"mode", "consent_expire_in"}},
 		{"view_user_logout.json", stage.Stage{PK: stagePK, Name: "logout", Config: stage.UserLogout{}}, nil},
@@ -554,7 +605,8 @@ func TestSecretsNeverPrinted(t *testing.T) {
 func TestEncodeDecodeStoredBuiltins(t *testing.T) {
 	for _, s := range []stage.Stage{userWriteStage(), invitationStage(), duoStage(), denyStage(),
 		{PK: stagePK, Name: "logout", Config: stage.UserLogout{}}, {PK: stagePK, Name: "delete", Config: stage.UserDelete{}},
-		{PK: stagePK, Name: "login", Config: stage.DefaultUserLogin()}, {PK: stagePK, Name: "consent", Config: stage.DefaultConsent()}} {
+		{PK: stagePK, Name: "login", Config: stage.DefaultUserLogin()}, {PK: stagePK, Name: "consent", Config: stage.DefaultConsent()},
+		{PK: stagePK, Name: "to-flow", Config: stage.Redirect{Mode: stage.RedirectFlow, TargetFlow: &configFlow}}} {
 		b, err := stage.Default.Encode(s)
 		if err != nil {
 			t.Fatal(err)

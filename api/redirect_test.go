@@ -1,0 +1,35 @@
+package api_test
+
+import (
+	"testing"
+)
+
+// A redirect stage's target_flow is a reference to a flow: it must exist,
+// the flow's used_by names the stage with set_null, and deleting the flow
+// nulls it, after which the stage's object rule asks for a new target.
+func TestRedirectTargetFlow(t *testing.T) {
+	c := newClient(t, nil)
+	flow := c.must(201, "POST", "/api/v3/flows/instances/", `{"name":"Next","slug":"next","title":"Next","designation":"authentication"}`)
+	fpk := flow["pk"].(string)
+	c.do("POST", "/api/v3/stages/redirect/", `{"name":"go","mode":"flow","target_flow":"00000000-0000-4000-8000-000000000000"}`).
+		expect(t, 400, `{"target_flow":["Invalid pk \"00000000-0000-4000-8000-000000000000\" - object does not exist."]}`)
+	c.do("POST", "/api/v3/stages/redirect/", `{"name":"go","mode":"flow"}`).
+		expect(t, 400, `{"non_field_errors":["Target Flow should be present when mode is Flow."]}`)
+	st := c.must(201, "POST", "/api/v3/stages/redirect/", `{"name":"go","mode":"flow","target_flow":"`+fpk+`"}`)
+	spk := st["pk"].(string)
+	if st["keep_context"] != true || st["target_static"] != "" {
+		t.Errorf("defaults: %v", st)
+	}
+	c.do("GET", "/api/v3/flows/instances/next/used_by/", "").expect(t, 200,
+		`[{"app":"authentik_stages_redirect","model_name":"redirectstage","pk":"`+spk+`","name":"Stage go","action":"set_null"}]`)
+	c.do("PATCH", "/api/v3/stages/redirect/"+spk+"/", `{"mode":"static"}`).
+		expect(t, 400, `{"non_field_errors":["Target URL should be present when mode is Static."]}`)
+	if r := c.do("DELETE", "/api/v3/flows/instances/next/", ""); r.Code != 204 {
+		t.Fatalf("delete flow: %d %s", r.Code, r.Body)
+	}
+	after := c.must(200, "GET", "/api/v3/stages/redirect/"+spk+"/", "")
+	if after["target_flow"] != nil {
+		t.Errorf("target_flow after the flow's delete: %v", after["target_flow"])
+	}
+	c.must(200, "PATCH", "/api/v3/stages/redirect/"+spk+"/", `{"mode":"static","target_static":"https://example.com/"}`)
+}
