@@ -33,3 +33,19 @@ func TestRedirectTargetFlow(t *testing.T) {
 	}
 	c.must(200, "PATCH", "/api/v3/stages/redirect/"+spk+"/", `{"mode":"static","target_static":"https://example.com/"}`)
 }
+
+// A password stage's backends are a list of choices: an empty list, and
+// each bad item, get authentik's messages, the item's under its index.
+func TestPasswordBackends(t *testing.T) {
+	c := newClient(t, nil)
+	c.do("POST", "/api/v3/stages/password/", `{"name":"pw","backends":[]}`).expect(t, 400, `{"backends":["This list may not be empty."]}`)
+	c.do("POST", "/api/v3/stages/password/", `{"name":"pw","backends":["authentik.core.auth.InbuiltBackend","x"]}`).
+		expect(t, 400, `{"backends":{"1":["\"x\" is not a valid choice."]}}`)
+	st := c.must(201, "POST", "/api/v3/stages/password/", `{"name":"pw","backends":["authentik.core.auth.InbuiltBackend"]}`)
+	if st["failed_attempts_before_cancel"] != 5.0 || st["allow_show_password"] != false {
+		t.Errorf("defaults: %v", st)
+	}
+	if list := c.must(200, "GET", "/api/v3/stages/password/?failed_attempts_before_cancel=5", ""); list["pagination"].(map[string]any)["count"] != 1.0 {
+		t.Errorf("filter: %v", list)
+	}
+}

@@ -16,6 +16,7 @@ func TestStageTypes(t *testing.T) {
 		{"name":"Deny Stage","description":"Cancels the current flow.","component":"ak-stage-deny-form","model_name":"denystage","requires_enterprise":false},
 		{"name":"Duo Authenticator Setup Stage","description":"Setup Duo authenticator devices","component":"ak-stage-authenticator-duo-form","model_name":"authenticatorduostage","requires_enterprise":false},
 		{"name":"Invitation Stage","description":"Simplify enrollment; allow users to use a single\nlink to create their user with pre-defined parameters.","component":"ak-stage-invitation-form","model_name":"invitationstage","requires_enterprise":false},
+		{"name":"Password Stage","description":"Prompts the user for their password, and validates it against the configured backends.","component":"ak-stage-password-form","model_name":"passwordstage","requires_enterprise":false},
 		{"name":"Redirect Stage","description":"Redirect the user to another flow, potentially with all gathered context","component":"ak-stage-redirect-form","model_name":"redirectstage","requires_enterprise":false},
 		{"name":"User Delete Stage","description":"Deletes the currently pending user without confirmation.\nUse with caution.","component":"ak-stage-user-delete-form","model_name":"userdeletestage","requires_enterprise":false},
 		{"name":"User Login Stage","description":"Attaches the currently pending user to the current session.","component":"ak-stage-user-login-form","model_name":"userloginstage","requires_enterprise":false},

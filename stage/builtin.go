@@ -85,4 +85,13 @@ var builtin = []Kind{
 		Description: "Redirect the user to another flow, potentially with all gathered context",
 		Filters:     []string{},
 	},
+	{
+		Model:       ModelPassword,
+		New:         func() Config { c := DefaultPassword(); return &c },
+		Component:   "ak-stage-password-form",
+		VerboseName: "Password Stage",
+		Path:        "password",
+		Description: "Prompts the user for their password, and validates it against the configured backends.",
+		Filters:     []string{"allow_show_password", "configure_flow", "failed_attempts_before_cancel"},
+	},
 }

@@ -299,6 +299,30 @@ func TestRedirectObjectRule(t *testing.T) {
 	}
 }
 
+func TestPasswordRules(t *testing.T) {
+	cur := stage.Stage{PK: stagePK, Name: "pw", Config: stage.Password{Backends: []stage.PasswordBackend{stage.BackendInbuilt}, FailedAttemptsBeforeCancel: 5}}
+	runRules(t, cur, append(commonRules(`{"backends":["authentik.core.auth.InbuiltBackend"]}`), []ruleCase{
+		{name: "backends required", op: validate.Create, body: `{"name":"pw"}`, errs: testutil.One("backends", validate.MsgRequired)},
+		{name: "backends empty", op: validate.Patch, body: `{"backends":[]}`, errs: testutil.One("backends", validate.MsgEmptyList)},
+		{name: "backends not a list", op: validate.Patch, body: `{"backends":"x"}`, errs: testutil.One("backends", `Expected a list of items but got type "str".`)},
+		{name: "a bad backend", op: validate.Patch, body: `{"backends":["authentik.core.auth.TokenBackend","x"]}`, errs: testutil.One("backends.1", validate.InvalidChoice("x"))},
+		{name: "attempts not a number", op: validate.Patch, body: `{"failed_attempts_before_cancel":"many"}`, errs: testutil.One("failed_attempts_before_cancel", validate.MsgInteger)},
+		{name: "create defaults", op: validate.Create, body: `{"name":"pw","backends":["authentik.sources.ldap.auth.LDAPBackend","authentik.sources.kerberos.auth.KerberosBackend"]}`, check: func(t *testing.T, s stage.Stage) {
+			c := s.Config.(stage.Password)
+			if len(c.Backends) != 2 || c.FailedAttemptsBeforeCancel != 5 || c.AllowShowPassword || c.ConfigureFlow != nil {
+				t.Errorf("Create = %#v", c)
+			}
+		}},
+	}...))
+	if err := validate.CheckObject(stage.DefaultPassword()); err != nil {
+		t.Errorf("CheckObject(defaults) = %v", err)
+	}
+	var errs validate.Error
+	if err := validate.Check(stage.DefaultPassword(), &errs); err != nil || !errs.Has("backends") {
+		t.Errorf("the defaults' empty backends pass the field rules: %v %v", err, errs)
+	}
+}
+
 // User logout and user delete have no settings: any other key is unknown.
 func TestSettinglessRules(t *testing.T) {
 	for _, cur := range []stage.Stage{
@@ -487,6 +511,7 @@ func TestViewJSON(t *testing.T) {
 		{"view_invitation.json", invitationStage(), []string{"continue_flow_without_invitation"}},
 		{"view_duo.json", duoStage(), []string{"configure_flow", "friendly_name", "client_id", "api_hostname", "admin_integration_key"}},
 		{"view_deny.json", denyStage(), []string{"deny_message"}},
+		{"view_password.json", stage.Stage{PK: stagePK, Name: "pw", Config: stage.Password{Backends: []stage.PasswordBackend{stage.BackendInbuilt, stage.BackendToken}, ConfigureFlow: &configFlow, FailedAttemptsBeforeCancel: 5}}, []string{"backends", "configure_flow", "failed_attempts_before_cancel", "allow_show_password"}},
 		{"view_redirect.json", stage.Stage{PK: stagePK, Name: "to-flow", Config: stage.Redirect{KeepContext: true, Mode: stage.RedirectFlow, TargetFlow: &configFlow}}, []string{"keep_context", "mode", "target_static", "target_flow"}},
 		{"view_user_login.json", stage.Stage{PK: stagePK, Name: "login", Config: stage.DefaultUserLogin()}, []string{"session_duration", "terminate_other_sessions", "remember_me_offset", "network_binding", "geoip_binding"}},
 		{"view_consent.json", stage.Stage{PK: stagePK, Name: "consent", Config: stage.DefaultConsent()}, []string{"mode", "consent_expire_in"}},
@@ -606,7 +631,8 @@ func TestEncodeDecodeStoredBuiltins(t *testing.T) {
 	for _, s := range []stage.Stage{userWriteStage(), invitationStage(), duoStage(), denyStage(),
 		{PK: stagePK, Name: "logout", Config: stage.UserLogout{}}, {PK: stagePK, Name: "delete", Config: stage.UserDelete{}},
 		{PK: stagePK, Name: "login", Config: stage.DefaultUserLogin()}, {PK: stagePK, Name: "consent", Config: stage.DefaultConsent()},
-		{PK: stagePK, Name: "to-flow", Config: stage.Redirect{Mode: stage.RedirectFlow, TargetFlow: &configFlow}}} {
+		{PK: stagePK, Name: "to-flow", Config: stage.Redirect{Mode: stage.RedirectFlow, TargetFlow: &configFlow}},
+		{PK: stagePK, Name: "pw", Config: stage.Password{Backends: []stage.PasswordBackend{stage.BackendLDAP}, FailedAttemptsBeforeCancel: -3}}} {
 		b, err := stage.Default.Encode(s)
 		if err != nil {
 			t.Fatal(err)
