@@ -35,7 +35,9 @@ type Password struct {
 
 // DefaultPassword returns a Password with authentik's defaults. Backends
 // has none: a create must give them.
-func DefaultPassword() Password { return Password{Backends: []PasswordBackend{}, FailedAttemptsBeforeCancel: 5} }
+func DefaultPassword() Password {
+	return Password{Backends: []PasswordBackend{}, FailedAttemptsBeforeCancel: 5}
+}
 
 // ModelName implements [Config].
 func (Password) ModelName() ModelName { return ModelPassword }
