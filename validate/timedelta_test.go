@@ -36,3 +36,21 @@ func TestTimedelta(t *testing.T) {
 		}
 	}
 }
+
+// Any text is accepted or refused with the message, never a panic, and a
+// duration that is accepted is finite and within Python's range.
+func FuzzTimedelta(f *testing.F) {
+	for _, s := range []string{"seconds=0", "hours=3;minutes=1", "weeks=1e12", "seconds=1_0", "=", ";;", "days=-inf"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		secs, ok := validate.ParseTimedelta(s)
+		err := validate.Text(s, validate.Timedelta)
+		if ok != (err == nil) {
+			t.Fatalf("%q: ParseTimedelta ok=%v, Timedelta %v", s, ok, err)
+		}
+		if ok && (secs != secs || secs > 999999999*86400+86399 || secs < -(999999999*86400+86399)) {
+			t.Fatalf("%q: %v seconds", s, secs)
+		}
+	})
+}
