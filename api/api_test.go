@@ -201,8 +201,9 @@ func TestHead(t *testing.T) {
 	}
 }
 
-// dummy is a stage kind a host application registers: authentik's
-// DummyStage, served at /stages/dummy/ without any change to the router.
+// dummy is a stage kind a host application registers in a registry of its
+// own (the shape of authentik's DummyStage, which is also built in),
+// served at /stages/dummy/ without any change to the router.
 type dummy struct {
 	ThrowError bool `json:"throw_error"`
 }

@@ -22,7 +22,7 @@ type typeCreate struct {
 }
 
 // serveStageTypes answers GET /stages/all/types/: every kind the API
-// serves, by verbose name. As in authentik it needs authentication only,
+// serves, by verbose name, except debugging kinds (stage.Kind.Debug). As in authentik it needs authentication only,
 // no permission: Options.Authorize is asked for authentik_flows.view_stage
 // and only an ErrNotAuthenticated answer refuses the request.
 func (h *handler) serveStageTypes(w http.ResponseWriter, r *http.Request) {
@@ -36,8 +36,8 @@ func (h *handler) serveStageTypes(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []typeCreate{}
 	for _, k := range h.reg.Kinds() {
-		if k.Path == "" {
-			continue // not served over HTTP, so not creatable here
+		if k.Path == "" || k.Debug {
+			continue // not served over HTTP, or authentik's DEBUG-only kinds
 		}
 		out = append(out, typeCreate{Name: k.VerboseName, Description: k.Description, Component: k.Component,
 			ModelName: k.Model.Model(), RequiresEnterprise: k.Enterprise})

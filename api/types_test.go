@@ -23,6 +23,9 @@ func TestStageTypes(t *testing.T) {
 		{"name":"User Logout Stage","description":"Resets the users current session.","component":"ak-stage-user-logout-form","model_name":"userlogoutstage","requires_enterprise":false},
 		{"name":"User Write Stage","description":"Writes currently pending data into the pending user, or if no user exists,\ncreates a new user with the data.","component":"ak-stage-user-write-form","model_name":"userwritestage","requires_enterprise":false}
 	]`)
+	// The dummy kind is left out of the list, as authentik leaves it out
+	// without DEBUG, but served.
+	c.must(201, "POST", "/api/v3/stages/dummy/", `{"name":"dbg","throw_error":true}`)
 	if r := c.do("POST", "/api/v3/stages/all/types/", "{}"); r.Code != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "GET, HEAD" {
 		t.Errorf("POST: %d, Allow %q", r.Code, r.Header.Get("Allow"))
 	}

@@ -94,4 +94,14 @@ var builtin = []Kind{
 		Description: "Prompts the user for their password, and validates it against the configured backends.",
 		Filters:     []string{"allow_show_password", "configure_flow", "failed_attempts_before_cancel"},
 	},
+	{
+		Model:       ModelDummy,
+		New:         func() Config { return &Dummy{} },
+		Component:   "ak-stage-dummy-form",
+		VerboseName: "Dummy Stage",
+		Path:        "dummy",
+		Description: "Used for debugging.",
+		Filters:     []string{"throw_error"},
+		Debug:       true,
+	},
 }

@@ -323,6 +323,20 @@ func TestPasswordRules(t *testing.T) {
 	}
 }
 
+func TestDummyRules(t *testing.T) {
+	runRules(t, stage.Stage{PK: stagePK, Name: "dummy", Config: stage.Dummy{}}, append(commonRules(`{"throw_error":true}`), []ruleCase{
+		{name: "throw", op: validate.Patch, body: `{"throw_error":"true"}`, check: func(t *testing.T, s stage.Stage) {
+			if !s.Config.(stage.Dummy).ThrowError {
+				t.Error("throw_error not set")
+			}
+		}},
+		{name: "bad bool", op: validate.Patch, body: `{"throw_error":"loud"}`, errs: testutil.One("throw_error", validate.MsgBoolean)},
+	}...))
+	if k, _ := stage.Lookup(stage.ModelDummy); !k.Debug {
+		t.Error("the dummy kind is not marked Debug")
+	}
+}
+
 // User logout and user delete have no settings: any other key is unknown.
 func TestSettinglessRules(t *testing.T) {
 	for _, cur := range []stage.Stage{
@@ -511,6 +525,7 @@ func TestViewJSON(t *testing.T) {
 		{"view_invitation.json", invitationStage(), []string{"continue_flow_without_invitation"}},
 		{"view_duo.json", duoStage(), []string{"configure_flow", "friendly_name", "client_id", "api_hostname", "admin_integration_key"}},
 		{"view_deny.json", denyStage(), []string{"deny_message"}},
+		{"view_dummy.json", stage.Stage{PK: stagePK, Name: "dummy", Config: stage.Dummy{ThrowError: true}}, []string{"throw_error"}},
 		{"view_password.json", stage.Stage{PK: stagePK, Name: "pw", Config: stage.Password{Backends: []stage.PasswordBackend{stage.BackendInbuilt, stage.BackendToken}, ConfigureFlow: &configFlow, FailedAttemptsBeforeCancel: 5}}, []string{"backends", "configure_flow", "failed_attempts_before_cancel", "allow_show_password"}},
 		{"view_redirect.json", stage.Stage{PK: stagePK, Name: "to-flow", Config: stage.Redirect{KeepContext: true, Mode: stage.RedirectFlow, TargetFlow: &configFlow}}, []string{"keep_context", "mode", "target_static", "target_flow"}},
 		{"view_user_login.json", stage.Stage{PK: stagePK, Name: "login", Config: stage.DefaultUserLogin()}, []string{"session_duration", "terminate_other_sessions", "remember_me_offset", "network_binding", "geoip_binding"}},
@@ -632,7 +647,8 @@ func TestEncodeDecodeStoredBuiltins(t *testing.T) {
 		{PK: stagePK, Name: "logout", Config: stage.UserLogout{}}, {PK: stagePK, Name: "delete", Config: stage.UserDelete{}},
 		{PK: stagePK, Name: "login", Config: stage.DefaultUserLogin()}, {PK: stagePK, Name: "consent", Config: stage.DefaultConsent()},
 		{PK: stagePK, Name: "to-flow", Config: stage.Redirect{Mode: stage.RedirectFlow, TargetFlow: &configFlow}},
-		{PK: stagePK, Name: "pw", Config: stage.Password{Backends: []stage.PasswordBackend{stage.BackendLDAP}, FailedAttemptsBeforeCancel: -3}}} {
+		{PK: stagePK, Name: "pw", Config: stage.Password{Backends: []stage.PasswordBackend{stage.BackendLDAP}, FailedAttemptsBeforeCancel: -3}},
+		{PK: stagePK, Name: "dummy", Config: stage.Dummy{ThrowError: true}}} {
 		b, err := stage.Default.Encode(s)
 		if err != nil {
 			t.Fatal(err)

@@ -71,6 +71,10 @@ type Kind struct {
 	// kind (requires_enterprise in /stages/all/types/). authflow checks
 	// no licence: it is information only.
 	Enterprise bool
+	// Debug marks a kind for debugging (authentik's DummyStage): served
+	// like any other, but left out of /stages/all/types/, as authentik
+	// leaves it out unless it runs with DEBUG.
+	Debug bool
 
 	schema *validate.Schema
 }

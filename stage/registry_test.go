@@ -188,7 +188,7 @@ func TestKindsSorted(t *testing.T) {
 	for _, k := range stage.Default.Kinds() {
 		got = append(got, k.Model)
 	}
-	want = []stage.ModelName{stage.ModelAuthenticatorDuo, stage.ModelConsent, stage.ModelDeny, stage.ModelInvitation, stage.ModelPassword, stage.ModelRedirect, stage.ModelUserDelete, stage.ModelUserLogin, stage.ModelUserLogout, stage.ModelUserWrite}
+	want = []stage.ModelName{stage.ModelAuthenticatorDuo, stage.ModelConsent, stage.ModelDeny, stage.ModelDummy, stage.ModelInvitation, stage.ModelPassword, stage.ModelRedirect, stage.ModelUserDelete, stage.ModelUserLogin, stage.ModelUserLogout, stage.ModelUserWrite}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Default.Kinds() = %q, want %q", got, want)
 	}
@@ -209,6 +209,7 @@ func TestBuiltinKinds(t *testing.T) {
 		{stage.ModelUserLogout, "user_logout", "ak-stage-user-logout-form", "User Logout Stage", "User Logout Stages", "Resets the users current session."},
 		{stage.ModelUserLogin, "user_login", "ak-stage-user-login-form", "User Login Stage", "User Login Stages", "Attaches the currently pending user to the current session."},
 		{stage.ModelConsent, "consent", "ak-stage-consent-form", "Consent Stage", "Consent Stages", "Prompt the user for confirmation."},
+		{stage.ModelDummy, "dummy", "ak-stage-dummy-form", "Dummy Stage", "Dummy Stages", "Used for debugging."},
 		{stage.ModelPassword, "password", "ak-stage-password-form", "Password Stage", "Password Stages", "Prompts the user for their password, and validates it against the configured backends."},
 		{stage.ModelRedirect, "redirect", "ak-stage-redirect-form", "Redirect Stage", "Redirect Stages", "Redirect the user to another flow, potentially with all gathered context"},
 		{stage.ModelUserDelete, "user_delete", "ak-stage-user-delete-form", "User Delete Stage", "User Delete Stages",
@@ -237,10 +238,10 @@ func TestBuiltinKinds(t *testing.T) {
 			t.Errorf("New(%s) holds a pointer Config %T", tt.model, s.Config)
 		}
 	}
-	if _, ok := stage.Lookup("authentik_stages_dummy.dummystage"); ok {
+	if _, ok := stage.Lookup("authentik_stages_nope.nopestage"); ok {
 		t.Error("Lookup of an unregistered kind succeeded")
 	}
-	if _, err := stage.Default.New("authentik_stages_dummy.dummystage"); !errors.Is(err, stage.ErrUnknownKind) {
+	if _, err := stage.Default.New("authentik_stages_nope.nopestage"); !errors.Is(err, stage.ErrUnknownKind) {
 		t.Errorf("New(unknown) = %v, want ErrUnknownKind", err)
 	}
 	if k := (stage.Kind{VerboseName: "Goose", VerboseNamePlural: "Geese"}); k.Plural() != "Geese" {
@@ -365,7 +366,7 @@ func TestPrivateRegistryEndToEnd(t *testing.T) {
 func TestDecodeStoredErrors(t *testing.T) {
 	for _, b := range []string{
 		`not json`,
-		`{"pk":"55555555-5555-4555-8555-555555555555","name":"x","model":"authentik_stages_dummy.dummystage","config":{}}`,
+		`{"pk":"55555555-5555-4555-8555-555555555555","name":"x","model":"authentik_stages_nope.nopestage","config":{}}`,
 		`{"pk":"55555555-5555-4555-8555-555555555555","name":"x","model":"authentik_stages_invitation.invitationstage","config":{"continue_flow_without_invitation":"yes"}}`,
 	} {
 		if _, err := stage.Default.DecodeStored([]byte(b)); err == nil {

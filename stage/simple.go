@@ -2,9 +2,10 @@ package stage
 
 // The stage kinds with no configuration beyond a message, or none at all.
 
-// Model names of [Deny], [UserLogout] and [UserDelete].
+// Model names of [Deny], [Dummy], [UserLogout] and [UserDelete].
 const (
 	ModelDeny       ModelName = "authentik_stages_deny.denystage"
+	ModelDummy      ModelName = "authentik_stages_dummy.dummystage"
 	ModelUserLogout ModelName = "authentik_stages_user_logout.userlogoutstage"
 	ModelUserDelete ModelName = "authentik_stages_user_delete.userdeletestage"
 )
@@ -18,6 +19,15 @@ type Deny struct {
 
 // ModelName implements [Config].
 func (Deny) ModelName() ModelName { return ModelDeny }
+
+// Dummy is authentik's DummyStage, for debugging: it passes, or fails
+// with an error when ThrowError is set.
+type Dummy struct {
+	ThrowError bool `json:"throw_error"`
+}
+
+// ModelName implements [Config].
+func (Dummy) ModelName() ModelName { return ModelDummy }
 
 // UserLogout ends the user's current session: authentik's
 // UserLogoutStage. It has no settings.
@@ -33,4 +43,4 @@ type UserDelete struct{}
 // ModelName implements [Config].
 func (UserDelete) ModelName() ModelName { return ModelUserDelete }
 
-var _ = []Config{Deny{}, UserLogout{}, UserDelete{}}
+var _ = []Config{Deny{}, Dummy{}, UserLogout{}, UserDelete{}}
