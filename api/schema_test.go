@@ -235,6 +235,7 @@ func validateResponse(req *http.Request, status int, header http.Header, body []
 // seed-era API gives.
 var requiredChecks = []string{
 	"POST /stages/deny/ 201",
+	"PATCH /stages/authenticator/static/{stage_uuid}/ 400",
 	"POST /stages/password/ 400",
 	"POST /stages/redirect/ 201",
 	"GET /stages/all/types/ 200",

@@ -16,13 +16,14 @@ func TestSimpleKinds(t *testing.T) {
 		{"user_delete", `{"name":"delete"}`, `{"name":"delete-2"}`, `{"frobnicate":1}`, "frobnicate", "Unknown field."},
 		{"user_login", `{"name":"login","session_duration":"hours=8","network_binding":"bind_asn"}`, `{"remember_me_offset":"days=30"}`,
 			`{"session_duration":"8h"}`, "session_duration", "8h is not in the correct format of 'hours=3;minutes=1'."},
+		{"authenticator/static", `{"name":"backup","token_count":8}`, `{"friendly_name":"Backup codes"}`, `{"token_count":-1}`, "token_count", "Ensure this value is greater than or equal to 0."},
 		{"consent", `{"name":"consent","mode":"permanent"}`, `{"consent_expire_in":"days=1"}`, `{"mode":"once"}`, "mode", `\"once\" is not a valid choice.`},
 	} {
 		t.Run(k.path, func(t *testing.T) {
 			base := "/api/v3/stages/" + k.path + "/"
 			created := c.must(201, "POST", base, k.body)
 			pk, _ := created["pk"].(string)
-			if pk == "" || created["component"] != "ak-stage-"+strings.ReplaceAll(k.path, "_", "-")+"-form" {
+			if pk == "" || created["component"] != "ak-stage-"+strings.NewReplacer("_", "-", "/", "-").Replace(k.path)+"-form" {
 				t.Fatalf("created %v", created)
 			}
 			got := c.must(200, "GET", base+pk+"/", "")

@@ -104,4 +104,14 @@ var builtin = []Kind{
 		Filters:     []string{"throw_error"},
 		Debug:       true,
 	},
+	{
+		Model:       ModelAuthenticatorStatic,
+		New:         func() Config { c := DefaultAuthenticatorStatic(); return &c },
+		Component:   "ak-stage-authenticator-static-form",
+		VerboseName: "Static Authenticator Setup Stage",
+		Path:        "authenticator/static",
+		Description: "Generate static tokens for the user as a backup.",
+		StrPrefix:   "Static Authenticator Setup Stage ",
+		Filters:     []string{"configure_flow", "friendly_name", "token_count", "token_length"},
+	},
 }

@@ -337,6 +337,37 @@ func TestDummyRules(t *testing.T) {
 	}
 }
 
+func TestAuthenticatorStaticRules(t *testing.T) {
+	cur := stage.Stage{PK: stagePK, Name: "static", Config: stage.DefaultAuthenticatorStatic()}
+	runRules(t, cur, append(commonRules(`{"token_count":3}`), []ruleCase{
+		{name: "create defaults", op: validate.Create, body: `{"name":"static"}`, check: func(t *testing.T, s stage.Stage) {
+			if !reflect.DeepEqual(s.Config, stage.DefaultAuthenticatorStatic()) {
+				t.Errorf("Create = %#v", s.Config)
+			}
+		}},
+		{name: "negative count", op: validate.Patch, body: `{"token_count":-1}`, errs: testutil.One("token_count", validate.MinValue(0))},
+		{name: "negative length", op: validate.Patch, body: `{"token_length":-5}`, errs: testutil.One("token_length", validate.MinValue(0))},
+		{name: "length beyond int32", op: validate.Patch, body: `{"token_length":2147483648}`, errs: testutil.One("token_length", validate.MaxValue(2147483647))},
+		{name: "friendly name blank", op: validate.Patch, body: `{"friendly_name":""}`, errs: testutil.One("friendly_name", validate.MsgBlank)},
+		{name: "long tokens", op: validate.Patch, body: `{"token_length":500,"friendly_name":null}`, check: func(t *testing.T, s stage.Stage) {
+			if c := s.Config.(stage.AuthenticatorStatic); c.TokenLength != 500 || c.FriendlyName != nil {
+				t.Errorf("Patch = %#v", c) // no maximum of 100 before 2025.12
+			}
+		}},
+	}...))
+	if err := validate.Check(stage.AuthenticatorStatic{TokenCount: -1}, &validate.Error{}); err != nil {
+		t.Fatal(err)
+	}
+	var errs validate.Error
+	_ = validate.Check(stage.AuthenticatorStatic{TokenCount: -1}, &errs)
+	if !errs.Has("token_count") {
+		t.Errorf("a negative count from Go passes: %v", errs)
+	}
+	if got := (stage.Stage{Name: "backup", Config: stage.DefaultAuthenticatorStatic()}).String(); got != "Static Authenticator Setup Stage backup" {
+		t.Errorf("String = %q", got)
+	}
+}
+
 // User logout and user delete have no settings: any other key is unknown.
 func TestSettinglessRules(t *testing.T) {
 	for _, cur := range []stage.Stage{
@@ -525,6 +556,7 @@ func TestViewJSON(t *testing.T) {
 		{"view_invitation.json", invitationStage(), []string{"continue_flow_without_invitation"}},
 		{"view_duo.json", duoStage(), []string{"configure_flow", "friendly_name", "client_id", "api_hostname", "admin_integration_key"}},
 		{"view_deny.json", denyStage(), []string{"deny_message"}},
+		{"view_authenticator_static.json", stage.Stage{PK: stagePK, Name: "static", Config: stage.AuthenticatorStatic{ConfigureFlow: &configFlow, TokenCount: 6, TokenLength: 12}}, []string{"configure_flow", "friendly_name", "token_count", "token_length"}},
 		{"view_dummy.json", stage.Stage{PK: stagePK, Name: "dummy", Config: stage.Dummy{ThrowError: true}}, []string{"throw_error"}},
 		{"view_password.json", stage.Stage{PK: stagePK, Name: "pw", Config: stage.Password{Backends: []stage.PasswordBackend{stage.BackendInbuilt, stage.BackendToken}, ConfigureFlow: &configFlow, FailedAttemptsBeforeCancel: 5}}, []string{"backends", "configure_flow", "failed_attempts_before_cancel", "allow_show_password"}},
 		{"view_redirect.json", stage.Stage{PK: stagePK, Name: "to-flow", Config: stage.Redirect{KeepContext: true, Mode: stage.RedirectFlow, TargetFlow: &configFlow}}, []string{"keep_context", "mode", "target_static", "target_flow"}},
@@ -648,7 +680,8 @@ func TestEncodeDecodeStoredBuiltins(t *testing.T) {
 		{PK: stagePK, Name: "login", Config: stage.DefaultUserLogin()}, {PK: stagePK, Name: "consent", Config: stage.DefaultConsent()},
 		{PK: stagePK, Name: "to-flow", Config: stage.Redirect{Mode: stage.RedirectFlow, TargetFlow: &configFlow}},
 		{PK: stagePK, Name: "pw", Config: stage.Password{Backends: []stage.PasswordBackend{stage.BackendLDAP}, FailedAttemptsBeforeCancel: -3}},
-		{PK: stagePK, Name: "dummy", Config: stage.Dummy{ThrowError: true}}} {
+		{PK: stagePK, Name: "dummy", Config: stage.Dummy{ThrowError: true}},
+		{PK: stagePK, Name: "static", Config: stage.AuthenticatorStatic{ConfigureFlow: &configFlow, TokenCount: 1, TokenLength: 0}}} {
 		b, err := stage.Default.Encode(s)
 		if err != nil {
 			t.Fatal(err)
