@@ -17,6 +17,7 @@ func TestSimpleKinds(t *testing.T) {
 		{"user_login", `{"name":"login","session_duration":"hours=8","network_binding":"bind_asn"}`, `{"remember_me_offset":"days=30"}`,
 			`{"session_duration":"8h"}`, "session_duration", "8h is not in the correct format of 'hours=3;minutes=1'."},
 		{"authenticator/static", `{"name":"backup","token_count":8}`, `{"friendly_name":"Backup codes"}`, `{"token_count":-1}`, "token_count", "Ensure this value is greater than or equal to 0."},
+		{"authenticator/totp", `{"name":"otp","digits":6}`, `{"digits":"8"}`, `{"digits":7}`, "digits", `\"7\" is not a valid choice.`},
 		{"consent", `{"name":"consent","mode":"permanent"}`, `{"consent_expire_in":"days=1"}`, `{"mode":"once"}`, "mode", `\"once\" is not a valid choice.`},
 	} {
 		t.Run(k.path, func(t *testing.T) {

@@ -19,6 +19,7 @@ func TestStageTypes(t *testing.T) {
 		{"name":"Password Stage","description":"Prompts the user for their password, and validates it against the configured backends.","component":"ak-stage-password-form","model_name":"passwordstage","requires_enterprise":false},
 		{"name":"Redirect Stage","description":"Redirect the user to another flow, potentially with all gathered context","component":"ak-stage-redirect-form","model_name":"redirectstage","requires_enterprise":false},
 		{"name":"Static Authenticator Setup Stage","description":"Generate static tokens for the user as a backup.","component":"ak-stage-authenticator-static-form","model_name":"authenticatorstaticstage","requires_enterprise":false},
+		{"name":"TOTP Authenticator Setup Stage","description":"Enroll a user's device into Time-based OTP.","component":"ak-stage-authenticator-totp-form","model_name":"authenticatortotpstage","requires_enterprise":false},
 		{"name":"User Delete Stage","description":"Deletes the currently pending user without confirmation.\nUse with caution.","component":"ak-stage-user-delete-form","model_name":"userdeletestage","requires_enterprise":false},
 		{"name":"User Login Stage","description":"Attaches the currently pending user to the current session.","component":"ak-stage-user-login-form","model_name":"userloginstage","requires_enterprise":false},
 		{"name":"User Logout Stage","description":"Resets the users current session.","component":"ak-stage-user-logout-form","model_name":"userlogoutstage","requires_enterprise":false},

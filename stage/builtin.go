@@ -114,4 +114,14 @@ var builtin = []Kind{
 		StrPrefix:   "Static Authenticator Setup Stage ",
 		Filters:     []string{"configure_flow", "friendly_name", "token_count", "token_length"},
 	},
+	{
+		Model:       ModelAuthenticatorTOTP,
+		New:         func() Config { return &AuthenticatorTOTP{} },
+		Component:   "ak-stage-authenticator-totp-form",
+		VerboseName: "TOTP Authenticator Setup Stage",
+		Path:        "authenticator/totp",
+		Description: "Enroll a user's device into Time-based OTP.",
+		StrPrefix:   "TOTP Authenticator Setup Stage ",
+		Filters:     []string{"configure_flow", "digits", "friendly_name"},
+	},
 }

@@ -368,6 +368,24 @@ func TestAuthenticatorStaticRules(t *testing.T) {
 	}
 }
 
+func TestAuthenticatorTOTPRules(t *testing.T) {
+	cur := stage.Stage{PK: stagePK, Name: "totp", Config: stage.AuthenticatorTOTP{Digits: stage.TOTPDigits6}}
+	runRules(t, cur, append(commonRules(`{"digits":"6"}`), []ruleCase{
+		{name: "digits required", op: validate.Create, body: `{"name":"totp"}`, errs: testutil.One("digits", validate.MsgRequired)},
+		{name: "digits as a number", op: validate.Create, body: `{"name":"totp","digits":8}`, check: func(t *testing.T, s stage.Stage) {
+			if d := s.Config.(stage.AuthenticatorTOTP).Digits; d != stage.TOTPDigits8 {
+				t.Errorf("Digits = %q", d)
+			}
+		}},
+		{name: "digits 7", op: validate.Patch, body: `{"digits":"7"}`, errs: testutil.One("digits", validate.InvalidChoice("7"))},
+		{name: "digits blank", op: validate.Patch, body: `{"digits":""}`, errs: testutil.One("digits", validate.InvalidChoice(""))},
+		{name: "friendly name blank", op: validate.Patch, body: `{"friendly_name":" "}`, errs: testutil.One("friendly_name", validate.MsgBlank)},
+	}...))
+	if got := (stage.Stage{Name: "otp", Config: stage.AuthenticatorTOTP{Digits: "6"}}).String(); got != "TOTP Authenticator Setup Stage otp" {
+		t.Errorf("String = %q", got)
+	}
+}
+
 // User logout and user delete have no settings: any other key is unknown.
 func TestSettinglessRules(t *testing.T) {
 	for _, cur := range []stage.Stage{
@@ -556,6 +574,7 @@ func TestViewJSON(t *testing.T) {
 		{"view_invitation.json", invitationStage(), []string{"continue_flow_without_invitation"}},
 		{"view_duo.json", duoStage(), []string{"configure_flow", "friendly_name", "client_id", "api_hostname", "admin_integration_key"}},
 		{"view_deny.json", denyStage(), []string{"deny_message"}},
+		{"view_authenticator_totp.json", stage.Stage{PK: stagePK, Name: "totp", Config: stage.AuthenticatorTOTP{Digits: stage.TOTPDigits8}}, []string{"configure_flow", "friendly_name", "digits"}},
 		{"view_authenticator_static.json", stage.Stage{PK: stagePK, Name: "static", Config: stage.AuthenticatorStatic{ConfigureFlow: &configFlow, TokenCount: 6, TokenLength: 12}}, []string{"configure_flow", "friendly_name", "token_count", "token_length"}},
 		{"view_dummy.json", stage.Stage{PK: stagePK, Name: "dummy", Config: stage.Dummy{ThrowError: true}}, []string{"throw_error"}},
 		{"view_password.json", stage.Stage{PK: stagePK, Name: "pw", Config: stage.Password{Backends: []stage.PasswordBackend{stage.BackendInbuilt, stage.BackendToken}, ConfigureFlow: &configFlow, FailedAttemptsBeforeCancel: 5}}, []string{"backends", "configure_flow", "failed_attempts_before_cancel", "allow_show_password"}},
@@ -681,7 +700,8 @@ func TestEncodeDecodeStoredBuiltins(t *testing.T) {
 		{PK: stagePK, Name: "to-flow", Config: stage.Redirect{Mode: stage.RedirectFlow, TargetFlow: &configFlow}},
 		{PK: stagePK, Name: "pw", Config: stage.Password{Backends: []stage.PasswordBackend{stage.BackendLDAP}, FailedAttemptsBeforeCancel: -3}},
 		{PK: stagePK, Name: "dummy", Config: stage.Dummy{ThrowError: true}},
-		{PK: stagePK, Name: "static", Config: stage.AuthenticatorStatic{ConfigureFlow: &configFlow, TokenCount: 1, TokenLength: 0}}} {
+		{PK: stagePK, Name: "static", Config: stage.AuthenticatorStatic{ConfigureFlow: &configFlow, TokenCount: 1, TokenLength: 0}},
+		{PK: stagePK, Name: "totp", Config: stage.AuthenticatorTOTP{Digits: stage.TOTPDigits6}}} {
 		b, err := stage.Default.Encode(s)
 		if err != nil {
 			t.Fatal(err)

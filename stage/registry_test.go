@@ -188,7 +188,7 @@ func TestKindsSorted(t *testing.T) {
 	for _, k := range stage.Default.Kinds() {
 		got = append(got, k.Model)
 	}
-	want = []stage.ModelName{stage.ModelAuthenticatorDuo, stage.ModelAuthenticatorStatic, stage.ModelConsent, stage.ModelDeny, stage.ModelDummy, stage.ModelInvitation, stage.ModelPassword, stage.ModelRedirect, stage.ModelUserDelete, stage.ModelUserLogin, stage.ModelUserLogout, stage.ModelUserWrite}
+	want = []stage.ModelName{stage.ModelAuthenticatorDuo, stage.ModelAuthenticatorStatic, stage.ModelAuthenticatorTOTP, stage.ModelConsent, stage.ModelDeny, stage.ModelDummy, stage.ModelInvitation, stage.ModelPassword, stage.ModelRedirect, stage.ModelUserDelete, stage.ModelUserLogin, stage.ModelUserLogout, stage.ModelUserWrite}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Default.Kinds() = %q, want %q", got, want)
 	}
@@ -210,6 +210,7 @@ func TestBuiltinKinds(t *testing.T) {
 		{stage.ModelUserLogin, "user_login", "ak-stage-user-login-form", "User Login Stage", "User Login Stages", "Attaches the currently pending user to the current session."},
 		{stage.ModelConsent, "consent", "ak-stage-consent-form", "Consent Stage", "Consent Stages", "Prompt the user for confirmation."},
 		{stage.ModelAuthenticatorStatic, "authenticator/static", "ak-stage-authenticator-static-form", "Static Authenticator Setup Stage", "Static Authenticator Setup Stages", "Generate static tokens for the user as a backup."},
+		{stage.ModelAuthenticatorTOTP, "authenticator/totp", "ak-stage-authenticator-totp-form", "TOTP Authenticator Setup Stage", "TOTP Authenticator Setup Stages", "Enroll a user's device into Time-based OTP."},
 		{stage.ModelDummy, "dummy", "ak-stage-dummy-form", "Dummy Stage", "Dummy Stages", "Used for debugging."},
 		{stage.ModelPassword, "password", "ak-stage-password-form", "Password Stage", "Password Stages", "Prompts the user for their password, and validates it against the configured backends."},
 		{stage.ModelRedirect, "redirect", "ak-stage-redirect-form", "Redirect Stage", "Redirect Stages", "Redirect the user to another flow, potentially with all gathered context"},
