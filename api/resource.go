@@ -1,11 +1,8 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -114,35 +111,31 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, res *resource) {
 			writeDetail(w, http.StatusNotFound, msgInvalidPage)
 			return
 		}
-		writeJSON(w, http.StatusOK, listBody{store.Page[struct{}]{
+		writeJSON(w, http.StatusOK, listPage[struct{}]{Page: store.Page[struct{}]{
 			Pagination: store.Pagination{Current: 1, TotalPages: 1},
 			Results:    []struct{}{},
 		}})
 		return
 	}
 	v, err := res.list(r.Context(), q)
-	h.reply(w, r, http.StatusOK, listBody{v}, err)
+	h.reply(w, r, http.StatusOK, v, err)
 }
 
-// listBody is a list response: the page (pagination and results) and an
+// listPage is a list response: the page (pagination and results) and an
 // empty "autocomplete" object after them. authentik sends autocomplete
 // from 2025.8 on, and its published 2025.6 TypeScript client requires it
 // on every list; clients that predate it ignore the key.
-type listBody struct{ page any }
+type listPage[T any] struct {
+	store.Page[T]
+	Autocomplete struct{} `json:"autocomplete"`
+}
 
-// MarshalJSON writes the page's object with autocomplete appended.
-func (l listBody) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // as writeJSON writes every other body
-	if err := enc.Encode(l.page); err != nil {
+// listed is a resource's list result as the response carries it.
+func listed[T any](p store.Page[T], err error) (any, error) {
+	if err != nil {
 		return nil, err
 	}
-	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
-		return nil, fmt.Errorf("api: a list page is not a JSON object: %.40s", b)
-	}
-	return append(b[:len(b)-1], `,"autocomplete":{}}`...), nil
+	return listPage[T]{Page: p}, nil
 }
 
 func (h *handler) serveObject(w http.ResponseWriter, r *http.Request, res *resource, key string) {

@@ -12,7 +12,7 @@ import (
 func flowResource(s *store.Store) *resource {
 	return &resource{
 		perm: codenames("authentik_flows", "flow"),
-		list: func(ctx context.Context, q store.Query) (any, error) { return s.ListFlows(ctx, q) },
+		list: func(ctx context.Context, q store.Query) (any, error) { return listed(s.ListFlows(ctx, q)) },
 		create: func(ctx context.Context, body []byte) (any, error) {
 			return s.CreateFlowJSON(ctx, body)
 		},
@@ -44,7 +44,7 @@ func bindingResource(s *store.Store) *resource {
 	return &resource{
 		perm:     codenames("authentik_flows", "flowstagebinding"),
 		validKey: validUUID,
-		list:     func(ctx context.Context, q store.Query) (any, error) { return s.ListBindings(ctx, q) },
+		list:     func(ctx context.Context, q store.Query) (any, error) { return listed(s.ListBindings(ctx, q)) },
 		create: func(ctx context.Context, body []byte) (any, error) {
 			return s.CreateBindingJSON(ctx, body)
 		},
@@ -75,7 +75,7 @@ func allStagesResource(s *store.Store) *resource {
 			for i, v := range p.Results {
 				out.Results[i] = stage.Summary{View: v}
 			}
-			return out, nil
+			return listed(out, nil)
 		},
 		get: func(ctx context.Context, key string) (any, error) {
 			v, err := s.GetStage(ctx, parseUUID(key))
@@ -123,7 +123,7 @@ func stageResource(s *store.Store, k stage.Kind) *resource {
 	return &resource{
 		perm:     codenames(k.Model.App(), k.Model.Model()),
 		validKey: validUUID,
-		list:     func(ctx context.Context, q store.Query) (any, error) { return s.ListStages(ctx, k.Model, q) },
+		list:     func(ctx context.Context, q store.Query) (any, error) { return listed(s.ListStages(ctx, k.Model, q)) },
 		create: func(ctx context.Context, body []byte) (any, error) {
 			return s.CreateStageJSON(ctx, k.Model, body)
 		},

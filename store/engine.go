@@ -126,10 +126,23 @@ func (tx *Tx) get(c *collection, pk uuid.UUID) (any, bool, error) {
 	return obj, true, nil
 }
 
+// decodeRecord is decodeStored through the object cache.
 func (tx *Tx) decodeRecord(c *collection, pk, raw []byte) (any, error) {
 	if obj, ok := tx.s.cache.get(c, pk, raw); ok {
 		return obj, nil
 	}
+	obj, err := decodeStored(c, pk, raw)
+	if err != nil {
+		return nil, err
+	}
+	tx.s.cache.put(c, pk, raw, obj)
+	return obj, nil
+}
+
+// decodeStored checks the envelope of the record stored under pk in c and
+// decodes it; anything wrong with it, a pk that is not its own included,
+// is ErrCorrupt.
+func decodeStored(c *collection, pk, raw []byte) (any, error) {
 	js, err := unseal(c.bucket, pk, raw)
 	if err != nil {
 		return nil, err
@@ -141,7 +154,6 @@ func (tx *Tx) decodeRecord(c *collection, pk, raw []byte) (any, error) {
 	if got, _ := c.codec.ids(obj); !bytes.Equal(got[:], pk) {
 		return nil, fmt.Errorf("store: %s record %s: %w: it holds pk %s", c.bucket, idFrom(pk), ErrCorrupt, got)
 	}
-	tx.s.cache.put(c, pk, raw, obj)
 	return obj, nil
 }
 

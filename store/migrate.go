@@ -128,13 +128,9 @@ func (s *Store) reindex(ctx context.Context) error {
 					if after != nil && bytes.Equal(k, after) {
 						return true, nil
 					}
-					js, err := unseal(c.bucket, k, v)
+					obj, err := decodeStored(c, k, v)
 					if err != nil {
 						return false, err
-					}
-					obj, err := c.codec.load(js)
-					if err != nil {
-						return false, fmt.Errorf("%s record %s: %w", c.bucket, idFrom(k), err)
 					}
 					objs = append(objs, obj)
 					last, n = bytes.Clone(k), n+1
