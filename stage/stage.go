@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/internal/kind"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 )
@@ -40,7 +41,8 @@ func (s Stage) String() string {
 // are read-only and ignored on input.
 var commonKeys = validate.Keys("pk", "name", "component", "verbose_name", "verbose_name_plural", "meta_model_name", "flow_set")
 
-type nameField struct {
+// base is the common writable part of a stage.
+type base struct {
 	Name string `json:"name" af:"required"`
 }
 
@@ -50,64 +52,20 @@ type nameField struct {
 // fields are decoded and the kind's field rules run. The store adds name
 // uniqueness and reference checks.
 func (r *Registry) Decode(cur Stage, body []byte, op validate.Op) (Stage, error) {
-	in, err := validate.Object(body)
-	if err != nil {
-		return cur, err
+	if cur.Config == nil {
+		return cur, fmt.Errorf("stage: %w: a stage without a config", ErrUnknownKind)
 	}
-	k, ok := r.Lookup(cur.Model())
-	if !ok {
-		return cur, fmt.Errorf("stage: %w: %q", ErrUnknownKind, cur.Model())
-	}
+	b, cfg, err := kind.Decode(&r.r, family, base{cur.Name}, cur.Config, body, op)
 	next := cur
-	errs := &validate.Error{}
-	nameIn := map[string]json.RawMessage{}
-	if raw, ok := in["name"]; ok {
-		nameIn["name"] = raw
-		delete(in, "name")
-	}
-	n, err := validate.ApplyMap(nameField{cur.Name}, nameIn, op, nil)
-	next.Name = n.Name
-	if !collect(errs, err) {
-		return cur, err
-	}
-	// Decode onto a copy of the current config, through a pointer of the
-	// kind's own type.
-	ptr := k.New()
-	if err := copyConfig(ptr, cur.Config); err != nil {
-		return cur, err
-	}
-	cfg, err := applyConfig(ptr, in, op)
-	if !collect(errs, err) {
-		return cur, err
-	}
-	next.Config = cfg
-	if !errs.Empty() {
-		return next, errs
-	}
-	return next, nil
-}
-
-// collect merges a validation error into errs and reports whether err was
-// nil or such an error; any other error is the caller's to return.
-func collect(errs *validate.Error, err error) bool {
-	if err == nil {
-		return true
-	}
-	if ve, ok := err.(*validate.Error); ok {
-		errs.Merge(ve)
-		return true
-	}
-	return false
+	next.Name, next.Config = b.Name, cfg
+	return next, err
 }
 
 // New returns a Stage of kind m with the kind's defaults, or an error
 // wrapping [ErrUnknownKind].
 func (r *Registry) New(m ModelName) (Stage, error) {
-	k, ok := r.Lookup(m)
-	if !ok {
-		return Stage{}, fmt.Errorf("stage: %w: %q", ErrUnknownKind, m)
-	}
-	return Stage{Config: deref(k.New())}, nil
+	c, err := r.r.Defaults(family, m)
+	return Stage{Config: c}, err
 }
 
 // ApplyPatch applies an RFC 7396 merge patch to the writable
@@ -127,66 +85,19 @@ func ApplyPatch(cur Stage, patch []byte) (Stage, error) {
 // Encode returns the persisted JSON of s: its pk, name, model and every
 // config field, secrets included. It is for storage only.
 func (r *Registry) Encode(s Stage) ([]byte, error) {
-	k, ok := r.Lookup(s.Model())
-	if !ok {
-		return nil, fmt.Errorf("stage: %w: %q", ErrUnknownKind, s.Model())
+	if s.Config == nil {
+		return nil, fmt.Errorf("stage: %w: a stage without a config", ErrUnknownKind)
 	}
-	b := make([]byte, 0, 256)
-	b = append(b, `{"pk":"`...)
-	b = append(b, s.PK.String()...)
-	b = append(b, `","name":`...)
-	name, err := json.Marshal(s.Name) // JSON escapes, not Go's
-	if err != nil {
-		return nil, err
-	}
-	b = append(b, name...)
-	b = append(b, `,"model":"`...)
-	b = append(b, s.Model()...) // a valid model name needs no escaping
-	b = append(b, `","config":{`...)
-	b, err = k.schema.AppendJSON(b, s.Config, true)
-	if err != nil {
-		return nil, err
-	}
-	return append(b, "}}"...), nil
+	return kind.Encode(&r.r, family, s.PK, base{s.Name}, s.Config)
 }
 
 // DecodeStored reads what [Registry.Encode] wrote.
 func (r *Registry) DecodeStored(b []byte) (Stage, error) {
-	var (
-		st     Stage
-		model  string
-		config []byte
-	)
-	err := validate.Members(b, func(key string, val []byte) error {
-		var err error
-		switch key {
-		case "pk":
-			err = json.Unmarshal(val, &st.PK)
-		case "name":
-			err = json.Unmarshal(val, &st.Name)
-		case "model":
-			err = json.Unmarshal(val, &model)
-		case "config":
-			config = val
-		}
-		return err
-	})
+	pk, bs, cfg, err := kind.Load[base](&r.r, family, b)
 	if err != nil {
-		return Stage{}, fmt.Errorf("stage: decoding stored stage: %w", err)
+		return Stage{}, err
 	}
-	k, ok := r.Lookup(ModelName(model))
-	if !ok {
-		return Stage{}, fmt.Errorf("stage %s: %w: %q", st.PK, ErrUnknownKind, model)
-	}
-	ptr := k.New()
-	if config == nil {
-		config = []byte("{}")
-	}
-	if err := k.schema.Load(ptr, config); err != nil {
-		return Stage{}, fmt.Errorf("stage %s: decoding %s config: %w", st.PK, model, err)
-	}
-	st.Config = deref(ptr)
-	return st, nil
+	return Stage{PK: pk, Name: bs.Name, Config: cfg}, nil
 }
 
 // View is a stage as the API shows it: its fields, the kind's component
@@ -229,17 +140,8 @@ func (v View) marshal(withConfig bool) ([]byte, error) {
 		return nil, err
 	}
 	b := bytes.TrimRight(buf.Bytes(), "\n")
-	if !withConfig || v.Kind.schema == nil || len(v.Kind.schema.Names()) == 0 {
+	if !withConfig {
 		return b, nil
 	}
-	b = b[:len(b)-1] // drop the closing brace
-	tail, err := v.Kind.schema.AppendJSON(nil, v.Config, false)
-	if err != nil {
-		return nil, err
-	}
-	if len(tail) > 0 {
-		b = append(b, ',')
-		b = append(b, tail...)
-	}
-	return append(b, '}'), nil
+	return kind.AppendConfig(v.Kind, b, v.Config)
 }
