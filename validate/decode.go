@@ -115,7 +115,7 @@ func (s *Schema) Decode(dst any, in map[string]json.RawMessage, op Op, ignore fu
 			continue
 		}
 		f := &s.fields[i]
-		if f.kind == kUUIDList || f.kind == kStringList {
+		if f.kind.list() {
 			decodeList(f, rv.Field(f.index), raw, &errs)
 			continue
 		}
@@ -464,6 +464,20 @@ func decodeList(f *field, v reflect.Value, raw json.RawMessage, errs *Error) {
 				return
 			}
 			out.Index(i).Set(reflect.ValueOf(id))
+			continue
+		}
+		if f.kind == kIntList {
+			msg := MsgNull
+			if ik != 'n' {
+				var x int64
+				if x, msg = decodeInt(item, ik, f.min, f.max); msg == "" {
+					out.Index(i).SetInt(x)
+				}
+			}
+			if msg != "" {
+				errs.Add(f.name+"."+strconv.Itoa(i), msg)
+				bad = true
+			}
 			continue
 		}
 		var str, msg string

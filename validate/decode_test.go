@@ -742,6 +742,56 @@ func TestListFields(t *testing.T) {
 	}
 }
 
+// Integer lists decode each item as IntegerField, in the element type's
+// range, reporting a bad item under its index.
+func TestIntListField(t *testing.T) {
+	type asns struct {
+		ASNs []int32 `json:"asns"`
+	}
+	s, err := validate.SchemaOf(asns{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		body string
+		want map[string][]string
+		got  []int32
+	}{
+		{`{"asns":[1,"2",3.0]}`, nil, []int32{1, 2, 3}},
+		{`{"asns":[]}`, nil, []int32{}},
+		{`{"asns":[null,"x",2147483648,true]}`, map[string][]string{"asns.0": {validate.MsgNull}, "asns.1": {validate.MsgInteger}, "asns.2": {validate.MaxValue(2147483647)}, "asns.3": {validate.MsgInteger}}, nil},
+		{`{"asns":5}`, map[string][]string{"asns": {`Expected a list of items but got type "int".`}}, nil},
+	} {
+		in, err := validate.Object([]byte(tt.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v asns
+		e := s.Decode(&v, in, validate.Patch, nil)
+		var got map[string][]string
+		if e != nil {
+			got = e.Fields
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: %v, want %v", tt.body, got, tt.want)
+		}
+		if tt.want == nil && !reflect.DeepEqual(v.ASNs, tt.got) {
+			t.Errorf("%s: decoded %v, want %v", tt.body, v.ASNs, tt.got)
+		}
+		if tt.want != nil && v.ASNs != nil {
+			t.Errorf("%s: a rejected list was set to %v", tt.body, v.ASNs)
+		}
+	}
+	b, err := s.AppendJSON(nil, asns{ASNs: []int32{64512, 1}}, false)
+	if err != nil || string(b) != `"asns":[64512,1]` {
+		t.Errorf("AppendJSON = %s, %v", b, err)
+	}
+	var back asns
+	if err := s.Load(&back, []byte(`{"asns":[64512,1]}`)); err != nil || !reflect.DeepEqual(back.ASNs, []int32{64512, 1}) {
+		t.Errorf("Load = %v, %v", back.ASNs, err)
+	}
+}
+
 // FuzzObject checks Object's own splitter against encoding/json: the same
 // members, the same raw values, the same refusals.
 func FuzzObject(f *testing.F) {

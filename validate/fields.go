@@ -52,6 +52,8 @@ import (
 //	[]string, []T         ListField of CharField or ChoiceField (T a named
 //	                      string type); an item's error is reported under
 //	                      "field.index"
+//	[]int32, []int64      ListField of IntegerField (each item in its type's
+//	                      range), items' errors as for strings
 //	map[string]any        JSONField holding an object (merged by a patch)
 const tagName = "af"
 
@@ -67,7 +69,11 @@ const (
 	kObject
 	kUUIDList
 	kStringList
+	kIntList
 )
+
+// list reports whether k is a list kind.
+func (k kind) list() bool { return k == kUUIDList || k == kStringList || k == kIntList }
 
 type field struct {
 	name      string
@@ -177,6 +183,10 @@ func buildSchema(t reflect.Type) (*Schema, error) {
 			f.kind = kUUIDList
 		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.String:
 			f.kind, f.choice = kStringList, ft.Elem().PkgPath() != ""
+		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Int32:
+			f.kind, f.min, f.max = kIntList, math.MinInt32, math.MaxInt32
+		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Int64:
+			f.kind, f.min, f.max = kIntList, math.MinInt64, math.MaxInt64
 		case ft.Kind() == reflect.String && ft.PkgPath() == "":
 			f.kind = kString
 		case ft.Kind() == reflect.String:
@@ -199,7 +209,7 @@ func buildSchema(t reflect.Type) (*Schema, error) {
 			case "blank":
 				f.blank = true
 			case "nonempty":
-				if f.kind != kUUIDList && f.kind != kStringList {
+				if !f.kind.list() {
 					return nil, fmt.Errorf("validate: %s.%s: nonempty needs a list field", t, sf.Name)
 				}
 				f.nonEmpty = true
@@ -487,7 +497,7 @@ func (s *Schema) AppendJSON(dst []byte, v any, withSecrets bool) ([]byte, error)
 			}
 			fv = fv.Elem()
 		}
-		if (f.kind == kUUIDList || f.kind == kStringList) && fv.Len() == 0 {
+		if f.kind.list() && fv.Len() == 0 {
 			dst = append(dst, "[]"...)
 			continue
 		}
