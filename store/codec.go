@@ -5,6 +5,8 @@ import (
 
 	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/internal/kind"
+	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
@@ -44,6 +46,10 @@ type codec interface {
 	defaultJSON(kind, field string) ([]byte, bool)
 	// without removes id from the many-to-many field of obj.
 	without(obj any, field string, id uuid.UUID) (any, error)
+	// kindNames are the registered kinds of a collection with kinds,
+	// nil otherwise; hasKind reports whether name is one of them.
+	kindNames() []string
+	hasKind(name string) bool
 }
 
 // plain is the codec of a collection of one Go struct type T, stored as
@@ -104,6 +110,8 @@ func (p plain[T]) withIDs(obj any, pk, pbm uuid.UUID) any {
 }
 
 func (p plain[T]) kind(any) string                         { return "" }
+func (p plain[T]) kindNames() []string                     { return nil }
+func (p plain[T]) hasKind(string) bool                     { return false }
 func (p plain[T]) schema(string) (*validate.Schema, error) { return p.sch(), nil }
 func (p plain[T]) value(obj any, f string) (any, bool)     { return p.sch().Value(obj, f) }
 func (p plain[T]) refs(obj any) []validate.Ref             { return p.sch().Refs(obj) }
@@ -134,101 +142,197 @@ var bindingCodec = plain[binding.Binding]{
 	strOf:    binding.Binding.String,
 }.withSchema()
 
-// kinds is the codec of a collection whose objects have a kind from a
-// registry: stages. Its common field is name; every other field belongs
-// to the kind's config.
-type kinds struct{ reg *stage.Registry }
-
-// stageKindField is the pseudo-field holding a stage's kind, for indexes.
-const stageKindField = "meta_model_name"
-
-func (k kinds) blank(kind string) (any, error) { return k.reg.New(stage.ModelName(kind)) }
-
-func (k kinds) decode(cur any, body []byte, op validate.Op) (any, error) {
-	return k.reg.Decode(cur.(stage.Stage), body, op)
+// family is the codec of a collection whose objects have a kind from a
+// registry (stages, policies): the common fields (name, ...) are the
+// family's, every other field belongs to the kind's config. It is one
+// declaration per family of how to reach those parts.
+type family[O any] struct {
+	// models lists the registered kinds.
+	models func() []string
+	// schemaOf is the schema of a kind's config.
+	schemaOf func(kind string) (*validate.Schema, bool)
+	newO     func(kind string) (O, error)
+	apply    func(cur O, body []byte, op validate.Op) (O, error)
+	encodeO  func(O) ([]byte, error)
+	loadO    func([]byte) (O, error)
+	pk       func(O) uuid.UUID
+	setPK    func(*O, uuid.UUID)
+	kindOf   func(O) string
+	config   func(O) any
+	setCfg   func(*O, any)
+	// common reads a common field (pk and the kind pseudo-field are the
+	// engine's).
+	common func(O, string) (any, bool)
+	strOf  func(O) string
 }
 
-func (k kinds) encode(obj any) ([]byte, error) { return k.reg.Encode(obj.(stage.Stage)) }
-func (k kinds) load(raw []byte) (any, error)   { return k.reg.DecodeStored(raw) }
+// kindField is the pseudo-field holding an object's kind, for indexes.
+const kindField = "meta_model_name"
 
-func (k kinds) ids(obj any) (uuid.UUID, uuid.UUID) { return obj.(stage.Stage).PK, uuid.Nil }
+// stageKindField is kindField, as the stage indexes name it.
+const stageKindField = kindField
 
-func (k kinds) withIDs(obj any, pk, _ uuid.UUID) any {
-	st := obj.(stage.Stage)
-	st.PK = pk
-	return st
+func (f family[O]) kindNames() []string      { return f.models() }
+func (f family[O]) hasKind(name string) bool { _, ok := f.schemaOf(name); return ok }
+
+func (f family[O]) blank(kind string) (any, error) { return f.newO(kind) }
+
+func (f family[O]) decode(cur any, body []byte, op validate.Op) (any, error) {
+	return f.apply(cur.(O), body, op)
 }
 
-func (k kinds) kind(obj any) string { return string(obj.(stage.Stage).Model()) }
+func (f family[O]) encode(obj any) ([]byte, error) { return f.encodeO(obj.(O)) }
+func (f family[O]) load(raw []byte) (any, error)   { return f.loadO(raw) }
 
-func (k kinds) schema(kind string) (*validate.Schema, error) {
-	kd, ok := k.reg.Lookup(stage.ModelName(kind))
+func (f family[O]) ids(obj any) (uuid.UUID, uuid.UUID) { return f.pk(obj.(O)), uuid.Nil }
+
+func (f family[O]) withIDs(obj any, pk, _ uuid.UUID) any {
+	o := obj.(O)
+	f.setPK(&o, pk)
+	return o
+}
+
+func (f family[O]) kind(obj any) string { return f.kindOf(obj.(O)) }
+
+func (f family[O]) schema(kind string) (*validate.Schema, error) {
+	s, ok := f.schemaOf(kind)
 	if !ok {
-		return nil, fmt.Errorf("%w: %q", stage.ErrUnknownKind, kind)
+		return nil, fmt.Errorf("unknown kind %q", kind)
 	}
-	return kd.Schema(), nil
+	return s, nil
 }
 
-func (k kinds) value(obj any, f string) (any, bool) {
-	st := obj.(stage.Stage)
-	switch f {
-	case "name":
-		return st.Name, true
-	case stageKindField:
-		return string(st.Model()), true
+// objSchema is the schema of obj's kind.
+func (f family[O]) objSchema(obj any) (O, *validate.Schema, bool) {
+	o := obj.(O)
+	s, ok := f.schemaOf(f.kindOf(o))
+	return o, s, ok
+}
+
+func (f family[O]) value(obj any, field string) (any, bool) {
+	o := obj.(O)
+	switch field {
+	case kindField:
+		return f.kindOf(o), true
 	case "pk":
-		return st.PK, true
+		return f.pk(o), true
 	}
-	s, err := k.schema(string(st.Model()))
-	if err != nil {
+	if v, ok := f.common(o, field); ok {
+		return v, true
+	}
+	_, s, ok := f.objSchema(obj)
+	if !ok {
 		return nil, false
 	}
-	return s.Value(st.Config, f)
+	return s.Value(f.config(o), field)
 }
 
-func (k kinds) refs(obj any) []validate.Ref {
-	st := obj.(stage.Stage)
-	s, err := k.schema(string(st.Model()))
-	if err != nil {
+func (f family[O]) refs(obj any) []validate.Ref {
+	o, s, ok := f.objSchema(obj)
+	if !ok {
 		return nil
 	}
-	return s.Refs(st.Config)
+	return s.Refs(f.config(o))
 }
 
-func (k kinds) checkObject(obj any) *validate.Error {
-	return validate.CheckObject(obj.(stage.Stage).Config)
+func (f family[O]) checkObject(obj any) *validate.Error {
+	return validate.CheckObject(f.config(obj.(O)))
 }
 
-func (k kinds) str(obj any) string {
-	st := obj.(stage.Stage)
-	if kd, ok := k.reg.Lookup(st.Model()); ok && kd.StrPrefix != "" {
-		return kd.StrPrefix + st.Name
-	}
-	return "Stage " + st.Name
-}
+func (f family[O]) str(obj any) string { return f.strOf(obj.(O)) }
 
-func (k kinds) defaultJSON(kind, field string) ([]byte, bool) {
-	st, err := k.reg.New(stage.ModelName(kind))
+func (f family[O]) defaultJSON(kind, field string) ([]byte, bool) {
+	o, err := f.newO(kind)
 	if err != nil {
 		return nil, false
 	}
-	s, err := k.schema(kind)
-	if err != nil {
+	s, ok := f.schemaOf(kind)
+	if !ok {
 		return nil, false
 	}
-	return s.FieldJSON(st.Config, field)
+	return s.FieldJSON(f.config(o), field)
 }
 
-func (k kinds) without(obj any, field string, id uuid.UUID) (any, error) {
-	st := obj.(stage.Stage)
-	s, err := k.schema(string(st.Model()))
+func (f family[O]) without(obj any, field string, id uuid.UUID) (any, error) {
+	o, s, ok := f.objSchema(obj)
+	if !ok {
+		return nil, fmt.Errorf("unknown kind %q", f.kindOf(o))
+	}
+	cfg, err := s.Without(f.config(o), field, id)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := s.Without(st.Config, field, id)
-	if err != nil {
-		return nil, err
+	f.setCfg(&o, cfg)
+	return o, nil
+}
+
+// stageFamily is the codec of the stages collection.
+func stageFamily(reg *stage.Registry) family[stage.Stage] {
+	return family[stage.Stage]{
+		models: func() []string { return strs(kindModels(reg.Kinds())) },
+		schemaOf: func(kind string) (*validate.Schema, bool) {
+			k, ok := reg.Lookup(stage.ModelName(kind))
+			return k.Schema(), ok
+		},
+		newO:    func(kind string) (stage.Stage, error) { return reg.New(stage.ModelName(kind)) },
+		apply:   reg.Decode,
+		encodeO: reg.Encode,
+		loadO:   reg.DecodeStored,
+		pk:      func(s stage.Stage) uuid.UUID { return s.PK },
+		setPK:   func(s *stage.Stage, pk uuid.UUID) { s.PK = pk },
+		kindOf:  func(s stage.Stage) string { return string(s.Model()) },
+		config:  func(s stage.Stage) any { return s.Config },
+		setCfg:  func(s *stage.Stage, c any) { s.Config = c.(stage.Config) },
+		common: func(s stage.Stage, f string) (any, bool) {
+			if f == "name" {
+				return s.Name, true
+			}
+			return nil, false
+		},
+		strOf: func(s stage.Stage) string {
+			if k, ok := reg.Lookup(s.Model()); ok && k.StrPrefix != "" {
+				return k.StrPrefix + s.Name
+			}
+			return "Stage " + s.Name
+		},
 	}
-	st.Config = cfg.(stage.Config)
-	return st, nil
+}
+
+// policyFamily is the codec of the policies collection.
+func policyFamily(reg *policy.Registry) family[policy.Policy] {
+	return family[policy.Policy]{
+		models: func() []string { return strs(kindModels(reg.Kinds())) },
+		schemaOf: func(kind string) (*validate.Schema, bool) {
+			k, ok := reg.Lookup(policy.ModelName(kind))
+			return k.Schema(), ok
+		},
+		newO:    func(kind string) (policy.Policy, error) { return reg.New(policy.ModelName(kind)) },
+		apply:   reg.Decode,
+		encodeO: reg.Encode,
+		loadO:   reg.DecodeStored,
+		pk:      func(p policy.Policy) uuid.UUID { return p.PK },
+		setPK:   func(p *policy.Policy, pk uuid.UUID) { p.PK = pk },
+		kindOf:  func(p policy.Policy) string { return string(p.Model()) },
+		config:  func(p policy.Policy) any { return p.Config },
+		setCfg:  func(p *policy.Policy, c any) { p.Config = c.(policy.Config) },
+		common: func(p policy.Policy, f string) (any, bool) {
+			switch f {
+			case "name":
+				return p.Name, true
+			case "execution_logging":
+				return p.ExecutionLogging, true
+			}
+			return nil, false
+		},
+		strOf: policy.Policy.String,
+	}
+}
+
+// kindModels are the model names of kinds.
+func kindModels[C kind.Config](ks []kind.Kind[C]) []kind.ModelName {
+	out := make([]kind.ModelName, len(ks))
+	for i, k := range ks {
+		out[i] = k.Model
+	}
+	return out
 }

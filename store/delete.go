@@ -138,7 +138,7 @@ func (tx *Tx) del(c *collection, obj any) error {
 		pk, _ := c.codec.ids(obj)
 		e := &ProtectedError{Model: c.modelOf(obj), PK: pk}
 		for _, b := range blockers {
-			e.Blockers = append(e.Blockers, usedBy(b.c, b.obj, "cascade"))
+			e.Blockers = append(e.Blockers, tx.usedBy(b.c, b.obj, "cascade"))
 		}
 		return e
 	}
@@ -206,10 +206,18 @@ func (tx *Tx) fieldDefault(c *collection, obj any, field string) ([]byte, error)
 }
 
 // usedBy renders obj as a used_by entry.
-func usedBy(c *collection, obj any, action string) UsedBy {
+func (tx *Tx) usedBy(c *collection, obj any, action string) UsedBy {
 	app, model, _ := strings.Cut(c.modelOf(obj), ".")
 	pk, _ := c.codec.ids(obj)
-	return UsedBy{App: app, ModelName: model, PK: pk.String(), Name: c.codec.str(obj), Action: action}
+	return UsedBy{App: app, ModelName: model, PK: pk.String(), Name: tx.str(c, obj), Action: action}
+}
+
+// str is authentik's str() of obj.
+func (tx *Tx) str(c *collection, obj any) string {
+	if c.strOf != nil {
+		return c.strOf(tx, obj)
+	}
+	return c.codec.str(obj)
 }
 
 // usedByAction is the used_by action of an on-delete action: authentik
@@ -241,7 +249,7 @@ func (tx *Tx) usedByOf(c *collection, obj any) ([]UsedBy, error) {
 		if r.decl.Related == "+" {
 			continue
 		}
-		items = append(items, item{r.c.accessor(r.obj, r.decl), usedBy(r.c, r.obj, usedByAction(r.decl.OnDelete))})
+		items = append(items, item{r.c.accessor(r.obj, r.decl), tx.usedBy(r.c, r.obj, usedByAction(r.decl.OnDelete))})
 		if th := r.c.through; th != nil && (r.field == th.from || r.field == th.to) {
 			other, accessor := th.to, th.fromAccessor
 			if r.field == th.to {
@@ -252,14 +260,14 @@ func (tx *Tx) usedByOf(c *collection, obj any) ([]UsedBy, error) {
 				continue
 			}
 			fc, _, ok := tx.s.schema.target(far.Target)
-			if !ok {
+			if !ok || fc == nil {
 				continue
 			}
 			fobj, err := tx.must(fc, far.ID)
 			if err != nil {
 				return nil, err
 			}
-			u := usedBy(fc, fobj, "cascade_many")
+			u := tx.usedBy(fc, fobj, "cascade_many")
 			// Through the join, authentik names the far side by the
 			// collection's model: a flow's stages are authentik_flows.stage.
 			u.App, u.ModelName, _ = strings.Cut(fc.model, ".")
@@ -272,14 +280,14 @@ func (tx *Tx) usedByOf(c *collection, obj any) ([]UsedBy, error) {
 			continue
 		}
 		tc, _, ok := tx.s.schema.target(r.Target)
-		if !ok {
+		if !ok || tc == nil {
 			continue
 		}
 		tobj, err := tx.must(tc, r.ID)
 		if err != nil {
 			return nil, err
 		}
-		items = append(items, item{r.Field, usedBy(tc, tobj, "cascade_many")})
+		items = append(items, item{r.Field, tx.usedBy(tc, tobj, "cascade_many")})
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].accessor < items[j].accessor })
 	out := make([]UsedBy, len(items))
@@ -297,10 +305,10 @@ func (tx *Tx) impact(c *collection, obj any) (Impact, error) {
 	}
 	im := Impact{Deleted: []UsedBy{}, SetNull: []UsedBy{}, SetDefault: []UsedBy{}, RemovedFrom: []UsedBy{}, Blocked: []UsedBy{}}
 	for _, n := range p.doomed {
-		im.Deleted = append(im.Deleted, usedBy(n.c, n.obj, "cascade"))
+		im.Deleted = append(im.Deleted, tx.usedBy(n.c, n.obj, "cascade"))
 	}
 	for _, r := range p.staying(p.patches) {
-		u := usedBy(r.c, r.obj, string(r.decl.OnDelete))
+		u := tx.usedBy(r.c, r.obj, string(r.decl.OnDelete))
 		switch r.decl.OnDelete {
 		case validate.SetDefault:
 			im.SetDefault = append(im.SetDefault, u)
@@ -311,7 +319,7 @@ func (tx *Tx) impact(c *collection, obj any) (Impact, error) {
 		}
 	}
 	for _, r := range p.staying(p.protect) {
-		im.Blocked = append(im.Blocked, usedBy(r.c, r.obj, "cascade"))
+		im.Blocked = append(im.Blocked, tx.usedBy(r.c, r.obj, "cascade"))
 	}
 	return im, nil
 }
@@ -342,6 +350,13 @@ func (tx *Tx) byModel(model string, pk uuid.UUID) (*collection, any, error) {
 	c, kind, ok := tx.s.schema.target(model)
 	if !ok {
 		return nil, nil, fmt.Errorf("store: %w: unknown model %q", ErrNotFound, model)
+	}
+	if c == nil { // any policy binding model
+		c, obj, ok, err := tx.pbmObject(pk)
+		if err == nil && !ok {
+			err = fmt.Errorf("store: %s %s: %w", model, pk, ErrNotFound)
+		}
+		return c, obj, err
 	}
 	obj, err := tx.must(c, pk)
 	if err != nil {

@@ -30,8 +30,8 @@ func (c *collection) entries(obj any) []entry {
 		v, _ := c.codec.value(obj, u.field)
 		out = append(out, entry{u.bucket, uniqueKey(u, v), pk[:]})
 	}
-	if len(c.together) > 0 {
-		out = append(out, entry{c.bucket + "_unique", c.tupleKey(obj, c.together), pk[:]})
+	if k, ok := c.tupleKey(obj, c.together); ok {
+		out = append(out, entry{c.bucket + "_unique", k, pk[:]})
 	}
 	for _, ix := range c.indexes {
 		k := append(c.orderedKey(obj, ix.fields), pk[:]...)
@@ -88,13 +88,18 @@ func (c *collection) orderedKey(obj any, fields []string) []byte {
 	return k
 }
 
-func (c *collection) tupleKey(obj any, fields []string) []byte {
-	var k []byte
+// tupleKey is the unique-together key of obj's fields; ok is false when
+// there are none or one of them is null, since then (as in Django) the
+// set does not apply.
+func (c *collection) tupleKey(obj any, fields []string) (k []byte, ok bool) {
 	for _, f := range fields {
 		v, _ := c.codec.value(obj, f)
+		if v == nil {
+			return nil, false
+		}
 		k = appendValue(k, v)
 	}
-	return k
+	return k, len(fields) > 0
 }
 
 // kindKey is kind \0 pk.
@@ -191,6 +196,10 @@ func (tx *Tx) exists(target string, pk uuid.UUID) (bool, error) {
 	if !ok {
 		return false, fmt.Errorf("store: %w: unknown reference target %q", ErrSchema, target)
 	}
+	if c == nil { // targetPBM
+		_, _, ok, err := tx.pbmObject(pk)
+		return ok, err
+	}
 	key, bucket := pk[:], c.bucket
 	if kind != "" {
 		key, bucket = kindKey(kind, pk), c.kindIndex
@@ -226,6 +235,9 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 			return nil, err // not an object: there are no fields to check
 		}
 	}
+	if next, err = tx.resolvePBM(c, next); err != nil {
+		return nil, err
+	}
 	curPK, _ := c.codec.ids(cur)
 	for _, u := range c.unique {
 		if errs.Has(u.field) {
@@ -257,8 +269,8 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 		errs.NonField = nil // object rules run only on valid fields
 		return nil, errs
 	}
-	if len(c.together) > 0 {
-		raw, err := tx.kv.Get(c.bucket+"_unique", c.tupleKey(next, c.together))
+	if key, ok := c.tupleKey(next, c.together); ok {
+		raw, err := tx.kv.Get(c.bucket+"_unique", key)
 		if err != nil {
 			return nil, err
 		}
@@ -273,6 +285,9 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 	}
 	if !errs.Empty() {
 		return nil, errs
+	}
+	if err := tx.checkExpression(c, cur, next, create); err != nil {
+		return nil, err
 	}
 	if create {
 		pk, err := tx.newID(c.bucket)

@@ -19,11 +19,11 @@ import (
 // stage's kind.
 func (tx *Tx) Create(model string, body []byte) (uuid.UUID, error) {
 	c, kind, ok := tx.s.schema.target(model)
-	if !ok {
+	if !ok || c == nil {
 		return uuid.Nil, fmt.Errorf("store: create: %w: unknown model %q", ErrNotFound, model)
 	}
 	if c.kindIndex != "" && kind == "" {
-		return uuid.Nil, fmt.Errorf("store: create %s: name the kind (a stage model), not the collection", model)
+		return uuid.Nil, fmt.Errorf("store: create %s: name the kind (a stage or policy model), not the collection", model)
 	}
 	obj, err := tx.write(c, nil, kind, body, validate.Create)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
 	"github.com/google/uuid"
 )
@@ -28,7 +29,7 @@ func pairKey(a, b uuid.UUID) []byte {
 func modelKey(model string, id uuid.UUID) []byte { return kindKey(model, id) }
 
 func indexKey(coll, bucket string, obj any) []byte {
-	sc, err := newSchema(stage.Default)
+	sc, err := newSchema(stage.Default, policy.Default)
 	if err != nil {
 		panic(err)
 	}

@@ -385,6 +385,12 @@ func (l listing[T]) searchText(r row) string {
 // search columns and, per term, one pass over them.
 func (l listing[T]) match(r row, filters map[string]any, terms []string) bool {
 	for k, want := range filters {
+		if m, ok := r[k].(many); ok {
+			if !slices.Contains(m, want.(string)) {
+				return false
+			}
+			continue
+		}
 		if r[k] != want {
 			return false
 		}

@@ -128,10 +128,23 @@ func rowOf(c *collection, cols []column, obj any) (row, error) {
 	return r, nil
 }
 
+// many is a many-to-many column's value: a filter on it matches a row
+// whose list holds the filter's value.
+type many []string
+
+// manyOf is the many value of ids.
+func manyOf(ids []uuid.UUID) many {
+	out := make(many, len(ids))
+	for i, id := range ids {
+		out[i] = id.String()
+	}
+	return out
+}
+
 // cell is a field value as a row holds it.
 func cell(v any) any {
 	switch x := v.(type) {
-	case nil, string, int64, bool:
+	case nil, string, int64, bool, many:
 		return v
 	case uuid.UUID:
 		return x.String()
@@ -185,7 +198,7 @@ var bindingListing = listing[binding.Binding]{
 		{name: "invalid_response_action", kind: colChoice, choices: strs(binding.InvalidResponseActions), filter: true},
 		{name: "order", kind: colInt, filter: true, order: true},
 		{name: "policy_engine_mode", kind: colChoice, choices: strs(flow.PolicyEngineModes), filter: true},
-		{name: "policies", kind: colUUID, filter: true, get: func(any) (any, error) { return "-", nil }}, // no policy bindings yet: matches nothing
+		{name: "policies", kind: colUUID, filter: true}, // the policies bound to the binding: see ListBindings
 		{name: "stage__name", search: true, order: true},
 	},
 	defaultOrder: "order",
@@ -219,6 +232,12 @@ func (tx *Tx) ListBindings(q Query) (Page[binding.View], error) {
 					names[id] = st.Name
 				}
 				return st.Name, nil
+			}
+		}
+		if l.cols[i].name == "policies" {
+			l.cols[i].get = func(obj any) (any, error) {
+				ids, err := tx.boundPolicies(obj.(binding.Binding).PK)
+				return manyOf(ids), err
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/validate"
 )
@@ -15,7 +16,19 @@ const (
 	ModelFlow    = "authentik_flows.flow"
 	ModelStage   = "authentik_flows.stage"
 	ModelBinding = "authentik_flows.flowstagebinding"
+	// ModelPolicy is every kind of policy; a kind's own model name (such
+	// as policy.ModelExpression) names one kind.
+	ModelPolicy        = "authentik_policies.policy"
+	ModelPolicyBinding = "authentik_policies.policybinding"
+	// ModelPolicyBindingModel is what a policy binding's target is: any
+	// object with a policy-binding-model id (a flow, a flow-stage
+	// binding).
+	ModelPolicyBindingModel = "authentik_policies.policybindingmodel"
 )
+
+// targetPBM is the ref= target of a reference to any object with a
+// policy-binding-model id (the collections declared pbm).
+const targetPBM = "pbm"
 
 // ErrSchema is returned by [Open] and [New] when the declared schema, a
 // registered kind included, is inconsistent: a reference to a collection
@@ -38,6 +51,8 @@ type collection struct {
 	// unique fields, each with its own index bucket: value -> pk.
 	unique []uniqueField
 	// together is a unique-together set, reported as a non-field error.
+	// As in Django, the set does not apply to an object with a null in
+	// it.
 	together []string
 	// indexes are ordered secondary indexes: fields ‖ pk -> value.
 	indexes []index
@@ -53,6 +68,9 @@ type collection struct {
 	// view renders an object with its computed fields (stages,
 	// flow_set, stage_obj): the one part of a collection that is code.
 	view func(tx *Tx, obj any) (any, error)
+	// strOf, when set, is str() of an object that needs the store to say
+	// it (a policy binding names its target); codec.str otherwise.
+	strOf func(tx *Tx, obj any) string
 	// cached objects are kept decoded in the store's cache: only types
 	// without maps or slices, which a caller could modify in a view.
 	cached bool
@@ -97,12 +115,11 @@ const (
 type schema struct {
 	colls []*collection
 	// the built-in collections, for the typed methods
-	flows, stages, bindings *collection
-	byName                  map[string]*collection // bucket, model and alias
-	reg                     *stage.Registry
+	flows, stages, bindings, policies, policyBindings *collection
+	byName                                            map[string]*collection // bucket, model and alias
 }
 
-func newSchema(reg *stage.Registry) (*schema, error) {
+func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
 	flows := &collection{
 		bucket: "flows", model: ModelFlow, alias: "flow", verbose: "Flow", codec: flowCodec, pbm: true, cached: true,
 		unique: []uniqueField{{field: "slug", bucket: "flows_by_slug"}},
@@ -111,7 +128,7 @@ func newSchema(reg *stage.Registry) (*schema, error) {
 		},
 	}
 	stages := &collection{
-		bucket: "stages", model: ModelStage, alias: "stage", verbose: "stage", codec: kinds{reg},
+		bucket: "stages", model: ModelStage, alias: "stage", verbose: "stage", codec: stageFamily(reg),
 		unique:    []uniqueField{{field: "name", bucket: "stages_by_name", hash: true}},
 		kindIndex: "stages_by_model",
 		indexes: []index{
@@ -128,11 +145,29 @@ func newSchema(reg *stage.Registry) (*schema, error) {
 		},
 		through: &through{from: "target", to: "stage", fromAccessor: "stages", toAccessor: "flow_set"},
 	}
+	policies := &collection{
+		bucket: "policies", model: ModelPolicy, alias: "policy", verbose: "Policy", codec: policyFamily(preg),
+		unique:    []uniqueField{{field: "name", bucket: "policies_by_name", hash: true}},
+		kindIndex: "policies_by_model",
+		indexes: []index{
+			{bucket: "policies_by_model_name", fields: []string{kindField, "name"}, counted: true},
+		},
+	}
+	policyBindings := &collection{
+		bucket: "policy_bindings", model: ModelPolicyBinding, alias: "policybinding", verbose: "Policy Binding", codec: policyBindingCodec,
+		together: []string{"policy", "target", "order"},
+		indexes: []index{
+			{bucket: "policy_bindings_by_target", fields: []string{"target", "order"}, value: "policy", counted: true},
+		},
+	}
 	flows.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.flowView)(obj, nil) }
+	policies.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.policyView)(obj, nil) }
+	policyBindings.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.policyBindingView)(obj, nil) }
+	policyBindings.strOf = func(tx *Tx, obj any) string { return tx.policyBindingString(obj.(policy.Binding)) }
 	stages.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.stageView)(obj, nil) }
 	bindings.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.bindingView)(obj, nil) }
-	s := &schema{colls: []*collection{flows, stages, bindings}, byName: map[string]*collection{}, reg: reg,
-		flows: flows, stages: stages, bindings: bindings}
+	s := &schema{colls: []*collection{flows, stages, bindings, policies, policyBindings}, byName: map[string]*collection{},
+		flows: flows, stages: stages, bindings: bindings, policies: policies, policyBindings: policyBindings}
 	for _, c := range s.colls {
 		for _, n := range []string{c.bucket, c.model, c.alias} {
 			if _, dup := s.byName[n]; dup {
@@ -153,11 +188,7 @@ func (s *schema) kindsOf(c *collection) []string {
 	if c.kindIndex == "" {
 		return []string{""}
 	}
-	var out []string
-	for _, k := range s.reg.Kinds() {
-		out = append(out, string(k.Model))
-	}
-	return out
+	return c.codec.kindNames()
 }
 
 // target resolves a ref= target: a collection by model, bucket or alias,
@@ -166,11 +197,11 @@ func (s *schema) target(name string) (c *collection, kind string, ok bool) {
 	if c, ok := s.byName[name]; ok {
 		return c, "", true
 	}
+	if name == targetPBM || name == ModelPolicyBindingModel {
+		return nil, "", true
+	}
 	for _, c := range s.colls {
-		if c.kindIndex == "" {
-			continue
-		}
-		if _, ok := s.reg.Lookup(stage.ModelName(name)); ok {
+		if c.codec.hasKind(name) {
 			return c, name, true
 		}
 	}
@@ -254,9 +285,19 @@ func (s *schema) check() error {
 				}
 			}
 		}
-		if c.kindIndex != "" {
+		if kinds := c.codec.kindNames(); c.kindIndex != "" && len(kinds) > 0 {
+			// An index of a collection with kinds is on common fields:
+			// every kind has them, so the first one tells.
+			blank, err := c.codec.blank(kinds[0])
+			if err != nil {
+				return fmt.Errorf("%w: %s: %v", ErrSchema, kinds[0], err)
+			}
+			sc, err := c.codec.schema(kinds[0])
+			if err != nil {
+				return fmt.Errorf("%w: %s: %v", ErrSchema, kinds[0], err)
+			}
 			for _, f := range fields {
-				if f != "name" && f != stageKindField && f != "pk" {
+				if _, ok := c.codec.value(blank, f); !ok || sc.Has(f) {
 					return fmt.Errorf("%w: %s: index on %q, which is not a common field", ErrSchema, c.model, f)
 				}
 			}
@@ -359,7 +400,10 @@ func (s *Store) References() []Reference {
 			}
 			for _, r := range sc.RefFields() {
 				tc, tkind, _ := s.schema.target(r.Target)
-				target := tc.model
+				target := ModelPolicyBindingModel
+				if tc != nil {
+					target = tc.model
+				}
 				if tkind != "" {
 					target = tkind
 				}

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store/internal/boltkv"
 	"github.com/authflow/authflow/store/kv"
@@ -48,6 +49,14 @@ type Options struct {
 	ReadOnly bool
 	// Registry supplies the stage kinds. Nil means stage.Default.
 	Registry *stage.Registry
+	// Policies supplies the policy kinds. Nil means policy.Default.
+	Policies *policy.Registry
+	// CheckExpression, when set, checks the expression of an expression
+	// policy on every write that changes it (authflow cannot parse
+	// Python). A non-nil error is the field error
+	// "Expression Syntax Error: <its text>", as authentik words a syntax
+	// error, and nothing is written. name is the policy's name.
+	CheckExpression func(name, expression string) error
 	// NewID makes primary keys. Nil means uuid.NewV7, whose keys append
 	// at the end of bbolt's B+tree.
 	NewID func() (uuid.UUID, error)
@@ -75,6 +84,9 @@ type Store struct {
 	path   string
 	schema *schema
 	reg    *stage.Registry
+	preg   *policy.Registry
+	// checkExpr is Options.CheckExpression.
+	checkExpr func(name, expression string) error
 	newID  func() (uuid.UUID, error)
 	// customIDs: newID is the caller's, so a new id is checked against
 	// the ids in use.
@@ -114,7 +126,11 @@ func Open(path string, opts *Options) (*Store, error) {
 	if reg == nil {
 		reg = stage.Default
 	}
-	if _, err := newSchema(reg); err != nil {
+	preg := o.Policies
+	if preg == nil {
+		preg = policy.Default
+	}
+	if _, err := newSchema(reg, preg); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err) // before the file is touched
 	}
 	db, err := boltkv.Open(path, boltkv.Options{Timeout: timeout, NoSync: o.NoSync, ReadOnly: o.ReadOnly})
@@ -145,9 +161,12 @@ func New(db kv.DB, opts *Options) (*Store, error) {
 	if opts != nil {
 		o = *opts
 	}
-	s := &Store{db: db, reg: o.Registry, newID: o.NewID, maxPage: o.MaxPageSize, readOnly: o.ReadOnly}
+	s := &Store{db: db, reg: o.Registry, preg: o.Policies, checkExpr: o.CheckExpression, newID: o.NewID, maxPage: o.MaxPageSize, readOnly: o.ReadOnly}
 	if s.reg == nil {
 		s.reg = stage.Default
+	}
+	if s.preg == nil {
+		s.preg = policy.Default
 	}
 	s.customIDs = s.newID != nil
 	if s.newID == nil {
@@ -163,7 +182,7 @@ func New(db kv.DB, opts *Options) (*Store, error) {
 	case o.MaxReaders > 0:
 		s.readers = make(chan struct{}, o.MaxReaders)
 	}
-	sc, err := newSchema(s.reg)
+	sc, err := newSchema(s.reg, s.preg)
 	if err != nil {
 		return nil, err
 	}
@@ -295,6 +314,9 @@ func (s *Store) Close() error {
 
 // Path returns the file's path, or "" for a store made with [New].
 func (s *Store) Path() string { return s.path }
+
+// Policies returns the policy kind registry the store uses.
+func (s *Store) Policies() *policy.Registry { return s.preg }
 
 // Registry returns the stage registry the store uses.
 func (s *Store) Registry() *stage.Registry { return s.reg }

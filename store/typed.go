@@ -69,11 +69,15 @@ func (tx *Tx) flowBySlug(slug string) (flow.Flow, error) {
 // flowView adds the computed fields: stages from the bindings index, in
 // binding order.
 func (tx *Tx) flowView(f flow.Flow) (flow.View, error) {
-	v := flow.View{Flow: f, Stages: []uuid.UUID{}, Policies: []uuid.UUID{}}
+	v := flow.View{Flow: f, Stages: []uuid.UUID{}}
 	err := tx.kv.Scan("bindings_by_flow", kv.Range{Prefix: f.PK[:]}, func(_, sid []byte) (bool, error) {
 		v.Stages = append(v.Stages, idFrom(sid))
 		return true, nil
 	})
+	if err != nil {
+		return v, err
+	}
+	v.Policies, err = tx.boundPolicies(f.PK)
 	return v, err
 }
 

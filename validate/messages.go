@@ -41,6 +41,11 @@ func MaxLength(n int) string {
 	return "Ensure this field has no more than " + strconv.Itoa(n) + " characters."
 }
 
+// MaxItems is the message for a list longer than n items.
+func MaxItems(n int) string {
+	return "Ensure this field has no more than " + strconv.Itoa(n) + " elements."
+}
+
 // MinValue is the message for a number below min.
 func MinValue(min int64) string {
 	return "Ensure this value is greater than or equal to " + strconv.FormatInt(min, 10) + "."

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/validate"
@@ -33,7 +34,7 @@ type Options struct {
 
 // DefaultSamples are the bodies of the built-in collections and kinds.
 func DefaultSamples() map[string]Sample {
-	return map[string]Sample{
+	out := map[string]Sample{
 		store.ModelFlow: func(name string, _ func(string) uuid.UUID) []byte {
 			return fmt.Appendf(nil, `{"name":%q,"slug":%q,"title":"Welcome","designation":"authentication"}`, name, name)
 		},
@@ -49,7 +50,32 @@ func DefaultSamples() map[string]Sample {
 		store.ModelBinding: func(_ string, ref func(string) uuid.UUID) []byte {
 			return fmt.Appendf(nil, `{"target":"%s","stage":"%s","order":1}`, ref(store.ModelFlow), ref(store.ModelStage))
 		},
+		store.ModelPolicyBinding: func(_ string, ref func(string) uuid.UUID) []byte {
+			return fmt.Appendf(nil, `{"target":"%s","policy":"%s","order":0}`, ref(store.ModelPolicyBindingModel), ref(store.ModelPolicy))
+		},
 	}
+	named := func(extra string) Sample {
+		return func(name string, _ func(string) uuid.UUID) []byte {
+			return fmt.Appendf(nil, `{"name":%q%s}`, name, extra)
+		}
+	}
+	for model, extra := range map[string]string{
+		string(stage.ModelDeny): "", string(stage.ModelDummy): "", string(stage.ModelUserLogout): "",
+		string(stage.ModelUserDelete): "", string(stage.ModelUserLogin): "", string(stage.ModelConsent): "",
+		string(stage.ModelRedirect):            `,"mode":"static","target_static":"https://example.com/"`,
+		string(stage.ModelPassword):            `,"backends":["authentik.core.auth.InbuiltBackend"]`,
+		string(stage.ModelAuthenticatorStatic): "",
+		string(stage.ModelAuthenticatorTOTP):   `,"digits":"6"`,
+		string(policy.ModelExpression):         `,"expression":"return True"`,
+		string(policy.ModelPassword):           "", string(policy.ModelReputation): "", string(policy.ModelDummy): "",
+		string(policy.ModelEventMatcher):   `,"action":"login"`,
+		string(policy.ModelPasswordExpiry): `,"days":90`,
+		string(policy.ModelGeoIP):          `,"countries":["DE"]`,
+		string(policy.ModelUniquePassword): "",
+	} {
+		out[model] = named(extra)
+	}
+	return out
 }
 
 // Run runs the suite. open returns a new, empty store for each subtest;
@@ -102,8 +128,13 @@ type maker struct {
 }
 
 func (m maker) sample(model string) (Sample, string, bool) {
-	if model == store.ModelStage {
+	switch model {
+	case store.ModelStage:
 		model = string(stage.ModelUserWrite) // any stage will do
+	case store.ModelPolicy:
+		model = string(policy.ModelExpression) // any policy will do
+	case store.ModelPolicyBindingModel:
+		model = store.ModelFlow // any policy binding model will do
 	}
 	s, ok := m.samples[model]
 	return s, model, ok

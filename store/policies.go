@@ -1,0 +1,302 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/authflow/authflow/policy"
+	"github.com/authflow/authflow/store/kv"
+	"github.com/authflow/authflow/validate"
+	"github.com/google/uuid"
+)
+
+var policyBindingCodec = plain[policy.Binding]{
+	defaults: policy.DefaultBinding,
+	apply:    policy.DecodeBinding,
+	getIDs:   func(b policy.Binding) (uuid.UUID, uuid.UUID) { return b.PK, uuid.Nil },
+	setIDs:   func(b *policy.Binding, pk, _ uuid.UUID) { b.PK = pk },
+	strOf:    func(b policy.Binding) string { return policy.BindingString(b, "", "") },
+}.withSchema()
+
+// policyView adds bound_to: the policy bindings that use the policy, and
+// the prompt stages that validate with it, counted from the reference
+// index without loading them.
+func (tx *Tx) policyView(p policy.Policy) (policy.View, error) {
+	k, ok := tx.s.preg.Lookup(p.Model())
+	if !ok {
+		return policy.View{}, fmt.Errorf("store: policy %s: %w: %q", p.PK, policy.ErrUnknownKind, p.Model())
+	}
+	n := 0
+	err := tx.kv.Scan(bucketRefs, kv.Range{Prefix: p.PK[:]}, func(k, v []byte) (bool, error) {
+		field := string(k[min(len(k), 32):])
+		if string(v) == tx.s.schema.policyBindings.bucket && field == "policy" || string(v) == tx.s.schema.stages.bucket && field == "validation_policies" {
+			n++
+		}
+		return true, nil
+	})
+	return policy.View{Policy: p, Kind: k, BoundTo: n}, err
+}
+
+// policyBindingView adds policy_obj.
+func (tx *Tx) policyBindingView(b policy.Binding) (policy.BindingView, error) {
+	v := policy.BindingView{Binding: b}
+	if b.Policy != nil {
+		p, err := tx.GetPolicy(*b.Policy)
+		if err != nil {
+			return v, err
+		}
+		v.PolicyObj = &p
+	}
+	return v, nil
+}
+
+// policyBindingString is authentik's str() of a policy binding, which
+// names its target and its policy.
+func (tx *Tx) policyBindingString(b policy.Binding) string {
+	target, name := "", ""
+	if c, obj, ok, err := tx.pbmObject(b.Target); err == nil && ok {
+		target = c.codec.str(obj)
+	}
+	if b.Policy != nil {
+		if p, err := as[policy.Policy](tx.must(tx.s.schema.policies, *b.Policy)); err == nil {
+			name = p.Name
+		}
+	}
+	return policy.BindingString(b, target, name)
+}
+
+// pbmObject finds the object with pk among the collections whose objects
+// are policy binding models (flows, flow-stage bindings).
+func (tx *Tx) pbmObject(pk uuid.UUID) (*collection, any, bool, error) {
+	for _, c := range tx.s.schema.colls {
+		if !c.pbm {
+			continue
+		}
+		obj, ok, err := tx.get(c, pk)
+		if err != nil || ok {
+			return c, obj, ok, err
+		}
+	}
+	return nil, nil, false, nil
+}
+
+// pbmOwner returns the pk of the object whose policy-binding-model id is
+// id, if any.
+func (tx *Tx) pbmOwner(id uuid.UUID) (uuid.UUID, bool, error) {
+	raw, err := tx.kv.Get(bucketPBM, id[:])
+	if err != nil || len(raw) < 16 {
+		return uuid.Nil, false, err
+	}
+	return idFrom(raw[:16]), true, nil
+}
+
+// resolvePBM rewrites each reference of next to any policy binding model
+// that names the object by its policy-binding-model id (pbm_uuid) to the
+// object's own pk, as authentik's target field accepts either and shows
+// the object's pk.
+func (tx *Tx) resolvePBM(c *collection, next any) (any, error) {
+	for _, r := range c.codec.refs(next) {
+		if r.Target != targetPBM || r.Null || r.Many {
+			continue
+		}
+		if _, _, ok, err := tx.pbmObject(r.ID); err != nil || ok {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		owner, ok, err := tx.pbmOwner(r.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue // the existence check reports it
+		}
+		patched, err := c.codec.decode(next, marshalField(r.Field, []byte(quote(owner.String()))), validate.Patch)
+		if err != nil {
+			return nil, err
+		}
+		next = patched
+	}
+	return next, nil
+}
+
+// Policies.
+
+// GetPolicy returns the policy with pk id, of any kind, or an error
+// wrapping [ErrNotFound].
+func (tx *Tx) GetPolicy(id uuid.UUID) (policy.View, error) {
+	return viewed(tx.policyView)(tx.must(tx.s.schema.policies, id))
+}
+
+// CreatePolicyJSON creates a policy of kind model from a POST body. A
+// rejected body gives a [*validate.Error] and writes nothing; an unknown
+// model gives an error wrapping [policy.ErrUnknownKind].
+func (tx *Tx) CreatePolicyJSON(model policy.ModelName, body []byte) (policy.View, error) {
+	if _, ok := tx.s.preg.Lookup(model); !ok {
+		return policy.View{}, fmt.Errorf("store: %w: %q", policy.ErrUnknownKind, model)
+	}
+	return viewed(tx.policyView)(tx.write(tx.s.schema.policies, nil, string(model), body, validate.Create))
+}
+
+// CreatePolicy stores a new policy built in Go. Start its Config from the
+// kind's defaults (for example policy.DefaultPassword()). It is validated
+// exactly as [Tx.CreatePolicyJSON] validates a body.
+func (tx *Tx) CreatePolicy(p policy.Policy) (policy.View, error) {
+	if p.Config == nil {
+		return policy.View{}, validate.FieldError("meta_model_name", validate.MsgRequired)
+	}
+	k, ok := tx.s.preg.Lookup(p.Model())
+	if !ok {
+		return policy.View{}, fmt.Errorf("store: %w: %q", policy.ErrUnknownKind, p.Model())
+	}
+	head := fmt.Sprintf(`{"name":%s,"execution_logging":%t,`, quote(p.Name), p.ExecutionLogging)
+	body, err := k.Schema().AppendJSON([]byte(head), p.Config, true)
+	if err != nil {
+		return policy.View{}, err
+	}
+	body = append(bytes.TrimSuffix(body, []byte(",")), '}')
+	return tx.CreatePolicyJSON(p.Model(), body)
+}
+
+// ReplacePolicy applies a PUT body to the policy with pk id.
+func (tx *Tx) ReplacePolicy(id uuid.UUID, body []byte) (policy.View, error) {
+	return viewed(tx.policyView)(tx.update(ModelPolicy, id, body, validate.Replace))
+}
+
+// PatchPolicy applies an RFC 7396 merge patch to the policy with pk id.
+func (tx *Tx) PatchPolicy(id uuid.UUID, patch []byte) (policy.View, error) {
+	return viewed(tx.policyView)(tx.update(ModelPolicy, id, patch, validate.Patch))
+}
+
+// DeletePolicy deletes the policy with pk id and the bindings that use it.
+func (tx *Tx) DeletePolicy(id uuid.UUID) error { return tx.Delete(ModelPolicy, id) }
+
+// Policy bindings.
+
+// GetPolicyBinding returns the policy binding with pk id.
+func (tx *Tx) GetPolicyBinding(id uuid.UUID) (policy.BindingView, error) {
+	return viewed(tx.policyBindingView)(tx.must(tx.s.schema.policyBindings, id))
+}
+
+// CreatePolicyBindingJSON creates a policy binding from a POST body.
+func (tx *Tx) CreatePolicyBindingJSON(body []byte) (policy.BindingView, error) {
+	return viewed(tx.policyBindingView)(tx.write(tx.s.schema.policyBindings, nil, "", body, validate.Create))
+}
+
+// CreatePolicyBinding stores a new policy binding built in Go; start from
+// [policy.DefaultBinding].
+func (tx *Tx) CreatePolicyBinding(b policy.Binding) (policy.BindingView, error) {
+	body, err := writable(b)
+	if err != nil {
+		return policy.BindingView{}, err
+	}
+	return tx.CreatePolicyBindingJSON(body)
+}
+
+// ReplacePolicyBinding applies a PUT body to the policy binding with pk id.
+func (tx *Tx) ReplacePolicyBinding(id uuid.UUID, body []byte) (policy.BindingView, error) {
+	return viewed(tx.policyBindingView)(tx.update(ModelPolicyBinding, id, body, validate.Replace))
+}
+
+// PatchPolicyBinding applies a merge patch to the policy binding with pk
+// id.
+func (tx *Tx) PatchPolicyBinding(id uuid.UUID, patch []byte) (policy.BindingView, error) {
+	return viewed(tx.policyBindingView)(tx.update(ModelPolicyBinding, id, patch, validate.Patch))
+}
+
+// DeletePolicyBinding deletes the policy binding with pk id.
+func (tx *Tx) DeletePolicyBinding(id uuid.UUID) error { return tx.Delete(ModelPolicyBinding, id) }
+
+// PolicyBindings returns the policy bindings of the target (a flow's or a
+// flow-stage binding's pk), in order.
+func (tx *Tx) PolicyBindings(target uuid.UUID) ([]policy.BindingView, error) {
+	ids, err := tx.scanIDs("policy_bindings_by_target", target[:], -16)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]policy.BindingView, 0, len(ids))
+	for _, id := range ids {
+		v, err := tx.GetPolicyBinding(id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// boundPolicies are the pks of the policies bound to target, in binding
+// order: a flow's policies field.
+func (tx *Tx) boundPolicies(target uuid.UUID) ([]uuid.UUID, error) {
+	out := []uuid.UUID{}
+	err := tx.kv.Scan("policy_bindings_by_target", kv.Range{Prefix: target[:]}, func(_, v []byte) (bool, error) {
+		if len(v) == 16 {
+			out = append(out, idFrom(v))
+		}
+		return true, nil
+	})
+	return out, err
+}
+
+// The same, each in its own transaction.
+
+// GetPolicy returns the policy with pk id; see [Tx.GetPolicy].
+func (s *Store) GetPolicy(ctx context.Context, id uuid.UUID) (policy.View, error) {
+	return view(s, ctx, func(tx *Tx) (policy.View, error) { return tx.GetPolicy(id) })
+}
+
+// CreatePolicy stores a new policy; see [Tx.CreatePolicy].
+func (s *Store) CreatePolicy(ctx context.Context, p policy.Policy) (policy.View, error) {
+	return update(s, ctx, func(tx *Tx) (policy.View, error) { return tx.CreatePolicy(p) })
+}
+
+// CreatePolicyJSON creates a policy from a body; see [Tx.CreatePolicyJSON].
+func (s *Store) CreatePolicyJSON(ctx context.Context, model policy.ModelName, body []byte) (policy.View, error) {
+	return update(s, ctx, func(tx *Tx) (policy.View, error) { return tx.CreatePolicyJSON(model, body) })
+}
+
+// PatchPolicy patches a policy; see [Tx.PatchPolicy].
+func (s *Store) PatchPolicy(ctx context.Context, id uuid.UUID, patch []byte) (policy.View, error) {
+	return update(s, ctx, func(tx *Tx) (policy.View, error) { return tx.PatchPolicy(id, patch) })
+}
+
+// DeletePolicy deletes a policy; see [Tx.DeletePolicy].
+func (s *Store) DeletePolicy(ctx context.Context, id uuid.UUID) error {
+	return s.Update(ctx, func(tx *Tx) error { return tx.DeletePolicy(id) })
+}
+
+// CreatePolicyBinding stores a new policy binding; see
+// [Tx.CreatePolicyBinding].
+func (s *Store) CreatePolicyBinding(ctx context.Context, b policy.Binding) (policy.BindingView, error) {
+	return update(s, ctx, func(tx *Tx) (policy.BindingView, error) { return tx.CreatePolicyBinding(b) })
+}
+
+// PolicyBindings returns a target's policy bindings; see
+// [Tx.PolicyBindings].
+func (s *Store) PolicyBindings(ctx context.Context, target uuid.UUID) ([]policy.BindingView, error) {
+	return view(s, ctx, func(tx *Tx) ([]policy.BindingView, error) { return tx.PolicyBindings(target) })
+}
+
+// checkExpression runs Options.CheckExpression on an expression policy
+// whose expression a write sets or changes.
+func (tx *Tx) checkExpression(c *collection, cur, next any, create bool) error {
+	if tx.s.checkExpr == nil || c != tx.s.schema.policies {
+		return nil
+	}
+	p := next.(policy.Policy)
+	e, ok := p.Config.(policy.Expression)
+	if !ok {
+		return nil
+	}
+	if !create {
+		if old, ok := cur.(policy.Policy).Config.(policy.Expression); ok && old.Expression == e.Expression {
+			return nil
+		}
+	}
+	if err := tx.s.checkExpr(p.Name, e.Expression); err != nil {
+		return validate.FieldError("expression", policy.MsgExpressionSyntax+err.Error())
+	}
+	return nil
+}
