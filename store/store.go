@@ -87,7 +87,7 @@ type Store struct {
 	preg   *policy.Registry
 	// checkExpr is Options.CheckExpression.
 	checkExpr func(name, expression string) error
-	newID  func() (uuid.UUID, error)
+	newID     func() (uuid.UUID, error)
 	// customIDs: newID is the caller's, so a new id is checked against
 	// the ids in use.
 	customIDs bool
