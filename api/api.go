@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/authflow/authflow/internal/kind"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 )
@@ -78,6 +79,8 @@ func NewHandler(s *store.Store, opts *Options) http.Handler {
 	h.flows = flowResource(s)
 	h.bindings = bindingResource(s)
 	h.allStages = allStagesResource(s)
+	h.allPolicies = allPoliciesResource(s)
+	h.policyBindings = policyBindingResource(s)
 	return h
 }
 
@@ -88,13 +91,20 @@ type handler struct {
 	maxBody   int64
 	log       *log.Logger
 
-	flows, bindings, allStages *resource
+	flows, bindings, allStages, allPolicies, policyBindings *resource
 }
 
 // ServeHTTP routes a request to its collection, object or object action.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == Prefix+pathStageTypes {
-		h.serveStageTypes(w, r)
+	switch r.URL.Path {
+	case Prefix + pathStageTypes:
+		h.serveTypes(w, r, "authentik_flows.view_stage", typesOf(h.reg.Kinds()))
+		return
+	case Prefix + pathPolicyTypes:
+		h.serveTypes(w, r, "authentik_policies.view_policy", typesOf(h.s.Policies().Kinds()))
+		return
+	case Prefix + pathCountries:
+		h.serveCountries(w, r)
 		return
 	}
 	res, key, at, ok := h.route(r.URL.Path)
@@ -169,17 +179,34 @@ func (h *handler) routeObject(rest string) (res *resource, key string, at target
 		return h.allStages, "", atCollection, true
 	case dir == "stages/all":
 		return h.allStages, last, atObject, true
+	case rest == "policies/all":
+		return h.allPolicies, "", atCollection, true
+	case dir == "policies/all":
+		return h.allPolicies, last, atObject, true
+	case rest == "policies/bindings":
+		return h.policyBindings, "", atCollection, true
+	case dir == "policies/bindings":
+		return h.policyBindings, last, atObject, true
 	}
-	kindPath, isStage := strings.CutPrefix(rest, "stages/")
-	if !isStage {
+	if res, key, at, ok := routeKind(h.s, h.reg.ByPath, "stages/", rest, dir, last); ok {
+		return res, key, at, true
+	}
+	return routeKind(h.s, h.s.Policies().ByPath, "policies/", rest, dir, last)
+}
+
+// routeKind maps a path under root ("stages/") to a kind's collection or
+// object.
+func routeKind[C kind.Config](s *store.Store, byPath func(string) (kind.Kind[C], bool), root, rest, dir, last string) (res *resource, key string, at target, ok bool) {
+	kindPath, found := strings.CutPrefix(rest, root)
+	if !found {
 		return nil, "", 0, false
 	}
-	if k, ok := h.reg.ByPath(kindPath); ok {
-		return stageResource(h.s, k), "", atCollection, true
+	if k, ok := byPath(kindPath); ok {
+		return kindResource(s, k), "", atCollection, true
 	}
-	if kindDir, isObj := strings.CutPrefix(dir, "stages/"); isObj {
-		if k, ok := h.reg.ByPath(kindDir); ok {
-			return stageResource(h.s, k), last, atObject, true
+	if kindDir, isObj := strings.CutPrefix(dir, root); isObj {
+		if k, ok := byPath(kindDir); ok {
+			return kindResource(s, k), last, atObject, true
 		}
 	}
 	return nil, "", 0, false

@@ -2,10 +2,11 @@ package api
 
 import (
 	"context"
-	"fmt"
 
+	"github.com/authflow/authflow/internal/kind"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
+	"github.com/google/uuid"
 )
 
 // flowResource serves /flows/instances/, whose objects are named by slug.
@@ -39,25 +40,94 @@ func flowResource(s *store.Store) *resource {
 	}
 }
 
+// modelResource serves the collection of model (a collection's model, or
+// one kind's), keyed by UUID, through the store's generic operations: an
+// object of another kind is not found there, checked in the same
+// transaction as the write. Without writable, only list, retrieve, delete
+// and used_by are served (authentik's /stages/all/ and /policies/all/).
+func modelResource(s *store.Store, model, app, codename string, writable bool) *resource {
+	get := func(tx *store.Tx, key string) (any, error) { return tx.Get(model, parseUUID(key)) }
+	write := func(ctx context.Context, key string, body []byte, op func(*store.Tx, string, uuid.UUID, []byte) error) (any, error) {
+		var out any
+		err := s.Update(ctx, func(tx *store.Tx) error {
+			if err := op(tx, model, parseUUID(key), body); err != nil {
+				return err
+			}
+			var err error
+			out, err = get(tx, key)
+			return err
+		})
+		return out, err
+	}
+	res := &resource{
+		perm:     codenames(app, codename),
+		validKey: validUUID,
+		list: func(ctx context.Context, q store.Query) (any, error) {
+			var p store.Page[any]
+			err := s.View(ctx, func(tx *store.Tx) error {
+				var err error
+				p, err = tx.List(model, q)
+				return err
+			})
+			return listed(p, err)
+		},
+		get: func(ctx context.Context, key string) (any, error) {
+			var out any
+			err := s.View(ctx, func(tx *store.Tx) error {
+				var err error
+				out, err = get(tx, key)
+				return err
+			})
+			return out, err
+		},
+		delete: func(ctx context.Context, key string) error {
+			return s.Update(ctx, func(tx *store.Tx) error { return tx.Delete(model, parseUUID(key)) })
+		},
+		usedBy: usedByModel(s, model),
+	}
+	if writable {
+		res.create = func(ctx context.Context, body []byte) (any, error) {
+			var out any
+			err := s.Update(ctx, func(tx *store.Tx) error {
+				pk, err := tx.Create(model, body)
+				if err != nil {
+					return err
+				}
+				out, err = tx.Get(model, pk)
+				return err
+			})
+			return out, err
+		}
+		res.replace = func(ctx context.Context, key string, body []byte) (any, error) {
+			return write(ctx, key, body, (*store.Tx).Replace)
+		}
+		res.patch = func(ctx context.Context, key string, body []byte) (any, error) {
+			return write(ctx, key, body, (*store.Tx).Patch)
+		}
+	}
+	return res
+}
+
+// kindResource serves the collection of one stage or policy kind.
+func kindResource[C kind.Config](s *store.Store, k kind.Kind[C]) *resource {
+	return modelResource(s, string(k.Model), k.Model.App(), k.Model.Model(), true)
+}
+
 // bindingResource serves /flows/bindings/.
 func bindingResource(s *store.Store) *resource {
-	return &resource{
-		perm:     codenames("authentik_flows", "flowstagebinding"),
-		validKey: validUUID,
-		list:     func(ctx context.Context, q store.Query) (any, error) { return listed(s.ListBindings(ctx, q)) },
-		create: func(ctx context.Context, body []byte) (any, error) {
-			return s.CreateBindingJSON(ctx, body)
-		},
-		get: func(ctx context.Context, key string) (any, error) { return s.GetBinding(ctx, parseUUID(key)) },
-		replace: func(ctx context.Context, key string, body []byte) (any, error) {
-			return s.ReplaceBinding(ctx, parseUUID(key), body)
-		},
-		patch: func(ctx context.Context, key string, body []byte) (any, error) {
-			return s.PatchBinding(ctx, parseUUID(key), body)
-		},
-		delete: func(ctx context.Context, key string) error { return s.DeleteBinding(ctx, parseUUID(key)) },
-		usedBy: usedByModel(s, store.ModelBinding),
-	}
+	return modelResource(s, store.ModelBinding, "authentik_flows", "flowstagebinding", true)
+}
+
+// policyBindingResource serves /policies/bindings/.
+func policyBindingResource(s *store.Store) *resource {
+	return modelResource(s, store.ModelPolicyBinding, "authentik_policies", "policybinding", true)
+}
+
+// allPoliciesResource serves /policies/all/: every kind, each in its own
+// representation (authentik's is polymorphic), with list, retrieve and
+// delete only.
+func allPoliciesResource(s *store.Store) *resource {
+	return modelResource(s, store.ModelPolicy, "authentik_policies", "policy", false)
 }
 
 // allStagesResource serves /stages/all/: every kind, in the base stage
@@ -86,71 +156,6 @@ func allStagesResource(s *store.Store) *resource {
 		},
 		delete: func(ctx context.Context, key string) error { return s.DeleteStage(ctx, parseUUID(key)) },
 		usedBy: usedByModel(s, store.ModelStage),
-	}
-}
-
-// stageResource serves the collection of one stage kind. An object of
-// another kind is not found there.
-func stageResource(s *store.Store, k stage.Kind) *resource {
-	// ofKind fetches the stage in tx, failing with ErrNotFound when it is
-	// of another kind, so that the check and a write are one transaction.
-	ofKind := func(tx *store.Tx, key string) (stage.View, error) {
-		id := parseUUID(key)
-		v, err := tx.GetStage(id)
-		if err != nil {
-			return stage.View{}, err
-		}
-		if v.Kind.Model != k.Model {
-			return stage.View{}, fmt.Errorf("api: stage %s is a %s, not a %s: %w", id, v.Kind.Model, k.Model, store.ErrNotFound)
-		}
-		return v, nil
-	}
-	write := func(ctx context.Context, key string, fn func(*store.Tx) (stage.View, error)) (any, error) {
-		var out stage.View
-		err := s.Update(ctx, func(tx *store.Tx) error {
-			if _, err := ofKind(tx, key); err != nil {
-				return err
-			}
-			var err error
-			out, err = fn(tx)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		return out, nil
-	}
-	return &resource{
-		perm:     codenames(k.Model.App(), k.Model.Model()),
-		validKey: validUUID,
-		list:     func(ctx context.Context, q store.Query) (any, error) { return listed(s.ListStages(ctx, k.Model, q)) },
-		create: func(ctx context.Context, body []byte) (any, error) {
-			return s.CreateStageJSON(ctx, k.Model, body)
-		},
-		get: func(ctx context.Context, key string) (any, error) {
-			var out stage.View
-			err := s.View(ctx, func(tx *store.Tx) error {
-				var err error
-				out, err = ofKind(tx, key)
-				return err
-			})
-			if err != nil {
-				return nil, err
-			}
-			return out, nil
-		},
-		replace: func(ctx context.Context, key string, body []byte) (any, error) {
-			return write(ctx, key, func(tx *store.Tx) (stage.View, error) { return tx.ReplaceStage(parseUUID(key), body) })
-		},
-		patch: func(ctx context.Context, key string, body []byte) (any, error) {
-			return write(ctx, key, func(tx *store.Tx) (stage.View, error) { return tx.PatchStage(parseUUID(key), body) })
-		},
-		delete: func(ctx context.Context, key string) error {
-			_, err := write(ctx, key, func(tx *store.Tx) (stage.View, error) { return stage.View{}, tx.DeleteStage(parseUUID(key)) })
-			return err
-		},
-		// The kind's own model: a stage of another kind is not found.
-		usedBy: usedByModel(s, string(k.Model)),
 	}
 }
 

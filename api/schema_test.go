@@ -44,13 +44,45 @@ import (
 // refuses (authentik answers 500): it is checked against GenericError
 // with a required protected_by array of UsedBy, and nothing else.
 
-// specPath is where the OpenAPI document lives: $AUTHFLOW_OPENAPI, or the
-// copy of authentik's schema in testdata.
-func specPath() string {
+// specPaths are where the OpenAPI documents live: $AUTHFLOW_OPENAPI (a
+// list of paths), or the copies of authentik's schema in testdata, one for
+// flows and stages and one for policies, merged into one document.
+func specPaths() []string {
 	if p := os.Getenv("AUTHFLOW_OPENAPI"); p != "" {
-		return p
+		return filepath.SplitList(p)
 	}
-	return filepath.Join("testdata", "openapi-2025.6-flows-stages.yml")
+	return []string{
+		filepath.Join("testdata", "openapi-2025.6-flows-stages.yml"),
+		filepath.Join("testdata", "openapi-2025.6-policies.yml"),
+	}
+}
+
+// loadDocs loads the documents, tightens each, and merges the paths and
+// components of the others into the first.
+func loadDocs() (*openapi3.T, error) {
+	var doc *openapi3.T
+	for _, path := range specPaths() {
+		d, err := openapi3.NewLoader().LoadFromFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("loading the OpenAPI document %s (set AUTHFLOW_OPENAPI to the paths): %w", path, err)
+		}
+		tighten(d)
+		if doc == nil {
+			doc = d
+			continue
+		}
+		for p, item := range d.Paths.Map() {
+			if doc.Paths.Value(p) == nil {
+				doc.Paths.Set(p, item)
+			}
+		}
+		for name, sc := range d.Components.Schemas {
+			if _, ok := doc.Components.Schemas[name]; !ok {
+				doc.Components.Schemas[name] = sc
+			}
+		}
+	}
+	return doc, nil
 }
 
 type spec struct {
@@ -74,13 +106,11 @@ var (
 
 func loadSpec() (*spec, error) {
 	specOnce.Do(func() {
-		loader := openapi3.NewLoader()
-		doc, err := loader.LoadFromFile(specPath())
+		doc, err := loadDocs()
 		if err != nil {
-			specErr = fmt.Errorf("loading the OpenAPI document (set AUTHFLOW_OPENAPI to its path): %w", err)
+			specErr = err
 			return
 		}
-		tighten(doc)
 		doc.Servers = openapi3.Servers{{URL: "/api/v3"}}
 		if err := doc.Validate(context.Background()); err != nil {
 			specErr = fmt.Errorf("OpenAPI document: %w", err)
@@ -144,10 +174,26 @@ func tighten(doc *openapi3.T) {
 			ref.Value.Required = append(ref.Value.Required, "autocomplete")
 		}
 	}
+	// authentik answers null for a policy binding's policy_obj, group_obj
+	// and user_obj when the binding has no policy, group or user; its
+	// document marks them required but not nullable. They are made
+	// nullable here (and nothing else is loosened).
+	if pb := schemas["PolicyBinding"]; pb != nil && pb.Value != nil {
+		for _, f := range []string{"policy_obj", "group_obj", "user_obj"} {
+			if p := pb.Value.Properties[f]; p != nil && p.Value != nil {
+				p.Value.Nullable = true
+			}
+		}
+	}
 	no := false
-	for _, ref := range schemas {
+	for name, ref := range schemas {
 		s := ref.Value
 		if s == nil || !s.Type.Is("object") || len(s.Properties) == 0 {
+			continue
+		}
+		if name == "Policy" {
+			// Polymorphic: /policies/all/ and policy_obj show each policy
+			// in its kind's representation, as authentik does.
 			continue
 		}
 		if s.AdditionalProperties.Has == nil && s.AdditionalProperties.Schema == nil {

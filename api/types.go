@@ -4,11 +4,18 @@ import (
 	"errors"
 	"net/http"
 	"sort"
+
+	"github.com/authflow/authflow/internal/kind"
+	"github.com/authflow/authflow/policy"
 )
 
-// pathStageTypes is authentik's list of the stage kinds that can be
-// created.
-const pathStageTypes = "stages/all/types/"
+// The /types/ lists of the kinds that can be created, and the GeoIP
+// country list.
+const (
+	pathStageTypes  = "stages/all/types/"
+	pathPolicyTypes = "policies/all/types/"
+	pathCountries   = "policies/geoip_iso3166/"
+)
 
 // typeCreate is one entry of a /types/ list (authentik's TypeCreate).
 // authentik also sends "icon_url": null, which its own schema does not
@@ -21,27 +28,43 @@ type typeCreate struct {
 	RequiresEnterprise bool   `json:"requires_enterprise"`
 }
 
-// serveStageTypes answers GET /stages/all/types/: every kind the API
-// serves, by verbose name, except debugging kinds (stage.Kind.Debug). As in authentik it needs authentication only,
-// no permission: Options.Authorize is asked for authentik_flows.view_stage
-// and only an ErrNotAuthenticated answer refuses the request.
-func (h *handler) serveStageTypes(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		methodNotAllowed(w, r, "GET, HEAD")
-		return
-	}
-	if err := h.ask(r, "authentik_flows.view_stage"); errors.Is(err, ErrNotAuthenticated) {
-		h.deny(w, err)
-		return
-	}
+// typesOf lists the kinds the API serves, by verbose name, except
+// debugging kinds (Kind.Debug), as authentik leaves them out without
+// DEBUG.
+func typesOf[C kind.Config](ks []kind.Kind[C]) []typeCreate {
 	out := []typeCreate{}
-	for _, k := range h.reg.Kinds() {
+	for _, k := range ks {
 		if k.Path == "" || k.Debug {
-			continue // not served over HTTP, or authentik's DEBUG-only kinds
+			continue
 		}
 		out = append(out, typeCreate{Name: k.VerboseName, Description: k.Description, Component: k.Component,
 			ModelName: k.Model.Model(), RequiresEnterprise: k.Enterprise})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	writeJSON(w, http.StatusOK, out)
+	return out
+}
+
+// serveTypes answers GET of a /types/ list. As in authentik it needs
+// authentication only, no permission: Options.Authorize is asked for
+// perm and only an ErrNotAuthenticated answer refuses the request.
+func (h *handler) serveTypes(w http.ResponseWriter, r *http.Request, perm string, types []typeCreate) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		methodNotAllowed(w, r, "GET, HEAD")
+		return
+	}
+	if err := h.ask(r, perm); errors.Is(err, ErrNotAuthenticated) {
+		h.deny(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, types)
+}
+
+// serveCountries answers GET /policies/geoip_iso3166/: every ISO 3166-1
+// country, unpaginated. authentik allows anyone; so does authflow.
+func (h *handler) serveCountries(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		methodNotAllowed(w, r, "GET, HEAD")
+		return
+	}
+	writeJSON(w, http.StatusOK, policy.Countries)
 }

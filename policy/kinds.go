@@ -114,22 +114,33 @@ func (Dummy) ModelName() ModelName { return ModelDummy }
 // authentik's EventMatcherPolicy. A null criterion matches anything.
 type EventMatcher struct {
 	// Action is one of [EventActions].
-	Action *string `json:"action"`
+	Action *EventChoice `json:"action"`
 	// ClientIP is matched exactly.
 	ClientIP *string `json:"client_ip"`
 	// App is one of [EventApps].
-	App *string `json:"app"`
+	App *EventChoice `json:"app"`
 	// Model is one of [EventModels].
-	Model *string `json:"model"`
+	Model *EventChoice `json:"model"`
+}
+
+// EventChoice is a value of one of an event matcher's choice fields.
+type EventChoice string
+
+func eventChoices(values []string) validate.Rule {
+	out := make([]EventChoice, len(values))
+	for i, v := range values {
+		out[i] = EventChoice(v)
+	}
+	return validate.Choice(out...)
 }
 
 // ModelName implements [Config].
 func (EventMatcher) ModelName() ModelName { return ModelEventMatcher }
 
 var (
-	eventActionRule = validate.Choice(EventActions...)
-	eventAppRule    = validate.Choice(EventApps...)
-	eventModelRule  = validate.Choice(EventModels...)
+	eventActionRule = eventChoices(EventActions)
+	eventAppRule    = eventChoices(EventApps)
+	eventModelRule  = eventChoices(EventModels)
 )
 
 // Validate checks the choices and that client_ip is not blank.
@@ -143,7 +154,7 @@ func (c EventMatcher) Validate() error {
 }
 
 // optional applies rule to *p unless p is nil.
-func optional(p *string, rule validate.Rule) error {
+func optional[T ~string](p *T, rule validate.Rule) error {
 	if p == nil {
 		return nil
 	}

@@ -166,5 +166,17 @@ func (v View) MarshalJSON() ([]byte, error) {
 	if err := enc.Encode(head); err != nil {
 		return nil, err
 	}
-	return kind.AppendConfig(v.Kind, bytes.TrimRight(buf.Bytes(), "\n"), v.Config)
+	b, err := kind.AppendConfig(v.Kind, bytes.TrimRight(buf.Bytes(), "\n"), v.Config)
+	if err != nil {
+		return nil, err
+	}
+	if g, ok := v.Config.(GeoIP); ok {
+		// countries_obj: the read-only names of the countries.
+		obj, err := json.Marshal(CountriesOf(g.Countries))
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b[:len(b)-1], `,"countries_obj":`...), obj...), '}')
+	}
+	return b, nil
 }

@@ -87,3 +87,22 @@ func (tx *Tx) Delete(model string, pk uuid.UUID) error {
 func (tx *Tx) viewOf(c *collection, obj any) (any, error) {
 	return c.view(tx, obj)
 }
+
+// List answers a list query on the objects of model: a collection, or one
+// kind of stage or policy (ModelStage and ModelPolicy list every kind).
+// The results are the views that Get returns.
+func (tx *Tx) List(model string, q Query) (Page[any], error) {
+	c, kind, ok := tx.s.schema.target(model)
+	if !ok || c == nil || c.list == nil {
+		return Page[any]{}, fmt.Errorf("store: list: %w: unknown model %q", ErrNotFound, model)
+	}
+	return c.list(tx, kind, q)
+}
+
+// anyPage is p with its results as any.
+func anyPage[V any](p Page[V], err error) (Page[any], error) {
+	if err != nil {
+		return Page[any]{}, err
+	}
+	return mapPage(p, func(v V) (any, error) { return v, nil })
+}

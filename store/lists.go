@@ -11,6 +11,7 @@ import (
 
 	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/internal/kind"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store/kv"
 	"github.com/authflow/authflow/validate"
@@ -352,35 +353,74 @@ var stageWalks = []indexWalk{
 // is not a choice matches nothing). The all-kinds list filters and
 // searches on name and defaults to pk order.
 func (tx *Tx) ListStages(model stage.ModelName, q Query) (Page[stage.View], error) {
-	l := listing[stage.Stage]{cols: []column{
-		{name: "name", filter: true, search: true, order: true},
-	}}
-	walks, scope := stageWalks[:1], []byte(nil)
+	var k *stage.Kind
 	if model != "" {
-		k, ok := tx.s.reg.Lookup(model)
+		kd, ok := tx.s.reg.Lookup(model)
 		if !ok {
 			return Page[stage.View]{}, fmt.Errorf("store: %w: %q", stage.ErrUnknownKind, model)
 		}
-		l.defaultOrder = "name"
-		l.cols = append(l.cols, column{name: "stage_uuid", kind: colUUID, filter: true, field: "pk"})
-		l.cols = append(l.cols, configColumns(k)...)
-		if !k.Schema().Has("no_flows") && slices.Contains(k.Filters, "no_flows") {
-			l.cols = append(l.cols, column{name: "no_flows", kind: colBool, filter: true, get: func(obj any) (any, error) {
-				pk := obj.(stage.Stage).PK
-				bound := false
-				err := tx.kv.Scan("bindings_by_stage", kv.Range{Prefix: pk[:]}, func(_, _ []byte) (bool, error) {
-					bound = true
-					return false, nil
-				})
-				return !bound, err
-			}})
-		}
-		walks, scope = stageWalks[1:], appendValue(nil, string(model))
+		k = &kd
 	}
-	c := tx.s.schema.stages
-	return listOf(tx, c, l, walks, scope, q, tx.GetStage, tx.stageView,
+	noFlows := column{name: "no_flows", kind: colBool, filter: true, get: func(obj any) (any, error) {
+		pk := obj.(stage.Stage).PK
+		bound := false
+		err := tx.kv.Scan("bindings_by_stage", kv.Range{Prefix: pk[:]}, func(_, _ []byte) (bool, error) {
+			bound = true
+			return false, nil
+		})
+		return !bound, err
+	}}
+	return listFamily(tx, familyListing[stage.Stage, stage.View]{
+		c: tx.s.schema.stages, pkName: "stage_uuid", walks: stageWalks,
+		computed: []column{noFlows}, get: tx.GetStage, view: tx.stageView,
+	}, k, string(model), q)
+}
+
+// familyListing declares the lists of a collection with kinds: the list
+// of every kind (walks[0], in allOrder) and each kind's (walks[1], by
+// kind then name).
+type familyListing[O, V any] struct {
+	c *collection
+	// pkName is the pk's filter name in a kind's list (stage_uuid).
+	pkName string
+	walks  []indexWalk
+	// allOrder is the default ordering of the list of every kind ("" is
+	// pk order); allCols are its filters besides name.
+	allOrder string
+	allCols  []column
+	// commonCols are a kind's list columns besides name and pkName;
+	// computed are the columns a kind's Filters may name.
+	commonCols []column
+	computed   []column
+	get        func(uuid.UUID) (V, error)
+	view       func(O) (V, error)
+}
+
+// listFamily lists the objects of kind k (model), or of every kind when k
+// is nil.
+func listFamily[O, V any, C kind.Config](tx *Tx, f familyListing[O, V], k *kind.Kind[C], model string, q Query) (Page[V], error) {
+	l := listing[O]{cols: []column{
+		{name: "name", filter: true, search: true, order: true},
+	}}
+	walks, scope := f.walks[:1], []byte(nil)
+	if k == nil {
+		l.defaultOrder = f.allOrder
+		l.cols = append(l.cols, f.allCols...)
+	} else {
+		l.defaultOrder = "name"
+		l.cols = append(l.cols, column{name: f.pkName, kind: colUUID, filter: true, field: "pk"})
+		l.cols = append(l.cols, f.commonCols...)
+		l.cols = append(l.cols, configColumns(*k)...)
+		for _, c := range f.computed {
+			if !k.Schema().Has(c.name) && slices.Contains(k.Filters, c.name) {
+				l.cols = append(l.cols, c)
+			}
+		}
+		walks, scope = f.walks[1:], appendValue(nil, model)
+	}
+	return listOf(tx, f.c, l, walks, scope, q, f.get, f.view,
 		func(_ map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
-			return tx.scanIndexed(c, walks[0].bucket, scope, walks[0].pkAt, pre, yield)
+			return tx.scanIndexed(f.c, walks[0].bucket, scope, walks[0].pkAt, pre, yield)
 		})
 }
 
@@ -389,7 +429,7 @@ var configUUIDType = reflect.TypeOf(uuid.UUID{})
 // configColumns returns the columns of k's config: every field that is
 // not write-only orders; those that k.Filters names (all of them when it
 // is nil) filter too, each as its Go type says.
-func configColumns(k stage.Kind) []column {
+func configColumns[C kind.Config](k kind.Kind[C]) []column {
 	sc := k.Schema()
 	rt := reflect.TypeOf(k.New())
 	for rt.Kind() == reflect.Pointer {
@@ -402,7 +442,7 @@ func configColumns(k stage.Kind) []column {
 		if !sf.IsExported() || !sc.Has(name) || sc.WriteOnly(name) {
 			continue
 		}
-		col := column{name: name, order: true}
+		col := column{name: name, order: true, search: slices.Contains(k.Search, name)}
 		col.filter = k.Filters == nil || slices.Contains(k.Filters, name)
 		t := sf.Type
 		if t.Kind() == reflect.Pointer {
@@ -430,7 +470,7 @@ func configColumns(k stage.Kind) []column {
 // choiceCheck returns a function that reports whether the kind's field
 // rules (validate.FieldValidator) accept val in the field at index i, as
 // far as a choice rule goes: only validate.CodeChoice on the field counts.
-func choiceCheck(k stage.Kind, i int, name string) func(string) bool {
+func choiceCheck[C kind.Config](k kind.Kind[C], i int, name string) func(string) bool {
 	return func(val string) bool {
 		c := k.New()
 		fv := reflect.ValueOf(c).Elem().Field(i)
@@ -441,7 +481,7 @@ func choiceCheck(k stage.Kind, i int, name string) func(string) bool {
 		} else {
 			fv.SetString(val)
 		}
-		v, ok := c.(validate.FieldValidator)
+		v, ok := any(c).(validate.FieldValidator)
 		if !ok {
 			return true
 		}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/store/kv"
@@ -299,4 +301,134 @@ func (tx *Tx) checkExpression(c *collection, cur, next any, create bool) error {
 		return validate.FieldError("expression", policy.MsgExpressionSyntax+err.Error())
 	}
 	return nil
+}
+
+// policyWalks: every policy by name (the all-kinds default), and one
+// kind's by name.
+var policyWalks = []indexWalk{
+	{bucket: "policies_ordered", countKey: "policies", pkAt: -16, text: true},
+	{bucket: "policies_by_model_name", pkAt: -16, text: true},
+}
+
+// referencedBy reports whether the reference index holds a reference to
+// pk from field of collection coll.
+func (tx *Tx) referencedBy(pk uuid.UUID, coll *collection, field string) (bool, error) {
+	found := false
+	err := tx.kv.Scan(bucketRefs, kv.Range{Prefix: pk[:]}, func(k, v []byte) (bool, error) {
+		if string(v) == coll.bucket && string(k[min(len(k), 32):]) == field {
+			found = true
+			return false, nil
+		}
+		return true, nil
+	})
+	return found, err
+}
+
+// ListPolicies lists the policies of kind model, or of every kind when
+// model is "" (authentik's /policies/all/).
+//
+// Every list searches on name and orders by name by default. The list of
+// every kind filters on bindings__isnull (true: bound by no policy
+// binding) and promptstage__isnull (true: no prompt stage validates with
+// it). A kind's list filters on policy_uuid, name, execution_logging and
+// the kind's [policy.Kind.Filters] (as [Tx.ListStages] describes), and
+// searches the kind's Search fields too.
+func (tx *Tx) ListPolicies(model policy.ModelName, q Query) (Page[policy.View], error) {
+	var k *policy.Kind
+	if model != "" {
+		kd, ok := tx.s.preg.Lookup(model)
+		if !ok {
+			return Page[policy.View]{}, fmt.Errorf("store: %w: %q", policy.ErrUnknownKind, model)
+		}
+		k = &kd
+	}
+	unused := func(name string, coll *collection, field string) column {
+		return column{name: name, kind: colBool, filter: true, get: func(obj any) (any, error) {
+			used, err := tx.referencedBy(obj.(policy.Policy).PK, coll, field)
+			return !used, err
+		}}
+	}
+	return listFamily(tx, familyListing[policy.Policy, policy.View]{
+		c: tx.s.schema.policies, pkName: "policy_uuid", walks: policyWalks, allOrder: "name",
+		allCols: []column{
+			unused("bindings__isnull", tx.s.schema.policyBindings, "policy"),
+			unused("promptstage__isnull", tx.s.schema.stages, "validation_policies"),
+		},
+		commonCols: []column{{name: "execution_logging", kind: colBool, filter: true, order: true}},
+		get:        tx.GetPolicy, view: tx.policyView,
+	}, k, string(model), q)
+}
+
+// policyBindingListing: filters policy, policy__isnull, target, enabled,
+// order and timeout; search on the policy's name; default ordering
+// target, order (the target index's order).
+var policyBindingListing = listing[policy.Binding]{
+	cols: []column{
+		{name: "policy", kind: colUUID, filter: true},
+		{name: "policy__isnull", kind: colBool, filter: true, get: func(obj any) (any, error) { return obj.(policy.Binding).Policy == nil, nil }},
+		{name: "target", kind: colUUID, filter: true, order: true},
+		{name: "enabled", kind: colBool, filter: true, order: true},
+		{name: "order", kind: colInt, filter: true, order: true},
+		{name: "timeout", kind: colInt, filter: true, order: true},
+		{name: "negate", kind: colBool, order: true},
+		{name: "failure_result", kind: colBool, order: true},
+		{name: "policy__name", search: true},
+	},
+	defaultOrder: "target,order",
+}
+
+var policyBindingWalks = []indexWalk{
+	{bucket: "policy_bindings_by_target", countKey: "policy_bindings", pkAt: -16},
+	{filter: "target", bucket: "policy_bindings_by_target", pkAt: -16, uuidFilter: true},
+}
+
+// ListPolicyBindings lists policy bindings. The target filter takes the
+// target's pbm_uuid, as authentik's does, or its own pk (authentik
+// refuses that one with "Select a valid choice."); with it, only that
+// target's bindings are read, through the index.
+func (tx *Tx) ListPolicyBindings(q Query) (Page[policy.BindingView], error) {
+	if t := q.Filters["target"]; t != "" {
+		if id, ok := parsePyUUID(pyStrip(t)); ok {
+			if owner, ok, err := tx.pbmOwner(id); err != nil {
+				return Page[policy.BindingView]{}, err
+			} else if ok {
+				q.Filters = maps.Clone(q.Filters)
+				q.Filters["target"] = owner.String()
+			}
+		}
+	}
+	l := policyBindingListing
+	l.cols = slices.Clone(l.cols)
+	for i := range l.cols {
+		if l.cols[i].name == "policy__name" {
+			l.cols[i].get = func(obj any) (any, error) {
+				b := obj.(policy.Binding)
+				if b.Policy == nil {
+					return nil, nil
+				}
+				p, err := as[policy.Policy](tx.must(tx.s.schema.policies, *b.Policy))
+				return p.Name, err
+			}
+		}
+	}
+	c := tx.s.schema.policyBindings
+	return listOf(tx, c, l, policyBindingWalks, nil, q, tx.GetPolicyBinding, tx.policyBindingView,
+		func(filters map[string]any, _ func([]byte) bool, yield func(obj any) error) error {
+			walk, scope := policyBindingWalks[0], []byte(nil)
+			if tid, ok := filters["target"].(string); ok {
+				id, _ := uuid.Parse(tid)
+				walk, scope = policyBindingWalks[1], id[:]
+			}
+			return tx.scanIndexed(c, walk.bucket, scope, walk.pkAt, nil, yield)
+		})
+}
+
+// ListPolicies lists policies; see [Tx.ListPolicies].
+func (s *Store) ListPolicies(ctx context.Context, model policy.ModelName, q Query) (Page[policy.View], error) {
+	return view(s, ctx, func(tx *Tx) (Page[policy.View], error) { return tx.ListPolicies(model, q) })
+}
+
+// ListPolicyBindings lists policy bindings; see [Tx.ListPolicyBindings].
+func (s *Store) ListPolicyBindings(ctx context.Context, q Query) (Page[policy.BindingView], error) {
+	return view(s, ctx, func(tx *Tx) (Page[policy.BindingView], error) { return tx.ListPolicyBindings(q) })
 }

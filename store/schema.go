@@ -68,6 +68,9 @@ type collection struct {
 	// view renders an object with its computed fields (stages,
 	// flow_set, stage_obj): the one part of a collection that is code.
 	view func(tx *Tx, obj any) (any, error)
+	// list answers a list query on the collection, or on one of its
+	// kinds (kind is "" for all of them).
+	list func(tx *Tx, kind string, q Query) (Page[any], error)
 	// strOf, when set, is str() of an object that needs the store to say
 	// it (a policy binding names its target); codec.str otherwise.
 	strOf func(tx *Tx, obj any) string
@@ -151,6 +154,7 @@ func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
 		kindIndex: "policies_by_model",
 		indexes: []index{
 			{bucket: "policies_by_model_name", fields: []string{kindField, "name"}, counted: true},
+			{bucket: "policies_ordered", fields: []string{"name"}},
 		},
 	}
 	policyBindings := &collection{
@@ -160,6 +164,15 @@ func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
 			{bucket: "policy_bindings_by_target", fields: []string{"target", "order"}, value: "policy", counted: true},
 		},
 	}
+	flows.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.ListFlows(q)) }
+	stages.list = func(tx *Tx, kind string, q Query) (Page[any], error) {
+		return anyPage(tx.ListStages(stage.ModelName(kind), q))
+	}
+	bindings.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.ListBindings(q)) }
+	policies.list = func(tx *Tx, kind string, q Query) (Page[any], error) {
+		return anyPage(tx.ListPolicies(policy.ModelName(kind), q))
+	}
+	policyBindings.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.ListPolicyBindings(q)) }
 	flows.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.flowView)(obj, nil) }
 	policies.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.policyView)(obj, nil) }
 	policyBindings.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.policyBindingView)(obj, nil) }

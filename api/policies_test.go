@@ -1,0 +1,195 @@
+package api_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// Every policy kind is served at its path, with its defaults, in its own
+// representation, and in /policies/all/ too; names are unique across
+// kinds.
+func TestPolicyKinds(t *testing.T) {
+	c := newClient(t, nil)
+	for _, tt := range []struct{ path, body, field string }{
+		{"expression", `{"name":"p-expr","expression":"return True"}`, "expression"},
+		{"password", `{"name":"p-pw"}`, "symbol_charset"},
+		{"reputation", `{"name":"p-rep"}`, "threshold"},
+		{"dummy", `{"name":"p-dummy"}`, "wait_max"},
+		{"event_matcher", `{"name":"p-ev","action":"login"}`, "action"},
+		{"password_expiry", `{"name":"p-exp","days":90}`, "days"},
+		{"geoip", `{"name":"p-geo","countries":["DE","FR"]}`, "countries_obj"},
+		{"unique_password", `{"name":"p-uniq"}`, "num_historical_passwords"},
+	} {
+		p := c.must(201, "POST", "/api/v3/policies/"+tt.path+"/", tt.body)
+		if _, ok := p[tt.field]; !ok || p["bound_to"] != 0.0 || p["execution_logging"] != false {
+			t.Errorf("%s: %v", tt.path, p)
+		}
+		pk := p["pk"].(string)
+		c.must(200, "GET", "/api/v3/policies/"+tt.path+"/"+pk+"/", "")
+		all := c.must(200, "GET", "/api/v3/policies/all/"+pk+"/", "")
+		if _, ok := all[tt.field]; !ok {
+			t.Errorf("/policies/all/ of a %s lacks %s: %v", tt.path, tt.field, all)
+		}
+		c.must(200, "PATCH", "/api/v3/policies/"+tt.path+"/"+pk+"/", `{"execution_logging":true}`)
+		c.must(200, "GET", "/api/v3/policies/"+tt.path+"/", "")
+		c.do("GET", "/api/v3/policies/"+tt.path+"/"+pk+"/used_by/", "").expect(t, 200, "[]")
+	}
+	c.do("POST", "/api/v3/policies/dummy/", `{"name":"p-expr"}`).expect(t, 400, `{"name":["Policy with this name already exists."]}`)
+	list := c.must(200, "GET", "/api/v3/policies/all/", "")
+	if n := list["pagination"].(map[string]any)["count"]; n != 8.0 {
+		t.Errorf("/policies/all/ count = %v", n)
+	}
+	names := []string{}
+	for _, r := range list["results"].([]any) {
+		names = append(names, r.(map[string]any)["name"].(string))
+	}
+	if strings.Join(names, ",") != "p-dummy,p-ev,p-exp,p-expr,p-geo,p-pw,p-rep,p-uniq" {
+		t.Errorf("/policies/all/ is not by name: %v", names)
+	}
+	geo := c.must(200, "GET", "/api/v3/policies/geoip/?name=p-geo", "")["results"].([]any)[0].(map[string]any)
+	if b, _ := json.Marshal(geo["countries_obj"]); string(b) != `[{"code":"DE","name":"Germany"},{"code":"FR","name":"France"}]` {
+		t.Errorf("countries_obj = %s", b)
+	}
+	c.do("POST", "/api/v3/policies/all/", `{"name":"x"}`).status(t, 405)
+	c.do("PATCH", "/api/v3/policies/all/"+geo["pk"].(string)+"/", `{"name":"x"}`).status(t, 405)
+	c.must(204, "DELETE", "/api/v3/policies/all/"+geo["pk"].(string)+"/", "")
+}
+
+// The field and object rules of the policy kinds, with authentik's
+// messages; the object rules hold for the merged object.
+func TestPolicyRules(t *testing.T) {
+	c := newClient(t, nil)
+	c.do("POST", "/api/v3/policies/expression/", `{"name":"e"}`).expect(t, 400, `{"expression":["This field is required."]}`)
+	c.do("POST", "/api/v3/policies/expression/", `{"name":"e","expression":"  "}`).expect(t, 400, `{"expression":["This field may not be blank."]}`)
+	c.do("POST", "/api/v3/policies/password_expiry/", `{"name":"x"}`).expect(t, 400, `{"days":["This field is required."]}`)
+	c.do("POST", "/api/v3/policies/password/", `{"name":"x","length_min":-1}`).expect(t, 400, `{"length_min":["Ensure this value is greater than or equal to 0."]}`)
+	c.do("POST", "/api/v3/policies/reputation/", `{"name":"r","check_ip":false,"check_username":false}`).
+		expect(t, 400, `{"non_field_errors":["Either IP or Username must be checked"]}`)
+	rep := c.must(201, "POST", "/api/v3/policies/reputation/", `{"name":"r"}`) // both default true: accepted, unlike authentik
+	c.do("PATCH", "/api/v3/policies/reputation/"+rep["pk"].(string)+"/", `{"check_ip":false}`).status(t, 200)
+	c.do("PATCH", "/api/v3/policies/reputation/"+rep["pk"].(string)+"/", `{"check_username":false}`).
+		expect(t, 400, `{"non_field_errors":["Either IP or Username must be checked"]}`)
+	c.do("POST", "/api/v3/policies/event_matcher/", `{"name":"ev"}`).expect(t, 400, `{"non_field_errors":["At least one criteria must be set."]}`)
+	c.do("POST", "/api/v3/policies/event_matcher/", `{"name":"ev","action":"nope","app":"","client_ip":" "}`).
+		expect(t, 400, `{"action":["\"nope\" is not a valid choice."],"app":["\"\" is not a valid choice."],"client_ip":["This field may not be blank."]}`)
+	ev := c.must(201, "POST", "/api/v3/policies/event_matcher/", `{"name":"ev","app":"authentik.flows","model":"authentik_flows.flow"}`)
+	c.do("PATCH", "/api/v3/policies/event_matcher/"+ev["pk"].(string)+"/", `{"app":null,"model":null}`).
+		expect(t, 400, `{"non_field_errors":["At least one criteria must be set."]}`)
+	c.do("POST", "/api/v3/policies/geoip/", `{"name":"g","countries":["XX"],"asns":[1,"a"]}`).
+		expect(t, 400, `{"asns":{"1":["A valid integer is required."]},"countries":["\"XX\" is not a valid choice."]}`)
+	// A kind's path does not serve another kind's object.
+	c.do("GET", "/api/v3/policies/geoip/"+ev["pk"].(string)+"/", "").status(t, 404)
+}
+
+// A policy binding targets a flow or a flow-stage binding, named by its pk
+// or its pbm_uuid; exactly one of policy, group and user is set, on the
+// merged object; deleting the policy or the target deletes the binding.
+func TestPolicyBindings(t *testing.T) {
+	c := newClient(t, nil)
+	f := c.must(201, "POST", "/api/v3/flows/instances/", `{"name":"Login","slug":"login","title":"Login","designation":"authentication"}`)
+	fpk, fpbm := f["pk"].(string), f["policybindingmodel_ptr_id"].(string)
+	st := c.must(201, "POST", "/api/v3/stages/deny/", `{"name":"deny"}`)
+	fsb := c.must(201, "POST", "/api/v3/flows/bindings/", `{"target":"`+fpk+`","stage":"`+st["pk"].(string)+`","order":10}`)
+	p := c.must(201, "POST", "/api/v3/policies/expression/", `{"name":"allow","expression":"return True"}`)
+	ppk := p["pk"].(string)
+	group := "6b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e"
+
+	c.do("POST", "/api/v3/policies/bindings/", `{"target":"`+fpk+`","order":0}`).
+		expect(t, 400, `{"non_field_errors":["One of 'group', 'policy', 'user' must be set."]}`)
+	c.do("POST", "/api/v3/policies/bindings/", `{"target":"`+fpk+`","order":0,"policy":"`+ppk+`","group":"`+group+`"}`).
+		expect(t, 400, `{"non_field_errors":["Only one of 'group', 'policy', 'user' can be set."]}`)
+	c.do("POST", "/api/v3/policies/bindings/", `{"target":"`+ppk+`","order":0,"policy":"`+ppk+`"}`).
+		expect(t, 400, `{"target":["Invalid pk \"`+ppk+`\" - object does not exist."]}`)
+	c.do("POST", "/api/v3/policies/bindings/", `{"policy":"`+ppk+`"}`).
+		expect(t, 400, `{"order":["This field is required."],"target":["This field is required."]}`)
+
+	// By the flow's pbm_uuid: stored and shown as the flow's pk.
+	b := c.must(201, "POST", "/api/v3/policies/bindings/", `{"target":"`+fpbm+`","order":0,"policy":"`+ppk+`"}`)
+	if b["target"] != fpk || b["enabled"] != true || b["timeout"] != 30.0 || b["policy_obj"].(map[string]any)["name"] != "allow" {
+		t.Errorf("binding = %v", b)
+	}
+	bpk := b["pk"].(string)
+	c.do("POST", "/api/v3/policies/bindings/", `{"target":"`+fpk+`","order":0,"policy":"`+ppk+`"}`).
+		expect(t, 400, `{"non_field_errors":["The fields policy, target, order must make a unique set."]}`)
+	// Group bindings may share target and order (a null is never equal).
+	g := c.must(201, "POST", "/api/v3/policies/bindings/", `{"target":"`+fpk+`","order":0,"group":"`+group+`"}`)
+	c.must(201, "POST", "/api/v3/policies/bindings/", `{"target":"`+fpk+`","order":0,"user":7}`)
+	// Unique-together comes before the object rules, as in DRF.
+	c.do("PATCH", "/api/v3/policies/bindings/"+g["pk"].(string)+"/", `{"policy":"`+ppk+`"}`).
+		expect(t, 400, `{"non_field_errors":["The fields policy, target, order must make a unique set."]}`)
+	c.must(200, "PATCH", "/api/v3/policies/bindings/"+g["pk"].(string)+"/", `{"order":5}`) // no target: merged, not a 500
+	c.do("PATCH", "/api/v3/policies/bindings/"+g["pk"].(string)+"/", `{"policy":"`+ppk+`"}`).
+		expect(t, 400, `{"non_field_errors":["Only one of 'group', 'policy', 'user' can be set."]}`)
+	// A binding of the flow-stage binding.
+	c.must(201, "POST", "/api/v3/policies/bindings/", `{"target":"`+fsb["pk"].(string)+`","order":0,"policy":"`+ppk+`"}`)
+
+	flow := c.must(200, "GET", "/api/v3/flows/instances/login/", "")
+	if b, _ := json.Marshal(flow["policies"]); string(b) != `["`+ppk+`"]` {
+		t.Errorf("flow policies = %s", b)
+	}
+	if n := c.must(200, "GET", "/api/v3/policies/all/"+ppk+"/", "")["bound_to"]; n != 2.0 {
+		t.Errorf("bound_to = %v", n)
+	}
+	for _, q := range []string{"target=" + fpbm, "target=" + fpk} {
+		if n := c.must(200, "GET", "/api/v3/policies/bindings/?"+q, "")["pagination"].(map[string]any)["count"]; n != 3.0 {
+			t.Errorf("?%s: count %v", q, n)
+		}
+	}
+	if n := c.must(200, "GET", "/api/v3/flows/bindings/?policies="+ppk, "")["pagination"].(map[string]any)["count"]; n != 1.0 {
+		t.Errorf("bindings ?policies= count %v", n)
+	}
+	if n := c.must(200, "GET", "/api/v3/policies/all/?bindings__isnull=true", "")["pagination"].(map[string]any)["count"]; n != 0.0 {
+		t.Errorf("unbound policies: %v", n)
+	}
+	c.do("GET", "/api/v3/policies/expression/"+ppk+"/used_by/", "").expect(t, 200,
+		`[{"app":"authentik_policies","model_name":"policybinding","pk":"`+bpk+`","name":"Binding from Flow Login (login) #0 to Policy allow","action":"cascade"},`+
+			`{"app":"authentik_policies","model_name":"policybinding","pk":"`+c.must(200, "GET", "/api/v3/policies/bindings/?target="+fsb["pk"].(string), "")["results"].([]any)[0].(map[string]any)["pk"].(string)+`","name":"Binding from Flow-stage binding #10 to `+fpk+` #0 to Policy allow","action":"cascade"}]`)
+
+	// Deleting the policy deletes its bindings; deleting the flow the rest.
+	c.must(204, "DELETE", "/api/v3/policies/all/"+ppk+"/", "")
+	if n := c.must(200, "GET", "/api/v3/policies/bindings/", "")["pagination"].(map[string]any)["count"]; n != 2.0 {
+		t.Errorf("after the policy's delete: %v bindings", n)
+	}
+	c.must(204, "DELETE", "/api/v3/flows/instances/login/", "")
+	if n := c.must(200, "GET", "/api/v3/policies/bindings/", "")["pagination"].(map[string]any)["count"]; n != 0.0 {
+		t.Errorf("after the flow's delete: %v bindings", n)
+	}
+}
+
+// /policies/all/types/ lists the kinds as authentik 2025.6 does without
+// DEBUG, by name; /policies/geoip_iso3166/ every country.
+func TestPolicyTypes(t *testing.T) {
+	c := newClient(t, nil)
+	var types []map[string]any
+	if err := json.Unmarshal(c.do("GET", "/api/v3/policies/all/types/", "").status(t, 200), &types); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, ty := range types {
+		names = append(names, ty["name"].(string))
+	}
+	want := "Event Matcher Policy,Expression Policy,GeoIP Policy,Password Expiry Policy,Password Policy,Password Uniqueness Policy,Reputation Policy"
+	if strings.Join(names, ",") != want {
+		t.Errorf("types = %v", names)
+	}
+	if types[5]["requires_enterprise"] != true || types[5]["model_name"] != "uniquepasswordpolicy" || !strings.HasSuffix(types[5]["description"].(string), "hashed form.\n") {
+		t.Errorf("unique password entry = %v", types[5])
+	}
+	var countries []map[string]string
+	if err := json.Unmarshal(c.do("GET", "/api/v3/policies/geoip_iso3166/", "").status(t, 200), &countries); err != nil {
+		t.Fatal(err)
+	}
+	if len(countries) != 249 || countries[0]["code"] != "AF" {
+		t.Errorf("countries: %d, first %v", len(countries), countries[0])
+	}
+}
+
+// status checks the response's status and returns its body.
+func (r *response) status(t testing.TB, want int) []byte {
+	t.Helper()
+	if r.Code != want {
+		t.Fatalf("status %d, want %d; body %s", r.Code, want, r.Body)
+	}
+	return r.Body
+}
