@@ -1,0 +1,96 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/authflow/authflow/internal/testutil"
+	"github.com/authflow/authflow/policy"
+	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/validate"
+	"github.com/google/uuid"
+)
+
+// The host's expression checker runs on every write that sets or changes
+// an expression, and its refusal is the field error, with nothing
+// written; a write that leaves the expression alone does not ask it.
+func TestCheckExpression(t *testing.T) {
+	var asked []string
+	check := func(name, expr string) error {
+		asked = append(asked, name+":"+expr)
+		if strings.Contains(expr, "(") && !strings.Contains(expr, ")") {
+			return errors.New("'(' was never closed (temp-policy, line 2)")
+		}
+		return nil
+	}
+	s := openTestStore(t, filepath.Join(t.TempDir(), "a.db"), &store.Options{CheckExpression: check})
+	ctx := context.Background()
+	err := wantUnchanged(t, s, func() error {
+		_, err := s.CreatePolicyJSON(ctx, policy.ModelExpression, []byte(`{"name":"bad","expression":"return f("}`))
+		return err
+	})
+	testutil.WantFields(t, "create", err, map[string][]string{"expression": {"Expression Syntax Error: '(' was never closed (temp-policy, line 2)"}})
+	p, err := s.CreatePolicy(ctx, policy.Policy{Name: "ok", Config: policy.Expression{Expression: "return True"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PatchPolicy(ctx, p.PK, []byte(`{"execution_logging":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	err = wantUnchanged(t, s, func() error {
+		_, err := s.PatchPolicy(ctx, p.PK, []byte(`{"expression":"return (1"}`))
+		return err
+	})
+	var ve *validate.Error
+	if !errors.As(err, &ve) || len(ve.Fields["expression"]) != 1 {
+		t.Errorf("patch: %v", err)
+	}
+	want := []string{"bad:return f(", "ok:return True", "ok:return (1"}
+	if strings.Join(asked, "|") != strings.Join(want, "|") {
+		t.Errorf("asked %q, want %q", asked, want)
+	}
+	// Other kinds are never asked about.
+	if _, err := s.CreatePolicy(ctx, policy.Policy{Name: "pw", Config: policy.DefaultPassword()}); err != nil || len(asked) != 3 {
+		t.Errorf("password policy: %v, asked %d times", err, len(asked))
+	}
+}
+
+// Deleting a flow deletes, in one transaction, its policy bindings and
+// those of its flow-stage bindings; the policy stays, unbound.
+func TestFlowDeleteCascadesPolicyBindings(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	f := mkFlow(t, s, "login")
+	st := mkUserWrite(t, s, "write")
+	fsb := mkBinding(t, s, f.PK, st.PK, 10)
+	p, err := s.CreatePolicy(ctx, policy.Policy{Name: "allow", Config: policy.Expression{Expression: "return True"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []uuid.UUID{f.PK, fsb.PK} {
+		b := policy.DefaultBinding()
+		b.Policy, b.Target = &p.PK, target
+		if _, err := s.CreatePolicyBinding(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	im, err := s.DeleteImpact(ctx, store.ModelFlow, f.PK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(im.Deleted) != 4 { // the flow, its binding, two policy bindings
+		t.Errorf("impact: %+v", im.Deleted)
+	}
+	if err := s.DeleteFlow(ctx, "login"); err != nil {
+		t.Fatal(err)
+	}
+	if bs, err := s.ListPolicyBindings(ctx, store.Query{}); err != nil || bs.Pagination.Count != 0 {
+		t.Errorf("policy bindings left: %+v, %v", bs, err)
+	}
+	if got, err := s.GetPolicy(ctx, p.PK); err != nil || got.BoundTo != 0 {
+		t.Errorf("policy after the delete: %+v, %v", got, err)
+	}
+}
