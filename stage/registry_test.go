@@ -72,7 +72,7 @@ type clashFlowSet struct {
 func (clashFlowSet) ModelName() stage.ModelName { return "authflow_test.clashflowset" }
 
 type badField struct {
-	X float64 `json:"x"`
+	X complex128 `json:"x"`
 }
 
 func (badField) ModelName() stage.ModelName { return "authflow_test.badfield" }

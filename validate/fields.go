@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -43,6 +44,8 @@ import (
 //	named string types    ChoiceField; pair with [Choice] in Validate
 //	bool                  BooleanField
 //	int, int32, int64     IntegerField
+//	float64               FloatField (finite values only: JSON has no
+//	                      others)
 //	uuid.UUID             PrimaryKeyRelatedField
 //	*uuid.UUID            PrimaryKeyRelatedField(allow_null=True)
 //	[]uuid.UUID           PrimaryKeyRelatedField(many=True): with ref=, a
@@ -53,6 +56,12 @@ import (
 //	                      string type); an item's error is reported under
 //	                      "field.index"
 //	map[string]any        JSONField holding an object (merged by a patch)
+//	json.RawMessage       JSONField holding any JSON value (an object
+//	                      merged by a patch onto an object)
+//
+// A readonly field may also be of any other type that encoding/json
+// marshals (a list of structs, say): it is output with encoding/json (a
+// nil slice as []) and stored, never decoded from a write.
 const tagName = "af"
 
 type kind int
@@ -67,6 +76,9 @@ const (
 	kObject
 	kUUIDList
 	kStringList
+	kFloat
+	kJSON
+	kAny // readonly only: encoding/json's
 )
 
 type field struct {
@@ -121,6 +133,7 @@ var (
 	uuidType     = reflect.TypeOf(uuid.UUID{})
 	objectType   = reflect.TypeOf(map[string]any(nil))
 	uuidListType = reflect.TypeOf([]uuid.UUID(nil))
+	rawJSONType  = reflect.TypeOf(json.RawMessage(nil))
 )
 
 // SchemaOf returns the schema of v's type, which must be a struct or a
@@ -175,6 +188,8 @@ func buildSchema(t reflect.Type) (*Schema, error) {
 			f.kind = kObject
 		case ft == uuidListType:
 			f.kind = kUUIDList
+		case ft == rawJSONType && !f.isPtr:
+			f.kind = kJSON
 		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.String:
 			f.kind, f.choice = kStringList, ft.Elem().PkgPath() != ""
 		case ft.Kind() == reflect.String && ft.PkgPath() == "":
@@ -187,8 +202,10 @@ func buildSchema(t reflect.Type) (*Schema, error) {
 			f.kind, f.min, f.max = kInt, math.MinInt32, math.MaxInt32
 		case ft.Kind() == reflect.Int, ft.Kind() == reflect.Int64:
 			f.kind, f.min, f.max = kInt, math.MinInt64, math.MaxInt64
+		case ft.Kind() == reflect.Float64 && ft.PkgPath() == "":
+			f.kind = kFloat
 		default:
-			return nil, fmt.Errorf("validate: %s.%s: unsupported type %s", t, sf.Name, sf.Type)
+			f.kind = kAny // allowed for readonly fields only: checked below
 		}
 		for _, opt := range strings.Split(sf.Tag.Get(tagName), ",") {
 			k, v, _ := strings.Cut(strings.TrimSpace(opt), "=")
@@ -237,6 +254,9 @@ func buildSchema(t reflect.Type) (*Schema, error) {
 			default:
 				return nil, fmt.Errorf("validate: %s.%s: unknown option %q", t, sf.Name, opt)
 			}
+		}
+		if f.kind == kAny && !f.readOnly {
+			return nil, fmt.Errorf("validate: %s.%s: unsupported type %s", t, sf.Name, sf.Type)
 		}
 		if f.ref == "" && (f.onDelete != "" || f.related != "") {
 			return nil, fmt.Errorf("validate: %s.%s: on_delete and related need ref", t, sf.Name)
@@ -395,7 +415,8 @@ func (s *Schema) Without(v any, name string, id uuid.UUID) (any, error) {
 
 // Value returns the value of field name of v (a value of the schema's
 // struct type, or a pointer to one): a string, Secret, bool, int64,
-// uuid.UUID, map[string]any, or nil for a null pointer. ok is false when
+// float64, uuid.UUID, map[string]any, json.RawMessage, a list, or nil for
+// a null pointer. ok is false when
 // the schema has no such field.
 func (s *Schema) Value(v any, name string) (val any, ok bool) {
 	i, ok := s.byName[name]
@@ -421,6 +442,8 @@ func (s *Schema) Value(v any, name string) (val any, ok bool) {
 		return fv.Bool(), true
 	case kInt:
 		return fv.Int(), true
+	case kFloat:
+		return fv.Float(), true
 	}
 	return fv.Interface(), true
 }
@@ -500,6 +523,25 @@ func (s *Schema) AppendJSON(dst []byte, v any, withSecrets bool) ([]byte, error)
 			dst = strconv.AppendBool(dst, fv.Bool())
 		case kInt:
 			dst = strconv.AppendInt(dst, fv.Int(), 10)
+		case kFloat:
+			dst, err = appendFloat(dst, fv.Float())
+		case kJSON:
+			if fv.Len() == 0 {
+				dst = append(dst, "null"...)
+				break
+			}
+			var b bytes.Buffer
+			if err = json.Compact(&b, fv.Bytes()); err == nil {
+				dst = append(dst, b.Bytes()...)
+			}
+		case kAny:
+			if fv.Kind() == reflect.Slice && fv.Len() == 0 {
+				dst = append(dst, "[]"...)
+				break
+			}
+			var b []byte
+			b, err = json.Marshal(fv.Interface())
+			dst = append(dst, b...)
 		case kUUID:
 			dst = appendUUID(dst, fv.Interface().(uuid.UUID))
 		default:
@@ -512,6 +554,16 @@ func (s *Schema) AppendJSON(dst []byte, v any, withSecrets bool) ([]byte, error)
 		}
 	}
 	return dst, nil
+}
+
+// appendFloat appends f as Python's repr() writes it ("1.0", "0.5",
+// "1e+16"), which is also how authentik's JSON shows it. NaN and the
+// infinities have no JSON form: they are an error.
+func appendFloat(dst []byte, f float64) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return dst, fmt.Errorf("validate: %v has no JSON form", f)
+	}
+	return append(dst, pyFloat(f)...), nil
 }
 
 // appendUUID appends id as a quoted JSON string in its canonical form.
