@@ -71,6 +71,8 @@ func DefaultAuthenticatorValidate() AuthenticatorValidate {
 		LastAuthThreshold:          "seconds=0",
 		WebAuthnUserVerification:   UserVerificationPreferred,
 		WebAuthnAllowedDeviceTypes: []uuid.UUID{},
+
+		WebAuthnAllowedDeviceTypesObj: []WebAuthnDeviceType{},
 	}
 }
 

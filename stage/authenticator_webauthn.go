@@ -70,7 +70,8 @@ type AuthenticatorWebAuthn struct {
 // DefaultAuthenticatorWebAuthn returns an AuthenticatorWebAuthn with
 // authentik's defaults.
 func DefaultAuthenticatorWebAuthn() AuthenticatorWebAuthn {
-	return AuthenticatorWebAuthn{UserVerification: UserVerificationPreferred, ResidentKeyRequirement: ResidentKeyPreferred, DeviceTypeRestrictions: []uuid.UUID{}}
+	return AuthenticatorWebAuthn{UserVerification: UserVerificationPreferred, ResidentKeyRequirement: ResidentKeyPreferred,
+		DeviceTypeRestrictions: []uuid.UUID{}, DeviceTypeRestrictionsObj: []WebAuthnDeviceType{}}
 }
 
 // ModelName implements [Config].
