@@ -93,9 +93,15 @@ type handler struct {
 
 // ServeHTTP routes a request to its collection, object or object action.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == Prefix+pathStageTypes {
+	switch r.URL.Path {
+	case Prefix + pathStageTypes:
 		h.serveStageTypes(w, r)
 		return
+	case Prefix + pathEmailTemplates:
+		if k, ok := h.reg.ByPath("email"); ok && k.Model == stage.ModelEmail {
+			h.serveEmailTemplates(w, r)
+			return
+		}
 	}
 	res, key, at, ok := h.route(r.URL.Path)
 	if !ok {
