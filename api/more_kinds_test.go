@@ -112,3 +112,19 @@ func TestEmailTemplates(t *testing.T) {
 		c.must(201, "POST", "/api/v3/stages/email/", `{"name":"`+tpl+`","template":"`+tpl+`"}`)
 	}
 }
+
+// A float column orders by number, not by its text.
+func TestCaptchaOrdersByScore(t *testing.T) {
+	c := newClient(t, nil)
+	for _, s := range []struct{ name, score string }{{"a", "10"}, {"b", "9.5"}, {"c", "-1"}} {
+		c.must(201, "POST", "/api/v3/stages/captcha/", `{"name":"`+s.name+`","public_key":"p","private_key":"SECRET-k","score_min_threshold":`+s.score+`}`)
+	}
+	list := c.must(200, "GET", "/api/v3/stages/captcha/?ordering=-score_min_threshold", "")
+	var names []string
+	for _, r := range list["results"].([]any) {
+		names = append(names, r.(map[string]any)["name"].(string))
+	}
+	if strings.Join(names, ",") != "a,b,c" {
+		t.Errorf("ordered by -score_min_threshold: %v", names)
+	}
+}

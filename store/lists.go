@@ -131,7 +131,7 @@ func rowOf(c *collection, cols []column, obj any) (row, error) {
 // cell is a field value as a row holds it.
 func cell(v any) any {
 	switch x := v.(type) {
-	case nil, string, int64, bool:
+	case nil, string, int64, float64, bool:
 		return v
 	case uuid.UUID:
 		return x.String()
