@@ -34,34 +34,7 @@ func TestMoreKinds(t *testing.T) {
 		{"mtls", `{"name":"mtls","mode":"required","cert_attribute":"subject","user_attribute":"email"}`, `{"certificate_authorities":["` + src + `"]}`,
 			`{"mode":"never"}`, "mode", `["\"never\" is not a valid choice."]`},
 	} {
-		t.Run(k.path, func(t *testing.T) {
-			base := "/api/v3/stages/" + k.path + "/"
-			created := c.must(201, "POST", base, k.body)
-			pk, _ := created["pk"].(string)
-			if pk == "" || created["component"] != "ak-stage-"+strings.NewReplacer("_", "-", "/", "-").Replace(k.path)+"-form" {
-				t.Fatalf("created %v", created)
-			}
-			got := c.must(200, "GET", base+pk+"/", "")
-			if got["name"] != created["name"] {
-				t.Errorf("get %v", got)
-			}
-			list := c.must(200, "GET", base+"?name="+created["name"].(string), "")
-			if list["pagination"].(map[string]any)["count"] != 1.0 {
-				t.Errorf("list %v", list)
-			}
-			c.must(200, "PATCH", base+pk+"/", k.patch)
-			c.must(200, "PUT", base+pk+"/", k.body)
-			c.do("PATCH", base+pk+"/", k.bad).expect(t, 400, `{"`+k.badKey+`":`+k.msg+`}`)
-			c.do("GET", base+pk+"/used_by/", "").expect(t, 200, `[]`)
-			all := c.must(200, "GET", "/api/v3/stages/all/"+pk+"/", "")
-			if all["meta_model_name"] != created["meta_model_name"] {
-				t.Errorf("stages/all: %v", all)
-			}
-			if r := c.do("DELETE", base+pk+"/", ""); r.Code != 204 {
-				t.Fatalf("delete: %d %s", r.Code, r.Body)
-			}
-			c.do("GET", base+pk+"/", "").expect(t, 404, `{"detail":"Not found."}`)
-		})
+		kindRoutes(t, c, k.path, k.body, k.patch, k.bad, `{"`+k.badKey+`":`+k.msg+`}`)
 	}
 
 	// Defaults as authentik's, and the values kept as given.

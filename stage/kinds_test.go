@@ -918,14 +918,10 @@ func TestCaptchaRules(t *testing.T) {
 	}...))
 }
 
-func TestEmailRules(t *testing.T) {
-	cur := stage.Stage{PK: stagePK, Name: "mail", Config: stage.DefaultEmail()}
-	runRules(t, cur, append(commonRules(`{}`), []ruleCase{
-		{name: "create defaults", op: validate.Create, body: `{"name":"mail"}`, check: createdAs(stage.Email{Host: "localhost", Port: 25, Timeout: 10,
-			FromAddress: "system@authentik.local", TokenExpiry: "minutes=30", Subject: "authentik", Template: "email/password_reset.html"})},
-		{name: "templates", op: validate.Patch, body: `{"template":"email/account_confirmation.html"}`},
-		{name: "unknown template", op: validate.Patch, body: `{"template":"foobar"}`, errs: testutil.One("template", "Invalid template 'foobar' specified.")},
-		{name: "template blank", op: validate.Patch, body: `{"template":""}`, errs: testutil.One("template", validate.MsgBlank)},
+// smtpRuleCases are the rules of the connection fields that the email
+// stage and the email authenticator share.
+func smtpRuleCases() []ruleCase {
+	return []ruleCase{
 		{name: "bad address", op: validate.Patch, body: `{"from_address":"authentik"}`, errs: testutil.One("from_address", validate.MsgEmail)},
 		{name: "long bad address", op: validate.Patch, body: `{"from_address":"` + strings.Repeat("a", 330) + `"}`, errs: testutil.One("from_address", validate.MaxLength(254), validate.MsgEmail)},
 		{name: "long address", op: validate.Patch, body: `{"from_address":"` + strings.Repeat("a", 250) + `@b.de"}`, errs: testutil.One("from_address", validate.MaxLength(254))},
@@ -933,6 +929,19 @@ func TestEmailRules(t *testing.T) {
 		{name: "bad expiry", op: validate.Patch, body: `{"token_expiry":"30"}`, errs: testutil.One("token_expiry", tdBad("30"))},
 		{name: "host and subject blank", op: validate.Patch, body: `{"host":"","subject":"  "}`, errs: map[string][]string{"host": {validate.MsgBlank}, "subject": {validate.MsgBlank}}},
 		{name: "port", op: validate.Patch, body: `{"port":"x","timeout":2147483648}`, errs: map[string][]string{"port": {validate.MsgInteger}, "timeout": {validate.MaxValue(2147483647)}}},
+		{name: "username and password blank", op: validate.Patch, body: `{"username":"","password":""}`},
+		{name: "address without a dot", op: validate.Patch, body: `{"from_address":"a@b"}`, errs: testutil.One("from_address", validate.MsgEmail)},
+	}
+}
+
+func TestEmailRules(t *testing.T) {
+	cur := stage.Stage{PK: stagePK, Name: "mail", Config: stage.DefaultEmail()}
+	runRules(t, cur, append(append(commonRules(`{}`), smtpRuleCases()...), []ruleCase{
+		{name: "create defaults", op: validate.Create, body: `{"name":"mail"}`, check: createdAs(stage.Email{Host: "localhost", Port: 25, Timeout: 10,
+			FromAddress: "system@authentik.local", TokenExpiry: "minutes=30", Subject: "authentik", Template: "email/password_reset.html"})},
+		{name: "templates", op: validate.Patch, body: `{"template":"email/account_confirmation.html"}`},
+		{name: "unknown template", op: validate.Patch, body: `{"template":"foobar"}`, errs: testutil.One("template", "Invalid template 'foobar' specified.")},
+		{name: "template blank", op: validate.Patch, body: `{"template":""}`, errs: testutil.One("template", validate.MsgBlank)},
 		{name: "connection", op: validate.Patch, body: `{"use_global_settings":true,"host":"smtp.example.com","port":587,"username":"u","password":"mail-s3cret","use_tls":true,"use_ssl":false,"timeout":-1,"from_address":"a@b.de","token_expiry":"hours=1","subject":"Hi","activate_user_on_success":true}`,
 			check: func(t *testing.T, s stage.Stage) {
 				c := s.Config.(stage.Email)
@@ -941,7 +950,6 @@ func TestEmailRules(t *testing.T) {
 					t.Errorf("Patch = %#v", c)
 				}
 			}},
-		{name: "username and password blank", op: validate.Patch, body: `{"username":"","password":""}`},
 	}...))
 	if len(stage.EmailTemplates) != 4 {
 		t.Errorf("EmailTemplates = %v", stage.EmailTemplates)
@@ -950,13 +958,11 @@ func TestEmailRules(t *testing.T) {
 
 func TestAuthenticatorEmailRules(t *testing.T) {
 	cur := stage.Stage{PK: stagePK, Name: "otp-mail", Config: stage.DefaultAuthenticatorEmail()}
-	runRules(t, cur, append(commonRules(`{}`), []ruleCase{
+	runRules(t, cur, append(append(commonRules(`{}`), smtpRuleCases()...), []ruleCase{
 		{name: "create defaults", op: validate.Create, body: `{"name":"otp-mail"}`, check: createdAs(stage.AuthenticatorEmail{Host: "localhost", Port: 25, Timeout: 10,
 			FromAddress: "system@authentik.local", Subject: "authentik Sign-in code", TokenExpiry: "minutes=30", Template: "email/email_otp.html"})},
 		{name: "any template", op: validate.Patch, body: `{"template":"custom/otp.html"}`},
 		{name: "template blank", op: validate.Patch, body: `{"template":""}`, errs: testutil.One("template", validate.MsgBlank)},
-		{name: "bad address", op: validate.Patch, body: `{"from_address":"a@b"}`, errs: testutil.One("from_address", validate.MsgEmail)},
-		{name: "bad expiry", op: validate.Patch, body: `{"token_expiry":"minutes=x"}`, errs: testutil.One("token_expiry", tdBad("minutes=x"))},
 		{name: "friendly name blank", op: validate.Patch, body: `{"friendly_name":""}`, errs: testutil.One("friendly_name", validate.MsgBlank)},
 		{name: "configure flow", op: validate.Patch, body: `{"configure_flow":"` + configFlow.String() + `","password":"p","friendly_name":null}`, check: func(t *testing.T, s stage.Stage) {
 			if c := s.Config.(stage.AuthenticatorEmail); c.ConfigureFlow == nil || *c.ConfigureFlow != configFlow || c.Password.Reveal() != "p" || c.FriendlyName != nil {
