@@ -106,6 +106,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case Prefix + pathCountries:
 		h.serveCountries(w, r)
 		return
+	case Prefix + pathEmailTemplates:
+		if k, ok := h.reg.ByPath("email"); ok && k.Model == stage.ModelEmail {
+			h.serveEmailTemplates(w, r)
+			return
+		}
 	}
 	res, key, at, ok := h.route(r.URL.Path)
 	if !ok {

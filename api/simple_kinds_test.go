@@ -20,34 +20,7 @@ func TestSimpleKinds(t *testing.T) {
 		{"authenticator/totp", `{"name":"otp","digits":6}`, `{"digits":"8"}`, `{"digits":7}`, "digits", `\"7\" is not a valid choice.`},
 		{"consent", `{"name":"consent","mode":"permanent"}`, `{"consent_expire_in":"days=1"}`, `{"mode":"once"}`, "mode", `\"once\" is not a valid choice.`},
 	} {
-		t.Run(k.path, func(t *testing.T) {
-			base := "/api/v3/stages/" + k.path + "/"
-			created := c.must(201, "POST", base, k.body)
-			pk, _ := created["pk"].(string)
-			if pk == "" || created["component"] != "ak-stage-"+strings.NewReplacer("_", "-", "/", "-").Replace(k.path)+"-form" {
-				t.Fatalf("created %v", created)
-			}
-			got := c.must(200, "GET", base+pk+"/", "")
-			if got["name"] != created["name"] {
-				t.Errorf("get %v", got)
-			}
-			list := c.must(200, "GET", base+"?name="+created["name"].(string), "")
-			if list["pagination"].(map[string]any)["count"] != 1.0 {
-				t.Errorf("list %v", list)
-			}
-			c.must(200, "PATCH", base+pk+"/", k.patch)
-			c.must(200, "PUT", base+pk+"/", k.body)
-			c.do("PATCH", base+pk+"/", k.bad).expect(t, 400, `{"`+k.badKey+`":["`+k.msg+`"]}`)
-			c.do("GET", base+pk+"/used_by/", "").expect(t, 200, `[]`)
-			all := c.must(200, "GET", "/api/v3/stages/all/"+pk+"/", "")
-			if all["meta_model_name"] != created["meta_model_name"] {
-				t.Errorf("stages/all: %v", all)
-			}
-			if r := c.do("DELETE", base+pk+"/", ""); r.Code != 204 {
-				t.Fatalf("delete: %d %s", r.Code, r.Body)
-			}
-			c.do("GET", base+pk+"/", "").expect(t, 404, `{"detail":"Not found."}`)
-		})
+		kindRoutes(t, c, k.path, k.body, k.patch, k.bad, `{"`+k.badKey+`":["`+k.msg+`"]}`)
 	}
 	if list := c.must(200, "GET", "/api/v3/stages/deny/?deny_message=nope", ""); list["pagination"].(map[string]any)["count"] != 0.0 {
 		t.Errorf("deny_message filter: %v", list)
@@ -59,4 +32,39 @@ func TestSimpleKinds(t *testing.T) {
 	}
 	c.do("GET", "/api/v3/stages/user_login/?network_binding=bind_moon", "").
 		expect(t, 400, `{"network_binding":["Select a valid choice. bind_moon is not one of the available choices."]}`)
+}
+
+// kindRoutes takes one stage through every route of its kind at path:
+// create (body), get, list by name, patch, put (body again), a bad patch
+// answered with want400, used_by, /stages/all/, delete and a 404 after.
+func kindRoutes(t *testing.T, c *client, path, body, patch, bad, want400 string) {
+	t.Helper()
+	t.Run(path, func(t *testing.T) {
+		base := "/api/v3/stages/" + path + "/"
+		created := c.must(201, "POST", base, body)
+		pk, _ := created["pk"].(string)
+		if pk == "" || created["component"] != "ak-stage-"+strings.NewReplacer("_", "-", "/", "-").Replace(path)+"-form" {
+			t.Fatalf("created %v", created)
+		}
+		got := c.must(200, "GET", base+pk+"/", "")
+		if got["name"] != created["name"] {
+			t.Errorf("get %v", got)
+		}
+		list := c.must(200, "GET", base+"?name="+created["name"].(string), "")
+		if list["pagination"].(map[string]any)["count"] != 1.0 {
+			t.Errorf("list %v", list)
+		}
+		c.must(200, "PATCH", base+pk+"/", patch)
+		c.must(200, "PUT", base+pk+"/", body)
+		c.do("PATCH", base+pk+"/", bad).expect(t, 400, want400)
+		c.do("GET", base+pk+"/used_by/", "").expect(t, 200, `[]`)
+		all := c.must(200, "GET", "/api/v3/stages/all/"+pk+"/", "")
+		if all["meta_model_name"] != created["meta_model_name"] {
+			t.Errorf("stages/all: %v", all)
+		}
+		if r := c.do("DELETE", base+pk+"/", ""); r.Code != 204 {
+			t.Fatalf("delete: %d %s", r.Code, r.Body)
+		}
+		c.do("GET", base+pk+"/", "").expect(t, 404, `{"detail":"Not found."}`)
+	})
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/authflow/authflow/internal/kind"
 	"github.com/authflow/authflow/policy"
+	"github.com/authflow/authflow/stage"
 )
 
 // The /types/ lists of the kinds that can be created, and the GeoIP
@@ -15,6 +16,9 @@ const (
 	pathStageTypes  = "stages/all/types/"
 	pathPolicyTypes = "policies/all/types/"
 	pathCountries   = "policies/geoip_iso3166/"
+	// pathEmailTemplates is authentik's list of the templates an email
+	// stage can send.
+	pathEmailTemplates = "stages/email/templates/"
 )
 
 // typeCreate is one entry of a /types/ list (authentik's TypeCreate).
@@ -48,12 +52,7 @@ func typesOf[C kind.Config](ks []kind.Kind[C]) []typeCreate {
 // authentication only, no permission: Options.Authorize is asked for
 // perm and only an ErrNotAuthenticated answer refuses the request.
 func (h *handler) serveTypes(w http.ResponseWriter, r *http.Request, perm string, types []typeCreate) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		methodNotAllowed(w, r, "GET, HEAD")
-		return
-	}
-	if err := h.ask(r, perm); errors.Is(err, ErrNotAuthenticated) {
-		h.deny(w, err)
+	if !h.typesRequest(w, r, perm) {
 		return
 	}
 	writeJSON(w, http.StatusOK, types)
@@ -67,4 +66,32 @@ func (h *handler) serveCountries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, policy.Countries)
+}
+
+// serveEmailTemplates answers GET /stages/email/templates/: the built-in
+// templates (stage.EmailTemplates), each as authentik sends it, a
+// TypeCreate whose name is the path, description the label, and component
+// and model_name empty. authflow has no custom templates. It needs
+// authentication only, as /stages/all/types/ does.
+func (h *handler) serveEmailTemplates(w http.ResponseWriter, r *http.Request) {
+	out := make([]typeCreate, 0, len(stage.EmailTemplates))
+	for _, t := range stage.EmailTemplates {
+		out = append(out, typeCreate{Name: t.Name, Description: t.Description})
+	}
+	h.serveTypes(w, r, "authentik_stages_email.view_emailstage", out)
+}
+
+// typesRequest admits a GET or HEAD from an authenticated caller, asking
+// Options.Authorize for perm and refusing only on ErrNotAuthenticated, and
+// answers anything else. It reports whether the request may go on.
+func (h *handler) typesRequest(w http.ResponseWriter, r *http.Request, perm string) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		methodNotAllowed(w, r, "GET, HEAD")
+		return false
+	}
+	if err := h.ask(r, perm); errors.Is(err, ErrNotAuthenticated) {
+		h.deny(w, err)
+		return false
+	}
+	return true
 }

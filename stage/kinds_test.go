@@ -583,6 +583,22 @@ func TestViewJSON(t *testing.T) {
 		{"view_consent.json", stage.Stage{PK: stagePK, Name: "consent", Config: stage.DefaultConsent()}, []string{"mode", "consent_expire_in"}},
 		{"view_user_logout.json", stage.Stage{PK: stagePK, Name: "logout", Config: stage.UserLogout{}}, nil},
 		{"view_user_delete.json", stage.Stage{PK: stagePK, Name: "delete", Config: stage.UserDelete{}}, nil},
+		{"view_identification.json", identificationStage(), []string{"user_fields", "password_stage", "captcha_stage", "case_insensitive_matching", "show_matched_user",
+			"enrollment_flow", "recovery_flow", "passwordless_flow", "sources", "show_source_labels", "pretend_user_exists", "enable_remember_me"}},
+		{"view_captcha.json", captchaStage(), []string{"public_key", "js_url", "api_url", "interactive", "score_min_threshold", "score_max_threshold", "error_on_invalid_score"}},
+		{"view_email.json", emailStage(), []string{"use_global_settings", "host", "port", "username", "use_tls", "use_ssl", "timeout", "from_address", "token_expiry",
+			"subject", "template", "activate_user_on_success"}},
+		{"view_authenticator_webauthn.json", webauthnStage(), []string{"configure_flow", "friendly_name", "user_verification", "authenticator_attachment",
+			"resident_key_requirement", "device_type_restrictions", "device_type_restrictions_obj"}},
+		{"view_authenticator_sms.json", smsStage(), []string{"configure_flow", "friendly_name", "provider", "from_number", "account_sid", "auth", "auth_password",
+			"auth_type", "verify_only", "mapping"}},
+		{"view_authenticator_email.json", authEmailStage(), []string{"configure_flow", "friendly_name", "use_global_settings", "host", "port", "username", "password",
+			"use_tls", "use_ssl", "timeout", "from_address", "subject", "token_expiry", "template"}},
+		{"view_authenticator_validate.json", validateStage(), []string{"not_configured_action", "device_classes", "configuration_stages", "last_auth_threshold",
+			"webauthn_user_verification", "webauthn_allowed_device_types", "webauthn_allowed_device_types_obj"}},
+		{"view_authenticator_endpoint_gdtc.json", gdtcStage(), []string{"configure_flow", "friendly_name", "credentials"}},
+		{"view_source.json", stage.Stage{PK: stagePK, Name: "source", Config: stage.Source{Source: sourcePK, ResumeTimeout: "minutes=10"}}, []string{"source", "resume_timeout"}},
+		{"view_mtls.json", mtlsStage(), []string{"mode", "certificate_authorities", "cert_attribute", "user_attribute"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -599,7 +615,7 @@ func TestViewJSON(t *testing.T) {
 			if k := testutil.Keys(t, got); !reflect.DeepEqual(k, append(append([]string{}, common...), tt.keys...)) {
 				t.Errorf("keys = %q", k)
 			}
-			for _, secret := range []string{clientSecret, adminSecret, "client_secret", "admin_secret_key"} {
+			for _, secret := range []string{clientSecret, adminSecret, "client_secret", "admin_secret_key", captchaSecret, "private_key", emailSecret} {
 				if strings.Contains(string(got), secret) {
 					t.Errorf("View JSON contains %q: %s", secret, got)
 				}
@@ -701,7 +717,11 @@ func TestEncodeDecodeStoredBuiltins(t *testing.T) {
 		{PK: stagePK, Name: "pw", Config: stage.Password{Backends: []stage.PasswordBackend{stage.BackendLDAP}, FailedAttemptsBeforeCancel: -3}},
 		{PK: stagePK, Name: "dummy", Config: stage.Dummy{ThrowError: true}},
 		{PK: stagePK, Name: "static", Config: stage.AuthenticatorStatic{ConfigureFlow: &configFlow, TokenCount: 1, TokenLength: 0}},
-		{PK: stagePK, Name: "totp", Config: stage.AuthenticatorTOTP{Digits: stage.TOTPDigits6}}} {
+		{PK: stagePK, Name: "totp", Config: stage.AuthenticatorTOTP{Digits: stage.TOTPDigits6}},
+		identificationStage(), captchaStage(), emailStage(), webauthnStage(), smsStage(), authEmailStage(), validateStage(), gdtcStage(), mtlsStage(),
+		{PK: stagePK, Name: "source", Config: stage.Source{Source: sourcePK, ResumeTimeout: "minutes=10"}},
+		{PK: stagePK, Name: "zero", Config: stage.Captcha{}}, {PK: stagePK, Name: "read-only filled in", Config: stage.AuthenticatorWebAuthn{
+			DeviceTypeRestrictions: []uuid.UUID{groupPK}, DeviceTypeRestrictionsObj: []stage.WebAuthnDeviceType{{AAGUID: groupPK, Description: "Key"}}}}} {
 		b, err := stage.Default.Encode(s)
 		if err != nil {
 			t.Fatal(err)
@@ -717,9 +737,29 @@ func TestEncodeDecodeStoredBuiltins(t *testing.T) {
 			t.Errorf("round trip = %#v\nwant %#v", back, s)
 		}
 	}
+	// Zero values: a nil list is stored as [] and read back empty.
+	for _, c := range []stage.Config{stage.Identification{}, stage.AuthenticatorValidate{}, stage.AuthenticatorWebAuthn{}, stage.MutualTLS{}, stage.AuthenticatorEndpointGDTC{}} {
+		b, err := stage.Default.Encode(stage.Stage{PK: stagePK, Name: "zero", Config: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := stage.Default.DecodeStored(b)
+		if err != nil {
+			t.Fatalf("DecodeStored(%s): %v", b, err)
+		}
+		if b2, _ := stage.Default.Encode(back); string(b2) != string(b) {
+			t.Errorf("round trip of %s = %s", b, b2)
+		}
+	}
 	b, _ := stage.Default.Encode(duoStage())
 	if !strings.Contains(string(b), `"client_secret":"`+clientSecret+`"`) {
 		t.Errorf("the stored form must keep the secret: %s", b)
+	}
+	for _, s := range []stage.Stage{captchaStage(), emailStage()} {
+		b, _ := stage.Default.Encode(s)
+		if !strings.Contains(string(b), `"`+captchaSecret+`"`) && !strings.Contains(string(b), `"`+emailSecret+`"`) {
+			t.Errorf("the stored form must keep the secret: %s", b)
+		}
 	}
 	if _, err := stage.Default.Encode(stage.Stage{}); !errors.Is(err, stage.ErrUnknownKind) {
 		t.Errorf("Encode(no config) = %v", err)
@@ -748,4 +788,388 @@ func TestEncodeDecodeStoredControlCharacters(t *testing.T) {
 			t.Errorf("DecodeStored(Encode(name %q)) = %#v, %v", s, back, err)
 		}
 	}
+}
+
+var (
+	passwordPK = uuid.MustParse("9e5f6a7b-8c9d-4e0f-9a1b-3c4d5e6f7a8b")
+	sourcePK   = uuid.MustParse("af6a7b8c-9d0e-4f1a-8b2c-4d5e6f7a8b9c")
+)
+
+// noDefaultsCheck is a check that the created config equals want.
+func createdAs(want stage.Config) func(t *testing.T, s stage.Stage) {
+	return func(t *testing.T, s stage.Stage) {
+		t.Helper()
+		if !reflect.DeepEqual(s.Config, want) {
+			t.Errorf("Create = %#v\nwant %#v", s.Config, want)
+		}
+	}
+}
+
+func tdBad(v string) string { return v + " is not in the correct format of 'hours=3;minutes=1'." }
+
+func wantNonField(t *testing.T, name string, err error, want string) {
+	t.Helper()
+	var ve *validate.Error
+	if want == "" {
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		return
+	}
+	if !errors.As(err, &ve) || len(ve.NonField) != 1 || ve.NonField[0] != want || len(ve.Fields) != 0 {
+		t.Errorf("%s: %v, want the non-field error %q", name, err, want)
+	}
+}
+
+func TestIdentificationRules(t *testing.T) {
+	cur := stage.Stage{PK: stagePK, Name: "id", Config: stage.Identification{UserFields: []stage.UserField{stage.UserFieldEmail}, Sources: []uuid.UUID{}, CaseInsensitiveMatching: true}}
+	runRules(t, cur, append(commonRules(`{"user_fields":["email"]}`), []ruleCase{
+		{name: "create defaults", op: validate.Create, body: `{"name":"id","user_fields":["username","email","upn"]}`, check: createdAs(stage.Identification{
+			UserFields: []stage.UserField{"username", "email", "upn"}, Sources: []uuid.UUID{}, CaseInsensitiveMatching: true, ShowMatchedUser: true, PretendUserExists: true})},
+		{name: "bad user field", op: validate.Patch, body: `{"user_fields":["email","phone"]}`, errs: testutil.One("user_fields.1", validate.InvalidChoice("phone"))},
+		{name: "user fields null", op: validate.Patch, body: `{"user_fields":null}`, errs: testutil.One("user_fields", validate.MsgNull)},
+		{name: "user fields not a list", op: validate.Patch, body: `{"user_fields":"email"}`, errs: testutil.One("user_fields", validate.NotAList("str"))},
+		{name: "sources not uuids", op: validate.Patch, body: `{"sources":["google"]}`, errs: testutil.One("sources", validate.InvalidUUID("google"))},
+		{name: "password stage not a uuid", op: validate.Patch, body: `{"password_stage":"pw"}`, errs: testutil.One("password_stage", validate.InvalidUUID("pw"))},
+		{name: "captcha stage bool", op: validate.Patch, body: `{"captcha_stage":true}`, errs: testutil.One("captcha_stage", validate.MsgPKBool)},
+		{name: "enrollment flow not a uuid", op: validate.Patch, body: `{"enrollment_flow":"enroll"}`, errs: testutil.One("enrollment_flow", validate.InvalidUUID("enroll"))},
+		{name: "bools", op: validate.Patch, body: `{"case_insensitive_matching":"maybe","show_matched_user":null}`, errs: map[string][]string{
+			"case_insensitive_matching": {validate.MsgBoolean}, "show_matched_user": {validate.MsgNull}}},
+		{name: "references and sources", op: validate.Patch, body: `{"password_stage":"` + passwordPK.String() + `","captcha_stage":"","recovery_flow":"` + configFlow.String() +
+			`","sources":["` + sourcePK.String() + `"],"enable_remember_me":true,"show_source_labels":"yes","pretend_user_exists":false}`, check: func(t *testing.T, s stage.Stage) {
+			c := s.Config.(stage.Identification)
+			if c.PasswordStage == nil || *c.PasswordStage != passwordPK || c.CaptchaStage != nil || c.RecoveryFlow == nil || *c.RecoveryFlow != configFlow ||
+				!reflect.DeepEqual(c.Sources, []uuid.UUID{sourcePK}) || !c.EnableRememberMe || !c.ShowSourceLabels || c.PretendUserExists {
+				t.Errorf("Patch = %#v", c)
+			}
+		}},
+	}...))
+	k, _ := stage.Lookup(stage.ModelIdentification)
+	refs := k.Schema().RefFields()
+	got := map[string]string{}
+	for _, r := range refs {
+		got[r.Field] = r.Target + " " + string(r.OnDelete) + " " + r.Related
+	}
+	want := map[string]string{
+		"password_stage": "authentik_stages_password.passwordstage set_null ", "captcha_stage": "authentik_stages_captcha.captchastage set_null ",
+		"enrollment_flow": "flow set_default +", "recovery_flow": "flow set_default +", "passwordless_flow": "flow set_default +",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("references = %q, want %q", got, want)
+	}
+}
+
+// A user field or a source is required of the merged object: a create
+// without either, and a patch that empties the last one, are refused; a
+// patch that leaves one is not, whatever it sends.
+func TestIdentificationObjectRule(t *testing.T) {
+	_, err := stage.Default.Decode(stage.Stage{Config: stage.DefaultIdentification()}, []byte(`{"name":"id"}`), validate.Create)
+	if err != nil {
+		t.Fatal(err) // the field rules pass; the object rule is the store's next step
+	}
+	if validate.CheckObject(stage.DefaultIdentification()) == nil {
+		t.Error("the defaults (no user fields, no sources) pass the object rule")
+	}
+	cur := stage.Stage{PK: stagePK, Name: "id", Config: stage.Identification{UserFields: []stage.UserField{stage.UserFieldEmail}, Sources: []uuid.UUID{sourcePK}}}
+	for _, tt := range []struct{ body, want string }{
+		{`{"user_fields":[]}`, ""},
+		{`{"sources":[]}`, ""},
+		{`{"user_fields":[],"sources":[]}`, stage.MsgIdentificationNoFields},
+		{`{"show_matched_user":false}`, ""}, // authentik refuses this patch
+	} {
+		_, err := stage.ApplyPatch(cur, []byte(tt.body))
+		wantNonField(t, tt.body, err, tt.want)
+	}
+	one := cur
+	one.Config = stage.Identification{UserFields: []stage.UserField{}, Sources: []uuid.UUID{sourcePK}}
+	_, err = stage.ApplyPatch(one, []byte(`{"sources":[]}`))
+	wantNonField(t, "last source removed", err, stage.MsgIdentificationNoFields)
+}
+
+func TestCaptchaRules(t *testing.T) {
+	const required = `"public_key":"pub","private_key":"priv"`
+	cur := stage.Stage{PK: stagePK, Name: "captcha", Config: func() stage.Captcha {
+		c := stage.DefaultCaptcha()
+		c.PublicKey, c.PrivateKey = "pub", validate.NewSecret("captcha-s3cret")
+		return c
+	}()}
+	want := stage.DefaultCaptcha()
+	want.PublicKey, want.PrivateKey = "pub", validate.NewSecret("priv")
+	runRules(t, cur, append(commonRules(`{`+required+`}`), []ruleCase{
+		{name: "create defaults", op: validate.Create, body: `{"name":"c",` + required + `}`, check: createdAs(want)},
+		{name: "create missing", op: validate.Create, body: `{"name":"c"}`, errs: map[string][]string{"public_key": {validate.MsgRequired}, "private_key": {validate.MsgRequired}}},
+		{name: "keys blank", op: validate.Patch, body: `{"public_key":" ","private_key":""}`, errs: map[string][]string{"public_key": {validate.MsgBlank}, "private_key": {validate.MsgBlank}}},
+		{name: "urls blank", op: validate.Patch, body: `{"js_url":"","api_url":null}`, errs: map[string][]string{"js_url": {validate.MsgBlank}, "api_url": {validate.MsgNull}}},
+		{name: "thresholds", op: validate.Patch, body: `{"score_min_threshold":"0.25","score_max_threshold":0.75,"interactive":true,"error_on_invalid_score":false}`, check: func(t *testing.T, s stage.Stage) {
+			c := s.Config.(stage.Captcha)
+			if c.ScoreMinThreshold != 0.25 || c.ScoreMaxThreshold != 0.75 || !c.Interactive || c.ErrorOnInvalidScore || c.PrivateKey.Reveal() != "captcha-s3cret" {
+				t.Errorf("Patch = %#v", c)
+			}
+		}},
+		{name: "threshold not a number", op: validate.Patch, body: `{"score_min_threshold":"high"}`, errs: testutil.One("score_min_threshold", validate.MsgNumber)},
+		{name: "threshold a list", op: validate.Patch, body: `{"score_max_threshold":[1]}`, errs: testutil.One("score_max_threshold", validate.MsgNumber)},
+		{name: "threshold null", op: validate.Patch, body: `{"score_max_threshold":null}`, errs: testutil.One("score_max_threshold", validate.MsgNull)},
+		{name: "threshold infinite", op: validate.Patch, body: `{"score_max_threshold":"inf"}`, errs: testutil.One("score_max_threshold", validate.MsgNumber)},
+		{name: "threshold a boolean", op: validate.Patch, body: `{"score_max_threshold":true}`, check: func(t *testing.T, s stage.Stage) {
+			if c := s.Config.(stage.Captcha); c.ScoreMaxThreshold != 1 {
+				t.Errorf("true = %v", c.ScoreMaxThreshold) // Python's float(True)
+			}
+		}},
+	}...))
+}
+
+// smtpRuleCases are the rules of the connection fields that the email
+// stage and the email authenticator share.
+func smtpRuleCases() []ruleCase {
+	return []ruleCase{
+		{name: "bad address", op: validate.Patch, body: `{"from_address":"authentik"}`, errs: testutil.One("from_address", validate.MsgEmail)},
+		{name: "long bad address", op: validate.Patch, body: `{"from_address":"` + strings.Repeat("a", 330) + `"}`, errs: testutil.One("from_address", validate.MaxLength(254), validate.MsgEmail)},
+		{name: "long address", op: validate.Patch, body: `{"from_address":"` + strings.Repeat("a", 250) + `@b.de"}`, errs: testutil.One("from_address", validate.MaxLength(254))},
+		{name: "address blank", op: validate.Patch, body: `{"from_address":" "}`, errs: testutil.One("from_address", validate.MsgBlank)},
+		{name: "bad expiry", op: validate.Patch, body: `{"token_expiry":"30"}`, errs: testutil.One("token_expiry", tdBad("30"))},
+		{name: "host and subject blank", op: validate.Patch, body: `{"host":"","subject":"  "}`, errs: map[string][]string{"host": {validate.MsgBlank}, "subject": {validate.MsgBlank}}},
+		{name: "port", op: validate.Patch, body: `{"port":"x","timeout":2147483648}`, errs: map[string][]string{"port": {validate.MsgInteger}, "timeout": {validate.MaxValue(2147483647)}}},
+		{name: "username and password blank", op: validate.Patch, body: `{"username":"","password":""}`},
+		{name: "address without a dot", op: validate.Patch, body: `{"from_address":"a@b"}`, errs: testutil.One("from_address", validate.MsgEmail)},
+	}
+}
+
+func TestEmailRules(t *testing.T) {
+	cur := stage.Stage{PK: stagePK, Name: "mail", Config: stage.DefaultEmail()}
+	runRules(t, cur, append(append(commonRules(`{}`), smtpRuleCases()...), []ruleCase{
+		{name: "create defaults", op: validate.Create, body: `{"name":"mail"}`, check: createdAs(stage.Email{Host: "localhost", Port: 25, Timeout: 10,
+			FromAddress: "system@authentik.local", TokenExpiry: "minutes=30", Subject: "authentik", Template: "email/password_reset.html"})},
+		{name: "templates", op: validate.Patch, body: `{"template":"email/account_confirmation.html"}`},
+		{name: "unknown template", op: validate.Patch, body: `{"template":"foobar"}`, errs: testutil.One("template", "Invalid template 'foobar' specified.")},
+		{name: "template blank", op: validate.Patch, body: `{"template":""}`, errs: testutil.One("template", validate.MsgBlank)},
+		{name: "connection", op: validate.Patch, body: `{"use_global_settings":true,"host":"smtp.example.com","port":587,"username":"u","password":"mail-s3cret","use_tls":true,"use_ssl":false,"timeout":-1,"from_address":"a@b.de","token_expiry":"hours=1","subject":"Hi","activate_user_on_success":true}`,
+			check: func(t *testing.T, s stage.Stage) {
+				c := s.Config.(stage.Email)
+				if !c.UseGlobalSettings || c.Host != "smtp.example.com" || c.Port != 587 || c.Password.Reveal() != "mail-s3cret" || !c.UseTLS || c.Timeout != -1 ||
+					c.FromAddress != "a@b.de" || c.TokenExpiry != "hours=1" || c.Subject != "Hi" || !c.ActivateUserOnSuccess {
+					t.Errorf("Patch = %#v", c)
+				}
+			}},
+	}...))
+	if len(stage.EmailTemplates) != 4 {
+		t.Errorf("EmailTemplates = %v", stage.EmailTemplates)
+	}
+}
+
+func TestAuthenticatorEmailRules(t *testing.T) {
+	cur := stage.Stage{PK: stagePK, Name: "otp-mail", Config: stage.DefaultAuthenticatorEmail()}
+	runRules(t, cur, append(append(commonRules(`{}`), smtpRuleCases()...), []ruleCase{
+		{name: "create defaults", op: validate.Create, body: `{"name":"otp-mail"}`, check: createdAs(stage.AuthenticatorEmail{Host: "localhost", Port: 25, Timeout: 10,
+			FromAddress: "system@authentik.local", Subject: "authentik Sign-in code", TokenExpiry: "minutes=30", Template: "email/email_otp.html"})},
+		{name: "any template", op: validate.Patch, body: `{"template":"custom/otp.html"}`},
+		{name: "template blank", op: validate.Patch, body: `{"template":""}`, errs: testutil.One("template", validate.MsgBlank)},
+		{name: "friendly name blank", op: validate.Patch, body: `{"friendly_name":""}`, errs: testutil.One("friendly_name", validate.MsgBlank)},
+		{name: "configure flow", op: validate.Patch, body: `{"configure_flow":"` + configFlow.String() + `","password":"p","friendly_name":null}`, check: func(t *testing.T, s stage.Stage) {
+			if c := s.Config.(stage.AuthenticatorEmail); c.ConfigureFlow == nil || *c.ConfigureFlow != configFlow || c.Password.Reveal() != "p" || c.FriendlyName != nil {
+				t.Errorf("Patch = %#v", c)
+			}
+		}},
+	}...))
+}
+
+func TestAuthenticatorWebAuthnRules(t *testing.T) {
+	cur := stage.Stage{PK: stagePK, Name: "webauthn", Config: stage.DefaultAuthenticatorWebAuthn()}
+	runRules(t, cur, append(commonRules(`{}`), []ruleCase{
+		{name: "create defaults", op: validate.Create, body: `{"name":"w"}`, check: createdAs(stage.AuthenticatorWebAuthn{
+			UserVerification: "preferred", ResidentKeyRequirement: "preferred", DeviceTypeRestrictions: []uuid.UUID{}, DeviceTypeRestrictionsObj: []stage.WebAuthnDeviceType{}})},
+		{name: "bad verification", op: validate.Patch, body: `{"user_verification":"always"}`, errs: testutil.One("user_verification", validate.InvalidChoice("always"))},
+		{name: "bad resident key", op: validate.Patch, body: `{"resident_key_requirement":""}`, errs: testutil.One("resident_key_requirement", validate.InvalidChoice(""))},
+		{name: "bad attachment", op: validate.Patch, body: `{"authenticator_attachment":"usb"}`, errs: testutil.One("authenticator_attachment", validate.InvalidChoice("usb"))},
+		{name: "attachment and restrictions", op: validate.Patch, body: `{"authenticator_attachment":"cross-platform","device_type_restrictions":["` + groupPK.String() + `"],"device_type_restrictions_obj":[{"aaguid":"x"}]}`, check: func(t *testing.T, s stage.Stage) {
+			c := s.Config.(stage.AuthenticatorWebAuthn)
+			if c.AuthenticatorAttachment == nil || *c.AuthenticatorAttachment != stage.AttachmentCrossPlatform || !reflect.DeepEqual(c.DeviceTypeRestrictions, []uuid.UUID{groupPK}) || len(c.DeviceTypeRestrictionsObj) != 0 {
+				t.Errorf("Patch = %#v", c)
+			}
+		}},
+		{name: "attachment null", op: validate.Patch, body: `{"authenticator_attachment":null}`},
+		{name: "restrictions not uuids", op: validate.Patch, body: `{"device_type_restrictions":[1.5]}`, errs: testutil.One("device_type_restrictions", validate.InvalidUUID("1.5"))},
+		{name: "friendly name blank", op: validate.Patch, body: `{"friendly_name":" "}`, errs: testutil.One("friendly_name", validate.MsgBlank)},
+	}...))
+}
+
+func TestAuthenticatorSMSRules(t *testing.T) {
+	const required = `"provider":"twilio","from_number":"+15550100","account_sid":"AC1","auth":"sms-t0ken"`
+	cur := stage.Stage{PK: stagePK, Name: "sms", Config: stage.AuthenticatorSMS{Provider: stage.SMSProviderTwilio, FromNumber: "+1", AccountSID: "AC", Auth: validate.NewSecret("tok"), AuthType: stage.SMSAuthBasic}}
+	runRules(t, cur, append(commonRules(`{`+required+`}`), []ruleCase{
+		{name: "create defaults", op: validate.Create, body: `{"name":"sms",` + required + `}`, check: createdAs(stage.AuthenticatorSMS{
+			Provider: "twilio", FromNumber: "+15550100", AccountSID: "AC1", Auth: validate.NewSecret("sms-t0ken"), AuthType: "basic"})},
+		{name: "create missing", op: validate.Create, body: `{"name":"sms"}`, errs: map[string][]string{
+			"provider": {validate.MsgRequired}, "from_number": {validate.MsgRequired}, "account_sid": {validate.MsgRequired}, "auth": {validate.MsgRequired}}},
+		{name: "bad provider", op: validate.Patch, body: `{"provider":"aws"}`, errs: testutil.One("provider", validate.InvalidChoice("aws"))},
+		{name: "bad auth type", op: validate.Patch, body: `{"auth_type":"digest"}`, errs: testutil.One("auth_type", validate.InvalidChoice("digest"))},
+		{name: "blanks", op: validate.Patch, body: `{"from_number":"","account_sid":" ","auth":""}`, errs: map[string][]string{
+			"from_number": {validate.MsgBlank}, "account_sid": {validate.MsgBlank}, "auth": {validate.MsgBlank}}},
+		{name: "generic", op: validate.Patch, body: `{"provider":"generic","auth_type":"bearer","auth_password":"","verify_only":true,"mapping":"` + groupPK.String() + `"}`, check: func(t *testing.T, s stage.Stage) {
+			c := s.Config.(stage.AuthenticatorSMS)
+			if c.Provider != stage.SMSProviderGeneric || c.AuthType != stage.SMSAuthBearer || !c.VerifyOnly || c.Mapping == nil || *c.Mapping != groupPK || c.Auth.Reveal() != "tok" {
+				t.Errorf("Patch = %#v", c)
+			}
+		}},
+		{name: "mapping not a uuid", op: validate.Patch, body: `{"mapping":"m"}`, errs: testutil.One("mapping", validate.InvalidUUID("m"))},
+	}...))
+}
+
+func TestAuthenticatorValidateRules(t *testing.T) {
+	totpPK := passwordPK
+	cur := stage.Stage{PK: stagePK, Name: "mfa", Config: stage.DefaultAuthenticatorValidate()}
+	runRules(t, cur, append(commonRules(`{}`), []ruleCase{
+		{name: "create defaults", op: validate.Create, body: `{"name":"mfa"}`, check: createdAs(stage.AuthenticatorValidate{NotConfiguredAction: "skip",
+			DeviceClasses: []stage.DeviceClass{"static", "totp", "webauthn", "duo", "sms", "email"}, ConfigurationStages: []uuid.UUID{},
+			LastAuthThreshold: "seconds=0", WebAuthnUserVerification: "preferred", WebAuthnAllowedDeviceTypes: []uuid.UUID{},
+			WebAuthnAllowedDeviceTypesObj: []stage.WebAuthnDeviceType{}})},
+		{name: "device classes empty", op: validate.Patch, body: `{"device_classes":[]}`, errs: testutil.One("device_classes", validate.MsgEmptyList)},
+		{name: "bad device class", op: validate.Patch, body: `{"device_classes":["totp","u2f"]}`, errs: testutil.One("device_classes.1", validate.InvalidChoice("u2f"))},
+		{name: "bad action", op: validate.Patch, body: `{"not_configured_action":"ask"}`, errs: testutil.One("not_configured_action", validate.InvalidChoice("ask"))},
+		{name: "bad threshold", op: validate.Patch, body: `{"last_auth_threshold":"days"}`, errs: testutil.One("last_auth_threshold", tdBad("days"))},
+		{name: "bad verification", op: validate.Patch, body: `{"webauthn_user_verification":"never"}`, errs: testutil.One("webauthn_user_verification", validate.InvalidChoice("never"))},
+		{name: "configuration stages not uuids", op: validate.Patch, body: `{"configuration_stages":[true]}`, errs: testutil.One("configuration_stages", validate.MsgPKBool)},
+		{name: "configure", op: validate.Patch, body: `{"not_configured_action":"configure","configuration_stages":["` + totpPK.String() + `"],"webauthn_allowed_device_types":["` + groupPK.String() + `"]}`, check: func(t *testing.T, s stage.Stage) {
+			c := s.Config.(stage.AuthenticatorValidate)
+			if c.NotConfiguredAction != stage.NotConfiguredConfigure || !reflect.DeepEqual(c.ConfigurationStages, []uuid.UUID{totpPK}) || !reflect.DeepEqual(c.WebAuthnAllowedDeviceTypes, []uuid.UUID{groupPK}) {
+				t.Errorf("Patch = %#v", c)
+			}
+		}},
+	}...))
+	k, _ := stage.Lookup(stage.ModelAuthenticatorValidate)
+	if refs := k.Schema().RefFields(); len(refs) != 1 || refs[0].Field != "configuration_stages" || refs[0].Target != "stage" || !refs[0].Many ||
+		refs[0].OnDelete != validate.CascadeMany || refs[0].Related != "+" {
+		t.Errorf("references = %+v", refs)
+	}
+}
+
+// "configure" needs a configuration stage in the merged object: an error
+// on not_configured_action, whichever key the patch sends.
+func TestAuthenticatorValidateObjectRule(t *testing.T) {
+	withStage := stage.DefaultAuthenticatorValidate()
+	withStage.ConfigurationStages = []uuid.UUID{passwordPK}
+	for _, tt := range []struct {
+		cur  stage.AuthenticatorValidate
+		body string
+		bad  bool
+	}{
+		{stage.DefaultAuthenticatorValidate(), `{"not_configured_action":"configure"}`, true},
+		{stage.DefaultAuthenticatorValidate(), `{"not_configured_action":"deny"}`, false},
+		{withStage, `{"not_configured_action":"configure"}`, false}, // authentik refuses this patch
+		{withStage, `{"configuration_stages":[]}`, false},
+		{func() stage.AuthenticatorValidate {
+			c := withStage
+			c.NotConfiguredAction = stage.NotConfiguredConfigure
+			return c
+		}(), `{"configuration_stages":[]}`, true},
+	} {
+		_, err := stage.ApplyPatch(stage.Stage{PK: stagePK, Name: "mfa", Config: tt.cur}, []byte(tt.body))
+		var want map[string][]string
+		if tt.bad {
+			want = testutil.One("not_configured_action", stage.MsgValidateNoConfigurationStage)
+		}
+		testutil.WantFields(t, tt.body, err, want)
+	}
+}
+
+func TestAuthenticatorEndpointGDTCRules(t *testing.T) {
+	cur := stage.Stage{PK: stagePK, Name: "gdtc", Config: stage.AuthenticatorEndpointGDTC{Credentials: json.RawMessage(`{"type":"service_account","key":"k"}`)}}
+	runRules(t, cur, append(commonRules(`{"credentials":{}}`), []ruleCase{
+		{name: "credentials required", op: validate.Create, body: `{"name":"g"}`, errs: testutil.One("credentials", validate.MsgRequired)},
+		{name: "credentials null", op: validate.Patch, body: `{"credentials":null}`, errs: testutil.One("credentials", validate.MsgNull)},
+		{name: "credentials any JSON", op: validate.Create, body: `{"name":"g","credentials":"a string"}`, check: createdAs(stage.AuthenticatorEndpointGDTC{Credentials: json.RawMessage(`"a string"`)})},
+		{name: "credentials merged", op: validate.Patch, body: `{"credentials":{"key":null,"project":"p"}}`, check: func(t *testing.T, s stage.Stage) {
+			if got := string(s.Config.(stage.AuthenticatorEndpointGDTC).Credentials); got != `{"project":"p","type":"service_account"}` {
+				t.Errorf("Credentials = %s", got)
+			}
+		}},
+		{name: "friendly name blank", op: validate.Patch, body: `{"friendly_name":""}`, errs: testutil.One("friendly_name", validate.MsgBlank)},
+	}...))
+}
+
+func TestSourceRules(t *testing.T) {
+	cur := stage.Stage{PK: stagePK, Name: "src", Config: stage.Source{Source: sourcePK, ResumeTimeout: "minutes=10"}}
+	runRules(t, cur, append(commonRules(`{"source":"`+sourcePK.String()+`"}`), []ruleCase{
+		{name: "create defaults", op: validate.Create, body: `{"name":"src","source":"` + sourcePK.String() + `"}`, check: createdAs(stage.Source{Source: sourcePK, ResumeTimeout: "minutes=10"})},
+		{name: "source required", op: validate.Create, body: `{"name":"src"}`, errs: testutil.One("source", validate.MsgRequired)},
+		{name: "source null", op: validate.Patch, body: `{"source":null}`, errs: testutil.One("source", validate.MsgNull)},
+		{name: "source empty is null", op: validate.Patch, body: `{"source":""}`, errs: testutil.One("source", validate.MsgNull)},
+		{name: "source not a uuid", op: validate.Patch, body: `{"source":"google"}`, errs: testutil.One("source", validate.InvalidUUID("google"))},
+		{name: "bad timeout", op: validate.Patch, body: `{"resume_timeout":"10"}`, errs: testutil.One("resume_timeout", tdBad("10"))},
+	}...))
+}
+
+func TestMutualTLSRules(t *testing.T) {
+	const required = `"mode":"required","cert_attribute":"common_name","user_attribute":"username"`
+	cur := stage.Stage{PK: stagePK, Name: "mtls", Config: stage.MutualTLS{Mode: stage.MutualTLSOptional, CertificateAuthorities: []uuid.UUID{}, CertAttribute: stage.CertAttributeEmail, UserAttribute: stage.UserAttributeEmail}}
+	runRules(t, cur, append(commonRules(`{`+required+`}`), []ruleCase{
+		{name: "create defaults", op: validate.Create, body: `{"name":"m",` + required + `}`, check: createdAs(stage.MutualTLS{Mode: "required", CertificateAuthorities: []uuid.UUID{}, CertAttribute: "common_name", UserAttribute: "username"})},
+		{name: "create missing", op: validate.Create, body: `{"name":"m"}`, errs: map[string][]string{"mode": {validate.MsgRequired}, "cert_attribute": {validate.MsgRequired}, "user_attribute": {validate.MsgRequired}}},
+		{name: "bad choices", op: validate.Patch, body: `{"mode":"sometimes","cert_attribute":"issuer","user_attribute":"upn"}`, errs: map[string][]string{
+			"mode": {validate.InvalidChoice("sometimes")}, "cert_attribute": {validate.InvalidChoice("issuer")}, "user_attribute": {validate.InvalidChoice("upn")}}},
+		{name: "authorities", op: validate.Patch, body: `{"certificate_authorities":["` + groupPK.String() + `"]}`, check: func(t *testing.T, s stage.Stage) {
+			if c := s.Config.(stage.MutualTLS); !reflect.DeepEqual(c.CertificateAuthorities, []uuid.UUID{groupPK}) {
+				t.Errorf("Patch = %#v", c)
+			}
+		}},
+		{name: "authorities null", op: validate.Patch, body: `{"certificate_authorities":null}`, errs: testutil.One("certificate_authorities", validate.MsgNull)},
+	}...))
+}
+
+const (
+	captchaSecret = "captcha-priv-s3cret"
+	emailSecret   = "smtp-s3cret"
+)
+
+func identificationStage() stage.Stage {
+	c := stage.DefaultIdentification()
+	c.UserFields = []stage.UserField{stage.UserFieldEmail, stage.UserFieldUsername}
+	c.PasswordStage, c.EnrollmentFlow = &passwordPK, &configFlow
+	c.Sources = []uuid.UUID{sourcePK}
+	return stage.Stage{PK: stagePK, Name: "default-authentication-identification", Config: c}
+}
+
+func captchaStage() stage.Stage {
+	c := stage.DefaultCaptcha()
+	c.PublicKey, c.PrivateKey, c.ScoreMinThreshold = "6LeIxAcT", validate.NewSecret(captchaSecret), 0.3
+	return stage.Stage{PK: stagePK, Name: "captcha", Config: c}
+}
+
+func emailStage() stage.Stage {
+	c := stage.DefaultEmail()
+	c.Username, c.Password, c.UseTLS = "mailer", validate.NewSecret(emailSecret), true
+	return stage.Stage{PK: stagePK, Name: "recovery-email", Config: c}
+}
+
+func webauthnStage() stage.Stage {
+	c := stage.DefaultAuthenticatorWebAuthn()
+	attach := stage.AttachmentPlatform
+	c.ConfigureFlow, c.AuthenticatorAttachment, c.DeviceTypeRestrictions = &configFlow, &attach, []uuid.UUID{groupPK}
+	return stage.Stage{PK: stagePK, Name: "webauthn", Config: c}
+}
+
+func smsStage() stage.Stage {
+	name := "SMS"
+	return stage.Stage{PK: stagePK, Name: "sms", Config: stage.AuthenticatorSMS{FriendlyName: &name, Provider: stage.SMSProviderGeneric, FromNumber: "+15550100",
+		AccountSID: "https://sms.example.com/send", Auth: validate.NewSecret("sms-user"), AuthPassword: validate.NewSecret("sms-pass"), AuthType: stage.SMSAuthBasic, Mapping: &groupPK}}
+}
+
+func authEmailStage() stage.Stage {
+	c := stage.DefaultAuthenticatorEmail()
+	c.Password = validate.NewSecret("otp-mail-pass")
+	return stage.Stage{PK: stagePK, Name: "email-otp", Config: c}
+}
+
+func validateStage() stage.Stage {
+	c := stage.DefaultAuthenticatorValidate()
+	c.NotConfiguredAction, c.ConfigurationStages = stage.NotConfiguredConfigure, []uuid.UUID{passwordPK}
+	return stage.Stage{PK: stagePK, Name: "mfa", Config: c}
+}
+
+func gdtcStage() stage.Stage {
+	return stage.Stage{PK: stagePK, Name: "gdtc", Config: stage.AuthenticatorEndpointGDTC{Credentials: json.RawMessage(`{"type":"service_account"}`)}}
+}
+
+func mtlsStage() stage.Stage {
+	return stage.Stage{PK: stagePK, Name: "mtls", Config: stage.MutualTLS{Mode: stage.MutualTLSOptional, CertificateAuthorities: []uuid.UUID{groupPK},
+		CertAttribute: stage.CertAttributeCommonName, UserAttribute: stage.UserAttributeUsername}}
 }

@@ -45,12 +45,7 @@ func (Password) ModelName() ModelName { return ModelPassword }
 // Validate checks the backends: a non-empty list of known ones.
 func (c Password) Validate() error {
 	return validation.ValidateStruct(&c,
-		validation.Field(&c.Backends, validation.By(func(any) error {
-			if len(c.Backends) == 0 {
-				return validation.NewError("authflow_empty_list", validate.MsgEmptyList)
-			}
-			return nil
-		}), validation.Each(validate.Choice(BackendInbuilt, BackendToken, BackendLDAP, BackendKerberos))),
+		validation.Field(&c.Backends, nonEmpty(len(c.Backends)), validation.Each(validate.Choice(BackendInbuilt, BackendToken, BackendLDAP, BackendKerberos))),
 	)
 }
 

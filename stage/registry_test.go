@@ -72,7 +72,7 @@ type clashFlowSet struct {
 func (clashFlowSet) ModelName() stage.ModelName { return "authflow_test.clashflowset" }
 
 type badField struct {
-	X float64 `json:"x"`
+	X complex128 `json:"x"`
 }
 
 func (badField) ModelName() stage.ModelName { return "authflow_test.badfield" }
@@ -188,7 +188,10 @@ func TestKindsSorted(t *testing.T) {
 	for _, k := range stage.Default.Kinds() {
 		got = append(got, k.Model)
 	}
-	want = []stage.ModelName{stage.ModelAuthenticatorDuo, stage.ModelAuthenticatorStatic, stage.ModelAuthenticatorTOTP, stage.ModelConsent, stage.ModelDeny, stage.ModelDummy, stage.ModelInvitation, stage.ModelPassword, stage.ModelRedirect, stage.ModelUserDelete, stage.ModelUserLogin, stage.ModelUserLogout, stage.ModelUserWrite}
+	want = []stage.ModelName{stage.ModelAuthenticatorDuo, stage.ModelAuthenticatorEmail, stage.ModelAuthenticatorEndpointGDTC, stage.ModelAuthenticatorSMS,
+		stage.ModelAuthenticatorStatic, stage.ModelAuthenticatorTOTP, stage.ModelAuthenticatorValidate, stage.ModelAuthenticatorWebAuthn, stage.ModelCaptcha,
+		stage.ModelConsent, stage.ModelDeny, stage.ModelDummy, stage.ModelEmail, stage.ModelIdentification, stage.ModelInvitation, stage.ModelMutualTLS,
+		stage.ModelPassword, stage.ModelRedirect, stage.ModelSource, stage.ModelUserDelete, stage.ModelUserLogin, stage.ModelUserLogout, stage.ModelUserWrite}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Default.Kinds() = %q, want %q", got, want)
 	}
@@ -216,6 +219,51 @@ func TestBuiltinKinds(t *testing.T) {
 		{stage.ModelRedirect, "redirect", "ak-stage-redirect-form", "Redirect Stage", "Redirect Stages", "Redirect the user to another flow, potentially with all gathered context"},
 		{stage.ModelUserDelete, "user_delete", "ak-stage-user-delete-form", "User Delete Stage", "User Delete Stages",
 			"Deletes the currently pending user without confirmation.\nUse with caution."},
+		// The kinds below are written out (model names included), so that
+		// a slip in a constant shows.
+		{"authentik_stages_identification.identificationstage", "identification", "ak-stage-identification-form", "Identification Stage", "Identification Stages",
+			"Allows the user to identify themselves for authentication."},
+		{"authentik_stages_captcha.captchastage", "captcha", "ak-stage-captcha-form", "Captcha Stage", "Captcha Stages",
+			"Verify the user is human using Google's reCaptcha/other compatible CAPTCHA solutions."},
+		{"authentik_stages_email.emailstage", "email", "ak-stage-email-form", "Email Stage", "Email Stages",
+			"Sends an Email to the user with a token to confirm their Email address."},
+		{"authentik_stages_authenticator_webauthn.authenticatorwebauthnstage", "authenticator/webauthn", "ak-stage-authenticator-webauthn-form",
+			"WebAuthn Authenticator Setup Stage", "WebAuthn Authenticator Setup Stages", "WebAuthn stage"},
+		{"authentik_stages_authenticator_sms.authenticatorsmsstage", "authenticator/sms", "ak-stage-authenticator-sms-form",
+			"SMS Authenticator Setup Stage", "SMS Authenticator Setup Stages", "Use SMS-based TOTP instead of authenticator-based."},
+		{"authentik_stages_authenticator_email.authenticatoremailstage", "authenticator/email", "ak-stage-authenticator-email-form",
+			"Email Authenticator Setup Stage", "Email Authenticator Setup Stages", "Use Email-based authentication instead of authenticator-based."},
+		{"authentik_stages_authenticator_validate.authenticatorvalidatestage", "authenticator/validate", "ak-stage-authenticator-validate-form",
+			"Authenticator Validation Stage", "Authenticator Validation Stages", "Validate user's configured OTP Device."},
+		{"authentik_stages_authenticator_endpoint_gdtc.authenticatorendpointgdtcstage", "authenticator/endpoint_gdtc", "ak-stage-authenticator-endpoint-gdtc-form",
+			"Endpoint Authenticator Google Device Trust Connector Stage", "Endpoint Authenticator Google Device Trust Connector Stages", "Setup Google Chrome Device-trust connection"},
+		{"authentik_stages_source.sourcestage", "source", "ak-stage-source-form", "Source Stage", "Source Stages",
+			"Suspend the current flow execution and send the user to a source,\nafter which this flow execution is resumed."},
+		{"authentik_stages_mtls.mutualtlsstage", "mtls", "ak-stage-mtls-form", "Mutual TLS Stage", "Mutual TLS Stages",
+			"Authenticate/enroll users using a client-certificate."},
+	}
+	enterprise := map[stage.ModelName]bool{stage.ModelAuthenticatorEndpointGDTC: true, stage.ModelSource: true, stage.ModelMutualTLS: true}
+	strs := map[stage.ModelName]string{
+		stage.ModelEmail: "Email Stage x", stage.ModelAuthenticatorWebAuthn: "WebAuthn Authenticator Setup Stage x",
+		stage.ModelAuthenticatorSMS: "SMS Authenticator Setup Stage x", stage.ModelAuthenticatorEmail: "Email Authenticator Stage x",
+		stage.ModelAuthenticatorEndpointGDTC: "Endpoint Authenticator Google Device Trust Connector Stage x",
+		stage.ModelIdentification:            "Stage x", stage.ModelCaptcha: "Stage x", stage.ModelAuthenticatorValidate: "Stage x",
+		stage.ModelSource: "Stage x", stage.ModelMutualTLS: "Stage x",
+	}
+	if len(tests) != len(stage.Default.Kinds()) {
+		t.Errorf("%d kinds tested, %d registered", len(tests), len(stage.Default.Kinds()))
+	}
+	for _, tt := range tests {
+		if k, ok := stage.Lookup(tt.model); ok && k.Enterprise != enterprise[tt.model] {
+			t.Errorf("%s: Enterprise = %v", tt.model, k.Enterprise)
+		}
+		if want, ok := strs[tt.model]; ok {
+			s, _ := stage.Default.New(tt.model)
+			s.Name = "x"
+			if got := s.String(); got != want {
+				t.Errorf("%s: String() = %q, want %q", tt.model, got, want)
+			}
+		}
 	}
 	for _, tt := range tests {
 		k, ok := stage.Lookup(tt.model)

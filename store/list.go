@@ -446,6 +446,9 @@ func compareAny(a, b any) int {
 	case int64:
 		y, _ := b.(int64)
 		return cmp.Compare(x, y)
+	case float64:
+		y, _ := b.(float64)
+		return cmp.Compare(x, y)
 	case bool:
 		y, _ := b.(bool)
 		switch {

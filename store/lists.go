@@ -145,7 +145,7 @@ func manyOf(ids []uuid.UUID) many {
 // cell is a field value as a row holds it.
 func cell(v any) any {
 	switch x := v.(type) {
-	case nil, string, int64, bool, many:
+	case nil, string, int64, float64, bool, many:
 		return v
 	case uuid.UUID:
 		return x.String()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"reflect"
 	"regexp"
@@ -236,12 +237,35 @@ func decodeField(f *field, v reflect.Value, raw json.RawMessage, op Op) string {
 			return msg
 		}
 		v.SetInt(n)
+	case kFloat:
+		n, msg := decodeFloat(raw, k)
+		if msg != "" {
+			return msg
+		}
+		v.SetFloat(n)
 	case kUUID:
 		id, msg := decodeUUID(raw, k)
 		if msg != "" {
 			return msg
 		}
 		v.Set(reflect.ValueOf(id))
+	case kJSON:
+		if op == Patch && k == '{' {
+			cur := []byte("{}")
+			if v.Len() > 0 {
+				cur = v.Bytes()
+			}
+			merged, err := mergepatch.Apply(cur, raw)
+			if err != nil {
+				return MsgNotString
+			}
+			raw = merged
+		}
+		var b bytes.Buffer
+		if err := json.Compact(&b, raw); err != nil {
+			return MsgNotString
+		}
+		v.SetBytes(b.Bytes())
 	case kObject:
 		if k != '{' {
 			return `Expected a dictionary of items but got type "` + pyType(raw, k) + `".`
@@ -382,6 +406,53 @@ func decodeInt(raw []byte, k byte, min, max int64) (int64, string) {
 		return 0, MaxValue(max)
 	}
 	return n.Int64(), ""
+}
+
+// decodeFloat follows DRF's FloatField, which takes what Python's float()
+// takes: a JSON number, a string as float() reads it ("1e3", " 2 ",
+// "1_0.5"), and a boolean (float(True) is 1.0). Anything else is
+// [MsgNumber]; a string longer than MaxIntegerLength (DRF's
+// MAX_STRING_LENGTH) is [MsgIntegerTooLarge], and authflow caps number
+// literals the same way. NaN and the infinities ("nan", "1e400") are
+// refused with MsgNumber: authentik stores them but cannot answer them in
+// JSON.
+func decodeFloat(raw []byte, k byte) (float64, string) {
+	var f float64
+	switch k {
+	case '"':
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return 0, MsgNumber
+		}
+		if utf8.RuneCountInString(s) > MaxIntegerLength {
+			return 0, MsgIntegerTooLarge
+		}
+		v, ok := parsePyFloat(s)
+		if !ok {
+			return 0, MsgNumber
+		}
+		f = v
+	case 't':
+		return 1, ""
+	case 'f':
+		return 0, ""
+	case '{', '[':
+		return 0, MsgNumber
+	default:
+		lit := bytes.TrimSpace(raw)
+		if len(lit) > MaxIntegerLength {
+			return 0, MsgIntegerTooLarge
+		}
+		v, err := strconv.ParseFloat(string(lit), 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return 0, MsgNumber
+		}
+		f = v
+	}
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, MsgNumber
+	}
+	return f, ""
 }
 
 // maxUUIDDigits is the length of 2^128-1 in decimal. A JSON number has no

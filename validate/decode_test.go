@@ -520,7 +520,7 @@ func TestSchema(t *testing.T) {
 			X string
 		}{},
 		struct {
-			X float64 `json:"x"`
+			X complex128 `json:"x"`
 		}{},
 		struct {
 			X string `json:"x" af:"sometimes"`

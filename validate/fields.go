@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -43,6 +44,8 @@ import (
 //	named string types    ChoiceField; pair with [Choice] in Validate
 //	bool                  BooleanField
 //	int, int32, int64     IntegerField
+//	float64               FloatField (finite values only: JSON has no
+//	                      others)
 //	uuid.UUID             PrimaryKeyRelatedField
 //	*uuid.UUID            PrimaryKeyRelatedField(allow_null=True)
 //	[]uuid.UUID           PrimaryKeyRelatedField(many=True): with ref=, a
@@ -55,6 +58,12 @@ import (
 //	[]int32, []int64      ListField of IntegerField (each item in its type's
 //	                      range), items' errors as for strings
 //	map[string]any        JSONField holding an object (merged by a patch)
+//	json.RawMessage       JSONField holding any JSON value (an object
+//	                      merged by a patch onto an object)
+//
+// A readonly field may also be of any other type that encoding/json
+// marshals (a list of structs, say): it is output with encoding/json (a
+// nil slice as []) and stored, never decoded from a write.
 const tagName = "af"
 
 type kind int
@@ -70,6 +79,9 @@ const (
 	kUUIDList
 	kStringList
 	kIntList
+	kFloat
+	kJSON
+	kAny // readonly only: encoding/json's
 )
 
 // list reports whether k is a list kind.
@@ -127,6 +139,7 @@ var (
 	uuidType     = reflect.TypeOf(uuid.UUID{})
 	objectType   = reflect.TypeOf(map[string]any(nil))
 	uuidListType = reflect.TypeOf([]uuid.UUID(nil))
+	rawJSONType  = reflect.TypeOf(json.RawMessage(nil))
 )
 
 // SchemaOf returns the schema of v's type, which must be a struct or a
@@ -181,6 +194,8 @@ func buildSchema(t reflect.Type) (*Schema, error) {
 			f.kind = kObject
 		case ft == uuidListType:
 			f.kind = kUUIDList
+		case ft == rawJSONType && !f.isPtr:
+			f.kind = kJSON
 		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.String:
 			f.kind, f.choice = kStringList, ft.Elem().PkgPath() != ""
 		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Int32:
@@ -197,8 +212,10 @@ func buildSchema(t reflect.Type) (*Schema, error) {
 			f.kind, f.min, f.max = kInt, math.MinInt32, math.MaxInt32
 		case ft.Kind() == reflect.Int, ft.Kind() == reflect.Int64:
 			f.kind, f.min, f.max = kInt, math.MinInt64, math.MaxInt64
+		case ft.Kind() == reflect.Float64 && ft.PkgPath() == "":
+			f.kind = kFloat
 		default:
-			return nil, fmt.Errorf("validate: %s.%s: unsupported type %s", t, sf.Name, sf.Type)
+			f.kind = kAny // allowed for readonly fields only: checked below
 		}
 		for _, opt := range strings.Split(sf.Tag.Get(tagName), ",") {
 			k, v, _ := strings.Cut(strings.TrimSpace(opt), "=")
@@ -247,6 +264,9 @@ func buildSchema(t reflect.Type) (*Schema, error) {
 			default:
 				return nil, fmt.Errorf("validate: %s.%s: unknown option %q", t, sf.Name, opt)
 			}
+		}
+		if f.kind == kAny && !f.readOnly {
+			return nil, fmt.Errorf("validate: %s.%s: unsupported type %s", t, sf.Name, sf.Type)
 		}
 		if f.ref == "" && (f.onDelete != "" || f.related != "") {
 			return nil, fmt.Errorf("validate: %s.%s: on_delete and related need ref", t, sf.Name)
@@ -405,7 +425,8 @@ func (s *Schema) Without(v any, name string, id uuid.UUID) (any, error) {
 
 // Value returns the value of field name of v (a value of the schema's
 // struct type, or a pointer to one): a string, Secret, bool, int64,
-// uuid.UUID, map[string]any, or nil for a null pointer. ok is false when
+// float64, uuid.UUID, map[string]any, json.RawMessage, a list, or nil for
+// a null pointer. ok is false when
 // the schema has no such field.
 func (s *Schema) Value(v any, name string) (val any, ok bool) {
 	i, ok := s.byName[name]
@@ -431,6 +452,8 @@ func (s *Schema) Value(v any, name string) (val any, ok bool) {
 		return fv.Bool(), true
 	case kInt:
 		return fv.Int(), true
+	case kFloat:
+		return fv.Float(), true
 	}
 	return fv.Interface(), true
 }
@@ -510,6 +533,25 @@ func (s *Schema) AppendJSON(dst []byte, v any, withSecrets bool) ([]byte, error)
 			dst = strconv.AppendBool(dst, fv.Bool())
 		case kInt:
 			dst = strconv.AppendInt(dst, fv.Int(), 10)
+		case kFloat:
+			dst, err = appendFloat(dst, fv.Float())
+		case kJSON:
+			if fv.Len() == 0 {
+				dst = append(dst, "null"...)
+				break
+			}
+			var b bytes.Buffer
+			if err = json.Compact(&b, fv.Bytes()); err == nil {
+				dst = append(dst, b.Bytes()...)
+			}
+		case kAny:
+			if fv.Kind() == reflect.Slice && fv.Len() == 0 {
+				dst = append(dst, "[]"...)
+				break
+			}
+			var b []byte
+			b, err = json.Marshal(fv.Interface())
+			dst = append(dst, b...)
 		case kUUID:
 			dst = appendUUID(dst, fv.Interface().(uuid.UUID))
 		default:
@@ -522,6 +564,16 @@ func (s *Schema) AppendJSON(dst []byte, v any, withSecrets bool) ([]byte, error)
 		}
 	}
 	return dst, nil
+}
+
+// appendFloat appends f as Python's repr() writes it ("1.0", "0.5",
+// "1e+16"), which is also how authentik's JSON shows it. NaN and the
+// infinities have no JSON form: they are an error.
+func appendFloat(dst []byte, f float64) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return dst, fmt.Errorf("validate: %v has no JSON form", f)
+	}
+	return append(dst, pyFloat(f)...), nil
 }
 
 // appendUUID appends id as a quoted JSON string in its canonical form.

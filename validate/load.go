@@ -128,6 +128,17 @@ func loadField(f *field, v reflect.Value, raw []byte) error {
 			return bad()
 		}
 		v.SetInt(n)
+	case kFloat:
+		if raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
+			return bad()
+		}
+		n, err := strconv.ParseFloat(string(raw), 64)
+		if err != nil {
+			return bad()
+		}
+		v.SetFloat(n)
+	case kJSON:
+		v.SetBytes(append([]byte(nil), raw...))
 	case kUUID:
 		if raw[0] != '"' {
 			return bad()

@@ -28,6 +28,7 @@ type loadSample struct {
 	Enabled bool            `json:"enabled"`
 	Count   int32           `json:"count"`
 	Big     int64           `json:"big"`
+	Score   float64         `json:"score"`
 	Color   color           `json:"color"`
 	Parent  *uuid.UUID      `json:"parent" af:"ref=flow"`
 	Token   validate.Secret `json:"token" af:"writeonly,blank"`
@@ -40,7 +41,7 @@ type loadSample struct {
 func TestLoadRoundTrip(t *testing.T) {
 	s := storedSchema(t)
 	id := uuid.MustParse("11111111-2222-4333-8444-555555555555")
-	in := loadSample{ID: id, Name: "a\"<b> é \u2028", Nick: ptr("nick"), Enabled: true, Count: -3, Big: 1 << 60,
+	in := loadSample{ID: id, Name: "a\"<b> é \u2028", Nick: ptr("nick"), Enabled: true, Count: -3, Big: 1 << 60, Score: -0.25,
 		Color: blue, Parent: &id, Token: validate.NewSecret("hunter2"), Extra: map[string]any{"k": "v"},
 		Tags: []string{"x", "y"}, Flows: []uuid.UUID{id}}
 	body, err := s.AppendJSON([]byte("{"), in, true)
@@ -64,7 +65,7 @@ func TestLoadRejects(t *testing.T) {
 	s := storedSchema(t)
 	for _, body := range []string{
 		``, `[]`, `"s"`, `{"name":1}`, `{"enabled":"true"}`, `{"count":2147483648}`, `{"count":1.5}`,
-		`{"parent":"nope"}`, `{"parent":7}`, `{"tags":"x"}`, `{"name":"x"`, `{"name":"x"}}`,
+		`{"parent":"nope"}`, `{"parent":7}`, `{"score":"1"}`, `{"score":1e999}`, `{"tags":"x"}`, `{"name":"x"`, `{"name":"x"}}`,
 	} {
 		var out loadSample
 		if err := s.Load(&out, []byte(body)); err == nil {
@@ -83,7 +84,7 @@ func FuzzLoad(f *testing.F) {
 	for _, seed := range []string{
 		`{}`, `{"name":"a","nick":null,"enabled":true,"count":-3,"big":9,"color":"red","parent":"11111111-2222-4333-8444-555555555555"}`,
 		`{"name":"a\u00e9\\","name":"b","extra":{"a":[1,{}]},"tags":["x"],"flows":[]}`, `{"token":null,"zzz":[1,2]}`,
-		`{"name":"\xff"}`, `{"count":1e3}`, `{"parent":""}`, ` {"id" : "11111111222243338444555555555555" } `,
+		`{"name":"\xff"}`, `{"count":1e3}`, `{"score":-1.5e-3}`, `{"parent":""}`, ` {"id" : "11111111222243338444555555555555" } `,
 	} {
 		f.Add([]byte(seed))
 	}

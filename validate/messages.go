@@ -16,6 +16,8 @@ const (
 	MsgBoolean         = "Must be a valid boolean."
 	MsgInteger         = "A valid integer is required."
 	MsgIntegerTooLarge = "String value too large."
+	MsgNumber          = "A valid number is required."
+	MsgEmail           = "Enter a valid email address."
 	MsgSlug            = `Enter a valid "slug" consisting of letters, numbers, underscores or hyphens.`
 	MsgPKBool          = "Incorrect type. Expected pk value, received bool."
 	MsgEmptyList       = "This list may not be empty."
