@@ -47,6 +47,26 @@ func (s *Schema) Load(dst any, raw []byte) error {
 	})
 }
 
+// LoadMember reads one member of a stored object (key and its value's
+// bytes, as [Members] gives them) into dst, a pointer to a value of the
+// schema's struct type, as [Schema.Load] reads each member. known is false
+// for a key the schema does not name, which is left alone.
+func (s *Schema) LoadMember(dst any, key string, val []byte) (known bool, err error) {
+	i, ok := s.byName[key]
+	if !ok {
+		return false, nil
+	}
+	rv := reflect.ValueOf(dst)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Type() != s.typ {
+		return true, fmt.Errorf("validate: LoadMember: %T is not *%s", dst, s.typ)
+	}
+	f := &s.fields[i]
+	if err := loadField(f, rv.Elem().Field(f.index), val); err != nil {
+		return true, fmt.Errorf("validate: Load: %s.%s: %w", s.typ, f.name, err)
+	}
+	return true, nil
+}
+
 // Members calls fn with each member of the JSON object raw, in order: the
 // key decoded and the value's bytes (sharing raw's memory). Anything but
 // a JSON object is an error; so is an error from fn, which stops the walk.

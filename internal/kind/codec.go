@@ -110,7 +110,13 @@ func Load[B any, C Config](r *Registry[C], f Family, raw []byte) (uuid.UUID, B, 
 		model  string
 		config []byte
 	)
-	err := validate.Members(raw, func(key string, val []byte) error {
+	bs, err := validate.SchemaOf(base)
+	if err != nil {
+		return pk, base, cfg, err
+	}
+	// One pass over the record: the envelope's own members, and the
+	// common fields into base.
+	err = validate.Members(raw, func(key string, val []byte) error {
 		var err error
 		switch key {
 		case "pk":
@@ -119,18 +125,13 @@ func Load[B any, C Config](r *Registry[C], f Family, raw []byte) (uuid.UUID, B, 
 			err = json.Unmarshal(val, &model)
 		case "config":
 			config = val
+		default:
+			_, err = bs.LoadMember(&base, key, val)
 		}
 		return err
 	})
 	if err != nil {
 		return pk, base, cfg, fmt.Errorf("%s: decoding a stored %s: %w", f.Name, f.Name, err)
-	}
-	bs, err := validate.SchemaOf(base)
-	if err != nil {
-		return pk, base, cfg, err
-	}
-	if err := bs.Load(&base, raw); err != nil {
-		return pk, base, cfg, fmt.Errorf("%s %s: %w", f.Name, pk, err)
 	}
 	k, ok := r.Lookup(ModelName(model))
 	if !ok {
