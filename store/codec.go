@@ -142,24 +142,30 @@ var bindingCodec = plain[binding.Binding]{
 	strOf:    binding.Binding.String,
 }.withSchema()
 
+// registry is what the store needs of a kind family's registry
+// (stage.Registry, policy.Registry): both are facades over internal/kind.
+type registry[O any] interface {
+	Kinds() []kind.Kind[kind.Config]
+	Lookup(kind.ModelName) (kind.Kind[kind.Config], bool)
+	New(kind.ModelName) (O, error)
+	Decode(cur O, body []byte, op validate.Op) (O, error)
+	Encode(O) ([]byte, error)
+	DecodeStored([]byte) (O, error)
+}
+
+// kinded is an object of a kind family: it names its kind.
+type kinded interface{ Model() kind.ModelName }
+
 // family is the codec of a collection whose objects have a kind from a
 // registry (stages, policies): the common fields (name, ...) are the
-// family's, every other field belongs to the kind's config. It is one
-// declaration per family of how to reach those parts.
-type family[O any] struct {
-	// models lists the registered kinds.
-	models func() []string
-	// schemaOf is the schema of a kind's config.
-	schemaOf func(kind string) (*validate.Schema, bool)
-	newO     func(kind string) (O, error)
-	apply    func(cur O, body []byte, op validate.Op) (O, error)
-	encodeO  func(O) ([]byte, error)
-	loadO    func([]byte) (O, error)
-	pk       func(O) uuid.UUID
-	setPK    func(*O, uuid.UUID)
-	kindOf   func(O) string
-	config   func(O) any
-	setCfg   func(*O, any)
+// family's, every other field belongs to the kind's config. What differs
+// between families is how to reach the parts of an object.
+type family[O kinded] struct {
+	reg    registry[O]
+	pk     func(O) uuid.UUID
+	setPK  func(*O, uuid.UUID)
+	config func(O) any
+	setCfg func(*O, any)
 	// common reads a common field (pk and the kind pseudo-field are the
 	// engine's).
 	common func(O, string) (any, bool)
@@ -169,20 +175,33 @@ type family[O any] struct {
 // kindField is the pseudo-field holding an object's kind, for indexes.
 const kindField = "meta_model_name"
 
-// stageKindField is kindField, as the stage indexes name it.
-const stageKindField = kindField
-
-func (f family[O]) kindNames() []string      { return f.models() }
-func (f family[O]) hasKind(name string) bool { _, ok := f.schemaOf(name); return ok }
-
-func (f family[O]) blank(kind string) (any, error) { return f.newO(kind) }
-
-func (f family[O]) decode(cur any, body []byte, op validate.Op) (any, error) {
-	return f.apply(cur.(O), body, op)
+func (f family[O]) kindNames() []string {
+	var out []string
+	for _, k := range f.reg.Kinds() {
+		out = append(out, string(k.Model))
+	}
+	return out
 }
 
-func (f family[O]) encode(obj any) ([]byte, error) { return f.encodeO(obj.(O)) }
-func (f family[O]) load(raw []byte) (any, error)   { return f.loadO(raw) }
+func (f family[O]) hasKind(name string) bool { _, ok := f.schemaOf(name); return ok }
+
+// schemaOf is the schema of a kind's config.
+func (f family[O]) schemaOf(name string) (*validate.Schema, bool) {
+	k, ok := f.reg.Lookup(kind.ModelName(name))
+	return k.Schema(), ok
+}
+
+// kindOf is the kind of o.
+func (f family[O]) kindOf(o O) string { return string(o.Model()) }
+
+func (f family[O]) blank(name string) (any, error) { return f.reg.New(kind.ModelName(name)) }
+
+func (f family[O]) decode(cur any, body []byte, op validate.Op) (any, error) {
+	return f.reg.Decode(cur.(O), body, op)
+}
+
+func (f family[O]) encode(obj any) ([]byte, error) { return f.reg.Encode(obj.(O)) }
+func (f family[O]) load(raw []byte) (any, error)   { return f.reg.DecodeStored(raw) }
 
 func (f family[O]) ids(obj any) (uuid.UUID, uuid.UUID) { return f.pk(obj.(O)), uuid.Nil }
 
@@ -241,12 +260,12 @@ func (f family[O]) checkObject(obj any) *validate.Error {
 
 func (f family[O]) str(obj any) string { return f.strOf(obj.(O)) }
 
-func (f family[O]) defaultJSON(kind, field string) ([]byte, bool) {
-	o, err := f.newO(kind)
+func (f family[O]) defaultJSON(name, field string) ([]byte, bool) {
+	o, err := f.reg.New(kind.ModelName(name))
 	if err != nil {
 		return nil, false
 	}
-	s, ok := f.schemaOf(kind)
+	s, ok := f.schemaOf(name)
 	if !ok {
 		return nil, false
 	}
@@ -269,20 +288,11 @@ func (f family[O]) without(obj any, field string, id uuid.UUID) (any, error) {
 // stageFamily is the codec of the stages collection.
 func stageFamily(reg *stage.Registry) family[stage.Stage] {
 	return family[stage.Stage]{
-		models: func() []string { return strs(kindModels(reg.Kinds())) },
-		schemaOf: func(kind string) (*validate.Schema, bool) {
-			k, ok := reg.Lookup(stage.ModelName(kind))
-			return k.Schema(), ok
-		},
-		newO:    func(kind string) (stage.Stage, error) { return reg.New(stage.ModelName(kind)) },
-		apply:   reg.Decode,
-		encodeO: reg.Encode,
-		loadO:   reg.DecodeStored,
-		pk:      func(s stage.Stage) uuid.UUID { return s.PK },
-		setPK:   func(s *stage.Stage, pk uuid.UUID) { s.PK = pk },
-		kindOf:  func(s stage.Stage) string { return string(s.Model()) },
-		config:  func(s stage.Stage) any { return s.Config },
-		setCfg:  func(s *stage.Stage, c any) { s.Config = c.(stage.Config) },
+		reg:    reg,
+		pk:     func(s stage.Stage) uuid.UUID { return s.PK },
+		setPK:  func(s *stage.Stage, pk uuid.UUID) { s.PK = pk },
+		config: func(s stage.Stage) any { return s.Config },
+		setCfg: func(s *stage.Stage, c any) { s.Config = c.(stage.Config) },
 		common: func(s stage.Stage, f string) (any, bool) {
 			if f == "name" {
 				return s.Name, true
@@ -301,20 +311,11 @@ func stageFamily(reg *stage.Registry) family[stage.Stage] {
 // policyFamily is the codec of the policies collection.
 func policyFamily(reg *policy.Registry) family[policy.Policy] {
 	return family[policy.Policy]{
-		models: func() []string { return strs(kindModels(reg.Kinds())) },
-		schemaOf: func(kind string) (*validate.Schema, bool) {
-			k, ok := reg.Lookup(policy.ModelName(kind))
-			return k.Schema(), ok
-		},
-		newO:    func(kind string) (policy.Policy, error) { return reg.New(policy.ModelName(kind)) },
-		apply:   reg.Decode,
-		encodeO: reg.Encode,
-		loadO:   reg.DecodeStored,
-		pk:      func(p policy.Policy) uuid.UUID { return p.PK },
-		setPK:   func(p *policy.Policy, pk uuid.UUID) { p.PK = pk },
-		kindOf:  func(p policy.Policy) string { return string(p.Model()) },
-		config:  func(p policy.Policy) any { return p.Config },
-		setCfg:  func(p *policy.Policy, c any) { p.Config = c.(policy.Config) },
+		reg:    reg,
+		pk:     func(p policy.Policy) uuid.UUID { return p.PK },
+		setPK:  func(p *policy.Policy, pk uuid.UUID) { p.PK = pk },
+		config: func(p policy.Policy) any { return p.Config },
+		setCfg: func(p *policy.Policy, c any) { p.Config = c.(policy.Config) },
 		common: func(p policy.Policy, f string) (any, bool) {
 			switch f {
 			case "name":
@@ -326,13 +327,4 @@ func policyFamily(reg *policy.Registry) family[policy.Policy] {
 		},
 		strOf: policy.Policy.String,
 	}
-}
-
-// kindModels are the model names of kinds.
-func kindModels[C kind.Config](ks []kind.Kind[C]) []kind.ModelName {
-	out := make([]kind.ModelName, len(ks))
-	for i, k := range ks {
-		out[i] = k.Model
-	}
-	return out
 }

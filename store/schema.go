@@ -135,7 +135,7 @@ func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
 		unique:    []uniqueField{{field: "name", bucket: "stages_by_name", hash: true}},
 		kindIndex: "stages_by_model",
 		indexes: []index{
-			{bucket: "stages_by_model_name", fields: []string{stageKindField, "name"}, counted: true},
+			{bucket: "stages_by_model_name", fields: []string{kindField, "name"}, counted: true},
 		},
 	}
 	bindings := &collection{
