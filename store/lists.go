@@ -216,42 +216,59 @@ var bindingWalks = []indexWalk{
 // flow's bindings, through the index.
 func (tx *Tx) ListBindings(q Query) (Page[binding.View], error) {
 	names := map[uuid.UUID]string{} // stage names, for stage__name
-	l := bindingListing
-	l.cols = slices.Clone(l.cols)
-	for i := range l.cols {
-		if l.cols[i].name == "stage__name" {
-			l.cols[i].get = func(obj any) (any, error) {
-				id := obj.(binding.Binding).Stage
-				if name, ok := names[id]; ok {
-					return name, nil
-				}
-				st, err := tx.mustStage(id)
-				if err != nil {
-					return nil, err
-				}
-				if len(names) < 4096 {
-					names[id] = st.Name
-				}
-				return st.Name, nil
+	l := bindingListing.with(map[string]func(any) (any, error){
+		"stage__name": func(obj any) (any, error) {
+			id := obj.(binding.Binding).Stage
+			if name, ok := names[id]; ok {
+				return name, nil
 			}
-		}
-		if l.cols[i].name == "policies" {
-			l.cols[i].get = func(obj any) (any, error) {
-				ids, err := tx.boundPolicies(obj.(binding.Binding).PK)
-				return manyOf(ids), err
+			st, err := tx.mustStage(id)
+			if err != nil {
+				return nil, err
 			}
-		}
-	}
+			if len(names) < 4096 {
+				names[id] = st.Name
+			}
+			return st.Name, nil
+		},
+		"policies": func(obj any) (any, error) {
+			ids, err := tx.boundPolicies(obj.(binding.Binding).PK)
+			return manyOf(ids), err
+		},
+	})
 	c := tx.s.schema.bindings
 	return listOf(tx, c, l, bindingWalks, nil, q, tx.GetBinding, tx.bindingView,
 		func(filters map[string]any, _ func([]byte) bool, yield func(obj any) error) error {
-			walk, scope := bindingWalks[0], []byte(nil)
-			if tid, ok := filters["target"].(string); ok {
-				id, _ := uuid.Parse(tid)
-				walk, scope = bindingWalks[1], id[:]
-			}
-			return tx.scanIndexed(c, walk.bucket, scope, walk.pkAt, nil, yield)
+			return tx.scanWalk(c, bindingWalks, nil, filters, nil, yield)
 		})
+}
+
+// with returns l with the get functions of the named columns set: the
+// computed columns that read the transaction.
+func (l listing[T]) with(gets map[string]func(obj any) (any, error)) listing[T] {
+	l.cols = slices.Clone(l.cols)
+	for i := range l.cols {
+		if g, ok := gets[l.cols[i].name]; ok {
+			l.cols[i].get = g
+		}
+	}
+	return l
+}
+
+// scanWalk decodes the objects that a list's walks reach: through the
+// first walk after walks[0] whose UUID filter is active, narrowed to its
+// value, or else through walks[0] within scope. pre is as for
+// scanIndexed.
+func (tx *Tx) scanWalk(c *collection, walks []indexWalk, scope []byte, filters map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
+	walk := walks[0]
+	for _, w := range walks[1:] {
+		if v, ok := filters[w.filter].(string); ok && w.filter != "" && w.uuidFilter {
+			id, _ := uuid.Parse(v)
+			walk, scope = w, id[:]
+			break
+		}
+	}
+	return tx.scanIndexed(c, walk.bucket, scope, walk.pkAt, pre, yield)
 }
 
 // scanIndexed decodes the objects of c that an index scan of bucket
@@ -420,7 +437,7 @@ func listFamily[O, V any, C kind.Config](tx *Tx, f familyListing[O, V], k *kind.
 	}
 	return listOf(tx, f.c, l, walks, scope, q, f.get, f.view,
 		func(_ map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
-			return tx.scanIndexed(f.c, walks[0].bucket, scope, walks[0].pkAt, pre, yield)
+			return tx.scanWalk(f.c, walks[:1], scope, nil, pre, yield)
 		})
 }
 

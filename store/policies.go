@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"slices"
 
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/store/kv"
@@ -397,29 +396,20 @@ func (tx *Tx) ListPolicyBindings(q Query) (Page[policy.BindingView], error) {
 			}
 		}
 	}
-	l := policyBindingListing
-	l.cols = slices.Clone(l.cols)
-	for i := range l.cols {
-		if l.cols[i].name == "policy__name" {
-			l.cols[i].get = func(obj any) (any, error) {
-				b := obj.(policy.Binding)
-				if b.Policy == nil {
-					return nil, nil
-				}
-				p, err := as[policy.Policy](tx.must(tx.s.schema.policies, *b.Policy))
-				return p.Name, err
+	l := policyBindingListing.with(map[string]func(any) (any, error){
+		"policy__name": func(obj any) (any, error) {
+			b := obj.(policy.Binding)
+			if b.Policy == nil {
+				return nil, nil
 			}
-		}
-	}
+			p, err := as[policy.Policy](tx.must(tx.s.schema.policies, *b.Policy))
+			return p.Name, err
+		},
+	})
 	c := tx.s.schema.policyBindings
 	return listOf(tx, c, l, policyBindingWalks, nil, q, tx.GetPolicyBinding, tx.policyBindingView,
 		func(filters map[string]any, _ func([]byte) bool, yield func(obj any) error) error {
-			walk, scope := policyBindingWalks[0], []byte(nil)
-			if tid, ok := filters["target"].(string); ok {
-				id, _ := uuid.Parse(tid)
-				walk, scope = policyBindingWalks[1], id[:]
-			}
-			return tx.scanIndexed(c, walk.bucket, scope, walk.pkAt, nil, yield)
+			return tx.scanWalk(c, policyBindingWalks, nil, filters, nil, yield)
 		})
 }
 
