@@ -76,11 +76,13 @@ func NewHandler(s *store.Store, opts *Options) http.Handler {
 		}
 		h.log = opts.ErrorLog
 	}
-	h.flows = flowResource(s)
-	h.bindings = bindingResource(s)
-	h.allStages = allStagesResource(s)
-	h.allPolicies = allPoliciesResource(s)
-	h.policyBindings = policyBindingResource(s)
+	h.fixed = map[string]*resource{
+		"flows/instances":   flowResource(s),
+		"flows/bindings":    bindingResource(s),
+		"stages/all":        allStagesResource(s),
+		"policies/all":      allPoliciesResource(s),
+		"policies/bindings": policyBindingResource(s),
+	}
 	return h
 }
 
@@ -91,7 +93,9 @@ type handler struct {
 	maxBody   int64
 	log       *log.Logger
 
-	flows, bindings, allStages, allPolicies, policyBindings *resource
+	// fixed are the collections at fixed paths (without the prefix and
+	// the trailing slash); kinds are found through the registries.
+	fixed map[string]*resource
 }
 
 // ServeHTTP routes a request to its collection, object or object action.
@@ -171,27 +175,11 @@ func (h *handler) routeObject(rest string) (res *resource, key string, at target
 	if i := strings.LastIndexByte(rest, '/'); i >= 0 {
 		dir, last = rest[:i], rest[i+1:]
 	}
-	switch {
-	case rest == "flows/instances":
-		return h.flows, "", atCollection, true
-	case dir == "flows/instances":
-		return h.flows, last, atObject, true
-	case rest == "flows/bindings":
-		return h.bindings, "", atCollection, true
-	case dir == "flows/bindings":
-		return h.bindings, last, atObject, true
-	case rest == "stages/all":
-		return h.allStages, "", atCollection, true
-	case dir == "stages/all":
-		return h.allStages, last, atObject, true
-	case rest == "policies/all":
-		return h.allPolicies, "", atCollection, true
-	case dir == "policies/all":
-		return h.allPolicies, last, atObject, true
-	case rest == "policies/bindings":
-		return h.policyBindings, "", atCollection, true
-	case dir == "policies/bindings":
-		return h.policyBindings, last, atObject, true
+	if res, ok := h.fixed[rest]; ok {
+		return res, "", atCollection, true
+	}
+	if res, ok := h.fixed[dir]; ok {
+		return res, last, atObject, true
 	}
 	if res, key, at, ok := routeKind(h.s, h.reg.ByPath, "stages/", rest, dir, last); ok {
 		return res, key, at, true
