@@ -235,8 +235,10 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 			return nil, err // not an object: there are no fields to check
 		}
 	}
-	if next, err = tx.resolvePBM(c, next); err != nil {
-		return nil, err
+	if c.pbmRefs {
+		if next, err = tx.resolvePBM(c, next); err != nil {
+			return nil, err
+		}
 	}
 	curPK, _ := c.codec.ids(cur)
 	for _, u := range c.unique {
@@ -286,8 +288,14 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 	if !errs.Empty() {
 		return nil, errs
 	}
-	if err := tx.checkExpression(c, cur, next, create); err != nil {
-		return nil, err
+	if c.onWrite != nil {
+		var old any
+		if !create {
+			old = cur
+		}
+		if err := c.onWrite(tx, old, next); err != nil {
+			return nil, err
+		}
 	}
 	if create {
 		pk, err := tx.newID(c.bucket)

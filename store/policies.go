@@ -281,22 +281,19 @@ func (s *Store) PolicyBindings(ctx context.Context, target uuid.UUID) ([]policy.
 }
 
 // checkExpression runs Options.CheckExpression on an expression policy
-// whose expression a write sets or changes.
-func (tx *Tx) checkExpression(c *collection, cur, next any, create bool) error {
-	if tx.s.checkExpr == nil || c != tx.s.schema.policies {
+// whose expression a write sets or changes (cur is nil for a create): the
+// policies collection's onWrite.
+func (tx *Tx) checkExpression(cur, next any) error {
+	e, ok := next.(policy.Policy).Config.(policy.Expression)
+	if tx.s.checkExpr == nil || !ok {
 		return nil
 	}
-	p := next.(policy.Policy)
-	e, ok := p.Config.(policy.Expression)
-	if !ok {
-		return nil
-	}
-	if !create {
+	if cur != nil {
 		if old, ok := cur.(policy.Policy).Config.(policy.Expression); ok && old.Expression == e.Expression {
 			return nil
 		}
 	}
-	if err := tx.s.checkExpr(p.Name, e.Expression); err != nil {
+	if err := tx.s.checkExpr(next.(policy.Policy).Name, e.Expression); err != nil {
 		return validate.FieldError("expression", policy.MsgExpressionSyntax+err.Error())
 	}
 	return nil

@@ -71,6 +71,14 @@ type collection struct {
 	// list answers a list query on the collection, or on one of its
 	// kinds (kind is "" for all of them).
 	list func(tx *Tx, kind string, q Query) (Page[any], error)
+	// onWrite, when set, is a last check of a write that passed every
+	// rule (an expression policy's host checker); cur is nil for a
+	// create.
+	onWrite func(tx *Tx, cur, next any) error
+	// pbmRefs is set (by check) when a kind of the collection refers to
+	// any policy binding model: such a reference may name its target by
+	// its pbm id, which the write resolves.
+	pbmRefs bool
 	// strOf, when set, is str() of an object that needs the store to say
 	// it (a policy binding names its target); codec.str otherwise.
 	strOf func(tx *Tx, obj any) string
@@ -177,6 +185,7 @@ func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
 	policies.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.policyView)(obj, nil) }
 	policyBindings.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.policyBindingView)(obj, nil) }
 	policyBindings.strOf = func(tx *Tx, obj any) string { return tx.policyBindingString(obj.(policy.Binding)) }
+	policies.onWrite = (*Tx).checkExpression
 	stages.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.stageView)(obj, nil) }
 	bindings.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.bindingView)(obj, nil) }
 	s := &schema{colls: []*collection{flows, stages, bindings, policies, policyBindings}, byName: map[string]*collection{},
@@ -288,6 +297,9 @@ func (s *schema) check() error {
 				}
 			}
 			for _, r := range sc.RefFields() {
+				if r.Target == targetPBM {
+					c.pbmRefs = true
+				}
 				if _, _, ok := s.target(r.Target); !ok {
 					return fmt.Errorf("%w: %s.%s refers to %q, which is neither a collection nor a registered kind", ErrSchema, where, r.Field, r.Target)
 				}
