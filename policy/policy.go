@@ -119,6 +119,15 @@ func (r *Registry) Decode(cur Policy, body []byte, op validate.Op) (Policy, erro
 	return next, err
 }
 
+// Body returns a POST body holding every field of p, secrets included:
+// what the store validates a policy built in Go as.
+func (r *Registry) Body(p Policy) ([]byte, error) {
+	if p.Config == nil {
+		return nil, fmt.Errorf("policy: %w: a policy without a config", ErrUnknownKind)
+	}
+	return kind.Body(&r.r, family, p.base(), p.Config)
+}
+
 // Encode returns the stored JSON of p, for storage only.
 func (r *Registry) Encode(p Policy) ([]byte, error) {
 	if p.Config == nil {

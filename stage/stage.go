@@ -82,6 +82,15 @@ func ApplyPatch(cur Stage, patch []byte) (Stage, error) {
 	return next, nil
 }
 
+// Body returns a POST body holding every field of s, secrets included:
+// what the store validates a stage built in Go as.
+func (r *Registry) Body(s Stage) ([]byte, error) {
+	if s.Config == nil {
+		return nil, fmt.Errorf("stage: %w: a stage without a config", ErrUnknownKind)
+	}
+	return kind.Body(&r.r, family, base{s.Name}, s.Config)
+}
+
 // Encode returns the persisted JSON of s: its pk, name, model and every
 // config field, secrets included. It is for storage only.
 func (r *Registry) Encode(s Stage) ([]byte, error) {

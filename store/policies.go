@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -148,16 +147,10 @@ func (tx *Tx) CreatePolicy(p policy.Policy) (policy.View, error) {
 	if p.Config == nil {
 		return policy.View{}, validate.FieldError("meta_model_name", validate.MsgRequired)
 	}
-	k, ok := tx.s.preg.Lookup(p.Model())
-	if !ok {
-		return policy.View{}, fmt.Errorf("store: %w: %q", policy.ErrUnknownKind, p.Model())
-	}
-	head := fmt.Sprintf(`{"name":%s,"execution_logging":%t,`, quote(p.Name), p.ExecutionLogging)
-	body, err := k.Schema().AppendJSON([]byte(head), p.Config, true)
+	body, err := tx.s.preg.Body(p)
 	if err != nil {
-		return policy.View{}, err
+		return policy.View{}, fmt.Errorf("store: %w", err)
 	}
-	body = append(bytes.TrimSuffix(body, []byte(",")), '}')
 	return tx.CreatePolicyJSON(p.Model(), body)
 }
 

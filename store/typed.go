@@ -219,18 +219,11 @@ func (tx *Tx) CreateStage(st stage.Stage) (stage.View, error) {
 	if st.Config == nil {
 		return stage.View{}, validate.FieldError("meta_model_name", validate.MsgRequired)
 	}
-	k, ok := tx.s.reg.Lookup(st.Model())
-	if !ok {
-		return stage.View{}, fmt.Errorf("store: %w: %q", stage.ErrUnknownKind, st.Model())
-	}
-	cfg, err := k.Schema().AppendJSON([]byte(`{"name":`+quote(st.Name)+`,`), st.Config, true)
+	body, err := tx.s.reg.Body(st)
 	if err != nil {
-		return stage.View{}, err
+		return stage.View{}, fmt.Errorf("store: %w", err)
 	}
-	if cfg[len(cfg)-1] == ',' {
-		cfg = cfg[:len(cfg)-1]
-	}
-	return tx.CreateStageJSON(st.Model(), append(cfg, '}'))
+	return tx.CreateStageJSON(st.Model(), body)
 }
 
 // CreateStageJSON creates a stage of kind model from a POST body. A

@@ -100,6 +100,31 @@ func Encode[B any, C Config](r *Registry[C], f Family, pk uuid.UUID, base B, cfg
 	return append(b, "}}"...), nil
 }
 
+// Body returns a write body (a POST) holding every field of an object of
+// family f built in Go: its common fields and its config's, secrets
+// included, so that a Go caller's object is validated exactly as a JSON
+// body is.
+func Body[B any, C Config](r *Registry[C], f Family, base B, cfg C) ([]byte, error) {
+	k, ok := r.Lookup(cfg.ModelName())
+	if !ok {
+		return nil, f.unknown(cfg.ModelName())
+	}
+	bs, err := validate.SchemaOf(base)
+	if err != nil {
+		return nil, err
+	}
+	b, err := bs.AppendJSON([]byte{'{'}, base, true)
+	if err != nil {
+		return nil, err
+	}
+	if len(k.schema.Names()) > 0 {
+		if b, err = k.schema.AppendJSON(append(b, ','), cfg, true); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
 // Load reads what [Encode] wrote. The input need not be trusted: a
 // malformed record is an error, never a panic.
 func Load[B any, C Config](r *Registry[C], f Family, raw []byte) (uuid.UUID, B, C, error) {
