@@ -670,6 +670,20 @@ func TestRefOptions(t *testing.T) {
 	}
 }
 
+// patchFields decodes body onto dst as a patch and returns the field
+// errors (nil for none).
+func patchFields(t *testing.T, s *validate.Schema, dst any, body string) map[string][]string {
+	t.Helper()
+	in, err := validate.Object([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := s.Decode(dst, in, validate.Patch, nil); e != nil {
+		return e.Fields
+	}
+	return nil
+}
+
 // List fields decode as DRF's ListField and ManyRelatedField do.
 func TestListFields(t *testing.T) {
 	type lists struct {
@@ -695,16 +709,8 @@ func TestListFields(t *testing.T) {
 		{`{"ids":["nope", "also"],"names":[null, true]}`, map[string][]string{"ids": {validate.InvalidUUID("nope")}, "names.0": {validate.MsgNull}, "names.1": {validate.MsgNotString}}},
 		{`{"ids":null}`, map[string][]string{"ids": {validate.MsgNull}}},
 	} {
-		in, err := validate.Object([]byte(tt.body))
-		if err != nil {
-			t.Fatal(err)
-		}
 		var v lists
-		e := s.Decode(&v, in, validate.Patch, nil)
-		var got map[string][]string
-		if e != nil {
-			got = e.Fields
-		}
+		got := patchFields(t, s, &v, tt.body)
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s: %v, want %v", tt.body, got, tt.want)
 		}
@@ -762,16 +768,8 @@ func TestIntListField(t *testing.T) {
 		{`{"asns":[null,"x",2147483648,true]}`, map[string][]string{"asns.0": {validate.MsgNull}, "asns.1": {validate.MsgInteger}, "asns.2": {validate.MaxValue(2147483647)}, "asns.3": {validate.MsgInteger}}, nil},
 		{`{"asns":5}`, map[string][]string{"asns": {`Expected a list of items but got type "int".`}}, nil},
 	} {
-		in, err := validate.Object([]byte(tt.body))
-		if err != nil {
-			t.Fatal(err)
-		}
 		var v asns
-		e := s.Decode(&v, in, validate.Patch, nil)
-		var got map[string][]string
-		if e != nil {
-			got = e.Fields
-		}
+		got := patchFields(t, s, &v, tt.body)
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s: %v, want %v", tt.body, got, tt.want)
 		}
