@@ -45,6 +45,9 @@ func FuzzHandler(f *testing.F) {
 		"admin_integration_key": "DIADMIN", "admin_secret_key": "SECRET-admin", "configure_flow": "`+flowPK+`"}`)["pk"].(string)
 	bind := c.must(http.StatusCreated, "POST", "/api/v3/flows/bindings/",
 		`{"target": "`+flowPK+`", "stage": "`+uw+`", "order": 10}`)["pk"].(string)
+	pol := c.must(http.StatusCreated, "POST", "/api/v3/policies/expression/", `{"name": "fuzz-policy", "expression": "return True"}`)["pk"].(string)
+	pbind := c.must(http.StatusCreated, "POST", "/api/v3/policies/bindings/",
+		`{"target": "`+fl["policybindingmodel_ptr_id"].(string)+`", "policy": "`+pol+`", "order": 0}`)["pk"].(string)
 	var template bytes.Buffer
 	if _, err := s.Backup(context.Background(), &template); err != nil {
 		f.Fatal(err)
@@ -88,6 +91,17 @@ func FuzzHandler(f *testing.F) {
 		{"PATCH", bindObj, json_, `{"order": "x", "stage": "00000000-0000-0000-0000-000000000000"}`},
 		{"PUT", bindObj, json_, `{"target": "` + flowPK + `", "stage": "` + duo + `", "order": 2147483648}`},
 		{"DELETE", bindObj, "", ""},
+		{"GET", "policies/all/?bindings__isnull=true&promptstage__isnull=1&search=fuzz", "", ""},
+		{"GET", "policies/all/types/", "", ""},
+		{"GET", "policies/geoip_iso3166/", "", ""},
+		{"POST", "policies/event_matcher/", json_, `{"name": "e", "action": null, "app": "", "client_ip": " ", "model": 1}`},
+		{"POST", "policies/geoip/", json_, `{"name": "g", "countries": ["DE", "XX", null], "asns": [1, "2", 1e99]}`},
+		{"PATCH", "policies/expression/" + pol + "/", json_, `{"expression": "", "execution_logging": "yes"}`},
+		{"DELETE", "policies/all/" + pol + "/", "", ""},
+		{"GET", "policies/bindings/?target=" + flowPK + "&policy__isnull=false&ordering=-order,timeout", "", ""},
+		{"POST", "policies/bindings/", json_, `{"target": "` + bind + `", "group": "` + flowPK + `", "user": 1, "order": 1}`},
+		{"PATCH", "policies/bindings/" + pbind + "/", json_, `{"policy": null, "user": 7, "target": "` + pol + `"}`},
+		{"DELETE", "policies/bindings/" + pbind + "/", "", ""},
 		{"GET", "stages/all/?search=duo&ordering=name", "", ""},
 		{"GET", "stages/all/" + duo + "/", "", ""},
 		{"POST", "stages/all/", json_, `{}`},
