@@ -268,6 +268,9 @@ func decodeField(f *field, v reflect.Value, raw json.RawMessage, op Op) string {
 		v.SetBytes(b.Bytes())
 	case kObject:
 		if k != '{' {
+			if f.jsonDict {
+				return MsgJSONDict
+			}
 			return `Expected a dictionary of items but got type "` + pyType(raw, k) + `".`
 		}
 		if op == Patch {

@@ -22,6 +22,8 @@ import (
 //	readonly   output only; ignored on input
 //	writeonly  input only; never output (use it with [Secret])
 //	nonempty   a list may not be empty (DRF's allow_empty=False)
+//	jsondict   an object field that refuses anything else with authentik's
+//	           JSONDictField message ([MsgJSONDict])
 //	min=N      lower bound for an integer (default: the type's range, int32 for int32)
 //	max=N      upper bound for an integer
 //	ref=T      a reference to an object of T: a collection ("flow",
@@ -101,6 +103,7 @@ type field struct {
 	hasMinMax bool
 	isPtr     bool
 	nonEmpty  bool
+	jsonDict  bool // JSONDictField: its own message for a non-object
 	choice    bool // a list of a named string type
 	ref       string
 	onDelete  OnDelete
@@ -230,6 +233,11 @@ func buildSchema(t reflect.Type) (*Schema, error) {
 					return nil, fmt.Errorf("validate: %s.%s: nonempty needs a list field", t, sf.Name)
 				}
 				f.nonEmpty = true
+			case "jsondict":
+				if f.kind != kObject {
+					return nil, fmt.Errorf("validate: %s.%s: jsondict needs a map[string]any field", t, sf.Name)
+				}
+				f.jsonDict = true
 			case "readonly":
 				f.readOnly = true
 			case "writeonly":

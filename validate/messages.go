@@ -89,3 +89,12 @@ func UniqueTogether(fields ...string) string {
 // object. kind is Python's name for what was sent: "list", "str", "int",
 // "float", "bool" or "NoneType".
 func NotObject(kind string) string { return fmt.Sprintf(msgNotObject, kind) }
+
+// Messages of authentik's JSON and date-time fields.
+const (
+	// MsgJSONDict is authentik's JSONDictField message for a value that
+	// is not a JSON object.
+	MsgJSONDict = "Value must be a dictionary, and not have any duplicate keys."
+	// MsgDateTime is DRF's DateTimeField message for text it cannot read.
+	MsgDateTime = "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
+)
