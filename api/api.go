@@ -77,11 +77,12 @@ func NewHandler(s *store.Store, opts *Options) http.Handler {
 		h.log = opts.ErrorLog
 	}
 	h.fixed = map[string]*resource{
-		"flows/instances":   flowResource(s),
-		"flows/bindings":    bindingResource(s),
-		"stages/all":        allStagesResource(s),
-		"policies/all":      allPoliciesResource(s),
-		"policies/bindings": policyBindingResource(s),
+		"flows/instances":       flowResource(s),
+		"flows/bindings":        bindingResource(s),
+		"stages/all":            allStagesResource(s),
+		"policies/all":          allPoliciesResource(s),
+		"policies/bindings":     policyBindingResource(s),
+		"stages/prompt/prompts": modelResource(s, store.ModelPrompt, "authentik_stages_prompt", "prompt", true),
 	}
 	return h
 }

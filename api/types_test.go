@@ -24,6 +24,7 @@ func TestStageTypes(t *testing.T) {
 		{"name":"Invitation Stage","description":"Simplify enrollment; allow users to use a single\nlink to create their user with pre-defined parameters.","component":"ak-stage-invitation-form","model_name":"invitationstage","requires_enterprise":false},
 		{"name":"Mutual TLS Stage","description":"Authenticate/enroll users using a client-certificate.","component":"ak-stage-mtls-form","model_name":"mutualtlsstage","requires_enterprise":true},
 		{"name":"Password Stage","description":"Prompts the user for their password, and validates it against the configured backends.","component":"ak-stage-password-form","model_name":"passwordstage","requires_enterprise":false},
+		{"name":"Prompt Stage","description":"Define arbitrary prompts for the user.","component":"ak-stage-prompt-form","model_name":"promptstage","requires_enterprise":false},
 		{"name":"Redirect Stage","description":"Redirect the user to another flow, potentially with all gathered context","component":"ak-stage-redirect-form","model_name":"redirectstage","requires_enterprise":false},
 		{"name":"SMS Authenticator Setup Stage","description":"Use SMS-based TOTP instead of authenticator-based.","component":"ak-stage-authenticator-sms-form","model_name":"authenticatorsmsstage","requires_enterprise":false},
 		{"name":"Source Stage","description":"Suspend the current flow execution and send the user to a source,\nafter which this flow execution is resumed.","component":"ak-stage-source-form","model_name":"sourcestage","requires_enterprise":true},

@@ -227,4 +227,14 @@ var builtin = []Kind{
 		Filters:    []string{"cert_attribute", "mode", "user_attribute"},
 		Enterprise: true,
 	},
+	{
+		Model:         ModelPromptStage,
+		New:           func() Config { return &PromptStage{} },
+		Component:     "ak-stage-prompt-form",
+		VerboseName:   "Prompt Stage",
+		Path:          "prompt/stages",
+		Description:   "Define arbitrary prompts for the user.",
+		Filters:       []string{"fields", "validation_policies"},
+		UniqueMessage: MsgUniqueInKind,
+	},
 }

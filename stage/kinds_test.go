@@ -249,6 +249,44 @@ func TestUserLoginAndConsentRules(t *testing.T) {
 	}...))
 }
 
+var promptPK = uuid.MustParse("9e5f6a7b-8c9d-4e0f-9a1b-3c4d5e6f7a8b")
+
+func promptStage() stage.Stage {
+	return stage.Stage{PK: stagePK, Name: "ask", Config: stage.PromptStage{Fields: []uuid.UUID{promptPK}, ValidationPolicies: []uuid.UUID{}}}
+}
+
+func TestPromptStageRules(t *testing.T) {
+	cur := promptStage()
+	id := promptPK.String()
+	runRules(t, cur, append(commonRules(`{"fields":["`+id+`"]}`), []ruleCase{
+		{name: "fields required", op: validate.Create, body: `{"name":"p"}`, errs: testutil.One("fields", validate.MsgRequired)},
+		{name: "fields empty", op: validate.Patch, body: `{"fields":[]}`, errs: testutil.One("fields", validate.MsgEmptyList)},
+		{name: "fields not a list", op: validate.Patch, body: `{"fields":"` + id + `"}`, errs: testutil.One("fields", validate.NotAList("str"))},
+		{name: "fields bad pk", op: validate.Patch, body: `{"fields":["x"]}`, errs: testutil.One("fields", validate.InvalidUUID("x"))},
+		{name: "policies null", op: validate.Patch, body: `{"validation_policies":null}`, errs: testutil.One("validation_policies", validate.MsgNull)},
+		{name: "create defaults", op: validate.Create, body: `{"name":"p","fields":["` + id + `"]}`, check: func(t *testing.T, s stage.Stage) {
+			if c := s.Config.(stage.PromptStage); len(c.Fields) != 1 || len(c.ValidationPolicies) != 0 {
+				t.Errorf("Create = %#v", c)
+			}
+		}},
+	}...))
+	if e := (stage.PromptStage{}).Validate(); e == nil {
+		t.Error("a prompt stage built in Go without fields passes its rules")
+	}
+}
+
+// Prompts: required fields, the type choice, and authentik's defaults.
+func TestPromptRules(t *testing.T) {
+	_, err := stage.DecodePrompt(stage.DefaultPrompt(), []byte(`{"name":" ","type":"alert_info","label":""}`), validate.Create)
+	testutil.WantFields(t, "create", err, map[string][]string{
+		"name": {validate.MsgBlank}, "field_key": {validate.MsgRequired}, "label": {validate.MsgBlank}, "type": {validate.InvalidChoice("alert_info")},
+	})
+	p, err := stage.DecodePrompt(stage.DefaultPrompt(), []byte(`{"name":"n","field_key":"attributes.a b-c","label":"L","type":"text","promptstage_set":[1]}`), validate.Create)
+	if err != nil || !p.Required || p.FieldKey != "attributes.a b-c" || p.String() != "Prompt field 'attributes.a b-c' type text" {
+		t.Errorf("DecodePrompt = %#v, %v", p, err)
+	}
+}
+
 func TestRedirectRules(t *testing.T) {
 	cur := stage.Stage{PK: stagePK, Name: "to-url", Config: stage.Redirect{KeepContext: true, Mode: stage.RedirectStatic, TargetStatic: "https://example.com"}}
 	runRules(t, cur, append(commonRules(`{"mode":"static","target_static":"https://example.com"}`), []ruleCase{
@@ -599,6 +637,7 @@ func TestViewJSON(t *testing.T) {
 		{"view_authenticator_endpoint_gdtc.json", gdtcStage(), []string{"configure_flow", "friendly_name", "credentials"}},
 		{"view_source.json", stage.Stage{PK: stagePK, Name: "source", Config: stage.Source{Source: sourcePK, ResumeTimeout: "minutes=10"}}, []string{"source", "resume_timeout"}},
 		{"view_mtls.json", mtlsStage(), []string{"mode", "certificate_authorities", "cert_attribute", "user_attribute"}},
+		{"view_prompt.json", promptStage(), []string{"fields", "validation_policies"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

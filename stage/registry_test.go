@@ -191,7 +191,7 @@ func TestKindsSorted(t *testing.T) {
 	want = []stage.ModelName{stage.ModelAuthenticatorDuo, stage.ModelAuthenticatorEmail, stage.ModelAuthenticatorEndpointGDTC, stage.ModelAuthenticatorSMS,
 		stage.ModelAuthenticatorStatic, stage.ModelAuthenticatorTOTP, stage.ModelAuthenticatorValidate, stage.ModelAuthenticatorWebAuthn, stage.ModelCaptcha,
 		stage.ModelConsent, stage.ModelDeny, stage.ModelDummy, stage.ModelEmail, stage.ModelIdentification, stage.ModelInvitation, stage.ModelMutualTLS,
-		stage.ModelPassword, stage.ModelRedirect, stage.ModelSource, stage.ModelUserDelete, stage.ModelUserLogin, stage.ModelUserLogout, stage.ModelUserWrite}
+		stage.ModelPassword, stage.ModelPromptStage, stage.ModelRedirect, stage.ModelSource, stage.ModelUserDelete, stage.ModelUserLogin, stage.ModelUserLogout, stage.ModelUserWrite}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Default.Kinds() = %q, want %q", got, want)
 	}
@@ -241,6 +241,8 @@ func TestBuiltinKinds(t *testing.T) {
 			"Suspend the current flow execution and send the user to a source,\nafter which this flow execution is resumed."},
 		{"authentik_stages_mtls.mutualtlsstage", "mtls", "ak-stage-mtls-form", "Mutual TLS Stage", "Mutual TLS Stages",
 			"Authenticate/enroll users using a client-certificate."},
+		{"authentik_stages_prompt.promptstage", "prompt/stages", "ak-stage-prompt-form", "Prompt Stage", "Prompt Stages",
+			"Define arbitrary prompts for the user."},
 	}
 	enterprise := map[stage.ModelName]bool{stage.ModelAuthenticatorEndpointGDTC: true, stage.ModelSource: true, stage.ModelMutualTLS: true}
 	strs := map[stage.ModelName]string{

@@ -50,6 +50,9 @@ type codec interface {
 	// nil otherwise; hasKind reports whether name is one of them.
 	kindNames() []string
 	hasKind(name string) bool
+	// uniqueMessage is the message of a unique field of obj that is
+	// taken, when obj's kind has its own; "" otherwise.
+	uniqueMessage(obj any) string
 }
 
 // plain is the codec of a collection of one Go struct type T, stored as
@@ -112,6 +115,7 @@ func (p plain[T]) withIDs(obj any, pk, pbm uuid.UUID) any {
 func (p plain[T]) kind(any) string                         { return "" }
 func (p plain[T]) kindNames() []string                     { return nil }
 func (p plain[T]) hasKind(string) bool                     { return false }
+func (p plain[T]) uniqueMessage(any) string                { return "" }
 func (p plain[T]) schema(string) (*validate.Schema, error) { return p.sch(), nil }
 func (p plain[T]) value(obj any, f string) (any, bool)     { return p.sch().Value(obj, f) }
 func (p plain[T]) refs(obj any) []validate.Ref             { return p.sch().Refs(obj) }
@@ -189,6 +193,11 @@ func (f family[O]) hasKind(name string) bool { _, ok := f.schemaOf(name); return
 func (f family[O]) schemaOf(name string) (*validate.Schema, bool) {
 	k, ok := f.reg.Lookup(kind.ModelName(name))
 	return k.Schema(), ok
+}
+
+func (f family[O]) uniqueMessage(obj any) string {
+	k, _ := f.reg.Lookup(obj.(O).Model())
+	return k.UniqueMessage
 }
 
 // kindOf is the kind of o.

@@ -251,7 +251,11 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 			return nil, err
 		}
 		if taken && (create || owner != curPK) {
-			errs.Add(u.field, validate.Unique(c.verbose, u.field))
+			msg := c.codec.uniqueMessage(next)
+			if msg == "" {
+				msg = validate.Unique(c.verbose, u.field)
+			}
+			errs.Add(u.field, msg)
 			errs.Err = ErrConflict
 		}
 	}

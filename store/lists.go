@@ -147,6 +147,8 @@ func cell(v any) any {
 	switch x := v.(type) {
 	case nil, string, int64, float64, bool, many:
 		return v
+	case []uuid.UUID:
+		return manyOf(x)
 	case uuid.UUID:
 		return x.String()
 	case map[string]any:
@@ -441,7 +443,10 @@ func listFamily[O, V any, C kind.Config](tx *Tx, f familyListing[O, V], k *kind.
 		})
 }
 
-var configUUIDType = reflect.TypeOf(uuid.UUID{})
+var (
+	configUUIDType     = reflect.TypeOf(uuid.UUID{})
+	configUUIDListType = reflect.TypeOf([]uuid.UUID(nil))
+)
 
 // configColumns returns the columns of k's config: every field that is
 // not write-only orders; those that k.Filters names (all of them when it
@@ -468,6 +473,10 @@ func configColumns[C kind.Config](k kind.Kind[C]) []column {
 		switch {
 		case t == configUUIDType:
 			col.kind = colUUID
+		case t == configUUIDListType:
+			// A many-to-many list filters on one of its pks (see many);
+			// it does not order.
+			col.kind, col.order = colUUID, false
 		case t.Kind() == reflect.Bool:
 			col.kind = colBool
 		case t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:

@@ -126,8 +126,8 @@ const (
 type schema struct {
 	colls []*collection
 	// the built-in collections, for the typed methods
-	flows, stages, bindings, policies, policyBindings *collection
-	byName                                            map[string]*collection // bucket, model and alias
+	flows, stages, bindings, policies, policyBindings, prompts *collection
+	byName                                                     map[string]*collection // bucket, model and alias
 }
 
 func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
@@ -172,6 +172,15 @@ func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
 			{bucket: "policy_bindings_by_target", fields: []string{"target", "order"}, value: "policy", counted: true},
 		},
 	}
+	prompts := &collection{
+		bucket: "prompts", model: ModelPrompt, alias: "prompt", verbose: "Prompt", codec: promptCodec, cached: true,
+		unique: []uniqueField{{field: "name", bucket: "prompts_by_name", hash: true}},
+		indexes: []index{
+			{bucket: "prompts_by_field_key", fields: []string{"field_key"}},
+		},
+	}
+	prompts.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.promptView)(obj, nil) }
+	prompts.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.ListPrompts(q)) }
 	flows.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.ListFlows(q)) }
 	stages.list = func(tx *Tx, kind string, q Query) (Page[any], error) {
 		return anyPage(tx.ListStages(stage.ModelName(kind), q))
@@ -188,8 +197,8 @@ func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
 	policies.onWrite = (*Tx).checkExpression
 	stages.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.stageView)(obj, nil) }
 	bindings.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.bindingView)(obj, nil) }
-	s := &schema{colls: []*collection{flows, stages, bindings, policies, policyBindings}, byName: map[string]*collection{},
-		flows: flows, stages: stages, bindings: bindings, policies: policies, policyBindings: policyBindings}
+	s := &schema{colls: []*collection{flows, stages, bindings, policies, policyBindings, prompts}, byName: map[string]*collection{},
+		flows: flows, stages: stages, bindings: bindings, policies: policies, policyBindings: policyBindings, prompts: prompts}
 	for _, c := range s.colls {
 		for _, n := range []string{c.bucket, c.model, c.alias} {
 			if _, dup := s.byName[n]; dup {
@@ -374,6 +383,9 @@ type Collection struct {
 	Unique []string
 	// Together is a set of fields unique together, or nil.
 	Together []string
+	// KindMessages are the kinds whose unique fields, when taken, say so
+	// in their own words (kind.Kind.UniqueMessage), by model.
+	KindMessages map[string]string
 }
 
 // Reference describes one reference field, as [Store.References]
@@ -403,6 +415,18 @@ func (s *Store) Collections() []Collection {
 		}
 		if c.kindIndex != "" {
 			col.Kinds = s.schema.kindsOf(c)
+			for _, k := range col.Kinds {
+				blank, err := c.codec.blank(k)
+				if err != nil {
+					continue
+				}
+				if m := c.codec.uniqueMessage(blank); m != "" {
+					if col.KindMessages == nil {
+						col.KindMessages = map[string]string{}
+					}
+					col.KindMessages[k] = m
+				}
+			}
 		}
 		out = append(out, col)
 	}

@@ -101,6 +101,11 @@ type Kind[C Config] struct {
 	// Search are the config fields that the kind's list searches besides
 	// the name.
 	Search []string
+	// UniqueMessage, when set, is the error of a name that another
+	// object of the family has, for a kind whose authentik serializer
+	// words it its own way (the prompt stage's "This field must be
+	// unique."); the family's message otherwise.
+	UniqueMessage string
 	// Enterprise says authentik requires an enterprise licence for the
 	// kind (requires_enterprise in /types/). authflow checks no licence:
 	// it is information only.

@@ -50,6 +50,12 @@ func DefaultSamples() map[string]Sample {
 		store.ModelBinding: func(_ string, ref func(string) uuid.UUID) []byte {
 			return fmt.Appendf(nil, `{"target":"%s","stage":"%s","order":1}`, ref(store.ModelFlow), ref(store.ModelStage))
 		},
+		store.ModelPrompt: func(name string, _ func(string) uuid.UUID) []byte {
+			return fmt.Appendf(nil, `{"name":%q,"field_key":"username","label":"Username","type":"username"}`, name)
+		},
+		string(stage.ModelPromptStage): func(name string, ref func(string) uuid.UUID) []byte {
+			return fmt.Appendf(nil, `{"name":%q,"fields":["%s"]}`, name, ref(store.ModelPrompt))
+		},
 		store.ModelPolicyBinding: func(_ string, ref func(string) uuid.UUID) []byte {
 			return fmt.Appendf(nil, `{"target":"%s","policy":"%s","order":0}`, ref(store.ModelPolicyBindingModel), ref(store.ModelPolicy))
 		},
@@ -364,7 +370,11 @@ func (r *runner) uniques(t *testing.T) {
 							v, _ := field(t, tx, model, a, f)
 							return tx.Patch(other, b, fmt.Appendf(nil, `{%q:%s}`, f, v))
 						})
-						want := map[string][]string{f: {validate.Unique(c.Verbose, f)}}
+						msg := validate.Unique(c.Verbose, f)
+						if m, ok := c.KindMessages[other]; ok {
+							msg = m // the patched object's kind words it its own way
+						}
+						want := map[string][]string{f: {msg}}
 						wantInvalid(t, err, want, nil)
 						if !errors.Is(err, store.ErrConflict) {
 							t.Errorf("a clash on %s is not ErrConflict: %v", f, err)
