@@ -56,6 +56,11 @@ type Options struct {
 	// damaged record ([store.ErrCorrupt]), which names what is damaged.
 	// Nil means the log package's standard logger.
 	ErrorLog *log.Logger
+	// Creator says who makes a request, for the created_by of the
+	// invitations it creates (authflow holds no users). Nil, or a false
+	// answer, makes the creator stage.Anonymous. A host that
+	// authenticates requests names the user here.
+	Creator func(r *http.Request) (stage.Member, bool)
 }
 
 // NewHandler returns an http.Handler serving authentik's REST API for
@@ -75,14 +80,16 @@ func NewHandler(s *store.Store, opts *Options) http.Handler {
 			h.maxBody = opts.MaxBodyBytes
 		}
 		h.log = opts.ErrorLog
+		h.creator = opts.Creator
 	}
 	h.fixed = map[string]*resource{
-		"flows/instances":       flowResource(s),
-		"flows/bindings":        bindingResource(s),
-		"stages/all":            allStagesResource(s),
-		"policies/all":          allPoliciesResource(s),
-		"policies/bindings":     policyBindingResource(s),
-		"stages/prompt/prompts": modelResource(s, store.ModelPrompt, "authentik_stages_prompt", "prompt", true),
+		"flows/instances":               flowResource(s),
+		"flows/bindings":                bindingResource(s),
+		"stages/all":                    allStagesResource(s),
+		"policies/all":                  allPoliciesResource(s),
+		"policies/bindings":             policyBindingResource(s),
+		"stages/prompt/prompts":         modelResource(s, store.ModelPrompt, "authentik_stages_prompt", "prompt", true),
+		"stages/invitation/invitations": modelResource(s, store.ModelInvite, "authentik_stages_invitation", "invitation", true),
 	}
 	return h
 }
@@ -93,6 +100,7 @@ type handler struct {
 	authorize func(*http.Request, string) error
 	maxBody   int64
 	log       *log.Logger
+	creator   func(*http.Request) (stage.Member, bool)
 
 	// fixed are the collections at fixed paths (without the prefix and
 	// the trailing slash); kinds are found through the registries.
@@ -101,6 +109,11 @@ type handler struct {
 
 // ServeHTTP routes a request to its collection, object or object action.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.creator != nil {
+		if m, ok := h.creator(r); ok {
+			r = r.WithContext(store.WithCreator(r.Context(), m))
+		}
+	}
 	switch r.URL.Path {
 	case Prefix + pathStageTypes:
 		h.serveTypes(w, r, "authentik_flows.view_stage", typesOf(h.reg.Kinds()))

@@ -178,10 +178,13 @@ func tighten(doc *openapi3.T) {
 	// and user_obj when the binding has no policy, group or user; its
 	// document marks them required but not nullable. They are made
 	// nullable here (and nothing else is loosened).
-	if pb := schemas["PolicyBinding"]; pb != nil && pb.Value != nil {
-		for _, f := range []string{"policy_obj", "group_obj", "user_obj"} {
-			if p := pb.Value.Properties[f]; p != nil && p.Value != nil {
-				p.Value.Nullable = true
+	// An invitation's flow_obj is null too when it has no flow.
+	for schema, fields := range map[string][]string{"PolicyBinding": {"policy_obj", "group_obj", "user_obj"}, "Invitation": {"flow_obj"}} {
+		if sc := schemas[schema]; sc != nil && sc.Value != nil {
+			for _, f := range fields {
+				if p := sc.Value.Properties[f]; p != nil && p.Value != nil {
+					p.Value.Nullable = true
+				}
 			}
 		}
 	}
@@ -280,6 +283,14 @@ func validateResponse(req *http.Request, status int, header http.Header, body []
 // 200, 400 and 403 of every seed operation, and the other statuses the
 // seed-era API gives.
 var requiredChecks = []string{
+	"POST /stages/invitation/invitations/ 201",
+	"POST /stages/invitation/invitations/ 400",
+	"GET /stages/invitation/invitations/ 200",
+	"GET /stages/invitation/invitations/ 400",
+	"GET /stages/invitation/invitations/{invite_uuid}/ 200",
+	"PATCH /stages/invitation/invitations/{invite_uuid}/ 200",
+	"DELETE /stages/invitation/invitations/{invite_uuid}/ 204",
+	"GET /stages/invitation/invitations/{invite_uuid}/used_by/ 200",
 	"POST /stages/prompt/prompts/ 201",
 	"POST /stages/prompt/prompts/ 400",
 	"GET /stages/prompt/prompts/ 200",

@@ -1212,3 +1212,33 @@ func mtlsStage() stage.Stage {
 	return stage.Stage{PK: stagePK, Name: "mtls", Config: stage.MutualTLS{Mode: stage.MutualTLSOptional, CertificateAuthorities: []uuid.UUID{groupPK},
 		CertAttribute: stage.CertAttributeCommonName, UserAttribute: stage.UserAttributeUsername}}
 }
+
+// Invitations: the name is a slug of at most 50 characters, the expiry
+// reads as DRF reads it and is kept in UTC, fixed_data is an object merged
+// by a patch, and created_by cannot be written.
+func TestInviteRules(t *testing.T) {
+	_, err := stage.DecodeInvite(stage.DefaultInvite(), []byte(`{"name":"`+strings.Repeat("a", 51)+`","expires":"","fixed_data":"x"}`), validate.Create)
+	testutil.WantFields(t, "create", err, map[string][]string{
+		"name": {validate.MaxLength(50)}, "expires": {validate.MsgDateTime}, "fixed_data": {validate.MsgJSONDict},
+	})
+	cur := stage.DefaultInvite()
+	cur.PK, cur.CreatedBy = stagePK, stage.Member{Username: "akadmin"}
+	i, err := stage.DecodeInvite(cur, []byte(`{"name":"a-b_1","expires":"2030-06-01T12:00:00-02:00","fixed_data":{"a":{"b":1}},"created_by":{"username":"x"},"flow_obj":{}}`), validate.Replace)
+	if err != nil || *i.Expires != "2030-06-01T14:00:00Z" || i.CreatedBy.Username != "akadmin" || i.PK != stagePK {
+		t.Fatalf("DecodeInvite = %#v, %v", i, err)
+	}
+	i, err = stage.DecodeInvite(i, []byte(`{"fixed_data":{"a":{"c":2}},"expires":null}`), validate.Patch)
+	if b, _ := json.Marshal(i.FixedData); err != nil || string(b) != `{"a":{"b":1,"c":2}}` || i.Expires != nil {
+		t.Errorf("patch = %s, %v, %v", b, i.Expires, err)
+	}
+	if s := i.String(); s != "Invitation 5a1b2c3d4e5f4a6b8c7d9e0f1a2b3c4d created by akadmin" {
+		t.Errorf("str = %q", s)
+	}
+	b, err := json.Marshal(stage.InviteView{Invite: i})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := testutil.Keys(t, b); !reflect.DeepEqual(k, []string{"pk", "name", "expires", "fixed_data", "created_by", "single_use", "flow", "flow_obj"}) {
+		t.Errorf("keys = %q", k)
+	}
+}

@@ -302,6 +302,9 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 		}
 	}
 	if create {
+		if c.onCreate != nil {
+			next = c.onCreate(tx, next)
+		}
 		pk, err := tx.newID(c.bucket)
 		if err != nil {
 			return nil, err

@@ -165,6 +165,7 @@ const (
 	colUUID                  // UUIDFilter (and, here, foreign keys)
 	colBool                  // BooleanFilter
 	colInt                   // NumberFilter
+	colTime                  // DateTimeFilter: the row holds UnixMicro, or nil
 )
 
 // column is one filterable, searchable or orderable field of a list.
@@ -210,6 +211,7 @@ const (
 	msgFilterUUID   = "Enter a valid UUID."
 	msgFilterNumber = "Enter a number."
 	msgFilterNull   = "Null characters are not allowed."
+	msgFilterTime   = "Enter a valid date/time."
 )
 
 // msgMaxLength is Django's MaxLengthValidator message.
@@ -258,6 +260,16 @@ func (c column) filterValue(val string) (v any, use bool, msg string) {
 			return false, true, ""
 		}
 		return nil, false, "" // NullBooleanField: anything else is no value
+	case colTime:
+		s := pyStrip(val)
+		if s == "" {
+			return nil, false, ""
+		}
+		t, ok := validate.ParseDateTime(s)
+		if !ok {
+			return nil, false, msgFilterTime
+		}
+		return t.UnixMicro(), true, ""
 	case colInt:
 		if n := utf8.RuneCountInString(val); n > MaxNumberLength {
 			return nil, false, msgMaxLength(MaxNumberLength, n)

@@ -71,6 +71,9 @@ type collection struct {
 	// list answers a list query on the collection, or on one of its
 	// kinds (kind is "" for all of them).
 	list func(tx *Tx, kind string, q Query) (Page[any], error)
+	// onCreate, when set, completes a new object that passed every rule
+	// (an invitation's creator, from the transaction's context).
+	onCreate func(tx *Tx, obj any) any
 	// onWrite, when set, is a last check of a write that passed every
 	// rule (an expression policy's host checker); cur is nil for a
 	// create.
@@ -126,8 +129,8 @@ const (
 type schema struct {
 	colls []*collection
 	// the built-in collections, for the typed methods
-	flows, stages, bindings, policies, policyBindings, prompts *collection
-	byName                                                     map[string]*collection // bucket, model and alias
+	flows, stages, bindings, policies, policyBindings, prompts, invites *collection
+	byName                                                              map[string]*collection // bucket, model and alias
 }
 
 func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
@@ -181,6 +184,12 @@ func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
 	}
 	prompts.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.promptView)(obj, nil) }
 	prompts.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.ListPrompts(q)) }
+	invites := &collection{
+		bucket: "invites", model: ModelInvite, alias: "invitation", verbose: "Invitation", codec: inviteCodec,
+	}
+	invites.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.inviteView)(obj, nil) }
+	invites.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.ListInvites(q)) }
+	invites.onCreate = (*Tx).setCreator
 	flows.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.ListFlows(q)) }
 	stages.list = func(tx *Tx, kind string, q Query) (Page[any], error) {
 		return anyPage(tx.ListStages(stage.ModelName(kind), q))
@@ -197,8 +206,8 @@ func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
 	policies.onWrite = (*Tx).checkExpression
 	stages.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.stageView)(obj, nil) }
 	bindings.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.bindingView)(obj, nil) }
-	s := &schema{colls: []*collection{flows, stages, bindings, policies, policyBindings, prompts}, byName: map[string]*collection{},
-		flows: flows, stages: stages, bindings: bindings, policies: policies, policyBindings: policyBindings, prompts: prompts}
+	s := &schema{colls: []*collection{flows, stages, bindings, policies, policyBindings, prompts, invites}, byName: map[string]*collection{},
+		flows: flows, stages: stages, bindings: bindings, policies: policies, policyBindings: policyBindings, prompts: prompts, invites: invites}
 	for _, c := range s.colls {
 		for _, n := range []string{c.bucket, c.model, c.alias} {
 			if _, dup := s.byName[n]; dup {

@@ -50,6 +50,9 @@ func DefaultSamples() map[string]Sample {
 		store.ModelBinding: func(_ string, ref func(string) uuid.UUID) []byte {
 			return fmt.Appendf(nil, `{"target":"%s","stage":"%s","order":1}`, ref(store.ModelFlow), ref(store.ModelStage))
 		},
+		store.ModelInvite: func(name string, _ func(string) uuid.UUID) []byte {
+			return fmt.Appendf(nil, `{"name":%q,"fixed_data":{"email":"a@example.com"}}`, name)
+		},
 		store.ModelPrompt: func(name string, _ func(string) uuid.UUID) []byte {
 			return fmt.Appendf(nil, `{"name":%q,"field_key":"username","label":"Username","type":"username"}`, name)
 		},

@@ -1,0 +1,79 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/authflow/authflow/api"
+	"github.com/authflow/authflow/stage"
+)
+
+// Invitations: the seed era's slug name, DRF's date-time format, the
+// JSONDictField message, created_by from the host (or the anonymous
+// placeholder), flow_obj, the list's filters and order, and a flow's
+// delete setting flow to null.
+func TestInvitations(t *testing.T) {
+	c := newClient(t, &api.Options{Creator: func(r *http.Request) (stage.Member, bool) {
+		if u := r.Header.Get("X-User"); u != "" {
+			return stage.Member{PK: 7, Username: u, Name: "Admin", IsActive: true, Email: u + "@example.com"}, true
+		}
+		return stage.Member{}, false
+	}})
+	base := "/api/v3/stages/invitation/invitations/"
+	c.do("POST", base, `{}`).expect(t, 400, `{"name":["This field is required."]}`)
+	c.do("POST", base, `{"name":"not a slug","expires":"tomorrow","fixed_data":[1]}`).expect(t, 400,
+		`{"name":["Enter a valid \"slug\" consisting of letters, numbers, underscores or hyphens."],`+
+			`"expires":["Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."],`+
+			`"fixed_data":["Value must be a dictionary, and not have any duplicate keys."]}`)
+	c.do("POST", base, `{"name":"`+string(make([]byte, 51))+`"}`).status(t, 400)
+	c.do("POST", base, `{"name":"x","flow":"00000000-0000-4000-8000-000000000000"}`).
+		expect(t, 400, `{"flow":["Invalid pk \"00000000-0000-4000-8000-000000000000\" - object does not exist."]}`)
+
+	f := c.must(201, "POST", "/api/v3/flows/instances/", `{"name":"Enroll","slug":"enroll","title":"Enroll","designation":"enrollment"}`)
+	anon := c.must(201, "POST", base, `{"name":"anon"}`)
+	if by := anon["created_by"].(map[string]any); by["username"] != "AnonymousUser" || by["pk"] != 0.0 || anon["flow_obj"] != nil || anon["expires"] != nil {
+		t.Errorf("anonymous invitation: %v", anon)
+	}
+	inv := c.must(201, "POST", base, `{"name":"team-a","expires":"2030-01-02 03:04:05.5+01:00","fixed_data":{"email":"a@example.com"},"flow":"`+f["pk"].(string)+`","single_use":true}`, "X-User", "akadmin")
+	if inv["expires"] != "2030-01-02T02:04:05.500000Z" || inv["created_by"].(map[string]any)["username"] != "akadmin" || inv["flow_obj"].(map[string]any)["slug"] != "enroll" {
+		t.Errorf("invitation: %v", inv)
+	}
+	ipk := inv["pk"].(string)
+	// created_by is read-only and stays as it was.
+	p := c.must(200, "PATCH", base+ipk+"/", `{"created_by":{"username":"mallory"},"fixed_data":{"name":"A"}}`, "X-User", "other")
+	if p["created_by"].(map[string]any)["username"] != "akadmin" || len(p["fixed_data"].(map[string]any)) != 2 {
+		t.Errorf("patched: %v", p)
+	}
+	c.must(201, "POST", base, `{"name":"later","expires":"2031-01-01T00:00:00Z"}`)
+
+	names := func(q string) []string {
+		var out []string
+		for _, r := range c.must(200, "GET", base+q, "")["results"].([]any) {
+			out = append(out, r.(map[string]any)["name"].(string))
+		}
+		return out
+	}
+	if got := names(""); len(got) != 3 || got[0] != "anon" || got[1] != "later" || got[2] != "team-a" {
+		t.Errorf("default order (-expires, null first): %v", got)
+	}
+	for q, want := range map[string]string{
+		"?flow__slug=enroll": "team-a", "?created_by__username=akadmin": "team-a", "?search=akadmin": "team-a",
+		"?expires=2030-01-02T02:04:05.5Z": "team-a", "?expires=2030-01-02T03:04:05.500%2B01:00": "team-a",
+	} {
+		if got := names(q); len(got) != 1 || got[0] != want {
+			t.Errorf("%s: %v", q, got)
+		}
+	}
+	c.do("GET", base+"?expires=soon", "").expect(t, 400, `{"expires":["Enter a valid date/time."]}`)
+
+	c.do("GET", "/api/v3/flows/instances/enroll/used_by/", "").expect(t, 200,
+		`[{"app":"authentik_stages_invitation","model_name":"invitation","pk":"`+ipk+`","name":"Invitation `+strings.ReplaceAll(ipk, "-", "")+` created by akadmin","action":"set_default"}]`)
+	c.must(204, "DELETE", "/api/v3/flows/instances/enroll/", "")
+	after := c.must(200, "GET", base+ipk+"/", "")
+	if after["flow"] != nil || after["flow_obj"] != nil {
+		t.Errorf("after the flow's delete: %v", after)
+	}
+	c.do("GET", base+ipk+"/used_by/", "").expect(t, 200, `[]`)
+	c.must(204, "DELETE", base+ipk+"/", "")
+}
