@@ -193,3 +193,31 @@ func (r *response) status(t testing.TB, want int) []byte {
 	}
 	return r.Body
 }
+
+// target_in takes several targets, each by pbm_uuid or pk, and matches a
+// binding of any; more than MaxFilterValues is an error.
+func TestPolicyBindingTargetIn(t *testing.T) {
+	c := newClient(t, nil)
+	p := c.must(201, "POST", "/api/v3/policies/dummy/", `{"name":"d"}`)["pk"].(string)
+	var pbms, pks []string
+	for _, slug := range []string{"a", "b", "c"} {
+		f := c.must(201, "POST", "/api/v3/flows/instances/", `{"name":"`+slug+`","slug":"`+slug+`","title":"T","designation":"authentication"}`)
+		pks, pbms = append(pks, f["pk"].(string)), append(pbms, f["policybindingmodel_ptr_id"].(string))
+		c.must(201, "POST", "/api/v3/policies/bindings/", `{"target":"`+f["pk"].(string)+`","policy":"`+p+`","order":0}`)
+	}
+	count := func(q string) any {
+		return c.must(200, "GET", "/api/v3/policies/bindings/?"+q, "")["pagination"].(map[string]any)["count"]
+	}
+	if n := count("target_in=" + pbms[0] + "&target_in=" + pks[2]); n != 2.0 {
+		t.Errorf("two targets: %v", n)
+	}
+	if n := count("target_in=" + pbms[1]); n != 1.0 {
+		t.Errorf("one target: %v", n)
+	}
+	if n := count("target_in=" + p); n != 0.0 {
+		t.Errorf("a pk of no target: %v", n)
+	}
+	c.do("GET", "/api/v3/policies/bindings/?target_in=x&target_in="+pks[0], "").expect(t, 400, `{"target_in":["Enter a valid UUID."]}`)
+	many := strings.Repeat("target_in="+pks[0]+"&", 101)
+	c.do("GET", "/api/v3/policies/bindings/?"+many, "").expect(t, 400, `{"target_in":["Ensure this value has at most 100 values (it has 101)."]}`)
+}

@@ -76,7 +76,16 @@ type Query struct {
 	// PageSize of 0 (or less) means DefaultPageSize; it is capped at the
 	// store's maximum (Options.MaxPageSize).
 	PageSize int
+	// Multi holds the values of a filter that takes several, such as a
+	// policy binding list's target_in (the filter matches an object that
+	// has any of them), when it is given more than once; one value may be
+	// in Filters instead. At most MaxFilterValues count.
+	Multi map[string][]string
 }
+
+// MaxFilterValues bounds the values of a filter that takes several; more
+// are an error on the filter.
+const MaxFilterValues = 100
 
 // QueryFromValues reads authentik's query parameters: page, page_size,
 // ordering, search, and every other key as a filter. A page that is neither
@@ -113,6 +122,12 @@ func QueryFromValues(v url.Values) (Query, error) {
 			q.Search = val
 		default:
 			q.Filters[k] = val
+			if len(vals) > 1 {
+				if q.Multi == nil {
+					q.Multi = map[string][]string{}
+				}
+				q.Multi[k] = vals
+			}
 		}
 	}
 	return q, nil
@@ -183,7 +198,15 @@ type column struct {
 	// no stored field (a binding's stage__name).
 	field string
 	get   func(obj any) (any, error)
+	// multi makes the column a filter that takes several values
+	// (Query.Multi) and matches any of them, as django-filter's
+	// ModelMultipleChoiceFilter does: it never orders or searches.
+	multi bool
 }
+
+// oneOf is the filter value of a multi column: the row value must be one
+// of them.
+type oneOf []any
 
 // row holds a list item's column values: string (UUIDs canonical), int64,
 // bool, or nil for null.
@@ -217,6 +240,12 @@ const (
 // msgMaxLength is Django's MaxLengthValidator message.
 func msgMaxLength(limit, has int) string {
 	return fmt.Sprintf("Ensure this value has at most %d characters (it has %d).", limit, has)
+}
+
+// msgMaxValues is the message, in the same words, for too many values of
+// one filter.
+func msgMaxValues(limit, has int) string {
+	return fmt.Sprintf("Ensure this value has at most %d values (it has %d).", limit, has)
 }
 
 // msgMaxTerms is the message, in the same words, for too many search terms.
@@ -298,6 +327,28 @@ func (l listing[T]) filters(q Query) (map[string]any, error) {
 	errs := &validate.Error{}
 	for _, c := range l.cols {
 		val, ok := q.Filters[c.name]
+		if c.multi && c.filter {
+			vals := q.Multi[c.name]
+			if len(vals) == 0 && ok {
+				vals = []string{val}
+			}
+			if len(vals) > MaxFilterValues {
+				errs.Add(c.name, msgMaxValues(MaxFilterValues, len(vals)))
+				continue
+			}
+			var set oneOf
+			for _, v := range vals {
+				if fv, use, msg := c.filterValue(v); msg != "" {
+					errs.Add(c.name, msg)
+				} else if use {
+					set = append(set, fv)
+				}
+			}
+			if len(set) > 0 {
+				out[c.name] = set
+			}
+			continue
+		}
 		if !ok || !c.filter || val == "" {
 			continue // django-filter ignores empty values
 		}
@@ -397,6 +448,12 @@ func (l listing[T]) searchText(r row) string {
 // search columns and, per term, one pass over them.
 func (l listing[T]) match(r row, filters map[string]any, terms []string) bool {
 	for k, want := range filters {
+		if set, ok := want.(oneOf); ok {
+			if !slices.Contains(set, r[k]) {
+				return false
+			}
+			continue
+		}
 		if m, ok := r[k].(many); ok {
 			if !slices.Contains(m, want.(string)) {
 				return false

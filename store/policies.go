@@ -356,6 +356,7 @@ var policyBindingListing = listing[policy.Binding]{
 		{name: "policy", kind: colUUID, filter: true},
 		{name: "policy__isnull", kind: colBool, filter: true, get: func(obj any) (any, error) { return obj.(policy.Binding).Policy == nil, nil }},
 		{name: "target", kind: colUUID, filter: true, order: true},
+		{name: "target_in", kind: colUUID, filter: true, multi: true, field: "target"},
 		{name: "enabled", kind: colBool, filter: true, order: true},
 		{name: "order", kind: colInt, filter: true, order: true},
 		{name: "timeout", kind: colInt, filter: true, order: true},
@@ -374,17 +375,13 @@ var policyBindingWalks = []indexWalk{
 // ListPolicyBindings lists policy bindings. The target filter takes the
 // target's pbm_uuid, as authentik's does, or its own pk (authentik
 // refuses that one with "Select a valid choice."); with it, only that
-// target's bindings are read, through the index.
+// target's bindings are read, through the index. target_in takes several
+// (Query.Multi), each one either way, and matches a binding of any of
+// them.
 func (tx *Tx) ListPolicyBindings(q Query) (Page[policy.BindingView], error) {
-	if t := q.Filters["target"]; t != "" {
-		if id, ok := parsePyUUID(pyStrip(t)); ok {
-			if owner, ok, err := tx.pbmOwner(id); err != nil {
-				return Page[policy.BindingView]{}, err
-			} else if ok {
-				q.Filters = maps.Clone(q.Filters)
-				q.Filters["target"] = owner.String()
-			}
-		}
+	q, err := tx.pbmFilters(q, "target", "target_in")
+	if err != nil {
+		return Page[policy.BindingView]{}, err
 	}
 	l := policyBindingListing.with(map[string]func(any) (any, error){
 		"policy__name": func(obj any) (any, error) {
@@ -401,6 +398,43 @@ func (tx *Tx) ListPolicyBindings(q Query) (Page[policy.BindingView], error) {
 		func(filters map[string]any, _ func([]byte) bool, yield func(obj any) error) error {
 			return tx.scanWalk(c, policyBindingWalks, nil, filters, nil, yield)
 		})
+}
+
+// pbmFilters rewrites the values of the named filters that are
+// policy-binding-model ids (pbm_uuid) to their objects' pks, which the
+// policy bindings hold. Other values stay as they are.
+func (tx *Tx) pbmFilters(q Query, names ...string) (Query, error) {
+	owner := func(v string) (string, error) {
+		id, ok := parsePyUUID(pyStrip(v))
+		if !ok {
+			return v, nil // the filter reports it
+		}
+		pk, found, err := tx.pbmOwner(id)
+		if err != nil || !found {
+			return v, err
+		}
+		return pk.String(), nil
+	}
+	q.Filters, q.Multi = maps.Clone(q.Filters), maps.Clone(q.Multi)
+	for _, name := range names {
+		if v, ok := q.Filters[name]; ok {
+			var err error
+			if q.Filters[name], err = owner(v); err != nil {
+				return q, err
+			}
+		}
+		if vals, ok := q.Multi[name]; ok {
+			out := make([]string, len(vals))
+			for i, v := range vals {
+				var err error
+				if out[i], err = owner(v); err != nil {
+					return q, err
+				}
+			}
+			q.Multi[name] = out
+		}
+	}
+	return q, nil
 }
 
 // ListPolicies lists policies; see [Tx.ListPolicies].
