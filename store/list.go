@@ -79,7 +79,9 @@ type Query struct {
 	// Multi holds the values of a filter that takes several, such as a
 	// policy binding list's target_in (the filter matches an object that
 	// has any of them), when it is given more than once; one value may be
-	// in Filters instead. At most MaxFilterValues count.
+	// in Filters instead. At most MaxFilterValues count. QueryFromValues
+	// fills it for the keys that end in "_in", authentik's names for such
+	// filters; any other key given twice counts once, its last value.
 	Multi map[string][]string
 }
 
@@ -122,7 +124,7 @@ func QueryFromValues(v url.Values) (Query, error) {
 			q.Search = val
 		default:
 			q.Filters[k] = val
-			if len(vals) > 1 {
+			if len(vals) > 1 && strings.HasSuffix(k, "_in") {
 				if q.Multi == nil {
 					q.Multi = map[string][]string{}
 				}
