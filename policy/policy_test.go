@@ -1,7 +1,9 @@
 package policy_test
 
 import (
+	"encoding/json"
 	"errors"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -128,4 +130,77 @@ func TestBindingRules(t *testing.T) {
 	if s := policy.BindingString(b, "", "allow"); s != "Binding - #2 to Policy allow" {
 		t.Errorf("str without a target = %q", s)
 	}
+}
+
+// Every field rule of every kind, with authentik's messages.
+func TestKindRules(t *testing.T) {
+	type fields = map[string][]string
+	for _, tt := range []struct {
+		model policy.ModelName
+		body  string
+		want  fields
+	}{
+		{policy.ModelExpression, `{"expression":null}`, fields{"expression": {validate.MsgNull}}},
+		{policy.ModelExpression, `{"expression":" "}`, fields{"expression": {validate.MsgBlank}}},
+		{policy.ModelExpression, `{"expression":"\u0000"}`, fields{"expression": {validate.MsgNullCharacters}}},
+		{policy.ModelPassword, `{"password_field":"","symbol_charset":""}`, fields{"password_field": {validate.MsgBlank}, "symbol_charset": {validate.MsgBlank}}},
+		{policy.ModelPassword, `{"amount_digits":-1,"amount_uppercase":-1,"amount_lowercase":-1,"amount_symbols":-1,"length_min":-1,"hibp_allowed_count":-1,"zxcvbn_score_threshold":-1}`,
+			fields{"amount_digits": {validate.MinValue(0)}, "amount_uppercase": {validate.MinValue(0)}, "amount_lowercase": {validate.MinValue(0)}, "amount_symbols": {validate.MinValue(0)},
+				"length_min": {validate.MinValue(0)}, "hibp_allowed_count": {validate.MinValue(0)}, "zxcvbn_score_threshold": {validate.MinValue(0)}}},
+		{policy.ModelPassword, `{"length_min":2147483648,"check_zxcvbn":"maybe"}`, fields{"length_min": {validate.MaxValue(2147483647)}, "check_zxcvbn": {validate.MsgBoolean}}},
+		{policy.ModelPassword, `{"error_message":""}`, nil},
+		{policy.ModelReputation, `{"threshold":-2147483649}`, fields{"threshold": {validate.MinValue(-2147483648)}}},
+		{policy.ModelDummy, `{"wait_min":-5,"wait_max":"x","result":null}`, fields{"wait_max": {validate.MsgInteger}, "result": {validate.MsgNull}}},
+		{policy.ModelEventMatcher, `{"action":"nope","app":"authentik.nope","model":"authentik_flows.nope","client_ip":""}`,
+			fields{"action": {validate.InvalidChoice("nope")}, "app": {validate.InvalidChoice("authentik.nope")}, "model": {validate.InvalidChoice("authentik_flows.nope")}, "client_ip": {validate.MsgBlank}}},
+		{policy.ModelEventMatcher, `{"action":"custom_","app":"authentik.enterprise.stages.mtls","model":"authentik_stages_prompt.prompt","client_ip":"10.0.0.1"}`, nil},
+		{policy.ModelPasswordExpiry, `{"days":-3,"deny_only":1}`, nil},
+		{policy.ModelGeoIP, `{"asns":[1,2147483648],"countries":"DE"}`, fields{"asns.1": {validate.MaxValue(2147483647)}, "countries": {validate.NotAList("str")}}},
+		{policy.ModelGeoIP, `{"countries":["de"],"history_max_distance_km":-1,"distance_tolerance_km":-1,"history_login_count":-1,"impossible_tolerance_km":-1}`,
+			fields{"countries": {validate.InvalidChoice("de")}, "history_max_distance_km": {validate.MinValue(0)}, "distance_tolerance_km": {validate.MinValue(0)},
+				"history_login_count": {validate.MinValue(0)}, "impossible_tolerance_km": {validate.MinValue(0)}}},
+		{policy.ModelGeoIP, `{"countries":[` + strings.Repeat(`"DE",`, 249) + `"FR"]}`, fields{"countries": {validate.MaxItems(249)}}},
+		{policy.ModelGeoIP, `{"history_max_distance_km":9223372036854775807}`, nil},
+		{policy.ModelUniquePassword, `{"num_historical_passwords":-1,"password_field":" "}`, fields{"num_historical_passwords": {validate.MinValue(0)}, "password_field": {validate.MsgBlank}}},
+	} {
+		cur, err := policy.Default.New(tt.model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur.Name = "p"
+		_, err = policy.Default.Decode(cur, []byte(tt.body), validate.Patch)
+		testutil.WantFields(t, string(tt.model)+" "+tt.body, err, tt.want)
+	}
+}
+
+// The representation of every kind, and of a binding with its
+// policy_obj, byte for byte.
+func TestViewJSON(t *testing.T) {
+	pk := uuid.MustParse("5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d")
+	for _, k := range policy.Default.Kinds() {
+		cur, err := policy.Default.New(k.Model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur.PK, cur.Name = pk, "policy <&>"
+		if g, ok := cur.Config.(policy.GeoIP); ok {
+			g.Countries = []string{"DE", "GB"}
+			cur.Config = g
+		}
+		got, err := json.Marshal(policy.View{Policy: cur, Kind: k, BoundTo: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		testutil.Golden(t, filepath.Join("testdata", "view_"+k.Model.Model()+".json"), got)
+	}
+	p, _ := policy.Default.New(policy.ModelDummy)
+	p.PK, p.Name = pk, "d"
+	k, _ := policy.Default.Lookup(policy.ModelDummy)
+	b := policy.DefaultBinding()
+	b.PK, b.Target, b.Policy, b.Order = uuid.MustParse("6b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e"), uuid.MustParse("7c3d4e5f-6a7b-4c8d-8e9f-1a2b3c4d5e6f"), &pk, 10
+	got, err := json.Marshal(policy.BindingView{Binding: b, PolicyObj: &policy.View{Policy: p, Kind: k, BoundTo: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.Golden(t, filepath.Join("testdata", "binding.json"), got)
 }

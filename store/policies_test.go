@@ -9,6 +9,7 @@ import (
 
 	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/policy"
+	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
@@ -92,5 +93,79 @@ func TestFlowDeleteCascadesPolicyBindings(t *testing.T) {
 	}
 	if got, err := s.GetPolicy(ctx, p.PK); err != nil || got.BoundTo != 0 {
 		t.Errorf("policy after the delete: %+v, %v", got, err)
+	}
+}
+
+// Deleting a flow that a redirect stage, an identification stage, an
+// invitation, a binding and a policy binding point at does, in one
+// transaction, what each reference declares: the redirect's target_flow
+// and the invitation's flow become null (set_null, set_default None), the
+// identification stage's enrollment_flow its default, and the binding and
+// policy binding go.
+func TestFlowDeleteReferences(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	f := mkFlow(t, s, "enroll")
+	var redirect, ident, inv, fsb, pb uuid.UUID
+	err := s.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		fpk := `"` + f.PK.String() + `"`
+		if redirect, err = tx.Create(string(stage.ModelRedirect), []byte(`{"name":"go","mode":"flow","target_flow":`+fpk+`}`)); err != nil {
+			return err
+		}
+		if ident, err = tx.Create(string(stage.ModelIdentification), []byte(`{"name":"who","user_fields":["username"],"enrollment_flow":`+fpk+`}`)); err != nil {
+			return err
+		}
+		if inv, err = tx.Create(store.ModelInvite, []byte(`{"name":"inv","flow":`+fpk+`}`)); err != nil {
+			return err
+		}
+		if fsb, err = tx.Create(store.ModelBinding, []byte(`{"target":`+fpk+`,"stage":"`+ident.String()+`","order":0}`)); err != nil {
+			return err
+		}
+		p, err := tx.Create(string(policy.ModelDummy), []byte(`{"name":"d"}`))
+		if err != nil {
+			return err
+		}
+		pb, err = tx.Create(store.ModelPolicyBinding, []byte(`{"target":`+fpk+`,"policy":"`+p.String()+`","order":0}`))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := s.DeleteImpact(ctx, store.ModelFlow, f.PK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(im.Deleted) != 3 || len(im.SetNull) != 1 || len(im.SetDefault) != 2 || len(im.Blocked) != 0 {
+		t.Errorf("impact: %+v", im)
+	}
+	if err := s.DeleteFlow(ctx, "enroll"); err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(ctx, func(tx *store.Tx) error {
+		for _, gone := range []struct {
+			model string
+			pk    uuid.UUID
+		}{{store.ModelBinding, fsb}, {store.ModelPolicyBinding, pb}} {
+			if _, err := tx.Get(gone.model, gone.pk); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("%s survived: %v", gone.model, err)
+			}
+		}
+		r, err := tx.GetStage(redirect)
+		if err != nil || r.Config.(stage.Redirect).TargetFlow != nil {
+			t.Errorf("redirect: %+v, %v", r.Config, err)
+		}
+		id, err := tx.GetStage(ident)
+		if err != nil || id.Config.(stage.Identification).EnrollmentFlow != nil {
+			t.Errorf("identification: %+v, %v", id.Config, err)
+		}
+		i, err := tx.GetInvite(inv)
+		if err != nil || i.Flow != nil || i.FlowObj != nil {
+			t.Errorf("invitation: %+v, %v", i, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
