@@ -1,5 +1,6 @@
 // Package authflow lets a Go program own an identity-flow configuration
-// (flows, stages and the ordered bindings between them) with authentik's
+// (flows, stages, the ordered bindings between them, prompts,
+// invitations, policies and policy bindings) with authentik's
 // data model, validation rules and JSON wire format, stored in one bbolt
 // file. There is no server, database or Python to run.
 //
@@ -11,14 +12,18 @@
 // stage, a Duo authenticator setup stage, or a kind the host application
 // registers ([stage.Register]). A binding ([binding.Binding]) places a
 // stage in a flow at an order; a flow runs its stages in binding order.
-// One stage can be bound into many flows.
+// One stage can be bound into many flows. A prompt stage shows prompts
+// ([stage.Prompt]); an invitation ([stage.Invite]) lets someone enroll
+// with data fixed in advance. A policy ([policy.Policy], of a kind from
+// [policy.Register]) is bound by a policy binding ([policy.Binding]) to a
+// flow or to a binding, and decides whether it applies.
 //
 // # Packages
 //
 //   - [validate]: authentik's field rules and messages, and the 400 error
 //     shape ([validate.Error]).
-//   - [flow], [stage], [binding]: the pure domain types, their defaults,
-//     validation and merge-patch semantics. They do no I/O.
+//   - [flow], [stage], [binding], [policy]: the pure domain types, their
+//     defaults, validation and merge-patch semantics. They do no I/O.
 //   - [store]: the bbolt file; uniqueness, references, cascades, lists.
 //   - api: authentik's REST endpoints for all of the above, as an
 //     http.Handler a host application mounts on its own mux.
