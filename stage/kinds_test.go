@@ -1242,3 +1242,24 @@ func TestInviteRules(t *testing.T) {
 		t.Errorf("keys = %q", k)
 	}
 }
+
+// The representations of a prompt and an invitation, byte for byte.
+func TestObjectViewJSON(t *testing.T) {
+	p := stage.DefaultPrompt()
+	p.PK, p.Name, p.FieldKey, p.Label, p.Type, p.Order = promptPK, "default-enrollment-field-username", "username", "Username", "username", 100
+	k, _ := stage.Lookup(stage.ModelPromptStage)
+	got, err := json.Marshal(stage.PromptView{Prompt: p, Stages: []stage.Summary{{View: stage.View{Stage: promptStage(), Kind: k}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.Golden(t, filepath.Join("testdata", "prompt.json"), got)
+
+	i := stage.DefaultInvite()
+	exp := "2030-01-02T03:04:05Z"
+	i.PK, i.Name, i.Expires, i.FixedData, i.CreatedBy, i.Flow = stagePK, "team-a", &exp, map[string]any{"email": "a@example.com"}, stage.Anonymous, &configFlow
+	got, err = json.Marshal(stage.InviteView{Invite: i, FlowObj: &flow.View{Flow: flowSet()[0].Flow, Stages: []uuid.UUID{}, Policies: []uuid.UUID{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.Golden(t, filepath.Join("testdata", "invite.json"), got)
+}

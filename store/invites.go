@@ -41,7 +41,9 @@ func creator(ctx context.Context) stage.Member {
 			return m
 		}
 	}
-	return stage.Anonymous
+	m := stage.Anonymous
+	m.Attributes = map[string]any{} // not the shared map of the variable
+	return m
 }
 
 // setCreator is the invitations collection's onCreate: created_by comes
