@@ -71,3 +71,15 @@ func TestPrompts(t *testing.T) {
 	}
 	c.must(200, "PATCH", "/api/v3/stages/prompt/prompts/"+upk+"/", `{"label":"User name","promptstage_set":[{"name":"ignored"}]}`)
 }
+
+// A validation stage's own used_by lists its configuration stages
+// (cascade_many), while theirs does not list it: the reverse accessor is
+// hidden (related_name "+"), the forward list is not.
+func TestValidateStageUsedBy(t *testing.T) {
+	c := newClient(t, nil)
+	totp := c.must(201, "POST", "/api/v3/stages/authenticator/totp/", `{"name":"totp","digits":"6"}`)["pk"].(string)
+	v := c.must(201, "POST", "/api/v3/stages/authenticator/validate/", `{"name":"mfa","not_configured_action":"configure","configuration_stages":["`+totp+`"]}`)["pk"].(string)
+	c.do("GET", "/api/v3/stages/authenticator/validate/"+v+"/used_by/", "").expect(t, 200,
+		`[{"app":"authentik_flows","model_name":"stage","pk":"`+totp+`","name":"Stage totp","action":"cascade_many"}]`)
+	c.do("GET", "/api/v3/stages/authenticator/totp/"+totp+"/used_by/", "").expect(t, 200, `[]`)
+}

@@ -50,6 +50,11 @@ type codec interface {
 	// nil otherwise; hasKind reports whether name is one of them.
 	kindNames() []string
 	hasKind(name string) bool
+	// baseStr is authentik's str() of obj as an object of the
+	// collection's base model (a stage's "Stage x"), which a reference to
+	// the collection rather than a kind yields; str for a collection
+	// without kinds.
+	baseStr(obj any) string
 	// uniqueMessage is the message of a unique field of obj that is
 	// taken, when obj's kind has its own; "" otherwise.
 	uniqueMessage(obj any) string
@@ -116,6 +121,7 @@ func (p plain[T]) kind(any) string                         { return "" }
 func (p plain[T]) kindNames() []string                     { return nil }
 func (p plain[T]) hasKind(string) bool                     { return false }
 func (p plain[T]) uniqueMessage(any) string                { return "" }
+func (p plain[T]) baseStr(obj any) string                  { return p.str(obj) }
 func (p plain[T]) schema(string) (*validate.Schema, error) { return p.sch(), nil }
 func (p plain[T]) value(obj any, f string) (any, bool)     { return p.sch().Value(obj, f) }
 func (p plain[T]) refs(obj any) []validate.Ref             { return p.sch().Refs(obj) }
@@ -174,7 +180,11 @@ type family[O kinded] struct {
 	// engine's).
 	common func(O, string) (any, bool)
 	strOf  func(O) string
+	// baseOf is str() of the base model's object (stage: "Stage x").
+	baseOf func(O) string
 }
+
+func (f family[O]) baseStr(obj any) string { return f.baseOf(obj.(O)) }
 
 // kindField is the pseudo-field holding an object's kind, for indexes.
 const kindField = "meta_model_name"
@@ -314,6 +324,7 @@ func stageFamily(reg *stage.Registry) family[stage.Stage] {
 			}
 			return "Stage " + s.Name
 		},
+		baseOf: func(s stage.Stage) string { return "Stage " + s.Name },
 	}
 }
 
@@ -334,6 +345,7 @@ func policyFamily(reg *policy.Registry) family[policy.Policy] {
 			}
 			return nil, false
 		},
-		strOf: policy.Policy.String,
+		strOf:  policy.Policy.String,
+		baseOf: policy.Policy.String,
 	}
 }

@@ -274,12 +274,15 @@ func (tx *Tx) usedByOf(c *collection, obj any) ([]UsedBy, error) {
 			items = append(items, item{accessor, u})
 		}
 	}
-	// Its own many-to-many lists (a prompt stage's prompts) appear too.
+	// Its own many-to-many lists (a prompt stage's prompts, a validation
+	// stage's configuration stages) appear too, whether or not their
+	// reverse side is hidden. A list of a collection with kinds holds
+	// base objects, as authentik's does: authentik_flows.stage, "Stage x".
 	for _, r := range c.codec.refs(obj) {
-		if !r.Many || r.Related == "+" {
+		if !r.Many {
 			continue
 		}
-		tc, _, ok := tx.s.schema.target(r.Target)
+		tc, kind, ok := tx.s.schema.target(r.Target)
 		if !ok || tc == nil {
 			continue
 		}
@@ -287,7 +290,12 @@ func (tx *Tx) usedByOf(c *collection, obj any) ([]UsedBy, error) {
 		if err != nil {
 			return nil, err
 		}
-		items = append(items, item{r.Field, tx.usedBy(tc, tobj, "cascade_many")})
+		u := tx.usedBy(tc, tobj, "cascade_many")
+		if tc.kindIndex != "" && kind == "" {
+			u.App, u.ModelName, _ = strings.Cut(tc.model, ".")
+			u.Name = tc.codec.baseStr(tobj)
+		}
+		items = append(items, item{r.Field, u})
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].accessor < items[j].accessor })
 	out := make([]UsedBy, len(items))
