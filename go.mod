@@ -7,6 +7,7 @@ require (
 	github.com/google/uuid v1.6.0
 	github.com/invopop/validation v0.8.0
 	go.etcd.io/bbolt v1.4.3
+	go.yaml.in/yaml/v3 v3.0.6
 )
 
 require (

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/authflow/authflow/validate"
@@ -105,4 +106,107 @@ func anyPage[V any](p Page[V], err error) (Page[any], error) {
 		return Page[any]{}, err
 	}
 	return mapPage(p, func(v V) (any, error) { return v, nil })
+}
+
+// Find returns the pk of the first object of model (a collection, or one
+// kind), in pk order, whose fields have the given values: what a
+// blueprint's identifiers and !Find match. Values compare as list rows
+// hold them (UUIDs as text, integers as int64); "pk" and a unique field
+// are looked up directly, anything else is a scan of the collection (or
+// the kind). A field the model does not have matches nothing.
+func (tx *Tx) Find(model string, fields map[string]any) (uuid.UUID, bool, error) {
+	c, kind, ok := tx.s.schema.target(model)
+	if !ok || c == nil {
+		return uuid.Nil, false, fmt.Errorf("store: find: %w: unknown model %q", ErrNotFound, model)
+	}
+	want := make(map[string]any, len(fields))
+	for f, v := range fields {
+		want[f] = findValue(v)
+	}
+	matches := func(obj any) bool {
+		if kind != "" && c.codec.kind(obj) != kind {
+			return false
+		}
+		for f, w := range want {
+			v, ok := c.codec.value(obj, f)
+			if !ok || cell(v) != w {
+				return false
+			}
+		}
+		return true
+	}
+	// A pk or a unique field narrows the search to one candidate.
+	var cand *uuid.UUID
+	if s, ok := want["pk"].(string); ok {
+		id, err := uuid.Parse(s)
+		if err != nil {
+			return uuid.Nil, false, nil
+		}
+		cand = &id
+	} else {
+		for _, u := range c.unique {
+			if s, ok := want[u.field].(string); ok {
+				id, found, err := tx.lookup(c, u.field, s)
+				if err != nil || !found {
+					return uuid.Nil, false, err
+				}
+				cand = &id
+				break
+			}
+		}
+	}
+	if cand != nil {
+		obj, found, err := tx.get(c, *cand)
+		if err != nil || !found || !matches(obj) {
+			return uuid.Nil, false, err
+		}
+		return *cand, true, nil
+	}
+	var out uuid.UUID
+	found := false
+	errStop := errors.New("found")
+	err := tx.scanRecords(c, func([]byte) bool { return true }, func(obj any) error {
+		if matches(obj) {
+			out, _ = c.codec.ids(obj)
+			found = true
+			return errStop
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return uuid.Nil, false, err
+	}
+	return out, found, nil
+}
+
+// findValue is a Find value as a row holds it.
+func findValue(v any) any {
+	switch x := v.(type) {
+	case int:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case float64:
+		if x == float64(int64(x)) {
+			return int64(x)
+		}
+	case uuid.UUID:
+		return x.String()
+	case string:
+		if id, err := uuid.Parse(x); err == nil && id.String() != x && len(x) >= 32 {
+			return id.String() // any spelling of a UUID
+		}
+	}
+	return cell(v)
+}
+
+// Stored returns the stored JSON of the object of model with pk, secrets
+// included: for comparing an object before and after a write (a
+// blueprint's "unchanged"), never for showing it.
+func (tx *Tx) Stored(model string, pk uuid.UUID) ([]byte, error) {
+	c, obj, err := tx.byModel(model, pk)
+	if err != nil {
+		return nil, err
+	}
+	return c.codec.encode(obj)
 }

@@ -466,6 +466,9 @@ type Tx struct {
 	counts map[string]int64
 }
 
+// Store returns the store the transaction belongs to.
+func (tx *Tx) Store() *Store { return tx.s }
+
 func (tx *Tx) writable() error {
 	if !tx.rw {
 		return fmt.Errorf("store: write in a read-only transaction: %w", ErrReadOnly)

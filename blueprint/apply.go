@@ -1,0 +1,550 @@
+package blueprint
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/validate"
+	"github.com/google/uuid"
+	"go.yaml.in/yaml/v3"
+)
+
+// Options configure an import. The zero value refuses !Env and !File.
+type Options struct {
+	// Context is the blueprint context (!Context); it overrides the
+	// document's own.
+	Context map[string]any
+	// EnvPrefixes allows !Env for the variable names that start with one
+	// of them ("" allows all). Nil refuses every !Env.
+	EnvPrefixes []string
+	// FileDir is the directory !File reads from ("" refuses !File).
+	FileDir string
+	// Strict makes an attr that the model does not have an error; by
+	// default it is a warning and is left out, as authentik ignores it.
+	Strict bool
+	// DryRun checks and reports everything and writes nothing.
+	DryRun bool
+	// Now stamps the log events; nil means time.Now.
+	Now func() time.Time
+}
+
+// LogEvent is one event of an import's result, in authentik's log event
+// shape.
+type LogEvent struct {
+	LogLevel   string         `json:"log_level"`
+	Event      string         `json:"event"`
+	Logger     string         `json:"logger"`
+	Timestamp  string         `json:"timestamp"`
+	Attributes map[string]any `json:"attributes"`
+}
+
+// Result is what an import did, or (for a dry run or a failure) would
+// have done.
+type Result struct {
+	// Success is false when an entry failed; then nothing was written.
+	Success bool       `json:"success"`
+	Logs    []LogEvent `json:"logs"`
+	// Changed reports whether the import wrote anything.
+	Changed bool `json:"-"`
+}
+
+// Actions of an entry, as its log event names them.
+const (
+	ActionCreate    = "create"
+	ActionUpdate    = "update"
+	ActionDelete    = "delete"
+	ActionUnchanged = "unchanged"
+	ActionSkipped   = "skipped"
+)
+
+// errRollback ends a dry run's transaction without committing it.
+var errRollback = errors.New("blueprint: dry run")
+
+// Apply imports bp into s in one transaction: every entry or none. A
+// failed entry is reported in the result (with every other failure of
+// the document) and rolls everything back; the error is for failures of
+// the store itself. An import whose entries all leave their objects as
+// they are writes nothing.
+func Apply(ctx context.Context, s *store.Store, bp *Blueprint, opts Options) (Result, error) {
+	res, err := run(ctx, s, bp, opts)
+	if err != nil || opts.DryRun || !res.Success || !res.Changed {
+		return res, err
+	}
+	return runWrite(ctx, s, bp, opts)
+}
+
+// run imports bp in a transaction that is always rolled back.
+func run(ctx context.Context, s *store.Store, bp *Blueprint, opts Options) (Result, error) {
+	var res Result
+	err := s.Update(ctx, func(tx *store.Tx) error {
+		res = newImporter(tx, bp, opts).apply()
+		return errRollback
+	})
+	if errors.Is(err, errRollback) {
+		err = nil
+	}
+	return res, err
+}
+
+// runWrite imports bp and commits, unless an entry fails.
+func runWrite(ctx context.Context, s *store.Store, bp *Blueprint, opts Options) (Result, error) {
+	var res Result
+	err := s.Update(ctx, func(tx *store.Tx) error {
+		res = newImporter(tx, bp, opts).apply()
+		if !res.Success {
+			return errRollback
+		}
+		return nil
+	})
+	if errors.Is(err, errRollback) {
+		err = nil
+	}
+	return res, err
+}
+
+type importer struct {
+	tx      *store.Tx
+	bp      *Blueprint
+	opts    Options
+	ctxVals map[string]any
+	ids     map[string]uuid.UUID // entry id -> pk
+	pks     map[string]string    // a pk identifier written in the document -> the object's pk
+	res     Result
+	budget  int
+}
+
+func newImporter(tx *store.Tx, bp *Blueprint, opts Options) *importer {
+	ctx := map[string]any{}
+	for k, v := range bp.Context {
+		ctx[k] = v
+	}
+	for k, v := range opts.Context {
+		ctx[k] = v
+	}
+	return &importer{tx: tx, bp: bp, opts: opts, ctxVals: ctx, ids: map[string]uuid.UUID{}, pks: map[string]string{},
+		res: Result{Success: true, Logs: []LogEvent{}}, budget: max(bp.nodes, 1000)}
+}
+
+func (im *importer) apply() Result {
+	for _, e := range im.bp.Entries {
+		im.entry(e)
+	}
+	return im.res
+}
+
+// log appends an event about entry e.
+func (im *importer) log(level, event string, e *Entry, attrs map[string]any) {
+	now := time.Now
+	if im.opts.Now != nil {
+		now = im.opts.Now
+	}
+	if attrs == nil {
+		attrs = map[string]any{}
+	}
+	if e != nil {
+		ent := map[string]any{"index": e.Index, "model": e.Model, "id": e.ID, "line": e.Line}
+		if e.Section != "" {
+			ent["section"] = e.Section
+		}
+		if ids, ok := attrs["identifiers"]; ok {
+			ent["identifiers"] = ids
+			delete(attrs, "identifiers")
+		}
+		attrs["entry"] = ent
+	}
+	im.res.Logs = append(im.res.Logs, LogEvent{LogLevel: level, Event: event, Logger: "authflow.blueprint",
+		Timestamp: now().UTC().Format(time.RFC3339Nano), Attributes: attrs})
+}
+
+// fail records a failed entry.
+func (im *importer) fail(e *Entry, ids map[string]any, err error) {
+	im.res.Success = false
+	attrs := map[string]any{"identifiers": ids}
+	var ve *validate.Error
+	if errors.As(err, &ve) {
+		attrs["errors"] = ve
+		im.log("error", "entry invalid", e, attrs)
+		return
+	}
+	attrs["error"] = err.Error()
+	im.log("error", "entry failed", e, attrs)
+}
+
+func (im *importer) resolver() *resolver {
+	return &resolver{look: im, budget: &im.budget, max: DefaultMaxDepth}
+}
+
+// notAllowed are models a blueprint may not name: bases of kinds, and
+// models only the store manages.
+var notAllowed = []string{store.ModelStage, store.ModelPolicy, store.ModelPolicyBindingModel}
+
+func (im *importer) entry(e *Entry) {
+	r := im.resolver()
+	for _, c := range e.conditions {
+		v, err := r.value(c)
+		if err != nil {
+			im.fail(e, nil, fmt.Errorf("condition: %w", err))
+			return
+		}
+		if !truthy(v) {
+			im.log("info", "entry skipped", e, map[string]any{"action": ActionSkipped})
+			return
+		}
+	}
+	ids, err := im.mapping(r, e.identifiers, "identifiers")
+	if err != nil {
+		im.fail(e, nil, err)
+		return
+	}
+	attrs, err := im.mapping(r, e.attrs, "attrs")
+	if err != nil {
+		im.fail(e, ids, err)
+		return
+	}
+	if strings.EqualFold(e.Model, modelMetaApply) {
+		im.meta(e, attrs)
+		return
+	}
+	model, err := im.model(e.Model)
+	if err != nil {
+		im.fail(e, ids, err)
+		return
+	}
+	pk, found, err := im.match(model, ids)
+	if err != nil {
+		im.fail(e, ids, err)
+		return
+	}
+	switch {
+	case e.State == Absent:
+		if !found {
+			im.log("info", "entry unchanged", e, map[string]any{"identifiers": ids, "action": ActionUnchanged})
+			return
+		}
+		if err := im.tx.Delete(model, pk); err != nil {
+			im.fail(e, ids, err)
+			return
+		}
+		im.res.Changed = true
+		im.log("info", "entry deleted", e, map[string]any{"identifiers": ids, "action": ActionDelete, "pk": pk.String()})
+		return
+	case found && e.State == MustCreated:
+		im.fail(e, ids, fmt.Errorf("the entry must be created, but its object exists (%s)", pk))
+		return
+	case found && e.State == Created:
+		im.remember(e, ids, pk)
+		im.log("info", "entry unchanged", e, map[string]any{"identifiers": ids, "action": ActionUnchanged, "pk": pk.String()})
+		return
+	}
+	body := deepMerge(attrs, ids)
+	delete(body, "pk") // the store makes its own pks; references to it are rewritten
+	var before map[string]any
+	var stored []byte
+	if found {
+		if before, err = im.representation(model, pk); err != nil {
+			im.fail(e, ids, err)
+			return
+		}
+		if stored, err = im.tx.Stored(model, pk); err != nil {
+			im.fail(e, ids, err)
+			return
+		}
+	}
+	pk, warnings, err := im.write(model, pk, found, body)
+	if err != nil {
+		im.fail(e, ids, err)
+		return
+	}
+	for _, w := range warnings {
+		im.log("warning", "attribute ignored", e, map[string]any{"identifiers": ids, "field": w,
+			"message": "the model has no such attribute: authflow ignores it, as authentik does"})
+	}
+	im.remember(e, ids, pk)
+	if !found {
+		im.res.Changed = true
+		im.log("info", "entry created", e, map[string]any{"identifiers": ids, "action": ActionCreate, "pk": pk.String()})
+		return
+	}
+	after, err := im.representation(model, pk)
+	if err != nil {
+		im.fail(e, ids, err)
+		return
+	}
+	now, err := im.tx.Stored(model, pk)
+	if err != nil {
+		im.fail(e, ids, err)
+		return
+	}
+	changes := diff(before, after, body)
+	if string(now) == string(stored) {
+		changes = nil // secrets written with their old values
+	}
+	if len(changes) == 0 {
+		im.log("info", "entry unchanged", e, map[string]any{"identifiers": ids, "action": ActionUnchanged, "pk": pk.String()})
+		return
+	}
+	im.res.Changed = true
+	im.log("info", "entry updated", e, map[string]any{"identifiers": ids, "action": ActionUpdate, "pk": pk.String(), "changes": changes})
+}
+
+// modelMetaApply is authentik's entry that applies another blueprint.
+const modelMetaApply = "authentik_blueprints.metaapplyblueprint"
+
+// meta handles a metaapplyblueprint entry. Applying other blueprints
+// needs a blueprint directory, which this import does not have yet: an
+// entry with required: false is skipped with a warning, a required one
+// fails.
+func (im *importer) meta(e *Entry, attrs map[string]any) {
+	required := true
+	if r, ok := attrs["required"]; ok {
+		required = truthy(r)
+	}
+	ids, _ := attrs["identifiers"].(map[string]any)
+	if required {
+		im.fail(e, ids, fmt.Errorf("the blueprint it applies cannot be found: there is no blueprint directory"))
+		return
+	}
+	im.log("warning", "blueprint not applied", e, map[string]any{"identifiers": ids, "action": ActionSkipped,
+		"message": "the blueprint it applies cannot be found: there is no blueprint directory, and it is not required"})
+}
+
+// mapping resolves an entry's identifiers or attrs.
+func (im *importer) mapping(r *resolver, node *yaml.Node, what string) (map[string]any, error) {
+	if node == nil {
+		return map[string]any{}, nil
+	}
+	v, err := r.value(node)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	switch m := v.(type) {
+	case nil:
+		return map[string]any{}, nil
+	case map[string]any:
+		return m, nil
+	}
+	return nil, fmt.Errorf("%s must be a mapping", what)
+}
+
+// model checks and normalizes an entry's model: the app label as given,
+// the model part in any case.
+func (im *importer) model(name string) (string, error) {
+	app, m, ok := strings.Cut(name, ".")
+	if !ok {
+		return "", fmt.Errorf("model %q is not <app>.<model>", name)
+	}
+	name = app + "." + strings.ToLower(m)
+	if slices.Contains(notAllowed, name) {
+		return "", fmt.Errorf("model %s is not allowed in a blueprint: name its kind", name)
+	}
+	if !im.known(name) {
+		return "", fmt.Errorf("model %s is not one authflow holds", name)
+	}
+	return name, nil
+}
+
+func (im *importer) known(model string) bool {
+	for _, c := range im.tx.Store().Collections() {
+		if c.Model == model && c.Kinds == nil || slices.Contains(c.Kinds, model) {
+			return true
+		}
+	}
+	return false
+}
+
+// match finds the object the identifiers name: its pk, or else all the
+// other identifiers together.
+func (im *importer) match(model string, ids map[string]any) (uuid.UUID, bool, error) {
+	if pk, ok := ids["pk"]; ok {
+		s := str(pk)
+		if id, err := uuid.Parse(s); err == nil {
+			if _, err := im.tx.Get(model, id); err == nil {
+				return id, true, nil
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return uuid.Nil, false, err
+			}
+		}
+	}
+	rest := map[string]any{}
+	for k, v := range ids {
+		if k != "pk" {
+			rest[k] = v
+		}
+	}
+	if len(rest) == 0 {
+		return uuid.Nil, false, nil
+	}
+	return im.tx.Find(model, rest)
+}
+
+// write creates or patches the object; attrs the model does not have are
+// left out with a warning (or, strict, an error).
+func (im *importer) write(model string, pk uuid.UUID, found bool, body map[string]any) (uuid.UUID, []string, error) {
+	var warnings []string
+	for {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return uuid.Nil, nil, err
+		}
+		if found {
+			err = im.tx.Patch(model, pk, raw)
+		} else {
+			pk, err = im.tx.Create(model, raw)
+		}
+		var ve *validate.Error
+		if err == nil || im.opts.Strict || !errors.As(err, &ve) {
+			return pk, warnings, err
+		}
+		unknown := false
+		for f, msgs := range ve.Fields {
+			if slices.Equal(msgs, []string{validate.MsgUnknownField}) {
+				if _, ok := body[f]; ok {
+					delete(body, f)
+					warnings = append(warnings, f)
+					unknown = true
+				}
+			}
+		}
+		if !unknown {
+			return pk, warnings, err
+		}
+	}
+}
+
+// remember records the entry's object for !KeyOf and the pk rewrites.
+func (im *importer) remember(e *Entry, ids map[string]any, pk uuid.UUID) {
+	if e.ID != "" {
+		im.ids[e.ID] = pk
+	}
+	if v, ok := ids["pk"]; ok && str(v) != pk.String() {
+		im.pks[str(v)] = pk.String()
+	}
+}
+
+// representation is the object's API representation, as a map.
+func (im *importer) representation(model string, pk uuid.UUID) (map[string]any, error) {
+	v, err := im.tx.Get(model, pk)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	err = json.Unmarshal(b, &m)
+	return m, err
+}
+
+// diff lists the fields of body whose representation changed: old and
+// new values, or for a field the representation does not show (a
+// secret), that it was written, without its value.
+func diff(before, after, body map[string]any) map[string]any {
+	out := map[string]any{}
+	for f := range body {
+		b, inB := before[f]
+		a, inA := after[f]
+		if !inB && !inA {
+			out[f] = map[string]any{"secret": true}
+			continue
+		}
+		bj, _ := json.Marshal(b)
+		aj, _ := json.Marshal(a)
+		if string(bj) != string(aj) {
+			out[f] = map[string]any{"old": b, "new": a}
+		}
+	}
+	return out
+}
+
+// deepMerge merges src into dst (src wins), recursively for mappings.
+func deepMerge(dst, src map[string]any) map[string]any {
+	out := make(map[string]any, len(dst)+len(src))
+	for k, v := range dst {
+		out[k] = v
+	}
+	for k, v := range src {
+		if sm, ok := v.(map[string]any); ok {
+			if dm, ok := out[k].(map[string]any); ok {
+				out[k] = deepMerge(dm, sm)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// The lookups of the tags.
+
+func (im *importer) keyOf(id string) (any, error) {
+	pk, ok := im.ids[id]
+	if !ok {
+		return nil, fmt.Errorf("KeyOf: failed to find entry with `id` of `%s` and a model instance", id)
+	}
+	return pk.String(), nil
+}
+
+func (im *importer) find(model string, conds map[string]any) (any, error) {
+	m, err := im.model(model)
+	if err != nil {
+		return nil, fmt.Errorf("!Find: %w", err)
+	}
+	pk, ok, err := im.tx.Find(m, conds)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return pk.String(), nil
+}
+
+func (im *importer) findObject(model string, conds map[string]any) (any, error) {
+	pk, err := im.find(model, conds)
+	if err != nil || pk == nil {
+		return nil, err
+	}
+	m, _ := im.model(model)
+	id, _ := uuid.Parse(pk.(string))
+	v, err := im.representation(m, id)
+	if err != nil {
+		return nil, err
+	}
+	return normalize(any(v)), nil
+}
+
+func (im *importer) context(key string) (any, bool) {
+	v, ok := im.ctxVals[key]
+	return v, ok
+}
+
+func (im *importer) env(name string) (string, bool, error) {
+	allowed := false
+	for _, p := range im.opts.EnvPrefixes {
+		if strings.HasPrefix(name, p) {
+			allowed = true
+			break
+		}
+	}
+	if !allowed {
+		return "", false, fmt.Errorf("!Env %q is not allowed here", name)
+	}
+	v, ok := os.LookupEnv(name)
+	return v, ok, nil
+}
+
+func (im *importer) file(path string) (string, bool, error) {
+	return readFile(im.opts.FileDir, path)
+}
+
+func (im *importer) rewrite(v string) string {
+	if n, ok := im.pks[v]; ok {
+		return n
+	}
+	return v
+}

@@ -1,0 +1,297 @@
+package blueprint_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/authflow/authflow/blueprint"
+	"github.com/authflow/authflow/store"
+)
+
+func apply(t *testing.T, s *store.Store, doc string, opts blueprint.Options) blueprint.Result {
+	t.Helper()
+	res, err := blueprint.Apply(context.Background(), s, parse(t, doc), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func count(t *testing.T, s *store.Store, model string) int {
+	t.Helper()
+	var n int
+	err := s.View(context.Background(), func(tx *store.Tx) error {
+		p, err := tx.List(model, store.Query{})
+		n = p.Pagination.Count
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+const flowEntry = `
+- model: authentik_flows.flow
+  id: flow
+  identifiers: {slug: login}
+  attrs: {name: Login, title: Welcome, designation: authentication}
+`
+
+// Every tag resolves as authentik's does.
+func TestTags(t *testing.T) {
+	t.Setenv("AUTHFLOW_TEST_TITLE", "From env")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "msg.txt"), []byte("  from a file \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := newStore(t)
+	res := apply(t, s, `version: 1
+context: {suffix: doc, n: 3}
+entries:`+flowEntry+`
+- model: authentik_stages_deny.denystage
+  identifiers: {name: !Format ["deny-%s-%d%%", !Context suffix, !Context n]}
+  attrs:
+    deny_message: !If [!Condition [AND, true, !Context n], !AtIndex [[a, !File msg.txt], 1], no]
+- model: authentik_stages_dummy.dummystage
+  identifiers: {name: !Env [AUTHFLOW_TEST_TITLE, x]}
+  attrs: {throw_error: !Condition [XOR, true, false, false]}
+- model: authentik_policies_expression.expressionpolicy
+  identifiers: {name: !Context [missing, fallback]}
+  attrs:
+    expression: !Format ["return %s", !AtIndex [!AtIndex [!ParseJSON '{"a": [1, "True"]}', a], 1]]
+- model: authentik_stages_prompt.prompt
+  identifiers: {name: !Format ["p-%s", !Value 0]}
+  conditions: [!Condition [OR, false, !Context n]]
+  attrs:
+    field_key: !Index 0
+    label: !Find [authentik_flows.flow, [slug, login]]
+    type: text
+    placeholder: !Enumerate [[x, y], SEQ, !Format ["%s=%s", !Index 0, !Value 0]]
+`, blueprint.Options{Context: map[string]any{"suffix": "ctx"}, EnvPrefixes: []string{"AUTHFLOW_"}, FileDir: dir})
+	if res.Success {
+		t.Fatalf("an !Index outside !Enumerate was accepted: %v", actions(res))
+	}
+	last := res.Logs[len(res.Logs)-1]
+	if last.LogLevel != "error" || !strings.Contains(last.Attributes["error"].(string), "outside any !Enumerate") {
+		t.Errorf("last event = %+v", last)
+	}
+	if count(t, s, store.ModelFlow) != 0 {
+		t.Error("a failed import wrote its flow")
+	}
+	res = apply(t, s, `version: 1
+context: {suffix: doc, n: 3}
+entries:`+flowEntry+`
+- model: authentik_stages_deny.denystage
+  identifiers: {name: !Format ["deny-%s-%d%%", !Context suffix, !Context n]}
+  attrs:
+    deny_message: !If [!Condition [AND, true, !Context n], !AtIndex [[a, !File msg.txt], 1], no]
+- model: authentik_stages_dummy.dummystage
+  identifiers: {name: !Env [AUTHFLOW_TEST_TITLE, x]}
+  attrs: {throw_error: !Condition [XOR, true, false, false]}
+- model: authentik_policies_expression.expressionpolicy
+  identifiers: {name: !Context [missing, fallback]}
+  attrs:
+    expression: !Format ["return %s", !AtIndex [!AtIndex [!ParseJSON '{"a": [1, "True"]}', a], 1]]
+- model: authentik_stages_prompt.prompt
+  identifiers: {name: prompt}
+  conditions: [!Condition [OR, false, !Context n]]
+  attrs:
+    field_key: !AtIndex [!Enumerate [{k: v}, MAP, {!Index 0: !Value 0}], k]
+    label: !Find [authentik_flows.flow, [slug, login]]
+    type: text
+    placeholder: !AtIndex [!Enumerate [[x, y], SEQ, !Format ["%s=%s", !Index 0, !Value 0]], -1]
+- model: authentik_stages_deny.denystage
+  identifiers: {name: skipped}
+  conditions: [!If [false]]
+`, blueprint.Options{Context: map[string]any{"suffix": "ctx"}, EnvPrefixes: []string{"AUTHFLOW_"}, FileDir: dir})
+	if got := strings.Join(actions(res), ","); !strings.HasSuffix(got, "skipped") || !res.Success {
+		t.Fatalf("actions = %s; logs %+v", got, res.Logs)
+	}
+	_ = s.View(context.Background(), func(tx *store.Tx) error {
+		for model, want := range map[string]map[string]any{
+			"authentik_stages_deny.denystage":                {"name": "deny-ctx-3%", "deny_message": "from a file"},
+			"authentik_stages_dummy.dummystage":              {"name": "From env", "throw_error": true},
+			"authentik_policies_expression.expressionpolicy": {"name": "fallback", "expression": "return True"},
+			"authentik_stages_prompt.prompt":                 {"name": "prompt", "field_key": "v", "placeholder": "1=y"},
+		} {
+			pk, ok, err := tx.Find(model, map[string]any{"name": want["name"]})
+			if err != nil || !ok {
+				t.Errorf("%s %v: %v, %v", model, want, ok, err)
+				continue
+			}
+			v, _ := tx.Get(model, pk)
+			got := jsonMap(t, v)
+			for k, w := range want {
+				if got[k] != w {
+					t.Errorf("%s.%s = %v, want %v", model, k, got[k], w)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// A field error of one entry fails the document, reported with the
+// entry and its field, together with every other error; nothing is
+// written, and a dry run reports without writing either.
+func TestErrorsSayWhere(t *testing.T) {
+	s := newStore(t)
+	doc := `version: 1
+entries:` + flowEntry + `
+- model: authentik_stages_deny.denystage
+  identifiers: {name: ""}
+- model: authentik_stages_nope.nopestage
+  identifiers: {name: x}
+- model: authentik_flows.stage
+  identifiers: {name: x}
+- model: authentik_flows.flowstagebinding
+  identifiers: {target: !KeyOf flow, stage: !KeyOf missing, order: 0}
+`
+	res := apply(t, s, doc, blueprint.Options{})
+	var errs []string
+	for _, l := range res.Logs {
+		if l.LogLevel == "error" {
+			e := l.Attributes["entry"].(map[string]any)
+			msg, _ := l.Attributes["error"].(string)
+			if ve, ok := l.Attributes["errors"]; ok {
+				msg = jsonOf(t, ve)
+			}
+			errs = append(errs, jsonOf(t, e["index"])+" "+msg)
+		}
+	}
+	want := []string{
+		`1 {"name":["This field may not be blank."]}`,
+		`2 model authentik_stages_nope.nopestage is not one authflow holds`,
+		`3 model authentik_flows.stage is not allowed in a blueprint: name its kind`,
+		"4 identifiers: KeyOf: failed to find entry with `id` of `missing` and a model instance",
+	}
+	if res.Success || strings.Join(errs, "\n") != strings.Join(want, "\n") {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(errs, "\n"), strings.Join(want, "\n"))
+	}
+	if count(t, s, store.ModelFlow) != 0 {
+		t.Error("a failed import wrote")
+	}
+	res = apply(t, s, "version: 1\nentries:"+flowEntry, blueprint.Options{DryRun: true})
+	if !res.Success || !res.Changed || count(t, s, store.ModelFlow) != 0 {
+		t.Errorf("dry run: %v, wrote %d flows", actions(res), count(t, s, store.ModelFlow))
+	}
+}
+
+// States, updates with their changes, unknown attrs (warning, or strict
+// error) and pk identifiers rewritten to the store's pks.
+func TestStatesAndChanges(t *testing.T) {
+	s := newStore(t)
+	doc := `version: 1
+entries:
+- model: authentik_flows.flow
+  id: flow
+  identifiers: {pk: 11111111-2222-4333-8444-555555555555, slug: login}
+  attrs: {name: Login, title: Welcome, designation: authentication, frobnicate: 1}
+- model: authentik_stages_deny.denystage
+  state: created
+  identifiers: {name: deny}
+- model: authentik_flows.flowstagebinding
+  identifiers: {target: 11111111-2222-4333-8444-555555555555, stage: !Find [authentik_stages_deny.denystage, [name, deny]], order: 10}
+`
+	res := apply(t, s, doc, blueprint.Options{})
+	if got := strings.Join(actions(res), ","); got != "warning:attribute ignored,create,create,create" {
+		t.Fatalf("first import: %s %+v", got, res.Logs)
+	}
+	if res := apply(t, s, doc, blueprint.Options{Strict: true}); res.Success {
+		t.Errorf("strict import accepted an unknown attr: %v", actions(res))
+	}
+	res = apply(t, s, strings.Replace(doc, "title: Welcome", "title: Hello", 1), blueprint.Options{})
+	var changes any
+	for _, l := range res.Logs {
+		if l.Attributes["action"] == "update" {
+			changes = l.Attributes["changes"]
+		}
+	}
+	if jsonOf(t, changes) != `{"title":{"new":"Hello","old":"Welcome"}}` {
+		t.Errorf("changes = %s (%v)", jsonOf(t, changes), actions(res))
+	}
+	res = apply(t, s, `version: 1
+entries:
+- model: authentik_stages_deny.denystage
+  state: must_created
+  identifiers: {name: deny}
+`, blueprint.Options{})
+	if res.Success {
+		t.Error("must_created accepted an existing object")
+	}
+	res = apply(t, s, `version: 1
+entries:
+- model: authentik_stages_deny.denystage
+  state: absent
+  identifiers: {name: deny}
+- model: authentik_stages_deny.denystage
+  state: absent
+  identifiers: {name: never-was}
+`, blueprint.Options{})
+	if got := strings.Join(actions(res), ","); got != "delete,unchanged" || count(t, s, store.ModelBinding) != 0 {
+		t.Errorf("absent: %s, %d bindings left", got, count(t, s, store.ModelBinding))
+	}
+}
+
+// Untrusted documents are bounded: size, depth, alias expansion and
+// entries; !Env and !File are refused unless allowed, and !File stays in
+// its directory.
+func TestLimits(t *testing.T) {
+	bomb := "version: 1\na: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	prev := "a"
+	for i := range 8 {
+		name := string(rune('b' + i))
+		bomb += name + ": &" + name + " [*" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + "]\n"
+		prev = name
+	}
+	for name, tt := range map[string]struct {
+		doc    string
+		limits blueprint.Limits
+	}{
+		"size":    {"version: 1\n# " + strings.Repeat("x", 100), blueprint.Limits{MaxBytes: 50}},
+		"depth":   {"version: 1\nx: " + strings.Repeat("[", 100) + strings.Repeat("]", 100), blueprint.Limits{}},
+		"aliases": {bomb, blueprint.Limits{}},
+		"entries": {"version: 1\nentries:\n" + strings.Repeat("- model: authentik_flows.flow\n", 11), blueprint.Limits{MaxEntries: 10}},
+	} {
+		_, err := blueprint.Parse(strings.NewReader(tt.doc), tt.limits)
+		if !errors.Is(err, blueprint.ErrLimit) || !errors.Is(err, blueprint.ErrInvalid) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for _, doc := range []string{"", "version: 2\n", "[1]", "version: 1\nentries: [{state: present}]", "version: 1\nentries: [{model: x, state: gone}]"} {
+		if _, err := blueprint.Parse(strings.NewReader(doc), blueprint.Limits{}); !errors.Is(err, blueprint.ErrInvalid) {
+			t.Errorf("Parse(%q) = %v", doc, err)
+		}
+	}
+	s := newStore(t)
+	dir := t.TempDir()
+	for doc, want := range map[string]string{
+		"!Env HOME":                        `!Env "HOME" is not allowed here`,
+		"!File /etc/passwd":                "!File is not allowed here",
+		"!Env [AUTHFLOW_X, d]":             `!Env "AUTHFLOW_X" is not allowed here`,
+		"!Format ['%s %s', a]":             "not enough arguments",
+		"!Condition [MAYBE, true]":         "MAYBE",
+		"!Enumerate [[1], LOOP, x]":        "SEQ or MAP",
+		"!AtIndex [[1], 5]":                "has no 5",
+		"!ParseJSON '{'":                   "!ParseJSON",
+		"!If [true, a]":                    "!If takes",
+		"!Unknown x":                       "unknown tag",
+		"!KeyOf nothing":                   "failed to find entry",
+		"!Find [authentik_nope.x, [a, b]]": "not one authflow holds",
+	} {
+		res := apply(t, s, "version: 1\nentries:\n- model: authentik_stages_deny.denystage\n  identifiers: {name: x}\n  attrs: {deny_message: "+doc+"}\n", blueprint.Options{EnvPrefixes: []string{"SAFE_"}})
+		if res.Success || len(res.Logs) == 0 || !strings.Contains(fmt.Sprint(res.Logs[len(res.Logs)-1].Attributes), want) {
+			t.Errorf("%s: %+v, want %q", doc, res.Logs, want)
+		}
+	}
+	res := apply(t, s, "version: 1\nentries:\n- model: authentik_stages_deny.denystage\n  identifiers: {name: x}\n  attrs: {deny_message: !File ../outside}\n", blueprint.Options{FileDir: dir})
+	if res.Success || !strings.Contains(jsonOf(t, res.Logs), "stay inside") {
+		t.Errorf("!File outside its directory: %+v", res.Logs)
+	}
+}
