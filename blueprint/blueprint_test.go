@@ -12,7 +12,7 @@ import (
 	"github.com/authflow/authflow/store"
 )
 
-func newStore(t *testing.T) *store.Store {
+func newStore(t testing.TB) *store.Store {
 	t.Helper()
 	s, err := store.Open(filepath.Join(t.TempDir(), "bp.db"), &store.Options{NoSync: true})
 	if err != nil {

@@ -165,14 +165,22 @@ func (tx *Tx) Find(model string, fields map[string]any) (uuid.UUID, bool, error)
 	var out uuid.UUID
 	found := false
 	errStop := errors.New("found")
-	err := tx.scanRecords(c, func([]byte) bool { return true }, func(obj any) error {
+	yield := func(obj any) error {
 		if matches(obj) {
 			out, _ = c.codec.ids(obj)
 			found = true
 			return errStop
 		}
 		return nil
-	})
+	}
+	// A reference that leads an ordered index (a binding's target) narrows
+	// the scan to that target's objects.
+	var err error
+	if bucket, prefix, ok := c.refIndex(kind, want); ok {
+		err = tx.scanIndexed(c, bucket, prefix, -16, nil, yield)
+	} else {
+		err = tx.scanRecords(c, func([]byte) bool { return true }, yield)
+	}
 	if err != nil && !errors.Is(err, errStop) {
 		return uuid.Nil, false, err
 	}
@@ -209,4 +217,27 @@ func (tx *Tx) Stored(model string, pk uuid.UUID) ([]byte, error) {
 		return nil, err
 	}
 	return c.codec.encode(obj)
+}
+
+// refIndex finds an ordered index of c whose first field is a reference
+// that want gives a UUID for: its bucket and the key prefix of that value.
+func (c *collection) refIndex(kind string, want map[string]any) (string, []byte, bool) {
+	sc, err := c.codec.schema(kind)
+	if err != nil || c.kindIndex != "" {
+		return "", nil, false
+	}
+	for _, ix := range c.indexes {
+		v, ok := want[ix.fields[0]].(string)
+		if !ok {
+			continue
+		}
+		for _, r := range sc.RefFields() {
+			if r.Field == ix.fields[0] && !r.Many {
+				if id, err := uuid.Parse(v); err == nil {
+					return ix.bucket, appendValue(nil, id), true
+				}
+			}
+		}
+	}
+	return "", nil, false
 }
