@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -33,6 +35,12 @@ type Options struct {
 	DryRun bool
 	// Now stamps the log events; nil means time.Now.
 	Now func() time.Time
+	// Dir is the blueprint directory that metaapplyblueprint entries find
+	// other blueprints in: by a path relative to it, or by the
+	// metadata.name of a file below it. "" finds none.
+	Dir string
+	// Limits bound the blueprints read from Dir.
+	Limits Limits
 }
 
 // LogEvent is one event of an import's result, in authentik's log event
@@ -118,6 +126,7 @@ type importer struct {
 	pks     map[string]string    // a pk identifier written in the document -> the object's pk
 	res     Result
 	budget  int
+	depth   int // of blueprints applied by metaapplyblueprint entries
 }
 
 func newImporter(tx *store.Tx, bp *Blueprint, opts Options) *importer {
@@ -297,23 +306,114 @@ func (im *importer) entry(e *Entry) {
 // modelMetaApply is authentik's entry that applies another blueprint.
 const modelMetaApply = "authentik_blueprints.metaapplyblueprint"
 
-// meta handles a metaapplyblueprint entry. Applying other blueprints
-// needs a blueprint directory, which this import does not have yet: an
-// entry with required: false is skipped with a warning, a required one
-// fails.
+// meta applies the blueprint a metaapplyblueprint entry names, from
+// Options.Dir: by its path there (identifier path) or by its
+// metadata.name (identifier name), in the same transaction. Not found is
+// an error unless the entry says required: false, which makes it a
+// warning.
 func (im *importer) meta(e *Entry, attrs map[string]any) {
 	required := true
 	if r, ok := attrs["required"]; ok {
 		required = truthy(r)
 	}
 	ids, _ := attrs["identifiers"].(map[string]any)
-	if required {
-		im.fail(e, ids, fmt.Errorf("the blueprint it applies cannot be found: there is no blueprint directory"))
+	bp, where, err := im.findBlueprint(ids)
+	if err == nil && bp == nil {
+		err = fmt.Errorf("no blueprint in %s has %s", where, describe(ids))
+	}
+	if err != nil {
+		if required {
+			im.fail(e, ids, err)
+			return
+		}
+		im.log("warning", "blueprint not applied", e, map[string]any{"identifiers": ids, "action": ActionSkipped,
+			"message": err.Error() + "; it is not required"})
 		return
 	}
-	im.log("warning", "blueprint not applied", e, map[string]any{"identifiers": ids, "action": ActionSkipped,
-		"message": "the blueprint it applies cannot be found: there is no blueprint directory, and it is not required"})
+	if im.depth >= maxMetaDepth {
+		im.fail(e, ids, fmt.Errorf("blueprints apply each other more than %d deep", maxMetaDepth))
+		return
+	}
+	sub := newImporter(im.tx, bp, im.opts)
+	sub.depth, sub.budget = im.depth+1, im.budget
+	sub.res.Logs = im.res.Logs
+	res := sub.apply()
+	im.budget = sub.budget
+	im.res.Logs = res.Logs
+	im.res.Success = im.res.Success && res.Success
+	im.res.Changed = im.res.Changed || res.Changed
+	im.log("info", "blueprint applied", e, map[string]any{"identifiers": ids, "action": ActionUnchanged,
+		"blueprint": bp.Metadata.Name, "success": res.Success})
 }
+
+// maxMetaDepth bounds blueprints that apply blueprints (a cycle ends
+// there with an error).
+const maxMetaDepth = 8
+
+func describe(ids map[string]any) string {
+	if p, ok := ids["path"]; ok {
+		return "path " + str(p)
+	}
+	return "name " + str(ids["name"])
+}
+
+// findBlueprint reads the blueprint that a meta entry's identifiers name.
+func (im *importer) findBlueprint(ids map[string]any) (*Blueprint, string, error) {
+	dir := im.opts.Dir
+	if dir == "" {
+		return nil, "", fmt.Errorf("there is no blueprint directory to find %s in", describe(ids))
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, dir, err
+	}
+	defer root.Close()
+	read := func(path string) (*Blueprint, error) {
+		f, err := root.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return Parse(f, im.opts.Limits)
+	}
+	if p, ok := ids["path"]; ok {
+		path := str(p)
+		if filepath.IsAbs(path) || !filepath.IsLocal(path) {
+			return nil, dir, fmt.Errorf("path %q must be relative and stay inside the blueprint directory", path)
+		}
+		bp, err := read(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, dir, nil
+		}
+		return bp, dir, err
+	}
+	name, ok := ids["name"]
+	if !ok {
+		return nil, dir, fmt.Errorf("a blueprint is named by its path or its name")
+	}
+	var found *Blueprint
+	n := 0
+	err = fs.WalkDir(root.FS(), ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || found != nil {
+			return err
+		}
+		if ext := filepath.Ext(path); ext != ".yaml" && ext != ".yml" {
+			return nil
+		}
+		if n++; n > maxBlueprintFiles {
+			return fmt.Errorf("more than %d blueprint files in %s", maxBlueprintFiles, dir)
+		}
+		bp, err := read(path)
+		if err == nil && bp.Metadata.Name == str(name) {
+			found = bp
+		}
+		return nil // a file that is no blueprint is not this one
+	})
+	return found, dir, err
+}
+
+// maxBlueprintFiles bounds the files a search by name reads.
+const maxBlueprintFiles = 1000
 
 // mapping resolves an entry's identifiers or attrs.
 func (im *importer) mapping(r *resolver, node *yaml.Node, what string) (map[string]any, error) {

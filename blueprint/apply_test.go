@@ -295,3 +295,55 @@ func TestLimits(t *testing.T) {
 		t.Errorf("!File outside its directory: %+v", res.Logs)
 	}
 }
+
+// A metaapplyblueprint entry applies another blueprint from the
+// directory, by path or by name, in the same transaction; a missing one
+// is an error unless it is not required.
+func TestMetaApply(t *testing.T) {
+	dir := t.TempDir()
+	other := `version: 1
+metadata: {name: Other flow}
+entries:
+- model: authentik_flows.flow
+  identifiers: {slug: other}
+  attrs: {name: Other, title: Other, designation: recovery}
+`
+	if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sub", "other.yaml"), []byte(other), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "junk.yaml"), []byte("{{{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	meta := func(ids string, required bool) string {
+		return fmt.Sprintf("version: 1\nentries:\n- model: authentik_blueprints.metaapplyblueprint\n  attrs:\n    identifiers: %s\n    required: %v\n", ids, required)
+	}
+	for _, ids := range []string{"{name: Other flow}", "{path: sub/other.yaml}"} {
+		s := newStore(t)
+		res := apply(t, s, meta(ids, true), blueprint.Options{Dir: dir})
+		if !res.Success || count(t, s, store.ModelFlow) != 1 {
+			t.Errorf("%s: %v, %d flows", ids, actions(res), count(t, s, store.ModelFlow))
+		}
+	}
+	s := newStore(t)
+	if res := apply(t, s, meta("{name: Nowhere}", true), blueprint.Options{Dir: dir}); res.Success {
+		t.Errorf("a required missing blueprint: %v", actions(res))
+	}
+	if res := apply(t, s, meta("{path: ../x.yaml}", true), blueprint.Options{Dir: dir}); res.Success || !strings.Contains(fmt.Sprint(res.Logs), "stay inside") {
+		t.Errorf("a path outside the directory: %+v", res.Logs)
+	}
+	res := apply(t, s, meta("{name: Nowhere}", false)+"- model: authentik_stages_deny.denystage\n  identifiers: {name: d}\n", blueprint.Options{Dir: dir})
+	if got := strings.Join(actions(res), ","); !res.Success || got != "skipped,create" {
+		t.Errorf("not required: %s", got)
+	}
+	// A blueprint that applies itself ends at the depth bound.
+	self := "version: 1\nmetadata: {name: Self}\nentries:\n- model: authentik_blueprints.metaapplyblueprint\n  attrs: {identifiers: {name: Self}}\n"
+	if err := os.WriteFile(filepath.Join(dir, "self.yaml"), []byte(self), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if res := apply(t, s, self, blueprint.Options{Dir: dir}); res.Success || !strings.Contains(fmt.Sprint(res.Logs), "more than 8 deep") {
+		t.Errorf("a cycle: %+v", res.Logs[len(res.Logs)-1])
+	}
+}

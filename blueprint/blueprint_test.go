@@ -62,7 +62,7 @@ func TestShippedBlueprints(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := newStore(t)
-			res, err := blueprint.Apply(context.Background(), s, bp, blueprint.Options{})
+			res, err := blueprint.Apply(context.Background(), s, bp, blueprint.Options{Dir: filepath.Dir(filepath.Dir(f))})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,7 +74,7 @@ func TestShippedBlueprints(t *testing.T) {
 			if !res.Success || !res.Changed {
 				t.Fatalf("import: success %v, changed %v", res.Success, res.Changed)
 			}
-			again, err := blueprint.Apply(context.Background(), s, bp, blueprint.Options{})
+			again, err := blueprint.Apply(context.Background(), s, bp, blueprint.Options{Dir: filepath.Dir(filepath.Dir(f))})
 			if err != nil || !again.Success || again.Changed {
 				t.Errorf("re-import: %v, %v", actions(again), err)
 			}
