@@ -41,6 +41,10 @@ type Options struct {
 	Dir string
 	// Limits bound the blueprints read from Dir.
 	Limits Limits
+	// Handlers import the models authflow does not hold, by model name
+	// (for example ModelGroup: Groups). An entry of another such model
+	// is an error naming it.
+	Handlers map[string]Handler
 }
 
 // LogEvent is one event of an import's result, in authentik's log event
@@ -219,6 +223,23 @@ func (im *importer) entry(e *Entry) {
 	}
 	if strings.EqualFold(e.Model, modelMetaApply) {
 		im.meta(e, attrs)
+		return
+	}
+	if h, ok := im.handler(e.Model); ok {
+		pk, action, err := h.Apply(im.tx, e, ids, attrs)
+		if err != nil {
+			im.fail(e, ids, err)
+			return
+		}
+		if pk != "" && e.ID != "" {
+			if id, err := uuid.Parse(pk); err == nil {
+				im.ids[e.ID] = id
+			}
+		}
+		if action != ActionUnchanged && action != ActionSkipped {
+			im.res.Changed = true
+		}
+		im.log("info", "entry handled", e, map[string]any{"identifiers": ids, "action": action, "pk": pk})
 		return
 	}
 	model, err := im.model(e.Model)
@@ -433,6 +454,16 @@ func (im *importer) mapping(r *resolver, node *yaml.Node, what string) (map[stri
 	return nil, fmt.Errorf("%s must be a mapping", what)
 }
 
+// handler is the registered handler of model, if any.
+func (im *importer) handler(model string) (Handler, bool) {
+	for m, h := range im.opts.Handlers {
+		if strings.EqualFold(m, model) {
+			return h, true
+		}
+	}
+	return nil, false
+}
+
 // model checks and normalizes an entry's model: the app label as given,
 // the model part in any case.
 func (im *importer) model(name string) (string, error) {
@@ -445,7 +476,7 @@ func (im *importer) model(name string) (string, error) {
 		return "", fmt.Errorf("model %s is not allowed in a blueprint: name its kind", name)
 	}
 	if !im.known(name) {
-		return "", fmt.Errorf("model %s is not one authflow holds", name)
+		return "", fmt.Errorf("model %s is not one authflow holds, and no handler is registered for it", name)
 	}
 	return name, nil
 }

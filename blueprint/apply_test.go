@@ -167,7 +167,7 @@ entries:` + flowEntry + `
 	}
 	want := []string{
 		`1 {"name":["This field may not be blank."]}`,
-		`2 model authentik_stages_nope.nopestage is not one authflow holds`,
+		`2 model authentik_stages_nope.nopestage is not one authflow holds, and no handler is registered for it`,
 		`3 model authentik_flows.stage is not allowed in a blueprint: name its kind`,
 		"4 identifiers: KeyOf: failed to find entry with `id` of `missing` and a model instance",
 	}
@@ -345,5 +345,41 @@ entries:
 	}
 	if res := apply(t, s, self, blueprint.Options{Dir: dir}); res.Success || !strings.Contains(fmt.Sprint(res.Logs), "more than 8 deep") {
 		t.Errorf("a cycle: %+v", res.Logs[len(res.Logs)-1])
+	}
+}
+
+// A registered handler takes the entries of a model authflow does not
+// hold; the group handler gives stable pks that !KeyOf resolves.
+func TestGroupHandler(t *testing.T) {
+	doc := `version: 1
+entries:
+- model: authentik_core.group
+  id: group
+  identifiers: {name: Enrolled users}
+- model: authentik_stages_user_write.userwritestage
+  identifiers: {name: write}
+  attrs: {create_users_group: !KeyOf group}
+`
+	s := newStore(t)
+	if res := apply(t, s, doc, blueprint.Options{}); res.Success || !strings.Contains(fmt.Sprint(res.Logs), "authentik_core.group is not one authflow holds") {
+		t.Errorf("without the handler: %+v", res.Logs)
+	}
+	opts := blueprint.Options{Handlers: map[string]blueprint.Handler{blueprint.ModelGroup: blueprint.Groups}}
+	res := apply(t, s, doc, opts)
+	if got := strings.Join(actions(res), ","); !res.Success || got != "unchanged,create" {
+		t.Fatalf("with it: %s %+v", got, res.Logs)
+	}
+	var group any
+	_ = s.View(context.Background(), func(tx *store.Tx) error {
+		pk, _, _ := tx.Find("authentik_stages_user_write.userwritestage", map[string]any{"name": "write"})
+		v, _ := tx.Get("authentik_stages_user_write.userwritestage", pk)
+		group = jsonMap(t, v)["create_users_group"]
+		return nil
+	})
+	if pk, _ := res.Logs[0].Attributes["pk"].(string); pk == "" || group != pk {
+		t.Errorf("create_users_group = %v, group pk %v", group, res.Logs[0].Attributes["pk"])
+	}
+	if again := apply(t, s, doc, opts); !again.Success || again.Changed {
+		t.Errorf("re-import: %v", actions(again))
 	}
 }
