@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/authflow/authflow/blueprint"
 	"github.com/authflow/authflow/internal/kind"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
@@ -61,6 +62,13 @@ type Options struct {
 	// answer, makes the creator stage.Anonymous. A host that
 	// authenticates requests names the user here.
 	Creator func(r *http.Request) (stage.Member, bool)
+	// Blueprint configures POST /flows/instances/import/. Its zero value
+	// refuses !Env and !File (an API user could otherwise read the
+	// server's environment or files into a stage and read them back),
+	// finds no blueprints for metaapplyblueprint entries, and is given
+	// the group handler (blueprint.Groups) unless Handlers says
+	// otherwise. DryRun is ignored.
+	Blueprint blueprint.Options
 }
 
 // NewHandler returns an http.Handler serving authentik's REST API for
@@ -81,6 +89,11 @@ func NewHandler(s *store.Store, opts *Options) http.Handler {
 		}
 		h.log = opts.ErrorLog
 		h.creator = opts.Creator
+		h.blueprint = opts.Blueprint
+	}
+	h.blueprint.DryRun = false
+	if h.blueprint.Handlers == nil {
+		h.blueprint.Handlers = map[string]blueprint.Handler{blueprint.ModelGroup: blueprint.Groups}
 	}
 	h.fixed = map[string]*resource{
 		"flows/instances":               flowResource(s),
@@ -101,6 +114,7 @@ type handler struct {
 	maxBody   int64
 	log       *log.Logger
 	creator   func(*http.Request) (stage.Member, bool)
+	blueprint blueprint.Options
 
 	// fixed are the collections at fixed paths (without the prefix and
 	// the trailing slash); kinds are found through the registries.
@@ -123,6 +137,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case Prefix + pathCountries:
 		h.serveCountries(w, r)
+		return
+	case Prefix + pathImport:
+		h.serveImport(w, r)
 		return
 	case Prefix + pathEmailTemplates:
 		if k, ok := h.reg.ByPath("email"); ok && k.Model == stage.ModelEmail {

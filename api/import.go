@@ -1,0 +1,86 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/authflow/authflow/blueprint"
+)
+
+// pathImport is authentik's flow import: a blueprint uploaded as the
+// multipart field "file".
+const pathImport = "flows/instances/import/"
+
+// importPerms are the permissions an import needs, as in authentik.
+var importPerms = []string{
+	"authentik_flows.add_flow", "authentik_flows.change_flow",
+	"authentik_flows.add_flowstagebinding", "authentik_flows.change_flowstagebinding",
+	"authentik_flows.add_stage", "authentik_flows.change_stage",
+	"authentik_policies.add_policy", "authentik_policies.change_policy",
+	"authentik_policies.add_policybinding", "authentik_policies.change_policybinding",
+	"authentik_stages_prompt.add_prompt", "authentik_stages_prompt.change_prompt",
+}
+
+// importResult is authentik's FlowImportResult.
+type importResult struct {
+	Logs    []blueprint.LogEvent `json:"logs"`
+	Success bool                 `json:"success"`
+}
+
+// serveImport answers POST /flows/instances/import/: the uploaded
+// blueprint is imported in one transaction, or not at all. The answer is
+// 200 with the import's events when it succeeded, and 400 with them
+// (every error of the document, each naming its entry and field) when
+// not; nothing is written then. authentik answers 200 in both cases, and
+// 500 for a document it cannot read, which is a 400 here too.
+func (h *handler) serveImport(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		methodNotAllowed(w, r, "POST")
+		return
+	}
+	for _, p := range importPerms {
+		if !h.allowed(w, r, p) {
+			return
+		}
+	}
+	if r.ContentLength > h.maxBody {
+		h.tooLarge(w)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
+	fail := func(status int, event string) {
+		logs := []blueprint.LogEvent{}
+		if event != "" {
+			logs = append(logs, blueprint.LogEvent{LogLevel: "error", Event: event, Logger: "authflow.blueprint",
+				Timestamp: time.Now().UTC().Format(time.RFC3339Nano), Attributes: map[string]any{}})
+		}
+		writeJSON(w, status, importResult{Logs: logs, Success: false})
+	}
+	f, _, err := r.FormFile("file")
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			h.tooLarge(w)
+			return
+		}
+		fail(http.StatusBadRequest, "")
+		return
+	}
+	defer f.Close()
+	bp, err := blueprint.Parse(f, h.blueprint.Limits)
+	if err != nil {
+		fail(http.StatusBadRequest, err.Error())
+		return
+	}
+	res, err := blueprint.Apply(r.Context(), h.s, bp, h.blueprint)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if !res.Success {
+		status = http.StatusBadRequest
+	}
+	writeJSON(w, status, importResult{Logs: res.Logs, Success: res.Success})
+}
