@@ -65,12 +65,14 @@ import (
 	"github.com/authflow/authflow/store"
 )
 
-const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [timeout flags]
+const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-blueprints DIR] [timeout flags]
+       authflow import [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] FILE
        authflow check [-db PATH]
        authflow version
 
 Commands:
   serve    serve authentik's flows and stages API from a bbolt file
+  import   import an authentik blueprint into a file, in one transaction
   check    verify a file: structure, checksums, indexes, references
   version  print the version
 
@@ -99,6 +101,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serve(ctx, args[1:], stdout, stderr)
 	case "check":
 		return check(ctx, args[1:], stdout, stderr)
+	case "import":
+		return importCmd(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "authflow %s\n", version())
 		return 0
@@ -118,7 +122,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	addr := fs.String("addr", "127.0.0.1:9000", "`host:port` to listen on (port 0 picks a free one); beyond loopback only with a token")
 	tokenFile := fs.String("token-file", "", "`file` holding the API token that requests must send as \"Authorization: Bearer <token>\" (default $"+tokenEnv+")")
 	tos := timeoutFlags(fs)
-	if code, ok := parseFlags(fs, args, "usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [timeout flags]", stderr); !ok {
+	bf := newBlueprintFlags(fs, "`dir` that imported blueprints' metaapplyblueprint entries find blueprints in (default: none)")
+	if code, ok := parseFlags(fs, args, "usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-blueprints DIR] [-blueprint-env PREFIXES] [timeout flags]", stderr); !ok {
 		return code
 	}
 	token, err := loadToken(*tokenFile)
@@ -154,7 +159,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer s.Close()
 	logger := log.New(stderr, "authflow: ", log.LstdFlags)
 	mux := http.NewServeMux()
-	opts := &api.Options{ErrorLog: logger}
+	opts := &api.Options{ErrorLog: logger, Blueprint: bf.options("")}
 	if token != "" {
 		opts.Authorize = bearer(token)
 	}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/authflow/authflow/blueprint"
+	"github.com/authflow/authflow/store"
+)
+
+// blueprintFlags are the blueprint options serve and import share.
+type blueprintFlags struct {
+	dir, env *string
+}
+
+func newBlueprintFlags(fs *flag.FlagSet, dirHelp string) blueprintFlags {
+	return blueprintFlags{
+		dir: fs.String("blueprints", "", dirHelp),
+		env: fs.String("blueprint-env", "", "comma-separated `prefixes` of the environment variables that !Env may read (default: none)"),
+	}
+}
+
+func (b blueprintFlags) options(defaultDir string) blueprint.Options {
+	o := blueprint.Options{Dir: *b.dir, Handlers: map[string]blueprint.Handler{blueprint.ModelGroup: blueprint.Groups}}
+	if o.Dir == "" {
+		o.Dir = defaultDir
+	}
+	if *b.env != "" {
+		o.EnvPrefixes = strings.Split(*b.env, ",")
+	}
+	return o
+}
+
+// importCmd imports a blueprint file into a bbolt file, in one
+// transaction, and prints what each entry did.
+func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dbPath := fs.String("db", "authflow.db", "path of the bbolt `file`, created if missing")
+	dry := fs.Bool("dry-run", false, "check and report every entry, write nothing")
+	strict := fs.Bool("strict", false, "make an attr the model does not have an error, not a warning")
+	out := fs.String("o", "text", "output `format`: text or json")
+	bf := newBlueprintFlags(fs, "`dir` that metaapplyblueprint entries find blueprints in (default: the file's directory)")
+	const line = "usage: authflow import [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE"
+	fs.Usage = func() {
+		fmt.Fprint(stderr, line+"\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() != 1 || (*out != "text" && *out != "json") {
+		fmt.Fprintf(stderr, "%s\n", line)
+		return 2
+	}
+	file := fs.Arg(0)
+	f, err := os.Open(file)
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow import: %v\n", err)
+		return 1
+	}
+	defer f.Close()
+	bp, err := blueprint.Parse(f, blueprint.Limits{})
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow import: %s: %v\n", file, err)
+		return 1
+	}
+	opts := bf.options(filepath.Dir(file))
+	opts.DryRun, opts.Strict, opts.FileDir = *dry, *strict, filepath.Dir(file)
+	s, err := store.Open(*dbPath, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow: %v\n", err)
+		return 1
+	}
+	defer s.Close()
+	res, err := blueprint.Apply(ctx, s, bp, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow import: %v\n", err)
+		return 1
+	}
+	if *out == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			Logs    []blueprint.LogEvent `json:"logs"`
+			Success bool                 `json:"success"`
+		}{res.Logs, res.Success}); err != nil {
+			return 1
+		}
+	} else {
+		printLogs(stdout, res)
+	}
+	if !res.Success {
+		return 1
+	}
+	return 0
+}
+
+// printLogs writes one line per event: the entry, its action or level,
+// and what changed or failed.
+func printLogs(w io.Writer, res blueprint.Result) {
+	for _, l := range res.Logs {
+		where := ""
+		if e, ok := l.Attributes["entry"].(map[string]any); ok {
+			where = fmt.Sprintf("#%v %v", e["index"], e["model"])
+			if id, _ := e["id"].(string); id != "" {
+				where += " (" + id + ")"
+			}
+		}
+		what, _ := l.Attributes["action"].(string)
+		if what == "" {
+			what = l.LogLevel
+		}
+		detail := ""
+		for _, k := range []string{"changes", "errors", "error", "field", "message"} {
+			if v, ok := l.Attributes[k]; ok {
+				b, _ := json.Marshal(v)
+				detail += " " + k + "=" + string(b)
+			}
+		}
+		fmt.Fprintf(w, "%-9s %s%s\n", what, where, detail)
+	}
+	switch {
+	case !res.Success:
+		fmt.Fprintln(w, "failed: nothing was written")
+	case !res.Changed:
+		fmt.Fprintln(w, "ok: nothing to change")
+	default:
+		fmt.Fprintln(w, "ok")
+	}
+}

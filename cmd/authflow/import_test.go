@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// authflow import: a blueprint into a file in one transaction, its
+// metaapplyblueprint entries found beside it, a second run changing
+// nothing, a dry run writing nothing, a failed one exiting 1.
+func TestImportCommand(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "a.db")
+	write := func(name, doc string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("other.yaml", "version: 1\nmetadata: {name: Other}\nentries:\n- model: authentik_stages_deny.denystage\n  identifiers: {name: other}\n")
+	main := write("main.yaml", `version: 1
+entries:
+- model: authentik_blueprints.metaapplyblueprint
+  attrs: {identifiers: {name: Other}}
+- model: authentik_core.group
+  id: g
+  identifiers: {name: users}
+- model: authentik_stages_user_write.userwritestage
+  identifiers: {name: w}
+  attrs: {create_users_group: !KeyOf g}
+`)
+	runImport := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), append([]string{"import", "-db", db}, args...), &out, &errb)
+		return code, out.String(), errb.String()
+	}
+	if code, out, errs := runImport("-dry-run", main); code != 0 || !strings.Contains(out, "create") {
+		t.Fatalf("dry run: %d %s %s", code, out, errs)
+	}
+	code, out, errs := runImport("-o", "json", main)
+	var res struct {
+		Success bool `json:"success"`
+		Logs    []struct {
+			Attributes map[string]any `json:"attributes"`
+		} `json:"logs"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || !res.Success {
+		t.Fatalf("import: %d %s %s", code, out, errs)
+	}
+	creates := 0
+	for _, l := range res.Logs {
+		if l.Attributes["action"] == "create" {
+			creates++
+		}
+	}
+	if creates != 2 { // the deny stage of the other blueprint, the user write stage
+		t.Errorf("%d creates: %s", creates, out)
+	}
+	if code, out, _ := runImport(main); code != 0 || !strings.HasSuffix(out, "ok: nothing to change\n") {
+		t.Errorf("second import: %d %s", code, out)
+	}
+	bad := write("bad.yaml", "version: 1\nentries:\n- model: authentik_stages_deny.denystage\n  identifiers: {name: \"\"}\n")
+	if code, out, _ := runImport(bad); code != 1 || !strings.Contains(out, "This field may not be blank.") || !strings.Contains(out, "nothing was written") {
+		t.Errorf("bad import: %d %s", code, out)
+	}
+	if code, _, errs := runImport(); code != 2 || !strings.Contains(errs, "usage") {
+		t.Errorf("no file: %d %s", code, errs)
+	}
+	if code, _, errs := runImport(filepath.Join(dir, "missing.yaml")); code != 1 || !strings.Contains(errs, "no such file") {
+		t.Errorf("missing file: %d %s", code, errs)
+	}
+}
