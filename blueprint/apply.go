@@ -96,7 +96,7 @@ func Apply(ctx context.Context, s *store.Store, bp *Blueprint, opts Options) (Re
 func run(ctx context.Context, s *store.Store, bp *Blueprint, opts Options) (Result, error) {
 	var res Result
 	err := s.Update(ctx, func(tx *store.Tx) error {
-		res = newImporter(tx, bp, opts).apply()
+		res = ApplyTx(tx, bp, opts)
 		return errRollback
 	})
 	if errors.Is(err, errRollback) {
@@ -109,7 +109,7 @@ func run(ctx context.Context, s *store.Store, bp *Blueprint, opts Options) (Resu
 func runWrite(ctx context.Context, s *store.Store, bp *Blueprint, opts Options) (Result, error) {
 	var res Result
 	err := s.Update(ctx, func(tx *store.Tx) error {
-		res = newImporter(tx, bp, opts).apply()
+		res = ApplyTx(tx, bp, opts)
 		if !res.Success {
 			return errRollback
 		}

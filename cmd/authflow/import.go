@@ -38,6 +38,16 @@ func (b blueprintFlags) options(defaultDir string) blueprint.Options {
 	return o
 }
 
+// Exit codes of import: the blueprint imported (or, dry, would import),
+// an entry failed (nothing written), the command line is wrong, or
+// something else failed (a file that cannot be read or opened).
+const (
+	exitOK      = 0
+	exitInvalid = 1
+	exitUsage   = 2
+	exitError   = 3
+)
+
 // importCmd imports a blueprint file into a bbolt file, in one
 // transaction, and prints what each entry did.
 func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -55,38 +65,38 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return 0
+			return exitOK
 		}
-		return 2
+		return exitUsage
 	}
 	if fs.NArg() != 1 || (*out != "text" && *out != "json") {
 		fmt.Fprintf(stderr, "%s\n", line)
-		return 2
+		return exitUsage
 	}
 	file := fs.Arg(0)
 	f, err := os.Open(file)
 	if err != nil {
 		fmt.Fprintf(stderr, "authflow import: %v\n", err)
-		return 1
+		return exitError
 	}
 	defer f.Close()
 	bp, err := blueprint.Parse(f, blueprint.Limits{})
 	if err != nil {
 		fmt.Fprintf(stderr, "authflow import: %s: %v\n", file, err)
-		return 1
+		return exitInvalid
 	}
 	opts := bf.options(filepath.Dir(file))
 	opts.DryRun, opts.Strict, opts.FileDir = *dry, *strict, filepath.Dir(file)
 	s, err := store.Open(*dbPath, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "authflow: %v\n", err)
-		return 1
+		return exitError
 	}
 	defer s.Close()
 	res, err := blueprint.Apply(ctx, s, bp, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "authflow import: %v\n", err)
-		return 1
+		return exitError
 	}
 	if *out == "json" {
 		enc := json.NewEncoder(stdout)
@@ -95,15 +105,15 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			Logs    []blueprint.LogEvent `json:"logs"`
 			Success bool                 `json:"success"`
 		}{res.Logs, res.Success}); err != nil {
-			return 1
+			return exitError
 		}
 	} else {
 		printLogs(stdout, res)
 	}
 	if !res.Success {
-		return 1
+		return exitInvalid
 	}
-	return 0
+	return exitOK
 }
 
 // printLogs writes one line per event: the entry, its action or level,

@@ -72,7 +72,7 @@ entries:
 	if code, _, errs := runImport(); code != 2 || !strings.Contains(errs, "usage") {
 		t.Errorf("no file: %d %s", code, errs)
 	}
-	if code, _, errs := runImport(filepath.Join(dir, "missing.yaml")); code != 1 || !strings.Contains(errs, "no such file") {
+	if code, _, errs := runImport(filepath.Join(dir, "missing.yaml")); code != 3 || !strings.Contains(errs, "no such file") {
 		t.Errorf("missing file: %d %s", code, errs)
 	}
 }

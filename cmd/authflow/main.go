@@ -76,7 +76,9 @@ Commands:
   check    verify a file: structure, checksums, indexes, references
   version  print the version
 
-Run "authflow serve -h" for the flags.
+Run "authflow serve -h" (import -h, ...) for the flags. import exits 0 when
+the blueprint imported, 1 when an entry failed (nothing is written), 2 for
+a wrong command line and 3 when a file cannot be read.
 `
 
 // shutdownTimeout bounds the wait for in-flight requests on a signal.
