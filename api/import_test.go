@@ -34,9 +34,9 @@ func TestImport(t *testing.T) {
 	c.do("POST", "/api/v3/flows/instances/import/", body, "Content-Type", ct).expect(t, 400, `{"logs":[],"success":false}`)
 	c.do("GET", "/api/v3/flows/instances/import/", "").status(t, 405)
 
-	raw, err := os.ReadFile("../../shared/authentik/blueprints/example/flows-enrollment-2-stage.yaml")
+	raw, err := os.ReadFile("../blueprint/testdata/authentik/example/flows-enrollment-2-stage.yaml")
 	if err != nil {
-		t.Skip("the shipped blueprints are not beside the repository")
+		t.Fatal(err)
 	}
 	body, ct = upload(t, "file", string(raw))
 	res := c.do("POST", "/api/v3/flows/instances/import/", body, "Content-Type", ct)
