@@ -147,6 +147,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if rest, ok := strings.CutPrefix(r.URL.Path, Prefix+"flows/instances/"); ok {
+		if slug, ok := strings.CutSuffix(rest, "/export/"); ok && slug != "" && !strings.Contains(slug, "/") {
+			h.serveExport(w, r, slug)
+			return
+		}
+	}
 	res, key, at, ok := h.route(r.URL.Path)
 	if !ok {
 		writeDetail(w, http.StatusNotFound, msgNotFound)

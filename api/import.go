@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/authflow/authflow/blueprint"
+	"github.com/authflow/authflow/store"
 )
 
 // pathImport is authentik's flow import: a blueprint uploaded as the
@@ -83,4 +84,33 @@ func (h *handler) serveImport(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusBadRequest
 	}
 	writeJSON(w, status, importResult{Logs: res.Logs, Success: res.Success})
+}
+
+// serveExport answers GET /flows/instances/{slug}/export/: the flow as
+// authentik's seed-era export writes it (see blueprint.Export), as a YAML
+// attachment named after the slug.
+func (h *handler) serveExport(w http.ResponseWriter, r *http.Request, slug string) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		methodNotAllowed(w, r, "GET, HEAD")
+		return
+	}
+	if !h.allowed(w, r, "authentik_flows.export_flow") {
+		return
+	}
+	var out []byte
+	err := h.s.View(r.Context(), func(tx *store.Tx) error {
+		var err error
+		out, err = blueprint.Export(tx, slug, time.Now())
+		return err
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+slug+`.yaml"`)
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(out)
+	}
 }

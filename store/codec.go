@@ -50,6 +50,9 @@ type codec interface {
 	// nil otherwise; hasKind reports whether name is one of them.
 	kindNames() []string
 	hasKind(name string) bool
+	// writable are the fields of kind a write may set that a response
+	// shows: neither read-only nor write-only, in declaration order.
+	writable(kind string) []string
 	// baseStr is authentik's str() of obj as an object of the
 	// collection's base model (a stage's "Stage x"), which a reference to
 	// the collection rather than a kind yields; str for a collection
@@ -117,11 +120,24 @@ func (p plain[T]) withIDs(obj any, pk, pbm uuid.UUID) any {
 	return v
 }
 
-func (p plain[T]) kind(any) string                         { return "" }
-func (p plain[T]) kindNames() []string                     { return nil }
-func (p plain[T]) hasKind(string) bool                     { return false }
-func (p plain[T]) uniqueMessage(any) string                { return "" }
-func (p plain[T]) baseStr(obj any) string                  { return p.str(obj) }
+func (p plain[T]) kind(any) string          { return "" }
+func (p plain[T]) kindNames() []string      { return nil }
+func (p plain[T]) hasKind(string) bool      { return false }
+func (p plain[T]) uniqueMessage(any) string { return "" }
+func (p plain[T]) baseStr(obj any) string   { return p.str(obj) }
+func (p plain[T]) writable(string) []string { return shownWritable(p.sc) }
+
+// shownWritable are the names of s that are neither read-only nor
+// write-only.
+func shownWritable(s *validate.Schema) []string {
+	var out []string
+	for _, n := range s.Names() {
+		if !s.ReadOnly(n) && !s.WriteOnly(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
 func (p plain[T]) schema(string) (*validate.Schema, error) { return p.sch(), nil }
 func (p plain[T]) value(obj any, f string) (any, bool)     { return p.sch().Value(obj, f) }
 func (p plain[T]) refs(obj any) []validate.Ref             { return p.sch().Refs(obj) }
@@ -182,6 +198,16 @@ type family[O kinded] struct {
 	strOf  func(O) string
 	// baseOf is str() of the base model's object (stage: "Stage x").
 	baseOf func(O) string
+	// commonNames are the writable common fields (name, ...).
+	commonNames []string
+}
+
+func (f family[O]) writable(kind string) []string {
+	out := append([]string(nil), f.commonNames...)
+	if s, ok := f.schemaOf(kind); ok {
+		out = append(out, shownWritable(s)...)
+	}
+	return out
 }
 
 func (f family[O]) baseStr(obj any) string { return f.baseOf(obj.(O)) }
@@ -324,7 +350,8 @@ func stageFamily(reg *stage.Registry) family[stage.Stage] {
 			}
 			return "Stage " + s.Name
 		},
-		baseOf: func(s stage.Stage) string { return "Stage " + s.Name },
+		baseOf:      func(s stage.Stage) string { return "Stage " + s.Name },
+		commonNames: []string{"name"},
 	}
 }
 
@@ -345,7 +372,8 @@ func policyFamily(reg *policy.Registry) family[policy.Policy] {
 			}
 			return nil, false
 		},
-		strOf:  policy.Policy.String,
-		baseOf: policy.Policy.String,
+		strOf:       policy.Policy.String,
+		baseOf:      policy.Policy.String,
+		commonNames: []string{"name", "execution_logging"},
 	}
 }

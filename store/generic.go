@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -240,4 +241,44 @@ func (c *collection) refIndex(kind string, want map[string]any) (string, []byte,
 		}
 	}
 	return "", nil, false
+}
+
+// Attrs returns the fields of the object of model with pk that a write
+// may set and a response shows (neither read-only nor write-only), with
+// their values as the API shows them: what a blueprint export writes as
+// an entry's attrs.
+func (tx *Tx) Attrs(model string, pk uuid.UUID) (map[string]any, error) {
+	c, obj, err := tx.byModel(model, pk)
+	if err != nil {
+		return nil, err
+	}
+	v, err := tx.viewOf(c, obj)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var all map[string]any
+	if err := json.Unmarshal(b, &all); err != nil {
+		return nil, err
+	}
+	out := map[string]any{}
+	for _, f := range c.codec.writable(c.codec.kind(obj)) {
+		if val, ok := all[f]; ok {
+			out[f] = val
+		}
+	}
+	return out, nil
+}
+
+// Model returns the model of the object with pk in the collection that
+// model names (a collection with kinds answers its kind's model).
+func (tx *Tx) Model(model string, pk uuid.UUID) (string, error) {
+	c, obj, err := tx.byModel(model, pk)
+	if err != nil {
+		return "", err
+	}
+	return c.modelOf(obj), nil
 }

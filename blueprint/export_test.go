@@ -1,0 +1,105 @@
+package blueprint_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authflow/authflow/blueprint"
+	"github.com/authflow/authflow/store"
+)
+
+// A flow with a login stage and a binding exports as 3 entries in
+// authentik's order and form, and the export re-imports without
+// duplicating anything, into the same store and into an empty one.
+func TestExport(t *testing.T) {
+	s := newStore(t)
+	res := apply(t, s, `version: 1
+entries:
+- model: authentik_flows.flow
+  id: flow
+  identifiers: {slug: login}
+  attrs: {name: Login, title: Welcome, designation: authentication}
+- model: authentik_stages_user_login.userloginstage
+  id: login
+  identifiers: {name: login}
+  attrs: {session_duration: "hours=1"}
+- model: authentik_flows.flowstagebinding
+  identifiers: {target: !KeyOf flow, stage: !KeyOf login, order: 10}
+- model: authentik_policies_dummy.dummypolicy
+  id: p
+  identifiers: {name: gate}
+- model: authentik_policies.policybinding
+  identifiers: {target: !KeyOf flow, policy: !KeyOf p, order: 0}
+`, blueprint.Options{})
+	if !res.Success {
+		t.Fatal(actions(res))
+	}
+	var out []byte
+	err := s.View(context.Background(), func(tx *store.Tx) error {
+		var err error
+		out, err = blueprint.Export(tx, "login", time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(out)
+	bp := parse(t, doc)
+	var models []string
+	for _, e := range bp.Entries {
+		models = append(models, e.Model)
+	}
+	want := "authentik_flows.flow,authentik_policies_dummy.dummypolicy,authentik_stages_user_login.userloginstage,authentik_flows.flowstagebinding,authentik_policies.policybinding"
+	if strings.Join(models, ",") != want {
+		t.Errorf("entries = %v", models)
+	}
+	for _, w := range []string{"name: authentik Export - 2026-12-02 10:00:00.000000+00:00", "blueprints.goauthentik.io/generated: \"true\"",
+		"session_duration: hours=1", "state: present", "conditions: []", "permissions: []"} {
+		if !strings.Contains(doc, w) {
+			t.Errorf("export lacks %q:\n%s", w, doc)
+		}
+	}
+	if strings.Contains(doc, "compatibility_mode") || strings.Contains(doc, "terminate_other_sessions") || strings.Contains(doc, "&") {
+		t.Errorf("export holds default-valued attrs or anchors:\n%s", doc)
+	}
+	again := apply(t, s, doc, blueprint.Options{})
+	if !again.Success || again.Changed {
+		t.Errorf("re-import into the same store: %v", actions(again))
+	}
+	empty := newStore(t)
+	res = apply(t, empty, doc, blueprint.Options{})
+	if !res.Success || count(t, empty, store.ModelBinding) != 1 || count(t, empty, store.ModelPolicyBinding) != 1 {
+		t.Fatalf("import into an empty store: %v", res.Logs)
+	}
+	// The 3-entry export of authentik's test: a flow, a login stage, a
+	// binding.
+	three := newStore(t)
+	apply(t, three, strings.Join(strings.SplitAfter(`version: 1
+entries:
+- model: authentik_flows.flow
+  id: flow
+  identifiers: {slug: login}
+  attrs: {name: Login, title: Welcome, designation: authentication}
+- model: authentik_stages_user_login.userloginstage
+  id: login
+  identifiers: {name: login}
+- model: authentik_flows.flowstagebinding
+  identifiers: {target: !KeyOf flow, stage: !KeyOf login, order: 10}
+`, "\n"), ""), blueprint.Options{})
+	_ = three.View(context.Background(), func(tx *store.Tx) error {
+		b, err := blueprint.Export(tx, "login", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(parse(t, string(b)).Entries); n != 3 {
+			t.Errorf("%d entries", n)
+		}
+		if !bytes.HasPrefix(b, []byte("context: {}\n")) {
+			t.Errorf("export starts %q", b[:20])
+		}
+		return nil
+	})
+}
