@@ -83,34 +83,13 @@ var errRollback = errors.New("blueprint: dry run")
 // failed entry is reported in the result (with every other failure of
 // the document) and rolls everything back; the error is for failures of
 // the store itself. An import whose entries all leave their objects as
-// they are writes nothing.
+// they are writes nothing: its transaction is rolled back, not
+// committed.
 func Apply(ctx context.Context, s *store.Store, bp *Blueprint, opts Options) (Result, error) {
-	res, err := run(ctx, s, bp, opts)
-	if err != nil || opts.DryRun || !res.Success || !res.Changed {
-		return res, err
-	}
-	return runWrite(ctx, s, bp, opts)
-}
-
-// run imports bp in a transaction that is always rolled back.
-func run(ctx context.Context, s *store.Store, bp *Blueprint, opts Options) (Result, error) {
 	var res Result
 	err := s.Update(ctx, func(tx *store.Tx) error {
 		res = ApplyTx(tx, bp, opts)
-		return errRollback
-	})
-	if errors.Is(err, errRollback) {
-		err = nil
-	}
-	return res, err
-}
-
-// runWrite imports bp and commits, unless an entry fails.
-func runWrite(ctx context.Context, s *store.Store, bp *Blueprint, opts Options) (Result, error) {
-	var res Result
-	err := s.Update(ctx, func(tx *store.Tx) error {
-		res = ApplyTx(tx, bp, opts)
-		if !res.Success {
+		if opts.DryRun || !res.Success || !res.Changed {
 			return errRollback
 		}
 		return nil
@@ -131,6 +110,7 @@ type importer struct {
 	res     Result
 	budget  int
 	depth   int // of blueprints applied by metaapplyblueprint entries
+	models  map[string]bool
 }
 
 func newImporter(tx *store.Tx, bp *Blueprint, opts Options) *importer {
@@ -481,13 +461,21 @@ func (im *importer) model(name string) (string, error) {
 	return name, nil
 }
 
+// known reports whether the store holds model (a collection without
+// kinds, or a kind), from the set read once per import.
 func (im *importer) known(model string) bool {
-	for _, c := range im.tx.Store().Collections() {
-		if c.Model == model && c.Kinds == nil || slices.Contains(c.Kinds, model) {
-			return true
+	if im.models == nil {
+		im.models = map[string]bool{}
+		for _, c := range im.tx.Store().Collections() {
+			if c.Kinds == nil {
+				im.models[c.Model] = true
+			}
+			for _, k := range c.Kinds {
+				im.models[k] = true
+			}
 		}
 	}
-	return false
+	return im.models[model]
 }
 
 // match finds the object the identifiers name: its pk, or else all the

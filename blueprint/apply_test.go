@@ -1,6 +1,7 @@
 package blueprint_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -381,5 +382,27 @@ entries:
 	}
 	if again := apply(t, s, doc, opts); !again.Success || again.Changed {
 		t.Errorf("re-import: %v", actions(again))
+	}
+}
+
+// A re-import that changes nothing leaves the file byte for byte as it
+// was: its transaction is rolled back.
+func TestUnchangedWritesNothing(t *testing.T) {
+	s := newStore(t)
+	doc := "version: 1\nentries:" + flowEntry
+	apply(t, s, doc, blueprint.Options{})
+	backup := func() []byte {
+		var b bytes.Buffer
+		if _, err := s.Backup(context.Background(), &b); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	before := backup()
+	if res := apply(t, s, doc, blueprint.Options{}); !res.Success || res.Changed {
+		t.Fatalf("re-import: %v", actions(res))
+	}
+	if !bytes.Equal(before, backup()) {
+		t.Error("an unchanged re-import wrote to the file")
 	}
 }
