@@ -41,7 +41,7 @@ type exportDoc struct {
 // field's empty value (null, false, "", [], {}), keys sorted. Write-only
 // fields (secrets) are left out, as in authentik.
 func Export(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
-	f, err := tx.GetFlowBySlug(slug)
+	objs, err := flowObjects(tx, slug)
 	if err != nil {
 		return nil, err
 	}
@@ -50,36 +50,68 @@ func Export(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 	doc.Context = map[string]any{}
 	doc.Metadata.Name = "authentik Export - " + now.UTC().Format("2006-01-02 15:04:05.000000+00:00")
 	doc.Metadata.Labels = map[string]string{"blueprints.goauthentik.io/generated": "true"}
-	add := func(model string, pk uuid.UUID, idFields ...string) error {
-		actual, err := tx.Model(model, pk)
-		if err != nil {
-			return err
+	idFields := map[string][]string{store.ModelFlow: {"slug"}, store.ModelStage: {"name"},
+		store.ModelBinding: {"target", "stage", "order"}, store.ModelPolicyBinding: {"policy", "target", "order"}}
+	for _, o := range objs {
+		ids := map[string]any{"pk": o.pk.String()}
+		for _, k := range idFields[o.coll] {
+			ids[k] = o.attrs[k]
 		}
-		attrs, err := tx.Attrs(actual, pk)
-		if err != nil {
-			return err
-		}
-		ids := map[string]any{"pk": pk.String()}
-		for _, k := range idFields {
-			ids[k] = attrs[k]
-		}
-		for k, v := range attrs {
-			if empty(v) || k == "pk" {
-				delete(attrs, k)
+		attrs := map[string]any{}
+		for k, v := range o.attrs {
+			if !empty(v) {
+				attrs[k] = v
 			}
 		}
 		doc.Entries = append(doc.Entries, exportEntry{Attrs: attrs, Conditions: []any{}, Identifiers: ids,
-			Model: actual, Permissions: []any{}, State: Present})
+			Model: o.model, Permissions: []any{}, State: Present})
+	}
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return nil, fmt.Errorf("blueprint: export: %w", err)
+	}
+	return buf.Bytes(), enc.Close()
+}
+
+// exported is one object of a flow's export.
+type exported struct {
+	coll, model string // the collection's model, the object's own
+	pk          uuid.UUID
+	attrs       map[string]any
+	id          string
+}
+
+// flowObjects are the objects a flow's export holds, in authentik's
+// order: the flow, the prompts of its prompt stages, the policies bound
+// to it or its bindings and the prompt stages' validation policies, its
+// stages, its bindings, and the policy bindings.
+func flowObjects(tx *store.Tx, slug string) ([]exported, error) {
+	f, err := tx.GetFlowBySlug(slug)
+	if err != nil {
+		return nil, err
+	}
+	var out []exported
+	add := func(coll string, pk uuid.UUID) error {
+		model, err := tx.Model(coll, pk)
+		if err != nil {
+			return err
+		}
+		attrs, err := tx.Attrs(model, pk)
+		if err != nil {
+			return err
+		}
+		out = append(out, exported{coll: coll, model: model, pk: pk, attrs: attrs})
 		return nil
 	}
-	if err := add(store.ModelFlow, f.PK, "slug"); err != nil {
+	if err := add(store.ModelFlow, f.PK); err != nil {
 		return nil, err
 	}
 	bindings, err := tx.FlowBindings(f.PK)
 	if err != nil {
 		return nil, err
 	}
-	var prompts, policies []uuid.UUID
 	once := func(list []uuid.UUID, ids ...uuid.UUID) []uuid.UUID {
 		for _, id := range ids {
 			if !slices.Contains(list, id) {
@@ -88,10 +120,11 @@ func Export(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 		}
 		return list
 	}
-	var pbs []uuid.UUID
+	var prompts, policies, stages, pbs []uuid.UUID
 	targets := []uuid.UUID{f.PK}
 	for _, b := range bindings {
 		targets = append(targets, b.PK)
+		stages = once(stages, b.Stage)
 		attrs, err := tx.Attrs(store.ModelStage, b.Stage)
 		if err != nil {
 			return nil, err
@@ -115,42 +148,27 @@ func Export(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 			}
 		}
 	}
-	for _, p := range prompts {
-		if err := add(store.ModelPrompt, p); err != nil {
-			return nil, err
-		}
-	}
-	for _, p := range policies {
-		if err := add(store.ModelPolicy, p); err != nil {
-			return nil, err
-		}
-	}
-	var stages []uuid.UUID
-	for _, b := range bindings {
-		stages = once(stages, b.Stage)
-	}
-	for _, st := range stages {
-		if err := add(store.ModelStage, st, "name"); err != nil {
-			return nil, err
+	for _, group := range []struct {
+		coll string
+		pks  []uuid.UUID
+	}{{store.ModelPrompt, prompts}, {store.ModelPolicy, policies}, {store.ModelStage, stages}} {
+		for _, pk := range group.pks {
+			if err := add(group.coll, pk); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for _, b := range bindings {
-		if err := add(store.ModelBinding, b.PK, "target", "stage", "order"); err != nil {
+		if err := add(store.ModelBinding, b.PK); err != nil {
 			return nil, err
 		}
 	}
 	for _, pb := range pbs {
-		if err := add(store.ModelPolicyBinding, pb, "policy", "target", "order"); err != nil {
+		if err := add(store.ModelPolicyBinding, pb); err != nil {
 			return nil, err
 		}
 	}
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(doc); err != nil {
-		return nil, fmt.Errorf("blueprint: export: %w", err)
-	}
-	return buf.Bytes(), enc.Close()
+	return out, nil
 }
 
 // empty reports whether v is a DRF field's initial value: what the

@@ -3,6 +3,7 @@ package blueprint_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -102,4 +103,99 @@ entries:
 		}
 		return nil
 	})
+}
+
+// The portable export holds no pk and no secret; it imports on its own
+// into an empty store (with its !Env variables set), and exporting that
+// gives the same document but for metadata.name.
+func TestExportPortable(t *testing.T) {
+	src := newStore(t)
+	setup := `version: 1
+entries:
+- model: authentik_flows.flow
+  id: other
+  identifiers: {slug: recovery}
+  attrs: {name: Recovery, title: Recover, designation: recovery}
+- model: authentik_flows.flow
+  id: flow
+  identifiers: {slug: login}
+  attrs: {name: Login, title: Welcome, designation: authentication}
+- model: authentik_stages_authenticator_duo.authenticatorduostage
+  id: duo
+  identifiers: {name: duo}
+  attrs: {client_id: DI1, client_secret: s3cret-client, api_hostname: api.example.com, admin_secret_key: s3cret-admin, configure_flow: !KeyOf other}
+- model: authentik_stages_prompt.prompt
+  id: p
+  identifiers: {name: username}
+  attrs: {field_key: username, label: Username, type: username}
+- model: authentik_policies_password.passwordpolicy
+  id: strong
+  identifiers: {name: strong}
+- model: authentik_stages_prompt.promptstage
+  id: ask
+  identifiers: {name: ask}
+  attrs: {fields: [!KeyOf p], validation_policies: [!KeyOf strong]}
+- model: authentik_flows.flowstagebinding
+  id: b1
+  identifiers: {target: !KeyOf flow, stage: !KeyOf ask, order: 10}
+- model: authentik_flows.flowstagebinding
+  identifiers: {target: !KeyOf flow, stage: !KeyOf duo, order: 20}
+- model: authentik_policies_expression.expressionpolicy
+  id: gate
+  identifiers: {name: gate}
+  attrs: {expression: return True}
+- model: authentik_policies.policybinding
+  identifiers: {target: !KeyOf b1, policy: !KeyOf gate, order: 0}
+`
+	if res := apply(t, src, setup, blueprint.Options{}); !res.Success {
+		t.Fatalf("setup: %+v", res.Logs)
+	}
+	export := func(s *store.Store) string {
+		var out []byte
+		err := s.View(context.Background(), func(tx *store.Tx) error {
+			var err error
+			out, err = blueprint.ExportPortable(tx, "login", time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC))
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	first := export(src)
+	for _, bad := range []string{"s3cret", "pk:"} {
+		if strings.Contains(first, bad) {
+			t.Errorf("portable export holds %q:\n%s", bad, first)
+		}
+	}
+	_ = src.View(context.Background(), func(tx *store.Tx) error {
+		for _, model := range []string{store.ModelFlow, store.ModelStage, store.ModelBinding, store.ModelPrompt, store.ModelPolicy, store.ModelPolicyBinding} {
+			p, _ := tx.List(model, store.Query{})
+			for _, r := range p.Results {
+				if pk := jsonMap(t, r)["pk"]; pk != nil && strings.Contains(first, fmt.Sprint(pk)) {
+					t.Errorf("portable export holds the pk of a %s", model)
+				}
+			}
+		}
+		return nil
+	})
+	for _, w := range []string{"client_secret: !Env AUTHFLOW_STAGE_DUO_CLIENT_SECRET", "configure_flow: !Find [authentik_flows.flow, [slug, recovery]]", "target: !KeyOf binding-stage-ask-10"} {
+		if !strings.Contains(first, w) {
+			t.Errorf("portable export lacks %q:\n%s", w, first)
+		}
+	}
+	t.Setenv("AUTHFLOW_STAGE_DUO_CLIENT_SECRET", "s3cret-client")
+	t.Setenv("AUTHFLOW_STAGE_DUO_ADMIN_SECRET_KEY", "s3cret-admin")
+	dst := newStore(t)
+	apply(t, dst, "version: 1\nentries:\n- model: authentik_flows.flow\n  identifiers: {slug: recovery}\n  attrs: {name: Recovery, title: Recover, designation: recovery}\n", blueprint.Options{})
+	res := apply(t, dst, first, blueprint.Options{EnvPrefixes: []string{"AUTHFLOW_"}})
+	if !res.Success {
+		t.Fatalf("import into an empty store: %+v", res.Logs)
+	}
+	if second := export(dst); second != first {
+		t.Errorf("export → import → export differs:\n%s\n---\n%s", first, second)
+	}
+	if res := apply(t, dst, first, blueprint.Options{EnvPrefixes: []string{"AUTHFLOW_"}}); !res.Success || res.Changed {
+		t.Errorf("re-import: %v", actions(res))
+	}
 }

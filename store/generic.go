@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
@@ -281,4 +282,46 @@ func (tx *Tx) Model(model string, pk uuid.UUID) (string, error) {
 		return "", err
 	}
 	return c.modelOf(obj), nil
+}
+
+// Secrets returns the write-only fields (secrets) of model: a
+// collection's, or a kind's.
+func (s *Store) Secrets(model string) []string {
+	c, kind, ok := s.schema.target(model)
+	if !ok || c == nil {
+		return nil
+	}
+	sc, err := c.codec.schema(kind)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, n := range sc.Names() {
+		if sc.WriteOnly(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Default returns the default value of field in model (a collection's,
+// or a kind's) as its JSON decodes: what a create without the field
+// gives it. ok is false for a field without one, a required field
+// included.
+func (s *Store) Default(model, field string) (v any, ok bool) {
+	c, kind, found := s.schema.target(model)
+	if !found || c == nil {
+		return nil, false
+	}
+	if sc, err := c.codec.schema(kind); err != nil || slices.Contains(sc.Required(), field) {
+		return nil, false
+	}
+	raw, ok := c.codec.defaultJSON(kind, field)
+	if !ok {
+		return nil, false
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, false
+	}
+	return v, true
 }

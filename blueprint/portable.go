@@ -1,0 +1,208 @@
+package blueprint
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/authflow/authflow/store"
+	"github.com/google/uuid"
+	"go.yaml.in/yaml/v3"
+)
+
+// SecretEnv is the environment variable that a portable export reads a
+// secret from: AUTHFLOW_<entry id>_<field>, upper case, every character
+// that is not a letter or a digit an underscore (for example
+// AUTHFLOW_STAGE_DUO_CLIENT_SECRET).
+func SecretEnv(entryID, field string) string {
+	clean := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+				return unicode.ToUpper(r)
+			}
+			return '_'
+		}, s)
+	}
+	return "AUTHFLOW_" + clean(entryID) + "_" + clean(field)
+}
+
+// ExportPortable writes the flow with slug as a blueprint that imports
+// on its own into any store, beyond authentik's export: objects are
+// identified by their slugs and names (bindings by target, stage and
+// order), references between exported objects are !KeyOf, references to
+// other objects !Find them by slug or name, and secrets are !Env
+// placeholders named by SecretEnv, so the file holds no secret and no
+// primary key; attrs at their defaults are left out. Import it with blueprint.Options.EnvPrefixes allowing
+// "AUTHFLOW_" when the flow has secrets. Export, import into an empty
+// store and export again gives the same document but for metadata.name.
+func ExportPortable(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
+	objs, err := flowObjects(tx, slug)
+	if err != nil {
+		return nil, err
+	}
+	refs := map[string][]store.Reference{}
+	for _, r := range tx.Store().References() {
+		refs[r.Model] = append(refs[r.Model], r)
+	}
+	ids := map[string]string{} // pk -> entry id
+	for i := range objs {
+		o := &objs[i]
+		switch o.coll {
+		case store.ModelFlow:
+			o.id = "flow-" + str(o.attrs["slug"])
+		case store.ModelPrompt:
+			o.id = "prompt-" + str(o.attrs["name"])
+		case store.ModelPolicy:
+			o.id = "policy-" + str(o.attrs["name"])
+		case store.ModelStage:
+			o.id = "stage-" + str(o.attrs["name"])
+		case store.ModelBinding:
+			o.id = fmt.Sprintf("binding-%s-%v", ids[str(o.attrs["stage"])], o.attrs["order"])
+		}
+		if o.id != "" {
+			ids[o.pk.String()] = o.id
+		}
+	}
+	// ref renders a reference: !KeyOf an exported object, or !Find
+	// another by its slug or name, or the pk as a last resort.
+	ref := func(target string, v any) *yaml.Node {
+		s, ok := v.(string)
+		if !ok {
+			return valueNode(v)
+		}
+		if id, ok := ids[s]; ok {
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!KeyOf", Value: id}
+		}
+		pk, err := uuid.Parse(s)
+		if err != nil || target == store.ModelPolicyBindingModel {
+			return valueNode(v)
+		}
+		model, err := tx.Model(target, pk)
+		if err != nil {
+			return valueNode(v)
+		}
+		attrs, err := tx.Attrs(model, pk)
+		if err != nil {
+			return valueNode(v)
+		}
+		for _, key := range []string{"slug", "name"} {
+			if name, ok := attrs[key].(string); ok {
+				return &yaml.Node{Kind: yaml.SequenceNode, Tag: "!Find", Style: yaml.FlowStyle, Content: []*yaml.Node{
+					valueNode(model), {Kind: yaml.SequenceNode, Style: yaml.FlowStyle, Content: []*yaml.Node{valueNode(key), valueNode(name)}},
+				}}
+			}
+		}
+		return valueNode(v)
+	}
+	var entries []*yaml.Node
+	for _, o := range objs {
+		attrs := map[string]*yaml.Node{}
+		fields := map[string]store.Reference{}
+		for _, r := range refs[o.model] {
+			fields[r.Field] = r
+		}
+		for _, r := range refs[o.coll] {
+			fields[r.Field] = r
+		}
+		for k, v := range o.attrs {
+			if empty(v) || isDefault(tx.Store(), o.model, k, v) {
+				continue
+			}
+			r, isRef := fields[k]
+			switch {
+			case isRef && r.Many:
+				list := &yaml.Node{Kind: yaml.SequenceNode}
+				for _, item := range v.([]any) {
+					list.Content = append(list.Content, ref(r.Target, item))
+				}
+				attrs[k] = list
+			case isRef:
+				attrs[k] = ref(r.Target, v)
+			default:
+				attrs[k] = valueNode(v)
+			}
+		}
+		for _, f := range tx.Store().Secrets(o.model) {
+			attrs[f] = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!Env", Value: SecretEnv(o.id, f)}
+		}
+		idKeys := map[string][]string{
+			store.ModelFlow: {"slug"}, store.ModelPrompt: {"name"}, store.ModelPolicy: {"name"}, store.ModelStage: {"name"},
+			store.ModelBinding: {"target", "stage", "order"}, store.ModelPolicyBinding: {"policy", "group", "user", "target", "order"},
+		}[o.coll]
+		identifiers := map[string]*yaml.Node{}
+		for _, k := range idKeys {
+			if n, ok := attrs[k]; ok {
+				identifiers[k] = n
+			}
+		}
+		entry := map[string]*yaml.Node{
+			"model":       valueNode(o.model),
+			"identifiers": mappingNode(identifiers),
+			"attrs":       mappingNode(attrs),
+			"state":       valueNode(string(Present)),
+		}
+		if o.id != "" {
+			entry["id"] = valueNode(o.id)
+		}
+		entries = append(entries, mappingNode(entry))
+	}
+	doc := mappingNode(map[string]*yaml.Node{
+		"version": valueNode(int64(1)),
+		"metadata": mappingNode(map[string]*yaml.Node{
+			"name": valueNode("authflow Export - " + now.UTC().Format("2006-01-02 15:04:05.000000+00:00")),
+			"labels": mappingNode(map[string]*yaml.Node{
+				"blueprints.goauthentik.io/generated": valueNode("true"),
+				"authflow.dev/portable":               valueNode("true"),
+			}),
+		}),
+		"entries": {Kind: yaml.SequenceNode, Content: entries},
+	})
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return nil, fmt.Errorf("blueprint: export: %w", err)
+	}
+	return buf.Bytes(), enc.Close()
+}
+
+// isDefault reports whether v is field's default in model: a portable
+// export leaves such attrs out, since a create gives them anyway (and a
+// default a write cannot give, such as the password policy's charset
+// with its trailing space, survives that way).
+func isDefault(s *store.Store, model, field string, v any) bool {
+	d, ok := s.Default(model, field)
+	if !ok {
+		return false
+	}
+	a, errA := json.Marshal(d)
+	b, errB := json.Marshal(v)
+	return errA == nil && errB == nil && bytes.Equal(a, b)
+}
+
+// valueNode is v as a YAML node.
+func valueNode(v any) *yaml.Node {
+	var n yaml.Node
+	if err := n.Encode(v); err != nil {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
+	}
+	return &n
+}
+
+// mappingNode is m as a YAML mapping, keys sorted.
+func mappingNode(m map[string]*yaml.Node) *yaml.Node {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	for _, k := range keys {
+		n.Content = append(n.Content, valueNode(k), m[k])
+	}
+	return n
+}
