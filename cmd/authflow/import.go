@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/authflow/authflow/blueprint"
 	"github.com/authflow/authflow/store"
@@ -148,4 +149,57 @@ func printLogs(w io.Writer, res blueprint.Result) {
 	default:
 		fmt.Fprintln(w, "ok")
 	}
+}
+
+// exportCmd writes a flow of a bbolt file as a blueprint: authentik's
+// seed-era export, or with -portable one that re-imports anywhere.
+func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dbPath := fs.String("db", "authflow.db", "path of the bbolt `file`")
+	portable := fs.Bool("portable", false, "identify objects by slug and name, refer with !KeyOf, write secrets as !Env placeholders")
+	const line = "usage: authflow export [-db PATH] [-portable] SLUG"
+	fs.Usage = func() {
+		fmt.Fprint(stderr, line+"\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintf(stderr, "%s\n", line)
+		return exitUsage
+	}
+	if _, err := os.Stat(*dbPath); err != nil {
+		fmt.Fprintf(stderr, "authflow export: %v\n", err)
+		return exitError
+	}
+	s, err := store.Open(*dbPath, &store.Options{ReadOnly: true})
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow: %v\n", err)
+		return exitError
+	}
+	defer s.Close()
+	var out []byte
+	err = s.View(ctx, func(tx *store.Tx) error {
+		var err error
+		if *portable {
+			out, err = blueprint.ExportPortable(tx, fs.Arg(0), time.Now())
+		} else {
+			out, err = blueprint.Export(tx, fs.Arg(0), time.Now())
+		}
+		return err
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow export: %v\n", err)
+		if errors.Is(err, store.ErrNotFound) {
+			return exitInvalid
+		}
+		return exitError
+	}
+	stdout.Write(out)
+	return exitOK
 }

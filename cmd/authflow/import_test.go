@@ -76,3 +76,30 @@ entries:
 		t.Errorf("missing file: %d %s", code, errs)
 	}
 }
+
+// authflow export writes a flow as a blueprint (authentik's form, or
+// -portable), exit 1 for an unknown slug.
+func TestExportCommand(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "a.db")
+	doc := filepath.Join(dir, "f.yaml")
+	if err := os.WriteFile(doc, []byte("version: 1\nentries:\n- model: authentik_flows.flow\n  identifiers: {slug: login}\n  attrs: {name: Login, title: Hi, designation: authentication}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"import", "-db", db, doc}, &out, &errb); code != 0 {
+		t.Fatalf("import: %d %s", code, errb.String())
+	}
+	for _, args := range [][]string{{"export", "-db", db, "login"}, {"export", "-db", db, "-portable", "login"}} {
+		out.Reset()
+		if code := run(context.Background(), args, &out, &errb); code != 0 || !strings.Contains(out.String(), "slug: login") {
+			t.Errorf("%v: %d %s %s", args, code, out.String(), errb.String())
+		}
+	}
+	if code := run(context.Background(), []string{"export", "-db", db, "nope"}, &out, &errb); code != 1 {
+		t.Errorf("unknown slug: exit %d", code)
+	}
+	if code := run(context.Background(), []string{"export", "-db", db}, &out, &errb); code != 2 {
+		t.Errorf("no slug: exit %d", code)
+	}
+}

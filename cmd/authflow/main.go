@@ -67,12 +67,14 @@ import (
 
 const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-blueprints DIR] [timeout flags]
        authflow import [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] FILE
+       authflow export [-db PATH] [-portable] SLUG
        authflow check [-db PATH]
        authflow version
 
 Commands:
   serve    serve authentik's flows and stages API from a bbolt file
   import   import an authentik blueprint into a file, in one transaction
+  export   write a flow as a blueprint
   check    verify a file: structure, checksums, indexes, references
   version  print the version
 
@@ -105,6 +107,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return check(ctx, args[1:], stdout, stderr)
 	case "import":
 		return importCmd(ctx, args[1:], stdout, stderr)
+	case "export":
+		return exportCmd(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "authflow %s\n", version())
 		return 0
