@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -49,17 +51,29 @@ const (
 	exitError   = 3
 )
 
-// importCmd imports a blueprint file into a bbolt file, in one
-// transaction, and prints what each entry did.
-func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+// importCmd imports blueprint files (a directory stands for the
+// *.yaml and *.yml files below it, in name order) into a bbolt file, each
+// in one transaction, and prints what each entry did. diff is import
+// -dry-run.
+func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer, diff bool) int {
+	name := "import"
+	if diff {
+		name = "diff"
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dbPath := fs.String("db", "authflow.db", "path of the bbolt `file`, created if missing")
-	dry := fs.Bool("dry-run", false, "check and report every entry, write nothing")
+	dry := new(bool)
+	if !diff {
+		dry = fs.Bool("dry-run", false, "check and report every entry, write nothing")
+	}
 	strict := fs.Bool("strict", false, "make an attr the model does not have an error, not a warning")
 	out := fs.String("o", "text", "output `format`: text or json")
-	bf := newBlueprintFlags(fs, "`dir` that metaapplyblueprint entries find blueprints in (default: the file's directory)")
-	const line = "usage: authflow import [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE"
+	bf := newBlueprintFlags(fs, "`dir` that metaapplyblueprint entries find blueprints in (default: each file's directory)")
+	line := "usage: authflow " + name + " [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR..."
+	if diff {
+		line = strings.Replace(line, " [-dry-run]", "", 1)
+	}
 	fs.Usage = func() {
 		fmt.Fprint(stderr, line+"\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -70,51 +84,109 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		return exitUsage
 	}
-	if fs.NArg() != 1 || (*out != "text" && *out != "json") {
+	if fs.NArg() == 0 || (*out != "text" && *out != "json") {
 		fmt.Fprintf(stderr, "%s\n", line)
 		return exitUsage
 	}
-	file := fs.Arg(0)
-	f, err := os.Open(file)
+	files, err := blueprintFiles(fs.Args())
 	if err != nil {
-		fmt.Fprintf(stderr, "authflow import: %v\n", err)
+		fmt.Fprintf(stderr, "authflow %s: %v\n", name, err)
 		return exitError
 	}
-	defer f.Close()
-	bp, err := blueprint.Parse(f, blueprint.Limits{})
-	if err != nil {
-		fmt.Fprintf(stderr, "authflow import: %s: %v\n", file, err)
-		return exitInvalid
-	}
-	opts := bf.options(filepath.Dir(file))
-	opts.DryRun, opts.Strict, opts.FileDir = *dry, *strict, filepath.Dir(file)
 	s, err := store.Open(*dbPath, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "authflow: %v\n", err)
 		return exitError
 	}
 	defer s.Close()
-	res, err := blueprint.Apply(ctx, s, bp, opts)
-	if err != nil {
-		fmt.Fprintf(stderr, "authflow import: %v\n", err)
-		return exitError
+	code := exitOK
+	var results []any
+	for i, file := range files {
+		if *out == "text" && len(files) > 1 {
+			fmt.Fprintf(stdout, "[%d/%d] %s\n", i+1, len(files), file)
+		}
+		res, c := importFile(ctx, s, file, bf, *dry || diff, *strict, stderr)
+		if c != exitOK {
+			code = max(code, c)
+		}
+		if res == nil {
+			continue
+		}
+		if *out == "json" {
+			results = append(results, struct {
+				File    string               `json:"file"`
+				Logs    []blueprint.LogEvent `json:"logs"`
+				Success bool                 `json:"success"`
+			}{file, res.Logs, res.Success})
+		} else {
+			printLogs(stdout, *res)
+		}
 	}
 	if *out == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(struct {
-			Logs    []blueprint.LogEvent `json:"logs"`
-			Success bool                 `json:"success"`
-		}{res.Logs, res.Success}); err != nil {
-			return exitError
+		if len(results) == 1 {
+			_ = enc.Encode(results[0])
+		} else {
+			_ = enc.Encode(results)
 		}
-	} else {
-		printLogs(stdout, res)
+	}
+	return code
+}
+
+// blueprintFiles expands directories into the blueprint files below them.
+func blueprintFiles(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		info, err := os.Stat(a)
+		if err != nil {
+			return nil, err
+		}
+		if !info.IsDir() {
+			out = append(out, a)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+				found = append(found, p)
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+// importFile imports one file; the result is nil when it cannot be read
+// or parsed (said on stderr).
+func importFile(ctx context.Context, s *store.Store, file string, bf blueprintFlags, dry, strict bool, stderr io.Writer) (*blueprint.Result, int) {
+	f, err := os.Open(file)
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow import: %v\n", err)
+		return nil, exitError
+	}
+	defer f.Close()
+	bp, err := blueprint.Parse(f, blueprint.Limits{})
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow import: %s: %v\n", file, err)
+		return nil, exitInvalid
+	}
+	opts := bf.options(filepath.Dir(file))
+	opts.DryRun, opts.Strict, opts.FileDir = dry, strict, filepath.Dir(file)
+	res, err := blueprint.Apply(ctx, s, bp, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow import: %s: %v\n", file, err)
+		return nil, exitError
 	}
 	if !res.Success {
-		return exitInvalid
+		return &res, exitInvalid
 	}
-	return exitOK
+	return &res, exitOK
 }
 
 // printLogs writes one line per event: the entry, its action or level,

@@ -103,3 +103,34 @@ func TestExportCommand(t *testing.T) {
 		t.Errorf("no slug: exit %d", code)
 	}
 }
+
+// import takes directories (their blueprints in name order, each in its
+// own transaction, with a progress line), and diff reports without
+// writing.
+func TestImportDirAndDiff(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "a.db")
+	dir := "../../blueprint/testdata/authentik/example"
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"diff", "-db", db, dir}, &out, &errb); code != 0 || !strings.Contains(out.String(), "[1/7]") || !strings.Contains(out.String(), "create") {
+		t.Fatalf("diff: %d %s %s", code, out.String(), errb.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"diff", "-db", db, "-o", "json", dir}, &out, &errb); code != 0 {
+		t.Fatalf("diff -o json: %d", code)
+	}
+	var all []struct {
+		File    string `json:"file"`
+		Success bool   `json:"success"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &all); err != nil || len(all) != 7 {
+		t.Fatalf("diff -o json: %v, %d results", err, len(all))
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"import", "-db", db, dir}, &out, &errb); code != 0 {
+		t.Fatalf("import: %d %s %s", code, out.String(), errb.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"diff", "-db", db, filepath.Join(dir, "flows-unenrollment.yaml")}, &out, &errb); code != 0 || !strings.HasSuffix(out.String(), "ok: nothing to change\n") {
+		t.Errorf("diff after import: %d %s", code, out.String())
+	}
+}

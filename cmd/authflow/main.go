@@ -66,7 +66,8 @@ import (
 )
 
 const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-blueprints DIR] [timeout flags]
-       authflow import [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] FILE
+       authflow import [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] FILE|DIR...
+       authflow diff [-db PATH] [-strict] [-o text|json] [-blueprints DIR] FILE|DIR...
        authflow export [-db PATH] [-portable] SLUG
        authflow check [-db PATH]
        authflow version
@@ -74,6 +75,7 @@ const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file F
 Commands:
   serve    serve authentik's flows and stages API from a bbolt file
   import   import an authentik blueprint into a file, in one transaction
+  diff     what importing blueprints would change (import -dry-run)
   export   write a flow as a blueprint
   check    verify a file: structure, checksums, indexes, references
   version  print the version
@@ -106,7 +108,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "check":
 		return check(ctx, args[1:], stdout, stderr)
 	case "import":
-		return importCmd(ctx, args[1:], stdout, stderr)
+		return importCmd(ctx, args[1:], stdout, stderr, false)
+	case "diff":
+		return importCmd(ctx, args[1:], stdout, stderr, true)
 	case "export":
 		return exportCmd(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
