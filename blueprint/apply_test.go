@@ -406,3 +406,38 @@ func TestUnchangedWritesNothing(t *testing.T) {
 		t.Error("an unchanged re-import wrote to the file")
 	}
 }
+
+// A mapping identifier matches by containment, as PostgreSQL's @> does,
+// and the identifiers are merged into the attrs (authentik's test_v1).
+func TestDictIdentifiers(t *testing.T) {
+	s := newStore(t)
+	doc := `version: 1
+entries:
+- model: authentik_stages_invitation.invitation
+  identifiers: {name: team, fixed_data: {group: {name: a}}}
+  attrs: {fixed_data: {email: x@example.com}, single_use: true}
+`
+	res := apply(t, s, doc, blueprint.Options{})
+	if got := strings.Join(actions(res), ","); got != "create" {
+		t.Fatalf("first: %s %+v", got, res.Logs)
+	}
+	var fixed any
+	_ = s.View(context.Background(), func(tx *store.Tx) error {
+		pk, ok, err := tx.Find(store.ModelInvite, map[string]any{"fixed_data": map[string]any{"group": map[string]any{"name": "a"}}})
+		if err != nil || !ok {
+			t.Fatalf("Find by containment: %v %v", ok, err)
+		}
+		v, _ := tx.Get(store.ModelInvite, pk)
+		fixed = jsonMap(t, v)["fixed_data"]
+		if _, ok, _ := tx.Find(store.ModelInvite, map[string]any{"fixed_data": map[string]any{"group": map[string]any{"name": "b"}}}); ok {
+			t.Error("a mapping that is not contained matched")
+		}
+		return nil
+	})
+	if jsonOf(t, fixed) != `{"email":"x@example.com","group":{"name":"a"}}` {
+		t.Errorf("fixed_data = %s", jsonOf(t, fixed))
+	}
+	if res := apply(t, s, doc, blueprint.Options{}); strings.Join(actions(res), ",") != "unchanged" {
+		t.Errorf("re-import: %v", actions(res))
+	}
+}

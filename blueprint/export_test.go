@@ -199,3 +199,40 @@ entries:
 		t.Errorf("re-import: %v", actions(res))
 	}
 }
+
+// Re-importing a flow's export with its prompt stage duplicates no
+// prompt (authentik's test_v1).
+func TestExportPromptsNoDuplicate(t *testing.T) {
+	s := newStore(t)
+	apply(t, s, `version: 1
+entries:
+- model: authentik_flows.flow
+  id: flow
+  identifiers: {slug: enroll}
+  attrs: {name: Enroll, title: Enroll, designation: enrollment}
+- model: authentik_stages_prompt.prompt
+  id: p
+  identifiers: {name: username}
+  attrs: {field_key: username, label: Username, type: username}
+- model: authentik_stages_prompt.promptstage
+  id: ask
+  identifiers: {name: ask}
+  attrs: {fields: [!KeyOf p]}
+- model: authentik_flows.flowstagebinding
+  identifiers: {target: !KeyOf flow, stage: !KeyOf ask, order: 10}
+`, blueprint.Options{})
+	var doc []byte
+	_ = s.View(context.Background(), func(tx *store.Tx) error {
+		var err error
+		doc, err = blueprint.Export(tx, "enroll", time.Now())
+		return err
+	})
+	for range 2 {
+		if res := apply(t, s, string(doc), blueprint.Options{}); !res.Success || res.Changed {
+			t.Errorf("re-import: %v", actions(res))
+		}
+	}
+	if n := count(t, s, store.ModelPrompt); n != 1 {
+		t.Errorf("%d prompts", n)
+	}
+}

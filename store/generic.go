@@ -131,7 +131,16 @@ func (tx *Tx) Find(model string, fields map[string]any) (uuid.UUID, bool, error)
 		}
 		for f, w := range want {
 			v, ok := c.codec.value(obj, f)
-			if !ok || cell(v) != w {
+			if !ok {
+				return false
+			}
+			if wm, isMap := w.(map[string]any); isMap {
+				if !contains(v, wm) {
+					return false
+				}
+				continue
+			}
+			if cell(v) != w {
 				return false
 			}
 		}
@@ -189,9 +198,44 @@ func (tx *Tx) Find(model string, fields map[string]any) (uuid.UUID, bool, error)
 	return out, found, nil
 }
 
-// findValue is a Find value as a row holds it.
+// contains reports whether the JSON object v holds every member of want,
+// recursively: PostgreSQL's @> on a JSON field, which authentik's
+// blueprints use for an identifier that is a mapping.
+func contains(v any, want map[string]any) bool {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return false
+	}
+	var have map[string]any
+	if json.Unmarshal(b, &have) != nil || have == nil {
+		return false
+	}
+	for k, w := range want {
+		h, ok := have[k]
+		if !ok {
+			return false
+		}
+		if wm, isMap := w.(map[string]any); isMap {
+			if !contains(h, wm) {
+				return false
+			}
+			continue
+		}
+		hj, _ := json.Marshal(h)
+		wj, _ := json.Marshal(w)
+		if string(hj) != string(wj) {
+			return false
+		}
+	}
+	return true
+}
+
+// findValue is a Find value as a row holds it (a mapping stays one: it
+// matches by containment).
 func findValue(v any) any {
 	switch x := v.(type) {
+	case map[string]any:
+		return x
 	case int:
 		return int64(x)
 	case int32:
