@@ -41,6 +41,9 @@ type Options struct {
 	Dir string
 	// Limits bound the blueprints read from Dir.
 	Limits Limits
+	// Progress, when set, is called after every ProgressEvery entries
+	// with the entries done and the total, for a progress line.
+	Progress func(done, total int)
 	// Handlers import the models authflow does not hold, by model name
 	// (for example ModelGroup: Groups). An entry of another such model
 	// is an error naming it.
@@ -125,9 +128,15 @@ func newImporter(tx *store.Tx, bp *Blueprint, opts Options) *importer {
 		res: Result{Success: true, Logs: []LogEvent{}}, budget: max(bp.nodes, 1000)}
 }
 
+// ProgressEvery is how many entries pass between Options.Progress calls.
+const ProgressEvery = 1000
+
 func (im *importer) apply() Result {
-	for _, e := range im.bp.Entries {
+	for i, e := range im.bp.Entries {
 		im.entry(e)
+		if im.opts.Progress != nil && (i+1)%ProgressEvery == 0 {
+			im.opts.Progress(i+1, len(im.bp.Entries))
+		}
 	}
 	return im.res
 }

@@ -441,3 +441,14 @@ entries:
 		t.Errorf("re-import: %v", actions(res))
 	}
 }
+
+// Progress is told every ProgressEvery entries.
+func TestProgress(t *testing.T) {
+	var calls []string
+	res := apply(t, newStore(t), generated(2400), blueprint.Options{Progress: func(done, total int) {
+		calls = append(calls, fmt.Sprintf("%d/%d", done, total))
+	}})
+	if !res.Success || strings.Join(calls, ",") != "1000/2400,2000/2400" {
+		t.Errorf("progress %v (success %v)", calls, res.Success)
+	}
+}

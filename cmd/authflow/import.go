@@ -178,6 +178,7 @@ func importFile(ctx context.Context, s *store.Store, file string, bf blueprintFl
 	}
 	opts := bf.options(filepath.Dir(file))
 	opts.DryRun, opts.Strict, opts.FileDir = dry, strict, filepath.Dir(file)
+	opts.Progress = func(done, total int) { fmt.Fprintf(stderr, "authflow import: %s: %d/%d entries\n", file, done, total) }
 	res, err := blueprint.Apply(ctx, s, bp, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "authflow import: %s: %v\n", file, err)
