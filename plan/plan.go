@@ -1,0 +1,328 @@
+// Package plan answers, for a flow and a request, which stages run, in
+// which order, which of them are checked again when they are reached,
+// and, when the flow is denied, why: authentik's flow planner, as a pure
+// function over a store read transaction.
+//
+// Policies are evaluated by Evaluators the host registers per policy
+// kind; the engine's semantics (order, enabled, negate, timeout,
+// failure_result, all/any, group and user bindings) are applied around
+// them in one place. Evaluators for the kinds that need no Python and no
+// outside data are built in (Builtin): dummy, password (static rules)
+// and password expiry. A binding to a policy of a kind without an
+// evaluator fails the plan with ErrNoEvaluator, naming the policy and
+// kind; it never passes silently.
+package plan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/policy"
+	"github.com/authflow/authflow/store"
+	"github.com/google/uuid"
+)
+
+// User is the user a request is made by, as the planner reads it.
+type User struct {
+	PK            int64
+	Authenticated bool
+	Superuser     bool
+	// Groups are the pks of the user's groups, their ancestors included
+	// (authflow holds no groups, so it cannot add them itself).
+	Groups     []uuid.UUID
+	Attributes map[string]any
+	// PasswordChangeDate is when the user last set a password, for
+	// password expiry policies; nil for never.
+	PasswordChangeDate *time.Time
+}
+
+// Request is what the planner plans for.
+type Request struct {
+	User User
+	// Outpost says the request comes from an outpost.
+	Outpost bool
+	// Context is the plan context: pending_user, is_redirected,
+	// prompt_data, ...
+	Context map[string]any
+}
+
+// PolicyRequest is what an evaluator evaluates a policy for.
+type PolicyRequest struct {
+	User    User
+	Context map[string]any
+}
+
+// Result is one policy's outcome.
+type Result struct {
+	Passing  bool
+	Messages []string
+}
+
+// Evaluator evaluates policies of one kind.
+type Evaluator interface {
+	Evaluate(ctx context.Context, p policy.Policy, req PolicyRequest) (Result, error)
+}
+
+// EvaluatorFunc is an Evaluator as a function.
+type EvaluatorFunc func(ctx context.Context, p policy.Policy, req PolicyRequest) (Result, error)
+
+// Evaluate calls f.
+func (f EvaluatorFunc) Evaluate(ctx context.Context, p policy.Policy, req PolicyRequest) (Result, error) {
+	return f(ctx, p, req)
+}
+
+// Options configure a plan.
+type Options struct {
+	// Evaluators by policy kind; nil means Builtin().
+	Evaluators map[policy.ModelName]Evaluator
+	// AllowEmpty makes a plan without stages applicable; otherwise it is
+	// ErrEmptyFlow.
+	AllowEmpty bool
+	// Now is the time for password expiry; nil means time.Now.
+	Now func() time.Time
+}
+
+// Errors of Plan. A denial is no error: it is a Plan that is not
+// Applicable.
+var (
+	// ErrEmptyFlow: the flow has no stage for the request.
+	ErrEmptyFlow = errors.New("plan: the flow has no stages for this request")
+	// ErrNoEvaluator: a policy of a kind without an evaluator is bound.
+	ErrNoEvaluator = errors.New("plan: no evaluator for the policy's kind")
+)
+
+// Marker says how a planned stage runs.
+type Marker string
+
+// Markers.
+const (
+	// MarkerStage runs the stage.
+	MarkerStage Marker = "stage"
+	// MarkerReevaluate checks the binding's policies again when the stage
+	// is reached, and skips it if they fail.
+	MarkerReevaluate Marker = "reevaluate"
+)
+
+// Stage is one planned stage.
+type Stage struct {
+	Binding uuid.UUID `json:"binding"`
+	Stage   uuid.UUID `json:"stage"`
+	Name    string    `json:"name"`
+	Order   int32     `json:"order"`
+	Marker  Marker    `json:"marker"`
+}
+
+// Step is one line of a plan's trace: what was checked and what came of
+// it.
+type Step struct {
+	// What is "authentication", "flow", "binding" or "policy_binding".
+	What string `json:"what"`
+	// PK is the binding's or policy binding's pk, when there is one.
+	PK *uuid.UUID `json:"pk,omitempty"`
+	// Policy names the policy of a policy binding; Group and User the
+	// group or user it binds instead.
+	Policy string     `json:"policy,omitempty"`
+	Group  *uuid.UUID `json:"group,omitempty"`
+	User   *int64     `json:"user,omitempty"`
+	// Evaluated is false for a step that was not evaluated (a binding
+	// evaluated at run time only).
+	Evaluated bool     `json:"evaluated"`
+	Passing   bool     `json:"passing"`
+	Messages  []string `json:"messages"`
+	// Why says, in words, why the step came out as it did.
+	Why string `json:"why"`
+}
+
+// Plan is the planner's answer.
+type Plan struct {
+	Applicable bool `json:"applicable"`
+	// DeniedAction is the flow's denied_action when not applicable.
+	DeniedAction string   `json:"denied_action,omitempty"`
+	Messages     []string `json:"messages"`
+	Stages       []Stage  `json:"stages"`
+	Trace        []Step   `json:"trace"`
+}
+
+// Make plans the flow with slug for req, reading through tx only.
+func Make(ctx context.Context, tx *store.Tx, slug string, req Request, opts Options) (Plan, error) {
+	f, err := tx.GetFlowBySlug(slug)
+	if err != nil {
+		return Plan{}, err
+	}
+	if opts.Evaluators == nil {
+		opts.Evaluators = Builtin(opts.Now)
+	}
+	p := Plan{Messages: []string{}, Stages: []Stage{}, Trace: []Step{}}
+	deny := func(msgs []string) (Plan, error) {
+		p.Applicable, p.DeniedAction = false, string(f.DeniedAction)
+		p.Messages = append(p.Messages, msgs...)
+		return p, nil
+	}
+	if ok, why := authenticated(f.Authentication, req); !ok {
+		p.Trace = append(p.Trace, Step{What: "authentication", Evaluated: true, Why: why, Messages: []string{}})
+		return deny(nil)
+	}
+	p.Trace = append(p.Trace, Step{What: "authentication", Evaluated: true, Passing: true, Why: "authentication " + string(f.Authentication) + " holds", Messages: []string{}})
+	e := engine{tx: tx, opts: opts, req: req}
+	res, steps, err := e.evaluate(ctx, f.PK, f.PolicyEngineMode)
+	p.Trace = append(p.Trace, steps...)
+	if err != nil {
+		return Plan{}, err
+	}
+	p.Trace = append(p.Trace, Step{What: "flow", Evaluated: true, Passing: res.Passing, Messages: res.Messages,
+		Why: "the flow's policies, mode " + string(f.PolicyEngineMode)})
+	if !res.Passing {
+		return deny(res.Messages)
+	}
+	bindings, err := tx.FlowBindings(f.PK)
+	if err != nil {
+		return Plan{}, err
+	}
+	for _, b := range bindings {
+		pk := b.PK
+		step := Step{What: "binding", PK: &pk, Messages: []string{}}
+		if b.EvaluateOnPlan {
+			res, steps, err := e.evaluate(ctx, b.PK, b.PolicyEngineMode)
+			p.Trace = append(p.Trace, steps...)
+			if err != nil {
+				return Plan{}, err
+			}
+			step.Evaluated, step.Passing, step.Messages = true, res.Passing, res.Messages
+			if !res.Passing {
+				step.Why = "dropped: its policies failed when planned"
+				p.Trace = append(p.Trace, step)
+				continue
+			}
+		} else {
+			step.Passing = true
+		}
+		marker := MarkerStage
+		if b.ReEvaluatePolicies {
+			marker = MarkerReevaluate
+			step.Why = "kept; its policies are checked again when the stage is reached"
+		} else {
+			step.Why = "kept"
+		}
+		p.Trace = append(p.Trace, step)
+		p.Stages = append(p.Stages, Stage{Binding: b.PK, Stage: b.Stage, Name: b.StageObj.Name, Order: b.Order, Marker: marker})
+	}
+	if len(p.Stages) == 0 && !opts.AllowEmpty {
+		return Plan{}, ErrEmptyFlow
+	}
+	p.Applicable = true
+	return p, nil
+}
+
+// authenticated is the flow's authentication requirement on the request.
+func authenticated(a flow.Authentication, req Request) (bool, string) {
+	switch a {
+	case flow.AuthenticationRequireAuthenticated:
+		return req.User.Authenticated, "the flow requires an authenticated user"
+	case flow.AuthenticationRequireUnauthenticated:
+		return !req.User.Authenticated, "the flow requires an unauthenticated user"
+	case flow.AuthenticationRequireSuperuser:
+		return req.User.Authenticated && req.User.Superuser, "the flow requires a superuser"
+	case flow.AuthenticationRequireRedirect:
+		return req.Context["is_redirected"] != nil, "the flow requires a redirect (is_redirected in the context)"
+	case flow.AuthenticationRequireOutpost:
+		return req.Outpost, "the flow requires an outpost"
+	}
+	return true, ""
+}
+
+// engine evaluates policy bindings with authentik's semantics.
+type engine struct {
+	tx   *store.Tx
+	opts Options
+	req  Request
+}
+
+// evaluate runs the enabled bindings of target in order under mode: all
+// must pass, or any; no bindings pass.
+func (e engine) evaluate(ctx context.Context, target uuid.UUID, mode flow.PolicyEngineMode) (Result, []Step, error) {
+	bindings, err := e.tx.PolicyBindings(target)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	var steps []Step
+	out := Result{Passing: true, Messages: []string{}}
+	n, passed := 0, 0
+	for _, b := range bindings {
+		if !b.Enabled {
+			continue
+		}
+		n++
+		res, step, err := e.one(ctx, b)
+		if err != nil {
+			return Result{}, nil, err
+		}
+		steps = append(steps, step)
+		out.Messages = append(out.Messages, res.Messages...)
+		if res.Passing {
+			passed++
+		}
+	}
+	switch {
+	case n == 0:
+		out.Passing = true
+	case mode == flow.PolicyEngineModeAll:
+		out.Passing = passed == n
+	default:
+		out.Passing = passed > 0
+	}
+	return out, steps, nil
+}
+
+// one evaluates one policy binding: its policy through the kind's
+// evaluator (negate applied; an error or a timeout gives failure_result,
+// negate not applied), else its group against the user's groups, else its
+// user against the user.
+func (e engine) one(ctx context.Context, b policy.BindingView) (Result, Step, error) {
+	pk := b.PK
+	step := Step{What: "policy_binding", PK: &pk, Group: b.Group, User: b.User, Evaluated: true, Messages: []string{}}
+	var res Result
+	switch {
+	case b.PolicyObj != nil:
+		p := b.PolicyObj.Policy
+		step.Policy = p.Name
+		ev, ok := e.opts.Evaluators[p.Model()]
+		if !ok {
+			return Result{}, step, fmt.Errorf("%w: policy %q is a %s", ErrNoEvaluator, p.Name, p.Model())
+		}
+		pctx, cancel := context.WithTimeout(ctx, time.Duration(b.Timeout)*time.Second)
+		r, err := ev.Evaluate(pctx, p, PolicyRequest{User: e.req.User, Context: e.req.Context})
+		cancel()
+		switch {
+		case err != nil:
+			res = Result{Passing: b.FailureResult, Messages: []string{err.Error()}}
+			step.Why = "the policy failed; failure_result applies"
+		case b.Negate:
+			res = Result{Passing: !r.Passing, Messages: r.Messages}
+			step.Why = "the policy's result, negated"
+		default:
+			res = r
+			step.Why = "the policy's result"
+		}
+	case b.Group != nil:
+		res.Passing = slices.Contains(e.req.User.Groups, *b.Group)
+		step.Why = "the user's groups"
+		if b.Negate {
+			res.Passing, step.Why = !res.Passing, "the user's groups, negated"
+		}
+	case b.User != nil:
+		res.Passing = e.req.User.PK == *b.User && e.req.User.Authenticated
+		step.Why = "the user"
+		if b.Negate {
+			res.Passing, step.Why = !res.Passing, "the user, negated"
+		}
+	}
+	if res.Messages == nil {
+		res.Messages = []string{}
+	}
+	step.Passing, step.Messages = res.Passing, res.Messages
+	return res, step, nil
+}
