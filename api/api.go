@@ -8,6 +8,7 @@ import (
 
 	"github.com/authflow/authflow/blueprint"
 	"github.com/authflow/authflow/internal/kind"
+	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 )
@@ -69,6 +70,9 @@ type Options struct {
 	// the group handler (blueprint.Groups) unless Handlers says
 	// otherwise. DryRun is ignored.
 	Blueprint blueprint.Options
+	// Planner configures POST /flows/instances/{slug}/plan/ (its
+	// evaluators; nil means plan.Builtin).
+	Planner plan.Options
 }
 
 // NewHandler returns an http.Handler serving authentik's REST API for
@@ -90,6 +94,7 @@ func NewHandler(s *store.Store, opts *Options) http.Handler {
 		h.log = opts.ErrorLog
 		h.creator = opts.Creator
 		h.blueprint = opts.Blueprint
+		h.planner = opts.Planner
 	}
 	h.blueprint.DryRun = false
 	if h.blueprint.Handlers == nil {
@@ -115,6 +120,7 @@ type handler struct {
 	log       *log.Logger
 	creator   func(*http.Request) (stage.Member, bool)
 	blueprint blueprint.Options
+	planner   plan.Options
 
 	// fixed are the collections at fixed paths (without the prefix and
 	// the trailing slash); kinds are found through the registries.
@@ -150,6 +156,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rest, ok := strings.CutPrefix(r.URL.Path, Prefix+"flows/instances/"); ok {
 		if slug, ok := strings.CutSuffix(rest, "/export/"); ok && slug != "" && !strings.Contains(slug, "/") {
 			h.serveExport(w, r, slug)
+			return
+		}
+		if slug, ok := strings.CutSuffix(rest, "/plan/"); ok && slug != "" && !strings.Contains(slug, "/") {
+			h.servePlan(w, r, slug)
 			return
 		}
 	}

@@ -90,6 +90,32 @@ func loadDocs() (*openapi3.T, error) {
 			item.Post.Responses.Set("200", r)
 		}
 	}
+	// authflow's extension: the plan simulation. Its answer is declared
+	// here (strings and objects as the plan package writes them), so its
+	// responses are checked like authentik's.
+	{
+		no := false
+		stageSchema := openapi3.NewObjectSchema().
+			WithProperty("binding", openapi3.NewUUIDSchema()).WithProperty("stage", openapi3.NewUUIDSchema()).
+			WithProperty("name", openapi3.NewStringSchema()).WithProperty("order", openapi3.NewInt32Schema()).
+			WithProperty("marker", openapi3.NewStringSchema().WithEnum("stage", "reevaluate")).
+			WithRequired([]string{"binding", "stage", "name", "order", "marker"})
+		stageSchema.AdditionalProperties.Has = &no
+		planSchema := openapi3.NewObjectSchema().
+			WithProperty("applicable", openapi3.NewBoolSchema()).
+			WithProperty("denied_action", openapi3.NewStringSchema()).
+			WithProperty("messages", openapi3.NewArraySchema().WithItems(openapi3.NewStringSchema())).
+			WithProperty("stages", openapi3.NewArraySchema().WithItems(stageSchema)).
+			WithProperty("trace", openapi3.NewArraySchema().WithItems(openapi3.NewObjectSchema())).
+			WithRequired([]string{"applicable", "messages", "stages", "trace"})
+		planSchema.AdditionalProperties.Has = &no
+		op := openapi3.NewOperation()
+		op.OperationID = "authflow_flows_instances_plan"
+		op.AddParameter(openapi3.NewPathParameter("slug").WithSchema(openapi3.NewStringSchema()))
+		op.AddResponse(200, openapi3.NewResponse().WithDescription("plan").WithJSONSchema(planSchema))
+		op.AddResponse(400, openapi3.NewResponse().WithDescription("invalid").WithJSONSchemaRef(doc.Components.Schemas["ValidationError"]))
+		doc.Paths.Set("/flows/instances/{slug}/plan/", &openapi3.PathItem{Post: op})
+	}
 	// The flow export is a YAML file; authentik's document calls it a
 	// binary string of application/json. Its media type is checked, and
 	// that it is YAML; its content is the blueprint tests' business.
@@ -300,6 +326,8 @@ func validateResponse(req *http.Request, status int, header http.Header, body []
 // seed-era API gives.
 var requiredChecks = []string{
 	"POST /flows/instances/import/ 200",
+	"POST /flows/instances/{slug}/plan/ 200",
+	"POST /flows/instances/{slug}/plan/ 400",
 	"GET /flows/instances/{slug}/export/ 200",
 	"POST /flows/instances/import/ 400",
 	"POST /stages/invitation/invitations/ 201",

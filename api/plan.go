@@ -1,0 +1,81 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/validate"
+	"github.com/google/uuid"
+)
+
+// planRequest is the body of POST /flows/instances/{slug}/plan/: every
+// key optional, {} the anonymous user.
+type planRequest struct {
+	User *struct {
+		PK            int64          `json:"pk"`
+		Authenticated bool           `json:"is_authenticated"`
+		Superuser     bool           `json:"is_superuser"`
+		Groups        []uuid.UUID    `json:"groups"`
+		Attributes    map[string]any `json:"attributes"`
+	} `json:"user"`
+	Outpost bool           `json:"outpost"`
+	Context map[string]any `json:"context"`
+}
+
+// servePlan answers POST /flows/instances/{slug}/plan/, an authflow
+// extension: the plan the flow would make for the described request, and
+// its trace, writing nothing. A plan with no stages is not applicable,
+// with the reason as its message; a policy whose kind has no evaluator
+// is a 400 naming it.
+func (h *handler) servePlan(w http.ResponseWriter, r *http.Request, slug string) {
+	if r.Method != http.MethodPost {
+		methodNotAllowed(w, r, "POST")
+		return
+	}
+	if !h.allowed(w, r, "authentik_flows.view_flow") {
+		return
+	}
+	body, ok := h.body(w, r, false)
+	if !ok {
+		return
+	}
+	var in planRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		writeJSON(w, http.StatusBadRequest, validate.NonFieldError(err.Error()))
+		return
+	}
+	req := plan.Request{Outpost: in.Outpost, Context: in.Context}
+	if in.User != nil {
+		req.User = plan.User{PK: in.User.PK, Authenticated: in.User.Authenticated, Superuser: in.User.Superuser,
+			Groups: in.User.Groups, Attributes: in.User.Attributes}
+	}
+	var p plan.Plan
+	err := h.s.View(r.Context(), func(tx *store.Tx) error {
+		var err error
+		p, err = plan.Make(r.Context(), tx, slug, req, h.planner)
+		if errors.Is(err, plan.ErrEmptyFlow) {
+			f, ferr := tx.GetFlowBySlug(slug)
+			if ferr != nil {
+				return ferr
+			}
+			p = plan.Plan{DeniedAction: string(f.DeniedAction), Messages: []string{err.Error()}, Stages: []plan.Stage{}, Trace: []plan.Step{}}
+			return nil
+		}
+		return err
+	})
+	if errors.Is(err, plan.ErrNoEvaluator) {
+		writeJSON(w, http.StatusBadRequest, validate.NonFieldError(err.Error()))
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
