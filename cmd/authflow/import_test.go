@@ -134,3 +134,45 @@ func TestImportDirAndDiff(t *testing.T) {
 		t.Errorf("diff after import: %d %s", code, out.String())
 	}
 }
+
+// authflow plan prints a flow's plan for a described request.
+func TestPlanCommand(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "a.db")
+	doc := filepath.Join(dir, "f.yaml")
+	if err := os.WriteFile(doc, []byte(`version: 1
+entries:
+- model: authentik_flows.flow
+  id: f
+  identifiers: {slug: login}
+  attrs: {name: Login, title: Hi, designation: authentication, authentication: require_authenticated}
+- model: authentik_stages_user_login.userloginstage
+  id: s
+  identifiers: {name: done}
+- model: authentik_flows.flowstagebinding
+  identifiers: {target: !KeyOf f, stage: !KeyOf s, order: 10}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"import", "-db", db, doc}, &out, &errb); code != 0 {
+		t.Fatalf("import: %d %s", code, errb.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"plan", "-db", db, "login"}, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "denied (message_continue)") {
+		t.Errorf("anonymous: %d %q", code, out.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"plan", "-db", db, "-authenticated", "login"}, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "1. done (order 10, reevaluate)") {
+		t.Errorf("authenticated: %d %q", code, out.String())
+	}
+	req := filepath.Join(dir, "req.json")
+	os.WriteFile(req, []byte(`{"user": {"pk": 3, "is_authenticated": true}}`), 0o600)
+	out.Reset()
+	if code := run(context.Background(), []string{"plan", "-db", db, "-user-json", req, "-o", "json", "login"}, &out, &errb); code != 0 || !strings.Contains(out.String(), `"applicable": true`) {
+		t.Errorf("json: %d %s", code, out.String())
+	}
+	if code := run(context.Background(), []string{"plan", "-db", db, "nope"}, &out, &errb); code != 1 {
+		t.Errorf("unknown flow: exit %d", code)
+	}
+}

@@ -69,6 +69,7 @@ const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file F
        authflow import [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] FILE|DIR...
        authflow diff [-db PATH] [-strict] [-o text|json] [-blueprints DIR] FILE|DIR...
        authflow export [-db PATH] [-portable] SLUG
+       authflow plan [-db PATH] [-user-json FILE | user flags] [-o text|json] SLUG
        authflow check [-db PATH]
        authflow version
 
@@ -77,6 +78,7 @@ Commands:
   import   import an authentik blueprint into a file, in one transaction
   diff     what importing blueprints would change (import -dry-run)
   export   write a flow as a blueprint
+  plan     the stages a flow plans for a request, and why
   check    verify a file: structure, checksums, indexes, references
   version  print the version
 
@@ -113,6 +115,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return importCmd(ctx, args[1:], stdout, stderr, true)
 	case "export":
 		return exportCmd(ctx, args[1:], stdout, stderr)
+	case "plan":
+		return planCmd(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "authflow %s\n", version())
 		return 0

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/store"
+	"github.com/google/uuid"
+)
+
+// planCmd prints the plan a flow makes for a described request.
+func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dbPath := fs.String("db", "authflow.db", "path of the bbolt `file`")
+	userJSON := fs.String("user-json", "", "`file` holding the request as JSON: {\"user\": {...}, \"outpost\": bool, \"context\": {...}}")
+	authed := fs.Bool("authenticated", false, "the user is authenticated")
+	superuser := fs.Bool("superuser", false, "the user is a superuser")
+	pk := fs.Int64("user", 0, "the user's `pk`")
+	groups := fs.String("groups", "", "comma-separated group `pks` of the user")
+	outpost := fs.Bool("outpost", false, "the request comes from an outpost")
+	out := fs.String("o", "text", "output `format`: text or json")
+	const line = "usage: authflow plan [-db PATH] [-user-json FILE | -authenticated -superuser -user PK -groups PKS -outpost] [-o text|json] SLUG"
+	fs.Usage = func() {
+		fmt.Fprint(stderr, line+"\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() != 1 || (*out != "text" && *out != "json") {
+		fmt.Fprintln(stderr, line)
+		return exitUsage
+	}
+	req := plan.Request{User: plan.User{PK: *pk, Authenticated: *authed || *superuser, Superuser: *superuser}, Outpost: *outpost}
+	for _, g := range strings.Split(*groups, ",") {
+		if g == "" {
+			continue
+		}
+		id, err := uuid.Parse(g)
+		if err != nil {
+			fmt.Fprintf(stderr, "authflow plan: group %q: %v\n", g, err)
+			return exitUsage
+		}
+		req.User.Groups = append(req.User.Groups, id)
+	}
+	if *userJSON != "" {
+		raw, err := os.ReadFile(*userJSON)
+		if err != nil {
+			fmt.Fprintf(stderr, "authflow plan: %v\n", err)
+			return exitError
+		}
+		var in struct {
+			User struct {
+				PK            int64          `json:"pk"`
+				Authenticated bool           `json:"is_authenticated"`
+				Superuser     bool           `json:"is_superuser"`
+				Groups        []uuid.UUID    `json:"groups"`
+				Attributes    map[string]any `json:"attributes"`
+			} `json:"user"`
+			Outpost bool           `json:"outpost"`
+			Context map[string]any `json:"context"`
+		}
+		if err := json.Unmarshal(raw, &in); err != nil {
+			fmt.Fprintf(stderr, "authflow plan: %s: %v\n", *userJSON, err)
+			return exitInvalid
+		}
+		u := in.User
+		req = plan.Request{User: plan.User{PK: u.PK, Authenticated: u.Authenticated, Superuser: u.Superuser, Groups: u.Groups, Attributes: u.Attributes},
+			Outpost: in.Outpost, Context: in.Context}
+	}
+	if _, err := os.Stat(*dbPath); err != nil {
+		fmt.Fprintf(stderr, "authflow plan: %v\n", err)
+		return exitError
+	}
+	s, err := store.Open(*dbPath, &store.Options{ReadOnly: true})
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow: %v\n", err)
+		return exitError
+	}
+	defer s.Close()
+	var p plan.Plan
+	err = s.View(ctx, func(tx *store.Tx) error {
+		var err error
+		p, err = plan.Make(ctx, tx, fs.Arg(0), req, plan.Options{})
+		return err
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow plan: %v\n", err)
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, plan.ErrEmptyFlow) || errors.Is(err, plan.ErrNoEvaluator) {
+			return exitInvalid
+		}
+		return exitError
+	}
+	if *out == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(p)
+		return exitOK
+	}
+	if !p.Applicable {
+		fmt.Fprintf(stdout, "denied (%s)", p.DeniedAction)
+		if len(p.Messages) > 0 {
+			fmt.Fprintf(stdout, ": %s", strings.Join(p.Messages, "; "))
+		}
+		fmt.Fprintln(stdout)
+	}
+	for i, st := range p.Stages {
+		fmt.Fprintf(stdout, "%d. %s (order %d, %s)\n", i+1, st.Name, st.Order, st.Marker)
+	}
+	for _, step := range p.Trace {
+		res := "fails"
+		if step.Passing {
+			res = "passes"
+		}
+		if !step.Evaluated {
+			res = "not evaluated"
+		}
+		what := step.What
+		if step.Policy != "" {
+			what += " " + step.Policy
+		}
+		fmt.Fprintf(stdout, "  %s: %s: %s\n", what, res, step.Why)
+	}
+	return exitOK
+}
