@@ -162,6 +162,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.servePlan(w, r, slug)
 			return
 		}
+		if slug, ok := strings.CutSuffix(rest, "/diagram/"); ok && slug != "" && !strings.Contains(slug, "/") {
+			h.serveDiagram(w, r, slug)
+			return
+		}
 	}
 	res, key, at, ok := h.route(r.URL.Path)
 	if !ok {

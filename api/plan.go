@@ -79,3 +79,28 @@ func (h *handler) servePlan(w http.ResponseWriter, r *http.Request, slug string)
 	}
 	writeJSON(w, http.StatusOK, p)
 }
+
+// serveDiagram answers GET /flows/instances/{slug}/diagram/ with
+// authentik's Mermaid drawing of the flow (plan.Diagram).
+func (h *handler) serveDiagram(w http.ResponseWriter, r *http.Request, slug string) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		methodNotAllowed(w, r, "GET, HEAD")
+		return
+	}
+	if !h.allowed(w, r, "authentik_flows.view_flow") {
+		return
+	}
+	var d string
+	err := h.s.View(r.Context(), func(tx *store.Tx) error {
+		var err error
+		d, err = plan.Diagram(tx, slug)
+		return err
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Diagram string `json:"diagram"`
+	}{d})
+}

@@ -32,3 +32,12 @@ func TestPlanRoute(t *testing.T) {
 	c.do("POST", "/api/v3/flows/instances/nope/plan/", `{}`).status(t, 404)
 	c.do("GET", "/api/v3/flows/instances/login/plan/", "").status(t, 405)
 }
+
+// GET /flows/instances/{slug}/diagram/ is authentik's drawing.
+func TestDiagramRoute(t *testing.T) {
+	c := newClient(t, nil)
+	c.must(201, "POST", "/api/v3/flows/instances/", `{"name":"test-default-context","slug":"test-default-context","title":"Hi","designation":"authentication"}`)
+	c.do("GET", "/api/v3/flows/instances/test-default-context/diagram/", "").expect(t, 200,
+		`{"diagram":"graph TD\nflow_start[[\"Flow\ntest-default-context\"]]\nflow_start --> done[[\"End of the flow\"]]"}`)
+	c.do("GET", "/api/v3/flows/instances/nope/diagram/", "").status(t, 404)
+}

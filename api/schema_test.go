@@ -327,6 +327,7 @@ func validateResponse(req *http.Request, status int, header http.Header, body []
 var requiredChecks = []string{
 	"POST /flows/instances/import/ 200",
 	"POST /flows/instances/{slug}/plan/ 200",
+	"GET /flows/instances/{slug}/diagram/ 200",
 	"POST /flows/instances/{slug}/plan/ 400",
 	"GET /flows/instances/{slug}/export/ 200",
 	"POST /flows/instances/import/ 400",
