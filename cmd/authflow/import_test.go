@@ -175,4 +175,12 @@ entries:
 	if code := run(context.Background(), []string{"plan", "-db", db, "nope"}, &out, &errb); code != 1 {
 		t.Errorf("unknown flow: exit %d", code)
 	}
+	out.Reset()
+	if code := run(context.Background(), []string{"diagram", "-db", db, "login"}, &out, &errb); code != 0 ||
+		out.String() != "graph TD\nflow_auth_requirement[\"Flow authentication requirement\nrequire_authenticated\"]\n"+
+			"flow_auth_requirement --Requirement not fulfilled--> done[[\"End of the flow\"]]\n"+
+			"flow_auth_requirement --Requirement fulfilled--> flow_start[\"placeholder\"]\nflow_start[[\"Flow\nLogin\"]]\n"+
+			"--> stage_0([\"Stage (User Login Stage)\ndone\"])\nstage_0 --> done[[\"End of the flow\"]]\n" {
+		t.Errorf("diagram: %d %q", code, out.String())
+	}
 }

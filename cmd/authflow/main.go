@@ -70,6 +70,7 @@ const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file F
        authflow diff [-db PATH] [-strict] [-o text|json] [-blueprints DIR] FILE|DIR...
        authflow export [-db PATH] [-portable] SLUG
        authflow plan [-db PATH] [-user-json FILE | user flags] [-o text|json] SLUG
+       authflow diagram [-db PATH] SLUG
        authflow check [-db PATH]
        authflow version
 
@@ -79,6 +80,7 @@ Commands:
   diff     what importing blueprints would change (import -dry-run)
   export   write a flow as a blueprint
   plan     the stages a flow plans for a request, and why
+  diagram  authentik's Mermaid drawing of a flow
   check    verify a file: structure, checksums, indexes, references
   version  print the version
 
@@ -117,6 +119,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exportCmd(ctx, args[1:], stdout, stderr)
 	case "plan":
 		return planCmd(ctx, args[1:], stdout, stderr)
+	case "diagram":
+		return diagramCmd(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "authflow %s\n", version())
 		return 0

@@ -134,3 +134,50 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	return exitOK
 }
+
+// diagramCmd prints authentik's Mermaid drawing of a flow.
+func diagramCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("diagram", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dbPath := fs.String("db", "authflow.db", "path of the bbolt `file`")
+	const line = "usage: authflow diagram [-db PATH] SLUG"
+	fs.Usage = func() {
+		fmt.Fprint(stderr, line+"\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, line)
+		return exitUsage
+	}
+	if _, err := os.Stat(*dbPath); err != nil {
+		fmt.Fprintf(stderr, "authflow diagram: %v\n", err)
+		return exitError
+	}
+	s, err := store.Open(*dbPath, &store.Options{ReadOnly: true})
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow: %v\n", err)
+		return exitError
+	}
+	defer s.Close()
+	var d string
+	err = s.View(ctx, func(tx *store.Tx) error {
+		var err error
+		d, err = plan.Diagram(tx, fs.Arg(0))
+		return err
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow diagram: %v\n", err)
+		if errors.Is(err, store.ErrNotFound) {
+			return exitInvalid
+		}
+		return exitError
+	}
+	fmt.Fprintln(stdout, d)
+	return exitOK
+}
