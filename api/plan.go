@@ -81,7 +81,9 @@ func (h *handler) servePlan(w http.ResponseWriter, r *http.Request, slug string)
 }
 
 // serveDiagram answers GET /flows/instances/{slug}/diagram/ with
-// authentik's Mermaid drawing of the flow (plan.Diagram).
+// authentik's Mermaid drawing of the flow (plan.Diagram), or with
+// ?semantics=planner (an authflow extension) the planner's own
+// (plan.PlannerDiagram).
 func (h *handler) serveDiagram(w http.ResponseWriter, r *http.Request, slug string) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		methodNotAllowed(w, r, "GET, HEAD")
@@ -93,7 +95,11 @@ func (h *handler) serveDiagram(w http.ResponseWriter, r *http.Request, slug stri
 	var d string
 	err := h.s.View(r.Context(), func(tx *store.Tx) error {
 		var err error
-		d, err = plan.Diagram(tx, slug)
+		if r.URL.Query().Get("semantics") == "planner" {
+			d, err = plan.PlannerDiagram(tx, slug)
+		} else {
+			d, err = plan.Diagram(tx, slug)
+		}
 		return err
 	})
 	if err != nil {

@@ -39,5 +39,7 @@ func TestDiagramRoute(t *testing.T) {
 	c.must(201, "POST", "/api/v3/flows/instances/", `{"name":"test-default-context","slug":"test-default-context","title":"Hi","designation":"authentication"}`)
 	c.do("GET", "/api/v3/flows/instances/test-default-context/diagram/", "").expect(t, 200,
 		`{"diagram":"graph TD\nflow_start[[\"Flow\ntest-default-context\"]]\nflow_start --> done[[\"End of the flow\"]]"}`)
+	c.do("GET", "/api/v3/flows/instances/test-default-context/diagram/?semantics=planner", "").expect(t, 200,
+		`{"diagram":"graph TD\nflow_start[[\"Flow\ntest-default-context\"]]\nflow_start --> done\ndone[[\"End of the flow\"]]"}`)
 	c.do("GET", "/api/v3/flows/instances/nope/diagram/", "").status(t, 404)
 }

@@ -112,3 +112,131 @@ func policyShape(p policy.View) string {
 
 // quote escapes text for a Mermaid label, as authentik does.
 func quote(s string) string { return strings.ReplaceAll(s, `"`, "#quot;") }
+
+// PlannerDiagram draws the flow with slug as the planner runs it, where
+// authentik's drawing (Diagram) does not: the authentication check and
+// the flow's policies lead to the denied action; each binding's policies
+// (policy, group and user bindings, with the engine mode and negation)
+// are checked when planned (evaluate_on_plan) or when the stage is
+// reached (re_evaluate_policies), and a failing check skips to the next
+// stage.
+func PlannerDiagram(tx *store.Tx, slug string) (string, error) {
+	f, err := tx.GetFlowBySlug(slug)
+	if err != nil {
+		return "", err
+	}
+	lines := []string{"graph TD"}
+	denied := `denied[["Denied: ` + quote(string(f.DeniedAction)) + `"]]`
+	start := `flow_start[["Flow` + "\n" + quote(f.Name) + `"]]`
+	lines = append(lines, start)
+	prev := "flow_start"
+	if f.Authentication != flow.AuthenticationNone {
+		lines = append(lines, prev+` --> auth{"Authentication`+"\n"+quote(string(f.Authentication))+`"}`, "auth --fails--> "+denied)
+		prev = "auth"
+	}
+	flowChecks, err := checks(tx, f.PK, f.PolicyEngineMode)
+	if err != nil {
+		return "", err
+	}
+	if flowChecks != "" {
+		lines = append(lines, prev+` --passes--> flow_policies{{"Flow policies, `+flowChecks+`"}}`, "flow_policies --fail--> "+denied)
+		prev = "flow_policies"
+	}
+	bindings, err := tx.FlowBindings(f.PK)
+	if err != nil {
+		return "", err
+	}
+	edge := " --> "
+	if prev != "flow_start" {
+		edge = " --passes--> "
+	}
+	// Each stage is its checks (when planned, when reached) and then the
+	// stage; a failing check skips to the next stage's first node.
+	type chain struct {
+		entry, stage string
+		checks       []string // the check nodes' ids, which skip on failure
+	}
+	var chains []chain
+	var body []string
+	for s, b := range bindings {
+		id := "stage_" + strconv.Itoa(s)
+		k, _ := tx.Store().Registry().Lookup(b.StageObj.Model())
+		stage := id + `(["Stage (` + quote(k.VerboseName) + `)` + "\n" + quote(b.StageObj.Name) + `"])`
+		c, err := checks(tx, b.PK, b.PolicyEngineMode)
+		if err != nil {
+			return "", err
+		}
+		var nodes []string // shapes, in order: checks, then the stage
+		ch := chain{stage: id}
+		if c != "" && b.EvaluateOnPlan {
+			nodes = append(nodes, id+`_plan{{"When planned, `+c+`"}}`)
+			ch.checks = append(ch.checks, id+"_plan")
+		}
+		if c != "" && b.ReEvaluatePolicies {
+			nodes = append(nodes, id+`_run{{"When reached, `+c+`"}}`)
+			ch.checks = append(ch.checks, id+"_run")
+		}
+		nodes = append(nodes, stage)
+		ch.entry = id
+		if len(ch.checks) > 0 {
+			ch.entry = ch.checks[0]
+		}
+		if len(nodes) == 1 {
+			body = append(body, stage)
+		}
+		for i := 0; i+1 < len(nodes); i++ {
+			body = append(body, nodes[i]+" --pass--> "+nodes[i+1])
+		}
+		chains = append(chains, ch)
+	}
+	lines = append(lines, body...)
+	first := "done"
+	if len(chains) > 0 {
+		first = chains[0].entry
+	}
+	lines = append(lines, prev+edge+first)
+	for i, ch := range chains {
+		next := "done"
+		if i+1 < len(chains) {
+			next = chains[i+1].entry
+		}
+		lines = append(lines, ch.stage+" --> "+next)
+		for _, c := range ch.checks {
+			lines = append(lines, c+" --fail: skipped--> "+next)
+		}
+	}
+	lines = append(lines, `done[["End of the flow"]]`)
+	return strings.Join(lines, "\n"), nil
+}
+
+// checks describes target's enabled policy bindings under mode, or ""
+// when there are none.
+func checks(tx *store.Tx, target uuid.UUID, mode flow.PolicyEngineMode) (string, error) {
+	all, err := tx.PolicyBindings(target)
+	if err != nil {
+		return "", err
+	}
+	var items []string
+	for _, b := range all {
+		if !b.Enabled {
+			continue
+		}
+		var s string
+		switch {
+		case b.PolicyObj != nil:
+			s = "Policy (" + b.PolicyObj.Kind.VerboseName + ") " + b.PolicyObj.Name
+		case b.Group != nil:
+			s = "Group " + b.Group.String()
+		case b.User != nil:
+			s = "User " + strconv.FormatInt(*b.User, 10)
+		}
+		if b.Negate {
+			s += ", negated"
+		}
+		items = append(items, quote(s))
+	}
+	if len(items) == 0 {
+		return "", nil
+	}
+	return string(mode) + " of:\n" + strings.Join(items, "\n"), nil
+}

@@ -157,3 +157,47 @@ stage_1 --> done[["End of the flow"]]`
 		t.Errorf("login:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// The planner's drawing: the authentication check and the flow's
+// policies lead to the denied action; a binding's policies are checked
+// when planned or when reached (group bindings and negation shown), and a
+// failing check skips to the next stage.
+func TestPlannerDiagram(t *testing.T) {
+	s := load(t, doc("require_authenticated")+`- model: authentik_policies.policybinding
+  identifiers: {target: !KeyOf flow, group: 6b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e, order: 0, negate: true}
+`)
+	var got string
+	_ = s.View(context.Background(), func(tx *store.Tx) error {
+		var err error
+		got, err = plan.PlannerDiagram(tx, "login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return nil
+	})
+	want := `graph TD
+flow_start[["Flow
+Login"]]
+flow_start --> auth{"Authentication
+require_authenticated"}
+auth --fails--> denied[["Denied: continue"]]
+auth --passes--> flow_policies{{"Flow policies, any of:
+Group 6b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e, negated"}}
+flow_policies --fail--> denied[["Denied: continue"]]
+stage_0(["Stage (Identification Stage)
+ident"])
+stage_1_plan{{"When planned, any of:
+Policy (Dummy Policy) no"}} --pass--> stage_1(["Stage (Password Stage)
+pw"])
+stage_2(["Stage (User Login Stage)
+done"])
+flow_policies --passes--> stage_0
+stage_0 --> stage_1_plan
+stage_1 --> stage_2
+stage_1_plan --fail: skipped--> stage_2
+stage_2 --> done
+done[["End of the flow"]]`
+	if got != want {
+		t.Errorf("planner diagram:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -183,4 +183,8 @@ entries:
 			"--> stage_0([\"Stage (User Login Stage)\ndone\"])\nstage_0 --> done[[\"End of the flow\"]]\n" {
 		t.Errorf("diagram: %d %q", code, out.String())
 	}
+	out.Reset()
+	if code := run(context.Background(), []string{"diagram", "-db", db, "-planner", "login"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "auth --fails--> denied") {
+		t.Errorf("diagram -planner: %d %q", code, out.String())
+	}
 }

@@ -140,7 +140,8 @@ func diagramCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := flag.NewFlagSet("diagram", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dbPath := fs.String("db", "authflow.db", "path of the bbolt `file`")
-	const line = "usage: authflow diagram [-db PATH] SLUG"
+	planner := fs.Bool("planner", false, "draw what the planner does, not authentik's drawing")
+	const line = "usage: authflow diagram [-db PATH] [-planner] SLUG"
 	fs.Usage = func() {
 		fmt.Fprint(stderr, line+"\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -168,7 +169,11 @@ func diagramCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	var d string
 	err = s.View(ctx, func(tx *store.Tx) error {
 		var err error
-		d, err = plan.Diagram(tx, fs.Arg(0))
+		if *planner {
+			d, err = plan.PlannerDiagram(tx, fs.Arg(0))
+		} else {
+			d, err = plan.Diagram(tx, fs.Arg(0))
+		}
 		return err
 	})
 	if err != nil {
