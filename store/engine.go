@@ -350,6 +350,26 @@ func (tx *Tx) put(c *collection, cur, next any) error {
 	if err != nil {
 		return fmt.Errorf("store: encoding %s %s: %w", c.alias, pk, err)
 	}
+	if cur != nil {
+		// A write of what is stored changes nothing: no revision, no
+		// change, no index work.
+		old, err := tx.kv.Get(c.bucket, pk[:])
+		if err != nil {
+			return err
+		}
+		if old != nil {
+			if ojs, err := unseal(c.bucket, pk[:], old); err == nil && bytes.Equal(ojs, js) {
+				return nil
+			}
+		}
+	}
+	rev := int64(0)
+	if !tx.internal {
+		if rev, err = tx.revision(); err != nil {
+			return err
+		}
+	}
+	tx.record(c, pk, cur, next)
 	if err := tx.recount(c, cur, next); err != nil {
 		return err
 	}
@@ -385,7 +405,7 @@ func (tx *Tx) put(c *collection, cur, next any) error {
 			return fmt.Errorf("store: indexing %s %s: %w", c.alias, pk, err)
 		}
 	}
-	if err := tx.kv.Put(c.bucket, pk[:], seal(js)); err != nil {
+	if err := tx.kv.Put(c.bucket, pk[:], seal(js, rev)); err != nil {
 		return fmt.Errorf("store: writing %s %s: %w", c.alias, pk, err)
 	}
 	return nil
@@ -416,6 +436,7 @@ func (tx *Tx) remove(c *collection, obj any) error {
 	if err := tx.recount(c, obj, nil); err != nil {
 		return err
 	}
+	tx.record(c, pk, obj, nil)
 	return tx.kv.Delete(c.bucket, pk[:])
 }
 
@@ -490,7 +511,7 @@ func (tx *Tx) flush() error {
 		}
 	}
 	tx.counts = nil
-	return nil
+	return tx.commitChanges()
 }
 
 // counted is a count as this transaction sees it.

@@ -1,9 +1,64 @@
 package store
 
+import (
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+
+	"github.com/authflow/authflow/policy"
+	"github.com/authflow/authflow/stage"
+	bolt "go.etcd.io/bbolt"
+	bolterr "go.etcd.io/bbolt/errors"
+)
+
 // SetReindexChunk sets the reindex's transaction size for a test and
 // returns the function that restores it.
 func SetReindexChunk(n int) func() {
 	old := reindexChunk
 	reindexChunk = n
 	return func() { reindexChunk = old }
+}
+
+// DowngradeToFormat2 rewrites a file's records in the envelope of format
+// 2, drops its revision and change log, and marks it format 2, as an
+// older authflow left it.
+func DowngradeToFormat2(tx *bolt.Tx) error {
+	s, err := newSchema(stage.Default, policy.Default)
+	if err != nil {
+		return err
+	}
+	for _, c := range s.colls {
+		b := tx.Bucket([]byte(c.bucket))
+		if b == nil {
+			continue
+		}
+		recs := map[string][]byte{}
+		if err := b.ForEach(func(k, v []byte) error {
+			js, err := unseal(c.bucket, k, v)
+			if err != nil {
+				return err
+			}
+			out := make([]byte, 5, 5+len(js))
+			out[0] = recordV2
+			binary.BigEndian.PutUint32(out[1:5], crc32.Checksum(js, castagnoli))
+			recs[string(k)] = append(out, js...)
+			return nil
+		}); err != nil {
+			return err
+		}
+		for k, v := range recs {
+			if err := b.Put([]byte(k), v); err != nil {
+				return err
+			}
+		}
+	}
+	if err := tx.DeleteBucket([]byte(bucketChanges)); err != nil && !errors.Is(err, bolterr.ErrBucketNotFound) {
+		return err
+	}
+	m := tx.Bucket([]byte(bucketMeta))
+	m.Delete(keyRevision)
+	m.Delete(keyLogStart)
+	var v [8]byte
+	binary.BigEndian.PutUint64(v[:], 2)
+	return m.Put(keyVersion, v[:])
 }

@@ -16,31 +16,53 @@ import (
 // is kv.ErrCorrupt, so a backend's own reports match it too.
 var ErrCorrupt = kv.ErrCorrupt
 
-// Every record is stored in an envelope: a format byte, the CRC-32C of
-// the JSON that follows, and the JSON. A record whose checksum does not
-// match is reported as ErrCorrupt instead of being served.
-const recordV2 byte = 0x02
+// Every record is stored in an envelope: a format byte, the revision of
+// the transaction that last wrote it (format 3; big-endian), the CRC-32C
+// of what follows the format byte (the revision and the JSON), and the
+// JSON. A record whose checksum does not match is reported as ErrCorrupt
+// instead of being served. Records of format 2 (without a revision) are
+// still read, as revision 0, until they are next written.
+const (
+	recordV2 byte = 0x02
+	recordV3 byte = 0x03
+)
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // seal wraps a record's JSON in its envelope.
-func seal(js []byte) []byte {
-	out := make([]byte, 5, 5+len(js))
-	out[0] = recordV2
-	binary.BigEndian.PutUint32(out[1:5], crc32.Checksum(js, castagnoli))
-	return append(out, js...)
+func seal(js []byte, rev int64) []byte {
+	out := make([]byte, 13, 13+len(js))
+	out[0] = recordV3
+	binary.BigEndian.PutUint64(out[1:9], uint64(rev))
+	out = append(out, js...)
+	crc := crc32.Update(crc32.Checksum(out[1:9], castagnoli), castagnoli, js)
+	binary.BigEndian.PutUint32(out[9:13], crc)
+	return out
 }
 
 // unseal checks a record's envelope and returns its JSON.
 func unseal(bucket string, pk []byte, raw []byte) ([]byte, error) {
-	if len(raw) < 5 || raw[0] != recordV2 {
-		return nil, fmt.Errorf("store: %s record %s: %w: not a version-2 record", bucket, idFrom(pk), ErrCorrupt)
+	js, _, err := unsealRev(bucket, pk, raw)
+	return js, err
+}
+
+// unsealRev checks a record's envelope and returns its JSON and revision.
+func unsealRev(bucket string, pk []byte, raw []byte) ([]byte, int64, error) {
+	switch {
+	case len(raw) >= 13 && raw[0] == recordV3:
+		js := raw[13:]
+		if crc32.Update(crc32.Checksum(raw[1:9], castagnoli), castagnoli, js) != binary.BigEndian.Uint32(raw[9:13]) {
+			return nil, 0, fmt.Errorf("store: %s record %s: %w: checksum mismatch", bucket, idFrom(pk), ErrCorrupt)
+		}
+		return js, int64(binary.BigEndian.Uint64(raw[1:9])), nil
+	case len(raw) >= 5 && raw[0] == recordV2:
+		js := raw[5:]
+		if crc32.Checksum(js, castagnoli) != binary.BigEndian.Uint32(raw[1:5]) {
+			return nil, 0, fmt.Errorf("store: %s record %s: %w: checksum mismatch", bucket, idFrom(pk), ErrCorrupt)
+		}
+		return js, 0, nil
 	}
-	js := raw[5:]
-	if crc32.Checksum(js, castagnoli) != binary.BigEndian.Uint32(raw[1:5]) {
-		return nil, fmt.Errorf("store: %s record %s: %w: checksum mismatch", bucket, idFrom(pk), ErrCorrupt)
-	}
-	return js, nil
+	return nil, 0, fmt.Errorf("store: %s record %s: %w: not a record of format 2 or 3", bucket, idFrom(pk), ErrCorrupt)
 }
 
 // orderKey encodes a signed order so that byte order is numeric order:

@@ -74,6 +74,10 @@ type Options struct {
 	// stored form. Zero means DefaultCacheBytes; a negative value turns
 	// the cache off.
 	CacheBytes int
+	// ChangeLog is the number of revisions whose changes the change log
+	// keeps (see Watch). Zero means DefaultChangeLog; a value below 1
+	// means 1.
+	ChangeLog int
 }
 
 // Store is an authflow configuration, in one bbolt file or in any other
@@ -104,6 +108,15 @@ type Store struct {
 	writing atomic.Int32
 
 	cache *objectCache
+
+	changeLog int
+	feed      feed
+	// done is closed by Close, to end watches.
+	done chan struct{}
+	// planCounts report the plan caches' counts per flow (cache_count).
+	planMu     sync.Mutex
+	planCounts map[int]func(flow uuid.UUID) int
+	planNext   int
 }
 
 // Open opens or creates the store in the bbolt file at path. It fails with
@@ -176,6 +189,12 @@ func New(db kv.DB, opts *Options) (*Store, error) {
 		s.maxPage = MaxPageSize
 	}
 	s.cache = newObjectCache(o.CacheBytes)
+	s.changeLog = o.ChangeLog
+	if s.changeLog == 0 {
+		s.changeLog = DefaultChangeLog
+	}
+	s.changeLog = max(1, s.changeLog)
+	s.done = make(chan struct{})
 	switch {
 	case o.MaxReaders == 0:
 		s.readers = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
@@ -190,15 +209,41 @@ func New(db kv.DB, opts *Options) (*Store, error) {
 	if err := s.init(); err != nil {
 		return nil, err
 	}
+	var rev int64
+	if err := s.db.View(context.Background(), func(tx kv.Tx) error {
+		var err error
+		rev, err = storedRevision(tx)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	s.feed.init(rev)
+	if n, ok := db.(kv.Notifier); ok {
+		go s.follow(n)
+	}
 	return s, nil
+}
+
+// follow delivers the changes other processes commit to a shared
+// backend, each time it says there may be some, until the store closes.
+func (s *Store) follow(n kv.Notifier) {
+	for {
+		select {
+		case <-n.Changed():
+			s.feed.remote(s)
+		case <-s.done:
+			return
+		}
+	}
 }
 
 var keyVersion = []byte("schema_version")
 
 // formatVersion is the on-disk format this code reads and writes.
 // Version 1 had no record envelope (checksums), no reference, pbm,
-// unique-together or count indexes.
-const formatVersion uint64 = 2
+// unique-together or count indexes; version 2 no revisions and no change
+// log (its records are read as they are, at revision 0).
+const formatVersion uint64 = 3
 
 // init checks the format version, migrates a version-1 file and marks a
 // new one.
@@ -238,9 +283,11 @@ func (s *Store) init() error {
 		})
 	case s.readOnly:
 		return fmt.Errorf("%w: the file has format %d; open it writable once to migrate it to %d", ErrVersion, version, formatVersion)
+	case version == 2:
+		return s.db.Update(ctx, putVersion)
 	case version == 1:
 		return s.db.Update(ctx, func(ktx kv.Tx) error {
-			tx := &Tx{s: s, kv: ktx, rw: true}
+			tx := &Tx{s: s, kv: ktx, rw: true, internal: true}
 			if err := s.rebuild(tx); err != nil {
 				return fmt.Errorf("store: migrating from format 1 (the file is unchanged): %w", err)
 			}
@@ -309,6 +356,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.done)
 	return s.db.Close()
 }
 
@@ -464,6 +512,18 @@ type Tx struct {
 	rw  bool
 	// counts are count changes not yet written (see flush).
 	counts map[string]int64
+	// rev is the revision a write transaction commits at, once it has
+	// changed something (see revision); changes and changed are its
+	// changes not yet logged, committed those logged, logSeq the next
+	// log entry's sequence number.
+	rev       int64
+	changes   []pending
+	changed   map[changeKey]int
+	committed []Change
+	logSeq    uint32
+	// internal marks a migration's transaction: it takes no revision
+	// and logs nothing.
+	internal bool
 }
 
 // Store returns the store the transaction belongs to.

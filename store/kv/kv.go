@@ -111,6 +111,15 @@ type Tx interface {
 	OnCommit(fn func())
 }
 
+// Notifier is implemented by a DB that several processes share: Changed
+// returns a channel that receives (or is closed) whenever another process
+// may have committed since the last receive. The store then reads its
+// change log for what changed. A DB only this process writes need not
+// implement it.
+type Notifier interface {
+	Changed() <-chan struct{}
+}
+
 // Backuper is implemented by a DB that can write a consistent copy of
 // itself, such as a bbolt file.
 type Backuper interface {

@@ -1,0 +1,566 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"sync"
+
+	"github.com/authflow/authflow/store/kv"
+	"github.com/google/uuid"
+)
+
+// Revisions and the change feed.
+//
+// Every write transaction that changes anything commits at the next
+// revision (1, 2, ...), which it records in three places, all in the same
+// transaction: the store's revision (meta "revision"), the envelope of
+// every record it wrote, and the change log, one entry per object it
+// created, updated or deleted. A transaction that changes nothing (a
+// patch to the values an object already has, a rolled-back import) takes
+// no revision and leaves no entry.
+//
+// The log keeps the changes of the last Options.ChangeLog revisions
+// (DefaultChangeLog); older entries are pruned by the writes that follow,
+// a bounded number per transaction. A Watch or a subscriber that falls
+// behind the log is told so (ErrCompacted) rather than shown a partial
+// history.
+
+// DefaultChangeLog is the number of revisions whose changes the log keeps
+// when Options.ChangeLog is zero.
+const DefaultChangeLog = 10000
+
+// pruneBatch bounds the log entries one transaction deletes.
+const pruneBatch = 1024
+
+// Errors of revisions and the change feed.
+var (
+	// ErrRevision is returned by a conditional write when the object's
+	// revision is not the one the caller named: someone else changed it
+	// (or deleted it) first. Nothing was written.
+	ErrRevision = errors.New("store: the object's revision moved")
+	// ErrCompacted is returned by Watch for a revision whose successors
+	// are no longer in the change log: the caller should read the state
+	// afresh and watch from its revision.
+	ErrCompacted = errors.New("store: revision no longer in the change log")
+)
+
+// Op says what a Change did.
+type Op uint8
+
+// Ops.
+const (
+	OpCreated Op = iota + 1
+	OpUpdated
+	OpDeleted
+)
+
+func (o Op) String() string {
+	switch o {
+	case OpCreated:
+		return "created"
+	case OpUpdated:
+		return "updated"
+	case OpDeleted:
+		return "deleted"
+	}
+	return fmt.Sprintf("Op(%d)", uint8(o))
+}
+
+// Change is what one committed transaction did to one object. A
+// transaction that touches an object several times (creates and then
+// patches it) yields one Change, with what the object went from and to;
+// an object created and deleted in the same transaction yields none.
+type Change struct {
+	// Revision is the revision of the transaction.
+	Revision int64
+	// Collection is the collection's model (ModelFlow, ModelStage, ...);
+	// Model is the object's own (the stage's or policy's kind, for
+	// those).
+	Collection, Model string
+	PK                uuid.UUID
+	Op                Op
+	// Refs are the objects the object referred to before or after the
+	// change (its references, many-to-many ones included), so that a
+	// watcher of a flow learns of a binding added to it, or of a policy
+	// binding added to one of its bindings.
+	Refs []uuid.UUID
+}
+
+var (
+	keyRevision = []byte("revision")
+	keyLogStart = []byte("log_start")
+)
+
+const bucketChanges = "changes" // revision ‖ seq -> change
+
+// pending is a change not yet committed: the object before the
+// transaction first touched it (nil for a new one), and after its last
+// write (nil for a deleted one).
+type pending struct {
+	c         *collection
+	pk        uuid.UUID
+	cur, next any
+}
+
+// record notes that the transaction changed c's object pk from cur to
+// next (either may be nil).
+func (tx *Tx) record(c *collection, pk uuid.UUID, cur, next any) {
+	if tx.internal {
+		return
+	}
+	k := changeKey{c, pk}
+	if i, ok := tx.changed[k]; ok {
+		tx.changes[i].next = next
+		return
+	}
+	if tx.changed == nil {
+		tx.changed = map[changeKey]int{}
+	}
+	tx.changed[k] = len(tx.changes)
+	tx.changes = append(tx.changes, pending{c: c, pk: pk, cur: cur, next: next})
+}
+
+type changeKey struct {
+	c  *collection
+	pk uuid.UUID
+}
+
+// revision is the revision this write transaction commits at: one past
+// the store's.
+func (tx *Tx) revision() (int64, error) {
+	if tx.rev == 0 {
+		r, err := storedRevision(tx.kv)
+		if err != nil {
+			return 0, err
+		}
+		tx.rev = r + 1
+	}
+	return tx.rev, nil
+}
+
+func storedRevision(k kv.Tx) (int64, error) {
+	return metaInt(k, keyRevision, 0)
+}
+
+func metaInt(k kv.Tx, key []byte, def int64) (int64, error) {
+	v, err := k.Get(bucketMeta, key)
+	switch {
+	case err != nil:
+		return 0, err
+	case v == nil:
+		return def, nil
+	case len(v) != 8:
+		return 0, fmt.Errorf("store: meta %s: %w: malformed", key, ErrCorrupt)
+	}
+	return int64(binary.BigEndian.Uint64(v)), nil
+}
+
+func putMetaInt(k kv.Tx, key []byte, n int64) error {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(n))
+	return k.Put(bucketMeta, key, b[:])
+}
+
+// Revision is the store's revision as this transaction sees it: that of
+// the last committed write transaction (0 for a store never written). In
+// a write transaction that has changed something, it is the revision the
+// transaction will commit at.
+func (tx *Tx) Revision() (int64, error) {
+	if tx.rev != 0 {
+		return tx.rev, nil
+	}
+	return storedRevision(tx.kv)
+}
+
+// ObjectRevision is the revision of the transaction that last changed the
+// object with pk in model's collection (0 for an object not written since
+// its file was of format 2).
+func (tx *Tx) ObjectRevision(model string, pk uuid.UUID) (int64, error) {
+	c, obj, err := tx.byModel(model, pk)
+	if err != nil {
+		return 0, err
+	}
+	id, _ := c.codec.ids(obj)
+	raw, err := tx.kv.Get(c.bucket, id[:])
+	if err != nil || raw == nil {
+		return 0, err
+	}
+	_, rev, err := unsealRev(c.bucket, id[:], raw)
+	return rev, err
+}
+
+// IfRevision makes the rest of the transaction conditional: it fails with
+// an error wrapping ErrRevision unless the object with pk in model's
+// collection is at revision rev (ErrNotFound when it does not exist).
+// Call it before the write it guards, in the same transaction; since the
+// check and the write commit together, no other writer can come between
+// them.
+func (tx *Tx) IfRevision(model string, pk uuid.UUID, rev int64) error {
+	got, err := tx.ObjectRevision(model, pk)
+	if err != nil {
+		return err
+	}
+	if got != rev {
+		return fmt.Errorf("store: %s %s is at revision %d, not %d: %w", model, pk, got, rev, ErrRevision)
+	}
+	return nil
+}
+
+// commitChanges writes the transaction's revision and its change log
+// entries, prunes the log, and arranges for the subscribers to hear of
+// them once the transaction commits. It is part of flush.
+func (tx *Tx) commitChanges() error {
+	var out []Change
+	for _, p := range tx.changes {
+		ch := Change{Collection: p.c.model, PK: p.pk}
+		switch {
+		case p.cur == nil && p.next == nil:
+			continue
+		case p.cur == nil:
+			ch.Op, ch.Model = OpCreated, p.c.modelOf(p.next)
+		case p.next == nil:
+			ch.Op, ch.Model = OpDeleted, p.c.modelOf(p.cur)
+		default:
+			ch.Op, ch.Model = OpUpdated, p.c.modelOf(p.next)
+		}
+		for _, obj := range []any{p.cur, p.next} {
+			if obj == nil {
+				continue
+			}
+			for _, r := range p.c.codec.refs(obj) {
+				if !r.Null && !slices.Contains(ch.Refs, r.ID) {
+					ch.Refs = append(ch.Refs, r.ID)
+				}
+			}
+		}
+		out = append(out, ch)
+	}
+	tx.changes, tx.changed = nil, nil
+	if len(out) == 0 {
+		return nil
+	}
+	rev, err := tx.revision()
+	if err != nil {
+		return err
+	}
+	if err := putMetaInt(tx.kv, keyRevision, rev); err != nil {
+		return err
+	}
+	for i := range out {
+		out[i].Revision = rev
+		if err := tx.kv.Put(bucketChanges, logKey(rev, tx.logSeq), encodeChange(out[i])); err != nil {
+			return fmt.Errorf("store: change log: %w", err)
+		}
+		tx.logSeq++
+	}
+	if err := tx.prune(rev); err != nil {
+		return err
+	}
+	tx.committed = append(tx.committed, out...)
+	if len(tx.committed) == len(out) { // once per transaction
+		s := tx.s
+		tx.kv.OnCommit(func() { s.feed.local(s, rev, tx.committed) })
+	}
+	return nil
+}
+
+// prune moves the start of the log so that it keeps the changes of the
+// last retained revisions, and deletes up to pruneBatch entries before it.
+func (tx *Tx) prune(rev int64) error {
+	start, err := metaInt(tx.kv, keyLogStart, 1)
+	if err != nil {
+		return err
+	}
+	want := max(1, rev-int64(tx.s.changeLog)+1)
+	if want > start {
+		if err := putMetaInt(tx.kv, keyLogStart, want); err != nil {
+			return err
+		}
+	}
+	limit := logKey(want, 0)
+	var old [][]byte
+	err = tx.kv.Scan(bucketChanges, kv.Range{}, func(k, _ []byte) (bool, error) {
+		if bytes.Compare(k, limit) >= 0 || len(old) >= pruneBatch {
+			return false, nil
+		}
+		old = append(old, bytes.Clone(k))
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range old {
+		if err := tx.kv.Delete(bucketChanges, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func logKey(rev int64, seq uint32) []byte {
+	k := make([]byte, 12)
+	binary.BigEndian.PutUint64(k, uint64(rev))
+	binary.BigEndian.PutUint32(k[8:], seq)
+	return k
+}
+
+// encodeChange is op ‖ pk ‖ len ‖ collection ‖ len ‖ model ‖ refs...; the
+// revision is the key's.
+func encodeChange(c Change) []byte {
+	b := make([]byte, 0, 19+len(c.Collection)+len(c.Model)+16*len(c.Refs))
+	b = append(b, byte(c.Op))
+	b = append(b, c.PK[:]...)
+	b = append(b, byte(len(c.Collection)))
+	b = append(b, c.Collection...)
+	b = append(b, byte(len(c.Model)))
+	b = append(b, c.Model...)
+	for _, r := range c.Refs {
+		b = append(b, r[:]...)
+	}
+	return b
+}
+
+func decodeChange(k, v []byte) (Change, error) {
+	bad := fmt.Errorf("store: change log entry %x: %w", k, ErrCorrupt)
+	if len(k) != 12 || len(v) < 18 {
+		return Change{}, bad
+	}
+	c := Change{Revision: int64(binary.BigEndian.Uint64(k)), Op: Op(v[0])}
+	copy(c.PK[:], v[1:17])
+	v = v[17:]
+	for _, dst := range []*string{&c.Collection, &c.Model} {
+		if len(v) < 1 || len(v) < 1+int(v[0]) {
+			return Change{}, bad
+		}
+		*dst, v = string(v[1:1+int(v[0])]), v[1+int(v[0]):]
+	}
+	if len(v)%16 != 0 || c.Op < OpCreated || c.Op > OpDeleted {
+		return Change{}, bad
+	}
+	for ; len(v) > 0; v = v[16:] {
+		c.Refs = append(c.Refs, uuid.UUID(v[:16]))
+	}
+	return c, nil
+}
+
+// readLog returns the changes of the revisions after `after`, up to limit
+// entries (whole revisions, unless one revision alone has more), and the
+// start of the log. It fails with ErrCompacted when the log no longer
+// holds the revision after `after`.
+func readLog(k kv.Tx, after int64, limit int) ([]Change, error) {
+	start, err := metaInt(k, keyLogStart, 1)
+	if err != nil {
+		return nil, err
+	}
+	if after+1 < start {
+		return nil, fmt.Errorf("store: changes after revision %d: the log starts at revision %d: %w", after, start, ErrCompacted)
+	}
+	var out []Change
+	err = k.Scan(bucketChanges, kv.Range{Start: logKey(after+1, 0)}, func(key, v []byte) (bool, error) {
+		c, err := decodeChange(key, v)
+		if err != nil {
+			return false, err
+		}
+		if len(out) >= limit && c.Revision != out[len(out)-1].Revision {
+			return false, nil
+		}
+		out = append(out, c)
+		return true, nil
+	})
+	return out, err
+}
+
+// feed delivers committed changes to the subscribers, once per revision
+// and in revision order, whichever process committed them.
+type feed struct {
+	mu        sync.Mutex // serializes deliveries
+	delivered int64
+	subs      map[int]func(int64, []Change)
+	next      int
+
+	nmu    sync.Mutex
+	notify chan struct{} // closed and replaced at every delivery
+}
+
+func (f *feed) init(rev int64) {
+	f.delivered = rev
+	f.subs = map[int]func(int64, []Change){}
+	f.notify = make(chan struct{})
+}
+
+// wait returns a channel closed at the next delivery.
+func (f *feed) wait() <-chan struct{} {
+	f.nmu.Lock()
+	defer f.nmu.Unlock()
+	return f.notify
+}
+
+func (f *feed) wake() {
+	f.nmu.Lock()
+	close(f.notify)
+	f.notify = make(chan struct{})
+	f.nmu.Unlock()
+}
+
+// local delivers the changes of a revision this process committed, after
+// any earlier revisions not yet delivered.
+func (f *feed) local(s *Store, rev int64, changes []Change) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if rev <= f.delivered {
+		return
+	}
+	if rev > f.delivered+1 {
+		f.catchUp(s, rev-1)
+	}
+	f.deliver(rev, changes)
+}
+
+// remote delivers whatever the log holds beyond what was delivered: for
+// a backend that other processes write.
+func (f *feed) remote(s *Store) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.catchUp(s, -1)
+}
+
+// catchUp delivers the logged revisions after the delivered one, up to
+// upto (-1: all). When the log no longer holds them, or cannot be read,
+// the subscribers get a nil change list: anything may have changed.
+func (f *feed) catchUp(s *Store, upto int64) {
+	for {
+		var batch []Change
+		last := upto
+		err := s.db.View(context.Background(), func(k kv.Tx) error {
+			var err error
+			if batch, err = readLog(k, f.delivered, 256); err != nil {
+				if upto < 0 {
+					last, _ = storedRevision(k)
+				}
+				return err
+			}
+			if upto < 0 && len(batch) == 0 {
+				last, err = storedRevision(k)
+			}
+			return err
+		})
+		if err != nil {
+			if last > f.delivered {
+				f.deliver(last, nil)
+			}
+			return
+		}
+		for len(batch) > 0 && (upto < 0 || batch[0].Revision <= upto) {
+			n := 1
+			for n < len(batch) && batch[n].Revision == batch[0].Revision {
+				n++
+			}
+			f.deliver(batch[0].Revision, batch[:n:n])
+			batch = batch[n:]
+		}
+		if len(batch) > 0 || (upto >= 0 && f.delivered >= upto) || (upto < 0 && last <= f.delivered) {
+			return
+		}
+		if upto >= 0 && f.delivered < upto {
+			// The log ends before upto: the store's revision moved
+			// without log entries, which cannot happen unless it
+			// was damaged.
+			f.deliver(upto, nil)
+			return
+		}
+	}
+}
+
+func (f *feed) deliver(rev int64, changes []Change) {
+	f.delivered = rev
+	for _, id := range sortedKeys(f.subs) {
+		f.subs[id](rev, changes)
+	}
+	f.wake()
+}
+
+func sortedKeys(m map[int]func(int64, []Change)) []int {
+	ks := make([]int, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// OnChange registers fn to hear of every committed revision from now on,
+// in revision order, once each, whichever process committed it (on a
+// backend that several processes share). It is called after the commit,
+// before the committing Update returns when this process committed it;
+// deliveries are serialized, so fn should be quick, and must not write
+// to the store. changes is nil when the changes up to rev can no longer
+// be read (the log was pruned past them, or a read failed): fn must then
+// assume that anything may have changed. The slice is shared: do not
+// modify it. stop unregisters fn.
+func (s *Store) OnChange(fn func(rev int64, changes []Change)) (stop func()) {
+	s.feed.mu.Lock()
+	id := s.feed.next
+	s.feed.next++
+	s.feed.subs[id] = fn
+	s.feed.mu.Unlock()
+	return func() {
+		s.feed.mu.Lock()
+		delete(s.feed.subs, id)
+		s.feed.mu.Unlock()
+	}
+}
+
+// Delivered is the last revision the subscribers of OnChange have heard
+// of.
+func (s *Store) Delivered() int64 {
+	s.feed.mu.Lock()
+	defer s.feed.mu.Unlock()
+	return s.feed.delivered
+}
+
+// Watch yields every change committed after revision `after`, in order,
+// and then new ones as they commit, until ctx is done (it then yields
+// ctx's error and stops). A revision whose successors the log no longer
+// holds yields an error wrapping ErrCompacted; so does falling that far
+// behind while watching. A watcher reads the log at its own pace: a slow
+// one holds no memory, it only risks ErrCompacted.
+func (s *Store) Watch(ctx context.Context, after int64) iter.Seq2[Change, error] {
+	return func(yield func(Change, error) bool) {
+		for {
+			woken := s.feed.wait()
+			var batch []Change
+			err := s.View(ctx, func(tx *Tx) error {
+				var err error
+				batch, err = readLog(tx.kv, after, 256)
+				return err
+			})
+			if err != nil {
+				yield(Change{}, err)
+				return
+			}
+			for _, c := range batch {
+				if !yield(c, nil) {
+					return
+				}
+				after = c.Revision
+			}
+			if len(batch) > 0 {
+				continue
+			}
+			select {
+			case <-woken:
+			case <-ctx.Done():
+				yield(Change{}, ctx.Err())
+				return
+			case <-s.done:
+				yield(Change{}, ErrClosed)
+				return
+			}
+		}
+	}
+}
