@@ -14,10 +14,11 @@ type View struct {
 	// Stages holds the pk of the stage of every binding of the flow, in
 	// binding order (a stage bound twice appears twice).
 	Stages []uuid.UUID
-	// Policies is always empty: authflow does not bind policies yet.
+	// Policies are the pks of the policies bound to the flow, in binding
+	// order.
 	Policies []uuid.UUID
-	// CacheCount is the number of cached plans: always 0, as authflow
-	// keeps no plan cache.
+	// CacheCount is the number of cached plans of the flow, in the plan
+	// caches of the store's process (one per user; see plan.Cache).
 	CacheCount int
 }
 

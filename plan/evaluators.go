@@ -30,7 +30,7 @@ func Builtin(now func() time.Time) map[policy.ModelName]Evaluator {
 // authentik first waits a random time between wait_min and wait_max
 // seconds; the planner does not wait.
 func dummy(_ context.Context, p policy.Policy, _ PolicyRequest) (Result, error) {
-	return Result{Passing: p.Config.(policy.Dummy).Result, Messages: []string{"dummy"}}, nil
+	return Result{Passing: p.Config.(policy.Dummy).Result, Messages: []string{"dummy"}, ValidUntil: Forever}, nil
 }
 
 // Messages of the built-in evaluators, in authentik's words.
@@ -56,10 +56,10 @@ func password(_ context.Context, p policy.Policy, req PolicyRequest) (Result, er
 	data, _ := req.Context["prompt_data"].(map[string]any)
 	pw, ok := data[c.PasswordField].(string)
 	if !ok {
-		return Result{Passing: false, Messages: []string{MsgPasswordNotSet}}, nil
+		return Result{Passing: false, Messages: []string{MsgPasswordNotSet}, ValidUntil: Forever}, nil
 	}
 	if !c.CheckStaticRules {
-		return Result{Passing: true, Messages: []string{}}, nil
+		return Result{Passing: true, Messages: []string{}, ValidUntil: Forever}, nil
 	}
 	var digits, upper, lower, symbols int
 	for _, r := range pw {
@@ -78,20 +78,25 @@ func password(_ context.Context, p policy.Policy, req PolicyRequest) (Result, er
 	ok = len([]rune(pw)) >= int(c.LengthMin) && digits >= int(c.AmountDigits) && upper >= int(c.AmountUppercase) &&
 		lower >= int(c.AmountLowercase) && symbols >= int(c.AmountSymbols)
 	if !ok {
-		return Result{Passing: false, Messages: []string{c.ErrorMessage}}, nil
+		return Result{Passing: false, Messages: []string{c.ErrorMessage}, ValidUntil: Forever}, nil
 	}
-	return Result{Passing: true, Messages: []string{}}, nil
+	return Result{Passing: true, Messages: []string{}, ValidUntil: Forever}, nil
 }
 
 // expiry fails when the user's password is older than days. A user
 // without a password change date has no password to expire and passes.
+// A passing result holds until the password expires.
 type expiry struct{ now func() time.Time }
 
 func (e expiry) Evaluate(_ context.Context, p policy.Policy, req PolicyRequest) (Result, error) {
 	c := p.Config.(policy.PasswordExpiry)
 	changed := req.User.PasswordChangeDate
-	if changed != nil && e.now().Sub(*changed) > time.Duration(c.Days)*24*time.Hour {
-		return Result{Passing: false, Messages: []string{MsgPasswordExpired}}, nil
+	if changed == nil {
+		return Result{Passing: true, Messages: []string{}, ValidUntil: Forever}, nil
 	}
-	return Result{Passing: true, Messages: []string{}}, nil
+	expires := changed.Add(time.Duration(c.Days) * 24 * time.Hour)
+	if e.now().After(expires) {
+		return Result{Passing: false, Messages: []string{MsgPasswordExpired}, ValidUntil: Forever}, nil
+	}
+	return Result{Passing: true, Messages: []string{}, ValidUntil: expires}, nil
 }

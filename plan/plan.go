@@ -60,7 +60,19 @@ type PolicyRequest struct {
 type Result struct {
 	Passing  bool
 	Messages []string
+	// ValidUntil says how long a cached plan may keep this result (see
+	// Cache): Forever when it depends only on the policy and the request
+	// (a cached plan is dropped when either changes), a time when it
+	// changes then by itself (a password that expires), and the zero
+	// time, the default, when it depends on something else (reputation
+	// scores, a GeoIP database, the network): a plan that evaluated it is
+	// not cached.
+	ValidUntil time.Time
 }
+
+// Forever is the ValidUntil of a result that holds as long as the policy
+// and the request are unchanged.
+var Forever = time.Unix(1<<62, 0)
 
 // Evaluator evaluates policies of one kind.
 type Evaluator interface {
@@ -93,6 +105,10 @@ var (
 	ErrEmptyFlow = errors.New("plan: the flow has no stages for this request")
 	// ErrNoEvaluator: a policy of a kind without an evaluator is bound.
 	ErrNoEvaluator = errors.New("plan: no evaluator for the policy's kind")
+	// ErrEvaluatorPanic: an evaluator panicked. The plan fails, naming
+	// the policy and its kind; a bug in an evaluator is not a policy
+	// result (authentik counts a crashed worker as a failing policy).
+	ErrEvaluatorPanic = errors.New("plan: the policy's evaluator panicked")
 )
 
 // Marker says how a planned stage runs.
@@ -149,29 +165,54 @@ type Plan struct {
 
 // Make plans the flow with slug for req, reading through tx only.
 func Make(ctx context.Context, tx *store.Tx, slug string, req Request, opts Options) (Plan, error) {
+	p, _, err := makePlan(ctx, tx, slug, req, opts)
+	return p, err
+}
+
+// reads is what a plan read, so that a cache knows when it goes stale:
+// the flow, its bindings, their stages, the policy bindings of the flow
+// and of those bindings, their policies; and until when its policy
+// results hold.
+type reads struct {
+	flow       uuid.UUID
+	designated flow.Designation
+	pks        []uuid.UUID
+	until      time.Time
+}
+
+func (r *reads) add(pk uuid.UUID) { r.pks = append(r.pks, pk) }
+
+func (r *reads) hold(t time.Time) {
+	if t.Before(r.until) {
+		r.until = t
+	}
+}
+
+func makePlan(ctx context.Context, tx *store.Tx, slug string, req Request, opts Options) (Plan, *reads, error) {
 	f, err := tx.GetFlowBySlug(slug)
 	if err != nil {
-		return Plan{}, err
+		return Plan{}, nil, err
 	}
 	if opts.Evaluators == nil {
 		opts.Evaluators = Builtin(opts.Now)
 	}
+	rd := &reads{flow: f.PK, designated: f.Designation, pks: []uuid.UUID{f.PK}, until: Forever}
 	p := Plan{Messages: []string{}, Stages: []Stage{}, Trace: []Step{}}
-	deny := func(msgs []string) (Plan, error) {
+	deny := func(msgs []string) (Plan, *reads, error) {
 		p.Applicable, p.DeniedAction = false, string(f.DeniedAction)
 		p.Messages = append(p.Messages, msgs...)
-		return p, nil
+		return p, rd, nil
 	}
 	if ok, why := authenticated(f.Authentication, req); !ok {
 		p.Trace = append(p.Trace, Step{What: "authentication", Evaluated: true, Why: why, Messages: []string{}})
 		return deny(nil)
 	}
 	p.Trace = append(p.Trace, Step{What: "authentication", Evaluated: true, Passing: true, Why: "authentication " + string(f.Authentication) + " holds", Messages: []string{}})
-	e := engine{tx: tx, opts: opts, req: req}
+	e := engine{tx: tx, opts: opts, req: req, reads: rd}
 	res, steps, err := e.evaluate(ctx, f.PK, f.PolicyEngineMode)
 	p.Trace = append(p.Trace, steps...)
 	if err != nil {
-		return Plan{}, err
+		return Plan{}, nil, err
 	}
 	p.Trace = append(p.Trace, Step{What: "flow", Evaluated: true, Passing: res.Passing, Messages: res.Messages,
 		Why: "the flow's policies, mode " + string(f.PolicyEngineMode)})
@@ -180,16 +221,18 @@ func Make(ctx context.Context, tx *store.Tx, slug string, req Request, opts Opti
 	}
 	bindings, err := tx.FlowBindings(f.PK)
 	if err != nil {
-		return Plan{}, err
+		return Plan{}, nil, err
 	}
 	for _, b := range bindings {
 		pk := b.PK
+		rd.add(b.PK)
+		rd.add(b.Stage)
 		step := Step{What: "binding", PK: &pk, Messages: []string{}}
 		if b.EvaluateOnPlan {
 			res, steps, err := e.evaluate(ctx, b.PK, b.PolicyEngineMode)
 			p.Trace = append(p.Trace, steps...)
 			if err != nil {
-				return Plan{}, err
+				return Plan{}, nil, err
 			}
 			step.Evaluated, step.Passing, step.Messages = true, res.Passing, res.Messages
 			if !res.Passing {
@@ -211,10 +254,10 @@ func Make(ctx context.Context, tx *store.Tx, slug string, req Request, opts Opti
 		p.Stages = append(p.Stages, Stage{Binding: b.PK, Stage: b.Stage, Name: b.StageObj.Name, Order: b.Order, Marker: marker})
 	}
 	if len(p.Stages) == 0 && !opts.AllowEmpty {
-		return Plan{}, ErrEmptyFlow
+		return Plan{}, rd, ErrEmptyFlow
 	}
 	p.Applicable = true
-	return p, nil
+	return p, rd, nil
 }
 
 // authenticated is the flow's authentication requirement on the request.
@@ -236,9 +279,10 @@ func authenticated(a flow.Authentication, req Request) (bool, string) {
 
 // engine evaluates policy bindings with authentik's semantics.
 type engine struct {
-	tx   *store.Tx
-	opts Options
-	req  Request
+	tx    *store.Tx
+	opts  Options
+	req   Request
+	reads *reads
 }
 
 // evaluate runs the enabled bindings of target in order under mode: all
@@ -256,6 +300,7 @@ func (e engine) evaluate(ctx context.Context, target uuid.UUID, mode flow.Policy
 			continue
 		}
 		n++
+		e.reads.add(b.PK)
 		res, step, err := e.one(ctx, b)
 		if err != nil {
 			return Result{}, nil, err
@@ -293,20 +338,22 @@ func (e engine) one(ctx context.Context, b policy.BindingView) (Result, Step, er
 		if !ok {
 			return Result{}, step, fmt.Errorf("%w: policy %q is a %s", ErrNoEvaluator, p.Name, p.Model())
 		}
-		pctx, cancel := context.WithTimeout(ctx, time.Duration(b.Timeout)*time.Second)
-		r, err := ev.Evaluate(pctx, p, PolicyRequest{User: e.req.User, Context: e.req.Context})
-		cancel()
+		e.reads.add(p.PK)
+		r, err := e.call(ctx, ev, p, time.Duration(b.Timeout)*time.Second)
 		switch {
+		case errors.Is(err, ErrEvaluatorPanic):
+			return Result{}, step, err
 		case err != nil:
 			res = Result{Passing: b.FailureResult, Messages: []string{err.Error()}}
 			step.Why = "the policy failed; failure_result applies"
 		case b.Negate:
-			res = Result{Passing: !r.Passing, Messages: r.Messages}
+			res = Result{Passing: !r.Passing, Messages: r.Messages, ValidUntil: r.ValidUntil}
 			step.Why = "the policy's result, negated"
 		default:
 			res = r
 			step.Why = "the policy's result"
 		}
+		e.reads.hold(res.ValidUntil)
 	case b.Group != nil:
 		res.Passing = slices.Contains(e.req.User.Groups, *b.Group)
 		step.Why = "the user's groups"
@@ -325,4 +372,17 @@ func (e engine) one(ctx context.Context, b policy.BindingView) (Result, Step, er
 	}
 	step.Passing, step.Messages = res.Passing, res.Messages
 	return res, step, nil
+}
+
+// call runs the evaluator under the binding's timeout, turning a panic
+// into an error wrapping ErrEvaluatorPanic.
+func (e engine) call(ctx context.Context, ev Evaluator, p policy.Policy, timeout time.Duration) (r Result, err error) {
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("%w: policy %q (%s): %v", ErrEvaluatorPanic, p.Name, p.Model(), v)
+		}
+	}()
+	return ev.Evaluate(pctx, p, PolicyRequest{User: e.req.User, Context: e.req.Context})
 }

@@ -1,0 +1,283 @@
+package plan
+
+import (
+	"container/list"
+	"context"
+	"encoding/json"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/store"
+	"github.com/google/uuid"
+)
+
+// DefaultCacheSize is the number of plans a Cache keeps when
+// CacheOptions.Size is zero.
+const DefaultCacheSize = 10000
+
+// CacheOptions configure a Cache.
+type CacheOptions struct {
+	// Options are the planner's, for every plan the cache makes.
+	Options
+	// Size bounds the plans kept; past it the least recently used goes.
+	// Zero means DefaultCacheSize.
+	Size int
+}
+
+// Cache keeps plans, keyed as authentik keys them: by flow and user (pk).
+// Unlike authentik's, a cached plan is never stale:
+//
+//   - it is dropped, atomically with the commit that makes it stale, by
+//     any write to the flow, its bindings, their stages, a policy binding
+//     of the flow or of one of its bindings, or a policy the plan
+//     evaluated, whichever process wrote it (on a backend several
+//     processes share, through the store's change feed);
+//   - it serves only a request equal to the one it was made for (the
+//     user's groups, attributes, flags and the context included);
+//     another request for the same flow and user replaces it;
+//   - a plan that evaluated a policy whose result depends on more than
+//     the policy and the request (Result.ValidUntil zero, such as a
+//     host's reputation evaluator, or an evaluator error) is not cached,
+//     and one whose results change by themselves (a password that
+//     expires) is kept only until then.
+//
+// As in authentik, plans of stage_configuration flows are not cached;
+// denials and plans without stages are (errors are not). Flows report
+// their number of cached plans as cache_count. A Cache is safe for
+// concurrent use; Close releases it.
+type Cache struct {
+	s    *store.Store
+	opts Options
+	size int
+
+	mu sync.Mutex
+	// applied is the last revision whose changes have been applied; a
+	// plan read at a later revision is not served from, nor put in, the
+	// cache until they are.
+	applied int64
+	ll      *list.List // of *entry, most recently used first
+	byKey   map[cacheKey]*list.Element
+	byRead  map[uuid.UUID]map[*entry]struct{}
+	byFlow  map[uuid.UUID]int
+	stop    []func()
+}
+
+type cacheKey struct {
+	slug string
+	user int64
+}
+
+type entry struct {
+	key   cacheKey
+	req   string // the request, as JSON
+	rev   int64  // the revision the plan was read at
+	plan  Plan
+	reads *reads
+}
+
+// NewCache returns a cache of plans of the flows in s.
+func NewCache(s *store.Store, opts CacheOptions) *Cache {
+	c := &Cache{
+		s: s, opts: opts.Options, size: opts.Size,
+		ll: list.New(), byKey: map[cacheKey]*list.Element{},
+		byRead: map[uuid.UUID]map[*entry]struct{}{}, byFlow: map[uuid.UUID]int{},
+	}
+	if c.size <= 0 {
+		c.size = DefaultCacheSize
+	}
+	if c.opts.Evaluators == nil {
+		c.opts.Evaluators = Builtin(c.opts.Now)
+	}
+	// Read first: a revision delivered before the subscription is
+	// missed, which is harmless for an empty cache, and the next delivery
+	// moves applied on.
+	c.applied = s.Delivered()
+	c.stop = append(c.stop, s.OnChange(c.changed), s.CountPlans(c.Count))
+	return c
+}
+
+// Close stops the cache from following the store and empties it.
+func (c *Cache) Close() {
+	for _, stop := range c.stop {
+		stop()
+	}
+	c.Clear()
+}
+
+// Make is Make through the cache: it serves a cached plan when there is
+// one for this flow, user and request, and otherwise plans in a read
+// transaction of the cache's store and keeps the plan when it may.
+// The plan returned is the caller's to keep or modify.
+func (c *Cache) Make(ctx context.Context, slug string, req Request) (Plan, error) {
+	js, err := json.Marshal(req)
+	cacheable := err == nil // a context that is not JSON is never cached
+	key := cacheKey{slug, req.User.PK}
+	var out Plan
+	err = c.s.View(ctx, func(tx *store.Tx) error {
+		rev, err := tx.Revision()
+		if err != nil {
+			return err
+		}
+		if cacheable {
+			if p, ok := c.get(key, string(js), rev); ok {
+				out = p
+				return nil
+			}
+		}
+		p, rd, err := makePlan(ctx, tx, slug, req, c.opts)
+		if err != nil {
+			return err
+		}
+		if cacheable && rd.designated != flow.DesignationStageConfiguration && !rd.until.IsZero() && c.now().Before(rd.until) {
+			c.put(&entry{key: key, req: string(js), rev: rev, plan: clonePlan(p), reads: rd})
+		}
+		out = p
+		return nil
+	})
+	return out, err
+}
+
+func (c *Cache) now() time.Time {
+	if c.opts.Now != nil {
+		return c.opts.Now()
+	}
+	return time.Now()
+}
+
+// get returns the cached plan for key and req, if it is still good for a
+// read at revision rev.
+func (c *Cache) get(key cacheKey, req string, rev int64) (Plan, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.byKey[key]
+	if !ok || c.applied < rev {
+		return Plan{}, false
+	}
+	e := el.Value.(*entry)
+	if e.req != req || e.rev > rev {
+		return Plan{}, false
+	}
+	if !c.now().Before(e.reads.until) {
+		c.remove(e)
+		return Plan{}, false
+	}
+	c.ll.MoveToFront(el)
+	return clonePlan(e.plan), true
+}
+
+// put keeps e, replacing the plan of its key, unless a change after the
+// revision it was read at has been applied (it could be stale).
+func (c *Cache) put(e *entry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.applied > e.rev {
+		return
+	}
+	if el, ok := c.byKey[e.key]; ok {
+		c.remove(el.Value.(*entry))
+	}
+	c.byKey[e.key] = c.ll.PushFront(e)
+	c.byFlow[e.reads.flow]++
+	for _, pk := range e.reads.pks {
+		m := c.byRead[pk]
+		if m == nil {
+			m = map[*entry]struct{}{}
+			c.byRead[pk] = m
+		}
+		m[e] = struct{}{}
+	}
+	for c.ll.Len() > c.size {
+		c.remove(c.ll.Back().Value.(*entry))
+	}
+}
+
+func (c *Cache) remove(e *entry) {
+	el, ok := c.byKey[e.key]
+	if !ok || el.Value.(*entry) != e {
+		return
+	}
+	c.ll.Remove(el)
+	delete(c.byKey, e.key)
+	if c.byFlow[e.reads.flow]--; c.byFlow[e.reads.flow] <= 0 {
+		delete(c.byFlow, e.reads.flow)
+	}
+	for _, pk := range e.reads.pks {
+		if m := c.byRead[pk]; m != nil {
+			delete(m, e)
+			if len(m) == 0 {
+				delete(c.byRead, pk)
+			}
+		}
+	}
+}
+
+// changed drops the plans that read what a committed revision changed:
+// the object itself, or an object it referred to before or after (a
+// binding added to a flow, a policy binding added to a binding).
+func (c *Cache) changed(rev int64, changes []store.Change) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.applied = max(c.applied, rev)
+	if changes == nil {
+		c.clear()
+		return
+	}
+	for _, ch := range changes {
+		c.drop(ch.PK)
+		for _, r := range ch.Refs {
+			c.drop(r)
+		}
+	}
+}
+
+func (c *Cache) drop(pk uuid.UUID) {
+	for e := range c.byRead[pk] {
+		c.remove(e)
+	}
+}
+
+// Count is the number of cached plans of the flow with pk.
+func (c *Cache) Count(flow uuid.UUID) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byFlow[flow]
+}
+
+// Len is the number of cached plans.
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ll.Len()
+}
+
+// Clear drops every cached plan.
+func (c *Cache) Clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.clear()
+}
+
+func (c *Cache) clear() {
+	c.ll.Init()
+	clear(c.byKey)
+	clear(c.byRead)
+	clear(c.byFlow)
+}
+
+// clonePlan copies p's slices, so that neither the cache nor its callers
+// see each other's changes.
+func clonePlan(p Plan) Plan {
+	p.Messages = slices.Clone(p.Messages)
+	p.Stages = slices.Clone(p.Stages)
+	p.Trace = slices.Clone(p.Trace)
+	for i := range p.Trace {
+		p.Trace[i].Messages = slices.Clone(p.Trace[i].Messages)
+		if pk := p.Trace[i].PK; pk != nil {
+			v := *pk
+			p.Trace[i].PK = &v
+		}
+	}
+	return p
+}
