@@ -73,6 +73,12 @@ type Options struct {
 	// Planner configures POST /flows/instances/{slug}/plan/ (its
 	// evaluators; nil means plan.Builtin).
 	Planner plan.Options
+	// PlanCache is the plan cache that plans are made through and that
+	// GET /flows/instances/cache_info/ counts and POST
+	// /flows/instances/cache_clear/ clears: a host that plans through a
+	// cache of its own passes it here, so that the API reports and clears
+	// that one. Nil means a cache of the handler's own, made with Planner.
+	PlanCache *plan.Cache
 }
 
 // NewHandler returns an http.Handler serving authentik's REST API for
@@ -95,6 +101,10 @@ func NewHandler(s *store.Store, opts *Options) http.Handler {
 		h.creator = opts.Creator
 		h.blueprint = opts.Blueprint
 		h.planner = opts.Planner
+		h.plans = opts.PlanCache
+	}
+	if h.plans == nil {
+		h.plans = plan.NewCache(s, plan.CacheOptions{Options: h.planner})
 	}
 	h.blueprint.DryRun = false
 	if h.blueprint.Handlers == nil {
@@ -121,6 +131,7 @@ type handler struct {
 	creator   func(*http.Request) (stage.Member, bool)
 	blueprint blueprint.Options
 	planner   plan.Options
+	plans     *plan.Cache
 
 	// fixed are the collections at fixed paths (without the prefix and
 	// the trailing slash); kinds are found through the registries.
@@ -146,6 +157,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case Prefix + pathImport:
 		h.serveImport(w, r)
+		return
+	case Prefix + pathCacheInfo:
+		h.serveCacheInfo(w, r)
+		return
+	case Prefix + pathCacheClear:
+		h.serveCacheClear(w, r)
 		return
 	case Prefix + pathEmailTemplates:
 		if k, ok := h.reg.ByPath("email"); ok && k.Model == stage.ModelEmail {

@@ -55,20 +55,15 @@ func (h *handler) servePlan(w http.ResponseWriter, r *http.Request, slug string)
 		req.User = plan.User{PK: in.User.PK, Authenticated: in.User.Authenticated, Superuser: in.User.Superuser,
 			Groups: in.User.Groups, Attributes: in.User.Attributes}
 	}
-	var p plan.Plan
-	err := h.s.View(r.Context(), func(tx *store.Tx) error {
-		var err error
-		p, err = plan.Make(r.Context(), tx, slug, req, h.planner)
-		if errors.Is(err, plan.ErrEmptyFlow) {
-			f, ferr := tx.GetFlowBySlug(slug)
-			if ferr != nil {
-				return ferr
-			}
-			p = plan.Plan{DeniedAction: string(f.DeniedAction), Messages: []string{err.Error()}, Stages: []plan.Stage{}, Trace: []plan.Step{}}
-			return nil
-		}
-		return err
-	})
+	p, err := h.plans.Make(r.Context(), slug, req)
+	if errors.Is(err, plan.ErrEmptyFlow) {
+		msg := err.Error()
+		err = h.s.View(r.Context(), func(tx *store.Tx) error {
+			f, err := tx.GetFlowBySlug(slug)
+			p = plan.Plan{DeniedAction: string(f.DeniedAction), Messages: []string{msg}, Stages: []plan.Stage{}, Trace: []plan.Step{}}
+			return err
+		})
+	}
 	if errors.Is(err, plan.ErrNoEvaluator) {
 		writeJSON(w, http.StatusBadRequest, validate.NonFieldError(err.Error()))
 		return
@@ -109,4 +104,37 @@ func (h *handler) serveDiagram(w http.ResponseWriter, r *http.Request, slug stri
 	writeJSON(w, http.StatusOK, struct {
 		Diagram string `json:"diagram"`
 	}{d})
+}
+
+// The flow plan cache's endpoints.
+const (
+	pathCacheInfo  = "flows/instances/cache_info/"
+	pathCacheClear = "flows/instances/cache_clear/"
+)
+
+// serveCacheInfo answers GET /flows/instances/cache_info/ with
+// {"count": n}, the plans in the cache.
+func (h *handler) serveCacheInfo(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		methodNotAllowed(w, r, "GET, HEAD")
+		return
+	}
+	if !h.allowed(w, r, "authentik_flows.view_flow_cache") {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"count": h.plans.Len()})
+}
+
+// serveCacheClear answers POST /flows/instances/cache_clear/: it empties
+// the cache, 204.
+func (h *handler) serveCacheClear(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		methodNotAllowed(w, r, "POST")
+		return
+	}
+	if !h.allowed(w, r, "authentik_flows.clear_flow_cache") {
+		return
+	}
+	h.plans.Clear()
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -3,6 +3,8 @@ package api_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/authflow/authflow/api"
 )
 
 // POST /flows/instances/{slug}/plan/ simulates a plan and writes
@@ -42,4 +44,33 @@ func TestDiagramRoute(t *testing.T) {
 	c.do("GET", "/api/v3/flows/instances/test-default-context/diagram/?semantics=planner", "").expect(t, 200,
 		`{"diagram":"graph TD\nflow_start[[\"Flow\ntest-default-context\"]]\nflow_start --> done\ndone[[\"End of the flow\"]]"}`)
 	c.do("GET", "/api/v3/flows/instances/nope/diagram/", "").status(t, 404)
+}
+
+// The plan cache over HTTP: a plan through POST .../plan/ is cached, the
+// flow's cache_count and cache_info count it, a write to the flow drops
+// it, and cache_clear empties the cache.
+func TestPlanCacheRoutes(t *testing.T) {
+	c := newClient(t, nil)
+	f := c.must(201, "POST", "/api/v3/flows/instances/", `{"name":"Login","slug":"login","title":"Hi","designation":"authentication"}`)
+	st := c.must(201, "POST", "/api/v3/stages/deny/", `{"name":"deny"}`)
+	c.must(201, "POST", "/api/v3/flows/bindings/", `{"target":"`+f["pk"].(string)+`","stage":"`+st["pk"].(string)+`","order":1}`)
+	c.do("GET", "/api/v3/flows/instances/cache_info/", "").expect(t, 200, `{"count":0}`)
+	c.must(200, "POST", "/api/v3/flows/instances/login/plan/", `{"user":{"pk":1,"is_authenticated":true}}`)
+	c.must(200, "POST", "/api/v3/flows/instances/login/plan/", `{"user":{"pk":2,"is_authenticated":true}}`)
+	c.do("GET", "/api/v3/flows/instances/cache_info/", "").expect(t, 200, `{"count":2}`)
+	if got := c.must(200, "GET", "/api/v3/flows/instances/login/", "")["cache_count"]; got != 2.0 {
+		t.Errorf("cache_count = %v", got)
+	}
+	c.must(200, "PATCH", "/api/v3/flows/instances/login/", `{"title":"New"}`)
+	c.do("GET", "/api/v3/flows/instances/cache_info/", "").expect(t, 200, `{"count":0}`)
+	c.must(200, "POST", "/api/v3/flows/instances/login/plan/", `{}`)
+	c.do("GET", "/api/v3/flows/instances/cache_info/", "").expect(t, 200, `{"count":1}`)
+	c.do("POST", "/api/v3/flows/instances/cache_clear/", "").status(t, 204)
+	c.do("GET", "/api/v3/flows/instances/cache_info/", "").expect(t, 200, `{"count":0}`)
+	c.do("POST", "/api/v3/flows/instances/cache_info/", "").status(t, 405)
+	c.do("GET", "/api/v3/flows/instances/cache_clear/", "").status(t, 405)
+
+	d := newClient(t, &api.Options{Authorize: denying("authentik_flows.view_flow_cache", "authentik_flows.clear_flow_cache").authorize})
+	d.do("GET", "/api/v3/flows/instances/cache_info/", "").status(t, 403)
+	d.do("POST", "/api/v3/flows/instances/cache_clear/", "").status(t, 403)
 }
