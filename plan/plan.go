@@ -11,6 +11,9 @@
 // and password expiry. A binding to a policy of a kind without an
 // evaluator fails the plan with ErrNoEvaluator, naming the policy and
 // kind; it never passes silently.
+//
+// A Cache keeps plans by flow and user and is never stale: a plan is
+// dropped in the commit that changes anything it read (see Cache).
 package plan
 
 import (
