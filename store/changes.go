@@ -17,25 +17,22 @@ import (
 // Revisions and the change feed.
 //
 // Every write transaction that changes anything commits at the next
-// revision (1, 2, ...), which it records in three places, all in the same
-// transaction: the store's revision (meta "revision"), the envelope of
-// every record it wrote, and the change log, one entry per object it
-// created, updated or deleted. A transaction that changes nothing (a
-// patch to the values an object already has, a rolled-back import) takes
-// no revision and leaves no entry.
+// revision (1, 2, ...), which it records in the same transaction in the
+// envelope of every record it wrote and in the change log, one entry per
+// object it created, updated or deleted. A transaction that changes
+// nothing (a patch to the values an object already has, a rolled-back
+// import) takes no revision and leaves no entry.
 //
-// The log keeps the changes of the last Options.ChangeLog revisions
-// (DefaultChangeLog); older entries are pruned by the writes that follow,
-// a bounded number per transaction. A Watch or a subscriber that falls
-// behind the log is told so (ErrCompacted) rather than shown a partial
-// history.
+// The log keeps the changes of at least the last Options.ChangeLog
+// revisions (DefaultChangeLog); once it holds an eighth more, the write
+// that finds so deletes the older revisions whole. The store's revision
+// is that of the log's last entry, so a write touches no other page for
+// it. A Watch or a subscriber that falls behind the log is told so
+// (ErrCompacted) rather than shown a partial history.
 
 // DefaultChangeLog is the number of revisions whose changes the log keeps
 // when Options.ChangeLog is zero.
 const DefaultChangeLog = 10000
-
-// pruneBatch bounds the log entries one transaction deletes.
-const pruneBatch = 1024
 
 // Errors of revisions and the change feed.
 var (
@@ -91,11 +88,6 @@ type Change struct {
 	Refs []uuid.UUID
 }
 
-var (
-	keyRevision = []byte("revision")
-	keyLogStart = []byte("log_start")
-)
-
 const bucketChanges = "changes" // revision ‖ seq -> change
 
 // pending is a change not yet committed: the object before the
@@ -143,27 +135,34 @@ func (tx *Tx) revision() (int64, error) {
 	return tx.rev, nil
 }
 
+// storedRevision is the revision of the last committed write: that of
+// the change log's last entry (the log always keeps the last revision),
+// so that a write touches no other page for it.
 func storedRevision(k kv.Tx) (int64, error) {
-	return metaInt(k, keyRevision, 0)
+	return logEnd(k, true)
 }
 
-func metaInt(k kv.Tx, key []byte, def int64) (int64, error) {
-	v, err := k.Get(bucketMeta, key)
-	switch {
-	case err != nil:
-		return 0, err
-	case v == nil:
-		return def, nil
-	case len(v) != 8:
-		return 0, fmt.Errorf("store: meta %s: %w: malformed", key, ErrCorrupt)
+// logEnd is the revision of the log's last (or first) entry; 0 when the
+// log is empty.
+func logEnd(k kv.Tx, last bool) (int64, error) {
+	var rev int64
+	err := k.Scan(bucketChanges, kv.Range{Reverse: last}, func(key, _ []byte) (bool, error) {
+		if len(key) != 12 {
+			return false, fmt.Errorf("store: change log key %x: %w", key, ErrCorrupt)
+		}
+		rev = int64(binary.BigEndian.Uint64(key))
+		return false, nil
+	})
+	return rev, err
+}
+
+// logStart is the first revision the log holds the changes of.
+func logStart(k kv.Tx) (int64, error) {
+	first, err := logEnd(k, false)
+	if first == 0 {
+		first = 1
 	}
-	return int64(binary.BigEndian.Uint64(v)), nil
-}
-
-func putMetaInt(k kv.Tx, key []byte, n int64) error {
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(n))
-	return k.Put(bucketMeta, key, b[:])
+	return first, err
 }
 
 // Revision is the store's revision as this transaction sees it: that of
@@ -248,9 +247,6 @@ func (tx *Tx) commitChanges() error {
 	if err != nil {
 		return err
 	}
-	if err := putMetaInt(tx.kv, keyRevision, rev); err != nil {
-		return err
-	}
 	for i := range out {
 		out[i].Revision = rev
 		if err := tx.kv.Put(bucketChanges, logKey(rev, tx.logSeq), encodeChange(out[i])); err != nil {
@@ -269,23 +265,22 @@ func (tx *Tx) commitChanges() error {
 	return nil
 }
 
-// prune moves the start of the log so that it keeps the changes of the
-// last retained revisions, and deletes up to pruneBatch entries before it.
+// prune keeps the changes of the last retained revisions. It deletes
+// whole revisions, and only once the log holds an eighth more than it
+// must, so that most transactions touch only the log's end.
 func (tx *Tx) prune(rev int64) error {
-	start, err := metaInt(tx.kv, keyLogStart, 1)
+	keep := int64(tx.s.changeLog)
+	start, err := logStart(tx.kv)
 	if err != nil {
 		return err
 	}
-	want := max(1, rev-int64(tx.s.changeLog)+1)
-	if want > start {
-		if err := putMetaInt(tx.kv, keyLogStart, want); err != nil {
-			return err
-		}
+	if rev-start+1 <= keep+keep/8 {
+		return nil
 	}
-	limit := logKey(want, 0)
+	limit := logKey(rev-keep+1, 0)
 	var old [][]byte
 	err = tx.kv.Scan(bucketChanges, kv.Range{}, func(k, _ []byte) (bool, error) {
-		if bytes.Compare(k, limit) >= 0 || len(old) >= pruneBatch {
+		if bytes.Compare(k, limit) >= 0 {
 			return false, nil
 		}
 		old = append(old, bytes.Clone(k))
@@ -353,7 +348,7 @@ func decodeChange(k, v []byte) (Change, error) {
 // start of the log. It fails with ErrCompacted when the log no longer
 // holds the revision after `after`.
 func readLog(k kv.Tx, after int64, limit int) ([]Change, error) {
-	start, err := metaInt(k, keyLogStart, 1)
+	start, err := logStart(k)
 	if err != nil {
 		return nil, err
 	}

@@ -56,8 +56,6 @@ func DowngradeToFormat2(tx *bolt.Tx) error {
 		return err
 	}
 	m := tx.Bucket([]byte(bucketMeta))
-	m.Delete(keyRevision)
-	m.Delete(keyLogStart)
 	var v [8]byte
 	binary.BigEndian.PutUint64(v[:], 2)
 	return m.Put(keyVersion, v[:])
