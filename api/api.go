@@ -77,7 +77,9 @@ type Options struct {
 	// GET /flows/instances/cache_info/ counts and POST
 	// /flows/instances/cache_clear/ clears: a host that plans through a
 	// cache of its own passes it here, so that the API reports and clears
-	// that one. Nil means a cache of the handler's own, made with Planner.
+	// that one. Nil means a cache of the handler's own, made with Planner,
+	// which follows s's changes for as long as s is open: a host that
+	// makes many handlers for one store should pass one cache to all.
 	PlanCache *plan.Cache
 }
 
