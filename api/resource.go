@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/authflow/authflow/store"
@@ -159,7 +161,11 @@ func (h *handler) serveObject(w http.ResponseWriter, r *http.Request, res *resou
 		return
 	}
 	if verb == "" {
+		rev := h.revision(r)
 		v, err := res.get(r.Context(), key)
+		if err == nil {
+			h.etag(w, rev)
+		}
 		h.reply(w, r, http.StatusOK, v, err)
 		return
 	}
@@ -175,8 +181,12 @@ func (h *handler) serveObject(w http.ResponseWriter, r *http.Request, res *resou
 		h.deny(w, err)
 		return
 	}
+	ctx, ok := ifMatch(w, r)
+	if !ok {
+		return
+	}
 	if write == nil { // DELETE
-		if err := res.delete(r.Context(), key); err != nil {
+		if err := res.delete(ctx, key); err != nil {
 			h.fail(w, r, err)
 			return
 		}
@@ -187,8 +197,58 @@ func (h *handler) serveObject(w http.ResponseWriter, r *http.Request, res *resou
 	if !ok {
 		return
 	}
-	v, err := write(r.Context(), key, body)
+	var committed int64
+	before := h.revision(r)
+	v, err := write(store.WithCommitted(ctx, &committed), key, body)
+	if err == nil {
+		if committed == 0 { // nothing changed: the revision read before
+			committed = before
+		}
+		h.etag(w, committed)
+	}
 	h.reply(w, r, http.StatusOK, v, err)
+}
+
+// msgPrecondition is the detail of a 412.
+const msgPrecondition = "The object changed after the revision in If-Match."
+
+// revision is the store's revision now (0 if it cannot be read).
+func (h *handler) revision(r *http.Request) int64 {
+	var rev int64
+	_ = h.s.View(r.Context(), func(tx *store.Tx) error {
+		var err error
+		rev, err = tx.Revision()
+		return err
+	})
+	return rev
+}
+
+// etag sets the ETag of a response showing an object: the revision its
+// write committed at, or the store's revision read before the object was
+// read (so the object has not changed after it, or a write conditional on
+// it is refused: never a lost update). An If-Match of it matches while
+// the object stays unchanged.
+func (h *handler) etag(w http.ResponseWriter, rev int64) {
+	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, rev))
+}
+
+// ifMatch turns an If-Match header into the store's precondition: the
+// object must not have changed after the revision of the ETag. No header
+// (or "*") means no check; a header naming no revision of ours can never
+// match, and is answered 412.
+func ifMatch(w http.ResponseWriter, r *http.Request) (context.Context, bool) {
+	ctx := r.Context()
+	v := strings.TrimSpace(r.Header.Get("If-Match"))
+	if v == "" || v == "*" {
+		return ctx, true
+	}
+	v = strings.TrimPrefix(v, "W/")
+	rev, err := strconv.ParseInt(strings.Trim(v, `"`), 10, 64)
+	if err != nil || rev < 0 || !strings.HasPrefix(v, `"`) || !strings.HasSuffix(v, `"`) {
+		writeDetail(w, http.StatusPreconditionFailed, msgPrecondition)
+		return nil, false
+	}
+	return store.WithUnchangedSince(ctx, rev), true
 }
 
 // viewable asks for the view permission of res and checks the key's form,

@@ -92,6 +92,8 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeDetail(w, http.StatusServiceUnavailable, msgStoreClosed)
 	case errors.Is(err, store.ErrReadOnly):
 		writeDetail(w, http.StatusServiceUnavailable, msgStoreReadOnly)
+	case errors.Is(err, store.ErrRevision):
+		writeDetail(w, http.StatusPreconditionFailed, msgPrecondition)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		writeDetail(w, http.StatusServiceUnavailable, msgCancelled)
 	default:

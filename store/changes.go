@@ -257,10 +257,20 @@ func (tx *Tx) commitChanges() error {
 	if err := tx.prune(rev); err != nil {
 		return err
 	}
+
 	tx.committed = append(tx.committed, out...)
 	if len(tx.committed) == len(out) { // once per transaction
 		s := tx.s
-		tx.kv.OnCommit(func() { s.feed.local(s, rev, tx.committed) })
+		var holder *int64
+		if tx.ctx != nil {
+			holder, _ = tx.ctx.Value(committedKey{}).(*int64)
+		}
+		tx.kv.OnCommit(func() {
+			if holder != nil {
+				*holder = rev
+			}
+			s.feed.local(s, rev, tx.committed)
+		})
 	}
 	return nil
 }
@@ -587,4 +597,52 @@ func (s *Store) cachedPlans(flow uuid.UUID) int {
 		n += count(flow)
 	}
 	return n
+}
+
+type (
+	unchangedSinceKey struct{}
+	committedKey      struct{}
+)
+
+// WithUnchangedSince returns a context that makes the first replace,
+// patch or delete of an object in a transaction run with it conditional:
+// it fails with an error wrapping ErrRevision, writing nothing, when the
+// object changed after revision rev (its revision is greater). This is
+// IfRevision for callers that cannot reach the transaction, such as the
+// HTTP adapter's If-Match.
+func WithUnchangedSince(ctx context.Context, rev int64) context.Context {
+	return context.WithValue(ctx, unchangedSinceKey{}, rev)
+}
+
+// WithCommitted returns a context whose write transactions set *rev to
+// the revision they commit at (it is left alone by one that changes
+// nothing).
+func WithCommitted(ctx context.Context, rev *int64) context.Context {
+	return context.WithValue(ctx, committedKey{}, rev)
+}
+
+// precondition applies WithUnchangedSince to the transaction's first
+// top-level write, obj of c.
+func (tx *Tx) precondition(c *collection, obj any) error {
+	if tx.ctx == nil || tx.preChecked {
+		return nil
+	}
+	since, ok := tx.ctx.Value(unchangedSinceKey{}).(int64)
+	if !ok {
+		return nil
+	}
+	tx.preChecked = true
+	pk, _ := c.codec.ids(obj)
+	raw, err := tx.kv.Get(c.bucket, pk[:])
+	if err != nil || raw == nil {
+		return err
+	}
+	_, rev, err := unsealRev(c.bucket, pk[:], raw)
+	if err != nil {
+		return err
+	}
+	if rev > since {
+		return fmt.Errorf("store: %s %s changed at revision %d, after %d: %w", c.alias, pk, rev, since, ErrRevision)
+	}
+	return nil
 }

@@ -318,3 +318,28 @@ func TestFormat2(t *testing.T) {
 	}
 	checkInvariants(t, s)
 }
+
+// WithUnchangedSince guards the first write of a transaction run with
+// it; WithCommitted reports the revision a write committed at.
+func TestUnchangedSince(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	mkFlow(t, s, "a") // revision 1
+	mkFlow(t, s, "b") // revision 2
+	var rev int64
+	if _, err := s.PatchFlow(store.WithCommitted(store.WithUnchangedSince(ctx, 1), &rev), "a", []byte(`{"title":"x"}`)); err != nil || rev != 3 {
+		t.Fatalf("unchanged since 1: %v, committed at %d", err, rev)
+	}
+	if err := wantUnchanged(t, s, func() error {
+		_, err := s.PatchFlow(store.WithUnchangedSince(ctx, 2), "a", []byte(`{"title":"y"}`))
+		return err
+	}); !errors.Is(err, store.ErrRevision) {
+		t.Fatalf("changed at 3, since 2: %v", err)
+	}
+	if err := wantUnchanged(t, s, func() error { return s.DeleteFlow(store.WithUnchangedSince(ctx, 2), "a") }); !errors.Is(err, store.ErrRevision) {
+		t.Fatalf("delete: %v", err)
+	}
+	if err := s.DeleteFlow(store.WithUnchangedSince(ctx, 3), "a"); err != nil {
+		t.Fatalf("delete since 3: %v", err)
+	}
+}

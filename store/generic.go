@@ -69,6 +69,9 @@ func (tx *Tx) update(model string, pk uuid.UUID, body []byte, op validate.Op) (a
 	if err != nil {
 		return nil, err
 	}
+	if err := tx.precondition(c, cur); err != nil {
+		return nil, err
+	}
 	return tx.write(c, cur, "", body, op)
 }
 
@@ -81,6 +84,9 @@ func (tx *Tx) Delete(model string, pk uuid.UUID) error {
 	}
 	c, obj, err := tx.byModel(model, pk)
 	if err != nil {
+		return err
+	}
+	if err := tx.precondition(c, obj); err != nil {
 		return err
 	}
 	return tx.del(c, obj)

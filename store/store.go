@@ -521,6 +521,8 @@ type Tx struct {
 	changed   map[changeKey]int
 	committed []Change
 	logSeq    uint32
+	// preChecked: WithUnchangedSince was applied.
+	preChecked bool
 	// internal marks a migration's transaction: it takes no revision
 	// and logs nothing.
 	internal bool
