@@ -72,10 +72,9 @@ func benchPlanStore(b *testing.B, others int) *store.Store {
 
 var benchSizes = []int{0, 2000}
 
-// BenchmarkPlanBaseline reads what a plan reads, through the store: the
-// flow, its bindings with their stages, and the policy bindings of the
-// flow and of each binding, with their policies.
-func BenchmarkPlanBaseline(b *testing.B) {
+// benchView runs, at each database size, one read transaction per
+// iteration calling fn.
+func benchView(b *testing.B, fn func(ctx context.Context, tx *store.Tx) error) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprint("others=", n), func(b *testing.B) {
 			s := benchPlanStore(b, n)
@@ -83,26 +82,7 @@ func BenchmarkPlanBaseline(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
-				err := s.View(ctx, func(tx *store.Tx) error {
-					f, err := tx.GetFlowBySlug("login")
-					if err != nil {
-						return err
-					}
-					if _, err := tx.PolicyBindings(f.PK); err != nil {
-						return err
-					}
-					bs, err := tx.FlowBindings(f.PK)
-					if err != nil {
-						return err
-					}
-					for _, bd := range bs {
-						if _, err := tx.PolicyBindings(bd.PK); err != nil {
-							return err
-						}
-					}
-					return nil
-				})
-				if err != nil {
+				if err := s.View(ctx, func(tx *store.Tx) error { return fn(ctx, tx) }); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -110,28 +90,40 @@ func BenchmarkPlanBaseline(b *testing.B) {
 	}
 }
 
+// BenchmarkPlanBaseline reads what a plan reads, through the store: the
+// flow, its bindings with their stages, and the policy bindings of the
+// flow and of each binding, with their policies.
+func BenchmarkPlanBaseline(b *testing.B) {
+	benchView(b, func(_ context.Context, tx *store.Tx) error {
+		f, err := tx.GetFlowBySlug("login")
+		if err != nil {
+			return err
+		}
+		if _, err := tx.PolicyBindings(f.PK); err != nil {
+			return err
+		}
+		bs, err := tx.FlowBindings(f.PK)
+		if err != nil {
+			return err
+		}
+		for _, bd := range bs {
+			if _, err := tx.PolicyBindings(bd.PK); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // BenchmarkPlanUncached plans the flow without a cache.
 func BenchmarkPlanUncached(b *testing.B) {
-	for _, n := range benchSizes {
-		b.Run(fmt.Sprint("others=", n), func(b *testing.B) {
-			s := benchPlanStore(b, n)
-			ctx := context.Background()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				err := s.View(ctx, func(tx *store.Tx) error {
-					p, err := plan.Make(ctx, tx, "login", plan.Request{}, plan.Options{})
-					if err == nil && len(p.Stages) != 10 {
-						err = fmt.Errorf("%d stages", len(p.Stages))
-					}
-					return err
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+	benchView(b, func(ctx context.Context, tx *store.Tx) error {
+		p, err := plan.Make(ctx, tx, "login", plan.Request{}, plan.Options{})
+		if err == nil && len(p.Stages) != 10 {
+			err = fmt.Errorf("%d stages", len(p.Stages))
+		}
+		return err
+	})
 }
 
 // BenchmarkPlanCached plans the flow through a cache that holds its plan.
