@@ -184,12 +184,17 @@ func (tx *Tx) ObjectRevision(model string, pk uuid.UUID) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	id, _ := c.codec.ids(obj)
-	raw, err := tx.kv.Get(c.bucket, id[:])
+	return tx.revisionOf(c, obj)
+}
+
+// revisionOf is the revision recorded in the stored record of obj.
+func (tx *Tx) revisionOf(c *collection, obj any) (int64, error) {
+	pk, _ := c.codec.ids(obj)
+	raw, err := tx.kv.Get(c.bucket, pk[:])
 	if err != nil || raw == nil {
 		return 0, err
 	}
-	_, rev, err := unsealRev(c.bucket, id[:], raw)
+	_, rev, err := unsealRev(c.bucket, pk[:], raw)
 	return rev, err
 }
 
@@ -259,7 +264,8 @@ func (tx *Tx) commitChanges() error {
 	}
 
 	tx.committed = append(tx.committed, out...)
-	if len(tx.committed) == len(out) { // once per transaction
+	if !tx.hooked { // once per transaction, with every flush's changes
+		tx.hooked = true
 		s := tx.s
 		var holder *int64
 		if tx.ctx != nil {
@@ -385,7 +391,7 @@ func readLog(k kv.Tx, after int64, limit int) ([]Change, error) {
 type feed struct {
 	mu        sync.Mutex // serializes deliveries
 	delivered int64
-	subs      map[int]func(int64, []Change)
+	subs      []subscriber // in order of registration
 	next      int
 
 	nmu    sync.Mutex
@@ -394,7 +400,6 @@ type feed struct {
 
 func (f *feed) init(rev int64) {
 	f.delivered = rev
-	f.subs = map[int]func(int64, []Change){}
 	f.notify = make(chan struct{})
 }
 
@@ -435,67 +440,58 @@ func (f *feed) remote(s *Store) {
 }
 
 // catchUp delivers the logged revisions after the delivered one, up to
-// upto (-1: all). When the log no longer holds them, or cannot be read,
-// the subscribers get a nil change list: anything may have changed.
+// upto (-1: up to the store's revision). When the log no longer holds
+// them, or cannot be read, the subscribers get a nil change list for the
+// last revision: anything may have changed.
 func (f *feed) catchUp(s *Store, upto int64) {
+	end := upto
 	for {
 		var batch []Change
-		last := upto
 		err := s.db.View(context.Background(), func(k kv.Tx) error {
 			var err error
-			if batch, err = readLog(k, f.delivered, 256); err != nil {
-				if upto < 0 {
-					last, _ = storedRevision(k)
+			if upto < 0 {
+				if end, err = storedRevision(k); err != nil {
+					return err
 				}
-				return err
 			}
-			if upto < 0 && len(batch) == 0 {
-				last, err = storedRevision(k)
-			}
+			batch, err = readLog(k, f.delivered, 256)
 			return err
 		})
 		if err != nil {
-			if last > f.delivered {
-				f.deliver(last, nil)
-			}
-			return
+			break
 		}
-		for len(batch) > 0 && (upto < 0 || batch[0].Revision <= upto) {
+		progressed := false
+		for len(batch) > 0 && batch[0].Revision <= end {
 			n := 1
 			for n < len(batch) && batch[n].Revision == batch[0].Revision {
 				n++
 			}
 			f.deliver(batch[0].Revision, batch[:n:n])
-			batch = batch[n:]
+			batch, progressed = batch[n:], true
 		}
-		if len(batch) > 0 || (upto >= 0 && f.delivered >= upto) || (upto < 0 && last <= f.delivered) {
+		if f.delivered >= end {
 			return
 		}
-		if upto >= 0 && f.delivered < upto {
-			// The log ends before upto: the store's revision moved
-			// without log entries, which cannot happen unless it
-			// was damaged.
-			f.deliver(upto, nil)
-			return
+		if !progressed {
+			break // the log ends before end: it was damaged
 		}
 	}
+	if end > f.delivered {
+		f.deliver(end, nil)
+	}
+}
+
+type subscriber struct {
+	id int
+	fn func(int64, []Change)
 }
 
 func (f *feed) deliver(rev int64, changes []Change) {
 	f.delivered = rev
-	for _, id := range sortedKeys(f.subs) {
-		f.subs[id](rev, changes)
+	for _, sub := range f.subs {
+		sub.fn(rev, changes)
 	}
 	f.wake()
-}
-
-func sortedKeys(m map[int]func(int64, []Change)) []int {
-	ks := make([]int, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }
 
 // OnChange registers fn to hear of every committed revision from now on,
@@ -511,11 +507,11 @@ func (s *Store) OnChange(fn func(rev int64, changes []Change)) (stop func()) {
 	s.feed.mu.Lock()
 	id := s.feed.next
 	s.feed.next++
-	s.feed.subs[id] = fn
+	s.feed.subs = append(s.feed.subs, subscriber{id, fn})
 	s.feed.mu.Unlock()
 	return func() {
 		s.feed.mu.Lock()
-		delete(s.feed.subs, id)
+		s.feed.subs = slices.DeleteFunc(s.feed.subs, func(x subscriber) bool { return x.id == id })
 		s.feed.mu.Unlock()
 	}
 }
@@ -632,16 +628,12 @@ func (tx *Tx) precondition(c *collection, obj any) error {
 		return nil
 	}
 	tx.preChecked = true
-	pk, _ := c.codec.ids(obj)
-	raw, err := tx.kv.Get(c.bucket, pk[:])
-	if err != nil || raw == nil {
-		return err
-	}
-	_, rev, err := unsealRev(c.bucket, pk[:], raw)
+	rev, err := tx.revisionOf(c, obj)
 	if err != nil {
 		return err
 	}
 	if rev > since {
+		pk, _ := c.codec.ids(obj)
 		return fmt.Errorf("store: %s %s changed at revision %d, after %d: %w", c.alias, pk, rev, since, ErrRevision)
 	}
 	return nil

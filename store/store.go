@@ -520,6 +520,7 @@ type Tx struct {
 	changes   []pending
 	changed   map[changeKey]int
 	committed []Change
+	hooked    bool // the commit hook is registered
 	logSeq    uint32
 	// preChecked: WithUnchangedSince was applied.
 	preChecked bool
