@@ -1,6 +1,10 @@
 package store
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/authflow/authflow/store/kv"
+)
 
 // Errors returned when opening a store.
 var (
@@ -33,4 +37,10 @@ var (
 	ErrClosed = errors.New("store: closed")
 	// ErrReadOnly is returned by writes to a Store opened read-only.
 	ErrReadOnly = errors.New("store: read-only")
+	// ErrOutcomeUnknown is returned by a write on a networked backend
+	// (etcd) whose commit was cut off by a lost connection when the
+	// backend could not learn afterwards whether it applied. It applied
+	// whole or not at all; read the objects again to know which. It is
+	// kv.ErrOutcomeUnknown.
+	ErrOutcomeUnknown = kv.ErrOutcomeUnknown
 )

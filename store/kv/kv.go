@@ -61,6 +61,11 @@ var (
 	ErrCorrupt = errors.New("kv: database is damaged")
 	// ErrClosed is returned by every call on a closed database.
 	ErrClosed = errors.New("kv: closed")
+	// ErrOutcomeUnknown means a commit was cut off (a lost connection to
+	// a networked backend) and the backend could not learn afterwards
+	// whether it applied: it applied whole or not at all, and the caller
+	// must read the state again to know which.
+	ErrOutcomeUnknown = errors.New("kv: outcome of the commit unknown")
 )
 
 // DB is a transactional key-value database.

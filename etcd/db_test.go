@@ -1,0 +1,51 @@
+package etcd_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/authflow/authflow/etcd"
+	"github.com/authflow/authflow/etcd/internal/etcdtest"
+	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/kv"
+	"github.com/authflow/authflow/store/kv/kvtest"
+	"github.com/authflow/authflow/store/storetest"
+)
+
+// prefixes gives every database of a test run its own prefix on the one
+// cluster, so that each starts empty.
+var prefixes atomic.Int64
+
+func nextPrefix() string { return fmt.Sprintf("test-%d/", prefixes.Add(1)) }
+
+func openDB(t testing.TB, c *etcdtest.Cluster, prefix string) *etcd.DB {
+	t.Helper()
+	db, err := etcd.Open(context.Background(), etcd.Config{Endpoints: c.Endpoints(), Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func TestKVConformance(t *testing.T) {
+	c := etcdtest.Start(t, 1, nil)
+	kvtest.Run(t, func(t *testing.T) kv.DB { return openDB(t, c, nextPrefix()) })
+}
+
+func TestKVConformanceFlaky(t *testing.T) {
+	c := etcdtest.Start(t, 1, nil)
+	kvtest.Run(t, func(t *testing.T) kv.DB { return kvtest.Flaky(openDB(t, c, nextPrefix()), 3) })
+}
+
+func TestStoreConformance(t *testing.T) {
+	c := etcdtest.Start(t, 1, nil)
+	storetest.Run(t, func(t *testing.T) *store.Store {
+		s, err := store.New(openDB(t, c, nextPrefix()), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}, nil)
+}
