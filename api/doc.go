@@ -127,8 +127,16 @@
 //	500  {"detail": "A server error occurred."}: any other internal
 //	     error; the cause goes to Options.ErrorLog, never into the
 //	     response
+//	413  {"detail": "The change is too large for the store to commit in
+//	     one transaction."}: on etcd, the change exceeds the server's
+//	     --max-txn-ops or --max-request-bytes ([store.ErrTooLarge]);
+//	     nothing was written
 //	503  {"detail": ...}: the store is closed ([store.ErrClosed]) or
-//	     read-only ([store.ErrReadOnly]), or the request was cancelled
+//	     read-only ([store.ErrReadOnly]), or the request was cancelled;
+//	     on etcd, the connection was lost while the change was being
+//	     committed and its outcome could not be learnt
+//	     ([store.ErrOutcomeUnknown]: it applied whole or not at all), or
+//	     other writers kept winning the race to commit
 //
 // No response ever contains a write-only field (Duo's client_secret and
 // admin_secret_key) or a stack trace.

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/kv"
 	"github.com/authflow/authflow/validate"
 )
 
@@ -26,6 +27,9 @@ const (
 	msgServerError      = "A server error occurred."
 	msgStoreClosed      = "The configuration store is closed."
 	msgStoreReadOnly    = "The configuration store is read-only."
+	msgOutcomeUnknown   = "The connection to the store was lost while the change was being committed: it applied whole or not at all. Read it again to know which."
+	msgTooLarge         = "The change is too large for the store to commit in one transaction."
+	msgBusy             = "The store was too busy with other writes: try again."
 	msgCancelled        = "The request was cancelled before it completed."
 	msgParseError       = "JSON parse error - "
 	msgDamaged          = "The store's file is damaged: "
@@ -94,6 +98,14 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeDetail(w, http.StatusServiceUnavailable, msgStoreReadOnly)
 	case errors.Is(err, store.ErrRevision):
 		writeDetail(w, http.StatusPreconditionFailed, msgPrecondition)
+	case errors.Is(err, store.ErrOutcomeUnknown):
+		h.logf("api: %s %s: %v", r.Method, r.URL.Path, err)
+		writeDetail(w, http.StatusServiceUnavailable, msgOutcomeUnknown)
+	case errors.Is(err, store.ErrTooLarge):
+		h.logf("api: %s %s: %v", r.Method, r.URL.Path, err)
+		writeDetail(w, http.StatusRequestEntityTooLarge, msgTooLarge)
+	case errors.Is(err, kv.ErrConflict):
+		writeDetail(w, http.StatusServiceUnavailable, msgBusy)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		writeDetail(w, http.StatusServiceUnavailable, msgCancelled)
 	default:

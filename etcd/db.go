@@ -93,6 +93,8 @@ type DB struct {
 
 	changed chan struct{}
 	stop    context.CancelFunc
+
+	beforeCommit func() // tests: runs before each commit request
 }
 
 // Open connects to the cluster and returns the DB. It fails, within
@@ -625,6 +627,9 @@ func (t *tx) commit() error {
 	}
 	ops = append(ops, clientv3.OpPut(t.db.guard, id))
 	cond := clientv3.Compare(clientv3.ModRevision(t.db.guard), "=", t.guardMod)
+	if t.db.beforeCommit != nil {
+		t.db.beforeCommit()
+	}
 	ctx, cancel := t.rctx()
 	resp, err := t.db.client.Txn(ctx).If(cond).Then(ops...).Commit()
 	cancel()

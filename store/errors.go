@@ -43,4 +43,9 @@ var (
 	// whole or not at all; read the objects again to know which. It is
 	// kv.ErrOutcomeUnknown.
 	ErrOutcomeUnknown = kv.ErrOutcomeUnknown
+	// ErrTooLarge is returned by a write too large for the backend to
+	// commit in one transaction (on etcd: its --max-txn-ops and
+	// --max-request-bytes). Nothing of it was written. It is
+	// kv.ErrTooLarge.
+	ErrTooLarge = kv.ErrTooLarge
 )

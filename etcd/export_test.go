@@ -1,0 +1,4 @@
+package etcd
+
+// SetBeforeCommit makes fn run before each commit request of db.
+func SetBeforeCommit(db *DB, fn func()) { db.beforeCommit = fn }
