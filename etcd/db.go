@@ -26,6 +26,9 @@ const (
 	DefaultDialTimeout    = 5 * time.Second
 	DefaultRequestTimeout = 10 * time.Second
 	DefaultRetries        = 100
+	// RecommendedMaxTxnOps is the etcd server's --max-txn-ops that the
+	// store's larger transactions need; see the package documentation.
+	RecommendedMaxTxnOps = 10000
 )
 
 // ErrOutcomeUnknown is kv.ErrOutcomeUnknown: a write whose connection was

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authflow/authflow/etcd"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 )
@@ -28,13 +29,8 @@ type Member struct {
 	etcd      *embed.Etcd
 }
 
-// MaxTxnOps is the members' --max-txn-ops: the value the backend's
-// documentation recommends, not etcd's default of 128, which a store's
-// larger transactions (a cascade, a blueprint) exceed.
-const MaxTxnOps = 10000
-
 // Options adjust the members' configuration: tests use etcd's defaults
-// but for fsync (off, for speed) and MaxTxnOps unless they say otherwise
+// but for fsync (off, for speed) and --max-txn-ops (etcd.RecommendedMaxTxnOps) unless they say otherwise
 // here.
 type Options struct {
 	// Fsync keeps etcd's fsync of its log (benchmarks want it).
@@ -64,7 +60,7 @@ func Start(t testing.TB, n int, opts *Options) *Cluster {
 		cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
 		cfg.UnsafeNoFsync = !opts.Fsync
 		cfg.TickMs, cfg.ElectionMs = 50, 500
-		cfg.MaxTxnOps = MaxTxnOps
+		cfg.MaxTxnOps = etcd.RecommendedMaxTxnOps
 		if opts.Configure != nil {
 			opts.Configure(cfg)
 		}

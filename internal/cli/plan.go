@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -16,10 +16,10 @@ import (
 )
 
 // planCmd prints the plan a flow makes for a described request.
-func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer, nb newBackend) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dbPath := fs.String("db", "authflow.db", "path of the bbolt `file`")
+	src := newSource(fs, nb, "path of the bbolt `file`")
 	userJSON := fs.String("user-json", "", "`file` holding the request as JSON: {\"user\": {...}, \"outpost\": bool, \"context\": {...}}")
 	authed := fs.Bool("authenticated", false, "the user is authenticated")
 	superuser := fs.Bool("superuser", false, "the user is a superuser")
@@ -27,7 +27,7 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	groups := fs.String("groups", "", "comma-separated group `pks` of the user")
 	outpost := fs.Bool("outpost", false, "the request comes from an outpost")
 	out := fs.String("o", "text", "output `format`: text or json")
-	const line = "usage: authflow plan [-db PATH] [-user-json FILE | -authenticated -superuser -user PK -groups PKS -outpost] [-o text|json] SLUG"
+	line := usageLine(nb, "usage: authflow plan [-db PATH] [-user-json FILE | -authenticated -superuser -user PK -groups PKS -outpost] [-o text|json] SLUG")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, line+"\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -79,11 +79,7 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		req = plan.Request{User: plan.User{PK: u.PK, Authenticated: u.Authenticated, Superuser: u.Superuser, Groups: u.Groups, Attributes: u.Attributes},
 			Outpost: in.Outpost, Context: in.Context}
 	}
-	if _, err := os.Stat(*dbPath); err != nil {
-		fmt.Fprintf(stderr, "authflow plan: %v\n", err)
-		return exitError
-	}
-	s, err := store.Open(*dbPath, &store.Options{ReadOnly: true})
+	s, err := src.open(ctx, &store.Options{ReadOnly: true})
 	if err != nil {
 		fmt.Fprintf(stderr, "authflow: %v\n", err)
 		return exitError
@@ -136,12 +132,12 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // diagramCmd prints authentik's Mermaid drawing of a flow.
-func diagramCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func diagramCmd(ctx context.Context, args []string, stdout, stderr io.Writer, nb newBackend) int {
 	fs := flag.NewFlagSet("diagram", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dbPath := fs.String("db", "authflow.db", "path of the bbolt `file`")
+	src := newSource(fs, nb, "path of the bbolt `file`")
 	planner := fs.Bool("planner", false, "draw what the planner does, not authentik's drawing")
-	const line = "usage: authflow diagram [-db PATH] [-planner] SLUG"
+	line := usageLine(nb, "usage: authflow diagram [-db PATH] [-planner] SLUG")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, line+"\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -156,11 +152,7 @@ func diagramCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, line)
 		return exitUsage
 	}
-	if _, err := os.Stat(*dbPath); err != nil {
-		fmt.Fprintf(stderr, "authflow diagram: %v\n", err)
-		return exitError
-	}
-	s, err := store.Open(*dbPath, &store.Options{ReadOnly: true})
+	s, err := src.open(ctx, &store.Options{ReadOnly: true})
 	if err != nil {
 		fmt.Fprintf(stderr, "authflow: %v\n", err)
 		return exitError

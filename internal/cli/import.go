@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -55,14 +55,14 @@ const (
 // *.yaml and *.yml files below it, in name order) into a bbolt file, each
 // in one transaction, and prints what each entry did. diff is import
 // -dry-run.
-func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer, diff bool) int {
+func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer, diff bool, nb newBackend) int {
 	name := "import"
 	if diff {
 		name = "diff"
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dbPath := fs.String("db", "authflow.db", "path of the bbolt `file`, created if missing")
+	src := newSource(fs, nb, "path of the bbolt `file`, created if missing")
 	dry := new(bool)
 	if !diff {
 		dry = fs.Bool("dry-run", false, "check and report every entry, write nothing")
@@ -70,7 +70,7 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer, dif
 	strict := fs.Bool("strict", false, "make an attr the model does not have an error, not a warning")
 	out := fs.String("o", "text", "output `format`: text or json")
 	bf := newBlueprintFlags(fs, "`dir` that metaapplyblueprint entries find blueprints in (default: each file's directory)")
-	line := "usage: authflow " + name + " [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR..."
+	line := usageLine(nb, "usage: authflow "+name+" [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...")
 	if diff {
 		line = strings.Replace(line, " [-dry-run]", "", 1)
 	}
@@ -93,7 +93,7 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer, dif
 		fmt.Fprintf(stderr, "authflow %s: %v\n", name, err)
 		return exitError
 	}
-	s, err := store.Open(*dbPath, nil)
+	s, err := src.open(ctx, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "authflow: %v\n", err)
 		return exitError
@@ -226,12 +226,12 @@ func printLogs(w io.Writer, res blueprint.Result) {
 
 // exportCmd writes a flow of a bbolt file as a blueprint: authentik's
 // seed-era export, or with -portable one that re-imports anywhere.
-func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer, nb newBackend) int {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dbPath := fs.String("db", "authflow.db", "path of the bbolt `file`")
+	src := newSource(fs, nb, "path of the bbolt `file`")
 	portable := fs.Bool("portable", false, "identify objects by slug and name, refer with !KeyOf, write secrets as !Env placeholders")
-	const line = "usage: authflow export [-db PATH] [-portable] SLUG"
+	line := usageLine(nb, "usage: authflow export [-db PATH] [-portable] SLUG")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, line+"\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -246,11 +246,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "%s\n", line)
 		return exitUsage
 	}
-	if _, err := os.Stat(*dbPath); err != nil {
-		fmt.Fprintf(stderr, "authflow export: %v\n", err)
-		return exitError
-	}
-	s, err := store.Open(*dbPath, &store.Options{ReadOnly: true})
+	s, err := src.open(ctx, &store.Options{ReadOnly: true})
 	if err != nil {
 		fmt.Fprintf(stderr, "authflow: %v\n", err)
 		return exitError

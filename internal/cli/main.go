@@ -1,0 +1,242 @@
+// Package cli is the authflow command line: it serves an authflow
+// configuration over authentik's REST API, and imports, exports, plans,
+// draws and checks it. cmd/authflow runs it with bbolt files; the etcd
+// module's cmd/authflow runs it with the etcd backend linked in, which
+// adds to every command the flags -etcd URLS and -etcd-prefix P (see
+// package github.com/authflow/authflow/etcd).
+//
+// Usage:
+//
+//	authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [timeout flags]
+//	authflow check [-db PATH]
+//	authflow version
+//
+// serve opens (or creates) the bbolt file PATH (default authflow.db in the
+// working directory) and serves the API of package api under /api/v3/ on
+// addr (default 127.0.0.1:9000), printing the URL.
+//
+// Without a token every request may do everything, so serve then listens
+// on loopback only and refuses any other address, saying why. With a
+// token (the contents of -token-file FILE, or else $AUTHFLOW_TOKEN; the
+// file is trimmed of surrounding whitespace) every request must carry
+// "Authorization: Bearer <token>": one without it is answered 403
+// {"detail": "Authentication credentials were not provided."} and one
+// with another token 403 {"detail": "Token invalid/expired"}, as authentik
+// answers them. Tokens are compared in constant time. SIGINT or SIGTERM shuts the server down gracefully and closes
+// the file. If another process holds the file, serve exits with status 1
+// and a one-line message saying so.
+//
+// A client cannot hold serve's connections open by sending slowly. The
+// timeout flags (Go durations; 0 disables one) are:
+//
+//	-read-header-timeout 10s   to read a request's headers
+//	-read-timeout 30s          to read a whole request, body included
+//	-write-timeout 60s         from the end of the headers to the end of
+//	                           the response; also the request's deadline,
+//	                           so a list or write still running then stops
+//	-idle-timeout 120s         for a kept-alive connection between requests
+//
+// A connection whose client stalls is closed when its timeout passes (a
+// stalled body is first answered with 400, should the client still read).
+//
+// version prints the module version, the VCS revision the binary was
+// built from and the Go version (also as "authflow --version").
+//
+// check opens PATH read-only and verifies it: bbolt's page structure,
+// every record's checksum, every index entry, every reference and every
+// kept count. It prints one line per problem and exits 1 when there is
+// any, 0 (printing "PATH: ok") when there is none.
+//
+// Exit status: 0 after a clean shutdown (serve) or a clean file (check), 1
+// on an error or a damaged file, 2 for a usage error.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/authflow/authflow/api"
+	"github.com/authflow/authflow/store"
+)
+
+const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-blueprints DIR] [timeout flags]
+       authflow import [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] FILE|DIR...
+       authflow diff [-db PATH] [-strict] [-o text|json] [-blueprints DIR] FILE|DIR...
+       authflow export [-db PATH] [-portable] SLUG
+       authflow plan [-db PATH] [-user-json FILE | user flags] [-o text|json] SLUG
+       authflow diagram [-db PATH] SLUG
+       authflow check [-db PATH]
+       authflow version
+
+Commands:
+  serve    serve authentik's flows and stages API from a bbolt file
+  import   import an authentik blueprint into a file, in one transaction
+  diff     what importing blueprints would change (import -dry-run)
+  export   write a flow as a blueprint
+  plan     the stages a flow plans for a request, and why
+  diagram  authentik's Mermaid drawing of a flow
+  check    verify a file: structure, checksums, indexes, references
+  version  print the version
+
+Run "authflow serve -h" (import -h, ...) for the flags. import exits 0 when
+the blueprint imported, 1 when an entry failed (nothing is written), 2 for
+a wrong command line and 3 when a file cannot be read.
+`
+
+// shutdownTimeout bounds the wait for in-flight requests on a signal.
+const shutdownTimeout = 10 * time.Second
+
+// Main runs the command line of os.Args until a shutdown signal, and
+// returns the exit status. nb, when not nil, links in a second backend.
+func Main(nb func() Backend) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, os.Args[1:], os.Stdout, os.Stderr, nb)
+}
+
+// run is Run with bbolt files only.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return Run(ctx, args, stdout, stderr, nil)
+}
+
+// Run is the whole program; it returns the exit status. ctx is cancelled
+// by the shutdown signals.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer, nb func() Backend) int {
+	usage := usageLine(nb, usage)
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stdout, stderr, nb)
+	case "check":
+		return check(ctx, args[1:], stdout, stderr, nb)
+	case "import":
+		return importCmd(ctx, args[1:], stdout, stderr, false, nb)
+	case "diff":
+		return importCmd(ctx, args[1:], stdout, stderr, true, nb)
+	case "export":
+		return exportCmd(ctx, args[1:], stdout, stderr, nb)
+	case "plan":
+		return planCmd(ctx, args[1:], stdout, stderr, nb)
+	case "diagram":
+		return diagramCmd(ctx, args[1:], stdout, stderr, nb)
+	case "version", "-version", "--version":
+		fmt.Fprintf(stdout, "authflow %s\n", version())
+		return 0
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "authflow: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newBackend) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	src := newSource(fs, nb, "path of the bbolt `file`, created if missing")
+	addr := fs.String("addr", "127.0.0.1:9000", "`host:port` to listen on (port 0 picks a free one); beyond loopback only with a token")
+	tokenFile := fs.String("token-file", "", "`file` holding the API token that requests must send as \"Authorization: Bearer <token>\" (default $"+tokenEnv+")")
+	tos := timeoutFlags(fs)
+	bf := newBlueprintFlags(fs, "`dir` that imported blueprints' metaapplyblueprint entries find blueprints in (default: none)")
+	if code, ok := parseFlags(fs, args, usageLine(nb, "usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-blueprints DIR] [-blueprint-env PREFIXES] [timeout flags]"), stderr); !ok {
+		return code
+	}
+	token, err := loadToken(*tokenFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow serve: %v\n", err)
+		return 1
+	}
+	if err := checkAddr(*addr, token); err != nil {
+		fmt.Fprintf(stderr, "authflow serve: %v\n", err)
+		return 2
+	}
+	if err := tos.check(); err != nil {
+		fmt.Fprintf(stderr, "authflow serve: %v\n\n%s", err, usage)
+		return 2
+	}
+
+	// Listen first: a start that fails leaves no new file behind.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow: %v\n", err)
+		return 1
+	}
+	defer ln.Close()
+	s, err := src.open(ctx, nil)
+	if err != nil {
+		if errors.Is(err, store.ErrLocked) {
+			fmt.Fprintf(stderr, "authflow: %s is locked by another process (is another authflow serve running on it?)\n", src)
+		} else {
+			fmt.Fprintf(stderr, "authflow: %v\n", err)
+		}
+		return 1
+	}
+	defer s.Close()
+	logger := log.New(stderr, "authflow: ", log.LstdFlags)
+	mux := http.NewServeMux()
+	opts := &api.Options{ErrorLog: logger, Blueprint: bf.options("")}
+	if token != "" {
+		opts.Authorize = bearer(token)
+	}
+	mux.Handle(api.Prefix, api.NewHandler(s, opts))
+	srv := &http.Server{Handler: mux, ErrorLog: logger}
+	tos.apply(srv)
+	fmt.Fprintf(stdout, "authflow: serving http://%s%s (%s)\n", ln.Addr(), api.Prefix, src.describe())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		fmt.Fprintf(stderr, "authflow: %v\n", err)
+		return 1
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	code := 0
+	if err := srv.Shutdown(sctx); err != nil {
+		fmt.Fprintf(stderr, "authflow: shutting down: %v\n", err)
+		code = 1
+	}
+	if err := s.Close(); err != nil {
+		fmt.Fprintf(stderr, "authflow: closing %s: %v\n", src, err)
+		return 1
+	}
+	fmt.Fprintln(stdout, "authflow: stopped")
+	return code
+}
+
+// parseFlags parses a command's flags, with its usage line for -h and for
+// errors. ok is false when the command must exit with code: 0 after -h, 2
+// for a bad flag or a stray argument.
+func parseFlags(fs *flag.FlagSet, args []string, line string, stderr io.Writer) (code int, ok bool) {
+	fs.Usage = func() {
+		fmt.Fprint(stderr, line+"\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		return 2, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "authflow %s: unexpected argument %q\n\n%s", fs.Name(), fs.Arg(0), usage)
+		return 2, false
+	}
+	return 0, true
+}
