@@ -62,15 +62,23 @@ type Config struct {
 }
 
 // DB is a kv.DB kept in etcd under one prefix. It also implements
-// kv.Notifier, from an etcd watch, and kv.Buckets.
+// kv.Notifier and kv.Buckets.
 //
 // # How a transaction works
 //
-// A View reads at one etcd revision: its first read is linearizable and
-// fixes the revision, and every later read asks for that revision, so the
-// View sees one consistent snapshot. An Update does the same and buffers
-// its writes (its own reads see them), then commits them in one etcd
-// transaction together with a write of the prefix's guard key, on
+// Each DB holds a copy of every key under its prefix in memory, loaded at
+// Open and kept current by an etcd watch of the prefix: a persistent
+// ordered map, each version of which stays readable while newer ones are
+// made. A transaction begins with one linearizable read, of the prefix's
+// guard key, which every commit writes; it waits until the copy holds
+// that commit, and then reads that version of the copy: one consistent
+// snapshot that holds every write committed before the transaction began,
+// in any process, whatever it reads. (The copy of another process's write
+// lags its commit by the watch's delivery; a transaction that begins after
+// the commit waits for it.)
+//
+// An Update buffers its writes (its own reads see them) and commits them
+// in one etcd transaction together with a write of the guard, on
 // condition that the guard has not changed since the snapshot. Every
 // Update that writes goes through the guard, so of two writers that
 // overlap one commits and the other runs its function again on the new
@@ -79,9 +87,12 @@ type Config struct {
 // When the connection is lost while a commit is in flight, the DB learns
 // the outcome once the cluster answers again: it fences the guard (so the
 // lost commit can no longer apply) and reads the guard's history to see
-// whether its own commit was the one after the snapshot. Only when that is
-// impossible (the cluster stays unreachable past RequestTimeout, or its
+// whether its own commit was the first after the snapshot. Only when that
+// is impossible (the cluster stays unreachable past RequestTimeout, or its
 // history was compacted) does Update fail with ErrOutcomeUnknown.
+//
+// A watch that ends is started again where it stopped; when etcd has
+// compacted past that point, the copy is loaded afresh.
 type DB struct {
 	client  *clientv3.Client
 	owned   bool
@@ -96,6 +107,10 @@ type DB struct {
 
 	changed chan struct{}
 	stop    context.CancelFunc
+
+	smu  sync.Mutex
+	snap *snapshot     // the latest version of the copy
+	pub  chan struct{} // closed and replaced when snap changes
 
 	beforeCommit func() // tests: runs before each commit request
 }
@@ -138,11 +153,12 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		}
 		db.client, db.owned = c, true
 	}
-	// Reach the cluster once, now: a wrong address fails Open, not the
-	// first request.
+	// Reach the cluster now, loading the copy: a wrong address fails
+	// Open, not the first request.
+	db.pub = make(chan struct{})
 	rctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
 	defer cancel()
-	resp, err := db.client.Get(rctx, db.guard)
+	rev, err := db.load(rctx)
 	if err != nil {
 		db.closeClient()
 		return nil, fmt.Errorf("etcd: cannot reach %v within %v: %w", db.client.Endpoints(), cfg.DialTimeout, err)
@@ -150,7 +166,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	wctx, stop := context.WithCancel(context.Background())
 	db.stop = stop
 	db.wg.Add(1)
-	go db.watch(wctx, resp.Header.Revision)
+	go db.follow(wctx, rev)
 	return db, nil
 }
 
@@ -187,35 +203,131 @@ func (db *DB) notify() {
 	}
 }
 
-// watch follows the guard key from after rev until ctx is done. Every
-// commit writes the guard, so every event is a commit. A watch that ends
-// (compaction, a lost cluster) is started again from the present, with a
-// notification in case something was missed.
-func (db *DB) watch(ctx context.Context, rev int64) {
+// snapshot is one version of the copy.
+type snapshot struct {
+	root *node
+	rev  int64 // every commit up to rev is in root
+}
+
+func (db *DB) publish(root *node, rev int64) {
+	db.smu.Lock()
+	db.snap = &snapshot{root: root, rev: rev}
+	close(db.pub)
+	db.pub = make(chan struct{})
+	db.smu.Unlock()
+	db.notify()
+}
+
+func (db *DB) current() (*snapshot, <-chan struct{}) {
+	db.smu.Lock()
+	defer db.smu.Unlock()
+	return db.snap, db.pub
+}
+
+// load reads every key under the prefix at one revision into a new copy,
+// and returns the revision.
+func (db *DB) load(ctx context.Context) (int64, error) {
+	var root *node
+	var rev int64
+	from, end := db.prefix, clientv3.GetPrefixRangeEnd(db.prefix)
+	for {
+		opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(1000)}
+		if rev != 0 {
+			opts = append(opts, clientv3.WithRev(rev))
+		}
+		resp, err := db.client.Get(ctx, from, opts...)
+		if err != nil {
+			return 0, err
+		}
+		if rev == 0 {
+			rev = resp.Header.Revision
+		}
+		for _, e := range resp.Kvs {
+			root = root.put(string(e.Key), value(e.Value), e.ModRevision)
+		}
+		if !resp.More || len(resp.Kvs) == 0 {
+			break
+		}
+		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+	}
+	db.publish(root, rev)
+	return rev, nil
+}
+
+// follow keeps the copy current from after rev until ctx is done.
+func (db *DB) follow(ctx context.Context, rev int64) {
 	defer db.wg.Done()
 	for ctx.Err() == nil {
-		opts := []clientv3.OpOption{clientv3.WithFilterDelete()}
-		if rev > 0 {
-			opts = append(opts, clientv3.WithRev(rev+1))
-		}
-		wch := db.client.Watch(clientv3.WithRequireLeader(ctx), db.guard, opts...)
+		wch := db.client.Watch(clientv3.WithRequireLeader(ctx), db.prefix,
+			clientv3.WithPrefix(), clientv3.WithRev(rev+1), clientv3.WithProgressNotify())
+		compacted := false
 		for resp := range wch {
-			if resp.Canceled || resp.Err() != nil {
+			if err := resp.Err(); err != nil || resp.Canceled {
+				compacted = resp.CompactRevision != 0 || errors.Is(resp.Err(), rpctypes.ErrCompacted)
 				break
 			}
-			if len(resp.Events) > 0 {
-				rev = resp.Events[len(resp.Events)-1].Kv.ModRevision
-				db.notify()
+			if resp.IsProgressNotify() {
+				continue
 			}
+			if len(resp.Events) == 0 {
+				continue
+			}
+			snap, _ := db.current()
+			root := snap.root
+			for _, ev := range resp.Events {
+				k := string(ev.Kv.Key)
+				if ev.Type == clientv3.EventTypeDelete {
+					root = root.del(k)
+				} else {
+					root = root.put(k, value(ev.Kv.Value), ev.Kv.ModRevision)
+				}
+			}
+			rev = resp.Events[len(resp.Events)-1].Kv.ModRevision
+			db.publish(root, rev)
 		}
 		if ctx.Err() != nil {
 			return
 		}
-		rev = 0
-		db.notify()
+		if compacted {
+			// etcd no longer has the changes after rev: load afresh.
+			lctx, cancel := context.WithTimeout(ctx, db.timeout)
+			r, err := db.load(lctx)
+			cancel()
+			if err == nil {
+				rev = r
+				continue
+			}
+		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// snapshotAt returns the copy once it holds every commit before now: it
+// reads the guard's mod revision (the last commit) and waits for the copy
+// to reach it.
+func (db *DB) snapshotAt(ctx context.Context) (*snapshot, error) {
+	ctx, cancel := context.WithTimeout(ctx, db.timeout)
+	defer cancel()
+	resp, err := db.client.Get(ctx, db.guard)
+	if err != nil {
+		return nil, db.wrap(err)
+	}
+	var last int64
+	if len(resp.Kvs) > 0 {
+		last = resp.Kvs[0].ModRevision
+	}
+	for {
+		snap, pub := db.current()
+		if snap.rev >= last {
+			return snap, nil
+		}
+		select {
+		case <-pub:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("etcd: the watch did not deliver revision %d (at %d): %w", last, snap.rev, ctx.Err())
 		}
 	}
 }
@@ -293,28 +405,27 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// BucketNames implements kv.Buckets: one request per bucket.
+// BucketNames implements kv.Buckets.
 func (db *DB) BucketNames(ctx context.Context) ([]string, error) {
 	if err := db.begin(ctx); err != nil {
 		return nil, err
 	}
 	defer db.wg.Done()
+	snap, err := db.snapshotAt(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var names []string
 	from, end := db.prefix, clientv3.GetPrefixRangeEnd(db.prefix)
 	for {
-		rctx, cancel := context.WithTimeout(ctx, db.timeout)
-		resp, err := db.client.Get(rctx, from, clientv3.WithRange(end), clientv3.WithLimit(1), clientv3.WithKeysOnly())
-		cancel()
-		if err != nil {
-			return nil, db.wrap(err)
-		}
-		if len(resp.Kvs) == 0 {
+		var next *node
+		snap.root.ascend(from, end, func(n *node) bool { next = n; return false })
+		if next == nil {
 			return names, nil
 		}
-		rest := string(resp.Kvs[0].Key[len(db.prefix):])
-		name, _, ok := strings.Cut(rest, "/")
+		name, _, ok := strings.Cut(next.key[len(db.prefix):], "/")
 		if !ok { // the guard
-			from = string(resp.Kvs[0].Key) + "\x00"
+			from = next.key + "\x00"
 			continue
 		}
 		names = append(names, name)
@@ -366,11 +477,28 @@ type tx struct {
 	writable bool
 	done     bool
 
-	rev      int64 // the snapshot's revision, once the first read fixed it
-	guardMod int64 // the guard's mod revision at rev (Update)
+	began    bool
+	root     *node // the snapshot, with the transaction's own writes
+	guardMod int64 // the guard's mod revision in the snapshot
 
 	writes   map[string]*write // by etcd key
 	onCommit []func()
+}
+
+// begin takes the snapshot, at the first read or write.
+func (t *tx) begin() error {
+	if t.began {
+		return nil
+	}
+	snap, err := t.db.snapshotAt(t.ctx)
+	if err != nil {
+		return err
+	}
+	t.root, t.began = snap.root, true
+	if g := snap.root.get(t.db.guard); g != nil {
+		t.guardMod = g.mod
+	}
+	return nil
 }
 
 func (t *tx) check() error {
@@ -398,38 +526,6 @@ func (t *tx) rctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(t.ctx, t.db.timeout)
 }
 
-// read runs a range request at the snapshot, fixing the snapshot with the
-// first one (and, in an Update, reading the guard with it).
-func (t *tx) read(key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
-	ctx, cancel := t.rctx()
-	defer cancel()
-	if t.rev != 0 {
-		resp, err := t.db.client.Get(ctx, key, append(opts, clientv3.WithRev(t.rev))...)
-		if err != nil {
-			return nil, t.db.wrap(err)
-		}
-		return resp, nil
-	}
-	if !t.writable {
-		resp, err := t.db.client.Get(ctx, key, opts...)
-		if err != nil {
-			return nil, t.db.wrap(err)
-		}
-		t.rev = resp.Header.Revision
-		return resp, nil
-	}
-	resp, err := t.db.client.Txn(ctx).Then(clientv3.OpGet(t.db.guard), clientv3.OpGet(key, opts...)).Commit()
-	if err != nil {
-		return nil, t.db.wrap(err)
-	}
-	t.rev = resp.Header.Revision
-	if g := resp.Responses[0].GetResponseRange(); len(g.Kvs) > 0 {
-		t.guardMod = g.Kvs[0].ModRevision
-	}
-	r := resp.Responses[1].GetResponseRange()
-	return &clientv3.GetResponse{Header: resp.Header, Kvs: r.Kvs, More: r.More, Count: r.Count}, nil
-}
-
 func value(v []byte) []byte {
 	if v == nil {
 		return []byte{}
@@ -445,21 +541,13 @@ func (t *tx) Get(bucket string, key []byte) ([]byte, error) {
 	if err := validKey(bucket, key); err != nil {
 		return nil, err
 	}
-	k := t.db.Key(bucket, key)
-	if w, ok := t.writes[k]; ok {
-		if w.del {
-			return nil, nil
-		}
-		return w.val, nil
-	}
-	resp, err := t.read(k)
-	if err != nil {
+	if err := t.begin(); err != nil {
 		return nil, err
 	}
-	if len(resp.Kvs) == 0 {
-		return nil, nil
+	if n := t.root.get(t.db.Key(bucket, key)); n != nil {
+		return n.val, nil
 	}
-	return value(resp.Kvs[0].Value), nil
+	return nil, nil
 }
 
 // Put implements kv.Tx.
@@ -476,7 +564,12 @@ func (t *tx) Put(bucket string, key, val []byte) error {
 	if len(val) > kv.MaxValueSize {
 		return fmt.Errorf("etcd: value of %d bytes: %w", len(val), kv.ErrTooLarge)
 	}
-	t.writes[t.db.Key(bucket, key)] = &write{val: bytes.Clone(value(val))}
+	if err := t.begin(); err != nil {
+		return err
+	}
+	k, v := t.db.Key(bucket, key), bytes.Clone(value(val))
+	t.writes[k] = &write{val: v}
+	t.root = t.root.put(k, v, 0)
 	return nil
 }
 
@@ -491,7 +584,12 @@ func (t *tx) Delete(bucket string, key []byte) error {
 	if err := validKey(bucket, key); err != nil {
 		return err
 	}
-	t.writes[t.db.Key(bucket, key)] = &write{del: true}
+	if err := t.begin(); err != nil {
+		return err
+	}
+	k := t.db.Key(bucket, key)
+	t.writes[k] = &write{del: true}
+	t.root = t.root.del(k)
 	return nil
 }
 
@@ -505,14 +603,16 @@ func (t *tx) OnCommit(fn func()) {
 	}
 }
 
-// Scan implements kv.Tx: pages of keys from etcd at the snapshot, merged
-// with the transaction's own writes.
+// Scan implements kv.Tx.
 func (t *tx) Scan(bucket string, r kv.Range, fn func(k, v []byte) (bool, error)) error {
 	if err := t.check(); err != nil {
 		return err
 	}
 	if bucket == "" || strings.Contains(bucket, "/") {
 		return fmt.Errorf("etcd: invalid bucket name %q", bucket)
+	}
+	if err := t.begin(); err != nil {
+		return err
 	}
 	base := t.db.prefix + bucket + "/"
 	lo := base + string(r.Prefix)
@@ -526,81 +626,19 @@ func (t *tx) Scan(bucket string, r kv.Range, fn func(k, v []byte) (bool, error))
 			hi = s + "\x00"
 		}
 	}
-	if lo >= hi {
-		return nil
+	var err error
+	visit := func(n *node) bool {
+		var more bool
+		more, err = fn([]byte(n.key[len(base):]), n.val)
+		return more && err == nil
 	}
-	// The transaction's own writes in the range, in scan order.
-	var mine []string
-	for k := range t.writes {
-		if k >= lo && k < hi {
-			mine = append(mine, k)
-		}
+	// Writes during the scan make new roots; the scan goes on in this one.
+	if root := t.root; r.Reverse {
+		root.descend(lo, hi, visit)
+	} else {
+		root.ascend(lo, hi, visit)
 	}
-	slices.Sort(mine)
-	if r.Reverse {
-		slices.Reverse(mine)
-	}
-	before := func(a, b string) bool { // a comes first in scan order
-		if r.Reverse {
-			return a > b
-		}
-		return a < b
-	}
-	emit := func(k string, v []byte) (bool, error) {
-		return fn([]byte(k[len(base):]), v)
-	}
-	order := clientv3.SortAscend
-	if r.Reverse {
-		order = clientv3.SortDescend
-	}
-	limit := int64(16)
-	for {
-		resp, err := t.read(lo, clientv3.WithRange(hi), clientv3.WithLimit(limit), clientv3.WithSort(clientv3.SortByKey, order))
-		if err != nil {
-			return err
-		}
-		for _, e := range resp.Kvs {
-			k := string(e.Key)
-			for len(mine) > 0 && before(mine[0], k) {
-				if w := t.writes[mine[0]]; !w.del {
-					if more, err := emit(mine[0], w.val); !more || err != nil {
-						return err
-					}
-				}
-				mine = mine[1:]
-			}
-			if len(mine) > 0 && mine[0] == k {
-				mine = mine[1:]
-				if w := t.writes[k]; w.del {
-					continue
-				} else if more, err := emit(k, w.val); !more || err != nil {
-					return err
-				}
-				continue
-			}
-			if more, err := emit(k, value(e.Value)); !more || err != nil {
-				return err
-			}
-		}
-		if !resp.More || len(resp.Kvs) == 0 {
-			break
-		}
-		last := string(resp.Kvs[len(resp.Kvs)-1].Key)
-		if r.Reverse {
-			hi = last
-		} else {
-			lo = last + "\x00"
-		}
-		limit = min(limit*4, 1024)
-	}
-	for _, k := range mine {
-		if w := t.writes[k]; !w.del {
-			if more, err := emit(k, w.val); !more || err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return err
 }
 
 // commit writes the transaction's writes and the guard, on condition that
@@ -608,11 +646,6 @@ func (t *tx) Scan(bucket string, r kv.Range, fn func(k, v []byte) (bool, error))
 func (t *tx) commit() error {
 	if len(t.writes) == 0 {
 		return nil // nothing to write: the reads were one snapshot
-	}
-	if t.rev == 0 { // blind writes: the guard was not read yet
-		if _, err := t.read(t.db.guard); err != nil {
-			return err
-		}
 	}
 	id := newID()
 	ops := make([]clientv3.Op, 0, len(t.writes)+1)
