@@ -8,8 +8,8 @@
 //
 // For example, two servers on one configuration:
 //
-//	go run ./etcd/cmd/authflow serve -etcd http://127.0.0.1:2379 -addr 127.0.0.1:9001
-//	go run ./etcd/cmd/authflow serve -etcd http://127.0.0.1:2379 -addr 127.0.0.1:9002
+//	go -C etcd run ./cmd/authflow serve -etcd http://127.0.0.1:2379 -addr 127.0.0.1:9001
+//	go -C etcd run ./cmd/authflow serve -etcd http://127.0.0.1:2379 -addr 127.0.0.1:9002
 //
 // A change made through one is read through the other at once, and drops
 // the other's cached plans. See package github.com/authflow/authflow/etcd

@@ -1,7 +1,7 @@
 // Command devetcd runs a one-member etcd server in the foreground, for
 // trying authflow on etcd where no etcd is installed:
 //
-//	go run ./etcd/cmd/devetcd [-dir DIR] [-listen HOST:PORT]
+//	go -C etcd run ./cmd/devetcd [-dir DIR] [-listen HOST:PORT]
 //
 // It serves clients on -listen (default 127.0.0.1:2379) and keeps its
 // data in DIR (default a new temporary directory, removed at exit), with
