@@ -88,7 +88,20 @@ type Change struct {
 	Refs []uuid.UUID
 }
 
-const bucketChanges = "changes" // revision ‖ seq -> change
+// The change log is two buckets of revision ‖ seq -> change. The newest
+// entries go to bucketRecent, which is kept under recentBytes so that
+// bbolt stores it inline, in the page of bucket headers that every commit
+// writes anyway; once it grows past that, its entries move to
+// bucketChanges in one batch. So most commits write no page for the log.
+// Every key of bucketRecent is after every key of bucketChanges.
+const (
+	bucketChanges = "changes"
+	bucketRecent  = "changes_recent"
+	recentBytes   = 1000 // bbolt inlines a bucket of at most a quarter page (1024 bytes of 4096), its 16-byte header included
+)
+
+// logBuckets are the log's buckets in key order.
+var logBuckets = [2]string{bucketChanges, bucketRecent}
 
 // pending is a change not yet committed: the object before the
 // transaction first touched it (nil for a new one), and after its last
@@ -145,15 +158,24 @@ func storedRevision(k kv.Tx) (int64, error) {
 // logEnd is the revision of the log's last (or first) entry; 0 when the
 // log is empty.
 func logEnd(k kv.Tx, last bool) (int64, error) {
-	var rev int64
-	err := k.Scan(bucketChanges, kv.Range{Reverse: last}, func(key, _ []byte) (bool, error) {
-		if len(key) != 12 {
-			return false, fmt.Errorf("store: change log key %x: %w", key, ErrCorrupt)
+	buckets := logBuckets
+	if last {
+		buckets[0], buckets[1] = buckets[1], buckets[0]
+	}
+	for _, b := range buckets {
+		var rev int64
+		err := k.Scan(b, kv.Range{Reverse: last}, func(key, _ []byte) (bool, error) {
+			if len(key) != 12 {
+				return false, fmt.Errorf("store: change log key %x: %w", key, ErrCorrupt)
+			}
+			rev = int64(binary.BigEndian.Uint64(key))
+			return false, nil
+		})
+		if err != nil || rev != 0 {
+			return rev, err
 		}
-		rev = int64(binary.BigEndian.Uint64(key))
-		return false, nil
-	})
-	return rev, err
+	}
+	return 0, nil
 }
 
 // logStart is the first revision the log holds the changes of.
@@ -254,10 +276,13 @@ func (tx *Tx) commitChanges() error {
 	}
 	for i := range out {
 		out[i].Revision = rev
-		if err := tx.kv.Put(bucketChanges, logKey(rev, tx.logSeq), encodeChange(out[i])); err != nil {
+		if err := tx.kv.Put(bucketRecent, logKey(rev, tx.logSeq), encodeChange(out[i])); err != nil {
 			return fmt.Errorf("store: change log: %w", err)
 		}
 		tx.logSeq++
+	}
+	if err := tx.settle(); err != nil {
+		return err
 	}
 	if err := tx.prune(rev); err != nil {
 		return err
@@ -281,6 +306,36 @@ func (tx *Tx) commitChanges() error {
 	return nil
 }
 
+// settle moves the log's recent entries to its main bucket once they
+// are more than recentBytes.
+func (tx *Tx) settle() error {
+	size := 0
+	err := tx.kv.Scan(bucketRecent, kv.Range{}, func(k, v []byte) (bool, error) {
+		size += 16 + len(k) + len(v) // bbolt's element header, key and value
+		return size <= recentBytes, nil
+	})
+	if err != nil || size <= recentBytes {
+		return err
+	}
+	var keys, vals [][]byte
+	err = tx.kv.Scan(bucketRecent, kv.Range{}, func(k, v []byte) (bool, error) {
+		keys, vals = append(keys, bytes.Clone(k)), append(vals, bytes.Clone(v))
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, k := range keys {
+		if err := tx.kv.Put(bucketChanges, k, vals[i]); err != nil {
+			return fmt.Errorf("store: change log: %w", err)
+		}
+		if err := tx.kv.Delete(bucketRecent, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // prune keeps the changes of the last retained revisions. It deletes
 // whole revisions, and only once the log holds an eighth more than it
 // must, so that most transactions touch only the log's end.
@@ -294,20 +349,22 @@ func (tx *Tx) prune(rev int64) error {
 		return nil
 	}
 	limit := logKey(rev-keep+1, 0)
-	var old [][]byte
-	err = tx.kv.Scan(bucketChanges, kv.Range{}, func(k, _ []byte) (bool, error) {
-		if bytes.Compare(k, limit) >= 0 {
-			return false, nil
-		}
-		old = append(old, bytes.Clone(k))
-		return true, nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, k := range old {
-		if err := tx.kv.Delete(bucketChanges, k); err != nil {
+	for _, b := range logBuckets {
+		var old [][]byte
+		err = tx.kv.Scan(b, kv.Range{}, func(k, _ []byte) (bool, error) {
+			if bytes.Compare(k, limit) >= 0 {
+				return false, nil
+			}
+			old = append(old, bytes.Clone(k))
+			return true, nil
+		})
+		if err != nil {
 			return err
+		}
+		for _, k := range old {
+			if err := tx.kv.Delete(b, k); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -372,17 +429,24 @@ func readLog(k kv.Tx, after int64, limit int) ([]Change, error) {
 		return nil, fmt.Errorf("store: changes after revision %d: the log starts at revision %d: %w", after, start, ErrCompacted)
 	}
 	var out []Change
-	err = k.Scan(bucketChanges, kv.Range{Start: logKey(after+1, 0)}, func(key, v []byte) (bool, error) {
-		c, err := decodeChange(key, v)
-		if err != nil {
-			return false, err
+	full := false
+	for _, b := range logBuckets {
+		err = k.Scan(b, kv.Range{Start: logKey(after+1, 0)}, func(key, v []byte) (bool, error) {
+			c, err := decodeChange(key, v)
+			if err != nil {
+				return false, err
+			}
+			if len(out) >= limit && c.Revision != out[len(out)-1].Revision {
+				full = true
+				return false, nil
+			}
+			out = append(out, c)
+			return true, nil
+		})
+		if err != nil || full {
+			break
 		}
-		if len(out) >= limit && c.Revision != out[len(out)-1].Revision {
-			return false, nil
-		}
-		out = append(out, c)
-		return true, nil
-	})
+	}
 	return out, err
 }
 

@@ -343,3 +343,91 @@ func TestUnchangedSince(t *testing.T) {
 		t.Fatalf("delete since 3: %v", err)
 	}
 }
+
+// The log's newest entries stay in a bucket small enough for bbolt to
+// keep inline (so that most commits write no page for the log), and move
+// to the main bucket in batches; Watch reads across both, in order.
+func TestChangeLogRecentInline(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log.db")
+	s := openTestStore(t, path, &store.Options{NoSync: true})
+	mkFlow(t, s, "a")
+	for i := range 100 {
+		if _, err := s.PatchFlow(context.Background(), "a", fmt.Appendf(nil, `{"title":"t%d"}`, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var revs []int64
+	for ch, err := range s.Watch(context.Background(), 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		revs = append(revs, ch.Revision)
+		if ch.Revision == 101 {
+			break
+		}
+	}
+	for i, r := range revs {
+		if r != int64(i+1) {
+			t.Fatalf("Watch from 0 yields revisions %v", revs)
+		}
+	}
+	s.Close()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.View(func(tx *bolt.Tx) error {
+		recent, main := tx.Bucket([]byte("changes_recent")), tx.Bucket([]byte("changes"))
+		if recent == nil || main == nil {
+			t.Fatalf("buckets: recent %v, main %v", recent, main)
+		}
+		if root := recent.Root(); root != 0 {
+			t.Errorf("the recent bucket has a page of its own (%d), not inline", root)
+		}
+		n, m := recent.Stats().KeyN, main.Stats().KeyN
+		if n == 0 || m == 0 || n+m != 101 {
+			t.Errorf("%d recent and %d older entries, want some of each and 101 in all", n, m)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A file of format 3 (its whole log in one bucket) opens, and its log
+// and revisions go on.
+func TestFormat3(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v3.db")
+	s := openTestStore(t, path, &store.Options{NoSync: true})
+	mkFlow(t, s, "a")
+	mkFlow(t, s, "b")
+	s.Close()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(store.DowngradeToFormat3); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s = openTestStore(t, path, &store.Options{NoSync: true})
+	if got := revision(t, s); got != 2 {
+		t.Fatalf("format-3 file at revision %d, want 2", got)
+	}
+	mkFlow(t, s, "c")
+	var revs []int64
+	for ch, err := range s.Watch(context.Background(), 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		revs = append(revs, ch.Revision)
+		if ch.Revision == 3 {
+			break
+		}
+	}
+	if !slices.Equal(revs, []int64{1, 2, 3}) {
+		t.Errorf("Watch from 0: %v", revs)
+	}
+	checkInvariants(t, s)
+}

@@ -52,11 +52,33 @@ func DowngradeToFormat2(tx *bolt.Tx) error {
 			}
 		}
 	}
-	if err := tx.DeleteBucket([]byte(bucketChanges)); err != nil && !errors.Is(err, bolterr.ErrBucketNotFound) {
-		return err
+	for _, b := range logBuckets {
+		if err := tx.DeleteBucket([]byte(b)); err != nil && !errors.Is(err, bolterr.ErrBucketNotFound) {
+			return err
+		}
 	}
 	m := tx.Bucket([]byte(bucketMeta))
 	var v [8]byte
 	binary.BigEndian.PutUint64(v[:], 2)
 	return m.Put(keyVersion, v[:])
+}
+
+// DowngradeToFormat3 moves the change log's recent entries into its main
+// bucket and marks the file format 3, as an older authflow left it.
+func DowngradeToFormat3(tx *bolt.Tx) error {
+	main, err := tx.CreateBucketIfNotExists([]byte(bucketChanges))
+	if err != nil {
+		return err
+	}
+	if recent := tx.Bucket([]byte(bucketRecent)); recent != nil {
+		if err := recent.ForEach(func(k, v []byte) error { return main.Put(k, v) }); err != nil {
+			return err
+		}
+		if err := tx.DeleteBucket([]byte(bucketRecent)); err != nil {
+			return err
+		}
+	}
+	var v [8]byte
+	binary.BigEndian.PutUint64(v[:], 3)
+	return tx.Bucket([]byte(bucketMeta)).Put(keyVersion, v[:])
 }

@@ -242,8 +242,9 @@ var keyVersion = []byte("schema_version")
 // formatVersion is the on-disk format this code reads and writes.
 // Version 1 had no record envelope (checksums), no reference, pbm,
 // unique-together or count indexes; version 2 no revisions and no change
-// log (its records are read as they are, at revision 0).
-const formatVersion uint64 = 3
+// log (its records are read as they are, at revision 0); version 3 kept
+// the whole change log in one bucket (read as it is).
+const formatVersion uint64 = 4
 
 // init checks the format version, migrates a version-1 file and marks a
 // new one.
@@ -283,7 +284,7 @@ func (s *Store) init() error {
 		})
 	case s.readOnly:
 		return fmt.Errorf("%w: the file has format %d; open it writable once to migrate it to %d", ErrVersion, version, formatVersion)
-	case version == 2:
+	case version == 2, version == 3:
 		return s.db.Update(ctx, putVersion)
 	case version == 1:
 		return s.db.Update(ctx, func(ktx kv.Tx) error {
