@@ -497,17 +497,18 @@ func (f *feed) local(s *Store, rev int64, changes []Change) {
 
 // remote delivers whatever the log holds beyond what was delivered: for
 // a backend that other processes write.
-func (f *feed) remote(s *Store) {
+func (f *feed) remote(s *Store) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.catchUp(s, -1)
+	return f.catchUp(s, -1)
 }
 
 // catchUp delivers the logged revisions after the delivered one, up to
 // upto (-1: up to the store's revision). When the log no longer holds
 // them, or cannot be read, the subscribers get a nil change list for the
-// last revision: anything may have changed.
-func (f *feed) catchUp(s *Store, upto int64) {
+// last revision: anything may have changed. It reports false when the
+// log could not be read at all, so that nothing was delivered.
+func (f *feed) catchUp(s *Store, upto int64) bool {
 	end := upto
 	for {
 		var batch []Change
@@ -534,7 +535,7 @@ func (f *feed) catchUp(s *Store, upto int64) {
 			batch, progressed = batch[n:], true
 		}
 		if f.delivered >= end {
-			return
+			return true
 		}
 		if !progressed {
 			break // the log ends before end: it was damaged
@@ -543,6 +544,7 @@ func (f *feed) catchUp(s *Store, upto int64) {
 	if end > f.delivered {
 		f.deliver(end, nil)
 	}
+	return end >= 0
 }
 
 type subscriber struct {

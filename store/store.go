@@ -226,13 +226,23 @@ func New(db kv.DB, opts *Options) (*Store, error) {
 
 // follow delivers the changes other processes commit to a shared
 // backend, each time it says there may be some, until the store closes.
+// When the log cannot be read (the backend is out of reach), it tries
+// again after a pause, up to a second, rather than wait for the next
+// notification.
 func (s *Store) follow(n kv.Notifier) {
+	var retry <-chan time.Time
+	pause := 50 * time.Millisecond
 	for {
 		select {
 		case <-n.Changed():
-			s.feed.remote(s)
+		case <-retry:
 		case <-s.done:
 			return
+		}
+		if s.feed.remote(s) {
+			retry, pause = nil, 50*time.Millisecond
+		} else {
+			retry, pause = time.After(pause), min(2*pause, time.Second)
 		}
 	}
 }
