@@ -9,6 +9,7 @@ import (
 	"iter"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/authflow/authflow/store/kv"
 	"github.com/google/uuid"
@@ -310,20 +311,17 @@ func (tx *Tx) commitChanges() error {
 // are more than recentBytes.
 func (tx *Tx) settle() error {
 	size := 0
+	var keys, vals [][]byte
 	err := tx.kv.Scan(bucketRecent, kv.Range{}, func(k, v []byte) (bool, error) {
 		size += 16 + len(k) + len(v) // bbolt's element header, key and value
-		return size <= recentBytes, nil
+		keys, vals = append(keys, k), append(vals, v)
+		return true, nil
 	})
 	if err != nil || size <= recentBytes {
 		return err
 	}
-	var keys, vals [][]byte
-	err = tx.kv.Scan(bucketRecent, kv.Range{}, func(k, v []byte) (bool, error) {
-		keys, vals = append(keys, bytes.Clone(k)), append(vals, bytes.Clone(v))
-		return true, nil
-	})
-	if err != nil {
-		return err
+	for i := range keys { // copied before the bucket changes
+		keys[i], vals[i] = bytes.Clone(keys[i]), bytes.Clone(vals[i])
 	}
 	for i, k := range keys {
 		if err := tx.kv.Put(bucketChanges, k, vals[i]); err != nil {
@@ -341,11 +339,19 @@ func (tx *Tx) settle() error {
 // must, so that most transactions touch only the log's end.
 func (tx *Tx) prune(rev int64) error {
 	keep := int64(tx.s.changeLog)
+	slack := keep + keep/8
+	// The first revision seen committed is a lower bound of the log's
+	// start (it only moves on), so when it is recent enough there is no
+	// need to read the log's start.
+	if h := tx.s.logStart.Load(); h > 0 && rev-h+1 <= slack {
+		return nil
+	}
 	start, err := logStart(tx.kv)
 	if err != nil {
 		return err
 	}
-	if rev-start+1 <= keep+keep/8 {
+	if rev-start+1 <= slack {
+		tx.kv.OnCommit(func() { raise(&tx.s.logStart, start) })
 		return nil
 	}
 	limit := logKey(rev-keep+1, 0)
@@ -367,7 +373,18 @@ func (tx *Tx) prune(rev int64) error {
 			}
 		}
 	}
+	tx.kv.OnCommit(func() { raise(&tx.s.logStart, rev-keep+1) })
 	return nil
+}
+
+// raise sets v to x unless it is already larger.
+func raise(v *atomic.Int64, x int64) {
+	for {
+		cur := v.Load()
+		if cur >= x || v.CompareAndSwap(cur, x) {
+			return
+		}
+	}
 }
 
 func logKey(rev int64, seq uint32) []byte {

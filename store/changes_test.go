@@ -431,3 +431,32 @@ func TestFormat3(t *testing.T) {
 	}
 	checkInvariants(t, s)
 }
+
+// However long it runs, the log holds no more than its retention and an
+// eighth.
+func TestChangeLogBounded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "b.db")
+	s := openTestStore(t, path, &store.Options{NoSync: true, ChangeLog: 16})
+	mkFlow(t, s, "a")
+	for i := range 300 {
+		if _, err := s.PatchFlow(context.Background(), "a", fmt.Appendf(nil, `{"title":"t%d"}`, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := watchAll(t, s, 301-16); err != nil || len(got) != 16 {
+		t.Errorf("watch of the last 16 revisions: %d changes, %v", len(got), err)
+	}
+	s.Close()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.View(func(tx *bolt.Tx) error {
+		n := tx.Bucket([]byte("changes")).Stats().KeyN + tx.Bucket([]byte("changes_recent")).Stats().KeyN
+		if n < 16 || n > 18 {
+			t.Errorf("the log holds %d entries, want 16 to 18", n)
+		}
+		return nil
+	})
+}

@@ -110,6 +110,7 @@ type Store struct {
 	cache *objectCache
 
 	changeLog int
+	logStart  atomic.Int64 // the change log's first revision, as last seen committed; 0 unknown
 	feed      feed
 	// done is closed by Close, to end watches.
 	done chan struct{}
