@@ -227,7 +227,7 @@ func (db *DB) current() (*snapshot, <-chan struct{}) {
 // load reads every key under the prefix at one revision into a new copy,
 // and returns the revision.
 func (db *DB) load(ctx context.Context) (int64, error) {
-	var root *node
+	var b builder // etcd returns the keys in order
 	var rev int64
 	from, end := db.prefix, clientv3.GetPrefixRangeEnd(db.prefix)
 	for {
@@ -243,14 +243,14 @@ func (db *DB) load(ctx context.Context) (int64, error) {
 			rev = resp.Header.Revision
 		}
 		for _, e := range resp.Kvs {
-			root = root.put(string(e.Key), value(e.Value), e.ModRevision)
+			b.add(string(e.Key), value(e.Value), e.ModRevision)
 		}
 		if !resp.More || len(resp.Kvs) == 0 {
 			break
 		}
 		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
 	}
-	db.publish(root, rev)
+	db.publish(b.root(), rev)
 	return rev, nil
 }
 

@@ -31,6 +31,34 @@ func (n *node) get(key string) *node {
 	return nil
 }
 
+// builder makes a new map from keys given in ascending order, in linear
+// time: the treap of keys in order is the Cartesian tree of their
+// priorities, built along its right spine.
+type builder struct {
+	spine []*node // the right spine, root first
+}
+
+func (b *builder) add(key string, val []byte, mod int64) {
+	x := &node{key: key, val: val, mod: mod, prio: rand.Uint64()}
+	var last *node
+	for len(b.spine) > 0 && b.spine[len(b.spine)-1].prio < x.prio {
+		last = b.spine[len(b.spine)-1]
+		b.spine = b.spine[:len(b.spine)-1]
+	}
+	x.left = last
+	if len(b.spine) > 0 {
+		b.spine[len(b.spine)-1].right = x
+	}
+	b.spine = append(b.spine, x)
+}
+
+func (b *builder) root() *node {
+	if len(b.spine) == 0 {
+		return nil
+	}
+	return b.spine[0]
+}
+
 // put returns the map with key set to val.
 func (n *node) put(key string, val []byte, mod int64) *node {
 	return n.del(key).insert(&node{key: key, val: val, mod: mod, prio: rand.Uint64()})

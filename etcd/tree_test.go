@@ -82,3 +82,40 @@ func check(t *testing.T, root *node, ref map[string]string, lo, hi string) {
 		t.Fatalf("ascend stopped after %d of %d", n, len(want))
 	}
 }
+
+// A map built from keys in order holds what puts would, keeps the heap
+// order of its priorities, and takes puts and deletes like any other.
+func TestBuilder(t *testing.T) {
+	var b builder
+	ref := map[string]string{}
+	for i := range 2000 {
+		k := fmt.Sprintf("k%05d", i*3)
+		b.add(k, []byte(fmt.Sprint(i)), int64(i))
+		ref[k] = fmt.Sprint(i)
+	}
+	root := b.root()
+	var heap func(n *node) int
+	heap = func(n *node) int {
+		if n == nil {
+			return 0
+		}
+		for _, c := range []*node{n.left, n.right} {
+			if c != nil && c.prio > n.prio {
+				t.Fatalf("child %q has a higher priority than %q", c.key, n.key)
+			}
+		}
+		return 1 + max(heap(n.left), heap(n.right))
+	}
+	if d := heap(root); d > 60 {
+		t.Errorf("depth %d for 2000 keys", d)
+	}
+	check(t, root, ref, "", "\xff")
+	check(t, root, ref, "k01000", "k02000")
+	root = root.put("k00001", []byte("x"), 1).del("k00003")
+	ref["k00001"] = "x"
+	delete(ref, "k00003")
+	check(t, root, ref, "", "\xff")
+	if (&builder{}).root() != nil {
+		t.Error("an empty builder has a root")
+	}
+}
