@@ -476,25 +476,31 @@ type feed struct {
 	next      int
 
 	nmu    sync.Mutex
-	notify chan struct{} // closed and replaced at every delivery
+	notify chan struct{} // closed at the next delivery; nil while nobody waits
 }
 
 func (f *feed) init(rev int64) {
 	f.delivered = rev
-	f.notify = make(chan struct{})
 }
 
-// wait returns a channel closed at the next delivery.
+// wait returns a channel closed at the next delivery. The channel is
+// made when somebody waits, so that a delivery nobody waits for costs
+// nothing.
 func (f *feed) wait() <-chan struct{} {
 	f.nmu.Lock()
 	defer f.nmu.Unlock()
+	if f.notify == nil {
+		f.notify = make(chan struct{})
+	}
 	return f.notify
 }
 
 func (f *feed) wake() {
 	f.nmu.Lock()
-	close(f.notify)
-	f.notify = make(chan struct{})
+	if f.notify != nil {
+		close(f.notify)
+		f.notify = nil
+	}
 	f.nmu.Unlock()
 }
 
