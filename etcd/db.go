@@ -101,9 +101,10 @@ type DB struct {
 	timeout time.Duration
 	retries int
 
-	mu     sync.Mutex
-	closed bool
-	wg     sync.WaitGroup // running transactions and the watch
+	mu        sync.Mutex
+	closed    bool
+	wg        sync.WaitGroup // running transactions
+	following sync.WaitGroup // the watch
 
 	changed chan struct{}
 	stop    context.CancelFunc
@@ -165,7 +166,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	wctx, stop := context.WithCancel(context.Background())
 	db.stop = stop
-	db.wg.Add(1)
+	db.following.Add(1)
 	go db.follow(wctx, rev)
 	return db, nil
 }
@@ -256,7 +257,7 @@ func (db *DB) load(ctx context.Context) (int64, error) {
 
 // follow keeps the copy current from after rev until ctx is done.
 func (db *DB) follow(ctx context.Context, rev int64) {
-	defer db.wg.Done()
+	defer db.following.Done()
 	for ctx.Err() == nil {
 		wch := db.client.Watch(clientv3.WithRequireLeader(ctx), db.prefix,
 			clientv3.WithPrefix(), clientv3.WithRev(rev+1), clientv3.WithProgressNotify())
@@ -347,6 +348,12 @@ func (db *DB) begin(ctx context.Context) error {
 	return nil
 }
 
+func (db *DB) isClosed() bool {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.closed
+}
+
 // View implements kv.DB.
 func (db *DB) View(ctx context.Context, fn func(kv.Tx) error) error {
 	if err := db.begin(ctx); err != nil {
@@ -380,6 +387,9 @@ func (db *DB) Update(ctx context.Context, fn func(kv.Tx) error) error {
 		if !errors.Is(err, kv.ErrConflict) || attempt >= db.retries {
 			return err
 		}
+		if db.isClosed() {
+			return fmt.Errorf("etcd: closed while retrying (%v): %w", err, kv.ErrClosed)
+		}
 		// Back off a little, at random, so that racing writers spread out.
 		d := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6)))
 		select {
@@ -399,8 +409,9 @@ func (db *DB) Close() error {
 	}
 	db.closed = true
 	db.mu.Unlock()
+	db.wg.Wait() // the transactions still running need the watch
 	db.stop()
-	db.wg.Wait()
+	db.following.Wait()
 	db.closeClient()
 	return nil
 }
@@ -457,7 +468,7 @@ func rejected(err error) bool {
 		return true
 	}
 	for _, e := range []error{rpctypes.ErrTooManyOps, rpctypes.ErrRequestTooLarge, rpctypes.ErrDuplicateKey,
-		rpctypes.ErrNoSpace, rpctypes.ErrCompacted, rpctypes.ErrFutureRev, rpctypes.ErrPermissionDenied,
+		rpctypes.ErrCompacted, rpctypes.ErrFutureRev, rpctypes.ErrPermissionDenied,
 		rpctypes.ErrInvalidAuthToken, rpctypes.ErrAuthNotEnabled} {
 		if errors.Is(err, e) {
 			return true
@@ -480,6 +491,7 @@ type tx struct {
 	began    bool
 	root     *node // the snapshot, with the transaction's own writes
 	guardMod int64 // the guard's mod revision in the snapshot
+	snapRev  int64 // the snapshot's revision: the guard did not change from guardMod to it
 
 	writes   map[string]*write // by etcd key
 	onCommit []func()
@@ -494,7 +506,7 @@ func (t *tx) begin() error {
 	if err != nil {
 		return err
 	}
-	t.root, t.began = snap.root, true
+	t.root, t.snapRev, t.began = snap.root, snap.rev, true
 	if g := snap.root.get(t.db.guard); g != nil {
 		t.guardMod = g.mod
 	}
@@ -617,7 +629,7 @@ func (t *tx) Scan(bucket string, r kv.Range, fn func(k, v []byte) (bool, error))
 	base := t.db.prefix + bucket + "/"
 	lo := base + string(r.Prefix)
 	hi := clientv3.GetPrefixRangeEnd(lo)
-	if r.Start != nil {
+	if len(r.Start) > 0 {
 		s := base + string(r.Start)
 		if !r.Reverse && s > lo {
 			lo = s
@@ -680,41 +692,59 @@ func (t *tx) commit() error {
 	committed, rerr := t.resolve(id)
 	switch {
 	case rerr != nil:
-		return fmt.Errorf("etcd: the commit was cut off (%v) and its outcome cannot be learnt (%v): %w", err, rerr, kv.ErrOutcomeUnknown)
+		return fmt.Errorf("etcd: the commit failed without a certain answer (%v) and whether it applied cannot be learnt (%v): %w", err, rerr, kv.ErrOutcomeUnknown)
 	case committed:
 		return nil
 	default:
-		return fmt.Errorf("etcd: the commit was cut off (%v) and did not apply: %w", err, kv.ErrConflict)
+		return fmt.Errorf("etcd: the commit failed without a certain answer (%v) and did not apply: %w", err, kv.ErrConflict)
 	}
 }
 
 // resolve learns whether the commit that wrote id to the guard applied,
-// after its request failed without an answer. It first fences the guard:
-// a write on the same condition as the commit's, so that from then on the
-// commit can no longer apply. The first write of the guard after the
-// snapshot is then either the commit (value id) or not.
+// after its request failed without a certain answer. It first fences the
+// guard: a write on the same condition as the commit's, so that from then
+// on the commit can no longer apply. The guard's history from the
+// snapshot to the fence then holds the commit's write (value id) or not.
+// When the fence cannot be written (etcd refuses writes), the history
+// tells only if the guard moved since the snapshot; otherwise the commit
+// may still be on its way.
 func (t *tx) resolve(id string) (bool, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.ctx), t.db.timeout)
 	defer cancel()
 	cond := clientv3.Compare(clientv3.ModRevision(t.db.guard), "=", t.guardMod)
+	var end int64 // the guard's history up to end decides
 	for {
-		_, err := t.db.client.Txn(ctx).If(cond).Then(clientv3.OpPut(t.db.guard, newID())).Commit()
-		if err == nil {
+		resp, err := t.db.client.Txn(ctx).If(cond).Then(clientv3.OpPut(t.db.guard, newID())).Commit()
+		if err == nil && resp.Succeeded {
+			end = resp.Header.Revision
 			break
 		}
-		if ctx.Err() != nil || rejected(err) {
-			return false, err
+		if err == nil || ctx.Err() != nil || rejected(err) || errors.Is(err, rpctypes.ErrNoSpace) {
+			// The guard moved, or no fence can be written: how far?
+			g, gerr := t.db.client.Get(ctx, t.db.guard)
+			switch {
+			case gerr != nil:
+				return false, errors.Join(err, gerr)
+			case len(g.Kvs) == 0 || g.Kvs[0].ModRevision == t.guardMod:
+				return false, fmt.Errorf("no fence could be written (%v) and the guard has not moved", err)
+			}
+			end = g.Kvs[0].ModRevision
+			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	// The guard's first version after the snapshot's.
-	wch := t.db.client.Watch(ctx, t.db.guard, clientv3.WithRev(t.guardMod+1))
+	wch := t.db.client.Watch(ctx, t.db.guard, clientv3.WithRev(t.snapRev+1))
 	for resp := range wch {
 		if err := resp.Err(); err != nil {
 			return false, err
 		}
 		for _, ev := range resp.Events {
-			return string(ev.Kv.Value) == id, nil
+			if ev.Type == clientv3.EventTypePut && string(ev.Kv.Value) == id {
+				return true, nil
+			}
+			if ev.Kv.ModRevision >= end {
+				return false, nil
+			}
 		}
 	}
 	return false, fmt.Errorf("watch ended: %w", ctx.Err())

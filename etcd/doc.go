@@ -20,6 +20,9 @@
 // key k is the etcd key prefix+b+"/"+k, and prefix+"guard" is the key
 // every commit writes. Several configurations share one cluster under
 // different prefixes, as long as neither prefix starts with the other.
+// Write under a prefix only through this package: a key deleted or written
+// by hand (etcdctl) while processes use the prefix bypasses the guard that
+// serializes their writes.
 //
 // # Memory
 //
@@ -54,7 +57,11 @@
 //     size, and the client's own limit is 2 MiB; beyond them, likewise
 //     store.ErrTooLarge.
 //   - --quota-backend-bytes: when the database reaches it, etcd refuses
-//     writes (its NOSPACE alarm) until compacted and defragmented.
+//     writes (its NOSPACE alarm) until compacted and defragmented. etcd
+//     also answers "database space exceeded" to a write it applied as it
+//     reached the quota, so such a write is resolved like a cut-off one;
+//     when etcd refuses the fence too, the caller gets
+//     store.ErrOutcomeUnknown.
 //   - --auto-compaction-retention: etcd's compaction removes old
 //     revisions of keys. A read transaction older than the retention
 //     fails, and a write transaction runs again; the change feed is the
