@@ -84,7 +84,7 @@ type DB interface {
 }
 
 // Range selects the keys of a Scan: those that start with Prefix and are
-// not before Start (when Start is set; it should itself start with
+// not before Start (when Start is not empty; it should itself start with
 // Prefix), in ascending byte order, or descending when Reverse is set (then
 // Start is the last key visited, inclusive).
 type Range struct {

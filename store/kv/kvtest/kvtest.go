@@ -389,9 +389,9 @@ func testScanRanges(t *testing.T, db kv.DB) {
 			}
 			for _, s := range starts {
 				for _, rev := range []bool{false, true} {
-					r := kv.Range{Prefix: []byte(p), Reverse: rev}
-					if s != "" {
-						r.Start = []byte(s)
+					r := kv.Range{Prefix: []byte(p), Reverse: rev, Start: []byte(s)} // "" is an empty, non-nil Start: none
+					if s == "" && n%2 == 0 {
+						r.Start = nil
 					}
 					got, vals, err := scan(tx, "b", r)
 					if err != nil {
