@@ -520,9 +520,16 @@ func (t *tx) check() error {
 	return nil
 }
 
-func validKey(bucket string, key []byte) error {
+func validBucket(bucket string) error {
 	if bucket == "" || strings.Contains(bucket, "/") {
 		return fmt.Errorf("etcd: invalid bucket name %q", bucket)
+	}
+	return nil
+}
+
+func validKey(bucket string, key []byte) error {
+	if err := validBucket(bucket); err != nil {
+		return err
 	}
 	if len(key) == 0 {
 		return errors.New("etcd: empty key")
@@ -620,8 +627,8 @@ func (t *tx) Scan(bucket string, r kv.Range, fn func(k, v []byte) (bool, error))
 	if err := t.check(); err != nil {
 		return err
 	}
-	if bucket == "" || strings.Contains(bucket, "/") {
-		return fmt.Errorf("etcd: invalid bucket name %q", bucket)
+	if err := validBucket(bucket); err != nil {
+		return err
 	}
 	if err := t.begin(); err != nil {
 		return err

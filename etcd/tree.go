@@ -59,9 +59,27 @@ func (b *builder) root() *node {
 	return b.spine[0]
 }
 
-// put returns the map with key set to val.
+// put returns the map with key set to val: one path copied, to the key's
+// node when it is there, or to where it goes.
 func (n *node) put(key string, val []byte, mod int64) *node {
-	return n.del(key).insert(&node{key: key, val: val, mod: mod, prio: rand.Uint64()})
+	if n.get(key) != nil {
+		return n.replace(key, val, mod)
+	}
+	return n.insert(&node{key: key, val: val, mod: mod, prio: rand.Uint64()})
+}
+
+// replace sets the value of key, which n holds.
+func (n *node) replace(key string, val []byte, mod int64) *node {
+	c := n.copy()
+	switch {
+	case key < n.key:
+		c.left = n.left.replace(key, val, mod)
+	case key > n.key:
+		c.right = n.right.replace(key, val, mod)
+	default:
+		c.val, c.mod = val, mod
+	}
+	return c
 }
 
 // insert adds x, whose key n does not hold.

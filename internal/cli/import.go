@@ -74,19 +74,8 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer, dif
 	if diff {
 		line = strings.Replace(line, " [-dry-run]", "", 1)
 	}
-	fs.Usage = func() {
-		fmt.Fprint(stderr, line+"\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() == 0 || (*out != "text" && *out != "json") {
-		fmt.Fprintf(stderr, "%s\n", line)
-		return exitUsage
+	if code, ok := parseArgs(fs, args, line, stderr, func() bool { return fs.NArg() > 0 && (*out == "text" || *out == "json") }); !ok {
+		return code
 	}
 	files, err := blueprintFiles(fs.Args())
 	if err != nil {
@@ -232,19 +221,8 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer, nb 
 	src := newSource(fs, nb, "path of the bbolt `file`")
 	portable := fs.Bool("portable", false, "identify objects by slug and name, refer with !KeyOf, write secrets as !Env placeholders")
 	line := usageLine(nb, "usage: authflow export [-db PATH] [-portable] SLUG")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, line+"\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() != 1 {
-		fmt.Fprintf(stderr, "%s\n", line)
-		return exitUsage
+	if code, ok := parseArgs(fs, args, line, stderr, func() bool { return fs.NArg() == 1 }); !ok {
+		return code
 	}
 	s, err := src.open(ctx, &store.Options{ReadOnly: true})
 	if err != nil {

@@ -221,9 +221,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 }
 
 // parseFlags parses a command's flags, with its usage line for -h and for
-// errors. ok is false when the command must exit with code: 0 after -h, 2
-// for a bad flag or a stray argument.
+// errors, for a command that takes no other arguments. ok is false when
+// the command must exit with code: 0 after -h, 2 for a bad flag or a stray
+// argument.
 func parseFlags(fs *flag.FlagSet, args []string, line string, stderr io.Writer) (code int, ok bool) {
+	return parseArgs(fs, args, line, stderr, nil)
+}
+
+// parseArgs is parseFlags for a command with arguments: argsOK judges
+// them (and any flag values that depend on each other), and when it says
+// no, the usage line is printed and the code is 2. A nil argsOK allows
+// none.
+func parseArgs(fs *flag.FlagSet, args []string, line string, stderr io.Writer, argsOK func() bool) (code int, ok bool) {
 	fs.Usage = func() {
 		fmt.Fprint(stderr, line+"\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -234,8 +243,12 @@ func parseFlags(fs *flag.FlagSet, args []string, line string, stderr io.Writer) 
 		}
 		return 2, false
 	}
-	if fs.NArg() > 0 {
+	switch {
+	case argsOK == nil && fs.NArg() > 0:
 		fmt.Fprintf(stderr, "authflow %s: unexpected argument %q\n\n%s", fs.Name(), fs.Arg(0), usage)
+		return 2, false
+	case argsOK != nil && !argsOK():
+		fmt.Fprintln(stderr, line)
 		return 2, false
 	}
 	return 0, true

@@ -28,19 +28,8 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer, nb ne
 	outpost := fs.Bool("outpost", false, "the request comes from an outpost")
 	out := fs.String("o", "text", "output `format`: text or json")
 	line := usageLine(nb, "usage: authflow plan [-db PATH] [-user-json FILE | -authenticated -superuser -user PK -groups PKS -outpost] [-o text|json] SLUG")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, line+"\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() != 1 || (*out != "text" && *out != "json") {
-		fmt.Fprintln(stderr, line)
-		return exitUsage
+	if code, ok := parseArgs(fs, args, line, stderr, func() bool { return fs.NArg() == 1 && (*out == "text" || *out == "json") }); !ok {
+		return code
 	}
 	req := plan.Request{User: plan.User{PK: *pk, Authenticated: *authed || *superuser, Superuser: *superuser}, Outpost: *outpost}
 	for _, g := range strings.Split(*groups, ",") {
@@ -138,19 +127,8 @@ func diagramCmd(ctx context.Context, args []string, stdout, stderr io.Writer, nb
 	src := newSource(fs, nb, "path of the bbolt `file`")
 	planner := fs.Bool("planner", false, "draw what the planner does, not authentik's drawing")
 	line := usageLine(nb, "usage: authflow diagram [-db PATH] [-planner] SLUG")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, line+"\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, line)
-		return exitUsage
+	if code, ok := parseArgs(fs, args, line, stderr, func() bool { return fs.NArg() == 1 }); !ok {
+		return code
 	}
 	s, err := src.open(ctx, &store.Options{ReadOnly: true})
 	if err != nil {
