@@ -266,7 +266,16 @@ func (im *importer) entry(e *Entry) {
 	delete(body, "pk") // a create is given it apart; an update keeps the object's
 	var before map[string]any
 	var stored []byte
-	if found {
+	if !found {
+		// A default is left to the create, which gives it exactly (a write
+		// of it through the API's input rules might not: DRF trims
+		// strings).
+		for f, v := range body {
+			if isDefault(im.tx.Store(), model, f, v) {
+				delete(body, f)
+			}
+		}
+	} else {
 		if before, err = im.representation(model, pk); err != nil {
 			im.fail(e, ids, err)
 			return
