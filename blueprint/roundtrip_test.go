@@ -16,6 +16,7 @@ import (
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/validate"
+	"github.com/google/uuid"
 )
 
 // groups is the import option for the blueprints that name groups.
@@ -274,4 +275,45 @@ func TestExportKeepsWhitespace(t *testing.T) {
 		t.Errorf("symbol_charset lost its trailing space:\n%s", doc)
 	}
 	importAll(t, s, ex[i:i+1], true)
+}
+
+// An entry whose pk identifier is not its object's pk (the object was
+// matched by its other identifiers) has that identifier rewritten to the
+// object's pk in later entries, as authentik's importer does: an export
+// imports into a store whose objects were made apart from it.
+func TestPKRewrittenToMatch(t *testing.T) {
+	s := newStore(t)
+	if res := apply(t, s, "version: 1\nentries:\n- model: authentik_stages_deny.denystage\n  identifiers: {name: deny}\n", blueprint.Options{}); !res.Success {
+		t.Fatal(res.Logs)
+	}
+	res := apply(t, s, `version: 1
+entries:
+- model: authentik_flows.flow
+  identifiers: {pk: 11111111-2222-4333-8444-555555555555, slug: login}
+  attrs: {name: Login, title: Welcome, designation: authentication}
+- model: authentik_stages_deny.denystage
+  identifiers: {pk: 11111111-2222-4333-8444-666666666666, name: deny}
+- model: authentik_flows.flowstagebinding
+  identifiers: {pk: 11111111-2222-4333-8444-777777777777, target: 11111111-2222-4333-8444-555555555555, stage: 11111111-2222-4333-8444-666666666666, order: 10}
+`, blueprint.Options{})
+	if got := strings.Join(actions(res), ","); !res.Success || got != "create,unchanged,create" {
+		t.Fatalf("%s %+v", got, res.Logs)
+	}
+	err := s.View(context.Background(), func(tx *store.Tx) error {
+		deny, _, err := tx.Find(store.ModelStage, map[string]any{"name": "deny"})
+		if err != nil {
+			return err
+		}
+		b, err := tx.Get(store.ModelBinding, uuid.MustParse("11111111-2222-4333-8444-777777777777"))
+		if err != nil {
+			return err
+		}
+		if got := jsonMap(t, b)["stage"]; got != deny.String() {
+			t.Errorf("binding's stage %v, want the matched stage %s", got, deny)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
