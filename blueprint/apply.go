@@ -638,9 +638,7 @@ func diff(before, after, body map[string]any) map[string]any {
 			out[f] = map[string]any{"secret": true}
 			continue
 		}
-		bj, _ := json.Marshal(b)
-		aj, _ := json.Marshal(a)
-		if string(bj) != string(aj) {
+		if !sameJSON(b, a) {
 			out[f] = map[string]any{"old": b, "new": a}
 		}
 	}
