@@ -31,10 +31,11 @@ type importResult struct {
 
 // serveImport answers POST /flows/instances/import/: the uploaded
 // blueprint is imported in one transaction, or not at all. The answer is
-// 200 with the import's events when it succeeded, and 400 with them
-// (every error of the document, each naming its entry and field) when
-// not; nothing is written then. authentik answers 200 in both cases, and
-// 500 for a document it cannot read, which is a 400 here too.
+// 200 with the import's result, as authentik's: "success" true and the
+// import's events, or false with every error of the document, each naming
+// its entry and field, and nothing written. A document that cannot be
+// read is a failed import too (authentik answers 500), with one event
+// saying why. Only a request without a file is a 400, as in authentik.
 func (h *handler) serveImport(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		methodNotAllowed(w, r, "POST")
@@ -71,7 +72,7 @@ func (h *handler) serveImport(w http.ResponseWriter, r *http.Request) {
 	defer f.Close()
 	bp, err := blueprint.Parse(f, h.blueprint.Limits)
 	if err != nil {
-		fail(http.StatusBadRequest, err.Error())
+		fail(http.StatusOK, err.Error())
 		return
 	}
 	res, err := blueprint.Apply(r.Context(), h.s, bp, h.blueprint)
@@ -79,11 +80,7 @@ func (h *handler) serveImport(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	status := http.StatusOK
-	if !res.Success {
-		status = http.StatusBadRequest
-	}
-	writeJSON(w, status, importResult{Logs: res.Logs, Success: res.Success})
+	writeJSON(w, http.StatusOK, importResult{Logs: res.Logs, Success: res.Success})
 }
 
 // serveExport answers GET /flows/instances/{slug}/export/: the flow as

@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"mime/multipart"
 	"os"
 	"strings"
@@ -26,8 +27,11 @@ func upload(t *testing.T, field, content string) (string, string) {
 }
 
 // POST /flows/instances/import/ imports an uploaded blueprint in one
-// transaction: 200 with its events, or 400 with every error and nothing
-// written; !Env is refused over HTTP; groups are handled.
+// transaction and answers 200 with its result, as authentik does: success
+// and its events, or "success": false with every error, each entry named,
+// and nothing written, also for a document that cannot be read; only a
+// request without a file is a 400. !Env is refused over HTTP; groups are
+// handled.
 func TestImport(t *testing.T) {
 	c := newClient(t, nil)
 	body, ct := upload(t, "", "")
@@ -67,17 +71,35 @@ entries:
 `
 	body, ct = upload(t, "file", bad)
 	res = c.do("POST", "/api/v3/flows/instances/import/", body, "Content-Type", ct)
-	got := string(res.status(t, 400))
+	out.Logs, out.Success = nil, true
+	if err := json.Unmarshal(res.status(t, 200), &out); err != nil || out.Success {
+		t.Fatalf("failed import: %v %+v", err, out)
+	}
+	var failed []any
+	for _, l := range out.Logs {
+		if l.LogLevel == "error" {
+			entry, _ := l.Attributes["entry"].(map[string]any)
+			failed = append(failed, entry["index"], entry["line"])
+		}
+	}
+	if got := fmt.Sprint(failed); got != "[1 6 2 9]" {
+		t.Errorf("failed entries (index, line): %s", got)
+	}
+	got := string(res.Body)
 	for _, want := range []string{`"user_type":["\"nobody\" is not a valid choice."]`, `!Env \"HOME\" is not allowed here`, `"success":false`} {
 		if !strings.Contains(got, want) {
-			t.Errorf("400 body lacks %s: %s", want, got)
+			t.Errorf("body lacks %s: %s", want, got)
 		}
 	}
 	if n := c.must(200, "GET", "/api/v3/stages/user_write/?name=w", "")["pagination"].(map[string]any)["count"]; n != 0.0 {
 		t.Error("a failed import wrote")
 	}
 	body, ct = upload(t, "file", "{{{")
-	c.do("POST", "/api/v3/flows/instances/import/", body, "Content-Type", ct).status(t, 400)
+	res = c.do("POST", "/api/v3/flows/instances/import/", body, "Content-Type", ct)
+	out.Logs, out.Success = nil, true
+	if err := json.Unmarshal(res.status(t, 200), &out); err != nil || out.Success || len(out.Logs) != 1 || out.Logs[0].LogLevel != "error" {
+		t.Errorf("unreadable document: %v %s", err, res.Body)
+	}
 }
 
 // GET /flows/instances/{slug}/export/ is the flow's blueprint, as an

@@ -263,10 +263,19 @@ func (im *importer) entry(e *Entry) {
 		return
 	}
 	body := deepMerge(attrs, ids)
-	delete(body, "pk") // the store makes its own pks; references to it are rewritten
+	delete(body, "pk") // a create is given it apart; an update keeps the object's
 	var before map[string]any
 	var stored []byte
-	if found {
+	if !found {
+		// A default is left to the create, which gives it exactly (a write
+		// of it through the API's input rules might not: DRF trims
+		// strings).
+		for f, v := range body {
+			if isDefault(im.tx.Store(), model, f, v) {
+				delete(body, f)
+			}
+		}
+	} else {
 		if before, err = im.representation(model, pk); err != nil {
 			im.fail(e, ids, err)
 			return
@@ -274,6 +283,14 @@ func (im *importer) entry(e *Entry) {
 		if stored, err = im.tx.Stored(model, pk); err != nil {
 			im.fail(e, ids, err)
 			return
+		}
+		// A value the object already shows is not written again: the API's
+		// input rules (such as trimming a string) could change it, and an
+		// export carries values exactly.
+		for f, v := range body {
+			if b, ok := before[f]; ok && sameJSON(b, v) {
+				delete(body, f)
+			}
 		}
 	}
 	pk, warnings, err := im.write(model, pk, found, body)
@@ -487,17 +504,35 @@ func (im *importer) known(model string) bool {
 	return im.models[model]
 }
 
+// givenPK is the entry's pk identifier, if it has one: the pk its
+// object has, or is created with. One that is not a UUID is a field error
+// on pk.
+func givenPK(ids map[string]any) (uuid.UUID, bool, error) {
+	v, ok := ids["pk"]
+	if !ok {
+		return uuid.Nil, false, nil
+	}
+	s := str(v)
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return uuid.Nil, false, &validate.Error{Fields: map[string][]string{"pk": {validate.InvalidUUID(s)}}}
+	}
+	return id, true, nil
+}
+
 // match finds the object the identifiers name: its pk, or else all the
-// other identifiers together.
-func (im *importer) match(model string, ids map[string]any) (uuid.UUID, bool, error) {
-	if pk, ok := ids["pk"]; ok {
-		s := str(pk)
-		if id, err := uuid.Parse(s); err == nil {
-			if _, err := im.tx.Get(model, id); err == nil {
-				return id, true, nil
-			} else if !errors.Is(err, store.ErrNotFound) {
-				return uuid.Nil, false, err
-			}
+// other identifiers together. When there is none, pk is the pk identifier
+// (uuid.Nil without one), which a create gives the new object.
+func (im *importer) match(model string, ids map[string]any) (pk uuid.UUID, found bool, err error) {
+	id, ok, err := givenPK(ids)
+	if err != nil {
+		return uuid.Nil, false, err
+	}
+	if ok {
+		if _, err := im.tx.Get(model, id); err == nil {
+			return id, true, nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return uuid.Nil, false, err
 		}
 	}
 	rest := map[string]any{}
@@ -506,14 +541,18 @@ func (im *importer) match(model string, ids map[string]any) (uuid.UUID, bool, er
 			rest[k] = v
 		}
 	}
-	if len(rest) == 0 {
-		return uuid.Nil, false, nil
+	if len(rest) > 0 {
+		if pk, found, err := im.tx.Find(model, rest); err != nil || found {
+			return pk, found, err
+		}
 	}
-	return im.tx.Find(model, rest)
+	return id, false, nil
 }
 
-// write creates or patches the object; attrs the model does not have are
-// left out with a warning (or, strict, an error).
+// write patches the object with pk (found), or creates one: with pk, when
+// it is not uuid.Nil (the entry's pk identifier), or else with a new pk.
+// Attrs the model does not have are left out with a warning (or, strict,
+// an error).
 func (im *importer) write(model string, pk uuid.UUID, found bool, body map[string]any) (uuid.UUID, []string, error) {
 	var warnings []string
 	for {
@@ -521,9 +560,12 @@ func (im *importer) write(model string, pk uuid.UUID, found bool, body map[strin
 		if err != nil {
 			return uuid.Nil, nil, err
 		}
-		if found {
+		switch {
+		case found:
 			err = im.tx.Patch(model, pk, raw)
-		} else {
+		case pk != uuid.Nil:
+			err = im.tx.CreateWithPK(model, pk, raw)
+		default:
 			pk, err = im.tx.Create(model, raw)
 		}
 		var ve *validate.Error
@@ -546,7 +588,10 @@ func (im *importer) write(model string, pk uuid.UUID, found bool, body map[strin
 	}
 }
 
-// remember records the entry's object for !KeyOf and the pk rewrites.
+// remember records the entry's object for !KeyOf, and, when its pk is not
+// the entry's pk identifier as written (another spelling, or an object
+// matched by its other identifiers), the rewrite of that identifier to its
+// pk in later entries, as authentik's importer does.
 func (im *importer) remember(e *Entry, ids map[string]any, pk uuid.UUID) {
 	if e.ID != "" {
 		im.ids[e.ID] = pk
@@ -571,6 +616,16 @@ func (im *importer) representation(model string, pk uuid.UUID) (map[string]any, 
 	return m, err
 }
 
+// sameJSON reports whether a and b encode to the same JSON.
+func sameJSON(a, b any) bool {
+	aj, err := json.Marshal(a)
+	if err != nil {
+		return false
+	}
+	bj, err := json.Marshal(b)
+	return err == nil && string(aj) == string(bj)
+}
+
 // diff lists the fields of body whose representation changed: old and
 // new values, or for a field the representation does not show (a
 // secret), that it was written, without its value.
@@ -583,9 +638,7 @@ func diff(before, after, body map[string]any) map[string]any {
 			out[f] = map[string]any{"secret": true}
 			continue
 		}
-		bj, _ := json.Marshal(b)
-		aj, _ := json.Marshal(a)
-		if string(bj) != string(aj) {
+		if !sameJSON(b, a) {
 			out[f] = map[string]any{"old": b, "new": a}
 		}
 	}

@@ -185,7 +185,7 @@ entries:` + flowEntry + `
 }
 
 // States, updates with their changes, unknown attrs (warning, or strict
-// error) and pk identifiers rewritten to the store's pks.
+// error), and a pk identifier that later entries refer to.
 func TestStatesAndChanges(t *testing.T) {
 	s := newStore(t)
 	doc := `version: 1

@@ -38,8 +38,10 @@ type exportDoc struct {
 // validation policies, its stages (pk and name), its bindings (pk,
 // target, stage, order) and the policy bindings (pk, policy, target,
 // order), each with the attrs a write may set, less those that hold their
-// field's empty value (null, false, "", [], {}), keys sorted. Write-only
-// fields (secrets) are left out, as in authentik.
+// field's empty value (null, false, "", [], {}) when that is also its
+// default or it has none (an empty value other than the default is kept,
+// so that the export carries every value), keys sorted. Write-only fields
+// (secrets) are left out, as in authentik.
 func Export(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 	objs, err := flowObjects(tx, slug)
 	if err != nil {
@@ -59,7 +61,7 @@ func Export(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 		}
 		attrs := map[string]any{}
 		for k, v := range o.attrs {
-			if !empty(v) {
+			if !leftOut(tx.Store(), o.model, k, v, false) {
 				attrs[k] = v
 			}
 		}

@@ -2,7 +2,6 @@ package blueprint
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -109,7 +108,7 @@ func ExportPortable(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 			fields[r.Field] = r
 		}
 		for k, v := range o.attrs {
-			if empty(v) || isDefault(tx.Store(), o.model, k, v) {
+			if leftOut(tx.Store(), o.model, k, v, true) {
 				continue
 			}
 			r, isRef := fields[k]
@@ -170,18 +169,27 @@ func ExportPortable(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 	return buf.Bytes(), enc.Close()
 }
 
-// isDefault reports whether v is field's default in model: a portable
-// export leaves such attrs out, since a create gives them anyway (and a
-// default a write cannot give, such as the password policy's charset
-// with its trailing space, survives that way).
+// isDefault reports whether v is field's default in model: what a create
+// gives the field when it is not sent (a default that a write cannot give,
+// such as the password policy's charset with its trailing space, survives
+// only that way).
 func isDefault(s *store.Store, model, field string, v any) bool {
 	d, ok := s.Default(model, field)
-	if !ok {
+	return ok && sameJSON(d, v)
+}
+
+// leftOut reports whether an export leaves out attr field of model with
+// value v. A value other than the field's default is always carried (a
+// false where the default is true included), so that an export carries
+// every value. Otherwise an empty value (null, false, "", [], {}) is left
+// out, as the seed-era export leaves them out, and, with defaults (the
+// portable export), so is the default, which a create gives anyway.
+func leftOut(s *store.Store, model, field string, v any, defaults bool) bool {
+	d, ok := s.Default(model, field)
+	if ok && !sameJSON(d, v) {
 		return false
 	}
-	a, errA := json.Marshal(d)
-	b, errB := json.Marshal(v)
-	return errA == nil && errB == nil && bytes.Equal(a, b)
+	return (ok && defaults) || empty(v)
 }
 
 // valueNode is v as a YAML node.

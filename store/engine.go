@@ -210,11 +210,13 @@ func (tx *Tx) exists(target string, pk uuid.UUID) (bool, error) {
 
 // write is every create, replace and patch: it applies body to cur (nil
 // for a create of kind), checks the result in Django REST framework's
-// order, and stores it. Field rules, reference existence and unique
-// fields come first and are reported together; then, only if there are
-// no field errors, the unique-together set and the object rules. A
-// rejected write returns a *validate.Error and writes nothing.
-func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validate.Op) (any, error) {
+// order, and stores it. A create gives the object pk, or a new pk when pk
+// is uuid.Nil; an update ignores pk. Field rules, reference existence,
+// unique fields and a given pk come first and are reported together;
+// then, only if there are no field errors, the unique-together set and
+// the object rules. A rejected write returns a *validate.Error and
+// writes nothing.
+func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validate.Op, pk uuid.UUID) (any, error) {
 	if err := tx.writable(); err != nil {
 		return nil, err
 	}
@@ -256,6 +258,16 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 				msg = validate.Unique(c.verbose, u.field)
 			}
 			errs.Add(u.field, msg)
+			errs.Err = ErrConflict
+		}
+	}
+	if create && pk != uuid.Nil {
+		holder, held, err := tx.holder(pk)
+		if err != nil {
+			return nil, err
+		}
+		if held {
+			errs.Add("pk", validate.PKHeld(holder))
 			errs.Err = ErrConflict
 		}
 	}
@@ -305,13 +317,15 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 		if c.onCreate != nil {
 			next = c.onCreate(tx, next)
 		}
-		pk, err := tx.newID(c.bucket)
-		if err != nil {
-			return nil, err
+		var err error
+		if pk == uuid.Nil {
+			if pk, err = tx.newID(); err != nil {
+				return nil, err
+			}
 		}
 		var pbm uuid.UUID
 		if c.pbm {
-			if pbm, err = tx.newID(bucketPBM); err != nil {
+			if pbm, err = tx.newID(); err != nil {
 				return nil, err
 			}
 		}
@@ -324,9 +338,10 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 	return next, nil
 }
 
-// newID makes a primary key, refusing one that is taken in bucket (a
-// custom Options.NewID could repeat itself) rather than overwrite.
-func (tx *Tx) newID(bucket string) (uuid.UUID, error) {
+// newID makes a primary key, refusing one that is in use (a custom
+// Options.NewID could repeat itself, or make a pk that a create was
+// given) rather than overwrite.
+func (tx *Tx) newID() (uuid.UUID, error) {
 	id, err := tx.s.newID()
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("store: making an id: %w", err)
@@ -334,12 +349,33 @@ func (tx *Tx) newID(bucket string) (uuid.UUID, error) {
 	if !tx.s.customIDs {
 		return id, nil // UUIDv7 from the clock and a random tail: fresh
 	}
-	if raw, err := tx.kv.Get(bucket, id[:]); err != nil {
+	if _, held, err := tx.holder(id); err != nil {
 		return uuid.Nil, err
-	} else if raw != nil || id == uuid.Nil {
+	} else if held || id == uuid.Nil {
 		return uuid.Nil, fmt.Errorf("store: NewID returned %s, which is already in use", id)
 	}
 	return id, nil
+}
+
+// holder names what holds pk, if anything does: the object of a
+// collection whose pk it is (any kind), or the object whose
+// policy-binding-model id it is, since a policy binding's target may name
+// either.
+func (tx *Tx) holder(pk uuid.UUID) (string, bool, error) {
+	for _, c := range tx.s.schema.colls {
+		raw, err := tx.kv.Get(c.bucket, pk[:])
+		if err != nil {
+			return "", false, err
+		}
+		if raw != nil {
+			return c.alias, true, nil
+		}
+	}
+	raw, err := tx.kv.Get(bucketPBM, pk[:])
+	if err != nil {
+		return "", false, err
+	}
+	return "policy binding model", raw != nil, nil
 }
 
 // put stores next, replacing cur (nil for a new object), and moves its

@@ -16,11 +16,28 @@ import (
 // JSON bodies. Adapters and importers use it; Go programs mostly use the
 // typed methods, which do the same.
 
-// Create creates an object of model from a POST body and returns its pk.
-// It builds no view, so it is the fast path for loading many objects in
-// one transaction. ModelStage names no kind and is refused: name the
+// Create creates an object of model from a POST body and returns its new
+// pk. It builds no view, so it is the fast path for loading many objects
+// in one transaction. ModelStage names no kind and is refused: name the
 // stage's kind.
 func (tx *Tx) Create(model string, body []byte) (uuid.UUID, error) {
+	return tx.create(model, body, uuid.Nil)
+}
+
+// CreateWithPK is Create giving the object pk, as a blueprint entry's pk
+// identifier does. A pk that is uuid.Nil, or that any object holds (of
+// any collection or kind, or as its policy-binding-model id), is a field
+// error on "pk" wrapping [ErrConflict] (for uuid.Nil, no cause), checked
+// with the other fields; nothing is written.
+func (tx *Tx) CreateWithPK(model string, pk uuid.UUID, body []byte) error {
+	if pk == uuid.Nil {
+		return &validate.Error{Fields: map[string][]string{"pk": {validate.MsgNilPK}}}
+	}
+	_, err := tx.create(model, body, pk)
+	return err
+}
+
+func (tx *Tx) create(model string, body []byte, pk uuid.UUID) (uuid.UUID, error) {
 	c, kind, ok := tx.s.schema.target(model)
 	if !ok || c == nil {
 		return uuid.Nil, fmt.Errorf("store: create: %w: unknown model %q", ErrNotFound, model)
@@ -28,11 +45,11 @@ func (tx *Tx) Create(model string, body []byte) (uuid.UUID, error) {
 	if c.kindIndex != "" && kind == "" {
 		return uuid.Nil, fmt.Errorf("store: create %s: name the kind (a stage or policy model), not the collection", model)
 	}
-	obj, err := tx.write(c, nil, kind, body, validate.Create)
+	obj, err := tx.write(c, nil, kind, body, validate.Create, pk)
 	if err != nil {
 		return uuid.Nil, err
 	}
-	pk, _ := c.codec.ids(obj)
+	pk, _ = c.codec.ids(obj)
 	return pk, nil
 }
 
@@ -72,7 +89,7 @@ func (tx *Tx) update(model string, pk uuid.UUID, body []byte, op validate.Op) (a
 	if err := tx.precondition(c, cur); err != nil {
 		return nil, err
 	}
-	return tx.write(c, cur, "", body, op)
+	return tx.write(c, cur, "", body, op, uuid.Nil)
 }
 
 // Delete deletes the object of model with pk, with everything its

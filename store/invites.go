@@ -101,7 +101,7 @@ func (tx *Tx) CreateInvite(i stage.Invite) (stage.InviteView, error) {
 	if err != nil {
 		return stage.InviteView{}, err
 	}
-	return viewed(tx.inviteView)(tx.write(tx.s.schema.invites, nil, "", body, validate.Create))
+	return viewed(tx.inviteView)(tx.write(tx.s.schema.invites, nil, "", body, validate.Create, uuid.Nil))
 }
 
 // ListInvites lists invitations with authentik's filters, search,

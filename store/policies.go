@@ -137,7 +137,7 @@ func (tx *Tx) CreatePolicyJSON(model policy.ModelName, body []byte) (policy.View
 	if _, ok := tx.s.preg.Lookup(model); !ok {
 		return policy.View{}, fmt.Errorf("store: %w: %q", policy.ErrUnknownKind, model)
 	}
-	return viewed(tx.policyView)(tx.write(tx.s.schema.policies, nil, string(model), body, validate.Create))
+	return viewed(tx.policyView)(tx.write(tx.s.schema.policies, nil, string(model), body, validate.Create, uuid.Nil))
 }
 
 // CreatePolicy stores a new policy built in Go. Start its Config from the
@@ -176,7 +176,7 @@ func (tx *Tx) GetPolicyBinding(id uuid.UUID) (policy.BindingView, error) {
 
 // CreatePolicyBindingJSON creates a policy binding from a POST body.
 func (tx *Tx) CreatePolicyBindingJSON(body []byte) (policy.BindingView, error) {
-	return viewed(tx.policyBindingView)(tx.write(tx.s.schema.policyBindings, nil, "", body, validate.Create))
+	return viewed(tx.policyBindingView)(tx.write(tx.s.schema.policyBindings, nil, "", body, validate.Create, uuid.Nil))
 }
 
 // CreatePolicyBinding stores a new policy binding built in Go; start from

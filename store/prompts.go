@@ -83,7 +83,7 @@ func (tx *Tx) CreatePrompt(p stage.Prompt) (stage.PromptView, error) {
 	if err != nil {
 		return stage.PromptView{}, err
 	}
-	return viewed(tx.promptView)(tx.write(tx.s.schema.prompts, nil, "", body, validate.Create))
+	return viewed(tx.promptView)(tx.write(tx.s.schema.prompts, nil, "", body, validate.Create, uuid.Nil))
 }
 
 // ListPrompts lists prompts with authentik's filters, search, ordering

@@ -108,7 +108,7 @@ func (tx *Tx) CreateFlow(f flow.Flow) (flow.View, error) {
 // CreateFlowJSON creates a flow from a POST body. A rejected body gives a
 // [*validate.Error] and writes nothing.
 func (tx *Tx) CreateFlowJSON(body []byte) (flow.View, error) {
-	return viewed(tx.flowView)(tx.write(tx.s.schema.flows, nil, "", body, validate.Create))
+	return viewed(tx.flowView)(tx.write(tx.s.schema.flows, nil, "", body, validate.Create, uuid.Nil))
 }
 
 // ReplaceFlow applies a PUT body to the flow with the slug: required
@@ -234,7 +234,7 @@ func (tx *Tx) CreateStageJSON(model stage.ModelName, body []byte) (stage.View, e
 	if err := tx.writable(); err != nil {
 		return stage.View{}, err
 	}
-	return viewed(tx.stageView)(tx.write(tx.s.schema.stages, nil, string(model), body, validate.Create))
+	return viewed(tx.stageView)(tx.write(tx.s.schema.stages, nil, string(model), body, validate.Create, uuid.Nil))
 }
 
 // ReplaceStage applies a PUT body to the stage with pk id. Required fields
@@ -291,7 +291,7 @@ func (tx *Tx) CreateBinding(b binding.Binding) (binding.View, error) {
 // and the stage must exist. A rejected body gives a [*validate.Error] and
 // writes nothing.
 func (tx *Tx) CreateBindingJSON(body []byte) (binding.View, error) {
-	return viewed(tx.bindingView)(tx.write(tx.s.schema.bindings, nil, "", body, validate.Create))
+	return viewed(tx.bindingView)(tx.write(tx.s.schema.bindings, nil, "", body, validate.Create, uuid.Nil))
 }
 
 // ReplaceBinding applies a PUT body to the binding with pk id.

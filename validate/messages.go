@@ -25,6 +25,9 @@ const (
 	// does not have. authentik ignores such keys silently; authflow rejects
 	// them so that a misspelt field never goes unnoticed.
 	MsgUnknownField = "Unknown field."
+	// MsgNilPK is authflow's own message for a create given the nil UUID
+	// as its pk.
+	MsgNilPK = "The nil UUID is not a pk."
 	// MsgNotObject is the non-field error for a body that is not a JSON
 	// object; format it with [NotObject].
 	msgNotObject = "Invalid data. Expected a dictionary, but got %s."
@@ -71,6 +74,10 @@ func InvalidUUID(v string) string { return "“" + v + "” is not a valid UUID.
 func Unique(model, field string) string {
 	return model + " with this " + field + " already exists."
 }
+
+// PKHeld is the message for a create with a given pk that another object
+// already holds; holder names what holds it ("flow", "stage", …).
+func PKHeld(holder string) string { return "This pk is already held by a " + holder + "." }
 
 // UniqueTogether is the non-field message for a clash on a set of fields
 // that must be unique together.

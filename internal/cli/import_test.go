@@ -69,6 +69,10 @@ entries:
 	if code, out, _ := runImport(bad); code != 1 || !strings.Contains(out, "This field may not be blank.") || !strings.Contains(out, "nothing was written") {
 		t.Errorf("bad import: %d %s", code, out)
 	}
+	unreadable := write("unreadable.yaml", "{{{")
+	if code, _, errs := runImport(unreadable); code != 1 || !strings.Contains(errs, "unreadable.yaml") {
+		t.Errorf("unreadable document: %d %s", code, errs)
+	}
 	if code, _, errs := runImport(); code != 2 || !strings.Contains(errs, "usage") {
 		t.Errorf("no file: %d %s", code, errs)
 	}
