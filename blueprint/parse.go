@@ -7,7 +7,9 @@
 // that later entries refer to with !KeyOf. The YAML tags of authentik
 // 2025.8 are supported: !KeyOf, !Find, !Context, !Env, !Format, !If,
 // !Condition, !Enumerate with !Index and !Value, !AtIndex, !ParseJSON and
-// !File (the last two of 2025.8).
+// !File (the last two of 2025.8). The document's context mapping takes
+// them too; its values are resolved before the first entry (see
+// Options.Context).
 //
 // YAML is parsed with go.yaml.in/yaml/v3, the maintained successor of
 // gopkg.in/yaml.v3: it keeps the node tree (tags, positions, aliases)
