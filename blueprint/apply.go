@@ -20,8 +20,10 @@ import (
 
 // Options configure an import. The zero value refuses !Env and !File.
 type Options struct {
-	// Context is the blueprint context (!Context); it overrides the
-	// document's own.
+	// Context is the blueprint context (!Context). It is merged over the
+	// document's own, as authentik merges them: a mapping into a mapping,
+	// a list appended to a list; any other value replaces the document's,
+	// whose tags are then not resolved.
 	Context map[string]any
 	// EnvPrefixes allows !Env for the variable names that start with one
 	// of them ("" allows all). Nil refuses every !Env.
@@ -117,13 +119,7 @@ type importer struct {
 }
 
 func newImporter(tx *store.Tx, bp *Blueprint, opts Options) *importer {
-	ctx := map[string]any{}
-	for k, v := range bp.Context {
-		ctx[k] = v
-	}
-	for k, v := range opts.Context {
-		ctx[k] = v
-	}
+	ctx := mergeContext(bp.context, opts.Context)
 	return &importer{tx: tx, bp: bp, opts: opts, ctxVals: ctx, ids: map[string]uuid.UUID{}, pks: map[string]string{},
 		res: Result{Success: true, Logs: []LogEvent{}}, budget: max(bp.nodes, 1000)}
 }
@@ -132,6 +128,9 @@ func newImporter(tx *store.Tx, bp *Blueprint, opts Options) *importer {
 const ProgressEvery = 1000
 
 func (im *importer) apply() Result {
+	if !im.resolveContext() {
+		return im.res // no entry runs on a context that failed
+	}
 	for i, e := range im.bp.Entries {
 		im.entry(e)
 		if im.opts.Progress != nil && (i+1)%ProgressEvery == 0 {
@@ -713,7 +712,11 @@ func (im *importer) env(name string) (string, bool, error) {
 		}
 	}
 	if !allowed {
-		return "", false, fmt.Errorf("!Env %q is not allowed here", name)
+		if len(im.opts.EnvPrefixes) == 0 {
+			return "", false, fmt.Errorf("!Env %q is not allowed here: the host allows no environment variable", name)
+		}
+		return "", false, fmt.Errorf("!Env %q is not allowed here: the host allows the variables whose names start with one of %q",
+			name, im.opts.EnvPrefixes)
 	}
 	v, ok := os.LookupEnv(name)
 	return v, ok, nil

@@ -16,6 +16,7 @@ func FuzzApply(f *testing.F) {
 		"version: 1\nentries:\n- model: authentik_flows.flow\n  identifiers: {slug: x}\n  attrs: {name: X, title: X, designation: authentication}\n",
 		"version: 1\nentries:\n- model: authentik_stages_deny.denystage\n  identifiers: {name: !Format [\"%s\", !Enumerate [[1], SEQ, !Value 0]]}\n",
 		"version: 1\na: &a [1, *a]\n", "version: 1\nentries: {s: [{model: a.b, state: absent}]}\n", "{{{", "version: !KeyOf x\n",
+		"version: 1\ncontext: {a: !Context b, b: !Format [\"%s\", !Context [c, !Context a]], d: &d {e: !If [!Context a, *d, 1]}}\nentries: [{model: x.y, conditions: [!Context d]}]\n",
 		"version: 1\nentries:\n- model: authentik_policies.policybinding\n  identifiers: {target: !Find [authentik_flows.flow, [slug, x]], order: !ParseJSON '1e999'}\n",
 	} {
 		f.Add([]byte(seed))

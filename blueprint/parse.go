@@ -7,7 +7,9 @@
 // that later entries refer to with !KeyOf. The YAML tags of authentik
 // 2025.8 are supported: !KeyOf, !Find, !Context, !Env, !Format, !If,
 // !Condition, !Enumerate with !Index and !Value, !AtIndex, !ParseJSON and
-// !File (the last two of 2025.8).
+// !File (the last two of 2025.8). The document's context mapping takes
+// them too; its values are resolved before the first entry (see
+// Options.Context).
 //
 // YAML is parsed with go.yaml.in/yaml/v3, the maintained successor of
 // gopkg.in/yaml.v3: it keeps the node tree (tags, positions, aliases)
@@ -77,10 +79,12 @@ var ErrLimit = errors.New("blueprint: limit exceeded")
 type Blueprint struct {
 	Version  int
 	Metadata Metadata
-	// Context is the document's own context, which the caller's context
-	// overrides.
-	Context map[string]any
-	Entries []*Entry
+	Entries  []*Entry
+
+	// context is the document's own context: a mapping whose values may
+	// hold tags, resolved when the blueprint is applied (see
+	// mergeContext), or nil.
+	context *yaml.Node
 
 	nodes int // the expansion budget left for tag resolution
 }
@@ -166,12 +170,11 @@ func Parse(r io.Reader, limits Limits) (*Blueprint, error) {
 				return nil, invalid(val.Line, "metadata: %v", err)
 			}
 		case "context":
-			v, err := plain(val, lim.MaxDepth)
-			m, ok := v.(map[string]any)
-			if err != nil || (!ok && v != nil) {
-				return nil, invalid(val.Line, "context must be a mapping")
+			c, err := readContext(val)
+			if err != nil {
+				return nil, err
 			}
-			bp.Context = m
+			bp.context = c
 		case "entries":
 			if err := bp.readEntries(val); err != nil {
 				return nil, err

@@ -34,18 +34,11 @@ type loop struct {
 // resolver turns YAML nodes into plain values: map[string]any, []any,
 // string, int64, float64, bool and nil, with the tags resolved.
 type resolver struct {
-	look   lookups // nil: tags are refused (the document's context)
-	budget *int    // nodes left to expand
+	look   lookups
+	budget *int // nodes left to expand
 	depth  int
 	max    int
 	loops  []loop
-}
-
-// plain resolves a node that may hold no tags.
-func plain(n *yaml.Node, maxDepth int) (any, error) {
-	budget := DefaultMaxNodes
-	r := &resolver{budget: &budget, max: maxDepth}
-	return r.value(n)
 }
 
 func (r *resolver) errf(n *yaml.Node, format string, args ...any) error {
@@ -65,10 +58,7 @@ func (r *resolver) value(n *yaml.Node) (any, error) {
 	if n.Kind == yaml.AliasNode {
 		return r.value(n.Alias)
 	}
-	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
-		if r.look == nil {
-			return nil, r.errf(n, "tag %s is not allowed here", n.Tag)
-		}
+	if isTag(n) {
 		return r.tag(n)
 	}
 	switch n.Kind {
@@ -125,10 +115,7 @@ func (r *resolver) scalar(n *yaml.Node) (any, error) {
 		}
 		return f, nil
 	}
-	if r.look != nil {
-		return r.look.rewrite(n.Value), nil
-	}
-	return n.Value, nil
+	return r.look.rewrite(n.Value), nil
 }
 
 // args resolves a tag's arguments: a sequence's items, or a lone scalar.
@@ -189,10 +176,14 @@ func (r *resolver) tag(n *yaml.Node) (any, error) {
 		return r.look.findObject(model, conds)
 	case "!Context":
 		key, def, _ := keyDefault(args)
-		if v, ok := r.look.context(key); ok {
-			return v, nil
+		v, ok := r.look.context(key)
+		if !ok {
+			return def, nil
 		}
-		return def, nil
+		if s, ok := v.(*ctxSlot); ok {
+			return r.slot(n, key, s)
+		}
+		return v, nil
 	case "!Env":
 		key, def, _ := keyDefault(args)
 		v, ok, err := r.look.env(key)

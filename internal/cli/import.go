@@ -35,8 +35,12 @@ func (b blueprintFlags) options(defaultDir string) blueprint.Options {
 	if o.Dir == "" {
 		o.Dir = defaultDir
 	}
-	if *b.env != "" {
-		o.EnvPrefixes = strings.Split(*b.env, ",")
+	// An empty prefix would allow every variable (the process's secrets
+	// too): "A_,", " A_" and "," allow what they name, and no more.
+	for _, p := range strings.Split(*b.env, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			o.EnvPrefixes = append(o.EnvPrefixes, p)
+		}
 	}
 	return o
 }
@@ -183,7 +187,7 @@ func importFile(ctx context.Context, s *store.Store, file string, bf blueprintFl
 // and what changed or failed.
 func printLogs(w io.Writer, res blueprint.Result) {
 	for _, l := range res.Logs {
-		where := ""
+		where := l.Event // an event of no entry ("context failed")
 		if e, ok := l.Attributes["entry"].(map[string]any); ok {
 			where = fmt.Sprintf("#%v %v", e["index"], e["model"])
 			if id, _ := e["id"].(string); id != "" {

@@ -81,6 +81,39 @@ entries:
 	}
 }
 
+// -blueprint-env allows !Env (here in the blueprint's context) for the
+// prefixes it names and no others: an empty item of the list allows
+// nothing more, and a refused variable fails the import, named with its
+// line, writing nothing.
+func TestImportBlueprintEnv(t *testing.T) {
+	t.Setenv("AUTHFLOW_CLI_MSG", "from the environment")
+	t.Setenv("OTHER_CLI_MSG", "secret")
+	dir := t.TempDir()
+	db := filepath.Join(dir, "a.db")
+	doc := func(name, variable string) string {
+		p := filepath.Join(dir, name+".yaml")
+		body := "version: 1\ncontext:\n  msg: !Env [" + variable + ", null]\nentries:\n" +
+			"- model: authentik_stages_deny.denystage\n  identifiers: {name: " + name + "}\n  attrs: {deny_message: !Context msg}\n"
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, env := range []string{"AUTHFLOW_CLI_,", " AUTHFLOW_CLI_", ",AUTHFLOW_CLI_,,"} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), []string{"import", "-db", db, "-dry-run", "-blueprint-env", env, doc("refused", "OTHER_CLI_MSG")}, &out, &errb)
+		if code != exitInvalid || !strings.Contains(out.String(), `context failed error="key msg: line 3: !Env \"OTHER_CLI_MSG\" is not allowed here`) ||
+			strings.Contains(out.String(), "secret") || !strings.Contains(out.String(), "nothing was written") {
+			t.Errorf("-blueprint-env %q: %d %s %s", env, code, out.String(), errb.String())
+		}
+		out.Reset()
+		code = run(context.Background(), []string{"import", "-db", db, "-dry-run", "-blueprint-env", env, doc("allowed", "AUTHFLOW_CLI_MSG")}, &out, &errb)
+		if code != exitOK || !strings.Contains(out.String(), "create") {
+			t.Errorf("-blueprint-env %q: %d %s %s", env, code, out.String(), errb.String())
+		}
+	}
+}
+
 // authflow export writes a flow as a blueprint (authentik's form, or
 // -portable), exit 1 for an unknown slug.
 func TestExportCommand(t *testing.T) {
