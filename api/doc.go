@@ -74,9 +74,10 @@
 // ([store.Store.Registry], [store.Store.Policies]): every kind registered
 // with a Path is served at /stages/{Path}/ or /policies/{Path}/, so a kind
 // that a host application registers needs no change here. The built-in
-// kinds are every stage and policy kind of authentik 2025.6 (see
-// the Kinds of stage.Default and policy.Default). A stage is found only under its own
-// kind's path: the pk of a Duo stage under /stages/user_write/ is 404.
+// kinds are every stage and policy kind of authentik 2025.6 (the Kinds
+// of stage.Default and policy.Default). A stage is found only under its
+// own kind's path: the pk of a Duo stage under /stages/user_write/ is
+// 404.
 // /stages/all/ and /policies/all/ serve every kind in the base
 // representation (authentik's StageSerializer and PolicySerializer) and
 // have no create, replace or patch.
