@@ -2,7 +2,8 @@
 // (flows, stages, the ordered bindings between them, prompts,
 // invitations, policies and policy bindings) with authentik's
 // data model, validation rules and JSON wire format, stored in one bbolt
-// file. There is no server, database or Python to run.
+// file (or in etcd, for a service on several machines). There is no
+// server, database or Python to run.
 //
 // # The model
 //
@@ -24,10 +25,18 @@
 //     shape ([validate.Error]).
 //   - [flow], [stage], [binding], [policy]: the pure domain types, their
 //     defaults, validation and merge-patch semantics. They do no I/O.
-//   - [store]: the bbolt file; uniqueness, references, cascades, lists.
+//   - [store]: the bbolt file; uniqueness, references, cascades, lists,
+//     revisions and the change feed. store/kv is its storage seam.
+//   - plan: authentik's flow planner (which stages a flow runs for a
+//     request, and why), its policy engine and a plan cache that is never
+//     stale.
+//   - blueprint: authentik's blueprints, imported in one transaction, and
+//     flows exported as blueprints.
 //   - api: authentik's REST endpoints for all of the above, as an
 //     http.Handler a host application mounts on its own mux.
-//   - cmd/authflow: "authflow serve", the API over one file.
+//   - cmd/authflow: the command line (serve, import, diff, export, plan,
+//     diagram, check, version) over one file.
+//   - etcd (a module of its own): the store on an etcd cluster.
 //
 // # Writes
 //

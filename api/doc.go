@@ -1,8 +1,9 @@
-// Package api serves authentik's REST API for flows, stages and
-// flow-stage bindings from a [store.Store], with the paths, bodies and
-// status codes of authentik's seed era (2024.4–2025.6), so that
-// authentik's admin UI calls, its generated API clients and scripts
-// written for authentik work unchanged.
+// Package api serves authentik's REST API for flows, stages, flow-stage
+// bindings, prompts, invitations, policies and policy bindings from a
+// [store.Store], with the paths, bodies and status codes of authentik's
+// seed era (2024.4–2025.6), so that authentik's admin UI calls, its
+// generated API clients (the TypeScript client among them), its Terraform
+// provider and scripts written for authentik work unchanged.
 //
 // A host application mounts it on its own mux:
 //
@@ -18,6 +19,13 @@
 //	/flows/instances/                           list, create
 //	/flows/instances/{slug}/                    retrieve, replace, patch, delete
 //	/flows/instances/{slug}/used_by/            used_by
+//	/flows/instances/{slug}/export/             GET: the flow as a blueprint
+//	/flows/instances/{slug}/diagram/            GET: authentik's Mermaid diagram
+//	/flows/instances/{slug}/plan/               POST: a plan (authflow's own)
+//	/flows/instances/{slug}/set_background_url/ POST: set the background URL
+//	/flows/instances/import/                    POST: import a blueprint
+//	/flows/instances/cache_info/                GET: plans in the plan cache
+//	/flows/instances/cache_clear/               POST: empty the plan cache
 //	/flows/bindings/                            list, create
 //	/flows/bindings/{fsb_uuid}/                 retrieve, replace, patch, delete
 //	/flows/bindings/{fsb_uuid}/used_by/         used_by
@@ -27,7 +35,17 @@
 //	/stages/all/                                list
 //	/stages/all/{stage_uuid}/                   retrieve, delete
 //	/stages/all/{stage_uuid}/used_by/           used_by
-//	/stages/all/types/                          the kinds that can be created
+//	/stages/all/types/                          the stage kinds that can be created
+//	/stages/prompt/prompts/                     list, create (and each object,
+//	                                            as above)
+//	/stages/invitation/invitations/             list, create (and each object)
+//	/stages/email/templates/                    the email stage's templates
+//	/policies/{kind path}/                      list, create (and each object)
+//	/policies/all/                              list (and retrieve, delete,
+//	                                            used_by of each object)
+//	/policies/all/types/                        the policy kinds that can be created
+//	/policies/bindings/                         list, create (and each object)
+//	/policies/geoip_iso3166/                    the GeoIP policy's countries
 //
 // A list is GET, a create POST (201 with the full representation), a
 // retrieve GET, a replace PUT and a patch PATCH (200 with the full
@@ -52,14 +70,28 @@
 // a protected reference refuses (on_delete=protect, which only kinds a
 // host registers declare) deletes nothing and is 409; see Errors.
 //
-// The stage collections come from the store's registry
-// ([store.Store.Registry]): every kind registered with a [stage.Kind] Path
-// is served at /stages/{Path}/, so a kind that a host application
-// registers needs no change here. The built-in kinds are user_write,
-// invitation/stages and authenticator/duo. A stage is found only under
-// its own kind's path: the pk of a Duo stage under /stages/user_write/ is
-// 404. /stages/all/ serves every kind in the base stage representation
-// (authentik's StageSerializer) and has no create, replace or patch.
+// The stage and policy collections come from the store's registries
+// ([store.Store.Registry], [store.Store.Policies]): every kind registered
+// with a Path is served at /stages/{Path}/ or /policies/{Path}/, so a kind
+// that a host application registers needs no change here. The built-in
+// kinds are every stage and policy kind of authentik 2025.6 (the Kinds
+// of stage.Default and policy.Default). A stage is found only under its
+// own kind's path: the pk of a Duo stage under /stages/user_write/ is
+// 404.
+// /stages/all/ and /policies/all/ serve every kind in the base
+// representation (authentik's StageSerializer and PolicySerializer) and
+// have no create, replace or patch.
+//
+// Objects carry an ETag, the store revision of their last change; a PUT,
+// PATCH or DELETE with If-Match is refused with 412 when the object
+// changed after that revision (see Errors).
+//
+// An import (POST /flows/instances/import/, the blueprint as the multipart
+// field "file") applies the whole document in one transaction or nothing
+// (package blueprint). Like authentik it answers 200 with {"success",
+// "logs"} whether or not the document applied: success false, with a log
+// event naming each failed entry, when an entry failed or the document
+// could not be read; 400 only when there is no file.
 //
 // Write bodies are JSON. PATCH is an RFC 7396 merge patch and also
 // accepts the media type application/merge-patch+json. Bodies are bounded
@@ -70,13 +102,24 @@
 // Before each operation the handler calls Options.Authorize with
 // authentik's permission codename:
 //
-//	authentik_flows.{view,add,change,delete}_flow               /flows/instances/
-//	authentik_flows.{view,add,change,delete}_flowstagebinding   /flows/bindings/
-//	<app_label>.{view,add,change,delete}_<model>                /stages/{kind path}/
-//	authentik_flows.{view,delete}_stage                         /stages/all/
+//	authentik_flows.{view,add,change,delete}_flow                    /flows/instances/
+//	authentik_flows.{view,add,change,delete}_flowstagebinding        /flows/bindings/
+//	<app_label>.{view,add,change,delete}_<model>                     /stages/{kind path}/, /policies/{kind path}/
+//	authentik_flows.{view,delete}_stage                              /stages/all/
+//	authentik_policies.{view,delete}_policy                          /policies/all/
+//	authentik_policies.{view,add,change,delete}_policybinding        /policies/bindings/
+//	authentik_stages_prompt.{view,add,change,delete}_prompt          /stages/prompt/prompts/
+//	authentik_stages_invitation.{view,add,change,delete}_invitation  /stages/invitation/invitations/
+//	authentik_flows.export_flow                                      export
+//	authentik_flows.view_flow                                        diagram, plan
+//	authentik_flows.change_flow                                      set_background_url
+//	authentik_flows.view_flow_cache                                  cache_info
+//	authentik_flows.clear_flow_cache                                 cache_clear
 //
 // where <app_label>.<model> is the kind's model name, for example
-// authentik_stages_user_write.change_userwritestage. A list or retrieve
+// authentik_stages_user_write.change_userwritestage; an import asks for
+// add_ and change_ of flow, flowstagebinding, stage, policy,
+// policybinding and prompt, each in turn. A list or retrieve
 // asks for view, a create for add, a replace or patch for change, a
 // delete for delete, a used_by for view. As in authentik, an object the
 // user may not view does not exist for them: every operation on one
@@ -120,10 +163,13 @@
 //	     view"). authentik answers 500 here
 //	413  {"detail": "Request body too large: the limit is N bytes."}
 //	415  {"detail": "Unsupported media type \"x\" in request."}
+//	412  {"detail": "The object changed after the revision in
+//	     If-Match."}: a PUT, PATCH or DELETE whose If-Match revision is
+//	     older than the object's last change; nothing was written
 //	500  {"detail": "The store's file is damaged: <message>"}: a record
-//	     failed its checksum, or an index points nowhere
-//	     ([store.ErrCorrupt]); the store's message names the damaged
-//	     record or index. It is also logged to Options.ErrorLog
+//	     failed its checksum, an index points nowhere, or a collection's
+//	     bucket is missing ([store.ErrCorrupt]); the store's message
+//	     names the damage. It is also logged to Options.ErrorLog
 //	500  {"detail": "A server error occurred."}: any other internal
 //	     error; the cause goes to Options.ErrorLog, never into the
 //	     response
@@ -138,8 +184,9 @@
 //	     ([store.ErrOutcomeUnknown]: it applied whole or not at all), or
 //	     other writers kept winning the race to commit
 //
-// No response ever contains a write-only field (Duo's client_secret and
-// admin_secret_key) or a stack trace.
+// No response ever contains a write-only field (a stage's or policy's
+// secrets, such as Duo's client_secret, an SMS account's auth token or an
+// email stage's password) or a stack trace; nor does an export.
 //
 // # Differences from authentik
 //
@@ -166,13 +213,15 @@
 //     scans stop between records when it is done: a request whose client
 //     has gone stops (with a 503 nobody reads), where authentik's worker
 //     runs it to the end.
-//   - Only CRUD, used_by and /stages/all/types/ are served: no OPTIONS
-//     metadata, and none of the other action endpoints (export, diagram,
-//     execute, import, cache_info, set_background, Duo device imports).
-//   - /stages/all/types/ lists the kinds the handler serves (those with a
-//     Path), by verbose name, without authentik's "icon_url": null (its
-//     own schema says a string). Like authentik it needs authentication
-//     but no permission.
+//   - Served besides CRUD and used_by: the types lists, the GeoIP
+//     countries, the email templates, export, import, diagram, plan,
+//     cache_info, cache_clear and set_background_url. Not served: OPTIONS
+//     metadata, the flow executor (execute, /flows/executor/), inspector,
+//     policy test, cache endpoints of policies, Duo device imports, and
+//     set_background (an image upload), which is a 400 naming
+//     set_background_url.
+//   - The types lists carry "icon_url": null, as authentik sends it.
+//     Like authentik they need authentication but no permission.
 //   - Every list carries "autocomplete": {} after pagination and results,
 //     as authentik 2025.8 and later do.
 //   - A denied list is an empty page without checking its filters.

@@ -3,7 +3,9 @@
 // read and write one configuration, each process's change feed hears every
 // other's writes, and each process's plan cache drops what they change. It
 // is the storage seam of package store (kv.DB) on etcd, in a Go module of
-// its own so that the main module keeps its three dependencies.
+// its own so that the main module keeps its four dependencies (bbolt,
+// uuid, validation and YAML) and no program links the etcd client unless
+// it imports this package.
 //
 //	s, err := etcd.OpenStore(ctx, etcd.Config{
 //		Endpoints: []string{"http://10.0.0.1:2379", "http://10.0.0.2:2379", "http://10.0.0.3:2379"},

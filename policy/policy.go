@@ -28,7 +28,8 @@ type Config = kind.Config
 // (New), component, verbose names, path under /api/v3/policies/, the
 // /policies/all/types/ description, list filters and search fields, and
 // the Enterprise and Debug marks. Policies share the kind mechanism of
-// stages.
+// stages: the fields are those listed on [stage.Kind], with
+// paths under /api/v3/policies/ and types in /policies/all/types/.
 type Kind = kind.Kind[Config]
 
 // Registry maps model names to policy kinds. The zero value is an empty

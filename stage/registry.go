@@ -13,12 +13,40 @@ type ModelName = kind.ModelName
 // [validate.ObjectValidator]. Methods must have value receivers.
 type Config = kind.Config
 
-// Kind describes one registered stage kind: its model name, its defaults
-// (New), its component, verbose names, path under /api/v3/stages/,
-// /stages/all/types/ description, str() prefix ("Stage " unless set),
-// list filters (config fields and "no_flows"), and the Enterprise and
-// Debug marks. The fields are documented on the shared kind mechanism
-// that policies use too.
+// Kind describes one registered stage kind. It is a struct (shared with
+// policy kinds, whose mechanism lives in an internal package) with these
+// fields, all set in a literal passed to [Register]:
+//
+//	Model             ModelName      the registry key,
+//	                                 "<app_label>.<model_name>"
+//	New               func() Config  a pointer to a Config holding the kind's
+//	                                 defaults; no side effects
+//	Component         string         the UI form tag, "ak-stage-user-write-form"
+//	VerboseName       string         "User Write Stage"
+//	VerboseNamePlural string         the plural, when it is not VerboseName+"s"
+//	Path              string         the kind's collection under
+//	                                 /api/v3/stages/, "user_write" or
+//	                                 "authenticator/duo": lowercase segments,
+//	                                 never "all"; empty for a kind not served
+//	                                 over HTTP
+//	Description       string         the text of its /stages/all/types/ entry
+//	StrPrefix         string         what starts its str() ("Stage " unless set)
+//	Filters           []string       list filters besides the common ones:
+//	                                 config field names and "no_flows"; nil
+//	                                 means every field that is not write-only,
+//	                                 an empty non-nil slice none
+//	Search            []string       config fields a list's search reads besides
+//	                                 the name
+//	UniqueMessage     string         the error of a taken name, for a kind whose
+//	                                 authentik serializer words it its own way
+//	Enterprise        bool           requires_enterprise in /types/ (information
+//	                                 only: authflow checks no licence)
+//	Debug             bool           a debugging kind (DummyStage): served, but
+//	                                 left out of /types/
+//
+// and the methods Plural (the plural verbose name) and Schema (the field
+// schema of its Config, from the "json" and "af" tags). stage/example_test.go
+// registers a host kind.
 type Kind = kind.Kind[Config]
 
 // Registry maps model names to stage kinds. The zero value is an empty

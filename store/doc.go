@@ -1,14 +1,23 @@
-// Package store persists an authflow configuration (flows, stages and
-// bindings) in one bbolt file, or in any backend of the storage seam
-// (package store/kv), and owns every rule that spans objects: flow slugs
-// and stage names are unique, references point at objects that exist,
-// and deletes do what each reference's on-delete action says.
+// Package store persists an authflow configuration in one bbolt file, or
+// in any backend of the storage seam (package store/kv; the etcd module
+// is one), and owns every rule that spans objects: slugs and names are
+// unique, references point at objects that exist, and deletes do what
+// each reference's on-delete action says. It holds seven collections,
+// each under authentik's model name: flows (authentik_flows.flow), stages
+// (authentik_flows.stage, one collection for every stage kind), flow-stage
+// bindings (authentik_flows.flowstagebinding), policies
+// (authentik_policies.policy, every policy kind), policy bindings
+// (authentik_policies.policybinding), prompts
+// (authentik_stages_prompt.prompt) and invitations
+// (authentik_stages_invitation.invitation). [Store.Collections] and
+// [Store.References] describe them.
 //
 // # Basics
 //
 // [Open] a file, then use the typed operations on [*Store]: GetFlow,
 // GetFlowBySlug, ListFlows, CreateFlow, ReplaceFlow, PatchFlow, DeleteFlow,
-// and the same verbs for stages and bindings. Writes take authentik's JSON
+// and the same verbs for stages, bindings, policies and policy bindings
+// (prompts and invitations have Get, Create and List). Writes take authentik's JSON
 // bodies (a POST, a PUT or an RFC 7396 merge patch) or values built in Go,
 // and validate both the same way. A rejected write returns a
 // *validate.Error, which marshals to authentik's 400 body, and writes
@@ -54,16 +63,26 @@
 // client has gone stops. Search terms, ordering fields and number filters
 // are capped (see [Query]).
 //
+// # Revisions and the change feed
+//
+// Every write transaction that changes anything commits at the next
+// revision, recorded in each record it wrote and in a change log of
+// bounded length (Options.ChangeLog). [Store.Revision],
+// [Tx.ObjectRevision] and [Tx.IfRevision] (a write conditional on an
+// object's revision, the API's If-Match) read them; [Store.Watch] and
+// [Store.OnChange] follow the changes, those of other processes on the
+// same backend included.
+//
 // # File layout and integrity
 //
 // Every object is a record in its collection's bucket, keyed by its
-// 16-byte pk: a format byte, a CRC-32C of the JSON that follows, and the
-// JSON. A record that fails its checksum is reported as [ErrCorrupt],
-// naming the object, instead of being served. Index buckets hold what the
-// records imply (flows_by_slug, stages_by_name, stages_by_model,
-// stages_by_model_name, flows_by_designation, bindings_by_flow,
-// bindings_by_stage, bindings_by_order, bindings_unique, refs, pbm and
-// counts). The meta bucket holds the format version (2) and a
+// 16-byte pk: an envelope (a format byte, the revision that wrote it, a
+// CRC-32C checksum) and the JSON. A record that fails its checksum is
+// reported as [ErrCorrupt], naming the object, instead of being served.
+// Index buckets hold what the records imply (for flows: flows_by_slug,
+// flows_by_designation; likewise for the other collections, with refs,
+// pbm and counts shared by all). The changes and changes_recent buckets
+// hold the change log. The meta bucket holds the format version (4) and a
 // fingerprint of the index declarations. A version-1 file is migrated in
 // one transaction when opened writable, so a failed migration leaves it as
 // it was (that needs memory in proportion to the file: bbolt keeps a

@@ -1,19 +1,30 @@
 // Package cli is the authflow command line: it serves an authflow
-// configuration over authentik's REST API, and imports, exports, plans,
-// draws and checks it. cmd/authflow runs it with bbolt files; the etcd
-// module's cmd/authflow runs it with the etcd backend linked in, which
-// adds to every command the flags -etcd URLS and -etcd-prefix P (see
-// package github.com/authflow/authflow/etcd).
+// configuration over authentik's REST API, and imports, diffs, exports,
+// plans, draws and checks it. cmd/authflow runs it with bbolt files; the
+// etcd module's cmd/authflow runs it with the etcd backend linked in,
+// which adds to every command the flags -etcd URLS and -etcd-prefix P
+// (see package github.com/authflow/authflow/etcd).
 //
 // Usage:
 //
-//	authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [timeout flags]
+//	authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-blueprints DIR] [-blueprint-env PREFIXES] [timeout flags]
+//	authflow import [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...
+//	authflow diff [-db PATH] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...
+//	authflow export [-db PATH] [-portable] SLUG
+//	authflow plan [-db PATH] [-user-json FILE | -authenticated -superuser -user PK -groups PKS -outpost] [-o text|json] SLUG
+//	authflow diagram [-db PATH] [-planner] SLUG
 //	authflow check [-db PATH]
 //	authflow version
 //
+// # serve
+//
 // serve opens (or creates) the bbolt file PATH (default authflow.db in the
 // working directory) and serves the API of package api under /api/v3/ on
-// addr (default 127.0.0.1:9000), printing the URL.
+// addr (default 127.0.0.1:9000), printing the URL. Blueprints imported
+// over the API find the blueprints their metaapplyblueprint entries name
+// in -blueprints DIR, and may read with !Env only the environment
+// variables whose names start with one of -blueprint-env's
+// comma-separated prefixes (none by default).
 //
 // Without a token every request may do everything, so serve then listens
 // on loopback only and refuses any other address, saying why. With a
@@ -22,9 +33,10 @@
 // "Authorization: Bearer <token>": one without it is answered 403
 // {"detail": "Authentication credentials were not provided."} and one
 // with another token 403 {"detail": "Token invalid/expired"}, as authentik
-// answers them. Tokens are compared in constant time. SIGINT or SIGTERM shuts the server down gracefully and closes
-// the file. If another process holds the file, serve exits with status 1
-// and a one-line message saying so.
+// answers them. Tokens are compared in constant time. SIGINT or SIGTERM
+// shuts the server down gracefully and closes the file. If another
+// process holds the file, serve exits with status 1 and a one-line
+// message saying so.
 //
 // A client cannot hold serve's connections open by sending slowly. The
 // timeout flags (Go durations; 0 disables one) are:
@@ -39,16 +51,49 @@
 // A connection whose client stalls is closed when its timeout passes (a
 // stalled body is first answered with 400, should the client still read).
 //
+// # import and diff
+//
+// import applies authentik blueprints (package blueprint) to PATH, each
+// file in one transaction: all its entries or none. A directory stands
+// for the *.yaml and *.yml files below it, in name order. It prints what
+// each entry did (created, updated, unchanged, deleted, skipped, or why
+// it failed), as text or as authentik's {"success", "logs"} in JSON.
+// -dry-run checks and reports everything and writes nothing; diff is
+// import -dry-run. -strict makes an attr that the model does not have an
+// error; by default it is a warning and left out, as authentik ignores
+// it. metaapplyblueprint entries find blueprints in -blueprints DIR
+// (default: each file's own directory).
+//
+// # export, plan and diagram
+//
+// export writes the flow SLUG as a blueprint on standard output: the seed
+// era's export (objects identified by pk, so it imports back into the
+// same or another store as the same objects), or with -portable one
+// that identifies objects by slug and name, refers with !KeyOf and
+// writes secrets as !Env placeholders. plan prints the stages the flow
+// would plan for the request described by its flags (or -user-json FILE),
+// with the reason for each binding, as text or JSON; it writes nothing.
+// diagram prints authentik's Mermaid drawing of the flow, or with
+// -planner a drawing of what the planner does.
+//
+// # check and version
+//
+// check opens PATH read-only and verifies it: bbolt's page structure,
+// every record's checksum, every index entry, every reference, every
+// kept count, every collection's bucket and the change log. It prints
+// one line per problem and exits 1 when there is any, 0 (printing
+// "PATH: ok") when there is none.
+//
 // version prints the module version, the VCS revision the binary was
 // built from and the Go version (also as "authflow --version").
 //
-// check opens PATH read-only and verifies it: bbolt's page structure,
-// every record's checksum, every index entry, every reference and every
-// kept count. It prints one line per problem and exits 1 when there is
-// any, 0 (printing "PATH: ok") when there is none.
+// # Exit status
 //
-// Exit status: 0 after a clean shutdown (serve) or a clean file (check), 1
-// on an error or a damaged file, 2 for a usage error.
+// 0 on success (a clean shutdown, a clean file, an import that applied);
+// 1 on an error in the input (an entry that failed, so nothing was
+// written; an unknown slug; a damaged file) or, for serve, on a failure;
+// 2 for a usage error; 3 when a file cannot be read or the store cannot
+// be opened (import, diff, export, plan, diagram).
 package cli
 
 import (
@@ -69,12 +114,12 @@ import (
 	"github.com/authflow/authflow/store"
 )
 
-const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-blueprints DIR] [timeout flags]
-       authflow import [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] FILE|DIR...
-       authflow diff [-db PATH] [-strict] [-o text|json] [-blueprints DIR] FILE|DIR...
+const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-blueprints DIR] [-blueprint-env PREFIXES] [timeout flags]
+       authflow import [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...
+       authflow diff [-db PATH] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...
        authflow export [-db PATH] [-portable] SLUG
        authflow plan [-db PATH] [-user-json FILE | user flags] [-o text|json] SLUG
-       authflow diagram [-db PATH] SLUG
+       authflow diagram [-db PATH] [-planner] SLUG
        authflow check [-db PATH]
        authflow version
 

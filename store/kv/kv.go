@@ -1,8 +1,8 @@
 // Package kv is the storage seam under the store: a small, ordered
 // key-value interface with transactions. The store's engine (schema,
 // validation, indexes, references, lists) is written once against it, and
-// each backend implements it: bbolt in store/internal/boltkv, and, later,
-// etcd in a module of its own.
+// each backend implements it: bbolt in store/internal/boltkv, and etcd in
+// the module github.com/authflow/authflow/etcd.
 //
 // # Contract
 //
