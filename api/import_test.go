@@ -102,6 +102,35 @@ entries:
 	}
 }
 
+// A blueprint whose context reads an environment variable the host does
+// not allow imports nothing and answers 200 with success false, naming the
+// tag and the variable, never its value.
+func TestImportContextRefused(t *testing.T) {
+	t.Setenv("AUTHFLOW_TEST_SECRET_URI", "https://secret.example/")
+	c := newClient(t, nil)
+	doc := `version: 1
+context:
+  uri: !Env [AUTHFLOW_TEST_SECRET_URI, null]
+entries:
+- model: authentik_flows.flow
+  identifiers: {slug: ctx-flow}
+  attrs: {name: ctx, title: !Context uri, designation: authentication}
+`
+	body, ct := upload(t, "file", doc)
+	res := c.do("POST", "/api/v3/flows/instances/import/", body, "Content-Type", ct)
+	var out struct {
+		Success bool `json:"success"`
+	}
+	if err := json.Unmarshal(res.status(t, 200), &out); err != nil || out.Success {
+		t.Fatalf("import: %v %s", err, res.Body)
+	}
+	got := string(res.Body)
+	if !strings.Contains(got, `!Env \"AUTHFLOW_TEST_SECRET_URI\" is not allowed here`) || strings.Contains(got, "secret.example") {
+		t.Errorf("body: %s", got)
+	}
+	c.do("GET", "/api/v3/flows/instances/ctx-flow/", "").status(t, 404)
+}
+
 // GET /flows/instances/{slug}/export/ is the flow's blueprint, as an
 // attachment; export_url points at it; it imports back unchanged.
 func TestExportRoute(t *testing.T) {
