@@ -419,7 +419,7 @@ func (r *runner) references(t *testing.T) {
 		}
 		t.Run(ref.Model+"."+ref.Field, func(t *testing.T) {
 			var src, target uuid.UUID
-			missing := uuid.MustParse("00000000-0000-4000-8000-00000000dead")
+			missing := MissingPK(0)
 			err := r.update(t, s, func(m maker) error {
 				src, target = m.make(ref.Model), m.make(ref.Target)
 				return nil
