@@ -11,7 +11,7 @@ import (
 	"github.com/authflow/authflow/api"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
-	"github.com/google/uuid"
+	"github.com/authflow/authflow/store/storetest"
 )
 
 // TestCascades: deleting a stage through the API deletes its bindings and
@@ -64,7 +64,7 @@ func TestCascades(t *testing.T) {
 // keys change nothing.
 func TestReadOnlyFieldsIgnored(t *testing.T) {
 	f := newFixture(t, nil)
-	other := uuid.NewString()
+	other := storetest.MissingPK(0).String()
 
 	t.Run("flow", func(t *testing.T) {
 		path := "/api/v3/flows/instances/" + f.flowSlug + "/"

@@ -13,6 +13,7 @@ import (
 
 	"github.com/authflow/authflow/api"
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/storetest"
 	"github.com/google/uuid"
 )
 
@@ -27,7 +28,7 @@ func TestErrorPaths(t *testing.T) {
 	f := newFixture(t, nil)
 	flow := "/api/v3/flows/instances/" + f.flowSlug + "/"
 	uw := "/api/v3/stages/user_write/" + f.userWrite + "/"
-	missing := uuid.NewString()
+	missing := storetest.MissingPK(0).String()
 
 	tests := []struct {
 		name   string

@@ -16,6 +16,7 @@ import (
 	"github.com/authflow/authflow/api"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/storetest"
 	"github.com/google/uuid"
 )
 
@@ -35,7 +36,7 @@ import (
 func FuzzHandler(f *testing.F) {
 	// Deterministic keys, so that the seeds below name the same objects in
 	// every fuzzing worker process.
-	s := newStore(f, &store.Options{NewID: seqIDs(0)})
+	s := newStore(f, &store.Options{NewID: storetest.CounterIDs(1, 1)})
 	c := &client{t: f, h: api.NewHandler(s, nil)}
 	fl := c.must(http.StatusCreated, "POST", "/api/v3/flows/instances/", flowBody)
 	slug, flowPK := fl["slug"].(string), fl["pk"].(string)
@@ -173,15 +174,6 @@ func FuzzHandler(f *testing.F) {
 	})
 }
 
-// seqIDs returns a Options.NewID that makes version 7 UUIDs from a
-// counter, starting after n.
-func seqIDs(n uint64) func() (uuid.UUID, error) {
-	return func() (uuid.UUID, error) {
-		n++
-		return uuid.Parse(fmt.Sprintf("00000000-0000-7000-8000-%012x", n))
-	}
-}
-
 // fuzzMethods are the methods FuzzHandler sends; "" stands for any other
 // method.
 var fuzzMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", ""}
@@ -215,7 +207,7 @@ func openCopy(t *testing.T, image []byte) *store.Store {
 	if err := os.WriteFile(path, image, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err := store.Open(path, &store.Options{NoSync: true, NewID: seqIDs(1 << 20)})
+	s, err := store.Open(path, &store.Options{NoSync: true, NewID: storetest.CounterIDs(1<<20+1, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,10 +12,12 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/authflow/authflow/api"
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/storetest"
 )
 
 func lookupFlag(name string) string {
@@ -25,7 +27,14 @@ func lookupFlag(name string) string {
 	return ""
 }
 
+// storesOpened numbers the stores newStore opens, for their ids.
+var storesOpened atomic.Int64
+
 // newStore opens a store in t.TempDir() without fsync, closed at cleanup.
+// Unless opts sets NewID, the store's pks come from a counter
+// (storetest.CounterIDs): the n-th store a test binary opens makes
+// n<<32+1, n<<32+2, ..., so a run of one test makes the same pks every
+// time, and no two stores of a run share one by chance.
 func newStore(t testing.TB, opts *store.Options) *store.Store {
 	t.Helper()
 	var o store.Options
@@ -33,6 +42,9 @@ func newStore(t testing.TB, opts *store.Options) *store.Store {
 		o = *opts
 	}
 	o.NoSync = true
+	if o.NewID == nil {
+		o.NewID = storetest.CounterIDs(storesOpened.Add(1)<<32+1, 1)
+	}
 	s, err := store.Open(filepath.Join(t.TempDir(), "api.db"), &o)
 	if err != nil {
 		t.Fatal(err)

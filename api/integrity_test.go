@@ -11,6 +11,7 @@ import (
 	"github.com/authflow/authflow/api"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/storetest"
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 )
@@ -44,7 +45,7 @@ func guardRegistry() *stage.Registry {
 func TestProtectedDelete(t *testing.T) {
 	p := denying()
 	var logged bytes.Buffer
-	s := newStore(t, &store.Options{Registry: guardRegistry(), NewID: seqIDs(0)})
+	s := newStore(t, &store.Options{Registry: guardRegistry(), NewID: storetest.CounterIDs(1, 1)})
 	f := setup(&client{t: t, h: api.NewHandler(s, &api.Options{Authorize: p.authorize, ErrorLog: log.New(&logged, "", 0)})})
 	flow := "/api/v3/flows/instances/" + f.flowSlug + "/"
 	// Guards are made in the store: their kind's path is not in

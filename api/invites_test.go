@@ -7,6 +7,7 @@ import (
 
 	"github.com/authflow/authflow/api"
 	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/store/storetest"
 )
 
 // Invitations: the seed era's slug name, DRF's date-time format, the
@@ -27,8 +28,9 @@ func TestInvitations(t *testing.T) {
 			`"expires":["Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."],`+
 			`"fixed_data":["Value must be a dictionary, and not have any duplicate keys."]}`)
 	c.do("POST", base, `{"name":"`+string(make([]byte, 51))+`"}`).status(t, 400)
-	c.do("POST", base, `{"name":"x","flow":"00000000-0000-4000-8000-000000000000"}`).
-		expect(t, 400, `{"flow":["Invalid pk \"00000000-0000-4000-8000-000000000000\" - object does not exist."]}`)
+	missing := storetest.MissingPK(0).String()
+	c.do("POST", base, `{"name":"x","flow":"`+missing+`"}`).
+		expect(t, 400, `{"flow":["Invalid pk \"`+missing+`\" - object does not exist."]}`)
 
 	f := c.must(201, "POST", "/api/v3/flows/instances/", `{"name":"Enroll","slug":"enroll","title":"Enroll","designation":"enrollment"}`)
 	anon := c.must(201, "POST", base, `{"name":"anon"}`)

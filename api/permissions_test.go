@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/authflow/authflow/api"
-	"github.com/google/uuid"
+	"github.com/authflow/authflow/store/storetest"
 )
 
 // TestPermissionCodenames: every operation asks Authorize for authentik's
@@ -86,7 +86,7 @@ func TestDenials(t *testing.T) {
 	flow := "/api/v3/flows/instances/" + f.flowSlug + "/"
 	bind := "/api/v3/flows/bindings/" + f.bindPK + "/"
 	uw := "/api/v3/stages/user_write/" + f.userWrite + "/"
-	missingUW := "/api/v3/stages/user_write/" + uuid.NewString() + "/"
+	missingUW := "/api/v3/stages/user_write/" + storetest.MissingPK(0).String() + "/"
 	notAuth := `{"detail": "Authentication credentials were not provided."}`
 
 	t.Run("write", func(t *testing.T) {
@@ -155,8 +155,8 @@ func TestDenials(t *testing.T) {
 			{"GET", "/api/v3/flows/instances/", ""},
 			{"GET", "/api/v3/flows/instances/x/", ""},
 			{"POST", "/api/v3/flows/instances/", flowBody},
-			{"PATCH", "/api/v3/stages/user_write/" + uuid.NewString() + "/", `{}`},
-			{"DELETE", "/api/v3/stages/all/" + uuid.NewString() + "/", ""},
+			{"PATCH", "/api/v3/stages/user_write/" + storetest.MissingPK(0).String() + "/", `{}`},
+			{"DELETE", "/api/v3/stages/all/" + storetest.MissingPK(1).String() + "/", ""},
 			// Nothing about the request is judged before authentication.
 			{"GET", "/api/v3/flows/instances/?page=abc", ""},
 			{"GET", "/api/v3/flows/bindings/not-a-uuid/", ""},
@@ -175,7 +175,7 @@ func TestDenials(t *testing.T) {
 			{"GET", "/api/v3/flows/instances/", ""},
 			{"POST", "/api/v3/flows/instances/", flowBody},
 			{"GET", "/api/v3/flows/bindings/not-a-uuid/", ""},
-			{"DELETE", "/api/v3/stages/all/" + uuid.NewString() + "/", ""},
+			{"DELETE", "/api/v3/stages/all/" + storetest.MissingPK(1).String() + "/", ""},
 		} {
 			c.do(r.method, r.path, r.body).expect(t, 403, `{"detail":"Token invalid/expired"}`)
 		}

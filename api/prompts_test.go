@@ -3,6 +3,8 @@ package api_test
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/authflow/authflow/store/storetest"
 )
 
 // Prompts and prompt stages: required fields and choices with authentik's
@@ -27,8 +29,9 @@ func TestPrompts(t *testing.T) {
 
 	c.do("POST", "/api/v3/stages/prompt/stages/", `{"name":"ask"}`).expect(t, 400, `{"fields":["This field is required."]}`)
 	c.do("POST", "/api/v3/stages/prompt/stages/", `{"name":"ask","fields":[]}`).expect(t, 400, `{"fields":["This list may not be empty."]}`)
-	c.do("POST", "/api/v3/stages/prompt/stages/", `{"name":"ask","fields":["`+ppk[:35]+`0"]}`).
-		expect(t, 400, `{"fields":["Invalid pk \"`+ppk[:35]+`0\" - object does not exist."]}`)
+	missing := storetest.MissingPK(0).String()
+	c.do("POST", "/api/v3/stages/prompt/stages/", `{"name":"ask","fields":["`+missing+`"]}`).
+		expect(t, 400, `{"fields":["Invalid pk \"`+missing+`\" - object does not exist."]}`)
 	pol := c.must(201, "POST", "/api/v3/policies/password/", `{"name":"strong"}`)["pk"].(string)
 	st := c.must(201, "POST", "/api/v3/stages/prompt/stages/", `{"name":"ask","fields":["`+upk+`","`+ppk+`"],"validation_policies":["`+pol+`"]}`)
 	spk := st["pk"].(string)

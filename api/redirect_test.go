@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"testing"
+
+	"github.com/authflow/authflow/store/storetest"
 )
 
 // A redirect stage's target_flow is a reference to a flow: it must exist,
@@ -11,8 +13,9 @@ func TestRedirectTargetFlow(t *testing.T) {
 	c := newClient(t, nil)
 	flow := c.must(201, "POST", "/api/v3/flows/instances/", `{"name":"Next","slug":"next","title":"Next","designation":"authentication"}`)
 	fpk := flow["pk"].(string)
-	c.do("POST", "/api/v3/stages/redirect/", `{"name":"go","mode":"flow","target_flow":"00000000-0000-4000-8000-000000000000"}`).
-		expect(t, 400, `{"target_flow":["Invalid pk \"00000000-0000-4000-8000-000000000000\" - object does not exist."]}`)
+	missing := storetest.MissingPK(0).String()
+	c.do("POST", "/api/v3/stages/redirect/", `{"name":"go","mode":"flow","target_flow":"`+missing+`"}`).
+		expect(t, 400, `{"target_flow":["Invalid pk \"`+missing+`\" - object does not exist."]}`)
 	c.do("POST", "/api/v3/stages/redirect/", `{"name":"go","mode":"flow"}`).
 		expect(t, 400, `{"non_field_errors":["Target Flow should be present when mode is Flow."]}`)
 	st := c.must(201, "POST", "/api/v3/stages/redirect/", `{"name":"go","mode":"flow","target_flow":"`+fpk+`"}`)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/authflow/authflow/api"
+	"github.com/authflow/authflow/store/storetest"
 )
 
 // The five operations of the seed pages (/work/shared/seeds), each with
@@ -179,10 +180,11 @@ func TestSeedBindingUpdate(t *testing.T) {
 		f.do("PUT", path, `{"target": "`+f.flowPK+`", "stage": "`+f.userWrite+`", "order": 10,
 			"evaluate_on_plan": false, "re_evaluate_policies": false}`).
 			expect(t, http.StatusBadRequest, `{"non_field_errors": ["Either evaluation on plan or evaluation on run must be enabled"]}`)
-		f.do("PUT", path, `{"stage": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "order": "soon"}`).
+		missing := storetest.MissingPK(0).String()
+		f.do("PUT", path, `{"stage": "`+missing+`", "order": "soon"}`).
 			expect(t, http.StatusBadRequest, `{
 				"target": ["This field is required."],
-				"stage": ["Invalid pk \"3fa85f64-5717-4562-b3fc-2c963f66afa6\" - object does not exist."],
+				"stage": ["Invalid pk \"`+missing+`\" - object does not exist."],
 				"order": ["A valid integer is required."]}`)
 		f.do("PUT", path, `{"target": "`+f.flowPK+`", "stage": "`+f.userWrite+`", "order": 2147483648}`).
 			expect(t, http.StatusBadRequest, `{"order": ["Ensure this value is less than or equal to 2147483647."]}`)
@@ -295,12 +297,13 @@ func TestSeedDuoPartialUpdate(t *testing.T) {
 	})
 
 	t.Run("400", func(t *testing.T) {
-		f.do("PATCH", path, `{"friendly_name": "", "client_id": "  ", "client_secret": "", "configure_flow": "3fa85f64-5717-4562-b3fc-2c963f66afa6"}`).
+		missing := storetest.MissingPK(0).String()
+		f.do("PATCH", path, `{"friendly_name": "", "client_id": "  ", "client_secret": "", "configure_flow": "`+missing+`"}`).
 			expect(t, http.StatusBadRequest, `{
 				"friendly_name": ["This field may not be blank."],
 				"client_id": ["This field may not be blank."],
 				"client_secret": ["This field may not be blank."],
-				"configure_flow": ["Invalid pk \"3fa85f64-5717-4562-b3fc-2c963f66afa6\" - object does not exist."]}`)
+				"configure_flow": ["Invalid pk \"`+missing+`\" - object does not exist."]}`)
 	})
 
 	t.Run("403", func(t *testing.T) {

@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"testing"
+
+	"github.com/authflow/authflow/store/storetest"
 )
 
 // An identification stage's password_stage and captcha_stage are
@@ -58,8 +60,9 @@ func TestConfigureFlowReferences(t *testing.T) {
 		{"authenticator/email", `{"name":"otp",` + cf + `}`, "authenticatoremailstage"},
 		{"authenticator/endpoint_gdtc", `{"name":"gdtc","credentials":{},` + cf + `}`, "authenticatorendpointgdtcstage"},
 	}
-	c.do("POST", "/api/v3/stages/authenticator/webauthn/", `{"name":"w","configure_flow":"00000000-0000-4000-8000-000000000000"}`).
-		expect(t, 400, `{"configure_flow":["Invalid pk \"00000000-0000-4000-8000-000000000000\" - object does not exist."]}`)
+	missing := storetest.MissingPK(0).String()
+	c.do("POST", "/api/v3/stages/authenticator/webauthn/", `{"name":"w","configure_flow":"`+missing+`"}`).
+		expect(t, 400, `{"configure_flow":["Invalid pk \"`+missing+`\" - object does not exist."]}`)
 	pks := map[string]string{}
 	for _, k := range kinds {
 		pks[k.model] = c.must(201, "POST", "/api/v3/stages/"+k.path+"/", k.body)["pk"].(string)
@@ -93,8 +96,9 @@ func TestValidateConfigurationStages(t *testing.T) {
 	c := newClient(t, nil)
 	totp := c.must(201, "POST", "/api/v3/stages/authenticator/totp/", `{"name":"totp","digits":6}`)["pk"].(string)
 	webauthn := c.must(201, "POST", "/api/v3/stages/authenticator/webauthn/", `{"name":"webauthn"}`)["pk"].(string)
-	c.do("POST", "/api/v3/stages/authenticator/validate/", `{"name":"mfa","not_configured_action":"configure","configuration_stages":["00000000-0000-4000-8000-000000000000"]}`).
-		expect(t, 400, `{"configuration_stages":["Invalid pk \"00000000-0000-4000-8000-000000000000\" - object does not exist."]}`)
+	missing := storetest.MissingPK(0).String()
+	c.do("POST", "/api/v3/stages/authenticator/validate/", `{"name":"mfa","not_configured_action":"configure","configuration_stages":["`+missing+`"]}`).
+		expect(t, 400, `{"configuration_stages":["Invalid pk \"`+missing+`\" - object does not exist."]}`)
 	mfa := c.must(201, "POST", "/api/v3/stages/authenticator/validate/", `{"name":"mfa","not_configured_action":"configure","configuration_stages":["`+totp+`","`+webauthn+`"]}`)["pk"].(string)
 	c.do("GET", "/api/v3/stages/authenticator/totp/"+totp+"/used_by/", "").expect(t, 200, `[]`)
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/authflow/authflow/api"
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/storetest"
 	"github.com/google/uuid"
 )
 
@@ -127,7 +128,7 @@ func TestUsedBy(t *testing.T) {
 // Allow, and changes nothing.
 func TestUsedByErrors(t *testing.T) {
 	f, _ := usedByFixture(t, nil)
-	missing := uuid.NewString()
+	missing := storetest.MissingPK(0).String()
 	for _, path := range []string{
 		"/api/v3/flows/instances/nope/used_by/",
 		"/api/v3/flows/bindings/" + missing + "/used_by/",

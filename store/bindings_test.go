@@ -12,6 +12,7 @@ import (
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/storetest"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 )
@@ -115,7 +116,7 @@ func TestCreateBindingRejected(t *testing.T) {
 	s := newTestStore(t)
 	f := mkFlow(t, s, "f")
 	st := mkUserWrite(t, s, "st")
-	missing := uuid.New()
+	missing := storetest.MissingPK(0)
 	body := func(target, stg uuid.UUID, rest string) string {
 		return fmt.Sprintf(`{"target":%q,"stage":%q%s}`, target, stg, rest)
 	}
@@ -245,7 +246,7 @@ func TestPatchBinding(t *testing.T) {
 	f := mkFlow(t, s, "f")
 	st := mkUserWrite(t, s, "st")
 	b := mkBinding(t, s, f.PK, st.PK, 1)
-	missing := uuid.New()
+	missing := storetest.MissingPK(0)
 
 	// The cross-field rule is judged on the merged object.
 	if _, err := s.PatchBinding(ctx, b.PK, []byte(`{"evaluate_on_plan":true}`)); err != nil {
@@ -319,7 +320,7 @@ func TestPatchBinding(t *testing.T) {
 // ids here are made in decreasing order, so pk order is the reverse of
 // creation order.
 func TestBindingOrder(t *testing.T) {
-	s := openTestStore(t, filepath.Join(t.TempDir(), "order.db"), &store.Options{NewID: counterIDs(1<<40, -1)})
+	s := openTestStore(t, filepath.Join(t.TempDir(), "order.db"), &store.Options{NewID: storetest.CounterIDs(1<<40, -1)})
 	ctx := t.Context()
 	f := mkFlow(t, s, "f")
 	other := mkFlow(t, s, "other")

@@ -218,7 +218,7 @@ func guardRegistry() *stage.Registry {
 }
 
 func TestProtectSetDefaultAndRecursiveCascade(t *testing.T) {
-	s := openTestStore(t, filepath.Join(t.TempDir(), "guard.db"), &store.Options{Registry: guardRegistry(), NewID: counterIDs(1, 1)})
+	s := openTestStore(t, filepath.Join(t.TempDir(), "guard.db"), &store.Options{Registry: guardRegistry(), NewID: storetest.CounterIDs(1, 1)})
 	ctx := t.Context()
 	f := mkFlow(t, s, "f")
 	g := mkFlow(t, s, "g")
@@ -506,12 +506,12 @@ func listRegistry() *stage.Registry {
 }
 
 func TestManyToManyAndLists(t *testing.T) {
-	s := openTestStore(t, filepath.Join(t.TempDir(), "m2m.db"), &store.Options{Registry: listRegistry(), NewID: counterIDs(1, 1)})
+	s := openTestStore(t, filepath.Join(t.TempDir(), "m2m.db"), &store.Options{Registry: listRegistry(), NewID: storetest.CounterIDs(1, 1)})
 	ctx := t.Context()
 	f := mkFlow(t, s, "f")
 	g := mkFlow(t, s, "g")
 	const model = "authflow_test.liststage"
-	missing := uuid.MustParse("00000000-0000-4000-8000-00000000dead")
+	missing := storetest.MissingPK(0)
 	_, err := s.CreateStageJSON(ctx, model, []byte(`{"name":"l","flows":["`+f.PK.String()+`","`+missing.String()+`"],"tags":["ok",""," ",5],"modes":["a","x","b","y"]}`))
 	body, _ := json.Marshal(err)
 	want := `{"flows":["Invalid pk \"` + missing.String() + `\" - object does not exist."],"modes":{"1":["\"x\" is not a valid choice."],"3":["\"y\" is not a valid choice."]},"tags":{"1":["This field may not be blank."],"2":["This field may not be blank."]}}`

@@ -9,6 +9,7 @@ import (
 	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/storetest"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 )
@@ -59,7 +60,7 @@ func TestFlowCRUD(t *testing.T) {
 		t.Errorf("JSON create: %+v", fromJSON.Flow)
 	}
 
-	if _, err := s.GetFlow(ctx, uuid.New()); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.GetFlow(ctx, storetest.MissingPK(0)); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetFlow(unknown) = %v, want ErrNotFound", err)
 	}
 	_, err = s.GetFlowBySlug(ctx, "Default-Authentication-Flow")
@@ -234,7 +235,7 @@ func TestPatchFlow(t *testing.T) {
 	})
 
 	t.Run("read-only keys are ignored", func(t *testing.T) {
-		v, err := s.PatchFlow(ctx, "f", []byte(`{"pk":"`+uuid.NewString()+`","policybindingmodel_ptr_id":"x",
+		v, err := s.PatchFlow(ctx, "f", []byte(`{"pk":"`+storetest.MissingPK(0).String()+`","policybindingmodel_ptr_id":"x",
 			"stages":["a"],"policies":[1],"cache_count":9,"export_url":"/x","background":"http://evil/x.png"}`))
 		if err != nil {
 			t.Fatal(err)
@@ -470,7 +471,7 @@ func TestDeleteFlowCascadesToStagesWithRequiredReference(t *testing.T) {
 	}
 	reg.Register(stage.Kind{Model: "authflow_test.flowboundstage", New: func() stage.Config { return &flowBound{} },
 		Component: "ak-stage-flow-bound-form", VerboseName: "Flow-bound Stage"})
-	s := openTestStore(t, t.TempDir()+"/reg.db", &store.Options{Registry: reg, NewID: counterIDs(1, 1)})
+	s := openTestStore(t, t.TempDir()+"/reg.db", &store.Options{Registry: reg, NewID: storetest.CounterIDs(1, 1)})
 	ctx := t.Context()
 	if s.Registry() != reg {
 		t.Fatal("Registry() is not the registry passed in Options")

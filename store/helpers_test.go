@@ -3,13 +3,11 @@ package store_test
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,7 +27,7 @@ import (
 // and runs bbolt's consistency check on the file.
 func newTestStore(t testing.TB) *store.Store {
 	t.Helper()
-	return openTestStore(t, filepath.Join(t.TempDir(), "authflow.db"), &store.Options{NewID: counterIDs(1, 1)})
+	return openTestStore(t, filepath.Join(t.TempDir(), "authflow.db"), &store.Options{NewID: storetest.CounterIDs(1, 1)})
 }
 
 // openTestStore opens path with opts (NoSync forced on) and registers the
@@ -81,21 +79,6 @@ func closeAndCheck(t testing.TB, s *store.Store, path string) {
 		return nil
 	}); err != nil {
 		t.Errorf("cleanup: bbolt view: %v", err)
-	}
-}
-
-// counterIDs returns a NewID that yields ids start, start+step, ... in the
-// last 8 bytes (version 7 and variant bits set), so that byte order of the
-// ids is the order of the counter. A negative step makes ids that sort in
-// reverse creation order.
-func counterIDs(start, step int64) func() (uuid.UUID, error) {
-	var n atomic.Int64
-	n.Store(start - step)
-	return func() (uuid.UUID, error) {
-		var id uuid.UUID
-		id[6], id[8] = 0x70, 0x80
-		binary.BigEndian.PutUint64(id[8:], uint64(n.Add(step))|0x8000000000000000)
-		return id, nil
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/storetest"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 	"github.com/invopop/validation"
@@ -724,7 +725,7 @@ func TestListStagesCustomKinds(t *testing.T) {
 		Component: "ak-stage-probe-form", VerboseName: "Probe Stage"})
 	reg.Register(stage.Kind{Model: "authflow_test.quietstage", New: func() stage.Config { return &probeQuiet{} },
 		Component: "ak-stage-quiet-form", VerboseName: "Quiet Stage", Filters: []string{"key", "no_such", "no_flows"}})
-	s := openTestStore(t, filepath.Join(t.TempDir(), "kinds.db"), &store.Options{Registry: reg, NewID: counterIDs(1, 1)})
+	s := openTestStore(t, filepath.Join(t.TempDir(), "kinds.db"), &store.Options{Registry: reg, NewID: storetest.CounterIDs(1, 1)})
 	ctx := t.Context()
 	const model = "authflow_test.probestage"
 	for _, body := range []string{

@@ -11,6 +11,7 @@ import (
 	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/storetest"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 )
@@ -139,7 +140,7 @@ func TestStageCRUD(t *testing.T) {
 
 func TestCreateStageRejected(t *testing.T) {
 	s := newTestStore(t)
-	missing := uuid.New()
+	missing := storetest.MissingPK(0)
 	tests := []struct {
 		name     string
 		model    stage.ModelName
@@ -322,7 +323,7 @@ func TestPatchDuoStage(t *testing.T) {
 		}
 	})
 
-	missing := uuid.New()
+	missing := storetest.MissingPK(0)
 	rejected := []struct {
 		name   string
 		patch  string
@@ -520,7 +521,7 @@ func TestSecretsNeverShown(t *testing.T) {
 			return err
 		},
 		"replace missing flow": func() error {
-			missing := uuid.New()
+			missing := storetest.MissingPK(0)
 			_, err := s.ReplaceStage(ctx, d.PK, duoBody("duo", &missing))
 			return err
 		},

@@ -17,6 +17,7 @@ import (
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/storetest"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
@@ -376,7 +377,7 @@ func TestRejectedWriteInTransactionWritesNothing(t *testing.T) {
 	uw := mkUserWrite(t, s, "uw")
 	b := mkBinding(t, s, f.PK, d.PK, 1)
 	mkBinding(t, s, f.PK, uw.PK, 2)
-	missing := uuid.New()
+	missing := storetest.MissingPK(0)
 	rejected := map[string]func(tx *store.Tx) error{
 		"create flow": func(tx *store.Tx) error {
 			_, err := tx.CreateFlowJSON([]byte(`{"name":"n","slug":"f","title":"t","designation":"recovery"}`))

@@ -8,13 +8,39 @@
 //	storetest.Run(t, func(t *testing.T) *store.Store { return openMyBackend(t) }, nil)
 //
 // as dex's storage backends run their conformance tests.
+//
+// What the suite looks at is derived from the store's declared collections
+// and references ([store.Store.Collections], [store.Store.References]):
+// [Snapshot], which tells that a rejected write or a failed Update
+// changed nothing, renders every collection, and [CheckInvariants] checks
+// every collection's lists, unique fields and references. A new
+// collection or kind is covered without a change here, once it has a
+// sample.
+//
+// # Samples
+//
+// The generated checks make objects from samples: a valid body per
+// collection and per kind. [DefaultSamples] has one for every built-in
+// collection and kind, and a collection or built-in kind without one
+// fails the suite (its "Samples" subtest) rather than being skipped, so
+// that a kind added to authflow cannot go untested. A store with host
+// kinds gives their samples in [Options.Samples]; a host kind may go
+// without one only when [Options.Unsampled] names it, which says in the
+// host's own test that the kind's generated checks are skipped.
+//
+// # Ids
+//
+// [CounterIDs] makes a test's pks the same on every run; [MissingPK] is a
+// pk no store makes, for a reference to nothing.
 package storetest
 
 import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/authflow/authflow/binding"
@@ -79,80 +105,241 @@ func CheckInvariants(t testing.TB, s *store.Store) {
 }
 
 // CheckInvariantsTx is CheckInvariants inside a transaction the caller
-// holds.
+// holds. Its checks are derived from the store's declared collections and
+// references ([store.Store.Collections], [store.Store.References]), so a
+// new collection or kind is checked without a change here:
+//
+//   - every collection lists each object once, as Get shows it, with the
+//     pagination's count (its kinds' lists together hold the same objects,
+//     each under its own kind);
+//   - a unique field's value is held by one object, and finding the
+//     object by it (its index) finds that object; a unique-together set
+//     without a null is held by one object;
+//   - every reference points at an object of its target, which lists the
+//     source in its used_by (unless the reference hides itself), and
+//     every used_by entry names an object that exists;
+//   - a flow's stages are its bindings' in (order, pk) order, and a
+//     stage's flow_set has one entry per binding of it: the computed
+//     fields of the one join collection.
 func CheckInvariantsTx(t testing.TB, tx *store.Tx) {
 	t.Helper()
-	flows := map[uuid.UUID]flow.View{}
-	slugs := map[string]bool{}
-	for _, f := range AllFlows(t, tx) {
-		if _, dup := flows[f.PK]; dup {
-			t.Errorf("flow %s listed twice", f.PK)
-		}
-		if slugs[f.Slug] {
-			t.Errorf("slug %q held by two flows", f.Slug)
-		}
-		flows[f.PK], slugs[f.Slug] = f, true
-		g, err := tx.GetFlow(f.PK)
-		if err != nil {
-			t.Errorf("GetFlow(%s): %v", f.PK, err)
-		}
-		bs, err := tx.GetFlowBySlug(f.Slug)
-		if err != nil || bs.PK != f.PK {
-			t.Errorf("GetFlowBySlug(%q) = %s, %v; want %s", f.Slug, bs.PK, err, f.PK)
-		}
-		flows[f.PK] = g
+	s := tx.Store()
+	all := map[string][]object{}
+	for _, c := range s.Collections() {
+		objs := objects(t, tx, c.Model)
+		all[c.Model] = objs
+		checkListed(t, tx, c, objs)
+		checkUnique(t, tx, c, objs)
 	}
-	stages := map[uuid.UUID]stage.View{}
-	names := map[string]bool{}
-	for _, st := range AllStages(t, tx) {
-		if names[st.Name] {
-			t.Errorf("stage name %q held by two stages", st.Name)
-		}
-		names[st.Name] = true
-		g, err := tx.GetStage(st.PK)
-		if err != nil {
-			t.Errorf("GetStage(%s): %v", st.PK, err)
-			continue
-		}
-		stages[st.PK] = g
-		for _, r := range g.Kind.Schema().Refs(g.Config) {
-			if (r.Target == "flow" || r.Target == store.ModelFlow) && !r.Null {
-				if _, ok := flows[r.ID]; !ok {
-					t.Errorf("stage %q: %s points at missing flow %s", g.Name, r.Field, r.ID)
+	for _, r := range s.References() {
+		checkReference(t, tx, r, all)
+	}
+	for model, objs := range all {
+		for _, o := range objs {
+			used, err := tx.UsedBy(model, o.pk)
+			if err != nil {
+				t.Errorf("UsedBy(%s, %s): %v", model, o.pk, err)
+				continue
+			}
+			for _, u := range used {
+				id, err := uuid.Parse(u.PK)
+				if err == nil {
+					_, err = tx.Get(u.App+"."+u.ModelName, id)
+				}
+				if err != nil {
+					t.Errorf("%s %s: its used_by lists %s.%s %s: %v", model, o.pk, u.App, u.ModelName, u.PK, err)
 				}
 			}
 		}
-		for _, fs := range g.FlowSet {
-			if _, ok := flows[fs.PK]; !ok {
-				t.Errorf("stage %q: flow_set lists missing flow %s", g.Name, fs.PK)
+	}
+	checkFlowBindings(t, tx)
+}
+
+// object is one object as its collection's list shows it.
+type object struct {
+	pk     uuid.UUID
+	model  string // its collection's model, or its kind's
+	view   []byte
+	fields map[string]json.RawMessage
+}
+
+// objects lists every object of model (a collection, or one kind).
+func objects(t testing.TB, tx *store.Tx, model string) []object {
+	t.Helper()
+	var out []object
+	for _, v := range AllPages(t, func(q store.Query) (store.Page[any], error) { return tx.List(model, q) }) {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatalf("%s: marshalling a listed object: %v", model, err)
+		}
+		o := object{view: b}
+		if err := json.Unmarshal(b, &o.fields); err != nil {
+			t.Fatalf("%s: a listed object is not a JSON object: %v", model, err)
+		}
+		var pk string
+		if err := json.Unmarshal(o.fields["pk"], &pk); err != nil {
+			t.Fatalf("%s: a listed object has no pk: %s", model, b)
+		}
+		if o.pk, err = uuid.Parse(pk); err != nil {
+			t.Fatalf("%s: a listed object's pk %q: %v", model, pk, err)
+		}
+		if o.model, err = tx.Model(model, o.pk); err != nil {
+			t.Errorf("Model(%s, %s): %v", model, o.pk, err)
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// checkListed: each object listed once, as Get shows it; the kinds' lists
+// partition the collection's.
+func checkListed(t testing.TB, tx *store.Tx, c store.Collection, objs []object) {
+	t.Helper()
+	seen := map[uuid.UUID]string{}
+	for _, o := range objs {
+		if _, dup := seen[o.pk]; dup {
+			t.Errorf("%s: %s listed twice", c.Model, o.pk)
+		}
+		seen[o.pk] = o.model
+		v, err := tx.Get(c.Model, o.pk)
+		if err != nil {
+			t.Errorf("Get(%s, %s) of a listed object: %v", c.Model, o.pk, err)
+			continue
+		}
+		if b, err := json.Marshal(v); err != nil || !bytes.Equal(b, o.view) {
+			t.Errorf("%s %s: Get shows\n%s\nthe list shows\n%s", c.Model, o.pk, b, o.view)
+		}
+	}
+	if c.Kinds == nil {
+		return
+	}
+	n := 0
+	for _, k := range c.Kinds {
+		for _, o := range objects(t, tx, k) {
+			n++
+			if m, ok := seen[o.pk]; !ok || m != k {
+				t.Errorf("%s: the list of kind %s holds %s, whose kind is %q", c.Model, k, o.pk, m)
 			}
 		}
 	}
-	type triple struct {
-		target, stage uuid.UUID
-		order         int32
+	if n != len(objs) {
+		t.Errorf("%s: the kinds' lists hold %d objects, the collection's %d", c.Model, n, len(objs))
 	}
-	seen := map[triple]bool{}
+}
+
+// checkUnique: unique values are held once, and found by their index.
+func checkUnique(t testing.TB, tx *store.Tx, c store.Collection, objs []object) {
+	t.Helper()
+	for _, f := range c.Unique {
+		held := map[string]uuid.UUID{}
+		for _, o := range objs {
+			raw := string(o.fields[f])
+			if prev, dup := held[raw]; dup {
+				t.Errorf("%s: %s %s is held by %s and %s", c.Model, f, raw, prev, o.pk)
+			}
+			held[raw] = o.pk
+			var v any
+			if err := json.Unmarshal(o.fields[f], &v); err != nil {
+				t.Errorf("%s %s: %s: %v", c.Model, o.pk, f, err)
+				continue
+			}
+			pk, ok, err := tx.Find(c.Model, map[string]any{f: v})
+			if err != nil || !ok || pk != o.pk {
+				t.Errorf("%s: finding %s %s = %s, %v, %v; want %s", c.Model, f, raw, pk, ok, err, o.pk)
+			}
+		}
+	}
+	if len(c.Together) == 0 {
+		return
+	}
+	held := map[string]uuid.UUID{}
+	for _, o := range objs {
+		var key []string
+		for _, f := range c.Together {
+			v := string(o.fields[f])
+			if v == "" || v == "null" {
+				key = nil // Django leaves a set with a null out
+				break
+			}
+			key = append(key, v)
+		}
+		if key == nil {
+			continue
+		}
+		k := strings.Join(key, ",")
+		if prev, dup := held[k]; dup {
+			t.Errorf("%s: %v = %s is held by %s and %s", c.Model, c.Together, k, prev, o.pk)
+		}
+		held[k] = o.pk
+	}
+}
+
+// checkReference: every value of r points at an object of its target,
+// whose used_by lists the source unless r hides itself.
+func checkReference(t testing.TB, tx *store.Tx, r store.Reference, all map[string][]object) {
+	t.Helper()
+	for _, objs := range all {
+		for _, o := range objs {
+			if o.model != r.Model { // a collection's model, or its kind's
+
+				continue
+			}
+			raw, ok := o.fields[r.Field]
+			if !ok {
+				t.Errorf("%s %s: reference field %s is not shown", o.model, o.pk, r.Field)
+				continue
+			}
+			var ids []uuid.UUID
+			if r.Many {
+				if err := json.Unmarshal(raw, &ids); err != nil {
+					t.Errorf("%s %s: %s = %s: %v", o.model, o.pk, r.Field, raw, err)
+				}
+			} else if string(raw) != "null" {
+				var id uuid.UUID
+				if err := json.Unmarshal(raw, &id); err != nil {
+					t.Errorf("%s %s: %s = %s: %v", o.model, o.pk, r.Field, raw, err)
+				}
+				ids = append(ids, id)
+			}
+			for _, id := range ids {
+				if _, err := tx.Get(r.Target, id); err != nil {
+					t.Errorf("%s %s: %s points at %s %s: %v", o.model, o.pk, r.Field, r.Target, id, err)
+					continue
+				}
+				if r.Related == "+" {
+					continue
+				}
+				used, err := tx.UsedBy(r.Target, id)
+				if err != nil {
+					t.Errorf("UsedBy(%s, %s): %v", r.Target, id, err)
+					continue
+				}
+				if !slices.ContainsFunc(used, func(u store.UsedBy) bool { return u.PK == o.pk.String() }) {
+					t.Errorf("%s %s: its %s points at %s %s, whose used_by does not list it", o.model, o.pk, r.Field, r.Target, id)
+				}
+			}
+		}
+	}
+}
+
+// checkFlowBindings checks the computed fields of flows, stages and
+// bindings against the bindings.
+func checkFlowBindings(t testing.TB, tx *store.Tx) {
+	t.Helper()
+	flows := map[uuid.UUID]flow.View{}
+	for _, f := range AllFlows(t, tx) {
+		flows[f.PK] = f
+	}
+	stages := map[uuid.UUID]stage.View{}
+	for _, st := range AllStages(t, tx) {
+		stages[st.PK] = st
+	}
 	perStage := map[uuid.UUID]int{}
 	all := AllBindings(t, tx)
 	for _, b := range all {
-		if _, ok := flows[b.Target]; !ok {
-			t.Errorf("binding %s: target %s is missing", b.PK, b.Target)
-		}
-		if _, ok := stages[b.Stage]; !ok {
-			t.Errorf("binding %s: stage %s is missing", b.PK, b.Stage)
-		}
-		k := triple{b.Target, b.Stage, b.Order}
-		if seen[k] {
-			t.Errorf("binding %s: (target, stage, order) = %v is not unique", b.PK, k)
-		}
-		seen[k] = true
 		perStage[b.Stage]++
-		g, err := tx.GetBinding(b.PK)
-		if err != nil {
-			t.Errorf("GetBinding(%s): %v", b.PK, err)
-		} else if g.StageObj.PK != b.Stage {
-			t.Errorf("binding %s: stage_obj is %s, stage is %s", b.PK, g.StageObj.PK, b.Stage)
+		if b.StageObj.PK != b.Stage {
+			t.Errorf("binding %s: stage_obj is %s, stage is %s", b.PK, b.StageObj.PK, b.Stage)
 		}
 	}
 	total := 0

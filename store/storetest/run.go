@@ -2,10 +2,13 @@ package storetest
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,9 +30,15 @@ type Sample func(name string, ref func(model string) uuid.UUID) []byte
 // Options configures Run. A nil *Options means the defaults.
 type Options struct {
 	// Samples add to or replace the built-in samples, by model name: a
-	// store with host-registered kinds gives one per kind, or the
-	// schema-generated checks skip the kind (and say so).
+	// store with host-registered kinds gives one per kind.
 	Samples map[string]Sample
+	// Unsampled names the host kinds that have no sample, on purpose:
+	// the schema-generated checks skip them. Any other kind without a
+	// sample fails the suite, and so does a name here that is a built-in
+	// kind (one in stage.Default or policy.Default, a host's kinds
+	// registered there included: those must have samples), a kind with
+	// a sample, or no kind of the store.
+	Unsampled []string
 }
 
 // DefaultSamples are the bodies of the built-in collections and kinds.
@@ -106,7 +115,13 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store, opts *Options) {
 			samples[k] = v
 		}
 	}
-	r := &runner{open: open, samples: samples}
+	r := &runner{open: open, samples: samples, unsampled: map[string]bool{}}
+	if opts != nil {
+		for _, k := range opts.Unsampled {
+			r.unsampled[k] = true
+		}
+	}
+	t.Run("Samples", r.sampled)
 	t.Run("CRUD", r.crud)
 	t.Run("RejectedWriteWritesNothing", r.rejected)
 	t.Run("RollbackOnError", r.rollback)
@@ -116,9 +131,10 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store, opts *Options) {
 }
 
 type runner struct {
-	open    func(t *testing.T) *store.Store
-	samples map[string]Sample
-	n       atomic.Int64 // names every sample object uniquely
+	open      func(t *testing.T) *store.Store
+	samples   map[string]Sample
+	unsampled map[string]bool // Options.Unsampled
+	n         atomic.Int64    // names every sample object uniquely
 }
 
 // fresh opens a store whose cleanup checks the invariants and closes it.
@@ -199,9 +215,53 @@ func field(t *testing.T, tx *store.Tx, model string, pk uuid.UUID, name string) 
 	return raw, ok
 }
 
+// sampled: every collection and kind has a sample, but for the host
+// kinds in Options.Unsampled.
+func (r *runner) sampled(t *testing.T) {
+	for _, p := range r.unsampledProblems(r.fresh(t)) {
+		t.Error(p)
+	}
+}
+
+// unsampledProblems lists the collections and kinds of s without a
+// sample that Options.Unsampled does not name, and the names in it that
+// it may not hold.
+func (r *runner) unsampledProblems(s *store.Store) []string {
+	var out []string
+	kinds := map[string]bool{}
+	for _, c := range s.Collections() {
+		if c.Kinds == nil {
+			if r.samples[c.Model] == nil {
+				out = append(out, fmt.Sprintf("collection %s has no sample: give one in DefaultSamples", c.Model))
+			}
+			continue
+		}
+		for _, k := range c.Kinds {
+			kinds[k] = true
+			if r.samples[k] == nil && !r.unsampled[k] {
+				out = append(out, fmt.Sprintf("kind %s has no sample: give one in Options.Samples (in DefaultSamples for a built-in kind), or name a host kind in Options.Unsampled", k))
+			}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.unsampled)) {
+		_, stageKind := stage.Default.Lookup(stage.ModelName(k))
+		_, policyKind := policy.Default.Lookup(policy.ModelName(k))
+		switch {
+		case stageKind || policyKind:
+			out = append(out, fmt.Sprintf("Options.Unsampled names %s, a built-in kind: built-in kinds must have samples", k))
+		case !kinds[k]:
+			out = append(out, fmt.Sprintf("Options.Unsampled names %s, which is no kind of the store", k))
+		case r.samples[k] != nil:
+			out = append(out, fmt.Sprintf("Options.Unsampled names %s, which has a sample", k))
+		}
+	}
+	return out
+}
+
 // models are the models the suite can make: every collection without
-// kinds, and every kind with a sample.
-func (r *runner) models(t *testing.T, s *store.Store) []string {
+// kinds, and every kind with a sample (Run's "Samples" subtest fails for
+// the kinds without one that Options.Unsampled does not name).
+func (r *runner) models(s *store.Store) []string {
 	var out []string
 	for _, c := range s.Collections() {
 		if c.Kinds == nil {
@@ -209,10 +269,8 @@ func (r *runner) models(t *testing.T, s *store.Store) []string {
 			continue
 		}
 		for _, k := range c.Kinds {
-			if _, ok := r.samples[k]; ok {
+			if r.samples[k] != nil {
 				out = append(out, k)
-			} else {
-				t.Logf("no sample for kind %s: its generated checks are skipped", k)
 			}
 		}
 	}
@@ -221,7 +279,7 @@ func (r *runner) models(t *testing.T, s *store.Store) []string {
 
 func (r *runner) crud(t *testing.T) {
 	s := r.fresh(t)
-	for _, model := range r.models(t, s) {
+	for _, model := range r.models(s) {
 		var pk uuid.UUID
 		if err := r.update(t, s, func(m maker) error { pk = m.make(model); return nil }); err != nil {
 			t.Fatal(err)
@@ -248,59 +306,128 @@ func (r *runner) crud(t *testing.T) {
 	}
 }
 
-// snapshot is everything the lists show.
-func snapshot(t *testing.T, s *store.Store) string {
+// Snapshot is what s holds, by collection model: each collection's
+// objects as its list shows them, and the SHA-256 of their stored forms
+// (which hold the write-only fields a list leaves out, so a snapshot holds
+// no secret); the key "revision" holds the store's revision. Two
+// snapshots are equal when nothing was written in between. The
+// collections are the store's own ([store.Store.Collections]), so a new
+// one is covered without a change here.
+func Snapshot(t testing.TB, s *store.Store) map[string]string {
 	t.Helper()
-	var out []byte
-	err := s.View(t.Context(), func(tx *store.Tx) error {
-		for _, v := range []any{AllFlows(t, tx), AllStages(t, tx), AllBindings(t, tx)} {
-			b, err := json.Marshal(v)
-			if err != nil {
-				return err
+	out := map[string]string{}
+	err := s.View(context.Background(), func(tx *store.Tx) error {
+		rev, err := tx.Revision()
+		if err != nil {
+			return err
+		}
+		out["revision"] = strconv.FormatInt(rev, 10)
+		for _, c := range s.Collections() {
+			h := sha256.New()
+			var views []byte
+			for _, o := range objects(t, tx, c.Model) {
+				views = append(append(views, o.view...), '\n')
+				stored, err := tx.Stored(c.Model, o.pk)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(h, "%s %d:%s\n", o.pk, len(stored), stored)
 			}
-			out = append(out, b...)
+			out[c.Model] = fmt.Sprintf("%s\nstored forms: %x", views, h.Sum(nil))
 		}
 		return nil
 	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Snapshot: %v", err)
 	}
-	return string(out)
+	return out
 }
 
+// changed lists the keys whose values differ between two snapshots.
+func changed(before, after map[string]string) []string {
+	var out []string
+	for k, v := range after {
+		if before[k] != v {
+			out = append(out, k)
+		}
+	}
+	for k := range before {
+		if _, ok := after[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// makeAll makes an object of every collection (and what they refer to).
+func (m maker) makeAll(s *store.Store) map[string]uuid.UUID {
+	m.t.Helper()
+	out := map[string]uuid.UUID{}
+	for _, c := range s.Collections() {
+		out[c.Model] = m.make(c.Model)
+	}
+	return out
+}
+
+// badBody is invalid for every collection and kind.
+const badBody = `{"name": 5, "slug": "-", "order": "x", "target": "nope"}`
+
+// rejected: a create, or a patch, with an invalid body is a validation
+// error and changes nothing in any collection.
 func (r *runner) rejected(t *testing.T) {
 	s := r.fresh(t)
-	if err := r.update(t, s, func(m maker) error { m.make(store.ModelBinding); return nil }); err != nil {
+	var made map[string]uuid.UUID
+	if err := r.update(t, s, func(m maker) error { made = m.makeAll(s); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	before := snapshot(t, s)
-	for _, model := range r.models(t, s) {
+	before := Snapshot(t, s)
+	for _, model := range r.models(s) {
 		err := s.Update(t.Context(), func(tx *store.Tx) error {
-			_, err := tx.Create(model, []byte(`{"name": 5, "slug": "-", "order": "x", "target": "nope"}`))
+			_, err := tx.Create(model, []byte(badBody))
 			return err
 		})
 		if !errors.Is(err, validate.ErrInvalid) {
 			t.Errorf("%s: a bad body = %v, want a validation error", model, err)
 		}
 	}
-	if after := snapshot(t, s); after != before {
-		t.Errorf("rejected writes changed the store")
+	for model, pk := range made {
+		err := s.Update(t.Context(), func(tx *store.Tx) error { return tx.Patch(model, pk, []byte(badBody)) })
+		if !errors.Is(err, validate.ErrInvalid) {
+			t.Errorf("%s: a bad patch = %v, want a validation error", model, err)
+		}
+	}
+	if c := changed(before, Snapshot(t, s)); len(c) > 0 {
+		t.Errorf("rejected writes changed %v", c)
 	}
 }
 
+// rollback: an Update whose function fails leaves nothing of what it
+// wrote, in any collection: neither the objects it made nor the ones it
+// deleted.
 func (r *runner) rollback(t *testing.T) {
 	s := r.fresh(t)
-	before := snapshot(t, s)
+	var made map[string]uuid.UUID
+	if err := r.update(t, s, func(m maker) error { made = m.makeAll(s); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	before := Snapshot(t, s)
 	boom := errors.New("boom")
 	err := r.update(t, s, func(m maker) error {
-		m.make(store.ModelBinding)
+		m.makeAll(s)
+		for _, c := range s.Collections() {
+			// An earlier delete may have taken this one with it.
+			if err := m.tx.Delete(c.Model, made[c.Model]); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
 		return boom
 	})
 	if !errors.Is(err, boom) {
 		t.Fatalf("Update = %v, want the function's error", err)
 	}
-	if after := snapshot(t, s); after != before {
-		t.Error("a failed Update left changes")
+	if c := changed(before, Snapshot(t, s)); len(c) > 0 {
+		t.Errorf("a failed Update changed %v", c)
 	}
 }
 
@@ -350,7 +477,7 @@ func (r *runner) concurrent(t *testing.T) {
 // one's value is refused with authentik's message, as a conflict.
 func (r *runner) uniques(t *testing.T) {
 	s := r.fresh(t)
-	models := r.models(t, s)
+	models := r.models(s)
 	for _, c := range s.Collections() {
 		members := []string{c.Model}
 		if c.Kinds != nil {
@@ -412,14 +539,14 @@ func (r *runner) uniques(t *testing.T) {
 // used_by (unless hidden); deleting the target does what on_delete says.
 func (r *runner) references(t *testing.T) {
 	s := r.fresh(t)
-	models := r.models(t, s)
+	models := r.models(s)
 	for _, ref := range s.References() {
 		if !slices.Contains(models, ref.Model) {
 			continue
 		}
 		t.Run(ref.Model+"."+ref.Field, func(t *testing.T) {
 			var src, target uuid.UUID
-			missing := uuid.MustParse("00000000-0000-4000-8000-00000000dead")
+			missing := MissingPK(0)
 			err := r.update(t, s, func(m maker) error {
 				src, target = m.make(ref.Model), m.make(ref.Target)
 				return nil
