@@ -8,6 +8,7 @@ import (
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/storetest"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 )
@@ -98,7 +99,7 @@ func TestCreateWithPK(t *testing.T) {
 func TestNewIDHeldByGivenPK(t *testing.T) {
 	s := newTestStore(t) // counter ids from 1
 	ctx := t.Context()
-	next, _ := counterIDs(1, 1)()
+	next, _ := storetest.CounterIDs(1, 1)()
 	err := s.Update(ctx, func(tx *store.Tx) error {
 		return tx.CreateWithPK(store.ModelPrompt, next, []byte(`{"name": "p", "field_key": "username", "label": "Username", "type": "username"}`))
 	})
