@@ -82,6 +82,26 @@ func TestPolicyRules(t *testing.T) {
 	c.do("GET", "/api/v3/policies/geoip/"+ev["pk"].(string)+"/", "").status(t, 404)
 }
 
+// A GeoIP policy's countries are required on create and replace, as
+// authentik 2025.6's serializer requires them; an empty list is a policy
+// that checks ASNs only, and a patch need not send them.
+func TestGeoIPCountriesRequired(t *testing.T) {
+	c := newClient(t, nil)
+	c.do("POST", "/api/v3/policies/geoip/", `{"name":"g","asns":[64512]}`).
+		expect(t, 400, `{"countries":["This field is required."]}`)
+	g := c.must(201, "POST", "/api/v3/policies/geoip/", `{"name":"g","asns":[64512],"countries":[]}`)
+	if b, _ := json.Marshal(g["countries"]); string(b) != "[]" {
+		t.Errorf("countries = %s", b)
+	}
+	path := "/api/v3/policies/geoip/" + g["pk"].(string) + "/"
+	c.do("PUT", path, `{"name":"g","asns":[64512]}`).expect(t, 400, `{"countries":["This field is required."]}`)
+	c.do("PUT", path, `{"name":"g","countries":null}`).expect(t, 400, `{"countries":["This field may not be null."]}`)
+	c.must(200, "PUT", path, `{"name":"g","countries":["DE"]}`)
+	if got := c.must(200, "PATCH", path, `{"asns":[1]}`); got["countries"].([]any)[0] != "DE" {
+		t.Errorf("a patch without countries changed them: %v", got)
+	}
+}
+
 // A policy binding targets a flow or a flow-stage binding, named by its pk
 // or its pbm_uuid; exactly one of policy, group and user is set, on the
 // merged object; deleting the policy or the target deletes the binding.

@@ -38,7 +38,8 @@ type exportDoc struct {
 // validation policies, its stages (pk and name), its bindings (pk,
 // target, stage, order) and the policy bindings (pk, policy, target,
 // order), each with the attrs a write may set, less those that hold their
-// field's empty value (null, false, "", [], {}), keys sorted. Write-only
+// field's empty value (null, false, "", [], {}) unless the field is
+// required, keys sorted. Write-only
 // fields (secrets) are left out, as in authentik.
 func Export(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 	objs, err := flowObjects(tx, slug)
@@ -59,7 +60,7 @@ func Export(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 		}
 		attrs := map[string]any{}
 		for k, v := range o.attrs {
-			if !empty(v) {
+			if !empty(v) || required(tx.Store(), o.model, k) {
 				attrs[k] = v
 			}
 		}
@@ -173,6 +174,14 @@ func flowObjects(tx *store.Tx, slug string) ([]exported, error) {
 
 // empty reports whether v is a DRF field's initial value: what the
 // seed-era export leaves out.
+// required reports whether a write of model must send field (it has no
+// default): an export keeps such a field even when its value is empty,
+// such as a GeoIP policy's countries, or the import would refuse it.
+func required(s *store.Store, model, field string) bool {
+	_, ok := s.Default(model, field)
+	return !ok
+}
+
 func empty(v any) bool {
 	switch x := v.(type) {
 	case nil:
