@@ -170,9 +170,9 @@
 //     metadata, and none of the other action endpoints (export, diagram,
 //     execute, import, cache_info, set_background, Duo device imports).
 //   - /stages/all/types/ lists the kinds the handler serves (those with a
-//     Path), by verbose name, without authentik's "icon_url": null (its
-//     own schema says a string). Like authentik it needs authentication
-//     but no permission.
+//     Path), by verbose name, each with "icon_url": null as authentik
+//     sends it (its own schema says a string). Like authentik it needs
+//     authentication but no permission.
 //   - Every list carries "autocomplete": {} after pagination and results,
 //     as authentik 2025.8 and later do.
 //   - A denied list is an empty page without checking its filters.

@@ -193,6 +193,11 @@ func TestPolicyTypes(t *testing.T) {
 	if strings.Join(names, ",") != want {
 		t.Errorf("types = %v", names)
 	}
+	for _, ty := range types {
+		if v, ok := ty["icon_url"]; !ok || v != nil {
+			t.Errorf("%v: icon_url must be null, as authentik sends it", ty["name"])
+		}
+	}
 	if types[5]["requires_enterprise"] != true || types[5]["model_name"] != "uniquepasswordpolicy" || !strings.HasSuffix(types[5]["description"].(string), "hashed form.\n") {
 		t.Errorf("unique password entry = %v", types[5])
 	}

@@ -221,7 +221,9 @@ func tighten(doc *openapi3.T) {
 	// document marks them required but not nullable. They are made
 	// nullable here (and nothing else is loosened).
 	// An invitation's flow_obj is null too when it has no flow.
-	for schema, fields := range map[string][]string{"PolicyBinding": {"policy_obj", "group_obj", "user_obj"}, "Invitation": {"flow_obj"}} {
+	// A /types/ entry's icon_url is null too, for every stage and policy
+	// kind (none has an icon).
+	for schema, fields := range map[string][]string{"PolicyBinding": {"policy_obj", "group_obj", "user_obj"}, "Invitation": {"flow_obj"}, "TypeCreate": {"icon_url"}} {
 		if sc := schemas[schema]; sc != nil && sc.Value != nil {
 			for _, f := range fields {
 				if p := sc.Value.Properties[f]; p != nil && p.Value != nil {
