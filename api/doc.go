@@ -168,7 +168,14 @@
 //     runs it to the end.
 //   - Only CRUD, used_by and /stages/all/types/ are served: no OPTIONS
 //     metadata, and none of the other action endpoints (export, diagram,
-//     execute, import, cache_info, set_background, Duo device imports).
+//     execute, import, cache_info, Duo device imports).
+//   - POST /flows/instances/{slug}/set_background_url/ ({"url": "..."},
+//     200 {} with the write's ETag; If-Match applies) asks for
+//     authentik_flows.change_flow, where authentik 2025.6 asks for
+//     authentik_core.change_application; a body without url is 400
+//     {"url": ["This field is required."]}, where authentik's 400 is
+//     empty. The image upload, set_background, is refused with a 400
+//     naming set_background_url: authflow keeps no files.
 //   - /stages/all/types/ lists the kinds the handler serves (those with a
 //     Path), by verbose name, each with "icon_url": null as authentik
 //     sends it (its own schema says a string). Like authentik it needs
