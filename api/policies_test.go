@@ -129,7 +129,6 @@ func TestPolicyBindings(t *testing.T) {
 	if b["target"] != fpk || b["enabled"] != true || b["timeout"] != 30.0 || b["policy_obj"].(map[string]any)["name"] != "allow" {
 		t.Errorf("binding = %v", b)
 	}
-	bpk := b["pk"].(string)
 	c.do("POST", "/api/v3/policies/bindings/", `{"target":"`+fpk+`","order":0,"policy":"`+ppk+`"}`).
 		expect(t, 400, `{"non_field_errors":["The fields policy, target, order must make a unique set."]}`)
 	// Group bindings may share target and order (a null is never equal).
@@ -162,9 +161,20 @@ func TestPolicyBindings(t *testing.T) {
 	if n := c.must(200, "GET", "/api/v3/policies/all/?bindings__isnull=true", "")["pagination"].(map[string]any)["count"]; n != 0.0 {
 		t.Errorf("unbound policies: %v", n)
 	}
+	// used_by, as authentik lists it: not the policy bindings (their
+	// policy and target are related_name="+") but the many-to-many
+	// through them. A policy lists the policy binding models it is bound
+	// to, by pbm_uuid; a flow and a flow-stage binding list their policies.
+	fsbPBM := fsb["policybindingmodel_ptr_id"].(string)
 	c.do("GET", "/api/v3/policies/expression/"+ppk+"/used_by/", "").expect(t, 200,
-		`[{"app":"authentik_policies","model_name":"policybinding","pk":"`+bpk+`","name":"Binding from Flow Login (login) #0 to Policy allow","action":"cascade"},`+
-			`{"app":"authentik_policies","model_name":"policybinding","pk":"`+c.must(200, "GET", "/api/v3/policies/bindings/?target="+fsb["pk"].(string), "")["results"].([]any)[0].(map[string]any)["pk"].(string)+`","name":"Binding from Flow-stage binding #10 to `+fpk+` #0 to Policy allow","action":"cascade"}]`)
+		`[{"app":"authentik_policies","model_name":"policybindingmodel","pk":"`+fpbm+`","name":"PolicyBindingModel `+fpbm+`","action":"cascade_many"},`+
+			`{"app":"authentik_policies","model_name":"policybindingmodel","pk":"`+fsbPBM+`","name":"PolicyBindingModel `+fsbPBM+`","action":"cascade_many"}]`)
+	allowEntry := `{"app":"authentik_policies","model_name":"policy","pk":"` + ppk + `","name":"allow","action":"cascade_many"}`
+	c.do("GET", "/api/v3/flows/bindings/"+fsb["pk"].(string)+"/used_by/", "").expect(t, 200, `[`+allowEntry+`]`)
+	c.do("GET", "/api/v3/flows/instances/login/used_by/", "").expect(t, 200,
+		`[{"app":"authentik_flows","model_name":"flowstagebinding","pk":"`+fsb["pk"].(string)+`","name":"Flow-stage binding #10 to `+fpk+`","action":"cascade"},`+
+			allowEntry+`,`+
+			`{"app":"authentik_flows","model_name":"stage","pk":"`+st["pk"].(string)+`","name":"Stage deny","action":"cascade_many"}]`)
 
 	// Deleting the policy deletes its bindings; deleting the flow the rest.
 	c.must(204, "DELETE", "/api/v3/policies/all/"+ppk+"/", "")

@@ -233,7 +233,8 @@ func usedByAction(a validate.OnDelete) string {
 // usedByOf lists what refers to obj, as authentik's used_by does: each
 // accessor in alphabetical order, references declared related=+ left out,
 // and the far side of a join collection (a flow's stages, a stage's
-// flows) as cascade_many.
+// flows, a flow's or a binding's policies, a policy's targets) as
+// cascade_many.
 func (tx *Tx) usedByOf(c *collection, obj any) ([]UsedBy, error) {
 	pk, _ := c.codec.ids(obj)
 	refs, err := tx.refsTo(pk)
@@ -246,10 +247,12 @@ func (tx *Tx) usedByOf(c *collection, obj any) ([]UsedBy, error) {
 	}
 	var items []item
 	for _, r := range refs {
-		if r.decl.Related == "+" {
-			continue
+		if r.decl.Related != "+" {
+			items = append(items, item{r.c.accessor(r.obj, r.decl), tx.usedBy(r.c, r.obj, usedByAction(r.decl.OnDelete))})
 		}
-		items = append(items, item{r.c.accessor(r.obj, r.decl), tx.usedBy(r.c, r.obj, usedByAction(r.decl.OnDelete))})
+		// A join's far side is listed whether or not the join's own
+		// references are hidden: a flow's policies, through policy
+		// bindings that it does not list.
 		if th := r.c.through; th != nil && (r.field == th.from || r.field == th.to) {
 			other, accessor := th.to, th.fromAccessor
 			if r.field == th.to {
@@ -259,19 +262,13 @@ func (tx *Tx) usedByOf(c *collection, obj any) ([]UsedBy, error) {
 			if !ok || far.Null {
 				continue
 			}
-			fc, _, ok := tx.s.schema.target(far.Target)
-			if !ok || fc == nil {
-				continue
-			}
-			fobj, err := tx.must(fc, far.ID)
+			u, ok, err := tx.farSide(far)
 			if err != nil {
 				return nil, err
 			}
-			u := tx.usedBy(fc, fobj, "cascade_many")
-			// Through the join, authentik names the far side by the
-			// collection's model: a flow's stages are authentik_flows.stage.
-			u.App, u.ModelName, _ = strings.Cut(fc.model, ".")
-			items = append(items, item{accessor, u})
+			if ok {
+				items = append(items, item{accessor, u})
+			}
 		}
 	}
 	// Its own many-to-many lists (a prompt stage's prompts, a validation
@@ -303,6 +300,39 @@ func (tx *Tx) usedByOf(c *collection, obj any) ([]UsedBy, error) {
 		out[i] = it.u
 	}
 	return out, nil
+}
+
+// farSide renders the far side of a join (the object that far, a
+// reference of a join collection's object, names) as used_by lists it,
+// cascade_many. Through the join authentik names it by the target's base
+// model: a flow's stages are authentik_flows.stage, and a policy's
+// bindings are the policy binding models they target, each
+// authentik_policies.policybindingmodel with its pbm id as pk. ok is
+// false for a target that is not a collection's.
+func (tx *Tx) farSide(far validate.Ref) (u UsedBy, ok bool, err error) {
+	fc, _, found := tx.s.schema.target(far.Target)
+	if !found {
+		return UsedBy{}, false, nil
+	}
+	if fc == nil { // any policy binding model
+		c, obj, found, err := tx.pbmObject(far.ID)
+		if err != nil || !found {
+			if err == nil {
+				err = fmt.Errorf("store: %w: the policy binding model %s does not exist", ErrCorrupt, far.ID)
+			}
+			return UsedBy{}, false, err
+		}
+		_, pbm := c.codec.ids(obj)
+		app, model, _ := strings.Cut(ModelPolicyBindingModel, ".")
+		return UsedBy{App: app, ModelName: model, PK: pbm.String(), Name: pbmString(pbm), Action: "cascade_many"}, true, nil
+	}
+	fobj, err := tx.must(fc, far.ID)
+	if err != nil {
+		return UsedBy{}, false, err
+	}
+	u = tx.usedBy(fc, fobj, "cascade_many")
+	u.App, u.ModelName, _ = strings.Cut(fc.model, ".")
+	return u, true, nil
 }
 
 // impact is the dry run of del.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -93,6 +94,54 @@ func TestFlowDeleteCascadesPolicyBindings(t *testing.T) {
 	}
 	if got, err := s.GetPolicy(ctx, p.PK); err != nil || got.BoundTo != 0 {
 		t.Errorf("policy after the delete: %+v, %v", got, err)
+	}
+}
+
+// used_by through policy bindings is authentik's many-to-many
+// PolicyBindingModel.policies: a flow and a flow-stage binding list their
+// policies (cascade_many), not the bindings, whose references are hidden
+// (related_name="+"); a group binding lists nothing; a policy lists the
+// targets it is bound to as their base policy binding model rows.
+func TestUsedByThroughPolicyBindings(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	f := mkFlow(t, s, "login")
+	st := mkUserWrite(t, s, "write")
+	fsb := mkBinding(t, s, f.PK, st.PK, 10)
+	p, err := s.CreatePolicy(ctx, policy.Policy{Name: "allow", Config: policy.Expression{Expression: "return True"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	group := uuid.New()
+	for _, b := range []policy.Binding{{Policy: &p.PK, Target: f.PK}, {Policy: &p.PK, Target: fsb.PK}, {Group: &group, Target: f.PK, Order: 1}} {
+		if _, err := s.CreatePolicyBinding(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allow := store.UsedBy{App: "authentik_policies", ModelName: "policy", PK: p.PK.String(), Name: "allow", Action: "cascade_many"}
+	for _, tt := range []struct {
+		model string
+		pk    uuid.UUID
+		want  []store.UsedBy
+	}{
+		{store.ModelFlow, f.PK, []store.UsedBy{
+			{App: "authentik_flows", ModelName: "flowstagebinding", PK: fsb.PK.String(), Name: "Flow-stage binding #10 to " + f.PK.String(), Action: "cascade"},
+			allow,
+			{App: "authentik_flows", ModelName: "stage", PK: st.PK.String(), Name: "Stage write", Action: "cascade_many"},
+		}},
+		{store.ModelBinding, fsb.PK, []store.UsedBy{allow}},
+		{store.ModelPolicy, p.PK, []store.UsedBy{
+			{App: "authentik_policies", ModelName: "policybindingmodel", PK: f.PolicyBindingModelPtrID.String(), Name: "PolicyBindingModel " + f.PolicyBindingModelPtrID.String(), Action: "cascade_many"},
+			{App: "authentik_policies", ModelName: "policybindingmodel", PK: fsb.PolicyBindingModelPtrID.String(), Name: "PolicyBindingModel " + fsb.PolicyBindingModelPtrID.String(), Action: "cascade_many"},
+		}},
+	} {
+		got, err := s.UsedBy(ctx, tt.model, tt.pk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("used_by of the %s:\n got %+v\nwant %+v", tt.model, got, tt.want)
+		}
 	}
 }
 
