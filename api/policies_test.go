@@ -161,20 +161,35 @@ func TestPolicyBindings(t *testing.T) {
 	if n := c.must(200, "GET", "/api/v3/policies/all/?bindings__isnull=true", "")["pagination"].(map[string]any)["count"]; n != 0.0 {
 		t.Errorf("unbound policies: %v", n)
 	}
-	// used_by, as authentik lists it: not the policy bindings (their
-	// policy and target are related_name="+") but the many-to-many
-	// through them. A policy lists the policy binding models it is bound
-	// to, by pbm_uuid; a flow and a flow-stage binding list their policies.
+	// used_by, as authentik 2025.6 lists it: a policy does not list its
+	// bindings (their policy is related_name="+") but, through them, the
+	// policy binding models it is bound to, by pbm_uuid; a flow and a
+	// flow-stage binding list their policy bindings ("bindings") and,
+	// through them, their policies.
 	fsbPBM := fsb["policybindingmodel_ptr_id"].(string)
 	c.do("GET", "/api/v3/policies/expression/"+ppk+"/used_by/", "").expect(t, 200,
 		`[{"app":"authentik_policies","model_name":"policybindingmodel","pk":"`+fpbm+`","name":"PolicyBindingModel `+fpbm+`","action":"cascade_many"},`+
 			`{"app":"authentik_policies","model_name":"policybindingmodel","pk":"`+fsbPBM+`","name":"PolicyBindingModel `+fsbPBM+`","action":"cascade_many"}]`)
 	allowEntry := `{"app":"authentik_policies","model_name":"policy","pk":"` + ppk + `","name":"allow","action":"cascade_many"}`
-	c.do("GET", "/api/v3/flows/bindings/"+fsb["pk"].(string)+"/used_by/", "").expect(t, 200, `[`+allowEntry+`]`)
-	c.do("GET", "/api/v3/flows/instances/login/used_by/", "").expect(t, 200,
-		`[{"app":"authentik_flows","model_name":"flowstagebinding","pk":"`+fsb["pk"].(string)+`","name":"Flow-stage binding #10 to `+fpk+`","action":"cascade"},`+
-			allowEntry+`,`+
-			`{"app":"authentik_flows","model_name":"stage","pk":"`+st["pk"].(string)+`","name":"Stage deny","action":"cascade_many"}]`)
+	fsbBinding := c.must(200, "GET", "/api/v3/policies/bindings/?target="+fsb["pk"].(string), "")["results"].([]any)[0].(map[string]any)["pk"].(string)
+	c.do("GET", "/api/v3/flows/bindings/"+fsb["pk"].(string)+"/used_by/", "").expect(t, 200,
+		`[{"app":"authentik_policies","model_name":"policybinding","pk":"`+fsbBinding+`","name":"Binding from Flow-stage binding #10 to `+fpk+` #0 to Policy allow","action":"cascade"},`+allowEntry+`]`)
+	var flowUsedBy []map[string]string
+	if err := json.Unmarshal(c.do("GET", "/api/v3/flows/instances/login/used_by/", "").status(t, 200), &flowUsedBy); err != nil {
+		t.Fatal(err)
+	}
+	var models []string
+	for _, u := range flowUsedBy {
+		models = append(models, u["model_name"]+":"+u["action"])
+	}
+	// The policy, group and user bindings; the flow-stage binding; the
+	// policy (once: the group and user bindings bind none); the stage.
+	if got := strings.Join(models, ","); got != "policybinding:cascade,policybinding:cascade,policybinding:cascade,flowstagebinding:cascade,policy:cascade_many,stage:cascade_many" {
+		t.Errorf("the flow's used_by: %s", got)
+	}
+	if flowUsedBy[0]["pk"] != b["pk"] || flowUsedBy[4]["pk"] != ppk || flowUsedBy[4]["name"] != "allow" {
+		t.Errorf("the flow's used_by: %v", flowUsedBy)
+	}
 
 	// Deleting the policy deletes its bindings; deleting the flow the rest.
 	c.must(204, "DELETE", "/api/v3/policies/all/"+ppk+"/", "")

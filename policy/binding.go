@@ -34,9 +34,9 @@ type Binding struct {
 	// Target is the pk of the flow or flow-stage binding. A write may
 	// also name it by its policy-binding-model id (pbm_uuid); it is
 	// stored and shown as the object's own pk. Deleting the target
-	// deletes the binding. The target's used_by does not list the
-	// binding but its policy, as authentik lists a flow's policies.
-	Target        uuid.UUID `json:"target" af:"required,ref=pbm,on_delete=cascade,related=+"`
+	// deletes the binding. The target's used_by lists the binding (under
+	// authentik's accessor "bindings") and, through it, its policy.
+	Target        uuid.UUID `json:"target" af:"required,ref=pbm,on_delete=cascade,related=bindings"`
 	Negate        bool      `json:"negate"`
 	Enabled       bool      `json:"enabled"`
 	Order         int32     `json:"order" af:"required"`

@@ -251,7 +251,7 @@ func (tx *Tx) usedByOf(c *collection, obj any) ([]UsedBy, error) {
 			items = append(items, item{r.c.accessor(r.obj, r.decl), tx.usedBy(r.c, r.obj, usedByAction(r.decl.OnDelete))})
 		}
 		// A join's far side is listed whether or not the join's own
-		// references are hidden: a flow's policies, through policy
+		// reference is hidden: a policy's targets, through policy
 		// bindings that it does not list.
 		if th := r.c.through; th != nil && (r.field == th.from || r.field == th.to) {
 			other, accessor := th.to, th.fromAccessor

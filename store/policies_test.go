@@ -97,11 +97,12 @@ func TestFlowDeleteCascadesPolicyBindings(t *testing.T) {
 	}
 }
 
-// used_by through policy bindings is authentik's many-to-many
-// PolicyBindingModel.policies: a flow and a flow-stage binding list their
-// policies (cascade_many), not the bindings, whose references are hidden
-// (related_name="+"); a group binding lists nothing; a policy lists the
-// targets it is bound to as their base policy binding model rows.
+// used_by through policy bindings, as authentik 2025.6 lists it: a flow
+// and a flow-stage binding list their policy bindings ("bindings",
+// cascade) and, through them, their policies (the many-to-many
+// PolicyBindingModel.policies, cascade_many; a group binding has none);
+// a policy does not list its bindings (related_name="+") but the targets
+// it is bound to, as their base policy binding model rows.
 func TestUsedByThroughPolicyBindings(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()
@@ -113,10 +114,20 @@ func TestUsedByThroughPolicyBindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	group := uuid.New()
-	for _, b := range []policy.Binding{{Policy: &p.PK, Target: f.PK}, {Policy: &p.PK, Target: fsb.PK}, {Group: &group, Target: f.PK, Order: 1}} {
-		if _, err := s.CreatePolicyBinding(ctx, b); err != nil {
+	var pbs []store.UsedBy
+	for _, tt := range []struct {
+		b    policy.Binding
+		name string
+	}{
+		{policy.Binding{Policy: &p.PK, Target: f.PK}, "Binding from Flow Name of login (login) #0 to Policy allow"},
+		{policy.Binding{Policy: &p.PK, Target: fsb.PK}, "Binding from Flow-stage binding #10 to " + f.PK.String() + " #0 to Policy allow"},
+		{policy.Binding{Group: &group, Target: f.PK, Order: 1}, "Binding from Flow Name of login (login) #1 to Group " + group.String()},
+	} {
+		v, err := s.CreatePolicyBinding(ctx, tt.b)
+		if err != nil {
 			t.Fatal(err)
 		}
+		pbs = append(pbs, store.UsedBy{App: "authentik_policies", ModelName: "policybinding", PK: v.PK.String(), Name: tt.name, Action: "cascade"})
 	}
 	allow := store.UsedBy{App: "authentik_policies", ModelName: "policy", PK: p.PK.String(), Name: "allow", Action: "cascade_many"}
 	for _, tt := range []struct {
@@ -125,11 +136,12 @@ func TestUsedByThroughPolicyBindings(t *testing.T) {
 		want  []store.UsedBy
 	}{
 		{store.ModelFlow, f.PK, []store.UsedBy{
+			pbs[0], pbs[2],
 			{App: "authentik_flows", ModelName: "flowstagebinding", PK: fsb.PK.String(), Name: "Flow-stage binding #10 to " + f.PK.String(), Action: "cascade"},
 			allow,
 			{App: "authentik_flows", ModelName: "stage", PK: st.PK.String(), Name: "Stage write", Action: "cascade_many"},
 		}},
-		{store.ModelBinding, fsb.PK, []store.UsedBy{allow}},
+		{store.ModelBinding, fsb.PK, []store.UsedBy{pbs[1], allow}},
 		{store.ModelPolicy, p.PK, []store.UsedBy{
 			{App: "authentik_policies", ModelName: "policybindingmodel", PK: f.PolicyBindingModelPtrID.String(), Name: "PolicyBindingModel " + f.PolicyBindingModelPtrID.String(), Action: "cascade_many"},
 			{App: "authentik_policies", ModelName: "policybindingmodel", PK: fsb.PolicyBindingModelPtrID.String(), Name: "PolicyBindingModel " + fsb.PolicyBindingModelPtrID.String(), Action: "cascade_many"},

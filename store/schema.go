@@ -175,7 +175,8 @@ func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
 			{bucket: "policy_bindings_by_target", fields: []string{"target", "order"}, value: "policy", counted: true},
 		},
 		// authentik's PolicyBindingModel.policies, a many-to-many
-		// through PolicyBinding whose reverse accessor is bindings.
+		// through PolicyBinding whose reverse accessor (on a policy)
+		// is bindings.
 		through: &through{from: "target", to: "policy", fromAccessor: "policies", toAccessor: "bindings"},
 	}
 	prompts := &collection{
