@@ -305,7 +305,8 @@ func (tx *Tx) usedByOf(c *collection, obj any) ([]UsedBy, error) {
 // farSide renders the far side of a join (the object that far, a
 // reference of a join collection's object, names) as used_by lists it,
 // cascade_many. Through the join authentik names it by the target's base
-// model: a flow's stages are authentik_flows.stage, and a policy's
+// model and its base str(): a flow's stages are authentik_flows.stage
+// "Stage <name>", and a policy's
 // bindings are the policy binding models they target, each
 // authentik_policies.policybindingmodel with its pbm id as pk. ok is
 // false for a target that is not a collection's.
@@ -332,6 +333,11 @@ func (tx *Tx) farSide(far validate.Ref) (u UsedBy, ok bool, err error) {
 	}
 	u = tx.usedBy(fc, fobj, "cascade_many")
 	u.App, u.ModelName, _ = strings.Cut(fc.model, ".")
+	if fc.kindIndex != "" {
+		// authentik's many-to-many manager of a base model with kinds
+		// yields base objects: a Duo stage is "Stage duo" there.
+		u.Name = fc.codec.baseStr(fobj)
+	}
 	return u, true, nil
 }
 
