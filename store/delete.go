@@ -262,7 +262,7 @@ func (tx *Tx) usedByOf(c *collection, obj any) ([]UsedBy, error) {
 			if !ok || far.Null {
 				continue
 			}
-			u, ok, err := tx.farSide(far)
+			u, ok, err := tx.manyEntry(far)
 			if err != nil {
 				return nil, err
 			}
@@ -273,26 +273,18 @@ func (tx *Tx) usedByOf(c *collection, obj any) ([]UsedBy, error) {
 	}
 	// Its own many-to-many lists (a prompt stage's prompts, a validation
 	// stage's configuration stages) appear too, whether or not their
-	// reverse side is hidden. A list of a collection with kinds holds
-	// base objects, as authentik's does: authentik_flows.stage, "Stage x".
+	// reverse side is hidden.
 	for _, r := range c.codec.refs(obj) {
 		if !r.Many {
 			continue
 		}
-		tc, kind, ok := tx.s.schema.target(r.Target)
-		if !ok || tc == nil {
-			continue
-		}
-		tobj, err := tx.must(tc, r.ID)
+		u, ok, err := tx.manyEntry(r)
 		if err != nil {
 			return nil, err
 		}
-		u := tx.usedBy(tc, tobj, "cascade_many")
-		if tc.kindIndex != "" && kind == "" {
-			u.App, u.ModelName, _ = strings.Cut(tc.model, ".")
-			u.Name = tc.codec.baseStr(tobj)
+		if ok {
+			items = append(items, item{r.Field, u})
 		}
-		items = append(items, item{r.Field, u})
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].accessor < items[j].accessor })
 	out := make([]UsedBy, len(items))
@@ -302,24 +294,24 @@ func (tx *Tx) usedByOf(c *collection, obj any) ([]UsedBy, error) {
 	return out, nil
 }
 
-// farSide renders the far side of a join (the object that far, a
-// reference of a join collection's object, names) as used_by lists it,
-// cascade_many. Through the join authentik names it by the target's base
-// model and its base str(): a flow's stages are authentik_flows.stage
-// "Stage <name>", and a policy's
-// bindings are the policy binding models they target, each
-// authentik_policies.policybindingmodel with its pbm id as pk. ok is
-// false for a target that is not a collection's.
-func (tx *Tx) farSide(far validate.Ref) (u UsedBy, ok bool, err error) {
-	fc, _, found := tx.s.schema.target(far.Target)
+// manyEntry renders the object that a many-to-many holds (r is a
+// reference to it: a join's far side, or an item of an object's own list)
+// as used_by lists it, cascade_many, and as authentik's many-to-many
+// manager yields it. A list of a collection with kinds holds base rows
+// (authentik_flows.stage, "Stage x"), unless it is a list of one kind; a
+// list of any policy binding model (a policy's targets) holds base
+// authentik_policies.policybindingmodel rows, each with its pbm id as
+// pk. ok is false for a target that is no collection's.
+func (tx *Tx) manyEntry(r validate.Ref) (u UsedBy, ok bool, err error) {
+	tc, kind, found := tx.s.schema.target(r.Target)
 	if !found {
 		return UsedBy{}, false, nil
 	}
-	if fc == nil { // any policy binding model
-		c, obj, found, err := tx.pbmObject(far.ID)
+	if tc == nil { // any policy binding model
+		c, obj, found, err := tx.pbmObject(r.ID)
 		if err != nil || !found {
 			if err == nil {
-				err = fmt.Errorf("store: %w: the policy binding model %s does not exist", ErrCorrupt, far.ID)
+				err = fmt.Errorf("store: %w: the policy binding model %s does not exist", ErrCorrupt, r.ID)
 			}
 			return UsedBy{}, false, err
 		}
@@ -327,16 +319,14 @@ func (tx *Tx) farSide(far validate.Ref) (u UsedBy, ok bool, err error) {
 		app, model, _ := strings.Cut(ModelPolicyBindingModel, ".")
 		return UsedBy{App: app, ModelName: model, PK: pbm.String(), Name: pbmString(pbm), Action: "cascade_many"}, true, nil
 	}
-	fobj, err := tx.must(fc, far.ID)
+	tobj, err := tx.must(tc, r.ID)
 	if err != nil {
 		return UsedBy{}, false, err
 	}
-	u = tx.usedBy(fc, fobj, "cascade_many")
-	u.App, u.ModelName, _ = strings.Cut(fc.model, ".")
-	if fc.kindIndex != "" {
-		// authentik's many-to-many manager of a base model with kinds
-		// yields base objects: a Duo stage is "Stage duo" there.
-		u.Name = fc.codec.baseStr(fobj)
+	u = tx.usedBy(tc, tobj, "cascade_many")
+	if tc.kindIndex != "" && kind == "" {
+		u.App, u.ModelName, _ = strings.Cut(tc.model, ".")
+		u.Name = tc.codec.baseStr(tobj)
 	}
 	return u, true, nil
 }
