@@ -27,8 +27,9 @@ func (h *handler) flowWrite(w http.ResponseWriter, r *http.Request, slug string)
 }
 
 // serveSetBackgroundURL answers POST /flows/instances/{slug}/set_background_url/
-// with the body {"url": "..."}: the url becomes the flow's background as
-// it is ("" the default), which the flow's "background" shows. The answer
+// with the body {"url": "..."}: the url, trimmed as every string field
+// is, becomes the flow's background ("" the default), which the flow's
+// "background" shows. The answer
 // is 200 {} with the ETag of the write, as authentik's (which has no ETag)
 // is 200 {}. It is a write of the flow like a PATCH: If-Match applies, and
 // a revision is taken when the background changes.
