@@ -60,7 +60,9 @@ func Export(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 		}
 		attrs := map[string]any{}
 		for k, v := range o.attrs {
-			if !empty(v) || required(tx.Store(), o.model, k) {
+			// A required field keeps even an empty value (a GeoIP
+			// policy's countries), or the import would refuse it.
+			if !empty(v) || tx.Store().Required(o.model, k) {
 				attrs[k] = v
 			}
 		}
@@ -174,14 +176,6 @@ func flowObjects(tx *store.Tx, slug string) ([]exported, error) {
 
 // empty reports whether v is a DRF field's initial value: what the
 // seed-era export leaves out.
-// required reports whether a write of model must send field (it has no
-// default): an export keeps such a field even when its value is empty,
-// such as a GeoIP policy's countries, or the import would refuse it.
-func required(s *store.Store, model, field string) bool {
-	_, ok := s.Default(model, field)
-	return !ok
-}
-
 func empty(v any) bool {
 	switch x := v.(type) {
 	case nil:

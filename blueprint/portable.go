@@ -109,7 +109,7 @@ func ExportPortable(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 			fields[r.Field] = r
 		}
 		for k, v := range o.attrs {
-			if (empty(v) && !required(tx.Store(), o.model, k)) || isDefault(tx.Store(), o.model, k, v) {
+			if (empty(v) && !tx.Store().Required(o.model, k)) || isDefault(tx.Store(), o.model, k, v) {
 				continue
 			}
 			r, isRef := fields[k]

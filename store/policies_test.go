@@ -230,3 +230,24 @@ func TestFlowDeleteReferences(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Required names the fields a create must send, of a kind or a
+// collection; a field with a default, a common one included, is not.
+func TestRequired(t *testing.T) {
+	s := newTestStore(t)
+	for _, tt := range []struct {
+		model, field string
+		want         bool
+	}{
+		{string(policy.ModelGeoIP), "countries", true},
+		{string(policy.ModelGeoIP), "asns", false},
+		{string(policy.ModelGeoIP), "execution_logging", false},
+		{store.ModelFlow, "slug", true},
+		{store.ModelFlow, "layout", false},
+		{"authentik_nope.thing", "x", false},
+	} {
+		if got := s.Required(tt.model, tt.field); got != tt.want {
+			t.Errorf("Required(%s, %s) = %v, want %v", tt.model, tt.field, got, tt.want)
+		}
+	}
+}
