@@ -173,16 +173,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if rest, ok := strings.CutPrefix(r.URL.Path, Prefix+"flows/instances/"); ok {
-		if slug, ok := strings.CutSuffix(rest, "/export/"); ok && slug != "" && !strings.Contains(slug, "/") {
-			h.serveExport(w, r, slug)
-			return
-		}
-		if slug, ok := strings.CutSuffix(rest, "/plan/"); ok && slug != "" && !strings.Contains(slug, "/") {
-			h.servePlan(w, r, slug)
-			return
-		}
-		if slug, ok := strings.CutSuffix(rest, "/diagram/"); ok && slug != "" && !strings.Contains(slug, "/") {
-			h.serveDiagram(w, r, slug)
+		slug, action, ok := strings.Cut(strings.TrimSuffix(rest, "/"), "/")
+		if serve := flowActions[action]; ok && serve != nil && slug != "" && strings.HasSuffix(rest, "/") {
+			serve(h, w, r, slug)
 			return
 		}
 	}
@@ -199,6 +192,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		h.serveCollection(w, r, res)
 	}
+}
+
+// flowActions serve the actions on one flow,
+// /flows/instances/{slug}/{action}/, by action. used_by is not among
+// them: it is every resource's, see route.
+var flowActions = map[string]func(h *handler, w http.ResponseWriter, r *http.Request, slug string){
+	"export":             (*handler).serveExport,
+	"plan":               (*handler).servePlan,
+	"diagram":            (*handler).serveDiagram,
+	"set_background_url": (*handler).serveSetBackgroundURL,
+	"set_background":     (*handler).serveSetBackground,
 }
 
 // target is what a path names: a collection, one of its objects, or an

@@ -217,11 +217,18 @@
 //     countries, the email templates, export, import, diagram, plan,
 //     cache_info, cache_clear and set_background_url. Not served: OPTIONS
 //     metadata, the flow executor (execute, /flows/executor/), inspector,
-//     policy test, cache endpoints of policies, Duo device imports, and
-//     set_background (an image upload), which is a 400 naming
-//     set_background_url.
-//   - The types lists carry "icon_url": null, as authentik sends it.
-//     Like authentik they need authentication but no permission.
+//     policy test, cache endpoints of policies, Duo device imports.
+//   - POST /flows/instances/{slug}/set_background_url/ ({"url": "..."},
+//     200 {} with the write's ETag; If-Match applies) asks for
+//     authentik_flows.change_flow, where authentik 2025.6 asks for
+//     authentik_core.change_application; a body without url is 400
+//     {"url": ["This field is required."]}, where authentik's 400 is
+//     empty. The image upload, set_background, is refused with a 400
+//     naming set_background_url: authflow keeps no files.
+//   - /stages/all/types/ and /policies/all/types/ list the kinds the
+//     handler serves (those with a Path), by verbose name, each with
+//     "icon_url": null as authentik sends it (its own schema says a
+//     string). Like authentik they need authentication but no permission.
 //   - Every list carries "autocomplete": {} after pagination and results,
 //     as authentik 2025.8 and later do.
 //   - A denied list is an empty page without checking its filters.

@@ -82,6 +82,26 @@ func TestPolicyRules(t *testing.T) {
 	c.do("GET", "/api/v3/policies/geoip/"+ev["pk"].(string)+"/", "").status(t, 404)
 }
 
+// A GeoIP policy's countries are required on create and replace, as
+// authentik 2025.6's serializer requires them; an empty list is a policy
+// that checks ASNs only, and a patch need not send them.
+func TestGeoIPCountriesRequired(t *testing.T) {
+	c := newClient(t, nil)
+	c.do("POST", "/api/v3/policies/geoip/", `{"name":"g","asns":[64512]}`).
+		expect(t, 400, `{"countries":["This field is required."]}`)
+	g := c.must(201, "POST", "/api/v3/policies/geoip/", `{"name":"g","asns":[64512],"countries":[]}`)
+	if b, _ := json.Marshal(g["countries"]); string(b) != "[]" {
+		t.Errorf("countries = %s", b)
+	}
+	path := "/api/v3/policies/geoip/" + g["pk"].(string) + "/"
+	c.do("PUT", path, `{"name":"g","asns":[64512]}`).expect(t, 400, `{"countries":["This field is required."]}`)
+	c.do("PUT", path, `{"name":"g","countries":null}`).expect(t, 400, `{"countries":["This field may not be null."]}`)
+	c.must(200, "PUT", path, `{"name":"g","countries":["DE"]}`)
+	if got := c.must(200, "PATCH", path, `{"asns":[1]}`); got["countries"].([]any)[0] != "DE" {
+		t.Errorf("a patch without countries changed them: %v", got)
+	}
+}
+
 // A policy binding targets a flow or a flow-stage binding, named by its pk
 // or its pbm_uuid; exactly one of policy, group and user is set, on the
 // merged object; deleting the policy or the target deletes the binding.
@@ -109,7 +129,6 @@ func TestPolicyBindings(t *testing.T) {
 	if b["target"] != fpk || b["enabled"] != true || b["timeout"] != 30.0 || b["policy_obj"].(map[string]any)["name"] != "allow" {
 		t.Errorf("binding = %v", b)
 	}
-	bpk := b["pk"].(string)
 	c.do("POST", "/api/v3/policies/bindings/", `{"target":"`+fpk+`","order":0,"policy":"`+ppk+`"}`).
 		expect(t, 400, `{"non_field_errors":["The fields policy, target, order must make a unique set."]}`)
 	// Group bindings may share target and order (a null is never equal).
@@ -142,9 +161,35 @@ func TestPolicyBindings(t *testing.T) {
 	if n := c.must(200, "GET", "/api/v3/policies/all/?bindings__isnull=true", "")["pagination"].(map[string]any)["count"]; n != 0.0 {
 		t.Errorf("unbound policies: %v", n)
 	}
+	// used_by, as authentik 2025.6 lists it: a policy does not list its
+	// bindings (their policy is related_name="+") but, through them, the
+	// policy binding models it is bound to, by pbm_uuid; a flow and a
+	// flow-stage binding list their policy bindings ("bindings") and,
+	// through them, their policies.
+	fsbPBM := fsb["policybindingmodel_ptr_id"].(string)
 	c.do("GET", "/api/v3/policies/expression/"+ppk+"/used_by/", "").expect(t, 200,
-		`[{"app":"authentik_policies","model_name":"policybinding","pk":"`+bpk+`","name":"Binding from Flow Login (login) #0 to Policy allow","action":"cascade"},`+
-			`{"app":"authentik_policies","model_name":"policybinding","pk":"`+c.must(200, "GET", "/api/v3/policies/bindings/?target="+fsb["pk"].(string), "")["results"].([]any)[0].(map[string]any)["pk"].(string)+`","name":"Binding from Flow-stage binding #10 to `+fpk+` #0 to Policy allow","action":"cascade"}]`)
+		`[{"app":"authentik_policies","model_name":"policybindingmodel","pk":"`+fpbm+`","name":"PolicyBindingModel `+fpbm+`","action":"cascade_many"},`+
+			`{"app":"authentik_policies","model_name":"policybindingmodel","pk":"`+fsbPBM+`","name":"PolicyBindingModel `+fsbPBM+`","action":"cascade_many"}]`)
+	allowEntry := `{"app":"authentik_policies","model_name":"policy","pk":"` + ppk + `","name":"allow","action":"cascade_many"}`
+	fsbBinding := c.must(200, "GET", "/api/v3/policies/bindings/?target="+fsb["pk"].(string), "")["results"].([]any)[0].(map[string]any)["pk"].(string)
+	c.do("GET", "/api/v3/flows/bindings/"+fsb["pk"].(string)+"/used_by/", "").expect(t, 200,
+		`[{"app":"authentik_policies","model_name":"policybinding","pk":"`+fsbBinding+`","name":"Binding from Flow-stage binding #10 to `+fpk+` #0 to Policy allow","action":"cascade"},`+allowEntry+`]`)
+	var flowUsedBy []map[string]string
+	if err := json.Unmarshal(c.do("GET", "/api/v3/flows/instances/login/used_by/", "").status(t, 200), &flowUsedBy); err != nil {
+		t.Fatal(err)
+	}
+	var models []string
+	for _, u := range flowUsedBy {
+		models = append(models, u["model_name"]+":"+u["action"])
+	}
+	// The policy, group and user bindings; the flow-stage binding; the
+	// policy (once: the group and user bindings bind none); the stage.
+	if got := strings.Join(models, ","); got != "policybinding:cascade,policybinding:cascade,policybinding:cascade,flowstagebinding:cascade,policy:cascade_many,stage:cascade_many" {
+		t.Errorf("the flow's used_by: %s", got)
+	}
+	if flowUsedBy[0]["pk"] != b["pk"] || flowUsedBy[4]["pk"] != ppk || flowUsedBy[4]["name"] != "allow" {
+		t.Errorf("the flow's used_by: %v", flowUsedBy)
+	}
 
 	// Deleting the policy deletes its bindings; deleting the flow the rest.
 	c.must(204, "DELETE", "/api/v3/policies/all/"+ppk+"/", "")
@@ -172,6 +217,11 @@ func TestPolicyTypes(t *testing.T) {
 	want := "Event Matcher Policy,Expression Policy,GeoIP Policy,Password Expiry Policy,Password Policy,Password Uniqueness Policy,Reputation Policy"
 	if strings.Join(names, ",") != want {
 		t.Errorf("types = %v", names)
+	}
+	for _, ty := range types {
+		if v, ok := ty["icon_url"]; !ok || v != nil {
+			t.Errorf("%v: icon_url must be null, as authentik sends it", ty["name"])
+		}
 	}
 	if types[5]["requires_enterprise"] != true || types[5]["model_name"] != "uniquepasswordpolicy" || !strings.HasSuffix(types[5]["description"].(string), "hashed form.\n") {
 		t.Errorf("unique password entry = %v", types[5])

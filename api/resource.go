@@ -169,16 +169,7 @@ func (h *handler) serveObject(w http.ResponseWriter, r *http.Request, res *resou
 		h.reply(w, r, http.StatusOK, v, err)
 		return
 	}
-	if err := h.ask(r, res.perm(verb)); err != nil {
-		// A missing object is 404 even without the permission, as in
-		// authentik, which looks the object up first.
-		if !errors.Is(err, ErrNotAuthenticated) {
-			if _, gerr := res.get(r.Context(), key); gerr != nil {
-				h.fail(w, r, gerr)
-				return
-			}
-		}
-		h.deny(w, err)
+	if !h.permitted(w, r, res, key, verb) {
 		return
 	}
 	ctx, ok := ifMatch(w, r)
@@ -207,6 +198,25 @@ func (h *handler) serveObject(w http.ResponseWriter, r *http.Request, res *resou
 		h.etag(w, committed)
 	}
 	h.reply(w, r, http.StatusOK, v, err)
+}
+
+// permitted asks for the permission of verb on the object of res that
+// key names, which the user may view (see viewable), and answers a
+// denial: 403, or 404 when the object does not exist, as authentik looks
+// the object up first. It reports whether the request may go on.
+func (h *handler) permitted(w http.ResponseWriter, r *http.Request, res *resource, key, verb string) bool {
+	err := h.ask(r, res.perm(verb))
+	if err == nil {
+		return true
+	}
+	if !errors.Is(err, ErrNotAuthenticated) {
+		if _, gerr := res.get(r.Context(), key); gerr != nil {
+			h.fail(w, r, gerr)
+			return false
+		}
+	}
+	h.deny(w, err)
+	return false
 }
 
 // msgPrecondition is the detail of a 412.

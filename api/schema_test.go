@@ -221,7 +221,9 @@ func tighten(doc *openapi3.T) {
 	// document marks them required but not nullable. They are made
 	// nullable here (and nothing else is loosened).
 	// An invitation's flow_obj is null too when it has no flow.
-	for schema, fields := range map[string][]string{"PolicyBinding": {"policy_obj", "group_obj", "user_obj"}, "Invitation": {"flow_obj"}} {
+	// A /types/ entry's icon_url is null too, for every stage and policy
+	// kind (none has an icon).
+	for schema, fields := range map[string][]string{"PolicyBinding": {"policy_obj", "group_obj", "user_obj"}, "Invitation": {"flow_obj"}, "TypeCreate": {"icon_url"}} {
 		if sc := schemas[schema]; sc != nil && sc.Value != nil {
 			for _, f := range fields {
 				if p := sc.Value.Properties[f]; p != nil && p.Value != nil {
@@ -330,6 +332,11 @@ var requiredChecks = []string{
 	"GET /flows/instances/{slug}/diagram/ 200",
 	"POST /flows/instances/{slug}/plan/ 400",
 	"GET /flows/instances/{slug}/export/ 200",
+	"POST /flows/instances/{slug}/set_background_url/ 200",
+	"POST /flows/instances/{slug}/set_background_url/ 400",
+	"POST /flows/instances/{slug}/set_background_url/ 403",
+	"POST /flows/instances/{slug}/set_background_url/ 404",
+	"POST /flows/instances/{slug}/set_background/ 400",
 	"POST /flows/instances/import/ 400",
 	"POST /stages/invitation/invitations/ 201",
 	"POST /stages/invitation/invitations/ 400",

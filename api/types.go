@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"sort"
@@ -22,15 +23,21 @@ const (
 )
 
 // typeCreate is one entry of a /types/ list (authentik's TypeCreate).
-// authentik also sends "icon_url": null, which its own schema does not
-// allow (a string); authflow leaves the key out.
+// IconURL is what authentik sends as icon_url: null for a kind (no stage
+// or policy kind has an icon; authentik's own schema calls it a string,
+// but its generated clients read the null), and nothing at all for an
+// email template, whose entry authentik builds without the key.
 type typeCreate struct {
-	Name               string `json:"name"`
-	Description        string `json:"description"`
-	Component          string `json:"component"`
-	ModelName          string `json:"model_name"`
-	RequiresEnterprise bool   `json:"requires_enterprise"`
+	Name               string          `json:"name"`
+	Description        string          `json:"description"`
+	Component          string          `json:"component"`
+	ModelName          string          `json:"model_name"`
+	IconURL            json.RawMessage `json:"icon_url,omitempty"`
+	RequiresEnterprise bool            `json:"requires_enterprise"`
 }
+
+// noIcon is the icon_url of a kind: null.
+var noIcon = json.RawMessage("null")
 
 // typesOf lists the kinds the API serves, by verbose name, except
 // debugging kinds (Kind.Debug), as authentik leaves them out without
@@ -42,7 +49,7 @@ func typesOf[C kind.Config](ks []kind.Kind[C]) []typeCreate {
 			continue
 		}
 		out = append(out, typeCreate{Name: k.VerboseName, Description: k.Description, Component: k.Component,
-			ModelName: k.Model.Model(), RequiresEnterprise: k.Enterprise})
+			ModelName: k.Model.Model(), IconURL: noIcon, RequiresEnterprise: k.Enterprise})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out

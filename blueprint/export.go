@@ -39,9 +39,10 @@ type exportDoc struct {
 // target, stage, order) and the policy bindings (pk, policy, target,
 // order), each with the attrs a write may set, less those that hold their
 // field's empty value (null, false, "", [], {}) when that is also its
-// default or it has none (an empty value other than the default is kept,
-// so that the export carries every value), keys sorted. Write-only fields
-// (secrets) are left out, as in authentik.
+// default or it has none, unless the field is required (an empty value
+// other than the default, and a required field's, are kept, so that the
+// export carries every value and imports again), keys sorted. Write-only
+// fields (secrets) are left out, as in authentik.
 func Export(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 	objs, err := flowObjects(tx, slug)
 	if err != nil {

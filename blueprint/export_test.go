@@ -236,3 +236,45 @@ entries:
 		t.Errorf("%d prompts", n)
 	}
 }
+
+// A required field keeps its empty value in both exports, so that they
+// import again: a GeoIP policy that checks ASNs only has countries [].
+func TestExportKeepsRequiredEmpty(t *testing.T) {
+	src := newStore(t)
+	setup := `version: 1
+entries:
+- model: authentik_flows.flow
+  id: flow
+  identifiers: {slug: login}
+  attrs: {name: Login, title: Welcome, designation: authentication}
+- model: authentik_policies_geoip.geoippolicy
+  id: geo
+  identifiers: {name: geo}
+  attrs: {asns: [64512], countries: []}
+- model: authentik_policies.policybinding
+  identifiers: {target: !KeyOf flow, policy: !KeyOf geo, order: 0}
+`
+	if res := apply(t, src, setup, blueprint.Options{}); !res.Success {
+		t.Fatalf("setup: %+v", res.Logs)
+	}
+	for name, export := range map[string]func(*store.Tx, string, time.Time) ([]byte, error){
+		"seed": blueprint.Export, "portable": blueprint.ExportPortable,
+	} {
+		var out []byte
+		err := src.View(context.Background(), func(tx *store.Tx) error {
+			var err error
+			out, err = export(tx, "login", time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC))
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(out), "countries: []") {
+			t.Errorf("%s export lacks the empty countries:\n%s", name, out)
+		}
+		dst := newStore(t)
+		if res := apply(t, dst, string(out), blueprint.Options{}); !res.Success || count(t, dst, store.ModelPolicyBinding) != 1 {
+			t.Errorf("%s export into an empty store: %+v", name, res.Logs)
+		}
+	}
+}

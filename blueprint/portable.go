@@ -183,8 +183,13 @@ func isDefault(s *store.Store, model, field string, v any) bool {
 // false where the default is true included), so that an export carries
 // every value. Otherwise an empty value (null, false, "", [], {}) is left
 // out, as the seed-era export leaves them out, and, with defaults (the
-// portable export), so is the default, which a create gives anyway.
+// portable export), so is the default, which a create gives anyway. A
+// required field is always carried, even empty (a GeoIP policy's
+// countries), or the import would refuse it.
 func leftOut(s *store.Store, model, field string, v any, defaults bool) bool {
+	if s.Required(model, field) {
+		return false
+	}
 	d, ok := s.Default(model, field)
 	if ok && !sameJSON(d, v) {
 		return false

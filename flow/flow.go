@@ -111,9 +111,48 @@ func (f Flow) BackgroundURL() string {
 	}
 }
 
+// MaxBackgroundLength bounds a background: authentik keeps it in a file
+// field of at most 500 characters.
+const MaxBackgroundLength = 500
+
+// BackgroundRequest is the body of authentik's set_background_url action,
+// {"url": "..."}: url is required, "" restores the default, and it holds
+// at most MaxBackgroundLength characters.
+type BackgroundRequest struct {
+	URL string `json:"url" af:"required,blank"`
+}
+
+var backgroundRule = validate.MaxLen(MaxBackgroundLength)
+
+// Validate checks the length of the url.
+func (b BackgroundRequest) Validate() error {
+	if err := validate.Text(b.URL, backgroundRule); err != nil {
+		return validation.Errors{"url": err}
+	}
+	return nil
+}
+
+// DecodeBackgroundRequest reads a set_background_url body and returns its
+// url. The error is a [*validate.Error] for rejected input ({"url": ["This
+// field is required."]} when the key is missing), or one wrapping
+// [validate.ErrSyntax] for a body that is not JSON.
+func DecodeBackgroundRequest(body []byte) (string, error) {
+	req, err := validate.Apply(BackgroundRequest{}, body, validate.Create, nil)
+	return req.URL, err
+}
+
 // SetBackgroundURL stores url verbatim as the background, as authentik's
-// set_background_url action does; "" restores the default.
-func (f *Flow) SetBackgroundURL(url string) { f.Background = url }
+// set_background_url action does; "" restores the default. A url longer
+// than MaxBackgroundLength is a [*validate.Error] on "url", and f is left
+// as it was.
+func (f *Flow) SetBackgroundURL(url string) error {
+	if err := (BackgroundRequest{URL: url}).Validate(); err != nil {
+		ve, _ := validate.From(err)
+		return ve
+	}
+	f.Background = url
+	return nil
+}
 
 // ExportURL is the relative URL of the flow's blueprint export.
 func (f Flow) ExportURL() string { return "/api/v3/flows/instances/" + f.Slug + "/export/" }

@@ -21,8 +21,10 @@ const (
 // or a flow-stage binding (any object with a policy-binding-model id).
 type Binding struct {
 	PK uuid.UUID `json:"pk" af:"readonly"`
-	// Policy is the bound policy; deleting it deletes the binding.
-	Policy *uuid.UUID `json:"policy" af:"ref=policy,on_delete=cascade"`
+	// Policy is the bound policy; deleting it deletes the binding. As in
+	// authentik, a policy's used_by does not list its bindings but the
+	// targets they bind it to (see Target).
+	Policy *uuid.UUID `json:"policy" af:"ref=policy,on_delete=cascade,related=+"`
 	// Group is the pk of an authentik group, which authflow does not
 	// hold: any well-formed pk is kept as given.
 	Group *uuid.UUID `json:"group"`
@@ -32,8 +34,9 @@ type Binding struct {
 	// Target is the pk of the flow or flow-stage binding. A write may
 	// also name it by its policy-binding-model id (pbm_uuid); it is
 	// stored and shown as the object's own pk. Deleting the target
-	// deletes the binding.
-	Target        uuid.UUID `json:"target" af:"required,ref=pbm,on_delete=cascade"`
+	// deletes the binding. The target's used_by lists the binding (under
+	// authentik's accessor "bindings") and, through it, its policy.
+	Target        uuid.UUID `json:"target" af:"required,ref=pbm,on_delete=cascade,related=bindings"`
 	Negate        bool      `json:"negate"`
 	Enabled       bool      `json:"enabled"`
 	Order         int32     `json:"order" af:"required"`

@@ -187,8 +187,11 @@ func (PasswordExpiry) ModelName() ModelName { return ModelPasswordExpiry }
 // the host's.
 type GeoIP struct {
 	ASNs []int32 `json:"asns"`
-	// Countries are ISO 3166-1 alpha-2 codes (see [Countries]).
-	Countries             []string `json:"countries" af:"blank"`
+	// Countries are ISO 3166-1 alpha-2 codes (see [Countries]). A create
+	// or replace must send the key, as in authentik 2025.6, whose
+	// serializer requires it; an empty list is accepted (a policy that
+	// checks ASNs only).
+	Countries             []string `json:"countries" af:"required,blank"`
 	CheckHistoryDistance  bool     `json:"check_history_distance"`
 	HistoryMaxDistanceKM  int64    `json:"history_max_distance_km" af:"min=0"`
 	DistanceToleranceKM   int32    `json:"distance_tolerance_km" af:"min=0"`

@@ -28,7 +28,7 @@ func TestBuiltinDefaults(t *testing.T) {
 		{policy.ModelReputation, "reputation", `{"name":"x"}`, policy.Reputation{CheckIP: true, CheckUsername: true, Threshold: -5}},
 		{policy.ModelDummy, "dummy", `{"name":"x"}`, policy.Dummy{WaitMin: 5, WaitMax: 30}},
 		{policy.ModelPasswordExpiry, "password_expiry", `{"name":"x","days":0}`, policy.PasswordExpiry{}},
-		{policy.ModelGeoIP, "geoip", `{"name":"x"}`, policy.DefaultGeoIP()},
+		{policy.ModelGeoIP, "geoip", `{"name":"x","countries":[]}`, policy.DefaultGeoIP()},
 		{policy.ModelUniquePassword, "unique_password", `{"name":"x"}`, policy.UniquePassword{PasswordField: "password", NumHistoricalPasswords: 1}},
 	} {
 		k, ok := policy.Default.ByPath(tt.path)

@@ -233,7 +233,8 @@ func usedByAction(a validate.OnDelete) string {
 // usedByOf lists what refers to obj, as authentik's used_by does: each
 // accessor in alphabetical order, references declared related=+ left out,
 // and the far side of a join collection (a flow's stages, a stage's
-// flows) as cascade_many.
+// flows, a flow's or a binding's policies, a policy's targets) as
+// cascade_many.
 func (tx *Tx) usedByOf(c *collection, obj any) ([]UsedBy, error) {
 	pk, _ := c.codec.ids(obj)
 	refs, err := tx.refsTo(pk)
@@ -246,10 +247,12 @@ func (tx *Tx) usedByOf(c *collection, obj any) ([]UsedBy, error) {
 	}
 	var items []item
 	for _, r := range refs {
-		if r.decl.Related == "+" {
-			continue
+		if r.decl.Related != "+" {
+			items = append(items, item{r.c.accessor(r.obj, r.decl), tx.usedBy(r.c, r.obj, usedByAction(r.decl.OnDelete))})
 		}
-		items = append(items, item{r.c.accessor(r.obj, r.decl), tx.usedBy(r.c, r.obj, usedByAction(r.decl.OnDelete))})
+		// A join's far side is listed whether or not the join's own
+		// reference is hidden: a policy's targets, through policy
+		// bindings that it does not list.
 		if th := r.c.through; th != nil && (r.field == th.from || r.field == th.to) {
 			other, accessor := th.to, th.fromAccessor
 			if r.field == th.to {
@@ -259,43 +262,29 @@ func (tx *Tx) usedByOf(c *collection, obj any) ([]UsedBy, error) {
 			if !ok || far.Null {
 				continue
 			}
-			fc, _, ok := tx.s.schema.target(far.Target)
-			if !ok || fc == nil {
-				continue
-			}
-			fobj, err := tx.must(fc, far.ID)
+			u, ok, err := tx.manyEntry(far)
 			if err != nil {
 				return nil, err
 			}
-			u := tx.usedBy(fc, fobj, "cascade_many")
-			// Through the join, authentik names the far side by the
-			// collection's model: a flow's stages are authentik_flows.stage.
-			u.App, u.ModelName, _ = strings.Cut(fc.model, ".")
-			items = append(items, item{accessor, u})
+			if ok {
+				items = append(items, item{accessor, u})
+			}
 		}
 	}
 	// Its own many-to-many lists (a prompt stage's prompts, a validation
 	// stage's configuration stages) appear too, whether or not their
-	// reverse side is hidden. A list of a collection with kinds holds
-	// base objects, as authentik's does: authentik_flows.stage, "Stage x".
+	// reverse side is hidden.
 	for _, r := range c.codec.refs(obj) {
 		if !r.Many {
 			continue
 		}
-		tc, kind, ok := tx.s.schema.target(r.Target)
-		if !ok || tc == nil {
-			continue
-		}
-		tobj, err := tx.must(tc, r.ID)
+		u, ok, err := tx.manyEntry(r)
 		if err != nil {
 			return nil, err
 		}
-		u := tx.usedBy(tc, tobj, "cascade_many")
-		if tc.kindIndex != "" && kind == "" {
-			u.App, u.ModelName, _ = strings.Cut(tc.model, ".")
-			u.Name = tc.codec.baseStr(tobj)
+		if ok {
+			items = append(items, item{r.Field, u})
 		}
-		items = append(items, item{r.Field, u})
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].accessor < items[j].accessor })
 	out := make([]UsedBy, len(items))
@@ -303,6 +292,43 @@ func (tx *Tx) usedByOf(c *collection, obj any) ([]UsedBy, error) {
 		out[i] = it.u
 	}
 	return out, nil
+}
+
+// manyEntry renders the object that a many-to-many holds (r is a
+// reference to it: a join's far side, or an item of an object's own list)
+// as used_by lists it, cascade_many, and as authentik's many-to-many
+// manager yields it. A list of a collection with kinds holds base rows
+// (authentik_flows.stage, "Stage x"), unless it is a list of one kind; a
+// list of any policy binding model (a policy's targets) holds base
+// authentik_policies.policybindingmodel rows, each with its pbm id as
+// pk. ok is false for a target that is no collection's.
+func (tx *Tx) manyEntry(r validate.Ref) (u UsedBy, ok bool, err error) {
+	tc, kind, found := tx.s.schema.target(r.Target)
+	if !found {
+		return UsedBy{}, false, nil
+	}
+	if tc == nil { // any policy binding model
+		c, obj, found, err := tx.pbmObject(r.ID)
+		if err != nil || !found {
+			if err == nil {
+				err = fmt.Errorf("store: %w: the policy binding model %s does not exist", ErrCorrupt, r.ID)
+			}
+			return UsedBy{}, false, err
+		}
+		_, pbm := c.codec.ids(obj)
+		app, model, _ := strings.Cut(ModelPolicyBindingModel, ".")
+		return UsedBy{App: app, ModelName: model, PK: pbm.String(), Name: pbmString(pbm), Action: "cascade_many"}, true, nil
+	}
+	tobj, err := tx.must(tc, r.ID)
+	if err != nil {
+		return UsedBy{}, false, err
+	}
+	u = tx.usedBy(tc, tobj, "cascade_many")
+	if tc.kindIndex != "" && kind == "" {
+		u.App, u.ModelName, _ = strings.Cut(tc.model, ".")
+		u.Name = tc.codec.baseStr(tobj)
+	}
+	return u, true, nil
 }
 
 // impact is the dry run of del.

@@ -364,6 +364,20 @@ func TestSetFlowBackgroundURL(t *testing.T) {
 	}
 	_, err := s.SetFlowBackgroundURL(ctx, "nope", "x")
 	wantNotFound(t, err)
+	// Too long: a field error, and nothing written.
+	err = wantUnchanged(t, s, func() error {
+		_, err := s.SetFlowBackgroundURL(ctx, "f", strings.Repeat("x", flow.MaxBackgroundLength+1))
+		return err
+	})
+	testutil.WantInvalid(t, err, map[string][]string{"url": {validate.MaxLength(flow.MaxBackgroundLength)}})
+	// A write conditional on a revision the flow has moved past.
+	err = wantUnchanged(t, s, func() error {
+		_, err := s.SetFlowBackgroundURL(store.WithUnchangedSince(ctx, 1), "f", "x.png")
+		return err
+	})
+	if !errors.Is(err, store.ErrRevision) {
+		t.Errorf("a stale revision: %v", err)
+	}
 }
 
 func TestDeleteFlowCascades(t *testing.T) {

@@ -371,6 +371,18 @@ func (s *Store) Secrets(model string) []string {
 	return out
 }
 
+// Required reports whether field of model (a collection's, or a kind's)
+// is required: a create or a replace must send it, even when its value is
+// empty (a GeoIP policy's countries).
+func (s *Store) Required(model, field string) bool {
+	c, kind, found := s.schema.target(model)
+	if !found || c == nil {
+		return false
+	}
+	sc, err := c.codec.schema(kind)
+	return err == nil && slices.Contains(sc.Required(), field)
+}
+
 // Default returns the default value of field in model (a collection's,
 // or a kind's) as its JSON decodes: what a create without the field
 // gives it. ok is false for a field without one, a required field
@@ -380,7 +392,10 @@ func (s *Store) Default(model, field string) (v any, ok bool) {
 	if !found || c == nil {
 		return nil, false
 	}
-	if sc, err := c.codec.schema(kind); err != nil || slices.Contains(sc.Required(), field) {
+	if s.Required(model, field) {
+		return nil, false
+	}
+	if _, err := c.codec.schema(kind); err != nil {
 		return nil, false
 	}
 	raw, ok := c.codec.defaultJSON(kind, field)

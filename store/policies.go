@@ -446,3 +446,8 @@ func (s *Store) ListPolicies(ctx context.Context, model policy.ModelName, q Quer
 func (s *Store) ListPolicyBindings(ctx context.Context, q Query) (Page[policy.BindingView], error) {
 	return view(s, ctx, func(tx *Tx) (Page[policy.BindingView], error) { return tx.ListPolicyBindings(q) })
 }
+
+// pbmString is authentik's str() of a policy binding model as its base
+// row, which is how a policy's used_by names the objects it is bound to:
+// "PolicyBindingModel <pbm_uuid>".
+func pbmString(pbm uuid.UUID) string { return "PolicyBindingModel " + pbm.String() }

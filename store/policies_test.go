@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -96,6 +97,66 @@ func TestFlowDeleteCascadesPolicyBindings(t *testing.T) {
 	}
 }
 
+// used_by through policy bindings, as authentik 2025.6 lists it: a flow
+// and a flow-stage binding list their policy bindings ("bindings",
+// cascade) and, through them, their policies (the many-to-many
+// PolicyBindingModel.policies, cascade_many; a group binding has none);
+// a policy does not list its bindings (related_name="+") but the targets
+// it is bound to, as their base policy binding model rows.
+func TestUsedByThroughPolicyBindings(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	f := mkFlow(t, s, "login")
+	st := mkUserWrite(t, s, "write")
+	fsb := mkBinding(t, s, f.PK, st.PK, 10)
+	p, err := s.CreatePolicy(ctx, policy.Policy{Name: "allow", Config: policy.Expression{Expression: "return True"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	group := uuid.New()
+	var pbs []store.UsedBy
+	for _, tt := range []struct {
+		b    policy.Binding
+		name string
+	}{
+		{policy.Binding{Policy: &p.PK, Target: f.PK}, "Binding from Flow Name of login (login) #0 to Policy allow"},
+		{policy.Binding{Policy: &p.PK, Target: fsb.PK}, "Binding from Flow-stage binding #10 to " + f.PK.String() + " #0 to Policy allow"},
+		{policy.Binding{Group: &group, Target: f.PK, Order: 1}, "Binding from Flow Name of login (login) #1 to Group " + group.String()},
+	} {
+		v, err := s.CreatePolicyBinding(ctx, tt.b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pbs = append(pbs, store.UsedBy{App: "authentik_policies", ModelName: "policybinding", PK: v.PK.String(), Name: tt.name, Action: "cascade"})
+	}
+	allow := store.UsedBy{App: "authentik_policies", ModelName: "policy", PK: p.PK.String(), Name: "allow", Action: "cascade_many"}
+	for _, tt := range []struct {
+		model string
+		pk    uuid.UUID
+		want  []store.UsedBy
+	}{
+		{store.ModelFlow, f.PK, []store.UsedBy{
+			pbs[0], pbs[2],
+			{App: "authentik_flows", ModelName: "flowstagebinding", PK: fsb.PK.String(), Name: "Flow-stage binding #10 to " + f.PK.String(), Action: "cascade"},
+			allow,
+			{App: "authentik_flows", ModelName: "stage", PK: st.PK.String(), Name: "Stage write", Action: "cascade_many"},
+		}},
+		{store.ModelBinding, fsb.PK, []store.UsedBy{pbs[1], allow}},
+		{store.ModelPolicy, p.PK, []store.UsedBy{
+			{App: "authentik_policies", ModelName: "policybindingmodel", PK: f.PolicyBindingModelPtrID.String(), Name: "PolicyBindingModel " + f.PolicyBindingModelPtrID.String(), Action: "cascade_many"},
+			{App: "authentik_policies", ModelName: "policybindingmodel", PK: fsb.PolicyBindingModelPtrID.String(), Name: "PolicyBindingModel " + fsb.PolicyBindingModelPtrID.String(), Action: "cascade_many"},
+		}},
+	} {
+		got, err := s.UsedBy(ctx, tt.model, tt.pk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("used_by of the %s:\n got %+v\nwant %+v", tt.model, got, tt.want)
+		}
+	}
+}
+
 // Deleting a flow that a redirect stage, an identification stage, an
 // invitation, a binding and a policy binding point at does, in one
 // transaction, what each reference declares: the redirect's target_flow
@@ -167,5 +228,26 @@ func TestFlowDeleteReferences(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Required names the fields a create must send, of a kind or a
+// collection; a field with a default, a common one included, is not.
+func TestRequired(t *testing.T) {
+	s := newTestStore(t)
+	for _, tt := range []struct {
+		model, field string
+		want         bool
+	}{
+		{string(policy.ModelGeoIP), "countries", true},
+		{string(policy.ModelGeoIP), "asns", false},
+		{string(policy.ModelGeoIP), "execution_logging", false},
+		{store.ModelFlow, "slug", true},
+		{store.ModelFlow, "layout", false},
+		{"authentik_nope.thing", "x", false},
+	} {
+		if got := s.Required(tt.model, tt.field); got != tt.want {
+			t.Errorf("Required(%s, %s) = %v, want %v", tt.model, tt.field, got, tt.want)
+		}
 	}
 }

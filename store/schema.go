@@ -174,6 +174,10 @@ func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
 		indexes: []index{
 			{bucket: "policy_bindings_by_target", fields: []string{"target", "order"}, value: "policy", counted: true},
 		},
+		// authentik's PolicyBindingModel.policies, a many-to-many
+		// through PolicyBinding whose reverse accessor (on a policy)
+		// is bindings.
+		through: &through{from: "target", to: "policy", fromAccessor: "policies", toAccessor: "bindings"},
 	}
 	prompts := &collection{
 		bucket: "prompts", model: ModelPrompt, alias: "prompt", verbose: "Prompt", codec: promptCodec, cached: true,

@@ -135,7 +135,9 @@ func (tx *Tx) writeFlow(slug string, body []byte, op validate.Op) (flow.View, er
 
 // SetFlowBackgroundURL stores url verbatim as the background of the flow
 // with the slug ("" restores the default), as authentik's
-// set_background_url action does.
+// set_background_url action does. Like a replace, it takes a revision
+// when it changes the flow and honours [WithUnchangedSince]. A url longer
+// than flow.MaxBackgroundLength is a *validate.Error on "url".
 func (tx *Tx) SetFlowBackgroundURL(slug, url string) (flow.View, error) {
 	if err := tx.writable(); err != nil {
 		return flow.View{}, err
@@ -144,8 +146,13 @@ func (tx *Tx) SetFlowBackgroundURL(slug, url string) (flow.View, error) {
 	if err != nil {
 		return flow.View{}, err
 	}
+	if err := tx.precondition(tx.s.schema.flows, cur); err != nil {
+		return flow.View{}, err
+	}
 	next := cur
-	next.SetBackgroundURL(url)
+	if err := next.SetBackgroundURL(url); err != nil {
+		return flow.View{}, err
+	}
 	if err := tx.put(tx.s.schema.flows, cur, next); err != nil {
 		return flow.View{}, err
 	}

@@ -117,7 +117,8 @@ func CheckInvariants(t testing.TB, s *store.Store) {
 //     without a null is held by one object;
 //   - every reference points at an object of its target, which lists the
 //     source in its used_by (unless the reference hides itself), and
-//     every used_by entry names an object that exists;
+//     every used_by entry names an object that exists (a policy binding
+//     model by the policybindingmodel_ptr_id an object carries);
 //   - a flow's stages are its bindings' in (order, pk) order, and a
 //     stage's flow_set has one entry per binding of it: the computed
 //     fields of the one join collection.
@@ -134,6 +135,18 @@ func CheckInvariantsTx(t testing.TB, tx *store.Tx) {
 	for _, r := range s.References() {
 		checkReference(t, tx, r, all)
 	}
+	// A used_by entry may name a policy binding model (what a policy is
+	// bound to) by its own id, which an object of another collection
+	// carries as policybindingmodel_ptr_id.
+	pbms := map[string]bool{}
+	for _, objs := range all {
+		for _, o := range objs {
+			var id string
+			if json.Unmarshal(o.fields["policybindingmodel_ptr_id"], &id) == nil {
+				pbms[id] = true
+			}
+		}
+	}
 	for model, objs := range all {
 		for _, o := range objs {
 			used, err := tx.UsedBy(model, o.pk)
@@ -142,6 +155,12 @@ func CheckInvariantsTx(t testing.TB, tx *store.Tx) {
 				continue
 			}
 			for _, u := range used {
+				if u.App+"."+u.ModelName == store.ModelPolicyBindingModel {
+					if !pbms[u.PK] {
+						t.Errorf("%s %s: its used_by lists a policy binding model %s that no object is", model, o.pk, u.PK)
+					}
+					continue
+				}
 				id, err := uuid.Parse(u.PK)
 				if err == nil {
 					_, err = tx.Get(u.App+"."+u.ModelName, id)
