@@ -528,8 +528,10 @@ func TestKeepBuckets(t *testing.T) {
 		t.Errorf("Get in a kept bucket that exists: %v", err)
 	}
 	reads := map[string]func(tx kv.Tx) error{
-		"Get":    func(tx kv.Tx) error { _, err := tx.Get("lost", []byte("k")); return err },
-		"Scan":   func(tx kv.Tx) error { return tx.Scan("lost", kv.Range{}, func(k, v []byte) (bool, error) { return true, nil }) },
+		"Get": func(tx kv.Tx) error { _, err := tx.Get("lost", []byte("k")); return err },
+		"Scan": func(tx kv.Tx) error {
+			return tx.Scan("lost", kv.Range{}, func(k, v []byte) (bool, error) { return true, nil })
+		},
 		"Put":    func(tx kv.Tx) error { return tx.Put("lost", []byte("k"), []byte("v")) },
 		"Delete": func(tx kv.Tx) error { return tx.Delete("lost", []byte("k")) },
 	}
