@@ -57,14 +57,19 @@
 // # File layout and integrity
 //
 // Every object is a record in its collection's bucket, keyed by its
-// 16-byte pk: a format byte, a CRC-32C of the JSON that follows, and the
-// JSON. A record that fails its checksum is reported as [ErrCorrupt],
-// naming the object, instead of being served. Index buckets hold what the
+// 16-byte pk: a format byte, its revision, a CRC-32C of its bucket, key,
+// revision and JSON, and the JSON. A record that fails its checksum (a
+// damaged byte in it or in its key) is reported as [ErrCorrupt], naming
+// the object, instead of being served. Index buckets hold what the
 // records imply (flows_by_slug, stages_by_name, stages_by_model,
 // stages_by_model_name, flows_by_designation, bindings_by_flow,
 // bindings_by_stage, bindings_by_order, bindings_unique, refs, pbm and
-// counts). The meta bucket holds the format version (2) and a
-// fingerprint of the index declarations. A version-1 file is migrated in
+// counts). The meta bucket holds the format version (5), a fingerprint
+// of the index declarations and the store's revision, which must match
+// the change log's last (checksummed) entry. A file of format 5 holds
+// every declared bucket, so one missing is [ErrCorrupt]; a list that walks
+// a whole collection or counted prefix compares what it saw with the
+// kept count. Files of formats 2 to 4 are upgraded by a writable Open. A version-1 file is migrated in
 // one transaction when opened writable, so a failed migration leaves it as
 // it was (that needs memory in proportion to the file: bbolt keeps a
 // transaction's pages until it commits). A file whose indexes were built

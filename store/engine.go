@@ -58,6 +58,16 @@ func (c *collection) entries(obj any) []entry {
 	return out
 }
 
+// implies reports whether obj's index entries include key in bucket.
+func (c *collection) implies(obj any, bucket string, key []byte) bool {
+	for _, e := range c.entries(obj) {
+		if e.bucket == bucket && bytes.Equal(e.key, key) {
+			return true
+		}
+	}
+	return false
+}
+
 func uniqueKey(u uniqueField, v any) []byte {
 	s, isString := v.(string)
 	switch {
@@ -187,6 +197,21 @@ func (tx *Tx) lookup(c *collection, field string, v any) (uuid.UUID, bool, error
 		return idFrom(raw), true, nil
 	}
 	return uuid.Nil, false, fmt.Errorf("store: %s has no unique index on %s", c.model, field)
+}
+
+// indexed returns the id an index entry holds as its value, which must be
+// an object of target: one that is not is damage (a flipped byte in the
+// value), not another object to serve.
+func (tx *Tx) indexed(bucket, target string, v []byte) (uuid.UUID, error) {
+	id := idFrom(v)
+	ok, err := tx.exists(target, id)
+	if err != nil {
+		return id, err
+	}
+	if len(v) != 16 || !ok {
+		return id, fmt.Errorf("store: %s: %w: an entry names %x, which is no %s", bucket, ErrCorrupt, v, target)
+	}
+	return id, nil
 }
 
 // exists reports whether pk is an object of the ref target (a collection,
@@ -405,7 +430,7 @@ func (tx *Tx) put(c *collection, cur, next any) error {
 			return fmt.Errorf("store: indexing %s %s: %w", c.alias, pk, err)
 		}
 	}
-	if err := tx.kv.Put(c.bucket, pk[:], seal(js, rev)); err != nil {
+	if err := tx.kv.Put(c.bucket, pk[:], seal(c.bucket, pk[:], js, rev)); err != nil {
 		return fmt.Errorf("store: writing %s %s: %w", c.alias, pk, err)
 	}
 	return nil
@@ -547,7 +572,7 @@ func pkAt(bucket string, k []byte, at int) ([]byte, error) {
 // its key (see pkAt).
 func (tx *Tx) scanIDs(bucket string, prefix []byte, at int) ([]uuid.UUID, error) {
 	var out []uuid.UUID
-	err := tx.kv.Scan(bucket, kv.Range{Prefix: prefix}, func(k, _ []byte) (bool, error) {
+	err := tx.scanCounted(bucket, prefix, func(k, _ []byte) (bool, error) {
 		pk, err := pkAt(bucket, k, at)
 		if err != nil {
 			return false, err
@@ -556,6 +581,30 @@ func (tx *Tx) scanIDs(bucket string, prefix []byte, at int) ([]uuid.UUID, error)
 		return true, nil
 	})
 	return out, err
+}
+
+// scanCounted calls fn for every key under prefix in a counted index (the
+// prefix being a value of its first field; fn must not stop the scan),
+// and then checks that there were as many as the kept count says: a key
+// damaged out of the prefix, or into it, is ErrCorrupt rather than an
+// object silently missing from a view.
+func (tx *Tx) scanCounted(bucket string, prefix []byte, fn func(k, v []byte) (bool, error)) error {
+	n := int64(0)
+	err := tx.kv.Scan(bucket, kv.Range{Prefix: prefix}, func(k, v []byte) (bool, error) {
+		n++
+		return fn(k, v)
+	})
+	if err != nil {
+		return err
+	}
+	want, err := tx.counted(countKey(bucket, prefix))
+	if err != nil {
+		return err
+	}
+	if n != want {
+		return fmt.Errorf("store: %s: %w: the count of %x says %d keys, there are %d", bucket, ErrCorrupt, prefix, want, n)
+	}
+	return nil
 }
 
 // backRef is one reference to an object: the object holding it and the

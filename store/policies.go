@@ -30,6 +30,9 @@ func (tx *Tx) policyView(p policy.Policy) (policy.View, error) {
 	n := 0
 	err := tx.kv.Scan(bucketRefs, kv.Range{Prefix: p.PK[:]}, func(k, v []byte) (bool, error) {
 		field := string(k[min(len(k), 32):])
+		if c := tx.s.schema.byName[string(v)]; c == nil || c.bucket != string(v) {
+			return false, fmt.Errorf("store: %s: %w: key %x names no collection (%q)", bucketRefs, ErrCorrupt, k, v)
+		}
 		if string(v) == tx.s.schema.policyBindings.bucket && field == "policy" || string(v) == tx.s.schema.stages.bucket && field == "validation_policies" {
 			n++
 		}
@@ -225,11 +228,13 @@ func (tx *Tx) PolicyBindings(target uuid.UUID) ([]policy.BindingView, error) {
 // order: a flow's policies field.
 func (tx *Tx) boundPolicies(target uuid.UUID) ([]uuid.UUID, error) {
 	out := []uuid.UUID{}
-	err := tx.kv.Scan("policy_bindings_by_target", kv.Range{Prefix: target[:]}, func(_, v []byte) (bool, error) {
-		if len(v) == 16 {
-			out = append(out, idFrom(v))
+	err := tx.scanCounted("policy_bindings_by_target", target[:], func(_, v []byte) (bool, error) {
+		if len(v) == 0 {
+			return true, nil // a binding to a group or user
 		}
-		return true, nil
+		id, err := tx.indexed("policy_bindings_by_target", ModelPolicy, v)
+		out = append(out, id)
+		return err == nil, err
 	})
 	return out, err
 }
@@ -394,7 +399,7 @@ func (tx *Tx) ListPolicyBindings(q Query) (Page[policy.BindingView], error) {
 		},
 	})
 	c := tx.s.schema.policyBindings
-	return listOf(tx, c, l, policyBindingWalks, nil, q, tx.GetPolicyBinding, tx.policyBindingView,
+	return listOf(tx, c, l, policyBindingWalks, nil, q, tx.policyBindingView,
 		func(filters map[string]any, _ func([]byte) bool, yield func(obj any) error) error {
 			return tx.scanWalk(c, policyBindingWalks, nil, filters, nil, yield)
 		})

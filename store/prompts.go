@@ -90,7 +90,7 @@ func (tx *Tx) CreatePrompt(p stage.Prompt) (stage.PromptView, error) {
 // and pagination.
 func (tx *Tx) ListPrompts(q Query) (Page[stage.PromptView], error) {
 	c := tx.s.schema.prompts
-	return listOf(tx, c, promptListing, promptWalks, nil, q, tx.GetPrompt, tx.promptView,
+	return listOf(tx, c, promptListing, promptWalks, nil, q, tx.promptView,
 		func(filters map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
 			return tx.scanWalk(c, promptWalks, nil, filters, pre, yield)
 		})

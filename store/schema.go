@@ -155,7 +155,7 @@ func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
 		indexes: []index{
 			{bucket: "bindings_by_flow", fields: []string{"target", "order"}, value: "stage", counted: true},
 			{bucket: "bindings_by_order", fields: []string{"order"}},
-			{bucket: "bindings_by_stage", fields: []string{"stage"}, value: "target"},
+			{bucket: "bindings_by_stage", fields: []string{"stage"}, value: "target", counted: true},
 		},
 		through: &through{from: "target", to: "stage", fromAccessor: "stages", toAccessor: "flow_set"},
 	}
