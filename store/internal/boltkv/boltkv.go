@@ -115,8 +115,8 @@ func Open(path string, o Options) (*DB, error) {
 			return fail(corrupt(path, "open", "the file is empty"))
 		}
 		// bbolt writes the first four pages.
-	} else if err := verifyFile(f, fi.Size()); err != nil {
-		return fail(corrupt(path, "open", err.Error()))
+	} else if err := verifyOpen(path, f, fi.Size()); err != nil {
+		return fail(err)
 	}
 
 	handed := false
@@ -151,6 +151,35 @@ func Open(path string, o Options) (*DB, error) {
 		return fail(fmt.Errorf("boltkv: open %s: %w", path, err))
 	}
 	return &DB{path: path, bolt: bdb, file: f, readOnly: o.ReadOnly}, nil
+}
+
+// verifyOpen is verifyFile for Open: once the shape is known good (the
+// file holds every page the meta page counts), it walks the pages through
+// a read-only map of the file rather than a read per page, which costs
+// about a quarter as much, with faults on the map (the file cut short by
+// another process meanwhile) turned into an error. Where the file cannot
+// be mapped, it reads it.
+func verifyOpen(path string, f *os.File, size int64) error {
+	if _, err := checkShape(f, size); err != nil {
+		return corrupt(path, "open", err.Error())
+	}
+	b, unmap, err := mapFile(f, size)
+	if err != nil {
+		if err := verifyFile(f, size); err != nil {
+			return corrupt(path, "open", err.Error())
+		}
+		return nil
+	}
+	err = protect("open", path, func() error {
+		if err := verifyFile(mapped(b), size); err != nil {
+			return corrupt(path, "open", err.Error())
+		}
+		return nil
+	})
+	if uerr := unmap(); err == nil && uerr != nil {
+		err = fmt.Errorf("boltkv: open %s: %w", path, uerr)
+	}
+	return err
 }
 
 // verifyFile checks the shape of a non-empty file and then the page
