@@ -58,8 +58,26 @@ func (c *collection) entries(obj any) []entry {
 	return out
 }
 
-// implies reports whether obj's index entries include key in bucket.
+// implies reports whether obj's index entries include key in bucket. It
+// builds only that bucket's entry where it can (a list's walk asks it of
+// every object of a page).
 func (c *collection) implies(obj any, bucket string, key []byte) bool {
+	pk, _ := c.codec.ids(obj)
+	for _, u := range c.unique {
+		if u.bucket == bucket {
+			v, _ := c.codec.value(obj, u.field)
+			return bytes.Equal(uniqueKey(u, v), key)
+		}
+	}
+	for _, ix := range c.indexes {
+		if ix.bucket == bucket {
+			k := c.orderedKey(obj, ix.fields)
+			return len(key) == len(k)+len(pk) && bytes.Equal(key[:len(k)], k) && bytes.Equal(key[len(k):], pk[:])
+		}
+	}
+	if bucket == c.kindIndex {
+		return bytes.Equal(kindKey(c.codec.kind(obj), pk), key)
+	}
 	for _, e := range c.entries(obj) {
 		if e.bucket == bucket && bytes.Equal(e.key, key) {
 			return true

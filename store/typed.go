@@ -80,6 +80,8 @@ func (tx *Tx) flowBySlug(slug string) (flow.Flow, error) {
 func (tx *Tx) flowView(f flow.Flow) (flow.View, error) {
 	v := flow.View{Flow: f, Stages: []uuid.UUID{}}
 	err := tx.scanCounted("bindings_by_flow", f.PK[:], func(_, sid []byte) (bool, error) {
+		// The kept count finds a key damaged out of the flow's prefix,
+		// and each stage must exist (a damaged value names none).
 		id, err := tx.indexed("bindings_by_flow", ModelStage, sid)
 		v.Stages = append(v.Stages, id)
 		return err == nil, err
