@@ -38,7 +38,7 @@ func (c *collection) entries(obj any) []entry {
 		var val []byte
 		if ix.value != "" {
 			v, _ := c.codec.value(obj, ix.value)
-			val = appendValue(nil, v)
+			val = sealValue(ix.bucket, k, appendValue(nil, v))
 		}
 		out = append(out, entry{ix.bucket, k, val})
 	}
@@ -217,19 +217,19 @@ func (tx *Tx) lookup(c *collection, field string, v any) (uuid.UUID, bool, error
 	return uuid.Nil, false, fmt.Errorf("store: %s has no unique index on %s", c.model, field)
 }
 
-// indexed returns the id an index entry holds as its value, which must be
-// an object of target: one that is not is damage (a flipped byte in the
-// value), not another object to serve.
-func (tx *Tx) indexed(bucket, target string, v []byte) (uuid.UUID, error) {
-	id := idFrom(v)
-	ok, err := tx.exists(target, id)
-	if err != nil {
-		return id, err
+// indexedID returns the id that the entry k, v of an ordered index holds
+// as its value (see sealValue); ok is false for a null value.
+func indexedID(bucket string, k, v []byte) (id uuid.UUID, ok bool, err error) {
+	val, err := unsealValue(bucket, k, v)
+	switch {
+	case err != nil:
+		return id, false, err
+	case len(val) == 0:
+		return id, false, nil
+	case len(val) != 16:
+		return id, false, fmt.Errorf("store: %s: %w: the entry of key %x holds %d bytes, not an id", bucket, ErrCorrupt, k, len(val))
 	}
-	if len(v) != 16 || !ok {
-		return id, fmt.Errorf("store: %s: %w: an entry names %x, which is no %s", bucket, ErrCorrupt, v, target)
-	}
-	return id, nil
+	return idFrom(val), true, nil
 }
 
 // exists reports whether pk is an object of the ref target (a collection,

@@ -192,7 +192,7 @@ func (s *Store) reindex(ctx context.Context) error {
 // fingerprint differs has its indexes rebuilt when it is opened.
 func (s *schema) fingerprint() []byte {
 	h := sha256.New()
-	fmt.Fprintf(h, "engine 1\n")
+	fmt.Fprintf(h, "engine 2\n") // 2: the values of ordered indexes carry a checksum
 	for _, c := range s.colls {
 		fmt.Fprintf(h, "%s kind=%q pbm=%v together=%q\n", c.bucket, c.kindIndex, c.pbm, c.together)
 		for _, u := range c.unique {

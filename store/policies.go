@@ -228,12 +228,11 @@ func (tx *Tx) PolicyBindings(target uuid.UUID) ([]policy.BindingView, error) {
 // order: a flow's policies field.
 func (tx *Tx) boundPolicies(target uuid.UUID) ([]uuid.UUID, error) {
 	out := []uuid.UUID{}
-	err := tx.scanCounted("policy_bindings_by_target", target[:], func(_, v []byte) (bool, error) {
-		if len(v) == 0 {
-			return true, nil // a binding to a group or user
+	err := tx.scanCounted("policy_bindings_by_target", target[:], func(k, v []byte) (bool, error) {
+		id, ok, err := indexedID("policy_bindings_by_target", k, v)
+		if ok {
+			out = append(out, id) // not a binding to a group or user
 		}
-		id, err := tx.indexed("policy_bindings_by_target", ModelPolicy, v)
-		out = append(out, id)
 		return err == nil, err
 	})
 	return out, err

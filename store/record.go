@@ -88,6 +88,26 @@ func unsealRev(bucket string, pk []byte, raw []byte) ([]byte, int64, error) {
 	return nil, 0, fmt.Errorf("store: %s record %s: %w: not a record of format 2, 3 or 4", bucket, idFrom(pk), ErrCorrupt)
 }
 
+// An ordered index whose entries carry a field's value (a binding's
+// stage under its flow) stores, after the value, the CRC-32C of the
+// bucket's name, a NUL, the key and the value: a view that reads the
+// value from the index, without loading the object, can then tell a
+// damaged entry from another object.
+func sealValue(bucket string, key, val []byte) []byte {
+	out := make([]byte, len(val), len(val)+4)
+	copy(out, val)
+	return binary.BigEndian.AppendUint32(out, recordCRC(bucket, key, val))
+}
+
+// unsealValue checks an index value sealed by sealValue and returns the
+// value.
+func unsealValue(bucket string, key, v []byte) ([]byte, error) {
+	if len(v) < 4 || recordCRC(bucket, key, v[:len(v)-4]) != binary.BigEndian.Uint32(v[len(v)-4:]) {
+		return nil, fmt.Errorf("store: %s: %w: the entry of key %x fails its checksum", bucket, ErrCorrupt, key)
+	}
+	return v[:len(v)-4], nil
+}
+
 // orderKey encodes a signed order so that byte order is numeric order:
 // big-endian with the sign bit flipped.
 func orderKey(order int32) [4]byte {

@@ -79,10 +79,8 @@ func (tx *Tx) flowBySlug(slug string) (flow.Flow, error) {
 // binding order.
 func (tx *Tx) flowView(f flow.Flow) (flow.View, error) {
 	v := flow.View{Flow: f, Stages: []uuid.UUID{}}
-	err := tx.scanCounted("bindings_by_flow", f.PK[:], func(_, sid []byte) (bool, error) {
-		// The kept count finds a key damaged out of the flow's prefix,
-		// and each stage must exist (a damaged value names none).
-		id, err := tx.indexed("bindings_by_flow", ModelStage, sid)
+	err := tx.scanCounted("bindings_by_flow", f.PK[:], func(k, val []byte) (bool, error) {
+		id, _, err := indexedID("bindings_by_flow", k, val)
 		v.Stages = append(v.Stages, id)
 		return err == nil, err
 	})
@@ -190,9 +188,10 @@ func (tx *Tx) mustStage(id uuid.UUID) (stage.Stage, error) {
 func (tx *Tx) flowSet(id uuid.UUID) ([]flow.Set, error) {
 	out := []flow.Set{}
 	var flows []uuid.UUID
-	err := tx.scanCounted("bindings_by_stage", id[:], func(_, fid []byte) (bool, error) {
-		flows = append(flows, idFrom(fid))
-		return true, nil
+	err := tx.scanCounted("bindings_by_stage", id[:], func(k, v []byte) (bool, error) {
+		fid, _, err := indexedID("bindings_by_stage", k, v)
+		flows = append(flows, fid)
+		return err == nil, err
 	})
 	if err != nil {
 		return nil, err
