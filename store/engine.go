@@ -483,8 +483,10 @@ func (tx *Tx) remove(c *collection, obj any) error {
 	return tx.kv.Delete(c.bucket, pk[:])
 }
 
-// countKeys are the count keys obj adds to: its collection's, and one
-// per counted index, for its first field's value.
+// countKeys are the count keys obj adds to: its collection's, one per
+// counted index, for its first field's value, and one per entry it puts
+// in the reference index, for the entry's target (a key repeats when obj
+// refers to one target from several fields).
 func (c *collection) countKeys(obj any) []string {
 	if obj == nil {
 		return nil
@@ -495,27 +497,47 @@ func (c *collection) countKeys(obj any) []string {
 			keys = append(keys, countKey(ix.bucket, c.orderedKey(obj, ix.fields[:1])))
 		}
 	}
+	refs := c.codec.refs(obj)
+	for i, r := range refs {
+		dup := slices.ContainsFunc(refs[:i], func(o validate.Ref) bool { return !o.Null && o.ID == r.ID && o.Field == r.Field })
+		if !r.Null && !dup { // one entry per target and field
+			keys = append(keys, countKey(bucketRefs, r.ID[:]))
+		}
+	}
 	return keys
 }
 
 // countKey is the count key of the objects under prefix in index bucket.
 func countKey(bucket string, prefix []byte) string { return bucket + "\x00" + string(prefix) }
 
-// recount moves obj's counts from cur to next (either may be nil).
+// recount moves obj's counts from cur to next (either may be nil). A key
+// may repeat in either list; each counts.
 func (tx *Tx) recount(c *collection, cur, next any) error {
 	old, now := c.countKeys(cur), c.countKeys(next)
-	for _, k := range old {
-		if !slices.Contains(now, k) {
-			if err := tx.addCount(k, -1); err != nil {
+	count := func(keys []string, k string) (n int64) {
+		for _, x := range keys {
+			if x == k {
+				n++
+			}
+		}
+		return n
+	}
+	for i, k := range old {
+		if slices.Index(old, k) != i {
+			continue // counted at its first place
+		}
+		if d := count(now, k) - count(old, k); d != 0 {
+			if err := tx.addCount(k, d); err != nil {
 				return err
 			}
 		}
 	}
-	for _, k := range now {
-		if !slices.Contains(old, k) {
-			if err := tx.addCount(k, +1); err != nil {
-				return err
-			}
+	for i, k := range now {
+		if slices.Index(now, k) != i || slices.Contains(old, k) {
+			continue
+		}
+		if err := tx.addCount(k, count(now, k)); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -625,6 +647,21 @@ func (tx *Tx) scanCounted(bucket string, prefix []byte, fn func(k, v []byte) (bo
 	return nil
 }
 
+// refEntry reads an entry of the reference index (target ‖ source ‖
+// field -> the source's collection): an entry that names no collection
+// or no reference field of it is damage.
+func (tx *Tx) refEntry(k, v []byte) (*collection, string, error) {
+	if len(k) < 33 {
+		return nil, "", fmt.Errorf("store: refs: %w: malformed key %x", ErrCorrupt, k)
+	}
+	c := tx.s.schema.byName[string(v)]
+	field := string(k[32:])
+	if c == nil || c.bucket != string(v) || !tx.s.schema.refFields[c.bucket+"\x00"+field] {
+		return nil, "", fmt.Errorf("store: refs: %w: key %x names no reference field (%q of %q)", ErrCorrupt, k, field, v)
+	}
+	return c, field, nil
+}
+
 // backRef is one reference to an object: the object holding it and the
 // field.
 type backRef struct {
@@ -644,11 +681,12 @@ func (tx *Tx) refsTo(pk uuid.UUID) ([]backRef, error) {
 		coll  string
 	}
 	var found []raw
-	err := tx.kv.Scan(bucketRefs, kv.Range{Prefix: pk[:]}, func(k, v []byte) (bool, error) {
-		if len(k) < 33 {
-			return false, fmt.Errorf("store: refs: %w: malformed key", ErrCorrupt)
+	err := tx.scanCounted(bucketRefs, pk[:], func(k, v []byte) (bool, error) {
+		c, field, err := tx.refEntry(k, v)
+		if err != nil {
+			return false, err
 		}
-		found = append(found, raw{idFrom(k[16:32]), string(k[32:]), string(v)})
+		found = append(found, raw{idFrom(k[16:32]), field, c.bucket})
 		return true, nil
 	})
 	if err != nil {

@@ -28,12 +28,12 @@ func (tx *Tx) policyView(p policy.Policy) (policy.View, error) {
 		return policy.View{}, fmt.Errorf("store: policy %s: %w: %q", p.PK, policy.ErrUnknownKind, p.Model())
 	}
 	n := 0
-	err := tx.kv.Scan(bucketRefs, kv.Range{Prefix: p.PK[:]}, func(k, v []byte) (bool, error) {
-		field := string(k[min(len(k), 32):])
-		if c := tx.s.schema.byName[string(v)]; c == nil || c.bucket != string(v) {
-			return false, fmt.Errorf("store: %s: %w: key %x names no collection (%q)", bucketRefs, ErrCorrupt, k, v)
+	err := tx.scanCounted(bucketRefs, p.PK[:], func(k, v []byte) (bool, error) {
+		c, field, err := tx.refEntry(k, v)
+		if err != nil {
+			return false, err
 		}
-		if string(v) == tx.s.schema.policyBindings.bucket && field == "policy" || string(v) == tx.s.schema.stages.bucket && field == "validation_policies" {
+		if c == tx.s.schema.policyBindings && field == "policy" || c == tx.s.schema.stages && field == "validation_policies" {
 			n++
 		}
 		return true, nil
