@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"io"
 	"log"
 	"net/http"
 	"path/filepath"
@@ -203,4 +204,44 @@ func TestDamagedRecord(t *testing.T) {
 		}
 	}
 	c.must(http.StatusOK, "GET", "/api/v3/flows/instances/other/", "")
+}
+
+// TestDamagedBucket: a collection's bucket lost from the file (a damaged
+// page of the bucket list) is a 500 that names it, on a list and on a
+// get, not a 404 or an empty list as if the collection had no objects.
+func TestDamagedBucket(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bucket.db")
+	s, err := store.Open(path, &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &client{t: t, h: api.NewHandler(s, nil)}
+	pk := c.must(http.StatusCreated, "POST", "/api/v3/stages/prompt/prompts/", `{"name": "p", "field_key": "k", "label": "K", "type": "text"}`)["pk"].(string)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte("prompts")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = store.Open(path, &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c = &client{t: t, h: api.NewHandler(s, &api.Options{ErrorLog: log.New(io.Discard, "", 0)})}
+	for _, p := range []string{"/api/v3/stages/prompt/prompts/", "/api/v3/stages/prompt/prompts/" + pk + "/"} {
+		res := c.do("GET", p, "")
+		d, _ := res.object(t)["detail"].(string)
+		if res.Code != http.StatusInternalServerError || !strings.HasPrefix(d, "The store's file is damaged: ") || !strings.Contains(d, `bucket "prompts" is missing`) {
+			t.Errorf("GET %s: status %d, %s; want a 500 naming the missing bucket", p, res.Code, res.Body)
+		}
+	}
+	c.must(http.StatusOK, "GET", "/api/v3/flows/instances/", "")
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"iter"
 	"slices"
 	"sync"
@@ -150,10 +151,46 @@ func (tx *Tx) revision() (int64, error) {
 }
 
 // storedRevision is the revision of the last committed write: that of
-// the change log's last entry (the log always keeps the last revision),
-// so that a write touches no other page for it.
+// the change log's last entry (the log always keeps the last revision).
+// The meta bucket records it too (keyRevision; bbolt keeps that small
+// bucket inline in the page of bucket headers that every commit writes
+// anyway), and the two must agree: a log whose newest entries were lost
+// to damage would otherwise lower the store's revision, and the next
+// write would reuse a revision number that clients already hold.
 func storedRevision(k kv.Tx) (int64, error) {
-	return logEnd(k, true)
+	rev, err := logEnd(k, true)
+	if err != nil {
+		return 0, err
+	}
+	meta, err := metaRevision(k)
+	if err != nil {
+		return 0, err
+	}
+	if meta != rev {
+		return 0, fmt.Errorf("store: %w: the change log ends at revision %d, the store is at revision %d", ErrCorrupt, rev, meta)
+	}
+	return rev, nil
+}
+
+var keyRevision = []byte("revision")
+
+// metaRevision is the store's revision as the meta bucket records it (0
+// when it records none: a store never written).
+func metaRevision(k kv.Tx) (int64, error) {
+	v, err := k.Get(bucketMeta, keyRevision)
+	switch {
+	case err != nil || v == nil:
+		return 0, err
+	case len(v) != 8:
+		return 0, fmt.Errorf("store: %w: malformed revision record", ErrCorrupt)
+	}
+	return int64(binary.BigEndian.Uint64(v)), nil
+}
+
+func putRevision(k kv.Tx, rev int64) error {
+	var v [8]byte
+	binary.BigEndian.PutUint64(v[:], uint64(rev))
+	return k.Put(bucketMeta, keyRevision, v[:])
 }
 
 // logEnd is the revision of the log's last (or first) entry; 0 when the
@@ -277,10 +314,14 @@ func (tx *Tx) commitChanges() error {
 	}
 	for i := range out {
 		out[i].Revision = rev
-		if err := tx.kv.Put(bucketRecent, logKey(rev, tx.logSeq), encodeChange(out[i])); err != nil {
+		k := logKey(rev, tx.logSeq)
+		if err := tx.kv.Put(bucketRecent, k, encodeChange(k, out[i])); err != nil {
 			return fmt.Errorf("store: change log: %w", err)
 		}
 		tx.logSeq++
+	}
+	if err := putRevision(tx.kv, rev); err != nil {
+		return fmt.Errorf("store: change log: %w", err)
 	}
 	if err := tx.settle(); err != nil {
 		return err
@@ -394,10 +435,21 @@ func logKey(rev int64, seq uint32) []byte {
 	return k
 }
 
-// encodeChange is op ‖ pk ‖ len ‖ collection ‖ len ‖ model ‖ refs...; the
-// revision is the key's.
-func encodeChange(c Change) []byte {
-	b := make([]byte, 0, 19+len(c.Collection)+len(c.Model)+16*len(c.Refs))
+// A change log entry is logEntryV2 ‖ CRC-32C ‖ op ‖ pk ‖ len ‖
+// collection ‖ len ‖ model ‖ refs...; the checksum covers the key (whose
+// revision is the entry's) and everything after it. Entries of format 4
+// files have no tag and no checksum (their first byte is the op), and
+// are read as they are until pruned.
+const logEntryV2 byte = 0x80
+
+func logCRC(k, body []byte) uint32 {
+	return crc32.Update(crc32.Checksum(k, castagnoli), castagnoli, body)
+}
+
+// encodeChange encodes the entry c under key k.
+func encodeChange(k []byte, c Change) []byte {
+	b := make([]byte, 5, 24+len(c.Collection)+len(c.Model)+16*len(c.Refs))
+	b[0] = logEntryV2
 	b = append(b, byte(c.Op))
 	b = append(b, c.PK[:]...)
 	b = append(b, byte(len(c.Collection)))
@@ -407,11 +459,18 @@ func encodeChange(c Change) []byte {
 	for _, r := range c.Refs {
 		b = append(b, r[:]...)
 	}
+	binary.BigEndian.PutUint32(b[1:5], logCRC(k, b[5:]))
 	return b
 }
 
 func decodeChange(k, v []byte) (Change, error) {
 	bad := fmt.Errorf("store: change log entry %x: %w", k, ErrCorrupt)
+	if len(v) >= 5 && v[0] == logEntryV2 {
+		if logCRC(k, v[5:]) != binary.BigEndian.Uint32(v[1:5]) {
+			return Change{}, fmt.Errorf("store: change log entry %x: %w: checksum mismatch", k, ErrCorrupt)
+		}
+		v = v[5:]
+	}
 	if len(k) != 12 || len(v) < 18 {
 		return Change{}, bad
 	}

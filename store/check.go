@@ -15,9 +15,12 @@ import (
 const MaxCheckProblems = 100
 
 // Check verifies the whole store in one read transaction: the backend's
-// own structure (bbolt's page check), every record's checksum and
-// decoding, every index entry each record implies and no other, every
-// reference's target, and every kept count. It returns each problem found
+// own structure (bbolt's page check, and that every declared bucket
+// exists), every record's checksum and decoding, every index entry each
+// record implies and no other, every reference's target, every kept
+// count, and the change log: every entry readable and, where it has one,
+// its checksum right, the log's end the revision the meta bucket records,
+// and no record written at a later revision. It returns each problem found
 // (nil when there is none), each naming the object or bucket; a problem
 // with a record wraps ErrCorrupt.
 func (s *Store) Check(ctx context.Context) []error {
@@ -49,10 +52,14 @@ func (s *Store) Check(ctx context.Context) []error {
 			}
 			m[string(e.key)] = e.val
 		}
+		logEnd := s.checkLog(tx, report)
 		for _, c := range s.schema.colls {
 			err := tx.kv.Scan(c.bucket, kv.Range{}, func(k, v []byte) (bool, error) {
 				if err := tx.ctxErr(); err != nil {
 					return false, err
+				}
+				if _, rev, err := unsealRev(c.bucket, k, v); err == nil && rev > logEnd {
+					report(fmt.Errorf("store: check: %s record %s: %w: written at revision %d, after the change log's last (%d)", c.bucket, idFrom(k), ErrCorrupt, rev, logEnd))
 				}
 				obj, err := tx.decodeRecord(c, k, v)
 				if err != nil {
@@ -152,4 +159,40 @@ func (s *Store) Check(ctx context.Context) []error {
 		problems = append(problems, fmt.Errorf("store: check: %d more problems", more))
 	}
 	return problems
+}
+
+// checkLog verifies the change log for Check, reporting what is wrong,
+// and returns the revision of its last entry.
+func (s *Store) checkLog(tx *Tx, report func(error)) int64 {
+	var last []byte
+	var end int64
+	for _, b := range logBuckets {
+		err := tx.kv.Scan(b, kv.Range{}, func(k, v []byte) (bool, error) {
+			if err := tx.ctxErr(); err != nil {
+				return false, err
+			}
+			c, err := decodeChange(k, v)
+			if err != nil {
+				report(fmt.Errorf("store: check: %s: %w", b, err))
+				return true, nil
+			}
+			if last != nil && bytes.Compare(k, last) <= 0 {
+				report(fmt.Errorf("store: check: %s: %w: entry %x is not after entry %x", b, ErrCorrupt, k, last))
+			}
+			last = append(last[:0], k...)
+			end = max(end, c.Revision)
+			return true, nil
+		})
+		if err != nil {
+			report(fmt.Errorf("store: check: %s: %w", b, err))
+		}
+	}
+	meta, err := metaRevision(tx.kv)
+	switch {
+	case err != nil:
+		report(fmt.Errorf("store: check: %w", err))
+	case meta != end:
+		report(fmt.Errorf("store: check: %w: the change log ends at revision %d, the store is at revision %d", ErrCorrupt, end, meta))
+	}
+	return max(end, meta)
 }

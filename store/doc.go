@@ -77,16 +77,24 @@
 //
 // Every object is a record in its collection's bucket, keyed by its
 // 16-byte pk: an envelope (a format byte, the revision that wrote it, a
-// CRC-32C checksum) and the JSON. A record that fails its checksum is
+// CRC-32C of its bucket, key, revision and JSON) and the JSON. A record
+// that fails its checksum (a damaged byte in it or in its key) is
 // reported as [ErrCorrupt], naming the object, instead of being served.
 // Index buckets hold what the records imply (for flows: flows_by_slug,
 // flows_by_designation; likewise for the other collections, with refs,
 // pbm and counts shared by all). The changes and changes_recent buckets
-// hold the change log. The meta bucket holds the format version (4) and a
-// fingerprint of the index declarations. A version-1 file is migrated in
-// one transaction when opened writable, so a failed migration leaves it as
-// it was (that needs memory in proportion to the file: bbolt keeps a
-// transaction's pages until it commits). A file whose indexes were built
+// hold the change log, whose entries are checksummed too. The meta bucket
+// holds the format version (5), a fingerprint of the index declarations
+// and the store's revision, which must match the change log's last entry
+// (a lost newest entry would make the next write reuse a revision that
+// clients hold in an ETag). A file of format 5 holds every declared
+// bucket, so one missing is [ErrCorrupt], never an empty collection; a
+// list that walks a whole collection or a counted prefix compares what it
+// saw with the kept count. Files of formats 2 to 4 are upgraded by a
+// writable Open. A version-1 file is migrated in one transaction when
+// opened writable, so a failed migration leaves it as it was (that needs
+// memory in proportion to the file: bbolt keeps a transaction's pages
+// until it commits). A file whose indexes were built
 // for other declarations (an older authflow, or kinds whose references
 // changed) is reindexed on a writable Open in transactions of a few
 // thousand records, with the fingerprint written last, so an interrupted

@@ -38,7 +38,7 @@ func (c *collection) entries(obj any) []entry {
 		var val []byte
 		if ix.value != "" {
 			v, _ := c.codec.value(obj, ix.value)
-			val = appendValue(nil, v)
+			val = sealValue(ix.bucket, k, appendValue(nil, v))
 		}
 		out = append(out, entry{ix.bucket, k, val})
 	}
@@ -56,6 +56,34 @@ func (c *collection) entries(obj any) []entry {
 		out = append(out, entry{bucketRefs, refKey(r.ID, pk, r.Field), []byte(c.bucket)})
 	}
 	return out
+}
+
+// implies reports whether obj's index entries include key in bucket. It
+// builds only that bucket's entry where it can (a list's walk asks it of
+// every object of a page).
+func (c *collection) implies(obj any, bucket string, key []byte) bool {
+	pk, _ := c.codec.ids(obj)
+	for _, u := range c.unique {
+		if u.bucket == bucket {
+			v, _ := c.codec.value(obj, u.field)
+			return bytes.Equal(uniqueKey(u, v), key)
+		}
+	}
+	for _, ix := range c.indexes {
+		if ix.bucket == bucket {
+			k := c.orderedKey(obj, ix.fields)
+			return len(key) == len(k)+len(pk) && bytes.Equal(key[:len(k)], k) && bytes.Equal(key[len(k):], pk[:])
+		}
+	}
+	if bucket == c.kindIndex {
+		return bytes.Equal(kindKey(c.codec.kind(obj), pk), key)
+	}
+	for _, e := range c.entries(obj) {
+		if e.bucket == bucket && bytes.Equal(e.key, key) {
+			return true
+		}
+	}
+	return false
 }
 
 func uniqueKey(u uniqueField, v any) []byte {
@@ -187,6 +215,21 @@ func (tx *Tx) lookup(c *collection, field string, v any) (uuid.UUID, bool, error
 		return idFrom(raw), true, nil
 	}
 	return uuid.Nil, false, fmt.Errorf("store: %s has no unique index on %s", c.model, field)
+}
+
+// indexedID returns the id that the entry k, v of an ordered index holds
+// as its value (see sealValue); ok is false for a null value.
+func indexedID(bucket string, k, v []byte) (id uuid.UUID, ok bool, err error) {
+	val, err := unsealValue(bucket, k, v)
+	switch {
+	case err != nil:
+		return id, false, err
+	case len(val) == 0:
+		return id, false, nil
+	case len(val) != 16:
+		return id, false, fmt.Errorf("store: %s: %w: the entry of key %x holds %d bytes, not an id", bucket, ErrCorrupt, k, len(val))
+	}
+	return idFrom(val), true, nil
 }
 
 // exists reports whether pk is an object of the ref target (a collection,
@@ -441,7 +484,7 @@ func (tx *Tx) put(c *collection, cur, next any) error {
 			return fmt.Errorf("store: indexing %s %s: %w", c.alias, pk, err)
 		}
 	}
-	if err := tx.kv.Put(c.bucket, pk[:], seal(js, rev)); err != nil {
+	if err := tx.kv.Put(c.bucket, pk[:], seal(c.bucket, pk[:], js, rev)); err != nil {
 		return fmt.Errorf("store: writing %s %s: %w", c.alias, pk, err)
 	}
 	return nil
@@ -476,8 +519,10 @@ func (tx *Tx) remove(c *collection, obj any) error {
 	return tx.kv.Delete(c.bucket, pk[:])
 }
 
-// countKeys are the count keys obj adds to: its collection's, and one
-// per counted index, for its first field's value.
+// countKeys are the count keys obj adds to: its collection's, one per
+// counted index, for its first field's value, and one per entry it puts
+// in the reference index, for the entry's target (a key repeats when obj
+// refers to one target from several fields).
 func (c *collection) countKeys(obj any) []string {
 	if obj == nil {
 		return nil
@@ -488,27 +533,47 @@ func (c *collection) countKeys(obj any) []string {
 			keys = append(keys, countKey(ix.bucket, c.orderedKey(obj, ix.fields[:1])))
 		}
 	}
+	refs := c.codec.refs(obj)
+	for i, r := range refs {
+		dup := slices.ContainsFunc(refs[:i], func(o validate.Ref) bool { return !o.Null && o.ID == r.ID && o.Field == r.Field })
+		if !r.Null && !dup { // one entry per target and field
+			keys = append(keys, countKey(bucketRefs, r.ID[:]))
+		}
+	}
 	return keys
 }
 
 // countKey is the count key of the objects under prefix in index bucket.
 func countKey(bucket string, prefix []byte) string { return bucket + "\x00" + string(prefix) }
 
-// recount moves obj's counts from cur to next (either may be nil).
+// recount moves obj's counts from cur to next (either may be nil). A key
+// may repeat in either list; each counts.
 func (tx *Tx) recount(c *collection, cur, next any) error {
 	old, now := c.countKeys(cur), c.countKeys(next)
-	for _, k := range old {
-		if !slices.Contains(now, k) {
-			if err := tx.addCount(k, -1); err != nil {
+	count := func(keys []string, k string) (n int64) {
+		for _, x := range keys {
+			if x == k {
+				n++
+			}
+		}
+		return n
+	}
+	for i, k := range old {
+		if slices.Index(old, k) != i {
+			continue // counted at its first place
+		}
+		if d := count(now, k) - count(old, k); d != 0 {
+			if err := tx.addCount(k, d); err != nil {
 				return err
 			}
 		}
 	}
-	for _, k := range now {
-		if !slices.Contains(old, k) {
-			if err := tx.addCount(k, +1); err != nil {
-				return err
-			}
+	for i, k := range now {
+		if slices.Index(now, k) != i || slices.Contains(old, k) {
+			continue
+		}
+		if err := tx.addCount(k, count(now, k)); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -583,7 +648,7 @@ func pkAt(bucket string, k []byte, at int) ([]byte, error) {
 // its key (see pkAt).
 func (tx *Tx) scanIDs(bucket string, prefix []byte, at int) ([]uuid.UUID, error) {
 	var out []uuid.UUID
-	err := tx.kv.Scan(bucket, kv.Range{Prefix: prefix}, func(k, _ []byte) (bool, error) {
+	err := tx.scanCounted(bucket, prefix, func(k, _ []byte) (bool, error) {
 		pk, err := pkAt(bucket, k, at)
 		if err != nil {
 			return false, err
@@ -592,6 +657,45 @@ func (tx *Tx) scanIDs(bucket string, prefix []byte, at int) ([]uuid.UUID, error)
 		return true, nil
 	})
 	return out, err
+}
+
+// scanCounted calls fn for every key under prefix in a counted index (the
+// prefix being a value of its first field; fn must not stop the scan),
+// and then checks that there were as many as the kept count says: a key
+// damaged out of the prefix, or into it, is ErrCorrupt rather than an
+// object silently missing from a view.
+func (tx *Tx) scanCounted(bucket string, prefix []byte, fn func(k, v []byte) (bool, error)) error {
+	n := int64(0)
+	err := tx.kv.Scan(bucket, kv.Range{Prefix: prefix}, func(k, v []byte) (bool, error) {
+		n++
+		return fn(k, v)
+	})
+	if err != nil {
+		return err
+	}
+	want, err := tx.counted(countKey(bucket, prefix))
+	if err != nil {
+		return err
+	}
+	if n != want {
+		return fmt.Errorf("store: %s: %w: the count of %x says %d keys, there are %d", bucket, ErrCorrupt, prefix, want, n)
+	}
+	return nil
+}
+
+// refEntry reads an entry of the reference index (target ‖ source ‖
+// field -> the source's collection): an entry that names no collection
+// or no reference field of it is damage.
+func (tx *Tx) refEntry(k, v []byte) (*collection, string, error) {
+	if len(k) < 33 {
+		return nil, "", fmt.Errorf("store: refs: %w: malformed key %x", ErrCorrupt, k)
+	}
+	c := tx.s.schema.byName[string(v)]
+	field := string(k[32:])
+	if c == nil || c.bucket != string(v) || !tx.s.schema.refFields[c.bucket+"\x00"+field] {
+		return nil, "", fmt.Errorf("store: refs: %w: key %x names no reference field (%q of %q)", ErrCorrupt, k, field, v)
+	}
+	return c, field, nil
 }
 
 // backRef is one reference to an object: the object holding it and the
@@ -613,11 +717,12 @@ func (tx *Tx) refsTo(pk uuid.UUID) ([]backRef, error) {
 		coll  string
 	}
 	var found []raw
-	err := tx.kv.Scan(bucketRefs, kv.Range{Prefix: pk[:]}, func(k, v []byte) (bool, error) {
-		if len(k) < 33 {
-			return false, fmt.Errorf("store: refs: %w: malformed key", ErrCorrupt)
+	err := tx.scanCounted(bucketRefs, pk[:], func(k, v []byte) (bool, error) {
+		c, field, err := tx.refEntry(k, v)
+		if err != nil {
+			return false, err
 		}
-		found = append(found, raw{idFrom(k[16:32]), string(k[32:]), string(v)})
+		found = append(found, raw{idFrom(k[16:32]), field, c.bucket})
 		return true, nil
 	})
 	if err != nil {

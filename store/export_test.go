@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -81,4 +82,33 @@ func DowngradeToFormat3(tx *bolt.Tx) error {
 	var v [8]byte
 	binary.BigEndian.PutUint64(v[:], 3)
 	return tx.Bucket([]byte(bucketMeta)).Put(keyVersion, v[:])
+}
+
+// SealRecord is seal: a record's envelope.
+var SealRecord = seal
+
+// DowngradeToFormat4 marks a file format 4 as an older authflow left it:
+// no revision in the meta bucket, and no bucket that was never written.
+func DowngradeToFormat4(tx *bolt.Tx) error {
+	m := tx.Bucket([]byte(bucketMeta))
+	if err := m.Delete(keyRevision); err != nil {
+		return err
+	}
+	var empty [][]byte
+	if err := tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+		if k, _ := b.Cursor().First(); k == nil {
+			empty = append(empty, bytes.Clone(name))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, name := range empty {
+		if err := tx.DeleteBucket(name); err != nil {
+			return err
+		}
+	}
+	var v [8]byte
+	binary.BigEndian.PutUint64(v[:], 4)
+	return m.Put(keyVersion, v[:])
 }

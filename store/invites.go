@@ -128,7 +128,7 @@ func (tx *Tx) ListInvites(q Query) (Page[stage.InviteView], error) {
 		},
 	})
 	c := tx.s.schema.invites
-	return listOf(tx, c, l, nil, nil, q, tx.GetInvite, tx.inviteView,
+	return listOf(tx, c, l, nil, nil, q, tx.inviteView,
 		func(_ map[string]any, _ func([]byte) bool, yield func(obj any) error) error {
 			// No byte prefilter: flow__slug is not in the stored record.
 			return tx.scanIndexed(c, c.bucket, nil, 0, nil, yield)

@@ -33,14 +33,30 @@ type indexWalk struct {
 	uuidFilter bool
 }
 
+// walked is the page an index walk found: the index, the page's keys
+// and the pk each lists, and the page's envelope.
+type walked struct {
+	bucket string
+	keys   [][]byte
+	ids    []uuid.UUID
+	p      Pagination
+}
+
 // pageIDs answers a list through one of walks, if one fits: ok is false
 // when none does (the caller then sorts the objects). scope is a fixed
 // key prefix (a kind), filters are the query's active filters, already
-// checked.
-func (tx *Tx) pageIDs(walks []indexWalk, scope []byte, filters map[string]any, terms []string, ordered bool, q Query) (ids []uuid.UUID, p Pagination, ok bool, err error) {
+// checked. A page that reaches the count's end must be the index's end:
+// an index holding more or fewer keys than the kept count is ErrCorrupt.
+func (tx *Tx) pageIDs(walks []indexWalk, scope []byte, filters map[string]any, terms []string, ordered bool, q Query) (out walked, ok bool, err error) {
 	if len(terms) > 0 || !ordered || len(filters) > 1 {
-		return nil, p, false, nil
+		return out, false, nil
 	}
+	ids, p, ok, err := tx.walkPage(walks, scope, filters, q, &out)
+	out.ids, out.p = ids, p
+	return out, ok, err
+}
+
+func (tx *Tx) walkPage(walks []indexWalk, scope []byte, filters map[string]any, q Query, out *walked) (ids []uuid.UUID, p Pagination, ok bool, err error) {
 	var w indexWalk
 	var filterVal any
 	found := false
@@ -81,10 +97,12 @@ func (tx *Tx) pageIDs(walks []indexWalk, scope []byte, filters map[string]any, t
 	if err != nil {
 		return nil, p, false, err
 	}
+	out.bucket = w.bucket
 	i := 0
-	cut := false
+	cut, extra := false, false
 	err = tx.kv.Scan(w.bucket, kv.Range{Prefix: prefix}, func(k, v []byte) (bool, error) {
 		if i >= end {
+			extra = end == int(n)
 			return false, nil
 		}
 		if err := tx.ctxErr(); err != nil {
@@ -98,6 +116,7 @@ func (tx *Tx) pageIDs(walks []indexWalk, scope []byte, filters map[string]any, t
 				return false, fmt.Errorf("store: %s: %w: malformed value", w.bucket, ErrCorrupt)
 			}
 			ids = append(ids, idFrom(v))
+			out.keys = append(out.keys, k)
 			return true, nil
 		}
 		pk, err := pkAt(w.bucket, k, w.pkAt)
@@ -109,6 +128,7 @@ func (tx *Tx) pageIDs(walks []indexWalk, scope []byte, filters map[string]any, t
 			return false, nil
 		}
 		ids = append(ids, idFrom(pk))
+		out.keys = append(out.keys, k)
 		return true, nil
 	})
 	if err != nil || cut {
@@ -116,6 +136,9 @@ func (tx *Tx) pageIDs(walks []indexWalk, scope []byte, filters map[string]any, t
 	}
 	if len(ids) != end-start {
 		return nil, p, false, fmt.Errorf("store: %s: %w: the count says %d, the index holds fewer", w.bucket, ErrCorrupt, n)
+	}
+	if extra {
+		return nil, p, false, fmt.Errorf("store: %s: %w: the count says %d, the index holds more", w.bucket, ErrCorrupt, n)
 	}
 	return ids, p, true, nil
 }

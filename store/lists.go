@@ -59,19 +59,19 @@ var flowWalks = []indexWalk{
 // a bounded sort, then view. A scanned object's row holds only the
 // columns the query filters, searches or orders on.
 func listOf[T, V any](tx *Tx, c *collection, l listing[T], walks []indexWalk, scope []byte, q Query,
-	get func(uuid.UUID) (V, error), view func(T) (V, error),
+	view func(T) (V, error),
 	each func(filters map[string]any, pre func([]byte) bool, yield func(obj any) error) error,
 ) (Page[V], error) {
 	filters, terms, order, ordered, err := l.plan(q)
 	if err != nil {
 		return Page[V]{}, err
 	}
-	ids, pg, ok, err := tx.pageIDs(walks, scope, filters, terms, ordered, q)
+	w, ok, err := tx.pageIDs(walks, scope, filters, terms, ordered, q)
 	if err != nil {
 		return Page[V]{}, err
 	}
 	if ok {
-		return pageOf(pg, ids, get)
+		return pageOf(tx, c, w, view)
 	}
 	pre := prefilter(filters, terms)
 	need := l.needed(filters, terms, order)
@@ -87,7 +87,22 @@ func listOf[T, V any](tx *Tx, c *collection, l listing[T], walks []indexWalk, sc
 	if err != nil {
 		return Page[V]{}, err
 	}
-	return mapPage(p, view)
+	if len(filters) == 0 && len(terms) == 0 {
+		// The scan covered the whole collection (or kind): it must have
+		// seen what the kept count says.
+		key := c.bucket
+		if scope != nil && len(walks) > 0 {
+			key = countKey(walks[0].bucket, scope)
+		}
+		n, err := tx.counted(key)
+		if err != nil {
+			return Page[V]{}, err
+		}
+		if n != int64(p.Pagination.Count) {
+			return Page[V]{}, fmt.Errorf("store: %s: %w: the count says %d objects, a scan found %d", c.bucket, ErrCorrupt, n, p.Pagination.Count)
+		}
+	}
+	return mapPage(p, func(t T) (V, error) { return render(view, t) })
 }
 
 // needed are the columns a scan must read for a query: those it filters
@@ -164,10 +179,21 @@ func cell(v any) any {
 }
 
 // pageOf loads the objects of a page of pks.
-func pageOf[V any](p Pagination, ids []uuid.UUID, get func(uuid.UUID) (V, error)) (Page[V], error) {
-	out := Page[V]{Pagination: p, Results: make([]V, 0, len(ids))}
-	for _, id := range ids {
-		v, err := get(id)
+func pageOf[T, V any](tx *Tx, c *collection, w walked, view func(T) (V, error)) (Page[V], error) {
+	out := Page[V]{Pagination: w.p, Results: make([]V, 0, len(w.ids))}
+	for i, id := range w.ids {
+		obj, ok, err := tx.get(c, id)
+		if err != nil {
+			return Page[V]{}, err
+		}
+		if !ok {
+			// The index lists what is not stored: damage, not a 404.
+			return Page[V]{}, fmt.Errorf("store: %s: %w: it lists %s %s, which is not stored", w.bucket, ErrCorrupt, c.alias, id)
+		}
+		if w.bucket != c.bucket && !c.implies(obj, w.bucket, w.keys[i]) {
+			return Page[V]{}, fmt.Errorf("store: %s: %w: key %x lists %s %s, which implies another key", w.bucket, ErrCorrupt, w.keys[i], c.alias, id)
+		}
+		v, err := render(view, obj.(T))
 		if err != nil {
 			return Page[V]{}, err
 		}
@@ -180,7 +206,7 @@ func pageOf[V any](p Pagination, ids []uuid.UUID, get func(uuid.UUID) (V, error)
 // pagination.
 func (tx *Tx) ListFlows(q Query) (Page[flow.View], error) {
 	c := tx.s.schema.flows
-	return listOf(tx, c, flowListing, flowWalks, nil, q, tx.GetFlow, tx.flowView,
+	return listOf(tx, c, flowListing, flowWalks, nil, q, tx.flowView,
 		func(_ map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
 			return tx.scanRecords(c, pre, yield)
 		})
@@ -239,7 +265,7 @@ func (tx *Tx) ListBindings(q Query) (Page[binding.View], error) {
 		},
 	})
 	c := tx.s.schema.bindings
-	return listOf(tx, c, l, bindingWalks, nil, q, tx.GetBinding, tx.bindingView,
+	return listOf(tx, c, l, bindingWalks, nil, q, tx.bindingView,
 		func(filters map[string]any, _ func([]byte) bool, yield func(obj any) error) error {
 			return tx.scanWalk(c, bindingWalks, nil, filters, nil, yield)
 		})
@@ -437,7 +463,7 @@ func listFamily[O, V any, C kind.Config](tx *Tx, f familyListing[O, V], k *kind.
 		}
 		walks, scope = f.walks[1:], appendValue(nil, model)
 	}
-	return listOf(tx, f.c, l, walks, scope, q, f.get, f.view,
+	return listOf(tx, f.c, l, walks, scope, q, f.view,
 		func(_ map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
 			return tx.scanWalk(f.c, walks[:1], scope, nil, pre, yield)
 		})

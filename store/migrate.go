@@ -29,6 +29,33 @@ func (s *schema) indexBuckets() []string {
 	return out
 }
 
+// buckets are every bucket the schema declares: the records', the
+// indexes', the meta bucket and the change log's. A file of format 5
+// holds every one of them (created empty where need be), so that one
+// missing is damage.
+func (s *schema) buckets() []string {
+	out := []string{bucketMeta, bucketChanges, bucketRecent}
+	for _, c := range s.colls {
+		out = append(out, c.bucket)
+	}
+	return append(out, s.indexBuckets()...)
+}
+
+// createBuckets creates every declared bucket that does not exist, on a
+// backend whose buckets exist apart from their keys (kv.BucketTx).
+func (s *schema) createBuckets(tx kv.Tx) error {
+	bt, ok := tx.(kv.BucketTx)
+	if !ok {
+		return nil
+	}
+	for _, b := range s.buckets() {
+		if err := bt.CreateBucket(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // v1Buckets are the index buckets of format 1 that format 2 dropped.
 var v1Buckets = []string{"stages_by_flowref"}
 
@@ -152,7 +179,12 @@ func (s *Store) reindex(ctx context.Context) error {
 			}
 		}
 	}
-	return s.db.Update(ctx, func(tx kv.Tx) error { return tx.Put(bucketMeta, keyIndexes, s.schema.fingerprint()) })
+	return s.db.Update(ctx, func(tx kv.Tx) error {
+		if err := s.schema.createBuckets(tx); err != nil {
+			return err
+		}
+		return tx.Put(bucketMeta, keyIndexes, s.schema.fingerprint())
+	})
 }
 
 // fingerprint identifies the indexes the schema derives: the collections'
@@ -160,7 +192,7 @@ func (s *Store) reindex(ctx context.Context) error {
 // fingerprint differs has its indexes rebuilt when it is opened.
 func (s *schema) fingerprint() []byte {
 	h := sha256.New()
-	fmt.Fprintf(h, "engine 1\n")
+	fmt.Fprintf(h, "engine 2\n") // 2: the values of ordered indexes carry a checksum
 	for _, c := range s.colls {
 		fmt.Fprintf(h, "%s kind=%q pbm=%v together=%q\n", c.bucket, c.kindIndex, c.pbm, c.together)
 		for _, u := range c.unique {

@@ -28,9 +28,12 @@ func (tx *Tx) policyView(p policy.Policy) (policy.View, error) {
 		return policy.View{}, fmt.Errorf("store: policy %s: %w: %q", p.PK, policy.ErrUnknownKind, p.Model())
 	}
 	n := 0
-	err := tx.kv.Scan(bucketRefs, kv.Range{Prefix: p.PK[:]}, func(k, v []byte) (bool, error) {
-		field := string(k[min(len(k), 32):])
-		if string(v) == tx.s.schema.policyBindings.bucket && field == "policy" || string(v) == tx.s.schema.stages.bucket && field == "validation_policies" {
+	err := tx.scanCounted(bucketRefs, p.PK[:], func(k, v []byte) (bool, error) {
+		c, field, err := tx.refEntry(k, v)
+		if err != nil {
+			return false, err
+		}
+		if c == tx.s.schema.policyBindings && field == "policy" || c == tx.s.schema.stages && field == "validation_policies" {
 			n++
 		}
 		return true, nil
@@ -225,11 +228,12 @@ func (tx *Tx) PolicyBindings(target uuid.UUID) ([]policy.BindingView, error) {
 // order: a flow's policies field.
 func (tx *Tx) boundPolicies(target uuid.UUID) ([]uuid.UUID, error) {
 	out := []uuid.UUID{}
-	err := tx.kv.Scan("policy_bindings_by_target", kv.Range{Prefix: target[:]}, func(_, v []byte) (bool, error) {
-		if len(v) == 16 {
-			out = append(out, idFrom(v))
+	err := tx.scanCounted("policy_bindings_by_target", target[:], func(k, v []byte) (bool, error) {
+		id, ok, err := indexedID("policy_bindings_by_target", k, v)
+		if ok {
+			out = append(out, id) // not a binding to a group or user
 		}
-		return true, nil
+		return err == nil, err
 	})
 	return out, err
 }
@@ -394,7 +398,7 @@ func (tx *Tx) ListPolicyBindings(q Query) (Page[policy.BindingView], error) {
 		},
 	})
 	c := tx.s.schema.policyBindings
-	return listOf(tx, c, l, policyBindingWalks, nil, q, tx.GetPolicyBinding, tx.policyBindingView,
+	return listOf(tx, c, l, policyBindingWalks, nil, q, tx.policyBindingView,
 		func(filters map[string]any, _ func([]byte) bool, yield func(obj any) error) error {
 			return tx.scanWalk(c, policyBindingWalks, nil, filters, nil, yield)
 		})

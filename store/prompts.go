@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/authflow/authflow/stage"
-	"github.com/authflow/authflow/store/kv"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 )
@@ -24,8 +23,12 @@ var promptCodec = plain[stage.Prompt]{
 // from the reference index.
 func (tx *Tx) referrers(pk uuid.UUID, coll *collection, field string) ([]uuid.UUID, error) {
 	var out []uuid.UUID
-	err := tx.kv.Scan(bucketRefs, kv.Range{Prefix: pk[:]}, func(k, v []byte) (bool, error) {
-		if len(k) >= 32 && string(v) == coll.bucket && string(k[32:]) == field {
+	err := tx.scanCounted(bucketRefs, pk[:], func(k, v []byte) (bool, error) {
+		c, f, err := tx.refEntry(k, v)
+		if err != nil {
+			return false, err
+		}
+		if c == coll && f == field {
 			out = append(out, idFrom(k[16:32]))
 		}
 		return true, nil
@@ -90,7 +93,7 @@ func (tx *Tx) CreatePrompt(p stage.Prompt) (stage.PromptView, error) {
 // and pagination.
 func (tx *Tx) ListPrompts(q Query) (Page[stage.PromptView], error) {
 	c := tx.s.schema.prompts
-	return listOf(tx, c, promptListing, promptWalks, nil, q, tx.GetPrompt, tx.promptView,
+	return listOf(tx, c, promptListing, promptWalks, nil, q, tx.promptView,
 		func(filters map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
 			return tx.scanWalk(c, promptWalks, nil, filters, pre, yield)
 		})

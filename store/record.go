@@ -17,27 +17,41 @@ import (
 var ErrCorrupt = kv.ErrCorrupt
 
 // Every record is stored in an envelope: a format byte, the revision of
-// the transaction that last wrote it (format 3; big-endian), the CRC-32C
-// of what follows the format byte (the revision and the JSON), and the
-// JSON. A record whose checksum does not match is reported as ErrCorrupt
-// instead of being served. Records of format 2 (without a revision) are
-// still read, as revision 0, until they are next written.
+// the transaction that last wrote it (big-endian), the CRC-32C of what
+// identifies and holds it, and the JSON. Format 4 (written today) seals
+// the bucket's name, a NUL, the record's key, the revision and the JSON,
+// so that a record read under another key or in another bucket (a
+// damaged key) fails its checksum; format 3 sealed the revision and the
+// JSON only. A record whose checksum does not match is reported as
+// ErrCorrupt instead of being served. Records of formats 2 (without a
+// revision, read as revision 0) and 3 are still read, until they are
+// next written.
 const (
 	recordV2 byte = 0x02
 	recordV3 byte = 0x03
+	recordV4 byte = 0x04
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// seal wraps a record's JSON in its envelope.
-func seal(js []byte, rev int64) []byte {
+// recordCRC is the checksum of a record of format 4: over bucket, a NUL,
+// the key, and body (the revision and the JSON).
+func recordCRC(bucket string, key, body []byte) uint32 {
+	crc := crc32.Update(0, castagnoli, []byte(bucket))
+	crc = crc32.Update(crc, castagnoli, []byte{0})
+	crc = crc32.Update(crc, castagnoli, key)
+	return crc32.Update(crc, castagnoli, body)
+}
+
+// seal wraps the JSON of the record under key in bucket in its envelope.
+func seal(bucket string, key, js []byte, rev int64) []byte {
 	out := make([]byte, 13, 13+len(js))
-	out[0] = recordV3
+	out[0] = recordV4
 	binary.BigEndian.PutUint64(out[1:9], uint64(rev))
-	out = append(out, js...)
-	crc := crc32.Update(crc32.Checksum(out[1:9], castagnoli), castagnoli, js)
+	crc := recordCRC(bucket, key, out[1:9])
+	crc = crc32.Update(crc, castagnoli, js)
 	binary.BigEndian.PutUint32(out[9:13], crc)
-	return out
+	return append(out, js...)
 }
 
 // unseal checks a record's envelope and returns its JSON.
@@ -48,21 +62,50 @@ func unseal(bucket string, pk []byte, raw []byte) ([]byte, error) {
 
 // unsealRev checks a record's envelope and returns its JSON and revision.
 func unsealRev(bucket string, pk []byte, raw []byte) ([]byte, int64, error) {
+	mismatch := func() error {
+		return fmt.Errorf("store: %s record %s: %w: checksum mismatch", bucket, idFrom(pk), ErrCorrupt)
+	}
 	switch {
+	case len(raw) >= 13 && raw[0] == recordV4:
+		js := raw[13:]
+		if crc32.Update(recordCRC(bucket, pk, raw[1:9]), castagnoli, js) != binary.BigEndian.Uint32(raw[9:13]) {
+			return nil, 0, mismatch()
+		}
+		return js, int64(binary.BigEndian.Uint64(raw[1:9])), nil
 	case len(raw) >= 13 && raw[0] == recordV3:
 		js := raw[13:]
 		if crc32.Update(crc32.Checksum(raw[1:9], castagnoli), castagnoli, js) != binary.BigEndian.Uint32(raw[9:13]) {
-			return nil, 0, fmt.Errorf("store: %s record %s: %w: checksum mismatch", bucket, idFrom(pk), ErrCorrupt)
+			return nil, 0, mismatch()
 		}
 		return js, int64(binary.BigEndian.Uint64(raw[1:9])), nil
 	case len(raw) >= 5 && raw[0] == recordV2:
 		js := raw[5:]
 		if crc32.Checksum(js, castagnoli) != binary.BigEndian.Uint32(raw[1:5]) {
-			return nil, 0, fmt.Errorf("store: %s record %s: %w: checksum mismatch", bucket, idFrom(pk), ErrCorrupt)
+			return nil, 0, mismatch()
 		}
 		return js, 0, nil
 	}
-	return nil, 0, fmt.Errorf("store: %s record %s: %w: not a record of format 2 or 3", bucket, idFrom(pk), ErrCorrupt)
+	return nil, 0, fmt.Errorf("store: %s record %s: %w: not a record of format 2, 3 or 4", bucket, idFrom(pk), ErrCorrupt)
+}
+
+// An ordered index whose entries carry a field's value (a binding's
+// stage under its flow) stores, after the value, the CRC-32C of the
+// bucket's name, a NUL, the key and the value: a view that reads the
+// value from the index, without loading the object, can then tell a
+// damaged entry from another object.
+func sealValue(bucket string, key, val []byte) []byte {
+	out := make([]byte, len(val), len(val)+4)
+	copy(out, val)
+	return binary.BigEndian.AppendUint32(out, recordCRC(bucket, key, val))
+}
+
+// unsealValue checks an index value sealed by sealValue and returns the
+// value.
+func unsealValue(bucket string, key, v []byte) ([]byte, error) {
+	if len(v) < 4 || recordCRC(bucket, key, v[:len(v)-4]) != binary.BigEndian.Uint32(v[len(v)-4:]) {
+		return nil, fmt.Errorf("store: %s: %w: the entry of key %x fails its checksum", bucket, ErrCorrupt, key)
+	}
+	return v[:len(v)-4], nil
 }
 
 // orderKey encodes a signed order so that byte order is numeric order:

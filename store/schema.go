@@ -131,6 +131,10 @@ type schema struct {
 	// the built-in collections, for the typed methods
 	flows, stages, bindings, policies, policyBindings, prompts, invites *collection
 	byName                                                              map[string]*collection // bucket, model and alias
+	// refFields holds bucket NUL field for every reference field of a
+	// collection's (or one of its kinds'): what an entry of the
+	// reference index may name.
+	refFields map[string]bool
 }
 
 func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
@@ -155,7 +159,7 @@ func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
 		indexes: []index{
 			{bucket: "bindings_by_flow", fields: []string{"target", "order"}, value: "stage", counted: true},
 			{bucket: "bindings_by_order", fields: []string{"order"}},
-			{bucket: "bindings_by_stage", fields: []string{"stage"}, value: "target"},
+			{bucket: "bindings_by_stage", fields: []string{"stage"}, value: "target", counted: true},
 		},
 		through: &through{from: "target", to: "stage", fromAccessor: "stages", toAccessor: "flow_set"},
 	}
@@ -222,6 +226,16 @@ func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
 	}
 	if err := s.check(); err != nil {
 		return nil, err
+	}
+	s.refFields = map[string]bool{}
+	for _, c := range s.colls {
+		for _, kind := range s.kindsOf(c) {
+			if sc, err := c.codec.schema(kind); err == nil {
+				for _, r := range sc.RefFields() {
+					s.refFields[c.bucket+"\x00"+r.Field] = true
+				}
+			}
+		}
 	}
 	return s, nil
 }

@@ -210,6 +210,9 @@ func New(db kv.DB, opts *Options) (*Store, error) {
 	if err := s.init(); err != nil {
 		return nil, err
 	}
+	if k, ok := db.(kv.BucketKeeper); ok {
+		k.KeepBuckets(sc.buckets())
+	}
 	var rev int64
 	if err := s.db.View(context.Background(), func(tx kv.Tx) error {
 		var err error
@@ -254,8 +257,12 @@ var keyVersion = []byte("schema_version")
 // Version 1 had no record envelope (checksums), no reference, pbm,
 // unique-together or count indexes; version 2 no revisions and no change
 // log (its records are read as they are, at revision 0); version 3 kept
-// the whole change log in one bucket (read as it is).
-const formatVersion uint64 = 4
+// the whole change log in one bucket (read as it is); version 4 might
+// lack the buckets of collections and indexes never written, kept the
+// store's revision in the change log only and wrote log entries without
+// a checksum (read as they are). Upgrading to version 5 creates the
+// missing buckets and writes the revision to the meta bucket.
+const formatVersion uint64 = 5
 
 // init checks the format version, migrates a version-1 file and marks a
 // new one.
@@ -291,12 +298,15 @@ func (s *Store) init() error {
 			if err := tx.Put(bucketMeta, keyIndexes, s.schema.fingerprint()); err != nil {
 				return err
 			}
-			return putVersion(tx)
+			return s.putVersion(tx)
 		})
 	case s.readOnly:
 		return fmt.Errorf("%w: the file has format %d; open it writable once to migrate it to %d", ErrVersion, version, formatVersion)
-	case version == 2, version == 3:
-		return s.db.Update(ctx, putVersion)
+	case version >= 2 && version <= 4:
+		if err := s.db.Update(ctx, s.putVersion); err != nil {
+			return err
+		}
+		return s.checkIndexes(ctx)
 	case version == 1:
 		return s.db.Update(ctx, func(ktx kv.Tx) error {
 			tx := &Tx{s: s, kv: ktx, rw: true, internal: true}
@@ -306,7 +316,7 @@ func (s *Store) init() error {
 			if err := tx.flush(); err != nil {
 				return err
 			}
-			return putVersion(ktx)
+			return s.putVersion(ktx)
 		})
 	}
 	return fmt.Errorf("%w: unknown format %d", ErrVersion, version)
@@ -334,7 +344,20 @@ func (s *Store) checkIndexes(ctx context.Context) error {
 	return nil
 }
 
-func putVersion(tx kv.Tx) error {
+// putVersion marks the file as of the current format: it creates every
+// declared bucket and records the store's revision in the meta bucket,
+// which format 5 promises.
+func (s *Store) putVersion(tx kv.Tx) error {
+	if err := s.schema.createBuckets(tx); err != nil {
+		return err
+	}
+	rev, err := logEnd(tx, true)
+	if err != nil {
+		return err
+	}
+	if err := putRevision(tx, rev); err != nil {
+		return err
+	}
 	var v [8]byte
 	binary.BigEndian.PutUint64(v[:], formatVersion)
 	return tx.Put(bucketMeta, keyVersion, v[:])

@@ -8,7 +8,6 @@ import (
 	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/stage"
-	"github.com/authflow/authflow/store/kv"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 )
@@ -36,8 +35,18 @@ func viewed[T, V any](view func(T) (V, error)) func(any, error) (V, error) {
 			var zero V
 			return zero, err
 		}
-		return view(t)
+		return render(view, t)
 	}
+}
+
+// render is view(t), but for what the view finds missing: an object that
+// a stored reference or index names is damage, not a 404.
+func render[T, V any](view func(T) (V, error), t T) (V, error) {
+	v, err := view(t)
+	if errors.Is(err, ErrNotFound) {
+		return v, fmt.Errorf("store: %w: %v", ErrCorrupt, err)
+	}
+	return v, err
 }
 
 // Flows.
@@ -70,9 +79,10 @@ func (tx *Tx) flowBySlug(slug string) (flow.Flow, error) {
 // binding order.
 func (tx *Tx) flowView(f flow.Flow) (flow.View, error) {
 	v := flow.View{Flow: f, Stages: []uuid.UUID{}}
-	err := tx.kv.Scan("bindings_by_flow", kv.Range{Prefix: f.PK[:]}, func(_, sid []byte) (bool, error) {
-		v.Stages = append(v.Stages, idFrom(sid))
-		return true, nil
+	err := tx.scanCounted("bindings_by_flow", f.PK[:], func(k, val []byte) (bool, error) {
+		id, _, err := indexedID("bindings_by_flow", k, val)
+		v.Stages = append(v.Stages, id)
+		return err == nil, err
 	})
 	if err != nil {
 		return v, err
@@ -185,9 +195,10 @@ func (tx *Tx) mustStage(id uuid.UUID) (stage.Stage, error) {
 func (tx *Tx) flowSet(id uuid.UUID) ([]flow.Set, error) {
 	out := []flow.Set{}
 	var flows []uuid.UUID
-	err := tx.kv.Scan("bindings_by_stage", kv.Range{Prefix: id[:]}, func(_, fid []byte) (bool, error) {
-		flows = append(flows, idFrom(fid))
-		return true, nil
+	err := tx.scanCounted("bindings_by_stage", id[:], func(k, v []byte) (bool, error) {
+		fid, _, err := indexedID("bindings_by_stage", k, v)
+		flows = append(flows, fid)
+		return err == nil, err
 	})
 	if err != nil {
 		return nil, err

@@ -136,3 +136,22 @@ type Backuper interface {
 type Buckets interface {
 	BucketNames(ctx context.Context) ([]string, error)
 }
+
+// BucketTx is implemented by the transactions of a DB whose buckets exist
+// apart from their keys, as bbolt's do: a bucket can be created empty, so
+// that its absence can later be told from its being empty.
+type BucketTx interface {
+	// CreateBucket creates the bucket name unless it exists. It fails
+	// with ErrReadOnly in a View.
+	CreateBucket(name string) error
+}
+
+// BucketKeeper is implemented by a DB whose transactions implement
+// BucketTx.
+type BucketKeeper interface {
+	// KeepBuckets declares that each named bucket exists (the caller
+	// created them): from then on a transaction that finds one of them
+	// missing fails with an error wrapping ErrCorrupt instead of reading
+	// it as empty or creating it, and a consistency check reports it.
+	KeepBuckets(names []string)
+}

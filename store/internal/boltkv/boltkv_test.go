@@ -502,3 +502,53 @@ func TestClosedCheck(t *testing.T) {
 		t.Errorf("Check after Close: %v; want one error wrapping kv.ErrClosed", problems)
 	}
 }
+
+// A bucket declared with KeepBuckets and then missing is damage: reads,
+// writes and Check report it instead of reading it as empty or creating
+// it afresh. CreateBucket makes an empty bucket, in an Update only.
+func TestKeepBuckets(t *testing.T) {
+	db := openTemp(t)
+	defer db.Close()
+	err := db.View(ctx, func(tx kv.Tx) error { return tx.(kv.BucketTx).CreateBucket("kept") })
+	if !errors.Is(err, kv.ErrReadOnly) {
+		t.Errorf("CreateBucket in a View = %v, want kv.ErrReadOnly", err)
+	}
+	if err := db.Update(ctx, func(tx kv.Tx) error { return tx.(kv.BucketTx).CreateBucket("kept") }); err != nil {
+		t.Fatal(err)
+	}
+	names, err := db.BucketNames(ctx)
+	if err != nil || strings.Join(names, ",") != "kept" {
+		t.Fatalf("BucketNames = %q, %v; want the empty bucket kept", names, err)
+	}
+	db.KeepBuckets([]string{"kept", "lost"})
+	if err := db.View(ctx, func(tx kv.Tx) error {
+		_, err := tx.Get("kept", []byte("k"))
+		return err
+	}); err != nil {
+		t.Errorf("Get in a kept bucket that exists: %v", err)
+	}
+	reads := map[string]func(tx kv.Tx) error{
+		"Get": func(tx kv.Tx) error { _, err := tx.Get("lost", []byte("k")); return err },
+		"Scan": func(tx kv.Tx) error {
+			return tx.Scan("lost", kv.Range{}, func(k, v []byte) (bool, error) { return true, nil })
+		},
+		"Put":    func(tx kv.Tx) error { return tx.Put("lost", []byte("k"), []byte("v")) },
+		"Delete": func(tx kv.Tx) error { return tx.Delete("lost", []byte("k")) },
+	}
+	for name, fn := range reads {
+		err := db.Update(ctx, fn)
+		if !errors.Is(err, kv.ErrCorrupt) || !strings.Contains(err.Error(), `bucket "lost" is missing`) {
+			t.Errorf("%s in a kept bucket that is missing = %v, want kv.ErrCorrupt naming it", name, err)
+		}
+	}
+	if names, _ := db.BucketNames(ctx); strings.Join(names, ",") != "kept" {
+		t.Errorf("after the failed writes, the buckets are %q: a lost bucket was created afresh", names)
+	}
+	var text []string
+	for _, p := range db.Check(ctx) {
+		text = append(text, p.Error())
+	}
+	if len(text) != 1 || !strings.Contains(text[0], `bucket "lost" is missing`) {
+		t.Errorf("Check = %q, want the missing bucket", text)
+	}
+}

@@ -204,9 +204,30 @@ func (w *walker) verify(m meta) {
 	}
 }
 
+// mapped reads a mapped file; the walker takes its pages in place.
+type mapped []byte
+
+func (m mapped) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 || off > int64(len(m)) {
+		return 0, io.EOF
+	}
+	n := copy(p, m[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
 // read returns the bytes of the page span starting at id, in the buffer
-// of the given depth.
+// of the given depth (or in place, from a map).
 func (w *walker) read(id uint64, n uint64, depth int) ([]byte, error) {
+	if m, ok := w.r.(mapped); ok {
+		off := id * w.ps
+		if off > uint64(len(m)) || n > uint64(len(m))-off {
+			return nil, io.ErrUnexpectedEOF
+		}
+		return m[off : off+n : off+n], nil
+	}
 	for len(w.bufs) <= depth {
 		w.bufs = append(w.bufs, nil)
 	}
@@ -317,13 +338,15 @@ func (w *walker) tree(id, from uint64, depth int, inRoot bool) {
 // leaf verifies the elements of a leaf page p (a page of the file, id, or
 // an inline bucket's page when inline is set) and the buckets they hold.
 func (w *walker) leaf(p []byte, id uint64, depth int, inRoot, inline bool) {
-	where := fmt.Sprintf("page %d", id)
-	if inline {
-		where = fmt.Sprintf("an inline bucket in page %d", id)
+	where := func() string {
+		if inline {
+			return fmt.Sprintf("an inline bucket in page %d", id)
+		}
+		return fmt.Sprintf("page %d", id)
 	}
 	count := uint64(ne.Uint16(p[10:]))
 	if pageHeaderSize+count*elemSize > uint64(len(p)) {
-		w.problem("%s: its %d elements do not fit in it", where, count)
+		w.problem("%s: its %d elements do not fit in it", where(), count)
 		return
 	}
 	for i := uint64(0); i < count && !w.full(); i++ {
@@ -331,24 +354,24 @@ func (w *walker) leaf(p []byte, id uint64, depth int, inRoot, inline bool) {
 		flags := ne.Uint32(p[e:])
 		pos, ksize, vsize := uint64(ne.Uint32(p[e+4:])), uint64(ne.Uint32(p[e+8:])), uint64(ne.Uint32(p[e+12:]))
 		if ksize == 0 || e+pos+ksize+vsize > uint64(len(p)) {
-			w.problem("%s: leaf element %d has its key or value outside the page", where, i)
+			w.problem("%s: leaf element %d has its key or value outside the page", where(), i)
 			return
 		}
 		isBucket := flags&leafBucketFlag != 0
 		switch {
 		case inRoot && !isBucket:
-			w.problem("%s: the bucket list holds a key that is not a bucket (%q)", where, p[e+pos:e+pos+ksize])
+			w.problem("%s: the bucket list holds a key that is not a bucket (%q)", where(), p[e+pos:e+pos+ksize])
 			continue
 		case !isBucket:
 			continue
 		case inline:
-			w.problem("%s: an inline bucket holds a bucket", where)
+			w.problem("%s: an inline bucket holds a bucket", where())
 			continue
 		}
 		v := p[e+pos+ksize : e+pos+ksize+vsize]
 		name := p[e+pos : e+pos+ksize]
 		if len(v) < bucketHeaderSize {
-			w.problem("%s: bucket %q has a header of %d bytes", where, name, len(v))
+			w.problem("%s: bucket %q has a header of %d bytes", where(), name, len(v))
 			continue
 		}
 		if root := ne.Uint64(v); root != 0 {
@@ -357,11 +380,11 @@ func (w *walker) leaf(p []byte, id uint64, depth int, inRoot, inline bool) {
 		}
 		ip := v[bucketHeaderSize:]
 		if len(ip) < pageHeaderSize {
-			w.problem("%s: inline bucket %q is cut short", where, name)
+			w.problem("%s: inline bucket %q is cut short", where(), name)
 			continue
 		}
 		if f := ne.Uint16(ip[8:]); f != flagLeaf {
-			w.problem("%s: inline bucket %q has page flags %#x, not a leaf page", where, name, f)
+			w.problem("%s: inline bucket %q has page flags %#x, not a leaf page", where(), name, f)
 			continue
 		}
 		w.leaf(ip, id, depth+1, false, true)

@@ -70,13 +70,17 @@ func (x *tx) bucket(name string, create bool) (*bolt.Bucket, error) {
 		b, ok = x.buckets[name]
 	}
 	if !ok || (b == nil && create) {
-		if create {
+		if !ok {
+			b = x.bt.Bucket([]byte(name))
+		}
+		if b == nil && x.db.mustExist(name) {
+			return nil, x.damaged("bucket", fmt.Sprintf("bucket %q is missing", name))
+		}
+		if b == nil && create {
 			var err error
 			if b, err = x.bt.CreateBucketIfNotExists([]byte(name)); err != nil {
 				return nil, fmt.Errorf("boltkv: bucket %q: %w", name, boltErr(err))
 			}
-		} else {
-			b = x.bt.Bucket([]byte(name))
 		}
 	}
 	if x.haveLast && x.lastName != name {
@@ -139,6 +143,19 @@ func (x *tx) Put(bucket string, key, val []byte) (err error) {
 		return fmt.Errorf("boltkv: put in bucket %q: %w", bucket, boltErr(err))
 	}
 	return nil
+}
+
+// CreateBucket creates bucket name unless it exists.
+func (x *tx) CreateBucket(name string) (err error) {
+	if err := x.usable(); err != nil {
+		return err
+	}
+	if !x.writable {
+		return fmt.Errorf("boltkv: create bucket %q: %w", name, kv.ErrReadOnly)
+	}
+	defer x.catch("create bucket", &err)
+	_, err = x.bucket(name, true)
+	return err
 }
 
 // Delete removes key from bucket; a missing key or bucket is no error.
