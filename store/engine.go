@@ -623,13 +623,26 @@ func (tx *Tx) counted(key string) (int64, error) {
 
 func (tx *Tx) storedCount(key string) (int64, error) {
 	raw, err := tx.kv.Get(bucketCounts, []byte(key))
-	if err != nil || raw == nil {
+	if err != nil {
 		return 0, err
 	}
-	if len(raw) != 8 {
+	n, ok := decodeCount(raw)
+	if !ok {
 		return 0, fmt.Errorf("store: count %q: %w: malformed", key, ErrCorrupt)
 	}
-	return int64(binary.BigEndian.Uint64(raw)), nil
+	return n, nil
+}
+
+// decodeCount reads a kept count's value (none is 0); ok is false for a
+// malformed one.
+func decodeCount(raw []byte) (n int64, ok bool) {
+	switch len(raw) {
+	case 0:
+		return 0, raw == nil
+	case 8:
+		return int64(binary.BigEndian.Uint64(raw)), true
+	}
+	return 0, false
 }
 
 // pkAt returns the 16-byte pk in an index key: at offset at, or, for a
@@ -673,10 +686,17 @@ func (tx *Tx) scanCounted(bucket string, prefix []byte, fn func(k, v []byte) (bo
 	if err != nil {
 		return err
 	}
-	want, err := tx.counted(countKey(bucket, prefix))
+	key := make([]byte, 0, len(bucket)+1+len(prefix))
+	key = append(append(append(key, bucket...), 0), prefix...)
+	raw, err := tx.kv.Get(bucketCounts, key)
 	if err != nil {
 		return err
 	}
+	want, ok := decodeCount(raw)
+	if !ok {
+		return fmt.Errorf("store: count %q: %w: malformed", key, ErrCorrupt)
+	}
+	want += tx.counts[string(key)]
 	if n != want {
 		return fmt.Errorf("store: %s: %w: the count of %x says %d keys, there are %d", bucket, ErrCorrupt, prefix, want, n)
 	}

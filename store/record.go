@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"sync"
 
 	"github.com/authflow/authflow/store/kv"
 	"github.com/google/uuid"
@@ -37,10 +38,22 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // recordCRC is the checksum of a record of format 4: over bucket, a NUL,
 // the key, and body (the revision and the JSON).
 func recordCRC(bucket string, key, body []byte) uint32 {
-	crc := crc32.Update(0, castagnoli, []byte(bucket))
-	crc = crc32.Update(crc, castagnoli, []byte{0})
-	crc = crc32.Update(crc, castagnoli, key)
+	crc := crc32.Update(bucketCRC(bucket), castagnoli, key)
 	return crc32.Update(crc, castagnoli, body)
+}
+
+// bucketCRCs caches the CRC-32C of each bucket name and its NUL, which
+// starts every record's checksum: computing it converts the name to bytes,
+// an allocation per record read. The names are the schema's, a few dozen.
+var bucketCRCs sync.Map // string -> uint32
+
+func bucketCRC(bucket string) uint32 {
+	if v, ok := bucketCRCs.Load(bucket); ok {
+		return v.(uint32)
+	}
+	crc := crc32.Update(crc32.Checksum([]byte(bucket), castagnoli), castagnoli, []byte{0})
+	bucketCRCs.Store(bucket, crc)
+	return crc
 }
 
 // seal wraps the JSON of the record under key in bucket in its envelope.
