@@ -14,10 +14,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -520,6 +523,7 @@ func TestDamageChild(t *testing.T) {
 	if category == "" {
 		t.Skip("started by the damage tests only")
 	}
+	guardChild()
 	base, err := os.ReadFile(os.Getenv(envBase))
 	if err != nil {
 		t.Fatal(err)
@@ -592,25 +596,66 @@ type caseResult struct {
 	outcome, detail string
 }
 
-// runDamage runs the cases of a category in child processes and returns
-// the outcome of each; a case that killed or hung its child has the
-// outcome "crashed" and the child's last output as detail.
-func runDamage(t *testing.T, category string) ([]damageCase, []caseResult) {
+// child is the test function that runs a damage test's cases in a child
+// process, with what it needs in its environment besides the category.
+type child struct {
+	test string
+	env  []string
+	pick func(category string, cases []damageCase) []damageCase // the cases it runs (nil: all), as the child picks them
+}
+
+// caseTimeout bounds one case of a child: each takes milliseconds, so a
+// case still running after this has hung its child.
+const caseTimeout = 20 * time.Second
+
+// childMemory bounds the memory the Go runtime of a child maps: the
+// cases need a few megabytes, and a damaged size can make bbolt allocate
+// gigabytes.
+const childMemory = 1 << 30
+
+// guardChild bounds the memory of a child process: the garbage collector
+// keeps the heap small, and a child whose runtime maps more than
+// childMemory (a runaway allocation) exits with a message, before it can
+// take the machine's memory; the parent bounds the time of each case.
+func guardChild() {
+	debug.SetMemoryLimit(childMemory / 4)
+	go func() {
+		s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
+		for range time.Tick(2 * time.Millisecond) {
+			metrics.Read(s)
+			if n := s[0].Value.Uint64(); n > childMemory {
+				fmt.Fprintf(os.Stderr, "memory bound: the runtime maps %d bytes, over %d\n", n, childMemory)
+				os.Exit(3)
+			}
+		}
+	}()
+}
+
+// runDamage runs the cases of a category in child processes running
+// ch.test and returns the outcome of each; a case that killed or hung its
+// child has the outcome "crashed" and the child's last output as detail.
+func runDamage(t *testing.T, category string, ch child) ([]damageCase, []caseResult) {
 	base := realistic(t)
 	img, err := os.ReadFile(base)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cases := damageCases(t, category, img)
+	if ch.pick != nil {
+		cases = ch.pick(category, cases)
+	}
 	results := make([]caseResult, len(cases))
 	dir := t.TempDir()
 	for from := 0; from < len(cases); {
-		cctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		cmd := exec.CommandContext(cctx, os.Args[0], "-test.run=^TestDamageChild$", "-test.count=1")
+		cctx, cancel := context.WithCancel(context.Background())
+		var hung atomic.Bool
+		timer := time.AfterFunc(caseTimeout, func() { hung.Store(true); cancel() })
+		cmd := exec.CommandContext(cctx, os.Args[0], "-test.run=^"+ch.test+"$", "-test.count=1")
 		cmd.Env = append(os.Environ(), envCategory+"="+category, envBase+"="+base, envFrom+"="+strconv.Itoa(from), envDir+"="+dir,
 			// A race-enabled binary sleeps a second before it exits.
 			"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"),
 			envScale+"="+strconv.Itoa(scale()))
+		cmd.Env = append(cmd.Env, ch.env...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		stdout, err := cmd.StdoutPipe()
@@ -624,6 +669,7 @@ func runDamage(t *testing.T, category string) ([]damageCase, []caseResult) {
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
+			timer.Reset(caseTimeout)
 			f := strings.SplitN(sc.Text(), " ", 4)
 			if len(f) < 3 {
 				continue
@@ -646,11 +692,11 @@ func runDamage(t *testing.T, category string) ([]damageCase, []caseResult) {
 			}
 		}
 		err = cmd.Wait()
-		timedOut := cctx.Err() != nil
+		timer.Stop()
 		cancel()
 		if started >= 0 {
 			why := "crashed"
-			if timedOut {
+			if hung.Load() {
 				why = "hung"
 			}
 			results[started] = caseResult{"crashed", fmt.Sprintf("%s: %v: %s", why, err, lastLines(stderr.String(), 12))}
@@ -731,7 +777,7 @@ func TestDamaged(t *testing.T) {
 	for _, category := range []string{"truncate", "meta", "random", "headers", "write", "open", "empty"} {
 		t.Run(category, func(t *testing.T) {
 			t.Parallel()
-			cases, results := runDamage(t, category)
+			cases, results := runDamage(t, category, child{test: "TestDamageChild"})
 			judgeDamage(t, category, cases, results)
 			if category == "truncate" || category == "meta" {
 				// What opens reads the content of the file, or (a meta

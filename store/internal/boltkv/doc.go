@@ -41,9 +41,31 @@
 // alone opens either in under 0.1 ms (BenchmarkScaleOpen in package
 // store). It stays because what it finds cannot be caught later: a
 // freelist that lists a page in use would have the next write overwrite
-// live data, and an element whose size runs far outside its page would
-// have a write copy gigabytes (an allocation that kills the process,
-// which no recover can catch). A file failing any check is refused with an error
+// live data, and an element whose size runs outside its page has bbolt
+// read other pages (or memory past its map) as the element, and a write
+// copy them over its neighbours (in a large file, possibly gigabytes: an
+// allocation that kills the process, which no recover can catch).
+//
+// TestOpenWalk measures it (go test -run 'TestOpenWalk$' -v
+// ./store/internal/boltkv/ -args -openwalk.all): 778 damaged copies of a
+// 1 MiB file (truncations; bytes flipped in meta pages, page headers and
+// anywhere) are each opened read-write, read whole, written (a put and a
+// delete in every bucket), reopened and read again, with the walk and
+// with only the meta and shape checks above. With the walk, Open refuses 355,
+// and the other 423 read, write and read again with neither an error nor a
+// change to the keys not written. Without it, Open refuses 244; of the 111
+// more that open, 50 to 54 fail later with kv.ErrCorrupt (bbolt's faults
+// and panics recovered), 2 fail with a misleading kv.ErrLocked, 10 to 13
+// take the write and then read other keys changed or gone, without any
+// error (one a flipped freelist byte: the write overwrote a bucket's 639
+// keys; the others an element size running past its page, at times past
+// the map into other memory, which is why the counts of that arm vary
+// between runs), and the rest behave. No copy crashed its process in
+// either arm: in a file this small, an oversized element reaches unmapped
+// memory and faults long before a write could allocate enough to kill the
+// process.
+//
+// A file failing any check is refused with an error
 // wrapping kv.ErrCorrupt that says what is wrong; an empty file is
 // refused read-only and initialised otherwise. Keys out of order and
 // damaged bytes inside keys and values are not found here: the store's
