@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
@@ -39,7 +39,10 @@ import (
 // The count of copies that serve other content silently:
 //
 //	go test -run TestStoreDamage -v ./store/ | grep silently
-const envStoreDamage = "AUTHFLOW_STORE_DAMAGE"
+const (
+	envStoreDamage     = "AUTHFLOW_STORE_DAMAGE"
+	envStoreDamageFrom = "AUTHFLOW_STORE_DAMAGE_FROM" // the first case a child runs
+)
 
 // storeDamageCase is one damaged copy: the base truncated to size (0:
 // kept), with bytes changed, or rewritten by edit through bbolt.
@@ -369,57 +372,22 @@ func TestStoreDamage(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := storeDamageCases(t, img)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestStoreDamage$", "-test.count=1")
-	cmd.Env = append(os.Environ(), envStoreDamage+"="+base, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	results := testutil.RunCases(t, len(cases), time.Minute, func(ctx context.Context, from int) *exec.Cmd {
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestStoreDamage$", "-test.count=1")
+		cmd.Env = append(testutil.ChildEnv(), envStoreDamage+"="+base, envStoreDamageFrom+"="+strconv.Itoa(from))
+		return cmd
+	})
 	counts := map[string]int{}
-	started, done := -1, 0
-	sc := bufio.NewScanner(out)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		f := strings.SplitN(sc.Text(), " ", 4)
-		if len(f) < 3 {
-			continue
+	for i, r := range results {
+		counts[r.Outcome]++
+		switch r.Outcome {
+		case sdSilent:
+			t.Errorf("%s: opened and served other content without an error: %s", cases[i].name, r.Detail)
+		case sdBad:
+			t.Errorf("%s: an error not wrapping ErrCorrupt: %s", cases[i].name, r.Detail)
+		case testutil.OutcomeCrashed:
+			t.Errorf("%s: the child crashed: %s", cases[i].name, r.Detail)
 		}
-		i, err := strconv.Atoi(f[1])
-		if err != nil || i < 0 || i >= len(cases) {
-			continue
-		}
-		switch f[0] {
-		case "start":
-			started = i
-		case "done":
-			started, done = -1, done+1
-			counts[f[2]]++
-			detail := ""
-			if len(f) == 4 {
-				detail = f[3]
-			}
-			switch f[2] {
-			case sdSilent:
-				t.Errorf("%s: opened and served other content without an error: %s", cases[i].name, detail)
-			case sdBad:
-				t.Errorf("%s: an error not wrapping ErrCorrupt: %s", cases[i].name, detail)
-			}
-		}
-	}
-	if err := cmd.Wait(); err != nil || started >= 0 {
-		name := "?"
-		if started >= 0 {
-			name = cases[started].name
-		}
-		t.Fatalf("the child crashed in case %q (%v): %s", name, err, lastLines(stderr.String(), 12))
-	}
-	if done != len(cases) {
-		t.Fatalf("the child ran %d of %d cases: %s", done, len(cases), lastLines(stderr.String(), 12))
 	}
 	t.Logf("%d damaged copies: %d refused by Open, %d failed a read with ErrCorrupt, %d read the same content, %d read as of the transaction before the last (bbolt's fallback to the older meta page), %d served other content silently, %d other errors",
 		len(cases), counts[sdRefused], counts[sdReadFail], counts[sdSame], counts[sdOlder], counts[sdSilent], counts[sdBad])
@@ -463,19 +431,13 @@ func storeDamageChild(t *testing.T, base string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, c := range storeDamageCases(t, img) {
-		fmt.Printf("start %d %s\n", i, c.name)
-		out, detail := runStoreDamageCase(dir, img, c, prev, last)
-		fmt.Printf("done %d %s %s\n", i, out, strings.ReplaceAll(detail, "\n", " "))
+	from, _ := strconv.Atoi(os.Getenv(envStoreDamageFrom))
+	cases := storeDamageCases(t, img)
+	for i := from; i < len(cases); i++ {
+		testutil.StartCase(i, cases[i].name)
+		out, detail := runStoreDamageCase(dir, img, cases[i], prev, last)
+		testutil.DoneCase(i, out, detail)
 	}
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, " | ")
 }
 
 // damageStore closes s, changes its file through bbolt and reopens it

@@ -1,7 +1,8 @@
 // Package testutil holds the helpers that authflow's black-box tests
 // share: golden files rewritten with a single -update flag, assertions on
-// [validate.Error] values, the key order of a JSON object, and the check
-// that fuzz targets make on a rejected input.
+// [validate.Error] values, the key order of a JSON object, the check
+// that fuzz targets make on a rejected input, and [RunCases], which runs
+// cases that may crash the process (damaged files) in child processes.
 //
 // It is imported only by _test.go files. It imports package validate and
 // the standard library, nothing else from authflow, so that validate's own

@@ -1,7 +1,6 @@
 package boltkv_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -20,10 +19,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/store/internal/boltkv"
 	"github.com/authflow/authflow/store/kv"
 )
@@ -535,7 +534,7 @@ func TestDamageChild(t *testing.T) {
 	prepared := false // path holds base (with the truncations so far)
 	for i := from; i < len(cases); i++ {
 		c := cases[i]
-		fmt.Printf("start %d %s\n", i, c.name)
+		testutil.StartCase(i, c.name)
 		switch {
 		case c.open:
 			err = os.WriteFile(path, base, 0o600)
@@ -574,7 +573,7 @@ func TestDamageChild(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		fmt.Printf("done %d %s %s\n", i, out, strings.ReplaceAll(detail, "\n", " "))
+		testutil.DoneCase(i, out, detail)
 	}
 }
 
@@ -590,10 +589,6 @@ func patchFile(path string, ps []patch) error {
 		}
 	}
 	return f.Close()
-}
-
-type caseResult struct {
-	outcome, detail string
 }
 
 // child is the test function that runs a damage test's cases in a child
@@ -634,7 +629,7 @@ func guardChild() {
 // runDamage runs the cases of a category in child processes running
 // ch.test and returns the outcome of each; a case that killed or hung its
 // child has the outcome "crashed" and the child's last output as detail.
-func runDamage(t *testing.T, category string, ch child) ([]damageCase, []caseResult) {
+func runDamage(t *testing.T, category string, ch child) ([]damageCase, []testutil.CaseResult) {
 	base := realistic(t)
 	img, err := os.ReadFile(base)
 	if err != nil {
@@ -644,108 +639,42 @@ func runDamage(t *testing.T, category string, ch child) ([]damageCase, []caseRes
 	if ch.pick != nil {
 		cases = ch.pick(category, cases)
 	}
-	results := make([]caseResult, len(cases))
 	dir := t.TempDir()
-	for from := 0; from < len(cases); {
-		cctx, cancel := context.WithCancel(context.Background())
-		var hung atomic.Bool
-		timer := time.AfterFunc(caseTimeout, func() { hung.Store(true); cancel() })
-		cmd := exec.CommandContext(cctx, os.Args[0], "-test.run=^"+ch.test+"$", "-test.count=1")
-		cmd.Env = append(os.Environ(), envCategory+"="+category, envBase+"="+base, envFrom+"="+strconv.Itoa(from), envDir+"="+dir,
-			// A race-enabled binary sleeps a second before it exits.
-			"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"),
+	results := testutil.RunCases(t, len(cases), caseTimeout, func(ctx context.Context, from int) *exec.Cmd {
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^"+ch.test+"$", "-test.count=1")
+		cmd.Env = append(testutil.ChildEnv(), envCategory+"="+category, envBase+"="+base, envFrom+"="+strconv.Itoa(from), envDir+"="+dir,
 			envScale+"="+strconv.Itoa(scale()))
 		cmd.Env = append(cmd.Env, ch.env...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		started := -1
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			timer.Reset(caseTimeout)
-			f := strings.SplitN(sc.Text(), " ", 4)
-			if len(f) < 3 {
-				continue
-			}
-			i, err := strconv.Atoi(f[1])
-			if err != nil || i < 0 || i >= len(cases) {
-				continue
-			}
-			switch f[0] {
-			case "start":
-				started = i
-			case "done":
-				detail := ""
-				if len(f) == 4 {
-					detail = f[3]
-				}
-				results[i] = caseResult{f[2], detail}
-				started = -1
-				from = i + 1
-			}
-		}
-		err = cmd.Wait()
-		timer.Stop()
-		cancel()
-		if started >= 0 {
-			why := "crashed"
-			if hung.Load() {
-				why = "hung"
-			}
-			results[started] = caseResult{"crashed", fmt.Sprintf("%s: %v: %s", why, err, lastLines(stderr.String(), 12))}
-			from = started + 1
-			continue
-		}
-		if err != nil && from < len(cases) {
-			t.Fatalf("the child for %q failed before case %d: %v\n%s", category, from, err, stderr.String())
-		}
-		if err != nil {
-			t.Fatalf("the child for %q failed after its last case: %v\n%s", category, err, stderr.String())
-		}
-	}
+		return cmd
+	})
 	return cases, results
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, " | ")
 }
 
 // judgeDamage fails the test for every case that crashed, hung, failed
 // with an error not wrapping kv.ErrCorrupt or not as expected, and logs
 // the split of the outcomes.
-func judgeDamage(t *testing.T, category string, cases []damageCase, results []caseResult) map[string]int {
+func judgeDamage(t *testing.T, category string, cases []damageCase, results []testutil.CaseResult) map[string]int {
 	counts := map[string]int{}
 	examples := map[string]string{}
 	checked := 0 // opened cases in which Check found problems
 	for i, r := range results {
-		counts[r.outcome]++
+		counts[r.Outcome]++
 		var n int
-		if _, err := fmt.Sscanf(r.detail[strings.Index(r.detail, ",")+1:], " %d problems found by Check", &n); err == nil && n > 0 && r.outcome == outOpened {
+		if _, err := fmt.Sscanf(r.Detail[strings.Index(r.Detail, ",")+1:], " %d problems found by Check", &n); err == nil && n > 0 && r.Outcome == outOpened {
 			checked++
 		}
-		if _, ok := examples[r.outcome]; !ok {
-			examples[r.outcome] = cases[i].name + ": " + r.detail
+		if _, ok := examples[r.Outcome]; !ok {
+			examples[r.Outcome] = cases[i].name + ": " + r.Detail
 		}
 		switch {
-		case r.outcome == "crashed", r.outcome == outBad, r.outcome == "":
-			t.Errorf("%s: %s %s", cases[i].name, r.outcome, r.detail)
-		case cases[i].expect != "" && r.outcome != cases[i].expect:
-			t.Errorf("%s: %s, want %s: %s", cases[i].name, r.outcome, cases[i].expect, r.detail)
+		case r.Outcome == testutil.OutcomeCrashed, r.Outcome == outBad, r.Outcome == "":
+			t.Errorf("%s: %s %s", cases[i].name, r.Outcome, r.Detail)
+		case cases[i].expect != "" && r.Outcome != cases[i].expect:
+			t.Errorf("%s: %s, want %s: %s", cases[i].name, r.Outcome, cases[i].expect, r.Detail)
 		}
 	}
 	t.Logf("%s: %d cases: %d opened and read (Check found problems in %d), %d opened and failed a read with kv.ErrCorrupt, %d refused by Open with kv.ErrCorrupt, %d crashed or hung, %d other errors",
-		category, len(cases), counts[outOpened], checked, counts[outReadFail], counts[outRefused], counts["crashed"], counts[outBad])
+		category, len(cases), counts[outOpened], checked, counts[outReadFail], counts[outRefused], counts[testutil.OutcomeCrashed], counts[outBad])
 	for _, o := range []string{outRefused, outReadFail} {
 		if e, ok := examples[o]; ok {
 			t.Logf("  e.g. %s", e)
@@ -784,10 +713,10 @@ func TestDamaged(t *testing.T) {
 				// page damaged) the content one transaction older.
 				other := 0
 				for i, r := range results {
-					if r.outcome == outOpened && !strings.HasPrefix(r.detail, "content "+wantDump+",") {
+					if r.Outcome == outOpened && !strings.HasPrefix(r.Detail, "content "+wantDump+",") {
 						other++
 						if category == "truncate" {
-							t.Errorf("%s: opened with other content: %s", cases[i].name, r.detail)
+							t.Errorf("%s: opened with other content: %s", cases[i].name, r.Detail)
 						}
 					}
 				}

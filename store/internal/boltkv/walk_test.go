@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/store/internal/boltkv"
 	"github.com/authflow/authflow/store/kv"
 )
@@ -48,7 +49,7 @@ func TestOpenWalk(t *testing.T) {
 	}
 	wantDigest := want.digest()
 
-	outcomes := []string{outRefused, outError, outOther, "crashed", outSilent, outLost, outFine}
+	outcomes := []string{outRefused, outError, outOther, testutil.OutcomeCrashed, outSilent, outLost, outFine}
 	categories := []string{"truncate", "meta", "headers", "random", "write"}
 	type row struct {
 		arm, category string
@@ -71,13 +72,13 @@ func TestOpenWalk(t *testing.T) {
 					cases, results := runDamage(t, category, child{test: "TestOpenWalkChild", env: append(env, envWalk+"="+arm), pick: walkSample})
 					r := row{arm: arm, category: category, cases: len(cases), counts: map[string]int{}}
 					for i, res := range results {
-						r.counts[res.outcome]++
-						if d, ok := strings.CutPrefix(res.detail, "content "); ok && !strings.HasPrefix(d, wantDigest) {
+						r.counts[res.Outcome]++
+						if d, ok := strings.CutPrefix(res.Detail, "content "); ok && !strings.HasPrefix(d, wantDigest) {
 							r.otherBytes++
 						}
-						switch res.outcome {
-						case "crashed", outSilent, outLost:
-							fs = append(fs, fmt.Sprintf("%s, %s: %s: %s", arm, cases[i].name, res.outcome, res.detail))
+						switch res.Outcome {
+						case testutil.OutcomeCrashed, outSilent, outLost:
+							fs = append(fs, fmt.Sprintf("%s, %s: %s: %s", arm, cases[i].name, res.Outcome, res.Detail))
 						}
 					}
 					rs = append(rs, r)
@@ -171,7 +172,7 @@ func TestOpenWalkChild(t *testing.T) {
 	path := filepath.Join(os.Getenv(envDir), category+".db")
 	for i := from; i < len(cases); i++ {
 		c := cases[i]
-		fmt.Printf("start %d %s\n", i, c.name)
+		testutil.StartCase(i, c.name)
 		img := bytes.Clone(base)
 		if c.size > 0 {
 			img = img[:c.size]
@@ -183,7 +184,7 @@ func TestOpenWalkChild(t *testing.T) {
 			t.Fatal(err)
 		}
 		out, detail := readWriteReread(path)
-		fmt.Printf("done %d %s %s\n", i, out, strings.ReplaceAll(detail, "\n", " "))
+		testutil.DoneCase(i, out, detail)
 	}
 }
 
