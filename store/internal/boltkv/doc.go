@@ -35,11 +35,13 @@
 //     lists pages inside the file, none twice and none in use.
 //
 // The walk reads every page of the tree once, through a read-only map of
-// the file (faults on it turned into errors), which costs about a quarter
-// of a read per page: about 9 ms for a store of 10,000 flows (a 127 MiB
-// file) and 120 ms for 100,000 (1.3 GiB) in the page cache, where bbolt
-// alone opens either in under 0.1 ms (BenchmarkScaleOpen in package
-// store). It stays because what it finds cannot be caught later: a
+// the file (faults on it turned into errors), which costs a quarter to
+// a third of a read per page. It is linear in the file's size: an Open
+// costs 350–400 times bbolt's own at 10,000 flows (a 130 MiB file) and
+// 1,550 times at 100,000 (1.3 GiB), in the page cache
+// (BenchmarkScaleOpen in package store). The walk knows bbolt's file
+// layout; the versions it was written for are listed in layoutVersions,
+// and a test fails under any other. It stays because what it finds cannot be caught later: a
 // freelist that lists a page in use would have the next write overwrite
 // live data, and an element whose size runs outside its page has bbolt
 // read other pages (or memory past its map) as the element, and a write

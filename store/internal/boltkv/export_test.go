@@ -17,3 +17,7 @@ func FileInfo(b []byte) (pageSize int, hwm, root uint64, meta int, err error) {
 // and the file's shape), for the test that measures what the walk
 // catches.
 func SkipWalk(skip bool) { skipWalk = skip }
+
+// LayoutVersions are the bbolt versions the layout checks were written
+// for.
+var LayoutVersions = layoutVersions
