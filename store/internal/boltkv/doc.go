@@ -36,7 +36,7 @@
 //
 // The walk reads every page of the tree once, through a read-only map of
 // the file (faults on it turned into errors), which costs a quarter to
-// a third of a read per page. It is linear in the file's size: an Open
+// two fifths of a read per page. It is linear in the file's size: an Open
 // costs 350–400 times bbolt's own at 10,000 flows (a 130 MiB file) and
 // 1,550 times at 100,000 (1.3 GiB), in the page cache
 // (BenchmarkScaleOpen in package store). The walk knows bbolt's file
