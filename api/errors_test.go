@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log"
 	"net/http"
 	"net/http/httptest"
@@ -221,6 +222,27 @@ func TestStoreFailure(t *testing.T) {
 	c.must(http.StatusOK, "GET", "/api/v3/flows/instances/", "")
 	if got := c.must(http.StatusOK, "GET", "/api/v3/flows/instances/", ""); got["pagination"].(map[string]any)["count"] != 0.0 {
 		t.Errorf("the failed create wrote something: %v", got)
+	}
+}
+
+// TestLostRace: a write that kept losing the race to commit on an
+// optimistic backend (store.ErrLostRace) is a 503 that says to try again,
+// and nothing is written.
+func TestLostRace(t *testing.T) {
+	var lose atomic.Bool
+	s := newStore(t, &store.Options{NewID: func() (uuid.UUID, error) {
+		if lose.Load() {
+			return uuid.Nil, fmt.Errorf("a backend's retries ran out: %w", store.ErrLostRace)
+		}
+		return uuid.NewV7()
+	}})
+	c := &client{t: t, h: api.NewHandler(s, nil)}
+	lose.Store(true)
+	c.do("POST", "/api/v3/flows/instances/", `{"name": "x", "slug": "x", "title": "x", "designation": "recovery"}`).
+		expect(t, http.StatusServiceUnavailable, `{"detail": "The store was too busy with other writes: try again."}`)
+	lose.Store(false)
+	if got := c.must(http.StatusOK, "GET", "/api/v3/flows/instances/", ""); got["pagination"].(map[string]any)["count"] != 0.0 {
+		t.Errorf("the lost write wrote something: %v", got)
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/authflow/authflow/store"
-	"github.com/authflow/authflow/store/kv"
 	"github.com/authflow/authflow/validate"
 )
 
@@ -104,7 +103,7 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, store.ErrTooLarge):
 		h.logf("api: %s %s: %v", r.Method, r.URL.Path, err)
 		writeDetail(w, http.StatusRequestEntityTooLarge, msgTooLarge)
-	case errors.Is(err, kv.ErrConflict):
+	case errors.Is(err, store.ErrLostRace):
 		writeDetail(w, http.StatusServiceUnavailable, msgBusy)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		writeDetail(w, http.StatusServiceUnavailable, msgCancelled)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"iter"
@@ -35,18 +34,6 @@ import (
 // DefaultChangeLog is the number of revisions whose changes the log keeps
 // when Options.ChangeLog is zero.
 const DefaultChangeLog = 10000
-
-// Errors of revisions and the change feed.
-var (
-	// ErrRevision is returned by a conditional write when the object's
-	// revision is not the one the caller named: someone else changed it
-	// (or deleted it) first. Nothing was written.
-	ErrRevision = errors.New("store: the object's revision moved")
-	// ErrCompacted is returned by Watch for a revision whose successors
-	// are no longer in the change log: the caller should read the state
-	// afresh and watch from its revision.
-	ErrCompacted = errors.New("store: revision no longer in the change log")
-)
 
 // Op says what a Change did.
 type Op uint8

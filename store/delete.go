@@ -1,7 +1,6 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -9,11 +8,6 @@ import (
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 )
-
-// ErrProtected is matched by the error of a delete that a reference with
-// on_delete=protect refuses. The error is a *ProtectedError listing what
-// blocks the delete; nothing was deleted.
-var ErrProtected = errors.New("store: protected by a reference")
 
 // UsedBy is one object that refers to another, in authentik's used_by
 // shape: the referring object's app and model, its pk and str(), and

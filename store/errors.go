@@ -20,6 +20,21 @@ var (
 	ErrNotStore = errors.New("store: not an authflow store")
 )
 
+// Errors returned by [Open] and [New] for a schema or a file they refuse.
+var (
+	// ErrSchema is returned when the declared schema, a registered kind
+	// included, is inconsistent: a reference to a collection or kind that
+	// does not exist, an index on a field that does not exist.
+	ErrSchema = errors.New("store: invalid schema")
+	// ErrCorrupt is returned when the file, or a record in it, is damaged:
+	// a record that fails its checksum, an index that points nowhere or
+	// disagrees with its kept count, a collection's bucket that is gone, a
+	// change log that disagrees with the store's revision, a file whose
+	// structure bbolt cannot read. The error names what is damaged. It is
+	// kv.ErrCorrupt, so a backend's own reports match it too.
+	ErrCorrupt = kv.ErrCorrupt
+)
+
 // Errors returned by operations.
 var (
 	// ErrNotFound is returned when the object named by a pk or slug does
@@ -48,4 +63,26 @@ var (
 	// --max-request-bytes). Nothing of it was written. It is
 	// kv.ErrTooLarge.
 	ErrTooLarge = kv.ErrTooLarge
+	// ErrLostRace is returned by a write on a backend with optimistic
+	// transactions (etcd) when other writers kept committing first and
+	// the retries ran out. Nothing of it was written; it may be tried
+	// again. It is kv.ErrConflict (not to be confused with ErrConflict,
+	// a clash on a unique field).
+	ErrLostRace = kv.ErrConflict
+	// ErrProtected is matched by the error of a delete that a reference
+	// with on_delete=protect refuses. The error is a *ProtectedError
+	// listing what blocks the delete; nothing was deleted.
+	ErrProtected = errors.New("store: protected by a reference")
+)
+
+// Errors of revisions and the change feed.
+var (
+	// ErrRevision is returned by a conditional write when the object's
+	// revision is not the one the caller named: someone else changed it
+	// (or deleted it) first. Nothing was written.
+	ErrRevision = errors.New("store: the object's revision moved")
+	// ErrCompacted is returned by Watch for a revision whose successors
+	// are no longer in the change log: the caller should read the state
+	// afresh and watch from its revision.
+	ErrCompacted = errors.New("store: revision no longer in the change log")
 )

@@ -7,15 +7,8 @@ import (
 	"hash/crc32"
 	"sync"
 
-	"github.com/authflow/authflow/store/kv"
 	"github.com/google/uuid"
 )
-
-// ErrCorrupt is returned when the file, or a record in it, is damaged: a
-// record that fails its checksum, an index that points nowhere, a file
-// whose structure bbolt cannot read. The error names what is damaged. It
-// is kv.ErrCorrupt, so a backend's own reports match it too.
-var ErrCorrupt = kv.ErrCorrupt
 
 // Every record is stored in an envelope: a format byte, the revision of
 // the transaction that last wrote it (big-endian), the CRC-32C of what

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -29,11 +28,6 @@ const (
 // targetPBM is the ref= target of a reference to any object with a
 // policy-binding-model id (the collections declared pbm).
 const targetPBM = "pbm"
-
-// ErrSchema is returned by [Open] and [New] when the declared schema, a
-// registered kind included, is inconsistent: a reference to a collection
-// or kind that does not exist, an index on a field that does not exist.
-var ErrSchema = errors.New("store: invalid schema")
 
 // collection declares one collection. Everything the engine does for it
 // (writes in DRF's order, indexes, reference checks, deletes and their
