@@ -1,30 +1,14 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/validate"
-	"github.com/google/uuid"
 )
-
-// planRequest is the body of POST /flows/instances/{slug}/plan/: every
-// key optional, {} the anonymous user.
-type planRequest struct {
-	User *struct {
-		PK            int64          `json:"pk"`
-		Authenticated bool           `json:"is_authenticated"`
-		Superuser     bool           `json:"is_superuser"`
-		Groups        []uuid.UUID    `json:"groups"`
-		Attributes    map[string]any `json:"attributes"`
-	} `json:"user"`
-	Outpost bool           `json:"outpost"`
-	Context map[string]any `json:"context"`
-}
 
 // servePlan answers POST /flows/instances/{slug}/plan/, an authflow
 // extension: the plan the flow would make for the described request, and
@@ -43,17 +27,10 @@ func (h *handler) servePlan(w http.ResponseWriter, r *http.Request, slug string)
 	if !ok {
 		return
 	}
-	var in planRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		writeJSON(w, http.StatusBadRequest, validate.NonFieldError(err.Error()))
+	req, err := plan.ParseRequest(body)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, validate.NonFieldError(strings.TrimPrefix(err.Error(), "plan: request: ")))
 		return
-	}
-	req := plan.Request{Outpost: in.Outpost, Context: in.Context}
-	if in.User != nil {
-		req.User = plan.User{PK: in.User.PK, Authenticated: in.User.Authenticated, Superuser: in.User.Superuser,
-			Groups: in.User.Groups, Attributes: in.User.Attributes}
 	}
 	p, err := h.plans.Make(r.Context(), slug, req)
 	if errors.Is(err, plan.ErrEmptyFlow) {

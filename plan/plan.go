@@ -17,7 +17,9 @@
 package plan
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -31,26 +33,44 @@ import (
 
 // User is the user a request is made by, as the planner reads it.
 type User struct {
-	PK            int64
-	Authenticated bool
-	Superuser     bool
+	PK            int64 `json:"pk"`
+	Authenticated bool  `json:"is_authenticated"`
+	Superuser     bool  `json:"is_superuser"`
 	// Groups are the pks of the user's groups, their ancestors included
 	// (authflow holds no groups, so it cannot add them itself).
-	Groups     []uuid.UUID
-	Attributes map[string]any
+	Groups     []uuid.UUID    `json:"groups"`
+	Attributes map[string]any `json:"attributes"`
 	// PasswordChangeDate is when the user last set a password, for
 	// password expiry policies; nil for never.
-	PasswordChangeDate *time.Time
+	PasswordChangeDate *time.Time `json:"password_change_date"`
 }
 
-// Request is what the planner plans for.
+// Request is what the planner plans for. Its JSON form, which
+// [ParseRequest] reads, is the body of the API's plan endpoint and of
+// "authflow plan -user-json": {"user": {"pk", "is_authenticated",
+// "is_superuser", "groups", "attributes", "password_change_date"},
+// "outpost", "context"}, every key optional; no user (or null) is the
+// anonymous user.
 type Request struct {
-	User User
+	User User `json:"user"`
 	// Outpost says the request comes from an outpost.
-	Outpost bool
+	Outpost bool `json:"outpost"`
 	// Context is the plan context: pending_user, is_redirected,
 	// prompt_data, ...
-	Context map[string]any
+	Context map[string]any `json:"context"`
+}
+
+// ParseRequest reads a Request from its JSON form. A key it does not know
+// is an error, so that a misspelt key is not silently a different
+// request.
+func ParseRequest(b []byte) (Request, error) {
+	var req Request
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return Request{}, fmt.Errorf("plan: request: %w", err)
+	}
+	return req, nil
 }
 
 // PolicyRequest is what an evaluator evaluates a policy for.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -264,5 +265,29 @@ func TestBuiltinEvaluators(t *testing.T) {
 	}
 	if r := check(exp, plan.PolicyRequest{User: plan.User{PasswordChangeDate: &recent}}); !r.Passing {
 		t.Errorf("recent: %+v", r)
+	}
+}
+
+// ParseRequest reads the JSON form that the API and the command line
+// share: every key, a null user as the anonymous one, and an unknown key
+// as an error.
+func TestParseRequest(t *testing.T) {
+	req, err := plan.ParseRequest([]byte(`{"user": {"pk": 7, "is_authenticated": true, "is_superuser": true,
+		"groups": ["0190a5e2-0000-7000-8000-000000000001"], "attributes": {"a": 1},
+		"password_change_date": "2025-01-02T03:04:05Z"}, "outpost": true, "context": {"k": "v"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := req.User
+	if u.PK != 7 || !u.Authenticated || !u.Superuser || len(u.Groups) != 1 || u.Attributes["a"] != 1.0 ||
+		u.PasswordChangeDate == nil || !u.PasswordChangeDate.Equal(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)) ||
+		!req.Outpost || req.Context["k"] != "v" {
+		t.Errorf("parsed %+v", req)
+	}
+	if req, err := plan.ParseRequest([]byte(`{"user": null}`)); err != nil || !reflect.DeepEqual(req, plan.Request{}) {
+		t.Errorf("a null user: %+v, %v", req, err)
+	}
+	if _, err := plan.ParseRequest([]byte(`{"user": {"is_superuser": true, "superuser": true}}`)); err == nil || !strings.Contains(err.Error(), `unknown field "superuser"`) {
+		t.Errorf("an unknown key: %v", err)
 	}
 }

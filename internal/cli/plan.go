@@ -49,24 +49,10 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer, nb ne
 			fmt.Fprintf(stderr, "authflow plan: %v\n", err)
 			return exitError
 		}
-		var in struct {
-			User struct {
-				PK            int64          `json:"pk"`
-				Authenticated bool           `json:"is_authenticated"`
-				Superuser     bool           `json:"is_superuser"`
-				Groups        []uuid.UUID    `json:"groups"`
-				Attributes    map[string]any `json:"attributes"`
-			} `json:"user"`
-			Outpost bool           `json:"outpost"`
-			Context map[string]any `json:"context"`
-		}
-		if err := json.Unmarshal(raw, &in); err != nil {
+		if req, err = plan.ParseRequest(raw); err != nil {
 			fmt.Fprintf(stderr, "authflow plan: %s: %v\n", *userJSON, err)
 			return exitInvalid
 		}
-		u := in.User
-		req = plan.Request{User: plan.User{PK: u.PK, Authenticated: u.Authenticated, Superuser: u.Superuser, Groups: u.Groups, Attributes: u.Attributes},
-			Outpost: in.Outpost, Context: in.Context}
 	}
 	s, err := src.open(ctx, &store.Options{ReadOnly: true})
 	if err != nil {
