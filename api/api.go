@@ -113,7 +113,7 @@ func NewHandler(s *store.Store, opts *Options) http.Handler {
 		h.blueprint.Handlers = map[string]blueprint.Handler{blueprint.ModelGroup: blueprint.Groups}
 	}
 	h.fixed = map[string]*resource{
-		"flows/instances":               flowResource(s),
+		"flows/instances":               flowResource(s, h.plans),
 		"flows/bindings":                bindingResource(s),
 		"stages/all":                    allStagesResource(s),
 		"policies/all":                  allPoliciesResource(s),

@@ -3,26 +3,39 @@ package api
 import (
 	"context"
 
+	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/internal/kind"
+	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 	"github.com/google/uuid"
 )
 
-// flowResource serves /flows/instances/, whose objects are named by slug.
-func flowResource(s *store.Store) *resource {
+// flowResource serves /flows/instances/, whose objects are named by slug;
+// each flow shown reports as cache_count the plans that plans holds of it.
+func flowResource(s *store.Store, plans *plan.Cache) *resource {
+	counted := func(v flow.View, err error) (any, error) {
+		v.CacheCount = plans.Count(v.PK)
+		return v, err
+	}
 	return &resource{
 		perm: codenames("authentik_flows", "flow"),
-		list: func(ctx context.Context, q store.Query) (any, error) { return listed(s.ListFlows(ctx, q)) },
-		create: func(ctx context.Context, body []byte) (any, error) {
-			return s.CreateFlowJSON(ctx, body)
+		list: func(ctx context.Context, q store.Query) (any, error) {
+			p, err := s.ListFlows(ctx, q)
+			for i := range p.Results {
+				p.Results[i].CacheCount = plans.Count(p.Results[i].PK)
+			}
+			return listed(p, err)
 		},
-		get: func(ctx context.Context, slug string) (any, error) { return s.GetFlowBySlug(ctx, slug) },
+		create: func(ctx context.Context, body []byte) (any, error) {
+			return counted(s.CreateFlowJSON(ctx, body))
+		},
+		get: func(ctx context.Context, slug string) (any, error) { return counted(s.GetFlowBySlug(ctx, slug)) },
 		replace: func(ctx context.Context, slug string, body []byte) (any, error) {
-			return s.ReplaceFlow(ctx, slug, body)
+			return counted(s.ReplaceFlow(ctx, slug, body))
 		},
 		patch: func(ctx context.Context, slug string, body []byte) (any, error) {
-			return s.PatchFlow(ctx, slug, body)
+			return counted(s.PatchFlow(ctx, slug, body))
 		},
 		delete: func(ctx context.Context, slug string) error { return s.DeleteFlow(ctx, slug) },
 		usedBy: func(ctx context.Context, slug string) ([]store.UsedBy, error) {

@@ -17,8 +17,9 @@ type View struct {
 	// Policies are the pks of the policies bound to the flow, in binding
 	// order.
 	Policies []uuid.UUID
-	// CacheCount is the number of cached plans of the flow, in the plan
-	// caches of the store's process (one per user; see plan.Cache).
+	// CacheCount is the number of cached plans of the flow (one per
+	// user; see plan.Cache.Count). The store leaves it 0: the API fills it
+	// from the plan cache it plans through.
 	CacheCount int
 }
 

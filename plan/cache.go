@@ -44,8 +44,9 @@ type CacheOptions struct {
 //     expires) is kept only until then.
 //
 // As in authentik, plans of stage_configuration flows are not cached;
-// denials and plans without stages are (errors are not). Flows report
-// their number of cached plans as cache_count. A Cache is safe for
+// denials and plans without stages are (errors are not). Count is a
+// flow's number of cached plans, which the API reports as the flow's
+// cache_count. A Cache is safe for
 // concurrent use; Close releases it.
 type Cache struct {
 	s    *store.Store
@@ -94,7 +95,7 @@ func NewCache(s *store.Store, opts CacheOptions) *Cache {
 	// missed, which is harmless for an empty cache, and the next delivery
 	// moves applied on.
 	c.applied = s.Delivered()
-	c.stop = append(c.stop, s.OnChange(c.changed), s.CountPlans(c.Count))
+	c.stop = append(c.stop, s.OnChange(c.changed))
 	return c
 }
 

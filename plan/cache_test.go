@@ -131,15 +131,7 @@ func (f *fixture) flowPK(slug string) uuid.UUID {
 
 func (f *fixture) cacheCount(slug string) int {
 	f.t.Helper()
-	var n int
-	if err := f.s.View(context.Background(), func(tx *store.Tx) error {
-		v, err := tx.GetFlowBySlug(slug)
-		n = v.CacheCount
-		return err
-	}); err != nil {
-		f.t.Fatal(err)
-	}
-	return n
+	return f.c.Count(f.flowPK(slug))
 }
 
 // The cache is written once and read on later plans, per user, and the

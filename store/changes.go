@@ -701,35 +701,6 @@ func (s *Store) Watch(ctx context.Context, after int64) iter.Seq2[Change, error]
 	}
 }
 
-// CountPlans registers a plan cache's count of the plans it holds for a
-// flow, which flows report as cache_count (the sum over every registered
-// cache). stop unregisters it.
-func (s *Store) CountPlans(count func(flow uuid.UUID) int) (stop func()) {
-	s.planMu.Lock()
-	defer s.planMu.Unlock()
-	if s.planCounts == nil {
-		s.planCounts = map[int]func(uuid.UUID) int{}
-	}
-	id := s.planNext
-	s.planNext++
-	s.planCounts[id] = count
-	return func() {
-		s.planMu.Lock()
-		delete(s.planCounts, id)
-		s.planMu.Unlock()
-	}
-}
-
-func (s *Store) cachedPlans(flow uuid.UUID) int {
-	s.planMu.Lock()
-	defer s.planMu.Unlock()
-	n := 0
-	for _, count := range s.planCounts {
-		n += count(flow)
-	}
-	return n
-}
-
 type (
 	unchangedSinceKey struct{}
 	committedKey      struct{}

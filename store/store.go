@@ -114,10 +114,6 @@ type Store struct {
 	feed      feed
 	// done is closed by Close, to end watches.
 	done chan struct{}
-	// planCounts report the plan caches' counts per flow (cache_count).
-	planMu     sync.Mutex
-	planCounts map[int]func(flow uuid.UUID) int
-	planNext   int
 }
 
 // Open opens or creates the store in the bbolt file at path. It fails with

@@ -88,7 +88,6 @@ func (tx *Tx) flowView(f flow.Flow) (flow.View, error) {
 		return v, err
 	}
 	v.Policies, err = tx.boundPolicies(f.PK)
-	v.CacheCount = tx.s.cachedPlans(f.PK)
 	return v, err
 }
 
