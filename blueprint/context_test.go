@@ -304,3 +304,29 @@ func TestContextReadsCharged(t *testing.T) {
 		t.Error("the stage was written")
 	}
 }
+
+// A tag that fails on a value an !Env gave names the kind of value, never
+// the value: an allowed variable may hold a secret, and the error is an
+// event of the import's result (in the context or in an entry alike).
+func TestTagErrorsHideValues(t *testing.T) {
+	const secret = "hunter2-not-for-logs"
+	t.Setenv("AUTHFLOW_SEC_X", secret)
+	opts := blueprint.Options{EnvPrefixes: []string{"AUTHFLOW_SEC_"}}
+	for _, tag := range []string{
+		`!Format ["%d", !Env AUTHFLOW_SEC_X]`,
+		`!Format ["%f", !Env AUTHFLOW_SEC_X]`,
+		`!AtIndex [[!Env AUTHFLOW_SEC_X], 5]`,
+		`!AtIndex [{k: !Env AUTHFLOW_SEC_X}, !Env AUTHFLOW_SEC_X]`,
+		`!Enumerate [!Env AUTHFLOW_SEC_X, SEQ, x]`,
+	} {
+		for _, doc := range []string{
+			"version: 1\ncontext: {a: " + tag + "}\n",
+			"version: 1\nentries:\n- model: authentik_stages_deny.denystage\n  identifiers: {name: d}\n  attrs: {deny_message: " + tag + "}\n",
+		} {
+			res := apply(t, newStore(t), doc, opts)
+			if got := jsonOf(t, res.Logs); res.Success || strings.Contains(got, secret) {
+				t.Errorf("%s: %s", doc, got)
+			}
+		}
+	}
+}
