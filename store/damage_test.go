@@ -767,3 +767,25 @@ func TestDamagedPBMEntry(t *testing.T) {
 		})
 	}
 }
+
+// A slug index entry damaged to name another flow is ErrCorrupt: the
+// flow found by slug must have that slug, or a GET by slug showed, and a
+// PATCH by slug changed, the other flow.
+func TestDamagedSlugEntry(t *testing.T) {
+	s := openTestStore(t, filepath.Join(t.TempDir(), "slug.db"), nil)
+	mkFlow(t, s, "a")
+	g := mkFlow(t, s, "b")
+	s, err := damageStore(t, s, false, func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("flows_by_slug")).Put([]byte("a"), g.PK[:])
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GetFlowBySlug(t.Context(), "a")
+	wantCorrupt(t, "GetFlowBySlug", err, "flows_by_slug")
+	_, err = s.PatchFlow(t.Context(), "a", []byte(`{"title": "changed"}`))
+	wantCorrupt(t, "PatchFlow", err, "flows_by_slug")
+	if f, err := s.GetFlow(t.Context(), g.PK); err != nil || f.Title != g.Title {
+		t.Errorf("the other flow: %v, %v", f.Title, err)
+	}
+}
