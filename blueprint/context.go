@@ -30,6 +30,7 @@ type ctxSlot struct {
 	busy     bool // being resolved: a !Context that reaches it is a cycle
 	done     bool
 	val      any
+	cost     int // the budget its resolution took, which every read takes again
 	err      error
 	reported bool
 }
@@ -135,6 +136,12 @@ func (r *resolver) slot(ref *yaml.Node, key string, s *ctxSlot) (any, error) {
 	}
 	switch {
 	case s.done:
+		// The value is shared, not copied, but whatever reads it may
+		// build or write it whole: a read costs what the value did, or
+		// values that read the one before would stand for billions.
+		if *r.budget -= s.cost; *r.budget < 0 {
+			return nil, wrap(fmt.Errorf("%w: the document expands to too many values", ErrLimit))
+		}
 		return s.val, nil
 	case s.err != nil && ref != nil:
 		return nil, wrap(errors.New("the context value failed (see its own error)"))
@@ -146,7 +153,9 @@ func (r *resolver) slot(ref *yaml.Node, key string, s *ctxSlot) (any, error) {
 	s.busy = true
 	loops := r.loops
 	r.loops = nil // the context's own tags see no entry's !Enumerate
+	left := *r.budget
 	v, err := r.materialize(s.tree)
+	s.cost = left - *r.budget
 	r.loops = loops
 	s.busy = false
 	if err != nil {

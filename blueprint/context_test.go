@@ -3,6 +3,7 @@ package blueprint_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -270,6 +271,62 @@ func TestContextErrors(t *testing.T) {
 	for _, doc := range []string{"context:", "context: null", "context: {}", "context: &c {a: 1}\nx: {b: *c}"} {
 		if _, err := blueprint.Parse(strings.NewReader("version: 1\n"+doc+"\n"), blueprint.Limits{}); err != nil {
 			t.Errorf("%s: %v", doc, err)
+		}
+	}
+}
+
+// A context value read through !Context costs what it cost to resolve,
+// each time it is read: values that each read the one before ten times
+// stand for 10^9 strings, which must fail on the node budget rather than
+// be built or written.
+func TestContextReadsCharged(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version: 1\ncontext:\n  c0: [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i <= 9; i++ {
+		r := fmt.Sprintf("!Context c%d", i-1)
+		fmt.Fprintf(&b, "  c%d: [%s, %s, %s, %s, %s, %s, %s, %s, %s, %s]\n", i, r, r, r, r, r, r, r, r, r, r)
+	}
+	b.WriteString("entries:\n- model: authentik_stages_deny.denystage\n  identifiers: {name: big}\n" +
+		"  attrs: {deny_message: !Format [\"%s\", !Context c9]}\n")
+	bp, err := blueprint.Parse(strings.NewReader(b.String()), blueprint.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStore(t)
+	res, err := blueprint.Apply(context.Background(), s, bp, blueprint.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Success || !strings.Contains(jsonOf(t, res.Logs), "too many values") {
+		t.Errorf("%s", jsonOf(t, res.Logs))
+	}
+	if _, found := denyMessage(t, s, "big"); found {
+		t.Error("the stage was written")
+	}
+}
+
+// A tag that fails on a value an !Env gave names the kind of value, never
+// the value: an allowed variable may hold a secret, and the error is an
+// event of the import's result (in the context or in an entry alike).
+func TestTagErrorsHideValues(t *testing.T) {
+	const secret = "hunter2-not-for-logs"
+	t.Setenv("AUTHFLOW_SEC_X", secret)
+	opts := blueprint.Options{EnvPrefixes: []string{"AUTHFLOW_SEC_"}}
+	for _, tag := range []string{
+		`!Format ["%d", !Env AUTHFLOW_SEC_X]`,
+		`!Format ["%f", !Env AUTHFLOW_SEC_X]`,
+		`!AtIndex [[!Env AUTHFLOW_SEC_X], 5]`,
+		`!AtIndex [{k: !Env AUTHFLOW_SEC_X}, !Env AUTHFLOW_SEC_X]`,
+		`!Enumerate [!Env AUTHFLOW_SEC_X, SEQ, x]`,
+	} {
+		for _, doc := range []string{
+			"version: 1\ncontext: {a: " + tag + "}\n",
+			"version: 1\nentries:\n- model: authentik_stages_deny.denystage\n  identifiers: {name: d}\n  attrs: {deny_message: " + tag + "}\n",
+		} {
+			res := apply(t, newStore(t), doc, opts)
+			if got := jsonOf(t, res.Logs); res.Success || strings.Contains(got, secret) {
+				t.Errorf("%s: %s", doc, got)
+			}
 		}
 	}
 }

@@ -221,7 +221,10 @@ func (r *resolver) tag(n *yaml.Node) (any, error) {
 			if len(args) > 2 {
 				return args[2], nil
 			}
-			return nil, r.errf(n, "!AtIndex: %v has no %v", args[0], args[1])
+			if i, ok := args[1].(int64); ok {
+				return nil, r.errf(n, "!AtIndex: the %s has no %d", pyType(args[0]), i)
+			}
+			return nil, r.errf(n, "!AtIndex: the %s has no such key", pyType(args[0]))
 		}
 		return v, nil
 	case "!ParseJSON":
@@ -303,7 +306,7 @@ func (r *resolver) enumerate(n *yaml.Node) (any, error) {
 		}
 	case nil:
 	default:
-		return nil, r.errf(n, "!Enumerate needs a list or a mapping, not %v", it)
+		return nil, r.errf(n, "!Enumerate needs a list or a mapping, not %s", pyType(it))
 	}
 	seq, mp := []any{}, map[string]any{}
 	for _, l := range items {
@@ -374,6 +377,29 @@ func condition(mode string, args []any) (bool, error) {
 		return n%2 == 0, nil
 	}
 	return false, fmt.Errorf("!Condition mode %q is none of AND, NAND, OR, NOR, XOR, XNOR", mode)
+}
+
+// pyType names the kind of a resolved value as Python does (str, int,
+// dict, …): a tag's error names it instead of the value, which may come
+// from an !Env and hold a secret.
+func pyType(v any) string {
+	switch v.(type) {
+	case string:
+		return "str"
+	case int64:
+		return "int"
+	case float64:
+		return "float"
+	case bool:
+		return "bool"
+	case nil:
+		return "NoneType"
+	case []any:
+		return "list"
+	case map[string]any:
+		return "dict"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 func atIndex(obj, key any) (any, bool) {
@@ -481,7 +507,7 @@ func pyFormat(format string, args []any) (string, error) {
 			case bool:
 				b.WriteString(map[bool]string{true: "1", false: "0"}[x])
 			default:
-				return "", fmt.Errorf("%%%c format: a real number is required, not %s", verb, str(a))
+				return "", fmt.Errorf("%%%c format: a real number is required, not %s", verb, pyType(a))
 			}
 		case 'f':
 			switch x := a.(type) {
@@ -490,7 +516,7 @@ func pyFormat(format string, args []any) (string, error) {
 			case float64:
 				b.WriteString(strconv.FormatFloat(x, 'f', 6, 64))
 			default:
-				return "", fmt.Errorf("%%f format: a real number is required, not %s", str(a))
+				return "", fmt.Errorf("%%f format: a real number is required, not %s", pyType(a))
 			}
 		default:
 			return "", fmt.Errorf("unsupported format character %q", verb)

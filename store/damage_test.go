@@ -724,3 +724,68 @@ func TestDamagedIndexEntries(t *testing.T) {
 		wantCorrupt(t, "deleting the policy (whose binding the cascade would miss)", err, "says 1 keys, there are 0")
 	})
 }
+
+// An entry of the policy-binding-model index (pbm id -> pk ‖ collection)
+// that is cut short, names no such collection, or names an object whose
+// pbm id is another is ErrCorrupt, both for a list filtered by the pbm id
+// and for a write naming it: it was read as no such id (a 404's empty
+// list, a 400), or as the object it named, so that a policy binding was
+// made on another flow.
+func TestDamagedPBMEntry(t *testing.T) {
+	for name, value := range map[string]func(other uuid.UUID) []byte{
+		"cut short":     func(other uuid.UUID) []byte { return other[:15] },
+		"no collection": func(other uuid.UUID) []byte { return append(other[:], "nope"...) },
+		"another flow":  func(other uuid.UUID) []byte { return append(other[:], "flows"...) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := openTestStore(t, filepath.Join(t.TempDir(), "pbm.db"), nil)
+			f := mkFlow(t, s, "a")
+			g := mkFlow(t, s, "b")
+			var gate uuid.UUID
+			err := s.Update(t.Context(), func(tx *store.Tx) error {
+				var err error
+				gate, err = tx.Create(string(policy.ModelDummy), []byte(`{"name": "gate"}`))
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pbm := f.PolicyBindingModelPtrID
+			s, err = damageStore(t, s, false, func(tx *bolt.Tx) error {
+				return tx.Bucket([]byte("pbm")).Put(pbm[:], value(g.PK))
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.ListPolicyBindings(t.Context(), store.Query{Filters: map[string]string{"target": pbm.String()}})
+			wantCorrupt(t, "ListPolicyBindings by the pbm id", err, "pbm")
+			err = s.Update(t.Context(), func(tx *store.Tx) error {
+				_, err := tx.Create(store.ModelPolicyBinding, fmt.Appendf(nil, `{"target": %q, "policy": %q, "order": 0}`, pbm, gate))
+				return err
+			})
+			wantCorrupt(t, "a policy binding on the pbm id", err, "pbm")
+		})
+	}
+}
+
+// A slug index entry damaged to name another flow is ErrCorrupt: the
+// flow found by slug must have that slug, or a GET by slug showed, and a
+// PATCH by slug changed, the other flow.
+func TestDamagedSlugEntry(t *testing.T) {
+	s := openTestStore(t, filepath.Join(t.TempDir(), "slug.db"), nil)
+	mkFlow(t, s, "a")
+	g := mkFlow(t, s, "b")
+	s, err := damageStore(t, s, false, func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("flows_by_slug")).Put([]byte("a"), g.PK[:])
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GetFlowBySlug(t.Context(), "a")
+	wantCorrupt(t, "GetFlowBySlug", err, "flows_by_slug")
+	_, err = s.PatchFlow(t.Context(), "a", []byte(`{"title": "changed"}`))
+	wantCorrupt(t, "PatchFlow", err, "flows_by_slug")
+	if f, err := s.GetFlow(t.Context(), g.PK); err != nil || f.Title != g.Title {
+		t.Errorf("the other flow: %v, %v", f.Title, err)
+	}
+}

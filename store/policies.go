@@ -85,11 +85,31 @@ func (tx *Tx) pbmObject(pk uuid.UUID) (*collection, any, bool, error) {
 }
 
 // pbmOwner returns the pk of the object whose policy-binding-model id is
-// id, if any.
+// id, if any. The entry must name a collection of policy binding models
+// and an object of it whose pbm id is id: anything else is ErrCorrupt,
+// not an absent id or another object.
 func (tx *Tx) pbmOwner(id uuid.UUID) (uuid.UUID, bool, error) {
 	raw, err := tx.kv.Get(bucketPBM, id[:])
-	if err != nil || len(raw) < 16 {
+	if err != nil || raw == nil {
 		return uuid.Nil, false, err
+	}
+	bad := fmt.Errorf("store: %s: %w: the entry of %s names no object with that policy-binding-model id", bucketPBM, ErrCorrupt, id)
+	if len(raw) <= 16 {
+		return uuid.Nil, false, bad
+	}
+	c := tx.s.schema.byName[string(raw[16:])]
+	if c == nil || !c.pbm || c.bucket != string(raw[16:]) {
+		return uuid.Nil, false, bad
+	}
+	obj, ok, err := tx.get(c, idFrom(raw[:16]))
+	if err != nil {
+		return uuid.Nil, false, err
+	}
+	if !ok {
+		return uuid.Nil, false, bad
+	}
+	if _, pbm := c.codec.ids(obj); pbm != id {
+		return uuid.Nil, false, bad
 	}
 	return idFrom(raw[:16]), true, nil
 }

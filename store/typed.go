@@ -60,17 +60,31 @@ func (tx *Tx) flowPK(slug string) (uuid.UUID, error) {
 	if !ok {
 		return uuid.Nil, fmt.Errorf("store: flow %q: %w", slug, ErrNotFound)
 	}
-	return pk, nil
+	_, err = tx.flowAt(slug, pk)
+	return pk, err
 }
 
 func (tx *Tx) flowBySlug(slug string) (flow.Flow, error) {
-	pk, err := tx.flowPK(slug)
+	pk, ok, err := tx.lookup(tx.s.schema.flows, "slug", slug)
 	if err != nil {
 		return flow.Flow{}, err
 	}
+	if !ok {
+		return flow.Flow{}, fmt.Errorf("store: flow %q: %w", slug, ErrNotFound)
+	}
+	return tx.flowAt(slug, pk)
+}
+
+// flowAt loads the flow that the slug index names for slug, which must
+// exist and have that slug: a damaged entry is ErrCorrupt, never another
+// flow read or written in its place.
+func (tx *Tx) flowAt(slug string, pk uuid.UUID) (flow.Flow, error) {
 	f, err := as[flow.Flow](tx.must(tx.s.schema.flows, pk))
 	if errors.Is(err, ErrNotFound) {
 		return flow.Flow{}, fmt.Errorf("store: flow %q: %w: the slug index points at missing %s", slug, ErrCorrupt, pk)
+	}
+	if err == nil && f.Slug != slug {
+		return flow.Flow{}, fmt.Errorf("store: flow %q: %w: the flows_by_slug entry names flow %s, whose slug is %q", slug, ErrCorrupt, pk, f.Slug)
 	}
 	return f, err
 }
