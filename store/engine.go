@@ -449,9 +449,7 @@ func (tx *Tx) put(c *collection, cur, next any) error {
 		}
 	}
 	tx.record(c, pk, cur, next)
-	if err := tx.recount(c, cur, next); err != nil {
-		return err
-	}
+	tx.recount(c, cur, next)
 	// Move only the entries that change: a patch of a title touches no
 	// index.
 	now := c.entries(next)
@@ -493,9 +491,7 @@ func (tx *Tx) put(c *collection, cur, next any) error {
 // index writes obj's index entries and counts, not its record: for a
 // reindex.
 func (tx *Tx) index(c *collection, obj any) error {
-	if err := tx.recount(c, nil, obj); err != nil {
-		return err
-	}
+	tx.recount(c, nil, obj)
 	for _, e := range c.entries(obj) {
 		if err := tx.kv.Put(e.bucket, e.key, e.val); err != nil {
 			return err
@@ -512,9 +508,7 @@ func (tx *Tx) remove(c *collection, obj any) error {
 			return err
 		}
 	}
-	if err := tx.recount(c, obj, nil); err != nil {
-		return err
-	}
+	tx.recount(c, obj, nil)
 	tx.record(c, pk, obj, nil)
 	return tx.kv.Delete(c.bucket, pk[:])
 }
@@ -548,46 +542,23 @@ func countKey(bucket string, prefix []byte) string { return bucket + "\x00" + st
 
 // recount moves obj's counts from cur to next (either may be nil). A key
 // may repeat in either list; each counts.
-func (tx *Tx) recount(c *collection, cur, next any) error {
-	old, now := c.countKeys(cur), c.countKeys(next)
-	count := func(keys []string, k string) (n int64) {
-		for _, x := range keys {
-			if x == k {
-				n++
-			}
-		}
-		return n
+func (tx *Tx) recount(c *collection, cur, next any) {
+	for _, k := range c.countKeys(cur) {
+		tx.addCount(k, -1)
 	}
-	for i, k := range old {
-		if slices.Index(old, k) != i {
-			continue // counted at its first place
-		}
-		if d := count(now, k) - count(old, k); d != 0 {
-			if err := tx.addCount(k, d); err != nil {
-				return err
-			}
-		}
+	for _, k := range c.countKeys(next) {
+		tx.addCount(k, +1)
 	}
-	for i, k := range now {
-		if slices.Index(now, k) != i || slices.Contains(old, k) {
-			continue
-		}
-		if err := tx.addCount(k, count(now, k)); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // addCount records a change of a count; the changes are written once,
 // when the transaction's function returns (Tx.flush), so that a bulk load
 // does not rewrite a count per object.
-func (tx *Tx) addCount(key string, d int64) error {
+func (tx *Tx) addCount(key string, d int64) {
 	if tx.counts == nil {
 		tx.counts = map[string]int64{}
 	}
 	tx.counts[key] += d
-	return nil
 }
 
 // flush writes the pending count changes.
@@ -596,7 +567,7 @@ func (tx *Tx) flush() error {
 		if d == 0 {
 			continue
 		}
-		n, err := tx.storedCount(key)
+		n, err := tx.storedCount([]byte(key))
 		if err != nil {
 			return err
 		}
@@ -615,34 +586,25 @@ func (tx *Tx) flush() error {
 	return tx.commitChanges()
 }
 
-// counted is a count as this transaction sees it.
-func (tx *Tx) counted(key string) (int64, error) {
+// counted is a count as this transaction sees it. The key is bytes so
+// that a scan can build it without a string (see scanCounted).
+func (tx *Tx) counted(key []byte) (int64, error) {
 	n, err := tx.storedCount(key)
-	return n + tx.counts[key], err
+	return n + tx.counts[string(key)], err
 }
 
-func (tx *Tx) storedCount(key string) (int64, error) {
-	raw, err := tx.kv.Get(bucketCounts, []byte(key))
+func (tx *Tx) storedCount(key []byte) (int64, error) {
+	raw, err := tx.kv.Get(bucketCounts, key)
 	if err != nil {
 		return 0, err
 	}
-	n, ok := decodeCount(raw)
-	if !ok {
+	switch {
+	case raw == nil:
+		return 0, nil
+	case len(raw) != 8:
 		return 0, fmt.Errorf("store: count %q: %w: malformed", key, ErrCorrupt)
 	}
-	return n, nil
-}
-
-// decodeCount reads a kept count's value (none is 0); ok is false for a
-// malformed one.
-func decodeCount(raw []byte) (n int64, ok bool) {
-	switch len(raw) {
-	case 0:
-		return 0, raw == nil
-	case 8:
-		return int64(binary.BigEndian.Uint64(raw)), true
-	}
-	return 0, false
+	return int64(binary.BigEndian.Uint64(raw)), nil
 }
 
 // pkAt returns the 16-byte pk in an index key: at offset at, or, for a
@@ -687,16 +649,10 @@ func (tx *Tx) scanCounted(bucket string, prefix []byte, fn func(k, v []byte) (bo
 		return err
 	}
 	key := make([]byte, 0, len(bucket)+1+len(prefix))
-	key = append(append(append(key, bucket...), 0), prefix...)
-	raw, err := tx.kv.Get(bucketCounts, key)
+	want, err := tx.counted(append(append(append(key, bucket...), 0), prefix...))
 	if err != nil {
 		return err
 	}
-	want, ok := decodeCount(raw)
-	if !ok {
-		return fmt.Errorf("store: count %q: %w: malformed", key, ErrCorrupt)
-	}
-	want += tx.counts[string(key)]
 	if n != want {
 		return fmt.Errorf("store: %s: %w: the count of %x says %d keys, there are %d", bucket, ErrCorrupt, prefix, want, n)
 	}

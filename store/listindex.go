@@ -89,7 +89,7 @@ func (tx *Tx) walkPage(walks []indexWalk, scope []byte, filters map[string]any, 
 		prefix = appendValue(prefix, filterVal)
 		key = countKey(w.bucket, prefix)
 	}
-	n, err := tx.counted(key)
+	n, err := tx.counted([]byte(key))
 	if err != nil {
 		return nil, p, false, err
 	}

@@ -94,7 +94,7 @@ func listOf[T, V any](tx *Tx, c *collection, l listing[T], walks []indexWalk, sc
 		if scope != nil && len(walks) > 0 {
 			key = countKey(walks[0].bucket, scope)
 		}
-		n, err := tx.counted(key)
+		n, err := tx.counted([]byte(key))
 		if err != nil {
 			return Page[V]{}, err
 		}

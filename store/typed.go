@@ -53,17 +53,13 @@ func render[T, V any](view func(T) (V, error), t T) (V, error) {
 
 // flowPK is the pk of the flow with the slug.
 func (tx *Tx) flowPK(slug string) (uuid.UUID, error) {
-	pk, ok, err := tx.lookup(tx.s.schema.flows, "slug", slug)
-	if err != nil {
-		return uuid.Nil, err
-	}
-	if !ok {
-		return uuid.Nil, fmt.Errorf("store: flow %q: %w", slug, ErrNotFound)
-	}
-	_, err = tx.flowAt(slug, pk)
-	return pk, err
+	f, err := tx.flowBySlug(slug)
+	return f.PK, err
 }
 
+// flowBySlug loads the flow that the slug index names for slug, which
+// must exist and have that slug: a damaged entry is ErrCorrupt, never
+// another flow read or written in its place.
 func (tx *Tx) flowBySlug(slug string) (flow.Flow, error) {
 	pk, ok, err := tx.lookup(tx.s.schema.flows, "slug", slug)
 	if err != nil {
@@ -72,13 +68,6 @@ func (tx *Tx) flowBySlug(slug string) (flow.Flow, error) {
 	if !ok {
 		return flow.Flow{}, fmt.Errorf("store: flow %q: %w", slug, ErrNotFound)
 	}
-	return tx.flowAt(slug, pk)
-}
-
-// flowAt loads the flow that the slug index names for slug, which must
-// exist and have that slug: a damaged entry is ErrCorrupt, never another
-// flow read or written in its place.
-func (tx *Tx) flowAt(slug string, pk uuid.UUID) (flow.Flow, error) {
 	f, err := as[flow.Flow](tx.must(tx.s.schema.flows, pk))
 	if errors.Is(err, ErrNotFound) {
 		return flow.Flow{}, fmt.Errorf("store: flow %q: %w: the slug index points at missing %s", slug, ErrCorrupt, pk)
