@@ -143,18 +143,10 @@ func TestDamagedRecord(t *testing.T) {
 	c := &client{t: t, h: api.NewHandler(s, nil)}
 	pk := c.must(http.StatusCreated, "POST", "/api/v3/flows/instances/", flowBody)["pk"].(string)
 	c.must(http.StatusCreated, "POST", "/api/v3/flows/instances/", `{"name": "Other", "slug": "other", "title": "Other", "designation": "recovery"}`)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-
 	// Flip the case of a letter of the name: the JSON stays valid, the
-	// checksum in the record's 5-byte envelope no longer matches.
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// checksum in the record's envelope no longer matches.
 	id := uuid.MustParse(pk)
-	err = db.Update(func(tx *bolt.Tx) error {
+	s = damageFile(t, s, path, func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte("flows"))
 		if b == nil {
 			t.Fatal(`no bucket "flows"`)
@@ -167,17 +159,6 @@ func TestDamagedRecord(t *testing.T) {
 		v[i+len(`"name":"`)] ^= 0x20 // W -> w
 		return b.Put(id[:], v)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	s, err = store.Open(path, &store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer s.Close()
 	var logged bytes.Buffer
 	c = &client{t: t, h: api.NewHandler(s, &api.Options{ErrorLog: log.New(&logged, "", 0)})}
@@ -217,23 +198,7 @@ func TestDamagedBucket(t *testing.T) {
 	}
 	c := &client{t: t, h: api.NewHandler(s, nil)}
 	pk := c.must(http.StatusCreated, "POST", "/api/v3/stages/prompt/prompts/", `{"name": "p", "field_key": "k", "label": "K", "type": "text"}`)["pk"].(string)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte("prompts")) }); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s, err = store.Open(path, &store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = damageFile(t, s, path, func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte("prompts")) })
 	defer s.Close()
 	c = &client{t: t, h: api.NewHandler(s, &api.Options{ErrorLog: log.New(io.Discard, "", 0)})}
 	for _, p := range []string{"/api/v3/stages/prompt/prompts/", "/api/v3/stages/prompt/prompts/" + pk + "/"} {
@@ -244,4 +209,28 @@ func TestDamagedBucket(t *testing.T) {
 		}
 	}
 	c.must(http.StatusOK, "GET", "/api/v3/flows/instances/", "")
+}
+
+// damageFile closes s, changes its file at path behind the store's back
+// with bbolt itself, and opens the store again.
+func damageFile(t *testing.T, s *store.Store, path string, change func(*bolt.Tx) error) *store.Store {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(change); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = store.Open(path, &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
