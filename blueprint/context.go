@@ -139,8 +139,8 @@ func (r *resolver) slot(ref *yaml.Node, key string, s *ctxSlot) (any, error) {
 		// The value is shared, not copied, but whatever reads it may
 		// build or write it whole: a read costs what the value did, or
 		// values that read the one before would stand for billions.
-		if *r.budget -= s.cost; *r.budget < 0 {
-			return nil, wrap(fmt.Errorf("%w: the document expands to too many values", ErrLimit))
+		if err := r.spend(s.cost); err != nil {
+			return nil, wrap(err)
 		}
 		return s.val, nil
 	case s.err != nil && ref != nil:

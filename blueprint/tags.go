@@ -46,9 +46,8 @@ func (r *resolver) errf(n *yaml.Node, format string, args ...any) error {
 }
 
 func (r *resolver) value(n *yaml.Node) (any, error) {
-	*r.budget--
-	if *r.budget < 0 {
-		return nil, fmt.Errorf("%w: the document expands to too many values", ErrLimit)
+	if err := r.spend(1); err != nil {
+		return nil, err
 	}
 	if r.depth > r.max {
 		return nil, fmt.Errorf("%w: nested deeper than %d", ErrLimit, r.max)
@@ -555,4 +554,12 @@ func readFile(dir, path string) (string, bool, error) {
 		return "", false, fmt.Errorf("!File %q is larger than %d bytes", path, max)
 	}
 	return strings.TrimSpace(string(b)), true, nil
+}
+
+// spend takes n from the node budget that bounds a document's expansion.
+func (r *resolver) spend(n int) error {
+	if *r.budget -= n; *r.budget < 0 {
+		return fmt.Errorf("%w: the document expands to too many values", ErrLimit)
+	}
+	return nil
 }
