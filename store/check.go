@@ -58,13 +58,13 @@ func (s *Store) Check(ctx context.Context) []error {
 				if err := tx.ctxErr(); err != nil {
 					return false, err
 				}
-				if _, rev, err := unsealRev(c.bucket, k, v); err == nil && rev > logEnd {
-					report(fmt.Errorf("store: check: %s record %s: %w: written at revision %d, after the change log's last (%d)", c.bucket, idFrom(k), ErrCorrupt, rev, logEnd))
-				}
 				obj, err := tx.decodeRecord(c, k, v)
 				if err != nil {
 					report(err)
 					return true, nil
+				}
+				if rev := sealedRevision(v); rev > logEnd {
+					report(fmt.Errorf("store: check: %s record %s: %w: written at revision %d, after the change log's last (%d)", c.bucket, idFrom(k), ErrCorrupt, rev, logEnd))
 				}
 				for _, e := range c.entries(obj) {
 					add(e)

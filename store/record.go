@@ -60,14 +60,26 @@ func seal(bucket string, key, js []byte, rev int64) []byte {
 	return append(out, js...)
 }
 
-// unseal checks a record's envelope and returns its JSON.
-func unseal(bucket string, pk []byte, raw []byte) ([]byte, error) {
-	js, _, err := unsealRev(bucket, pk, raw)
-	return js, err
-}
-
 // unsealRev checks a record's envelope and returns its JSON and revision.
 func unsealRev(bucket string, pk []byte, raw []byte) ([]byte, int64, error) {
+	js, err := unseal(bucket, pk, raw)
+	if err != nil {
+		return nil, 0, err
+	}
+	return js, sealedRevision(raw), nil
+}
+
+// sealedRevision is the revision in the envelope of a record whose
+// checksum was checked (0 for format 2, which has none).
+func sealedRevision(raw []byte) int64 {
+	if raw[0] == recordV2 {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(raw[1:9]))
+}
+
+// unseal checks a record's envelope and returns its JSON.
+func unseal(bucket string, pk []byte, raw []byte) ([]byte, error) {
 	mismatch := func() error {
 		return fmt.Errorf("store: %s record %s: %w: checksum mismatch", bucket, idFrom(pk), ErrCorrupt)
 	}
@@ -75,23 +87,23 @@ func unsealRev(bucket string, pk []byte, raw []byte) ([]byte, int64, error) {
 	case len(raw) >= 13 && raw[0] == recordV4:
 		js := raw[13:]
 		if crc32.Update(recordCRC(bucket, pk, raw[1:9]), castagnoli, js) != binary.BigEndian.Uint32(raw[9:13]) {
-			return nil, 0, mismatch()
+			return nil, mismatch()
 		}
-		return js, int64(binary.BigEndian.Uint64(raw[1:9])), nil
+		return js, nil
 	case len(raw) >= 13 && raw[0] == recordV3:
 		js := raw[13:]
 		if crc32.Update(crc32.Checksum(raw[1:9], castagnoli), castagnoli, js) != binary.BigEndian.Uint32(raw[9:13]) {
-			return nil, 0, mismatch()
+			return nil, mismatch()
 		}
-		return js, int64(binary.BigEndian.Uint64(raw[1:9])), nil
+		return js, nil
 	case len(raw) >= 5 && raw[0] == recordV2:
 		js := raw[5:]
 		if crc32.Checksum(js, castagnoli) != binary.BigEndian.Uint32(raw[1:5]) {
-			return nil, 0, mismatch()
+			return nil, mismatch()
 		}
-		return js, 0, nil
+		return js, nil
 	}
-	return nil, 0, fmt.Errorf("store: %s record %s: %w: not a record of format 2, 3 or 4", bucket, idFrom(pk), ErrCorrupt)
+	return nil, fmt.Errorf("store: %s record %s: %w: not a record of format 2, 3 or 4", bucket, idFrom(pk), ErrCorrupt)
 }
 
 // An ordered index whose entries carry a field's value (a binding's
