@@ -162,7 +162,7 @@ func BenchmarkShippedBaseline(b *testing.B) {
 				model := l.Attributes["entry"].(map[string]any)["model"].(string)
 				pk := l.Attributes["pk"].(string)
 				id, _ := uuid.Parse(pk)
-				m, err := tx.Model(strings.ToLower(model), id)
+				m, err := tx.KindOf(strings.ToLower(model), id)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -97,7 +97,7 @@ func flowObjects(tx *store.Tx, slug string) ([]exported, error) {
 	}
 	var out []exported
 	add := func(coll string, pk uuid.UUID) error {
-		model, err := tx.Model(coll, pk)
+		model, err := tx.KindOf(coll, pk)
 		if err != nil {
 			return err
 		}

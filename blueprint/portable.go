@@ -80,7 +80,7 @@ func ExportPortable(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 		if err != nil || target == store.ModelPolicyBindingModel {
 			return valueNode(v)
 		}
-		model, err := tx.Model(target, pk)
+		model, err := tx.KindOf(target, pk)
 		if err != nil {
 			return valueNode(v)
 		}

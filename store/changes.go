@@ -321,16 +321,7 @@ func (tx *Tx) commitChanges() error {
 	if !tx.hooked { // once per transaction, with every flush's changes
 		tx.hooked = true
 		s := tx.s
-		var holder *int64
-		if tx.ctx != nil {
-			holder, _ = tx.ctx.Value(committedKey{}).(*int64)
-		}
-		tx.kv.OnCommit(func() {
-			if holder != nil {
-				*holder = rev
-			}
-			s.feed.local(s, rev, tx.committed)
-		})
+		tx.kv.OnCommit(func() { s.feed.local(s, rev, tx.committed) })
 	}
 	return nil
 }
@@ -701,39 +692,12 @@ func (s *Store) Watch(ctx context.Context, after int64) iter.Seq2[Change, error]
 	}
 }
 
-type (
-	unchangedSinceKey struct{}
-	committedKey      struct{}
-)
-
-// WithUnchangedSince returns a context that makes the first replace,
-// patch or delete of an object in a transaction run with it conditional:
-// it fails with an error wrapping ErrRevision, writing nothing, when the
-// object changed after revision rev (its revision is greater). This is
-// IfRevision for callers that cannot reach the transaction, such as the
-// HTTP adapter's If-Match.
-func WithUnchangedSince(ctx context.Context, rev int64) context.Context {
-	return context.WithValue(ctx, unchangedSinceKey{}, rev)
-}
-
-// WithCommitted returns a context whose write transactions set *rev to
-// the revision they commit at (it is left alone by one that changes
-// nothing).
-func WithCommitted(ctx context.Context, rev *int64) context.Context {
-	return context.WithValue(ctx, committedKey{}, rev)
-}
-
-// precondition applies WithUnchangedSince to the transaction's first
-// top-level write, obj of c.
-func (tx *Tx) precondition(c *collection, obj any) error {
-	if tx.ctx == nil || tx.preChecked {
+// precondition applies o's UnchangedSince to a write of obj, in c.
+func (tx *Tx) precondition(c *collection, obj any, o *WriteOptions) error {
+	if o == nil || o.UnchangedSince == nil {
 		return nil
 	}
-	since, ok := tx.ctx.Value(unchangedSinceKey{}).(int64)
-	if !ok {
-		return nil
-	}
-	tx.preChecked = true
+	since := *o.UnchangedSince
 	rev, err := tx.revisionOf(c, obj)
 	if err != nil {
 		return err

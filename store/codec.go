@@ -50,9 +50,9 @@ type codec interface {
 	// nil otherwise; hasKind reports whether name is one of them.
 	kindNames() []string
 	hasKind(name string) bool
-	// writable are the fields of kind a write may set that a response
+	// attrs are the fields of kind a write may set that a response
 	// shows: neither read-only nor write-only, in declaration order.
-	writable(kind string) []string
+	attrs(kind string) []string
 	// baseStr is authentik's str() of obj as an object of the
 	// collection's base model (a stage's "Stage x"), which a reference to
 	// the collection rather than a kind yields; str for a collection
@@ -61,6 +61,9 @@ type codec interface {
 	// uniqueMessage is the message of a unique field of obj that is
 	// taken, when obj's kind has its own; "" otherwise.
 	uniqueMessage(obj any) string
+	// body renders an object built in Go as a create body of its kind,
+	// so that it is validated exactly as a body is.
+	body(obj any) (kind string, body []byte, err error)
 }
 
 // plain is the codec of a collection of one Go struct type T, stored as
@@ -120,12 +123,20 @@ func (p plain[T]) withIDs(obj any, pk, pbm uuid.UUID) any {
 	return v
 }
 
+func (p plain[T]) body(obj any) (string, []byte, error) {
+	if _, ok := obj.(T); !ok {
+		return "", nil, fmt.Errorf("store: %T is not a %T", obj, *new(T))
+	}
+	b, err := p.encode(obj)
+	return "", b, err
+}
+
 func (p plain[T]) kind(any) string          { return "" }
 func (p plain[T]) kindNames() []string      { return nil }
 func (p plain[T]) hasKind(string) bool      { return false }
 func (p plain[T]) uniqueMessage(any) string { return "" }
 func (p plain[T]) baseStr(obj any) string   { return p.str(obj) }
-func (p plain[T]) writable(string) []string { return shownWritable(p.sc) }
+func (p plain[T]) attrs(string) []string    { return shownWritable(p.sc) }
 
 // shownWritable are the names of s that are neither read-only nor
 // write-only.
@@ -177,6 +188,7 @@ type registry[O any] interface {
 	Decode(cur O, body []byte, op validate.Op) (O, error)
 	Encode(O) ([]byte, error)
 	DecodeStored([]byte) (O, error)
+	Body(O) ([]byte, error)
 }
 
 // kinded is an object of a kind family: it names its kind.
@@ -202,12 +214,27 @@ type family[O kinded] struct {
 	commonNames []string
 }
 
-func (f family[O]) writable(kind string) []string {
+func (f family[O]) attrs(kind string) []string {
 	out := append([]string(nil), f.commonNames...)
 	if s, ok := f.schemaOf(kind); ok {
 		out = append(out, shownWritable(s)...)
 	}
 	return out
+}
+
+func (f family[O]) body(obj any) (string, []byte, error) {
+	o, ok := obj.(O)
+	if !ok {
+		return "", nil, fmt.Errorf("store: %T is not a %T", obj, *new(O))
+	}
+	if f.config(o) == nil {
+		return "", nil, validate.FieldError(kindField, validate.MsgRequired)
+	}
+	b, err := f.reg.Body(o)
+	if err != nil {
+		return "", nil, fmt.Errorf("store: %w", err)
+	}
+	return f.kindOf(o), b, nil
 }
 
 func (f family[O]) baseStr(obj any) string { return f.baseOf(obj.(O)) }

@@ -121,7 +121,7 @@ func (p *deletePlan) staying(rs []backRef) []backRef {
 // del deletes obj of c with everything its references' on-delete actions
 // imply, or nothing when a protected reference refuses.
 func (tx *Tx) del(c *collection, obj any) error {
-	if err := tx.writable(); err != nil {
+	if err := tx.canWrite(); err != nil {
 		return err
 	}
 	p, err := tx.plan(c, obj)

@@ -258,9 +258,10 @@ func (tx *Tx) exists(target string, pk uuid.UUID) (bool, error) {
 // unique fields and a given pk come first and are reported together;
 // then, only if there are no field errors, the unique-together set and
 // the object rules. A rejected write returns a *validate.Error and
-// writes nothing.
-func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validate.Op, pk uuid.UUID) (any, error) {
-	if err := tx.writable(); err != nil {
+// writes nothing. o are the write's options (its actor); its
+// precondition is the caller's to check, on the object before the write.
+func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validate.Op, pk uuid.UUID, o *WriteOptions) (any, error) {
+	if err := tx.canWrite(); err != nil {
 		return nil, err
 	}
 	create := cur == nil
@@ -358,7 +359,7 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 	}
 	if create {
 		if c.onCreate != nil {
-			next = c.onCreate(tx, next)
+			next = c.onCreate(tx, next, o)
 		}
 		var err error
 		if pk == uuid.Nil {

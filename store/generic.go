@@ -20,8 +20,14 @@ import (
 // pk. It builds no view, so it is the fast path for loading many objects
 // in one transaction. ModelStage names no kind and is refused: name the
 // stage's kind.
-func (tx *Tx) Create(model string, body []byte) (uuid.UUID, error) {
-	return tx.create(model, body, uuid.Nil)
+func (tx *Tx) Create(model string, body []byte, o *WriteOptions) (uuid.UUID, error) {
+	obj, err := tx.create(model, body, uuid.Nil, o)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	c, _, _ := tx.s.schema.target(model)
+	pk, _ := c.codec.ids(obj)
+	return pk, nil
 }
 
 // CreateWithPK is Create giving the object pk, as a blueprint entry's pk
@@ -33,24 +39,21 @@ func (tx *Tx) CreateWithPK(model string, pk uuid.UUID, body []byte) error {
 	if pk == uuid.Nil {
 		return &validate.Error{Fields: map[string][]string{"pk": {validate.MsgNilPK}}}
 	}
-	_, err := tx.create(model, body, pk)
+	_, err := tx.create(model, body, pk, nil)
 	return err
 }
 
-func (tx *Tx) create(model string, body []byte, pk uuid.UUID) (uuid.UUID, error) {
-	c, kind, ok := tx.s.schema.target(model)
-	if !ok || c == nil {
-		return uuid.Nil, fmt.Errorf("store: create: %w: unknown model %q", ErrNotFound, model)
+// create writes a new object of model (a collection without kinds, or a
+// kind) from body, with pk unless it is uuid.Nil, and returns it.
+func (tx *Tx) create(model string, body []byte, pk uuid.UUID, o *WriteOptions) (any, error) {
+	c, kind, err := tx.s.schema.writeTarget(model)
+	if err != nil {
+		return nil, err
 	}
 	if c.kindIndex != "" && kind == "" {
-		return uuid.Nil, fmt.Errorf("store: create %s: name the kind (a stage or policy model), not the collection", model)
+		return nil, fmt.Errorf("store: create %s: name the kind (a stage or policy model), not the collection", model)
 	}
-	obj, err := tx.write(c, nil, kind, body, validate.Create, pk)
-	if err != nil {
-		return uuid.Nil, err
-	}
-	pk, _ = c.codec.ids(obj)
-	return pk, nil
+	return tx.write(c, nil, kind, body, validate.Create, pk, o)
 }
 
 // Get returns the view of the object of model with pk: a flow.View,
@@ -65,45 +68,49 @@ func (tx *Tx) Get(model string, pk uuid.UUID) (any, error) {
 }
 
 // Replace applies a PUT body to the object of model with pk.
-func (tx *Tx) Replace(model string, pk uuid.UUID, body []byte) error {
-	_, err := tx.update(model, pk, body, validate.Replace)
+func (tx *Tx) Replace(model string, pk uuid.UUID, body []byte, o *WriteOptions) error {
+	_, err := tx.updateKey(model, PK(pk), body, o, validate.Replace)
 	return err
 }
 
 // Patch applies an RFC 7396 merge patch to the object of model with pk.
-func (tx *Tx) Patch(model string, pk uuid.UUID, patch []byte) error {
-	_, err := tx.update(model, pk, patch, validate.Patch)
+func (tx *Tx) Patch(model string, pk uuid.UUID, patch []byte, o *WriteOptions) error {
+	_, err := tx.updateKey(model, PK(pk), patch, o, validate.Patch)
 	return err
 }
 
-// update applies body to the object of model with pk and returns the
-// stored result.
-func (tx *Tx) update(model string, pk uuid.UUID, body []byte, op validate.Op) (any, error) {
-	if err := tx.writable(); err != nil {
+// updateKey applies body to the object of model that k names and returns
+// the stored result.
+func (tx *Tx) updateKey(model string, k Key, body []byte, o *WriteOptions, op validate.Op) (any, error) {
+	if err := tx.canWrite(); err != nil {
 		return nil, err
 	}
-	c, cur, err := tx.byModel(model, pk)
+	c, cur, err := tx.byKey(model, k)
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.precondition(c, cur); err != nil {
+	if err := tx.precondition(c, cur, o); err != nil {
 		return nil, err
 	}
-	return tx.write(c, cur, "", body, op, uuid.Nil)
+	return tx.write(c, cur, "", body, op, uuid.Nil, o)
 }
 
 // Delete deletes the object of model with pk, with everything its
 // references' on-delete actions imply; a protected reference refuses it
 // with a *ProtectedError and nothing is deleted.
-func (tx *Tx) Delete(model string, pk uuid.UUID) error {
-	if err := tx.writable(); err != nil {
+func (tx *Tx) Delete(model string, pk uuid.UUID, o *WriteOptions) error {
+	return tx.deleteKey(model, PK(pk), o)
+}
+
+func (tx *Tx) deleteKey(model string, k Key, o *WriteOptions) error {
+	if err := tx.canWrite(); err != nil {
 		return err
 	}
-	c, obj, err := tx.byModel(model, pk)
+	c, obj, err := tx.byKey(model, k)
 	if err != nil {
 		return err
 	}
-	if err := tx.precondition(c, obj); err != nil {
+	if err := tx.precondition(c, obj, o); err != nil {
 		return err
 	}
 	return tx.del(c, obj)
@@ -333,7 +340,7 @@ func (tx *Tx) Attrs(model string, pk uuid.UUID) (map[string]any, error) {
 		return nil, err
 	}
 	out := map[string]any{}
-	for _, f := range c.codec.writable(c.codec.kind(obj)) {
+	for _, f := range c.codec.attrs(c.codec.kind(obj)) {
 		if val, ok := all[f]; ok {
 			out[f] = val
 		}
@@ -341,9 +348,11 @@ func (tx *Tx) Attrs(model string, pk uuid.UUID) (map[string]any, error) {
 	return out, nil
 }
 
-// Model returns the model of the object with pk in the collection that
-// model names (a collection with kinds answers its kind's model).
-func (tx *Tx) Model(model string, pk uuid.UUID) (string, error) {
+// KindOf returns the model of the object with pk in the collection that
+// model names: its kind's model for a collection with kinds, such as a
+// stage's "authentik_stages_user_write.userwritestage", and the
+// collection's own model otherwise.
+func (tx *Tx) KindOf(model string, pk uuid.UUID) (string, error) {
 	c, obj, err := tx.byModel(model, pk)
 	if err != nil {
 		return "", err

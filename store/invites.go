@@ -1,8 +1,6 @@
 package store
 
 import (
-	"context"
-
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/validate"
@@ -21,36 +19,19 @@ var inviteCodec = plain[stage.Invite]{
 	strOf:    stage.Invite.String,
 }.withSchema()
 
-type creatorKey struct{}
-
-// WithCreator returns a context that makes m the creator (created_by) of
-// the invitations that a write in it creates. authflow holds no users: the
-// host says who acts, for example from the request's authentication.
-// Without it an invitation's creator is [stage.Anonymous].
-func WithCreator(ctx context.Context, m stage.Member) context.Context {
-	return context.WithValue(ctx, creatorKey{}, m)
-}
-
-// creator is the creator that ctx names, or stage.Anonymous.
-func creator(ctx context.Context) stage.Member {
-	if ctx != nil {
-		if m, ok := ctx.Value(creatorKey{}).(stage.Member); ok {
-			if m.Attributes == nil {
-				m.Attributes = map[string]any{}
-			}
-			return m
-		}
-	}
+// setCreator is the invitations collection's onCreate: created_by is the
+// write's actor, or stage.Anonymous.
+func (tx *Tx) setCreator(obj any, o *WriteOptions) any {
+	i := obj.(stage.Invite)
 	m := stage.Anonymous
 	m.Attributes = map[string]any{} // not the shared map of the variable
-	return m
-}
-
-// setCreator is the invitations collection's onCreate: created_by comes
-// from the transaction's context.
-func (tx *Tx) setCreator(obj any) any {
-	i := obj.(stage.Invite)
-	i.CreatedBy = creator(tx.ctx)
+	if o != nil && o.Actor != nil {
+		m = *o.Actor
+		if m.Attributes == nil {
+			m.Attributes = map[string]any{}
+		}
+	}
+	i.CreatedBy = m
 	return i
 }
 
@@ -58,7 +39,7 @@ func (tx *Tx) setCreator(obj any) any {
 func (tx *Tx) inviteView(i stage.Invite) (stage.InviteView, error) {
 	v := stage.InviteView{Invite: i}
 	if i.Flow != nil {
-		f, err := tx.GetFlow(*i.Flow)
+		f, err := viewed(tx.flowView)(tx.must(tx.s.schema.flows, *i.Flow))
 		if err != nil {
 			return v, err
 		}
@@ -88,25 +69,9 @@ var inviteListing = listing[stage.Invite]{
 	defaultOrder: "-expires",
 }
 
-// GetInvite returns the invitation with pk id.
-func (tx *Tx) GetInvite(id uuid.UUID) (stage.InviteView, error) {
-	return viewed(tx.inviteView)(tx.must(tx.s.schema.invites, id))
-}
-
-// CreateInvite stores a new invitation built in Go; start from
-// [stage.DefaultInvite]. Its creator comes from the context (see
-// [WithCreator]), not from i.CreatedBy.
-func (tx *Tx) CreateInvite(i stage.Invite) (stage.InviteView, error) {
-	body, err := writable(i)
-	if err != nil {
-		return stage.InviteView{}, err
-	}
-	return viewed(tx.inviteView)(tx.write(tx.s.schema.invites, nil, "", body, validate.Create, uuid.Nil))
-}
-
 // ListInvites lists invitations with authentik's filters, search,
 // ordering and pagination.
-func (tx *Tx) ListInvites(q Query) (Page[stage.InviteView], error) {
+func (tx *Tx) listInvites(q Query) (Page[stage.InviteView], error) {
 	slugs := map[uuid.UUID]string{}
 	l := inviteListing.with(map[string]func(any) (any, error){
 		"flow__slug": func(obj any) (any, error) {
@@ -133,14 +98,4 @@ func (tx *Tx) ListInvites(q Query) (Page[stage.InviteView], error) {
 			// No byte prefilter: flow__slug is not in the stored record.
 			return tx.scanIndexed(c, c.bucket, nil, 0, nil, yield)
 		})
-}
-
-// GetInvite returns an invitation; see [Tx.GetInvite].
-func (s *Store) GetInvite(ctx context.Context, id uuid.UUID) (stage.InviteView, error) {
-	return view(s, ctx, func(tx *Tx) (stage.InviteView, error) { return tx.GetInvite(id) })
-}
-
-// CreateInvite stores a new invitation; see [Tx.CreateInvite].
-func (s *Store) CreateInvite(ctx context.Context, i stage.Invite) (stage.InviteView, error) {
-	return update(s, ctx, func(tx *Tx) (stage.InviteView, error) { return tx.CreateInvite(i) })
 }

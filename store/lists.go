@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -204,7 +203,7 @@ func pageOf[T, V any](tx *Tx, c *collection, w walked, view func(T) (V, error)) 
 
 // ListFlows lists flows with authentik's filters, search, ordering and
 // pagination.
-func (tx *Tx) ListFlows(q Query) (Page[flow.View], error) {
+func (tx *Tx) listFlows(q Query) (Page[flow.View], error) {
 	c := tx.s.schema.flows
 	return listOf(tx, c, flowListing, flowWalks, nil, q, tx.flowView,
 		func(_ map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
@@ -242,7 +241,7 @@ var bindingWalks = []indexWalk{
 
 // ListBindings lists bindings. With a "target" filter it reads only that
 // flow's bindings, through the index.
-func (tx *Tx) ListBindings(q Query) (Page[binding.View], error) {
+func (tx *Tx) listBindings(q Query) (Page[binding.View], error) {
 	names := map[uuid.UUID]string{} // stage names, for stage__name
 	l := bindingListing.with(map[string]func(any) (any, error){
 		"stage__name": func(obj any) (any, error) {
@@ -397,7 +396,7 @@ var stageWalks = []indexWalk{
 // valid choice."; with no such rule every value is accepted, and one that
 // is not a choice matches nothing). The all-kinds list filters and
 // searches on name and defaults to pk order.
-func (tx *Tx) ListStages(model stage.ModelName, q Query) (Page[stage.View], error) {
+func (tx *Tx) listStages(model stage.ModelName, q Query) (Page[stage.View], error) {
 	var k *stage.Kind
 	if model != "" {
 		kd, ok := tx.s.reg.Lookup(model)
@@ -417,7 +416,7 @@ func (tx *Tx) ListStages(model stage.ModelName, q Query) (Page[stage.View], erro
 	}}
 	return listFamily(tx, familyListing[stage.Stage, stage.View]{
 		c: tx.s.schema.stages, pkName: "stage_uuid", walks: stageWalks,
-		computed: []column{noFlows}, get: tx.GetStage, view: tx.stageView,
+		computed: []column{noFlows}, view: tx.stageView,
 	}, k, string(model), q)
 }
 
@@ -437,7 +436,6 @@ type familyListing[O, V any] struct {
 	// computed are the columns a kind's Filters may name.
 	commonCols []column
 	computed   []column
-	get        func(uuid.UUID) (V, error)
 	view       func(O) (V, error)
 }
 
@@ -544,19 +542,4 @@ func choiceCheck[C kind.Config](k kind.Kind[C], i int, name string) func(string)
 		var e validation.Error
 		return !(errors.As(errs[name], &e) && e.Code() == validate.CodeChoice)
 	}
-}
-
-// ListFlows lists flows; see [Tx.ListFlows].
-func (s *Store) ListFlows(ctx context.Context, q Query) (Page[flow.View], error) {
-	return view(s, ctx, func(tx *Tx) (Page[flow.View], error) { return tx.ListFlows(q) })
-}
-
-// ListBindings lists bindings; see [Tx.ListBindings].
-func (s *Store) ListBindings(ctx context.Context, q Query) (Page[binding.View], error) {
-	return view(s, ctx, func(tx *Tx) (Page[binding.View], error) { return tx.ListBindings(q) })
-}
-
-// ListStages lists stages; see [Tx.ListStages].
-func (s *Store) ListStages(ctx context.Context, model stage.ModelName, q Query) (Page[stage.View], error) {
-	return view(s, ctx, func(tx *Tx) (Page[stage.View], error) { return tx.ListStages(model, q) })
 }

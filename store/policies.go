@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"fmt"
 	"maps"
 
@@ -45,7 +44,7 @@ func (tx *Tx) policyView(p policy.Policy) (policy.View, error) {
 func (tx *Tx) policyBindingView(b policy.Binding) (policy.BindingView, error) {
 	v := policy.BindingView{Binding: b}
 	if b.Policy != nil {
-		p, err := tx.GetPolicy(*b.Policy)
+		p, err := viewed(tx.policyView)(tx.must(tx.s.schema.policies, *b.Policy))
 		if err != nil {
 			return v, err
 		}
@@ -147,102 +146,7 @@ func (tx *Tx) resolvePBM(c *collection, next any) (any, error) {
 
 // Policies.
 
-// GetPolicy returns the policy with pk id, of any kind, or an error
-// wrapping [ErrNotFound].
-func (tx *Tx) GetPolicy(id uuid.UUID) (policy.View, error) {
-	return viewed(tx.policyView)(tx.must(tx.s.schema.policies, id))
-}
-
-// CreatePolicyJSON creates a policy of kind model from a POST body. A
-// rejected body gives a [*validate.Error] and writes nothing; an unknown
-// model gives an error wrapping [policy.ErrUnknownKind].
-func (tx *Tx) CreatePolicyJSON(model policy.ModelName, body []byte) (policy.View, error) {
-	if _, ok := tx.s.preg.Lookup(model); !ok {
-		return policy.View{}, fmt.Errorf("store: %w: %q", policy.ErrUnknownKind, model)
-	}
-	return viewed(tx.policyView)(tx.write(tx.s.schema.policies, nil, string(model), body, validate.Create, uuid.Nil))
-}
-
-// CreatePolicy stores a new policy built in Go. Start its Config from the
-// kind's defaults (for example policy.DefaultPassword()). It is validated
-// exactly as [Tx.CreatePolicyJSON] validates a body.
-func (tx *Tx) CreatePolicy(p policy.Policy) (policy.View, error) {
-	if p.Config == nil {
-		return policy.View{}, validate.FieldError("meta_model_name", validate.MsgRequired)
-	}
-	body, err := tx.s.preg.Body(p)
-	if err != nil {
-		return policy.View{}, fmt.Errorf("store: %w", err)
-	}
-	return tx.CreatePolicyJSON(p.Model(), body)
-}
-
-// ReplacePolicy applies a PUT body to the policy with pk id.
-func (tx *Tx) ReplacePolicy(id uuid.UUID, body []byte) (policy.View, error) {
-	return viewed(tx.policyView)(tx.update(ModelPolicy, id, body, validate.Replace))
-}
-
-// PatchPolicy applies an RFC 7396 merge patch to the policy with pk id.
-func (tx *Tx) PatchPolicy(id uuid.UUID, patch []byte) (policy.View, error) {
-	return viewed(tx.policyView)(tx.update(ModelPolicy, id, patch, validate.Patch))
-}
-
-// DeletePolicy deletes the policy with pk id and the bindings that use it.
-func (tx *Tx) DeletePolicy(id uuid.UUID) error { return tx.Delete(ModelPolicy, id) }
-
 // Policy bindings.
-
-// GetPolicyBinding returns the policy binding with pk id.
-func (tx *Tx) GetPolicyBinding(id uuid.UUID) (policy.BindingView, error) {
-	return viewed(tx.policyBindingView)(tx.must(tx.s.schema.policyBindings, id))
-}
-
-// CreatePolicyBindingJSON creates a policy binding from a POST body.
-func (tx *Tx) CreatePolicyBindingJSON(body []byte) (policy.BindingView, error) {
-	return viewed(tx.policyBindingView)(tx.write(tx.s.schema.policyBindings, nil, "", body, validate.Create, uuid.Nil))
-}
-
-// CreatePolicyBinding stores a new policy binding built in Go; start from
-// [policy.DefaultBinding].
-func (tx *Tx) CreatePolicyBinding(b policy.Binding) (policy.BindingView, error) {
-	body, err := writable(b)
-	if err != nil {
-		return policy.BindingView{}, err
-	}
-	return tx.CreatePolicyBindingJSON(body)
-}
-
-// ReplacePolicyBinding applies a PUT body to the policy binding with pk id.
-func (tx *Tx) ReplacePolicyBinding(id uuid.UUID, body []byte) (policy.BindingView, error) {
-	return viewed(tx.policyBindingView)(tx.update(ModelPolicyBinding, id, body, validate.Replace))
-}
-
-// PatchPolicyBinding applies a merge patch to the policy binding with pk
-// id.
-func (tx *Tx) PatchPolicyBinding(id uuid.UUID, patch []byte) (policy.BindingView, error) {
-	return viewed(tx.policyBindingView)(tx.update(ModelPolicyBinding, id, patch, validate.Patch))
-}
-
-// DeletePolicyBinding deletes the policy binding with pk id.
-func (tx *Tx) DeletePolicyBinding(id uuid.UUID) error { return tx.Delete(ModelPolicyBinding, id) }
-
-// PolicyBindings returns the policy bindings of the target (a flow's or a
-// flow-stage binding's pk), in order.
-func (tx *Tx) PolicyBindings(target uuid.UUID) ([]policy.BindingView, error) {
-	ids, err := tx.scanIDs("policy_bindings_by_target", target[:], -16)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]policy.BindingView, 0, len(ids))
-	for _, id := range ids {
-		v, err := tx.GetPolicyBinding(id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
 
 // boundPolicies are the pks of the policies bound to target, in binding
 // order: a flow's policies field.
@@ -259,43 +163,6 @@ func (tx *Tx) boundPolicies(target uuid.UUID) ([]uuid.UUID, error) {
 }
 
 // The same, each in its own transaction.
-
-// GetPolicy returns the policy with pk id; see [Tx.GetPolicy].
-func (s *Store) GetPolicy(ctx context.Context, id uuid.UUID) (policy.View, error) {
-	return view(s, ctx, func(tx *Tx) (policy.View, error) { return tx.GetPolicy(id) })
-}
-
-// CreatePolicy stores a new policy; see [Tx.CreatePolicy].
-func (s *Store) CreatePolicy(ctx context.Context, p policy.Policy) (policy.View, error) {
-	return update(s, ctx, func(tx *Tx) (policy.View, error) { return tx.CreatePolicy(p) })
-}
-
-// CreatePolicyJSON creates a policy from a body; see [Tx.CreatePolicyJSON].
-func (s *Store) CreatePolicyJSON(ctx context.Context, model policy.ModelName, body []byte) (policy.View, error) {
-	return update(s, ctx, func(tx *Tx) (policy.View, error) { return tx.CreatePolicyJSON(model, body) })
-}
-
-// PatchPolicy patches a policy; see [Tx.PatchPolicy].
-func (s *Store) PatchPolicy(ctx context.Context, id uuid.UUID, patch []byte) (policy.View, error) {
-	return update(s, ctx, func(tx *Tx) (policy.View, error) { return tx.PatchPolicy(id, patch) })
-}
-
-// DeletePolicy deletes a policy; see [Tx.DeletePolicy].
-func (s *Store) DeletePolicy(ctx context.Context, id uuid.UUID) error {
-	return s.Update(ctx, func(tx *Tx) error { return tx.DeletePolicy(id) })
-}
-
-// CreatePolicyBinding stores a new policy binding; see
-// [Tx.CreatePolicyBinding].
-func (s *Store) CreatePolicyBinding(ctx context.Context, b policy.Binding) (policy.BindingView, error) {
-	return update(s, ctx, func(tx *Tx) (policy.BindingView, error) { return tx.CreatePolicyBinding(b) })
-}
-
-// PolicyBindings returns a target's policy bindings; see
-// [Tx.PolicyBindings].
-func (s *Store) PolicyBindings(ctx context.Context, target uuid.UUID) ([]policy.BindingView, error) {
-	return view(s, ctx, func(tx *Tx) ([]policy.BindingView, error) { return tx.PolicyBindings(target) })
-}
 
 // checkExpression runs Options.CheckExpression on an expression policy
 // whose expression a write sets or changes (cur is nil for a create): the
@@ -344,9 +211,9 @@ func (tx *Tx) referencedBy(pk uuid.UUID, coll *collection, field string) (bool, 
 // every kind filters on bindings__isnull (true: bound by no policy
 // binding) and promptstage__isnull (true: no prompt stage validates with
 // it). A kind's list filters on policy_uuid, name, execution_logging and
-// the kind's [policy.Kind.Filters] (as [Tx.ListStages] describes), and
+// the kind's [policy.Kind.Filters] (as listStages describes), and
 // searches the kind's Search fields too.
-func (tx *Tx) ListPolicies(model policy.ModelName, q Query) (Page[policy.View], error) {
+func (tx *Tx) listPolicies(model policy.ModelName, q Query) (Page[policy.View], error) {
 	var k *policy.Kind
 	if model != "" {
 		kd, ok := tx.s.preg.Lookup(model)
@@ -368,7 +235,7 @@ func (tx *Tx) ListPolicies(model policy.ModelName, q Query) (Page[policy.View], 
 			unused("promptstage__isnull", tx.s.schema.stages, "validation_policies"),
 		},
 		commonCols: []column{{name: "execution_logging", kind: colBool, filter: true, order: true}},
-		get:        tx.GetPolicy, view: tx.policyView,
+		view:       tx.policyView,
 	}, k, string(model), q)
 }
 
@@ -402,7 +269,7 @@ var policyBindingWalks = []indexWalk{
 // target's bindings are read, through the index. target_in takes several
 // (Query.Multi), each one either way, and matches a binding of any of
 // them.
-func (tx *Tx) ListPolicyBindings(q Query) (Page[policy.BindingView], error) {
+func (tx *Tx) listPolicyBindings(q Query) (Page[policy.BindingView], error) {
 	q, err := tx.pbmFilters(q, "target", "target_in")
 	if err != nil {
 		return Page[policy.BindingView]{}, err
@@ -459,16 +326,6 @@ func (tx *Tx) pbmFilters(q Query, names ...string) (Query, error) {
 		}
 	}
 	return q, nil
-}
-
-// ListPolicies lists policies; see [Tx.ListPolicies].
-func (s *Store) ListPolicies(ctx context.Context, model policy.ModelName, q Query) (Page[policy.View], error) {
-	return view(s, ctx, func(tx *Tx) (Page[policy.View], error) { return tx.ListPolicies(model, q) })
-}
-
-// ListPolicyBindings lists policy bindings; see [Tx.ListPolicyBindings].
-func (s *Store) ListPolicyBindings(ctx context.Context, q Query) (Page[policy.BindingView], error) {
-	return view(s, ctx, func(tx *Tx) (Page[policy.BindingView], error) { return tx.ListPolicyBindings(q) })
 }
 
 // pbmString is authentik's str() of a policy binding model as its base

@@ -1,10 +1,7 @@
 package store
 
 import (
-	"context"
-
 	"github.com/authflow/authflow/stage"
-	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 )
 
@@ -45,7 +42,7 @@ func (tx *Tx) promptView(p stage.Prompt) (stage.PromptView, error) {
 	}
 	v := stage.PromptView{Prompt: p, Stages: make([]stage.Summary, 0, len(ids))}
 	for _, id := range ids {
-		st, err := tx.GetStage(id)
+		st, err := viewed(tx.stageView)(tx.must(tx.s.schema.stages, id))
 		if err != nil {
 			return stage.PromptView{}, err
 		}
@@ -74,37 +71,12 @@ var promptWalks = []indexWalk{
 	{bucket: "prompts_by_field_key", countKey: "prompts", pkAt: -16, text: true},
 }
 
-// GetPrompt returns the prompt with pk id.
-func (tx *Tx) GetPrompt(id uuid.UUID) (stage.PromptView, error) {
-	return viewed(tx.promptView)(tx.must(tx.s.schema.prompts, id))
-}
-
-// CreatePrompt stores a new prompt built in Go; start from
-// [stage.DefaultPrompt].
-func (tx *Tx) CreatePrompt(p stage.Prompt) (stage.PromptView, error) {
-	body, err := writable(p)
-	if err != nil {
-		return stage.PromptView{}, err
-	}
-	return viewed(tx.promptView)(tx.write(tx.s.schema.prompts, nil, "", body, validate.Create, uuid.Nil))
-}
-
 // ListPrompts lists prompts with authentik's filters, search, ordering
 // and pagination.
-func (tx *Tx) ListPrompts(q Query) (Page[stage.PromptView], error) {
+func (tx *Tx) listPrompts(q Query) (Page[stage.PromptView], error) {
 	c := tx.s.schema.prompts
 	return listOf(tx, c, promptListing, promptWalks, nil, q, tx.promptView,
 		func(filters map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
 			return tx.scanWalk(c, promptWalks, nil, filters, pre, yield)
 		})
-}
-
-// GetPrompt returns a prompt; see [Tx.GetPrompt].
-func (s *Store) GetPrompt(ctx context.Context, id uuid.UUID) (stage.PromptView, error) {
-	return view(s, ctx, func(tx *Tx) (stage.PromptView, error) { return tx.GetPrompt(id) })
-}
-
-// CreatePrompt stores a new prompt; see [Tx.CreatePrompt].
-func (s *Store) CreatePrompt(ctx context.Context, p stage.Prompt) (stage.PromptView, error) {
-	return update(s, ctx, func(tx *Tx) (stage.PromptView, error) { return tx.CreatePrompt(p) })
 }

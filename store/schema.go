@@ -66,8 +66,8 @@ type collection struct {
 	// kinds (kind is "" for all of them).
 	list func(tx *Tx, kind string, q Query) (Page[any], error)
 	// onCreate, when set, completes a new object that passed every rule
-	// (an invitation's creator, from the transaction's context).
-	onCreate func(tx *Tx, obj any) any
+	// (an invitation's creator, from the write's options).
+	onCreate func(tx *Tx, obj any, o *WriteOptions) any
 	// onWrite, when set, is a last check of a write that passed every
 	// rule (an expression policy's host checker); cur is nil for a
 	// create.
@@ -185,22 +185,22 @@ func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
 		},
 	}
 	prompts.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.promptView)(obj, nil) }
-	prompts.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.ListPrompts(q)) }
+	prompts.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.listPrompts(q)) }
 	invites := &collection{
 		bucket: "invites", model: ModelInvite, alias: "invitation", verbose: "Invitation", codec: inviteCodec,
 	}
 	invites.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.inviteView)(obj, nil) }
-	invites.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.ListInvites(q)) }
+	invites.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.listInvites(q)) }
 	invites.onCreate = (*Tx).setCreator
-	flows.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.ListFlows(q)) }
+	flows.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.listFlows(q)) }
 	stages.list = func(tx *Tx, kind string, q Query) (Page[any], error) {
-		return anyPage(tx.ListStages(stage.ModelName(kind), q))
+		return anyPage(tx.listStages(stage.ModelName(kind), q))
 	}
-	bindings.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.ListBindings(q)) }
+	bindings.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.listBindings(q)) }
 	policies.list = func(tx *Tx, kind string, q Query) (Page[any], error) {
-		return anyPage(tx.ListPolicies(policy.ModelName(kind), q))
+		return anyPage(tx.listPolicies(policy.ModelName(kind), q))
 	}
-	policyBindings.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.ListPolicyBindings(q)) }
+	policyBindings.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.listPolicyBindings(q)) }
 	flows.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.flowView)(obj, nil) }
 	policies.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.policyView)(obj, nil) }
 	policyBindings.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.policyBindingView)(obj, nil) }
@@ -258,6 +258,16 @@ func (s *schema) target(name string) (c *collection, kind string, ok bool) {
 		}
 	}
 	return nil, "", false
+}
+
+// writeTarget resolves the model a write names: a collection, or one
+// kind of a collection with kinds.
+func (s *schema) writeTarget(model string) (*collection, string, error) {
+	c, kind, ok := s.target(model)
+	if !ok || c == nil {
+		return nil, "", fmt.Errorf("store: %w: unknown model %q", ErrNotFound, model)
+	}
+	return c, kind, nil
 }
 
 // check validates the declarations: every indexed field exists, every

@@ -510,7 +510,19 @@ func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 		if err := fn(tx); err != nil {
 			return err
 		}
-		return tx.flush()
+		if err := tx.flush(); err != nil {
+			return err
+		}
+		if len(tx.onCommit) > 0 {
+			rev, err := tx.Revision()
+			if err != nil {
+				return err
+			}
+			for _, f := range tx.onCommit {
+				ktx.OnCommit(func() { f(rev) })
+			}
+		}
+		return nil
 	})
 }
 
@@ -553,17 +565,27 @@ type Tx struct {
 	committed []Change
 	hooked    bool // the commit hook is registered
 	logSeq    uint32
-	// preChecked: WithUnchangedSince was applied.
-	preChecked bool
+	// onCommit are the functions OnCommit registered.
+	onCommit []func(rev int64)
 	// internal marks a migration's transaction: it takes no revision
 	// and logs nothing.
 	internal bool
 }
 
+// OnCommit registers fn to run once the transaction has committed, with
+// the revision it committed at: the revision its writes took, or, when it
+// changed nothing, the revision it read (so an ETag from it always names
+// what the caller saw). fn does not run for a transaction rolled back, or
+// for a read transaction. Like fn of [Store.Update], a transaction may be
+// run again; only the run that commits calls fn.
+func (tx *Tx) OnCommit(fn func(rev int64)) {
+	tx.onCommit = append(tx.onCommit, fn)
+}
+
 // Store returns the store the transaction belongs to.
 func (tx *Tx) Store() *Store { return tx.s }
 
-func (tx *Tx) writable() error {
+func (tx *Tx) canWrite() error {
 	if !tx.rw {
 		return fmt.Errorf("store: write in a read-only transaction: %w", ErrReadOnly)
 	}

@@ -202,7 +202,7 @@ func objects(t testing.TB, tx *store.Tx, model string) []object {
 		if o.pk, err = uuid.Parse(pk); err != nil {
 			t.Fatalf("%s: a listed object's pk %q: %v", model, pk, err)
 		}
-		if o.model, err = tx.Model(model, o.pk); err != nil {
+		if o.model, err = tx.KindOf(model, o.pk); err != nil {
 			t.Errorf("Model(%s, %s): %v", model, o.pk, err)
 		}
 		out = append(out, o)
