@@ -3,11 +3,7 @@ package store
 import (
 	"fmt"
 
-	"github.com/authflow/authflow/binding"
-	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/internal/kind"
-	"github.com/authflow/authflow/policy"
-	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 )
@@ -131,12 +127,17 @@ func (p plain[T]) body(obj any) (string, []byte, error) {
 	return "", b, err
 }
 
-func (p plain[T]) kind(any) string          { return "" }
-func (p plain[T]) kindNames() []string      { return nil }
-func (p plain[T]) hasKind(string) bool      { return false }
+func (p plain[T]) kind(any) string { return "" }
+
+func (p plain[T]) kindNames() []string { return nil }
+
+func (p plain[T]) hasKind(string) bool { return false }
+
 func (p plain[T]) uniqueMessage(any) string { return "" }
-func (p plain[T]) baseStr(obj any) string   { return p.str(obj) }
-func (p plain[T]) attrs(string) []string    { return shownWritable(p.sc) }
+
+func (p plain[T]) baseStr(obj any) string { return p.str(obj) }
+
+func (p plain[T]) attrs(string) []string { return shownWritable(p.sc) }
 
 // shownWritable are the names of s that are neither read-only nor
 // write-only.
@@ -149,11 +150,16 @@ func shownWritable(s *validate.Schema) []string {
 	}
 	return out
 }
+
 func (p plain[T]) schema(string) (*validate.Schema, error) { return p.sch(), nil }
-func (p plain[T]) value(obj any, f string) (any, bool)     { return p.sch().Value(obj, f) }
-func (p plain[T]) refs(obj any) []validate.Ref             { return p.sch().Refs(obj) }
-func (p plain[T]) checkObject(obj any) *validate.Error     { return validate.CheckObject(obj) }
-func (p plain[T]) str(obj any) string                      { return p.strOf(obj.(T)) }
+
+func (p plain[T]) value(obj any, f string) (any, bool) { return p.sch().Value(obj, f) }
+
+func (p plain[T]) refs(obj any) []validate.Ref { return p.sch().Refs(obj) }
+
+func (p plain[T]) checkObject(obj any) *validate.Error { return validate.CheckObject(obj) }
+
+func (p plain[T]) str(obj any) string { return p.strOf(obj.(T)) }
 
 func (p plain[T]) without(obj any, field string, id uuid.UUID) (any, error) {
 	return p.sch().Without(obj, field, id)
@@ -162,22 +168,6 @@ func (p plain[T]) without(obj any, field string, id uuid.UUID) (any, error) {
 func (p plain[T]) defaultJSON(_, field string) ([]byte, bool) {
 	return p.sch().FieldJSON(p.defaults(), field)
 }
-
-var flowCodec = plain[flow.Flow]{
-	defaults: flow.Defaults,
-	apply:    flow.Decode,
-	getIDs:   func(f flow.Flow) (uuid.UUID, uuid.UUID) { return f.PK, f.PolicyBindingModelPtrID },
-	setIDs:   func(f *flow.Flow, pk, pbm uuid.UUID) { f.PK, f.PolicyBindingModelPtrID = pk, pbm },
-	strOf:    flow.Flow.String,
-}.withSchema()
-
-var bindingCodec = plain[binding.Binding]{
-	defaults: binding.Defaults,
-	apply:    binding.Decode,
-	getIDs:   func(b binding.Binding) (uuid.UUID, uuid.UUID) { return b.PK, b.PolicyBindingModelPtrID },
-	setIDs:   func(b *binding.Binding, pk, pbm uuid.UUID) { b.PK, b.PolicyBindingModelPtrID = pk, pbm },
-	strOf:    binding.Binding.String,
-}.withSchema()
 
 // registry is what the store needs of a kind family's registry
 // (stage.Registry, policy.Registry): both are facades over internal/kind.
@@ -273,7 +263,8 @@ func (f family[O]) decode(cur any, body []byte, op validate.Op) (any, error) {
 }
 
 func (f family[O]) encode(obj any) ([]byte, error) { return f.reg.Encode(obj.(O)) }
-func (f family[O]) load(raw []byte) (any, error)   { return f.reg.DecodeStored(raw) }
+
+func (f family[O]) load(raw []byte) (any, error) { return f.reg.DecodeStored(raw) }
 
 func (f family[O]) ids(obj any) (uuid.UUID, uuid.UUID) { return f.pk(obj.(O)), uuid.Nil }
 
@@ -355,52 +346,4 @@ func (f family[O]) without(obj any, field string, id uuid.UUID) (any, error) {
 	}
 	f.setCfg(&o, cfg)
 	return o, nil
-}
-
-// stageFamily is the codec of the stages collection.
-func stageFamily(reg *stage.Registry) family[stage.Stage] {
-	return family[stage.Stage]{
-		reg:    reg,
-		pk:     func(s stage.Stage) uuid.UUID { return s.PK },
-		setPK:  func(s *stage.Stage, pk uuid.UUID) { s.PK = pk },
-		config: func(s stage.Stage) any { return s.Config },
-		setCfg: func(s *stage.Stage, c any) { s.Config = c.(stage.Config) },
-		common: func(s stage.Stage, f string) (any, bool) {
-			if f == "name" {
-				return s.Name, true
-			}
-			return nil, false
-		},
-		strOf: func(s stage.Stage) string {
-			if k, ok := reg.Lookup(s.Model()); ok && k.StrPrefix != "" {
-				return k.StrPrefix + s.Name
-			}
-			return "Stage " + s.Name
-		},
-		baseOf:      func(s stage.Stage) string { return "Stage " + s.Name },
-		commonNames: []string{"name"},
-	}
-}
-
-// policyFamily is the codec of the policies collection.
-func policyFamily(reg *policy.Registry) family[policy.Policy] {
-	return family[policy.Policy]{
-		reg:    reg,
-		pk:     func(p policy.Policy) uuid.UUID { return p.PK },
-		setPK:  func(p *policy.Policy, pk uuid.UUID) { p.PK = pk },
-		config: func(p policy.Policy) any { return p.Config },
-		setCfg: func(p *policy.Policy, c any) { p.Config = c.(policy.Config) },
-		common: func(p policy.Policy, f string) (any, bool) {
-			switch f {
-			case "name":
-				return p.Name, true
-			case "execution_logging":
-				return p.ExecutionLogging, true
-			}
-			return nil, false
-		},
-		strOf:       policy.Policy.String,
-		baseOf:      policy.Policy.String,
-		commonNames: []string{"name", "execution_logging"},
-	}
 }

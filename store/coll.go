@@ -295,3 +295,48 @@ var (
 	Prompts        = Coll[stage.Prompt, stage.PromptView]{ModelPrompt}
 	Invites        = Coll[stage.Invite, stage.InviteView]{ModelInvite}
 )
+
+// as converts an engine result to T, or passes its error on.
+func as[T any](obj any, err error) (T, error) {
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return obj.(T), nil
+}
+
+// viewed returns a function that applies view to an engine result:
+// viewed(view)(tx.get(...)).
+func viewed[T, V any](view func(T) (V, error)) func(any, error) (V, error) {
+	return func(obj any, err error) (V, error) {
+		t, err := as[T](obj, err)
+		if err != nil {
+			var zero V
+			return zero, err
+		}
+		return render(view, t)
+	}
+}
+
+// render is view(t), but for what the view finds missing: an object that
+// a stored reference or index names is damage, not a 404.
+func render[T, V any](view func(T) (V, error), t T) (V, error) {
+	v, err := view(t)
+	if errors.Is(err, ErrNotFound) {
+		return v, fmt.Errorf("store: %w: %v", ErrCorrupt, err)
+	}
+	return v, err
+}
+
+// viewBy is a collection's view hook from its typed view function.
+func viewBy[T, V any](view func(*Tx, T) (V, error)) func(*Tx, any) (any, error) {
+	return func(tx *Tx, obj any) (any, error) {
+		return render(func(t T) (V, error) { return view(tx, t) }, obj.(T))
+	}
+}
+
+// listBy is a collection's list hook from its typed list function, for a
+// collection without kinds.
+func listBy[V any](list func(*Tx, Query) (Page[V], error)) func(*Tx, string, Query) (Page[any], error) {
+	return func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(list(tx, q)) }
+}

@@ -8,10 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/authflow/authflow/binding"
-	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/internal/kind"
-	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store/kv"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
@@ -26,40 +23,17 @@ func strs[T ~string](vs []T) []string {
 	return out
 }
 
-// flowListing: filters flow_uuid, name, slug, designation, denied_action;
-// search on name, slug, designation, title, denied_action; default
-// ordering slug, name.
-var flowListing = listing[flow.Flow]{
-	cols: []column{
-		{name: "flow_uuid", kind: colUUID, filter: true, field: "pk"},
-		{name: "name", filter: true, search: true, order: true},
-		{name: "slug", filter: true, search: true, order: true},
-		{name: "title", search: true, order: true},
-		{name: "designation", kind: colChoice, choices: strs(flow.Designations), filter: true, search: true, order: true},
-		{name: "denied_action", kind: colChoice, choices: strs(flow.DeniedActions), filter: true, search: true, order: true},
-		{name: "layout", order: true},
-		{name: "authentication", order: true},
-		{name: "policy_engine_mode", order: true},
-		{name: "compatibility_mode", kind: colBool, order: true},
-	},
-	defaultOrder: "slug,name",
-}
-
-// flowWalks: the default ordering (slug) is the slug index's order, and
-// within one designation the designation index's.
-var flowWalks = []indexWalk{
-	{bucket: "flows_by_slug", countKey: "flows", pkInValue: true},
-	{filter: "designation", bucket: "flows_by_designation", pkAt: -16},
-}
-
 // listOf answers a list query on collection c: through an index walk when
 // one fits (pages of pks, then get), or by scanning (each yields every
 // candidate object; pre is the byte test on stored JSON it may apply) into
 // a bounded sort, then view. A scanned object's row holds only the
 // columns the query filters, searches or orders on.
 func listOf[T, V any](tx *Tx, c *collection, l listing[T], walks []indexWalk, scope []byte, q Query,
+
 	view func(T) (V, error),
+
 	each func(filters map[string]any, pre func([]byte) bool, yield func(obj any) error) error,
+
 ) (Page[V], error) {
 	filters, terms, order, ordered, err := l.plan(q)
 	if err != nil {
@@ -201,75 +175,6 @@ func pageOf[T, V any](tx *Tx, c *collection, w walked, view func(T) (V, error)) 
 	return out, nil
 }
 
-// ListFlows lists flows with authentik's filters, search, ordering and
-// pagination.
-func (tx *Tx) listFlows(q Query) (Page[flow.View], error) {
-	c := tx.s.schema.flows
-	return listOf(tx, c, flowListing, flowWalks, nil, q, tx.flowView,
-		func(_ map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
-			return tx.scanRecords(c, pre, yield)
-		})
-}
-
-// bindingListing: every field filters (seed-era filterset __all__); search
-// on the stage's name; ordering by order or stage__name (the seed era's
-// ordering_fields, so not pk), default order.
-var bindingListing = listing[binding.Binding]{
-	pkFixed: true,
-	cols: []column{
-		{name: "fsb_uuid", kind: colUUID, filter: true, field: "pk"},
-		{name: "pbm_uuid", kind: colUUID, filter: true, field: "policybindingmodel_ptr_id"},
-		{name: "target", kind: colUUID, filter: true},
-		{name: "stage", kind: colUUID, filter: true},
-		{name: "evaluate_on_plan", kind: colBool, filter: true},
-		{name: "re_evaluate_policies", kind: colBool, filter: true},
-		{name: "invalid_response_action", kind: colChoice, choices: strs(binding.InvalidResponseActions), filter: true},
-		{name: "order", kind: colInt, filter: true, order: true},
-		{name: "policy_engine_mode", kind: colChoice, choices: strs(flow.PolicyEngineModes), filter: true},
-		{name: "policies", kind: colUUID, filter: true}, // the policies bound to the binding: see ListBindings
-		{name: "stage__name", search: true, order: true},
-	},
-	defaultOrder: "order",
-}
-
-// bindingWalks: the default ordering (order, then pk) is the order
-// index's, and within one flow the flow's bindings index's.
-var bindingWalks = []indexWalk{
-	{bucket: "bindings_by_order", countKey: "bindings", pkAt: -16},
-	{filter: "target", bucket: "bindings_by_flow", pkAt: -16, uuidFilter: true},
-}
-
-// ListBindings lists bindings. With a "target" filter it reads only that
-// flow's bindings, through the index.
-func (tx *Tx) listBindings(q Query) (Page[binding.View], error) {
-	names := map[uuid.UUID]string{} // stage names, for stage__name
-	l := bindingListing.with(map[string]func(any) (any, error){
-		"stage__name": func(obj any) (any, error) {
-			id := obj.(binding.Binding).Stage
-			if name, ok := names[id]; ok {
-				return name, nil
-			}
-			st, err := tx.mustStage(id)
-			if err != nil {
-				return nil, err
-			}
-			if len(names) < 4096 {
-				names[id] = st.Name
-			}
-			return st.Name, nil
-		},
-		"policies": func(obj any) (any, error) {
-			ids, err := tx.boundPolicies(obj.(binding.Binding).PK)
-			return manyOf(ids), err
-		},
-	})
-	c := tx.s.schema.bindings
-	return listOf(tx, c, l, bindingWalks, nil, q, tx.bindingView,
-		func(filters map[string]any, _ func([]byte) bool, yield func(obj any) error) error {
-			return tx.scanWalk(c, bindingWalks, nil, filters, nil, yield)
-		})
-}
-
 // with returns l with the get functions of the named columns set: the
 // computed columns that read the transaction.
 func (l listing[T]) with(gets map[string]func(obj any) (any, error)) listing[T] {
@@ -374,50 +279,6 @@ func mapPage[A, B any](p Page[A], fn func(A) (B, error)) (Page[B], error) {
 		out.Results = append(out.Results, b)
 	}
 	return out, nil
-}
-
-// stageWalks: every stage in pk order (the all-kinds default), and one
-// kind's by name (its default).
-var stageWalks = []indexWalk{
-	{bucket: "stages", countKey: "stages", pkAt: 0},
-	{bucket: "stages_by_model_name", pkAt: -16, text: true},
-}
-
-// ListStages lists the stages of kind model, or of every kind when model
-// is "" (authentik's /stages/all/).
-//
-// A kind's list filters on stage_uuid, name and the kind's
-// [stage.Kind.Filters], searches on name, orders by name by default and
-// may be ordered by pk, name or any config field that is not write-only.
-// A config field filters by its Go type: bool as a boolean, uuid.UUID (or
-// a pointer to one) as a UUID, integers as numbers, plain strings as text,
-// and named string types as choices, checked by the kind's own field rules
-// (a value they reject with validate's Choice rule is the error "Select a
-// valid choice."; with no such rule every value is accepted, and one that
-// is not a choice matches nothing). The all-kinds list filters and
-// searches on name and defaults to pk order.
-func (tx *Tx) listStages(model stage.ModelName, q Query) (Page[stage.View], error) {
-	var k *stage.Kind
-	if model != "" {
-		kd, ok := tx.s.reg.Lookup(model)
-		if !ok {
-			return Page[stage.View]{}, fmt.Errorf("store: %w: %q", stage.ErrUnknownKind, model)
-		}
-		k = &kd
-	}
-	noFlows := column{name: "no_flows", kind: colBool, filter: true, get: func(obj any) (any, error) {
-		pk := obj.(stage.Stage).PK
-		bound := false
-		err := tx.kv.Scan("bindings_by_stage", kv.Range{Prefix: pk[:]}, func(_, _ []byte) (bool, error) {
-			bound = true
-			return false, nil
-		})
-		return !bound, err
-	}}
-	return listFamily(tx, familyListing[stage.Stage, stage.View]{
-		c: tx.s.schema.stages, pkName: "stage_uuid", walks: stageWalks,
-		computed: []column{noFlows}, view: tx.stageView,
-	}, k, string(model), q)
 }
 
 // familyListing declares the lists of a collection with kinds: the list

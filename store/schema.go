@@ -9,26 +9,6 @@ import (
 	"github.com/authflow/authflow/validate"
 )
 
-// Model names of the store's collections: the "<app>.<model>" that
-// authentik's used_by and blueprints name them by.
-const (
-	ModelFlow    = "authentik_flows.flow"
-	ModelStage   = "authentik_flows.stage"
-	ModelBinding = "authentik_flows.flowstagebinding"
-	// ModelPolicy is every kind of policy; a kind's own model name (such
-	// as policy.ModelExpression) names one kind.
-	ModelPolicy        = "authentik_policies.policy"
-	ModelPolicyBinding = "authentik_policies.policybinding"
-	// ModelPolicyBindingModel is what a policy binding's target is: any
-	// object with a policy-binding-model id (a flow, a flow-stage
-	// binding).
-	ModelPolicyBindingModel = "authentik_policies.policybindingmodel"
-)
-
-// targetPBM is the ref= target of a reference to any object with a
-// policy-binding-model id (the collections declared pbm).
-const targetPBM = "pbm"
-
 // collection declares one collection. Everything the engine does for it
 // (writes in DRF's order, indexes, reference checks, deletes and their
 // cascades, used_by) is derived from this declaration and the af tags of
@@ -50,6 +30,10 @@ type collection struct {
 	together []string
 	// indexes are ordered secondary indexes: fields ‖ pk -> value.
 	indexes []index
+	// walkOn declares the index walks of the collection's lists (see
+	// walkOn); walks are what they resolve to.
+	walkOn []walkOn
+	walks  []indexWalk
 	// kindIndex, when set, indexes the objects by kind: kind\0pk -> "".
 	kindIndex string
 	// pbm gives the objects a policy-binding-model id, indexed in the
@@ -122,7 +106,7 @@ const (
 // schema is the resolved set of collections of one store.
 type schema struct {
 	colls []*collection
-	// the built-in collections, for the typed methods
+	// the built-in collections, for their views
 	flows, stages, bindings, policies, policyBindings, prompts, invites *collection
 	byName                                                              map[string]*collection // bucket, model and alias
 	// refFields holds bucket NUL field for every reference field of a
@@ -131,85 +115,17 @@ type schema struct {
 	refFields map[string]bool
 }
 
+// builtins declare the built-in collections, in the order the store
+// lists them; each declaration is in its own file (c_*.go).
+var builtins = []func(*stage.Registry, *policy.Registry) *collection{
+	flowsDecl, stagesDecl, bindingsDecl, policiesDecl, policyBindingsDecl, promptsDecl, invitesDecl,
+}
+
 func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
-	flows := &collection{
-		bucket: "flows", model: ModelFlow, alias: "flow", verbose: "Flow", codec: flowCodec, pbm: true, cached: true,
-		unique: []uniqueField{{field: "slug", bucket: "flows_by_slug"}},
-		indexes: []index{
-			{bucket: "flows_by_designation", fields: []string{"designation", "slug"}, counted: true},
-		},
+	s := &schema{byName: map[string]*collection{}}
+	for _, decl := range builtins {
+		s.colls = append(s.colls, decl(reg, preg))
 	}
-	stages := &collection{
-		bucket: "stages", model: ModelStage, alias: "stage", verbose: "stage", codec: stageFamily(reg),
-		unique:    []uniqueField{{field: "name", bucket: "stages_by_name", hash: true}},
-		kindIndex: "stages_by_model",
-		indexes: []index{
-			{bucket: "stages_by_model_name", fields: []string{kindField, "name"}, counted: true},
-		},
-	}
-	bindings := &collection{
-		bucket: "bindings", model: ModelBinding, alias: "binding", codec: bindingCodec, pbm: true, cached: true,
-		together: []string{"target", "stage", "order"},
-		indexes: []index{
-			{bucket: "bindings_by_flow", fields: []string{"target", "order"}, value: "stage", counted: true},
-			{bucket: "bindings_by_order", fields: []string{"order"}},
-			{bucket: "bindings_by_stage", fields: []string{"stage"}, value: "target", counted: true},
-		},
-		through: &through{from: "target", to: "stage", fromAccessor: "stages", toAccessor: "flow_set"},
-	}
-	policies := &collection{
-		bucket: "policies", model: ModelPolicy, alias: "policy", verbose: "Policy", codec: policyFamily(preg),
-		unique:    []uniqueField{{field: "name", bucket: "policies_by_name", hash: true}},
-		kindIndex: "policies_by_model",
-		indexes: []index{
-			{bucket: "policies_by_model_name", fields: []string{kindField, "name"}, counted: true},
-			{bucket: "policies_ordered", fields: []string{"name"}},
-		},
-	}
-	policyBindings := &collection{
-		bucket: "policy_bindings", model: ModelPolicyBinding, alias: "policybinding", verbose: "Policy Binding", codec: policyBindingCodec,
-		together: []string{"policy", "target", "order"},
-		indexes: []index{
-			{bucket: "policy_bindings_by_target", fields: []string{"target", "order"}, value: "policy", counted: true},
-		},
-		// authentik's PolicyBindingModel.policies, a many-to-many
-		// through PolicyBinding whose reverse accessor (on a policy)
-		// is bindings.
-		through: &through{from: "target", to: "policy", fromAccessor: "policies", toAccessor: "bindings"},
-	}
-	prompts := &collection{
-		bucket: "prompts", model: ModelPrompt, alias: "prompt", verbose: "Prompt", codec: promptCodec, cached: true,
-		unique: []uniqueField{{field: "name", bucket: "prompts_by_name", hash: true}},
-		indexes: []index{
-			{bucket: "prompts_by_field_key", fields: []string{"field_key"}},
-		},
-	}
-	prompts.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.promptView)(obj, nil) }
-	prompts.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.listPrompts(q)) }
-	invites := &collection{
-		bucket: "invites", model: ModelInvite, alias: "invitation", verbose: "Invitation", codec: inviteCodec,
-	}
-	invites.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.inviteView)(obj, nil) }
-	invites.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.listInvites(q)) }
-	invites.onCreate = (*Tx).setCreator
-	flows.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.listFlows(q)) }
-	stages.list = func(tx *Tx, kind string, q Query) (Page[any], error) {
-		return anyPage(tx.listStages(stage.ModelName(kind), q))
-	}
-	bindings.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.listBindings(q)) }
-	policies.list = func(tx *Tx, kind string, q Query) (Page[any], error) {
-		return anyPage(tx.listPolicies(policy.ModelName(kind), q))
-	}
-	policyBindings.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.listPolicyBindings(q)) }
-	flows.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.flowView)(obj, nil) }
-	policies.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.policyView)(obj, nil) }
-	policyBindings.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.policyBindingView)(obj, nil) }
-	policyBindings.strOf = func(tx *Tx, obj any) string { return tx.policyBindingString(obj.(policy.Binding)) }
-	policies.onWrite = (*Tx).checkExpression
-	stages.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.stageView)(obj, nil) }
-	bindings.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.bindingView)(obj, nil) }
-	s := &schema{colls: []*collection{flows, stages, bindings, policies, policyBindings, prompts, invites}, byName: map[string]*collection{},
-		flows: flows, stages: stages, bindings: bindings, policies: policies, policyBindings: policyBindings, prompts: prompts, invites: invites}
 	for _, c := range s.colls {
 		for _, n := range []string{c.bucket, c.model, c.alias} {
 			if _, dup := s.byName[n]; dup {
@@ -218,8 +134,16 @@ func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
 			s.byName[n] = c
 		}
 	}
+	s.flows, s.stages, s.bindings = s.byName[ModelFlow], s.byName[ModelStage], s.byName[ModelBinding]
+	s.policies, s.policyBindings = s.byName[ModelPolicy], s.byName[ModelPolicyBinding]
+	s.prompts, s.invites = s.byName[ModelPrompt], s.byName[ModelInvite]
 	if err := s.check(); err != nil {
 		return nil, err
+	}
+	for _, c := range s.colls {
+		if err := c.resolveWalks(); err != nil {
+			return nil, err
+		}
 	}
 	s.refFields = map[string]bool{}
 	for _, c := range s.colls {

@@ -1,9 +1,26 @@
 package store
 
 import (
+	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
 	"github.com/google/uuid"
 )
+
+// promptsDecl declares prompts, the inputs of prompt stages, with unique
+// names and an index by field key.
+func promptsDecl(*stage.Registry, *policy.Registry) *collection {
+	return &collection{
+		bucket: "prompts", model: ModelPrompt, alias: "prompt", verbose: "Prompt", codec: promptCodec, cached: true,
+		unique: []uniqueField{{field: "name", bucket: "prompts_by_name", hash: true}},
+		indexes: []index{
+			{bucket: "prompts_by_field_key", fields: []string{"field_key"}},
+		},
+		view: viewBy((*Tx).promptView),
+		// The default ordering, field_key, is its index's.
+		walkOn: []walkOn{{field: "field_key"}},
+		list:   listBy((*Tx).listPrompts),
+	}
+}
 
 // ModelPrompt is the model of prompts, the inputs of prompt stages.
 const ModelPrompt = string(stage.ModelPrompt)
@@ -16,27 +33,10 @@ var promptCodec = plain[stage.Prompt]{
 	strOf:    stage.Prompt.String,
 }.withSchema()
 
-// referrers are the pks of the objects of coll whose field refers to pk,
-// from the reference index.
-func (tx *Tx) referrers(pk uuid.UUID, coll *collection, field string) ([]uuid.UUID, error) {
-	var out []uuid.UUID
-	err := tx.scanCounted(bucketRefs, pk[:], func(k, v []byte) (bool, error) {
-		c, f, err := tx.refEntry(k, v)
-		if err != nil {
-			return false, err
-		}
-		if c == coll && f == field {
-			out = append(out, idFrom(k[16:32]))
-		}
-		return true, nil
-	})
-	return out, err
-}
-
 // promptView adds promptstage_set: the prompt stages that show the
 // prompt, in the stage representation.
 func (tx *Tx) promptView(p stage.Prompt) (stage.PromptView, error) {
-	ids, err := tx.referrers(p.PK, tx.s.schema.stages, "fields")
+	ids, err := tx.referrers(p.PK, refField{tx.s.schema.stages, "fields"})
 	if err != nil {
 		return stage.PromptView{}, err
 	}
@@ -67,16 +67,12 @@ var promptListing = listing[stage.Prompt]{
 	defaultOrder: "field_key",
 }
 
-var promptWalks = []indexWalk{
-	{bucket: "prompts_by_field_key", countKey: "prompts", pkAt: -16, text: true},
-}
-
 // ListPrompts lists prompts with authentik's filters, search, ordering
 // and pagination.
 func (tx *Tx) listPrompts(q Query) (Page[stage.PromptView], error) {
 	c := tx.s.schema.prompts
-	return listOf(tx, c, promptListing, promptWalks, nil, q, tx.promptView,
+	return listOf(tx, c, promptListing, c.walks, nil, q, tx.promptView,
 		func(filters map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
-			return tx.scanWalk(c, promptWalks, nil, filters, pre, yield)
+			return tx.scanWalk(c, c.walks, nil, filters, pre, yield)
 		})
 }

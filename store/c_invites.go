@@ -2,10 +2,21 @@ package store
 
 import (
 	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 )
+
+// invitesDecl declares invitations, whose creator is the write's actor.
+func invitesDecl(*stage.Registry, *policy.Registry) *collection {
+	return &collection{
+		bucket: "invites", model: ModelInvite, alias: "invitation", verbose: "Invitation", codec: inviteCodec,
+		view:     viewBy((*Tx).inviteView),
+		list:     listBy((*Tx).listInvites),
+		onCreate: (*Tx).setCreator,
+	}
+}
 
 // ModelInvite is the model of invitations (authentik's Invitation
 // object, not the invitation stage kind).
