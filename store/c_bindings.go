@@ -18,6 +18,7 @@ const ModelBinding = "authentik_flows.flowstagebinding"
 // indexed.
 func bindingsDecl(*stage.Registry, *policy.Registry) *collection {
 	return &collection{
+		path:   "flows/bindings",
 		bucket: "bindings", model: ModelBinding, alias: "binding", codec: bindingCodec, pbm: true, cached: true,
 		together: []string{"target", "stage", "order"},
 		indexes: []index{

@@ -15,6 +15,7 @@ const ModelFlow = "authentik_flows.flow"
 // the designation index that a designation filter walks.
 func flowsDecl(*stage.Registry, *policy.Registry) *collection {
 	return &collection{
+		path: "flows/instances", key: "slug",
 		bucket: "flows", model: ModelFlow, alias: "flow", verbose: "Flow", codec: flowCodec, pbm: true, cached: true,
 		unique: []uniqueField{{field: "slug", bucket: "flows_by_slug"}},
 		indexes: []index{

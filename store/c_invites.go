@@ -11,6 +11,7 @@ import (
 // invitesDecl declares invitations, whose creator is the write's actor.
 func invitesDecl(*stage.Registry, *policy.Registry) *collection {
 	return &collection{
+		path:   "stages/invitation/invitations",
 		bucket: "invites", model: ModelInvite, alias: "invitation", verbose: "Invitation", codec: inviteCodec,
 		view:     viewBy((*Tx).inviteView),
 		list:     listBy((*Tx).listInvites),

@@ -17,6 +17,7 @@ const ModelPolicy = "authentik_policies.policy"
 // kind, with unique names.
 func policiesDecl(_ *stage.Registry, preg *policy.Registry) *collection {
 	return &collection{
+		path:   "policies/all",
 		bucket: "policies", model: ModelPolicy, alias: "policy", verbose: "Policy", codec: policyFamily(preg),
 		unique:    []uniqueField{{field: "name", bucket: "policies_by_name", hash: true}},
 		kindIndex: "policies_by_model",

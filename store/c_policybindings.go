@@ -15,6 +15,7 @@ const ModelPolicyBinding = "authentik_policies.policybinding"
 // user, kept as given) bound to any policy binding model, in order.
 func policyBindingsDecl(*stage.Registry, *policy.Registry) *collection {
 	return &collection{
+		path:   "policies/bindings",
 		bucket: "policy_bindings", model: ModelPolicyBinding, alias: "policybinding", verbose: "Policy Binding", codec: policyBindingCodec,
 		together: []string{"policy", "target", "order"},
 		indexes: []index{

@@ -10,6 +10,7 @@ import (
 // names and an index by field key.
 func promptsDecl(*stage.Registry, *policy.Registry) *collection {
 	return &collection{
+		path:   "stages/prompt/prompts",
 		bucket: "prompts", model: ModelPrompt, alias: "prompt", verbose: "Prompt", codec: promptCodec, cached: true,
 		unique: []uniqueField{{field: "name", bucket: "prompts_by_name", hash: true}},
 		indexes: []index{

@@ -17,6 +17,7 @@ const ModelStage = "authentik_flows.stage"
 // with unique names and an index by kind and name.
 func stagesDecl(reg *stage.Registry, _ *policy.Registry) *collection {
 	return &collection{
+		path:   "stages/all",
 		bucket: "stages", model: ModelStage, alias: "stage", verbose: "stage", codec: stageFamily(reg),
 		unique:    []uniqueField{{field: "name", bucket: "stages_by_name", hash: true}},
 		kindIndex: "stages_by_model",

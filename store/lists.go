@@ -337,8 +337,16 @@ var (
 // not write-only orders; those that k.Filters names (all of them when it
 // is nil) filter too, each as its Go type says.
 func configColumns[C kind.Config](k kind.Kind[C]) []column {
-	sc := k.Schema()
-	rt := reflect.TypeOf(k.New())
+	return fieldColumns(k.Schema(), func() any { return k.New() }, k.Filters, k.Search)
+}
+
+// fieldColumns returns the list columns of the fields of a struct type:
+// newObj returns a pointer to a new one. Every field that is not
+// write-only orders; those that filters names (all of them when it is
+// nil) filter too, each as its Go type says, and those search names
+// search.
+func fieldColumns(sc *validate.Schema, newObj func() any, filters, search []string) []column {
+	rt := reflect.TypeOf(newObj())
 	for rt.Kind() == reflect.Pointer {
 		rt = rt.Elem()
 	}
@@ -349,8 +357,8 @@ func configColumns[C kind.Config](k kind.Kind[C]) []column {
 		if !sf.IsExported() || !sc.Has(name) || sc.WriteOnly(name) {
 			continue
 		}
-		col := column{name: name, order: true, search: slices.Contains(k.Search, name)}
-		col.filter = k.Filters == nil || slices.Contains(k.Filters, name)
+		col := column{name: name, order: true, search: slices.Contains(search, name)}
+		col.filter = filters == nil || slices.Contains(filters, name)
 		t := sf.Type
 		if t.Kind() == reflect.Pointer {
 			t = t.Elem()
@@ -368,7 +376,7 @@ func configColumns[C kind.Config](k kind.Kind[C]) []column {
 			col.kind = colInt
 		case t.Kind() == reflect.String && t.PkgPath() != "":
 			col.kind = colChoice
-			col.valid = choiceCheck(k, i, name)
+			col.valid = choiceCheck(newObj, i, name)
 		case t.Kind() == reflect.String:
 		default:
 			col.filter = false // a JSON object: orders by its JSON text only
@@ -378,12 +386,12 @@ func configColumns[C kind.Config](k kind.Kind[C]) []column {
 	return out
 }
 
-// choiceCheck returns a function that reports whether the kind's field
+// choiceCheck returns a function that reports whether the type's field
 // rules (validate.FieldValidator) accept val in the field at index i, as
 // far as a choice rule goes: only validate.CodeChoice on the field counts.
-func choiceCheck[C kind.Config](k kind.Kind[C], i int, name string) func(string) bool {
+func choiceCheck(newObj func() any, i int, name string) func(string) bool {
 	return func(val string) bool {
-		c := k.New()
+		c := newObj()
 		fv := reflect.ValueOf(c).Elem().Field(i)
 		if fv.Kind() == reflect.Pointer {
 			p := reflect.New(fv.Type().Elem())
@@ -392,7 +400,7 @@ func choiceCheck[C kind.Config](k kind.Kind[C], i int, name string) func(string)
 		} else {
 			fv.SetString(val)
 		}
-		v, ok := any(c).(validate.FieldValidator)
+		v, ok := c.(validate.FieldValidator)
 		if !ok {
 			return true
 		}

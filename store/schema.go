@@ -39,6 +39,10 @@ type collection struct {
 	// pbm gives the objects a policy-binding-model id, indexed in the
 	// pbm bucket: pbm id -> pk ‖ collection.
 	pbm bool
+	// path is where package api serves the collection ("" for none);
+	// key is the unique field that names an object there ("" for the
+	// pk).
+	path, key string
 	// through marks a collection whose objects join two others (a
 	// many-to-many "through" table): used_by lists each side's objects
 	// on the other side as cascade_many.
@@ -121,10 +125,20 @@ var builtins = []func(*stage.Registry, *policy.Registry) *collection{
 	flowsDecl, stagesDecl, bindingsDecl, policiesDecl, policyBindingsDecl, promptsDecl, invitesDecl,
 }
 
-func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
+func newSchema(reg *stage.Registry, preg *policy.Registry, host []Declarer) (*schema, error) {
 	s := &schema{byName: map[string]*collection{}}
 	for _, decl := range builtins {
 		s.colls = append(s.colls, decl(reg, preg))
+	}
+	for _, d := range host {
+		if d == nil {
+			return nil, fmt.Errorf("%w: a nil collection declaration", ErrSchema)
+		}
+		c, err := d.declaration()
+		if err != nil {
+			return nil, err
+		}
+		s.colls = append(s.colls, c)
 	}
 	for _, c := range s.colls {
 		for _, n := range []string{c.bucket, c.model, c.alias} {
@@ -341,6 +355,14 @@ type Collection struct {
 	// KindMessages are the kinds whose unique fields, when taken, say so
 	// in their own words (kind.Kind.UniqueMessage), by model.
 	KindMessages map[string]string
+	// Path is where package api serves the collection, under its prefix
+	// ("flows/instances"), or "" for nowhere. A collection with kinds is
+	// served there for reading and deleting; each kind is written at its
+	// own path (kind.Kind.Path).
+	Path string
+	// Key is the unique field that names an object in Path ("slug" for
+	// flows), or "" for the pk.
+	Key string
 }
 
 // Reference describes one reference field, as [Store.References]
@@ -364,7 +386,7 @@ type Reference struct {
 func (s *Store) Collections() []Collection {
 	var out []Collection
 	for _, c := range s.schema.colls {
-		col := Collection{Model: c.model, Verbose: c.verbose, Together: c.together}
+		col := Collection{Model: c.model, Verbose: c.verbose, Together: c.together, Path: c.path, Key: c.key}
 		for _, u := range c.unique {
 			col.Unique = append(col.Unique, u.field)
 		}

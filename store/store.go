@@ -51,6 +51,9 @@ type Options struct {
 	Registry *stage.Registry
 	// Policies supplies the policy kinds. Nil means policy.Default.
 	Policies *policy.Registry
+	// Collections are the host's own collections, added to the built-in
+	// ones (see Declaration).
+	Collections []Declarer
 	// CheckExpression, when set, checks the expression of an expression
 	// policy on every write that changes it (authflow cannot parse
 	// Python). A non-nil error is the field error
@@ -140,7 +143,7 @@ func Open(path string, opts *Options) (*Store, error) {
 	if preg == nil {
 		preg = policy.Default
 	}
-	if _, err := newSchema(reg, preg); err != nil {
+	if _, err := newSchema(reg, preg, o.Collections); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err) // before the file is touched
 	}
 	db, err := boltkv.Open(path, boltkv.Options{Timeout: timeout, NoSync: o.NoSync, ReadOnly: o.ReadOnly})
@@ -198,7 +201,7 @@ func New(db kv.DB, opts *Options) (*Store, error) {
 	case o.MaxReaders > 0:
 		s.readers = make(chan struct{}, o.MaxReaders)
 	}
-	sc, err := newSchema(s.reg, s.preg)
+	sc, err := newSchema(s.reg, s.preg, o.Collections)
 	if err != nil {
 		return nil, err
 	}
