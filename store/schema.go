@@ -142,7 +142,7 @@ func newSchema(reg *stage.Registry, preg *policy.Registry, host []Declarer) (*sc
 	}
 	for _, c := range s.colls {
 		for _, n := range []string{c.bucket, c.model, c.alias} {
-			if _, dup := s.byName[n]; dup {
+			if prev, dup := s.byName[n]; dup && prev != c {
 				return nil, fmt.Errorf("%w: the name %q is used twice", ErrSchema, n)
 			}
 			s.byName[n] = c

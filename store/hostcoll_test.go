@@ -1,0 +1,172 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/validate"
+	"github.com/google/uuid"
+)
+
+// note is a host's own collection: one Go type and one Declaration, with
+// no edit to the store's schema, the api or blueprint.
+type note struct {
+	PK    uuid.UUID `json:"pk" af:"readonly"`
+	Title string    `json:"title" af:"required"`
+	Rank  int64     `json:"rank"`
+	// Flow refers to a flow; deleting the flow deletes the note.
+	Flow *uuid.UUID `json:"flow" af:"ref=flow,on_delete=cascade"`
+}
+
+var notes = store.NewColl[note, note]("acme_notes.note")
+
+func noteDecl() store.Declaration[note, note] {
+	return store.Declaration[note, note]{
+		Model:    "acme_notes.note",
+		Verbose:  "Note",
+		Path:     "acme/notes",
+		Defaults: func() note { return note{} },
+		Unique:   []string{"title"},
+		Ordered:  [][]string{{"rank"}},
+		Search:   []string{"title"},
+		Ordering: "rank",
+	}
+}
+
+func openWithNotes(t *testing.T) *store.Store {
+	t.Helper()
+	s, err := store.Open(filepath.Join(t.TempDir(), "notes.db"), &store.Options{Collections: []store.Declarer{noteDecl()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if errs := s.Check(context.Background()); len(errs) > 0 {
+			t.Errorf("check: %v", errs)
+		}
+		s.Close()
+	})
+	return s
+}
+
+func TestHostCollection(t *testing.T) {
+	ctx := context.Background()
+	s := openWithNotes(t)
+	var f flow.Flow
+	var first note
+	err := s.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		if f, err = store.Flows.Create(tx, flow.New("f", "f", "F", flow.DesignationAuthentication), nil); err != nil {
+			return err
+		}
+		if first, err = notes.Create(tx, note{Title: "b", Rank: 2, Flow: &f.PK}, nil); err != nil {
+			return err
+		}
+		_, err = notes.CreateJSON(tx, []byte(`{"title":"a","rank":1}`), nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.PK == uuid.Nil {
+		t.Fatal("create gave no pk")
+	}
+
+	// The declaration's rules: a unique title, a required one, an
+	// existing flow; a rejected write writes nothing.
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		_, err := notes.CreateJSON(tx, []byte(`{"title":"a","flow":"`+uuid.NewString()+`"}`), nil)
+		return err
+	})
+	var ve *validate.Error
+	if !errors.As(err, &ve) || len(ve.Fields["title"]) != 1 || len(ve.Fields["flow"]) != 1 {
+		t.Fatalf("duplicate title and missing flow: got %v", err)
+	}
+	if got := ve.Fields["title"][0]; got != "Note with this title already exists." {
+		t.Errorf("unique message: %q", got)
+	}
+
+	// Read back by pk and by the unique field; list in the declared
+	// order (the rank index), and search.
+	err = s.View(ctx, func(tx *store.Tx) error {
+		n, err := notes.Get(tx, store.By("title", "b"))
+		if err != nil || n.PK != first.PK || n.Rank != 2 {
+			t.Errorf("get by title: %+v, %v", n, err)
+		}
+		p, err := notes.List(tx, store.Query{})
+		if err != nil || p.Pagination.Count != 2 || p.Results[0].Title != "a" || p.Results[1].Title != "b" {
+			t.Errorf("list: %+v, %v", p, err)
+		}
+		p, err = notes.List(tx, store.Query{Search: "B"})
+		if err != nil || p.Pagination.Count != 1 || p.Results[0].PK != first.PK {
+			t.Errorf("search: %+v, %v", p, err)
+		}
+		used, err := tx.UsedBy(store.ModelFlow, f.PK)
+		if err != nil || len(used) != 1 || used[0].Name != "Note "+first.PK.String() {
+			t.Errorf("used_by of the flow: %+v, %v", used, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := s.Collections()
+	last := cols[len(cols)-1]
+	if last.Model != "acme_notes.note" || last.Path != "acme/notes" || len(last.Unique) != 1 || last.Unique[0] != "title" {
+		t.Errorf("Collections: %+v", last)
+	}
+
+	// Patch through the handle, then delete the flow: the cascade takes
+	// the note with it.
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		n, err := notes.Patch(tx, store.PK(first.PK), []byte(`{"rank":7}`), nil)
+		if err != nil || n.Rank != 7 {
+			t.Errorf("patch: %+v, %v", n, err)
+		}
+		return store.Flows.Delete(tx, store.By("slug", "f"), nil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(ctx, func(tx *store.Tx) error {
+		_, err := notes.Get(tx, store.PK(first.PK))
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("after the flow's delete: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestHostCollectionRefused(t *testing.T) {
+	for name, d := range map[string]store.Declarer{
+		"model without app": store.Declaration[note, note]{Model: "note", Defaults: func() note { return note{} }},
+		"no defaults":       store.Declaration[note, note]{Model: "acme.note"},
+		"taken model":       store.Declaration[note, note]{Model: store.ModelFlow, Defaults: func() note { return note{} }},
+		"no pk": store.Declaration[struct {
+			Title string `json:"title"`
+		}, struct {
+			Title string `json:"title"`
+		}]{Model: "acme.nopk", Defaults: func() struct {
+			Title string `json:"title"`
+		} {
+			return struct {
+				Title string `json:"title"`
+			}{}
+		}},
+		"view type without View": store.Declaration[note, flow.View]{Model: "acme.note", Defaults: func() note { return note{} }},
+		"unique on no field":     store.Declaration[note, note]{Model: "acme.note", Defaults: func() note { return note{} }, Unique: []string{"nope"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := store.Open(filepath.Join(t.TempDir(), "x.db"), &store.Options{Collections: []store.Declarer{d}})
+			if !errors.Is(err, store.ErrSchema) {
+				t.Fatalf("got %v, want ErrSchema", err)
+			}
+		})
+	}
+}
