@@ -28,7 +28,7 @@ func bindingsDecl(*stage.Registry, *policy.Registry) *collection {
 		},
 		through: &through{from: "target", to: "stage", fromAccessor: "stages", toAccessor: "flow_set"},
 		view:    viewBy((*Tx).bindingView),
-		list:    listBy((*Tx).listBindings),
+		list:    listRecords((*Tx).listBindings),
 		// The default ordering (order, then pk) is the order index's,
 		// and within one flow the flow's bindings index's.
 		walkOn: []walkOn{{field: "order"}, {field: "target", filter: true}},
@@ -78,7 +78,7 @@ var bindingListing = listing[binding.Binding]{
 
 // ListBindings lists bindings. With a "target" filter it reads only that
 // flow's bindings, through the index.
-func (tx *Tx) listBindings(q Query) (Page[binding.View], error) {
+func (tx *Tx) listBindings(q Query) (Page[any], error) {
 	names := map[uuid.UUID]string{} // stage names, for stage__name
 	l := bindingListing.with(map[string]func(any) (any, error){
 		"stage__name": func(obj any) (any, error) {
@@ -101,7 +101,7 @@ func (tx *Tx) listBindings(q Query) (Page[binding.View], error) {
 		},
 	})
 	c := tx.s.schema.bindings
-	return listOf(tx, c, l, c.walks, nil, q, tx.bindingView,
+	return listOf(tx, c, l, c.walks, nil, q,
 		func(filters map[string]any, _ func([]byte) bool, yield func(obj any) error) error {
 			return tx.scanWalk(c, c.walks, nil, filters, nil, yield)
 		})

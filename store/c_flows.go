@@ -22,7 +22,7 @@ func flowsDecl(*stage.Registry, *policy.Registry) *collection {
 			{bucket: "flows_by_designation", fields: []string{"designation", "slug"}, counted: true},
 		},
 		view: viewBy((*Tx).flowView),
-		list: listBy((*Tx).listFlows),
+		list: listRecords((*Tx).listFlows),
 		// The default ordering (slug) is the slug index's order, and
 		// within one designation the designation index's.
 		walkOn: []walkOn{{field: "slug"}, {field: "designation", filter: true}},
@@ -58,9 +58,9 @@ var flowListing = listing[flow.Flow]{
 
 // ListFlows lists flows with authentik's filters, search, ordering and
 // pagination.
-func (tx *Tx) listFlows(q Query) (Page[flow.View], error) {
+func (tx *Tx) listFlows(q Query) (Page[any], error) {
 	c := tx.s.schema.flows
-	return listOf(tx, c, flowListing, c.walks, nil, q, tx.flowView,
+	return listOf(tx, c, flowListing, c.walks, nil, q,
 		func(_ map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
 			return tx.scanRecords(c, pre, yield)
 		})

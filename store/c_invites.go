@@ -14,7 +14,7 @@ func invitesDecl(*stage.Registry, *policy.Registry) *collection {
 		path:   "stages/invitation/invitations",
 		bucket: "invites", model: ModelInvite, alias: "invitation", verbose: "Invitation", codec: inviteCodec,
 		view:     viewBy((*Tx).inviteView),
-		list:     listBy((*Tx).listInvites),
+		list:     listRecords((*Tx).listInvites),
 		onCreate: (*Tx).setCreator,
 	}
 }
@@ -83,7 +83,7 @@ var inviteListing = listing[stage.Invite]{
 
 // ListInvites lists invitations with authentik's filters, search,
 // ordering and pagination.
-func (tx *Tx) listInvites(q Query) (Page[stage.InviteView], error) {
+func (tx *Tx) listInvites(q Query) (Page[any], error) {
 	slugs := map[uuid.UUID]string{}
 	l := inviteListing.with(map[string]func(any) (any, error){
 		"flow__slug": func(obj any) (any, error) {
@@ -105,7 +105,7 @@ func (tx *Tx) listInvites(q Query) (Page[stage.InviteView], error) {
 		},
 	})
 	c := tx.s.schema.invites
-	return listOf(tx, c, l, nil, nil, q, tx.inviteView,
+	return listOf(tx, c, l, nil, nil, q,
 		func(_ map[string]any, _ func([]byte) bool, yield func(obj any) error) error {
 			// No byte prefilter: flow__slug is not in the stored record.
 			return tx.scanIndexed(c, c.bucket, nil, 0, nil, yield)

@@ -30,7 +30,7 @@ func policiesDecl(_ *stage.Registry, preg *policy.Registry) *collection {
 		// by name.
 		walkOn: []walkOn{{field: "name"}, {field: kindField}},
 		list: func(tx *Tx, kind string, q Query) (Page[any], error) {
-			return anyPage(tx.listPolicies(policy.ModelName(kind), q))
+			return (tx.listPolicies(policy.ModelName(kind), q))
 		},
 		onWrite: (*Tx).checkExpression,
 	}
@@ -99,12 +99,12 @@ func (tx *Tx) checkExpression(cur, next any) error {
 // it). A kind's list filters on policy_uuid, name, execution_logging and
 // the kind's [policy.Kind.Filters] (as listStages describes), and
 // searches the kind's Search fields too.
-func (tx *Tx) listPolicies(model policy.ModelName, q Query) (Page[policy.View], error) {
+func (tx *Tx) listPolicies(model policy.ModelName, q Query) (Page[any], error) {
 	var k *policy.Kind
 	if model != "" {
 		kd, ok := tx.s.preg.Lookup(model)
 		if !ok {
-			return Page[policy.View]{}, fmt.Errorf("store: %w: %q", policy.ErrUnknownKind, model)
+			return Page[any]{}, fmt.Errorf("store: %w: %q", policy.ErrUnknownKind, model)
 		}
 		k = &kd
 	}
@@ -114,13 +114,12 @@ func (tx *Tx) listPolicies(model policy.ModelName, q Query) (Page[policy.View], 
 			return len(used) == 0, err
 		}}
 	}
-	return listFamily(tx, familyListing[policy.Policy, policy.View]{
+	return listFamily[policy.Policy](tx, familyListing{
 		c: tx.s.schema.policies, pkName: "policy_uuid", walks: tx.s.schema.policies.walks, allOrder: "name",
 		allCols: []column{
 			unused("bindings__isnull", tx.s.schema.policyBindings, "policy"),
 			unused("promptstage__isnull", tx.s.schema.stages, "validation_policies"),
 		},
 		commonCols: []column{{name: "execution_logging", kind: colBool, filter: true, order: true}},
-		view:       tx.policyView,
 	}, k, string(model), q)
 }

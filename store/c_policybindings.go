@@ -28,7 +28,7 @@ func policyBindingsDecl(*stage.Registry, *policy.Registry) *collection {
 		view:    viewBy((*Tx).policyBindingView),
 		// By target then order, and one target's.
 		walkOn: []walkOn{{field: "target"}, {field: "target", filter: true}},
-		list:   listBy((*Tx).listPolicyBindings),
+		list:   listRecords((*Tx).listPolicyBindings),
 		strOf:  func(tx *Tx, obj any) string { return tx.policyBindingString(obj.(policy.Binding)) },
 	}
 }
@@ -100,10 +100,10 @@ var policyBindingListing = listing[policy.Binding]{
 // target's bindings are read, through the index. target_in takes several
 // (Query.Multi), each one either way, and matches a binding of any of
 // them.
-func (tx *Tx) listPolicyBindings(q Query) (Page[policy.BindingView], error) {
+func (tx *Tx) listPolicyBindings(q Query) (Page[any], error) {
 	q, err := tx.pbmFilters(q, "target", "target_in")
 	if err != nil {
-		return Page[policy.BindingView]{}, err
+		return Page[any]{}, err
 	}
 	l := policyBindingListing.with(map[string]func(any) (any, error){
 		"policy__name": func(obj any) (any, error) {
@@ -116,7 +116,7 @@ func (tx *Tx) listPolicyBindings(q Query) (Page[policy.BindingView], error) {
 		},
 	})
 	c := tx.s.schema.policyBindings
-	return listOf(tx, c, l, c.walks, nil, q, tx.policyBindingView,
+	return listOf(tx, c, l, c.walks, nil, q,
 		func(filters map[string]any, _ func([]byte) bool, yield func(obj any) error) error {
 			return tx.scanWalk(c, c.walks, nil, filters, nil, yield)
 		})

@@ -19,7 +19,7 @@ func promptsDecl(*stage.Registry, *policy.Registry) *collection {
 		view: viewBy((*Tx).promptView),
 		// The default ordering, field_key, is its index's.
 		walkOn: []walkOn{{field: "field_key"}},
-		list:   listBy((*Tx).listPrompts),
+		list:   listRecords((*Tx).listPrompts),
 	}
 }
 
@@ -70,9 +70,9 @@ var promptListing = listing[stage.Prompt]{
 
 // ListPrompts lists prompts with authentik's filters, search, ordering
 // and pagination.
-func (tx *Tx) listPrompts(q Query) (Page[stage.PromptView], error) {
+func (tx *Tx) listPrompts(q Query) (Page[any], error) {
 	c := tx.s.schema.prompts
-	return listOf(tx, c, promptListing, c.walks, nil, q, tx.promptView,
+	return listOf(tx, c, promptListing, c.walks, nil, q,
 		func(filters map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
 			return tx.scanWalk(c, c.walks, nil, filters, pre, yield)
 		})

@@ -29,7 +29,7 @@ func stagesDecl(reg *stage.Registry, _ *policy.Registry) *collection {
 		// kind's by name (its default).
 		walkOn: []walkOn{{field: "pk"}, {field: kindField}},
 		list: func(tx *Tx, kind string, q Query) (Page[any], error) {
-			return anyPage(tx.listStages(stage.ModelName(kind), q))
+			return (tx.listStages(stage.ModelName(kind), q))
 		},
 	}
 }
@@ -106,12 +106,12 @@ func (tx *Tx) stageView(st stage.Stage) (stage.View, error) {
 // valid choice."; with no such rule every value is accepted, and one that
 // is not a choice matches nothing). The all-kinds list filters and
 // searches on name and defaults to pk order.
-func (tx *Tx) listStages(model stage.ModelName, q Query) (Page[stage.View], error) {
+func (tx *Tx) listStages(model stage.ModelName, q Query) (Page[any], error) {
 	var k *stage.Kind
 	if model != "" {
 		kd, ok := tx.s.reg.Lookup(model)
 		if !ok {
-			return Page[stage.View]{}, fmt.Errorf("store: %w: %q", stage.ErrUnknownKind, model)
+			return Page[any]{}, fmt.Errorf("store: %w: %q", stage.ErrUnknownKind, model)
 		}
 		k = &kd
 	}
@@ -119,8 +119,8 @@ func (tx *Tx) listStages(model stage.ModelName, q Query) (Page[stage.View], erro
 		n, err := tx.indexCount(tx.s.schema.bindings, "stage", obj.(stage.Stage).PK)
 		return n == 0, err
 	}}
-	return listFamily(tx, familyListing[stage.Stage, stage.View]{
+	return listFamily[stage.Stage](tx, familyListing{
 		c: tx.s.schema.stages, pkName: "stage_uuid", walks: tx.s.schema.stages.walks,
-		computed: []column{noFlows}, view: tx.stageView,
+		computed: []column{noFlows},
 	}, k, string(model), q)
 }

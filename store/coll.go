@@ -335,8 +335,8 @@ func viewBy[T, V any](view func(*Tx, T) (V, error)) func(*Tx, any) (any, error) 
 	}
 }
 
-// listBy is a collection's list hook from its typed list function, for a
+// listRecords is a collection's list hook from its list function, for a
 // collection without kinds.
-func listBy[V any](list func(*Tx, Query) (Page[V], error)) func(*Tx, string, Query) (Page[any], error) {
-	return func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(list(tx, q)) }
+func listRecords(list func(*Tx, Query) (Page[any], error)) func(*Tx, string, Query) (Page[any], error) {
+	return func(tx *Tx, _ string, q Query) (Page[any], error) { return list(tx, q) }
 }

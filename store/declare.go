@@ -141,10 +141,10 @@ func (d Declaration[T, V]) declaration() (*collection, error) {
 		c.walkOn = []walkOn{{field: "pk"}}
 	}
 	c.list = func(tx *Tx, _ string, q Query) (Page[any], error) {
-		return anyPage(listOf(tx, c, l, c.walks, nil, q, func(t T) (V, error) { return view(tx, t) },
+		return listOf(tx, c, l, c.walks, nil, q,
 			func(_ map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
 				return tx.scanRecords(c, pre, yield)
-			}))
+			})
 	}
 	return c, nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 
 	"github.com/authflow/authflow/validate"
@@ -125,20 +126,45 @@ func (tx *Tx) viewOf(c *collection, obj any) (any, error) {
 // kind of stage or policy (ModelStage and ModelPolicy list every kind).
 // The results are the views that Get returns.
 func (tx *Tx) List(model string, q Query) (Page[any], error) {
-	c, kind, ok := tx.s.schema.target(model)
-	if !ok || c == nil || c.list == nil {
-		return Page[any]{}, fmt.Errorf("store: list: %w: unknown model %q", ErrNotFound, model)
-	}
-	return c.list(tx, kind, q)
-}
-
-// anyPage is p with its results as any.
-func anyPage[V any](p Page[V], err error) (Page[any], error) {
+	c, p, err := tx.listRecords(model, q)
 	if err != nil {
 		return Page[any]{}, err
 	}
-	return mapPage(p, func(v V) (any, error) { return v, nil })
+	return mapPage(p, func(obj any) (any, error) { return tx.viewOf(c, obj) })
 }
+
+// Stream answers a list query as List does, but yields the results one
+// at a time, rendering each only when the caller reaches it: memory stays
+// that of one result's representation however large the page's (a
+// binding's stage_obj carries the stage's whole flow_set). The page's
+// records are read, and checked, before Stream returns; a result that
+// fails to render yields its error, and the sequence ends. The sequence
+// is valid only inside the transaction.
+func (tx *Tx) Stream(model string, q Query) (Pagination, iter.Seq2[any, error], error) {
+	c, p, err := tx.listRecords(model, q)
+	if err != nil {
+		return Pagination{}, nil, err
+	}
+	return p.Pagination, func(yield func(any, error) bool) {
+		for _, obj := range p.Results {
+			v, err := tx.viewOf(c, obj)
+			if !yield(v, err) || err != nil {
+				return
+			}
+		}
+	}, nil
+}
+
+// listRecords answers a list query with the page's records.
+func (tx *Tx) listRecords(model string, q Query) (*collection, Page[any], error) {
+	c, kind, ok := tx.s.schema.target(model)
+	if !ok || c == nil || c.list == nil {
+		return nil, Page[any]{}, fmt.Errorf("store: list: %w: unknown model %q", ErrNotFound, model)
+	}
+	p, err := c.list(tx, kind, q)
+	return c, p, err
+}
+
 
 // Find returns the pk of the first object of model (a collection, or one
 // kind), in pk order, whose fields have the given values: what a

@@ -26,25 +26,22 @@ func strs[T ~string](vs []T) []string {
 // listOf answers a list query on collection c: through an index walk when
 // one fits (pages of pks, then get), or by scanning (each yields every
 // candidate object; pre is the byte test on stored JSON it may apply) into
-// a bounded sort, then view. A scanned object's row holds only the
+// a bounded sort. The results are the records; the caller renders them. A scanned object's row holds only the
 // columns the query filters, searches or orders on.
-func listOf[T, V any](tx *Tx, c *collection, l listing[T], walks []indexWalk, scope []byte, q Query,
-
-	view func(T) (V, error),
-
+func listOf[T any](tx *Tx, c *collection, l listing[T], walks []indexWalk, scope []byte, q Query,
 	each func(filters map[string]any, pre func([]byte) bool, yield func(obj any) error) error,
 
-) (Page[V], error) {
+) (Page[any], error) {
 	filters, terms, order, ordered, err := l.plan(q)
 	if err != nil {
-		return Page[V]{}, err
+		return Page[any]{}, err
 	}
 	w, ok, err := tx.pageIDs(walks, scope, filters, terms, ordered, q)
 	if err != nil {
-		return Page[V]{}, err
+		return Page[any]{}, err
 	}
 	if ok {
-		return pageOf(tx, c, w, view)
+		return pageOf(tx, c, w)
 	}
 	pre := prefilter(filters, terms)
 	need := l.needed(filters, terms, order)
@@ -58,7 +55,7 @@ func listOf[T, V any](tx *Tx, c *collection, l listing[T], walks []indexWalk, sc
 		})
 	})
 	if err != nil {
-		return Page[V]{}, err
+		return Page[any]{}, err
 	}
 	if len(filters) == 0 && len(terms) == 0 {
 		// The scan covered the whole collection (or kind): it must have
@@ -69,13 +66,13 @@ func listOf[T, V any](tx *Tx, c *collection, l listing[T], walks []indexWalk, sc
 		}
 		n, err := tx.counted([]byte(key))
 		if err != nil {
-			return Page[V]{}, err
+			return Page[any]{}, err
 		}
 		if n != int64(p.Pagination.Count) {
-			return Page[V]{}, fmt.Errorf("store: %s: %w: the count says %d objects, a scan found %d", c.bucket, ErrCorrupt, n, p.Pagination.Count)
+			return Page[any]{}, fmt.Errorf("store: %s: %w: the count says %d objects, a scan found %d", c.bucket, ErrCorrupt, n, p.Pagination.Count)
 		}
 	}
-	return mapPage(p, func(t T) (V, error) { return render(view, t) })
+	return mapPage(p, func(t T) (any, error) { return t, nil })
 }
 
 // needed are the columns a scan must read for a query: those it filters
@@ -152,25 +149,21 @@ func cell(v any) any {
 }
 
 // pageOf loads the objects of a page of pks.
-func pageOf[T, V any](tx *Tx, c *collection, w walked, view func(T) (V, error)) (Page[V], error) {
-	out := Page[V]{Pagination: w.p, Results: make([]V, 0, len(w.ids))}
+func pageOf(tx *Tx, c *collection, w walked) (Page[any], error) {
+	out := Page[any]{Pagination: w.p, Results: make([]any, 0, len(w.ids))}
 	for i, id := range w.ids {
 		obj, ok, err := tx.get(c, id)
 		if err != nil {
-			return Page[V]{}, err
+			return Page[any]{}, err
 		}
 		if !ok {
 			// The index lists what is not stored: damage, not a 404.
-			return Page[V]{}, fmt.Errorf("store: %s: %w: it lists %s %s, which is not stored", w.bucket, ErrCorrupt, c.alias, id)
+			return Page[any]{}, fmt.Errorf("store: %s: %w: it lists %s %s, which is not stored", w.bucket, ErrCorrupt, c.alias, id)
 		}
 		if w.bucket != c.bucket && !c.implies(obj, w.bucket, w.keys[i]) {
-			return Page[V]{}, fmt.Errorf("store: %s: %w: key %x lists %s %s, which implies another key", w.bucket, ErrCorrupt, w.keys[i], c.alias, id)
+			return Page[any]{}, fmt.Errorf("store: %s: %w: key %x lists %s %s, which implies another key", w.bucket, ErrCorrupt, w.keys[i], c.alias, id)
 		}
-		v, err := render(view, obj.(T))
-		if err != nil {
-			return Page[V]{}, err
-		}
-		out.Results = append(out.Results, v)
+		out.Results = append(out.Results, obj)
 	}
 	return out, nil
 }
@@ -284,7 +277,7 @@ func mapPage[A, B any](p Page[A], fn func(A) (B, error)) (Page[B], error) {
 // familyListing declares the lists of a collection with kinds: the list
 // of every kind (walks[0], in allOrder) and each kind's (walks[1], by
 // kind then name).
-type familyListing[O, V any] struct {
+type familyListing struct {
 	c *collection
 	// pkName is the pk's filter name in a kind's list (stage_uuid).
 	pkName string
@@ -297,12 +290,11 @@ type familyListing[O, V any] struct {
 	// computed are the columns a kind's Filters may name.
 	commonCols []column
 	computed   []column
-	view       func(O) (V, error)
 }
 
 // listFamily lists the objects of kind k (model), or of every kind when k
 // is nil.
-func listFamily[O, V any, C kind.Config](tx *Tx, f familyListing[O, V], k *kind.Kind[C], model string, q Query) (Page[V], error) {
+func listFamily[O any, C kind.Config](tx *Tx, f familyListing, k *kind.Kind[C], model string, q Query) (Page[any], error) {
 	l := listing[O]{cols: []column{
 		{name: "name", filter: true, search: true, order: true},
 	}}
@@ -322,7 +314,7 @@ func listFamily[O, V any, C kind.Config](tx *Tx, f familyListing[O, V], k *kind.
 		}
 		walks, scope = f.walks[1:], appendValue(nil, model)
 	}
-	return listOf(tx, f.c, l, walks, scope, q, f.view,
+	return listOf(tx, f.c, l, walks, scope, q,
 		func(_ map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
 			return tx.scanWalk(f.c, walks[:1], scope, nil, pre, yield)
 		})
