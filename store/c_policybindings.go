@@ -18,6 +18,8 @@ func policyBindingsDecl(*stage.Registry, *policy.Registry) *collection {
 		path:   "policies/bindings",
 		bucket: "policy_bindings", model: ModelPolicyBinding, alias: "policybinding", verbose: "Policy Binding", codec: policyBindingCodec,
 		together: []string{"policy", "target", "order"},
+		// A binding of a group or user has no policy: those name it too.
+		identify: []string{"policy", "group", "user", "target", "order"},
 		indexes: []index{
 			{bucket: "policy_bindings_by_target", fields: []string{"target", "order"}, value: "policy", counted: true},
 		},

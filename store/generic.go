@@ -165,7 +165,6 @@ func (tx *Tx) listRecords(model string, q Query) (*collection, Page[any], error)
 	return c, p, err
 }
 
-
 // Find returns the pk of the first object of model (a collection, or one
 // kind), in pk order, whose fields have the given values: what a
 // blueprint's identifiers and !Find match. Values compare as list rows

@@ -39,6 +39,10 @@ type collection struct {
 	// pbm gives the objects a policy-binding-model id, indexed in the
 	// pbm bucket: pbm id -> pk ‖ collection.
 	pbm bool
+	// identify are the fields that name an object across stores (a
+	// blueprint's identifiers without a pk); unique or together fields
+	// by default (see identifiers).
+	identify []string
 	// path is where package api serves the collection ("" for none);
 	// key is the unique field that names an object there ("" for the
 	// pk).
@@ -309,6 +313,18 @@ func (s *schema) check() error {
 	return nil
 }
 
+// identifiers are the fields that name an object of c across stores: its
+// declared ones, or its first unique field, or its unique-together set.
+func (c *collection) identifiers() []string {
+	switch {
+	case c.identify != nil:
+		return c.identify
+	case len(c.unique) > 0:
+		return []string{c.unique[0].field}
+	}
+	return c.together
+}
+
 // refDecl returns the declaration of field on obj's kind.
 func (c *collection) refDecl(obj any, field string) (validate.Ref, bool) {
 	for _, r := range c.codec.refs(obj) {
@@ -363,6 +379,10 @@ type Collection struct {
 	// Key is the unique field that names an object in Path ("slug" for
 	// flows), or "" for the pk.
 	Key string
+	// Identifiers are the fields that name an object across stores,
+	// without its pk: a blueprint entry's identifiers ("slug" for a
+	// flow; a binding's target, stage and order).
+	Identifiers []string
 }
 
 // Reference describes one reference field, as [Store.References]
@@ -386,7 +406,7 @@ type Reference struct {
 func (s *Store) Collections() []Collection {
 	var out []Collection
 	for _, c := range s.schema.colls {
-		col := Collection{Model: c.model, Verbose: c.verbose, Together: c.together, Path: c.path, Key: c.key}
+		col := Collection{Model: c.model, Verbose: c.verbose, Together: c.together, Path: c.path, Key: c.key, Identifiers: c.identifiers()}
 		for _, u := range c.unique {
 			col.Unique = append(col.Unique, u.field)
 		}
