@@ -113,13 +113,13 @@ func NewHandler(s *store.Store, opts *Options) http.Handler {
 		h.blueprint.Handlers = map[string]blueprint.Handler{blueprint.ModelGroup: blueprint.Groups}
 	}
 	h.fixed = map[string]*resource{
-		"flows/instances":               flowResource(s, h.plans),
-		"flows/bindings":                bindingResource(s),
-		"stages/all":                    allStagesResource(s),
-		"policies/all":                  allPoliciesResource(s),
-		"policies/bindings":             policyBindingResource(s),
-		"stages/prompt/prompts":         modelResource(s, store.ModelPrompt, "authentik_stages_prompt", "prompt", true),
-		"stages/invitation/invitations": modelResource(s, store.ModelInvite, "authentik_stages_invitation", "invitation", true),
+		"flows/instances":               flowResource(h.plans),
+		"flows/bindings":                modelResource(store.ModelBinding, "authentik_flows", "flowstagebinding", true),
+		"stages/all":                    allStagesResource(),
+		"policies/all":                  modelResource(store.ModelPolicy, "authentik_policies", "policy", false),
+		"policies/bindings":             modelResource(store.ModelPolicyBinding, "authentik_policies", "policybinding", true),
+		"stages/prompt/prompts":         modelResource(store.ModelPrompt, "authentik_stages_prompt", "prompt", true),
+		"stages/invitation/invitations": modelResource(store.ModelInvite, "authentik_stages_invitation", "invitation", true),
 	}
 	return h
 }
@@ -142,11 +142,6 @@ type handler struct {
 
 // ServeHTTP routes a request to its collection, object or object action.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h.creator != nil {
-		if m, ok := h.creator(r); ok {
-			r = r.WithContext(store.WithCreator(r.Context(), m))
-		}
-	}
 	switch r.URL.Path {
 	case Prefix + pathStageTypes:
 		h.serveTypes(w, r, "authentik_flows.view_stage", typesOf(h.reg.Kinds()))
@@ -255,25 +250,25 @@ func (h *handler) routeObject(rest string) (res *resource, key string, at target
 	if res, ok := h.fixed[dir]; ok {
 		return res, last, atObject, true
 	}
-	if res, key, at, ok := routeKind(h.s, h.reg.ByPath, "stages/", rest, dir, last); ok {
+	if res, key, at, ok := routeKind(h.reg.ByPath, "stages/", rest, dir, last); ok {
 		return res, key, at, true
 	}
-	return routeKind(h.s, h.s.Policies().ByPath, "policies/", rest, dir, last)
+	return routeKind(h.s.Policies().ByPath, "policies/", rest, dir, last)
 }
 
 // routeKind maps a path under root ("stages/") to a kind's collection or
 // object.
-func routeKind[C kind.Config](s *store.Store, byPath func(string) (kind.Kind[C], bool), root, rest, dir, last string) (res *resource, key string, at target, ok bool) {
+func routeKind[C kind.Config](byPath func(string) (kind.Kind[C], bool), root, rest, dir, last string) (res *resource, key string, at target, ok bool) {
 	kindPath, found := strings.CutPrefix(rest, root)
 	if !found {
 		return nil, "", 0, false
 	}
 	if k, ok := byPath(kindPath); ok {
-		return kindResource(s, k), "", atCollection, true
+		return kindResource(k), "", atCollection, true
 	}
 	if kindDir, isObj := strings.CutPrefix(dir, root); isObj {
 		if k, ok := byPath(kindDir); ok {
-			return kindResource(s, k), last, atObject, true
+			return kindResource(k), last, atObject, true
 		}
 	}
 	return nil, "", 0, false

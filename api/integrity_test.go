@@ -54,7 +54,9 @@ func TestProtectedDelete(t *testing.T) {
 	// checked against.
 	mkGuard := func(name, field, pk string) string {
 		t.Helper()
-		v, err := s.CreateStageJSON(t.Context(), "authflow_test.guardstage", []byte(`{"name": "`+name+`", "`+field+`": "`+pk+`"}`))
+		v, err := inUpdate(s, func(tx *store.Tx) (stage.Stage, error) {
+			return store.Stages.Kind("authflow_test.guardstage").CreateJSON(tx, []byte(`{"name": "`+name+`", "`+field+`": "`+pk+`"}`), nil)
+		})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -132,9 +132,13 @@ func (h *handler) protected(w http.ResponseWriter, r *http.Request, err error) {
 		blockers = pe.Blockers
 		what = pe.Model + " " + pe.PK.String()
 		// The object's own name (str()), which the delete left in place.
-		if im, err := h.s.DeleteImpact(r.Context(), pe.Model, pe.PK); err == nil && len(im.Deleted) > 0 {
-			what = im.Deleted[0].Name
-		}
+		_ = h.s.View(r.Context(), func(tx *store.Tx) error {
+			im, err := tx.DeleteImpact(pe.Model, pe.PK)
+			if err == nil && len(im.Deleted) > 0 {
+				what = im.Deleted[0].Name
+			}
+			return err
+		})
 	}
 	shown, hidden := h.visible(r, blockers)
 	writeJSON(w, http.StatusConflict, protectedBody{Detail: protectedDetail(what, shown, hidden), ProtectedBy: shown})
