@@ -54,15 +54,7 @@ func (res *resource) pk(tx *store.Tx, key string) (uuid.UUID, error) {
 	if res.field == "" {
 		return parseUUID(key), nil
 	}
-	pk, found, err := tx.Find(res.model, map[string]any{res.field: key})
-	if err != nil || found {
-		return pk, err
-	}
-	// Get says why: no such object, or a damaged index.
-	if _, err := res.coll().Get(tx, res.key(key)); err != nil {
-		return uuid.Nil, err
-	}
-	return uuid.Nil, fmt.Errorf("api: %s %s=%q: %w", res.model, res.field, key, store.ErrNotFound)
+	return tx.Lookup(res.model, res.key(key))
 }
 
 // list answers a list query.

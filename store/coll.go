@@ -249,6 +249,19 @@ func (c *collection) indexLedBy(field string) (index, bool) {
 	return index{}, false
 }
 
+// Lookup returns the pk of the object of model (a collection, or one
+// kind) that k names, or an error wrapping ErrNotFound: what the dynamic
+// form's operations, which take a pk, need for a key such as a flow's
+// slug.
+func (tx *Tx) Lookup(model string, k Key) (uuid.UUID, error) {
+	c, obj, err := tx.byKey(model, k)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	pk, _ := c.codec.ids(obj)
+	return pk, nil
+}
+
 // byKey loads the object of model that k names: by pk, or through the
 // unique index of k's field. A damaged index entry (one naming a missing
 // object, or an object without that value) is ErrCorrupt, never another
