@@ -112,15 +112,10 @@ func NewHandler(s *store.Store, opts *Options) http.Handler {
 	if h.blueprint.Handlers == nil {
 		h.blueprint.Handlers = map[string]blueprint.Handler{blueprint.ModelGroup: blueprint.Groups}
 	}
-	h.fixed = map[string]*resource{
-		"flows/instances":               flowResource(h.plans),
-		"flows/bindings":                modelResource(store.ModelBinding, "authentik_flows", "flowstagebinding", true),
-		"stages/all":                    allStagesResource(),
-		"policies/all":                  modelResource(store.ModelPolicy, "authentik_policies", "policy", false),
-		"policies/bindings":             modelResource(store.ModelPolicyBinding, "authentik_policies", "policybinding", true),
-		"stages/prompt/prompts":         modelResource(store.ModelPrompt, "authentik_stages_prompt", "prompt", true),
-		"stages/invitation/invitations": modelResource(store.ModelInvite, "authentik_stages_invitation", "invitation", true),
-	}
+	h.fixed = collectionResources(s, map[string]func(any) any{
+		store.ModelFlow:  h.withCacheCount,
+		store.ModelStage: baseStage,
+	})
 	return h
 }
 

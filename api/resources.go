@@ -1,27 +1,55 @@
 package api
 
 import (
+	"strings"
+
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/internal/kind"
-	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 )
 
-// flowResource serves /flows/instances/: the flow collection, whose
-// objects are named by slug; each flow shown reports as cache_count the
-// plans that plans holds of it.
-func flowResource(plans *plan.Cache) *resource {
-	res := modelResource(store.ModelFlow, "authentik_flows", "flow", true)
-	res.field, res.validKey = "slug", nil
-	res.show = func(v any) any {
-		if f, ok := v.(flow.View); ok {
-			f.CacheCount = plans.Count(f.PK)
-			return f
+// collectionResources are the resources of the store's collections that
+// declare a path (store.Collection.Path), by path: every object is named
+// by its key field (a flow's slug) or its pk, and the permissions are
+// authentik's codenames of the model ("authentik_flows.view_flow"). A
+// collection with kinds is served for list, retrieve and delete (its kinds
+// are written at their own paths). shows adds, by model, what a response
+// shows of a representation besides what the store rendered.
+func collectionResources(s *store.Store, shows map[string]func(any) any) map[string]*resource {
+	out := map[string]*resource{}
+	for _, c := range s.Collections() {
+		if c.Path == "" {
+			continue
 		}
-		return v
+		app, codename, _ := strings.Cut(c.Model, ".")
+		res := modelResource(c.Model, app, codename, c.Kinds == nil)
+		if c.Key != "" {
+			res.field, res.validKey = c.Key, nil
+		}
+		res.show = shows[c.Model]
+		out[c.Path] = res
 	}
-	return res
+	return out
+}
+
+// withCacheCount shows a flow with cache_count: the plans of it that the
+// handler's plan cache holds.
+func (h *handler) withCacheCount(v any) any {
+	if f, ok := v.(flow.View); ok {
+		f.CacheCount = h.plans.Count(f.PK)
+		return f
+	}
+	return v
+}
+
+// baseStage shows a stage in the base stage representation, as
+// /stages/all/ does.
+func baseStage(v any) any {
+	if sv, ok := v.(stage.View); ok {
+		return stage.Summary{View: sv}
+	}
+	return v
 }
 
 // modelResource serves the collection of model (a collection's model, or
@@ -41,17 +69,4 @@ func modelResource(model, app, codename string, writable bool) *resource {
 // kindResource serves the collection of one stage or policy kind.
 func kindResource[C kind.Config](k kind.Kind[C]) *resource {
 	return modelResource(string(k.Model), k.Model.App(), k.Model.Model(), true)
-}
-
-// allStagesResource serves /stages/all/: every kind, in the base stage
-// representation, with list, retrieve and delete only.
-func allStagesResource() *resource {
-	res := modelResource(store.ModelStage, "authentik_flows", "stage", false)
-	res.show = func(v any) any {
-		if sv, ok := v.(stage.View); ok {
-			return stage.Summary{View: sv}
-		}
-		return v
-	}
-	return res
 }
