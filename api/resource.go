@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -55,11 +57,6 @@ func (res *resource) pk(tx *store.Tx, key string) (uuid.UUID, error) {
 		return parseUUID(key), nil
 	}
 	return tx.Lookup(res.model, res.key(key))
-}
-
-// list answers a list query.
-func (res *resource) list(tx *store.Tx, q store.Query) (store.Page[any], error) {
-	return tx.List(res.model, q)
 }
 
 // get returns the representation of the object that key names.
@@ -205,20 +202,73 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, res *resource) {
 		}})
 		return
 	}
-	var p store.Page[any]
+	// The page is written as a stream, one result at a time, each
+	// rendered only when it is reached: a binding's stage_obj carries the
+	// stage's whole flow_set, so a page may render to far more than its
+	// records take. An error before the first byte is an error response;
+	// one after it (a result that fails to render: damage) ends the
+	// response short, so the client never takes it for a whole page.
+	started := false
 	err = h.s.View(r.Context(), func(tx *store.Tx) error {
-		var err error
-		p, err = res.list(tx, q)
-		return err
+		p, results, err := tx.Stream(res.model, q)
+		if err != nil {
+			return err
+		}
+		for v, err := range results {
+			if err != nil {
+				return err
+			}
+			if !started {
+				started = true
+				streamStart(w, p)
+			} else {
+				_, _ = w.Write([]byte{','})
+			}
+			if err := streamValue(w, res.shown(v)); err != nil {
+				return err
+			}
+		}
+		if !started {
+			started = true
+			streamStart(w, p)
+		}
+		_, _ = w.Write([]byte(listEnd))
+		return nil
 	})
-	if err != nil {
+	switch {
+	case err != nil && !started:
 		h.fail(w, r, err)
-		return
+	case err != nil:
+		h.logf("api: %s %s: the list response ends short: %v", r.Method, r.URL.Path, err)
+		panic(http.ErrAbortHandler)
 	}
-	for i, v := range p.Results {
-		p.Results[i] = res.shown(v)
+}
+
+// listEnd closes a list response that streamStart began.
+const listEnd = `],"autocomplete":{}}`
+
+// streamStart writes the header of a list response and its body up to
+// the first result: the pagination and the opening of results.
+func streamStart(w http.ResponseWriter, p store.Pagination) {
+	w.Header().Set("Content-Type", mediaJSON)
+	w.WriteHeader(http.StatusOK)
+	b, _ := json.Marshal(p) // a struct of numbers
+	_, _ = w.Write([]byte(`{"pagination":`))
+	_, _ = w.Write(b)
+	_, _ = w.Write([]byte(`,"results":[`))
+}
+
+// streamValue writes one result of a list response, as writeJSON would
+// write it.
+func streamValue(w http.ResponseWriter, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("api: list: %w", err)
 	}
-	writeJSON(w, http.StatusOK, listPage[any]{Page: p})
+	_, err := w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	return err
 }
 
 // listPage is a list response: the page (pagination and results) and an
