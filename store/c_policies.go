@@ -19,8 +19,9 @@ func policiesDecl(_ *stage.Registry, preg *policy.Registry) *collection {
 	return &collection{
 		path:   "policies/all",
 		bucket: "policies", model: ModelPolicy, alias: "policy", verbose: "Policy", codec: policyFamily(preg),
-		unique:    []uniqueField{{field: "name", bucket: "policies_by_name", hash: true}},
-		kindIndex: "policies_by_model",
+		unique:      []uniqueField{{field: "name", bucket: "policies_by_name", hash: true}},
+		kindIndex:   "policies_by_model",
+		unknownKind: policy.ErrUnknownKind,
 		indexes: []index{
 			{bucket: "policies_by_model_name", fields: []string{kindField, "name"}, counted: true},
 			{bucket: "policies_ordered", fields: []string{"name"}},

@@ -19,8 +19,9 @@ func stagesDecl(reg *stage.Registry, _ *policy.Registry) *collection {
 	return &collection{
 		path:   "stages/all",
 		bucket: "stages", model: ModelStage, alias: "stage", verbose: "stage", codec: stageFamily(reg),
-		unique:    []uniqueField{{field: "name", bucket: "stages_by_name", hash: true}},
-		kindIndex: "stages_by_model",
+		unique:      []uniqueField{{field: "name", bucket: "stages_by_name", hash: true}},
+		kindIndex:   "stages_by_model",
+		unknownKind: stage.ErrUnknownKind,
 		indexes: []index{
 			{bucket: "stages_by_model_name", fields: []string{kindField, "name"}, counted: true},
 		},

@@ -69,7 +69,11 @@ func Since(rev int64) *WriteOptions { return &WriteOptions{UnchangedSince: &rev}
 // shows. Writes go through the same validation as a JSON body, whatever
 // their form, and a rejected write returns a *validate.Error and writes
 // nothing.
-type Coll[T, V any] struct{ model string }
+type Coll[T, V any] struct {
+	model string
+	// parent is the collection a kind's handle narrows (see Kind).
+	parent string
+}
 
 // NewColl returns the handle of the collection (or kind) named model. It
 // is checked on use: an unknown model is an error wrapping ErrNotFound.
@@ -81,11 +85,35 @@ func (c Coll[T, V]) Model() string { return c.model }
 // Kind returns the handle of one kind of the collection (a stage or
 // policy kind's model name): its reads do not find, and its writes do not
 // touch, objects of another kind, and its lists list that kind's.
-func (c Coll[T, V]) Kind(model string) Coll[T, V] { return Coll[T, V]{model: model} }
+func (c Coll[T, V]) Kind(model string) Coll[T, V] { return Coll[T, V]{model: model, parent: c.model} }
+
+// known checks that a kind's handle names a registered kind of its
+// collection: another name is an error wrapping the family's
+// ErrUnknownKind (stage.ErrUnknownKind, policy.ErrUnknownKind).
+func (c Coll[T, V]) known(tx *Tx) error {
+	if c.parent == "" {
+		return nil
+	}
+	p := tx.s.schema.byName[c.parent]
+	if p == nil {
+		return fmt.Errorf("store: %w: unknown model %q", ErrNotFound, c.parent)
+	}
+	if !p.codec.hasKind(c.model) {
+		if p.unknownKind != nil {
+			return fmt.Errorf("store: %w: %q", p.unknownKind, c.model)
+		}
+		return fmt.Errorf("store: %w: %q is no kind of %s", ErrNotFound, c.model, c.parent)
+	}
+	return nil
+}
 
 // Get returns the stored record that k names, without computed fields, or
 // an error wrapping ErrNotFound.
 func (c Coll[T, V]) Get(tx *Tx, k Key) (T, error) {
+	if err := c.known(tx); err != nil {
+		var zero T
+		return zero, err
+	}
 	_, obj, err := tx.byKey(c.model, k)
 	if err != nil {
 		var zero T
@@ -97,6 +125,10 @@ func (c Coll[T, V]) Get(tx *Tx, k Key) (T, error) {
 // View returns the representation of the object that k names, as the
 // API shows it, or an error wrapping ErrNotFound.
 func (c Coll[T, V]) View(tx *Tx, k Key) (V, error) {
+	if err := c.known(tx); err != nil {
+		var zero V
+		return zero, err
+	}
 	coll, obj, err := tx.byKey(c.model, k)
 	if err != nil {
 		var zero V
@@ -110,6 +142,10 @@ func (c Coll[T, V]) View(tx *Tx, k Key) (V, error) {
 // config): v is validated exactly as a POST body with its fields is. Its
 // pk is chosen by the store; read-only fields are ignored.
 func (c Coll[T, V]) Create(tx *Tx, v T, o *WriteOptions) (T, error) {
+	if err := c.known(tx); err != nil {
+		var zero T
+		return zero, err
+	}
 	coll, kind, err := tx.s.schema.writeTarget(c.model)
 	if err != nil {
 		var zero T
@@ -135,6 +171,10 @@ func (c Coll[T, V]) Create(tx *Tx, v T, o *WriteOptions) (T, error) {
 // CreateJSON creates an object from a POST body. A collection with kinds
 // needs a kind's handle (see [Coll.Kind]).
 func (c Coll[T, V]) CreateJSON(tx *Tx, body []byte, o *WriteOptions) (T, error) {
+	if err := c.known(tx); err != nil {
+		var zero T
+		return zero, err
+	}
 	obj, err := tx.create(c.model, body, uuid.Nil, o)
 	if err != nil {
 		var zero T
@@ -157,6 +197,10 @@ func (c Coll[T, V]) Patch(tx *Tx, k Key, patch []byte, o *WriteOptions) (T, erro
 }
 
 func (c Coll[T, V]) update(tx *Tx, k Key, body []byte, o *WriteOptions, op validate.Op) (T, error) {
+	if err := c.known(tx); err != nil {
+		var zero T
+		return zero, err
+	}
 	obj, err := tx.updateKey(c.model, k, body, o, op)
 	if err != nil {
 		var zero T
@@ -170,12 +214,18 @@ func (c Coll[T, V]) update(tx *Tx, k Key, body []byte, o *WriteOptions, op valid
 // protected reference refuses it with a *ProtectedError and nothing is
 // deleted.
 func (c Coll[T, V]) Delete(tx *Tx, k Key, o *WriteOptions) error {
+	if err := c.known(tx); err != nil {
+		return err
+	}
 	return tx.deleteKey(c.model, k, o)
 }
 
 // List answers a list query with authentik's filters, search, ordering
 // and pagination, in the representation View returns.
 func (c Coll[T, V]) List(tx *Tx, q Query) (Page[V], error) {
+	if err := c.known(tx); err != nil {
+		return Page[V]{}, err
+	}
 	p, err := tx.List(c.model, q)
 	if err != nil {
 		return Page[V]{}, err
@@ -188,6 +238,9 @@ func (c Coll[T, V]) List(tx *Tx, q Query) (Page[V], error) {
 // flow's bindings by order, a target's policy bindings by order), reading
 // only those records. A field that leads no ordered index is an error.
 func (c Coll[T, V]) ByRef(tx *Tx, field string, id uuid.UUID) ([]T, error) {
+	if err := c.known(tx); err != nil {
+		return nil, err
+	}
 	coll, kind, ok := tx.s.schema.target(c.model)
 	if !ok || coll == nil {
 		return nil, fmt.Errorf("store: %w: unknown model %q", ErrNotFound, c.model)
@@ -289,7 +342,7 @@ func (tx *Tx) byKey(model string, k Key) (*collection, any, error) {
 		return nil, nil, err
 	}
 	if v, _ := c.codec.value(obj, k.field); v != k.value {
-		return nil, nil, fmt.Errorf("store: %s %q: %w: the %s index entry names %s %s, whose %s is %q", c.alias, k.value, ErrCorrupt, k.field, c.alias, pk, k.field, v)
+		return nil, nil, fmt.Errorf("store: %s %q: %w: the %s entry names %s %s, whose %s is %q", c.alias, k.value, ErrCorrupt, c.uniqueOn(k.field).bucket, c.alias, pk, k.field, v)
 	}
 	if kind != "" && c.codec.kind(obj) != kind {
 		return nil, nil, fmt.Errorf("store: %s %q: %w", kind, k.value, ErrNotFound)
@@ -300,13 +353,13 @@ func (tx *Tx) byKey(model string, k Key) (*collection, any, error) {
 // The handles of the built-in collections. Stages and Policies are
 // collections with kinds: Kind narrows them to one.
 var (
-	Flows          = Coll[flow.Flow, flow.View]{ModelFlow}
-	Stages         = Coll[stage.Stage, stage.View]{ModelStage}
-	Bindings       = Coll[binding.Binding, binding.View]{ModelBinding}
-	Policies       = Coll[policy.Policy, policy.View]{ModelPolicy}
-	PolicyBindings = Coll[policy.Binding, policy.BindingView]{ModelPolicyBinding}
-	Prompts        = Coll[stage.Prompt, stage.PromptView]{ModelPrompt}
-	Invites        = Coll[stage.Invite, stage.InviteView]{ModelInvite}
+	Flows          = Coll[flow.Flow, flow.View]{model: ModelFlow}
+	Stages         = Coll[stage.Stage, stage.View]{model: ModelStage}
+	Bindings       = Coll[binding.Binding, binding.View]{model: ModelBinding}
+	Policies       = Coll[policy.Policy, policy.View]{model: ModelPolicy}
+	PolicyBindings = Coll[policy.Binding, policy.BindingView]{model: ModelPolicyBinding}
+	Prompts        = Coll[stage.Prompt, stage.PromptView]{model: ModelPrompt}
+	Invites        = Coll[stage.Invite, stage.InviteView]{model: ModelInvite}
 )
 
 // as converts an engine result to T, or passes its error on.

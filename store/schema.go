@@ -34,6 +34,9 @@ type collection struct {
 	// walkOn); walks are what they resolve to.
 	walkOn []walkOn
 	walks  []indexWalk
+	// unknownKind is the error a name that is no registered kind of the
+	// collection wraps (stage.ErrUnknownKind).
+	unknownKind error
 	// kindIndex, when set, indexes the objects by kind: kind\0pk -> "".
 	kindIndex string
 	// pbm gives the objects a policy-binding-model id, indexed in the
