@@ -3,6 +3,7 @@ package etcd
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -105,6 +106,13 @@ func BenchmarkTree(b *testing.B) {
 				}
 				benchSink = bld.root()
 			}
+			b.ReportMetric(heapPerKey(n, func() any {
+				var bld builder
+				for i, k := range keys {
+					bld.add(k, benchVal, int64(i))
+				}
+				return bld.root()
+			}), "heapB/key")
 		})
 	}
 }
@@ -189,6 +197,26 @@ func BenchmarkSorted(b *testing.B) {
 				}
 				benchSink = c
 			}
+			b.ReportMetric(heapPerKey(n, func() any {
+				c := make([]sortedEntry, 0, n)
+				for i, k := range keys {
+					c = append(c, sortedEntry{k, benchVal, int64(i)})
+				}
+				return c
+			}), "heapB/key")
 		})
 	}
+}
+
+// heapPerKey returns the bytes of heap that what build returns holds, per
+// key of n (the keys and values themselves are shared, not counted).
+func heapPerKey(n int, build func() any) float64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	m := build()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(m)
+	return float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(n)
 }
