@@ -45,14 +45,14 @@ var (
 func BenchmarkTree(b *testing.B) {
 	for _, n := range treeSizes {
 		keys, order := benchKeys(n), benchOrder(n)
-		var bld builder
+		var d draft
 		for i, k := range keys {
-			bld.add(k, benchVal, int64(i))
+			d.put(k, benchVal, int64(i))
 		}
-		root := bld.root()
+		root := d.share()
 		b.Run(fmt.Sprintf("get/n=%d", n), func(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
-				if root.get(keys[order[i%n]]) == nil {
+				if _, ok := root.get(keys[order[i%n]]); !ok {
 					b.Fatal("missing")
 				}
 			}
@@ -61,7 +61,7 @@ func BenchmarkTree(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
 				j := order[i%n] % (n - 100)
 				c := 0
-				root.ascend(keys[j], keys[j+100], func(*node) bool { c++; return true })
+				root.ascend(keys[j], keys[j+100], func(entry) bool { c++; return true })
 				if c != 100 {
 					b.Fatal(c)
 				}
@@ -71,7 +71,7 @@ func BenchmarkTree(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
 				j := order[i%n] % (n - 100)
 				c := 0
-				root.descend(keys[j], keys[j+100], func(*node) bool { c++; return true })
+				root.descend(keys[j], keys[j+100], func(entry) bool { c++; return true })
 				if c != 100 {
 					b.Fatal(c)
 				}
@@ -79,39 +79,41 @@ func BenchmarkTree(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("clone/n=%d", n), func(b *testing.B) {
 			for b.Loop() {
-				benchSink = root // a version is its root
+				benchSink = root.clone()
 			}
 		})
 		b.Run(fmt.Sprintf("write1/n=%d", n), func(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
 				j := order[i%n]
-				r := root.put(benchKey(2*j+1), benchVal, 0).del(keys[j])
-				benchSink = r
+				d := draft{t: root}
+				d.put(benchKey(2*j+1), benchVal, 0)
+				d.del(keys[j])
+				benchSink = d.share()
 			}
 		})
 		b.Run(fmt.Sprintf("write10/n=%d", n), func(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
-				r := root
+				d := draft{t: root}
 				for w := range 10 {
-					r = r.put(keys[order[(i*10+w)%n]], benchVal, 0)
+					d.put(keys[order[(i*10+w)%n]], benchVal, 0)
 				}
-				benchSink = r
+				benchSink = d.share()
 			}
 		})
 		b.Run(fmt.Sprintf("load/n=%d", n), func(b *testing.B) {
 			for b.Loop() {
-				var bld builder
+				var d draft
 				for i, k := range keys {
-					bld.add(k, benchVal, int64(i))
+					d.put(k, benchVal, int64(i))
 				}
-				benchSink = bld.root()
+				benchSink = d.share()
 			}
 			b.ReportMetric(heapPerKey(n, func() any {
-				var bld builder
+				var d draft
 				for i, k := range keys {
-					bld.add(k, benchVal, int64(i))
+					d.put(k, benchVal, int64(i))
 				}
-				return bld.root()
+				return d.share()
 			}), "heapB/key")
 		})
 	}
