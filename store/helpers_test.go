@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -83,88 +82,6 @@ func closeAndCheck(t testing.TB, s *store.Store, path string) {
 	}
 }
 
-// One transaction per call. The store's typed operations run in a
-// transaction the caller holds (store.Flows.View(tx, k), ...); these run
-// one of them in a transaction of its own, for the tests that check what
-// one read or one write does.
-
-// viewTx runs fn in a read transaction of s and returns its result.
-func viewTx[R any](s *store.Store, fn func(*store.Tx) (R, error)) (R, error) {
-	var r R
-	err := s.View(context.Background(), func(tx *store.Tx) (err error) {
-		r, err = fn(tx)
-		return err
-	})
-	return r, err
-}
-
-// updateTx runs fn in a write transaction of s and returns its result.
-func updateTx[R any](s *store.Store, fn func(*store.Tx) (R, error)) (R, error) {
-	var r R
-	err := s.Update(context.Background(), func(tx *store.Tx) (err error) {
-		r, err = fn(tx)
-		return err
-	})
-	return r, err
-}
-
-// getView is c.View of the object k names.
-func getView[T, V any](s *store.Store, c store.Coll[T, V], k store.Key) (V, error) {
-	return viewTx(s, func(tx *store.Tx) (V, error) { return c.View(tx, k) })
-}
-
-// listPage is c.List.
-func listPage[T, V any](s *store.Store, c store.Coll[T, V], q store.Query) (store.Page[V], error) {
-	return viewTx(s, func(tx *store.Tx) (store.Page[V], error) { return c.List(tx, q) })
-}
-
-// writeView runs write, a write through c, and returns the view of the
-// record it returns, read in the same transaction.
-func writeView[T, V any](s *store.Store, c store.Coll[T, V], write func(*store.Tx) (T, error)) (V, error) {
-	return updateTx(s, func(tx *store.Tx) (V, error) {
-		rec, err := write(tx)
-		if err != nil {
-			var zero V
-			return zero, err
-		}
-		return c.View(tx, store.PK(pkOf(rec)))
-	})
-}
-
-// createView is c.Create of v, then c.View of the object it made.
-func createView[T, V any](s *store.Store, c store.Coll[T, V], v T) (V, error) {
-	return writeView(s, c, func(tx *store.Tx) (T, error) { return c.Create(tx, v, nil) })
-}
-
-// createJSONView is c.CreateJSON of body, then c.View of the object it
-// made.
-func createJSONView[T, V any](s *store.Store, c store.Coll[T, V], body []byte) (V, error) {
-	return writeView(s, c, func(tx *store.Tx) (T, error) { return c.CreateJSON(tx, body, nil) })
-}
-
-// replaceView is c.Replace, then c.View of the object.
-func replaceView[T, V any](s *store.Store, c store.Coll[T, V], k store.Key, body []byte) (V, error) {
-	return writeView(s, c, func(tx *store.Tx) (T, error) { return c.Replace(tx, k, body, nil) })
-}
-
-// patchView is c.Patch, then c.View of the object.
-func patchView[T, V any](s *store.Store, c store.Coll[T, V], k store.Key, patch []byte) (V, error) {
-	return writeView(s, c, func(tx *store.Tx) (T, error) { return c.Patch(tx, k, patch, nil) })
-}
-
-// deleteKey is c.Delete.
-func deleteKey[T, V any](s *store.Store, c store.Coll[T, V], k store.Key) error {
-	return s.Update(context.Background(), func(tx *store.Tx) error { return c.Delete(tx, k, nil) })
-}
-
-// pkOf is the PK field of a record (every collection's record has one).
-func pkOf(rec any) uuid.UUID {
-	return reflect.ValueOf(rec).FieldByName("PK").Interface().(uuid.UUID)
-}
-
-// slugKey is the key of the flow with the slug.
-func slugKey(slug string) store.Key { return store.By("slug", slug) }
-
 // Fixtures.
 
 const (
@@ -178,7 +95,7 @@ func newFlow(slug string) flow.Flow {
 
 func mkFlow(t testing.TB, s *store.Store, slug string) flow.View {
 	t.Helper()
-	v, err := createView(s, store.Flows, newFlow(slug))
+	v, err := createIn(context.Background(), s, store.Flows, newFlow(slug))
 	if err != nil {
 		t.Fatalf("Flows.Create(%q): %v", slug, err)
 	}
@@ -187,7 +104,7 @@ func mkFlow(t testing.TB, s *store.Store, slug string) flow.View {
 
 func mkUserWrite(t testing.TB, s *store.Store, name string) stage.View {
 	t.Helper()
-	v, err := createView(s, store.Stages, stage.Stage{Name: name, Config: stage.DefaultUserWrite()})
+	v, err := createIn(context.Background(), s, store.Stages, stage.Stage{Name: name, Config: stage.DefaultUserWrite()})
 	if err != nil {
 		t.Fatalf("Stages.Create(%q): %v", name, err)
 	}
@@ -196,7 +113,7 @@ func mkUserWrite(t testing.TB, s *store.Store, name string) stage.View {
 
 func mkInvitation(t testing.TB, s *store.Store, name string) stage.View {
 	t.Helper()
-	v, err := createView(s, store.Stages, stage.Stage{Name: name, Config: stage.Invitation{}})
+	v, err := createIn(context.Background(), s, store.Stages, stage.Stage{Name: name, Config: stage.Invitation{}})
 	if err != nil {
 		t.Fatalf("Stages.Create(%q): %v", name, err)
 	}
@@ -224,7 +141,7 @@ func duoBody(name string, configureFlow *uuid.UUID) []byte {
 
 func mkDuo(t testing.TB, s *store.Store, name string, configureFlow *uuid.UUID) stage.View {
 	t.Helper()
-	v, err := createJSONView(s, store.Stages.Kind(string(stage.ModelAuthenticatorDuo)), duoBody(name, configureFlow))
+	v, err := createJSONIn(context.Background(), s, store.Stages.Kind(string(stage.ModelAuthenticatorDuo)), duoBody(name, configureFlow))
 	if err != nil {
 		t.Fatalf("Stages.CreateJSON(duo %q): %v", name, err)
 	}
@@ -233,7 +150,7 @@ func mkDuo(t testing.TB, s *store.Store, name string, configureFlow *uuid.UUID) 
 
 func mkBinding(t testing.TB, s *store.Store, target, st uuid.UUID, order int32) binding.View {
 	t.Helper()
-	v, err := createView(s, store.Bindings, binding.New(target, st, order))
+	v, err := createIn(context.Background(), s, store.Bindings, binding.New(target, st, order))
 	if err != nil {
 		t.Fatalf("Bindings.Create(order %d): %v", order, err)
 	}
@@ -346,9 +263,9 @@ func snapshot(t testing.TB, tx *store.Tx, reg *stage.Registry) string {
 	var b strings.Builder
 	for _, f := range allFlows(t, tx) {
 		fmt.Fprintf(&b, "flow %s\n", jsonOf(t, f))
-		fb, err := store.Bindings.ByRef(tx, "target", f.PK)
+		fb, err := flowBindings(tx, f.PK)
 		if err != nil {
-			t.Fatalf("Bindings.ByRef: %v", err)
+			t.Fatalf("flowBindings: %v", err)
 		}
 		fmt.Fprintf(&b, "  bindings %s\n", jsonOf(t, fb))
 	}
