@@ -50,7 +50,7 @@ func TestCreateWithPK(t *testing.T) {
 		if err := tx.CreateWithPK(store.ModelInvite, given(12), []byte(`{"name": "inv"}`)); err != nil {
 			return err
 		}
-		f, err := tx.GetFlow(given(0))
+		f, err := store.Flows.View(tx, store.PK(given(0)))
 		pbm = f.PolicyBindingModelPtrID
 		return err
 	})
@@ -107,7 +107,7 @@ func TestNewIDHeldByGivenPK(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantUnchanged(t, s, func() error {
-		_, err := s.CreateStage(ctx, stage.Stage{Name: "write", Config: stage.DefaultUserWrite()})
+		_, err := createIn(ctx, s, store.Stages, stage.Stage{Name: "write", Config: stage.DefaultUserWrite()})
 		return err
 	})
 }
