@@ -186,7 +186,10 @@ type Plan struct {
 	Trace        []Step   `json:"trace"`
 }
 
-// Make plans the flow with slug for req, reading through tx only.
+// Make plans the flow with slug for req, reading through tx only. It
+// reads records (the flow, its bindings, their stages, the policy bindings
+// and their policies), never their API views, so its cost does not depend
+// on how many other flows bind the same stages or policies.
 func Make(ctx context.Context, tx *store.Tx, slug string, req Request, opts Options) (Plan, error) {
 	p, _, err := makePlan(ctx, tx, slug, req, opts)
 	return p, err
