@@ -246,7 +246,7 @@ func (im *importer) entry(e *Entry) {
 			im.log("info", "entry unchanged", e, map[string]any{"identifiers": ids, "action": ActionUnchanged})
 			return
 		}
-		if err := im.tx.Delete(model, pk); err != nil {
+		if err := im.tx.Delete(model, pk, nil); err != nil {
 			im.fail(e, ids, err)
 			return
 		}
@@ -561,11 +561,11 @@ func (im *importer) write(model string, pk uuid.UUID, found bool, body map[strin
 		}
 		switch {
 		case found:
-			err = im.tx.Patch(model, pk, raw)
+			err = im.tx.Patch(model, pk, raw, nil)
 		case pk != uuid.Nil:
 			err = im.tx.CreateWithPK(model, pk, raw)
 		default:
-			pk, err = im.tx.Create(model, raw)
+			pk, err = im.tx.Create(model, raw, nil)
 		}
 		var ve *validate.Error
 		if err == nil || im.opts.Strict || !errors.As(err, &ve) {

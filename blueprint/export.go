@@ -91,7 +91,7 @@ type exported struct {
 // to it or its bindings and the prompt stages' validation policies, its
 // stages, its bindings, and the policy bindings.
 func flowObjects(tx *store.Tx, slug string) ([]exported, error) {
-	f, err := tx.GetFlowBySlug(slug)
+	f, err := store.Flows.Get(tx, store.By("slug", slug))
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func flowObjects(tx *store.Tx, slug string) ([]exported, error) {
 	if err := add(store.ModelFlow, f.PK); err != nil {
 		return nil, err
 	}
-	bindings, err := tx.FlowBindings(f.PK)
+	bindings, err := store.Bindings.ByRef(tx, "target", f.PK)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +140,7 @@ func flowObjects(tx *store.Tx, slug string) ([]exported, error) {
 		}
 	}
 	for _, t := range targets {
-		list, err := tx.PolicyBindings(t)
+		list, err := store.PolicyBindings.ByRef(tx, "target", t)
 		if err != nil {
 			return nil, err
 		}
