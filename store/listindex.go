@@ -76,18 +76,18 @@ func (c *collection) resolveWalks() error {
 	}
 	for _, on := range c.walkOn {
 		w := indexWalk{countKey: c.bucket}
+		ix, ordered := c.indexLedBy(on.field)
+		u := c.uniqueOn(on.field)
 		switch {
 		case on.field == "pk":
 			w.bucket = c.bucket
-		case c.uniqueOn(on.field) != nil:
-			w.bucket, w.pkInValue = c.uniqueOn(on.field).bucket, true
-		default:
-			ix, ok := c.indexLedBy(on.field)
-			if !ok {
-				return fmt.Errorf("%w: %s: a list walks %q, which leads no index", ErrSchema, c.model, on.field)
-			}
+		case ordered:
 			w.bucket, w.pkAt = ix.bucket, -16
 			w.text = isText(ix.fields[len(ix.fields)-1])
+		case u != nil && !u.hash: // a hashed index is in no useful order
+			w.bucket, w.pkInValue = u.bucket, true
+		default:
+			return fmt.Errorf("%w: %s: a list walks %q, which leads no ordered index", ErrSchema, c.model, on.field)
 		}
 		if on.filter {
 			if w.pkAt != -16 {
