@@ -131,6 +131,17 @@ type Backuper interface {
 	Backup(ctx context.Context, w io.Writer) (int64, error)
 }
 
+// Checker is implemented by a DB that can check its own structure, such
+// as a bbolt file's pages, for a full consistency check (the store's
+// Check, the command authflow check).
+type Checker interface {
+	// Check returns every problem it finds, each wrapping ErrCorrupt and
+	// saying what is wrong, or nil when there is none. A failure to run
+	// the check (a closed DB, ctx done) is an error that does not wrap
+	// ErrCorrupt.
+	Check(ctx context.Context) []error
+}
+
 // Buckets is implemented by a DB that can list the buckets it holds, so
 // that the store can recognise a database that holds other data.
 type Buckets interface {

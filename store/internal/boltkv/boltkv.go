@@ -39,8 +39,8 @@ type Options struct {
 	ReadOnly bool
 }
 
-// DB is a kv.DB kept in one bbolt file. It also implements kv.Backuper
-// and kv.Buckets. Its methods are safe for concurrent use.
+// DB is a kv.DB kept in one bbolt file. It also implements kv.Backuper,
+// kv.Buckets, kv.BucketKeeper and kv.Checker. Its methods are safe for concurrent use.
 type DB struct {
 	path     string
 	bolt     *bolt.DB
@@ -60,6 +60,7 @@ var (
 	_ kv.Backuper     = (*DB)(nil)
 	_ kv.Buckets      = (*DB)(nil)
 	_ kv.BucketKeeper = (*DB)(nil)
+	_ kv.Checker      = (*DB)(nil)
 	_ kv.BucketTx     = (*tx)(nil)
 )
 
@@ -506,9 +507,10 @@ func (db *DB) BucketNames(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-// Check runs a full consistency check of the database and returns every
-// problem found (at most 1000, the last saying how many more there were),
-// each wrapping kv.ErrCorrupt, or nil when there is none. It first checks
+// Check implements kv.Checker: it runs a full consistency check of the
+// database and returns every problem found (at most 1000, the last saying
+// how many more there were), each wrapping kv.ErrCorrupt, or nil when
+// there is none. It first checks
 // the meta pages, then walks the page structure itself (the checks of
 // Open, on the current tree), and then, if the structure is sound, runs
 // bbolt's own check (tx.Check: key order, pages neither reachable nor
