@@ -40,12 +40,13 @@ type Options struct {
 }
 
 // DB is a kv.DB kept in one bbolt file. It also implements kv.Backuper,
-// kv.Buckets, kv.BucketKeeper and kv.Checker. Its methods are safe for concurrent use.
+// kv.Buckets, kv.BucketKeeper, kv.Checker and kv.Inliner. Its methods are safe for concurrent use.
 type DB struct {
 	path     string
 	bolt     *bolt.DB
 	file     *os.File // bbolt's own descriptor, handed to it by Open
 	readOnly bool
+	pageSize int
 
 	kept atomic.Pointer[map[string]bool] // buckets that must exist (KeepBuckets)
 
@@ -61,6 +62,7 @@ var (
 	_ kv.Buckets      = (*DB)(nil)
 	_ kv.BucketKeeper = (*DB)(nil)
 	_ kv.Checker      = (*DB)(nil)
+	_ kv.Inliner      = (*DB)(nil)
 	_ kv.BucketTx     = (*tx)(nil)
 )
 
@@ -151,7 +153,7 @@ func Open(path string, o Options) (*DB, error) {
 		}
 		return fail(fmt.Errorf("boltkv: open %s: %w", path, err))
 	}
-	return &DB{path: path, bolt: bdb, file: f, readOnly: o.ReadOnly}, nil
+	return &DB{path: path, bolt: bdb, file: f, readOnly: o.ReadOnly, pageSize: bdb.Info().PageSize}, nil
 }
 
 // skipWalk makes Open check only the meta pages and the file's shape,
@@ -233,6 +235,16 @@ func (db *DB) KeepBuckets(names []string) {
 func (db *DB) mustExist(name string) bool {
 	m := db.kept.Load()
 	return m != nil && (*m)[name]
+}
+
+// Inline implements kv.Inliner: bbolt keeps a bucket inline, in its
+// parent's page, while the bucket is one leaf (a page header, and an
+// element header, the key and the value per key) of at most a quarter of
+// the page size.
+func (db *DB) Inline(n, size int) bool {
+	limit := db.pageSize / 4
+	return n >= 0 && size >= 0 && n <= limit/elemSize && size <= limit &&
+		pageHeaderSize+n*elemSize+size <= limit
 }
 
 // Path returns the path the database was opened with.
