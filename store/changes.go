@@ -301,14 +301,14 @@ func (tx *Tx) commitChanges() error {
 		return err
 	}
 	inliner, _ := tx.s.db.(kv.Inliner)
-	log := bucketChanges
+	logBucket := bucketChanges
 	if inliner != nil {
-		log = bucketRecent
+		logBucket = bucketRecent
 	}
 	for i := range out {
 		out[i].Revision = rev
 		k := logKey(rev, tx.logSeq)
-		if err := tx.kv.Put(log, k, encodeChange(k, out[i])); err != nil {
+		if err := tx.kv.Put(logBucket, k, encodeChange(k, out[i])); err != nil {
 			return fmt.Errorf("store: change log: %w", err)
 		}
 		tx.logSeq++
