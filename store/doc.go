@@ -106,7 +106,8 @@
 // One process at a time may open a file: a second [Open] fails with
 // [ErrLocked] after Options.Timeout. The function given to [Store.Update]
 // may run more than once on a backend with optimistic transactions, so it
-// must have no effects outside the transaction. Read transactions are
-// bounded (Options.MaxReaders) so that readers cannot starve writers.
+// must have no effects outside the transaction. The store does not queue
+// transactions: like bbolt and etcd, it leaves bounding concurrency to the
+// host (a limit on the requests its server handles at once).
 // Stage kinds must be registered before a store holding them is opened.
 package store

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,14 +64,6 @@ type Options struct {
 	NewID func() (uuid.UUID, error)
 	// MaxPageSize bounds list page sizes. Zero means MaxPageSize.
 	MaxPageSize int
-	// MaxReaders bounds the read transactions that run at once; more
-	// wait their turn (for up to 100 ms, then run anyway), and while a
-	// write transaction runs or waits, readers leave it the last slot.
-	// It keeps many readers from starving the writers of CPU: with 64
-	// readers on 2 cores, writers keep about 0.6 of their rate alone,
-	// and readers about three quarters of theirs. Zero means GOMAXPROCS
-	// (at least 2); a negative value means no bound.
-	MaxReaders int
 	// CacheBytes bounds the cache of decoded objects, in bytes of their
 	// stored form. Zero means DefaultCacheBytes; a negative value turns
 	// the cache off.
@@ -103,12 +94,6 @@ type Store struct {
 
 	mu     sync.RWMutex // guards closed against in-flight transactions
 	closed bool
-	// readers bounds the read transactions running at once, so that
-	// many readers cannot starve the writers of CPU (see View).
-	readers chan struct{}
-	// writing counts the write transactions running or waiting to; while
-	// there is one, readers leave it one of their slots (see readSlot).
-	writing atomic.Int32
 
 	cache *objectCache
 
@@ -195,12 +180,6 @@ func New(db kv.DB, opts *Options) (*Store, error) {
 	}
 	s.changeLog = max(1, s.changeLog)
 	s.done = make(chan struct{})
-	switch {
-	case o.MaxReaders == 0:
-		s.readers = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
-	case o.MaxReaders > 0:
-		s.readers = make(chan struct{}, o.MaxReaders)
-	}
 	sc, err := newSchema(s.reg, s.preg, o.Collections)
 	if err != nil {
 		return nil, err
@@ -409,13 +388,6 @@ func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if s.readers != nil {
-		if release, err := s.readSlot(ctx); err != nil {
-			return err
-		} else if release {
-			defer func() { <-s.readers }()
-		}
-	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
@@ -424,64 +396,6 @@ func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 	return s.db.View(ctx, func(ktx kv.Tx) error {
 		return fn(&Tx{s: s, kv: ktx, ctx: ctx})
 	})
-}
-
-// readerWait bounds how long a read waits for a slot (Options.MaxReaders)
-// before it runs anyway, so that a read nested in another on the same
-// goroutine can never deadlock on the bound.
-const readerWait = 100 * time.Millisecond
-
-// readerYield is how long a reader that would take the last read slot
-// from a running writer waits before it looks again.
-const readerYield = 50 * time.Microsecond
-
-// readSlot takes one of the read slots, waiting up to readerWait; release
-// says whether it got one. While a write transaction runs or waits, the
-// last slot is left to it (when there are two or more): on a machine with
-// as many slots as cores, the writer then keeps a core of its own.
-func (s *Store) readSlot(ctx context.Context) (release bool, err error) {
-	take := func() bool {
-		select {
-		case s.readers <- struct{}{}:
-		default:
-			return false
-		}
-		if s.writing.Load() > 0 && cap(s.readers) > 1 && len(s.readers) >= cap(s.readers) {
-			<-s.readers // the last slot: the writer's
-			return false
-		}
-		return true
-	}
-	if take() {
-		return true, nil
-	}
-	t := time.NewTimer(readerWait)
-	defer t.Stop()
-	for {
-		if s.writing.Load() == 0 {
-			select { // no writer: wait for any slot
-			case s.readers <- struct{}{}:
-				return true, nil
-			case <-t.C:
-				return false, nil
-			case <-ctx.Done():
-				return false, ctx.Err()
-			}
-		}
-		y := time.NewTimer(readerYield)
-		select {
-		case <-y.C:
-		case <-t.C:
-			y.Stop()
-			return false, nil
-		case <-ctx.Done():
-			y.Stop()
-			return false, ctx.Err()
-		}
-		if take() {
-			return true, nil
-		}
-	}
 }
 
 // Update runs fn in a read-write transaction, committed if fn returns nil
@@ -506,8 +420,6 @@ func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 	if s.closed {
 		return ErrClosed
 	}
-	s.writing.Add(1)
-	defer s.writing.Add(-1)
 	return s.db.Update(ctx, func(ktx kv.Tx) error {
 		tx := &Tx{s: s, kv: ktx, ctx: ctx, rw: true}
 		if err := fn(tx); err != nil {
