@@ -35,7 +35,7 @@ func BenchmarkKindGet(b *testing.B) {
 			err := s.Update(ctx, func(tx *store.Tx) error {
 				var err error
 				n++
-				pk, err = tx.Create(model, sample(fmt.Sprintf("obj-%d", n), func(string) uuid.UUID { return flows[0] }))
+				pk, err = tx.Create(model, sample(fmt.Sprintf("obj-%d", n), func(string) uuid.UUID { return flows[0] }), nil)
 				if err != nil {
 					return err
 				}
@@ -46,7 +46,7 @@ func BenchmarkKindGet(b *testing.B) {
 						body = fmt.Sprintf(`{"target":"%s","policy":"%s","order":%d}`, f, pk, i)
 						into = store.ModelPolicyBinding
 					}
-					if _, err := tx.Create(into, []byte(body)); err != nil {
+					if _, err := tx.Create(into, []byte(body), nil); err != nil {
 						return err
 					}
 				}
