@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -459,29 +458,6 @@ func TestCheck(t *testing.T) {
 		}
 	}
 	_ = g
-}
-
-// The bound on concurrent readers never deadlocks a read nested in
-// another, and a cancelled wait for a slot gives the context's error.
-func TestMaxReaders(t *testing.T) {
-	s := openTestStore(t, filepath.Join(t.TempDir(), "r.db"), &store.Options{MaxReaders: 1})
-	f := mkFlow(t, s, "f")
-	err := s.View(t.Context(), func(*store.Tx) error {
-		_, err := viewIn(t.Context(), s, store.Flows, store.PK(f.PK)) // needs a second slot: waits, then runs
-		return err
-	})
-	if err != nil {
-		t.Fatalf("nested read: %v", err)
-	}
-	err = s.View(t.Context(), func(*store.Tx) error {
-		ctx, cancel := context.WithCancel(t.Context())
-		cancel()
-		_, err := viewIn(ctx, s, store.Flows, store.PK(f.PK))
-		return err
-	})
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("a cancelled read = %v, want context.Canceled", err)
-	}
 }
 
 // A many-to-many reference and list fields, as a host kind declares them.
