@@ -14,25 +14,48 @@
 //
 // # Basics
 //
-// [Open] a file, then use the typed operations on [*Store]: GetFlow,
-// GetFlowBySlug, ListFlows, CreateFlow, ReplaceFlow, PatchFlow, DeleteFlow,
-// and the same verbs for stages, bindings, policies and policy bindings
-// (prompts and invitations have Get, Create and List). Writes take authentik's JSON
-// bodies (a POST, a PUT or an RFC 7396 merge patch) or values built in Go,
-// and validate both the same way. A rejected write returns a
-// *validate.Error, which marshals to authentik's 400 body, and writes
-// nothing. To change several objects atomically, use [Store.Update] and the
-// same methods on [*Tx]; the generic form ([Tx.Create], [Tx.Get],
-// [Tx.Patch], [Tx.Replace], [Tx.Delete]) reaches every collection and
-// stage kind by its model name, and [Tx.Create] builds no view, which
-// makes it the fast path for loading many objects.
+// [Open] a file, then read in [Store.View] and write in [Store.Update]:
+// each runs one transaction ([*Tx]), and a write transaction commits
+// everything its function did or nothing. A collection is reached
+// through its typed handle ([Coll]): [Flows], [Stages], [Bindings],
+// [Policies], [PolicyBindings], [Prompts] and [Invites], and
+// Stages.Kind(model) (or Policies.Kind) for one kind. A handle names an
+// object by a [Key], its pk ([PK]) or a unique field ([By], such as a
+// flow's slug), and has
+//   - Get, the stored record (a flow.Flow) without computed fields: the
+//     cheap read, for a planner or an executor;
+//   - View, the API representation (a flow.View, with its stages and
+//     policies; a stage's flow_set);
+//   - Create (a value built in Go), CreateJSON, Replace and Patch (PUT
+//     and RFC 7396 merge patch bodies), Delete, and List (authentik's
+//     filters, search, ordering and pagination);
+//   - ByRef, the records whose reference field names an object, in the
+//     order of the index that leads with it (a flow's bindings by
+//     order).
+//
+// Writes take [*WriteOptions]: UnchangedSince makes a write conditional
+// on its object being unchanged since a revision (an If-Match), Actor
+// names who acts (an invitation's creator). [Tx.OnCommit] learns the
+// revision a transaction committed at. Bodies and Go values are validated
+// the same way; a rejected write returns a *validate.Error, which
+// marshals to authentik's 400 body, and writes nothing.
+//
+// The generic form ([Tx.Create], [Tx.Get], [Tx.Patch], [Tx.Replace],
+// [Tx.Delete], [Tx.List], [Tx.Stream], [Tx.Find]) reaches every
+// collection and kind by its model name, with JSON bodies: what package
+// api and package blueprint use. [Tx.Create] builds no view, the fast
+// path for loading many objects; [Tx.Stream] renders a list's results one
+// at a time.
 //
 // # One engine, declared collections
 //
-// Each collection is declared once (schema.go): its model, codec, unique
-// fields, unique-together set, ordered indexes, kind index and
-// policy-binding-model ids. References are declared on the fields that
-// hold them, with validate's af tags: ref= names the target (a
+// Each collection is declared once, in its own file (c_flows.go, ...):
+// its model, codec, unique fields, unique-together set, ordered indexes
+// and the walks its lists take through them, kind index,
+// policy-binding-model ids, view and list hooks, and its API path. A host
+// declares its own collections the same way ([Declaration],
+// Options.Collections): one Go type and one literal. References are
+// declared on the fields that hold them, with validate's af tags: ref= names the target (a
 // collection, such as flow or stage, or one stage kind by its model
 // name), on_delete= what deleting the target does (cascade, set_null,
 // set_default, protect, or cascade_many for a many-to-many list), and
@@ -67,7 +90,7 @@
 //
 // Every write transaction that changes anything commits at the next
 // revision, recorded in each record it wrote and in a change log of
-// bounded length (Options.ChangeLog). [Store.Revision],
+// bounded length (Options.ChangeLog). [Tx.Revision],
 // [Tx.ObjectRevision] and [Tx.IfRevision] (a write conditional on an
 // object's revision, the API's If-Match) read them; [Store.Watch] and
 // [Store.OnChange] follow the changes, those of other processes on the

@@ -3,11 +3,13 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/storetest"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 )
@@ -169,4 +171,79 @@ func TestHostCollectionRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A host collection added to a file written without it (and removed
+// again) is a change of declarations: a writable Open reindexes, and the
+// collection starts empty, then keeps what was written to it.
+func TestHostCollectionAddedLater(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "later.db")
+	s, err := store.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		_, err := store.Flows.Create(tx, flow.New("f", "f", "F", flow.DesignationAuthentication), nil)
+		return err
+	})
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func(opts *store.Options) *store.Store {
+		t.Helper()
+		s, err := store.Open(path, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if errs := s.Check(ctx); len(errs) > 0 {
+			t.Fatalf("check: %v", errs)
+		}
+		return s
+	}
+	withNotes := &store.Options{Collections: []store.Declarer{noteDecl()}}
+	s = open(withNotes)
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		p, err := notes.List(tx, store.Query{})
+		if err != nil || p.Pagination.Count != 0 {
+			t.Errorf("a new collection: %+v, %v", p.Pagination, err)
+		}
+		_, err = notes.CreateJSON(tx, []byte(`{"title":"kept"}`), nil)
+		return err
+	})
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = open(nil)
+	s.Close()
+	s = open(withNotes)
+	defer s.Close()
+	err = s.View(ctx, func(tx *store.Tx) error {
+		n, err := notes.Get(tx, store.By("title", "kept"))
+		if err != nil || n.Title != "kept" {
+			t.Errorf("after reopening: %+v, %v", n, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The conformance suite runs on a store with the host collection: its
+// one sample is all the suite needs to generate the collection's checks
+// (uniqueness, references, deletes, rejected writes writing nothing).
+func TestHostCollectionConformance(t *testing.T) {
+	note := func(name string, ref func(string) uuid.UUID) []byte {
+		return fmt.Appendf(nil, `{"title":%q,"flow":"%s"}`, name, ref(store.ModelFlow))
+	}
+	storetest.Run(t, func(t *testing.T) *store.Store {
+		s, err := store.Open(filepath.Join(t.TempDir(), "c.db"), &store.Options{NoSync: true, Collections: []store.Declarer{noteDecl()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}, &storetest.Options{Samples: map[string]storetest.Sample{"acme_notes.note": note}})
 }
