@@ -89,11 +89,11 @@ type Options struct {
 //
 //	mux.Handle(api.Prefix, api.NewHandler(s, nil))
 //
-// Stage kinds are found through s.Registry(): every kind registered with a
+// Stage kinds are found through s.StageKinds(): every kind registered with a
 // Path is served at /api/v3/stages/<Path>/. A nil opts means the defaults.
 // The handler is safe for concurrent use.
 func NewHandler(s *store.Store, opts *Options) http.Handler {
-	h := &handler{s: s, reg: s.Registry(), maxBody: DefaultMaxBodyBytes}
+	h := &handler{s: s, reg: s.StageKinds(), maxBody: DefaultMaxBodyBytes}
 	if opts != nil {
 		h.authorize = opts.Authorize
 		if opts.MaxBodyBytes > 0 {
@@ -142,7 +142,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveTypes(w, r, "authentik_flows.view_stage", typesOf(h.reg.Kinds()))
 		return
 	case Prefix + pathPolicyTypes:
-		h.serveTypes(w, r, "authentik_policies.view_policy", typesOf(h.s.Policies().Kinds()))
+		h.serveTypes(w, r, "authentik_policies.view_policy", typesOf(h.s.PolicyKinds().Kinds()))
 		return
 	case Prefix + pathCountries:
 		h.serveCountries(w, r)
@@ -248,7 +248,7 @@ func (h *handler) routeObject(rest string) (res *resource, key string, at target
 	if res, key, at, ok := routeKind(h.reg.ByPath, "stages/", rest, dir, last); ok {
 		return res, key, at, true
 	}
-	return routeKind(h.s.Policies().ByPath, "policies/", rest, dir, last)
+	return routeKind(h.s.PolicyKinds().ByPath, "policies/", rest, dir, last)
 }
 
 // routeKind maps a path under root ("stages/") to a kind's collection or

@@ -71,7 +71,7 @@
 // host registers declare) deletes nothing and is 409; see Errors.
 //
 // The stage and policy collections come from the store's registries
-// ([store.Store.Registry], [store.Store.Policies]): every kind registered
+// ([store.Store.StageKinds], [store.Store.PolicyKinds]): every kind registered
 // with a Path is served at /stages/{Path}/ or /policies/{Path}/, so a kind
 // that a host application registers needs no change here. The built-in
 // kinds are every stage and policy kind of authentik 2025.6 (the Kinds

@@ -46,7 +46,7 @@ func guardRegistry() *stage.Registry {
 func TestProtectedDelete(t *testing.T) {
 	p := denying()
 	var logged bytes.Buffer
-	s := newStore(t, &store.Options{Registry: guardRegistry(), NewID: storetest.CounterIDs(1, 1)})
+	s := newStore(t, &store.Options{StageKinds: guardRegistry(), NewID: storetest.CounterIDs(1, 1)})
 	f := setup(&client{t: t, h: api.NewHandler(s, &api.Options{Authorize: p.authorize, ErrorLog: log.New(&logged, "", 0)})})
 	flow := "/api/v3/flows/instances/" + f.flowSlug + "/"
 	// Guards are made in the store: their kind's path is not in

@@ -99,7 +99,7 @@ func stageShape(tx *store.Tx, id string, pk uuid.UUID) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	k, _ := tx.Store().Registry().Lookup(st.Model())
+	k, _ := tx.Store().StageKinds().Lookup(st.Model())
 	return id + `(["Stage (` + quote(k.VerboseName) + `)` + "\n" + quote(st.Name) + `"])`, nil
 }
 
@@ -125,7 +125,7 @@ func boundPolicies(tx *store.Tx, target uuid.UUID) ([]boundPolicy, error) {
 			if err != nil {
 				return nil, err
 			}
-			k, ok := tx.Store().Policies().Lookup(p.Model())
+			k, ok := tx.Store().PolicyKinds().Lookup(p.Model())
 			if !ok {
 				return nil, fmt.Errorf("plan: policy %s: %w: %q", p.PK, policy.ErrUnknownKind, p.Model())
 			}

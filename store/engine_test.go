@@ -221,7 +221,7 @@ func guardRegistry() *stage.Registry {
 }
 
 func TestProtectSetDefaultAndRecursiveCascade(t *testing.T) {
-	s := openTestStore(t, filepath.Join(t.TempDir(), "guard.db"), &store.Options{Registry: guardRegistry(), NewID: storetest.CounterIDs(1, 1)})
+	s := openTestStore(t, filepath.Join(t.TempDir(), "guard.db"), &store.Options{StageKinds: guardRegistry(), NewID: storetest.CounterIDs(1, 1)})
 	ctx := t.Context()
 	f := mkFlow(t, s, "f")
 	g := mkFlow(t, s, "g")
@@ -296,7 +296,7 @@ func TestOpenRefusesBadSchema(t *testing.T) {
 	reg.Register(stage.Kind{Model: "authflow_test.badrefstage", New: func() stage.Config { return &badRefStage{} },
 		Component: "ak-stage-bad-form", VerboseName: "Bad Stage"})
 	path := filepath.Join(t.TempDir(), "bad.db")
-	_, err := store.Open(path, &store.Options{Registry: reg})
+	_, err := store.Open(path, &store.Options{StageKinds: reg})
 	if !errors.Is(err, store.ErrSchema) || !strings.Contains(err.Error(), "authentik_nope.thing") {
 		t.Errorf("Open with a dangling kind reference = %v, want ErrSchema naming the target", err)
 	}
@@ -319,7 +319,7 @@ func TestReferenceToOneKind(t *testing.T) {
 	}
 	reg.Register(stage.Kind{Model: "authflow_test.kindrefstage", New: func() stage.Config { return &kindRefStage{} },
 		Component: "ak-stage-kindref-form", VerboseName: "Kind Ref Stage"})
-	s := openTestStore(t, filepath.Join(t.TempDir(), "kind.db"), &store.Options{Registry: reg})
+	s := openTestStore(t, filepath.Join(t.TempDir(), "kind.db"), &store.Options{StageKinds: reg})
 	ctx := t.Context()
 	uw := mkUserWrite(t, s, "uw")
 	duo := mkDuo(t, s, "duo", nil)
@@ -486,7 +486,7 @@ func listRegistry() *stage.Registry {
 }
 
 func TestManyToManyAndLists(t *testing.T) {
-	s := openTestStore(t, filepath.Join(t.TempDir(), "m2m.db"), &store.Options{Registry: listRegistry(), NewID: storetest.CounterIDs(1, 1)})
+	s := openTestStore(t, filepath.Join(t.TempDir(), "m2m.db"), &store.Options{StageKinds: listRegistry(), NewID: storetest.CounterIDs(1, 1)})
 	ctx := t.Context()
 	f := mkFlow(t, s, "f")
 	g := mkFlow(t, s, "g")
@@ -548,7 +548,7 @@ func TestManyToManyAndLists(t *testing.T) {
 func TestConformanceManyToMany(t *testing.T) {
 	sample := func(name string, _ func(string) uuid.UUID) []byte { return fmt.Appendf(nil, `{"name":%q}`, name) }
 	storetest.Run(t, func(t *testing.T) *store.Store {
-		s, err := store.Open(filepath.Join(t.TempDir(), "c.db"), &store.Options{NoSync: true, Registry: listRegistry()})
+		s, err := store.Open(filepath.Join(t.TempDir(), "c.db"), &store.Options{NoSync: true, StageKinds: listRegistry()})
 		if err != nil {
 			t.Fatal(err)
 		}

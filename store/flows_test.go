@@ -500,10 +500,10 @@ func TestDeleteFlowCascadesToStagesWithRequiredReference(t *testing.T) {
 	}
 	reg.Register(stage.Kind{Model: "authflow_test.flowboundstage", New: func() stage.Config { return &flowBound{} },
 		Component: "ak-stage-flow-bound-form", VerboseName: "Flow-bound Stage"})
-	s := openTestStore(t, t.TempDir()+"/reg.db", &store.Options{Registry: reg, NewID: storetest.CounterIDs(1, 1)})
+	s := openTestStore(t, t.TempDir()+"/reg.db", &store.Options{StageKinds: reg, NewID: storetest.CounterIDs(1, 1)})
 	ctx := t.Context()
-	if s.Registry() != reg {
-		t.Fatal("Registry() is not the registry passed in Options")
+	if s.StageKinds() != reg {
+		t.Fatal("StageKinds() is not the registry passed in Options")
 	}
 	f := mkFlow(t, s, "f")
 	g := mkFlow(t, s, "g")

@@ -51,7 +51,7 @@ func FuzzPatchStored(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 
-	reg := s.Registry()
+	reg := s.StageKinds()
 	// Every input starts from this state: each transaction is rolled back.
 	var before string
 	if err := s.View(context.Background(), func(tx *store.Tx) error { before = snapshot(f, tx, reg); return nil }); err != nil {

@@ -725,7 +725,7 @@ func TestListStagesCustomKinds(t *testing.T) {
 		Component: "ak-stage-probe-form", VerboseName: "Probe Stage"})
 	reg.Register(stage.Kind{Model: "authflow_test.quietstage", New: func() stage.Config { return &probeQuiet{} },
 		Component: "ak-stage-quiet-form", VerboseName: "Quiet Stage", Filters: []string{"key", "no_such", "no_flows"}})
-	s := openTestStore(t, filepath.Join(t.TempDir(), "kinds.db"), &store.Options{Registry: reg, NewID: storetest.CounterIDs(1, 1)})
+	s := openTestStore(t, filepath.Join(t.TempDir(), "kinds.db"), &store.Options{StageKinds: reg, NewID: storetest.CounterIDs(1, 1)})
 	ctx := t.Context()
 	const model = "authflow_test.probestage"
 	for _, body := range []string{

@@ -46,10 +46,10 @@ type Options struct {
 	// ReadOnly opens the file with a shared lock; writes fail with
 	// ErrReadOnly. The file must exist.
 	ReadOnly bool
-	// Registry supplies the stage kinds. Nil means stage.Default.
-	Registry *stage.Registry
-	// Policies supplies the policy kinds. Nil means policy.Default.
-	Policies *policy.Registry
+	// StageKinds supplies the stage kinds. Nil means stage.Default.
+	StageKinds *stage.Registry
+	// PolicyKinds supplies the policy kinds. Nil means policy.Default.
+	PolicyKinds *policy.Registry
 	// Collections are the host's own collections, added to the built-in
 	// ones (see Declaration).
 	Collections []Declarer
@@ -120,11 +120,11 @@ func Open(path string, opts *Options) (*Store, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	reg := o.Registry
+	reg := o.StageKinds
 	if reg == nil {
 		reg = stage.Default
 	}
-	preg := o.Policies
+	preg := o.PolicyKinds
 	if preg == nil {
 		preg = policy.Default
 	}
@@ -159,7 +159,7 @@ func New(db kv.DB, opts *Options) (*Store, error) {
 	if opts != nil {
 		o = *opts
 	}
-	s := &Store{db: db, reg: o.Registry, preg: o.Policies, checkExpr: o.CheckExpression, newID: o.NewID, maxPage: o.MaxPageSize, readOnly: o.ReadOnly}
+	s := &Store{db: db, reg: o.StageKinds, preg: o.PolicyKinds, checkExpr: o.CheckExpression, newID: o.NewID, maxPage: o.MaxPageSize, readOnly: o.ReadOnly}
 	if s.reg == nil {
 		s.reg = stage.Default
 	}
@@ -376,11 +376,11 @@ func (s *Store) Close() error {
 // Path returns the file's path, or "" for a store made with [New].
 func (s *Store) Path() string { return s.path }
 
-// Policies returns the policy kind registry the store uses.
-func (s *Store) Policies() *policy.Registry { return s.preg }
+// PolicyKinds returns the policy kind registry the store uses.
+func (s *Store) PolicyKinds() *policy.Registry { return s.preg }
 
-// Registry returns the stage registry the store uses.
-func (s *Store) Registry() *stage.Registry { return s.reg }
+// StageKinds returns the stage kind registry the store uses.
+func (s *Store) StageKinds() *stage.Registry { return s.reg }
 
 // View runs fn in a read-only transaction on a consistent snapshot. The
 // context is checked before the transaction starts and by long scans.

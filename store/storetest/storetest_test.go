@@ -223,7 +223,7 @@ func TestUnsampled(t *testing.T) {
 	}
 	reg.Register(stage.Kind{Model: "authflow_test.hoststage", New: func() stage.Config { return &hostStage{} },
 		Component: "ak-stage-host-form", VerboseName: "Host Stage"})
-	s, err := store.Open(filepath.Join(t.TempDir(), "s.db"), &store.Options{NoSync: true, Registry: reg})
+	s, err := store.Open(filepath.Join(t.TempDir(), "s.db"), &store.Options{NoSync: true, StageKinds: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
