@@ -26,9 +26,10 @@ func bindingsDecl(*stage.Registry, *policy.Registry) *collection {
 			{bucket: "bindings_by_order", fields: []string{"order"}},
 			{bucket: "bindings_by_stage", fields: []string{"stage"}, value: "target", counted: true},
 		},
-		through: &through{from: "target", to: "stage", fromAccessor: "stages", toAccessor: "flow_set"},
-		view:    viewBy((*Tx).bindingView),
-		list:    listRecords((*Tx).listBindings),
+		through:   &through{from: "target", to: "stage", fromAccessor: "stages", toAccessor: "flow_set"},
+		view:      viewBy((*Tx).bindingView),
+		typedView: (*Tx).bindingView,
+		list:      listRecords((*Tx).listBindings),
 		// The default ordering (order, then pk) is the order index's,
 		// and within one flow the flow's bindings index's.
 		walkOn: []walkOn{{field: "order"}, {field: "target", filter: true}},

@@ -21,8 +21,9 @@ func flowsDecl(*stage.Registry, *policy.Registry) *collection {
 		indexes: []index{
 			{bucket: "flows_by_designation", fields: []string{"designation", "slug"}, counted: true},
 		},
-		view: viewBy((*Tx).flowView),
-		list: listRecords((*Tx).listFlows),
+		view:      viewBy((*Tx).flowView),
+		typedView: (*Tx).flowView,
+		list:      listRecords((*Tx).listFlows),
 		// The default ordering (slug) is the slug index's order, and
 		// within one designation the designation index's.
 		walkOn: []walkOn{{field: "slug"}, {field: "designation", filter: true}},

@@ -13,9 +13,10 @@ func invitesDecl(*stage.Registry, *policy.Registry) *collection {
 	return &collection{
 		path:   "stages/invitation/invitations",
 		bucket: "invites", model: ModelInvite, alias: "invitation", verbose: "Invitation", codec: inviteCodec,
-		view:     viewBy((*Tx).inviteView),
-		list:     listRecords((*Tx).listInvites),
-		onCreate: (*Tx).setCreator,
+		view:      viewBy((*Tx).inviteView),
+		typedView: (*Tx).inviteView,
+		list:      listRecords((*Tx).listInvites),
+		onCreate:  (*Tx).setCreator,
 	}
 }
 

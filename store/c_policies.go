@@ -26,7 +26,8 @@ func policiesDecl(_ *stage.Registry, preg *policy.Registry) *collection {
 			{bucket: "policies_by_model_name", fields: []string{kindField, "name"}, counted: true},
 			{bucket: "policies_ordered", fields: []string{"name"}},
 		},
-		view: viewBy((*Tx).policyView),
+		view:      viewBy((*Tx).policyView),
+		typedView: (*Tx).policyView,
 		// Every policy by name (the all-kinds default), and one kind's
 		// by name.
 		walkOn: []walkOn{{field: "name"}, {field: kindField}},

@@ -26,8 +26,9 @@ func policyBindingsDecl(*stage.Registry, *policy.Registry) *collection {
 		// authentik's PolicyBindingModel.policies, a many-to-many
 		// through PolicyBinding whose reverse accessor (on a policy)
 		// is bindings.
-		through: &through{from: "target", to: "policy", fromAccessor: "policies", toAccessor: "bindings"},
-		view:    viewBy((*Tx).policyBindingView),
+		through:   &through{from: "target", to: "policy", fromAccessor: "policies", toAccessor: "bindings"},
+		view:      viewBy((*Tx).policyBindingView),
+		typedView: (*Tx).policyBindingView,
 		// By target then order, and one target's.
 		walkOn: []walkOn{{field: "target"}, {field: "target", filter: true}},
 		list:   listRecords((*Tx).listPolicyBindings),

@@ -16,7 +16,8 @@ func promptsDecl(*stage.Registry, *policy.Registry) *collection {
 		indexes: []index{
 			{bucket: "prompts_by_field_key", fields: []string{"field_key"}},
 		},
-		view: viewBy((*Tx).promptView),
+		view:      viewBy((*Tx).promptView),
+		typedView: (*Tx).promptView,
 		// The default ordering, field_key, is its index's.
 		walkOn: []walkOn{{field: "field_key"}},
 		list:   listRecords((*Tx).listPrompts),

@@ -25,7 +25,8 @@ func stagesDecl(reg *stage.Registry, _ *policy.Registry) *collection {
 		indexes: []index{
 			{bucket: "stages_by_model_name", fields: []string{kindField, "name"}, counted: true},
 		},
-		view: viewBy((*Tx).stageView),
+		view:      viewBy((*Tx).stageView),
+		typedView: (*Tx).stageView,
 		// Every stage in pk order (the all-kinds default), and one
 		// kind's by name (its default).
 		walkOn: []walkOn{{field: "pk"}, {field: kindField}},

@@ -134,7 +134,7 @@ func (c Coll[T, V]) View(tx *Tx, k Key) (V, error) {
 		var zero V
 		return zero, err
 	}
-	return viewAs[V](tx, coll, obj)
+	return viewAs[T, V](tx, coll, obj)
 }
 
 // Create stores a new object built in Go. Start from the domain
@@ -282,8 +282,15 @@ func typed[T any](model string, obj any) (T, error) {
 	return t, nil
 }
 
-// viewAs renders obj as c's representation, typed.
-func viewAs[V any](tx *Tx, c *collection, obj any) (V, error) {
+// viewAs renders obj as c's representation, typed: through the
+// collection's typed view function when T and V are its types (no boxing
+// of the representation), through its view hook otherwise.
+func viewAs[T, V any](tx *Tx, c *collection, obj any) (V, error) {
+	if f, ok := c.typedView.(func(*Tx, T) (V, error)); ok {
+		if t, ok := obj.(T); ok {
+			return render(func(t T) (V, error) { return f(tx, t) }, t)
+		}
+	}
 	v, err := tx.viewOf(c, obj)
 	if err != nil {
 		var zero V
@@ -394,7 +401,8 @@ func render[T, V any](view func(T) (V, error), t T) (V, error) {
 	return v, err
 }
 
-// viewBy is a collection's view hook from its typed view function.
+// viewBy is a collection's view hook from its typed view function (which
+// the collection also keeps as typedView, see viewAs).
 func viewBy[T, V any](view func(*Tx, T) (V, error)) func(*Tx, any) (any, error) {
 	return func(tx *Tx, obj any) (any, error) {
 		return render(func(t T) (V, error) { return view(tx, t) }, obj.(T))

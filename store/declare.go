@@ -120,7 +120,7 @@ func (d Declaration[T, V]) declaration() (*collection, error) {
 	c := &collection{
 		bucket: d.Model, model: d.Model, alias: model, verbose: verbose, codec: cd,
 		together: slices.Clone(d.Together), path: d.Path,
-		view: viewBy(view),
+		view: viewBy(view), typedView: view,
 	}
 	for _, f := range d.Unique {
 		c.unique = append(c.unique, uniqueField{field: f, bucket: d.Model + "/unique/" + f, hash: true})

@@ -57,6 +57,9 @@ type collection struct {
 	// view renders an object with its computed fields (stages,
 	// flow_set, stage_obj): the one part of a collection that is code.
 	view func(tx *Tx, obj any) (any, error)
+	// typedView is the typed function view wraps, a func(*Tx, T) (V,
+	// error), for typed handles to call without boxing V.
+	typedView any
 	// list answers a list query on the collection, or on one of its
 	// kinds (kind is "" for all of them).
 	list func(tx *Tx, kind string, q Query) (Page[any], error)
