@@ -53,6 +53,9 @@ func Export(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 	doc.Context = map[string]any{}
 	doc.Metadata.Name = "authentik Export - " + now.UTC().Format("2006-01-02 15:04:05.000000+00:00")
 	doc.Metadata.Labels = map[string]string{"blueprints.goauthentik.io/generated": "true"}
+	// authentik's flow exporter identifies each object by its pk and, for
+	// some models, these fields (prompts and policies by pk alone): its
+	// choices, kept so that an export reads as authentik's.
 	idFields := map[string][]string{store.ModelFlow: {"slug"}, store.ModelStage: {"name"},
 		store.ModelBinding: {"target", "stage", "order"}, store.ModelPolicyBinding: {"policy", "target", "order"}}
 	for _, o := range objs {
