@@ -2,15 +2,15 @@
 // in any backend of the storage seam (package store/kv; the etcd module
 // is one), and owns every rule that spans objects: slugs and names are
 // unique, references point at objects that exist, and deletes do what
-// each reference's on-delete action says. It holds seven collections,
+// each reference's on-delete action says. It holds seven built-in collections,
 // each under authentik's model name: flows (authentik_flows.flow), stages
 // (authentik_flows.stage, one collection for every stage kind), flow-stage
 // bindings (authentik_flows.flowstagebinding), policies
 // (authentik_policies.policy, every policy kind), policy bindings
 // (authentik_policies.policybinding), prompts
 // (authentik_stages_prompt.prompt) and invitations
-// (authentik_stages_invitation.invitation). [Store.Collections] and
-// [Store.References] describe them.
+// (authentik_stages_invitation.invitation), and a host's own (see
+// [Declaration]). [Store.Collections] and [Store.References] describe them.
 //
 // # Basics
 //
