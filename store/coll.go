@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/flow"
@@ -26,7 +27,7 @@ func PK(id uuid.UUID) Key { return Key{pk: id} }
 // By is the key of the object whose unique field has value, such as
 // By("slug", "default-authentication-flow"). The field must be unique in
 // the collection; values compare as stored (a flow's slug is
-// case-sensitive).
+// case-sensitive). By("pk", text) is PK of the UUID that text spells.
 func By(field, value string) Key { return Key{field: field, value: value} }
 
 // String is the key as errors name it: the pk, or field=value.
@@ -87,22 +88,34 @@ func (c Coll[T, V]) Model() string { return c.model }
 // touch, objects of another kind, and its lists list that kind's.
 func (c Coll[T, V]) Kind(model string) Coll[T, V] { return Coll[T, V]{model: model, parent: c.model} }
 
-// known checks that a kind's handle names a registered kind of its
-// collection: another name is an error wrapping the family's
-// ErrUnknownKind (stage.ErrUnknownKind, policy.ErrUnknownKind).
+// known checks the handle against the transaction's store: its model is
+// a collection or a kind, a kind's handle names a registered kind of its
+// collection (another name is an error wrapping the family's
+// ErrUnknownKind: stage.ErrUnknownKind, policy.ErrUnknownKind), and T and
+// V take the collection's records and representations. Every method
+// checks it first, so that a handle of the wrong types is an error
+// before anything is read or written.
 func (c Coll[T, V]) known(tx *Tx) error {
-	if c.parent == "" {
-		return nil
-	}
-	p := tx.s.schema.byName[c.parent]
-	if p == nil {
-		return fmt.Errorf("store: %w: unknown model %q", ErrNotFound, c.parent)
-	}
-	if !p.codec.hasKind(c.model) {
-		if p.unknownKind != nil {
-			return fmt.Errorf("store: %w: %q", p.unknownKind, c.model)
+	if c.parent != "" {
+		p := tx.s.schema.byName[c.parent]
+		if p == nil {
+			return fmt.Errorf("store: %w: unknown model %q", ErrNotFound, c.parent)
 		}
-		return fmt.Errorf("store: %w: %q is no kind of %s", ErrNotFound, c.model, c.parent)
+		if !p.codec.hasKind(c.model) {
+			if p.unknownKind != nil {
+				return fmt.Errorf("store: %w: %q", p.unknownKind, c.model)
+			}
+			return fmt.Errorf("store: %w: %q is no kind of %s", ErrNotFound, c.model, c.parent)
+		}
+	}
+	coll, _, ok := tx.s.schema.target(c.model)
+	if !ok || coll == nil {
+		return fmt.Errorf("store: %w: unknown model %q", ErrNotFound, c.model)
+	}
+	// typedView is a func(*Tx, record) (representation, error).
+	f := reflect.TypeOf(coll.typedView)
+	if rec, rep := f.In(1), f.Out(0); !rec.AssignableTo(reflect.TypeFor[T]()) || !rep.AssignableTo(reflect.TypeFor[V]()) {
+		return fmt.Errorf("store: the handle of %s has types %v and %v, but its records are %v and its representations %v", c.model, reflect.TypeFor[T](), reflect.TypeFor[V](), rec, rep)
 	}
 	return nil
 }
@@ -327,7 +340,14 @@ func (tx *Tx) Lookup(model string, k Key) (uuid.UUID, error) {
 // object, or an object without that value) is ErrCorrupt, never another
 // object read or written in its place.
 func (tx *Tx) byKey(model string, k Key) (*collection, any, error) {
-	if k.field == "" || k.field == "pk" {
+	if k.field == "pk" {
+		id, err := uuid.Parse(k.value)
+		if err != nil {
+			return nil, nil, fmt.Errorf("store: %s pk %q: %w", model, k.value, ErrNotFound)
+		}
+		k = PK(id)
+	}
+	if k.field == "" {
 		return tx.byModel(model, k.pk)
 	}
 	c, kind, ok := tx.s.schema.target(model)

@@ -1,0 +1,93 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/store"
+)
+
+// A handle whose types are not its collection's is an error on every
+// method, before anything is written: a write through it changes
+// nothing, even when the caller goes on to commit.
+func TestCollWrongTypes(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t)
+	f := mkFlow(t, s, "f")
+	st := mkUserWrite(t, s, "uw")
+	uw := string(stage.ModelUserWrite)
+	for name, c := range map[string]store.Coll[flow.Flow, flow.View]{
+		"collection": store.NewColl[flow.Flow, flow.View](store.ModelStage),
+		"kind":       store.NewColl[flow.Flow, flow.View](store.ModelStage).Kind(uw),
+		"kind model": store.NewColl[flow.Flow, flow.View](uw),
+	} {
+		t.Run(name, func(t *testing.T) {
+			ops := map[string]func(tx *store.Tx) error{
+				"Get":        func(tx *store.Tx) error { _, err := c.Get(tx, store.PK(st.PK)); return err },
+				"View":       func(tx *store.Tx) error { _, err := c.View(tx, store.PK(st.PK)); return err },
+				"List":       func(tx *store.Tx) error { _, err := c.List(tx, store.Query{}); return err },
+				"ByRef":      func(tx *store.Tx) error { _, err := c.ByRef(tx, "target", f.PK); return err },
+				"Create":     func(tx *store.Tx) error { _, err := c.Create(tx, newFlow("x"), nil); return err },
+				"CreateJSON": func(tx *store.Tx) error { _, err := c.CreateJSON(tx, []byte(`{"name":"x"}`), nil); return err },
+				"Replace":    func(tx *store.Tx) error { _, err := c.Replace(tx, store.PK(st.PK), []byte(`{"name":"y"}`), nil); return err },
+				"Patch":      func(tx *store.Tx) error { _, err := c.Patch(tx, store.PK(st.PK), []byte(`{"name":"y"}`), nil); return err },
+				"Delete":     func(tx *store.Tx) error { return c.Delete(tx, store.PK(st.PK), nil) },
+			}
+			for op, fn := range ops {
+				before, derr := storeDump(s)
+				if derr != nil {
+					t.Fatal(derr)
+				}
+				var err error
+				func() {
+					defer func() {
+						if r := recover(); r != nil {
+							t.Fatalf("%s: panic: %v", op, r)
+						}
+					}()
+					_ = s.Update(ctx, func(tx *store.Tx) error {
+						err = fn(tx)
+						return nil // commit whatever the handle wrote
+					})
+				}()
+				if err == nil || errors.Is(err, store.ErrNotFound) {
+					t.Errorf("%s: %v, want an error naming the handle's types", op, err)
+				}
+				if after, _ := storeDump(s); after != before {
+					t.Errorf("%s wrote through a handle of the wrong types", op)
+				}
+			}
+		})
+	}
+}
+
+// By("pk", text) names the object whose pk is that text, as PK does;
+// text that is no UUID names nothing. A field that is not unique is no
+// key: an error, never a scan or another object.
+func TestCollKeys(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t)
+	f := mkFlow(t, s, "f")
+	err := s.View(ctx, func(tx *store.Tx) error {
+		got, err := store.Flows.Get(tx, store.By("pk", f.PK.String()))
+		if err != nil || got.PK != f.PK {
+			t.Errorf(`By("pk", %s): %v, %v`, f.PK, got.PK, err)
+		}
+		if _, err := store.Flows.Get(tx, store.By("pk", "nope")); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf(`By("pk", "nope"): %v, want ErrNotFound`, err)
+		}
+		if _, err := store.Flows.Get(tx, store.By("name", f.Name)); err == nil {
+			t.Error(`By("name") on flows, whose name is not unique: no error`)
+		}
+		if _, err := store.Flows.Kind("x").Get(tx, store.PK(f.PK)); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("a kind of flows, which have none: %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
