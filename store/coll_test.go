@@ -32,9 +32,15 @@ func TestCollWrongTypes(t *testing.T) {
 				"ByRef":      func(tx *store.Tx) error { _, err := c.ByRef(tx, "target", f.PK); return err },
 				"Create":     func(tx *store.Tx) error { _, err := c.Create(tx, newFlow("x"), nil); return err },
 				"CreateJSON": func(tx *store.Tx) error { _, err := c.CreateJSON(tx, []byte(`{"name":"x"}`), nil); return err },
-				"Replace":    func(tx *store.Tx) error { _, err := c.Replace(tx, store.PK(st.PK), []byte(`{"name":"y"}`), nil); return err },
-				"Patch":      func(tx *store.Tx) error { _, err := c.Patch(tx, store.PK(st.PK), []byte(`{"name":"y"}`), nil); return err },
-				"Delete":     func(tx *store.Tx) error { return c.Delete(tx, store.PK(st.PK), nil) },
+				"Replace": func(tx *store.Tx) error {
+					_, err := c.Replace(tx, store.PK(st.PK), []byte(`{"name":"y"}`), nil)
+					return err
+				},
+				"Patch": func(tx *store.Tx) error {
+					_, err := c.Patch(tx, store.PK(st.PK), []byte(`{"name":"y"}`), nil)
+					return err
+				},
+				"Delete": func(tx *store.Tx) error { return c.Delete(tx, store.PK(st.PK), nil) },
 			}
 			for op, fn := range ops {
 				before, derr := storeDump(s)
