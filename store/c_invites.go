@@ -1,6 +1,8 @@
 package store
 
 import (
+	"maps"
+
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
@@ -32,17 +34,18 @@ var inviteCodec = plain[stage.Invite]{
 	strOf:    stage.Invite.String,
 }.withSchema()
 
-// setCreator is the invitations collection's onCreate: created_by is the
-// write's actor, or stage.Anonymous.
+// setCreator is the invitations collection's onCreate: created_by is a
+// copy of the write's actor, or of stage.Anonymous, with a map of its own
+// (not the caller's, nor the variable's shared one).
 func (tx *Tx) setCreator(obj any, o *WriteOptions) any {
 	i := obj.(stage.Invite)
 	m := stage.Anonymous
-	m.Attributes = map[string]any{} // not the shared map of the variable
 	if o != nil && o.Actor != nil {
 		m = *o.Actor
-		if m.Attributes == nil {
-			m.Attributes = map[string]any{}
-		}
+	}
+	m.Attributes = maps.Clone(m.Attributes)
+	if m.Attributes == nil {
+		m.Attributes = map[string]any{}
 	}
 	i.CreatedBy = m
 	return i

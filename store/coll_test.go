@@ -97,3 +97,36 @@ func TestCollKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// An invitation's creator is a copy of the write's actor: the record the
+// create returns shares no map with the caller's Member, nor with
+// stage.Anonymous when that is the actor.
+func TestActorNotShared(t *testing.T) {
+	s := newTestStore(t)
+	mine := stage.Member{Username: "u", Attributes: map[string]any{"k": 1.0}}
+	invite := func(name string) stage.Invite {
+		i := stage.DefaultInvite()
+		i.Name = name
+		return i
+	}
+	err := s.Update(context.Background(), func(tx *store.Tx) error {
+		for name, actor := range map[string]*stage.Member{"anon": &stage.Anonymous, "mine": &mine, "none": nil} {
+			i, err := store.Invites.Create(tx, invite(name), &store.WriteOptions{Actor: actor})
+			if err != nil {
+				return err
+			}
+			i.CreatedBy.Attributes["changed"] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stage.Anonymous.Attributes) != 0 {
+		t.Errorf("stage.Anonymous.Attributes = %v, changed through an invitation", stage.Anonymous.Attributes)
+		clear(stage.Anonymous.Attributes)
+	}
+	if len(mine.Attributes) != 1 {
+		t.Errorf("the actor's attributes = %v, changed through its invitation", mine.Attributes)
+	}
+}
