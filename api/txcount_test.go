@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/authflow/authflow/api"
+	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/store/kv"
 	"github.com/authflow/authflow/store/kv/kvtest"
@@ -260,5 +261,32 @@ func (tx *memTx) Writable() bool { return tx.writable }
 func (tx *memTx) OnCommit(fn func()) {
 	if tx.writable {
 		tx.onCommit = append(tx.onCommit, fn)
+	}
+}
+
+// TestProtectedDeleteOneTransaction: a delete that a protected reference
+// refuses is one update too; the 409 names the object from what that
+// transaction found, without a second read.
+func TestProtectedDeleteOneTransaction(t *testing.T) {
+	db := &countingDB{DB: newMemDB()}
+	s, err := store.New(db, &store.Options{StageKinds: guardRegistry(), NewID: storetest.CounterIDs(storesOpened.Add(1)<<32+1, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	f := setup(&client{t: t, h: api.NewHandler(s, nil)})
+	if _, err := inUpdate(s, func(tx *store.Tx) (stage.Stage, error) {
+		return store.Stages.Kind("authflow_test.guardstage").CreateJSON(tx, []byte(`{"name": "g", "flow": "`+f.flowPK+`"}`), nil)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	views, updates := db.views.Load(), db.updates.Load()
+	res := f.do("DELETE", "/api/v3/flows/instances/"+f.flowSlug+"/", "")
+	views, updates = db.views.Load()-views, db.updates.Load()-updates
+	if res.Code != http.StatusConflict || !bytes.Contains(res.Body, []byte(`Cannot delete \"Flow Welcome to authentik! (default-authentication-flow)\"`)) {
+		t.Fatalf("status %d: %s", res.Code, res.Body)
+	}
+	if views != 0 || updates != 1 {
+		t.Errorf("%d read and %d write transactions, want 0 and 1", views, updates)
 	}
 }
