@@ -3,11 +3,14 @@ package store_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/internal/boltkv"
+	"github.com/authflow/authflow/store/kv/kvtest"
 )
 
 // A handle whose types are not its collection's is an error on every
@@ -128,5 +131,52 @@ func TestActorNotShared(t *testing.T) {
 	}
 	if len(mine.Attributes) != 1 {
 		t.Errorf("the actor's attributes = %v, changed through its invitation", mine.Attributes)
+	}
+}
+
+// OnCommit's function runs once, with the revision committed at, when an
+// optimistic backend runs the transaction's function three times (the
+// first two discarded); a transaction rolled back, or a read, never runs
+// it.
+func TestOnCommitRetried(t *testing.T) {
+	ctx := context.Background()
+	db, err := boltkv.Open(filepath.Join(t.TempDir(), "c.db"), boltkv.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := store.New(kvtest.Flaky(db, 2), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var calls, runs int
+	var got int64
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		runs++
+		tx.OnCommit(func(rev int64) { calls++; got = rev })
+		_, err := store.Flows.Create(tx, newFlow("f"), nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := readIn(ctx, s, func(tx *store.Tx) (int64, error) { return tx.Revision() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs != 3 || calls != 1 || got != rev || rev == 0 {
+		t.Errorf("%d runs, %d calls, at revision %d; want 3 runs, 1 call at %d", runs, calls, got, rev)
+	}
+	calls = 0
+	_ = s.Update(ctx, func(tx *store.Tx) error {
+		tx.OnCommit(func(int64) { calls++ })
+		return errors.New("roll back")
+	})
+	_ = s.View(ctx, func(tx *store.Tx) error {
+		tx.OnCommit(func(int64) { calls++ })
+		return nil
+	})
+	if calls != 0 {
+		t.Errorf("%d calls for a rolled-back update and a read", calls)
 	}
 }
