@@ -3,13 +3,12 @@ package store_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
-	"github.com/authflow/authflow/store/internal/boltkv"
+	"github.com/authflow/authflow/store/kv"
 	"github.com/authflow/authflow/store/kv/kvtest"
 )
 
@@ -140,18 +139,10 @@ func TestActorNotShared(t *testing.T) {
 // it.
 func TestOnCommitRetried(t *testing.T) {
 	ctx := context.Background()
-	db, err := boltkv.Open(filepath.Join(t.TempDir(), "c.db"), boltkv.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := store.New(kvtest.Flaky(db, 2), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := seamNew(t, func(db kv.DB) kv.DB { return kvtest.Flaky(db, 2) })
 	var calls, runs int
 	var got int64
-	err = s.Update(ctx, func(tx *store.Tx) error {
+	err := s.Update(ctx, func(tx *store.Tx) error {
 		runs++
 		tx.OnCommit(func(rev int64) { calls++; got = rev })
 		_, err := store.Flows.Create(tx, newFlow("f"), nil)
