@@ -171,3 +171,16 @@ func TestOnCommitRetried(t *testing.T) {
 		t.Errorf("%d calls for a rolled-back update and a read", calls)
 	}
 }
+
+// A create of an unknown model says it is a create, as before the
+// handles: "store: create: not found: unknown model".
+func TestCreateUnknownModel(t *testing.T) {
+	s := newTestStore(t)
+	err := s.Update(context.Background(), func(tx *store.Tx) error {
+		_, err := tx.Create("acme.nope", []byte(`{}`), nil)
+		return err
+	})
+	if !errors.Is(err, store.ErrNotFound) || err.Error() != `store: create: store: not found: unknown model "acme.nope"` {
+		t.Errorf("got %v", err)
+	}
+}

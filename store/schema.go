@@ -252,12 +252,12 @@ func (s *schema) target(name string) (c *collection, kind string, ok bool) {
 	return nil, "", false
 }
 
-// writeTarget resolves the model a write names: a collection, or one
+// writeTarget resolves the model a create names: a collection, or one
 // kind of a collection with kinds.
 func (s *schema) writeTarget(model string) (*collection, string, error) {
 	c, kind, ok := s.target(model)
 	if !ok || c == nil {
-		return nil, "", fmt.Errorf("store: %w: unknown model %q", ErrNotFound, model)
+		return nil, "", fmt.Errorf("store: create: %w: unknown model %q", ErrNotFound, model)
 	}
 	return c, kind, nil
 }
