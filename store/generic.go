@@ -36,11 +36,11 @@ func (tx *Tx) Create(model string, body []byte, o *WriteOptions) (uuid.UUID, err
 // any collection or kind, or as its policy-binding-model id), is a field
 // error on "pk" wrapping [ErrConflict] (for uuid.Nil, no cause), checked
 // with the other fields; nothing is written.
-func (tx *Tx) CreateWithPK(model string, pk uuid.UUID, body []byte) error {
+func (tx *Tx) CreateWithPK(model string, pk uuid.UUID, body []byte, o *WriteOptions) error {
 	if pk == uuid.Nil {
 		return &validate.Error{Fields: map[string][]string{"pk": {validate.MsgNilPK}}}
 	}
-	_, err := tx.create(model, body, pk, nil)
+	_, err := tx.create(model, body, pk, o)
 	return err
 }
 
