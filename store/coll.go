@@ -249,7 +249,8 @@ func (c Coll[T, V]) List(tx *Tx, q Query) (Page[V], error) {
 // ByRef returns the records whose reference field refers to the object
 // with pk id, in the order of the ordered index that leads with field (a
 // flow's bindings by order, a target's policy bindings by order), reading
-// only those records. A field that leads no ordered index is an error.
+// only those records. A field that is no reference to one object, or
+// that leads no ordered index, is an error.
 func (c Coll[T, V]) ByRef(tx *Tx, field string, id uuid.UUID) ([]T, error) {
 	if err := c.known(tx); err != nil {
 		return nil, err
@@ -257,6 +258,9 @@ func (c Coll[T, V]) ByRef(tx *Tx, field string, id uuid.UUID) ([]T, error) {
 	coll, kind, ok := tx.s.schema.target(c.model)
 	if !ok || coll == nil {
 		return nil, fmt.Errorf("store: %w: unknown model %q", ErrNotFound, c.model)
+	}
+	if !coll.isRef(kind, field) {
+		return nil, fmt.Errorf("store: %s: %q is no reference field", c.model, field)
 	}
 	ix, ok := coll.indexLedBy(field)
 	if !ok {
@@ -310,6 +314,21 @@ func viewAs[T, V any](tx *Tx, c *collection, obj any) (V, error) {
 		return zero, err
 	}
 	return typed[V](c.model, v)
+}
+
+// isRef reports whether field is a reference to one object in kind's
+// schema ("" for a collection without kinds).
+func (c *collection) isRef(kind, field string) bool {
+	sc, err := c.codec.schema(kind)
+	if err != nil {
+		return false
+	}
+	for _, r := range sc.RefFields() {
+		if r.Field == field && !r.Many {
+			return true
+		}
+	}
+	return false
 }
 
 // indexLedBy is the ordered index whose first field is field.

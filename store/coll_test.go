@@ -184,3 +184,26 @@ func TestCreateUnknownModel(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// ByRef takes a reference field: a field that leads an ordered index but
+// refers to nothing (a binding's order, a prompt's field_key) is an
+// error, not a walk of that index by a UUID's bytes.
+func TestByRefNotAReference(t *testing.T) {
+	s := newTestStore(t)
+	f := mkFlow(t, s, "f")
+	err := s.View(context.Background(), func(tx *store.Tx) error {
+		if _, err := store.Bindings.ByRef(tx, "order", f.PK); err == nil {
+			t.Error(`ByRef("order"): no error`)
+		}
+		if _, err := store.Prompts.ByRef(tx, "field_key", f.PK); err == nil {
+			t.Error(`ByRef("field_key"): no error`)
+		}
+		if got, err := store.Bindings.ByRef(tx, "target", f.PK); err != nil || len(got) != 0 {
+			t.Errorf(`ByRef("target"): %v, %v`, got, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
