@@ -423,13 +423,9 @@ func (e engine) call(ctx context.Context, ev Evaluator, p policy.Policy, timeout
 }
 
 // referenced reads the record that a stored reference names (a binding's
-// stage, a policy binding's policy). The store checks a reference when it
-// is written and follows its deletes, so a record missing is damage:
-// ErrCorrupt, as the store's views say, not ErrNotFound.
+// stage, a policy binding's policy): one missing is damage (see
+// store.Dangling).
 func referenced[T, V any](tx *store.Tx, c store.Coll[T, V], id uuid.UUID) (T, error) {
 	t, err := c.Get(tx, store.PK(id))
-	if errors.Is(err, store.ErrNotFound) {
-		return t, fmt.Errorf("plan: a stored reference names %s %s: %w: %v", c.Model(), id, store.ErrCorrupt, err)
-	}
-	return t, err
+	return t, store.Dangling(err)
 }

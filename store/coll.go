@@ -431,13 +431,24 @@ func viewed[T, V any](view func(T) (V, error)) func(any, error) (V, error) {
 }
 
 // render is view(t), but for what the view finds missing: an object that
-// a stored reference or index names is damage, not a 404.
+// a stored reference or index names is damage, not a 404 (see Dangling).
 func render[T, V any](view func(T) (V, error), t T) (V, error) {
 	v, err := view(t)
+	return v, Dangling(err)
+}
+
+// Dangling is err from reading an object that a stored reference names
+// (a binding's stage, a policy binding's policy): the store checks a
+// reference when it is written and follows its target's delete, so such
+// an object missing is damage, and an error wrapping ErrNotFound becomes
+// one wrapping ErrCorrupt (and no longer ErrNotFound); any other error
+// passes as it is. The views apply it to what they follow; a caller that
+// reads records and follows their references itself applies it too.
+func Dangling(err error) error {
 	if errors.Is(err, ErrNotFound) {
-		return v, fmt.Errorf("store: %w: %v", ErrCorrupt, err)
+		return fmt.Errorf("store: %w: %v", ErrCorrupt, err)
 	}
-	return v, err
+	return err
 }
 
 // viewBy is a collection's view hook from its typed view function (which
