@@ -506,4 +506,3 @@ func (tx *Tx) canWrite() error {
 	}
 	return nil
 }
-
