@@ -266,6 +266,22 @@ type (
 		PK    uuid.UUID `json:"pk"`
 		Title string    `json:"title"`
 	}
+	embeddedBase struct {
+		PK uuid.UUID `json:"pk" af:"readonly"`
+	}
+	embeddedPK struct {
+		embeddedBase
+		Title string `json:"title"`
+	}
+	pointerPK struct {
+		PK    *uuid.UUID `json:"pk" af:"readonly"`
+		Title string     `json:"title"`
+	}
+	unexported struct {
+		PK    uuid.UUID `json:"pk" af:"readonly"`
+		Title string    `json:"title"`
+		code  string
+	}
 )
 
 func TestHostCollectionHostile(t *testing.T) {
@@ -299,6 +315,9 @@ func TestHostCollectionHostile(t *testing.T) {
 		"filter on no field":             {w(store.Declaration[wide, wide]{Filters: []string{"nope"}})},
 		"search on no field":             {w(store.Declaration[wide, wide]{Search: []string{"nope"}})},
 		"ordering on no field":           {w(store.Declaration[wide, wide]{Ordering: "title,-nope"})},
+		"pk in an embedded struct":       {store.Declaration[embeddedPK, embeddedPK]{Model: "acme.e", Defaults: func() embeddedPK { return embeddedPK{} }}},
+		"pointer pk":                     {store.Declaration[pointerPK, pointerPK]{Model: "acme.p", Defaults: func() pointerPK { return pointerPK{} }}},
+		"unique on an unexported field":  {store.Declaration[unexported, unexported]{Model: "acme.u", Defaults: func() unexported { return unexported{} }, Unique: []string{"code"}}},
 		"pk that a write may set":        {store.Declaration[writablePK, writablePK]{Model: "acme.w", Defaults: func() writablePK { return writablePK{} }}},
 		"path of a built-in":             {n("acme.note", "flows/instances")},
 		"path under a built-in root":     {n("acme.note", "stages/notes")},
