@@ -51,7 +51,8 @@ type Declaration[T, V any] struct {
 	// means the verbose name and the pk.
 	String func(T) string
 	// Unique are fields unique across the collection (string fields,
-	// compared as stored); Together is a set of fields unique together.
+	// compared as stored); Together is a set of fields unique together
+	// (of the types Ordered takes).
 	Unique   []string
 	Together []string
 	// Ordered are ordered indexes, each by its fields (text, booleans,
@@ -200,9 +201,10 @@ var (
 
 // checkFields checks that the fields the declaration names are T's and of
 // a type their use can hold: a unique field is text (its index holds a
-// hash of the text; a null is no value); an ordered index's fields are
-// text, a boolean, an integer of at most 32 bits or a UUID (what an index
-// key encodes in order); a filter or search field exists.
+// hash of the text; a null is no value); an ordered index's fields and a
+// unique-together set's are text, a boolean, an integer of at most 32
+// bits or a UUID (what an index key encodes in order, each value apart);
+// a filter or search field exists.
 func (d Declaration[T, V]) checkFields() error {
 	rt := reflect.TypeOf(*new(T))
 	field := func(name string) (reflect.Type, error) {
@@ -223,11 +225,14 @@ func (d Declaration[T, V]) checkFields() error {
 			return fmt.Errorf("unique field %q is a %v, not text", name, ft)
 		}
 	}
-	for _, fields := range d.Ordered {
+	// An index key encodes these in order, each value apart (see
+	// appendValue and orderKey); a longer integer would be cut, and a list
+	// or an object written as text.
+	keyed := func(what string, fields []string) error {
 		for _, name := range fields {
 			ft, err := field(name)
 			if err != nil {
-				return fmt.Errorf("ordered index on %w", err)
+				return fmt.Errorf("%s on %w", what, err)
 			}
 			if ft.Kind() == reflect.Pointer {
 				ft = ft.Elem()
@@ -236,9 +241,18 @@ func (d Declaration[T, V]) checkFields() error {
 			case ft == reflect.TypeOf(uuid.UUID{}), ft.Kind() == reflect.String, ft.Kind() == reflect.Bool:
 			case ft.Kind() >= reflect.Int && ft.Kind() <= reflect.Int64 && ft.Size() <= int32Type.Size():
 			default:
-				return fmt.Errorf("ordered index on %q, a %v: an index holds text, booleans, UUIDs and integers of at most 32 bits", name, ft)
+				return fmt.Errorf("%s on %q, a %v: an index holds text, booleans, UUIDs and integers of at most 32 bits", what, name, ft)
 			}
 		}
+		return nil
+	}
+	for _, fields := range d.Ordered {
+		if err := keyed("ordered index", fields); err != nil {
+			return err
+		}
+	}
+	if err := keyed("unique-together set", d.Together); err != nil {
+		return err
 	}
 	for _, name := range slices.Concat(d.Filters, d.Search) {
 		if _, err := field(name); err != nil {

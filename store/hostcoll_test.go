@@ -312,6 +312,8 @@ func TestHostCollectionHostile(t *testing.T) {
 		"ordered on a float":             {w(store.Declaration[wide, wide]{Ordered: [][]string{{"share"}}})},
 		"ordered on a 64-bit integer":    {w(store.Declaration[wide, wide]{Ordered: [][]string{{"big"}}})},
 		"ordered on no field":            {w(store.Declaration[wide, wide]{Ordered: [][]string{{"title", "nope"}}})},
+		"together on a 64-bit integer":   {w(store.Declaration[wide, wide]{Together: []string{"title", "big"}})},
+		"together on a list":             {w(store.Declaration[wide, wide]{Together: []string{"title", "tags"}})},
 		"filter on no field":             {w(store.Declaration[wide, wide]{Filters: []string{"nope"}})},
 		"search on no field":             {w(store.Declaration[wide, wide]{Search: []string{"nope"}})},
 		"ordering on no field":           {w(store.Declaration[wide, wide]{Ordering: "title,-nope"})},
