@@ -105,7 +105,7 @@ func TestCollKeys(t *testing.T) {
 // stage.Anonymous when that is the actor.
 func TestActorNotShared(t *testing.T) {
 	s := newTestStore(t)
-	mine := stage.Member{Username: "u", Attributes: map[string]any{"k": 1.0}}
+	mine := stage.Member{Username: "u", Attributes: map[string]any{"k": 1.0, "nested": map[string]any{"n": 1.0}, "list": []any{map[string]any{}}}}
 	invite := func(name string) stage.Invite {
 		i := stage.DefaultInvite()
 		i.Name = name
@@ -118,6 +118,12 @@ func TestActorNotShared(t *testing.T) {
 				return err
 			}
 			i.CreatedBy.Attributes["changed"] = true
+			if n, ok := i.CreatedBy.Attributes["nested"].(map[string]any); ok {
+				n["changed"] = true
+			}
+			if l, ok := i.CreatedBy.Attributes["list"].([]any); ok {
+				l[0].(map[string]any)["changed"] = true
+			}
 		}
 		return nil
 	})
@@ -128,7 +134,7 @@ func TestActorNotShared(t *testing.T) {
 		t.Errorf("stage.Anonymous.Attributes = %v, changed through an invitation", stage.Anonymous.Attributes)
 		clear(stage.Anonymous.Attributes)
 	}
-	if len(mine.Attributes) != 1 {
+	if len(mine.Attributes) != 3 || len(mine.Attributes["nested"].(map[string]any)) != 1 || len(mine.Attributes["list"].([]any)[0].(map[string]any)) != 0 {
 		t.Errorf("the actor's attributes = %v, changed through its invitation", mine.Attributes)
 	}
 }
