@@ -63,7 +63,9 @@ func Since(rev int64) *WriteOptions { return &WriteOptions{UnchangedSince: &rev}
 // as flow.Flow) and V its API representation, with computed fields (such
 // as flow.View). A handle holds only a model name; it is resolved in each
 // transaction against that store's schema, so one handle serves every
-// store.
+// store. A handle whose T or V cannot hold its collection's records or
+// representations (any can) is an error on every method, before anything
+// is read or written.
 //
 // Get reads a record and nothing else: it is the cheap read, for a
 // planner or an executor. View renders the representation that the API
