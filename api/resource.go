@@ -309,12 +309,7 @@ func (h *handler) serveObject(w http.ResponseWriter, r *http.Request, res *resou
 			v, err = res.get(tx, key)
 			return err
 		})
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		h.etag(w, rev)
-		writeJSON(w, http.StatusOK, res.shown(v))
+		h.object(w, r, res, rev, v, err)
 		return
 	}
 	if !h.permitted(w, r, res, key, verb) {
@@ -342,6 +337,13 @@ func (h *handler) serveObject(w http.ResponseWriter, r *http.Request, res *resou
 		v, err = res.update(tx, key, body, o, r.Method == http.MethodPut)
 		return err
 	})
+	h.object(w, r, res, rev, v, err)
+}
+
+// object answers a retrieve or a write of one object: its representation
+// v with the ETag of rev, the revision read or committed with it, or the
+// error of the transaction.
+func (h *handler) object(w http.ResponseWriter, r *http.Request, res *resource, rev int64, v any, err error) {
 	if err != nil {
 		h.fail(w, r, err)
 		return

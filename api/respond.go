@@ -130,15 +130,10 @@ func (h *handler) protected(w http.ResponseWriter, r *http.Request, err error) {
 	var pe *store.ProtectedError
 	if errors.As(err, &pe) {
 		blockers = pe.Blockers
-		what = pe.Model + " " + pe.PK.String()
-		// The object's own name (str()), which the delete left in place.
-		_ = h.s.View(r.Context(), func(tx *store.Tx) error {
-			im, err := tx.DeleteImpact(pe.Model, pe.PK)
-			if err == nil && len(im.Deleted) > 0 {
-				what = im.Deleted[0].Name
-			}
-			return err
-		})
+		what = pe.Name // str(), as the refusing transaction read it
+		if what == "" {
+			what = pe.Model + " " + pe.PK.String()
+		}
 	}
 	shown, hidden := h.visible(r, blockers)
 	writeJSON(w, http.StatusConflict, protectedBody{Detail: protectedDetail(what, shown, hidden), ProtectedBy: shown})

@@ -1,12 +1,21 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/authflow/authflow/api"
+	"github.com/authflow/authflow/store"
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
 )
 
 // writeCounter is a ResponseWriter that keeps every Write apart, and can
@@ -83,5 +92,54 @@ func TestListStreams(t *testing.T) {
 	}()
 	if gone.writes != 4 {
 		t.Errorf("%d writes after the client went away at the 4th, want the stream to stop there", gone.writes)
+	}
+}
+
+// A result that fails to render (damage: a binding whose stage is gone)
+// is a 500 naming the damage when it is the first, before any byte of
+// the page; after the first byte the response ends short (the handler
+// aborts) and the failure is logged, never a whole-looking page.
+func TestListDamageMidStream(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "stream.db")
+	s, err := store.Open(path, &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &client{t: t, h: api.NewHandler(s, nil)}
+	flowPK := c.must(http.StatusCreated, "POST", "/api/v3/flows/instances/", flowBody)["pk"].(string)
+	var stages []string
+	for i := range 2 {
+		st := c.must(http.StatusCreated, "POST", "/api/v3/stages/user_login/", fmt.Sprintf(`{"name": "s%d"}`, i))["pk"].(string)
+		c.must(http.StatusCreated, "POST", "/api/v3/flows/bindings/", fmt.Sprintf(`{"target": %q, "stage": %q, "order": %d}`, flowPK, st, i))
+		stages = append(stages, st)
+	}
+	gone := uuid.MustParse(stages[1]) // the stage of the binding of order 1
+	s = damageFile(t, s, path, func(tx *bolt.Tx) error { return tx.Bucket([]byte("stages")).Delete(gone[:]) })
+	defer s.Close()
+	var logged bytes.Buffer
+	h := api.NewHandler(s, &api.Options{ErrorLog: log.New(&logged, "", 0)})
+
+	serve := func(query string) (w *httptest.ResponseRecorder, aborted bool) {
+		w = httptest.NewRecorder()
+		defer func() {
+			r := recover()
+			if r != nil && r != http.ErrAbortHandler {
+				panic(r)
+			}
+			aborted = r != nil
+		}()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/api/v3/flows/bindings/"+query, nil))
+		return w, false
+	}
+	w, aborted := serve("?ordering=order")
+	if !aborted || w.Code != http.StatusOK || !strings.HasPrefix(w.Body.String(), `{"pagination"`) || json.Valid(w.Body.Bytes()) {
+		t.Errorf("damage after the first result: aborted %v, status %d, body %s", aborted, w.Code, w.Body)
+	}
+	if !strings.Contains(logged.String(), "ends short") || !strings.Contains(logged.String(), gone.String()) {
+		t.Errorf("not logged: %q", logged.String())
+	}
+	w, aborted = serve("?ordering=-order")
+	if aborted || w.Code != http.StatusInternalServerError || !strings.Contains(w.Body.String(), "damaged") {
+		t.Errorf("damage in the first result: aborted %v, status %d, body %s", aborted, w.Code, w.Body)
 	}
 }

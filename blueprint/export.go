@@ -99,14 +99,16 @@ func flowObjects(tx *store.Tx, slug string) ([]exported, error) {
 		return nil, err
 	}
 	var out []exported
+	// Every object but the flow is reached through a stored reference:
+	// one missing is damage (store.Dangling).
 	add := func(coll string, pk uuid.UUID) error {
 		model, err := tx.KindOf(coll, pk)
 		if err != nil {
-			return err
+			return store.Dangling(err)
 		}
 		attrs, err := tx.Attrs(model, pk)
 		if err != nil {
-			return err
+			return store.Dangling(err)
 		}
 		out = append(out, exported{coll: coll, model: model, pk: pk, attrs: attrs})
 		return nil
@@ -133,7 +135,7 @@ func flowObjects(tx *store.Tx, slug string) ([]exported, error) {
 		stages = once(stages, b.Stage)
 		attrs, err := tx.Attrs(store.ModelStage, b.Stage)
 		if err != nil {
-			return nil, err
+			return nil, store.Dangling(err)
 		}
 		if fields, ok := attrs["fields"].([]any); ok {
 			prompts = once(prompts, uuids(fields)...)

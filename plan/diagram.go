@@ -95,7 +95,7 @@ func Diagram(tx *store.Tx, slug string) (string, error) {
 // stageShape is the element of the stage with pk id:
 // id(["Stage (<verbose name>)\n<name>"]).
 func stageShape(tx *store.Tx, id string, pk uuid.UUID) (string, error) {
-	st, err := store.Stages.Get(tx, store.PK(pk))
+	st, err := referenced(tx, store.Stages, pk)
 	if err != nil {
 		return "", err
 	}
@@ -121,7 +121,7 @@ func boundPolicies(tx *store.Tx, target uuid.UUID) ([]boundPolicy, error) {
 	for _, b := range all {
 		bp := boundPolicy{Binding: b}
 		if b.Policy != nil {
-			p, err := store.Policies.Get(tx, store.PK(*b.Policy))
+			p, err := referenced(tx, store.Policies, *b.Policy)
 			if err != nil {
 				return nil, err
 			}

@@ -255,7 +255,7 @@ func makePlan(ctx context.Context, tx *store.Tx, slug string, req Request, opts 
 		rd.add(b.Stage)
 		// The stage record, for its name: not its view, whose flow_set
 		// would load every flow the stage is bound into.
-		st, err := store.Stages.Get(tx, store.PK(b.Stage))
+		st, err := referenced(tx, store.Stages, b.Stage)
 		if err != nil {
 			return Plan{}, nil, err
 		}
@@ -364,7 +364,7 @@ func (e engine) one(ctx context.Context, b policy.Binding) (Result, Step, error)
 	var res Result
 	switch {
 	case b.Policy != nil:
-		p, err := store.Policies.Get(e.tx, store.PK(*b.Policy))
+		p, err := referenced(e.tx, store.Policies, *b.Policy)
 		if err != nil {
 			return Result{}, step, err
 		}
@@ -420,4 +420,12 @@ func (e engine) call(ctx context.Context, ev Evaluator, p policy.Policy, timeout
 		}
 	}()
 	return ev.Evaluate(pctx, p, PolicyRequest{User: e.req.User, Context: e.req.Context})
+}
+
+// referenced reads the record that a stored reference names (a binding's
+// stage, a policy binding's policy): one missing is damage (see
+// store.Dangling).
+func referenced[T, V any](tx *store.Tx, c store.Coll[T, V], id uuid.UUID) (T, error) {
+	t, err := c.Get(tx, store.PK(id))
+	return t, store.Dangling(err)
 }

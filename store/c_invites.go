@@ -32,20 +32,47 @@ var inviteCodec = plain[stage.Invite]{
 	strOf:    stage.Invite.String,
 }.withSchema()
 
-// setCreator is the invitations collection's onCreate: created_by is the
-// write's actor, or stage.Anonymous.
+// setCreator is the invitations collection's onCreate: created_by is a
+// copy of the write's actor, or of stage.Anonymous, with attributes of its
+// own (not the caller's, nor the variable's shared map), nested ones too.
 func (tx *Tx) setCreator(obj any, o *WriteOptions) any {
 	i := obj.(stage.Invite)
 	m := stage.Anonymous
-	m.Attributes = map[string]any{} // not the shared map of the variable
 	if o != nil && o.Actor != nil {
 		m = *o.Actor
-		if m.Attributes == nil {
-			m.Attributes = map[string]any{}
-		}
+	}
+	m.Attributes, _ = cloneJSON(m.Attributes).(map[string]any)
+	if m.Attributes == nil {
+		m.Attributes = map[string]any{}
 	}
 	i.CreatedBy = m
 	return i
+}
+
+// cloneJSON is a deep copy of a value as JSON decodes it: its maps and
+// slices are new, so the copy shares nothing a caller can change.
+func cloneJSON(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if x == nil {
+			return x
+		}
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = cloneJSON(e)
+		}
+		return out
+	case []any:
+		if x == nil {
+			return x
+		}
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = cloneJSON(e)
+		}
+		return out
+	}
+	return v
 }
 
 // inviteView adds flow_obj.

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/flow"
@@ -26,7 +27,7 @@ func PK(id uuid.UUID) Key { return Key{pk: id} }
 // By is the key of the object whose unique field has value, such as
 // By("slug", "default-authentication-flow"). The field must be unique in
 // the collection; values compare as stored (a flow's slug is
-// case-sensitive).
+// case-sensitive). By("pk", text) is PK of the UUID that text spells.
 func By(field, value string) Key { return Key{field: field, value: value} }
 
 // String is the key as errors name it: the pk, or field=value.
@@ -62,7 +63,9 @@ func Since(rev int64) *WriteOptions { return &WriteOptions{UnchangedSince: &rev}
 // as flow.Flow) and V its API representation, with computed fields (such
 // as flow.View). A handle holds only a model name; it is resolved in each
 // transaction against that store's schema, so one handle serves every
-// store.
+// store. A handle whose T or V cannot hold its collection's records or
+// representations (any can) is an error on every method, before anything
+// is read or written.
 //
 // Get reads a record and nothing else: it is the cheap read, for a
 // planner or an executor. View renders the representation that the API
@@ -87,22 +90,34 @@ func (c Coll[T, V]) Model() string { return c.model }
 // touch, objects of another kind, and its lists list that kind's.
 func (c Coll[T, V]) Kind(model string) Coll[T, V] { return Coll[T, V]{model: model, parent: c.model} }
 
-// known checks that a kind's handle names a registered kind of its
-// collection: another name is an error wrapping the family's
-// ErrUnknownKind (stage.ErrUnknownKind, policy.ErrUnknownKind).
+// known checks the handle against the transaction's store: its model is
+// a collection or a kind, a kind's handle names a registered kind of its
+// collection (another name is an error wrapping the family's
+// ErrUnknownKind: stage.ErrUnknownKind, policy.ErrUnknownKind), and T and
+// V take the collection's records and representations. Every method
+// checks it first, so that a handle of the wrong types is an error
+// before anything is read or written.
 func (c Coll[T, V]) known(tx *Tx) error {
-	if c.parent == "" {
-		return nil
-	}
-	p := tx.s.schema.byName[c.parent]
-	if p == nil {
-		return fmt.Errorf("store: %w: unknown model %q", ErrNotFound, c.parent)
-	}
-	if !p.codec.hasKind(c.model) {
-		if p.unknownKind != nil {
-			return fmt.Errorf("store: %w: %q", p.unknownKind, c.model)
+	if c.parent != "" {
+		p := tx.s.schema.byName[c.parent]
+		if p == nil {
+			return fmt.Errorf("store: %w: unknown model %q", ErrNotFound, c.parent)
 		}
-		return fmt.Errorf("store: %w: %q is no kind of %s", ErrNotFound, c.model, c.parent)
+		if !p.codec.hasKind(c.model) {
+			if p.unknownKind != nil {
+				return fmt.Errorf("store: %w: %q", p.unknownKind, c.model)
+			}
+			return fmt.Errorf("store: %w: %q is no kind of %s", ErrNotFound, c.model, c.parent)
+		}
+	}
+	coll, _, ok := tx.s.schema.target(c.model)
+	if !ok || coll == nil {
+		return fmt.Errorf("store: %w: unknown model %q", ErrNotFound, c.model)
+	}
+	// typedView is a func(*Tx, record) (representation, error).
+	f := reflect.TypeOf(coll.typedView)
+	if rec, rep := f.In(1), f.Out(0); !rec.AssignableTo(reflect.TypeFor[T]()) || !rep.AssignableTo(reflect.TypeFor[V]()) {
+		return fmt.Errorf("store: the handle of %s has types %v and %v, but its records are %v and its representations %v", c.model, reflect.TypeFor[T](), reflect.TypeFor[V](), rec, rep)
 	}
 	return nil
 }
@@ -236,7 +251,8 @@ func (c Coll[T, V]) List(tx *Tx, q Query) (Page[V], error) {
 // ByRef returns the records whose reference field refers to the object
 // with pk id, in the order of the ordered index that leads with field (a
 // flow's bindings by order, a target's policy bindings by order), reading
-// only those records. A field that leads no ordered index is an error.
+// only those records. A field that is no reference to one object, or
+// that leads no ordered index, is an error.
 func (c Coll[T, V]) ByRef(tx *Tx, field string, id uuid.UUID) ([]T, error) {
 	if err := c.known(tx); err != nil {
 		return nil, err
@@ -244,6 +260,9 @@ func (c Coll[T, V]) ByRef(tx *Tx, field string, id uuid.UUID) ([]T, error) {
 	coll, kind, ok := tx.s.schema.target(c.model)
 	if !ok || coll == nil {
 		return nil, fmt.Errorf("store: %w: unknown model %q", ErrNotFound, c.model)
+	}
+	if !coll.isRef(kind, field) {
+		return nil, fmt.Errorf("store: %s: %q is no reference field", c.model, field)
 	}
 	ix, ok := coll.indexLedBy(field)
 	if !ok {
@@ -299,6 +318,21 @@ func viewAs[T, V any](tx *Tx, c *collection, obj any) (V, error) {
 	return typed[V](c.model, v)
 }
 
+// isRef reports whether field is a reference to one object in kind's
+// schema ("" for a collection without kinds).
+func (c *collection) isRef(kind, field string) bool {
+	sc, err := c.codec.schema(kind)
+	if err != nil {
+		return false
+	}
+	for _, r := range sc.RefFields() {
+		if r.Field == field && !r.Many {
+			return true
+		}
+	}
+	return false
+}
+
 // indexLedBy is the ordered index whose first field is field.
 func (c *collection) indexLedBy(field string) (index, bool) {
 	for _, ix := range c.indexes {
@@ -327,7 +361,14 @@ func (tx *Tx) Lookup(model string, k Key) (uuid.UUID, error) {
 // object, or an object without that value) is ErrCorrupt, never another
 // object read or written in its place.
 func (tx *Tx) byKey(model string, k Key) (*collection, any, error) {
-	if k.field == "" || k.field == "pk" {
+	if k.field == "pk" {
+		id, err := uuid.Parse(k.value)
+		if err != nil {
+			return nil, nil, fmt.Errorf("store: %s pk %q: %w", model, k.value, ErrNotFound)
+		}
+		k = PK(id)
+	}
+	if k.field == "" {
 		return tx.byModel(model, k.pk)
 	}
 	c, kind, ok := tx.s.schema.target(model)
@@ -392,13 +433,24 @@ func viewed[T, V any](view func(T) (V, error)) func(any, error) (V, error) {
 }
 
 // render is view(t), but for what the view finds missing: an object that
-// a stored reference or index names is damage, not a 404.
+// a stored reference or index names is damage, not a 404 (see Dangling).
 func render[T, V any](view func(T) (V, error), t T) (V, error) {
 	v, err := view(t)
+	return v, Dangling(err)
+}
+
+// Dangling is err from reading an object that a stored reference names
+// (a binding's stage, a policy binding's policy): the store checks a
+// reference when it is written and follows its target's delete, so such
+// an object missing is damage, and an error wrapping ErrNotFound becomes
+// one wrapping ErrCorrupt (and no longer ErrNotFound); any other error
+// passes as it is. The views apply it to what they follow; a caller that
+// reads records and follows their references itself applies it too.
+func Dangling(err error) error {
 	if errors.Is(err, ErrNotFound) {
-		return v, fmt.Errorf("store: %w: %v", ErrCorrupt, err)
+		return fmt.Errorf("store: %w: %v", ErrCorrupt, err)
 	}
-	return v, err
+	return err
 }
 
 // viewBy is a collection's view hook from its typed view function (which

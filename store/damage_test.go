@@ -789,3 +789,85 @@ func TestDamagedSlugEntry(t *testing.T) {
 		t.Errorf("the other flow: %v, %v", f.Title, err)
 	}
 }
+
+// A host collection's records and index entries carry the same checks as
+// a built-in's: a flipped byte is ErrCorrupt on the read and in Check.
+func TestDamagedHostCollection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "host.db")
+	opts := &store.Options{Collections: []store.Declarer{noteDecl()}}
+	s := openTestStore(t, path, opts)
+	var n note
+	err := s.Update(t.Context(), func(tx *store.Tx) error {
+		var err error
+		n, err = notes.Create(tx, note{Title: "a", Rank: 1}, nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := s.Check(t.Context()); len(errs) > 0 {
+		t.Fatalf("check of the sound store: %v", errs)
+	}
+	s.Close()
+	for _, bucket := range []string{"acme_notes.note", "acme_notes.note/unique/title", "acme_notes.note/by/rank"} {
+		t.Run(bucket, func(t *testing.T) {
+			img, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(t.TempDir(), "damaged.db")
+			if err := os.WriteFile(p, img, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			db, err := bolt.Open(p, 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = db.Update(func(tx *bolt.Tx) error {
+				b := tx.Bucket([]byte(bucket))
+				if b == nil {
+					return fmt.Errorf("no bucket %s", bucket)
+				}
+				k, v := b.Cursor().First()
+				if k == nil {
+					return fmt.Errorf("bucket %s is empty", bucket)
+				}
+				k, v = bytes.Clone(k), bytes.Clone(v)
+				if len(v) > 0 {
+					v[len(v)/2] ^= 0x01
+					return b.Put(k, v)
+				}
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+				k[len(k)-1] ^= 0x01 // an entry without a value: its pk
+				return b.Put(k, v)
+			})
+			db.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := store.Open(p, &store.Options{ReadOnly: true, Collections: []store.Declarer{noteDecl()}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			checkSays(t, s, bucket)
+			err = s.View(t.Context(), func(tx *store.Tx) error {
+				if bucket == "acme_notes.note" {
+					_, err := notes.Get(tx, store.PK(n.PK))
+					return err
+				}
+				if bucket == "acme_notes.note/unique/title" {
+					_, err := notes.Get(tx, store.By("title", "a"))
+					return err
+				}
+				_, err := notes.List(tx, store.Query{})
+				return err
+			})
+			if !errors.Is(err, store.ErrCorrupt) {
+				t.Errorf("read through %s: %v, want ErrCorrupt", bucket, err)
+			}
+		})
+	}
+}

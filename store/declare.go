@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -27,13 +28,16 @@ import (
 type Declaration[T, V any] struct {
 	// Model is the "<app>.<model>" name, such as "acme_notes.note": what
 	// references (ref=), used_by, blueprints and permission codenames
-	// (acme_notes.view_note) name it by. It must be new to the store.
+	// (acme_notes.view_note) name it by: lowercase letters, digits and
+	// underscores. It must be new to the store, and no kind's.
 	Model string
 	// Verbose is the name uniqueness messages use ("Note with this name
 	// already exists."); Model's model part when empty.
 	Verbose string
 	// Path, when set, is where package api serves the collection, under
-	// its prefix and without slashes at the ends ("acme/notes").
+	// its prefix and without slashes at the ends ("acme/notes"):
+	// lowercase segments, outside the built-in collections' first
+	// segments (flows, stages, policies) and any other collection's path.
 	Path string
 	// Defaults returns a new object holding the defaults (required).
 	Defaults func() T
@@ -46,12 +50,14 @@ type Declaration[T, V any] struct {
 	// String is authentik's str() of an object, as used_by shows it; nil
 	// means the verbose name and the pk.
 	String func(T) string
-	// Unique are fields unique across the collection (text, compared as
-	// stored); Together is a set of fields unique together.
+	// Unique are fields unique across the collection (string fields,
+	// compared as stored); Together is a set of fields unique together
+	// (of the types Ordered takes).
 	Unique   []string
 	Together []string
-	// Ordered are ordered indexes, each by its fields; a list whose
-	// ordering is the first one's fields walks it instead of sorting.
+	// Ordered are ordered indexes, each by its fields (text, booleans,
+	// UUIDs, integers of at most 32 bits); a list whose ordering is the
+	// first one's fields walks it instead of sorting.
 	Ordered [][]string
 	// Filters are the fields a list filters on (nil: every field that
 	// is not write-only), Search those it searches, and Ordering its
@@ -67,9 +73,12 @@ type Declarer interface {
 }
 
 func (d Declaration[T, V]) declaration() (*collection, error) {
-	app, model, ok := strings.Cut(d.Model, ".")
-	if !ok || app == "" || model == "" || strings.Contains(model, ".") {
-		return nil, fmt.Errorf("%w: collection %q: the model must be <app>.<model>", ErrSchema, d.Model)
+	if !reModel.MatchString(d.Model) {
+		return nil, fmt.Errorf("%w: collection %q: the model must be <app>.<model>, each lowercase letters, digits and underscores", ErrSchema, d.Model)
+	}
+	_, model, _ := strings.Cut(d.Model, ".")
+	if d.Path != "" && !rePath.MatchString(d.Path) {
+		return nil, fmt.Errorf("%w: collection %s: path %q must be lowercase segments separated by single slashes", ErrSchema, d.Model, d.Path)
 	}
 	if d.Defaults == nil {
 		return nil, fmt.Errorf("%w: collection %s: no Defaults", ErrSchema, d.Model)
@@ -87,6 +96,12 @@ func (d Declaration[T, V]) declaration() (*collection, error) {
 	}
 	sc, err := validate.SchemaOf(new(T))
 	if err != nil {
+		return nil, fmt.Errorf("%w: collection %s: %v", ErrSchema, d.Model, err)
+	}
+	if !sc.ReadOnly("pk") {
+		return nil, fmt.Errorf("%w: collection %s: its pk field must be read-only (af:\"readonly\")", ErrSchema, d.Model)
+	}
+	if err := d.checkFields(); err != nil {
 		return nil, fmt.Errorf("%w: collection %s: %v", ErrSchema, d.Model, err)
 	}
 	verbose := d.Verbose
@@ -140,6 +155,11 @@ func (d Declaration[T, V]) declaration() (*collection, error) {
 	} else if d.Ordering == "" {
 		c.walkOn = []walkOn{{field: "pk"}}
 	}
+	for _, term := range strings.Split(d.Ordering, ",") {
+		if name := strings.TrimPrefix(term, "-"); d.Ordering != "" && !l.orderable(name) {
+			return nil, fmt.Errorf("%w: collection %s: ordering on %q, which is no field a list orders by", ErrSchema, d.Model, name)
+		}
+	}
 	c.list = func(tx *Tx, _ string, q Query) (Page[any], error) {
 		return listOf(tx, c, l, c.walks, nil, q,
 			func(_ map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
@@ -166,4 +186,78 @@ func pkField[T any]() (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("%v has no field named pk in JSON", rt)
+}
+
+var (
+	// reModel is a declared model name: Django's app label and model
+	// name, as permission codenames and blueprints spell them.
+	reModel = regexp.MustCompile(`^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$`)
+	// rePath is a declared API path, as a kind's (see kind.Kind.Path).
+	rePath = regexp.MustCompile(`^[a-z0-9_]+(/[a-z0-9_]+)*$`)
+	// int32Type is the widest integer an ordered index holds (see
+	// orderKey).
+	int32Type = reflect.TypeOf(int32(0))
+)
+
+// checkFields checks that the fields the declaration names are T's and of
+// a type their use can hold: a unique field is text (its index holds a
+// hash of the text; a null is no value); an ordered index's fields and a
+// unique-together set's are text, a boolean, an integer of at most 32
+// bits or a UUID (what an index key encodes in order, each value apart);
+// a filter or search field exists.
+func (d Declaration[T, V]) checkFields() error {
+	rt := reflect.TypeOf(*new(T))
+	field := func(name string) (reflect.Type, error) {
+		for i := 0; i < rt.NumField(); i++ {
+			f := rt.Field(i)
+			if n, _, _ := strings.Cut(f.Tag.Get("json"), ","); n == name && f.IsExported() {
+				return f.Type, nil
+			}
+		}
+		return nil, fmt.Errorf("%q is not a field", name)
+	}
+	for _, name := range d.Unique {
+		ft, err := field(name)
+		if err != nil {
+			return fmt.Errorf("unique field %w", err)
+		}
+		if ft.Kind() != reflect.String {
+			return fmt.Errorf("unique field %q is a %v, not text", name, ft)
+		}
+	}
+	// An index key encodes these in order, each value apart (see
+	// appendValue and orderKey); a longer integer would be cut, and a list
+	// or an object written as text.
+	keyed := func(what string, fields []string) error {
+		for _, name := range fields {
+			ft, err := field(name)
+			if err != nil {
+				return fmt.Errorf("%s on %w", what, err)
+			}
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			switch {
+			case ft == reflect.TypeOf(uuid.UUID{}), ft.Kind() == reflect.String, ft.Kind() == reflect.Bool:
+			case ft.Kind() >= reflect.Int && ft.Kind() <= reflect.Int64 && ft.Size() <= int32Type.Size():
+			default:
+				return fmt.Errorf("%s on %q, a %v: an index holds text, booleans, UUIDs and integers of at most 32 bits", what, name, ft)
+			}
+		}
+		return nil
+	}
+	for _, fields := range d.Ordered {
+		if err := keyed("ordered index", fields); err != nil {
+			return err
+		}
+	}
+	if err := keyed("unique-together set", d.Together); err != nil {
+		return err
+	}
+	for _, name := range slices.Concat(d.Filters, d.Search) {
+		if _, err := field(name); err != nil {
+			return fmt.Errorf("list on %w", err)
+		}
+	}
+	return nil
 }

@@ -36,11 +36,11 @@ func (tx *Tx) Create(model string, body []byte, o *WriteOptions) (uuid.UUID, err
 // any collection or kind, or as its policy-binding-model id), is a field
 // error on "pk" wrapping [ErrConflict] (for uuid.Nil, no cause), checked
 // with the other fields; nothing is written.
-func (tx *Tx) CreateWithPK(model string, pk uuid.UUID, body []byte) error {
+func (tx *Tx) CreateWithPK(model string, pk uuid.UUID, body []byte, o *WriteOptions) error {
 	if pk == uuid.Nil {
 		return &validate.Error{Fields: map[string][]string{"pk": {validate.MsgNilPK}}}
 	}
-	_, err := tx.create(model, body, pk, nil)
+	_, err := tx.create(model, body, pk, o)
 	return err
 }
 
@@ -323,21 +323,16 @@ func (tx *Tx) Stored(model string, pk uuid.UUID) ([]byte, error) {
 // refIndex finds an ordered index of c whose first field is a reference
 // that want gives a UUID for: its bucket and the key prefix of that value.
 func (c *collection) refIndex(kind string, want map[string]any) (string, []byte, bool) {
-	sc, err := c.codec.schema(kind)
-	if err != nil || c.kindIndex != "" {
+	if c.kindIndex != "" {
 		return "", nil, false
 	}
 	for _, ix := range c.indexes {
 		v, ok := want[ix.fields[0]].(string)
-		if !ok {
+		if !ok || !c.isRef(kind, ix.fields[0]) {
 			continue
 		}
-		for _, r := range sc.RefFields() {
-			if r.Field == ix.fields[0] && !r.Many {
-				if id, err := uuid.Parse(v); err == nil {
-					return ix.bucket, appendValue(nil, id), true
-				}
-			}
+		if id, err := uuid.Parse(v); err == nil {
+			return ix.bucket, appendValue(nil, id), true
 		}
 	}
 	return "", nil, false

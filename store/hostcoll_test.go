@@ -19,7 +19,7 @@ import (
 type note struct {
 	PK    uuid.UUID `json:"pk" af:"readonly"`
 	Title string    `json:"title" af:"required"`
-	Rank  int64     `json:"rank"`
+	Rank  int32     `json:"rank"`
 	// Flow refers to a flow; deleting the flow deletes the note.
 	Flow *uuid.UUID `json:"flow" af:"ref=flow,on_delete=cascade"`
 }
@@ -246,4 +246,103 @@ func TestHostCollectionConformance(t *testing.T) {
 		}
 		return s
 	}, &storetest.Options{Samples: map[string]storetest.Sample{"acme_notes.note": note}})
+}
+
+// Hostile declarations and types are ErrSchema at Open, never a panic or
+// a collection that misbehaves later: each of these opened before, and
+// then shadowed a built-in name or route, or indexed a field its index
+// cannot hold.
+type (
+	wide struct {
+		PK    uuid.UUID      `json:"pk" af:"readonly"`
+		Title string         `json:"title"`
+		Big   int64          `json:"big"`
+		Tags  []string       `json:"tags"`
+		Attrs map[string]any `json:"attrs"`
+		Opt   *string        `json:"opt"`
+		Share float64        `json:"share"`
+	}
+	writablePK struct {
+		PK    uuid.UUID `json:"pk"`
+		Title string    `json:"title"`
+	}
+	embeddedBase struct {
+		PK uuid.UUID `json:"pk" af:"readonly"`
+	}
+	embeddedPK struct {
+		embeddedBase
+		Title string `json:"title"`
+	}
+	pointerPK struct {
+		PK    *uuid.UUID `json:"pk" af:"readonly"`
+		Title string     `json:"title"`
+	}
+	unexported struct {
+		PK    uuid.UUID `json:"pk" af:"readonly"`
+		Title string    `json:"title"`
+		code  string
+	}
+)
+
+func TestHostCollectionHostile(t *testing.T) {
+	w := func(d store.Declaration[wide, wide]) store.Declarer {
+		d.Defaults = func() wide { return wide{} }
+		if d.Model == "" {
+			d.Model = "acme.wide"
+		}
+		return d
+	}
+	n := func(model, path string) store.Declarer {
+		d := noteDecl()
+		d.Model, d.Path = model, path
+		return d
+	}
+	for name, ds := range map[string][]store.Declarer{
+		"model of a stage kind":          {n("authentik_stages_dummy.dummystage", "")},
+		"model of policy binding models": {n(store.ModelPolicyBindingModel, "")},
+		"alias of the pbm target":        {n("acme.pbm", "")},
+		"model with a slash":             {n("acme/x.note", "")},
+		"model with a NUL":               {n("acme.note\x00", "")},
+		"model in upper case":            {n("Acme.Note", "")},
+		"unique on an integer":           {w(store.Declaration[wide, wide]{Unique: []string{"big"}})},
+		"unique on a list":               {w(store.Declaration[wide, wide]{Unique: []string{"tags"}})},
+		"unique on a nullable text":      {w(store.Declaration[wide, wide]{Unique: []string{"opt"}})},
+		"ordered on a list":              {w(store.Declaration[wide, wide]{Ordered: [][]string{{"tags"}}})},
+		"ordered on a map":               {w(store.Declaration[wide, wide]{Ordered: [][]string{{"attrs"}}})},
+		"ordered on a float":             {w(store.Declaration[wide, wide]{Ordered: [][]string{{"share"}}})},
+		"ordered on a 64-bit integer":    {w(store.Declaration[wide, wide]{Ordered: [][]string{{"big"}}})},
+		"ordered on no field":            {w(store.Declaration[wide, wide]{Ordered: [][]string{{"title", "nope"}}})},
+		"together on a 64-bit integer":   {w(store.Declaration[wide, wide]{Together: []string{"title", "big"}})},
+		"together on a list":             {w(store.Declaration[wide, wide]{Together: []string{"title", "tags"}})},
+		"filter on no field":             {w(store.Declaration[wide, wide]{Filters: []string{"nope"}})},
+		"search on no field":             {w(store.Declaration[wide, wide]{Search: []string{"nope"}})},
+		"ordering on no field":           {w(store.Declaration[wide, wide]{Ordering: "title,-nope"})},
+		"pk in an embedded struct":       {store.Declaration[embeddedPK, embeddedPK]{Model: "acme.e", Defaults: func() embeddedPK { return embeddedPK{} }}},
+		"pointer pk":                     {store.Declaration[pointerPK, pointerPK]{Model: "acme.p", Defaults: func() pointerPK { return pointerPK{} }}},
+		"unique on an unexported field":  {store.Declaration[unexported, unexported]{Model: "acme.u", Defaults: func() unexported { return unexported{} }, Unique: []string{"code"}}},
+		"pk that a write may set":        {store.Declaration[writablePK, writablePK]{Model: "acme.w", Defaults: func() writablePK { return writablePK{} }}},
+		"path of a built-in":             {n("acme.note", "flows/instances")},
+		"path under a built-in root":     {n("acme.note", "stages/notes")},
+		"path that is a built-in root":   {n("acme.note", "stages")},
+		"path with slashes at the ends":  {n("acme.note", "/acme/notes/")},
+		"path with an empty segment":     {n("acme.note", "acme//notes")},
+		"two collections at one path":    {n("acme.note", "acme/notes"), n("other.page", "acme/notes")},
+		"a path inside another's":        {n("acme.note", "acme"), n("other.page", "acme/notes")},
+		"two collections, one alias":     {n("acme.note", ""), n("other.note", "")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("panic: %v", r)
+				}
+			}()
+			s, err := store.Open(filepath.Join(t.TempDir(), "x.db"), &store.Options{Collections: ds})
+			if err == nil {
+				s.Close()
+			}
+			if !errors.Is(err, store.ErrSchema) {
+				t.Fatalf("got %v, want ErrSchema", err)
+			}
+		})
+	}
 }

@@ -158,6 +158,9 @@ func newSchema(reg *stage.Registry, preg *policy.Registry, host []Declarer) (*sc
 			s.byName[n] = c
 		}
 	}
+	if err := s.checkHost(s.colls[len(builtins):]); err != nil {
+		return nil, err
+	}
 	s.flows, s.stages, s.bindings = s.byName[ModelFlow], s.byName[ModelStage], s.byName[ModelBinding]
 	s.policies, s.policyBindings = s.byName[ModelPolicy], s.byName[ModelPolicyBinding]
 	s.prompts, s.invites = s.byName[ModelPrompt], s.byName[ModelInvite]
@@ -180,6 +183,47 @@ func newSchema(reg *stage.Registry, preg *policy.Registry, host []Declarer) (*sc
 		}
 	}
 	return s, nil
+}
+
+// checkHost checks the names and paths of the host's collections against
+// everything else the store and package api name: a model that is a
+// kind's, or the policy binding models', would shadow it in every lookup
+// by name; a path under a built-in collection's first segment (flows,
+// stages, policies: where the built-in collections and the kinds are
+// served), or equal to or inside another host collection's, would shadow
+// a route.
+func (s *schema) checkHost(host []*collection) error {
+	roots := map[string]bool{}
+	for _, c := range s.colls[:len(s.colls)-len(host)] {
+		if c.path != "" {
+			root, _, _ := strings.Cut(c.path, "/")
+			roots[root] = true
+		}
+	}
+	for i, c := range host {
+		for _, n := range []string{c.bucket, c.model, c.alias} {
+			if n == targetPBM || n == ModelPolicyBindingModel {
+				return fmt.Errorf("%w: collection %s: the name %q is the policy binding models'", ErrSchema, c.model, n)
+			}
+			for _, o := range s.colls {
+				if o.codec.hasKind(n) {
+					return fmt.Errorf("%w: collection %s: the name %q is a kind of %s", ErrSchema, c.model, n, o.model)
+				}
+			}
+		}
+		if c.path == "" {
+			continue
+		}
+		if root, _, _ := strings.Cut(c.path, "/"); roots[root] {
+			return fmt.Errorf("%w: collection %s: path %q is under %s/, where the built-in collections are served", ErrSchema, c.model, c.path, root)
+		}
+		for _, o := range host[:i] {
+			if o.path != "" && (o.path == c.path || strings.HasPrefix(c.path, o.path+"/") || strings.HasPrefix(o.path, c.path+"/")) {
+				return fmt.Errorf("%w: collections %s and %s: paths %q and %q overlap", ErrSchema, o.model, c.model, o.path, c.path)
+			}
+		}
+	}
+	return nil
 }
 
 // kindsOf returns the kinds of a collection ("" alone for one without
@@ -208,12 +252,12 @@ func (s *schema) target(name string) (c *collection, kind string, ok bool) {
 	return nil, "", false
 }
 
-// writeTarget resolves the model a write names: a collection, or one
+// writeTarget resolves the model a create names: a collection, or one
 // kind of a collection with kinds.
 func (s *schema) writeTarget(model string) (*collection, string, error) {
 	c, kind, ok := s.target(model)
 	if !ok || c == nil {
-		return nil, "", fmt.Errorf("store: %w: unknown model %q", ErrNotFound, model)
+		return nil, "", fmt.Errorf("store: create: %w: unknown model %q", ErrNotFound, model)
 	}
 	return c, kind, nil
 }

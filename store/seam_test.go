@@ -86,17 +86,7 @@ func TestViewsDoNotQueue(t *testing.T) {
 func seamNew(t *testing.T, wrap func(kv.DB) kv.DB) (*store.Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "seam.db")
-	db, err := boltkv.Open(path, boltkv.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := store.New(wrap(db), nil)
-	if err != nil {
-		db.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s, path
+	return seamOpenKV(t, path, wrap), path
 }
 
 // plainDB hides every optional capability of the DB it wraps.

@@ -506,28 +506,3 @@ func (tx *Tx) canWrite() error {
 	}
 	return nil
 }
-
-// view and update run fn in a transaction and return its value.
-func view[T any](s *Store, ctx context.Context, fn func(*Tx) (T, error)) (T, error) {
-	var out T
-	err := s.View(ctx, func(tx *Tx) error {
-		var err error
-		out, err = fn(tx)
-		return err
-	})
-	return out, err
-}
-
-func update[T any](s *Store, ctx context.Context, fn func(*Tx) (T, error)) (T, error) {
-	var out T
-	err := s.Update(ctx, func(tx *Tx) error {
-		var err error
-		out, err = fn(tx)
-		return err
-	})
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	return out, nil
-}
