@@ -16,7 +16,8 @@ import (
 )
 
 // Example walks through the model: a flow, two stages bound out of order,
-// the bindings listed in order, a merge patch, and a rejected patch.
+// the bindings listed in order, a merge patch, and a rejected patch,
+// each in one transaction through the store's typed handles.
 func Example() {
 	dir, err := os.MkdirTemp("", "authflow-example")
 	if err != nil {
@@ -31,46 +32,77 @@ func Example() {
 	defer s.Close()
 	ctx := context.Background()
 
-	login, err := s.CreateFlow(ctx, flow.New("Welcome", "default-authentication-flow", "Welcome to authentik!", flow.DesignationAuthentication))
-	if err != nil {
-		panic(err)
-	}
-	write, err := s.CreateStage(ctx, stage.Stage{Name: "default-source-enrollment-write", Config: stage.DefaultUserWrite()})
-	if err != nil {
-		panic(err)
-	}
-	invite, err := s.CreateStageJSON(ctx, stage.ModelInvitation, []byte(`{"name": "invitation", "continue_flow_without_invitation": true}`))
+	// One transaction creates a flow and two stages and binds them out of
+	// order: the write stage at 20, the invitation at 10.
+	var login flow.Flow
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		login, err = store.Flows.Create(tx, flow.New("Welcome", "default-authentication-flow", "Welcome to authentik!", flow.DesignationAuthentication), nil)
+		if err != nil {
+			return err
+		}
+		write, err := store.Stages.Create(tx, stage.Stage{Name: "default-source-enrollment-write", Config: stage.DefaultUserWrite()}, nil)
+		if err != nil {
+			return err
+		}
+		invite, err := store.Stages.Kind(string(stage.ModelInvitation)).CreateJSON(tx, []byte(`{"name": "invitation", "continue_flow_without_invitation": true}`), nil)
+		if err != nil {
+			return err
+		}
+		for _, b := range []binding.Binding{binding.New(login.PK, write.PK, 20), binding.New(login.PK, invite.PK, 10)} {
+			if _, err := store.Bindings.Create(tx, b, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		panic(err)
 	}
 
-	// Bind them out of order: the write stage at 20, the invitation at 10.
-	for _, b := range []binding.Binding{binding.New(login.PK, write.PK, 20), binding.New(login.PK, invite.PK, 10)} {
-		if _, err := s.CreateBinding(ctx, b); err != nil {
-			panic(err)
+	// The flow's bindings in order, each with its stage as the API shows it.
+	err = s.View(ctx, func(tx *store.Tx) error {
+		bindings, err := store.Bindings.ByRef(tx, "target", login.PK)
+		if err != nil {
+			return err
 		}
-	}
-	bindings, err := s.FlowBindings(ctx, login.PK)
+		for _, b := range bindings {
+			st, err := store.Stages.View(tx, store.PK(b.Stage))
+			if err != nil {
+				return err
+			}
+			fmt.Printf("%d %s (%s)\n", b.Order, st.Name, st.Kind.VerboseName)
+		}
+		return nil
+	})
 	if err != nil {
 		panic(err)
-	}
-	for _, b := range bindings {
-		fmt.Printf("%d %s (%s)\n", b.Order, b.StageObj.Name, b.StageObj.Kind.VerboseName)
 	}
 
 	// A merge patch changes only what it names.
-	patched, err := s.PatchFlow(ctx, "default-authentication-flow", []byte(`{"title": "Sign in", "layout": "sidebar_left"}`))
+	slug := store.By("slug", "default-authentication-flow")
+	var patched flow.Flow
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		patched, err = store.Flows.Patch(tx, slug, []byte(`{"title": "Sign in", "layout": "sidebar_left"}`), nil)
+		return err
+	})
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println(patched.Name, "|", patched.Title, "|", patched.Layout)
 
 	// A bad patch is rejected with authentik's 400 body, and nothing is written.
-	_, err = s.PatchFlow(ctx, "default-authentication-flow", []byte(`{"slug": "Not A Slug", "designation": "nope", "title": null}`))
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		_, err := store.Flows.Patch(tx, slug, []byte(`{"slug": "Not A Slug", "designation": "nope", "title": null}`), nil)
+		return err
+	})
 	body, _ := json.Marshal(err)
 	fmt.Println(string(body))
 
-	_, err = s.GetFlowBySlug(ctx, "missing")
+	err = s.View(ctx, func(tx *store.Tx) error {
+		_, err := store.Flows.Get(tx, store.By("slug", "missing"))
+		return err
+	})
 	fmt.Println(errors.Is(err, store.ErrNotFound))
 	// Output:
 	// 10 invitation (Invitation Stage)

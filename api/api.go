@@ -89,11 +89,11 @@ type Options struct {
 //
 //	mux.Handle(api.Prefix, api.NewHandler(s, nil))
 //
-// Stage kinds are found through s.Registry(): every kind registered with a
+// Stage kinds are found through s.StageKinds(): every kind registered with a
 // Path is served at /api/v3/stages/<Path>/. A nil opts means the defaults.
 // The handler is safe for concurrent use.
 func NewHandler(s *store.Store, opts *Options) http.Handler {
-	h := &handler{s: s, reg: s.Registry(), maxBody: DefaultMaxBodyBytes}
+	h := &handler{s: s, reg: s.StageKinds(), maxBody: DefaultMaxBodyBytes}
 	if opts != nil {
 		h.authorize = opts.Authorize
 		if opts.MaxBodyBytes > 0 {
@@ -112,15 +112,10 @@ func NewHandler(s *store.Store, opts *Options) http.Handler {
 	if h.blueprint.Handlers == nil {
 		h.blueprint.Handlers = map[string]blueprint.Handler{blueprint.ModelGroup: blueprint.Groups}
 	}
-	h.fixed = map[string]*resource{
-		"flows/instances":               flowResource(s, h.plans),
-		"flows/bindings":                bindingResource(s),
-		"stages/all":                    allStagesResource(s),
-		"policies/all":                  allPoliciesResource(s),
-		"policies/bindings":             policyBindingResource(s),
-		"stages/prompt/prompts":         modelResource(s, store.ModelPrompt, "authentik_stages_prompt", "prompt", true),
-		"stages/invitation/invitations": modelResource(s, store.ModelInvite, "authentik_stages_invitation", "invitation", true),
-	}
+	h.fixed = collectionResources(s, map[string]func(any) any{
+		store.ModelFlow:  h.withCacheCount,
+		store.ModelStage: baseStage,
+	})
 	return h
 }
 
@@ -142,17 +137,12 @@ type handler struct {
 
 // ServeHTTP routes a request to its collection, object or object action.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h.creator != nil {
-		if m, ok := h.creator(r); ok {
-			r = r.WithContext(store.WithCreator(r.Context(), m))
-		}
-	}
 	switch r.URL.Path {
 	case Prefix + pathStageTypes:
 		h.serveTypes(w, r, "authentik_flows.view_stage", typesOf(h.reg.Kinds()))
 		return
 	case Prefix + pathPolicyTypes:
-		h.serveTypes(w, r, "authentik_policies.view_policy", typesOf(h.s.Policies().Kinds()))
+		h.serveTypes(w, r, "authentik_policies.view_policy", typesOf(h.s.PolicyKinds().Kinds()))
 		return
 	case Prefix + pathCountries:
 		h.serveCountries(w, r)
@@ -255,25 +245,25 @@ func (h *handler) routeObject(rest string) (res *resource, key string, at target
 	if res, ok := h.fixed[dir]; ok {
 		return res, last, atObject, true
 	}
-	if res, key, at, ok := routeKind(h.s, h.reg.ByPath, "stages/", rest, dir, last); ok {
+	if res, key, at, ok := routeKind(h.reg.ByPath, "stages/", rest, dir, last); ok {
 		return res, key, at, true
 	}
-	return routeKind(h.s, h.s.Policies().ByPath, "policies/", rest, dir, last)
+	return routeKind(h.s.PolicyKinds().ByPath, "policies/", rest, dir, last)
 }
 
 // routeKind maps a path under root ("stages/") to a kind's collection or
 // object.
-func routeKind[C kind.Config](s *store.Store, byPath func(string) (kind.Kind[C], bool), root, rest, dir, last string) (res *resource, key string, at target, ok bool) {
+func routeKind[C kind.Config](byPath func(string) (kind.Kind[C], bool), root, rest, dir, last string) (res *resource, key string, at target, ok bool) {
 	kindPath, found := strings.CutPrefix(rest, root)
 	if !found {
 		return nil, "", 0, false
 	}
 	if k, ok := byPath(kindPath); ok {
-		return kindResource(s, k), "", atCollection, true
+		return kindResource(k), "", atCollection, true
 	}
 	if kindDir, isObj := strings.CutPrefix(dir, root); isObj {
 		if k, ok := byPath(kindDir); ok {
-			return kindResource(s, k), last, atObject, true
+			return kindResource(k), last, atObject, true
 		}
 	}
 	return nil, "", 0, false

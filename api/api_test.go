@@ -223,7 +223,7 @@ func TestRegisteredKind(t *testing.T) {
 		Path:        "dummy",
 	})
 	p := denying()
-	c := &client{t: t, h: api.NewHandler(newStore(t, &store.Options{Registry: reg}), &api.Options{Authorize: p.authorize})}
+	c := &client{t: t, h: api.NewHandler(newStore(t, &store.Options{StageKinds: reg}), &api.Options{Authorize: p.authorize})}
 	got := c.must(http.StatusCreated, "POST", "/api/v3/stages/dummy/", `{"name": "dummy", "throw_error": true}`)
 	fields(t, got, map[string]any{
 		"name": "dummy", "component": "ak-stage-dummy-form", "verbose_name": "Dummy Stage",

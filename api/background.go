@@ -37,7 +37,7 @@ func (h *handler) serveSetBackgroundURL(w http.ResponseWriter, r *http.Request, 
 	if !h.flowWrite(w, r, slug) {
 		return
 	}
-	ctx, ok := ifMatch(w, r)
+	o, ok := h.writeOptions(w, r)
 	if !ok {
 		return
 	}
@@ -50,16 +50,15 @@ func (h *handler) serveSetBackgroundURL(w http.ResponseWriter, r *http.Request, 
 		h.fail(w, r, err)
 		return
 	}
-	var committed int64
-	before := h.revision(r)
-	if _, err := h.s.SetFlowBackgroundURL(store.WithCommitted(ctx, &committed), slug, url); err != nil {
+	rev, err := h.update(r, func(tx *store.Tx) error {
+		_, err := store.SetBackgroundURL(tx, store.By("slug", slug), url, o)
+		return err
+	})
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	if committed == 0 { // nothing changed: the revision read before
-		committed = before
-	}
-	h.etag(w, committed)
+	h.etag(w, rev)
 	writeJSON(w, http.StatusOK, struct{}{})
 }
 
@@ -72,7 +71,11 @@ func (h *handler) serveSetBackground(w http.ResponseWriter, r *http.Request, slu
 	if !h.flowWrite(w, r, slug) {
 		return
 	}
-	if _, err := h.fixed["flows/instances"].get(r.Context(), slug); err != nil {
+	res := h.fixed["flows/instances"]
+	if _, err := h.read(r, func(tx *store.Tx) error {
+		_, err := res.coll().Get(tx, res.key(slug))
+		return err
+	}); err != nil {
 		h.fail(w, r, err)
 		return
 	}

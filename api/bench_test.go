@@ -29,7 +29,11 @@ func benchStore(b *testing.B) *store.Store {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { s.Close() })
-	if _, err := s.CreateFlow(context.Background(), flow.New("Flow 0", "flow-0", "Welcome to authentik!", flow.DesignationAuthentication)); err != nil {
+	err = s.Update(context.Background(), func(tx *store.Tx) error {
+		_, err := store.Flows.Create(tx, flow.New("Flow 0", "flow-0", "Welcome to authentik!", flow.DesignationAuthentication), nil)
+		return err
+	})
+	if err != nil {
 		b.Fatal(err)
 	}
 	return s
@@ -55,14 +59,22 @@ func BenchmarkAPIFlowPatch(b *testing.B) {
 }
 
 // BenchmarkStoreFlowPatch patches the same title by slug with
-// store.PatchFlow.
+// store.Flows.Patch and renders the flow, in one transaction.
 func BenchmarkStoreFlowPatch(b *testing.B) {
 	s := benchStore(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := s.PatchFlow(ctx, "flow-0", benchPatches[i%2]); err != nil {
+		err := s.Update(ctx, func(tx *store.Tx) error {
+			k := store.By("slug", "flow-0")
+			if _, err := store.Flows.Patch(tx, k, benchPatches[i%2], nil); err != nil {
+				return err
+			}
+			_, err := store.Flows.View(tx, k)
+			return err
+		})
+		if err != nil {
 			b.Fatal(err)
 		}
 	}

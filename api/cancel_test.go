@@ -30,7 +30,7 @@ func TestCancelledScan(t *testing.T) {
 	err := s.Update(context.Background(), func(tx *store.Tx) error {
 		for i := range flows {
 			body := fmt.Sprintf(`{"name": "Flow %d", "slug": "flow-%d", "title": "Title %d", "designation": "authentication"}`, i, i, i)
-			if _, err := tx.Create(store.ModelFlow, []byte(body)); err != nil {
+			if _, err := tx.Create(store.ModelFlow, []byte(body), nil); err != nil {
 				return err
 			}
 		}

@@ -54,6 +54,20 @@
 // search, ordering, page, page_size; see [store.QueryFromValues]) and
 // answer in the envelope {"pagination": {...}, "results": [...]}.
 //
+// The collections at fixed paths are those the store declares a path for
+// ([store.Collection].Path), a host's own collections included, with
+// permission codenames from the model ("acme_notes.view_note"); the kinds
+// are found through the registries. Each request past its permission
+// checks is one store transaction: a retrieve reads the object and the
+// revision of its ETag together, a write commits and renders in one
+// update. A list is written as a stream, one result at a time, each
+// rendered when it is reached (a binding's stage_obj carries its stage's
+// whole flow_set), so a request's memory is one result's representation,
+// not the page's; the read transaction stays open while the page is
+// written, so bound how long a client may take (http.Server's
+// WriteTimeout). A result that fails to render after the first byte (a
+// damaged file) ends the response short.
+//
 // A used_by is GET (or HEAD): 200 with an unpaginated JSON array of the
 // objects that refer to this one, in authentik's shape and order
 // ([store.Tx.UsedBy]): {"app", "model_name", "pk", "name", "action"},
@@ -71,7 +85,7 @@
 // host registers declare) deletes nothing and is 409; see Errors.
 //
 // The stage and policy collections come from the store's registries
-// ([store.Store.Registry], [store.Store.Policies]): every kind registered
+// ([store.Store.StageKinds], [store.Store.PolicyKinds]): every kind registered
 // with a Path is served at /stages/{Path}/ or /policies/{Path}/, so a kind
 // that a host application registers needs no change here. The built-in
 // kinds are every stage and policy kind of authentik 2025.6 (the Kinds
@@ -82,7 +96,9 @@
 // representation (authentik's StageSerializer and PolicySerializer) and
 // have no create, replace or patch.
 //
-// Objects carry an ETag, the store revision of their last change; a PUT,
+// Objects carry an ETag: the revision their write committed at, or the
+// store's revision when they were read (so the object did not change
+// after it); a PUT,
 // PATCH or DELETE with If-Match is refused with 412 when the object
 // changed after that revision (see Errors).
 //

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/authflow/authflow/api"
+	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/store/storetest"
@@ -165,10 +166,10 @@ func FuzzHandler(f *testing.F) {
 		checkInvariants(t, s, what)
 
 		// The seeded objects are only gone when the input asked so.
-		if _, err := s.GetFlow(context.Background(), flowID); err != nil && method != http.MethodDelete {
+		if _, err := inView(s, func(tx *store.Tx) (flow.Flow, error) { return store.Flows.Get(tx, store.PK(flowID)) }); err != nil && method != http.MethodDelete {
 			t.Errorf("%s: the seeded flow is gone: %v", what, err)
 		}
-		if _, err := s.GetStage(context.Background(), duoID); err != nil && method != http.MethodDelete {
+		if _, err := inView(s, func(tx *store.Tx) (stage.Stage, error) { return store.Stages.Get(tx, store.PK(duoID)) }); err != nil && method != http.MethodDelete {
 			t.Errorf("%s: the seeded Duo stage is gone: %v", what, err)
 		}
 	})
@@ -267,42 +268,47 @@ func mayEcho(req *http.Request, contentType string, body []byte) bool {
 // that exist, and every Duo stage's configure_flow to a flow that exists.
 func checkInvariants(t *testing.T, s *store.Store, what string) {
 	t.Helper()
-	ctx := context.Background()
-	for page := 1; ; page++ {
-		p, err := s.ListBindings(ctx, store.Query{Page: page, PageSize: store.MaxPageSize})
+	err := s.View(context.Background(), func(tx *store.Tx) error {
+		for page := 1; ; page++ {
+			p, err := store.Bindings.List(tx, store.Query{Page: page, PageSize: store.MaxPageSize})
+			if err != nil {
+				t.Fatalf("%s: ListBindings: %v", what, err)
+			}
+			for _, b := range p.Results {
+				if _, err := store.Flows.Get(tx, store.PK(b.Target)); err != nil {
+					t.Errorf("%s: binding %s targets flow %s: %v", what, b.PK, b.Target, err)
+				}
+				if _, err := store.Stages.Get(tx, store.PK(b.Stage)); err != nil {
+					t.Errorf("%s: binding %s binds stage %s: %v", what, b.PK, b.Stage, err)
+				}
+			}
+			if p.Pagination.Next == 0 {
+				break
+			}
+		}
+		p, err := store.Stages.Kind(string(stage.ModelAuthenticatorDuo)).List(tx, store.Query{PageSize: store.MaxPageSize})
 		if err != nil {
-			t.Fatalf("%s: ListBindings: %v", what, err)
+			t.Fatalf("%s: ListStages: %v", what, err)
 		}
-		for _, b := range p.Results {
-			if _, err := s.GetFlow(ctx, b.Target); err != nil {
-				t.Errorf("%s: binding %s targets flow %s: %v", what, b.PK, b.Target, err)
+		for _, st := range p.Results {
+			var cf *uuid.UUID
+			switch d := st.Config.(type) {
+			case stage.AuthenticatorDuo:
+				cf = d.ConfigureFlow
+			case *stage.AuthenticatorDuo:
+				cf = d.ConfigureFlow
+			default:
+				t.Fatalf("%s: Duo stage %s has config %T", what, st.PK, st.Config)
 			}
-			if _, err := s.GetStage(ctx, b.Stage); err != nil {
-				t.Errorf("%s: binding %s binds stage %s: %v", what, b.PK, b.Stage, err)
+			if cf != nil {
+				if _, err := store.Flows.Get(tx, store.PK(*cf)); err != nil {
+					t.Errorf("%s: Duo stage %s configure_flow %s: %v", what, st.PK, *cf, err)
+				}
 			}
 		}
-		if p.Pagination.Next == 0 {
-			break
-		}
-	}
-	p, err := s.ListStages(ctx, stage.ModelAuthenticatorDuo, store.Query{PageSize: store.MaxPageSize})
+		return nil
+	})
 	if err != nil {
-		t.Fatalf("%s: ListStages: %v", what, err)
-	}
-	for _, st := range p.Results {
-		var cf *uuid.UUID
-		switch d := st.Config.(type) {
-		case stage.AuthenticatorDuo:
-			cf = d.ConfigureFlow
-		case *stage.AuthenticatorDuo:
-			cf = d.ConfigureFlow
-		default:
-			t.Fatalf("%s: Duo stage %s has config %T", what, st.PK, st.Config)
-		}
-		if cf != nil {
-			if _, err := s.GetFlow(ctx, *cf); err != nil {
-				t.Errorf("%s: Duo stage %s configure_flow %s: %v", what, st.PK, *cf, err)
-			}
-		}
+		t.Fatalf("%s: %v", what, err)
 	}
 }

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -272,4 +273,27 @@ func setup(c *client) *fixture {
 	f.bindPK = c.must(http.StatusCreated, "POST", "/api/v3/flows/bindings/",
 		`{"target": "`+f.flowPK+`", "stage": "`+f.userWrite+`", "order": 10}`)["pk"].(string)
 	return f
+}
+
+// inView returns what fn reads in one read transaction of s.
+func inView[T any](s *store.Store, fn func(*store.Tx) (T, error)) (T, error) {
+	var out T
+	err := s.View(context.Background(), func(tx *store.Tx) error {
+		var err error
+		out, err = fn(tx)
+		return err
+	})
+	return out, err
+}
+
+// inUpdate returns what fn returns in one write transaction of s, which
+// commits unless fn fails.
+func inUpdate[T any](s *store.Store, fn func(*store.Tx) (T, error)) (T, error) {
+	var out T
+	err := s.Update(context.Background(), func(tx *store.Tx) error {
+		var err error
+		out, err = fn(tx)
+		return err
+	})
+	return out, err
 }

@@ -75,7 +75,9 @@ func (h *handler) serveImport(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusOK, err.Error())
 		return
 	}
-	res, err := blueprint.Apply(r.Context(), h.s, bp, h.blueprint)
+	opts := h.blueprint
+	opts.Actor = h.actor(r)
+	res, err := blueprint.Apply(r.Context(), h.s, bp, opts)
 	if err != nil {
 		h.fail(w, r, err)
 		return

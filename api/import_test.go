@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime/multipart"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/authflow/authflow/api"
+	"github.com/authflow/authflow/stage"
 )
 
 // upload is a multipart body with the file field, and its Content-Type.
@@ -159,4 +163,37 @@ func TestExportRoute(t *testing.T) {
 		}
 	}
 	c.do("GET", "/api/v3/flows/instances/nope/export/", "").status(t, 404)
+}
+
+// An invitation a blueprint import creates has the request's creator
+// (Options.Creator) as its created_by, as one created with POST has: with
+// a pk identifier and without.
+func TestImportInvitationCreator(t *testing.T) {
+	c := newClient(t, &api.Options{Creator: func(*http.Request) (stage.Member, bool) {
+		return stage.Member{Username: "akadmin", Attributes: map[string]any{}}, true
+	}})
+	doc := `version: 1
+entries:
+- model: authentik_stages_invitation.invitation
+  identifiers: {name: a}
+- model: authentik_stages_invitation.invitation
+  identifiers: {pk: 0193f1e2-0000-7000-8000-000000000001}
+  attrs: {name: b}
+`
+	body, ct := upload(t, "file", doc)
+	res := c.do("POST", "/api/v3/flows/instances/import/", body, "Content-Type", ct)
+	if !bytes.Contains(res.status(t, 200), []byte(`"success":true`)) {
+		t.Fatalf("import: %s", res.Body)
+	}
+	list := c.must(200, "GET", "/api/v3/stages/invitation/invitations/", "")
+	results := list["results"].([]any)
+	if len(results) != 2 {
+		t.Fatalf("%d invitations", len(results))
+	}
+	for _, r := range results {
+		inv := r.(map[string]any)
+		if by := inv["created_by"].(map[string]any)["username"]; by != "akadmin" {
+			t.Errorf("invitation %v created by %v, want akadmin", inv["name"], by)
+		}
+	}
 }

@@ -46,7 +46,7 @@ func guardRegistry() *stage.Registry {
 func TestProtectedDelete(t *testing.T) {
 	p := denying()
 	var logged bytes.Buffer
-	s := newStore(t, &store.Options{Registry: guardRegistry(), NewID: storetest.CounterIDs(1, 1)})
+	s := newStore(t, &store.Options{StageKinds: guardRegistry(), NewID: storetest.CounterIDs(1, 1)})
 	f := setup(&client{t: t, h: api.NewHandler(s, &api.Options{Authorize: p.authorize, ErrorLog: log.New(&logged, "", 0)})})
 	flow := "/api/v3/flows/instances/" + f.flowSlug + "/"
 	// Guards are made in the store: their kind's path is not in
@@ -54,7 +54,9 @@ func TestProtectedDelete(t *testing.T) {
 	// checked against.
 	mkGuard := func(name, field, pk string) string {
 		t.Helper()
-		v, err := s.CreateStageJSON(t.Context(), "authflow_test.guardstage", []byte(`{"name": "`+name+`", "`+field+`": "`+pk+`"}`))
+		v, err := inUpdate(s, func(tx *store.Tx) (stage.Stage, error) {
+			return store.Stages.Kind("authflow_test.guardstage").CreateJSON(tx, []byte(`{"name": "`+name+`", "`+field+`": "`+pk+`"}`), nil)
+		})
 		if err != nil {
 			t.Fatal(err)
 		}

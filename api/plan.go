@@ -36,7 +36,7 @@ func (h *handler) servePlan(w http.ResponseWriter, r *http.Request, slug string)
 	if errors.Is(err, plan.ErrEmptyFlow) {
 		msg := err.Error()
 		err = h.s.View(r.Context(), func(tx *store.Tx) error {
-			f, err := tx.GetFlowBySlug(slug)
+			f, err := store.Flows.Get(tx, store.By("slug", slug))
 			p = plan.Plan{DeniedAction: string(f.DeniedAction), Messages: []string{msg}, Stages: []plan.Stage{}, Trace: []plan.Step{}}
 			return err
 		})

@@ -1,19 +1,22 @@
 package api
 
 import (
-	"context"
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 	"github.com/google/uuid"
 )
 
-// resource is one authentik viewset: a collection and its objects. A nil
-// operation is not served (405).
+// resource is one authentik viewset: a collection and its objects, served
+// through the store's generic operations on one model. Each operation
+// runs inside the request's one transaction, which the handler opens.
 type resource struct {
 	// perm returns the permission codename for a verb: view, add, change
 	// or delete.
@@ -21,16 +24,94 @@ type resource struct {
 	// validKey reports whether a path key can name an object at all (a
 	// malformed UUID cannot); nil accepts every key.
 	validKey func(string) bool
+	// model is the model served: a collection's, or one kind's, whose
+	// objects of other kinds are not found here.
+	model string
+	// field is the unique field whose value names an object in a path,
+	// such as a flow's "slug"; "" means the pk.
+	field string
+	// writable serves create, replace and patch; without it only list,
+	// retrieve, delete and used_by are (405).
+	writable bool
+	// show returns what a response shows of a representation the store
+	// rendered, outside the transaction: a flow's cache_count, the base
+	// representation of a stage. Nil shows it as it is.
+	show func(any) any
+}
 
-	list    func(ctx context.Context, q store.Query) (any, error)
-	create  func(ctx context.Context, body []byte) (any, error)
-	get     func(ctx context.Context, key string) (any, error)
-	replace func(ctx context.Context, key string, body []byte) (any, error)
-	patch   func(ctx context.Context, key string, body []byte) (any, error)
-	delete  func(ctx context.Context, key string) error
-	// usedBy lists what refers to the object (authentik's used_by
-	// action).
-	usedBy func(ctx context.Context, key string) ([]store.UsedBy, error)
+// key is the store's key of the object that the path key names (one that
+// validKey accepted).
+func (res *resource) key(key string) store.Key {
+	if res.field == "" {
+		return store.PK(parseUUID(key))
+	}
+	return store.By(res.field, key)
+}
+
+// coll is the handle of res's model.
+func (res *resource) coll() store.Coll[any, any] { return store.NewColl[any, any](res.model) }
+
+// pk is the pk of the object that the path key names.
+func (res *resource) pk(tx *store.Tx, key string) (uuid.UUID, error) {
+	if res.field == "" {
+		return parseUUID(key), nil
+	}
+	return tx.Lookup(res.model, res.key(key))
+}
+
+// get returns the representation of the object that key names.
+func (res *resource) get(tx *store.Tx, key string) (any, error) {
+	return res.coll().View(tx, res.key(key))
+}
+
+// create creates an object from a POST body and returns its
+// representation.
+func (res *resource) create(tx *store.Tx, body []byte, o *store.WriteOptions) (any, error) {
+	pk, err := tx.Create(res.model, body, o)
+	if err != nil {
+		return nil, err
+	}
+	return tx.Get(res.model, pk)
+}
+
+// update applies a PUT body (replace) or a merge patch to the object that
+// key names and returns its representation.
+func (res *resource) update(tx *store.Tx, key string, body []byte, o *store.WriteOptions, replace bool) (any, error) {
+	pk, err := res.pk(tx, key)
+	if err != nil {
+		return nil, err
+	}
+	if replace {
+		err = tx.Replace(res.model, pk, body, o)
+	} else {
+		err = tx.Patch(res.model, pk, body, o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return tx.Get(res.model, pk)
+}
+
+// delete deletes the object that key names.
+func (res *resource) delete(tx *store.Tx, key string, o *store.WriteOptions) error {
+	return res.coll().Delete(tx, res.key(key), o)
+}
+
+// usedBy lists what refers to the object (authentik's used_by action).
+func (res *resource) usedBy(tx *store.Tx, key string) ([]store.UsedBy, error) {
+	pk, err := res.pk(tx, key)
+	if err != nil {
+		return nil, err
+	}
+	return tx.UsedBy(res.model, pk)
+}
+
+// shown is what a response shows of v (see show).
+func (res *resource) shown(v any) any {
+	if res.show == nil {
+		return v
+	}
+	return res.show(v)
 }
 
 // codenames returns authentik's perm function for app_label.verb_model.
@@ -54,32 +135,24 @@ func parseUUID(key string) uuid.UUID {
 }
 
 func (res *resource) collectionMethods() string {
-	m := []string{"GET"}
-	if res.create != nil {
-		m = append(m, "POST")
+	if res.writable {
+		return "GET, POST, HEAD"
 	}
-	return strings.Join(append(m, "HEAD"), ", ")
+	return "GET, HEAD"
 }
 
 func (res *resource) objectMethods() string {
-	m := []string{"GET"}
-	if res.replace != nil {
-		m = append(m, "PUT")
+	if res.writable {
+		return "GET, PUT, PATCH, DELETE, HEAD"
 	}
-	if res.patch != nil {
-		m = append(m, "PATCH")
-	}
-	if res.delete != nil {
-		m = append(m, "DELETE")
-	}
-	return strings.Join(append(m, "HEAD"), ", ")
+	return "GET, DELETE, HEAD"
 }
 
 func (h *handler) serveCollection(w http.ResponseWriter, r *http.Request, res *resource) {
 	switch {
 	case r.Method == http.MethodGet || r.Method == http.MethodHead:
 		h.list(w, r, res)
-	case r.Method == http.MethodPost && res.create != nil:
+	case r.Method == http.MethodPost && res.writable:
 		if !h.allowed(w, r, res.perm("add")) {
 			return
 		}
@@ -87,8 +160,18 @@ func (h *handler) serveCollection(w http.ResponseWriter, r *http.Request, res *r
 		if !ok {
 			return
 		}
-		v, err := res.create(r.Context(), body)
-		h.reply(w, r, http.StatusCreated, v, err)
+		o := &store.WriteOptions{Actor: h.actor(r)}
+		var v any
+		_, err := h.update(r, func(tx *store.Tx) error {
+			var err error
+			v, err = res.create(tx, body, o)
+			return err
+		})
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, res.shown(v))
 	default:
 		methodNotAllowed(w, r, res.collectionMethods())
 	}
@@ -119,8 +202,73 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, res *resource) {
 		}})
 		return
 	}
-	v, err := res.list(r.Context(), q)
-	h.reply(w, r, http.StatusOK, v, err)
+	// The page is written as a stream, one result at a time, each
+	// rendered only when it is reached: a binding's stage_obj carries the
+	// stage's whole flow_set, so a page may render to far more than its
+	// records take. An error before the first byte is an error response;
+	// one after it (a result that fails to render: damage) ends the
+	// response short, so the client never takes it for a whole page.
+	started := false
+	err = h.s.View(r.Context(), func(tx *store.Tx) error {
+		p, results, err := tx.Stream(res.model, q)
+		if err != nil {
+			return err
+		}
+		for v, err := range results {
+			if err != nil {
+				return err
+			}
+			if !started {
+				started = true
+				streamStart(w, p)
+			} else {
+				_, _ = w.Write([]byte{','})
+			}
+			if err := streamValue(w, res.shown(v)); err != nil {
+				return err
+			}
+		}
+		if !started {
+			started = true
+			streamStart(w, p)
+		}
+		_, _ = w.Write([]byte(listEnd))
+		return nil
+	})
+	switch {
+	case err != nil && !started:
+		h.fail(w, r, err)
+	case err != nil:
+		h.logf("api: %s %s: the list response ends short: %v", r.Method, r.URL.Path, err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// listEnd closes a list response that streamStart began.
+const listEnd = `],"autocomplete":{}}`
+
+// streamStart writes the header of a list response and its body up to
+// the first result: the pagination and the opening of results.
+func streamStart(w http.ResponseWriter, p store.Pagination) {
+	w.Header().Set("Content-Type", mediaJSON)
+	w.WriteHeader(http.StatusOK)
+	b, _ := json.Marshal(p) // a struct of numbers
+	_, _ = w.Write([]byte(`{"pagination":`))
+	_, _ = w.Write(b)
+	_, _ = w.Write([]byte(`,"results":[`))
+}
+
+// streamValue writes one result of a list response, as writeJSON would
+// write it.
+func streamValue(w http.ResponseWriter, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("api: list: %w", err)
+	}
+	_, err := w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	return err
 }
 
 // listPage is a list response: the page (pagination and results) and an
@@ -132,24 +280,18 @@ type listPage[T any] struct {
 	Autocomplete struct{} `json:"autocomplete"`
 }
 
-// listed is a resource's list result as the response carries it.
-func listed[T any](p store.Page[T], err error) (any, error) {
-	if err != nil {
-		return nil, err
-	}
-	return listPage[T]{Page: p}, nil
-}
-
+// serveObject answers a retrieve, replace, patch or delete of the object
+// that key names. Past the permission checks, each is one store
+// transaction: a retrieve reads the object and the revision of its ETag
+// in one read, and a write applies the change, renders the object and
+// learns the revision it committed at in one update.
 func (h *handler) serveObject(w http.ResponseWriter, r *http.Request, res *resource, key string) {
-	var write func(context.Context, string, []byte) (any, error)
 	verb := ""
 	switch {
 	case r.Method == http.MethodGet || r.Method == http.MethodHead:
-	case r.Method == http.MethodPut && res.replace != nil:
-		write, verb = res.replace, "change"
-	case r.Method == http.MethodPatch && res.patch != nil:
-		write, verb = res.patch, "change"
-	case r.Method == http.MethodDelete && res.delete != nil:
+	case (r.Method == http.MethodPut || r.Method == http.MethodPatch) && res.writable:
+		verb = "change"
+	case r.Method == http.MethodDelete:
 		verb = "delete"
 	default:
 		methodNotAllowed(w, r, res.objectMethods())
@@ -161,23 +303,24 @@ func (h *handler) serveObject(w http.ResponseWriter, r *http.Request, res *resou
 		return
 	}
 	if verb == "" {
-		rev := h.revision(r)
-		v, err := res.get(r.Context(), key)
-		if err == nil {
-			h.etag(w, rev)
-		}
-		h.reply(w, r, http.StatusOK, v, err)
+		var v any
+		rev, err := h.read(r, func(tx *store.Tx) error {
+			var err error
+			v, err = res.get(tx, key)
+			return err
+		})
+		h.object(w, r, res, rev, v, err)
 		return
 	}
 	if !h.permitted(w, r, res, key, verb) {
 		return
 	}
-	ctx, ok := ifMatch(w, r)
+	o, ok := h.writeOptions(w, r)
 	if !ok {
 		return
 	}
-	if write == nil { // DELETE
-		if err := res.delete(ctx, key); err != nil {
+	if r.Method == http.MethodDelete {
+		if _, err := h.update(r, func(tx *store.Tx) error { return res.delete(tx, key, o) }); err != nil {
 			h.fail(w, r, err)
 			return
 		}
@@ -188,29 +331,71 @@ func (h *handler) serveObject(w http.ResponseWriter, r *http.Request, res *resou
 	if !ok {
 		return
 	}
-	var committed int64
-	before := h.revision(r)
-	v, err := write(store.WithCommitted(ctx, &committed), key, body)
-	if err == nil {
-		if committed == 0 { // nothing changed: the revision read before
-			committed = before
-		}
-		h.etag(w, committed)
+	var v any
+	rev, err := h.update(r, func(tx *store.Tx) error {
+		var err error
+		v, err = res.update(tx, key, body, o, r.Method == http.MethodPut)
+		return err
+	})
+	h.object(w, r, res, rev, v, err)
+}
+
+// object answers a retrieve or a write of one object: its representation
+// v with the ETag of rev, the revision read or committed with it, or the
+// error of the transaction.
+func (h *handler) object(w http.ResponseWriter, r *http.Request, res *resource, rev int64, v any, err error) {
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
-	h.reply(w, r, http.StatusOK, v, err)
+	h.etag(w, rev)
+	writeJSON(w, http.StatusOK, res.shown(v))
+}
+
+// read runs fn in one read transaction and returns the store's revision
+// read in it, the ETag of what fn read: the object has not changed after
+// it, so a write conditional on it is refused if it has since (never a
+// lost update).
+func (h *handler) read(r *http.Request, fn func(*store.Tx) error) (int64, error) {
+	var rev int64
+	err := h.s.View(r.Context(), func(tx *store.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		var err error
+		rev, err = tx.Revision()
+		return err
+	})
+	return rev, err
+}
+
+// update runs fn in one write transaction and returns the revision it
+// committed at (the revision it read, when it changed nothing): the ETag
+// of what fn wrote.
+func (h *handler) update(r *http.Request, fn func(*store.Tx) error) (int64, error) {
+	var rev int64
+	err := h.s.Update(r.Context(), func(tx *store.Tx) error {
+		tx.OnCommit(func(committed int64) { rev = committed })
+		return fn(tx)
+	})
+	return rev, err
 }
 
 // permitted asks for the permission of verb on the object of res that
 // key names, which the user may view (see viewable), and answers a
 // denial: 403, or 404 when the object does not exist, as authentik looks
-// the object up first. It reports whether the request may go on.
+// the object up first. It reports whether the request may go on. Only a
+// denial reads the store.
 func (h *handler) permitted(w http.ResponseWriter, r *http.Request, res *resource, key, verb string) bool {
 	err := h.ask(r, res.perm(verb))
 	if err == nil {
 		return true
 	}
 	if !errors.Is(err, ErrNotAuthenticated) {
-		if _, gerr := res.get(r.Context(), key); gerr != nil {
+		if _, gerr := h.read(r, func(tx *store.Tx) error {
+			_, err := res.coll().Get(tx, res.key(key))
+			return err
+		}); gerr != nil {
 			h.fail(w, r, gerr)
 			return false
 		}
@@ -222,43 +407,44 @@ func (h *handler) permitted(w http.ResponseWriter, r *http.Request, res *resourc
 // msgPrecondition is the detail of a 412.
 const msgPrecondition = "The object changed after the revision in If-Match."
 
-// revision is the store's revision now (0 if it cannot be read).
-func (h *handler) revision(r *http.Request) int64 {
-	var rev int64
-	_ = h.s.View(r.Context(), func(tx *store.Tx) error {
-		var err error
-		rev, err = tx.Revision()
-		return err
-	})
-	return rev
-}
-
-// etag sets the ETag of a response showing an object: the revision its
-// write committed at, or the store's revision read before the object was
-// read (so the object has not changed after it, or a write conditional on
-// it is refused: never a lost update). An If-Match of it matches while
-// the object stays unchanged.
+// etag sets the ETag of a response showing an object: the revision read
+// with it, or the revision its write committed at (see read and update).
+// An If-Match of it matches while the object stays unchanged.
 func (h *handler) etag(w http.ResponseWriter, rev int64) {
 	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, rev))
 }
 
-// ifMatch turns an If-Match header into the store's precondition: the
-// object must not have changed after the revision of the ETag. No header
-// (or "*") means no check; a header naming no revision of ours can never
-// match, and is answered 412.
-func ifMatch(w http.ResponseWriter, r *http.Request) (context.Context, bool) {
-	ctx := r.Context()
-	v := strings.TrimSpace(r.Header.Get("If-Match"))
-	if v == "" || v == "*" {
-		return ctx, true
+// actor is the member that Options.Creator names as the request's actor
+// (an invitation's created_by), or nil.
+func (h *handler) actor(r *http.Request) *stage.Member {
+	if h.creator == nil {
+		return nil
 	}
-	v = strings.TrimPrefix(v, "W/")
-	rev, err := strconv.ParseInt(strings.Trim(v, `"`), 10, 64)
-	if err != nil || rev < 0 || !strings.HasPrefix(v, `"`) || !strings.HasSuffix(v, `"`) {
-		writeDetail(w, http.StatusPreconditionFailed, msgPrecondition)
-		return nil, false
+	m, ok := h.creator(r)
+	if !ok {
+		return nil
 	}
-	return store.WithUnchangedSince(ctx, rev), true
+	return &m
+}
+
+// writeOptions are the options of a write to an object: the
+// precondition of its If-Match header (the object must not have changed
+// after the revision of the ETag) and its actor. No header (or "*") means
+// no check; a header naming no revision of ours can never match, and is
+// answered 412. It reports whether the request may go on.
+func (h *handler) writeOptions(w http.ResponseWriter, r *http.Request) (*store.WriteOptions, bool) {
+	o := &store.WriteOptions{}
+	if v := strings.TrimSpace(r.Header.Get("If-Match")); v != "" && v != "*" {
+		v = strings.TrimPrefix(v, "W/")
+		rev, err := strconv.ParseInt(strings.Trim(v, `"`), 10, 64)
+		if err != nil || rev < 0 || !strings.HasPrefix(v, `"`) || !strings.HasSuffix(v, `"`) {
+			writeDetail(w, http.StatusPreconditionFailed, msgPrecondition)
+			return nil, false
+		}
+		o = store.Since(rev)
+	}
+	o.Actor = h.actor(r)
+	return o, true
 }
 
 // viewable asks for the view permission of res and checks the key's form,
@@ -290,10 +476,6 @@ const usedByMethods = "GET, HEAD"
 // view). The object itself needs the view permission a retrieve needs, and
 // is 404 without it.
 func (h *handler) serveUsedBy(w http.ResponseWriter, r *http.Request, res *resource, key string) {
-	if res.usedBy == nil {
-		writeDetail(w, http.StatusNotFound, msgNotFound)
-		return
-	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		methodNotAllowed(w, r, usedByMethods)
 		return
@@ -301,7 +483,12 @@ func (h *handler) serveUsedBy(w http.ResponseWriter, r *http.Request, res *resou
 	if !h.viewable(w, r, res, key) {
 		return
 	}
-	list, err := res.usedBy(r.Context(), key)
+	var list []store.UsedBy
+	err := h.s.View(r.Context(), func(tx *store.Tx) error {
+		var err error
+		list, err = res.usedBy(tx, key)
+		return err
+	})
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -364,13 +551,4 @@ func (h *handler) deny(w http.ResponseWriter, err error) {
 		return
 	}
 	writeDetail(w, http.StatusForbidden, msgPermissionDenied)
-}
-
-// reply writes v with status, or the response for err.
-func (h *handler) reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, status, v)
 }

@@ -130,10 +130,9 @@ func (h *handler) protected(w http.ResponseWriter, r *http.Request, err error) {
 	var pe *store.ProtectedError
 	if errors.As(err, &pe) {
 		blockers = pe.Blockers
-		what = pe.Model + " " + pe.PK.String()
-		// The object's own name (str()), which the delete left in place.
-		if im, err := h.s.DeleteImpact(r.Context(), pe.Model, pe.PK); err == nil && len(im.Deleted) > 0 {
-			what = im.Deleted[0].Name
+		what = pe.Name // str(), as the refusing transaction read it
+		if what == "" {
+			what = pe.Model + " " + pe.PK.String()
 		}
 	}
 	shown, hidden := h.visible(r, blockers)

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -43,7 +42,6 @@ func usedByList(t *testing.T, res *response) []store.UsedBy {
 // as an unpaginated array in authentik's shape.
 func TestUsedBy(t *testing.T) {
 	f, s := usedByFixture(t, nil)
-	ctx := context.Background()
 	flowPK, uwPK := uuid.MustParse(f.flowPK), uuid.MustParse(f.userWrite)
 	binding := store.UsedBy{App: "authentik_flows", ModelName: "flowstagebinding", PK: f.bindPK,
 		Name: "Flow-stage binding #10 to " + f.flowPK, Action: "cascade"}
@@ -92,7 +90,7 @@ func TestUsedBy(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := usedByList(t, f.do("GET", tt.path, ""))
-			want, err := s.UsedBy(ctx, tt.model, tt.pk)
+			want, err := inView(s, func(tx *store.Tx) ([]store.UsedBy, error) { return tx.UsedBy(tt.model, tt.pk) })
 			if err != nil {
 				t.Fatal(err)
 			}

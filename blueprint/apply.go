@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
@@ -46,6 +47,10 @@ type Options struct {
 	// Progress, when set, is called after every ProgressEvery entries
 	// with the entries done and the total, for a progress line.
 	Progress func(done, total int)
+	// Actor is who imports: the creator (created_by) of the invitations
+	// the blueprint creates, as store.WriteOptions.Actor; nil means
+	// stage.Anonymous.
+	Actor *stage.Member
 	// Handlers import the models authflow does not hold, by model name
 	// (for example ModelGroup: Groups). An entry of another such model
 	// is an error naming it.
@@ -246,7 +251,7 @@ func (im *importer) entry(e *Entry) {
 			im.log("info", "entry unchanged", e, map[string]any{"identifiers": ids, "action": ActionUnchanged})
 			return
 		}
-		if err := im.tx.Delete(model, pk); err != nil {
+		if err := im.tx.Delete(model, pk, nil); err != nil {
 			im.fail(e, ids, err)
 			return
 		}
@@ -548,6 +553,11 @@ func (im *importer) match(model string, ids map[string]any) (pk uuid.UUID, found
 	return id, false, nil
 }
 
+// writeOptions are the options of the import's writes: its actor.
+func (im *importer) writeOptions() *store.WriteOptions {
+	return &store.WriteOptions{Actor: im.opts.Actor}
+}
+
 // write patches the object with pk (found), or creates one: with pk, when
 // it is not uuid.Nil (the entry's pk identifier), or else with a new pk.
 // Attrs the model does not have are left out with a warning (or, strict,
@@ -561,11 +571,11 @@ func (im *importer) write(model string, pk uuid.UUID, found bool, body map[strin
 		}
 		switch {
 		case found:
-			err = im.tx.Patch(model, pk, raw)
+			err = im.tx.Patch(model, pk, raw, im.writeOptions())
 		case pk != uuid.Nil:
-			err = im.tx.CreateWithPK(model, pk, raw)
+			err = im.tx.CreateWithPK(model, pk, raw, im.writeOptions())
 		default:
-			pk, err = im.tx.Create(model, raw)
+			pk, err = im.tx.Create(model, raw, im.writeOptions())
 		}
 		var ve *validate.Error
 		if err == nil || im.opts.Strict || !errors.As(err, &ve) {

@@ -73,15 +73,15 @@ func BenchmarkImportBaseline(b *testing.B) {
 				b.StartTimer()
 				err := s.Update(context.Background(), func(tx *store.Tx) error {
 					for j := 0; j < n/3; j++ {
-						f, err := tx.Create(store.ModelFlow, fmt.Appendf(nil, `{"slug":"flow-%d","name":"Flow %d","title":"Welcome","designation":"authentication"}`, j, j))
+						f, err := tx.Create(store.ModelFlow, fmt.Appendf(nil, `{"slug":"flow-%d","name":"Flow %d","title":"Welcome","designation":"authentication"}`, j, j), nil)
 						if err != nil {
 							return err
 						}
-						st, err := tx.Create("authentik_stages_deny.denystage", fmt.Appendf(nil, `{"name":"deny-%d","deny_message":"No"}`, j))
+						st, err := tx.Create("authentik_stages_deny.denystage", fmt.Appendf(nil, `{"name":"deny-%d","deny_message":"No"}`, j), nil)
 						if err != nil {
 							return err
 						}
-						if _, err := tx.Create(store.ModelBinding, fmt.Appendf(nil, `{"target":%q,"stage":%q,"order":10}`, f, st)); err != nil {
+						if _, err := tx.Create(store.ModelBinding, fmt.Appendf(nil, `{"target":%q,"stage":%q,"order":10}`, f, st), nil); err != nil {
 							return err
 						}
 					}
@@ -162,7 +162,7 @@ func BenchmarkShippedBaseline(b *testing.B) {
 				model := l.Attributes["entry"].(map[string]any)["model"].(string)
 				pk := l.Attributes["pk"].(string)
 				id, _ := uuid.Parse(pk)
-				m, err := tx.Model(strings.ToLower(model), id)
+				m, err := tx.KindOf(strings.ToLower(model), id)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -212,7 +212,7 @@ func BenchmarkShippedBaseline(b *testing.B) {
 						body[k] = remap(v, ids)
 					}
 					raw, _ := json.Marshal(body)
-					pk, err := tx.Create(c.model, raw)
+					pk, err := tx.Create(c.model, raw, nil)
 					if err != nil {
 						return fmt.Errorf("%s %s: %w", c.model, raw, err)
 					}

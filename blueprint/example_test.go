@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/authflow/authflow/blueprint"
+	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/store"
 )
 
@@ -40,7 +41,11 @@ entries:
 		e := l.Attributes["entry"].(map[string]any)
 		fmt.Println(l.Attributes["action"], e["model"])
 	}
-	f, _ := s.GetFlowBySlug(context.Background(), "login")
+	var f flow.View
+	_ = s.View(context.Background(), func(tx *store.Tx) error {
+		f, err = store.Flows.View(tx, store.By("slug", "login"))
+		return err
+	})
 	fmt.Println(len(f.Stages), "stage")
 
 	_, err = blueprint.Load(context.Background(), s, strings.NewReader("version: 1\nentries:\n- model: authentik_flows.flow\n  identifiers: {slug: \"no slug\"}\n"), blueprint.Options{})

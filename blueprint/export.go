@@ -53,6 +53,9 @@ func Export(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 	doc.Context = map[string]any{}
 	doc.Metadata.Name = "authentik Export - " + now.UTC().Format("2006-01-02 15:04:05.000000+00:00")
 	doc.Metadata.Labels = map[string]string{"blueprints.goauthentik.io/generated": "true"}
+	// authentik's flow exporter identifies each object by its pk and, for
+	// some models, these fields (prompts and policies by pk alone): its
+	// choices, kept so that an export reads as authentik's.
 	idFields := map[string][]string{store.ModelFlow: {"slug"}, store.ModelStage: {"name"},
 		store.ModelBinding: {"target", "stage", "order"}, store.ModelPolicyBinding: {"policy", "target", "order"}}
 	for _, o := range objs {
@@ -91,19 +94,21 @@ type exported struct {
 // to it or its bindings and the prompt stages' validation policies, its
 // stages, its bindings, and the policy bindings.
 func flowObjects(tx *store.Tx, slug string) ([]exported, error) {
-	f, err := tx.GetFlowBySlug(slug)
+	f, err := store.Flows.Get(tx, store.By("slug", slug))
 	if err != nil {
 		return nil, err
 	}
 	var out []exported
+	// Every object but the flow is reached through a stored reference:
+	// one missing is damage (store.Dangling).
 	add := func(coll string, pk uuid.UUID) error {
-		model, err := tx.Model(coll, pk)
+		model, err := tx.KindOf(coll, pk)
 		if err != nil {
-			return err
+			return store.Dangling(err)
 		}
 		attrs, err := tx.Attrs(model, pk)
 		if err != nil {
-			return err
+			return store.Dangling(err)
 		}
 		out = append(out, exported{coll: coll, model: model, pk: pk, attrs: attrs})
 		return nil
@@ -111,7 +116,7 @@ func flowObjects(tx *store.Tx, slug string) ([]exported, error) {
 	if err := add(store.ModelFlow, f.PK); err != nil {
 		return nil, err
 	}
-	bindings, err := tx.FlowBindings(f.PK)
+	bindings, err := store.Bindings.ByRef(tx, "target", f.PK)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +135,7 @@ func flowObjects(tx *store.Tx, slug string) ([]exported, error) {
 		stages = once(stages, b.Stage)
 		attrs, err := tx.Attrs(store.ModelStage, b.Stage)
 		if err != nil {
-			return nil, err
+			return nil, store.Dangling(err)
 		}
 		if fields, ok := attrs["fields"].([]any); ok {
 			prompts = once(prompts, uuids(fields)...)
@@ -140,7 +145,7 @@ func flowObjects(tx *store.Tx, slug string) ([]exported, error) {
 		}
 	}
 	for _, t := range targets {
-		list, err := tx.PolicyBindings(t)
+		list, err := store.PolicyBindings.ByRef(tx, "target", t)
 		if err != nil {
 			return nil, err
 		}

@@ -47,6 +47,12 @@ func ExportPortable(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 	for _, r := range tx.Store().References() {
 		refs[r.Model] = append(refs[r.Model], r)
 	}
+	// An entry names its object by the fields its collection declares
+	// (store.Collection.Identifiers), never by pk.
+	idKeys := map[string][]string{}
+	for _, c := range tx.Store().Collections() {
+		idKeys[c.Model] = c.Identifiers
+	}
 	ids := map[string]string{} // pk -> entry id
 	for i := range objs {
 		o := &objs[i]
@@ -80,7 +86,7 @@ func ExportPortable(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 		if err != nil || target == store.ModelPolicyBindingModel {
 			return valueNode(v)
 		}
-		model, err := tx.Model(target, pk)
+		model, err := tx.KindOf(target, pk)
 		if err != nil {
 			return valueNode(v)
 		}
@@ -128,12 +134,8 @@ func ExportPortable(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 		for _, f := range tx.Store().Secrets(o.model) {
 			attrs[f] = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!Env", Value: SecretEnv(o.id, f)}
 		}
-		idKeys := map[string][]string{
-			store.ModelFlow: {"slug"}, store.ModelPrompt: {"name"}, store.ModelPolicy: {"name"}, store.ModelStage: {"name"},
-			store.ModelBinding: {"target", "stage", "order"}, store.ModelPolicyBinding: {"policy", "group", "user", "target", "order"},
-		}[o.coll]
 		identifiers := map[string]*yaml.Node{}
-		for _, k := range idKeys {
+		for _, k := range idKeys[o.coll] {
 			if n, ok := attrs[k]; ok {
 				identifiers[k] = n
 			}

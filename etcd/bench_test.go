@@ -66,7 +66,7 @@ func newBenchEnv(b *testing.B, others int) *benchEnv {
 	for i := 0; i < others; i += 200 {
 		if err := s.Update(ctx, func(tx *store.Tx) error {
 			for j := i; j < min(others, i+200); j++ {
-				if _, err := tx.CreateFlow(flow.New(fmt.Sprintf("Other %d", j), fmt.Sprintf("other-%d", j), "t", flow.DesignationAuthentication)); err != nil {
+				if _, err := store.Flows.Create(tx, flow.New(fmt.Sprintf("Other %d", j), fmt.Sprintf("other-%d", j), "t", flow.DesignationAuthentication), nil); err != nil {
 					return err
 				}
 			}
@@ -75,7 +75,11 @@ func newBenchEnv(b *testing.B, others int) *benchEnv {
 			b.Fatal(err)
 		}
 	}
-	f, err := s.CreateFlow(ctx, flow.New("Login", "login", "Welcome", flow.DesignationAuthentication))
+	var f flow.Flow
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		f, err = store.Flows.Create(tx, flow.New("Login", "login", "Welcome", flow.DesignationAuthentication), nil)
+		return err
+	})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -128,7 +132,7 @@ func BenchmarkGet(b *testing.B) {
 				}
 				rawDecode(b, resp.Kvs[0].Value)
 			}, func(int) {
-				if _, err := e.s.GetFlowBySlug(ctx, e.slug); err != nil {
+				if _, err := flowBySlug(ctx, e.s, e.slug); err != nil {
 					b.Fatal(err)
 				}
 			})
@@ -166,7 +170,7 @@ func BenchmarkPatch(b *testing.B) {
 					b.Fatal(err)
 				}
 			}, func(i int) {
-				if _, err := e.s.PatchFlow(ctx, e.slug, fmt.Appendf(nil, `{"title":%q}`, titles[(i+1)%2])); err != nil {
+				if err := patchFlow(ctx, e.s, e.slug, fmt.Appendf(nil, `{"title":%q}`, titles[(i+1)%2]), nil); err != nil {
 					b.Fatal(err)
 				}
 			})

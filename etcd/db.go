@@ -206,11 +206,11 @@ func (db *DB) notify() {
 
 // snapshot is one version of the copy.
 type snapshot struct {
-	root *node
+	root tree
 	rev  int64 // every commit up to rev is in root
 }
 
-func (db *DB) publish(root *node, rev int64) {
+func (db *DB) publish(root tree, rev int64) {
 	db.smu.Lock()
 	db.snap = &snapshot{root: root, rev: rev}
 	close(db.pub)
@@ -228,7 +228,7 @@ func (db *DB) current() (*snapshot, <-chan struct{}) {
 // load reads every key under the prefix at one revision into a new copy,
 // and returns the revision.
 func (db *DB) load(ctx context.Context) (int64, error) {
-	var b builder // etcd returns the keys in order
+	var d draft
 	var rev int64
 	from, end := db.prefix, clientv3.GetPrefixRangeEnd(db.prefix)
 	for {
@@ -244,14 +244,14 @@ func (db *DB) load(ctx context.Context) (int64, error) {
 			rev = resp.Header.Revision
 		}
 		for _, e := range resp.Kvs {
-			b.add(string(e.Key), value(e.Value), e.ModRevision)
+			d.put(string(e.Key), value(e.Value), e.ModRevision)
 		}
 		if !resp.More || len(resp.Kvs) == 0 {
 			break
 		}
 		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
 	}
-	db.publish(b.root(), rev)
+	db.publish(d.share(), rev)
 	return rev, nil
 }
 
@@ -274,17 +274,17 @@ func (db *DB) follow(ctx context.Context, rev int64) {
 				continue
 			}
 			snap, _ := db.current()
-			root := snap.root
+			d := draft{t: snap.root}
 			for _, ev := range resp.Events {
 				k := string(ev.Kv.Key)
 				if ev.Type == clientv3.EventTypeDelete {
-					root = root.del(k)
+					d.del(k)
 				} else {
-					root = root.put(k, value(ev.Kv.Value), ev.Kv.ModRevision)
+					d.put(k, value(ev.Kv.Value), ev.Kv.ModRevision)
 				}
 			}
 			rev = resp.Events[len(resp.Events)-1].Kv.ModRevision
-			db.publish(root, rev)
+			db.publish(d.share(), rev)
 		}
 		if ctx.Err() != nil {
 			return
@@ -429,9 +429,10 @@ func (db *DB) BucketNames(ctx context.Context) ([]string, error) {
 	var names []string
 	from, end := db.prefix, clientv3.GetPrefixRangeEnd(db.prefix)
 	for {
-		var next *node
-		snap.root.ascend(from, end, func(n *node) bool { next = n; return false })
-		if next == nil {
+		var next entry
+		found := false
+		snap.root.ascend(from, end, func(e entry) bool { next, found = e, true; return false })
+		if !found {
 			return names, nil
 		}
 		name, _, ok := strings.Cut(next.key[len(db.prefix):], "/")
@@ -489,7 +490,7 @@ type tx struct {
 	done     bool
 
 	began    bool
-	root     *node // the snapshot, with the transaction's own writes
+	root     draft // the snapshot, with the transaction's own writes
 	guardMod int64 // the guard's mod revision in the snapshot
 	snapRev  int64 // the snapshot's revision: the guard did not change from guardMod to it
 
@@ -506,8 +507,8 @@ func (t *tx) begin() error {
 	if err != nil {
 		return err
 	}
-	t.root, t.snapRev, t.began = snap.root, snap.rev, true
-	if g := snap.root.get(t.db.guard); g != nil {
+	t.root, t.snapRev, t.began = draft{t: snap.root}, snap.rev, true
+	if g, ok := snap.root.get(t.db.guard); ok {
 		t.guardMod = g.mod
 	}
 	return nil
@@ -563,8 +564,8 @@ func (t *tx) Get(bucket string, key []byte) ([]byte, error) {
 	if err := t.begin(); err != nil {
 		return nil, err
 	}
-	if n := t.root.get(t.db.Key(bucket, key)); n != nil {
-		return n.val, nil
+	if e, ok := t.root.t.get(t.db.Key(bucket, key)); ok {
+		return e.val, nil
 	}
 	return nil, nil
 }
@@ -588,7 +589,7 @@ func (t *tx) Put(bucket string, key, val []byte) error {
 	}
 	k, v := t.db.Key(bucket, key), bytes.Clone(value(val))
 	t.writes[k] = &write{val: v}
-	t.root = t.root.put(k, v, 0)
+	t.root.put(k, v, 0)
 	return nil
 }
 
@@ -608,7 +609,7 @@ func (t *tx) Delete(bucket string, key []byte) error {
 	}
 	k := t.db.Key(bucket, key)
 	t.writes[k] = &write{del: true}
-	t.root = t.root.del(k)
+	t.root.del(k)
 	return nil
 }
 
@@ -646,13 +647,13 @@ func (t *tx) Scan(bucket string, r kv.Range, fn func(k, v []byte) (bool, error))
 		}
 	}
 	var err error
-	visit := func(n *node) bool {
+	visit := func(e entry) bool {
 		var more bool
-		more, err = fn([]byte(n.key[len(base):]), n.val)
+		more, err = fn([]byte(e.key[len(base):]), e.val)
 		return more && err == nil
 	}
-	// Writes during the scan make new roots; the scan goes on in this one.
-	if root := t.root; r.Reverse {
+	// Writes during the scan change a clone; the scan goes on in this version.
+	if root := t.root.share(); r.Reverse {
 		root.descend(lo, hi, visit)
 	} else {
 		root.ascend(lo, hi, visit)

@@ -51,7 +51,10 @@ func TestMemberLost(t *testing.T) {
 	var failed []error
 	write := func(i int) {
 		name := fmt.Sprintf("f-%d", i)
-		_, err := s.CreateFlowJSON(ctx, fmt.Appendf(nil, `{"name":%q,"slug":%q,"title":"t","designation":"authentication"}`, name, name))
+		err := s.Update(ctx, func(tx *store.Tx) error {
+			_, err := store.Flows.CreateJSON(tx, fmt.Appendf(nil, `{"name":%q,"slug":%q,"title":"t","designation":"authentication"}`, name, name), nil)
+			return err
+		})
 		if err != nil {
 			failed = append(failed, err)
 			time.Sleep(20 * time.Millisecond)
@@ -90,7 +93,7 @@ func TestMemberLost(t *testing.T) {
 	}
 	defer r.Close()
 	for _, name := range acked {
-		if _, err := r.GetFlowBySlug(ctx, name); err != nil {
+		if _, err := flowBySlug(ctx, r, name); err != nil {
 			t.Errorf("acknowledged flow %s: %v", name, err)
 		}
 	}
@@ -136,7 +139,7 @@ func (co *cutOff) arm(fn func()) { co.armed.Store(&fn) }
 
 func (co *cutOff) title(t *testing.T) string {
 	t.Helper()
-	f, err := co.direct.GetFlowBySlug(context.Background(), "login")
+	f, err := flowBySlug(context.Background(), co.direct, "login")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +159,7 @@ func TestCutOffWrite(t *testing.T) {
 		rev := revision(t, co.direct)
 		co.arm(func() { co.proxy.dropDown.Store(true) })
 		done := make(chan error, 1)
-		go func() { _, err := co.s.PatchFlow(ctx, "login", []byte(`{"title":"patched"}`)); done <- err }()
+		go func() { done <- patchFlow(ctx, co.s, "login", []byte(`{"title":"patched"}`), nil) }()
 		eventually(t, "the commit never reached etcd", func() bool { return co.title(t) == "patched" })
 		co.proxy.heal()
 		co.proxy.cut()
@@ -173,7 +176,7 @@ func TestCutOffWrite(t *testing.T) {
 		rev := revision(t, co.direct)
 		co.arm(func() { co.proxy.dropUp.Store(true) })
 		done := make(chan error, 1)
-		go func() { _, err := co.s.PatchFlow(ctx, "login", []byte(`{"title":"patched"}`)); done <- err }()
+		go func() { done <- patchFlow(ctx, co.s, "login", []byte(`{"title":"patched"}`), nil) }()
 		time.Sleep(300 * time.Millisecond)
 		if got := co.title(t); got != "Welcome" {
 			t.Fatalf("title %q while the request was being dropped", got)
@@ -199,7 +202,7 @@ func TestCutOffWrite(t *testing.T) {
 					co.proxy.dropUp.Store(true)
 				}
 			})
-			_, err := co.s.PatchFlow(ctx, "login", []byte(`{"title":"patched"}`))
+			err := patchFlow(ctx, co.s, "login", []byte(`{"title":"patched"}`), nil)
 			if !errors.Is(err, store.ErrOutcomeUnknown) {
 				t.Fatalf("a commit cut off with no way to ask: %v; want store.ErrOutcomeUnknown", err)
 			}
@@ -236,7 +239,7 @@ func TestWatchBehindCompaction(t *testing.T) {
 	patch := func(n int) {
 		t.Helper()
 		for i := range n {
-			if _, err := a.PatchFlow(ctx, "login", fmt.Appendf(nil, `{"title":"t%d"}`, i)); err != nil {
+			if err := patchFlow(ctx, a, "login", fmt.Appendf(nil, `{"title":"t%d"}`, i), nil); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/authflow/authflow/api"
 	"github.com/authflow/authflow/etcd/internal/etcdtest"
+	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/store/kv"
 	"go.etcd.io/etcd/server/v3/embed"
@@ -66,7 +67,7 @@ func TestLimits(t *testing.T) {
 	defer s.Close()
 	err = s.Update(ctx, func(tx *store.Tx) error {
 		for i := range 40 {
-			if _, err := tx.CreateFlowJSON(fmt.Appendf(nil, `{"name":"f%d","slug":"f%d","title":"t","designation":"authentication"}`, i, i)); err != nil {
+			if _, err := store.Flows.CreateJSON(tx, fmt.Appendf(nil, `{"name":"f%d","slug":"f%d","title":"t","designation":"authentication"}`, i, i), nil); err != nil {
 				return err
 			}
 		}
@@ -75,7 +76,12 @@ func TestLimits(t *testing.T) {
 	if !errors.Is(err, store.ErrTooLarge) {
 		t.Fatalf("40 flows in one transaction on etcd's defaults: %v; want store.ErrTooLarge", err)
 	}
-	if page, err := s.ListFlows(ctx, store.Query{}); err != nil || len(page.Results) != 0 {
+	var page store.Page[flow.View]
+	err = s.View(ctx, func(tx *store.Tx) error {
+		page, err = store.Flows.List(tx, store.Query{})
+		return err
+	})
+	if err != nil || len(page.Results) != 0 {
 		t.Errorf("after the refused transaction: %d flows, %v", len(page.Results), err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/authflow/authflow/blueprint"
 	"github.com/authflow/authflow/etcd"
 	"github.com/authflow/authflow/etcd/internal/etcdtest"
+	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/store"
 )
@@ -57,6 +58,27 @@ func revision(t testing.TB, s *store.Store) int64 {
 	return rev
 }
 
+// flowBySlug reads the flow with slug as the API shows it, in one read
+// transaction.
+func flowBySlug(ctx context.Context, s *store.Store, slug string) (flow.View, error) {
+	var f flow.View
+	err := s.View(ctx, func(tx *store.Tx) error {
+		var err error
+		f, err = store.Flows.View(tx, store.By("slug", slug))
+		return err
+	})
+	return f, err
+}
+
+// patchFlow applies a merge patch to the flow with slug, with options o,
+// in one update transaction.
+func patchFlow(ctx context.Context, s *store.Store, slug string, patch []byte, o *store.WriteOptions) error {
+	return s.Update(ctx, func(tx *store.Tx) error {
+		_, err := store.Flows.Patch(tx, store.By("slug", slug), patch, o)
+		return err
+	})
+}
+
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); !cond(); {
@@ -94,7 +116,7 @@ func TestTwoStores(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Read: b sees a's flow at once (its reads are linearizable).
-	f, err := b.GetFlowBySlug(ctx, "login")
+	f, err := flowBySlug(ctx, b, "login")
 	if err != nil || f.Title != "Welcome" {
 		t.Fatalf("b reads %+v, %v", f, err)
 	}
@@ -133,7 +155,7 @@ func TestTwoStores(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		_, err = tx.CreateBindingJSON(fmt.Appendf(nil, `{"target":"%s","stage":"%s","order":20}`, f.PK, deny))
+		_, err = store.Bindings.CreateJSON(tx, fmt.Appendf(nil, `{"target":"%s","stage":"%s","order":20}`, f.PK, deny), nil)
 		return err
 	})
 	if err != nil {
@@ -150,7 +172,7 @@ func TestTwoStores(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := b.Delivered()
-	if _, err := a.PatchFlow(ctx, "login", []byte(`{"title":"Hello"}`)); err != nil {
+	if err := patchFlow(ctx, a, "login", []byte(`{"title":"Hello"}`), nil); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "b's cache still holds the plan of the flow a changed", func() bool {
@@ -187,7 +209,7 @@ func TestRacingWriters(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, errs[i] = s.PatchFlow(store.WithUnchangedSince(ctx, rev), "login", fmt.Appendf(nil, `{"title":"round %d by %d"}`, round, i))
+				errs[i] = patchFlow(ctx, s, "login", fmt.Appendf(nil, `{"title":"round %d by %d"}`, round, i), store.Since(rev))
 			}()
 		}
 		wg.Wait()
@@ -214,13 +236,13 @@ func TestRacingWriters(t *testing.T) {
 			defer wg.Done()
 			for range each {
 				err := s.Update(ctx, func(tx *store.Tx) error {
-					f, err := tx.GetFlowBySlug("login")
+					f, err := store.Flows.Get(tx, store.By("slug", "login"))
 					if err != nil {
 						return err
 					}
 					var n int
 					fmt.Sscanf(f.Title, "count %d", &n)
-					_, err = tx.PatchFlow("login", fmt.Appendf(nil, `{"title":"count %d"}`, n+1))
+					_, err = store.Flows.Patch(tx, store.By("slug", "login"), fmt.Appendf(nil, `{"title":"count %d"}`, n+1), nil)
 					return err
 				})
 				if err != nil {
@@ -231,7 +253,7 @@ func TestRacingWriters(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	f, err := b.GetFlowBySlug(ctx, "login")
+	f, err := flowBySlug(ctx, b, "login")
 	if err != nil || f.Title != fmt.Sprintf("count %d", 4*each) {
 		t.Errorf("after %d increments from two stores: %q, %v", 4*each, f.Title, err)
 	}

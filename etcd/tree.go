@@ -1,195 +1,128 @@
 package etcd
 
-import "math/rand/v2"
+import "k8s.io/utils/third_party/forked/golang/btree"
 
-// node is a node of a persistent treap: an ordered map from etcd key to
-// value and mod revision that is never modified once published. A change
-// copies the path to what it changes, so a reader holding a root reads one
-// consistent version however the map changes meanwhile, without locks.
-type node struct {
-	key         string
-	val         []byte
-	mod         int64 // the key's mod revision
-	prio        uint64
-	left, right *node
+// The copy is an ordered map kept in a copy-on-write B-tree: the fork of
+// google/btree that etcd's own MVCC index uses (k8s.io/utils, already a
+// dependency of etcd's server), with its degree. It replaced a persistent
+// treap of this package's own on measurement (BenchmarkTree, medians of 5
+// interleaved runs at 10k and 100k keys, B-tree against treap, on a loaded
+// 2-core machine where the same baseline code varied by up to 1.6x):
+// 100-key scans 2.5x and 1.7x faster, reversed 1.4x and 1.2x; one insert
+// and one delete on a snapshot 1.6x and 1.3x faster, with 2.3x fewer
+// allocations; ten writes 1.4x faster and 1.1x slower, with 3x fewer
+// allocations; a point get 1.1x and 1.2x slower (its probe allocates);
+// taking a version to change 0.2µs instead of nothing, once per writing
+// transaction; loading 1.4x and 1.1x slower, once per Open or compaction
+// and beside reading every value from etcd; 67 bytes of heap per key
+// instead of 80. The items are pointers: with 48-byte entries in the
+// nodes, every node copied is 3 KB and writes were 2-4x slower than the
+// treap's.
+
+// degree is the B-tree's minimum number of children per inner node, as in
+// etcd's MVCC index.
+const degree = 32
+
+// entry is one key of the map, with its value and mod revision.
+type entry struct {
+	key string
+	val []byte
+	mod int64 // the key's mod revision
 }
 
-func (n *node) copy() *node { c := *n; return &c }
+func less(a, b *entry) bool { return a.key < b.key }
 
-// get returns the node of key, or nil.
-func (n *node) get(key string) *node {
-	for n != nil {
-		switch {
-		case key < n.key:
-			n = n.left
-		case key > n.key:
-			n = n.right
-		default:
-			return n
-		}
-	}
-	return nil
+// tree is one version of the map, which never changes once a reader may
+// hold it: a reader holding a tree reads one consistent version however
+// the map changes meanwhile, without locks. The zero tree is empty.
+type tree struct {
+	bt *btree.BTree[*entry]
 }
 
-// builder makes a new map from keys given in ascending order, in linear
-// time: the treap of keys in order is the Cartesian tree of their
-// priorities, built along its right spine.
-type builder struct {
-	spine []*node // the right spine, root first
-}
-
-func (b *builder) add(key string, val []byte, mod int64) {
-	x := &node{key: key, val: val, mod: mod, prio: rand.Uint64()}
-	var last *node
-	for len(b.spine) > 0 && b.spine[len(b.spine)-1].prio < x.prio {
-		last = b.spine[len(b.spine)-1]
-		b.spine = b.spine[:len(b.spine)-1]
+// get returns the entry of key, if there is one.
+func (t tree) get(key string) (entry, bool) {
+	if t.bt == nil {
+		return entry{}, false
 	}
-	x.left = last
-	if len(b.spine) > 0 {
-		b.spine[len(b.spine)-1].right = x
+	e, ok := t.bt.Get(&entry{key: key})
+	if !ok {
+		return entry{}, false
 	}
-	b.spine = append(b.spine, x)
-}
-
-func (b *builder) root() *node {
-	if len(b.spine) == 0 {
-		return nil
-	}
-	return b.spine[0]
-}
-
-// put returns the map with key set to val: one path copied, to the key's
-// node when it is there, or to where it goes.
-func (n *node) put(key string, val []byte, mod int64) *node {
-	if n.get(key) != nil {
-		return n.replace(key, val, mod)
-	}
-	return n.insert(&node{key: key, val: val, mod: mod, prio: rand.Uint64()})
-}
-
-// replace sets the value of key, which n holds.
-func (n *node) replace(key string, val []byte, mod int64) *node {
-	c := n.copy()
-	switch {
-	case key < n.key:
-		c.left = n.left.replace(key, val, mod)
-	case key > n.key:
-		c.right = n.right.replace(key, val, mod)
-	default:
-		c.val, c.mod = val, mod
-	}
-	return c
-}
-
-// insert adds x, whose key n does not hold.
-func (n *node) insert(x *node) *node {
-	if n == nil {
-		return x
-	}
-	if x.prio > n.prio {
-		x.left, x.right = n.split(x.key)
-		return x
-	}
-	c := n.copy()
-	if x.key < n.key {
-		c.left = n.left.insert(x)
-	} else {
-		c.right = n.right.insert(x)
-	}
-	return c
-}
-
-// split returns the keys before key and the keys from key on.
-func (n *node) split(key string) (l, r *node) {
-	if n == nil {
-		return nil, nil
-	}
-	c := n.copy()
-	if n.key < key {
-		c.right, r = n.right.split(key)
-		return c, r
-	}
-	l, c.left = n.left.split(key)
-	return l, c
-}
-
-// del returns the map without key.
-func (n *node) del(key string) *node {
-	if n == nil {
-		return nil
-	}
-	switch {
-	case key < n.key:
-		if l := n.left.del(key); l != n.left {
-			c := n.copy()
-			c.left = l
-			return c
-		}
-		return n
-	case key > n.key:
-		if r := n.right.del(key); r != n.right {
-			c := n.copy()
-			c.right = r
-			return c
-		}
-		return n
-	}
-	return merge(n.left, n.right)
-}
-
-// merge joins a and b, every key of a being before every key of b.
-func merge(a, b *node) *node {
-	switch {
-	case a == nil:
-		return b
-	case b == nil:
-		return a
-	case a.prio > b.prio:
-		c := a.copy()
-		c.right = merge(a.right, b)
-		return c
-	default:
-		c := b.copy()
-		c.left = merge(a, b.left)
-		return c
-	}
+	return *e, true
 }
 
 // ascend calls fn for the keys in [lo, hi) in order, until fn returns
-// false; it reports whether fn never did.
-func (n *node) ascend(lo, hi string, fn func(*node) bool) bool {
-	if n == nil {
-		return true
+// false.
+func (t tree) ascend(lo, hi string, fn func(entry) bool) {
+	if t.bt == nil || lo >= hi {
+		return
 	}
-	if lo < n.key && !n.left.ascend(lo, hi, fn) {
-		return false
-	}
-	if n.key >= hi {
-		return true
-	}
-	if n.key >= lo && !fn(n) {
-		return false
-	}
-	return n.right.ascend(lo, hi, fn)
+	t.bt.AscendRange(&entry{key: lo}, &entry{key: hi}, func(e *entry) bool { return fn(*e) })
 }
 
 // descend is ascend in reverse order.
-func (n *node) descend(lo, hi string, fn func(*node) bool) bool {
-	if n == nil {
-		return true
+func (t tree) descend(lo, hi string, fn func(entry) bool) {
+	if t.bt == nil || lo >= hi {
+		return
 	}
-	if n.key >= hi { // only the left side can be in range
-		return n.left.descend(lo, hi, fn)
+	t.bt.DescendLessOrEqual(&entry{key: hi}, func(e *entry) bool {
+		switch {
+		case e.key == hi:
+			return true
+		case e.key < lo:
+			return false
+		}
+		return fn(*e)
+	})
+}
+
+// clone returns a new tree holding what t holds, which may be changed in
+// place while t does not change. Nodes are shared until one is changed,
+// and then copied: a clone costs three small allocations, and each change
+// copies the nodes on its path the first time.
+//
+// Clone changes the tree it is called on (it gives it a new write
+// context), so it is called on a copy of t's header: many goroutines may
+// clone the same published version at once, and t itself is never changed
+// again anyway.
+func (t tree) clone() *btree.BTree[*entry] {
+	if t.bt == nil {
+		return btree.New(degree, less)
 	}
-	if !n.right.descend(lo, hi, fn) {
-		return false
+	h := *t.bt
+	return h.Clone()
+}
+
+// draft is a version of the map being changed by one goroutine. Its
+// changes are made in place, in a clone taken at the first change after
+// the version was shared.
+type draft struct {
+	t   tree
+	own bool // t is this draft's clone, and not shared: change it in place
+}
+
+// put sets key to val with mod revision mod.
+func (d *draft) put(key string, val []byte, mod int64) {
+	d.mine().ReplaceOrInsert(&entry{key: key, val: val, mod: mod})
+}
+
+// del removes key.
+func (d *draft) del(key string) {
+	if _, ok := d.t.get(key); ok {
+		d.mine().Delete(&entry{key: key})
 	}
-	if n.key < lo {
-		return true
+}
+
+func (d *draft) mine() *btree.BTree[*entry] {
+	if !d.own {
+		d.t, d.own = tree{d.t.clone()}, true
 	}
-	if !fn(n) {
-		return false
-	}
-	return n.key == lo || n.left.descend(lo, hi, fn)
+	return d.t.bt
+}
+
+// share returns the current version, which the draft no longer changes:
+// its next change is made in a clone.
+func (d *draft) share() tree {
+	d.own = false
+	return d.t
 }

@@ -28,21 +28,21 @@ func benchPlanStore(b *testing.B, others int) *store.Store {
 	b.Cleanup(func() { s.Close() })
 	ctx := context.Background()
 	flowWith := func(tx *store.Tx, slug string, stages, perBinding int, pol uuid.UUID) error {
-		fpk, err := tx.Create(store.ModelFlow, []byte(fmt.Sprintf(`{"name":%q,"slug":%q,"title":"t","designation":"authentication"}`, slug, slug)))
+		fpk, err := tx.Create(store.ModelFlow, []byte(fmt.Sprintf(`{"name":%q,"slug":%q,"title":"t","designation":"authentication"}`, slug, slug)), nil)
 		if err != nil {
 			return err
 		}
 		for i := range stages {
-			st, err := tx.Create("authentik_stages_dummy.dummystage", []byte(fmt.Sprintf(`{"name":"%s-s%d"}`, slug, i)))
+			st, err := tx.Create("authentik_stages_dummy.dummystage", []byte(fmt.Sprintf(`{"name":"%s-s%d"}`, slug, i)), nil)
 			if err != nil {
 				return err
 			}
-			bpk, err := tx.Create(store.ModelBinding, []byte(fmt.Sprintf(`{"target":%q,"stage":%q,"order":%d,"evaluate_on_plan":true,"re_evaluate_policies":false}`, fpk, st, i)))
+			bpk, err := tx.Create(store.ModelBinding, []byte(fmt.Sprintf(`{"target":%q,"stage":%q,"order":%d,"evaluate_on_plan":true,"re_evaluate_policies":false}`, fpk, st, i)), nil)
 			if err != nil {
 				return err
 			}
 			for j := range perBinding {
-				if _, err := tx.Create(store.ModelPolicyBinding, []byte(fmt.Sprintf(`{"target":%q,"policy":%q,"order":%d}`, bpk, pol, j))); err != nil {
+				if _, err := tx.Create(store.ModelPolicyBinding, []byte(fmt.Sprintf(`{"target":%q,"policy":%q,"order":%d}`, bpk, pol, j)), nil); err != nil {
 					return err
 				}
 			}
@@ -50,7 +50,7 @@ func benchPlanStore(b *testing.B, others int) *store.Store {
 		return nil
 	}
 	err = s.Update(ctx, func(tx *store.Tx) error {
-		pol, err := tx.Create("authentik_policies_dummy.dummypolicy", []byte(`{"name":"yes","result":true}`))
+		pol, err := tx.Create("authentik_policies_dummy.dummypolicy", []byte(`{"name":"yes","result":true}`), nil)
 		if err != nil {
 			return err
 		}
@@ -95,19 +95,31 @@ func benchView(b *testing.B, fn func(ctx context.Context, tx *store.Tx) error) {
 // flow and of each binding, with their policies.
 func BenchmarkPlanBaseline(b *testing.B) {
 	benchView(b, func(_ context.Context, tx *store.Tx) error {
-		f, err := tx.GetFlowBySlug("login")
+		f, err := store.Flows.Get(tx, store.By("slug", "login"))
 		if err != nil {
 			return err
 		}
-		if _, err := tx.PolicyBindings(f.PK); err != nil {
+		policies := func(target uuid.UUID) error {
+			pbs, err := store.PolicyBindings.ByRef(tx, "target", target)
+			for _, pb := range pbs {
+				if err == nil && pb.Policy != nil {
+					_, err = store.Policies.Get(tx, store.PK(*pb.Policy))
+				}
+			}
 			return err
 		}
-		bs, err := tx.FlowBindings(f.PK)
+		if err := policies(f.PK); err != nil {
+			return err
+		}
+		bs, err := store.Bindings.ByRef(tx, "target", f.PK)
 		if err != nil {
 			return err
 		}
 		for _, bd := range bs {
-			if _, err := tx.PolicyBindings(bd.PK); err != nil {
+			if _, err := store.Stages.Get(tx, store.PK(bd.Stage)); err != nil {
+				return err
+			}
+			if err := policies(bd.PK); err != nil {
 				return err
 			}
 		}
@@ -124,6 +136,64 @@ func BenchmarkPlanUncached(b *testing.B) {
 		}
 		return err
 	})
+}
+
+// BenchmarkPlanUncached10 plans, without a cache, a flow of 10 stages
+// that are each also bound into 1,000 other flows: a plan reads each
+// stage's record, not its view, whose flow_set would load those flows.
+//
+//	go test ./plan/ -run=NONE -bench=PlanUncached10 -benchtime=200x -count=5
+func BenchmarkPlanUncached10(b *testing.B) {
+	const others = 1000
+	s, err := store.Open(filepath.Join(b.TempDir(), "b.db"), &store.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	ctx := context.Background()
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		var stages []uuid.UUID
+		for i := range 10 {
+			st, err := tx.Create("authentik_stages_dummy.dummystage", []byte(fmt.Sprintf(`{"name":"s%d"}`, i)), nil)
+			if err != nil {
+				return err
+			}
+			stages = append(stages, st)
+		}
+		for n := range others + 1 {
+			slug := fmt.Sprint("other-", n)
+			if n == others {
+				slug = "login"
+			}
+			fpk, err := tx.Create(store.ModelFlow, []byte(fmt.Sprintf(`{"name":%q,"slug":%q,"title":"t","designation":"authentication"}`, slug, slug)), nil)
+			if err != nil {
+				return err
+			}
+			for i, st := range stages {
+				if _, err := tx.Create(store.ModelBinding, []byte(fmt.Sprintf(`{"target":%q,"stage":%q,"order":%d}`, fpk, st, i)), nil); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		err := s.View(ctx, func(tx *store.Tx) error {
+			p, err := plan.Make(ctx, tx, "login", plan.Request{}, plan.Options{})
+			if err == nil && len(p.Stages) != 10 {
+				err = fmt.Errorf("%d stages", len(p.Stages))
+			}
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // BenchmarkPlanCached plans the flow through a cache that holds its plan.

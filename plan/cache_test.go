@@ -190,70 +190,70 @@ func TestCacheInvalidation(t *testing.T) {
 		drops bool
 	}{
 		{"flow patched", func(f *fixture, tx *store.Tx) error {
-			return tx.Patch(store.ModelFlow, f.flowPK("login"), []byte(`{"title":"New"}`))
+			return tx.Patch(store.ModelFlow, f.flowPK("login"), []byte(`{"title":"New"}`), nil)
 		}, true},
 		{"binding added to the flow", func(f *fixture, tx *store.Tx) error {
 			spare := f.pk(store.ModelStage, map[string]any{"name": "spare"})
-			_, err := tx.Create(store.ModelBinding, []byte(`{"target":"`+f.flowPK("login").String()+`","stage":"`+spare.String()+`","order":30}`))
+			_, err := tx.Create(store.ModelBinding, []byte(`{"target":"`+f.flowPK("login").String()+`","stage":"`+spare.String()+`","order":30}`), nil)
 			return err
 		}, true},
 		{"binding patched", func(f *fixture, tx *store.Tx) error {
-			return tx.Patch(store.ModelBinding, bDone(f), []byte(`{"order":25}`))
+			return tx.Patch(store.ModelBinding, bDone(f), []byte(`{"order":25}`), nil)
 		}, true},
-		{"binding deleted", func(f *fixture, tx *store.Tx) error { return tx.Delete(store.ModelBinding, bDone(f)) }, true},
+		{"binding deleted", func(f *fixture, tx *store.Tx) error { return tx.Delete(store.ModelBinding, bDone(f), nil) }, true},
 		{"bound stage patched", func(f *fixture, tx *store.Tx) error {
-			return tx.Patch(store.ModelStage, ident(f), []byte(`{"name":"ident2"}`))
+			return tx.Patch(store.ModelStage, ident(f), []byte(`{"name":"ident2"}`), nil)
 		}, true},
 		{"evaluated policy patched", func(f *fixture, tx *store.Tx) error {
-			return tx.Patch(store.ModelPolicy, policyPK(f, "yes2"), []byte(`{"result":false}`))
+			return tx.Patch(store.ModelPolicy, policyPK(f, "yes2"), []byte(`{"result":false}`), nil)
 		}, true},
 		{"policy binding of the flow patched", func(f *fixture, tx *store.Tx) error {
-			return tx.Patch(store.ModelPolicyBinding, pbFlow(f), []byte(`{"negate":true}`))
+			return tx.Patch(store.ModelPolicyBinding, pbFlow(f), []byte(`{"negate":true}`), nil)
 		}, true},
 		{"policy binding of the flow deleted", func(f *fixture, tx *store.Tx) error {
-			return tx.Delete(store.ModelPolicyBinding, pbFlow(f))
+			return tx.Delete(store.ModelPolicyBinding, pbFlow(f), nil)
 		}, true},
 		{"policy binding added to the flow", func(f *fixture, tx *store.Tx) error {
-			_, err := tx.Create(store.ModelPolicyBinding, []byte(`{"target":"`+f.flowPK("login").String()+`","policy":"`+policyPK(f, "unbound").String()+`","order":5}`))
+			_, err := tx.Create(store.ModelPolicyBinding, []byte(`{"target":"`+f.flowPK("login").String()+`","policy":"`+policyPK(f, "unbound").String()+`","order":5}`), nil)
 			return err
 		}, true},
 		{"policy binding added to a binding", func(f *fixture, tx *store.Tx) error {
-			_, err := tx.Create(store.ModelPolicyBinding, []byte(`{"target":"`+bDone(f).String()+`","policy":"`+policyPK(f, "unbound").String()+`","order":5}`))
+			_, err := tx.Create(store.ModelPolicyBinding, []byte(`{"target":"`+bDone(f).String()+`","policy":"`+policyPK(f, "unbound").String()+`","order":5}`), nil)
 			return err
 		}, true},
 		{"group binding added to a binding", func(f *fixture, tx *store.Tx) error {
-			_, err := tx.Create(store.ModelPolicyBinding, []byte(`{"target":"`+bDone(f).String()+`","group":"`+uuid.NewString()+`","order":6}`))
+			_, err := tx.Create(store.ModelPolicyBinding, []byte(`{"target":"`+bDone(f).String()+`","group":"`+uuid.NewString()+`","order":6}`), nil)
 			return err
 		}, true},
-		{"policy deleted", func(f *fixture, tx *store.Tx) error { return tx.Delete(store.ModelPolicy, policyPK(f, "yes")) }, true},
-		{"flow deleted", func(f *fixture, tx *store.Tx) error { return tx.Delete(store.ModelFlow, f.flowPK("login")) }, true},
+		{"policy deleted", func(f *fixture, tx *store.Tx) error { return tx.Delete(store.ModelPolicy, policyPK(f, "yes"), nil) }, true},
+		{"flow deleted", func(f *fixture, tx *store.Tx) error { return tx.Delete(store.ModelFlow, f.flowPK("login"), nil) }, true},
 
 		{"another flow patched", func(f *fixture, tx *store.Tx) error {
-			return tx.Patch(store.ModelFlow, f.flowPK("other"), []byte(`{"title":"New"}`))
+			return tx.Patch(store.ModelFlow, f.flowPK("other"), []byte(`{"title":"New"}`), nil)
 		}, false},
 		{"binding added to another flow", func(f *fixture, tx *store.Tx) error {
 			spare := f.pk(store.ModelStage, map[string]any{"name": "spare"})
-			_, err := tx.Create(store.ModelBinding, []byte(`{"target":"`+f.flowPK("other").String()+`","stage":"`+spare.String()+`","order":1}`))
+			_, err := tx.Create(store.ModelBinding, []byte(`{"target":"`+f.flowPK("other").String()+`","stage":"`+spare.String()+`","order":1}`), nil)
 			return err
 		}, false},
 		// Conservative: a change to an object that refers to one the
 		// plan read drops it, even when it cannot matter.
 		{"a stage the plan read bound to another flow", func(f *fixture, tx *store.Tx) error {
-			_, err := tx.Create(store.ModelBinding, []byte(`{"target":"`+f.flowPK("other").String()+`","stage":"`+ident(f).String()+`","order":1}`))
+			_, err := tx.Create(store.ModelBinding, []byte(`{"target":"`+f.flowPK("other").String()+`","stage":"`+ident(f).String()+`","order":1}`), nil)
 			return err
 		}, true},
 		{"unbound stage patched", func(f *fixture, tx *store.Tx) error {
-			return tx.Patch(store.ModelStage, f.pk(store.ModelStage, map[string]any{"name": "spare"}), []byte(`{"name":"spare2"}`))
+			return tx.Patch(store.ModelStage, f.pk(store.ModelStage, map[string]any{"name": "spare"}), []byte(`{"name":"spare2"}`), nil)
 		}, false},
 		{"unbound policy patched", func(f *fixture, tx *store.Tx) error {
-			return tx.Patch(store.ModelPolicy, policyPK(f, "unbound"), []byte(`{"result":false}`))
+			return tx.Patch(store.ModelPolicy, policyPK(f, "unbound"), []byte(`{"result":false}`), nil)
 		}, false},
 		{"prompt created", func(f *fixture, tx *store.Tx) error {
-			_, err := tx.Create(store.ModelPrompt, []byte(`{"name":"p","field_key":"k","label":"K","type":"text"}`))
+			_, err := tx.Create(store.ModelPrompt, []byte(`{"name":"p","field_key":"k","label":"K","type":"text"}`), nil)
 			return err
 		}, false},
 		{"a same-value patch of the flow", func(f *fixture, tx *store.Tx) error {
-			return tx.Patch(store.ModelFlow, f.flowPK("login"), []byte(`{"title":"Welcome"}`))
+			return tx.Patch(store.ModelFlow, f.flowPK("login"), []byte(`{"title":"Welcome"}`), nil)
 		}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -388,7 +388,7 @@ func TestCacheNeverStale(t *testing.T) {
 	for i := range 100 {
 		result := i%2 == 0
 		f.update(func(tx *store.Tx) error {
-			return tx.Patch(store.ModelPolicy, pb, []byte(fmt.Sprintf(`{"result":%v}`, result)))
+			return tx.Patch(store.ModelPolicy, pb, []byte(fmt.Sprintf(`{"result":%v}`, result)), nil)
 		})
 		for u := range 2 {
 			p := f.plan("login", plan.Request{User: plan.User{PK: int64(u)}})
@@ -438,7 +438,7 @@ func TestCacheBetweenCommitAndDelivery(t *testing.T) {
 	done := make(chan error)
 	go func() {
 		done <- s.Update(ctx, func(tx *store.Tx) error {
-			return tx.Patch(store.ModelPolicy, yes2, []byte(`{"result":false}`))
+			return tx.Patch(store.ModelPolicy, yes2, []byte(`{"result":false}`), nil)
 		})
 	}()
 	<-held // committed, not yet delivered to the cache

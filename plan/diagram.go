@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -17,7 +18,7 @@ import (
 // only policy bindings (not group or user bindings), and every stage's
 // policies as if they were evaluated when it is reached.
 func Diagram(tx *store.Tx, slug string) (string, error) {
-	f, err := tx.GetFlowBySlug(slug)
+	f, err := store.Flows.Get(tx, store.By("slug", slug))
 	if err != nil {
 		return "", err
 	}
@@ -29,7 +30,7 @@ func Diagram(tx *store.Tx, slug string) (string, error) {
 			"flow_auth_requirement --Requirement not fulfilled--> "+done,
 			`flow_auth_requirement --Requirement fulfilled--> flow_start["placeholder"]`)
 	}
-	flowPolicies, err := boundPolicies(tx, f.PK)
+	flowPolicies, err := policyBindings(tx, f.PK)
 	if err != nil {
 		return "", err
 	}
@@ -37,7 +38,7 @@ func Diagram(tx *store.Tx, slug string) (string, error) {
 	if len(flowPolicies) > 0 {
 		lines = append(lines, `flow_pre[["Pre-flow policies"]]`)
 		for i, b := range flowPolicies {
-			lines = append(lines, "flow_pre --Binding "+strconv.Itoa(int(b.Order))+"--> flow_policy_"+strconv.Itoa(i)+policyShape(*b.PolicyObj))
+			lines = append(lines, "flow_pre --Binding "+strconv.Itoa(int(b.Order))+"--> flow_policy_"+strconv.Itoa(i)+policyShape(b))
 		}
 		for i := range flowPolicies {
 			lines = append(lines, "flow_policy_"+strconv.Itoa(i)+" --Policy denied--> "+done)
@@ -48,7 +49,7 @@ func Diagram(tx *store.Tx, slug string) (string, error) {
 	} else {
 		lines = append(lines, start)
 	}
-	bindings, err := tx.FlowBindings(f.PK)
+	bindings, err := store.Bindings.ByRef(tx, "target", f.PK)
 	if err != nil {
 		return "", err
 	}
@@ -60,9 +61,11 @@ func Diagram(tx *store.Tx, slug string) (string, error) {
 	var prevPolicies []string
 	for s, b := range bindings {
 		id := "stage_" + strconv.Itoa(s)
-		k, _ := tx.Store().Registry().Lookup(b.StageObj.Model())
-		stage := id + `(["Stage (` + quote(k.VerboseName) + `)` + "\n" + quote(b.StageObj.Name) + `"])`
-		pols, err := boundPolicies(tx, b.PK)
+		stage, err := stageShape(tx, id, b.Stage)
+		if err != nil {
+			return "", err
+		}
+		pols, err := policyBindings(tx, b.PK)
 		if err != nil {
 			return "", err
 		}
@@ -70,7 +73,7 @@ func Diagram(tx *store.Tx, slug string) (string, error) {
 		for p, pb := range pols {
 			pid := id + "_policy_" + strconv.Itoa(p)
 			ids = append(ids, pid)
-			others = append(others, parent+" --> "+pid+policyShape(*pb.PolicyObj))
+			others = append(others, parent+" --> "+pid+policyShape(pb))
 		}
 		if len(ids) == 0 {
 			stageLines = append(stageLines, "--> "+stage)
@@ -89,16 +92,60 @@ func Diagram(tx *store.Tx, slug string) (string, error) {
 	return strings.Join(lines, "\n"), nil
 }
 
-// boundPolicies are target's bindings of a policy (not of a group or a
-// user), in order.
-func boundPolicies(tx *store.Tx, target uuid.UUID) ([]policy.BindingView, error) {
-	all, err := tx.PolicyBindings(target)
+// stageShape is the element of the stage with pk id:
+// id(["Stage (<verbose name>)\n<name>"]).
+func stageShape(tx *store.Tx, id string, pk uuid.UUID) (string, error) {
+	st, err := referenced(tx, store.Stages, pk)
+	if err != nil {
+		return "", err
+	}
+	k, _ := tx.Store().StageKinds().Lookup(st.Model())
+	return id + `(["Stage (` + quote(k.VerboseName) + `)` + "\n" + quote(st.Name) + `"])`, nil
+}
+
+// boundPolicy is a policy binding with its policy and the policy's kind.
+type boundPolicy struct {
+	policy.Binding
+	policy policy.Policy
+	kind   policy.Kind
+}
+
+// boundPolicies are target's policy bindings in order, each with its
+// policy when it binds one (not a group or a user).
+func boundPolicies(tx *store.Tx, target uuid.UUID) ([]boundPolicy, error) {
+	all, err := store.PolicyBindings.ByRef(tx, "target", target)
 	if err != nil {
 		return nil, err
 	}
-	var out []policy.BindingView
+	out := make([]boundPolicy, 0, len(all))
 	for _, b := range all {
-		if b.PolicyObj != nil {
+		bp := boundPolicy{Binding: b}
+		if b.Policy != nil {
+			p, err := referenced(tx, store.Policies, *b.Policy)
+			if err != nil {
+				return nil, err
+			}
+			k, ok := tx.Store().PolicyKinds().Lookup(p.Model())
+			if !ok {
+				return nil, fmt.Errorf("plan: policy %s: %w: %q", p.PK, policy.ErrUnknownKind, p.Model())
+			}
+			bp.policy, bp.kind = p, k
+		}
+		out = append(out, bp)
+	}
+	return out, nil
+}
+
+// policyBindings are target's bindings of a policy (not of a group or a
+// user), in order.
+func policyBindings(tx *store.Tx, target uuid.UUID) ([]boundPolicy, error) {
+	all, err := boundPolicies(tx, target)
+	if err != nil {
+		return nil, err
+	}
+	var out []boundPolicy
+	for _, b := range all {
+		if b.Policy != nil {
 			out = append(out, b)
 		}
 	}
@@ -106,8 +153,8 @@ func boundPolicies(tx *store.Tx, target uuid.UUID) ([]policy.BindingView, error)
 }
 
 // policyShape is a policy element: {{"Policy (<verbose name>)\n<name>"}}.
-func policyShape(p policy.View) string {
-	return `{{"Policy (` + quote(p.Kind.VerboseName) + `)` + "\n" + quote(p.Name) + `"}}`
+func policyShape(b boundPolicy) string {
+	return `{{"Policy (` + quote(b.kind.VerboseName) + `)` + "\n" + quote(b.policy.Name) + `"}}`
 }
 
 // quote escapes text for a Mermaid label, as authentik does.
@@ -121,7 +168,7 @@ func quote(s string) string { return strings.ReplaceAll(s, `"`, "#quot;") }
 // reached (re_evaluate_policies), and a failing check skips to the next
 // stage.
 func PlannerDiagram(tx *store.Tx, slug string) (string, error) {
-	f, err := tx.GetFlowBySlug(slug)
+	f, err := store.Flows.Get(tx, store.By("slug", slug))
 	if err != nil {
 		return "", err
 	}
@@ -142,7 +189,7 @@ func PlannerDiagram(tx *store.Tx, slug string) (string, error) {
 		lines = append(lines, prev+` --passes--> flow_policies{{"Flow policies, `+flowChecks+`"}}`, "flow_policies --fail--> "+denied)
 		prev = "flow_policies"
 	}
-	bindings, err := tx.FlowBindings(f.PK)
+	bindings, err := store.Bindings.ByRef(tx, "target", f.PK)
 	if err != nil {
 		return "", err
 	}
@@ -160,8 +207,10 @@ func PlannerDiagram(tx *store.Tx, slug string) (string, error) {
 	var body []string
 	for s, b := range bindings {
 		id := "stage_" + strconv.Itoa(s)
-		k, _ := tx.Store().Registry().Lookup(b.StageObj.Model())
-		stage := id + `(["Stage (` + quote(k.VerboseName) + `)` + "\n" + quote(b.StageObj.Name) + `"])`
+		stage, err := stageShape(tx, id, b.Stage)
+		if err != nil {
+			return "", err
+		}
 		c, err := checks(tx, b.PK, b.PolicyEngineMode)
 		if err != nil {
 			return "", err
@@ -212,7 +261,7 @@ func PlannerDiagram(tx *store.Tx, slug string) (string, error) {
 // checks describes target's enabled policy bindings under mode, or ""
 // when there are none.
 func checks(tx *store.Tx, target uuid.UUID, mode flow.PolicyEngineMode) (string, error) {
-	all, err := tx.PolicyBindings(target)
+	all, err := boundPolicies(tx, target)
 	if err != nil {
 		return "", err
 	}
@@ -223,8 +272,8 @@ func checks(tx *store.Tx, target uuid.UUID, mode flow.PolicyEngineMode) (string,
 		}
 		var s string
 		switch {
-		case b.PolicyObj != nil:
-			s = "Policy (" + b.PolicyObj.Kind.VerboseName + ") " + b.PolicyObj.Name
+		case b.Policy != nil:
+			s = "Policy (" + b.kind.VerboseName + ") " + b.policy.Name
 		case b.Group != nil:
 			s = "Group " + b.Group.String()
 		case b.User != nil:

@@ -186,7 +186,10 @@ type Plan struct {
 	Trace        []Step   `json:"trace"`
 }
 
-// Make plans the flow with slug for req, reading through tx only.
+// Make plans the flow with slug for req, reading through tx only. It
+// reads records (the flow, its bindings, their stages, the policy bindings
+// and their policies), never their API views, so its cost does not depend
+// on how many other flows bind the same stages or policies.
 func Make(ctx context.Context, tx *store.Tx, slug string, req Request, opts Options) (Plan, error) {
 	p, _, err := makePlan(ctx, tx, slug, req, opts)
 	return p, err
@@ -212,7 +215,7 @@ func (r *reads) hold(t time.Time) {
 }
 
 func makePlan(ctx context.Context, tx *store.Tx, slug string, req Request, opts Options) (Plan, *reads, error) {
-	f, err := tx.GetFlowBySlug(slug)
+	f, err := store.Flows.Get(tx, store.By("slug", slug))
 	if err != nil {
 		return Plan{}, nil, err
 	}
@@ -242,7 +245,7 @@ func makePlan(ctx context.Context, tx *store.Tx, slug string, req Request, opts 
 	if !res.Passing {
 		return deny(res.Messages)
 	}
-	bindings, err := tx.FlowBindings(f.PK)
+	bindings, err := store.Bindings.ByRef(tx, "target", f.PK)
 	if err != nil {
 		return Plan{}, nil, err
 	}
@@ -250,6 +253,12 @@ func makePlan(ctx context.Context, tx *store.Tx, slug string, req Request, opts 
 		pk := b.PK
 		rd.add(b.PK)
 		rd.add(b.Stage)
+		// The stage record, for its name: not its view, whose flow_set
+		// would load every flow the stage is bound into.
+		st, err := referenced(tx, store.Stages, b.Stage)
+		if err != nil {
+			return Plan{}, nil, err
+		}
 		step := Step{What: "binding", PK: &pk, Messages: []string{}}
 		if b.EvaluateOnPlan {
 			res, steps, err := e.evaluate(ctx, b.PK, b.PolicyEngineMode)
@@ -274,7 +283,7 @@ func makePlan(ctx context.Context, tx *store.Tx, slug string, req Request, opts 
 			step.Why = "kept"
 		}
 		p.Trace = append(p.Trace, step)
-		p.Stages = append(p.Stages, Stage{Binding: b.PK, Stage: b.Stage, Name: b.StageObj.Name, Order: b.Order, Marker: marker})
+		p.Stages = append(p.Stages, Stage{Binding: b.PK, Stage: b.Stage, Name: st.Name, Order: b.Order, Marker: marker})
 	}
 	if len(p.Stages) == 0 && !opts.AllowEmpty {
 		return Plan{}, rd, ErrEmptyFlow
@@ -311,7 +320,7 @@ type engine struct {
 // evaluate runs the enabled bindings of target in order under mode: all
 // must pass, or any; no bindings pass.
 func (e engine) evaluate(ctx context.Context, target uuid.UUID, mode flow.PolicyEngineMode) (Result, []Step, error) {
-	bindings, err := e.tx.PolicyBindings(target)
+	bindings, err := store.PolicyBindings.ByRef(e.tx, "target", target)
 	if err != nil {
 		return Result{}, nil, err
 	}
@@ -349,13 +358,16 @@ func (e engine) evaluate(ctx context.Context, target uuid.UUID, mode flow.Policy
 // evaluator (negate applied; an error or a timeout gives failure_result,
 // negate not applied), else its group against the user's groups, else its
 // user against the user.
-func (e engine) one(ctx context.Context, b policy.BindingView) (Result, Step, error) {
+func (e engine) one(ctx context.Context, b policy.Binding) (Result, Step, error) {
 	pk := b.PK
 	step := Step{What: "policy_binding", PK: &pk, Group: b.Group, User: b.User, Evaluated: true, Messages: []string{}}
 	var res Result
 	switch {
-	case b.PolicyObj != nil:
-		p := b.PolicyObj.Policy
+	case b.Policy != nil:
+		p, err := referenced(e.tx, store.Policies, *b.Policy)
+		if err != nil {
+			return Result{}, step, err
+		}
 		step.Policy = p.Name
 		ev, ok := e.opts.Evaluators[p.Model()]
 		if !ok {
@@ -408,4 +420,12 @@ func (e engine) call(ctx context.Context, ev Evaluator, p policy.Policy, timeout
 		}
 	}()
 	return ev.Evaluate(pctx, p, PolicyRequest{User: e.req.User, Context: e.req.Context})
+}
+
+// referenced reads the record that a stored reference names (a binding's
+// stage, a policy binding's policy): one missing is damage (see
+// store.Dangling).
+func referenced[T, V any](tx *store.Tx, c store.Coll[T, V], id uuid.UUID) (T, error) {
+	t, err := c.Get(tx, store.PK(id))
+	return t, store.Dangling(err)
 }

@@ -57,14 +57,14 @@ func TestPlanProperty(t *testing.T) {
 	var stages []uuid.UUID
 	err = s.Update(ctx, func(tx *store.Tx) error {
 		var err error
-		if yes, err = tx.Create("authentik_policies_dummy.dummypolicy", []byte(`{"name":"yes","result":true}`)); err != nil {
+		if yes, err = tx.Create("authentik_policies_dummy.dummypolicy", []byte(`{"name":"yes","result":true}`), nil); err != nil {
 			return err
 		}
-		if no, err = tx.Create("authentik_policies_dummy.dummypolicy", []byte(`{"name":"no","result":false}`)); err != nil {
+		if no, err = tx.Create("authentik_policies_dummy.dummypolicy", []byte(`{"name":"no","result":false}`), nil); err != nil {
 			return err
 		}
 		for i := range 8 {
-			pk, err := tx.Create("authentik_stages_dummy.dummystage", []byte(fmt.Sprintf(`{"name":"s%d"}`, i)))
+			pk, err := tx.Create("authentik_stages_dummy.dummystage", []byte(fmt.Sprintf(`{"name":"s%d"}`, i)), nil)
 			if err != nil {
 				return err
 			}
@@ -91,7 +91,7 @@ func TestPlanProperty(t *testing.T) {
 				p = yes
 			}
 			body := fmt.Sprintf(`{"target":%q,"policy":%q,"order":%d,"enabled":%v,"negate":%v}`, target, p, i, pb.enabled, pb.negate)
-			if _, err := tx.Create(store.ModelPolicyBinding, []byte(body)); err != nil {
+			if _, err := tx.Create(store.ModelPolicyBinding, []byte(body), nil); err != nil {
 				return err
 			}
 		}
@@ -115,7 +115,7 @@ func TestPlanProperty(t *testing.T) {
 			bindings[i] = b
 		}
 		err := s.Update(ctx, func(tx *store.Tx) error {
-			fpk, err := tx.Create(store.ModelFlow, []byte(fmt.Sprintf(`{"name":%q,"slug":%q,"title":"t","designation":"authentication","policy_engine_mode":%q}`, slug, slug, flowMode)))
+			fpk, err := tx.Create(store.ModelFlow, []byte(fmt.Sprintf(`{"name":%q,"slug":%q,"title":"t","designation":"authentication","policy_engine_mode":%q}`, slug, slug, flowMode)), nil)
 			if err != nil {
 				return err
 			}
@@ -126,7 +126,7 @@ func TestPlanProperty(t *testing.T) {
 				b := &bindings[i]
 				body := fmt.Sprintf(`{"target":%q,"stage":%q,"order":%d,"evaluate_on_plan":%v,"re_evaluate_policies":%v,"policy_engine_mode":%q}`,
 					fpk, b.stage, b.order, b.onPlan, b.reeval, b.mode)
-				if b.bindingPK, err = tx.Create(store.ModelBinding, []byte(body)); err != nil {
+				if b.bindingPK, err = tx.Create(store.ModelBinding, []byte(body), nil); err != nil {
 					return err
 				}
 				if err := bind(tx, b.bindingPK, b.policies); err != nil {

@@ -16,8 +16,8 @@ const ModelInvite ModelName = "authentik_stages_invitation.invitation"
 
 // Member is a user as an invitation's created_by shows it (authentik's
 // GroupMember). authflow holds no users: the host says who creates an
-// invitation (see store.WithCreator), and [Anonymous] stands in when it
-// does not.
+// invitation (the write's store.WriteOptions.Actor), and [Anonymous]
+// stands in when it does not.
 type Member struct {
 	PK         int64          `json:"pk"`
 	Username   string         `json:"username"`

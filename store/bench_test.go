@@ -33,32 +33,55 @@ func benchStore(b *testing.B) *store.Store {
 	return s
 }
 
-func benchFlow(b *testing.B, s *store.Store, i int) flow.View {
+func benchFlow(b *testing.B, s *store.Store, i int) flow.Flow {
 	b.Helper()
-	f, err := s.CreateFlow(context.Background(), flow.New(fmt.Sprintf("Flow %d", i), fmt.Sprintf("flow-%d", i), "Welcome to authentik!", flow.DesignationAuthentication))
+	var f flow.Flow
+	err := s.Update(context.Background(), func(tx *store.Tx) error {
+		var err error
+		f, err = store.Flows.Create(tx, flow.New(fmt.Sprintf("Flow %d", i), fmt.Sprintf("flow-%d", i), "Welcome to authentik!", flow.DesignationAuthentication), nil)
+		return err
+	})
 	if err != nil {
 		b.Fatal(err)
 	}
 	return f
 }
 
-func benchStage(b *testing.B, s *store.Store, i int) stage.View {
+func benchStage(b *testing.B, s *store.Store, i int) stage.Stage {
 	b.Helper()
-	st, err := s.CreateStage(context.Background(), stage.Stage{Name: fmt.Sprintf("stage-%d", i), Config: stage.DefaultUserWrite()})
+	var st stage.Stage
+	err := s.Update(context.Background(), func(tx *store.Tx) error {
+		var err error
+		st, err = store.Stages.Create(tx, stage.Stage{Name: fmt.Sprintf("stage-%d", i), Config: stage.DefaultUserWrite()}, nil)
+		return err
+	})
 	if err != nil {
 		b.Fatal(err)
 	}
 	return st
 }
 
-func benchBind(b *testing.B, s *store.Store, f flow.View, st stage.View, order int32) {
+func benchBind(b *testing.B, s *store.Store, f flow.Flow, st stage.Stage, order int32) {
 	b.Helper()
-	if _, err := s.CreateBinding(context.Background(), binding.New(f.PK, st.PK, order)); err != nil {
+	err := s.Update(context.Background(), func(tx *store.Tx) error {
+		_, err := store.Bindings.Create(tx, binding.New(f.PK, st.PK, order), nil)
+		return err
+	})
+	if err != nil {
 		b.Fatal(err)
 	}
 }
 
-// BenchmarkFlowPatch patches a flow's title by slug.
+// benchPatch applies patch to the flow "flow-0" in one update transaction.
+func benchPatch(ctx context.Context, s *store.Store, patch []byte) error {
+	return s.Update(ctx, func(tx *store.Tx) error {
+		_, err := store.Flows.Patch(tx, store.By("slug", "flow-0"), patch, nil)
+		return err
+	})
+}
+
+// BenchmarkFlowPatch patches a flow's title by slug, in one update
+// transaction.
 func BenchmarkFlowPatch(b *testing.B) {
 	s := benchStore(b)
 	ctx := context.Background()
@@ -67,14 +90,36 @@ func BenchmarkFlowPatch(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := s.PatchFlow(ctx, "flow-0", patches[i%2]); err != nil {
+		if err := benchPatch(ctx, s, patches[i%2]); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-// BenchmarkFlowGet gets a flow bound to 5 stages, with every computed field.
+// BenchmarkFlowGet gets a flow bound to 5 stages, with every computed field
+// (its view), in one read transaction.
 func BenchmarkFlowGet(b *testing.B) { benchFlowGet(b, benchStore(b)) }
+
+// BenchmarkFlowGetRecord is BenchmarkFlowGet reading the flow's record
+// only, without computed fields, as a planner does.
+func BenchmarkFlowGetRecord(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	benchFlowBound(b, s)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var f flow.Flow
+		err := s.View(ctx, func(tx *store.Tx) error {
+			var err error
+			f, err = store.Flows.Get(tx, store.By("slug", "flow-0"))
+			return err
+		})
+		if err != nil || f.Slug != "flow-0" {
+			b.Fatal(err, f.Slug)
+		}
+	}
+}
 
 // BenchmarkFlowGetCold is BenchmarkFlowGet with the decoded-object cache
 // off, so that every get decodes the flow.
@@ -87,38 +132,83 @@ func BenchmarkFlowGetCold(b *testing.B) {
 	benchFlowGet(b, s)
 }
 
-func benchFlowGet(b *testing.B, s *store.Store) {
-	ctx := context.Background()
+// benchFlowBound creates the flow "flow-0" bound to 5 stages.
+func benchFlowBound(b *testing.B, s *store.Store) {
+	b.Helper()
 	f := benchFlow(b, s, 0)
 	for i := 0; i < 5; i++ {
 		benchBind(b, s, f, benchStage(b, s, i), int32(10*(5-i)))
 	}
+}
+
+func benchFlowGet(b *testing.B, s *store.Store) {
+	ctx := context.Background()
+	benchFlowBound(b, s)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		v, err := s.GetFlowBySlug(ctx, "flow-0")
+		var v flow.View
+		err := s.View(ctx, func(tx *store.Tx) error {
+			var err error
+			v, err = store.Flows.View(tx, store.By("slug", "flow-0"))
+			return err
+		})
 		if err != nil || len(v.Stages) != 5 {
 			b.Fatal(err, len(v.Stages))
 		}
 	}
 }
 
-// BenchmarkStageGet gets a stage bound into 10 flows, with flow_set.
+// BenchmarkStageGet gets a stage bound into 10 flows, with flow_set (its
+// view), in one read transaction.
 func BenchmarkStageGet(b *testing.B) {
 	s := benchStore(b)
 	ctx := context.Background()
-	st := benchStage(b, s, 0)
-	for i := 0; i < 10; i++ {
-		benchBind(b, s, benchFlow(b, s, i), st, 10)
-	}
+	st := benchStageBound(b, s)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		v, err := s.GetStage(ctx, st.PK)
+		var v stage.View
+		err := s.View(ctx, func(tx *store.Tx) error {
+			var err error
+			v, err = store.Stages.View(tx, store.PK(st.PK))
+			return err
+		})
 		if err != nil || len(v.FlowSet) != 10 {
 			b.Fatal(err, len(v.FlowSet))
 		}
 	}
+}
+
+// BenchmarkStageGetRecord is BenchmarkStageGet reading the stage's record
+// only, without flow_set, as a planner does.
+func BenchmarkStageGetRecord(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	st := benchStageBound(b, s)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var got stage.Stage
+		err := s.View(ctx, func(tx *store.Tx) error {
+			var err error
+			got, err = store.Stages.Get(tx, store.PK(st.PK))
+			return err
+		})
+		if err != nil || got.PK != st.PK {
+			b.Fatal(err, got.PK)
+		}
+	}
+}
+
+// benchStageBound creates a stage bound into 10 flows.
+func benchStageBound(b *testing.B, s *store.Store) stage.Stage {
+	b.Helper()
+	st := benchStage(b, s, 0)
+	for i := 0; i < 10; i++ {
+		benchBind(b, s, benchFlow(b, s, i), st, 10)
+	}
+	return st
 }
 
 // baselineFlow is a flow-sized JSON document for the raw-bbolt baselines.
@@ -219,7 +309,7 @@ func BenchmarkFlowPatchSteady(b *testing.B) {
 	}
 	benchFlow(b, s, 0)
 	for i := range 10000 {
-		if _, err := s.PatchFlow(ctx, "flow-0", fmt.Appendf(nil, `{"title":"t%d"}`, i)); err != nil {
+		if err := benchPatch(ctx, s, fmt.Appendf(nil, `{"title":"t%d"}`, i)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -232,7 +322,7 @@ func BenchmarkFlowPatchSteady(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := s.PatchFlow(ctx, "flow-0", patches[i%2]); err != nil {
+		if err := benchPatch(ctx, s, patches[i%2]); err != nil {
 			b.Fatal(err)
 		}
 	}

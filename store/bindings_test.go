@@ -25,7 +25,7 @@ func TestBindingCRUD(t *testing.T) {
 	uw := mkUserWrite(t, s, "uw")
 	duo := mkDuo(t, s, "duo", nil)
 
-	typed, err := s.CreateBinding(ctx, binding.New(f.PK, uw.PK, 10))
+	typed, err := createIn(ctx, s, store.Bindings, binding.New(f.PK, uw.PK, 10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestBindingCRUD(t *testing.T) {
 		t.Errorf("stage_obj flow_set = %v, want the flow", so["flow_set"])
 	}
 
-	fromJSON, err := s.CreateBindingJSON(ctx, []byte(fmt.Sprintf(
+	fromJSON, err := createJSONIn(ctx, s, store.Bindings, []byte(fmt.Sprintf(
 		`{"target":%q,"stage":%q,"order":"-5","evaluate_on_plan":"on","re_evaluate_policies":false,"invalid_response_action":"restart","stage_obj":{"x":1},"pk":"y"}`,
 		f.PK, duo.PK)))
 	if err != nil {
@@ -59,55 +59,55 @@ func TestBindingCRUD(t *testing.T) {
 	if fromJSON.Order != -5 || !fromJSON.EvaluateOnPlan || fromJSON.ReEvaluatePolicies || fromJSON.InvalidResponseAction != binding.InvalidResponseRestart {
 		t.Errorf("JSON create: %+v", fromJSON.Binding)
 	}
-	got, err := s.GetBinding(ctx, fromJSON.PK)
+	got, err := viewIn(ctx, s, store.Bindings, store.PK(fromJSON.PK))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if jsonOf(t, got) != jsonOf(t, fromJSON) {
 		t.Errorf("GetBinding = %s\ncreate gave %s", jsonOf(t, got), jsonOf(t, fromJSON))
 	}
-	fv, _ := s.GetFlow(ctx, f.PK)
+	fv, _ := viewIn(ctx, s, store.Flows, store.PK(f.PK))
 	if !equalIDs(fv.Stages, []uuid.UUID{duo.PK, uw.PK}) {
 		t.Errorf("flow stages = %v", fv.Stages)
 	}
 
 	// Move the binding to another flow and order.
-	moved, err := s.PatchBinding(ctx, typed.PK, []byte(fmt.Sprintf(`{"target":%q,"order":1}`, g.PK)))
+	moved, err := patchIn(ctx, s, store.Bindings, store.PK(typed.PK), []byte(fmt.Sprintf(`{"target":%q,"order":1}`, g.PK)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if moved.Target != g.PK || moved.Order != 1 || moved.Stage != uw.PK {
 		t.Errorf("moved: %+v", moved.Binding)
 	}
-	fv, _ = s.GetFlow(ctx, f.PK)
-	gv, _ := s.GetFlow(ctx, g.PK)
+	fv, _ = viewIn(ctx, s, store.Flows, store.PK(f.PK))
+	gv, _ := viewIn(ctx, s, store.Flows, store.PK(g.PK))
 	if !equalIDs(fv.Stages, []uuid.UUID{duo.PK}) || !equalIDs(gv.Stages, []uuid.UUID{uw.PK}) {
 		t.Errorf("after the move: f stages %v, g stages %v", fv.Stages, gv.Stages)
 	}
 	checkInvariants(t, s)
 
-	if err := s.DeleteBinding(ctx, typed.PK); err != nil {
+	if err := deleteIn(ctx, s, store.Bindings, store.PK(typed.PK)); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.GetBinding(ctx, typed.PK)
+	_, err = viewIn(ctx, s, store.Bindings, store.PK(typed.PK))
 	wantNotFound(t, err)
-	wantNotFound(t, s.DeleteBinding(ctx, typed.PK))
-	_, err = s.PatchBinding(ctx, typed.PK, []byte(`{}`))
+	wantNotFound(t, deleteIn(ctx, s, store.Bindings, store.PK(typed.PK)))
+	_, err = patchIn(ctx, s, store.Bindings, store.PK(typed.PK), []byte(`{}`))
 	wantNotFound(t, err)
-	_, err = s.ReplaceBinding(ctx, typed.PK, []byte(`{}`))
+	_, err = replaceIn(ctx, s, store.Bindings, store.PK(typed.PK), []byte(`{}`))
 	wantNotFound(t, err)
-	gv, _ = s.GetFlow(ctx, g.PK)
+	gv, _ = viewIn(ctx, s, store.Flows, store.PK(g.PK))
 	if len(gv.Stages) != 0 {
 		t.Errorf("g stages after delete = %v", gv.Stages)
 	}
-	if st, _ := s.GetStage(ctx, uw.PK); len(st.FlowSet) != 0 {
+	if st, _ := viewIn(ctx, s, store.Stages, store.PK(uw.PK)); len(st.FlowSet) != 0 {
 		t.Errorf("uw flow_set after delete = %s", jsonOf(t, st.FlowSet))
 	}
 	// Deleting a binding deletes neither its flow nor its stage.
-	if _, err := s.GetStage(ctx, uw.PK); err != nil {
+	if _, err := viewIn(ctx, s, store.Stages, store.PK(uw.PK)); err != nil {
 		t.Error(err)
 	}
-	if _, err := s.GetFlow(ctx, g.PK); err != nil {
+	if _, err := viewIn(ctx, s, store.Flows, store.PK(g.PK)); err != nil {
 		t.Error(err)
 	}
 }
@@ -159,7 +159,7 @@ func TestCreateBindingRejected(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := wantUnchanged(t, s, func() error {
-				_, err := s.CreateBindingJSON(t.Context(), []byte(tt.body))
+				_, err := createJSONIn(t.Context(), s, store.Bindings, []byte(tt.body))
 				return err
 			})
 			testutil.WantInvalid(t, err, tt.fields, tt.nonField...)
@@ -168,10 +168,10 @@ func TestCreateBindingRejected(t *testing.T) {
 	t.Run("typed", func(t *testing.T) {
 		b := binding.New(missing, st.PK, 1)
 		b.ReEvaluatePolicies = false
-		err := wantUnchanged(t, s, func() error { _, err := s.CreateBinding(t.Context(), b); return err })
+		err := wantUnchanged(t, s, func() error { _, err := createIn(t.Context(), s, store.Bindings, b); return err })
 		testutil.WantInvalid(t, err, map[string][]string{"target": {validate.DoesNotExist(missing.String())}})
 		b.Target = f.PK
-		err = wantUnchanged(t, s, func() error { _, err := s.CreateBinding(t.Context(), b); return err })
+		err = wantUnchanged(t, s, func() error { _, err := createIn(t.Context(), s, store.Bindings, b); return err })
 		testutil.WantInvalid(t, err, nil, binding.MsgNoEvaluation)
 	})
 }
@@ -186,13 +186,13 @@ func TestBindingUniqueTogether(t *testing.T) {
 	unique := "The fields target, stage, order must make a unique set."
 
 	first := mkBinding(t, s, f.PK, s1.PK, 10)
-	err := wantUnchanged(t, s, func() error { _, err := s.CreateBinding(ctx, binding.New(f.PK, s1.PK, 10)); return err })
+	err := wantUnchanged(t, s, func() error { _, err := createIn(ctx, s, store.Bindings, binding.New(f.PK, s1.PK, 10)); return err })
 	wantConflict(t, err, nil, unique)
 
 	// Unique-together runs before the cross-field rule.
 	dup := binding.New(f.PK, s1.PK, 10)
 	dup.ReEvaluatePolicies = false
-	_, err = s.CreateBinding(ctx, dup)
+	_, err = createIn(ctx, s, store.Bindings, dup)
 	wantConflict(t, err, nil, unique)
 
 	// Two stages may share an order; one stage may be bound at two orders
@@ -200,23 +200,26 @@ func TestBindingUniqueTogether(t *testing.T) {
 	sameOrder := mkBinding(t, s, f.PK, s2.PK, 10)
 	second := mkBinding(t, s, f.PK, s1.PK, 20)
 	mkBinding(t, s, g.PK, s1.PK, 10)
-	fv, _ := s.GetFlow(ctx, f.PK)
+	fv, _ := viewIn(ctx, s, store.Flows, store.PK(f.PK))
 	if want := []uuid.UUID{s1.PK, s2.PK, s1.PK}; !equalIDs(fv.Stages, want) {
 		t.Errorf("stages = %v, want %v (a stage bound twice appears twice)", fv.Stages, want)
 	}
-	if st, _ := s.GetStage(ctx, s1.PK); len(st.FlowSet) != 3 {
+	if st, _ := viewIn(ctx, s, store.Stages, store.PK(s1.PK)); len(st.FlowSet) != 3 {
 		t.Errorf("s1 flow_set has %d entries, want one per binding (3)", len(st.FlowSet))
 	}
 
 	// Writes that would make a duplicate.
 	for name, write := range map[string]func() error{
-		"patch order": func() error { _, err := s.PatchBinding(ctx, second.PK, []byte(`{"order":10}`)); return err },
+		"patch order": func() error {
+			_, err := patchIn(ctx, s, store.Bindings, store.PK(second.PK), []byte(`{"order":10}`))
+			return err
+		},
 		"patch stage": func() error {
-			_, err := s.PatchBinding(ctx, sameOrder.PK, []byte(fmt.Sprintf(`{"stage":%q}`, s1.PK)))
+			_, err := patchIn(ctx, s, store.Bindings, store.PK(sameOrder.PK), []byte(fmt.Sprintf(`{"stage":%q}`, s1.PK)))
 			return err
 		},
 		"replace": func() error {
-			_, err := s.ReplaceBinding(ctx, second.PK, []byte(fmt.Sprintf(`{"target":%q,"stage":%q,"order":"10"}`, f.PK, s1.PK)))
+			_, err := replaceIn(ctx, s, store.Bindings, store.PK(second.PK), []byte(fmt.Sprintf(`{"target":%q,"stage":%q,"order":"10"}`, f.PK, s1.PK)))
 			return err
 		},
 	} {
@@ -227,14 +230,14 @@ func TestBindingUniqueTogether(t *testing.T) {
 	}
 
 	// A binding does not clash with itself.
-	if _, err := s.PatchBinding(ctx, first.PK, []byte(`{"order":10,"evaluate_on_plan":true}`)); err != nil {
+	if _, err := patchIn(ctx, s, store.Bindings, store.PK(first.PK), []byte(`{"order":10,"evaluate_on_plan":true}`)); err != nil {
 		t.Errorf("re-saving a binding: %v", err)
 	}
 	// Moving away frees the triple.
-	if _, err := s.PatchBinding(ctx, first.PK, []byte(`{"order":11}`)); err != nil {
+	if _, err := patchIn(ctx, s, store.Bindings, store.PK(first.PK), []byte(`{"order":11}`)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PatchBinding(ctx, second.PK, []byte(`{"order":10}`)); err != nil {
+	if _, err := patchIn(ctx, s, store.Bindings, store.PK(second.PK), []byte(`{"order":10}`)); err != nil {
 		t.Errorf("the freed triple: %v", err)
 	}
 	checkInvariants(t, s)
@@ -249,17 +252,20 @@ func TestPatchBinding(t *testing.T) {
 	missing := storetest.MissingPK(0)
 
 	// The cross-field rule is judged on the merged object.
-	if _, err := s.PatchBinding(ctx, b.PK, []byte(`{"evaluate_on_plan":true}`)); err != nil {
+	if _, err := patchIn(ctx, s, store.Bindings, store.PK(b.PK), []byte(`{"evaluate_on_plan":true}`)); err != nil {
 		t.Fatal(err)
 	}
-	v, err := s.PatchBinding(ctx, b.PK, []byte(`{"re_evaluate_policies":false}`))
+	v, err := patchIn(ctx, s, store.Bindings, store.PK(b.PK), []byte(`{"re_evaluate_policies":false}`))
 	if err != nil {
 		t.Fatalf("patch leaving evaluate_on_plan on: %v", err)
 	}
 	if !v.EvaluateOnPlan || v.ReEvaluatePolicies {
 		t.Errorf("patched: %+v", v.Binding)
 	}
-	err = wantUnchanged(t, s, func() error { _, err := s.PatchBinding(ctx, b.PK, []byte(`{"evaluate_on_plan":false}`)); return err })
+	err = wantUnchanged(t, s, func() error {
+		_, err := patchIn(ctx, s, store.Bindings, store.PK(b.PK), []byte(`{"evaluate_on_plan":false}`))
+		return err
+	})
 	testutil.WantInvalid(t, err, nil, binding.MsgNoEvaluation)
 
 	rejected := []struct {
@@ -276,21 +282,21 @@ func TestPatchBinding(t *testing.T) {
 	}
 	for _, tt := range rejected {
 		t.Run(tt.name, func(t *testing.T) {
-			err := wantUnchanged(t, s, func() error { _, err := s.PatchBinding(ctx, b.PK, []byte(tt.patch)); return err })
+			err := wantUnchanged(t, s, func() error { _, err := patchIn(ctx, s, store.Bindings, store.PK(b.PK), []byte(tt.patch)); return err })
 			testutil.WantInvalid(t, err, tt.fields)
 		})
 	}
 
 	t.Run("read-only keys and GET round trip", func(t *testing.T) {
-		before, _ := s.GetBinding(ctx, b.PK)
-		v, err := s.PatchBinding(ctx, b.PK, []byte(jsonOf(t, before)))
+		before, _ := viewIn(ctx, s, store.Bindings, store.PK(b.PK))
+		v, err := patchIn(ctx, s, store.Bindings, store.PK(b.PK), []byte(jsonOf(t, before)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if jsonOf(t, v) != jsonOf(t, before) {
 			t.Errorf("PATCH of the GET body changed the binding:\n%s\n%s", jsonOf(t, v), jsonOf(t, before))
 		}
-		v, err = s.ReplaceBinding(ctx, b.PK, []byte(jsonOf(t, before)))
+		v, err = replaceIn(ctx, s, store.Bindings, store.PK(b.PK), []byte(jsonOf(t, before)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -300,12 +306,15 @@ func TestPatchBinding(t *testing.T) {
 	})
 
 	t.Run("replace keeps omitted optional fields", func(t *testing.T) {
-		if _, err := s.PatchBinding(ctx, b.PK, []byte(`{"invalid_response_action":"restart_with_context","policy_engine_mode":"all"}`)); err != nil {
+		if _, err := patchIn(ctx, s, store.Bindings, store.PK(b.PK), []byte(`{"invalid_response_action":"restart_with_context","policy_engine_mode":"all"}`)); err != nil {
 			t.Fatal(err)
 		}
-		err := wantUnchanged(t, s, func() error { _, err := s.ReplaceBinding(ctx, b.PK, []byte(`{"order":5}`)); return err })
+		err := wantUnchanged(t, s, func() error {
+			_, err := replaceIn(ctx, s, store.Bindings, store.PK(b.PK), []byte(`{"order":5}`))
+			return err
+		})
 		testutil.WantInvalid(t, err, map[string][]string{"target": {validate.MsgRequired}, "stage": {validate.MsgRequired}})
-		v, err := s.ReplaceBinding(ctx, b.PK, []byte(fmt.Sprintf(`{"target":%q,"stage":%q,"order":5}`, f.PK, st.PK)))
+		v, err := replaceIn(ctx, s, store.Bindings, store.PK(b.PK), []byte(fmt.Sprintf(`{"target":%q,"stage":%q,"order":5}`, f.PK, st.PK)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -359,7 +368,7 @@ func TestBindingOrder(t *testing.T) {
 		t.Fatalf("test setup: order-10 ties sort as %v", at10)
 	}
 
-	fb, err := s.FlowBindings(ctx, f.PK)
+	fb, err := flowBindingsIn(ctx, s, f.PK)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,7 +380,7 @@ func TestBindingOrder(t *testing.T) {
 		t.Errorf("FlowBindings order:\n got %v\nwant %v", orders(byPK, got), orders(byPK, want))
 	}
 
-	page, err := s.ListBindings(ctx, store.Query{Filters: map[string]string{"target": f.PK.String()}})
+	page, err := listIn(ctx, s, store.Bindings, store.Query{Filters: map[string]string{"target": f.PK.String()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,7 +392,7 @@ func TestBindingOrder(t *testing.T) {
 		t.Errorf("ListBindings(target) order:\n got %v\nwant %v", orders(byPK, got), orders(byPK, want))
 	}
 
-	fv, _ := s.GetFlow(ctx, f.PK)
+	fv, _ := viewIn(ctx, s, store.Flows, store.PK(f.PK))
 	var wantStages []uuid.UUID
 	for _, id := range want {
 		wantStages = append(wantStages, stages[byPK[id].stage])
@@ -394,10 +403,10 @@ func TestBindingOrder(t *testing.T) {
 
 	// Moving a binding moves it in the order.
 	last := want[len(want)-1]
-	if _, err := s.PatchBinding(ctx, last, []byte(`{"order":-2147483648,"evaluate_on_plan":true}`)); err != nil {
+	if _, err := patchIn(ctx, s, store.Bindings, store.PK(last), []byte(`{"order":-2147483648,"evaluate_on_plan":true}`)); err != nil {
 		t.Fatal(err)
 	}
-	fb, _ = s.FlowBindings(ctx, f.PK)
+	fb, _ = flowBindingsIn(ctx, s, f.PK)
 	first := []uuid.UUID{want[0], last}
 	slices.SortFunc(first, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
 	if fb[0].PK != first[0] || fb[1].PK != first[1] || len(fb) != len(want) {

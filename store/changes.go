@@ -77,16 +77,17 @@ type Change struct {
 	Refs []uuid.UUID
 }
 
-// The change log is two buckets of revision ‖ seq -> change. The newest
-// entries go to bucketRecent, which is kept under recentBytes so that
-// bbolt stores it inline, in the page of bucket headers that every commit
-// writes anyway; once it grows past that, its entries move to
-// bucketChanges in one batch. So most commits write no page for the log.
-// Every key of bucketRecent is after every key of bucketChanges.
+// The change log is bucketChanges, of revision ‖ seq -> change. On a
+// backend that keeps small buckets inline (a kv.Inliner, such as bbolt),
+// the newest entries go to bucketRecent first, and move to bucketChanges
+// in one batch once the backend says they no longer fit inline; so most
+// commits write no page for the log. Every key of bucketRecent is after
+// every key of bucketChanges: a write on any other backend appends to
+// bucketChanges and moves there whatever bucketRecent holds (the log of a
+// backend written with the inline bucket by an older authflow).
 const (
 	bucketChanges = "changes"
 	bucketRecent  = "changes_recent"
-	recentBytes   = 1000 // bbolt inlines a bucket of at most a quarter page (1024 bytes of 4096), its 16-byte header included
 )
 
 // logBuckets are the log's buckets in key order.
@@ -299,10 +300,15 @@ func (tx *Tx) commitChanges() error {
 	if err != nil {
 		return err
 	}
+	inliner, _ := tx.s.db.(kv.Inliner)
+	logBucket := bucketChanges
+	if inliner != nil {
+		logBucket = bucketRecent
+	}
 	for i := range out {
 		out[i].Revision = rev
 		k := logKey(rev, tx.logSeq)
-		if err := tx.kv.Put(bucketRecent, k, encodeChange(k, out[i])); err != nil {
+		if err := tx.kv.Put(logBucket, k, encodeChange(k, out[i])); err != nil {
 			return fmt.Errorf("store: change log: %w", err)
 		}
 		tx.logSeq++
@@ -310,7 +316,7 @@ func (tx *Tx) commitChanges() error {
 	if err := putRevision(tx.kv, rev); err != nil {
 		return fmt.Errorf("store: change log: %w", err)
 	}
-	if err := tx.settle(); err != nil {
+	if err := tx.settle(inliner); err != nil {
 		return err
 	}
 	if err := tx.prune(rev); err != nil {
@@ -321,31 +327,22 @@ func (tx *Tx) commitChanges() error {
 	if !tx.hooked { // once per transaction, with every flush's changes
 		tx.hooked = true
 		s := tx.s
-		var holder *int64
-		if tx.ctx != nil {
-			holder, _ = tx.ctx.Value(committedKey{}).(*int64)
-		}
-		tx.kv.OnCommit(func() {
-			if holder != nil {
-				*holder = rev
-			}
-			s.feed.local(s, rev, tx.committed)
-		})
+		tx.kv.OnCommit(func() { s.feed.local(s, rev, tx.committed) })
 	}
 	return nil
 }
 
-// settle moves the log's recent entries to its main bucket once they
-// are more than recentBytes.
-func (tx *Tx) settle() error {
+// settle moves the log's recent entries to its main bucket, unless the
+// backend is an inliner that keeps them inline.
+func (tx *Tx) settle(inliner kv.Inliner) error {
 	size := 0
 	var keys, vals [][]byte
 	err := tx.kv.Scan(bucketRecent, kv.Range{}, func(k, v []byte) (bool, error) {
-		size += 16 + len(k) + len(v) // bbolt's element header, key and value
+		size += len(k) + len(v)
 		keys, vals = append(keys, k), append(vals, v)
 		return true, nil
 	})
-	if err != nil || size <= recentBytes {
+	if err != nil || len(keys) == 0 || (inliner != nil && inliner.Inline(len(keys), size)) {
 		return err
 	}
 	for i := range keys { // copied before the bucket changes
@@ -701,39 +698,12 @@ func (s *Store) Watch(ctx context.Context, after int64) iter.Seq2[Change, error]
 	}
 }
 
-type (
-	unchangedSinceKey struct{}
-	committedKey      struct{}
-)
-
-// WithUnchangedSince returns a context that makes the first replace,
-// patch or delete of an object in a transaction run with it conditional:
-// it fails with an error wrapping ErrRevision, writing nothing, when the
-// object changed after revision rev (its revision is greater). This is
-// IfRevision for callers that cannot reach the transaction, such as the
-// HTTP adapter's If-Match.
-func WithUnchangedSince(ctx context.Context, rev int64) context.Context {
-	return context.WithValue(ctx, unchangedSinceKey{}, rev)
-}
-
-// WithCommitted returns a context whose write transactions set *rev to
-// the revision they commit at (it is left alone by one that changes
-// nothing).
-func WithCommitted(ctx context.Context, rev *int64) context.Context {
-	return context.WithValue(ctx, committedKey{}, rev)
-}
-
-// precondition applies WithUnchangedSince to the transaction's first
-// top-level write, obj of c.
-func (tx *Tx) precondition(c *collection, obj any) error {
-	if tx.ctx == nil || tx.preChecked {
+// precondition applies o's UnchangedSince to a write of obj, in c.
+func (tx *Tx) precondition(c *collection, obj any, o *WriteOptions) error {
+	if o == nil || o.UnchangedSince == nil {
 		return nil
 	}
-	since, ok := tx.ctx.Value(unchangedSinceKey{}).(int64)
-	if !ok {
-		return nil
-	}
-	tx.preChecked = true
+	since := *o.UnchangedSince
 	rev, err := tx.revisionOf(c, obj)
 	if err != nil {
 		return err

@@ -83,20 +83,20 @@ func TestRevisions(t *testing.T) {
 	if got := objectRevision(t, s, store.ModelFlow, f.PK); got != 1 {
 		t.Errorf("flow at %d", got)
 	}
-	if _, err := s.PatchFlow(ctx, "a", []byte(`{"title":"T2"}`)); err != nil {
+	if _, err := patchIn(ctx, s, store.Flows, store.By("slug", "a"), []byte(`{"title":"T2"}`)); err != nil {
 		t.Fatal(err)
 	}
 	if got := objectRevision(t, s, store.ModelFlow, f.PK); got != 2 {
 		t.Errorf("patched flow at %d", got)
 	}
-	if _, err := s.PatchFlow(ctx, "a", []byte(`{"title":"T2"}`)); err != nil {
+	if _, err := patchIn(ctx, s, store.Flows, store.By("slug", "a"), []byte(`{"title":"T2"}`)); err != nil {
 		t.Fatalf("same-value patch: %v", err)
 	}
 	if cs, err := watchAll(t, s, 2); revision(t, s) != 2 || len(cs) != 0 || err != nil {
 		t.Errorf("a same-value patch took revision %d, logged %q (%v)", revision(t, s), summary(cs), err)
 	}
 	if err := wantUnchanged(t, s, func() error {
-		_, err := s.PatchFlow(ctx, "a", []byte(`{"designation":"nope"}`))
+		_, err := patchIn(ctx, s, store.Flows, store.By("slug", "a"), []byte(`{"designation":"nope"}`))
 		return err
 	}); err == nil {
 		t.Fatal("bad patch accepted")
@@ -110,11 +110,11 @@ func TestRevisions(t *testing.T) {
 	}
 	// Created and deleted in one transaction: nothing happened.
 	if err := s.Update(ctx, func(tx *store.Tx) error {
-		pk, err := tx.Create(store.ModelFlow, []byte(`{"name":"x","slug":"x","title":"x","designation":"authentication"}`))
+		pk, err := tx.Create(store.ModelFlow, []byte(`{"name":"x","slug":"x","title":"x","designation":"authentication"}`), nil)
 		if err != nil {
 			return err
 		}
-		return tx.Delete(store.ModelFlow, pk)
+		return tx.Delete(store.ModelFlow, pk, nil)
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestIfRevision(t *testing.T) {
 			if err := tx.IfRevision(store.ModelFlow, f.PK, rev); err != nil {
 				return err
 			}
-			return tx.Patch(store.ModelFlow, f.PK, []byte(`{"title":"`+title+`"}`))
+			return tx.Patch(store.ModelFlow, f.PK, []byte(`{"title":"`+title+`"}`), nil)
 		})
 	}
 	if err := patch(1, "one"); err != nil {
@@ -145,7 +145,7 @@ func TestIfRevision(t *testing.T) {
 	if err := patch(2, "two"); err != nil {
 		t.Fatalf("current revision: %v", err)
 	}
-	if err := s.DeleteFlow(ctx, "a"); err != nil {
+	if err := deleteIn(ctx, s, store.Flows, store.By("slug", "a")); err != nil {
 		t.Fatal(err)
 	}
 	if err := patch(3, "x"); !errors.Is(err, store.ErrNotFound) {
@@ -161,7 +161,7 @@ func TestWatch(t *testing.T) {
 	f := mkFlow(t, s, "a")
 	st := mkUserWrite(t, s, "w")
 	b := mkBinding(t, s, f.PK, st.PK, 10)
-	if err := s.DeleteFlow(ctx, "a"); err != nil {
+	if err := deleteIn(ctx, s, store.Flows, store.By("slug", "a")); err != nil {
 		t.Fatal(err)
 	}
 	got, err := watchAll(t, s, 0)
@@ -310,7 +310,7 @@ func TestFormat2(t *testing.T) {
 	if got := objectRevision(t, s, store.ModelFlow, f.PK); got != 0 {
 		t.Errorf("format-2 record at revision %d", got)
 	}
-	if _, err := s.PatchFlow(context.Background(), "a", []byte(`{"title":"new"}`)); err != nil {
+	if _, err := patchIn(context.Background(), s, store.Flows, store.By("slug", "a"), []byte(`{"title":"new"}`)); err != nil {
 		t.Fatal(err)
 	}
 	if got := objectRevision(t, s, store.ModelFlow, f.PK); got != 1 {
@@ -319,27 +319,37 @@ func TestFormat2(t *testing.T) {
 	checkInvariants(t, s)
 }
 
-// WithUnchangedSince guards the first write of a transaction run with
-// it; WithCommitted reports the revision a write committed at.
+// WriteOptions.UnchangedSince (store.Since) makes a write conditional on
+// its object's revision; Tx.OnCommit reports the revision a write
+// committed at.
 func TestUnchangedSince(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()
+	a := store.By("slug", "a")
 	mkFlow(t, s, "a") // revision 1
 	mkFlow(t, s, "b") // revision 2
 	var rev int64
-	if _, err := s.PatchFlow(store.WithCommitted(store.WithUnchangedSince(ctx, 1), &rev), "a", []byte(`{"title":"x"}`)); err != nil || rev != 3 {
+	if err := s.Update(ctx, func(tx *store.Tx) error {
+		tx.OnCommit(func(r int64) { rev = r })
+		_, err := store.Flows.Patch(tx, a, []byte(`{"title":"x"}`), store.Since(1))
+		return err
+	}); err != nil || rev != 3 {
 		t.Fatalf("unchanged since 1: %v, committed at %d", err, rev)
 	}
 	if err := wantUnchanged(t, s, func() error {
-		_, err := s.PatchFlow(store.WithUnchangedSince(ctx, 2), "a", []byte(`{"title":"y"}`))
-		return err
+		return s.Update(ctx, func(tx *store.Tx) error {
+			_, err := store.Flows.Patch(tx, a, []byte(`{"title":"y"}`), store.Since(2))
+			return err
+		})
 	}); !errors.Is(err, store.ErrRevision) {
 		t.Fatalf("changed at 3, since 2: %v", err)
 	}
-	if err := wantUnchanged(t, s, func() error { return s.DeleteFlow(store.WithUnchangedSince(ctx, 2), "a") }); !errors.Is(err, store.ErrRevision) {
+	if err := wantUnchanged(t, s, func() error {
+		return s.Update(ctx, func(tx *store.Tx) error { return store.Flows.Delete(tx, a, store.Since(2)) })
+	}); !errors.Is(err, store.ErrRevision) {
 		t.Fatalf("delete: %v", err)
 	}
-	if err := s.DeleteFlow(store.WithUnchangedSince(ctx, 3), "a"); err != nil {
+	if err := s.Update(ctx, func(tx *store.Tx) error { return store.Flows.Delete(tx, a, store.Since(3)) }); err != nil {
 		t.Fatalf("delete since 3: %v", err)
 	}
 }
@@ -352,7 +362,7 @@ func TestChangeLogRecentInline(t *testing.T) {
 	s := openTestStore(t, path, &store.Options{NoSync: true})
 	mkFlow(t, s, "a")
 	for i := range 100 {
-		if _, err := s.PatchFlow(context.Background(), "a", fmt.Appendf(nil, `{"title":"t%d"}`, i)); err != nil {
+		if _, err := patchIn(context.Background(), s, store.Flows, store.By("slug", "a"), fmt.Appendf(nil, `{"title":"t%d"}`, i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -439,7 +449,7 @@ func TestChangeLogBounded(t *testing.T) {
 	s := openTestStore(t, path, &store.Options{NoSync: true, ChangeLog: 16})
 	mkFlow(t, s, "a")
 	for i := range 300 {
-		if _, err := s.PatchFlow(context.Background(), "a", fmt.Appendf(nil, `{"title":"t%d"}`, i)); err != nil {
+		if _, err := patchIn(context.Background(), s, store.Flows, store.By("slug", "a"), fmt.Appendf(nil, `{"title":"t%d"}`, i)); err != nil {
 			t.Fatal(err)
 		}
 	}

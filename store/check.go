@@ -33,7 +33,7 @@ func (s *Store) Check(ctx context.Context) []error {
 			more++
 		}
 	}
-	if c, ok := s.db.(interface{ Check(context.Context) []error }); ok {
+	if c, ok := s.db.(kv.Checker); ok {
 		for _, err := range c.Check(ctx) {
 			report(fmt.Errorf("store: check: %w", err))
 		}

@@ -3,11 +3,7 @@ package store
 import (
 	"fmt"
 
-	"github.com/authflow/authflow/binding"
-	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/internal/kind"
-	"github.com/authflow/authflow/policy"
-	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 )
@@ -50,9 +46,9 @@ type codec interface {
 	// nil otherwise; hasKind reports whether name is one of them.
 	kindNames() []string
 	hasKind(name string) bool
-	// writable are the fields of kind a write may set that a response
+	// attrs are the fields of kind a write may set that a response
 	// shows: neither read-only nor write-only, in declaration order.
-	writable(kind string) []string
+	attrs(kind string) []string
 	// baseStr is authentik's str() of obj as an object of the
 	// collection's base model (a stage's "Stage x"), which a reference to
 	// the collection rather than a kind yields; str for a collection
@@ -61,6 +57,9 @@ type codec interface {
 	// uniqueMessage is the message of a unique field of obj that is
 	// taken, when obj's kind has its own; "" otherwise.
 	uniqueMessage(obj any) string
+	// body renders an object built in Go as a create body of its kind,
+	// so that it is validated exactly as a body is.
+	body(obj any) (kind string, body []byte, err error)
 }
 
 // plain is the codec of a collection of one Go struct type T, stored as
@@ -120,12 +119,25 @@ func (p plain[T]) withIDs(obj any, pk, pbm uuid.UUID) any {
 	return v
 }
 
-func (p plain[T]) kind(any) string          { return "" }
-func (p plain[T]) kindNames() []string      { return nil }
-func (p plain[T]) hasKind(string) bool      { return false }
+func (p plain[T]) body(obj any) (string, []byte, error) {
+	if _, ok := obj.(T); !ok {
+		return "", nil, fmt.Errorf("store: %T is not a %T", obj, *new(T))
+	}
+	b, err := p.encode(obj)
+	return "", b, err
+}
+
+func (p plain[T]) kind(any) string { return "" }
+
+func (p plain[T]) kindNames() []string { return nil }
+
+func (p plain[T]) hasKind(string) bool { return false }
+
 func (p plain[T]) uniqueMessage(any) string { return "" }
-func (p plain[T]) baseStr(obj any) string   { return p.str(obj) }
-func (p plain[T]) writable(string) []string { return shownWritable(p.sc) }
+
+func (p plain[T]) baseStr(obj any) string { return p.str(obj) }
+
+func (p plain[T]) attrs(string) []string { return shownWritable(p.sc) }
 
 // shownWritable are the names of s that are neither read-only nor
 // write-only.
@@ -138,11 +150,16 @@ func shownWritable(s *validate.Schema) []string {
 	}
 	return out
 }
+
 func (p plain[T]) schema(string) (*validate.Schema, error) { return p.sch(), nil }
-func (p plain[T]) value(obj any, f string) (any, bool)     { return p.sch().Value(obj, f) }
-func (p plain[T]) refs(obj any) []validate.Ref             { return p.sch().Refs(obj) }
-func (p plain[T]) checkObject(obj any) *validate.Error     { return validate.CheckObject(obj) }
-func (p plain[T]) str(obj any) string                      { return p.strOf(obj.(T)) }
+
+func (p plain[T]) value(obj any, f string) (any, bool) { return p.sch().Value(obj, f) }
+
+func (p plain[T]) refs(obj any) []validate.Ref { return p.sch().Refs(obj) }
+
+func (p plain[T]) checkObject(obj any) *validate.Error { return validate.CheckObject(obj) }
+
+func (p plain[T]) str(obj any) string { return p.strOf(obj.(T)) }
 
 func (p plain[T]) without(obj any, field string, id uuid.UUID) (any, error) {
 	return p.sch().Without(obj, field, id)
@@ -151,22 +168,6 @@ func (p plain[T]) without(obj any, field string, id uuid.UUID) (any, error) {
 func (p plain[T]) defaultJSON(_, field string) ([]byte, bool) {
 	return p.sch().FieldJSON(p.defaults(), field)
 }
-
-var flowCodec = plain[flow.Flow]{
-	defaults: flow.Defaults,
-	apply:    flow.Decode,
-	getIDs:   func(f flow.Flow) (uuid.UUID, uuid.UUID) { return f.PK, f.PolicyBindingModelPtrID },
-	setIDs:   func(f *flow.Flow, pk, pbm uuid.UUID) { f.PK, f.PolicyBindingModelPtrID = pk, pbm },
-	strOf:    flow.Flow.String,
-}.withSchema()
-
-var bindingCodec = plain[binding.Binding]{
-	defaults: binding.Defaults,
-	apply:    binding.Decode,
-	getIDs:   func(b binding.Binding) (uuid.UUID, uuid.UUID) { return b.PK, b.PolicyBindingModelPtrID },
-	setIDs:   func(b *binding.Binding, pk, pbm uuid.UUID) { b.PK, b.PolicyBindingModelPtrID = pk, pbm },
-	strOf:    binding.Binding.String,
-}.withSchema()
 
 // registry is what the store needs of a kind family's registry
 // (stage.Registry, policy.Registry): both are facades over internal/kind.
@@ -177,6 +178,7 @@ type registry[O any] interface {
 	Decode(cur O, body []byte, op validate.Op) (O, error)
 	Encode(O) ([]byte, error)
 	DecodeStored([]byte) (O, error)
+	Body(O) ([]byte, error)
 }
 
 // kinded is an object of a kind family: it names its kind.
@@ -202,12 +204,27 @@ type family[O kinded] struct {
 	commonNames []string
 }
 
-func (f family[O]) writable(kind string) []string {
+func (f family[O]) attrs(kind string) []string {
 	out := append([]string(nil), f.commonNames...)
 	if s, ok := f.schemaOf(kind); ok {
 		out = append(out, shownWritable(s)...)
 	}
 	return out
+}
+
+func (f family[O]) body(obj any) (string, []byte, error) {
+	o, ok := obj.(O)
+	if !ok {
+		return "", nil, fmt.Errorf("store: %T is not a %T", obj, *new(O))
+	}
+	if f.config(o) == nil {
+		return "", nil, validate.FieldError(kindField, validate.MsgRequired)
+	}
+	b, err := f.reg.Body(o)
+	if err != nil {
+		return "", nil, fmt.Errorf("store: %w", err)
+	}
+	return f.kindOf(o), b, nil
 }
 
 func (f family[O]) baseStr(obj any) string { return f.baseOf(obj.(O)) }
@@ -246,7 +263,8 @@ func (f family[O]) decode(cur any, body []byte, op validate.Op) (any, error) {
 }
 
 func (f family[O]) encode(obj any) ([]byte, error) { return f.reg.Encode(obj.(O)) }
-func (f family[O]) load(raw []byte) (any, error)   { return f.reg.DecodeStored(raw) }
+
+func (f family[O]) load(raw []byte) (any, error) { return f.reg.DecodeStored(raw) }
 
 func (f family[O]) ids(obj any) (uuid.UUID, uuid.UUID) { return f.pk(obj.(O)), uuid.Nil }
 
@@ -328,52 +346,4 @@ func (f family[O]) without(obj any, field string, id uuid.UUID) (any, error) {
 	}
 	f.setCfg(&o, cfg)
 	return o, nil
-}
-
-// stageFamily is the codec of the stages collection.
-func stageFamily(reg *stage.Registry) family[stage.Stage] {
-	return family[stage.Stage]{
-		reg:    reg,
-		pk:     func(s stage.Stage) uuid.UUID { return s.PK },
-		setPK:  func(s *stage.Stage, pk uuid.UUID) { s.PK = pk },
-		config: func(s stage.Stage) any { return s.Config },
-		setCfg: func(s *stage.Stage, c any) { s.Config = c.(stage.Config) },
-		common: func(s stage.Stage, f string) (any, bool) {
-			if f == "name" {
-				return s.Name, true
-			}
-			return nil, false
-		},
-		strOf: func(s stage.Stage) string {
-			if k, ok := reg.Lookup(s.Model()); ok && k.StrPrefix != "" {
-				return k.StrPrefix + s.Name
-			}
-			return "Stage " + s.Name
-		},
-		baseOf:      func(s stage.Stage) string { return "Stage " + s.Name },
-		commonNames: []string{"name"},
-	}
-}
-
-// policyFamily is the codec of the policies collection.
-func policyFamily(reg *policy.Registry) family[policy.Policy] {
-	return family[policy.Policy]{
-		reg:    reg,
-		pk:     func(p policy.Policy) uuid.UUID { return p.PK },
-		setPK:  func(p *policy.Policy, pk uuid.UUID) { p.PK = pk },
-		config: func(p policy.Policy) any { return p.Config },
-		setCfg: func(p *policy.Policy, c any) { p.Config = c.(policy.Config) },
-		common: func(p policy.Policy, f string) (any, bool) {
-			switch f {
-			case "name":
-				return p.Name, true
-			case "execution_logging":
-				return p.ExecutionLogging, true
-			}
-			return nil, false
-		},
-		strOf:       policy.Policy.String,
-		baseOf:      policy.Policy.String,
-		commonNames: []string{"name", "execution_logging"},
-	}
 }

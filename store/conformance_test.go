@@ -28,7 +28,7 @@ func TestConformance(t *testing.T) {
 func TestConformanceHostKinds(t *testing.T) {
 	guard := func(name string, _ func(string) uuid.UUID) []byte { return fmt.Appendf(nil, `{"name":%q}`, name) }
 	storetest.Run(t, func(t *testing.T) *store.Store {
-		s, err := store.Open(filepath.Join(t.TempDir(), "c.db"), &store.Options{NoSync: true, Registry: guardRegistry()})
+		s, err := store.Open(filepath.Join(t.TempDir(), "c.db"), &store.Options{NoSync: true, StageKinds: guardRegistry()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,7 +28,7 @@ func BenchmarkContention(b *testing.B) {
 			ctx := context.Background()
 			err = s.Update(ctx, func(tx *store.Tx) error {
 				for i := range 1000 {
-					if _, err := tx.Create(store.ModelFlow, scaleFlowBody(i)); err != nil {
+					if _, err := tx.Create(store.ModelFlow, scaleFlowBody(i), nil); err != nil {
 						return err
 					}
 				}
@@ -52,9 +52,16 @@ func BenchmarkContention(b *testing.B) {
 						}
 						var err error
 						if r%2 == 0 {
-							_, err = s.ListFlows(ctx, store.Query{})
+							err = s.View(ctx, func(tx *store.Tx) error {
+								_, err := store.Flows.List(tx, store.Query{})
+								return err
+							})
 						} else {
-							_, err = s.GetFlowBySlug(ctx, fmt.Sprintf("flow-%07d", (i*7+r)%1000))
+							slug := fmt.Sprintf("flow-%07d", (i*7+r)%1000)
+							err = s.View(ctx, func(tx *store.Tx) error {
+								_, err := store.Flows.View(tx, store.By("slug", slug))
+								return err
+							})
 						}
 						if err != nil {
 							b.Error(err)
@@ -75,7 +82,11 @@ func BenchmarkContention(b *testing.B) {
 					defer wg.Done()
 					for i := range per {
 						slug := fmt.Sprintf("flow-%07d", (w*per+i)%1000)
-						if _, err := s.PatchFlow(ctx, slug, []byte(fmt.Sprintf(`{"title":"t%d"}`, i))); err != nil {
+						err := s.Update(ctx, func(tx *store.Tx) error {
+							_, err := store.Flows.Patch(tx, store.By("slug", slug), []byte(fmt.Sprintf(`{"title":"t%d"}`, i)), nil)
+							return err
+						})
+						if err != nil {
 							b.Error(err)
 							return
 						}

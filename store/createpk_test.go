@@ -34,23 +34,23 @@ func TestCreateWithPK(t *testing.T) {
 		{string(policy.ModelDummy), `{"name": "gate"}`},
 	}
 	for i, c := range creates {
-		err := s.Update(ctx, func(tx *store.Tx) error { return tx.CreateWithPK(c.model, given(byte(i)), []byte(c.body)) })
+		err := s.Update(ctx, func(tx *store.Tx) error { return tx.CreateWithPK(c.model, given(byte(i)), []byte(c.body), nil) })
 		if err != nil {
 			t.Fatalf("create %s: %v", c.model, err)
 		}
 	}
 	var pbm uuid.UUID
 	err := s.Update(ctx, func(tx *store.Tx) error {
-		if err := tx.CreateWithPK(store.ModelBinding, given(10), []byte(`{"target": "`+given(0).String()+`", "stage": "`+given(1).String()+`", "order": 10}`)); err != nil {
+		if err := tx.CreateWithPK(store.ModelBinding, given(10), []byte(`{"target": "`+given(0).String()+`", "stage": "`+given(1).String()+`", "order": 10}`), nil); err != nil {
 			return err
 		}
-		if err := tx.CreateWithPK(store.ModelPolicyBinding, given(11), []byte(`{"target": "`+given(0).String()+`", "policy": "`+given(3).String()+`", "order": 0}`)); err != nil {
+		if err := tx.CreateWithPK(store.ModelPolicyBinding, given(11), []byte(`{"target": "`+given(0).String()+`", "policy": "`+given(3).String()+`", "order": 0}`), nil); err != nil {
 			return err
 		}
-		if err := tx.CreateWithPK(store.ModelInvite, given(12), []byte(`{"name": "inv"}`)); err != nil {
+		if err := tx.CreateWithPK(store.ModelInvite, given(12), []byte(`{"name": "inv"}`), nil); err != nil {
 			return err
 		}
-		f, err := tx.GetFlow(given(0))
+		f, err := store.Flows.View(tx, store.PK(given(0)))
 		pbm = f.PolicyBindingModelPtrID
 		return err
 	})
@@ -84,7 +84,7 @@ func TestCreateWithPK(t *testing.T) {
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
 			err := wantUnchanged(t, s, func() error {
-				return s.Update(ctx, func(tx *store.Tx) error { return tx.CreateWithPK(tt.model, tt.pk, []byte(tt.body)) })
+				return s.Update(ctx, func(tx *store.Tx) error { return tx.CreateWithPK(tt.model, tt.pk, []byte(tt.body), nil) })
 			})
 			testutil.WantInvalid(t, err, tt.fields)
 			if errors.Is(err, store.ErrConflict) != tt.conflict {
@@ -101,13 +101,13 @@ func TestNewIDHeldByGivenPK(t *testing.T) {
 	ctx := t.Context()
 	next, _ := storetest.CounterIDs(1, 1)()
 	err := s.Update(ctx, func(tx *store.Tx) error {
-		return tx.CreateWithPK(store.ModelPrompt, next, []byte(`{"name": "p", "field_key": "username", "label": "Username", "type": "username"}`))
+		return tx.CreateWithPK(store.ModelPrompt, next, []byte(`{"name": "p", "field_key": "username", "label": "Username", "type": "username"}`), nil)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantUnchanged(t, s, func() error {
-		_, err := s.CreateStage(ctx, stage.Stage{Name: "write", Config: stage.DefaultUserWrite()})
+		_, err := createIn(ctx, s, store.Stages, stage.Stage{Name: "write", Config: stage.DefaultUserWrite()})
 		return err
 	})
 }

@@ -78,22 +78,22 @@ func buildDamageBase(t testing.TB, path string) (prev, last string) {
 	}
 	err = s.Update(ctx, func(tx *store.Tx) error {
 		for i := range 10 {
-			p, err := tx.CreatePolicy(policy.Policy{Name: fmt.Sprintf("policy-%02d", i), Config: policy.Expression{Expression: "return True"}})
+			p, err := store.Policies.Create(tx, policy.Policy{Name: fmt.Sprintf("policy-%02d", i), Config: policy.Expression{Expression: "return True"}}, nil)
 			if err != nil {
 				return err
 			}
 			for _, target := range []uuid.UUID{flows[i], fsbs[i]} {
 				b := policy.DefaultBinding()
 				b.Policy, b.Target = &p.PK, target
-				if _, err := tx.CreatePolicyBinding(b); err != nil {
+				if _, err := store.PolicyBindings.Create(tx, b, nil); err != nil {
 					return err
 				}
 			}
 			body := fmt.Sprintf(`{"name":"prompt-%02d","field_key":"field_%d","label":"Field %d","type":"text"}`, i, i, i)
-			if _, err := tx.Create(store.ModelPrompt, []byte(body)); err != nil {
+			if _, err := tx.Create(store.ModelPrompt, []byte(body), nil); err != nil {
 				return err
 			}
-			if _, err := tx.Create(store.ModelInvite, []byte(fmt.Sprintf(`{"name":"invite-%02d"}`, i))); err != nil {
+			if _, err := tx.Create(store.ModelInvite, []byte(fmt.Sprintf(`{"name":"invite-%02d"}`, i)), nil); err != nil {
 				return err
 			}
 		}
@@ -106,7 +106,7 @@ func buildDamageBase(t testing.TB, path string) (prev, last string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PatchFlow(ctx, "flow-00", []byte(`{"title":"The last write"}`)); err != nil {
+	if _, err := patchIn(ctx, s, store.Flows, store.By("slug", "flow-00"), []byte(`{"title":"The last write"}`)); err != nil {
 		t.Fatal(err)
 	}
 	last, err = storeDump(s)
@@ -166,7 +166,7 @@ func storeDump(s *store.Store) (string, error) {
 		}
 		for i := range 60 {
 			slug := fmt.Sprintf("flow-%02d", i)
-			f, err := tx.GetFlowBySlug(slug)
+			f, err := store.Flows.View(tx, store.By("slug", slug))
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
@@ -504,9 +504,9 @@ func TestDamagedRecordKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.ListFlows(t.Context(), store.Query{Ordering: "title"}) // a scan of the records
+	_, err = listIn(t.Context(), s, store.Flows, store.Query{Ordering: "title"}) // a scan of the records
 	wantCorrupt(t, "ListFlows ordered by title", err, "flows record "+moved.String()+": kv: database is damaged: checksum mismatch")
-	_, err = s.ListFlows(t.Context(), store.Query{}) // the slug index's walk
+	_, err = listIn(t.Context(), s, store.Flows, store.Query{}) // the slug index's walk
 	wantCorrupt(t, "ListFlows", err, "it lists flow "+f.PK.String()+", which is not stored")
 }
 
@@ -517,7 +517,7 @@ func TestDamagedMissingBucket(t *testing.T) {
 	s := openTestStore(t, filepath.Join(t.TempDir(), "bucket.db"), nil)
 	mkFlow(t, s, "a")
 	ctx := t.Context()
-	if _, err := s.CreatePrompt(ctx, stage.Prompt{Name: "p", FieldKey: "k", Label: "K", Type: stage.PromptType("text")}); err != nil {
+	if _, err := createIn(ctx, s, store.Prompts, stage.Prompt{Name: "p", FieldKey: "k", Label: "K", Type: stage.PromptType("text")}); err != nil {
 		t.Fatal(err)
 	}
 	s, err := damageStore(t, s, false, func(tx *bolt.Tx) error {
@@ -531,14 +531,14 @@ func TestDamagedMissingBucket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = s.View(ctx, func(tx *store.Tx) error { _, err := tx.ListPrompts(store.Query{}); return err })
+	err = s.View(ctx, func(tx *store.Tx) error { _, err := store.Prompts.List(tx, store.Query{}); return err })
 	wantCorrupt(t, "ListPrompts", err, `bucket "prompts" is missing`)
-	_, err = s.GetPrompt(ctx, uuid.New())
+	_, err = viewIn(ctx, s, store.Prompts, store.PK(uuid.New()))
 	wantCorrupt(t, "GetPrompt", err, `bucket "prompts" is missing`)
-	_, err = s.CreatePrompt(ctx, stage.Prompt{Name: "q", FieldKey: "k", Label: "K", Type: stage.PromptType("text")})
+	_, err = createIn(ctx, s, store.Prompts, stage.Prompt{Name: "q", FieldKey: "k", Label: "K", Type: stage.PromptType("text")})
 	wantCorrupt(t, "CreatePrompt", err, `bucket "prompts" is missing`)
 	checkSays(t, s, `bucket "prompts" is missing`)
-	if _, err := s.ListFlows(ctx, store.Query{}); err != nil {
+	if _, err := listIn(ctx, s, store.Flows, store.Query{}); err != nil {
 		t.Errorf("ListFlows beside the missing bucket: %v", err)
 	}
 }
@@ -562,11 +562,11 @@ func TestDamagedCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	_, err = s.ListFlows(ctx, store.Query{})
+	_, err = listIn(ctx, s, store.Flows, store.Query{})
 	wantCorrupt(t, "ListFlows", err, "the count says 1, the index holds more")
-	_, err = s.ListFlows(ctx, store.Query{Ordering: "title"})
+	_, err = listIn(ctx, s, store.Flows, store.Query{Ordering: "title"})
 	wantCorrupt(t, "ListFlows ordered by title", err, "the count says 1 objects, a scan found 2")
-	_, err = s.GetStage(ctx, st.PK) // its flow_set
+	_, err = viewIn(ctx, s, store.Stages, store.PK(st.PK)) // its flow_set
 	wantCorrupt(t, "GetStage", err, "the count of "+fmt.Sprintf("%x", st.PK[:])+" says 0 keys, there are 1")
 }
 
@@ -658,13 +658,13 @@ func TestDamagedIndexEntries(t *testing.T) {
 		f := mkFlow(t, s, "a")
 		st := mkUserWrite(t, s, "w")
 		mkBinding(t, s, f.PK, st.PK, 1)
-		p, err := s.CreatePolicy(ctx, policy.Policy{Name: "allow", Config: policy.Expression{Expression: "return True"}})
+		p, err := createIn(ctx, s, store.Policies, policy.Policy{Name: "allow", Config: policy.Expression{Expression: "return True"}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		b := policy.DefaultBinding()
 		b.Policy, b.Target = &p.PK, f.PolicyBindingModelPtrID
-		if _, err := s.CreatePolicyBinding(ctx, b); err != nil {
+		if _, err := createIn(ctx, s, store.PolicyBindings, b); err != nil {
 			t.Fatal(err)
 		}
 		return s, f.PK, p.PK
@@ -681,7 +681,7 @@ func TestDamagedIndexEntries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = s.GetFlow(ctx, f)
+		_, err = viewIn(ctx, s, store.Flows, store.PK(f))
 		wantCorrupt(t, "GetFlow", err, "fails its checksum")
 	})
 	t.Run("reference key", func(t *testing.T) {
@@ -703,9 +703,9 @@ func TestDamagedIndexEntries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = s.GetPolicy(ctx, p)
+		_, err = viewIn(ctx, s, store.Policies, store.PK(p))
 		wantCorrupt(t, "GetPolicy", err, "names no reference field")
-		_, err = s.DeleteImpact(ctx, store.ModelPolicy, p)
+		_, err = readIn(ctx, s, func(tx *store.Tx) (store.Impact, error) { return tx.DeleteImpact(store.ModelPolicy, p) })
 		wantCorrupt(t, "DeleteImpact", err, "names no reference field")
 	})
 	t.Run("reference lost", func(t *testing.T) {
@@ -718,9 +718,9 @@ func TestDamagedIndexEntries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = s.GetPolicy(ctx, p)
+		_, err = viewIn(ctx, s, store.Policies, store.PK(p))
 		wantCorrupt(t, "GetPolicy", err, "says 1 keys, there are 0")
-		err = s.Update(ctx, func(tx *store.Tx) error { return tx.Delete(store.ModelPolicy, p) })
+		err = s.Update(ctx, func(tx *store.Tx) error { return tx.Delete(store.ModelPolicy, p, nil) })
 		wantCorrupt(t, "deleting the policy (whose binding the cascade would miss)", err, "says 1 keys, there are 0")
 	})
 }
@@ -744,7 +744,7 @@ func TestDamagedPBMEntry(t *testing.T) {
 			var gate uuid.UUID
 			err := s.Update(t.Context(), func(tx *store.Tx) error {
 				var err error
-				gate, err = tx.Create(string(policy.ModelDummy), []byte(`{"name": "gate"}`))
+				gate, err = tx.Create(string(policy.ModelDummy), []byte(`{"name": "gate"}`), nil)
 				return err
 			})
 			if err != nil {
@@ -757,10 +757,10 @@ func TestDamagedPBMEntry(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.ListPolicyBindings(t.Context(), store.Query{Filters: map[string]string{"target": pbm.String()}})
+			_, err = listIn(t.Context(), s, store.PolicyBindings, store.Query{Filters: map[string]string{"target": pbm.String()}})
 			wantCorrupt(t, "ListPolicyBindings by the pbm id", err, "pbm")
 			err = s.Update(t.Context(), func(tx *store.Tx) error {
-				_, err := tx.Create(store.ModelPolicyBinding, fmt.Appendf(nil, `{"target": %q, "policy": %q, "order": 0}`, pbm, gate))
+				_, err := tx.Create(store.ModelPolicyBinding, fmt.Appendf(nil, `{"target": %q, "policy": %q, "order": 0}`, pbm, gate), nil)
 				return err
 			})
 			wantCorrupt(t, "a policy binding on the pbm id", err, "pbm")
@@ -781,11 +781,93 @@ func TestDamagedSlugEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.GetFlowBySlug(t.Context(), "a")
+	_, err = viewIn(t.Context(), s, store.Flows, store.By("slug", "a"))
 	wantCorrupt(t, "GetFlowBySlug", err, "flows_by_slug")
-	_, err = s.PatchFlow(t.Context(), "a", []byte(`{"title": "changed"}`))
+	_, err = patchIn(t.Context(), s, store.Flows, store.By("slug", "a"), []byte(`{"title": "changed"}`))
 	wantCorrupt(t, "PatchFlow", err, "flows_by_slug")
-	if f, err := s.GetFlow(t.Context(), g.PK); err != nil || f.Title != g.Title {
+	if f, err := viewIn(t.Context(), s, store.Flows, store.PK(g.PK)); err != nil || f.Title != g.Title {
 		t.Errorf("the other flow: %v, %v", f.Title, err)
+	}
+}
+
+// A host collection's records and index entries carry the same checks as
+// a built-in's: a flipped byte is ErrCorrupt on the read and in Check.
+func TestDamagedHostCollection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "host.db")
+	opts := &store.Options{Collections: []store.Declarer{noteDecl()}}
+	s := openTestStore(t, path, opts)
+	var n note
+	err := s.Update(t.Context(), func(tx *store.Tx) error {
+		var err error
+		n, err = notes.Create(tx, note{Title: "a", Rank: 1}, nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := s.Check(t.Context()); len(errs) > 0 {
+		t.Fatalf("check of the sound store: %v", errs)
+	}
+	s.Close()
+	for _, bucket := range []string{"acme_notes.note", "acme_notes.note/unique/title", "acme_notes.note/by/rank"} {
+		t.Run(bucket, func(t *testing.T) {
+			img, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(t.TempDir(), "damaged.db")
+			if err := os.WriteFile(p, img, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			db, err := bolt.Open(p, 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = db.Update(func(tx *bolt.Tx) error {
+				b := tx.Bucket([]byte(bucket))
+				if b == nil {
+					return fmt.Errorf("no bucket %s", bucket)
+				}
+				k, v := b.Cursor().First()
+				if k == nil {
+					return fmt.Errorf("bucket %s is empty", bucket)
+				}
+				k, v = bytes.Clone(k), bytes.Clone(v)
+				if len(v) > 0 {
+					v[len(v)/2] ^= 0x01
+					return b.Put(k, v)
+				}
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+				k[len(k)-1] ^= 0x01 // an entry without a value: its pk
+				return b.Put(k, v)
+			})
+			db.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := store.Open(p, &store.Options{ReadOnly: true, Collections: []store.Declarer{noteDecl()}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			checkSays(t, s, bucket)
+			err = s.View(t.Context(), func(tx *store.Tx) error {
+				if bucket == "acme_notes.note" {
+					_, err := notes.Get(tx, store.PK(n.PK))
+					return err
+				}
+				if bucket == "acme_notes.note/unique/title" {
+					_, err := notes.Get(tx, store.By("title", "a"))
+					return err
+				}
+				_, err := notes.List(tx, store.Query{})
+				return err
+			})
+			if !errors.Is(err, store.ErrCorrupt) {
+				t.Errorf("read through %s: %v, want ErrCorrupt", bucket, err)
+			}
+		})
 	}
 }

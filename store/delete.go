@@ -23,9 +23,11 @@ type UsedBy struct {
 
 // ProtectedError is the error of a refused delete.
 type ProtectedError struct {
-	// Model and PK name the object that was to be deleted.
+	// Model and PK name the object that was to be deleted, and Name is
+	// its str(), as used_by names objects.
 	Model string
 	PK    uuid.UUID
+	Name  string
 	// Blockers are the objects whose protected references refuse it.
 	Blockers []UsedBy
 }
@@ -121,7 +123,7 @@ func (p *deletePlan) staying(rs []backRef) []backRef {
 // del deletes obj of c with everything its references' on-delete actions
 // imply, or nothing when a protected reference refuses.
 func (tx *Tx) del(c *collection, obj any) error {
-	if err := tx.writable(); err != nil {
+	if err := tx.canWrite(); err != nil {
 		return err
 	}
 	p, err := tx.plan(c, obj)
@@ -130,7 +132,7 @@ func (tx *Tx) del(c *collection, obj any) error {
 	}
 	if blockers := p.staying(p.protect); len(blockers) > 0 {
 		pk, _ := c.codec.ids(obj)
-		e := &ProtectedError{Model: c.modelOf(obj), PK: pk}
+		e := &ProtectedError{Model: c.modelOf(obj), PK: pk, Name: tx.usedBy(c, obj, "cascade").Name}
 		for _, b := range blockers {
 			e.Blockers = append(e.Blockers, tx.usedBy(b.c, b.obj, "cascade"))
 		}

@@ -2,37 +2,60 @@
 // in any backend of the storage seam (package store/kv; the etcd module
 // is one), and owns every rule that spans objects: slugs and names are
 // unique, references point at objects that exist, and deletes do what
-// each reference's on-delete action says. It holds seven collections,
+// each reference's on-delete action says. It holds seven built-in collections,
 // each under authentik's model name: flows (authentik_flows.flow), stages
 // (authentik_flows.stage, one collection for every stage kind), flow-stage
 // bindings (authentik_flows.flowstagebinding), policies
 // (authentik_policies.policy, every policy kind), policy bindings
 // (authentik_policies.policybinding), prompts
 // (authentik_stages_prompt.prompt) and invitations
-// (authentik_stages_invitation.invitation). [Store.Collections] and
-// [Store.References] describe them.
+// (authentik_stages_invitation.invitation), and a host's own (see
+// [Declaration]). [Store.Collections] and [Store.References] describe them.
 //
 // # Basics
 //
-// [Open] a file, then use the typed operations on [*Store]: GetFlow,
-// GetFlowBySlug, ListFlows, CreateFlow, ReplaceFlow, PatchFlow, DeleteFlow,
-// and the same verbs for stages, bindings, policies and policy bindings
-// (prompts and invitations have Get, Create and List). Writes take authentik's JSON
-// bodies (a POST, a PUT or an RFC 7396 merge patch) or values built in Go,
-// and validate both the same way. A rejected write returns a
-// *validate.Error, which marshals to authentik's 400 body, and writes
-// nothing. To change several objects atomically, use [Store.Update] and the
-// same methods on [*Tx]; the generic form ([Tx.Create], [Tx.Get],
-// [Tx.Patch], [Tx.Replace], [Tx.Delete]) reaches every collection and
-// stage kind by its model name, and [Tx.Create] builds no view, which
-// makes it the fast path for loading many objects.
+// [Open] a file, then read in [Store.View] and write in [Store.Update]:
+// each runs one transaction ([*Tx]), and a write transaction commits
+// everything its function did or nothing. A collection is reached
+// through its typed handle ([Coll]): [Flows], [Stages], [Bindings],
+// [Policies], [PolicyBindings], [Prompts] and [Invites], and
+// Stages.Kind(model) (or Policies.Kind) for one kind. A handle names an
+// object by a [Key], its pk ([PK]) or a unique field ([By], such as a
+// flow's slug), and has
+//   - Get, the stored record (a flow.Flow) without computed fields: the
+//     cheap read, for a planner or an executor;
+//   - View, the API representation (a flow.View, with its stages and
+//     policies; a stage's flow_set);
+//   - Create (a value built in Go), CreateJSON, Replace and Patch (PUT
+//     and RFC 7396 merge patch bodies), Delete, and List (authentik's
+//     filters, search, ordering and pagination);
+//   - ByRef, the records whose reference field names an object, in the
+//     order of the index that leads with it (a flow's bindings by
+//     order).
+//
+// Writes take [*WriteOptions]: UnchangedSince makes a write conditional
+// on its object being unchanged since a revision (an If-Match), Actor
+// names who acts (an invitation's creator). [Tx.OnCommit] learns the
+// revision a transaction committed at. Bodies and Go values are validated
+// the same way; a rejected write returns a *validate.Error, which
+// marshals to authentik's 400 body, and writes nothing.
+//
+// The generic form ([Tx.Create], [Tx.Get], [Tx.Patch], [Tx.Replace],
+// [Tx.Delete], [Tx.List], [Tx.Stream], [Tx.Find]) reaches every
+// collection and kind by its model name, with JSON bodies: what package
+// api and package blueprint use. [Tx.Create] builds no view, the fast
+// path for loading many objects; [Tx.Stream] renders a list's results one
+// at a time.
 //
 // # One engine, declared collections
 //
-// Each collection is declared once (schema.go): its model, codec, unique
-// fields, unique-together set, ordered indexes, kind index and
-// policy-binding-model ids. References are declared on the fields that
-// hold them, with validate's af tags: ref= names the target (a
+// Each collection is declared once, in its own file (c_flows.go, ...):
+// its model, codec, unique fields, unique-together set, ordered indexes
+// and the walks its lists take through them, kind index,
+// policy-binding-model ids, view and list hooks, and its API path. A host
+// declares its own collections the same way ([Declaration],
+// Options.Collections): one Go type and one literal. References are
+// declared on the fields that hold them, with validate's af tags: ref= names the target (a
 // collection, such as flow or stage, or one stage kind by its model
 // name), on_delete= what deleting the target does (cascade, set_null,
 // set_default, protect, or cascade_many for a many-to-many list), and
@@ -67,7 +90,7 @@
 //
 // Every write transaction that changes anything commits at the next
 // revision, recorded in each record it wrote and in a change log of
-// bounded length (Options.ChangeLog). [Store.Revision],
+// bounded length (Options.ChangeLog). [Tx.Revision],
 // [Tx.ObjectRevision] and [Tx.IfRevision] (a write conditional on an
 // object's revision, the API's If-Match) read them; [Store.Watch] and
 // [Store.OnChange] follow the changes, those of other processes on the
@@ -106,7 +129,8 @@
 // One process at a time may open a file: a second [Open] fails with
 // [ErrLocked] after Options.Timeout. The function given to [Store.Update]
 // may run more than once on a backend with optimistic transactions, so it
-// must have no effects outside the transaction. Read transactions are
-// bounded (Options.MaxReaders) so that readers cannot starve writers.
+// must have no effects outside the transaction. The store does not queue
+// transactions: like bbolt and etcd, it leaves bounding concurrency to the
+// host (a limit on the requests its server handles at once).
 // Stage kinds must be registered before a store holding them is opened.
 package store

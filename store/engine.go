@@ -258,9 +258,10 @@ func (tx *Tx) exists(target string, pk uuid.UUID) (bool, error) {
 // unique fields and a given pk come first and are reported together;
 // then, only if there are no field errors, the unique-together set and
 // the object rules. A rejected write returns a *validate.Error and
-// writes nothing.
-func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validate.Op, pk uuid.UUID) (any, error) {
-	if err := tx.writable(); err != nil {
+// writes nothing. o are the write's options (its actor); its
+// precondition is the caller's to check, on the object before the write.
+func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validate.Op, pk uuid.UUID, o *WriteOptions) (any, error) {
+	if err := tx.canWrite(); err != nil {
 		return nil, err
 	}
 	create := cur == nil
@@ -358,7 +359,7 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 	}
 	if create {
 		if c.onCreate != nil {
-			next = c.onCreate(tx, next)
+			next = c.onCreate(tx, next, o)
 		}
 		var err error
 		if pk == uuid.Nil {
@@ -659,70 +660,6 @@ func (tx *Tx) scanCounted(bucket string, prefix []byte, fn func(k, v []byte) (bo
 	return nil
 }
 
-// refEntry reads an entry of the reference index (target ‖ source ‖
-// field -> the source's collection): an entry that names no collection
-// or no reference field of it is damage.
-func (tx *Tx) refEntry(k, v []byte) (*collection, string, error) {
-	if len(k) < 33 {
-		return nil, "", fmt.Errorf("store: refs: %w: malformed key %x", ErrCorrupt, k)
-	}
-	c := tx.s.schema.byName[string(v)]
-	field := string(k[32:])
-	if c == nil || c.bucket != string(v) || !tx.s.schema.refFields[c.bucket+"\x00"+field] {
-		return nil, "", fmt.Errorf("store: refs: %w: key %x names no reference field (%q of %q)", ErrCorrupt, k, field, v)
-	}
-	return c, field, nil
-}
-
-// backRef is one reference to an object: the object holding it and the
-// field.
-type backRef struct {
-	c      *collection
-	obj    any
-	field  string
-	decl   validate.Ref
-	target uuid.UUID // the object referred to
-}
-
-// refsTo returns every reference to pk, in index order (source pk, then
-// field).
-func (tx *Tx) refsTo(pk uuid.UUID) ([]backRef, error) {
-	type raw struct {
-		src   uuid.UUID
-		field string
-		coll  string
-	}
-	var found []raw
-	err := tx.scanCounted(bucketRefs, pk[:], func(k, v []byte) (bool, error) {
-		c, field, err := tx.refEntry(k, v)
-		if err != nil {
-			return false, err
-		}
-		found = append(found, raw{idFrom(k[16:32]), field, c.bucket})
-		return true, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]backRef, 0, len(found))
-	for _, f := range found {
-		c, ok := tx.s.schema.byName[f.coll]
-		if !ok {
-			return nil, fmt.Errorf("store: refs: %w: unknown collection %q", ErrCorrupt, f.coll)
-		}
-		obj, err := tx.must(c, f.src)
-		if err != nil {
-			return nil, fmt.Errorf("store: refs to %s: %w", pk, errors.Join(ErrCorrupt, err))
-		}
-		decl, ok := c.refDecl(obj, f.field)
-		if !ok {
-			return nil, fmt.Errorf("store: refs: %w: %s %s has no reference field %q", ErrCorrupt, c.alias, f.src, f.field)
-		}
-		out = append(out, backRef{c: c, obj: obj, field: f.field, decl: decl, target: pk})
-	}
-	return out, nil
-}
-
 // marshalField renders one field for a patch body.
 func marshalField(field string, raw []byte) []byte {
 	name, _ := json.Marshal(field)
@@ -758,4 +695,17 @@ func refText(body []byte, field string, id uuid.UUID) string {
 		return string(t)
 	}
 	return id.String()
+}
+
+// asValidation splits a domain error into the validation errors to add to
+// (never nil) and any other error, which aborts the write.
+func asValidation(err error) (*validate.Error, error) {
+	if err == nil {
+		return &validate.Error{}, nil
+	}
+	var ve *validate.Error
+	if errors.As(err, &ve) {
+		return ve, nil
+	}
+	return nil, err
 }

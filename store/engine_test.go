@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,15 +42,15 @@ func TestMigrateV1(t *testing.T) {
 	}
 	s := openTestStore(t, path, nil)
 	ctx := t.Context()
-	fl, err := s.ListFlows(ctx, store.Query{})
+	fl, err := listIn(ctx, s, store.Flows, store.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := s.ListStages(ctx, "", store.Query{})
+	st, err := listIn(ctx, s, store.Stages, store.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bs, err := s.ListBindings(ctx, store.Query{})
+	bs, err := listIn(ctx, s, store.Bindings, store.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,10 +77,10 @@ func TestMigrateV1(t *testing.T) {
 	}
 	// The migrated indexes work: the duo stage's configure_flow is a
 	// tracked reference, so deleting that flow clears it.
-	if err := s.DeleteFlow(ctx, "duo-setup"); err != nil {
+	if err := deleteIn(ctx, s, store.Flows, store.By("slug", "duo-setup")); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := s.GetStage(ctx, duo.PK); duoConfig(t, v).ConfigureFlow != nil {
+	if v, _ := viewIn(ctx, s, store.Stages, store.PK(duo.PK)); duoConfig(t, v).ConfigureFlow != nil {
 		t.Error("configure_flow survived the deletion of its flow after migration")
 	}
 	checkInvariants(t, s)
@@ -115,11 +114,11 @@ func TestRecordChecksum(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	_, err = s.GetFlow(t.Context(), f.PK)
+	_, err = viewIn(t.Context(), s, store.Flows, store.PK(f.PK))
 	if !errors.Is(err, store.ErrCorrupt) || !strings.Contains(err.Error(), f.PK.String()) {
 		t.Errorf("GetFlow of a damaged record = %v, want ErrCorrupt naming %s", err, f.PK)
 	}
-	if _, err := s.ListFlows(t.Context(), store.Query{}); !errors.Is(err, store.ErrCorrupt) {
+	if _, err := listIn(t.Context(), s, store.Flows, store.Query{}); !errors.Is(err, store.ErrCorrupt) {
 		t.Errorf("ListFlows over a damaged record = %v, want ErrCorrupt", err)
 	}
 }
@@ -135,7 +134,7 @@ func TestUsedBy(t *testing.T) {
 	b1 := mkBinding(t, s, f.PK, uw.PK, 10)
 	b2 := mkBinding(t, s, setup.PK, duo.PK, 20)
 
-	got, err := s.UsedBy(ctx, store.ModelFlow, setup.PK)
+	got, err := readIn(ctx, s, func(tx *store.Tx) ([]store.UsedBy, error) { return tx.UsedBy(store.ModelFlow, setup.PK) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +148,7 @@ func TestUsedBy(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("used_by of the setup flow:\n got %+v\nwant %+v", got, want)
 	}
-	got, err = s.UsedBy(ctx, store.ModelStage, uw.PK)
+	got, err = readIn(ctx, s, func(tx *store.Tx) ([]store.UsedBy, error) { return tx.UsedBy(store.ModelStage, uw.PK) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,13 +160,15 @@ func TestUsedBy(t *testing.T) {
 		t.Errorf("used_by of the user write stage:\n got %+v\nwant %+v", got, want)
 	}
 	// A kind's own model name works too, and the wrong kind is not found.
-	if _, err := s.UsedBy(ctx, string(stage.ModelUserWrite), uw.PK); err != nil {
+	if _, err := readIn(ctx, s, func(tx *store.Tx) ([]store.UsedBy, error) { return tx.UsedBy(string(stage.ModelUserWrite), uw.PK) }); err != nil {
 		t.Errorf("UsedBy by kind: %v", err)
 	}
-	if _, err := s.UsedBy(ctx, string(stage.ModelAuthenticatorDuo), uw.PK); !errors.Is(err, store.ErrNotFound) {
+	if _, err := readIn(ctx, s, func(tx *store.Tx) ([]store.UsedBy, error) {
+		return tx.UsedBy(string(stage.ModelAuthenticatorDuo), uw.PK)
+	}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("UsedBy of the wrong kind = %v, want ErrNotFound", err)
 	}
-	if _, err := s.UsedBy(ctx, "authentik_nope.thing", uw.PK); !errors.Is(err, store.ErrNotFound) {
+	if _, err := readIn(ctx, s, func(tx *store.Tx) ([]store.UsedBy, error) { return tx.UsedBy("authentik_nope.thing", uw.PK) }); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("UsedBy of an unknown model = %v, want ErrNotFound", err)
 	}
 }
@@ -180,7 +181,7 @@ func TestDeleteImpact(t *testing.T) {
 	duo := mkDuo(t, s, "duo", &setup.PK)
 	b := mkBinding(t, s, setup.PK, duo.PK, 1)
 	before := backup(t, s)
-	im, err := s.DeleteImpact(ctx, store.ModelFlow, setup.PK)
+	im, err := readIn(ctx, s, func(tx *store.Tx) (store.Impact, error) { return tx.DeleteImpact(store.ModelFlow, setup.PK) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,17 +221,17 @@ func guardRegistry() *stage.Registry {
 }
 
 func TestProtectSetDefaultAndRecursiveCascade(t *testing.T) {
-	s := openTestStore(t, filepath.Join(t.TempDir(), "guard.db"), &store.Options{Registry: guardRegistry(), NewID: storetest.CounterIDs(1, 1)})
+	s := openTestStore(t, filepath.Join(t.TempDir(), "guard.db"), &store.Options{StageKinds: guardRegistry(), NewID: storetest.CounterIDs(1, 1)})
 	ctx := t.Context()
 	f := mkFlow(t, s, "f")
 	g := mkFlow(t, s, "g")
-	guard, err := s.CreateStageJSON(ctx, "authflow_test.guardstage", []byte(`{"name":"guard","guarded":"`+f.PK.String()+`","fallback":"`+g.PK.String()+`"}`))
+	guard, err := createJSONIn(ctx, s, store.Stages.Kind("authflow_test.guardstage"), []byte(`{"name":"guard","guarded":"`+f.PK.String()+`","fallback":"`+g.PK.String()+`"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// protect: the delete is refused with what blocks it, and nothing changes.
 	before := backup(t, s)
-	err = s.DeleteFlow(ctx, "f")
+	err = deleteIn(ctx, s, store.Flows, store.By("slug", "f"))
 	var pe *store.ProtectedError
 	if !errors.Is(err, store.ErrProtected) || !errors.As(err, &pe) {
 		t.Fatalf("DeleteFlow of a protected flow = %v, want ErrProtected", err)
@@ -241,42 +242,42 @@ func TestProtectSetDefaultAndRecursiveCascade(t *testing.T) {
 	if after := backup(t, s); !bytes.Equal(before, after) {
 		t.Error("a refused delete changed the store")
 	}
-	if im, err := s.DeleteImpact(ctx, store.ModelFlow, f.PK); err != nil || len(im.Blocked) != 1 {
+	if im, err := readIn(ctx, s, func(tx *store.Tx) (store.Impact, error) { return tx.DeleteImpact(store.ModelFlow, f.PK) }); err != nil || len(im.Blocked) != 1 {
 		t.Errorf("DeleteImpact = %+v, %v; want one blocker", im, err)
 	}
 	// set_default: the kind's default (null) replaces the reference.
-	if err := s.DeleteFlow(ctx, "g"); err != nil {
+	if err := deleteIn(ctx, s, store.Flows, store.By("slug", "g")); err != nil {
 		t.Fatal(err)
 	}
-	v, _ := s.GetStage(ctx, guard.PK)
+	v, _ := viewIn(ctx, s, store.Stages, store.PK(guard.PK))
 	if c := v.Config.(guardStage); c.Fallback != nil || c.Guarded == nil || *c.Guarded != f.PK {
 		t.Errorf("after deleting g: %+v", c)
 	}
 	checkInvariants(t, s)
 	// A recursive cascade: a stage that points at the guard goes with it,
 	// bindings and all, and a self-reference ends the walk.
-	child, err := s.CreateStageJSON(ctx, "authflow_test.guardstage", []byte(`{"name":"child","next":"`+guard.PK.String()+`"}`))
+	child, err := createJSONIn(ctx, s, store.Stages.Kind("authflow_test.guardstage"), []byte(`{"name":"child","next":"`+guard.PK.String()+`"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PatchStage(ctx, guard.PK, []byte(`{"next":"`+guard.PK.String()+`"}`)); err != nil {
+	if _, err := patchIn(ctx, s, store.Stages, store.PK(guard.PK), []byte(`{"next":"`+guard.PK.String()+`"}`)); err != nil {
 		t.Fatal(err)
 	}
 	h := mkFlow(t, s, "h")
 	bound := mkBinding(t, s, h.PK, child.PK, 1)
-	if err := s.DeleteStage(ctx, guard.PK); err != nil {
+	if err := deleteIn(ctx, s, store.Stages, store.PK(guard.PK)); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []uuid.UUID{guard.PK, child.PK} {
-		if _, err := s.GetStage(ctx, id); !errors.Is(err, store.ErrNotFound) {
+		if _, err := viewIn(ctx, s, store.Stages, store.PK(id)); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("stage %s survived the cascade: %v", id, err)
 		}
 	}
-	if _, err := s.GetBinding(ctx, bound.PK); !errors.Is(err, store.ErrNotFound) {
+	if _, err := viewIn(ctx, s, store.Bindings, store.PK(bound.PK)); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the cascaded stage's binding survived: %v", err)
 	}
 	// With the guard gone, f deletes.
-	if err := s.DeleteFlow(ctx, "f"); err != nil {
+	if err := deleteIn(ctx, s, store.Flows, store.By("slug", "f")); err != nil {
 		t.Errorf("DeleteFlow after the guard went: %v", err)
 	}
 	checkInvariants(t, s)
@@ -295,7 +296,7 @@ func TestOpenRefusesBadSchema(t *testing.T) {
 	reg.Register(stage.Kind{Model: "authflow_test.badrefstage", New: func() stage.Config { return &badRefStage{} },
 		Component: "ak-stage-bad-form", VerboseName: "Bad Stage"})
 	path := filepath.Join(t.TempDir(), "bad.db")
-	_, err := store.Open(path, &store.Options{Registry: reg})
+	_, err := store.Open(path, &store.Options{StageKinds: reg})
 	if !errors.Is(err, store.ErrSchema) || !strings.Contains(err.Error(), "authentik_nope.thing") {
 		t.Errorf("Open with a dangling kind reference = %v, want ErrSchema naming the target", err)
 	}
@@ -318,20 +319,20 @@ func TestReferenceToOneKind(t *testing.T) {
 	}
 	reg.Register(stage.Kind{Model: "authflow_test.kindrefstage", New: func() stage.Config { return &kindRefStage{} },
 		Component: "ak-stage-kindref-form", VerboseName: "Kind Ref Stage"})
-	s := openTestStore(t, filepath.Join(t.TempDir(), "kind.db"), &store.Options{Registry: reg})
+	s := openTestStore(t, filepath.Join(t.TempDir(), "kind.db"), &store.Options{StageKinds: reg})
 	ctx := t.Context()
 	uw := mkUserWrite(t, s, "uw")
 	duo := mkDuo(t, s, "duo", nil)
-	_, err := s.CreateStageJSON(ctx, "authflow_test.kindrefstage", []byte(`{"name":"k","duo":"`+uw.PK.String()+`"}`))
+	_, err := createJSONIn(ctx, s, store.Stages.Kind("authflow_test.kindrefstage"), []byte(`{"name":"k","duo":"`+uw.PK.String()+`"}`))
 	testutil.WantInvalid(t, err, map[string][]string{"duo": {validate.DoesNotExist(uw.PK.String())}})
-	k, err := s.CreateStageJSON(ctx, "authflow_test.kindrefstage", []byte(`{"name":"k","duo":"`+duo.PK.String()+`"}`))
+	k, err := createJSONIn(ctx, s, store.Stages.Kind("authflow_test.kindrefstage"), []byte(`{"name":"k","duo":"`+duo.PK.String()+`"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteStage(ctx, duo.PK); err != nil {
+	if err := deleteIn(ctx, s, store.Stages, store.PK(duo.PK)); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := s.GetStage(ctx, k.PK); v.Config.(kindRefStage).Duo != nil {
+	if v, _ := viewIn(ctx, s, store.Stages, store.PK(k.PK)); v.Config.(kindRefStage).Duo != nil {
 		t.Error("the reference to the deleted Duo stage was not set to null")
 	}
 	checkInvariants(t, s)
@@ -344,31 +345,31 @@ func TestGenericForm(t *testing.T) {
 	var fpk, spk, bpk uuid.UUID
 	err := s.Update(ctx, func(tx *store.Tx) error {
 		var err error
-		if fpk, err = tx.Create(store.ModelFlow, []byte(`{"name":"F","slug":"f","title":"T","designation":"authentication"}`)); err != nil {
+		if fpk, err = tx.Create(store.ModelFlow, []byte(`{"name":"F","slug":"f","title":"T","designation":"authentication"}`), nil); err != nil {
 			return err
 		}
-		if spk, err = tx.Create(string(stage.ModelUserWrite), []byte(`{"name":"uw"}`)); err != nil {
+		if spk, err = tx.Create(string(stage.ModelUserWrite), []byte(`{"name":"uw"}`), nil); err != nil {
 			return err
 		}
-		bpk, err = tx.Create(store.ModelBinding, []byte(`{"target":"`+fpk.String()+`","stage":"`+spk.String()+`","order":3}`))
+		bpk, err = tx.Create(store.ModelBinding, []byte(`{"target":"`+fpk.String()+`","stage":"`+spk.String()+`","order":3}`), nil)
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = s.Update(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Create(store.ModelStage, []byte(`{"name":"x"}`)); err == nil {
+		if _, err := tx.Create(store.ModelStage, []byte(`{"name":"x"}`), nil); err == nil {
 			t.Error("Create(ModelStage) without a kind succeeded")
 		}
-		if _, err := tx.Create("authentik_nope.thing", []byte(`{}`)); !errors.Is(err, store.ErrNotFound) {
+		if _, err := tx.Create("authentik_nope.thing", []byte(`{}`), nil); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Create of an unknown model = %v", err)
 		}
-		_, err := tx.Create(store.ModelFlow, []byte(`{"name":"F","slug":"f","title":"T","designation":"authentication"}`))
+		_, err := tx.Create(store.ModelFlow, []byte(`{"name":"F","slug":"f","title":"T","designation":"authentication"}`), nil)
 		testutil.WantInvalid(t, err, map[string][]string{"slug": {"Flow with this slug already exists."}})
-		if err := tx.Patch(store.ModelBinding, bpk, []byte(`{"order":4}`)); err != nil {
+		if err := tx.Patch(store.ModelBinding, bpk, []byte(`{"order":4}`), nil); err != nil {
 			return err
 		}
-		if err := tx.Replace(string(stage.ModelUserWrite), spk, []byte(`{"name":"uw2"}`)); err != nil {
+		if err := tx.Replace(string(stage.ModelUserWrite), spk, []byte(`{"name":"uw2"}`), nil); err != nil {
 			return err
 		}
 		v, err := tx.Get(store.ModelBinding, bpk)
@@ -378,12 +379,12 @@ func TestGenericForm(t *testing.T) {
 		if b := v.(binding.View); b.Order != 4 || b.StageObj.Name != "uw2" {
 			t.Errorf("Get after Patch and Replace: %+v", b)
 		}
-		return tx.Delete(store.ModelFlow, fpk)
+		return tx.Delete(store.ModelFlow, fpk, nil)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.GetBinding(ctx, bpk); !errors.Is(err, store.ErrNotFound) {
+	if _, err := viewIn(ctx, s, store.Bindings, store.PK(bpk)); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the flow's binding survived Delete: %v", err)
 	}
 	checkInvariants(t, s)
@@ -459,29 +460,6 @@ func TestCheck(t *testing.T) {
 	_ = g
 }
 
-// The bound on concurrent readers never deadlocks a read nested in
-// another, and a cancelled wait for a slot gives the context's error.
-func TestMaxReaders(t *testing.T) {
-	s := openTestStore(t, filepath.Join(t.TempDir(), "r.db"), &store.Options{MaxReaders: 1})
-	f := mkFlow(t, s, "f")
-	err := s.View(t.Context(), func(*store.Tx) error {
-		_, err := s.GetFlow(t.Context(), f.PK) // needs a second slot: waits, then runs
-		return err
-	})
-	if err != nil {
-		t.Fatalf("nested read: %v", err)
-	}
-	err = s.View(t.Context(), func(*store.Tx) error {
-		ctx, cancel := context.WithCancel(t.Context())
-		cancel()
-		_, err := s.GetFlow(ctx, f.PK)
-		return err
-	})
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("a cancelled read = %v, want context.Canceled", err)
-	}
-}
-
 // A many-to-many reference and list fields, as a host kind declares them.
 type listStage struct {
 	Flows []uuid.UUID `json:"flows" af:"ref=flow"`
@@ -508,23 +486,23 @@ func listRegistry() *stage.Registry {
 }
 
 func TestManyToManyAndLists(t *testing.T) {
-	s := openTestStore(t, filepath.Join(t.TempDir(), "m2m.db"), &store.Options{Registry: listRegistry(), NewID: storetest.CounterIDs(1, 1)})
+	s := openTestStore(t, filepath.Join(t.TempDir(), "m2m.db"), &store.Options{StageKinds: listRegistry(), NewID: storetest.CounterIDs(1, 1)})
 	ctx := t.Context()
 	f := mkFlow(t, s, "f")
 	g := mkFlow(t, s, "g")
 	const model = "authflow_test.liststage"
 	missing := storetest.MissingPK(0)
-	_, err := s.CreateStageJSON(ctx, model, []byte(`{"name":"l","flows":["`+f.PK.String()+`","`+missing.String()+`"],"tags":["ok",""," ",5],"modes":["a","x","b","y"]}`))
+	_, err := createJSONIn(ctx, s, store.Stages.Kind(string(model)), []byte(`{"name":"l","flows":["`+f.PK.String()+`","`+missing.String()+`"],"tags":["ok",""," ",5],"modes":["a","x","b","y"]}`))
 	body, _ := json.Marshal(err)
 	want := `{"flows":["Invalid pk \"` + missing.String() + `\" - object does not exist."],"modes":{"1":["\"x\" is not a valid choice."],"3":["\"y\" is not a valid choice."]},"tags":{"1":["This field may not be blank."],"2":["This field may not be blank."]}}`
 	if string(body) != want {
 		t.Errorf("item errors:\n got %s\nwant %s", body, want)
 	}
-	_, err = s.CreateStageJSON(ctx, model, []byte(`{"name":"l","flows":["`+f.PK.String()+`","`+missing.String()+`"]}`))
+	_, err = createJSONIn(ctx, s, store.Stages.Kind(string(model)), []byte(`{"name":"l","flows":["`+f.PK.String()+`","`+missing.String()+`"]}`))
 	testutil.WantInvalid(t, err, map[string][]string{"flows": {validate.DoesNotExist(missing.String())}})
-	_, err = s.CreateStageJSON(ctx, model, []byte(`{"name":"l","flows":"x","modes":[]}`))
+	_, err = createJSONIn(ctx, s, store.Stages.Kind(string(model)), []byte(`{"name":"l","flows":"x","modes":[]}`))
 	testutil.WantInvalid(t, err, map[string][]string{"flows": {`Expected a list of items but got type "str".`}, "modes": {"This list may not be empty."}})
-	l, err := s.CreateStageJSON(ctx, model, []byte(`{"name":"l","flows":["`+f.PK.String()+`","`+g.PK.String()+`"],"tags":[" x "]}`))
+	l, err := createJSONIn(ctx, s, store.Stages.Kind(string(model)), []byte(`{"name":"l","flows":["`+f.PK.String()+`","`+g.PK.String()+`"],"tags":[" x "]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -533,23 +511,23 @@ func TestManyToManyAndLists(t *testing.T) {
 	}
 	// used_by: the flow lists the stage as cascade_many; the stage lists
 	// its own flows.
-	used, _ := s.UsedBy(ctx, store.ModelFlow, f.PK)
+	used, _ := readIn(ctx, s, func(tx *store.Tx) ([]store.UsedBy, error) { return tx.UsedBy(store.ModelFlow, f.PK) })
 	if len(used) != 1 || used[0].PK != l.PK.String() || used[0].Action != "cascade_many" {
 		t.Errorf("used_by of f = %+v", used)
 	}
-	used, _ = s.UsedBy(ctx, model, l.PK)
+	used, _ = readIn(ctx, s, func(tx *store.Tx) ([]store.UsedBy, error) { return tx.UsedBy(model, l.PK) })
 	if len(used) != 2 || used[0].ModelName != "flow" || used[0].Action != "cascade_many" {
 		t.Errorf("used_by of the stage = %+v", used)
 	}
-	im, _ := s.DeleteImpact(ctx, store.ModelFlow, f.PK)
+	im, _ := readIn(ctx, s, func(tx *store.Tx) (store.Impact, error) { return tx.DeleteImpact(store.ModelFlow, f.PK) })
 	if len(im.RemovedFrom) != 1 || len(im.Deleted) != 1 {
 		t.Errorf("impact = %+v", im)
 	}
 	// Deleting a flow removes it from the list, and leaves the stage.
-	if err := s.DeleteFlow(ctx, "f"); err != nil {
+	if err := deleteIn(ctx, s, store.Flows, store.By("slug", "f")); err != nil {
 		t.Fatal(err)
 	}
-	v, err := s.GetStage(ctx, l.PK)
+	v, err := viewIn(ctx, s, store.Stages, store.PK(l.PK))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -557,10 +535,10 @@ func TestManyToManyAndLists(t *testing.T) {
 		t.Errorf("after deleting f: flows = %v", c.Flows)
 	}
 	// The last one too: the list may become empty.
-	if err := s.DeleteFlow(ctx, "g"); err != nil {
+	if err := deleteIn(ctx, s, store.Flows, store.By("slug", "g")); err != nil {
 		t.Fatal(err)
 	}
-	v, _ = s.GetStage(ctx, l.PK)
+	v, _ = viewIn(ctx, s, store.Stages, store.PK(l.PK))
 	if got := jsonOf(t, v); !strings.Contains(got, `"flows":[]`) {
 		t.Errorf("after deleting g: %s", got)
 	}
@@ -570,7 +548,7 @@ func TestManyToManyAndLists(t *testing.T) {
 func TestConformanceManyToMany(t *testing.T) {
 	sample := func(name string, _ func(string) uuid.UUID) []byte { return fmt.Appendf(nil, `{"name":%q}`, name) }
 	storetest.Run(t, func(t *testing.T) *store.Store {
-		s, err := store.Open(filepath.Join(t.TempDir(), "c.db"), &store.Options{NoSync: true, Registry: listRegistry()})
+		s, err := store.Open(filepath.Join(t.TempDir(), "c.db"), &store.Options{NoSync: true, StageKinds: listRegistry()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -611,7 +589,7 @@ func TestReindexOnOpen(t *testing.T) {
 		t.Errorf("read-only Open of a file with stale indexes = %v, want ErrVersion", err)
 	}
 	s = openTestStore(t, path, nil)
-	used, err := s.UsedBy(t.Context(), store.ModelFlow, setup.PK)
+	used, err := readIn(t.Context(), s, func(tx *store.Tx) ([]store.UsedBy, error) { return tx.UsedBy(store.ModelFlow, setup.PK) })
 	// The Duo stage's configure_flow, and the 7 bindings with their stage.
 	if err != nil || len(used) != 15 || used[0].PK != duo.PK.String() || used[0].Action != "set_null" {
 		t.Errorf("used_by after reindexing = %+v, %v", used, err)

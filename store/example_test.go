@@ -31,7 +31,11 @@ func ExampleStore_Backup() {
 		log.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := s.CreateFlow(ctx, flow.New("Welcome", "default-authentication-flow", "Welcome to authentik!", flow.DesignationAuthentication)); err != nil {
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		_, err := store.Flows.Create(tx, flow.New("Welcome", "default-authentication-flow", "Welcome to authentik!", flow.DesignationAuthentication), nil)
+		return err
+	})
+	if err != nil {
 		log.Fatal(err)
 	}
 
@@ -49,12 +53,20 @@ func ExampleStore_Backup() {
 		log.Fatal(err)
 	}
 	defer c.Close()
-	f, err := c.GetFlowBySlug(ctx, "default-authentication-flow")
+	welcome := store.By("slug", "default-authentication-flow")
+	var f flow.Flow
+	err = c.View(ctx, func(tx *store.Tx) (err error) {
+		f, err = store.Flows.Get(tx, welcome)
+		return err
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(f.Name, f.Designation)
-	_, err = c.PatchFlow(ctx, "default-authentication-flow", []byte(`{"title":"Hello"}`))
+	err = c.Update(ctx, func(tx *store.Tx) error {
+		_, err := store.Flows.Patch(tx, welcome, []byte(`{"title":"Hello"}`), nil)
+		return err
+	})
 	fmt.Println(errors.Is(err, store.ErrReadOnly))
 	// Output:
 	// Welcome authentication
@@ -77,33 +89,47 @@ func ExampleStore_Update() {
 	defer s.Close()
 
 	err = s.Update(ctx, func(tx *store.Tx) error {
-		f, err := tx.CreateFlow(flow.New("Enroll", "enroll", "Sign up", flow.DesignationEnrollment))
+		f, err := store.Flows.Create(tx, flow.New("Enroll", "enroll", "Sign up", flow.DesignationEnrollment), nil)
 		if err != nil {
 			return err
 		}
-		st, err := tx.CreateStage(stage.Stage{Name: "write-user", Config: stage.DefaultUserWrite()})
+		st, err := store.Stages.Create(tx, stage.Stage{Name: "write-user", Config: stage.DefaultUserWrite()}, nil)
 		if err != nil {
 			return err
 		}
-		_, err = tx.CreateBinding(binding.New(f.PK, st.PK, 10))
+		_, err = store.Bindings.Create(tx, binding.New(f.PK, st.PK, 10), nil)
 		return err
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	f, _ := s.GetFlowBySlug(ctx, "enroll")
+	var f flow.View // the API representation, with the stages bound
+	err = s.View(ctx, func(tx *store.Tx) (err error) {
+		f, err = store.Flows.View(tx, store.By("slug", "enroll"))
+		return err
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(len(f.Stages), "stage bound")
 
 	// The second time, the slug is taken: nothing of this attempt is kept.
 	err = s.Update(ctx, func(tx *store.Tx) error {
-		if _, err := tx.CreateStage(stage.Stage{Name: "another", Config: stage.Invitation{}}); err != nil {
+		if _, err := store.Stages.Create(tx, stage.Stage{Name: "another", Config: stage.Invitation{}}, nil); err != nil {
 			return err
 		}
-		_, err := tx.CreateFlow(flow.New("Enroll", "enroll", "Sign up", flow.DesignationEnrollment))
+		_, err := store.Flows.Create(tx, flow.New("Enroll", "enroll", "Sign up", flow.DesignationEnrollment), nil)
 		return err
 	})
 	fmt.Println(err, errors.Is(err, store.ErrConflict))
-	stages, _ := s.ListStages(ctx, "", store.Query{})
+	var stages store.Page[stage.View]
+	err = s.View(ctx, func(tx *store.Tx) (err error) {
+		stages, err = store.Stages.List(tx, store.Query{})
+		return err
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(stages.Pagination.Count, "stage stored")
 	// Output:
 	// 1 stage bound

@@ -24,7 +24,7 @@ func SetReindexChunk(n int) func() {
 // 2, drops its revision and change log, and marks it format 2, as an
 // older authflow left it.
 func DowngradeToFormat2(tx *bolt.Tx) error {
-	s, err := newSchema(stage.Default, policy.Default)
+	s, err := newSchema(stage.Default, policy.Default, nil)
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ func TestFlowCRUD(t *testing.T) {
 	s := newTestStore(t)
 	ctx := t.Context()
 
-	typed, err := s.CreateFlow(ctx, flow.New("Welcome", "default-authentication-flow", "Welcome to authentik!", flow.DesignationAuthentication))
+	typed, err := createIn(ctx, s, store.Flows, flow.New("Welcome", "default-authentication-flow", "Welcome to authentik!", flow.DesignationAuthentication))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,11 +40,11 @@ func TestFlowCRUD(t *testing.T) {
 		}
 	}
 
-	byPK, err := s.GetFlow(ctx, typed.PK)
+	byPK, err := viewIn(ctx, s, store.Flows, store.PK(typed.PK))
 	if err != nil {
 		t.Fatal(err)
 	}
-	bySlug, err := s.GetFlowBySlug(ctx, "default-authentication-flow")
+	bySlug, err := viewIn(ctx, s, store.Flows, store.By("slug", "default-authentication-flow"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestFlowCRUD(t *testing.T) {
 		t.Errorf("create, GetFlow and GetFlowBySlug disagree:\n%s\n%s\n%s", a, b, c)
 	}
 
-	fromJSON, err := s.CreateFlowJSON(ctx, []byte(`{"name":" Enroll ","slug":"enroll","title":"Sign up","designation":"enrollment","layout":"sidebar_left","compatibility_mode":"yes"}`))
+	fromJSON, err := createJSONIn(ctx, s, store.Flows, []byte(`{"name":" Enroll ","slug":"enroll","title":"Sign up","designation":"enrollment","layout":"sidebar_left","compatibility_mode":"yes"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,25 +60,25 @@ func TestFlowCRUD(t *testing.T) {
 		t.Errorf("JSON create: %+v", fromJSON.Flow)
 	}
 
-	if _, err := s.GetFlow(ctx, storetest.MissingPK(0)); !errors.Is(err, store.ErrNotFound) {
+	if _, err := viewIn(ctx, s, store.Flows, store.PK(storetest.MissingPK(0))); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetFlow(unknown) = %v, want ErrNotFound", err)
 	}
-	_, err = s.GetFlowBySlug(ctx, "Default-Authentication-Flow")
+	_, err = viewIn(ctx, s, store.Flows, store.By("slug", "Default-Authentication-Flow"))
 	wantNotFound(t, err) // slugs are case-sensitive
 
-	if err := s.DeleteFlow(ctx, "enroll"); err != nil {
+	if err := deleteIn(ctx, s, store.Flows, store.By("slug", "enroll")); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.GetFlow(ctx, fromJSON.PK)
+	_, err = viewIn(ctx, s, store.Flows, store.PK(fromJSON.PK))
 	wantNotFound(t, err)
-	_, err = s.GetFlowBySlug(ctx, "enroll")
+	_, err = viewIn(ctx, s, store.Flows, store.By("slug", "enroll"))
 	wantNotFound(t, err)
-	wantNotFound(t, s.DeleteFlow(ctx, "enroll"))
-	_, err = s.PatchFlow(ctx, "enroll", []byte(`{}`))
+	wantNotFound(t, deleteIn(ctx, s, store.Flows, store.By("slug", "enroll")))
+	_, err = patchIn(ctx, s, store.Flows, store.By("slug", "enroll"), []byte(`{}`))
 	wantNotFound(t, err)
-	_, err = s.ReplaceFlow(ctx, "enroll", []byte(`{}`))
+	_, err = replaceIn(ctx, s, store.Flows, store.By("slug", "enroll"), []byte(`{}`))
 	wantNotFound(t, err)
-	if _, err := s.GetFlowBySlug(ctx, "default-authentication-flow"); err != nil {
+	if _, err := viewIn(ctx, s, store.Flows, store.By("slug", "default-authentication-flow")); err != nil {
 		t.Errorf("the other flow: %v", err)
 	}
 }
@@ -117,7 +117,7 @@ func TestCreateFlowRejected(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := wantUnchanged(t, s, func() error {
-				_, err := s.CreateFlowJSON(t.Context(), []byte(tt.body))
+				_, err := createJSONIn(t.Context(), s, store.Flows, []byte(tt.body))
 				return err
 			})
 			testutil.WantInvalid(t, err, tt.fields, tt.nonField...)
@@ -125,7 +125,7 @@ func TestCreateFlowRejected(t *testing.T) {
 	}
 	t.Run("malformed JSON", func(t *testing.T) {
 		err := wantUnchanged(t, s, func() error {
-			_, err := s.CreateFlowJSON(t.Context(), []byte(`{"name":`))
+			_, err := createJSONIn(t.Context(), s, store.Flows, []byte(`{"name":`))
 			return err
 		})
 		if !errors.Is(err, validate.ErrSyntax) {
@@ -138,7 +138,7 @@ func TestCreateFlowRejected(t *testing.T) {
 	})
 	t.Run("typed", func(t *testing.T) {
 		err := wantUnchanged(t, s, func() error {
-			_, err := s.CreateFlow(t.Context(), flow.Flow{Name: "n", Slug: "bad slug!"})
+			_, err := createIn(t.Context(), s, store.Flows, flow.Flow{Name: "n", Slug: "bad slug!"})
 			return err
 		})
 		testutil.WantInvalid(t, err, map[string][]string{
@@ -154,13 +154,13 @@ func TestReplaceFlow(t *testing.T) {
 	s := newTestStore(t)
 	ctx := t.Context()
 	mkFlow(t, s, "f")
-	if _, err := s.PatchFlow(ctx, "f", []byte(`{"layout":"content_left","denied_action":"continue","compatibility_mode":true}`)); err != nil {
+	if _, err := patchIn(ctx, s, store.Flows, store.By("slug", "f"), []byte(`{"layout":"content_left","denied_action":"continue","compatibility_mode":true}`)); err != nil {
 		t.Fatal(err)
 	}
 
 	t.Run("required fields", func(t *testing.T) {
 		err := wantUnchanged(t, s, func() error {
-			_, err := s.ReplaceFlow(ctx, "f", []byte(`{"name":"Renamed","layout":"stacked"}`))
+			_, err := replaceIn(ctx, s, store.Flows, store.By("slug", "f"), []byte(`{"name":"Renamed","layout":"stacked"}`))
 			return err
 		})
 		testutil.WantInvalid(t, err, map[string][]string{
@@ -168,7 +168,7 @@ func TestReplaceFlow(t *testing.T) {
 	})
 
 	t.Run("omitted optional fields keep their values", func(t *testing.T) {
-		v, err := s.ReplaceFlow(ctx, "f", []byte(`{"name":"Renamed","slug":"f","title":"T","designation":"recovery"}`))
+		v, err := replaceIn(ctx, s, store.Flows, store.By("slug", "f"), []byte(`{"name":"Renamed","slug":"f","title":"T","designation":"recovery"}`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,24 +182,27 @@ func TestReplaceFlow(t *testing.T) {
 
 	t.Run("GET, PUT round trip", func(t *testing.T) {
 		bind := mkUserWrite(t, s, "round-trip-stage")
-		f, _ := s.GetFlowBySlug(ctx, "f")
+		f, _ := viewIn(ctx, s, store.Flows, store.By("slug", "f"))
 		mkBinding(t, s, f.PK, bind.PK, 10)
-		if _, err := s.SetFlowBackgroundURL(ctx, "f", "bg.png"); err != nil {
+		if err := s.Update(ctx, func(tx *store.Tx) error {
+			_, err := store.SetBackgroundURL(tx, store.By("slug", "f"), "bg.png", nil)
+			return err
+		}); err != nil {
 			t.Fatal(err)
 		}
-		before, err := s.GetFlowBySlug(ctx, "f")
+		before, err := viewIn(ctx, s, store.Flows, store.By("slug", "f"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		body := jsonOf(t, before)
-		after, err := s.ReplaceFlow(ctx, "f", []byte(body))
+		after, err := replaceIn(ctx, s, store.Flows, store.By("slug", "f"), []byte(body))
 		if err != nil {
 			t.Fatalf("PUT of the GET body: %v", err)
 		}
 		if got := jsonOf(t, after); got != body {
 			t.Errorf("PUT of the GET body changed the flow:\n got %s\nwant %s", got, body)
 		}
-		after, err = s.PatchFlow(ctx, "f", []byte(body))
+		after, err = patchIn(ctx, s, store.Flows, store.By("slug", "f"), []byte(body))
 		if err != nil {
 			t.Fatalf("PATCH of the GET body: %v", err)
 		}
@@ -216,7 +219,7 @@ func TestPatchFlow(t *testing.T) {
 	origJSON := jsonOf(t, orig)
 
 	t.Run("changes only the given keys", func(t *testing.T) {
-		v, err := s.PatchFlow(ctx, "f", []byte(`{"title":"New title","authentication":"require_superuser"}`))
+		v, err := patchIn(ctx, s, store.Flows, store.By("slug", "f"), []byte(`{"title":"New title","authentication":"require_superuser"}`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -225,17 +228,17 @@ func TestPatchFlow(t *testing.T) {
 		if v.Flow != want {
 			t.Errorf("patched = %+v\nwant %+v", v.Flow, want)
 		}
-		g, _ := s.GetFlowBySlug(ctx, "f")
+		g, _ := viewIn(ctx, s, store.Flows, store.By("slug", "f"))
 		if g.Flow != want {
 			t.Errorf("stored = %+v\nwant %+v", g.Flow, want)
 		}
-		if _, err := s.PatchFlow(ctx, "f", []byte(`{"title":"`+orig.Title+`","authentication":"none"}`)); err != nil {
+		if _, err := patchIn(ctx, s, store.Flows, store.By("slug", "f"), []byte(`{"title":"`+orig.Title+`","authentication":"none"}`)); err != nil {
 			t.Fatal(err)
 		}
 	})
 
 	t.Run("read-only keys are ignored", func(t *testing.T) {
-		v, err := s.PatchFlow(ctx, "f", []byte(`{"pk":"`+storetest.MissingPK(0).String()+`","policybindingmodel_ptr_id":"x",
+		v, err := patchIn(ctx, s, store.Flows, store.By("slug", "f"), []byte(`{"pk":"`+storetest.MissingPK(0).String()+`","policybindingmodel_ptr_id":"x",
 			"stages":["a"],"policies":[1],"cache_count":9,"export_url":"/x","background":"http://evil/x.png"}`))
 		if err != nil {
 			t.Fatal(err)
@@ -246,7 +249,7 @@ func TestPatchFlow(t *testing.T) {
 	})
 
 	t.Run("empty patch", func(t *testing.T) {
-		v, err := s.PatchFlow(ctx, "f", []byte(`{}`))
+		v, err := patchIn(ctx, s, store.Flows, store.By("slug", "f"), []byte(`{}`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -275,11 +278,11 @@ func TestPatchFlow(t *testing.T) {
 	for _, tt := range rejected {
 		t.Run(tt.name, func(t *testing.T) {
 			err := wantUnchanged(t, s, func() error {
-				_, err := s.PatchFlow(ctx, "f", []byte(tt.patch))
+				_, err := patchIn(ctx, s, store.Flows, store.By("slug", "f"), []byte(tt.patch))
 				return err
 			})
 			testutil.WantInvalid(t, err, tt.fields, tt.nonField...)
-			if g, _ := s.GetFlowBySlug(ctx, "f"); jsonOf(t, g) != origJSON {
+			if g, _ := viewIn(ctx, s, store.Flows, store.By("slug", "f")); jsonOf(t, g) != origJSON {
 				t.Errorf("flow changed: %s", jsonOf(t, g))
 			}
 		})
@@ -294,51 +297,54 @@ func TestFlowSlugUniqueness(t *testing.T) {
 	if lower.PK == upper.PK {
 		t.Fatal("a and A are the same flow")
 	}
-	if g, err := s.GetFlowBySlug(ctx, "A"); err != nil || g.PK != upper.PK {
+	if g, err := viewIn(ctx, s, store.Flows, store.By("slug", "A")); err != nil || g.PK != upper.PK {
 		t.Errorf("GetFlowBySlug(A) = %v, %v", g.PK, err)
 	}
 	taken := map[string][]string{"slug": {"Flow with this slug already exists."}}
 
-	err := wantUnchanged(t, s, func() error { _, err := s.CreateFlow(ctx, newFlow("a")); return err })
-	wantConflict(t, err, taken)
-	err = wantUnchanged(t, s, func() error { _, err := s.PatchFlow(ctx, "A", []byte(`{"slug":"a"}`)); return err })
+	err := wantUnchanged(t, s, func() error { _, err := createIn(ctx, s, store.Flows, newFlow("a")); return err })
 	wantConflict(t, err, taken)
 	err = wantUnchanged(t, s, func() error {
-		_, err := s.ReplaceFlow(ctx, "A", []byte(`{"name":"n","slug":"a","title":"t","designation":"recovery"}`))
+		_, err := patchIn(ctx, s, store.Flows, store.By("slug", "A"), []byte(`{"slug":"a"}`))
+		return err
+	})
+	wantConflict(t, err, taken)
+	err = wantUnchanged(t, s, func() error {
+		_, err := replaceIn(ctx, s, store.Flows, store.By("slug", "A"), []byte(`{"name":"n","slug":"a","title":"t","designation":"recovery"}`))
 		return err
 	})
 	wantConflict(t, err, taken)
 
 	// A clash and other errors are reported together.
-	_, err = s.PatchFlow(ctx, "A", []byte(`{"slug":"a","title":""}`))
+	_, err = patchIn(ctx, s, store.Flows, store.By("slug", "A"), []byte(`{"slug":"a","title":""}`))
 	wantConflict(t, err, map[string][]string{"slug": {"Flow with this slug already exists."}, "title": {validate.MsgBlank}})
 
 	// Keeping one's own slug is no clash.
-	if _, err := s.PatchFlow(ctx, "a", []byte(`{"slug":"a","name":"still a"}`)); err != nil {
+	if _, err := patchIn(ctx, s, store.Flows, store.By("slug", "a"), []byte(`{"slug":"a","name":"still a"}`)); err != nil {
 		t.Fatal(err)
 	}
 
 	// Renaming frees the old slug.
-	renamed, err := s.PatchFlow(ctx, "a", []byte(`{"slug":"b"}`))
+	renamed, err := patchIn(ctx, s, store.Flows, store.By("slug", "a"), []byte(`{"slug":"b"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if renamed.PK != lower.PK || renamed.ExportURL() != "/api/v3/flows/instances/b/export/" {
 		t.Errorf("renamed: %+v", renamed.Flow)
 	}
-	_, err = s.GetFlowBySlug(ctx, "a")
+	_, err = viewIn(ctx, s, store.Flows, store.By("slug", "a"))
 	wantNotFound(t, err)
-	_, err = s.PatchFlow(ctx, "a", []byte(`{}`))
+	_, err = patchIn(ctx, s, store.Flows, store.By("slug", "a"), []byte(`{}`))
 	wantNotFound(t, err)
-	wantNotFound(t, s.DeleteFlow(ctx, "a"))
-	if g, err := s.GetFlowBySlug(ctx, "b"); err != nil || g.PK != lower.PK {
+	wantNotFound(t, deleteIn(ctx, s, store.Flows, store.By("slug", "a")))
+	if g, err := viewIn(ctx, s, store.Flows, store.By("slug", "b")); err != nil || g.PK != lower.PK {
 		t.Errorf("GetFlowBySlug(b) = %v, %v", g.PK, err)
 	}
 	reused := mkFlow(t, s, "a")
 	if reused.PK == lower.PK {
 		t.Error("the new flow a reuses the old pk")
 	}
-	_, err = s.CreateFlow(ctx, newFlow("b"))
+	_, err = createIn(ctx, s, store.Flows, newFlow("b"))
 	wantConflict(t, err, taken)
 	checkInvariants(t, s)
 }
@@ -353,27 +359,36 @@ func TestSetFlowBackgroundURL(t *testing.T) {
 		{"flow-backgrounds/x.png", "/media/public/flow-backgrounds/x.png"},
 		{"", flow.DefaultBackground},
 	} {
-		v, err := s.SetFlowBackgroundURL(ctx, "f", tt.set)
+		v, err := writeIn(ctx, s, func(tx *store.Tx) (flow.View, error) {
+			return viewed(tx, store.Flows)(store.SetBackgroundURL(tx, store.By("slug", "f"), tt.set, nil))
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		g, _ := s.GetFlowBySlug(ctx, "f")
+		g, _ := viewIn(ctx, s, store.Flows, store.By("slug", "f"))
 		if got := jsonMap(t, v)["background"]; got != tt.want || g.BackgroundURL() != tt.want {
 			t.Errorf("background after %q = %v (stored %q), want %q", tt.set, got, g.BackgroundURL(), tt.want)
 		}
 	}
-	_, err := s.SetFlowBackgroundURL(ctx, "nope", "x")
+	err := s.Update(ctx, func(tx *store.Tx) error {
+		_, err := store.SetBackgroundURL(tx, store.By("slug", "nope"), "x", nil)
+		return err
+	})
 	wantNotFound(t, err)
 	// Too long: a field error, and nothing written.
 	err = wantUnchanged(t, s, func() error {
-		_, err := s.SetFlowBackgroundURL(ctx, "f", strings.Repeat("x", flow.MaxBackgroundLength+1))
-		return err
+		return s.Update(ctx, func(tx *store.Tx) error {
+			_, err := store.SetBackgroundURL(tx, store.By("slug", "f"), strings.Repeat("x", flow.MaxBackgroundLength+1), nil)
+			return err
+		})
 	})
 	testutil.WantInvalid(t, err, map[string][]string{"url": {validate.MaxLength(flow.MaxBackgroundLength)}})
 	// A write conditional on a revision the flow has moved past.
 	err = wantUnchanged(t, s, func() error {
-		_, err := s.SetFlowBackgroundURL(store.WithUnchangedSince(ctx, 1), "f", "x.png")
-		return err
+		return s.Update(ctx, func(tx *store.Tx) error {
+			_, err := store.SetBackgroundURL(tx, store.By("slug", "f"), "x.png", store.Since(1))
+			return err
+		})
 	})
 	if !errors.Is(err, store.ErrRevision) {
 		t.Errorf("a stale revision: %v", err)
@@ -396,21 +411,21 @@ func TestDeleteFlowCascades(t *testing.T) {
 	gb2 := mkBinding(t, s, g.PK, inv.PK, 20)
 	checkInvariants(t, s)
 
-	if err := s.DeleteFlow(ctx, "f"); err != nil {
+	if err := deleteIn(ctx, s, store.Flows, store.By("slug", "f")); err != nil {
 		t.Fatal(err)
 	}
 	checkInvariants(t, s)
 
 	for _, b := range []uuid.UUID{fb1.PK, fb2.PK, fb3.PK} {
-		_, err := s.GetBinding(ctx, b)
+		_, err := viewIn(ctx, s, store.Bindings, store.PK(b))
 		wantNotFound(t, err)
 	}
 	for _, b := range []uuid.UUID{gb1.PK, gb2.PK} {
-		if _, err := s.GetBinding(ctx, b); err != nil {
+		if _, err := viewIn(ctx, s, store.Bindings, store.PK(b)); err != nil {
 			t.Errorf("binding of the other flow: %v", err)
 		}
 	}
-	st, err := s.GetStage(ctx, uw.PK)
+	st, err := viewIn(ctx, s, store.Stages, store.PK(uw.PK))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,7 +433,7 @@ func TestDeleteFlowCascades(t *testing.T) {
 		t.Errorf("uw flow_set = %s, want only g", jsonOf(t, st.FlowSet))
 	}
 
-	df, err := s.GetStage(ctx, duoF.PK)
+	df, err := viewIn(ctx, s, store.Stages, store.PK(duoF.PK))
 	if err != nil {
 		t.Fatalf("a Duo stage configured by the deleted flow must survive: %v", err)
 	}
@@ -435,11 +450,11 @@ func TestDeleteFlowCascades(t *testing.T) {
 	if c.ClientSecret.Reveal() != duoSecret || c.AdminSecretKey.Reveal() != duoAdminSecret {
 		t.Error("setting configure_flow to null lost the secrets")
 	}
-	dg, _ := s.GetStage(ctx, duoG.PK)
+	dg, _ := viewIn(ctx, s, store.Stages, store.PK(duoG.PK))
 	if c := duoConfig(t, dg); c.ConfigureFlow == nil || *c.ConfigureFlow != g.PK {
 		t.Errorf("duo-g configure_flow = %v, want g", c.ConfigureFlow)
 	}
-	gv, _ := s.GetFlow(ctx, g.PK)
+	gv, _ := viewIn(ctx, s, store.Flows, store.PK(g.PK))
 	if want := []uuid.UUID{uw.PK, inv.PK}; !equalIDs(gv.Stages, want) {
 		t.Errorf("g stages = %v, want %v", gv.Stages, want)
 	}
@@ -450,22 +465,22 @@ func TestDeleteFlowCascades(t *testing.T) {
 	if len(f2.Stages) != 0 {
 		t.Errorf("new flow f has stages %v", f2.Stages)
 	}
-	if _, err := s.PatchStage(ctx, duoF.PK, []byte(`{"configure_flow":"`+f.PK.String()+`"}`)); err == nil {
+	if _, err := patchIn(ctx, s, store.Stages, store.PK(duoF.PK), []byte(`{"configure_flow":"`+f.PK.String()+`"}`)); err == nil {
 		t.Error("configure_flow accepted the deleted flow's pk")
 	} else {
 		testutil.WantInvalid(t, err, map[string][]string{"configure_flow": {validate.DoesNotExist(f.PK.String())}})
 	}
 	// configure_flow no longer pins the deleted flow: deleting g next only
 	// clears duo-g.
-	if err := s.DeleteFlow(ctx, "g"); err != nil {
+	if err := deleteIn(ctx, s, store.Flows, store.By("slug", "g")); err != nil {
 		t.Fatal(err)
 	}
 	checkInvariants(t, s)
-	dg, _ = s.GetStage(ctx, duoG.PK)
+	dg, _ = viewIn(ctx, s, store.Stages, store.PK(duoG.PK))
 	if c := duoConfig(t, dg); c.ConfigureFlow != nil {
 		t.Errorf("duo-g configure_flow = %v, want null", c.ConfigureFlow)
 	}
-	if st, _ := s.GetStage(ctx, uw.PK); len(st.FlowSet) != 0 {
+	if st, _ := viewIn(ctx, s, store.Stages, store.PK(uw.PK)); len(st.FlowSet) != 0 {
 		t.Errorf("uw flow_set = %s, want empty", jsonOf(t, st.FlowSet))
 	}
 }
@@ -485,36 +500,36 @@ func TestDeleteFlowCascadesToStagesWithRequiredReference(t *testing.T) {
 	}
 	reg.Register(stage.Kind{Model: "authflow_test.flowboundstage", New: func() stage.Config { return &flowBound{} },
 		Component: "ak-stage-flow-bound-form", VerboseName: "Flow-bound Stage"})
-	s := openTestStore(t, t.TempDir()+"/reg.db", &store.Options{Registry: reg, NewID: storetest.CounterIDs(1, 1)})
+	s := openTestStore(t, t.TempDir()+"/reg.db", &store.Options{StageKinds: reg, NewID: storetest.CounterIDs(1, 1)})
 	ctx := t.Context()
-	if s.Registry() != reg {
-		t.Fatal("Registry() is not the registry passed in Options")
+	if s.StageKinds() != reg {
+		t.Fatal("StageKinds() is not the registry passed in Options")
 	}
 	f := mkFlow(t, s, "f")
 	g := mkFlow(t, s, "g")
-	bound, err := s.CreateStageJSON(ctx, "authflow_test.flowboundstage", []byte(`{"name":"bound","flow":"`+f.PK.String()+`"}`))
+	bound, err := createJSONIn(ctx, s, store.Stages.Kind("authflow_test.flowboundstage"), []byte(`{"name":"bound","flow":"`+f.PK.String()+`"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.CreateStageJSON(ctx, "authflow_test.flowboundstage", []byte(`{"name":"dangling","flow":"`+uuid.Nil.String()+`"}`))
+	_, err = createJSONIn(ctx, s, store.Stages.Kind("authflow_test.flowboundstage"), []byte(`{"name":"dangling","flow":"`+uuid.Nil.String()+`"}`))
 	testutil.WantInvalid(t, err, map[string][]string{"flow": {validate.DoesNotExist(uuid.Nil.String())}})
 	uw := mkUserWrite(t, s, "uw")
 	inG := mkBinding(t, s, g.PK, bound.PK, 1)
 	mkBinding(t, s, g.PK, uw.PK, 2)
 
-	if err := s.DeleteFlow(ctx, "f"); err != nil {
+	if err := deleteIn(ctx, s, store.Flows, store.By("slug", "f")); err != nil {
 		t.Fatal(err)
 	}
 	checkInvariants(t, s)
-	_, err = s.GetStage(ctx, bound.PK)
+	_, err = viewIn(ctx, s, store.Stages, store.PK(bound.PK))
 	wantNotFound(t, err)
-	_, err = s.GetBinding(ctx, inG.PK)
+	_, err = viewIn(ctx, s, store.Bindings, store.PK(inG.PK))
 	wantNotFound(t, err)
-	gv, _ := s.GetFlow(ctx, g.PK)
+	gv, _ := viewIn(ctx, s, store.Flows, store.PK(g.PK))
 	if !equalIDs(gv.Stages, []uuid.UUID{uw.PK}) {
 		t.Errorf("g stages = %v, want [uw]", gv.Stages)
 	}
-	if _, err := s.CreateStageJSON(ctx, "authflow_test.flowboundstage", []byte(`{"name":"bound","flow":"`+g.PK.String()+`"}`)); err != nil {
+	if _, err := createJSONIn(ctx, s, store.Stages.Kind("authflow_test.flowboundstage"), []byte(`{"name":"bound","flow":"`+g.PK.String()+`"}`)); err != nil {
 		t.Errorf("the cascaded stage's name is not free: %v", err)
 	}
 }

@@ -51,7 +51,7 @@ func FuzzPatchStored(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 
-	reg := s.Registry()
+	reg := s.StageKinds()
 	// Every input starts from this state: each transaction is rolled back.
 	var before string
 	if err := s.View(context.Background(), func(tx *store.Tx) error { before = snapshot(f, tx, reg); return nil }); err != nil {
@@ -69,19 +69,19 @@ func FuzzPatchStored(f *testing.F) {
 		targets := []target{
 			{"flow",
 				func(tx *store.Tx, p []byte) (any, error) {
-					v, err := tx.PatchFlow(slug, p)
+					v, err := store.Flows.Patch(tx, store.By("slug", slug), p, nil)
 					if err == nil {
 						slug = v.Slug
 					}
 					return v, err
 				},
-				func(tx *store.Tx) (any, error) { return tx.GetFlow(fl.PK) }},
+				func(tx *store.Tx) (any, error) { return store.Flows.Get(tx, store.PK(fl.PK)) }},
 			{"stage",
-				func(tx *store.Tx, p []byte) (any, error) { return tx.PatchStage(duo.PK, p) },
-				func(tx *store.Tx) (any, error) { return tx.GetStage(duo.PK) }},
+				func(tx *store.Tx, p []byte) (any, error) { return store.Stages.Patch(tx, store.PK(duo.PK), p, nil) },
+				func(tx *store.Tx) (any, error) { return store.Stages.Get(tx, store.PK(duo.PK)) }},
 			{"binding",
-				func(tx *store.Tx, p []byte) (any, error) { return tx.PatchBinding(b.PK, p) },
-				func(tx *store.Tx) (any, error) { return tx.GetBinding(b.PK) }},
+				func(tx *store.Tx, p []byte) (any, error) { return store.Bindings.Patch(tx, store.PK(b.PK), p, nil) },
+				func(tx *store.Tx) (any, error) { return store.Bindings.Get(tx, store.PK(b.PK)) }},
 		}
 		for _, tg := range targets {
 			slug = "f"
@@ -114,7 +114,7 @@ func FuzzPatchStored(f *testing.F) {
 					t.Errorf("%s: {} changed the object:\n%s\n%s", tg.name, jsonOf(t, again), jsonOf(t, v))
 				}
 				if tg.name == "stage" && !bytes.Contains(patch, []byte("secret")) {
-					st := got.(stage.View)
+					st := stage.View{Stage: got.(stage.Stage)}
 					if c := duoConfig(t, st); c.ClientSecret.Reveal() != duoSecret || c.AdminSecretKey.Reveal() != duoAdminSecret {
 						t.Errorf("a patch without secrets changed them: %q", patch)
 					}

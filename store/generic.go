@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 
 	"github.com/authflow/authflow/validate"
@@ -20,8 +21,14 @@ import (
 // pk. It builds no view, so it is the fast path for loading many objects
 // in one transaction. ModelStage names no kind and is refused: name the
 // stage's kind.
-func (tx *Tx) Create(model string, body []byte) (uuid.UUID, error) {
-	return tx.create(model, body, uuid.Nil)
+func (tx *Tx) Create(model string, body []byte, o *WriteOptions) (uuid.UUID, error) {
+	obj, err := tx.create(model, body, uuid.Nil, o)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	c, _, _ := tx.s.schema.target(model)
+	pk, _ := c.codec.ids(obj)
+	return pk, nil
 }
 
 // CreateWithPK is Create giving the object pk, as a blueprint entry's pk
@@ -29,28 +36,25 @@ func (tx *Tx) Create(model string, body []byte) (uuid.UUID, error) {
 // any collection or kind, or as its policy-binding-model id), is a field
 // error on "pk" wrapping [ErrConflict] (for uuid.Nil, no cause), checked
 // with the other fields; nothing is written.
-func (tx *Tx) CreateWithPK(model string, pk uuid.UUID, body []byte) error {
+func (tx *Tx) CreateWithPK(model string, pk uuid.UUID, body []byte, o *WriteOptions) error {
 	if pk == uuid.Nil {
 		return &validate.Error{Fields: map[string][]string{"pk": {validate.MsgNilPK}}}
 	}
-	_, err := tx.create(model, body, pk)
+	_, err := tx.create(model, body, pk, o)
 	return err
 }
 
-func (tx *Tx) create(model string, body []byte, pk uuid.UUID) (uuid.UUID, error) {
-	c, kind, ok := tx.s.schema.target(model)
-	if !ok || c == nil {
-		return uuid.Nil, fmt.Errorf("store: create: %w: unknown model %q", ErrNotFound, model)
+// create writes a new object of model (a collection without kinds, or a
+// kind) from body, with pk unless it is uuid.Nil, and returns it.
+func (tx *Tx) create(model string, body []byte, pk uuid.UUID, o *WriteOptions) (any, error) {
+	c, kind, err := tx.s.schema.writeTarget(model)
+	if err != nil {
+		return nil, err
 	}
 	if c.kindIndex != "" && kind == "" {
-		return uuid.Nil, fmt.Errorf("store: create %s: name the kind (a stage or policy model), not the collection", model)
+		return nil, fmt.Errorf("store: create %s: name the kind (a stage or policy model), not the collection", model)
 	}
-	obj, err := tx.write(c, nil, kind, body, validate.Create, pk)
-	if err != nil {
-		return uuid.Nil, err
-	}
-	pk, _ = c.codec.ids(obj)
-	return pk, nil
+	return tx.write(c, nil, kind, body, validate.Create, pk, o)
 }
 
 // Get returns the view of the object of model with pk: a flow.View,
@@ -65,45 +69,49 @@ func (tx *Tx) Get(model string, pk uuid.UUID) (any, error) {
 }
 
 // Replace applies a PUT body to the object of model with pk.
-func (tx *Tx) Replace(model string, pk uuid.UUID, body []byte) error {
-	_, err := tx.update(model, pk, body, validate.Replace)
+func (tx *Tx) Replace(model string, pk uuid.UUID, body []byte, o *WriteOptions) error {
+	_, err := tx.updateKey(model, PK(pk), body, o, validate.Replace)
 	return err
 }
 
 // Patch applies an RFC 7396 merge patch to the object of model with pk.
-func (tx *Tx) Patch(model string, pk uuid.UUID, patch []byte) error {
-	_, err := tx.update(model, pk, patch, validate.Patch)
+func (tx *Tx) Patch(model string, pk uuid.UUID, patch []byte, o *WriteOptions) error {
+	_, err := tx.updateKey(model, PK(pk), patch, o, validate.Patch)
 	return err
 }
 
-// update applies body to the object of model with pk and returns the
-// stored result.
-func (tx *Tx) update(model string, pk uuid.UUID, body []byte, op validate.Op) (any, error) {
-	if err := tx.writable(); err != nil {
+// updateKey applies body to the object of model that k names and returns
+// the stored result.
+func (tx *Tx) updateKey(model string, k Key, body []byte, o *WriteOptions, op validate.Op) (any, error) {
+	if err := tx.canWrite(); err != nil {
 		return nil, err
 	}
-	c, cur, err := tx.byModel(model, pk)
+	c, cur, err := tx.byKey(model, k)
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.precondition(c, cur); err != nil {
+	if err := tx.precondition(c, cur, o); err != nil {
 		return nil, err
 	}
-	return tx.write(c, cur, "", body, op, uuid.Nil)
+	return tx.write(c, cur, "", body, op, uuid.Nil, o)
 }
 
 // Delete deletes the object of model with pk, with everything its
 // references' on-delete actions imply; a protected reference refuses it
 // with a *ProtectedError and nothing is deleted.
-func (tx *Tx) Delete(model string, pk uuid.UUID) error {
-	if err := tx.writable(); err != nil {
+func (tx *Tx) Delete(model string, pk uuid.UUID, o *WriteOptions) error {
+	return tx.deleteKey(model, PK(pk), o)
+}
+
+func (tx *Tx) deleteKey(model string, k Key, o *WriteOptions) error {
+	if err := tx.canWrite(); err != nil {
 		return err
 	}
-	c, obj, err := tx.byModel(model, pk)
+	c, obj, err := tx.byKey(model, k)
 	if err != nil {
 		return err
 	}
-	if err := tx.precondition(c, obj); err != nil {
+	if err := tx.precondition(c, obj, o); err != nil {
 		return err
 	}
 	return tx.del(c, obj)
@@ -118,19 +126,43 @@ func (tx *Tx) viewOf(c *collection, obj any) (any, error) {
 // kind of stage or policy (ModelStage and ModelPolicy list every kind).
 // The results are the views that Get returns.
 func (tx *Tx) List(model string, q Query) (Page[any], error) {
-	c, kind, ok := tx.s.schema.target(model)
-	if !ok || c == nil || c.list == nil {
-		return Page[any]{}, fmt.Errorf("store: list: %w: unknown model %q", ErrNotFound, model)
-	}
-	return c.list(tx, kind, q)
-}
-
-// anyPage is p with its results as any.
-func anyPage[V any](p Page[V], err error) (Page[any], error) {
+	c, p, err := tx.listRecords(model, q)
 	if err != nil {
 		return Page[any]{}, err
 	}
-	return mapPage(p, func(v V) (any, error) { return v, nil })
+	return mapPage(p, func(obj any) (any, error) { return tx.viewOf(c, obj) })
+}
+
+// Stream answers a list query as List does, but yields the results one
+// at a time, rendering each only when the caller reaches it: memory stays
+// that of one result's representation however large the page's (a
+// binding's stage_obj carries the stage's whole flow_set). The page's
+// records are read, and checked, before Stream returns; a result that
+// fails to render yields its error, and the sequence ends. The sequence
+// is valid only inside the transaction.
+func (tx *Tx) Stream(model string, q Query) (Pagination, iter.Seq2[any, error], error) {
+	c, p, err := tx.listRecords(model, q)
+	if err != nil {
+		return Pagination{}, nil, err
+	}
+	return p.Pagination, func(yield func(any, error) bool) {
+		for _, obj := range p.Results {
+			v, err := tx.viewOf(c, obj)
+			if !yield(v, err) || err != nil {
+				return
+			}
+		}
+	}, nil
+}
+
+// listRecords answers a list query with the page's records.
+func (tx *Tx) listRecords(model string, q Query) (*collection, Page[any], error) {
+	c, kind, ok := tx.s.schema.target(model)
+	if !ok || c == nil || c.list == nil {
+		return nil, Page[any]{}, fmt.Errorf("store: list: %w: unknown model %q", ErrNotFound, model)
+	}
+	p, err := c.list(tx, kind, q)
+	return c, p, err
 }
 
 // Find returns the pk of the first object of model (a collection, or one
@@ -291,21 +323,16 @@ func (tx *Tx) Stored(model string, pk uuid.UUID) ([]byte, error) {
 // refIndex finds an ordered index of c whose first field is a reference
 // that want gives a UUID for: its bucket and the key prefix of that value.
 func (c *collection) refIndex(kind string, want map[string]any) (string, []byte, bool) {
-	sc, err := c.codec.schema(kind)
-	if err != nil || c.kindIndex != "" {
+	if c.kindIndex != "" {
 		return "", nil, false
 	}
 	for _, ix := range c.indexes {
 		v, ok := want[ix.fields[0]].(string)
-		if !ok {
+		if !ok || !c.isRef(kind, ix.fields[0]) {
 			continue
 		}
-		for _, r := range sc.RefFields() {
-			if r.Field == ix.fields[0] && !r.Many {
-				if id, err := uuid.Parse(v); err == nil {
-					return ix.bucket, appendValue(nil, id), true
-				}
-			}
+		if id, err := uuid.Parse(v); err == nil {
+			return ix.bucket, appendValue(nil, id), true
 		}
 	}
 	return "", nil, false
@@ -333,7 +360,7 @@ func (tx *Tx) Attrs(model string, pk uuid.UUID) (map[string]any, error) {
 		return nil, err
 	}
 	out := map[string]any{}
-	for _, f := range c.codec.writable(c.codec.kind(obj)) {
+	for _, f := range c.codec.attrs(c.codec.kind(obj)) {
 		if val, ok := all[f]; ok {
 			out[f] = val
 		}
@@ -341,9 +368,11 @@ func (tx *Tx) Attrs(model string, pk uuid.UUID) (map[string]any, error) {
 	return out, nil
 }
 
-// Model returns the model of the object with pk in the collection that
-// model names (a collection with kinds answers its kind's model).
-func (tx *Tx) Model(model string, pk uuid.UUID) (string, error) {
+// KindOf returns the model of the object with pk in the collection that
+// model names: its kind's model for a collection with kinds, such as a
+// stage's "authentik_stages_user_write.userwritestage", and the
+// collection's own model otherwise.
+func (tx *Tx) KindOf(model string, pk uuid.UUID) (string, error) {
 	c, obj, err := tx.byModel(model, pk)
 	if err != nil {
 		return "", err

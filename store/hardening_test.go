@@ -20,19 +20,19 @@ func TestStageNameLongerThanABboltKey(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()
 	name := strings.Repeat("x", 40000)
-	st, err := s.CreateStage(ctx, stage.Stage{Name: name, Config: stage.Invitation{}})
+	st, err := createIn(ctx, s, store.Stages, stage.Stage{Name: name, Config: stage.Invitation{}})
 	if err != nil {
 		t.Fatalf("create: %v", err)
 	}
-	_, err = s.CreateStage(ctx, stage.Stage{Name: name, Config: stage.DefaultUserWrite()})
+	_, err = createIn(ctx, s, store.Stages, stage.Stage{Name: name, Config: stage.DefaultUserWrite()})
 	var ve *validate.Error
 	if !errors.As(err, &ve) || ve.Fields["name"][0] != "stage with this name already exists." {
 		t.Fatalf("second create: %v", err)
 	}
-	if err := s.DeleteStage(ctx, st.PK); err != nil {
+	if err := deleteIn(ctx, s, store.Stages, store.PK(st.PK)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateStage(ctx, stage.Stage{Name: name, Config: stage.Invitation{}}); err != nil {
+	if _, err := createIn(ctx, s, store.Stages, stage.Stage{Name: name, Config: stage.Invitation{}}); err != nil {
 		t.Fatalf("name not freed by delete: %v", err)
 	}
 }
@@ -42,14 +42,14 @@ func TestNewIDCollisionIsRefused(t *testing.T) {
 	fixed := uuid.MustParse("01000000-0000-7000-8000-000000000001")
 	s := openTestStore(t, filepath.Join(t.TempDir(), "a.db"), &store.Options{NewID: func() (uuid.UUID, error) { return fixed, nil }})
 	ctx := context.Background()
-	if _, err := s.CreateFlow(ctx, flow.New("A", "a", "A", flow.DesignationAuthentication)); err != nil {
+	if _, err := createIn(ctx, s, store.Flows, flow.New("A", "a", "A", flow.DesignationAuthentication)); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.CreateFlow(ctx, flow.New("B", "b", "B", flow.DesignationAuthentication))
+	_, err := createIn(ctx, s, store.Flows, flow.New("B", "b", "B", flow.DesignationAuthentication))
 	if err == nil || !strings.Contains(err.Error(), "already in use") {
 		t.Fatalf("second create with a repeated id: %v", err)
 	}
-	if f, err := s.GetFlow(ctx, fixed); err != nil || f.Slug != "a" {
+	if f, err := viewIn(ctx, s, store.Flows, store.PK(fixed)); err != nil || f.Slug != "a" {
 		t.Fatalf("first flow was overwritten: %+v, %v", f.Flow, err)
 	}
 }
@@ -89,21 +89,21 @@ func TestOpenRefusesForeignBboltFile(t *testing.T) {
 func TestInvalidPKEchoesInput(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()
-	f, err := s.CreateFlow(ctx, flow.New("A", "a", "A", flow.DesignationAuthentication))
+	f, err := createIn(ctx, s, store.Flows, flow.New("A", "a", "A", flow.DesignationAuthentication))
 	if err != nil {
 		t.Fatal(err)
 	}
 	body := `{"target":"` + f.PK.String() + `","stage":"3FA85F64-5717-4562-B3FC-2C963F66AFA6","order":1}`
-	_, err = s.CreateBindingJSON(ctx, []byte(body))
+	_, err = createJSONIn(ctx, s, store.Bindings, []byte(body))
 	var ve *validate.Error
 	if !errors.As(err, &ve) || len(ve.Fields["stage"]) != 1 || ve.Fields["stage"][0] != `Invalid pk "3FA85F64-5717-4562-B3FC-2C963F66AFA6" - object does not exist.` {
 		t.Fatalf("uppercase pk: %v", err)
 	}
-	_, err = s.CreateBindingJSON(ctx, []byte(`{"target":123,"stage":"3fa85f64-5717-4562-b3fc-2c963f66afa6","order":1}`))
+	_, err = createJSONIn(ctx, s, store.Bindings, []byte(`{"target":123,"stage":"3fa85f64-5717-4562-b3fc-2c963f66afa6","order":1}`))
 	if !errors.As(err, &ve) || ve.Fields["target"][0] != `Invalid pk "123" - object does not exist.` {
 		t.Fatalf("integer pk: %v", err)
 	}
-	_, err = s.CreateStageJSON(ctx, stage.ModelAuthenticatorDuo, []byte(`{"name":"d","client_id":"c","client_secret":"s","api_hostname":"h","configure_flow":"{3FA85F64-5717-4562-B3FC-2C963F66AFA6}"}`))
+	_, err = createJSONIn(ctx, s, store.Stages.Kind(string(stage.ModelAuthenticatorDuo)), []byte(`{"name":"d","client_id":"c","client_secret":"s","api_hostname":"h","configure_flow":"{3FA85F64-5717-4562-B3FC-2C963F66AFA6}"}`))
 	if !errors.As(err, &ve) || ve.Fields["configure_flow"][0] != `Invalid pk "{3FA85F64-5717-4562-B3FC-2C963F66AFA6}" - object does not exist.` {
 		t.Fatalf("configure_flow: %v", err)
 	}

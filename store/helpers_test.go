@@ -95,27 +95,27 @@ func newFlow(slug string) flow.Flow {
 
 func mkFlow(t testing.TB, s *store.Store, slug string) flow.View {
 	t.Helper()
-	v, err := s.CreateFlow(context.Background(), newFlow(slug))
+	v, err := createIn(context.Background(), s, store.Flows, newFlow(slug))
 	if err != nil {
-		t.Fatalf("CreateFlow(%q): %v", slug, err)
+		t.Fatalf("Flows.Create(%q): %v", slug, err)
 	}
 	return v
 }
 
 func mkUserWrite(t testing.TB, s *store.Store, name string) stage.View {
 	t.Helper()
-	v, err := s.CreateStage(context.Background(), stage.Stage{Name: name, Config: stage.DefaultUserWrite()})
+	v, err := createIn(context.Background(), s, store.Stages, stage.Stage{Name: name, Config: stage.DefaultUserWrite()})
 	if err != nil {
-		t.Fatalf("CreateStage(%q): %v", name, err)
+		t.Fatalf("Stages.Create(%q): %v", name, err)
 	}
 	return v
 }
 
 func mkInvitation(t testing.TB, s *store.Store, name string) stage.View {
 	t.Helper()
-	v, err := s.CreateStage(context.Background(), stage.Stage{Name: name, Config: stage.Invitation{}})
+	v, err := createIn(context.Background(), s, store.Stages, stage.Stage{Name: name, Config: stage.Invitation{}})
 	if err != nil {
-		t.Fatalf("CreateStage(%q): %v", name, err)
+		t.Fatalf("Stages.Create(%q): %v", name, err)
 	}
 	return v
 }
@@ -141,18 +141,18 @@ func duoBody(name string, configureFlow *uuid.UUID) []byte {
 
 func mkDuo(t testing.TB, s *store.Store, name string, configureFlow *uuid.UUID) stage.View {
 	t.Helper()
-	v, err := s.CreateStageJSON(context.Background(), stage.ModelAuthenticatorDuo, duoBody(name, configureFlow))
+	v, err := createJSONIn(context.Background(), s, store.Stages.Kind(string(stage.ModelAuthenticatorDuo)), duoBody(name, configureFlow))
 	if err != nil {
-		t.Fatalf("CreateStageJSON(duo %q): %v", name, err)
+		t.Fatalf("Stages.CreateJSON(duo %q): %v", name, err)
 	}
 	return v
 }
 
 func mkBinding(t testing.TB, s *store.Store, target, st uuid.UUID, order int32) binding.View {
 	t.Helper()
-	v, err := s.CreateBinding(context.Background(), binding.New(target, st, order))
+	v, err := createIn(context.Background(), s, store.Bindings, binding.New(target, st, order))
 	if err != nil {
-		t.Fatalf("CreateBinding(order %d): %v", order, err)
+		t.Fatalf("Bindings.Create(order %d): %v", order, err)
 	}
 	return v
 }
@@ -263,9 +263,9 @@ func snapshot(t testing.TB, tx *store.Tx, reg *stage.Registry) string {
 	var b strings.Builder
 	for _, f := range allFlows(t, tx) {
 		fmt.Fprintf(&b, "flow %s\n", jsonOf(t, f))
-		fb, err := tx.FlowBindings(f.PK)
+		fb, err := flowBindings(tx, f.PK)
 		if err != nil {
-			t.Fatalf("FlowBindings: %v", err)
+			t.Fatalf("flowBindings: %v", err)
 		}
 		fmt.Fprintf(&b, "  bindings %s\n", jsonOf(t, fb))
 	}

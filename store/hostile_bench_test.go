@@ -64,19 +64,19 @@ func hostileStore(b *testing.B, n int) *hostileDB {
 	d := &hostileDB{s: s}
 	designations := []flow.Designation{flow.DesignationAuthentication, flow.DesignationEnrollment, flow.DesignationRecovery}
 	err = s.Update(context.Background(), func(tx *store.Tx) error {
-		var st stage.View
+		var st stage.Stage
 		for i := range n {
 			if i%100 == 0 { // a stage's flow_set is rebuilt per binding: keep it short
-				st, err = tx.CreateStage(stage.Stage{Name: fmt.Sprintf("hostile-write-%d", i), Config: stage.DefaultUserWrite()})
+				st, err = store.Stages.Create(tx, stage.Stage{Name: fmt.Sprintf("hostile-write-%d", i), Config: stage.DefaultUserWrite()}, nil)
 				if err != nil {
 					return err
 				}
 			}
-			f, err := tx.CreateFlow(flow.New(fmt.Sprintf("Flow %d", i), fmt.Sprintf("flow-%07d", i), fmt.Sprintf("Welcome to authentik! %d", i), designations[i%len(designations)]))
+			f, err := store.Flows.Create(tx, flow.New(fmt.Sprintf("Flow %d", i), fmt.Sprintf("flow-%07d", i), fmt.Sprintf("Welcome to authentik! %d", i), designations[i%len(designations)]), nil)
 			if err != nil {
 				return err
 			}
-			bv, err := tx.CreateBinding(binding.New(f.PK, st.PK, 10))
+			bv, err := store.Bindings.Create(tx, binding.New(f.PK, st.PK, 10), nil)
 			if err != nil {
 				return err
 			}
@@ -121,7 +121,7 @@ func benchFlowList(b *testing.B, d *hostileDB, v url.Values, key string) {
 	for i := 0; i < b.N; i++ {
 		q, err := store.QueryFromValues(v)
 		if err == nil {
-			_, err = d.s.ListFlows(ctx, q)
+			_, err = listIn(ctx, d.s, store.Flows, q)
 		}
 		if key != "" {
 			wantInvalid(b, err, key)
@@ -216,7 +216,7 @@ func BenchmarkHostileFilterInteger1MiB(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			q, err := store.QueryFromValues(v)
 			if err == nil {
-				_, err = d.s.ListBindings(ctx, q)
+				_, err = listIn(ctx, d.s, store.Bindings, q)
 			}
 			wantInvalid(b, err, "order")
 		}
@@ -230,7 +230,10 @@ func BenchmarkHostileBodyInteger1MiB(b *testing.B) {
 	forHostileSizes(b, func(b *testing.B, d *hostileDB) {
 		ctx := context.Background()
 		for i := 0; i < b.N; i++ {
-			_, err := d.s.PatchBinding(ctx, d.binding, body)
+			err := d.s.Update(ctx, func(tx *store.Tx) error {
+				_, err := store.Bindings.Patch(tx, store.PK(d.binding), body, nil)
+				return err
+			})
 			wantInvalid(b, err, "order")
 		}
 	})

@@ -39,7 +39,7 @@ func listQuery(t *testing.T, s *store.Store, v url.Values) (store.Page[string], 
 	if err != nil {
 		return store.Page[string]{}, err
 	}
-	p, err := s.ListFlows(context.Background(), q)
+	p, err := listIn(context.Background(), s, store.Flows, q)
 	if err != nil {
 		return store.Page[string]{}, err
 	}
@@ -75,11 +75,11 @@ func TestHostileSearchTerms(t *testing.T) {
 	}
 
 	// A Go caller that builds the Query itself is refused too.
-	_, err = s.ListFlows(context.Background(), store.Query{Search: strings.Join(terms, " ")})
+	_, err = listIn(context.Background(), s, store.Flows, store.Query{Search: strings.Join(terms, " ")})
 	wantFieldError(t, err, "search", "Ensure this value has at most 32 search terms (it has 1000).")
-	_, err = s.ListBindings(context.Background(), store.Query{Search: strings.Join(terms, " ")})
+	_, err = listIn(context.Background(), s, store.Bindings, store.Query{Search: strings.Join(terms, " ")})
 	wantFieldError(t, err, "search", "Ensure this value has at most 32 search terms (it has 1000).")
-	_, err = s.ListStages(context.Background(), "", store.Query{Search: strings.Join(terms, " ")})
+	_, err = listIn(context.Background(), s, store.Stages, store.Query{Search: strings.Join(terms, " ")})
 	wantFieldError(t, err, "search", "Ensure this value has at most 32 search terms (it has 1000).")
 }
 
@@ -127,7 +127,7 @@ func TestHostileSearchLength(t *testing.T) {
 func TestHostileOrdering(t *testing.T) {
 	s := hostileFlows(t)
 	mkFlow(t, s, "delta-signup")
-	if _, err := s.PatchFlow(context.Background(), "delta-signup", []byte(`{"designation": "enrollment"}`)); err != nil {
+	if _, err := patchIn(context.Background(), s, store.Flows, store.By("slug", "delta-signup"), []byte(`{"designation": "enrollment"}`)); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -148,7 +148,7 @@ func TestHostileOrdering(t *testing.T) {
 				t.Errorf("ordering %.40q...: %+v, %v; want %+v", tc.ordering, got, err, want)
 			}
 			// A Go caller's Query is deduplicated by the list itself.
-			p, err := s.ListFlows(context.Background(), store.Query{Ordering: tc.ordering})
+			p, err := listIn(context.Background(), s, store.Flows, store.Query{Ordering: tc.ordering})
 			if err != nil || !reflect.DeepEqual(slugsOf(p), want.Results) {
 				t.Errorf("Query.Ordering %.40q...: %v, %v; want %v", tc.ordering, slugsOf(p), err, want.Results)
 			}
@@ -171,7 +171,7 @@ func TestHostileNumberFilter(t *testing.T) {
 	st := mkUserWrite(t, s, "numbers-write")
 	mkBinding(t, s, f.PK, st.PK, 10)
 	list := func(v string) (store.Page[string], error) {
-		p, err := s.ListBindings(context.Background(), store.Query{Filters: map[string]string{"order": v}})
+		p, err := listIn(context.Background(), s, store.Bindings, store.Query{Filters: map[string]string{"order": v}})
 		out := store.Page[string]{Pagination: p.Pagination}
 		for _, b := range p.Results {
 			out.Results = append(out.Results, b.PK.String())
@@ -196,7 +196,7 @@ func TestHostileNumberFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.ListBindings(context.Background(), q)
+	_, err = listIn(context.Background(), s, store.Bindings, q)
 	wantFieldError(t, err, "order", "Ensure this value has at most 1000 characters (it has 1001).")
 	wantFieldError(t, err, "target", "Enter a valid UUID.")
 }
@@ -218,7 +218,7 @@ func TestHostileBodyInteger(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := wantUnchanged(t, s, func() error {
-				_, err := s.PatchBinding(ctx, b.PK, []byte(`{"order": `+tc.value+`}`))
+				_, err := patchIn(ctx, s, store.Bindings, store.PK(b.PK), []byte(`{"order": `+tc.value+`}`))
 				return err
 			})
 			wantFieldError(t, err, "order", tc.msg)
@@ -227,9 +227,9 @@ func TestHostileBodyInteger(t *testing.T) {
 	// A reference given as a 1 MiB integer is no UUID, and says so without
 	// parsing it.
 	huge := strings.Repeat("1", 1<<20)
-	_, err := s.CreateBindingJSON(ctx, []byte(`{"target": `+huge+`, "stage": "`+st.PK.String()+`", "order": 20}`))
+	_, err := createJSONIn(ctx, s, store.Bindings, []byte(`{"target": `+huge+`, "stage": "`+st.PK.String()+`", "order": 20}`))
 	wantFieldError(t, err, "target", validate.InvalidUUID(huge))
 	// A 39-digit integer is parsed: 2^128-1 is a UUID, of no flow.
-	_, err = s.CreateBindingJSON(ctx, []byte(`{"target": 340282366920938463463374607431768211455, "stage": "`+st.PK.String()+`", "order": 20}`))
+	_, err = createJSONIn(ctx, s, store.Bindings, []byte(`{"target": 340282366920938463463374607431768211455, "stage": "`+st.PK.String()+`", "order": 20}`))
 	wantFieldError(t, err, "target", validate.DoesNotExist("340282366920938463463374607431768211455"))
 }

@@ -29,7 +29,7 @@ func pairKey(a, b uuid.UUID) []byte {
 func modelKey(model string, id uuid.UUID) []byte { return kindKey(model, id) }
 
 func indexKey(coll, bucket string, obj any) []byte {
-	sc, err := newSchema(stage.Default, policy.Default)
+	sc, err := newSchema(stage.Default, policy.Default, nil)
 	if err != nil {
 		panic(err)
 	}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -35,7 +36,29 @@ func BenchmarkKindGet(b *testing.B) {
 			err := s.Update(ctx, func(tx *store.Tx) error {
 				var err error
 				n++
-				pk, err = tx.Create(model, sample(fmt.Sprintf("obj-%d", n), func(string) uuid.UUID { return flows[0] }))
+				// A reference to a flow is to flows[0]; one to another
+				// collection (a prompt stage's prompts) is to a new
+				// object of its sample.
+				var refErr error
+				ref := func(target string) uuid.UUID {
+					if target == store.ModelFlow {
+						return flows[0]
+					}
+					refSample, ok := samples[target]
+					if !ok {
+						refErr = errors.Join(refErr, fmt.Errorf("no sample for %s", target))
+						return uuid.Nil
+					}
+					n++
+					id, err := tx.Create(target, refSample(fmt.Sprintf("ref-%d", n), nil), nil)
+					refErr = errors.Join(refErr, err)
+					return id
+				}
+				body := sample(fmt.Sprintf("obj-%d", n), ref)
+				if refErr != nil {
+					return refErr
+				}
+				pk, err = tx.Create(model, body, nil)
 				if err != nil {
 					return err
 				}
@@ -46,7 +69,7 @@ func BenchmarkKindGet(b *testing.B) {
 						body = fmt.Sprintf(`{"target":"%s","policy":"%s","order":%d}`, f, pk, i)
 						into = store.ModelPolicyBinding
 					}
-					if _, err := tx.Create(into, []byte(body)); err != nil {
+					if _, err := tx.Create(into, []byte(body), nil); err != nil {
 						return err
 					}
 				}

@@ -39,7 +39,7 @@ func TestListPagination(t *testing.T) {
 	s := newTestStore(t)
 	ctx := t.Context()
 
-	empty, err := s.ListFlows(ctx, store.Query{})
+	empty, err := listIn(ctx, s, store.Flows, store.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,10 +49,10 @@ func TestListPagination(t *testing.T) {
 	if got := jsonOf(t, empty); got != `{"pagination":{"next":0,"previous":0,"count":0,"current":1,"total_pages":1,"start_index":0,"end_index":0},"results":[]}` {
 		t.Errorf("empty page JSON = %s", got)
 	}
-	if _, err := s.ListFlows(ctx, store.Query{Page: 2}); !errors.Is(err, store.ErrInvalidPage) {
+	if _, err := listIn(ctx, s, store.Flows, store.Query{Page: 2}); !errors.Is(err, store.ErrInvalidPage) {
 		t.Errorf("page 2 of an empty list: %v, want ErrInvalidPage", err)
 	}
-	if p, err := s.ListFlows(ctx, store.Query{Page: store.LastPage}); err != nil || p.Pagination.Current != 1 {
+	if p, err := listIn(ctx, s, store.Flows, store.Query{Page: store.LastPage}); err != nil || p.Pagination.Current != 1 {
 		t.Errorf("last page of an empty list: %+v, %v", p.Pagination, err)
 	}
 
@@ -72,7 +72,7 @@ func TestListPagination(t *testing.T) {
 		{store.Query{PageSize: -3}, store.Pagination{Count: 5, Current: 1, TotalPages: 1, StartIndex: 1, EndIndex: 5}, []string{"flow-0", "flow-1", "flow-2", "flow-3", "flow-4"}},
 	}
 	for _, tt := range tests {
-		p, err := s.ListFlows(ctx, tt.q)
+		p, err := listIn(ctx, s, store.Flows, tt.q)
 		if err != nil {
 			t.Errorf("%+v: %v", tt.q, err)
 			continue
@@ -85,7 +85,7 @@ func TestListPagination(t *testing.T) {
 		}
 	}
 	for _, page := range []int{4, 100, -2} {
-		if _, err := s.ListFlows(ctx, store.Query{PageSize: 2, Page: page}); !errors.Is(err, store.ErrInvalidPage) {
+		if _, err := listIn(ctx, s, store.Flows, store.Query{PageSize: 2, Page: page}); !errors.Is(err, store.ErrInvalidPage) {
 			t.Errorf("page %d: %v, want ErrInvalidPage", page, err)
 		}
 	}
@@ -97,7 +97,7 @@ func TestListDefaultAndMaxPageSize(t *testing.T) {
 	for i := range store.DefaultPageSize + 1 {
 		mkFlow(t, s, fmt.Sprintf("f%03d", i))
 	}
-	p, err := s.ListFlows(ctx, store.Query{})
+	p, err := listIn(ctx, s, store.Flows, store.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestListDefaultAndMaxPageSize(t *testing.T) {
 		mkFlow(t, capped, fmt.Sprintf("f%d", i))
 	}
 	for _, size := range []int{0, 4, 1000} {
-		p, err := capped.ListFlows(ctx, store.Query{PageSize: size})
+		p, err := listIn(ctx, capped, store.Flows, store.Query{PageSize: size})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,7 +118,7 @@ func TestListDefaultAndMaxPageSize(t *testing.T) {
 			t.Errorf("page_size %d with MaxPageSize 3: %d results, %+v", size, len(p.Results), p.Pagination)
 		}
 	}
-	p, _ = capped.ListFlows(ctx, store.Query{PageSize: 2})
+	p, _ = listIn(ctx, capped, store.Flows, store.Query{PageSize: 2})
 	if len(p.Results) != 2 || p.Pagination.TotalPages != 4 {
 		t.Errorf("page_size 2 under the cap: %d results, %+v", len(p.Results), p.Pagination)
 	}
@@ -156,14 +156,14 @@ func TestListFlowsQueries(t *testing.T) {
 		flow.New("Mid recovery", "a-recover", "Forgot your password?", flow.DesignationRecovery),
 		flow.New("Same", "B-upper", "Upper", flow.DesignationEnrollment),
 	} {
-		if _, err := s.CreateFlow(ctx, f); err != nil {
+		if _, err := createIn(ctx, s, store.Flows, f); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.PatchFlow(ctx, "a-recover", []byte(`{"denied_action":"continue"}`)); err != nil {
+	if _, err := patchIn(ctx, s, store.Flows, store.By("slug", "a-recover"), []byte(`{"denied_action":"continue"}`)); err != nil {
 		t.Fatal(err)
 	}
-	target, _ := s.GetFlowBySlug(ctx, "c-signup")
+	target, _ := viewIn(ctx, s, store.Flows, store.By("slug", "c-signup"))
 
 	tests := []struct {
 		name  string
@@ -205,7 +205,7 @@ func TestListFlowsQueries(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := s.ListFlows(ctx, tt.q)
+			p, err := listIn(ctx, s, store.Flows, tt.q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -232,7 +232,7 @@ func TestListFlowsQueries(t *testing.T) {
 			"slug": {"Null characters are not allowed."}, "name": {"Null characters are not allowed."}}},
 	}
 	for _, tt := range bad {
-		_, err := s.ListFlows(ctx, store.Query{Filters: tt.filters})
+		_, err := listIn(ctx, s, store.Flows, store.Query{Filters: tt.filters})
 		testutil.WantInvalid(t, err, tt.want)
 	}
 }
@@ -247,7 +247,7 @@ func TestListStagesQueries(t *testing.T) {
 	mkDuo(t, s, "a-duo", &f.PK)
 	mkInvitation(t, s, "a-invite-free")
 	mkUserWrite(t, s, "a-write")
-	cont, err := s.CreateStage(ctx, stage.Stage{Name: "d-invite-continue", Config: stage.Invitation{ContinueFlowWithoutInvitation: true}})
+	cont, err := createIn(ctx, s, store.Stages, stage.Stage{Name: "d-invite-continue", Config: stage.Invitation{ContinueFlowWithoutInvitation: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +284,7 @@ func TestListStagesQueries(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := s.ListStages(ctx, tt.model, tt.q)
+			p, err := listIn(ctx, s, stagesOf(tt.model), tt.q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -299,16 +299,16 @@ func TestListStagesQueries(t *testing.T) {
 		})
 	}
 	// The per-kind list carries the kind's fields; flow_set is filled in.
-	p, _ := s.ListStages(ctx, stage.ModelInvitation, store.Query{Filters: map[string]string{"name": "c-invite-bound"}})
+	p, _ := listIn(ctx, s, store.Stages.Kind(string(stage.ModelInvitation)), store.Query{Filters: map[string]string{"name": "c-invite-bound"}})
 	if len(p.Results) != 1 || len(p.Results[0].FlowSet) != 1 || p.Results[0].FlowSet[0].PK != f.PK {
 		t.Errorf("flow_set in a list: %s", jsonOf(t, p))
 	}
 	if !strings.Contains(jsonOf(t, p), `"continue_flow_without_invitation":false`) {
 		t.Errorf("kind fields missing from the list: %s", jsonOf(t, p))
 	}
-	_, err = s.ListStages(ctx, stage.ModelInvitation, store.Query{Filters: map[string]string{"stage_uuid": "x"}})
+	_, err = listIn(ctx, s, store.Stages.Kind(string(stage.ModelInvitation)), store.Query{Filters: map[string]string{"stage_uuid": "x"}})
 	testutil.WantInvalid(t, err, map[string][]string{"stage_uuid": {"Enter a valid UUID."}})
-	if _, err := s.ListStages(ctx, stage.ModelInvitation, store.Query{Page: 2}); !errors.Is(err, store.ErrInvalidPage) {
+	if _, err := listIn(ctx, s, store.Stages.Kind(string(stage.ModelInvitation)), store.Query{Page: 2}); !errors.Is(err, store.ErrInvalidPage) {
 		t.Errorf("page 2: %v", err)
 	}
 }
@@ -325,7 +325,7 @@ func TestListBindingsQueries(t *testing.T) {
 	fb := mkBinding(t, s, f.PK, beta.PK, 10)
 	fg := mkBinding(t, s, f.PK, gamma.PK, -1)
 	ga := mkBinding(t, s, g.PK, alpha.PK, 10)
-	if _, err := s.PatchBinding(ctx, ga.PK, []byte(`{"evaluate_on_plan":true,"invalid_response_action":"restart"}`)); err != nil {
+	if _, err := patchIn(ctx, s, store.Bindings, store.PK(ga.PK), []byte(`{"evaluate_on_plan":true,"invalid_response_action":"restart"}`)); err != nil {
 		t.Fatal(err)
 	}
 	names := map[string]string{fa.PK.String(): "fa", fb.PK.String(): "fb", fg.PK.String(): "fg", ga.PK.String(): "ga"}
@@ -383,7 +383,7 @@ func TestListBindingsQueries(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := s.ListBindings(ctx, tt.q)
+			p, err := listIn(ctx, s, store.Bindings, tt.q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -414,18 +414,18 @@ func TestListBindingsQueries(t *testing.T) {
 		{map[string]string{"order": "0x10"}, testutil.One("order", "Enter a number.")},
 		{map[string]string{"target": "URN:UUID:" + f.PK.String()}, testutil.One("target", "Enter a valid UUID.")},
 	} {
-		_, err := s.ListBindings(ctx, store.Query{Filters: tt.filters})
+		_, err := listIn(ctx, s, store.Bindings, store.Query{Filters: tt.filters})
 		testutil.WantInvalid(t, err, tt.want)
 	}
 	// Pagination over a target's bindings.
-	p, err := s.ListBindings(ctx, store.Query{Filters: map[string]string{"target": f.PK.String()}, PageSize: 2, Page: 2})
+	p, err := listIn(ctx, s, store.Bindings, store.Query{Filters: map[string]string{"target": f.PK.String()}, PageSize: 2, Page: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(p.Results) != 1 || p.Results[0].PK != fa.PK || p.Pagination.Count != 3 || p.Pagination.Previous != 1 {
 		t.Errorf("page 2 of f's bindings: %+v", p.Pagination)
 	}
-	if _, err := s.ListBindings(ctx, store.Query{Page: 9}); !errors.Is(err, store.ErrInvalidPage) {
+	if _, err := listIn(ctx, s, store.Bindings, store.Query{Page: 9}); !errors.Is(err, store.ErrInvalidPage) {
 		t.Errorf("page 9: %v", err)
 	}
 }
@@ -442,7 +442,7 @@ func TestListSearchTerms(t *testing.T) {
 			name = "Other 4"
 		}
 		f := flow.New(name, fmt.Sprintf("default-flow-%d", i), fmt.Sprintf("Title %d", i), flow.DesignationAuthentication)
-		if _, err := s.CreateFlow(ctx, f); err != nil {
+		if _, err := createIn(ctx, s, store.Flows, f); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -466,7 +466,7 @@ func TestListSearchTerms(t *testing.T) {
 		{"\x00", all},
 	}
 	for _, tt := range tests {
-		p, err := s.ListFlows(ctx, store.Query{Search: tt.search})
+		p, err := listIn(ctx, s, store.Flows, store.Query{Search: tt.search})
 		if err != nil {
 			t.Fatalf("search %q: %v", tt.search, err)
 		}
@@ -507,7 +507,7 @@ func TestListUUIDFilterSpellings(t *testing.T) {
 		"\uff10" + hex[1:],       // a full-width digit
 		"\u00a0" + pk + "\u3000", // Unicode whitespace around it
 	} {
-		p, err := s.ListFlows(ctx, store.Query{Filters: map[string]string{"flow_uuid": v}})
+		p, err := listIn(ctx, s, store.Flows, store.Query{Filters: map[string]string{"flow_uuid": v}})
 		if err != nil {
 			t.Errorf("flow_uuid %q: %v", v, err)
 			continue
@@ -531,7 +531,7 @@ func TestListUUIDFilterSpellings(t *testing.T) {
 		"{" + strings.Repeat(" ", 32) + "}",
 		"a" + hex[1:31] + "\x00",
 	} {
-		_, err := s.ListFlows(ctx, store.Query{Filters: map[string]string{"flow_uuid": v}})
+		_, err := listIn(ctx, s, store.Flows, store.Query{Filters: map[string]string{"flow_uuid": v}})
 		testutil.WantFields(t, fmt.Sprintf("flow_uuid %q", v), err, testutil.One("flow_uuid", "Enter a valid UUID."))
 	}
 }
@@ -546,7 +546,7 @@ func TestListStagesKindFilters(t *testing.T) {
 	wBound := mkUserWrite(t, s, "w-bound")
 	inactive := stage.UserWrite{UserCreationMode: stage.UserCreationAlways, CreateUsersAsInactive: true,
 		CreateUsersGroup: &group, UserType: stage.UserTypeInternal, UserPathTemplate: "goauthentik.io/x"}
-	wInactive, err := s.CreateStage(ctx, stage.Stage{Name: "w-inactive", Config: inactive})
+	wInactive, err := createIn(ctx, s, store.Stages, stage.Stage{Name: "w-inactive", Config: inactive})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -624,7 +624,7 @@ func TestListStagesKindFilters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := s.ListStages(ctx, tt.model, tt.q)
+			p, err := listIn(ctx, s, stagesOf(tt.model), tt.q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -649,7 +649,7 @@ func TestListStagesKindFilters(t *testing.T) {
 		{inv, q("stage_uuid", "x"), testutil.One("stage_uuid", "Enter a valid UUID.")},
 	}
 	for _, tt := range bad {
-		_, err := s.ListStages(ctx, tt.model, tt.q)
+		_, err := listIn(ctx, s, stagesOf(tt.model), tt.q)
 		testutil.WantInvalid(t, err, tt.want)
 	}
 }
@@ -725,7 +725,7 @@ func TestListStagesCustomKinds(t *testing.T) {
 		Component: "ak-stage-probe-form", VerboseName: "Probe Stage"})
 	reg.Register(stage.Kind{Model: "authflow_test.quietstage", New: func() stage.Config { return &probeQuiet{} },
 		Component: "ak-stage-quiet-form", VerboseName: "Quiet Stage", Filters: []string{"key", "no_such", "no_flows"}})
-	s := openTestStore(t, filepath.Join(t.TempDir(), "kinds.db"), &store.Options{Registry: reg, NewID: storetest.CounterIDs(1, 1)})
+	s := openTestStore(t, filepath.Join(t.TempDir(), "kinds.db"), &store.Options{StageKinds: reg, NewID: storetest.CounterIDs(1, 1)})
 	ctx := t.Context()
 	const model = "authflow_test.probestage"
 	for _, body := range []string{
@@ -733,7 +733,7 @@ func TestListStagesCustomKinds(t *testing.T) {
 		`{"name":"p7","level":7,"key":"k7"}`,
 		`{"name":"p-1","level":-1,"note":"n"}`,
 	} {
-		if _, err := s.CreateStageJSON(ctx, model, []byte(body)); err != nil {
+		if _, err := createJSONIn(ctx, s, store.Stages.Kind(model), []byte(body)); err != nil {
 			t.Fatalf("%s: %v", body, err)
 		}
 	}
@@ -759,7 +759,7 @@ func TestListStagesCustomKinds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := s.ListStages(ctx, model, tt.q)
+			p, err := listIn(ctx, s, store.Stages.Kind(model), tt.q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -768,18 +768,18 @@ func TestListStagesCustomKinds(t *testing.T) {
 			}
 		})
 	}
-	_, err := s.ListStages(ctx, model, store.Query{Filters: map[string]string{"level": "three", "mode": "medium"}})
+	_, err := listIn(ctx, s, store.Stages.Kind(model), store.Query{Filters: map[string]string{"level": "three", "mode": "medium"}})
 	testutil.WantInvalid(t, err, map[string][]string{"level": {"Enter a number."},
 		"mode": {"Select a valid choice. medium is not one of the available choices."}})
 
 	// A kind whose Filters leave its fields out filters on none of them,
 	// even on a bad value, but still on name, stage_uuid and no_flows.
 	const quiet = "authflow_test.quietstage"
-	q1, err := s.CreateStageJSON(ctx, quiet, []byte(`{"name":"q1","level":1,"key":"k"}`))
+	q1, err := createJSONIn(ctx, s, store.Stages.Kind(quiet), []byte(`{"name":"q1","level":1,"key":"k"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateStageJSON(ctx, quiet, []byte(`{"name":"q2","level":2}`)); err != nil {
+	if _, err := createJSONIn(ctx, s, store.Stages.Kind(quiet), []byte(`{"name":"q2","level":2}`)); err != nil {
 		t.Fatal(err)
 	}
 	f := mkFlow(t, s, "f")
@@ -795,7 +795,7 @@ func TestListStagesCustomKinds(t *testing.T) {
 		{map[string]string{"name": "q1"}, []string{"q1"}},
 		{map[string]string{"stage_uuid": q1.PK.String()}, []string{"q1"}},
 	} {
-		p, err := s.ListStages(ctx, quiet, store.Query{Filters: tt.filters})
+		p, err := listIn(ctx, s, store.Stages.Kind(quiet), store.Query{Filters: tt.filters})
 		if err != nil {
 			t.Errorf("%v: %v", tt.filters, err)
 			continue

@@ -33,6 +33,83 @@ type indexWalk struct {
 	uuidFilter bool
 }
 
+// walkOn declares an index walk of a collection's list by the field that
+// leads its index: "pk" for the records bucket, a unique field for its
+// index, or the first field of an ordered index. With filter, the walk
+// serves a filter on that field, narrowed to the filter's value;
+// without, it is the list's order. Everything else (the bucket, where
+// the pk is, the count to use) is derived from the index declaration by
+// resolveWalks.
+type walkOn struct {
+	field  string
+	filter bool
+}
+
+// resolveWalks derives c's walks from their declarations (c.walkOn).
+func (c *collection) resolveWalks() error {
+	c.walks = nil
+	kind := ""
+	if kinds := c.codec.kindNames(); c.kindIndex != "" && len(kinds) > 0 {
+		kind = kinds[0]
+	}
+	blank, err := c.codec.blank(kind)
+	if err != nil && c.kindIndex == "" {
+		return fmt.Errorf("%w: %s: %v", ErrSchema, c.model, err)
+	}
+	isText := func(field string) bool {
+		if blank == nil {
+			return true // no kind registered: a walk that may give up
+		}
+		v, _ := c.codec.value(blank, field)
+		_, ok := v.(string)
+		return ok
+	}
+	isUUID := func(field string) bool {
+		if blank == nil {
+			return false
+		}
+		switch v, _ := c.codec.value(blank, field); v.(type) {
+		case uuid.UUID, *uuid.UUID:
+			return true
+		}
+		return false
+	}
+	for _, on := range c.walkOn {
+		w := indexWalk{countKey: c.bucket}
+		ix, ordered := c.indexLedBy(on.field)
+		u := c.uniqueOn(on.field)
+		switch {
+		case on.field == "pk":
+			w.bucket = c.bucket
+		case ordered:
+			w.bucket, w.pkAt = ix.bucket, -16
+			w.text = isText(ix.fields[len(ix.fields)-1])
+		case u != nil && !u.hash: // a hashed index is in no useful order
+			w.bucket, w.pkInValue = u.bucket, true
+		default:
+			return fmt.Errorf("%w: %s: a list walks %q, which leads no ordered index", ErrSchema, c.model, on.field)
+		}
+		if on.filter {
+			if w.pkAt != -16 {
+				return fmt.Errorf("%w: %s: a filter walk on %q needs an ordered index", ErrSchema, c.model, on.field)
+			}
+			w.filter, w.uuidFilter = on.field, isUUID(on.field)
+		}
+		c.walks = append(c.walks, w)
+	}
+	return nil
+}
+
+// uniqueOn is the unique field declaration of field, or nil.
+func (c *collection) uniqueOn(field string) *uniqueField {
+	for i := range c.unique {
+		if c.unique[i].field == field {
+			return &c.unique[i]
+		}
+	}
+	return nil
+}
+
 // walked is the page an index walk found: the index, the page's keys
 // and the pk each lists, and the page's envelope.
 type walked struct {

@@ -26,7 +26,7 @@ func TestIndexedListsAgreeWithSorting(t *testing.T) {
 	var flows []flow.View
 	for i := range 23 {
 		d := designations[rng.IntN(len(designations))]
-		f, err := s.CreateFlowJSON(ctx, []byte(fmt.Sprintf(`{"name":"n%d","slug":"s%02d-%d","title":"t","designation":"%s"}`, i, rng.IntN(50), i, d)))
+		f, err := createJSONIn(ctx, s, store.Flows, []byte(fmt.Sprintf(`{"name":"n%d","slug":"s%02d-%d","title":"t","designation":"%s"}`, i, rng.IntN(50), i, d)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,16 +47,16 @@ func TestIndexedListsAgreeWithSorting(t *testing.T) {
 	}
 	for range 40 {
 		f, st := flows[rng.IntN(len(flows))], stages[rng.IntN(len(stages))]
-		_, _ = s.CreateBindingJSON(ctx, []byte(fmt.Sprintf(`{"target":"%s","stage":"%s","order":%d}`, f.PK, st.PK, rng.IntN(7)-3)))
+		_, _ = createJSONIn(ctx, s, store.Bindings, []byte(fmt.Sprintf(`{"target":"%s","stage":"%s","order":%d}`, f.PK, st.PK, rng.IntN(7)-3)))
 	}
 	// Deletes and renames keep the counts and indexes right.
-	if err := s.DeleteFlow(ctx, flows[0].Slug); err != nil {
+	if err := deleteIn(ctx, s, store.Flows, store.By("slug", flows[0].Slug)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PatchFlow(ctx, flows[1].Slug, []byte(`{"designation":"recovery","slug":"zz-renamed"}`)); err != nil {
+	if _, err := patchIn(ctx, s, store.Flows, store.By("slug", flows[1].Slug), []byte(`{"designation":"recovery","slug":"zz-renamed"}`)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteStage(ctx, stages[1].PK); err != nil {
+	if err := deleteIn(ctx, s, store.Stages, store.PK(stages[1].PK)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -79,12 +79,12 @@ func TestIndexedListsAgreeWithSorting(t *testing.T) {
 		}
 	}
 	flowPKs := func(q store.Query) (store.Page[uuid.UUID], error) {
-		p, err := s.ListFlows(ctx, q)
+		p, err := listIn(ctx, s, store.Flows, q)
 		return ids(p, func(f flow.View) uuid.UUID { return f.PK }), err
 	}
 	stagePKs := func(model stage.ModelName) func(q store.Query) (store.Page[uuid.UUID], error) {
 		return func(q store.Query) (store.Page[uuid.UUID], error) {
-			p, err := s.ListStages(ctx, model, q)
+			p, err := listIn(ctx, s, stagesOf(model), q)
 			return ids(p, func(v stage.View) uuid.UUID { return v.PK }), err
 		}
 	}
@@ -110,14 +110,14 @@ func TestIndexedListsAgreeWithSorting(t *testing.T) {
 	// Bindings: against the order every flow's bindings give.
 	var want []bindingKey
 	for _, f := range flows[1:] {
-		fb, err := s.FlowBindings(ctx, f.PK)
+		fb, err := flowBindingsIn(ctx, s, f.PK)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, b := range fb {
 			want = append(want, bindingKey{b.Order, b.PK})
 		}
-		p, err := s.ListBindings(ctx, store.Query{Filters: map[string]string{"target": f.PK.String()}, PageSize: 2, Page: store.LastPage})
+		p, err := listIn(ctx, s, store.Bindings, store.Query{Filters: map[string]string{"target": f.PK.String()}, PageSize: 2, Page: store.LastPage})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,7 +133,7 @@ func TestIndexedListsAgreeWithSorting(t *testing.T) {
 	})
 	var got []bindingKey
 	for page := 1; ; page++ {
-		p, err := s.ListBindings(ctx, store.Query{Page: page, PageSize: 4})
+		p, err := listIn(ctx, s, store.Bindings, store.Query{Page: page, PageSize: 4})
 		if err != nil {
 			t.Fatal(err)
 		}

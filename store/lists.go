@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,10 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/authflow/authflow/binding"
-	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/internal/kind"
-	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store/kv"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
@@ -27,51 +23,25 @@ func strs[T ~string](vs []T) []string {
 	return out
 }
 
-// flowListing: filters flow_uuid, name, slug, designation, denied_action;
-// search on name, slug, designation, title, denied_action; default
-// ordering slug, name.
-var flowListing = listing[flow.Flow]{
-	cols: []column{
-		{name: "flow_uuid", kind: colUUID, filter: true, field: "pk"},
-		{name: "name", filter: true, search: true, order: true},
-		{name: "slug", filter: true, search: true, order: true},
-		{name: "title", search: true, order: true},
-		{name: "designation", kind: colChoice, choices: strs(flow.Designations), filter: true, search: true, order: true},
-		{name: "denied_action", kind: colChoice, choices: strs(flow.DeniedActions), filter: true, search: true, order: true},
-		{name: "layout", order: true},
-		{name: "authentication", order: true},
-		{name: "policy_engine_mode", order: true},
-		{name: "compatibility_mode", kind: colBool, order: true},
-	},
-	defaultOrder: "slug,name",
-}
-
-// flowWalks: the default ordering (slug) is the slug index's order, and
-// within one designation the designation index's.
-var flowWalks = []indexWalk{
-	{bucket: "flows_by_slug", countKey: "flows", pkInValue: true},
-	{filter: "designation", bucket: "flows_by_designation", pkAt: -16},
-}
-
 // listOf answers a list query on collection c: through an index walk when
 // one fits (pages of pks, then get), or by scanning (each yields every
 // candidate object; pre is the byte test on stored JSON it may apply) into
-// a bounded sort, then view. A scanned object's row holds only the
+// a bounded sort. The results are the records; the caller renders them. A scanned object's row holds only the
 // columns the query filters, searches or orders on.
-func listOf[T, V any](tx *Tx, c *collection, l listing[T], walks []indexWalk, scope []byte, q Query,
-	view func(T) (V, error),
+func listOf[T any](tx *Tx, c *collection, l listing[T], walks []indexWalk, scope []byte, q Query,
 	each func(filters map[string]any, pre func([]byte) bool, yield func(obj any) error) error,
-) (Page[V], error) {
+
+) (Page[any], error) {
 	filters, terms, order, ordered, err := l.plan(q)
 	if err != nil {
-		return Page[V]{}, err
+		return Page[any]{}, err
 	}
 	w, ok, err := tx.pageIDs(walks, scope, filters, terms, ordered, q)
 	if err != nil {
-		return Page[V]{}, err
+		return Page[any]{}, err
 	}
 	if ok {
-		return pageOf(tx, c, w, view)
+		return pageOf(tx, c, w)
 	}
 	pre := prefilter(filters, terms)
 	need := l.needed(filters, terms, order)
@@ -85,7 +55,7 @@ func listOf[T, V any](tx *Tx, c *collection, l listing[T], walks []indexWalk, sc
 		})
 	})
 	if err != nil {
-		return Page[V]{}, err
+		return Page[any]{}, err
 	}
 	if len(filters) == 0 && len(terms) == 0 {
 		// The scan covered the whole collection (or kind): it must have
@@ -96,13 +66,13 @@ func listOf[T, V any](tx *Tx, c *collection, l listing[T], walks []indexWalk, sc
 		}
 		n, err := tx.counted([]byte(key))
 		if err != nil {
-			return Page[V]{}, err
+			return Page[any]{}, err
 		}
 		if n != int64(p.Pagination.Count) {
-			return Page[V]{}, fmt.Errorf("store: %s: %w: the count says %d objects, a scan found %d", c.bucket, ErrCorrupt, n, p.Pagination.Count)
+			return Page[any]{}, fmt.Errorf("store: %s: %w: the count says %d objects, a scan found %d", c.bucket, ErrCorrupt, n, p.Pagination.Count)
 		}
 	}
-	return mapPage(p, func(t T) (V, error) { return render(view, t) })
+	return mapPage(p, func(t T) (any, error) { return t, nil })
 }
 
 // needed are the columns a scan must read for a query: those it filters
@@ -179,96 +149,23 @@ func cell(v any) any {
 }
 
 // pageOf loads the objects of a page of pks.
-func pageOf[T, V any](tx *Tx, c *collection, w walked, view func(T) (V, error)) (Page[V], error) {
-	out := Page[V]{Pagination: w.p, Results: make([]V, 0, len(w.ids))}
+func pageOf(tx *Tx, c *collection, w walked) (Page[any], error) {
+	out := Page[any]{Pagination: w.p, Results: make([]any, 0, len(w.ids))}
 	for i, id := range w.ids {
 		obj, ok, err := tx.get(c, id)
 		if err != nil {
-			return Page[V]{}, err
+			return Page[any]{}, err
 		}
 		if !ok {
 			// The index lists what is not stored: damage, not a 404.
-			return Page[V]{}, fmt.Errorf("store: %s: %w: it lists %s %s, which is not stored", w.bucket, ErrCorrupt, c.alias, id)
+			return Page[any]{}, fmt.Errorf("store: %s: %w: it lists %s %s, which is not stored", w.bucket, ErrCorrupt, c.alias, id)
 		}
 		if w.bucket != c.bucket && !c.implies(obj, w.bucket, w.keys[i]) {
-			return Page[V]{}, fmt.Errorf("store: %s: %w: key %x lists %s %s, which implies another key", w.bucket, ErrCorrupt, w.keys[i], c.alias, id)
+			return Page[any]{}, fmt.Errorf("store: %s: %w: key %x lists %s %s, which implies another key", w.bucket, ErrCorrupt, w.keys[i], c.alias, id)
 		}
-		v, err := render(view, obj.(T))
-		if err != nil {
-			return Page[V]{}, err
-		}
-		out.Results = append(out.Results, v)
+		out.Results = append(out.Results, obj)
 	}
 	return out, nil
-}
-
-// ListFlows lists flows with authentik's filters, search, ordering and
-// pagination.
-func (tx *Tx) ListFlows(q Query) (Page[flow.View], error) {
-	c := tx.s.schema.flows
-	return listOf(tx, c, flowListing, flowWalks, nil, q, tx.flowView,
-		func(_ map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
-			return tx.scanRecords(c, pre, yield)
-		})
-}
-
-// bindingListing: every field filters (seed-era filterset __all__); search
-// on the stage's name; ordering by order or stage__name (the seed era's
-// ordering_fields, so not pk), default order.
-var bindingListing = listing[binding.Binding]{
-	pkFixed: true,
-	cols: []column{
-		{name: "fsb_uuid", kind: colUUID, filter: true, field: "pk"},
-		{name: "pbm_uuid", kind: colUUID, filter: true, field: "policybindingmodel_ptr_id"},
-		{name: "target", kind: colUUID, filter: true},
-		{name: "stage", kind: colUUID, filter: true},
-		{name: "evaluate_on_plan", kind: colBool, filter: true},
-		{name: "re_evaluate_policies", kind: colBool, filter: true},
-		{name: "invalid_response_action", kind: colChoice, choices: strs(binding.InvalidResponseActions), filter: true},
-		{name: "order", kind: colInt, filter: true, order: true},
-		{name: "policy_engine_mode", kind: colChoice, choices: strs(flow.PolicyEngineModes), filter: true},
-		{name: "policies", kind: colUUID, filter: true}, // the policies bound to the binding: see ListBindings
-		{name: "stage__name", search: true, order: true},
-	},
-	defaultOrder: "order",
-}
-
-// bindingWalks: the default ordering (order, then pk) is the order
-// index's, and within one flow the flow's bindings index's.
-var bindingWalks = []indexWalk{
-	{bucket: "bindings_by_order", countKey: "bindings", pkAt: -16},
-	{filter: "target", bucket: "bindings_by_flow", pkAt: -16, uuidFilter: true},
-}
-
-// ListBindings lists bindings. With a "target" filter it reads only that
-// flow's bindings, through the index.
-func (tx *Tx) ListBindings(q Query) (Page[binding.View], error) {
-	names := map[uuid.UUID]string{} // stage names, for stage__name
-	l := bindingListing.with(map[string]func(any) (any, error){
-		"stage__name": func(obj any) (any, error) {
-			id := obj.(binding.Binding).Stage
-			if name, ok := names[id]; ok {
-				return name, nil
-			}
-			st, err := tx.mustStage(id)
-			if err != nil {
-				return nil, err
-			}
-			if len(names) < 4096 {
-				names[id] = st.Name
-			}
-			return st.Name, nil
-		},
-		"policies": func(obj any) (any, error) {
-			ids, err := tx.boundPolicies(obj.(binding.Binding).PK)
-			return manyOf(ids), err
-		},
-	})
-	c := tx.s.schema.bindings
-	return listOf(tx, c, l, bindingWalks, nil, q, tx.bindingView,
-		func(filters map[string]any, _ func([]byte) bool, yield func(obj any) error) error {
-			return tx.scanWalk(c, bindingWalks, nil, filters, nil, yield)
-		})
 }
 
 // with returns l with the get functions of the named columns set: the
@@ -377,54 +274,10 @@ func mapPage[A, B any](p Page[A], fn func(A) (B, error)) (Page[B], error) {
 	return out, nil
 }
 
-// stageWalks: every stage in pk order (the all-kinds default), and one
-// kind's by name (its default).
-var stageWalks = []indexWalk{
-	{bucket: "stages", countKey: "stages", pkAt: 0},
-	{bucket: "stages_by_model_name", pkAt: -16, text: true},
-}
-
-// ListStages lists the stages of kind model, or of every kind when model
-// is "" (authentik's /stages/all/).
-//
-// A kind's list filters on stage_uuid, name and the kind's
-// [stage.Kind.Filters], searches on name, orders by name by default and
-// may be ordered by pk, name or any config field that is not write-only.
-// A config field filters by its Go type: bool as a boolean, uuid.UUID (or
-// a pointer to one) as a UUID, integers as numbers, plain strings as text,
-// and named string types as choices, checked by the kind's own field rules
-// (a value they reject with validate's Choice rule is the error "Select a
-// valid choice."; with no such rule every value is accepted, and one that
-// is not a choice matches nothing). The all-kinds list filters and
-// searches on name and defaults to pk order.
-func (tx *Tx) ListStages(model stage.ModelName, q Query) (Page[stage.View], error) {
-	var k *stage.Kind
-	if model != "" {
-		kd, ok := tx.s.reg.Lookup(model)
-		if !ok {
-			return Page[stage.View]{}, fmt.Errorf("store: %w: %q", stage.ErrUnknownKind, model)
-		}
-		k = &kd
-	}
-	noFlows := column{name: "no_flows", kind: colBool, filter: true, get: func(obj any) (any, error) {
-		pk := obj.(stage.Stage).PK
-		bound := false
-		err := tx.kv.Scan("bindings_by_stage", kv.Range{Prefix: pk[:]}, func(_, _ []byte) (bool, error) {
-			bound = true
-			return false, nil
-		})
-		return !bound, err
-	}}
-	return listFamily(tx, familyListing[stage.Stage, stage.View]{
-		c: tx.s.schema.stages, pkName: "stage_uuid", walks: stageWalks,
-		computed: []column{noFlows}, get: tx.GetStage, view: tx.stageView,
-	}, k, string(model), q)
-}
-
 // familyListing declares the lists of a collection with kinds: the list
 // of every kind (walks[0], in allOrder) and each kind's (walks[1], by
 // kind then name).
-type familyListing[O, V any] struct {
+type familyListing struct {
 	c *collection
 	// pkName is the pk's filter name in a kind's list (stage_uuid).
 	pkName string
@@ -437,13 +290,11 @@ type familyListing[O, V any] struct {
 	// computed are the columns a kind's Filters may name.
 	commonCols []column
 	computed   []column
-	get        func(uuid.UUID) (V, error)
-	view       func(O) (V, error)
 }
 
 // listFamily lists the objects of kind k (model), or of every kind when k
 // is nil.
-func listFamily[O, V any, C kind.Config](tx *Tx, f familyListing[O, V], k *kind.Kind[C], model string, q Query) (Page[V], error) {
+func listFamily[O any, C kind.Config](tx *Tx, f familyListing, k *kind.Kind[C], model string, q Query) (Page[any], error) {
 	l := listing[O]{cols: []column{
 		{name: "name", filter: true, search: true, order: true},
 	}}
@@ -463,7 +314,7 @@ func listFamily[O, V any, C kind.Config](tx *Tx, f familyListing[O, V], k *kind.
 		}
 		walks, scope = f.walks[1:], appendValue(nil, model)
 	}
-	return listOf(tx, f.c, l, walks, scope, q, f.view,
+	return listOf(tx, f.c, l, walks, scope, q,
 		func(_ map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
 			return tx.scanWalk(f.c, walks[:1], scope, nil, pre, yield)
 		})
@@ -478,8 +329,16 @@ var (
 // not write-only orders; those that k.Filters names (all of them when it
 // is nil) filter too, each as its Go type says.
 func configColumns[C kind.Config](k kind.Kind[C]) []column {
-	sc := k.Schema()
-	rt := reflect.TypeOf(k.New())
+	return fieldColumns(k.Schema(), func() any { return k.New() }, k.Filters, k.Search)
+}
+
+// fieldColumns returns the list columns of the fields of a struct type:
+// newObj returns a pointer to a new one. Every field that is not
+// write-only orders; those that filters names (all of them when it is
+// nil) filter too, each as its Go type says, and those search names
+// search.
+func fieldColumns(sc *validate.Schema, newObj func() any, filters, search []string) []column {
+	rt := reflect.TypeOf(newObj())
 	for rt.Kind() == reflect.Pointer {
 		rt = rt.Elem()
 	}
@@ -490,8 +349,8 @@ func configColumns[C kind.Config](k kind.Kind[C]) []column {
 		if !sf.IsExported() || !sc.Has(name) || sc.WriteOnly(name) {
 			continue
 		}
-		col := column{name: name, order: true, search: slices.Contains(k.Search, name)}
-		col.filter = k.Filters == nil || slices.Contains(k.Filters, name)
+		col := column{name: name, order: true, search: slices.Contains(search, name)}
+		col.filter = filters == nil || slices.Contains(filters, name)
 		t := sf.Type
 		if t.Kind() == reflect.Pointer {
 			t = t.Elem()
@@ -509,7 +368,7 @@ func configColumns[C kind.Config](k kind.Kind[C]) []column {
 			col.kind = colInt
 		case t.Kind() == reflect.String && t.PkgPath() != "":
 			col.kind = colChoice
-			col.valid = choiceCheck(k, i, name)
+			col.valid = choiceCheck(newObj, i, name)
 		case t.Kind() == reflect.String:
 		default:
 			col.filter = false // a JSON object: orders by its JSON text only
@@ -519,12 +378,12 @@ func configColumns[C kind.Config](k kind.Kind[C]) []column {
 	return out
 }
 
-// choiceCheck returns a function that reports whether the kind's field
+// choiceCheck returns a function that reports whether the type's field
 // rules (validate.FieldValidator) accept val in the field at index i, as
 // far as a choice rule goes: only validate.CodeChoice on the field counts.
-func choiceCheck[C kind.Config](k kind.Kind[C], i int, name string) func(string) bool {
+func choiceCheck(newObj func() any, i int, name string) func(string) bool {
 	return func(val string) bool {
-		c := k.New()
+		c := newObj()
 		fv := reflect.ValueOf(c).Elem().Field(i)
 		if fv.Kind() == reflect.Pointer {
 			p := reflect.New(fv.Type().Elem())
@@ -533,7 +392,7 @@ func choiceCheck[C kind.Config](k kind.Kind[C], i int, name string) func(string)
 		} else {
 			fv.SetString(val)
 		}
-		v, ok := any(c).(validate.FieldValidator)
+		v, ok := c.(validate.FieldValidator)
 		if !ok {
 			return true
 		}
@@ -544,19 +403,4 @@ func choiceCheck[C kind.Config](k kind.Kind[C], i int, name string) func(string)
 		var e validation.Error
 		return !(errors.As(errs[name], &e) && e.Code() == validate.CodeChoice)
 	}
-}
-
-// ListFlows lists flows; see [Tx.ListFlows].
-func (s *Store) ListFlows(ctx context.Context, q Query) (Page[flow.View], error) {
-	return view(s, ctx, func(tx *Tx) (Page[flow.View], error) { return tx.ListFlows(q) })
-}
-
-// ListBindings lists bindings; see [Tx.ListBindings].
-func (s *Store) ListBindings(ctx context.Context, q Query) (Page[binding.View], error) {
-	return view(s, ctx, func(tx *Tx) (Page[binding.View], error) { return tx.ListBindings(q) })
-}
-
-// ListStages lists stages; see [Tx.ListStages].
-func (s *Store) ListStages(ctx context.Context, model stage.ModelName, q Query) (Page[stage.View], error) {
-	return view(s, ctx, func(tx *Tx) (Page[stage.View], error) { return tx.ListStages(model, q) })
 }

@@ -31,19 +31,19 @@ func TestCheckExpression(t *testing.T) {
 	s := openTestStore(t, filepath.Join(t.TempDir(), "a.db"), &store.Options{CheckExpression: check})
 	ctx := context.Background()
 	err := wantUnchanged(t, s, func() error {
-		_, err := s.CreatePolicyJSON(ctx, policy.ModelExpression, []byte(`{"name":"bad","expression":"return f("}`))
+		_, err := createJSONIn(ctx, s, store.Policies.Kind(string(policy.ModelExpression)), []byte(`{"name":"bad","expression":"return f("}`))
 		return err
 	})
 	testutil.WantFields(t, "create", err, map[string][]string{"expression": {"Expression Syntax Error: '(' was never closed (temp-policy, line 2)"}})
-	p, err := s.CreatePolicy(ctx, policy.Policy{Name: "ok", Config: policy.Expression{Expression: "return True"}})
+	p, err := createIn(ctx, s, store.Policies, policy.Policy{Name: "ok", Config: policy.Expression{Expression: "return True"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PatchPolicy(ctx, p.PK, []byte(`{"execution_logging":true}`)); err != nil {
+	if _, err := patchIn(ctx, s, store.Policies, store.PK(p.PK), []byte(`{"execution_logging":true}`)); err != nil {
 		t.Fatal(err)
 	}
 	err = wantUnchanged(t, s, func() error {
-		_, err := s.PatchPolicy(ctx, p.PK, []byte(`{"expression":"return (1"}`))
+		_, err := patchIn(ctx, s, store.Policies, store.PK(p.PK), []byte(`{"expression":"return (1"}`))
 		return err
 	})
 	var ve *validate.Error
@@ -55,7 +55,7 @@ func TestCheckExpression(t *testing.T) {
 		t.Errorf("asked %q, want %q", asked, want)
 	}
 	// Other kinds are never asked about.
-	if _, err := s.CreatePolicy(ctx, policy.Policy{Name: "pw", Config: policy.DefaultPassword()}); err != nil || len(asked) != 3 {
+	if _, err := createIn(ctx, s, store.Policies, policy.Policy{Name: "pw", Config: policy.DefaultPassword()}); err != nil || len(asked) != 3 {
 		t.Errorf("password policy: %v, asked %d times", err, len(asked))
 	}
 }
@@ -68,31 +68,31 @@ func TestFlowDeleteCascadesPolicyBindings(t *testing.T) {
 	f := mkFlow(t, s, "login")
 	st := mkUserWrite(t, s, "write")
 	fsb := mkBinding(t, s, f.PK, st.PK, 10)
-	p, err := s.CreatePolicy(ctx, policy.Policy{Name: "allow", Config: policy.Expression{Expression: "return True"}})
+	p, err := createIn(ctx, s, store.Policies, policy.Policy{Name: "allow", Config: policy.Expression{Expression: "return True"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, target := range []uuid.UUID{f.PK, fsb.PK} {
 		b := policy.DefaultBinding()
 		b.Policy, b.Target = &p.PK, target
-		if _, err := s.CreatePolicyBinding(ctx, b); err != nil {
+		if _, err := createIn(ctx, s, store.PolicyBindings, b); err != nil {
 			t.Fatal(err)
 		}
 	}
-	im, err := s.DeleteImpact(ctx, store.ModelFlow, f.PK)
+	im, err := readIn(ctx, s, func(tx *store.Tx) (store.Impact, error) { return tx.DeleteImpact(store.ModelFlow, f.PK) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(im.Deleted) != 4 { // the flow, its binding, two policy bindings
 		t.Errorf("impact: %+v", im.Deleted)
 	}
-	if err := s.DeleteFlow(ctx, "login"); err != nil {
+	if err := deleteIn(ctx, s, store.Flows, store.By("slug", "login")); err != nil {
 		t.Fatal(err)
 	}
-	if bs, err := s.ListPolicyBindings(ctx, store.Query{}); err != nil || bs.Pagination.Count != 0 {
+	if bs, err := listIn(ctx, s, store.PolicyBindings, store.Query{}); err != nil || bs.Pagination.Count != 0 {
 		t.Errorf("policy bindings left: %+v, %v", bs, err)
 	}
-	if got, err := s.GetPolicy(ctx, p.PK); err != nil || got.BoundTo != 0 {
+	if got, err := viewIn(ctx, s, store.Policies, store.PK(p.PK)); err != nil || got.BoundTo != 0 {
 		t.Errorf("policy after the delete: %+v, %v", got, err)
 	}
 }
@@ -109,7 +109,7 @@ func TestUsedByThroughPolicyBindings(t *testing.T) {
 	f := mkFlow(t, s, "login")
 	st := mkUserWrite(t, s, "write")
 	fsb := mkBinding(t, s, f.PK, st.PK, 10)
-	p, err := s.CreatePolicy(ctx, policy.Policy{Name: "allow", Config: policy.Expression{Expression: "return True"}})
+	p, err := createIn(ctx, s, store.Policies, policy.Policy{Name: "allow", Config: policy.Expression{Expression: "return True"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestUsedByThroughPolicyBindings(t *testing.T) {
 		{policy.Binding{Policy: &p.PK, Target: fsb.PK}, "Binding from Flow-stage binding #10 to " + f.PK.String() + " #0 to Policy allow"},
 		{policy.Binding{Group: &group, Target: f.PK, Order: 1}, "Binding from Flow Name of login (login) #1 to Group " + group.String()},
 	} {
-		v, err := s.CreatePolicyBinding(ctx, tt.b)
+		v, err := createIn(ctx, s, store.PolicyBindings, tt.b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,7 +147,7 @@ func TestUsedByThroughPolicyBindings(t *testing.T) {
 			{App: "authentik_policies", ModelName: "policybindingmodel", PK: fsb.PolicyBindingModelPtrID.String(), Name: "PolicyBindingModel " + fsb.PolicyBindingModelPtrID.String(), Action: "cascade_many"},
 		}},
 	} {
-		got, err := s.UsedBy(ctx, tt.model, tt.pk)
+		got, err := readIn(ctx, s, func(tx *store.Tx) ([]store.UsedBy, error) { return tx.UsedBy(tt.model, tt.pk) })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,36 +171,36 @@ func TestFlowDeleteReferences(t *testing.T) {
 	err := s.Update(ctx, func(tx *store.Tx) error {
 		var err error
 		fpk := `"` + f.PK.String() + `"`
-		if redirect, err = tx.Create(string(stage.ModelRedirect), []byte(`{"name":"go","mode":"flow","target_flow":`+fpk+`}`)); err != nil {
+		if redirect, err = tx.Create(string(stage.ModelRedirect), []byte(`{"name":"go","mode":"flow","target_flow":`+fpk+`}`), nil); err != nil {
 			return err
 		}
-		if ident, err = tx.Create(string(stage.ModelIdentification), []byte(`{"name":"who","user_fields":["username"],"enrollment_flow":`+fpk+`}`)); err != nil {
+		if ident, err = tx.Create(string(stage.ModelIdentification), []byte(`{"name":"who","user_fields":["username"],"enrollment_flow":`+fpk+`}`), nil); err != nil {
 			return err
 		}
-		if inv, err = tx.Create(store.ModelInvite, []byte(`{"name":"inv","flow":`+fpk+`}`)); err != nil {
+		if inv, err = tx.Create(store.ModelInvite, []byte(`{"name":"inv","flow":`+fpk+`}`), nil); err != nil {
 			return err
 		}
-		if fsb, err = tx.Create(store.ModelBinding, []byte(`{"target":`+fpk+`,"stage":"`+ident.String()+`","order":0}`)); err != nil {
+		if fsb, err = tx.Create(store.ModelBinding, []byte(`{"target":`+fpk+`,"stage":"`+ident.String()+`","order":0}`), nil); err != nil {
 			return err
 		}
-		p, err := tx.Create(string(policy.ModelDummy), []byte(`{"name":"d"}`))
+		p, err := tx.Create(string(policy.ModelDummy), []byte(`{"name":"d"}`), nil)
 		if err != nil {
 			return err
 		}
-		pb, err = tx.Create(store.ModelPolicyBinding, []byte(`{"target":`+fpk+`,"policy":"`+p.String()+`","order":0}`))
+		pb, err = tx.Create(store.ModelPolicyBinding, []byte(`{"target":`+fpk+`,"policy":"`+p.String()+`","order":0}`), nil)
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	im, err := s.DeleteImpact(ctx, store.ModelFlow, f.PK)
+	im, err := readIn(ctx, s, func(tx *store.Tx) (store.Impact, error) { return tx.DeleteImpact(store.ModelFlow, f.PK) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(im.Deleted) != 3 || len(im.SetNull) != 1 || len(im.SetDefault) != 2 || len(im.Blocked) != 0 {
 		t.Errorf("impact: %+v", im)
 	}
-	if err := s.DeleteFlow(ctx, "enroll"); err != nil {
+	if err := deleteIn(ctx, s, store.Flows, store.By("slug", "enroll")); err != nil {
 		t.Fatal(err)
 	}
 	err = s.View(ctx, func(tx *store.Tx) error {
@@ -212,15 +212,15 @@ func TestFlowDeleteReferences(t *testing.T) {
 				t.Errorf("%s survived: %v", gone.model, err)
 			}
 		}
-		r, err := tx.GetStage(redirect)
+		r, err := store.Stages.View(tx, store.PK(redirect))
 		if err != nil || r.Config.(stage.Redirect).TargetFlow != nil {
 			t.Errorf("redirect: %+v, %v", r.Config, err)
 		}
-		id, err := tx.GetStage(ident)
+		id, err := store.Stages.View(tx, store.PK(ident))
 		if err != nil || id.Config.(stage.Identification).EnrollmentFlow != nil {
 			t.Errorf("identification: %+v, %v", id.Config, err)
 		}
-		i, err := tx.GetInvite(inv)
+		i, err := store.Invites.View(tx, store.PK(inv))
 		if err != nil || i.Flow != nil || i.FlowObj != nil {
 			t.Errorf("invitation: %+v, %v", i, err)
 		}

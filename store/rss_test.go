@@ -26,16 +26,16 @@ func TestRSSAfterList(t *testing.T) {
 	}
 	defer s.Close()
 	ctx := context.Background()
-	if _, err := s.GetFlowBySlug(ctx, "nope"); err == nil {
+	if _, err := viewIn(ctx, s, store.Flows, store.By("slug", "nope")); err == nil {
 		t.Fatal("found a flow that should not exist")
 	}
 	opened := rssKB(t)
-	p, err := s.ListFlows(ctx, store.Query{})
+	p, err := listIn(ctx, s, store.Flows, store.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	listed := rssKB(t)
-	q, err := s.ListStages(ctx, "authentik_stages_invitation.invitationstage", store.Query{})
+	q, err := listIn(ctx, s, store.Stages.Kind("authentik_stages_invitation.invitationstage"), store.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -115,11 +115,11 @@ func scaleStore(b *testing.B, n int) *scaleDB {
 		hi := min(lo+chunk, n)
 		err := s.Update(ctx, func(tx *store.Tx) error {
 			for i := lo; i < hi; i++ {
-				f, err := tx.Create(store.ModelFlow, scaleFlowBody(i))
+				f, err := tx.Create(store.ModelFlow, scaleFlowBody(i), nil)
 				if err != nil {
 					return err
 				}
-				st, err := tx.Create(scaleKinds[i%3], scaleStageBody(i))
+				st, err := tx.Create(scaleKinds[i%3], scaleStageBody(i), nil)
 				if err != nil {
 					return err
 				}
@@ -137,7 +137,7 @@ func scaleStore(b *testing.B, n int) *scaleDB {
 			for i := lo; i < hi; i++ {
 				for j := range 5 {
 					body := fmt.Sprintf(`{"target":"%s","stage":"%s","order":%d}`, d.flows[i], d.stages[(i+j)%n], 10*j)
-					if _, err := tx.Create(store.ModelBinding, []byte(body)); err != nil {
+					if _, err := tx.Create(store.ModelBinding, []byte(body), nil); err != nil {
 						return err
 					}
 				}
@@ -208,7 +208,7 @@ func BenchmarkScaleGetFlowBySlug(b *testing.B) {
 		ctx := context.Background()
 		for b.Loop() {
 			i := rng.IntN(d.n)
-			if v, err := d.s.GetFlowBySlug(ctx, fmt.Sprintf("flow-%07d", i)); err != nil || len(v.Stages) != 5 {
+			if v, err := viewIn(ctx, d.s, store.Flows, store.By("slug", fmt.Sprintf("flow-%07d", i))); err != nil || len(v.Stages) != 5 {
 				b.Fatal(err)
 			}
 		}
@@ -220,7 +220,7 @@ func BenchmarkScaleGetStageFlowSet(b *testing.B) {
 		rng := rand.New(rand.NewPCG(1, 1))
 		ctx := context.Background()
 		for b.Loop() {
-			if v, err := d.s.GetStage(ctx, d.stages[rng.IntN(d.n)]); err != nil || len(v.FlowSet) != 5 {
+			if v, err := viewIn(ctx, d.s, store.Stages, store.PK(d.stages[rng.IntN(d.n)])); err != nil || len(v.FlowSet) != 5 {
 				b.Fatal(err)
 			}
 		}
@@ -232,7 +232,7 @@ func BenchmarkScaleFlowBindings(b *testing.B) {
 		rng := rand.New(rand.NewPCG(1, 1))
 		ctx := context.Background()
 		for b.Loop() {
-			if v, err := d.s.FlowBindings(ctx, d.flows[rng.IntN(d.n)]); err != nil || len(v) != 5 {
+			if v, err := flowBindingsIn(ctx, d.s, d.flows[rng.IntN(d.n)]); err != nil || len(v) != 5 {
 				b.Fatal(err)
 			}
 		}
@@ -243,7 +243,7 @@ func BenchmarkScaleListFlowsPage1(b *testing.B) {
 	forSizes(b, func(b *testing.B, d *scaleDB) {
 		ctx := context.Background()
 		for b.Loop() {
-			if p, err := d.s.ListFlows(ctx, store.Query{}); err != nil || len(p.Results) != 100 {
+			if p, err := listIn(ctx, d.s, store.Flows, store.Query{}); err != nil || len(p.Results) != 100 {
 				b.Fatal(err)
 			}
 		}
@@ -255,7 +255,7 @@ func BenchmarkScaleListFlowsByDesignation(b *testing.B) {
 		ctx := context.Background()
 		q := store.Query{Filters: map[string]string{"designation": "recovery"}}
 		for b.Loop() {
-			if p, err := d.s.ListFlows(ctx, q); err != nil || len(p.Results) != 100 {
+			if p, err := listIn(ctx, d.s, store.Flows, q); err != nil || len(p.Results) != 100 {
 				b.Fatal(err)
 			}
 		}
@@ -266,7 +266,7 @@ func BenchmarkScaleListStagesOfKind(b *testing.B) {
 	forSizes(b, func(b *testing.B, d *scaleDB) {
 		ctx := context.Background()
 		for b.Loop() {
-			if p, err := d.s.ListStages(ctx, stage.ModelInvitation, store.Query{}); err != nil || len(p.Results) != 100 {
+			if p, err := listIn(ctx, d.s, store.Stages.Kind(string(stage.ModelInvitation)), store.Query{}); err != nil || len(p.Results) != 100 {
 				b.Fatal(err)
 			}
 		}
@@ -279,7 +279,12 @@ func BenchmarkScalePatchFlow(b *testing.B) {
 		ctx := context.Background()
 		for b.Loop() {
 			i := rng.IntN(d.n)
-			if _, err := d.s.PatchFlow(ctx, fmt.Sprintf("flow-%07d", i), []byte(`{"title":"Patched `+strconv.Itoa(rng.IntN(1000))+`"}`)); err != nil {
+			slug, patch := fmt.Sprintf("flow-%07d", i), []byte(`{"title":"Patched `+strconv.Itoa(rng.IntN(1000))+`"}`)
+			err := d.s.Update(ctx, func(tx *store.Tx) error {
+				_, err := store.Flows.Patch(tx, store.By("slug", slug), patch, nil)
+				return err
+			})
+			if err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -297,13 +302,13 @@ func BenchmarkScaleDeleteFlow(b *testing.B) {
 			slug := fmt.Sprintf("doomed-%d", i)
 			i++
 			err := d.s.Update(ctx, func(tx *store.Tx) error {
-				f, err := tx.Create(store.ModelFlow, []byte(`{"name":"D","slug":"`+slug+`","title":"D","designation":"authentication"}`))
+				f, err := tx.Create(store.ModelFlow, []byte(`{"name":"D","slug":"`+slug+`","title":"D","designation":"authentication"}`), nil)
 				if err != nil {
 					return err
 				}
 				for j := range 5 {
 					body := fmt.Sprintf(`{"target":"%s","stage":"%s","order":%d}`, f, d.stages[(i+j)%d.n], j)
-					if _, err := tx.Create(store.ModelBinding, []byte(body)); err != nil {
+					if _, err := tx.Create(store.ModelBinding, []byte(body), nil); err != nil {
 						return err
 					}
 				}
@@ -313,7 +318,7 @@ func BenchmarkScaleDeleteFlow(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.StartTimer()
-			if err := d.s.DeleteFlow(ctx, slug); err != nil {
+			if err := deleteIn(ctx, d.s, store.Flows, store.By("slug", slug)); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -328,7 +333,7 @@ func BenchmarkScaleSearch(b *testing.B) {
 		ctx := context.Background()
 		q := store.Query{Search: "flow-0000007"}
 		for b.Loop() {
-			if p, err := d.s.ListFlows(ctx, q); err != nil || p.Pagination.Count < 1 {
+			if p, err := listIn(ctx, d.s, store.Flows, q); err != nil || p.Pagination.Count < 1 {
 				b.Fatal(err)
 			}
 		}
@@ -399,7 +404,7 @@ func bulkStore(b *testing.B, d *scaleDB) {
 	err := d.s.Update(context.Background(), func(tx *store.Tx) error {
 		for i := range 1000 {
 			body := fmt.Sprintf(`{"name":"Bulk %d","slug":"bulk-%d-%d","title":"Welcome to authentik! %d","designation":"enrollment"}`, i, round, i, i)
-			if _, err := tx.Create(store.ModelFlow, []byte(body)); err != nil {
+			if _, err := tx.Create(store.ModelFlow, []byte(body), nil); err != nil {
 				return err
 			}
 		}

@@ -9,26 +9,6 @@ import (
 	"github.com/authflow/authflow/validate"
 )
 
-// Model names of the store's collections: the "<app>.<model>" that
-// authentik's used_by and blueprints name them by.
-const (
-	ModelFlow    = "authentik_flows.flow"
-	ModelStage   = "authentik_flows.stage"
-	ModelBinding = "authentik_flows.flowstagebinding"
-	// ModelPolicy is every kind of policy; a kind's own model name (such
-	// as policy.ModelExpression) names one kind.
-	ModelPolicy        = "authentik_policies.policy"
-	ModelPolicyBinding = "authentik_policies.policybinding"
-	// ModelPolicyBindingModel is what a policy binding's target is: any
-	// object with a policy-binding-model id (a flow, a flow-stage
-	// binding).
-	ModelPolicyBindingModel = "authentik_policies.policybindingmodel"
-)
-
-// targetPBM is the ref= target of a reference to any object with a
-// policy-binding-model id (the collections declared pbm).
-const targetPBM = "pbm"
-
 // collection declares one collection. Everything the engine does for it
 // (writes in DRF's order, indexes, reference checks, deletes and their
 // cascades, used_by) is derived from this declaration and the af tags of
@@ -50,11 +30,26 @@ type collection struct {
 	together []string
 	// indexes are ordered secondary indexes: fields ‖ pk -> value.
 	indexes []index
+	// walkOn declares the index walks of the collection's lists (see
+	// walkOn); walks are what they resolve to.
+	walkOn []walkOn
+	walks  []indexWalk
+	// unknownKind is the error a name that is no registered kind of the
+	// collection wraps (stage.ErrUnknownKind).
+	unknownKind error
 	// kindIndex, when set, indexes the objects by kind: kind\0pk -> "".
 	kindIndex string
 	// pbm gives the objects a policy-binding-model id, indexed in the
 	// pbm bucket: pbm id -> pk ‖ collection.
 	pbm bool
+	// identify are the fields that name an object across stores (a
+	// blueprint's identifiers without a pk); unique or together fields
+	// by default (see identifiers).
+	identify []string
+	// path is where package api serves the collection ("" for none);
+	// key is the unique field that names an object there ("" for the
+	// pk).
+	path, key string
 	// through marks a collection whose objects join two others (a
 	// many-to-many "through" table): used_by lists each side's objects
 	// on the other side as cascade_many.
@@ -62,12 +57,15 @@ type collection struct {
 	// view renders an object with its computed fields (stages,
 	// flow_set, stage_obj): the one part of a collection that is code.
 	view func(tx *Tx, obj any) (any, error)
+	// typedView is the typed function view wraps, a func(*Tx, T) (V,
+	// error), for typed handles to call without boxing V.
+	typedView any
 	// list answers a list query on the collection, or on one of its
 	// kinds (kind is "" for all of them).
 	list func(tx *Tx, kind string, q Query) (Page[any], error)
 	// onCreate, when set, completes a new object that passed every rule
-	// (an invitation's creator, from the transaction's context).
-	onCreate func(tx *Tx, obj any) any
+	// (an invitation's creator, from the write's options).
+	onCreate func(tx *Tx, obj any, o *WriteOptions) any
 	// onWrite, when set, is a last check of a write that passed every
 	// rule (an expression policy's host checker); cur is nil for a
 	// create.
@@ -122,7 +120,7 @@ const (
 // schema is the resolved set of collections of one store.
 type schema struct {
 	colls []*collection
-	// the built-in collections, for the typed methods
+	// the built-in collections, for their views
 	flows, stages, bindings, policies, policyBindings, prompts, invites *collection
 	byName                                                              map[string]*collection // bucket, model and alias
 	// refFields holds bucket NUL field for every reference field of a
@@ -131,95 +129,48 @@ type schema struct {
 	refFields map[string]bool
 }
 
-func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
-	flows := &collection{
-		bucket: "flows", model: ModelFlow, alias: "flow", verbose: "Flow", codec: flowCodec, pbm: true, cached: true,
-		unique: []uniqueField{{field: "slug", bucket: "flows_by_slug"}},
-		indexes: []index{
-			{bucket: "flows_by_designation", fields: []string{"designation", "slug"}, counted: true},
-		},
+// builtins declare the built-in collections, in the order the store
+// lists them; each declaration is in its own file (c_*.go).
+var builtins = []func(*stage.Registry, *policy.Registry) *collection{
+	flowsDecl, stagesDecl, bindingsDecl, policiesDecl, policyBindingsDecl, promptsDecl, invitesDecl,
+}
+
+func newSchema(reg *stage.Registry, preg *policy.Registry, host []Declarer) (*schema, error) {
+	s := &schema{byName: map[string]*collection{}}
+	for _, decl := range builtins {
+		s.colls = append(s.colls, decl(reg, preg))
 	}
-	stages := &collection{
-		bucket: "stages", model: ModelStage, alias: "stage", verbose: "stage", codec: stageFamily(reg),
-		unique:    []uniqueField{{field: "name", bucket: "stages_by_name", hash: true}},
-		kindIndex: "stages_by_model",
-		indexes: []index{
-			{bucket: "stages_by_model_name", fields: []string{kindField, "name"}, counted: true},
-		},
+	for _, d := range host {
+		if d == nil {
+			return nil, fmt.Errorf("%w: a nil collection declaration", ErrSchema)
+		}
+		c, err := d.declaration()
+		if err != nil {
+			return nil, err
+		}
+		s.colls = append(s.colls, c)
 	}
-	bindings := &collection{
-		bucket: "bindings", model: ModelBinding, alias: "binding", codec: bindingCodec, pbm: true, cached: true,
-		together: []string{"target", "stage", "order"},
-		indexes: []index{
-			{bucket: "bindings_by_flow", fields: []string{"target", "order"}, value: "stage", counted: true},
-			{bucket: "bindings_by_order", fields: []string{"order"}},
-			{bucket: "bindings_by_stage", fields: []string{"stage"}, value: "target", counted: true},
-		},
-		through: &through{from: "target", to: "stage", fromAccessor: "stages", toAccessor: "flow_set"},
-	}
-	policies := &collection{
-		bucket: "policies", model: ModelPolicy, alias: "policy", verbose: "Policy", codec: policyFamily(preg),
-		unique:    []uniqueField{{field: "name", bucket: "policies_by_name", hash: true}},
-		kindIndex: "policies_by_model",
-		indexes: []index{
-			{bucket: "policies_by_model_name", fields: []string{kindField, "name"}, counted: true},
-			{bucket: "policies_ordered", fields: []string{"name"}},
-		},
-	}
-	policyBindings := &collection{
-		bucket: "policy_bindings", model: ModelPolicyBinding, alias: "policybinding", verbose: "Policy Binding", codec: policyBindingCodec,
-		together: []string{"policy", "target", "order"},
-		indexes: []index{
-			{bucket: "policy_bindings_by_target", fields: []string{"target", "order"}, value: "policy", counted: true},
-		},
-		// authentik's PolicyBindingModel.policies, a many-to-many
-		// through PolicyBinding whose reverse accessor (on a policy)
-		// is bindings.
-		through: &through{from: "target", to: "policy", fromAccessor: "policies", toAccessor: "bindings"},
-	}
-	prompts := &collection{
-		bucket: "prompts", model: ModelPrompt, alias: "prompt", verbose: "Prompt", codec: promptCodec, cached: true,
-		unique: []uniqueField{{field: "name", bucket: "prompts_by_name", hash: true}},
-		indexes: []index{
-			{bucket: "prompts_by_field_key", fields: []string{"field_key"}},
-		},
-	}
-	prompts.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.promptView)(obj, nil) }
-	prompts.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.ListPrompts(q)) }
-	invites := &collection{
-		bucket: "invites", model: ModelInvite, alias: "invitation", verbose: "Invitation", codec: inviteCodec,
-	}
-	invites.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.inviteView)(obj, nil) }
-	invites.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.ListInvites(q)) }
-	invites.onCreate = (*Tx).setCreator
-	flows.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.ListFlows(q)) }
-	stages.list = func(tx *Tx, kind string, q Query) (Page[any], error) {
-		return anyPage(tx.ListStages(stage.ModelName(kind), q))
-	}
-	bindings.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.ListBindings(q)) }
-	policies.list = func(tx *Tx, kind string, q Query) (Page[any], error) {
-		return anyPage(tx.ListPolicies(policy.ModelName(kind), q))
-	}
-	policyBindings.list = func(tx *Tx, _ string, q Query) (Page[any], error) { return anyPage(tx.ListPolicyBindings(q)) }
-	flows.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.flowView)(obj, nil) }
-	policies.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.policyView)(obj, nil) }
-	policyBindings.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.policyBindingView)(obj, nil) }
-	policyBindings.strOf = func(tx *Tx, obj any) string { return tx.policyBindingString(obj.(policy.Binding)) }
-	policies.onWrite = (*Tx).checkExpression
-	stages.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.stageView)(obj, nil) }
-	bindings.view = func(tx *Tx, obj any) (any, error) { return viewed(tx.bindingView)(obj, nil) }
-	s := &schema{colls: []*collection{flows, stages, bindings, policies, policyBindings, prompts, invites}, byName: map[string]*collection{},
-		flows: flows, stages: stages, bindings: bindings, policies: policies, policyBindings: policyBindings, prompts: prompts, invites: invites}
 	for _, c := range s.colls {
 		for _, n := range []string{c.bucket, c.model, c.alias} {
-			if _, dup := s.byName[n]; dup {
+			if prev, dup := s.byName[n]; dup && prev != c {
 				return nil, fmt.Errorf("%w: the name %q is used twice", ErrSchema, n)
 			}
 			s.byName[n] = c
 		}
 	}
+	if err := s.checkHost(s.colls[len(builtins):]); err != nil {
+		return nil, err
+	}
+	s.flows, s.stages, s.bindings = s.byName[ModelFlow], s.byName[ModelStage], s.byName[ModelBinding]
+	s.policies, s.policyBindings = s.byName[ModelPolicy], s.byName[ModelPolicyBinding]
+	s.prompts, s.invites = s.byName[ModelPrompt], s.byName[ModelInvite]
 	if err := s.check(); err != nil {
 		return nil, err
+	}
+	for _, c := range s.colls {
+		if err := c.resolveWalks(); err != nil {
+			return nil, err
+		}
 	}
 	s.refFields = map[string]bool{}
 	for _, c := range s.colls {
@@ -232,6 +183,47 @@ func newSchema(reg *stage.Registry, preg *policy.Registry) (*schema, error) {
 		}
 	}
 	return s, nil
+}
+
+// checkHost checks the names and paths of the host's collections against
+// everything else the store and package api name: a model that is a
+// kind's, or the policy binding models', would shadow it in every lookup
+// by name; a path under a built-in collection's first segment (flows,
+// stages, policies: where the built-in collections and the kinds are
+// served), or equal to or inside another host collection's, would shadow
+// a route.
+func (s *schema) checkHost(host []*collection) error {
+	roots := map[string]bool{}
+	for _, c := range s.colls[:len(s.colls)-len(host)] {
+		if c.path != "" {
+			root, _, _ := strings.Cut(c.path, "/")
+			roots[root] = true
+		}
+	}
+	for i, c := range host {
+		for _, n := range []string{c.bucket, c.model, c.alias} {
+			if n == targetPBM || n == ModelPolicyBindingModel {
+				return fmt.Errorf("%w: collection %s: the name %q is the policy binding models'", ErrSchema, c.model, n)
+			}
+			for _, o := range s.colls {
+				if o.codec.hasKind(n) {
+					return fmt.Errorf("%w: collection %s: the name %q is a kind of %s", ErrSchema, c.model, n, o.model)
+				}
+			}
+		}
+		if c.path == "" {
+			continue
+		}
+		if root, _, _ := strings.Cut(c.path, "/"); roots[root] {
+			return fmt.Errorf("%w: collection %s: path %q is under %s/, where the built-in collections are served", ErrSchema, c.model, c.path, root)
+		}
+		for _, o := range host[:i] {
+			if o.path != "" && (o.path == c.path || strings.HasPrefix(c.path, o.path+"/") || strings.HasPrefix(o.path, c.path+"/")) {
+				return fmt.Errorf("%w: collections %s and %s: paths %q and %q overlap", ErrSchema, o.model, c.model, o.path, c.path)
+			}
+		}
+	}
+	return nil
 }
 
 // kindsOf returns the kinds of a collection ("" alone for one without
@@ -258,6 +250,16 @@ func (s *schema) target(name string) (c *collection, kind string, ok bool) {
 		}
 	}
 	return nil, "", false
+}
+
+// writeTarget resolves the model a create names: a collection, or one
+// kind of a collection with kinds.
+func (s *schema) writeTarget(model string) (*collection, string, error) {
+	c, kind, ok := s.target(model)
+	if !ok || c == nil {
+		return nil, "", fmt.Errorf("store: create: %w: unknown model %q", ErrNotFound, model)
+	}
+	return c, kind, nil
 }
 
 // check validates the declarations: every indexed field exists, every
@@ -361,6 +363,18 @@ func (s *schema) check() error {
 	return nil
 }
 
+// identifiers are the fields that name an object of c across stores: its
+// declared ones, or its first unique field, or its unique-together set.
+func (c *collection) identifiers() []string {
+	switch {
+	case c.identify != nil:
+		return c.identify
+	case len(c.unique) > 0:
+		return []string{c.unique[0].field}
+	}
+	return c.together
+}
+
 // refDecl returns the declaration of field on obj's kind.
 func (c *collection) refDecl(obj any, field string) (validate.Ref, bool) {
 	for _, r := range c.codec.refs(obj) {
@@ -407,6 +421,18 @@ type Collection struct {
 	// KindMessages are the kinds whose unique fields, when taken, say so
 	// in their own words (kind.Kind.UniqueMessage), by model.
 	KindMessages map[string]string
+	// Path is where package api serves the collection, under its prefix
+	// ("flows/instances"), or "" for nowhere. A collection with kinds is
+	// served there for reading and deleting; each kind is written at its
+	// own path (kind.Kind.Path).
+	Path string
+	// Key is the unique field that names an object in Path ("slug" for
+	// flows), or "" for the pk.
+	Key string
+	// Identifiers are the fields that name an object across stores,
+	// without its pk: a blueprint entry's identifiers ("slug" for a
+	// flow; a binding's target, stage and order).
+	Identifiers []string
 }
 
 // Reference describes one reference field, as [Store.References]
@@ -430,7 +456,7 @@ type Reference struct {
 func (s *Store) Collections() []Collection {
 	var out []Collection
 	for _, c := range s.schema.colls {
-		col := Collection{Model: c.model, Verbose: c.verbose, Together: c.together}
+		col := Collection{Model: c.model, Verbose: c.verbose, Together: c.together, Path: c.path, Key: c.key, Identifiers: c.identifiers()}
 		for _, u := range c.unique {
 			col.Unique = append(col.Unique, u.field)
 		}

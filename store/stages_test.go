@@ -75,14 +75,14 @@ func TestStageCRUD(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.model.Model(), func(t *testing.T) {
 			name := tt.model.Model()
-			typed, err := s.CreateStage(ctx, stage.Stage{Name: name + "-typed", Config: tt.typed})
+			typed, err := createIn(ctx, s, store.Stages, stage.Stage{Name: name + "-typed", Config: tt.typed})
 			if err != nil {
 				t.Fatalf("typed create: %v", err)
 			}
 			if typed.Model() != tt.model || typed.PK == uuid.Nil {
 				t.Errorf("typed create: model %s pk %s", typed.Model(), typed.PK)
 			}
-			v, err := s.CreateStageJSON(ctx, tt.model, []byte(`{"name":"`+name+`",`+tt.body+`}`))
+			v, err := createJSONIn(ctx, s, store.Stages.Kind(string(tt.model)), []byte(`{"name":"`+name+`",`+tt.body+`}`))
 			if err != nil {
 				t.Fatalf("JSON create: %v", err)
 			}
@@ -96,7 +96,7 @@ func TestStageCRUD(t *testing.T) {
 			if fs, ok := m["flow_set"].([]any); !ok || len(fs) != 0 {
 				t.Errorf("flow_set = %v, want []", m["flow_set"])
 			}
-			got, err := s.GetStage(ctx, v.PK)
+			got, err := viewIn(ctx, s, store.Stages, store.PK(v.PK))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,15 +104,15 @@ func TestStageCRUD(t *testing.T) {
 				t.Errorf("GetStage = %s\ncreate gave %s", jsonOf(t, got), jsonOf(t, v))
 			}
 
-			p, err := s.PatchStage(ctx, v.PK, []byte(tt.patch))
+			p, err := patchIn(ctx, s, store.Stages, store.PK(v.PK), []byte(tt.patch))
 			if err != nil {
 				t.Fatalf("patch: %v", err)
 			}
 			tt.check(t, p.Config)
-			got, _ = s.GetStage(ctx, v.PK)
+			got, _ = viewIn(ctx, s, store.Stages, store.PK(v.PK))
 			tt.check(t, got.Config)
 
-			r, err := s.ReplaceStage(ctx, v.PK, []byte(`{"name":"`+name+`-renamed",`+tt.put+`}`))
+			r, err := replaceIn(ctx, s, store.Stages, store.PK(v.PK), []byte(`{"name":"`+name+`-renamed",`+tt.put+`}`))
 			if err != nil {
 				t.Fatalf("replace: %v", err)
 			}
@@ -120,18 +120,18 @@ func TestStageCRUD(t *testing.T) {
 				t.Errorf("replace: name %q pk %s", r.Name, r.PK)
 			}
 
-			if err := s.DeleteStage(ctx, v.PK); err != nil {
+			if err := deleteIn(ctx, s, store.Stages, store.PK(v.PK)); err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.GetStage(ctx, v.PK)
+			_, err = viewIn(ctx, s, store.Stages, store.PK(v.PK))
 			wantNotFound(t, err)
-			wantNotFound(t, s.DeleteStage(ctx, v.PK))
-			_, err = s.PatchStage(ctx, v.PK, []byte(`{}`))
+			wantNotFound(t, deleteIn(ctx, s, store.Stages, store.PK(v.PK)))
+			_, err = patchIn(ctx, s, store.Stages, store.PK(v.PK), []byte(`{}`))
 			wantNotFound(t, err)
-			_, err = s.ReplaceStage(ctx, v.PK, []byte(`{}`))
+			_, err = replaceIn(ctx, s, store.Stages, store.PK(v.PK), []byte(`{}`))
 			wantNotFound(t, err)
 			// The deleted stage's name is free.
-			if _, err := s.CreateStageJSON(ctx, tt.model, []byte(`{"name":"`+name+`-renamed",`+tt.body+`}`)); err != nil {
+			if _, err := createJSONIn(ctx, s, store.Stages.Kind(string(tt.model)), []byte(`{"name":"`+name+`-renamed",`+tt.body+`}`)); err != nil {
 				t.Errorf("name of the deleted stage: %v", err)
 			}
 		})
@@ -175,7 +175,7 @@ func TestCreateStageRejected(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := wantUnchanged(t, s, func() error {
-				_, err := s.CreateStageJSON(t.Context(), tt.model, []byte(tt.body))
+				_, err := createJSONIn(t.Context(), s, store.Stages.Kind(string(tt.model)), []byte(tt.body))
 				return err
 			})
 			testutil.WantInvalid(t, err, tt.fields, tt.nonField...)
@@ -183,21 +183,21 @@ func TestCreateStageRejected(t *testing.T) {
 	}
 	t.Run("typed duo without secret", func(t *testing.T) {
 		err := wantUnchanged(t, s, func() error {
-			_, err := s.CreateStage(t.Context(), stage.Stage{Name: "d", Config: stage.AuthenticatorDuo{ClientID: "c", APIHostname: "h"}})
+			_, err := createIn(t.Context(), s, store.Stages, stage.Stage{Name: "d", Config: stage.AuthenticatorDuo{ClientID: "c", APIHostname: "h"}})
 			return err
 		})
 		testutil.WantInvalid(t, err, map[string][]string{"client_secret": {validate.MsgBlank}})
 	})
 	t.Run("typed without config", func(t *testing.T) {
 		err := wantUnchanged(t, s, func() error {
-			_, err := s.CreateStage(t.Context(), stage.Stage{Name: "x"})
+			_, err := createIn(t.Context(), s, store.Stages, stage.Stage{Name: "x"})
 			return err
 		})
 		testutil.WantInvalid(t, err, map[string][]string{"meta_model_name": {validate.MsgRequired}})
 	})
 	t.Run("unknown kind", func(t *testing.T) {
 		err := wantUnchanged(t, s, func() error {
-			_, err := s.CreateStageJSON(t.Context(), "authentik_stages_nope.nopestage", []byte(`{"name":"x"}`))
+			_, err := createJSONIn(t.Context(), s, store.Stages.Kind("authentik_stages_nope.nopestage"), []byte(`{"name":"x"}`))
 			return err
 		})
 		if !errors.Is(err, stage.ErrUnknownKind) {
@@ -206,7 +206,7 @@ func TestCreateStageRejected(t *testing.T) {
 	})
 	t.Run("malformed JSON", func(t *testing.T) {
 		err := wantUnchanged(t, s, func() error {
-			_, err := s.CreateStageJSON(t.Context(), stage.ModelInvitation, []byte(`{"name":"x"`))
+			_, err := createJSONIn(t.Context(), s, store.Stages.Kind(string(stage.ModelInvitation)), []byte(`{"name":"x"`))
 			return err
 		})
 		if !errors.Is(err, validate.ErrSyntax) {
@@ -221,7 +221,7 @@ func TestDuoConfigureFlowNilUUID(t *testing.T) {
 	s := newTestStore(t)
 	nilID := uuid.Nil
 	err := wantUnchanged(t, s, func() error {
-		_, err := s.CreateStageJSON(t.Context(), stage.ModelAuthenticatorDuo, duoBody("d", &nilID))
+		_, err := createJSONIn(t.Context(), s, store.Stages.Kind(string(stage.ModelAuthenticatorDuo)), duoBody("d", &nilID))
 		return err
 	})
 	testutil.WantInvalid(t, err, map[string][]string{"configure_flow": {validate.DoesNotExist(uuid.Nil.String())}})
@@ -234,8 +234,11 @@ func TestReplaceDuoStage(t *testing.T) {
 	d := mkDuo(t, s, "duo", &f.PK)
 
 	// GET -> PUT fails: the secret is write-only and required.
-	get, _ := s.GetStage(ctx, d.PK)
-	err := wantUnchanged(t, s, func() error { _, err := s.ReplaceStage(ctx, d.PK, []byte(jsonOf(t, get))); return err })
+	get, _ := viewIn(ctx, s, store.Stages, store.PK(d.PK))
+	err := wantUnchanged(t, s, func() error {
+		_, err := replaceIn(ctx, s, store.Stages, store.PK(d.PK), []byte(jsonOf(t, get)))
+		return err
+	})
 	testutil.WantInvalid(t, err, map[string][]string{"client_secret": {validate.MsgRequired}})
 	if strings.Contains(err.Error(), duoSecret) {
 		t.Error("the error shows the secret")
@@ -250,7 +253,7 @@ func TestReplaceDuoStage(t *testing.T) {
 	delete(body, "configure_flow")
 	body["client_secret"] = "new-secret"
 	body["client_id"] = "new-id"
-	r, err := s.ReplaceStage(ctx, d.PK, []byte(jsonOf(t, body)))
+	r, err := replaceIn(ctx, s, store.Stages, store.PK(d.PK), []byte(jsonOf(t, body)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,14 +265,14 @@ func TestReplaceDuoStage(t *testing.T) {
 		c.FriendlyName == nil || *c.FriendlyName != "Duo" || c.ConfigureFlow == nil || *c.ConfigureFlow != f.PK {
 		t.Errorf("PUT reset omitted optional fields: %+v", c)
 	}
-	stored, _ := s.GetStage(ctx, d.PK)
+	stored, _ := viewIn(ctx, s, store.Stages, store.PK(d.PK))
 	if jsonOf(t, stored) != jsonOf(t, r) || duoConfig(t, stored).ClientSecret.Reveal() != "new-secret" {
 		t.Error("the stored stage differs from the PUT result")
 	}
 
 	// PUT requires the name too.
 	err = wantUnchanged(t, s, func() error {
-		_, err := s.ReplaceStage(ctx, d.PK, []byte(`{"client_id":"c","client_secret":"s","api_hostname":"h"}`))
+		_, err := replaceIn(ctx, s, store.Stages, store.PK(d.PK), []byte(`{"client_id":"c","client_secret":"s","api_hostname":"h"}`))
 		return err
 	})
 	testutil.WantInvalid(t, err, map[string][]string{"name": {validate.MsgRequired}})
@@ -282,7 +285,7 @@ func TestPatchDuoStage(t *testing.T) {
 	d := mkDuo(t, s, "duo", &f.PK)
 
 	t.Run("null on nullable fields", func(t *testing.T) {
-		v, err := s.PatchStage(ctx, d.PK, []byte(`{"friendly_name":null,"configure_flow":null}`))
+		v, err := patchIn(ctx, s, store.Stages, store.PK(d.PK), []byte(`{"friendly_name":null,"configure_flow":null}`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -303,7 +306,7 @@ func TestPatchDuoStage(t *testing.T) {
 	})
 
 	t.Run("set again", func(t *testing.T) {
-		v, err := s.PatchStage(ctx, d.PK, []byte(`{"friendly_name":" Phone ","configure_flow":"`+f.PK.String()+`"}`))
+		v, err := patchIn(ctx, s, store.Stages, store.PK(d.PK), []byte(`{"friendly_name":" Phone ","configure_flow":"`+f.PK.String()+`"}`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -314,7 +317,7 @@ func TestPatchDuoStage(t *testing.T) {
 	})
 
 	t.Run(`"" on configure_flow is null`, func(t *testing.T) {
-		v, err := s.PatchStage(ctx, d.PK, []byte(`{"configure_flow":""}`))
+		v, err := patchIn(ctx, s, store.Stages, store.PK(d.PK), []byte(`{"configure_flow":""}`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -341,14 +344,14 @@ func TestPatchDuoStage(t *testing.T) {
 	}
 	for _, tt := range rejected {
 		t.Run(tt.name, func(t *testing.T) {
-			err := wantUnchanged(t, s, func() error { _, err := s.PatchStage(ctx, d.PK, []byte(tt.patch)); return err })
+			err := wantUnchanged(t, s, func() error { _, err := patchIn(ctx, s, store.Stages, store.PK(d.PK), []byte(tt.patch)); return err })
 			testutil.WantInvalid(t, err, tt.fields)
 		})
 	}
 
 	t.Run("read-only keys are ignored", func(t *testing.T) {
-		before, _ := s.GetStage(ctx, d.PK)
-		v, err := s.PatchStage(ctx, d.PK, []byte(`{"pk":"x","component":"y","verbose_name":"z","verbose_name_plural":"w",
+		before, _ := viewIn(ctx, s, store.Stages, store.PK(d.PK))
+		v, err := patchIn(ctx, s, store.Stages, store.PK(d.PK), []byte(`{"pk":"x","component":"y","verbose_name":"z","verbose_name_plural":"w",
 			"meta_model_name":"authentik_stages_invitation.invitationstage","flow_set":[{"pk":"x"}]}`))
 		if err != nil {
 			t.Fatal(err)
@@ -359,8 +362,8 @@ func TestPatchDuoStage(t *testing.T) {
 	})
 
 	t.Run("GET, PATCH round trip", func(t *testing.T) {
-		before, _ := s.GetStage(ctx, d.PK)
-		v, err := s.PatchStage(ctx, d.PK, []byte(jsonOf(t, before)))
+		before, _ := viewIn(ctx, s, store.Stages, store.PK(d.PK))
+		v, err := patchIn(ctx, s, store.Stages, store.PK(d.PK), []byte(jsonOf(t, before)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -382,13 +385,13 @@ func TestStageNameUniqueness(t *testing.T) {
 	// Across kinds.
 	for _, model := range []stage.ModelName{stage.ModelUserWrite, stage.ModelInvitation} {
 		err := wantUnchanged(t, s, func() error {
-			_, err := s.CreateStageJSON(ctx, model, []byte(`{"name":"shared"}`))
+			_, err := createJSONIn(ctx, s, store.Stages.Kind(string(model)), []byte(`{"name":"shared"}`))
 			return err
 		})
 		wantConflict(t, err, taken)
 	}
 	err := wantUnchanged(t, s, func() error {
-		_, err := s.CreateStageJSON(ctx, stage.ModelAuthenticatorDuo, duoBody("shared", nil))
+		_, err := createJSONIn(ctx, s, store.Stages.Kind(string(stage.ModelAuthenticatorDuo)), duoBody("shared", nil))
 		return err
 	})
 	wantConflict(t, err, taken)
@@ -396,30 +399,33 @@ func TestStageNameUniqueness(t *testing.T) {
 		t.Error("the error shows the secret")
 	}
 	// A clash and a field error together.
-	_, err = s.CreateStageJSON(ctx, stage.ModelAuthenticatorDuo, []byte(`{"name":"shared","client_id":"c","client_secret":"s"}`))
+	_, err = createJSONIn(ctx, s, store.Stages.Kind(string(stage.ModelAuthenticatorDuo)), []byte(`{"name":"shared","client_id":"c","client_secret":"s"}`))
 	wantConflict(t, err, map[string][]string{"name": {"stage with this name already exists."}, "api_hostname": {validate.MsgRequired}})
 
 	inv := mkInvitation(t, s, "Shared") // case-sensitive
 	d := mkDuo(t, s, "duo", nil)
-	err = wantUnchanged(t, s, func() error { _, err := s.PatchStage(ctx, d.PK, []byte(`{"name":"shared"}`)); return err })
+	err = wantUnchanged(t, s, func() error {
+		_, err := patchIn(ctx, s, store.Stages, store.PK(d.PK), []byte(`{"name":"shared"}`))
+		return err
+	})
 	wantConflict(t, err, taken)
 	err = wantUnchanged(t, s, func() error {
-		_, err := s.ReplaceStage(ctx, inv.PK, []byte(`{"name":"shared"}`))
+		_, err := replaceIn(ctx, s, store.Stages, store.PK(inv.PK), []byte(`{"name":"shared"}`))
 		return err
 	})
 	wantConflict(t, err, taken)
 
 	// Keeping one's own name is fine; renaming frees the old name.
-	if _, err := s.PatchStage(ctx, uw.PK, []byte(`{"name":"shared"}`)); err != nil {
+	if _, err := patchIn(ctx, s, store.Stages, store.PK(uw.PK), []byte(`{"name":"shared"}`)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PatchStage(ctx, uw.PK, []byte(`{"name":"renamed"}`)); err != nil {
+	if _, err := patchIn(ctx, s, store.Stages, store.PK(uw.PK), []byte(`{"name":"renamed"}`)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PatchStage(ctx, d.PK, []byte(`{"name":"shared"}`)); err != nil {
+	if _, err := patchIn(ctx, s, store.Stages, store.PK(d.PK), []byte(`{"name":"shared"}`)); err != nil {
 		t.Errorf("the old name is not free: %v", err)
 	}
-	_, err = s.CreateStage(ctx, stage.Stage{Name: "renamed", Config: stage.Invitation{}})
+	_, err = createIn(ctx, s, store.Stages, stage.Stage{Name: "renamed", Config: stage.Invitation{}})
 	wantConflict(t, err, taken)
 	checkInvariants(t, s)
 }
@@ -439,36 +445,36 @@ func TestDeleteStageCascades(t *testing.T) {
 	mkBinding(t, s, g.PK, duo.PK, 20)
 	checkInvariants(t, s)
 
-	if err := s.DeleteStage(ctx, gone.PK); err != nil {
+	if err := deleteIn(ctx, s, store.Stages, store.PK(gone.PK)); err != nil {
 		t.Fatal(err)
 	}
 	checkInvariants(t, s)
 	for _, b := range []uuid.UUID{b1.PK, b3.PK, b4.PK} {
-		_, err := s.GetBinding(ctx, b)
+		_, err := viewIn(ctx, s, store.Bindings, store.PK(b))
 		wantNotFound(t, err)
 	}
-	fv, _ := s.GetFlow(ctx, f.PK)
+	fv, _ := viewIn(ctx, s, store.Flows, store.PK(f.PK))
 	if !equalIDs(fv.Stages, []uuid.UUID{stays.PK}) {
 		t.Errorf("f stages = %v, want [stays]", fv.Stages)
 	}
-	gv, _ := s.GetFlow(ctx, g.PK)
+	gv, _ := viewIn(ctx, s, store.Flows, store.PK(g.PK))
 	if !equalIDs(gv.Stages, []uuid.UUID{duo.PK}) {
 		t.Errorf("g stages = %v, want [duo]", gv.Stages)
 	}
-	page, err := s.ListBindings(ctx, store.Query{Filters: map[string]string{"stage": gone.PK.String()}})
+	page, err := listIn(ctx, s, store.Bindings, store.Query{Filters: map[string]string{"stage": gone.PK.String()}})
 	if err != nil || page.Pagination.Count != 0 {
 		t.Errorf("bindings of the deleted stage: %d, %v", page.Pagination.Count, err)
 	}
 
 	// Deleting a Duo stage leaves the flow it was configured by alone.
-	if err := s.DeleteStage(ctx, duo.PK); err != nil {
+	if err := deleteIn(ctx, s, store.Stages, store.PK(duo.PK)); err != nil {
 		t.Fatal(err)
 	}
 	checkInvariants(t, s)
-	if _, err := s.GetFlow(ctx, f.PK); err != nil {
+	if _, err := viewIn(ctx, s, store.Flows, store.PK(f.PK)); err != nil {
 		t.Errorf("configure flow: %v", err)
 	}
-	if err := s.DeleteFlow(ctx, "f"); err != nil {
+	if err := deleteIn(ctx, s, store.Flows, store.By("slug", "f")); err != nil {
 		t.Errorf("deleting the flow the deleted Duo stage pointed at: %v", err)
 	}
 	checkInvariants(t, s)
@@ -484,27 +490,27 @@ func TestSecretsNeverShown(t *testing.T) {
 	b := mkBinding(t, s, f.PK, d.PK, 1)
 
 	shown := map[string]any{}
-	got, _ := s.GetStage(ctx, d.PK)
+	got, _ := viewIn(ctx, s, store.Stages, store.PK(d.PK))
 	shown["create"], shown["GetStage"] = d, got
-	list, err := s.ListStages(ctx, stage.ModelAuthenticatorDuo, store.Query{})
+	list, err := listIn(ctx, s, store.Stages.Kind(string(stage.ModelAuthenticatorDuo)), store.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	shown["ListStages duo"] = list
-	all, _ := s.ListStages(ctx, "", store.Query{})
+	all, _ := listIn(ctx, s, store.Stages, store.Query{})
 	shown["ListStages all"] = all
-	bv, _ := s.GetBinding(ctx, b.PK)
+	bv, _ := viewIn(ctx, s, store.Bindings, store.PK(b.PK))
 	shown["GetBinding"] = bv
-	bl, _ := s.ListBindings(ctx, store.Query{})
+	bl, _ := listIn(ctx, s, store.Bindings, store.Query{})
 	shown["ListBindings"] = bl
-	fb, _ := s.FlowBindings(ctx, f.PK)
+	fb, _ := flowBindingsIn(ctx, s, f.PK)
 	shown["FlowBindings"] = fb
-	patched, err := s.PatchStage(ctx, d.PK, []byte(`{"friendly_name":"x"}`))
+	patched, err := patchIn(ctx, s, store.Stages, store.PK(d.PK), []byte(`{"friendly_name":"x"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	shown["PatchStage"] = patched
-	replaced, err := s.ReplaceStage(ctx, d.PK, duoBody("duo", &f.PK))
+	replaced, err := replaceIn(ctx, s, store.Stages, store.PK(d.PK), duoBody("duo", &f.PK))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -513,24 +519,24 @@ func TestSecretsNeverShown(t *testing.T) {
 	// Failed writes that carry the secret.
 	failures := map[string]func() error{
 		"create duplicate": func() error {
-			_, err := s.CreateStageJSON(ctx, stage.ModelAuthenticatorDuo, duoBody("duo", nil))
+			_, err := createJSONIn(ctx, s, store.Stages.Kind(string(stage.ModelAuthenticatorDuo)), duoBody("duo", nil))
 			return err
 		},
 		"create bad field": func() error {
-			_, err := s.CreateStageJSON(ctx, stage.ModelAuthenticatorDuo, []byte(`{"name":"n","client_id":true,"client_secret":"`+duoSecret+`","admin_secret_key":"`+duoAdminSecret+`","api_hostname":"h"}`))
+			_, err := createJSONIn(ctx, s, store.Stages.Kind(string(stage.ModelAuthenticatorDuo)), []byte(`{"name":"n","client_id":true,"client_secret":"`+duoSecret+`","admin_secret_key":"`+duoAdminSecret+`","api_hostname":"h"}`))
 			return err
 		},
 		"replace missing flow": func() error {
 			missing := storetest.MissingPK(0)
-			_, err := s.ReplaceStage(ctx, d.PK, duoBody("duo", &missing))
+			_, err := replaceIn(ctx, s, store.Stages, store.PK(d.PK), duoBody("duo", &missing))
 			return err
 		},
 		"patch bad field": func() error {
-			_, err := s.PatchStage(ctx, d.PK, []byte(`{"client_secret":"`+duoSecret+`","admin_secret_key":"`+duoAdminSecret+`","friendly_name":""}`))
+			_, err := patchIn(ctx, s, store.Stages, store.PK(d.PK), []byte(`{"client_secret":"`+duoSecret+`","admin_secret_key":"`+duoAdminSecret+`","friendly_name":""}`))
 			return err
 		},
 		"patch secret of wrong type": func() error {
-			_, err := s.PatchStage(ctx, d.PK, []byte(`{"client_secret":["`+duoSecret+`"],"admin_secret_key":{"`+duoAdminSecret+`":1}}`))
+			_, err := patchIn(ctx, s, store.Stages, store.PK(d.PK), []byte(`{"client_secret":["`+duoSecret+`"],"admin_secret_key":{"`+duoAdminSecret+`":1}}`))
 			return err
 		},
 	}
@@ -563,10 +569,10 @@ func TestSecretsNeverShown(t *testing.T) {
 	}
 
 	// Yet they are stored: a PATCH without them keeps them.
-	if _, err := s.PatchStage(ctx, d.PK, []byte(`{"client_id":"changed"}`)); err != nil {
+	if _, err := patchIn(ctx, s, store.Stages, store.PK(d.PK), []byte(`{"client_id":"changed"}`)); err != nil {
 		t.Fatal(err)
 	}
-	after, _ := s.GetStage(ctx, d.PK)
+	after, _ := viewIn(ctx, s, store.Stages, store.PK(d.PK))
 	raw, err := stage.Default.Encode(after.Stage)
 	if err != nil {
 		t.Fatal(err)
@@ -578,7 +584,7 @@ func TestSecretsNeverShown(t *testing.T) {
 
 func TestListStagesUnknownKind(t *testing.T) {
 	s := newTestStore(t)
-	_, err := s.ListStages(t.Context(), "authentik_stages_nope.nopestage", store.Query{})
+	_, err := listIn(t.Context(), s, store.Stages.Kind("authentik_stages_nope.nopestage"), store.Query{})
 	if !errors.Is(err, stage.ErrUnknownKind) {
 		t.Errorf("error = %v, want stage.ErrUnknownKind", err)
 	}
@@ -591,16 +597,16 @@ func TestStageNameWithControlCharactersReadsBack(t *testing.T) {
 	ctx := context.Background()
 	for _, name := range []string{"\u007f", "a\u0007\u000bb", "\U000e0001", "<&>\"\\"} {
 		body, _ := json.Marshal(map[string]any{"name": name})
-		created, err := s.CreateStageJSON(ctx, stage.ModelInvitation, body)
+		created, err := createJSONIn(ctx, s, store.Stages.Kind(string(stage.ModelInvitation)), body)
 		if err != nil {
 			t.Fatalf("create %q: %v", name, err)
 		}
-		got, err := s.GetStage(ctx, created.PK)
+		got, err := viewIn(ctx, s, store.Stages, store.PK(created.PK))
 		if err != nil || got.Name != name {
 			t.Fatalf("get %q: %q, %v", name, got.Name, err)
 		}
 	}
-	if p, err := s.ListStages(ctx, "", store.Query{}); err != nil || len(p.Results) != 4 {
+	if p, err := listIn(ctx, s, store.Stages, store.Query{}); err != nil || len(p.Results) != 4 {
 		t.Fatalf("list: %d results, %v", len(p.Results), err)
 	}
 }

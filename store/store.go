@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,10 +46,13 @@ type Options struct {
 	// ReadOnly opens the file with a shared lock; writes fail with
 	// ErrReadOnly. The file must exist.
 	ReadOnly bool
-	// Registry supplies the stage kinds. Nil means stage.Default.
-	Registry *stage.Registry
-	// Policies supplies the policy kinds. Nil means policy.Default.
-	Policies *policy.Registry
+	// StageKinds supplies the stage kinds. Nil means stage.Default.
+	StageKinds *stage.Registry
+	// PolicyKinds supplies the policy kinds. Nil means policy.Default.
+	PolicyKinds *policy.Registry
+	// Collections are the host's own collections, added to the built-in
+	// ones (see Declaration).
+	Collections []Declarer
 	// CheckExpression, when set, checks the expression of an expression
 	// policy on every write that changes it (authflow cannot parse
 	// Python). A non-nil error is the field error
@@ -62,14 +64,6 @@ type Options struct {
 	NewID func() (uuid.UUID, error)
 	// MaxPageSize bounds list page sizes. Zero means MaxPageSize.
 	MaxPageSize int
-	// MaxReaders bounds the read transactions that run at once; more
-	// wait their turn (for up to 100 ms, then run anyway), and while a
-	// write transaction runs or waits, readers leave it the last slot.
-	// It keeps many readers from starving the writers of CPU: with 64
-	// readers on 2 cores, writers keep about 0.6 of their rate alone,
-	// and readers about three quarters of theirs. Zero means GOMAXPROCS
-	// (at least 2); a negative value means no bound.
-	MaxReaders int
 	// CacheBytes bounds the cache of decoded objects, in bytes of their
 	// stored form. Zero means DefaultCacheBytes; a negative value turns
 	// the cache off.
@@ -100,12 +94,6 @@ type Store struct {
 
 	mu     sync.RWMutex // guards closed against in-flight transactions
 	closed bool
-	// readers bounds the read transactions running at once, so that
-	// many readers cannot starve the writers of CPU (see View).
-	readers chan struct{}
-	// writing counts the write transactions running or waiting to; while
-	// there is one, readers leave it one of their slots (see readSlot).
-	writing atomic.Int32
 
 	cache *objectCache
 
@@ -132,15 +120,15 @@ func Open(path string, opts *Options) (*Store, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	reg := o.Registry
+	reg := o.StageKinds
 	if reg == nil {
 		reg = stage.Default
 	}
-	preg := o.Policies
+	preg := o.PolicyKinds
 	if preg == nil {
 		preg = policy.Default
 	}
-	if _, err := newSchema(reg, preg); err != nil {
+	if _, err := newSchema(reg, preg, o.Collections); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err) // before the file is touched
 	}
 	db, err := boltkv.Open(path, boltkv.Options{Timeout: timeout, NoSync: o.NoSync, ReadOnly: o.ReadOnly})
@@ -171,7 +159,7 @@ func New(db kv.DB, opts *Options) (*Store, error) {
 	if opts != nil {
 		o = *opts
 	}
-	s := &Store{db: db, reg: o.Registry, preg: o.Policies, checkExpr: o.CheckExpression, newID: o.NewID, maxPage: o.MaxPageSize, readOnly: o.ReadOnly}
+	s := &Store{db: db, reg: o.StageKinds, preg: o.PolicyKinds, checkExpr: o.CheckExpression, newID: o.NewID, maxPage: o.MaxPageSize, readOnly: o.ReadOnly}
 	if s.reg == nil {
 		s.reg = stage.Default
 	}
@@ -192,13 +180,7 @@ func New(db kv.DB, opts *Options) (*Store, error) {
 	}
 	s.changeLog = max(1, s.changeLog)
 	s.done = make(chan struct{})
-	switch {
-	case o.MaxReaders == 0:
-		s.readers = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
-	case o.MaxReaders > 0:
-		s.readers = make(chan struct{}, o.MaxReaders)
-	}
-	sc, err := newSchema(s.reg, s.preg)
+	sc, err := newSchema(s.reg, s.preg, o.Collections)
 	if err != nil {
 		return nil, err
 	}
@@ -394,24 +376,17 @@ func (s *Store) Close() error {
 // Path returns the file's path, or "" for a store made with [New].
 func (s *Store) Path() string { return s.path }
 
-// Policies returns the policy kind registry the store uses.
-func (s *Store) Policies() *policy.Registry { return s.preg }
+// PolicyKinds returns the policy kind registry the store uses.
+func (s *Store) PolicyKinds() *policy.Registry { return s.preg }
 
-// Registry returns the stage registry the store uses.
-func (s *Store) Registry() *stage.Registry { return s.reg }
+// StageKinds returns the stage kind registry the store uses.
+func (s *Store) StageKinds() *stage.Registry { return s.reg }
 
 // View runs fn in a read-only transaction on a consistent snapshot. The
 // context is checked before the transaction starts and by long scans.
 func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
-	}
-	if s.readers != nil {
-		if release, err := s.readSlot(ctx); err != nil {
-			return err
-		} else if release {
-			defer func() { <-s.readers }()
-		}
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -421,64 +396,6 @@ func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 	return s.db.View(ctx, func(ktx kv.Tx) error {
 		return fn(&Tx{s: s, kv: ktx, ctx: ctx})
 	})
-}
-
-// readerWait bounds how long a read waits for a slot (Options.MaxReaders)
-// before it runs anyway, so that a read nested in another on the same
-// goroutine can never deadlock on the bound.
-const readerWait = 100 * time.Millisecond
-
-// readerYield is how long a reader that would take the last read slot
-// from a running writer waits before it looks again.
-const readerYield = 50 * time.Microsecond
-
-// readSlot takes one of the read slots, waiting up to readerWait; release
-// says whether it got one. While a write transaction runs or waits, the
-// last slot is left to it (when there are two or more): on a machine with
-// as many slots as cores, the writer then keeps a core of its own.
-func (s *Store) readSlot(ctx context.Context) (release bool, err error) {
-	take := func() bool {
-		select {
-		case s.readers <- struct{}{}:
-		default:
-			return false
-		}
-		if s.writing.Load() > 0 && cap(s.readers) > 1 && len(s.readers) >= cap(s.readers) {
-			<-s.readers // the last slot: the writer's
-			return false
-		}
-		return true
-	}
-	if take() {
-		return true, nil
-	}
-	t := time.NewTimer(readerWait)
-	defer t.Stop()
-	for {
-		if s.writing.Load() == 0 {
-			select { // no writer: wait for any slot
-			case s.readers <- struct{}{}:
-				return true, nil
-			case <-t.C:
-				return false, nil
-			case <-ctx.Done():
-				return false, ctx.Err()
-			}
-		}
-		y := time.NewTimer(readerYield)
-		select {
-		case <-y.C:
-		case <-t.C:
-			y.Stop()
-			return false, nil
-		case <-ctx.Done():
-			y.Stop()
-			return false, ctx.Err()
-		}
-		if take() {
-			return true, nil
-		}
-	}
 }
 
 // Update runs fn in a read-write transaction, committed if fn returns nil
@@ -503,14 +420,24 @@ func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 	if s.closed {
 		return ErrClosed
 	}
-	s.writing.Add(1)
-	defer s.writing.Add(-1)
 	return s.db.Update(ctx, func(ktx kv.Tx) error {
 		tx := &Tx{s: s, kv: ktx, ctx: ctx, rw: true}
 		if err := fn(tx); err != nil {
 			return err
 		}
-		return tx.flush()
+		if err := tx.flush(); err != nil {
+			return err
+		}
+		if len(tx.onCommit) > 0 {
+			rev, err := tx.Revision()
+			if err != nil {
+				return err
+			}
+			for _, f := range tx.onCommit {
+				ktx.OnCommit(func() { f(rev) })
+			}
+		}
+		return nil
 	})
 }
 
@@ -553,44 +480,29 @@ type Tx struct {
 	committed []Change
 	hooked    bool // the commit hook is registered
 	logSeq    uint32
-	// preChecked: WithUnchangedSince was applied.
-	preChecked bool
+	// onCommit are the functions OnCommit registered.
+	onCommit []func(rev int64)
 	// internal marks a migration's transaction: it takes no revision
 	// and logs nothing.
 	internal bool
 }
 
+// OnCommit registers fn to run once the transaction has committed, with
+// the revision it committed at: the revision its writes took, or, when it
+// changed nothing, the revision it read (so an ETag from it always names
+// what the caller saw). fn does not run for a transaction rolled back, or
+// for a read transaction. Like fn of [Store.Update], a transaction may be
+// run again; only the run that commits calls fn.
+func (tx *Tx) OnCommit(fn func(rev int64)) {
+	tx.onCommit = append(tx.onCommit, fn)
+}
+
 // Store returns the store the transaction belongs to.
 func (tx *Tx) Store() *Store { return tx.s }
 
-func (tx *Tx) writable() error {
+func (tx *Tx) canWrite() error {
 	if !tx.rw {
 		return fmt.Errorf("store: write in a read-only transaction: %w", ErrReadOnly)
 	}
 	return nil
-}
-
-// view and update run fn in a transaction and return its value.
-func view[T any](s *Store, ctx context.Context, fn func(*Tx) (T, error)) (T, error) {
-	var out T
-	err := s.View(ctx, func(tx *Tx) error {
-		var err error
-		out, err = fn(tx)
-		return err
-	})
-	return out, err
-}
-
-func update[T any](s *Store, ctx context.Context, fn func(*Tx) (T, error)) (T, error) {
-	var out T
-	err := s.Update(ctx, func(tx *Tx) error {
-		var err error
-		out, err = fn(tx)
-		return err
-	})
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	return out, nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/store/storetest"
@@ -36,6 +37,135 @@ func within[T any](t *testing.T, fn func() T) T {
 		t.Fatal("the call did not return")
 		panic("unreachable")
 	}
+}
+
+// The helpers below run one store call in a transaction of its own, as
+// the Store-level wrappers that the collection handles replaced did, so
+// that each test reads as before. A write returns the API view of the
+// object it wrote, rendered in the same transaction, as those wrappers'
+// did.
+
+// readIn returns what fn returns, in one read transaction of s.
+func readIn[T any](ctx context.Context, s *store.Store, fn func(*store.Tx) (T, error)) (T, error) {
+	var v T
+	err := s.View(ctx, func(tx *store.Tx) error {
+		var err error
+		v, err = fn(tx)
+		return err
+	})
+	return v, err
+}
+
+// writeIn returns what fn returns, in one update transaction of s.
+func writeIn[T any](ctx context.Context, s *store.Store, fn func(*store.Tx) (T, error)) (T, error) {
+	var v T
+	err := s.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		v, err = fn(tx)
+		return err
+	})
+	return v, err
+}
+
+// viewIn is c.View of k.
+func viewIn[T, V any](ctx context.Context, s *store.Store, c store.Coll[T, V], k store.Key) (V, error) {
+	return readIn(ctx, s, func(tx *store.Tx) (V, error) { return c.View(tx, k) })
+}
+
+// listIn is c.List of q.
+func listIn[T, V any](ctx context.Context, s *store.Store, c store.Coll[T, V], q store.Query) (store.Page[V], error) {
+	return readIn(ctx, s, func(tx *store.Tx) (store.Page[V], error) { return c.List(tx, q) })
+}
+
+// createIn is c.Create of v, and the new object's view.
+func createIn[T, V any](ctx context.Context, s *store.Store, c store.Coll[T, V], v T) (V, error) {
+	return writeIn(ctx, s, func(tx *store.Tx) (V, error) { return viewed(tx, c)(c.Create(tx, v, nil)) })
+}
+
+// createJSONIn is c.CreateJSON of body, and the new object's view.
+func createJSONIn[T, V any](ctx context.Context, s *store.Store, c store.Coll[T, V], body []byte) (V, error) {
+	return writeIn(ctx, s, func(tx *store.Tx) (V, error) { return viewed(tx, c)(c.CreateJSON(tx, body, nil)) })
+}
+
+// patchIn is c.Patch of k, and the patched object's view.
+func patchIn[T, V any](ctx context.Context, s *store.Store, c store.Coll[T, V], k store.Key, patch []byte) (V, error) {
+	return writeIn(ctx, s, func(tx *store.Tx) (V, error) { return viewed(tx, c)(c.Patch(tx, k, patch, nil)) })
+}
+
+// replaceIn is c.Replace of k, and the replaced object's view.
+func replaceIn[T, V any](ctx context.Context, s *store.Store, c store.Coll[T, V], k store.Key, body []byte) (V, error) {
+	return writeIn(ctx, s, func(tx *store.Tx) (V, error) { return viewed(tx, c)(c.Replace(tx, k, body, nil)) })
+}
+
+// deleteIn is c.Delete of k.
+func deleteIn[T, V any](ctx context.Context, s *store.Store, c store.Coll[T, V], k store.Key) error {
+	return s.Update(ctx, func(tx *store.Tx) error { return c.Delete(tx, k, nil) })
+}
+
+// flowBindingsIn is the views of the bindings of the flow id, in binding
+// order.
+func flowBindingsIn(ctx context.Context, s *store.Store, id uuid.UUID) ([]binding.View, error) {
+	return readIn(ctx, s, func(tx *store.Tx) ([]binding.View, error) { return flowBindings(tx, id) })
+}
+
+// flowBindings is the views of the bindings of the flow id, in binding
+// order.
+func flowBindings(tx *store.Tx, id uuid.UUID) ([]binding.View, error) {
+	bs, err := store.Bindings.ByRef(tx, "target", id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]binding.View, 0, len(bs))
+	for _, b := range bs {
+		v, err := store.Bindings.View(tx, store.PK(b.PK))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// stagesOf is the handle of the stages of kind model, or of every stage
+// when model is "".
+func stagesOf(model stage.ModelName) store.Coll[stage.Stage, stage.View] {
+	if model == "" {
+		return store.Stages
+	}
+	return store.Stages.Kind(string(model))
+}
+
+// viewed returns the function that turns a write's result into the view
+// of the written object, read in tx.
+func viewed[T, V any](tx *store.Tx, c store.Coll[T, V]) func(T, error) (V, error) {
+	return func(t T, err error) (V, error) {
+		if err != nil {
+			var zero V
+			return zero, err
+		}
+		return c.View(tx, store.PK(pkOf(t)))
+	}
+}
+
+// pkOf is the pk of a record of a built-in collection.
+func pkOf(record any) uuid.UUID {
+	switch r := record.(type) {
+	case flow.Flow:
+		return r.PK
+	case stage.Stage:
+		return r.PK
+	case binding.Binding:
+		return r.PK
+	case policy.Policy:
+		return r.PK
+	case policy.Binding:
+		return r.PK
+	case stage.Prompt:
+		return r.PK
+	case stage.Invite:
+		return r.PK
+	}
+	panic(fmt.Sprintf("pkOf: %T is no record of a built-in collection", record))
 }
 
 func TestOpenLocked(t *testing.T) {
@@ -73,7 +203,7 @@ func TestOpenLocked(t *testing.T) {
 		t.Fatal(err)
 	}
 	second := openTestStore(t, path, &store.Options{Timeout: 100 * time.Millisecond})
-	if _, err := second.GetFlowBySlug(t.Context(), "f"); err != nil {
+	if _, err := viewIn(t.Context(), second, store.Flows, store.By("slug", "f")); err != nil {
 		t.Errorf("after the first Close: %v", err)
 	}
 }
@@ -132,7 +262,7 @@ func TestOpenNewerVersion(t *testing.T) {
 	// The current version opens, and the data is intact.
 	setVersion(binary.BigEndian.AppendUint64(nil, 2))
 	s = openTestStore(t, path, nil)
-	if _, err := s.GetFlowBySlug(t.Context(), "f"); err != nil {
+	if _, err := viewIn(t.Context(), s, store.Flows, store.By("slug", "f")); err != nil {
 		t.Error(err)
 	}
 }
@@ -162,16 +292,16 @@ func TestClosed(t *testing.T) {
 		t.Fatalf("second Close = %v", err)
 	}
 	ops := map[string]func() error{
-		"GetFlow":       func() error { _, err := s.GetFlow(ctx, f.PK); return err },
-		"GetFlowBySlug": func() error { _, err := s.GetFlowBySlug(ctx, "f"); return err },
-		"ListFlows":     func() error { _, err := s.ListFlows(ctx, store.Query{}); return err },
-		"CreateFlow":    func() error { _, err := s.CreateFlow(ctx, newFlow("g")); return err },
-		"PatchFlow":     func() error { _, err := s.PatchFlow(ctx, "f", []byte(`{}`)); return err },
-		"DeleteFlow":    func() error { return s.DeleteFlow(ctx, "f") },
-		"GetStage":      func() error { _, err := s.GetStage(ctx, f.PK); return err },
-		"ListStages":    func() error { _, err := s.ListStages(ctx, "", store.Query{}); return err },
-		"GetBinding":    func() error { _, err := s.GetBinding(ctx, f.PK); return err },
-		"ListBindings":  func() error { _, err := s.ListBindings(ctx, store.Query{}); return err },
+		"GetFlow":       func() error { _, err := viewIn(ctx, s, store.Flows, store.PK(f.PK)); return err },
+		"GetFlowBySlug": func() error { _, err := viewIn(ctx, s, store.Flows, store.By("slug", "f")); return err },
+		"ListFlows":     func() error { _, err := listIn(ctx, s, store.Flows, store.Query{}); return err },
+		"CreateFlow":    func() error { _, err := createIn(ctx, s, store.Flows, newFlow("g")); return err },
+		"PatchFlow":     func() error { _, err := patchIn(ctx, s, store.Flows, store.By("slug", "f"), []byte(`{}`)); return err },
+		"DeleteFlow":    func() error { return deleteIn(ctx, s, store.Flows, store.By("slug", "f")) },
+		"GetStage":      func() error { _, err := viewIn(ctx, s, store.Stages, store.PK(f.PK)); return err },
+		"ListStages":    func() error { _, err := listIn(ctx, s, store.Stages, store.Query{}); return err },
+		"GetBinding":    func() error { _, err := viewIn(ctx, s, store.Bindings, store.PK(f.PK)); return err },
+		"ListBindings":  func() error { _, err := listIn(ctx, s, store.Bindings, store.Query{}); return err },
 		"View":          func() error { return s.View(ctx, func(*store.Tx) error { return nil }) },
 		"Update":        func() error { return s.Update(ctx, func(*store.Tx) error { return nil }) },
 		"Backup":        func() error { _, err := s.Backup(ctx, &bytes.Buffer{}); return err },
@@ -198,30 +328,41 @@ func TestReadOnly(t *testing.T) {
 	ro2 := openTestStore(t, path, &store.Options{ReadOnly: true, Timeout: 100 * time.Millisecond}) // shared lock
 	ctx := t.Context()
 	for _, s := range []*store.Store{ro, ro2} {
-		if _, err := s.GetFlowBySlug(ctx, "f"); err != nil {
+		if _, err := viewIn(ctx, s, store.Flows, store.By("slug", "f")); err != nil {
 			t.Errorf("read: %v", err)
 		}
 	}
-	if _, err := ro.GetBinding(ctx, b.PK); err != nil {
+	if _, err := viewIn(ctx, ro, store.Bindings, store.PK(b.PK)); err != nil {
 		t.Errorf("read: %v", err)
 	}
 	before := backup(t, ro)
 	writes := map[string]func() error{
-		"CreateFlow":     func() error { _, err := ro.CreateFlow(ctx, newFlow("g")); return err },
-		"CreateFlowJSON": func() error { _, err := ro.CreateFlowJSON(ctx, []byte(`{}`)); return err },
-		"PatchFlow":      func() error { _, err := ro.PatchFlow(ctx, "f", []byte(`{"title":"x"}`)); return err },
-		"ReplaceFlow":    func() error { _, err := ro.ReplaceFlow(ctx, "f", []byte(`{}`)); return err },
-		"SetBackground":  func() error { _, err := ro.SetFlowBackgroundURL(ctx, "f", "x"); return err },
-		"DeleteFlow":     func() error { return ro.DeleteFlow(ctx, "f") },
-		"CreateStage": func() error {
-			_, err := ro.CreateStage(ctx, stage.Stage{Name: "x", Config: stage.Invitation{}})
+		"CreateFlow":     func() error { _, err := createIn(ctx, ro, store.Flows, newFlow("g")); return err },
+		"CreateFlowJSON": func() error { _, err := createJSONIn(ctx, ro, store.Flows, []byte(`{}`)); return err },
+		"PatchFlow": func() error {
+			_, err := patchIn(ctx, ro, store.Flows, store.By("slug", "f"), []byte(`{"title":"x"}`))
 			return err
 		},
-		"PatchStage":    func() error { _, err := ro.PatchStage(ctx, st.PK, []byte(`{}`)); return err },
-		"DeleteStage":   func() error { return ro.DeleteStage(ctx, st.PK) },
-		"CreateBinding": func() error { _, err := ro.CreateBinding(ctx, binding.New(f.PK, st.PK, 2)); return err },
-		"PatchBinding":  func() error { _, err := ro.PatchBinding(ctx, b.PK, []byte(`{}`)); return err },
-		"DeleteBinding": func() error { return ro.DeleteBinding(ctx, b.PK) },
+		"ReplaceFlow": func() error {
+			_, err := replaceIn(ctx, ro, store.Flows, store.By("slug", "f"), []byte(`{}`))
+			return err
+		},
+		"SetBackground": func() error {
+			_, err := writeIn(ctx, ro, func(tx *store.Tx) (flow.Flow, error) {
+				return store.SetBackgroundURL(tx, store.By("slug", "f"), "x", nil)
+			})
+			return err
+		},
+		"DeleteFlow": func() error { return deleteIn(ctx, ro, store.Flows, store.By("slug", "f")) },
+		"CreateStage": func() error {
+			_, err := createIn(ctx, ro, store.Stages, stage.Stage{Name: "x", Config: stage.Invitation{}})
+			return err
+		},
+		"PatchStage":    func() error { _, err := patchIn(ctx, ro, store.Stages, store.PK(st.PK), []byte(`{}`)); return err },
+		"DeleteStage":   func() error { return deleteIn(ctx, ro, store.Stages, store.PK(st.PK)) },
+		"CreateBinding": func() error { _, err := createIn(ctx, ro, store.Bindings, binding.New(f.PK, st.PK, 2)); return err },
+		"PatchBinding":  func() error { _, err := patchIn(ctx, ro, store.Bindings, store.PK(b.PK), []byte(`{}`)); return err },
+		"DeleteBinding": func() error { return deleteIn(ctx, ro, store.Bindings, store.PK(b.PK)) },
 		"Update":        func() error { return ro.Update(ctx, func(*store.Tx) error { return nil }) },
 	}
 	for name, write := range writes {
@@ -238,7 +379,7 @@ func TestWriteInViewTransaction(t *testing.T) {
 	s := newTestStore(t)
 	before := backup(t, s)
 	err := s.View(t.Context(), func(tx *store.Tx) error {
-		_, err := tx.CreateFlow(newFlow("f"))
+		_, err := store.Flows.Create(tx, newFlow("f"), nil)
 		return err
 	})
 	if err == nil {
@@ -260,11 +401,14 @@ func TestContextCancelled(t *testing.T) {
 	cancel()
 	before := backup(t, s)
 	ops := map[string]func() error{
-		"GetFlow":    func() error { _, err := s.GetFlow(ctx, f.PK); return err },
-		"ListFlows":  func() error { _, err := s.ListFlows(ctx, store.Query{}); return err },
-		"CreateFlow": func() error { _, err := s.CreateFlow(ctx, newFlow("g")); return err },
-		"PatchFlow":  func() error { _, err := s.PatchFlow(ctx, "f", []byte(`{"title":"x"}`)); return err },
-		"DeleteFlow": func() error { return s.DeleteFlow(ctx, "f") },
+		"GetFlow":    func() error { _, err := viewIn(ctx, s, store.Flows, store.PK(f.PK)); return err },
+		"ListFlows":  func() error { _, err := listIn(ctx, s, store.Flows, store.Query{}); return err },
+		"CreateFlow": func() error { _, err := createIn(ctx, s, store.Flows, newFlow("g")); return err },
+		"PatchFlow": func() error {
+			_, err := patchIn(ctx, s, store.Flows, store.By("slug", "f"), []byte(`{"title":"x"}`))
+			return err
+		},
+		"DeleteFlow": func() error { return deleteIn(ctx, s, store.Flows, store.By("slug", "f")) },
 		"View": func() error {
 			return s.View(ctx, func(*store.Tx) error { t.Error("View ran fn"); return nil })
 		},
@@ -280,7 +424,7 @@ func TestContextCancelled(t *testing.T) {
 	}
 	dctx, dcancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
 	defer dcancel()
-	if _, err := s.GetFlow(dctx, f.PK); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := viewIn(dctx, s, store.Flows, store.PK(f.PK)); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("expired deadline: %v", err)
 	}
 	if !bytes.Equal(before, backup(t, s)) {
@@ -296,26 +440,26 @@ func TestUpdateIsAtomic(t *testing.T) {
 	errAbort := errors.New("abort")
 
 	build := func(tx *store.Tx) error {
-		f, err := tx.CreateFlow(newFlow("f"))
+		f, err := store.Flows.Create(tx, newFlow("f"), nil)
 		if err != nil {
 			return err
 		}
-		st, err := tx.CreateStageJSON(stage.ModelAuthenticatorDuo, duoBody("duo", &f.PK))
+		st, err := store.Stages.Kind(string(stage.ModelAuthenticatorDuo)).CreateJSON(tx, duoBody("duo", &f.PK), nil)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.CreateBinding(binding.New(f.PK, st.PK, 10)); err != nil {
+		if _, err := store.Bindings.Create(tx, binding.New(f.PK, st.PK, 10), nil); err != nil {
 			return err
 		}
 		// Reads in the transaction see its writes.
-		fv, err := tx.GetFlowBySlug("f")
+		fv, err := store.Flows.View(tx, store.By("slug", "f"))
 		if err != nil || !equalIDs(fv.Stages, []uuid.UUID{st.PK}) {
 			return fmt.Errorf("reading own writes: %v %v", fv.Stages, err)
 		}
-		if _, err := tx.PatchFlow("existing", []byte(`{"title":"changed"}`)); err != nil {
+		if _, err := store.Flows.Patch(tx, store.By("slug", "existing"), []byte(`{"title":"changed"}`), nil); err != nil {
 			return err
 		}
-		return tx.DeleteFlow("existing")
+		return store.Flows.Delete(tx, store.By("slug", "existing"), nil)
 	}
 	err := s.Update(ctx, func(tx *store.Tx) error {
 		if err := build(tx); err != nil {
@@ -329,20 +473,20 @@ func TestUpdateIsAtomic(t *testing.T) {
 	if !bytes.Equal(before, backup(t, s)) {
 		t.Error("a rolled-back Update changed the file")
 	}
-	if _, err := s.GetFlowBySlug(ctx, "f"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := viewIn(ctx, s, store.Flows, store.By("slug", "f")); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("flow of a rolled-back Update: %v", err)
 	}
-	if p, _ := s.ListStages(ctx, "", store.Query{}); p.Pagination.Count != 0 {
+	if p, _ := listIn(ctx, s, store.Stages, store.Query{}); p.Pagination.Count != 0 {
 		t.Errorf("%d stages after a rolled-back Update", p.Pagination.Count)
 	}
 
 	// A validation error inside the transaction, returned by fn, rolls
 	// back the earlier writes too.
 	err = s.Update(ctx, func(tx *store.Tx) error {
-		if _, err := tx.CreateFlow(newFlow("f")); err != nil {
+		if _, err := store.Flows.Create(tx, newFlow("f"), nil); err != nil {
 			return err
 		}
-		_, err := tx.CreateFlow(newFlow("f"))
+		_, err := store.Flows.Create(tx, newFlow("f"), nil)
 		return err
 	})
 	wantConflict(t, err, map[string][]string{"slug": {"Flow with this slug already exists."}})
@@ -354,14 +498,14 @@ func TestUpdateIsAtomic(t *testing.T) {
 	if err := s.Update(ctx, build); err != nil {
 		t.Fatal(err)
 	}
-	f, err := s.GetFlowBySlug(ctx, "f")
+	f, err := viewIn(ctx, s, store.Flows, store.By("slug", "f"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(f.Stages) != 1 {
 		t.Errorf("committed flow stages = %v", f.Stages)
 	}
-	if _, err := s.GetFlowBySlug(ctx, "existing"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := viewIn(ctx, s, store.Flows, store.By("slug", "existing")); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("deleted in the committed Update: %v", err)
 	}
 	checkInvariants(t, s)
@@ -380,33 +524,45 @@ func TestRejectedWriteInTransactionWritesNothing(t *testing.T) {
 	missing := storetest.MissingPK(0)
 	rejected := map[string]func(tx *store.Tx) error{
 		"create flow": func(tx *store.Tx) error {
-			_, err := tx.CreateFlowJSON([]byte(`{"name":"n","slug":"f","title":"t","designation":"recovery"}`))
+			_, err := store.Flows.CreateJSON(tx, []byte(`{"name":"n","slug":"f","title":"t","designation":"recovery"}`), nil)
 			return err
 		},
-		"patch flow":   func(tx *store.Tx) error { _, err := tx.PatchFlow("f", []byte(`{"slug":"g","title":""}`)); return err },
-		"replace flow": func(tx *store.Tx) error { _, err := tx.ReplaceFlow("f", []byte(`{"slug":"g"}`)); return err },
+		"patch flow": func(tx *store.Tx) error {
+			_, err := store.Flows.Patch(tx, store.By("slug", "f"), []byte(`{"slug":"g","title":""}`), nil)
+			return err
+		},
+		"replace flow": func(tx *store.Tx) error {
+			_, err := store.Flows.Replace(tx, store.By("slug", "f"), []byte(`{"slug":"g"}`), nil)
+			return err
+		},
 		"create stage": func(tx *store.Tx) error {
-			_, err := tx.CreateStageJSON(stage.ModelUserWrite, []byte(`{"name":"uw"}`))
+			_, err := store.Stages.Kind(string(stage.ModelUserWrite)).CreateJSON(tx, []byte(`{"name":"uw"}`), nil)
 			return err
 		},
 		"patch stage": func(tx *store.Tx) error {
-			_, err := tx.PatchStage(d.PK, []byte(`{"name":"new","configure_flow":"`+missing.String()+`"}`))
+			_, err := store.Stages.Patch(tx, store.PK(d.PK), []byte(`{"name":"new","configure_flow":"`+missing.String()+`"}`), nil)
 			return err
 		},
 		"replace stage": func(tx *store.Tx) error {
-			_, err := tx.ReplaceStage(d.PK, []byte(`{"name":"new","client_id":"x"}`))
+			_, err := store.Stages.Replace(tx, store.PK(d.PK), []byte(`{"name":"new","client_id":"x"}`), nil)
 			return err
 		},
-		"create binding": func(tx *store.Tx) error { _, err := tx.CreateBinding(binding.New(f.PK, d.PK, 1)); return err },
+		"create binding": func(tx *store.Tx) error {
+			_, err := store.Bindings.Create(tx, binding.New(f.PK, d.PK, 1), nil)
+			return err
+		},
 		"patch binding": func(tx *store.Tx) error {
-			_, err := tx.PatchBinding(b.PK, []byte(`{"order":2,"stage":"`+uw.PK.String()+`"}`))
+			_, err := store.Bindings.Patch(tx, store.PK(b.PK), []byte(`{"order":2,"stage":"`+uw.PK.String()+`"}`), nil)
 			return err
 		},
 		"patch binding cross-field": func(tx *store.Tx) error {
-			_, err := tx.PatchBinding(b.PK, []byte(`{"order":7,"re_evaluate_policies":false}`))
+			_, err := store.Bindings.Patch(tx, store.PK(b.PK), []byte(`{"order":7,"re_evaluate_policies":false}`), nil)
 			return err
 		},
-		"replace binding": func(tx *store.Tx) error { _, err := tx.ReplaceBinding(b.PK, []byte(`{"order":9}`)); return err },
+		"replace binding": func(tx *store.Tx) error {
+			_, err := store.Bindings.Replace(tx, store.PK(b.PK), []byte(`{"order":9}`), nil)
+			return err
+		},
 	}
 	for name, write := range rejected {
 		t.Run(name, func(t *testing.T) {
@@ -442,7 +598,7 @@ func TestPersistence(t *testing.T) {
 	uw := mkUserWrite(t, s, "uw")
 	b1 := mkBinding(t, s, f.PK, uw.PK, 20)
 	mkBinding(t, s, f.PK, d.PK, 10)
-	if _, err := s.PatchFlow(ctx, "f", []byte(`{"slug":"renamed"}`)); err != nil {
+	if _, err := patchIn(ctx, s, store.Flows, store.By("slug", "f"), []byte(`{"slug":"renamed"}`)); err != nil {
 		t.Fatal(err)
 	}
 	var want string
@@ -457,34 +613,34 @@ func TestPersistence(t *testing.T) {
 	if got != want {
 		t.Errorf("after reopening:\n%s\nwant:\n%s", got, want)
 	}
-	fv, err := s.GetFlowBySlug(ctx, "renamed")
+	fv, err := viewIn(ctx, s, store.Flows, store.By("slug", "renamed"))
 	if err != nil || fv.PK != f.PK || !equalIDs(fv.Stages, []uuid.UUID{d.PK, uw.PK}) {
 		t.Errorf("flow after reopening: %+v, %v", fv, err)
 	}
-	if _, err := s.GetFlowBySlug(ctx, "f"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := viewIn(ctx, s, store.Flows, store.By("slug", "f")); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("old slug after reopening: %v", err)
 	}
-	dv, err := s.GetStage(ctx, d.PK)
+	dv, err := viewIn(ctx, s, store.Stages, store.PK(d.PK))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c := duoConfig(t, dv); c.ClientSecret.Reveal() != duoSecret || c.ConfigureFlow == nil || *c.ConfigureFlow != f.PK {
 		t.Errorf("duo after reopening: %+v", c)
 	}
-	if bv, err := s.GetBinding(ctx, b1.PK); err != nil || bv.Order != 20 {
+	if bv, err := viewIn(ctx, s, store.Bindings, store.PK(b1.PK)); err != nil || bv.Order != 20 {
 		t.Errorf("binding after reopening: %+v, %v", bv, err)
 	}
 	// The indexes work after reopening.
-	_, err = s.CreateFlow(ctx, newFlow("renamed"))
+	_, err = createIn(ctx, s, store.Flows, newFlow("renamed"))
 	wantConflict(t, err, map[string][]string{"slug": {"Flow with this slug already exists."}})
-	_, err = s.CreateStage(ctx, stage.Stage{Name: "uw", Config: stage.Invitation{}})
+	_, err = createIn(ctx, s, store.Stages, stage.Stage{Name: "uw", Config: stage.Invitation{}})
 	wantConflict(t, err, map[string][]string{"name": {"stage with this name already exists."}})
-	_, err = s.CreateBinding(ctx, binding.New(f.PK, uw.PK, 20))
+	_, err = createIn(ctx, s, store.Bindings, binding.New(f.PK, uw.PK, 20))
 	wantConflict(t, err, nil, "The fields target, stage, order must make a unique set.")
-	if err := s.DeleteFlow(ctx, "renamed"); err != nil {
+	if err := deleteIn(ctx, s, store.Flows, store.By("slug", "renamed")); err != nil {
 		t.Fatal(err)
 	}
-	dv, _ = s.GetStage(ctx, d.PK)
+	dv, _ = viewIn(ctx, s, store.Stages, store.PK(d.PK))
 	if c := duoConfig(t, dv); c.ConfigureFlow != nil {
 		t.Error("the reference index did not survive reopening: configure_flow is still set")
 	}
@@ -529,30 +685,30 @@ func TestConcurrentUse(t *testing.T) {
 			defer wg.Done()
 			for i := range each {
 				slug := fmt.Sprintf("w%d-%d", w, i)
-				f, err := s.CreateFlow(ctx, newFlow(slug))
+				f, err := createIn(ctx, s, store.Flows, newFlow(slug))
 				if err != nil {
 					errs <- err
 					continue
 				}
-				st, err := s.CreateStage(ctx, stage.Stage{Name: "st-" + slug, Config: stage.DefaultUserWrite()})
+				st, err := createIn(ctx, s, store.Stages, stage.Stage{Name: "st-" + slug, Config: stage.DefaultUserWrite()})
 				if err != nil {
 					errs <- err
 					continue
 				}
 				for _, target := range []uuid.UUID{f.PK, shared.PK} {
-					if _, err := s.CreateBinding(ctx, binding.New(target, st.PK, int32(i))); err != nil {
+					if _, err := createIn(ctx, s, store.Bindings, binding.New(target, st.PK, int32(i))); err != nil {
 						errs <- err
 					}
 				}
-				if _, err := s.PatchFlow(ctx, slug, []byte(`{"title":"patched"}`)); err != nil {
+				if _, err := patchIn(ctx, s, store.Flows, store.By("slug", slug), []byte(`{"title":"patched"}`)); err != nil {
 					errs <- err
 				}
 				// Everyone races for the same slug; exactly one wins.
-				if _, err := s.CreateFlow(ctx, newFlow(fmt.Sprintf("race-%d", i))); err != nil && !errors.Is(err, store.ErrConflict) {
+				if _, err := createIn(ctx, s, store.Flows, newFlow(fmt.Sprintf("race-%d", i))); err != nil && !errors.Is(err, store.ErrConflict) {
 					errs <- err
 				}
 				if i%3 == 0 { // delete some again
-					if err := s.DeleteFlow(ctx, slug); err != nil {
+					if err := deleteIn(ctx, s, store.Flows, store.By("slug", slug)); err != nil {
 						errs <- err
 					}
 				}
@@ -561,16 +717,16 @@ func TestConcurrentUse(t *testing.T) {
 		go func() { // reader
 			defer wg.Done()
 			for range each {
-				if _, err := s.ListFlows(ctx, store.Query{Search: "w"}); err != nil {
+				if _, err := listIn(ctx, s, store.Flows, store.Query{Search: "w"}); err != nil {
 					errs <- err
 				}
-				if _, err := s.FlowBindings(ctx, shared.PK); err != nil {
+				if _, err := flowBindingsIn(ctx, s, shared.PK); err != nil {
 					errs <- err
 				}
-				if _, err := s.ListBindings(ctx, store.Query{Filters: map[string]string{"target": shared.PK.String()}}); err != nil {
+				if _, err := listIn(ctx, s, store.Bindings, store.Query{Filters: map[string]string{"target": shared.PK.String()}}); err != nil {
 					errs <- err
 				}
-				if _, err := s.ListStages(ctx, stage.ModelUserWrite, store.Query{Filters: map[string]string{"no_flows": "false"}}); err != nil {
+				if _, err := listIn(ctx, s, store.Stages.Kind(string(stage.ModelUserWrite)), store.Query{Filters: map[string]string{"no_flows": "false"}}); err != nil {
 					errs <- err
 				}
 				if _, err := s.Backup(ctx, &bytes.Buffer{}); err != nil {
@@ -586,23 +742,23 @@ func TestConcurrentUse(t *testing.T) {
 	}
 
 	deleted := (each + 2) / 3 // i = 0, 3, 6, 9
-	flows, _ := s.ListFlows(ctx, store.Query{})
+	flows, _ := listIn(ctx, s, store.Flows, store.Query{})
 	if want := 1 + workers*(each-deleted) + each; flows.Pagination.Count != want {
 		t.Errorf("%d flows, want %d", flows.Pagination.Count, want)
 	}
-	stages, _ := s.ListStages(ctx, "", store.Query{})
+	stages, _ := listIn(ctx, s, store.Stages, store.Query{})
 	if want := workers * each; stages.Pagination.Count != want {
 		t.Errorf("%d stages, want %d", stages.Pagination.Count, want)
 	}
-	bindings, _ := s.ListBindings(ctx, store.Query{PageSize: 1000})
+	bindings, _ := listIn(ctx, s, store.Bindings, store.Query{PageSize: 1000})
 	if want := workers*each + workers*(each-deleted); bindings.Pagination.Count != want {
 		t.Errorf("%d bindings, want %d", bindings.Pagination.Count, want)
 	}
-	patched, _ := s.ListFlows(ctx, store.Query{Search: "patched"})
+	patched, _ := listIn(ctx, s, store.Flows, store.Query{Search: "patched"})
 	if want := workers * (each - deleted); patched.Pagination.Count != want {
 		t.Errorf("%d patched flows, want %d", patched.Pagination.Count, want)
 	}
-	sv, _ := s.GetFlow(ctx, shared.PK)
+	sv, _ := viewIn(ctx, s, store.Flows, store.PK(shared.PK))
 	if len(sv.Stages) != workers*each {
 		t.Errorf("shared flow has %d stages, want %d", len(sv.Stages), workers*each)
 	}
@@ -615,12 +771,12 @@ func TestConcurrentUse(t *testing.T) {
 func TestGolden(t *testing.T) {
 	s := newTestStore(t)
 	ctx := t.Context()
-	auth, err := s.CreateFlow(ctx, flow.New("Welcome", "default-authentication-flow", "Welcome to authentik!", flow.DesignationAuthentication))
+	auth, err := createIn(ctx, s, store.Flows, flow.New("Welcome", "default-authentication-flow", "Welcome to authentik!", flow.DesignationAuthentication))
 	if err != nil {
 		t.Fatal(err)
 	}
 	setup := mkFlow(t, s, "default-duo-setup")
-	uw, err := s.CreateStageJSON(ctx, stage.ModelUserWrite, []byte(`{"name":"default-user-write","user_creation_mode":"never_create"}`))
+	uw, err := createJSONIn(ctx, s, store.Stages.Kind(string(stage.ModelUserWrite)), []byte(`{"name":"default-user-write","user_creation_mode":"never_create"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -636,13 +792,13 @@ func TestGolden(t *testing.T) {
 		}
 		return []byte(jsonOf(t, v))
 	}
-	golden(t, "flow", get(s.GetFlow(ctx, auth.PK)))
-	golden(t, "duo_stage", get(s.GetStage(ctx, duo.PK)))
-	golden(t, "binding", get(s.GetBinding(ctx, b.PK)))
-	golden(t, "flow_bindings", get(s.FlowBindings(ctx, auth.PK)))
-	golden(t, "flow_list", get(s.ListFlows(ctx, store.Query{PageSize: 1, Page: 2})))
-	golden(t, "stage_list_duo", get(s.ListStages(ctx, stage.ModelAuthenticatorDuo, store.Query{})))
-	_, err = s.CreateBindingJSON(ctx, []byte(fmt.Sprintf(`{"target":%q,"stage":"%s","order":"x","evaluate_on_plan":false,"re_evaluate_policies":false}`, uuid.Nil, uw.PK)))
+	golden(t, "flow", get(viewIn(ctx, s, store.Flows, store.PK(auth.PK))))
+	golden(t, "duo_stage", get(viewIn(ctx, s, store.Stages, store.PK(duo.PK))))
+	golden(t, "binding", get(viewIn(ctx, s, store.Bindings, store.PK(b.PK))))
+	golden(t, "flow_bindings", get(flowBindingsIn(ctx, s, auth.PK)))
+	golden(t, "flow_list", get(listIn(ctx, s, store.Flows, store.Query{PageSize: 1, Page: 2})))
+	golden(t, "stage_list_duo", get(listIn(ctx, s, store.Stages.Kind(string(stage.ModelAuthenticatorDuo)), store.Query{})))
+	_, err = createJSONIn(ctx, s, store.Bindings, []byte(fmt.Sprintf(`{"target":%q,"stage":"%s","order":"x","evaluate_on_plan":false,"re_evaluate_policies":false}`, uuid.Nil, uw.PK)))
 	golden(t, "binding_error", get(err, nil))
 }
 
@@ -655,13 +811,13 @@ func TestRolledBackWriteIsNotSeen(t *testing.T) {
 	want := jsonOf(t, f)
 	errAbort := errors.New("abort")
 	err := s.Update(ctx, func(tx *store.Tx) error {
-		if _, err := tx.PatchFlow("f", []byte(`{"title":"uncommitted"}`)); err != nil {
+		if _, err := store.Flows.Patch(tx, store.By("slug", "f"), []byte(`{"title":"uncommitted"}`), nil); err != nil {
 			return err
 		}
-		if v, err := tx.GetFlow(f.PK); err != nil || v.Title != "uncommitted" {
+		if v, err := store.Flows.View(tx, store.PK(f.PK)); err != nil || v.Title != "uncommitted" {
 			t.Errorf("inside the transaction: %q, %v", v.Title, err)
 		}
-		if p, err := tx.ListFlows(store.Query{Search: "uncommitted"}); err != nil || p.Pagination.Count != 1 {
+		if p, err := store.Flows.List(tx, store.Query{Search: "uncommitted"}); err != nil || p.Pagination.Count != 1 {
 			t.Errorf("list inside the transaction: %+v, %v", p.Pagination, err)
 		}
 		return errAbort
@@ -670,15 +826,15 @@ func TestRolledBackWriteIsNotSeen(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, get := range []func() (flow.View, error){
-		func() (flow.View, error) { return s.GetFlow(ctx, f.PK) },
-		func() (flow.View, error) { return s.GetFlowBySlug(ctx, "f") },
+		func() (flow.View, error) { return viewIn(ctx, s, store.Flows, store.PK(f.PK)) },
+		func() (flow.View, error) { return viewIn(ctx, s, store.Flows, store.By("slug", "f")) },
 	} {
 		v, err := get()
 		if err != nil || jsonOf(t, v) != want {
 			t.Errorf("after rollback: %s, %v; want %s", jsonOf(t, v), err, want)
 		}
 	}
-	if p, _ := s.ListFlows(ctx, store.Query{Search: "uncommitted"}); p.Pagination.Count != 0 {
+	if p, _ := listIn(ctx, s, store.Flows, store.Query{Search: "uncommitted"}); p.Pagination.Count != 0 {
 		t.Error("the rolled-back title is listed")
 	}
 }

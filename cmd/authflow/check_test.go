@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/store"
 	bolt "go.etcd.io/bbolt"
 )
@@ -23,7 +24,11 @@ func TestCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := s.CreateFlowJSON(context.Background(), []byte(`{"name":"F","slug":"f","title":"T","designation":"authentication"}`))
+	var f flow.Flow
+	err = s.Update(context.Background(), func(tx *store.Tx) error {
+		f, err = store.Flows.CreateJSON(tx, []byte(`{"name":"F","slug":"f","title":"T","designation":"authentication"}`), nil)
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

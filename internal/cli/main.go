@@ -7,7 +7,7 @@
 //
 // Usage:
 //
-//	authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-blueprints DIR] [-blueprint-env PREFIXES] [timeout flags]
+//	authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-blueprints DIR] [-blueprint-env PREFIXES] [-max-requests N] [timeout flags]
 //	authflow import [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...
 //	authflow diff [-db PATH] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...
 //	authflow export [-db PATH] [-portable] SLUG
@@ -50,6 +50,14 @@
 //
 // A connection whose client stalls is closed when its timeout passes (a
 // stalled body is first answered with 400, should the client still read).
+// A list response is written as it is read, in one read transaction, so
+// the write timeout also bounds how long a slow client holds that
+// transaction open.
+//
+// -max-requests N (default twice the cores, at least 4) bounds the
+// requests handled at once; more wait their turn until their deadline,
+// then get 503. The store does not queue transactions itself, so without
+// a bound many concurrent reads can starve writes.
 //
 // # import and diff
 //
@@ -114,7 +122,7 @@ import (
 	"github.com/authflow/authflow/store"
 )
 
-const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-blueprints DIR] [-blueprint-env PREFIXES] [timeout flags]
+const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-blueprints DIR] [-blueprint-env PREFIXES] [-max-requests N] [timeout flags]
        authflow import [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...
        authflow diff [-db PATH] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...
        authflow export [-db PATH] [-portable] SLUG
@@ -196,8 +204,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 	addr := fs.String("addr", "127.0.0.1:9000", "`host:port` to listen on (port 0 picks a free one); beyond loopback only with a token")
 	tokenFile := fs.String("token-file", "", "`file` holding the API token that requests must send as \"Authorization: Bearer <token>\" (default $"+tokenEnv+")")
 	tos := timeoutFlags(fs)
+	maxRequests := fs.Int("max-requests", defaultMaxRequests(), "most requests handled at once; more wait their turn until their deadline (0: no limit)")
 	bf := newBlueprintFlags(fs, "`dir` that imported blueprints' metaapplyblueprint entries find blueprints in (default: none)")
-	if code, ok := parseFlags(fs, args, usageLine(nb, "usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-blueprints DIR] [-blueprint-env PREFIXES] [timeout flags]"), stderr); !ok {
+	if code, ok := parseFlags(fs, args, usageLine(nb, "usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-blueprints DIR] [-blueprint-env PREFIXES] [-max-requests N] [timeout flags]"), stderr); !ok {
 		return code
 	}
 	token, err := loadToken(*tokenFile)
@@ -207,6 +216,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 	}
 	if err := checkAddr(*addr, token); err != nil {
 		fmt.Fprintf(stderr, "authflow serve: %v\n", err)
+		return 2
+	}
+	if *maxRequests < 0 {
+		fmt.Fprintf(stderr, "authflow serve: -max-requests cannot be negative (%d)\n\n%s", *maxRequests, usage)
 		return 2
 	}
 	if err := tos.check(); err != nil {
@@ -238,7 +251,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 		opts.Authorize = bearer(token)
 	}
 	mux.Handle(api.Prefix, api.NewHandler(s, opts))
-	srv := &http.Server{Handler: mux, ErrorLog: logger}
+	srv := &http.Server{Handler: withLimit(mux, *maxRequests), ErrorLog: logger}
 	tos.apply(srv)
 	fmt.Fprintf(stdout, "authflow: serving http://%s%s (%s)\n", ln.Addr(), api.Prefix, src.describe())
 

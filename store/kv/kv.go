@@ -131,6 +131,30 @@ type Backuper interface {
 	Backup(ctx context.Context, w io.Writer) (int64, error)
 }
 
+// Checker is implemented by a DB that can check its own structure, such
+// as a bbolt file's pages, for a full consistency check (the store's
+// Check, the command authflow check).
+type Checker interface {
+	// Check returns every problem it finds, each wrapping ErrCorrupt and
+	// saying what is wrong, or nil when there is none. A failure to run
+	// the check (a closed DB, ctx done) is an error that does not wrap
+	// ErrCorrupt.
+	Check(ctx context.Context) []error
+}
+
+// Inliner is implemented by a DB that keeps a small enough bucket inline,
+// within a page that every commit writes anyway, so that a write to it
+// costs no page of its own: bbolt keeps a bucket whose one leaf fits in a
+// quarter page inside its parent's page. The store then appends its change
+// log to a small bucket first and moves the entries to the main log in one
+// batch once Inline says they no longer fit; on any other DB it appends to
+// the main log.
+type Inliner interface {
+	// Inline reports whether a bucket of n keys, whose keys and values
+	// total size bytes, is kept inline.
+	Inline(n, size int) bool
+}
+
 // Buckets is implemented by a DB that can list the buckets it holds, so
 // that the store can recognise a database that holds other data.
 type Buckets interface {

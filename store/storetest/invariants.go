@@ -77,19 +77,19 @@ func AllPages[T any](t testing.TB, list func(store.Query) (store.Page[T], error)
 // AllFlows lists every flow.
 func AllFlows(t testing.TB, tx *store.Tx) []flow.View {
 	t.Helper()
-	return AllPages(t, tx.ListFlows)
+	return AllPages(t, func(q store.Query) (store.Page[flow.View], error) { return store.Flows.List(tx, q) })
 }
 
 // AllStages lists every stage, of every kind.
 func AllStages(t testing.TB, tx *store.Tx) []stage.View {
 	t.Helper()
-	return AllPages(t, func(q store.Query) (store.Page[stage.View], error) { return tx.ListStages("", q) })
+	return AllPages(t, func(q store.Query) (store.Page[stage.View], error) { return store.Stages.List(tx, q) })
 }
 
 // AllBindings lists every binding.
 func AllBindings(t testing.TB, tx *store.Tx) []binding.View {
 	t.Helper()
-	return AllPages(t, tx.ListBindings)
+	return AllPages(t, func(q store.Query) (store.Page[binding.View], error) { return store.Bindings.List(tx, q) })
 }
 
 // CheckInvariants asserts, in one read transaction, that nothing in s
@@ -202,8 +202,8 @@ func objects(t testing.TB, tx *store.Tx, model string) []object {
 		if o.pk, err = uuid.Parse(pk); err != nil {
 			t.Fatalf("%s: a listed object's pk %q: %v", model, pk, err)
 		}
-		if o.model, err = tx.Model(model, o.pk); err != nil {
-			t.Errorf("Model(%s, %s): %v", model, o.pk, err)
+		if o.model, err = tx.KindOf(model, o.pk); err != nil {
+			t.Errorf("KindOf(%s, %s): %v", model, o.pk, err)
 		}
 		out = append(out, o)
 	}
@@ -363,19 +363,19 @@ func checkFlowBindings(t testing.TB, tx *store.Tx) {
 	}
 	total := 0
 	for id, f := range flows {
-		fb, err := tx.FlowBindings(id)
+		fb, err := store.Bindings.ByRef(tx, "target", id)
 		if err != nil {
-			t.Errorf("FlowBindings(%s): %v", id, err)
+			t.Errorf("Bindings.ByRef(target, %s): %v", id, err)
 			continue
 		}
 		total += len(fb)
 		wantStages := make([]uuid.UUID, 0, len(fb))
 		for i, b := range fb {
 			if b.Target != id {
-				t.Errorf("FlowBindings(%s) holds binding %s of flow %s", id, b.PK, b.Target)
+				t.Errorf("Bindings.ByRef(target, %s) holds binding %s of flow %s", id, b.PK, b.Target)
 			}
-			if i > 0 && CompareBindings(fb[i-1].Binding, b.Binding) >= 0 {
-				t.Errorf("FlowBindings(%s) not in (order, pk) order at %d", id, i)
+			if i > 0 && CompareBindings(fb[i-1], b) >= 0 {
+				t.Errorf("Bindings.ByRef(target, %s) not in (order, pk) order at %d", id, i)
 			}
 			wantStages = append(wantStages, b.Stage)
 		}

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
@@ -182,7 +183,7 @@ func (m maker) make(model string) uuid.UUID {
 	if !ok {
 		m.t.Fatalf("no sample for %s", model)
 	}
-	pk, err := m.tx.Create(model, s(fmt.Sprintf("obj-%d", m.n.Add(1)), m.make))
+	pk, err := m.tx.Create(model, s(fmt.Sprintf("obj-%d", m.n.Add(1)), m.make), nil)
 	if err != nil {
 		m.t.Fatalf("creating a sample %s: %v", model, err)
 	}
@@ -288,10 +289,10 @@ func (r *runner) crud(t *testing.T) {
 			if _, err := tx.Get(model, pk); err != nil {
 				return err
 			}
-			if err := tx.Patch(model, pk, []byte(`{}`)); err != nil {
+			if err := tx.Patch(model, pk, []byte(`{}`), nil); err != nil {
 				return fmt.Errorf("empty patch: %w", err)
 			}
-			return tx.Delete(model, pk)
+			return tx.Delete(model, pk, nil)
 		})
 		if err != nil {
 			t.Errorf("%s: %v", model, err)
@@ -384,7 +385,7 @@ func (r *runner) rejected(t *testing.T) {
 	before := Snapshot(t, s)
 	for _, model := range r.models(s) {
 		err := s.Update(t.Context(), func(tx *store.Tx) error {
-			_, err := tx.Create(model, []byte(badBody))
+			_, err := tx.Create(model, []byte(badBody), nil)
 			return err
 		})
 		if !errors.Is(err, validate.ErrInvalid) {
@@ -392,7 +393,7 @@ func (r *runner) rejected(t *testing.T) {
 		}
 	}
 	for model, pk := range made {
-		err := s.Update(t.Context(), func(tx *store.Tx) error { return tx.Patch(model, pk, []byte(badBody)) })
+		err := s.Update(t.Context(), func(tx *store.Tx) error { return tx.Patch(model, pk, []byte(badBody), nil) })
 		if !errors.Is(err, validate.ErrInvalid) {
 			t.Errorf("%s: a bad patch = %v, want a validation error", model, err)
 		}
@@ -417,7 +418,7 @@ func (r *runner) rollback(t *testing.T) {
 		m.makeAll(s)
 		for _, c := range s.Collections() {
 			// An earlier delete may have taken this one with it.
-			if err := m.tx.Delete(c.Model, made[c.Model]); err != nil && !errors.Is(err, store.ErrNotFound) {
+			if err := m.tx.Delete(c.Model, made[c.Model], nil); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 		}
@@ -442,13 +443,13 @@ func (r *runner) concurrent(t *testing.T) {
 			defer wg.Done()
 			for i := range each {
 				err := s.Update(t.Context(), func(tx *store.Tx) error {
-					_, err := tx.Create(store.ModelFlow, fmt.Appendf(nil, `{"name":"n","slug":"w%d-%d","title":"t","designation":"authentication"}`, w, i))
+					_, err := tx.Create(store.ModelFlow, fmt.Appendf(nil, `{"name":"n","slug":"w%d-%d","title":"t","designation":"authentication"}`, w, i), nil)
 					return err
 				})
 				errs <- err
 				// Every writer also races for one shared slug: one wins.
 				err = s.Update(t.Context(), func(tx *store.Tx) error {
-					_, err := tx.Create(store.ModelFlow, fmt.Appendf(nil, `{"name":"n","slug":"shared-%d","title":"t","designation":"authentication"}`, i))
+					_, err := tx.Create(store.ModelFlow, fmt.Appendf(nil, `{"name":"n","slug":"shared-%d","title":"t","designation":"authentication"}`, i), nil)
 					return err
 				})
 				if err != nil && !errors.Is(err, store.ErrConflict) {
@@ -464,7 +465,11 @@ func (r *runner) concurrent(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	p, err := s.ListFlows(t.Context(), store.Query{PageSize: 1})
+	var p store.Page[flow.View]
+	err := s.View(t.Context(), func(tx *store.Tx) (err error) {
+		p, err = store.Flows.List(tx, store.Query{PageSize: 1})
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -498,7 +503,7 @@ func (r *runner) uniques(t *testing.T) {
 						}
 						err := s.Update(t.Context(), func(tx *store.Tx) error {
 							v, _ := field(t, tx, model, a, f)
-							return tx.Patch(other, b, fmt.Appendf(nil, `{%q:%s}`, f, v))
+							return tx.Patch(other, b, fmt.Appendf(nil, `{%q:%s}`, f, v), nil)
 						})
 						msg := validate.Unique(c.Verbose, f)
 						if m, ok := c.KindMessages[other]; ok {
@@ -525,7 +530,7 @@ func (r *runner) uniques(t *testing.T) {
 						body[f], _ = field(t, tx, c.Model, a, f)
 					}
 					b, _ := json.Marshal(body)
-					_, err := tx.Create(c.Model, b)
+					_, err := tx.Create(c.Model, b, nil)
 					return err
 				})
 				wantInvalid(t, err, nil, []string{validate.UniqueTogether(c.Together...)})
@@ -561,15 +566,19 @@ func (r *runner) references(t *testing.T) {
 				return `"` + id.String() + `"`
 			}
 			err = s.Update(t.Context(), func(tx *store.Tx) error {
-				return tx.Patch(ref.Model, src, fmt.Appendf(nil, `{%q:%s}`, ref.Field, value(missing)))
+				return tx.Patch(ref.Model, src, fmt.Appendf(nil, `{%q:%s}`, ref.Field, value(missing)), nil)
 			})
 			wantInvalid(t, err, map[string][]string{ref.Field: {validate.DoesNotExist(missing.String())}}, nil)
 			if err := s.Update(t.Context(), func(tx *store.Tx) error {
-				return tx.Patch(ref.Model, src, fmt.Appendf(nil, `{%q:%s}`, ref.Field, value(target)))
+				return tx.Patch(ref.Model, src, fmt.Appendf(nil, `{%q:%s}`, ref.Field, value(target)), nil)
 			}); err != nil {
 				t.Fatalf("pointing %s at its target: %v", ref.Field, err)
 			}
-			used, err := s.UsedBy(t.Context(), ref.Target, target)
+			var used []store.UsedBy
+			err = s.View(t.Context(), func(tx *store.Tx) (err error) {
+				used, err = tx.UsedBy(ref.Target, target)
+				return err
+			})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -581,13 +590,13 @@ func (r *runner) references(t *testing.T) {
 			if found == (ref.Related == "+") {
 				t.Errorf("used_by of the target = %+v; the source with action %s should appear: %v", used, action, ref.Related != "+")
 			}
-			err = s.Update(t.Context(), func(tx *store.Tx) error { return tx.Delete(ref.Target, target) })
+			err = s.Update(t.Context(), func(tx *store.Tx) error { return tx.Delete(ref.Target, target, nil) })
 			switch ref.OnDelete {
 			case validate.Protect:
 				if !errors.Is(err, store.ErrProtected) {
 					t.Fatalf("deleting a protected target = %v, want ErrProtected", err)
 				}
-				if err := s.Update(t.Context(), func(tx *store.Tx) error { return tx.Delete(ref.Model, src) }); err != nil {
+				if err := s.Update(t.Context(), func(tx *store.Tx) error { return tx.Delete(ref.Model, src, nil) }); err != nil {
 					t.Fatal(err)
 				}
 				return

@@ -68,7 +68,7 @@ func fixture(t *testing.T) (path string, made map[string]uuid.UUID) {
 	r := &runner{samples: DefaultSamples()}
 	err = r.update(t, s, func(m maker) error {
 		made = m.makeAll(s)
-		return m.tx.Patch(store.ModelInvite, made[store.ModelInvite], fmt.Appendf(nil, `{"flow":%q}`, made[store.ModelFlow]))
+		return m.tx.Patch(store.ModelInvite, made[store.ModelInvite], fmt.Appendf(nil, `{"flow":%q}`, made[store.ModelFlow]), nil)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +205,7 @@ func TestSnapshotSeesEveryCollection(t *testing.T) {
 		if again := changed(before, Snapshot(t, s)); len(again) > 0 {
 			t.Errorf("two snapshots without a write differ in %v", again)
 		}
-		if err := s.Update(t.Context(), func(tx *store.Tx) error { return tx.Delete(c.Model, pk) }); err != nil {
+		if err := s.Update(t.Context(), func(tx *store.Tx) error { return tx.Delete(c.Model, pk, nil) }); err != nil {
 			t.Fatal(err)
 		}
 		if got := changed(before, Snapshot(t, s)); !slices.Contains(got, c.Model) {
@@ -223,7 +223,7 @@ func TestUnsampled(t *testing.T) {
 	}
 	reg.Register(stage.Kind{Model: "authflow_test.hoststage", New: func() stage.Config { return &hostStage{} },
 		Component: "ak-stage-host-form", VerboseName: "Host Stage"})
-	s, err := store.Open(filepath.Join(t.TempDir(), "s.db"), &store.Options{NoSync: true, Registry: reg})
+	s, err := store.Open(filepath.Join(t.TempDir(), "s.db"), &store.Options{NoSync: true, StageKinds: reg})
 	if err != nil {
 		t.Fatal(err)
 	}

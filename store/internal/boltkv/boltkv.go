@@ -39,13 +39,14 @@ type Options struct {
 	ReadOnly bool
 }
 
-// DB is a kv.DB kept in one bbolt file. It also implements kv.Backuper
-// and kv.Buckets. Its methods are safe for concurrent use.
+// DB is a kv.DB kept in one bbolt file. It also implements kv.Backuper,
+// kv.Buckets, kv.BucketKeeper, kv.Checker and kv.Inliner. Its methods are safe for concurrent use.
 type DB struct {
 	path     string
 	bolt     *bolt.DB
 	file     *os.File // bbolt's own descriptor, handed to it by Open
 	readOnly bool
+	pageSize int
 
 	kept atomic.Pointer[map[string]bool] // buckets that must exist (KeepBuckets)
 
@@ -60,6 +61,8 @@ var (
 	_ kv.Backuper     = (*DB)(nil)
 	_ kv.Buckets      = (*DB)(nil)
 	_ kv.BucketKeeper = (*DB)(nil)
+	_ kv.Checker      = (*DB)(nil)
+	_ kv.Inliner      = (*DB)(nil)
 	_ kv.BucketTx     = (*tx)(nil)
 )
 
@@ -150,7 +153,7 @@ func Open(path string, o Options) (*DB, error) {
 		}
 		return fail(fmt.Errorf("boltkv: open %s: %w", path, err))
 	}
-	return &DB{path: path, bolt: bdb, file: f, readOnly: o.ReadOnly}, nil
+	return &DB{path: path, bolt: bdb, file: f, readOnly: o.ReadOnly, pageSize: bdb.Info().PageSize}, nil
 }
 
 // skipWalk makes Open check only the meta pages and the file's shape,
@@ -232,6 +235,16 @@ func (db *DB) KeepBuckets(names []string) {
 func (db *DB) mustExist(name string) bool {
 	m := db.kept.Load()
 	return m != nil && (*m)[name]
+}
+
+// Inline implements kv.Inliner: bbolt keeps a bucket inline, in its
+// parent's page, while the bucket is one leaf (a page header, and an
+// element header, the key and the value per key) of at most a quarter of
+// the page size.
+func (db *DB) Inline(n, size int) bool {
+	limit := db.pageSize / 4
+	return n >= 0 && size >= 0 && n <= limit/elemSize && size <= limit &&
+		pageHeaderSize+n*elemSize+size <= limit
 }
 
 // Path returns the path the database was opened with.
@@ -506,9 +519,10 @@ func (db *DB) BucketNames(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-// Check runs a full consistency check of the database and returns every
-// problem found (at most 1000, the last saying how many more there were),
-// each wrapping kv.ErrCorrupt, or nil when there is none. It first checks
+// Check implements kv.Checker: it runs a full consistency check of the
+// database and returns every problem found (at most 1000, the last saying
+// how many more there were), each wrapping kv.ErrCorrupt, or nil when
+// there is none. It first checks
 // the meta pages, then walks the page structure itself (the checks of
 // Open, on the current tree), and then, if the structure is sound, runs
 // bbolt's own check (tx.Check: key order, pages neither reachable nor

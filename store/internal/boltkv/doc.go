@@ -10,7 +10,9 @@
 // commit). OnCommit functions are run by bbolt after the commit, in order
 // of registration, before Update returns; a View drops them. A long View
 // delays a writer that needs to grow the file's map (bbolt remaps only
-// when no reader is open), so a View must not wait for an Update.
+// when no reader is open), so a View must not wait for an Update. Inline
+// (kv.Inliner) says which buckets bbolt keeps inline, in their parent's
+// page, which every commit that writes them writes anyway.
 //
 // # Damaged files
 //

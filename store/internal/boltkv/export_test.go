@@ -21,3 +21,9 @@ func SkipWalk(skip bool) { skipWalk = skip }
 // LayoutVersions are the bbolt versions the layout checks were written
 // for.
 var LayoutVersions = layoutVersions
+
+// PageWrites is the number of page writes bbolt's commits have made.
+func (db *DB) PageWrites() int64 {
+	st := db.bolt.Stats()
+	return st.TxStats.GetWrite()
+}

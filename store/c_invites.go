@@ -1,13 +1,24 @@
 package store
 
 import (
-	"context"
-
 	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 )
+
+// invitesDecl declares invitations, whose creator is the write's actor.
+func invitesDecl(*stage.Registry, *policy.Registry) *collection {
+	return &collection{
+		path:   "stages/invitation/invitations",
+		bucket: "invites", model: ModelInvite, alias: "invitation", verbose: "Invitation", codec: inviteCodec,
+		view:      viewBy((*Tx).inviteView),
+		typedView: (*Tx).inviteView,
+		list:      listRecords((*Tx).listInvites),
+		onCreate:  (*Tx).setCreator,
+	}
+}
 
 // ModelInvite is the model of invitations (authentik's Invitation
 // object, not the invitation stage kind).
@@ -21,44 +32,54 @@ var inviteCodec = plain[stage.Invite]{
 	strOf:    stage.Invite.String,
 }.withSchema()
 
-type creatorKey struct{}
-
-// WithCreator returns a context that makes m the creator (created_by) of
-// the invitations that a write in it creates. authflow holds no users: the
-// host says who acts, for example from the request's authentication.
-// Without it an invitation's creator is [stage.Anonymous].
-func WithCreator(ctx context.Context, m stage.Member) context.Context {
-	return context.WithValue(ctx, creatorKey{}, m)
-}
-
-// creator is the creator that ctx names, or stage.Anonymous.
-func creator(ctx context.Context) stage.Member {
-	if ctx != nil {
-		if m, ok := ctx.Value(creatorKey{}).(stage.Member); ok {
-			if m.Attributes == nil {
-				m.Attributes = map[string]any{}
-			}
-			return m
-		}
-	}
-	m := stage.Anonymous
-	m.Attributes = map[string]any{} // not the shared map of the variable
-	return m
-}
-
-// setCreator is the invitations collection's onCreate: created_by comes
-// from the transaction's context.
-func (tx *Tx) setCreator(obj any) any {
+// setCreator is the invitations collection's onCreate: created_by is a
+// copy of the write's actor, or of stage.Anonymous, with attributes of its
+// own (not the caller's, nor the variable's shared map), nested ones too.
+func (tx *Tx) setCreator(obj any, o *WriteOptions) any {
 	i := obj.(stage.Invite)
-	i.CreatedBy = creator(tx.ctx)
+	m := stage.Anonymous
+	if o != nil && o.Actor != nil {
+		m = *o.Actor
+	}
+	m.Attributes, _ = cloneJSON(m.Attributes).(map[string]any)
+	if m.Attributes == nil {
+		m.Attributes = map[string]any{}
+	}
+	i.CreatedBy = m
 	return i
+}
+
+// cloneJSON is a deep copy of a value as JSON decodes it: its maps and
+// slices are new, so the copy shares nothing a caller can change.
+func cloneJSON(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if x == nil {
+			return x
+		}
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = cloneJSON(e)
+		}
+		return out
+	case []any:
+		if x == nil {
+			return x
+		}
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = cloneJSON(e)
+		}
+		return out
+	}
+	return v
 }
 
 // inviteView adds flow_obj.
 func (tx *Tx) inviteView(i stage.Invite) (stage.InviteView, error) {
 	v := stage.InviteView{Invite: i}
 	if i.Flow != nil {
-		f, err := tx.GetFlow(*i.Flow)
+		f, err := viewed(tx.flowView)(tx.must(tx.s.schema.flows, *i.Flow))
 		if err != nil {
 			return v, err
 		}
@@ -88,25 +109,9 @@ var inviteListing = listing[stage.Invite]{
 	defaultOrder: "-expires",
 }
 
-// GetInvite returns the invitation with pk id.
-func (tx *Tx) GetInvite(id uuid.UUID) (stage.InviteView, error) {
-	return viewed(tx.inviteView)(tx.must(tx.s.schema.invites, id))
-}
-
-// CreateInvite stores a new invitation built in Go; start from
-// [stage.DefaultInvite]. Its creator comes from the context (see
-// [WithCreator]), not from i.CreatedBy.
-func (tx *Tx) CreateInvite(i stage.Invite) (stage.InviteView, error) {
-	body, err := writable(i)
-	if err != nil {
-		return stage.InviteView{}, err
-	}
-	return viewed(tx.inviteView)(tx.write(tx.s.schema.invites, nil, "", body, validate.Create, uuid.Nil))
-}
-
 // ListInvites lists invitations with authentik's filters, search,
 // ordering and pagination.
-func (tx *Tx) ListInvites(q Query) (Page[stage.InviteView], error) {
+func (tx *Tx) listInvites(q Query) (Page[any], error) {
 	slugs := map[uuid.UUID]string{}
 	l := inviteListing.with(map[string]func(any) (any, error){
 		"flow__slug": func(obj any) (any, error) {
@@ -128,19 +133,9 @@ func (tx *Tx) ListInvites(q Query) (Page[stage.InviteView], error) {
 		},
 	})
 	c := tx.s.schema.invites
-	return listOf(tx, c, l, nil, nil, q, tx.inviteView,
+	return listOf(tx, c, l, nil, nil, q,
 		func(_ map[string]any, _ func([]byte) bool, yield func(obj any) error) error {
 			// No byte prefilter: flow__slug is not in the stored record.
 			return tx.scanIndexed(c, c.bucket, nil, 0, nil, yield)
 		})
-}
-
-// GetInvite returns an invitation; see [Tx.GetInvite].
-func (s *Store) GetInvite(ctx context.Context, id uuid.UUID) (stage.InviteView, error) {
-	return view(s, ctx, func(tx *Tx) (stage.InviteView, error) { return tx.GetInvite(id) })
-}
-
-// CreateInvite stores a new invitation; see [Tx.CreateInvite].
-func (s *Store) CreateInvite(ctx context.Context, i stage.Invite) (stage.InviteView, error) {
-	return update(s, ctx, func(tx *Tx) (stage.InviteView, error) { return tx.CreateInvite(i) })
 }
