@@ -123,6 +123,11 @@ func (s *Store) Check(ctx context.Context) []error {
 				report(fmt.Errorf("store: check: %s: %w: %d entries the objects imply are missing", b, ErrCorrupt, missing))
 			}
 		}
+		for _, c := range s.schema.colls {
+			if c.seq != "" {
+				tx.checkSeq(c, report)
+			}
+		}
 		stored := map[string]int64{}
 		err := tx.kv.Scan(bucketCounts, kv.Range{}, func(k, v []byte) (bool, error) {
 			if len(v) != 8 {
@@ -195,4 +200,27 @@ func (s *Store) checkLog(tx *Tx, report func(error)) int64 {
 		report(fmt.Errorf("store: check: %w: the change log ends at revision %d, the store is at revision %d", ErrCorrupt, end, meta))
 	}
 	return max(end, meta)
+}
+
+// checkSeq verifies for Check that c's sequence is past every number its
+// objects hold, so that the next create cannot be given one of them.
+func (tx *Tx) checkSeq(c *collection, report func(error)) {
+	last, err := tx.lastSeq(c)
+	if err != nil {
+		report(fmt.Errorf("store: check: %w", err))
+		return
+	}
+	u := c.uniqueOn(c.seq)
+	err = tx.kv.Scan(u.bucket, kv.Range{Reverse: true}, func(k, _ []byte) (bool, error) {
+		if len(k) != 4 {
+			return false, nil // the index check reports it
+		}
+		if top := int64(orderFromKey(k)); top > last {
+			report(fmt.Errorf("store: check: %s: %w: the sequence of %s is at %d, behind %d, which an object holds", c.alias, ErrCorrupt, c.seq, last, top))
+		}
+		return false, nil
+	})
+	if err != nil {
+		report(fmt.Errorf("store: check: %w", err))
+	}
 }

@@ -39,6 +39,18 @@ type Declaration[T, V any] struct {
 	// lowercase segments, outside the built-in collections' first
 	// segments (flows, stages, policies) and any other collection's path.
 	Path string
+	// ID is the JSON name of T's uuid.UUID field that keys its records
+	// ("pk" when empty): a model whose API pk is a number (a Django
+	// AutoField) keys its records by a UUID field of its own, such as
+	// "uuid", and declares the number as its Sequence.
+	ID string
+	// Sequence, when set, is T's integer field that the store numbers
+	// at create, 1, 2, 3..., never giving a number twice (a Django
+	// AutoField), up to 2^31-1. It is unique, read-only, and a key:
+	// By(Sequence, "7") names the object numbered 7; a sequence named
+	// "pk" is what the API path names an object by. Declare it with the
+	// collection: objects stored before it was declared have no number.
+	Sequence string
 	// Defaults returns a new object holding the defaults (required).
 	Defaults func() T
 	// Decode applies a write body to cur as op and runs the field rules;
@@ -90,7 +102,11 @@ func (d Declaration[T, V]) declaration() (*collection, error) {
 		}
 		view = func(_ *Tx, t T) (V, error) { return any(t).(V), nil }
 	}
-	pkAt, err := pkField[T]()
+	idName := d.ID
+	if idName == "" {
+		idName = "pk"
+	}
+	pkAt, err := pkField[T](idName)
 	if err != nil {
 		return nil, fmt.Errorf("%w: collection %s: %v", ErrSchema, d.Model, err)
 	}
@@ -98,8 +114,17 @@ func (d Declaration[T, V]) declaration() (*collection, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: collection %s: %v", ErrSchema, d.Model, err)
 	}
-	if !sc.ReadOnly("pk") {
-		return nil, fmt.Errorf("%w: collection %s: its pk field must be read-only (af:\"readonly\")", ErrSchema, d.Model)
+	if !sc.ReadOnly(idName) {
+		return nil, fmt.Errorf("%w: collection %s: its %s field must be read-only (af:\"readonly\")", ErrSchema, d.Model, idName)
+	}
+	seqAt := -1
+	if d.Sequence != "" {
+		if seqAt, err = fieldIndex[T](d.Sequence, reflect.TypeOf(int64(0))); err != nil {
+			return nil, fmt.Errorf("%w: collection %s: its sequence: %v", ErrSchema, d.Model, err)
+		}
+		if !sc.ReadOnly(d.Sequence) || d.Sequence == idName {
+			return nil, fmt.Errorf("%w: collection %s: its sequence %q must be a read-only field of its own", ErrSchema, d.Model, d.Sequence)
+		}
 	}
 	if err := d.checkFields(); err != nil {
 		return nil, fmt.Errorf("%w: collection %s: %v", ErrSchema, d.Model, err)
@@ -132,13 +157,29 @@ func (d Declaration[T, V]) declaration() (*collection, error) {
 		strOf:  str,
 		sc:     sc,
 	}
+	if seqAt >= 0 {
+		cd.setSeq = func(t *T, n int64) { reflect.ValueOf(t).Elem().Field(seqAt).SetInt(n) }
+		cd.apply = func(cur T, body []byte, op validate.Op) (T, error) {
+			next, err := decode(cur, body, op)
+			for _, i := range []int{pkAt, seqAt} {
+				reflect.ValueOf(&next).Elem().Field(i).Set(reflect.ValueOf(&cur).Elem().Field(i))
+			}
+			return next, err
+		}
+	}
 	c := &collection{
 		bucket: d.Model, model: d.Model, alias: model, verbose: verbose, codec: cd,
-		together: slices.Clone(d.Together), path: d.Path,
+		together: slices.Clone(d.Together), path: d.Path, seq: d.Sequence,
 		view: viewBy(view), typedView: view,
 	}
 	for _, f := range d.Unique {
 		c.unique = append(c.unique, uniqueField{field: f, bucket: d.Model + "/unique/" + f, hash: true})
+	}
+	if d.Sequence != "" {
+		c.unique = append(c.unique, uniqueField{field: d.Sequence, bucket: d.Model + "/seq/" + d.Sequence})
+		if d.Sequence == "pk" {
+			c.key = "pk" // the API's path names an object by its number
+		}
 	}
 	for _, fields := range d.Ordered {
 		if len(fields) == 0 {
@@ -169,23 +210,29 @@ func (d Declaration[T, V]) declaration() (*collection, error) {
 	return c, nil
 }
 
-// pkField is the index of T's field named "pk" in JSON, which must be a
-// uuid.UUID.
-func pkField[T any]() (int, error) {
+// pkField is the index of T's field named name in JSON, which keys its
+// records and must be a uuid.UUID.
+func pkField[T any](name string) (int, error) {
+	return fieldIndex[T](name, reflect.TypeOf(uuid.UUID{}))
+}
+
+// fieldIndex is the index of T's exported field named name in JSON,
+// which must be of type want.
+func fieldIndex[T any](name string, want reflect.Type) (int, error) {
 	rt := reflect.TypeOf(*new(T))
 	if rt == nil || rt.Kind() != reflect.Struct {
 		return 0, fmt.Errorf("%v is not a struct", rt)
 	}
 	for i := 0; i < rt.NumField(); i++ {
 		f := rt.Field(i)
-		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name == "pk" && f.IsExported() {
-			if f.Type != reflect.TypeOf(uuid.UUID{}) {
-				return 0, fmt.Errorf("its pk field is a %v, not a uuid.UUID", f.Type)
+		if n, _, _ := strings.Cut(f.Tag.Get("json"), ","); n == name && f.IsExported() {
+			if f.Type != want {
+				return 0, fmt.Errorf("its %s field is a %v, not a %v", name, f.Type, want)
 			}
 			return i, nil
 		}
 	}
-	return 0, fmt.Errorf("%v has no field named pk in JSON", rt)
+	return 0, fmt.Errorf("%v has no field named %s in JSON", rt, name)
 }
 
 var (

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/authflow/authflow/store/kv"
@@ -288,8 +289,8 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 	}
 	curPK, _ := c.codec.ids(cur)
 	for _, u := range c.unique {
-		if errs.Has(u.field) {
-			continue
+		if errs.Has(u.field) || u.field == c.seq {
+			continue // a sequence number is the store's to give
 		}
 		v, _ := c.codec.value(next, u.field)
 		owner, taken, err := tx.lookup(c, u.field, v)
@@ -361,6 +362,13 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 		if c.onCreate != nil {
 			next = c.onCreate(tx, next, o)
 		}
+		if c.seq != "" {
+			n, err := tx.nextSeq(c)
+			if err != nil {
+				return nil, err
+			}
+			next = c.codec.withSeq(next, n)
+		}
 		var err error
 		if pk == uuid.Nil {
 			if pk, err = tx.newID(); err != nil {
@@ -380,6 +388,49 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 		return nil, err
 	}
 	return next, nil
+}
+
+// seqKey is the meta key of c's sequence: the last number it gave.
+func seqKey(c *collection) []byte { return []byte("seq\x00" + c.bucket) }
+
+// nextSeq gives the next number of c's sequence and records it, so that
+// no number is given twice, even after its object is deleted. A number
+// the sequence's index already holds (a damaged counter) is ErrCorrupt
+// rather than an object overwritten.
+func (tx *Tx) nextSeq(c *collection) (int64, error) {
+	last, err := tx.lastSeq(c)
+	if err != nil {
+		return 0, err
+	}
+	if last >= math.MaxInt32 {
+		return 0, fmt.Errorf("store: %s: the numbers of %s are used up: %w", c.alias, c.seq, ErrTooLarge)
+	}
+	n := last + 1
+	if _, taken, err := tx.lookup(c, c.seq, n); err != nil {
+		return 0, err
+	} else if taken {
+		return 0, fmt.Errorf("store: %s: %w: the sequence of %s is at %d, but %d is taken", c.alias, ErrCorrupt, c.seq, last, n)
+	}
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(n))
+	if err := tx.kv.Put(bucketMeta, seqKey(c), b[:]); err != nil {
+		return 0, fmt.Errorf("store: %s sequence: %w", c.alias, err)
+	}
+	return n, nil
+}
+
+// lastSeq is the last number c's sequence gave (0 for none yet).
+func (tx *Tx) lastSeq(c *collection) (int64, error) {
+	raw, err := tx.kv.Get(bucketMeta, seqKey(c))
+	switch {
+	case err != nil:
+		return 0, err
+	case raw == nil:
+		return 0, nil
+	case len(raw) != 8:
+		return 0, fmt.Errorf("store: %s: %w: the sequence of %s holds %d bytes", bucketMeta, ErrCorrupt, c.seq, len(raw))
+	}
+	return int64(binary.BigEndian.Uint64(raw)), nil
 }
 
 // newID makes a primary key, refusing one that is in use (a custom

@@ -34,6 +34,10 @@ type collection struct {
 	// walkOn); walks are what they resolve to.
 	walkOn []walkOn
 	walks  []indexWalk
+	// seq, when set, is an integer field the store numbers at create:
+	// 1, 2, 3..., never reusing a number (a Django AutoField, such as a
+	// user's pk or a group's num_pk). It must be a unique field.
+	seq string
 	// unknownKind is the error a name that is no registered kind of the
 	// collection wraps (stage.ErrUnknownKind).
 	unknownKind error
@@ -309,6 +313,9 @@ func (s *schema) check() error {
 				return err
 			}
 		}
+		if err := c.checkSeq(); err != nil {
+			return err
+		}
 		if c.through != nil {
 			fields = append(fields, c.through.from, c.through.to)
 		}
@@ -373,6 +380,30 @@ func (c *collection) identifiers() []string {
 		return []string{c.unique[0].field}
 	}
 	return c.together
+}
+
+// checkSeq checks a sequence field: a unique, not hashed, integer field
+// of a collection without kinds.
+func (c *collection) checkSeq() error {
+	if c.seq == "" {
+		return nil
+	}
+	if u := c.uniqueOn(c.seq); u == nil || u.hash || c.kindIndex != "" {
+		return fmt.Errorf("%w: %s: the sequence %q must be a unique field (not hashed) of a collection without kinds", ErrSchema, c.model, c.seq)
+	}
+	blank, err := c.codec.blank("")
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrSchema, c.model, err)
+	}
+	if v, ok := c.codec.value(blank, c.seq); !ok {
+		return fmt.Errorf("%w: %s: the sequence %q is not a field", ErrSchema, c.model, c.seq)
+	} else if _, isInt := v.(int64); !isInt {
+		return fmt.Errorf("%w: %s: the sequence %q is a %T, not an integer", ErrSchema, c.model, c.seq, v)
+	}
+	if c.codec.withSeq(blank, 1) == nil {
+		return fmt.Errorf("%w: %s: its codec cannot set the sequence %q", ErrSchema, c.model, c.seq)
+	}
+	return nil
 }
 
 // refDecl returns the declaration of field on obj's kind.

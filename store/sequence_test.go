@@ -1,0 +1,174 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/authflow/authflow/store"
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+)
+
+// member is keyed as authentik's users are: its API pk is a number the
+// store gives (a Django AutoField), and its records are keyed by a UUID
+// of its own.
+type member struct {
+	PK       int64     `json:"pk" af:"readonly"`
+	UUID     uuid.UUID `json:"uuid" af:"readonly"`
+	Username string    `json:"username" af:"required"`
+}
+
+func memberDecl() store.Declaration[member, member] {
+	return store.Declaration[member, member]{
+		Model: "acme_people.member", Path: "acme/members", ID: "uuid", Sequence: "pk",
+		Defaults: func() member { return member{} }, Unique: []string{"username"},
+	}
+}
+
+var members = store.NewColl[member, member]("acme_people.member")
+
+func openMembers(t *testing.T, path string) *store.Store {
+	t.Helper()
+	s, err := store.Open(path, &store.Options{NoSync: true, Collections: []store.Declarer{memberDecl()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// The store numbers a sequence 1, 2, 3..., never gives a number twice
+// (not after a delete, not after reopening), ignores one a write sends,
+// and names an object by it.
+func TestSequence(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "seq.db")
+	s := openMembers(t, path)
+	create := func(name string) member {
+		t.Helper()
+		var m member
+		err := s.Update(ctx, func(tx *store.Tx) error {
+			var err error
+			m, err = members.CreateJSON(tx, []byte(`{"username":"`+name+`","pk":99}`), nil)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	a, b := create("a"), create("b")
+	if a.PK != 1 || b.PK != 2 || a.UUID == uuid.Nil || a.UUID == b.UUID {
+		t.Fatalf("numbered %d and %d (uuids %s, %s), want 1 and 2", a.PK, b.PK, a.UUID, b.UUID)
+	}
+	err := s.Update(ctx, func(tx *store.Tx) error {
+		got, err := members.Get(tx, store.By("pk", "2"))
+		if err != nil || got.Username != "b" {
+			t.Errorf("by pk 2: %+v, %v", got, err)
+		}
+		got, err = members.Patch(tx, store.By("pk", "1"), []byte(`{"username":"a2","pk":5}`), nil)
+		if err != nil || got.PK != 1 || got.Username != "a2" {
+			t.Errorf("a patch sending pk: %+v, %v", got, err)
+		}
+		for _, k := range []string{"3", "0", "-1", "x", "99999999999"} {
+			if _, err := members.Get(tx, store.By("pk", k)); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("by pk %q: %v, want ErrNotFound", k, err)
+			}
+		}
+		if _, err := members.Get(tx, store.PK(a.UUID)); err != nil {
+			t.Errorf("by record id: %v", err)
+		}
+		return members.Delete(tx, store.By("pk", "2"), nil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = openMembers(t, path)
+	defer s.Close()
+	if c := create("c"); c.PK != 3 {
+		t.Errorf("after deleting 2 and reopening, the next number is %d, want 3", c.PK)
+	}
+	if errs := s.Check(ctx); len(errs) > 0 {
+		t.Errorf("check: %v", errs)
+	}
+}
+
+// A sequence counter behind the numbers its objects hold (damage) is
+// found by Check, and a create refuses to give a held number with
+// ErrCorrupt instead of taking the other object's place.
+func TestSequenceDamaged(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "seq.db")
+	s := openMembers(t, path)
+	for _, name := range []string{"a", "b"} {
+		err := s.Update(ctx, func(tx *store.Tx) error {
+			_, err := members.CreateJSON(tx, []byte(`{"username":"`+name+`"}`), nil)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("meta")).Put([]byte("seq\x00acme_people.member"), []byte{0, 0, 0, 0, 0, 0, 0, 1})
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = openMembers(t, path)
+	defer s.Close()
+	errs := s.Check(ctx)
+	if len(errs) != 1 || !errors.Is(errs[0], store.ErrCorrupt) {
+		t.Errorf("check: %v, want one ErrCorrupt about the sequence", errs)
+	}
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		_, err := members.CreateJSON(tx, []byte(`{"username":"c"}`), nil)
+		return err
+	})
+	if !errors.Is(err, store.ErrCorrupt) {
+		t.Errorf("a create with the counter behind: %v, want ErrCorrupt", err)
+	}
+	err = s.View(ctx, func(tx *store.Tx) error {
+		m, err := members.Get(tx, store.By("pk", "2"))
+		if err != nil || m.Username != "b" {
+			t.Errorf("number 2 after the refused create: %+v, %v", m, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSequenceRefused(t *testing.T) {
+	type textSeq struct {
+		PK   uuid.UUID `json:"pk" af:"readonly"`
+		Num  string    `json:"num" af:"readonly"`
+		Name string    `json:"name"`
+	}
+	type writableSeq struct {
+		PK  uuid.UUID `json:"pk" af:"readonly"`
+		Num int64     `json:"num"`
+	}
+	for name, d := range map[string]store.Declarer{
+		"text sequence":     store.Declaration[textSeq, textSeq]{Model: "acme.t", Sequence: "num", Defaults: func() textSeq { return textSeq{} }},
+		"writable sequence": store.Declaration[writableSeq, writableSeq]{Model: "acme.w", Sequence: "num", Defaults: func() writableSeq { return writableSeq{} }},
+		"no such field":     store.Declaration[member, member]{Model: "acme.m", ID: "uuid", Sequence: "nope", Defaults: func() member { return member{} }},
+		"id not a uuid":     store.Declaration[member, member]{Model: "acme.m", ID: "username", Defaults: func() member { return member{} }},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := store.Open(filepath.Join(t.TempDir(), "x.db"), &store.Options{Collections: []store.Declarer{d}})
+			if !errors.Is(err, store.ErrSchema) {
+				t.Fatalf("got %v, want ErrSchema", err)
+			}
+		})
+	}
+}
