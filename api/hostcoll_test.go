@@ -78,7 +78,7 @@ type member struct {
 
 func TestHostCollectionNumbered(t *testing.T) {
 	s := newStore(t, &store.Options{Collections: []store.Declarer{store.Declaration[member, member]{
-		Model: "acme_people.member", Path: "acme/members", ID: "uuid", Sequence: "pk",
+		Model: "acme_people.member", Path: "acme/members", Sequence: "pk",
 		Defaults: func() member { return member{} }, Unique: []string{"username"},
 	}}})
 	h := api.NewHandler(s, nil)

@@ -53,6 +53,7 @@ func (s *Store) Check(ctx context.Context) []error {
 			m[string(e.key)] = e.val
 		}
 		logEnd := s.checkLog(tx, report)
+		tops := map[*collection]int64{} // the highest number of each sequence
 		for _, c := range s.schema.colls {
 			err := tx.kv.Scan(c.bucket, kv.Range{}, func(k, v []byte) (bool, error) {
 				if err := tx.ctxErr(); err != nil {
@@ -68,6 +69,11 @@ func (s *Store) Check(ctx context.Context) []error {
 				}
 				for _, e := range c.entries(obj) {
 					add(e)
+				}
+				if c.seq != "" {
+					if n, ok := c.codec.value(obj, c.seq); ok {
+						tops[c] = max(tops[c], n.(int64))
+					}
 				}
 				for _, k := range c.countKeys(obj) {
 					counts[k]++
@@ -125,7 +131,7 @@ func (s *Store) Check(ctx context.Context) []error {
 		}
 		for _, c := range s.schema.colls {
 			if c.seq != "" {
-				tx.checkSeq(c, report)
+				tx.checkSeq(c, tops[c], report)
 			}
 		}
 		stored := map[string]int64{}
@@ -202,25 +208,16 @@ func (s *Store) checkLog(tx *Tx, report func(error)) int64 {
 	return max(end, meta)
 }
 
-// checkSeq verifies for Check that c's sequence is past every number its
-// objects hold, so that the next create cannot be given one of them.
-func (tx *Tx) checkSeq(c *collection, report func(error)) {
+// checkSeq verifies for Check that c's sequence is past top, the
+// highest number its objects hold, so that the next create cannot be
+// given one of them.
+func (tx *Tx) checkSeq(c *collection, top int64, report func(error)) {
 	last, err := tx.lastSeq(c)
 	if err != nil {
 		report(fmt.Errorf("store: check: %w", err))
 		return
 	}
-	u := c.uniqueOn(c.seq)
-	err = tx.kv.Scan(u.bucket, kv.Range{Reverse: true}, func(k, _ []byte) (bool, error) {
-		if len(k) != 4 {
-			return false, nil // the index check reports it
-		}
-		if top := int64(orderFromKey(k)); top > last {
-			report(fmt.Errorf("store: check: %s: %w: the sequence of %s is at %d, behind %d, which an object holds", c.alias, ErrCorrupt, c.seq, last, top))
-		}
-		return false, nil
-	})
-	if err != nil {
-		report(fmt.Errorf("store: check: %w", err))
+	if top > last {
+		report(fmt.Errorf("store: check: %s: %w: the sequence of %s is at %d, behind %d, which an object holds", c.alias, ErrCorrupt, c.seq, last, top))
 	}
 }

@@ -369,7 +369,15 @@ func (tx *Tx) byKey(model string, k Key) (*collection, any, error) {
 	if !ok || c == nil {
 		return nil, nil, fmt.Errorf("store: %w: unknown model %q", ErrNotFound, model)
 	}
-	if k.field == "pk" && c.uniqueOn("pk") == nil {
+	if k.field == "pk" && c.seq == "pk" {
+		// A number, whose record id is derived from it.
+		n, err := strconv.ParseInt(k.value, 10, 32)
+		if err != nil || n < 1 {
+			return nil, nil, fmt.Errorf("store: %s pk %q: %w", c.alias, k.value, ErrNotFound)
+		}
+		return tx.byModel(model, seqID(c.bucket, n))
+	}
+	if k.field == "pk" {
 		// The record's own pk, given as text.
 		id, err := uuid.Parse(k.value)
 		if err != nil {

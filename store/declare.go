@@ -39,17 +39,14 @@ type Declaration[T, V any] struct {
 	// lowercase segments, outside the built-in collections' first
 	// segments (flows, stages, policies) and any other collection's path.
 	Path string
-	// ID is the JSON name of T's uuid.UUID field that keys its records
-	// ("pk" when empty): a model whose API pk is a number (a Django
-	// AutoField) keys its records by a UUID field of its own, such as
-	// "uuid", and declares the number as its Sequence.
-	ID string
-	// Sequence, when set, is T's integer field that the store numbers
-	// at create, 1, 2, 3..., never giving a number twice (a Django
-	// AutoField), up to 2^31-1. It is unique, read-only, and a key:
-	// By(Sequence, "7") names the object numbered 7; a sequence named
-	// "pk" is what the API path names an object by. Declare it with the
-	// collection: objects stored before it was declared have no number.
+	// Sequence, when set, is T's read-only int64 field that the store
+	// numbers at create, 1, 2, 3..., never giving a number twice (a
+	// Django AutoField), up to 2^31-1; By(Sequence, "7") names the
+	// object numbered 7. A sequence named "pk" makes the number T's pk,
+	// as a user's is: the store keys its records by an id derived from
+	// the number (so a reference by number needs no lookup), and the API
+	// path names an object by it. Declare it with the collection:
+	// objects stored before it was declared have no number.
 	Sequence string
 	// Defaults returns a new object holding the defaults (required).
 	Defaults func() T
@@ -102,11 +99,12 @@ func (d Declaration[T, V]) declaration() (*collection, error) {
 		}
 		view = func(_ *Tx, t T) (V, error) { return any(t).(V), nil }
 	}
-	idName := d.ID
-	if idName == "" {
-		idName = "pk"
+	numbered := d.Sequence == "pk"
+	pkType := reflect.TypeOf(uuid.UUID{})
+	if numbered {
+		pkType = reflect.TypeOf(int64(0))
 	}
-	pkAt, err := pkField[T](idName)
+	pkAt, err := fieldIndex[T]("pk", pkType)
 	if err != nil {
 		return nil, fmt.Errorf("%w: collection %s: %v", ErrSchema, d.Model, err)
 	}
@@ -114,16 +112,16 @@ func (d Declaration[T, V]) declaration() (*collection, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: collection %s: %v", ErrSchema, d.Model, err)
 	}
-	if !sc.ReadOnly(idName) {
-		return nil, fmt.Errorf("%w: collection %s: its %s field must be read-only (af:\"readonly\")", ErrSchema, d.Model, idName)
+	if !sc.ReadOnly("pk") {
+		return nil, fmt.Errorf("%w: collection %s: its pk field must be read-only (af:\"readonly\")", ErrSchema, d.Model)
 	}
 	seqAt := -1
 	if d.Sequence != "" {
 		if seqAt, err = fieldIndex[T](d.Sequence, reflect.TypeOf(int64(0))); err != nil {
 			return nil, fmt.Errorf("%w: collection %s: its sequence: %v", ErrSchema, d.Model, err)
 		}
-		if !sc.ReadOnly(d.Sequence) || d.Sequence == idName {
-			return nil, fmt.Errorf("%w: collection %s: its sequence %q must be a read-only field of its own", ErrSchema, d.Model, d.Sequence)
+		if !sc.ReadOnly(d.Sequence) {
+			return nil, fmt.Errorf("%w: collection %s: its sequence %q must be read-only", ErrSchema, d.Model, d.Sequence)
 		}
 	}
 	if err := d.checkFields(); err != nil {
@@ -167,6 +165,14 @@ func (d Declaration[T, V]) declaration() (*collection, error) {
 			return next, err
 		}
 	}
+	if numbered {
+		// The record's id is derived from its number (see seqID).
+		bucket := d.Model
+		cd.getIDs = func(t T) (uuid.UUID, uuid.UUID) {
+			return seqID(bucket, reflect.ValueOf(t).Field(pkAt).Int()), uuid.Nil
+		}
+		cd.setIDs = func(*T, uuid.UUID, uuid.UUID) {}
+	}
 	c := &collection{
 		bucket: d.Model, model: d.Model, alias: model, verbose: verbose, codec: cd,
 		together: slices.Clone(d.Together), path: d.Path, seq: d.Sequence,
@@ -175,11 +181,11 @@ func (d Declaration[T, V]) declaration() (*collection, error) {
 	for _, f := range d.Unique {
 		c.unique = append(c.unique, uniqueField{field: f, bucket: d.Model + "/unique/" + f, hash: true})
 	}
-	if d.Sequence != "" {
+	switch {
+	case numbered:
+		c.key = "pk" // the API's path names an object by its number
+	case d.Sequence != "":
 		c.unique = append(c.unique, uniqueField{field: d.Sequence, bucket: d.Model + "/seq/" + d.Sequence})
-		if d.Sequence == "pk" {
-			c.key = "pk" // the API's path names an object by its number
-		}
 	}
 	for _, fields := range d.Ordered {
 		if len(fields) == 0 {
@@ -208,12 +214,6 @@ func (d Declaration[T, V]) declaration() (*collection, error) {
 			})
 	}
 	return c, nil
-}
-
-// pkField is the index of T's field named name in JSON, which keys its
-// records and must be a uuid.UUID.
-func pkField[T any](name string) (int, error) {
-	return fieldIndex[T](name, reflect.TypeOf(uuid.UUID{}))
 }
 
 // fieldIndex is the index of T's exported field named name in JSON,

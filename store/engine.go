@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -368,6 +369,9 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 				return nil, err
 			}
 			next = c.codec.withSeq(next, n)
+			if c.seq == "pk" {
+				pk = seqID(c.bucket, n) // the record's id is the number's
+			}
 		}
 		var err error
 		if pk == uuid.Nil {
@@ -406,9 +410,18 @@ func (tx *Tx) nextSeq(c *collection) (int64, error) {
 		return 0, fmt.Errorf("store: %s: the numbers of %s are used up: %w", c.alias, c.seq, ErrTooLarge)
 	}
 	n := last + 1
-	if _, taken, err := tx.lookup(c, c.seq, n); err != nil {
+	taken := false
+	if c.seq == "pk" {
+		id := seqID(c.bucket, n)
+		raw, err := tx.kv.Get(c.bucket, id[:])
+		if err != nil {
+			return 0, err
+		}
+		taken = raw != nil
+	} else if _, taken, err = tx.lookup(c, c.seq, n); err != nil {
 		return 0, err
-	} else if taken {
+	}
+	if taken {
 		return 0, fmt.Errorf("store: %s: %w: the sequence of %s is at %d, but %d is taken", c.alias, ErrCorrupt, c.seq, last, n)
 	}
 	var b [8]byte
@@ -417,6 +430,22 @@ func (tx *Tx) nextSeq(c *collection) (int64, error) {
 		return 0, fmt.Errorf("store: %s sequence: %w", c.alias, err)
 	}
 	return n, nil
+}
+
+// seqID is the record id of the object numbered n in a collection whose
+// pk is a sequence (bucket names it): a UUID of version 8 (RFC 9562's
+// custom layout), so that it never equals a generated id (version 7) or
+// another collection's, with the bucket's hash in its first bytes and the
+// number in its last four. A reference by number is the same id, found
+// without a lookup.
+func seqID(bucket string, n int64) uuid.UUID {
+	h := sha256.Sum256([]byte("authflow sequence\x00" + bucket))
+	var id uuid.UUID
+	copy(id[:12], h[:12])
+	id[6] = 0x80 | id[6]&0x0f // version 8
+	id[8] = 0x80 | id[8]&0x3f // RFC 9562 variant
+	binary.BigEndian.PutUint32(id[12:], uint32(n))
+	return id
 }
 
 // lastSeq is the last number c's sequence gave (0 for none yet).

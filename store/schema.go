@@ -36,7 +36,8 @@ type collection struct {
 	walks  []indexWalk
 	// seq, when set, is an integer field the store numbers at create:
 	// 1, 2, 3..., never reusing a number (a Django AutoField, such as a
-	// user's pk or a group's num_pk). It must be a unique field.
+	// user's pk or a group's num_pk). It is the pk, and then the records
+	// are keyed by seqID of the number, or a unique field.
 	seq string
 	// unknownKind is the error a name that is no registered kind of the
 	// collection wraps (stage.ErrUnknownKind).
@@ -388,8 +389,8 @@ func (c *collection) checkSeq() error {
 	if c.seq == "" {
 		return nil
 	}
-	if u := c.uniqueOn(c.seq); u == nil || u.hash || c.kindIndex != "" {
-		return fmt.Errorf("%w: %s: the sequence %q must be a unique field (not hashed) of a collection without kinds", ErrSchema, c.model, c.seq)
+	if u := c.uniqueOn(c.seq); (u == nil || u.hash) && c.seq != "pk" || c.kindIndex != "" {
+		return fmt.Errorf("%w: %s: the sequence %q must be the pk or a unique field (not hashed) of a collection without kinds", ErrSchema, c.model, c.seq)
 	}
 	blank, err := c.codec.blank("")
 	if err != nil {

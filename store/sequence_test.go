@@ -11,9 +11,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// member is keyed as authentik's users are: its API pk is a number the
-// store gives (a Django AutoField), and its records are keyed by a UUID
-// of its own.
+// member is keyed as authentik's users are: its pk is a number the store
+// gives (a Django AutoField); its uuid is a unique field like another.
 type member struct {
 	PK       int64     `json:"pk" af:"readonly"`
 	UUID     uuid.UUID `json:"uuid" af:"readonly"`
@@ -22,8 +21,8 @@ type member struct {
 
 func memberDecl() store.Declaration[member, member] {
 	return store.Declaration[member, member]{
-		Model: "acme_people.member", Path: "acme/members", ID: "uuid", Sequence: "pk",
-		Defaults: func() member { return member{} }, Unique: []string{"username"},
+		Model: "acme_people.member", Path: "acme/members", Sequence: "pk",
+		Defaults: func() member { return member{UUID: uuid.New()} }, Unique: []string{"username"},
 	}
 }
 
@@ -76,8 +75,8 @@ func TestSequence(t *testing.T) {
 				t.Errorf("by pk %q: %v, want ErrNotFound", k, err)
 			}
 		}
-		if _, err := members.Get(tx, store.PK(a.UUID)); err != nil {
-			t.Errorf("by record id: %v", err)
+		if _, err := members.Get(tx, store.PK(a.UUID)); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("by its uuid as a record id: %v, want ErrNotFound (the uuid is no key)", err)
 		}
 		return members.Delete(tx, store.By("pk", "2"), nil)
 	})
@@ -159,10 +158,10 @@ func TestSequenceRefused(t *testing.T) {
 		Num int64     `json:"num"`
 	}
 	for name, d := range map[string]store.Declarer{
-		"text sequence":     store.Declaration[textSeq, textSeq]{Model: "acme.t", Sequence: "num", Defaults: func() textSeq { return textSeq{} }},
-		"writable sequence": store.Declaration[writableSeq, writableSeq]{Model: "acme.w", Sequence: "num", Defaults: func() writableSeq { return writableSeq{} }},
-		"no such field":     store.Declaration[member, member]{Model: "acme.m", ID: "uuid", Sequence: "nope", Defaults: func() member { return member{} }},
-		"id not a uuid":     store.Declaration[member, member]{Model: "acme.m", ID: "username", Defaults: func() member { return member{} }},
+		"text sequence":                  store.Declaration[textSeq, textSeq]{Model: "acme.t", Sequence: "num", Defaults: func() textSeq { return textSeq{} }},
+		"writable sequence":              store.Declaration[writableSeq, writableSeq]{Model: "acme.w", Sequence: "num", Defaults: func() writableSeq { return writableSeq{} }},
+		"no such field":                  store.Declaration[member, member]{Model: "acme.m", Sequence: "nope", Defaults: func() member { return member{} }},
+		"numbered pk without a sequence": store.Declaration[member, member]{Model: "acme.m", Defaults: func() member { return member{} }},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := store.Open(filepath.Join(t.TempDir(), "x.db"), &store.Options{Collections: []store.Declarer{d}})
