@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 
@@ -644,7 +645,10 @@ func (tx *Tx) addCount(key string, d int64) {
 
 // flush writes the pending count changes.
 func (tx *Tx) flush() error {
-	for key, d := range tx.counts {
+	// In key order: the same writes give the same file (bbolt splits
+	// pages by the order of inserts), which keeps damage reproducible.
+	for _, key := range slices.Sorted(maps.Keys(tx.counts)) {
+		d := tx.counts[key]
 		if d == 0 {
 			continue
 		}
