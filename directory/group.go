@@ -155,7 +155,9 @@ func DecodeGroup(cur Group, body []byte, op validate.Op) (Group, error) {
 
 // incorrectType is DRF's message for a related pk of the wrong type;
 // typ is Python's name of what was given.
-func incorrectType(typ string) string { return "Incorrect type. Expected pk value, received " + typ + "." }
+func incorrectType(typ string) string {
+	return "Incorrect type. Expected pk value, received " + typ + "."
+}
 
 // decodeUserPKs reads a list of user pks as DRF's many related field over
 // an integer key reads it: a JSON integer, an integral number or a string
