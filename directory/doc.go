@@ -35,8 +35,9 @@
 // or an export. The store keeps hashes apart from users, keyed by the
 // user's pk, and sets and checks them through its own methods; package
 // password makes them. A write body with a "password" key is refused like
-// any unknown key (authentik accepts a password only from a blueprint,
-// whose importer reads it before the user's fields are decoded).
+// any unknown key: authentik accepts a raw password only in a blueprint
+// entry, so a blueprint importer takes it out of the entry before it
+// decodes the rest.
 //
 // # Differences from authentik
 //
