@@ -113,11 +113,11 @@ func checkArgon2(m, t, p uint32) error {
 
 func parseArgon2(stored string) (storedHash, error) {
 	parts := strings.Split(stored, "$")
-	if len(parts) == 6 && strings.HasPrefix(parts[2], "m=") {
+	if len(parts) == 5 && strings.HasPrefix(parts[2], "m=") {
 		return nil, fmt.Errorf("%w: argon2 version 16 (no v= field)", ErrUnsupported)
 	}
-	if len(parts) != 7 {
-		return nil, fmt.Errorf("%w: argon2: want 7 fields separated by $", ErrMalformed)
+	if len(parts) != 6 {
+		return nil, fmt.Errorf("%w: argon2: want 6 fields separated by $", ErrMalformed)
 	}
 	h := &argon2Hash{variant: parts[1]}
 	switch h.variant {
@@ -158,10 +158,10 @@ func parseArgon2(stored string) (storedHash, error) {
 	}
 	h.m, h.t, h.p = uint32(m), uint32(t), uint8(p)
 	b64 := base64.RawStdEncoding.Strict()
-	if h.salt, err = b64.DecodeString(parts[5]); err != nil || len(h.salt) < 8 {
+	if h.salt, err = b64.DecodeString(parts[4]); err != nil || len(h.salt) < 8 {
 		return nil, fmt.Errorf("%w: argon2: salt is not unpadded base64 of 8 bytes or more", ErrMalformed)
 	}
-	if h.sum, err = b64.DecodeString(parts[6]); err != nil || len(h.sum) < 4 {
+	if h.sum, err = b64.DecodeString(parts[5]); err != nil || len(h.sum) < 4 {
 		return nil, fmt.Errorf("%w: argon2: hash is not unpadded base64 of 4 bytes or more", ErrMalformed)
 	}
 	return h, nil
