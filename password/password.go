@@ -262,7 +262,7 @@ func Unusable() string { return "!" + randomString(UnusableLen) }
 // against it.
 func IsUsable(stored string) bool { return !strings.HasPrefix(stored, "!") }
 
-// stored is a parsed stored hash.
+// storedHash is a parsed stored hash.
 type storedHash interface {
 	algorithm() Algorithm
 	// verify reports whether raw matches, in constant time.
