@@ -59,7 +59,7 @@ const (
 	// column holds 128 characters.
 	MaxEncodedLen = 512
 	// MaxIterations bounds PBKDF2 iterations: 10,000,000 (11.5 times
-	// 870,000, about 3 seconds of SHA-256 on one core).
+	// 870,000; about 2 seconds of PBKDF2-HMAC-SHA256 on one core).
 	MaxIterations = 10_000_000
 	// MaxArgon2Memory bounds argon2's m: 1 GiB, in KiB (10 times Django's).
 	MaxArgon2Memory = 1 << 20
