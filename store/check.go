@@ -78,7 +78,7 @@ func (s *Store) Check(ctx context.Context) []error {
 				for _, k := range c.countKeys(obj) {
 					counts[k]++
 				}
-				for _, r := range c.codec.refs(obj) {
+				for _, r := range c.refs(obj) {
 					if r.Null {
 						continue
 					}

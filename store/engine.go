@@ -52,7 +52,7 @@ func (c *collection) entries(obj any) []entry {
 		val := make([]byte, 0, len(pk)+len(c.bucket))
 		out = append(out, entry{bucketPBM, pbm[:], append(append(val, pk[:]...), c.bucket...)})
 	}
-	for _, r := range c.codec.refs(obj) {
+	for _, r := range c.refs(obj) {
 		if r.Null {
 			continue
 		}
@@ -318,7 +318,7 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 			errs.Err = ErrConflict
 		}
 	}
-	for _, r := range c.codec.refs(next) {
+	for _, r := range c.refs(next) {
 		if r.Null || errs.Has(r.Field) {
 			continue
 		}
@@ -609,7 +609,7 @@ func (c *collection) countKeys(obj any) []string {
 			keys = append(keys, countKey(ix.bucket, c.orderedKey(obj, ix.fields[:1])))
 		}
 	}
-	refs := c.codec.refs(obj)
+	refs := c.refs(obj)
 	for i, r := range refs {
 		dup := slices.ContainsFunc(refs[:i], func(o validate.Ref) bool { return !o.Null && o.ID == r.ID && o.Field == r.Field })
 		if !r.Null && !dup { // one entry per target and field

@@ -39,6 +39,10 @@ type collection struct {
 	// user's pk or a group's num_pk). It is the pk, and then the records
 	// are keyed by seqID of the number, or a unique field.
 	seq string
+	// numTargets are the buckets of the targets of the collection's
+	// references by number (a numbered collection's), by ref= target
+	// (set by check).
+	numTargets map[string]string
 	// unknownKind is the error a name that is no registered kind of the
 	// collection wraps (stage.ErrUnknownKind).
 	unknownKind error
@@ -340,8 +344,18 @@ func (s *schema) check() error {
 				if r.Target == targetPBM {
 					c.pbmRefs = true
 				}
-				if _, _, ok := s.target(r.Target); !ok {
+				tc, _, ok := s.target(r.Target)
+				if !ok {
 					return fmt.Errorf("%w: %s.%s refers to %q, which is neither a collection nor a registered kind", ErrSchema, where, r.Field, r.Target)
+				}
+				if r.Numbered {
+					if tc == nil || tc.seq != "pk" {
+						return fmt.Errorf("%w: %s.%s refers by number to %q, whose pk is not a number (a sequence)", ErrSchema, where, r.Field, r.Target)
+					}
+					if c.numTargets == nil {
+						c.numTargets = map[string]string{}
+					}
+					c.numTargets[r.Target] = tc.bucket
 				}
 				if r.OnDelete == validate.SetDefault {
 					if _, ok := c.codec.defaultJSON(kind, r.Field); !ok {
@@ -369,6 +383,22 @@ func (s *schema) check() error {
 		}
 	}
 	return nil
+}
+
+// refs are obj's references with their targets' ids: a reference by
+// number (validate.Ref.Numbered) gets the id of its target's record,
+// which the number gives without a lookup (see seqID).
+func (c *collection) refs(obj any) []validate.Ref {
+	rs := c.codec.refs(obj)
+	if c.numTargets == nil {
+		return rs
+	}
+	for i := range rs {
+		if rs[i].Numbered && !rs[i].Null {
+			rs[i].ID = seqID(c.numTargets[rs[i].Target], rs[i].Num)
+		}
+	}
+	return rs
 }
 
 // identifiers are the fields that name an object of c across stores: its
@@ -409,7 +439,7 @@ func (c *collection) checkSeq() error {
 
 // refDecl returns the declaration of field on obj's kind.
 func (c *collection) refDecl(obj any, field string) (validate.Ref, bool) {
-	for _, r := range c.codec.refs(obj) {
+	for _, r := range c.refs(obj) {
 		if r.Field == field {
 			return r, true
 		}

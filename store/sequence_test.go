@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 )
@@ -169,5 +170,97 @@ func TestSequenceRefused(t *testing.T) {
 				t.Fatalf("got %v, want ErrSchema", err)
 			}
 		})
+	}
+}
+
+// memo refers to a member by number, as a policy binding refers to a
+// user: the reference is checked, indexed and followed on delete like one
+// by UUID.
+type memo struct {
+	PK     uuid.UUID `json:"pk" af:"readonly"`
+	Text   string    `json:"text"`
+	Owner  *int64    `json:"owner" af:"ref=acme_people.member,on_delete=cascade"`
+	Editor *int64    `json:"editor" af:"ref=acme_people.member"` // set_null, the default
+}
+
+func TestReferenceByNumber(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(filepath.Join(t.TempDir(), "ref.db"), &store.Options{NoSync: true, Collections: []store.Declarer{
+		memberDecl(),
+		store.Declaration[memo, memo]{Model: "acme_notes.memo", Defaults: func() memo { return memo{} }},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	memos := store.NewColl[memo, memo]("acme_notes.memo")
+	var m1, m2 memo
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		for _, name := range []string{"ann", "bob"} {
+			if _, err := members.CreateJSON(tx, []byte(`{"username":"`+name+`"}`), nil); err != nil {
+				return err
+			}
+		}
+		var err error
+		if m1, err = memos.CreateJSON(tx, []byte(`{"text":"one","owner":1,"editor":2}`), nil); err != nil {
+			return err
+		}
+		m2, err = memos.CreateJSON(tx, []byte(`{"text":"two","owner":2,"editor":1}`), nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		_, err := memos.CreateJSON(tx, []byte(`{"text":"x","owner":9}`), nil)
+		return err
+	})
+	var ve *validate.Error
+	if !errors.As(err, &ve) || len(ve.Fields["owner"]) != 1 || ve.Fields["owner"][0] != `Invalid pk "9" - object does not exist.` {
+		t.Errorf("a reference to no member: %v", err)
+	}
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		id, err := tx.Lookup("acme_people.member", store.By("pk", "1"))
+		if err != nil {
+			return err
+		}
+		used, err := tx.UsedBy("acme_people.member", id)
+		if err != nil || len(used) != 2 {
+			t.Errorf("used_by of member 1: %+v, %v", used, err)
+		}
+		// Deleting member 1 deletes the memo it owns and empties the
+		// editor of the other.
+		return members.Delete(tx, store.By("pk", "1"), nil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(ctx, func(tx *store.Tx) error {
+		if _, err := memos.Get(tx, store.PK(m1.PK)); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("the memo member 1 owned: %v, want it deleted", err)
+		}
+		got, err := memos.Get(tx, store.PK(m2.PK))
+		if err != nil || got.Editor != nil || got.Owner == nil || *got.Owner != 2 {
+			t.Errorf("the memo member 1 edited: %+v, %v", got, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := s.Check(ctx); len(errs) > 0 {
+		t.Errorf("check: %v", errs)
+	}
+	// A reference by number to a collection whose pk is no number is
+	// refused at Open.
+	type bad struct {
+		PK   uuid.UUID `json:"pk" af:"readonly"`
+		Flow *int64    `json:"flow" af:"ref=flow"`
+	}
+	_, err = store.Open(filepath.Join(t.TempDir(), "bad.db"), &store.Options{Collections: []store.Declarer{
+		store.Declaration[bad, bad]{Model: "acme.bad", Defaults: func() bad { return bad{} }},
+	}})
+	if !errors.Is(err, store.ErrSchema) {
+		t.Errorf("a reference by number to flows: %v, want ErrSchema", err)
 	}
 }
