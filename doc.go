@@ -25,6 +25,9 @@
 //     shape ([validate.Error]).
 //   - [flow], [stage], [binding], [policy]: the pure domain types, their
 //     defaults, validation and merge-patch semantics. They do no I/O.
+//   - directory: authentik's users and groups as domain types, and the
+//     group hierarchy (the store holds them from issue 19 on).
+//   - password: Django's password hashes, as authentik stores them.
 //   - [store]: the bbolt file; uniqueness, references, cascades, lists,
 //     revisions and the change feed. store/kv is its storage seam.
 //   - plan: authentik's flow planner (which stages a flow runs for a

@@ -1,6 +1,6 @@
 module github.com/authflow/authflow
 
-go 1.24
+go 1.26.0
 
 require (
 	github.com/getkin/kin-openapi v0.135.0
@@ -8,6 +8,7 @@ require (
 	github.com/invopop/validation v0.8.0
 	go.etcd.io/bbolt v1.4.3
 	go.yaml.in/yaml/v3 v3.0.6
+	golang.org/x/crypto v0.59.0
 )
 
 require (
@@ -21,6 +22,6 @@ require (
 	github.com/oasdiff/yaml3 v0.0.9 // indirect
 	github.com/perimeterx/marshmallow v1.1.5 // indirect
 	github.com/woodsbury/decimal128 v1.3.0 // indirect
-	golang.org/x/sys v0.29.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )

@@ -67,3 +67,48 @@ func TestHostCollectionRoute(t *testing.T) {
 		}
 	}
 }
+
+// member is keyed as authentik's users are: the path names it by the
+// number the store gave it.
+type member struct {
+	PK       int64     `json:"pk" af:"readonly"`
+	UUID     uuid.UUID `json:"uuid" af:"readonly"`
+	Username string    `json:"username" af:"required"`
+}
+
+func TestHostCollectionNumbered(t *testing.T) {
+	s := newStore(t, &store.Options{Collections: []store.Declarer{store.Declaration[member, member]{
+		Model: "acme_people.member", Path: "acme/members", Sequence: "pk",
+		Defaults: func() member { return member{} }, Unique: []string{"username"},
+	}}})
+	h := api.NewHandler(s, nil)
+	do := func(method, path, body string) *httptest.ResponseRecorder {
+		t.Helper()
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w
+	}
+	for _, name := range []string{"ann", "bob"} {
+		if w := do("POST", "/api/v3/acme/members/", `{"username":"`+name+`"}`); w.Code != http.StatusCreated {
+			t.Fatalf("create: %d %s", w.Code, w.Body)
+		}
+	}
+	if w := do("GET", "/api/v3/acme/members/2/", ""); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"pk":2,`) || !strings.Contains(w.Body.String(), `"bob"`) {
+		t.Errorf("retrieve 2: %d %s", w.Code, w.Body)
+	}
+	if w := do("PATCH", "/api/v3/acme/members/1/", `{"username":"ann2"}`); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"ann2"`) {
+		t.Errorf("patch 1: %d %s", w.Code, w.Body)
+	}
+	for _, p := range []string{"3", "0", "x", "00000000-0000-0000-0000-000000000001"} {
+		if w := do("GET", "/api/v3/acme/members/"+p+"/", ""); w.Code != http.StatusNotFound {
+			t.Errorf("retrieve %s: %d %s", p, w.Code, w.Body)
+		}
+	}
+	if w := do("DELETE", "/api/v3/acme/members/2/", ""); w.Code != http.StatusNoContent {
+		t.Errorf("delete 2: %d %s", w.Code, w.Body)
+	}
+}

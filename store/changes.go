@@ -284,7 +284,7 @@ func (tx *Tx) commitChanges() error {
 			if obj == nil {
 				continue
 			}
-			for _, r := range p.c.codec.refs(obj) {
+			for _, r := range p.c.refs(obj) {
 				if !r.Null && !slices.Contains(ch.Refs, r.ID) {
 					ch.Refs = append(ch.Refs, r.ID)
 				}

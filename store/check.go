@@ -53,6 +53,7 @@ func (s *Store) Check(ctx context.Context) []error {
 			m[string(e.key)] = e.val
 		}
 		logEnd := s.checkLog(tx, report)
+		tops := map[*collection]int64{} // the highest number of each sequence
 		for _, c := range s.schema.colls {
 			err := tx.kv.Scan(c.bucket, kv.Range{}, func(k, v []byte) (bool, error) {
 				if err := tx.ctxErr(); err != nil {
@@ -69,10 +70,15 @@ func (s *Store) Check(ctx context.Context) []error {
 				for _, e := range c.entries(obj) {
 					add(e)
 				}
+				if c.seq != "" {
+					if n, ok := c.codec.value(obj, c.seq); ok {
+						tops[c] = max(tops[c], n.(int64))
+					}
+				}
 				for _, k := range c.countKeys(obj) {
 					counts[k]++
 				}
-				for _, r := range c.codec.refs(obj) {
+				for _, r := range c.refs(obj) {
 					if r.Null {
 						continue
 					}
@@ -121,6 +127,11 @@ func (s *Store) Check(ctx context.Context) []error {
 					}
 				}
 				report(fmt.Errorf("store: check: %s: %w: %d entries the objects imply are missing", b, ErrCorrupt, missing))
+			}
+		}
+		for _, c := range s.schema.colls {
+			if c.seq != "" {
+				tx.checkSeq(c, tops[c], report)
 			}
 		}
 		stored := map[string]int64{}
@@ -195,4 +206,18 @@ func (s *Store) checkLog(tx *Tx, report func(error)) int64 {
 		report(fmt.Errorf("store: check: %w: the change log ends at revision %d, the store is at revision %d", ErrCorrupt, end, meta))
 	}
 	return max(end, meta)
+}
+
+// checkSeq verifies for Check that c's sequence is past top, the
+// highest number its objects hold, so that the next create cannot be
+// given one of them.
+func (tx *Tx) checkSeq(c *collection, top int64, report func(error)) {
+	last, err := tx.lastSeq(c)
+	if err != nil {
+		report(fmt.Errorf("store: check: %w", err))
+		return
+	}
+	if top > last {
+		report(fmt.Errorf("store: check: %s: %w: the sequence of %s is at %d, behind %d, which an object holds", c.alias, ErrCorrupt, c.seq, last, top))
+	}
 }

@@ -57,6 +57,9 @@ type codec interface {
 	// uniqueMessage is the message of a unique field of obj that is
 	// taken, when obj's kind has its own; "" otherwise.
 	uniqueMessage(obj any) string
+	// withSeq returns obj with its sequence field set to n, or nil for a
+	// codec that has no sequence.
+	withSeq(obj any, n int64) any
 	// body renders an object built in Go as a create body of its kind,
 	// so that it is validated exactly as a body is.
 	body(obj any) (kind string, body []byte, err error)
@@ -70,7 +73,18 @@ type plain[T any] struct {
 	getIDs   func(T) (uuid.UUID, uuid.UUID)
 	setIDs   func(*T, uuid.UUID, uuid.UUID)
 	strOf    func(T) string
-	sc       *validate.Schema // T's, looked up once (see withSchema)
+	// setSeq, when set, sets the sequence field (see collection.seq).
+	setSeq func(*T, int64)
+	sc     *validate.Schema // T's, looked up once (see withSchema)
+}
+
+func (p plain[T]) withSeq(obj any, n int64) any {
+	if p.setSeq == nil {
+		return nil
+	}
+	v := obj.(T)
+	p.setSeq(&v, n)
+	return v
 }
 
 // withSchema returns p with T's schema looked up.
@@ -226,6 +240,8 @@ func (f family[O]) body(obj any) (string, []byte, error) {
 	}
 	return f.kindOf(o), b, nil
 }
+
+func (f family[O]) withSeq(any, int64) any { return nil }
 
 func (f family[O]) baseStr(obj any) string { return f.baseOf(obj.(O)) }
 

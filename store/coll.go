@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 
 	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/flow"
@@ -361,13 +362,6 @@ func (tx *Tx) Lookup(model string, k Key) (uuid.UUID, error) {
 // object, or an object without that value) is ErrCorrupt, never another
 // object read or written in its place.
 func (tx *Tx) byKey(model string, k Key) (*collection, any, error) {
-	if k.field == "pk" {
-		id, err := uuid.Parse(k.value)
-		if err != nil {
-			return nil, nil, fmt.Errorf("store: %s pk %q: %w", model, k.value, ErrNotFound)
-		}
-		k = PK(id)
-	}
 	if k.field == "" {
 		return tx.byModel(model, k.pk)
 	}
@@ -375,7 +369,32 @@ func (tx *Tx) byKey(model string, k Key) (*collection, any, error) {
 	if !ok || c == nil {
 		return nil, nil, fmt.Errorf("store: %w: unknown model %q", ErrNotFound, model)
 	}
-	pk, found, err := tx.lookup(c, k.field, k.value)
+	if k.field == "pk" && c.seq == "pk" {
+		// A number, whose record id is derived from it.
+		n, err := strconv.ParseInt(k.value, 10, 32)
+		if err != nil || n < 1 {
+			return nil, nil, fmt.Errorf("store: %s pk %q: %w", c.alias, k.value, ErrNotFound)
+		}
+		return tx.byModel(model, seqID(c.bucket, n))
+	}
+	if k.field == "pk" {
+		// The record's own pk, given as text.
+		id, err := uuid.Parse(k.value)
+		if err != nil {
+			return nil, nil, fmt.Errorf("store: %s pk %q: %w", model, k.value, ErrNotFound)
+		}
+		return tx.byModel(model, id)
+	}
+	var want any = k.value
+	if c.seq != "" && k.field == c.seq {
+		// A sequence number, given as text: what a path names a user by.
+		n, err := strconv.ParseInt(k.value, 10, 32)
+		if err != nil || n < 1 {
+			return nil, nil, fmt.Errorf("store: %s %s %q: %w", c.alias, k.field, k.value, ErrNotFound)
+		}
+		want = n
+	}
+	pk, found, err := tx.lookup(c, k.field, want)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -389,7 +408,7 @@ func (tx *Tx) byKey(model string, k Key) (*collection, any, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if v, _ := c.codec.value(obj, k.field); v != k.value {
+	if v, _ := c.codec.value(obj, k.field); v != want {
 		return nil, nil, fmt.Errorf("store: %s %q: %w: the %s entry names %s %s, whose %s is %q", c.alias, k.value, ErrCorrupt, c.uniqueOn(k.field).bucket, c.alias, pk, k.field, v)
 	}
 	if kind != "" && c.codec.kind(obj) != kind {

@@ -39,6 +39,15 @@ type Declaration[T, V any] struct {
 	// lowercase segments, outside the built-in collections' first
 	// segments (flows, stages, policies) and any other collection's path.
 	Path string
+	// Sequence, when set, is T's read-only int64 field that the store
+	// numbers at create, 1, 2, 3..., never giving a number twice (a
+	// Django AutoField), up to 2^31-1; By(Sequence, "7") names the
+	// object numbered 7. A sequence named "pk" makes the number T's pk,
+	// as a user's is: the store keys its records by an id derived from
+	// the number (so a reference by number needs no lookup), and the API
+	// path names an object by it. Declare it with the collection:
+	// objects stored before it was declared have no number.
+	Sequence string
 	// Defaults returns a new object holding the defaults (required).
 	Defaults func() T
 	// Decode applies a write body to cur as op and runs the field rules;
@@ -90,7 +99,12 @@ func (d Declaration[T, V]) declaration() (*collection, error) {
 		}
 		view = func(_ *Tx, t T) (V, error) { return any(t).(V), nil }
 	}
-	pkAt, err := pkField[T]()
+	numbered := d.Sequence == "pk"
+	pkType := reflect.TypeOf(uuid.UUID{})
+	if numbered {
+		pkType = reflect.TypeOf(int64(0))
+	}
+	pkAt, err := fieldIndex[T]("pk", pkType)
 	if err != nil {
 		return nil, fmt.Errorf("%w: collection %s: %v", ErrSchema, d.Model, err)
 	}
@@ -100,6 +114,15 @@ func (d Declaration[T, V]) declaration() (*collection, error) {
 	}
 	if !sc.ReadOnly("pk") {
 		return nil, fmt.Errorf("%w: collection %s: its pk field must be read-only (af:\"readonly\")", ErrSchema, d.Model)
+	}
+	seqAt := -1
+	if d.Sequence != "" {
+		if seqAt, err = fieldIndex[T](d.Sequence, reflect.TypeOf(int64(0))); err != nil {
+			return nil, fmt.Errorf("%w: collection %s: its sequence: %v", ErrSchema, d.Model, err)
+		}
+		if !sc.ReadOnly(d.Sequence) {
+			return nil, fmt.Errorf("%w: collection %s: its sequence %q must be read-only", ErrSchema, d.Model, d.Sequence)
+		}
 	}
 	if err := d.checkFields(); err != nil {
 		return nil, fmt.Errorf("%w: collection %s: %v", ErrSchema, d.Model, err)
@@ -132,13 +155,37 @@ func (d Declaration[T, V]) declaration() (*collection, error) {
 		strOf:  str,
 		sc:     sc,
 	}
+	if seqAt >= 0 {
+		cd.setSeq = func(t *T, n int64) { reflect.ValueOf(t).Elem().Field(seqAt).SetInt(n) }
+		cd.apply = func(cur T, body []byte, op validate.Op) (T, error) {
+			next, err := decode(cur, body, op)
+			for _, i := range []int{pkAt, seqAt} {
+				reflect.ValueOf(&next).Elem().Field(i).Set(reflect.ValueOf(&cur).Elem().Field(i))
+			}
+			return next, err
+		}
+	}
+	if numbered {
+		// The record's id is derived from its number (see seqID).
+		bucket := d.Model
+		cd.getIDs = func(t T) (uuid.UUID, uuid.UUID) {
+			return seqID(bucket, reflect.ValueOf(t).Field(pkAt).Int()), uuid.Nil
+		}
+		cd.setIDs = func(*T, uuid.UUID, uuid.UUID) {}
+	}
 	c := &collection{
 		bucket: d.Model, model: d.Model, alias: model, verbose: verbose, codec: cd,
-		together: slices.Clone(d.Together), path: d.Path,
+		together: slices.Clone(d.Together), path: d.Path, seq: d.Sequence,
 		view: viewBy(view), typedView: view,
 	}
 	for _, f := range d.Unique {
 		c.unique = append(c.unique, uniqueField{field: f, bucket: d.Model + "/unique/" + f, hash: true})
+	}
+	switch {
+	case numbered:
+		c.key = "pk" // the API's path names an object by its number
+	case d.Sequence != "":
+		c.unique = append(c.unique, uniqueField{field: d.Sequence, bucket: d.Model + "/seq/" + d.Sequence})
 	}
 	for _, fields := range d.Ordered {
 		if len(fields) == 0 {
@@ -169,23 +216,23 @@ func (d Declaration[T, V]) declaration() (*collection, error) {
 	return c, nil
 }
 
-// pkField is the index of T's field named "pk" in JSON, which must be a
-// uuid.UUID.
-func pkField[T any]() (int, error) {
+// fieldIndex is the index of T's exported field named name in JSON,
+// which must be of type want.
+func fieldIndex[T any](name string, want reflect.Type) (int, error) {
 	rt := reflect.TypeOf(*new(T))
 	if rt == nil || rt.Kind() != reflect.Struct {
 		return 0, fmt.Errorf("%v is not a struct", rt)
 	}
 	for i := 0; i < rt.NumField(); i++ {
 		f := rt.Field(i)
-		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name == "pk" && f.IsExported() {
-			if f.Type != reflect.TypeOf(uuid.UUID{}) {
-				return 0, fmt.Errorf("its pk field is a %v, not a uuid.UUID", f.Type)
+		if n, _, _ := strings.Cut(f.Tag.Get("json"), ","); n == name && f.IsExported() {
+			if f.Type != want {
+				return 0, fmt.Errorf("its %s field is a %v, not a %v", name, f.Type, want)
 			}
 			return i, nil
 		}
 	}
-	return 0, fmt.Errorf("%v has no field named pk in JSON", rt)
+	return 0, fmt.Errorf("%v has no field named %s in JSON", rt, name)
 }
 
 var (

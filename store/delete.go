@@ -270,7 +270,7 @@ func (tx *Tx) usedByOf(c *collection, obj any) ([]UsedBy, error) {
 	// Its own many-to-many lists (a prompt stage's prompts, a validation
 	// stage's configuration stages) appear too, whether or not their
 	// reverse side is hidden.
-	for _, r := range c.codec.refs(obj) {
+	for _, r := range c.refs(obj) {
 		if !r.Many {
 			continue
 		}

@@ -54,7 +54,11 @@
 // and the walks its lists take through them, kind index,
 // policy-binding-model ids, view and list hooks, and its API path. A host
 // declares its own collections the same way ([Declaration],
-// Options.Collections): one Go type and one literal. References are
+// Options.Collections): one Go type and one literal. A model whose pk is a
+// number (a Django AutoField, as a user's) declares it as a sequence: the
+// store gives the number at create, never twice, and keys the record by
+// an id derived from it, so that a reference by number (an int64 field
+// tagged ref=) is followed like one by UUID. References are
 // declared on the fields that hold them, with validate's af tags: ref= names the target (a
 // collection, such as flow or stage, or one stage kind by its model
 // name), on_delete= what deleting the target does (cascade, set_null,

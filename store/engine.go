@@ -2,10 +2,13 @@ package store
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"slices"
 
 	"github.com/authflow/authflow/store/kv"
@@ -49,7 +52,7 @@ func (c *collection) entries(obj any) []entry {
 		val := make([]byte, 0, len(pk)+len(c.bucket))
 		out = append(out, entry{bucketPBM, pbm[:], append(append(val, pk[:]...), c.bucket...)})
 	}
-	for _, r := range c.codec.refs(obj) {
+	for _, r := range c.refs(obj) {
 		if r.Null {
 			continue
 		}
@@ -288,8 +291,8 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 	}
 	curPK, _ := c.codec.ids(cur)
 	for _, u := range c.unique {
-		if errs.Has(u.field) {
-			continue
+		if errs.Has(u.field) || u.field == c.seq {
+			continue // a sequence number is the store's to give
 		}
 		v, _ := c.codec.value(next, u.field)
 		owner, taken, err := tx.lookup(c, u.field, v)
@@ -315,7 +318,7 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 			errs.Err = ErrConflict
 		}
 	}
-	for _, r := range c.codec.refs(next) {
+	for _, r := range c.refs(next) {
 		if r.Null || errs.Has(r.Field) {
 			continue
 		}
@@ -361,6 +364,16 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 		if c.onCreate != nil {
 			next = c.onCreate(tx, next, o)
 		}
+		if c.seq != "" {
+			n, err := tx.nextSeq(c)
+			if err != nil {
+				return nil, err
+			}
+			next = c.codec.withSeq(next, n)
+			if c.seq == "pk" {
+				pk = seqID(c.bucket, n) // the record's id is the number's
+			}
+		}
 		var err error
 		if pk == uuid.Nil {
 			if pk, err = tx.newID(); err != nil {
@@ -380,6 +393,74 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 		return nil, err
 	}
 	return next, nil
+}
+
+// seqKey is the meta key of c's sequence: the last number it gave.
+func seqKey(c *collection) []byte { return []byte("seq\x00" + c.bucket) }
+
+// nextSeq gives the next number of c's sequence and records it, so that
+// no number is given twice, even after its object is deleted. A number
+// the sequence's index already holds (a damaged counter) is ErrCorrupt
+// rather than an object overwritten.
+func (tx *Tx) nextSeq(c *collection) (int64, error) {
+	last, err := tx.lastSeq(c)
+	if err != nil {
+		return 0, err
+	}
+	if last >= math.MaxInt32 {
+		return 0, fmt.Errorf("store: %s: the numbers of %s are used up: %w", c.alias, c.seq, ErrTooLarge)
+	}
+	n := last + 1
+	taken := false
+	if c.seq == "pk" {
+		id := seqID(c.bucket, n)
+		raw, err := tx.kv.Get(c.bucket, id[:])
+		if err != nil {
+			return 0, err
+		}
+		taken = raw != nil
+	} else if _, taken, err = tx.lookup(c, c.seq, n); err != nil {
+		return 0, err
+	}
+	if taken {
+		return 0, fmt.Errorf("store: %s: %w: the sequence of %s is at %d, but %d is taken", c.alias, ErrCorrupt, c.seq, last, n)
+	}
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(n))
+	if err := tx.kv.Put(bucketMeta, seqKey(c), b[:]); err != nil {
+		return 0, fmt.Errorf("store: %s sequence: %w", c.alias, err)
+	}
+	return n, nil
+}
+
+// seqID is the record id of the object numbered n in a collection whose
+// pk is a sequence (bucket names it): a UUID of version 8 (RFC 9562's
+// custom layout), so that it never equals a generated id (version 7) or
+// another collection's, with the bucket's hash in its first bytes and the
+// number in its last four. A reference by number is the same id, found
+// without a lookup.
+func seqID(bucket string, n int64) uuid.UUID {
+	h := sha256.Sum256([]byte("authflow sequence\x00" + bucket))
+	var id uuid.UUID
+	copy(id[:12], h[:12])
+	id[6] = 0x80 | id[6]&0x0f // version 8
+	id[8] = 0x80 | id[8]&0x3f // RFC 9562 variant
+	binary.BigEndian.PutUint32(id[12:], uint32(n))
+	return id
+}
+
+// lastSeq is the last number c's sequence gave (0 for none yet).
+func (tx *Tx) lastSeq(c *collection) (int64, error) {
+	raw, err := tx.kv.Get(bucketMeta, seqKey(c))
+	switch {
+	case err != nil:
+		return 0, err
+	case raw == nil:
+		return 0, nil
+	case len(raw) != 8:
+		return 0, fmt.Errorf("store: %s: %w: the sequence of %s holds %d bytes", bucketMeta, ErrCorrupt, c.seq, len(raw))
+	}
+	return int64(binary.BigEndian.Uint64(raw)), nil
 }
 
 // newID makes a primary key, refusing one that is in use (a custom
@@ -528,7 +609,7 @@ func (c *collection) countKeys(obj any) []string {
 			keys = append(keys, countKey(ix.bucket, c.orderedKey(obj, ix.fields[:1])))
 		}
 	}
-	refs := c.codec.refs(obj)
+	refs := c.refs(obj)
 	for i, r := range refs {
 		dup := slices.ContainsFunc(refs[:i], func(o validate.Ref) bool { return !o.Null && o.ID == r.ID && o.Field == r.Field })
 		if !r.Null && !dup { // one entry per target and field
@@ -564,7 +645,10 @@ func (tx *Tx) addCount(key string, d int64) {
 
 // flush writes the pending count changes.
 func (tx *Tx) flush() error {
-	for key, d := range tx.counts {
+	// In key order: the same writes give the same file (bbolt splits
+	// pages by the order of inserts), which keeps damage reproducible.
+	for _, key := range slices.Sorted(maps.Keys(tx.counts)) {
+		d := tx.counts[key]
 		if d == 0 {
 			continue
 		}

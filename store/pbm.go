@@ -65,7 +65,7 @@ func (tx *Tx) pbmOwner(id uuid.UUID) (uuid.UUID, bool, error) {
 // object's own pk, as authentik's target field accepts either and shows
 // the object's pk.
 func (tx *Tx) resolvePBM(c *collection, next any) (any, error) {
-	for _, r := range c.codec.refs(next) {
+	for _, r := range c.refs(next) {
 		if r.Target != targetPBM || r.Null || r.Many {
 			continue
 		}

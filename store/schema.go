@@ -34,6 +34,15 @@ type collection struct {
 	// walkOn); walks are what they resolve to.
 	walkOn []walkOn
 	walks  []indexWalk
+	// seq, when set, is an integer field the store numbers at create:
+	// 1, 2, 3..., never reusing a number (a Django AutoField, such as a
+	// user's pk or a group's num_pk). It is the pk, and then the records
+	// are keyed by seqID of the number, or a unique field.
+	seq string
+	// numTargets are the buckets of the targets of the collection's
+	// references by number (a numbered collection's), by ref= target
+	// (set by check).
+	numTargets map[string]string
 	// unknownKind is the error a name that is no registered kind of the
 	// collection wraps (stage.ErrUnknownKind).
 	unknownKind error
@@ -309,6 +318,9 @@ func (s *schema) check() error {
 				return err
 			}
 		}
+		if err := c.checkSeq(); err != nil {
+			return err
+		}
 		if c.through != nil {
 			fields = append(fields, c.through.from, c.through.to)
 		}
@@ -332,8 +344,18 @@ func (s *schema) check() error {
 				if r.Target == targetPBM {
 					c.pbmRefs = true
 				}
-				if _, _, ok := s.target(r.Target); !ok {
+				tc, _, ok := s.target(r.Target)
+				if !ok {
 					return fmt.Errorf("%w: %s.%s refers to %q, which is neither a collection nor a registered kind", ErrSchema, where, r.Field, r.Target)
+				}
+				if r.Numbered {
+					if tc == nil || tc.seq != "pk" {
+						return fmt.Errorf("%w: %s.%s refers by number to %q, whose pk is not a number (a sequence)", ErrSchema, where, r.Field, r.Target)
+					}
+					if c.numTargets == nil {
+						c.numTargets = map[string]string{}
+					}
+					c.numTargets[r.Target] = tc.bucket
 				}
 				if r.OnDelete == validate.SetDefault {
 					if _, ok := c.codec.defaultJSON(kind, r.Field); !ok {
@@ -363,6 +385,22 @@ func (s *schema) check() error {
 	return nil
 }
 
+// refs are obj's references with their targets' ids: a reference by
+// number (validate.Ref.Numbered) gets the id of its target's record,
+// which the number gives without a lookup (see seqID).
+func (c *collection) refs(obj any) []validate.Ref {
+	rs := c.codec.refs(obj)
+	if c.numTargets == nil {
+		return rs
+	}
+	for i := range rs {
+		if rs[i].Numbered && !rs[i].Null {
+			rs[i].ID = seqID(c.numTargets[rs[i].Target], rs[i].Num)
+		}
+	}
+	return rs
+}
+
 // identifiers are the fields that name an object of c across stores: its
 // declared ones, or its first unique field, or its unique-together set.
 func (c *collection) identifiers() []string {
@@ -375,9 +413,33 @@ func (c *collection) identifiers() []string {
 	return c.together
 }
 
+// checkSeq checks a sequence field: a unique, not hashed, integer field
+// of a collection without kinds.
+func (c *collection) checkSeq() error {
+	if c.seq == "" {
+		return nil
+	}
+	if u := c.uniqueOn(c.seq); (u == nil || u.hash) && c.seq != "pk" || c.kindIndex != "" {
+		return fmt.Errorf("%w: %s: the sequence %q must be the pk or a unique field (not hashed) of a collection without kinds", ErrSchema, c.model, c.seq)
+	}
+	blank, err := c.codec.blank("")
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrSchema, c.model, err)
+	}
+	if v, ok := c.codec.value(blank, c.seq); !ok {
+		return fmt.Errorf("%w: %s: the sequence %q is not a field", ErrSchema, c.model, c.seq)
+	} else if _, isInt := v.(int64); !isInt {
+		return fmt.Errorf("%w: %s: the sequence %q is a %T, not an integer", ErrSchema, c.model, c.seq, v)
+	}
+	if c.codec.withSeq(blank, 1) == nil {
+		return fmt.Errorf("%w: %s: its codec cannot set the sequence %q", ErrSchema, c.model, c.seq)
+	}
+	return nil
+}
+
 // refDecl returns the declaration of field on obj's kind.
 func (c *collection) refDecl(obj any, field string) (validate.Ref, bool) {
-	for _, r := range c.codec.refs(obj) {
+	for _, r := range c.refs(obj) {
 		if r.Field == field {
 			return r, true
 		}

@@ -30,7 +30,9 @@ import (
 //	           "stage", or a model name such as "authentik_flows.flow"),
 //	           or one stage kind by its model name. The store checks on
 //	           write that it exists, and refuses at Open a T it does not
-//	           know; see [Schema.Refs]
+//	           know; see [Schema.Refs]. On an int64 (or *int64) field,
+//	           the reference holds T's number, for a T whose pk is one (a
+//	           Django AutoField, such as a user's)
 //	on_delete=A  what deleting the target does to this object: cascade
 //	           (delete it too), set_null, set_default (the field's default
 //	           in the kind's New), or protect (refuse the delete). The
@@ -243,8 +245,9 @@ func buildSchema(t reflect.Type) (*Schema, error) {
 			case "writeonly":
 				f.writeOnly = true
 			case "ref":
-				if (f.kind != kUUID && f.kind != kUUIDList) || !reRefTarget.MatchString(v) {
-					return nil, fmt.Errorf("validate: %s.%s: ref needs a uuid or []uuid.UUID field and a target such as flow or app.model", t, sf.Name)
+				numbered := f.kind == kInt && f.max == math.MaxInt64
+				if (f.kind != kUUID && f.kind != kUUIDList && !numbered) || !reRefTarget.MatchString(v) {
+					return nil, fmt.Errorf("validate: %s.%s: ref needs a uuid, []uuid.UUID or int64 field and a target such as flow or app.model", t, sf.Name)
 				}
 				f.ref = v
 			case "on_delete":
@@ -350,6 +353,12 @@ type Ref struct {
 	Null     bool      // the field is null (a nil pointer), not a reference to uuid.Nil
 	// Many marks a many-to-many field: Refs reports one Ref per item.
 	Many bool
+	// Numbered marks a field that holds its target's number (an int64:
+	// a Django AutoField pk, such as a user's) rather than its UUID: Num
+	// is the number (0 when null) and ID is left for the store, which
+	// knows the target's id for a number.
+	Numbered bool
+	Num      int64
 }
 
 // Refs returns the reference fields of v (tagged ref=...), with their
@@ -367,6 +376,19 @@ func (s *Schema) Refs(v any) []Ref {
 		}
 		r := Ref{Field: f.name, Target: f.ref, OnDelete: f.onDelete, Related: f.related, Nullable: f.nullable}
 		fv := rv.Field(f.index)
+		if f.kind == kInt {
+			r.Numbered = true
+			switch {
+			case !f.isPtr:
+				r.Num = fv.Int()
+			case fv.IsNil():
+				r.Null = true
+			default:
+				r.Num = fv.Elem().Int()
+			}
+			out = append(out, r)
+			continue
+		}
 		if f.kind == kUUIDList {
 			r.Many = true
 			for _, id := range fv.Interface().([]uuid.UUID) {
@@ -395,7 +417,7 @@ func (s *Schema) RefFields() []Ref {
 	var out []Ref
 	for i := range s.fields {
 		if f := &s.fields[i]; f.ref != "" {
-			out = append(out, Ref{Field: f.name, Target: f.ref, OnDelete: f.onDelete, Related: f.related, Nullable: f.nullable, Many: f.kind == kUUIDList})
+			out = append(out, Ref{Field: f.name, Target: f.ref, OnDelete: f.onDelete, Related: f.related, Nullable: f.nullable, Many: f.kind == kUUIDList, Numbered: f.kind == kInt})
 		}
 	}
 	return out

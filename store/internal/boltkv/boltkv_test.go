@@ -404,7 +404,9 @@ func dump(t testing.TB, db *boltkv.DB) string {
 }
 
 // TestCheckFindsKeyOrder damages what Open does not check, the order of
-// keys, and expects Check to report it through bbolt's own check.
+// keys, and expects Check to report it through bbolt's own check, and a
+// scan of the bucket, either way, to refuse it rather than yield the keys
+// as they stand.
 func TestCheckFindsKeyOrder(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "order.db")
 	db, err := boltkv.Open(path, boltkv.Options{NoSync: true})
@@ -441,6 +443,15 @@ func TestCheckFindsKeyOrder(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 	defer db.Close()
+	for _, reverse := range []bool{false, true} {
+		n := 0
+		err := db.View(ctx, func(tx kv.Tx) error {
+			return tx.Scan("b", kv.Range{Reverse: reverse}, func(k, v []byte) (bool, error) { n++; return true, nil })
+		})
+		if !errors.Is(err, kv.ErrCorrupt) || !strings.Contains(err.Error(), "out of order") {
+			t.Errorf("a scan (reverse %v) of the damaged bucket: %v after %d keys, want ErrCorrupt (out of order)", reverse, err, n)
+		}
+	}
 	problems := db.Check(ctx)
 	if len(problems) == 0 {
 		t.Fatal("Check found nothing")

@@ -191,7 +191,14 @@ func (x *tx) Scan(bucket string, r kv.Range, fn func(k, v []byte) (bool, error))
 	// The bbolt calls are protected one by one, so that a panic in fn is
 	// not taken for damage.
 	k, v, err := x.seek(c, r)
+	var prev []byte
 	for err == nil && k != nil && bytes.HasPrefix(k, r.Prefix) {
+		// A cursor meets keys in order; one out of order (or twice) is a
+		// damaged page, whose entries bbolt would serve as they are.
+		if prev != nil && (bytes.Compare(k, prev) <= 0) != r.Reverse || prev != nil && bytes.Equal(k, prev) {
+			return x.damaged("scan", fmt.Sprintf("bucket %q holds key %x after key %x, out of order", bucket, k, prev))
+		}
+		prev = k
 		if v != nil {
 			if len(v) > kv.MaxValueSize {
 				return x.damaged("scan", fmt.Sprintf("the value of key %q in bucket %q is %d bytes, above the limit of %d", k, bucket, len(v), kv.MaxValueSize))
