@@ -438,8 +438,13 @@ func (tx *Tx) nextSeq(c *collection) (int64, error) {
 // custom layout), so that it never equals a generated id (version 7) or
 // another collection's, with the bucket's hash in its first bytes and the
 // number in its last four. A reference by number is the same id, found
-// without a lookup.
+// without a lookup. A number no sequence gives (below 1, above 2^31-1)
+// has the id of 0, which no object holds: its last four bytes alone
+// would make 2^32+1 the id of 1.
 func seqID(bucket string, n int64) uuid.UUID {
+	if n < 1 || n > math.MaxInt32 {
+		n = 0
+	}
 	h := sha256.Sum256([]byte("authflow sequence\x00" + bucket))
 	var id uuid.UUID
 	copy(id[:12], h[:12])
