@@ -465,7 +465,12 @@ func (tx *Tx) lastSeq(c *collection) (int64, error) {
 	case len(raw) != 8:
 		return 0, fmt.Errorf("store: %s: %w: the sequence of %s holds %d bytes", bucketMeta, ErrCorrupt, c.seq, len(raw))
 	}
-	return int64(binary.BigEndian.Uint64(raw)), nil
+	// A counter no sequence reaches (negative, or past 2^31-1) is damage:
+	// the next number would be one no key can name.
+	if n := int64(binary.BigEndian.Uint64(raw)); n >= 0 && n <= math.MaxInt32 {
+		return n, nil
+	}
+	return 0, fmt.Errorf("store: %s: %w: the sequence of %s holds %#x, outside 0..2^31-1", bucketMeta, ErrCorrupt, c.seq, binary.BigEndian.Uint64(raw))
 }
 
 // newID makes a primary key, refusing one that is in use (a custom

@@ -296,3 +296,71 @@ func TestSequenceFlippedNumber(t *testing.T) {
 		t.Errorf("reading member 1: %v, want ErrCorrupt", err)
 	}
 }
+
+// setCounter writes the raw sequence counter of members into the file.
+func setCounter(t *testing.T, path string, n uint64) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("meta")).Put([]byte("seq\x00acme_people.member"), binary.BigEndian.AppendUint64(nil, n))
+	})
+	if err := errors.Join(err, db.Close()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func createMember(s *store.Store, name string) (member, error) {
+	var m member
+	err := s.Update(context.Background(), func(tx *store.Tx) error {
+		var err error
+		m, err = members.CreateJSON(tx, []byte(`{"username":"`+name+`"}`), nil)
+		return err
+	})
+	return m, err
+}
+
+// The last number is 2^31-1, as in Django's AutoField; after it a create
+// is ErrTooLarge. A counter beyond it or below 0 is damage (ErrCorrupt),
+// never a number given.
+func TestSequenceBounds(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "seq.db")
+	s := openMembers(t, path)
+	if _, err := createMember(s, "a"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	setCounter(t, path, 1<<31-2)
+	s = openMembers(t, path)
+	m, err := createMember(s, "b")
+	if err != nil || m.PK != 1<<31-1 {
+		t.Errorf("the last number: %+v, %v, want 2147483647", m, err)
+	}
+	err = s.View(context.Background(), func(tx *store.Tx) error {
+		_, err := members.Get(tx, store.By("pk", "2147483647"))
+		return err
+	})
+	if err != nil {
+		t.Errorf("By(pk, 2147483647): %v", err)
+	}
+	if _, err := createMember(s, "c"); !errors.Is(err, store.ErrTooLarge) {
+		t.Errorf("after 2^31-1: %v, want ErrTooLarge", err)
+	}
+	if errs := s.Check(context.Background()); len(errs) > 0 {
+		t.Errorf("check: %v", errs)
+	}
+	s.Close()
+	for _, bad := range []uint64{1 << 32, 1<<64 - 1, 1 << 63} {
+		setCounter(t, path, bad)
+		s = openMembers(t, path)
+		if m, err := createMember(s, "d"); !errors.Is(err, store.ErrCorrupt) {
+			t.Errorf("counter %#x: %+v, %v, want ErrCorrupt", bad, m, err)
+		}
+		if errs := s.Check(context.Background()); len(errs) != 1 || !errors.Is(errs[0], store.ErrCorrupt) {
+			t.Errorf("counter %#x: check: %v, want one ErrCorrupt", bad, errs)
+		}
+		s.Close()
+	}
+}
