@@ -10,6 +10,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 
 	"github.com/authflow/authflow/store/kv"
 	"github.com/authflow/authflow/validate"
@@ -327,7 +328,11 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 			return nil, err
 		}
 		if !ok {
-			errs.Add(r.Field, validate.DoesNotExist(refText(body, r.Field, r.ID)))
+			shown := r.ID.String()
+			if r.Numbered {
+				shown = strconv.FormatInt(r.Num, 10) // not the id derived from it
+			}
+			errs.Add(r.Field, validate.DoesNotExist(refText(body, r.Field, shown)))
 		}
 	}
 	if errs.HasFieldErrors() {
@@ -771,15 +776,16 @@ func quote(s string) string {
 // refText is a reference as the request sent it, for authentik's
 // `Invalid pk "<value>"` message: the string as given, or the integer
 // Django turned into a UUID. When the body did not send the field (a PUT or
-// patch keeping a stored value) it is the canonical UUID.
-func refText(body []byte, field string, id uuid.UUID) string {
+// patch keeping a stored value, or a default) it is shown: the canonical
+// UUID, or the number of a reference by number.
+func refText(body []byte, field string, shown string) string {
 	m, err := validate.Object(body)
 	if err != nil {
-		return id.String()
+		return shown
 	}
 	raw, ok := m[field]
 	if !ok {
-		return id.String()
+		return shown
 	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
@@ -788,7 +794,7 @@ func refText(body []byte, field string, id uuid.UUID) string {
 	if t := bytes.TrimSpace(raw); len(t) > 0 && !bytes.ContainsAny(t, ".eE\"{[tfn") {
 		return string(t)
 	}
-	return id.String()
+	return shown
 }
 
 // asValidation splits a domain error into the validation errors to add to

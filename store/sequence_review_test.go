@@ -364,3 +364,25 @@ func TestSequenceBounds(t *testing.T) {
 		s.Close()
 	}
 }
+
+// A reference by number that the body did not send (a default) and that
+// names no object is shown by its number, not by the id derived from it.
+func TestReferenceByNumberDefaultMissing(t *testing.T) {
+	s, err := store.Open(filepath.Join(t.TempDir(), "k.db"), &store.Options{NoSync: true, Collections: []store.Declarer{
+		memberDecl(),
+		store.Declaration[keeper, keeper]{Model: "acme_notes.keeper", Defaults: func() keeper { return keeper{Fallback: 1} }},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	keepers := store.NewColl[keeper, keeper]("acme_notes.keeper")
+	err = s.Update(context.Background(), func(tx *store.Tx) error {
+		_, err := keepers.CreateJSON(tx, []byte(`{}`), nil)
+		return err
+	})
+	var ve *validate.Error
+	if !errors.As(err, &ve) || len(ve.Fields["fallback"]) != 1 || ve.Fields["fallback"][0] != `Invalid pk "1" - object does not exist.` {
+		t.Errorf("a default naming no member: %v", err)
+	}
+}
