@@ -69,7 +69,7 @@
 // trusted: a stored hash that asks for more work than [MaxIterations] PBKDF2
 // iterations (10 million), argon2 with m above 1 GiB ([MaxArgon2Memory]), t
 // above 32, p above 64 or m×t above 4 GiB, a bcrypt cost above 16, or
-// scrypt with N above 2^20, 128×N×r above 256 MiB or N×r×p above 2^24, or
+// scrypt with N above 2^20, 128×r×(N+p) above 256 MiB or N×r×p above 2^24, or
 // is longer than 512 bytes, is refused with [ErrLimit] without doing that
 // work. Each bound is 8 to 64 times Django 5.1's parameter (bcrypt's cost
 // bound is 16 times its work).

@@ -209,6 +209,12 @@ func parseBcrypt(stored string) (storedHash, error) {
 		data[3] != '$' || data[6] != '$' || data[4] < '0' || data[4] > '9' || data[5] < '0' || data[5] > '9' {
 		return nil, fmt.Errorf("%w: bcrypt_sha256: want $2a$, $2b$ or $2y$, a cost and 53 characters", ErrMalformed)
 	}
+	// The salt and hash are read by bcrypt's own base64; a character
+	// outside its alphabet is found here, before any work (bcrypt would
+	// refuse it only after Check had chosen not to spend its dummy hash).
+	if strings.IndexFunc(data[7:], func(r rune) bool { return !strings.ContainsRune(bcryptAlphabet, r) }) >= 0 {
+		return nil, fmt.Errorf("%w: bcrypt_sha256: salt or hash outside bcrypt's base64 alphabet", ErrMalformed)
+	}
 	cost := int(data[4]-'0')*10 + int(data[5]-'0')
 	if cost < bcrypt.MinCost {
 		return nil, fmt.Errorf("%w: bcrypt_sha256: cost below %d", ErrMalformed, bcrypt.MinCost)
@@ -218,6 +224,9 @@ func parseBcrypt(stored string) (storedHash, error) {
 	}
 	return &bcryptHash{data: []byte(data), cost: cost}, nil
 }
+
+// bcryptAlphabet is the alphabet of bcrypt's base64.
+const bcryptAlphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 func (h *bcryptHash) algorithm() Algorithm { return BCryptSHA256 }
 
@@ -272,8 +281,10 @@ func parseScrypt(stored string) (storedHash, error) {
 		return nil, fmt.Errorf("%w: scrypt: r and p must be at least 1", ErrMalformed)
 	case parts[2] == "":
 		return nil, fmt.Errorf("%w: scrypt: empty salt", ErrMalformed)
-	case 128*n*r > MaxScryptMemory:
-		return nil, fmt.Errorf("%w: scrypt: 128×N×r above %d bytes", ErrLimit, MaxScryptMemory)
+	case 128*r*(n+p) > MaxScryptMemory:
+		// V takes 128×r×N bytes and B 128×r×p: a large p alone (N=2,
+		// r=1, p=2^23) would make B 1 GiB.
+		return nil, fmt.Errorf("%w: scrypt: 128×r×(N+p) above %d bytes", ErrLimit, MaxScryptMemory)
 	case n*r*p > MaxScryptWork:
 		return nil, fmt.Errorf("%w: scrypt: N×r×p above %d", ErrLimit, MaxScryptWork)
 	}

@@ -74,8 +74,9 @@ const (
 	MaxBcryptCost = 16
 	// MaxScryptN bounds scrypt's N (64 times Django's 2^14).
 	MaxScryptN = 1 << 20
-	// MaxScryptMemory bounds scrypt's memory, 128×N×r bytes: 256 MiB
-	// (16 times Django's 16 MiB).
+	// MaxScryptMemory bounds scrypt's memory, 128×r×(N+p) bytes (its
+	// table and its p blocks, as OpenSSL counts them): 256 MiB (16 times
+	// Django's 16 MiB).
 	MaxScryptMemory = 256 << 20
 	// MaxScryptWork bounds N×r×p (25 times Django's 2^14×8×5).
 	MaxScryptWork = 1 << 24

@@ -356,7 +356,10 @@ var bad = []struct {
 	{"bcrypt_sha256 short", "bcrypt_sha256$$2b$12$zgKRPLrXkUSWZ66geDotpONIjQaZSAC826xZCjUyvNBDsHswlEyn", password.ErrMalformed},
 	{"bcrypt_sha256 cost 3", "bcrypt_sha256$$2b$03$zgKRPLrXkUSWZ66geDotpONIjQaZSAC826xZCjUyvNBDsHswlEyna", password.ErrMalformed},
 	{"bcrypt_sha256 version 2x", "bcrypt_sha256$$2x$12$zgKRPLrXkUSWZ66geDotpONIjQaZSAC826xZCjUyvNBDsHswlEyna", password.ErrMalformed},
-	{"bcrypt_sha256 bad salt", "bcrypt_sha256$$2b$04$!!!!!!!!!!!!!!!!!!!!!!pONIjQaZSAC826xZCjUyvNBDsHswlEyna", password.ErrMalformed},
+	{"bcrypt_sha256 long", "bcrypt_sha256$$2b$04$!!!!!!!!!!!!!!!!!!!!!!pONIjQaZSAC826xZCjUyvNBDsHswlEyna", password.ErrMalformed},
+	// 22 characters of salt and 31 of hash, one outside bcrypt's base64.
+	{"bcrypt_sha256 bad salt", "bcrypt_sha256$$2b$04$" + strings.Repeat("!", 22) + "NIjQaZSAC826xZCjUyvNBDsHswlEyna", password.ErrMalformed},
+	{"bcrypt_sha256 bad hash", "bcrypt_sha256$$2b$04$zgKRPLrXkUSWZ66geDotpO" + "=IjQaZSAC826xZCjUyvNBDsHswlEyna", password.ErrMalformed},
 	{"scrypt N not a power of 2", "scrypt$1000$" + salt22 + "$8$1$abc=", password.ErrMalformed},
 	{"scrypt N 1", "scrypt$1$" + salt22 + "$8$1$abc=", password.ErrMalformed},
 	{"scrypt r zero", "scrypt$16384$" + salt22 + "$0$1$abc=", password.ErrMalformed},
@@ -376,6 +379,7 @@ var bad = []struct {
 	{"scrypt memory", "scrypt$1048576$" + salt22 + "$8$1$abc=", password.ErrLimit},
 	{"scrypt work", "scrypt$16384$" + salt22 + "$8$1024$abc=", password.ErrLimit},
 	{"scrypt r huge", "scrypt$16384$" + salt22 + "$1073741824$1$abc=", password.ErrLimit},
+	{"scrypt p memory", "scrypt$2$" + salt22 + "$8$262145$abc=", password.ErrLimit},
 	{"scrypt p huge", "scrypt$16384$" + salt22 + "$8$1073741824$abc=", password.ErrLimit},
 	{"too long", "pbkdf2_sha256$1000$" + strings.Repeat("s", 500) + "$abc=", password.ErrLimit},
 }

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 
 	"github.com/authflow/authflow/store/kv"
 	"github.com/authflow/authflow/validate"
@@ -327,7 +328,11 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 			return nil, err
 		}
 		if !ok {
-			errs.Add(r.Field, validate.DoesNotExist(refText(body, r.Field, r.ID)))
+			shown := r.ID.String()
+			if r.Numbered {
+				shown = strconv.FormatInt(r.Num, 10) // not the id derived from it
+			}
+			errs.Add(r.Field, validate.DoesNotExist(refText(body, r.Field, shown)))
 		}
 	}
 	if errs.HasFieldErrors() {
@@ -438,8 +443,13 @@ func (tx *Tx) nextSeq(c *collection) (int64, error) {
 // custom layout), so that it never equals a generated id (version 7) or
 // another collection's, with the bucket's hash in its first bytes and the
 // number in its last four. A reference by number is the same id, found
-// without a lookup.
+// without a lookup. A number no sequence gives (below 1, above 2^31-1)
+// has the id of 0, which no object holds: its last four bytes alone
+// would make 2^32+1 the id of 1.
 func seqID(bucket string, n int64) uuid.UUID {
+	if n < 1 || n > math.MaxInt32 {
+		n = 0
+	}
 	h := sha256.Sum256([]byte("authflow sequence\x00" + bucket))
 	var id uuid.UUID
 	copy(id[:12], h[:12])
@@ -460,7 +470,12 @@ func (tx *Tx) lastSeq(c *collection) (int64, error) {
 	case len(raw) != 8:
 		return 0, fmt.Errorf("store: %s: %w: the sequence of %s holds %d bytes", bucketMeta, ErrCorrupt, c.seq, len(raw))
 	}
-	return int64(binary.BigEndian.Uint64(raw)), nil
+	// A counter no sequence reaches (negative, or past 2^31-1) is damage:
+	// the next number would be one no key can name.
+	if n := int64(binary.BigEndian.Uint64(raw)); n >= 0 && n <= math.MaxInt32 {
+		return n, nil
+	}
+	return 0, fmt.Errorf("store: %s: %w: the sequence of %s holds %#x, outside 0..2^31-1", bucketMeta, ErrCorrupt, c.seq, binary.BigEndian.Uint64(raw))
 }
 
 // newID makes a primary key, refusing one that is in use (a custom
@@ -761,15 +776,16 @@ func quote(s string) string {
 // refText is a reference as the request sent it, for authentik's
 // `Invalid pk "<value>"` message: the string as given, or the integer
 // Django turned into a UUID. When the body did not send the field (a PUT or
-// patch keeping a stored value) it is the canonical UUID.
-func refText(body []byte, field string, id uuid.UUID) string {
+// patch keeping a stored value, or a default) it is shown: the canonical
+// UUID, or the number of a reference by number.
+func refText(body []byte, field string, shown string) string {
 	m, err := validate.Object(body)
 	if err != nil {
-		return id.String()
+		return shown
 	}
 	raw, ok := m[field]
 	if !ok {
-		return id.String()
+		return shown
 	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
@@ -778,7 +794,7 @@ func refText(body []byte, field string, id uuid.UUID) string {
 	if t := bytes.TrimSpace(raw); len(t) > 0 && !bytes.ContainsAny(t, ".eE\"{[tfn") {
 		return string(t)
 	}
-	return id.String()
+	return shown
 }
 
 // asValidation splits a domain error into the validation errors to add to

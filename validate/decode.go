@@ -232,7 +232,11 @@ func decodeField(f *field, v reflect.Value, raw json.RawMessage, op Op) string {
 		}
 		v.SetBool(b)
 	case kInt:
-		n, msg := decodeInt(raw, k, f.min, f.max)
+		decode := decodeInt
+		if f.ref != "" {
+			decode = decodeRefNum
+		}
+		n, msg := decode(raw, k, f.min, f.max)
 		if msg != "" {
 			return msg
 		}
@@ -409,6 +413,53 @@ func decodeInt(raw []byte, k byte, min, max int64) (int64, string) {
 		return 0, MaxValue(max)
 	}
 	return n.Int64(), ""
+}
+
+// decodeRefNum reads a reference by number as DRF's related field over an
+// integer pk does (the value goes to the database lookup, not to an
+// IntegerField): a boolean, a list or an object is the related field's
+// "Incorrect type" message; a string Python's int() reads, a JSON integer
+// or an integral number is the pk; any other string or number is
+// "Incorrect type" too; a number beyond int64 names no object. min and max
+// are not checked: a number no object holds is the store's "does not
+// exist".
+func decodeRefNum(raw []byte, k byte, _, _ int64) (int64, string) {
+	lit := string(bytes.TrimSpace(raw))
+	switch k {
+	case 't', 'f':
+		return 0, MsgPKBool
+	case '{':
+		return 0, pkIncorrectType("dict")
+	case '[':
+		return 0, pkIncorrectType("list")
+	case '"':
+		var s string
+		if json.Unmarshal(raw, &s) != nil || len(s) > MaxIntegerLength || !rePyInt.MatchString(s) {
+			return 0, pkIncorrectType("str")
+		}
+		lit = strings.ReplaceAll(strings.TrimSpace(s), "_", "")
+	}
+	if len(lit) > MaxIntegerLength {
+		return 0, DoesNotExist(lit)
+	}
+	if !strings.ContainsAny(lit, ".eE") {
+		n, err := strconv.ParseInt(lit, 10, 64)
+		if err != nil {
+			return 0, DoesNotExist(lit) // beyond int64
+		}
+		return n, ""
+	}
+	f, err := strconv.ParseFloat(lit, 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) >= 1<<63 {
+		return 0, pkIncorrectType("float")
+	}
+	return int64(f), ""
+}
+
+// pkIncorrectType is DRF's related-field message for a pk of the wrong
+// type; typ is Python's name of the type given.
+func pkIncorrectType(typ string) string {
+	return "Incorrect type. Expected pk value, received " + typ + "."
 }
 
 // decodeFloat follows DRF's FloatField, which takes what Python's float()
