@@ -512,6 +512,9 @@ type Reference struct {
 	Nullable bool
 	// Many marks a many-to-many field (a []uuid.UUID).
 	Many bool
+	// Numbered marks a reference by number (an int64 field holding the
+	// target's pk, a sequence).
+	Numbered bool
 }
 
 // Collections describes the store's collections.
@@ -565,7 +568,7 @@ func (s *Store) References() []Reference {
 				if tkind != "" {
 					target = tkind
 				}
-				out = append(out, Reference{Model: model, Field: r.Field, Target: target, OnDelete: r.OnDelete, Related: r.Related, Nullable: r.Nullable, Many: r.Many})
+				out = append(out, Reference{Model: model, Field: r.Field, Target: target, OnDelete: r.OnDelete, Related: r.Related, Nullable: r.Nullable, Many: r.Many, Numbered: r.Numbered})
 			}
 		}
 	}

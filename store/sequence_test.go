@@ -3,10 +3,12 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/storetest"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
@@ -263,4 +265,22 @@ func TestReferenceByNumber(t *testing.T) {
 	if !errors.Is(err, store.ErrSchema) {
 		t.Errorf("a reference by number to flows: %v, want ErrSchema", err)
 	}
+}
+
+// The conformance suite runs on a store with a numbered collection and a
+// reference to it by number.
+func TestSequenceConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) *store.Store {
+		s, err := store.Open(filepath.Join(t.TempDir(), "c.db"), &store.Options{NoSync: true, Collections: []store.Declarer{
+			memberDecl(),
+			store.Declaration[memo, memo]{Model: "acme_notes.memo", Defaults: func() memo { return memo{} }},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}, &storetest.Options{Samples: map[string]storetest.Sample{
+		"acme_people.member": func(name string, _ func(string) uuid.UUID) []byte { return fmt.Appendf(nil, `{"username":%q}`, name) },
+		"acme_notes.memo":    func(name string, _ func(string) uuid.UUID) []byte { return fmt.Appendf(nil, `{"text":%q}`, name) },
+	}})
 }

@@ -542,6 +542,33 @@ func (r *runner) uniques(t *testing.T) {
 // references: for every reference field, a missing target is refused
 // with authentik's message; a present one appears in the target's
 // used_by (unless hidden); deleting the target does what on_delete says.
+// numberOf is the pk of the object of model with record id id, in a
+// collection whose pk is a number, as its JSON text.
+func numberOf(t *testing.T, s *store.Store, model string, id uuid.UUID) string {
+	t.Helper()
+	var num string
+	err := s.View(t.Context(), func(tx *store.Tx) error {
+		v, err := tx.Get(model, id)
+		if err != nil {
+			return err
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(b, &fields); err != nil {
+			return err
+		}
+		num = string(fields["pk"])
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("the number of %s %s: %v", model, id, err)
+	}
+	return num
+}
+
 func (r *runner) references(t *testing.T) {
 	s := r.fresh(t)
 	models := r.models(s)
@@ -565,10 +592,22 @@ func (r *runner) references(t *testing.T) {
 				}
 				return `"` + id.String() + `"`
 			}
+			missingText := missing.String()
+			if ref.Numbered {
+				// A reference by number holds the target's pk, a number.
+				num := numberOf(t, s, ref.Target, target)
+				missingText = "2147483000"
+				value = func(id uuid.UUID) string {
+					if id == target {
+						return num
+					}
+					return missingText
+				}
+			}
 			err = s.Update(t.Context(), func(tx *store.Tx) error {
 				return tx.Patch(ref.Model, src, fmt.Appendf(nil, `{%q:%s}`, ref.Field, value(missing)), nil)
 			})
-			wantInvalid(t, err, map[string][]string{ref.Field: {validate.DoesNotExist(missing.String())}}, nil)
+			wantInvalid(t, err, map[string][]string{ref.Field: {validate.DoesNotExist(missingText)}}, nil)
 			if err := s.Update(t.Context(), func(tx *store.Tx) error {
 				return tx.Patch(ref.Model, src, fmt.Appendf(nil, `{%q:%s}`, ref.Field, value(target)), nil)
 			}); err != nil {
