@@ -3,10 +3,8 @@ package directory
 import (
 	"bytes"
 	"encoding/json"
-	"math"
 	"math/big"
 	"strconv"
-	"strings"
 
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
@@ -153,12 +151,6 @@ func DecodeGroup(cur Group, body []byte, op validate.Op) (Group, error) {
 	return next, nil
 }
 
-// incorrectType is DRF's message for a related pk of the wrong type;
-// typ is Python's name of what was given.
-func incorrectType(typ string) string {
-	return "Incorrect type. Expected pk value, received " + typ + "."
-}
-
 // decodeUserPKs reads a list of user pks as DRF's many related field over
 // an integer key reads it: a JSON integer, an integral number or a string
 // Python's int() reads. A null item is a pk that does not exist. The
@@ -171,7 +163,7 @@ func decodeUserPKs(raw json.RawMessage) ([]int64, string) {
 	case raw[0] == 'n':
 		return nil, validate.MsgNull
 	case raw[0] != '[':
-		return nil, validate.NotAList(pyTypeName(raw))
+		return nil, validate.NotAList(validate.PyTypeName(raw))
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
@@ -179,85 +171,14 @@ func decodeUserPKs(raw json.RawMessage) ([]int64, string) {
 	}
 	out := make([]int64, 0, len(items))
 	for _, item := range items {
-		item = bytes.TrimSpace(item)
-		switch item[0] {
-		case 'n':
+		if item = bytes.TrimSpace(item); len(item) > 0 && item[0] == 'n' {
 			return nil, validate.DoesNotExist("None")
-		case 't', 'f':
-			return nil, incorrectType("bool")
-		case '[', '{':
-			return nil, incorrectType(pyTypeName(item))
-		case '"':
-			var s string
-			if err := json.Unmarshal(item, &s); err != nil || !pyIntSyntax(s) {
-				return nil, incorrectType("str")
-			}
-			n, ok := pyInt(s)
-			if !ok {
-				return nil, validate.DoesNotExist(s) // beyond int64: no such pk
-			}
-			out = append(out, n)
-		default:
-			lit := string(item)
-			if !strings.ContainsAny(lit, ".eE") {
-				n, err := strconv.ParseInt(lit, 10, 64)
-				if err != nil {
-					return nil, validate.DoesNotExist(lit) // beyond int64
-				}
-				out = append(out, n)
-				continue
-			}
-			f, err := strconv.ParseFloat(lit, 64)
-			if err != nil || f != math.Trunc(f) || math.Abs(f) >= 1<<63 {
-				return nil, incorrectType("float")
-			}
-			out = append(out, int64(f))
 		}
+		n, msg := validate.PKNumber(item)
+		if msg != "" {
+			return nil, msg
+		}
+		out = append(out, n)
 	}
 	return out, ""
-}
-
-// pyTypeName is Python's name of the type of a JSON value.
-func pyTypeName(raw []byte) string {
-	switch raw[0] {
-	case '{':
-		return "dict"
-	case '[':
-		return "list"
-	case '"':
-		return "str"
-	case 't', 'f':
-		return "bool"
-	case 'n':
-		return "NoneType"
-	}
-	if bytes.ContainsAny(raw, ".eE") {
-		return "float"
-	}
-	return "int"
-}
-
-// pyIntSyntax reports whether s is what Python's int() reads: optional
-// whitespace and sign, digits with single underscores between them.
-func pyIntSyntax(s string) bool {
-	s = strings.TrimSpace(s)
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		s = s[1:]
-	}
-	if s == "" || s[0] == '_' || s[len(s)-1] == '_' || strings.Contains(s, "__") {
-		return false
-	}
-	for _, c := range s {
-		if (c < '0' || c > '9') && c != '_' {
-			return false
-		}
-	}
-	return true
-}
-
-// pyInt is Python's int(s) for text that pyIntSyntax accepts: ok is
-// false for a value beyond int64.
-func pyInt(s string) (int64, bool) {
-	n, err := strconv.ParseInt(strings.ReplaceAll(strings.TrimSpace(s), "_", ""), 10, 64)
-	return n, err == nil
 }

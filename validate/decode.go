@@ -456,6 +456,30 @@ func decodeRefNum(raw []byte, k byte, _, _ int64) (int64, string) {
 	return int64(f), ""
 }
 
+// PKNumber reads one JSON value as DRF's related field over an integer pk
+// reads it (see a reference by number): the pk, or the message that
+// refuses the value ("Incorrect type. Expected pk value, received str.",
+// or "does not exist" for a number beyond int64). A null is not a pk
+// here: the caller says what null means.
+func PKNumber(raw []byte) (int64, string) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return 0, MsgNull
+	}
+	return decodeRefNum(raw, raw[0], 0, 0)
+}
+
+// PyTypeName is Python's name of the type of a JSON value ("dict",
+// "list", "str", "bool", "NoneType", "int" or "float"), as DRF's messages
+// name what they were given.
+func PyTypeName(raw []byte) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "NoneType"
+	}
+	return pyType(raw, raw[0])
+}
+
 // pkIncorrectType is DRF's related-field message for a pk of the wrong
 // type; typ is Python's name of the type given.
 func pkIncorrectType(typ string) string {
