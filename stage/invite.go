@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
@@ -15,19 +16,10 @@ import (
 const ModelInvite ModelName = "authentik_stages_invitation.invitation"
 
 // Member is a user as an invitation's created_by shows it (authentik's
-// GroupMember). authflow holds no users: the host says who creates an
+// GroupMember, [directory.Member]). The host says who creates an
 // invitation (the write's store.WriteOptions.Actor), and [Anonymous]
 // stands in when it does not.
-type Member struct {
-	PK         int64          `json:"pk"`
-	Username   string         `json:"username"`
-	Name       string         `json:"name"`
-	IsActive   bool           `json:"is_active"`
-	LastLogin  *string        `json:"last_login"`
-	Email      string         `json:"email"`
-	Attributes map[string]any `json:"attributes"`
-	UID        string         `json:"uid"`
-}
+type Member = directory.Member
 
 // Anonymous is the creator of an invitation that no identity was given
 // for: authentik's anonymous user, as its later blueprint importer fills
