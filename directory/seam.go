@@ -1,0 +1,102 @@
+package directory
+
+import (
+	"context"
+	"errors"
+
+	"github.com/google/uuid"
+)
+
+// Errors a Directory returns. Implementations wrap them with context;
+// compare with errors.Is.
+var (
+	// ErrNotFound means no user (or group) matches: a pk, a uuid or an
+	// identifier that names nobody.
+	ErrNotFound = errors.New("directory: not found")
+	// ErrUsernameTaken means a create or update would give a second user
+	// an existing username (compared exactly).
+	ErrUsernameTaken = errors.New("directory: username taken")
+	// ErrReadOnly means the directory does not write (a host's read-only
+	// users table): a create, update, delete or password change.
+	ErrReadOnly = errors.New("directory: read-only")
+)
+
+// Field names a user field that FindUser compares with an identifier, as
+// authentik's identification stage names them.
+type Field string
+
+// The identifier fields of authentik's identification stage
+// (user_fields): the username, the email address, and the "upn" key of
+// the user's attributes.
+const (
+	FieldUsername Field = "username"
+	FieldEmail    Field = "email"
+	FieldUPN      Field = "upn"
+)
+
+// Find says which user FindUser looks for: one whose value of any of
+// Fields equals Identifier. Values compare case-insensitively (Unicode
+// simple folding) unless CaseSensitive is set. Inactive users are found
+// too: the caller decides what an inactive user may do.
+type Find struct {
+	Identifier    string
+	Fields        []Field
+	CaseSensitive bool
+}
+
+// Directory is what flows need from a user directory: the built-in one
+// is the store's users and groups (store.Directory); a host that keeps
+// its own users implements it over its own tables and runs the
+// conformance suite (package directorytest) on it.
+//
+// # Contract
+//
+// Users are keyed by an integer pk (>= 1) that the directory assigns
+// and never reuses, and carry a uuid that it assigns too. Groups are
+// keyed by uuid and form the hierarchy of [Group.Parent]; membership is
+// [User.Groups], the user's direct groups.
+//
+// Every method is safe for concurrent use. A method that fails writes
+// nothing. A Directory never returns a password or a password hash,
+// and never puts one in an error.
+//
+//   - User and UserByUUID return one user, or an error wrapping
+//     ErrNotFound.
+//   - FindUser returns the user with the lowest pk among those whose
+//     value of some field of q.Fields equals q.Identifier (see Find);
+//     ErrNotFound when there is none, or when q.Identifier is empty.
+//   - CreateUser stores u as a new user: it assigns PK, UUID,
+//     DateJoined and PasswordChangeDate (the values u has for them are
+//     ignored) and returns the stored user. Its password is unusable
+//     until SetPassword. The username must be free (ErrUsernameTaken);
+//     invalid fields are a *validate.Error with authentik's messages;
+//     a group of u.Groups that does not exist is ErrNotFound.
+//   - UpdateUser replaces the stored user u.PK with u, every field but
+//     PK, UUID, DateJoined and PasswordChangeDate, with CreateUser's
+//     rules, and returns the stored user.
+//   - DeleteUser deletes a user, and everything that is the user's
+//     (the directory's own records and, in the built-in directory,
+//     policy bindings and invitations).
+//   - SetPassword sets the user's password from raw and moves
+//     PasswordChangeDate to now; a nil raw makes the password unusable
+//     (nothing verifies against it). The hash is the directory's.
+//   - CheckPassword reports whether raw is the user's password. An
+//     unusable or absent password is false, not an error. On success
+//     the directory may upgrade a stored hash to its current policy
+//     without moving PasswordChangeDate. An unknown user is ErrNotFound
+//     (the caller equalises timing, as password.Policy.Check does).
+//   - Group returns one group, or an error wrapping ErrNotFound.
+//
+// A directory that cannot write returns ErrReadOnly from CreateUser,
+// UpdateUser, DeleteUser and SetPassword.
+type Directory interface {
+	User(ctx context.Context, pk int64) (User, error)
+	UserByUUID(ctx context.Context, id uuid.UUID) (User, error)
+	FindUser(ctx context.Context, q Find) (User, error)
+	CreateUser(ctx context.Context, u User) (User, error)
+	UpdateUser(ctx context.Context, u User) (User, error)
+	DeleteUser(ctx context.Context, pk int64) error
+	SetPassword(ctx context.Context, pk int64, raw *string) error
+	CheckPassword(ctx context.Context, pk int64, raw string) (bool, error)
+	Group(ctx context.Context, pk uuid.UUID) (Group, error)
+}
