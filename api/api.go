@@ -66,9 +66,8 @@ type Options struct {
 	// Blueprint configures POST /flows/instances/import/. Its zero value
 	// refuses !Env and !File (an API user could otherwise read the
 	// server's environment or files into a stage and read them back),
-	// finds no blueprints for metaapplyblueprint entries, and is given
-	// the group handler (blueprint.Groups) unless Handlers says
-	// otherwise. DryRun is ignored.
+	// and finds no blueprints for metaapplyblueprint entries. DryRun is
+	// ignored.
 	Blueprint blueprint.Options
 	// Planner configures POST /flows/instances/{slug}/plan/ (its
 	// evaluators; nil means plan.Builtin).
@@ -109,9 +108,6 @@ func NewHandler(s *store.Store, opts *Options) http.Handler {
 		h.plans = plan.NewCache(s, plan.CacheOptions{Options: h.planner})
 	}
 	h.blueprint.DryRun = false
-	if h.blueprint.Handlers == nil {
-		h.blueprint.Handlers = map[string]blueprint.Handler{blueprint.ModelGroup: blueprint.Groups}
-	}
 	h.fixed = collectionResources(s, map[string]func(any) any{
 		store.ModelFlow:  h.withCacheCount,
 		store.ModelStage: baseStage,

@@ -52,7 +52,7 @@ type Options struct {
 	// stage.Anonymous.
 	Actor *stage.Member
 	// Handlers import the models authflow does not hold, by model name
-	// (for example ModelGroup: Groups). An entry of another such model
+	// (brands, applications). An entry of another such model
 	// is an error naming it.
 	Handlers map[string]Handler
 }

@@ -349,9 +349,9 @@ entries:
 	}
 }
 
-// A registered handler takes the entries of a model authflow does not
-// hold; the group handler gives stable pks that !KeyOf resolves.
-func TestGroupHandler(t *testing.T) {
+// A group entry creates a real group, which !KeyOf resolves to its pk; a
+// registered handler takes the entries of a model authflow does not hold.
+func TestGroupEntryAndHandler(t *testing.T) {
 	doc := `version: 1
 entries:
 - model: authentik_core.group
@@ -360,25 +360,37 @@ entries:
 - model: authentik_stages_user_write.userwritestage
   identifiers: {name: write}
   attrs: {create_users_group: !KeyOf group}
+- model: authentik_brands.brand
+  id: brand
+  identifiers: {domain: example.com}
 `
 	s := newStore(t)
-	if res := apply(t, s, doc, blueprint.Options{}); res.Success || !strings.Contains(fmt.Sprint(res.Logs), "authentik_core.group is not one authflow holds") {
+	if res := apply(t, s, doc, blueprint.Options{}); res.Success || !strings.Contains(fmt.Sprint(res.Logs), "authentik_brands.brand is not one authflow holds") {
 		t.Errorf("without the handler: %+v", res.Logs)
 	}
-	opts := blueprint.Options{Handlers: map[string]blueprint.Handler{blueprint.ModelGroup: blueprint.Groups}}
+	brand := "7d3b3a43-6f1c-4b1a-9d2e-0c5f1f0e7a11"
+	opts := blueprint.Options{Handlers: map[string]blueprint.Handler{"authentik_brands.brand": blueprint.HandlerFunc(
+		func(*store.Tx, *blueprint.Entry, map[string]any, map[string]any) (string, string, error) {
+			return brand, blueprint.ActionUnchanged, nil
+		})}}
 	res := apply(t, s, doc, opts)
-	if got := strings.Join(actions(res), ","); !res.Success || got != "unchanged,create" {
+	if got := strings.Join(actions(res), ","); !res.Success || got != "create,create,unchanged" {
 		t.Fatalf("with it: %s %+v", got, res.Logs)
 	}
-	var group any
+	var group, stored string
 	_ = s.View(context.Background(), func(tx *store.Tx) error {
 		pk, _, _ := tx.Find("authentik_stages_user_write.userwritestage", map[string]any{"name": "write"})
 		v, _ := tx.Get("authentik_stages_user_write.userwritestage", pk)
-		group = jsonMap(t, v)["create_users_group"]
+		group, _ = jsonMap(t, v)["create_users_group"].(string)
+		g, err := store.Groups.Get(tx, store.By("name", "Enrolled users"))
+		if err != nil {
+			t.Error(err)
+		}
+		stored = g.PK.String()
 		return nil
 	})
-	if pk, _ := res.Logs[0].Attributes["pk"].(string); pk == "" || group != pk {
-		t.Errorf("create_users_group = %v, group pk %v", group, res.Logs[0].Attributes["pk"])
+	if group == "" || group != stored || res.Logs[0].Attributes["pk"] != stored {
+		t.Errorf("create_users_group = %v, group pk %v, logged %v", group, stored, res.Logs[0].Attributes["pk"])
 	}
 	if again := apply(t, s, doc, opts); !again.Success || again.Changed {
 		t.Errorf("re-import: %v", actions(again))

@@ -115,7 +115,7 @@ func shippedDocs(b *testing.B) []*blueprint.Blueprint {
 	return out
 }
 
-var shippedOpts = blueprint.Options{Dir: "testdata/authentik", Handlers: map[string]blueprint.Handler{blueprint.ModelGroup: blueprint.Groups}}
+var shippedOpts = blueprint.Options{Dir: "testdata/authentik"}
 
 // BenchmarkShipped imports the 21 shipped blueprints, each into an empty
 // store; BenchmarkShippedBaseline creates the same objects (the same

@@ -109,7 +109,7 @@ func jsonMap(t *testing.T, v any) map[string]any {
 func TestShippedBlueprintsTogether(t *testing.T) {
 	files, _ := filepath.Glob("testdata/authentik/*/*.yaml")
 	s := newStore(t)
-	opts := blueprint.Options{Dir: "testdata/authentik", Handlers: map[string]blueprint.Handler{blueprint.ModelGroup: blueprint.Groups}}
+	opts := blueprint.Options{Dir: "testdata/authentik"}
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {

@@ -19,9 +19,6 @@ import (
 	"github.com/google/uuid"
 )
 
-// groups is the import option for the blueprints that name groups.
-var groups = map[string]blueprint.Handler{blueprint.ModelGroup: blueprint.Groups}
-
 // export is one flow's export.
 type export struct{ slug, doc string }
 
@@ -125,7 +122,7 @@ func TestExportsImportAgain(t *testing.T) {
 			t.Fatal(err)
 		}
 		res, err := blueprint.Load(context.Background(), src, strings.NewReader(string(raw)),
-			blueprint.Options{Dir: "testdata/authentik", Handlers: groups})
+			blueprint.Options{Dir: "testdata/authentik"})
 		if err != nil || !res.Success {
 			t.Fatalf("%s: %v %v", f, err, res.Logs)
 		}
@@ -173,7 +170,7 @@ entries:
 - {model: authentik_flows.flowstagebinding, identifiers: {target: !KeyOf flow-%[1]s, stage: !KeyOf login, order: 100}}
 `, who, who == "engineering")
 	}
-	if res := apply(t, src, doc, blueprint.Options{Handlers: groups}); !res.Success {
+	if res := apply(t, src, doc, blueprint.Options{}); !res.Success {
 		t.Fatalf("setup: %+v", res.Logs)
 	}
 	exports := exportAll(t, src)

@@ -263,6 +263,16 @@ func Unusable() string { return "!" + randomString(UnusableLen) }
 // against it.
 func IsUsable(stored string) bool { return !strings.HasPrefix(stored, "!") }
 
+// Parse checks that stored is a hash Check can verify: in one of the
+// formats of the package documentation, well-formed, and within the
+// bounds. An empty or unusable value passes (nothing verifies against
+// it). The error wraps ErrUnsupported, ErrMalformed or ErrLimit and never
+// quotes stored. It does no hashing.
+func Parse(stored string) error {
+	_, err := parse(stored)
+	return err
+}
+
 // storedHash is a parsed stored hash.
 type storedHash interface {
 	algorithm() Algorithm

@@ -20,7 +20,8 @@ const MaxCheckProblems = 100
 // record implies and no other, every reference's target, every kept
 // count, and the change log: every entry readable and, where it has one,
 // its checksum right, the log's end the revision the meta bucket records,
-// and no record written at a later revision. It returns each problem found
+// and no record written at a later revision, and that every password
+// hash belongs to a user. It returns each problem found
 // (nil when there is none), each naming the object or bucket; a problem
 // with a record wraps ErrCorrupt.
 func (s *Store) Check(ctx context.Context) []error {
@@ -133,6 +134,9 @@ func (s *Store) Check(ctx context.Context) []error {
 			if c.seq != "" {
 				tx.checkSeq(c, tops[c], report)
 			}
+		}
+		if err := tx.checkPasswords(report); err != nil {
+			return err
 		}
 		stored := map[string]int64{}
 		err := tx.kv.Scan(bucketCounts, kv.Range{}, func(k, v []byte) (bool, error) {

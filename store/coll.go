@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/authflow/authflow/binding"
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
@@ -427,6 +428,8 @@ var (
 	PolicyBindings = Coll[policy.Binding, policy.BindingView]{model: ModelPolicyBinding}
 	Prompts        = Coll[stage.Prompt, stage.PromptView]{model: ModelPrompt}
 	Invites        = Coll[stage.Invite, stage.InviteView]{model: ModelInvite}
+	Users          = Coll[directory.User, directory.UserView]{model: ModelUser}
+	Groups         = Coll[directory.Group, directory.GroupView]{model: ModelGroup}
 )
 
 // as converts an engine result to T, or passes its error on.

@@ -397,6 +397,11 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 	if err := tx.put(c, cur, next); err != nil {
 		return nil, err
 	}
+	if c.afterWrite != nil {
+		if err := c.afterWrite(tx, next); err != nil {
+			return nil, err
+		}
+	}
 	return next, nil
 }
 
@@ -600,6 +605,11 @@ func (tx *Tx) index(c *collection, obj any) error {
 // remove deletes obj and its index entries.
 func (tx *Tx) remove(c *collection, obj any) error {
 	pk, _ := c.codec.ids(obj)
+	if c.onRemove != nil {
+		if err := c.onRemove(tx, obj); err != nil {
+			return err
+		}
+	}
 	for _, e := range c.entries(obj) {
 		if err := tx.kv.Delete(e.bucket, e.key); err != nil {
 			return err

@@ -34,7 +34,7 @@ func (s *schema) indexBuckets() []string {
 // holds every one of them (created empty where need be), so that one
 // missing is damage.
 func (s *schema) buckets() []string {
-	out := []string{bucketMeta, bucketChanges, bucketRecent}
+	out := []string{bucketMeta, bucketChanges, bucketRecent, bucketPasswords}
 	for _, c := range s.colls {
 		out = append(out, c.bucket)
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/authflow/authflow/policy"
@@ -79,6 +80,17 @@ type collection struct {
 	// rule (an expression policy's host checker); cur is nil for a
 	// create.
 	onWrite func(tx *Tx, cur, next any) error
+	// computed are pseudo-fields that the codec's value computes (a
+	// user's case-folded username), which an index may hold.
+	computed []string
+	// afterWrite, when set, runs after a create or update was put, with
+	// the object as written (its pk assigned): a group's users are
+	// written on the users' side.
+	afterWrite func(tx *Tx, obj any) error
+	// onRemove, when set, runs when an object is removed (deleted, or
+	// cascaded): what the collection keeps beside its records (a user's
+	// password hash) goes with it.
+	onRemove func(tx *Tx, obj any) error
 	// pbmRefs is set (by check) when a kind of the collection refers to
 	// any policy binding model: such a reference may name its target by
 	// its pbm id, which the write resolves.
@@ -131,6 +143,7 @@ type schema struct {
 	colls []*collection
 	// the built-in collections, for their views
 	flows, stages, bindings, policies, policyBindings, prompts, invites *collection
+	users, groups                                                       *collection
 	byName                                                              map[string]*collection // bucket, model and alias
 	// refFields holds bucket NUL field for every reference field of a
 	// collection's (or one of its kinds'): what an entry of the
@@ -142,6 +155,7 @@ type schema struct {
 // lists them; each declaration is in its own file (c_*.go).
 var builtins = []func(*stage.Registry, *policy.Registry) *collection{
 	flowsDecl, stagesDecl, bindingsDecl, policiesDecl, policyBindingsDecl, promptsDecl, invitesDecl,
+	usersDecl, groupsDecl,
 }
 
 func newSchema(reg *stage.Registry, preg *policy.Registry, host []Declarer) (*schema, error) {
@@ -173,6 +187,7 @@ func newSchema(reg *stage.Registry, preg *policy.Registry, host []Declarer) (*sc
 	s.flows, s.stages, s.bindings = s.byName[ModelFlow], s.byName[ModelStage], s.byName[ModelBinding]
 	s.policies, s.policyBindings = s.byName[ModelPolicy], s.byName[ModelPolicyBinding]
 	s.prompts, s.invites = s.byName[ModelPrompt], s.byName[ModelInvite]
+	s.users, s.groups = s.byName[ModelUser], s.byName[ModelGroup]
 	if err := s.check(); err != nil {
 		return nil, err
 	}
@@ -335,7 +350,7 @@ func (s *schema) check() error {
 			}
 			if c.kindIndex == "" {
 				for _, f := range fields {
-					if !sc.Has(f) {
+					if !sc.Has(f) && !slices.Contains(c.computed, f) {
 						return fmt.Errorf("%w: %s: index on %q, which is not a field", ErrSchema, where, f)
 					}
 				}
@@ -481,7 +496,10 @@ type Collection struct {
 	// Together is a set of fields unique together, or nil.
 	Together []string
 	// KindMessages are the kinds whose unique fields, when taken, say so
-	// in their own words (kind.Kind.UniqueMessage), by model.
+	// in their own words (kind.Kind.UniqueMessage), by model; for a
+	// collection without kinds that words it its own way (a user's
+	// username, DRF's "This field must be unique."), the collection's
+	// model.
 	KindMessages map[string]string
 	// Path is where package api serves the collection, under its prefix
 	// ("flows/instances"), or "" for nowhere. A collection with kinds is
@@ -524,6 +542,11 @@ func (s *Store) Collections() []Collection {
 		col := Collection{Model: c.model, Verbose: c.verbose, Together: c.together, Path: c.path, Key: c.key, Identifiers: c.identifiers()}
 		for _, u := range c.unique {
 			col.Unique = append(col.Unique, u.field)
+		}
+		if blank, err := c.codec.blank(""); c.kindIndex == "" && err == nil {
+			if m := c.codec.uniqueMessage(blank); m != "" {
+				col.KindMessages = map[string]string{c.model: m}
+			}
 		}
 		if c.kindIndex != "" {
 			col.Kinds = s.schema.kindsOf(c)

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/authflow/authflow/password"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store/internal/boltkv"
@@ -68,6 +69,14 @@ type Options struct {
 	// stored form. Zero means DefaultCacheBytes; a negative value turns
 	// the cache off.
 	CacheBytes int
+	// Passwords says how the store hashes new passwords (see package
+	// password); the zero value is Django's pbkdf2_sha256 with 870,000
+	// iterations. A stored hash that is not current under it is replaced
+	// at the user's next successful check.
+	Passwords password.Policy
+	// Now is the clock of the times the store sets (a user's date_joined
+	// and password_change_date). Nil means time.Now.
+	Now func() time.Time
 	// ChangeLog is the number of revisions whose changes the change log
 	// keeps (see Watch). Zero means DefaultChangeLog; a value below 1
 	// means 1.
@@ -96,6 +105,12 @@ type Store struct {
 	closed bool
 
 	cache *objectCache
+
+	// passwords is Options.Passwords; now is Options.Now or time.Now.
+	passwords password.Policy
+	now       func() time.Time
+	// installID is the installation's id (see InstallID).
+	installID string
 
 	changeLog int
 	logStart  atomic.Int64 // the change log's first revision, as last seen committed; 0 unknown
@@ -166,6 +181,13 @@ func New(db kv.DB, opts *Options) (*Store, error) {
 	if s.preg == nil {
 		s.preg = policy.Default
 	}
+	if err := o.Passwords.Validate(); err != nil {
+		return nil, fmt.Errorf("store: Options.Passwords: %w", err)
+	}
+	s.passwords, s.now = o.Passwords, o.Now
+	if s.now == nil {
+		s.now = time.Now
+	}
 	s.customIDs = s.newID != nil
 	if s.newID == nil {
 		s.newID = uuid.NewV7
@@ -186,6 +208,9 @@ func New(db kv.DB, opts *Options) (*Store, error) {
 	}
 	s.schema = sc
 	if err := s.init(); err != nil {
+		return nil, err
+	}
+	if err := s.initInstallID(context.Background()); err != nil {
 		return nil, err
 	}
 	if k, ok := db.(kv.BucketKeeper); ok {

@@ -31,7 +31,7 @@ func newBlueprintFlags(fs *flag.FlagSet, dirHelp string) blueprintFlags {
 }
 
 func (b blueprintFlags) options(defaultDir string) blueprint.Options {
-	o := blueprint.Options{Dir: *b.dir, Handlers: map[string]blueprint.Handler{blueprint.ModelGroup: blueprint.Groups}}
+	o := blueprint.Options{Dir: *b.dir}
 	if o.Dir == "" {
 		o.Dir = defaultDir
 	}

@@ -59,7 +59,7 @@ entries:
 			creates++
 		}
 	}
-	if creates != 2 { // the deny stage of the other blueprint, the user write stage
+	if creates != 3 { // the deny stage of the other blueprint, the group, the user write stage
 		t.Errorf("%d creates: %s", creates, out)
 	}
 	if code, out, _ := runImport(main); code != 0 || !strings.HasSuffix(out, "ok: nothing to change\n") {

@@ -72,6 +72,12 @@ func DefaultSamples() map[string]Sample {
 		store.ModelPolicyBinding: func(_ string, ref func(string) uuid.UUID) []byte {
 			return fmt.Appendf(nil, `{"target":"%s","policy":"%s","order":0}`, ref(store.ModelPolicyBindingModel), ref(store.ModelPolicy))
 		},
+		store.ModelUser: func(name string, _ func(string) uuid.UUID) []byte {
+			return fmt.Appendf(nil, `{"username":%q,"name":"A user","email":"%s@example.com"}`, name, name)
+		},
+		store.ModelGroup: func(name string, _ func(string) uuid.UUID) []byte {
+			return fmt.Appendf(nil, `{"name":%q}`, name)
+		},
 	}
 	named := func(extra string) Sample {
 		return func(name string, _ func(string) uuid.UUID) []byte {

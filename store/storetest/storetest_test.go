@@ -103,6 +103,8 @@ func TestCheckInvariantsCatches(t *testing.T) {
 		store.ModelBinding:       ref,
 		store.ModelPolicyBinding: ref,
 		store.ModelInvite:        ref,
+		store.ModelUser:          unique("users_by_username"),
+		store.ModelGroup:         unique("groups_by_name"),
 	}
 	s, err := store.Open(filepath.Join(t.TempDir(), "schema.db"), &store.Options{NoSync: true})
 	if err != nil {
