@@ -381,7 +381,9 @@ func testFindLowestPK(t *testing.T, f Fixture) {
 }
 
 func testFindNobody(t *testing.T, f Fixture) {
-	u := newUser("erin") // no email: an empty identifier must not find it
+	// No email and an empty upn: an empty identifier must not find it.
+	u := newUser("erin")
+	u.Attributes = map[string]any{"upn": ""}
 	create(t, f.Dir, u)
 	for _, q := range []directory.Find{
 		{Identifier: "", Fields: byAll},
