@@ -41,11 +41,11 @@
 //     concurrent creates of one username exactly one succeeds (run the
 //     suite with -race).
 //
-// Not covered: a read-only directory's ErrReadOnly (a host whose
-// directory does not write runs the read subtests on a directory it
-// fills itself, see [Fixture.ReadOnly]), and a CheckPassword that
-// upgrades a stored hash (the suite cannot plant an old hash through
-// the seam; an implementation tests it itself).
+// Not covered: ErrReadOnly (the suite fills its directories through
+// the seam, so a directory that does not write cannot run it; its host
+// tests it), and a CheckPassword that upgrades a stored hash (the suite
+// cannot plant an old hash through the seam; an implementation tests it
+// itself).
 package directorytest
 
 import (

@@ -17,7 +17,11 @@
 //     check, without moving PasswordChangeDate.
 //   - Groups are added with [Dir.AddGroup]; the seam has no way to
 //     create one. Dir does not keep [directory.Group.Users]: membership
-//     is [directory.User.Groups].
+//     is [directory.User.Groups], where a write keeps each group once
+//     and a nil Groups or Attributes is stored empty.
+//   - Every method first returns the context's error if it is done.
+//   - Lookups by uuid and identifier scan every user: fine for tests,
+//     not for large directories.
 //
 // Values returned share nothing with the stored ones.
 package memdir
