@@ -404,12 +404,12 @@ func testUsernameTaken(t *testing.T, f Fixture) {
 		t.Fatal("Alice and alice are one user")
 	}
 	dup := newUser("alice")
-	dup.Name = "Someone else"
+	dup.Email = "someone.else@example.com"
 	_, err := f.Dir.CreateUser(ctx, dup)
 	if !errors.Is(err, directory.ErrUsernameTaken) {
 		t.Errorf("CreateUser(taken): err = %v, want ErrUsernameTaken", err)
 	}
-	if got := find(t, f.Dir, directory.Find{Identifier: "Someone else", Fields: byAll}); got != 0 {
+	if got := find(t, f.Dir, directory.Find{Identifier: dup.Email, Fields: byEmail}); got != 0 {
 		t.Errorf("a refused create wrote user %d", got)
 	}
 	// Update onto a taken name fails and writes nothing.
@@ -461,13 +461,18 @@ func testInvalid(t *testing.T, f Fixture) {
 		{"path slashes", func(u *directory.User) { u.Path = "/users" }, "path", directory.MsgPathSlashes},
 		{"path segment", func(u *directory.User) { u.Path = "a//b" }, "path", directory.MsgPathEmptySegment},
 	} {
+		// A user with one invalid field, and a username, an email and a
+		// upn to look for it by.
 		u := newUser("valid")
-		u.Name = "invalid " + c.name
+		u.Email = "valid@example.com"
+		u.Attributes = map[string]any{"upn": "valid@corp.example"}
 		c.edit(&u)
 		_, err := f.Dir.CreateUser(ctx, u)
 		fieldErr(t, "CreateUser("+c.name+")", err, c.field, c.want)
-		if got := find(t, f.Dir, directory.Find{Identifier: "valid", Fields: byUsername}); got != 0 {
-			t.Fatalf("CreateUser(%s) wrote user %d", c.name, got)
+		for _, id := range []string{"valid", "valid@example.com", "valid@corp.example", u.Username, u.Email} {
+			if got := find(t, f.Dir, directory.Find{Identifier: id, Fields: byAll}); got != 0 {
+				t.Fatalf("CreateUser(%s) wrote user %d", c.name, got)
+			}
 		}
 	}
 	stored := create(t, f.Dir, newUser("valid"))
