@@ -58,13 +58,18 @@ type Find struct {
 //
 // Every method is safe for concurrent use. A method that fails writes
 // nothing. A Directory never returns a password or a password hash,
-// and never puts one in an error.
+// and never puts one in an error; nor does FindUser's error repeat the
+// identifier (a user may type a password there). A value a method
+// returns shares no map or slice with the directory's own, nor does the
+// directory keep those of a value it is given: a caller may change
+// either.
 //
 //   - User and UserByUUID return one user, or an error wrapping
 //     ErrNotFound.
 //   - FindUser returns the user with the lowest pk among those whose
 //     value of some field of q.Fields equals q.Identifier (see Find);
-//     ErrNotFound when there is none, or when q.Identifier is empty.
+//     ErrNotFound when there is none, when q.Identifier is empty, or
+//     when q.Fields is. FieldUPN matches only a string "upn" attribute.
 //   - CreateUser stores u as a new user: it assigns PK, UUID,
 //     DateJoined and PasswordChangeDate (the values u has for them are
 //     ignored) and returns the stored user. Its password is unusable
@@ -79,7 +84,10 @@ type Find struct {
 //     policy bindings and invitations).
 //   - SetPassword sets the user's password from raw and moves
 //     PasswordChangeDate to now; a nil raw makes the password unusable
-//     (nothing verifies against it). The hash is the directory's.
+//     (nothing verifies against it) and moves the date too, as
+//     authentik's set_password(None) does. (Django's
+//     set_unusable_password, which keeps the date, has no method here.)
+//     The hash is the directory's.
 //   - CheckPassword reports whether raw is the user's password. An
 //     unusable or absent password is false, not an error. On success
 //     the directory may upgrade a stored hash to its current policy
