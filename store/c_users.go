@@ -258,7 +258,7 @@ func (tx *Tx) FindUser(q directory.Find) (directory.User, error) {
 		}
 	}
 	if best == nil {
-		return directory.User{}, fmt.Errorf("store: user %q: %w", q.Identifier, errors.Join(ErrNotFound, directory.ErrNotFound))
+		return directory.User{}, fmt.Errorf("store: finding a user: %w", errors.Join(ErrNotFound, directory.ErrNotFound))
 	}
 	return *best, nil
 }
