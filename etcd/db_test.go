@@ -6,8 +6,11 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/directory/directorytest"
 	"github.com/authflow/authflow/etcd"
 	"github.com/authflow/authflow/etcd/internal/etcdtest"
+	"github.com/authflow/authflow/password"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/store/kv"
 	"github.com/authflow/authflow/store/kv/kvtest"
@@ -48,4 +51,28 @@ func TestStoreConformance(t *testing.T) {
 		}
 		return s
 	}, nil)
+}
+
+// The store's directory on etcd passes the directory conformance suite:
+// concurrent creates of one username race through etcd's optimistic
+// transactions there.
+func TestDirectoryConformance(t *testing.T) {
+	c := etcdtest.Start(t, 1, nil)
+	directorytest.Run(t, func(t *testing.T) directorytest.Fixture {
+		s, err := store.New(openDB(t, c, nextPrefix()), &store.Options{Passwords: password.Policy{Iterations: 1000}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return directorytest.Fixture{
+			Dir: s.Directory(),
+			AddGroup: func(g directory.Group) (out directory.Group, err error) {
+				err = s.Update(t.Context(), func(tx *store.Tx) error {
+					out, err = store.Groups.Create(tx, g, nil)
+					return err
+				})
+				return out, err
+			},
+		}
+	})
 }
