@@ -2,14 +2,15 @@
 // in any backend of the storage seam (package store/kv; the etcd module
 // is one), and owns every rule that spans objects: slugs and names are
 // unique, references point at objects that exist, and deletes do what
-// each reference's on-delete action says. It holds seven built-in collections,
+// each reference's on-delete action says. It holds nine built-in collections,
 // each under authentik's model name: flows (authentik_flows.flow), stages
 // (authentik_flows.stage, one collection for every stage kind), flow-stage
 // bindings (authentik_flows.flowstagebinding), policies
 // (authentik_policies.policy, every policy kind), policy bindings
 // (authentik_policies.policybinding), prompts
-// (authentik_stages_prompt.prompt) and invitations
-// (authentik_stages_invitation.invitation), and a host's own (see
+// (authentik_stages_prompt.prompt), invitations
+// (authentik_stages_invitation.invitation), users (authentik_core.user)
+// and groups (authentik_core.group), and a host's own (see
 // [Declaration]). [Store.Collections] and [Store.References] describe them.
 //
 // # Basics
@@ -18,7 +19,8 @@
 // each runs one transaction ([*Tx]), and a write transaction commits
 // everything its function did or nothing. A collection is reached
 // through its typed handle ([Coll]): [Flows], [Stages], [Bindings],
-// [Policies], [PolicyBindings], [Prompts] and [Invites], and
+// [Policies], [PolicyBindings], [Prompts], [Invites], [Users] and
+// [Groups], and
 // Stages.Kind(model) (or Policies.Kind) for one kind. A handle names an
 // object by a [Key], its pk ([PK]) or a unique field ([By], such as a
 // flow's slug), and has
@@ -77,6 +79,29 @@
 //     [*ProtectedError] listing the blockers;
 //   - [Tx.UsedBy], authentik's used_by, and [Tx.DeleteImpact], the same
 //     walk without the writes.
+//
+// # Users, groups and passwords
+//
+// Users and groups are package directory's types. A user's pk is a
+// number the store gives (1, 2, 3, ..., never reused), so a user is
+// named By("pk", "7") or By("username", name); [Tx.UserByUUID] and
+// [Tx.FindUser] (identification's lookup: username, email or
+// attributes.upn, case-insensitive by default, lowest pk first; one index
+// read per field) find the others. Membership is stored once, as each
+// user's groups; a group's users are read from the reference index, and a
+// group write that sets them writes the users it adds or removes, in its
+// transaction. [Store.Directory] is all of this as a directory.Directory,
+// the seam a host with its own users implements instead.
+//
+// Password hashes are kept beside the users, never in a record, a view, a
+// list, the change feed or an export. [Store.HashPassword] hashes (with
+// Options.Passwords; Django's pbkdf2_sha256 by default) outside any
+// transaction, since a hash takes a good part of a second and a write
+// transaction holds the file's lock; [Tx.SetPassword] stores one and moves
+// password_change_date; [Store.CheckPassword] checks one outside any
+// transaction and upgrades a hash that is not current without moving
+// it; [ImportPasswordHash] keeps another system's hash (an authentik
+// database's) as it is. A user without a hash has an unusable password.
 //
 // # Lists
 //
