@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -363,5 +364,96 @@ func TestUserPasswordNeverShown(t *testing.T) {
 				t.Errorf("doc %d %+v was accepted", i, opts)
 			}
 		}
+	}
+}
+
+// bootstrap is a blueprint with the entries DIRECTORY.md §4.4 describes
+// for authentik's system bootstrap (blueprints/system/bootstrap.yaml, not
+// among the 21 shipped here): the group "authentik Admins" (superuser)
+// and the user akadmin in it, both state created, the password and email
+// from the environment, and the API token only when its variable is set.
+const bootstrap = `version: 1
+metadata:
+  name: authentik Bootstrap
+  labels: {blueprints.goauthentik.io/system: "true"}
+context:
+  username: akadmin
+  group_name: authentik Admins
+entries:
+- model: authentik_core.group
+  state: created
+  id: admin-group
+  identifiers: {name: !Context group_name}
+  attrs: {is_superuser: true}
+- model: authentik_core.user
+  state: created
+  id: admin-user
+  identifiers: {username: !Context username}
+  attrs:
+    name: authentik Default Admin
+    email: !Env [AUTHENTIK_BOOTSTRAP_EMAIL, root@example.com]
+    password: !Env [AUTHENTIK_BOOTSTRAP_PASSWORD, null]
+    groups: [!KeyOf admin-group]
+- model: authentik_core.token
+  state: created
+  conditions: [!Env AUTHENTIK_BOOTSTRAP_TOKEN]
+  identifiers: {identifier: authentik-bootstrap-token}
+  attrs: {user: !KeyOf admin-user, intent: api, expiring: false, key: !Env AUTHENTIK_BOOTSTRAP_TOKEN}
+`
+
+// None of the 21 shipped blueprints has a user or group entry (DIRECTORY.md
+// §6); with them, the bootstrap's entries import into one store: akadmin
+// has an unusable password (the out-of-box flow's condition) and is a
+// superuser through its group, and a second import changes nothing, even
+// with other variables (state created). With a bootstrap password, it is
+// set.
+func TestBootstrapWithShippedBlueprints(t *testing.T) {
+	files, err := filepath.Glob("testdata/authentik/*/*.yaml")
+	if err != nil || len(files) != 21 {
+		t.Fatalf("%d shipped blueprints: %v", len(files), err)
+	}
+	s, _ := userStore(t)
+	opts := blueprint.Options{EnvPrefixes: []string{"AUTHENTIK_BOOTSTRAP_"}, Dir: "testdata/authentik"}
+	t.Setenv("AUTHENTIK_BOOTSTRAP_PASSWORD", "")
+	t.Setenv("AUTHENTIK_BOOTSTRAP_TOKEN", "")
+	if res := apply(t, s, bootstrap, opts); !res.Success || strings.Join(actions(res), ",") != "create,create,skipped" {
+		t.Fatalf("bootstrap: %v %v", actions(res), entryErrors(t, res))
+	}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bp := parse(t, string(raw))
+		for _, e := range bp.Entries {
+			if m := strings.ToLower(e.Model); m == store.ModelUser || m == store.ModelGroup {
+				t.Errorf("%s has a %s entry", f, e.Model)
+			}
+		}
+		if res, err := blueprint.Apply(context.Background(), s, bp, opts); err != nil || !res.Success {
+			t.Fatalf("%s: %v %v", f, err, entryErrors(t, res))
+		}
+	}
+	admin, usable := user(t, s, "akadmin")
+	if usable || !admin.IsSuperuser || admin.Email != "root@example.com" || admin.Name != "authentik Default Admin" ||
+		len(admin.GroupsObj) != 1 || admin.GroupsObj[0].Name != "authentik Admins" {
+		t.Errorf("akadmin: usable password %v, %+v", usable, admin)
+	}
+	t.Setenv("AUTHENTIK_BOOTSTRAP_EMAIL", "admin@example.org")
+	if res := apply(t, s, bootstrap, opts); !res.Success || res.Changed {
+		t.Errorf("again: %v", actions(res))
+	}
+	if admin, _ := user(t, s, "akadmin"); admin.Email != "root@example.com" {
+		t.Errorf("state created changed the email: %s", admin.Email)
+	}
+
+	s2, _ := userStore(t)
+	t.Setenv("AUTHENTIK_BOOTSTRAP_PASSWORD", "b00tstrap")
+	if res := apply(t, s2, bootstrap, opts); !res.Success {
+		t.Fatal(entryErrors(t, res))
+	}
+	admin, usable = user(t, s2, "akadmin")
+	if ok, err := s2.CheckPassword(context.Background(), admin.PK, "b00tstrap"); !usable || !ok || err != nil {
+		t.Errorf("bootstrap password: usable %v, verifies %v %v", usable, ok, err)
 	}
 }
