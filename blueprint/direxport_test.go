@@ -2,6 +2,8 @@ package blueprint_test
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -221,4 +223,62 @@ entries:
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A user entry's password is hashed and set; the directory's export
+// recreates the group and the user, without it.
+func ExampleExportDirectory() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	s, err := store.Open(filepath.Join(dir, "example.db"), &store.Options{NoSync: true})
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	res, err := blueprint.Load(ctx, s, strings.NewReader(`version: 1
+entries:
+- {model: authentik_core.group, id: admins, identifiers: {name: admins}, attrs: {is_superuser: true}}
+- {model: authentik_core.user, identifiers: {username: alice}, attrs: {name: Alice, password: s3cret, groups: [!KeyOf admins]}}
+`), blueprint.Options{})
+	if err != nil {
+		panic(err)
+	}
+	for _, l := range res.Logs {
+		fmt.Println(l.Attributes["action"], l.Attributes["pk"] != nil)
+	}
+	ok, _ := s.CheckPassword(ctx, 1, "s3cret")
+	fmt.Println("password verifies:", ok)
+	_ = s.View(ctx, func(tx *store.Tx) error {
+		out, err := blueprint.ExportDirectory(tx, time.Date(2026, 12, 7, 7, 0, 0, 0, time.UTC))
+		fmt.Print(string(out))
+		return err
+	})
+	// Output:
+	// create true
+	// create true
+	// password verifies: true
+	// entries:
+	//   - attrs:
+	//       is_superuser: true
+	//     id: group-admins
+	//     identifiers:
+	//       name: admins
+	//     model: authentik_core.group
+	//     state: present
+	//   - attrs:
+	//       groups:
+	//         - !KeyOf group-admins
+	//       name: Alice
+	//     id: user-alice
+	//     identifiers:
+	//       username: alice
+	//     model: authentik_core.user
+	//     state: present
+	// metadata:
+	//   labels:
+	//     authflow.dev/portable: "true"
+	//     blueprints.goauthentik.io/generated: "true"
+	//   name: authflow Directory Export - 2026-12-07 07:00:00.000000+00:00
+	// version: 1
 }

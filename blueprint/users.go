@@ -17,8 +17,8 @@ import (
 // does not: password and permissions (authentik adds them to its user
 // serializer in a blueprint's context).
 
-// ErrPasswordInTx is matched by the error of a user entry that sets a
-// password in an import run by ApplyTx: hashing a password takes a good
+// ErrPasswordInTx is the error (in its log event) of a user entry that
+// sets a password in an import run by ApplyTx: hashing a password takes a good
 // part of a second, which a write transaction should not wait for, so only
 // Apply, which hashes between passes outside its transactions, sets
 // passwords. A dry run sets none, and so is not refused.

@@ -232,7 +232,7 @@ func TestUserPasswordInApplyTx(t *testing.T) {
 			t.Errorf("dry run %v: %v", dry, errs)
 		}
 	}
-	if res := apply(t, s, userDoc("s3cret"), blueprint.Options{DryRun: true}); !res.Success || res.Changed != true || count(t, s, store.ModelUser) != 0 {
+	if res := apply(t, s, userDoc("s3cret"), blueprint.Options{DryRun: true}); !res.Success || !res.Changed || count(t, s, store.ModelUser) != 0 {
 		t.Errorf("Apply's dry run: %v, %d users", actions(res), count(t, s, store.ModelUser))
 	}
 }
