@@ -102,6 +102,8 @@ entries:
 - {model: authentik_core.group, id: admins, identifiers: {name: admins}, attrs: {is_superuser: true}}
 - {model: authentik_core.group, identifiers: {name: eng}, attrs: {parent: !KeyOf admins}}
 - {model: authentik_core.group, identifiers: {name: empty}}
+- {model: authentik_core.group, id: odd, identifiers: {name: "*odd: 'name' #1 "}}
+- {model: authentik_core.user, identifiers: {username: "- !odd user"}, attrs: {name: Odd, groups: [!KeyOf odd, !KeyOf eng]}}
 - model: authentik_core.user
   identifiers: {username: alice}
   attrs: {name: Alice, email: alice@example.com, password: `+secret+`, groups: [!KeyOf eng, !KeyOf ring-b], attributes: {upn: alice@corp}, last_login: "2026-12-01T10:00:00Z"}
