@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -95,19 +96,40 @@ var errRollback = errors.New("blueprint: dry run")
 // the store itself. An import whose entries all leave their objects as
 // they are writes nothing: its transaction is rolled back, not
 // committed.
+//
+// The passwords of user entries are hashed outside the transaction, as
+// hashing takes a good part of a second each (see store.HashPassword): an
+// import that meets passwords it has no hash for yet rolls its
+// transaction back, hashes them, and runs again with the hashes (a dry
+// run hashes nothing).
 func Apply(ctx context.Context, s *store.Store, bp *Blueprint, opts Options) (Result, error) {
-	var res Result
-	err := s.Update(ctx, func(tx *store.Tx) error {
-		res = ApplyTx(tx, bp, opts)
-		if opts.DryRun || !res.Success || !res.Changed {
-			return errRollback
+	pw := &passwords{outside: true}
+	for pass := 1; ; pass++ {
+		var res Result
+		again := false
+		err := s.Update(ctx, func(tx *store.Tx) error {
+			im := newImporter(tx, bp, opts)
+			im.pw = pw
+			res = im.apply()
+			again = res.Success && !opts.DryRun && !pw.complete()
+			if again || opts.DryRun || !res.Success || !res.Changed {
+				return errRollback
+			}
+			return nil
+		})
+		if errors.Is(err, errRollback) {
+			err = nil
 		}
-		return nil
-	})
-	if errors.Is(err, errRollback) {
-		err = nil
+		if err != nil || !again {
+			return res, err
+		}
+		if pass == maxPasswordPasses {
+			return res, fmt.Errorf("blueprint: %w", errPasswordsMoving)
+		}
+		if err := pw.hash(s); err != nil {
+			return Result{}, err
+		}
 	}
-	return res, err
 }
 
 type importer struct {
@@ -115,18 +137,19 @@ type importer struct {
 	bp      *Blueprint
 	opts    Options
 	ctxVals map[string]any
-	ids     map[string]uuid.UUID // entry id -> pk
-	pks     map[string]string    // a pk identifier written in the document -> the object's pk
+	ids     map[string]any    // entry id -> what !KeyOf gives: the pk (a user's number, others' UUID text)
+	pks     map[string]string // a pk identifier written in the document -> the object's pk
 	res     Result
 	budget  int
 	depth   int // of blueprints applied by metaapplyblueprint entries
 	models  map[string]bool
+	pw      *passwords // the hashes of the user entries' passwords
 }
 
 func newImporter(tx *store.Tx, bp *Blueprint, opts Options) *importer {
 	ctx := mergeContext(bp.context, opts.Context)
-	return &importer{tx: tx, bp: bp, opts: opts, ctxVals: ctx, ids: map[string]uuid.UUID{}, pks: map[string]string{},
-		res: Result{Success: true, Logs: []LogEvent{}}, budget: max(bp.nodes, 1000)}
+	return &importer{tx: tx, bp: bp, opts: opts, ctxVals: ctx, ids: map[string]any{}, pks: map[string]string{},
+		res: Result{Success: true, Logs: []LogEvent{}}, budget: max(bp.nodes, 1000), pw: &passwords{}}
 }
 
 // ProgressEvery is how many entries pass between Options.Progress calls.
@@ -226,7 +249,7 @@ func (im *importer) entry(e *Entry) {
 		}
 		if pk != "" && e.ID != "" {
 			if id, err := uuid.Parse(pk); err == nil {
-				im.ids[e.ID] = id
+				im.ids[e.ID] = id.String()
 			}
 		}
 		if action != ActionUnchanged && action != ActionSkipped {
@@ -240,6 +263,16 @@ func (im *importer) entry(e *Entry) {
 		im.fail(e, ids, err)
 		return
 	}
+	// A user entry's blueprint-only attrs (its password, its permissions)
+	// are taken out before the write, which knows only the API's fields.
+	var u userExtras
+	var extraErrs *validate.Error
+	if model == store.ModelUser {
+		if u, extraErrs, err = im.userExtras(e, ids, attrs); err != nil {
+			im.fail(e, ids, err)
+			return
+		}
+	}
 	pk, found, err := im.match(model, ids)
 	if err != nil {
 		im.fail(e, ids, err)
@@ -251,19 +284,31 @@ func (im *importer) entry(e *Entry) {
 			im.log("info", "entry unchanged", e, map[string]any{"identifiers": ids, "action": ActionUnchanged})
 			return
 		}
-		if err := im.tx.Delete(model, pk, nil); err != nil {
+		key, err := im.keyValue(model, pk)
+		if err == nil {
+			err = im.tx.Delete(model, pk, nil)
+		}
+		if err != nil {
 			im.fail(e, ids, err)
 			return
 		}
 		im.res.Changed = true
-		im.log("info", "entry deleted", e, map[string]any{"identifiers": ids, "action": ActionDelete, "pk": pk.String()})
+		im.log("info", "entry deleted", e, map[string]any{"identifiers": ids, "action": ActionDelete, "pk": key})
 		return
 	case found && e.State == MustCreated:
-		im.fail(e, ids, fmt.Errorf("the entry must be created, but its object exists (%s)", pk))
+		key, _ := im.keyValue(model, pk)
+		im.fail(e, ids, fmt.Errorf("the entry must be created, but its object exists (%v)", key))
 		return
 	case found && e.State == Created:
-		im.remember(e, ids, pk)
-		im.log("info", "entry unchanged", e, map[string]any{"identifiers": ids, "action": ActionUnchanged, "pk": pk.String()})
+		key, err := im.remember(e, ids, model, pk)
+		if err != nil {
+			im.fail(e, ids, err)
+			return
+		}
+		im.log("info", "entry unchanged", e, map[string]any{"identifiers": ids, "action": ActionUnchanged, "pk": key})
+		return
+	case !found && model == store.ModelUser && ids["pk"] != nil:
+		im.fail(e, ids, &validate.Error{Fields: map[string][]string{"pk": {MsgUserPK}}})
 		return
 	}
 	body := deepMerge(attrs, ids)
@@ -298,7 +343,18 @@ func (im *importer) entry(e *Entry) {
 		}
 	}
 	pk, warnings, err := im.write(model, pk, found, body)
-	if err != nil {
+	if err != nil || extraErrs != nil {
+		// The password's errors are reported with the other fields'.
+		var ve *validate.Error
+		switch {
+		case err == nil:
+			err = extraErrs
+		case extraErrs != nil && errors.As(err, &ve):
+			merged := &validate.Error{}
+			merged.Merge(ve)
+			merged.Merge(extraErrs)
+			err = merged
+		}
 		im.fail(e, ids, err)
 		return
 	}
@@ -306,10 +362,17 @@ func (im *importer) entry(e *Entry) {
 		im.log("warning", "attribute ignored", e, map[string]any{"identifiers": ids, "field": w,
 			"message": "the model has no such attribute: authflow ignores it, as authentik does"})
 	}
-	im.remember(e, ids, pk)
+	key, err := im.remember(e, ids, model, pk)
+	if err == nil && u.password != nil {
+		err = im.setPassword(key, *u.password)
+	}
+	if err != nil {
+		im.fail(e, ids, err)
+		return
+	}
 	if !found {
 		im.res.Changed = true
-		im.log("info", "entry created", e, map[string]any{"identifiers": ids, "action": ActionCreate, "pk": pk.String()})
+		im.log("info", "entry created", e, map[string]any{"identifiers": ids, "action": ActionCreate, "pk": key})
 		return
 	}
 	after, err := im.representation(model, pk)
@@ -326,12 +389,20 @@ func (im *importer) entry(e *Entry) {
 	if string(now) == string(stored) {
 		changes = nil // secrets written with their old values
 	}
+	if u.password != nil {
+		// Set again on every import, as authentik does (its
+		// password_change_date moves).
+		if changes == nil {
+			changes = map[string]any{}
+		}
+		changes["password"] = map[string]any{"secret": true}
+	}
 	if len(changes) == 0 {
-		im.log("info", "entry unchanged", e, map[string]any{"identifiers": ids, "action": ActionUnchanged, "pk": pk.String()})
+		im.log("info", "entry unchanged", e, map[string]any{"identifiers": ids, "action": ActionUnchanged, "pk": key})
 		return
 	}
 	im.res.Changed = true
-	im.log("info", "entry updated", e, map[string]any{"identifiers": ids, "action": ActionUpdate, "pk": pk.String(), "changes": changes})
+	im.log("info", "entry updated", e, map[string]any{"identifiers": ids, "action": ActionUpdate, "pk": key, "changes": changes})
 }
 
 // modelMetaApply is authentik's entry that applies another blueprint.
@@ -366,7 +437,7 @@ func (im *importer) meta(e *Entry, attrs map[string]any) {
 		return
 	}
 	sub := newImporter(im.tx, bp, im.opts)
-	sub.depth, sub.budget = im.depth+1, im.budget
+	sub.depth, sub.budget, sub.pw = im.depth+1, im.budget, im.pw
 	sub.res.Logs = im.res.Logs
 	res := sub.apply()
 	im.budget = sub.budget
@@ -526,18 +597,37 @@ func givenPK(ids map[string]any) (uuid.UUID, bool, error) {
 
 // match finds the object the identifiers name: its pk, or else all the
 // other identifiers together. When there is none, pk is the pk identifier
-// (uuid.Nil without one), which a create gives the new object.
+// (uuid.Nil without one), which a create gives the new object. A user's
+// pk identifier is its number (a user entry does not create a user with
+// one: the store numbers users).
 func (im *importer) match(model string, ids map[string]any) (pk uuid.UUID, found bool, err error) {
-	id, ok, err := givenPK(ids)
-	if err != nil {
-		return uuid.Nil, false, err
-	}
-	if ok {
-		if _, err := im.tx.Get(model, id); err == nil {
-			return id, true, nil
-		} else if !errors.Is(err, store.ErrNotFound) {
+	var id uuid.UUID
+	if model == store.ModelUser {
+		if v, ok := ids["pk"]; ok {
+			n, err := userNumber(v)
+			if err != nil {
+				return uuid.Nil, false, err
+			}
+			id, err := im.tx.Lookup(model, store.By("pk", strconv.FormatInt(n, 10)))
+			if err == nil {
+				return id, true, nil
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return uuid.Nil, false, err
+			}
+		}
+	} else {
+		given, ok, err := givenPK(ids)
+		if err != nil {
 			return uuid.Nil, false, err
 		}
+		if ok {
+			if _, err := im.tx.Get(model, given); err == nil {
+				return given, true, nil
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return uuid.Nil, false, err
+			}
+		}
+		id = given
 	}
 	rest := map[string]any{}
 	for k, v := range ids {
@@ -600,14 +690,21 @@ func (im *importer) write(model string, pk uuid.UUID, found bool, body map[strin
 // remember records the entry's object for !KeyOf, and, when its pk is not
 // the entry's pk identifier as written (another spelling, or an object
 // matched by its other identifiers), the rewrite of that identifier to its
-// pk in later entries, as authentik's importer does.
-func (im *importer) remember(e *Entry, ids map[string]any, pk uuid.UUID) {
-	if e.ID != "" {
-		im.ids[e.ID] = pk
+// pk in later entries, as authentik's importer does. It returns the
+// object's key: what !KeyOf gives and the log shows (a user's number,
+// another object's UUID text).
+func (im *importer) remember(e *Entry, ids map[string]any, model string, pk uuid.UUID) (any, error) {
+	key, err := im.keyValue(model, pk)
+	if err != nil {
+		return nil, err
 	}
-	if v, ok := ids["pk"]; ok && str(v) != pk.String() {
+	if e.ID != "" {
+		im.ids[e.ID] = key
+	}
+	if v, ok := ids["pk"]; ok && model != store.ModelUser && str(v) != pk.String() {
 		im.pks[str(v)] = pk.String()
 	}
+	return key, nil
 }
 
 // representation is the object's API representation, as a map.
@@ -675,13 +772,15 @@ func deepMerge(dst, src map[string]any) map[string]any {
 // The lookups of the tags.
 
 func (im *importer) keyOf(id string) (any, error) {
-	pk, ok := im.ids[id]
+	key, ok := im.ids[id]
 	if !ok {
 		return nil, fmt.Errorf("KeyOf: failed to find entry with `id` of `%s` and a model instance", id)
 	}
-	return pk.String(), nil
+	return key, nil
 }
 
+// find is !Find: the key of the first object that matches (a user's
+// number, another object's UUID text), or nil.
 func (im *importer) find(model string, conds map[string]any) (any, error) {
 	m, err := im.model(model)
 	if err != nil {
@@ -691,16 +790,18 @@ func (im *importer) find(model string, conds map[string]any) (any, error) {
 	if err != nil || !ok {
 		return nil, err
 	}
-	return pk.String(), nil
+	return im.keyValue(m, pk)
 }
 
 func (im *importer) findObject(model string, conds map[string]any) (any, error) {
-	pk, err := im.find(model, conds)
-	if err != nil || pk == nil {
+	m, err := im.model(model)
+	if err != nil {
+		return nil, fmt.Errorf("!FindObject: %w", err)
+	}
+	id, ok, err := im.tx.Find(m, conds)
+	if err != nil || !ok {
 		return nil, err
 	}
-	m, _ := im.model(model)
-	id, _ := uuid.Parse(pk.(string))
 	v, err := im.representation(m, id)
 	if err != nil {
 		return nil, err

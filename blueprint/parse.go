@@ -11,6 +11,28 @@
 // them too; its values are resolved before the first entry (see
 // Options.Context).
 //
+// Users (authentik_core.user) and groups (authentik_core.group) are
+// entries like any other, with the users API's attrs and rules: a user is
+// named by its username (exactly) or its number, a group by its name or
+// pk, and !KeyOf or !Find of a user gives its number, of a group its UUID
+// (for a user's groups, a group's users and parent). A user entry also
+// takes authentik's blueprint-only attrs:
+//
+//   - password is the raw password, read as DRF reads a string (trimmed;
+//     blank is "This field may not be blank."): given, it is set at every
+//     import, as authentik sets it, which moves password_change_date and
+//     makes the entry an update; null or absent keeps the stored password,
+//     and a created user without one has an unusable password. Apply
+//     hashes passwords outside its transaction (see Apply); ApplyTx sets
+//     none (ErrPasswordInTx). No log, error or result shows a password.
+//   - permissions (global permissions) are ignored with a warning, or,
+//     with Options.Strict, refused: authflow has no permissions to assign
+//     (MsgPermissionsIgnored).
+//
+// A user entry cannot create a user with a given pk (MsgUserPK): the
+// store numbers users. ExportDirectory writes every group and user as a
+// blueprint, without passwords.
+//
 // YAML is parsed with go.yaml.in/yaml/v3, the maintained successor of
 // gopkg.in/yaml.v3: it keeps the node tree (tags, positions, aliases)
 // that the tags need, and only this package imports it.
@@ -258,8 +280,8 @@ func readEntry(n *yaml.Node) (*Entry, error) {
 			}
 			e.conditions = val.Content
 		case "permissions":
-			// authentik's object permissions: authflow has no users or
-			// roles to give them to.
+			// authentik's object permissions: authflow has no
+			// permissions (no roles, no RBAC) to give.
 		default:
 			return nil, invalid(n.Content[i].Line, "unknown entry key %q", key)
 		}

@@ -3,11 +3,14 @@ package blueprint
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/store"
 	"github.com/google/uuid"
 	"go.yaml.in/yaml/v3"
@@ -74,17 +77,30 @@ func ExportPortable(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 	}
 	// ref renders a reference: !KeyOf an exported object, or !Find
 	// another by its slug or name, or the pk as a last resort.
-	ref := func(target string, v any) *yaml.Node {
-		s, ok := v.(string)
-		if !ok {
-			return valueNode(v)
-		}
-		if id, ok := ids[s]; ok {
-			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!KeyOf", Value: id}
-		}
-		pk, err := uuid.Parse(s)
-		if err != nil || target == store.ModelPolicyBindingModel {
-			return valueNode(v)
+	ref := func(r store.Reference, v any) *yaml.Node {
+		target := r.Target
+		var pk uuid.UUID
+		if n, ok := v.(float64); ok && r.Numbered {
+			// A reference by number (a user's): found by its
+			// identifiers, as a number differs between stores.
+			id, err := tx.Lookup(target, store.By("pk", strconv.FormatFloat(n, 'f', -1, 64)))
+			if err != nil {
+				return valueNode(v)
+			}
+			pk = id
+		} else {
+			s, ok := v.(string)
+			if !ok {
+				return valueNode(v)
+			}
+			if id, ok := ids[s]; ok {
+				return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!KeyOf", Value: id}
+			}
+			id, err := uuid.Parse(s)
+			if err != nil || target == store.ModelPolicyBindingModel {
+				return valueNode(v)
+			}
+			pk = id
 		}
 		model, err := tx.KindOf(target, pk)
 		if err != nil {
@@ -94,7 +110,11 @@ func ExportPortable(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 		if err != nil {
 			return valueNode(v)
 		}
-		for _, key := range []string{"slug", "name"} {
+		keys := []string{"slug", "name"}
+		if len(idKeys[target]) == 1 {
+			keys = append(slices.Clone(idKeys[target]), keys...) // a user's username
+		}
+		for _, key := range keys {
 			if name, ok := attrs[key].(string); ok {
 				return &yaml.Node{Kind: yaml.SequenceNode, Tag: "!Find", Style: yaml.FlowStyle, Content: []*yaml.Node{
 					valueNode(model), {Kind: yaml.SequenceNode, Style: yaml.FlowStyle, Content: []*yaml.Node{valueNode(key), valueNode(name)}},
@@ -122,11 +142,11 @@ func ExportPortable(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 			case isRef && r.Many:
 				list := &yaml.Node{Kind: yaml.SequenceNode}
 				for _, item := range v.([]any) {
-					list.Content = append(list.Content, ref(r.Target, item))
+					list.Content = append(list.Content, ref(r, item))
 				}
 				attrs[k] = list
 			case isRef:
-				attrs[k] = ref(r.Target, v)
+				attrs[k] = ref(r, v)
 			default:
 				attrs[k] = valueNode(v)
 			}
@@ -151,10 +171,16 @@ func ExportPortable(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 		}
 		entries = append(entries, mappingNode(entry))
 	}
+	return encodeDoc("authflow Export - ", now, entries)
+}
+
+// encodeDoc writes a portable export's document: its entries, with a
+// name of title and the time.
+func encodeDoc(title string, now time.Time, entries []*yaml.Node) ([]byte, error) {
 	doc := mappingNode(map[string]*yaml.Node{
 		"version": valueNode(int64(1)),
 		"metadata": mappingNode(map[string]*yaml.Node{
-			"name": valueNode("authflow Export - " + now.UTC().Format("2006-01-02 15:04:05.000000+00:00")),
+			"name": valueNode(title + now.UTC().Format("2006-01-02 15:04:05.000000+00:00")),
 			"labels": mappingNode(map[string]*yaml.Node{
 				"blueprints.goauthentik.io/generated": valueNode("true"),
 				"authflow.dev/portable":               valueNode("true"),
@@ -220,4 +246,147 @@ func mappingNode(m map[string]*yaml.Node) *yaml.Node {
 		n.Content = append(n.Content, valueNode(k), m[k])
 	}
 	return n
+}
+
+// ExportDirectory writes the store's groups and users as a portable
+// blueprint (see ExportPortable), which recreates them, with their
+// hierarchy and memberships, in any store: groups first, each after its
+// parent, identified by name ("group-<name>" entries), then users by
+// username ("user-<username>"), whose groups are !KeyOf their groups'
+// entries. Membership is carried on the users' side only (a group entry
+// has no users). Attrs at their defaults are left out.
+//
+// No password or hash is exported, in any form: a user that the export
+// creates has an unusable password (set one, or import the hash with
+// store.ImportPasswordHash), and one that exists keeps its own (the
+// entries have no password attr). Internal service accounts, which
+// authentik's outposts make and no write may create, are left out.
+func ExportDirectory(tx *store.Tx, now time.Time) ([]byte, error) {
+	s := tx.Store()
+	groups, err := all[directory.GroupView](tx, store.ModelGroup)
+	if err != nil {
+		return nil, err
+	}
+	users, err := all[directory.UserView](tx, store.ModelUser)
+	if err != nil {
+		return nil, err
+	}
+	entryOf := map[uuid.UUID]string{} // group pk -> entry id
+	for _, g := range groups {
+		entryOf[g.PK] = "group-" + g.Name
+	}
+	keyOf := func(pk uuid.UUID) *yaml.Node {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!KeyOf", Value: entryOf[pk]}
+	}
+	attrsOf := func(model string, pk uuid.UUID, drop ...string) (map[string]*yaml.Node, error) {
+		attrs, err := tx.Attrs(model, pk)
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]*yaml.Node{}
+		for k, v := range attrs {
+			if !slices.Contains(drop, k) && !leftOut(s, model, k, v, true) {
+				out[k] = valueNode(v)
+			}
+		}
+		return out, nil
+	}
+	entry := func(model, id, key, name string, attrs map[string]*yaml.Node) *yaml.Node {
+		delete(attrs, key)
+		e := map[string]*yaml.Node{
+			"model":       valueNode(model),
+			"identifiers": mappingNode(map[string]*yaml.Node{key: valueNode(name)}),
+			"attrs":       mappingNode(attrs),
+			"state":       valueNode(string(Present)),
+		}
+		if id != "" {
+			e["id"] = valueNode(id)
+		}
+		return mappingNode(e)
+	}
+	var entries []*yaml.Node
+	// Groups in name order, each once its parent is written; the groups
+	// of a cycle of parents (which authentik does not refuse) are written
+	// without their parents, which entries at the end then set.
+	done := map[uuid.UUID]bool{}
+	var late []directory.GroupView
+	for len(done) < len(groups) {
+		progress := false
+		for _, g := range groups {
+			if done[g.PK] || (g.Parent != nil && !done[*g.Parent] && entryOf[*g.Parent] != "") {
+				continue
+			}
+			attrs, err := attrsOf(store.ModelGroup, g.PK, "users", "roles", "parent")
+			if err != nil {
+				return nil, err
+			}
+			if g.Parent != nil && done[*g.Parent] {
+				attrs["parent"] = keyOf(*g.Parent)
+			}
+			entries = append(entries, entry(store.ModelGroup, entryOf[g.PK], "name", g.Name, attrs))
+			done[g.PK], progress = true, true
+		}
+		if !progress {
+			for _, g := range groups {
+				if !done[g.PK] {
+					late = append(late, g)
+					done[g.PK] = true
+					attrs, err := attrsOf(store.ModelGroup, g.PK, "users", "roles", "parent")
+					if err != nil {
+						return nil, err
+					}
+					entries = append(entries, entry(store.ModelGroup, entryOf[g.PK], "name", g.Name, attrs))
+					break // the others may now follow it
+				}
+			}
+		}
+	}
+	for _, u := range users {
+		if u.Type == directory.UserTypeInternalServiceAccount {
+			continue
+		}
+		id, err := tx.Lookup(store.ModelUser, store.By("pk", strconv.FormatInt(u.PK, 10)))
+		if err != nil {
+			return nil, err
+		}
+		attrs, err := attrsOf(store.ModelUser, id, "groups")
+		if err != nil {
+			return nil, err
+		}
+		if len(u.Groups) > 0 {
+			list := &yaml.Node{Kind: yaml.SequenceNode}
+			for _, g := range u.Groups {
+				list.Content = append(list.Content, keyOf(g))
+			}
+			attrs["groups"] = list
+		}
+		entries = append(entries, entry(store.ModelUser, "user-"+u.Username, "username", u.Username, attrs))
+	}
+	for _, g := range late {
+		entries = append(entries, entry(store.ModelGroup, "", "name", g.Name,
+			map[string]*yaml.Node{"parent": keyOf(*g.Parent)}))
+	}
+	return encodeDoc("authflow Directory Export - ", now, entries)
+}
+
+// all lists every object of model, page by page, in the list's default
+// order, as T (its representation).
+func all[T any](tx *store.Tx, model string) ([]T, error) {
+	var out []T
+	for page := 1; ; page++ {
+		p, err := tx.List(model, store.Query{Page: page, PageSize: store.MaxPageSize})
+		if err != nil {
+			return nil, fmt.Errorf("blueprint: export: %w", err)
+		}
+		for _, r := range p.Results {
+			v, ok := r.(T)
+			if !ok {
+				return nil, fmt.Errorf("blueprint: export: %s lists %T", model, r)
+			}
+			out = append(out, v)
+		}
+		if p.Pagination.Next == 0 {
+			return out, nil
+		}
+	}
 }
