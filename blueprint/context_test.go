@@ -330,3 +330,18 @@ func TestTagErrorsHideValues(t *testing.T) {
 		}
 	}
 }
+
+// A !ParseJSON failure says where, never what: its text may be a secret
+// (a user entry's password), and Go's JSON errors quote the character
+// they stop at.
+func TestParseJSONErrorQuotesNothing(t *testing.T) {
+	s := newStore(t)
+	for _, text := range []string{"Zq9-secret", "{Zq9", `"Zq9`} {
+		doc := "version: 1\nentries:\n- model: authentik_core.user\n  identifiers: {username: u}\n  attrs: {name: U, password: !ParseJSON '" + text + "'}\n"
+		res := apply(t, s, doc, blueprint.Options{})
+		got := jsonOf(t, res.Logs)
+		if res.Success || !strings.Contains(got, "!ParseJSON: not JSON") || strings.Contains(got, "Zq9") || strings.Contains(got, "'Z'") {
+			t.Errorf("%s: %s", text, got)
+		}
+	}
+}

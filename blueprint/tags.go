@@ -2,6 +2,7 @@ package blueprint
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -229,7 +230,10 @@ func (r *resolver) tag(n *yaml.Node) (any, error) {
 	case "!ParseJSON":
 		var v any
 		if err := json.Unmarshal([]byte(str(args[0])), &v); err != nil {
-			return nil, r.errf(n, "!ParseJSON: %v", err)
+			// Go's message quotes the offending character, and the text
+			// may be a secret (a password in a user entry): say where,
+			// not what.
+			return nil, r.errf(n, "!ParseJSON: not JSON (%s)", jsonErrorPlace(err))
 		}
 		return normalize(v), nil
 	case "!Index", "!Value":
@@ -562,4 +566,17 @@ func (r *resolver) spend(n int) error {
 		return fmt.Errorf("%w: the document expands to too many values", ErrLimit)
 	}
 	return nil
+}
+
+// jsonErrorPlace says where a JSON decoding error is, without quoting the
+// input: the byte offset of a syntax error, or the kind of error.
+func jsonErrorPlace(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("a syntax error at byte %d", se.Offset)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "it ends early"
+	}
+	return "it cannot be decoded"
 }
