@@ -664,37 +664,18 @@ func (e *dirEnv) groupsMember(ctx context.Context, args []string, add bool) int 
 	return exitOK
 }
 
-// setMembership adds u to g or removes it. It writes the user's groups,
-// one record whatever the group's size; an internal service account,
-// whose record authentik's serializer does not let a write change, is
-// added through the group's users instead, as authentik's add_user and
-// remove_user change membership without that serializer.
+// setMembership adds u to g or removes it by writing the user's groups:
+// one record, whatever the group's size.
 func setMembership(tx *store.Tx, u directory.User, g directory.Group, add bool) error {
-	if u.Type != directory.UserTypeInternalServiceAccount {
-		next := slices.DeleteFunc(slices.Clone(u.Groups), func(id uuid.UUID) bool { return id == g.PK })
-		if add {
-			next = append(next, g.PK)
-		}
-		body, err := json.Marshal(map[string]any{"groups": next})
-		if err != nil {
-			return err
-		}
-		_, err = store.Users.Patch(tx, userPK(u.PK), body, nil)
-		return err
-	}
-	v, err := store.Groups.View(tx, store.PK(g.PK))
-	if err != nil {
-		return err
-	}
-	members := slices.DeleteFunc(slices.Clone(v.Users), func(pk int64) bool { return pk == u.PK })
+	next := slices.DeleteFunc(slices.Clone(u.Groups), func(id uuid.UUID) bool { return id == g.PK })
 	if add {
-		members = append(members, u.PK)
+		next = append(next, g.PK)
 	}
-	body, err := json.Marshal(map[string]any{"users": members})
+	body, err := json.Marshal(map[string]any{"groups": next})
 	if err != nil {
 		return err
 	}
-	_, err = store.Groups.Patch(tx, store.PK(g.PK), body, nil)
+	_, err = store.Users.Patch(tx, userPK(u.PK), body, nil)
 	return err
 }
 
