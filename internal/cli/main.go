@@ -212,7 +212,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // by the shutdown signals. The users commands read passwords from the
 // process's standard input.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, nb func() Backend) int {
-	return runIn(ctx, args, &dirEnv{in: stdin{os.Stdin}, stdout: stdout, stderr: stderr, nb: nb})
+	return runIn(ctx, args, &dirEnv{in: stdin{os.Stdin, stderr}, stdout: stdout, stderr: stderr, nb: nb})
 }
 
 // runIn is Run with its standard input and the users commands' store

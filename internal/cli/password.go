@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/term"
@@ -19,47 +20,79 @@ import (
 type console interface {
 	// IsTerminal reports whether standard input is a terminal.
 	IsTerminal() bool
-	// ReadPassword reads one line from the terminal without echoing it,
-	// without its line ending. It returns ctx's error when ctx ends first,
-	// with the terminal as it was.
-	ReadPassword(ctx context.Context) ([]byte, error)
+	// ReadPasswords shows each prompt in turn and reads an answer to
+	// each from the terminal, without echo. Echo is off before the first
+	// prompt shows (so nothing typed ahead is shown either) and on again
+	// when it returns, however it returns: with errInterrupted for
+	// Ctrl-C or Ctrl-D, or with ctx's error when ctx ends first.
+	ReadPasswords(ctx context.Context, prompts ...string) ([]string, error)
 	// Reader reads standard input when it is not a terminal.
 	io.Reader
 }
 
-// stdin is the process's standard input as a console.
-type stdin struct{ f *os.File }
+// errInterrupted: Ctrl-C or Ctrl-D at a password prompt.
+var errInterrupted = errors.New("interrupted")
+
+// stdin is the process's standard input as a console; prompts go to
+// prompt (standard error).
+type stdin struct {
+	f      *os.File
+	prompt io.Writer
+}
 
 func (s stdin) IsTerminal() bool { return term.IsTerminal(int(s.f.Fd())) }
 
 func (s stdin) Read(p []byte) (int, error) { return s.f.Read(p) }
 
-// ReadPassword reads in a goroutine, so that a shutdown signal (which
-// Main turns into ctx's end, and which therefore no longer ends the
-// process) is not left waiting for the Enter key; the terminal's state is
-// put back before returning then.
-func (s stdin) ReadPassword(ctx context.Context) ([]byte, error) {
+// ReadPasswords puts the terminal in raw mode and reads through
+// term.Terminal, which writes the prompts, echoes nothing of a password
+// and takes Ctrl-C (no longer a signal in raw mode) as the end of input.
+// It reads in a goroutine, so that a shutdown signal (which Main turns
+// into ctx's end) is not left waiting for the Enter key.
+func (s stdin) ReadPasswords(ctx context.Context, prompts ...string) ([]string, error) {
 	fd := int(s.f.Fd())
-	state, err := term.GetState(fd)
+	state, err := term.MakeRaw(fd)
 	if err != nil {
 		return nil, err
 	}
+	restore := sync.OnceFunc(func() { _ = term.Restore(fd, state) })
+	defer restore()
+	t := term.NewTerminal(struct {
+		io.Reader
+		io.Writer
+	}{s.f, s.prompt}, "")
 	type result struct {
-		b   []byte
-		err error
+		answers []string
+		err     error
 	}
 	done := make(chan result, 1)
 	go func() {
-		b, err := term.ReadPassword(fd)
-		done <- result{b, err}
+		var r result
+		for _, p := range prompts {
+			a, err := t.ReadPassword(p)
+			if err != nil {
+				r.err = err
+				break
+			}
+			r.answers = append(r.answers, a)
+		}
+		done <- r
 	}()
 	select {
 	case r := <-done:
-		return r.b, r.err
+		if r.err == nil {
+			return r.answers, nil
+		}
+		err = r.err
+		if errors.Is(err, io.EOF) {
+			err = errInterrupted
+		}
 	case <-ctx.Done():
-		_ = term.Restore(fd, state)
-		return nil, ctx.Err()
+		err = ctx.Err()
 	}
+	restore()
+	fmt.Fprintln(s.prompt) // the line the prompt began
+	return nil, err
 }
 
 // maxPasswordLen bounds a password read, in bytes: far above any password
@@ -84,13 +117,13 @@ var (
 )
 
 // readPassword reads a new password: from file when one is named, from
-// the terminal (prompting on prompt twice, without echo) when standard
-// input is one, or else from standard input. A file or standard input
+// the terminal (prompting twice, without echo) when standard input is
+// one, or else from standard input. A file or standard input
 // gives its first line, without the line ending ("\n" or "\r\n"); the
 // rest is not read. The password is checked: not empty, at most
 // maxPasswordLen bytes, valid UTF-8. Reading a file that cannot be read
 // is an error wrapping errUnreadable.
-func readPassword(ctx context.Context, in console, file string, prompt io.Writer) (string, error) {
+func readPassword(ctx context.Context, in console, file string) (string, error) {
 	var raw []byte
 	switch {
 	case file != "":
@@ -107,25 +140,14 @@ func readPassword(ctx context.Context, in console, file string, prompt io.Writer
 			return "", err
 		}
 	case in.IsTerminal():
-		fmt.Fprint(prompt, "Password: ")
-		a, err := in.ReadPassword(ctx)
-		fmt.Fprintln(prompt)
+		pw, err := in.ReadPasswords(ctx, "Password: ", "Password (again): ")
 		if err != nil {
 			return "", err
 		}
-		if err := checkPassword(a); err != nil {
-			return "", err
-		}
-		fmt.Fprint(prompt, "Password (again): ")
-		b, err := in.ReadPassword(ctx)
-		fmt.Fprintln(prompt)
-		if err != nil {
-			return "", err
-		}
-		if !bytes.Equal(a, b) {
+		if len(pw) != 2 || pw[0] != pw[1] {
 			return "", errPasswordMismatch
 		}
-		raw = a
+		raw = []byte(pw[0])
 	default:
 		var err error
 		raw, err = firstLine(in)

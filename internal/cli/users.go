@@ -163,7 +163,7 @@ func (c *dirCmd) fail(err error) int {
 		errors.Is(err, errPasswordUTF8), errors.Is(err, errNoPassword):
 		fmt.Fprintf(c.stderr, "authflow %s: %v; nothing was written\n", c.name, err)
 		return exitInvalid
-	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled), errors.Is(err, errInterrupted):
 		fmt.Fprintf(c.stderr, "authflow %s: interrupted; nothing was written\n", c.name)
 		return exitInvalid
 	}
@@ -365,7 +365,7 @@ func (e *dirEnv) usersAdd(ctx context.Context, args []string) int {
 	}
 	var hash store.PasswordHash
 	if !*pw.none {
-		raw, err := readPassword(ctx, e.in, *pw.file, e.stderr)
+		raw, err := readPassword(ctx, e.in, *pw.file)
 		if err != nil {
 			return c.fail(err)
 		}
@@ -482,7 +482,7 @@ func (e *dirEnv) usersSetPassword(ctx context.Context, args []string) int {
 	}
 	var hash store.PasswordHash
 	if !*pw.none {
-		raw, err := readPassword(ctx, e.in, *pw.file, e.stderr)
+		raw, err := readPassword(ctx, e.in, *pw.file)
 		if err != nil {
 			return c.fail(err)
 		}

@@ -25,28 +25,30 @@ import (
 type fakeConsole struct {
 	terminal bool
 	lines    []string
-	reads    int // ReadPassword calls
+	prompts  []string // the prompts answered
 	stdin    io.Reader
-	// waiting, when set, makes ReadPassword close it and wait for its
+	// waiting, when set, makes ReadPasswords close it and wait for its
 	// context to end.
 	waiting chan struct{}
 }
 
 func (f *fakeConsole) IsTerminal() bool { return f.terminal }
 
-func (f *fakeConsole) ReadPassword(ctx context.Context) ([]byte, error) {
-	f.reads++
+func (f *fakeConsole) ReadPasswords(ctx context.Context, prompts ...string) ([]string, error) {
 	if f.waiting != nil {
 		close(f.waiting)
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}
-	if len(f.lines) == 0 {
-		return nil, io.EOF
+	var out []string
+	for _, p := range prompts {
+		if len(f.lines) == 0 {
+			return nil, errInterrupted
+		}
+		f.prompts = append(f.prompts, p)
+		out, f.lines = append(out, f.lines[0]), f.lines[1:]
 	}
-	l := f.lines[0]
-	f.lines = f.lines[1:]
-	return []byte(l), nil
+	return out, nil
 }
 
 func (f *fakeConsole) Read(p []byte) (int, error) {
@@ -152,8 +154,8 @@ func TestUsersAddTerminal(t *testing.T) {
 	if code != exitOK || out != "created user alice (pk 1)\n" {
 		t.Fatalf("users add: %d %q %q", code, out, errs)
 	}
-	if in.reads != 2 || errs != "Password: \nPassword (again): \n" {
-		t.Errorf("%d reads, stderr %q: want two prompts", in.reads, errs)
+	if strings.Join(in.prompts, "|") != "Password: |Password (again): " || errs != "" {
+		t.Errorf("prompts %q, stderr %q", in.prompts, errs)
 	}
 	if strings.Contains(out+errs, "s3cret") {
 		t.Errorf("the password was echoed: %q %q", out, errs)
@@ -181,10 +183,11 @@ func TestUsersAddRefused(t *testing.T) {
 		args  []string
 		code  int
 		msg   string
-		reads int
+		reads int // prompts answered
 	}{
 		{"mismatch", terminal("one", "two"), []string{"-username", "bob"}, exitInvalid, "the passwords do not match; nothing was written", 2},
-		{"empty on the terminal", terminal(""), []string{"-username", "bob"}, exitInvalid, "the password is empty", 1},
+		{"empty on the terminal", terminal("", ""), []string{"-username", "bob"}, exitInvalid, "the password is empty", 2},
+		{"Ctrl-C on the terminal", terminal("x"), []string{"-username", "bob"}, exitInvalid, "interrupted; nothing was written", 1},
 		{"taken username", terminal("pw", "pw"), []string{"-username", "alice"}, exitInvalid, "validation failed; username: This field must be unique.", 0},
 		{"blank username", terminal("pw", "pw"), []string{"-username", ""}, exitInvalid, "username: This field may not be blank.", 0},
 		{"bad email", terminal("pw", "pw"), []string{"-username", "bob", "-email", "nope"}, exitInvalid, "email: Enter a valid email address.", 0},
@@ -205,8 +208,8 @@ func TestUsersAddRefused(t *testing.T) {
 			if code != c.code || !strings.Contains(errs, c.msg) || out != "" {
 				t.Errorf("exit %d, stdout %q, stderr %q; want %d and %q", code, out, errs, c.code, c.msg)
 			}
-			if c.in.reads != c.reads {
-				t.Errorf("%d password reads, want %d", c.in.reads, c.reads)
+			if len(c.in.prompts) != c.reads {
+				t.Errorf("%d prompts answered, want %d", len(c.in.prompts), c.reads)
 			}
 			if us := f.users(t); len(us) != 1 {
 				t.Errorf("users after a refused add: %v", us)
@@ -235,8 +238,8 @@ func TestUsersAddPasswordSources(t *testing.T) {
 		{"none", terminal(), []string{"-no-password"}, ""},
 	} {
 		code, out, errs := f.run(t, c.in, append([]string{"users", "add", "-username", c.user}, c.args...)...)
-		if code != exitOK || c.in.reads != 0 {
-			t.Fatalf("%s: exit %d, %d terminal reads, %q %q", c.user, code, c.in.reads, out, errs)
+		if code != exitOK || len(c.in.prompts) != 0 {
+			t.Fatalf("%s: exit %d, prompts %q, %q %q", c.user, code, c.in.prompts, out, errs)
 		}
 		if c.pw == "" && !strings.HasSuffix(out, "without a usable password\n") {
 			t.Errorf("%s: %q", c.user, out)
