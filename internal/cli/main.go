@@ -109,8 +109,11 @@
 // itself: a flag's value is visible to every local user in ps and
 // /proc/PID/cmdline while the command runs, and stays in the shell's
 // history. A password is never echoed or printed, and no output holds a
-// hash. users add tries the user before asking for the password, so that
-// a taken username is said first. users list and groups list print a
+// hash; Ctrl-C at a prompt writes nothing and leaves the terminal as it
+// was. users add tries the user before asking for the password, so that
+// a taken username is said first (a bbolt file stays locked while the
+// password is typed; on a file that authflow serve holds, the commands
+// say so and exit 3). users list and groups list print a
 // table (a value with a control character or a tab is quoted) or, with
 // -o json, authentik's representations (UserSerializer with groups_obj,
 // GroupSerializer with users_obj) in one JSON array; users add and

@@ -124,6 +124,7 @@ func (c *dirCmd) open(ctx context.Context, readOnly, create bool) (*store.Store,
 	}
 	opts := c.opts
 	opts.ReadOnly = readOnly
+	opts.MaxPageSize = listPageSize
 	s, err := c.src.open(ctx, &opts)
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
@@ -439,11 +440,17 @@ func (e *dirEnv) usersList(ctx context.Context, args []string) int {
 	return exitOK
 }
 
+// listPageSize is the page size of the lists, and the most a store the
+// commands open allows: the whole list in one page. The store reads
+// every record for each page it makes, so pages of the API's size would
+// make a list of n users cost n²/1000 record reads; one page costs n.
+const listPageSize = 1 << 30
+
 // listAll reads every page of a list, in one transaction.
 func listAll[T, V any](tx *store.Tx, coll store.Coll[T, V], search string) ([]V, error) {
 	out := []V{}
 	for page := 1; ; page++ {
-		p, err := coll.List(tx, store.Query{Search: search, Page: page, PageSize: store.MaxPageSize})
+		p, err := coll.List(tx, store.Query{Search: search, Page: page, PageSize: listPageSize})
 		if err != nil {
 			return nil, err
 		}

@@ -77,7 +77,7 @@ type dirFixture struct {
 func newDirFixture(t *testing.T) *dirFixture {
 	t.Helper()
 	f := &dirFixture{db: filepath.Join(t.TempDir(), "d.db"), now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	f.opts = store.Options{NoSync: true, Passwords: password.Policy{Iterations: 1000}, Now: func() time.Time {
+	f.opts = store.Options{NoSync: true, Timeout: 50 * time.Millisecond, Passwords: password.Policy{Iterations: 1000}, Now: func() time.Time {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.now = f.now.Add(time.Second)
@@ -296,6 +296,19 @@ func TestUsersList(t *testing.T) {
 	}
 	if code, out, _ := f.run(t, nil, "users", "list", "-o", "json", "-search", "nobody"); code != exitOK || strings.TrimSpace(out) != "[]" {
 		t.Errorf("an empty list: %d %q", code, out)
+	}
+	code, out, errs = f.run(t, nil, "users", "add", "-username", "carol", "-no-password", "-o", "json")
+	var carol map[string]any
+	if code != exitOK || json.Unmarshal([]byte(out), &carol) != nil || carol["username"] != "carol" || carol["pk"] != 3.0 {
+		t.Errorf("users add -o json: %d %q %q", code, out, errs)
+	}
+
+	// A file another process holds (here, another open) is exit 3, said.
+	held := f.open(t)
+	code, _, errs = f.run(t, nil, "users", "add", "-username", "dave", "-no-password")
+	held.Close()
+	if code != exitError || !strings.Contains(errs, "is locked by another process") {
+		t.Errorf("users add on a locked file: %d %q", code, errs)
 	}
 	missing := &dirFixture{db: filepath.Join(t.TempDir(), "missing.db"), opts: f.opts}
 	if code, _, _ := missing.run(t, nil, "users", "list"); code != exitError {
