@@ -395,6 +395,11 @@ func TestUsersDelete(t *testing.T) {
 	if code, out, errs := f.run(t, nil, "users", "delete", "2"); code != exitOK || out != "deleted user carol (pk 2)\n" {
 		t.Fatalf("delete 2: %d %q %q", code, out, errs)
 	}
+	// After "--", a username that looks like a flag.
+	f.run(t, nil, "users", "add", "-no-password", "-username", "-x")
+	if code, out, errs := f.run(t, nil, "users", "delete", "--", "-x"); code != exitOK || out != "deleted user -x (pk 3)\n" {
+		t.Errorf("delete -- -x: %d %q %q", code, out, errs)
+	}
 	if code, _, errs := f.run(t, nil, "users", "delete", "bob"); code != exitInvalid || !strings.Contains(errs, `no user with username or pk "bob"`) {
 		t.Errorf("delete again: %d %q", code, errs)
 	}
