@@ -1,5 +1,6 @@
 // Command authflow serves an authflow configuration over authentik's REST
-// API, and imports, exports, plans, draws and checks it.
+// API, imports, exports, plans, draws and checks it, and manages its
+// users and groups.
 //
 // Usage:
 //
@@ -7,6 +8,8 @@
 //	authflow import|diff [-db PATH] [flags] FILE|DIR...
 //	authflow export|plan|diagram [-db PATH] [flags] SLUG
 //	authflow check [-db PATH]
+//	authflow users add|list|set-password|delete [-db PATH] [flags] [USER]
+//	authflow groups add|list|add-user|remove-user [-db PATH] [flags] [GROUP [USER]]
 //	authflow version
 //
 // The commands are documented in package internal/cli, which this one

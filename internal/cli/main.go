@@ -1,6 +1,6 @@
 // Package cli is the authflow command line: it serves an authflow
-// configuration over authentik's REST API, and imports, diffs, exports,
-// plans, draws and checks it. cmd/authflow runs it with bbolt files; the
+// configuration over authentik's REST API, imports, diffs, exports,
+// plans, draws and checks it, and manages its users and groups. cmd/authflow runs it with bbolt files; the
 // etcd module's cmd/authflow runs it with the etcd backend linked in,
 // which adds to every command the flags -etcd URLS and -etcd-prefix P
 // (see package github.com/authflow/authflow/etcd).
@@ -14,6 +14,13 @@
 //	authflow plan [-db PATH] [-user-json FILE | -authenticated -superuser -user PK -groups PKS -outpost] [-o text|json] SLUG
 //	authflow diagram [-db PATH] [-planner] SLUG
 //	authflow check [-db PATH]
+//	authflow users add [-db PATH] -username U [-name N] [-email E] [-group NAME]... [-password-file FILE | -no-password] [-o text|json]
+//	authflow users list [-db PATH] [-search S] [-o text|json]
+//	authflow users set-password [-db PATH] [-password-file FILE | -no-password] USER
+//	authflow users delete [-db PATH] USER
+//	authflow groups add [-db PATH] [-parent NAME] [-superuser] [-o text|json] NAME
+//	authflow groups list [-db PATH] [-search S] [-o text|json]
+//	authflow groups add-user|remove-user [-db PATH] GROUP USER
 //	authflow version
 //
 // # serve
@@ -84,6 +91,40 @@
 // diagram prints authentik's Mermaid drawing of the flow, or with
 // -planner a drawing of what the planner does.
 //
+// # users and groups
+//
+// users and groups manage authentik's users and groups in the store
+// (package directory), as authentik's admin interface does: a user is
+// named by username or, when no user has that username, by pk; a group
+// by name or, when none has that name, by pk. Flags may come before or
+// after the arguments. users add creates a user (joining each -group)
+// and sets its password; users set-password sets it again, by pk, so
+// password_change_date moves. Without -password-file FILE the password
+// is asked for twice on a terminal, without echo (a mismatch writes
+// nothing), or read from standard input when that is not a terminal; a
+// file or standard input gives its first line, without the line ending.
+// An empty password, one of more than 4096 bytes or one that is not
+// UTF-8 is refused; -no-password makes or leaves a user without a usable
+// password. There is deliberately no flag that takes the password
+// itself: a flag's value is visible to every local user in ps and
+// /proc/PID/cmdline while the command runs, and stays in the shell's
+// history. A password is never echoed or printed, and no output holds a
+// hash; Ctrl-C at a prompt writes nothing and leaves the terminal as it
+// was. users add tries the user before asking for the password, so that
+// a taken username is said first (a bbolt file stays locked while the
+// password is typed; on a file that authflow serve holds, the commands
+// say so and exit 3). users list and groups list print a
+// table (a value with a control character or a tab is quoted) or, with
+// -o json, authentik's representations (UserSerializer with groups_obj,
+// GroupSerializer with users_obj) in one JSON array; users add and
+// groups add print what they created likewise. groups add-user and
+// remove-user change one membership; adding a member or removing a
+// non-member succeeds and changes nothing, as in authentik. A write
+// refused by authentik's validation prints its messages (as
+// "validation failed; username: This field must be unique."), and a
+// delete refused by a protected reference prints the API's sentence
+// naming what refers to the object; both exit 1, writing nothing.
+//
 // # check and version
 //
 // check opens PATH read-only and verifies it: bbolt's page structure,
@@ -101,7 +142,10 @@
 // 1 on an error in the input (an entry that failed, so nothing was
 // written; an unknown slug; a damaged file) or, for serve, on a failure;
 // 2 for a usage error; 3 when a file cannot be read or the store cannot
-// be opened (import, diff, export, plan, diagram).
+// be opened (import, diff, export, plan, diagram, users, groups). users
+// and groups exit 1 for what their input gets wrong: a validation error,
+// an unknown user or group, a refused delete, a refused or mistyped
+// password.
 package cli
 
 import (
@@ -129,6 +173,8 @@ const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file F
        authflow plan [-db PATH] [-user-json FILE | user flags] [-o text|json] SLUG
        authflow diagram [-db PATH] [-planner] SLUG
        authflow check [-db PATH]
+       authflow users add|list|set-password|delete [-db PATH] [flags] [USER]
+       authflow groups add|list|add-user|remove-user [-db PATH] [flags] [GROUP [USER]]
        authflow version
 
 Commands:
@@ -139,11 +185,14 @@ Commands:
   plan     the stages a flow plans for a request, and why
   diagram  authentik's Mermaid drawing of a flow
   check    verify a file: structure, checksums, indexes, references
+  users    add, list, delete users, set their passwords (read without echo)
+  groups   add and list groups, add users to them and remove them
   version  print the version
 
-Run "authflow serve -h" (import -h, ...) for the flags. import exits 0 when
-the blueprint imported, 1 when an entry failed (nothing is written), 2 for
-a wrong command line and 3 when a file cannot be read.
+Run "authflow serve -h" (import -h, users add -h, ...) for the flags.
+import exits 0 when the blueprint imported, 1 when an entry failed
+(nothing is written), 2 for a wrong command line and 3 when a file cannot
+be read; users and groups exit 1 when a write is refused.
 `
 
 // shutdownTimeout bounds the wait for in-flight requests on a signal.
@@ -163,8 +212,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // Run is the whole program; it returns the exit status. ctx is cancelled
-// by the shutdown signals.
+// by the shutdown signals. The users commands read passwords from the
+// process's standard input.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, nb func() Backend) int {
+	return runIn(ctx, args, &dirEnv{in: stdin{os.Stdin, stderr}, stdout: stdout, stderr: stderr, nb: nb})
+}
+
+// runIn is Run with its standard input and the users commands' store
+// options in e.
+func runIn(ctx context.Context, args []string, e *dirEnv) int {
+	stdout, stderr, nb := e.stdout, e.stderr, e.nb
 	usage := usageLine(nb, usage)
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
@@ -185,6 +242,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, nb func()
 		return planCmd(ctx, args[1:], stdout, stderr, nb)
 	case "diagram":
 		return diagramCmd(ctx, args[1:], stdout, stderr, nb)
+	case "users":
+		return usersCmd(ctx, args[1:], e)
+	case "groups":
+		return groupsCmd(ctx, args[1:], e)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "authflow %s\n", version())
 		return 0

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authflow/authflow/etcd"
 	"github.com/authflow/authflow/etcd/internal/etcdtest"
 )
 
@@ -166,5 +167,49 @@ func TestUnreachable(t *testing.T) {
 	}
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("took %v to fail", took)
+	}
+}
+
+// The users commands on etcd: a user added with a password from a file
+// is listed, its password verifies through another store on the same
+// cluster, and a second add of the username is refused with authentik's
+// message.
+func TestUsersOnEtcd(t *testing.T) {
+	c := etcdtest.Start(t, 1, nil)
+	url := c.Endpoints()[0]
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (int, string, string) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		cmd := exec.Command(binPath, args...)
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		return cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()
+	}
+	if code, out, errs := run("users", "add", "-etcd", url, "-username", "alice", "-password-file", pwFile); code != 0 || out != "created user alice (pk 1)\n" {
+		t.Fatalf("users add: %d %q %q", code, out, errs)
+	}
+	if code, _, errs := run("users", "add", "-etcd", url, "-username", "alice", "-no-password"); code != 1 || !strings.Contains(errs, "username: This field must be unique.") {
+		t.Errorf("second add: %d %q", code, errs)
+	}
+	code, out, errs := run("users", "list", "-etcd", url, "-o", "json")
+	var users []map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &users) != nil || len(users) != 1 || users[0]["username"] != "alice" || strings.Contains(out, "pbkdf2") {
+		t.Fatalf("users list: %d %q %q", code, out, errs)
+	}
+	s, err := etcd.OpenStore(t.Context(), etcd.Config{Endpoints: c.Endpoints()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if ok, err := s.CheckPassword(t.Context(), 1, "s3cret"); !ok || err != nil {
+		t.Errorf("alice's password does not verify: %v %v", ok, err)
 	}
 }
