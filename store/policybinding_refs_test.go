@@ -136,3 +136,18 @@ func TestPolicyBindingGroupAndUser(t *testing.T) {
 	}
 	storetest.CheckInvariants(t, s)
 }
+
+// newGroup creates a group named name and returns its pk.
+func newGroup(t testing.TB, s *store.Store, name string) uuid.UUID {
+	t.Helper()
+	var pk uuid.UUID
+	err := s.Update(context.Background(), func(tx *store.Tx) error {
+		g, err := store.Groups.CreateJSON(tx, fmt.Appendf(nil, `{"name":%q}`, name), nil)
+		pk = g.PK
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pk
+}
