@@ -17,8 +17,8 @@ import (
 // Errors of a request's user.
 var (
 	// ErrUnknownUser: the request names a user by a pk the directory
-	// does not hold. It wraps directory.ErrNotFound too.
-	ErrUnknownUser = fmt.Errorf("plan: %w: no user has this pk", directory.ErrNotFound)
+	// does not hold.
+	ErrUnknownUser = errors.New("plan: the directory holds no user with this pk")
 	// ErrUserFacts: a request without a user pk gives groups,
 	// is_superuser, attributes or password_change_date. They are read
 	// from the directory, for a user named by pk; there is nobody to read
