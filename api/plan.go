@@ -14,7 +14,9 @@ import (
 // extension: the plan the flow would make for the described request, and
 // its trace, writing nothing. A plan with no stages is not applicable,
 // with the reason as its message; a policy whose kind has no evaluator
-// is a 400 naming it.
+// is a 400 naming it, and so is a user pk the directory does not hold
+// or facts given for a user without a pk (the planner reads a user's
+// groups, superuser status and attributes from the directory).
 func (h *handler) servePlan(w http.ResponseWriter, r *http.Request, slug string) {
 	if r.Method != http.MethodPost {
 		methodNotAllowed(w, r, "POST")
@@ -41,7 +43,7 @@ func (h *handler) servePlan(w http.ResponseWriter, r *http.Request, slug string)
 			return err
 		})
 	}
-	if errors.Is(err, plan.ErrNoEvaluator) {
+	if errors.Is(err, plan.ErrNoEvaluator) || errors.Is(err, plan.ErrUnknownUser) {
 		writeJSON(w, http.StatusBadRequest, validate.NonFieldError(err.Error()))
 		return
 	}

@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/authflow/authflow/api"
+	"github.com/authflow/authflow/store"
 )
 
 // POST /flows/instances/{slug}/plan/ simulates a plan and writes
 // nothing: the stages in order with their markers, a denial with its
 // action and messages, a policy without an evaluator as a 400.
 func TestPlanRoute(t *testing.T) {
-	c := newClient(t, nil)
+	c := userClient(t, nil)
 	f := c.must(201, "POST", "/api/v3/flows/instances/", `{"name":"Login","slug":"login","title":"Hi","designation":"authentication","authentication":"require_unauthenticated","denied_action":"continue"}`)
 	st := c.must(201, "POST", "/api/v3/stages/deny/", `{"name":"deny"}`)
 	c.must(201, "POST", "/api/v3/flows/bindings/", `{"target":"`+f["pk"].(string)+`","stage":"`+st["pk"].(string)+`","order":1}`)
@@ -25,6 +26,11 @@ func TestPlanRoute(t *testing.T) {
 		t.Errorf("denied plan = %v", p)
 	}
 	c.do("POST", "/api/v3/flows/instances/login/plan/", `{"usr":{}}`).status(t, 400)
+	// The user is read from the directory by pk.
+	c.do("POST", "/api/v3/flows/instances/login/plan/", `{"user":{"pk":99}}`).
+		expect(t, 400, `{"non_field_errors":["plan: the directory holds no user with this pk: 99"]}`)
+	c.do("POST", "/api/v3/flows/instances/login/plan/", `{"user":{"is_superuser":true}}`).
+		expect(t, 400, `{"non_field_errors":["plan: groups, is_superuser, attributes and password_change_date are read from the directory: name the user by pk"]}`)
 	rep := c.must(201, "POST", "/api/v3/policies/reputation/", `{"name":"rep"}`)
 	c.must(201, "POST", "/api/v3/policies/bindings/", `{"target":"`+f["pk"].(string)+`","policy":"`+rep["pk"].(string)+`","order":0}`)
 	body := string(c.do("POST", "/api/v3/flows/instances/login/plan/", `{}`).status(t, 400))
@@ -50,7 +56,7 @@ func TestDiagramRoute(t *testing.T) {
 // flow's cache_count and cache_info count it, a write to the flow drops
 // it, and cache_clear empties the cache.
 func TestPlanCacheRoutes(t *testing.T) {
-	c := newClient(t, nil)
+	c := userClient(t, nil)
 	f := c.must(201, "POST", "/api/v3/flows/instances/", `{"name":"Login","slug":"login","title":"Hi","designation":"authentication"}`)
 	st := c.must(201, "POST", "/api/v3/stages/deny/", `{"name":"deny"}`)
 	c.must(201, "POST", "/api/v3/flows/bindings/", `{"target":"`+f["pk"].(string)+`","stage":"`+st["pk"].(string)+`","order":1}`)
@@ -73,4 +79,22 @@ func TestPlanCacheRoutes(t *testing.T) {
 	d := newClient(t, &api.Options{Authorize: denying("authentik_flows.view_flow_cache", "authentik_flows.clear_flow_cache").authorize})
 	d.do("GET", "/api/v3/flows/instances/cache_info/", "").status(t, 403)
 	d.do("POST", "/api/v3/flows/instances/cache_clear/", "").status(t, 403)
+}
+
+// userClient is a client on a store holding users 1 and 2.
+func userClient(t *testing.T, opts *api.Options) *client {
+	t.Helper()
+	s := newStore(t, nil)
+	err := s.Update(t.Context(), func(tx *store.Tx) error {
+		for _, name := range []string{"one", "two"} {
+			if _, err := store.Users.CreateJSON(tx, []byte(`{"username":"`+name+`","name":"`+name+`"}`), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &client{t: t, h: api.NewHandler(s, opts)}
 }

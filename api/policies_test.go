@@ -2,8 +2,12 @@ package api_test
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/authflow/authflow/api"
+	"github.com/authflow/authflow/store"
 )
 
 // Every policy kind is served at its path, with its defaults, in its own
@@ -104,16 +108,36 @@ func TestGeoIPCountriesRequired(t *testing.T) {
 
 // A policy binding targets a flow or a flow-stage binding, named by its pk
 // or its pbm_uuid; exactly one of policy, group and user is set, on the
-// merged object; deleting the policy or the target deletes the binding.
+// merged object; a group or user that does not exist is refused; deleting
+// the policy or the target deletes the binding.
 func TestPolicyBindings(t *testing.T) {
-	c := newClient(t, nil)
+	s := newStore(t, nil)
+	c := &client{t: t, h: api.NewHandler(s, nil)}
+	var group string
+	var user int64
+	err := s.Update(t.Context(), func(tx *store.Tx) error {
+		g, err := store.Groups.CreateJSON(tx, []byte(`{"name":"staff"}`), nil)
+		if err != nil {
+			return err
+		}
+		u, err := store.Users.CreateJSON(tx, []byte(`{"username":"ann","name":"Ann Example"}`), nil)
+		group, user = g.PK.String(), u.PK
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	f := c.must(201, "POST", "/api/v3/flows/instances/", `{"name":"Login","slug":"login","title":"Login","designation":"authentication"}`)
 	fpk, fpbm := f["pk"].(string), f["policybindingmodel_ptr_id"].(string)
 	st := c.must(201, "POST", "/api/v3/stages/deny/", `{"name":"deny"}`)
 	fsb := c.must(201, "POST", "/api/v3/flows/bindings/", `{"target":"`+fpk+`","stage":"`+st["pk"].(string)+`","order":10}`)
 	p := c.must(201, "POST", "/api/v3/policies/expression/", `{"name":"allow","expression":"return True"}`)
 	ppk := p["pk"].(string)
-	group := "6b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e"
+	missing := "6b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e"
+	c.do("POST", "/api/v3/policies/bindings/", `{"target":"`+fpk+`","order":0,"group":"`+missing+`"}`).
+		expect(t, 400, `{"group":["Invalid pk \"`+missing+`\" - object does not exist."]}`)
+	c.do("POST", "/api/v3/policies/bindings/", `{"target":"`+fpk+`","order":0,"user":7}`).
+		expect(t, 400, `{"user":["Invalid pk \"7\" - object does not exist."]}`)
 
 	c.do("POST", "/api/v3/policies/bindings/", `{"target":"`+fpk+`","order":0}`).
 		expect(t, 400, `{"non_field_errors":["One of 'group', 'policy', 'user' must be set."]}`)
@@ -133,7 +157,13 @@ func TestPolicyBindings(t *testing.T) {
 		expect(t, 400, `{"non_field_errors":["The fields policy, target, order must make a unique set."]}`)
 	// Group bindings may share target and order (a null is never equal).
 	g := c.must(201, "POST", "/api/v3/policies/bindings/", `{"target":"`+fpk+`","order":0,"group":"`+group+`"}`)
-	c.must(201, "POST", "/api/v3/policies/bindings/", `{"target":"`+fpk+`","order":0,"user":7}`)
+	if g["group_obj"].(map[string]any)["name"] != "staff" || g["user_obj"] != nil || g["policy_obj"] != nil {
+		t.Errorf("group binding = %v", g)
+	}
+	ub := c.must(201, "POST", "/api/v3/policies/bindings/", `{"target":"`+fpk+`","order":0,"user":`+strconv.FormatInt(user, 10)+`}`)
+	if ub["user_obj"].(map[string]any)["username"] != "ann" || ub["group_obj"] != nil || ub["policy_obj"] != nil {
+		t.Errorf("user binding = %v", ub)
+	}
 	// Unique-together comes before the object rules, as in DRF.
 	c.do("PATCH", "/api/v3/policies/bindings/"+g["pk"].(string)+"/", `{"policy":"`+ppk+`"}`).
 		expect(t, 400, `{"non_field_errors":["The fields policy, target, order must make a unique set."]}`)

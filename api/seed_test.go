@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/authflow/authflow/api"
+	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/store/storetest"
 )
 
@@ -37,11 +38,22 @@ func fields(t *testing.T, got map[string]any, want map[string]any) {
 	}
 }
 
-// TestSeedUserWriteUpdate: PUT /stages/user_write/{stage_uuid}/.
+// TestSeedUserWriteUpdate: PUT /stages/user_write/{stage_uuid}/. The
+// seed's create_users_group is a group of the store's (a reference: one
+// that does not exist is refused).
 func TestSeedUserWriteUpdate(t *testing.T) {
-	f, p := seedFixture(t)
+	s := newStore(t, nil)
+	p := denying()
+	f := setup(&client{t: t, h: api.NewHandler(s, &api.Options{Authorize: p.authorize})})
+	group, err := inUpdate(s, func(tx *store.Tx) (string, error) {
+		g, err := store.Groups.CreateJSON(tx, []byte(`{"name":"engineering"}`), nil)
+		return g.PK.String(), err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	path := "/api/v3/stages/user_write/" + f.userWrite + "/"
-	body := `{
+	body := strings.ReplaceAll(`{
 		"name": "default-source-enrollment-write",
 		"flow_set": [{"name": "ignored", "slug": "ignored", "title": "ignored", "designation": "enrollment"}],
 		"user_creation_mode": "always_create",
@@ -49,7 +61,7 @@ func TestSeedUserWriteUpdate(t *testing.T) {
 		"create_users_group": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
 		"user_type": "internal",
 		"user_path_template": "goauthentik.io/sources/%(slug)s"
-	}`
+	}`, "3fa85f64-5717-4562-b3fc-2c963f66afa6", group)
 
 	t.Run("200", func(t *testing.T) {
 		got := f.must(http.StatusOK, "PUT", path, body)
@@ -62,7 +74,7 @@ func TestSeedUserWriteUpdate(t *testing.T) {
 			"meta_model_name":          "authentik_stages_user_write.userwritestage",
 			"user_creation_mode":       "always_create",
 			"create_users_as_inactive": true,
-			"create_users_group":       "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+			"create_users_group":       group,
 			"user_type":                "internal",
 			"user_path_template":       "goauthentik.io/sources/%(slug)s",
 		})
@@ -85,6 +97,8 @@ func TestSeedUserWriteUpdate(t *testing.T) {
 				"create_users_as_inactive": ["Must be a valid boolean."]}`)
 		f.do("PUT", path, `{"user_type": "internal"}`).
 			expect(t, http.StatusBadRequest, `{"name": ["This field is required."]}`)
+		f.do("PUT", path, `{"name": "w", "create_users_group": "3fa85f64-5717-4562-b3fc-2c963f66afa6"}`).
+			expect(t, http.StatusBadRequest, `{"create_users_group": ["Invalid pk \"3fa85f64-5717-4562-b3fc-2c963f66afa6\" - object does not exist."]}`)
 	})
 
 	t.Run("403", func(t *testing.T) {

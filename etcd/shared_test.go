@@ -140,6 +140,13 @@ func TestTwoStores(t *testing.T) {
 	}
 
 	// Plan cache: b caches a plan, a changes the flow, b plans the change.
+	// The plan is for user 1, whom a creates: b reads it from the store.
+	if err := a.Update(ctx, func(tx *store.Tx) error {
+		_, err := store.Users.CreateJSON(tx, []byte(`{"username":"one","name":"One"}`), nil)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	cache := plan.NewCache(b, plan.CacheOptions{})
 	defer cache.Close()
 	user := plan.Request{User: plan.User{PK: 1, Authenticated: true}}

@@ -50,6 +50,10 @@ func benchPlanStore(b *testing.B, others int) *store.Store {
 		return nil
 	}
 	err = s.Update(ctx, func(tx *store.Tx) error {
+		// User 1, whom BenchmarkPlanCached plans for.
+		if _, err := store.Users.CreateJSON(tx, []byte(`{"username":"a","name":"A"}`), nil); err != nil {
+			return err
+		}
 		pol, err := tx.Create("authentik_policies_dummy.dummypolicy", []byte(`{"name":"yes","result":true}`), nil)
 		if err != nil {
 			return err

@@ -31,12 +31,18 @@ type CacheOptions struct {
 //
 //   - it is dropped, atomically with the commit that makes it stale, by
 //     any write to the flow, its bindings, their stages, a policy binding
-//     of the flow or of one of its bindings, or a policy the plan
-//     evaluated, whichever process wrote it (on a backend several
-//     processes share, through the store's change feed);
+//     of the flow or of one of its bindings, a policy the plan
+//     evaluated, the request's user (its groups, attributes, password)
+//     or a group the plan read for it (the user's groups and their
+//     ancestors: membership, parent, superuser status, attributes),
+//     whichever process wrote it (on a backend several processes share,
+//     through the store's change feed);
 //   - it serves only a request equal to the one it was made for (the
-//     user's groups, attributes, flags and the context included);
-//     another request for the same flow and user replaces it;
+//     user's pk and flags and the context included); another request for
+//     the same flow and user replaces it;
+//   - a plan whose user was read from a host's directory
+//     (Options.Directory), which the cache cannot watch, is kept
+//     Options.DirectoryMaxAge at most, and by default not at all;
 //   - a plan that evaluated a policy whose result depends on more than
 //     the policy and the request (Result.ValidUntil zero, such as a
 //     host's reputation evaluator, or an evaluator error) is not cached,

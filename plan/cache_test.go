@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -84,8 +85,11 @@ type fixture struct {
 	calls atomic.Int64
 }
 
+// newFixture loads doc into a store that holds the users of newDirectory
+// (1 and 2 among them) and returns a cache of its plans.
 func newFixture(t *testing.T, doc string) *fixture {
 	f := &fixture{t: t, s: load(t, doc)}
+	newDirectory(t, f.s)
 	f.c = plan.NewCache(f.s, plan.CacheOptions{Options: plan.Options{Evaluators: counting(&f.calls)}})
 	t.Cleanup(f.c.Close)
 	return f
@@ -222,7 +226,7 @@ func TestCacheInvalidation(t *testing.T) {
 			return err
 		}, true},
 		{"group binding added to a binding", func(f *fixture, tx *store.Tx) error {
-			_, err := tx.Create(store.ModelPolicyBinding, []byte(`{"target":"`+bDone(f).String()+`","group":"`+uuid.NewString()+`","order":6}`), nil)
+			_, err := tx.Create(store.ModelPolicyBinding, []byte(`{"target":"`+bDone(f).String()+`","group":"`+f.pk(store.ModelGroup, map[string]any{"name": "other"}).String()+`","order":6}`), nil)
 			return err
 		}, true},
 		{"policy deleted", func(f *fixture, tx *store.Tx) error { return tx.Delete(store.ModelPolicy, policyPK(f, "yes"), nil) }, true},
@@ -303,8 +307,20 @@ func TestCacheWhatIsNotKept(t *testing.T) {
 		t.Errorf("unknown flow: %v, %d cached", err, c.Len())
 	}
 
-	// Password expiry: kept until the password expires, not after.
-	s = load(t, `version: 1
+	// Password expiry: kept until the password expires, not after. The
+	// store's clock sets user 1's password change date.
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var clock atomic.Int64
+	clock.Store(now.Add(-12 * time.Hour).UnixNano())
+	nowFn := func() time.Time { return time.Unix(0, clock.Load()) }
+	s, err := store.Open(filepath.Join(t.TempDir(), "p.db"), &store.Options{NoSync: true, Now: nowFn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	newDirectory(t, s)
+	clock.Store(now.UnixNano())
+	loadInto(t, s, `version: 1
 entries:
 - model: authentik_flows.flow
   id: flow
@@ -322,14 +338,9 @@ entries:
 - model: authentik_policies.policybinding
   identifiers: {target: !KeyOf flow, policy: !KeyOf exp, order: 0}
 `)
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	var clock atomic.Int64
-	clock.Store(now.UnixNano())
-	nowFn := func() time.Time { return time.Unix(0, clock.Load()) }
 	c = plan.NewCache(s, plan.CacheOptions{Options: plan.Options{Now: nowFn}})
 	defer c.Close()
-	changed := now.Add(-12 * time.Hour)
-	req := plan.Request{User: plan.User{PK: 1, Authenticated: true, PasswordChangeDate: &changed}}
+	req := plan.Request{User: plan.User{PK: 1, Authenticated: true}}
 	if p, err := c.Make(context.Background(), "login", req); err != nil || !p.Applicable || c.Len() != 1 {
 		t.Fatalf("fresh password: %+v %v, %d cached", p, err, c.Len())
 	}

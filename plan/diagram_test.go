@@ -163,9 +163,11 @@ stage_1 --> done[["End of the flow"]]`
 // when planned or when reached (group bindings and negation shown), and a
 // failing check skips to the next stage.
 func TestPlannerDiagram(t *testing.T) {
-	s := load(t, doc("require_authenticated")+`- model: authentik_policies.policybinding
-  identifiers: {target: !KeyOf flow, group: 6b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e, order: 0, negate: true}
-`)
+	s := openStore(t)
+	d := newDirectory(t, s)
+	loadInto(t, s, d.replace(doc("require_authenticated")+`- model: authentik_policies.policybinding
+  identifiers: {target: !KeyOf flow, group: GROUP_eng, order: 0, negate: true}
+`))
 	var got string
 	_ = s.View(context.Background(), func(tx *store.Tx) error {
 		var err error
@@ -182,7 +184,7 @@ flow_start --> auth{"Authentication
 require_authenticated"}
 auth --fails--> denied[["Denied: continue"]]
 auth --passes--> flow_policies{{"Flow policies, any of:
-Group 6b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e, negated"}}
+Group ` + d.groups["eng"].String() + `, negated"}}
 flow_policies --fail--> denied[["Denied: continue"]]
 stage_0(["Stage (Identification Stage)
 ident"])

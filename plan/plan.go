@@ -12,8 +12,14 @@
 // evaluator fails the plan with ErrNoEvaluator, naming the policy and
 // kind; it never passes silently.
 //
+// The request's user is taken by pk: its groups (with their ancestors),
+// superuser status, attributes and password change date are read from
+// the directory, the store's users and groups by default, so that group
+// and user bindings are evaluated from stored facts (see Request).
+//
 // A Cache keeps plans by flow and user and is never stale: a plan is
-// dropped in the commit that changes anything it read (see Cache).
+// dropped in the commit that changes anything it read, the user and its
+// groups included (see Cache).
 package plan
 
 import (
@@ -25,21 +31,36 @@ import (
 	"slices"
 	"time"
 
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/store"
 	"github.com/google/uuid"
 )
 
-// User is the user a request is made by, as the planner reads it.
+// User is the user a request is made by. In a Request, PK names the
+// user and Authenticated says whether the request is logged in as them;
+// the planner reads the rest from the directory (see Request). In a
+// PolicyRequest, every field is what the planner read.
 type User struct {
+	// PK is the user's pk in the directory; 0 is a user the directory
+	// does not hold: the anonymous user, or, when Authenticated, a user
+	// with no groups.
 	PK            int64 `json:"pk"`
 	Authenticated bool  `json:"is_authenticated"`
-	Superuser     bool  `json:"is_superuser"`
-	// Groups are the pks of the user's groups, their ancestors included
-	// (authflow holds no groups, so it cannot add them itself).
-	Groups     []uuid.UUID    `json:"groups"`
+	// Superuser is whether a group of the user's, direct or above, is a
+	// superuser group.
+	Superuser bool `json:"is_superuser"`
+	// Groups are the pks of the user's groups and their ancestors, direct
+	// groups first (directory.Facts.Groups).
+	Groups []uuid.UUID `json:"groups"`
+	// Attributes are the user's own attributes.
 	Attributes map[string]any `json:"attributes"`
+	// GroupAttributes are authentik's group_attributes(): the attributes
+	// of the user's groups and their ancestors in name order, then the
+	// user's own, merged (directory.Facts.Attributes). Set by the
+	// planner only.
+	GroupAttributes map[string]any `json:"-"`
 	// PasswordChangeDate is when the user last set a password, for
 	// password expiry policies; nil for never.
 	PasswordChangeDate *time.Time `json:"password_change_date"`
@@ -51,6 +72,17 @@ type User struct {
 // "is_superuser", "groups", "attributes", "password_change_date"},
 // "outpost", "context"}, every key optional; no user (or null) is the
 // anonymous user.
+//
+// The user is taken by pk: the planner reads the user numbered User.PK
+// from the directory (the store's users and groups, read in the plan's
+// transaction, or Options.Directory), with its groups and their
+// ancestors, its superuser status, its attributes and its password
+// change date; a pk the directory does not hold is ErrUnknownUser. The
+// directory's facts win: the values a request gives for them with a pk
+// are ignored (a client may send a user as the users API shows it).
+// Without a pk (0) nothing is read: the user is anonymous, or, with
+// is_authenticated, an authenticated user the directory does not hold,
+// with no groups; giving facts for it is ErrUserFacts.
 type Request struct {
 	User User `json:"user"`
 	// Outpost says the request comes from an outpost.
@@ -62,7 +94,7 @@ type Request struct {
 
 // ParseRequest reads a Request from its JSON form. A key it does not know
 // is an error, so that a misspelt key is not silently a different
-// request.
+// request; so are facts given for a user without a pk (ErrUserFacts).
 func ParseRequest(b []byte) (Request, error) {
 	var req Request
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -70,10 +102,14 @@ func ParseRequest(b []byte) (Request, error) {
 	if err := dec.Decode(&req); err != nil {
 		return Request{}, fmt.Errorf("plan: request: %w", err)
 	}
+	if err := checkUser(req.User); err != nil {
+		return Request{}, fmt.Errorf("plan: request: %w", err)
+	}
 	return req, nil
 }
 
-// PolicyRequest is what an evaluator evaluates a policy for.
+// PolicyRequest is what an evaluator evaluates a policy for: the user
+// as the planner read it from the directory.
 type PolicyRequest struct {
 	User    User
 	Context map[string]any
@@ -119,6 +155,19 @@ type Options struct {
 	AllowEmpty bool
 	// Now is the time for password expiry; nil means time.Now.
 	Now func() time.Time
+	// Directory, when set, is where a request's user is read from (by
+	// pk, with directory.FactsOf): a host's own users table. Nil means
+	// the store's users and groups, read in the plan's own transaction,
+	// so that a Cache drops a plan when they change. The bindings still
+	// name groups and users by pk: a host directory's pks are compared
+	// with theirs.
+	Directory directory.Directory
+	// DirectoryMaxAge is how long a Cache may keep a plan whose user was
+	// read from Directory, which the cache cannot watch: zero (the
+	// default) means it is not cached at all. Plans for a request
+	// without a user pk read nothing from Directory and are cached as
+	// usual.
+	DirectoryMaxAge time.Duration
 }
 
 // Errors of Plan. A denial is no error: it is a Plan that is not
@@ -197,8 +246,8 @@ func Make(ctx context.Context, tx *store.Tx, slug string, req Request, opts Opti
 
 // reads is what a plan read, so that a cache knows when it goes stale:
 // the flow, its bindings, their stages, the policy bindings of the flow
-// and of those bindings, their policies; and until when its policy
-// results hold.
+// and of those bindings, their policies, the user's record and the
+// groups read for it; and until when its results hold.
 type reads struct {
 	flow       uuid.UUID
 	designated flow.Designation
@@ -228,6 +277,9 @@ func makePlan(ctx context.Context, tx *store.Tx, slug string, req Request, opts 
 		p.Applicable, p.DeniedAction = false, string(f.DeniedAction)
 		p.Messages = append(p.Messages, msgs...)
 		return p, rd, nil
+	}
+	if req.User, err = resolveUser(ctx, tx, req.User, opts, rd); err != nil {
+		return Plan{}, nil, err
 	}
 	if ok, why := authenticated(f.Authentication, req); !ok {
 		p.Trace = append(p.Trace, Step{What: "authentication", Evaluated: true, Why: why, Messages: []string{}})
@@ -356,8 +408,9 @@ func (e engine) evaluate(ctx context.Context, target uuid.UUID, mode flow.Policy
 
 // one evaluates one policy binding: its policy through the kind's
 // evaluator (negate applied; an error or a timeout gives failure_result,
-// negate not applied), else its group against the user's groups, else its
-// user against the user.
+// negate not applied), else its group against the user's groups with
+// their ancestors, else its user against the user, who must be
+// authenticated.
 func (e engine) one(ctx context.Context, b policy.Binding) (Result, Step, error) {
 	pk := b.PK
 	step := Step{What: "policy_binding", PK: &pk, Group: b.Group, User: b.User, Evaluated: true, Messages: []string{}}
@@ -389,7 +442,14 @@ func (e engine) one(ctx context.Context, b policy.Binding) (Result, Step, error)
 			step.Why = "the policy's result"
 		}
 		e.reads.hold(res.ValidUntil)
+	case b.Group != nil && e.req.User.PK == 0:
+		// authentik's all_groups() on a user it does not hold raises;
+		// the policy process answers false, negate not applied.
+		res.Messages = []string{MsgAnonymousGroups}
+		step.Why = "a user without a pk has no groups: false, not negated"
 	case b.Group != nil:
+		// The user's groups include their ancestors: a member of a
+		// group below the bound one is a member of it.
 		res.Passing = slices.Contains(e.req.User.Groups, *b.Group)
 		step.Why = "the user's groups"
 		if b.Negate {

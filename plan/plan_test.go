@@ -17,20 +17,32 @@ import (
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
-	"github.com/google/uuid"
 )
 
 func load(t *testing.T, doc string) *store.Store {
+	t.Helper()
+	s := openStore(t)
+	loadInto(t, s, doc)
+	return s
+}
+
+// openStore opens an empty store, closed when the test ends.
+func openStore(t *testing.T) *store.Store {
 	t.Helper()
 	s, err := store.Open(filepath.Join(t.TempDir(), "p.db"), &store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// loadInto applies the blueprint doc to s.
+func loadInto(t *testing.T, s *store.Store, doc string) {
+	t.Helper()
 	if _, err := blueprint.Load(context.Background(), s, strings.NewReader(doc), blueprint.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	return s
 }
 
 func makePlan(t *testing.T, s *store.Store, req plan.Request, opts plan.Options) (plan.Plan, error) {
@@ -118,13 +130,19 @@ func TestPlanAuthentication(t *testing.T) {
 		{"require_authenticated", plan.Request{User: plan.User{Authenticated: true}}, true},
 		{"require_unauthenticated", plan.Request{User: plan.User{Authenticated: true}}, false},
 		{"require_superuser", plan.Request{User: plan.User{Authenticated: true}}, false},
-		{"require_superuser", plan.Request{User: plan.User{Authenticated: true, Superuser: true}}, true},
+		// Superuser status is the directory's: ann's group is below a
+		// superuser group; plain is in none.
+		{"require_superuser", plan.Request{User: plan.User{PK: plainPK, Authenticated: true}}, false},
+		{"require_superuser", plan.Request{User: plan.User{PK: annPK, Authenticated: true}}, true},
+		{"require_superuser", plan.Request{User: plan.User{PK: annPK}}, false},
 		{"require_redirect", plan.Request{}, false},
 		{"require_redirect", plan.Request{Context: map[string]any{"is_redirected": "x"}}, true},
 		{"require_outpost", plan.Request{}, false},
 		{"require_outpost", plan.Request{Outpost: true}, true},
 	} {
-		s := load(t, doc(tt.auth))
+		s := openStore(t)
+		newDirectory(t, s)
+		loadInto(t, s, doc(tt.auth))
 		p, err := makePlan(t, s, tt.req, plan.Options{})
 		if err != nil || p.Applicable != tt.ok || (!tt.ok && p.DeniedAction != "continue") {
 			t.Errorf("%s %+v: %+v, %v", tt.auth, tt.req, p, err)
@@ -136,7 +154,6 @@ func TestPlanAuthentication(t *testing.T) {
 // result on an error or a timeout, group and user bindings, disabled
 // bindings, and a kind without an evaluator.
 func TestPlanFlowPolicies(t *testing.T) {
-	group := uuid.MustParse("6b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e")
 	for _, tt := range []struct {
 		name, bindings, mode string
 		req                  plan.Request
@@ -149,10 +166,17 @@ func TestPlanFlowPolicies(t *testing.T) {
 		{"any of two", "- {policy: !KeyOf f, order: 0}\n- {policy: !KeyOf t, order: 1}", "any", plan.Request{}, true, "dummy,dummy"},
 		{"all of two", "- {policy: !KeyOf f, order: 0}\n- {policy: !KeyOf t, order: 1}", "all", plan.Request{}, false, "dummy,dummy"},
 		{"disabled is invisible", "- {policy: !KeyOf f, order: 0, enabled: false}", "all", plan.Request{}, true, ""},
-		{"group member", "- {group: " + group.String() + ", order: 0}", "all", plan.Request{User: plan.User{Groups: []uuid.UUID{group}}}, true, ""},
-		{"not a member", "- {group: " + group.String() + ", order: 0}", "all", plan.Request{}, false, ""},
-		{"the user", "- {user: 7, order: 0}", "all", plan.Request{User: plan.User{PK: 7, Authenticated: true}}, true, ""},
-		{"another user", "- {user: 7, order: 0}", "all", plan.Request{User: plan.User{PK: 8, Authenticated: true}}, false, ""},
+		// Groups and users are the directory's (newDirectory): ann is in
+		// eng, below staff, below admins.
+		{"group member", "- {group: GROUP_eng, order: 0}", "all", plan.Request{User: plan.User{PK: annPK}}, true, ""},
+		{"member of a group below", "- {group: GROUP_admins, order: 0}", "all", plan.Request{User: plan.User{PK: annPK}}, true, ""},
+		{"not a member", "- {group: GROUP_eng, order: 0}", "all", plan.Request{User: plan.User{PK: plainPK}}, false, ""},
+		{"not a member, negated", "- {group: GROUP_eng, order: 0, negate: true}", "all", plan.Request{User: plan.User{PK: plainPK}}, true, ""},
+		{"anonymous", "- {group: GROUP_eng, order: 0}", "all", plan.Request{}, false, plan.MsgAnonymousGroups},
+		{"anonymous, negate not applied", "- {group: GROUP_eng, order: 0, negate: true}", "all", plan.Request{}, false, plan.MsgAnonymousGroups},
+		{"the user", "- {user: 2, order: 0}", "all", plan.Request{User: plan.User{PK: annPK, Authenticated: true}}, true, ""},
+		{"the user, not authenticated", "- {user: 2, order: 0}", "all", plan.Request{User: plan.User{PK: annPK}}, false, ""},
+		{"another user", "- {user: 2, order: 0}", "all", plan.Request{User: plan.User{PK: plainPK, Authenticated: true}}, false, ""},
 		{"error: failure_result true, not negated", "- {policy: !KeyOf slow, order: 0, failure_result: true, negate: true, timeout: 0}", "all", plan.Request{}, true, "context deadline exceeded"},
 		{"error: failure_result false", "- {policy: !KeyOf slow, order: 0, timeout: 0}", "all", plan.Request{}, false, "context deadline exceeded"},
 	} {
@@ -187,7 +211,9 @@ entries:
 			attrs := strings.TrimSuffix(strings.TrimPrefix(line, "- {"), "}")
 			b.WriteString("- model: authentik_policies.policybinding\n  identifiers: {target: !KeyOf flow, " + attrs + "}\n")
 		}
-		s := load(t, b.String())
+		s := openStore(t)
+		d := newDirectory(t, s)
+		loadInto(t, s, d.replace(b.String()))
 		evs := plan.Builtin(nil)
 		evs[policy.ModelExpression] = plan.EvaluatorFunc(func(ctx context.Context, _ policy.Policy, _ plan.PolicyRequest) (plan.Result, error) {
 			<-ctx.Done()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 	"github.com/invopop/validation"
@@ -25,12 +26,14 @@ type Binding struct {
 	// authentik, a policy's used_by does not list its bindings but the
 	// targets they bind it to (see Target).
 	Policy *uuid.UUID `json:"policy" af:"ref=policy,on_delete=cascade,related=+"`
-	// Group is the pk of an authentik group, which authflow does not
-	// hold: any well-formed pk is kept as given.
-	Group *uuid.UUID `json:"group"`
-	// User is the pk of an authentik user, which authflow does not hold:
-	// any integer is kept as given.
-	User *int64 `json:"user"`
+	// Group is the bound group's pk: the binding passes for its members
+	// and the members of the groups below it. Deleting the group deletes
+	// the binding; the group's used_by lists it.
+	Group *uuid.UUID `json:"group" af:"ref=authentik_core.group,on_delete=cascade"`
+	// User is the bound user's number: the binding passes for that user,
+	// authenticated. Deleting the user deletes the binding; the user's
+	// used_by lists it.
+	User *int64 `json:"user" af:"ref=authentik_core.user,on_delete=cascade"`
 	// Target is the pk of the flow or flow-stage binding. A write may
 	// also name it by its policy-binding-model id (pbm_uuid); it is
 	// stored and shown as the object's own pk. Deleting the target
@@ -84,35 +87,45 @@ type BindingView struct {
 	Binding
 	// PolicyObj is the bound policy in its kind's representation, or nil.
 	PolicyObj *View
+	// GroupObj is the bound group in its full representation (authentik
+	// nests its GroupSerializer), or nil.
+	GroupObj *directory.GroupView
+	// UserObj is the bound user in its full representation (authentik's
+	// UserSerializer), or nil.
+	UserObj *directory.UserView
 	// TargetStr is str() of the target, for String.
 	TargetStr string
 }
 
-// MarshalJSON renders authentik's PolicyBindingSerializer output.
-// group_obj and user_obj are null: authflow holds no groups or users.
+// MarshalJSON renders authentik's PolicyBindingSerializer output:
+// policy_obj, group_obj and user_obj are the bound object's
+// representation, or null for the two the binding does not bind.
 func (v BindingView) MarshalJSON() ([]byte, error) {
 	b := v.Binding
 	return json.Marshal(struct {
-		PK            uuid.UUID  `json:"pk"`
-		Policy        *uuid.UUID `json:"policy"`
-		Group         *uuid.UUID `json:"group"`
-		User          *int64     `json:"user"`
-		PolicyObj     *View      `json:"policy_obj"`
-		GroupObj      *struct{}  `json:"group_obj"`
-		UserObj       *struct{}  `json:"user_obj"`
-		Target        uuid.UUID  `json:"target"`
-		Negate        bool       `json:"negate"`
-		Enabled       bool       `json:"enabled"`
-		Order         int32      `json:"order"`
-		Timeout       int32      `json:"timeout"`
-		FailureResult bool       `json:"failure_result"`
-	}{b.PK, b.Policy, b.Group, b.User, v.PolicyObj, nil, nil, b.Target, b.Negate, b.Enabled, b.Order, b.Timeout, b.FailureResult})
+		PK            uuid.UUID            `json:"pk"`
+		Policy        *uuid.UUID           `json:"policy"`
+		Group         *uuid.UUID           `json:"group"`
+		User          *int64               `json:"user"`
+		PolicyObj     *View                `json:"policy_obj"`
+		GroupObj      *directory.GroupView `json:"group_obj"`
+		UserObj       *directory.UserView  `json:"user_obj"`
+		Target        uuid.UUID            `json:"target"`
+		Negate        bool                 `json:"negate"`
+		Enabled       bool                 `json:"enabled"`
+		Order         int32                `json:"order"`
+		Timeout       int32                `json:"timeout"`
+		FailureResult bool                 `json:"failure_result"`
+	}{b.PK, b.Policy, b.Group, b.User, v.PolicyObj, v.GroupObj, v.UserObj, b.Target, b.Negate, b.Enabled, b.Order, b.Timeout, b.FailureResult})
 }
 
 // BindingString is authentik's str() of a policy binding: "Binding from
-// <target> #<order> to Policy <name>" (or Group, User, with their pks),
-// where target is str() of the target ("" when it is unknown).
-func BindingString(b Binding, target, policyName string) string {
+// <target> #<order> to Policy <name>", "... to Group <name>" or "... to
+// User <name>", where target is str() of the target ("" when it is
+// unknown: "Binding - #<order> to ...") and bound is the name of what the
+// binding binds: the policy's name, the group's name, or the user's
+// display name (name, not username).
+func BindingString(b Binding, target, bound string) string {
 	s := "Binding - #"
 	if target != "" {
 		s = "Binding from " + target + " #"
@@ -120,11 +133,11 @@ func BindingString(b Binding, target, policyName string) string {
 	s += strconv.Itoa(int(b.Order)) + " to "
 	switch {
 	case b.Policy != nil:
-		return s + "Policy " + policyName
+		return s + "Policy " + bound
 	case b.Group != nil:
-		return s + "Group " + b.Group.String()
+		return s + "Group " + bound
 	case b.User != nil:
-		return s + "User " + strconv.FormatInt(*b.User, 10)
+		return s + "User " + bound
 	}
 	return s + "nothing"
 }

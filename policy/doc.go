@@ -13,7 +13,9 @@
 // [UniquePassword]. A host application adds its own with [Register].
 //
 // A [Binding] attaches a policy, a group or a user to a target: a flow or
-// a flow-stage binding (any object with a policy-binding-model id).
+// a flow-stage binding (any object with a policy-binding-model id). Its
+// group and user are references to the store's groups and users
+// (package directory's Group and User); its view embeds theirs.
 //
 // Expression policies hold Python source, stored verbatim: authflow does
 // not run or parse Python. A host that wants expressions checked on write

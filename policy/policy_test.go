@@ -123,7 +123,7 @@ func TestBindingRules(t *testing.T) {
 	}
 	b := policy.DefaultBinding()
 	b.Order, b.User = 2, &user
-	if s := policy.BindingString(b, "Flow Login (login)", ""); s != "Binding from Flow Login (login) #2 to User 3" {
+	if s := policy.BindingString(b, "Flow Login (login)", "Ann Example"); s != "Binding from Flow Login (login) #2 to User Ann Example" {
 		t.Errorf("str = %q", s)
 	}
 	b.User, b.Policy = nil, &id

@@ -35,9 +35,10 @@ const (
 type UserWrite struct {
 	UserCreationMode      UserCreationMode `json:"user_creation_mode"`
 	CreateUsersAsInactive bool             `json:"create_users_as_inactive"`
-	// CreateUsersGroup is the pk of a group that new users join. Groups
-	// live outside authflow, so the value is kept as given.
-	CreateUsersGroup *uuid.UUID `json:"create_users_group"`
+	// CreateUsersGroup is the pk of a group that new users join, or nil.
+	// Deleting the group sets it back to its default, nil (authentik's
+	// SET_DEFAULT); the group's used_by lists the stage.
+	CreateUsersGroup *uuid.UUID `json:"create_users_group" af:"ref=authentik_core.group,on_delete=set_default"`
 	UserType         UserType   `json:"user_type"`
 	UserPathTemplate string     `json:"user_path_template" af:"blank"`
 }

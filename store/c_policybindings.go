@@ -2,7 +2,9 @@ package store
 
 import (
 	"maps"
+	"strconv"
 
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
 	"github.com/google/uuid"
@@ -11,8 +13,8 @@ import (
 // ModelPolicyBinding is the model of policy bindings.
 const ModelPolicyBinding = "authentik_policies.policybinding"
 
-// policyBindingsDecl declares policy bindings: a policy (or a group or
-// user, kept as given) bound to any policy binding model, in order.
+// policyBindingsDecl declares policy bindings: a policy, a group or a
+// user bound to any policy binding model, in order.
 func policyBindingsDecl(*stage.Registry, *policy.Registry) *collection {
 	return &collection{
 		path:   "policies/bindings",
@@ -41,32 +43,88 @@ var policyBindingCodec = plain[policy.Binding]{
 	apply:    policy.DecodeBinding,
 	getIDs:   func(b policy.Binding) (uuid.UUID, uuid.UUID) { return b.PK, uuid.Nil },
 	setIDs:   func(b *policy.Binding, pk, _ uuid.UUID) { b.PK = pk },
-	strOf:    func(b policy.Binding) string { return policy.BindingString(b, "", "") },
+	strOf:    bindingStr,
 }.withSchema()
 
-// policyBindingView adds policy_obj.
+// bindingStr is str() of a binding read without a transaction: the
+// group and user are named by their pks.
+func bindingStr(b policy.Binding) string {
+	bound := ""
+	switch {
+	case b.Group != nil:
+		bound = b.Group.String()
+	case b.User != nil:
+		bound = strconv.FormatInt(*b.User, 10)
+	}
+	return policy.BindingString(b, "", bound)
+}
+
+// policyBindingView adds policy_obj, group_obj and user_obj: the bound
+// object's full representation.
 func (tx *Tx) policyBindingView(b policy.Binding) (policy.BindingView, error) {
 	v := policy.BindingView{Binding: b}
-	if b.Policy != nil {
+	switch {
+	case b.Policy != nil:
 		p, err := viewed(tx.policyView)(tx.must(tx.s.schema.policies, *b.Policy))
 		if err != nil {
 			return v, err
 		}
 		v.PolicyObj = &p
+	case b.Group != nil:
+		g, err := as[directory.Group](tx.must(tx.s.schema.groups, *b.Group))
+		if err != nil {
+			return v, err
+		}
+		gv, err := tx.groupView(g)
+		if err != nil {
+			return v, err
+		}
+		v.GroupObj = &gv
+	case b.User != nil:
+		u, err := tx.boundUser(*b.User)
+		if err != nil {
+			return v, err
+		}
+		uv, err := tx.userView(u)
+		if err != nil {
+			return v, err
+		}
+		v.UserObj = &uv
 	}
 	return v, nil
 }
 
+// boundUser reads the user numbered n that a binding names: one missing
+// is damage.
+func (tx *Tx) boundUser(n int64) (directory.User, error) {
+	c := tx.s.schema.users
+	return as[directory.User](tx.must(c, seqID(c.bucket, n)))
+}
+
 // policyBindingString is authentik's str() of a policy binding, which
-// names its target and its policy.
+// names its target and what it binds: the policy's name, the group's
+// name or the user's display name.
 func (tx *Tx) policyBindingString(b policy.Binding) string {
 	target, name := "", ""
 	if c, obj, ok, err := tx.pbmObject(b.Target); err == nil && ok {
 		target = c.codec.str(obj)
 	}
-	if b.Policy != nil {
+	switch {
+	case b.Policy != nil:
 		if p, err := as[policy.Policy](tx.must(tx.s.schema.policies, *b.Policy)); err == nil {
 			name = p.Name
+		}
+	case b.Group != nil:
+		if g, err := as[directory.Group](tx.must(tx.s.schema.groups, *b.Group)); err == nil {
+			name = g.Name
+		} else {
+			name = b.Group.String()
+		}
+	case b.User != nil:
+		if u, err := tx.boundUser(*b.User); err == nil {
+			name = u.Name
+		} else {
+			name = strconv.FormatInt(*b.User, 10)
 		}
 	}
 	return policy.BindingString(b, target, name)

@@ -542,7 +542,7 @@ func TestListStagesKindFilters(t *testing.T) {
 	s := newTestStore(t)
 	ctx := t.Context()
 	f := mkFlow(t, s, "f")
-	group := uuid.MustParse("3f2a6c1e-9b7d-4e21-8c5a-0d1e2f3a4b5c")
+	group := newGroup(t, s, "new users")
 	wBound := mkUserWrite(t, s, "w-bound")
 	inactive := stage.UserWrite{UserCreationMode: stage.UserCreationAlways, CreateUsersAsInactive: true,
 		CreateUsersGroup: &group, UserType: stage.UserTypeInternal, UserPathTemplate: "goauthentik.io/x"}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -102,7 +103,8 @@ func TestFlowDeleteCascadesPolicyBindings(t *testing.T) {
 // cascade) and, through them, their policies (the many-to-many
 // PolicyBindingModel.policies, cascade_many; a group binding has none);
 // a policy does not list its bindings (related_name="+") but the targets
-// it is bound to, as their base policy binding model rows.
+// it is bound to, as their base policy binding model rows; a group and a
+// user list the bindings that bind them.
 func TestUsedByThroughPolicyBindings(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()
@@ -113,7 +115,27 @@ func TestUsedByThroughPolicyBindings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	group := uuid.New()
+	var (
+		group  uuid.UUID
+		user   int64
+		userID uuid.UUID
+	)
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		g, err := store.Groups.CreateJSON(tx, []byte(`{"name":"staff"}`), nil)
+		if err != nil {
+			return err
+		}
+		u, err := store.Users.CreateJSON(tx, []byte(`{"username":"ann","name":"Ann Example"}`), nil)
+		if err != nil {
+			return err
+		}
+		group, user = g.PK, u.PK
+		userID, err = tx.Lookup(store.ModelUser, store.By("pk", strconv.FormatInt(user, 10)))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var pbs []store.UsedBy
 	for _, tt := range []struct {
 		b    policy.Binding
@@ -121,7 +143,8 @@ func TestUsedByThroughPolicyBindings(t *testing.T) {
 	}{
 		{policy.Binding{Policy: &p.PK, Target: f.PK}, "Binding from Flow Name of login (login) #0 to Policy allow"},
 		{policy.Binding{Policy: &p.PK, Target: fsb.PK}, "Binding from Flow-stage binding #10 to " + f.PK.String() + " #0 to Policy allow"},
-		{policy.Binding{Group: &group, Target: f.PK, Order: 1}, "Binding from Flow Name of login (login) #1 to Group " + group.String()},
+		{policy.Binding{Group: &group, Target: f.PK, Order: 1}, "Binding from Flow Name of login (login) #1 to Group staff"},
+		{policy.Binding{User: &user, Target: fsb.PK, Order: 2}, "Binding from Flow-stage binding #10 to " + f.PK.String() + " #2 to User Ann Example"},
 	} {
 		v, err := createIn(ctx, s, store.PolicyBindings, tt.b)
 		if err != nil {
@@ -141,7 +164,11 @@ func TestUsedByThroughPolicyBindings(t *testing.T) {
 			allow,
 			{App: "authentik_flows", ModelName: "stage", PK: st.PK.String(), Name: "Stage write", Action: "cascade_many"},
 		}},
-		{store.ModelBinding, fsb.PK, []store.UsedBy{pbs[1], allow}},
+		{store.ModelBinding, fsb.PK, []store.UsedBy{pbs[1], pbs[3], allow}},
+		// A group and a user list the bindings that bind them
+		// (policybinding_set, cascade).
+		{store.ModelGroup, group, []store.UsedBy{pbs[2]}},
+		{store.ModelUser, userID, []store.UsedBy{pbs[3]}},
 		{store.ModelPolicy, p.PK, []store.UsedBy{
 			{App: "authentik_policies", ModelName: "policybindingmodel", PK: f.PolicyBindingModelPtrID.String(), Name: "PolicyBindingModel " + f.PolicyBindingModelPtrID.String(), Action: "cascade_many"},
 			{App: "authentik_policies", ModelName: "policybindingmodel", PK: fsb.PolicyBindingModelPtrID.String(), Name: "PolicyBindingModel " + fsb.PolicyBindingModelPtrID.String(), Action: "cascade_many"},

@@ -22,6 +22,7 @@ func TestStageCRUD(t *testing.T) {
 	s := newTestStore(t)
 	ctx := t.Context()
 	f := mkFlow(t, s, "f")
+	group := newGroup(t, s, "new users")
 	tests := []struct {
 		model     stage.ModelName
 		typed     stage.Config
@@ -36,10 +37,10 @@ func TestStageCRUD(t *testing.T) {
 			model: stage.ModelUserWrite, typed: stage.DefaultUserWrite(),
 			body:      `"user_creation_mode":"always_create","user_type":"internal","user_path_template":"users/%(slug)s"`,
 			component: "ak-stage-user-write-form", verbose: "User Write Stage",
-			patch: `{"create_users_as_inactive":true,"create_users_group":"` + f.PK.String() + `"}`,
+			patch: `{"create_users_as_inactive":true,"create_users_group":"` + group.String() + `"}`,
 			check: func(t *testing.T, c stage.Config) {
 				uw := c.(stage.UserWrite)
-				if !uw.CreateUsersAsInactive || uw.CreateUsersGroup == nil || *uw.CreateUsersGroup != f.PK || uw.UserType != stage.UserTypeInternal {
+				if !uw.CreateUsersAsInactive || uw.CreateUsersGroup == nil || *uw.CreateUsersGroup != group || uw.UserType != stage.UserTypeInternal {
 					t.Errorf("patched user write: %+v", uw)
 				}
 			},

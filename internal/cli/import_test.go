@@ -204,10 +204,20 @@ entries:
 		t.Errorf("authenticated: %d %q", code, out.String())
 	}
 	req := filepath.Join(dir, "req.json")
-	os.WriteFile(req, []byte(`{"user": {"pk": 3, "is_authenticated": true}}`), 0o600)
+	os.WriteFile(req, []byte(`{"user": {"is_authenticated": true}}`), 0o600)
 	out.Reset()
 	if code := run(context.Background(), []string{"plan", "-db", db, "-user-json", req, "-o", "json", "login"}, &out, &errb); code != 0 || !strings.Contains(out.String(), `"applicable": true`) {
 		t.Errorf("json: %d %s", code, out.String())
+	}
+	// A user pk is read from the store: one it does not hold is invalid,
+	// and so are facts given without one.
+	errb.Reset()
+	if code := run(context.Background(), []string{"plan", "-db", db, "-user", "3", "login"}, &out, &errb); code != exitInvalid || !strings.Contains(errb.String(), "no user with this pk: 3") {
+		t.Errorf("unknown user: exit %d %q", code, errb.String())
+	}
+	os.WriteFile(req, []byte(`{"user": {"is_authenticated": true, "is_superuser": true}}`), 0o600)
+	if code := run(context.Background(), []string{"plan", "-db", db, "-user-json", req, "login"}, &out, &errb); code != exitInvalid {
+		t.Errorf("facts without a pk: exit %d", code)
 	}
 	if code := run(context.Background(), []string{"plan", "-db", db, "nope"}, &out, &errb); code != 1 {
 		t.Errorf("unknown flow: exit %d", code)

@@ -11,7 +11,7 @@
 //	authflow import [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...
 //	authflow diff [-db PATH] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...
 //	authflow export [-db PATH] [-portable] SLUG
-//	authflow plan [-db PATH] [-user-json FILE | -authenticated -superuser -user PK -groups PKS -outpost] [-o text|json] SLUG
+//	authflow plan [-db PATH] [-user-json FILE | -authenticated -user PK -outpost] [-o text|json] SLUG
 //	authflow diagram [-db PATH] [-planner] SLUG
 //	authflow check [-db PATH]
 //	authflow users add [-db PATH] -username U [-name N] [-email E] [-group NAME]... [-password-file FILE | -no-password] [-o text|json]

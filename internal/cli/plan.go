@@ -12,7 +12,6 @@ import (
 
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/store"
-	"github.com/google/uuid"
 )
 
 // planCmd prints the plan a flow makes for a described request.
@@ -22,27 +21,14 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer, nb ne
 	src := newSource(fs, nb, "path of the bbolt `file`")
 	userJSON := fs.String("user-json", "", "`file` holding the request as JSON: {\"user\": {...}, \"outpost\": bool, \"context\": {...}}")
 	authed := fs.Bool("authenticated", false, "the user is authenticated")
-	superuser := fs.Bool("superuser", false, "the user is a superuser")
-	pk := fs.Int64("user", 0, "the user's `pk`")
-	groups := fs.String("groups", "", "comma-separated group `pks` of the user")
+	pk := fs.Int64("user", 0, "the user's `pk`, whose groups, superuser status and attributes are read from the store")
 	outpost := fs.Bool("outpost", false, "the request comes from an outpost")
 	out := fs.String("o", "text", "output `format`: text or json")
-	line := usageLine(nb, "usage: authflow plan [-db PATH] [-user-json FILE | -authenticated -superuser -user PK -groups PKS -outpost] [-o text|json] SLUG")
+	line := usageLine(nb, "usage: authflow plan [-db PATH] [-user-json FILE | -authenticated -user PK -outpost] [-o text|json] SLUG")
 	if code, ok := parseArgs(fs, args, line, stderr, func() bool { return fs.NArg() == 1 && (*out == "text" || *out == "json") }); !ok {
 		return code
 	}
-	req := plan.Request{User: plan.User{PK: *pk, Authenticated: *authed || *superuser, Superuser: *superuser}, Outpost: *outpost}
-	for _, g := range strings.Split(*groups, ",") {
-		if g == "" {
-			continue
-		}
-		id, err := uuid.Parse(g)
-		if err != nil {
-			fmt.Fprintf(stderr, "authflow plan: group %q: %v\n", g, err)
-			return exitUsage
-		}
-		req.User.Groups = append(req.User.Groups, id)
-	}
+	req := plan.Request{User: plan.User{PK: *pk, Authenticated: *authed}, Outpost: *outpost}
 	if *userJSON != "" {
 		raw, err := os.ReadFile(*userJSON)
 		if err != nil {
@@ -68,7 +54,7 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer, nb ne
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "authflow plan: %v\n", err)
-		if errors.Is(err, store.ErrNotFound) || errors.Is(err, plan.ErrEmptyFlow) || errors.Is(err, plan.ErrNoEvaluator) {
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, plan.ErrEmptyFlow) || errors.Is(err, plan.ErrNoEvaluator) || errors.Is(err, plan.ErrUnknownUser) {
 			return exitInvalid
 		}
 		return exitError

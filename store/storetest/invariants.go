@@ -322,6 +322,19 @@ func checkReference(t testing.TB, tx *store.Tx, r store.Reference, all map[strin
 				if err := json.Unmarshal(raw, &ids); err != nil {
 					t.Errorf("%s %s: %s = %s: %v", o.model, o.pk, r.Field, raw, err)
 				}
+			} else if r.Numbered && string(raw) != "null" {
+				// A reference by number: the store names the record.
+				var num int64
+				err := json.Unmarshal(raw, &num)
+				var id uuid.UUID
+				if err == nil {
+					id, err = tx.Lookup(r.Target, store.By("pk", strconv.FormatInt(num, 10)))
+				}
+				if err != nil {
+					t.Errorf("%s %s: %s = %s: %v", o.model, o.pk, r.Field, raw, err)
+					continue
+				}
+				ids = append(ids, id)
 			} else if string(raw) != "null" {
 				var id uuid.UUID
 				if err := json.Unmarshal(raw, &id); err != nil {

@@ -575,6 +575,11 @@ func numberOf(t *testing.T, s *store.Store, model string, id uuid.UUID) string {
 	return num
 }
 
+// exclusive names, by model, the references of which an object holds
+// exactly one: pointing one at its target empties the others in the same
+// patch.
+var exclusive = map[string][]string{store.ModelPolicyBinding: {"policy", "group", "user"}}
+
 func (r *runner) references(t *testing.T) {
 	s := r.fresh(t)
 	models := r.models(s)
@@ -614,8 +619,15 @@ func (r *runner) references(t *testing.T) {
 				return tx.Patch(ref.Model, src, fmt.Appendf(nil, `{%q:%s}`, ref.Field, value(missing)), nil)
 			})
 			wantInvalid(t, err, map[string][]string{ref.Field: {validate.DoesNotExist(missingText)}}, nil)
+			body := fmt.Appendf(nil, `{%q:%s`, ref.Field, value(target))
+			for _, other := range exclusive[ref.Model] {
+				if other != ref.Field && slices.Contains(exclusive[ref.Model], ref.Field) {
+					body = fmt.Appendf(body, `,%q:null`, other)
+				}
+			}
+			body = append(body, '}')
 			if err := s.Update(t.Context(), func(tx *store.Tx) error {
-				return tx.Patch(ref.Model, src, fmt.Appendf(nil, `{%q:%s}`, ref.Field, value(target)), nil)
+				return tx.Patch(ref.Model, src, body, nil)
 			}); err != nil {
 				t.Fatalf("pointing %s at its target: %v", ref.Field, err)
 			}
