@@ -184,22 +184,52 @@ func (tx *Tx) groupView(g directory.Group) (directory.GroupView, error) {
 	return v, nil
 }
 
-// groupListing: filters name and is_superuser, search on both, default
-// ordering name (its index's).
+// groupListing: authentik's GroupFilter (name, is_superuser, the
+// attributes filter, and the direct members by pk or username, which
+// are computed: see Tx.groupListing), search on name and is_superuser,
+// default ordering name (its index's).
 var groupListing = listing[directory.Group]{
 	cols: []column{
 		{name: "group_uuid", kind: colUUID, field: "pk"},
 		{name: "name", filter: true, search: true, order: true},
 		{name: "is_superuser", kind: colBool, filter: true, search: true, order: true},
+		{name: "attributes", kind: colJSON, filter: true, order: true},
+		{name: "members_by_pk", kind: colInt, filter: true, multi: true},
+		{name: "members_by_username", filter: true, multi: true},
 	},
 	defaultOrder: "name",
+}
+
+// groupListing is groupListing with its computed columns, which read the
+// group's direct members in tx: members_by_pk, their pks, and
+// members_by_username, their usernames.
+func (tx *Tx) groupListing() listing[directory.Group] {
+	members := func(obj any, of func(directory.User) any) (any, error) {
+		us, err := tx.members(obj.(directory.Group).PK)
+		if err != nil {
+			return nil, err
+		}
+		out := make(many, len(us))
+		for i, u := range us {
+			out[i] = of(u)
+		}
+		return out, nil
+	}
+	return groupListing.with(map[string]func(obj any) (any, error){
+		"members_by_pk": func(obj any) (any, error) {
+			return members(obj, func(u directory.User) any { return u.PK })
+		},
+		"members_by_username": func(obj any) (any, error) {
+			return members(obj, func(u directory.User) any { return u.Username })
+		},
+	})
 }
 
 // listGroups lists groups with authentik's filters, search, ordering and
 // pagination.
 func (tx *Tx) listGroups(q Query) (Page[any], error) {
 	c := tx.s.schema.groups
-	return listOf(tx, c, groupListing, c.walks, nil, q,
+	return listOf(tx, c, tx.groupListing(), c.walks, nil, q,
 		func(filters map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
 			return tx.scanWalk(c, c.walks, nil, filters, pre, yield)
 		})
