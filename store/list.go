@@ -54,8 +54,17 @@ type Query struct {
 	//     value is ignored;
 	//   - number: a decimal number ("10", "1e1", "10.7" all match 10: the
 	//     fraction is dropped, as Django does); anything else is an error,
-	//     and so is a value of more than MaxNumberLength characters.
-	// An error is a *validate.Error holding Django's message per filter.
+	//     and so is a value of more than MaxNumberLength characters;
+	//   - prefix (a user list's path_startswith): text, matching the
+	//     values that start with it, case-sensitively;
+	//   - JSON (the attributes filter of users and groups): a JSON object
+	//     whose every key, "__" separating nested keys, must find an equal
+	//     value in the object's attributes ({"settings__locale": "de"}).
+	// A filter on a list-valued field (a user's groups_by_pk) matches an
+	// object whose list holds the value. An error is a *validate.Error
+	// holding Django's message per filter, except an attributes filter
+	// that is not a JSON object, which is a *FilterError, checked once
+	// every other filter passed, as authentik does.
 	Filters map[string]string
 	// Search is split into terms at commas and whitespace (NUL characters
 	// are removed first). Every term must occur, case-insensitively, in at
