@@ -604,3 +604,40 @@ func TestDirectoryCRUD(t *testing.T) {
 	f.must(204, "DELETE", f.group(g["pk"].(string)), "")
 	f.do("GET", f.group(g["pk"].(string)), "").expect(t, 404, `{"detail": "Not found."}`)
 }
+
+// TestDirectoryPermissionCodenames: users and groups ask for
+// authentik_core's codenames, view first on every object operation.
+func TestDirectoryPermissionCodenames(t *testing.T) {
+	p := denying()
+	f := newDirFixture(t, &api.Options{Authorize: p.authorize})
+	const viewUser, viewGroup = "authentik_core.view_user", "authentik_core.view_group"
+	for _, tt := range []struct {
+		method, path, body string
+		status             int
+		want               []string
+	}{
+		{"GET", "/api/v3/core/users/", "", 200, list(viewUser)},
+		{"GET", "/api/v3/core/users/paths/", "", 200, list(viewUser)},
+		{"POST", "/api/v3/core/users/", `{"username": "n", "name": "n"}`, 201, list("authentik_core.add_user")},
+		{"GET", f.user(f.bob), "", 200, list(viewUser)},
+		{"PATCH", f.user(f.bob), `{}`, 200, list(viewUser, "authentik_core.change_user")},
+		{"GET", f.user(f.bob) + "used_by/", "", 200, list(viewUser, viewGroup)},
+		{"GET", "/api/v3/core/groups/", "", 200, list(viewGroup)},
+		{"POST", "/api/v3/core/groups/", `{"name": "g"}`, 201, list("authentik_core.add_group")},
+		{"POST", "/api/v3/core/groups/", `{"name": "g2", "is_superuser": true}`, 201, list("authentik_core.add_group", "authentik_core.enable_group_superuser")},
+		{"PUT", f.group(f.staff), `{"name": "staff", "users": [` + fmt.Sprint(f.carol) + `]}`, 200, list(viewGroup, "authentik_core.change_group")},
+		{"PATCH", f.group(f.staff), `{"is_superuser": true}`, 200, list(viewGroup, "authentik_core.change_group", "authentik_core.enable_group_superuser")},
+		{"PATCH", f.group(f.staff), `{"is_superuser": false}`, 200, list(viewGroup, "authentik_core.change_group", "authentik_core.disable_group_superuser")},
+		{"POST", f.group(f.staff) + "add_user/", `{"pk": ` + fmt.Sprint(f.bob) + `}`, 204, list(viewGroup, "authentik_core.add_user_to_group", viewUser)},
+		{"DELETE", f.group(f.child), "", 204, list(viewGroup, "authentik_core.delete_group")},
+		{"DELETE", f.user(f.bob), "", 204, list(viewUser, "authentik_core.delete_user")},
+	} {
+		p.take()
+		if res := f.do(tt.method, tt.path, tt.body); res.Code != tt.status {
+			t.Fatalf("%s %s: status %d, want %d: %s", tt.method, tt.path, res.Code, tt.status, res.Body)
+		}
+		if got := p.take(); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s %s: asked %q, want %q", tt.method, tt.path, got, tt.want)
+		}
+	}
+}
