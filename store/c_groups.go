@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"slices"
 	"strconv"
@@ -202,7 +203,8 @@ var groupListing = listing[directory.Group]{
 
 // groupListing is groupListing with its computed columns, which read the
 // group's direct members in tx: members_by_pk, their pks, and
-// members_by_username, their usernames.
+// members_by_username, their usernames. Each value of either must name a
+// user, as in authentik.
 func (tx *Tx) groupListing() listing[directory.Group] {
 	members := func(obj any, of func(directory.User) any) (any, error) {
 		us, err := tx.members(obj.(directory.Group).PK)
@@ -215,15 +217,35 @@ func (tx *Tx) groupListing() listing[directory.Group] {
 		}
 		return out, nil
 	}
-	return groupListing.with(map[string]func(obj any) (any, error){
+	users := tx.s.schema.users
+	return groupListing.withKnown(map[string]func(v any) (bool, error){
+		"members_by_pk": func(v any) (bool, error) {
+			n, _ := v.(int64)
+			return tx.exists(users.bucket, seqID(users.bucket, n))
+		},
+		"members_by_username": func(v any) (bool, error) { return tx.named(ModelUser, "username", v.(string)) },
+	}).with(map[string]func(obj any) (any, error){
+		// The pks come from the reference index alone: no user is read.
 		"members_by_pk": func(obj any) (any, error) {
-			return members(obj, func(u directory.User) any { return u.PK })
+			ids, err := tx.referrers(obj.(directory.Group).PK, refField{tx.s.schema.users, "groups"})
+			if err != nil {
+				return nil, err
+			}
+			out := make(many, len(ids))
+			for i, id := range ids {
+				out[i] = seqNumber(id)
+			}
+			return out, nil
 		},
 		"members_by_username": func(obj any) (any, error) {
 			return members(obj, func(u directory.User) any { return u.Username })
 		},
 	})
 }
+
+// seqNumber is the number of the object whose record id is id, in a
+// collection whose pk is a sequence (the inverse of seqID).
+func seqNumber(id uuid.UUID) int64 { return int64(binary.BigEndian.Uint32(id[12:])) }
 
 // listGroups lists groups with authentik's filters, search, ordering and
 // pagination.

@@ -192,7 +192,8 @@ func timeCol(s *string) (any, error) {
 // userListing is userListing with its computed columns, which read the
 // user's direct groups in tx (each group read once per list, up to a
 // bound): is_superuser, whether one of them is a superuser group, and
-// groups_by_name, their names.
+// groups_by_name, their names. Each value of groups_by_pk and
+// groups_by_name must name a group, as in authentik.
 func (tx *Tx) userListing() listing[directory.User] {
 	seen := map[uuid.UUID]directory.Group{}
 	group := func(id uuid.UUID) (directory.Group, error) {
@@ -208,7 +209,17 @@ func (tx *Tx) userListing() listing[directory.User] {
 		}
 		return g, nil
 	}
-	return userListing.with(map[string]func(obj any) (any, error){
+	groups := tx.s.schema.groups
+	return userListing.withKnown(map[string]func(v any) (bool, error){
+		"groups_by_pk": func(v any) (bool, error) {
+			id, err := uuid.Parse(v.(string))
+			if err != nil {
+				return false, nil
+			}
+			return tx.exists(groups.bucket, id)
+		},
+		"groups_by_name": func(v any) (bool, error) { return tx.named(ModelGroup, "name", v.(string)) },
+	}).with(map[string]func(obj any) (any, error){
 		"is_superuser": func(obj any) (any, error) {
 			for _, id := range obj.(directory.User).Groups {
 				g, err := group(id)
@@ -252,6 +263,16 @@ func (tx *Tx) scanUsers(_ map[string]any, pre func([]byte) bool, yield func(obj 
 // distinct paths only.
 func (tx *Tx) UserPaths(q Query) ([]string, error) {
 	return distinctOf(tx, tx.s.schema.users, tx.userListing(), "path", q, tx.scanUsers)
+}
+
+// named reports whether an object of model has the value v in its unique
+// field.
+func (tx *Tx) named(model, field, v string) (bool, error) {
+	_, err := tx.Lookup(model, By(field, v))
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // FindUser returns the user with the lowest pk among those whose value

@@ -225,7 +225,18 @@ type column struct {
 	// filter's value (Django's startswith, case-sensitive), not only the
 	// value itself.
 	prefix bool
+	// known, on a multi column, makes it django-filter's
+	// ModelMultipleChoiceFilter: every value must name an object, or the
+	// filter is refused with Django's invalid choice message. A value of
+	// the wrong form (not a UUID, not an integer) is refused with its
+	// invalid_pk_value message. known is given each value as the column
+	// reads it, and reads the transaction (see listing.with).
+	known func(v any) (bool, error)
 }
+
+// msgFilterPK is the invalid_pk_value message of Django's
+// ModelMultipleChoiceField.
+func msgFilterPK(v string) string { return "“" + v + "” is not a valid value." }
 
 // startsWith is the filter value of a prefix column.
 type startsWith string
@@ -397,13 +408,14 @@ func (l listing[T]) filters(q Query) (map[string]any, error) {
 				errs.Add(c.name, msgMaxValues(MaxFilterValues, len(vals)))
 				continue
 			}
-			var set oneOf
-			for _, v := range vals {
-				if fv, use, msg := c.filterValue(v); msg != "" {
-					errs.Add(c.name, msg)
-				} else if use {
-					set = append(set, fv)
-				}
+			set, msg, err := c.multiValues(vals)
+			if err != nil {
+				return nil, err
+			}
+			if msg != "" {
+				// Django reports the first bad value of a list only.
+				errs.Add(c.name, msg)
+				continue
 			}
 			if len(set) > 0 {
 				out[c.name] = set
@@ -438,6 +450,46 @@ func (l listing[T]) filters(q Query) (map[string]any, error) {
 		return nil, &FilterError{Messages: bare}
 	}
 	return out, nil
+}
+
+// multiValues reads the values of a multi column, or returns the message
+// for the first bad one: a malformed value, then (for a column that
+// names objects, see column.known) one that names none.
+func (c column) multiValues(vals []string) (oneOf, string, error) {
+	var set oneOf
+	var raw []string
+	for _, v := range vals {
+		fv, use, msg := c.filterValue(v)
+		if c.known != nil && c.kind == colInt {
+			// A pk is an integer, not any number.
+			n, err := strconv.ParseInt(pyStrip(v), 10, 64)
+			fv, use, msg = n, pyStrip(v) != "", ""
+			if err != nil && use {
+				msg = msgFilterPK(v)
+			}
+		}
+		if msg != "" && c.known != nil {
+			msg = msgFilterPK(v)
+		}
+		if msg != "" {
+			return nil, msg, nil
+		}
+		if use {
+			set, raw = append(set, fv), append(raw, v)
+		}
+	}
+	if c.known != nil {
+		for i, fv := range set {
+			ok, err := c.known(fv)
+			if err != nil {
+				return nil, "", err
+			}
+			if !ok {
+				return nil, msgFilterChoice(raw[i]), nil
+			}
+		}
+	}
+	return set, "", nil
 }
 
 // searchTerms splits a search as Django REST framework 3.14's SearchFilter

@@ -236,6 +236,18 @@ func (l listing[T]) with(gets map[string]func(obj any) (any, error)) listing[T] 
 	return l
 }
 
+// withKnown returns l with the known functions of the named multi
+// columns set (see column.known).
+func (l listing[T]) withKnown(known map[string]func(v any) (bool, error)) listing[T] {
+	l.cols = slices.Clone(l.cols)
+	for i := range l.cols {
+		if k, ok := known[l.cols[i].name]; ok {
+			l.cols[i].known = k
+		}
+	}
+	return l
+}
+
 // scanWalk decodes the objects that a list's walks reach: through the
 // first walk after walks[0] whose UUID filter is active, narrowed to its
 // value, or else through walks[0] within scope. pre is as for

@@ -57,7 +57,7 @@ func TestUserListing(t *testing.T) {
 		{"path_startswith=users/", []string{"u1"}},
 		{"path_startswith=users/eng", []string{"u1"}},
 		{"groups_by_name=ops", []string{"u1"}},
-		{"groups_by_name=ops&groups_by_name=none", []string{"u1"}},
+		{"groups_by_name=ops&groups_by_name=ops", []string{"u1"}},
 		{"attributes=" + url.QueryEscape(`{"tags__0": "x"}`), []string{"u1"}},
 		{"attributes=" + url.QueryEscape(`{"tags__1": "y"}`), []string{"u1"}},
 		{"attributes=" + url.QueryEscape(`{"tags__0": "y"}`), []string{"u2"}},
@@ -71,6 +71,16 @@ func TestUserListing(t *testing.T) {
 		if got := names(tt.query); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("?%s: %v, want %v", tt.query, got, tt.want)
 		}
+	}
+	// A name that no group has is refused, as authentik's
+	// ModelMultipleChoiceFilter refuses it.
+	err = s.View(ctx, func(tx *store.Tx) error {
+		_, err := store.Users.List(tx, store.Query{Multi: map[string][]string{"groups_by_name": {"ops", "none"}}})
+		return err
+	})
+	var ve *validate.Error
+	if !errors.As(err, &ve) || !reflect.DeepEqual(ve.Fields["groups_by_name"], []string{"Select a valid choice. none is not one of the available choices."}) {
+		t.Errorf("groups_by_name=ops&groups_by_name=none: %v", err)
 	}
 	var paths []string
 	err = s.View(ctx, func(tx *store.Tx) error {
