@@ -276,6 +276,10 @@
 //     value renders it null, on every response to the request (lists,
 //     retrieves and writes). A group always has "roles": [] and
 //     "roles_obj": [] (authflow has no roles).
+//   - groups_by_pk, groups_by_name, members_by_pk and members_by_username
+//     name objects: a value that names none is 400 {"groups_by_name":
+//     ["Select a valid choice. x is not one of the available choices."]},
+//     as in authentik.
 //   - An attributes filter that is not JSON, or not an object, is 400
 //     with a bare JSON list: ["filter: failed to parse JSON"] or
 //     ["filter: value must be key:value mapping"], as authentik answers.

@@ -61,7 +61,9 @@ type Query struct {
 	//     whose every key, "__" separating nested keys, must find an equal
 	//     value in the object's attributes ({"settings__locale": "de"}).
 	// A filter on a list-valued field (a user's groups_by_pk) matches an
-	// object whose list holds the value. An error is a *validate.Error
+	// object whose list holds the value. A filter whose values name
+	// objects (groups_by_name, members_by_pk) refuses a value that names
+	// none, as django-filter's ModelMultipleChoiceFilter does. An error is a *validate.Error
 	// holding Django's message per filter, except an attributes filter
 	// that is not a JSON object, which is a *FilterError, checked once
 	// every other filter passed, as authentik does.
