@@ -135,6 +135,9 @@ func TestUserListFilters(t *testing.T) {
 		{"search=locale", list("alice", "bob")},
 		{"search=" + f.aliceUUID[:8], list("alice")},
 		{"search=bob+example", list("bob")},
+		// is_active is searched as PostgreSQL's text of a boolean.
+		{"search=fals", list("carol")},
+		{"search=TRUE+a", list("alice", "bob")},
 		// include_groups is no filter.
 		{"include_groups=false", list("alice", "bob", "carol")},
 		// Filters combine.

@@ -527,7 +527,8 @@ func parseSearch(search string) (terms []string, msg string) {
 	return terms, ""
 }
 
-// searchText returns r's search columns, upper case, one after another
+// searchText returns r's search columns (booleans as "true" and
+// "false"), upper case, one after another
 // with a newline before each: as no search term holds whitespace, a term
 // occurs in the result exactly when it occurs in one of the columns.
 func (l listing[T]) searchText(r row) string {
@@ -537,6 +538,11 @@ func (l listing[T]) searchText(r row) string {
 			continue
 		}
 		v, ok := r[c.name].(string)
+		if bv, isBool := r[c.name].(bool); isBool {
+			// PostgreSQL's boolean as text, which Django's icontains
+			// compares with: a search for "true" finds active users.
+			v, ok = strconv.FormatBool(bv), true
+		}
 		if !ok {
 			continue
 		}
