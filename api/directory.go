@@ -281,7 +281,10 @@ func (h *handler) serveUserPaths(w http.ResponseWriter, r *http.Request, _ *reso
 		h.deny(w, denied)
 		return
 	}
-	q, err := store.QueryFromValues(r.URL.Query())
+	vals := r.URL.Query()
+	vals.Del("page") // not paginated: authentik ignores them
+	vals.Del("page_size")
+	q, err := store.QueryFromValues(vals)
 	if err != nil {
 		h.fail(w, r, err)
 		return

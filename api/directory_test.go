@@ -277,6 +277,8 @@ func TestUserPaths(t *testing.T) {
 	f.must(201, "POST", "/api/v3/core/users/", `{"username": "dave", "name": "D", "path": "users/eng"}`)
 	f.do("GET", "/api/v3/core/users/paths/", "").expect(t, 200, `{"paths": ["goauthentik.io/service-accounts", "users", "users/eng"]}`)
 	f.do("GET", "/api/v3/core/users/paths/?type=external", "").expect(t, 200, `{"paths": ["users/eng"]}`)
+	f.do("GET", "/api/v3/core/users/paths/?page=7&page_size=1", "").expect(t, 200, `{"paths": ["goauthentik.io/service-accounts", "users", "users/eng"]}`)
+	f.do("GET", "/api/v3/core/users/paths/?page=x", "").expect(t, 200, `{"paths": ["goauthentik.io/service-accounts", "users", "users/eng"]}`)
 	f.do("GET", "/api/v3/core/users/paths/?search=alice", "").expect(t, 200, `{"paths": ["users"]}`)
 	f.do("GET", "/api/v3/core/users/paths/?username=nobody", "").expect(t, 200, `{"paths": []}`)
 	f.do("GET", "/api/v3/core/users/paths/?attributes=x", "").expect(t, 400, `["filter: failed to parse JSON"]`)
