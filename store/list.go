@@ -63,10 +63,11 @@ type Query struct {
 	// A filter on a list-valued field (a user's groups_by_pk) matches an
 	// object whose list holds the value. A filter whose values name
 	// objects (groups_by_name, members_by_pk) refuses a value that names
-	// none, as django-filter's ModelMultipleChoiceFilter does. An error is a *validate.Error
-	// holding Django's message per filter, except an attributes filter
-	// that is not a JSON object, which is a *FilterError, checked once
-	// every other filter passed, as authentik does.
+	// none, as django-filter's ModelMultipleChoiceFilter does. An error is
+	// a *validate.Error holding Django's message per filter, except an
+	// attributes filter that is not a JSON object, which is a
+	// *FilterError, checked once every other filter passed, as authentik
+	// does.
 	Filters map[string]string
 	// Search is split into terms at commas and whitespace (NUL characters
 	// are removed first). Every term must occur, case-insensitively, in at
