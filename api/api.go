@@ -108,10 +108,13 @@ func NewHandler(s *store.Store, opts *Options) http.Handler {
 		h.plans = plan.NewCache(s, plan.CacheOptions{Options: h.planner})
 	}
 	h.blueprint.DryRun = false
-	h.fixed = collectionResources(s, map[string]func(any) any{
+	h.fixed = collectionResources(s, map[string]func(*http.Request, any) any{
 		store.ModelFlow:  h.withCacheCount,
 		store.ModelStage: baseStage,
+		store.ModelUser:  includeGroups,
+		store.ModelGroup: includeUsers,
 	})
+	h.directoryActions()
 	return h
 }
 
@@ -165,7 +168,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	res, key, at, ok := h.route(r.URL.Path)
+	res, key, at, act, ok := h.route(r.URL.Path)
 	if !ok {
 		writeDetail(w, http.StatusNotFound, msgNotFound)
 		return
@@ -175,6 +178,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveObject(w, r, res, key)
 	case atUsedBy:
 		h.serveUsedBy(w, r, res, key)
+	case atAction:
+		act(h, w, r, res, key)
 	default:
 		h.serveCollection(w, r, res)
 	}
@@ -199,33 +204,46 @@ const (
 	atCollection target = iota
 	atObject
 	atUsedBy
+	// atAction is one of a resource's actions (see resource.actions and
+	// resource.collectionActions).
+	atAction
 )
 
 // actionUsedBy is the last segment of an object's used_by path.
 const actionUsedBy = "used_by"
 
 // route maps a path to its resource. For an object or its action, key is
-// the object's path segment. A path is first matched as a collection or
-// an object (so that a flow whose slug is "used_by" is still found), and
-// only then as an object's used_by.
-func (h *handler) route(path string) (res *resource, key string, at target, ok bool) {
+// the object's path segment; for an action, act serves it. A path is
+// first matched as a collection action (whose name no object key can be),
+// then as a collection or an object (so that a flow whose slug is
+// "used_by" is still found), and only then as an object's action.
+func (h *handler) route(path string) (res *resource, key string, at target, act action, ok bool) {
 	rest, found := strings.CutPrefix(path, Prefix)
 	if !found || !strings.HasSuffix(rest, "/") {
-		return nil, "", 0, false
+		return nil, "", 0, nil, false
 	}
 	rest = strings.TrimSuffix(rest, "/")
 	if rest == "" {
-		return nil, "", 0, false
+		return nil, "", 0, nil, false
 	}
 	if res, key, at, ok := h.routeObject(rest); ok {
-		return res, key, at, true
+		if a := res.collectionActions[key]; at == atObject && a != nil {
+			return res, "", atAction, a, true
+		}
+		return res, key, at, nil, true
 	}
-	if obj, isAction := strings.CutSuffix(rest, "/"+actionUsedBy); isAction {
+	if i := strings.LastIndexByte(rest, '/'); i >= 0 {
+		obj, name := rest[:i], rest[i+1:]
 		if res, key, at, ok := h.routeObject(obj); ok && at == atObject {
-			return res, key, atUsedBy, true
+			if name == actionUsedBy {
+				return res, key, atUsedBy, nil, true
+			}
+			if a := res.actions[name]; a != nil {
+				return res, key, atAction, a, true
+			}
 		}
 	}
-	return nil, "", 0, false
+	return nil, "", 0, nil, false
 }
 
 // routeObject maps a path without the prefix and the trailing slash to a

@@ -23,7 +23,7 @@ func (h *handler) flowWrite(w http.ResponseWriter, r *http.Request, slug string)
 		return false
 	}
 	res := h.fixed["flows/instances"]
-	return h.viewable(w, r, res, slug) && h.permitted(w, r, res, slug, "change")
+	return h.viewable(w, r, res, slug) && h.permitted(w, r, res, slug, res.perm("change"))
 }
 
 // serveSetBackgroundURL answers POST /flows/instances/{slug}/set_background_url/

@@ -1,5 +1,6 @@
 // Package api serves authentik's REST API for flows, stages, flow-stage
-// bindings, prompts, invitations, policies and policy bindings from a
+// bindings, prompts, invitations, policies, policy bindings, users and
+// groups from a
 // [store.Store], with the paths, bodies and status codes of authentik's
 // seed era (2024.4–2025.6), so that authentik's admin UI calls, its
 // generated API clients (the TypeScript client among them), its Terraform
@@ -46,6 +47,16 @@
 //	/policies/all/types/                        the policy kinds that can be created
 //	/policies/bindings/                         list, create (and each object)
 //	/policies/geoip_iso3166/                    the GeoIP policy's countries
+//	/core/users/                                list, create
+//	/core/users/{id}/                           retrieve, replace, patch, delete
+//	/core/users/{id}/used_by/                   used_by
+//	/core/users/{id}/set_password/              POST: set (or unset) the password
+//	/core/users/paths/                          GET: the users' distinct paths
+//	/core/groups/                               list, create
+//	/core/groups/{group_uuid}/                  retrieve, replace, patch, delete
+//	/core/groups/{group_uuid}/used_by/          used_by
+//	/core/groups/{group_uuid}/add_user/         POST: add a direct member
+//	/core/groups/{group_uuid}/remove_user/      POST: remove a direct member
 //
 // A list is GET, a create POST (201 with the full representation), a
 // retrieve GET, a replace PUT and a patch PATCH (200 with the full
@@ -131,6 +142,11 @@
 //	authentik_flows.change_flow                                      set_background_url
 //	authentik_flows.view_flow_cache                                  cache_info
 //	authentik_flows.clear_flow_cache                                 cache_clear
+//	authentik_core.{view,add,change,delete}_user                     /core/users/ (view: paths too)
+//	authentik_core.{view,add,change,delete}_group                    /core/groups/
+//	authentik_core.reset_user_password                               set_password
+//	authentik_core.add_user_to_group, remove_user_from_group         add_user, remove_user (and view_user)
+//	authentik_core.enable_group_superuser, disable_group_superuser   a write that changes a group's is_superuser
 //
 // where <app_label>.<model> is the kind's model name, for example
 // authentik_stages_user_write.change_userwritestage; an import asks for
@@ -248,4 +264,50 @@
 //   - Every list carries "autocomplete": {} after pagination and results,
 //     as authentik 2025.8 and later do.
 //   - A denied list is an empty page without checking its filters.
+//
+// # Users and groups
+//
+// /core/users/ and /core/groups/ answer in authentik 2025.6's shapes
+// (the store renders them; see package directory), with every list
+// filter of authentik's (the store's user and group listings), and:
+//
+//   - include_groups (users) and include_users (groups): absent or
+//     "true" in any case includes groups_obj or users_obj; any other
+//     value renders it null, on every response to the request (lists,
+//     retrieves and writes). A group always has "roles": [] and
+//     "roles_obj": [] (authflow has no roles).
+//   - groups_by_pk, groups_by_name, members_by_pk and members_by_username
+//     name objects: a value that names none is 400 {"groups_by_name":
+//     ["Select a valid choice. x is not one of the available choices."]},
+//     as in authentik.
+//   - An attributes filter that is not JSON, or not an object, is 400
+//     with a bare JSON list: ["filter: failed to parse JSON"] or
+//     ["filter: value must be key:value mapping"], as authentik answers.
+//   - set_password takes {"password": "..."} and answers 204: the hash is
+//     made with the store's policy before the one write that stores it
+//     and moves password_change_date. A missing or null password sets the
+//     unusable password (as authentik 2025.6 does); a password that is
+//     not a string is 400 {"password": ["Not a valid string."]} (authentik
+//     2025.6 fails with a 500) and "" is 400 {"password": ["This field
+//     may not be blank."]} (2025.6 stores the empty password; 2025.10
+//     refuses it). No response, log or change ever holds a hash.
+//   - add_user and remove_user take {"pk": <user pk>} and answer 204,
+//     doing nothing when the user already is (or is not) a member; a
+//     user that does not exist or that the caller may not view
+//     (authentik_core.view_user), or a body without an integer pk, is
+//     404 {"detail": "Not found."}.
+//   - A create or update that changes a group's is_superuser (a create
+//     with true counts) asks for enable_group_superuser (to true) or
+//     disable_group_superuser (to false) inside its transaction, judged
+//     on what was written; without it the write is undone and answered
+//     400 {"is_superuser": ["User does not have permission to set
+//     superuser status to True."]} (or "False."). Authorize decides
+//     globally: authflow has no object permissions.
+//   - paths takes the list's filters and search and answers {"paths":
+//     [...]}, distinct and sorted, not paginated; without the view
+//     permission it is empty, as a denied list is.
+//   - Not served, each answered 404 {"detail": "authflow does not serve
+//     this endpoint: it needs a session or the flow executor."} whatever
+//     the method: me, service_account, impersonate_end, and a user's
+//     recovery, recovery_email, impersonate and metrics.
 package api

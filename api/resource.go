@@ -33,11 +33,26 @@ type resource struct {
 	// writable serves create, replace and patch; without it only list,
 	// retrieve, delete and used_by are (405).
 	writable bool
-	// show returns what a response shows of a representation the store
-	// rendered, outside the transaction: a flow's cache_count, the base
-	// representation of a stage. Nil shows it as it is.
-	show func(any) any
+	// show returns what a response to r shows of a representation the
+	// store rendered, outside the transaction: a flow's cache_count, the
+	// base representation of a stage, a user without groups_obj. Nil shows
+	// it as it is.
+	show func(r *http.Request, v any) any
+	// checkWrite, when set, judges a create or an update inside its
+	// transaction, after the write: before is the stored object before it
+	// (nil for a create), after its representation now. An error rolls
+	// the write back and is the response (a group's is_superuser needs
+	// its own permission).
+	checkWrite func(r *http.Request, before, after any) error
+	// actions are the object's actions (…/{key}/{action}/) besides
+	// used_by, by name; collectionActions the collection's
+	// (…/{action}/), which no object key can be.
+	actions, collectionActions map[string]action
 }
+
+// action serves one action of a resource; key is the object's path
+// segment ("" for a collection action).
+type action func(h *handler, w http.ResponseWriter, r *http.Request, res *resource, key string)
 
 // key is the store's key of the object that the path key names (one that
 // validKey accepted).
@@ -106,12 +121,12 @@ func (res *resource) usedBy(tx *store.Tx, key string) ([]store.UsedBy, error) {
 	return tx.UsedBy(res.model, pk)
 }
 
-// shown is what a response shows of v (see show).
-func (res *resource) shown(v any) any {
+// shown is what a response to r shows of v (see show).
+func (res *resource) shown(r *http.Request, v any) any {
 	if res.show == nil {
 		return v
 	}
-	return res.show(v)
+	return res.show(r, v)
 }
 
 // codenames returns authentik's perm function for app_label.verb_model.
@@ -164,14 +179,16 @@ func (h *handler) serveCollection(w http.ResponseWriter, r *http.Request, res *r
 		var v any
 		_, err := h.update(r, func(tx *store.Tx) error {
 			var err error
-			v, err = res.create(tx, body, o)
-			return err
+			if v, err = res.create(tx, body, o); err != nil || res.checkWrite == nil {
+				return err
+			}
+			return res.checkWrite(r, nil, v)
 		})
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusCreated, res.shown(v))
+		writeJSON(w, http.StatusCreated, res.shown(r, v))
 	default:
 		methodNotAllowed(w, r, res.collectionMethods())
 	}
@@ -224,7 +241,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, res *resource) {
 			} else {
 				_, _ = w.Write([]byte{','})
 			}
-			if err := streamValue(w, res.shown(v)); err != nil {
+			if err := streamValue(w, res.shown(r, v)); err != nil {
 				return err
 			}
 		}
@@ -312,7 +329,7 @@ func (h *handler) serveObject(w http.ResponseWriter, r *http.Request, res *resou
 		h.object(w, r, res, rev, v, err)
 		return
 	}
-	if !h.permitted(w, r, res, key, verb) {
+	if !h.permitted(w, r, res, key, res.perm(verb)) {
 		return
 	}
 	o, ok := h.writeOptions(w, r)
@@ -333,9 +350,18 @@ func (h *handler) serveObject(w http.ResponseWriter, r *http.Request, res *resou
 	}
 	var v any
 	rev, err := h.update(r, func(tx *store.Tx) error {
+		var before any
+		if res.checkWrite != nil {
+			var err error
+			if before, err = res.coll().Get(tx, res.key(key)); err != nil {
+				return err
+			}
+		}
 		var err error
-		v, err = res.update(tx, key, body, o, r.Method == http.MethodPut)
-		return err
+		if v, err = res.update(tx, key, body, o, r.Method == http.MethodPut); err != nil || res.checkWrite == nil {
+			return err
+		}
+		return res.checkWrite(r, before, v)
 	})
 	h.object(w, r, res, rev, v, err)
 }
@@ -349,7 +375,7 @@ func (h *handler) object(w http.ResponseWriter, r *http.Request, res *resource, 
 		return
 	}
 	h.etag(w, rev)
-	writeJSON(w, http.StatusOK, res.shown(v))
+	writeJSON(w, http.StatusOK, res.shown(r, v))
 }
 
 // read runs fn in one read transaction and returns the store's revision
@@ -381,13 +407,13 @@ func (h *handler) update(r *http.Request, fn func(*store.Tx) error) (int64, erro
 	return rev, err
 }
 
-// permitted asks for the permission of verb on the object of res that
-// key names, which the user may view (see viewable), and answers a
-// denial: 403, or 404 when the object does not exist, as authentik looks
-// the object up first. It reports whether the request may go on. Only a
+// permitted asks for the permission perm on the object of res that key
+// names, which the user may view (see viewable), and answers a denial:
+// 403, or 404 when the object does not exist, as authentik looks the
+// object up first. It reports whether the request may go on. Only a
 // denial reads the store.
-func (h *handler) permitted(w http.ResponseWriter, r *http.Request, res *resource, key, verb string) bool {
-	err := h.ask(r, res.perm(verb))
+func (h *handler) permitted(w http.ResponseWriter, r *http.Request, res *resource, key, perm string) bool {
+	err := h.ask(r, perm)
 	if err == nil {
 		return true
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/http"
 	"strings"
 
 	"github.com/authflow/authflow/flow"
@@ -16,7 +17,7 @@ import (
 // collection with kinds is served for list, retrieve and delete (its kinds
 // are written at their own paths). shows adds, by model, what a response
 // shows of a representation besides what the store rendered.
-func collectionResources(s *store.Store, shows map[string]func(any) any) map[string]*resource {
+func collectionResources(s *store.Store, shows map[string]func(*http.Request, any) any) map[string]*resource {
 	out := map[string]*resource{}
 	for _, c := range s.Collections() {
 		if c.Path == "" {
@@ -35,7 +36,7 @@ func collectionResources(s *store.Store, shows map[string]func(any) any) map[str
 
 // withCacheCount shows a flow with cache_count: the plans of it that the
 // handler's plan cache holds.
-func (h *handler) withCacheCount(v any) any {
+func (h *handler) withCacheCount(_ *http.Request, v any) any {
 	if f, ok := v.(flow.View); ok {
 		f.CacheCount = h.plans.Count(f.PK)
 		return f
@@ -45,7 +46,7 @@ func (h *handler) withCacheCount(v any) any {
 
 // baseStage shows a stage in the base stage representation, as
 // /stages/all/ does.
-func baseStage(v any) any {
+func baseStage(_ *http.Request, v any) any {
 	if sv, ok := v.(stage.View); ok {
 		return stage.Summary{View: sv}
 	}

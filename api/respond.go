@@ -75,6 +75,7 @@ func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
 // fail writes the response for an error from the store.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ve *validate.Error
+	var fe *store.FilterError
 	switch {
 	case errors.Is(err, store.ErrCorrupt):
 		// First: a damaged record may also fail to decode with what looks
@@ -85,6 +86,10 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.protected(w, r, err)
 	case errors.As(err, &ve):
 		writeJSON(w, http.StatusBadRequest, ve)
+	case errors.As(err, &fe):
+		// authentik's list filter errors that concern no field: a bare
+		// list of messages.
+		writeJSON(w, http.StatusBadRequest, fe.Messages)
 	case errors.Is(err, validate.ErrSyntax):
 		writeDetail(w, http.StatusBadRequest, msgParseError+syntaxMessage(err))
 	case errors.Is(err, store.ErrNotFound):

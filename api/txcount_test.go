@@ -121,3 +121,44 @@ func TestProtectedDeleteOneTransaction(t *testing.T) {
 		t.Errorf("%d read and %d write transactions, want 0 and 1", views, updates)
 	}
 }
+
+// TestDirectoryOneTransactionPerRequest: the users' and groups' actions
+// are one transaction each too: set_password one write (its hash made
+// before it), add_user and remove_user one write, paths one read.
+func TestDirectoryOneTransactionPerRequest(t *testing.T) {
+	db := &countingDB{DB: kvtest.Mem(0)}
+	s, err := store.New(db, &store.Options{Passwords: cheapPasswords, NewID: storetest.CounterIDs(storesOpened.Add(1)<<32+1, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	c := &client{t: t, h: api.NewHandler(s, nil)}
+	g := c.must(http.StatusCreated, "POST", "/api/v3/core/groups/", `{"name": "staff"}`)["pk"].(string)
+	u := strconv.FormatFloat(c.must(http.StatusCreated, "POST", "/api/v3/core/users/", `{"username": "alice", "name": "A"}`)["pk"].(float64), 'f', -1, 64)
+	for _, tt := range []struct {
+		method, path, body string
+		status             int
+		views, updates     int64
+	}{
+		{"POST", "/api/v3/core/users/" + u + "/set_password/", `{"password": "SECRET-x"}`, http.StatusNoContent, 0, 1},
+		{"POST", "/api/v3/core/users/" + u + "/set_password/", `{}`, http.StatusNoContent, 0, 1},
+		{"POST", "/api/v3/core/groups/" + g + "/add_user/", `{"pk": ` + u + `}`, http.StatusNoContent, 0, 1},
+		{"POST", "/api/v3/core/groups/" + g + "/add_user/", `{"pk": ` + u + `}`, http.StatusNoContent, 0, 1}, // no change
+		{"POST", "/api/v3/core/groups/" + g + "/remove_user/", `{"pk": ` + u + `}`, http.StatusNoContent, 0, 1},
+		{"GET", "/api/v3/core/users/paths/?search=a", "", http.StatusOK, 1, 0},
+		{"GET", "/api/v3/core/users/?groups_by_name=staff&is_superuser=false", "", http.StatusOK, 1, 0},
+		{"GET", "/api/v3/core/groups/?members_by_username=alice", "", http.StatusOK, 1, 0},
+		{"GET", "/api/v3/core/users/" + u + "/?include_groups=false", "", http.StatusOK, 1, 0},
+		{"PATCH", "/api/v3/core/groups/" + g + "/", `{"is_superuser": true}`, http.StatusOK, 0, 1},
+	} {
+		views, updates := db.views.Load(), db.updates.Load()
+		res := c.do(tt.method, tt.path, tt.body)
+		views, updates = db.views.Load()-views, db.updates.Load()-updates
+		if res.Code != tt.status {
+			t.Fatalf("%s %s: status %d, want %d: %s", tt.method, tt.path, res.Code, tt.status, res.Body)
+		}
+		if views != tt.views || updates != tt.updates {
+			t.Errorf("%s %s: %d read and %d write transactions, want %d and %d", tt.method, tt.path, views, updates, tt.views, tt.updates)
+		}
+	}
+}

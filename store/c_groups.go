@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"slices"
 	"strconv"
@@ -184,22 +185,73 @@ func (tx *Tx) groupView(g directory.Group) (directory.GroupView, error) {
 	return v, nil
 }
 
-// groupListing: filters name and is_superuser, search on both, default
-// ordering name (its index's).
+// groupListing: authentik's GroupFilter (name, is_superuser, the
+// attributes filter, and the direct members by pk or username, which
+// are computed: see Tx.groupListing), search on name and is_superuser,
+// default ordering name (its index's).
 var groupListing = listing[directory.Group]{
 	cols: []column{
 		{name: "group_uuid", kind: colUUID, field: "pk"},
 		{name: "name", filter: true, search: true, order: true},
 		{name: "is_superuser", kind: colBool, filter: true, search: true, order: true},
+		{name: "attributes", kind: colJSON, filter: true, order: true},
+		{name: "members_by_pk", kind: colInt, filter: true, multi: true},
+		{name: "members_by_username", filter: true, multi: true},
 	},
 	defaultOrder: "name",
 }
+
+// groupListing is groupListing with its computed columns, which read the
+// group's direct members in tx: members_by_pk, their pks, and
+// members_by_username, their usernames. Each value of either must name a
+// user, as in authentik.
+func (tx *Tx) groupListing() listing[directory.Group] {
+	members := func(obj any, of func(directory.User) any) (any, error) {
+		us, err := tx.members(obj.(directory.Group).PK)
+		if err != nil {
+			return nil, err
+		}
+		out := make(many, len(us))
+		for i, u := range us {
+			out[i] = of(u)
+		}
+		return out, nil
+	}
+	users := tx.s.schema.users
+	return groupListing.withKnown(map[string]func(v any) (bool, error){
+		"members_by_pk": func(v any) (bool, error) {
+			n, _ := v.(int64)
+			return tx.exists(users.bucket, seqID(users.bucket, n))
+		},
+		"members_by_username": func(v any) (bool, error) { return tx.named(ModelUser, "username", v.(string)) },
+	}).with(map[string]func(obj any) (any, error){
+		// The pks come from the reference index alone: no user is read.
+		"members_by_pk": func(obj any) (any, error) {
+			ids, err := tx.referrers(obj.(directory.Group).PK, refField{tx.s.schema.users, "groups"})
+			if err != nil {
+				return nil, err
+			}
+			out := make(many, len(ids))
+			for i, id := range ids {
+				out[i] = seqNumber(id)
+			}
+			return out, nil
+		},
+		"members_by_username": func(obj any) (any, error) {
+			return members(obj, func(u directory.User) any { return u.Username })
+		},
+	})
+}
+
+// seqNumber is the number of the object whose record id is id, in a
+// collection whose pk is a sequence (the inverse of seqID).
+func seqNumber(id uuid.UUID) int64 { return int64(binary.BigEndian.Uint32(id[12:])) }
 
 // listGroups lists groups with authentik's filters, search, ordering and
 // pagination.
 func (tx *Tx) listGroups(q Query) (Page[any], error) {
 	c := tx.s.schema.groups
-	return listOf(tx, c, groupListing, c.walks, nil, q,
+	return listOf(tx, c, tx.groupListing(), c.walks, nil, q,
 		func(filters map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
 			return tx.scanWalk(c, c.walks, nil, filters, pre, yield)
 		})

@@ -149,9 +149,10 @@ func (tx *Tx) userView(u directory.User) (directory.UserView, error) {
 	return v, err
 }
 
-// userListing: authentik's UsersFilter columns that are fields, search
-// on username, name, is_active, email, uuid and attributes; default
-// ordering username.
+// userListing: authentik's UsersFilter, search on username, name,
+// is_active, email, uuid and attributes; default ordering username.
+// is_superuser (through the direct groups only, as authentik's filter
+// reads them) and groups_by_name are computed (see Tx.userListing).
 var userListing = listing[directory.User]{
 	cols: []column{
 		{name: "username", filter: true, search: true, order: true},
@@ -159,7 +160,12 @@ var userListing = listing[directory.User]{
 		{name: "email", filter: true, search: true, order: true},
 		{name: "is_active", kind: colBool, filter: true, search: true, order: true},
 		{name: "uuid", kind: colUUID, filter: true, search: true, order: true},
+		{name: "attributes", kind: colJSON, filter: true, search: true, order: true},
 		{name: "path", filter: true, order: true},
+		{name: "path_startswith", field: "path", filter: true, prefix: true},
+		{name: "is_superuser", kind: colBool, filter: true},
+		{name: "groups_by_pk", kind: colUUID, field: "groups", filter: true, multi: true},
+		{name: "groups_by_name", filter: true, multi: true},
 		{name: "type", kind: colChoice, choices: strs(directory.UserTypes), filter: true, multi: true, order: true},
 		{name: "last_login", kind: colTime, order: true, get: func(obj any) (any, error) { return timeCol(obj.(directory.User).LastLogin) }},
 		{name: "date_joined", kind: colTime, order: true, get: func(obj any) (any, error) { u := obj.(directory.User); return timeCol(&u.DateJoined) }},
@@ -183,14 +189,90 @@ func timeCol(s *string) (any, error) {
 	return t.UnixMicro(), nil
 }
 
+// userListing is userListing with its computed columns, which read the
+// user's direct groups in tx (each group read once per list, up to a
+// bound): is_superuser, whether one of them is a superuser group, and
+// groups_by_name, their names. Each value of groups_by_pk and
+// groups_by_name must name a group, as in authentik.
+func (tx *Tx) userListing() listing[directory.User] {
+	seen := map[uuid.UUID]directory.Group{}
+	group := func(id uuid.UUID) (directory.Group, error) {
+		if g, ok := seen[id]; ok {
+			return g, nil
+		}
+		g, err := as[directory.Group](tx.must(tx.s.schema.groups, id))
+		if err != nil {
+			return g, Dangling(err)
+		}
+		if len(seen) < 4096 {
+			seen[id] = g
+		}
+		return g, nil
+	}
+	groups := tx.s.schema.groups
+	return userListing.withKnown(map[string]func(v any) (bool, error){
+		"groups_by_pk": func(v any) (bool, error) {
+			id, err := uuid.Parse(v.(string))
+			if err != nil {
+				return false, nil
+			}
+			return tx.exists(groups.bucket, id)
+		},
+		"groups_by_name": func(v any) (bool, error) { return tx.named(ModelGroup, "name", v.(string)) },
+	}).with(map[string]func(obj any) (any, error){
+		"is_superuser": func(obj any) (any, error) {
+			for _, id := range obj.(directory.User).Groups {
+				g, err := group(id)
+				if err != nil || g.IsSuperuser {
+					return err == nil, err
+				}
+			}
+			return false, nil
+		},
+		"groups_by_name": func(obj any) (any, error) {
+			u := obj.(directory.User)
+			names := make(many, 0, len(u.Groups))
+			for _, id := range u.Groups {
+				g, err := group(id)
+				if err != nil {
+					return nil, err
+				}
+				names = append(names, g.Name)
+			}
+			return names, nil
+		},
+	})
+}
+
 // listUsers lists users with authentik's filters, search, ordering and
 // pagination.
 func (tx *Tx) listUsers(q Query) (Page[any], error) {
 	c := tx.s.schema.users
-	return listOf(tx, c, userListing, nil, nil, q,
-		func(_ map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
-			return tx.scanIndexed(c, c.bucket, nil, 0, pre, yield)
-		})
+	return listOf(tx, c, tx.userListing(), nil, nil, q, tx.scanUsers)
+}
+
+// scanUsers yields every user whose stored JSON passes pre.
+func (tx *Tx) scanUsers(_ map[string]any, pre func([]byte) bool, yield func(obj any) error) error {
+	c := tx.s.schema.users
+	return tx.scanIndexed(c, c.bucket, nil, 0, pre, yield)
+}
+
+// UserPaths returns the distinct paths of the users that q's filters and
+// search select, sorted (authentik's GET /core/users/paths/); q's
+// ordering and page are not read. It reads every user, and holds the
+// distinct paths only.
+func (tx *Tx) UserPaths(q Query) ([]string, error) {
+	return distinctOf(tx, tx.s.schema.users, tx.userListing(), "path", q, tx.scanUsers)
+}
+
+// named reports whether an object of model has the value v in its unique
+// field.
+func (tx *Tx) named(model, field, v string) (bool, error) {
+	_, err := tx.Lookup(model, By(field, v))
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // FindUser returns the user with the lowest pk among those whose value

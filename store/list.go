@@ -2,8 +2,10 @@ package store
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,8 +54,20 @@ type Query struct {
 	//     value is ignored;
 	//   - number: a decimal number ("10", "1e1", "10.7" all match 10: the
 	//     fraction is dropped, as Django does); anything else is an error,
-	//     and so is a value of more than MaxNumberLength characters.
-	// An error is a *validate.Error holding Django's message per filter.
+	//     and so is a value of more than MaxNumberLength characters;
+	//   - prefix (a user list's path_startswith): text, matching the
+	//     values that start with it, case-sensitively;
+	//   - JSON (the attributes filter of users and groups): a JSON object
+	//     whose every key, "__" separating nested keys, must find an equal
+	//     value in the object's attributes ({"settings__locale": "de"}).
+	// A filter on a list-valued field (a user's groups_by_pk) matches an
+	// object whose list holds the value. A filter whose values name
+	// objects (groups_by_name, members_by_pk) refuses a value that names
+	// none, as django-filter's ModelMultipleChoiceFilter does. An error is
+	// a *validate.Error holding Django's message per filter, except an
+	// attributes filter that is not a JSON object, which is a
+	// *FilterError, checked once every other filter passed, as authentik
+	// does.
 	Filters map[string]string
 	// Search is split into terms at commas and whitespace (NUL characters
 	// are removed first). Every term must occur, case-insensitively, in at
@@ -77,11 +91,12 @@ type Query struct {
 	// store's maximum (Options.MaxPageSize).
 	PageSize int
 	// Multi holds the values of a filter that takes several, such as a
-	// policy binding list's target_in (the filter matches an object that
-	// has any of them), when it is given more than once; one value may be
-	// in Filters instead. At most MaxFilterValues count. QueryFromValues
-	// fills it for the keys that end in "_in", authentik's names for such
-	// filters; any other key given twice counts once, its last value.
+	// policy binding list's target_in or a user list's type (the filter
+	// matches an object that has any of them), when it is given more than
+	// once; one value may be in Filters instead. At most MaxFilterValues
+	// count. QueryFromValues fills it for every key given more than once;
+	// a filter that takes one value reads Filters only, so for it a key
+	// given twice counts once, its last value.
 	Multi map[string][]string
 }
 
@@ -124,7 +139,7 @@ func QueryFromValues(v url.Values) (Query, error) {
 			q.Search = val
 		default:
 			q.Filters[k] = val
-			if len(vals) > 1 && strings.HasSuffix(k, "_in") {
+			if len(vals) > 1 {
 				if q.Multi == nil {
 					q.Multi = map[string][]string{}
 				}
@@ -183,6 +198,9 @@ const (
 	colBool                  // BooleanFilter
 	colInt                   // NumberFilter
 	colTime                  // DateTimeFilter: the row holds UnixMicro, or nil
+	// colJSON is a JSON object field that authentik's attributes filter
+	// reads (see jsonFilter): the row holds the object's JSON text.
+	colJSON
 )
 
 // column is one filterable, searchable or orderable field of a list.
@@ -202,9 +220,50 @@ type column struct {
 	get   func(obj any) (any, error)
 	// multi makes the column a filter that takes several values
 	// (Query.Multi) and matches any of them, as django-filter's
-	// ModelMultipleChoiceFilter does: it never orders or searches.
+	// ModelMultipleChoiceFilter does: it never orders or searches. On a
+	// column whose row value is a list (see many), it matches a row whose
+	// list holds any of them.
 	multi bool
+	// prefix makes a text filter match the values that start with the
+	// filter's value (Django's startswith, case-sensitive), not only the
+	// value itself.
+	prefix bool
+	// known, on a multi column, makes it django-filter's
+	// ModelMultipleChoiceFilter: every value must name an object, or the
+	// filter is refused with Django's invalid choice message. A value of
+	// the wrong form (not a UUID, not an integer) is refused with its
+	// invalid_pk_value message. known is given each value as the column
+	// reads it, and reads the transaction (see listing.with).
+	known func(v any) (bool, error)
 }
+
+// msgFilterPK is the invalid_pk_value message of Django's
+// ModelMultipleChoiceField.
+func msgFilterPK(v string) string { return "“" + v + "” is not a valid value." }
+
+// startsWith is the filter value of a prefix column.
+type startsWith string
+
+// FilterError is a list query's error that concerns no one filter field:
+// authentik answers it with 400 and a bare JSON list of the messages as
+// the body, such as ["filter: failed to parse JSON"] for an attributes
+// filter that is not JSON. It matches validate.ErrInvalid.
+type FilterError struct {
+	Messages []string
+}
+
+func (e *FilterError) Error() string {
+	return "store: list filter: " + strings.Join(e.Messages, "; ")
+}
+
+// Is makes a FilterError match validate.ErrInvalid.
+func (e *FilterError) Is(target error) bool { return target == validate.ErrInvalid }
+
+// The messages of authentik's attributes filter.
+const (
+	MsgFilterJSON    = "filter: failed to parse JSON"
+	MsgFilterMapping = "filter: value must be key:value mapping"
+)
 
 // oneOf is the filter value of a multi column: the row value must be one
 // of them.
@@ -301,6 +360,16 @@ func (c column) filterValue(val string) (v any, use bool, msg string) {
 			return nil, false, msgFilterTime
 		}
 		return t.UnixMicro(), true, ""
+	case colJSON:
+		s := pyStrip(val)
+		if s == "" {
+			return nil, false, ""
+		}
+		f, msg := parseJSONFilter(s)
+		if msg != "" {
+			return nil, false, msg
+		}
+		return f, true, ""
 	case colInt:
 		if n := utf8.RuneCountInString(val); n > MaxNumberLength {
 			return nil, false, msgMaxLength(MaxNumberLength, n)
@@ -318,6 +387,9 @@ func (c column) filterValue(val string) (v any, use bool, msg string) {
 	if strings.ContainsRune(s, 0) {
 		return nil, false, msgFilterNull
 	}
+	if c.prefix {
+		return startsWith(s), true, ""
+	}
 	return s, true, ""
 }
 
@@ -327,6 +399,7 @@ func (c column) filterValue(val string) (v any, use bool, msg string) {
 func (l listing[T]) filters(q Query) (map[string]any, error) {
 	out := map[string]any{}
 	errs := &validate.Error{}
+	var bare []string
 	for _, c := range l.cols {
 		val, ok := q.Filters[c.name]
 		if c.multi && c.filter {
@@ -338,13 +411,14 @@ func (l listing[T]) filters(q Query) (map[string]any, error) {
 				errs.Add(c.name, msgMaxValues(MaxFilterValues, len(vals)))
 				continue
 			}
-			var set oneOf
-			for _, v := range vals {
-				if fv, use, msg := c.filterValue(v); msg != "" {
-					errs.Add(c.name, msg)
-				} else if use {
-					set = append(set, fv)
-				}
+			set, msg, err := c.multiValues(vals)
+			if err != nil {
+				return nil, err
+			}
+			if msg != "" {
+				// Django reports the first bad value of a list only.
+				errs.Add(c.name, msg)
+				continue
 			}
 			if len(set) > 0 {
 				out[c.name] = set
@@ -355,6 +429,10 @@ func (l listing[T]) filters(q Query) (map[string]any, error) {
 			continue // django-filter ignores empty values
 		}
 		v, use, msg := c.filterValue(val)
+		if msg != "" && c.kind == colJSON {
+			bare = append(bare, msg)
+			continue
+		}
 		if msg != "" {
 			errs.Add(c.name, msg)
 			continue
@@ -369,7 +447,52 @@ func (l listing[T]) filters(q Query) (map[string]any, error) {
 	if !errs.Empty() {
 		return nil, errs
 	}
+	if len(bare) > 0 {
+		// authentik's attributes filter raises its error while filtering,
+		// after the form's fields all passed.
+		return nil, &FilterError{Messages: bare}
+	}
 	return out, nil
+}
+
+// multiValues reads the values of a multi column, or returns the message
+// for the first bad one: a malformed value, then (for a column that
+// names objects, see column.known) one that names none.
+func (c column) multiValues(vals []string) (oneOf, string, error) {
+	var set oneOf
+	var raw []string
+	for _, v := range vals {
+		fv, use, msg := c.filterValue(v)
+		if c.known != nil && c.kind == colInt {
+			// A pk is an integer, not any number.
+			n, err := strconv.ParseInt(pyStrip(v), 10, 64)
+			fv, use, msg = n, pyStrip(v) != "", ""
+			if err != nil && use {
+				msg = msgFilterPK(v)
+			}
+		}
+		if msg != "" && c.known != nil {
+			msg = msgFilterPK(v)
+		}
+		if msg != "" {
+			return nil, msg, nil
+		}
+		if use {
+			set, raw = append(set, fv), append(raw, v)
+		}
+	}
+	if c.known != nil {
+		for i, fv := range set {
+			ok, err := c.known(fv)
+			if err != nil {
+				return nil, "", err
+			}
+			if !ok {
+				return nil, msgFilterChoice(raw[i]), nil
+			}
+		}
+	}
+	return set, "", nil
 }
 
 // searchTerms splits a search as Django REST framework 3.14's SearchFilter
@@ -405,7 +528,8 @@ func parseSearch(search string) (terms []string, msg string) {
 	return terms, ""
 }
 
-// searchText returns r's search columns, upper case, one after another
+// searchText returns r's search columns (booleans as "true" and
+// "false"), upper case, one after another
 // with a newline before each: as no search term holds whitespace, a term
 // occurs in the result exactly when it occurs in one of the columns.
 func (l listing[T]) searchText(r row) string {
@@ -415,6 +539,11 @@ func (l listing[T]) searchText(r row) string {
 			continue
 		}
 		v, ok := r[c.name].(string)
+		if bv, isBool := r[c.name].(bool); isBool {
+			// PostgreSQL's boolean as text, which Django's icontains
+			// compares with: a search for "true" finds active users.
+			v, ok = strconv.FormatBool(bv), true
+		}
 		if !ok {
 			continue
 		}
@@ -450,20 +579,26 @@ func (l listing[T]) searchText(r row) string {
 // search columns and, per term, one pass over them.
 func (l listing[T]) match(r row, filters map[string]any, terms []string) bool {
 	for k, want := range filters {
-		if set, ok := want.(oneOf); ok {
-			if !slices.Contains(set, r[k]) {
+		have := r[k]
+		m, isMany := have.(many)
+		switch w := want.(type) {
+		case oneOf:
+			if isMany && !slices.ContainsFunc(m, func(x any) bool { return slices.Contains(w, x) }) ||
+				!isMany && !slices.Contains(w, have) {
 				return false
 			}
-			continue
-		}
-		if m, ok := r[k].(many); ok {
-			if !slices.Contains(m, want.(string)) {
+		case startsWith:
+			if s, ok := have.(string); !ok || !strings.HasPrefix(s, string(w)) {
 				return false
 			}
-			continue
-		}
-		if r[k] != want {
-			return false
+		case jsonFilter:
+			if !w.matches(have) {
+				return false
+			}
+		default:
+			if isMany && !slices.Contains(m, want) || !isMany && have != want {
+				return false
+			}
 		}
 	}
 	if len(terms) == 0 {
@@ -709,6 +844,86 @@ func parseDecimalInt(val string) (any, bool) {
 func allDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// jsonFilter is the filter value of a colJSON column, authentik's
+// attributes filter: a JSON object whose every key is a lookup into the
+// row's object, "__" separating the keys of nested objects
+// ({"settings__locale": "de"} looks up settings, then locale in it) and
+// a decimal key indexing an array. A row matches when every lookup finds
+// a value equal, as JSON, to the key's value (numbers compare by value, a
+// JSON null matches null, a missing key matches nothing). A key's last
+// segment "exact" is Django's default lookup and is dropped; other
+// Django lookups (icontains, isnull, ...) are not read as lookups, they
+// are keys.
+type jsonFilter []jsonLookup
+
+// jsonLookup is one key of a jsonFilter.
+type jsonLookup struct {
+	path []string
+	want any
+}
+
+// parseJSONFilter reads an attributes filter's value, or returns
+// authentik's message for one that is not JSON or not an object.
+func parseJSONFilter(s string) (jsonFilter, string) {
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return nil, MsgFilterJSON
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, MsgFilterMapping
+	}
+	out := make(jsonFilter, 0, len(obj))
+	for k, want := range obj {
+		path := strings.Split(k, "__")
+		if len(path) > 1 && path[len(path)-1] == "exact" {
+			path = path[:len(path)-1]
+		}
+		out = append(out, jsonLookup{path: path, want: want})
+	}
+	return out, ""
+}
+
+// matches reports whether a row's value (an object's JSON text, or nil)
+// passes every lookup of f.
+func (f jsonFilter) matches(have any) bool {
+	if len(f) == 0 {
+		return true
+	}
+	text, ok := have.(string)
+	if !ok {
+		return false
+	}
+	var obj any
+	if err := json.Unmarshal([]byte(text), &obj); err != nil {
+		return false
+	}
+	for _, l := range f {
+		cur, found := obj, true
+		for _, key := range l.path {
+			switch x := cur.(type) {
+			case map[string]any:
+				cur, found = x[key]
+			case []any:
+				i, err := strconv.Atoi(key)
+				found = err == nil && allDigits(key) && i < len(x)
+				if found {
+					cur = x[i]
+				}
+			default:
+				found = false
+			}
+			if !found {
+				break
+			}
+		}
+		if !found || !reflect.DeepEqual(cur, l.want) {
 			return false
 		}
 	}

@@ -133,7 +133,10 @@ func TestQueryFromValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := store.Query{Page: 3, PageSize: 20, Ordering: "-slug,name", Search: "Auth",
-		Filters: map[string]string{"designation": "enrollment", "slug": "x"}}
+		Filters: map[string]string{"designation": "enrollment", "slug": "x"},
+		// Every key given twice keeps its values for a filter that takes
+		// several; one that takes one reads Filters, the last value.
+		Multi: map[string][]string{"designation": {"recovery", "enrollment"}}}
 	if !reflect.DeepEqual(q, want) {
 		t.Errorf("QueryFromValues = %+v, want %+v", q, want)
 	}

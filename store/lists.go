@@ -43,7 +43,7 @@ func listOf[T any](tx *Tx, c *collection, l listing[T], walks []indexWalk, scope
 	if ok {
 		return pageOf(tx, c, w)
 	}
-	pre := prefilter(filters, terms)
+	pre := prefilter(l.storedOnly(filters, terms))
 	need := l.needed(filters, terms, order)
 	p, err := l.scanPage(q, tx.s.maxPage, filters, terms, order, func(yield func(item[T]) error) error {
 		return each(filters, pre, func(obj any) error {
@@ -73,6 +73,60 @@ func listOf[T any](tx *Tx, c *collection, l listing[T], walks []indexWalk, scope
 		}
 	}
 	return mapPage(p, func(t T) (any, error) { return t, nil })
+}
+
+// distinctOf returns the distinct values of the text column name among
+// the objects of c that q's filters and search select, sorted; q's
+// ordering and page are not read. each is as for listOf. It scans, and
+// holds the distinct values only.
+func distinctOf[T any](tx *Tx, c *collection, l listing[T], name string, q Query,
+	each func(filters map[string]any, pre func([]byte) bool, yield func(obj any) error) error,
+) ([]string, error) {
+	filters, terms, _, _, err := l.plan(q)
+	if err != nil {
+		return nil, err
+	}
+	need := l.needed(filters, terms, []string{name})
+	if !slices.ContainsFunc(need, func(col column) bool { return col.name == name }) {
+		return nil, fmt.Errorf("store: %s: %w: no column %q", c.model, ErrSchema, name)
+	}
+	seen := map[string]bool{}
+	err = each(filters, prefilter(l.storedOnly(filters, terms)), func(obj any) error {
+		r, err := rowOf(c, need, obj)
+		if err != nil {
+			return err
+		}
+		if s, ok := r[name].(string); ok && l.match(r, filters, terms) {
+			seen[s] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(seen))
+	for s := range seen {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// storedOnly returns the filters and search terms that a byte test on an
+// object's stored JSON (prefilter) may judge: the filters of columns that
+// read a stored field, and the terms when every search column does. A
+// computed column's value (a user's group names) is not in the record.
+func (l listing[T]) storedOnly(filters map[string]any, terms []string) (map[string]any, []string) {
+	stored := make(map[string]any, len(filters))
+	for _, c := range l.cols {
+		if v, ok := filters[c.name]; ok && c.get == nil {
+			stored[c.name] = v
+		}
+		if c.search && c.get != nil {
+			terms = nil
+		}
+	}
+	return stored, terms
 }
 
 // needed are the columns a scan must read for a query: those it filters
@@ -114,9 +168,11 @@ func rowOf(c *collection, cols []column, obj any) (row, error) {
 	return r, nil
 }
 
-// many is a many-to-many column's value: a filter on it matches a row
-// whose list holds the filter's value.
-type many []string
+// many is a list column's value (a many-to-many field's pks, or what a
+// computed column lists): a filter on it matches a row whose list holds
+// the filter's value (any of them, for a multi column). Its items are
+// row values: strings (UUIDs canonical) or int64.
+type many []any
 
 // manyOf is the many value of ids.
 func manyOf(ids []uuid.UUID) many {
@@ -175,6 +231,18 @@ func (l listing[T]) with(gets map[string]func(obj any) (any, error)) listing[T] 
 	for i := range l.cols {
 		if g, ok := gets[l.cols[i].name]; ok {
 			l.cols[i].get = g
+		}
+	}
+	return l
+}
+
+// withKnown returns l with the known functions of the named multi
+// columns set (see column.known).
+func (l listing[T]) withKnown(known map[string]func(v any) (bool, error)) listing[T] {
+	l.cols = slices.Clone(l.cols)
+	for i := range l.cols {
+		if k, ok := known[l.cols[i].name]; ok {
+			l.cols[i].known = k
 		}
 	}
 	return l
