@@ -10,8 +10,7 @@
 // (http://127.0.0.1:9000/api/v3). $AUTHFLOW_TOKEN, when set, is sent as
 // "Authorization: Bearer <token>", as `authflow serve` expects.
 //
-// Each step prints PASS, FAIL (with the call and what differed), SKIP (a
-// pending endpoint the server does not serve yet, see PENDING) or BLOCKED
+// Each step prints PASS, FAIL (with the call and what differed) or BLOCKED
 // (an earlier step it needs failed). The exit status is 0 only when no step
 // failed or was blocked. The objects the run creates are named with a
 // random suffix and deleted at the end, also after a failure, so a run
@@ -21,11 +20,6 @@ import { randomBytes } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 
 import { Configuration, CoreApi, ResponseError, UserTypeEnum } from "@goauthentik/api";
-
-// PENDING names the steps whose endpoints are still being built: answered
-// with 404 or 405, such a step is reported as SKIP instead of FAIL. Remove a
-// name once the server serves the endpoint.
-const PENDING = new Set(["set_password", "add_user", "remove_user"]);
 
 const [baseArg] = process.argv.slice(2);
 if (!baseArg) {
@@ -63,23 +57,6 @@ const GROUP_KEYS = [
 class Mismatch extends Error {}
 class Blocked extends Error {}
 
-// Pending is a PENDING step's endpoint answering 404 or 405.
-class Pending extends Error {}
-
-// endpoint awaits the first call of the step named step: when that step is
-// in PENDING and the call is answered with 404 or 405, the step is skipped.
-// Only this call can skip a step; a 404 from any later call fails it.
-async function endpoint(step, call) {
-    try {
-        return await call;
-    } catch (err) {
-        const st = status(err);
-        if (PENDING.has(step) && (st === 404 || st === 405)) {
-            throw new Pending(`pending endpoint not served yet: ${await describe(err)}`);
-        }
-        throw err;
-    }
-}
 
 function check(ok, what, got) {
     if (!ok) {
@@ -148,7 +125,7 @@ async function describe(err) {
         }
         return `ResponseError: HTTP ${err.response.status} ${err.response.url}: ${body.trim() || "(empty body)"}`;
     }
-    if (err instanceof Mismatch || err instanceof Blocked || err instanceof Pending) {
+    if (err instanceof Mismatch || err instanceof Blocked) {
         return err.message;
     }
     // A TypeError from the client's FromJSON (a key it maps unconditionally
@@ -330,10 +307,10 @@ const steps = [
     }],
     ["set_password", "coreUsersSetPasswordCreate", async () => {
         const user = need(state.user, "the user");
-        const res = await endpoint("set_password", core.coreUsersSetPasswordCreateRaw({
+        const res = await core.coreUsersSetPasswordCreateRaw({
             id: user.pk,
             userPasswordSetRequest: { password: `tsclient-${suffix}-Pa55!` },
-        }));
+        });
         equal(res.raw.status, 204, "status");
         equal(await res.raw.text(), "", "body");
         const { value: u, json } = await raw(core.coreUsersRetrieveRaw({ id: user.pk }));
@@ -345,7 +322,7 @@ const steps = [
     ["add_user", "coreGroupsAddUserCreate", async () => {
         const group = need(state.group, "the group");
         const other = need(state.other, "the second user");
-        const res = await endpoint("add_user", core.coreGroupsAddUserCreateRaw({ groupUuid: group.pk, userAccountRequest: { pk: other.pk } }));
+        const res = await core.coreGroupsAddUserCreateRaw({ groupUuid: group.pk, userAccountRequest: { pk: other.pk } });
         equal(res.raw.status, 204, "status");
         const g = await core.coreGroupsRetrieve({ groupUuid: group.pk, includeUsers: true });
         equal([...g.users].sort((a, b) => a - b), [state.user.pk, other.pk].sort((a, b) => a - b), "users after add_user");
@@ -357,7 +334,7 @@ const steps = [
     ["remove_user", "coreGroupsRemoveUserCreate", async () => {
         const group = need(state.group, "the group");
         const other = need(state.other, "the second user");
-        const res = await endpoint("remove_user", core.coreGroupsRemoveUserCreateRaw({ groupUuid: group.pk, userAccountRequest: { pk: other.pk } }));
+        const res = await core.coreGroupsRemoveUserCreateRaw({ groupUuid: group.pk, userAccountRequest: { pk: other.pk } });
         equal(res.raw.status, 204, "status");
         const g = await core.coreGroupsRetrieve({ groupUuid: group.pk });
         equal(g.users, [state.user.pk], "users after remove_user");
@@ -384,14 +361,14 @@ const steps = [
     }],
 ];
 
-const counts = { PASS: 0, FAIL: 0, SKIP: 0, BLOCKED: 0 };
+const counts = { PASS: 0, FAIL: 0, BLOCKED: 0 };
 for (const [name, call, run] of steps) {
     let outcome = "PASS";
     let detail = "";
     try {
         await run();
     } catch (err) {
-        outcome = err instanceof Blocked ? "BLOCKED" : err instanceof Pending ? "SKIP" : "FAIL";
+        outcome = err instanceof Blocked ? "BLOCKED" : "FAIL";
         detail = await describe(err);
     }
     counts[outcome]++;
@@ -409,6 +386,6 @@ for (const [key, del] of [
     }
 }
 
-const summary = `tsclient: ${counts.PASS} passed, ${counts.FAIL} failed, ${counts.BLOCKED} blocked, ${counts.SKIP} skipped (pending)`;
+const summary = `tsclient: ${counts.PASS} passed, ${counts.FAIL} failed, ${counts.BLOCKED} blocked`;
 console.log(summary);
 process.exit(counts.FAIL + counts.BLOCKED > 0 ? 1 : 0);
