@@ -151,7 +151,13 @@
 // where <app_label>.<model> is the kind's model name, for example
 // authentik_stages_user_write.change_userwritestage; an import asks for
 // add_ and change_ of flow, flowstagebinding, stage, policy,
-// policybinding and prompt, each in turn. A list or retrieve
+// policybinding and prompt, each in turn, and, when the document has a
+// user or group entry (or applies other blueprints from
+// Options.Blueprint.Dir), add_ and change_ of user and group,
+// reset_user_password, enable_group_superuser and
+// disable_group_superuser: authentik asks for none of those, but an
+// import must not grant what its caller could not grant through the
+// users and groups endpoints. A list or retrieve
 // asks for view, a create for add, a replace or patch for change, a
 // delete for delete, a used_by for view. As in authentik, an object the
 // user may not view does not exist for them: every operation on one

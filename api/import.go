@@ -23,6 +23,36 @@ var importPerms = []string{
 	"authentik_stages_prompt.add_prompt", "authentik_stages_prompt.change_prompt",
 }
 
+// directoryImportPerms are what an import needs besides importPerms
+// when its document has user or group entries (or may apply other
+// documents that have them): a user entry sets a password, and a group
+// entry may make its members superusers, which the API itself allows
+// only with these permissions. authentik's import asks for none of them;
+// authflow refuses an import that would grant more than its caller could
+// through the users and groups endpoints.
+var directoryImportPerms = []string{
+	"authentik_core.add_user", "authentik_core.change_user", "authentik_core.reset_user_password",
+	"authentik_core.add_group", "authentik_core.change_group",
+	"authentik_core.enable_group_superuser", "authentik_core.disable_group_superuser",
+}
+
+// touchesDirectory reports whether bp has a user or group entry, or an
+// entry that applies another blueprint from dir (whose entries are not
+// known before it is applied).
+func touchesDirectory(bp *blueprint.Blueprint, dir string) bool {
+	for _, e := range bp.Entries {
+		switch e.Model {
+		case store.ModelUser, store.ModelGroup:
+			return true
+		case "authentik_blueprints.metaapplyblueprint":
+			if dir != "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // importResult is authentik's FlowImportResult.
 type importResult struct {
 	Logs    []blueprint.LogEvent `json:"logs"`
@@ -74,6 +104,13 @@ func (h *handler) serveImport(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		fail(http.StatusOK, err.Error())
 		return
+	}
+	if touchesDirectory(bp, h.blueprint.Dir) {
+		for _, p := range directoryImportPerms {
+			if !h.allowed(w, r, p) {
+				return
+			}
+		}
 	}
 	opts := h.blueprint
 	opts.Actor = h.actor(r)

@@ -197,3 +197,30 @@ entries:
 		}
 	}
 }
+
+// An import whose document has a user or group entry needs the
+// permissions the users and groups endpoints would ask for (a group entry
+// can make superusers, a user entry sets a password); one without them
+// needs only the flow permissions.
+func TestImportDirectoryPermissions(t *testing.T) {
+	p := denying("authentik_core.enable_group_superuser")
+	f := newFixture(t, &api.Options{Authorize: p.authorize})
+	c := f.client
+	flowsOnly := "version: 1\nentries:\n- model: authentik_stages_deny.denystage\n  identifiers: {name: d}\n"
+	body, ct := upload(t, "file", flowsOnly)
+	c.do("POST", "/api/v3/flows/instances/import/", body, "Content-Type", ct).status(t, 200)
+	for _, asked := range p.take() {
+		if strings.HasPrefix(asked, "authentik_core.") {
+			t.Errorf("a document without users or groups asked for %s", asked)
+		}
+	}
+	admins := "version: 1\nentries:\n- model: authentik_core.group\n  identifiers: {name: admins}\n  attrs: {is_superuser: true}\n"
+	body, ct = upload(t, "file", admins)
+	c.do("POST", "/api/v3/flows/instances/import/", body, "Content-Type", ct).status(t, 403)
+	if n := c.must(200, "GET", "/api/v3/core/groups/?name=admins", "")["pagination"].(map[string]any)["count"]; n != 0.0 {
+		t.Errorf("a refused import made %v groups", n)
+	}
+	p.set()
+	body, ct = upload(t, "file", admins)
+	c.do("POST", "/api/v3/flows/instances/import/", body, "Content-Type", ct).status(t, 200)
+}
