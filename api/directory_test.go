@@ -478,9 +478,9 @@ func TestDirectoryNotServed(t *testing.T) {
 }
 
 // TestDirectoryUsedBy: a user's and a group's used_by list memberships
-// (cascade_many) and a group's children (set_null), with authentik's
-// actions. (Policy bindings to a group or user are listed once a
-// binding's group and user are references.)
+// (cascade_many), a group's children (set_null) and the policy bindings
+// to them (cascade), with authentik's actions; deleting the group deletes
+// its binding.
 func TestDirectoryUsedBy(t *testing.T) {
 	f := newDirFixture(t, nil)
 	actions := func(path string) map[string]string {
@@ -504,6 +504,17 @@ func TestDirectoryUsedBy(t *testing.T) {
 	if got := actions(f.group(f.admins)); got["authentik_core.group"] != "set_null" {
 		t.Errorf("admins' used_by: %v, want its child (set_null)", got)
 	}
+	flow := f.must(201, "POST", "/api/v3/flows/instances/", flowBody)["policybindingmodel_ptr_id"].(string)
+	gb := f.must(201, "POST", "/api/v3/policies/bindings/", `{"target": "`+flow+`", "group": "`+f.staff+`", "order": 0}`)["pk"].(string)
+	f.must(201, "POST", "/api/v3/policies/bindings/", fmt.Sprintf(`{"target": "%s", "user": %d, "order": 1}`, flow, f.carol))
+	if got := actions(f.group(f.staff)); got["authentik_policies.policybinding"] != "cascade" {
+		t.Errorf("staff's used_by: %v, want its binding (cascade)", got)
+	}
+	if got := actions(f.user(f.carol)); got["authentik_policies.policybinding"] != "cascade" {
+		t.Errorf("carol's used_by: %v, want her binding (cascade)", got)
+	}
+	f.do("DELETE", f.group(f.staff), "")
+	f.do("GET", "/api/v3/policies/bindings/"+gb+"/", "").status(t, 404)
 }
 
 // TestNoPasswordHashShown: after passwords are set, no users or groups
