@@ -32,7 +32,11 @@ func usersDecl(*stage.Registry, *policy.Registry) *collection {
 			{bucket: "users_by_username_ci", fields: []string{foldedUsername}},
 			{bucket: "users_by_email_ci", fields: []string{foldedEmail}},
 			{bucket: "users_by_upn_ci", fields: []string{foldedUPN}},
+			// The default ordering, username: a page of users is read
+			// from here, not from a sort of all of them.
+			{bucket: "users_by_username_order", fields: []string{"username"}},
 		},
+		walkOn:    []walkOn{{field: "username"}},
 		computed:  []string{foldedUsername, foldedEmail, foldedUPN},
 		identify:  []string{"username"},
 		view:      viewBy((*Tx).userView),
@@ -248,7 +252,7 @@ func (tx *Tx) userListing() listing[directory.User] {
 // pagination.
 func (tx *Tx) listUsers(q Query) (Page[any], error) {
 	c := tx.s.schema.users
-	return listOf(tx, c, tx.userListing(), nil, nil, q, tx.scanUsers)
+	return listOf(tx, c, tx.userListing(), c.walks, nil, q, tx.scanUsers)
 }
 
 // scanUsers yields every user whose stored JSON passes pre.
