@@ -72,7 +72,7 @@ type dirDB struct {
 	rawKeys   [][]byte
 	tops      []directory.Group // group A of each chain
 	chains    int
-	pwHash    string // user 1's stored hash
+	pwHash    string // another hash of user 1's password, of the same policy
 }
 
 var (
