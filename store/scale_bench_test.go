@@ -37,9 +37,11 @@ var (
 	scaleCache = flag.Int("scale-cache", 0, "Options.CacheBytes of the Scale benchmarks' stores (-1: no cache), to tell the engine's growth from the cache's coverage")
 )
 
-// TestMain removes the scale benchmarks' files after the run.
+// TestMain removes the scale and directory benchmarks' files after the
+// run.
 func TestMain(m *testing.M) {
 	code := m.Run()
+	closeDirDBs()
 	for _, d := range scaleDBs {
 		d.s.Close()
 		d.raw.Close()
