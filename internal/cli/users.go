@@ -404,10 +404,27 @@ func (e *dirEnv) usersAdd(ctx context.Context, args []string) int {
 
 // usersList lists the users, by username.
 func (e *dirEnv) usersList(ctx context.Context, args []string) int {
-	c := e.newDirCmd("users list")
-	search := c.fs.String("search", "", "list only users whose username, name, email, active flag, uuid or attributes hold every `term`")
+	return listCommand(ctx, e, args, "users list", usageUsersList,
+		"list only users whose username, name, email, active flag, uuid or attributes hold every `term`",
+		store.Users, "USERNAME\tPK\tNAME\tEMAIL\tACTIVE\tGROUPS",
+		func(u directory.UserView) string {
+			names := make([]string, len(u.GroupsObj))
+			for i, g := range u.GroupsObj {
+				names[i] = cell(g.Name)
+			}
+			return fmt.Sprintf("%s\t%d\t%s\t%s\t%t\t%s", cell(u.Username), u.PK, cell(u.Name), cell(u.Email), u.IsActive, strings.Join(names, ","))
+		})
+}
+
+// listCommand runs a list command (users list, groups list): its
+// -search and -o flags, one read transaction, and the list as JSON or as
+// a table of header and one row per object.
+func listCommand[T, V any](ctx context.Context, e *dirEnv, args []string, name, line, searchHelp string,
+	coll store.Coll[T, V], header string, row func(V) string) int {
+	c := e.newDirCmd(name)
+	search := c.fs.String("search", "", searchHelp)
 	c.outputFlag()
-	if _, code, ok := c.parse(args, usageUsersList, 0); !ok {
+	if _, code, ok := c.parse(args, line, 0); !ok {
 		return code
 	}
 	s, code := c.open(ctx, true, false)
@@ -415,35 +432,32 @@ func (e *dirEnv) usersList(ctx context.Context, args []string) int {
 		return code
 	}
 	defer s.Close()
-	var users []directory.UserView
+	var list []V
 	err := s.View(ctx, func(tx *store.Tx) error {
 		var err error
-		users, err = listAll(tx, store.Users, *search)
+		list, err = listAll(tx, coll, *search)
 		return err
 	})
 	if err != nil {
 		return c.fail(err)
 	}
 	if c.json() {
-		return writeJSON(c.stdout, users)
+		return writeJSON(c.stdout, list)
 	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "USERNAME\tPK\tNAME\tEMAIL\tACTIVE\tGROUPS")
-	for _, u := range users {
-		names := make([]string, len(u.GroupsObj))
-		for i, g := range u.GroupsObj {
-			names[i] = cell(g.Name)
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%t\t%s\n", cell(u.Username), u.PK, cell(u.Name), cell(u.Email), u.IsActive, strings.Join(names, ","))
+	fmt.Fprintln(tw, header)
+	for _, v := range list {
+		fmt.Fprintln(tw, row(v))
 	}
 	tw.Flush()
 	return exitOK
 }
 
 // listPageSize is the page size of the lists, and the most a store the
-// commands open allows: the whole list in one page. The store reads
-// every record for each page it makes, so pages of the API's size would
-// make a list of n users cost n²/1000 record reads; one page costs n.
+// commands open allows: the whole list in one page. A searched list is a
+// scan of every record for each page it makes, so pages of the API's
+// size would make a search of n users cost n²/1000 record reads; one
+// page costs n.
 const listPageSize = 1 << 30
 
 // listAll reads every page of a list, in one transaction.
@@ -584,40 +598,16 @@ func (e *dirEnv) groupsAdd(ctx context.Context, args []string) int {
 
 // groupsList lists the groups, by name.
 func (e *dirEnv) groupsList(ctx context.Context, args []string) int {
-	c := e.newDirCmd("groups list")
-	search := c.fs.String("search", "", "list only groups whose name or superuser flag holds every `term`")
-	c.outputFlag()
-	if _, code, ok := c.parse(args, usageGroupsList, 0); !ok {
-		return code
-	}
-	s, code := c.open(ctx, true, false)
-	if s == nil {
-		return code
-	}
-	defer s.Close()
-	var groups []directory.GroupView
-	err := s.View(ctx, func(tx *store.Tx) error {
-		var err error
-		groups, err = listAll(tx, store.Groups, *search)
-		return err
-	})
-	if err != nil {
-		return c.fail(err)
-	}
-	if c.json() {
-		return writeJSON(c.stdout, groups)
-	}
-	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tPK\tPARENT\tSUPERUSER\tMEMBERS")
-	for _, g := range groups {
-		parent := ""
-		if g.ParentName != nil {
-			parent = cell(*g.ParentName)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%d\n", cell(g.Name), g.PK, parent, g.IsSuperuser, len(g.UsersObj))
-	}
-	tw.Flush()
-	return exitOK
+	return listCommand(ctx, e, args, "groups list", usageGroupsList,
+		"list only groups whose name or superuser flag holds every `term`",
+		store.Groups, "NAME\tPK\tPARENT\tSUPERUSER\tMEMBERS",
+		func(g directory.GroupView) string {
+			parent := ""
+			if g.ParentName != nil {
+				parent = cell(*g.ParentName)
+			}
+			return fmt.Sprintf("%s\t%s\t%s\t%t\t%d", cell(g.Name), g.PK, parent, g.IsSuperuser, len(g.UsersObj))
+		})
 }
 
 // groupsMember adds a user to a group or removes one from it. As in
