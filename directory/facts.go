@@ -33,6 +33,14 @@ type Facts struct {
 // not find; any other error of d.Group ends the walk and is returned,
 // wrapped, with zero Facts.
 func FactsOf(ctx context.Context, d Directory, u User) (Facts, error) {
+	return FactsFrom(u, func(pk uuid.UUID) (Group, error) { return d.Group(ctx, pk) })
+}
+
+// FactsFrom is FactsOf with groups read by get, for a caller that reads
+// them its own way (the planner, in its store transaction, noting each
+// group it reads). get is called once per group at most; an error
+// wrapping ErrNotFound leaves the group out, any other ends the walk.
+func FactsFrom(u User, get func(pk uuid.UUID) (Group, error)) (Facts, error) {
 	var failed error
 	seen := map[uuid.UUID]Group{}
 	missing := map[uuid.UUID]bool{}
@@ -46,7 +54,7 @@ func FactsOf(ctx context.Context, d Directory, u User) (Facts, error) {
 		if missing[pk] {
 			return Group{}, false
 		}
-		g, err := d.Group(ctx, pk)
+		g, err := get(pk)
 		switch {
 		case err == nil:
 			seen[pk] = g
@@ -72,7 +80,7 @@ func FactsOf(ctx context.Context, d Directory, u User) (Facts, error) {
 		}
 	}
 	// Every group GroupAttributes reaches is already in seen or missing:
-	// it reads no more from d.
+	// it reads no more through get.
 	f.Attributes = u.GroupAttributes(lookup, nil)
 	return f, nil
 }

@@ -122,42 +122,18 @@ func storeFacts(tx *store.Tx, pk int64, rd *reads) (directory.User, directory.Fa
 		return u, directory.Facts{}, err
 	}
 	rd.add(id)
-	var failed error
-	seen := map[uuid.UUID]*directory.Group{}
-	lookup := func(pk uuid.UUID) (directory.Group, bool) {
-		if g, ok := seen[pk]; ok {
-			if g == nil {
-				return directory.Group{}, false
-			}
-			return *g, true
-		}
+	f, err := directory.FactsFrom(u, func(pk uuid.UUID) (directory.Group, error) {
 		rd.add(pk)
 		g, err := store.Groups.Get(tx, store.PK(pk))
-		if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
 			// A group a user names is there unless the store is
 			// damaged; a missing one is left out, as FactsOf does.
-			if !errors.Is(err, store.ErrNotFound) && failed == nil {
-				failed = err
-			}
-			seen[pk] = nil
-			return directory.Group{}, false
+			err = errors.Join(directory.ErrNotFound, err)
 		}
-		seen[pk] = &g
-		return g, true
+		return g, err
+	})
+	if err != nil {
+		return u, directory.Facts{}, fmt.Errorf("plan: %w", err)
 	}
-	all := u.AllGroups(lookup)
-	if failed != nil {
-		return u, directory.Facts{}, fmt.Errorf("plan: groups of user %d: %w", pk, failed)
-	}
-	f := directory.Facts{Groups: make([]uuid.UUID, 0, len(all))}
-	once := make(map[uuid.UUID]bool, len(all))
-	for _, g := range all {
-		f.Superuser = f.Superuser || g.IsSuperuser
-		if !once[g.PK] {
-			once[g.PK] = true
-			f.Groups = append(f.Groups, g.PK)
-		}
-	}
-	f.Attributes = u.GroupAttributes(lookup, nil)
 	return u, f, nil
 }
