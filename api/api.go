@@ -58,11 +58,15 @@ type Options struct {
 	// damaged record ([store.ErrCorrupt]), which names what is damaged.
 	// Nil means the log package's standard logger.
 	ErrorLog *log.Logger
-	// Creator says who makes a request, for the created_by of the
-	// invitations it creates (authflow holds no users). Nil, or a false
-	// answer, makes the creator stage.Anonymous. A host that
-	// authenticates requests names the user here.
-	Creator func(r *http.Request) (stage.Member, bool)
+	// Creator says which user makes a request, by pk, for the created_by
+	// of the invitations it creates (store.WriteOptions.Actor): such an
+	// invitation refers to that user, shows it as it is now, and is
+	// deleted with it. A host that authenticates requests names the
+	// user here. Nil, or a false answer, makes the creator
+	// stage.Anonymous; a pk that names no user fails the write, which
+	// writes nothing, with 500 (the cause, store.ErrUnknownActor, is
+	// logged).
+	Creator func(r *http.Request) (userPK int64, ok bool)
 	// Blueprint configures POST /flows/instances/import/. Its zero value
 	// refuses !Env and !File (an API user could otherwise read the
 	// server's environment or files into a stage and read them back),
@@ -124,7 +128,7 @@ type handler struct {
 	authorize func(*http.Request, string) error
 	maxBody   int64
 	log       *log.Logger
-	creator   func(*http.Request) (stage.Member, bool)
+	creator   func(*http.Request) (int64, bool)
 	blueprint blueprint.Options
 	planner   plan.Options
 	plans     *plan.Cache

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/authflow/authflow/api"
-	"github.com/authflow/authflow/stage"
 )
 
 // upload is a multipart body with the file field, and its Content-Type.
@@ -169,9 +168,9 @@ func TestExportRoute(t *testing.T) {
 // (Options.Creator) as its created_by, as one created with POST has: with
 // a pk identifier and without.
 func TestImportInvitationCreator(t *testing.T) {
-	c := newClient(t, &api.Options{Creator: func(*http.Request) (stage.Member, bool) {
-		return stage.Member{Username: "akadmin", Attributes: map[string]any{}}, true
-	}})
+	s := newStore(t, nil)
+	admin, _ := mkUsers(t, s, `{"username":"akadmin","name":"Admin"}`)
+	c := &client{t: t, h: api.NewHandler(s, &api.Options{Creator: func(*http.Request) (int64, bool) { return admin.PK, true }})}
 	doc := `version: 1
 entries:
 - model: authentik_stages_invitation.invitation

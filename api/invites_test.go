@@ -1,12 +1,15 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/authflow/authflow/api"
-	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/store/storetest"
 )
 
@@ -15,12 +18,13 @@ import (
 // placeholder), flow_obj, the list's filters and order, and a flow's
 // delete setting flow to null.
 func TestInvitations(t *testing.T) {
-	c := newClient(t, &api.Options{Creator: func(r *http.Request) (stage.Member, bool) {
-		if u := r.Header.Get("X-User"); u != "" {
-			return stage.Member{PK: 7, Username: u, Name: "Admin", IsActive: true, Email: u + "@example.com"}, true
-		}
-		return stage.Member{}, false
-	}})
+	s := newStore(t, nil)
+	admin, other := mkUsers(t, s, `{"username":"akadmin","name":"Admin","email":"akadmin@example.com"}`, `{"username":"other","name":"Other"}`)
+	adminPK, otherPK := fmt.Sprint(admin.PK), fmt.Sprint(other.PK)
+	c := &client{t: t, h: api.NewHandler(s, &api.Options{Creator: func(r *http.Request) (int64, bool) {
+		pk, err := strconv.ParseInt(r.Header.Get("X-User"), 10, 64)
+		return pk, err == nil
+	}})}
 	base := "/api/v3/stages/invitation/invitations/"
 	c.do("POST", base, `{}`).expect(t, 400, `{"name":["This field is required."]}`)
 	c.do("POST", base, `{"name":"not a slug","expires":"tomorrow","fixed_data":[1]}`).expect(t, 400,
@@ -37,13 +41,19 @@ func TestInvitations(t *testing.T) {
 	if by := anon["created_by"].(map[string]any); by["username"] != "AnonymousUser" || by["pk"] != 0.0 || anon["flow_obj"] != nil || anon["expires"] != nil {
 		t.Errorf("anonymous invitation: %v", anon)
 	}
-	inv := c.must(201, "POST", base, `{"name":"team-a","expires":"2030-01-02 03:04:05.5+01:00","fixed_data":{"email":"a@example.com"},"flow":"`+f["pk"].(string)+`","single_use":true}`, "X-User", "akadmin")
+	inv := c.must(201, "POST", base, `{"name":"team-a","expires":"2030-01-02 03:04:05.5+01:00","fixed_data":{"email":"a@example.com"},"flow":"`+f["pk"].(string)+`","single_use":true}`, "X-User", adminPK)
+	if by := inv["created_by"].(map[string]any); by["pk"] != float64(admin.PK) || by["name"] != "Admin" || by["email"] != "akadmin@example.com" || by["uid"] == "" {
+		t.Errorf("created_by %v, want the user %+v", by, admin)
+	}
+	if _, shown := inv["created_by_user"]; shown {
+		t.Errorf("the reference is shown: %v", inv)
+	}
 	if inv["expires"] != "2030-01-02T02:04:05.500000Z" || inv["created_by"].(map[string]any)["username"] != "akadmin" || inv["flow_obj"].(map[string]any)["slug"] != "enroll" {
 		t.Errorf("invitation: %v", inv)
 	}
 	ipk := inv["pk"].(string)
 	// created_by is read-only and stays as it was.
-	p := c.must(200, "PATCH", base+ipk+"/", `{"created_by":{"username":"mallory"},"fixed_data":{"name":"A"}}`, "X-User", "other")
+	p := c.must(200, "PATCH", base+ipk+"/", `{"created_by":{"username":"mallory"},"fixed_data":{"name":"A"}}`, "X-User", otherPK)
 	if p["created_by"].(map[string]any)["username"] != "akadmin" || len(p["fixed_data"].(map[string]any)) != 2 {
 		t.Errorf("patched: %v", p)
 	}
@@ -69,6 +79,22 @@ func TestInvitations(t *testing.T) {
 	}
 	c.do("GET", base+"?expires=soon", "").expect(t, 400, `{"expires":["Enter a valid date/time."]}`)
 
+	// The creator is a reference: created_by shows the user as it is
+	// now, and a creator that names no user fails the write (the host's
+	// error) and writes nothing.
+	if _, err := inUpdate(s, func(tx *store.Tx) (directory.User, error) {
+		return store.Users.Patch(tx, store.By("pk", adminPK), []byte(`{"name":"Renamed"}`), nil)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if by := c.must(200, "GET", base+ipk+"/", "")["created_by"].(map[string]any); by["name"] != "Renamed" || by["username"] != "akadmin" {
+		t.Errorf("created_by after the user's rename: %v", by)
+	}
+	c.do("POST", base, `{"name":"ghost"}`, "X-User", "999").expect(t, 500, `{"detail":"A server error occurred."}`)
+	if got := names("?name=ghost"); len(got) != 0 {
+		t.Errorf("the write of an unknown creator left %v", got)
+	}
+
 	c.do("GET", "/api/v3/flows/instances/enroll/used_by/", "").expect(t, 200,
 		`[{"app":"authentik_stages_invitation","model_name":"invitation","pk":"`+ipk+`","name":"Invitation `+strings.ReplaceAll(ipk, "-", "")+` created by akadmin","action":"set_default"}]`)
 	c.must(204, "DELETE", "/api/v3/flows/instances/enroll/", "")
@@ -78,4 +104,25 @@ func TestInvitations(t *testing.T) {
 	}
 	c.do("GET", base+ipk+"/used_by/", "").expect(t, 200, `[]`)
 	c.must(204, "DELETE", base+ipk+"/", "")
+}
+
+// mkUsers creates users from JSON bodies in s, in one transaction.
+func mkUsers(t testing.TB, s *store.Store, bodies ...string) (directory.User, directory.User) {
+	t.Helper()
+	var out []directory.User
+	_, err := inUpdate(s, func(tx *store.Tx) (any, error) {
+		for _, b := range bodies {
+			u, err := store.Users.CreateJSON(tx, []byte(b), nil)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, u)
+		}
+		return nil, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = append(out, directory.User{}, directory.User{})
+	return out[0], out[1]
 }

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 	"github.com/google/uuid"
 )
@@ -440,17 +439,17 @@ func (h *handler) etag(w http.ResponseWriter, rev int64) {
 	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, rev))
 }
 
-// actor is the member that Options.Creator names as the request's actor
-// (an invitation's created_by), or nil.
-func (h *handler) actor(r *http.Request) *stage.Member {
+// actor is the pk of the user that Options.Creator names as the
+// request's actor (an invitation's created_by), or nil.
+func (h *handler) actor(r *http.Request) *int64 {
 	if h.creator == nil {
 		return nil
 	}
-	m, ok := h.creator(r)
+	pk, ok := h.creator(r)
 	if !ok {
 		return nil
 	}
-	return &m
+	return &pk
 }
 
 // writeOptions are the options of a write to an object: the

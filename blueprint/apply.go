@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
@@ -48,10 +47,14 @@ type Options struct {
 	// Progress, when set, is called after every ProgressEvery entries
 	// with the entries done and the total, for a progress line.
 	Progress func(done, total int)
-	// Actor is who imports: the creator (created_by) of the invitations
-	// the blueprint creates, as store.WriteOptions.Actor; nil means
-	// stage.Anonymous.
-	Actor *stage.Member
+	// Actor is the pk of the user who imports: the creator (created_by)
+	// of the invitations the blueprint creates, as
+	// store.WriteOptions.Actor, so that they refer to that user and are
+	// deleted with it. nil means stage.Anonymous. A pk that names no
+	// user fails each entry that creates an invitation (its log names
+	// store.ErrUnknownActor), so the import is not successful and
+	// writes nothing.
+	Actor *int64
 	// Handlers import the models authflow does not hold, by model name
 	// (brands, applications). An entry of another such model
 	// is an error naming it.

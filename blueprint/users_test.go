@@ -457,3 +457,40 @@ func TestBootstrapWithShippedBlueprints(t *testing.T) {
 		t.Errorf("bootstrap password: usable %v, verifies %v %v", usable, ok, err)
 	}
 }
+
+// An import's Actor names the user who creates its invitations, by pk:
+// they refer to that user. An Actor that names no user fails an import
+// that creates an invitation, which writes nothing.
+func TestInvitationActor(t *testing.T) {
+	s, _ := userStore(t)
+	apply(t, s, userDoc("null"), blueprint.Options{})
+	alice, _ := user(t, s, "alice")
+	inv := func(name string) string {
+		return "version: 1\nentries:\n- model: authentik_stages_invitation.invitation\n  identifiers: {name: " + name + "}\n"
+	}
+	if res := apply(t, s, inv("a"), blueprint.Options{Actor: &alice.PK}); !res.Success {
+		t.Fatalf("import: %v", entryErrors(t, res))
+	}
+	unknown := alice.PK + 100
+	res := apply(t, s, inv("b"), blueprint.Options{Actor: &unknown})
+	if got := entryErrors(t, res); res.Success || len(got) != 1 || !strings.Contains(got[0], "the write's actor names no user: no user has pk") {
+		t.Errorf("import with an unknown actor: success %v, errors %v", res.Success, got)
+	}
+	err := s.View(context.Background(), func(tx *store.Tx) error {
+		p, err := store.Invites.List(tx, store.Query{})
+		if err != nil {
+			return err
+		}
+		if len(p.Results) != 1 || p.Results[0].Name != "a" {
+			t.Fatalf("invitations %+v, want a alone", p.Results)
+		}
+		i := p.Results[0]
+		if i.CreatedByUser == nil || *i.CreatedByUser != alice.PK || i.CreatedBy.Username != "alice" {
+			t.Errorf("invitation a: created_by_user %v, created_by %+v, want alice (%d)", i.CreatedByUser, i.CreatedBy, alice.PK)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -80,8 +80,9 @@ type Find struct {
 //     PK, UUID, DateJoined and PasswordChangeDate, with CreateUser's
 //     rules, and returns the stored user.
 //   - DeleteUser deletes a user, and everything that is the user's
-//     (the directory's own records and, in the built-in directory,
-//     policy bindings and invitations).
+//     (the directory's own records and, in the built-in directory, in
+//     the same transaction, the policy bindings that bind the user and
+//     the invitations the user created).
 //   - SetPassword sets the user's password from raw and moves
 //     PasswordChangeDate to now; a nil raw makes the password unusable
 //     (nothing verifies against it) and moves the date too, as

@@ -16,14 +16,15 @@ import (
 const ModelInvite ModelName = "authentik_stages_invitation.invitation"
 
 // Member is a user as an invitation's created_by shows it (authentik's
-// GroupMember, [directory.Member]). The host says who creates an
-// invitation (the write's store.WriteOptions.Actor), and [Anonymous]
-// stands in when it does not.
+// GroupMember, [directory.Member]). The host says which user creates an
+// invitation (by pk, the write's store.WriteOptions.Actor), and
+// [Anonymous] stands in when it does not.
 type Member = directory.Member
 
-// Anonymous is the creator of an invitation that no identity was given
-// for: authentik's anonymous user, as its later blueprint importer fills
-// created_by. Its pk is 0, which is no user.
+// Anonymous is the creator of an invitation that no user was named for:
+// authentik's anonymous user, as its later blueprint importer fills
+// created_by. Its pk is 0, which is no user, so such an invitation has
+// no CreatedByUser.
 var Anonymous = Member{Username: "AnonymousUser", IsActive: true, Attributes: map[string]any{}}
 
 // Invite is an invitation: a token (its pk) that lets someone run an
@@ -40,8 +41,18 @@ type Invite struct {
 	// FixedData is merged over the prompt data of a flow that uses the
 	// invitation.
 	FixedData map[string]any `json:"fixed_data" af:"jsondict"`
-	// CreatedBy is set when the invitation is created and never changes.
+	// CreatedBy is a copy of the creating user as it was when the
+	// invitation was created (or [Anonymous]); it never changes. The API
+	// shows it only when CreatedByUser is null.
 	CreatedBy Member `json:"created_by" af:"readonly"`
+	// CreatedByUser is the creating user's pk, which the store sets when
+	// it creates the invitation and checks exists: authentik's
+	// created_by foreign key. Deleting the user deletes the invitation
+	// (on_delete cascade), and the user's used_by lists it under
+	// invitation_set. It is null for the anonymous creator, and in
+	// records written before authflow held users. It is stored, never
+	// decoded from a write, and not part of the API representation.
+	CreatedByUser *int64 `json:"created_by_user" af:"readonly,ref=authentik_core.user,on_delete=cascade"`
 	// SingleUse deletes the invitation once it has been used.
 	SingleUse bool `json:"single_use"`
 	// Flow, when set, is the only flow that may use the invitation.
@@ -65,7 +76,8 @@ func (i Invite) Validate() error {
 }
 
 // String is authentik's str(): "Invitation <pk in hex> created by
-// <username>".
+// <username>", from the stored copy of the creator (the store's str()
+// names the user as it is now).
 func (i Invite) String() string {
 	return "Invitation " + hex.EncodeToString(i.PK[:]) + " created by " + i.CreatedBy.Username
 }
@@ -76,7 +88,7 @@ var inviteComputed = validate.Keys("flow_obj")
 // expiry is kept as DRF shows it: UTC, ISO 8601.
 func DecodeInvite(cur Invite, body []byte, op validate.Op) (Invite, error) {
 	next, err := validate.Apply(cur, body, op, inviteComputed)
-	next.PK, next.CreatedBy = cur.PK, cur.CreatedBy
+	next.PK, next.CreatedBy, next.CreatedByUser = cur.PK, cur.CreatedBy, cur.CreatedByUser
 	if next.Expires != nil {
 		if t, ok := validate.ParseDateTime(*next.Expires); ok {
 			s := validate.FormatDateTime(t)
@@ -86,7 +98,10 @@ func DecodeInvite(cur Invite, body []byte, op validate.Op) (Invite, error) {
 	return next, err
 }
 
-// InviteView is an invitation as the API shows it, with flow_obj.
+// InviteView is an invitation as the API shows it, with flow_obj. The
+// store renders it with CreatedBy as the user that CreatedByUser names is
+// now (authentik's serializer reads the user live), or as stored when
+// that is null.
 type InviteView struct {
 	Invite
 	// FlowObj is the flow, or nil.

@@ -105,12 +105,12 @@ func (c userCodecT) body(obj any) (string, []byte, error) {
 
 // newUser is the users' onCreate: a new user gets a random uuid (as
 // authentik's uuid4), and joins and sets its password now.
-func (tx *Tx) newUser(obj any, _ *WriteOptions) any {
+func (tx *Tx) newUser(obj any, _ *WriteOptions) (any, error) {
 	u := obj.(directory.User)
 	u.UUID = uuid.New()
 	now := validate.FormatDateTime(tx.s.now())
 	u.DateJoined, u.PasswordChangeDate = now, now
-	return u
+	return u, nil
 }
 
 // groupLookup is a directory.Lookup over the transaction's groups. The

@@ -49,11 +49,13 @@ type WriteOptions struct {
 	// and the write commit together, so no other writer comes between
 	// them.
 	UnchangedSince *int64
-	// Actor is who acts: the creator (created_by) of an invitation the
-	// write creates. authflow holds no users, so the host says who it
-	// is, for example from the request's authentication; without it an
-	// invitation's creator is [stage.Anonymous].
-	Actor *stage.Member
+	// Actor is the pk of the user who acts: the creator (created_by) of
+	// an invitation the write creates, which refers to that user (and is
+	// deleted with it). The host says who it is, for example from the
+	// request's authentication. A pk that names no user is an error
+	// wrapping ErrUnknownActor, and the write writes nothing; nil makes
+	// the creator [stage.Anonymous], referring to no user.
+	Actor *int64
 }
 
 // Since returns options that make a write conditional on its object being

@@ -37,7 +37,7 @@
 //
 // Writes take [*WriteOptions]: UnchangedSince makes a write conditional
 // on its object being unchanged since a revision (an If-Match), Actor
-// names who acts (an invitation's creator). [Tx.OnCommit] learns the
+// names the user who acts (an invitation's creator) by pk. [Tx.OnCommit] learns the
 // revision a transaction committed at. Bodies and Go values are validated
 // the same way; a rejected write returns a *validate.Error, which
 // marshals to authentik's 400 body, and writes nothing.

@@ -367,7 +367,10 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 	}
 	if create {
 		if c.onCreate != nil {
-			next = c.onCreate(tx, next, o)
+			var err error
+			if next, err = c.onCreate(tx, next, o); err != nil {
+				return nil, err
+			}
 		}
 		if c.seq != "" {
 			n, err := tx.nextSeq(c)

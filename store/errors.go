@@ -73,6 +73,12 @@ var (
 	// with on_delete=protect refuses. The error is a *ProtectedError
 	// listing what blocks the delete; nothing was deleted.
 	ErrProtected = errors.New("store: protected by a reference")
+	// ErrUnknownActor is matched by the error of a write whose
+	// WriteOptions.Actor names no user, where the write needs one (it
+	// creates an invitation, whose creator it would be). Nothing was
+	// written. It is the host's error, not the body's: no
+	// *validate.Error carries it.
+	ErrUnknownActor = errors.New("store: the write's actor names no user")
 )
 
 // Errors of revisions and the change feed.

@@ -62,3 +62,55 @@ func ExampleStore_Directory() {
 	fmt.Println(u.PK, u.Username, ok, facts.Superuser)
 	// Output: 1 akadmin true true
 }
+
+// ExampleWriteOptions_actor creates an invitation on behalf of a user,
+// named by pk: the invitation refers to the user, who lists it in
+// used_by, and goes when the user is deleted.
+func ExampleWriteOptions_actor() {
+	dir, err := os.MkdirTemp("", "authflow-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	s, err := store.Open(filepath.Join(dir, "authflow.db"), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+
+	err = s.Update(context.Background(), func(tx *store.Tx) error {
+		u, err := store.Users.CreateJSON(tx, []byte(`{"username": "akadmin", "name": "Admin"}`), nil)
+		if err != nil {
+			return err
+		}
+		inv, err := store.Invites.CreateJSON(tx, []byte(`{"name": "team-a"}`), &store.WriteOptions{Actor: &u.PK})
+		if err != nil {
+			return err
+		}
+		fmt.Println(inv.Name, "created by", inv.CreatedBy.Username, *inv.CreatedByUser)
+
+		id, err := tx.Lookup(store.ModelUser, store.By("pk", fmt.Sprint(u.PK)))
+		if err != nil {
+			return err
+		}
+		used, err := tx.UsedBy(store.ModelUser, id)
+		if err != nil {
+			return err
+		}
+		fmt.Println(used[0].ModelName, used[0].Action)
+
+		if err := store.Users.Delete(tx, store.By("pk", fmt.Sprint(u.PK)), nil); err != nil {
+			return err
+		}
+		p, err := store.Invites.List(tx, store.Query{})
+		fmt.Println(p.Pagination.Count, "invitations left")
+		return err
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// team-a created by akadmin 1
+	// invitation cascade
+	// 0 invitations left
+}

@@ -74,8 +74,9 @@ type collection struct {
 	// kinds (kind is "" for all of them).
 	list func(tx *Tx, kind string, q Query) (Page[any], error)
 	// onCreate, when set, completes a new object that passed every rule
-	// (an invitation's creator, from the write's options).
-	onCreate func(tx *Tx, obj any, o *WriteOptions) any
+	// (an invitation's creator, from the write's options); an error
+	// refuses the write, which writes nothing.
+	onCreate func(tx *Tx, obj any, o *WriteOptions) (any, error)
 	// onWrite, when set, is a last check of a write that passed every
 	// rule (an expression policy's host checker); cur is nil for a
 	// create.
@@ -533,6 +534,10 @@ type Reference struct {
 	// Numbered marks a reference by number (an int64 field holding the
 	// target's pk, a sequence).
 	Numbered bool
+	// ReadOnly marks a reference that no body writes: the store sets it
+	// (an invitation's created_by_user, from WriteOptions.Actor), and
+	// the representation may leave it out.
+	ReadOnly bool
 }
 
 // Collections describes the store's collections.
@@ -591,7 +596,7 @@ func (s *Store) References() []Reference {
 				if tkind != "" {
 					target = tkind
 				}
-				out = append(out, Reference{Model: model, Field: r.Field, Target: target, OnDelete: r.OnDelete, Related: r.Related, Nullable: r.Nullable, Many: r.Many, Numbered: r.Numbered})
+				out = append(out, Reference{Model: model, Field: r.Field, Target: target, OnDelete: r.OnDelete, Related: r.Related, Nullable: r.Nullable, Many: r.Many, Numbered: r.Numbered, ReadOnly: sc.ReadOnly(r.Field)})
 			}
 		}
 	}

@@ -545,29 +545,14 @@ func (r *runner) uniques(t *testing.T) {
 	}
 }
 
-// references: for every reference field, a missing target is refused
-// with authentik's message; a present one appears in the target's
-// used_by (unless hidden); deleting the target does what on_delete says.
 // numberOf is the pk of the object of model with record id id, in a
 // collection whose pk is a number, as its JSON text.
 func numberOf(t *testing.T, s *store.Store, model string, id uuid.UUID) string {
 	t.Helper()
 	var num string
-	err := s.View(t.Context(), func(tx *store.Tx) error {
-		v, err := tx.Get(model, id)
-		if err != nil {
-			return err
-		}
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		var fields map[string]json.RawMessage
-		if err := json.Unmarshal(b, &fields); err != nil {
-			return err
-		}
-		num = string(fields["pk"])
-		return nil
+	err := s.View(t.Context(), func(tx *store.Tx) (err error) {
+		num, err = numberIn(tx, model, id)
+		return err
 	})
 	if err != nil {
 		t.Fatalf("the number of %s %s: %v", model, id, err)
@@ -575,11 +560,46 @@ func numberOf(t *testing.T, s *store.Store, model string, id uuid.UUID) string {
 	return num
 }
 
+// numberIn is numberOf in the transaction tx.
+func numberIn(tx *store.Tx, model string, id uuid.UUID) (string, error) {
+	v, err := tx.Get(model, id)
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return "", err
+	}
+	return string(fields["pk"]), nil
+}
+
 // exclusive names, by model, the references of which an object holds
 // exactly one: pointing one at its target empties the others in the same
 // patch.
 var exclusive = map[string][]string{store.ModelPolicyBinding: {"policy", "group", "user"}}
 
+// setBy creates, by "model.field", an object whose read-only reference
+// (which no body writes) points at the target numbered num (its pk as
+// JSON text): the write that sets it. body is a sample body of model.
+var setBy = map[string]func(tx *store.Tx, model string, body []byte, num string) (uuid.UUID, error){
+	store.ModelInvite + ".created_by_user": func(tx *store.Tx, model string, body []byte, num string) (uuid.UUID, error) {
+		n, err := strconv.ParseInt(num, 10, 64)
+		if err != nil {
+			return uuid.Nil, err
+		}
+		return tx.Create(model, body, &store.WriteOptions{Actor: &n})
+	},
+}
+
+// references: for every reference field, a missing target is refused
+// with authentik's message (a read-only one, which the store sets, is
+// set by the write setBy names, and a body naming a target is ignored);
+// a present one appears in the target's used_by (unless hidden);
+// deleting the target does what on_delete says.
 func (r *runner) references(t *testing.T) {
 	s := r.fresh(t)
 	models := r.models(s)
@@ -590,9 +610,26 @@ func (r *runner) references(t *testing.T) {
 		t.Run(ref.Model+"."+ref.Field, func(t *testing.T) {
 			var src, target uuid.UUID
 			missing := MissingPK(0)
+			set, known := setBy[ref.Model+"."+ref.Field]
+			if ref.ReadOnly && !known {
+				t.Skipf("%s.%s is read-only, and the suite knows no write that sets it", ref.Model, ref.Field)
+			}
 			err := r.update(t, s, func(m maker) error {
-				src, target = m.make(ref.Model), m.make(ref.Target)
-				return nil
+				target = m.make(ref.Target)
+				if !ref.ReadOnly {
+					src = m.make(ref.Model)
+					return nil
+				}
+				sample, model, ok := m.sample(ref.Model)
+				if !ok {
+					t.Fatalf("no sample for %s", ref.Model)
+				}
+				num, err := numberIn(m.tx, ref.Target, target)
+				if err != nil {
+					return err
+				}
+				src, err = set(m.tx, model, sample(fmt.Sprintf("obj-%d", m.n.Add(1)), m.make), num)
+				return err
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -615,10 +652,28 @@ func (r *runner) references(t *testing.T) {
 					return missingText
 				}
 			}
-			err = s.Update(t.Context(), func(tx *store.Tx) error {
-				return tx.Patch(ref.Model, src, fmt.Appendf(nil, `{%q:%s}`, ref.Field, value(missing)), nil)
-			})
-			wantInvalid(t, err, map[string][]string{ref.Field: {validate.DoesNotExist(missingText)}}, nil)
+			if ref.ReadOnly {
+				// A body that names another target is ignored.
+				var before, after []byte
+				err = s.Update(t.Context(), func(tx *store.Tx) (err error) {
+					if before, err = tx.Stored(ref.Model, src); err != nil {
+						return err
+					}
+					if err = tx.Patch(ref.Model, src, fmt.Appendf(nil, `{%q:%s}`, ref.Field, value(missing)), nil); err != nil {
+						return err
+					}
+					after, err = tx.Stored(ref.Model, src)
+					return err
+				})
+				if err != nil || string(before) != string(after) {
+					t.Errorf("a patch of the read-only %s: %v; the record went from %s to %s", ref.Field, err, before, after)
+				}
+			} else {
+				err = s.Update(t.Context(), func(tx *store.Tx) error {
+					return tx.Patch(ref.Model, src, fmt.Appendf(nil, `{%q:%s}`, ref.Field, value(missing)), nil)
+				})
+				wantInvalid(t, err, map[string][]string{ref.Field: {validate.DoesNotExist(missingText)}}, nil)
+			}
 			body := fmt.Appendf(nil, `{%q:%s`, ref.Field, value(target))
 			for _, other := range exclusive[ref.Model] {
 				if other != ref.Field && slices.Contains(exclusive[ref.Model], ref.Field) {
