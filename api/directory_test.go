@@ -667,3 +667,30 @@ func TestDirectoryPermissionCodenames(t *testing.T) {
 		}
 	}
 }
+
+// An invitation created by a request whose Creator names a user is
+// listed in that user's used_by (invitation_set, cascade), shows the user
+// as its created_by, and goes when the user is deleted.
+func TestInvitationCreatorUser(t *testing.T) {
+	var creator int64
+	f := newDirFixture(t, &api.Options{Creator: func(*http.Request) (int64, bool) { return creator, creator != 0 }})
+	creator = f.bob
+	inv := f.must(201, "POST", "/api/v3/stages/invitation/invitations/", `{"name": "bobs-invite"}`)
+	if by := inv["created_by"].(map[string]any); by["username"] != "bob" || by["pk"] != float64(f.bob) {
+		t.Errorf("created_by = %v", by)
+	}
+	res := f.do("GET", f.user(f.bob)+"used_by/", "")
+	var used []map[string]any
+	if err := json.Unmarshal(res.Body, &used); err != nil || res.Code != 200 {
+		t.Fatalf("used_by: %d %s", res.Code, res.Body)
+	}
+	found := false
+	for _, u := range used {
+		found = found || u["model_name"] == "invitation" && u["action"] == "cascade"
+	}
+	if !found {
+		t.Errorf("bob's used_by does not list his invitation (cascade): %s", res.Body)
+	}
+	f.do("DELETE", f.user(f.bob), "").status(t, 204)
+	f.do("GET", "/api/v3/stages/invitation/invitations/"+inv["pk"].(string)+"/", "").status(t, 404)
+}
