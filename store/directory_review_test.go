@@ -1,0 +1,258 @@
+package store_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/store"
+)
+
+// checkClean runs store.Check and the invariants, and fails on any report.
+func checkClean(t *testing.T, s *store.Store) {
+	t.Helper()
+	if probs := s.Check(t.Context()); len(probs) > 0 {
+		t.Errorf("Check: %v", probs)
+	}
+	checkInvariants(t, s)
+}
+
+// A cycle of parents made by patches: every reader that walks the
+// hierarchy ends, and deleting a group of the cycle leaves a consistent
+// store.
+func TestReviewGroupCycleThroughPatches(t *testing.T) {
+	s, _ := dirStore(t)
+	err := s.Update(t.Context(), func(tx *store.Tx) error {
+		a := mkGroup(t, tx, `{"name":"a"}`)
+		b := mkGroup(t, tx, fmt.Sprintf(`{"name":"b","parent":"%s","is_superuser":true,"attributes":{"l":[1]}}`, a.PK))
+		if _, err := store.Groups.Patch(tx, store.PK(a.PK), []byte(fmt.Sprintf(`{"parent":"%s","attributes":{"l":[2]}}`, b.PK)), nil); err != nil {
+			t.Fatal(err)
+		}
+		u := mkUser(t, tx, fmt.Sprintf(`{"username":"u","name":"U","groups":["%s"]}`, a.PK))
+		v, err := store.Users.View(tx, store.By("pk", fmt.Sprint(u.PK)))
+		if err != nil || !v.IsSuperuser {
+			t.Errorf("view: %+v %v", v.IsSuperuser, err)
+		}
+		for _, q := range []string{"is_superuser=true", "groups_by_name=b", "attributes=" + url.QueryEscape(`{"l":[1]}`)} {
+			vals, _ := url.ParseQuery(q)
+			qq, err := store.QueryFromValues(vals)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.List(store.ModelUser, qq); err != nil {
+				t.Errorf("list %s: %v", q, err)
+			}
+			if _, err := tx.List(store.ModelGroup, qq); err != nil {
+				t.Errorf("groups list %s: %v", q, err)
+			}
+		}
+		if _, err := store.Groups.View(tx, store.PK(a.PK)); err != nil {
+			t.Error(err)
+		}
+		if _, err := tx.UsedBy(store.ModelGroup, a.PK); err != nil {
+			t.Error(err)
+		}
+		return store.Groups.Delete(tx, store.PK(a.PK), nil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkClean(t, s)
+}
+
+// Membership changed through a group write and a user write in one
+// transaction, a rename, and deleting a user in many groups and a group
+// with many members leave indexes and records agreeing.
+func TestReviewMembershipIndexes(t *testing.T) {
+	s, _ := dirStore(t)
+	err := s.Update(t.Context(), func(tx *store.Tx) error {
+		var gs []string
+		for i := range 30 {
+			g := mkGroup(t, tx, fmt.Sprintf(`{"name":"g%d"}`, i))
+			gs = append(gs, `"`+g.PK.String()+`"`)
+		}
+		u := mkUser(t, tx, fmt.Sprintf(`{"username":"Alice","name":"A","groups":[%s]}`, strings.Join(gs, ",")))
+		var us []string
+		for i := range 30 {
+			x := mkUser(t, tx, fmt.Sprintf(`{"username":"m%d","name":"M"}`, i))
+			us = append(us, fmt.Sprint(x.PK))
+		}
+		big := mkGroup(t, tx, fmt.Sprintf(`{"name":"big","users":[%s]}`, strings.Join(us, ",")))
+		// group write then user write on the same membership
+		if _, err := store.Groups.Patch(tx, store.PK(big.PK), []byte(fmt.Sprintf(`{"users":[%d,%s]}`, u.PK, us[0])), nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Users.Patch(tx, store.By("pk", fmt.Sprint(u.PK)), []byte(`{"username":"BOB","groups":[]}`), nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.FindUser(directory.Find{Identifier: "alice", Fields: []directory.Field{directory.FieldUsername}}); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("old username still found: %v", err)
+		}
+		if got, err := tx.FindUser(directory.Find{Identifier: "bob", Fields: []directory.Field{directory.FieldUsername}}); err != nil || got.PK != u.PK {
+			t.Errorf("renamed: %v %v", got.PK, err)
+		}
+		v, _ := store.Groups.View(tx, store.PK(big.PK))
+		if len(v.Users) != 1 {
+			t.Errorf("big's users %v", v.Users)
+		}
+		if _, err := store.Users.Patch(tx, store.By("pk", fmt.Sprint(u.PK)), []byte(fmt.Sprintf(`{"groups":[%s]}`, strings.Join(gs, ","))), nil); err != nil {
+			t.Fatal(err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkClean(t, s)
+	err = s.Update(t.Context(), func(tx *store.Tx) error {
+		if err := store.Users.Delete(tx, store.By("username", "BOB"), nil); err != nil {
+			return err
+		}
+		return store.Groups.Delete(tx, store.By("name", "big"), nil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkClean(t, s)
+}
+
+// Usernames with a NUL byte and of 150 multi-byte characters.
+func TestReviewHostileUsernames(t *testing.T) {
+	s, _ := dirStore(t)
+	long := strings.Repeat("ß", 150)
+	err := s.Update(t.Context(), func(tx *store.Tx) error {
+		_, err := store.Users.CreateJSON(tx, []byte(`{"username":"a\u0000b","name":"N"}`), nil)
+		wantFieldMsg(t, err, "username", "Null characters are not allowed.")
+		mkUser(t, tx, `{"username":"`+long+`","name":"L","email":"x@example.com"}`)
+		_, err = store.Users.CreateJSON(tx, []byte(`{"username":"`+long+`ß","name":"L"}`), nil)
+		if err == nil {
+			t.Error("151 characters accepted")
+		}
+		for _, id := range []string{strings.ToUpper(long), long} {
+			if _, err := tx.FindUser(directory.Find{Identifier: id, Fields: []directory.Field{directory.FieldUsername}}); err != nil {
+				t.Errorf("find %q: %v", id, err)
+			}
+		}
+		if _, err := store.Users.Get(tx, store.By("pk", "99999999999999999999")); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("huge pk: %v", err)
+		}
+		if _, err := store.Users.Get(tx, store.By("pk", "4294967297")); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("pk 2^32+1: %v", err)
+		}
+		for _, q := range []string{"members_by_pk=4294967297", "members_by_pk=99999999999999999999999", "members_by_pk=-1"} {
+			vals, _ := url.ParseQuery(q)
+			qq, err := store.QueryFromValues(vals)
+			if err != nil {
+				continue
+			}
+			_, err = tx.List(store.ModelGroup, qq)
+			t.Logf("%s: %v", q, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkClean(t, s)
+}
+
+// Usernames of 150 four-byte characters are found by FindUser, in any
+// case.
+func TestReviewLongMultibyteUsernames(t *testing.T) {
+	s, _ := dirStore(t)
+	a := strings.Repeat("𝔘", 149) + "a"
+	b := strings.Repeat("𝔘", 149) + "b"
+	err := s.Update(t.Context(), func(tx *store.Tx) error {
+		ua := mkUser(t, tx, `{"username":"`+a+`","name":"A"}`)
+		ub := mkUser(t, tx, `{"username":"`+b+`","name":"B"}`)
+		for id, want := range map[string]int64{a: ua.PK, strings.ToUpper(b): ub.PK, b: ub.PK} {
+			got, err := tx.FindUser(directory.Find{Identifier: id, Fields: []directory.Field{directory.FieldUsername}})
+			if err != nil || got.PK != want {
+				t.Errorf("find %q: %d %v, want %d", id, got.PK, err, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkClean(t, s)
+}
+
+// Concurrent add and remove of members of one group through group
+// writes and user writes, with concurrent password sets and checks: the
+// store ends consistent (run with -race).
+func TestReviewConcurrentMembershipAndPasswords(t *testing.T) {
+	s, _ := dirStore(t)
+	var g directory.Group
+	var users []directory.User
+	err := s.Update(t.Context(), func(tx *store.Tx) error {
+		g = mkGroup(t, tx, `{"name":"g"}`)
+		for i := range 8 {
+			users = append(users, mkUser(t, tx, fmt.Sprintf(`{"username":"u%d","name":"U"}`, i)))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := s.Directory()
+	var wg sync.WaitGroup
+	for i, u := range users {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for j := range 10 {
+				err := s.Update(t.Context(), func(tx *store.Tx) error {
+					if (i+j)%2 == 0 {
+						cur, err := store.Groups.View(tx, store.PK(g.PK))
+						if err != nil {
+							return err
+						}
+						next := slices.DeleteFunc(slices.Clone(cur.Users), func(n int64) bool { return n == u.PK })
+						if j%3 == 0 {
+							next = append(next, u.PK)
+						}
+						b, _ := json.Marshal(map[string]any{"users": next})
+						_, err = store.Groups.Patch(tx, store.PK(g.PK), b, nil)
+						return err
+					}
+					groups := "[]"
+					if j%3 != 0 {
+						groups = `["` + g.PK.String() + `"]`
+					}
+					_, err := store.Users.Patch(tx, store.By("pk", fmt.Sprint(u.PK)), []byte(`{"groups":`+groups+`}`), nil)
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for j := range 5 {
+				pw := fmt.Sprintf("pw%d", j)
+				if err := d.SetPassword(t.Context(), u.PK, &pw); err != nil {
+					t.Error(err)
+				}
+				if _, err := d.CheckPassword(t.Context(), u.PK, pw); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, u := range users {
+		if ok, err := d.CheckPassword(t.Context(), u.PK, "pw4"); !ok || err != nil {
+			t.Errorf("user %d: last password %v %v", u.PK, ok, err)
+		}
+	}
+	checkClean(t, s)
+}
