@@ -256,3 +256,45 @@ func TestReviewConcurrentMembershipAndPasswords(t *testing.T) {
 	}
 	checkClean(t, s)
 }
+
+// The attributes filter compares numbers exactly, as PostgreSQL's jsonb
+// compares numeric values: 2^53+1 is not 2^53 (which a float64 cannot
+// tell apart), while 1 and 1.0, and 0 and -0, are one number. An
+// exponent no number reaches matches nothing and costs nothing.
+func TestReviewAttributesFilterNumbersExact(t *testing.T) {
+	s, _ := dirStore(t)
+	err := s.Update(t.Context(), func(tx *store.Tx) error {
+		mkUser(t, tx, `{"username":"a","name":"A","attributes":{"n":9007199254740992,"f":1.0,"z":0,"l":[9007199254740992],"o":{"k":0.1}}}`)
+		for f, want := range map[string]int{
+			`{"n":9007199254740993}`:            0,
+			`{"n":9007199254740992}`:            1,
+			`{"n":9.007199254740992e15}`:        1,
+			`{"n":9007199254740992.5}`:          0,
+			`{"f":1}`:                           1,
+			`{"f":10e-1}`:                       1,
+			`{"z":-0}`:                          1,
+			`{"z":0.0e5}`:                       1,
+			`{"l":[9007199254740993]}`:          0,
+			`{"l":[9007199254740992]}`:          1,
+			`{"l__0":9007199254740992}`:         1,
+			`{"o":{"k":0.10}}`:                  1,
+			`{"o__k":1e-1}`:                     1,
+			`{"o__k":0.1000000000000000000001}`: 0,
+			`{"n":1e999999999999}`:              0,
+			`{"n":1e99999999999999999999999}`:   0,
+		} {
+			q, err := store.QueryFromValues(url.Values{"attributes": {f}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := tx.List(store.ModelUser, q)
+			if err != nil || len(p.Results) != want {
+				t.Errorf("attributes=%s: %d users, %v; want %d", f, len(p.Results), err, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
