@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -308,8 +307,9 @@ func (h *handler) serveUserPaths(w http.ResponseWriter, r *http.Request, _ *reso
 
 // serveMembership answers POST /core/groups/{pk}/add_user/ (add) and
 // …/remove_user/ with {"pk": <user pk>}: 204, the user added to or
-// removed from the group's direct members in one write (nothing written
-// when it already is, or is not, a member). It needs the group's view
+// removed from the group's direct members in one write of that user
+// alone (store.Tx.SetMember; nothing written when it already is, or is
+// not, a member). It needs the group's view
 // permission (404 without it) and authentik_core.add_user_to_group or
 // remove_user_from_group (403). The user is looked up among the users
 // the caller may view (authentik_core.view_user): one they may not view,
@@ -341,26 +341,8 @@ func (h *handler) serveMembership(w http.ResponseWriter, r *http.Request, res *r
 		return
 	}
 	_, err := h.update(r, func(tx *store.Tx) error {
-		g, err := store.Groups.View(tx, res.key(key))
-		if err != nil {
-			return err
-		}
-		if _, err := store.Users.Get(tx, store.By("pk", strconv.FormatInt(pk, 10))); err != nil {
-			return err
-		}
-		member := slices.Contains(g.Users, pk)
-		if member == add {
-			return nil
-		}
-		users := slices.DeleteFunc(slices.Clone(g.Users), func(n int64) bool { return n == pk })
-		if add {
-			users = append(users, pk)
-		}
-		patch, err := json.Marshal(map[string][]int64{"users": users})
-		if err != nil {
-			return err
-		}
-		_, err = store.Groups.Patch(tx, res.key(key), patch, o)
+		// One user written, whatever the group's size.
+		_, err := tx.SetMember(res.key(key), pk, add, o)
 		return err
 	})
 	if err != nil {

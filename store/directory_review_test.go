@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,10 +9,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/kv"
 )
 
 // checkClean runs store.Check and the invariants, and fails on any report.
@@ -296,5 +299,95 @@ func TestReviewAttributesFilterNumbersExact(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// countingDB counts the reads of one bucket's records.
+type countingDB struct {
+	kv.DB
+	bucket string
+	reads  *atomic.Int64
+}
+
+type countingTx struct {
+	kv.Tx
+	db countingDB
+}
+
+func (d countingDB) View(ctx context.Context, fn func(kv.Tx) error) error {
+	return d.DB.View(ctx, func(tx kv.Tx) error { return fn(countingTx{tx, d}) })
+}
+
+func (d countingDB) Update(ctx context.Context, fn func(kv.Tx) error) error {
+	return d.DB.Update(ctx, func(tx kv.Tx) error { return fn(countingTx{tx, d}) })
+}
+
+func (t countingTx) Get(bucket string, key []byte) ([]byte, error) {
+	if bucket == t.db.bucket {
+		t.db.reads.Add(1)
+	}
+	return t.Tx.Get(bucket, key)
+}
+
+// Adding a member to a group and removing one reads and writes that
+// user alone, whatever the group's size (authentik's add_user and
+// remove_user; the API's read every member twice, through the group's
+// view and a write of its whole member list).
+func TestReviewSetMemberCost(t *testing.T) {
+	reads := &atomic.Int64{}
+	s, _ := seamNew(t, func(db kv.DB) kv.DB { return countingDB{db, "users", reads} })
+	var g directory.Group
+	var extra directory.User
+	err := s.Update(t.Context(), func(tx *store.Tx) error {
+		var pks []string
+		for i := range 200 {
+			pks = append(pks, fmt.Sprint(mkUser(t, tx, fmt.Sprintf(`{"username":"m%d","name":"M"}`, i)).PK))
+		}
+		extra = mkUser(t, tx, `{"username":"extra","name":"E","type":"service_account"}`)
+		g = mkGroup(t, tx, `{"name":"big","users":[`+strings.Join(pks, ",")+`]}`)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		member, changed bool
+	}{{true, true}, {true, false}, {false, true}, {false, false}} {
+		reads.Store(0)
+		err := s.Update(t.Context(), func(tx *store.Tx) error {
+			changed, err := tx.SetMember(store.PK(g.PK), extra.PK, step.member, nil)
+			if changed != step.changed {
+				t.Errorf("member %v: changed %v, want %v", step.member, changed, step.changed)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := reads.Load(); n > 4 {
+			t.Errorf("member %v: %d reads of users for a group of 200", step.member, n)
+		}
+		_ = s.View(t.Context(), func(tx *store.Tx) error {
+			u, _ := store.Users.Get(tx, store.By("pk", fmt.Sprint(extra.PK)))
+			if slices.Contains(u.Groups, g.PK) != step.member {
+				t.Errorf("member %v: groups %v", step.member, u.Groups)
+			}
+			return nil
+		})
+	}
+	err = s.Update(t.Context(), func(tx *store.Tx) error {
+		if _, err := tx.SetMember(store.PK(g.PK), 99999, true, nil); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("unknown user: %v", err)
+		}
+		if _, err := tx.SetMember(store.By("name", "nope"), extra.PK, true, nil); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("unknown group: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if probs := s.Check(t.Context()); len(probs) > 0 {
+		t.Error(probs)
 	}
 }
