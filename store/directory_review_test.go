@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/password"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/store/kv"
 )
@@ -389,5 +391,45 @@ func TestReviewSetMemberCost(t *testing.T) {
 	}
 	if probs := s.Check(t.Context()); len(probs) > 0 {
 		t.Error(probs)
+	}
+}
+
+// A read-only store checks a password against a hash that is not
+// current without an error: it cannot upgrade the hash, and leaves it
+// for a writable open.
+func TestReviewCheckPasswordReadOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ro.db")
+	s, err := store.Open(path, &store.Options{NoSync: true, Passwords: cheap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := password.Policy{Iterations: 500}.Hash("pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := store.ImportPasswordHash(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(t.Context(), func(tx *store.Tx) error {
+		u := mkUser(t, tx, `{"username":"a","name":"A"}`)
+		return tx.SetPassword(u.PK, h, nil)
+	})
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro, err := store.Open(path, &store.Options{ReadOnly: true, Passwords: cheap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	for range 2 {
+		if ok, err := ro.Directory().CheckPassword(t.Context(), 1, "pw"); !ok || err != nil {
+			t.Errorf("read-only check: %v, %v; want true, nil", ok, err)
+		}
+	}
+	if ok, err := ro.CheckPassword(t.Context(), 1, "wrong"); ok || err != nil {
+		t.Errorf("read-only check of a wrong password: %v, %v", ok, err)
 	}
 }

@@ -152,7 +152,8 @@ func (s *Store) SetPassword(ctx context.Context, pk int64, raw *string) error {
 // current (another algorithm, fewer iterations than the store's policy),
 // the hash is replaced by a current one, unless the password changed in
 // the meantime, without moving password_change_date: an upgrade is not a
-// change. An unknown user is an error wrapping ErrNotFound.
+// change. A read-only store (Options.ReadOnly) checks without upgrading.
+// An unknown user is an error wrapping ErrNotFound.
 func (s *Store) CheckPassword(ctx context.Context, pk int64, raw string) (bool, error) {
 	var stored string
 	err := s.View(ctx, func(tx *Tx) error {
@@ -167,8 +168,8 @@ func (s *Store) CheckPassword(ctx context.Context, pk int64, raw string) (bool, 
 	if err != nil && !errors.Is(err, password.ErrUnsupported) && !errors.Is(err, password.ErrMalformed) && !errors.Is(err, password.ErrLimit) {
 		return false, fmt.Errorf("store: checking the password of user %d: %w", pk, err)
 	}
-	if !ok || rehash == "" {
-		return ok, nil
+	if !ok || rehash == "" || s.readOnly {
+		return ok, nil // a read-only store leaves the upgrade to a writable one
 	}
 	id := seqID(s.schema.users.bucket, pk)
 	err = s.Update(ctx, func(tx *Tx) error {
