@@ -433,3 +433,26 @@ func TestReviewCheckPasswordReadOnly(t *testing.T) {
 		t.Errorf("read-only check of a wrong password: %v, %v", ok, err)
 	}
 }
+
+// The store's case-insensitive FindUser compares upper cases, as
+// authentik's iexact on PostgreSQL does, not Unicode folds: the Kelvin
+// sign (whose upper case is itself) does not find "kate", which Go's
+// strings.EqualFold would take it for; "ſ" (long s, upper case S) finds
+// "sam".
+func TestReviewFindUserUpperNotFold(t *testing.T) {
+	s, _ := dirStore(t)
+	err := s.Update(t.Context(), func(tx *store.Tx) error {
+		kate := mkUser(t, tx, `{"username":"kate","name":"K"}`)
+		sam := mkUser(t, tx, `{"username":"sam","name":"S"}`)
+		for id, want := range map[string]int64{"\u212aate": 0, "KATE": kate.PK, "\u017fam": sam.PK} {
+			got, err := tx.FindUser(directory.Find{Identifier: id, Fields: []directory.Field{directory.FieldUsername}})
+			if got.PK != want || (want == 0) != errors.Is(err, store.ErrNotFound) {
+				t.Errorf("find %q: %d %v, want %d", id, got.PK, err, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
