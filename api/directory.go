@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/store"
@@ -225,7 +227,7 @@ func bodyObject(w http.ResponseWriter, body []byte) (map[string]json.RawMessage,
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		writeDetail(w, http.StatusBadRequest, msgParseError+err.Error())
+		writeDetail(w, http.StatusBadRequest, msgParseError+syntaxAt(body, err))
 		return nil, false
 	}
 	if _, ok := v.(map[string]any); !ok {
@@ -234,10 +236,26 @@ func bodyObject(w http.ResponseWriter, body []byte) (map[string]json.RawMessage,
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &fields); err != nil { // trailing data
-		writeDetail(w, http.StatusBadRequest, msgParseError+err.Error())
+		writeDetail(w, http.StatusBadRequest, msgParseError+syntaxAt(body, err))
 		return nil, false
 	}
 	return fields, true
+}
+
+// syntaxAt says where body stops being JSON, as Python's json module
+// places its errors ("line 1 column 18 (char 17)", counting characters),
+// without Go's message, which quotes the character it stopped at: in a
+// set_password body, one of the password's.
+func syntaxAt(body []byte, err error) string {
+	pos := len(body) // an unexpected end
+	var se *json.SyntaxError
+	if errors.As(err, &se) && se.Offset > 0 && se.Offset <= int64(len(body)) {
+		pos = int(se.Offset) - 1
+	}
+	before := body[:pos]
+	line := 1 + bytes.Count(before, []byte("\n"))
+	col := 1 + utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:])
+	return fmt.Sprintf("invalid JSON: line %d column %d (char %d)", line, col, utf8.RuneCount(before))
 }
 
 // pyTypeName is the Python type name of a JSON value decoded with
