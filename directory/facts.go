@@ -31,7 +31,8 @@ type Facts struct {
 // and each group once. A group d does not find (ErrNotFound) is left
 // out, as the hierarchy functions leave out a group their Lookup does
 // not find; any other error of d.Group ends the walk and is returned,
-// wrapped, with zero Facts.
+// wrapped, with zero Facts, and so is a merge of attributes past
+// MaxMergedValues (ErrTooLarge).
 func FactsOf(ctx context.Context, d Directory, u User) (Facts, error) {
 	var failed error
 	seen := map[uuid.UUID]Group{}
@@ -73,6 +74,10 @@ func FactsOf(ctx context.Context, d Directory, u User) (Facts, error) {
 	}
 	// Every group GroupAttributes reaches is already in seen or missing:
 	// it reads no more from d.
-	f.Attributes = u.GroupAttributes(lookup, nil)
+	attrs, err := u.GroupAttributes(lookup, nil)
+	if err != nil {
+		return Facts{}, err
+	}
+	f.Attributes = attrs
 	return f, nil
 }

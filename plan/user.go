@@ -158,6 +158,8 @@ func storeFacts(tx *store.Tx, pk int64, rd *reads) (directory.User, directory.Fa
 			f.Groups = append(f.Groups, g.PK)
 		}
 	}
-	f.Attributes = u.GroupAttributes(lookup, nil)
+	if f.Attributes, err = u.GroupAttributes(lookup, nil); err != nil {
+		return u, directory.Facts{}, fmt.Errorf("plan: %w", err)
+	}
 	return u, f, nil
 }
