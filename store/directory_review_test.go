@@ -456,3 +456,72 @@ func TestReviewFindUserUpperNotFold(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// capturingDB keeps the last value written to one bucket.
+type capturingDB struct {
+	kv.DB
+	bucket string
+	last   *atomic.Value
+}
+
+type capturingTx struct {
+	kv.Tx
+	db capturingDB
+}
+
+func (d capturingDB) Update(ctx context.Context, fn func(kv.Tx) error) error {
+	return d.DB.Update(ctx, func(tx kv.Tx) error { return fn(capturingTx{tx, d}) })
+}
+
+func (t capturingTx) Put(bucket string, key, val []byte) error {
+	if bucket == t.db.bucket {
+		t.db.last.Store(string(val))
+	}
+	return t.Tx.Put(bucket, key, val)
+}
+
+// DIRECTORY.md §10 item 10, with the store's default policy: a
+// pbkdf2_sha256 hash of another iteration count verifies with its own
+// count, and a successful check stores a hash of 870,000 iterations in
+// its place without moving password_change_date.
+func TestReviewUpgradeTo870000(t *testing.T) {
+	last := &atomic.Value{}
+	s, _ := seamNew(t, func(db kv.DB) kv.DB { return capturingDB{db, "passwords", last} })
+	old, err := password.Policy{Iterations: 1000}.Hash("s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := store.ImportPasswordHash(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before directory.User
+	err = s.Update(t.Context(), func(tx *store.Tx) error {
+		before = mkUser(t, tx, `{"username":"a","name":"A"}`)
+		return tx.SetPassword(before.PK, h, nil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.View(t.Context(), func(tx *store.Tx) (err error) {
+		before, err = store.Users.Get(tx, store.By("pk", "1"))
+		return err
+	})
+	if ok, err := s.CheckPassword(t.Context(), 1, "s3cret"); !ok || err != nil {
+		t.Fatalf("check: %v %v", ok, err)
+	}
+	stored, _ := last.Load().(string)
+	if !strings.HasPrefix(stored, "pbkdf2_sha256$870000$") {
+		t.Errorf("after the check the stored hash is %.22q..., want pbkdf2_sha256$870000$", stored)
+	}
+	_ = s.View(t.Context(), func(tx *store.Tx) error {
+		after, err := store.Users.Get(tx, store.By("pk", "1"))
+		if err != nil || after.PasswordChangeDate != before.PasswordChangeDate {
+			t.Errorf("password_change_date %q, was %q (%v)", after.PasswordChangeDate, before.PasswordChangeDate, err)
+		}
+		return nil
+	})
+	if ok, err := s.CheckPassword(t.Context(), 1, "s3cret"); !ok || err != nil {
+		t.Errorf("the upgraded hash: %v %v", ok, err)
+	}
+}
