@@ -525,3 +525,25 @@ func TestReviewUpgradeTo870000(t *testing.T) {
 		t.Errorf("the upgraded hash: %v %v", ok, err)
 	}
 }
+
+// No fmt verb shows a PasswordHash's hash: %#v prints a struct's fields,
+// unexported ones included, unless the type has a GoString.
+func TestReviewPasswordHashFormats(t *testing.T) {
+	enc, err := password.Policy{Iterations: 1000}.Hash("pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := store.ImportPasswordHash(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	salt := strings.Split(enc, "$")[2]
+	type holder struct{ H store.PasswordHash }
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		for _, v := range []any{h, &h, holder{h}, []store.PasswordHash{h}} {
+			if got := fmt.Sprintf(verb, v); strings.Contains(got, "pbkdf2") || strings.Contains(got, salt) || strings.Contains(got, fmt.Sprintf("%x", "pbkdf2")) {
+				t.Errorf("%s of %T shows the hash: %s", verb, v, got)
+			}
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/password"
@@ -34,6 +35,12 @@ func (h PasswordHash) String() string {
 		return "[unusable password]"
 	}
 	return "[password hash]"
+}
+
+// GoString is what %#v shows: the String in a Go-like form, never the
+// hash (without it, %#v would print the unexported field).
+func (h PasswordHash) GoString() string {
+	return "store.PasswordHash(" + strconv.Quote(h.String()) + ")"
 }
 
 // MarshalJSON renders nothing of the hash: null.
