@@ -547,3 +547,35 @@ func TestReviewPasswordHashFormats(t *testing.T) {
 		}
 	}
 }
+
+// An attributes filter names at most MaxFilterValues keys: each is a
+// lookup into every row's attributes, so an unbounded filter (a URL
+// holds tens of thousands) cost its size times the rows.
+func TestReviewAttributesFilterKeysBounded(t *testing.T) {
+	s, _ := dirStore(t)
+	err := s.Update(t.Context(), func(tx *store.Tx) error {
+		mkUser(t, tx, `{"username":"a","name":"A","attributes":{"k0":0}}`)
+		for n, wantErr := range map[int]bool{store.MaxFilterValues: false, store.MaxFilterValues + 1: true} {
+			keys := make([]string, n)
+			for i := range keys {
+				keys[i] = fmt.Sprintf(`"k%d":%d`, i, i)
+			}
+			q, err := store.QueryFromValues(url.Values{"attributes": {"{" + strings.Join(keys, ",") + "}"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = tx.List(store.ModelUser, q)
+			var fe *store.FilterError
+			switch {
+			case !wantErr && err != nil:
+				t.Errorf("%d keys: %v", n, err)
+			case wantErr && (!errors.As(err, &fe) || !slices.Equal(fe.Messages, []string{fmt.Sprintf("filter: at most %d keys (it has %d)", store.MaxFilterValues, n)})):
+				t.Errorf("%d keys: %v", n, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

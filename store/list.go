@@ -102,7 +102,8 @@ type Query struct {
 }
 
 // MaxFilterValues bounds the values of a filter that takes several; more
-// are an error on the filter.
+// are an error on the filter. It bounds the keys of an attributes filter
+// too, whose error is then "filter: at most 100 keys (it has N)".
 const MaxFilterValues = 100
 
 // QueryFromValues reads authentik's query parameters: page, page_size,
@@ -879,6 +880,11 @@ func parseJSONFilter(s string) (jsonFilter, string) {
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return nil, MsgFilterMapping
+	}
+	if len(obj) > MaxFilterValues {
+		// Each key is a lookup into every row: bounded, as the values
+		// of a filter that takes several are (authentik has no bound).
+		return nil, fmt.Sprintf("filter: at most %d keys (it has %d)", MaxFilterValues, len(obj))
 	}
 	out := make(jsonFilter, 0, len(obj))
 	for k, want := range obj {
