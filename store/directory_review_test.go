@@ -579,3 +579,44 @@ func TestReviewAttributesFilterKeysBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Paging users in the default ordering (read from the username index)
+// follows renames and deletes: every page together is the users sorted
+// by username, each once, and the count is right.
+func TestReviewUserPagesAfterRenames(t *testing.T) {
+	s, _ := dirStore(t)
+	err := s.Update(t.Context(), func(tx *store.Tx) error {
+		for i := range 9 {
+			mkUser(t, tx, fmt.Sprintf(`{"username":"u%d","name":"U"}`, i))
+		}
+		for pk, name := range map[int]string{2: "a", 5: "zz", 7: "U9", 8: "u1x"} {
+			if _, err := store.Users.Patch(tx, store.By("pk", fmt.Sprint(pk)), []byte(`{"username":"`+name+`"}`), nil); err != nil {
+				return err
+			}
+		}
+		return store.Users.Delete(tx, store.By("username", "u3"), nil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"U9", "a", "u0", "u1x", "u2", "u5", "u8", "zz"}
+	_ = s.View(t.Context(), func(tx *store.Tx) error {
+		var got []string
+		for page := 1; page <= 3; page++ {
+			p, err := store.Users.List(tx, store.Query{Page: page, PageSize: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Pagination.Count != len(want) {
+				t.Errorf("page %d: count %d, want %d", page, p.Pagination.Count, len(want))
+			}
+			for _, u := range p.Results {
+				got = append(got, u.Username)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("pages %q, want %q", got, want)
+		}
+		return nil
+	})
+}
