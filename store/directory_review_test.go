@@ -620,3 +620,49 @@ func TestReviewUserPagesAfterRenames(t *testing.T) {
 		return nil
 	})
 }
+
+// The case-insensitive email and upn indexes follow a patch of the email
+// and of attributes.upn (to another value, to a non-string, to none).
+func TestReviewIdentifierIndexesFollowPatches(t *testing.T) {
+	s, _ := dirStore(t)
+	find := func(tx *store.Tx, id string, f directory.Field) int64 {
+		u, err := tx.FindUser(directory.Find{Identifier: id, Fields: []directory.Field{f}})
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+		return u.PK
+	}
+	err := s.Update(t.Context(), func(tx *store.Tx) error {
+		u := mkUser(t, tx, `{"username":"a","name":"A","email":"A@x.example","attributes":{"upn":"A@corp"}}`)
+		key := store.By("pk", fmt.Sprint(u.PK))
+		for _, step := range []struct {
+			patch, email, oldEmail, upn, oldUPN string
+		}{
+			{`{"email":"B@x.example","attributes":{"upn":"B@corp"}}`, "b@x.example", "a@x.example", "b@corp", "a@corp"},
+			{`{"email":"","attributes":{"upn":5}}`, "", "b@x.example", "", "b@corp"},
+			{`{"email":"c@x.example","attributes":{"upn":"C@corp"}}`, "C@X.EXAMPLE", "", "c@CORP", ""},
+			{`{"attributes":{"upn":null}}`, "c@x.example", "", "", "c@corp"},
+		} {
+			if _, err := store.Users.Patch(tx, key, []byte(step.patch), nil); err != nil {
+				t.Fatal(err)
+			}
+			if step.email != "" && find(tx, step.email, directory.FieldEmail) != u.PK {
+				t.Errorf("after %s: %q not found by email", step.patch, step.email)
+			}
+			if step.oldEmail != "" && find(tx, step.oldEmail, directory.FieldEmail) != 0 {
+				t.Errorf("after %s: old %q still found by email", step.patch, step.oldEmail)
+			}
+			if step.upn != "" && find(tx, step.upn, directory.FieldUPN) != u.PK {
+				t.Errorf("after %s: %q not found by upn", step.patch, step.upn)
+			}
+			if step.oldUPN != "" && find(tx, step.oldUPN, directory.FieldUPN) != 0 {
+				t.Errorf("after %s: old %q still found by upn", step.patch, step.oldUPN)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkClean(t, s)
+}
