@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/store"
@@ -226,7 +227,7 @@ func bodyObject(w http.ResponseWriter, body []byte) (map[string]json.RawMessage,
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		writeDetail(w, http.StatusBadRequest, msgParseError+err.Error())
+		writeDetail(w, http.StatusBadRequest, msgParseError+syntaxAt(body, err))
 		return nil, false
 	}
 	if _, ok := v.(map[string]any); !ok {
@@ -235,10 +236,26 @@ func bodyObject(w http.ResponseWriter, body []byte) (map[string]json.RawMessage,
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &fields); err != nil { // trailing data
-		writeDetail(w, http.StatusBadRequest, msgParseError+err.Error())
+		writeDetail(w, http.StatusBadRequest, msgParseError+syntaxAt(body, err))
 		return nil, false
 	}
 	return fields, true
+}
+
+// syntaxAt says where body stops being JSON, as Python's json module
+// places its errors ("line 1 column 18 (char 17)", counting characters),
+// without Go's message, which quotes the character it stopped at: in a
+// set_password body, one of the password's.
+func syntaxAt(body []byte, err error) string {
+	pos := len(body) // an unexpected end
+	var se *json.SyntaxError
+	if errors.As(err, &se) && se.Offset > 0 && se.Offset <= int64(len(body)) {
+		pos = int(se.Offset) - 1
+	}
+	before := body[:pos]
+	line := 1 + bytes.Count(before, []byte("\n"))
+	col := 1 + utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:])
+	return fmt.Sprintf("invalid JSON: line %d column %d (char %d)", line, col, utf8.RuneCount(before))
 }
 
 // pyTypeName is the Python type name of a JSON value decoded with
@@ -308,8 +325,9 @@ func (h *handler) serveUserPaths(w http.ResponseWriter, r *http.Request, _ *reso
 
 // serveMembership answers POST /core/groups/{pk}/add_user/ (add) and
 // …/remove_user/ with {"pk": <user pk>}: 204, the user added to or
-// removed from the group's direct members in one write (nothing written
-// when it already is, or is not, a member). It needs the group's view
+// removed from the group's direct members in one write of that user
+// alone (store.Tx.SetMember; nothing written when it already is, or is
+// not, a member). It needs the group's view
 // permission (404 without it) and authentik_core.add_user_to_group or
 // remove_user_from_group (403). The user is looked up among the users
 // the caller may view (authentik_core.view_user): one they may not view,
@@ -341,26 +359,8 @@ func (h *handler) serveMembership(w http.ResponseWriter, r *http.Request, res *r
 		return
 	}
 	_, err := h.update(r, func(tx *store.Tx) error {
-		g, err := store.Groups.View(tx, res.key(key))
-		if err != nil {
-			return err
-		}
-		if _, err := store.Users.Get(tx, store.By("pk", strconv.FormatInt(pk, 10))); err != nil {
-			return err
-		}
-		member := slices.Contains(g.Users, pk)
-		if member == add {
-			return nil
-		}
-		users := slices.DeleteFunc(slices.Clone(g.Users), func(n int64) bool { return n == pk })
-		if add {
-			users = append(users, pk)
-		}
-		patch, err := json.Marshal(map[string][]int64{"users": users})
-		if err != nil {
-			return err
-		}
-		_, err = store.Groups.Patch(tx, res.key(key), patch, o)
+		// One user written, whatever the group's size.
+		_, err := tx.SetMember(res.key(key), pk, add, o)
 		return err
 	})
 	if err != nil {

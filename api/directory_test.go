@@ -337,7 +337,7 @@ func TestSetPassword(t *testing.T) {
 	if ok, _ := f.s.CheckPassword(ctx, f.bob, "correct horse"); !ok {
 		t.Error("a refused set_password changed the password")
 	}
-	f.do("POST", path, `{"password": "x`).expect(t, 400, `{"detail": "JSON parse error - unexpected EOF"}`)
+	f.do("POST", path, `{"password": "x`).expect(t, 400, `{"detail": "JSON parse error - invalid JSON: line 1 column 16 (char 15)"}`)
 	f.do("POST", "/api/v3/core/users/99999/set_password/", `{"password": "x"}`).expect(t, 404, `{"detail": "Not found."}`)
 	f.do("POST", "/api/v3/core/users/abc/set_password/", `{"password": "x"}`).expect(t, 404, `{"detail": "Not found."}`)
 	f.do("GET", path, "").expect(t, 405, `{"detail": "Method \"GET\" not allowed."}`)

@@ -288,7 +288,9 @@
 //     as in authentik.
 //   - An attributes filter that is not JSON, or not an object, is 400
 //     with a bare JSON list: ["filter: failed to parse JSON"] or
-//     ["filter: value must be key:value mapping"], as authentik answers.
+//     ["filter: value must be key:value mapping"], as authentik answers;
+//     one of more than 100 keys is ["filter: at most 100 keys (it has
+//     N)"] (authflow's bound: each key is a lookup into every row).
 //   - set_password takes {"password": "..."} and answers 204: the hash is
 //     made with the store's policy before the one write that stores it
 //     and moves password_change_date. A missing or null password sets the

@@ -43,6 +43,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -167,7 +168,7 @@ func Parse(r io.Reader, limits Limits) (*Blueprint, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, invalid(0, "the document is empty")
 		}
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %s", ErrInvalid, yamlMessage(err))
 	}
 	n, err := measure(&root, lim)
 	if err != nil {
@@ -331,4 +332,15 @@ func invalid(line int, format string, args ...any) error {
 		return fmt.Errorf("%w: line %d: %w", ErrInvalid, line, err)
 	}
 	return fmt.Errorf("%w: %w", ErrInvalid, err)
+}
+
+// yamlMessage is the YAML parser's message for err, but for an unknown
+// anchor, whose name it quotes: a password written unquoted after "*"
+// is read as an alias, and the name is the password.
+func yamlMessage(err error) string {
+	msg := err.Error()
+	if strings.Contains(msg, "unknown anchor") {
+		return "yaml: an alias (*name) names an unknown anchor; a value that begins with * must be quoted"
+	}
+	return msg
 }

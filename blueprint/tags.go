@@ -99,23 +99,30 @@ func (r *resolver) scalar(n *yaml.Node) (any, error) {
 	case "!!bool":
 		var b bool
 		if err := n.Decode(&b); err != nil {
-			return nil, r.errf(n, "%v", err)
+			return nil, r.badScalar(n)
 		}
 		return b, nil
 	case "!!int":
 		var i int64
 		if err := n.Decode(&i); err != nil {
-			return nil, r.errf(n, "%v", err)
+			return nil, r.badScalar(n)
 		}
 		return i, nil
 	case "!!float":
 		var f float64
 		if err := n.Decode(&f); err != nil {
-			return nil, r.errf(n, "%v", err)
+			return nil, r.badScalar(n)
 		}
 		return f, nil
 	}
 	return r.look.rewrite(n.Value), nil
+}
+
+// badScalar is the error of a scalar its YAML type tag does not fit
+// (!!int hunter2), without the decoder's message, which quotes the
+// value: it may be a user entry's password.
+func (r *resolver) badScalar(n *yaml.Node) error {
+	return r.errf(n, "the %s scalar is not one", n.Tag)
 }
 
 // args resolves a tag's arguments: a sequence's items, or a lone scalar.

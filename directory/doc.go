@@ -74,4 +74,6 @@
 //     PostgreSQL uses the database's collation.
 //   - [Facts.Groups] lists each group once, where authentik's
 //     all_groups() repeats a group reached twice.
+//   - [User.GroupAttributes] stops with [ErrTooLarge] past
+//     [MaxMergedValues] values, where authentik builds them all.
 package directory

@@ -30,7 +30,11 @@ func Example() {
 		[]byte(`{"username":"alice","name":"Alice","groups":["00000000-0000-4000-8000-000000000002"]}`), validate.Create)
 	fmt.Println(alice, err)
 	fmt.Println("superuser:", alice.IsSuperuser(lookup), "member of admins:", admins.IsMember(alice, lookup))
-	attrs, _ := json.Marshal(alice.GroupAttributes(lookup, nil))
+	merged, err := alice.GroupAttributes(lookup, nil)
+	if err != nil {
+		panic(err)
+	}
+	attrs, _ := json.Marshal(merged)
 	fmt.Println("attributes:", string(attrs))
 
 	_, err = directory.DecodeUser(directory.DefaultUser(),

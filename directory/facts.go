@@ -31,7 +31,8 @@ type Facts struct {
 // and each group once. A group d does not find (ErrNotFound) is left
 // out, as the hierarchy functions leave out a group their Lookup does
 // not find; any other error of d.Group ends the walk and is returned,
-// wrapped, with zero Facts.
+// wrapped, with zero Facts, and so is a merge of attributes past
+// MaxMergedValues (ErrTooLarge).
 func FactsOf(ctx context.Context, d Directory, u User) (Facts, error) {
 	return FactsFrom(u, func(pk uuid.UUID) (Group, error) { return d.Group(ctx, pk) })
 }
@@ -81,6 +82,10 @@ func FactsFrom(u User, get func(pk uuid.UUID) (Group, error)) (Facts, error) {
 	}
 	// Every group GroupAttributes reaches is already in seen or missing:
 	// it reads no more through get.
-	f.Attributes = u.GroupAttributes(lookup, nil)
+	attrs, err := u.GroupAttributes(lookup, nil)
+	if err != nil {
+		return Facts{}, err
+	}
+	f.Attributes = attrs
 	return f, nil
 }

@@ -2,6 +2,8 @@ package directory
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"sort"
 
 	"github.com/google/uuid"
@@ -91,6 +93,18 @@ func (u User) IsSuperuser(lookup Lookup) bool {
 	return false
 }
 
+// MaxMergedValues bounds the JSON values [User.GroupAttributes] copies
+// or appends (each object, list, string, number, boolean and null counts
+// one). authentik's merge keeps every repeat of a group and appends
+// lists, so a few writes to groups (many groups below one with a long
+// list, or a cycle of parents) can make a user's merged attributes
+// grow to gigabytes; past this bound the merge stops with ErrTooLarge.
+const MaxMergedValues = 1 << 20
+
+// ErrTooLarge is the error of a merge of group attributes past
+// [MaxMergedValues].
+var ErrTooLarge = errors.New("directory: the merged group attributes are beyond MaxMergedValues")
+
 // GroupAttributes is authentik's group_attributes(): brand's attributes
 // (nil when there is no brand), then the attributes of every group of
 // [User.AllGroups] in name order, then u's own, each deep-merged over the
@@ -98,8 +112,10 @@ func (u User) IsSuperuser(lookup Lookup) bool {
 // other value (or a change of type) replaces: for a scalar key the last
 // group by name wins, not the nearest, and the user's own value wins
 // over all. A group reached twice is merged twice. Groups of one name are
-// taken in pk order. The result shares nothing with the inputs.
-func (u User) GroupAttributes(lookup Lookup, brand map[string]any) map[string]any {
+// taken in pk order. The result shares nothing with the inputs. A merge
+// that would copy more than [MaxMergedValues] values stops with an error
+// wrapping [ErrTooLarge] and no result.
+func (u User) GroupAttributes(lookup Lookup, brand map[string]any) (map[string]any, error) {
 	groups := u.AllGroups(lookup)
 	sort.SliceStable(groups, func(i, j int) bool {
 		if groups[i].Name != groups[j].Name {
@@ -107,61 +123,79 @@ func (u User) GroupAttributes(lookup Lookup, brand map[string]any) map[string]an
 		}
 		return bytes.Compare(groups[i].PK[:], groups[j].PK[:]) < 0
 	})
+	m := merger{budget: MaxMergedValues}
 	out := map[string]any{}
-	mergeInto(out, brand)
+	m.into(out, brand)
 	for _, g := range groups {
-		mergeInto(out, g.Attributes)
+		m.into(out, g.Attributes)
 	}
-	mergeInto(out, u.Attributes)
-	return out
+	m.into(out, u.Attributes)
+	if m.budget < 0 {
+		return nil, fmt.Errorf("%w: user %d", ErrTooLarge, u.PK)
+	}
+	return out, nil
 }
 
-// mergeInto is deepmerge's always_merger on JSON values: src's keys are
-// merged into dst, which is changed.
-func mergeInto(dst, src map[string]any) {
+// merger is deepmerge's always_merger on JSON values, counting down
+// budget by the values it copies; once it is below zero it copies
+// nothing more.
+type merger struct{ budget int }
+
+// into merges src's keys into dst, which is changed.
+func (m *merger) into(dst, src map[string]any) {
 	for k, v := range src {
-		dst[k] = mergeValue(dst[k], v, hasKey(dst, k))
+		if m.budget < 0 {
+			return
+		}
+		dst[k] = m.value(dst[k], v, hasKey(dst, k))
 	}
 }
 
-func hasKey(m map[string]any, k string) bool { _, ok := m[k]; return ok }
+func hasKey(mp map[string]any, k string) bool { _, ok := mp[k]; return ok }
 
-func mergeValue(base, next any, present bool) any {
+func (m *merger) value(base, next any, present bool) any {
 	if !present {
-		return cloneJSON(next)
+		return m.clone(next)
 	}
 	switch n := next.(type) {
 	case map[string]any:
 		if b, ok := base.(map[string]any); ok {
-			mergeInto(b, n)
+			m.into(b, n)
 			return b
 		}
 	case []any:
 		if b, ok := base.([]any); ok {
-			out := make([]any, 0, len(b)+len(n))
-			out = append(out, b...)
+			// b is the merge's own copy: appended in place, so that
+			// many appends cost their items, not a copy of b each.
 			for _, x := range n {
-				out = append(out, cloneJSON(x))
+				if m.budget < 0 {
+					break
+				}
+				b = append(b, m.clone(x))
 			}
-			return out
+			return b
 		}
 	}
-	return cloneJSON(next)
+	return m.clone(next)
 }
 
-// cloneJSON deep-copies a value as encoding/json decodes it.
-func cloneJSON(v any) any {
+// clone deep-copies a value as encoding/json decodes it.
+func (m *merger) clone(v any) any {
+	m.budget--
+	if m.budget < 0 {
+		return nil
+	}
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[k] = cloneJSON(e)
+			out[k] = m.clone(e)
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = cloneJSON(e)
+			out[i] = m.clone(e)
 		}
 		return out
 	}

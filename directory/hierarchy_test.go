@@ -130,7 +130,7 @@ func TestCycles(t *testing.T) {
 		t.Error("not a member of b")
 	}
 	// Each occurrence is merged: ten a's, then ten b's, lists appended.
-	got := u.GroupAttributes(m.lookup, nil)["l"].([]any)
+	got := attributes(t, u, m, nil)["l"].([]any)
 	if len(got) != 20 || got[0] != "a" || got[9] != "a" || got[10] != "b" || got[19] != "b" {
 		t.Errorf("l = %v", got)
 	}
@@ -168,7 +168,7 @@ func TestDuplicates(t *testing.T) {
 	if got := names(u.AllGroups(m.lookup)); !reflect.DeepEqual(got, []string{"p", "c", "p"}) {
 		t.Errorf("AllGroups = %q", got)
 	}
-	if got := u.GroupAttributes(m.lookup, nil)["l"]; !reflect.DeepEqual(got, []any{1, 1}) {
+	if got := attributes(t, u, m, nil)["l"]; !reflect.DeepEqual(got, []any{1, 1}) {
 		t.Errorf("l = %v", got)
 	}
 }
@@ -187,7 +187,7 @@ func TestGroupAttributes(t *testing.T) {
 		Attributes: map[string]any{"only": "user", "tags": []any{"user"}},
 	}
 	brand := map[string]any{"color": "brand", "tags": []any{"brand"}, "brand": true}
-	got := u.GroupAttributes(m.lookup, brand)
+	got := attributes(t, u, m, brand)
 	want := map[string]any{
 		"color":  "zeta", // zeta sorts last; alpha is nearer but loses
 		"tags":   []any{"brand", "alpha", "zeta", "user"},
@@ -208,14 +208,14 @@ func TestGroupAttributes(t *testing.T) {
 	if m[alpha].Attributes["nested"].(map[string]any)["a"] != 1 || brand["tags"].([]any)[0] != "brand" {
 		t.Error("the result shares memory with the inputs")
 	}
-	again := u.GroupAttributes(m.lookup, brand)
+	again := attributes(t, u, m, brand)
 	if !reflect.DeepEqual(again, want) {
 		t.Errorf("second call differs: %v", again)
 	}
 
 	// No brand, no groups: the user's own attributes, copied.
 	lone := directory.User{Attributes: map[string]any{"k": []any{"v"}}}
-	if got := lone.GroupAttributes(m.lookup, nil); !reflect.DeepEqual(got, lone.Attributes) {
+	if got := attributes(t, lone, m, nil); !reflect.DeepEqual(got, lone.Attributes) {
 		t.Errorf("lone user: %v", got)
 	}
 }
@@ -230,8 +230,18 @@ func TestGroupAttributesSameName(t *testing.T) {
 	m[two] = directory.Group{PK: two, Name: "same", Attributes: map[string]any{"v": "two"}}
 	for _, order := range [][]uuid.UUID{{one, two}, {two, one}} {
 		u := directory.User{Groups: order}
-		if got := u.GroupAttributes(m.lookup, nil)["v"]; got != "two" {
+		if got := attributes(t, u, m, nil)["v"]; got != "two" {
 			t.Errorf("groups %v: v = %v", order, got)
 		}
 	}
+}
+
+// attributes is u's GroupAttributes, failing the test on an error.
+func attributes(t *testing.T, u directory.User, m groups, brand map[string]any) map[string]any {
+	t.Helper()
+	got, err := u.GroupAttributes(m.lookup, brand)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
 }

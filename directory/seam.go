@@ -35,9 +35,12 @@ const (
 )
 
 // Find says which user FindUser looks for: one whose value of any of
-// Fields equals Identifier. Values compare case-insensitively (Unicode
-// simple folding) unless CaseSensitive is set. Inactive users are found
-// too: the caller decides what an inactive user may do.
+// Fields equals Identifier. Values compare case-insensitively unless
+// CaseSensitive is set; which letters a directory takes for one another
+// beyond ASCII is its own (the store's compares their upper case, as
+// authentik's iexact on PostgreSQL does, so the Kelvin sign is not "k";
+// memdir uses Unicode simple folding, where it is). Inactive users are
+// found too: the caller decides what an inactive user may do.
 type Find struct {
 	Identifier    string
 	Fields        []Field

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 
@@ -136,8 +137,18 @@ func (tx *Tx) setMembers(obj any) error {
 	if err != nil {
 		return err
 	}
+	// Sets, not slices: a write of n users to a group of m members
+	// compares n+m times, not n×m.
+	wanted := make(map[int64]bool, len(g.Users))
+	for _, n := range g.Users {
+		wanted[n] = true
+	}
+	have := make(map[int64]bool, len(cur))
 	for _, u := range cur {
-		if !slices.Contains(g.Users, u.PK) {
+		have[u.PK] = true
+	}
+	for _, u := range cur {
+		if !wanted[u.PK] {
 			next := u
 			next.Groups = slices.DeleteFunc(slices.Clone(u.Groups), func(id uuid.UUID) bool { return id == g.PK })
 			if err := tx.put(uc, u, next); err != nil {
@@ -146,7 +157,7 @@ func (tx *Tx) setMembers(obj any) error {
 		}
 	}
 	for _, n := range g.Users {
-		if slices.ContainsFunc(cur, func(u directory.User) bool { return u.PK == n }) {
+		if have[n] {
 			continue
 		}
 		u, err := as[directory.User](tx.must(uc, seqID(uc.bucket, n)))
@@ -160,6 +171,46 @@ func (tx *Tx) setMembers(obj any) error {
 		}
 	}
 	return nil
+}
+
+// SetMember makes the user numbered user a direct member of the group
+// that key finds (member true) or not one (false), as authentik's
+// add_user and remove_user do: it writes that user's groups alone, so
+// its cost does not grow with the group's members, and runs none of the
+// users' write rules (a group's write of its users does not either).
+// changed reports whether anything was written: adding a member or
+// removing a non-member changes nothing. o's precondition is on the
+// group. An unknown group or user is an error wrapping ErrNotFound.
+func (tx *Tx) SetMember(key Key, user int64, member bool, o *WriteOptions) (changed bool, err error) {
+	if err := tx.canWrite(); err != nil {
+		return false, err
+	}
+	gc, uc := tx.s.schema.groups, tx.s.schema.users
+	gid, err := tx.Lookup(ModelGroup, key)
+	if err != nil {
+		return false, err
+	}
+	g, err := tx.must(gc, gid)
+	if err != nil {
+		return false, err
+	}
+	if err := tx.precondition(gc, g, o); err != nil {
+		return false, err
+	}
+	cur, err := tx.must(uc, seqID(uc.bucket, user))
+	if err != nil {
+		return false, fmt.Errorf("store: user %d: %w", user, err)
+	}
+	u := cur.(directory.User)
+	if slices.Contains(u.Groups, gid) == member {
+		return false, nil
+	}
+	next := u
+	next.Groups = slices.DeleteFunc(slices.Clone(u.Groups), func(id uuid.UUID) bool { return id == gid })
+	if member {
+		next.Groups = append(next.Groups, gid)
+	}
+	return true, tx.put(uc, u, next)
 }
 
 // groupView adds num_pk's source, parent_name, users (from the users'

@@ -90,17 +90,19 @@
 // read per field) find the others. Membership is stored once, as each
 // user's groups; a group's users are read from the reference index, and a
 // group write that sets them writes the users it adds or removes, in its
-// transaction. [Store.Directory] is all of this as a directory.Directory,
+// transaction; [Tx.SetMember] adds or removes one member by writing that
+// user alone. [Store.Directory] is all of this as a directory.Directory,
 // the seam a host with its own users implements instead.
 //
 // Password hashes are kept beside the users, never in a record, a view, a
-// list, the change feed or an export. [Store.HashPassword] hashes (with
+// list, the change feed or an export (a [Store.Backup], a copy of the
+// file, holds them). [Store.HashPassword] hashes (with
 // Options.Passwords; Django's pbkdf2_sha256 by default) outside any
 // transaction, since a hash takes a good part of a second and a write
 // transaction holds the file's lock; [Tx.SetPassword] stores one and moves
 // password_change_date; [Store.CheckPassword] checks one outside any
 // transaction and upgrades a hash that is not current without moving
-// it; [ImportPasswordHash] keeps another system's hash (an authentik
+// it (a read-only store leaves the upgrade); [ImportPasswordHash] keeps another system's hash (an authentik
 // database's) as it is. A user without a hash has an unusable password.
 //
 // # Lists

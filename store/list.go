@@ -1,11 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/url"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -101,7 +102,8 @@ type Query struct {
 }
 
 // MaxFilterValues bounds the values of a filter that takes several; more
-// are an error on the filter.
+// are an error on the filter. It bounds the keys of an attributes filter
+// too, whose error is then "filter: at most 100 keys (it has N)".
 const MaxFilterValues = 100
 
 // QueryFromValues reads authentik's query parameters: page, page_size,
@@ -871,13 +873,18 @@ type jsonLookup struct {
 // parseJSONFilter reads an attributes filter's value, or returns
 // authentik's message for one that is not JSON or not an object.
 func parseJSONFilter(s string) (jsonFilter, string) {
-	var v any
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
+	v, ok := decodeJSONNumbers([]byte(s))
+	if !ok {
 		return nil, MsgFilterJSON
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return nil, MsgFilterMapping
+	}
+	if len(obj) > MaxFilterValues {
+		// Each key is a lookup into every row: bounded, as the values
+		// of a filter that takes several are (authentik has no bound).
+		return nil, fmt.Sprintf("filter: at most %d keys (it has %d)", MaxFilterValues, len(obj))
 	}
 	out := make(jsonFilter, 0, len(obj))
 	for k, want := range obj {
@@ -900,8 +907,8 @@ func (f jsonFilter) matches(have any) bool {
 	if !ok {
 		return false
 	}
-	var obj any
-	if err := json.Unmarshal([]byte(text), &obj); err != nil {
+	obj, ok := decodeJSONNumbers([]byte(text))
+	if !ok {
 		return false
 	}
 	for _, l := range f {
@@ -923,9 +930,97 @@ func (f jsonFilter) matches(have any) bool {
 				break
 			}
 		}
-		if !found || !reflect.DeepEqual(cur, l.want) {
+		if !found || !jsonEqual(cur, l.want) {
 			return false
 		}
 	}
 	return true
+}
+
+// decodeJSONNumbers decodes one JSON value, numbers as json.Number (their
+// text), so that they compare exactly (see jsonEqual); ok is false for
+// text that is not one JSON value.
+func decodeJSONNumbers(b []byte) (v any, ok bool) {
+	if !json.Valid(b) {
+		return nil, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	return v, dec.Decode(&v) == nil
+}
+
+// jsonEqual reports whether two values decoded by decodeJSONNumbers are
+// equal as PostgreSQL's jsonb compares them: objects key by key, arrays
+// item by item, numbers by their exact decimal value (1 and 1.0 are
+// equal; 2^53 and 2^53+1 are not, though a float64 cannot tell them
+// apart), anything else by value.
+func jsonEqual(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, xv := range x {
+			yv, ok := y[k]
+			if !ok || !jsonEqual(xv, yv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !jsonEqual(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case json.Number:
+		y, ok := b.(json.Number)
+		return ok && decimalOf(x) == decimalOf(y)
+	}
+	return a == b
+}
+
+// decimal is a JSON number's exact value: its significant digits
+// (without leading or trailing zeros; none for zero), its sign, and the
+// power of ten of the last digit. The exponent is kept as text past
+// int64, where no two different numbers meet.
+type decimal struct {
+	neg    bool
+	digits string
+	exp    string
+}
+
+// decimalOf reads a JSON number's text (which encoding/json has checked)
+// as a decimal, in time linear in its length whatever its exponent.
+func decimalOf(n json.Number) decimal {
+	s := string(n)
+	var d decimal
+	if strings.HasPrefix(s, "-") {
+		d.neg, s = true, s[1:]
+	}
+	mant, expText, _ := strings.Cut(strings.ToLower(s), "e")
+	intPart, frac, _ := strings.Cut(mant, ".")
+	digits := strings.TrimLeft(intPart+frac, "0")
+	trimmed := strings.TrimRight(digits, "0")
+	if trimmed == "" {
+		return decimal{} // zero, of any sign
+	}
+	shift := int64(len(digits)-len(trimmed)) - int64(len(frac))
+	d.digits = trimmed
+	exp, err := strconv.ParseInt(strings.TrimPrefix(expText, "+"), 10, 64)
+	switch {
+	case expText == "":
+		d.exp = strconv.FormatInt(shift, 10)
+	case err != nil || exp > math.MaxInt64/2 || exp < math.MinInt64/2:
+		d.exp = "huge:" + expText + "+" + strconv.FormatInt(shift, 10)
+	default:
+		d.exp = strconv.FormatInt(exp+shift, 10)
+	}
+	return d
 }

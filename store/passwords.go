@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/password"
@@ -34,6 +35,12 @@ func (h PasswordHash) String() string {
 		return "[unusable password]"
 	}
 	return "[password hash]"
+}
+
+// GoString is what %#v shows: the String in a Go-like form, never the
+// hash (without it, %#v would print the unexported field).
+func (h PasswordHash) GoString() string {
+	return "store.PasswordHash(" + strconv.Quote(h.String()) + ")"
 }
 
 // MarshalJSON renders nothing of the hash: null.
@@ -152,7 +159,8 @@ func (s *Store) SetPassword(ctx context.Context, pk int64, raw *string) error {
 // current (another algorithm, fewer iterations than the store's policy),
 // the hash is replaced by a current one, unless the password changed in
 // the meantime, without moving password_change_date: an upgrade is not a
-// change. An unknown user is an error wrapping ErrNotFound.
+// change. A read-only store (Options.ReadOnly) checks without upgrading.
+// An unknown user is an error wrapping ErrNotFound.
 func (s *Store) CheckPassword(ctx context.Context, pk int64, raw string) (bool, error) {
 	var stored string
 	err := s.View(ctx, func(tx *Tx) error {
@@ -167,8 +175,8 @@ func (s *Store) CheckPassword(ctx context.Context, pk int64, raw string) (bool, 
 	if err != nil && !errors.Is(err, password.ErrUnsupported) && !errors.Is(err, password.ErrMalformed) && !errors.Is(err, password.ErrLimit) {
 		return false, fmt.Errorf("store: checking the password of user %d: %w", pk, err)
 	}
-	if !ok || rehash == "" {
-		return ok, nil
+	if !ok || rehash == "" || s.readOnly {
+		return ok, nil // a read-only store leaves the upgrade to a writable one
 	}
 	id := seqID(s.schema.users.bucket, pk)
 	err = s.Update(ctx, func(tx *Tx) error {

@@ -38,8 +38,10 @@
 //     ancestors, superuser status through a parent, and attributes
 //     merged by group name with the user's own last.
 //   - Concurrent creates get distinct pks and uuids, and of several
-//     concurrent creates of one username exactly one succeeds (run the
-//     suite with -race).
+//     concurrent creates of one username exactly one succeeds;
+//     concurrent SetPassword and CheckPassword of several users verify
+//     each user's password right after it is set and never a wrong one
+//     (run the suite with -race).
 //
 // Not covered: ErrReadOnly (the suite fills its directories through
 // the seam, so a directory that does not write cannot run it; its host
@@ -106,6 +108,7 @@ func Run(t *testing.T, open func(t *testing.T) Fixture) {
 		{"Facts", testFacts},
 		{"ConcurrentCreates", testConcurrentCreates},
 		{"ConcurrentSameUsername", testConcurrentSameUsername},
+		{"ConcurrentPasswords", testConcurrentPasswords},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := open(t)
@@ -907,5 +910,51 @@ func testConcurrentSameUsername(t *testing.T, f Fixture) {
 	}
 	if won != 1 {
 		t.Errorf("%d creates of one username succeeded, want 1", won)
+	}
+}
+
+// testConcurrentPasswords sets and checks the passwords of several users
+// at once, with a check of a wrong password beside: each user's own
+// password verifies right after it is set, a wrong one never does.
+func testConcurrentPasswords(t *testing.T, f Fixture) {
+	const workers, each = 3, 3
+	users := make([]directory.User, workers)
+	for w := range users {
+		users[w] = create(t, f.Dir, newUser(fmt.Sprintf("pw%d", w)))
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, workers+1)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				pw := fmt.Sprintf("secret-%d-%d", w, i)
+				if err := f.Dir.SetPassword(ctx, users[w].PK, &pw); err != nil {
+					errs[w] = err
+					return
+				}
+				if ok, err := f.Dir.CheckPassword(ctx, users[w].PK, pw); !ok || err != nil {
+					errs[w] = fmt.Errorf("user %d: its password just set: %v, %v", users[w].PK, ok, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range workers * each {
+			if ok, err := f.Dir.CheckPassword(ctx, users[i%workers].PK, "wrong"); ok || err != nil {
+				errs[workers] = fmt.Errorf("a wrong password: %v, %v", ok, err)
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -66,6 +66,17 @@ type Dir struct {
 
 var _ directory.Directory = (*Dir)(nil)
 
+// String says how many users and groups d holds, and nothing of them:
+// without it fmt would print d's maps, password hashes included.
+func (d *Dir) String() string {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return fmt.Sprintf("memdir.Dir(%d users, %d groups)", len(d.users), len(d.groups))
+}
+
+// GoString is String, for %#v.
+func (d *Dir) GoString() string { return d.String() }
+
 // New returns an empty directory. The error wraps password.ErrPolicy
 // when o.Policy cannot hash.
 func New(o Options) (*Dir, error) {

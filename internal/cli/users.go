@@ -639,11 +639,8 @@ func (e *dirEnv) groupsMember(ctx context.Context, args []string, add bool) int 
 		if u, err = findUser(tx, pos[1]); err != nil {
 			return err
 		}
-		if slices.Contains(u.Groups, g.PK) == add {
-			return nil
-		}
-		changed = true
-		return setMembership(tx, u, g, add)
+		changed, err = tx.SetMember(store.PK(g.PK), u.PK, add, nil)
+		return err
 	})
 	if err != nil {
 		return c.fail(err)
@@ -659,21 +656,6 @@ func (e *dirEnv) groupsMember(ctx context.Context, args []string, add bool) int 
 		fmt.Fprintf(c.stdout, "user %s is not in group %s\n", cell(u.Username), cell(g.Name))
 	}
 	return exitOK
-}
-
-// setMembership adds u to g or removes it by writing the user's groups:
-// one record, whatever the group's size.
-func setMembership(tx *store.Tx, u directory.User, g directory.Group, add bool) error {
-	next := slices.DeleteFunc(slices.Clone(u.Groups), func(id uuid.UUID) bool { return id == g.PK })
-	if add {
-		next = append(next, g.PK)
-	}
-	body, err := json.Marshal(map[string]any{"groups": next})
-	if err != nil {
-		return err
-	}
-	_, err = store.Users.Patch(tx, userPK(u.PK), body, nil)
-	return err
 }
 
 // writeJSON writes v indented, as the other commands' -o json does.
