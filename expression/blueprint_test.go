@@ -109,8 +109,8 @@ func TestShippedPolicies(t *testing.T) {
 		"default-user-settings-authorization": {
 			{ctx: map[string]any{"prompt_data": map[string]any{}}, user: plan.User{PK: 1, Authenticated: true}, err: expression.ErrNotYet},
 		},
-		"default-oobe-prefill-user":      {{ctx: map[string]any{}, err: expression.ErrNotYet}},
-		"default-oobe-password-usable":   {{ctx: map[string]any{}, err: expression.ErrNotYet}},
+		"default-oobe-prefill-user":            {{ctx: map[string]any{}, err: expression.ErrNotYet}},
+		"default-oobe-password-usable":         {{ctx: map[string]any{}, err: expression.ErrNotYet}},
 		"default-oobe-flow-set-authentication": {{ctx: map[string]any{}, err: expression.ErrCompile}},
 	}
 	policies := shippedPolicies(t)
