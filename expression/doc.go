@@ -39,7 +39,9 @@
 // with the construct and the line of the expression's text (authentik's
 // tracebacks count one more line, for its def line). Strings are not
 // iterable in Starlark, and %-formatting and int/float arithmetic differ
-// from Python in corner cases.
+// from Python in corner cases. An exception's text is Starlark's, not
+// CPython's: a missing key is `key "email" not in dict` where authentik
+// shows 'email'.
 //
 // # Sandbox and bounds
 //
