@@ -13,7 +13,7 @@ import (
 type panicky struct{ starlark.NoneType }
 
 func (panicky) Attr(string) (starlark.Value, error) { panic("boom") }
-func (panicky) AttrNames() []string                { return nil }
+func (panicky) AttrNames() []string                 { return nil }
 
 func TestRunRecoversPanic(t *testing.T) {
 	prog, probs := compile("return context.x")
