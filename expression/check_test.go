@@ -43,6 +43,12 @@ func TestCheck(t *testing.T) {
 		{"indented as a whole", "    x = 1\n    return x", "", 0},
 		{"unterminated string", "return 'abc", "string", 1},
 		{"syntax", "return (", "syntax", 1},
+		{"f-string", "x = 1\nreturn f'{x}'", "f-string", 2},
+		{"u prefix", "return u'x' == 'x'", "", 0},
+		{"u inside a string", "return 'u' + \"u'x'\"", "", 0},
+		{"chained comparison", "return 1 < 2 < 3", "chained comparison", 1},
+		{"isinstance", "return isinstance(1, int)", "isinstance", 1},
+		{"semicolon alone", ";", "syntax", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -137,6 +137,8 @@ func problems(src string, err error) []Problem {
 		n := line(e.Pos)
 		if kw := word(n); unsupportedKeywords[kw] {
 			out = append(out, Problem{Line: n, Construct: kw, Msg: fmt.Sprintf("'%s' is not supported by authflow's expression dialect (Starlark)", kw)})
+		} else if strings.Contains(e.Msg, "does not associate with") {
+			out = append(out, Problem{Line: n, Construct: "chained comparison", Msg: "chained comparisons (a < b < c) are not supported by authflow's expression dialect (Starlark): write a < b and b < c"})
 		} else {
 			out = append(out, Problem{Line: n, Construct: "syntax", Msg: e.Msg})
 		}
@@ -187,11 +189,23 @@ func undefined(line int, name string) Problem {
 	if why, ok := denied[name]; ok {
 		return Problem{Line: line, Construct: name, Msg: fmt.Sprintf("'%s' is not available to expressions in authflow (%s)", name, why)}
 	}
+	if pythonBuiltins[name] {
+		return Problem{Line: line, Construct: name, Msg: fmt.Sprintf("'%s', a Python builtin, is not supported by authflow's expression dialect (Starlark)", name)}
+	}
 	if djangoNames[name] {
 		return Problem{Line: line, Construct: name, Msg: fmt.Sprintf("'%s' is part of authentik's Django server (models, ORM, database), which authflow does not have", name)}
 	}
 	// authentik raises NameError only if the line runs.
 	return Problem{Line: line, Construct: name, Msg: fmt.Sprintf("name '%s' is not defined", name)}
+}
+
+// pythonBuiltins are Python builtins Starlark does not have.
+var pythonBuiltins = map[string]bool{
+	"isinstance": true, "issubclass": true, "callable": true, "iter": true, "next": true, "map": true,
+	"filter": true, "sum": true, "abs": true, "round": true, "divmod": true, "pow": true, "format": true,
+	"id": true, "object": true, "super": true, "property": true, "setattr": true, "delattr": true,
+	"frozenset": true, "bytearray": true, "complex": true, "ascii": true, "bin": true, "hex": true, "oct": true,
+	"Exception": true, "ValueError": true, "KeyError": true, "TypeError": true, "AttributeError": true,
 }
 
 // djangoNames are models an expression might use without importing

@@ -30,12 +30,15 @@
 //   - try: / return A / except: (or except Exception:) / return B, each
 //     one line, becomes a call that returns B when A raises; a step limit
 //     or a cancelled context still stops it. Any other try is refused.
+//   - The u prefix of a string is dropped (u'x' is 'x' in Python 3);
+//     an f-string is refused.
 //
 // while loops and set literals are allowed (the step limit bounds
 // them). class, with, raise, assert, del, global, yield, f-strings,
 // chained comparisons and recursion are refused by Starlark, and a
 // name that is not defined is refused when compiling (Python raises
-// NameError only if the line runs). [Check] lists these Problems, each
+// NameError only if the line runs); so is a Python builtin Starlark
+// lacks (isinstance, sum, map, ...), naming it. [Check] lists these Problems, each
 // with the construct and the line of the expression's text (authentik's
 // tracebacks count one more line, for its def line). Strings are not
 // iterable in Starlark, and %-formatting and int/float arithmetic differ

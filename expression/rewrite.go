@@ -250,7 +250,30 @@ func rewrite(src string) (rewritten, error) {
 			return rewritten{}, err
 		}
 	}
-	// Pass 2: statements: from-import, import, try.
+	// Pass 2: string prefixes: u is dropped (u'x' is 'x' in Python 3);
+	// f-strings are refused.
+	edits = edits[:0]
+	for _, l := range lines {
+		for _, t := range l.toks {
+			if t.kind != tString {
+				continue
+			}
+			prefix := t.text[:strings.IndexAny(t.text, `'"`)]
+			switch {
+			case strings.ContainsAny(prefix, "fF"):
+				return rewritten{}, &Problem{Line: t.line, Construct: "f-string", Msg: "f-strings are not supported by authflow's expression dialect (Starlark): use % or str.format"}
+			case strings.ContainsAny(prefix, "uU"):
+				edits = append(edits, edit{t.start, t.start + len(prefix), ""})
+			}
+		}
+	}
+	if len(edits) > 0 {
+		src = apply(src, edits)
+		if lines, err = scan(src); err != nil {
+			return rewritten{}, err
+		}
+	}
+	// Pass 3: statements: from-import, import, try.
 	var out rewritten
 	edits = edits[:0]
 	for i := 0; i < len(lines); i++ {
