@@ -70,14 +70,16 @@
 // replacement syntax (\1, \g<name>, \n, \\). list_flatten is
 // authentik's. slugify is Django's, except that non-ASCII letters are
 // dropped, not transliterated. ip_address parses an address (str(),
-// ==, version and the is_* flags). ak_logger accepts and discards its
+// ==, version and the is_* flags); ip_network parses a network (strict,
+// str(), ==, version, prefixlen, network_address, and an address in
+// it). ak_logger accepts and discards its
 // calls.
 //
 // # Not yet
 //
 // These fail with an error wrapping [ErrNotYet], naming them, never a
 // silent pass: ak_user_by, ak_is_group_member, ak_call_policy,
-// ak_create_event, ak_user_has_authenticator, ip_network,
+// ak_create_event, ak_user_has_authenticator,
 // flow_plan.redirect, http_request and ak_client_ip (the planner has no
 // HTTP request), user.has_usable_password() and user.all_groups(), and
 // the user fields the planner does not pass (username, email, name,

@@ -28,7 +28,7 @@ var builtins = starlark.StringDict{
 	"ak_is_group_member": notYet("ak_is_group_member"),
 	"ak_call_policy":     notYet("ak_call_policy"),
 	"ak_create_event":    notYet("ak_create_event"),
-	"ip_network":         notYet("ip_network"),
+	"ip_network":         starlark.NewBuiltin("ip_network", ipNetwork),
 	"ak_create_jwt":      noHost("ak_create_jwt"),
 	"requests":           noHost("requests"),
 	"resolve_dns":        noHost("resolve_dns"),
@@ -297,4 +297,83 @@ func threeway(op syntax.Token, c int) bool {
 		return c > 0
 	}
 	return c >= 0
+}
+
+// ipNetwork is Python's ipaddress.ip_network(address, strict=True) on a
+// string: a network whose str() is its canonical form, with version,
+// prefixlen and network_address, that an ip_address can be in.
+func ipNetwork(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var s string
+	strict := true
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "address", &s, "strict?", &strict); err != nil {
+		return nil, err
+	}
+	text := s
+	if !strings.Contains(s, "/") {
+		a, err := netip.ParseAddr(s)
+		if err != nil || a.Zone() != "" {
+			return nil, fmt.Errorf("'%s' does not appear to be an IPv4 or IPv6 network", s)
+		}
+		text = s + "/" + fmt.Sprint(a.BitLen())
+	}
+	p, err := netip.ParsePrefix(text)
+	if err != nil {
+		return nil, fmt.Errorf("'%s' does not appear to be an IPv4 or IPv6 network", s)
+	}
+	if m := p.Masked(); m != p {
+		if strict {
+			return nil, fmt.Errorf("%s has host bits set", s)
+		}
+		p = m
+	}
+	return ipNet{p}, nil
+}
+
+// ipNet is an IPv4Network or IPv6Network.
+type ipNet struct{ p netip.Prefix }
+
+var (
+	_ starlark.HasAttrs   = ipNet{}
+	_ starlark.Container  = ipNet{}
+	_ starlark.Comparable = ipNet{}
+)
+
+func (n ipNet) String() string { return n.p.String() }
+func (n ipNet) Type() string {
+	return map[bool]string{true: "IPv4Network", false: "IPv6Network"}[n.p.Addr().Is4()]
+}
+func (n ipNet) Freeze()               {}
+func (n ipNet) Truth() starlark.Bool  { return true }
+func (n ipNet) Hash() (uint32, error) { return starlark.String(n.p.String()).Hash() }
+func (n ipNet) AttrNames() []string   { return []string{"network_address", "prefixlen", "version"} }
+
+func (n ipNet) Attr(name string) (starlark.Value, error) {
+	switch name {
+	case "network_address":
+		return ipAddr{n.p.Addr()}, nil
+	case "prefixlen":
+		return starlark.MakeInt(n.p.Bits()), nil
+	case "version":
+		return ipAddr{n.p.Addr()}.Attr("version")
+	}
+	return nil, nil
+}
+
+// Has is Python's `address in network`: false for an address of the
+// other version.
+func (n ipNet) Has(x starlark.Value) (bool, error) {
+	a, ok := x.(ipAddr)
+	if !ok {
+		return false, fmt.Errorf("'in %s' needs an ip_address, not %s", n.Type(), x.Type())
+	}
+	return n.p.Contains(a.a), nil
+}
+
+func (n ipNet) CompareSameType(op syntax.Token, y starlark.Value, depth int) (bool, error) {
+	m := y.(ipNet).p
+	c := n.p.Addr().Compare(m.Addr())
+	if c == 0 {
+		c = n.p.Bits() - m.Bits()
+	}
+	return threeway(op, c), nil
 }

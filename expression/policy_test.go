@@ -54,6 +54,8 @@ return False`, nil, plan.User{}, false, []string{"some message"}},
 		{"slugify", `return slugify(" Hello,  World_- ") == "hello-world"`, nil, plan.User{}, true, []string{}},
 		{"ip_address", `a = ip_address("10.0.0.1")
 return a.is_private and a.version == 4 and str(a) == "10.0.0.1" and a == ip_address("10.0.0.1")`, nil, plan.User{}, true, []string{}},
+		{"ip_network", `n = ip_network("10.0.0.0/8")
+return ip_address("10.1.2.3") in n and not (ip_address("11.0.0.1") in n) and not (ip_address("::1") in n) and str(n) == "10.0.0.0/8" and n.prefixlen == 8 and ip_network("10.0.0.1/8", strict=False) == n and str(ip_network("::1")) == "::1/128"`, nil, plan.User{}, true, []string{}},
 		{"ak_logger", `ak_logger.info("x", a=1)
 return True`, nil, plan.User{}, true, []string{}},
 		{"while", "i = 0\nwhile i < 5:\n    i += 1\nreturn i == 5", nil, plan.User{}, true, []string{}},
@@ -87,6 +89,8 @@ func TestEvaluateErrors(t *testing.T) {
 		{"http_request", "return request.http_request.GET", nil, "http_request is not available in authflow yet", expression.ErrNotYet},
 		{"redirect", "context['flow_plan'].redirect('/x')\nreturn True", nil, "flow_plan.redirect() is not available in authflow yet", expression.ErrNotYet},
 		{"requests", "return requests.get('https://example.com')", nil, "requests is not available to expressions in authflow unless the host provides it", expression.ErrNoHost},
+		{"ip_network host bits", `return ip_network("10.0.0.1/8")`, nil, "10.0.0.1/8 has host bits set", nil},
+		{"ip_address invalid", `return ip_address("x")`, nil, "'x' does not appear to be an IPv4 or IPv6 address", nil},
 		{"regex RE2", `return regex_match("a", "(?=a)")`, nil, "", nil},
 	}
 	for _, tt := range tests {
