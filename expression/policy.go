@@ -2,6 +2,7 @@ package expression
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"reflect"
@@ -36,7 +37,9 @@ type Options struct {
 // expression that does not compile or raises returns an error, which the
 // planner turns into the binding's failure_result with the error's text
 // as the only message; the text of an exception is its message, as
-// authentik shows str(exception). Writes through flow_plan.context, and
+// authentik shows str(exception), while a construct or helper authflow
+// cannot run (ErrCompile, ErrNotYet, ErrNoHost) is named with the
+// policy and the line. Writes through flow_plan.context, and
 // into values the plan context holds (context["prompt_data"][k] = v),
 // reach the plan context (req.Context); see the package documentation
 // for what is not there yet.
@@ -111,6 +114,11 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	written, err := e.writeBack(planCtx, req.Context)
 	if runErr != nil {
 		if re, ok := runErr.(*RunError); ok {
+			if errors.Is(re, ErrNotYet) || errors.Is(re, ErrNoHost) {
+				// authflow's limit, not the expression's exception: name
+				// the policy and the line for the operator.
+				return plan.Result{}, fmt.Errorf("expression policy %q, line %d: %w", p.Name, re.Line, re)
+			}
 			return plan.Result{}, re
 		}
 		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, runErr)
