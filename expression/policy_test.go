@@ -95,6 +95,7 @@ func TestEvaluateErrors(t *testing.T) {
 		{"requests", "return requests.get('https://example.com')", nil, "expression policy \"p\", line 1: requests is not available to expressions in authflow unless the host provides it", expression.ErrNoHost},
 		{"ip_network host bits", `return ip_network("10.0.0.1/8")`, nil, "10.0.0.1/8 has host bits set", nil},
 		{"ip_address invalid", `return ip_address("x")`, nil, "'x' does not appear to be an IPv4 or IPv6 address", nil},
+		{"excessive repeat", `return "a" * (1 << 30)`, nil, "excessive repeat (1 * 1073741824 elements)", nil},
 		{"regex_replace bad escape", `return regex_replace("a", "a", "\\q")`, nil, "regex_replace: bad escape \\q", nil},
 		{"regex RE2", `return regex_match("a", "(?=a)")`, nil, "", nil},
 	}
