@@ -3,12 +3,16 @@ package expression_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
+	"github.com/authflow/authflow/blueprint"
 	"github.com/authflow/authflow/expression"
 	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/store"
 )
 
@@ -112,5 +116,58 @@ func BenchmarkPlanCached(b *testing.B) {
 		if p, err := c.Make(ctx, "login", req); err != nil || len(p.Stages) != 10 {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkPlanDefaultAuthentication plans the shipped
+// default-authentication-flow, uncached, with its expression policy
+// evaluated, and with a dummy evaluator in its place (issue 20: at most
+// 3x).
+func BenchmarkPlanDefaultAuthentication(b *testing.B) {
+	s, err := store.Open(filepath.Join(b.TempDir(), "b.db"), &store.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	doc, err := os.ReadFile("../blueprint/testdata/authentik/default/flow-default-authentication-flow.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The password binding's policy is evaluated when the stage is
+	// reached (evaluate_on_plan is false); evaluate it when planning, so
+	// that the plan pays for it.
+	text := strings.Replace(string(doc), "    re_evaluate_policies: true\n", "    re_evaluate_policies: true\n    evaluate_on_plan: true\n", 1)
+	if text == string(doc) {
+		b.Fatal("the password binding changed")
+	}
+	if _, err := blueprint.Load(ctx, s, strings.NewReader(text), blueprint.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	dummy := plan.EvaluatorFunc(func(context.Context, policy.Policy, plan.PolicyRequest) (plan.Result, error) {
+		return plan.Result{Passing: true, Messages: []string{}, ValidUntil: plan.Forever}, nil
+	})
+	for _, ev := range []struct {
+		name string
+		ev   plan.Evaluator
+	}{{"expression", expression.Evaluator(nil)}, {"dummy", dummy}} {
+		b.Run(ev.name, func(b *testing.B) {
+			evs := plan.Builtin(nil)
+			evs[policy.ModelExpression] = ev.ev
+			req := plan.Request{Context: map[string]any{"pending_user": map[string]any{"pk": 1.0}}}
+			b.ReportAllocs()
+			for range b.N {
+				err := s.View(ctx, func(tx *store.Tx) error {
+					p, err := plan.Make(ctx, tx, "default-authentication-flow", req, plan.Options{Evaluators: evs})
+					if err == nil && (len(p.Stages) != 4 || p.Trace[3].Policy != "default-authentication-flow-password-stage") {
+						err = fmt.Errorf("%d stages, trace %+v", len(p.Stages), p.Trace)
+					}
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
