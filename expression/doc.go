@@ -74,14 +74,16 @@
 // str(), ==, version, prefixlen, network_address, and an address in
 // it); is_private and is_global follow Go's net/netip (RFC 1918 and
 // 4193, loopback, link-local), where Python's tables also count other
-// reserved ranges (192.0.2.0/24, 0.0.0.0/8, ...) as private. ak_logger
+// reserved ranges (192.0.2.0/24, 0.0.0.0/8, ...) as private.
+// ak_user_has_authenticator is always false: authflow stores no
+// authenticator devices yet. ak_logger
 // accepts and discards its calls.
 //
 // # Not yet
 //
 // These fail with an error wrapping [ErrNotYet], naming them, never a
 // silent pass: ak_user_by, ak_is_group_member, ak_call_policy,
-// ak_create_event, ak_user_has_authenticator, flow_plan.redirect,
+// ak_create_event, flow_plan.redirect,
 // http_request and ak_client_ip (the planner has no HTTP request), user.has_usable_password() and user.all_groups(), and
 // the user fields the planner does not pass (username, email, name,
 // ...): request.user has pk, id, is_authenticated, is_superuser,

@@ -377,3 +377,16 @@ func (n ipNet) CompareSameType(op syntax.Token, y starlark.Value, depth int) (bo
 	}
 	return threeway(op, c), nil
 }
+
+// hasAuthenticator is ak_user_has_authenticator(user, device_type=None):
+// authflow stores no authenticator devices yet, so no user has one.
+var hasAuthenticator = starlark.NewBuiltin("ak_user_has_authenticator", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var user, deviceType starlark.Value = starlark.None, starlark.None
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "user", &user, "device_type?", &deviceType); err != nil {
+		return nil, err
+	}
+	if _, ok := deviceType.(starlark.String); deviceType != starlark.None && !ok {
+		return nil, fmt.Errorf("%s: device_type must be a string, not %s", b.Name(), deviceType.Type())
+	}
+	return starlark.False, nil
+})

@@ -109,7 +109,7 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	request := starlarkstruct.FromStringDict(starlark.String("PolicyRequest"), starlark.StringDict{
 		"user": user, "http_request": httpRequest, "obj": starlark.None, "context": ctxDict, "debug": starlark.False,
 	})
-	args := starlark.Tuple{akMessage, notYet("ak_user_has_authenticator"), sso, clientIP, httpRequest, request, ctxDict}
+	args := starlark.Tuple{akMessage, hasAuthenticator, sso, clientIP, httpRequest, request, ctxDict}
 	v, runErr := prog.run(ctx, e.opts.Limits, args)
 	written, err := e.writeBack(planCtx, req.Context)
 	if runErr != nil {

@@ -60,6 +60,7 @@ return False`, nil, plan.User{}, false, []string{"some message"}},
 return a.is_private and a.version == 4 and str(a) == "10.0.0.1" and a == ip_address("10.0.0.1")`, nil, plan.User{}, true, []string{}},
 		{"ip_network", `n = ip_network("10.0.0.0/8")
 return ip_address("10.1.2.3") in n and not (ip_address("11.0.0.1") in n) and not (ip_address("::1") in n) and str(n) == "10.0.0.0/8" and n.prefixlen == 8 and ip_network("10.0.0.1/8", strict=False) == n and str(ip_network("::1")) == "::1/128"`, nil, plan.User{}, true, []string{}},
+		{"no authenticators yet", `return not ak_user_has_authenticator(request.user) and not ak_user_has_authenticator(request.user, "totp")`, nil, plan.User{}, true, []string{}},
 		{"ak_logger", `ak_logger.info("x", a=1)
 return True`, nil, plan.User{}, true, []string{}},
 		{"while", "i = 0\nwhile i < 5:\n    i += 1\nreturn i == 5", nil, plan.User{}, true, []string{}},
