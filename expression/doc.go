@@ -33,18 +33,18 @@
 //   - The u prefix of a string is dropped (u'x' is 'x' in Python 3);
 //     an f-string is refused.
 //
-// while loops and set literals are allowed (the step limit bounds
-// them). class, with, raise, assert, del, global, yield, f-strings,
-// chained comparisons and recursion are refused by Starlark, and a
-// name that is not defined is refused when compiling (Python raises
-// NameError only if the line runs); so is a Python builtin Starlark
-// lacks (isinstance, sum, map, ...), naming it. [Check] lists these Problems, each
-// with the construct and the line of the expression's text (authentik's
-// tracebacks count one more line, for its def line). Strings are not
-// iterable in Starlark, and %-formatting and int/float arithmetic differ
-// from Python in corner cases. An exception's text is Starlark's, not
-// CPython's: a missing key is `key "email" not in dict` where authentik
-// shows 'email'.
+// while loops and set() are allowed (the step limit bounds loops); set
+// literals ({1, 2}) are not. class, with, raise, assert, del, global,
+// yield, f-strings, chained comparisons and recursion are refused by
+// Starlark, and a name that is not defined is refused when compiling
+// (Python raises NameError only if the line runs); so is a Python builtin
+// Starlark lacks (isinstance, sum, map, ...), naming it. [Check] lists
+// these Problems, each with the construct and the line of the expression's
+// text (authentik's tracebacks count one more line, for its def line).
+// Strings are not iterable in Starlark, and %-formatting and int/float
+// arithmetic differ from Python in corner cases. An exception's text is
+// Starlark's, not CPython's: a missing key is `key "email" not in dict`
+// where authentik shows 'email'.
 //
 // # Sandbox and bounds
 //
@@ -64,34 +64,34 @@
 // # Globals
 //
 // regex_match and regex_replace use Go's RE2, not Python's re: no
-// look-arounds, back-references, possessive quantifiers or \Z (use
-// \z), and $ does not match before a trailing newline; an unsupported
-// pattern fails, naming RE2. regex_replace translates Python's
-// replacement syntax (\1, \g<name>, \n, \\). list_flatten is
-// authentik's. slugify is Django's, except that non-ASCII letters are
-// dropped, not transliterated. ip_address parses an address (str(),
-// ==, version and the is_* flags) and ip_network a network (strict,
-// str(), ==, version, prefixlen, network_address, and an address in
-// it); is_private and is_global follow Go's net/netip (RFC 1918 and
-// 4193, loopback, link-local), where Python's tables also count other
-// reserved ranges (192.0.2.0/24, 0.0.0.0/8, ...) as private.
-// ak_user_has_authenticator is always false: authflow stores no
-// authenticator devices yet. ak_logger
-// accepts and discards its calls.
+// look-arounds, back-references, possessive quantifiers or \Z (use \z),
+// and $ does not match before a trailing newline; an unsupported pattern
+// fails, naming RE2. regex_replace translates Python's replacement syntax
+// (\1, \g<name>, \n, \\). list_flatten is authentik's. slugify is
+// Django's, except that non-ASCII letters are dropped, not transliterated.
+// ip_address parses an address (str(), ==, version and the is_* flags) and
+// ip_network a network (strict, str(), ==, version, prefixlen,
+// network_address, and an address in it); is_private and is_global follow
+// Go's net/netip (RFC 1918 and 4193, loopback, link-local), where Python's
+// tables also count other reserved ranges (192.0.2.0/24, 0.0.0.0/8, ...)
+// as private. ak_user_has_authenticator is always false: authflow stores
+// no authenticator devices yet. ak_logger accepts and discards its calls.
 //
 // # Not yet
 //
 // These fail with an error wrapping [ErrNotYet], naming them, never a
 // silent pass: ak_user_by, ak_is_group_member, ak_call_policy,
-// ak_create_event, flow_plan.redirect,
-// http_request and ak_client_ip (the planner has no HTTP request), user.has_usable_password() and user.all_groups(), and
-// the user fields the planner does not pass (username, email, name,
-// ...): request.user has pk, id, is_authenticated, is_superuser,
-// attributes and group_attributes(). requests, resolve_dns,
+// ak_create_event, flow_plan.redirect, http_request and ak_client_ip (the
+// planner has no HTTP request), user.has_usable_password() and
+// user.all_groups(), and the user fields the planner does not pass
+// (username, email, name, ...): request.user has pk, id, is_authenticated,
+// is_superuser, attributes and group_attributes(). requests, resolve_dns,
 // reverse_dns and ak_create_jwt fail wrapping [ErrNoHost]. Prompt
-// placeholder and initial-value expressions, the QueryDict import and
-// a distinction between a Python syntax error and a dialect limit are
-// not done either.
+// placeholder and initial-value expressions, the QueryDict import and a
+// distinction between a Python syntax error and a dialect limit are not
+// done either; http_request and ak_client_ip are truthy (only their use
+// fails). The API, the command line and blueprint import do not use this
+// package yet: Check is meant for import warnings and "authflow check".
 //
 // # Plan context
 //
