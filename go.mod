@@ -7,6 +7,7 @@ require (
 	github.com/google/uuid v1.6.0
 	github.com/invopop/validation v0.8.0
 	go.etcd.io/bbolt v1.4.3
+	go.starlark.net v0.0.0-20260908191801-89a6a09411d5
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/crypto v0.59.0
 	golang.org/x/term v0.48.0

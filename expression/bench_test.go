@@ -1,0 +1,173 @@
+package expression_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/authflow/authflow/blueprint"
+	"github.com/authflow/authflow/expression"
+	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/policy"
+	"github.com/authflow/authflow/store"
+)
+
+// Issue 20's target, side by side in one run: evaluating a compiled
+// expression of the shipped corpus costs at most 2x a cached plan of a
+// 10-stage flow.
+//
+//	go test ./expression/ -run=NONE -bench='Evaluate|PlanCached|Compile' -cpu 1
+
+// BenchmarkEvaluate evaluates each runnable shipped expression policy,
+// compiled once, against a fixture.
+func BenchmarkEvaluate(b *testing.B) {
+	policies := shippedPolicies(b)
+	ev := expression.Evaluator(nil)
+	ctx := context.Background()
+	names := make([]string, 0, len(policies))
+	for name, src := range policies {
+		if _, err := ev.Evaluate(ctx, expr(src), plan.PolicyRequest{Context: map[string]any{"prompt_data": map[string]any{}}}); err == nil {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		p := expr(policies[name])
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				req := plan.PolicyRequest{User: plan.User{PK: 1, Authenticated: true},
+					Context: map[string]any{"prompt_data": map[string]any{"username": "a"}, "pending_user": map[string]any{"pk": 1.0}}}
+				if _, err := ev.Evaluate(ctx, p, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCompile compiles the shipped corpus, uncached.
+func BenchmarkCompile(b *testing.B) {
+	policies := shippedPolicies(b)
+	b.ReportAllocs()
+	for range b.N {
+		for _, src := range policies {
+			expression.NewCache(1).Compile(src)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(policies)), "ns/expr")
+}
+
+// BenchmarkPlanCached plans a 10-stage flow with 3 dummy policy
+// bindings per binding through a cache that holds its plan, as
+// plan.BenchmarkPlanCached does.
+func BenchmarkPlanCached(b *testing.B) {
+	s, err := store.Open(filepath.Join(b.TempDir(), "b.db"), &store.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		if _, err := store.Users.CreateJSON(tx, []byte(`{"username":"a","name":"A"}`), nil); err != nil {
+			return err
+		}
+		pol, err := tx.Create("authentik_policies_dummy.dummypolicy", []byte(`{"name":"yes","result":true}`), nil)
+		if err != nil {
+			return err
+		}
+		fpk, err := tx.Create(store.ModelFlow, []byte(`{"name":"login","slug":"login","title":"t","designation":"authentication"}`), nil)
+		if err != nil {
+			return err
+		}
+		for i := range 10 {
+			st, err := tx.Create("authentik_stages_dummy.dummystage", []byte(fmt.Sprintf(`{"name":"s%d"}`, i)), nil)
+			if err != nil {
+				return err
+			}
+			bpk, err := tx.Create(store.ModelBinding, []byte(fmt.Sprintf(`{"target":%q,"stage":%q,"order":%d,"evaluate_on_plan":true,"re_evaluate_policies":false}`, fpk, st, i)), nil)
+			if err != nil {
+				return err
+			}
+			for j := range 3 {
+				if _, err := tx.Create(store.ModelPolicyBinding, []byte(fmt.Sprintf(`{"target":%q,"policy":%q,"order":%d}`, bpk, pol, j)), nil); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := plan.NewCache(s, plan.CacheOptions{})
+	defer c.Close()
+	req := plan.Request{User: plan.User{PK: 1, Authenticated: true}, Context: map[string]any{"prompt_data": map[string]any{"username": "a"}}}
+	if _, err := c.Make(ctx, "login", req); err != nil || c.Len() != 1 {
+		b.Fatalf("warm: %v, %d cached", err, c.Len())
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if p, err := c.Make(ctx, "login", req); err != nil || len(p.Stages) != 10 {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPlanDefaultAuthentication plans the shipped
+// default-authentication-flow, uncached, with its expression policy
+// evaluated, and with a dummy evaluator in its place (issue 20: at most
+// 3x).
+func BenchmarkPlanDefaultAuthentication(b *testing.B) {
+	s, err := store.Open(filepath.Join(b.TempDir(), "b.db"), &store.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	doc, err := os.ReadFile("../blueprint/testdata/authentik/default/flow-default-authentication-flow.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The password binding's policy is evaluated when the stage is
+	// reached (evaluate_on_plan is false); evaluate it when planning, so
+	// that the plan pays for it.
+	text := strings.Replace(string(doc), "    re_evaluate_policies: true\n", "    re_evaluate_policies: true\n    evaluate_on_plan: true\n", 1)
+	if text == string(doc) {
+		b.Fatal("the password binding changed")
+	}
+	if _, err := blueprint.Load(ctx, s, strings.NewReader(text), blueprint.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	dummy := plan.EvaluatorFunc(func(context.Context, policy.Policy, plan.PolicyRequest) (plan.Result, error) {
+		return plan.Result{Passing: true, Messages: []string{}, ValidUntil: plan.Forever}, nil
+	})
+	for _, ev := range []struct {
+		name string
+		ev   plan.Evaluator
+	}{{"expression", expression.Evaluator(nil)}, {"dummy", dummy}} {
+		b.Run(ev.name, func(b *testing.B) {
+			evs := plan.Builtin(nil)
+			evs[policy.ModelExpression] = ev.ev
+			req := plan.Request{Context: map[string]any{"pending_user": map[string]any{"pk": 1.0}}}
+			b.ReportAllocs()
+			for range b.N {
+				err := s.View(ctx, func(tx *store.Tx) error {
+					p, err := plan.Make(ctx, tx, "default-authentication-flow", req, plan.Options{Evaluators: evs})
+					if err == nil && (len(p.Stages) != 4 || p.Trace[3].Policy != "default-authentication-flow-password-stage") {
+						err = fmt.Errorf("%d stages, trace %+v", len(p.Stages), p.Trace)
+					}
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,45 @@
+package expression_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/authflow/authflow/expression"
+	"github.com/authflow/authflow/plan"
+)
+
+// TestConcurrent evaluates shared compiled programs from several
+// goroutines, each with its own plan context (run with -race).
+func TestConcurrent(t *testing.T) {
+	ev := expression.Evaluator(&expression.Options{Cache: expression.NewCache(4)})
+	srcs := []string{
+		`context["flow_plan"].context["n"] = context.get("n", 0) + 1
+return True`,
+		`return 'username' not in context.get('prompt_data', {})`,
+		`ak_message("m")
+return regex_match(context["prompt_data"]["username"], "^u")`,
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 20 {
+				ctx := map[string]any{"prompt_data": map[string]any{"username": "u"}}
+				for _, src := range srcs {
+					res, err := ev.Evaluate(context.Background(), expr(src), plan.PolicyRequest{Context: ctx})
+					if err != nil {
+						t.Errorf("goroutine %d #%d: %v", g, i, err)
+						return
+					}
+					_ = res
+				}
+				if ctx["n"] != int64(1) {
+					t.Errorf("goroutine %d #%d: n = %v", g, i, ctx["n"])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

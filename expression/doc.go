@@ -1,0 +1,110 @@
+// Package expression evaluates authentik's expression policies, Python
+// function bodies, in pure Go: it rewrites them into Starlark
+// (go.starlark.net), compiles each text once, and runs it sandboxed and
+// bounded with authentik's semantics (EXPRESSIONS.md §1–§4).
+//
+// # Hosts
+//
+// The planner does not import this package, so that a host that needs
+// no expressions does not link an interpreter. A host adds the
+// evaluator to the planner's map:
+//
+//	evs := plan.Builtin(nil)
+//	evs[policy.ModelExpression] = expression.Evaluator(nil)
+//	p, err := plan.Make(ctx, tx, slug, req, plan.Options{Evaluators: evs})
+//
+// # Dialect
+//
+// An expression is the body of a function: return ends it, and a body
+// without return gives None, so it fails. Starlark is a Python dialect;
+// before compiling, a conservative rewrite on tokens (strings and
+// comments are never touched), line for line so that error lines match,
+// translates what authentik's expressions use and Starlark lacks:
+//
+//   - x is None, x is not None (and True, False) become == and !=;
+//     'is' between other values is refused (it is identity in Python).
+//   - from authentik.core.models import USER_ATTRIBUTE_CHANGE_EMAIL,
+//     USER_ATTRIBUTE_CHANGE_NAME, USER_ATTRIBUTE_CHANGE_USERNAME (also
+//     "as" and the parenthesised form) binds those constants; any other
+//     module or name, import M and import * are refused, naming it.
+//   - try: / return A / except: (or except Exception:) / return B, each
+//     one line, becomes a call that returns B when A raises; a step limit
+//     or a cancelled context still stops it. Any other try is refused.
+//   - The u prefix of a string is dropped (u'x' is 'x' in Python 3);
+//     an f-string is refused.
+//
+// while loops and set() are allowed (the step limit bounds loops); set
+// literals ({1, 2}) are not. class, with, raise, assert, del, global,
+// yield, f-strings, chained comparisons and recursion are refused by
+// Starlark, and a name that is not defined is refused when compiling
+// (Python raises NameError only if the line runs); so is a Python builtin
+// Starlark lacks (isinstance, sum, map, ...), naming it. [Check] lists
+// these Problems, each with the construct and the line of the expression's
+// text (authentik's tracebacks count one more line, for its def line).
+// Strings are not iterable in Starlark, and %-formatting and int/float
+// arithmetic differ from Python in corner cases. An exception's text is
+// Starlark's, not CPython's: a missing key is `key "email" not in dict`
+// where authentik shows 'email'.
+//
+// # Sandbox and bounds
+//
+// An expression sees only its parameters and the globals below: no
+// file, network, environment or process access (open, __import__, eval,
+// exec are refused by name), no load. Each run has its own thread, with
+// a step limit (Limits.MaxSteps: 1e6 by default, which stops a runaway
+// loop in about 10 ms) and the context's deadline (the binding's
+// timeout, which authentik never enforces) cancelling it; every failure
+// is an error, and a panic in the interpreter is recovered (ErrPanic).
+// What an expression writes to the plan context is bounded
+// (Limits.MaxValues elements). Memory is not otherwise bounded:
+// Starlark caps a single string or list repetition at 1 GiB but has no
+// allocation limit, so a host that evaluates untrusted expressions runs
+// the evaluator in a separate process.
+//
+// # Globals
+//
+// regex_match and regex_replace use Go's RE2, not Python's re: no
+// look-arounds, back-references, possessive quantifiers or \Z (use \z),
+// and $ does not match before a trailing newline; an unsupported pattern
+// fails, naming RE2. regex_replace translates Python's replacement syntax
+// (\1, \g<name>, \n, \\). list_flatten is authentik's. slugify is
+// Django's, except that non-ASCII letters are dropped, not transliterated.
+// ip_address parses an address (str(), ==, version and the is_* flags) and
+// ip_network a network (strict, str(), ==, version, prefixlen,
+// network_address, and an address in it); is_private and is_global follow
+// Go's net/netip (RFC 1918 and 4193, loopback, link-local), where Python's
+// tables also count other reserved ranges (192.0.2.0/24, 0.0.0.0/8, ...)
+// as private. ak_user_has_authenticator is always false: authflow stores
+// no authenticator devices yet. ak_logger accepts and discards its calls.
+//
+// # Not yet
+//
+// These fail with an error wrapping [ErrNotYet], naming them, never a
+// silent pass: ak_user_by, ak_is_group_member, ak_call_policy,
+// ak_create_event, flow_plan.redirect, http_request and ak_client_ip (the
+// planner has no HTTP request), user.has_usable_password() and
+// user.all_groups(), and the user fields the planner does not pass
+// (username, email, name, ...): request.user has pk, id, is_authenticated,
+// is_superuser, attributes and group_attributes(). requests, resolve_dns,
+// reverse_dns and ak_create_jwt fail wrapping [ErrNoHost]. Prompt
+// placeholder and initial-value expressions, the QueryDict import and a
+// distinction between a Python syntax error and a dialect limit are not
+// done either; http_request and ak_client_ip are truthy (only their use
+// fails). The API, the command line and blueprint import do not use this
+// package yet: Check is meant for import warnings and "authflow check".
+//
+// # Plan context
+//
+// As in authentik, request.context and context are one dict, a copy of
+// the plan context plus flow_plan; flow_plan.context is the plan context
+// itself. So flow_plan.context[k] = v and writes into values the plan
+// context holds (context["prompt_data"][k] = v) reach the plan context,
+// and context[k] = v does not (authentik's planner copies the dict). A
+// map under pending_user is a User whose attributes are its keys
+// (hasattr(pending_user, "backend")). A result whose run wrote the plan
+// context is not kept by a plan cache; others are (plan.Forever).
+//
+// # Concurrency
+//
+// A Program, a Cache and the evaluator are safe for concurrent use.
+package expression

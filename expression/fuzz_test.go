@@ -1,0 +1,45 @@
+package expression_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/authflow/authflow/expression"
+	"github.com/authflow/authflow/plan"
+)
+
+// FuzzEvaluate: rewriting, compiling and running arbitrary source never
+// panics and never hangs; a program that compiles has no problems and
+// one that does not has at least one, on a line of the source.
+func FuzzEvaluate(f *testing.F) {
+	for _, src := range []string{
+		"return True", "x is None", "return a is b", "from authentik.core.models import (\n  USER_ATTRIBUTE_CHANGE_EMAIL as e\n)\nreturn e",
+		"try:\n    return context['x']\nexcept:\n    return ''", "try:\n  return 1\nexcept Exception:\n  return '''a\nb'''",
+		"import os", "while True:\n    pass", "return 'unterminated", `return """x`, "return (\n", "\\\nreturn 1",
+		"context['flow_plan'].context['x'] = [1, {'a': None}]\nreturn 1", "return regex_replace('a', '(a)', '\\\\g<1>$')",
+		"ak_message(1)\nreturn list_flatten([ip_address('::1')])", "return is", "is None", "from", "try:", "except:",
+	} {
+		f.Add(src)
+	}
+	for _, src := range shippedPolicies(f) {
+		f.Add(src)
+	}
+	ev := expression.Evaluator(&expression.Options{Cache: expression.NewCache(16), Limits: expression.Limits{MaxSteps: 10000, MaxValues: 1000}})
+	f.Fuzz(func(t *testing.T, src string) {
+		probs := expression.Check(src)
+		_, err := expression.NewCache(1).Compile(src)
+		if (err == nil) != (len(probs) == 0) {
+			t.Fatalf("Compile %v, Check %v", err, probs)
+		}
+		for _, p := range probs {
+			if p.Line < 1 || p.Construct == "" || p.Msg == "" {
+				t.Fatalf("problem %+v", p)
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		pctx := map[string]any{"prompt_data": map[string]any{"username": "u"}, "pending_user": map[string]any{"pk": 1.0}}
+		ev.Evaluate(ctx, expr(src), plan.PolicyRequest{User: plan.User{PK: 1}, Context: pctx})
+	})
+}

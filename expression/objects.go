@@ -1,0 +1,141 @@
+package expression
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"go.starlark.net/starlark"
+)
+
+// ErrNotYet is wrapped by the error of a helper or attribute authentik
+// gives expressions that authflow does not provide yet (the
+// directory-backed helpers, flow_plan.redirect, ...).
+var ErrNotYet = errors.New("not available in authflow yet")
+
+// ErrNoHost is wrapped by the error of a helper that needs the network
+// or a service the host did not provide (requests, resolve_dns,
+// reverse_dns) or that authflow refuses (ak_create_jwt).
+var ErrNoHost = errors.New("not available to expressions in authflow unless the host provides it")
+
+// userValue is authentik's User as far as the planner knows it: its
+// fields, group_attributes() when known, and a clear error for the
+// methods that need the directory.
+type userValue struct {
+	fields *starlark.Dict
+	gattrs starlark.Value // nil: unknown
+	// request: this is request.user, of which the planner knows only
+	// pk, is_authenticated, is_superuser and attributes; the directory's
+	// other fields are the next step.
+	request bool
+}
+
+// userFields are authentik User fields the planner does not pass yet.
+var userFields = map[string]bool{"username": true, "name": true, "email": true, "uuid": true, "uid": true,
+	"path": true, "is_active": true, "type": true, "last_login": true, "date_joined": true, "password_change_date": true}
+
+var _ starlark.HasAttrs = (*userValue)(nil)
+
+func (u *userValue) String() string        { return "<User>" }
+func (u *userValue) Type() string          { return "User" }
+func (u *userValue) Freeze()               { u.fields.Freeze() }
+func (u *userValue) Truth() starlark.Bool  { return true }
+func (u *userValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: User") }
+
+// userMethods need the directory: the next step.
+var userMethods = []string{"has_usable_password", "all_groups", "group_attributes"}
+
+func (u *userValue) Attr(name string) (starlark.Value, error) {
+	if v, ok, _ := u.fields.Get(starlark.String(name)); ok {
+		return v, nil
+	}
+	switch name {
+	case "group_attributes":
+		if u.gattrs != nil {
+			g := u.gattrs
+			return starlark.NewBuiltin("group_attributes", func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+				return g, nil
+			}), nil
+		}
+	}
+	if u.request && userFields[name] {
+		return nil, fmt.Errorf("user.%s is %w", name, ErrNotYet)
+	}
+	for _, m := range userMethods {
+		if m == name {
+			return notYet("user." + name + "()"), nil
+		}
+	}
+	return nil, nil // 'User' has no attribute
+}
+
+func (u *userValue) AttrNames() []string {
+	var names []string
+	for _, k := range u.fields.Keys() {
+		if s, ok := starlark.AsString(k); ok {
+			names = append(names, s)
+		}
+	}
+	names = append(names, userMethods...)
+	sort.Strings(names)
+	return names
+}
+
+// flowPlan is the FlowPlan an expression policy reaches through
+// context["flow_plan"]: its context is the plan context itself.
+type flowPlan struct{ context *starlark.Dict }
+
+var _ starlark.HasAttrs = (*flowPlan)(nil)
+
+func (p *flowPlan) String() string        { return "<FlowPlan>" }
+func (p *flowPlan) Type() string          { return "FlowPlan" }
+func (p *flowPlan) Freeze()               { p.context.Freeze() }
+func (p *flowPlan) Truth() starlark.Bool  { return true }
+func (p *flowPlan) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: FlowPlan") }
+func (p *flowPlan) AttrNames() []string   { return []string{"context", "redirect"} }
+
+func (p *flowPlan) Attr(name string) (starlark.Value, error) {
+	switch name {
+	case "context":
+		return p.context, nil
+	case "redirect":
+		return notYet("flow_plan.redirect()"), nil
+	}
+	return nil, nil
+}
+
+// notYet is a callable that fails wrapping ErrNotYet.
+func notYet(name string) *starlark.Builtin {
+	return starlark.NewBuiltin(name, func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+		return nil, fmt.Errorf("%s is %w", name, ErrNotYet)
+	})
+}
+
+// unavailable is a value whose every use (an attribute, a call) fails
+// with err, naming it: a helper that needs a host (ErrNoHost) or that
+// authflow does not provide yet (ErrNotYet).
+type unavailable struct {
+	name string
+	err  error
+}
+
+func noHost(name string) unavailable      { return unavailable{name, ErrNoHost} }
+func notYetValue(name string) unavailable { return unavailable{name, ErrNotYet} }
+
+func (n unavailable) fail() error                         { return fmt.Errorf("%s is %w", n.name, n.err) }
+func (n unavailable) String() string                      { return "<" + n.name + ">" }
+func (n unavailable) Type() string                        { return n.name }
+func (n unavailable) Freeze()                             {}
+func (n unavailable) Truth() starlark.Bool                { return true }
+func (n unavailable) Hash() (uint32, error)               { return 0, n.fail() }
+func (n unavailable) Name() string                        { return n.name }
+func (n unavailable) AttrNames() []string                 { return nil }
+func (n unavailable) Attr(string) (starlark.Value, error) { return nil, n.fail() }
+func (n unavailable) CallInternal(*starlark.Thread, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+	return nil, n.fail()
+}
+
+var (
+	_ starlark.HasAttrs = unavailable{}
+	_ starlark.Callable = unavailable{}
+)

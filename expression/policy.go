@@ -1,0 +1,208 @@
+package expression
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+
+	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/policy"
+	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
+)
+
+// Options configure the expression-policy evaluator. Nil means the
+// defaults.
+type Options struct {
+	// Cache compiles expressions; nil means the package's cache
+	// (DefaultCacheSize texts, shared by every evaluator that uses it).
+	Cache *Cache
+	// Limits bound each evaluation; the binding's timeout bounds it too,
+	// through the context.
+	Limits Limits
+}
+
+// Evaluator returns the evaluator of expression policies
+// (policy.ModelExpression), for plan.Options.Evaluators:
+//
+//	evs := plan.Builtin(nil)
+//	evs[policy.ModelExpression] = expression.Evaluator(nil)
+//
+// It gives a policy's expression authentik's handler parameters
+// (ak_message, ak_user_has_authenticator, ak_is_sso_flow, ak_client_ip,
+// http_request, request, context) and returns passing = bool(value)
+// with the ak_message messages, kept whether it passes or fails. An
+// expression that does not compile or raises returns an error, which the
+// planner turns into the binding's failure_result with the error's text
+// as the only message; the text of an exception is its message, as
+// authentik shows str(exception), while a construct or helper authflow
+// cannot run (ErrCompile, ErrNotYet, ErrNoHost) is named with the
+// policy and the line. Writes through flow_plan.context, and
+// into values the plan context holds (context["prompt_data"][k] = v),
+// reach the plan context (req.Context); see the package documentation
+// for what is not there yet.
+func Evaluator(opts *Options) plan.Evaluator {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Cache == nil {
+		o.Cache = defaultCache
+	}
+	if o.Limits.MaxValues == 0 {
+		o.Limits.MaxValues = DefaultMaxValues
+	}
+	return evaluator{o}
+}
+
+type evaluator struct{ opts Options }
+
+// Evaluate implements plan.Evaluator.
+func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.PolicyRequest) (plan.Result, error) {
+	var src string
+	switch c := p.Config.(type) {
+	case policy.Expression:
+		src = c.Expression
+	case *policy.Expression:
+		src = c.Expression
+	default:
+		return plan.Result{}, fmt.Errorf("expression: policy %q is a %s, not an expression policy", p.Name, p.Model())
+	}
+	prog, err := e.opts.Cache.Compile(src)
+	if err != nil {
+		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
+	}
+	messages := []string{}
+	akMessage := starlark.NewBuiltin("ak_message", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+		var v starlark.Value
+		if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &v); err != nil {
+			return nil, err
+		}
+		s, ok := starlark.AsString(v)
+		if !ok {
+			s = v.String()
+		}
+		messages = append(messages, s)
+		return starlark.None, nil
+	})
+	planCtx, err := planContext(req.Context)
+	if err != nil {
+		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
+	}
+	// authentik's request.context is a copy of the plan context plus
+	// flow_plan (planner.py:334): the values are shared, the dict is not.
+	ctxDict := starlark.NewDict(planCtx.Len() + 1)
+	for _, kv := range planCtx.Items() {
+		_ = ctxDict.SetKey(kv[0], kv[1])
+	}
+	_ = ctxDict.SetKey(starlark.String("flow_plan"), &flowPlan{context: planCtx})
+	sso, _, _ := ctxDict.Get(starlark.String("is_sso"))
+	if sso == nil {
+		sso = starlark.False
+	}
+	user, err := requestUser(req.User)
+	if err != nil {
+		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
+	}
+	request := starlarkstruct.FromStringDict(starlark.String("PolicyRequest"), starlark.StringDict{
+		"user": user, "http_request": httpRequest, "obj": starlark.None, "context": ctxDict, "debug": starlark.False,
+	})
+	args := starlark.Tuple{akMessage, hasAuthenticator, sso, clientIP, httpRequest, request, ctxDict}
+	v, runErr := prog.run(ctx, e.opts.Limits, args)
+	written, err := e.writeBack(planCtx, req.Context)
+	if runErr != nil {
+		if re, ok := runErr.(*RunError); ok {
+			if errors.Is(re, ErrNotYet) || errors.Is(re, ErrNoHost) {
+				// authflow's limit, not the expression's exception: name
+				// the policy and the line for the operator.
+				return plan.Result{}, fmt.Errorf("expression policy %q, line %d: %w", p.Name, re.Line, re)
+			}
+			return plan.Result{}, re
+		}
+		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, runErr)
+	}
+	if err != nil {
+		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
+	}
+	res := plan.Result{Passing: bool(v.Truth()), Messages: messages, ValidUntil: plan.Forever}
+	if written {
+		// A cached plan would not repeat the write.
+		res.ValidUntil = plan.Result{}.ValidUntil
+	}
+	return res, nil
+}
+
+// The planner has no HTTP request; the executor will (the next step).
+var (
+	httpRequest = notYetValue("http_request")
+	clientIP    = notYetValue("ak_client_ip")
+)
+
+// planContext converts the plan context; a pending_user that is a map
+// becomes a User whose attributes are its keys.
+func planContext(m map[string]any) (*starlark.Dict, error) {
+	if m == nil {
+		m = map[string]any{}
+	}
+	v, err := toValue(m, 0)
+	if err != nil {
+		return nil, err
+	}
+	d := v.(*starlark.Dict)
+	if pu, ok, _ := d.Get(starlark.String("pending_user")); ok {
+		if pd, ok := pu.(*starlark.Dict); ok {
+			_ = d.SetKey(starlark.String("pending_user"), &userValue{fields: pd})
+		}
+	}
+	return d, nil
+}
+
+// writeBack replaces the contents of m with planCtx when they differ,
+// reporting whether they did. A nil m cannot be written.
+func (e evaluator) writeBack(planCtx *starlark.Dict, m map[string]any) (bool, error) {
+	budget := e.opts.Limits.MaxValues
+	v, err := fromValue(planCtx, 0, &budget)
+	if err != nil {
+		return false, err
+	}
+	nm := v.(map[string]any)
+	if len(nm) == 0 && len(m) == 0 || reflect.DeepEqual(nm, m) {
+		return false, nil
+	}
+	if m == nil {
+		return false, fmt.Errorf("expression: the plan context is nil, so the expression's writes to it cannot be kept")
+	}
+	clear(m)
+	maps.Copy(m, nm)
+	return true, nil
+}
+
+// requestUser is request.user: the planner's facts about the user.
+func requestUser(u plan.User) (*userValue, error) {
+	attrs, err := toValue(orEmpty(u.Attributes), 0)
+	if err != nil {
+		return nil, err
+	}
+	gattrs := attrs
+	if u.GroupAttributes != nil {
+		if gattrs, err = toValue(u.GroupAttributes, 0); err != nil {
+			return nil, err
+		}
+	}
+	f := starlark.NewDict(5)
+	_ = f.SetKey(starlark.String("pk"), starlark.MakeInt64(u.PK))
+	_ = f.SetKey(starlark.String("id"), starlark.MakeInt64(u.PK))
+	_ = f.SetKey(starlark.String("is_authenticated"), starlark.Bool(u.Authenticated))
+	_ = f.SetKey(starlark.String("is_superuser"), starlark.Bool(u.Superuser))
+	_ = f.SetKey(starlark.String("attributes"), attrs)
+	return &userValue{fields: f, gattrs: gattrs, request: true}, nil
+}
+
+func orEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}

@@ -1,0 +1,6 @@
+//go:build !race
+
+package expression_test
+
+// slow scales time bounds: the race detector slows the interpreter about tenfold.
+const slow = 1

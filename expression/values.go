@@ -1,0 +1,152 @@
+package expression
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+
+	"go.starlark.net/starlark"
+)
+
+// ErrTooLarge: a value an expression built and handed back (a write to
+// the plan context) has more than MaxValues elements, or is nested more
+// than maxDepth deep.
+var ErrTooLarge = errors.New("expression: value too large")
+
+const maxDepth = 64
+
+// toValue converts a plan-context value (JSON-like Go values) to
+// Starlark. Maps become dicts, slices lists; a map under pending_user
+// becomes a user whose attributes are its keys.
+func toValue(v any, depth int) (starlark.Value, error) {
+	if depth > maxDepth {
+		return nil, fmt.Errorf("%w: nested more than %d deep", ErrTooLarge, maxDepth)
+	}
+	switch v := v.(type) {
+	case nil:
+		return starlark.None, nil
+	case starlark.Value:
+		return v, nil
+	case bool:
+		return starlark.Bool(v), nil
+	case string:
+		return starlark.String(v), nil
+	case int:
+		return starlark.MakeInt(v), nil
+	case int32:
+		return starlark.MakeInt64(int64(v)), nil
+	case int64:
+		return starlark.MakeInt64(v), nil
+	case uint64:
+		return starlark.MakeUint64(v), nil
+	case float64:
+		return starlark.Float(v), nil
+	case float32:
+		return starlark.Float(v), nil
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return starlark.MakeInt64(i), nil
+		}
+		f, err := v.Float64()
+		if err != nil {
+			return nil, err
+		}
+		return starlark.Float(f), nil
+	case []any:
+		l := make([]starlark.Value, len(v))
+		for i, e := range v {
+			x, err := toValue(e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			l[i] = x
+		}
+		return starlark.NewList(l), nil
+	case []string:
+		l := make([]starlark.Value, len(v))
+		for i, e := range v {
+			l[i] = starlark.String(e)
+		}
+		return starlark.NewList(l), nil
+	case map[string]any:
+		d := starlark.NewDict(len(v))
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			x, err := toValue(v[k], depth+1)
+			if err != nil {
+				return nil, err
+			}
+			if err := d.SetKey(starlark.String(k), x); err != nil {
+				return nil, err
+			}
+		}
+		return d, nil
+	}
+	return nil, fmt.Errorf("expression: cannot pass a %T to an expression", v)
+}
+
+// fromValue converts a Starlark value back to a plan-context value,
+// counting elements against *budget.
+func fromValue(v starlark.Value, depth int, budget *int) (any, error) {
+	if depth > maxDepth {
+		return nil, fmt.Errorf("%w: nested more than %d deep", ErrTooLarge, maxDepth)
+	}
+	if *budget--; *budget < 0 {
+		return nil, fmt.Errorf("%w: more than MaxValues elements", ErrTooLarge)
+	}
+	switch v := v.(type) {
+	case starlark.NoneType:
+		return nil, nil
+	case starlark.Bool:
+		return bool(v), nil
+	case starlark.String:
+		return string(v), nil
+	case starlark.Int:
+		if i, ok := v.Int64(); ok {
+			return i, nil
+		}
+		f := v.Float()
+		if math.IsInf(float64(f), 0) {
+			return nil, fmt.Errorf("%w: integer out of range", ErrTooLarge)
+		}
+		return float64(f), nil
+	case starlark.Float:
+		return float64(v), nil
+	case *starlark.List, starlark.Tuple, *starlark.Set:
+		it := v.(starlark.Iterable).Iterate()
+		defer it.Done()
+		out := []any{}
+		var e starlark.Value
+		for it.Next(&e) {
+			x, err := fromValue(e, depth+1, budget)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, x)
+		}
+		return out, nil
+	case *starlark.Dict:
+		out := make(map[string]any, v.Len())
+		for _, kv := range v.Items() {
+			k, ok := starlark.AsString(kv[0])
+			if !ok {
+				k = kv[0].String()
+			}
+			x, err := fromValue(kv[1], depth+1, budget)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = x
+		}
+		return out, nil
+	case *userValue:
+		return fromValue(v.fields, depth, budget)
+	}
+	return nil, fmt.Errorf("expression: a %s cannot be kept in the plan context", v.Type())
+}
