@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
+	"go.starlark.net/syntax"
 )
 
 // host is what one evaluation may read from the host: the directory.
@@ -79,7 +80,22 @@ type dirUser struct {
 	facts  *directory.Facts
 }
 
-var _ starlark.HasAttrs = (*dirUser)(nil)
+var (
+	_ starlark.HasAttrs   = (*dirUser)(nil)
+	_ starlark.Comparable = (*dirUser)(nil)
+)
+
+// CompareSameType is Django's model equality: two users are equal when
+// their pks are; users have no order.
+func (u *dirUser) CompareSameType(op syntax.Token, y starlark.Value, _ int) (bool, error) {
+	switch op {
+	case syntax.EQL:
+		return u.pk == y.(*dirUser).pk, nil
+	case syntax.NEQ:
+		return u.pk != y.(*dirUser).pk, nil
+	}
+	return false, fmt.Errorf("'%s' not supported between instances of 'User' and 'User'", op)
+}
 
 func (u *dirUser) String() string {
 	if u.u != nil {
@@ -156,6 +172,8 @@ func (u *dirUser) Attr(name string) (starlark.Value, error) {
 		return starlark.NewBuiltin("has_usable_password", u.hasUsablePassword), nil
 	case "all_groups":
 		return starlark.NewBuiltin("all_groups", u.allGroups), nil
+	case "uid", "ak_groups":
+		return nil, fmt.Errorf("user.%s is %w", name, ErrNotYet)
 	}
 	i := sort.SearchStrings(dirUserAttrs, name)
 	if i == len(dirUserAttrs) || dirUserAttrs[i] != name {

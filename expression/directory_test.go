@@ -223,6 +223,13 @@ return True`, plan.PolicyRequest{User: bob, Context: ctx})
 	if err != nil || !reflect.DeepEqual(ctx["v"], want) {
 		t.Errorf("request.user:\n got %v, %v\nwant %v", ctx["v"], err, want)
 	}
+	// Users compare by pk, as Django's models do.
+	if v, err := f.evalValue(t, "v = [request.user == ak_user_by(username='bob'), request.user != ak_user_by(username='ann'), request.user == ak_user_by(username='ann')]"); err != nil || !reflect.DeepEqual(v, []any{true, true, false}) {
+		t.Errorf("==: %v, %v", v, err)
+	}
+	if _, err := f.eval(t, "return request.user < ak_user_by(username='ann')", plan.PolicyRequest{User: bob}); err == nil {
+		t.Error("<: no error")
+	}
 	// group_attributes merges the groups by name (eng, then
 	// eng-backend, whose team wins), then the user's own.
 	ga, err := f.evalValue(t, "v = ak_user_by(username='bob').group_attributes()")
@@ -256,6 +263,15 @@ return True`, plan.PolicyRequest{Context: ctx})
 		if err == nil || err.Error() != "'AnonymousUser' object has no attribute '"+name+"'" {
 			t.Errorf("anonymous %s: %v", attr, err)
 		}
+	}
+	// Fields authentik has and authflow does not yet.
+	for _, attr := range []string{"uid", "ak_groups"} {
+		if _, err := f.eval(t, "return request.user."+attr, plan.PolicyRequest{User: bob}); !errors.Is(err, expression.ErrNotYet) {
+			t.Errorf("%s: %v", attr, err)
+		}
+	}
+	if _, err := f.eval(t, "return request.user.nope", plan.PolicyRequest{User: bob}); err == nil || !strings.Contains(err.Error(), "'User' object has no attribute 'nope'") {
+		t.Errorf("nope: %v", err)
 	}
 	// A user the directory no longer holds fails, naming it.
 	if _, err := f.eval(t, "return request.user.username", plan.PolicyRequest{User: plan.User{PK: 99, Authenticated: true}}); !errors.Is(err, directory.ErrNotFound) {
