@@ -3,17 +3,20 @@ package expression_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/authflow/authflow/blueprint"
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/directory/memdir"
 	"github.com/authflow/authflow/expression"
 	"github.com/authflow/authflow/password"
 	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/store"
 	"github.com/google/uuid"
 )
@@ -391,5 +394,48 @@ func TestShippedPoliciesWithDirectory(t *testing.T) {
 		User: plan.User{PK: f.bob.PK, Authenticated: true}, Context: map[string]any{"prompt_data": map[string]any{"email": "Bob@Example.com"}}})
 	if !errors.Is(err, expression.ErrNotYet) || !strings.Contains(err.Error(), "http_request") {
 		t.Errorf("user-settings-authorization: %v", err)
+	}
+}
+
+// TestPlanInitialSetup: the shipped out-of-the-box flow plans with the
+// store's directory: initial-setup applies while akadmin has no usable
+// password and is denied once it has one (its flow policy,
+// default-oobe-password-usable), with the planner's transaction open
+// while the evaluator reads the directory.
+func TestPlanInitialSetup(t *testing.T) {
+	f := newDirFixture(t)
+	ctx := context.Background()
+	file, err := os.Open("../blueprint/testdata/authentik/default/flow-oobe.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	if _, err := blueprint.Load(ctx, f.s, file, blueprint.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	evs := plan.Builtin(nil)
+	evs[policy.ModelExpression] = expression.Evaluator(&expression.Options{Directory: f.dir})
+	applicable := func() bool {
+		t.Helper()
+		var ok bool
+		err := f.s.View(ctx, func(tx *store.Tx) error {
+			p, err := plan.Make(ctx, tx, "initial-setup", plan.Request{}, plan.Options{Evaluators: evs})
+			ok = p.Applicable
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !applicable() {
+		t.Error("initial-setup not applicable while akadmin has no password")
+	}
+	pw := "secret"
+	if err := f.dir.SetPassword(ctx, f.akadmin.PK, &pw); err != nil {
+		t.Fatal(err)
+	}
+	if applicable() {
+		t.Error("initial-setup applicable once akadmin has a password")
 	}
 }
