@@ -83,7 +83,7 @@ func (f *dirFixture) eval(t *testing.T, src string, req plan.PolicyRequest) (pla
 // directory, lowest pk first, None for no match and for a field
 // authentik's User does not have (FieldError), an error naming a lookup
 // authflow does not support. The first three are authentik's
-// lib/tests/test_evaluator.py test_user_by.
+// lib/tests/test_evaluator.py test_expr_user_by (2025.6.4).
 func TestUserBy(t *testing.T) {
 	f := newDirFixture(t)
 	for _, tt := range []struct {
@@ -162,7 +162,8 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // TestIsGroupMember: ak_is_group_member through the user's groups and
 // their ancestors (DIRECTORY.md §2.2). The first is authentik's
-// lib/tests/test_evaluator.py test_is_group_member.
+// lib/tests/test_evaluator.py test_expr_is_group_member (2025.6.4),
+// whose admin is in an admins group.
 func TestIsGroupMember(t *testing.T) {
 	f := newDirFixture(t)
 	for _, tt := range []struct {
