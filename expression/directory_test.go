@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/authflow/authflow/blueprint"
@@ -439,4 +440,29 @@ func TestPlanInitialSetup(t *testing.T) {
 	if applicable() {
 		t.Error("initial-setup applicable once akadmin has a password")
 	}
+}
+
+// TestDirectoryConcurrent: evaluations that read the directory share
+// compiled programs and the directory, each with its own reads (run
+// with -race).
+func TestDirectoryConcurrent(t *testing.T) {
+	f := newDirFixture(t)
+	ev := expression.Evaluator(&expression.Options{Directory: f.dir, Cache: expression.NewCache(4)})
+	src := "u = ak_user_by(username=context['who'])\nreturn u.username == context['who'] and ak_is_group_member(u, name='eng') == (u.username == 'bob')"
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				who := []string{"bob", "ann", "akadmin"}[(g+i)%3]
+				res, err := ev.Evaluate(context.Background(), expr(src), plan.PolicyRequest{Context: map[string]any{"who": who}})
+				if err != nil || !res.Passing {
+					t.Errorf("%s: %v, %v", who, res, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
