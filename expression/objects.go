@@ -9,13 +9,16 @@ import (
 )
 
 // ErrNotYet is wrapped by the error of a helper or attribute authentik
-// gives expressions that authflow does not provide yet (the
-// directory-backed helpers, flow_plan.redirect, ...).
+// gives expressions that authflow does not provide yet
+// (flow_plan.redirect, http_request, a Django lookup ak_user_by does not
+// support, ...).
 var ErrNotYet = errors.New("not available in authflow yet")
 
 // ErrNoHost is wrapped by the error of a helper that needs the network
 // or a service the host did not provide (requests, resolve_dns,
-// reverse_dns) or that authflow refuses (ak_create_jwt).
+// reverse_dns; ak_user_by, ak_is_group_member and the user's fields and
+// methods without Options.Directory) or that authflow refuses
+// (ak_create_jwt).
 var ErrNoHost = errors.New("not available to expressions in authflow unless the host provides it")
 
 // userValue is authentik's User as far as the planner knows it: its
