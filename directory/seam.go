@@ -112,3 +112,20 @@ type Directory interface {
 	CheckPassword(ctx context.Context, pk int64, raw string) (bool, error)
 	Group(ctx context.Context, pk uuid.UUID) (Group, error)
 }
+
+// PasswordState is an optional capability of a Directory: a directory
+// that can tell whether a user has a usable password implements it, and
+// a caller finds it with a type assertion (d.(directory.PasswordState)).
+// Expressions need it for authentik's user.has_usable_password(), which
+// the out-of-the-box setup flow uses to run only once; a directory
+// without it leaves that method failing with a clear error. The store's
+// directory and memdir implement it.
+//
+// HasUsablePassword is Django's has_usable_password(): whether the
+// stored password is one that some raw password could verify against
+// (false for an unusable password, set by SetPassword(nil) or a new
+// user's, and for none). It reveals nothing else of the password. An
+// unknown user is an error wrapping ErrNotFound.
+type PasswordState interface {
+	HasUsablePassword(ctx context.Context, pk int64) (bool, error)
+}

@@ -66,7 +66,7 @@ func stripTags(n *yaml.Node) {
 
 // TestShippedPolicies evaluates every expression policy of the shipped
 // blueprints against fixtures, with authentik's results (EXPRESSIONS.md
-// §7.2). Those that need the next step's helpers fail naming them.
+// §7.2). Those that need the directory fail without one, naming it.
 func TestShippedPolicies(t *testing.T) {
 	type fixture struct {
 		ctx     map[string]any
@@ -105,12 +105,13 @@ func TestShippedPolicies(t *testing.T) {
 			{ctx: map[string]any{"auth_method": "password"}, passing: true},
 			{ctx: map[string]any{"auth_method": "app_password"}, passing: false},
 		},
-		// The next step: the directory and the HTTP request.
+		// Without a directory (with one: TestShippedPoliciesWithDirectory).
+		// user-settings-authorization needs the HTTP request too.
 		"default-user-settings-authorization": {
 			{ctx: map[string]any{"prompt_data": map[string]any{}}, user: plan.User{PK: 1, Authenticated: true}, err: expression.ErrNotYet},
 		},
-		"default-oobe-prefill-user":            {{ctx: map[string]any{}, err: expression.ErrNotYet}},
-		"default-oobe-password-usable":         {{ctx: map[string]any{}, err: expression.ErrNotYet}},
+		"default-oobe-prefill-user":            {{ctx: map[string]any{}, err: expression.ErrNoHost}},
+		"default-oobe-password-usable":         {{ctx: map[string]any{}, err: expression.ErrNoHost}},
 		"default-oobe-flow-set-authentication": {{ctx: map[string]any{}, err: expression.ErrCompile}},
 	}
 	policies := shippedPolicies(t)

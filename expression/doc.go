@@ -77,21 +77,72 @@
 // as private. ak_user_has_authenticator is always false: authflow stores
 // no authenticator devices yet. ak_logger accepts and discards its calls.
 //
+// # Directory
+//
+// Options.Directory (the store's: store.Store.Directory) backs the
+// helpers that read users and groups; without one they fail wrapping
+// [ErrNoHost], naming Options.Directory, never a silent pass.
+//
+//   - ak_user_by(**filters) returns the user with the lowest pk that
+//     passes every filter, or None, as authentik's .first(). The lookups
+//     are username and email, exact (username="x", username__exact="x")
+//     or __iexact (compared in upper case, as the store and authentik on
+//     PostgreSQL do), and pk, id and uuid, exact. A name that is not a
+//     field of authentik's User (foo="bar"), or an unknown lookup
+//     (username__foo), gives None, as authentik turns Django's
+//     FieldError into None; a field or lookup authentik has and authflow
+//     does not (name, attributes__upn, username__startswith, ...) fails
+//     wrapping [ErrNotYet], naming it. The seam finds users by pk, uuid
+//     or the lowest pk by username or email, so a combination of filters
+//     answers when one of them is pk, uuid or an exact username, or when
+//     the user found by the first email or __iexact filter passes the
+//     others; otherwise (and for no filters, or an empty email) it fails
+//     wrapping ErrNotYet rather than guess. Inactive users are found.
+//   - ak_is_group_member(user, **group_filters) looks through the user's
+//     groups and their ancestors (directory.User.AllGroups): name,
+//     name__iexact, pk or group_uuid, is_superuser. An unknown field
+//     raises Django's "Cannot resolve keyword 'x' into field."; another
+//     Group field or lookup fails wrapping ErrNotYet. The user may be
+//     request.user, an ak_user_by result, or a pending_user whose pk the
+//     directory holds.
+//   - request.user is the directory's user: pk, id, is_authenticated,
+//     is_superuser and attributes are the planner's; username, name,
+//     email, is_active, path, type, uuid (a string, where authentik has
+//     a UUID), date_joined, last_login and password_change_date (strings
+//     in DRF's format, where authentik has datetimes) are read from the
+//     directory on first use; group_attributes(request=None) is the
+//     planner's merge, without a brand's attributes (there is no HTTP
+//     request); has_usable_password() asks a directory that implements
+//     directory.PasswordState (others fail wrapping ErrNoHost);
+//     all_groups() is a list of groups (name, pk, group_uuid,
+//     is_superuser, attributes, parent_id), direct groups first, each
+//     once. Users compare equal by pk. ak_user_by's users are the same.
+//   - A request without a user has Django's AnonymousUser (DIRECTORY.md
+//     §4.1): pk and id None, username "", is_active, is_superuser and
+//     is_authenticated False, is_anonymous True; name, email,
+//     attributes, group_attributes() and the rest raise
+//     "'AnonymousUser' object has no attribute 'x'", which
+//     hasattr and getattr with a default see as absent.
+//
+// A user the planner passes with pk 0 and is_authenticated (one the
+// directory does not hold) has only the planner's fields; the others
+// fail wrapping ErrNotYet.
+//
 // # Not yet
 //
 // These fail with an error wrapping [ErrNotYet], naming them, never a
-// silent pass: ak_user_by, ak_is_group_member, ak_call_policy,
-// ak_create_event, flow_plan.redirect, http_request and ak_client_ip (the
-// planner has no HTTP request), user.has_usable_password() and
-// user.all_groups(), and the user fields the planner does not pass
-// (username, email, name, ...): request.user has pk, id, is_authenticated,
-// is_superuser, attributes and group_attributes(). requests, resolve_dns,
-// reverse_dns and ak_create_jwt fail wrapping [ErrNoHost]. Prompt
-// placeholder and initial-value expressions, the QueryDict import and a
-// distinction between a Python syntax error and a dialect limit are not
-// done either; http_request and ak_client_ip are truthy (only their use
-// fails). The API, the command line and blueprint import do not use this
-// package yet: Check is meant for import warnings and "authflow check".
+// silent pass: ak_call_policy, ak_create_event, flow_plan.redirect,
+// http_request and ak_client_ip (the planner has no HTTP request; so
+// default-user-settings-authorization, which reads
+// request.http_request.tenant, fails), user.uid and user.ak_groups, and
+// the ak_user_by and ak_is_group_member lookups above. requests,
+// resolve_dns, reverse_dns and ak_create_jwt fail wrapping [ErrNoHost].
+// Prompt placeholder and initial-value expressions, the QueryDict import
+// and a distinction between a Python syntax error and a dialect limit
+// are not done either; http_request and ak_client_ip are truthy (only
+// their use fails). The API, the command line and blueprint import do
+// not use this package yet: Check is meant for import warnings and
+// "authflow check".
 //
 // # Plan context
 //
@@ -101,8 +152,11 @@
 // context holds (context["prompt_data"][k] = v) reach the plan context,
 // and context[k] = v does not (authentik's planner copies the dict). A
 // map under pending_user is a User whose attributes are its keys
-// (hasattr(pending_user, "backend")). A result whose run wrote the plan
-// context is not kept by a plan cache; others are (plan.Forever).
+// (hasattr(pending_user, "backend")); ak_user_by's user written there
+// is kept as a map of its fields (pk, username, name, email, uuid,
+// is_active, path, type, attributes). A result whose run wrote the plan
+// context or read the directory is not kept by a plan cache; others are
+// (plan.Forever).
 //
 // # Concurrency
 //

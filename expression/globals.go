@@ -24,8 +24,8 @@ var builtins = starlark.StringDict{
 	"ak_logger":     logger,
 	"__ak_try":      starlark.NewBuiltin("__ak_try", akTry),
 
-	"ak_user_by":         notYet("ak_user_by"),
-	"ak_is_group_member": notYet("ak_is_group_member"),
+	"ak_user_by":         starlark.NewBuiltin("ak_user_by", akUserBy),
+	"ak_is_group_member": starlark.NewBuiltin("ak_is_group_member", akIsGroupMember),
 	"ak_call_policy":     notYet("ak_call_policy"),
 	"ak_create_event":    notYet("ak_create_event"),
 	"ip_network":         starlark.NewBuiltin("ip_network", ipNetwork),

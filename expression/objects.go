@@ -9,13 +9,16 @@ import (
 )
 
 // ErrNotYet is wrapped by the error of a helper or attribute authentik
-// gives expressions that authflow does not provide yet (the
-// directory-backed helpers, flow_plan.redirect, ...).
+// gives expressions that authflow does not provide yet
+// (flow_plan.redirect, http_request, a Django lookup ak_user_by does not
+// support, ...).
 var ErrNotYet = errors.New("not available in authflow yet")
 
 // ErrNoHost is wrapped by the error of a helper that needs the network
 // or a service the host did not provide (requests, resolve_dns,
-// reverse_dns) or that authflow refuses (ak_create_jwt).
+// reverse_dns; ak_user_by, ak_is_group_member and the user's fields and
+// methods without Options.Directory) or that authflow refuses
+// (ak_create_jwt).
 var ErrNoHost = errors.New("not available to expressions in authflow unless the host provides it")
 
 // userValue is authentik's User as far as the planner knows it: its
@@ -25,12 +28,14 @@ type userValue struct {
 	fields *starlark.Dict
 	gattrs starlark.Value // nil: unknown
 	// request: this is request.user, of which the planner knows only
-	// pk, is_authenticated, is_superuser and attributes; the directory's
-	// other fields are the next step.
+	// pk, is_authenticated, is_superuser and attributes; the other
+	// fields fail wrapping missing: ErrNoHost without a directory,
+	// ErrNotYet for a user the directory does not hold.
 	request bool
+	missing error
 }
 
-// userFields are authentik User fields the planner does not pass yet.
+// userFields are authentik User fields the planner does not pass.
 var userFields = map[string]bool{"username": true, "name": true, "email": true, "uuid": true, "uid": true,
 	"path": true, "is_active": true, "type": true, "last_login": true, "date_joined": true, "password_change_date": true}
 
@@ -42,7 +47,7 @@ func (u *userValue) Freeze()               { u.fields.Freeze() }
 func (u *userValue) Truth() starlark.Bool  { return true }
 func (u *userValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: User") }
 
-// userMethods need the directory: the next step.
+// userMethods need the directory.
 var userMethods = []string{"has_usable_password", "all_groups", "group_attributes"}
 
 func (u *userValue) Attr(name string) (starlark.Value, error) {
@@ -58,12 +63,16 @@ func (u *userValue) Attr(name string) (starlark.Value, error) {
 			}), nil
 		}
 	}
+	missing := u.missing
+	if missing == nil {
+		missing = ErrNotYet
+	}
 	if u.request && userFields[name] {
-		return nil, fmt.Errorf("user.%s is %w", name, ErrNotYet)
+		return nil, fmt.Errorf("user.%s is %w", name, missing)
 	}
 	for _, m := range userMethods {
 		if m == name {
-			return notYet("user." + name + "()"), nil
+			return failing("user."+name+"()", missing), nil
 		}
 	}
 	return nil, nil // 'User' has no attribute
@@ -105,9 +114,15 @@ func (p *flowPlan) Attr(name string) (starlark.Value, error) {
 }
 
 // notYet is a callable that fails wrapping ErrNotYet.
-func notYet(name string) *starlark.Builtin {
+func notYet(name string) *starlark.Builtin { return failing(name, ErrNotYet) }
+
+// failing is a callable that fails wrapping err.
+func failing(name string, err error) *starlark.Builtin {
 	return starlark.NewBuiltin(name, func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
-		return nil, fmt.Errorf("%s is %w", name, ErrNotYet)
+		if err == ErrNoHost {
+			return nil, fmt.Errorf("%s is %w (a user directory: expression.Options.Directory)", name, err)
+		}
+		return nil, fmt.Errorf("%s is %w", name, err)
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"reflect"
 
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/policy"
 	"go.starlark.net/starlark"
@@ -22,6 +23,15 @@ type Options struct {
 	// Limits bound each evaluation; the binding's timeout bounds it too,
 	// through the context.
 	Limits Limits
+	// Directory is the user directory the helpers read: ak_user_by,
+	// ak_is_group_member, and request.user's fields and methods beyond
+	// what the planner passes (username, email, name, is_active, ...,
+	// all_groups(), has_usable_password() when the directory implements
+	// directory.PasswordState). Nil means none: those fail with an error
+	// wrapping ErrNoHost. The built-in one is the store's
+	// (store.Store.Directory). A result that read it is not kept by a
+	// plan cache.
+	Directory directory.Directory
 }
 
 // Evaluator returns the evaluator of expression policies
@@ -102,7 +112,9 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	if sso == nil {
 		sso = starlark.False
 	}
-	user, err := requestUser(req.User)
+	h := &host{ctx: ctx, dir: e.opts.Directory}
+	ctx = withHost(ctx, h)
+	user, err := requestUser(req.User, h)
 	if err != nil {
 		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
 	}
@@ -127,8 +139,9 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
 	}
 	res := plan.Result{Passing: bool(v.Truth()), Messages: messages, ValidUntil: plan.Forever}
-	if written {
-		// A cached plan would not repeat the write.
+	if written || h.used {
+		// A cached plan would not repeat the write, nor see the
+		// directory change.
 		res.ValidUntil = plan.Result{}.ValidUntil
 	}
 	return res, nil
@@ -179,11 +192,24 @@ func (e evaluator) writeBack(planCtx *starlark.Dict, m map[string]any) (bool, er
 	return true, nil
 }
 
-// requestUser is request.user: the planner's facts about the user.
-func requestUser(u plan.User) (*userValue, error) {
+// requestUser is request.user: Django's AnonymousUser for a request
+// without a user; with a directory, the directory's user with the
+// planner's facts (read first, without the directory); otherwise the
+// planner's facts about the user.
+func requestUser(u plan.User, h *host) (starlark.Value, error) {
+	if u.PK == 0 && !u.Authenticated {
+		return anonUser{}, nil
+	}
 	attrs, err := toValue(orEmpty(u.Attributes), 0)
 	if err != nil {
 		return nil, err
+	}
+	if u.PK != 0 && h.dir != nil {
+		return &dirUser{h: h, pk: u.PK, gattrs: u.GroupAttributes, known: starlark.StringDict{
+			"pk": starlark.MakeInt64(u.PK), "id": starlark.MakeInt64(u.PK),
+			"is_authenticated": starlark.Bool(u.Authenticated), "is_superuser": starlark.Bool(u.Superuser),
+			"attributes": attrs,
+		}}, nil
 	}
 	gattrs := attrs
 	if u.GroupAttributes != nil {
@@ -197,7 +223,11 @@ func requestUser(u plan.User) (*userValue, error) {
 	_ = f.SetKey(starlark.String("is_authenticated"), starlark.Bool(u.Authenticated))
 	_ = f.SetKey(starlark.String("is_superuser"), starlark.Bool(u.Superuser))
 	_ = f.SetKey(starlark.String("attributes"), attrs)
-	return &userValue{fields: f, gattrs: gattrs, request: true}, nil
+	missing := ErrNoHost
+	if h.dir != nil {
+		missing = ErrNotYet // a user the directory does not hold
+	}
+	return &userValue{fields: f, gattrs: gattrs, request: true, missing: missing}, nil
 }
 
 func orEmpty(m map[string]any) map[string]any {

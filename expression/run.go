@@ -69,6 +69,9 @@ func (p *Program) run(ctx context.Context, lim Limits, args starlark.Tuple) (v s
 	}
 	th := &starlark.Thread{Name: "expression", Print: func(*starlark.Thread, string) {}}
 	th.SetMaxExecutionSteps(lim.MaxSteps)
+	if h, ok := ctx.Value(hostKey{}).(*host); ok {
+		th.SetLocal(hostLocal, h)
+	}
 	stop := context.AfterFunc(ctx, func() { th.Cancel("context done") })
 	defer stop()
 	g, err := p.prog.Init(th, p.globals)

@@ -147,6 +147,12 @@ func fromValue(v starlark.Value, depth int, budget *int) (any, error) {
 		return out, nil
 	case *userValue:
 		return fromValue(v.fields, depth, budget)
+	case *dirUser:
+		m, err := v.asMap()
+		if err != nil {
+			return nil, err
+		}
+		return fromValue(m, depth, budget)
 	}
 	return nil, fmt.Errorf("expression: a %s cannot be kept in the plan context", v.Type())
 }

@@ -137,3 +137,15 @@ func (d Directory) Group(ctx context.Context, pk uuid.UUID) (g directory.Group, 
 	})
 	return g, dirErr(err)
 }
+
+var _ directory.PasswordState = Directory{}
+
+// HasUsablePassword reports whether the user numbered pk has a usable
+// password (Tx.HasUsablePassword), for directory.PasswordState.
+func (d Directory) HasUsablePassword(ctx context.Context, pk int64) (ok bool, err error) {
+	err = d.s.View(ctx, func(tx *Tx) error {
+		ok, err = tx.HasUsablePassword(pk)
+		return err
+	})
+	return ok, dirErr(err)
+}

@@ -29,6 +29,10 @@
 //     wrong one does not, a new user's password and a nil one verify
 //     nothing, PasswordChangeDate moves on SetPassword (nil included)
 //     and on nothing else, an unknown user is ErrNotFound.
+//   - A directory that implements [directory.PasswordState]: a new
+//     user's password is not usable, one set is, SetPassword(nil) makes
+//     it unusable again, an unknown user is ErrNotFound. (A directory
+//     without the capability skips this.)
 //   - After DeleteUser every method finds no such user.
 //   - No returned value shares maps or slices with the stored one, nor
 //     with the value given to a write.
@@ -101,6 +105,7 @@ func Run(t *testing.T, open func(t *testing.T) Fixture) {
 		{"UpdateKeeps", testUpdateKeeps},
 		{"Passwords", testPasswords},
 		{"PasswordChangeDate", testPasswordChangeDate},
+		{"PasswordState", testPasswordState},
 		{"Delete", testDelete},
 		{"NoAliasing", testNoAliasing},
 		{"SecretsNotInErrors", testSecrets},
@@ -576,6 +581,38 @@ func testPasswords(t *testing.T, f Fixture) {
 	_, err := f.Dir.CheckPassword(ctx, v.PK+1000, pw)
 	isNotFound(t, "CheckPassword(unknown)", err)
 	isNotFound(t, "SetPassword(unknown)", f.Dir.SetPassword(ctx, v.PK+1000, &pw))
+}
+
+func testPasswordState(t *testing.T, f Fixture) {
+	ps, ok := f.Dir.(directory.PasswordState)
+	if !ok {
+		t.Skip("the directory does not implement directory.PasswordState")
+	}
+	u := create(t, f.Dir, newUser("ursula"))
+	usable := func(want bool) {
+		t.Helper()
+		got, err := ps.HasUsablePassword(ctx, u.PK)
+		if err != nil || got != want {
+			t.Errorf("HasUsablePassword = %v, %v; want %v, nil", got, err, want)
+		}
+	}
+	usable(false)
+	pw := "correct horse battery staple"
+	if err := f.Dir.SetPassword(ctx, u.PK, &pw); err != nil {
+		t.Fatal(err)
+	}
+	usable(true)
+	empty := ""
+	if err := f.Dir.SetPassword(ctx, u.PK, &empty); err != nil {
+		t.Fatal(err)
+	}
+	usable(true) // an empty password is a password to Django
+	if err := f.Dir.SetPassword(ctx, u.PK, nil); err != nil {
+		t.Fatal(err)
+	}
+	usable(false)
+	_, err := ps.HasUsablePassword(ctx, u.PK+1000)
+	isNotFound(t, "HasUsablePassword(unknown)", err)
 }
 
 func testPasswordChangeDate(t *testing.T, f Fixture) {

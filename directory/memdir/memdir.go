@@ -348,6 +348,24 @@ func (d *Dir) SetPassword(ctx context.Context, pk int64, raw *string) error {
 	return nil
 }
 
+var _ directory.PasswordState = (*Dir)(nil)
+
+// HasUsablePassword reports whether the user pk has a usable password
+// (directory.PasswordState): false for a new user's or one set with
+// SetPassword(nil). An unknown user is directory.ErrNotFound.
+func (d *Dir) HasUsablePassword(ctx context.Context, pk int64) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	d.mu.RLock()
+	stored, ok := d.hashes[pk]
+	d.mu.RUnlock()
+	if !ok {
+		return false, fmt.Errorf("memdir: password state of user %d: %w", pk, directory.ErrNotFound)
+	}
+	return stored != "" && password.IsUsable(stored), nil
+}
+
 // CheckPassword reports whether raw is the password of the user pk, and
 // replaces a stored hash that is not current under the policy after a
 // successful check (PasswordChangeDate stays). An unknown user is
