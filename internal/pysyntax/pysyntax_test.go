@@ -72,8 +72,8 @@ var cases = []struct{ src, want string }{
 // noVerdict are the syntax errors Check accepts, since it only sees
 // brackets, strings and indentation.
 var noVerdict = map[string]bool{
-	"return f'{x'":          true, // f-string
-	"return $":              true,
+	"return f'{x'": true, // f-string
+	"return $":     true,
 }
 
 // otherMessage are the syntax errors where CPython reports an earlier
