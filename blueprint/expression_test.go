@@ -40,7 +40,7 @@ func TestCheckExpressionWarns(t *testing.T) {
 	}{
 		{`"# x\nimport os\nreturn True"`, 1},
 		{`"# x\nimport os\nreturn True"`, 1}, // unchanged
-		{`"return True"`, 0},                  // updated
+		{`"return True"`, 0},                 // updated
 	} {
 		res := apply(t, s, doc(step.expr), opts)
 		w := warnings(res)
