@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,5 +63,22 @@ func TestImportRefusesSyntaxError(t *testing.T) {
 	want := `Expression Syntax Error: closing parenthesis ')' does not match opening parenthesis '[' on line 2 (temp-policy, line 3)`
 	if code != exitInvalid || !strings.Contains(out.String(), want) {
 		t.Errorf("import: %d %q %q", code, out.String(), errb.String())
+	}
+}
+
+// serve and import share blueprintFlags.options, which passes
+// expression.Check to the import: serve's import endpoint warns too.
+func TestBlueprintOptionsCheckExpressions(t *testing.T) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	o := newBlueprintFlags(fs, "").options("")
+	if o.CheckExpression == nil {
+		t.Fatal("no expression checker")
+	}
+	ps := o.CheckExpression("x = 1\nimport os\nreturn True")
+	if len(ps) != 1 || ps[0].Line != 2 || ps[0].Construct != "import" || ps[0].Message == "" {
+		t.Errorf("problems %+v", ps)
+	}
+	if ps := o.CheckExpression("return True"); ps != nil {
+		t.Errorf("problems of a runnable expression: %+v", ps)
 	}
 }
