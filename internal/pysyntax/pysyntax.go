@@ -14,10 +14,11 @@
 // instead). Any other syntax error, such as a misspelled keyword or
 // "return a b", is accepted: the evaluator's own check (expression.Check)
 // then names it as a construct it cannot run. It gives no verdict on a
-// text with an f-string (whose tokenizing changed in Python 3.12), a tab or
-// form feed in an indentation, invalid UTF-8, a carriage return or another character
-// Python's str.splitlines splits on, a NUL, or a backslash that is not at
-// the end of a line.
+// text with an f-string (whose tokenizing changed in Python 3.12), a tab
+// in an indentation, invalid UTF-8, a carriage return or another character
+// Python's str.splitlines splits on, a form feed, \x1f (which Python's
+// str.strip strips and Go's strings.TrimSpace does not), a NUL, or a
+// backslash that is not at the end of a line.
 package pysyntax
 
 import (
@@ -53,7 +54,7 @@ func (e *Error) Unwrap() error { return ErrSyntax }
 // syntax error it finds, or nil. filename is what authentik compiles under:
 // Create for a new policy, the stored policy's name for an update.
 func Check(filename, src string) error {
-	if !utf8.ValidString(src) || strings.ContainsAny(src, "\r\v\f\x00\x1c\x1d\x1e\u0085\u2028\u2029") {
+	if !utf8.ValidString(src) || strings.ContainsAny(src, "\r\v\f\x00\x1c\x1d\x1e\x1f\u0085\u2028\u2029") {
 		return nil
 	}
 	var b strings.Builder

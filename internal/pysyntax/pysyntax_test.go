@@ -118,7 +118,7 @@ func TestCheckFilename(t *testing.T) {
 }
 
 func TestNoVerdict(t *testing.T) {
-	for _, src := range []string{"return (1\r", "\treturn (1", "return (1\x00", "return f'{'", "x = 1 \\ y\nreturn ("} {
+	for _, src := range []string{"return (1\r", "\treturn (1", "return (1\x00", "\x1f\nreturn (1", "return f'{'", "x = 1 \\ y\nreturn ("} {
 		if err := Check(Create, src); err != nil {
 			t.Errorf("Check(%q) = %v, want no verdict", src, err)
 		}
