@@ -66,6 +66,13 @@ func TestPolicyRules(t *testing.T) {
 	c := newClient(t, nil)
 	c.do("POST", "/api/v3/policies/expression/", `{"name":"e"}`).expect(t, 400, `{"expression":["This field is required."]}`)
 	c.do("POST", "/api/v3/policies/expression/", `{"name":"e","expression":"  "}`).expect(t, 400, `{"expression":["This field may not be blank."]}`)
+	// A Python syntax error, as CPython words it under authentik's file
+	// name; a construct the evaluator cannot run is stored.
+	c.do("POST", "/api/v3/policies/expression/", `{"name":"e","expression":"# nothing"}`).
+		expect(t, 400, `{"expression":["Expression Syntax Error: expected an indented block after function definition on line 1 (temp-policy, line 3)"]}`)
+	orm := c.must(201, "POST", "/api/v3/policies/expression/", `{"name":"orm","expression":"from authentik.flows.models import Flow\nreturn Flow.objects.exists()"}`)
+	c.do("PATCH", "/api/v3/policies/expression/"+orm["pk"].(string)+"/", `{"expression":"return 'x"}`).
+		expect(t, 400, `{"expression":["Expression Syntax Error: unterminated string literal (detected at line 2) (orm, line 2)"]}`)
 	c.do("POST", "/api/v3/policies/password_expiry/", `{"name":"x"}`).expect(t, 400, `{"days":["This field is required."]}`)
 	c.do("POST", "/api/v3/policies/password/", `{"name":"x","length_min":-1}`).expect(t, 400, `{"length_min":["Ensure this value is greater than or equal to 0."]}`)
 	c.do("POST", "/api/v3/policies/reputation/", `{"name":"r","check_ip":false,"check_username":false}`).

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
@@ -59,7 +60,32 @@ type Options struct {
 	// (brands, applications). An entry of another such model
 	// is an error naming it.
 	Handlers map[string]Handler
+	// CheckExpression, when set, names the constructs of an expression
+	// policy's expression that the host's evaluator cannot run
+	// (expression.Check, adapted by the host so that this package does
+	// not link an interpreter). Each is a warning event "expression cannot
+	// run" of the entry that writes the policy, naming the policy, the
+	// line and the construct; the entry still imports, as authentik
+	// accepts the expression (a Python syntax error is the store's field
+	// error instead).
+	CheckExpression func(expression string) []ExpressionProblem
 }
+
+// ExpressionProblem is a construct of an expression that the host's
+// evaluator cannot run (see Options.CheckExpression).
+type ExpressionProblem struct {
+	// Line is the line of the expression's own text (authentik's
+	// tracebacks count one more, for its def line).
+	Line int
+	// Construct names it: "import authentik.flows.models", "while", ...
+	Construct string
+	// Message says why, for the event's message.
+	Message string
+}
+
+// EventExpressionCannotRun is the event of a warning of
+// Options.CheckExpression.
+const EventExpressionCannotRun = "expression cannot run"
 
 // LogEvent is one event of an import's result, in authentik's log event
 // shape.
@@ -364,6 +390,12 @@ func (im *importer) entry(e *Entry) {
 	for _, w := range warnings {
 		im.log("warning", "attribute ignored", e, map[string]any{"identifiers": ids, "field": w,
 			"message": "the model has no such attribute: authflow ignores it, as authentik does"})
+	}
+	if model == string(policy.ModelExpression) && im.opts.CheckExpression != nil {
+		if err := im.warnExpression(e, ids, pk); err != nil {
+			im.fail(e, ids, err)
+			return
+		}
 	}
 	key, err := im.remember(e, ids, model, pk)
 	if err == nil && u.password != nil {
@@ -708,6 +740,21 @@ func (im *importer) remember(e *Entry, ids map[string]any, model string, pk uuid
 		im.pks[str(v)] = pk.String()
 	}
 	return key, nil
+}
+
+// warnExpression logs a warning for each construct of the stored
+// expression policy pk that Options.CheckExpression names.
+func (im *importer) warnExpression(e *Entry, ids map[string]any, pk uuid.UUID) error {
+	v, err := im.representation(string(policy.ModelExpression), pk)
+	if err != nil {
+		return err
+	}
+	src, _ := v["expression"].(string)
+	for _, p := range im.opts.CheckExpression(src) {
+		im.log("warning", EventExpressionCannotRun, e, map[string]any{"identifiers": ids, "policy": v["name"],
+			"line": p.Line, "construct": p.Construct, "message": p.Message})
+	}
+	return nil
 }
 
 // representation is the object's API representation, as a map.

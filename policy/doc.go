@@ -17,9 +17,9 @@
 // group and user are references to the store's groups and users
 // (package directory's Group and User); its view embeds theirs.
 //
-// Expression policies hold Python source, stored verbatim: authflow does
-// not run or parse Python. A host that wants expressions checked on write
-// gives the store a checker (store.Options.CheckExpression).
+// Expression policies hold Python source, stored verbatim; package
+// expression evaluates them. The store refuses the Python syntax errors it
+// can find without a Python parser (store.Options.CheckExpression).
 //
 // The package does no I/O.
 package policy

@@ -22,13 +22,13 @@ const (
 	MsgReputationNothingChecked = "Either IP or Username must be checked"
 	MsgEventMatcherNoCriteria   = "At least one criteria must be set."
 	// MsgExpressionSyntax starts the field error of an expression that
-	// the host's checker refuses (store.Options.CheckExpression).
+	// the store's checker refuses (store.Options.CheckExpression).
 	MsgExpressionSyntax = "Expression Syntax Error: "
 )
 
 // Expression runs Python: authentik's ExpressionPolicy. authflow stores
-// the expression verbatim and cannot check its syntax; a host may check
-// it on write (store.Options.CheckExpression).
+// the expression verbatim; the store checks its syntax on write as far as
+// it can without a Python parser (store.Options.CheckExpression).
 type Expression struct {
 	Expression string `json:"expression" af:"required"`
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 
+	"github.com/authflow/authflow/internal/pysyntax"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/validate"
@@ -73,20 +74,29 @@ func (tx *Tx) policyView(p policy.Policy) (policy.View, error) {
 	return policy.View{Policy: p, Kind: k, BoundTo: len(ids)}, err
 }
 
-// checkExpression runs Options.CheckExpression on an expression policy
-// whose expression a write sets or changes (cur is nil for a create): the
-// policies collection's onWrite.
+// checkExpression runs Options.CheckExpression (by default
+// pysyntax.Check) on an expression policy whose expression a write sets
+// or changes (cur is nil for a create): the policies collection's
+// onWrite. The file name is authentik's: "temp-policy" on a create, the
+// stored policy's name on an update.
 func (tx *Tx) checkExpression(cur, next any) error {
 	e, ok := next.(policy.Policy).Config.(policy.Expression)
-	if tx.s.checkExpr == nil || !ok {
+	if !ok {
 		return nil
 	}
+	filename := pysyntax.Create
 	if cur != nil {
-		if old, ok := cur.(policy.Policy).Config.(policy.Expression); ok && old.Expression == e.Expression {
+		old := cur.(policy.Policy)
+		if c, ok := old.Config.(policy.Expression); ok && c.Expression == e.Expression {
 			return nil
 		}
+		filename = old.Name
 	}
-	if err := tx.s.checkExpr(next.(policy.Policy).Name, e.Expression); err != nil {
+	check := tx.s.checkExpr
+	if check == nil {
+		check = pysyntax.Check
+	}
+	if err := check(filename, e.Expression); err != nil {
 		return validate.FieldError("expression", policy.MsgExpressionSyntax+err.Error())
 	}
 	return nil

@@ -51,7 +51,7 @@ func TestCheckExpression(t *testing.T) {
 	if !errors.As(err, &ve) || len(ve.Fields["expression"]) != 1 {
 		t.Errorf("patch: %v", err)
 	}
-	want := []string{"bad:return f(", "ok:return True", "ok:return (1"}
+	want := []string{"temp-policy:return f(", "temp-policy:return True", "ok:return (1"}
 	if strings.Join(asked, "|") != strings.Join(want, "|") {
 		t.Errorf("asked %q, want %q", asked, want)
 	}
@@ -59,6 +59,29 @@ func TestCheckExpression(t *testing.T) {
 	if _, err := createIn(ctx, s, store.Policies, policy.Policy{Name: "pw", Config: policy.DefaultPassword()}); err != nil || len(asked) != 3 {
 		t.Errorf("password policy: %v, asked %d times", err, len(asked))
 	}
+}
+
+// Without a host checker the store refuses a Python syntax error with
+// authentik's message (file name "temp-policy" on a create, the stored
+// name on an update) and accepts what is valid Python although the
+// evaluator cannot run it.
+func TestCheckExpressionDefault(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	err := wantUnchanged(t, s, func() error {
+		_, err := createJSONIn(ctx, s, store.Policies.Kind(string(policy.ModelExpression)), []byte(`{"name":"bad","expression":"x = [1,\n2)\nreturn x"}`))
+		return err
+	})
+	testutil.WantFields(t, "create", err, map[string][]string{"expression": {"Expression Syntax Error: closing parenthesis ')' does not match opening parenthesis '[' on line 2 (temp-policy, line 3)"}})
+	p, err := createIn(ctx, s, store.Policies, policy.Policy{Name: "orm", Config: policy.Expression{Expression: "from authentik.flows.models import Flow\nFlow.objects.filter(slug='x').update(designation='y')\nreturn True"}})
+	if err != nil {
+		t.Fatalf("a Django import is valid Python: %v", err)
+	}
+	err = wantUnchanged(t, s, func() error {
+		_, err := patchIn(ctx, s, store.Policies, store.PK(p.PK), []byte(`{"name":"renamed","expression":"if True:\n        x = 1\n    y = 2\nreturn 1"}`))
+		return err
+	})
+	testutil.WantFields(t, "patch", err, map[string][]string{"expression": {"Expression Syntax Error: unindent does not match any outer indentation level (orm, line 4)"}})
 }
 
 // Deleting a flow deletes, in one transaction, its policy bindings and

@@ -54,12 +54,18 @@ type Options struct {
 	// Collections are the host's own collections, added to the built-in
 	// ones (see Declaration).
 	Collections []Declarer
-	// CheckExpression, when set, checks the expression of an expression
-	// policy on every write that changes it (authflow cannot parse
-	// Python). A non-nil error is the field error
-	// "Expression Syntax Error: <its text>", as authentik words a syntax
-	// error, and nothing is written. name is the policy's name.
-	CheckExpression func(name, expression string) error
+	// CheckExpression checks the expression of an expression policy on
+	// every write that sets or changes it. A non-nil error is the field
+	// error "Expression Syntax Error: <its text>", as authentik words a
+	// syntax error, and nothing is written. filename is the one authentik
+	// compiles under, for its message: "temp-policy" on a create, the
+	// stored policy's name on an update. Nil means pysyntax.Check
+	// (internal/pysyntax): the Python syntax errors found without a
+	// Python parser (unbalanced brackets, unterminated strings, bad
+	// indentation), with CPython's message; a construct the evaluator
+	// cannot run is no syntax error and is accepted (expression.Check
+	// names those). A func that returns nil turns the check off.
+	CheckExpression func(filename, expression string) error
 	// NewID makes primary keys. Nil means uuid.NewV7, whose keys append
 	// at the end of bbolt's B+tree.
 	NewID func() (uuid.UUID, error)

@@ -31,7 +31,7 @@ func newBlueprintFlags(fs *flag.FlagSet, dirHelp string) blueprintFlags {
 }
 
 func (b blueprintFlags) options(defaultDir string) blueprint.Options {
-	o := blueprint.Options{Dir: *b.dir}
+	o := blueprint.Options{Dir: *b.dir, CheckExpression: checkExpression}
 	if o.Dir == "" {
 		o.Dir = defaultDir
 	}
@@ -199,7 +199,7 @@ func printLogs(w io.Writer, res blueprint.Result) {
 			what = l.LogLevel
 		}
 		detail := ""
-		for _, k := range []string{"changes", "errors", "error", "field", "message"} {
+		for _, k := range []string{"changes", "errors", "error", "field", "policy", "line", "construct", "message"} {
 			if v, ok := l.Attributes[k]; ok {
 				b, _ := json.Marshal(v)
 				detail += " " + k + "=" + string(b)

@@ -76,7 +76,11 @@
 // -dry-run checks and reports everything and writes nothing; diff is
 // import -dry-run. -strict makes an attr that the model does not have an
 // error; by default it is a warning and left out, as authentik ignores
-// it. metaapplyblueprint entries find blueprints in -blueprints DIR
+// it. An expression policy the evaluator cannot run (Django's models,
+// open, an import) imports with a warning naming the policy, the line and
+// the construct (expression.Check; serve's import endpoint warns too); a
+// Python syntax error fails its entry with authentik's "Expression Syntax
+// Error: …". metaapplyblueprint entries find blueprints in -blueprints DIR
 // (default: each file's own directory).
 //
 // # export, plan and diagram
@@ -131,7 +135,11 @@
 // every record's checksum, every index entry, every reference, every
 // kept count, every collection's bucket and the change log. It prints
 // one line per problem and exits 1 when there is any, 0 (printing
-// "PATH: ok") when there is none.
+// "PATH: ok") when there is none. It also prints a line
+// "PATH: warning: expression policy "NAME" cannot run: line N: CONSTRUCT:
+// why" for each construct of a stored expression policy the evaluator
+// cannot run (expression.Check): a warning, since authentik accepts it, so
+// warnings alone exit 0 ("PATH: ok, N warnings").
 //
 // version prints the module version, the VCS revision the binary was
 // built from and the Go version (also as "authflow --version").

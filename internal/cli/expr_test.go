@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/authflow/authflow/blueprint"
+)
+
+// The shipped out-of-the-box blueprint imports although its third policy
+// imports Django's models, which the evaluator cannot run: the import
+// warns, naming the policy, the line and the construct, and
+// "authflow check" lists it as a warning, exiting 0.
+func TestImportAndCheckWarnExpressions(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "a.db")
+	oobe := filepath.Join("..", "..", "blueprint", "testdata", "authentik", "default", "flow-oobe.yaml")
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"import", "-db", db, "-o", "json", oobe}, &out, &errb)
+	var res blueprint.Result
+	if code != 0 || json.Unmarshal(out.Bytes(), &res) != nil || !res.Success {
+		t.Fatalf("import: %d %s %s", code, out.String(), errb.String())
+	}
+	var warned []map[string]any
+	for _, l := range res.Logs {
+		if l.Event == blueprint.EventExpressionCannotRun {
+			if l.LogLevel != "warning" {
+				t.Errorf("level %q", l.LogLevel)
+			}
+			warned = append(warned, l.Attributes)
+		}
+	}
+	if len(warned) != 1 || warned[0]["policy"] != "default-oobe-flow-set-authentication" ||
+		warned[0]["line"] != float64(3) || warned[0]["construct"] != "import authentik.flows.models" {
+		t.Fatalf("warnings: %v", warned)
+	}
+	out.Reset()
+	errb.Reset()
+	code = run(context.Background(), []string{"check", "-db", db}, &out, &errb)
+	want := `warning: expression policy "default-oobe-flow-set-authentication" cannot run: line 3: import authentik.flows.models: module "authentik.flows.models" is not available`
+	if code != 0 || !strings.Contains(out.String(), want) || !strings.Contains(out.String(), ": ok, 1 warnings\n") || strings.Count(out.String(), "warning:") != 1 {
+		t.Errorf("check: %d %q %q", code, out.String(), errb.String())
+	}
+}
+
+// A Python syntax error is refused when imported, with authentik's
+// field error, and nothing is written.
+func TestImportRefusesSyntaxError(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "a.db")
+	bp := filepath.Join(dir, "bad.yaml")
+	doc := "version: 1\nentries:\n- model: authentik_policies_expression.expressionpolicy\n  identifiers: {name: bad}\n  attrs:\n    expression: |\n      x = [1,\n        2)\n      return x\n"
+	if err := os.WriteFile(bp, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"import", "-db", db, bp}, &out, &errb)
+	want := `Expression Syntax Error: closing parenthesis ')' does not match opening parenthesis '[' on line 2 (temp-policy, line 3)`
+	if code != exitInvalid || !strings.Contains(out.String(), want) {
+		t.Errorf("import: %d %q %q", code, out.String(), errb.String())
+	}
+}
+
+// serve and import share blueprintFlags.options, which passes
+// expression.Check to the import: serve's import endpoint warns too.
+func TestBlueprintOptionsCheckExpressions(t *testing.T) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	o := newBlueprintFlags(fs, "").options("")
+	if o.CheckExpression == nil {
+		t.Fatal("no expression checker")
+	}
+	ps := o.CheckExpression("x = 1\nimport os\nreturn True")
+	if len(ps) != 1 || ps[0].Line != 2 || ps[0].Construct != "import" || ps[0].Message == "" {
+		t.Errorf("problems %+v", ps)
+	}
+	if ps := o.CheckExpression("return True"); ps != nil {
+		t.Errorf("problems of a runnable expression: %+v", ps)
+	}
+}
