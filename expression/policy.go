@@ -27,10 +27,13 @@ type Options struct {
 	// ak_is_group_member, and request.user's fields and methods beyond
 	// what the planner passes (username, email, name, is_active, ...,
 	// all_groups(), has_usable_password() when the directory implements
-	// directory.PasswordState). Nil means none: those fail with an error
-	// wrapping ErrNoHost. The built-in one is the store's
-	// (store.Store.Directory). A result that read it is not kept by a
-	// plan cache.
+	// directory.PasswordState), when the request names none: the
+	// planner's PolicyRequest.Directory wins (the store's users read in
+	// the plan's own transaction, or the planner's host directory), so a
+	// host that plans needs no Directory here. Nil, with none in the
+	// request, means none: those helpers fail with an error wrapping
+	// ErrNoHost. A result that read a directory is not kept by a plan
+	// cache.
 	Directory directory.Directory
 }
 
@@ -112,7 +115,11 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	if sso == nil {
 		sso = starlark.False
 	}
-	h := &host{ctx: ctx, dir: e.opts.Directory}
+	dir := req.Directory // the planner's: the store's in its transaction, or the host's
+	if dir == nil {
+		dir = e.opts.Directory
+	}
+	h := &host{ctx: ctx, dir: dir}
 	ctx = withHost(ctx, h)
 	user, err := requestUser(req.User, h)
 	if err != nil {

@@ -113,6 +113,13 @@ func ParseRequest(b []byte) (Request, error) {
 type PolicyRequest struct {
 	User    User
 	Context map[string]any
+	// Directory is the directory the plan reads users from: the host's
+	// (Options.Directory), or the store's read in the plan's own
+	// transaction (store.Tx.Directory, read-only). An evaluator that
+	// reads users (an expression's ak_user_by) reads them here, never
+	// through a transaction of its own, which could deadlock against a
+	// writer waiting on the plan's. Valid only during Evaluate.
+	Directory directory.Directory
 }
 
 // Result is one policy's outcome.
@@ -369,6 +376,15 @@ type engine struct {
 	reads *reads
 }
 
+// directory is the directory evaluators read users from: the host's, or
+// the store's in the plan's transaction.
+func (e engine) directory() directory.Directory {
+	if e.opts.Directory != nil {
+		return e.opts.Directory
+	}
+	return e.tx.Directory()
+}
+
 // evaluate runs the enabled bindings of target in order under mode: all
 // must pass, or any; no bindings pass.
 func (e engine) evaluate(ctx context.Context, target uuid.UUID, mode flow.PolicyEngineMode) (Result, []Step, error) {
@@ -479,7 +495,7 @@ func (e engine) call(ctx context.Context, ev Evaluator, p policy.Policy, timeout
 			err = fmt.Errorf("%w: policy %q (%s): %v", ErrEvaluatorPanic, p.Name, p.Model(), v)
 		}
 	}()
-	return ev.Evaluate(pctx, p, PolicyRequest{User: e.req.User, Context: e.req.Context})
+	return ev.Evaluate(pctx, p, PolicyRequest{User: e.req.User, Context: e.req.Context, Directory: e.directory()})
 }
 
 // referenced reads the record that a stored reference names (a binding's

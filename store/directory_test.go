@@ -325,3 +325,66 @@ func TestInstallID(t *testing.T) {
 		t.Errorf("install id %q, reopened %q", id, s2.InstallID())
 	}
 }
+
+// A transaction's directory reads users and groups in that transaction,
+// checks passwords without upgrading them, and refuses writes
+// (directory.ErrReadOnly).
+func TestTxDirectory(t *testing.T) {
+	s, _ := dirStore(t)
+	ctx := context.Background()
+	secret := "s3cret"
+	var g directory.Group
+	_ = s.Update(ctx, func(tx *store.Tx) error {
+		g = mkGroup(t, tx, `{"name":"g"}`)
+		mkUser(t, tx, fmt.Sprintf(`{"username":"Ann","name":"A","groups":["%s"]}`, g.PK))
+		return nil
+	})
+	old, _ := password.Policy{Iterations: 500}.Hash(secret)
+	h, _ := store.ImportPasswordHash(old)
+	_ = s.Update(ctx, func(tx *store.Tx) error { return tx.SetPassword(1, h, nil) })
+	err := s.View(ctx, func(tx *store.Tx) error {
+		d := tx.Directory()
+		u, err := d.FindUser(ctx, directory.Find{Identifier: "ann", Fields: []directory.Field{directory.FieldUsername}})
+		if err != nil || u.PK != 1 {
+			t.Errorf("FindUser: %+v %v", u, err)
+		}
+		if byID, err := d.UserByUUID(ctx, u.UUID); err != nil || byID.PK != 1 {
+			t.Errorf("UserByUUID: %v", err)
+		}
+		if gg, err := d.Group(ctx, g.PK); err != nil || gg.Name != "g" {
+			t.Errorf("Group: %v", err)
+		}
+		if _, err := d.User(ctx, 9); !errors.Is(err, directory.ErrNotFound) {
+			t.Errorf("unknown user: %v", err)
+		}
+		if ok, err := d.CheckPassword(ctx, 1, secret); !ok || err != nil {
+			t.Errorf("CheckPassword: %v %v", ok, err)
+		}
+		if ok, err := d.HasUsablePassword(ctx, 1); !ok || err != nil {
+			t.Errorf("HasUsablePassword: %v %v", ok, err)
+		}
+		if _, err := d.CreateUser(ctx, directory.User{Username: "x"}); !errors.Is(err, directory.ErrReadOnly) {
+			t.Errorf("CreateUser: %v", err)
+		}
+		if err := d.SetPassword(ctx, 1, &secret); !errors.Is(err, directory.ErrReadOnly) {
+			t.Errorf("SetPassword: %v", err)
+		}
+		if err := d.DeleteUser(ctx, 1); !errors.Is(err, directory.ErrReadOnly) {
+			t.Errorf("DeleteUser: %v", err)
+		}
+		if _, err := d.UpdateUser(ctx, u); !errors.Is(err, directory.ErrReadOnly) {
+			t.Errorf("UpdateUser: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A wrong password does not verify in a transaction either.
+	_ = s.View(ctx, func(tx *store.Tx) error {
+		if ok, _ := tx.Directory().CheckPassword(ctx, 1, "wrong"); ok {
+			t.Error("a wrong password verifies")
+		}
+		return nil
+	})
+}
