@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"reflect"
 	"strings"
 	"unicode"
 
@@ -316,12 +318,30 @@ func (e evaluator) runPrompt(ctx context.Context, p stage.Prompt, src string, va
 	request := starlarkstruct.FromStringDict(starlark.String("PolicyRequest"), starlark.StringDict{
 		"user": reqUser, "http_request": starlark.None, "obj": promptObject(p), "context": rc, "debug": starlark.False,
 	})
+	var before any
+	if vars.PromptContext != nil {
+		budget := e.opts.Limits.MaxValues
+		if before, err = fromValue(pc, 0, &budget); err != nil {
+			return nil, err
+		}
+	}
 	args := starlark.Tuple{user, undefinedName("http_request"), request, pc}
 	v, runErr := prog.run(ctx, e.opts.Limits, args)
 	if vars.PromptContext != nil {
-		// authentik's prompt_context is the plan's prompt_data itself.
-		if _, err := e.writeBack(pc.(*starlark.Dict), vars.PromptContext); err != nil && runErr == nil {
-			runErr = err
+		// authentik's prompt_context is the plan's prompt_data itself,
+		// so its writes are kept, even when the expression then fails.
+		budget := e.opts.Limits.MaxValues
+		after, err := fromValue(pc, 0, &budget)
+		switch {
+		case err != nil:
+			if runErr == nil {
+				runErr = err
+			}
+		case !reflect.DeepEqual(before, after):
+			// Only when written, so that the caller's values keep
+			// their Go types otherwise.
+			clear(vars.PromptContext)
+			maps.Copy(vars.PromptContext, after.(map[string]any))
 		}
 	}
 	return v, runErr

@@ -381,6 +381,21 @@ func TestPromptValues(t *testing.T) {
 		if want := map[string]any{"in": "x", "out": "y", "n": int64(2)}; !reflect.DeepEqual(pc, want) {
 			t.Errorf("prompt_data %v, want %v", pc, want)
 		}
+		// Nothing written: the values keep their Go types.
+		pc = map[string]any{"i": 1, "l": []string{"a"}}
+		if _, err := expression.PromptValue(context.Background(), textPrompt("return prompt_context['i']", true, "", false), expression.PromptPlaceholder,
+			expression.PromptVars{PromptContext: pc}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]any{"i": 1, "l": []string{"a"}}; !reflect.DeepEqual(pc, want) {
+			t.Errorf("prompt_data %#v, want %#v", pc, want)
+		}
+		// A write before an error is kept, as in authentik.
+		src = "prompt_context['w'] = 1\nreturn prompt_context['nope']"
+		if got, err := expression.PromptValue(context.Background(), textPrompt(src, true, "", false), expression.PromptPlaceholder,
+			expression.PromptVars{PromptContext: pc}, nil); err != nil || got != src || pc["w"] != int64(1) {
+			t.Errorf("got %q, %v, prompt_data %v", got, err, pc)
+		}
 	})
 
 	t.Run("kinds", func(t *testing.T) {
