@@ -3,11 +3,13 @@ package expression_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authflow/authflow/expression"
 	"github.com/authflow/authflow/stage"
@@ -435,4 +437,61 @@ func TestPromptValues(t *testing.T) {
 			t.Error("no error")
 		}
 	})
+}
+
+// FuzzPromptValue: a prompt expression of any text never panics and
+// never hangs, and outside a dry run gives a value, its raw text with
+// exactly one event when it fails.
+func FuzzPromptValue(f *testing.F) {
+	for _, src := range []string{
+		"return user.username", "return prompt_context['x']", "while True:\n    pass", "return [", "pass",
+		"prompt_context['y'] = [1, {'a': None}]\nreturn ('a',)", "return http_request", "ak_message(1)",
+	} {
+		f.Add(src)
+	}
+	for _, p := range shippedPrompts(f) {
+		f.Add(p.InitialValue)
+	}
+	o := &expression.Options{Cache: expression.NewCache(16), Limits: expression.Limits{MaxSteps: 10000, MaxValues: 1000}}
+	f.Fuzz(func(t *testing.T, src string) {
+		var n int
+		opts := *o
+		opts.Event = func(context.Context, expression.Event) { n++ }
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		vars := expression.PromptVars{User: map[string]any{"username": "u"}, PromptContext: map[string]any{"x": "1"}}
+		got, err := expression.PromptValue(ctx, textPrompt(src, true, "", false), expression.PromptPlaceholder, vars, &opts)
+		if err != nil || n > 1 || n == 1 && got != src {
+			t.Fatalf("got %q, %v, %d events", got, err, n)
+		}
+		vars.DryRun = true
+		n = 0
+		if _, err := expression.PromptValue(ctx, textPrompt(src, true, "", false), expression.PromptPlaceholder, vars, &opts); n != 0 {
+			t.Fatalf("dry run: %v, %d events", err, n)
+		}
+	})
+}
+
+// A prompt stage's challenge shows each prompt's placeholder and initial
+// value; a failing expression is shown as its text and reported.
+func ExamplePromptValue() {
+	p := stage.Prompt{Name: "default-user-settings-field-email", FieldKey: "email", Label: "Email", Type: "email",
+		Placeholder: "Email", InitialValue: "try:\n    return user.email\nexcept:\n    return ''", InitialValueExpression: true}
+	opts := &expression.Options{Event: func(_ context.Context, ev expression.Event) { fmt.Println("event:", ev.Action) }}
+	vars := expression.PromptVars{
+		User:          map[string]any{"username": "jane", "email": "jane@example.com"},
+		PromptContext: map[string]any{},
+	}
+	for _, f := range []expression.PromptField{expression.PromptPlaceholder, expression.PromptInitialValue} {
+		v, _ := expression.PromptValue(context.Background(), p, f, vars, opts)
+		fmt.Printf("%s: %q\n", f, v)
+	}
+	p.InitialValue = "return user.phone"
+	v, _ := expression.PromptValue(context.Background(), p, expression.PromptInitialValue, vars, opts)
+	fmt.Printf("%q\n", v)
+	// Output:
+	// placeholder: "Email"
+	// initial_value: "jane@example.com"
+	// event: property_mapping_exception
+	// "return user.phone"
 }
