@@ -88,8 +88,8 @@
 // is_superuser, attributes and group_attributes(). requests, resolve_dns,
 // reverse_dns and ak_create_jwt fail wrapping [ErrNoHost]. The
 // QueryDict import and a distinction between a Python syntax error and a
-// dialect limit are not done either; http_request and ak_client_ip are truthy (only their use
-// fails). The API, the command line and blueprint import do not use this
+// dialect limit are not done either; http_request and ak_client_ip are
+// truthy (only their use fails). The API, the command line and blueprint import do not use this
 // package yet: Check is meant for import warnings and "authflow check".
 //
 // # Prompts
