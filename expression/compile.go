@@ -48,6 +48,23 @@ func (e *compileError) Unwrap() []error {
 // present; without an HTTP request they are None.
 var params = []string{"ak_message", "ak_user_has_authenticator", "ak_is_sso_flow", "ak_client_ip", "http_request", "request", "context"}
 
+// kind is the handler an expression is the body of: a policy's or a
+// prompt's (PropertyMappingEvaluator's), each with its parameters.
+type kind uint8
+
+const (
+	policyKind kind = iota
+	promptKind
+)
+
+// params are the handler's parameters.
+func (k kind) params() []string {
+	if k == promptKind {
+		return promptParams
+	}
+	return params
+}
+
 // fileOptions is the dialect: Python's while loops and set literals,
 // bounded by the step limit; no recursion.
 var fileOptions = &syntax.FileOptions{While: true, Set: true}
@@ -72,7 +89,11 @@ func Check(src string) []Problem {
 }
 
 // compile rewrites, wraps and compiles src.
-func compile(src string) (*Program, []Problem) {
+func compile(src string) (*Program, []Problem) { return compileKind(src, policyKind) }
+
+// compileKind rewrites, wraps and compiles src as the body of k's
+// handler.
+func compileKind(src string, k kind) (*Program, []Problem) {
 	rw, err := rewrite(src)
 	if err != nil {
 		var p *Problem
@@ -88,7 +109,7 @@ func compile(src string) (*Program, []Problem) {
 	for _, imp := range rw.imports {
 		globals[imp.as] = modules[imp.module][imp.name]
 	}
-	wrapped := wrap(rw.src)
+	wrapped := wrap(rw.src, k.params())
 	_, prog, err := starlark.SourceProgramOptions(fileOptions, "expression", wrapped, globals.Has)
 	if err != nil {
 		return nil, problems(src, err)
@@ -98,7 +119,7 @@ func compile(src string) (*Program, []Problem) {
 
 // wrap makes src the body of handler, as authentik does: every line
 // that is not blank indented by four spaces.
-func wrap(src string) string {
+func wrap(src string, params []string) string {
 	var b strings.Builder
 	b.WriteString("def handler(" + strings.Join(params, ", ") + "):\n")
 	for _, l := range strings.SplitAfter(src, "\n") {
@@ -221,12 +242,18 @@ const DefaultCacheSize = 1024
 type Cache struct {
 	mu    sync.Mutex
 	max   int
-	byKey map[string]*list.Element
+	byKey map[cacheKey]*list.Element
 	lru   list.List
 }
 
-type cacheEntry struct {
+// cacheKey is a text compiled as the body of a kind of handler.
+type cacheKey struct {
+	kind kind
 	src  string
+}
+
+type cacheEntry struct {
+	key  cacheKey
 	prog *Program
 	err  error
 }
@@ -237,7 +264,7 @@ func NewCache(size int) *Cache {
 	if size < 1 {
 		size = DefaultCacheSize
 	}
-	return &Cache{max: size, byKey: map[string]*list.Element{}}
+	return &Cache{max: size, byKey: map[cacheKey]*list.Element{}}
 }
 
 var defaultCache = NewCache(DefaultCacheSize)
@@ -249,31 +276,36 @@ func Compile(src string) (*Program, error) { return defaultCache.Compile(src) }
 
 // Compile compiles src once per text: a text compiled before, and still
 // in the cache, returns the same Program (or error).
-func (c *Cache) Compile(src string) (*Program, error) {
+func (c *Cache) Compile(src string) (*Program, error) { return c.compile(src, policyKind) }
+
+// compile compiles src as the body of k's handler once per kind and
+// text.
+func (c *Cache) compile(src string, k kind) (*Program, error) {
+	key := cacheKey{k, src}
 	c.mu.Lock()
-	if el, ok := c.byKey[src]; ok {
+	if el, ok := c.byKey[key]; ok {
 		c.lru.MoveToFront(el)
 		e := el.Value.(*cacheEntry)
 		c.mu.Unlock()
 		return e.prog, e.err
 	}
 	c.mu.Unlock()
-	prog, probs := compile(src)
-	e := &cacheEntry{src: src, prog: prog}
+	prog, probs := compileKind(src, k)
+	e := &cacheEntry{key: key, prog: prog}
 	if len(probs) > 0 {
 		e.err = &compileError{problems: probs}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, ok := c.byKey[src]; ok { // compiled meanwhile
+	if el, ok := c.byKey[key]; ok { // compiled meanwhile
 		e := el.Value.(*cacheEntry)
 		return e.prog, e.err
 	}
-	c.byKey[src] = c.lru.PushFront(e)
+	c.byKey[key] = c.lru.PushFront(e)
 	for c.lru.Len() > c.max {
 		old := c.lru.Back()
 		c.lru.Remove(old)
-		delete(c.byKey, old.Value.(*cacheEntry).src)
+		delete(c.byKey, old.Value.(*cacheEntry).key)
 	}
 	return e.prog, e.err
 }

@@ -137,12 +137,28 @@
 // request.http_request.tenant, fails), user.uid and user.ak_groups, and
 // the ak_user_by and ak_is_group_member lookups above. requests,
 // resolve_dns, reverse_dns and ak_create_jwt fail wrapping [ErrNoHost].
-// Prompt placeholder and initial-value expressions, the QueryDict import
-// and a distinction between a Python syntax error and a dialect limit
-// are not done either; http_request and ak_client_ip are truthy (only
-// their use fails). The API, the command line and blueprint import do
-// not use this package yet: Check is meant for import warnings and
-// "authflow check".
+// The QueryDict import is not done either; http_request and ak_client_ip
+// are truthy (only their use fails). A Python syntax error is told apart
+// from a dialect limit by internal/pysyntax, outside this package: the
+// store refuses the first at write time, and blueprint import and
+// "authflow check" report Check's problems as warnings. The API and
+// "authflow serve" do not evaluate expressions yet.
+//
+// # Prompts
+//
+// [PromptValue] and [PromptChoices] give a prompt's placeholder, initial
+// value and choices as authentik shows them (EXPRESSIONS.md §5), for
+// the planner and the executor: an expression runs with authentik's
+// prompt parameters (user, http_request, request, prompt_context; no
+// ak_message or context), its result becomes Python's str(), and on
+// error the field's raw text is used and a property_mapping_exception
+// [Event] goes to Options.Event (in a dry run, the API's preview, the
+// error is returned). user and http_request, which authentik leaves out
+// when there is no user or HTTP request, fail as a NameError; there is
+// no HTTP request yet, so http_request always does and
+// request.http_request is None. user is a map of the user's fields
+// ([PromptVars]); SkipObject is not bound. The event's message is the
+// line and the error, where authentik's is a Python traceback.
 //
 // # Plan context
 //

@@ -14,8 +14,8 @@ import (
 	"go.starlark.net/starlarkstruct"
 )
 
-// Options configure the expression-policy evaluator. Nil means the
-// defaults.
+// Options configure the expression-policy evaluator and PromptValue.
+// Nil means the defaults.
 type Options struct {
 	// Cache compiles expressions; nil means the package's cache
 	// (DefaultCacheSize texts, shared by every evaluator that uses it).
@@ -35,6 +35,10 @@ type Options struct {
 	// ErrNoHost. A result that read a directory is not kept by a plan
 	// cache.
 	Directory directory.Directory
+	// Event receives the events authentik writes while evaluating (a
+	// prompt expression's property_mapping_exception, see PromptValue):
+	// the host's event sink. Nil drops them.
+	Event func(ctx context.Context, ev Event)
 }
 
 // Evaluator returns the evaluator of expression policies
