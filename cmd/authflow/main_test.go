@@ -229,6 +229,16 @@ func TestServe(t *testing.T) {
 	srv.call(t, http.StatusNotFound, "GET", "flows/bindings/"+b["pk"].(string)+"/", "")
 	srv.call(t, http.StatusBadRequest, "PATCH", "flows/instances/default-authentication-flow/", `{"slug": "Not A Slug"}`)
 
+	// The plan endpoint evaluates expression policies.
+	pol := srv.call(t, http.StatusCreated, "POST", "policies/expression/",
+		`{"name": "not-anonymous", "expression": "ak_message('sign in first')\nreturn request.user.is_authenticated"}`)
+	pb := srv.call(t, http.StatusCreated, "POST", "policies/bindings/",
+		`{"target": "`+flow["pk"].(string)+`", "policy": "`+pol["pk"].(string)+`", "order": 0}`)
+	if got := srv.call(t, http.StatusOK, "POST", "flows/instances/default-authentication-flow/plan/", `{}`); got["applicable"] != false || fmt.Sprint(got["messages"]) != "[sign in first]" {
+		t.Errorf("plan with an expression policy: %v", got)
+	}
+	srv.call(t, http.StatusNoContent, "DELETE", "policies/bindings/"+pb["pk"].(string)+"/", "")
+
 	t.Run("second server on the same file", func(t *testing.T) {
 		code, _, stderr := runExit(t, bin, "serve", "-db", db, "-addr", "127.0.0.1:0")
 		if code == 0 {

@@ -3,7 +3,18 @@ package cli
 import (
 	"github.com/authflow/authflow/blueprint"
 	"github.com/authflow/authflow/expression"
+	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/policy"
 )
+
+// planOptions are the planner's options of serve and plan: the built-in
+// evaluators and authentik's expression policies (package expression),
+// whose helpers read the plan's own directory.
+func planOptions() plan.Options {
+	evs := plan.Builtin(nil)
+	evs[policy.ModelExpression] = expression.Evaluator(nil)
+	return plan.Options{Evaluators: evs}
+}
 
 // checkExpression names the constructs of an expression that the
 // evaluator (package expression) cannot run: blueprint.Options'

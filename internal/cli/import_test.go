@@ -235,3 +235,56 @@ entries:
 		t.Errorf("diagram -planner: %d %q", code, out.String())
 	}
 }
+
+// authflow plan evaluates expression policies, whose helpers read the
+// store's users: a flow gated by `return request.user.username ==
+// "alice"` applies to alice and is denied to bob, with the policy's
+// message.
+func TestPlanExpressionPolicy(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "a.db")
+	doc := filepath.Join(dir, "f.yaml")
+	if err := os.WriteFile(doc, []byte(`version: 1
+entries:
+- model: authentik_core.user
+  identifiers: {username: alice}
+  attrs: {name: Alice}
+- model: authentik_core.user
+  identifiers: {username: bob}
+  attrs: {name: Bob}
+- model: authentik_flows.flow
+  id: f
+  identifiers: {slug: only-alice}
+  attrs: {name: Only Alice, title: Hi, designation: authentication}
+- model: authentik_stages_dummy.dummystage
+  id: s
+  identifiers: {name: d}
+- model: authentik_flows.flowstagebinding
+  identifiers: {target: !KeyOf f, stage: !KeyOf s, order: 10}
+- model: authentik_policies_expression.expressionpolicy
+  id: p
+  identifiers: {name: alice-only}
+  attrs:
+    expression: |
+      if request.user.username == "alice":
+          return True
+      ak_message("only alice")
+      return False
+- model: authentik_policies.policybinding
+  identifiers: {target: !KeyOf f, policy: !KeyOf p, order: 0}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"import", "-db", db, doc}, &out, &errb); code != 0 {
+		t.Fatalf("import: %d %s %s", code, out.String(), errb.String())
+	}
+	for _, tt := range []struct{ user, want string }{{"1", "1. d (order 10"}, {"2", "denied"}} {
+		out.Reset()
+		errb.Reset()
+		code := run(context.Background(), []string{"plan", "-db", db, "-authenticated", "-user", tt.user, "only-alice"}, &out, &errb)
+		if code != 0 || !strings.HasPrefix(out.String(), tt.want) || tt.user == "2" && !strings.Contains(out.String(), "only alice") {
+			t.Errorf("user %s: %d %q %q", tt.user, code, out.String(), errb.String())
+		}
+	}
+}

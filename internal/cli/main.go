@@ -315,7 +315,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 	defer s.Close()
 	logger := log.New(stderr, "authflow: ", log.LstdFlags)
 	mux := http.NewServeMux()
-	opts := &api.Options{ErrorLog: logger, Blueprint: bf.options("")}
+	opts := &api.Options{ErrorLog: logger, Blueprint: bf.options(""), Planner: planOptions()}
 	if token != "" {
 		opts.Authorize = bearer(token)
 	}
