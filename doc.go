@@ -1,6 +1,7 @@
 // Package authflow lets a Go program own an identity-flow configuration
 // (flows, stages, the ordered bindings between them, prompts,
-// invitations, policies and policy bindings) with authentik's
+// invitations, policies and policy bindings, users and groups) with
+// authentik's
 // data model, validation rules and JSON wire format, stored in one bbolt
 // file (or in etcd, for a service on several machines). There is no
 // server, database or Python to run.
@@ -25,9 +26,12 @@
 //     shape ([validate.Error]).
 //   - [flow], [stage], [binding], [policy]: the pure domain types, their
 //     defaults, validation and merge-patch semantics. They do no I/O.
-//   - directory: authentik's users and groups as domain types, and the
-//     group hierarchy (the store holds them from issue 19 on).
+//   - directory: authentik's users and groups as domain types, the group
+//     hierarchy, and the seam (directory.Directory) a host with its own
+//     users implements; the store holds the built-in ones.
 //   - password: Django's password hashes, as authentik stores them.
+//   - expression: authentik's Python expression policies and prompt
+//     expressions, evaluated in pure Go (Starlark), sandboxed and bounded.
 //   - [store]: the bbolt file; uniqueness, references, cascades, lists,
 //     revisions and the change feed. store/kv is its storage seam.
 //   - plan: authentik's flow planner (which stages a flow runs for a
@@ -38,7 +42,7 @@
 //   - api: authentik's REST endpoints for all of the above, as an
 //     http.Handler a host application mounts on its own mux.
 //   - cmd/authflow: the command line (serve, import, diff, export, plan,
-//     diagram, check, version) over one file.
+//     diagram, check, users, groups, version) over one file.
 //   - etcd (a module of its own): the store on an etcd cluster.
 //
 // # Writes
