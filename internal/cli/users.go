@@ -240,25 +240,9 @@ func userPK(pk int64) store.Key { return store.By("pk", strconv.FormatInt(pk, 10
 
 // usersCmd runs "authflow users SUBCOMMAND".
 func usersCmd(ctx context.Context, args []string, e *dirEnv) int {
-	if len(args) == 0 {
-		fmt.Fprint(e.stderr, usageLine(e.nb, usersUsage))
-		return exitUsage
-	}
-	switch args[0] {
-	case "add":
-		return e.usersAdd(ctx, args[1:])
-	case "list":
-		return e.usersList(ctx, args[1:])
-	case "set-password":
-		return e.usersSetPassword(ctx, args[1:])
-	case "delete":
-		return e.usersDelete(ctx, args[1:])
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(e.stdout, usageLine(e.nb, usersUsage))
-		return exitOK
-	}
-	fmt.Fprintf(e.stderr, "authflow users: unknown command %q\n\n%s", args[0], usageLine(e.nb, usersUsage))
-	return exitUsage
+	return e.dispatch(ctx, args, "users", usersUsage, map[string]func(context.Context, []string) int{
+		"add": e.usersAdd, "list": e.usersList, "set-password": e.usersSetPassword, "delete": e.usersDelete,
+	})
 }
 
 const usersUsage = usageUsersAdd + "\n" + usageUsersList + "\n" + usageUsersSetPassword + "\n" + usageUsersDelete + "\n"
@@ -267,24 +251,30 @@ const groupsUsage = usageGroupsAdd + "\n" + usageGroupsList + "\n" + usageGroups
 
 // groupsCmd runs "authflow groups SUBCOMMAND".
 func groupsCmd(ctx context.Context, args []string, e *dirEnv) int {
+	return e.dispatch(ctx, args, "groups", groupsUsage, map[string]func(context.Context, []string) int{
+		"add": e.groupsAdd, "list": e.groupsList,
+		"add-user":    func(ctx context.Context, a []string) int { return e.groupsMember(ctx, a, true) },
+		"remove-user": func(ctx context.Context, a []string) int { return e.groupsMember(ctx, a, false) },
+	})
+}
+
+// dispatch runs the subcommand args[0] of "authflow name" from cmds;
+// none, or an unknown one, prints usage and is a usage error, and help
+// prints usage.
+func (e *dirEnv) dispatch(ctx context.Context, args []string, name, usage string, cmds map[string]func(context.Context, []string) int) int {
 	if len(args) == 0 {
-		fmt.Fprint(e.stderr, usageLine(e.nb, groupsUsage))
+		fmt.Fprint(e.stderr, usageLine(e.nb, usage))
 		return exitUsage
 	}
+	if run, ok := cmds[args[0]]; ok {
+		return run(ctx, args[1:])
+	}
 	switch args[0] {
-	case "add":
-		return e.groupsAdd(ctx, args[1:])
-	case "list":
-		return e.groupsList(ctx, args[1:])
-	case "add-user":
-		return e.groupsMember(ctx, args[1:], true)
-	case "remove-user":
-		return e.groupsMember(ctx, args[1:], false)
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(e.stdout, usageLine(e.nb, groupsUsage))
+		fmt.Fprint(e.stdout, usageLine(e.nb, usage))
 		return exitOK
 	}
-	fmt.Fprintf(e.stderr, "authflow groups: unknown command %q\n\n%s", args[0], usageLine(e.nb, groupsUsage))
+	fmt.Fprintf(e.stderr, "authflow %s: unknown command %q\n\n%s", name, args[0], usageLine(e.nb, usage))
 	return exitUsage
 }
 
