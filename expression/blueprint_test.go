@@ -12,26 +12,28 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// shippedPolicies reads the expression policies of the shipped
-// blueprints: name → expression.
-func shippedPolicies(t testing.TB) map[string]string {
+// shippedEntry is one entry of a shipped blueprint, its tags dropped.
+type shippedEntry struct {
+	Model       string         `yaml:"model"`
+	Identifiers map[string]any `yaml:"identifiers"`
+	Attrs       map[string]any `yaml:"attrs"`
+}
+
+// shippedEntries reads the entries of model in the shipped blueprints.
+func shippedEntries(t testing.TB, model string) []shippedEntry {
 	t.Helper()
 	files, err := filepath.Glob("../blueprint/testdata/authentik/*/*.yaml")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no blueprints: %v", err)
 	}
-	out := map[string]string{}
+	var out []shippedEntry
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var doc struct {
-			Entries []struct {
-				Model       string         `yaml:"model"`
-				Identifiers map[string]any `yaml:"identifiers"`
-				Attrs       map[string]any `yaml:"attrs"`
-			} `yaml:"entries"`
+			Entries []shippedEntry `yaml:"entries"`
 		}
 		var n yaml.Node
 		if err := yaml.Unmarshal(b, &n); err != nil {
@@ -42,11 +44,21 @@ func shippedPolicies(t testing.TB) map[string]string {
 			t.Fatalf("%s: %v", f, err)
 		}
 		for _, e := range doc.Entries {
-			if e.Model != "authentik_policies_expression.expressionpolicy" {
-				continue
+			if e.Model == model {
+				out = append(out, e)
 			}
-			out[e.Identifiers["name"].(string)] = e.Attrs["expression"].(string)
 		}
+	}
+	return out
+}
+
+// shippedPolicies reads the expression policies of the shipped
+// blueprints: name → expression.
+func shippedPolicies(t testing.TB) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, e := range shippedEntries(t, "authentik_policies_expression.expressionpolicy") {
+		out[e.Identifiers["name"].(string)] = e.Attrs["expression"].(string)
 	}
 	return out
 }

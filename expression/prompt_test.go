@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -13,55 +11,26 @@ import (
 
 	"github.com/authflow/authflow/expression"
 	"github.com/authflow/authflow/stage"
-	"go.yaml.in/yaml/v3"
 )
 
 // shippedPrompts reads the prompts of the shipped blueprints that hold
 // an expression: name → prompt.
 func shippedPrompts(t testing.TB) map[string]stage.Prompt {
 	t.Helper()
-	files, err := filepath.Glob("../blueprint/testdata/authentik/*/*.yaml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no blueprints: %v", err)
-	}
 	out := map[string]stage.Prompt{}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
+	for _, e := range shippedEntries(t, string(stage.ModelPrompt)) {
+		str := func(k string) string { s, _ := e.Attrs[k].(string); return s }
+		flag := func(k string) bool { b, _ := e.Attrs[k].(bool); return b }
+		p := stage.Prompt{FieldKey: str("field_key"), Label: str("label"), Type: stage.PromptType(str("type")),
+			Placeholder: str("placeholder"), InitialValue: str("initial_value"),
+			PlaceholderExpression: flag("placeholder_expression"), InitialValueExpression: flag("initial_value_expression")}
+		if !p.PlaceholderExpression && !p.InitialValueExpression {
+			continue
 		}
-		var doc struct {
-			Entries []struct {
-				Model       string         `yaml:"model"`
-				Identifiers map[string]any `yaml:"identifiers"`
-				Attrs       map[string]any `yaml:"attrs"`
-			} `yaml:"entries"`
+		if name, ok := e.Identifiers["name"].(string); ok {
+			p.Name = name
 		}
-		var n yaml.Node
-		if err := yaml.Unmarshal(b, &n); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		stripTags(&n)
-		if err := n.Decode(&doc); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		for _, e := range doc.Entries {
-			if e.Model != string(stage.ModelPrompt) {
-				continue
-			}
-			str := func(k string) string { s, _ := e.Attrs[k].(string); return s }
-			flag := func(k string) bool { b, _ := e.Attrs[k].(bool); return b }
-			p := stage.Prompt{FieldKey: str("field_key"), Label: str("label"), Type: stage.PromptType(str("type")),
-				Placeholder: str("placeholder"), InitialValue: str("initial_value"),
-				PlaceholderExpression: flag("placeholder_expression"), InitialValueExpression: flag("initial_value_expression")}
-			if !p.PlaceholderExpression && !p.InitialValueExpression {
-				continue
-			}
-			if name, ok := e.Identifiers["name"].(string); ok {
-				p.Name = name
-			}
-			out[p.Name] = p
-		}
+		out[p.Name] = p
 	}
 	return out
 }
