@@ -90,6 +90,8 @@ type Request struct {
 	// Context is the plan context: pending_user, is_redirected,
 	// prompt_data, ...
 	Context map[string]any `json:"context"`
+	// HTTP is the HTTP request the flow runs in, when there is one.
+	HTTP *HTTPRequest `json:"http_request,omitempty"`
 }
 
 // ParseRequest reads a Request from its JSON form. A key it does not know
@@ -120,6 +122,17 @@ type PolicyRequest struct {
 	// through a transaction of its own, which could deadlock against a
 	// writer waiting on the plan's. Valid only during Evaluate.
 	Directory directory.Directory
+	// HTTP is the request's HTTP request; nil when there is none.
+	HTTP *HTTPRequest
+	// Plan is the plan being built or run (flow_plan); nil for a flow's
+	// own policies, evaluated before there is a plan.
+	Plan FlowPlan
+	// Call evaluates another policy by name (ak_call_policy); nil where
+	// the host gives no way to (an evaluator fails, naming it).
+	Call CallPolicy
+	// Update asks for a write the plan cannot make (see Update); nil
+	// where nothing applies writes (an evaluator fails, naming it).
+	Update func(Update)
 }
 
 // Result is one policy's outcome.
@@ -203,12 +216,18 @@ const (
 )
 
 // Stage is one planned stage.
+//
+// A stage that a policy inserted with flow_plan.redirect has no binding
+// and no stage (uuid.Nil), Name "redirect" and its URL in Redirect: the
+// executor redirects there when it reaches it.
 type Stage struct {
 	Binding uuid.UUID `json:"binding"`
 	Stage   uuid.UUID `json:"stage"`
 	Name    string    `json:"name"`
 	Order   int32     `json:"order"`
 	Marker  Marker    `json:"marker"`
+	// Redirect is the URL of a redirect inserted by a policy.
+	Redirect string `json:"redirect,omitempty"`
 }
 
 // Step is one line of a plan's trace: what was checked and what came of
@@ -240,6 +259,10 @@ type Plan struct {
 	Messages     []string `json:"messages"`
 	Stages       []Stage  `json:"stages"`
 	Trace        []Step   `json:"trace"`
+	// Updates are the writes the plan's policies asked for, for the
+	// executor to apply (ApplyUpdates); a plan that has some is never
+	// cached.
+	Updates []Update `json:"updates,omitempty"`
 }
 
 // Make plans the flow with slug for req, reading through tx only. It
@@ -293,8 +316,9 @@ func makePlan(ctx context.Context, tx *store.Tx, slug string, req Request, opts 
 		return deny(nil)
 	}
 	p.Trace = append(p.Trace, Step{What: "authentication", Evaluated: true, Passing: true, Why: "authentication " + string(f.Authentication) + " holds", Messages: []string{}})
-	e := engine{tx: tx, opts: opts, req: req, reads: rd}
-	res, steps, err := e.evaluate(ctx, f.PK, f.PolicyEngineMode)
+	e := engine{tx: tx, opts: opts, req: req, reads: rd, plan: &p}
+	// A flow's own policies run before there is a plan (flow_plan).
+	res, steps, err := e.evaluate(ctx, f.PK, f.PolicyEngineMode, nil)
 	p.Trace = append(p.Trace, steps...)
 	if err != nil {
 		return Plan{}, nil, err
@@ -320,7 +344,7 @@ func makePlan(ctx context.Context, tx *store.Tx, slug string, req Request, opts 
 		}
 		step := Step{What: "binding", PK: &pk, Messages: []string{}}
 		if b.EvaluateOnPlan {
-			res, steps, err := e.evaluate(ctx, b.PK, b.PolicyEngineMode)
+			res, steps, err := e.evaluate(ctx, b.PK, b.PolicyEngineMode, building{&p})
 			p.Trace = append(p.Trace, steps...)
 			if err != nil {
 				return Plan{}, nil, err
@@ -374,6 +398,20 @@ type engine struct {
 	opts  Options
 	req   Request
 	reads *reads
+	// plan is the plan being built, which collects the policies' Updates.
+	plan *Plan
+}
+
+// building is the plan being built as its bindings' policies see it
+// (flow_plan, planner.py:334).
+type building struct{ p *Plan }
+
+// Redirect inserts a redirect stage at index 1 of the stages planned so
+// far, as authentik's insert_stage does (at the end when there are
+// fewer): at run time that is the stage after the current one.
+func (b building) Redirect(to string) {
+	i := min(1, len(b.p.Stages))
+	b.p.Stages = slices.Insert(b.p.Stages, i, Stage{Name: "redirect", Marker: MarkerStage, Redirect: to})
 }
 
 // directory is the directory evaluators read users from: the host's, or
@@ -387,7 +425,7 @@ func (e engine) directory() directory.Directory {
 
 // evaluate runs the enabled bindings of target in order under mode: all
 // must pass, or any; no bindings pass.
-func (e engine) evaluate(ctx context.Context, target uuid.UUID, mode flow.PolicyEngineMode) (Result, []Step, error) {
+func (e engine) evaluate(ctx context.Context, target uuid.UUID, mode flow.PolicyEngineMode, fp FlowPlan) (Result, []Step, error) {
 	bindings, err := store.PolicyBindings.ByRef(e.tx, "target", target)
 	if err != nil {
 		return Result{}, nil, err
@@ -401,7 +439,7 @@ func (e engine) evaluate(ctx context.Context, target uuid.UUID, mode flow.Policy
 		}
 		n++
 		e.reads.add(b.PK)
-		res, step, err := e.one(ctx, b)
+		res, step, err := e.one(ctx, b, fp)
 		if err != nil {
 			return Result{}, nil, err
 		}
@@ -427,7 +465,7 @@ func (e engine) evaluate(ctx context.Context, target uuid.UUID, mode flow.Policy
 // negate not applied), else its group against the user's groups with
 // their ancestors, else its user against the user, who must be
 // authenticated.
-func (e engine) one(ctx context.Context, b policy.Binding) (Result, Step, error) {
+func (e engine) one(ctx context.Context, b policy.Binding, fp FlowPlan) (Result, Step, error) {
 	pk := b.PK
 	step := Step{What: "policy_binding", PK: &pk, Group: b.Group, User: b.User, Evaluated: true, Messages: []string{}}
 	var res Result
@@ -443,7 +481,9 @@ func (e engine) one(ctx context.Context, b policy.Binding) (Result, Step, error)
 			return Result{}, step, fmt.Errorf("%w: policy %q is a %s", ErrNoEvaluator, p.Name, p.Model())
 		}
 		e.reads.add(p.PK)
-		r, err := e.call(ctx, ev, p, time.Duration(b.Timeout)*time.Second)
+		pctx, cancel := context.WithTimeout(ctx, time.Duration(b.Timeout)*time.Second)
+		r, err := e.call(pctx, ev, p, e.request(p.Name, fp, 0))
+		cancel()
 		switch {
 		case errors.Is(err, ErrEvaluatorPanic):
 			return Result{}, step, err
@@ -485,17 +525,67 @@ func (e engine) one(ctx context.Context, b policy.Binding) (Result, Step, error)
 	return res, step, nil
 }
 
-// call runs the evaluator under the binding's timeout, turning a panic
-// into an error wrapping ErrEvaluatorPanic.
-func (e engine) call(ctx context.Context, ev Evaluator, p policy.Policy, timeout time.Duration) (r Result, err error) {
-	pctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+// request is the PolicyRequest for policy name, depth calls deep.
+func (e engine) request(name string, fp FlowPlan, depth int) PolicyRequest {
+	return PolicyRequest{
+		User: e.req.User, Context: e.req.Context, Directory: e.directory(), HTTP: e.req.HTTP, Plan: fp,
+		Call: e.callPolicy(fp, depth+1),
+		Update: func(u Update) {
+			u.Policy = name
+			e.plan.Updates = append(e.plan.Updates, u)
+			e.reads.hold(time.Time{}) // a cached plan would not ask again
+		},
+	}
+}
+
+// call runs the evaluator, turning a panic into an error wrapping
+// ErrEvaluatorPanic.
+func (e engine) call(ctx context.Context, ev Evaluator, p policy.Policy, req PolicyRequest) (r Result, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("%w: policy %q (%s): %v", ErrEvaluatorPanic, p.Name, p.Model(), v)
 		}
 	}()
-	return ev.Evaluate(pctx, p, PolicyRequest{User: e.req.User, Context: e.req.Context, Directory: e.directory()})
+	return ev.Evaluate(ctx, p, req)
+}
+
+// callPolicy is the planner's CallPolicy: the policy named, read in the
+// plan's transaction, under a binding with authentik's defaults (an
+// error is a failing result with its text, never negated).
+func (e engine) callPolicy(fp FlowPlan, depth int) CallPolicy {
+	return func(ctx context.Context, name string, req PolicyRequest) (Result, error) {
+		if depth > MaxCallDepth {
+			return Result{}, fmt.Errorf("%w: more than %d calls deep, calling %q", ErrCallDepth, MaxCallDepth, name)
+		}
+		p, err := store.Policies.Get(e.tx, store.By("name", name))
+		if errors.Is(err, store.ErrNotFound) {
+			e.reads.hold(time.Time{}) // the policy may be made later
+			return Result{}, fmt.Errorf("%w: %q", ErrUnknownPolicy, name)
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		e.reads.add(p.PK)
+		ev, ok := e.opts.Evaluators[p.Model()]
+		if !ok {
+			return Result{}, fmt.Errorf("%w: policy %q is a %s", ErrNoEvaluator, p.Name, p.Model())
+		}
+		own := e.request(p.Name, fp, depth)
+		req.Directory, req.HTTP, req.Plan, req.Call, req.Update = own.Directory, own.HTTP, fp, own.Call, own.Update
+		r, err := e.call(ctx, ev, p, req)
+		switch {
+		case errors.Is(err, ErrEvaluatorPanic):
+			return Result{}, err
+		case err != nil:
+			e.reads.hold(time.Time{})
+			return Result{Messages: []string{err.Error()}}, nil
+		}
+		if r.Messages == nil {
+			r.Messages = []string{}
+		}
+		e.reads.hold(r.ValidUntil)
+		return r, nil
+	}
 }
 
 // referenced reads the record that a stored reference names (a binding's
