@@ -14,6 +14,7 @@ import (
 	"github.com/authflow/authflow/password"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/policy"
+	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 	"github.com/google/uuid"
 )
@@ -447,5 +448,106 @@ func TestFlowLogin2FA(t *testing.T) {
 		if kept, msgs := reevaluate(t, s, mfa.PK, plan.User{PK: bob.PK, Authenticated: true}, ctx); kept != tt.kept || len(msgs) != 0 {
 			t.Errorf("auth_method %v: kept %v %q, want %v", tt.method, kept, msgs, tt.kept)
 		}
+	}
+}
+
+// TestFlowUserSettings: the shipped default-user-settings-flow
+// (stage_configuration, require_authenticated) plans its prompt stage
+// and its user write for a logged-in user and is not cached, as in
+// authentik; its prompts' initial_value expressions give the pending
+// user's username, name, email and locale, read from the store's
+// directory, and the user's input when prompt_data holds it. Its
+// authorization policy (a validation policy of the prompt stage, which
+// the planner does not evaluate) needs the HTTP request's tenant and is
+// not covered here.
+func TestFlowUserSettings(t *testing.T) {
+	s := flowStore(t, "default/flow-default-user-settings-flow.yaml")
+	staff := createGroup(t, s, "staff", map[string]any{"goauthentik.io/user/can-change-email": false})
+	jane := createUser(t, s, "jane", "jane@example.com", map[string]any{"settings": map[string]any{"locale": "de"}}, staff.PK)
+	const slug = "default-user-settings-flow"
+	janeReq := plan.Request{User: plan.User{PK: jane.PK, Authenticated: true}}
+	if p := makePlan(t, s, slug, plan.Request{}); p.Applicable {
+		t.Errorf("anonymous: applicable, stages %q", planned(p))
+	}
+	p := makePlan(t, s, slug, janeReq)
+	if want := []string{"default-user-settings reevaluate", "default-user-settings-write reevaluate"}; !p.Applicable || !slices.Equal(planned(p), want) {
+		t.Fatalf("stages %q, want %q", planned(p), want)
+	}
+	c := plan.NewCache(s, plan.CacheOptions{Options: flowOptions()})
+	defer c.Close()
+	if _, err := c.Make(t.Context(), slug, janeReq); err != nil || c.Len() != 0 {
+		t.Errorf("cache: %v, %d plans; stage_configuration plans are not cached", err, c.Len())
+	}
+
+	// The prompt stage's fields, in order, as the executor will show
+	// them, for the pending user (the request's user: the flow has no
+	// identification stage).
+	var ev events
+	type shown struct{ key, placeholder, initial string }
+	show := func(vars func(tx *store.Tx) expression.PromptVars) []shown {
+		t.Helper()
+		var out []shown
+		err := s.View(t.Context(), func(tx *store.Tx) error {
+			st, err := store.Stages.Get(tx, store.PK(p.Stages[0].Stage))
+			if err != nil {
+				return err
+			}
+			for _, id := range st.Config.(stage.PromptStage).Fields {
+				pr, err := store.Prompts.Get(tx, store.PK(id))
+				if err != nil {
+					return err
+				}
+				ph, err := expression.PromptValue(t.Context(), pr, expression.PromptPlaceholder, vars(tx), ev.opts())
+				if err != nil {
+					return err
+				}
+				iv, err := expression.PromptValue(t.Context(), pr, expression.PromptInitialValue, vars(tx), ev.opts())
+				if err != nil {
+					return err
+				}
+				out = append(out, shown{pr.FieldKey, ph, iv})
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	pending := func(pc map[string]any) func(tx *store.Tx) expression.PromptVars {
+		return func(tx *store.Tx) expression.PromptVars {
+			return expression.PromptVars{PendingUser: janeReq.User, Directory: tx.Directory(), PromptContext: pc}
+		}
+	}
+	want := []shown{
+		{"username", "Username", "jane"},
+		{"name", "Name", "The jane"},
+		{"email", "Email", "jane@example.com"},
+		{"attributes.settings.locale", "Locale", "de"},
+	}
+	if got := show(pending(map[string]any{})); !slices.Equal(got, want) {
+		t.Errorf("shown %q, want %q", got, want)
+	}
+	// The user's input, from prompt_data, wins and is not evaluated.
+	want[0].initial, want[3].initial = "jane2", "fr"
+	if got := show(pending(map[string]any{"username": "jane2", "attributes.settings.locale": "fr"})); !slices.Equal(got, want) {
+		t.Errorf("with prompt_data: shown %q, want %q", got, want)
+	}
+	// Without a user (authentik's user is then undefined) and with a user
+	// but no directory (its fields fail), the expressions' except gives
+	// ''.
+	for name, vars := range map[string]expression.PromptVars{
+		"no user":      {},
+		"no directory": {PendingUser: janeReq.User},
+	} {
+		got := show(func(*store.Tx) expression.PromptVars { return vars })
+		for i, f := range got {
+			if f.initial != "" || f.placeholder != want[i].placeholder {
+				t.Errorf("%s: %s shows %q, %q", name, f.key, f.placeholder, f.initial)
+			}
+		}
+	}
+	if len(ev) != 0 {
+		t.Errorf("events %+v", ev)
 	}
 }
