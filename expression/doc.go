@@ -141,7 +141,8 @@
 // are truthy (only their use fails). A Python syntax error is told apart
 // from a dialect limit by internal/pysyntax, outside this package: the
 // store refuses the first at write time, and blueprint import and
-// "authflow check" report Check's problems as warnings. The API and
+// "authflow check" report Check's problems as warnings, and
+// CheckPrompt's for prompts (whose syntax errors authentik stores too). The API and
 // "authflow serve" do not evaluate expressions yet.
 //
 // # Prompts
