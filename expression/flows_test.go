@@ -212,8 +212,8 @@ func TestFlowDefaultAuthentication(t *testing.T) {
 		{Context: map[string]any{"pending_user": map[string]any{"pk": float64(bob.PK), "username": "bob"}}},
 	} {
 		p := makePlan(t, s, "default-authentication-flow", req)
-		if !p.Applicable || !slices.Equal(planned(p), want) {
-			t.Fatalf("plan %v: applicable %v, stages %q", req.Context, p.Applicable, planned(p))
+		if !p.Applicable || !slices.Equal(planned(p), want) || len(p.Messages) != 0 {
+			t.Fatalf("plan %v: applicable %v, stages %q, messages %q", req.Context, p.Applicable, planned(p), p.Messages)
 		}
 		// The password binding's policy is not evaluated when planning.
 		for _, st := range p.Trace {
@@ -357,8 +357,10 @@ func TestFlowExamples(t *testing.T) {
 				want []string
 			}{{anon, tt.anon}, {plan.Request{User: plan.User{PK: bob.PK, Authenticated: true}}, tt.user}} {
 				p := makePlan(t, s, tt.slug, r.req)
-				if p.Applicable != (r.want != nil) || r.want != nil && !slices.Equal(planned(p), r.want) {
-					t.Errorf("user %d: applicable %v, stages %q; want %q", r.req.User.PK, p.Applicable, planned(p), r.want)
+				// authentik denies a flow's authentication requirement
+				// without messages.
+				if p.Applicable != (r.want != nil) || r.want != nil && !slices.Equal(planned(p), r.want) || len(p.Messages) != 0 {
+					t.Errorf("user %d: applicable %v, stages %q, messages %q; want %q", r.req.User.PK, p.Applicable, planned(p), p.Messages, r.want)
 				}
 			}
 		})
