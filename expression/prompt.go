@@ -65,10 +65,9 @@ type PromptVars struct {
 	// fields of PendingUser are not used); ak_user_by and
 	// ak_is_group_member read the same directory. Without a directory
 	// only the fields PendingUser holds are known and the others fail
-	// wrapping ErrNoHost. The zero User (no
-	// PK, not authenticated), with User nil, means no user: the name
-	// user is then undefined, as in authentik, and request.user an empty
-	// User.
+	// wrapping ErrNoHost. The zero User (no PK, not authenticated), with
+	// User nil, means no user: the name user is then undefined, as in
+	// authentik, and request.user an empty User.
 	PendingUser plan.User
 	// Directory is the directory the helpers and PendingUser read, as
 	// plan.PolicyRequest.Directory: the store's read in the caller's own
