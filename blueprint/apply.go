@@ -69,6 +69,16 @@ type Options struct {
 	// accepts the expression (a Python syntax error is the store's field
 	// error instead).
 	CheckExpression func(expression string) []ExpressionProblem
+	// CheckPromptExpression, when set, names the constructs of a
+	// prompt's placeholder or initial value, when its
+	// placeholder_expression or initial_value_expression is set, that
+	// the host's evaluator cannot run (expression.CheckPrompt, adapted
+	// by the host), a Python syntax error included: authentik stores
+	// prompt expressions unchecked. Each is a warning event "expression
+	// cannot run" of the entry that writes the prompt, naming the
+	// prompt, the field ("placeholder" or "initial_value"), the line and
+	// the construct; the entry still imports.
+	CheckPromptExpression func(expression string) []ExpressionProblem
 }
 
 // ExpressionProblem is a construct of an expression that the host's
@@ -84,7 +94,7 @@ type ExpressionProblem struct {
 }
 
 // EventExpressionCannotRun is the event of a warning of
-// Options.CheckExpression.
+// Options.CheckExpression and Options.CheckPromptExpression.
 const EventExpressionCannotRun = "expression cannot run"
 
 // LogEvent is one event of an import's result, in authentik's log event
@@ -393,6 +403,12 @@ func (im *importer) entry(e *Entry) {
 	}
 	if model == string(policy.ModelExpression) && im.opts.CheckExpression != nil {
 		if err := im.warnExpression(e, ids, pk); err != nil {
+			im.fail(e, ids, err)
+			return
+		}
+	}
+	if model == store.ModelPrompt && im.opts.CheckPromptExpression != nil {
+		if err := im.warnPrompt(e, ids, pk); err != nil {
 			im.fail(e, ids, err)
 			return
 		}
@@ -753,6 +769,26 @@ func (im *importer) warnExpression(e *Entry, ids map[string]any, pk uuid.UUID) e
 	for _, p := range im.opts.CheckExpression(src) {
 		im.log("warning", EventExpressionCannotRun, e, map[string]any{"identifiers": ids, "policy": v["name"],
 			"line": p.Line, "construct": p.Construct, "message": p.Message})
+	}
+	return nil
+}
+
+// warnPrompt logs a warning for each construct of the stored prompt
+// pk's expressions that Options.CheckPromptExpression names.
+func (im *importer) warnPrompt(e *Entry, ids map[string]any, pk uuid.UUID) error {
+	v, err := im.representation(store.ModelPrompt, pk)
+	if err != nil {
+		return err
+	}
+	for _, field := range []string{"placeholder", "initial_value"} {
+		if on, _ := v[field+"_expression"].(bool); !on {
+			continue
+		}
+		src, _ := v[field].(string)
+		for _, p := range im.opts.CheckPromptExpression(src) {
+			im.log("warning", EventExpressionCannotRun, e, map[string]any{"identifiers": ids, "prompt": v["name"],
+				"field": field, "line": p.Line, "construct": p.Construct, "message": p.Message})
+		}
 	}
 	return nil
 }

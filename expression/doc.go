@@ -141,7 +141,8 @@
 // are truthy (only their use fails). A Python syntax error is told apart
 // from a dialect limit by internal/pysyntax, outside this package: the
 // store refuses the first at write time, and blueprint import and
-// "authflow check" report Check's problems as warnings. The API and
+// "authflow check" report Check's problems as warnings, and
+// CheckPrompt's for prompts (whose syntax errors authentik stores too). The API and
 // "authflow serve" do not evaluate expressions yet.
 //
 // # Prompts
@@ -156,8 +157,13 @@
 // error is returned). user and http_request, which authentik leaves out
 // when there is no user or HTTP request, fail as a NameError; there is
 // no HTTP request yet, so http_request always does and
-// request.http_request is None. user is a map of the user's fields
-// ([PromptVars]); SkipObject is not bound. The event's message is the
+// request.http_request is None. user (and request.user) is the pending
+// user: with [PromptVars].PendingUser and a directory, the directory's
+// user, as request.user is for a policy (its fields, attributes,
+// group_attributes(), all_groups(), has_usable_password()), and
+// ak_user_by and ak_is_group_member read that directory; with
+// PromptVars.User, a map of the user's fields, as the plan context
+// holds a pending_user, whose methods fail. SkipObject is not bound. The event's message is the
 // line and the error, where authentik's is a Python traceback.
 //
 // # Plan context

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/stage"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -48,12 +50,30 @@ type Event struct {
 // PromptVars are what authentik's PropertyMappingEvaluator gives a
 // prompt's expressions besides the prompt (EXPRESSIONS.md §5).
 type PromptVars struct {
-	// User is the pending user (the plan's pending_user, else the
-	// request's user) as a map of its fields (username, name, email,
-	// pk, attributes, ...), as the plan context holds it; a missing
-	// attributes is {}. Nil means no user: the name user is then
-	// undefined, as in authentik, and request.user an empty User.
+	// User is the pending user as a map of its fields (username, name,
+	// email, pk, attributes, ...), as the plan context holds a
+	// pending_user; a missing attributes is {}. Only its fields are
+	// known: group_attributes() and the other methods fail. When nil,
+	// PendingUser is the user.
 	User map[string]any
+	// PendingUser is the pending user (the plan's pending_user, else the
+	// request's user) as the planner reads users, when User is nil:
+	// with a PK and a directory (Directory, else Options.Directory), the
+	// directory's user numbered PK, as request.user is for a policy:
+	// user.username, user.attributes, user.group_attributes(),
+	// user.all_groups(), ..., all read from the directory (the other
+	// fields of PendingUser are not used); ak_user_by and
+	// ak_is_group_member read the same directory. Without a directory
+	// only the fields PendingUser holds are known and the others fail
+	// wrapping ErrNoHost. The zero User (no PK, not authenticated), with
+	// User nil, means no user: the name user is then undefined, as in
+	// authentik, and request.user an empty User.
+	PendingUser plan.User
+	// Directory is the directory the helpers and PendingUser read, as
+	// plan.PolicyRequest.Directory: the store's read in the caller's own
+	// transaction (store.Tx.Directory), so that no transaction is opened
+	// inside it. Nil means Options.Directory.
+	Directory directory.Directory
 	// PromptContext is the plan's prompt_data: the expression's
 	// prompt_context and request.context["prompt_context"]. What the
 	// expression writes into it is written back into this map. Nil is
@@ -305,13 +325,33 @@ func (e evaluator) runPrompt(ctx context.Context, p stage.Prompt, src string, va
 	if err != nil {
 		return nil, err
 	}
+	dir := vars.Directory
+	if dir == nil {
+		dir = e.opts.Directory
+	}
+	h := &host{ctx: ctx, dir: dir}
+	ctx = withHost(ctx, h)
+	// authentik's request.user is the user when there is one, else an
+	// unsaved User().
 	var user starlark.Value = undefinedName("user")
-	reqUser, err := promptUser(vars.User)
+	var reqUser starlark.Value
+	switch pu := vars.PendingUser; {
+	case vars.User != nil:
+		reqUser, err = promptUser(vars.User)
+		user = reqUser
+	case pu.PK != 0 && h.dir != nil:
+		// The directory's facts win over the caller's, as the
+		// planner's do.
+		reqUser = &dirUser{h: h, pk: pu.PK}
+		user = reqUser
+	case pu.PK != 0 || pu.Authenticated:
+		reqUser, err = requestUser(pu, h)
+		user = reqUser
+	default:
+		reqUser, err = promptUser(nil)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if vars.User != nil {
-		user = reqUser
 	}
 	rc := starlark.NewDict(1)
 	_ = rc.SetKey(starlark.String("prompt_context"), pc)
@@ -403,6 +443,11 @@ func pyStr(v starlark.Value) string {
 	switch v := v.(type) {
 	case starlark.String:
 		return string(v)
+	case *dirUser:
+		// Django's User.__str__ is the username.
+		if u, err := v.load(); err == nil {
+			return u.Username
+		}
 	case *userValue:
 		// Django's User.__str__ is the username.
 		if u, ok, _ := v.fields.Get(starlark.String("username")); ok {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/authflow/authflow/expression"
+	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/stage"
 )
 
@@ -463,4 +464,68 @@ func ExamplePromptValue() {
 	// initial_value: "jane@example.com"
 	// event: property_mapping_exception
 	// "return user.phone"
+}
+
+// TestPromptPendingUser: with PromptVars.PendingUser and a directory,
+// user and request.user are the directory's user, as request.user is
+// for a policy, and the helpers read the same directory; without a
+// directory only what PendingUser holds is known; the map form's
+// methods fail.
+func TestPromptPendingUser(t *testing.T) {
+	f := newDirFixture(t)
+	bob := plan.User{PK: f.bob.PK, Authenticated: true}
+	value := func(src string, vars expression.PromptVars, opts *expression.Options) (string, error) {
+		vars.DryRun = true
+		return expression.PromptValue(context.Background(), textPrompt("", false, src, true), expression.PromptInitialValue, vars, opts)
+	}
+	for _, tt := range []struct{ src, want string }{
+		{"return user", "bob"},
+		{"return user.username + ' ' + user.name + ' ' + user.email", "bob Bob Bob@Example.com"},
+		{"return request.user.username", "bob"},
+		{"return user.pk == request.user.pk", "True"},
+		{"return user.attributes['own']", "bob"},
+		{"return user.group_attributes()['team'] + ' ' + user.group_attributes()['own']", "backend bob"},
+		{"return user.group_attributes().get('goauthentik.io/user/can-change-email', True)", "False"},
+		{"return [g.name for g in user.all_groups()]", "['eng-backend', 'eng']"},
+		{"return ak_is_group_member(user, name='eng')", "True"},
+		{"return ak_user_by(username='ann').email", "ann@example.com"},
+		{"return user.is_superuser", "False"},
+	} {
+		// The directory of the vars (the caller's transaction's), else
+		// Options.Directory.
+		for name, run := range map[string]func() (string, error){
+			"vars": func() (string, error) {
+				return value(tt.src, expression.PromptVars{PendingUser: bob, Directory: f.dir}, nil)
+			},
+			"options": func() (string, error) {
+				return value(tt.src, expression.PromptVars{PendingUser: bob}, &expression.Options{Directory: f.dir})
+			},
+		} {
+			if got, err := run(); err != nil || got != tt.want {
+				t.Errorf("%s (%s): %q, %v; want %q", tt.src, name, got, err, tt.want)
+			}
+		}
+	}
+	// The directory's facts win over the caller's.
+	stale := plan.User{PK: f.akadmin.PK, Authenticated: true, Attributes: map[string]any{"own": "stale"}}
+	if got, err := value("return [user.attributes['own'], user.is_superuser]", expression.PromptVars{PendingUser: stale, Directory: f.dir}, nil); err != nil || got != "['akadmin', True]" {
+		t.Errorf("stale facts: %q, %v", got, err)
+	}
+	// Without a directory: what PendingUser holds, and ErrNoHost for the
+	// rest.
+	if got, err := value("return user.pk", expression.PromptVars{PendingUser: bob}, nil); err != nil || got != itoa(f.bob.PK) {
+		t.Errorf("no directory, pk: %q, %v", got, err)
+	}
+	if _, err := value("return user.username", expression.PromptVars{PendingUser: bob}, nil); !errors.Is(err, expression.ErrNoHost) {
+		t.Errorf("no directory, username: %v, want ErrNoHost", err)
+	}
+	// The map form (a pending_user the plan context holds) is its fields,
+	// even with a directory; its methods fail.
+	m := expression.PromptVars{User: map[string]any{"pk": f.bob.PK, "username": "from-map"}, PendingUser: bob, Directory: f.dir}
+	if got, err := value("return user.username", m, nil); err != nil || got != "from-map" {
+		t.Errorf("map: %q, %v", got, err)
+	}
+	if _, err := value("return user.group_attributes()", m, nil); !errors.Is(err, expression.ErrNotYet) {
+		t.Errorf("map, group_attributes: %v, want ErrNotYet", err)
+	}
 }

@@ -24,7 +24,19 @@ func planOptions() plan.Options {
 // an expression (a Python syntax error) is its default,
 // store.Options.CheckExpression.
 func checkExpression(src string) []blueprint.ExpressionProblem {
-	ps := expression.Check(src)
+	return problems(expression.Check(src))
+}
+
+// checkPromptExpression is checkExpression for a prompt's placeholder or
+// initial value (expression.CheckPrompt, with a prompt's parameters):
+// blueprint.Options' CheckPromptExpression of serve and import.
+// authentik stores prompt expressions unchecked, so the store does not
+// check them, and a syntax error is a warning too.
+func checkPromptExpression(src string) []blueprint.ExpressionProblem {
+	return problems(expression.CheckPrompt(src))
+}
+
+func problems(ps []expression.Problem) []blueprint.ExpressionProblem {
 	if len(ps) == 0 {
 		return nil
 	}

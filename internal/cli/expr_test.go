@@ -81,4 +81,71 @@ func TestBlueprintOptionsCheckExpressions(t *testing.T) {
 	if ps := o.CheckExpression("return True"); ps != nil {
 		t.Errorf("problems of a runnable expression: %+v", ps)
 	}
+	// Prompts are checked with a prompt's parameters: user, not context.
+	if o.CheckPromptExpression == nil {
+		t.Fatal("no prompt expression checker")
+	}
+	if ps := o.CheckPromptExpression("return user.username"); ps != nil {
+		t.Errorf("problems of a runnable prompt expression: %+v", ps)
+	}
+	if ps := o.CheckPromptExpression("return context"); len(ps) != 1 || ps[0].Construct != "context" {
+		t.Errorf("prompt problems %+v", ps)
+	}
+}
+
+// A prompt expression the evaluator cannot run imports with a warning
+// naming the prompt, the field, the line and the construct (authentik
+// stores prompt expressions unchecked, so a syntax error is only a
+// warning too), and "authflow check" lists it; the shipped user-settings
+// flow's prompt expressions run, so they give none.
+func TestImportAndCheckWarnPromptExpressions(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "a.db")
+	bp := filepath.Join(dir, "p.yaml")
+	doc := "version: 1\nentries:\n" +
+		"- model: authentik_stages_prompt.prompt\n  identifiers: {name: p-import}\n  attrs:\n" +
+		"    {field_key: a, label: A, type: text, placeholder: \"x = 1\\nimport os\\nreturn x\", placeholder_expression: true}\n" +
+		"- model: authentik_stages_prompt.prompt\n  identifiers: {name: p-syntax}\n  attrs:\n" +
+		"    {field_key: b, label: B, type: text, initial_value: \"return [\", initial_value_expression: true, placeholder: \"import os\"}\n"
+	if err := os.WriteFile(bp, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	settings := filepath.Join("..", "..", "blueprint", "testdata", "authentik", "default", "flow-default-user-settings-flow.yaml")
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"import", "-db", db, "-o", "json", bp, settings}, &out, &errb)
+	var results []blueprint.Result
+	if err := json.Unmarshal(out.Bytes(), &results); err != nil || len(results) != 2 {
+		t.Fatalf("import: %d %v %s %s", code, err, out.String(), errb.String())
+	}
+	var warned []map[string]any
+	for _, res := range results {
+		if !res.Success {
+			t.Fatalf("import failed: %+v", res.Logs)
+		}
+		for _, l := range res.Logs {
+			if l.Event == blueprint.EventExpressionCannotRun {
+				warned = append(warned, l.Attributes)
+			}
+		}
+	}
+	if code != 0 || len(warned) != 2 ||
+		warned[0]["prompt"] != "p-import" || warned[0]["field"] != "placeholder" || warned[0]["line"] != float64(2) || warned[0]["construct"] != "import" ||
+		warned[1]["prompt"] != "p-syntax" || warned[1]["field"] != "initial_value" || warned[1]["construct"] != "syntax" {
+		t.Fatalf("import: %d, warnings %v, %s", code, warned, errb.String())
+	}
+	out.Reset()
+	errb.Reset()
+	code = run(context.Background(), []string{"check", "-db", db}, &out, &errb)
+	for _, want := range []string{
+		`warning: prompt "p-import" placeholder cannot run: line 2: import: `,
+		`warning: prompt "p-syntax" initial_value cannot run: line 1: syntax: `,
+		": ok, 2 warnings\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("check: no %q in %q", want, out.String())
+		}
+	}
+	if code != 0 || strings.Count(out.String(), "warning:") != 2 {
+		t.Errorf("check: %d %q %q", code, out.String(), errb.String())
+	}
 }

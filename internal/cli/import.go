@@ -31,7 +31,7 @@ func newBlueprintFlags(fs *flag.FlagSet, dirHelp string) blueprintFlags {
 }
 
 func (b blueprintFlags) options(defaultDir string) blueprint.Options {
-	o := blueprint.Options{Dir: *b.dir, CheckExpression: checkExpression}
+	o := blueprint.Options{Dir: *b.dir, CheckExpression: checkExpression, CheckPromptExpression: checkPromptExpression}
 	if o.Dir == "" {
 		o.Dir = defaultDir
 	}

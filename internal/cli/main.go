@@ -80,7 +80,10 @@
 // open, an import) imports with a warning naming the policy, the line and
 // the construct (expression.Check; serve's import endpoint warns too); a
 // Python syntax error fails its entry with authentik's "Expression Syntax
-// Error: …". metaapplyblueprint entries find blueprints in -blueprints DIR
+// Error: …". A prompt's placeholder or initial-value expression that
+// cannot run, a syntax error included (authentik stores prompts
+// unchecked), imports with such a warning naming the prompt and the
+// field (expression.CheckPrompt). metaapplyblueprint entries find blueprints in -blueprints DIR
 // (default: each file's own directory).
 //
 // # export, plan and diagram
@@ -138,8 +141,10 @@
 // "PATH: ok") when there is none. It also prints a line
 // "PATH: warning: expression policy "NAME" cannot run: line N: CONSTRUCT:
 // why" for each construct of a stored expression policy the evaluator
-// cannot run (expression.Check): a warning, since authentik accepts it, so
-// warnings alone exit 0 ("PATH: ok, N warnings").
+// cannot run (expression.Check), and "PATH: warning: prompt "NAME"
+// placeholder cannot run: …" (or initial_value) for each of a prompt's
+// expressions (expression.CheckPrompt): a warning, since authentik
+// accepts it, so warnings alone exit 0 ("PATH: ok, N warnings").
 //
 // version prints the module version, the VCS revision the binary was
 // built from and the Go version (also as "authflow --version").
