@@ -29,8 +29,9 @@ type KVOptions struct {
 // KVRunState is a RunState kept in a kv.DB: a bbolt file, where it
 // survives a restart, or etcd, where every process sharing the prefix
 // sees it. Each call is one transaction (a Save is three writes: the
-// record and its expiry index entry, old and new). It holds what it is
-// given; only Sweep removes expired records.
+// record and its expiry index entry, old and new). It has no bound of its
+// own: expired records stay, answering ErrExpired, until Sweep (or a Take
+// or Delete of them) removes them.
 type KVRunState struct {
 	db  kv.DB
 	now func() time.Time
