@@ -96,8 +96,8 @@ func TestStoreRunStateRestart(t *testing.T) {
 }
 
 // Run state is not configuration: saving, taking, deleting and sweeping
-// it bump no revision, deliver nothing to the change feed and keep a
-// cached plan. A write to the flow, the control, does all three.
+// it bump no revision, deliver nothing to the change feed, keep a cached
+// plan and leave the flow's blueprint export as it was. A write to the flow, the control, does all three.
 func TestRunStateIsolation(t *testing.T) {
 	s := openStore(t, filepath.Join(t.TempDir(), "authflow.db"))
 	const doc = `version: 1
@@ -127,6 +127,7 @@ entries:
 	stop := s.OnChange(func(rev int64, _ []store.Change) { heard = append(heard, rev) })
 	defer stop()
 	rev := revisionOf(t, s)
+	exported := export(t, s)
 
 	now := time.Now()
 	clock := func() time.Time { return now }
@@ -167,6 +168,9 @@ entries:
 	if cache.Len() != 1 {
 		t.Errorf("cache.Len() = %d after run-state writes; want the plan kept", cache.Len())
 	}
+	if got := export(t, s); got != exported {
+		t.Errorf("the flow's blueprint export changed with run-state writes:\n%s\nwant\n%s", got, exported)
+	}
 
 	// The control: a configuration write is seen by all three.
 	if err := s.Update(ctx, func(tx *store.Tx) error {
@@ -178,6 +182,20 @@ entries:
 	if got := revisionOf(t, s); got != rev+1 || len(heard) != 1 || cache.Len() != 0 {
 		t.Errorf("after a flow write: revision %d (want %d), feed heard %v, %d cached plans; want one revision heard and the plan dropped", got, rev+1, heard, cache.Len())
 	}
+}
+
+// export is the blueprint export of the flow login.
+func export(t *testing.T, s *store.Store) string {
+	t.Helper()
+	var out []byte
+	if err := s.View(ctx, func(tx *store.Tx) error {
+		var err error
+		out, err = blueprint.Export(tx, "login", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }
 
 func revisionOf(t *testing.T, s *store.Store) int64 {
