@@ -1,0 +1,277 @@
+package executor
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/kv"
+)
+
+// Buckets of a KVRunState in its kv.DB: one per namespace, record key ->
+// record, and the expiry index, namespace ‖ expiry ‖ record key -> empty.
+const (
+	bucketExpiry = "executor.expiry"
+)
+
+func bucketOf(ns Namespace) string { return "executor." + ns.String() }
+
+// KVOptions configure a KVRunState.
+type KVOptions struct {
+	// Now is the clock that says what expired. Nil means time.Now.
+	Now func() time.Time
+}
+
+// KVRunState is a RunState kept in a kv.DB: a bbolt file, where it
+// survives a restart, or etcd, where every process sharing the prefix
+// sees it. Each call is one transaction (a Save is three writes: the
+// record and its expiry index entry, old and new). It has no bound of its
+// own: expired records stay, answering ErrExpired, until Sweep (or a Take
+// or Delete of them) removes them.
+type KVRunState struct {
+	db  kv.DB
+	now func() time.Time
+}
+
+var _ RunState = (*KVRunState)(nil)
+
+// NewStoreRunState returns run state kept in the store's database, beside
+// the configuration (store.Store.Aside): it survives a restart of a bbolt
+// file and is shared by the processes of an etcd prefix, and it never
+// touches the configuration's revisions, change log or change feed.
+// Closing the store ends it: its calls then fail with store.ErrClosed.
+func NewStoreRunState(s *store.Store, o KVOptions) *KVRunState {
+	return NewKVRunState(s.Aside(), o)
+}
+
+// NewKVRunState returns run state kept in db, in buckets named
+// "executor.*". It does not own db.
+func NewKVRunState(db kv.DB, o KVOptions) *KVRunState {
+	k := &KVRunState{db: db, now: o.Now}
+	if k.now == nil {
+		k.now = time.Now
+	}
+	return k
+}
+
+// Record encoding: format ‖ version ‖ expires (unix ns, big-endian) ‖ data.
+const (
+	recFormat = 1
+	recHeader = 17
+)
+
+func encodeRec(version uint64, expires int64, data []byte) []byte {
+	b := make([]byte, recHeader+len(data))
+	b[0] = recFormat
+	binary.BigEndian.PutUint64(b[1:], version)
+	binary.BigEndian.PutUint64(b[9:], uint64(expires))
+	copy(b[recHeader:], data)
+	return b
+}
+
+// decoded is a stored record; data points into the transaction.
+type decoded struct {
+	version uint64
+	expires int64
+	data    []byte
+}
+
+func decodeRec(ns Namespace, v []byte) (decoded, error) {
+	if len(v) < recHeader || v[0] != recFormat {
+		return decoded{}, fmt.Errorf("executor: %s: %w: a malformed run-state record", ns, kv.ErrCorrupt)
+	}
+	return decoded{
+		version: binary.BigEndian.Uint64(v[1:]),
+		expires: int64(binary.BigEndian.Uint64(v[9:])),
+		data:    v[recHeader:],
+	}, nil
+}
+
+func (d decoded) record() Record {
+	return Record{Data: bytes.Clone(d.data), Expires: time.Unix(0, d.expires), Version: d.version}
+}
+
+// expiryKey is the index key of a record: namespace ‖ expiry with its
+// sign bit flipped (so byte order is time order) ‖ key.
+func expiryKey(ns Namespace, expires int64, key string) []byte {
+	b := make([]byte, 9+len(key))
+	b[0] = byte(ns)
+	binary.BigEndian.PutUint64(b[1:], uint64(expires)^(1<<63))
+	copy(b[9:], key)
+	return b
+}
+
+// get reads the record under key; ok is false when there is none.
+func get(tx kv.Tx, ns Namespace, key string) (d decoded, ok bool, err error) {
+	v, err := tx.Get(bucketOf(ns), []byte(key))
+	if err != nil || v == nil {
+		return decoded{}, false, err
+	}
+	d, err = decodeRec(ns, v)
+	return d, err == nil, err
+}
+
+// remove deletes the record under key and its index entry.
+func remove(tx kv.Tx, ns Namespace, key string, d decoded) error {
+	if err := tx.Delete(bucketOf(ns), []byte(key)); err != nil {
+		return err
+	}
+	return tx.Delete(bucketExpiry, expiryKey(ns, d.expires, key))
+}
+
+// Load implements RunState.
+func (k *KVRunState) Load(ctx context.Context, ns Namespace, key string) (Record, error) {
+	if err := checkKey(ctx, "load", ns, key); err != nil {
+		return Record{}, err
+	}
+	now := k.now().UnixNano()
+	var rec Record
+	err := k.db.View(ctx, func(tx kv.Tx) error {
+		d, ok, err := get(tx, ns, key)
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			return fmt.Errorf("executor: load %s: %w", ns, ErrNotFound)
+		case d.expires <= now:
+			return fmt.Errorf("executor: load %s: %w", ns, ErrExpired)
+		}
+		rec = d.record()
+		return nil
+	})
+	return rec, err
+}
+
+// Save implements RunState.
+func (k *KVRunState) Save(ctx context.Context, ns Namespace, key string, rec Record) (uint64, error) {
+	nowT := k.now()
+	if err := checkSave(ctx, ns, key, rec, nowT); err != nil {
+		return 0, err
+	}
+	now, exp := nowT.UnixNano(), rec.Expires.UnixNano()
+	var version uint64
+	err := k.db.Update(ctx, func(tx kv.Tx) error {
+		old, ok, err := get(tx, ns, key)
+		if err != nil {
+			return err
+		}
+		if err := cas(ns, rec.Version, old.version, old.expires, now); err != nil {
+			return err
+		}
+		if ok {
+			if err := tx.Delete(bucketExpiry, expiryKey(ns, old.expires, key)); err != nil {
+				return err
+			}
+		}
+		version = newVersion(old.version)
+		if err := tx.Put(bucketOf(ns), []byte(key), encodeRec(version, exp, rec.Data)); err != nil {
+			return err
+		}
+		return tx.Put(bucketExpiry, expiryKey(ns, exp, key), nil)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return version, nil
+}
+
+// Delete implements RunState.
+func (k *KVRunState) Delete(ctx context.Context, ns Namespace, key string) error {
+	if err := checkKey(ctx, "delete", ns, key); err != nil {
+		return err
+	}
+	return k.db.Update(ctx, func(tx kv.Tx) error {
+		d, ok, err := get(tx, ns, key)
+		if errors.Is(err, kv.ErrCorrupt) { // a damaged record goes all the same
+			return tx.Delete(bucketOf(ns), []byte(key))
+		}
+		if err != nil || !ok {
+			return err
+		}
+		return remove(tx, ns, key, d)
+	})
+}
+
+// Take implements RunState.
+func (k *KVRunState) Take(ctx context.Context, ns Namespace, key string) (Record, error) {
+	if err := checkKey(ctx, "take", ns, key); err != nil {
+		return Record{}, err
+	}
+	now := k.now().UnixNano()
+	var rec Record
+	var expired bool
+	err := k.db.Update(ctx, func(tx kv.Tx) error {
+		d, ok, err := get(tx, ns, key)
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			return fmt.Errorf("executor: take %s: %w", ns, ErrNotFound)
+		}
+		expired = d.expires <= now
+		rec = d.record()
+		return remove(tx, ns, key, d)
+	})
+	switch {
+	case err != nil:
+		return Record{}, err
+	case expired:
+		return Record{}, fmt.Errorf("executor: take %s: %w", ns, ErrExpired)
+	}
+	return rec, nil
+}
+
+// Sweep implements RunState. It reads only the expired entries of the
+// expiry index, in one transaction.
+func (k *KVRunState) Sweep(ctx context.Context, before time.Time, limit int) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("executor: sweep: %w", err)
+	}
+	limit = sweepLimit(limit)
+	cut := min(before.UnixNano(), k.now().UnixNano())
+	var n int
+	err := k.db.Update(ctx, func(tx kv.Tx) error {
+		n = 0
+		var entries [][]byte
+		for _, ns := range Namespaces {
+			err := tx.Scan(bucketExpiry, kv.Range{Prefix: []byte{byte(ns)}}, func(e, _ []byte) (bool, error) {
+				if len(e) < 9 || int64(binary.BigEndian.Uint64(e[1:])^(1<<63)) > cut {
+					return false, nil
+				}
+				entries = append(entries, bytes.Clone(e))
+				return len(entries) < limit, nil
+			})
+			if err != nil {
+				return err
+			}
+			if len(entries) >= limit {
+				break
+			}
+		}
+		for _, e := range entries {
+			ns, exp, key := Namespace(e[0]), int64(binary.BigEndian.Uint64(e[1:])^(1<<63)), string(e[9:])
+			if err := tx.Delete(bucketExpiry, e); err != nil {
+				return err
+			}
+			d, ok, err := get(tx, ns, key)
+			if err != nil {
+				return err
+			}
+			if ok && d.expires == exp {
+				if err := tx.Delete(bucketOf(ns), []byte(key)); err != nil {
+					return err
+				}
+				n++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("executor: sweep: %w", err)
+	}
+	return n, nil
+}
