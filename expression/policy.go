@@ -123,7 +123,7 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	if dir == nil {
 		dir = e.opts.Directory
 	}
-	h := &host{ctx: ctx, dir: dir}
+	h := &host{ctx: ctx, dir: dir, update: req.Update}
 	ctx = withHost(ctx, h)
 	user, err := requestUser(req.User, h)
 	if err != nil {
