@@ -58,8 +58,9 @@ type Options struct {
 // cannot run (ErrCompile, ErrNotYet, ErrNoHost) is named with the
 // policy and the line. Writes through flow_plan.context, and
 // into values the plan context holds (context["prompt_data"][k] = v),
-// reach the plan context (req.Context); see the package documentation
-// for what is not there yet.
+// reach the plan context (req.Context), and
+// Flow.objects.filter(...).update(...) asks for a write through
+// req.Update; see the package documentation for what is not there yet.
 func Evaluator(opts *Options) plan.Evaluator {
 	var o Options
 	if opts != nil {
