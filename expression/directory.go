@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/plan"
 	"github.com/google/uuid"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -19,9 +20,13 @@ import (
 // It records whether the evaluation read it, so that its result is not
 // kept by a plan cache. An evaluation runs on one goroutine.
 type host struct {
-	ctx    context.Context
-	dir    directory.Directory // nil: none configured
-	used   bool                // the evaluation read the directory
+	ctx context.Context
+	dir directory.Directory // nil: none configured
+	// update asks the planner for a write (Flow.objects...update, orm.go);
+	// nil: the host applies none.
+	update func(plan.Update)
+	// used: the evaluation read the directory or asked for a write.
+	used   bool
 	groups map[uuid.UUID]directory.Group
 }
 

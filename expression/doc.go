@@ -25,8 +25,11 @@
 //     'is' between other values is refused (it is identity in Python).
 //   - from authentik.core.models import USER_ATTRIBUTE_CHANGE_EMAIL,
 //     USER_ATTRIBUTE_CHANGE_NAME, USER_ATTRIBUTE_CHANGE_USERNAME (also
-//     "as" and the parenthesised form) binds those constants; any other
-//     module or name, import M and import * are refused, naming it.
+//     "as" and the parenthesised form) binds those constants, and from
+//     authentik.flows.models import Flow, FlowAuthenticationRequirement,
+//     FlowDesignation or FlowDeniedAction binds those (see Django's ORM
+//     below); any other module or name, import M and import * are
+//     refused, naming it.
 //   - try: / return A / except: (or except Exception:) / return B, each
 //     one line, becomes a call that returns B when A raises; a step limit
 //     or a cancelled context still stops it. Any other try is refused.
@@ -128,6 +131,49 @@
 // directory does not hold) has only the planner's fields; the others
 // fail wrapping ErrNotYet.
 //
+// # Django's ORM
+//
+// authentik's out-of-the-box flow (initial-setup) marks itself used, so
+// that it cannot run twice, from a policy bound with evaluate_on_plan:
+//
+//	from authentik.flows.models import Flow, FlowAuthenticationRequirement
+//	Flow.objects.filter(slug="initial-setup").update(
+//	    authentication=FlowAuthenticationRequirement.REQUIRE_SUPERUSER,
+//	)
+//
+// That one idiom is translated, without rewriting the source:
+// Flow.objects.filter(f=v, ...).update(f=v, ...) asks the planner for a
+// plan.Update of the flows whose fields equal the filter
+// (plan.PolicyRequest.Update); the planner names the policy, keeps it in
+// Plan.Updates and does not cache the plan, and plan.ApplyUpdates writes
+// it as a store patch (the executor, once the step commits; the API's
+// plan endpoint and "authflow plan" only show it). authentik writes at
+// once, while planning, so that merely opening the flow marks it used;
+// authflow writes when the executor applies the plan's updates. Nothing
+// in the expression can tell: only this idiom reaches flows. update()
+// returns None, where Django returns the number of rows written, which a
+// plan cannot know before the write.
+//
+// The filter names the fields of a flow that the store matches exactly
+// (pk or flow_uuid, slug, name, title, designation, authentication,
+// denied_action, layout, policy_engine_mode, compatibility_mode; no
+// lookups such as slug__iexact) and needs at least one; update() names
+// the fields a flow's PATCH sets (plan.UpdateFields). Each value is a
+// literal: a string, True or False for compatibility_mode, or a member of
+// FlowAuthenticationRequirement, FlowDesignation or FlowDeniedAction
+// (their values are authentik's, flows/models.py). Anything else is
+// refused when compiling, naming it ("Flow.objects.get",
+// "Flow.objects.filter(...).delete", "Flow.objects.filter(slug__iexact)",
+// "Flow.objects.filter(slug)" for a value that is not a literal, "Flow"
+// for the model used otherwise), so Check lists it and blueprint import
+// warns; another model (User, Stage, ...) or Django module stays
+// refused as an import or an undefined name. A value the store refuses
+// (an authentication that is not a choice, a slug taken) fails
+// plan.ApplyUpdates, writing nothing, where Django's update() would
+// write it unvalidated. Without PolicyRequest.Update (a prompt
+// expression, a host that applies no writes) update() fails wrapping
+// [ErrNoHost], naming it and the line.
+//
 // # Not yet
 //
 // These fail with an error wrapping [ErrNotYet], naming them, never a
@@ -177,8 +223,8 @@
 // (hasattr(pending_user, "backend")); ak_user_by's user written there
 // is kept as a map of its fields (pk, username, name, email, uuid,
 // is_active, path, type, attributes). A result whose run wrote the plan
-// context or read the directory is not kept by a plan cache; others are
-// (plan.Forever).
+// context, read the directory or asked for an update is not kept by a
+// plan cache; others are (plan.Forever).
 //
 // # Concurrency
 //

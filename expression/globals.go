@@ -44,6 +44,8 @@ var modules = map[string]starlark.StringDict{
 		"USER_ATTRIBUTE_CHANGE_NAME":     starlark.String("goauthentik.io/user/can-change-name"),
 		"USER_ATTRIBUTE_CHANGE_USERNAME": starlark.String("goauthentik.io/user/can-change-username"),
 	},
+	// Flow for one idiom, and its enums (orm.go).
+	"authentik.flows.models": flowModels,
 }
 
 func moduleMsg(m string) string {

@@ -58,8 +58,9 @@ type Options struct {
 // cannot run (ErrCompile, ErrNotYet, ErrNoHost) is named with the
 // policy and the line. Writes through flow_plan.context, and
 // into values the plan context holds (context["prompt_data"][k] = v),
-// reach the plan context (req.Context); see the package documentation
-// for what is not there yet.
+// reach the plan context (req.Context), and
+// Flow.objects.filter(...).update(...) asks for a write through
+// req.Update; see the package documentation for what is not there yet.
 func Evaluator(opts *Options) plan.Evaluator {
 	var o Options
 	if opts != nil {
@@ -123,7 +124,7 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	if dir == nil {
 		dir = e.opts.Directory
 	}
-	h := &host{ctx: ctx, dir: dir}
+	h := &host{ctx: ctx, dir: dir, update: req.Update}
 	ctx = withHost(ctx, h)
 	user, err := requestUser(req.User, h)
 	if err != nil {

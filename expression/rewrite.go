@@ -300,6 +300,9 @@ func rewrite(src string) (rewritten, error) {
 			return rewritten{}, &Problem{Line: first.line, Construct: "try", Msg: tryMsg}
 		}
 	}
+	if err := checkORM(lines, out.imports); err != nil {
+		return rewritten{}, err
+	}
 	out.src = apply(src, edits)
 	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/authflow/authflow/blueprint"
 	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/store"
 )
 
@@ -71,4 +72,63 @@ entries:
 	// Output:
 	// user 1: applicable true
 	// user 2: applicable false
+}
+
+// A policy that asks for an update (here one evaluated by a host's own
+// evaluator, as the expression evaluator does for authentik's
+// Flow.objects.filter(...).update(...)) puts it in the plan, which
+// writes nothing; ApplyUpdates writes it, as the executor will once the
+// step commits.
+func ExampleApplyUpdates() {
+	dir, _ := os.MkdirTemp("", "plan-example")
+	defer os.RemoveAll(dir)
+	s, err := store.Open(filepath.Join(dir, "a.db"), &store.Options{NoSync: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer s.Close()
+	ctx := context.Background()
+	doc := `version: 1
+entries:
+- {model: authentik_flows.flow, id: flow, identifiers: {slug: setup}, attrs: {name: Setup, title: Setup, designation: stage_configuration}}
+- {model: authentik_stages_deny.denystage, id: st, identifiers: {name: st}}
+- {model: authentik_flows.flowstagebinding, identifiers: {target: !KeyOf flow, stage: !KeyOf st, order: 0}}
+- {model: authentik_policies_dummy.dummypolicy, id: once, identifiers: {name: once}}
+- {model: authentik_policies.policybinding, identifiers: {target: !KeyOf flow, policy: !KeyOf once, order: 0}}
+`
+	if _, err := blueprint.Load(ctx, s, strings.NewReader(doc), blueprint.Options{}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	evs := plan.Builtin(nil)
+	evs[policy.ModelDummy] = plan.EvaluatorFunc(func(_ context.Context, _ policy.Policy, req plan.PolicyRequest) (plan.Result, error) {
+		req.Update(plan.Update{Model: store.ModelFlow, Filter: map[string]any{"slug": "setup"}, Set: map[string]any{"authentication": "require_superuser"}})
+		return plan.Result{Passing: true}, nil
+	})
+	show := func() []plan.Update {
+		var p plan.Plan
+		err := s.View(ctx, func(tx *store.Tx) error {
+			var err error
+			p, err = plan.Make(ctx, tx, "setup", plan.Request{}, plan.Options{Evaluators: evs})
+			return err
+		})
+		if err != nil {
+			fmt.Println(err)
+			return nil
+		}
+		fmt.Println("applicable:", p.Applicable, "updates:", len(p.Updates))
+		return p.Updates
+	}
+	ups := show()
+	fmt.Printf("%s asks for %v\n", ups[0].Policy, ups[0].Set)
+	if err := plan.ApplyUpdates(ctx, s, ups); err != nil {
+		fmt.Println(err)
+		return
+	}
+	show()
+	// Output:
+	// applicable: true updates: 1
+	// once asks for map[authentication:require_superuser]
+	// applicable: false updates: 0
 }

@@ -20,6 +20,14 @@
 // A Cache keeps plans by flow and user and is never stale: a plan is
 // dropped in the commit that changes anything it read, the user and its
 // groups included (see Cache).
+//
+// A policy may ask for a write that a plan, made in a read transaction,
+// cannot make (PolicyRequest.Update: authentik's initial-setup flow
+// marks itself used through Django's ORM). The planner collects these
+// in Plan.Updates, naming the policy, and never caches such a plan; it
+// writes nothing. ApplyUpdates applies them, for the executor (issue 21)
+// to call once the step that planned them has committed; the API's plan
+// endpoint and "authflow plan" only show them.
 package plan
 
 import (

@@ -70,10 +70,12 @@ type FlowPlan interface {
 type Update struct {
 	// Policy names the policy that asked for it.
 	Policy string `json:"policy"`
-	// Model is the model written: flow.ModelName's "authentik_flows.flow".
+	// Model is the model written: store.ModelFlow, "authentik_flows.flow",
+	// the only one ApplyUpdates writes (UpdateFields).
 	Model string `json:"model"`
 	// Filter selects the objects by field, exactly; Set is the fields
-	// written, in their JSON form.
+	// written. Both name fields as the store's JSON form does ("pk",
+	// "slug", "authentication"), with their JSON values.
 	Filter map[string]any `json:"filter"`
 	Set    map[string]any `json:"set"`
 }

@@ -13,36 +13,79 @@ import (
 	"github.com/authflow/authflow/blueprint"
 )
 
-// The shipped out-of-the-box blueprint imports although its third policy
-// imports Django's models, which the evaluator cannot run: the import
-// warns, naming the policy, the line and the construct, and
-// "authflow check" lists it as a warning, exiting 0.
+// The shipped out-of-the-box blueprint imports without warnings: its
+// third policy's use of Django's ORM is the idiom the evaluator
+// translates. "authflow plan" shows the update that policy asks for and
+// applies nothing (it opens the store read-only): a second plan is still
+// applicable. An expression using the ORM otherwise is imported with a
+// warning naming the policy, the line and the construct, and "authflow
+// check" lists it as a warning, exiting 0.
 func TestImportAndCheckWarnExpressions(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "a.db")
+	dir := t.TempDir()
+	db := filepath.Join(dir, "a.db")
 	oobe := filepath.Join("..", "..", "blueprint", "testdata", "authentik", "default", "flow-oobe.yaml")
-	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"import", "-db", db, "-o", "json", oobe}, &out, &errb)
-	var res blueprint.Result
-	if code != 0 || json.Unmarshal(out.Bytes(), &res) != nil || !res.Success {
-		t.Fatalf("import: %d %s %s", code, out.String(), errb.String())
-	}
-	var warned []map[string]any
-	for _, l := range res.Logs {
-		if l.Event == blueprint.EventExpressionCannotRun {
-			if l.LogLevel != "warning" {
-				t.Errorf("level %q", l.LogLevel)
-			}
-			warned = append(warned, l.Attributes)
+	// akadmin as authentik's bootstrap blueprint creates it, without a
+	// password: nothing in authflow creates it.
+	admin := filepath.Join(dir, "admin.yaml")
+	orm := filepath.Join(dir, "orm.yaml")
+	for f, doc := range map[string]string{
+		admin: "version: 1\nentries:\n- {model: authentik_core.group, id: g, identifiers: {name: authentik Admins}, attrs: {is_superuser: true}}\n" +
+			"- {model: authentik_core.user, identifiers: {username: akadmin}, attrs: {name: Admin, groups: [!KeyOf g]}}\n",
+		orm: "version: 1\nentries:\n- model: authentik_policies_expression.expressionpolicy\n  identifiers: {name: orm}\n  attrs:\n    expression: |\n" +
+			"      from authentik.flows.models import Flow\n      return Flow.objects.get(slug='x') != None\n",
+	} {
+		if err := os.WriteFile(f, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if len(warned) != 1 || warned[0]["policy"] != "default-oobe-flow-set-authentication" ||
-		warned[0]["line"] != float64(3) || warned[0]["construct"] != "import authentik.flows.models" {
+	var out, errb bytes.Buffer
+	imp := func(file string) []map[string]any {
+		t.Helper()
+		out.Reset()
+		errb.Reset()
+		code := run(context.Background(), []string{"import", "-db", db, "-o", "json", file}, &out, &errb)
+		var res blueprint.Result
+		if code != 0 || json.Unmarshal(out.Bytes(), &res) != nil || !res.Success {
+			t.Fatalf("import %s: %d %s %s", file, code, out.String(), errb.String())
+		}
+		var warned []map[string]any
+		for _, l := range res.Logs {
+			if l.Event == blueprint.EventExpressionCannotRun {
+				if l.LogLevel != "warning" {
+					t.Errorf("level %q", l.LogLevel)
+				}
+				warned = append(warned, l.Attributes)
+			}
+		}
+		return warned
+	}
+	if w := imp(admin); len(w) != 0 {
+		t.Fatalf("warnings: %v", w)
+	}
+	if w := imp(oobe); len(w) != 0 {
+		t.Fatalf("warnings: %v", w)
+	}
+	for range 2 {
+		out.Reset()
+		errb.Reset()
+		code := run(context.Background(), []string{"plan", "-db", db, "-o", "json", "initial-setup"}, &out, &errb)
+		var p struct {
+			Applicable bool             `json:"applicable"`
+			Updates    []map[string]any `json:"updates"`
+		}
+		if code != 0 || json.Unmarshal(out.Bytes(), &p) != nil || !p.Applicable || len(p.Updates) != 1 ||
+			p.Updates[0]["policy"] != "default-oobe-flow-set-authentication" {
+			t.Fatalf("plan: %d %s %s", code, out.String(), errb.String())
+		}
+	}
+	warned := imp(orm)
+	if len(warned) != 1 || warned[0]["policy"] != "orm" || warned[0]["line"] != float64(2) || warned[0]["construct"] != "Flow.objects.get" {
 		t.Fatalf("warnings: %v", warned)
 	}
 	out.Reset()
 	errb.Reset()
-	code = run(context.Background(), []string{"check", "-db", db}, &out, &errb)
-	want := `warning: expression policy "default-oobe-flow-set-authentication" cannot run: line 3: import authentik.flows.models: module "authentik.flows.models" is not available`
+	code := run(context.Background(), []string{"check", "-db", db}, &out, &errb)
+	want := `warning: expression policy "orm" cannot run: line 2: Flow.objects.get: Flow.objects.get is not supported`
 	if code != 0 || !strings.Contains(out.String(), want) || !strings.Contains(out.String(), ": ok, 1 warnings\n") || strings.Count(out.String(), "warning:") != 1 {
 		t.Errorf("check: %d %q %q", code, out.String(), errb.String())
 	}
