@@ -48,7 +48,7 @@ func FuzzEvaluate(f *testing.F) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		pctx := map[string]any{"prompt_data": map[string]any{"username": "u"}, "pending_user": map[string]any{"pk": 1.0}}
-		ev.Evaluate(ctx, expr(src), plan.PolicyRequest{User: plan.User{PK: 1}, Context: pctx})
+		ev.Evaluate(ctx, expr(src), plan.PolicyRequest{User: plan.User{PK: 1}, Context: pctx, Plan: new(redirects)})
 	})
 }
 

@@ -44,6 +44,7 @@ var modules = map[string]starlark.StringDict{
 		"USER_ATTRIBUTE_CHANGE_NAME":     starlark.String("goauthentik.io/user/can-change-name"),
 		"USER_ATTRIBUTE_CHANGE_USERNAME": starlark.String("goauthentik.io/user/can-change-username"),
 	},
+	"django.http": {"QueryDict": newQueryDictBuiltin},
 }
 
 func moduleMsg(m string) string {

@@ -114,7 +114,11 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	for _, kv := range planCtx.Items() {
 		_ = ctxDict.SetKey(kv[0], kv[1])
 	}
-	_ = ctxDict.SetKey(starlark.String("flow_plan"), &flowPlan{context: planCtx})
+	if req.Plan != nil {
+		// A flow's own policies run before there is a plan: authentik's
+		// context has no flow_plan then (a KeyError).
+		_ = ctxDict.SetKey(starlark.String("flow_plan"), &flowPlan{context: planCtx, plan: req.Plan})
+	}
 	sso, _, _ := ctxDict.Get(starlark.String("is_sso"))
 	if sso == nil {
 		sso = starlark.False
@@ -129,10 +133,11 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	if err != nil {
 		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
 	}
+	clientIP, httpReq, reqHTTP := httpParams(req.HTTP)
 	request := starlarkstruct.FromStringDict(starlark.String("PolicyRequest"), starlark.StringDict{
-		"user": user, "http_request": httpRequest, "obj": starlark.None, "context": ctxDict, "debug": starlark.False,
+		"user": user, "http_request": reqHTTP, "obj": starlark.None, "context": ctxDict, "debug": starlark.False,
 	})
-	args := starlark.Tuple{akMessage, hasAuthenticator, sso, clientIP, httpRequest, request, ctxDict}
+	args := starlark.Tuple{akMessage, hasAuthenticator, sso, clientIP, httpReq, request, ctxDict}
 	v, runErr := prog.run(ctx, e.opts.Limits, args)
 	written, err := e.writeBack(planCtx, req.Context)
 	if runErr != nil {
@@ -157,12 +162,6 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	}
 	return res, nil
 }
-
-// The planner has no HTTP request; the executor will (the next step).
-var (
-	httpRequest = notYetValue("http_request")
-	clientIP    = notYetValue("ak_client_ip")
-)
 
 // planContext converts the plan context; a pending_user that is a map
 // becomes a User whose attributes are its keys.
@@ -222,11 +221,9 @@ func requestUser(u plan.User, h *host) (starlark.Value, error) {
 			"attributes": attrs,
 		}}, nil
 	}
-	gattrs := attrs
+	gattrs := orEmpty(u.Attributes)
 	if u.GroupAttributes != nil {
-		if gattrs, err = toValue(u.GroupAttributes, 0); err != nil {
-			return nil, err
-		}
+		gattrs = u.GroupAttributes
 	}
 	f := starlark.NewDict(5)
 	_ = f.SetKey(starlark.String("pk"), starlark.MakeInt64(u.PK))
