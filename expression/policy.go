@@ -48,8 +48,8 @@ type Options struct {
 //	evs[policy.ModelExpression] = expression.Evaluator(nil)
 //
 // It gives a policy's expression authentik's handler parameters
-// (ak_message, ak_user_has_authenticator, ak_is_sso_flow, ak_client_ip,
-// http_request, request, context) and returns passing = bool(value)
+// (ak_message, ak_user_has_authenticator, ak_is_sso_flow, ak_client_ip
+// and http_request when req.HTTP is set, request, context) and returns passing = bool(value)
 // with the ak_message messages, kept whether it passes or fails. An
 // expression that does not compile or raises returns an error, which the
 // planner turns into the binding's failure_result with the error's text
@@ -58,8 +58,9 @@ type Options struct {
 // cannot run (ErrCompile, ErrNotYet, ErrNoHost) is named with the
 // policy and the line. Writes through flow_plan.context, and
 // into values the plan context holds (context["prompt_data"][k] = v),
-// reach the plan context (req.Context); see the package documentation
-// for what is not there yet.
+// reach the plan context (req.Context), and flow_plan.redirect(url)
+// reaches req.Plan (a flow's own policies, with no plan, have no
+// flow_plan); see the package documentation for what is not there yet.
 func Evaluator(opts *Options) plan.Evaluator {
 	var o Options
 	if opts != nil {
