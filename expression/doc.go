@@ -156,7 +156,7 @@
 //     work; q[k] = v works only on QueryDict(..., mutable=True).
 //     QueryDict parses as Python's parse_qsl(keep_blank_values=True),
 //     UTF-8 only, at most 1000 fields (Django's TooManyFieldsSent past
-//     them). dict(q) is not Django's (it gives lists there).
+//     them). dict(q) gives the lists, as in Python.
 //   - user.group_attributes(http_request) merges the brand's attributes
 //     first, then the groups', then the user's. For a user read from the
 //     directory the merge is authentik's own; for request.user with the

@@ -163,8 +163,7 @@ type unavailable struct {
 	err  error
 }
 
-func noHost(name string) unavailable      { return unavailable{name, ErrNoHost} }
-func notYetValue(name string) unavailable { return unavailable{name, ErrNotYet} }
+func noHost(name string) unavailable { return unavailable{name, ErrNoHost} }
 
 func (n unavailable) fail() error                         { return fmt.Errorf("%s is %w", n.name, n.err) }
 func (n unavailable) String() string                      { return "<" + n.name + ">" }

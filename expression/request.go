@@ -275,6 +275,8 @@ var (
 	_ starlark.HasAttrs  = (*queryDict)(nil)
 	_ starlark.Sequence  = (*queryDict)(nil)
 	_ starlark.HasSetKey = (*queryDict)(nil)
+
+	_ starlark.IterableMapping = (*queryDict)(nil)
 )
 
 // newQueryDict is a QueryDict of v, whose keys (v has no order) are
@@ -319,6 +321,16 @@ func (q *queryDict) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: Q
 func (q *queryDict) Len() int              { return len(q.keys) }
 func (q *queryDict) Iterate() starlark.Iterator {
 	return strings_(q.keys).Iterate()
+}
+
+// Items is (key, list of values) for each key: dict(q), which in
+// Python copies a QueryDict's lists.
+func (q *queryDict) Items() []starlark.Tuple {
+	out := make([]starlark.Tuple, len(q.keys))
+	for i, k := range q.keys {
+		out[i] = starlark.Tuple{starlark.String(k), starlark.NewList(strings_(q.vals[k]).values())}
+	}
+	return out
 }
 
 // items is (key, last value) for each key.
