@@ -2,6 +2,7 @@ package expression
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -120,12 +121,13 @@ func (h *httpRequest) Attr(name string) (starlark.Value, error) {
 // is one).
 func (h *httpRequest) metaDict() *starlark.Dict {
 	d := starlark.NewDict(len(h.r.Header) + 4)
-	for k, vs := range h.r.Header {
+	hm := newHeaderMap(h.r.Header)
+	for _, k := range hm.names {
 		name := strings.ToUpper(strings.ReplaceAll(k, "-", "_"))
 		if name != "CONTENT_TYPE" && name != "CONTENT_LENGTH" {
 			name = "HTTP_" + name
 		}
-		_ = d.SetKey(starlark.String(name), starlark.String(strings.Join(vs, ",")))
+		_ = d.SetKey(starlark.String(name), starlark.String(hm.vals[strings.ToLower(k)]))
 	}
 	_ = d.SetKey(starlark.String("REQUEST_METHOD"), starlark.String(h.r.Method))
 	_ = d.SetKey(starlark.String("PATH_INFO"), starlark.String(h.r.Path))
@@ -151,14 +153,21 @@ var (
 	_ starlark.Sequence = (*headerMap)(nil)
 )
 
+// newHeaderMap reads h, whose keys need not be canonical: keys that
+// differ only in case are one header, their values joined in the
+// order of the keys.
 func newHeaderMap(h http.Header) *headerMap {
 	m := &headerMap{vals: make(map[string]string, len(h))}
-	for k, vs := range h {
-		c := http.CanonicalHeaderKey(k)
-		if _, dup := m.vals[strings.ToLower(c)]; !dup {
-			m.names = append(m.names, c)
+	keys := slices.Sorted(maps.Keys(h))
+	for _, k := range keys {
+		c, low := http.CanonicalHeaderKey(k), strings.ToLower(k)
+		v := strings.Join(h[k], ",")
+		if old, dup := m.vals[low]; dup {
+			m.vals[low] = old + "," + v
+			continue
 		}
-		m.vals[strings.ToLower(c)] = strings.Join(vs, ",")
+		m.names = append(m.names, c)
+		m.vals[low] = v
 	}
 	slices.Sort(m.names)
 	return m

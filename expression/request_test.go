@@ -93,6 +93,14 @@ func TestHTTPRequest(t *testing.T) {
 	if want := []any{false, true, map[string]any{"k": "v"}, "255.255.255.255", false}; !reflect.DeepEqual(got, want) {
 		t.Errorf("tenant, brand, unknown client:\n got %#v\nwant %#v", got, want)
 	}
+	// Keys that differ only in case are one header (a host's map need
+	// not be canonical).
+	h = httpReq()
+	h.Header = http.Header{"x-a": {"2"}, "X-A": {"1"}}
+	got = policyValue(t, "v = [http_request.headers['X-A'], http_request.headers.keys(), http_request.META['HTTP_X_A']]", plan.PolicyRequest{HTTP: h})
+	if want := []any{"1,2", []any{"X-A"}, "1,2"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("non-canonical keys:\n got %#v\nwant %#v", got, want)
+	}
 	for _, tt := range []struct{ src, msg string }{
 		{"return http_request.GET['none']", "'none'"},
 		{"return http_request.headers['X-None']", "'x-none'"},
