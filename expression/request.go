@@ -186,7 +186,7 @@ func (m *headerMap) Truth() starlark.Bool  { return len(m.names) > 0 }
 func (m *headerMap) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: HttpHeaders") }
 func (m *headerMap) Len() int              { return len(m.names) }
 func (m *headerMap) Iterate() starlark.Iterator {
-	return strings_(m.names).Iterate()
+	return strs(m.names).Iterate()
 }
 
 func (m *headerMap) lookup(k starlark.Value) (string, bool) {
@@ -226,7 +226,7 @@ func (m *headerMap) Attr(name string) (starlark.Value, error) {
 			return def, nil
 		}), nil
 	case "keys":
-		return method("keys", func() starlark.Value { return starlark.NewList(strings_(m.names).values()) }), nil
+		return method("keys", func() starlark.Value { return starlark.NewList(strs(m.names).values()) }), nil
 	case "values":
 		return method("values", func() starlark.Value {
 			out := make([]starlark.Value, len(m.names))
@@ -257,10 +257,10 @@ func method(name string, f func() starlark.Value) *starlark.Builtin {
 	})
 }
 
-// strings_ are strings as Starlark values.
-type strings_ []string
+// strs are strings as Starlark values.
+type strs []string
 
-func (s strings_) values() []starlark.Value {
+func (s strs) values() []starlark.Value {
 	out := make([]starlark.Value, len(s))
 	for i, x := range s {
 		out[i] = starlark.String(x)
@@ -268,7 +268,7 @@ func (s strings_) values() []starlark.Value {
 	return out
 }
 
-func (s strings_) Iterate() starlark.Iterator { return starlark.Tuple(s.values()).Iterate() }
+func (s strs) Iterate() starlark.Iterator { return starlark.Tuple(s.values()).Iterate() }
 
 // queryDict is Django's QueryDict: keys in first-seen order, each with
 // its list of values; [k], get and dict give the last value.
@@ -329,7 +329,7 @@ func (q *queryDict) Truth() starlark.Bool  { return len(q.keys) > 0 }
 func (q *queryDict) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: QueryDict") }
 func (q *queryDict) Len() int              { return len(q.keys) }
 func (q *queryDict) Iterate() starlark.Iterator {
-	return strings_(q.keys).Iterate()
+	return strs(q.keys).Iterate()
 }
 
 // Items is (key, list of values) for each key: dict(q), which in
@@ -337,7 +337,7 @@ func (q *queryDict) Iterate() starlark.Iterator {
 func (q *queryDict) Items() []starlark.Tuple {
 	out := make([]starlark.Tuple, len(q.keys))
 	for i, k := range q.keys {
-		out[i] = starlark.Tuple{starlark.String(k), starlark.NewList(strings_(q.vals[k]).values())}
+		out[i] = starlark.Tuple{starlark.String(k), starlark.NewList(strs(q.vals[k]).values())}
 	}
 	return out
 }
@@ -422,7 +422,7 @@ func (q *queryDict) Attr(name string) (starlark.Value, error) {
 			}
 			if s, ok := starlark.AsString(k); ok {
 				if vs, ok := q.vals[s]; ok {
-					return starlark.NewList(strings_(vs).values()), nil
+					return starlark.NewList(strs(vs).values()), nil
 				}
 			}
 			if def == starlark.None {
@@ -439,7 +439,7 @@ func (q *queryDict) Attr(name string) (starlark.Value, error) {
 			return d
 		}), nil
 	case "keys":
-		return method("keys", func() starlark.Value { return starlark.NewList(strings_(q.keys).values()) }), nil
+		return method("keys", func() starlark.Value { return starlark.NewList(strs(q.keys).values()) }), nil
 	case "values":
 		return method("values", func() starlark.Value {
 			out := make([]starlark.Value, len(q.keys))
@@ -460,7 +460,7 @@ func (q *queryDict) Attr(name string) (starlark.Value, error) {
 		return method("lists", func() starlark.Value {
 			out := make([]starlark.Value, len(q.keys))
 			for i, k := range q.keys {
-				out[i] = starlark.Tuple{starlark.String(k), starlark.NewList(strings_(q.vals[k]).values())}
+				out[i] = starlark.Tuple{starlark.String(k), starlark.NewList(strs(q.vals[k]).values())}
 			}
 			return starlark.NewList(out)
 		}), nil
@@ -579,8 +579,8 @@ func brandOf(v starlark.Value) (map[string]any, bool) {
 // then each group and the user in turn; merging the brand under the
 // result instead gives the same but for a key whose value changes type
 // from one group to the next and back (a list, then a string, then a
-// list), where authentik's keeps the brand's items only when no group
-// changed the type.
+// list): authentik's result then drops the brand's items, this one
+// keeps them.
 func underBrand(brand, gattrs map[string]any) (map[string]any, error) {
 	none := func(uuid.UUID) (directory.Group, bool) { return directory.Group{}, false }
 	return directory.User{Attributes: gattrs}.GroupAttributes(none, brand)
