@@ -30,7 +30,7 @@ func BenchmarkEvaluate(b *testing.B) {
 	ctx := context.Background()
 	names := make([]string, 0, len(policies))
 	for name, src := range policies {
-		if _, err := ev.Evaluate(ctx, expr(src), plan.PolicyRequest{Context: map[string]any{"prompt_data": map[string]any{}}}); err == nil {
+		if _, err := ev.Evaluate(ctx, expr(src), plan.PolicyRequest{Context: map[string]any{"prompt_data": map[string]any{}}, Plan: new(redirects)}); err == nil {
 			names = append(names, name)
 		}
 	}
@@ -41,7 +41,7 @@ func BenchmarkEvaluate(b *testing.B) {
 			b.ReportAllocs()
 			for range b.N {
 				req := plan.PolicyRequest{User: plan.User{PK: 1, Authenticated: true},
-					Context: map[string]any{"prompt_data": map[string]any{"username": "a"}, "pending_user": map[string]any{"pk": 1.0}}}
+					Context: map[string]any{"prompt_data": map[string]any{"username": "a"}, "pending_user": map[string]any{"pk": 1.0}}, Plan: new(redirects)}
 				if _, err := ev.Evaluate(ctx, p, req); err != nil {
 					b.Fatal(err)
 				}

@@ -85,7 +85,8 @@ func TestShippedPolicies(t *testing.T) {
 		user    plan.User
 		passing bool
 		after   map[string]any // the plan context afterwards; nil: unchanged
-		err     error          // the error wrapped instead of a result
+		http    *plan.HTTPRequest
+		err     error // the error wrapped instead of a result
 	}
 	backend := map[string]any{"pk": 1.0, "backend": "authentik.core.auth.InbuiltBackend"}
 	cases := map[string][]fixture{
@@ -117,10 +118,10 @@ func TestShippedPolicies(t *testing.T) {
 			{ctx: map[string]any{"auth_method": "password"}, passing: true},
 			{ctx: map[string]any{"auth_method": "app_password"}, passing: false},
 		},
-		// Without a directory (with one: TestShippedPoliciesWithDirectory).
-		// user-settings-authorization needs the HTTP request too.
+		// Without a directory (with one: TestShippedUserSettingsAuthorization):
+		// request.user.email needs one.
 		"default-user-settings-authorization": {
-			{ctx: map[string]any{"prompt_data": map[string]any{}}, user: plan.User{PK: 1, Authenticated: true}, err: expression.ErrNotYet},
+			{ctx: map[string]any{"prompt_data": map[string]any{}}, user: plan.User{PK: 1, Authenticated: true}, http: &plan.HTTPRequest{}, err: expression.ErrNoHost},
 		},
 		"default-oobe-prefill-user":    {{ctx: map[string]any{}, err: expression.ErrNoHost}},
 		"default-oobe-password-usable": {{ctx: map[string]any{}, err: expression.ErrNoHost}},
@@ -141,7 +142,7 @@ func TestShippedPolicies(t *testing.T) {
 		}
 		for i, f := range fixtures {
 			before := clone(f.ctx)
-			res, err := eval(t, src, plan.PolicyRequest{User: f.user, Context: f.ctx})
+			res, err := eval(t, src, plan.PolicyRequest{User: f.user, Context: f.ctx, HTTP: f.http})
 			if f.err != nil {
 				if !errors.Is(err, f.err) {
 					t.Errorf("%s #%d: error %v, want %v", name, i, err, f.err)

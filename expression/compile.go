@@ -45,7 +45,8 @@ func (e *compileError) Unwrap() []error {
 
 // params are a policy handler's parameters, in authentik's order
 // (EXPRESSIONS.md §3). ak_client_ip and http_request are always
-// present; without an HTTP request they are None.
+// parameters here; without an HTTP request, which authentik leaves them
+// out for, their value fails as Python's NameError would.
 var params = []string{"ak_message", "ak_user_has_authenticator", "ak_is_sso_flow", "ak_client_ip", "http_request", "request", "context"}
 
 // kind is the handler an expression is the body of: a policy's or a

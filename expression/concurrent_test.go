@@ -28,7 +28,7 @@ return regex_match(context["prompt_data"]["username"], "^u")`,
 			for i := range 20 {
 				ctx := map[string]any{"prompt_data": map[string]any{"username": "u"}}
 				for _, src := range srcs {
-					res, err := ev.Evaluate(context.Background(), expr(src), plan.PolicyRequest{Context: ctx})
+					res, err := ev.Evaluate(context.Background(), expr(src), plan.PolicyRequest{Context: ctx, Plan: new(redirects)})
 					if err != nil {
 						t.Errorf("goroutine %d #%d: %v", g, i, err)
 						return

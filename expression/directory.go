@@ -218,22 +218,37 @@ func (u *dirUser) Attr(name string) (starlark.Value, error) {
 	return nil, nil
 }
 
-// groupAttributes is user.group_attributes(request=None): the planner's
-// when it passed them, else the directory's. A brand's attributes (from
-// an HTTP request) are not merged: the planner has no HTTP request.
+// groupAttributes is user.group_attributes(request=None): the
+// planner's when it passed them, else the directory's; with an
+// HttpRequest, its brand's attributes merged first (see underBrand for
+// the planner's; the directory's are merged again with the brand, as
+// authentik does).
 func (u *dirUser) groupAttributes(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	if u.gattrs != nil {
+		return groupAttributes(b, args, kw, u.gattrs)
+	}
 	var req starlark.Value = starlark.None
 	if err := starlark.UnpackArgs(b.Name(), args, kw, "request?", &req); err != nil {
 		return nil, err
-	}
-	if u.gattrs != nil {
-		return toValue(u.gattrs, 0)
 	}
 	f, err := u.loadFacts()
 	if err != nil {
 		return nil, err
 	}
-	return toValue(orEmpty(f.Attributes), 0)
+	brand, ok := brandOf(req)
+	if !ok {
+		return toValue(orEmpty(f.Attributes), 0)
+	}
+	// loadFacts read every group the merge reaches.
+	lookup := func(pk uuid.UUID) (directory.Group, bool) {
+		g, err := u.h.group(pk)
+		return g, err == nil
+	}
+	m, err := u.u.GroupAttributes(lookup, brand)
+	if err != nil {
+		return nil, err
+	}
+	return toValue(m, 0)
 }
 
 // hasUsablePassword is user.has_usable_password(), through the

@@ -77,6 +77,9 @@ func newDirFixture(t *testing.T) *dirFixture {
 
 func (f *dirFixture) eval(t *testing.T, src string, req plan.PolicyRequest) (plan.Result, error) {
 	t.Helper()
+	if req.Plan == nil { // a binding's policy
+		req.Plan = new(redirects)
+	}
 	return expression.Evaluator(&expression.Options{Directory: f.dir}).Evaluate(context.Background(), expr(src), req)
 }
 
@@ -389,12 +392,13 @@ func TestShippedPoliciesWithDirectory(t *testing.T) {
 	if _, err := f.eval(t, src, plan.PolicyRequest{}); err == nil || !strings.Contains(err.Error(), "has_usable_password") {
 		t.Errorf("password-usable, no akadmin: %v", err)
 	}
-	// default-user-settings-authorization still needs the HTTP request:
-	// request.http_request.tenant.default_user_change_* (the brand's
-	// settings) is the default argument of every .get, evaluated first.
+	// default-user-settings-authorization without an HTTP request fails
+	// as authentik's does: request.http_request is None, and
+	// request.http_request.tenant is the default argument of the first
+	// .get, evaluated first (with one: TestShippedUserSettingsAuthorization).
 	_, err = f.eval(t, policies["default-user-settings-authorization"], plan.PolicyRequest{
 		User: plan.User{PK: f.bob.PK, Authenticated: true}, Context: map[string]any{"prompt_data": map[string]any{"email": "Bob@Example.com"}}})
-	if !errors.Is(err, expression.ErrNotYet) || !strings.Contains(err.Error(), "http_request") {
+	if err == nil || err.Error() != "NoneType has no .tenant field or method" {
 		t.Errorf("user-settings-authorization: %v", err)
 	}
 }

@@ -24,12 +24,12 @@
 //   - x is None, x is not None (and True, False) become == and !=;
 //     'is' between other values is refused (it is identity in Python).
 //   - from authentik.core.models import USER_ATTRIBUTE_CHANGE_EMAIL,
-//     USER_ATTRIBUTE_CHANGE_NAME, USER_ATTRIBUTE_CHANGE_USERNAME (also
-//     "as" and the parenthesised form) binds those constants, and from
-//     authentik.flows.models import Flow, FlowAuthenticationRequirement,
-//     FlowDesignation or FlowDeniedAction binds those (see Django's ORM
-//     below); any other module or name, import M and import * are
-//     refused, naming it.
+//     USER_ATTRIBUTE_CHANGE_NAME, USER_ATTRIBUTE_CHANGE_USERNAME, from
+//     django.http import QueryDict, and from authentik.flows.models
+//     import Flow, FlowAuthenticationRequirement, FlowDesignation or
+//     FlowDeniedAction (see Django's ORM below; also "as" and the
+//     parenthesised form) bind those names; any other module or name,
+//     import M and import * are refused, naming it.
 //   - try: / return A / except: (or except Exception:) / return B, each
 //     one line, becomes a call that returns B when A raises; a step limit
 //     or a cancelled context still stops it. Any other try is refused.
@@ -114,8 +114,9 @@
 //     a UUID), date_joined, last_login and password_change_date (strings
 //     in DRF's format, where authentik has datetimes) are read from the
 //     directory on first use; group_attributes(request=None) is the
-//     planner's merge, without a brand's attributes (there is no HTTP
-//     request); has_usable_password() asks a directory that implements
+//     planner's merge, with the brand's attributes of an HttpRequest
+//     argument (http_request) merged first (see HTTP request);
+//     has_usable_password() asks a directory that implements
 //     directory.PasswordState (others fail wrapping ErrNoHost);
 //     all_groups() is a list of groups (name, pk, group_uuid,
 //     is_superuser, attributes, parent_id), direct groups first, each
@@ -173,23 +174,72 @@
 // write it unvalidated. Without PolicyRequest.Update (a prompt
 // expression, a host that applies no writes) update() fails wrapping
 // [ErrNoHost], naming it and the line.
+// # HTTP request
+//
+// plan.PolicyRequest.HTTP (the executor's, or a plan request's
+// "http_request") is the HTTP request, as Django's HttpRequest:
+//
+//   - http_request.method, .path (and .path_info), .GET, a QueryDict of
+//     the query (keys in sorted order: plan.HTTPRequest.Query has no
+//     order), .headers, case-insensitive (get, [], in, keys, values,
+//     items; several values of one name joined with ","), .META
+//     (HTTP_<NAME>, CONTENT_TYPE, CONTENT_LENGTH, REQUEST_METHOD,
+//     PATH_INFO, QUERY_STRING re-encoded, and REMOTE_ADDR, the client
+//     address as the host determined it, where authentik's is the socket
+//     peer), .tenant (default_user_change_name, _email, _username; nil
+//     is authentik's defaults: name yes, email and username no) and
+//     .brand.attributes. http_request.user fails wrapping [ErrNotYet]:
+//     use request.user. COOKIES, session, body and the rest are absent.
+//   - ak_client_ip is ip_address of the client address, 255.255.255.255
+//     when the host could not tell it, as authentik's ClientIPMiddleware.
+//   - A QueryDict (http_request.GET, or QueryDict(query_string=None,
+//     mutable=False) after the import) gives the last value in [], get
+//     and dict(), all of them in getlist and lists; [] of a missing key
+//     raises with the quoted key, as Django's MultiValueDictKeyError;
+//     keys, values, items, urlencode, in, len and iteration over keys
+//     work; q[k] = v works only on QueryDict(..., mutable=True).
+//     QueryDict parses as Python's parse_qsl(keep_blank_values=True),
+//     UTF-8 only, at most 1000 fields (Django's TooManyFieldsSent past
+//     them). dict(q) gives the lists, as in Python.
+//   - user.group_attributes(http_request) merges the brand's attributes
+//     first, then the groups', then the user's. For a user read from the
+//     directory the merge is authentik's own; for request.user with the
+//     planner's merged attributes, the brand is merged under them with
+//     the directory's merge, which gives the same result except for a
+//     key whose value changes type from one group to the next and back.
+//
+// Without an HTTP request, as in authentik, http_request and
+// ak_client_ip are names the handler does not define: any use fails
+// with "name 'http_request' is not defined" (their truth is False,
+// where Python raises), and request.http_request is None. A plan cache
+// compares the whole request, HTTP request included, so results that
+// read it are kept.
+//
+// # Plan (flow_plan)
+//
+// The planner gives the policies of the bindings it evaluates the plan
+// being built (plan.PolicyRequest.Plan); context["flow_plan"] is it, and
+// flow_plan.redirect(url) inserts a redirect stage as the next stage
+// (index 1 of the stages planned so far). A flow's own policies run
+// before there is a plan: their context has no flow_plan, as in
+// authentik (context["flow_plan"] is a KeyError;
+// request.context.get("flow_plan") is None). A result that redirected
+// is kept by a plan cache: the redirect stage is part of the cached
+// plan, and the same request redirects the same way.
 //
 // # Not yet
 //
 // These fail with an error wrapping [ErrNotYet], naming them, never a
-// silent pass: ak_call_policy, ak_create_event, flow_plan.redirect,
-// http_request and ak_client_ip (the planner has no HTTP request; so
-// default-user-settings-authorization, which reads
-// request.http_request.tenant, fails), user.uid and user.ak_groups, and
-// the ak_user_by and ak_is_group_member lookups above. requests,
-// resolve_dns, reverse_dns and ak_create_jwt fail wrapping [ErrNoHost].
-// The QueryDict import is not done either; http_request and ak_client_ip
-// are truthy (only their use fails). A Python syntax error is told apart
-// from a dialect limit by internal/pysyntax, outside this package: the
-// store refuses the first at write time, and blueprint import and
-// "authflow check" report Check's problems as warnings, and
-// CheckPrompt's for prompts (whose syntax errors authentik stores too). The API and
-// "authflow serve" do not evaluate expressions yet.
+// silent pass: ak_call_policy, ak_create_event, user.uid,
+// user.ak_groups, http_request.user, and the ak_user_by and
+// ak_is_group_member lookups above. requests, resolve_dns, reverse_dns
+// and ak_create_jwt fail wrapping [ErrNoHost]. A Python syntax error is
+// told apart from a dialect limit by internal/pysyntax, outside this
+// package: the store refuses the first at write time, and blueprint
+// import and "authflow check" report Check's problems as warnings, and
+// CheckPrompt's for prompts (whose syntax errors authentik stores too).
+// Package api evaluates expression policies only when its host adds this
+// evaluator to the planner's (authflow serve and authflow plan do).
 //
 // # Prompts
 //
@@ -201,22 +251,23 @@
 // error the field's raw text is used and a property_mapping_exception
 // [Event] goes to Options.Event (in a dry run, the API's preview, the
 // error is returned). user and http_request, which authentik leaves out
-// when there is no user or HTTP request, fail as a NameError; there is
-// no HTTP request yet, so http_request always does and
-// request.http_request is None. user (and request.user) is the pending
-// user: with [PromptVars].PendingUser and a directory, the directory's
-// user, as request.user is for a policy (its fields, attributes,
+// when there is no user or HTTP request, fail as a NameError; with
+// PromptVars.HTTP, http_request and request.http_request are the HTTP
+// request. user (and request.user) is the pending user: with
+// [PromptVars].PendingUser and a directory, the directory's user, as
+// request.user is for a policy (its fields, attributes,
 // group_attributes(), all_groups(), has_usable_password()), and
 // ak_user_by and ak_is_group_member read that directory; with
 // PromptVars.User, a map of the user's fields, as the plan context
-// holds a pending_user, whose methods fail. SkipObject is not bound. The event's message is the
+// holds a pending_user, whose methods fail. SkipObject is not bound.
+// The event's message is the
 // line and the error, where authentik's is a Python traceback.
 //
 // # Plan context
 //
 // As in authentik, request.context and context are one dict, a copy of
-// the plan context plus flow_plan; flow_plan.context is the plan context
-// itself. So flow_plan.context[k] = v and writes into values the plan
+// the plan context plus flow_plan (when there is a plan);
+// flow_plan.context is the plan context itself. So flow_plan.context[k] = v and writes into values the plan
 // context holds (context["prompt_data"][k] = v) reach the plan context,
 // and context[k] = v does not (authentik's planner copies the dict). A
 // map under pending_user is a User whose attributes are its keys

@@ -26,6 +26,8 @@ func FuzzEvaluate(f *testing.F) {
 		"u = ak_user_by(username__iexact='AKADMIN', pk='1')\nreturn ak_is_group_member(u, name='admins') and u.has_usable_password()",
 		"return request.user.group_attributes()['x'] + [g.name for g in request.user.all_groups()]",
 		"return ak_user_by(uuid=1, email=None)", "return ak_is_group_member(None)",
+		"from django.http import QueryDict\nq = QueryDict(http_request.GET.get('query'))\ncontext['flow_plan'].redirect(q['next'])\nreturn dict(q)",
+		"return [http_request.headers['x-forwarded-for'], http_request.META, ak_client_ip, request.user.group_attributes(http_request)]",
 	} {
 		f.Add(src)
 	}
@@ -48,7 +50,7 @@ func FuzzEvaluate(f *testing.F) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		pctx := map[string]any{"prompt_data": map[string]any{"username": "u"}, "pending_user": map[string]any{"pk": 1.0}}
-		ev.Evaluate(ctx, expr(src), plan.PolicyRequest{User: plan.User{PK: 1}, Context: pctx})
+		ev.Evaluate(ctx, expr(src), plan.PolicyRequest{User: plan.User{PK: 1}, Context: pctx, Plan: new(redirects), HTTP: httpReq()})
 	})
 }
 

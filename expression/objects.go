@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/authflow/authflow/plan"
 	"go.starlark.net/starlark"
 )
 
 // ErrNotYet is wrapped by the error of a helper or attribute authentik
 // gives expressions that authflow does not provide yet
-// (flow_plan.redirect, http_request, a Django lookup ak_user_by does not
-// support, ...).
+// (http_request.user, a Django lookup ak_user_by does not support,
+// ...).
 var ErrNotYet = errors.New("not available in authflow yet")
 
 // ErrNoHost is wrapped by the error of a helper that needs the network
@@ -26,7 +27,7 @@ var ErrNoHost = errors.New("not available to expressions in authflow unless the 
 // methods that need the directory.
 type userValue struct {
 	fields *starlark.Dict
-	gattrs starlark.Value // nil: unknown
+	gattrs map[string]any // the merged group attributes; nil: unknown
 	// request: this is request.user, of which the planner knows only
 	// pk, is_authenticated, is_superuser and attributes; the other
 	// fields fail wrapping missing: ErrNoHost without a directory,
@@ -57,9 +58,8 @@ func (u *userValue) Attr(name string) (starlark.Value, error) {
 	switch name {
 	case "group_attributes":
 		if u.gattrs != nil {
-			g := u.gattrs
-			return starlark.NewBuiltin("group_attributes", func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-				return g, nil
+			return starlark.NewBuiltin("group_attributes", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+				return groupAttributes(b, args, kw, u.gattrs)
 			}), nil
 		}
 	}
@@ -90,9 +90,31 @@ func (u *userValue) AttrNames() []string {
 	return names
 }
 
+// groupAttributes is user.group_attributes(request=None) of a user
+// whose merged group attributes (groups and user, no brand) are gattrs:
+// with an HttpRequest, its brand's attributes merged under them.
+func groupAttributes(b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple, gattrs map[string]any) (starlark.Value, error) {
+	var req starlark.Value = starlark.None
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "request?", &req); err != nil {
+		return nil, err
+	}
+	m := gattrs
+	if brand, ok := brandOf(req); ok {
+		var err error
+		if m, err = underBrand(brand, gattrs); err != nil {
+			return nil, err
+		}
+	}
+	return toValue(m, 0)
+}
+
 // flowPlan is the FlowPlan an expression policy reaches through
-// context["flow_plan"]: its context is the plan context itself.
-type flowPlan struct{ context *starlark.Dict }
+// context["flow_plan"]: its context is the plan context itself, and
+// redirect inserts a redirect stage through the planner's plan.
+type flowPlan struct {
+	context *starlark.Dict
+	plan    plan.FlowPlan
+}
 
 var _ starlark.HasAttrs = (*flowPlan)(nil)
 
@@ -108,7 +130,14 @@ func (p *flowPlan) Attr(name string) (starlark.Value, error) {
 	case "context":
 		return p.context, nil
 	case "redirect":
-		return notYet("flow_plan.redirect()"), nil
+		return starlark.NewBuiltin("redirect", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+			var to string
+			if err := starlark.UnpackArgs(b.Name(), args, kw, "destination", &to); err != nil {
+				return nil, err
+			}
+			p.plan.Redirect(to)
+			return starlark.None, nil
+		}), nil
 	}
 	return nil, nil
 }
@@ -134,8 +163,7 @@ type unavailable struct {
 	err  error
 }
 
-func noHost(name string) unavailable      { return unavailable{name, ErrNoHost} }
-func notYetValue(name string) unavailable { return unavailable{name, ErrNotYet} }
+func noHost(name string) unavailable { return unavailable{name, ErrNoHost} }
 
 func (n unavailable) fail() error                         { return fmt.Errorf("%s is %w", n.name, n.err) }
 func (n unavailable) String() string                      { return "<" + n.name + ">" }

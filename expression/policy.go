@@ -48,8 +48,8 @@ type Options struct {
 //	evs[policy.ModelExpression] = expression.Evaluator(nil)
 //
 // It gives a policy's expression authentik's handler parameters
-// (ak_message, ak_user_has_authenticator, ak_is_sso_flow, ak_client_ip,
-// http_request, request, context) and returns passing = bool(value)
+// (ak_message, ak_user_has_authenticator, ak_is_sso_flow, ak_client_ip
+// and http_request when req.HTTP is set, request, context) and returns passing = bool(value)
 // with the ak_message messages, kept whether it passes or fails. An
 // expression that does not compile or raises returns an error, which the
 // planner turns into the binding's failure_result with the error's text
@@ -58,9 +58,11 @@ type Options struct {
 // cannot run (ErrCompile, ErrNotYet, ErrNoHost) is named with the
 // policy and the line. Writes through flow_plan.context, and
 // into values the plan context holds (context["prompt_data"][k] = v),
-// reach the plan context (req.Context), and
-// Flow.objects.filter(...).update(...) asks for a write through
-// req.Update; see the package documentation for what is not there yet.
+// reach the plan context (req.Context), flow_plan.redirect(url)
+// reaches req.Plan (a flow's own policies, with no plan, have no
+// flow_plan), and Flow.objects.filter(...).update(...) asks for a write
+// through req.Update; see the package documentation for what is not
+// there yet.
 func Evaluator(opts *Options) plan.Evaluator {
 	var o Options
 	if opts != nil {
@@ -115,7 +117,11 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	for _, kv := range planCtx.Items() {
 		_ = ctxDict.SetKey(kv[0], kv[1])
 	}
-	_ = ctxDict.SetKey(starlark.String("flow_plan"), &flowPlan{context: planCtx})
+	if req.Plan != nil {
+		// A flow's own policies run before there is a plan: authentik's
+		// context has no flow_plan then (a KeyError).
+		_ = ctxDict.SetKey(starlark.String("flow_plan"), &flowPlan{context: planCtx, plan: req.Plan})
+	}
 	sso, _, _ := ctxDict.Get(starlark.String("is_sso"))
 	if sso == nil {
 		sso = starlark.False
@@ -130,10 +136,11 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	if err != nil {
 		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
 	}
+	clientIP, httpReq, reqHTTP := httpParams(req.HTTP)
 	request := starlarkstruct.FromStringDict(starlark.String("PolicyRequest"), starlark.StringDict{
-		"user": user, "http_request": httpRequest, "obj": starlark.None, "context": ctxDict, "debug": starlark.False,
+		"user": user, "http_request": reqHTTP, "obj": starlark.None, "context": ctxDict, "debug": starlark.False,
 	})
-	args := starlark.Tuple{akMessage, hasAuthenticator, sso, clientIP, httpRequest, request, ctxDict}
+	args := starlark.Tuple{akMessage, hasAuthenticator, sso, clientIP, httpReq, request, ctxDict}
 	v, runErr := prog.run(ctx, e.opts.Limits, args)
 	written, err := e.writeBack(planCtx, req.Context)
 	if runErr != nil {
@@ -158,12 +165,6 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	}
 	return res, nil
 }
-
-// The planner has no HTTP request; the executor will (the next step).
-var (
-	httpRequest = notYetValue("http_request")
-	clientIP    = notYetValue("ak_client_ip")
-)
 
 // planContext converts the plan context; a pending_user that is a map
 // becomes a User whose attributes are its keys.
@@ -223,11 +224,9 @@ func requestUser(u plan.User, h *host) (starlark.Value, error) {
 			"attributes": attrs,
 		}}, nil
 	}
-	gattrs := attrs
+	gattrs := orEmpty(u.Attributes)
 	if u.GroupAttributes != nil {
-		if gattrs, err = toValue(u.GroupAttributes, 0); err != nil {
-			return nil, err
-		}
+		gattrs = u.GroupAttributes
 	}
 	f := starlark.NewDict(5)
 	_ = f.SetKey(starlark.String("pk"), starlark.MakeInt64(u.PK))

@@ -16,8 +16,13 @@ func expr(src string) policy.Policy {
 	return policy.Policy{Name: "p", Config: policy.Expression{Expression: src}}
 }
 
+// eval evaluates src as a binding's policy (with a plan, flow_plan,
+// unless req gives one) without a directory.
 func eval(t *testing.T, src string, req plan.PolicyRequest) (plan.Result, error) {
 	t.Helper()
+	if req.Plan == nil {
+		req.Plan = new(redirects)
+	}
 	return expression.Evaluator(nil).Evaluate(context.Background(), expr(src), req)
 }
 
@@ -91,8 +96,9 @@ func TestEvaluateErrors(t *testing.T) {
 		{"compile", "import os\nreturn True", nil, `expression policy "p": expression: line 1: 'import os' is not supported: only 'from <module> import <name>' of the modules authflow provides`, expression.ErrCompile},
 		{"no directory", "return ak_user_by(username='akadmin')", nil, "expression policy \"p\", line 1: ak_user_by is not available to expressions in authflow unless the host provides it (a user directory: expression.Options.Directory)", expression.ErrNoHost},
 		{"anonymous user field", "return request.user.email", nil, "'AnonymousUser' object has no attribute 'email'", nil},
-		{"http_request", "return request.http_request.GET", nil, "expression policy \"p\", line 1: http_request is not available in authflow yet", expression.ErrNotYet},
-		{"redirect", "context['flow_plan'].redirect('/x')\nreturn True", nil, "expression policy \"p\", line 1: flow_plan.redirect() is not available in authflow yet", expression.ErrNotYet},
+		{"no http_request", "return http_request.GET", nil, "name 'http_request' is not defined", nil},
+		{"no ak_client_ip", "return ak_client_ip.is_private", nil, "name 'ak_client_ip' is not defined", nil},
+		{"redirect not a string", "context['flow_plan'].redirect(1)\nreturn True", nil, "redirect: for parameter destination: got int, want string", nil},
 		{"requests", "return requests.get('https://example.com')", nil, "expression policy \"p\", line 1: requests is not available to expressions in authflow unless the host provides it", expression.ErrNoHost},
 		{"ip_network host bits", `return ip_network("10.0.0.1/8")`, nil, "10.0.0.1/8 has host bits set", nil},
 		{"ip_address invalid", `return ip_address("x")`, nil, "'x' does not appear to be an IPv4 or IPv6 address", nil},
@@ -152,7 +158,7 @@ func TestWritesBounded(t *testing.T) {
 	ctx := map[string]any{}
 	ev := expression.Evaluator(&expression.Options{Limits: expression.Limits{MaxValues: 100}})
 	_, err := ev.Evaluate(context.Background(), expr(`context["flow_plan"].context["x"] = list(range(1000))
-return True`), plan.PolicyRequest{Context: ctx})
+return True`), plan.PolicyRequest{Context: ctx, Plan: new(redirects)})
 	if !errors.Is(err, expression.ErrTooLarge) {
 		t.Fatalf("error %v, want ErrTooLarge", err)
 	}

@@ -82,13 +82,17 @@ type PromptVars struct {
 	// DryRun is the API's preview: an expression's error is returned
 	// and no event is written.
 	DryRun bool
+	// HTTP is the HTTP request the prompt is shown in: http_request and
+	// request.http_request. Nil means none: http_request is then
+	// undefined, as in authentik, and request.http_request None.
+	HTTP *plan.HTTPRequest
 }
 
 // promptParams are the handler parameters of a prompt expression, in
 // authentik's order (EXPRESSIONS.md §5). user and http_request are
-// always parameters here; when authentik leaves them out, their value
-// fails as Python's NameError would, so that a try/except around them
-// behaves as in authentik.
+// always parameters here; when authentik leaves them out (no user, no
+// HTTP request), their value fails as Python's NameError would, so that
+// a try/except around them behaves as in authentik.
 var promptParams = []string{"user", "http_request", "request", "prompt_context"}
 
 // choiceTypes are the prompt types whose placeholder holds the choices.
@@ -355,8 +359,9 @@ func (e evaluator) runPrompt(ctx context.Context, p stage.Prompt, src string, va
 	}
 	rc := starlark.NewDict(1)
 	_ = rc.SetKey(starlark.String("prompt_context"), pc)
+	_, httpReq, reqHTTP := httpParams(vars.HTTP)
 	request := starlarkstruct.FromStringDict(starlark.String("PolicyRequest"), starlark.StringDict{
-		"user": reqUser, "http_request": starlark.None, "obj": promptObject(p), "context": rc, "debug": starlark.False,
+		"user": reqUser, "http_request": reqHTTP, "obj": promptObject(p), "context": rc, "debug": starlark.False,
 	})
 	var before any
 	if vars.PromptContext != nil {
@@ -365,7 +370,7 @@ func (e evaluator) runPrompt(ctx context.Context, p stage.Prompt, src string, va
 			return nil, err
 		}
 	}
-	args := starlark.Tuple{user, undefinedName("http_request"), request, pc}
+	args := starlark.Tuple{user, httpReq, request, pc}
 	v, runErr := prog.run(ctx, e.opts.Limits, args)
 	if vars.PromptContext != nil {
 		// authentik's prompt_context is the plan's prompt_data itself,
