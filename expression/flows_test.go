@@ -145,7 +145,8 @@ func reevaluate(t *testing.T, s *store.Store, stageBinding uuid.UUID, user plan.
 			if p.Model() != policy.ModelExpression {
 				t.Fatalf("policy %q is a %s", p.Name, p.Model())
 			}
-			r, err := ev.Evaluate(t.Context(), p, plan.PolicyRequest{User: user, Context: planCtx, Directory: tx.Directory()})
+			// A binding re-evaluated at run time has the live plan.
+			r, err := ev.Evaluate(t.Context(), p, plan.PolicyRequest{User: user, Context: planCtx, Directory: tx.Directory(), Plan: new(redirects)})
 			switch {
 			case err != nil:
 				r = plan.Result{Passing: pb.FailureResult, Messages: []string{err.Error()}}

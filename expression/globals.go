@@ -46,7 +46,7 @@ var modules = map[string]starlark.StringDict{
 	},
 	// Flow for one idiom, and its enums (orm.go).
 	"authentik.flows.models": flowModels,
-	"django.http": {"QueryDict": newQueryDictBuiltin},
+	"django.http":            {"QueryDict": newQueryDictBuiltin},
 }
 
 func moduleMsg(m string) string {
