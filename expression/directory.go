@@ -23,6 +23,7 @@ type host struct {
 	dir    directory.Directory // nil: none configured
 	used   bool                // the evaluation read the directory
 	groups map[uuid.UUID]directory.Group
+	hooks  *hooks // calls, events and the network; nil: none
 }
 
 type hostKey struct{}

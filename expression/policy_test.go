@@ -93,7 +93,7 @@ func TestEvaluateErrors(t *testing.T) {
 		{"anonymous user field", "return request.user.email", nil, "'AnonymousUser' object has no attribute 'email'", nil},
 		{"http_request", "return request.http_request.GET", nil, "expression policy \"p\", line 1: http_request is not available in authflow yet", expression.ErrNotYet},
 		{"redirect", "context['flow_plan'].redirect('/x')\nreturn True", nil, "expression policy \"p\", line 1: flow_plan.redirect() is not available in authflow yet", expression.ErrNotYet},
-		{"requests", "return requests.get('https://example.com')", nil, "expression policy \"p\", line 1: requests is not available to expressions in authflow unless the host provides it", expression.ErrNoHost},
+		{"requests", "return requests.get('https://example.com')", nil, "expression policy \"p\", line 1: requests is not available to expressions in authflow unless the host provides it (an HTTP client: expression.Options.HTTPClient)", expression.ErrNoHost},
 		{"ip_network host bits", `return ip_network("10.0.0.1/8")`, nil, "10.0.0.1/8 has host bits set", nil},
 		{"ip_address invalid", `return ip_address("x")`, nil, "'x' does not appear to be an IPv4 or IPv6 address", nil},
 		{"excessive repeat", `return "a" * (1 << 30)`, nil, "excessive repeat (1 * 1073741824 elements)", nil},

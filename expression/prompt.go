@@ -326,7 +326,11 @@ func (e evaluator) runPrompt(ctx context.Context, p stage.Prompt, src string, va
 		}
 	}
 	args := starlark.Tuple{user, undefinedName("http_request"), request, pc}
-	v, runErr := prog.run(ctx, e.opts.Limits, args)
+	// No directory and no policies to call; events and the network as
+	// the host gives them.
+	h := &host{ctx: ctx}
+	h.hooks = &hooks{opts: e.opts, app: p.Name, names: promptKind.params(), args: args, request: request}
+	v, runErr := prog.run(withHost(ctx, h), e.opts.Limits, args)
 	if vars.PromptContext != nil {
 		// authentik's prompt_context is the plan's prompt_data itself,
 		// so its writes are kept, even when the expression then fails.
