@@ -320,7 +320,7 @@ return r.status_code == 200 and r.ok and j["method"] == "GET" and j["query"] == 
 return j["method"] == "POST" and j["ctype"] == "application/json" and j["body"] == '{"k":[1,true]}'`},
 		{"put form", `j = requests.put(context["url"], data={"a": "1", "b": None}).json()
 return j["method"] == "PUT" and j["ctype"] == "application/x-www-form-urlencoded" and j["body"] == "a=1"`},
-		{"request, patch, delete", `return requests.request("patch", context["url"], data="raw").json()["body"] == "raw" and requests.delete(context["url"]).json()["method"] == "DELETE"`},
+		{"request, patch, delete", `return requests.request("patch", context["url"], data="raw").json()["body"] == "raw" and requests.delete(context["url"]).json()["method"] == "DELETE" and requests.head(context["url"], timeout=5).status_code == 200 and requests.options(context["url"]).json()["method"] == "OPTIONS"`},
 		{"404", `r = requests.get(context["url"] + "/missing")
 return not r.ok and r.status_code == 404 and r.reason == "Not Found"`},
 	} {
@@ -348,6 +348,9 @@ return not r.ok and r.status_code == 404 and r.reason == "Not Found"`},
 	}
 	if _, err := run(`return requests.get(context["url"], auth=("u", "p"))`); !errors.Is(err, expression.ErrNotYet) || !strings.Contains(err.Error(), `"auth"`) {
 		t.Errorf("unsupported argument: %v", err)
+	}
+	if _, err := run(`return requests.get(context["url"], timeout=0)`); err == nil || !strings.Contains(err.Error(), "timeout must be positive") {
+		t.Errorf("timeout 0: %v", err)
 	}
 	if _, err := run(`return requests.get("file:///etc/passwd")`); err == nil || !strings.Contains(err.Error(), "not an http or https URL") {
 		t.Errorf("file URL: %v", err)
