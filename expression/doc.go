@@ -162,9 +162,10 @@
 // without their falsy items, addresses and other values as str()) and
 // bounded by Limits.MaxValues (ErrTooLarge), then cleansed as authentik's
 // cleanse_dict: the value of a key matching Django's hidden_settings
-// (API|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE, any case), except
-// passing and password_change_date, is [CleansedSubstitute], in maps and
-// lists at any depth, so a prompt_data password never reaches the sink.
+// (Django 5's API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE, any
+// case), except passing and password_change_date, is
+// [CleansedSubstitute], in maps and lists at any depth, so a prompt_data
+// password never reaches the sink.
 // With an HTTP request the context has authentik's http_request summary
 // (path, method, args cleansed, user_agent). authentik always writes the
 // event, so the expression never fails for lack of a sink: without

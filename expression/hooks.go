@@ -315,12 +315,12 @@ func akCreateEvent(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 	return starlark.None, nil
 }
 
-// Django's SafeExceptionReporterFilter.hidden_settings and
-// cleansed_substitute, and authentik's ALLOWED_SPECIAL_KEYS
-// (events/utils.py): a key that matches the first and not the last has
-// its value replaced.
+// Django's SafeExceptionReporterFilter.hidden_settings (Django 5's, with
+// AUTH and HTTP_COOKIE) and authentik's ALLOWED_SPECIAL_KEYS
+// (events/utils.py): a key that matches the first and not the second has
+// its value replaced by CleansedSubstitute.
 var (
-	hiddenKeys  = regexp.MustCompile(`(?i)API|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE`)
+	hiddenKeys  = regexp.MustCompile(`(?i)API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE`)
 	allowedKeys = regexp.MustCompile(`(?i)passing|password_change_date`)
 )
 

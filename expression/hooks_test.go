@@ -204,7 +204,7 @@ func TestCreateEvent(t *testing.T) {
 	var got []expression.Event
 	opts := &expression.Options{Event: func(_ context.Context, ev expression.Event) { got = append(got, ev) }}
 	pc := map[string]any{"prompt_data": map[string]any{"username": "u", "password": "hunter2"}, "is_sso": true}
-	res, err := expression.Evaluator(opts).Evaluate(context.Background(), expr(`ak_create_event("foo", bar="baz", token="t0k", passing=True, password_change_date="d", secrets=["s1", "s2"], items=[0, "", "a", None], nested={"api_key": {"inner": 1}})
+	res, err := expression.Evaluator(opts).Evaluate(context.Background(), expr(`ak_create_event("foo", bar="baz", token="t0k", Authorization="Bearer b", passing=True, password_change_date="d", secrets=["s1", "s2"], items=[0, "", "a", None], nested={"api_key": {"inner": 1}})
 return True`), plan.PolicyRequest{Context: pc})
 	if err != nil || !res.Passing || len(got) != 1 {
 		t.Fatalf("%+v %v %d events", res, err, len(got))
@@ -218,7 +218,7 @@ return True`), plan.PolicyRequest{Context: pc})
 	}
 	c := ev.Context
 	for k, want := range map[string]any{
-		"bar": "baz", "token": expression.CleansedSubstitute, "passing": true, "password_change_date": "d",
+		"bar": "baz", "token": expression.CleansedSubstitute, "Authorization": expression.CleansedSubstitute, "passing": true, "password_change_date": "d",
 		"secrets": []any{expression.CleansedSubstitute, expression.CleansedSubstitute}, "items": []any{"a"},
 		"nested":                    map[string]any{"api_key": map[string]any{"inner": int64(1)}},
 		"ak_is_sso_flow":            true,

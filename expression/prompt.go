@@ -37,8 +37,10 @@ const EventPropertyMappingException = "property_mapping_exception"
 // authentik records, Context its data. A failing prompt expression gives
 // Action "property_mapping_exception" with Context "expression" (the
 // source) and "message" (the error, with the line; authentik's is a
-// Python traceback). authentik attaches it to the request and its user:
-// the host, which has them, does so.
+// Python traceback). ak_create_event gives Action "custom_<action>",
+// App the policy's or prompt's name, and Context cleansed of secrets (see
+// the package documentation). authentik attaches an event to the request
+// and its user: the host, which has them, does so.
 type Event struct {
 	Action  string
 	App     string
