@@ -93,6 +93,7 @@ func takeFrame(ctx context.Context, name string) *callFrame {
 // planner with the caller's request.
 func akCallPolicy(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	var name string
+	args, kw = firstByName(args, kw, "name")
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, nil, 1, &name); err != nil {
 		return nil, err
 	}
@@ -153,6 +154,21 @@ func akCallPolicy(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		raw = starlark.None
 	}
 	return &policyResult{passing: res.Passing, messages: msgs, raw: raw}, nil
+}
+
+// firstByName moves the keyword argument named to the front of args
+// when no positional argument is given: Python binds f(name=x) to the
+// parameter, not to **kwargs.
+func firstByName(args starlark.Tuple, kw []starlark.Tuple, name string) (starlark.Tuple, []starlark.Tuple) {
+	if len(args) > 0 {
+		return args, kw
+	}
+	for i, kv := range kw {
+		if string(kv[0].(starlark.String)) == name {
+			return starlark.Tuple{kv[1]}, slices.Delete(slices.Clone(kw), i, i+1)
+		}
+	}
+	return args, kw
 }
 
 // textError is an error whose text is authentik's, wrapping a sentinel.
@@ -262,6 +278,7 @@ func (r *policyResult) Attr(name string) (starlark.Value, error) {
 // does, handed to Options.Event (dropped without one).
 func akCreateEvent(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	var action string
+	args, kw = firstByName(args, kw, "action")
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, nil, 1, &action); err != nil {
 		return nil, err
 	}

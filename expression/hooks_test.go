@@ -63,6 +63,7 @@ func TestCallPolicyHelper(t *testing.T) {
 		{"an exception is a failing result with its text", "r = ak_call_policy('raise')\nak_message(r.messages[0])\nreturn not r.passing and r.raw_result == None", []string{`key "k" not in dict`}},
 		{"raw_result is the called expression's value", "return ak_call_policy('value').raw_result == {'x': [1, 2]} and ak_call_policy('m').raw_result == True", nil},
 		{"kwargs reach the called policy, and stay in the caller's request.context", "return ak_call_policy('kw', who='me').passing and context['who'] == 'me' and request.context['who'] == 'me'", nil},
+		{"name by keyword", "return ak_call_policy(name='kw', who='me').passing", nil},
 		{"unknown name: ValueError's text, kwargs undone", "try:\n    return ak_call_policy('nope', x='z')\nexcept:\n    return context['x'] == 'y'", nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -249,16 +250,16 @@ return True`), plan.PolicyRequest{Context: pc})
 	// With an HTTP request, its summary, the query cleansed.
 	got = nil
 	hr := &plan.HTTPRequest{Method: "GET", Path: "/if/flow/x/", Query: url.Values{"token": {"abc"}, "next": {"a", "b"}}, Header: http.Header{"User-Agent": {"ua"}}}
-	if _, err := expression.Evaluator(opts).Evaluate(context.Background(), expr(`ak_create_event("x")`), plan.PolicyRequest{HTTP: hr}); err != nil {
+	if _, err := expression.Evaluator(opts).Evaluate(context.Background(), expr(`ak_create_event(action="x")`), plan.PolicyRequest{HTTP: hr}); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]any{"path": "/if/flow/x/", "method": "GET", "args": map[string]any{"token": expression.CleansedSubstitute, "next": "b"}, "user_agent": "ua"}
-	if len(got) != 1 || !reflect.DeepEqual(got[0].Context["http_request"], want) {
+	if len(got) != 1 || got[0].Action != "custom_x" || !reflect.DeepEqual(got[0].Context["http_request"], want) {
 		t.Errorf("http_request: %#v", got)
 	}
 
 	// Without a sink the event is dropped and the expression goes on.
-	if res, err := eval(t, `ak_create_event("foo")
+	if res, err := eval(t, `ak_create_event(action="foo", x=1)
 return True`, plan.PolicyRequest{}); err != nil || !res.Passing {
 		t.Errorf("no sink: %+v %v", res, err)
 	}
