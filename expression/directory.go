@@ -28,6 +28,7 @@ type host struct {
 	// used: the evaluation read the directory or asked for a write.
 	used   bool
 	groups map[uuid.UUID]directory.Group
+	hooks  *hooks // calls, events and the network; nil: none
 }
 
 type hostKey struct{}

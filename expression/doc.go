@@ -53,7 +53,8 @@
 //
 // An expression sees only its parameters and the globals below: no
 // file, network, environment or process access (open, __import__, eval,
-// exec are refused by name), no load. Each run has its own thread, with
+// exec are refused by name; the network only through the host's
+// Options.HTTPClient and Options.Resolver), no load. Each run has its own thread, with
 // a step limit (Limits.MaxSteps: 1e6 by default, which stops a runaway
 // loop in about 10 ms) and the context's deadline (the binding's
 // timeout, which authentik never enforces) cancelling it; every failure
@@ -226,14 +227,81 @@
 // request.context.get("flow_plan") is None). A result that redirected
 // is kept by a plan cache: the redirect stage is part of the cached
 // plan, and the same request redirects the same way.
+// # Host helpers
+//
+// ak_call_policy(name, **kwargs) evaluates the policy named through the
+// planner (plan.PolicyRequest.Call): authentik's throw-away binding (not
+// negated, failure_result false, so an error is a failing result with
+// its text), bounded by plan.MaxCallDepth. kwargs are merged into the
+// caller's request.context, which the caller then sees. It returns a
+// PolicyResult with passing, messages (a tuple) and raw_result: the
+// called expression's value, None when it failed or is of another kind.
+// An unknown name raises authentik's "Policy '<name>' not found."
+// (wrapping plan.ErrUnknownPolicy); without Call (prompt expressions, a
+// host that gives none) it fails wrapping [ErrNoHost]. A called
+// expression policy shares the caller's request and request.context, as
+// in authentik: its context[k] = v reaches the caller, not the plan
+// context; its flow_plan.context[k] = v and writes into values the plan
+// context holds reach the plan context. A policy of another kind gets a
+// copy of request.context without flow_plan (values that cannot be
+// converted left out), and what its evaluator writes there is written
+// into the caller's request.context. A plan that called a policy is
+// dropped from a plan cache when that policy changes; one that called an
+// unknown name is not kept.
+//
+// ak_create_event(action, **kwargs) hands an [Event] to Options.Event:
+// action "custom_<action>", App the policy's (or prompt's) name, Context
+// the handler's parameters (ak_message and ak_user_has_authenticator as
+// authentik's {type: callable, name, module}, ak_is_sso_flow, request,
+// context; a prompt's user, request and prompt_context) and kwargs,
+// converted as authentik's sanitize_dict (users as {username, pk,
+// email}, the anonymous user without a pk, request as {user,
+// http_request, obj, context, debug}, flow_plan as {context} only, lists
+// without their falsy items, addresses and other values as str()) and
+// bounded by Limits.MaxValues (ErrTooLarge), then cleansed as authentik's
+// cleanse_dict: the value of a key matching Django's hidden_settings
+// (Django 5's API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE, any
+// case), except passing and password_change_date, is
+// [CleansedSubstitute], in maps and lists at any depth, so a prompt_data
+// password never reaches the sink.
+// With an HTTP request the context has authentik's http_request summary
+// (path, method, args cleansed, user_agent). authentik always writes the
+// event, so the expression never fails for lack of a sink: without
+// Options.Event the event is dropped.
+//
+// requests is a narrow requests Session through Options.HTTPClient:
+// get, post, put, patch, delete, head, options and request, with url,
+// params, data (a string, bytes or a dict, form-encoded), json, headers
+// and timeout (seconds); another argument fails wrapping [ErrNotYet].
+// Only http and https URLs. A response has status_code, reason, url, ok,
+// text, content (bytes), headers (case-insensitive: h["x"], h.get,
+// h.keys()), json() and raise_for_status(), which raises requests'
+// "404 Client Error: Not Found for url: <url>" with the URL's query and
+// user left out. The context's deadline (the binding's timeout) bounds
+// each request; a body larger than Options.MaxResponseBytes (1 MiB by
+// default) fails wrapping ErrTooLarge. A failed request's error leaves
+// the URL out, as it may hold a secret. requests has no authentik
+// User-Agent or configured http_timeout: the host's client has its own.
+// resolve_dns(host, ip_version=None) and reverse_dns(ip) ask
+// Options.Resolver (a *net.Resolver): addresses de-duplicated in the
+// resolver's order, only IPv4 or IPv6 for ip_version 4 or 6, [] on
+// error; the first name with a dot (else the first name, else the input
+// on error), without the trailing dot. authentik caches these lookups
+// for 180 s; authflow does not. Without a client or resolver they fail
+// wrapping [ErrNoHost], naming the option.
+//
+// ak_create_jwt fails wrapping [ErrNoJWT]: authflow issues no OAuth2
+// tokens.
+//
+// A result whose run wrote an event or used the network is not kept by
+// a plan cache.
 //
 // # Not yet
 //
 // These fail with an error wrapping [ErrNotYet], naming them, never a
-// silent pass: ak_call_policy, ak_create_event, user.uid,
-// user.ak_groups, http_request.user, and the ak_user_by and
-// ak_is_group_member lookups above. requests, resolve_dns, reverse_dns
-// and ak_create_jwt fail wrapping [ErrNoHost]. A Python syntax error is
+// silent pass: user.uid, user.ak_groups, http_request.user, the
+// arguments of requests named above, and the ak_user_by and
+// ak_is_group_member lookups above. A Python syntax error is
 // told apart from a dialect limit by internal/pysyntax, outside this
 // package: the store refuses the first at write time, and blueprint
 // import and "authflow check" report Check's problems as warnings, and
@@ -274,8 +342,9 @@
 // (hasattr(pending_user, "backend")); ak_user_by's user written there
 // is kept as a map of its fields (pk, username, name, email, uuid,
 // is_active, path, type, attributes). A result whose run wrote the plan
-// context, read the directory or asked for an update is not kept by a
-// plan cache; others are (plan.Forever).
+// context, read the directory, asked for an update, wrote an event or
+// used the network is not kept by a plan cache; others are
+// (plan.Forever).
 //
 // # Concurrency
 //

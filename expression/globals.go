@@ -26,13 +26,13 @@ var builtins = starlark.StringDict{
 
 	"ak_user_by":         starlark.NewBuiltin("ak_user_by", akUserBy),
 	"ak_is_group_member": starlark.NewBuiltin("ak_is_group_member", akIsGroupMember),
-	"ak_call_policy":     notYet("ak_call_policy"),
-	"ak_create_event":    notYet("ak_create_event"),
+	"ak_call_policy":     starlark.NewBuiltin("ak_call_policy", akCallPolicy),
+	"ak_create_event":    starlark.NewBuiltin("ak_create_event", akCreateEvent),
 	"ip_network":         starlark.NewBuiltin("ip_network", ipNetwork),
-	"ak_create_jwt":      noHost("ak_create_jwt"),
-	"requests":           noHost("requests"),
-	"resolve_dns":        noHost("resolve_dns"),
-	"reverse_dns":        noHost("reverse_dns"),
+	"ak_create_jwt":      starlark.NewBuiltin("ak_create_jwt", akCreateJWT),
+	"requests":           session{},
+	"resolve_dns":        starlark.NewBuiltin("resolve_dns", resolveDNS),
+	"reverse_dns":        starlark.NewBuiltin("reverse_dns", reverseDNS),
 }
 
 func init() { builtins.Freeze() }

@@ -16,10 +16,11 @@ import (
 var ErrNotYet = errors.New("not available in authflow yet")
 
 // ErrNoHost is wrapped by the error of a helper that needs the network
-// or a service the host did not provide (requests, resolve_dns,
-// reverse_dns; ak_user_by, ak_is_group_member and the user's fields and
-// methods without Options.Directory) or that authflow refuses
-// (ak_create_jwt).
+// or a service the host did not provide: requests without
+// Options.HTTPClient, resolve_dns and reverse_dns without
+// Options.Resolver, ak_call_policy without plan.PolicyRequest.Call (and
+// in prompt expressions), ak_user_by, ak_is_group_member and the user's
+// fields and methods without a directory.
 var ErrNoHost = errors.New("not available to expressions in authflow unless the host provides it")
 
 // userValue is authentik's User as far as the planner knows it: its
@@ -162,8 +163,6 @@ type unavailable struct {
 	name string
 	err  error
 }
-
-func noHost(name string) unavailable { return unavailable{name, ErrNoHost} }
 
 func (n unavailable) fail() error                         { return fmt.Errorf("%s is %w", n.name, n.err) }
 func (n unavailable) String() string                      { return "<" + n.name + ">" }

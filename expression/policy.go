@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"reflect"
 
 	"github.com/authflow/authflow/directory"
@@ -36,9 +37,21 @@ type Options struct {
 	// cache.
 	Directory directory.Directory
 	// Event receives the events authentik writes while evaluating (a
-	// prompt expression's property_mapping_exception, see PromptValue):
-	// the host's event sink. Nil drops them.
+	// prompt expression's property_mapping_exception, see PromptValue;
+	// ak_create_event's): the host's event sink. Nil drops them, so that
+	// an expression runs on as in authentik, which always writes them.
 	Event func(ctx context.Context, ev Event)
+	// HTTPClient sends the requests of the requests helper; nil means
+	// none: requests fails wrapping ErrNoHost. The context's deadline
+	// (the binding's timeout) bounds each request.
+	HTTPClient *http.Client
+	// MaxResponseBytes bounds the body of a response requests reads; a
+	// larger one fails wrapping ErrTooLarge. Zero means
+	// DefaultMaxResponseBytes.
+	MaxResponseBytes int64
+	// Resolver answers resolve_dns and reverse_dns (a *net.Resolver);
+	// nil means none: they fail wrapping ErrNoHost.
+	Resolver Resolver
 }
 
 // Evaluator returns the evaluator of expression policies
@@ -111,41 +124,60 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	if err != nil {
 		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
 	}
-	// authentik's request.context is a copy of the plan context plus
-	// flow_plan (planner.py:334): the values are shared, the dict is not.
-	ctxDict := starlark.NewDict(planCtx.Len() + 1)
-	for _, kv := range planCtx.Items() {
-		_ = ctxDict.SetKey(kv[0], kv[1])
-	}
-	if req.Plan != nil {
-		// A flow's own policies run before there is a plan: authentik's
-		// context has no flow_plan then (a KeyError).
-		_ = ctxDict.SetKey(starlark.String("flow_plan"), &flowPlan{context: planCtx, plan: req.Plan})
-	}
-	sso, _, _ := ctxDict.Get(starlark.String("is_sso"))
-	if sso == nil {
-		sso = starlark.False
-	}
 	dir := req.Directory // the planner's: the store's in its transaction, or the host's
 	if dir == nil {
 		dir = e.opts.Directory
 	}
 	h := &host{ctx: ctx, dir: dir, update: req.Update}
-	ctx = withHost(ctx, h)
-	user, err := requestUser(req.User, h)
-	if err != nil {
-		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
-	}
 	clientIP, httpReq, reqHTTP := httpParams(req.HTTP)
-	request := starlarkstruct.FromStringDict(starlark.String("PolicyRequest"), starlark.StringDict{
-		"user": user, "http_request": reqHTTP, "obj": starlark.None, "context": ctxDict, "debug": starlark.False,
-	})
+	// Called by ak_call_policy: the caller's request and request.context
+	// are this policy's, as in authentik; the caller writes the plan
+	// context back.
+	frame := takeFrame(ctx, p.Name)
+	var (
+		ctxDict *starlark.Dict
+		request starlark.Value
+	)
+	if frame != nil {
+		ctxDict, request = frame.context, frame.request
+	} else {
+		// authentik's request.context is a copy of the plan context plus
+		// flow_plan (planner.py:334): the values are shared, the dict is
+		// not.
+		ctxDict = starlark.NewDict(planCtx.Len() + 1)
+		for _, kv := range planCtx.Items() {
+			_ = ctxDict.SetKey(kv[0], kv[1])
+		}
+		if req.Plan != nil {
+			// A flow's own policies run before there is a plan:
+			// authentik's context has no flow_plan then (a KeyError).
+			_ = ctxDict.SetKey(starlark.String("flow_plan"), &flowPlan{context: planCtx, plan: req.Plan})
+		}
+		user, err := requestUser(req.User, h)
+		if err != nil {
+			return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
+		}
+		request = starlarkstruct.FromStringDict(starlark.String("PolicyRequest"), starlark.StringDict{
+			"user": user, "http_request": reqHTTP, "obj": starlark.None, "context": ctxDict, "debug": starlark.False,
+		})
+	}
+	sso, _, _ := ctxDict.Get(starlark.String("is_sso"))
+	if sso == nil {
+		sso = starlark.False
+	}
 	args := starlark.Tuple{akMessage, hasAuthenticator, sso, clientIP, httpReq, request, ctxDict}
+	h.hooks = &hooks{opts: e.opts, app: p.Name, names: params, args: args, req: req, context: ctxDict, request: request}
+	ctx = withHost(ctx, h)
 	v, runErr := prog.run(ctx, e.opts.Limits, args)
-	written, err := e.writeBack(planCtx, req.Context)
+	written := false
+	if frame == nil {
+		written, err = e.writeBack(planCtx, req.Context)
+	} else if runErr == nil {
+		frame.raw = v
+	}
 	if runErr != nil {
 		if re, ok := runErr.(*RunError); ok {
-			if errors.Is(re, ErrNotYet) || errors.Is(re, ErrNoHost) {
+			if errors.Is(re, ErrNotYet) || errors.Is(re, ErrNoHost) || errors.Is(re, ErrNoJWT) {
 				// authflow's limit, not the expression's exception: name
 				// the policy and the line for the operator.
 				return plan.Result{}, fmt.Errorf("expression policy %q, line %d: %w", p.Name, re.Line, re)

@@ -99,7 +99,7 @@ func TestEvaluateErrors(t *testing.T) {
 		{"no http_request", "return http_request.GET", nil, "name 'http_request' is not defined", nil},
 		{"no ak_client_ip", "return ak_client_ip.is_private", nil, "name 'ak_client_ip' is not defined", nil},
 		{"redirect not a string", "context['flow_plan'].redirect(1)\nreturn True", nil, "redirect: for parameter destination: got int, want string", nil},
-		{"requests", "return requests.get('https://example.com')", nil, "expression policy \"p\", line 1: requests is not available to expressions in authflow unless the host provides it", expression.ErrNoHost},
+		{"requests", "return requests.get('https://example.com')", nil, "expression policy \"p\", line 1: requests is not available to expressions in authflow unless the host provides it (an HTTP client: expression.Options.HTTPClient)", expression.ErrNoHost},
 		{"ip_network host bits", `return ip_network("10.0.0.1/8")`, nil, "10.0.0.1/8 has host bits set", nil},
 		{"ip_address invalid", `return ip_address("x")`, nil, "'x' does not appear to be an IPv4 or IPv6 address", nil},
 		{"excessive repeat", `return "a" * (1 << 30)`, nil, "excessive repeat (1 * 1073741824 elements)", nil},

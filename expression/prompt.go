@@ -39,8 +39,10 @@ const EventPropertyMappingException = "property_mapping_exception"
 // authentik records, Context its data. A failing prompt expression gives
 // Action "property_mapping_exception" with Context "expression" (the
 // source) and "message" (the error, with the line; authentik's is a
-// Python traceback). authentik attaches it to the request and its user:
-// the host, which has them, does so.
+// Python traceback). ak_create_event gives Action "custom_<action>",
+// App the policy's or prompt's name, and Context cleansed of secrets (see
+// the package documentation). authentik attaches an event to the request
+// and its user: the host, which has them, does so.
 type Event struct {
 	Action  string
 	App     string
@@ -371,6 +373,8 @@ func (e evaluator) runPrompt(ctx context.Context, p stage.Prompt, src string, va
 		}
 	}
 	args := starlark.Tuple{user, httpReq, request, pc}
+	// No policies to call; events and the network as the host gives them.
+	h.hooks = &hooks{opts: e.opts, app: p.Name, names: promptKind.params(), args: args, request: request}
 	v, runErr := prog.run(ctx, e.opts.Limits, args)
 	if vars.PromptContext != nil {
 		// authentik's prompt_context is the plan's prompt_data itself,
