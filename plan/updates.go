@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/store"
@@ -66,27 +67,37 @@ var updatables = map[string]updatable{
 // nil for a model updates do not write; store.ModelFlow is the only one
 // they do.
 func UpdateFields(model string) (filter, set []string) {
-	u, ok := updatables[model]
+	f, ok := updateFields()[model]
 	if !ok {
 		return nil, nil
 	}
-	filter = []string{"pk"}
-	for i := range u.record.NumField() {
-		f := u.record.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "" || name == "-" || !f.IsExported() {
-			continue
-		}
-		if slices.Contains(strings.Split(f.Tag.Get("af"), ","), "readonly") {
-			continue
-		}
-		filter = append(filter, name)
-		set = append(set, name)
-	}
-	sort.Strings(filter)
-	sort.Strings(set)
-	return filter, set
+	return slices.Clone(f[0]), slices.Clone(f[1])
 }
+
+// updateFields is UpdateFields of every model, read from the record
+// types' tags once: expressions ask on every update().
+var updateFields = sync.OnceValue(func() map[string][2][]string {
+	out := make(map[string][2][]string, len(updatables))
+	for model, u := range updatables {
+		filter, set := []string{"pk"}, []string{}
+		for i := range u.record.NumField() {
+			f := u.record.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" || name == "-" || !f.IsExported() {
+				continue
+			}
+			if slices.Contains(strings.Split(f.Tag.Get("af"), ","), "readonly") {
+				continue
+			}
+			filter = append(filter, name)
+			set = append(set, name)
+		}
+		sort.Strings(filter)
+		sort.Strings(set)
+		out[model] = [2][]string{filter, set}
+	}
+	return out
+})
 
 // ApplyUpdates applies ups, the Updates of a plan, in one write
 // transaction of s, in order: each as an RFC 7396 merge patch of Set on
