@@ -106,16 +106,16 @@ type Options struct {
 // Executor runs flows, step by step, for many sessions at once. It is
 // safe for concurrent use.
 type Executor struct {
-	s         *store.Store
-	cache     *plan.Cache
-	ownCache  bool
-	popts     plan.Options
-	handlers  map[stage.ModelName]Handler
-	rs        RunState
-	ttl       time.Duration
-	events    func(Event)
-	apply     func(context.Context, *store.Store, []plan.Update) error
-	now       func() time.Time
+	s        *store.Store
+	cache    *plan.Cache
+	ownCache bool
+	popts    plan.Options
+	handlers map[stage.ModelName]Handler
+	rs       RunState
+	ttl      time.Duration
+	events   func(Event)
+	apply    func(context.Context, *store.Store, []plan.Update) error
+	now      func() time.Time
 }
 
 // New returns an executor of the flows in s. It fails with an error
