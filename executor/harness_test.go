@@ -195,7 +195,10 @@ func (h *harness) do(c *http.Client, method, u, body string) reply {
 	return out
 }
 
-func (h *harness) get(slug, q string) reply { h.t.Helper(); return h.do(h.client, "GET", h.url(slug, q), "") }
+func (h *harness) get(slug, q string) reply {
+	h.t.Helper()
+	return h.do(h.client, "GET", h.url(slug, q), "")
+}
 
 func (h *harness) post(slug, q, body string) reply {
 	h.t.Helper()
