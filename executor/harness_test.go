@@ -60,7 +60,7 @@ func checkChallenge(t testing.TB, body []byte) {
 // harness is a store loaded from a blueprint, an executor on it, and an
 // HTTP server with a cookie-jar client that does not follow redirects.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	s      *store.Store
 	e      *Executor
 	srv    *httptest.Server
@@ -78,7 +78,7 @@ type harness struct {
 
 type harnessOpt func(*Options)
 
-func newHarness(t *testing.T, doc string, opts ...harnessOpt) *harness {
+func newHarness(t testing.TB, doc string, opts ...harnessOpt) *harness {
 	t.Helper()
 	s, err := store.Open(filepath.Join(t.TempDir(), "x.db"), &store.Options{NoSync: true})
 	if err != nil {
