@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 
@@ -154,4 +155,27 @@ func (u unsupported) Challenge(_ context.Context, s *Step) (Result, error) { ret
 
 func (u unsupported) Respond(_ context.Context, s *Step, _ json.RawMessage) (Result, error) {
 	return u.deny(s)
+}
+
+// DecodeResponse decodes a challenge response onto a T, a struct whose
+// fields carry "json" and "af" tags, with package validate: the rules of
+// its fields, with DRF's messages. Keys T does not declare ("component"
+// among them) are ignored, as DRF's serializers ignore them. Rejected
+// input is a *validate.Error (render it with Retry); err is anything
+// else (a body that is not a JSON object, a T validate cannot describe).
+func DecodeResponse[T any](body json.RawMessage) (T, *validate.Error, error) {
+	var zero T
+	sc, err := validate.SchemaOf(zero)
+	if err != nil {
+		return zero, nil, err
+	}
+	v, err := validate.Apply(zero, body, validate.Create, func(k string) bool { return !sc.Has(k) })
+	var verr *validate.Error
+	switch {
+	case errors.As(err, &verr):
+		return v, verr, nil
+	case err != nil:
+		return v, nil, err
+	}
+	return v, nil, nil
 }

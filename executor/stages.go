@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
-	"strings"
 
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
-	"github.com/authflow/authflow/validate"
 )
 
 // Messages of the built-in stages, in authentik's words.
@@ -21,9 +19,6 @@ const (
 	// MsgRedirectNoTarget is the error_message of a redirect stage
 	// without a target.
 	MsgRedirectNoTarget = "No target found for Redirect stage. The stage's target_flow may have been deleted."
-	// MsgRequired and MsgBlank are DRF's field errors.
-	MsgRequired = "This field is required."
-	MsgBlank    = "This field may not be blank."
 )
 
 // Context keys the built-in stages read.
@@ -74,24 +69,20 @@ func (d denyHandler) Respond(_ context.Context, s *Step, _ json.RawMessage) (Res
 
 // redirectResponse is the redirect challenge's response: {"to": ...}.
 type redirectResponse struct {
-	To *string `json:"to"`
+	To string `json:"to" af:"required"`
 }
 
 // respondRedirect checks a response to a redirect challenge: to is
 // required and not blank.
-func respondRedirect(body json.RawMessage) Result {
-	var r redirectResponse
-	_ = json.Unmarshal(body, &r)
-	var e validate.Error
+func respondRedirect(body json.RawMessage) (Result, error) {
+	_, verr, err := DecodeResponse[redirectResponse](body)
 	switch {
-	case r.To == nil:
-		e.Add("to", MsgRequired)
-	case strings.TrimSpace(*r.To) == "":
-		e.Add("to", MsgBlank)
-	default:
-		return Pass()
+	case err != nil:
+		return Result{}, err
+	case verr != nil:
+		return Retry(verr), nil
 	}
-	return Retry(&e)
+	return Pass(), nil
 }
 
 // redirectHandler is authentik's redirect stage: xak-flow-redirect to
@@ -149,7 +140,7 @@ func (redirectHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
 }
 
 func (redirectHandler) Respond(_ context.Context, _ *Step, body json.RawMessage) (Result, error) {
-	return respondRedirect(body), nil
+	return respondRedirect(body)
 }
 
 // flowBy reads a flow; nil when there is none.
@@ -178,7 +169,7 @@ func (m memRedirect) Challenge(_ context.Context, s *Step) (Result, error) {
 }
 
 func (memRedirect) Respond(_ context.Context, _ *Step, body json.RawMessage) (Result, error) {
-	return respondRedirect(body), nil
+	return respondRedirect(body)
 }
 
 // switchTo replaces the execution by one of target, planned now with the

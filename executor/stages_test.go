@@ -322,3 +322,18 @@ func TestHTTPErrors(t *testing.T) {
 	h.post("f", "", `{"a":"`+strings.Repeat("x", DefaultMaxBody)+`"}`).want(t, ComponentFlowError)
 	h.get("f", "").want(t, ComponentDummy, "name", "d1")
 }
+
+// DecodeResponse decodes with validate, ignoring undeclared keys as DRF
+// does; a body that is not an object is an error, not a field error.
+func TestDecodeResponse(t *testing.T) {
+	v, verr, err := DecodeResponse[redirectResponse](json.RawMessage(`{"component":"xak-flow-redirect","to":"/x","other":1}`))
+	if err != nil || verr != nil || v.To != "/x" {
+		t.Errorf("%+v %v %v", v, verr, err)
+	}
+	if _, verr, err = DecodeResponse[redirectResponse](json.RawMessage(`{"to":5}`)); err != nil || !verr.Has("to") {
+		t.Errorf("a number: %v %v", verr, err)
+	}
+	if _, verr, err = DecodeResponse[redirectResponse](json.RawMessage(`[1]`)); err == nil || verr != nil {
+		t.Errorf("a list: %v %v", verr, err)
+	}
+}
