@@ -161,8 +161,9 @@ func (u unsupported) Respond(_ context.Context, s *Step, _ json.RawMessage) (Res
 // fields carry "json" and "af" tags, with package validate: the rules of
 // its fields, with DRF's messages. Keys T does not declare ("component"
 // among them) are ignored, as DRF's serializers ignore them. Rejected
-// input is a *validate.Error (render it with Retry); err is anything
-// else (a body that is not a JSON object, a T validate cannot describe).
+// input, a body that is not a JSON object included, is a
+// *validate.Error (render it with Retry); err is anything else (a body
+// that is not JSON, a T validate cannot describe).
 func DecodeResponse[T any](body json.RawMessage) (T, *validate.Error, error) {
 	var zero T
 	sc, err := validate.SchemaOf(zero)

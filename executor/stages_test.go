@@ -324,16 +324,19 @@ func TestHTTPErrors(t *testing.T) {
 }
 
 // DecodeResponse decodes with validate, ignoring undeclared keys as DRF
-// does; a body that is not an object is an error, not a field error.
+// does; a body that is not JSON is an error, not a field error.
 func TestDecodeResponse(t *testing.T) {
 	v, verr, err := DecodeResponse[redirectResponse](json.RawMessage(`{"component":"xak-flow-redirect","to":"/x","other":1}`))
 	if err != nil || verr != nil || v.To != "/x" {
 		t.Errorf("%+v %v %v", v, verr, err)
 	}
-	if _, verr, err = DecodeResponse[redirectResponse](json.RawMessage(`{"to":5}`)); err != nil || !verr.Has("to") {
-		t.Errorf("a number: %v %v", verr, err)
+	if _, verr, err = DecodeResponse[redirectResponse](json.RawMessage(`{"to":null}`)); err != nil || ResponseErrors(verr)["to"][0] != (ErrorDetail{"This field may not be null.", "null"}) {
+		t.Errorf("null: %v %v", verr, err)
 	}
-	if _, verr, err = DecodeResponse[redirectResponse](json.RawMessage(`[1]`)); err == nil || verr != nil {
+	if _, verr, err = DecodeResponse[redirectResponse](json.RawMessage(`[1]`)); err != nil || len(verr.NonField) != 1 {
 		t.Errorf("a list: %v %v", verr, err)
+	}
+	if _, verr, err = DecodeResponse[redirectResponse](json.RawMessage(`{`)); err == nil || verr != nil {
+		t.Errorf("not JSON: %v %v", verr, err)
 	}
 }
