@@ -229,6 +229,9 @@ type run struct {
 	// switched says a redirect stage replaced this execution by one of
 	// another flow: it is removed, not saved.
 	switched bool
+	// restarted says a redirect stage replaced this execution by a new
+	// one of the same flow.
+	restarted bool
 }
 
 func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, body json.RawMessage) (Response, error) {
@@ -443,8 +446,12 @@ func (r *run) apply(step *Step, h Handler, res Result) (Response, error) {
 		if r.expired {
 			addNonField(env, MsgExpired)
 		}
-		if r.switched {
+		switch {
+		case r.switched:
 			return r.finish(Response{Challenge: res.challenge})
+		case r.restarted:
+			// The challenge is not of the new plan's current stage.
+			return r.save(Response{Challenge: res.challenge})
 		}
 		r.ex.Shown = env.Component
 		return r.save(Response{Challenge: res.challenge})

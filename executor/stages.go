@@ -191,6 +191,16 @@ func (r *run) switchTo(target flow.Flow, keep bool) (string, bool, error) {
 		return "", false, nil
 	}
 	x := &execution{Flow: target.PK, Stages: p.Stages, Context: ctxm, Query: r.ex.Query}
+	r.updates = append(r.updates, p.Updates...)
+	to := "/if/flow/" + url.PathEscape(target.Slug) + "/"
+	if r.ex.Query != "" {
+		to += "?" + r.ex.Query
+	}
+	if target.Slug == r.f.Slug {
+		// A flow that redirects to itself starts over in its own record.
+		r.ex, r.restarted = x, true
+		return to, true, nil
+	}
 	data, err := x.encode()
 	if err != nil {
 		return "", false, err
@@ -202,11 +212,6 @@ func (r *run) switchTo(target flow.Flow, keep bool) (string, bool, error) {
 	if _, err := r.e.rs.Save(r.ctx, Executions, key, Record{Data: data, Expires: r.e.now().Add(r.e.ttl)}); err != nil {
 		return "", false, err
 	}
-	r.updates = append(r.updates, p.Updates...)
 	r.switched = true
-	to := "/if/flow/" + url.PathEscape(target.Slug) + "/"
-	if r.ex.Query != "" {
-		to += "?" + r.ex.Query
-	}
 	return to, true, nil
 }

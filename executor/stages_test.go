@@ -340,3 +340,19 @@ func TestDecodeResponse(t *testing.T) {
 		t.Errorf("not JSON: %v %v", verr, err)
 	}
 }
+
+// A redirect stage whose target is its own flow starts the flow over in
+// the same record.
+func TestRedirectToItself(t *testing.T) {
+	doc := flowDoc("f", "", dummy("f", "d0", 0, "")) +
+		stageEntry("authentik_stages_redirect.redirectstage", "f", "redirect", 1, "keep_context: false, mode: flow, target_flow: !KeyOf f", "")
+	h := newHarness(t, doc)
+	h.get("f", "")
+	h.post("f", "", "").wantReload(t, h.url("f", ""))
+	h.get("f", "").want(t, ComponentRedirect, "to", "/if/flow/f/")
+	x := h.execution("f")
+	if got := stageNames(x); !slices.Equal(got, []string{"d0", "redirect"}) || x.Shown != "" || x.Context[ContextIsRedirected] == nil {
+		t.Fatalf("execution %+v", x)
+	}
+	h.get("f", "").want(t, ComponentDummy, "name", "d0")
+}
