@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authflow/authflow/blueprint"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
@@ -355,4 +356,37 @@ func TestRedirectToItself(t *testing.T) {
 		t.Fatalf("execution %+v", x)
 	}
 	h.get("f", "").want(t, ComponentDummy, "name", "d0")
+}
+
+// A stage deleted while its flow runs ends the execution; a flow deleted
+// and created again under its slug starts over.
+func TestConfigurationChangesWhileRunning(t *testing.T) {
+	doc := flowDoc("f", "", dummy("f", "d1", 0, ""), dummy("f", "d2", 1, ""))
+	h := newHarness(t, doc)
+	ctx := context.Background()
+	h.get("f", "")
+	h.post("f", "", "").wantReload(t, h.url("f", ""))
+	if err := h.s.Update(ctx, func(tx *store.Tx) error { return store.Stages.Delete(tx, store.By("name", "d2"), nil) }); err != nil {
+		t.Fatal(err)
+	}
+	// The binding went with the stage, but the execution holds the plan.
+	h.get("f", "").want(t, ComponentAccessDenied, "error_message", MsgStageGone)
+	if h.execution("f") != nil {
+		t.Error("the execution stays")
+	}
+
+	h = newHarness(t, doc)
+	h.get("f", "")
+	h.post("f", "", "").wantReload(t, h.url("f", ""))
+	old := h.execution("f").Flow
+	if err := h.s.Update(ctx, func(tx *store.Tx) error { return store.Flows.Delete(tx, store.By("slug", "f"), nil) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := blueprint.Load(ctx, h.s, strings.NewReader(doc), blueprint.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	h.get("f", "").want(t, ComponentDummy, "name", "d1")
+	if x := h.execution("f"); x.Flow == old || !slices.Equal(stageNames(x), []string{"d1", "d2"}) {
+		t.Errorf("execution %+v", x)
+	}
 }
