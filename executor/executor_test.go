@@ -197,7 +197,7 @@ func TestSessionCookie(t *testing.T) {
 			req.TLS = &tls.ConnectionState{}
 		}
 		req.AddCookie(&http.Cookie{Name: DefaultCookie, Value: "forged"})
-		h.e.Handler(HTTPOptions{}).ServeHTTP(rec, req)
+		h.e.HTTPHandler(HTTPOptions{}).ServeHTTP(rec, req)
 		cs := rec.Result().Cookies()
 		if len(cs) != 1 || !cs[0].HttpOnly || cs[0].SameSite != http.SameSiteLaxMode || cs[0].Secure != secure || !validSessionID(cs[0].Value) {
 			t.Errorf("secure %v: cookies %+v", secure, cs)
@@ -205,7 +205,7 @@ func TestSessionCookie(t *testing.T) {
 	}
 	// With the host's session, no cookie is set, and the execution is the
 	// host session's.
-	hs := h.e.Handler(HTTPOptions{Session: func(*http.Request) string { return "host-1" }})
+	hs := h.e.HTTPHandler(HTTPOptions{Session: func(*http.Request) string { return "host-1" }})
 	rec := httptest.NewRecorder()
 	hs.ServeHTTP(rec, httptest.NewRequest("GET", ExecutorPath+"f/", nil))
 	if len(rec.Result().Cookies()) != 0 {

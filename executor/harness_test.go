@@ -115,7 +115,7 @@ func newHarness(t testing.TB, doc string, opts ...harnessOpt) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.e.Close)
-	h.srv = httptest.NewServer(h.e.Handler(HTTPOptions{}))
+	h.srv = httptest.NewServer(h.e.HTTPHandler(HTTPOptions{}))
 	t.Cleanup(h.srv.Close)
 	h.client = h.newClient()
 	return h

@@ -15,23 +15,23 @@ import (
 	"github.com/google/uuid"
 )
 
-// ExecutorPath is where Handler serves the executor:
+// ExecutorPath is where HTTPHandler serves the executor:
 // GET and POST ExecutorPath + "{slug}/?query=...".
 const ExecutorPath = "/api/v3/flows/executor/"
 
 // Defaults of HTTPOptions.
 const (
-	// DefaultCookie is the name of the session cookie Handler sets.
+	// DefaultCookie is the name of the session cookie HTTPHandler sets.
 	DefaultCookie = "authflow_session"
 	// DefaultMaxBody bounds a POST's body, in bytes.
 	DefaultMaxBody = 64 << 10
 )
 
-// HTTPOptions configure Handler. Every zero field means its default.
+// HTTPOptions configure HTTPHandler. Every zero field means its default.
 type HTTPOptions struct {
 	// Session returns the request's session id, from the host's own
 	// session; "" means none, and the request is refused with
-	// ak-stage-flow-error. Nil means Handler's own cookie (Cookie): a
+	// ak-stage-flow-error. Nil means HTTPHandler's own cookie (Cookie): a
 	// random id, HttpOnly, SameSite=Lax, Secure under TLS.
 	Session func(*http.Request) string
 	// Cookie names Handler's session cookie; "" means DefaultCookie.
@@ -43,14 +43,14 @@ type HTTPOptions struct {
 	MaxBody int64
 }
 
-// Handler returns the executor's HTTP endpoint, authentik's
+// HTTPHandler returns the executor's HTTP endpoint, authentik's
 // GET and POST /api/v3/flows/executor/{slug}/?query=...: 200 with a
 // challenge, or 302 to the identical URL (Response.Reload), and 404 for
 // an unknown flow. A POST's body is a JSON object. Anything unexpected
 // (a body too large or not JSON, an error) is 200 ak-stage-flow-error
 // with a request id, whose event (system_exception) holds the error; the
 // client never sees the error's text.
-func (e *Executor) Handler(o HTTPOptions) http.Handler {
+func (e *Executor) HTTPHandler(o HTTPOptions) http.Handler {
 	if o.Cookie == "" {
 		o.Cookie = DefaultCookie
 	}
