@@ -34,7 +34,7 @@ type HTTPOptions struct {
 	// ak-stage-flow-error. Nil means HTTPHandler's own cookie (Cookie): a
 	// random id, HttpOnly, SameSite=Lax, Secure under TLS.
 	Session func(*http.Request) string
-	// Cookie names Handler's session cookie; "" means DefaultCookie.
+	// Cookie names HTTPHandler's session cookie; "" means DefaultCookie.
 	Cookie string
 	// User returns the request's user and its username; nil means every
 	// request is anonymous.
