@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -320,4 +321,55 @@ func BenchmarkExecutions100k(b *testing.B) {
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/1e6, "MB/100k")
 		b.ReportMetric(float64(len(rec.Data)), "B/execution")
 	}
+}
+
+// BenchmarkRun runs a flow of two dummy stages from its first GET to its
+// end, through the Go API and over HTTP on loopback, beside a cached
+// plan of the same flow (the raw cost of one plan).
+//
+//	go test -run '^$' -bench BenchmarkRun ./executor/
+func BenchmarkRun(b *testing.B) {
+	h := newHarness(b, flowDoc("f", "", dummy("f", "d1", 0, ""), dummy("f", "d2", 1, "")),
+		func(o *Options) { o.Plan = plan.Options{} })
+	ctx := context.Background()
+	b.Run("cached-plan", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := h.e.cache.Make(ctx, "f", plan.Request{Context: map[string]any{}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	body := json.RawMessage(`{"component":"ak-stage-dummy"}`)
+	b.Run("go-api", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			i++
+			req := Request{Session: fmt.Sprint("s", i)}
+			for _, post := range []bool{false, true, false, true} {
+				var err error
+				if post {
+					_, err = h.e.Submit(ctx, "f", req, body)
+				} else {
+					_, err = h.e.Get(ctx, "f", req)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("http", func(b *testing.B) {
+		for b.Loop() {
+			c := h.newClient()
+			for _, m := range []string{"GET", "POST", "GET", "POST"} {
+				req, _ := http.NewRequest(m, h.url("f", ""), strings.NewReader(string(body)))
+				resp, err := c.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}
+	})
 }
