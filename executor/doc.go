@@ -8,7 +8,7 @@
 //
 // [New] makes an [Executor] over a store. Plans come from a plan.Cache
 // (Options.Cache, or one New makes), never stale; stage behaviour comes
-// from [Handler]s keyed by stage model name (Options.Handlers, by default
+// from handlers ([Handler]) keyed by stage model name (Options.Handlers, by default
 // [Builtin]), in the shape package plan uses for policy evaluators: New
 // refuses, with an error wrapping [ErrNoHandler] naming them, any stage
 // kind the store serves without a handler, so a host kind registered
