@@ -62,8 +62,8 @@
 //     execution of the flow plans it and answers its first challenge,
 //     submitting nothing.
 //   - Executions expire (Options.ExecutionTTL, by default a day after
-//     the last step); an expired one starts over and its first challenge
-//     says so ([MsgExpired]) until the record is swept.
+//     the last step); an expired one starts over, and its first challenge
+//     says so ([MsgExpired]) unless the record was already swept.
 //   - Each step is saved by compare-and-swap: of two requests racing on
 //     one execution (two tabs, a replayed POST), the one that saves
 //     second changes nothing and answers Reload.
