@@ -1,0 +1,680 @@
+package executor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/authflow/authflow/binding"
+	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/validate"
+)
+
+// DefaultExecutionTTL is how long an execution is kept after its last
+// step when Options.ExecutionTTL is zero: authentik keeps a plan as long
+// as an anonymous session, a day.
+const DefaultExecutionTTL = 24 * time.Hour
+
+// Messages, in authentik's words where authentik has them.
+const (
+	// MsgUnknownError is the error_message of a denial without one.
+	MsgUnknownError = "Unknown error"
+	// MsgNotApplicable is the error_message of a flow denied without a
+	// policy message.
+	MsgNotApplicable = "Flow does not apply to current user."
+	// MsgInvalidNext is the error_message of a flow whose next URL is
+	// absolute.
+	MsgInvalidNext = "Invalid next URL"
+	// MsgExpired is shown (non_field_errors) on the first challenge of an
+	// execution that started over because the previous one expired.
+	MsgExpired = "This flow had expired and has started over."
+	// MsgOtherStage is shown (non_field_errors) with the current
+	// challenge when a POST answers another stage's; %s are the POST's
+	// component and the current one.
+	MsgOtherStage = "This response is for %s, but the current stage is %s; nothing was submitted."
+	// MsgStageGone is the error_message of an execution whose stage was
+	// deleted while it ran.
+	MsgStageGone = "This flow's current stage no longer exists."
+)
+
+// Events the executor reports (Options.Events), by authentik's action
+// names.
+const (
+	EventConfigurationError = "configuration_error"
+	EventSystemException    = "system_exception"
+)
+
+// Event is something the host may want to log or store.
+type Event struct {
+	// Action is the event's kind: EventConfigurationError, ...
+	Action string
+	// Message says what happened. It never holds a secret.
+	Message string
+	// Flow and Stage name where, when known.
+	Flow, Stage string
+	// RequestID is the request id shown to the client in
+	// ak-stage-flow-error, for EventSystemException.
+	RequestID string
+}
+
+// Errors of the executor.
+var (
+	// ErrNoHandler: a stage kind the store serves has no handler.
+	ErrNoHandler = errors.New("executor: no handler for the stage kind")
+	// ErrUnknownFlow: no flow has the slug.
+	ErrUnknownFlow = errors.New("executor: no flow has this slug")
+	// ErrNoSession: a request without a session id.
+	ErrNoSession = errors.New("executor: a request needs a session id")
+)
+
+// Options configure an Executor. Every zero field means its default.
+type Options struct {
+	// Cache is where plans come from. Nil means New makes one with Plan,
+	// and Close closes it.
+	Cache *plan.Cache
+	// Plan are the planner's options, for the cache New makes. Policies of
+	// re-evaluated stages are evaluated with the cache's options.
+	Plan plan.Options
+	// Handlers run the stage kinds, by model name. Nil means Builtin().
+	// Every kind the store serves needs one.
+	Handlers map[stage.ModelName]Handler
+	// RunState keeps the executions. Nil means a MemRunState with its
+	// defaults.
+	RunState RunState
+	// ExecutionTTL is how long an execution is kept after its last step.
+	// Zero means DefaultExecutionTTL.
+	ExecutionTTL time.Duration
+	// Events receives the executor's events; nil drops them.
+	Events func(Event)
+	// ApplyUpdates applies the writes that policies asked for (see
+	// plan.Update), after the step that evaluated them was saved. Set it
+	// to plan.ApplyUpdates. Nil means such a step fails with
+	// ak-stage-flow-error once saved.
+	ApplyUpdates func(ctx context.Context, s *store.Store, ups []plan.Update) error
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Executor runs flows, step by step, for many sessions at once. It is
+// safe for concurrent use.
+type Executor struct {
+	s        *store.Store
+	cache    *plan.Cache
+	ownCache bool
+	popts    plan.Options
+	handlers map[stage.ModelName]Handler
+	rs       RunState
+	ttl      time.Duration
+	events   func(Event)
+	apply    func(context.Context, *store.Store, []plan.Update) error
+	now      func() time.Time
+}
+
+// New returns an executor of the flows in s. It fails with an error
+// wrapping ErrNoHandler, naming them, when a stage kind s serves
+// (s.StageKinds()) has no handler.
+func New(s *store.Store, opts Options) (*Executor, error) {
+	e := &Executor{
+		s: s, cache: opts.Cache, handlers: opts.Handlers, rs: opts.RunState, ttl: opts.ExecutionTTL,
+		events: opts.Events, apply: opts.ApplyUpdates, now: opts.Now,
+	}
+	if e.handlers == nil {
+		e.handlers = Builtin()
+	}
+	var missing []string
+	for _, k := range s.StageKinds().Kinds() {
+		if e.handlers[k.Model] == nil {
+			missing = append(missing, string(k.Model))
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrNoHandler, strings.Join(missing, ", "))
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.ttl <= 0 {
+		e.ttl = DefaultExecutionTTL
+	}
+	if e.rs == nil {
+		e.rs = NewMemRunState(MemOptions{Now: e.now})
+	}
+	if e.cache == nil {
+		e.cache, e.ownCache = plan.NewCache(s, plan.CacheOptions{Options: opts.Plan}), true
+	}
+	e.popts = e.cache.Options()
+	return e, nil
+}
+
+// Close releases the plan cache New made.
+func (e *Executor) Close() {
+	if e.ownCache {
+		e.cache.Close()
+	}
+}
+
+func (e *Executor) event(ev Event) {
+	if e.events != nil {
+		e.events(ev)
+	}
+}
+
+// Request is one request of a client in a flow.
+type Request struct {
+	// Session identifies the client's session: executions are kept per
+	// session and flow, so that one session runs several flows at once.
+	Session string
+	// Query is the query string of the client's page, as authentik's
+	// executor receives it in its query parameter ("next=%2Fapp%2F").
+	Query string
+	// User is the request's user: its pk and whether the request is
+	// logged in as it; the zero User is anonymous.
+	User plan.User
+	// Username is the request's user's username, shown as pending_user;
+	// "" for an anonymous user.
+	Username string
+	// HTTP is the HTTP request, for policies (http_request); nil when
+	// there is none.
+	HTTP *plan.HTTPRequest
+}
+
+// Response is the executor's answer.
+type Response struct {
+	// Challenge is what to show the client, when Reload is false.
+	Challenge Challenge
+	// Reload says: ask again (Get). A stage passed and stages remain, the
+	// flow restarted, or the request lost a race with another request of
+	// the same execution, which won. Over HTTP it is a 302 to the same
+	// URL.
+	Reload bool
+}
+
+// Get starts the flow with slug for the request's session, or resumes
+// the session's execution of it, and returns the current challenge.
+// Reaching a stage may pass it (a stage without a challenge), end the
+// flow, or deny it. It fails with ErrUnknownFlow for an unknown slug;
+// another error is unexpected (show ak-stage-flow-error).
+func (e *Executor) Get(ctx context.Context, slug string, req Request) (Response, error) {
+	return e.do(ctx, slug, req, false, nil)
+}
+
+// Submit answers the current challenge of the session's execution of the
+// flow with body, a JSON object (authentik's challenge response). A body
+// whose "component" names another challenge than the one last shown is
+// not submitted: the answer is the current challenge with MsgOtherStage.
+func (e *Executor) Submit(ctx context.Context, slug string, req Request, body json.RawMessage) (Response, error) {
+	return e.do(ctx, slug, req, true, body)
+}
+
+// run is one request's work on one execution.
+type run struct {
+	e       *Executor
+	ctx     context.Context
+	req     Request
+	f       flow.Flow
+	key     string
+	version uint64
+	ex      *execution
+	updates []plan.Update
+	// expired says the execution had expired and started over.
+	expired bool
+	// switched says a redirect stage replaced this execution by one of
+	// another flow: it is removed, not saved.
+	switched bool
+	// restarted says a redirect stage replaced this execution by a new
+	// one of the same flow.
+	restarted bool
+}
+
+func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, body json.RawMessage) (Response, error) {
+	if req.Session == "" {
+		return Response{}, ErrNoSession
+	}
+	r := &run{e: e, ctx: ctx, req: req, key: ExecutionKey(req.Session, slug)}
+	err := e.s.View(ctx, func(tx *store.Tx) error {
+		var err error
+		r.f, err = store.Flows.Get(tx, store.By("slug", slug))
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return Response{}, fmt.Errorf("%w: %q", ErrUnknownFlow, slug)
+	}
+	if err != nil {
+		return Response{}, err
+	}
+	rec, err := e.rs.Load(ctx, Executions, r.key)
+	switch {
+	case err == nil:
+		r.version = rec.Version
+		// A record that does not decode, or of a flow since re-created
+		// under the slug, is replaced by a new execution.
+		if x, err := decodeExecution(rec.Data); err == nil && x.Flow == r.f.PK {
+			r.ex = x
+		}
+	case errors.Is(err, ErrExpired):
+		r.expired = true
+	case errors.Is(err, ErrNotFound):
+	default:
+		return Response{}, err
+	}
+	if r.ex == nil {
+		return r.start(nil)
+	}
+	r.ex.Query = req.Query
+	if post {
+		return r.reach(true, body)
+	}
+	return r.reach(false, nil)
+}
+
+// planFor plans the flow with the context ctxm.
+func (r *run) planFor(ctxm map[string]any) (plan.Plan, error) {
+	return r.e.cache.Make(r.ctx, r.f.Slug, plan.Request{User: r.req.User, Context: ctxm, HTTP: r.req.HTTP})
+}
+
+// start plans the flow anew, with the context ctxm (nil for an empty
+// one), and reaches its first stage.
+func (r *run) start(ctxm map[string]any) (Response, error) {
+	ok, resp, err := r.replan(ctxm)
+	if !ok || err != nil {
+		return resp, err
+	}
+	return r.reach(false, nil)
+}
+
+// replan replaces the execution by a new plan of the flow with context
+// ctxm. It answers itself (ok false) when the flow is denied or has no
+// stages.
+func (r *run) replan(ctxm map[string]any) (ok bool, resp Response, err error) {
+	if ctxm == nil {
+		ctxm = map[string]any{}
+	}
+	p, err := r.planFor(ctxm)
+	r.ex = &execution{Flow: r.f.PK, Context: ctxm, Query: r.req.Query}
+	switch {
+	case errors.Is(err, plan.ErrEmptyFlow):
+		resp, err = r.done()
+		return false, resp, err
+	case err != nil:
+		return false, Response{}, err
+	}
+	r.updates = append(r.updates, p.Updates...)
+	if !p.Applicable {
+		resp, err = r.denied(p)
+		return false, resp, err
+	}
+	r.ex.Stages = p.Stages
+	return true, Response{}, nil
+}
+
+// policyRequest is the request re-evaluated policies see.
+func (r *run) policyRequest() plan.Request {
+	return plan.Request{User: r.req.User, Context: r.ex.Context, HTTP: r.req.HTTP}
+}
+
+// livePlan is the running execution as policies see it (flow_plan).
+type livePlan struct{ ex *execution }
+
+// Redirect inserts a redirect to the URL as the next stage, as
+// authentik's insert_stage does (index 1: after the current one).
+func (l livePlan) Redirect(to string) {
+	i := min(1, len(l.ex.Stages))
+	l.ex.Stages = slices.Insert(l.ex.Stages, i, plan.Stage{Name: "redirect", Marker: plan.MarkerStage, Redirect: to})
+}
+
+// next returns the current stage, after removing the re-evaluated ones
+// whose policies fail; false when none is left.
+func (r *run) next() (plan.Stage, bool, error) {
+	for len(r.ex.Stages) > 0 {
+		st := r.ex.Stages[0]
+		if st.Marker != plan.MarkerReevaluate {
+			return st, true, nil
+		}
+		var ev plan.Evaluation
+		err := r.e.s.View(r.ctx, func(tx *store.Tx) error {
+			var err error
+			ev, err = plan.EvaluateBinding(r.ctx, tx, st.Binding, r.policyRequest(), livePlan{r.ex}, r.e.popts)
+			return err
+		})
+		if err != nil {
+			return plan.Stage{}, false, err
+		}
+		r.updates = append(r.updates, ev.Updates...)
+		if ev.Passing {
+			return st, true, nil
+		}
+		r.ex.Stages = r.ex.Stages[1:]
+		r.ex.Shown = ""
+	}
+	return plan.Stage{}, false, nil
+}
+
+// reach runs the current stage: its challenge, or, for a POST, the
+// response to it.
+func (r *run) reach(post bool, body json.RawMessage) (Response, error) {
+	st, ok, err := r.next()
+	if err != nil {
+		return Response{}, err
+	}
+	if !ok {
+		return r.done()
+	}
+	step := &Step{Planned: st, Context: r.ex.Context, Request: r.req, ex: r.e, run: r, Flow: r.f}
+	step.Query, _ = url.ParseQuery(r.ex.Query)
+	var h Handler
+	if st.Redirect != "" {
+		h = memRedirect{st.Redirect}
+	} else {
+		err := r.e.s.View(r.ctx, func(tx *store.Tx) error {
+			var err error
+			step.Stage, err = store.Stages.Get(tx, store.PK(st.Stage))
+			return err
+		})
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return r.apply(step, nil, Deny(MsgStageGone))
+		case err != nil:
+			return Response{}, err
+		}
+		h = r.e.handlers[step.Stage.Model()]
+		if h == nil {
+			h = Unsupported(step.Stage.Model())
+		}
+	}
+	var res Result
+	switch {
+	case !post:
+		res, err = h.Challenge(r.ctx, step)
+	default:
+		var head struct {
+			Component string `json:"component"`
+		}
+		_ = json.Unmarshal(body, &head)
+		if head.Component != "" && r.ex.Shown != "" && head.Component != r.ex.Shown {
+			res, err = h.Challenge(r.ctx, step)
+			if err == nil && res.kind == resultShow {
+				addNonField(res.challenge.envelope(), fmt.Sprintf(MsgOtherStage, head.Component, r.ex.Shown))
+			}
+			break
+		}
+		res, err = h.Respond(r.ctx, step, body)
+	}
+	if err != nil {
+		return Response{}, fmt.Errorf("executor: stage %q (%s): %w", step.Stage.Name, step.Stage.Model(), err)
+	}
+	return r.apply(step, h, res)
+}
+
+func addNonField(env *Envelope, msg string) {
+	if env.ResponseErrors == nil {
+		env.ResponseErrors = map[string][]ErrorDetail{}
+	}
+	env.ResponseErrors[validate.NonFieldKey] = append(env.ResponseErrors[validate.NonFieldKey], ErrorDetail{String: msg, Code: "invalid"})
+}
+
+// action is the current binding's invalid_response_action; retry for a
+// stage a policy inserted.
+func (r *run) action(st plan.Stage) (binding.InvalidResponseAction, error) {
+	if st.Redirect != "" {
+		return binding.InvalidResponseRetry, nil
+	}
+	var b binding.Binding
+	err := r.e.s.View(r.ctx, func(tx *store.Tx) error {
+		var err error
+		b, err = store.Bindings.Get(tx, store.PK(st.Binding))
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return binding.InvalidResponseRetry, nil
+	}
+	return b.InvalidResponseAction, err
+}
+
+// apply carries out a handler's result.
+func (r *run) apply(step *Step, h Handler, res Result) (Response, error) {
+	switch res.kind {
+	case resultShow:
+		env := res.challenge.envelope()
+		if r.expired {
+			addNonField(env, MsgExpired)
+		}
+		switch {
+		case r.switched:
+			return r.finish(Response{Challenge: res.challenge})
+		case r.restarted:
+			// The challenge is not of the new plan's current stage.
+			return r.save(Response{Challenge: res.challenge})
+		}
+		r.ex.Shown = env.Component
+		return r.save(Response{Challenge: res.challenge})
+	case resultPass:
+		r.ex.Stages = r.ex.Stages[1:]
+		r.ex.Shown = ""
+		if len(r.ex.Stages) == 0 {
+			return r.done()
+		}
+		return r.save(Response{Reload: true})
+	case resultInvalid, resultRetry:
+		act, err := r.action(step.Planned)
+		if err != nil {
+			return Response{}, err
+		}
+		if act == binding.InvalidResponseRestart || act == binding.InvalidResponseRestartWithContext {
+			return r.restart(act == binding.InvalidResponseRestartWithContext)
+		}
+		if res.kind == resultInvalid {
+			return r.finish(Response{Challenge: r.accessDenied(res.message)})
+		}
+		again, err := h.Challenge(r.ctx, step)
+		if err != nil {
+			return Response{}, fmt.Errorf("executor: stage %q (%s): %w", step.Stage.Name, step.Stage.Model(), err)
+		}
+		if again.kind == resultShow {
+			env := again.challenge.envelope()
+			for k, v := range ResponseErrors(res.errs) {
+				if env.ResponseErrors == nil {
+					env.ResponseErrors = map[string][]ErrorDetail{}
+				}
+				env.ResponseErrors[k] = append(env.ResponseErrors[k], v...)
+			}
+		}
+		return r.apply(step, h, again)
+	case resultDeny:
+		return r.finish(Response{Challenge: r.accessDenied(res.message)})
+	}
+	return Response{}, fmt.Errorf("executor: stage %q: a handler returned the zero Result", step.Stage.Name)
+}
+
+// restart plans the flow again, keeping the context or not, and asks the
+// client to reload (authentik's restart_flow).
+func (r *run) restart(keep bool) (Response, error) {
+	var ctxm map[string]any
+	if keep {
+		ctxm = r.ex.Context
+	}
+	ok, resp, err := r.replan(ctxm)
+	if !ok || err != nil {
+		return resp, err
+	}
+	return r.save(Response{Reload: true})
+}
+
+// save keeps the execution and then applies the updates policies asked
+// for. A request that lost a race with another of the same execution
+// saves nothing and asks the client to reload.
+func (r *run) save(resp Response) (Response, error) {
+	data, err := r.ex.encode()
+	if err != nil {
+		return Response{}, err
+	}
+	_, err = r.e.rs.Save(r.ctx, Executions, r.key, Record{Data: data, Expires: r.e.now().Add(r.e.ttl), Version: r.version})
+	switch {
+	case errors.Is(err, ErrConflict), errors.Is(err, ErrExpired):
+		return Response{Reload: true}, nil
+	case err != nil:
+		return Response{}, err
+	}
+	return resp, r.applyUpdates()
+}
+
+// finish ends the execution (authentik's cancel) and answers resp.
+func (r *run) finish(resp Response) (Response, error) {
+	if r.version != 0 || r.expired {
+		if err := r.e.rs.Delete(r.ctx, Executions, r.key); err != nil {
+			return Response{}, err
+		}
+	}
+	return resp, r.applyUpdates()
+}
+
+func (r *run) applyUpdates() error {
+	if len(r.updates) == 0 {
+		return nil
+	}
+	if r.e.apply == nil {
+		return fmt.Errorf("executor: policies asked for %d writes and Options.ApplyUpdates is not set", len(r.updates))
+	}
+	ups := r.updates
+	r.updates = nil
+	return r.e.apply(r.ctx, r.e.s, ups)
+}
+
+// done ends the flow (authentik's _flow_done): to the context's
+// redirect, else to the query's next when it is relative, else to /.
+func (r *run) done() (Response, error) {
+	if to, ok := r.ex.Context["redirect"].(string); ok && to != "" {
+		return r.finish(Response{Challenge: &Redirect{Envelope: Envelope{Component: ComponentRedirect}, To: to}})
+	}
+	next := r.nextURL()
+	if next == "" {
+		next = "/"
+	}
+	if !relative(next) {
+		return r.finish(Response{Challenge: r.accessDenied(MsgInvalidNext)})
+	}
+	return r.finish(Response{Challenge: &Redirect{Envelope: Envelope{Component: ComponentRedirect}, To: next}})
+}
+
+// nextURL is the query's next.
+func (r *run) nextURL() string {
+	q, _ := url.ParseQuery(r.ex.Query)
+	return q.Get("next")
+}
+
+// denied answers a denied plan per the flow's denied_action (authentik's
+// handle_invalid_flow), reading next from the query (see the package
+// documentation).
+func (r *run) denied(p plan.Plan) (Response, error) {
+	msg := strings.Join(p.Messages, "\n")
+	if msg == "" {
+		msg = MsgNotApplicable
+	}
+	next := r.nextURL()
+	redirect := func(to string) (Response, error) {
+		return r.finish(Response{Challenge: &Redirect{Envelope: Envelope{Component: ComponentRedirect}, To: to}})
+	}
+	useNext := next != "" && relative(next)
+	switch r.f.DeniedAction {
+	case flow.DeniedActionContinue:
+		if useNext {
+			return redirect(next)
+		}
+		return redirect("/")
+	case flow.DeniedActionMessageContinue:
+		if useNext {
+			return redirect(next)
+		}
+	}
+	return r.finish(Response{Challenge: r.accessDenied(msg)})
+}
+
+// relative says whether a next URL stays on this site: no scheme, no
+// host, and not "//" or "/\" (which browsers read as a host).
+func relative(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "" || u.Host != "" {
+		return false
+	}
+	return !strings.HasPrefix(s, "//") && !strings.HasPrefix(s, `/\`) && !strings.HasPrefix(s, `\`)
+}
+
+// accessDenied is ak-stage-access-denied with msg.
+func (r *run) accessDenied(msg string) *AccessDenied {
+	if msg == "" {
+		msg = MsgUnknownError
+	}
+	var ctxm map[string]any
+	if r.ex != nil {
+		ctxm = r.ex.Context
+	}
+	return &AccessDenied{
+		Envelope:     Envelope{FlowInfo: flowInfo(r.f, ctxm, r.req), Component: ComponentAccessDenied},
+		UserInfo:     userInfo(ctxm, r.req),
+		ErrorMessage: msg,
+	}
+}
+
+// flowInfo is a challenge's flow_info.
+func flowInfo(f flow.Flow, ctxm map[string]any, req Request) *FlowInfo {
+	layout := string(f.Layout)
+	if layout == "" {
+		layout = string(flow.LayoutStacked)
+	}
+	app := ""
+	if a, ok := ctxm["application"].(map[string]any); ok {
+		app, _ = a["name"].(string)
+	}
+	return &FlowInfo{
+		Title: formatTitle(f.Title, app, userInfo(ctxm, req).PendingUser), Background: f.BackgroundURL(),
+		CancelURL: CancelURL, Layout: layout,
+	}
+}
+
+// formatTitle is Python's title % {"app": app, "user": user}; a title
+// that does not format is shown as it is, as in authentik.
+func formatTitle(title, app, user string) string {
+	if !strings.Contains(title, "%") {
+		return title
+	}
+	var b strings.Builder
+	for i := 0; i < len(title); i++ {
+		c := title[i]
+		if c != '%' {
+			b.WriteByte(c)
+			continue
+		}
+		rest := title[i+1:]
+		switch {
+		case strings.HasPrefix(rest, "%"):
+			b.WriteByte('%')
+			i++
+		case strings.HasPrefix(rest, "(app)s"):
+			b.WriteString(app)
+			i += len("(app)s")
+		case strings.HasPrefix(rest, "(user)s"):
+			b.WriteString(user)
+			i += len("(user)s")
+		default:
+			return title
+		}
+	}
+	return b.String()
+}
+
+// userInfo is the display user: the context's pending_user_identifier,
+// else the request's user.
+func userInfo(ctxm map[string]any, req Request) UserInfo {
+	name := req.Username
+	if id, ok := ctxm["pending_user_identifier"].(string); ok {
+		name = id
+	}
+	return UserInfo{PendingUser: name, PendingUserAvatar: DefaultAvatar}
+}

@@ -1,0 +1,186 @@
+package executor
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/authflow/authflow/plan"
+	"github.com/google/uuid"
+)
+
+// ExecutorPath is where HTTPHandler serves the executor:
+// GET and POST ExecutorPath + "{slug}/?query=...".
+const ExecutorPath = "/api/v3/flows/executor/"
+
+// Defaults of HTTPOptions.
+const (
+	// DefaultCookie is the name of the session cookie HTTPHandler sets.
+	DefaultCookie = "authflow_session"
+	// DefaultMaxBody bounds a POST's body, in bytes.
+	DefaultMaxBody = 64 << 10
+)
+
+// HTTPOptions configure HTTPHandler. Every zero field means its default.
+type HTTPOptions struct {
+	// Session returns the request's session id, from the host's own
+	// session; "" means none, and the request is refused with
+	// ak-stage-flow-error. Nil means HTTPHandler's own cookie (Cookie): a
+	// random id, HttpOnly, SameSite=Lax, Secure under TLS.
+	Session func(*http.Request) string
+	// Cookie names HTTPHandler's session cookie; "" means DefaultCookie.
+	Cookie string
+	// User returns the request's user and its username; nil means every
+	// request is anonymous.
+	User func(*http.Request) (plan.User, string)
+	// MaxBody bounds a POST's body; zero means DefaultMaxBody.
+	MaxBody int64
+}
+
+// HTTPHandler returns the executor's HTTP endpoint, authentik's
+// GET and POST /api/v3/flows/executor/{slug}/?query=...: 200 with a
+// challenge, or 302 to the identical URL (Response.Reload), and 404 for
+// an unknown flow. A POST's body is a JSON object. Anything unexpected
+// (a body too large or not JSON, an error) is 200 ak-stage-flow-error
+// with a request id, whose event (system_exception) holds the error; the
+// client never sees the error's text.
+func (e *Executor) HTTPHandler(o HTTPOptions) http.Handler {
+	if o.Cookie == "" {
+		o.Cookie = DefaultCookie
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	return &handler{e: e, o: o}
+}
+
+type handler struct {
+	e *Executor
+	o HTTPOptions
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, ExecutorPath)
+	slug, ok2 := strings.CutSuffix(rest, "/")
+	if !ok || !ok2 || slug == "" || strings.Contains(slug, "/") {
+		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": `Method "` + r.Method + `" not allowed.`})
+		return
+	}
+	w.Header().Set("X-Frame-Options", "SAMEORIGIN")
+	session := h.session(w, r)
+	req := Request{Session: session, Query: r.URL.Query().Get("query"), HTTP: httpRequest(r)}
+	if h.o.User != nil {
+		req.User, req.Username = h.o.User(r)
+	}
+	var (
+		resp Response
+		err  error
+	)
+	switch {
+	case session == "":
+		err = ErrNoSession
+	case r.Method == http.MethodGet:
+		resp, err = h.e.Get(r.Context(), slug, req)
+	default:
+		var body json.RawMessage
+		if body, err = readBody(w, r, h.o.MaxBody); err == nil {
+			resp, err = h.e.Submit(r.Context(), slug, req, body)
+		}
+	}
+	switch {
+	case errors.Is(err, ErrUnknownFlow):
+		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
+	case err != nil:
+		id := strings.ReplaceAll(uuid.NewString(), "-", "")
+		h.e.event(Event{Action: EventSystemException, Message: err.Error(), Flow: slug, RequestID: id})
+		w.Header().Set("X-authentik-id", id)
+		writeJSON(w, http.StatusOK, &FlowError{Envelope: Envelope{Component: ComponentFlowError}, RequestID: id})
+	case resp.Reload:
+		w.Header().Set("Location", r.URL.RequestURI())
+		w.WriteHeader(http.StatusFound)
+	default:
+		writeJSON(w, http.StatusOK, resp.Challenge)
+	}
+}
+
+// errBody is a POST body that is not a JSON object within the bound.
+var errBody = errors.New("executor: the body is not a JSON object within the size bound")
+
+// readBody reads a POST's body: a JSON object, or empty (taken as {}).
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) (json.RawMessage, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		return nil, errBody
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return json.RawMessage("{}"), nil
+	}
+	if b[0] != '{' || !json.Valid(b) {
+		return nil, errBody
+	}
+	return b, nil
+}
+
+// session returns the request's session id, from the host or from the
+// cookie, which it sets when missing or malformed.
+func (h *handler) session(w http.ResponseWriter, r *http.Request) string {
+	if h.o.Session != nil {
+		return h.o.Session(r)
+	}
+	if c, err := r.Cookie(h.o.Cookie); err == nil && validSessionID(c.Value) {
+		return c.Value
+	}
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	id := base64.RawURLEncoding.EncodeToString(b[:])
+	http.SetCookie(w, &http.Cookie{
+		Name: h.o.Cookie, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
+	})
+	return id
+}
+
+// validSessionID says whether s is an id the handler could have made.
+func validSessionID(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(s)
+	return err == nil
+}
+
+// httpRequest is what policies see of r.
+func httpRequest(r *http.Request) *plan.HTTPRequest {
+	hr := &plan.HTTPRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()}
+	// The session id is the session's key: policies do not see it.
+	hr.Header.Del("Cookie")
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		hr.ClientIP = ap.Addr().Unmap()
+	}
+	return hr
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"detail":"internal error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}

@@ -1,0 +1,69 @@
+package plan
+
+import (
+	"context"
+	"errors"
+
+	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/store"
+	"github.com/google/uuid"
+)
+
+// Evaluation is the outcome of a binding's policies evaluated when its
+// stage is reached (a MarkerReevaluate stage).
+type Evaluation struct {
+	// Passing says whether the stage runs; a failing one is removed from
+	// the plan.
+	Passing bool
+	// Messages are the policies' messages, in order.
+	Messages []string
+	// Trace holds a step per policy binding evaluated, then one for the
+	// binding.
+	Trace []Step
+	// Updates are the writes the policies asked for (see Update), for the
+	// caller to apply once its step has committed.
+	Updates []Update
+}
+
+// EvaluateBinding evaluates the policies bound to the flow-stage binding
+// with bindingPK for req, under the binding's policy engine mode, with
+// the planner's engine and semantics (enabled, order, negate, timeout,
+// failure_result, group and user bindings): authentik's ReevaluateMarker.
+// fp is the plan being run, which policies see as flow_plan. The user is
+// resolved from the directory as Make resolves it. A binding that no
+// longer exists has no policies left and passes, as authentik's snapshot
+// of it would. Nothing is written: Updates are returned.
+func EvaluateBinding(ctx context.Context, tx *store.Tx, bindingPK uuid.UUID, req Request, fp FlowPlan, opts Options) (Evaluation, error) {
+	if opts.Evaluators == nil {
+		opts.Evaluators = Builtin(opts.Now)
+	}
+	mode := flow.PolicyEngineModeAny
+	b, err := store.Bindings.Get(tx, store.PK(bindingPK))
+	switch {
+	case err == nil:
+		mode = b.PolicyEngineMode
+	case !errors.Is(err, store.ErrNotFound):
+		return Evaluation{}, err
+	}
+	rd := &reads{until: Forever}
+	if req.User, err = resolveUser(ctx, tx, req.User, opts, rd); err != nil {
+		return Evaluation{}, err
+	}
+	var p Plan
+	e := engine{tx: tx, opts: opts, req: req, reads: rd, plan: &p}
+	res, steps, err := e.evaluate(ctx, bindingPK, mode, fp)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	pk := bindingPK
+	why := "kept: its policies passed when the stage was reached"
+	if !res.Passing {
+		why = "removed: its policies failed when the stage was reached"
+	}
+	steps = append(steps, Step{What: "binding", PK: &pk, Evaluated: true, Passing: res.Passing, Messages: res.Messages, Why: why})
+	return Evaluation{Passing: res.Passing, Messages: res.Messages, Trace: steps, Updates: p.Updates}, nil
+}
+
+// Options returns the planner options the cache plans with, for
+// evaluations that must agree with its plans (EvaluateBinding).
+func (c *Cache) Options() Options { return c.opts }
