@@ -124,6 +124,5 @@
 // is always authentik's default), response error codes beyond DRF's
 // required, blank and null ("invalid" otherwise), login events, a
 // background sweeper (nothing calls Sweep), and mounting the handler in
-// package api and "authflow serve". Options.ApplyUpdates has no default:
-// set it to plan.ApplyUpdates.
+// package api and "authflow serve".
 package executor

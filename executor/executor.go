@@ -95,9 +95,8 @@ type Options struct {
 	// Events receives the executor's events; nil drops them.
 	Events func(Event)
 	// ApplyUpdates applies the writes that policies asked for (see
-	// plan.Update), after the step that evaluated them was saved. Set it
-	// to plan.ApplyUpdates. Nil means such a step fails with
-	// ak-stage-flow-error once saved.
+	// plan.Update), after the step that evaluated them was saved. Nil
+	// means plan.ApplyUpdates.
 	ApplyUpdates func(ctx context.Context, s *store.Store, ups []plan.Update) error
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -128,6 +127,9 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 	}
 	if e.handlers == nil {
 		e.handlers = Builtin()
+	}
+	if e.apply == nil {
+		e.apply = plan.ApplyUpdates
 	}
 	var missing []string
 	for _, k := range s.StageKinds().Kinds() {
@@ -538,9 +540,6 @@ func (r *run) finish(resp Response) (Response, error) {
 func (r *run) applyUpdates() error {
 	if len(r.updates) == 0 {
 		return nil
-	}
-	if r.e.apply == nil {
-		return fmt.Errorf("executor: policies asked for %d writes and Options.ApplyUpdates is not set", len(r.updates))
 	}
 	ups := r.updates
 	r.updates = nil

@@ -302,10 +302,18 @@ func TestUpdatesApplied(t *testing.T) {
 	if len(h.applied) != 1 || h.applied[0].Policy != "update" {
 		t.Fatalf("applied %+v", h.applied)
 	}
-	// Without a way to apply them, the step fails once saved.
+	// By default plan.ApplyUpdates writes them to the store.
 	h = newHarness(t, flowDoc("f", "", dummy("f", "d1", 0, "re_evaluate_policies: true"), policyOn("b-d1", "update", true)),
 		func(o *Options) { o.ApplyUpdates = nil })
-	h.get("f", "").want(t, ComponentFlowError)
+	h.get("f", "").want(t, ComponentDummy)
+	var title string
+	if err := h.s.View(t.Context(), func(tx *store.Tx) error {
+		f, err := store.Flows.Get(tx, store.By("slug", "f"))
+		title = f.Title
+		return err
+	}); err != nil || title != "used" {
+		t.Errorf("title %q, %v: the update was not applied", title, err)
+	}
 }
 
 // Unknown flows are 404; other methods 405.
