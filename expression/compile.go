@@ -76,6 +76,9 @@ type Program struct {
 	src     string
 	prog    *starlark.Program
 	globals starlark.StringDict
+	// readsHTTP: the body names the HTTP request (see readsHTTP), so a
+	// result depends on more than what a plan cache compares.
+	readsHTTP bool
 }
 
 // Source is the expression's text as given to Compile.
@@ -111,11 +114,40 @@ func compileKind(src string, k kind) (*Program, []Problem) {
 		globals[imp.as] = modules[imp.module][imp.name]
 	}
 	wrapped := wrap(rw.src, k.params())
-	_, prog, err := starlark.SourceProgramOptions(fileOptions, "expression", wrapped, globals.Has)
+	f, prog, err := starlark.SourceProgramOptions(fileOptions, "expression", wrapped, globals.Has)
 	if err != nil {
 		return nil, problems(src, err)
 	}
-	return &Program{src: src, prog: prog, globals: globals}, nil
+	return &Program{src: src, prog: prog, globals: globals, readsHTTP: readsHTTP(f)}, nil
+}
+
+// readsHTTP reports whether the handler's body names the HTTP request:
+// the names http_request or ak_client_ip, the attribute
+// request.http_request, or a string "http_request" (getattr). A plan
+// cache does not compare the HTTP request (it differs on every request),
+// so a result that may depend on it must not be cached.
+func readsHTTP(f *syntax.File) bool {
+	found := false
+	for _, st := range f.Stmts {
+		def, ok := st.(*syntax.DefStmt)
+		if !ok {
+			continue
+		}
+		for _, b := range def.Body {
+			syntax.Walk(b, func(n syntax.Node) bool {
+				switch n := n.(type) {
+				case *syntax.Ident:
+					found = found || n.Name == "http_request" || n.Name == "ak_client_ip"
+				case *syntax.Literal:
+					if s, ok := n.Value.(string); ok && strings.Contains(s, "http_request") {
+						found = true
+					}
+				}
+				return !found
+			})
+		}
+	}
+	return found
 }
 
 // wrap makes src the body of handler, as authentik does: every line

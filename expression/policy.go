@@ -190,9 +190,10 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
 	}
 	res := plan.Result{Passing: bool(v.Truth()), Messages: messages, ValidUntil: plan.Forever}
-	if written || h.used {
+	if written || h.used || prog.readsHTTP {
 		// A cached plan would not repeat the write, nor see the
-		// directory change.
+		// directory change, nor the next request's HTTP request (a
+		// plan cache does not compare it).
 		res.ValidUntil = plan.Result{}.ValidUntil
 	}
 	return res, nil

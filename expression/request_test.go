@@ -406,8 +406,18 @@ entries:
 			t.Errorf("cache #%d: stages %q, want %q", i, got, want)
 		}
 	}
-	if calls != 1 {
-		t.Errorf("the policy was evaluated %d times, want once: a plan with a redirect may be cached", calls)
+	// The redirect depends on the HTTP request, which a cache does not
+	// compare: the plan is made anew each time, and a request without
+	// next gets no redirect.
+	if calls != 2 {
+		t.Errorf("the policy was evaluated %d times, want twice: a result that reads http_request is not cached", calls)
+	}
+	p, err := c.Make(ctx, "f", plan.Request{HTTP: &plan.HTTPRequest{Method: "GET", Path: "/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(p); !slices.Equal(got, []string{"s1", "s2", "s3"}) {
+		t.Errorf("cache, no next: stages %q", got)
 	}
 }
 
@@ -424,5 +434,29 @@ func TestPromptHTTPRequest(t *testing.T) {
 	if _, err := expression.PromptValue(context.Background(), p, expression.PromptInitialValue, expression.PromptVars{DryRun: true}, nil); err == nil ||
 		!strings.Contains(err.Error(), "name 'http_request' is not defined") {
 		t.Errorf("no HTTP request: %v", err)
+	}
+}
+
+// An expression that names the HTTP request, in any of the ways it can,
+// gives a result no plan cache keeps (a cache does not compare the HTTP
+// request); one that does not is kept.
+func TestReadsHTTPNotCached(t *testing.T) {
+	req := plan.PolicyRequest{HTTP: &plan.HTTPRequest{Method: "GET", Path: "/"}}
+	for src, cached := range map[string]bool{
+		"return True": true,
+		"return request.context.get('x') == None":   true,
+		"return http_request.path == '/'":           false,
+		"return request.http_request.path == '/'":   false,
+		"return getattr(request, 'http_request')":   false,
+		"return ak_client_ip.is_private or True":    false,
+		"r = request\nreturn r.http_request.method": false,
+	} {
+		res, err := eval(t, src, req)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		if got := res.ValidUntil.Equal(plan.Forever); got != cached {
+			t.Errorf("%q: cached %v, want %v", src, got, cached)
+		}
 	}
 }

@@ -38,8 +38,11 @@ type CacheOptions struct {
 //     whichever process wrote it (on a backend several processes share,
 //     through the store's change feed);
 //   - it serves only a request equal to the one it was made for (the
-//     user's pk and flags and the context included); another request for
-//     the same flow and user replaces it;
+//     user's pk and flags and the context included, the HTTP request
+//     not: an evaluator whose result depends on it returns a zero
+//     ValidUntil, as package expression's does for an expression that
+//     names http_request or ak_client_ip); another request for the same
+//     flow and user replaces it;
 //   - a plan whose user was read from a host's directory
 //     (Options.Directory), which the cache cannot watch, is kept
 //     Options.DirectoryMaxAge at most, and by default not at all;
@@ -118,7 +121,12 @@ func (c *Cache) Close() {
 // transaction of the cache's store and keeps the plan when it may.
 // The plan returned is the caller's to keep or modify.
 func (c *Cache) Make(ctx context.Context, slug string, req Request) (Plan, error) {
-	js, err := json.Marshal(req)
+	// The HTTP request differs on every request (headers, address): a
+	// cache that compared it would keep nothing for anonymous visitors.
+	// Results that read it say so (Result.ValidUntil zero).
+	keyReq := req
+	keyReq.HTTP = nil
+	js, err := json.Marshal(keyReq)
 	cacheable := err == nil // a context that is not JSON is never cached
 	key := cacheKey{slug, req.User.PK}
 	var out Plan

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/netip"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -460,5 +462,19 @@ func TestCacheBetweenCommitAndDelivery(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A cache does not compare the HTTP request, which differs on every
+// request: a plan whose results do not depend on it is served to the
+// next visitor whatever their headers or address.
+func TestCacheIgnoresHTTPRequest(t *testing.T) {
+	f := newFixture(t, cached)
+	f.plan("login", plan.Request{HTTP: &plan.HTTPRequest{Method: "GET", Path: "/", Header: http.Header{"User-Agent": {"a"}}}})
+	calls := f.calls.Load()
+	f.plan("login", plan.Request{HTTP: &plan.HTTPRequest{Method: "POST", Path: "/x", Header: http.Header{"User-Agent": {"b"}}, ClientIP: netip.MustParseAddr("192.0.2.1")}})
+	f.plan("login", plan.Request{})
+	if n := f.calls.Load() - calls; n != 0 || f.c.Len() != 1 {
+		t.Errorf("%d evaluations after the first plan, %d plans cached: the HTTP request was compared", n, f.c.Len())
 	}
 }

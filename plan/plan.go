@@ -130,7 +130,9 @@ type PolicyRequest struct {
 	// through a transaction of its own, which could deadlock against a
 	// writer waiting on the plan's. Valid only during Evaluate.
 	Directory directory.Directory
-	// HTTP is the request's HTTP request; nil when there is none.
+	// HTTP is the request's HTTP request; nil when there is none. A
+	// Cache does not compare it: an evaluator whose result depends on it
+	// returns a zero ValidUntil.
 	HTTP *HTTPRequest
 	// Plan is the plan being built or run (flow_plan); nil for a flow's
 	// own policies, evaluated before there is a plan.
