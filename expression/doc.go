@@ -213,8 +213,10 @@
 // ak_client_ip are names the handler does not define: any use fails
 // with "name 'http_request' is not defined" (their truth is False,
 // where Python raises), and request.http_request is None. A plan cache
-// compares the whole request, HTTP request included, so results that
-// read it are kept.
+// does not compare the HTTP request (it differs on every request), so
+// the result of an expression that names it (http_request,
+// ak_client_ip, request.http_request, or the string "http_request", for
+// getattr) is not kept.
 //
 // # Plan (flow_plan)
 //
@@ -225,8 +227,9 @@
 // before there is a plan: their context has no flow_plan, as in
 // authentik (context["flow_plan"] is a KeyError;
 // request.context.get("flow_plan") is None). A result that redirected
-// is kept by a plan cache: the redirect stage is part of the cached
-// plan, and the same request redirects the same way.
+// is kept by a plan cache (the redirect stage is part of the cached
+// plan, and the same request redirects the same way) unless it read the
+// HTTP request.
 // # Host helpers
 //
 // ak_call_policy(name, **kwargs) evaluates the policy named through the
