@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/authflow/authflow/binding"
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/stage"
@@ -279,7 +280,18 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 
 // planFor plans the flow with the context ctxm.
 func (r *run) planFor(ctxm map[string]any) (plan.Plan, error) {
-	return r.e.cache.Make(r.ctx, r.f.Slug, plan.Request{User: r.req.User, Context: ctxm, HTTP: r.req.HTTP})
+	return r.e.cache.Make(r.ctx, r.f.Slug, plan.Request{User: r.policyUser(ctxm), Context: ctxm, HTTP: r.req.HTTP})
+}
+
+// policyUser is the user policies are evaluated for: the context's
+// pending user when there is one, a user the directory holds (so
+// authenticated, as any stored user is in Django), else the request's
+// user (planner.py:255, markers.py:56).
+func (r *run) policyUser(ctxm map[string]any) plan.User {
+	if pk, ok := directory.ContextUserPK(ctxm[directory.ContextPendingUser]); ok {
+		return plan.User{PK: pk, Authenticated: true}
+	}
+	return r.req.User
 }
 
 // start plans the flow anew, with the context ctxm (nil for an empty
@@ -319,7 +331,7 @@ func (r *run) replan(ctxm map[string]any) (ok bool, resp Response, err error) {
 
 // policyRequest is the request re-evaluated policies see.
 func (r *run) policyRequest() plan.Request {
-	return plan.Request{User: r.req.User, Context: r.ex.Context, HTTP: r.req.HTTP}
+	return plan.Request{User: r.policyUser(r.ex.Context), Context: r.ex.Context, HTTP: r.req.HTTP}
 }
 
 // livePlan is the running execution as policies see it (flow_plan).

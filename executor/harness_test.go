@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/authflow/authflow/blueprint"
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/store"
@@ -139,6 +140,13 @@ func (h *harness) dummyPolicy(_ context.Context, p policy.Policy, req plan.Polic
 			req.Plan.Redirect("/elsewhere")
 		}
 		return plan.Result{Passing: true, Messages: []string{}}, nil
+	case strings.HasPrefix(p.Name, "pending"):
+		// Makes user 1 the pending user, as an expression writing
+		// flow_plan.context["pending_user"] does.
+		req.Context[directory.ContextPendingUser] = map[string]any{"pk": 1.0, "username": "one"}
+		return plan.Result{Passing: true, Messages: []string{}}, nil
+	case strings.HasPrefix(p.Name, "is-one"):
+		return plan.Result{Passing: req.User.PK == 1 && req.User.Authenticated, Messages: []string{}}, nil
 	case strings.HasPrefix(p.Name, "update"):
 		req.Update(plan.Update{Model: "authentik_flows.flow", Filter: map[string]any{"slug": "f"}, Set: map[string]any{"title": "used"}})
 		return plan.Result{Passing: true, Messages: []string{}}, nil

@@ -398,3 +398,21 @@ func TestConfigurationChangesWhileRunning(t *testing.T) {
 		t.Errorf("execution %+v", x)
 	}
 }
+
+// Re-evaluated policies see the context's pending user, as authentik's
+// markers do, not the (anonymous) request's user.
+func TestPendingUserForPolicies(t *testing.T) {
+	h := newHarness(t, flowDoc("f", "",
+		dummy("f", "d1", 0, "re_evaluate_policies: true"), policyOn("b-d1", "pending", true),
+		dummy("f", "d2", 1, "re_evaluate_policies: true"), policyOn("b-d2", "is-one", true),
+		dummy("f", "d3", 2, "")))
+	if err := h.s.Update(t.Context(), func(tx *store.Tx) error {
+		_, err := store.Users.CreateJSON(tx, []byte(`{"username":"one","name":"One"}`), nil)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.get("f", "").want(t, ComponentDummy, "name", "d1")
+	h.post("f", "", `{"component":"ak-stage-dummy"}`).wantReload(t, h.url("f", ""))
+	h.get("f", "").want(t, ComponentDummy, "name", "d2")
+}
