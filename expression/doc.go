@@ -232,7 +232,10 @@
 // ak_call_policy(name, **kwargs) evaluates the policy named through the
 // planner (plan.PolicyRequest.Call): authentik's throw-away binding (not
 // negated, failure_result false, so an error is a failing result with
-// its text), bounded by plan.MaxCallDepth. kwargs are merged into the
+// its text), bounded by plan.MaxCallDepth; the called expressions run
+// within what is left of the caller's step limit and their steps count
+// against it, so a tree of calls shares the first caller's
+// Limits.MaxSteps. kwargs are merged into the
 // caller's request.context, which the caller then sees. It returns a
 // PolicyResult with passing, messages (a tuple) and raw_result: the
 // called expression's value, None when it failed or is of another kind.

@@ -73,6 +73,10 @@ type callFrame struct {
 	request starlark.Value
 	taken   bool
 	raw     starlark.Value
+	// steps is what is left of the caller's step limit, which bounds
+	// the called expression's; used is what the called one took, which
+	// the caller is charged: a tree of calls shares one limit.
+	steps, used uint64
 }
 
 type frameKey struct{}
@@ -123,8 +127,12 @@ func akCallPolicy(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	}
 	req := hk.req
 	req.Context = cloneMap(before)
-	f := &callFrame{name: name, context: hk.context, request: hk.request}
+	f := &callFrame{name: name, context: hk.context, request: hk.request, steps: 1}
+	if th.Steps < h.maxSteps {
+		f.steps = h.maxSteps - th.Steps
+	}
 	res, err := hk.req.Call(context.WithValue(h.ctx, frameKey{}, f), name, req)
+	th.Steps += f.used // past the limit, the caller stops at its next step
 	if errors.Is(err, plan.ErrUnknownPolicy) {
 		for _, o := range slices.Backward(undo) {
 			if o.had {

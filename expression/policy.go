@@ -168,12 +168,19 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	args := starlark.Tuple{akMessage, hasAuthenticator, sso, clientIP, httpReq, request, ctxDict}
 	h.hooks = &hooks{opts: e.opts, app: p.Name, names: params, args: args, req: req, context: ctxDict, request: request}
 	ctx = withHost(ctx, h)
-	v, runErr := prog.run(ctx, e.opts.Limits, args)
+	lim := e.opts.Limits
+	if frame != nil && (lim.MaxSteps == 0 || lim.MaxSteps > frame.steps) {
+		lim.MaxSteps = frame.steps // the caller's limit bounds its calls
+	}
+	v, runErr := prog.run(ctx, lim, args)
 	written := false
 	if frame == nil {
 		written, err = e.writeBack(planCtx, req.Context)
-	} else if runErr == nil {
-		frame.raw = v
+	} else {
+		frame.used = h.steps
+		if runErr == nil {
+			frame.raw = v
+		}
 	}
 	if runErr != nil {
 		if re, ok := runErr.(*RunError); ok {

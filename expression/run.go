@@ -71,6 +71,8 @@ func (p *Program) run(ctx context.Context, lim Limits, args starlark.Tuple) (v s
 	th.SetMaxExecutionSteps(lim.MaxSteps)
 	if h, ok := ctx.Value(hostKey{}).(*host); ok {
 		th.SetLocal(hostLocal, h)
+		h.maxSteps = lim.MaxSteps
+		defer func() { h.steps = th.ExecutionSteps() }()
 	}
 	stop := context.AfterFunc(ctx, func() { th.Cancel("context done") })
 	defer stop()
