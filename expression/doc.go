@@ -59,6 +59,13 @@
 // loop in about 10 ms) and the context's deadline (the binding's
 // timeout, which authentik never enforces) cancelling it; every failure
 // is an error, and a panic in the interpreter is recovered (ErrPanic).
+// The helpers whose work grows with their arguments (regex_match,
+// regex_replace, slugify, QueryDict, ak_call_policy and ak_create_event,
+// which convert the context, a response's text, content and json())
+// count it against the step limit, one step per 16 bytes or per value;
+// Starlark's own operations and string methods (s.replace, s * n, str
+// of a list) are one step each, however large their operands, so a
+// loop of them is bounded only by the deadline.
 // What an expression writes to the plan context is bounded
 // (Limits.MaxValues elements). Memory is not otherwise bounded:
 // Starlark caps a single string or list repetition at 1 GiB but has no

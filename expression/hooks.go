@@ -125,6 +125,10 @@ func akCallPolicy(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if err != nil {
 		return nil, err
 	}
+	// Each call converts request.context: its values are charged.
+	if err := charge(th, bytesPerStep*countValues(before)); err != nil {
+		return nil, err
+	}
 	req := hk.req
 	req.Context = cloneMap(before)
 	f := &callFrame{name: name, context: hk.context, request: hk.request, steps: 1}
@@ -207,6 +211,29 @@ func goContext(d *starlark.Dict, maxValues int) (map[string]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// countValues is the number of values in m, at any depth.
+func countValues(m map[string]any) int {
+	n := 0
+	var walk func(any)
+	walk = func(v any) {
+		n++
+		switch v := v.(type) {
+		case map[string]any:
+			for _, x := range v {
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	for _, v := range m {
+		walk(v)
+	}
+	return n
 }
 
 func cloneMap(m map[string]any) map[string]any {
@@ -320,6 +347,10 @@ func akCreateEvent(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 		if err := put(string(kv[0].(starlark.String)), kv[1]); err != nil {
 			return nil, err
 		}
+	}
+	// Each event converts the parameters: their values are charged.
+	if err := charge(th, bytesPerStep*(hk.opts.Limits.MaxValues-s.budget)); err != nil {
+		return nil, err
 	}
 	ev := Event{Action: "custom_" + action, App: hk.app, Context: cleanseDict(data)}
 	if r := hk.req.HTTP; r != nil {
@@ -672,7 +703,11 @@ func httpMethod(name string) func(*starlark.Thread, *starlark.Builtin, starlark.
 			return nil, fmt.Errorf("requests is %w (an HTTP client: expression.Options.HTTPClient)", ErrNoHost)
 		}
 		h.used = true // the network's answer may change
-		return doRequest(h.ctx, hk, b.Name(), method, in)
+		v, err := doRequest(h.ctx, hk, b.Name(), method, in)
+		if r, ok := v.(*response); ok {
+			r.th = th
+		}
+		return v, err
 	}
 }
 
@@ -844,6 +879,7 @@ type response struct {
 	shown  string // the URL without its query and user, for errors
 	body   []byte
 	header http.Header
+	th     *starlark.Thread // charged for reading the body
 }
 
 var _ starlark.HasAttrs = (*response)(nil)
@@ -867,15 +903,23 @@ func (r *response) Attr(name string) (starlark.Value, error) {
 		return starlark.String(r.url), nil
 	case "ok":
 		return starlark.Bool(r.status < 400), nil
-	case "text":
-		return starlark.String(r.body), nil
-	case "content":
+	case "text", "content":
+		// Each read copies the body: it is charged as work.
+		if err := charge(r.th, len(r.body)); err != nil {
+			return nil, err
+		}
+		if name == "text" {
+			return starlark.String(r.body), nil
+		}
 		return starlark.Bytes(r.body), nil
 	case "headers":
 		return headers(r.header), nil
 	case "json":
-		return starlark.NewBuiltin("json", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+		return starlark.NewBuiltin("json", func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 			if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 0); err != nil {
+				return nil, err
+			}
+			if err := charge(th, len(r.body)); err != nil {
 				return nil, err
 			}
 			dec := json.NewDecoder(bytes.NewReader(r.body))

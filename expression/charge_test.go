@@ -1,0 +1,55 @@
+package expression_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/authflow/authflow/expression"
+	"github.com/authflow/authflow/plan"
+)
+
+// TestHelpersChargeSteps: a helper whose work grows with its arguments
+// counts that work against Limits.MaxSteps, so a short loop that calls
+// it on a large value fails with ErrSteps instead of running for as
+// long as the deadline allows.
+func TestHelpersChargeSteps(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`"` + strings.Repeat("x", 500_000) + `"`))
+	}))
+	defer srv.Close()
+	big := make([]any, 30_000)
+	for i := range big {
+		big[i] = "v"
+	}
+	opts := &expression.Options{Limits: expression.Limits{MaxSteps: 10_000}, HTTPClient: srv.Client()}
+	ev := expression.Evaluator(opts)
+	call := fakeCall(ev, map[string]string{"m": "return True"})
+	loop := func(body string) string {
+		return "s = 'a b' * 200000\nfor i in range(50):\n    " + body + "\nreturn True"
+	}
+	for name, src := range map[string]string{
+		"slugify":         loop("slugify(s)"),
+		"regex_match":     loop("regex_match(s, 'c')"),
+		"regex_replace":   loop("regex_replace(s, 'c', 'd')"),
+		"QueryDict":       "from django.http import QueryDict\n" + loop("QueryDict(s)"),
+		"ak_call_policy":  loop("ak_call_policy('m')"),
+		"ak_create_event": loop("ak_create_event('x')"),
+		"response.text":   "r = requests.get('" + srv.URL + "')\n" + loop("r.text"),
+		"response.json":   "r = requests.get('" + srv.URL + "')\n" + loop("r.json()"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ev.Evaluate(context.Background(), expr(src), plan.PolicyRequest{Context: map[string]any{"big": big}, Call: call})
+			if !errors.Is(err, expression.ErrSteps) {
+				t.Errorf("%v, want ErrSteps", err)
+			}
+		})
+	}
+	// The shipped expressions' sizes stay far below the limit.
+	if _, err := ev.Evaluate(context.Background(), expr("return slugify('Hello World') == 'hello-world' and regex_match('abc', 'b')"), plan.PolicyRequest{}); err != nil {
+		t.Error(err)
+	}
+}
