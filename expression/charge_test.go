@@ -53,3 +53,22 @@ func TestHelpersChargeSteps(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// bareTransport answers every request with a response that, as a
+// RoundTripper may, leaves Request unset.
+type bareTransport struct{}
+
+func (bareTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: 404, Status: "404 Not Found", Header: http.Header{}, Body: http.NoBody}, nil
+}
+
+// TestRequestsBareResponse: a host client whose transport leaves the
+// response's Request unset gives a response, not a panic.
+func TestRequestsBareResponse(t *testing.T) {
+	ev := expression.Evaluator(&expression.Options{HTTPClient: &http.Client{Transport: bareTransport{}}})
+	src := "r = requests.get('https://u:pw@example.com/a?token=t')\nak_message(r.url)\nr.raise_for_status()\nreturn True"
+	_, err := ev.Evaluate(context.Background(), expr(src), plan.PolicyRequest{})
+	if err == nil || err.Error() != "404 Client Error: Not Found for url: https://example.com/a" {
+		t.Errorf("%v", err)
+	}
+}

@@ -820,11 +820,15 @@ func doRequest(ctx context.Context, hk *hooks, fn, method string, in map[string]
 	if int64(len(b)) > limit {
 		return nil, fmt.Errorf("%s: %w: the response body is larger than %d bytes (expression.Options.MaxResponseBytes)", fn, ErrTooLarge, limit)
 	}
-	shown := *resp.Request.URL
+	final := req.URL // a RoundTripper need not set resp.Request
+	if resp.Request != nil && resp.Request.URL != nil {
+		final = resp.Request.URL
+	}
+	shown := *final
 	shown.User, shown.RawQuery, shown.Fragment = nil, "", ""
 	return &response{
 		status: resp.StatusCode, reason: strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode))),
-		url: resp.Request.URL.String(), shown: shown.String(), body: b, header: resp.Header,
+		url: final.String(), shown: shown.String(), body: b, header: resp.Header,
 	}, nil
 }
 
