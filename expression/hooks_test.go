@@ -484,3 +484,60 @@ entries:
 		t.Errorf("messages %q, want the step limit", msgs)
 	}
 }
+
+// TestCallPolicyCache: a plan whose policy called one that read the
+// directory, wrote an event or asked the network is not kept by a plan
+// cache, through the planner's plan.Cache; one that called a pure policy
+// is.
+func TestCallPolicyCache(t *testing.T) {
+	s, err := store.Open(filepath.Join(t.TempDir(), "a.db"), &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	callees := map[string]string{
+		"pure":  "return True",
+		"dir":   "return ak_user_by(username='nobody') == None",
+		"event": "ak_create_event('x')\nreturn True",
+		"dns":   "return resolve_dns('example.com') != []",
+	}
+	doc := "version: 1\nentries:\n- {model: authentik_stages_deny.denystage, id: st, identifiers: {name: st}}\n"
+	for name, src := range callees {
+		doc += fmt.Sprintf(`- {model: authentik_flows.flow, id: f-%[1]s, identifiers: {slug: %[1]s}, attrs: {name: F, title: F, designation: authentication}}
+- {model: authentik_flows.flowstagebinding, identifiers: {target: !KeyOf f-%[1]s, stage: !KeyOf st, order: 0}}
+- {model: authentik_policies_expression.expressionpolicy, id: caller-%[1]s, identifiers: {name: caller-%[1]s}, attrs: {expression: "return ak_call_policy('%[1]s').passing"}}
+- {model: authentik_policies_expression.expressionpolicy, identifiers: {name: %[1]s}, attrs: {expression: %[2]q}}
+- {model: authentik_policies.policybinding, identifiers: {target: !KeyOf f-%[1]s, policy: !KeyOf caller-%[1]s, order: 0}}
+`, name, src)
+	}
+	if _, err := blueprint.Load(context.Background(), s, strings.NewReader(doc), blueprint.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	ev := expression.Evaluator(&expression.Options{Resolver: fakeResolver{}})
+	evals := 0
+	evs := plan.Builtin(nil)
+	evs[policy.ModelExpression] = plan.EvaluatorFunc(func(ctx context.Context, p policy.Policy, req plan.PolicyRequest) (plan.Result, error) {
+		if strings.HasPrefix(p.Name, "caller-") {
+			evals++
+		}
+		return ev.Evaluate(ctx, p, req)
+	})
+	c := plan.NewCache(s, plan.CacheOptions{Options: plan.Options{Evaluators: evs}})
+	defer c.Close()
+	for name := range callees {
+		evals = 0
+		for range 2 {
+			p, err := c.Make(context.Background(), name, plan.Request{})
+			if err != nil || !p.Applicable {
+				t.Fatalf("%s: %v %+v", name, err, p.Trace)
+			}
+		}
+		want := 2
+		if name == "pure" {
+			want = 1
+		}
+		if evals != want {
+			t.Errorf("calling %s: the caller was evaluated %d times through the cache, want %d", name, evals, want)
+		}
+	}
+}
