@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"sort"
 
 	"go.starlark.net/starlark"
@@ -28,6 +29,9 @@ func toValue(v any, depth int) (starlark.Value, error) {
 	case nil:
 		return starlark.None, nil
 	case starlark.Value:
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return nil, fmt.Errorf("expression: cannot pass a nil %T to an expression", v)
+		}
 		return v, nil
 	case bool:
 		return starlark.Bool(v), nil
