@@ -267,7 +267,10 @@
 // converted as authentik's sanitize_dict (users as {username, pk,
 // email}, the anonymous user without a pk, request as {user,
 // http_request, obj, context, debug}, flow_plan as {context} only, lists
-// without their falsy items, addresses and other values as str()) and
+// without their falsy items, a QueryDict as a dict of its last values,
+// addresses and other values as str(); http_request.headers as a dict,
+// Cookie cleansed as META's HTTP_COOKIE, where authentik's str() shows
+// every header) and
 // bounded by Limits.MaxValues (ErrTooLarge), then cleansed as authentik's
 // cleanse_dict: the value of a key matching Django's hidden_settings
 // (Django 5's API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE, any

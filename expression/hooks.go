@@ -499,6 +499,33 @@ func (s *sanitizer) item(v starlark.Value, depth int) (out any, keep bool, err e
 			}
 		}
 		return out, true, nil
+	case *queryDict:
+		// A QueryDict is a dict in Python: its keys are cleansed, each
+		// with its last value.
+		out := make(map[string]any, len(v.keys))
+		for _, kv := range v.items() {
+			x, _, err := s.item(kv[1], depth+1)
+			if err != nil {
+				return nil, false, err
+			}
+			out[string(kv[0].(starlark.String))] = x
+		}
+		return out, true, nil
+	case *headerMap:
+		// As a map, so that the cleansing sees the names (Authorization);
+		// authentik's str() would show every value.
+		out := make(map[string]any, len(v.names))
+		for _, n := range v.names {
+			if s.budget--; s.budget < 0 {
+				return nil, false, fmt.Errorf("%w: more than MaxValues elements", ErrTooLarge)
+			}
+			x := v.vals[strings.ToLower(n)]
+			if meta := "HTTP_" + strings.ToUpper(strings.ReplaceAll(n, "-", "_")); hiddenKeys.MatchString(meta) && !allowedKeys.MatchString(meta) {
+				x = CleansedSubstitute // Cookie, as META's HTTP_COOKIE
+			}
+			out[n] = x
+		}
+		return out, true, nil
 	case *flowPlan:
 		c, _, err := s.item(v.context, depth+1)
 		return map[string]any{"context": c}, true, err

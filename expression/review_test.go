@@ -2,6 +2,10 @@ package expression_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -22,5 +26,34 @@ func TestTypedNilContext(t *testing.T) {
 	_, err := expression.Evaluator(nil).Evaluate(context.Background(), expr("return True"), plan.PolicyRequest{Context: map[string]any{"a": d}})
 	if err == nil || !strings.Contains(err.Error(), "cannot pass a nil *starlark.Dict") {
 		t.Errorf("%v", err)
+	}
+}
+
+// TestEventCleansesRequestMappings: http_request.GET and
+// http_request.headers handed to ak_create_event are cleansed by key,
+// as dicts are: a token in the query, an Authorization or Cookie header
+// never reaches the event.
+func TestEventCleansesRequestMappings(t *testing.T) {
+	var got []expression.Event
+	opts := &expression.Options{Event: func(_ context.Context, ev expression.Event) { got = append(got, ev) }}
+	hr := &plan.HTTPRequest{Method: "GET", Path: "/if/flow/x/", Query: url.Values{"token": {"q-secret"}, "next": {"a", "b"}},
+		Header: http.Header{"Authorization": {"Bearer h-secret"}, "Cookie": {"sessionid=c-secret"}, "Accept": {"text/html"}}}
+	src := `ak_create_event("x", h=http_request.headers, q=http_request.GET)
+return True`
+	if _, err := expression.Evaluator(opts).Evaluate(context.Background(), expr(src), plan.PolicyRequest{HTTP: hr}); err != nil || len(got) != 1 {
+		t.Fatalf("%v, %d events", err, len(got))
+	}
+	b, _ := json.Marshal(got[0])
+	for _, secret := range []string{"q-secret", "h-secret", "c-secret"} {
+		if strings.Contains(string(b), secret) {
+			t.Errorf("%s in the event: %s", secret, b)
+		}
+	}
+	c := got[0].Context
+	if want := map[string]any{"token": expression.CleansedSubstitute, "next": "b"}; !reflect.DeepEqual(c["q"], want) {
+		t.Errorf("q: %#v, want %#v", c["q"], want)
+	}
+	if h, _ := c["h"].(map[string]any); h["Accept"] != "text/html" {
+		t.Errorf("h: %#v", c["h"])
 	}
 }
