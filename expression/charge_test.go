@@ -15,9 +15,13 @@ import (
 // TestHelpersChargeSteps: a helper whose work grows with its arguments
 // counts that work against Limits.MaxSteps, so a short loop that calls
 // it on a large value fails with ErrSteps instead of running for as
-// long as the deadline allows.
+// long as the deadline allows; a request or a DNS lookup counts 1000
+// steps.
 func TestHelpersChargeSteps(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/small" {
+			return
+		}
 		w.Write([]byte(`"` + strings.Repeat("x", 500_000) + `"`))
 	}))
 	defer srv.Close()
@@ -25,7 +29,7 @@ func TestHelpersChargeSteps(t *testing.T) {
 	for i := range big {
 		big[i] = "v"
 	}
-	opts := &expression.Options{Limits: expression.Limits{MaxSteps: 10_000}, HTTPClient: srv.Client()}
+	opts := &expression.Options{Limits: expression.Limits{MaxSteps: 10_000}, HTTPClient: srv.Client(), Resolver: fakeResolver{}}
 	ev := expression.Evaluator(opts)
 	call := fakeCall(ev, map[string]string{"m": "return True"})
 	loop := func(body string) string {
@@ -40,6 +44,9 @@ func TestHelpersChargeSteps(t *testing.T) {
 		"ak_create_event": loop("ak_create_event('x')"),
 		"response.text":   "r = requests.get('" + srv.URL + "')\n" + loop("r.text"),
 		"response.json":   "r = requests.get('" + srv.URL + "')\n" + loop("r.json()"),
+		"requests.get":    loop("requests.get('" + srv.URL + "/small')"),
+		"resolve_dns":     loop("resolve_dns('example.com')"),
+		"reverse_dns":     loop("reverse_dns('10.0.0.1')"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := ev.Evaluate(context.Background(), expr(src), plan.PolicyRequest{Context: map[string]any{"big": big}, Call: call})

@@ -646,8 +646,17 @@ func needResolver(th *starlark.Thread, what string) (*host, Resolver, error) {
 		return nil, nil, fmt.Errorf("%s is %w (a DNS resolver: expression.Options.Resolver)", what, ErrNoHost)
 	}
 	h.used = true // the network's answer may change
+	if err := charge(th, networkCost); err != nil {
+		return nil, nil, err
+	}
 	return h, hk.opts.Resolver, nil
 }
+
+// networkCost is what a request or a DNS lookup counts against the step
+// limit, in bytesPerStep units: 1000 steps, so that an evaluation with
+// the default limit makes at most 1000 of them, however long its
+// deadline.
+const networkCost = 1000 * bytesPerStep
 
 // DefaultMaxResponseBytes is the largest response body requests reads
 // when Options.MaxResponseBytes is zero.
@@ -730,6 +739,9 @@ func httpMethod(name string) func(*starlark.Thread, *starlark.Builtin, starlark.
 			return nil, fmt.Errorf("requests is %w (an HTTP client: expression.Options.HTTPClient)", ErrNoHost)
 		}
 		h.used = true // the network's answer may change
+		if err := charge(th, networkCost); err != nil {
+			return nil, err
+		}
 		v, err := doRequest(h.ctx, hk, b.Name(), method, in)
 		if r, ok := v.(*response); ok {
 			r.th = th
