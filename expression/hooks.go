@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -805,12 +806,16 @@ func doRequest(ctx context.Context, hk *hooks, fn, method string, in map[string]
 	case starlark.NoneType:
 	case starlark.Int, starlark.Float:
 		secs, _ := starlark.AsFloat(t)
-		if secs <= 0 {
+		if !(secs > 0) { // NaN too
 			return nil, fmt.Errorf("%s: timeout must be positive", fn)
 		}
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(secs*float64(time.Second)))
-		defer cancel()
+		// Beyond a time.Duration (292 years), the context's deadline
+		// alone bounds the request.
+		if secs < float64(math.MaxInt64/time.Second) {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, time.Duration(secs*float64(time.Second)))
+			defer cancel()
+		}
 	default:
 		return nil, fmt.Errorf("%s: timeout must be a number of seconds, not %s", fn, t.Type())
 	}

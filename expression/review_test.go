@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
@@ -55,5 +56,24 @@ return True`
 	}
 	if h, _ := c["h"].(map[string]any); h["Accept"] != "text/html" {
 		t.Errorf("h: %#v", c["h"])
+	}
+}
+
+// TestRequestsHugeTimeout: a timeout beyond a time.Duration (requests
+// waits that long) leaves the request to the context's deadline instead
+// of overflowing into one already past; NaN is refused.
+func TestRequestsHugeTimeout(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	ev := expression.Evaluator(&expression.Options{HTTPClient: srv.Client()})
+	for _, tm := range []string{"1e300", "float('inf')", "10000000000", "1"} {
+		res, err := ev.Evaluate(context.Background(), expr("return requests.get('"+srv.URL+"', timeout="+tm+").ok"), plan.PolicyRequest{})
+		if err != nil || !res.Passing {
+			t.Errorf("timeout=%s: %+v %v", tm, res, err)
+		}
+	}
+	_, err := ev.Evaluate(context.Background(), expr("return requests.get('"+srv.URL+"', timeout=float('nan'))"), plan.PolicyRequest{})
+	if err == nil || !strings.Contains(err.Error(), "timeout must be positive") {
+		t.Errorf("NaN: %v", err)
 	}
 }
