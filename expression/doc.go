@@ -72,7 +72,13 @@
 // (Limits.MaxValues elements). Memory is not otherwise bounded:
 // Starlark caps a single string or list repetition at 1 GiB but has no
 // allocation limit, so a host that evaluates untrusted expressions runs
-// the evaluator in a separate process.
+// the evaluator in a separate process. Nor is one operation cut short
+// by the deadline, which is checked between steps: str() (or
+// ak_message, or "%s" %) of a list that holds the same list twice,
+// nested a few dozen times (a = [a, a] in a loop), grows exponentially
+// in one step, and "a b" * 500_000_000 then .split() or list(range(10**8))
+// allocates gigabytes in a few; such an expression can exhaust the
+// process's memory.
 //
 // # Globals
 //
