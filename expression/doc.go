@@ -76,7 +76,7 @@
 // by the deadline, which is checked between steps: str() (or
 // ak_message, or "%s" %) of a list that holds the same list twice,
 // nested a few dozen times (a = [a, a] in a loop), grows exponentially
-// in one step, and "a b" * 500_000_000 then .split() or list(range(10**8))
+// in one step, and ("a " * 300_000_000).split() or list(range(10**8))
 // allocates gigabytes in a few; such an expression can exhaust the
 // process's memory.
 //
