@@ -233,7 +233,8 @@ func (e evaluator) writeBack(planCtx *starlark.Dict, m map[string]any) (bool, er
 		return false, err
 	}
 	nm := v.(map[string]any)
-	if len(nm) == 0 && len(m) == 0 || reflect.DeepEqual(nm, m) {
+	if len(nm) == 0 && len(m) == 0 || reflect.DeepEqual(nm, canonical(m)) {
+		// Unchanged: m keeps the host's own types ([]string, int).
 		return false, nil
 	}
 	if m == nil {

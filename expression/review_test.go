@@ -77,3 +77,29 @@ func TestRequestsHugeTimeout(t *testing.T) {
 		t.Errorf("NaN: %v", err)
 	}
 }
+
+// TestReadOnlyKeepsContextTypes: an expression that only reads the plan
+// context leaves the host's values as they are ([]string stays
+// []string, int stays int) and its result may be cached; it rewrote the
+// context into its own types and counted as a write.
+func TestReadOnlyKeepsContextTypes(t *testing.T) {
+	m := map[string]any{"n": 1, "s": []string{"a"}, "f": float32(1.5), "u": uint64(3), "i32": int32(4),
+		"j": json.Number("7"), "nested": map[string]any{"s": []string{"b"}, "none": map[string]any(nil)}}
+	res, err := expression.Evaluator(nil).Evaluate(context.Background(), expr("return context['s'] == ['a'] and context['n'] == 1"), plan.PolicyRequest{Context: m, Plan: new(redirects)})
+	if err != nil || !res.Passing || res.ValidUntil != plan.Forever {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if _, ok := m["s"].([]string); !ok {
+		t.Errorf("s is a %T", m["s"])
+	}
+	if _, ok := m["n"].(int); !ok {
+		t.Errorf("n is a %T", m["n"])
+	}
+	if _, ok := m["nested"].(map[string]any)["s"].([]string); !ok {
+		t.Errorf("nested: %#v", m["nested"])
+	}
+	// A write still reaches the context.
+	if _, err := expression.Evaluator(nil).Evaluate(context.Background(), expr("context['flow_plan'].context['w'] = 1\nreturn True"), plan.PolicyRequest{Context: m, Plan: new(redirects)}); err != nil || m["w"] != int64(1) {
+		t.Errorf("write: %v %#v", err, m["w"])
+	}
+}

@@ -160,3 +160,50 @@ func fromValue(v starlark.Value, depth int, budget *int) (any, error) {
 	}
 	return nil, fmt.Errorf("expression: a %s cannot be kept in the plan context", v.Type())
 }
+
+// canonical is v as toValue and then fromValue give it back: the Go
+// types a plan context may hold ([]string, int, float32, json.Number)
+// as the ones an evaluation writes ([]any, int64, float64), so that an
+// unchanged context compares equal to what the evaluation hands back.
+// A value of another type is returned as it is.
+func canonical(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[k] = canonical(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = canonical(x)
+		}
+		return out
+	case []string:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = x
+		}
+		return out
+	case int:
+		return int64(v)
+	case int32:
+		return int64(v)
+	case uint64:
+		if v <= math.MaxInt64 {
+			return int64(v)
+		}
+		return float64(v)
+	case float32:
+		return float64(v)
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return i
+		}
+		if f, err := v.Float64(); err == nil {
+			return f
+		}
+	}
+	return v
+}
