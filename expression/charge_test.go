@@ -36,17 +36,18 @@ func TestHelpersChargeSteps(t *testing.T) {
 		return "s = 'a b' * 200000\nfor i in range(50):\n    " + body + "\nreturn True"
 	}
 	for name, src := range map[string]string{
-		"slugify":         loop("slugify(s)"),
-		"regex_match":     loop("regex_match(s, 'c')"),
-		"regex_replace":   loop("regex_replace(s, 'c', 'd')"),
-		"QueryDict":       "from django.http import QueryDict\n" + loop("QueryDict(s)"),
-		"ak_call_policy":  loop("ak_call_policy('m')"),
-		"ak_create_event": loop("ak_create_event('x')"),
-		"response.text":   "r = requests.get('" + srv.URL + "')\n" + loop("r.text"),
-		"response.json":   "r = requests.get('" + srv.URL + "')\n" + loop("r.json()"),
-		"requests.get":    loop("requests.get('" + srv.URL + "/small')"),
-		"resolve_dns":     loop("resolve_dns('example.com')"),
-		"reverse_dns":     loop("reverse_dns('10.0.0.1')"),
+		"slugify":                   loop("slugify(s)"),
+		"regex_match":               loop("regex_match(s, 'c')"),
+		"regex_replace":             loop("regex_replace(s, 'c', 'd')"),
+		"QueryDict":                 "from django.http import QueryDict\n" + loop("QueryDict(s)"),
+		"ak_call_policy":            loop("ak_call_policy('m')"),
+		"ak_call_policy, each call": "for i in range(200):\n    ak_call_policy('m', big=None)\nreturn True",
+		"ak_create_event":           loop("ak_create_event('x')"),
+		"response.text":             "r = requests.get('" + srv.URL + "')\n" + loop("r.text"),
+		"response.json":             "r = requests.get('" + srv.URL + "')\n" + loop("r.json()"),
+		"requests.get":              loop("requests.get('" + srv.URL + "/small')"),
+		"resolve_dns":               loop("resolve_dns('example.com')"),
+		"reverse_dns":               loop("reverse_dns('10.0.0.1')"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := ev.Evaluate(context.Background(), expr(src), plan.PolicyRequest{Context: map[string]any{"big": big}, Call: call})

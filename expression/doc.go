@@ -63,8 +63,8 @@
 // regex_replace, slugify, QueryDict, ak_call_policy and ak_create_event,
 // which convert the context, a response's text, content and json())
 // count it against the step limit, one step per 16 bytes or per value,
-// and each request or DNS lookup counts 1000 steps (at most 1000 of
-// them in an evaluation with the default limit);
+// each ak_call_policy 100 more, and each request or DNS lookup 1000
+// (at most 1000 of them in an evaluation with the default limit);
 // Starlark's own operations and string methods (s.replace, s * n, str
 // of a list) are one step each, however large their operands, so a
 // loop of them is bounded only by the deadline.

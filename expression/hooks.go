@@ -126,8 +126,9 @@ func akCallPolicy(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if err != nil {
 		return nil, err
 	}
-	// Each call converts request.context: its values are charged.
-	if err := charge(th, bytesPerStep*countValues(before)); err != nil {
+	// Each call converts request.context: its values are charged, with
+	// callCost for the call itself.
+	if err := charge(th, callCost+bytesPerStep*countValues(before)); err != nil {
 		return nil, err
 	}
 	req := hk.req
@@ -658,6 +659,13 @@ func needResolver(th *starlark.Thread, what string) (*host, Resolver, error) {
 // the default limit makes at most 1000 of them, however long its
 // deadline.
 const networkCost = 1000 * bytesPerStep
+
+// callCost is what ak_call_policy counts against the step limit, in
+// bytesPerStep units, besides the called expression's own steps: 100
+// steps, so that an evaluation with the default limit makes at most
+// 10,000 calls (the policy read, and another kind's evaluation, take no
+// steps of their own).
+const callCost = 100 * bytesPerStep
 
 // DefaultMaxResponseBytes is the largest response body requests reads
 // when Options.MaxResponseBytes is zero.
