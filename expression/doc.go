@@ -61,7 +61,7 @@
 // is an error, and a panic in the interpreter is recovered (ErrPanic).
 // The helpers whose work grows with their arguments (regex_match,
 // regex_replace, slugify, QueryDict, ak_call_policy and ak_create_event,
-// which convert the context, a response's text, content and json())
+// which convert the context, a response's json())
 // count it against the step limit, one step per 16 bytes or per value,
 // each ak_call_policy 100 more, and each request or DNS lookup 1000
 // (at most 1000 of them in an evaluation with the default limit);

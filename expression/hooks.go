@@ -751,11 +751,7 @@ func httpMethod(name string) func(*starlark.Thread, *starlark.Builtin, starlark.
 		if err := charge(th, networkCost); err != nil {
 			return nil, err
 		}
-		v, err := doRequest(h.ctx, hk, b.Name(), method, in)
-		if r, ok := v.(*response); ok {
-			r.th = th
-		}
-		return v, err
+		return doRequest(h.ctx, hk, b.Name(), method, in)
 	}
 }
 
@@ -881,6 +877,7 @@ func doRequest(ctx context.Context, hk *hooks, fn, method string, in map[string]
 	return &response{
 		status: resp.StatusCode, reason: strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode))),
 		url: final.String(), shown: shown.String(), body: b, header: resp.Header,
+		text: starlark.String(b), content: starlark.Bytes(b),
 	}, nil
 }
 
@@ -935,7 +932,10 @@ type response struct {
 	shown  string // the URL without its query and user, for errors
 	body   []byte
 	header http.Header
-	th     *starlark.Thread // charged for reading the body
+	// text and content are the body, converted once: reading them is
+	// not work that grows with the body.
+	text    starlark.String
+	content starlark.Bytes
 }
 
 var _ starlark.HasAttrs = (*response)(nil)
@@ -959,15 +959,10 @@ func (r *response) Attr(name string) (starlark.Value, error) {
 		return starlark.String(r.url), nil
 	case "ok":
 		return starlark.Bool(r.status < 400), nil
-	case "text", "content":
-		// Each read copies the body: it is charged as work.
-		if err := charge(r.th, len(r.body)); err != nil {
-			return nil, err
-		}
-		if name == "text" {
-			return starlark.String(r.body), nil
-		}
-		return starlark.Bytes(r.body), nil
+	case "text":
+		return r.text, nil
+	case "content":
+		return r.content, nil
 	case "headers":
 		return headers(r.header), nil
 	case "json":
