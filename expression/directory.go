@@ -29,6 +29,9 @@ type host struct {
 	used   bool
 	groups map[uuid.UUID]directory.Group
 	hooks  *hooks // calls, events and the network; nil: none
+	// maxSteps is the run's step limit and steps what it took, which
+	// ak_call_policy shares with the policies it calls.
+	maxSteps, steps uint64
 }
 
 type hostKey struct{}

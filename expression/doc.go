@@ -59,11 +59,26 @@
 // loop in about 10 ms) and the context's deadline (the binding's
 // timeout, which authentik never enforces) cancelling it; every failure
 // is an error, and a panic in the interpreter is recovered (ErrPanic).
+// The helpers whose work grows with their arguments (regex_match,
+// regex_replace, slugify, QueryDict, ak_call_policy and ak_create_event,
+// which convert the context, a response's json())
+// count it against the step limit, one step per 16 bytes or per value,
+// each ak_call_policy 100 more, and each request or DNS lookup 1000
+// (at most 1000 of them in an evaluation with the default limit);
+// Starlark's own operations and string methods (s.replace, s * n, str
+// of a list) are one step each, however large their operands, so a
+// loop of them is bounded only by the deadline.
 // What an expression writes to the plan context is bounded
 // (Limits.MaxValues elements). Memory is not otherwise bounded:
 // Starlark caps a single string or list repetition at 1 GiB but has no
 // allocation limit, so a host that evaluates untrusted expressions runs
-// the evaluator in a separate process.
+// the evaluator in a separate process. Nor is one operation cut short
+// by the deadline, which is checked between steps: str() (or
+// ak_message, or "%s" %) of a list that holds the same list twice,
+// nested a few dozen times (a = [a, a] in a loop), grows exponentially
+// in one step, and ("a " * 300_000_000).split() or list(range(10**8))
+// allocates gigabytes in a few; such an expression can exhaust the
+// process's memory.
 //
 // # Globals
 //
@@ -235,7 +250,10 @@
 // ak_call_policy(name, **kwargs) evaluates the policy named through the
 // planner (plan.PolicyRequest.Call): authentik's throw-away binding (not
 // negated, failure_result false, so an error is a failing result with
-// its text), bounded by plan.MaxCallDepth. kwargs are merged into the
+// its text), bounded by plan.MaxCallDepth; the called expressions run
+// within what is left of the caller's step limit and their steps count
+// against it, so a tree of calls shares the first caller's
+// Limits.MaxSteps. kwargs are merged into the
 // caller's request.context, which the caller then sees. It returns a
 // PolicyResult with passing, messages (a tuple) and raw_result: the
 // called expression's value, None when it failed or is of another kind.
@@ -260,7 +278,10 @@
 // converted as authentik's sanitize_dict (users as {username, pk,
 // email}, the anonymous user without a pk, request as {user,
 // http_request, obj, context, debug}, flow_plan as {context} only, lists
-// without their falsy items, addresses and other values as str()) and
+// without their falsy items, a QueryDict as a dict of its last values,
+// addresses and other values as str(); http_request.headers as a dict,
+// Cookie cleansed as META's HTTP_COOKIE, where authentik's str() shows
+// every header) and
 // bounded by Limits.MaxValues (ErrTooLarge), then cleansed as authentik's
 // cleanse_dict: the value of a key matching Django's hidden_settings
 // (Django 5's API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE, any

@@ -76,9 +76,12 @@ func akTry(th *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kw []s
 }
 
 // regexMatch is re.search(regex, value) is not None, with Go's RE2.
-func regexMatch(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+func regexMatch(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	var value, pattern string
 	if err := starlark.UnpackArgs(b.Name(), args, kw, "value", &value, "regex", &pattern); err != nil {
+		return nil, err
+	}
+	if err := charge(th, len(value)+len(pattern)); err != nil {
 		return nil, err
 	}
 	re, err := compileRegex(b.Name(), pattern)
@@ -90,9 +93,12 @@ func regexMatch(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 
 // regexReplace is re.sub(regex, repl, value): Python's replacement
 // syntax (\1, \g<1>, \g<name>, \n, \\) is translated to Go's.
-func regexReplace(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+func regexReplace(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	var value, pattern, repl string
 	if err := starlark.UnpackArgs(b.Name(), args, kw, "value", &value, "regex", &pattern, "repl", &repl); err != nil {
+		return nil, err
+	}
+	if err := charge(th, len(value)+len(pattern)+len(repl)); err != nil {
 		return nil, err
 	}
 	re, err := compileRegex(b.Name(), pattern)
@@ -180,7 +186,7 @@ func listFlatten(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 // slugify is Django's slugify(value) without allow_unicode, except that
 // non-ASCII letters are dropped rather than transliterated (Django's
 // NFKD step turns "é" into "e"; here it is removed).
-func slugify(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+func slugify(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	var v starlark.Value
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &v); err != nil {
 		return nil, err
@@ -188,6 +194,9 @@ func slugify(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []
 	s, ok := starlark.AsString(v)
 	if !ok {
 		s = v.String()
+	}
+	if err := charge(th, len(s)); err != nil {
+		return nil, err
 	}
 	var kept strings.Builder
 	for _, r := range strings.ToLower(s) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -73,6 +74,10 @@ type callFrame struct {
 	request starlark.Value
 	taken   bool
 	raw     starlark.Value
+	// steps is what is left of the caller's step limit, which bounds
+	// the called expression's; used is what the called one took, which
+	// the caller is charged: a tree of calls shares one limit.
+	steps, used uint64
 }
 
 type frameKey struct{}
@@ -121,10 +126,19 @@ func akCallPolicy(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if err != nil {
 		return nil, err
 	}
+	// Each call converts request.context: its values are charged, with
+	// callCost for the call itself.
+	if err := charge(th, callCost+bytesPerStep*countValues(before)); err != nil {
+		return nil, err
+	}
 	req := hk.req
 	req.Context = cloneMap(before)
-	f := &callFrame{name: name, context: hk.context, request: hk.request}
+	f := &callFrame{name: name, context: hk.context, request: hk.request, steps: 1}
+	if th.Steps < h.maxSteps {
+		f.steps = h.maxSteps - th.Steps
+	}
 	res, err := hk.req.Call(context.WithValue(h.ctx, frameKey{}, f), name, req)
+	th.Steps += f.used // past the limit, the caller stops at its next step
 	if errors.Is(err, plan.ErrUnknownPolicy) {
 		for _, o := range slices.Backward(undo) {
 			if o.had {
@@ -199,6 +213,29 @@ func goContext(d *starlark.Dict, maxValues int) (map[string]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// countValues is the number of values in m, at any depth.
+func countValues(m map[string]any) int {
+	n := 0
+	var walk func(any)
+	walk = func(v any) {
+		n++
+		switch v := v.(type) {
+		case map[string]any:
+			for _, x := range v {
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	for _, v := range m {
+		walk(v)
+	}
+	return n
 }
 
 func cloneMap(m map[string]any) map[string]any {
@@ -312,6 +349,10 @@ func akCreateEvent(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 		if err := put(string(kv[0].(starlark.String)), kv[1]); err != nil {
 			return nil, err
 		}
+	}
+	// Each event converts the parameters: their values are charged.
+	if err := charge(th, bytesPerStep*(hk.opts.Limits.MaxValues-s.budget)); err != nil {
+		return nil, err
 	}
 	ev := Event{Action: "custom_" + action, App: hk.app, Context: cleanseDict(data)}
 	if r := hk.req.HTTP; r != nil {
@@ -460,6 +501,33 @@ func (s *sanitizer) item(v starlark.Value, depth int) (out any, keep bool, err e
 			}
 		}
 		return out, true, nil
+	case *queryDict:
+		// A QueryDict is a dict in Python: its keys are cleansed, each
+		// with its last value.
+		out := make(map[string]any, len(v.keys))
+		for _, kv := range v.items() {
+			x, _, err := s.item(kv[1], depth+1)
+			if err != nil {
+				return nil, false, err
+			}
+			out[string(kv[0].(starlark.String))] = x
+		}
+		return out, true, nil
+	case *headerMap:
+		// As a map, so that the cleansing sees the names (Authorization);
+		// authentik's str() would show every value.
+		out := make(map[string]any, len(v.names))
+		for _, n := range v.names {
+			if s.budget--; s.budget < 0 {
+				return nil, false, fmt.Errorf("%w: more than MaxValues elements", ErrTooLarge)
+			}
+			x := v.vals[strings.ToLower(n)]
+			if meta := "HTTP_" + strings.ToUpper(strings.ReplaceAll(n, "-", "_")); hiddenKeys.MatchString(meta) && !allowedKeys.MatchString(meta) {
+				x = CleansedSubstitute // Cookie, as META's HTTP_COOKIE
+			}
+			out[n] = x
+		}
+		return out, true, nil
 	case *flowPlan:
 		c, _, err := s.item(v.context, depth+1)
 		return map[string]any{"context": c}, true, err
@@ -580,8 +648,24 @@ func needResolver(th *starlark.Thread, what string) (*host, Resolver, error) {
 		return nil, nil, fmt.Errorf("%s is %w (a DNS resolver: expression.Options.Resolver)", what, ErrNoHost)
 	}
 	h.used = true // the network's answer may change
+	if err := charge(th, networkCost); err != nil {
+		return nil, nil, err
+	}
 	return h, hk.opts.Resolver, nil
 }
+
+// networkCost is what a request or a DNS lookup counts against the step
+// limit, in bytesPerStep units: 1000 steps, so that an evaluation with
+// the default limit makes at most 1000 of them, however long its
+// deadline.
+const networkCost = 1000 * bytesPerStep
+
+// callCost is what ak_call_policy counts against the step limit, in
+// bytesPerStep units, besides the called expression's own steps: 100
+// steps, so that an evaluation with the default limit makes at most
+// 10,000 calls (the policy read, and another kind's evaluation, take no
+// steps of their own).
+const callCost = 100 * bytesPerStep
 
 // DefaultMaxResponseBytes is the largest response body requests reads
 // when Options.MaxResponseBytes is zero.
@@ -664,6 +748,9 @@ func httpMethod(name string) func(*starlark.Thread, *starlark.Builtin, starlark.
 			return nil, fmt.Errorf("requests is %w (an HTTP client: expression.Options.HTTPClient)", ErrNoHost)
 		}
 		h.used = true // the network's answer may change
+		if err := charge(th, networkCost); err != nil {
+			return nil, err
+		}
 		return doRequest(h.ctx, hk, b.Name(), method, in)
 	}
 }
@@ -723,12 +810,16 @@ func doRequest(ctx context.Context, hk *hooks, fn, method string, in map[string]
 	case starlark.NoneType:
 	case starlark.Int, starlark.Float:
 		secs, _ := starlark.AsFloat(t)
-		if secs <= 0 {
+		if !(secs > 0) { // NaN too
 			return nil, fmt.Errorf("%s: timeout must be positive", fn)
 		}
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(secs*float64(time.Second)))
-		defer cancel()
+		// Beyond a time.Duration (292 years), the context's deadline
+		// alone bounds the request.
+		if secs < float64(math.MaxInt64/time.Second) {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, time.Duration(secs*float64(time.Second)))
+			defer cancel()
+		}
 	default:
 		return nil, fmt.Errorf("%s: timeout must be a number of seconds, not %s", fn, t.Type())
 	}
@@ -777,11 +868,16 @@ func doRequest(ctx context.Context, hk *hooks, fn, method string, in map[string]
 	if int64(len(b)) > limit {
 		return nil, fmt.Errorf("%s: %w: the response body is larger than %d bytes (expression.Options.MaxResponseBytes)", fn, ErrTooLarge, limit)
 	}
-	shown := *resp.Request.URL
+	final := req.URL // a RoundTripper need not set resp.Request
+	if resp.Request != nil && resp.Request.URL != nil {
+		final = resp.Request.URL
+	}
+	shown := *final
 	shown.User, shown.RawQuery, shown.Fragment = nil, "", ""
 	return &response{
 		status: resp.StatusCode, reason: strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode))),
-		url: resp.Request.URL.String(), shown: shown.String(), body: b, header: resp.Header,
+		url: final.String(), shown: shown.String(), body: b, header: resp.Header,
+		text: starlark.String(b), content: starlark.Bytes(b),
 	}, nil
 }
 
@@ -836,6 +932,10 @@ type response struct {
 	shown  string // the URL without its query and user, for errors
 	body   []byte
 	header http.Header
+	// text and content are the body, converted once: reading them is
+	// not work that grows with the body.
+	text    starlark.String
+	content starlark.Bytes
 }
 
 var _ starlark.HasAttrs = (*response)(nil)
@@ -860,14 +960,17 @@ func (r *response) Attr(name string) (starlark.Value, error) {
 	case "ok":
 		return starlark.Bool(r.status < 400), nil
 	case "text":
-		return starlark.String(r.body), nil
+		return r.text, nil
 	case "content":
-		return starlark.Bytes(r.body), nil
+		return r.content, nil
 	case "headers":
 		return headers(r.header), nil
 	case "json":
-		return starlark.NewBuiltin("json", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+		return starlark.NewBuiltin("json", func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 			if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 0); err != nil {
+				return nil, err
+			}
+			if err := charge(th, len(r.body)); err != nil {
 				return nil, err
 			}
 			dec := json.NewDecoder(bytes.NewReader(r.body))

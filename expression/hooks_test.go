@@ -428,3 +428,116 @@ func TestDNS(t *testing.T) {
 		}
 	}
 }
+
+// TestCallPolicyFanOut: a policy that calls itself eight times, eight
+// calls deep, would make 8^8 calls, each with a step limit of its own;
+// a tree of calls shares the first caller's limit instead, so the plan
+// ends after about as many calls as that limit has steps.
+func TestCallPolicyFanOut(t *testing.T) {
+	s, err := store.Open(filepath.Join(t.TempDir(), "a.db"), &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	doc := `version: 1
+entries:
+- {model: authentik_flows.flow, id: flow, identifiers: {slug: fan}, attrs: {name: F, title: F, designation: authentication}}
+- {model: authentik_stages_deny.denystage, id: st, identifiers: {name: st}}
+- {model: authentik_flows.flowstagebinding, identifiers: {target: !KeyOf flow, stage: !KeyOf st, order: 0}}
+- model: authentik_policies_expression.expressionpolicy
+  id: fan
+  identifiers: {name: fan}
+  attrs:
+    expression: |
+      for i in range(8):
+          ak_call_policy("fan")
+      return True
+- {model: authentik_policies.policybinding, identifiers: {target: !KeyOf flow, policy: !KeyOf fan, order: 0}}
+`
+	if _, err := blueprint.Load(context.Background(), s, strings.NewReader(doc), blueprint.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	const maxSteps, giveUp = 10_000, 50_000
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ev := expression.Evaluator(&expression.Options{Limits: expression.Limits{MaxSteps: maxSteps}})
+	calls := 0
+	evs := plan.Builtin(nil)
+	evs[policy.ModelExpression] = plan.EvaluatorFunc(func(ctx context.Context, p policy.Policy, req plan.PolicyRequest) (plan.Result, error) {
+		if calls++; calls == giveUp {
+			cancel() // without a shared limit the plan would run for hours
+		}
+		return ev.Evaluate(ctx, p, req)
+	})
+	var p plan.Plan
+	err = s.View(ctx, func(tx *store.Tx) error {
+		p, err = plan.Make(ctx, tx, "fan", plan.Request{}, plan.Options{Evaluators: evs})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls >= giveUp || p.Applicable {
+		t.Fatalf("%d evaluations, applicable %v: %+v", calls, p.Applicable, p.Trace)
+	}
+	if msgs := p.Trace[1].Messages; len(msgs) != 1 || !strings.Contains(msgs[0], "step limit") {
+		t.Errorf("messages %q, want the step limit", msgs)
+	}
+}
+
+// TestCallPolicyCache: a plan whose policy called one that read the
+// directory, wrote an event or asked the network is not kept by a plan
+// cache, through the planner's plan.Cache; one that called a pure policy
+// is.
+func TestCallPolicyCache(t *testing.T) {
+	s, err := store.Open(filepath.Join(t.TempDir(), "a.db"), &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	callees := map[string]string{
+		"pure":  "return True",
+		"dir":   "return ak_user_by(username='nobody') == None",
+		"event": "ak_create_event('x')\nreturn True",
+		"dns":   "return resolve_dns('example.com') != []",
+	}
+	doc := "version: 1\nentries:\n- {model: authentik_stages_deny.denystage, id: st, identifiers: {name: st}}\n"
+	for name, src := range callees {
+		doc += fmt.Sprintf(`- {model: authentik_flows.flow, id: f-%[1]s, identifiers: {slug: %[1]s}, attrs: {name: F, title: F, designation: authentication}}
+- {model: authentik_flows.flowstagebinding, identifiers: {target: !KeyOf f-%[1]s, stage: !KeyOf st, order: 0}}
+- {model: authentik_policies_expression.expressionpolicy, id: caller-%[1]s, identifiers: {name: caller-%[1]s}, attrs: {expression: "return ak_call_policy('%[1]s').passing"}}
+- {model: authentik_policies_expression.expressionpolicy, identifiers: {name: %[1]s}, attrs: {expression: %[2]q}}
+- {model: authentik_policies.policybinding, identifiers: {target: !KeyOf f-%[1]s, policy: !KeyOf caller-%[1]s, order: 0}}
+`, name, src)
+	}
+	if _, err := blueprint.Load(context.Background(), s, strings.NewReader(doc), blueprint.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	ev := expression.Evaluator(&expression.Options{Resolver: fakeResolver{}})
+	evals := 0
+	evs := plan.Builtin(nil)
+	evs[policy.ModelExpression] = plan.EvaluatorFunc(func(ctx context.Context, p policy.Policy, req plan.PolicyRequest) (plan.Result, error) {
+		if strings.HasPrefix(p.Name, "caller-") {
+			evals++
+		}
+		return ev.Evaluate(ctx, p, req)
+	})
+	c := plan.NewCache(s, plan.CacheOptions{Options: plan.Options{Evaluators: evs}})
+	defer c.Close()
+	for name := range callees {
+		evals = 0
+		for range 2 {
+			p, err := c.Make(context.Background(), name, plan.Request{})
+			if err != nil || !p.Applicable {
+				t.Fatalf("%s: %v %+v", name, err, p.Trace)
+			}
+		}
+		want := 2
+		if name == "pure" {
+			want = 1
+		}
+		if evals != want {
+			t.Errorf("calling %s: the caller was evaluated %d times through the cache, want %d", name, evals, want)
+		}
+	}
+}

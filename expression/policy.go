@@ -168,12 +168,19 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	args := starlark.Tuple{akMessage, hasAuthenticator, sso, clientIP, httpReq, request, ctxDict}
 	h.hooks = &hooks{opts: e.opts, app: p.Name, names: params, args: args, req: req, context: ctxDict, request: request}
 	ctx = withHost(ctx, h)
-	v, runErr := prog.run(ctx, e.opts.Limits, args)
+	lim := e.opts.Limits
+	if frame != nil && (lim.MaxSteps == 0 || lim.MaxSteps > frame.steps) {
+		lim.MaxSteps = frame.steps // the caller's limit bounds its calls
+	}
+	v, runErr := prog.run(ctx, lim, args)
 	written := false
 	if frame == nil {
 		written, err = e.writeBack(planCtx, req.Context)
-	} else if runErr == nil {
-		frame.raw = v
+	} else {
+		frame.used = h.steps
+		if runErr == nil {
+			frame.raw = v
+		}
 	}
 	if runErr != nil {
 		if re, ok := runErr.(*RunError); ok {
@@ -227,7 +234,8 @@ func (e evaluator) writeBack(planCtx *starlark.Dict, m map[string]any) (bool, er
 		return false, err
 	}
 	nm := v.(map[string]any)
-	if len(nm) == 0 && len(m) == 0 || reflect.DeepEqual(nm, m) {
+	if len(nm) == 0 && len(m) == 0 || reflect.DeepEqual(nm, canonical(m)) {
+		// Unchanged: m keeps the host's own types ([]string, int).
 		return false, nil
 	}
 	if m == nil {

@@ -490,7 +490,7 @@ const errTooManyFields = "The number of GET/POST parameters exceeded settings.DA
 // empty ones skipped, a field without "=" a key with the value "", "+"
 // a space, %XX decoded and invalid UTF-8 replaced by U+FFFD), at most
 // 1000 fields as Django's default allows.
-var newQueryDictBuiltin = starlark.NewBuiltin("QueryDict", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+var newQueryDictBuiltin = starlark.NewBuiltin("QueryDict", func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	var qs, enc starlark.Value = starlark.None, starlark.None
 	mutable := false
 	if err := starlark.UnpackArgs(b.Name(), args, kw, "query_string?", &qs, "mutable?", &mutable, "encoding?", &enc); err != nil {
@@ -510,6 +510,9 @@ var newQueryDictBuiltin = starlark.NewBuiltin("QueryDict", func(_ *starlark.Thre
 		s = string(v)
 	default:
 		return nil, fmt.Errorf("QueryDict: query_string must be a str, not %s", qs.Type())
+	}
+	if err := charge(th, len(s)); err != nil {
+		return nil, err
 	}
 	q := &queryDict{vals: map[string][]string{}, mutable: true}
 	if s != "" && strings.Count(s, "&")+1 > maxQueryFields {

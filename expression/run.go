@@ -71,6 +71,8 @@ func (p *Program) run(ctx context.Context, lim Limits, args starlark.Tuple) (v s
 	th.SetMaxExecutionSteps(lim.MaxSteps)
 	if h, ok := ctx.Value(hostKey{}).(*host); ok {
 		th.SetLocal(hostLocal, h)
+		h.maxSteps = lim.MaxSteps
+		defer func() { h.steps = th.ExecutionSteps() }()
 	}
 	stop := context.AfterFunc(ctx, func() { th.Cancel("context done") })
 	defer stop()
@@ -99,4 +101,24 @@ func (p *Program) run(ctx context.Context, lim Limits, args starlark.Tuple) (v s
 		}
 	}
 	return nil, re
+}
+
+// bytesPerStep is the bytes (or values) a helper handles for one
+// interpreter step: a helper whose work grows with its arguments
+// charges it to the thread, so a loop that calls it on a large value
+// reaches Limits.MaxSteps as a loop doing that work itself would.
+const bytesPerStep = 16
+
+// charge counts n bytes or values of a helper's work against the
+// thread's step limit before the work is done, failing once the limit
+// is passed.
+func charge(th *starlark.Thread, n int) error {
+	if th == nil || n <= 0 {
+		return nil
+	}
+	th.Steps += uint64(n/bytesPerStep) + 1
+	if h := hostOf(th); h != nil && h.maxSteps > 0 && th.Steps >= h.maxSteps {
+		return errors.New("Starlark computation cancelled: too many steps")
+	}
+	return nil
 }

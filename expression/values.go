@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"sort"
 
 	"go.starlark.net/starlark"
@@ -28,6 +29,9 @@ func toValue(v any, depth int) (starlark.Value, error) {
 	case nil:
 		return starlark.None, nil
 	case starlark.Value:
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return nil, fmt.Errorf("expression: cannot pass a nil %T to an expression", v)
+		}
 		return v, nil
 	case bool:
 		return starlark.Bool(v), nil
@@ -155,4 +159,51 @@ func fromValue(v starlark.Value, depth int, budget *int) (any, error) {
 		return fromValue(m, depth, budget)
 	}
 	return nil, fmt.Errorf("expression: a %s cannot be kept in the plan context", v.Type())
+}
+
+// canonical is v as toValue and then fromValue give it back: the Go
+// types a plan context may hold ([]string, int, float32, json.Number)
+// as the ones an evaluation writes ([]any, int64, float64), so that an
+// unchanged context compares equal to what the evaluation hands back.
+// A value of another type is returned as it is.
+func canonical(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[k] = canonical(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = canonical(x)
+		}
+		return out
+	case []string:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = x
+		}
+		return out
+	case int:
+		return int64(v)
+	case int32:
+		return int64(v)
+	case uint64:
+		if v <= math.MaxInt64 {
+			return int64(v)
+		}
+		return float64(v)
+	case float32:
+		return float64(v)
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return i
+		}
+		if f, err := v.Float64(); err == nil {
+			return f
+		}
+	}
+	return v
 }

@@ -83,8 +83,10 @@ type Update struct {
 // CallPolicy is how an evaluator evaluates another policy by name
 // (authentik's ak_call_policy): with req (whose Context the caller has
 // filled), under a binding with authentik's defaults (not negated,
-// failure_result false, the default timeout), so that an error is a
-// failing Result with the error's text, not an error. An unknown name is
+// failure_result false), so that an error is a failing Result with the
+// error's text, not an error. The called policy runs within ctx, the
+// caller's: the planner gives it no timeout of its own (authentik's
+// default binding timeout, 30 s, is never enforced there either). An unknown name is
 // an error wrapping ErrUnknownPolicy; so deep a chain of calls that it
 // passes MaxCallDepth is ErrCallDepth.
 type CallPolicy func(ctx context.Context, name string, req PolicyRequest) (Result, error)
