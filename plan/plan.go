@@ -491,7 +491,13 @@ func (e engine) one(ctx context.Context, b policy.Binding, fp FlowPlan) (Result,
 			return Result{}, step, fmt.Errorf("%w: policy %q is a %s", ErrNoEvaluator, p.Name, p.Model())
 		}
 		e.reads.add(p.PK)
-		pctx, cancel := context.WithTimeout(ctx, time.Duration(b.Timeout)*time.Second)
+		// timeout 0 sets no deadline: authentik runs such a policy to
+		// its end (a fork joined with 0 still waits for its result), so
+		// an imported blueprint's bindings keep working.
+		pctx, cancel := ctx, context.CancelFunc(func() {})
+		if b.Timeout > 0 {
+			pctx, cancel = context.WithTimeout(ctx, time.Duration(b.Timeout)*time.Second)
+		}
 		r, err := e.call(pctx, ev, p, e.request(p.Name, fp, 0))
 		cancel()
 		switch {

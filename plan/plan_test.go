@@ -177,8 +177,8 @@ func TestPlanFlowPolicies(t *testing.T) {
 		{"the user", "- {user: 2, order: 0}", "all", plan.Request{User: plan.User{PK: annPK, Authenticated: true}}, true, ""},
 		{"the user, not authenticated", "- {user: 2, order: 0}", "all", plan.Request{User: plan.User{PK: annPK}}, false, ""},
 		{"another user", "- {user: 2, order: 0}", "all", plan.Request{User: plan.User{PK: plainPK, Authenticated: true}}, false, ""},
-		{"error: failure_result true, not negated", "- {policy: !KeyOf slow, order: 0, failure_result: true, negate: true, timeout: 0}", "all", plan.Request{}, true, "context deadline exceeded"},
-		{"error: failure_result false", "- {policy: !KeyOf slow, order: 0, timeout: 0}", "all", plan.Request{}, false, "context deadline exceeded"},
+		{"error: failure_result true, not negated", "- {policy: !KeyOf slow, order: 0, failure_result: true, negate: true, timeout: 1}", "all", plan.Request{}, true, "context deadline exceeded"},
+		{"error: failure_result false", "- {policy: !KeyOf slow, order: 0, timeout: 1}", "all", plan.Request{}, false, "context deadline exceeded"},
 	} {
 		var b strings.Builder
 		b.WriteString(`version: 1
@@ -389,5 +389,41 @@ func TestPlanReadsRecords(t *testing.T) {
 	own, shared := allocs(false), allocs(true)
 	if shared-own >= 300 {
 		t.Errorf("a plan allocates %.0f times when 100 other flows bind its stages and policy, %.0f when they bind their own: it reads what grows with them", shared, own)
+	}
+}
+
+// A binding's timeout of 0 sets no deadline (authentik runs the policy
+// to its end); another sets one.
+func TestTimeoutZero(t *testing.T) {
+	for timeout, want := range map[int]bool{0: false, 30: true} {
+		s := load(t, fmt.Sprintf(`version: 1
+entries:
+- model: authentik_flows.flow
+  id: flow
+  identifiers: {slug: login}
+  attrs: {name: Login, title: W, designation: authentication}
+- model: authentik_stages_dummy.dummystage
+  id: st
+  identifiers: {name: st}
+- model: authentik_flows.flowstagebinding
+  identifiers: {target: !KeyOf flow, stage: !KeyOf st, order: 0}
+- model: authentik_policies_dummy.dummypolicy
+  id: p
+  identifiers: {name: p}
+- model: authentik_policies.policybinding
+  identifiers: {target: !KeyOf flow, policy: !KeyOf p, order: 0, timeout: %d}
+`, timeout))
+		evs := plan.Builtin(nil)
+		var has bool
+		evs[policy.ModelDummy] = plan.EvaluatorFunc(func(ctx context.Context, _ policy.Policy, _ plan.PolicyRequest) (plan.Result, error) {
+			_, has = ctx.Deadline()
+			return plan.Result{Passing: true}, nil
+		})
+		if _, err := makePlan(t, s, plan.Request{}, plan.Options{Evaluators: evs}); err != nil {
+			t.Fatal(err)
+		}
+		if has != want {
+			t.Errorf("timeout %d: deadline %v, want %v", timeout, has, want)
+		}
 	}
 }
