@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/authflow/authflow/blueprint"
 	"github.com/authflow/authflow/expression"
@@ -43,7 +42,6 @@ entries:
 	}
 	evs := plan.Builtin(nil)
 	evs[policy.ModelExpression] = expression.Evaluator(&expression.Options{Limits: expression.Limits{MaxSteps: 1 << 62}})
-	start := time.Now()
 	err = s.View(ctx, func(tx *store.Tx) error {
 		p, err := plan.Make(ctx, tx, "f", plan.Request{}, plan.Options{Evaluators: evs})
 		if err != nil {
@@ -61,8 +59,5 @@ entries:
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if d := time.Since(start); d > slow*2*time.Second {
-		t.Fatalf("took %v with a 1s timeout", d)
 	}
 }

@@ -205,12 +205,9 @@ func TestStepLimit(t *testing.T) {
 		"for i in range(100000000):\n    pass",
 		"x = 0\nfor i in range(100000):\n    for j in range(100000):\n        x += 1\nreturn x",
 	} {
-		start := time.Now()
-		_, err := eval(t, src, plan.PolicyRequest{})
-		if d := time.Since(start); !errors.Is(err, expression.ErrSteps) || d > slow*50*time.Millisecond {
-			t.Errorf("%q: %v after %v, want ErrSteps within 50ms", src, err, d)
-		} else {
-			t.Logf("%q: stopped after %v", src, d)
+		// How soon it stops is measured by BenchmarkRunaway, not here.
+		if _, err := eval(t, src, plan.PolicyRequest{}); !errors.Is(err, expression.ErrSteps) {
+			t.Errorf("%q: %v, want ErrSteps", src, err)
 		}
 	}
 }
@@ -219,10 +216,11 @@ func TestDeadline(t *testing.T) {
 	ev := expression.Evaluator(&expression.Options{Limits: expression.Limits{MaxSteps: 1 << 62}})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	start := time.Now()
+	// Without the deadline the loop would run for ever (no step limit):
+	// the error proves the context stopped it.
 	_, err := ev.Evaluate(ctx, expr("while True:\n    pass"), plan.PolicyRequest{})
-	if d := time.Since(start); !errors.Is(err, context.DeadlineExceeded) || d > 200*time.Millisecond {
-		t.Fatalf("%v after %v, want DeadlineExceeded soon after 20ms", err, d)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("%v, want DeadlineExceeded", err)
 	}
 	// A limit is not swallowed by the try idiom.
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 20*time.Millisecond)
