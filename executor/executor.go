@@ -147,6 +147,8 @@ type Executor struct {
 	captcha  CaptchaVerifier
 	sleep    func(context.Context, time.Duration)
 	sessions *SessionStore
+	// dummyCheck spends a password check on an unknown user's password.
+	dummyCheck func(raw string)
 }
 
 // New returns an executor of the flows in s. It fails with an error
@@ -164,6 +166,7 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 	if e.sleep == nil {
 		e.sleep = sleepCtx
 	}
+	e.dummyCheck = func(raw string) { _, _, _ = e.pw.Check(raw, "") }
 	if e.handlers == nil {
 		e.handlers = Builtin()
 	}
@@ -749,10 +752,14 @@ func formatTitle(title, app, user string) string {
 	return b.String()
 }
 
-// userInfo is the display user: the context's pending_user_identifier,
-// else the request's user.
+// userInfo is the display user (authentik's get_pending_user for
+// display): the context's pending_user_identifier, else its pending
+// user's username, else the request's user.
 func userInfo(ctxm map[string]any, req Request) UserInfo {
 	name := req.Username
+	if pu, ok := ctxm[directory.ContextPendingUser].(map[string]any); ok {
+		name, _ = pu["username"].(string)
+	}
 	if id, ok := ctxm["pending_user_identifier"].(string); ok {
 		name = id
 	}

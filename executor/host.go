@@ -167,7 +167,7 @@ func (s *Step) authenticate(ctx context.Context, backends []stage.PasswordBacken
 				if !dummy {
 					// Django's ModelBackend and authentik's TokenBackend
 					// hash once for an unknown user.
-					_, _, _ = s.ex.pw.Check(password, "")
+					s.ex.dummyCheck(password)
 					dummy = true
 				}
 				continue

@@ -40,19 +40,19 @@ const (
 // IdentificationChallenge is ak-stage-identification.
 type IdentificationChallenge struct {
 	Envelope
-	UserFields        []string           `json:"user_fields"`
-	PasswordFields    bool               `json:"password_fields"`
-	AllowShowPassword bool               `json:"allow_show_password"`
-	ApplicationPre    string             `json:"application_pre,omitempty"`
-	FlowDesignation   string             `json:"flow_designation"`
-	CaptchaStage      *CaptchaChallenge  `json:"captcha_stage"`
-	EnrollURL         string             `json:"enroll_url,omitempty"`
-	RecoveryURL       string             `json:"recovery_url,omitempty"`
-	PasswordlessURL   string             `json:"passwordless_url,omitempty"`
-	PrimaryAction     string             `json:"primary_action"`
-	Sources           []LoginSource      `json:"sources"`
-	ShowSourceLabels  bool               `json:"show_source_labels"`
-	EnableRememberMe  bool               `json:"enable_remember_me"`
+	UserFields        []string          `json:"user_fields"`
+	PasswordFields    bool              `json:"password_fields"`
+	AllowShowPassword bool              `json:"allow_show_password"`
+	ApplicationPre    string            `json:"application_pre,omitempty"`
+	FlowDesignation   string            `json:"flow_designation"`
+	CaptchaStage      *CaptchaChallenge `json:"captcha_stage"`
+	EnrollURL         string            `json:"enroll_url,omitempty"`
+	RecoveryURL       string            `json:"recovery_url,omitempty"`
+	PasswordlessURL   string            `json:"passwordless_url,omitempty"`
+	PrimaryAction     string            `json:"primary_action"`
+	Sources           []LoginSource     `json:"sources"`
+	ShowSourceLabels  bool              `json:"show_source_labels"`
+	EnableRememberMe  bool              `json:"enable_remember_me"`
 }
 
 // LoginSource is a source's login button; authflow holds no sources, so
@@ -223,7 +223,7 @@ func (identificationHandler) Respond(ctx context.Context, s *Step, body json.Raw
 		if pw != nil {
 			// A known user's answer costs a password check: so does
 			// this one.
-			_, _, _ = s.ex.pw.Check(password, "")
+			s.ex.dummyCheck(password)
 		}
 		s.ex.sleep(ctx, enumerationDelay())
 		// The stand-in authentik keeps even though the answer fails.
