@@ -106,7 +106,7 @@ func newHarness(t testing.TB, doc string, opts ...harnessOpt) *harness {
 	evs[policy.ModelDummy] = plan.EvaluatorFunc(h.dummyPolicy)
 	o := Options{
 		Plan: plan.Options{Evaluators: evs, Now: now}, RunState: h.rs, Now: now, Passwords: testPasswords,
-		Sleep: func(context.Context, time.Duration) { h.slept.Add(1) },
+		Sleep:  func(context.Context, time.Duration) { h.slept.Add(1) },
 		Events: func(ev Event) { h.mu.Lock(); h.events = append(h.events, ev); h.mu.Unlock() },
 		ApplyUpdates: func(_ context.Context, _ *store.Store, ups []plan.Update) error {
 			h.mu.Lock()
