@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -718,3 +719,80 @@ func (h *harness) sessionID() string {
 
 // userPlan is the request user of a logged-in session.
 func (l Login) userPlan() plan.User { return plan.User{PK: l.User, Authenticated: true} }
+
+// SessionStore on the store's own run state: sessions survive in the
+// database, List drops the ended ones, and End of an unknown session is
+// not an error.
+func TestSessionStoreKV(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, "")
+	u := h.userWith("one", "one@example.com", nil, true)
+	now := h.e.now
+	ss := &SessionStore{rs: NewStoreRunState(h.s, KVOptions{Now: now}), dir: h.s.Directory(), now: now}
+	for _, id := range []string{"a", "b"} {
+		if err := ss.Start(ctx, Login{User: u.PK, Session: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, ok, err := ss.User(ctx, "a"); !ok || err != nil || got.PK != u.PK {
+		t.Fatalf("%v %v %v", got, ok, err)
+	}
+	if err := ss.End(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.End(ctx, "nobody"); err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := ss.List(ctx, u.PK); err != nil || len(ids) != 1 || ids[0] != "b" {
+		t.Errorf("%v %v", ids, err)
+	}
+	// A session whose user was deleted is no one's, and ends.
+	if err := h.s.Directory().DeleteUser(ctx, u.PK); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := ss.User(ctx, "b"); ok || err != nil {
+		t.Errorf("%v %v", ok, err)
+	}
+	if _, err := ss.rs.Load(ctx, Sessions, sessionKey("b")); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the session was kept: %v", err)
+	}
+}
+
+// A user's list of sessions is bounded: past MaxUserSessions, the
+// oldest session ends.
+func TestSessionStoreBound(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, "")
+	u := h.userWith("one", "one@example.com", nil, true)
+	ss := h.e.SessionStore()
+	for i := range MaxUserSessions + 1 {
+		if err := ss.Start(ctx, Login{User: u.PK, Session: "s" + strconv.Itoa(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids, _ := ss.List(ctx, u.PK)
+	if len(ids) != MaxUserSessions || ids[0] != "s1" {
+		t.Errorf("%d sessions, first %q", len(ids), ids[0])
+	}
+	if _, ok, _ := ss.User(ctx, "s0"); ok {
+		t.Error("the oldest session is still logged in")
+	}
+}
+
+// The cookie of a session with an expiry says so (Max-Age); one that
+// lasts until the browser closes has none.
+func TestLoginCookie(t *testing.T) {
+	for _, tc := range []struct{ attrs, want string }{{"session_duration: hours=1", "Max-Age=3600"}, {"", ""}} {
+		h := newHarness(t, flowDoc("f", "", policyOn("f", "pending", true),
+			stageEntry("authentik_stages_user_login.userloginstage", "f", "login", 0, tc.attrs, "")))
+		h.userWith("one", "one@example.com", nil, true)
+		r := h.get("f", "")
+		var c string
+		for _, v := range r.header.Values("Set-Cookie") {
+			c = v // the last one is the login's
+		}
+		if !strings.Contains(c, "HttpOnly") || strings.Contains(c, "Max-Age") != (tc.want != "") || !strings.Contains(c, tc.want) {
+			t.Errorf("%q: Set-Cookie %q", tc.attrs, c)
+		}
+	}
+}

@@ -1,0 +1,112 @@
+package executor
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/expression"
+	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/policy"
+	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/store"
+)
+
+// BenchmarkLogin measures a complete login through the Go API, on the
+// shipped default-authentication-flow (identification, password, MFA
+// with no devices, user_login; its policies with package expression),
+// with the store's default password hasher (Django's pbkdf2_sha256,
+// 870,000 iterations), beside one password check of the same user
+// (store.Store.CheckPassword), at 1,000 and 100,000 users:
+//
+//	go test ./executor -run '^$' -bench BenchmarkLogin -benchtime 20x
+//
+// The ratio login/check says what the executor adds to the hash.
+func BenchmarkLogin(b *testing.B) {
+	for _, n := range []int{1000, 100_000} {
+		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+			ctx := context.Background()
+			s, err := store.Open(filepath.Join(b.TempDir(), "b.db"), &store.Options{NoSync: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			h := &harness{t: b, s: s}
+			loadDefaults(b, h, false)
+			const chunk = 5000
+			for lo := 0; lo < n; lo += chunk {
+				err := s.Update(ctx, func(tx *store.Tx) error {
+					for i := lo; i < min(lo+chunk, n); i++ {
+						u := directory.DefaultUser()
+						u.Username, u.Email = "user"+strconv.Itoa(i), "user"+strconv.Itoa(i)+"@example.com"
+						if _, err := store.Users.Create(tx, u, nil); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			target := n / 2
+			u, err := s.Directory().FindUser(ctx, directory.Find{Identifier: "user" + strconv.Itoa(target), Fields: []directory.Field{directory.FieldUsername}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			const secret = "correct horse battery staple"
+			if err := s.SetPassword(ctx, u.PK, ptr(secret)); err != nil {
+				b.Fatal(err)
+			}
+			evs := plan.Builtin(nil)
+			evs[policy.ModelExpression] = expression.Evaluator(nil)
+			hs := Builtin()
+			hs[stage.ModelAuthenticatorValidate] = noDevices{}
+			e, err := New(s, Options{Plan: plan.Options{Evaluators: evs}, Handlers: hs})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer e.Close()
+			uid, _ := json.Marshal(map[string]any{"component": ComponentIdentification, "uid_field": u.Email})
+			pw, _ := json.Marshal(map[string]any{"component": ComponentPassword, "password": secret})
+			const slug = "default-authentication-flow"
+			b.Run("login", func(b *testing.B) {
+				for i := range b.N {
+					req := Request{Session: "bench-" + strconv.Itoa(i)}
+					if _, err := e.Get(ctx, slug, req); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := e.Submit(ctx, slug, req, uid); err != nil {
+						b.Fatal(err)
+					}
+					if r, err := e.Get(ctx, slug, req); err != nil || r.Challenge == nil {
+						b.Fatal(r, err)
+					}
+					if _, err := e.Submit(ctx, slug, req, pw); err != nil {
+						b.Fatal(err)
+					}
+					var resp Response
+					for range 5 {
+						if resp, err = e.Get(ctx, slug, req); err != nil || !resp.Reload {
+							break
+						}
+					}
+					if err != nil || resp.Login == nil {
+						b.Fatalf("no login: %+v %v", resp, err)
+					}
+				}
+			})
+			b.Run("check", func(b *testing.B) {
+				for range b.N {
+					if ok, err := s.CheckPassword(ctx, u.PK, secret); !ok || err != nil {
+						b.Fatal(ok, err)
+					}
+				}
+			})
+		})
+	}
+}
