@@ -99,8 +99,11 @@
 //     recovery and passwordless links (with the page's query), a
 //     password stage's and a captcha stage's fields in the same
 //     challenge, and "Failed to authenticate.". An unknown identifier
-//     waits 90 to 210 ms (Options.Sleep) and leaves a stand-in pending
-//     user (its username and email the identifier, no pk). authflow
+//     leaves a stand-in pending user (its username and email the
+//     identifier, no pk) and waits 90 to 210 ms (Options.Sleep), as in
+//     authentik, or, when a password stage is embedded, spends a
+//     password check instead (authentik waits, which makes an unknown
+//     identifier slower than a wrong password). authflow
 //     holds no sources: sources is always empty. An identification
 //     stage with a captcha stage and no Options.Captcha denies the flow
 //     with [MsgNoCaptchaVerifier] and a configuration_error event.
@@ -145,7 +148,10 @@
 // do: an unknown username spends one hash of Options.Passwords, and an
 // unknown identifier in an identification stage with a password stage
 // too, so that pretend_user_exists answers an unknown identifier and a
-// wrong password with the same challenge at a comparable cost.
+// wrong password with the same challenge at a comparable cost. Without
+// a password stage, a known identifier answers at once and an unknown
+// one after authentik's wait: its timing tells them apart, as in
+// authentik.
 //
 // # Run state
 //

@@ -222,10 +222,12 @@ func (identificationHandler) Respond(ctx context.Context, s *Step, body json.Raw
 	if !found {
 		if pw != nil {
 			// A known user's answer costs a password check: so does
-			// this one.
+			// this one, in place of authentik's wait, which would make
+			// it slower than a known user's.
 			s.ex.dummyCheck(password)
+		} else {
+			s.ex.sleep(ctx, enumerationDelay())
 		}
-		s.ex.sleep(ctx, enumerationDelay())
 		// The stand-in authentik keeps even though the answer fails.
 		s.Context[directory.ContextPendingUser] = directory.ContextUser(directory.User{Username: resp.UIDField, Email: resp.UIDField, IsActive: true})
 		if !cfg.ShowMatchedUser {

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/authflow/authflow/blueprint"
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/expression"
 	"github.com/authflow/authflow/plan"
@@ -118,4 +120,55 @@ func BenchmarkLogin(b *testing.B) {
 			b.ReportMetric(float64((loginT-checkT).Nanoseconds())/float64(n), "overhead-ns/op")
 		})
 	}
+}
+
+// BenchmarkEnumeration compares, with the store's default password
+// hasher, the answer of an identification stage with an embedded
+// password stage to an unknown identifier and to a known one with a
+// wrong password (the same challenge), alternating in one loop:
+//
+//	go test ./executor -run '^$' -bench BenchmarkEnumeration -benchtime 20x
+//
+// unknown/known near 1 means timing does not tell them apart.
+func BenchmarkEnumeration(b *testing.B) {
+	ctx := context.Background()
+	s, err := store.Open(filepath.Join(b.TempDir(), "b.db"), &store.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	h := &harness{t: b, s: s}
+	doc := identFlow("authentication", ", pretend_user_exists: true, password_stage: !KeyOf pw")
+	if _, err := blueprint.Load(ctx, s, strings.NewReader(doc), blueprint.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	h.userWith("akadmin", "admin@example.com", ptr("right"), true)
+	e, err := New(s, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	known, _ := json.Marshal(map[string]any{"uid_field": "admin@example.com", "password": "wrong"})
+	unknown, _ := json.Marshal(map[string]any{"uid_field": "nobody@example.com", "password": "wrong"})
+	req := Request{Session: "bench"}
+	if _, err := e.Get(ctx, "f", req); err != nil {
+		b.Fatal(err)
+	}
+	var knownT, unknownT time.Duration
+	n := 0
+	for ; b.Loop(); n++ {
+		t0 := time.Now()
+		if _, err := e.Submit(ctx, "f", req, known); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := e.Submit(ctx, "f", req, unknown); err != nil {
+			b.Fatal(err)
+		}
+		knownT += t1.Sub(t0)
+		unknownT += time.Since(t1)
+	}
+	b.ReportMetric(float64(knownT.Nanoseconds())/float64(n), "known-ns/op")
+	b.ReportMetric(float64(unknownT.Nanoseconds())/float64(n), "unknown-ns/op")
+	b.ReportMetric(float64(unknownT)/float64(knownT), "unknown/known")
 }
