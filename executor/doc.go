@@ -23,7 +23,8 @@
 // answers it with a JSON body. Both take a [Request] (session id, the
 // page's query string, the request's user, the HTTP request for
 // policies) and return a [Response]: a [Challenge], or Reload (ask
-// again). [Executor.HTTPHandler] serves the same over HTTP as authentik's
+// again), and a [Login] or [Logout] when a stage changed the session's
+// user (see Login below). [Executor.HTTPHandler] serves the same over HTTP as authentik's
 // GET and POST /api/v3/flows/executor/{slug}/?query=...: 200 with the
 // challenge, 302 to the identical URL for Reload, 404 for an unknown
 // flow, and ak-stage-flow-error with a request id (and a
