@@ -282,38 +282,46 @@ func (passwordHandler) Challenge(_ context.Context, s *Step) (Result, error) {
 // decodePassword reads the password field as DRF's CharField with
 // trim_whitespace off does: required, not null, not blank, a string (a
 // number is taken as its text).
-func decodePassword(body json.RawMessage) (string, *validate.Error) {
+func decodePassword(body json.RawMessage) (string, *validate.Error, error) {
 	var m map[string]json.RawMessage
-	if err := json.Unmarshal(body, &m); err != nil {
-		return "", fieldError("non_field_errors", "Invalid data. Expected a dictionary, but got str.")
+	if err := json.Unmarshal(body, &m); err != nil || m == nil {
+		// Not an object: DecodeResponse says so in DRF's words.
+		_, verr, err := DecodeResponse[struct{}](body)
+		if verr == nil && err == nil {
+			err = errors.New("executor: a password response that is not a JSON object")
+		}
+		return "", verr, err
 	}
 	raw, ok := m["password"]
 	if !ok {
-		return "", fieldError("password", "This field is required.")
+		return "", fieldError("password", "This field is required."), nil
 	}
 	var v any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&v); err != nil {
-		return "", fieldError("password", "Not a valid string.")
+		return "", fieldError("password", "Not a valid string."), nil
 	}
 	switch x := v.(type) {
 	case nil:
-		return "", fieldError("password", "This field may not be null.")
+		return "", fieldError("password", "This field may not be null."), nil
 	case string:
 		if x == "" {
-			return "", fieldError("password", "This field may not be blank.")
+			return "", fieldError("password", "This field may not be blank."), nil
 		}
-		return x, nil
+		return x, nil, nil
 	case json.Number:
-		return x.String(), nil
+		return x.String(), nil, nil
 	}
-	return "", fieldError("password", "Not a valid string.")
+	return "", fieldError("password", "Not a valid string."), nil
 }
 
 func (h passwordHandler) Respond(ctx context.Context, s *Step, body json.RawMessage) (Result, error) {
 	cfg := s.Stage.Config.(stage.Password)
-	password, verr := decodePassword(body)
+	password, verr, err := decodePassword(body)
+	if err != nil {
+		return Result{}, err
+	}
 	if verr == nil {
 		username, ok := s.pendingUsername()
 		if !ok {

@@ -801,3 +801,26 @@ func TestLoginCookie(t *testing.T) {
 		}
 	}
 }
+
+// A password response that is not a JSON object is a non-field error,
+// in DRF's words, through the Go API (HTTP refuses it before).
+func TestPasswordNotObject(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, flowDoc("f", "", policyOn("f", "pending", true),
+		stageEntry("authentik_stages_password.passwordstage", "f", "pw", 0, "backends: [authentik.core.auth.InbuiltBackend]", "")))
+	h.userWith("one", "one@example.com", ptr("pw"), true)
+	req := Request{Session: "s"}
+	if _, err := h.e.Get(ctx, "f", req); err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{`[1]`, `"pw"`, `null`} {
+		resp, err := h.e.Submit(ctx, "f", req, json.RawMessage(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, ok := resp.Challenge.(*PasswordChallenge)
+		if !ok || len(c.ResponseErrors["non_field_errors"]) != 1 || !strings.HasPrefix(c.ResponseErrors["non_field_errors"][0].String, "Invalid data.") {
+			t.Errorf("%s: %#v", body, resp.Challenge)
+		}
+	}
+}
