@@ -207,6 +207,9 @@
 // session binding (network_binding, geoip_binding), app-password tokens,
 // LDAP and Kerberos backends, last_login, and the same session's other
 // executions at a login or logout (they start over rather than move).
+// Logged-in sessions share the RunState's bounds with executions: a
+// MemRunState under a flood of new executions evicts the records that
+// expire soonest, sessions included (their users log in again).
 // Also missing: flow tokens and flow_token in the query, the cancel,
 // execute and inspector endpoints, CSRF checks (an Origin check on
 // POST), avatars and brand settings in challenges (pending_user_avatar
