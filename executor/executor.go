@@ -13,6 +13,7 @@ import (
 	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/password"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
@@ -51,6 +52,9 @@ const (
 const (
 	EventConfigurationError = "configuration_error"
 	EventSystemException    = "system_exception"
+	EventLogin              = "login"
+	EventLoginFailed        = "login_failed"
+	EventLogout             = "logout"
 )
 
 // Event is something the host may want to log or store.
@@ -61,6 +65,9 @@ type Event struct {
 	Message string
 	// Flow and Stage name where, when known.
 	Flow, Stage string
+	// User is the username the event is about (login, login_failed,
+	// logout), when there is one.
+	User string
 	// RequestID is the request id shown to the client in
 	// ak-stage-flow-error, for EventSystemException.
 	RequestID string
@@ -101,6 +108,25 @@ type Options struct {
 	ApplyUpdates func(ctx context.Context, s *store.Store, ups []plan.Update) error
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// Directory is the user directory stages find users in, check
+	// passwords against and log in: nil means the store's
+	// (store.Store.Directory); a host that keeps its own users gives
+	// its directory.Directory.
+	Directory directory.Directory
+	// Passwords is the password policy whose hash a check of an unknown
+	// user's password spends, so that it costs what a known user's
+	// does; the zero Policy is Django's, the store's default. A host
+	// that hashes otherwise gives its own.
+	Passwords password.Policy
+	// Captcha verifies the captcha tokens of identification stages with
+	// a captcha stage; nil means none, and such a stage denies the flow
+	// with MsgNoCaptchaVerifier and a configuration_error event.
+	Captcha CaptchaVerifier
+	// Sleep waits d, or until ctx is done: the identification stage's
+	// wait on an unknown identifier (authentik's 90 to 210 ms). Nil
+	// means a real wait.
+	Sleep func(ctx context.Context, d time.Duration)
 }
 
 // Executor runs flows, step by step, for many sessions at once. It is
@@ -116,6 +142,13 @@ type Executor struct {
 	events   func(Event)
 	apply    func(context.Context, *store.Store, []plan.Update) error
 	now      func() time.Time
+	dir      directory.Directory
+	pw       password.Policy
+	captcha  CaptchaVerifier
+	sleep    func(context.Context, time.Duration)
+	sessions *SessionStore
+	// dummyCheck spends a password check on an unknown user's password.
+	dummyCheck func(raw string)
 }
 
 // New returns an executor of the flows in s. It fails with an error
@@ -125,7 +158,15 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 	e := &Executor{
 		s: s, cache: opts.Cache, handlers: opts.Handlers, rs: opts.RunState, ttl: opts.ExecutionTTL,
 		events: opts.Events, apply: opts.ApplyUpdates, now: opts.Now,
+		dir: opts.Directory, pw: opts.Passwords, captcha: opts.Captcha, sleep: opts.Sleep,
 	}
+	if e.dir == nil {
+		e.dir = s.Directory()
+	}
+	if e.sleep == nil {
+		e.sleep = sleepCtx
+	}
+	e.dummyCheck = func(raw string) { _, _, _ = e.pw.Check(raw, "") }
 	if e.handlers == nil {
 		e.handlers = Builtin()
 	}
@@ -150,6 +191,7 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 	if e.rs == nil {
 		e.rs = NewMemRunState(MemOptions{Now: e.now})
 	}
+	e.sessions = &SessionStore{rs: e.rs, dir: e.dir, now: e.now}
 	if e.cache == nil {
 		e.cache, e.ownCache = plan.NewCache(s, plan.CacheOptions{Options: opts.Plan}), true
 	}
@@ -198,6 +240,15 @@ type Response struct {
 	// the same execution, which won. Over HTTP it is a 302 to the same
 	// URL.
 	Reload bool
+	// Login, when not nil, says a user_login stage logged a user in
+	// during this request: the host makes Login.Session the client's
+	// session id from now on, logged in as Login.User (see Login). The
+	// execution continues under the new id.
+	Login *Login
+	// Logout, when not nil, says a user_logout stage logged the
+	// session out: the host ends the session and makes Logout.Session
+	// the client's (anonymous) session id from now on.
+	Logout *Logout
 }
 
 // Get starts the flow with slug for the request's session, or resumes
@@ -235,6 +286,11 @@ type run struct {
 	// restarted says a redirect stage replaced this execution by a new
 	// one of the same flow.
 	restarted bool
+	// login and logout are what user_login and user_logout did; newKey
+	// is then the execution's key under the session's new id.
+	login  *Login
+	logout *Logout
+	newKey string
 }
 
 func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, body json.RawMessage) (Response, error) {
@@ -529,14 +585,30 @@ func (r *run) save(resp Response) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	_, err = r.e.rs.Save(r.ctx, Executions, r.key, Record{Data: data, Expires: r.e.now().Add(r.e.ttl), Version: r.version})
+	key, version := r.key, r.version
+	if r.newKey != "" {
+		key, version = r.newKey, 0
+	}
+	_, err = r.e.rs.Save(r.ctx, Executions, key, Record{Data: data, Expires: r.e.now().Add(r.e.ttl), Version: version})
 	switch {
 	case errors.Is(err, ErrConflict), errors.Is(err, ErrExpired):
 		return Response{Reload: true}, nil
 	case err != nil:
 		return Response{}, err
 	}
-	return resp, r.applyUpdates()
+	if r.newKey != "" && (r.version != 0 || r.expired) {
+		// The execution moved to the session's new id.
+		if err := r.e.rs.Delete(r.ctx, Executions, r.key); err != nil {
+			return Response{}, err
+		}
+	}
+	return r.attach(resp), r.applyUpdates()
+}
+
+// attach reports a login or logout of this request in resp.
+func (r *run) attach(resp Response) Response {
+	resp.Login, resp.Logout = r.login, r.logout
+	return resp
 }
 
 // finish ends the execution (authentik's cancel) and answers resp.
@@ -546,7 +618,7 @@ func (r *run) finish(resp Response) (Response, error) {
 			return Response{}, err
 		}
 	}
-	return resp, r.applyUpdates()
+	return r.attach(resp), r.applyUpdates()
 }
 
 func (r *run) applyUpdates() error {
@@ -680,10 +752,14 @@ func formatTitle(title, app, user string) string {
 	return b.String()
 }
 
-// userInfo is the display user: the context's pending_user_identifier,
-// else the request's user.
+// userInfo is the display user (authentik's get_pending_user for
+// display): the context's pending_user_identifier, else its pending
+// user's username, else the request's user.
 func userInfo(ctxm map[string]any, req Request) UserInfo {
 	name := req.Username
+	if pu, ok := ctxm[directory.ContextPendingUser].(map[string]any); ok {
+		name, _ = pu["username"].(string)
+	}
 	if id, ok := ctxm["pending_user_identifier"].(string); ok {
 		name = id
 	}

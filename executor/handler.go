@@ -110,8 +110,9 @@ func Retry(errs *validate.Error) Result { return Result{kind: resultRetry, errs:
 // yet; %s is the kind's verbose name.
 const MsgUnsupportedStage = "The stage kind %s is not supported by authflow yet."
 
-// Builtin returns the handlers of authentik's 24 stage kinds: dummy, deny
-// and redirect run; every other kind has a handler that denies the flow
+// Builtin returns the handlers of authentik's 24 stage kinds: dummy, deny,
+// redirect, identification, password, user_login and user_logout run;
+// every other kind has a handler that denies the flow
 // with MsgUnsupportedStage and a configuration_error event, until its
 // handler is written.
 func Builtin() map[stage.ModelName]Handler {
@@ -119,14 +120,19 @@ func Builtin() map[stage.ModelName]Handler {
 		stage.ModelDummy:    dummyHandler{},
 		stage.ModelDeny:     denyHandler{},
 		stage.ModelRedirect: redirectHandler{},
+
+		stage.ModelIdentification: identificationHandler{},
+		stage.ModelPassword:       passwordHandler{},
+		stage.ModelUserLogin:      userLoginHandler{},
+		stage.ModelUserLogout:     userLogoutHandler{},
 	}
 	for _, m := range []stage.ModelName{
 		stage.ModelAuthenticatorDuo, stage.ModelAuthenticatorEmail, stage.ModelAuthenticatorEndpointGDTC,
 		stage.ModelAuthenticatorSMS, stage.ModelAuthenticatorStatic, stage.ModelAuthenticatorTOTP,
 		stage.ModelAuthenticatorValidate, stage.ModelAuthenticatorWebAuthn, stage.ModelCaptcha,
-		stage.ModelConsent, stage.ModelEmail, stage.ModelIdentification, stage.ModelInvitation,
-		stage.ModelMutualTLS, stage.ModelPassword, stage.ModelPromptStage, stage.ModelSource,
-		stage.ModelUserDelete, stage.ModelUserLogin, stage.ModelUserLogout, stage.ModelUserWrite,
+		stage.ModelConsent, stage.ModelEmail, stage.ModelInvitation,
+		stage.ModelMutualTLS, stage.ModelPromptStage, stage.ModelSource,
+		stage.ModelUserDelete, stage.ModelUserWrite,
 	} {
 		h[m] = Unsupported(m)
 	}

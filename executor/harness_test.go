@@ -18,6 +18,7 @@ import (
 
 	"github.com/authflow/authflow/blueprint"
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/password"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/store"
@@ -71,6 +72,8 @@ type harness struct {
 	// toggle is the result of dummy policies named "toggle*".
 	toggle atomic.Bool
 	clock  atomic.Int64 // unix nanoseconds
+	// slept counts the identification stage's waits.
+	slept atomic.Int64
 
 	mu      sync.Mutex
 	events  []Event
@@ -79,9 +82,12 @@ type harness struct {
 
 type harnessOpt func(*Options)
 
+// testPasswords hashes quickly, for tests.
+var testPasswords = password.Policy{Iterations: 1000}
+
 func newHarness(t testing.TB, doc string, opts ...harnessOpt) *harness {
 	t.Helper()
-	s, err := store.Open(filepath.Join(t.TempDir(), "x.db"), &store.Options{NoSync: true})
+	s, err := store.Open(filepath.Join(t.TempDir(), "x.db"), &store.Options{NoSync: true, Passwords: testPasswords})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +105,8 @@ func newHarness(t testing.TB, doc string, opts ...harnessOpt) *harness {
 	evs := plan.Builtin(now)
 	evs[policy.ModelDummy] = plan.EvaluatorFunc(h.dummyPolicy)
 	o := Options{
-		Plan: plan.Options{Evaluators: evs, Now: now}, RunState: h.rs, Now: now,
+		Plan: plan.Options{Evaluators: evs, Now: now}, RunState: h.rs, Now: now, Passwords: testPasswords,
+		Sleep:  func(context.Context, time.Duration) { h.slept.Add(1) },
 		Events: func(ev Event) { h.mu.Lock(); h.events = append(h.events, ev); h.mu.Unlock() },
 		ApplyUpdates: func(_ context.Context, _ *store.Store, ups []plan.Update) error {
 			h.mu.Lock()

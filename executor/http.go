@@ -2,7 +2,6 @@ package executor
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -10,7 +9,9 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/plan"
 	"github.com/google/uuid"
 )
@@ -36,9 +37,19 @@ type HTTPOptions struct {
 	Session func(*http.Request) string
 	// Cookie names HTTPHandler's session cookie; "" means DefaultCookie.
 	Cookie string
-	// User returns the request's user and its username; nil means every
-	// request is anonymous.
+	// User returns the request's user and its username. Nil means the
+	// user HTTPHandler's own session is logged in as (SessionStore)
+	// with its own cookie, and an anonymous user with the host's
+	// Session.
 	User func(*http.Request) (plan.User, string)
+	// Login and Logout act on a login or logout (Response.Login,
+	// Response.Logout) with the host's Session: the host makes the new
+	// id the client's session, logged in or not. Nil with the host's
+	// Session means the host is not told (a configuration_error event
+	// says so). With HTTPHandler's own cookie they are not called: the
+	// handler keeps the session (SessionStore) and sets the cookie.
+	Login  func(http.ResponseWriter, *http.Request, Login) error
+	Logout func(http.ResponseWriter, *http.Request, Logout) error
 	// MaxBody bounds a POST's body; zero means DefaultMaxBody.
 	MaxBody int64
 }
@@ -80,14 +91,22 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Frame-Options", "SAMEORIGIN")
 	session := h.session(w, r)
 	req := Request{Session: session, Query: r.URL.Query().Get("query"), HTTP: httpRequest(r)}
-	if h.o.User != nil {
-		req.User, req.Username = h.o.User(r)
-	}
 	var (
 		resp Response
 		err  error
 	)
 	switch {
+	case h.o.User != nil:
+		req.User, req.Username = h.o.User(r)
+	case h.o.Session == nil && session != "":
+		var u directory.User
+		var ok bool
+		if u, ok, err = h.e.sessions.User(r.Context(), session); ok {
+			req.User, req.Username = plan.User{PK: u.PK, Authenticated: true}, u.Username
+		}
+	}
+	switch {
+	case err != nil:
 	case session == "":
 		err = ErrNoSession
 	case r.Method == http.MethodGet:
@@ -97,6 +116,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if body, err = readBody(w, r, h.o.MaxBody); err == nil {
 			resp, err = h.e.Submit(r.Context(), slug, req, body)
 		}
+	}
+	if err == nil {
+		err = h.sessionChange(w, r, resp)
 	}
 	switch {
 	case errors.Is(err, ErrUnknownFlow):
@@ -142,13 +164,52 @@ func (h *handler) session(w http.ResponseWriter, r *http.Request) string {
 	if c, err := r.Cookie(h.o.Cookie); err == nil && validSessionID(c.Value) {
 		return c.Value
 	}
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	id := base64.RawURLEncoding.EncodeToString(b[:])
-	http.SetCookie(w, &http.Cookie{
-		Name: h.o.Cookie, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
-	})
+	id := newSessionID()
+	h.setCookie(w, r, id, time.Time{})
 	return id
+}
+
+// setCookie sets the session cookie to id, lasting until expires (zero:
+// until the browser closes).
+func (h *handler) setCookie(w http.ResponseWriter, r *http.Request, id string, expires time.Time) {
+	c := &http.Cookie{Name: h.o.Cookie, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil}
+	if !expires.IsZero() {
+		c.MaxAge = max(1, int(expires.Sub(h.e.now()).Seconds()))
+	}
+	http.SetCookie(w, c)
+}
+
+// sessionChange carries out a login or logout: with the handler's own
+// cookie, it keeps the session in the SessionStore and sets the cookie
+// to the new id; with the host's session, it calls the host.
+func (h *handler) sessionChange(w http.ResponseWriter, r *http.Request, resp Response) error {
+	switch {
+	case resp.Login == nil && resp.Logout == nil:
+		return nil
+	case h.o.Session != nil && resp.Login != nil:
+		if h.o.Login == nil {
+			h.e.event(Event{Action: EventConfigurationError, Message: "a user logged in, and HTTPOptions.Login is nil: the host's session does not know", User: resp.Login.Username})
+			return nil
+		}
+		return h.o.Login(w, r, *resp.Login)
+	case h.o.Session != nil:
+		if h.o.Logout == nil {
+			h.e.event(Event{Action: EventConfigurationError, Message: "a session logged out, and HTTPOptions.Logout is nil: the host's session does not know"})
+			return nil
+		}
+		return h.o.Logout(w, r, *resp.Logout)
+	case resp.Login != nil:
+		if err := h.e.sessions.Start(r.Context(), *resp.Login); err != nil {
+			return err
+		}
+		h.setCookie(w, r, resp.Login.Session, resp.Login.Expires)
+		return nil
+	}
+	if err := h.e.sessions.End(r.Context(), resp.Logout.Previous); err != nil {
+		return err
+	}
+	h.setCookie(w, r, resp.Logout.Session, time.Time{})
+	return nil
 }
 
 // validSessionID says whether s is an id the handler could have made.

@@ -56,23 +56,30 @@ const (
 	// FlowTokens are suspended plans restored from an emailed link,
 	// keyed by token.
 	FlowTokens
+	// Sessions are the logged-in sessions of HTTPHandler's own cookie
+	// (see SessionStore): a session's user, keyed by session id, and
+	// each user's list of sessions.
+	Sessions
 )
 
 // Namespaces lists every namespace.
-var Namespaces = []Namespace{Executions, FlowTokens}
+var Namespaces = []Namespace{Executions, FlowTokens, Sessions}
 
-// String returns the namespace's name: "executions", "flow_tokens".
+// String returns the namespace's name: "executions", "flow_tokens",
+// "sessions".
 func (n Namespace) String() string {
 	switch n {
 	case Executions:
 		return "executions"
 	case FlowTokens:
 		return "flow_tokens"
+	case Sessions:
+		return "sessions"
 	}
 	return "namespace " + strconv.Itoa(int(n))
 }
 
-func (n Namespace) valid() bool { return n == Executions || n == FlowTokens }
+func (n Namespace) valid() bool { return n == Executions || n == FlowTokens || n == Sessions }
 
 // ExecutionKey is the key of the execution of flow slug in session: one
 // execution per session and flow. Every key of a session begins with

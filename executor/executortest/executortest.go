@@ -91,6 +91,7 @@ var ctx = context.Background()
 const (
 	ex = executor.Executions
 	ft = executor.FlowTokens
+	se = executor.Sessions
 )
 
 func (e *env) in(d time.Duration) time.Time { return e.clock.now().Add(d) }
@@ -305,12 +306,15 @@ func testConcurrentTakes(t *testing.T, e *env) {
 func testNamespaces(t *testing.T, e *env) {
 	vx := e.save(t, ex, "same", "execution", time.Hour, 0)
 	vt := e.save(t, ft, "same", "token", time.Hour, 0)
+	vs := e.save(t, se, "same", "session", time.Hour, 0)
 	e.wantLoad(t, ex, "same", "execution", vx)
 	e.wantLoad(t, ft, "same", "token", vt)
+	e.wantLoad(t, se, "same", "session", vs)
 	if _, err := e.rs.Take(ctx, ft, "same"); err != nil {
 		t.Fatal(err)
 	}
 	e.wantLoad(t, ex, "same", "execution", vx)
+	e.wantLoad(t, se, "same", "session", vs)
 
 	// Two flows in two tabs of one session, and sessions whose id and
 	// slug run together, do not collide.

@@ -1,0 +1,224 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/validate"
+	"github.com/google/uuid"
+)
+
+// Plan context keys of authentication (authentik's
+// stages/password/stage.py).
+const (
+	// ContextPendingUserIdentifier is what the user typed in an
+	// identification stage, shown as pending_user when set.
+	ContextPendingUserIdentifier = "pending_user_identifier"
+	// ContextUserBackend is the dotted path of the backend that checked
+	// the password (the password stage sets it).
+	ContextUserBackend = "user_backend"
+	// ContextAuthMethod is how the user authenticated: "password", ...;
+	// the first method of a flow stays.
+	ContextAuthMethod = "auth_method"
+	// ContextAuthMethodArgs are the method's arguments, a map.
+	ContextAuthMethodArgs = "auth_method_args"
+	// ContextUserBackendKey is the key of a pending user's map
+	// (directory.ContextUser's form) that names the backend that
+	// checked the user's password: authentik's user.backend, which the
+	// shipped default-authentication-flow tests with
+	// hasattr(pending_user, "backend").
+	ContextUserBackendKey = "backend"
+)
+
+// MsgNoCaptchaVerifier is the error_message of a stage that needs a
+// captcha verifier when Options.Captcha is nil.
+const MsgNoCaptchaVerifier = "This flow needs a captcha verifier, and none is configured."
+
+// CaptchaVerifier checks a captcha token with the captcha service a
+// captcha stage names (its api_url, private_key and score thresholds),
+// as authentik's verify_captcha_token does. It returns the service's
+// answer, which the captcha stage keeps in the plan context (captcha),
+// or a *validate.Error whose non-field messages are authentik's ("Invalid
+// captcha response", "Invalid captcha response. Retrying may solve this
+// issue.") when the token is refused; any other error is unexpected.
+// clientIP is the client's address, "" when unknown. Its errors never
+// hold the private key.
+type CaptchaVerifier interface {
+	VerifyCaptcha(ctx context.Context, cfg stage.Captcha, token, clientIP string) (map[string]any, error)
+}
+
+// Directory returns the user directory (Options.Directory).
+func (s *Step) Directory() directory.Directory { return s.ex.dir }
+
+// Captcha returns the captcha verifier (Options.Captcha); nil when none
+// is configured.
+func (s *Step) Captcha() CaptchaVerifier { return s.ex.captcha }
+
+// ClientIP returns the client's address, "" when unknown.
+func (s *Step) ClientIP() string {
+	if s.Request.HTTP == nil || !s.Request.HTTP.ClientIP.IsValid() {
+		return ""
+	}
+	return s.Request.HTTP.ClientIP.String()
+}
+
+// PendingUser returns the context's pending user as the directory holds
+// it now; false when the context has none, or a stand-in the directory
+// does not hold (an unknown identifier's), or the user was deleted.
+func (s *Step) PendingUser(ctx context.Context) (directory.User, bool, error) {
+	pk, ok := directory.ContextUserPK(s.Context[directory.ContextPendingUser])
+	if !ok {
+		return directory.User{}, false, nil
+	}
+	u, err := s.ex.dir.User(ctx, pk)
+	if errors.Is(err, directory.ErrNotFound) {
+		return directory.User{}, false, nil
+	}
+	if err != nil {
+		return directory.User{}, false, err
+	}
+	return u, true, nil
+}
+
+// SetPendingUser makes u the context's pending user, in
+// directory.ContextUser's form; backend, when not "", is the backend
+// that checked its password (ContextUserBackendKey).
+func (s *Step) SetPendingUser(u directory.User, backend string) {
+	m := directory.ContextUser(u)
+	if backend != "" {
+		m[ContextUserBackendKey] = backend
+	}
+	s.Context[directory.ContextPendingUser] = m
+}
+
+// pendingUsername is the username of the context's pending user, a
+// stand-in's included; false when there is none.
+func (s *Step) pendingUsername() (string, bool) {
+	m, ok := s.Context[directory.ContextPendingUser].(map[string]any)
+	if !ok {
+		return "", false
+	}
+	name, _ := m["username"].(string)
+	return name, true
+}
+
+// stageOf reads the stage numbered pk; false when it is gone.
+func (s *Step) stageOf(ctx context.Context, pk *uuid.UUID) (stage.Stage, bool, error) {
+	if pk == nil {
+		return stage.Stage{}, false, nil
+	}
+	var st stage.Stage
+	err := s.ex.s.View(ctx, func(tx *store.Tx) error {
+		var err error
+		st, err = store.Stages.Get(tx, store.PK(*pk))
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return stage.Stage{}, false, nil
+	}
+	return st, err == nil, err
+}
+
+// authenticate checks username and password with the backends, in order
+// (authentik's authenticate): the inbuilt backend finds the user by
+// username, exactly, in the directory and checks the password (an
+// inactive user fails as a wrong password does); the token backend
+// (app passwords) finds no token, authflow having none; LDAP and
+// Kerberos find no source. An unknown username spends one hash of
+// Options.Passwords, so that it costs what a known one does. When every
+// backend fails, a login_failed event names the username (never the
+// password). It returns the user and the backend's path.
+func (s *Step) authenticate(ctx context.Context, backends []stage.PasswordBackend, username, password string) (directory.User, string, bool, error) {
+	var (
+		u      directory.User
+		found  bool
+		looked bool
+	)
+	lookup := func() error {
+		if looked {
+			return nil
+		}
+		looked = true
+		var err error
+		u, err = s.ex.dir.FindUser(ctx, directory.Find{Identifier: username, Fields: []directory.Field{directory.FieldUsername}, CaseSensitive: true})
+		switch {
+		case errors.Is(err, directory.ErrNotFound):
+			return nil
+		case err != nil:
+			return err
+		}
+		found = true
+		return nil
+	}
+	dummy := false
+	for _, b := range backends {
+		switch b {
+		case stage.BackendInbuilt, stage.BackendToken:
+			if err := lookup(); err != nil {
+				return directory.User{}, "", false, err
+			}
+			if !found {
+				if !dummy {
+					// Django's ModelBackend and authentik's TokenBackend
+					// hash once for an unknown user.
+					s.ex.dummyCheck(password)
+					dummy = true
+				}
+				continue
+			}
+			if b == stage.BackendToken {
+				continue // no app-password tokens in authflow
+			}
+			ok, err := s.ex.dir.CheckPassword(ctx, u.PK, password)
+			if errors.Is(err, directory.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return directory.User{}, "", false, fmt.Errorf("checking the password of user %d: %w", u.PK, err)
+			}
+			if ok && u.IsActive {
+				if _, set := s.Context[ContextAuthMethod]; !set {
+					s.Context[ContextAuthMethod] = "password"
+				}
+				if _, set := s.Context[ContextAuthMethodArgs]; !set {
+					s.Context[ContextAuthMethodArgs] = map[string]any{}
+				}
+				return u, string(b), true, nil
+			}
+		}
+	}
+	s.ex.event(Event{Action: EventLoginFailed, Message: "Invalid credentials", Flow: s.Flow.Slug, Stage: s.Stage.Name, User: username})
+	return directory.User{}, "", false, nil
+}
+
+// nonField is a validation error with one non-field message.
+func nonField(msg string) *validate.Error {
+	return &validate.Error{NonField: []string{msg}}
+}
+
+// fieldError is a validation error with one message on field.
+func fieldError(field, msg string) *validate.Error {
+	return &validate.Error{Fields: map[string][]string{field: {msg}}}
+}
+
+// sleepCtx waits d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// enumerationDelay is authentik's wait on an unknown identifier: 90,
+// 120, ..., 210 ms.
+func enumerationDelay() time.Duration {
+	return time.Duration(3+rand.IntN(5)) * 30 * time.Millisecond
+}

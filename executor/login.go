@@ -1,0 +1,351 @@
+package executor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/url"
+
+	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/validate"
+	"github.com/google/uuid"
+)
+
+// Challenge components of the login stages.
+const (
+	ComponentIdentification = "ak-stage-identification"
+	ComponentPassword       = "ak-stage-password"
+	ComponentUserLogin      = "ak-stage-user-login"
+	ComponentCaptcha        = "ak-stage-captcha"
+)
+
+// Messages of the login stages, in authentik's words.
+const (
+	// MsgFailedToAuthenticate is the identification stage's non-field
+	// error for an unknown identifier or a wrong password.
+	MsgFailedToAuthenticate = "Failed to authenticate."
+	// MsgInvalidPassword is the password stage's field error, and the
+	// error_message when failed_attempts_before_cancel is reached.
+	MsgInvalidPassword = "Invalid password"
+	// ContextInvalidTries is the context key of the password stage's
+	// count of invalid answers (authentik keeps it in the session under
+	// this name).
+	ContextInvalidTries = "authentik/stages/password/user_invalid_tries"
+)
+
+// IdentificationChallenge is ak-stage-identification.
+type IdentificationChallenge struct {
+	Envelope
+	UserFields        []string          `json:"user_fields"`
+	PasswordFields    bool              `json:"password_fields"`
+	AllowShowPassword bool              `json:"allow_show_password"`
+	ApplicationPre    string            `json:"application_pre,omitempty"`
+	FlowDesignation   string            `json:"flow_designation"`
+	CaptchaStage      *CaptchaChallenge `json:"captcha_stage"`
+	EnrollURL         string            `json:"enroll_url,omitempty"`
+	RecoveryURL       string            `json:"recovery_url,omitempty"`
+	PasswordlessURL   string            `json:"passwordless_url,omitempty"`
+	PrimaryAction     string            `json:"primary_action"`
+	Sources           []LoginSource     `json:"sources"`
+	ShowSourceLabels  bool              `json:"show_source_labels"`
+	EnableRememberMe  bool              `json:"enable_remember_me"`
+}
+
+// LoginSource is a source's login button; authflow holds no sources, so
+// the list is always empty.
+type LoginSource struct {
+	Name      string          `json:"name"`
+	IconURL   *string         `json:"icon_url"`
+	Challenge json.RawMessage `json:"challenge"`
+}
+
+// CaptchaChallenge is ak-stage-captcha, also the captcha_stage of an
+// identification challenge.
+type CaptchaChallenge struct {
+	Envelope
+	UserInfo
+	SiteKey     string `json:"site_key"`
+	JSURL       string `json:"js_url"`
+	Interactive bool   `json:"interactive"`
+}
+
+// PasswordChallenge is ak-stage-password.
+type PasswordChallenge struct {
+	Envelope
+	UserInfo
+	RecoveryURL       string `json:"recovery_url,omitempty"`
+	AllowShowPassword bool   `json:"allow_show_password"`
+}
+
+// identificationHandler is authentik's identification stage.
+type identificationHandler struct{}
+
+// flowURL is the page of flow pk with the execution's query, as
+// authentik links flows from the identification stage; "" when the flow
+// is gone.
+func (s *Step) flowURL(ctx context.Context, pk *uuid.UUID) (string, error) {
+	if pk == nil {
+		return "", nil
+	}
+	f, err := s.flowBy(ctx, store.PK(*pk))
+	if err != nil || f == nil {
+		return "", err
+	}
+	u := "/if/flow/" + url.PathEscape(f.Slug) + "/"
+	if s.Request.Query != "" {
+		u += "?" + s.Request.Query
+	}
+	return u, nil
+}
+
+// identStages are the password and captcha stages an identification
+// stage embeds, when set and not deleted.
+func identStages(ctx context.Context, s *Step, cfg stage.Identification) (pw *stage.Password, cap *stage.Captcha, err error) {
+	if st, ok, err := s.stageOf(ctx, cfg.PasswordStage); err != nil {
+		return nil, nil, err
+	} else if ok {
+		if c, ok := st.Config.(stage.Password); ok {
+			pw = &c
+		}
+	}
+	if st, ok, err := s.stageOf(ctx, cfg.CaptchaStage); err != nil {
+		return nil, nil, err
+	} else if ok {
+		if c, ok := st.Config.(stage.Captcha); ok {
+			cap = &c
+		}
+	}
+	return pw, cap, nil
+}
+
+// noCaptcha denies a stage that needs a captcha verifier when none is
+// configured.
+func noCaptcha(s *Step) Result {
+	s.Event(EventConfigurationError, MsgNoCaptchaVerifier)
+	return Deny(MsgNoCaptchaVerifier)
+}
+
+func (identificationHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
+	cfg := s.Stage.Config.(stage.Identification)
+	pw, cap, err := identStages(ctx, s, cfg)
+	if err != nil {
+		return Result{}, err
+	}
+	if cap != nil && s.ex.captcha == nil {
+		return noCaptcha(s), nil
+	}
+	c := &IdentificationChallenge{
+		Envelope:         s.Envelope(ComponentIdentification),
+		UserFields:       make([]string, 0, len(cfg.UserFields)),
+		PasswordFields:   pw != nil,
+		FlowDesignation:  string(s.Flow.Designation),
+		PrimaryAction:    "Continue",
+		Sources:          []LoginSource{},
+		ShowSourceLabels: cfg.ShowSourceLabels,
+		EnableRememberMe: cfg.EnableRememberMe,
+	}
+	for _, f := range cfg.UserFields {
+		c.UserFields = append(c.UserFields, string(f))
+	}
+	if pw != nil {
+		c.AllowShowPassword = pw.AllowShowPassword
+	}
+	if s.Flow.Designation == flow.DesignationAuthentication {
+		c.PrimaryAction = "Log in"
+	}
+	if cap != nil {
+		c.CaptchaStage = &CaptchaChallenge{
+			Envelope: Envelope{Component: ComponentCaptcha}, UserInfo: UserInfo{PendingUserAvatar: DefaultAvatar},
+			SiteKey: cap.PublicKey, JSURL: cap.JSURL, Interactive: cap.Interactive,
+		}
+	}
+	for _, l := range []struct {
+		pk  *uuid.UUID
+		dst *string
+	}{{cfg.EnrollmentFlow, &c.EnrollURL}, {cfg.RecoveryFlow, &c.RecoveryURL}, {cfg.PasswordlessFlow, &c.PasswordlessURL}} {
+		if *l.dst, err = s.flowURL(ctx, l.pk); err != nil {
+			return Result{}, err
+		}
+	}
+	return Show(c), nil
+}
+
+// identificationResponse is the identification challenge's response.
+// The password is trimmed, as authentik's CharField there does.
+type identificationResponse struct {
+	UIDField     string  `json:"uid_field" af:"required"`
+	Password     *string `json:"password" af:"blank"`
+	CaptchaToken *string `json:"captcha_token" af:"blank"`
+}
+
+func (identificationHandler) Respond(ctx context.Context, s *Step, body json.RawMessage) (Result, error) {
+	cfg := s.Stage.Config.(stage.Identification)
+	resp, verr, err := DecodeResponse[identificationResponse](body)
+	switch {
+	case err != nil:
+		return Result{}, err
+	case verr != nil:
+		return Retry(verr), nil
+	}
+	pw, cap, err := identStages(ctx, s, cfg)
+	if err != nil {
+		return Result{}, err
+	}
+	if cap != nil && s.ex.captcha == nil {
+		return noCaptcha(s), nil
+	}
+	password := ""
+	if resp.Password != nil {
+		password = *resp.Password
+	}
+	var (
+		u     directory.User
+		found bool
+	)
+	if len(cfg.UserFields) > 0 {
+		q := directory.Find{Identifier: resp.UIDField, CaseSensitive: !cfg.CaseInsensitiveMatching}
+		for _, f := range cfg.UserFields {
+			q.Fields = append(q.Fields, directory.Field(f))
+		}
+		u, err = s.ex.dir.FindUser(ctx, q)
+		switch {
+		case err == nil:
+			found = true
+		case !errors.Is(err, directory.ErrNotFound):
+			return Result{}, err
+		}
+	}
+	if !found {
+		if pw != nil {
+			// A known user's answer costs a password check: so does
+			// this one, in place of authentik's wait, which would make
+			// it slower than a known user's.
+			s.ex.dummyCheck(password)
+		} else {
+			s.ex.sleep(ctx, enumerationDelay())
+		}
+		// The stand-in authentik keeps even though the answer fails.
+		s.Context[directory.ContextPendingUser] = directory.ContextUser(directory.User{Username: resp.UIDField, Email: resp.UIDField, IsActive: true})
+		if !cfg.ShowMatchedUser {
+			s.Context[ContextPendingUserIdentifier] = resp.UIDField
+		}
+		if cfg.PretendUserExists && pw == nil {
+			return Pass(), nil
+		}
+		return Retry(nonField(MsgFailedToAuthenticate)), nil
+	}
+	if cap != nil {
+		token := ""
+		if resp.CaptchaToken != nil {
+			token = *resp.CaptchaToken
+		}
+		answer, err := s.ex.captcha.VerifyCaptcha(ctx, *cap, token, s.ClientIP())
+		var verr *validate.Error
+		if errors.As(err, &verr) {
+			return Retry(verr), nil
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		_ = answer // authentik's combined check keeps no captcha context
+	}
+	backend := ""
+	if pw != nil {
+		au, b, ok, err := s.authenticate(ctx, pw.Backends, u.Username, password)
+		if err != nil {
+			return Result{}, err
+		}
+		if !ok {
+			return Retry(nonField(MsgFailedToAuthenticate)), nil
+		}
+		u, backend = au, b
+	}
+	s.SetPendingUser(u, backend)
+	if !cfg.ShowMatchedUser {
+		s.Context[ContextPendingUserIdentifier] = resp.UIDField
+	}
+	return Pass(), nil
+}
+
+// passwordHandler is authentik's password stage.
+type passwordHandler struct{}
+
+func (passwordHandler) Challenge(_ context.Context, s *Step) (Result, error) {
+	cfg := s.Stage.Config.(stage.Password)
+	return Show(&PasswordChallenge{Envelope: s.Envelope(ComponentPassword), UserInfo: s.UserInfo(), AllowShowPassword: cfg.AllowShowPassword}), nil
+}
+
+// decodePassword reads the password field as DRF's CharField with
+// trim_whitespace off does: required, not null, not blank, a string (a
+// number is taken as its text).
+func decodePassword(body json.RawMessage) (string, *validate.Error, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil || m == nil {
+		// Not an object: DecodeResponse says so in DRF's words.
+		_, verr, err := DecodeResponse[struct{}](body)
+		if verr == nil && err == nil {
+			err = errors.New("executor: a password response that is not a JSON object")
+		}
+		return "", verr, err
+	}
+	raw, ok := m["password"]
+	if !ok {
+		return "", fieldError("password", "This field is required."), nil
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return "", fieldError("password", "Not a valid string."), nil
+	}
+	switch x := v.(type) {
+	case nil:
+		return "", fieldError("password", "This field may not be null."), nil
+	case string:
+		if x == "" {
+			return "", fieldError("password", "This field may not be blank."), nil
+		}
+		return x, nil, nil
+	case json.Number:
+		return x.String(), nil, nil
+	}
+	return "", fieldError("password", "Not a valid string."), nil
+}
+
+func (h passwordHandler) Respond(ctx context.Context, s *Step, body json.RawMessage) (Result, error) {
+	cfg := s.Stage.Config.(stage.Password)
+	password, verr, err := decodePassword(body)
+	if err != nil {
+		return Result{}, err
+	}
+	if verr == nil {
+		username, ok := s.pendingUsername()
+		if !ok {
+			return Invalid(""), nil
+		}
+		u, backend, ok, err := s.authenticate(ctx, cfg.Backends, username, password)
+		if err != nil {
+			return Result{}, err
+		}
+		if ok {
+			s.SetPendingUser(u, backend)
+			s.Context[ContextUserBackend] = backend
+			return Pass(), nil
+		}
+		verr = fieldError("password", MsgInvalidPassword)
+	}
+	tries := 1
+	if n, ok := s.Context[ContextInvalidTries].(float64); ok {
+		tries = int(n) + 1
+	}
+	if tries >= int(cfg.FailedAttemptsBeforeCancel) {
+		delete(s.Context, ContextInvalidTries)
+		return Invalid(MsgInvalidPassword), nil
+	}
+	s.Context[ContextInvalidTries] = float64(tries)
+	return Retry(verr), nil
+}

@@ -1,0 +1,332 @@
+package executor
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/validate"
+)
+
+// Session bounds.
+const (
+	// DefaultSessionTTL is how long SessionStore keeps a session that
+	// lasts until the browser closes (session_duration "seconds=0"):
+	// authentik's (Django's) server-side bound of such a session.
+	DefaultSessionTTL = 24 * time.Hour
+	// MaxUserSessions bounds the sessions SessionStore lists for one
+	// user (for terminate_other_sessions); past it, the user's oldest
+	// session is ended.
+	MaxUserSessions = 64
+)
+
+// Login is what a user_login stage did: the host makes Session the
+// client's session id from now on, logged in as User until Expires. The
+// id is new (the old one, which the client had before it was logged
+// in, is given up: no session fixation); the execution continues under
+// it.
+type Login struct {
+	// User is the pk of the user logged in; Username its username.
+	User     int64
+	Username string
+	// Session is the session's new id; Previous the id it replaces.
+	Session, Previous string
+	// Expires is when the session ends; zero means when the browser
+	// closes (session_duration "seconds=0").
+	Expires time.Time
+	// TerminateOthers says the user's other sessions end
+	// (terminate_other_sessions).
+	TerminateOthers bool
+	// AuthMethod is the context's auth_method ("password", ...), "" when
+	// unset.
+	AuthMethod string
+}
+
+// Logout is what a user_logout stage did: the host ends session
+// Previous and makes Session, a new anonymous one, the client's.
+type Logout struct {
+	Session, Previous string
+}
+
+// newSessionID returns a random session id: 32 bytes, base64url.
+func newSessionID() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// login logs the step's session in as u: the session gets a new id,
+// under which the execution continues, and the request's user is u for
+// the rest of this request.
+func (s *Step) login(u directory.User, expires time.Time, terminate bool) {
+	r := s.run
+	l := &Login{User: u.PK, Username: u.Username, Previous: r.req.Session, Session: newSessionID(), Expires: expires, TerminateOthers: terminate}
+	l.AuthMethod, _ = r.ex.Context[ContextAuthMethod].(string)
+	r.login, r.logout = l, nil
+	r.rekey(l.Session)
+	r.req.User, r.req.Username = plan.User{PK: u.PK, Authenticated: true}, u.Username
+	msg := "auth_method=" + l.AuthMethod
+	s.ex.event(Event{Action: EventLogin, Message: msg, Flow: s.Flow.Slug, Stage: s.Stage.Name, User: u.Username})
+}
+
+// logout ends the step's session: it gets a new, anonymous id, under
+// which the execution continues.
+func (s *Step) logout() {
+	r := s.run
+	if r.req.User.PK != 0 {
+		s.ex.event(Event{Action: EventLogout, Flow: s.Flow.Slug, Stage: s.Stage.Name, User: r.req.Username})
+	}
+	prev := r.req.Session
+	if r.login != nil {
+		prev = r.login.Previous
+	}
+	r.login, r.logout = nil, &Logout{Previous: prev, Session: newSessionID()}
+	r.rekey(r.logout.Session)
+	r.req.User, r.req.Username = plan.User{}, ""
+}
+
+// rekey moves the execution to session sid when it is saved.
+func (r *run) rekey(sid string) {
+	r.req.Session = sid
+	r.newKey = ExecutionKey(sid, r.f.Slug)
+}
+
+// userLoginHandler is authentik's user_login stage.
+type userLoginHandler struct{}
+
+// UserLoginChallenge is ak-stage-user-login: the remember-me question.
+type UserLoginChallenge struct {
+	Envelope
+	UserInfo
+}
+
+func seconds(td string) time.Duration {
+	sec, _ := validate.ParseTimedelta(td)
+	return time.Duration(sec * float64(time.Second))
+}
+
+func (h userLoginHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
+	cfg := s.Stage.Config.(stage.UserLogin)
+	if seconds(cfg.RememberMeOffset) > 0 {
+		return Show(&UserLoginChallenge{Envelope: s.Envelope(ComponentUserLogin), UserInfo: s.UserInfo()}), nil
+	}
+	return h.doLogin(ctx, s, false)
+}
+
+type userLoginResponse struct {
+	RememberMe *bool `json:"remember_me" af:"required"`
+}
+
+func (h userLoginHandler) Respond(ctx context.Context, s *Step, body json.RawMessage) (Result, error) {
+	cfg := s.Stage.Config.(stage.UserLogin)
+	if seconds(cfg.RememberMeOffset) <= 0 {
+		return h.doLogin(ctx, s, false)
+	}
+	resp, verr, err := DecodeResponse[userLoginResponse](body)
+	switch {
+	case err != nil:
+		return Result{}, err
+	case verr != nil:
+		return Retry(verr), nil
+	case resp.RememberMe == nil:
+		return Retry(fieldError("remember_me", "This field may not be null.")), nil
+	}
+	return h.doLogin(ctx, s, *resp.RememberMe)
+}
+
+// doLogin logs the pending user in (authentik's do_login): without a
+// pending user ("No Pending user to login.") or with an inactive one,
+// stage_invalid.
+func (userLoginHandler) doLogin(ctx context.Context, s *Step, remember bool) (Result, error) {
+	cfg := s.Stage.Config.(stage.UserLogin)
+	u, ok, err := s.PendingUser(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	if !ok || !u.IsActive {
+		return Invalid(""), nil
+	}
+	d := seconds(cfg.SessionDuration)
+	if remember {
+		d += seconds(cfg.RememberMeOffset)
+	}
+	var expires time.Time
+	if d > 0 {
+		expires = s.ex.now().Add(d)
+	}
+	s.login(u, expires, cfg.TerminateOtherSessions)
+	return Pass(), nil
+}
+
+// userLogoutHandler is authentik's user_logout stage.
+type userLogoutHandler struct{}
+
+func (userLogoutHandler) Challenge(_ context.Context, s *Step) (Result, error) {
+	s.logout()
+	return Pass(), nil
+}
+
+func (h userLogoutHandler) Respond(ctx context.Context, s *Step, _ json.RawMessage) (Result, error) {
+	return h.Challenge(ctx, s)
+}
+
+// SessionStore keeps the logged-in sessions of HTTPHandler's own cookie
+// in the executor's RunState (namespace Sessions): a session's user,
+// keyed by session id, expiring with the session, and each user's list
+// of sessions (at most MaxUserSessions), for terminate_other_sessions.
+// A host that runs the Go API without sessions of its own may use it
+// too. It is safe for concurrent use.
+type SessionStore struct {
+	rs  RunState
+	dir directory.Directory
+	now func() time.Time
+}
+
+// SessionStore returns the executor's session store.
+func (e *Executor) SessionStore() *SessionStore { return e.sessions }
+
+func sessionKey(sid string) string { return "s:" + sid }
+func userKey(pk int64) string      { return "u:" + strconv.FormatInt(pk, 10) }
+
+// User returns the user session sid is logged in as; false for an
+// anonymous, unknown or expired session, and for one whose user was
+// deleted or made inactive since (that session is ended).
+func (ss *SessionStore) User(ctx context.Context, sid string) (directory.User, bool, error) {
+	rec, err := ss.rs.Load(ctx, Sessions, sessionKey(sid))
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrExpired) {
+		return directory.User{}, false, nil
+	}
+	if err != nil {
+		return directory.User{}, false, err
+	}
+	pk, n := binary.Varint(rec.Data)
+	if n <= 0 || pk <= 0 {
+		return directory.User{}, false, nil
+	}
+	u, err := ss.dir.User(ctx, pk)
+	if errors.Is(err, directory.ErrNotFound) || (err == nil && !u.IsActive) {
+		return directory.User{}, false, ss.End(ctx, sid)
+	}
+	if err != nil {
+		return directory.User{}, false, err
+	}
+	return u, true, nil
+}
+
+// Start keeps session l.Session as logged in as l.User until l.Expires
+// (DefaultSessionTTL from now when zero), ends session l.Previous, and,
+// with l.TerminateOthers, every other session of the user.
+func (ss *SessionStore) Start(ctx context.Context, l Login) error {
+	if l.Previous != "" {
+		if err := ss.End(ctx, l.Previous); err != nil {
+			return err
+		}
+	}
+	exp := l.Expires
+	if exp.IsZero() {
+		exp = ss.now().Add(DefaultSessionTTL)
+	}
+	if err := ss.rs.Delete(ctx, Sessions, sessionKey(l.Session)); err != nil {
+		return err
+	}
+	if _, err := ss.rs.Save(ctx, Sessions, sessionKey(l.Session), Record{Data: binary.AppendVarint(nil, l.User), Expires: exp}); err != nil {
+		return fmt.Errorf("executor: keeping a session: %w", err)
+	}
+	return ss.updateList(ctx, l.User, exp, func(ids []string) ([]string, []string) {
+		var ended []string
+		if l.TerminateOthers {
+			ended, ids = ids, nil
+		}
+		ids = append(ids, l.Session)
+		if len(ids) > MaxUserSessions {
+			ended = append(ended, ids[:len(ids)-MaxUserSessions]...)
+			ids = ids[len(ids)-MaxUserSessions:]
+		}
+		return ids, ended
+	})
+}
+
+// updateList changes the user's list of sessions with fn, which returns
+// the new list and the sessions to end, by compare-and-swap.
+func (ss *SessionStore) updateList(ctx context.Context, pk int64, exp time.Time, fn func([]string) ([]string, []string)) error {
+	for range 16 {
+		var (
+			ids     []string
+			version uint64
+			oldExp  time.Time
+		)
+		rec, err := ss.rs.Load(ctx, Sessions, userKey(pk))
+		switch {
+		case err == nil:
+			version, oldExp = rec.Version, rec.Expires
+			_ = json.Unmarshal(rec.Data, &ids)
+		case errors.Is(err, ErrExpired):
+			if err := ss.rs.Delete(ctx, Sessions, userKey(pk)); err != nil {
+				return err
+			}
+		case !errors.Is(err, ErrNotFound):
+			return err
+		}
+		// Drop the sessions that ended on their own.
+		live := ids[:0]
+		for _, id := range ids {
+			if _, err := ss.rs.Load(ctx, Sessions, sessionKey(id)); err == nil {
+				live = append(live, id)
+			}
+		}
+		ids, ended := fn(live)
+		if oldExp.After(exp) {
+			exp = oldExp
+		}
+		data, _ := json.Marshal(ids)
+		_, err = ss.rs.Save(ctx, Sessions, userKey(pk), Record{Data: data, Expires: exp, Version: version})
+		if errors.Is(err, ErrConflict) || errors.Is(err, ErrExpired) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, id := range ended {
+			if err := ss.rs.Delete(ctx, Sessions, sessionKey(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("executor: updating the sessions of user %d: %w", pk, ErrConflict)
+}
+
+// List returns the live sessions of user pk, oldest first.
+func (ss *SessionStore) List(ctx context.Context, pk int64) ([]string, error) {
+	rec, err := ss.rs.Load(ctx, Sessions, userKey(pk))
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrExpired) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	_ = json.Unmarshal(rec.Data, &ids)
+	return slices.DeleteFunc(ids, func(id string) bool {
+		_, err := ss.rs.Load(ctx, Sessions, sessionKey(id))
+		return err != nil
+	}), nil
+}
+
+// End logs session sid out; an unknown session is not an error.
+func (ss *SessionStore) End(ctx context.Context, sid string) error {
+	if sid == "" {
+		return nil
+	}
+	return ss.rs.Delete(ctx, Sessions, sessionKey(sid))
+}
