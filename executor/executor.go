@@ -12,8 +12,10 @@ import (
 
 	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/expression"
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/validate"
@@ -101,6 +103,13 @@ type Options struct {
 	ApplyUpdates func(ctx context.Context, s *store.Store, ups []plan.Update) error
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Expressions configure the expressions of prompts (placeholders,
+	// initial values, choices: expression.PromptValue). Nil means
+	// expression's defaults, with the events of failing expressions
+	// reported to Events. When Cache and Plan.Evaluators are nil, the
+	// cache New makes evaluates expression policies with them too
+	// (plan.Builtin and expression.Evaluator).
+	Expressions *expression.Options
 }
 
 // Executor runs flows, step by step, for many sessions at once. It is
@@ -116,6 +125,7 @@ type Executor struct {
 	events   func(Event)
 	apply    func(context.Context, *store.Store, []plan.Update) error
 	now      func() time.Time
+	expr     *expression.Options
 }
 
 // New returns an executor of the flows in s. It fails with an error
@@ -150,8 +160,14 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 	if e.rs == nil {
 		e.rs = NewMemRunState(MemOptions{Now: e.now})
 	}
+	e.expr = e.expressionOptions(opts.Expressions)
 	if e.cache == nil {
-		e.cache, e.ownCache = plan.NewCache(s, plan.CacheOptions{Options: opts.Plan}), true
+		popts := opts.Plan
+		if popts.Evaluators == nil {
+			popts.Evaluators = plan.Builtin(popts.Now)
+			popts.Evaluators[policy.ModelExpression] = expression.Evaluator(e.expr)
+		}
+		e.cache, e.ownCache = plan.NewCache(s, plan.CacheOptions{Options: popts}), true
 	}
 	e.popts = e.cache.Options()
 	return e, nil

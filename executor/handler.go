@@ -110,23 +110,26 @@ func Retry(errs *validate.Error) Result { return Result{kind: resultRetry, errs:
 // yet; %s is the kind's verbose name.
 const MsgUnsupportedStage = "The stage kind %s is not supported by authflow yet."
 
-// Builtin returns the handlers of authentik's 24 stage kinds: dummy, deny
-// and redirect run; every other kind has a handler that denies the flow
-// with MsgUnsupportedStage and a configuration_error event, until its
-// handler is written.
+// Builtin returns the handlers of authentik's 24 stage kinds: dummy,
+// deny, redirect, prompt and user_write run; every other kind has a
+// handler that denies the flow with MsgUnsupportedStage and a
+// configuration_error event, until its handler is written.
 func Builtin() map[stage.ModelName]Handler {
 	h := map[stage.ModelName]Handler{
 		stage.ModelDummy:    dummyHandler{},
 		stage.ModelDeny:     denyHandler{},
 		stage.ModelRedirect: redirectHandler{},
+		// The enrollment stages (prompt.go, userwrite.go).
+		stage.ModelPromptStage: promptHandler{},
+		stage.ModelUserWrite:   userWriteHandler{},
 	}
 	for _, m := range []stage.ModelName{
 		stage.ModelAuthenticatorDuo, stage.ModelAuthenticatorEmail, stage.ModelAuthenticatorEndpointGDTC,
 		stage.ModelAuthenticatorSMS, stage.ModelAuthenticatorStatic, stage.ModelAuthenticatorTOTP,
 		stage.ModelAuthenticatorValidate, stage.ModelAuthenticatorWebAuthn, stage.ModelCaptcha,
 		stage.ModelConsent, stage.ModelEmail, stage.ModelIdentification, stage.ModelInvitation,
-		stage.ModelMutualTLS, stage.ModelPassword, stage.ModelPromptStage, stage.ModelSource,
-		stage.ModelUserDelete, stage.ModelUserLogin, stage.ModelUserLogout, stage.ModelUserWrite,
+		stage.ModelMutualTLS, stage.ModelPassword, stage.ModelSource,
+		stage.ModelUserDelete, stage.ModelUserLogin, stage.ModelUserLogout,
 	} {
 		h[m] = Unsupported(m)
 	}
