@@ -18,6 +18,7 @@ import (
 
 	"github.com/authflow/authflow/blueprint"
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/password"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/store"
@@ -81,7 +82,7 @@ type harnessOpt func(*Options)
 
 func newHarness(t testing.TB, doc string, opts ...harnessOpt) *harness {
 	t.Helper()
-	s, err := store.Open(filepath.Join(t.TempDir(), "x.db"), &store.Options{NoSync: true})
+	s, err := store.Open(filepath.Join(t.TempDir(), "x.db"), &store.Options{NoSync: true, Passwords: password.Policy{Iterations: 1000}})
 	if err != nil {
 		t.Fatal(err)
 	}
