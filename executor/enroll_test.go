@@ -1,0 +1,75 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/authflow/authflow/directory"
+)
+
+// authentik's example enrollment flow (default-enrollment-flow, two
+// prompt stages, user_write, user_login), over HTTP as authentik's web
+// client drives it. user_login is not run by authflow yet: the flow
+// ends at it, denied, after the user is written.
+func TestEnrollmentFlow(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "blueprint", "testdata", "authentik", "example", "flows-enrollment-2-stage.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, string(doc))
+	const slug = "default-enrollment-flow"
+	u := h.url(slug, "next=%2Fapp%2F")
+	r := h.get(slug, "next=%2Fapp%2F")
+	r.want(t, ComponentPrompt)
+	if fi, _ := r.body["flow_info"].(map[string]any); fi["title"] != "Welcome to authentik!" {
+		t.Errorf("flow_info %v", fi)
+	}
+	fs := fieldsOf(t, r)
+	if len(fs) != 3 || fs["username"]["type"] != "username" || fs["password"]["placeholder"] != "Password" || fs["password_repeat"]["order"] != 1.0 {
+		t.Fatalf("fields %s", r.raw)
+	}
+	addUser(t, h.s, "taken")
+	post := func(body string) reply { return h.do(h.client, "POST", u, body) }
+	r = post(`{"component":"ak-stage-prompt","username":"taken","password":"pw one","password_repeat":"pw two"}`)
+	if got := responseErrors(r); got != `{"username":[{"code":"invalid","string":"Username is already taken."}]}` {
+		t.Errorf("response_errors %s", got)
+	}
+	r = post(`{"component":"ak-stage-prompt","username":"newbie","password":"pw one","password_repeat":"pw two"}`)
+	if got := responseErrors(r); got != `{"non_field_errors":[{"code":"invalid","string":"Passwords don't match."}]}` {
+		t.Errorf("response_errors %s", got)
+	}
+	post(`{"component":"ak-stage-prompt","username":"newbie","password":"pw one","password_repeat":"pw one"}`).wantReload(t, u)
+
+	r = h.do(h.client, "GET", u, "")
+	r.want(t, ComponentPrompt)
+	if fs := fieldsOf(t, r); len(fs) != 2 || fs["name"] == nil || fs["email"] == nil {
+		t.Fatalf("second prompt %s", r.raw)
+	}
+	r = post(`{"component":"ak-stage-prompt","name":"New Bie","email":"not-an-address"}`)
+	if got := responseErrors(r); got != `{"email":[{"code":"invalid","string":"Enter a valid email address."}]}` {
+		t.Errorf("response_errors %s", got)
+	}
+	post(`{"component":"ak-stage-prompt","name":"New Bie","email":"newbie@example.com"}`).wantReload(t, u)
+
+	// user_write passes without a challenge.
+	h.do(h.client, "GET", u, "").wantReload(t, u)
+	nu, ok := userNamed(t, h.s, "newbie")
+	if !ok {
+		t.Fatal("the user was not written")
+	}
+	if nu.Name != "New Bie" || nu.Email != "newbie@example.com" || !nu.IsActive || nu.Type != directory.UserTypeExternal || len(nu.Attributes) != 0 {
+		t.Errorf("user %+v", nu)
+	}
+	if ok, err := h.s.CheckPassword(context.Background(), nu.PK, "pw one"); !ok || err != nil {
+		t.Errorf("password %v %v", ok, err)
+	}
+	x := h.execution(slug)
+	if pk, _ := directory.ContextUserPK(x.Context[directory.ContextPendingUser]); pk != nu.PK {
+		t.Errorf("pending_user %v", x.Context[directory.ContextPendingUser])
+	}
+	// user_login, not supported yet, ends the flow.
+	h.do(h.client, "GET", u, "").want(t, ComponentAccessDenied, "error_message", fmt.Sprintf(MsgUnsupportedStage, "User Login Stage"))
+}
