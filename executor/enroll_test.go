@@ -73,3 +73,22 @@ func TestEnrollmentFlow(t *testing.T) {
 	// user_login, not supported yet, ends the flow.
 	h.do(h.client, "GET", u, "").want(t, ComponentAccessDenied, "error_message", fmt.Sprintf(MsgUnsupportedStage, "User Login Stage"))
 }
+
+// Without plan options, New's cache evaluates expression policies.
+func TestNewEvaluatesExpressions(t *testing.T) {
+	doc := flowDoc("f", "") + expressionPolicy("deny-all", "ak_message('expressions ran')\nreturn False") +
+		"- model: authentik_policies.policybinding\n  identifiers: {target: !KeyOf f, policy: !KeyOf deny-all, order: 0}\n"
+	h := newHarness(t, doc)
+	e, err := New(h.s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	resp, err := e.Get(context.Background(), "f", Request{Session: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := resp.Challenge.(*AccessDenied); !ok || d.ErrorMessage != "expressions ran" {
+		t.Fatalf("%#v", resp.Challenge)
+	}
+}
