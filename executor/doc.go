@@ -127,7 +127,9 @@
 // taken, a value the user's fields refuse or an unknown group is
 // [MsgUserWriteFailed], writing nothing. The written user becomes the
 // pending user (directory.ContextUser), and a created one gets
-// user_backend [BackendInbuilt].
+// user_backend [BackendInbuilt]. Events: [EventUserWrite], and
+// [EventPasswordSet] when a stored user's password changed; their
+// messages name the user only.
 //
 // # Run state
 //
@@ -169,10 +171,10 @@
 // configuration_error event: identification, password, user_login and
 // the rest come next. The enrollment stages read and write the store's
 // users only (not a host directory), do not run authentik's
-// password_validate signal (LDAP password checks), write no user_write
-// or password_set events, do not record a source connection in
-// attributes (goauthentik.io/user/sources), do not keep the session of
-// a logged-in user whose password they change, take integers beyond
+// password_validate signal (LDAP password checks), do not record a
+// source connection in attributes (goauthentik.io/user/sources), do not
+// keep the session of a logged-in user whose password they change, do
+// not bound the number of prompts a stage shows, take integers beyond
 // 64 bits as invalid, and answer a data: URI without a comma with
 // MsgInvalidEncoding where authentik fails with a server error.
 // authentik runs several validation_policies correctly only from 2025.8

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/authflow/authflow/directory"
@@ -70,6 +71,13 @@ func TestEnrollmentFlow(t *testing.T) {
 	if pk, _ := directory.ContextUserPK(x.Context[directory.ContextPendingUser]); pk != nu.PK {
 		t.Errorf("pending_user %v", x.Context[directory.ContextPendingUser])
 	}
+	h.mu.Lock()
+	for _, ev := range h.events {
+		if strings.Contains(ev.Message, "pw one") {
+			t.Errorf("an event holds the password: %+v", ev)
+		}
+	}
+	h.mu.Unlock()
 	// user_login, not supported yet, ends the flow.
 	h.do(h.client, "GET", u, "").want(t, ComponentAccessDenied, "error_message", fmt.Sprintf(MsgUnsupportedStage, "User Login Stage"))
 }

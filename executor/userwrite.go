@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"strconv"
 	"strings"
@@ -26,6 +27,13 @@ const (
 	// MsgUserWriteFailed denies a user_write stage whose write failed: a
 	// username taken, a value the user's fields refuse, an unknown group.
 	MsgUserWriteFailed = "Failed to update user. Please try again later."
+)
+
+// Events of the user_write stage, by authentik's action names. Their
+// messages name the user, never a value it was given.
+const (
+	EventUserWrite   = "user_write"
+	EventPasswordSet = "password_set"
 )
 
 // Context keys the user_write stage reads and writes.
@@ -190,6 +198,11 @@ func (s *Step) writeUser(ctx context.Context) (Result, error) {
 	if created {
 		s.Context[ContextUserBackend] = BackendInbuilt
 	}
+	if hash != nil && !created {
+		// authentik's password_changed signal fires for stored users only.
+		s.Event(EventPasswordSet, fmt.Sprintf("The password of user %q was set.", out.Username))
+	}
+	s.Event(EventUserWrite, fmt.Sprintf("User %q was written (created: %t).", out.Username, created))
 	return Pass(), nil
 }
 

@@ -97,6 +97,10 @@ func TestUserWriteCreate(t *testing.T) {
 	if x.Context[ContextUserBackend] != BackendInbuilt {
 		t.Errorf("user_backend %v", x.Context[ContextUserBackend])
 	}
+	// A new user's password is no password_set; no event holds it.
+	if got := eventsOf(h, EventPasswordSet, EventUserWrite); !slices.Equal(got, []string{EventUserWrite + `: User "test-user" was written (created: true).`}) {
+		t.Errorf("events %q", got)
+	}
 	// No secret in the execution: the password stays in prompt_data as
 	// authentik keeps it, but not in the user.
 	if !reflect.DeepEqual(x.Context[directory.ContextPendingUser], jsonRound(t, directory.ContextUser(u))) {
@@ -159,6 +163,23 @@ func TestUserWriteUpdate(t *testing.T) {
 	if x := h.execution("f"); x.Context[ContextUserBackend] != nil {
 		t.Errorf("user_backend set for an update: %v", x.Context)
 	}
+	want2 := []string{EventPasswordSet + `: The password of user "test-user-new" was set.`, EventUserWrite + `: User "test-user-new" was written (created: false).`}
+	if got := eventsOf(h, EventPasswordSet, EventUserWrite); !slices.Equal(got, want2) {
+		t.Errorf("events %q", got)
+	}
+}
+
+// eventsOf are the harness's events of the actions, as "action: message".
+func eventsOf(h *harness, actions ...string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, ev := range h.events {
+		if slices.Contains(actions, ev.Action) {
+			out = append(out, ev.Action+": "+ev.Message)
+		}
+	}
+	return out
 }
 
 // test_without_data.
