@@ -100,3 +100,43 @@ func TestNewEvaluatesExpressions(t *testing.T) {
 		t.Fatalf("%#v", resp.Challenge)
 	}
 }
+
+// The same enrollment through the Go API.
+func TestEnrollmentFlowGoAPI(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "blueprint", "testdata", "authentik", "example", "flows-enrollment-2-stage.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, string(doc))
+	ctx := context.Background()
+	const slug = "default-enrollment-flow"
+	req := Request{Session: "go-api"}
+	step := func(resp Response, err error) Response {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	if c, ok := step(h.e.Get(ctx, slug, req)).Challenge.(*PromptChallenge); !ok || len(c.Fields) != 3 {
+		t.Fatalf("first challenge %#v", c)
+	}
+	if !step(h.e.Submit(ctx, slug, req, []byte(`{"username":"api","password":"p","password_repeat":"p"}`))).Reload {
+		t.Fatal("the first prompt did not pass")
+	}
+	if c, ok := step(h.e.Get(ctx, slug, req)).Challenge.(*PromptChallenge); !ok || len(c.Fields) != 2 {
+		t.Fatalf("second challenge %#v", c)
+	}
+	if !step(h.e.Submit(ctx, slug, req, []byte(`{"name":"A P I","email":"api@example.com"}`))).Reload {
+		t.Fatal("the second prompt did not pass")
+	}
+	if !step(h.e.Get(ctx, slug, req)).Reload {
+		t.Fatal("user_write did not pass")
+	}
+	if u, ok := userNamed(t, h.s, "api"); !ok || u.Name != "A P I" {
+		t.Fatalf("user %+v", u)
+	}
+	if d, ok := step(h.e.Get(ctx, slug, req)).Challenge.(*AccessDenied); !ok || d.ErrorMessage != fmt.Sprintf(MsgUnsupportedStage, "User Login Stage") {
+		t.Fatalf("user_login %#v", d)
+	}
+}
