@@ -397,21 +397,25 @@ func cleanPrompt(e evaluated, raw json.RawMessage, present bool) (any, bool, []s
 	if trim {
 		s = strings.TrimSpace(s)
 	}
-	if strings.ContainsRune(s, 0) {
-		return nil, false, []string{validate.MsgNullCharacters}
-	}
-	switch e.Type {
-	case "email":
-		if err := validate.Email.Validate(s); err != nil {
-			return nil, false, []string{validate.MsgEmail}
-		}
-	case "file":
+	if e.Type == "file" {
+		// InlineFileField checks the URI before the validators run.
 		if n := len([]rune(s)); n > MaxFileLength {
 			return nil, false, []string{validate.MaxLength(MaxFileLength)}
 		}
 		if msg := checkDataURI(s); msg != "" {
 			return nil, false, []string{msg}
 		}
+	}
+	// The validators all run, in DRF's order.
+	var msgs []string
+	if strings.ContainsRune(s, 0) {
+		msgs = append(msgs, validate.MsgNullCharacters)
+	}
+	if e.Type == "email" && validate.Email.Validate(s) != nil {
+		msgs = append(msgs, validate.MsgEmail)
+	}
+	if msgs != nil {
+		return nil, false, msgs
 	}
 	return s, true, nil
 }

@@ -394,6 +394,8 @@ func TestCleanPrompt(t *testing.T) {
 		{p("email", true, "", ""), `"a@b.example"`, "a@b.example"},
 		{p("email", true, "", ""), `"nope"`, []string{validate.MsgEmail}},
 		{p("email", true, "", ""), `""`, []string{validate.MsgBlank}},
+		{p("email", true, "", ""), `"a\u0000b@x.example"`, []string{validate.MsgNullCharacters, validate.MsgEmail}},
+		{p("file", true, "", ""), `"data:a;base64,\u0000"`, []string{validate.MsgNullCharacters}},
 		{p("email", false, "", ""), `""`, ""},
 		{p("number", true, "", ""), `3`, int64(3)},
 		{p("number", true, "", ""), `"12"`, int64(12)},
