@@ -2,6 +2,7 @@ package executor
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/authflow/authflow/validate"
 )
@@ -58,8 +59,8 @@ type ErrorDetail struct {
 // ResponseErrors renders a validation error as authentik's
 // response_errors: each field's messages, and the non-field ones under
 // non_field_errors, each with DRF's code for its message: "required",
-// "blank" or "null" for DRF's own messages, else "invalid" (validate.Error
-// keeps no codes).
+// "blank", "null" or "invalid_choice" for DRF's own messages, else
+// "invalid" (validate.Error keeps no codes).
 func ResponseErrors(e *validate.Error) map[string][]ErrorDetail {
 	if e.Empty() {
 		return nil
@@ -124,6 +125,9 @@ func codeOf(msg string) string {
 		return "blank"
 	case "This field may not be null.":
 		return "null"
+	}
+	if strings.HasPrefix(msg, `"`) && strings.HasSuffix(msg, `" is not a valid choice.`) {
+		return "invalid_choice"
 	}
 	return "invalid"
 }

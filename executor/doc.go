@@ -2,8 +2,9 @@
 // (issue 21), speaking authentik 2025.6's executor protocol, so that
 // authentik's own clients can drive it, and through a Go API for hosts
 // that render their own UI. This is its core: the loop, the protocol,
-// the run state, the simplest stages (dummy, deny, redirect), and the
-// login path (identification, password, user_login, user_logout).
+// the run state, the simplest stages (dummy, deny, redirect), the
+// login path (identification, password, user_login, user_logout) and
+// the enrollment stages (prompt, user_write).
 //
 // # Use
 //
@@ -160,6 +161,57 @@
 // beyond it; BenchmarkLogin), and an unknown identifier costs what a
 // wrong password does (BenchmarkEnumeration).
 //
+// # Enrollment stages
+//
+// The prompt stage (authentik's, EXECUTOR.md §4.3) shows its prompts by
+// order in ak-stage-prompt ([PromptChallenge]): placeholders, initial
+// values and choices come from package expression (PromptValue,
+// PromptChoices) with the pending user (the context's, else the
+// request's, read from the store's directory), the HTTP request and
+// prompt_data, and a failing expression shows its raw text and reports a
+// property_mapping_exception event; Options.Expressions configures them.
+// A response is cleaned per prompt type with DRF's messages: text and
+// text_area keep whitespace, the others trim; required and blank as
+// authentik builds its fields (an initial value makes a field optional
+// and is its default; checkbox, separator and static are never
+// required); email, number (64-bit), checkbox, date, date-time,
+// choices among the choices, file (a base64 data: URI of at most
+// [MaxFileLength] characters, "Invalid scheme", "Invalid encoding");
+// hidden, static and both read-only types take their default whatever is
+// sent, as authentik's validate forces them (the read-only types are
+// still validated as required text, authentik's quirk); a username
+// another user has is [MsgUsernameTaken]; a stage with exactly two
+// password prompts needs equal answers ([MsgPasswordsMismatch], compared
+// as sent). The stage's validation_policies then run through
+// plan.EvaluatePolicies (authentik's ListPolicyEngine: mode all, the
+// planner's engine and evaluators) for the pending user with
+// {"prompt_data": the cleaned values}: failing, their messages are
+// non-field errors; passing, each message is an [EventMessage] event,
+// which authentik shows the user as an INFO message. The cleaned values
+// (component included; numbers as integers, dates as "YYYY-MM-DD",
+// date-times as UTC ISO 8601) are merged into the context's prompt_data.
+// New's own plan cache, when Options.Plan has no evaluators, evaluates
+// expression policies (expression.Evaluator with Options.Expressions).
+//
+// The user_write stage (EXECUTOR.md §4.4) writes prompt_data onto the
+// pending user (the request's user when none is set), or creates one
+// per user_creation_mode (never_create: [MsgNoUserNoCreate]), with the
+// context's user_path and user_type or the stage's path template and
+// type (internal_service_account becomes service_account) and is_active
+// unless create_users_as_inactive. It writes username, name, email,
+// is_active, path and type; attributes merged shallowly; attributes.a.b
+// and attributes_a_b into nested attributes (every "_" a "."); password
+// hashed outside the write transaction (Store.HashPassword); other keys,
+// groups included, are dropped. The user joins create_users_group and the
+// context's groups, all in one transaction. No prompt_data is
+// [MsgNoPendingData]; an empty username is "Unknown error"; a username
+// taken, a value the user's fields refuse or an unknown group is
+// [MsgUserWriteFailed], writing nothing. The written user becomes the
+// pending user (directory.ContextUser), and a created one gets
+// user_backend stage.BackendInbuilt. Events: [EventUserWrite], and
+// [EventPasswordSet] when a stored user's password changed; their
+// messages name the user only.
+//
 // # Run state
 //
 // Run state is high-churn, per-user data: the executions of flows in
@@ -196,9 +248,9 @@
 // # Not done yet
 //
 // Every stage kind but dummy, deny, redirect, identification, password,
-// user_login and user_logout has a handler that denies the flow with
-// [MsgUnsupportedStage] and a configuration_error event: prompt,
-// user_write, authenticator_validate and the rest come next (the shipped
+// user_login, user_logout, prompt and user_write has a handler that
+// denies the flow with [MsgUnsupportedStage] and a configuration_error
+// event: authenticator_validate and the rest come next (the shipped
 // default-authentication-flow needs authenticator_validate; the tests
 // stand one in that passes, as authentik's does for a user without
 // devices and not_configured_action skip). Login-path gaps: the brand's
@@ -209,11 +261,23 @@
 // executions at a login or logout (they start over rather than move).
 // Logged-in sessions share the RunState's bounds with executions: a
 // MemRunState under a flood of new executions evicts the records that
-// expire soonest, sessions included (their users log in again).
+// expire soonest, sessions included (their users log in again). The
+// enrollment stages read and write the store's users only (not a host
+// directory), do not run authentik's password_validate signal (LDAP
+// password checks), do not record a source connection in attributes
+// (goauthentik.io/user/sources), do not keep the session of a logged-in
+// user whose password they change, do not bound the number of prompts a
+// stage shows, take integers beyond 64 bits as invalid, and answer a
+// data: URI without a comma with MsgInvalidEncoding where authentik
+// fails with a server error. authentik runs several validation_policies
+// correctly only from 2025.8 (#15522); authflow evaluates them all, as
+// 2025.8 does.
+//
 // Also missing: flow tokens and flow_token in the query, the cancel,
 // execute and inspector endpoints, CSRF checks (an Origin check on
 // POST), avatars and brand settings in challenges (pending_user_avatar
 // is always authentik's default), response error codes beyond DRF's
-// required, blank and null ("invalid" otherwise), a background sweeper (nothing calls Sweep), and mounting the handler in
+// required, blank, null and invalid_choice ("invalid" otherwise), a
+// background sweeper (nothing calls Sweep), and mounting the handler in
 // package api and "authflow serve".
 package executor

@@ -12,9 +12,11 @@ import (
 
 	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/expression"
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/password"
 	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/validate"
@@ -127,6 +129,13 @@ type Options struct {
 	// wait on an unknown identifier (authentik's 90 to 210 ms). Nil
 	// means a real wait.
 	Sleep func(ctx context.Context, d time.Duration)
+	// Expressions configure the expressions of prompts (placeholders,
+	// initial values, choices: expression.PromptValue). Nil means
+	// expression's defaults, with the events of failing expressions
+	// reported to Events. When Cache and Plan.Evaluators are nil, the
+	// cache New makes evaluates expression policies with them too
+	// (plan.Builtin and expression.Evaluator).
+	Expressions *expression.Options
 }
 
 // Executor runs flows, step by step, for many sessions at once. It is
@@ -149,6 +158,7 @@ type Executor struct {
 	sessions *SessionStore
 	// dummyCheck spends a password check on an unknown user's password.
 	dummyCheck func(raw string)
+	expr       *expression.Options
 }
 
 // New returns an executor of the flows in s. It fails with an error
@@ -192,8 +202,14 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 		e.rs = NewMemRunState(MemOptions{Now: e.now})
 	}
 	e.sessions = &SessionStore{rs: e.rs, dir: e.dir, now: e.now}
+	e.expr = e.expressionOptions(opts.Expressions)
 	if e.cache == nil {
-		e.cache, e.ownCache = plan.NewCache(s, plan.CacheOptions{Options: opts.Plan}), true
+		popts := opts.Plan
+		if popts.Evaluators == nil {
+			popts.Evaluators = plan.Builtin(popts.Now)
+			popts.Evaluators[policy.ModelExpression] = expression.Evaluator(e.expr)
+		}
+		e.cache, e.ownCache = plan.NewCache(s, plan.CacheOptions{Options: popts}), true
 	}
 	e.popts = e.cache.Options()
 	return e, nil

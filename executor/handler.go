@@ -110,11 +110,11 @@ func Retry(errs *validate.Error) Result { return Result{kind: resultRetry, errs:
 // yet; %s is the kind's verbose name.
 const MsgUnsupportedStage = "The stage kind %s is not supported by authflow yet."
 
-// Builtin returns the handlers of authentik's 24 stage kinds: dummy, deny,
-// redirect, identification, password, user_login and user_logout run;
-// every other kind has a handler that denies the flow
-// with MsgUnsupportedStage and a configuration_error event, until its
-// handler is written.
+// Builtin returns the handlers of authentik's 24 stage kinds: dummy,
+// deny, redirect, identification, password, user_login, user_logout,
+// prompt and user_write run; every other kind has a handler that denies
+// the flow with MsgUnsupportedStage and a configuration_error event,
+// until its handler is written.
 func Builtin() map[stage.ModelName]Handler {
 	h := map[stage.ModelName]Handler{
 		stage.ModelDummy:    dummyHandler{},
@@ -125,14 +125,16 @@ func Builtin() map[stage.ModelName]Handler {
 		stage.ModelPassword:       passwordHandler{},
 		stage.ModelUserLogin:      userLoginHandler{},
 		stage.ModelUserLogout:     userLogoutHandler{},
+		// The enrollment stages (prompt.go, userwrite.go).
+		stage.ModelPromptStage: promptHandler{},
+		stage.ModelUserWrite:   userWriteHandler{},
 	}
 	for _, m := range []stage.ModelName{
 		stage.ModelAuthenticatorDuo, stage.ModelAuthenticatorEmail, stage.ModelAuthenticatorEndpointGDTC,
 		stage.ModelAuthenticatorSMS, stage.ModelAuthenticatorStatic, stage.ModelAuthenticatorTOTP,
 		stage.ModelAuthenticatorValidate, stage.ModelAuthenticatorWebAuthn, stage.ModelCaptcha,
 		stage.ModelConsent, stage.ModelEmail, stage.ModelInvitation,
-		stage.ModelMutualTLS, stage.ModelPromptStage, stage.ModelSource,
-		stage.ModelUserDelete, stage.ModelUserWrite,
+		stage.ModelMutualTLS, stage.ModelSource, stage.ModelUserDelete,
 	} {
 		h[m] = Unsupported(m)
 	}
