@@ -116,6 +116,8 @@ type Executor struct {
 	events   func(Event)
 	apply    func(context.Context, *store.Store, []plan.Update) error
 	now      func() time.Time
+	// hist is the inspector's history (inspect.go).
+	hist *history
 }
 
 // New returns an executor of the flows in s. It fails with an error
@@ -125,6 +127,7 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 	e := &Executor{
 		s: s, cache: opts.Cache, handlers: opts.Handlers, rs: opts.RunState, ttl: opts.ExecutionTTL,
 		events: opts.Events, apply: opts.ApplyUpdates, now: opts.Now,
+		hist: newHistory(),
 	}
 	if e.handlers == nil {
 		e.handlers = Builtin()
@@ -470,6 +473,7 @@ func (r *run) apply(step *Step, h Handler, res Result) (Response, error) {
 		r.ex.Shown = env.Component
 		return r.save(Response{Challenge: res.challenge})
 	case resultPass:
+		r.e.hist.add(r.key, r.ex) // the inspector's history (inspect.go)
 		r.ex.Stages = r.ex.Stages[1:]
 		r.ex.Shown = ""
 		if len(r.ex.Stages) == 0 {
