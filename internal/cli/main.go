@@ -7,7 +7,7 @@
 //
 // Usage:
 //
-//	authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-blueprints DIR] [-blueprint-env PREFIXES] [-max-requests N] [timeout flags]
+//	authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-no-defaults] [-blueprints DIR] [-blueprint-env PREFIXES] [-max-requests N] [timeout flags]
 //	authflow import [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...
 //	authflow diff [-db PATH] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...
 //	authflow export [-db PATH] [-portable] SLUG
@@ -176,16 +176,18 @@ import (
 	"time"
 
 	"github.com/authflow/authflow/api"
+	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/store"
 )
 
-const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-blueprints DIR] [-blueprint-env PREFIXES] [-max-requests N] [timeout flags]
+const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-no-defaults] [-blueprints DIR] [-blueprint-env PREFIXES] [-max-requests N] [timeout flags]
        authflow import [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...
        authflow diff [-db PATH] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...
        authflow export [-db PATH] [-portable] SLUG
        authflow plan [-db PATH] [-user-json FILE | user flags] [-o text|json] SLUG
        authflow diagram [-db PATH] [-planner] SLUG
        authflow check [-db PATH]
+       authflow run [-db PATH] [-query Q] [-v] SLUG
        authflow users add|list|set-password|delete [-db PATH] [flags] [USER]
        authflow groups add|list|add-user|remove-user [-db PATH] [flags] [GROUP [USER]]
        authflow version
@@ -198,6 +200,7 @@ Commands:
   plan     the stages a flow plans for a request, and why
   diagram  authentik's Mermaid drawing of a flow
   check    verify a file: structure, checksums, indexes, references
+  run      walk a flow on the terminal, one challenge at a time
   users    add, list, delete users, set their passwords (read without echo)
   groups   add and list groups, add users to them and remove them
   version  print the version
@@ -255,6 +258,8 @@ func runIn(ctx context.Context, args []string, e *dirEnv) int {
 		return planCmd(ctx, args[1:], stdout, stderr, nb)
 	case "diagram":
 		return diagramCmd(ctx, args[1:], stdout, stderr, nb)
+	case "run":
+		return runCmd(ctx, args[1:], e)
 	case "users":
 		return usersCmd(ctx, args[1:], e)
 	case "groups":
@@ -280,7 +285,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 	tos := timeoutFlags(fs)
 	maxRequests := fs.Int("max-requests", defaultMaxRequests(), "most requests handled at once; more wait their turn until their deadline (0: no limit)")
 	bf := newBlueprintFlags(fs, "`dir` that imported blueprints' metaapplyblueprint entries find blueprints in (default: none)")
-	if code, ok := parseFlags(fs, args, usageLine(nb, "usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-blueprints DIR] [-blueprint-env PREFIXES] [-max-requests N] [timeout flags]"), stderr); !ok {
+	noDefaults := fs.Bool("no-defaults", false, "on a new file, do not import authentik's default flows nor create akadmin")
+	if code, ok := parseFlags(fs, args, usageLine(nb, "usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-no-defaults] [-blueprints DIR] [-blueprint-env PREFIXES] [-max-requests N] [timeout flags]"), stderr); !ok {
 		return code
 	}
 	token, err := loadToken(*tokenFile)
@@ -318,16 +324,34 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 		return 1
 	}
 	defer s.Close()
+	first := false
+	if !*noDefaults {
+		if first, err = firstStart(ctx, s); err != nil {
+			fmt.Fprintf(stderr, "authflow: %v\n", err)
+			return 1
+		}
+	}
 	logger := log.New(stderr, "authflow: ", log.LstdFlags)
+	ex, cache, err := newExecutor(s, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow: %v\n", err)
+		return 1
+	}
+	defer cache.Close()
+	defer ex.Close()
 	mux := http.NewServeMux()
-	opts := &api.Options{ErrorLog: logger, Blueprint: bf.options(""), Planner: planOptions()}
+	opts := &api.Options{ErrorLog: logger, Blueprint: bf.options(""), Planner: planOptions(), PlanCache: cache, Executor: ex}
 	if token != "" {
 		opts.Authorize = bearer(token)
 	}
 	mux.Handle(api.Prefix, api.NewHandler(s, opts))
+	mux.Handle(executor.CancelURL, ex.CancelHandler(opts.ExecutorHTTP))
 	srv := &http.Server{Handler: withLimit(mux, *maxRequests), ErrorLog: logger}
 	tos.apply(srv)
 	fmt.Fprintf(stdout, "authflow: serving http://%s%s (%s)\n", ln.Addr(), api.Prefix, src.describe())
+	if first {
+		printFirstStart(stdout, ln.Addr().String())
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
