@@ -30,7 +30,19 @@
 // for anything unexpected, a body over HTTPOptions.MaxBody or not a JSON
 // object included. The session is the host's (HTTPOptions.Session) or
 // the handler's own cookie (HttpOnly, SameSite=Lax, Secure under TLS).
-// The handler is not mounted in package api nor in "authflow serve" yet.
+// Package api serves it (api.Options.Executor), and "authflow serve"
+// runs it over its store.
+//
+// Around the executor, as authentik's: [Executor.Cancel] and
+// [Executor.CancelHandler] (GET /flows/-/cancel/, every challenge's
+// cancel_url) drop the session's executions; [Executor.Execute] and
+// [Executor.ExecuteHandler] (GET /api/v3/flows/instances/{slug}/execute/)
+// plan a flow now for the request's user; [Executor.Inspect] and
+// [Executor.InspectorHandler] (GET /api/v3/flows/inspector/{slug}/) show
+// the session's plan of a flow and its history, one plan per stage
+// passed. The history is kept in memory by the Executor (HistoryPlans
+// per session and flow, HistoryKeys of them), so it is not kept across a
+// restart nor shared between replicas, unlike the executions.
 //
 // # The loop
 //
@@ -118,11 +130,11 @@
 // the flow with [MsgUnsupportedStage] and a configuration_error event:
 // identification, password, prompt, user_write, user_login and the rest
 // come next. Also missing: the pending user (re-evaluated policies see
-// the request's user), flow tokens and flow_token in the query, the
-// cancel, execute and inspector endpoints, CSRF checks (an Origin check
+// the request's user), flow tokens and flow_token in the query, CSRF checks (an Origin check
 // on POST), avatars and brand settings in challenges (pending_user_avatar
 // is always authentik's default), response error codes beyond DRF's
 // required, blank and null ("invalid" otherwise), login events, a
-// background sweeper (nothing calls Sweep), and mounting the handler in
-// package api and "authflow serve".
+// background sweeper (nothing calls Sweep), and the
+// brand's flows the cancel endpoint's redirect (InvalidationURL) and
+// execute's link (FlowInterfacePath) lead to: authflow serves neither.
 package executor
