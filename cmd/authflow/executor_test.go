@@ -113,7 +113,7 @@ func jsonEqual(a, b any) bool {
 // serve runs the default flows: the executor answers without the API
 // token (authentik's executor serves anyone), execute plans a flow for
 // the session and links to it, the inspector shows it (to the token only),
-// and cancel drops it.
+// it survives a restart, and cancel drops it.
 func TestServeExecutor(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -171,6 +171,17 @@ func TestServeExecutor(t *testing.T) {
 	}
 	if code, _, _ := get("/api/v3/flows/inspector/initial-setup/", false); code != 404 {
 		t.Errorf("inspector without the token: %d, want authentik's 404", code)
+	}
+	// The execution is kept in the file: it survives a restart (the
+	// cookie jar, keyed by host and not port, keeps the session).
+	if err := srv.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	srv = start(t, bin, filepath.Join(dir, "x.db"), "-token-file", tokenFile)
+	host = strings.TrimSuffix(srv.base, "/api/v3/")
+	if code, ins, _ := get("/api/v3/flows/inspector/initial-setup/", true); code != 200 || ins["is_completed"] != false ||
+		ins["current_plan"].(map[string]any)["current_stage"].(map[string]any)["stage_obj"].(map[string]any)["name"] != "stage-default-oobe-password" {
+		t.Errorf("inspector after a restart: %d %v", code, ins)
 	}
 	code, _, h := get("/flows/-/cancel/", false)
 	if code != http.StatusFound || h.Get("Location") != "/flows/-/default/invalidation/" {
