@@ -100,13 +100,12 @@ func printFirstStart(w io.Writer, addr string) {
 }
 
 // newExecutor makes serve's executor: plans through a cache with serve's
-// planner options, executions kept beside the store (so they survive a
-// restart), and its events logged.
-func newExecutor(s *store.Store, logger *log.Logger) (*executor.Executor, *plan.Cache, error) {
+// planner options, executions kept in rs, and its events logged.
+func newExecutor(s *store.Store, rs executor.RunState, logger *log.Logger) (*executor.Executor, *plan.Cache, error) {
 	cache := plan.NewCache(s, plan.CacheOptions{Options: planOptions()})
 	ex, err := executor.New(s, executor.Options{
 		Cache:    cache,
-		RunState: executor.NewStoreRunState(s, executor.KVOptions{}),
+		RunState: rs,
 		Events: func(ev executor.Event) {
 			logger.Printf("%s: %s (flow %q, stage %q, request %s)", ev.Action, ev.Message, ev.Flow, ev.Stage, ev.RequestID)
 		},

@@ -39,8 +39,9 @@
 // /flows/-/cancel/ (package executor, through package api), with the
 // built-in directory and the expression evaluator. Executions are kept
 // in the file (or on etcd) beside the configuration, so they survive a
-// restart and replicas share them; the inspector's history is kept in
-// memory. The executor needs no token (authentik's serves anyone); the
+// restart and replicas share them, and expired ones (a day after their
+// last step) are removed every 10 minutes; the inspector's history is
+// kept in memory. The executor needs no token (authentik's serves anyone); the
 // inspector and execute do, like the rest of the API. Stages the
 // executor does not run yet deny the flow, saying so.
 //
@@ -373,13 +374,24 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 		}
 	}
 	logger := log.New(stderr, "authflow: ", log.LstdFlags)
-	ex, cache, err := newExecutor(s, logger)
+	// Executions are kept beside the configuration, so that they survive
+	// a restart; expired ones are swept while serve runs.
+	rs := executor.NewStoreRunState(s, executor.KVOptions{})
+	ex, cache, err := newExecutor(s, rs, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "authflow: %v\n", err)
 		return 1
 	}
 	defer cache.Close()
 	defer ex.Close()
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	ticker := time.NewTicker(sweepEvery)
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		sweep(sweepCtx, rs, ticker.C, time.Now, logger.Printf)
+	}()
+	defer func() { stopSweep(); ticker.Stop(); <-swept }()
 	mux := http.NewServeMux()
 	opts := &api.Options{ErrorLog: logger, Blueprint: bf.options(""), Planner: planOptions(), PlanCache: cache, Executor: ex}
 	if token != "" {
@@ -409,6 +421,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 		fmt.Fprintf(stderr, "authflow: shutting down: %v\n", err)
 		code = 1
 	}
+	stopSweep()
+	<-swept
 	if err := s.Close(); err != nil {
 		fmt.Fprintf(stderr, "authflow: closing %s: %v\n", src, err)
 		return 1
