@@ -237,6 +237,9 @@ func (e *Executor) sessions(o HTTPOptions) sessions {
 	if h, ok := e.HTTPHandler(o).(*handler); ok {
 		return sessions{h}
 	}
+	if o.Cookie == "" {
+		o.Cookie = DefaultCookie
+	}
 	return sessions{&handler{e: e, o: o}}
 }
 
