@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/authflow/authflow/blueprint"
+	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/internal/kind"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/stage"
@@ -84,6 +85,18 @@ type Options struct {
 	// which follows s's changes for as long as s is open: a host that
 	// makes many handlers for one store should pass one cache to all.
 	PlanCache *plan.Cache
+	// Executor, when set, runs flows for the handler: it serves
+	// authentik's flow executor (GET and POST /flows/executor/{slug}/,
+	// which ask for no permission, as authentik's), the flow inspector
+	// (GET /flows/inspector/{slug}/, to requests that Authorize allows
+	// authentik_flows.inspect_flow; 404 to others, as authentik) and
+	// GET /flows/instances/{slug}/execute/ (authentik_flows.view_flow).
+	// Nil serves none of them (404). The cancel endpoint, outside the
+	// prefix, is the host's to mount (executor.Executor.CancelHandler).
+	Executor *executor.Executor
+	// ExecutorHTTP configures the executor's endpoints: the session (the
+	// host's, or the executor's own cookie) and the request's user.
+	ExecutorHTTP executor.HTTPOptions
 }
 
 // NewHandler returns an http.Handler serving authentik's REST API for
@@ -107,6 +120,13 @@ func NewHandler(s *store.Store, opts *Options) http.Handler {
 		h.blueprint = opts.Blueprint
 		h.planner = opts.Planner
 		h.plans = opts.PlanCache
+		h.exec, h.execOpts = opts.Executor, opts.ExecutorHTTP
+	}
+	if h.exec != nil {
+		h.execHTTP = h.exec.HTTPHandler(h.execOpts)
+		h.inspector = h.exec.InspectorHandler(h.execOpts, func(r *http.Request, _ string) bool {
+			return h.ask(r, permInspectFlow) == nil
+		})
 	}
 	if h.plans == nil {
 		h.plans = plan.NewCache(s, plan.CacheOptions{Options: h.planner})
@@ -132,6 +152,10 @@ type handler struct {
 	blueprint blueprint.Options
 	planner   plan.Options
 	plans     *plan.Cache
+	exec      *executor.Executor
+	execOpts  executor.HTTPOptions
+	execHTTP  http.Handler
+	inspector http.Handler
 
 	// fixed are the collections at fixed paths (without the prefix and
 	// the trailing slash); kinds are found through the registries.
@@ -140,6 +164,9 @@ type handler struct {
 
 // ServeHTTP routes a request to its collection, object or object action.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.serveExecutor(w, r) {
+		return
+	}
 	switch r.URL.Path {
 	case Prefix + pathStageTypes:
 		h.serveTypes(w, r, "authentik_flows.view_stage", typesOf(h.reg.Kinds()))
@@ -198,6 +225,7 @@ var flowActions = map[string]func(h *handler, w http.ResponseWriter, r *http.Req
 	"diagram":            (*handler).serveDiagram,
 	"set_background_url": (*handler).serveSetBackgroundURL,
 	"set_background":     (*handler).serveSetBackground,
+	"execute":            (*handler).serveExecute,
 }
 
 // target is what a path names: a collection, one of its objects, or an

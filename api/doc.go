@@ -253,9 +253,17 @@
 //     runs it to the end.
 //   - Served besides CRUD and used_by: the types lists, the GeoIP
 //     countries, the email templates, export, import, diagram, plan,
-//     cache_info, cache_clear and set_background_url. Not served: OPTIONS
-//     metadata, the flow executor (execute, /flows/executor/), inspector,
-//     policy test, cache endpoints of policies, Duo device imports.
+//     cache_info, cache_clear and set_background_url, and, with
+//     Options.Executor, the flow executor (/flows/executor/{slug}/, no
+//     permission asked), the inspector (/flows/inspector/{slug}/,
+//     inspect_flow, 404 without it) and execute
+//     (/flows/instances/{slug}/execute/, view_flow; a denied plan is 400
+//     {"detail": "Flow not applicable to current user/request: …"} where
+//     authentik answers an HTML page). The inspector's next_planned_stage
+//     of a plan with one stage left is authentik's empty binding
+//     (null target, stage, order and choices), which authentik's schema
+//     does not allow either. Not served: OPTIONS metadata, policy test,
+//     cache endpoints of policies, Duo device imports.
 //   - POST /flows/instances/{slug}/set_background_url/ ({"url": "..."},
 //     200 {} with the write's ETag; If-Match applies) asks for
 //     authentik_flows.change_flow, where authentik 2025.6 asks for

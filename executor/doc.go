@@ -33,7 +33,19 @@
 // for anything unexpected, a body over HTTPOptions.MaxBody or not a JSON
 // object included. The session is the host's (HTTPOptions.Session) or
 // the handler's own cookie (HttpOnly, SameSite=Lax, Secure under TLS).
-// The handler is not mounted in package api nor in "authflow serve" yet.
+// Package api serves it (api.Options.Executor), and "authflow serve"
+// runs it over its store.
+//
+// Around the executor, as authentik's: [Executor.Cancel] and
+// [Executor.CancelHandler] (GET /flows/-/cancel/, every challenge's
+// cancel_url) drop the session's executions; [Executor.Execute] and
+// [Executor.ExecuteHandler] (GET /api/v3/flows/instances/{slug}/execute/)
+// plan a flow now for the request's user; [Executor.Inspect] and
+// [Executor.InspectorHandler] (GET /api/v3/flows/inspector/{slug}/) show
+// the session's plan of a flow and its history, one plan per stage
+// passed. The history is kept in memory by the Executor (HistoryPlans
+// per session and flow, HistoryKeys of them), so it is not kept across a
+// restart nor shared between replicas, unlike the executions.
 //
 // # The loop
 //
@@ -273,11 +285,13 @@
 // correctly only from 2025.8 (#15522); authflow evaluates them all, as
 // 2025.8 does.
 //
-// Also missing: flow tokens and flow_token in the query, the cancel,
-// execute and inspector endpoints, CSRF checks (an Origin check on
-// POST), avatars and brand settings in challenges (pending_user_avatar
+// Also missing: flow tokens and flow_token in the query, CSRF checks
+// (an Origin check on POST), avatars and brand settings in challenges (pending_user_avatar
 // is always authentik's default), response error codes beyond DRF's
 // required, blank, null and invalid_choice ("invalid" otherwise), a
-// background sweeper (nothing calls Sweep), and mounting the handler in
-// package api and "authflow serve".
+// background sweeper in the package (authflow serve calls Sweep every
+// ten minutes), the inspector's history beyond this process (it is kept
+// in memory), and the pages the cancel endpoint's redirect
+// (InvalidationURL) and execute's link (FlowInterfacePath) lead to:
+// authflow serves neither yet (issue 22).
 package executor

@@ -159,6 +159,8 @@ type Executor struct {
 	// dummyCheck spends a password check on an unknown user's password.
 	dummyCheck func(raw string)
 	expr       *expression.Options
+	// hist is the inspector's history (inspect.go).
+	hist *history
 }
 
 // New returns an executor of the flows in s. It fails with an error
@@ -169,6 +171,7 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 		s: s, cache: opts.Cache, handlers: opts.Handlers, rs: opts.RunState, ttl: opts.ExecutionTTL,
 		events: opts.Events, apply: opts.ApplyUpdates, now: opts.Now,
 		dir: opts.Directory, pw: opts.Passwords, captcha: opts.Captcha, sleep: opts.Sleep,
+		hist: newHistory(),
 	}
 	if e.dir == nil {
 		e.dir = s.Directory()
@@ -542,6 +545,7 @@ func (r *run) apply(step *Step, h Handler, res Result) (Response, error) {
 		r.ex.Shown = env.Component
 		return r.save(Response{Challenge: res.challenge})
 	case resultPass:
+		r.e.hist.add(r.key, r.ex) // the inspector's history (inspect.go)
 		r.ex.Stages = r.ex.Stages[1:]
 		r.ex.Shown = ""
 		if len(r.ex.Stages) == 0 {

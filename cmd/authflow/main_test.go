@@ -66,6 +66,8 @@ type server struct {
 	base   string // http://127.0.0.1:port/api/v3/
 	stderr *bytes.Buffer
 	done   chan error
+	// out receives the lines serve prints after its URL.
+	out chan string
 }
 
 var servingLine = regexp.MustCompile(`^authflow: serving (http://127\.0\.0\.1:\d+/api/v3/) \(file .*\)$`)
@@ -80,7 +82,7 @@ func start(t *testing.T, bin, db string, flags ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	s := &server{cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan error, 1), out: make(chan string, 16)}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -92,7 +94,14 @@ func start(t *testing.T, bin, db string, flags ...string) *server {
 			lines <- sc.Text()
 		}
 		close(lines)
+		for sc.Scan() {
+			select {
+			case s.out <- sc.Text():
+			default:
+			}
+		}
 		_, _ = io.Copy(io.Discard, stdout)
+		close(s.out)
 		s.done <- cmd.Wait()
 	}()
 	t.Cleanup(func() {
@@ -207,7 +216,7 @@ func TestServe(t *testing.T) {
 	}
 	bin := buildBinary(t)
 	db := filepath.Join(t.TempDir(), "authflow.db")
-	srv := start(t, bin, db)
+	srv := start(t, bin, db, "-no-defaults")
 
 	flow := srv.call(t, http.StatusCreated, "POST", "flows/instances/",
 		`{"name": "Welcome", "slug": "default-authentication-flow", "title": "Welcome to authentik!", "designation": "authentication"}`)
@@ -254,7 +263,7 @@ func TestServe(t *testing.T) {
 		t.Fatalf("exit after SIGTERM: %v; stderr: %s", err, srv.stderr)
 	}
 
-	srv = start(t, bin, db)
+	srv = start(t, bin, db) // a file with data: no first start
 	got := srv.call(t, http.StatusOK, "GET", "flows/instances/default-authentication-flow/", "")
 	if got["title"] != "Welcome back!" || got["pk"] != flow["pk"] {
 		t.Errorf("after restart: %v", got)

@@ -1,5 +1,5 @@
 // Package cli is the authflow command line: it serves an authflow
-// configuration over authentik's REST API, imports, diffs, exports,
+// configuration over authentik's REST API and runs its flows, imports, diffs, exports,
 // plans, draws and checks it, and manages its users and groups. cmd/authflow runs it with bbolt files; the
 // etcd module's cmd/authflow runs it with the etcd backend linked in,
 // which adds to every command the flags -etcd URLS and -etcd-prefix P
@@ -7,13 +7,14 @@
 //
 // Usage:
 //
-//	authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-blueprints DIR] [-blueprint-env PREFIXES] [-max-requests N] [timeout flags]
+//	authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-no-defaults] [-blueprints DIR] [-blueprint-env PREFIXES] [-max-requests N] [timeout flags]
 //	authflow import [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...
 //	authflow diff [-db PATH] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...
 //	authflow export [-db PATH] [-portable] SLUG
 //	authflow plan [-db PATH] [-user-json FILE | -authenticated -user PK -outpost] [-o text|json] SLUG
 //	authflow diagram [-db PATH] [-planner] SLUG
 //	authflow check [-db PATH]
+//	authflow run [-db PATH] [-query Q] [-v] SLUG
 //	authflow users add [-db PATH] -username U [-name N] [-email E] [-group NAME]... [-password-file FILE | -no-password] [-o text|json]
 //	authflow users list [-db PATH] [-search S] [-o text|json]
 //	authflow users set-password [-db PATH] [-password-file FILE | -no-password] USER
@@ -32,6 +33,30 @@
 // in -blueprints DIR, and may read with !Env only the environment
 // variables whose names start with one of -blueprint-env's
 // comma-separated prefixes (none by default).
+//
+// serve runs flows: it serves authentik's flow executor
+// (/api/v3/flows/executor/{slug}/), the inspector, execute and
+// /flows/-/cancel/ (package executor, through package api), with the
+// built-in directory and the expression evaluator. Executions are kept
+// in the file (or on etcd) beside the configuration, so they survive a
+// restart and replicas share them, and expired ones (a day after their
+// last step) are removed every 10 minutes; the inspector's history is
+// kept in memory. The executor needs no token (authentik's serves anyone); the
+// inspector and execute do, like the rest of the API. Stages the
+// executor does not run yet deny the flow, saying so.
+//
+// On a new file (or etcd prefix: a store never written), serve starts as
+// authentik does: in one transaction it applies authentik's bootstrap
+// blueprint (the group "authentik Admins", a superuser group, and the
+// user akadmin in it, without a usable password unless
+// $AUTHENTIK_BOOTSTRAP_PASSWORD is set; $AUTHENTIK_BOOTSTRAP_EMAIL sets
+// its email) and authentik's default flow blueprints, shipped in the
+// binary, and prints the URL of the initial-setup flow
+// (http://ADDR/if/flow/initial-setup/), which sets akadmin's password.
+// authflow serves no web interface at that URL: a client drives the
+// flow through the executor, or "authflow run initial-setup" does on the
+// terminal once serve has stopped. -no-defaults skips all of it; a store
+// that holds anything is never touched.
 //
 // Without a token every request may do everything, so serve then listens
 // on loopback only and refuses any other address, saying why. With a
@@ -132,6 +157,22 @@
 // delete refused by a protected reference prints the API's sentence
 // naming what refers to the object; both exit 1, writing nothing.
 //
+// # run
+//
+// run walks the flow SLUG on the terminal through the executor, one
+// challenge at a time: it prints the flow's title, each challenge's
+// errors and texts, asks for its fields (a prompt stage's fields, an
+// identification's user and password, a password stage's password) and
+// submits them, until the flow ends ("flow done: redirect to URL", exit
+// 0) or is denied ("flow denied: why", exit 1, as for a stage kind the
+// executor does not run yet). On a terminal passwords are read without
+// echo; otherwise each field is a line of standard input, so a walk can
+// be scripted. -query passes the flow page's query (next=...); -v prints
+// every request and challenge as JSON on standard error, with the
+// values of password fields masked. The execution is kept in memory and
+// ends with the command; what the flow's stages write goes to the store.
+// On a bbolt file that serve holds, run says so and exits 3.
+//
 // # check and version
 //
 // check opens PATH read-only and verifies it: bbolt's page structure,
@@ -155,10 +196,11 @@
 // 1 on an error in the input (an entry that failed, so nothing was
 // written; an unknown slug; a damaged file) or, for serve, on a failure;
 // 2 for a usage error; 3 when a file cannot be read or the store cannot
-// be opened (import, diff, export, plan, diagram, users, groups). users
-// and groups exit 1 for what their input gets wrong: a validation error,
-// an unknown user or group, a refused delete, a refused or mistyped
-// password.
+// be opened (import, diff, export, plan, diagram, run, users, groups).
+// users and groups exit 1 for what their input gets wrong: a validation
+// error, an unknown user or group, a refused delete, a refused or
+// mistyped password; run exits 0 when the flow ends, 1 when it is denied
+// or fails.
 package cli
 
 import (
@@ -176,16 +218,18 @@ import (
 	"time"
 
 	"github.com/authflow/authflow/api"
+	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/store"
 )
 
-const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-blueprints DIR] [-blueprint-env PREFIXES] [-max-requests N] [timeout flags]
+const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-no-defaults] [-blueprints DIR] [-blueprint-env PREFIXES] [-max-requests N] [timeout flags]
        authflow import [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...
        authflow diff [-db PATH] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...
        authflow export [-db PATH] [-portable] SLUG
        authflow plan [-db PATH] [-user-json FILE | user flags] [-o text|json] SLUG
        authflow diagram [-db PATH] [-planner] SLUG
        authflow check [-db PATH]
+       authflow run [-db PATH] [-query Q] [-v] SLUG
        authflow users add|list|set-password|delete [-db PATH] [flags] [USER]
        authflow groups add|list|add-user|remove-user [-db PATH] [flags] [GROUP [USER]]
        authflow version
@@ -198,6 +242,7 @@ Commands:
   plan     the stages a flow plans for a request, and why
   diagram  authentik's Mermaid drawing of a flow
   check    verify a file: structure, checksums, indexes, references
+  run      walk a flow on the terminal, one challenge at a time
   users    add, list, delete users, set their passwords (read without echo)
   groups   add and list groups, add users to them and remove them
   version  print the version
@@ -255,6 +300,8 @@ func runIn(ctx context.Context, args []string, e *dirEnv) int {
 		return planCmd(ctx, args[1:], stdout, stderr, nb)
 	case "diagram":
 		return diagramCmd(ctx, args[1:], stdout, stderr, nb)
+	case "run":
+		return runCmd(ctx, args[1:], e)
 	case "users":
 		return usersCmd(ctx, args[1:], e)
 	case "groups":
@@ -280,7 +327,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 	tos := timeoutFlags(fs)
 	maxRequests := fs.Int("max-requests", defaultMaxRequests(), "most requests handled at once; more wait their turn until their deadline (0: no limit)")
 	bf := newBlueprintFlags(fs, "`dir` that imported blueprints' metaapplyblueprint entries find blueprints in (default: none)")
-	if code, ok := parseFlags(fs, args, usageLine(nb, "usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-blueprints DIR] [-blueprint-env PREFIXES] [-max-requests N] [timeout flags]"), stderr); !ok {
+	noDefaults := fs.Bool("no-defaults", false, "on a new file, do not import authentik's default flows nor create akadmin")
+	if code, ok := parseFlags(fs, args, usageLine(nb, "usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-no-defaults] [-blueprints DIR] [-blueprint-env PREFIXES] [-max-requests N] [timeout flags]"), stderr); !ok {
 		return code
 	}
 	token, err := loadToken(*tokenFile)
@@ -318,16 +366,45 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 		return 1
 	}
 	defer s.Close()
+	first := false
+	if !*noDefaults {
+		if first, err = firstStart(ctx, s); err != nil {
+			fmt.Fprintf(stderr, "authflow: %v\n", err)
+			return 1
+		}
+	}
 	logger := log.New(stderr, "authflow: ", log.LstdFlags)
+	// Executions are kept beside the configuration, so that they survive
+	// a restart; expired ones are swept while serve runs.
+	rs := executor.NewStoreRunState(s, executor.KVOptions{})
+	ex, cache, err := newExecutor(s, rs, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow: %v\n", err)
+		return 1
+	}
+	defer cache.Close()
+	defer ex.Close()
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	ticker := time.NewTicker(sweepEvery)
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		sweep(sweepCtx, rs, ticker.C, time.Now, logger.Printf)
+	}()
+	defer func() { stopSweep(); ticker.Stop(); <-swept }()
 	mux := http.NewServeMux()
-	opts := &api.Options{ErrorLog: logger, Blueprint: bf.options(""), Planner: planOptions()}
+	opts := &api.Options{ErrorLog: logger, Blueprint: bf.options(""), Planner: planOptions(), PlanCache: cache, Executor: ex}
 	if token != "" {
 		opts.Authorize = bearer(token)
 	}
 	mux.Handle(api.Prefix, api.NewHandler(s, opts))
+	mux.Handle(executor.CancelURL, ex.CancelHandler(opts.ExecutorHTTP))
 	srv := &http.Server{Handler: withLimit(mux, *maxRequests), ErrorLog: logger}
 	tos.apply(srv)
 	fmt.Fprintf(stdout, "authflow: serving http://%s%s (%s)\n", ln.Addr(), api.Prefix, src.describe())
+	if first {
+		printFirstStart(stdout, ln.Addr().String())
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -344,6 +421,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 		fmt.Fprintf(stderr, "authflow: shutting down: %v\n", err)
 		code = 1
 	}
+	stopSweep()
+	<-swept
 	if err := s.Close(); err != nil {
 		fmt.Fprintf(stderr, "authflow: closing %s: %v\n", src, err)
 		return 1

@@ -213,3 +213,40 @@ func TestUsersOnEtcd(t *testing.T) {
 		t.Errorf("alice's password does not verify: %v %v", ok, err)
 	}
 }
+
+// authflow run on etcd: a flow imported there is walked to its end, and
+// serve's first start on a new prefix gives it authentik's default flows
+// and akadmin, which a second server on the prefix finds and keeps.
+func TestRunOnEtcd(t *testing.T) {
+	c := etcdtest.Start(t, 1, nil)
+	url := c.Endpoints()[0]
+	doc := filepath.Join(t.TempDir(), "walk.yaml")
+	if err := os.WriteFile(doc, []byte(`version: 1
+entries:
+- {model: authentik_flows.flow, id: f, identifiers: {slug: walk}, attrs: {name: walk, title: Walk, designation: authentication}}
+- {model: authentik_stages_dummy.dummystage, id: d, identifiers: {name: d}}
+- {model: authentik_flows.flowstagebinding, identifiers: {target: !KeyOf f, stage: !KeyOf d, order: 10}}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(binPath, "import", "-etcd", url, "-etcd-prefix", "walk/", doc).CombinedOutput(); err != nil {
+		t.Fatalf("import: %v %s", err, out)
+	}
+	out, err := exec.Command(binPath, "run", "-etcd", url, "-etcd-prefix", "walk/", "walk").CombinedOutput()
+	if err != nil || string(out) != "== Walk ==\nak-stage-dummy\nflow done: redirect to /\n" {
+		t.Errorf("run on etcd: %v %q", err, out)
+	}
+
+	a := serve(t, "-etcd", url, "-etcd-prefix", "fresh/")
+	b := serve(t, "-etcd", url, "-etcd-prefix", "fresh/")
+	for _, base := range []string{a, b} {
+		code, users := call(t, "GET", base+"core/users/", "")
+		if code != 200 || users["pagination"].(map[string]any)["count"] != 1.0 {
+			t.Errorf("users on a first-started prefix: %d %v", code, users)
+		}
+		code, flows := call(t, "GET", base+"flows/instances/?slug=initial-setup", "")
+		if code != 200 || flows["pagination"].(map[string]any)["count"] != 1.0 {
+			t.Errorf("initial-setup on a first-started prefix: %d %v", code, flows)
+		}
+	}
+}

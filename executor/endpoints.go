@@ -1,0 +1,268 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/store"
+	"github.com/google/uuid"
+)
+
+// Paths of the endpoints around the executor.
+const (
+	// InspectorPath is authentik's flow inspector:
+	// GET InspectorPath + "{slug}/".
+	InspectorPath = "/api/v3/flows/inspector/"
+	// InvalidationURL is where the cancel endpoint redirects, as
+	// authentik's does: the brand's invalidation flow, which authflow
+	// does not serve yet.
+	InvalidationURL = "/flows/-/default/invalidation/"
+	// FlowInterfacePath is the page of authentik's flow interface, which
+	// execute links to: FlowInterfacePath + "{slug}/". authflow does not
+	// serve it.
+	FlowInterfacePath = "/if/flow/"
+	// MsgNotApplicableExecute prefixes execute's 400 (authentik's words).
+	MsgNotApplicableExecute = "Flow not applicable to current user/request: "
+)
+
+// NotApplicableError is a plan that Execute found denied; Messages are
+// its policies' messages joined by newlines, or MsgNotApplicable.
+type NotApplicableError struct{ Messages string }
+
+func (e *NotApplicableError) Error() string { return MsgNotApplicableExecute + e.Messages }
+
+// Cancel drops the session's executions, of every flow, as authentik's
+// /flows/-/cancel/ drops the session's plan. The inspector's history is
+// kept, as authentik keeps it.
+func (e *Executor) Cancel(ctx context.Context, session string) error {
+	if session == "" {
+		return ErrNoSession
+	}
+	var slugs []string
+	err := e.s.View(ctx, func(tx *store.Tx) error {
+		for page := 1; page != 0; {
+			p, err := store.Flows.List(tx, store.Query{Page: page, PageSize: 1000})
+			if err != nil {
+				return err
+			}
+			for _, f := range p.Results {
+				slugs = append(slugs, f.Slug)
+			}
+			page = p.Pagination.Next
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, slug := range slugs {
+		key := ExecutionKey(session, slug)
+		if _, err := e.rs.Load(ctx, Executions, key); errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err := e.rs.Delete(ctx, Executions, key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Execute plans the flow with slug now for the request's user (the
+// context's pending_user, when the request has one) and keeps it as the
+// session's execution of the flow, replacing any, so that the next Get
+// answers its first stage: authentik's flows/instances/{slug}/execute/. It
+// clears the session's inspector history of the flow. It fails with
+// ErrUnknownFlow, or with a *NotApplicableError when the plan is denied.
+func (e *Executor) Execute(ctx context.Context, slug string, req Request) error {
+	if req.Session == "" {
+		return ErrNoSession
+	}
+	r := &run{e: e, ctx: ctx, req: req, key: ExecutionKey(req.Session, slug)}
+	var pending map[string]any
+	err := e.s.View(ctx, func(tx *store.Tx) error {
+		var err error
+		if r.f, err = store.Flows.Get(tx, store.By("slug", slug)); err != nil {
+			return err
+		}
+		if req.User.PK == 0 || !req.User.Authenticated {
+			return nil
+		}
+		u, err := store.Users.Get(tx, store.By("pk", strconv.FormatInt(req.User.PK, 10)))
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil
+		case err != nil:
+			return err
+		}
+		pending = directory.ContextUser(u)
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: %q", ErrUnknownFlow, slug)
+	}
+	if err != nil {
+		return err
+	}
+	e.hist.clear(r.key)
+	ctxm := map[string]any{}
+	if pending != nil {
+		ctxm[directory.ContextPendingUser] = pending
+	}
+	p, err := r.planFor(ctxm)
+	switch {
+	case errors.Is(err, plan.ErrEmptyFlow):
+	case err != nil:
+		return err
+	case !p.Applicable:
+		msg := strings.Join(p.Messages, "\n")
+		if msg == "" {
+			msg = MsgNotApplicable
+		}
+		return &NotApplicableError{Messages: msg}
+	}
+	r.updates = p.Updates
+	r.ex = &execution{Flow: r.f.PK, Context: ctxm, Query: req.Query, Stages: p.Stages}
+	if err := e.rs.Delete(ctx, Executions, r.key); err != nil {
+		return err
+	}
+	_, err = r.save(Response{})
+	return err
+}
+
+// CancelHandler serves authentik's GET /flows/-/cancel/ (CancelURL, every
+// challenge's cancel_url): it drops the session's executions (Cancel) and
+// redirects (302) to InvalidationURL. The session is found as
+// HTTPHandler finds it, with the same options; a request without one
+// changes nothing. Other methods are 405.
+func (e *Executor) CancelHandler(o HTTPOptions) http.Handler {
+	h := e.httpSessions(o)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": `Method "` + r.Method + `" not allowed.`})
+			return
+		}
+		if session := h.existing(r); session != "" {
+			if err := e.Cancel(r.Context(), session); err != nil {
+				h.fail(w, "", err)
+				return
+			}
+		}
+		http.Redirect(w, r, InvalidationURL, http.StatusFound)
+	})
+}
+
+// ExecuteHandler serves authentik's GET
+// /api/v3/flows/instances/{slug}/execute/ for the flow slug (the caller
+// routes and authorizes): 200 {"link": absolute URL of
+// FlowInterfacePath+slug+"/"} after Execute, 404 for an unknown flow, and
+// 400 {"detail": "Flow not applicable to current user/request: …"} for a
+// denied plan (authentik answers an HTML error page).
+func (e *Executor) ExecuteHandler(o HTTPOptions, slug string) http.Handler {
+	h := e.httpSessions(o)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		session := h.session(w, r)
+		req := Request{Session: session, HTTP: httpRequest(r)}
+		if h.o.User != nil {
+			req.User, req.Username = h.o.User(r)
+		}
+		err := e.Execute(r.Context(), slug, req)
+		var na *NotApplicableError
+		switch {
+		case errors.Is(err, ErrUnknownFlow):
+			writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
+		case errors.As(err, &na):
+			writeJSON(w, http.StatusBadRequest, map[string]string{"detail": na.Error()})
+		case err != nil:
+			h.fail(w, slug, err)
+		default:
+			scheme := "http"
+			if r.TLS != nil {
+				scheme = "https"
+			}
+			writeJSON(w, http.StatusOK, map[string]string{"link": scheme + "://" + r.Host + FlowInterfacePath + slug + "/"})
+		}
+	})
+}
+
+// InspectorHandler serves authentik's GET
+// /api/v3/flows/inspector/{slug}/ (InspectorPath): 200 with the
+// session's Inspection, 400 with an empty body when the session has no
+// plan of the flow, and 404 for an unknown flow. allow says whether the
+// request may inspect the flow (authentik's inspect_flow permission, or
+// DEBUG); when it says no, the answer is 404, as authentik's. A nil
+// allow refuses every request.
+func (e *Executor) InspectorHandler(o HTTPOptions, allow func(r *http.Request, slug string) bool) http.Handler {
+	h := e.httpSessions(o)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, ok := strings.CutPrefix(r.URL.Path, InspectorPath)
+		slug, ok2 := strings.CutSuffix(rest, "/")
+		if !ok || !ok2 || slug == "" || strings.Contains(slug, "/") || allow == nil || !allow(r, slug) {
+			writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
+			return
+		}
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", "GET")
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": `Method "` + r.Method + `" not allowed.`})
+			return
+		}
+		w.Header().Set("X-Frame-Options", "SAMEORIGIN")
+		got, err := Inspection{}, ErrNoPlan
+		if session := h.existing(r); session != "" {
+			got, err = e.Inspect(r.Context(), slug, session)
+		}
+		switch {
+		case errors.Is(err, ErrUnknownFlow):
+			writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
+		case errors.Is(err, ErrNoPlan):
+			w.WriteHeader(http.StatusBadRequest)
+		case err != nil:
+			h.fail(w, slug, err)
+		default:
+			writeJSON(w, http.StatusOK, got)
+		}
+	})
+}
+
+// httpSessions finds sessions as HTTPHandler does, with o's defaults.
+type httpSessions struct{ *handler }
+
+func (e *Executor) httpSessions(o HTTPOptions) httpSessions {
+	if h, ok := e.HTTPHandler(o).(*handler); ok {
+		return httpSessions{h}
+	}
+	if o.Cookie == "" {
+		o.Cookie = DefaultCookie
+	}
+	return httpSessions{&handler{e: e, o: o}}
+}
+
+// existing returns the request's session without making one: the host's,
+// or the cookie's when it is one the handler could have made.
+func (h httpSessions) existing(r *http.Request) string {
+	if h.o.Session != nil {
+		return h.o.Session(r)
+	}
+	if c, err := r.Cookie(h.o.Cookie); err == nil && validSessionID(c.Value) {
+		return c.Value
+	}
+	return ""
+}
+
+// fail answers an unexpected error as the executor does: a 500 with a
+// request id, the error only in the system_exception event.
+func (h httpSessions) fail(w http.ResponseWriter, slug string, err error) {
+	id := newRequestID()
+	h.e.event(Event{Action: EventSystemException, Message: err.Error(), Flow: slug, RequestID: id})
+	w.Header().Set("X-authentik-id", id)
+	writeJSON(w, http.StatusInternalServerError, map[string]string{"detail": "internal error", "request_id": id})
+}
+
+// newRequestID is a request id as authentik's: a UUID's hex.
+func newRequestID() string { return strings.ReplaceAll(uuid.NewString(), "-", "") }

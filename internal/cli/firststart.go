@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log"
+	"slices"
+	"strings"
+
+	"github.com/authflow/authflow/blueprint"
+	"github.com/authflow/authflow/executor"
+	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/store"
+)
+
+// InitialSetupPath is the page of authentik's initial-setup flow that a
+// first start prints, as authentik does.
+const initialSetupPath = "/if/flow/initial-setup/"
+
+// bootstrapEnv are the variables authentik's bootstrap blueprint reads.
+var bootstrapEnv = []string{"AUTHENTIK_BOOTSTRAP_"}
+
+// errFirstStart is a shipped blueprint that did not apply.
+var errFirstStart = errors.New("first start")
+
+// firstStart sets up a store that was never written (revision 0) as
+// authentik's first start does: the system bootstrap blueprint (akadmin,
+// without a usable password unless AUTHENTIK_BOOTSTRAP_PASSWORD is set,
+// in the superuser group "authentik Admins"), then the default flow
+// blueprints, in name order, all in one transaction. It reports whether
+// it did; a store that holds anything is left alone.
+func firstStart(ctx context.Context, s *store.Store) (bool, error) {
+	type doc struct {
+		name string
+		bp   *blueprint.Blueprint
+	}
+	boot, err := blueprint.Parse(bytes.NewReader(blueprint.Bootstrap()), blueprint.Limits{})
+	if err != nil {
+		return false, fmt.Errorf("%w: bootstrap.yaml: %v", errFirstStart, err)
+	}
+	docs := []doc{{"system/bootstrap.yaml", boot}}
+	defaults := blueprint.Defaults()
+	names, err := fs.Glob(defaults, "*.yaml")
+	if err != nil {
+		return false, err
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		raw, err := fs.ReadFile(defaults, n)
+		if err != nil {
+			return false, err
+		}
+		bp, err := blueprint.Parse(bytes.NewReader(raw), blueprint.Limits{})
+		if err != nil {
+			return false, fmt.Errorf("%w: default/%s: %v", errFirstStart, n, err)
+		}
+		docs = append(docs, doc{"default/" + n, bp})
+	}
+	done := false
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		if rev, err := tx.Revision(); err != nil || rev != 0 {
+			return err
+		}
+		for _, d := range docs {
+			opts := blueprint.Options{CheckExpression: checkExpression, CheckPromptExpression: checkPromptExpression}
+			if d.bp == boot {
+				opts.EnvPrefixes = bootstrapEnv
+			}
+			if res := blueprint.ApplyTx(tx, d.bp, opts); !res.Success {
+				return fmt.Errorf("%w: %s: %s", errFirstStart, d.name, failures(res))
+			}
+		}
+		done = true
+		return nil
+	})
+	return done, err
+}
+
+// failures lists the errors of an import's log.
+func failures(res blueprint.Result) string {
+	var msgs []string
+	for _, l := range res.Logs {
+		if l.LogLevel == "error" {
+			msgs = append(msgs, l.Event)
+		}
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// printFirstStart says what a first start did and where the initial
+// setup is.
+func printFirstStart(w io.Writer, addr string) {
+	fmt.Fprintf(w, "authflow: first start: imported authentik's default flows; akadmin has no usable password yet\n")
+	fmt.Fprintf(w, "authflow: set it through the initial-setup flow: http://%s%s\n", addr, initialSetupPath)
+	fmt.Fprintf(w, "authflow: (authflow serves no web interface: drive the flow at http://%s%sinitial-setup/ or, with serve stopped, run \"authflow run initial-setup\")\n", addr, executor.ExecutorPath)
+}
+
+// newExecutor makes serve's executor: plans through a cache with serve's
+// planner options, executions kept in rs, and its events logged.
+func newExecutor(s *store.Store, rs executor.RunState, logger *log.Logger) (*executor.Executor, *plan.Cache, error) {
+	cache := plan.NewCache(s, plan.CacheOptions{Options: planOptions()})
+	ex, err := executor.New(s, executor.Options{
+		Cache:    cache,
+		RunState: rs,
+		Events: func(ev executor.Event) {
+			logger.Printf("%s: %s (flow %q, stage %q, request %s)", ev.Action, ev.Message, ev.Flow, ev.Stage, ev.RequestID)
+		},
+	})
+	if err != nil {
+		cache.Close()
+		return nil, nil, err
+	}
+	return ex, cache, nil
+}

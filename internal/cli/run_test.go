@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/authflow/authflow/blueprint"
+	"github.com/authflow/authflow/executor"
+)
+
+// runDoc: "walk", two dummy stages; "closed", a deny stage; "later", a
+// stage kind the executor does not run yet.
+const runDoc = `version: 1
+entries:
+- {model: authentik_flows.flow, id: walk, identifiers: {slug: walk}, attrs: {name: walk, title: Walk on, designation: authentication}}
+- {model: authentik_stages_dummy.dummystage, id: d1, identifiers: {name: d1}}
+- {model: authentik_stages_dummy.dummystage, id: d2, identifiers: {name: d2}}
+- {model: authentik_flows.flowstagebinding, identifiers: {target: !KeyOf walk, stage: !KeyOf d1, order: 10}}
+- {model: authentik_flows.flowstagebinding, identifiers: {target: !KeyOf walk, stage: !KeyOf d2, order: 20}}
+- {model: authentik_flows.flow, id: closed, identifiers: {slug: closed}, attrs: {name: closed, title: Closed, designation: authentication}}
+- {model: authentik_stages_deny.denystage, id: deny, identifiers: {name: deny}, attrs: {deny_message: No entry.}}
+- {model: authentik_flows.flowstagebinding, identifiers: {target: !KeyOf closed, stage: !KeyOf deny, order: 10}}
+- {model: authentik_flows.flow, id: later, identifiers: {slug: later}, attrs: {name: later, title: Later, designation: stage_configuration}}
+- {model: authentik_stages_authenticator_totp.authenticatortotpstage, id: totp, identifiers: {name: totp}, attrs: {digits: 6}}
+- {model: authentik_flows.flowstagebinding, identifiers: {target: !KeyOf later, stage: !KeyOf totp, order: 10}}
+`
+
+func runFixture(t *testing.T) *dirFixture {
+	t.Helper()
+	f := newDirFixture(t)
+	s := f.open(t)
+	if _, err := blueprint.Load(context.Background(), s, strings.NewReader(runDoc), blueprint.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// authflow run walks a flow to its end (0), showing each challenge, or
+// to its denial (1), saying why; -v prints the trace on standard error.
+func TestRun(t *testing.T) {
+	f := runFixture(t)
+	code, out, errOut := f.run(t, piped(""), "run", "walk", "-query", "next=%2Fapp%2F")
+	if code != 0 || out != "== Walk on ==\nak-stage-dummy\nak-stage-dummy\nflow done: redirect to /app/\n" || errOut != "" {
+		t.Errorf("run walk: %d %q %q", code, out, errOut)
+	}
+	code, _, errOut = f.run(t, piped(""), "run", "walk", "-v")
+	if code != 0 || strings.Count(errOut, "trace: GET\n") != 2 || strings.Count(errOut, `trace: POST {"component":"ak-stage-dummy"}`) != 2 ||
+		!strings.Contains(errOut, `"name":"d2"`) || !strings.Contains(errOut, "trace:   -> reload") {
+		t.Errorf("run -v: %d %s", code, errOut)
+	}
+	for slug, want := range map[string]string{
+		"closed": "flow denied: No entry.\n",
+		"later":  "flow denied: " + strings.Replace(executor.MsgUnsupportedStage, "%s", "TOTP Authenticator Setup Stage", 1) + "\n",
+	} {
+		if code, out, _ := f.run(t, piped(""), "run", slug); code != 1 || !strings.HasSuffix(out, want) {
+			t.Errorf("run %s: %d %q, want 1 and %q", slug, code, out, want)
+		}
+	}
+	if code, _, errOut := f.run(t, piped(""), "run", "nope"); code != 1 || errOut != "authflow run: no flow has the slug \"nope\"\n" {
+		t.Errorf("run nope: %d %q", code, errOut)
+	}
+	var o, e bytes.Buffer
+	if code := runIn(context.Background(), []string{"run", "-db", f.db}, &dirEnv{in: piped(""), stdout: &o, stderr: &e}); code != 2 || !strings.Contains(e.String(), runUsage) {
+		t.Errorf("run without a slug: %d %q", code, e.String())
+	}
+}
+
+// The terminal renders any challenge's fields: a prompt's (static text
+// shown, hidden fields sent as they are, checkboxes as yes or no, an
+// empty answer keeping the initial value), identification's uid_field
+// and password, a password stage's password; passwords are read without
+// echo on a terminal, and the trace never shows them.
+func TestRunAsk(t *testing.T) {
+	var out, prompt bytes.Buffer
+	in := &fakeConsole{terminal: true, lines: []string{"hunter2", "pw-again"}, stdin: strings.NewReader("a@example.com\n\ny\n")}
+	w := &walker{ctx: context.Background(), in: in, out: &out, prompt: &prompt, verbose: true}
+	body, err := w.ask(map[string]any{
+		"component":       "ak-stage-prompt",
+		"flow_info":       map[string]any{"title": "Setup"},
+		"response_errors": map[string]any{"email": []any{map[string]any{"string": "Enter a valid email address.", "code": "invalid"}}},
+		"fields": []any{
+			map[string]any{"field_key": "header", "type": "static", "initial_value": "Welcome!"},
+			map[string]any{"field_key": "email", "type": "email", "label": "Email"},
+			map[string]any{"field_key": "password", "type": "password", "label": "Password"},
+			map[string]any{"field_key": "name", "type": "text", "label": "Name", "initial_value": "kept"},
+			map[string]any{"field_key": "tos", "type": "checkbox", "label": "Accept"},
+			map[string]any{"field_key": "src", "type": "hidden", "initial_value": "cli"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustJSONString(t, body); got != `{"component":"ak-stage-prompt","email":"a@example.com","name":"kept","password":"hunter2","src":"cli","tos":true}` {
+		t.Errorf("prompt body %s", got)
+	}
+	if out.String() != "== Setup ==\nerror: email: Enter a valid email address.\nWelcome!\n" {
+		t.Errorf("rendered %q", out.String())
+	}
+	if strings.Join(in.prompts, "|") != "Password: " || prompt.String() != "Email: Name: Accept: " {
+		t.Errorf("prompts %q, %q", in.prompts, prompt.String())
+	}
+	w.trace("POST", body, executor.Response{Reload: true}, nil)
+	if strings.Contains(prompt.String(), "hunter2") || !strings.Contains(prompt.String(), `"password":"********"`) {
+		t.Errorf("trace shows a password: %s", prompt.String())
+	}
+
+	w = &walker{ctx: context.Background(), in: piped("alice\ns3cret\nagain\n"), out: &out, prompt: &prompt}
+	if body, err := w.ask(map[string]any{"component": "ak-stage-identification", "user_fields": []any{"username", "email"}, "password_fields": true}); err != nil ||
+		mustJSONString(t, body) != `{"component":"ak-stage-identification","password":"s3cret","uid_field":"alice"}` {
+		t.Errorf("identification: %v %v", body, err)
+	}
+	if body, err := w.ask(map[string]any{"component": "ak-stage-password"}); err != nil || body["password"] != "again" {
+		t.Errorf("password: %v %v", body, err)
+	}
+	if _, err := w.ask(map[string]any{"component": "ak-stage-password"}); err == nil || !strings.Contains(err.Error(), "standard input ended") {
+		t.Errorf("at the end of standard input: %v", err)
+	}
+}
+
+func mustJSONString(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
