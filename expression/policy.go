@@ -228,6 +228,10 @@ func planContext(m map[string]any) (*starlark.Dict, error) {
 // writeBack replaces the contents of m with planCtx when they differ,
 // reporting whether they did. A nil m cannot be written.
 func (e evaluator) writeBack(planCtx *starlark.Dict, m map[string]any) (bool, error) {
+	if m != nil && unchanged(planCtx, m, 0) {
+		// Nothing written (the common case), found without converting.
+		return false, nil
+	}
 	budget := e.opts.Limits.MaxValues
 	v, err := fromValue(planCtx, 0, &budget)
 	if err != nil {

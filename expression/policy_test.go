@@ -234,3 +234,31 @@ func TestDeadline(t *testing.T) {
 		t.Fatalf("try idiom: %v, want ErrSteps", err)
 	}
 }
+
+// Writes that keep the plan context's shape (same keys, same lengths)
+// are still seen and kept: nothing written is told apart without
+// converting, and any change is not missed.
+func TestWritesSameShape(t *testing.T) {
+	for _, tt := range []struct{ src, key string }{
+		{`context["prompt_data"]["s"] = "y"`, "s"},
+		{`context["prompt_data"]["n"] = 8`, "n"},
+		{`context["prompt_data"]["n"] = 7.0`, "n"},
+		{`context["prompt_data"]["b"] = False`, "b"},
+		{`context["prompt_data"]["l"][1] = "z"`, "l"},
+		{`context["prompt_data"]["sl"][0] = "z"`, "sl"},
+		{`context["prompt_data"]["m"]["k"] = None`, "m"},
+		{`context["prompt_data"]["z"] = "x"`, "z"},
+		{`context["flow_plan"].context["pending_user"] = {"pk": 1}`, "pending_user"},
+	} {
+		pd := map[string]any{"s": "x", "n": int64(7), "b": true, "l": []any{"a", "b"}, "sl": []string{"a"}, "m": map[string]any{"k": "v"}, "z": nil}
+		ctx := map[string]any{"prompt_data": pd, "pending_user": map[string]any{"pk": 1.0}}
+		res, err := eval(t, tt.src+"\nreturn True", plan.PolicyRequest{Context: ctx})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.src, err)
+		}
+		pd = map[string]any{"s": "x", "n": int64(7), "b": true, "l": []any{"a", "b"}, "sl": []string{"a"}, "m": map[string]any{"k": "v"}, "z": nil}
+		if reflect.DeepEqual(ctx, map[string]any{"prompt_data": pd, "pending_user": map[string]any{"pk": 1.0}}) || !res.ValidUntil.IsZero() {
+			t.Errorf("%s: the write to %s was not kept (%v)", tt.src, tt.key, ctx)
+		}
+	}
+}

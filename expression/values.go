@@ -207,3 +207,84 @@ func canonical(v any) any {
 	}
 	return v
 }
+
+// unchanged reports whether the Starlark value s is what toValue made of
+// the plan-context value g and nothing has written to it since: the same
+// shape and the same scalars, compared without converting. It answers
+// false when unsure (a value of another type, too deep), and the caller
+// then converts and compares in full.
+func unchanged(s starlark.Value, g any, depth int) bool {
+	if depth > maxDepth {
+		return false
+	}
+	switch g := g.(type) {
+	case nil:
+		return s == starlark.None
+	case bool:
+		b, ok := s.(starlark.Bool)
+		return ok && bool(b) == g
+	case string:
+		str, ok := s.(starlark.String)
+		return ok && string(str) == g
+	case int64:
+		i, ok := s.(starlark.Int)
+		if !ok {
+			return false
+		}
+		n, ok := i.Int64()
+		return ok && n == g
+	case int:
+		i, ok := s.(starlark.Int)
+		if !ok {
+			return false
+		}
+		n, ok := i.Int64()
+		return ok && n == int64(g)
+	case float64:
+		f, ok := s.(starlark.Float)
+		return ok && float64(f) == g
+	case []any:
+		l, ok := s.(*starlark.List)
+		if !ok || l.Len() != len(g) {
+			return false
+		}
+		for i, e := range g {
+			if !unchanged(l.Index(i), e, depth+1) {
+				return false
+			}
+		}
+		return true
+	case []string:
+		l, ok := s.(*starlark.List)
+		if !ok || l.Len() != len(g) {
+			return false
+		}
+		for i, e := range g {
+			if str, ok := l.Index(i).(starlark.String); !ok || string(str) != e {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		var d *starlark.Dict
+		switch s := s.(type) {
+		case *starlark.Dict:
+			d = s
+		case *userValue:
+			d = s.fields
+		default:
+			return false
+		}
+		if d == nil || d.Len() != len(g) {
+			return false
+		}
+		for k, e := range g {
+			v, found, err := d.Get(starlark.String(k))
+			if err != nil || !found || !unchanged(v, e, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
