@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -471,34 +470,12 @@ func pyStr(v any, raw json.RawMessage) string {
 		if !strings.ContainsAny(lit, ".eE") {
 			return strings.TrimPrefix(lit, "+")
 		}
-		return pyFloat(x)
+		return validate.PyFloat(x)
 	case nil:
 		return "None"
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
-}
-
-// pyFloat is Python's repr of a float.
-func pyFloat(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	}
-	exp := 0
-	if f != 0 {
-		exp = int(math.Floor(math.Log10(math.Abs(f))))
-	}
-	if exp < -4 || exp >= 16 {
-		return strconv.FormatFloat(f, 'e', -1, 64)
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.ContainsAny(s, ".") {
-		s += ".0"
-	}
-	return s
 }
 
 // DRF's BooleanField values.

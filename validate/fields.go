@@ -603,7 +603,7 @@ func appendFloat(dst []byte, f float64) ([]byte, error) {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		return dst, fmt.Errorf("validate: %v has no JSON form", f)
 	}
-	return append(dst, pyFloat(f)...), nil
+	return append(dst, PyFloat(f)...), nil
 }
 
 // appendUUID appends id as a quoted JSON string in its canonical form.

@@ -27,10 +27,12 @@ func pyNumber(raw []byte) string {
 	if err != nil {
 		return s
 	}
-	return pyFloat(f)
+	return PyFloat(f)
 }
 
-func pyFloat(f float64) string {
+// PyFloat is Python's str() (and repr) of a float: "1.0", "1e+16",
+// "inf", "nan", so that a message quoting a number reads as authentik's.
+func PyFloat(f float64) string {
 	switch {
 	case math.IsInf(f, 1):
 		return "inf"
