@@ -1,9 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log"
@@ -12,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/authflow/authflow/internal/jsonresp"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/validate"
 )
@@ -43,23 +42,9 @@ type detail struct {
 	Detail string `json:"detail"`
 }
 
-// writeJSON writes v as the JSON body with status. HTML characters are not
-// escaped, as authentik's renderer does not escape them.
+// writeJSON writes v as the JSON body with status (jsonresp.Write).
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		// Only a bug in a MarshalJSON method gets here; say nothing more.
-		status = http.StatusInternalServerError
-		buf.Reset()
-		_ = json.NewEncoder(&buf).Encode(detail{msgServerError})
-	}
-	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	w.Header().Set("Content-Type", mediaJSON)
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	jsonresp.Write(w, status, mediaJSON, v, detail{msgServerError})
 }
 
 func writeDetail(w http.ResponseWriter, status int, msg string) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/internal/jsonresp"
 	"github.com/authflow/authflow/plan"
 	"github.com/google/uuid"
 )
@@ -233,15 +234,5 @@ func httpRequest(r *http.Request) *plan.HTTPRequest {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		status = http.StatusInternalServerError
-		buf.Reset()
-		buf.WriteString(`{"detail":"internal error"}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	jsonresp.Write(w, status, "application/json", v, map[string]string{"detail": "internal error"})
 }
