@@ -113,7 +113,7 @@ const MsgUnsupportedStage = "The stage kind %s is not supported by authflow yet.
 // Builtin returns the handlers of authentik's 24 stage kinds: dummy,
 // deny, redirect, identification, password, user_login, user_logout,
 // prompt, user_write, authenticator_validate (for users without
-// devices) and user_delete run; every other kind has a handler that denies
+// devices), user_delete and captcha run; every other kind has a handler that denies
 // the flow with MsgUnsupportedStage and a configuration_error event,
 // until its handler is written.
 func Builtin() map[stage.ModelName]Handler {
@@ -129,15 +129,16 @@ func Builtin() map[stage.ModelName]Handler {
 		// The enrollment stages (prompt.go, userwrite.go).
 		stage.ModelPromptStage: promptHandler{},
 		stage.ModelUserWrite:   userWriteHandler{},
-		// authenticator_validate without devices and user_delete
-		// (authvalidate.go, userdelete.go).
+		// authenticator_validate without devices, user_delete and
+		// captcha (authvalidate.go, userdelete.go, captcha.go).
 		stage.ModelAuthenticatorValidate: authValidateHandler{},
 		stage.ModelUserDelete:            userDeleteHandler{},
+		stage.ModelCaptcha:               captchaHandler{},
 	}
 	for _, m := range []stage.ModelName{
 		stage.ModelAuthenticatorDuo, stage.ModelAuthenticatorEmail, stage.ModelAuthenticatorEndpointGDTC,
 		stage.ModelAuthenticatorSMS, stage.ModelAuthenticatorStatic, stage.ModelAuthenticatorTOTP,
-		stage.ModelAuthenticatorWebAuthn, stage.ModelCaptcha, stage.ModelConsent, stage.ModelEmail, stage.ModelInvitation,
+		stage.ModelAuthenticatorWebAuthn, stage.ModelConsent, stage.ModelEmail, stage.ModelInvitation,
 		stage.ModelMutualTLS, stage.ModelSource,
 	} {
 		h[m] = Unsupported(m)
