@@ -3,8 +3,9 @@
 // authentik's own clients can drive it, and through a Go API for hosts
 // that render their own UI. This is its core: the loop, the protocol,
 // the run state, the simplest stages (dummy, deny, redirect), the
-// login path (identification, password, user_login, user_logout) and
-// the enrollment stages (prompt, user_write).
+// login path (identification, password, user_login, user_logout), the
+// enrollment stages (prompt, user_write), and authenticator_validate
+// (for users without devices), consent, user_delete and captcha.
 //
 // # Use
 //
@@ -101,7 +102,8 @@
 // default the store's), the pending user ([Step.PendingUser],
 // [Step.SetPendingUser], in directory.ContextUser's form under
 // directory.ContextPendingUser), the captcha verifier ([Step.Captcha];
-// Options.Captcha, a [CaptchaVerifier]) and the client's address
+// Options.Captcha, a [CaptchaVerifier]), users' authenticator devices
+// ([Step.Devices]; Options.Devices) and the client's address
 // ([Step.ClientIP]).
 //
 // As authentik 2025.6 (EXECUTOR.md §4.1, §4.2, §4.5, §4.6):
@@ -224,6 +226,53 @@
 // [EventPasswordSet] when a stored user's password changed; their
 // messages name the user only.
 //
+// # Other stages
+//
+// As authentik 2025.6 (EXECUTOR.md §4.7, §4.10, §4.14, §4.15):
+//
+//   - authenticator_validate, for users without devices: the devices
+//     come through Options.Devices ([Devices], issue 23's seam; nil: no
+//     user has one). A user (the pending user, else the request's; a
+//     stand-in has none) without a device of the stage's device_classes
+//     meets not_configured_action: skip passes, deny is
+//     [MsgNoMFAConfigured], configure inserts the only configuration
+//     stage as the next stage, or shows ak-stage-authenticator-validate
+//     with configuration_stages (friendly_name else name, the verbose
+//     name without "Setup Stage", the model name) and inserts the one
+//     a response's selected_stage names, whatever else the response
+//     holds, as authentik does; none left is a configuration_error
+//     event and "Unknown error". A response's selected_challenge, code,
+//     webauthn and duo get authentik's errors for a stage that offered
+//     no device challenge. Without a user, a flow that is not an
+//     authentication flow passes, as does one whose device_classes lack
+//     webauthn. The shipped default-authentication-flow logs in through
+//     it.
+//   - consent: always_require, or no application in the context
+//     ([ContextApplication]), always asks and keeps nothing; permanent
+//     and expiring keep the consent (permission ids) per user and
+//     application, and a later run passes without asking when the
+//     permissions asked for are the same, else shows the granted and the
+//     new ones apart. ak-stage-consent has a new token at each rendering,
+//     kept in the context; another is [MsgInvalidConsentToken]. Consents
+//     are kept in the run state's [Consents] namespace, expiring with
+//     the consent (a permanent one in a century), not in the
+//     configuration: they are per-user data that bump no revision and
+//     belong in no blueprint, a KVRunState keeps them across restarts
+//     and replicas, and losing one (a MemRunState's eviction, which
+//     takes the records expiring soonest first) only asks again.
+//   - user_delete logs the session out, deletes the pending user (else
+//     the request's) from the directory and drops pending_user; without
+//     a user it reports [MsgNoPendingUser] (an [EventMessage] event) and
+//     denies with "Unknown error".
+//   - captcha shows ak-stage-captcha (site_key, js_url, interactive) and
+//     verifies the response's token with Options.Captcha, whose refusals
+//     are the token's errors; the answer is kept under [ContextCaptcha].
+//     [HTTPCaptcha] is authentik's verification against the stage's
+//     api_url (error codes, score_min_threshold, score_max_threshold,
+//     error_on_invalid_score). Without a verifier the stage denies with
+//     [MsgNoCaptchaVerifier] and a configuration_error event. The
+//     private key is sent to the service only, never shown.
+//
 // # Run state
 //
 // Run state is high-churn, per-user data: the executions of flows in
@@ -260,12 +309,21 @@
 // # Not done yet
 //
 // Every stage kind but dummy, deny, redirect, identification, password,
-// user_login, user_logout, prompt and user_write has a handler that
-// denies the flow with [MsgUnsupportedStage] and a configuration_error
-// event: authenticator_validate and the rest come next (the shipped
-// default-authentication-flow needs authenticator_validate; the tests
-// stand one in that passes, as authentik's does for a user without
-// devices and not_configured_action skip). Login-path gaps: the brand's
+// user_login, user_logout, prompt, user_write, authenticator_validate,
+// consent, user_delete and captcha has a handler that denies the flow
+// with [MsgUnsupportedStage] and a configuration_error event.
+// authenticator_validate validates no device: a user with a device of
+// an allowed class, and passwordless WebAuthn (no user, an
+// authentication flow allowing webauthn), are denied with
+// [MsgDevicesUnsupported] and a configuration_error event, never let
+// through (issue 23); last_auth_threshold (the MFA cookie) is not read.
+// consent keeps a consent for the pending user when the request is
+// anonymous (authentik fails there), and a deleted user's consents stay
+// until they expire (the store never reuses a user pk; a host directory
+// that does would hand them on). user_delete does not end the deleted
+// user's other sessions itself (the session store ends each at its next
+// request, its user gone), and a stand-in pending user is denied
+// ("Unknown error") where authentik fails. Login-path gaps: the brand's
 // recovery_url on the password challenge, application_pre, the
 // reputation signals (identification_failed, login_failed, login),
 // session binding (network_binding, geoip_binding), app-password tokens,

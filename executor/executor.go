@@ -125,6 +125,9 @@ type Options struct {
 	// a captcha stage; nil means none, and such a stage denies the flow
 	// with MsgNoCaptchaVerifier and a configuration_error event.
 	Captcha CaptchaVerifier
+	// Devices lists users' authenticator devices for the
+	// authenticator_validate stage; nil means no user has one.
+	Devices Devices
 	// Sleep waits d, or until ctx is done: the identification stage's
 	// wait on an unknown identifier (authentik's 90 to 210 ms). Nil
 	// means a real wait.
@@ -154,6 +157,7 @@ type Executor struct {
 	dir      directory.Directory
 	pw       password.Policy
 	captcha  CaptchaVerifier
+	devices  Devices
 	sleep    func(context.Context, time.Duration)
 	sessions *SessionStore
 	// dummyCheck spends a password check on an unknown user's password.
@@ -170,7 +174,7 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 	e := &Executor{
 		s: s, cache: opts.Cache, handlers: opts.Handlers, rs: opts.RunState, ttl: opts.ExecutionTTL,
 		events: opts.Events, apply: opts.ApplyUpdates, now: opts.Now,
-		dir: opts.Directory, pw: opts.Passwords, captcha: opts.Captcha, sleep: opts.Sleep,
+		dir: opts.Directory, pw: opts.Passwords, captcha: opts.Captcha, devices: opts.Devices, sleep: opts.Sleep,
 		hist: newHistory(),
 	}
 	if e.dir == nil {

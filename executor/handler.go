@@ -112,9 +112,10 @@ const MsgUnsupportedStage = "The stage kind %s is not supported by authflow yet.
 
 // Builtin returns the handlers of authentik's 24 stage kinds: dummy,
 // deny, redirect, identification, password, user_login, user_logout,
-// prompt and user_write run; every other kind has a handler that denies
-// the flow with MsgUnsupportedStage and a configuration_error event,
-// until its handler is written.
+// prompt, user_write, authenticator_validate (for users without
+// devices), consent, user_delete and captcha run; every other kind has
+// a handler that denies the flow with MsgUnsupportedStage and a
+// configuration_error event, until its handler is written.
 func Builtin() map[stage.ModelName]Handler {
 	h := map[stage.ModelName]Handler{
 		stage.ModelDummy:    dummyHandler{},
@@ -128,13 +129,19 @@ func Builtin() map[stage.ModelName]Handler {
 		// The enrollment stages (prompt.go, userwrite.go).
 		stage.ModelPromptStage: promptHandler{},
 		stage.ModelUserWrite:   userWriteHandler{},
+		// authenticator_validate without devices, consent, user_delete
+		// and captcha (authvalidate.go, consent.go, userdelete.go,
+		// captcha.go).
+		stage.ModelAuthenticatorValidate: authValidateHandler{},
+		stage.ModelConsent:               consentHandler{},
+		stage.ModelUserDelete:            userDeleteHandler{},
+		stage.ModelCaptcha:               captchaHandler{},
 	}
 	for _, m := range []stage.ModelName{
 		stage.ModelAuthenticatorDuo, stage.ModelAuthenticatorEmail, stage.ModelAuthenticatorEndpointGDTC,
 		stage.ModelAuthenticatorSMS, stage.ModelAuthenticatorStatic, stage.ModelAuthenticatorTOTP,
-		stage.ModelAuthenticatorValidate, stage.ModelAuthenticatorWebAuthn, stage.ModelCaptcha,
-		stage.ModelConsent, stage.ModelEmail, stage.ModelInvitation,
-		stage.ModelMutualTLS, stage.ModelSource, stage.ModelUserDelete,
+		stage.ModelAuthenticatorWebAuthn, stage.ModelEmail, stage.ModelInvitation,
+		stage.ModelMutualTLS, stage.ModelSource,
 	} {
 		h[m] = Unsupported(m)
 	}

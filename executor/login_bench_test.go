@@ -15,7 +15,6 @@ import (
 	"github.com/authflow/authflow/expression"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/policy"
-	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 )
 
@@ -69,9 +68,7 @@ func BenchmarkLogin(b *testing.B) {
 			}
 			evs := plan.Builtin(nil)
 			evs[policy.ModelExpression] = expression.Evaluator(nil)
-			hs := Builtin()
-			hs[stage.ModelAuthenticatorValidate] = noDevices{}
-			e, err := New(s, Options{Plan: plan.Options{Evaluators: evs}, Handlers: hs})
+			e, err := New(s, Options{Plan: plan.Options{Evaluators: evs}})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -72,15 +72,6 @@ func (f *fakeCaptcha) VerifyCaptcha(_ context.Context, _ stage.Captcha, token, _
 	return nil, &validate.Error{NonField: []string{"Invalid captcha response"}}
 }
 
-// noDevices is authenticator_validate for a user without devices and
-// not_configured_action skip: authflow holds no devices yet.
-type noDevices struct{}
-
-func (noDevices) Challenge(context.Context, *Step) (Result, error) { return Pass(), nil }
-func (noDevices) Respond(context.Context, *Step, json.RawMessage) (Result, error) {
-	return Pass(), nil
-}
-
 const pwStage = "- model: authentik_stages_password.passwordstage\n  id: pw\n  identifiers: {name: pw}\n  attrs: {backends: [authentik.core.auth.InbuiltBackend]}\n"
 
 // identFlow is flow f with an identification stage (as authentik's
@@ -581,7 +572,7 @@ func TestDefaultFlowsHTTP(t *testing.T) {
 			name = "password in identification"
 		}
 		t.Run(name, func(t *testing.T) {
-			h := newHarness(t, "", withExpression, withHandler(stage.ModelAuthenticatorValidate, noDevices{}))
+			h := newHarness(t, "", withExpression)
 			loadDefaults(t, h, combined)
 			h.userWith("alice", "alice@example.com", ptr(secret), true)
 			var bodies []string
@@ -639,7 +630,7 @@ func TestDefaultFlowsHTTP(t *testing.T) {
 // The fifth wrong password (failed_attempts_before_cancel's default)
 // ends the default flow with authentik's message.
 func TestDefaultFlowLockout(t *testing.T) {
-	h := newHarness(t, "", withExpression, withHandler(stage.ModelAuthenticatorValidate, noDevices{}))
+	h := newHarness(t, "", withExpression)
 	loadDefaults(t, h, false)
 	h.userWith("alice", "alice@example.com", ptr("right"), true)
 	const slug = "default-authentication-flow"
