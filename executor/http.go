@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/plan"
 	"github.com/google/uuid"
 )
@@ -91,20 +90,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Frame-Options", "SAMEORIGIN")
 	session := h.session(w, r)
 	req := Request{Session: session, Query: r.URL.Query().Get("query"), HTTP: httpRequest(r)}
-	var (
-		resp Response
-		err  error
-	)
-	switch {
-	case h.o.User != nil:
-		req.User, req.Username = h.o.User(r)
-	case h.o.Session == nil && session != "":
-		var u directory.User
-		var ok bool
-		if u, ok, err = h.e.sessions.User(r.Context(), session); ok {
-			req.User, req.Username = plan.User{PK: u.PK, Authenticated: true}, u.Username
-		}
-	}
+	var resp Response
+	err := h.user(r, &req)
 	switch {
 	case err != nil:
 	case session == "":
@@ -134,6 +121,24 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, resp.Challenge)
 	}
+}
+
+// user sets req's user: the host's (HTTPOptions.User), else the one
+// the handler's own session is logged in as.
+func (h *handler) user(r *http.Request, req *Request) error {
+	switch {
+	case h.o.User != nil:
+		req.User, req.Username = h.o.User(r)
+	case h.o.Session == nil && req.Session != "":
+		u, ok, err := h.e.sessions.User(r.Context(), req.Session)
+		if err != nil {
+			return err
+		}
+		if ok {
+			req.User, req.Username = plan.User{PK: u.PK, Authenticated: true}, u.Username
+		}
+	}
+	return nil
 }
 
 // errBody is a POST body that is not a JSON object within the bound.
