@@ -33,6 +33,19 @@
 // for anything unexpected, a body over HTTPOptions.MaxBody or not a JSON
 // object included. The session is the host's (HTTPOptions.Session) or
 // the handler's own cookie (HttpOnly, SameSite=Lax, Secure under TLS).
+// A POST from another origin is refused before any session is read or
+// made: 403 {"detail": [MsgCrossOrigin]}, the shape of the message of
+// authentik's API (DRF's SessionAuthentication over Django's CSRF
+// check; authentik's executor renders it as ak-stage-flow-error, and
+// checks only authenticated sessions, by an X-authentik-CSRF token).
+// The check is net/http's CrossOriginProtection (HTTPOptions.CrossOrigin
+// for trusted origins): Sec-Fetch-Site, else Origin against Host. A
+// request with neither header is answered: every browser since 2023
+// sends Sec-Fetch-Site, and Origin on every cross-origin POST, so it
+// comes from a program (authentik's TypeScript client in Node, outposts,
+// curl), which holds its own cookie and cannot be forged by a page; the
+// SameSite=Lax cookie keeps an older browser's cross-site POST out of
+// the session anyway. Referer is not read.
 // Package api serves it (api.Options.Executor), and "authflow serve"
 // runs it over its store.
 //
@@ -285,8 +298,7 @@
 // correctly only from 2025.8 (#15522); authflow evaluates them all, as
 // 2025.8 does.
 //
-// Also missing: flow tokens and flow_token in the query, CSRF checks
-// (an Origin check on POST), avatars and brand settings in challenges (pending_user_avatar
+// Also missing: flow tokens and flow_token in the query, avatars and brand settings in challenges (pending_user_avatar
 // is always authentik's default), response error codes beyond DRF's
 // required, blank, null and invalid_choice ("invalid" otherwise), a
 // background sweeper in the package (authflow serve calls Sweep every
