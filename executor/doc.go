@@ -75,8 +75,9 @@
 // invalid response ([Retry]: the challenge again with response_errors,
 // unless the binding says restart), or an unconditional denial ([Deny]).
 // The end of a flow redirects to the context's redirect, else to the
-// query's next when it is relative (an absolute one, "//host" or
-// "/\host" is refused with "Invalid next URL"), else to /. Writes that
+// query's next when it is relative (an absolute one, "//host", "/\host",
+// or one a browser reads so once it strips a leading space, is refused
+// with "Invalid next URL"), else to /. Writes that
 // policies ask for (plan.Update) are applied through
 // Options.ApplyUpdates once the step is saved.
 //
