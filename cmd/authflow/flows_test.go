@@ -203,6 +203,19 @@ func TestInitialSetup(t *testing.T) {
 		t.Errorf("akadmin after user settings: %v", u)
 	}
 
+	// A POST from another origin is refused.
+	req, _ := http.NewRequest("POST", admin.host+"/api/v3/flows/executor/default-user-settings-flow/?query=", strings.NewReader(`{"component":"ak-stage-prompt"}`))
+	req.Header.Set("Origin", "https://evil.example")
+	res, err := admin.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden || string(raw) != `{"detail":"CSRF Failed: Origin checking failed - https://evil.example does not match any trusted origins."}`+"\n" {
+		t.Errorf("cross-origin POST on serve: %d %s", res.StatusCode, raw)
+	}
+
 	// The password change flow shows its prompt; serve has no zxcvbn
 	// evaluator, so its password policy fails every answer, with the
 	// planner's message (authentik shows a policy's exception as its
