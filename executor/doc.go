@@ -25,7 +25,10 @@
 // page's query string, the request's user, the HTTP request for
 // policies) and return a [Response]: a [Challenge], or Reload (ask
 // again), and a [Login] or [Logout] when a stage changed the session's
-// user (see Login below). [Executor.HTTPHandler] serves the same over HTTP as authentik's
+// user (see Login below). A host gives the HTTP request: without one,
+// policies see request.http_request as None, and the shipped
+// default-user-settings-authorization policy, which reads its tenant,
+// fails every answer. [Executor.HTTPHandler] serves the same over HTTP as authentik's
 // GET and POST /api/v3/flows/executor/{slug}/?query=...: 200 with the
 // challenge, 302 to the identical URL for Reload, 404 for an unknown
 // flow, and ak-stage-flow-error with a request id (and a

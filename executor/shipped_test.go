@@ -12,9 +12,11 @@ import (
 	"testing"
 
 	"github.com/authflow/authflow/blueprint"
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/store"
 )
 
 // withoutZxcvbn evaluates password policies with their static rules
@@ -242,5 +244,84 @@ func loadShipped(t *testing.T, h *harness, name string) {
 	}
 	if res, err := blueprint.Load(context.Background(), h.s, strings.NewReader(string(b)), blueprint.Options{}); err != nil || !res.Success {
 		t.Fatalf("%s: %v %+v", name, err, res.Logs)
+	}
+}
+
+// initial-setup through the Go API and over HTTP, on authentik's
+// bootstrap blueprint (akadmin without a usable password) and the
+// shipped flows, the policies' writes applied by plan.ApplyUpdates: the
+// prompt's password is written onto akadmin, who is logged in; the flow
+// is then used up (its authentication is require_superuser, and
+// akadmin's password is usable), and akadmin logs in through
+// default-authentication-flow with that password (its MFA stage stood
+// in as authentik's for a user without devices).
+func TestInitialSetupFlow(t *testing.T) {
+	for _, over := range []string{"HTTP", "Go API"} {
+		t.Run(over, func(t *testing.T) {
+			h := newHarness(t, "", withExpression, withHandler(stage.ModelAuthenticatorValidate, noDevices{}),
+				func(o *Options) { o.ApplyUpdates = nil })
+			ctx := context.Background()
+			if res, err := blueprint.Load(ctx, h.s, strings.NewReader(string(blueprint.Bootstrap())), blueprint.Options{EnvPrefixes: []string{"AUTHENTIK_BOOTSTRAP_"}}); err != nil || !res.Success {
+				t.Fatalf("bootstrap: %v %+v", err, res.Logs)
+			}
+			loadDefaults(t, h, false)
+			loadShipped(t, h, "flow-oobe.yaml")
+			client := func() driver {
+				if over == "HTTP" {
+					return &httpDriver{h: h, c: h.newClient()}
+				}
+				return &apiDriver{h: h, session: newSessionID()}
+			}
+			const setup = "initial-setup"
+			d := client()
+			ch := d.step(setup, "")
+			wantChallenge(t, ch, ComponentPrompt)
+			var keys []string
+			for _, f := range ch["fields"].([]any) {
+				keys = append(keys, f.(map[string]any)["field_key"].(string))
+			}
+			if got := strings.Join(keys, " "); got != "oobe-header-text email password password_repeat" {
+				t.Errorf("fields: %s", got)
+			}
+			wantChallenge(t, d.step(setup, `{"component":"ak-stage-prompt","email":"root@example.org","password":"admin Passw0rd","password_repeat":"admin Passw0rd"}`),
+				ComponentRedirect, "to", "/")
+			// The client is akadmin's: the Go API's host was told
+			// (Response.Login), HTTPHandler keeps the session itself.
+			admin, err := h.s.Directory().FindUser(ctx, directory.Find{Identifier: "akadmin", Fields: []directory.Field{directory.FieldUsername}})
+			if err != nil || admin.Email != "root@example.org" {
+				t.Fatalf("akadmin after initial-setup: %+v %v", admin, err)
+			}
+			switch d := d.(type) {
+			case *apiDriver:
+				if d.user.PK != admin.PK || !d.user.Authenticated {
+					t.Errorf("the host's user after initial-setup: %+v", d.user)
+				}
+			case *httpDriver:
+				u, _ := url.Parse(h.srv.URL)
+				var sid string
+				for _, c := range d.c.Jar.Cookies(u) {
+					sid = c.Value
+				}
+				if u, ok, _ := h.e.SessionStore().User(ctx, sid); !ok || u.PK != admin.PK {
+					t.Errorf("the session after initial-setup: %+v %v", u, ok)
+				}
+			}
+			var authn string
+			_ = h.s.View(ctx, func(tx *store.Tx) error {
+				f, err := store.Flows.Get(tx, store.By("slug", setup))
+				authn = string(f.Authentication)
+				return err
+			})
+			if authn != "require_superuser" {
+				t.Errorf("initial-setup's authentication after the run: %q", authn)
+			}
+			wantChallenge(t, client().step(setup, ""), ComponentAccessDenied, "error_message", MsgNotApplicable)
+			wantChallenge(t, d.step(setup, ""), ComponentAccessDenied, "error_message", MsgNotApplicable)
+
+			b := client()
+			wantChallenge(t, b.step("default-authentication-flow", ""), ComponentIdentification)
+			wantChallenge(t, b.step("default-authentication-flow", `{"component":"ak-stage-identification","uid_field":"root@example.org"}`), ComponentPassword, "pending_user", "akadmin")
+			wantChallenge(t, b.step("default-authentication-flow", `{"component":"ak-stage-password","password":"admin Passw0rd"}`), ComponentRedirect, "to", "/")
+		})
 	}
 }
