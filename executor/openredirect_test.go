@@ -119,3 +119,30 @@ func TestNoOpenRedirect(t *testing.T) {
 	// A relative next is followed.
 	walk(h.newClient(), "end", "next="+url.QueryEscape("/if/user/#/settings")).want(t, ComponentRedirect, "to", "/if/user/#/settings")
 }
+
+// What a user types cannot become a redirect: prompt answers named
+// redirect, redirect_stage_target and next stay in prompt_data, so a
+// static redirect stage goes to its own target and the flow's end to /.
+func TestPromptCannotRedirect(t *testing.T) {
+	var keys []string
+	var entries string
+	for _, k := range []string{"redirect", "redirect_stage_target", "next"} {
+		keys = append(keys, k)
+		entries += promptEntry(k, "text", "", "", "")
+	}
+	refs := "!KeyOf p-" + strings.Join(keys, ", !KeyOf p-")
+	h := newHarness(t, flowDoc("f", "", entries,
+		stageEntry("authentik_stages_prompt.promptstage", "f", "prompt", 0, "fields: ["+refs+"]", ""),
+		stageEntry("authentik_stages_redirect.redirectstage", "f", "to-app", 1, "mode: static, target_static: /app/", "")))
+	h.get("f", "").want(t, ComponentPrompt)
+	r := h.post("f", "", `{"component":"ak-stage-prompt","redirect":"https://evil.example/","redirect_stage_target":"https://evil.example/","next":"//evil.example"}`)
+	if r.status == http.StatusFound {
+		r = h.get("f", "")
+	}
+	r.want(t, ComponentRedirect, "to", "/app/")
+	r = h.post("f", "", `{"component":"xak-flow-redirect","to":"https://evil.example/"}`)
+	if r.status == http.StatusFound {
+		r = h.get("f", "")
+	}
+	r.want(t, ComponentRedirect, "to", "/")
+}
