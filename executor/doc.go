@@ -26,7 +26,10 @@
 // page's query string, the request's user, the HTTP request for
 // policies) and return a [Response]: a [Challenge], or Reload (ask
 // again), and a [Login] or [Logout] when a stage changed the session's
-// user (see Login below). [Executor.HTTPHandler] serves the same over HTTP as authentik's
+// user (see Login below). A host gives the HTTP request: without one,
+// policies see request.http_request as None, and the shipped
+// default-user-settings-authorization policy, which reads its tenant,
+// fails every answer. [Executor.HTTPHandler] serves the same over HTTP as authentik's
 // GET and POST /api/v3/flows/executor/{slug}/?query=...: 200 with the
 // challenge, 302 to the identical URL for Reload, 404 for an unknown
 // flow, and ak-stage-flow-error with a request id (and a
@@ -34,6 +37,19 @@
 // for anything unexpected, a body over HTTPOptions.MaxBody or not a JSON
 // object included. The session is the host's (HTTPOptions.Session) or
 // the handler's own cookie (HttpOnly, SameSite=Lax, Secure under TLS).
+// A POST from another origin is refused before any session is read or
+// made: 403 {"detail": [MsgCrossOrigin]}, the shape of the message of
+// authentik's API (DRF's SessionAuthentication over Django's CSRF
+// check; authentik's executor renders it as ak-stage-flow-error, and
+// checks only authenticated sessions, by an X-authentik-CSRF token).
+// The check is net/http's CrossOriginProtection (HTTPOptions.CrossOrigin
+// for trusted origins): Sec-Fetch-Site, else Origin against Host. A
+// request with neither header is answered: every browser since 2023
+// sends Sec-Fetch-Site, and Origin on every cross-origin POST, so it
+// comes from a program (authentik's TypeScript client in Node, outposts,
+// curl), which holds its own cookie and cannot be forged by a page; the
+// SameSite=Lax cookie keeps an older browser's cross-site POST out of
+// the session anyway. Referer is not read.
 // Package api serves it (api.Options.Executor), and "authflow serve"
 // runs it over its store.
 //
@@ -63,8 +79,9 @@
 // invalid response ([Retry]: the challenge again with response_errors,
 // unless the binding says restart), or an unconditional denial ([Deny]).
 // The end of a flow redirects to the context's redirect, else to the
-// query's next when it is relative (an absolute one, "//host" or
-// "/\host" is refused with "Invalid next URL"), else to /. Writes that
+// query's next when it is relative (an absolute one, "//host", "/\host",
+// or one a browser reads so once it strips a leading space, is refused
+// with "Invalid next URL"), else to /. Writes that
 // policies ask for (plan.Update) are applied through
 // Options.ApplyUpdates once the step is saved.
 //
@@ -343,8 +360,7 @@
 // correctly only from 2025.8 (#15522); authflow evaluates them all, as
 // 2025.8 does.
 //
-// Also missing: flow tokens and flow_token in the query, CSRF checks
-// (an Origin check on POST), avatars and brand settings in challenges (pending_user_avatar
+// Also missing: flow tokens and flow_token in the query, avatars and brand settings in challenges (pending_user_avatar
 // is always authentik's default), response error codes beyond DRF's
 // required, blank, null and invalid_choice ("invalid" otherwise), a
 // background sweeper in the package (authflow serve calls Sweep every

@@ -169,10 +169,10 @@ func (e *Executor) ExecuteHandler(o HTTPOptions, slug string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		session := h.session(w, r)
 		req := Request{Session: session, HTTP: httpRequest(r)}
-		if h.o.User != nil {
-			req.User, req.Username = h.o.User(r)
+		err := h.user(r, &req)
+		if err == nil {
+			err = e.Execute(r.Context(), slug, req)
 		}
-		err := e.Execute(r.Context(), slug, req)
 		var na *NotApplicableError
 		switch {
 		case errors.Is(err, ErrUnknownFlow):

@@ -177,3 +177,50 @@ func TestHistoryBounds(t *testing.T) {
 		t.Errorf("oldest key kept, or %d keys", h.lru.Len())
 	}
 }
+
+// ExecuteHandler with the handler's own cookie plans for the user the
+// session is logged in as, as the executor endpoint does: a flow that
+// requires authentication applies, with that user as pending_user.
+func TestExecuteHandlerSessionUser(t *testing.T) {
+	h := newHarness(t, flowDoc("f", ", authentication: require_authenticated", dummy("f", "one", 0, "")))
+	ctx := context.Background()
+	var alice directory.User
+	err := h.s.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		alice, err = store.Users.CreateJSON(tx, []byte(`{"username":"alice","name":"Alice","email":"a@example.com"}`), nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid := newSessionID()
+	if err := h.e.sessions.Start(ctx, Login{User: alice.PK, Username: "alice", Session: sid}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h.e.ExecuteHandler(HTTPOptions{}, "f"))
+	t.Cleanup(srv.Close)
+	for _, c := range []struct {
+		cookie string
+		status int
+	}{{sid, http.StatusOK}, {"", http.StatusBadRequest}} {
+		req, _ := http.NewRequest("GET", srv.URL, nil)
+		if c.cookie != "" {
+			req.AddCookie(&http.Cookie{Name: DefaultCookie, Value: c.cookie})
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != c.status {
+			t.Errorf("execute with cookie %q: %d, want %d", c.cookie, res.StatusCode, c.status)
+		}
+	}
+	ins, err := h.e.Inspect(ctx, "f", sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := mustString(t, ins.CurrentPlan.PlanContext["pending_user"]); !strings.Contains(u, `"username":"alice"`) {
+		t.Errorf("pending_user: %s", u)
+	}
+}

@@ -704,8 +704,14 @@ func (r *run) denied(p plan.Plan) (Response, error) {
 }
 
 // relative says whether a next URL stays on this site: no scheme, no
-// host, and not "//" or "/\" (which browsers read as a host).
+// host, and not "//" or "/\" (which browsers read as a host); no
+// leading space either, which browsers strip (" //host" is "//host"),
+// nor a control character (url.Parse refuses them; browsers strip or
+// drop tabs and newlines).
 func relative(s string) bool {
+	if strings.HasPrefix(s, " ") {
+		return false
+	}
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme != "" || u.Host != "" {
 		return false

@@ -5,13 +5,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/netip"
 	"strings"
 	"time"
 
-	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/internal/jsonresp"
 	"github.com/authflow/authflow/plan"
 	"github.com/google/uuid"
@@ -53,12 +53,24 @@ type HTTPOptions struct {
 	Logout func(http.ResponseWriter, *http.Request, Logout) error
 	// MaxBody bounds a POST's body; zero means DefaultMaxBody.
 	MaxBody int64
+	// CrossOrigin refuses a POST from another origin (CSRF): nil means
+	// net/http's zero CrossOriginProtection, which trusts no other origin.
+	// A host whose pages are on another origin than the API (or behind a
+	// proxy that rewrites Host) adds it with AddTrustedOrigin.
+	CrossOrigin *http.CrossOriginProtection
 }
+
+// MsgCrossOrigin is the detail of the 403 answer to a POST from another
+// origin, in the shape of the message authentik's API (DRF's
+// SessionAuthentication over Django's CSRF check) gives; %s is the
+// request's Origin, or its Sec-Fetch-Site when it sends no Origin.
+const MsgCrossOrigin = "CSRF Failed: Origin checking failed - %s does not match any trusted origins."
 
 // HTTPHandler returns the executor's HTTP endpoint, authentik's
 // GET and POST /api/v3/flows/executor/{slug}/?query=...: 200 with a
 // challenge, or 302 to the identical URL (Response.Reload), and 404 for
-// an unknown flow. A POST's body is a JSON object. Anything unexpected
+// an unknown flow. A POST's body is a JSON object; a POST from another
+// origin is 403 with MsgCrossOrigin (HTTPOptions.CrossOrigin). Anything unexpected
 // (a body too large or not JSON, an error) is 200 ak-stage-flow-error
 // with a request id, whose event (system_exception) holds the error; the
 // client never sees the error's text.
@@ -68,6 +80,9 @@ func (e *Executor) HTTPHandler(o HTTPOptions) http.Handler {
 	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = DefaultMaxBody
+	}
+	if o.CrossOrigin == nil {
+		o.CrossOrigin = http.NewCrossOriginProtection()
 	}
 	return &handler{e: e, o: o}
 }
@@ -90,22 +105,20 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("X-Frame-Options", "SAMEORIGIN")
-	session := h.session(w, r)
-	req := Request{Session: session, Query: r.URL.Query().Get("query"), HTTP: httpRequest(r)}
-	var (
-		resp Response
-		err  error
-	)
-	switch {
-	case h.o.User != nil:
-		req.User, req.Username = h.o.User(r)
-	case h.o.Session == nil && session != "":
-		var u directory.User
-		var ok bool
-		if u, ok, err = h.e.sessions.User(r.Context(), session); ok {
-			req.User, req.Username = plan.User{PK: u.PK, Authenticated: true}, u.Username
+	if r.Method == http.MethodPost {
+		if err := h.o.CrossOrigin.Check(r); err != nil {
+			origin := r.Header.Get("Origin")
+			if origin == "" {
+				origin = r.Header.Get("Sec-Fetch-Site")
+			}
+			writeJSON(w, http.StatusForbidden, map[string]string{"detail": fmt.Sprintf(MsgCrossOrigin, origin)})
+			return
 		}
 	}
+	session := h.session(w, r)
+	req := Request{Session: session, Query: r.URL.Query().Get("query"), HTTP: httpRequest(r)}
+	var resp Response
+	err := h.user(r, &req)
 	switch {
 	case err != nil:
 	case session == "":
@@ -135,6 +148,24 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, resp.Challenge)
 	}
+}
+
+// user sets req's user: the host's (HTTPOptions.User), else the one
+// the handler's own session is logged in as.
+func (h *handler) user(r *http.Request, req *Request) error {
+	switch {
+	case h.o.User != nil:
+		req.User, req.Username = h.o.User(r)
+	case h.o.Session == nil && req.Session != "":
+		u, ok, err := h.e.sessions.User(r.Context(), req.Session)
+		if err != nil {
+			return err
+		}
+		if ok {
+			req.User, req.Username = plan.User{PK: u.PK, Authenticated: true}, u.Username
+		}
+	}
+	return nil
 }
 
 // errBody is a POST body that is not a JSON object within the bound.

@@ -43,7 +43,13 @@
 // last step) are removed every 10 minutes; the inspector's history is
 // kept in memory. The executor needs no token (authentik's serves anyone); the
 // inspector and execute do, like the rest of the API. Stages the
-// executor does not run yet deny the flow, saying so.
+// executor does not run yet deny the flow, saying so. A POST to the
+// executor from another origin (a browser's Origin or Sec-Fetch-Site) is
+// refused with 403; serve trusts no other origin, so a web interface must
+// be served from serve's own host and port (or a proxy that keeps the
+// Host). The shipped default-password-change flow cannot finish on serve:
+// its password policy asks for a zxcvbn check, which serve has no
+// evaluator for, and every answer fails with the planner's message.
 //
 // On a new file (or etcd prefix: a store never written), serve starts as
 // authentik does: in one transaction it applies authentik's bootstrap
