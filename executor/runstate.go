@@ -60,13 +60,16 @@ const (
 	// (see SessionStore): a session's user, keyed by session id, and
 	// each user's list of sessions.
 	Sessions
+	// Reputation holds reputation scores (RunStateScores): each client
+	// IP's and each identifier's pairs.
+	Reputation
 )
 
 // Namespaces lists every namespace.
-var Namespaces = []Namespace{Executions, FlowTokens, Sessions}
+var Namespaces = []Namespace{Executions, FlowTokens, Sessions, Reputation}
 
 // String returns the namespace's name: "executions", "flow_tokens",
-// "sessions".
+// "sessions", "reputation".
 func (n Namespace) String() string {
 	switch n {
 	case Executions:
@@ -75,11 +78,13 @@ func (n Namespace) String() string {
 		return "flow_tokens"
 	case Sessions:
 		return "sessions"
+	case Reputation:
+		return "reputation"
 	}
 	return "namespace " + strconv.Itoa(int(n))
 }
 
-func (n Namespace) valid() bool { return n == Executions || n == FlowTokens || n == Sessions }
+func (n Namespace) valid() bool { return n >= Executions && n <= Reputation }
 
 // ExecutionKey is the key of the execution of flow slug in session: one
 // execution per session and flow. Every key of a session begins with

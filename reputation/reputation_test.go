@@ -14,6 +14,7 @@ import (
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/reputation"
+	"github.com/authflow/authflow/reputation/reputationtest"
 )
 
 var (
@@ -54,47 +55,8 @@ func add(t *testing.T, s reputation.Scores, ip netip.Addr, id string, amount int
 func byIP(ip netip.Addr) reputation.Query { return reputation.Query{IP: ip, CheckIP: true} }
 func byID(id string) reputation.Query     { return reputation.Query{Identifier: id, CheckIdentifier: true} }
 
-// authentik's test_ip_reputation and test_user_reputation: a failure
-// lowers the pair's score, seen by IP and by identifier.
-func TestFailureLowersIPAndIdentifier(t *testing.T) {
-	m := newMem(t, reputation.Options{})
-	add(t, m, local, "username", reputation.LoginFailed)
-	if got := sum(t, m, byIP(local)); got != -1 {
-		t.Errorf("ip score %d, want -1", got)
-	}
-	if got := sum(t, m, byID("username")); got != -1 {
-		t.Errorf("identifier score %d, want -1", got)
-	}
-}
-
-// authentik's test_update_reputation: an existing score moves by the
-// amount.
-func TestUpdate(t *testing.T) {
-	m := newMem(t, reputation.Options{})
-	add(t, m, local, "username", 4)
-	add(t, m, local, "username", reputation.LoginFailed)
-	if got := sum(t, m, byID("username")); got != 3 {
-		t.Errorf("score %d, want 3", got)
-	}
-}
-
-// authentik's test_reputation_lower_limit and _upper_limit, and the
-// clamp of a new pair's first amount.
+// Limits other than the defaults, and limits that cannot hold.
 func TestLimits(t *testing.T) {
-	m := newMem(t, reputation.Options{})
-	add(t, m, local, "username", 0)
-	add(t, m, local, "username", -1000)
-	if got := sum(t, m, byID("username")); got != reputation.DefaultLower {
-		t.Errorf("score %d, want %d", got, reputation.DefaultLower)
-	}
-	add(t, m, local, "username", 1000)
-	if got := sum(t, m, byID("username")); got != reputation.DefaultUpper {
-		t.Errorf("score %d, want %d", got, reputation.DefaultUpper)
-	}
-	add(t, m, local, "new", -1000)
-	if got := sum(t, m, byID("new")); got != reputation.DefaultLower {
-		t.Errorf("new pair %d, want %d", got, reputation.DefaultLower)
-	}
 	m2 := newMem(t, reputation.Options{Limits: reputation.Limits{Lower: -2, Upper: 0}})
 	add(t, m2, local, "u", 3)
 	add(t, m2, local, "u", -9)
@@ -106,42 +68,6 @@ func TestLimits(t *testing.T) {
 	}
 	if _, err := reputation.NewMem(reputation.Options{Limits: reputation.Limits{Lower: -1, Upper: -1}}); !errors.Is(err, reputation.ErrInvalid) {
 		t.Errorf("negative upper limit: %v, want ErrInvalid", err)
-	}
-}
-
-// The sum is over the pairs of the IP or of the identifier, each
-// counted once, and a pair's clamp does not bound the sum.
-func TestSumSelects(t *testing.T) {
-	m := newMem(t, reputation.Options{})
-	add(t, m, local, "alice", -5)
-	add(t, m, local, "bob", -5)
-	add(t, m, other, "alice", -2)
-	add(t, m, other, "carol", 3)
-	for _, c := range []struct {
-		q    reputation.Query
-		want int64
-	}{
-		{byIP(local), -10},
-		{byIP(other), 1},
-		{byID("alice"), -7},
-		{reputation.Query{IP: local, Identifier: "alice", CheckIP: true, CheckIdentifier: true}, -12},
-		{reputation.Query{IP: other, Identifier: "alice", CheckIP: true, CheckIdentifier: true}, -4},
-		{reputation.Query{IP: other, Identifier: "nobody", CheckIP: true, CheckIdentifier: true}, 1},
-		{reputation.Query{IP: local, Identifier: "alice"}, 0},
-		{byIP(netip.MustParseAddr("::ffff:127.0.0.1")), -10},
-	} {
-		if got := sum(t, m, c.q); got != c.want {
-			t.Errorf("%+v: %d, want %d", c.q, got, c.want)
-		}
-	}
-}
-
-// An unknown address counts as authentik's 255.255.255.255.
-func TestUnknownIP(t *testing.T) {
-	m := newMem(t, reputation.Options{})
-	add(t, m, netip.Addr{}, "u", -1)
-	if got := sum(t, m, byIP(reputation.UnknownIP)); got != -1 {
-		t.Errorf("score %d, want -1", got)
 	}
 }
 
@@ -193,18 +119,6 @@ func TestBounded(t *testing.T) {
 	add(t, m, local, long+"b", -1)
 	if got := sum(t, m, byID(long)); got != -2 {
 		t.Errorf("long identifiers %d, want -2 (one pair)", got)
-	}
-}
-
-func TestCanceled(t *testing.T) {
-	m := newMem(t, reputation.Options{})
-	c, cancel := context.WithCancel(ctx)
-	cancel()
-	if err := m.Add(c, local, "u", -1); !errors.Is(err, context.Canceled) {
-		t.Errorf("Add: %v", err)
-	}
-	if _, err := m.Sum(c, byIP(local)); !errors.Is(err, context.Canceled) {
-		t.Errorf("Sum: %v", err)
 	}
 }
 
@@ -285,4 +199,8 @@ func TestEvaluatorUnknownUser(t *testing.T) {
 	if !errors.Is(err, directory.ErrNotFound) {
 		t.Errorf("unknown user: %v, want directory.ErrNotFound", err)
 	}
+}
+
+func TestMemConformance(t *testing.T) {
+	reputationtest.Run(t, func(t *testing.T, o reputation.Options) reputation.Scores { return newMem(t, o) })
 }
