@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -86,4 +87,36 @@ func TestRunStateScoresInvalid(t *testing.T) {
 	if !errors.Is(err, reputation.ErrInvalid) {
 		t.Errorf("%v, want reputation.ErrInvalid", err)
 	}
+}
+
+// BenchmarkRunStateScores100k measures the heap that 100,000 distinct
+// failing identifiers from one client address take as RunStateScores in
+// a MemRunState: one record per identifier, and the address's record
+// bounded to MaxPairsPerKey pairs.
+func BenchmarkRunStateScores100k(b *testing.B) {
+	var heap uint64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		rs := executor.NewMemRunState(executor.MemOptions{MaxRecords: 200_000})
+		s, err := executor.NewRunStateScores(rs, reputation.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ip := netip.MustParseAddr("198.51.100.7")
+		for i := range 100_000 {
+			if err := s.Add(ctx, ip, fmt.Sprintf("user-%08d@example.com", i), reputation.LoginFailed); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		heap = after.HeapAlloc - before.HeapAlloc
+		if u := rs.Usage(); u.Records != 100_001 {
+			b.Fatalf("%d records", u.Records)
+		}
+		runtime.KeepAlive(rs)
+	}
+	b.ReportMetric(float64(heap)/1e6, "MB/100k")
 }

@@ -26,8 +26,8 @@ const (
 	DefaultLower  = -5
 	DefaultUpper  = 5
 	DefaultExpiry = 86400 * time.Second
-	// DefaultMaxRecords bounds a Mem: about 40 MB of pairs.
-	DefaultMaxRecords = 200_000
+	// DefaultMaxRecords bounds a Mem: 25 to 45 MB of pairs (BenchmarkMem100k).
+	DefaultMaxRecords = 100_000
 )
 
 // MaxIdentifierSize is the longest identifier kept, in bytes; a longer
