@@ -44,17 +44,9 @@ type RunStateScores struct {
 // the RunState bounds what it holds. It fails with reputation.ErrInvalid
 // for limits that cannot hold.
 func NewRunStateScores(rs RunState, o reputation.Options) (*RunStateScores, error) {
-	if o.Limits == (reputation.Limits{}) {
-		o.Limits = reputation.DefaultLimits()
-	}
-	if o.Limits.Lower > 0 || o.Limits.Upper < 0 {
-		return nil, fmt.Errorf("executor: %w: the lower limit must be zero or negative and the upper limit zero or positive", reputation.ErrInvalid)
-	}
-	if o.Expiry <= 0 {
-		o.Expiry = reputation.DefaultExpiry
-	}
-	if o.Now == nil {
-		o.Now = time.Now
+	o, err := o.WithDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("executor: %w", err)
 	}
 	return &RunStateScores{rs: rs, o: o}, nil
 }

@@ -46,7 +46,7 @@ type total struct {
 // NewMem returns an empty Mem. It fails with ErrInvalid for limits that
 // cannot hold.
 func NewMem(o Options) (*Mem, error) {
-	o, err := o.withDefaults()
+	o, err := o.WithDefaults()
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package reputation
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"time"
 )
@@ -68,13 +69,15 @@ type Options struct {
 	Now func() time.Time
 }
 
-// withDefaults returns o with its defaults filled in, or ErrInvalid.
-func (o Options) withDefaults() (Options, error) {
+// WithDefaults returns o with its zero fields set to their defaults. It
+// fails with ErrInvalid for limits that cannot hold. Implementations of
+// Scores outside this package start from it.
+func (o Options) WithDefaults() (Options, error) {
 	if o.Limits == (Limits{}) {
 		o.Limits = DefaultLimits()
 	}
 	if o.Limits.Lower > 0 || o.Limits.Upper < 0 {
-		return o, errors.Join(ErrInvalid, errors.New("reputation: the lower limit must be zero or negative and the upper limit zero or positive"))
+		return o, fmt.Errorf("%w: limits %d and %d: the lower limit must be zero or negative and the upper limit zero or positive", ErrInvalid, o.Limits.Lower, o.Limits.Upper)
 	}
 	if o.Expiry <= 0 {
 		o.Expiry = DefaultExpiry
