@@ -30,9 +30,11 @@ const casRetries = 16
 // MaxPairsPerKey pairs (identifier or IP, score, expiry), and expiring
 // with its last pair; RunState.Sweep removes them. A change saves the
 // IP's record, then the identifier's, each by compare-and-swap, retried
-// when it loses a race; the two are not one transaction, so a change
-// that fails between them leaves the identifier's record behind the
-// IP's until the next change. A pair dropped from its IP's record
+// when it loses a race; the identifier's record takes the pair's state
+// from the IP's, and never an older one than it holds (each pair counts
+// its changes), so that concurrent changes all count. The two are not
+// one transaction: a change that fails between them leaves the
+// identifier's record behind the IP's until the next change. A pair dropped from its IP's record
 // (MaxPairsPerKey) still counts in its identifier's, for a policy that
 // checks the username only.
 type RunStateScores struct {
@@ -58,6 +60,16 @@ type repPair struct {
 	other   string
 	score   int64
 	expires int64 // unix nanoseconds
+	// seq counts the pair's changes, so that an identifier's record is
+	// never set back to an older score by a change that saved the IP's
+	// record first and the identifier's last.
+	seq uint64
+}
+
+// newer reports whether p is a later state of its pair than q: a pair
+// created later, or changed more often.
+func (p repPair) newer(q repPair) bool {
+	return p.expires > q.expires || p.expires == q.expires && p.seq > q.seq
 }
 
 func ipKey(ip netip.Addr) string { return "i" + reputation.IP(ip).String() }
@@ -75,6 +87,7 @@ func (r *RunStateScores) Add(ctx context.Context, ip netip.Addr, identifier stri
 			i = len(ps) - 1
 		}
 		ps[i].score = r.o.Limits.Clamp(ps[i].score + amount)
+		ps[i].seq++
 		changed = ps[i]
 		return ps
 	})
@@ -82,9 +95,12 @@ func (r *RunStateScores) Add(ctx context.Context, ip netip.Addr, identifier stri
 		return err
 	}
 	return r.change(ctx, idKey(identifier), now, func(ps []repPair) []repPair {
-		p := repPair{other: ip.String(), score: changed.score, expires: changed.expires}
+		p := changed
+		p.other = ip.String()
 		if i := slices.IndexFunc(ps, func(q repPair) bool { return q.other == p.other }); i >= 0 {
-			ps[i] = p
+			if p.newer(ps[i]) {
+				ps[i] = p
+			}
 			return ps
 		}
 		return append(ps, p)
@@ -178,7 +194,7 @@ func livePairs(ps []repPair, now int64) []repPair {
 }
 
 // encodePairs encodes pairs as, for each, the length of other, other,
-// the score (zig-zag) and the expiry, as varints.
+// the score (zig-zag), the expiry and seq, as varints.
 func encodePairs(ps []repPair) []byte {
 	var b []byte
 	for _, p := range ps {
@@ -186,6 +202,7 @@ func encodePairs(ps []repPair) []byte {
 		b = append(b, p.other...)
 		b = binary.AppendVarint(b, p.score)
 		b = binary.AppendVarint(b, p.expires)
+		b = binary.AppendUvarint(b, p.seq)
 	}
 	return b
 }
@@ -206,6 +223,10 @@ func decodePairs(b []byte) ([]repPair, error) {
 		}
 		b = b[k:]
 		if p.expires, k = binary.Varint(b); k <= 0 {
+			return nil, errPairs
+		}
+		b = b[k:]
+		if p.seq, k = binary.Uvarint(b); k <= 0 {
 			return nil, errPairs
 		}
 		b = b[k:]
