@@ -176,6 +176,20 @@
 // (a deleted or inactive user's session ends). With the host's session
 // (HTTPOptions.Session), HTTPOptions.Login and Logout are called.
 //
+// Reputation (authentik's policies/reputation/signals.py): a password
+// every backend refuses (login_failed) and an identifier that matches no
+// user (identification_failed, which authentik logs without an event)
+// lower the score of the client's address and the identifier by one, a
+// login raises it by one, within -5 and 5, each (address, identifier)
+// pair expiring a day after it was created ([Step.ChangeReputation];
+// Options.Reputation, a reputation.Scores, by default a reputation.Mem).
+// Reputation policies read the same scores: New's own plan cache
+// evaluates them with reputation.Evaluator, never caching a plan that
+// did; a host giving Options.Cache or Plan.Evaluators registers
+// reputation.Evaluator over its Options.Reputation. [RunStateScores]
+// keeps scores in the run state (the Reputation namespace), as authflow
+// serve does.
+//
 // Events: login (with auth_method), login_failed and logout, never
 // with a password. Unknown users cost a password check as known ones
 // do: an unknown username spends one hash of Options.Passwords, and an
@@ -295,7 +309,11 @@
 // Run state is high-churn, per-user data: the executions of flows in
 // progress, keyed by session and flow ([ExecutionKey]), and flow tokens
 // (a suspended plan restored from an emailed link, keyed by token, single
-// use with [RunState.Take], expiring). [RunState] keeps them as opaque
+// use with [RunState.Take], expiring), logged-in sessions ([Sessions])
+// and reputation scores ([Reputation], [RunStateScores]: a record per
+// client address and per identifier, each of at most [MaxPairsPerKey]
+// pairs; 100,000 distinct failing identifiers from one address take
+// about 20 MB in a MemRunState, BenchmarkRunStateScores100k). [RunState] keeps them as opaque
 // bytes with an expiry and a version for compare-and-swap
 // ([ErrConflict]). An execution is encoded compactly: about 250 to 350
 // bytes for a four-stage login, and 100,000 pending ones take about
@@ -341,14 +359,17 @@
 // user's other sessions itself (the session store ends each at its next
 // request, its user gone), and a stand-in pending user is denied
 // ("Unknown error") where authentik fails. Login-path gaps: the brand's
-// recovery_url on the password challenge, application_pre, the
-// reputation signals (identification_failed, login_failed, login),
-// session binding (network_binding, geoip_binding), app-password tokens,
+// recovery_url on the password challenge, application_pre, session
+// binding (network_binding, geoip_binding), app-password tokens,
 // LDAP and Kerberos backends, last_login, and the same session's other
 // executions at a login or logout (they start over rather than move).
-// Logged-in sessions share the RunState's bounds with executions: a
-// MemRunState under a flood of new executions evicts the records that
-// expire soonest, sessions included (their users log in again). The
+// Logged-in sessions and reputation scores share the RunState's bounds
+// with executions: a MemRunState under a flood of new executions (or of
+// failing identifiers) evicts the records that expire soonest, sessions
+// and scores included (their users log in again; the scores start
+// over). A KVRunState holds a day of failing identifiers, one record
+// each, until Sweep removes them. The reputation scores API
+// (/policies/reputation/scores/) is not served. The
 // enrollment stages read and write the store's users only (not a host
 // directory), do not run authentik's password_validate signal (LDAP
 // password checks), do not record a source connection in attributes

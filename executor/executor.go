@@ -17,6 +17,7 @@ import (
 	"github.com/authflow/authflow/password"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/policy"
+	"github.com/authflow/authflow/reputation"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/validate"
@@ -139,6 +140,14 @@ type Options struct {
 	// cache New makes evaluates expression policies with them too
 	// (plan.Builtin and expression.Evaluator).
 	Expressions *expression.Options
+	// Reputation keeps the reputation scores that failed and successful
+	// logins change and reputation policies read (package reputation).
+	// Nil means a reputation.Mem with its defaults. When Cache and
+	// Plan.Evaluators are nil, the cache New makes evaluates reputation
+	// policies over it (reputation.Evaluator); a host that gives either
+	// registers reputation.Evaluator over the same Scores, or its
+	// policies read other scores than the login path changes.
+	Reputation reputation.Scores
 }
 
 // Executor runs flows, step by step, for many sessions at once. It is
@@ -163,6 +172,7 @@ type Executor struct {
 	// dummyCheck spends a password check on an unknown user's password.
 	dummyCheck func(raw string)
 	expr       *expression.Options
+	rep        reputation.Scores
 	// hist is the inspector's history (inspect.go).
 	hist *history
 }
@@ -174,7 +184,7 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 	e := &Executor{
 		s: s, cache: opts.Cache, handlers: opts.Handlers, rs: opts.RunState, ttl: opts.ExecutionTTL,
 		events: opts.Events, apply: opts.ApplyUpdates, now: opts.Now,
-		dir: opts.Directory, pw: opts.Passwords, captcha: opts.Captcha, devices: opts.Devices, sleep: opts.Sleep,
+		dir: opts.Directory, pw: opts.Passwords, captcha: opts.Captcha, devices: opts.Devices, sleep: opts.Sleep, rep: opts.Reputation,
 		hist: newHistory(),
 	}
 	if e.dir == nil {
@@ -208,6 +218,13 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 	if e.rs == nil {
 		e.rs = NewMemRunState(MemOptions{Now: e.now})
 	}
+	if e.rep == nil {
+		m, err := reputation.NewMem(reputation.Options{Now: e.now})
+		if err != nil {
+			return nil, fmt.Errorf("executor: %w", err)
+		}
+		e.rep = m
+	}
 	e.sessions = &SessionStore{rs: e.rs, dir: e.dir, now: e.now}
 	e.expr = e.expressionOptions(opts.Expressions)
 	if e.cache == nil {
@@ -215,6 +232,7 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 		if popts.Evaluators == nil {
 			popts.Evaluators = plan.Builtin(popts.Now)
 			popts.Evaluators[policy.ModelExpression] = expression.Evaluator(e.expr)
+			popts.Evaluators[policy.ModelReputation] = reputation.Evaluator(e.rep)
 		}
 		e.cache, e.ownCache = plan.NewCache(s, plan.CacheOptions{Options: popts}), true
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/reputation"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/validate"
@@ -133,7 +134,8 @@ func (s *Step) stageOf(ctx context.Context, pk *uuid.UUID) (stage.Stage, bool, e
 // Kerberos find no source. An unknown username spends one hash of
 // Options.Passwords, so that it costs what a known one does. When every
 // backend fails, a login_failed event names the username (never the
-// password). It returns the user and the backend's path.
+// password) and the reputation of the client and username drops by
+// one. It returns the user and the backend's path.
 func (s *Step) authenticate(ctx context.Context, backends []stage.PasswordBackend, username, password string) (directory.User, string, bool, error) {
 	var (
 		u      directory.User
@@ -194,6 +196,9 @@ func (s *Step) authenticate(ctx context.Context, backends []stage.PasswordBacken
 		}
 	}
 	s.ex.event(Event{Action: EventLoginFailed, Message: "Invalid credentials", Flow: s.Flow.Slug, Stage: s.Stage.Name, User: username})
+	if err := s.ChangeReputation(ctx, username, reputation.LoginFailed); err != nil {
+		return directory.User{}, "", false, err
+	}
 	return directory.User{}, "", false, nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/reputation"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/validate"
@@ -227,6 +228,11 @@ func (identificationHandler) Respond(ctx context.Context, s *Step, body json.Raw
 			s.ex.dummyCheck(password)
 		} else {
 			s.ex.sleep(ctx, enumerationDelay())
+		}
+		// authentik's identification_failed: the reputation of the
+		// client and the identifier drops by one.
+		if err := s.ChangeReputation(ctx, resp.UIDField, reputation.IdentificationFailed); err != nil {
+			return Result{}, err
 		}
 		// The stand-in authentik keeps even though the answer fails.
 		s.Context[directory.ContextPendingUser] = directory.ContextUser(directory.User{Username: resp.UIDField, Email: resp.UIDField, IsActive: true})

@@ -63,13 +63,16 @@ const (
 	// Consents are the consents a consent stage keeps (consent.go), keyed
 	// by user and application, expiring as the consent does.
 	Consents
+	// Reputation holds reputation scores (RunStateScores): each client
+	// IP's and each identifier's pairs.
+	Reputation
 )
 
 // Namespaces lists every namespace.
-var Namespaces = []Namespace{Executions, FlowTokens, Sessions, Consents}
+var Namespaces = []Namespace{Executions, FlowTokens, Sessions, Consents, Reputation}
 
 // String returns the namespace's name: "executions", "flow_tokens",
-// "sessions", "consents".
+// "sessions", "consents", "reputation".
 func (n Namespace) String() string {
 	switch n {
 	case Executions:
@@ -80,11 +83,13 @@ func (n Namespace) String() string {
 		return "sessions"
 	case Consents:
 		return "consents"
+	case Reputation:
+		return "reputation"
 	}
 	return "namespace " + strconv.Itoa(int(n))
 }
 
-func (n Namespace) valid() bool { return n >= Executions && n <= Consents }
+func (n Namespace) valid() bool { return n >= Executions && n <= Reputation }
 
 // ExecutionKey is the key of the execution of flow slug in session: one
 // execution per session and flow. Every key of a session begins with

@@ -14,6 +14,7 @@ import (
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/reputation"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/validate"
 )
@@ -163,6 +164,11 @@ func (userLoginHandler) doLogin(ctx context.Context, s *Step, remember bool) (Re
 	var expires time.Time
 	if d > 0 {
 		expires = s.ex.now().Add(d)
+	}
+	// authentik's user_logged_in: the reputation of the client and the
+	// username rises by one (first, so that a failure logs nobody in).
+	if err := s.ChangeReputation(ctx, u.Username, reputation.LoggedIn); err != nil {
+		return Result{}, err
 	}
 	s.login(u, expires, cfg.TerminateOtherSessions)
 	return Pass(), nil

@@ -5,14 +5,21 @@ import (
 	"github.com/authflow/authflow/expression"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/policy"
+	"github.com/authflow/authflow/reputation"
 )
 
-// planOptions are the planner's options of serve and plan: the built-in
-// evaluators and authentik's expression policies (package expression),
-// whose helpers read the plan's own directory.
-func planOptions() plan.Options {
+// planOptions are the planner's options of serve, run and plan: the
+// built-in evaluators, authentik's expression policies (package
+// expression), whose helpers read the plan's own directory, and its
+// reputation policies over rep, the scores the executor changes (nil:
+// none kept, every score 0, as for "authflow plan").
+func planOptions(rep reputation.Scores) plan.Options {
 	evs := plan.Builtin(nil)
 	evs[policy.ModelExpression] = expression.Evaluator(nil)
+	if rep == nil {
+		rep, _ = reputation.NewMem(reputation.Options{})
+	}
+	evs[policy.ModelReputation] = reputation.Evaluator(rep)
 	return plan.Options{Evaluators: evs}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/authflow/authflow/blueprint"
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/reputation"
 	"github.com/authflow/authflow/store"
 )
 
@@ -100,12 +101,18 @@ func printFirstStart(w io.Writer, addr string) {
 }
 
 // newExecutor makes serve's executor: plans through a cache with serve's
-// planner options, executions kept in rs, and its events logged.
+// planner options, executions and reputation scores kept in rs, and its
+// events logged.
 func newExecutor(s *store.Store, rs executor.RunState, logger *log.Logger) (*executor.Executor, *plan.Cache, error) {
-	cache := plan.NewCache(s, plan.CacheOptions{Options: planOptions()})
+	rep, err := executor.NewRunStateScores(rs, reputation.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	cache := plan.NewCache(s, plan.CacheOptions{Options: planOptions(rep)})
 	ex, err := executor.New(s, executor.Options{
-		Cache:    cache,
-		RunState: rs,
+		Cache:      cache,
+		RunState:   rs,
+		Reputation: rep,
 		Events: func(ev executor.Event) {
 			logger.Printf("%s: %s (flow %q, stage %q, request %s)", ev.Action, ev.Message, ev.Flow, ev.Stage, ev.RequestID)
 		},

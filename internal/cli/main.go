@@ -399,7 +399,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 	}()
 	defer func() { stopSweep(); ticker.Stop(); <-swept }()
 	mux := http.NewServeMux()
-	opts := &api.Options{ErrorLog: logger, Blueprint: bf.options(""), Planner: planOptions(), PlanCache: cache, Executor: ex}
+	opts := &api.Options{ErrorLog: logger, Blueprint: bf.options(""), Planner: cache.Options(), PlanCache: cache, Executor: ex}
 	if token != "" {
 		opts.Authorize = bearer(token)
 	}

@@ -49,7 +49,7 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer, nb ne
 	var p plan.Plan
 	err = s.View(ctx, func(tx *store.Tx) error {
 		var err error
-		p, err = plan.Make(ctx, tx, fs.Arg(0), req, planOptions())
+		p, err = plan.Make(ctx, tx, fs.Arg(0), req, planOptions(nil))
 		return err
 	})
 	if err != nil {

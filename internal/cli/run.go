@@ -15,6 +15,7 @@ import (
 
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/reputation"
 	"github.com/authflow/authflow/store"
 )
 
@@ -51,10 +52,13 @@ func runCmd(ctx context.Context, args []string, e *dirEnv) int {
 		return 3
 	}
 	defer s.Close()
-	cache := plan.NewCache(s, plan.CacheOptions{Options: planOptions()})
+	// One run's scores: its failed attempts count in its own
+	// reputation policies.
+	rep, _ := reputation.NewMem(reputation.Options{})
+	cache := plan.NewCache(s, plan.CacheOptions{Options: planOptions(rep)})
 	defer cache.Close()
 	var events []executor.Event
-	ex, err := executor.New(s, executor.Options{Cache: cache, Events: func(ev executor.Event) { events = append(events, ev) }})
+	ex, err := executor.New(s, executor.Options{Cache: cache, Reputation: rep, Events: func(ev executor.Event) { events = append(events, ev) }})
 	if err != nil {
 		fmt.Fprintf(stderr, "authflow run: %v\n", err)
 		return 1
