@@ -136,6 +136,15 @@ type Options struct {
 	// cache New makes evaluates expression policies with them too
 	// (plan.Builtin and expression.Evaluator).
 	Expressions *expression.Options
+
+	// Mailer sends the email stage's messages; nil means none, and an
+	// email stage denies the flow with MsgNoMailer and a
+	// configuration_error event.
+	Mailer Mailer
+	// BaseURL is the public URL of the site ("https://auth.example.com"),
+	// which the email stage's links begin with; "" means none, and an
+	// email stage denies the flow as without a mailer.
+	BaseURL string
 }
 
 // Executor runs flows, step by step, for many sessions at once. It is
@@ -159,6 +168,8 @@ type Executor struct {
 	// dummyCheck spends a password check on an unknown user's password.
 	dummyCheck func(raw string)
 	expr       *expression.Options
+	mailer     Mailer
+	baseURL    string
 	// hist is the inspector's history (inspect.go).
 	hist *history
 }
@@ -171,7 +182,7 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 		s: s, cache: opts.Cache, handlers: opts.Handlers, rs: opts.RunState, ttl: opts.ExecutionTTL,
 		events: opts.Events, apply: opts.ApplyUpdates, now: opts.Now,
 		dir: opts.Directory, pw: opts.Passwords, captcha: opts.Captcha, sleep: opts.Sleep,
-		hist: newHistory(),
+		hist: newHistory(), mailer: opts.Mailer, baseURL: strings.TrimRight(opts.BaseURL, "/"),
 	}
 	if e.dir == nil {
 		e.dir = s.Directory()
@@ -343,6 +354,11 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 	default:
 		return Response{}, err
 	}
+	if key := flowTokenParam(req.Query); key != "" {
+		if err := r.restoreToken(key); err != nil {
+			return Response{}, err
+		}
+	}
 	if r.ex == nil {
 		return r.start(nil)
 	}
@@ -459,7 +475,9 @@ func (r *run) reach(post bool, body json.RawMessage) (Response, error) {
 	step := &Step{Planned: st, Context: r.ex.Context, Request: r.req, ex: r.e, run: r, Flow: r.f}
 	step.Query, _ = url.ParseQuery(r.ex.Query)
 	var h Handler
-	if st.Redirect != "" {
+	if st.Redirect == emailConsentMarker {
+		h = emailConsentHandler{} // email.go
+	} else if st.Redirect != "" {
 		h = memRedirect{st.Redirect}
 	} else {
 		err := r.e.s.View(r.ctx, func(tx *store.Tx) error {

@@ -112,7 +112,7 @@ const MsgUnsupportedStage = "The stage kind %s is not supported by authflow yet.
 
 // Builtin returns the handlers of authentik's 24 stage kinds: dummy,
 // deny, redirect, identification, password, user_login, user_logout,
-// prompt and user_write run; every other kind has a handler that denies
+// prompt, user_write, email and invitation run; every other kind has a handler that denies
 // the flow with MsgUnsupportedStage and a configuration_error event,
 // until its handler is written.
 func Builtin() map[stage.ModelName]Handler {
@@ -128,12 +128,15 @@ func Builtin() map[stage.ModelName]Handler {
 		// The enrollment stages (prompt.go, userwrite.go).
 		stage.ModelPromptStage: promptHandler{},
 		stage.ModelUserWrite:   userWriteHandler{},
+		// Flow tokens and invitations (email.go, invitation.go).
+		stage.ModelEmail:      emailHandler{},
+		stage.ModelInvitation: invitationHandler{},
 	}
 	for _, m := range []stage.ModelName{
 		stage.ModelAuthenticatorDuo, stage.ModelAuthenticatorEmail, stage.ModelAuthenticatorEndpointGDTC,
 		stage.ModelAuthenticatorSMS, stage.ModelAuthenticatorStatic, stage.ModelAuthenticatorTOTP,
 		stage.ModelAuthenticatorValidate, stage.ModelAuthenticatorWebAuthn, stage.ModelCaptcha,
-		stage.ModelConsent, stage.ModelEmail, stage.ModelInvitation,
+		stage.ModelConsent,
 		stage.ModelMutualTLS, stage.ModelSource, stage.ModelUserDelete,
 	} {
 		h[m] = Unsupported(m)
