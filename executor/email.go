@@ -251,11 +251,17 @@ func sendEmail(ctx context.Context, s *Step, cfg stage.Email) (Result, bool, err
 		s.Event(EventConfigurationError, MsgEmailTemplate)
 		return Invalid(""), false, nil
 	}
-	m := Mail{Settings: mailSettings(cfg), To: []Address{{Name: u.Name, Email: to}}, Subject: cfg.Subject, Text: text, HTML: htm}
+	// No line breaks in a header, as Django sanitizes.
+	name := strings.NewReplacer("\r", " ", "\n", " ").Replace(u.Name)
+	m := Mail{Settings: mailSettings(cfg), To: []Address{{Name: name, Email: to}}, Subject: cfg.Subject, Text: text, HTML: htm}
 	if err := s.ex.mailer.SendMail(ctx, m); err != nil {
 		return Result{}, false, fmt.Errorf("sending the email of stage %q to %s: %w", s.Stage.Name, to, err)
 	}
-	s.ex.event(Event{Action: EventEmailSent, Message: "Email to " + to + " sent", Flow: s.Flow.Slug, Stage: s.Stage.Name, User: u.Username})
+	rcpt := to
+	if name != "" {
+		rcpt = name + " <" + to + ">"
+	}
+	s.ex.event(Event{Action: EventEmailSent, Message: "Email to " + rcpt + " sent", Flow: s.Flow.Slug, Stage: s.Stage.Name, User: u.Username})
 	return Result{}, true, nil
 }
 
