@@ -245,8 +245,9 @@
 //
 // The email stage (§4.13) sends through Options.Mailer ([Mailer]: one
 // [Mail] with the stage's [MailSettings], use_global_settings meaning the
-// host's own, its subject, the recipient, and text and HTML bodies);
-// without a mailer or Options.BaseURL it denies the flow with
+// host's own, its subject, the recipient, and text and HTML bodies;
+// [SMTPMailer] sends over SMTP with net/smtp, Global being the host's
+// own settings); without a mailer or Options.BaseURL it denies the flow with
 // [MsgNoMailer] and a configuration_error event. authflow renders its
 // own words for the templates, with the link
 // BaseURL/if/flow/<slug>/?<query without flow_token>&flow_token=<key>,
@@ -342,8 +343,8 @@
 // correctly only from 2025.8 (#15522); authflow evaluates them all, as
 // 2025.8 does.
 //
-// Flow tokens and email: no mailer over SMTP in the package (the host
-// gives one), no localisation of the email (authentik uses the user's
+// Flow tokens and email: New uses no mailer unless given one
+// (SMTPMailer does not retry nor queue), no localisation of the email (authentik uses the user's
 // locale), no custom template files, no resend limit (2025.8's
 // recovery_max_attempts), no admin recovery-link endpoint (Suspend is its
 // building block), and the in-memory consent is shown by the inspector as
