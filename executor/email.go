@@ -372,14 +372,20 @@ func (emailConsentHandler) Challenge(ctx context.Context, s *Step) (Result, erro
 	}), nil
 }
 
+// consentResponse is ak-stage-consent's response.
+type consentResponse struct {
+	Token string `json:"token" af:"required"`
+}
+
 func (emailConsentHandler) Respond(ctx context.Context, s *Step, body json.RawMessage) (Result, error) {
-	var resp struct {
-		Token *string `json:"token"`
+	resp, verr, err := DecodeResponse[consentResponse](body)
+	switch {
+	case err != nil:
+		return Result{}, err
+	case verr != nil:
+		return Retry(verr), nil
 	}
-	if err := json.Unmarshal(body, &resp); err != nil || resp.Token == nil {
-		return Retry(fieldError("token", "This field is required.")), nil
-	}
-	if want, _ := s.Context[contextConsentToken].(string); want == "" || *resp.Token != want {
+	if want, _ := s.Context[contextConsentToken].(string); want == "" || resp.Token != want {
 		return Retry(fieldError("token", MsgInvalidConsentToken)), nil
 	}
 	delete(s.Context, contextConsentToken)

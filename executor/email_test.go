@@ -584,3 +584,29 @@ func TestRecoveryFlowGoAPI(t *testing.T) {
 		t.Error("the new password does not check")
 	}
 }
+
+// Hostile consent responses get DRF's answers, a body that is not JSON
+// an error; none passes.
+func TestEmailConsentBodies(t *testing.T) {
+	m := &testMailer{}
+	h := emailFlow(t, "authentication", "", withMailer(m))
+	h.userWith("mail", "mail@example.com", nil, true)
+	h.get("f", "")
+	h.identify("", "mail").want(t, ComponentEmail)
+	_, key := link(t, m.last(t))
+	ctx := context.Background()
+	req := Request{Session: "hostile", Query: "flow_token=" + key}
+	if _, err := h.e.Get(ctx, "f", req); err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{`{}`, `[]`, `"x"`, `{"token":5}`, `{"token":null}`, `{"token":""}`, `{"token":{"a":1}}`, `{` + strings.Repeat(`"k":1,`, 5000) + `"token":"x"}`, `not json`} {
+		resp, err := h.e.Submit(ctx, "f", req, []byte(body))
+		checkAnswer(t, []byte(body), resp, err)
+		if resp.Reload {
+			t.Errorf("%.40s passed the consent", body)
+		}
+		if c, ok := resp.Challenge.(*consentChallenge); err == nil && (!ok || len(c.ResponseErrors) == 0) {
+			t.Errorf("%.40s: %#v", body, resp.Challenge)
+		}
+	}
+}
