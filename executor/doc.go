@@ -278,7 +278,8 @@
 // denied with [MsgInvalidInvite]. A found one sets invitation_in_effect
 // and invitation (its API representation), merges its fixed_data over
 // prompt_data as deepmerge's always_merger does (objects key by key,
-// lists appended, fixed_data winning), reports invitation_used, and, when
+// lists appended, fixed_data winning), reports invitation_used (naming
+// the invitation by name: its pk is its secret), and, when
 // single_use, is deleted at once, before the user exists, as in
 // authentik.
 //

@@ -106,7 +106,8 @@ func (e *Executor) suspend(ctx context.Context, f flow.Flow, x *execution, t Flo
 // stands, as a flow token, and returns its key: a request of any
 // session whose query carries flow_token=<key> continues it (as
 // authentik's admin recovery link does). It fails with ErrNotFound when
-// the session has no execution of the flow, and with an error wrapping
+// the session has no execution of the flow (ErrExpired when it expired),
+// and with an error wrapping
 // ErrInvalid when t.Expires is not in the future.
 func (e *Executor) Suspend(ctx context.Context, slug string, session string, t FlowToken) (string, error) {
 	rec, err := e.rs.Load(ctx, Executions, ExecutionKey(session, slug))

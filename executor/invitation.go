@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/authflow/authflow/stage"
@@ -20,7 +21,8 @@ const (
 	// ContextInvitation is the invitation found, as the API shows it.
 	ContextInvitation = "invitation"
 	// EventInvitationUsed is the event of an invitation used; its message
-	// is the invitation's pk.
+	// names the invitation by its name, never its pk, which is the
+	// invitation's secret (authentik's event holds it).
 	EventInvitationUsed = "invitation_used"
 	// MsgInvalidInvite is the error_message of an invitation stage
 	// without a usable invitation (and not
@@ -56,7 +58,7 @@ func (invitationHandler) Challenge(ctx context.Context, s *Step) (Result, error)
 	}
 	mergeDeep(merged, inv.FixedData)
 	s.Context[ContextPromptData] = merged
-	s.Event(EventInvitationUsed, inv.PK.String())
+	s.Event(EventInvitationUsed, fmt.Sprintf("Invitation %s used", inv.Name))
 	if inv.SingleUse {
 		// At once, as authentik does, before the user exists.
 		err := s.ex.s.Update(ctx, func(tx *store.Tx) error {

@@ -125,7 +125,7 @@ func TestInvitationFromQuery(t *testing.T) {
 			used = append(used, ev)
 		}
 	}
-	if len(used) != 1 || used[0].Message != inv.PK.String() {
+	if len(used) != 1 || used[0].Message != "Invitation invite used" {
 		t.Errorf("events %+v", h.events)
 	}
 }
