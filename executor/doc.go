@@ -349,7 +349,9 @@
 // locale), no custom template files, no resend limit (2025.8's
 // recovery_max_attempts), no admin recovery-link endpoint (Suspend is its
 // building block), and the in-memory consent is shown by the inspector as
-// a binding without a pk.
+// a binding without a pk. A MemRunState under a flood of new executions
+// evicts flow tokens before executions (they expire sooner): their links
+// then start the flow over. authflow serve configures no mailer yet.
 //
 // Also missing: CSRF checks
 // (an Origin check on POST), avatars and brand settings in challenges (pending_user_avatar
