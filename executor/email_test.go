@@ -610,3 +610,40 @@ func TestEmailConsentBodies(t *testing.T) {
 		}
 	}
 }
+
+// On the store's own run state, the email's link outlives the
+// executor that sent it (a restart), and works in another session.
+func TestEmailLinkStoreRunState(t *testing.T) {
+	m := &testMailer{}
+	h := emailFlow(t, "authentication", "", withMailer(m))
+	h.userWith("mail", "mail@example.com", nil, true)
+	ctx := context.Background()
+	mk := func() *Executor {
+		e, err := New(h.s, Options{RunState: NewStoreRunState(h.s, KVOptions{}), Mailer: m, BaseURL: testBaseURL, Passwords: testPasswords,
+			Sleep: func(context.Context, time.Duration) {}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	e := mk()
+	req := Request{Session: "first"}
+	if _, err := e.Get(ctx, "f", req); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e.Submit(ctx, "f", req, []byte(`{"uid_field":"mail"}`))
+	for err == nil && resp.Reload {
+		resp, err = e.Get(ctx, "f", req)
+	}
+	if _, ok := resp.Challenge.(*EmailChallenge); err != nil || !ok {
+		t.Fatalf("%#v %v", resp.Challenge, err)
+	}
+	e.Close()
+	_, key := link(t, m.last(t))
+	e = mk()
+	defer e.Close()
+	resp, err = e.Get(ctx, "f", Request{Session: "second", Query: "flow_token=" + key})
+	if c, ok := resp.Challenge.(*consentChallenge); err != nil || !ok || c.PendingUser != "mail" {
+		t.Fatalf("%#v %v", resp.Challenge, err)
+	}
+}
