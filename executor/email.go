@@ -21,16 +21,16 @@ import (
 const (
 	// ComponentEmail is the email stage's challenge.
 	ComponentEmail = "ak-stage-email"
-	// ComponentConsent is the consent challenge the email's link shows
+	// componentConsent is the consent challenge the email's link shows
 	// before it confirms the address.
-	ComponentConsent = "ak-stage-consent"
+	componentConsent = "ak-stage-consent"
 
 	// ContextEmailSent is set (true) once the email stage sent its email.
 	ContextEmailSent = "email_sent"
 	// ContextEmail overrides the recipient of the email stage's email.
 	ContextEmail = "email"
-	// ContextConsentHeader is the consent challenge's header_text.
-	ContextConsentHeader = "consent_header"
+	// contextConsentHeader is the consent challenge's header_text.
+	contextConsentHeader = "consent_header"
 
 	// EventEmailSent is the event of an email sent; its message names the
 	// recipient, never the link.
@@ -112,8 +112,8 @@ type EmailChallenge struct {
 	Envelope
 }
 
-// consentChallenge is ak-stage-consent as the email's link shows it.
-type consentChallenge struct {
+// emailConsentChallenge is ak-stage-consent as the email's link shows it.
+type emailConsentChallenge struct {
 	Envelope
 	UserInfo
 	HeaderText            string              `json:"header_text,omitempty"`
@@ -127,8 +127,8 @@ type consentChallenge struct {
 // entry's Redirect, which no policy can give.
 const emailConsentMarker = "\x00email-token-consent"
 
-// contextConsentToken keeps the consent challenge's token.
-const contextConsentToken = "goauthentik.io/stages/consent/token"
+// emailConsentToken keeps the consent challenge's token.
+const emailConsentToken = "goauthentik.io/stages/consent/token"
 
 // emailHandler is authentik's email stage.
 type emailHandler struct{}
@@ -237,7 +237,7 @@ func sendEmail(ctx context.Context, s *Step, cfg stage.Email) (Result, bool, err
 		return Result{}, false, err
 	}
 	x.Stages = append([]plan.Stage{inMemoryStage("email-token-consent", emailConsentMarker)}, x.Stages...)
-	x.Context[ContextConsentHeader] = MsgConfirmEmail
+	x.Context[contextConsentHeader] = MsgConfirmEmail
 	delete(x.Context, ContextIsRestored)
 	x.Shown = ""
 	ident := slugify("ak-email-stage-" + s.Stage.Name + "-" + uuid.NewString())
@@ -364,31 +364,31 @@ func (emailConsentHandler) Challenge(ctx context.Context, s *Step) (Result, erro
 		return Result{}, err
 	}
 	tok := uuid.NewString()
-	s.Context[contextConsentToken] = tok
-	header, _ := s.Context[ContextConsentHeader].(string)
-	return Show(&consentChallenge{
-		Envelope: s.Envelope(ComponentConsent), UserInfo: s.UserInfo(), HeaderText: header,
+	s.Context[emailConsentToken] = tok
+	header, _ := s.Context[contextConsentHeader].(string)
+	return Show(&emailConsentChallenge{
+		Envelope: s.Envelope(componentConsent), UserInfo: s.UserInfo(), HeaderText: header,
 		Permissions: []map[string]string{}, AdditionalPermissions: []map[string]string{}, Token: tok,
 	}), nil
 }
 
-// consentResponse is ak-stage-consent's response.
-type consentResponse struct {
+// emailConsentResponse is ak-stage-consent's response.
+type emailConsentResponse struct {
 	Token string `json:"token" af:"required"`
 }
 
 func (emailConsentHandler) Respond(ctx context.Context, s *Step, body json.RawMessage) (Result, error) {
-	resp, verr, err := DecodeResponse[consentResponse](body)
+	resp, verr, err := DecodeResponse[emailConsentResponse](body)
 	switch {
 	case err != nil:
 		return Result{}, err
 	case verr != nil:
 		return Retry(verr), nil
 	}
-	if want, _ := s.Context[contextConsentToken].(string); want == "" || resp.Token != want {
+	if want, _ := s.Context[emailConsentToken].(string); want == "" || resp.Token != want {
 		return Retry(fieldError("token", MsgInvalidConsentToken)), nil
 	}
-	delete(s.Context, contextConsentToken)
+	delete(s.Context, emailConsentToken)
 	if hash, _, ok := restoredToken(s.Context); ok {
 		if err := s.ex.rs.Delete(ctx, FlowTokens, hash); err != nil {
 			return Result{}, err

@@ -58,7 +58,7 @@ var linkRE = regexp.MustCompile(`https://auth\.example\.com/if/flow/[^\s"<]+`)
 
 // link is the link of a message, checked in both bodies, and its
 // flow_token.
-func link(t *testing.T, m Mail) (string, string) {
+func mailLink(t *testing.T, m Mail) (string, string) {
 	t.Helper()
 	l := linkRE.FindString(m.Text)
 	if l == "" || !strings.Contains(m.HTML, `href="`+strings.ReplaceAll(l, "&", "&amp;")+`"`) {
@@ -88,7 +88,7 @@ func emailFlow(t *testing.T, d, stageAttrs string, opts ...harnessOpt) *harness 
 
 // identify answers the identification stage with username and returns
 // the next challenge.
-func (h *harness) identify(q, username string) reply {
+func (h *harness) identifyEmail(q, username string) reply {
 	h.t.Helper()
 	r := h.post("f", q, postJSON(map[string]any{"component": ComponentIdentification, "uid_field": username}))
 	if r.status == 302 {
@@ -111,7 +111,7 @@ func TestEmailSend(t *testing.T) {
 	}
 	const q = "next=%2Fapp%2F&flow_token=stale"
 	h.get("f", q)
-	h.identify(q, "mail").want(t, ComponentEmail)
+	h.identifyEmail(q, "mail").want(t, ComponentEmail)
 	if m.count() != 1 {
 		t.Fatalf("%d emails", m.count())
 	}
@@ -122,7 +122,7 @@ func TestEmailSend(t *testing.T) {
 	if ms := msg.Settings; ms.UseGlobalSettings || ms.Host != "localhost" || ms.Port != 25 || ms.From != "system@authentik.local" || ms.Timeout != 10*time.Second {
 		t.Errorf("settings %+v", msg.Settings)
 	}
-	l, key := link(t, msg)
+	l, key := mailLink(t, msg)
 	if want := testBaseURL + "/if/flow/f/?next=%2Fapp%2F&flow_token=" + key; l != want {
 		t.Errorf("link %s, want %s", l, want)
 	}
@@ -141,7 +141,7 @@ func TestEmailSend(t *testing.T) {
 	if m.count() != 2 {
 		t.Fatalf("a response did not send again: %d", m.count())
 	}
-	_, key2 := link(t, m.last(t))
+	_, key2 := mailLink(t, m.last(t))
 	if key2 == key {
 		t.Error("a new email carries the same token")
 	}
@@ -182,7 +182,7 @@ func TestEmailSettingsAndOverride(t *testing.T) {
 		withMailer(m), withExpressions(map[string]func(map[string]any){}))
 	h.userWith("mail", "mail@example.com", nil, true)
 	h.get("f", "")
-	h.identify("", "mail").want(t, ComponentEmail)
+	h.identifyEmail("", "mail").want(t, ComponentEmail)
 	msg := m.last(t)
 	s := msg.Settings
 	if s.UseGlobalSettings || s.Host != "smtp.example.com" || s.Port != 587 || s.Username != "u" || s.Password.Reveal() != "smtp-secret" ||
@@ -192,7 +192,7 @@ func TestEmailSettingsAndOverride(t *testing.T) {
 	if msg.Subject != "Confirm" || !strings.Contains(msg.Text, "confirm your account") {
 		t.Errorf("message %+v", msg)
 	}
-	if l, key := link(t, msg); l != testBaseURL+"/if/flow/f/?flow_token="+key {
+	if l, key := mailLink(t, msg); l != testBaseURL+"/if/flow/f/?flow_token="+key {
 		t.Errorf("link %s", l)
 	}
 
@@ -203,8 +203,8 @@ func TestEmailSettingsAndOverride(t *testing.T) {
 	h2.get("f", "")
 	x := h2.execution("f")
 	x.Context[ContextEmail] = "foo@bar.baz"
-	saveExecution(t, h2, "f", x)
-	h2.identify("", "mail").want(t, ComponentEmail)
+	replaceExecution(t, h2, "f", x)
+	h2.identifyEmail("", "mail").want(t, ComponentEmail)
 	if to := m2.last(t).To; to[0].Email != "foo@bar.baz" {
 		t.Errorf("to %+v", to)
 	}
@@ -220,7 +220,7 @@ func TestEmailWithoutUserOrMailer(t *testing.T) {
 	h = emailFlow(t, "authentication", "")
 	h.userWith("mail", "mail@example.com", nil, true)
 	h.get("f", "")
-	h.identify("", "mail").want(t, ComponentAccessDenied, "error_message", MsgNoMailer)
+	h.identifyEmail("", "mail").want(t, ComponentAccessDenied, "error_message", MsgNoMailer)
 	var found bool
 	for _, ev := range h.events {
 		found = found || ev.Action == EventConfigurationError && ev.Message == MsgNoMailer && ev.Stage == "email"
@@ -236,7 +236,7 @@ func TestEmailRecoveryUnknownUser(t *testing.T) {
 	m := &testMailer{}
 	h := emailFlow(t, "recovery", "", withMailer(m))
 	h.get("f", "")
-	h.identify("", "nobody").want(t, ComponentEmail)
+	h.identifyEmail("", "nobody").want(t, ComponentEmail)
 	r := h.post("f", "", `{"component":"ak-stage-email"}`)
 	if got := responseErrors(r); got != `{"non_field_errors":[{"code":"email-sent","string":"email-sent"}]}` {
 		t.Errorf("response_errors %s", got)
@@ -253,7 +253,7 @@ func TestEmailSendError(t *testing.T) {
 	h := emailFlow(t, "authentication", "", withMailer(m))
 	h.userWith("mail", "mail@example.com", nil, true)
 	h.get("f", "")
-	h.identify("", "mail").want(t, ComponentFlowError)
+	h.identifyEmail("", "mail").want(t, ComponentFlowError)
 	m.fail = nil
 	h.get("f", "").want(t, ComponentEmail)
 	if m.count() != 1 {
@@ -269,8 +269,8 @@ func TestEmailLink(t *testing.T) {
 	h := emailFlow(t, "authentication", "activate_user_on_success: true", withMailer(m))
 	u := h.userWith("mail", "mail@example.com", nil, true)
 	h.get("f", "")
-	h.identify("", "mail").want(t, ComponentEmail)
-	_, key := link(t, m.last(t))
+	h.identifyEmail("", "mail").want(t, ComponentEmail)
+	_, key := mailLink(t, m.last(t))
 	u.IsActive = false
 	if _, err := h.s.Directory().UpdateUser(context.Background(), u); err != nil {
 		t.Fatal(err)
@@ -281,10 +281,10 @@ func TestEmailLink(t *testing.T) {
 	q := "flow_token=" + key
 	// A scanner opens the link: the consent, nothing used.
 	r := h.do(scanner, "GET", h.url("f", q), "")
-	r.want(t, ComponentConsent, "header_text", MsgConfirmEmail, "pending_user", "mail", "permissions", "[]")
+	r.want(t, componentConsent, "header_text", MsgConfirmEmail, "pending_user", "mail", "permissions", "[]")
 
 	r = h.do(other, "GET", h.url("f", q), "")
-	r.want(t, ComponentConsent, "header_text", MsgConfirmEmail)
+	r.want(t, componentConsent, "header_text", MsgConfirmEmail)
 	tok, _ := r.body["token"].(string)
 	r = h.do(other, "POST", h.url("f", q), `{"component":"ak-stage-consent","token":"wrong"}`)
 	if got := responseErrors(r); got != `{"token":[{"code":"invalid","string":"Invalid consent token, re-showing prompt"}]}` {
@@ -321,16 +321,16 @@ func TestEmailLinkOtherUser(t *testing.T) {
 	h.userWith("mail", "mail@example.com", nil, true)
 	other := h.userWith("other", "other@example.com", nil, true)
 	h.get("f", "")
-	h.identify("", "mail").want(t, ComponentEmail)
-	_, key := link(t, m.last(t))
+	h.identifyEmail("", "mail").want(t, ComponentEmail)
+	_, key := mailLink(t, m.last(t))
 	c := h.newClient()
 	q := "flow_token=" + key
 	r := h.do(c, "GET", h.url("f", q), "")
-	r.want(t, ComponentConsent)
+	r.want(t, componentConsent)
 	h.client = c
 	x := h.execution("f")
 	x.Context[directory.ContextPendingUser] = directory.ContextUser(other)
-	saveExecution(t, h, "f", x)
+	replaceExecution(t, h, "f", x)
 	tok, _ := r.body["token"].(string)
 	h.do(c, "POST", h.url("f", q), `{"component":"ak-stage-consent","token":"`+tok+`"}`).wantReload(t, h.url("f", q))
 	h.do(c, "GET", h.url("f", q), "").want(t, ComponentAccessDenied, "error_message", MsgUnknownError)
@@ -343,11 +343,11 @@ func TestEmailLinkExpires(t *testing.T) {
 	h := emailFlow(t, "authentication", "token_expiry: minutes=5", withMailer(m))
 	h.userWith("mail", "mail@example.com", nil, true)
 	h.get("f", "")
-	h.identify("", "mail").want(t, ComponentEmail)
-	_, key := link(t, m.last(t))
+	h.identifyEmail("", "mail").want(t, ComponentEmail)
+	_, key := mailLink(t, m.last(t))
 	q := "flow_token=" + key
 	h.advance(6*time.Minute - time.Second)
-	h.do(h.newClient(), "GET", h.url("f", q), "").want(t, ComponentConsent)
+	h.do(h.newClient(), "GET", h.url("f", q), "").want(t, componentConsent)
 	h.advance(time.Second)
 	h.do(h.newClient(), "GET", h.url("f", q), "").want(t, ComponentIdentification)
 	if _, err := h.rs.Load(context.Background(), FlowTokens, tokenHash(key)); !errors.Is(err, ErrNotFound) {
@@ -397,7 +397,7 @@ func TestFlowTokenSuspend(t *testing.T) {
 	h.do(c, "GET", h.url("f", "flow_token="+key), "").want(t, ComponentDummy, "name", "two")
 	h.client = c
 	x := h.execution("f")
-	if got := jsonText(x.Context[ContextIsRestored]); got != `{"identifier":"test","token":"`+tokenHash(key)+`","user":7}` {
+	if got := inviteJSON(x.Context[ContextIsRestored]); got != `{"identifier":"test","token":"`+tokenHash(key)+`","user":7}` {
 		t.Errorf("is_restored %s", got)
 	}
 	// Used: another browser starts over.
@@ -431,7 +431,7 @@ func TestRecoveryFlow(t *testing.T) {
 	if msg.To[0].Email != "forgetful@example.com" || msg.Settings != (MailSettings{UseGlobalSettings: true}) {
 		t.Errorf("to %+v", msg.To)
 	}
-	l, key := link(t, msg)
+	l, key := mailLink(t, msg)
 	if l != testBaseURL+"/if/flow/"+slug+"/?flow_token="+key {
 		t.Errorf("link %s", l)
 	}
@@ -441,7 +441,7 @@ func TestRecoveryFlow(t *testing.T) {
 	h.client = h.newClient()
 	q := "flow_token=" + key
 	r = h.get(slug, q)
-	r.want(t, ComponentConsent, "header_text", MsgConfirmEmail, "pending_user", "forgetful")
+	r.want(t, componentConsent, "header_text", MsgConfirmEmail, "pending_user", "forgetful")
 	tok, _ := r.body["token"].(string)
 	h.post(slug, q, `{"component":"ak-stage-consent","token":"`+tok+`"}`).wantReload(t, h.url(slug, q))
 	r = h.finish(slug, q)
@@ -499,11 +499,11 @@ func TestEnrollmentEmailVerification(t *testing.T) {
 	if msg.To[0] != (Address{Name: "Ver Ify", Email: "verify@example.com"}) || !strings.Contains(msg.Text, "confirm your account") {
 		t.Errorf("message %+v", msg)
 	}
-	_, key := link(t, msg)
+	_, key := mailLink(t, msg)
 	h.client = h.newClient()
 	q := "flow_token=" + key
 	r := h.get(slug, q)
-	r.want(t, ComponentConsent, "pending_user", "verify")
+	r.want(t, componentConsent, "pending_user", "verify")
 	tok, _ := r.body["token"].(string)
 	h.post(slug, q, `{"component":"ak-stage-consent","token":"`+tok+`"}`).wantReload(t, h.url(slug, q))
 	h.finish(slug, q).want(t, ComponentRedirect, "to", "/")
@@ -554,9 +554,9 @@ func TestRecoveryFlowGoAPI(t *testing.T) {
 	if _, ok := until(req).Challenge.(*EmailChallenge); !ok {
 		t.Fatal("no email challenge")
 	}
-	_, key := link(t, m.last(t))
+	_, key := mailLink(t, m.last(t))
 	req = Request{Session: "second", Query: "flow_token=" + key}
-	c, ok := step(h.e.Get(ctx, slug, req)).Challenge.(*consentChallenge)
+	c, ok := step(h.e.Get(ctx, slug, req)).Challenge.(*emailConsentChallenge)
 	if !ok || c.HeaderText != MsgConfirmEmail {
 		t.Fatalf("consent %#v", c)
 	}
@@ -592,8 +592,8 @@ func TestEmailConsentBodies(t *testing.T) {
 	h := emailFlow(t, "authentication", "", withMailer(m))
 	h.userWith("mail", "mail@example.com", nil, true)
 	h.get("f", "")
-	h.identify("", "mail").want(t, ComponentEmail)
-	_, key := link(t, m.last(t))
+	h.identifyEmail("", "mail").want(t, ComponentEmail)
+	_, key := mailLink(t, m.last(t))
 	ctx := context.Background()
 	req := Request{Session: "hostile", Query: "flow_token=" + key}
 	if _, err := h.e.Get(ctx, "f", req); err != nil {
@@ -605,7 +605,7 @@ func TestEmailConsentBodies(t *testing.T) {
 		if resp.Reload {
 			t.Errorf("%.40s passed the consent", body)
 		}
-		if c, ok := resp.Challenge.(*consentChallenge); err == nil && (!ok || len(c.ResponseErrors) == 0) {
+		if c, ok := resp.Challenge.(*emailConsentChallenge); err == nil && (!ok || len(c.ResponseErrors) == 0) {
 			t.Errorf("%.40s: %#v", body, resp.Challenge)
 		}
 	}
@@ -639,11 +639,11 @@ func TestEmailLinkStoreRunState(t *testing.T) {
 		t.Fatalf("%#v %v", resp.Challenge, err)
 	}
 	e.Close()
-	_, key := link(t, m.last(t))
+	_, key := mailLink(t, m.last(t))
 	e = mk()
 	defer e.Close()
 	resp, err = e.Get(ctx, "f", Request{Session: "second", Query: "flow_token=" + key})
-	if c, ok := resp.Challenge.(*consentChallenge); err != nil || !ok || c.PendingUser != "mail" {
+	if c, ok := resp.Challenge.(*emailConsentChallenge); err != nil || !ok || c.PendingUser != "mail" {
 		t.Fatalf("%#v %v", resp.Challenge, err)
 	}
 }

@@ -112,9 +112,9 @@ const MsgUnsupportedStage = "The stage kind %s is not supported by authflow yet.
 
 // Builtin returns the handlers of authentik's 24 stage kinds: dummy,
 // deny, redirect, identification, password, user_login, user_logout,
-// prompt, user_write, email and invitation run; every other kind has a handler that denies
-// the flow with MsgUnsupportedStage and a configuration_error event,
-// until its handler is written.
+// prompt, user_write, email and invitation run; every other kind has a
+// handler that denies the flow with MsgUnsupportedStage and a
+// configuration_error event, until its handler is written.
 func Builtin() map[stage.ModelName]Handler {
 	h := map[stage.ModelName]Handler{
 		stage.ModelDummy:    dummyHandler{},

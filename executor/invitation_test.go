@@ -50,7 +50,7 @@ func inviteExists(t *testing.T, s *store.Store, pk uuid.UUID) bool {
 	return err == nil
 }
 
-func flowPK(t *testing.T, s *store.Store, slug string) uuid.UUID {
+func flowPKOf(t *testing.T, s *store.Store, slug string) uuid.UUID {
 	t.Helper()
 	var f flow.Flow
 	err := s.View(context.Background(), func(tx *store.Tx) error {
@@ -72,7 +72,7 @@ func invitationFlow(t *testing.T, stageAttrs string) *harness {
 		dummy("f", "after", 10, "")))
 }
 
-func jsonText(v any) string {
+func inviteJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
@@ -107,7 +107,7 @@ func TestInvitationFromQuery(t *testing.T) {
 	h.get("f", q).wantReload(t, h.url("f", q))
 	h.get("f", q).want(t, ComponentDummy)
 	x := h.execution("f")
-	if got := jsonText(x.Context[ContextPromptData]); got != `{"foo":"bar"}` {
+	if got := inviteJSON(x.Context[ContextPromptData]); got != `{"foo":"bar"}` {
 		t.Errorf("prompt_data %s", got)
 	}
 	if x.Context[ContextInvitationInEffect] != true {
@@ -138,14 +138,14 @@ func TestInvitationTokenParameter(t *testing.T) {
 	q := "token=" + b.PK.String()
 	h.get("f", q).wantReload(t, h.url("f", q))
 	h.get("f", q).want(t, ComponentDummy)
-	if got := jsonText(h.execution("f").Context[ContextPromptData]); got != `{"which":"b"}` {
+	if got := inviteJSON(h.execution("f").Context[ContextPromptData]); got != `{"which":"b"}` {
 		t.Errorf("prompt_data %s", got)
 	}
 	c := h.newClient()
 	q = "token=" + b.PK.String() + "&itoken=" + a.PK.String()
 	h.do(c, "GET", h.url("f", q), "").wantReload(t, h.url("f", q))
 	h.client = c
-	if got := jsonText(h.execution("f").Context[ContextPromptData]); got != `{"which":"a"}` {
+	if got := inviteJSON(h.execution("f").Context[ContextPromptData]); got != `{"which":"a"}` {
 		t.Errorf("prompt_data %s", got)
 	}
 }
@@ -155,10 +155,10 @@ func TestInvitationOtherFlow(t *testing.T) {
 	h := newHarness(t, flowDoc("f", "",
 		stageEntry("authentik_stages_invitation.invitationstage", "f", "invitation", 2, "", ""))+
 		strings.TrimPrefix(flowDoc("g", ""), "version: 1\nentries:\n"))
-	g := flowPK(t, h.s, "g")
+	g := flowPKOf(t, h.s, "g")
 	inv := addInvite(t, h.s, stage.Invite{FixedData: map[string]any{"foo": "bar"}, Flow: &g})
 	h.get("f", "itoken="+inv.PK.String()).want(t, ComponentAccessDenied, "error_message", MsgInvalidInvite)
-	f := flowPK(t, h.s, "f")
+	f := flowPKOf(t, h.s, "f")
 	ok := addInvite(t, h.s, stage.Invite{Flow: &f})
 	h.get("f", "itoken="+ok.PK.String()).want(t, ComponentRedirect, "to", "/")
 }
@@ -176,11 +176,11 @@ func TestInvitationPromptDataSingleUse(t *testing.T) {
 	// The prompt data a prompt stage left.
 	x := h2.execution("f")
 	x.Context[ContextPromptData] = map[string]any{"token": inv.PK.String(), "kept": "prompt", "list": []any{"a"}, "nested": map[string]any{"x": 1.0}}
-	saveExecution(t, h2, "f", x)
+	replaceExecution(t, h2, "f", x)
 	h2.post("f", "", `{"component":"ak-stage-dummy"}`)
 	h2.get("f", "").wantReload(t, h2.url("f", ""))
 	h2.get("f", "").want(t, ComponentDummy, "name", "after")
-	got := jsonText(h2.execution("f").Context[ContextPromptData])
+	got := inviteJSON(h2.execution("f").Context[ContextPromptData])
 	want := `{"foo":"bar","kept":"fixed","list":["a","b"],"nested":{"x":1,"y":2},"token":"` + inv.PK.String() + `"}`
 	if got != want {
 		t.Errorf("prompt_data %s, want %s", got, want)
@@ -204,7 +204,7 @@ func TestInvitationExpired(t *testing.T) {
 }
 
 // saveExecution replaces the execution of slug in h.client's session.
-func saveExecution(t *testing.T, h *harness, slug string, x *execution) {
+func replaceExecution(t *testing.T, h *harness, slug string, x *execution) {
 	t.Helper()
 	u, _ := url.Parse(h.srv.URL)
 	var sid string
@@ -243,7 +243,7 @@ func TestEnrollmentWithInvitation(t *testing.T) {
 	if _, err := blueprint.Load(context.Background(), h.s, strings.NewReader(extra), blueprint.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	f := flowPK(t, h.s, slug)
+	f := flowPKOf(t, h.s, slug)
 	inv := addInvite(t, h.s, stage.Invite{SingleUse: true, Flow: &f, FixedData: map[string]any{"attributes": map[string]any{"invited": true}}})
 
 	// Without the invitation: denied.
