@@ -125,6 +125,8 @@ func codeOf(msg string) string {
 		return "blank"
 	case "This field may not be null.":
 		return "null"
+	case MsgEmailSentError:
+		return MsgEmailSentError
 	}
 	if strings.HasPrefix(msg, `"`) && strings.HasSuffix(msg, `" is not a valid choice.`) {
 		return "invalid_choice"

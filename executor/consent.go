@@ -236,16 +236,32 @@ type consentResponse struct {
 	Token string `json:"token" af:"required"`
 }
 
-func (h consentHandler) Respond(ctx context.Context, s *Step, body json.RawMessage) (Result, error) {
+// checkConsent decodes a consent response and checks its token against
+// the challenge's: a nil Result means it holds, and the token is used.
+// The consent stage and the email link's confirmation share it.
+func checkConsent(s *Step, body json.RawMessage) (*Result, error) {
 	resp, verr, err := DecodeResponse[consentResponse](body)
 	switch {
 	case err != nil:
-		return Result{}, err
+		return nil, err
 	case verr != nil:
-		return Retry(verr), nil
+		r := Retry(verr)
+		return &r, nil
 	}
 	if want, _ := s.Context[ContextConsentToken].(string); want == "" || resp.Token != want {
-		return Retry(fieldError("token", MsgInvalidConsentToken)), nil
+		r := Retry(fieldError("token", MsgInvalidConsentToken))
+		return &r, nil
+	}
+	delete(s.Context, ContextConsentToken)
+	return nil, nil
+}
+
+func (h consentHandler) Respond(ctx context.Context, s *Step, body json.RawMessage) (Result, error) {
+	if r, err := checkConsent(s, body); r != nil || err != nil {
+		if err != nil {
+			return Result{}, err
+		}
+		return *r, nil
 	}
 	if alwaysPrompt(s) {
 		return Pass(), nil

@@ -4,8 +4,9 @@
 // that render their own UI. This is its core: the loop, the protocol,
 // the run state, the simplest stages (dummy, deny, redirect), the
 // login path (identification, password, user_login, user_logout), the
-// enrollment stages (prompt, user_write), and authenticator_validate
-// (for users without devices), consent, user_delete and captcha.
+// enrollment stages (prompt, user_write), authenticator_validate (for
+// users without devices), consent, user_delete, captcha, flow tokens,
+// and the email and invitation stages.
 //
 // # Use
 //
@@ -304,6 +305,64 @@
 //     [MsgNoCaptchaVerifier] and a configuration_error event. The
 //     private key is sent to the service only, never shown.
 //
+// # Flow tokens, email and invitations
+//
+// A flow token (authentik's FlowToken, EXECUTOR.md §2.13) is an
+// execution suspended in the run state's [FlowTokens] namespace, under
+// the SHA-256 of its key (60 letters and digits), expiring; the key
+// itself is kept nowhere. A request whose query carries flow_token=<key>
+// (the page's query, over HTTP the query parameter) restores it in its
+// own session, whatever the session held, with [ContextIsRestored] set
+// (the token's identifier, user and key hash); a token with
+// revoke_on_execution is taken (one use, one winner of a race), one
+// without is kept, and is not restored again over the execution it
+// restored. An unknown, used or expired token (expired ones are removed
+// on the way) changes nothing: the session's execution continues, or the
+// flow starts over, as in authentik. A token of another flow is revoked
+// but not restored, and the session's execution of this flow is kept
+// (authentik cancels it). [Executor.Suspend] issues one for a session's
+// execution (the admin recovery link's kind).
+//
+// The email stage (§4.13) sends through Options.Mailer ([Mailer]: one
+// [Mail] with the stage's [MailSettings], use_global_settings meaning the
+// host's own, its subject, the recipient, and text and HTML bodies;
+// [SMTPMailer] sends over SMTP with net/smtp, Global being the host's
+// own settings); without a mailer or Options.BaseURL it denies the flow with
+// [MsgNoMailer] and a configuration_error event. authflow renders its
+// own words for the templates, with the link
+// BaseURL/if/flow/<slug>/?<query without flow_token>&flow_token=<key>,
+// valid token_expiry plus a minute; password_reset and
+// account_confirmation have their own text, the other built-in templates
+// a generic one. The first GET with a pending user sends (the recipient
+// the context's email, else the user's; in a recovery flow an unknown
+// identifier's stand-in gets no email and the same challenge) and sets
+// email_sent: later GETs send nothing (authentik's send again). Every
+// response sends a new link and answers ak-stage-email with
+// "email-sent". The link's plan starts with a consent (ak-stage-consent,
+// "Continue to confirm this email address."), so that a mail scanner
+// opening it uses nothing; confirming removes the token, and the email
+// stage then passes (stage_invalid if the token's user is not the
+// pending user), activating the user with activate_user_on_success. A
+// session whose link was used by another answers "Link was already
+// used, please request a new link.". Without a pending user the stage is
+// stage_invalid. Events: email_sent naming the recipient; the link and
+// its key are never in an event, an error or the run state. A mailer's
+// error is unexpected (ak-stage-flow-error), and the next GET sends
+// again (authentik's task retries).
+//
+// The invitation stage (§4.11) reads the invitation's pk from the
+// query's itoken, else token, else prompt_data's token; an unknown one,
+// one bound to another flow or (authflow's addition: authentik leaves
+// them to a cleanup task that runs every five minutes) an expired one is
+// none, and the flow continues (continue_flow_without_invitation) or is
+// denied with [MsgInvalidInvite]. A found one sets invitation_in_effect
+// and invitation (its API representation), merges its fixed_data over
+// prompt_data as deepmerge's always_merger does (objects key by key,
+// lists appended, fixed_data winning), reports invitation_used (naming
+// the invitation by name: its pk is its secret), and, when
+// single_use, is deleted at once, before the user exists, as in
+// authentik.
+//
 // # Run state
 //
 // Run state is high-churn, per-user data: the executions of flows in
@@ -345,7 +404,8 @@
 //
 // Every stage kind but dummy, deny, redirect, identification, password,
 // user_login, user_logout, prompt, user_write, authenticator_validate,
-// consent, user_delete and captcha has a handler that denies the flow
+// consent, user_delete, captcha, email and invitation has a handler that
+// denies the flow
 // with [MsgUnsupportedStage] and a configuration_error event.
 // authenticator_validate validates no device: a user with a device of
 // an allowed class, and passwordless WebAuthn (no user, an
@@ -381,7 +441,17 @@
 // correctly only from 2025.8 (#15522); authflow evaluates them all, as
 // 2025.8 does.
 //
-// Also missing: flow tokens and flow_token in the query, avatars and brand settings in challenges (pending_user_avatar
+// Flow tokens and email: New uses no mailer unless given one
+// (SMTPMailer does not retry nor queue), no localisation of the email
+// (authentik uses the user's locale), no custom template files, no
+// resend limit (2025.8's recovery_max_attempts), no admin recovery-link
+// endpoint (Suspend is its building block), and the in-memory consent is
+// shown by the inspector as a binding without a pk. A MemRunState under
+// a flood of new executions evicts flow tokens before executions (they
+// expire sooner): their links then start the flow over. authflow serve
+// configures no mailer yet.
+//
+// Also missing: avatars and brand settings in challenges (pending_user_avatar
 // is always authentik's default), response error codes beyond DRF's
 // required, blank, null and invalid_choice ("invalid" otherwise), a
 // background sweeper in the package (authflow serve calls Sweep every

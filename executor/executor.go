@@ -148,6 +148,15 @@ type Options struct {
 	// registers reputation.Evaluator over the same Scores, or its
 	// policies read other scores than the login path changes.
 	Reputation reputation.Scores
+
+	// Mailer sends the email stage's messages; nil means none, and an
+	// email stage denies the flow with MsgNoMailer and a
+	// configuration_error event.
+	Mailer Mailer
+	// BaseURL is the public URL of the site ("https://auth.example.com"),
+	// which the email stage's links begin with; "" means none, and an
+	// email stage denies the flow as without a mailer.
+	BaseURL string
 }
 
 // Executor runs flows, step by step, for many sessions at once. It is
@@ -173,6 +182,8 @@ type Executor struct {
 	dummyCheck func(raw string)
 	expr       *expression.Options
 	rep        reputation.Scores
+	mailer     Mailer
+	baseURL    string
 	// hist is the inspector's history (inspect.go).
 	hist *history
 }
@@ -185,7 +196,7 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 		s: s, cache: opts.Cache, handlers: opts.Handlers, rs: opts.RunState, ttl: opts.ExecutionTTL,
 		events: opts.Events, apply: opts.ApplyUpdates, now: opts.Now,
 		dir: opts.Directory, pw: opts.Passwords, captcha: opts.Captcha, devices: opts.Devices, sleep: opts.Sleep, rep: opts.Reputation,
-		hist: newHistory(),
+		hist: newHistory(), mailer: opts.Mailer, baseURL: strings.TrimRight(opts.BaseURL, "/"),
 	}
 	if e.dir == nil {
 		e.dir = s.Directory()
@@ -365,6 +376,11 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 	default:
 		return Response{}, err
 	}
+	if key := flowTokenParam(req.Query); key != "" {
+		if err := r.restoreToken(key); err != nil {
+			return Response{}, err
+		}
+	}
 	if r.ex == nil {
 		return r.start(nil)
 	}
@@ -481,7 +497,9 @@ func (r *run) reach(post bool, body json.RawMessage) (Response, error) {
 	step := &Step{Planned: st, Context: r.ex.Context, Request: r.req, ex: r.e, run: r, Flow: r.f}
 	step.Query, _ = url.ParseQuery(r.ex.Query)
 	var h Handler
-	if st.Redirect != "" {
+	if st.Redirect == emailConsentMarker {
+		h = emailConsentHandler{} // email.go
+	} else if st.Redirect != "" {
 		h = memRedirect{st.Redirect}
 	} else {
 		err := r.e.s.View(r.ctx, func(tx *store.Tx) error {

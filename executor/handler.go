@@ -113,8 +113,9 @@ const MsgUnsupportedStage = "The stage kind %s is not supported by authflow yet.
 // Builtin returns the handlers of authentik's 24 stage kinds: dummy,
 // deny, redirect, identification, password, user_login, user_logout,
 // prompt, user_write, authenticator_validate (for users without
-// devices), consent, user_delete and captcha run; every other kind has
-// a handler that denies the flow with MsgUnsupportedStage and a
+// devices), consent, user_delete, captcha, email and invitation run;
+// every other kind has a handler that denies the flow with
+// MsgUnsupportedStage and a
 // configuration_error event, until its handler is written.
 func Builtin() map[stage.ModelName]Handler {
 	h := map[stage.ModelName]Handler{
@@ -136,12 +137,14 @@ func Builtin() map[stage.ModelName]Handler {
 		stage.ModelConsent:               consentHandler{},
 		stage.ModelUserDelete:            userDeleteHandler{},
 		stage.ModelCaptcha:               captchaHandler{},
+		// Flow tokens and invitations (email.go, invitation.go).
+		stage.ModelEmail:      emailHandler{},
+		stage.ModelInvitation: invitationHandler{},
 	}
 	for _, m := range []stage.ModelName{
 		stage.ModelAuthenticatorDuo, stage.ModelAuthenticatorEmail, stage.ModelAuthenticatorEndpointGDTC,
 		stage.ModelAuthenticatorSMS, stage.ModelAuthenticatorStatic, stage.ModelAuthenticatorTOTP,
-		stage.ModelAuthenticatorWebAuthn, stage.ModelEmail, stage.ModelInvitation,
-		stage.ModelMutualTLS, stage.ModelSource,
+		stage.ModelAuthenticatorWebAuthn, stage.ModelMutualTLS, stage.ModelSource,
 	} {
 		h[m] = Unsupported(m)
 	}

@@ -1,0 +1,362 @@
+package executor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"strings"
+	"time"
+
+	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/validate"
+	"github.com/google/uuid"
+)
+
+// The email stage (authentik's stages/email, EXECUTOR.md §4.13).
+const (
+	// ComponentEmail is the email stage's challenge.
+	ComponentEmail = "ak-stage-email"
+
+	// ContextEmailSent is set (true) once the email stage sent its email.
+	ContextEmailSent = "email_sent"
+	// ContextEmail overrides the recipient of the email stage's email.
+	ContextEmail = "email"
+
+	// EventEmailSent is the event of an email sent; its message names the
+	// recipient, never the link.
+	EventEmailSent = "email_sent"
+)
+
+// Messages of the email stage, in authentik's words but MsgNoMailer.
+const (
+	// MsgEmailSentError is the non-field error (and its code) of every
+	// response to ak-stage-email: the stage waits for the link.
+	MsgEmailSentError = "email-sent"
+	// MsgEmailNoPendingUser is reported (an EventMessage event) when an
+	// email stage is reached without a pending user.
+	MsgEmailNoPendingUser = "No pending user."
+	// MsgEmailVerified is reported when the link was followed.
+	MsgEmailVerified = "Successfully verified Email."
+	// MsgEmailResent is reported when a response sent the email again.
+	MsgEmailResent = "Email Successfully sent."
+	// MsgLinkUsed is the error_message of a link whose token was used
+	// (or expired) while its plan was restored.
+	MsgLinkUsed = "Link was already used, please request a new link."
+	// MsgConfirmEmail is the consent header of the link's confirmation.
+	MsgConfirmEmail = "Continue to confirm this email address."
+	// MsgEmailTemplate is the configuration_error event of a template
+	// that cannot be rendered.
+	MsgEmailTemplate = "Exception occurred while rendering E-mail template"
+	// MsgNoMailer is the error_message of an email stage when
+	// Options.Mailer or Options.BaseURL is not set.
+	MsgNoMailer = "This flow needs a mailer and the site's base URL to send email, and none is configured."
+)
+
+// Mailer sends email: the email stage's link. SendMail sends one
+// message, or fails (the client then sees ak-stage-flow-error); it
+// should not retry for long, the client waiting. Its errors must not
+// hold the message's bodies, which carry the link.
+type Mailer interface {
+	SendMail(ctx context.Context, m Mail) error
+}
+
+// Mail is one message.
+type Mail struct {
+	// Settings are the connection of the stage that sends it.
+	Settings MailSettings
+	// To are the recipients.
+	To      []Address
+	Subject string
+	// Text and HTML are the bodies: the same content, as plain text and
+	// as HTML. Both hold the link.
+	Text, HTML string
+}
+
+// Address is a recipient: a display name and an email address.
+type Address struct {
+	Name, Email string
+}
+
+// MailSettings are the stage's connection: with UseGlobalSettings, the
+// host's own (every other field is zero); else the stage's SMTP server
+// and sender.
+type MailSettings struct {
+	UseGlobalSettings bool
+	Host              string
+	Port              int
+	Username          string
+	// Password is the SMTP password: reveal it only to authenticate.
+	Password       validate.Secret
+	UseTLS, UseSSL bool
+	Timeout        time.Duration
+	// From is the sender's address.
+	From string
+}
+
+// EmailChallenge is ak-stage-email: the email was sent; every response
+// sends it again.
+type EmailChallenge struct {
+	Envelope
+}
+
+// emailConsentMarker marks the in-memory consent stage of an email's
+// link (authentik's EmailTokenRevocationConsentStageView), in a plan
+// entry's Redirect, which no policy can give.
+const emailConsentMarker = "\x00email-token-consent"
+
+// emailHandler is authentik's email stage.
+type emailHandler struct{}
+
+func (emailHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
+	cfg := s.Stage.Config.(stage.Email)
+	if _, tokenUser, ok := restoredToken(s.Context); ok {
+		// Back from the link.
+		pk, _ := directory.ContextUserPK(s.Context[directory.ContextPendingUser])
+		if _, set := s.Context[directory.ContextPendingUser]; !set && s.Request.User.Authenticated {
+			pk = s.Request.User.PK
+		}
+		if tokenUser != pk {
+			return Invalid(""), nil
+		}
+		s.Event(EventMessage, MsgEmailVerified)
+		if cfg.ActivateUserOnSuccess {
+			if err := activate(ctx, s); err != nil {
+				return Result{}, err
+			}
+		}
+		return Pass(), nil
+	}
+	if _, ok := s.Context[directory.ContextPendingUser]; !ok {
+		s.Event(EventMessage, MsgEmailNoPendingUser)
+		return Invalid(""), nil
+	}
+	if _, sent := s.Context[ContextEmailSent]; !sent {
+		if res, ok, err := sendEmail(ctx, s, cfg); !ok || err != nil {
+			return res, err
+		}
+		s.Context[ContextEmailSent] = true
+	}
+	return Show(&EmailChallenge{Envelope: s.Envelope(ComponentEmail)}), nil
+}
+
+func (emailHandler) Respond(ctx context.Context, s *Step, _ json.RawMessage) (Result, error) {
+	if _, ok := s.Context[directory.ContextPendingUser]; !ok {
+		s.Event(EventMessage, MsgEmailNoPendingUser)
+		return Retry(nonField(MsgEmailSentError)), nil
+	}
+	if res, ok, err := sendEmail(ctx, s, s.Stage.Config.(stage.Email)); !ok || err != nil {
+		return res, err
+	}
+	s.Context[ContextEmailSent] = true
+	s.Event(EventMessage, MsgEmailResent)
+	return Retry(nonField(MsgEmailSentError)), nil
+}
+
+// activate makes the pending user active.
+func activate(ctx context.Context, s *Step) error {
+	u, ok, err := s.PendingUser(ctx)
+	if err != nil || !ok || u.IsActive {
+		return err
+	}
+	u.IsActive = true
+	if _, err := s.ex.dir.UpdateUser(ctx, u); err != nil {
+		return fmt.Errorf("activating user %d: %w", u.PK, err)
+	}
+	return nil
+}
+
+// sendEmail sends the stage's email with a new link (authentik's
+// send_email); ok false with the result to answer when it did not.
+func sendEmail(ctx context.Context, s *Step, cfg stage.Email) (Result, bool, error) {
+	if s.ex.mailer == nil || s.ex.baseURL == "" {
+		s.Event(EventConfigurationError, MsgNoMailer)
+		return Deny(MsgNoMailer), false, nil
+	}
+	_, saved := directory.ContextUserPK(s.Context[directory.ContextPendingUser])
+	if !saved && s.Flow.Designation == flow.DesignationRecovery {
+		// An unknown identifier: pretend, so as not to tell.
+		return Result{}, true, nil
+	}
+	var u directory.User
+	if saved {
+		var ok bool
+		var err error
+		if u, ok, err = s.PendingUser(ctx); err != nil {
+			return Result{}, false, err
+		} else if !ok {
+			saved = false
+		}
+	}
+	if !saved {
+		// authentik fails: a flow token needs a stored user.
+		return Invalid(""), false, nil
+	}
+	to, _ := s.Context[ContextEmail].(string)
+	if to == "" {
+		to = u.Email
+	}
+	if to == "" {
+		s.Event(EventConfigurationError, fmt.Sprintf("User %s has no email address; no email was sent.", u.Username))
+		return Result{}, true, nil
+	}
+	secs, ok := validate.ParseTimedelta(cfg.TokenExpiry)
+	if !ok {
+		s.Event(EventConfigurationError, fmt.Sprintf("Invalid token_expiry %q.", cfg.TokenExpiry))
+		return Invalid(""), false, nil
+	}
+	// One minute more, as authentik gives.
+	expires := s.ex.now().Add(time.Duration(secs*float64(time.Second)) + time.Minute)
+	x, err := copyExecution(s.run.ex)
+	if err != nil {
+		return Result{}, false, err
+	}
+	x.Stages = append([]plan.Stage{inMemoryStage("email-token-consent", emailConsentMarker)}, x.Stages...)
+	x.Context[ContextConsentHeader] = MsgConfirmEmail
+	delete(x.Context, ContextIsRestored)
+	x.Shown = ""
+	ident := slugify("ak-email-stage-" + s.Stage.Name + "-" + uuid.NewString())
+	key, err := s.ex.suspend(ctx, s.Flow, x, FlowToken{Identifier: ident, User: u.PK, Expires: expires})
+	if err != nil {
+		return Result{}, false, err
+	}
+	link := s.ex.baseURL + FlowInterfacePath + s.Flow.Slug + "/?" + withoutParam(s.run.ex.Query, QueryFlowToken) + QueryFlowToken + "=" + key
+	text, htm, ok := renderEmail(cfg.Template, u, link, expires)
+	if !ok {
+		s.Event(EventConfigurationError, MsgEmailTemplate)
+		return Invalid(""), false, nil
+	}
+	// No line breaks in a header, as Django sanitizes.
+	name := strings.NewReplacer("\r", " ", "\n", " ").Replace(u.Name)
+	m := Mail{Settings: mailSettings(cfg), To: []Address{{Name: name, Email: to}}, Subject: cfg.Subject, Text: text, HTML: htm}
+	if err := s.ex.mailer.SendMail(ctx, m); err != nil {
+		return Result{}, false, fmt.Errorf("sending the email of stage %q to %s: %w", s.Stage.Name, to, err)
+	}
+	rcpt := to
+	if name != "" {
+		rcpt = name + " <" + to + ">"
+	}
+	s.ex.event(Event{Action: EventEmailSent, Message: "Email to " + rcpt + " sent", Flow: s.Flow.Slug, Stage: s.Stage.Name, User: u.Username})
+	return Result{}, true, nil
+}
+
+// mailSettings are the connection of an email stage.
+func mailSettings(cfg stage.Email) MailSettings {
+	if cfg.UseGlobalSettings {
+		return MailSettings{UseGlobalSettings: true}
+	}
+	return MailSettings{
+		Host: cfg.Host, Port: int(cfg.Port), Username: cfg.Username, Password: cfg.Password,
+		UseTLS: cfg.UseTLS, UseSSL: cfg.UseSSL, Timeout: time.Duration(cfg.Timeout) * time.Second, From: cfg.FromAddress,
+	}
+}
+
+// withoutParam is query without the parameter name, in its order,
+// ending with "&" when not empty.
+func withoutParam(query, name string) string {
+	var b strings.Builder
+	for _, p := range strings.Split(query, "&") {
+		k, _, _ := strings.Cut(p, "=")
+		if p == "" || k == name {
+			continue
+		}
+		b.WriteString(p)
+		b.WriteByte('&')
+	}
+	return b.String()
+}
+
+// slugify is Django's slugify of an ASCII string: lower case, letters,
+// digits, "_" and "-" kept, runs of spaces and dashes one dash.
+func slugify(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, c := range strings.ToLower(s) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_':
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(c)
+		case c == '-' || c == ' ':
+			dash = true
+		}
+	}
+	return b.String()
+}
+
+// renderEmail renders the template's message, authflow's own words with
+// the link: false for a template authflow cannot render.
+func renderEmail(template string, u directory.User, link string, expires time.Time) (text, htm string, ok bool) {
+	until := expires.UTC().Format("2 January 2006, 15:04 UTC")
+	var intro, action, outro string
+	switch template {
+	case stage.EmailTemplatePasswordReset:
+		intro = "Hello " + u.Username + ","
+		action = "Someone asked to reset the password of your account. Open this link to choose a new password:"
+		outro = "The link works until " + until + ". If you did not ask for it, ignore this email."
+	case emailTemplateAccountConfirmation:
+		intro = "Welcome!"
+		action = "Open this link to confirm your account:"
+		outro = "The link works until " + until + "."
+	default:
+		known := false
+		for _, t := range stage.EmailTemplates {
+			known = known || t.Name == template
+		}
+		if !known {
+			return "", "", false
+		}
+		intro = "Hello " + u.Username + ","
+		action = "Open this link to continue:"
+		outro = "The link works until " + until + "."
+	}
+	text = intro + "\n\n" + action + "\n" + link + "\n\n" + outro + "\n"
+	e := html.EscapeString
+	htm = "<!DOCTYPE html>\n<html><body>\n<p>" + e(intro) + "</p>\n<p>" + e(action) + "</p>\n<p><a href=\"" + e(link) + "\">" + e(link) +
+		"</a></p>\n<p>" + e(outro) + "</p>\n</body></html>\n"
+	return text, htm, true
+}
+
+// emailTemplateAccountConfirmation is authentik's account confirmation
+// template.
+const emailTemplateAccountConfirmation = "email/account_confirmation.html"
+
+// emailConsentHandler is the consent the email's link asks before it
+// confirms the address, so that a mail scanner opening the link does not
+// use it: it removes the token when confirmed.
+type emailConsentHandler struct{}
+
+func (emailConsentHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
+	hash, _, ok := restoredToken(s.Context)
+	if !ok {
+		return Invalid(MsgLinkUsed), nil
+	}
+	if _, err := s.ex.rs.Load(ctx, FlowTokens, hash); errors.Is(err, ErrNotFound) || errors.Is(err, ErrExpired) {
+		return Invalid(MsgLinkUsed), nil
+	} else if err != nil {
+		return Result{}, err
+	}
+	// The consent stage's own challenge, with the header the link set.
+	return consentHandler{}.show(s), nil
+}
+
+func (emailConsentHandler) Respond(ctx context.Context, s *Step, body json.RawMessage) (Result, error) {
+	if r, err := checkConsent(s, body); r != nil || err != nil {
+		if err != nil {
+			return Result{}, err
+		}
+		return *r, nil
+	}
+	if hash, _, ok := restoredToken(s.Context); ok {
+		if err := s.ex.rs.Delete(ctx, FlowTokens, hash); err != nil {
+			return Result{}, err
+		}
+	}
+	return Pass(), nil
+}

@@ -1,0 +1,181 @@
+package executor
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net"
+	"net/mail"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authflow/authflow/validate"
+)
+
+// smtpSession is what a fake SMTP server received on one connection.
+type smtpSession struct {
+	cmds []string
+	data string
+}
+
+// fakeSMTP serves one SMTP connection on loopback, accepting everything
+// (AUTH PLAIN included), and returns its address and what it received.
+func fakeSMTP(t *testing.T) (string, <-chan smtpSession) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	out := make(chan smtpSession, 1)
+	go func() {
+		var s smtpSession
+		defer func() { out <- s }()
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		tc := textproto.NewConn(conn)
+		_ = tc.PrintfLine("220 127.0.0.1 ESMTP fake")
+		for {
+			line, err := tc.ReadLine()
+			if err != nil {
+				return
+			}
+			s.cmds = append(s.cmds, line)
+			verb := strings.ToUpper(strings.SplitN(line, " ", 2)[0])
+			switch verb {
+			case "EHLO", "HELO":
+				_ = tc.PrintfLine("250-127.0.0.1\r\n250 AUTH PLAIN")
+			case "AUTH":
+				_ = tc.PrintfLine("235 2.7.0 Authentication successful")
+			case "DATA":
+				_ = tc.PrintfLine("354 go ahead")
+				b, err := io.ReadAll(tc.DotReader())
+				if err != nil {
+					return
+				}
+				s.data = string(b)
+				_ = tc.PrintfLine("250 2.0.0 queued")
+			case "QUIT":
+				_ = tc.PrintfLine("221 2.0.0 bye")
+				return
+			default:
+				_ = tc.PrintfLine("250 2.0.0 ok")
+			}
+		}
+	}()
+	return ln.Addr().String(), out
+}
+
+// SMTPMailer sends one multipart message through the stage's server,
+// authenticating with PLAIN; headers are encoded, bodies survive.
+func TestSMTPMailer(t *testing.T) {
+	addr, got := fakeSMTP(t)
+	host, p := splitAddr(t, addr)
+	m := &SMTPMailer{Now: func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }}
+	const link = "https://auth.example.com/if/flow/f/?next=%2Fapp%2F&flow_token=abc"
+	msg := Mail{
+		Settings: MailSettings{Host: host, Port: p, Username: "smtp-user", Password: validate.NewSecret("smtp-pass"), Timeout: 5 * time.Second, From: "auth@example.com"},
+		To:       []Address{{Name: "Ünïcode Name", Email: "to@example.com"}},
+		Subject:  "Réinitialiser\r\nBcc: evil@example.com",
+		Text:     "Open " + link + "\n",
+		HTML:     `<a href="` + link + `">link</a>` + strings.Repeat("x", 100),
+	}
+	if err := m.SendMail(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	s := <-got
+	auth := "AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00smtp-user\x00smtp-pass"))
+	want := []string{"EHLO localhost", auth, "MAIL FROM:<auth@example.com>", "RCPT TO:<to@example.com>", "DATA", "QUIT"}
+	if strings.Join(s.cmds, "|") != strings.Join(want, "|") {
+		t.Errorf("commands %q, want %q", s.cmds, want)
+	}
+	parsed, err := mail.ReadMessage(strings.NewReader(s.data))
+	if err != nil {
+		t.Fatalf("%v: %s", err, s.data)
+	}
+	dec := new(mime.WordDecoder)
+	subj, _ := dec.DecodeHeader(parsed.Header.Get("Subject"))
+	if subj != msg.Subject || parsed.Header.Get("Bcc") != "" {
+		t.Errorf("Subject %q, Bcc %q", subj, parsed.Header.Get("Bcc"))
+	}
+	to, err := parsed.Header.AddressList("To")
+	if err != nil || len(to) != 1 || to[0].Name != "Ünïcode Name" || to[0].Address != "to@example.com" {
+		t.Errorf("To %v %v", to, err)
+	}
+	if parsed.Header.Get("Date") != "Fri, 02 Jan 2026 03:04:05 +0000" || parsed.Header.Get("From") != "<auth@example.com>" {
+		t.Errorf("header %v", parsed.Header)
+	}
+	mt, params, _ := mime.ParseMediaType(parsed.Header.Get("Content-Type"))
+	if mt != "multipart/alternative" {
+		t.Fatalf("Content-Type %s", mt)
+	}
+	mr := multipart.NewReader(parsed.Body, params["boundary"])
+	var bodies []string
+	for {
+		part, err := mr.NextRawPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(quotedprintable.NewReader(part))
+		bodies = append(bodies, part.Header.Get("Content-Type")+"\n"+string(b))
+	}
+	if len(bodies) != 2 || bodies[0] != "text/plain; charset=utf-8\n"+msg.Text || bodies[1] != "text/html; charset=utf-8\n"+msg.HTML {
+		t.Errorf("bodies %q", bodies)
+	}
+}
+
+// use_global_settings sends through Global; no host is ErrNoSMTPHost;
+// a refused connection names the server only.
+func TestSMTPMailerSettings(t *testing.T) {
+	addr, got := fakeSMTP(t)
+	host, p := splitAddr(t, addr)
+	m := &SMTPMailer{Global: MailSettings{Host: host, Port: p, From: "global@example.com"}}
+	msg := Mail{Settings: MailSettings{UseGlobalSettings: true}, To: []Address{{Email: "to@example.com"}}, Subject: "s", Text: "t", HTML: "h"}
+	if err := m.SendMail(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	if s := <-got; len(s.cmds) < 2 || s.cmds[1] != "MAIL FROM:<global@example.com>" {
+		t.Errorf("commands %q", s.cmds)
+	}
+	if err := (&SMTPMailer{}).SendMail(context.Background(), msg); !errors.Is(err, ErrNoSMTPHost) {
+		t.Errorf("no host: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	_, p = splitAddr(t, closed)
+	msg.Settings = MailSettings{Host: "127.0.0.1", Port: p, Username: "u", Password: validate.NewSecret("smtp-pass"), From: "a@example.com"}
+	err = (&SMTPMailer{}).SendMail(context.Background(), msg)
+	if err == nil || !strings.Contains(err.Error(), closed) || strings.Contains(err.Error(), "smtp-pass") {
+		t.Errorf("refused: %v", err)
+	}
+}
+
+func splitAddr(t *testing.T, addr string) (string, int) {
+	t.Helper()
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return host, p
+}
