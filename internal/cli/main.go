@@ -47,10 +47,12 @@
 // executor from another origin (a browser's Origin or Sec-Fetch-Site) is
 // refused with 403, unless the origin is -base-url's or one given with
 // -trusted-origin (repeatable); otherwise a web interface must be served
-// from serve's own host and port (or a proxy that keeps the Host). The
-// shipped default-password-change flow cannot finish on serve:
-// its password policy asks for a zxcvbn check, which serve has no
-// evaluator for, and every answer fails with the planner's message.
+// from serve's own host and port (or a proxy that keeps the Host).
+// Password policies run their zxcvbn check (package password/strength),
+// so the shipped default-password-change flow refuses a weak password
+// with authentik's "Password is too weak."; a policy with
+// check_have_i_been_pwned fails every answer, naming the check, since
+// serve gives no client for the network.
 //
 // The executor flags configure what stages need from the host:
 //
