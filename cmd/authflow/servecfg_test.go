@@ -240,3 +240,32 @@ func TestServeTrustedOrigin(t *testing.T) {
 		}
 	}
 }
+
+// Without -smtp-host, an email stage with use_global_settings fails with
+// a flow error and a log line saying why; without -base-url, serve logs
+// where the links would point.
+func TestServeEmailWithoutSMTPHost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "x.db")
+	if code, _, errs := runExit(t, bin, "import", "-db", db, filepath.Join("..", "..", "blueprint", "testdata", "authentik", "example", "flows-recovery-email-verification.yaml")); code != 0 {
+		t.Fatalf("import: %d %s", code, errs)
+	}
+	if code, _, errs := runExit(t, bin, "users", "add", "-db", db, "-username", "forgetful", "-email", "forgetful@example.com", "-no-password"); code != 0 {
+		t.Fatalf("users add: %d %s", code, errs)
+	}
+	srv := start(t, bin, db, "-no-defaults")
+	b := newBrowser(t, srv)
+	want(t, b.challenge("default-recovery-flow", ""), "ak-stage-identification")
+	want(t, b.challenge("default-recovery-flow", `{"component":"ak-stage-identification","uid_field":"forgetful@example.com"}`), "ak-stage-flow-error")
+	if err := srv.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	log := srv.stderr.String()
+	if !strings.Contains(log, "no -base-url: the email stage's links begin with "+b.host) || !strings.Contains(log, "no SMTP host is configured") {
+		t.Errorf("serve's log:\n%s", log)
+	}
+}
