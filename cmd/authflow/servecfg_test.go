@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"mime/quotedprintable"
 	"net"
@@ -194,7 +195,7 @@ func TestServeExecutorFlagErrors(t *testing.T) {
 		{[]string{"-smtp-port", "0"}, 2, "-smtp-port 0 is not a port"},
 		{[]string{"-base-url", "auth.example.com"}, 2, `-base-url: "auth.example.com" is not an http or https URL`},
 		{[]string{"-trusted-origin", "https://app.example.com/path"}, 2, "it has a path"},
-		{[]string{"-execution-ttl", "0s"}, 2, "-execution-ttl must be positive"},
+		{[]string{"-execution-ttl", "999ms"}, 2, "-execution-ttl must be at least 1s (999ms)"},
 		{[]string{"-smtp-username", "u", "-smtp-password-file", filepath.Join(dir, "missing")}, 1, "reading the SMTP password: open " + filepath.Join(dir, "missing")},
 		{[]string{"-smtp-username", "u", "-smtp-password-file", empty}, 1, "the SMTP password file " + empty + " is empty"},
 	} {
@@ -267,5 +268,30 @@ func TestServeEmailWithoutSMTPHost(t *testing.T) {
 	log := srv.stderr.String()
 	if !strings.Contains(log, "no -base-url: the email stage's links begin with "+b.host) || !strings.Contains(log, "no SMTP host is configured") {
 		t.Errorf("serve's log:\n%s", log)
+	}
+}
+
+// -execution-ttl bounds how long an execution is kept: with a TTL of one
+// second, a request more than a second after the last finds the
+// execution expired, and the flow says so as it starts over.
+func TestServeExecutionTTL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	for ttl, expired := range map[string]bool{"1s": true, "1h": false} {
+		srv := start(t, bin, filepath.Join(t.TempDir(), "x.db"), "-execution-ttl", ttl)
+		b := newBrowser(t, srv)
+		want(t, b.challenge("default-authentication-flow", ""), "ak-stage-identification")
+		time.Sleep(1100 * time.Millisecond) // past the shorter TTL, whatever the machine's speed
+		ch := b.challenge("default-authentication-flow", "")
+		want(t, ch, "ak-stage-identification")
+		errs, _ := json.Marshal(ch["response_errors"])
+		if got := strings.Contains(string(errs), "This flow had expired and has started over."); got != expired {
+			t.Errorf("-execution-ttl %s: second challenge's errors %s", ttl, errs)
+		}
+		if err := srv.stop(t); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

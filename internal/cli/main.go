@@ -72,7 +72,7 @@
 //	                         -captcha=false makes captcha stages deny the flow
 //	-trusted-origin ORIGIN   see above
 //	-execution-ttl 24h       how long an unfinished execution is kept after
-//	                         its last step
+//	                         its last step (at least 1s)
 //
 // The captcha verifier is on by default: the URL it asks is the stage's
 // api_url, which only an administrator sets (through the API, which needs

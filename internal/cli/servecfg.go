@@ -84,7 +84,7 @@ func newExecFlags(fs *flag.FlagSet) *execFlags {
 	fs.DurationVar(&f.smtpTimeout, "smtp-timeout", 10*time.Second, "bound on sending one email")
 	fs.BoolVar(&f.captcha, "captcha", true, "verify captcha stages' tokens by asking the stage's api_url (-captcha=false: captcha stages deny the flow)")
 	fs.Var(&f.trusted, "trusted-origin", "`origin` (https://app.example.com) whose browsers' POSTs to the executor are not refused as cross-site; repeatable")
-	fs.DurationVar(&f.ttl, "execution-ttl", executor.DefaultExecutionTTL, "how long an unfinished execution is kept after its last step")
+	fs.DurationVar(&f.ttl, "execution-ttl", executor.DefaultExecutionTTL, "how long an unfinished execution is kept after its last step (at least 1s)")
 	return f
 }
 
@@ -109,8 +109,8 @@ func (f *execFlags) check() error {
 		return bad("-smtp-password-file needs -smtp-username")
 	case f.smtpTimeout <= 0:
 		return bad("-smtp-timeout must be positive")
-	case f.ttl <= 0:
-		return bad("-execution-ttl must be positive")
+	case f.ttl < time.Second:
+		return bad("-execution-ttl must be at least 1s (%v)", f.ttl)
 	}
 	return nil
 }
