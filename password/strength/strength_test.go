@@ -78,9 +78,22 @@ func TestStaticFirst(t *testing.T) {
 	if err != nil || res.Passing || !slices.Equal(res.Messages, []string{"too short"}) {
 		t.Errorf("static: %+v %v", res, err)
 	}
-	res, err = ev.Evaluate(context.Background(), pwPolicy(nil), plan.PolicyRequest{Context: map[string]any{}})
-	if err != nil || res.Passing || !slices.Equal(res.Messages, []string{plan.MsgPasswordNotSet}) {
-		t.Errorf("no password: %+v %v", res, err)
+	for _, req := range []plan.PolicyRequest{{Context: map[string]any{}}, withPassword("")} {
+		res, err = ev.Evaluate(context.Background(), pwPolicy(nil), req)
+		if err != nil || res.Passing || !slices.Equal(res.Messages, []string{plan.MsgPasswordNotSet}) {
+			t.Errorf("no password in %v: %+v %v", req.Context, res, err)
+		}
+	}
+}
+
+// Estimate takes anything: invalid UTF-8 scores 0 (trustelem's port
+// refuses to estimate it), and every score is zxcvbn's 0 to 4.
+func TestEstimateBounds(t *testing.T) {
+	for _, pw := range []string{"\xff\xfepassword", "p@55w0rd", strings.Repeat("4@8({[<3691!|7+52%", 4), "é中文パスワード"} {
+		s, _ := strength.Estimate(pw, []string{"", "\xff"})
+		if s < 0 || s > 4 || strings.HasPrefix(pw, "\xff") && s != 0 {
+			t.Errorf("%q: score %d", pw, s)
+		}
 	}
 }
 
