@@ -13,7 +13,8 @@ import (
 // nor outside data: dummy, password (its static rules; the
 // Have-I-Been-Pwned and zxcvbn checks need the network or a strength
 // estimator, so a password policy that enables them fails, naming them,
-// unless the host wraps this evaluator) and password expiry. now is the
+// unless the host registers another evaluator: package password/strength
+// has both) and password expiry. now is the
 // clock for expiry; nil means time.Now.
 func Builtin(now func() time.Time) map[policy.ModelName]Evaluator {
 	if now == nil {

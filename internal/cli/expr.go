@@ -3,6 +3,7 @@ package cli
 import (
 	"github.com/authflow/authflow/blueprint"
 	"github.com/authflow/authflow/expression"
+	"github.com/authflow/authflow/password/strength"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/reputation"
@@ -12,10 +13,14 @@ import (
 // built-in evaluators, authentik's expression policies (package
 // expression), whose helpers read the plan's own directory, and its
 // reputation policies over rep, the scores the executor changes (nil:
-// none kept, every score 0, as for "authflow plan").
+// none kept, every score 0, as for "authflow plan"), and password
+// policies with their zxcvbn check (package password/strength; the Have I
+// Been Pwned check reaches the network, so it has no client here and
+// fails, naming it).
 func planOptions(rep reputation.Scores) plan.Options {
 	evs := plan.Builtin(nil)
 	evs[policy.ModelExpression] = expression.Evaluator(nil)
+	evs[policy.ModelPassword] = strength.Evaluator(strength.Options{})
 	if rep == nil {
 		rep, _ = reputation.NewMem(reputation.Options{})
 	}

@@ -102,21 +102,20 @@ func printFirstStart(w io.Writer, addr string) {
 
 // newExecutor makes serve's executor: plans through a cache with serve's
 // planner options, executions and reputation scores kept in rs, and its
-// events logged.
-func newExecutor(s *store.Store, rs executor.RunState, logger *log.Logger) (*executor.Executor, *plan.Cache, error) {
+// events logged; host are serve's settings (the mailer, the base URL, the
+// captcha verifier, the executions' lifetime).
+func newExecutor(s *store.Store, rs executor.RunState, logger *log.Logger, host executor.Options) (*executor.Executor, *plan.Cache, error) {
 	rep, err := executor.NewRunStateScores(rs, reputation.Options{})
 	if err != nil {
 		return nil, nil, err
 	}
 	cache := plan.NewCache(s, plan.CacheOptions{Options: planOptions(rep)})
-	ex, err := executor.New(s, executor.Options{
-		Cache:      cache,
-		RunState:   rs,
-		Reputation: rep,
-		Events: func(ev executor.Event) {
-			logger.Printf("%s: %s (flow %q, stage %q, request %s)", ev.Action, ev.Message, ev.Flow, ev.Stage, ev.RequestID)
-		},
-	})
+	opts := host
+	opts.Cache, opts.RunState, opts.Reputation = cache, rs, rep
+	opts.Events = func(ev executor.Event) {
+		logger.Printf("%s: %s (flow %q, stage %q, request %s)", ev.Action, ev.Message, ev.Flow, ev.Stage, ev.RequestID)
+	}
+	ex, err := executor.New(s, opts)
 	if err != nil {
 		cache.Close()
 		return nil, nil, err

@@ -7,7 +7,7 @@
 //
 // Usage:
 //
-//	authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-no-defaults] [-blueprints DIR] [-blueprint-env PREFIXES] [-max-requests N] [timeout flags]
+//	authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-no-defaults] [-blueprints DIR] [-blueprint-env PREFIXES] [-max-requests N] [timeout flags] [executor flags]
 //	authflow import [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...
 //	authflow diff [-db PATH] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...
 //	authflow export [-db PATH] [-portable] SLUG
@@ -40,16 +40,44 @@
 // built-in directory and the expression evaluator. Executions are kept
 // in the file (or on etcd) beside the configuration, so they survive a
 // restart and replicas share them, and expired ones (a day after their
-// last step) are removed every 10 minutes; the inspector's history is
+// last step, -execution-ttl) are removed every 10 minutes; the inspector's history is
 // kept in memory. The executor needs no token (authentik's serves anyone); the
 // inspector and execute do, like the rest of the API. Stages the
 // executor does not run yet deny the flow, saying so. A POST to the
 // executor from another origin (a browser's Origin or Sec-Fetch-Site) is
-// refused with 403; serve trusts no other origin, so a web interface must
-// be served from serve's own host and port (or a proxy that keeps the
-// Host). The shipped default-password-change flow cannot finish on serve:
-// its password policy asks for a zxcvbn check, which serve has no
-// evaluator for, and every answer fails with the planner's message.
+// refused with 403, unless the origin is -base-url's or one given with
+// -trusted-origin (repeatable); otherwise a web interface must be served
+// from serve's own host and port (or a proxy that keeps the Host).
+// Password policies run their zxcvbn check (package password/strength),
+// so the shipped default-password-change flow refuses a weak password
+// with authentik's "Password is too weak."; a policy with
+// check_have_i_been_pwned fails every answer, naming the check, since
+// serve gives no client for the network.
+//
+// The executor flags configure what stages need from the host:
+//
+//	-base-url URL            the site's public URL, which the email stage's
+//	                         links begin with; default http://ADDR, the
+//	                         listening address (serve logs a note saying
+//	                         so), right only when browsers reach serve there
+//	-smtp-host HOST          the global email settings, which email stages
+//	-smtp-port 25            with use_global_settings use (authentik's
+//	-smtp-username USER      defaults; without -smtp-host such a stage
+//	-smtp-password-file FILE fails with a flow error and a log line); a
+//	-smtp-from ADDRESS       stage with its own settings uses its own server.
+//	-smtp-tls | -smtp-ssl    The password is read from FILE (trimmed), never
+//	-smtp-timeout 10s        from the command line, and is in no log or error.
+//	-captcha=true            verify captcha tokens by asking the stage's
+//	                         api_url (executor.HTTPCaptcha, 10s timeout);
+//	                         -captcha=false makes captcha stages deny the flow
+//	-trusted-origin ORIGIN   see above
+//	-execution-ttl 24h       how long an unfinished execution is kept after
+//	                         its last step (at least 1s)
+//
+// The captcha verifier is on by default: the URL it asks is the stage's
+// api_url, which only an administrator sets (through the API, which needs
+// the token beyond loopback, or a blueprint), as authentik asks it; without
+// a verifier a captcha stage cannot pass at all.
 //
 // On a new file (or etcd prefix: a store never written), serve starts as
 // authentik does: in one transaction it applies authentik's bootstrap
@@ -228,7 +256,7 @@ import (
 	"github.com/authflow/authflow/store"
 )
 
-const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-no-defaults] [-blueprints DIR] [-blueprint-env PREFIXES] [-max-requests N] [timeout flags]
+const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-no-defaults] [-blueprints DIR] [-blueprint-env PREFIXES] [-max-requests N] [timeout flags] [executor flags]
        authflow import [-db PATH] [-dry-run] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...
        authflow diff [-db PATH] [-strict] [-o text|json] [-blueprints DIR] [-blueprint-env PREFIXES] FILE|DIR...
        authflow export [-db PATH] [-portable] SLUG
@@ -334,7 +362,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 	maxRequests := fs.Int("max-requests", defaultMaxRequests(), "most requests handled at once; more wait their turn until their deadline (0: no limit)")
 	bf := newBlueprintFlags(fs, "`dir` that imported blueprints' metaapplyblueprint entries find blueprints in (default: none)")
 	noDefaults := fs.Bool("no-defaults", false, "on a new file, do not import authentik's default flows nor create akadmin")
-	if code, ok := parseFlags(fs, args, usageLine(nb, "usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-no-defaults] [-blueprints DIR] [-blueprint-env PREFIXES] [-max-requests N] [timeout flags]"), stderr); !ok {
+	xf := newExecFlags(fs)
+	if code, ok := parseFlags(fs, args, usageLine(nb, "usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file FILE] [-no-defaults] [-blueprints DIR] [-blueprint-env PREFIXES] [-max-requests N] [timeout flags] [executor flags]"), stderr); !ok {
 		return code
 	}
 	token, err := loadToken(*tokenFile)
@@ -352,6 +381,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 	}
 	if err := tos.check(); err != nil {
 		fmt.Fprintf(stderr, "authflow serve: %v\n\n%s", err, usage)
+		return 2
+	}
+	if err := xf.check(); err != nil {
+		fmt.Fprintf(stderr, "authflow serve: %v\n", err)
+		return 2
+	}
+	mailer, err := xf.mailer()
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow serve: %v\n", err)
+		return 1
+	}
+	crossOrigin, err := xf.crossOrigin()
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow serve: %v\n", err)
 		return 2
 	}
 
@@ -383,7 +426,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 	// Executions are kept beside the configuration, so that they survive
 	// a restart; expired ones are swept while serve runs.
 	rs := executor.NewStoreRunState(s, executor.KVOptions{})
-	ex, cache, err := newExecutor(s, rs, logger)
+	baseURL := xf.base(ln.Addr().String())
+	if xf.baseURL == "" {
+		logger.Printf("no -base-url: the email stage's links begin with %s, the listening address; give -base-url when browsers reach serve elsewhere", baseURL)
+	}
+	ex, cache, err := newExecutor(s, rs, logger, executor.Options{
+		Mailer: mailer, BaseURL: baseURL, Captcha: xf.captchaVerifier(), ExecutionTTL: xf.ttl,
+	})
 	if err != nil {
 		fmt.Fprintf(stderr, "authflow: %v\n", err)
 		return 1
@@ -399,7 +448,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 	}()
 	defer func() { stopSweep(); ticker.Stop(); <-swept }()
 	mux := http.NewServeMux()
-	opts := &api.Options{ErrorLog: logger, Blueprint: bf.options(""), Planner: cache.Options(), PlanCache: cache, Executor: ex}
+	opts := &api.Options{ErrorLog: logger, Blueprint: bf.options(""), Planner: cache.Options(), PlanCache: cache, Executor: ex,
+		ExecutorHTTP: executor.HTTPOptions{CrossOrigin: crossOrigin}}
 	if token != "" {
 		opts.Authorize = bearer(token)
 	}
