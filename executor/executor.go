@@ -186,6 +186,8 @@ type Executor struct {
 	baseURL    string
 	// hist is the inspector's history (inspect.go).
 	hist *history
+	// conf keeps decoded flows and stages for one revision (confcache.go).
+	conf *confCache
 }
 
 // New returns an executor of the flows in s. It fails with an error
@@ -196,7 +198,7 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 		s: s, cache: opts.Cache, handlers: opts.Handlers, rs: opts.RunState, ttl: opts.ExecutionTTL,
 		events: opts.Events, apply: opts.ApplyUpdates, now: opts.Now,
 		dir: opts.Directory, pw: opts.Passwords, captcha: opts.Captcha, devices: opts.Devices, sleep: opts.Sleep, rep: opts.Reputation,
-		hist: newHistory(), mailer: opts.Mailer, baseURL: strings.TrimRight(opts.BaseURL, "/"),
+		hist: newHistory(), conf: newConfCache(), mailer: opts.Mailer, baseURL: strings.TrimRight(opts.BaseURL, "/"),
 	}
 	if e.dir == nil {
 		e.dir = s.Directory()
@@ -352,7 +354,7 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 	r := &run{e: e, ctx: ctx, req: req, key: ExecutionKey(req.Session, slug)}
 	err := e.s.View(ctx, func(tx *store.Tx) error {
 		var err error
-		r.f, err = store.Flows.Get(tx, store.By("slug", slug))
+		r.f, err = e.conf.flow(tx, slug)
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -458,19 +460,14 @@ func (l livePlan) Redirect(to string) {
 }
 
 // next returns the current stage, after removing the re-evaluated ones
-// whose policies fail; false when none is left.
-func (r *run) next() (plan.Stage, bool, error) {
+// whose policies fail; false when none is left. It reads in tx.
+func (r *run) next(tx *store.Tx) (plan.Stage, bool, error) {
 	for len(r.ex.Stages) > 0 {
 		st := r.ex.Stages[0]
 		if st.Marker != plan.MarkerReevaluate {
 			return st, true, nil
 		}
-		var ev plan.Evaluation
-		err := r.e.s.View(r.ctx, func(tx *store.Tx) error {
-			var err error
-			ev, err = plan.EvaluateBinding(r.ctx, tx, st.Binding, r.policyRequest(), livePlan{r.ex}, r.e.popts)
-			return err
-		})
+		ev, err := plan.EvaluateBinding(r.ctx, tx, st.Binding, r.policyRequest(), livePlan{r.ex}, r.e.popts)
 		if err != nil {
 			return plan.Stage{}, false, err
 		}
@@ -487,7 +484,24 @@ func (r *run) next() (plan.Stage, bool, error) {
 // reach runs the current stage: its challenge, or, for a POST, the
 // response to it.
 func (r *run) reach(post bool, body json.RawMessage) (Response, error) {
-	st, ok, err := r.next()
+	// One read transaction: the re-evaluated bindings' policies and the
+	// current stage.
+	var (
+		st       plan.Stage
+		ok, gone bool
+		stg      stage.Stage
+	)
+	err := r.e.s.View(r.ctx, func(tx *store.Tx) error {
+		var err error
+		if st, ok, err = r.next(tx); err != nil || !ok || st.Redirect != "" {
+			return err
+		}
+		stg, err = r.e.conf.stage(tx, st.Stage)
+		if errors.Is(err, store.ErrNotFound) {
+			gone, err = true, nil
+		}
+		return err
+	})
 	if err != nil {
 		return Response{}, err
 	}
@@ -497,22 +511,15 @@ func (r *run) reach(post bool, body json.RawMessage) (Response, error) {
 	step := &Step{Planned: st, Context: r.ex.Context, Request: r.req, ex: r.e, run: r, Flow: r.f}
 	step.Query, _ = url.ParseQuery(r.ex.Query)
 	var h Handler
-	if st.Redirect == emailConsentMarker {
+	switch {
+	case st.Redirect == emailConsentMarker:
 		h = emailConsentHandler{} // email.go
-	} else if st.Redirect != "" {
+	case st.Redirect != "":
 		h = memRedirect{st.Redirect}
-	} else {
-		err := r.e.s.View(r.ctx, func(tx *store.Tx) error {
-			var err error
-			step.Stage, err = store.Stages.Get(tx, store.PK(st.Stage))
-			return err
-		})
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return r.apply(step, nil, Deny(MsgStageGone))
-		case err != nil:
-			return Response{}, err
-		}
+	case gone:
+		return r.apply(step, nil, Deny(MsgStageGone))
+	default:
+		step.Stage = stg
 		h = r.e.handlers[step.Stage.Model()]
 		if h == nil {
 			h = Unsupported(step.Stage.Model())
