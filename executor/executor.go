@@ -592,7 +592,15 @@ func (r *run) apply(step *Step, h Handler, res Result) (Response, error) {
 		r.ex.Shown = env.Component
 		return r.save(Response{Challenge: res.challenge})
 	case resultPass:
-		r.e.hist.add(r.key, r.ex) // the inspector's history (inspect.go)
+		// The inspector's history (inspect.go) and the save below share
+		// one encoding of the context, which does not change between.
+		if r.e.hist != nil {
+			if ctxJSON, err := r.ex.contextJSON(); err == nil {
+				r.e.hist.addRecord(r.key, r.ex.encodeWith(ctxJSON))
+				r.ex.ctxJSON = ctxJSON
+			}
+		}
+		defer func() { r.ex.ctxJSON = nil }()
 		r.ex.Stages = r.ex.Stages[1:]
 		r.ex.Shown = ""
 		if len(r.ex.Stages) == 0 {
