@@ -345,6 +345,9 @@ type run struct {
 	login  *Login
 	logout *Logout
 	newKey string
+	// pre is the current stage, found in do's read transaction, for
+	// reach's first call.
+	pre *reached
 }
 
 func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, body json.RawMessage) (Response, error) {
@@ -352,10 +355,29 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 		return Response{}, ErrNoSession
 	}
 	r := &run{e: e, ctx: ctx, req: req, key: ExecutionKey(req.Session, slug)}
+	rec, lerr := e.rs.Load(ctx, Executions, r.key)
+	var x *execution
+	if lerr == nil {
+		// A record that does not decode, or of a flow since re-created
+		// under the slug, is replaced by a new execution.
+		x, _ = decodeExecution(rec.Data)
+	}
+	token := flowTokenParam(req.Query)
+	// One read transaction: the flow and, for an execution that goes on,
+	// its current stage (reach).
 	err := e.s.View(ctx, func(tx *store.Tx) error {
 		var err error
-		r.f, err = e.conf.flow(tx, slug)
-		return err
+		if r.f, err = e.conf.flow(tx, slug); err != nil {
+			return err
+		}
+		if x != nil && x.Flow == r.f.PK {
+			r.ex = x
+			if token == "" {
+				r.ex.Query = req.Query
+				r.pre = r.current(tx)
+			}
+		}
+		return nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return Response{}, fmt.Errorf("%w: %q", ErrUnknownFlow, slug)
@@ -363,23 +385,18 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 	if err != nil {
 		return Response{}, err
 	}
-	rec, err := e.rs.Load(ctx, Executions, r.key)
 	switch {
-	case err == nil:
+	case lerr == nil:
 		r.version = rec.Version
-		// A record that does not decode, or of a flow since re-created
-		// under the slug, is replaced by a new execution.
-		if x, err := decodeExecution(rec.Data); err == nil && x.Flow == r.f.PK {
-			r.ex = x
-		}
-	case errors.Is(err, ErrExpired):
+	case errors.Is(lerr, ErrExpired):
 		r.expired = true
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(lerr, ErrNotFound):
 	default:
-		return Response{}, err
+		return Response{}, lerr
 	}
-	if key := flowTokenParam(req.Query); key != "" {
-		if err := r.restoreToken(key); err != nil {
+	if token != "" {
+		r.pre = nil
+		if err := r.restoreToken(token); err != nil {
 			return Response{}, err
 		}
 	}
@@ -483,28 +500,46 @@ func (r *run) next(tx *store.Tx) (plan.Stage, bool, error) {
 
 // reach runs the current stage: its challenge, or, for a POST, the
 // response to it.
-func (r *run) reach(post bool, body json.RawMessage) (Response, error) {
-	// One read transaction: the re-evaluated bindings' policies and the
-	// current stage.
-	var (
-		st       plan.Stage
-		ok, gone bool
-		stg      stage.Stage
-	)
-	err := r.e.s.View(r.ctx, func(tx *store.Tx) error {
-		var err error
-		if st, ok, err = r.next(tx); err != nil || !ok || st.Redirect != "" {
-			return err
-		}
-		stg, err = r.e.conf.stage(tx, st.Stage)
-		if errors.Is(err, store.ErrNotFound) {
-			gone, err = true, nil
-		}
-		return err
-	})
-	if err != nil {
-		return Response{}, err
+// reached is the current stage, as current finds it.
+type reached struct {
+	st   plan.Stage
+	ok   bool // false: no stage left
+	gone bool // the stage was deleted
+	stg  stage.Stage
+	err  error
+}
+
+// current finds the current stage in tx: the re-evaluated bindings'
+// policies (next), and the stage.
+func (r *run) current(tx *store.Tx) *reached {
+	var c reached
+	if c.st, c.ok, c.err = r.next(tx); c.err != nil || !c.ok || c.st.Redirect != "" {
+		return &c
 	}
+	c.stg, c.err = r.e.conf.stage(tx, c.st.Stage)
+	if errors.Is(c.err, store.ErrNotFound) {
+		c.gone, c.err = true, nil
+	}
+	return &c
+}
+
+func (r *run) reach(post bool, body json.RawMessage) (Response, error) {
+	c := r.pre
+	r.pre = nil
+	if c == nil {
+		err := r.e.s.View(r.ctx, func(tx *store.Tx) error {
+			c = r.current(tx)
+			return nil
+		})
+		if err != nil {
+			return Response{}, err
+		}
+	}
+	if c.err != nil {
+		return Response{}, c.err
+	}
+	st, ok, gone, stg := c.st, c.ok, c.gone, c.stg
+	var err error
 	if !ok {
 		return r.done()
 	}
