@@ -204,8 +204,9 @@
 // Figures (issue 21's bounds in brackets), ratios measured side by side
 // in one loop, at 1,000 and 100,000 users, on a shared two-core machine:
 //
-//	go test ./executor -run '^$' -bench 'BenchmarkLogin$|Executions100k' -benchtime 20x
+//	go test ./executor -run '^$' -bench 'BenchmarkLogin$' -benchtime 20x
 //	go test ./executor -run '^$' -bench 'BenchmarkLoginCheap|BenchmarkRun$' -benchtime 3000x
+//	go test ./executor -run '^$' -bench Executions100k -benchtime 1x
 //
 // A complete login of the shipped default-authentication-flow
 // (identification, password, MFA without devices, user_login) through
@@ -220,7 +221,7 @@
 // API requests are cheaper, HTTP costs about 5 times the Go API: the
 // difference, some 60 microseconds a request, is net/http's round trip
 // on loopback (BenchmarkRun). 100,000 pending executions take 57 MB in
-// a MemRunState [200] (BenchmarkExecutions100k, with -benchtime 1x). An
+// a MemRunState [200] (BenchmarkExecutions100k). An
 // unknown identifier costs what a wrong password does
 // (BenchmarkEnumeration).
 //
