@@ -201,8 +201,9 @@
 // one after authentik's wait: its timing tells them apart, as in
 // authentik.
 //
-// Figures (issue 21's bounds in brackets), ratios measured side by side
-// in one loop, at 1,000 and 100,000 users, on a shared two-core machine:
+// Figures (issue 21's bounds in brackets), at 1,000 and 100,000 users,
+// on a shared two-core machine; each ratio is of costs measured
+// alternately in one loop:
 //
 //	go test ./executor -run '^$' -bench 'BenchmarkLogin$' -benchtime 20x
 //	go test ./executor -run '^$' -bench 'BenchmarkLoginCheap|BenchmarkRun$' -benchtime 3000x
@@ -212,22 +213,22 @@
 // (identification, password, MFA without devices, user_login) through
 // the Go API with the store's default hasher costs 1.01 to 1.02 times
 // one password check [1.05] (BenchmarkLogin). With a pbkdf2 hasher of
-// one iteration it costs 36 times a cached plan of the flow [20: not
+// one iteration it costs 36 to 40 times a cached plan of the flow [20: not
 // met; most of it is the password binding's policies, re-evaluated at
 // each of its requests, and the store's decoding of the users and
 // policies they read], and over HTTP on loopback (a new browser,
-// HTTPHandler's own cookie and sessions) 2.6 to 2.7 times the Go API
-// [3] (BenchmarkLoginCheap). On a flow of two dummy stages, whose Go
+// HTTPHandler's own cookie and sessions) 2.6 to 3.1 times the Go API
+// [3: met in most runs] (BenchmarkLoginCheap). On a flow of two dummy stages, whose Go
 // API requests are cheaper, HTTP costs about 5 times the Go API: the
 // difference, some 60 microseconds a request, is net/http's round trip
-// on loopback (BenchmarkRun). 100,000 pending executions take 57 MB in
+// on loopback (BenchmarkRun, whose parts are not interleaved). 100,000 pending executions take 57 MB in
 // a MemRunState [200] (BenchmarkExecutions100k). An
 // unknown identifier costs what a wrong password does
 // (BenchmarkEnumeration).
 //
-// A request that continues an execution reads the store in one
+// A request that continues an execution reaches its stage in one read
 // transaction (the flow, the re-evaluated bindings' policies, the
-// stage), and flows and stages are kept decoded for the store revision
+// stage; a handler reads what it needs on its own), and flows and stages are kept decoded for the store revision
 // they were read at (a write starts them over), so that they are read
 // afresh, never stale, without being decoded again.
 //
