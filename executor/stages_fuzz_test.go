@@ -164,7 +164,10 @@ func submitStage(t testing.TB, s *fuzzStage, n *atomic.Int64, body []byte) {
 // built-in stage kind that takes a response (prompt has
 // FuzzPromptResponse): kind picks the stage. The answer is a challenge
 // (with errors), a pass or a flow's end, never a panic nor an error but
-// for a body that is not JSON.
+// for a body that is not JSON. Each input runs a few requests, so that
+// minimizing one takes long; bound it:
+//
+//	go test ./executor -run '^$' -fuzz FuzzStageResponse -fuzztime 60s -fuzzminimizetime 3s
 func FuzzStageResponse(f *testing.F) {
 	stages := fuzzStages(f)
 	var n atomic.Int64
