@@ -40,7 +40,7 @@ type consentHarness struct {
 
 // newConsent is flow f: the pending user "one" (pk 1), a stage setting
 // the context, and a consent stage with attrs.
-func newConsent(t *testing.T, attrs string) *consentHarness {
+func newConsent(t testing.TB, attrs string) *consentHarness {
 	set := contextSetter{mu: &sync.Mutex{}, vals: map[string]any{}}
 	h := newHarness(t, flowDoc("f", "", policyOn("f", "pending1", true), dummy("f", "set", 0, ""),
 		stageEntry("authentik_stages_consent.consentstage", "f", "consent", 1, attrs, "")), withHandler("authentik_stages_dummy.dummystage", set))

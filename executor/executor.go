@@ -186,6 +186,8 @@ type Executor struct {
 	baseURL    string
 	// hist is the inspector's history (inspect.go).
 	hist *history
+	// conf keeps decoded flows and stages for one revision (confcache.go).
+	conf *confCache
 }
 
 // New returns an executor of the flows in s. It fails with an error
@@ -196,7 +198,7 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 		s: s, cache: opts.Cache, handlers: opts.Handlers, rs: opts.RunState, ttl: opts.ExecutionTTL,
 		events: opts.Events, apply: opts.ApplyUpdates, now: opts.Now,
 		dir: opts.Directory, pw: opts.Passwords, captcha: opts.Captcha, devices: opts.Devices, sleep: opts.Sleep, rep: opts.Reputation,
-		hist: newHistory(), mailer: opts.Mailer, baseURL: strings.TrimRight(opts.BaseURL, "/"),
+		hist: newHistory(), conf: newConfCache(), mailer: opts.Mailer, baseURL: strings.TrimRight(opts.BaseURL, "/"),
 	}
 	if e.dir == nil {
 		e.dir = s.Directory()
@@ -343,6 +345,9 @@ type run struct {
 	login  *Login
 	logout *Logout
 	newKey string
+	// pre is the current stage, found in do's read transaction, for
+	// reach's first call.
+	pre *reached
 }
 
 func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, body json.RawMessage) (Response, error) {
@@ -350,10 +355,29 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 		return Response{}, ErrNoSession
 	}
 	r := &run{e: e, ctx: ctx, req: req, key: ExecutionKey(req.Session, slug)}
+	rec, lerr := e.rs.Load(ctx, Executions, r.key)
+	var x *execution
+	if lerr == nil {
+		// A record that does not decode, or of a flow since re-created
+		// under the slug, is replaced by a new execution.
+		x, _ = decodeExecution(rec.Data)
+	}
+	token := flowTokenParam(req.Query)
+	// One read transaction: the flow and, for an execution that goes on,
+	// its current stage (reach).
 	err := e.s.View(ctx, func(tx *store.Tx) error {
 		var err error
-		r.f, err = store.Flows.Get(tx, store.By("slug", slug))
-		return err
+		if r.f, err = e.conf.flow(tx, slug); err != nil {
+			return err
+		}
+		if x != nil && x.Flow == r.f.PK {
+			r.ex = x
+			if token == "" {
+				r.ex.Query = req.Query
+				r.pre = r.current(tx)
+			}
+		}
+		return nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return Response{}, fmt.Errorf("%w: %q", ErrUnknownFlow, slug)
@@ -361,23 +385,18 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 	if err != nil {
 		return Response{}, err
 	}
-	rec, err := e.rs.Load(ctx, Executions, r.key)
 	switch {
-	case err == nil:
+	case lerr == nil:
 		r.version = rec.Version
-		// A record that does not decode, or of a flow since re-created
-		// under the slug, is replaced by a new execution.
-		if x, err := decodeExecution(rec.Data); err == nil && x.Flow == r.f.PK {
-			r.ex = x
-		}
-	case errors.Is(err, ErrExpired):
+	case errors.Is(lerr, ErrExpired):
 		r.expired = true
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(lerr, ErrNotFound):
 	default:
-		return Response{}, err
+		return Response{}, lerr
 	}
-	if key := flowTokenParam(req.Query); key != "" {
-		if err := r.restoreToken(key); err != nil {
+	if token != "" {
+		r.pre = nil
+		if err := r.restoreToken(token); err != nil {
 			return Response{}, err
 		}
 	}
@@ -458,19 +477,14 @@ func (l livePlan) Redirect(to string) {
 }
 
 // next returns the current stage, after removing the re-evaluated ones
-// whose policies fail; false when none is left.
-func (r *run) next() (plan.Stage, bool, error) {
+// whose policies fail; false when none is left. It reads in tx.
+func (r *run) next(tx *store.Tx) (plan.Stage, bool, error) {
 	for len(r.ex.Stages) > 0 {
 		st := r.ex.Stages[0]
 		if st.Marker != plan.MarkerReevaluate {
 			return st, true, nil
 		}
-		var ev plan.Evaluation
-		err := r.e.s.View(r.ctx, func(tx *store.Tx) error {
-			var err error
-			ev, err = plan.EvaluateBinding(r.ctx, tx, st.Binding, r.policyRequest(), livePlan{r.ex}, r.e.popts)
-			return err
-		})
+		ev, err := plan.EvaluateBinding(r.ctx, tx, st.Binding, r.policyRequest(), livePlan{r.ex}, r.e.popts)
 		if err != nil {
 			return plan.Stage{}, false, err
 		}
@@ -486,33 +500,61 @@ func (r *run) next() (plan.Stage, bool, error) {
 
 // reach runs the current stage: its challenge, or, for a POST, the
 // response to it.
-func (r *run) reach(post bool, body json.RawMessage) (Response, error) {
-	st, ok, err := r.next()
-	if err != nil {
-		return Response{}, err
+// reached is the current stage, as current finds it.
+type reached struct {
+	st   plan.Stage
+	ok   bool // false: no stage left
+	gone bool // the stage was deleted
+	stg  stage.Stage
+	err  error
+}
+
+// current finds the current stage in tx: the re-evaluated bindings'
+// policies (next), and the stage.
+func (r *run) current(tx *store.Tx) *reached {
+	var c reached
+	if c.st, c.ok, c.err = r.next(tx); c.err != nil || !c.ok || c.st.Redirect != "" {
+		return &c
 	}
+	c.stg, c.err = r.e.conf.stage(tx, c.st.Stage)
+	if errors.Is(c.err, store.ErrNotFound) {
+		c.gone, c.err = true, nil
+	}
+	return &c
+}
+
+func (r *run) reach(post bool, body json.RawMessage) (Response, error) {
+	c := r.pre
+	r.pre = nil
+	if c == nil {
+		err := r.e.s.View(r.ctx, func(tx *store.Tx) error {
+			c = r.current(tx)
+			return nil
+		})
+		if err != nil {
+			return Response{}, err
+		}
+	}
+	if c.err != nil {
+		return Response{}, c.err
+	}
+	st, ok, gone, stg := c.st, c.ok, c.gone, c.stg
+	var err error
 	if !ok {
 		return r.done()
 	}
 	step := &Step{Planned: st, Context: r.ex.Context, Request: r.req, ex: r.e, run: r, Flow: r.f}
 	step.Query, _ = url.ParseQuery(r.ex.Query)
 	var h Handler
-	if st.Redirect == emailConsentMarker {
+	switch {
+	case st.Redirect == emailConsentMarker:
 		h = emailConsentHandler{} // email.go
-	} else if st.Redirect != "" {
+	case st.Redirect != "":
 		h = memRedirect{st.Redirect}
-	} else {
-		err := r.e.s.View(r.ctx, func(tx *store.Tx) error {
-			var err error
-			step.Stage, err = store.Stages.Get(tx, store.PK(st.Stage))
-			return err
-		})
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return r.apply(step, nil, Deny(MsgStageGone))
-		case err != nil:
-			return Response{}, err
-		}
+	case gone:
+		return r.apply(step, nil, Deny(MsgStageGone))
+	default:
+		step.Stage = stg
 		h = r.e.handlers[step.Stage.Model()]
 		if h == nil {
 			h = Unsupported(step.Stage.Model())
@@ -585,7 +627,15 @@ func (r *run) apply(step *Step, h Handler, res Result) (Response, error) {
 		r.ex.Shown = env.Component
 		return r.save(Response{Challenge: res.challenge})
 	case resultPass:
-		r.e.hist.add(r.key, r.ex) // the inspector's history (inspect.go)
+		// The inspector's history (inspect.go) and the save below share
+		// one encoding of the context, which does not change between.
+		if r.e.hist != nil {
+			if ctxJSON, err := r.ex.contextJSON(); err == nil {
+				r.e.hist.addRecord(r.key, r.ex.encodeWith(ctxJSON))
+				r.ex.ctxJSON = ctxJSON
+			}
+		}
+		defer func() { r.ex.ctxJSON = nil }()
 		r.ex.Stages = r.ex.Stages[1:]
 		r.ex.Shown = ""
 		if len(r.ex.Stages) == 0 {

@@ -79,13 +79,16 @@ func newHistory() *history { return &history{m: map[string]*list.Element{}, lru:
 
 // add appends x, as it is before its stage is popped, to key's history.
 func (h *history) add(key string, x *execution) {
-	if h == nil {
-		return
-	}
 	b, err := x.encode()
 	if err != nil {
 		return
 	}
+	h.addRecord(key, b)
+}
+
+// addRecord appends b, the encoding of an execution as it is before its
+// stage is popped, to key's history.
+func (h *history) addRecord(key string, b []byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	el, ok := h.m[key]

@@ -1,9 +1,14 @@
 package executor
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,10 +18,139 @@ import (
 	"github.com/authflow/authflow/blueprint"
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/expression"
+	"github.com/authflow/authflow/password"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/store"
 )
+
+// loginBench is the shipped default-authentication-flow (identification,
+// password, MFA with no devices, user_login; its policies with package
+// expression) in a store of n users, one of whom has a password, with an
+// executor on it and an HTTP server of its executor endpoint.
+type loginBench struct {
+	s       *store.Store
+	e       *Executor
+	srv     *httptest.Server
+	pk      int64
+	uid, pw json.RawMessage
+}
+
+const (
+	benchSlug   = "default-authentication-flow"
+	benchSecret = "correct horse battery staple"
+)
+
+func newLoginBench(b *testing.B, n int, pws password.Policy) *loginBench {
+	ctx := context.Background()
+	s, err := store.Open(filepath.Join(b.TempDir(), "b.db"), &store.Options{NoSync: true, Passwords: pws})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	h := &harness{t: b, s: s}
+	loadDefaults(b, h, false)
+	const chunk = 5000
+	for lo := 0; lo < n; lo += chunk {
+		err := s.Update(ctx, func(tx *store.Tx) error {
+			for i := lo; i < min(lo+chunk, n); i++ {
+				u := directory.DefaultUser()
+				u.Username, u.Email = "user"+strconv.Itoa(i), "user"+strconv.Itoa(i)+"@example.com"
+				if _, err := store.Users.Create(tx, u, nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	u, err := s.Directory().FindUser(ctx, directory.Find{Identifier: "user" + strconv.Itoa(n/2), Fields: []directory.Field{directory.FieldUsername}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.SetPassword(ctx, u.PK, ptr(benchSecret)); err != nil {
+		b.Fatal(err)
+	}
+	evs := plan.Builtin(nil)
+	evs[policy.ModelExpression] = expression.Evaluator(nil)
+	e, err := New(s, Options{Plan: plan.Options{Evaluators: evs}, Passwords: pws})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(e.Close)
+	lb := &loginBench{s: s, e: e, pk: u.PK, srv: httptest.NewServer(e.HTTPHandler(HTTPOptions{}))}
+	b.Cleanup(lb.srv.Close)
+	lb.uid, _ = json.Marshal(map[string]any{"component": ComponentIdentification, "uid_field": u.Email})
+	lb.pw, _ = json.Marshal(map[string]any{"component": ComponentPassword, "password": benchSecret})
+	return lb
+}
+
+// login logs in through the Go API in a new session.
+func (lb *loginBench) login(b *testing.B, session string) {
+	ctx := context.Background()
+	req := Request{Session: session}
+	if _, err := lb.e.Get(ctx, benchSlug, req); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := lb.e.Submit(ctx, benchSlug, req, lb.uid); err != nil {
+		b.Fatal(err)
+	}
+	if r, err := lb.e.Get(ctx, benchSlug, req); err != nil || r.Challenge == nil {
+		b.Fatal(r, err)
+	}
+	if _, err := lb.e.Submit(ctx, benchSlug, req, lb.pw); err != nil {
+		b.Fatal(err)
+	}
+	var resp Response
+	var err error
+	for range 5 {
+		if resp, err = lb.e.Get(ctx, benchSlug, req); err != nil || !resp.Reload {
+			break
+		}
+	}
+	if err != nil || resp.Login == nil {
+		b.Fatalf("no login: %+v %v", resp, err)
+	}
+}
+
+// loginHTTP logs in over HTTP, as a new browser (its own cookie jar),
+// with the requests the Go API's login makes.
+func (lb *loginBench) loginHTTP(b *testing.B) {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	u := lb.srv.URL + ExecutorPath + benchSlug + "/"
+	do := func(method string, body []byte) (int, []byte) {
+		var r io.Reader
+		if body != nil {
+			r = bytes.NewReader(body)
+		}
+		req, _ := http.NewRequest(method, u, r)
+		resp, err := c.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, out
+	}
+	do("GET", nil)
+	do("POST", lb.uid)
+	do("GET", nil)
+	do("POST", lb.pw)
+	for range 5 {
+		code, out := do("GET", nil)
+		if code == http.StatusFound {
+			continue
+		}
+		if !bytes.Contains(out, []byte(ComponentRedirect)) {
+			b.Fatalf("no login: %d %s", code, out)
+		}
+		return
+	}
+	b.Fatal("no login: reloads without end")
+}
 
 // BenchmarkLogin measures a complete login through the Go API, on the
 // shipped default-authentication-flow (identification, password, MFA
@@ -25,7 +159,7 @@ import (
 // 870,000 iterations), beside one password check of the same user
 // (store.Store.CheckPassword), at 1,000 and 100,000 users:
 //
-//	go test ./executor -run '^$' -bench BenchmarkLogin -benchtime 20x
+//	go test ./executor -run '^$' -bench 'BenchmarkLogin$' -benchtime 20x
 //
 // Each op is a login then a check; the metrics split it: login-ns/op,
 // check-ns/op, their ratio login/check, and overhead-ns/op, what a login
@@ -33,79 +167,17 @@ import (
 func BenchmarkLogin(b *testing.B) {
 	for _, n := range []int{1000, 100_000} {
 		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+			lb := newLoginBench(b, n, password.Policy{})
 			ctx := context.Background()
-			s, err := store.Open(filepath.Join(b.TempDir(), "b.db"), &store.Options{NoSync: true})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
-			h := &harness{t: b, s: s}
-			loadDefaults(b, h, false)
-			const chunk = 5000
-			for lo := 0; lo < n; lo += chunk {
-				err := s.Update(ctx, func(tx *store.Tx) error {
-					for i := lo; i < min(lo+chunk, n); i++ {
-						u := directory.DefaultUser()
-						u.Username, u.Email = "user"+strconv.Itoa(i), "user"+strconv.Itoa(i)+"@example.com"
-						if _, err := store.Users.Create(tx, u, nil); err != nil {
-							return err
-						}
-					}
-					return nil
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			target := n / 2
-			u, err := s.Directory().FindUser(ctx, directory.Find{Identifier: "user" + strconv.Itoa(target), Fields: []directory.Field{directory.FieldUsername}})
-			if err != nil {
-				b.Fatal(err)
-			}
-			const secret = "correct horse battery staple"
-			if err := s.SetPassword(ctx, u.PK, ptr(secret)); err != nil {
-				b.Fatal(err)
-			}
-			evs := plan.Builtin(nil)
-			evs[policy.ModelExpression] = expression.Evaluator(nil)
-			e, err := New(s, Options{Plan: plan.Options{Evaluators: evs}})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer e.Close()
-			uid, _ := json.Marshal(map[string]any{"component": ComponentIdentification, "uid_field": u.Email})
-			pw, _ := json.Marshal(map[string]any{"component": ComponentPassword, "password": secret})
-			const slug = "default-authentication-flow"
 			// Logins and checks alternate in one loop, so that the load of
 			// a shared machine weighs on both alike.
 			var loginT, checkT time.Duration
 			n := 0
 			for ; b.Loop(); n++ {
 				t0 := time.Now()
-				req := Request{Session: "bench-" + strconv.Itoa(n)}
-				if _, err := e.Get(ctx, slug, req); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := e.Submit(ctx, slug, req, uid); err != nil {
-					b.Fatal(err)
-				}
-				if r, err := e.Get(ctx, slug, req); err != nil || r.Challenge == nil {
-					b.Fatal(r, err)
-				}
-				if _, err := e.Submit(ctx, slug, req, pw); err != nil {
-					b.Fatal(err)
-				}
-				var resp Response
-				for range 5 {
-					if resp, err = e.Get(ctx, slug, req); err != nil || !resp.Reload {
-						break
-					}
-				}
-				if err != nil || resp.Login == nil {
-					b.Fatalf("no login: %+v %v", resp, err)
-				}
+				lb.login(b, "bench-"+strconv.Itoa(n))
 				t1 := time.Now()
-				if ok, err := s.CheckPassword(ctx, u.PK, secret); !ok || err != nil {
+				if ok, err := lb.s.CheckPassword(ctx, lb.pk, benchSecret); !ok || err != nil {
 					b.Fatal(ok, err)
 				}
 				loginT += t1.Sub(t0)
@@ -115,6 +187,48 @@ func BenchmarkLogin(b *testing.B) {
 			b.ReportMetric(float64(checkT.Nanoseconds())/float64(n), "check-ns/op")
 			b.ReportMetric(float64(loginT)/float64(checkT), "login/check")
 			b.ReportMetric(float64((loginT-checkT).Nanoseconds())/float64(n), "overhead-ns/op")
+		})
+	}
+}
+
+// BenchmarkLoginCheap measures the executor's own cost: the login of
+// BenchmarkLogin with a deliberately cheap password hasher
+// (pbkdf2_sha256 of one iteration), beside a cached plan of the same
+// flow (plan.Cache.Make, anonymous, the raw cost of one plan), and the
+// same login over HTTP on loopback (a new browser each time, through
+// HTTPHandler with its own cookie and session store), at 1,000 and
+// 100,000 users:
+//
+//	go test ./executor -run '^$' -bench 'BenchmarkLoginCheap' -benchtime 2000x
+//
+// Each op is a plan, a login through the Go API and one over HTTP,
+// alternating in one loop; go/plan and http/go are the ratios issue 21
+// bounds (20 and 3).
+func BenchmarkLoginCheap(b *testing.B) {
+	for _, n := range []int{1000, 100_000} {
+		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+			lb := newLoginBench(b, n, password.Policy{Iterations: 1})
+			ctx := context.Background()
+			var planT, goT, httpT time.Duration
+			n := 0
+			for ; b.Loop(); n++ {
+				t0 := time.Now()
+				if _, err := lb.e.cache.Make(ctx, benchSlug, plan.Request{Context: map[string]any{}}); err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				lb.login(b, "bench-"+strconv.Itoa(n))
+				t2 := time.Now()
+				lb.loginHTTP(b)
+				planT += t1.Sub(t0)
+				goT += t2.Sub(t1)
+				httpT += time.Since(t2)
+			}
+			b.ReportMetric(float64(planT.Nanoseconds())/float64(n), "plan-ns/op")
+			b.ReportMetric(float64(goT.Nanoseconds())/float64(n), "go-ns/op")
+			b.ReportMetric(float64(httpT.Nanoseconds())/float64(n), "http-ns/op")
+			b.ReportMetric(float64(goT)/float64(planT), "go/plan")
+			b.ReportMetric(float64(httpT)/float64(goT), "http/go")
 		})
 	}
 }

@@ -26,6 +26,10 @@ type execution struct {
 	// Shown is the component of the last challenge shown, which a POST
 	// must answer.
 	Shown string
+	// ctxJSON, when not nil, is Context as JSON, already encoded: set by
+	// a pass between its history entry and its save, while Context does
+	// not change, so that the context is encoded once.
+	ctxJSON []byte
 }
 
 // The encoding of an execution: a format byte, the flow pk, the stages
@@ -38,13 +42,30 @@ const recordFormat = 1
 var errRecord = errors.New("executor: malformed execution record")
 
 func (x *execution) encode() ([]byte, error) {
-	ctxJSON := []byte("{}")
-	if len(x.Context) > 0 {
+	ctxJSON := x.ctxJSON
+	if ctxJSON == nil {
 		var err error
-		if ctxJSON, err = json.Marshal(x.Context); err != nil {
-			return nil, fmt.Errorf("executor: the plan context is not JSON: %w", err)
+		if ctxJSON, err = x.contextJSON(); err != nil {
+			return nil, err
 		}
 	}
+	return x.encodeWith(ctxJSON), nil
+}
+
+// contextJSON is the context as encode writes it.
+func (x *execution) contextJSON() ([]byte, error) {
+	if len(x.Context) == 0 {
+		return []byte("{}"), nil
+	}
+	b, err := json.Marshal(x.Context)
+	if err != nil {
+		return nil, fmt.Errorf("executor: the plan context is not JSON: %w", err)
+	}
+	return b, nil
+}
+
+// encodeWith encodes x with its context already encoded as ctxJSON.
+func (x *execution) encodeWith(ctxJSON []byte) []byte {
 	b := make([]byte, 0, 48+len(x.Stages)*48+len(x.Query)+len(ctxJSON))
 	b = append(b, recordFormat)
 	b = append(b, x.Flow[:]...)
@@ -64,7 +85,7 @@ func (x *execution) encode() ([]byte, error) {
 	b = appendString(b, x.Query)
 	b = appendString(b, x.Shown)
 	b = appendString(b, string(ctxJSON))
-	return b, nil
+	return b
 }
 
 func appendString(b []byte, s string) []byte {
