@@ -340,7 +340,9 @@
 // response sends a new link and answers ak-stage-email with
 // "email-sent". The link's plan starts with a consent (ak-stage-consent,
 // "Continue to confirm this email address."), so that a mail scanner
-// opening it uses nothing; confirming removes the token, and the email
+// opening it uses nothing; confirming takes the token (of browsers that
+// opened the link, the first to confirm goes on, the others get
+// MsgLinkUsed), and the email
 // stage then passes (stage_invalid if the token's user is not the
 // pending user), activating the user with activate_user_on_success. A
 // session whose link was used by another answers "Link was already

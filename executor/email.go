@@ -353,10 +353,16 @@ func (emailConsentHandler) Respond(ctx context.Context, s *Step, body json.RawMe
 		}
 		return *r, nil
 	}
-	if hash, _, ok := restoredToken(s.Context); ok {
-		if err := s.ex.rs.Delete(ctx, FlowTokens, hash); err != nil {
-			return Result{}, err
-		}
+	hash, _, ok := restoredToken(s.Context)
+	if !ok {
+		return Invalid(MsgLinkUsed), nil
+	}
+	// Taken, not deleted: of two browsers that opened the link, or two
+	// racing confirmations, one goes on.
+	if _, err := s.ex.rs.Take(ctx, FlowTokens, hash); errors.Is(err, ErrNotFound) || errors.Is(err, ErrExpired) {
+		return Invalid(MsgLinkUsed), nil
+	} else if err != nil {
+		return Result{}, err
 	}
 	return Pass(), nil
 }

@@ -1,0 +1,29 @@
+package executor
+
+import (
+	"testing"
+)
+
+// An email link opened in two browsers before either confirms is used
+// once: the second confirmation finds the link used, and its flow does
+// not go on (it would set a second password through one link).
+func TestEmailLinkConfirmedOnce(t *testing.T) {
+	m := &testMailer{}
+	h := emailFlow(t, "authentication", "", withMailer(m))
+	h.userWith("mail", "mail@example.com", nil, true)
+	h.get("f", "")
+	h.identifyEmail("", "mail").want(t, ComponentEmail)
+	_, key := mailLink(t, m.last(t))
+	q := "flow_token=" + key
+	a, b := h.newClient(), h.newClient()
+	ra := h.do(a, "GET", h.url("f", q), "")
+	ra.want(t, ComponentConsent)
+	rb := h.do(b, "GET", h.url("f", q), "")
+	rb.want(t, ComponentConsent)
+	ta, _ := ra.body["token"].(string)
+	tb, _ := rb.body["token"].(string)
+	h.do(a, "POST", h.url("f", q), `{"component":"ak-stage-consent","token":"`+ta+`"}`).wantReload(t, h.url("f", q))
+	h.do(b, "POST", h.url("f", q), `{"component":"ak-stage-consent","token":"`+tb+`"}`).want(t, ComponentAccessDenied, "error_message", MsgLinkUsed)
+	h.do(a, "GET", h.url("f", q), "").wantReload(t, h.url("f", q))
+	h.do(a, "GET", h.url("f", q), "").want(t, ComponentDummy, "name", "after")
+}
