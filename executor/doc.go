@@ -363,7 +363,8 @@
 // lists appended, fixed_data winning), reports invitation_used (naming
 // the invitation by name: its pk is its secret), and, when
 // single_use, is deleted at once, before the user exists, as in
-// authentik.
+// authentik, and before it is used: of requests racing on it, the one
+// that deletes it uses it, the others find none.
 //
 // # Run state
 //

@@ -1,7 +1,12 @@
 package executor
 
 import (
+	"context"
+
 	"testing"
+
+	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/store"
 )
 
 // An email link opened in two browsers before either confirms is used
@@ -26,4 +31,21 @@ func TestEmailLinkConfirmedOnce(t *testing.T) {
 	h.do(b, "POST", h.url("f", q), `{"component":"ak-stage-consent","token":"`+tb+`"}`).want(t, ComponentAccessDenied, "error_message", MsgLinkUsed)
 	h.do(a, "GET", h.url("f", q), "").wantReload(t, h.url("f", q))
 	h.do(a, "GET", h.url("f", q), "").want(t, ComponentDummy, "name", "after")
+}
+
+// A single-use invitation used by two racing requests is used once: the
+// request whose delete finds it gone (another request won) has none.
+func TestInvitationSingleUseRace(t *testing.T) {
+	h := invitationFlow(t, "")
+	inv := addInvite(t, h.s, stage.Invite{SingleUse: true})
+	testHookInviteFound = func() {
+		// The racing request deletes it first.
+		if err := h.s.Update(context.Background(), func(tx *store.Tx) error {
+			return store.Invites.Delete(tx, store.PK(inv.PK), nil)
+		}); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(func() { testHookInviteFound = nil })
+	h.get("f", "itoken="+inv.PK.String()).want(t, ComponentAccessDenied, "error_message", MsgInvalidInvite)
 }
