@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"strings"
 
 	"testing"
 
@@ -48,4 +49,17 @@ func TestInvitationSingleUseRace(t *testing.T) {
 	}
 	t.Cleanup(func() { testHookInviteFound = nil })
 	h.get("f", "itoken="+inv.PK.String()).want(t, ComponentAccessDenied, "error_message", MsgInvalidInvite)
+}
+
+// The inspector shows neither the consent token nor an invitation's pk,
+// in the invitation or as prompt_data's token.
+func TestSanitizeContextTokens(t *testing.T) {
+	got := mustString(t, sanitizeContext(map[string]any{
+		ContextConsentToken: "consent-secret",
+		ContextInvitation:   map[string]any{"pk": "invite-secret", "name": "inv"},
+		"prompt_data":       map[string]any{"token": "invite-secret", "username": "u"},
+	}))
+	if strings.Contains(got, "secret") || !strings.Contains(got, `"name":"inv"`) || !strings.Contains(got, `"username":"u"`) {
+		t.Errorf("sanitized: %s", got)
+	}
 }
