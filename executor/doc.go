@@ -132,8 +132,10 @@
 //     show_matched_user (else pending_user_identifier), the enrollment,
 //     recovery and passwordless links (with the page's query), a
 //     password stage's and a captcha stage's fields in the same
-//     challenge, and "Failed to authenticate.". An unknown identifier
-//     leaves a stand-in pending user (its username and email the
+//     challenge, and "Failed to authenticate.". The captcha token is
+//     verified for every identifier before it is looked up (authentik
+//     verifies known identifiers only, so that a refused token tells
+//     them apart). An unknown identifier leaves a stand-in pending user (its username and email the
 //     identifier, no pk) and waits 90 to 210 ms (Options.Sleep), as in
 //     authentik, or, when a password stage is embedded, spends a
 //     password check instead (authentik waits, which makes an unknown
