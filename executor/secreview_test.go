@@ -2,10 +2,17 @@ package executor
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"testing"
 
+	"github.com/authflow/authflow/blueprint"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 )
@@ -62,4 +69,62 @@ func TestSanitizeContextTokens(t *testing.T) {
 	if strings.Contains(got, "secret") || !strings.Contains(got, `"name":"inv"`) || !strings.Contains(got, `"username":"u"`) {
 		t.Errorf("sanitized: %s", got)
 	}
+}
+
+// Hostile requests to the HTTP handler (any method, slug, query, cookie
+// and body) over the shipped flows get a clean answer: no panic, a
+// status the handler gives, and JSON for every answer with a body.
+func FuzzHTTPHandler(f *testing.F) {
+	for _, s := range []struct{ method, slug, query, body string }{
+		{"GET", "default-authentication-flow", "next=%2Fapp", ""},
+		{"POST", "default-authentication-flow", "", `{"component":"ak-stage-identification","uid_field":"alice"}`},
+		{"POST", "default-authentication-flow", "", `{"component":"ak-stage-password","password":"secret"}`},
+		{"POST", "default-recovery-flow", "flow_token=x", `{"component":"ak-stage-identification","uid_field":"alice@example.com"}`},
+		{"POST", "default-enrollment-flow", "itoken=x", `{"component":"ak-stage-prompt","username":"a","password":["x"],"password_repeat":{"a":1}}`},
+		{"POST", "default-authentication-flow", "", strings.Repeat("[", 5000)},
+		{"POST", "default-authentication-flow", "", `{"uid_field":` + strings.Repeat(`{"a":`, 3000) + `1` + strings.Repeat(`}`, 3000) + `}`},
+		{"PUT", "x/y", "%zz", "\x00"},
+		{"POST", "default-unenrollment-flow", "", `{"component":"ak-stage-user-delete"}`},
+		{"GET", "default-user-settings-flow", "", ""},
+	} {
+		f.Add(s.method, s.slug, s.query, s.body)
+	}
+	h := newHarness(f, "", withExpression, withoutZxcvbn, withMailer(&testMailer{}))
+	loadDefaults(f, h, false)
+	for _, name := range []string{"example/flows-recovery-email-verification.yaml", "example/flows-enrollment-2-stage.yaml", "example/flows-unenrollment.yaml", "default/flow-default-user-settings-flow.yaml"} {
+		b, err := os.ReadFile(filepath.Join("..", "blueprint", "testdata", "authentik", name))
+		if err == nil {
+			_, _ = blueprint.Load(context.Background(), h.s, strings.NewReader(string(b)), blueprint.Options{})
+		}
+	}
+	h.userWith("alice", "alice@example.com", ptr("secret"), true)
+	srv := h.e.HTTPHandler(HTTPOptions{})
+	const cookie = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	f.Fuzz(func(t *testing.T, method, slug, query, body string) {
+		switch method {
+		case "GET", "POST", "PUT", "DELETE":
+		default:
+			method = "POST"
+		}
+		req, err := http.NewRequest(method, "http://x"+ExecutorPath, strings.NewReader(body))
+		if err != nil {
+			t.Skip()
+		}
+		req.URL.Path = ExecutorPath + slug + "/"
+		req.URL.RawQuery = url.Values{"query": {query}}.Encode()
+		req.AddCookie(&http.Cookie{Name: DefaultCookie, Value: cookie})
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		switch rec.Code {
+		case 200, 302, 403, 404, 405:
+		default:
+			t.Fatalf("status %d", rec.Code)
+		}
+		if rec.Code != 302 && !json.Valid(rec.Body.Bytes()) {
+			t.Fatalf("not JSON: %q", rec.Body.String())
+		}
+		if strings.Contains(rec.Body.String(), "secret") && !strings.Contains(body+query+slug, "secret") {
+			t.Fatalf("a secret in the answer: %s", rec.Body)
+		}
+	})
 }
