@@ -38,8 +38,10 @@
 // for anything unexpected, a body over HTTPOptions.MaxBody or not a JSON
 // object included. The session is the host's (HTTPOptions.Session) or
 // the handler's own cookie (HttpOnly, SameSite=Lax, Secure under TLS).
-// A POST from another origin is refused before any session is read or
-// made: 403 {"detail": [MsgCrossOrigin]}, the shape of the message of
+// A GET or POST from another origin is refused before any session is
+// read or made (a GET reaches stages with side effects, user_delete
+// and user_logout among them, and a cross-site navigation carries the
+// SameSite=Lax cookie; authentik checks neither): 403 {"detail": [MsgCrossOrigin]}, the shape of the message of
 // authentik's API (DRF's SessionAuthentication over Django's CSRF
 // check; authentik's executor renders it as ak-stage-flow-error, and
 // checks only authenticated sessions, by an X-authentik-CSRF token).

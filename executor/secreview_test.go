@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -127,4 +128,68 @@ func FuzzHTTPHandler(f *testing.F) {
 			t.Fatalf("a secret in the answer: %s", rec.Body)
 		}
 	})
+}
+
+// A GET reaches stages with side effects (user_delete, user_logout,
+// user_write, email): a cross-site navigation to the executor, which
+// carries the SameSite=Lax cookie, is refused as a cross-origin POST is,
+// so that a link on another site cannot delete the account of a
+// logged-in user through authentik's example unenrollment flow. A
+// trusted origin's GET (CORS fetch, with Origin) is answered, as are
+// same-origin and header-less ones.
+func TestCrossSiteGET(t *testing.T) {
+	h := newHarness(t, "", withExpression, withoutZxcvbn)
+	loadDefaults(t, h, false)
+	b, err := os.ReadFile(filepath.Join("..", "blueprint", "testdata", "authentik", "example", "flows-unenrollment.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := blueprint.Load(context.Background(), h.s, strings.NewReader(string(b)), blueprint.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	alice := h.userWith("alice", "alice@example.com", ptr("secret pw"), true)
+	d := &httpDriver{h: h, c: h.client}
+	d.step("default-authentication-flow", "")
+	d.step("default-authentication-flow", `{"component":"ak-stage-identification","uid_field":"alice"}`)
+	wantChallenge(t, d.step("default-authentication-flow", `{"component":"ak-stage-password","password":"secret pw"}`), ComponentRedirect, "to", "/")
+	get := func(base string, header map[string]string) reply {
+		t.Helper()
+		req, _ := http.NewRequest("GET", base+ExecutorPath+"default-unenrollment-flow/?query=", nil)
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		u, _ := url.Parse(h.srv.URL)
+		for _, c := range h.client.Jar.Cookies(u) {
+			req.AddCookie(c)
+		}
+		res, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		return reply{status: res.StatusCode, raw: raw, header: res.Header}
+	}
+	for _, hd := range []map[string]string{
+		{"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"},
+		{"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "navigate"},
+		{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "cors"},
+	} {
+		if r := get(h.srv.URL, hd); r.status != http.StatusForbidden {
+			t.Errorf("GET with %v: %d %s", hd, r.status, r.raw)
+		}
+	}
+	if _, err := h.s.Directory().User(context.Background(), alice.PK); err != nil {
+		t.Fatalf("a cross-site GET deleted the user: %v", err)
+	}
+	// A trusted origin's fetch is answered.
+	cop := http.NewCrossOriginProtection()
+	if err := cop.AddTrustedOrigin("https://app.example"); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h.e.HTTPHandler(HTTPOptions{CrossOrigin: cop}))
+	t.Cleanup(srv.Close)
+	if r := get(srv.URL, map[string]string{"Origin": "https://app.example", "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "cors"}); r.status != http.StatusFound && r.status != http.StatusOK {
+		t.Errorf("trusted origin's GET: %d %s", r.status, r.raw)
+	}
 }
