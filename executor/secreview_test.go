@@ -193,3 +193,22 @@ func TestCrossSiteGET(t *testing.T) {
 		t.Errorf("trusted origin's GET: %d %s", r.status, r.raw)
 	}
 }
+
+// The execute endpoint replaces the session's execution: a cross-site
+// request to it is refused, the execution kept.
+func TestExecuteCrossSite(t *testing.T) {
+	h := newHarness(t, flowDoc("f", "", dummy("f", "one", 0, ""), dummy("f", "two", 1, "")))
+	h.get("f", "").want(t, ComponentDummy, "name", "one")
+	h.post("f", "", `{"component":"ak-stage-dummy"}`)
+	req := httptest.NewRequest("GET", "/api/v3/flows/instances/f/execute/", nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.AddCookie(&http.Cookie{Name: DefaultCookie, Value: h.sessionID()})
+	rec := httptest.NewRecorder()
+	h.e.ExecuteHandler(HTTPOptions{}, "f").ServeHTTP(rec, req)
+	if rec.Code != http.StatusForbidden {
+		t.Errorf("cross-site execute: %d %s", rec.Code, rec.Body)
+	}
+	if x := h.execution("f"); len(x.Stages) != 1 {
+		t.Errorf("the execution was replaced: %v", stageNames(x))
+	}
+}
