@@ -174,7 +174,7 @@
 // tabs' flows) start over. The host makes the new id the client's
 // session. [Executor.HTTPHandler] with its own cookie does so itself:
 // it keeps logged-in sessions in the run state's [Sessions] namespace
-// ([SessionStore]: session id to user, expiring with the session, and
+// ([SessionStore]: session to user, expiring with the session, and
 // each user's list of at most [MaxUserSessions] sessions, which
 // terminate_other_sessions ends), sets the new cookie (with Max-Age for
 // a session with an expiry), and takes a later request's user from it
@@ -376,10 +376,14 @@
 // progress, keyed by session and flow ([ExecutionKey]), and flow tokens
 // (a suspended plan restored from an emailed link, keyed by token, single
 // use with [RunState.Take], expiring), logged-in sessions ([Sessions])
-// and reputation scores ([Reputation], [RunStateScores]: a record per
+// and reputation scores. A session is keyed by its id's SHA-256, as a
+// flow token by its key's: the run state (a bbolt file, its backups,
+// etcd) holds no session id nor token key a reader could use. The
+// reputation scores ([Reputation], [RunStateScores]) are a record per
 // client address and per identifier, each of at most [MaxPairsPerKey]
 // pairs; 100,000 distinct failing identifiers from one address take
-// about 20 MB in a MemRunState, BenchmarkRunStateScores100k). [RunState] keeps them as opaque
+// about 20 MB in a MemRunState (BenchmarkRunStateScores100k).
+// [RunState] keeps them all as opaque
 // bytes with an expiry and a version for compare-and-swap
 // ([ErrConflict]). An execution is encoded compactly: about 250 to 350
 // bytes for a four-stage login, and 100,000 pending ones take about

@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -210,5 +211,38 @@ func TestExecuteCrossSite(t *testing.T) {
 	}
 	if x := h.execution("f"); len(x.Stages) != 1 {
 		t.Errorf("the execution was replaced: %v", stageNames(x))
+	}
+}
+
+// The run state holds no session id in the clear: neither a logged-in
+// session's key, nor the user's list of sessions, nor an execution's
+// key; only their SHA-256.
+func TestRunStateHoldsNoSessionID(t *testing.T) {
+	h := newHarness(t, "", withExpression, withoutZxcvbn)
+	loadDefaults(t, h, false)
+	h.userWith("alice", "alice@example.com", ptr("secret pw"), true)
+	d := &httpDriver{h: h, c: h.client}
+	d.step("default-authentication-flow", "")
+	d.step("default-authentication-flow", `{"component":"ak-stage-identification","uid_field":"alice"}`)
+	wantChallenge(t, d.step("default-authentication-flow", `{"component":"ak-stage-password","password":"secret pw"}`), ComponentRedirect, "to", "/")
+	d.step("default-password-change", "") // an execution of the logged-in session
+	sid := h.sessionID()
+	if u, ok, err := h.e.SessionStore().User(context.Background(), sid); !ok || err != nil || u.Username != "alice" {
+		t.Fatalf("session user %v %v %v", u, ok, err)
+	}
+	var n int
+	h.rs.mu.Lock()
+	for k, r := range h.rs.recs {
+		if k.ns != Executions && k.ns != Sessions {
+			continue
+		}
+		n++
+		if strings.Contains(k.key, sid) || bytes.Contains(r.data, []byte(sid)) {
+			t.Errorf("%v record %q holds the session id", k.ns, k.key)
+		}
+	}
+	h.rs.mu.Unlock()
+	if n < 3 {
+		t.Errorf("%d records", n)
 	}
 }
