@@ -342,7 +342,11 @@
 // identifier's stand-in gets no email and the same challenge) and sets
 // email_sent: later GETs send nothing (authentik's send again). Every
 // response sends a new link and answers ak-stage-email with
-// "email-sent". The link's plan starts with a consent (ak-stage-consent,
+// "email-sent". At most [MaxEmailsPerUser] messages go to one user in
+// [EmailWindow] (2025.8's recovery_max_attempts defaults, over every
+// flow and session): past it nothing is sent, the answer is the same,
+// and an [EventMessage] event says [MsgEmailLimit]. The link's plan
+// starts with a consent (ak-stage-consent,
 // "Continue to confirm this email address."), so that a mail scanner
 // opening it uses nothing; confirming takes the token (of browsers that
 // opened the link, the first to confirm goes on, the others get
@@ -455,7 +459,9 @@
 // Flow tokens and email: New uses no mailer unless given one
 // (SMTPMailer does not retry nor queue), no localisation of the email
 // (authentik uses the user's locale), no custom template files, no
-// resend limit (2025.8's recovery_max_attempts), no admin recovery-link
+// per-stage resend limit (2025.8's recovery_max_attempts: authflow
+// bounds every user to [MaxEmailsPerUser] in [EmailWindow], silently),
+// no admin recovery-link
 // endpoint (Suspend is its building block), and the in-memory consent is
 // shown by the inspector as a binding without a pk. A MemRunState under
 // a flood of new executions evicts flow tokens before executions (they

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"testing"
 
@@ -244,5 +245,44 @@ func TestRunStateHoldsNoSessionID(t *testing.T) {
 	h.rs.mu.Unlock()
 	if n < 3 {
 		t.Errorf("%d records", n)
+	}
+}
+
+// An email stage sends at most MaxEmailsPerUser messages to one user in
+// EmailWindow, over every session: past it, the answer is the same and
+// nothing is sent, nor a flow token issued.
+func TestEmailBound(t *testing.T) {
+	m := &testMailer{}
+	h := emailFlow(t, "recovery", "", withMailer(m))
+	h.userWith("mail", "mail@example.com", nil, true)
+	for i := range MaxEmailsPerUser + 2 {
+		if i%2 == 0 {
+			h.client = h.newClient()
+			h.get("f", "")
+			h.identifyEmail("", "mail").want(t, ComponentEmail)
+			continue
+		}
+		r := h.post("f", "", `{"component":"ak-stage-email"}`)
+		r.want(t, ComponentEmail)
+		if got := responseErrors(r); got != `{"non_field_errors":[{"code":"email-sent","string":"email-sent"}]}` {
+			t.Errorf("response_errors %s", got)
+		}
+	}
+	if m.count() != MaxEmailsPerUser {
+		t.Errorf("%d emails, want %d", m.count(), MaxEmailsPerUser)
+	}
+	var limited int
+	for _, ev := range h.events {
+		if ev.Message == MsgEmailLimit && ev.User == "mail" {
+			limited++
+		}
+	}
+	if limited != 2 {
+		t.Errorf("%d limit events", limited)
+	}
+	h.advance(EmailWindow + time.Second)
+	h.post("f", "", `{"component":"ak-stage-email"}`).want(t, ComponentEmail)
+	if m.count() != MaxEmailsPerUser+1 {
+		t.Errorf("after the window: %d emails", m.count())
 	}
 }
