@@ -100,9 +100,13 @@
 //   - Executions expire (Options.ExecutionTTL, by default a day after
 //     the last step); an expired one starts over, and its first challenge
 //     says so ([MsgExpired]) unless the record was already swept.
-//   - Each step is saved by compare-and-swap: of two requests racing on
-//     one execution (two tabs, a replayed POST), the one that saves
-//     second changes nothing and answers Reload.
+//   - The requests of one execution (two tabs, a double click, a
+//     replayed POST) run one after the other in a process, so that a
+//     stage's side effects (a user written, an email sent, a login)
+//     happen once: the second sees the first's step. Each step is saved
+//     by compare-and-swap: of two requests racing on one execution in
+//     two processes (replicas on etcd), the one that saves second
+//     changes nothing and answers Reload, though both ran the stage.
 //   - denied_action reads next from the query, as the end of a flow
 //     does, not from the executor URL's own parameters (authentik's
 //     quirk, issue #10333, under which no browser flow ever continues to

@@ -186,6 +186,8 @@ type Executor struct {
 	baseURL    string
 	// hist is the inspector's history (inspect.go).
 	hist *history
+	// running serializes the requests of one execution (keylock.go).
+	running keyLocks
 }
 
 // New returns an executor of the flows in s. It fails with an error
@@ -350,6 +352,7 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 		return Response{}, ErrNoSession
 	}
 	r := &run{e: e, ctx: ctx, req: req, key: ExecutionKey(req.Session, slug)}
+	defer e.running.lock(r.key)()
 	err := e.s.View(ctx, func(tx *store.Tx) error {
 		var err error
 		r.f, err = store.Flows.Get(tx, store.By("slug", slug))

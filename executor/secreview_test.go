@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"testing"
@@ -284,5 +285,72 @@ func TestEmailBound(t *testing.T) {
 	h.post("f", "", `{"component":"ak-stage-email"}`).want(t, ComponentEmail)
 	if m.count() != MaxEmailsPerUser+1 {
 		t.Errorf("after the window: %d emails", m.count())
+	}
+}
+
+// sideEffect is a dummy stage whose response is a side effect, counted
+// per stage; the first response to stage "one" waits for release.
+type sideEffect struct {
+	mu      sync.Mutex
+	n       map[string]int
+	entered chan string
+	release chan struct{}
+}
+
+func (h *sideEffect) Challenge(ctx context.Context, s *Step) (Result, error) {
+	return dummyHandler{}.Challenge(ctx, s)
+}
+
+func (h *sideEffect) Respond(_ context.Context, s *Step, _ json.RawMessage) (Result, error) {
+	h.mu.Lock()
+	h.n[s.Stage.Name]++
+	first := s.Stage.Name == "one" && h.n["one"] == 1
+	h.mu.Unlock()
+	h.entered <- s.Stage.Name
+	if first {
+		<-h.release
+	}
+	return Pass(), nil
+}
+
+// Two racing POSTs of one execution (a double click, a replay) run its
+// stage once: the second waits for the first, then answers the next
+// stage; the side effect of stage one happens once.
+func TestRacingPostsRunAStageOnce(t *testing.T) {
+	se := &sideEffect{n: map[string]int{}, entered: make(chan string, 4), release: make(chan struct{})}
+	handlers := Builtin()
+	handlers[stage.ModelDummy] = se
+	h := newHarness(t, flowDoc("f", "", dummy("f", "one", 0, ""), dummy("f", "two", 1, "")), func(o *Options) { o.Handlers = handlers })
+	ctx := context.Background()
+	req := Request{Session: "s"}
+	if _, err := h.e.Get(ctx, "f", req); err != nil {
+		t.Fatal(err)
+	}
+	body := json.RawMessage(`{"component":"ak-stage-dummy"}`)
+	errc := make(chan error, 2)
+	submit := func() { _, err := h.e.Submit(ctx, "f", req, body); errc <- err }
+	go submit()
+	if got := <-se.entered; got != "one" {
+		t.Fatalf("first response to %q", got)
+	}
+	contended := make(chan struct{}, 1)
+	testHookContended = func() { contended <- struct{}{} }
+	t.Cleanup(func() { testHookContended = nil })
+	go submit()
+	select {
+	case <-contended: // the second waits for the first
+	case got := <-se.entered:
+		t.Errorf("the second response reached stage %q while the first ran", got)
+	}
+	close(se.release)
+	for range 2 {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	se.mu.Lock()
+	defer se.mu.Unlock()
+	if se.n["one"] != 1 {
+		t.Errorf("stage one ran %d times", se.n["one"])
 	}
 }
