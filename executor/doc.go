@@ -37,7 +37,8 @@
 // system_exception event holding the error, never shown to the client)
 // for anything unexpected, a body over HTTPOptions.MaxBody or not a JSON
 // object included. The session is the host's (HTTPOptions.Session) or
-// the handler's own cookie (HttpOnly, SameSite=Lax, Secure under TLS).
+// the handler's own cookie (HttpOnly, SameSite=Lax, Path /, Secure under
+// TLS, a proxy's too: X-Forwarded-Proto: https).
 // A GET or POST from another origin is refused before any session is
 // read or made (a GET reaches stages with side effects, user_delete
 // and user_logout among them, and a cross-site navigation carries the

@@ -34,7 +34,8 @@ type HTTPOptions struct {
 	// Session returns the request's session id, from the host's own
 	// session; "" means none, and the request is refused with
 	// ak-stage-flow-error. Nil means HTTPHandler's own cookie (Cookie): a
-	// random id, HttpOnly, SameSite=Lax, Secure under TLS.
+	// random id, HttpOnly, SameSite=Lax, Path /, Secure under TLS (the
+	// server's, or a proxy's that sends X-Forwarded-Proto: https).
 	Session func(*http.Request) string
 	// Cookie names HTTPHandler's session cookie; "" means DefaultCookie.
 	Cookie string
@@ -218,11 +219,19 @@ func (h *handler) session(w http.ResponseWriter, r *http.Request) string {
 // setCookie sets the session cookie to id, lasting until expires (zero:
 // until the browser closes).
 func (h *handler) setCookie(w http.ResponseWriter, r *http.Request, id string, expires time.Time) {
-	c := &http.Cookie{Name: h.o.Cookie, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil}
+	c := &http.Cookie{Name: h.o.Cookie, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure(r)}
 	if !expires.IsZero() {
 		c.MaxAge = max(1, int(expires.Sub(h.e.now()).Seconds()))
 	}
 	http.SetCookie(w, c)
+}
+
+// secure says whether r came over TLS: its own, or a proxy's that says
+// so (X-Forwarded-Proto: https, Django's SECURE_PROXY_SSL_HEADER as
+// authentik sets it). Believing a client that claims so is harmless: it
+// only keeps the client's own cookie off plain HTTP.
+func secure(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(strings.TrimSpace(strings.Split(r.Header.Get("X-Forwarded-Proto"), ",")[0]), "https")
 }
 
 // sessionChange carries out a login or logout: with the handler's own

@@ -354,3 +354,30 @@ func TestRacingPostsRunAStageOnce(t *testing.T) {
 		t.Errorf("stage one ran %d times", se.n["one"])
 	}
 }
+
+// The session cookie is HttpOnly, SameSite=Lax, Path=/, and Secure
+// under TLS, a TLS-terminating proxy's included (X-Forwarded-Proto).
+func TestSessionCookieFlags(t *testing.T) {
+	h := newHarness(t, flowDoc("f", "", dummy("f", "one", 0, "")))
+	for _, c := range []struct {
+		proto  string
+		secure bool
+	}{{"", false}, {"http", false}, {"https", true}, {"HTTPS, http", true}} {
+		req := httptest.NewRequest("GET", ExecutorPath+"f/?query=", nil)
+		if c.proto != "" {
+			req.Header.Set("X-Forwarded-Proto", c.proto)
+		}
+		rec := httptest.NewRecorder()
+		h.e.HTTPHandler(HTTPOptions{}).ServeHTTP(rec, req)
+		cs := rec.Result().Cookies()
+		if len(cs) != 1 || !cs[0].HttpOnly || cs[0].SameSite != http.SameSiteLaxMode || cs[0].Path != "/" || cs[0].Secure != c.secure {
+			t.Errorf("X-Forwarded-Proto %q: cookies %+v", c.proto, cs)
+		}
+	}
+	req := httptest.NewRequest("GET", "https://x"+ExecutorPath+"f/?query=", nil)
+	rec := httptest.NewRecorder()
+	h.e.HTTPHandler(HTTPOptions{}).ServeHTTP(rec, req)
+	if cs := rec.Result().Cookies(); len(cs) != 1 || !cs[0].Secure {
+		t.Errorf("TLS: cookies %+v", cs)
+	}
+}
