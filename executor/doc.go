@@ -43,8 +43,8 @@
 // read or made (a GET reaches stages with side effects, user_delete
 // and user_logout among them, and a cross-site navigation carries the
 // SameSite=Lax cookie; authentik checks no GET): 403 {"detail":
-// [MsgCrossOrigin]}, the shape of the message of authentik's API (DRF's SessionAuthentication over Django's CSRF
-// check; authentik's executor renders it as ak-stage-flow-error, and
+// [MsgCrossOrigin]}, the shape of the message of authentik's API
+// (DRF's SessionAuthentication over Django's CSRF check; authentik's executor renders it as ak-stage-flow-error, and
 // checks only authenticated sessions, by an X-authentik-CSRF token).
 // The check is net/http's CrossOriginProtection (HTTPOptions.CrossOrigin
 // for trusted origins): Sec-Fetch-Site, else Origin against Host. A
