@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -248,7 +249,8 @@ func checkConsent(s *Step, body json.RawMessage) (*Result, error) {
 		r := Retry(verr)
 		return &r, nil
 	}
-	if want, _ := s.Context[ContextConsentToken].(string); want == "" || resp.Token != want {
+	// Compared in constant time, as authentik 2026.2's compare_digest.
+	if want, _ := s.Context[ContextConsentToken].(string); want == "" || subtle.ConstantTimeCompare([]byte(resp.Token), []byte(want)) != 1 {
 		r := Retry(fieldError("token", MsgInvalidConsentToken))
 		return &r, nil
 	}

@@ -37,11 +37,14 @@
 // system_exception event holding the error, never shown to the client)
 // for anything unexpected, a body over HTTPOptions.MaxBody or not a JSON
 // object included. The session is the host's (HTTPOptions.Session) or
-// the handler's own cookie (HttpOnly, SameSite=Lax, Secure under TLS).
-// A POST from another origin is refused before any session is read or
-// made: 403 {"detail": [MsgCrossOrigin]}, the shape of the message of
-// authentik's API (DRF's SessionAuthentication over Django's CSRF
-// check; authentik's executor renders it as ak-stage-flow-error, and
+// the handler's own cookie (HttpOnly, SameSite=Lax, Path /, Secure under
+// TLS, a proxy's too: X-Forwarded-Proto: https).
+// A GET or POST from another origin is refused before any session is
+// read or made (a GET reaches stages with side effects, user_delete
+// and user_logout among them, and a cross-site navigation carries the
+// SameSite=Lax cookie; authentik checks no GET): 403 {"detail":
+// [MsgCrossOrigin]}, the shape of the message of authentik's API
+// (DRF's SessionAuthentication over Django's CSRF check; authentik's executor renders it as ak-stage-flow-error, and
 // checks only authenticated sessions, by an X-authentik-CSRF token).
 // The check is net/http's CrossOriginProtection (HTTPOptions.CrossOrigin
 // for trusted origins): Sec-Fetch-Site, else Origin against Host. A
@@ -98,9 +101,13 @@
 //   - Executions expire (Options.ExecutionTTL, by default a day after
 //     the last step); an expired one starts over, and its first challenge
 //     says so ([MsgExpired]) unless the record was already swept.
-//   - Each step is saved by compare-and-swap: of two requests racing on
-//     one execution (two tabs, a replayed POST), the one that saves
-//     second changes nothing and answers Reload.
+//   - The requests of one execution (two tabs, a double click, a
+//     replayed POST) run one after the other in a process, so that a
+//     stage's side effects (a user written, an email sent, a login)
+//     happen once: the second sees the first's step. Each step is saved
+//     by compare-and-swap: of two requests racing on one execution in
+//     two processes (replicas on etcd), the one that saves second
+//     changes nothing and answers Reload, though both ran the stage.
 //   - denied_action reads next from the query, as the end of a flow
 //     does, not from the executor URL's own parameters (authentik's
 //     quirk, issue #10333, under which no browser flow ever continues to
@@ -132,8 +139,10 @@
 //     show_matched_user (else pending_user_identifier), the enrollment,
 //     recovery and passwordless links (with the page's query), a
 //     password stage's and a captcha stage's fields in the same
-//     challenge, and "Failed to authenticate.". An unknown identifier
-//     leaves a stand-in pending user (its username and email the
+//     challenge, and "Failed to authenticate.". The captcha token is
+//     verified for every identifier before it is looked up (authentik
+//     verifies known identifiers only, so that a refused token tells
+//     them apart). An unknown identifier leaves a stand-in pending user (its username and email the
 //     identifier, no pk) and waits 90 to 210 ms (Options.Sleep), as in
 //     authentik, or, when a password stage is embedded, spends a
 //     password check instead (authentik waits, which makes an unknown
@@ -170,7 +179,7 @@
 // tabs' flows) start over. The host makes the new id the client's
 // session. [Executor.HTTPHandler] with its own cookie does so itself:
 // it keeps logged-in sessions in the run state's [Sessions] namespace
-// ([SessionStore]: session id to user, expiring with the session, and
+// ([SessionStore]: session to user, expiring with the session, and
 // each user's list of at most [MaxUserSessions] sessions, which
 // terminate_other_sessions ends), sets the new cookie (with Max-Age for
 // a session with an expiry), and takes a later request's user from it
@@ -363,9 +372,15 @@
 // identifier's stand-in gets no email and the same challenge) and sets
 // email_sent: later GETs send nothing (authentik's send again). Every
 // response sends a new link and answers ak-stage-email with
-// "email-sent". The link's plan starts with a consent (ak-stage-consent,
+// "email-sent". At most [MaxEmailsPerUser] messages go to one user in
+// [EmailWindow] (2025.8's recovery_max_attempts defaults, over every
+// flow and session): past it nothing is sent, the answer is the same,
+// and an [EventMessage] event says [MsgEmailLimit]. The link's plan
+// starts with a consent (ak-stage-consent,
 // "Continue to confirm this email address."), so that a mail scanner
-// opening it uses nothing; confirming removes the token, and the email
+// opening it uses nothing; confirming takes the token (of browsers that
+// opened the link, the first to confirm goes on, the others get
+// MsgLinkUsed), and the email
 // stage then passes (stage_invalid if the token's user is not the
 // pending user), activating the user with activate_user_on_success. A
 // session whose link was used by another answers "Link was already
@@ -386,7 +401,8 @@
 // lists appended, fixed_data winning), reports invitation_used (naming
 // the invitation by name: its pk is its secret), and, when
 // single_use, is deleted at once, before the user exists, as in
-// authentik.
+// authentik, and before it is used: of requests racing on it, the one
+// that deletes it uses it, the others find none.
 //
 // # Run state
 //
@@ -394,10 +410,14 @@
 // progress, keyed by session and flow ([ExecutionKey]), and flow tokens
 // (a suspended plan restored from an emailed link, keyed by token, single
 // use with [RunState.Take], expiring), logged-in sessions ([Sessions])
-// and reputation scores ([Reputation], [RunStateScores]: a record per
+// and reputation scores. A session is keyed by its id's SHA-256, as a
+// flow token by its key's: the run state (a bbolt file, its backups,
+// etcd) holds no session id nor token key a reader could use. The
+// reputation scores ([Reputation], [RunStateScores]) are a record per
 // client address and per identifier, each of at most [MaxPairsPerKey]
 // pairs; 100,000 distinct failing identifiers from one address take
-// about 20 MB in a MemRunState, BenchmarkRunStateScores100k). [RunState] keeps them as opaque
+// about 20 MB in a MemRunState (BenchmarkRunStateScores100k).
+// [RunState] keeps them all as opaque
 // bytes with an expiry and a version for compare-and-swap
 // ([ErrConflict]). An execution is encoded compactly: about 250 to 350
 // bytes for a four-stage login, and 100,000 pending ones take about
@@ -477,7 +497,9 @@
 // Flow tokens and email: New uses no mailer unless given one
 // (SMTPMailer does not retry nor queue), no localisation of the email
 // (authentik uses the user's locale), no custom template files, no
-// resend limit (2025.8's recovery_max_attempts), no admin recovery-link
+// per-stage resend limit (2025.8's recovery_max_attempts: authflow
+// bounds every user to [MaxEmailsPerUser] in [EmailWindow], silently),
+// no admin recovery-link
 // endpoint (Suspend is its building block), and the in-memory consent is
 // shown by the inspector as a binding without a pk. A MemRunState under
 // a flood of new executions evicts flow tokens before executions (they

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,20 @@ const (
 	EventEmailSent = "email_sent"
 )
 
+// The bound of the email stage's messages to one user (authflow's
+// addition, with the defaults of authentik 2025.8's
+// recovery_max_attempts and recovery_cache_timeout): past it, a request
+// that would send sends nothing and answers as if it had, so that
+// neither a mail bomb nor a flood of flow tokens can be made through a
+// known identifier, and the answer still does not tell a known
+// identifier from an unknown one.
+const (
+	// MaxEmailsPerUser is how many messages one user gets in EmailWindow.
+	MaxEmailsPerUser = 5
+	// EmailWindow is the window, from the first message, of the bound.
+	EmailWindow = 5 * time.Minute
+)
+
 // Messages of the email stage, in authentik's words but MsgNoMailer.
 const (
 	// MsgEmailSentError is the non-field error (and its code) of every
@@ -49,6 +64,10 @@ const (
 	MsgLinkUsed = "Link was already used, please request a new link."
 	// MsgConfirmEmail is the consent header of the link's confirmation.
 	MsgConfirmEmail = "Continue to confirm this email address."
+	// MsgEmailLimit is reported (an EventMessage event naming the user)
+	// when an email was not sent, MaxEmailsPerUser having been sent to
+	// the user within EmailWindow.
+	MsgEmailLimit = "Too many emails to this user: none was sent."
 	// MsgEmailTemplate is the configuration_error event of a template
 	// that cannot be rendered.
 	MsgEmailTemplate = "Exception occurred while rendering E-mail template"
@@ -204,6 +223,12 @@ func sendEmail(ctx context.Context, s *Step, cfg stage.Email) (Result, bool, err
 		s.Event(EventConfigurationError, fmt.Sprintf("User %s has no email address; no email was sent.", u.Username))
 		return Result{}, true, nil
 	}
+	if ok, err := s.ex.countEmail(ctx, u.PK); err != nil || !ok {
+		if err == nil {
+			s.ex.event(Event{Action: EventMessage, Message: MsgEmailLimit, Flow: s.Flow.Slug, Stage: s.Stage.Name, User: u.Username})
+		}
+		return Result{}, err == nil, err
+	}
 	secs, ok := validate.ParseTimedelta(cfg.TokenExpiry)
 	if !ok {
 		s.Event(EventConfigurationError, fmt.Sprintf("Invalid token_expiry %q.", cfg.TokenExpiry))
@@ -242,6 +267,46 @@ func sendEmail(ctx context.Context, s *Step, cfg stage.Email) (Result, bool, err
 	}
 	s.ex.event(Event{Action: EventEmailSent, Message: "Email to " + rcpt + " sent", Flow: s.Flow.Slug, Stage: s.Stage.Name, User: u.Username})
 	return Result{}, true, nil
+}
+
+// countEmail counts a message to user pk against MaxEmailsPerUser in
+// EmailWindow (a record in the FlowTokens namespace, beside the tokens
+// it bounds, whose keys are hashes and never begin with "mail:"): false
+// when the bound is reached.
+func (e *Executor) countEmail(ctx context.Context, pk int64) (bool, error) {
+	key := "mail:" + strconv.FormatInt(pk, 10)
+	for range 16 {
+		var (
+			n       uint64
+			version uint64
+			exp     = e.now().Add(EmailWindow)
+		)
+		rec, err := e.rs.Load(ctx, FlowTokens, key)
+		switch {
+		case err == nil:
+			n, _ = strconv.ParseUint(string(rec.Data), 10, 64)
+			version, exp = rec.Version, rec.Expires
+		case errors.Is(err, ErrExpired):
+			if err := e.rs.Delete(ctx, FlowTokens, key); err != nil {
+				return false, err
+			}
+		case !errors.Is(err, ErrNotFound):
+			return false, err
+		}
+		if n >= MaxEmailsPerUser {
+			return false, nil
+		}
+		_, err = e.rs.Save(ctx, FlowTokens, key, Record{Data: strconv.AppendUint(nil, n+1, 10), Expires: exp, Version: version})
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, ErrConflict), errors.Is(err, ErrExpired):
+			continue
+		default:
+			return false, err
+		}
+	}
+	return false, fmt.Errorf("executor: counting the emails of user %d: %w", pk, ErrConflict)
 }
 
 // mailSettings are the connection of an email stage.
@@ -353,10 +418,16 @@ func (emailConsentHandler) Respond(ctx context.Context, s *Step, body json.RawMe
 		}
 		return *r, nil
 	}
-	if hash, _, ok := restoredToken(s.Context); ok {
-		if err := s.ex.rs.Delete(ctx, FlowTokens, hash); err != nil {
-			return Result{}, err
-		}
+	hash, _, ok := restoredToken(s.Context)
+	if !ok {
+		return Invalid(MsgLinkUsed), nil
+	}
+	// Taken, not deleted: of two browsers that opened the link, or two
+	// racing confirmations, one goes on.
+	if _, err := s.ex.rs.Take(ctx, FlowTokens, hash); errors.Is(err, ErrNotFound) || errors.Is(err, ErrExpired) {
+		return Invalid(MsgLinkUsed), nil
+	} else if err != nil {
+		return Result{}, err
 	}
 	return Pass(), nil
 }

@@ -161,12 +161,18 @@ func (e *Executor) CancelHandler(o HTTPOptions) http.Handler {
 // ExecuteHandler serves authentik's GET
 // /api/v3/flows/instances/{slug}/execute/ for the flow slug (the caller
 // routes and authorizes): 200 {"link": absolute URL of
-// FlowInterfacePath+slug+"/"} after Execute, 404 for an unknown flow, and
+// FlowInterfacePath+slug+"/"} after Execute, 404 for an unknown flow, 403
+// (MsgCrossOrigin) from another origin, as HTTPHandler, and
 // 400 {"detail": "Flow not applicable to current user/request: …"} for a
 // denied plan (authentik answers an HTML error page).
 func (e *Executor) ExecuteHandler(o HTTPOptions, slug string) http.Handler {
 	h := e.httpSessions(o)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// It replaces the session's execution: not from another site.
+		if err := h.crossOrigin(r); err != nil {
+			writeJSON(w, http.StatusForbidden, map[string]string{"detail": fmt.Sprintf(MsgCrossOrigin, r.Header.Get("Sec-Fetch-Site"))})
+			return
+		}
 		session := h.session(w, r)
 		req := Request{Session: session, HTTP: httpRequest(r)}
 		err := h.user(r, &req)

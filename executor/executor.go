@@ -188,6 +188,8 @@ type Executor struct {
 	hist *history
 	// conf keeps decoded flows and stages for one revision (confcache.go).
 	conf *confCache
+	// running serializes the requests of one execution (keylock.go).
+	running keyLocks
 }
 
 // New returns an executor of the flows in s. It fails with an error
@@ -355,6 +357,9 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 		return Response{}, ErrNoSession
 	}
 	r := &run{e: e, ctx: ctx, req: req, key: ExecutionKey(req.Session, slug)}
+	// The requests of one execution run one after the other: the record
+	// is read under the lock (keylock.go).
+	defer e.running.lock(r.key)()
 	rec, lerr := e.rs.Load(ctx, Executions, r.key)
 	var x *execution
 	if lerr == nil {

@@ -56,11 +56,19 @@ func (r *racing) Save(ctx context.Context, ns Namespace, key string, rec Record)
 
 // A replayed POST that races the original loses the compare-and-swap: it
 // changes nothing (its stale state does not overwrite the newer one) and
-// asks the client to reload.
+// asks the client to reload. In one process the second request waits for
+// the first (TestRacingPostsRunAStageOnce): the original runs in another
+// process's executor over the same store and run state (a replica).
 func TestReplayedPostLosesRace(t *testing.T) {
 	rs := &racing{}
+	var opts Options
 	h := newHarness(t, flowDoc("f", "", dummy("f", "d1", 0, ""), dummy("f", "d2", 1, ""), dummy("f", "d3", 2, "")),
-		func(o *Options) { rs.RunState, o.RunState = o.RunState, rs })
+		func(o *Options) { rs.RunState, o.RunState = o.RunState, rs; opts = *o })
+	replica, err := New(h.s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(replica.Close)
 	ctx := context.Background()
 	req := Request{Session: "s1"}
 	if r, err := h.e.Get(ctx, "f", req); err != nil || r.Challenge.(*DummyChallenge).Name != "d1" {
@@ -71,10 +79,10 @@ func TestReplayedPostLosesRace(t *testing.T) {
 	// replay saves.
 	rs.hook = func() {
 		var err error
-		if inner, err = h.e.Submit(ctx, "f", req, json.RawMessage(`{"component":"ak-stage-dummy"}`)); err != nil {
+		if inner, err = replica.Submit(ctx, "f", req, json.RawMessage(`{"component":"ak-stage-dummy"}`)); err != nil {
 			t.Error(err)
 		}
-		if _, err := h.e.Submit(ctx, "f", req, json.RawMessage(`{"component":"ak-stage-dummy"}`)); err != nil {
+		if _, err := replica.Submit(ctx, "f", req, json.RawMessage(`{"component":"ak-stage-dummy"}`)); err != nil {
 			t.Error(err)
 		}
 	}

@@ -34,7 +34,8 @@ type HTTPOptions struct {
 	// Session returns the request's session id, from the host's own
 	// session; "" means none, and the request is refused with
 	// ak-stage-flow-error. Nil means HTTPHandler's own cookie (Cookie): a
-	// random id, HttpOnly, SameSite=Lax, Secure under TLS.
+	// random id, HttpOnly, SameSite=Lax, Path /, Secure under TLS (the
+	// server's, or a proxy's that sends X-Forwarded-Proto: https).
 	Session func(*http.Request) string
 	// Cookie names HTTPHandler's session cookie; "" means DefaultCookie.
 	Cookie string
@@ -53,14 +54,14 @@ type HTTPOptions struct {
 	Logout func(http.ResponseWriter, *http.Request, Logout) error
 	// MaxBody bounds a POST's body; zero means DefaultMaxBody.
 	MaxBody int64
-	// CrossOrigin refuses a POST from another origin (CSRF): nil means
+	// CrossOrigin refuses a GET or POST from another origin (CSRF): nil means
 	// net/http's zero CrossOriginProtection, which trusts no other origin.
 	// A host whose pages are on another origin than the API (or behind a
 	// proxy that rewrites Host) adds it with AddTrustedOrigin.
 	CrossOrigin *http.CrossOriginProtection
 }
 
-// MsgCrossOrigin is the detail of the 403 answer to a POST from another
+// MsgCrossOrigin is the detail of the 403 answer to a request from another
 // origin, in the shape of the message authentik's API (DRF's
 // SessionAuthentication over Django's CSRF check) gives; %s is the
 // request's Origin, or its Sec-Fetch-Site when it sends no Origin.
@@ -69,8 +70,8 @@ const MsgCrossOrigin = "CSRF Failed: Origin checking failed - %s does not match 
 // HTTPHandler returns the executor's HTTP endpoint, authentik's
 // GET and POST /api/v3/flows/executor/{slug}/?query=...: 200 with a
 // challenge, or 302 to the identical URL (Response.Reload), and 404 for
-// an unknown flow. A POST's body is a JSON object; a POST from another
-// origin is 403 with MsgCrossOrigin (HTTPOptions.CrossOrigin). Anything unexpected
+// an unknown flow. A POST's body is a JSON object; a GET or POST from
+// another origin is 403 with MsgCrossOrigin (HTTPOptions.CrossOrigin). Anything unexpected
 // (a body too large or not JSON, an error) is 200 ak-stage-flow-error
 // with a request id, whose event (system_exception) holds the error; the
 // client never sees the error's text.
@@ -105,15 +106,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("X-Frame-Options", "SAMEORIGIN")
-	if r.Method == http.MethodPost {
-		if err := h.o.CrossOrigin.Check(r); err != nil {
-			origin := r.Header.Get("Origin")
-			if origin == "" {
-				origin = r.Header.Get("Sec-Fetch-Site")
-			}
-			writeJSON(w, http.StatusForbidden, map[string]string{"detail": fmt.Sprintf(MsgCrossOrigin, origin)})
-			return
+	if err := h.crossOrigin(r); err != nil {
+		origin := r.Header.Get("Origin")
+		if origin == "" {
+			origin = r.Header.Get("Sec-Fetch-Site")
 		}
+		writeJSON(w, http.StatusForbidden, map[string]string{"detail": fmt.Sprintf(MsgCrossOrigin, origin)})
+		return
 	}
 	session := h.session(w, r)
 	req := Request{Session: session, Query: r.URL.Query().Get("query"), HTTP: httpRequest(r)}
@@ -148,6 +147,22 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, resp.Challenge)
 	}
+}
+
+// crossOrigin checks a request as HTTPOptions.CrossOrigin checks a
+// POST, a GET included: a GET reaches stages with side effects
+// (user_delete, user_logout, user_write, the email stage), and a
+// cross-site navigation carries the SameSite=Lax cookie. Browsers tell
+// (Sec-Fetch-Site) on every request, and send Origin on a CORS fetch,
+// so a trusted origin's page and a program (neither header) are
+// answered.
+func (h *handler) crossOrigin(r *http.Request) error {
+	if r.Method != http.MethodPost {
+		asPost := *r
+		asPost.Method = http.MethodPost
+		r = &asPost
+	}
+	return h.o.CrossOrigin.Check(r)
 }
 
 // user sets req's user: the host's (HTTPOptions.User), else the one
@@ -204,11 +219,19 @@ func (h *handler) session(w http.ResponseWriter, r *http.Request) string {
 // setCookie sets the session cookie to id, lasting until expires (zero:
 // until the browser closes).
 func (h *handler) setCookie(w http.ResponseWriter, r *http.Request, id string, expires time.Time) {
-	c := &http.Cookie{Name: h.o.Cookie, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil}
+	c := &http.Cookie{Name: h.o.Cookie, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure(r)}
 	if !expires.IsZero() {
 		c.MaxAge = max(1, int(expires.Sub(h.e.now()).Seconds()))
 	}
 	http.SetCookie(w, c)
+}
+
+// secure says whether r came over TLS: its own, or a proxy's that says
+// so (X-Forwarded-Proto: https, Django's SECURE_PROXY_SSL_HEADER as
+// authentik sets it). Believing a client that claims so is harmless: it
+// only keeps the client's own cookie off plain HTTP.
+func secure(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(strings.TrimSpace(strings.Split(r.Header.Get("X-Forwarded-Proto"), ",")[0]), "https")
 }
 
 // sessionChange carries out a login or logout: with the handler's own

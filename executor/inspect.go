@@ -146,7 +146,8 @@ func (h *history) clear(key string) {
 //
 // The context is sanitized as authentik's sanitize_dict does (a user as
 // {username, pk, email}), and, unlike authentik, which shows prompt_data
-// in clear, every prompt_data value whose key holds "password" is
+// in clear, every prompt_data value whose key holds "password" or
+// "token", the consent stage's token and the invitation's pk are
 // replaced by "********": secrets are never rendered.
 func (e *Executor) Inspect(ctx context.Context, slug, session string) (Inspection, error) {
 	if session == "" {
@@ -252,18 +253,35 @@ const redacted = "********"
 
 // sanitizeContext is authentik's sanitize_dict of a plan context: a user
 // as {username, pk, email}, the HTTP request dropped, and (authflow's
-// addition) prompt_data's password values redacted.
+// addition) secrets redacted: prompt_data's values whose key holds
+// "password" or "token" (an invitation's pk), the consent token and the
+// invitation's pk.
 func sanitizeContext(ctxm map[string]any) map[string]any {
 	out := make(map[string]any, len(ctxm))
 	for k, v := range ctxm {
 		switch {
 		case k == "http_request":
 			continue
+		case k == ContextConsentToken:
+			// The consent challenge's token: not shown twice.
+			v = redacted
+		case k == ContextInvitation:
+			// An invitation's pk is its secret.
+			if m, ok := v.(map[string]any); ok {
+				inv := make(map[string]any, len(m))
+				for ik, iv := range m {
+					if ik == "pk" {
+						iv = redacted
+					}
+					inv[ik] = iv
+				}
+				v = inv
+			}
 		case k == "prompt_data":
 			if m, ok := v.(map[string]any); ok {
 				pd := make(map[string]any, len(m))
 				for pk, pv := range m {
-					if strings.Contains(strings.ToLower(pk), "password") {
+					if lk := strings.ToLower(pk); strings.Contains(lk, "password") || strings.Contains(lk, "token") {
 						pv = redacted
 					}
 					pd[pk] = pv

@@ -40,6 +40,23 @@ func (invitationHandler) Challenge(ctx context.Context, s *Step) (Result, error)
 	if err != nil {
 		return Result{}, err
 	}
+	if ok && inv.SingleUse {
+		if testHookInviteFound != nil {
+			testHookInviteFound()
+		}
+		// At once, as authentik does, before the user exists; and
+		// before it is used: of two requests racing on it, the one
+		// whose delete finds it gone has none.
+		err := s.ex.s.Update(ctx, func(tx *store.Tx) error {
+			return store.Invites.Delete(tx, store.PK(inv.PK), nil)
+		})
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			ok = false
+		case err != nil:
+			return Result{}, err
+		}
+	}
 	if !ok {
 		if cfg.ContinueFlowWithoutInvitation {
 			return Pass(), nil
@@ -59,17 +76,12 @@ func (invitationHandler) Challenge(ctx context.Context, s *Step) (Result, error)
 	mergeDeep(merged, inv.FixedData)
 	s.Context[ContextPromptData] = merged
 	s.Event(EventInvitationUsed, fmt.Sprintf("Invitation %s used", inv.Name))
-	if inv.SingleUse {
-		// At once, as authentik does, before the user exists.
-		err := s.ex.s.Update(ctx, func(tx *store.Tx) error {
-			return store.Invites.Delete(tx, store.PK(inv.PK), nil)
-		})
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return Result{}, err
-		}
-	}
 	return Pass(), nil
 }
+
+// testHookInviteFound, when set (by tests), runs between finding a
+// single-use invitation and deleting it: where a racing request wins.
+var testHookInviteFound func()
 
 func (h invitationHandler) Respond(ctx context.Context, s *Step, _ json.RawMessage) (Result, error) {
 	return h.Challenge(ctx, s)

@@ -203,6 +203,25 @@ func (identificationHandler) Respond(ctx context.Context, s *Step, body json.Raw
 	if resp.Password != nil {
 		password = *resp.Password
 	}
+	if cap != nil {
+		// Every identifier, known or not, before it is looked up
+		// (authentik checks known ones only, so that a refused token
+		// tells a known identifier from an unknown one, and an
+		// unknown one costs no verification).
+		token := ""
+		if resp.CaptchaToken != nil {
+			token = *resp.CaptchaToken
+		}
+		answer, err := s.ex.captcha.VerifyCaptcha(ctx, *cap, token, s.ClientIP())
+		var verr *validate.Error
+		if errors.As(err, &verr) {
+			return Retry(verr), nil
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		_ = answer // authentik's combined check keeps no captcha context
+	}
 	var (
 		u     directory.User
 		found bool
@@ -243,21 +262,6 @@ func (identificationHandler) Respond(ctx context.Context, s *Step, body json.Raw
 			return Pass(), nil
 		}
 		return Retry(nonField(MsgFailedToAuthenticate)), nil
-	}
-	if cap != nil {
-		token := ""
-		if resp.CaptchaToken != nil {
-			token = *resp.CaptchaToken
-		}
-		answer, err := s.ex.captcha.VerifyCaptcha(ctx, *cap, token, s.ClientIP())
-		var verr *validate.Error
-		if errors.As(err, &verr) {
-			return Retry(verr), nil
-		}
-		if err != nil {
-			return Result{}, err
-		}
-		_ = answer // authentik's combined check keeps no captcha context
 	}
 	backend := ""
 	if pw != nil {

@@ -93,9 +93,11 @@ func (n Namespace) valid() bool { return n >= Executions && n <= Reputation }
 
 // ExecutionKey is the key of the execution of flow slug in session: one
 // execution per session and flow. Every key of a session begins with
-// ExecutionKey(session, "").
+// ExecutionKey(session, ""). It holds the SHA-256 of the session id, not
+// the id: a reader of the run state cannot take over a session's flows.
 func ExecutionKey(session, slug string) string {
-	return strconv.Itoa(len(session)) + ":" + session + slug
+	h := sessionHash(session)
+	return strconv.Itoa(len(h)) + ":" + h + slug
 }
 
 // Record is one piece of run state.

@@ -3,8 +3,10 @@ package executor
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -201,8 +203,19 @@ type SessionStore struct {
 // SessionStore returns the executor's session store.
 func (e *Executor) SessionStore() *SessionStore { return e.sessions }
 
-func sessionKey(sid string) string { return "s:" + sid }
-func userKey(pk int64) string      { return "u:" + strconv.FormatInt(pk, 10) }
+// sessionKey is the run state key of session sid: its id's SHA-256,
+// so that the run state (a bbolt file, its backups, etcd) holds no
+// session id a reader could log in with.
+func sessionKey(sid string) string { return sessionKeyOf(sessionHash(sid)) }
+
+// sessionHash is the hex SHA-256 of session id sid.
+func sessionHash(sid string) string {
+	sum := sha256.Sum256([]byte(sid))
+	return hex.EncodeToString(sum[:])
+}
+
+func sessionKeyOf(hash string) string { return "s:" + hash }
+func userKey(pk int64) string         { return "u:" + strconv.FormatInt(pk, 10) }
 
 // User returns the user session sid is logged in as; false for an
 // anonymous, unknown or expired session, and for one whose user was
@@ -253,7 +266,7 @@ func (ss *SessionStore) Start(ctx context.Context, l Login) error {
 		if l.TerminateOthers {
 			ended, ids = ids, nil
 		}
-		ids = append(ids, l.Session)
+		ids = append(ids, sessionHash(l.Session))
 		if len(ids) > MaxUserSessions {
 			ended = append(ended, ids[:len(ids)-MaxUserSessions]...)
 			ids = ids[len(ids)-MaxUserSessions:]
@@ -286,7 +299,7 @@ func (ss *SessionStore) updateList(ctx context.Context, pk int64, exp time.Time,
 		// Drop the sessions that ended on their own.
 		live := ids[:0]
 		for _, id := range ids {
-			if _, err := ss.rs.Load(ctx, Sessions, sessionKey(id)); err == nil {
+			if _, err := ss.rs.Load(ctx, Sessions, sessionKeyOf(id)); err == nil {
 				live = append(live, id)
 			}
 		}
@@ -303,7 +316,7 @@ func (ss *SessionStore) updateList(ctx context.Context, pk int64, exp time.Time,
 			return err
 		}
 		for _, id := range ended {
-			if err := ss.rs.Delete(ctx, Sessions, sessionKey(id)); err != nil {
+			if err := ss.rs.Delete(ctx, Sessions, sessionKeyOf(id)); err != nil {
 				return err
 			}
 		}
@@ -312,7 +325,8 @@ func (ss *SessionStore) updateList(ctx context.Context, pk int64, exp time.Time,
 	return fmt.Errorf("executor: updating the sessions of user %d: %w", pk, ErrConflict)
 }
 
-// List returns the live sessions of user pk, oldest first.
+// List returns the live sessions of user pk, oldest first, each as the
+// hex SHA-256 of its id: the ids themselves are kept nowhere.
 func (ss *SessionStore) List(ctx context.Context, pk int64) ([]string, error) {
 	rec, err := ss.rs.Load(ctx, Sessions, userKey(pk))
 	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrExpired) {
@@ -324,7 +338,7 @@ func (ss *SessionStore) List(ctx context.Context, pk int64) ([]string, error) {
 	var ids []string
 	_ = json.Unmarshal(rec.Data, &ids)
 	return slices.DeleteFunc(ids, func(id string) bool {
-		_, err := ss.rs.Load(ctx, Sessions, sessionKey(id))
+		_, err := ss.rs.Load(ctx, Sessions, sessionKeyOf(id))
 		return err != nil
 	}), nil
 }

@@ -1,0 +1,54 @@
+package executor
+
+import "sync"
+
+// keyLocks serializes, in this process, the requests of one execution
+// (a double-clicked button, a replayed POST, two tabs), so that the
+// second runs after the first saved and sees its step: a stage's side
+// effects (a user written, an email sent, an invitation used, a login)
+// happen once. Requests of different executions do not wait for each
+// other. Between processes (replicas on etcd) the run state's
+// compare-and-swap still keeps the record consistent, but both requests
+// may run the stage.
+type keyLocks struct {
+	mu sync.Mutex
+	m  map[string]*keyLock
+}
+
+type keyLock struct {
+	mu sync.Mutex
+	n  int // requests holding or waiting for mu
+}
+
+// testHookContended, when set (by tests), runs when a request is about
+// to wait for another of the same execution.
+var testHookContended func()
+
+// lock waits until no other request of key runs, and returns the
+// unlock.
+func (l *keyLocks) lock(key string) func() {
+	l.mu.Lock()
+	if l.m == nil {
+		l.m = map[string]*keyLock{}
+	}
+	k := l.m[key]
+	if k == nil {
+		k = &keyLock{}
+		l.m[key] = k
+	}
+	k.n++
+	contended := k.n > 1
+	l.mu.Unlock()
+	if contended && testHookContended != nil {
+		testHookContended()
+	}
+	k.mu.Lock()
+	return func() {
+		k.mu.Unlock()
+		l.mu.Lock()
+		if k.n--; k.n == 0 {
+			delete(l.m, key)
+		}
+		l.mu.Unlock()
+	}
+}
