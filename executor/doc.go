@@ -27,10 +27,12 @@
 // page's query string, the request's user, the HTTP request for
 // policies) and return a [Response]: a [Challenge], or Reload (ask
 // again), and a [Login] or [Logout] when a stage changed the session's
-// user (see Login below). A host gives the HTTP request: without one,
-// policies see request.http_request as None, and the shipped
-// default-user-settings-authorization policy, which reads its tenant,
-// fails every answer. [Executor.HTTPHandler] serves the same over HTTP as authentik's
+// user (see Login below). A host gives the HTTP request; without one,
+// policies and prompts see the executor endpoint's request as
+// authentik's interface would make it (the method, the path, the query
+// parameter, no headers, an unknown client address and the default
+// tenant), since authentik always runs a flow inside an HTTP request and
+// shipped policies read it. [Executor.HTTPHandler] serves the same over HTTP as authentik's
 // GET and POST /api/v3/flows/executor/{slug}/?query=...: 200 with the
 // challenge, 302 to the identical URL for Reload, 404 for an unknown
 // flow, and ak-stage-flow-error with a request id (and a

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -355,6 +356,9 @@ type run struct {
 func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, body json.RawMessage) (Response, error) {
 	if req.Session == "" {
 		return Response{}, ErrNoSession
+	}
+	if req.HTTP == nil {
+		req.HTTP = goAPIRequest(slug, req.Query, post)
 	}
 	r := &run{e: e, ctx: ctx, req: req, key: ExecutionKey(req.Session, slug)}
 	// The requests of one execution run one after the other: the record
@@ -885,4 +889,22 @@ func userInfo(ctxm map[string]any, req Request) UserInfo {
 		name = id
 	}
 	return UserInfo{PendingUser: name, PendingUserAvatar: DefaultAvatar}
+}
+
+// goAPIRequest is the HTTP request policies and prompts see for a Go API
+// call whose host gives none: authentik always runs a flow inside one,
+// and shipped policies read it (default-user-settings-authorization
+// reads http_request.tenant). It is the executor endpoint's request as
+// authentik's own interface makes it: the method, the path, the page's
+// query string as the query parameter, no headers, an unknown client
+// address (ak_client_ip is 255.255.255.255) and the default tenant.
+func goAPIRequest(slug, query string, post bool) *plan.HTTPRequest {
+	method := http.MethodGet
+	if post {
+		method = http.MethodPost
+	}
+	return &plan.HTTPRequest{
+		Method: method, Path: "/api/v3/flows/executor/" + slug + "/",
+		Query: url.Values{"query": {query}}, Header: http.Header{},
+	}
 }

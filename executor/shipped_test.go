@@ -88,11 +88,11 @@ type apiDriver struct {
 	user    plan.User
 }
 
-// req is the driver's request. A host passes its HTTP request: the
-// shipped user settings policy reads request.http_request.tenant, and
-// fails without one.
+// req is the driver's request, without an HTTP request: the executor
+// gives policies its own stand-in, so the shipped user settings policy,
+// which reads request.http_request.tenant, still runs.
 func (d *apiDriver) req() Request {
-	return Request{Session: d.session, User: d.user, HTTP: &plan.HTTPRequest{Method: "GET"}}
+	return Request{Session: d.session, User: d.user}
 }
 
 func (d *apiDriver) step(slug, body string) map[string]any {
