@@ -714,3 +714,8 @@ func (tx *Tx) precondition(c *collection, obj any, o *WriteOptions) error {
 	}
 	return nil
 }
+
+// ReadOnly says whether tx is a read transaction, which sees one
+// committed revision throughout (a write transaction's Revision names
+// data that may still change, or be rolled back).
+func (tx *Tx) ReadOnly() bool { return !tx.rw }
