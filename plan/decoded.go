@@ -4,14 +4,16 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/store"
 	"github.com/google/uuid"
 )
 
-// Decoded keeps the policy bindings (by target), the policies (by pk)
-// and the store's users with their facts (by pk) that evaluations read, decoded, for one store revision: a read
+// Decoded keeps the flow-stage bindings, the policy bindings (by
+// target), the policies and the store's users with their facts that
+// evaluations read, decoded, for one store revision: a read
 // transaction at that revision sees exactly what they were decoded from,
 // so it is served them without reading and decoding the records again; a
 // read at a later revision starts it over. Write transactions, whose
@@ -20,11 +22,12 @@ import (
 // shared between evaluations and never modified. It is safe for
 // concurrent use; Options.Decoded sets one.
 type Decoded struct {
-	mu       sync.Mutex
-	rev      int64 // -1: none yet
-	bindings map[uuid.UUID][]policy.Binding
-	policies map[uuid.UUID]policy.Policy
-	users    map[int64]storedUser
+	mu            sync.Mutex
+	rev           int64 // -1: none yet
+	bindings      map[uuid.UUID][]policy.Binding
+	policies      map[uuid.UUID]policy.Policy
+	users         map[int64]storedUser
+	stageBindings map[uuid.UUID]binding.Binding
 }
 
 // storedUser is what storeFacts read for a user: the user, its facts,
@@ -37,7 +40,7 @@ type storedUser struct {
 
 // NewDecoded returns an empty Decoded.
 func NewDecoded() *Decoded {
-	return &Decoded{rev: -1, bindings: map[uuid.UUID][]policy.Binding{}, policies: map[uuid.UUID]policy.Policy{}, users: map[int64]storedUser{}}
+	return &Decoded{rev: -1, bindings: map[uuid.UUID][]policy.Binding{}, policies: map[uuid.UUID]policy.Policy{}, users: map[int64]storedUser{}, stageBindings: map[uuid.UUID]binding.Binding{}}
 }
 
 // policyBindings is store.PolicyBindings.ByRef(tx, "target", target),
@@ -48,6 +51,16 @@ func (d *Decoded) policyBindings(tx *store.Tx, target uuid.UUID) ([]policy.Bindi
 		return read()
 	}
 	return decodedGet(d, tx, d.bindings, target, read)
+}
+
+// stageBinding is store.Bindings.Get(tx, store.PK(pk)), through d (nil:
+// no cache).
+func (d *Decoded) stageBinding(tx *store.Tx, pk uuid.UUID) (binding.Binding, error) {
+	read := func() (binding.Binding, error) { return store.Bindings.Get(tx, store.PK(pk)) }
+	if d == nil {
+		return read()
+	}
+	return decodedGet(d, tx, d.stageBindings, pk, read)
 }
 
 // policy is referenced(tx, store.Policies, pk), through d (nil: no
@@ -138,6 +151,7 @@ func decodedGet[K comparable, V any](d *Decoded, tx *store.Tx, m map[K]V, k K, r
 		clear(d.bindings)
 		clear(d.policies)
 		clear(d.users)
+		clear(d.stageBindings)
 	}
 	if rev == d.rev {
 		m[k] = v

@@ -183,6 +183,23 @@ func TestEvaluateBindingDecodedNeverStale(t *testing.T) {
 		}
 		return nil
 	})
+	// "no" is no longer negated: all fail.
+	update(func(tx *store.Tx) error {
+		bs, err := store.PolicyBindings.ByRef(tx, "target", bpk)
+		for _, b := range bs {
+			if b.Order == 1 {
+				_, err = store.PolicyBindings.Patch(tx, store.PK(b.PK), []byte(`{"negate": false}`), nil)
+			}
+		}
+		return err
+	})
+	passing(false, "second policy binding changed")
+	// The flow-stage binding's mode is now any: one passes.
+	update(func(tx *store.Tx) error {
+		_, err := store.Bindings.Patch(tx, store.PK(bpk), []byte(`{"policy_engine_mode": "any"}`), nil)
+		return err
+	})
+	passing(true, "binding's mode changed")
 }
 
 // Options.Decoded serves the user and its facts read at a revision,

@@ -221,7 +221,18 @@ func (tx *Tx) Revision() (int64, error) {
 	if tx.rev != 0 {
 		return tx.rev, nil
 	}
-	return storedRevision(tx.kv)
+	if tx.rw {
+		return storedRevision(tx.kv)
+	}
+	// A read transaction sees one revision: it is read once.
+	if tx.readRev == 0 {
+		rev, err := storedRevision(tx.kv)
+		if err != nil {
+			return 0, err
+		}
+		tx.readRev = rev + 1
+	}
+	return tx.readRev - 1, nil
 }
 
 // ObjectRevision is the revision of the transaction that last changed the
