@@ -19,7 +19,11 @@
 //
 // A Cache keeps plans by flow and user and is never stale: a plan is
 // dropped in the commit that changes anything it read, the user and its
-// groups included (see Cache).
+// groups included (see Cache). Options.Decoded keeps the policy
+// bindings, policies, flow-stage bindings and store users that
+// evaluations read decoded for one store revision, in read transactions
+// only, so that EvaluateBinding, run at each request to a re-evaluated
+// stage, does not decode them again (see Decoded).
 //
 // A policy may ask for a write that a plan, made in a read transaction,
 // cannot make (PolicyRequest.Update: authentik's initial-setup flow
