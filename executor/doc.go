@@ -224,12 +224,14 @@
 // (identification, password, MFA without devices, user_login) through
 // the Go API with the store's default hasher costs 1.01 to 1.02 times
 // one password check [1.05] (BenchmarkLogin). With a pbkdf2 hasher of
-// one iteration it costs 36 to 40 times a cached plan of the flow [20: not
-// met; most of it is the password binding's policies, re-evaluated at
-// each of its requests, and the store's decoding of the users and
-// policies they read], and over HTTP on loopback (a new browser,
-// HTTPHandler's own cookie and sessions) 2.6 to 3.1 times the Go API
-// [3: met in most runs] (BenchmarkLoginCheap). On a flow of two dummy stages, whose Go
+// one iteration it costs 25 to 28 times a cached plan of the flow [20: not
+// met; what is left is spread over the identification's user lookup,
+// the password stage's user read, decoding and encoding the execution
+// at each request, and the password binding's expression policy], and
+// over HTTP on loopback (a new browser, HTTPHandler's own cookie and
+// sessions) 2.9 to 3.2 times the Go API [3: not met in most runs since
+// the Go API got cheaper; the HTTP part did not change]
+// (BenchmarkLoginCheap). On a flow of two dummy stages, whose Go
 // API requests are cheaper, HTTP costs about 5 times the Go API: the
 // difference, some 60 microseconds a request, is net/http's round trip
 // on loopback (BenchmarkRun, whose parts are not interleaved). 100,000 pending executions take 57 MB in
@@ -241,7 +243,10 @@
 // transaction (the flow, the re-evaluated bindings' policies, the
 // stage; a handler reads what it needs on its own), and flows and stages are kept decoded for the store revision
 // they were read at (a write starts them over), so that they are read
-// afresh, never stale, without being decoded again.
+// afresh, never stale, without being decoded again; so are the
+// re-evaluated bindings, their policy bindings and policies, and the
+// pending user with its groups' facts (plan.Options.Decoded, which New
+// sets when the planner options have none).
 //
 // # Enrollment stages
 //
@@ -454,10 +459,12 @@
 // consent, user_delete, captcha, email and invitation has a handler that
 // denies the flow
 // with [MsgUnsupportedStage] and a configuration_error event.
-// Performance: a login with a cheap hasher costs 36 times a cached plan,
-// not the 20 issue 21 asks (see the figures above); the rest is in
-// package plan (re-evaluating a binding reads and decodes the pending
-// user and the policies at every request) and the store's decoding.
+// Performance: a login with a cheap hasher costs 25 to 28 times a cached
+// plan, not the 20 issue 21 asks (see the figures above); no part of
+// what is left is more than a sixth of it (the identification's user
+// lookup and the password stage's user read through the store's
+// directory, the execution's JSON decoding and encoding at each
+// request, the expression policy's run).
 // Through the Go API, an identifier over half of [MaxDataSize] (the
 // stand-in pending user keeps it as username and email) makes the
 // execution too large to save: an unexpected error, where HTTPHandler

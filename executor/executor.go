@@ -253,6 +253,11 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 		e.cache, e.ownCache = plan.NewCache(s, plan.CacheOptions{Options: popts}), true
 	}
 	e.popts = e.cache.Options()
+	if e.popts.Decoded == nil {
+		// Re-evaluated bindings read the same policies at every request:
+		// keep them decoded per store revision (never stale).
+		e.popts.Decoded = plan.NewDecoded()
+	}
 	return e, nil
 }
 

@@ -38,7 +38,7 @@ func EvaluateBinding(ctx context.Context, tx *store.Tx, bindingPK uuid.UUID, req
 		opts.Evaluators = Builtin(opts.Now)
 	}
 	mode := flow.PolicyEngineModeAny
-	b, err := store.Bindings.Get(tx, store.PK(bindingPK))
+	b, err := opts.Decoded.stageBinding(tx, bindingPK)
 	switch {
 	case err == nil:
 		mode = b.PolicyEngineMode

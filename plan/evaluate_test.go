@@ -2,7 +2,9 @@ package plan_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/authflow/authflow/plan"
@@ -106,4 +108,173 @@ func TestEvaluateBinding(t *testing.T) {
 	if err == nil {
 		t.Error("an unknown user evaluates")
 	}
+}
+
+// Options.Decoded serves the policy bindings and policies decoded at a
+// revision, never after a write: a changed policy, a changed policy
+// binding and a write transaction's own changes are evaluated as they
+// are now.
+func TestEvaluateBindingDecodedNeverStale(t *testing.T) {
+	s := load(t, reevaluated)
+	ctx := context.Background()
+	opts := plan.Options{Decoded: plan.NewDecoded()}
+	var bpk uuid.UUID
+	if err := s.View(ctx, func(tx *store.Tx) error {
+		p, err := plan.Make(ctx, tx, "login", plan.Request{}, plan.Options{})
+		if err == nil {
+			bpk = p.Stages[0].Binding
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	passing := func(want bool, what string) {
+		t.Helper()
+		for range 2 { // the second one from the cache
+			var ev plan.Evaluation
+			err := s.View(ctx, func(tx *store.Tx) (err error) {
+				ev, err = plan.EvaluateBinding(ctx, tx, bpk, plan.Request{}, nil, opts)
+				return err
+			})
+			if err != nil || ev.Passing != want {
+				t.Fatalf("%s: passing %v (%v), want %v", what, ev.Passing, err, want)
+			}
+		}
+	}
+	passing(true, "as loaded")
+	// The policy "yes" now fails: all no longer pass.
+	update := func(f func(tx *store.Tx) error) {
+		t.Helper()
+		if err := s.Update(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(func(tx *store.Tx) error {
+		_, err := store.Policies.Kind(string(policy.ModelDummy)).Patch(tx, store.By("name", "yes"), []byte(`{"result": false}`), nil)
+		return err
+	})
+	passing(false, "policy changed")
+	// The failing binding of "yes" is negated: all pass again.
+	update(func(tx *store.Tx) error {
+		bs, err := store.PolicyBindings.ByRef(tx, "target", bpk)
+		if err != nil {
+			return err
+		}
+		for _, b := range bs {
+			if b.Order == 0 {
+				_, err = store.PolicyBindings.Patch(tx, store.PK(b.PK), []byte(`{"negate": true}`), nil)
+			}
+		}
+		return err
+	})
+	passing(true, "policy binding changed")
+	// In a write transaction, each of its own changes counts.
+	update(func(tx *store.Tx) error {
+		for _, result := range []bool{true, false} {
+			body := []byte(`{"result": ` + strconv.FormatBool(result) + `}`)
+			if _, err := store.Policies.Kind(string(policy.ModelDummy)).Patch(tx, store.By("name", "yes"), body, nil); err != nil {
+				return err
+			}
+			// "yes" is negated.
+			ev, err := plan.EvaluateBinding(ctx, tx, bpk, plan.Request{}, nil, opts)
+			if err != nil || ev.Passing != !result {
+				t.Errorf("write transaction: passing %v (%v), want %v", ev.Passing, err, !result)
+			}
+		}
+		return nil
+	})
+	// "no" is no longer negated: all fail.
+	update(func(tx *store.Tx) error {
+		bs, err := store.PolicyBindings.ByRef(tx, "target", bpk)
+		for _, b := range bs {
+			if b.Order == 1 {
+				_, err = store.PolicyBindings.Patch(tx, store.PK(b.PK), []byte(`{"negate": false}`), nil)
+			}
+		}
+		return err
+	})
+	passing(false, "second policy binding changed")
+	// The flow-stage binding's mode is now any: one passes.
+	update(func(tx *store.Tx) error {
+		_, err := store.Bindings.Patch(tx, store.PK(bpk), []byte(`{"policy_engine_mode": "any"}`), nil)
+		return err
+	})
+	passing(true, "binding's mode changed")
+}
+
+// Options.Decoded serves the user and its facts read at a revision,
+// never after a write (the user's attributes, its groups' attributes),
+// and each evaluation gets its own copy to change.
+func TestEvaluateBindingDecodedUser(t *testing.T) {
+	s := load(t, reevaluated)
+	ctx := context.Background()
+	var upk int64
+	var gpk, bpk uuid.UUID
+	if err := s.Update(ctx, func(tx *store.Tx) error {
+		g, err := store.Groups.CreateJSON(tx, []byte(`{"name":"g","attributes":{"team":"a"}}`), nil)
+		if err != nil {
+			return err
+		}
+		gpk = g.PK
+		u, err := store.Users.CreateJSON(tx, []byte(`{"username":"u","name":"U","attributes":{"own":{"n":1}},"groups":["`+g.PK.String()+`"]}`), nil)
+		upk = u.PK
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.View(ctx, func(tx *store.Tx) error {
+		p, err := plan.Make(ctx, tx, "login", plan.Request{}, plan.Options{})
+		if err == nil {
+			bpk = p.Stages[0].Binding
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	evs := plan.Builtin(nil)
+	evs[policy.ModelDummy] = plan.EvaluatorFunc(func(ctx context.Context, p policy.Policy, req plan.PolicyRequest) (plan.Result, error) {
+		u := req.User
+		seen = append(seen, fmt.Sprintf("%v %v %d", u.Attributes["own"], u.GroupAttributes["team"], len(u.Groups)))
+		// An evaluator that changes what it was given changes no other
+		// evaluation's user.
+		u.Attributes["own"].(map[string]any)["n"] = 99
+		u.GroupAttributes["team"] = "changed"
+		u.Groups[0] = uuid.Nil
+		return plan.Result{Passing: true}, nil
+	})
+	opts := plan.Options{Evaluators: evs, Decoded: plan.NewDecoded()}
+	evaluate := func(want string) {
+		t.Helper()
+		for range 2 { // the second one from the cache
+			seen = nil
+			if err := s.View(ctx, func(tx *store.Tx) error {
+				_, err := plan.EvaluateBinding(ctx, tx, bpk, plan.Request{User: plan.User{PK: upk, Authenticated: true}}, nil, opts)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			// Two enabled bindings; the first sees the user as stored
+			// (the second, the first one's changes: one evaluation's
+			// policies share its user, as without Decoded).
+			if len(seen) != 2 || seen[0] != want {
+				t.Fatalf("users seen %q, want %q first", seen, want)
+			}
+		}
+	}
+	evaluate("map[n:1] a 1")
+	if err := s.Update(ctx, func(tx *store.Tx) error {
+		_, err := store.Users.Patch(tx, store.By("pk", strconv.FormatInt(upk, 10)), []byte(`{"attributes":{"own":{"n":2}}}`), nil)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	evaluate("map[n:2] a 1")
+	if err := s.Update(ctx, func(tx *store.Tx) error {
+		_, err := store.Groups.Patch(tx, store.PK(gpk), []byte(`{"attributes":{"team":"b"}}`), nil)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	evaluate("map[n:2] b 1")
 }

@@ -19,7 +19,11 @@
 //
 // A Cache keeps plans by flow and user and is never stale: a plan is
 // dropped in the commit that changes anything it read, the user and its
-// groups included (see Cache).
+// groups included (see Cache). Options.Decoded keeps the policy
+// bindings, policies, flow-stage bindings and store users that
+// evaluations read decoded for one store revision, in read transactions
+// only, so that EvaluateBinding, run at each request to a re-evaluated
+// stage, does not decode them again (see Decoded).
 //
 // A policy may ask for a write that a plan, made in a read transaction,
 // cannot make (PolicyRequest.Update: authentik's initial-setup flow
@@ -198,6 +202,12 @@ type Options struct {
 	// without a user pk read nothing from Directory and are cached as
 	// usual.
 	DirectoryMaxAge time.Duration
+	// Decoded, when set, keeps the policy bindings and policies that
+	// evaluations read decoded for the store revision they were read at
+	// (see Decoded), so that evaluating the same bindings again in a
+	// read transaction at that revision does not decode them again. Nil
+	// reads and decodes them every time.
+	Decoded *Decoded
 }
 
 // Errors of Plan. A denial is no error: it is a Plan that is not
@@ -436,7 +446,7 @@ func (e engine) directory() directory.Directory {
 // evaluate runs the enabled bindings of target in order under mode: all
 // must pass, or any; no bindings pass.
 func (e engine) evaluate(ctx context.Context, target uuid.UUID, mode flow.PolicyEngineMode, fp FlowPlan) (Result, []Step, error) {
-	bindings, err := store.PolicyBindings.ByRef(e.tx, "target", target)
+	bindings, err := e.opts.Decoded.policyBindings(e.tx, target)
 	if err != nil {
 		return Result{}, nil, err
 	}
@@ -481,7 +491,7 @@ func (e engine) one(ctx context.Context, b policy.Binding, fp FlowPlan) (Result,
 	var res Result
 	switch {
 	case b.Policy != nil:
-		p, err := referenced(e.tx, store.Policies, *b.Policy)
+		p, err := e.opts.Decoded.policy(e.tx, *b.Policy)
 		if err != nil {
 			return Result{}, step, err
 		}

@@ -66,7 +66,7 @@ func resolveUser(ctx context.Context, tx *store.Tx, in User, opts Options, rd *r
 			rd.hold(time.Time{})
 		}
 	} else {
-		u, facts, err = storeFacts(tx, in.PK, rd)
+		u, facts, err = opts.Decoded.storeFacts(tx, in.PK, rd)
 	}
 	if err != nil {
 		return User{}, err

@@ -221,7 +221,18 @@ func (tx *Tx) Revision() (int64, error) {
 	if tx.rev != 0 {
 		return tx.rev, nil
 	}
-	return storedRevision(tx.kv)
+	if tx.rw {
+		return storedRevision(tx.kv)
+	}
+	// A read transaction sees one revision: it is read once.
+	if tx.readRev == 0 {
+		rev, err := storedRevision(tx.kv)
+		if err != nil {
+			return 0, err
+		}
+		tx.readRev = rev + 1
+	}
+	return tx.readRev - 1, nil
 }
 
 // ObjectRevision is the revision of the transaction that last changed the
@@ -714,3 +725,8 @@ func (tx *Tx) precondition(c *collection, obj any, o *WriteOptions) error {
 	}
 	return nil
 }
+
+// ReadOnly says whether tx is a read transaction, which sees one
+// committed revision throughout (a write transaction's Revision names
+// data that may still change, or be rolled back).
+func (tx *Tx) ReadOnly() bool { return !tx.rw }

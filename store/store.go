@@ -505,8 +505,11 @@ type Tx struct {
 	// changed something (see revision); changes and changed are its
 	// changes not yet logged, committed those logged, logSeq the next
 	// log entry's sequence number.
-	rev       int64
-	changes   []pending
+	rev     int64
+	changes []pending
+	// readRev is a read transaction's revision plus one, once read (0:
+	// not yet).
+	readRev   int64
 	changed   map[changeKey]int
 	committed []Change
 	hooked    bool // the commit hook is registered
