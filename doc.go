@@ -29,7 +29,9 @@
 //   - directory: authentik's users and groups as domain types, the group
 //     hierarchy, and the seam (directory.Directory) a host with its own
 //     users implements; the store holds the built-in ones.
-//   - password: Django's password hashes, as authentik stores them.
+//   - password: Django's password hashes, as authentik stores them;
+//     password/strength: authentik's zxcvbn and Have I Been Pwned checks
+//     for password policies.
 //   - expression: authentik's Python expression policies and prompt
 //     expressions, evaluated in pure Go (Starlark), sandboxed and bounded.
 //   - [store]: the bbolt file; uniqueness, references, cascades, lists,
@@ -37,12 +39,18 @@
 //   - plan: authentik's flow planner (which stages a flow runs for a
 //     request, and why), its policy engine and a plan cache that is never
 //     stale.
+//   - executor: runs flows challenge by challenge, with authentik's
+//     executor protocol (a Go API and an http.Handler), its stages, run
+//     state (executions, flow tokens, sessions) kept apart from the
+//     configuration, and the seams stages need (mailer, captcha, devices).
+//   - reputation: the reputation scores failed logins feed, and the
+//     reputation policy's evaluator.
 //   - blueprint: authentik's blueprints, imported in one transaction, and
 //     flows exported as blueprints.
 //   - api: authentik's REST endpoints for all of the above, as an
 //     http.Handler a host application mounts on its own mux.
-//   - cmd/authflow: the command line (serve, import, diff, export, plan,
-//     diagram, check, users, groups, version) over one file.
+//   - cmd/authflow: the command line (serve, run, import, diff, export,
+//     plan, diagram, check, users, groups, version) over one file.
 //   - etcd (a module of its own): the store on an etcd cluster.
 //
 // # Writes
