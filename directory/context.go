@@ -2,8 +2,9 @@ package directory
 
 import (
 	"encoding/json"
-	"maps"
 	"math"
+
+	"github.com/authflow/authflow/internal/jsonvalue"
 )
 
 // ContextPendingUser is the plan context key of the user a flow acts on:
@@ -13,13 +14,13 @@ const ContextPendingUser = "pending_user"
 // ContextUser is u as a flow's plan context holds it (pending_user), a
 // map of its fields that stays JSON through a saved execution: pk,
 // username, name, email, uuid (a string), is_active, path, type and
-// attributes (a copy). The executor writes this form and package
+// attributes (a deep copy). The executor writes this form and package
 // expression reads and writes it (ak_user_by's user assigned to
 // flow_plan.context["pending_user"]), so that one form goes everywhere.
 func ContextUser(u User) map[string]any {
-	attrs := map[string]any{}
-	if u.Attributes != nil {
-		attrs = maps.Clone(u.Attributes)
+	attrs := jsonvalue.CloneMap(u.Attributes)
+	if attrs == nil {
+		attrs = map[string]any{}
 	}
 	return map[string]any{
 		"pk": u.PK, "username": u.Username, "name": u.Name, "email": u.Email, "uuid": u.UUID.String(),

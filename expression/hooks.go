@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"net/netip"
@@ -132,7 +133,8 @@ func akCallPolicy(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		return nil, err
 	}
 	req := hk.req
-	req.Context = cloneMap(before)
+	req.Context = make(map[string]any, len(before))
+	maps.Copy(req.Context, before)
 	f := &callFrame{name: name, context: hk.context, request: hk.request, steps: 1}
 	if th.Steps < h.maxSteps {
 		f.steps = h.maxSteps - th.Steps
@@ -236,14 +238,6 @@ func countValues(m map[string]any) int {
 		walk(v)
 	}
 	return n
-}
-
-func cloneMap(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // mergeBack writes into d the keys of after that differ from before, and

@@ -6,6 +6,7 @@ import (
 
 	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/internal/jsonvalue"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/store"
 	"github.com/google/uuid"
@@ -91,37 +92,10 @@ func (d *Decoded) storeFacts(tx *store.Tx, pk int64, rd *reads) (directory.User,
 		rd.add(id)
 	}
 	u, f := su.u, su.facts
-	u.Attributes = cloneMap(u.Attributes)
+	u.Attributes = jsonvalue.CloneMap(u.Attributes)
 	f.Groups = slices.Clone(f.Groups)
-	f.Attributes = cloneMap(f.Attributes)
+	f.Attributes = jsonvalue.CloneMap(f.Attributes)
 	return u, f, nil
-}
-
-// cloneMap deep-copies a JSON object as encoding/json decodes it (other
-// values are shared).
-func cloneMap(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = cloneValue(v)
-	}
-	return out
-}
-
-func cloneValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		return cloneMap(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = cloneValue(e)
-		}
-		return out
-	}
-	return v
 }
 
 func decodedGet[K comparable, V any](d *Decoded, tx *store.Tx, m map[K]V, k K, read func() (V, error)) (V, error) {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/internal/jsonvalue"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/validate"
@@ -60,7 +61,7 @@ func (tx *Tx) setCreator(obj any, o *WriteOptions) (any, error) {
 		}
 		m, ref = directory.MemberOf(u.(directory.User), tx.s.installID), &n
 	}
-	m.Attributes, _ = cloneJSON(m.Attributes).(map[string]any)
+	m.Attributes = jsonvalue.CloneMap(m.Attributes)
 	if m.Attributes == nil {
 		m.Attributes = map[string]any{}
 	}
@@ -81,7 +82,7 @@ func (tx *Tx) liveCreator(i stage.Invite) (m stage.Member, ok bool, err error) {
 		return m, false, err
 	}
 	m = directory.MemberOf(u, tx.s.installID)
-	m.Attributes, _ = cloneJSON(m.Attributes).(map[string]any)
+	m.Attributes = jsonvalue.CloneMap(m.Attributes)
 	return m, true, nil
 }
 
@@ -94,32 +95,6 @@ func (tx *Tx) inviteString(obj any) string {
 		i.CreatedBy = m
 	}
 	return i.String()
-}
-
-// cloneJSON is a deep copy of a value as JSON decodes it: its maps and
-// slices are new, so the copy shares nothing a caller can change.
-func cloneJSON(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		if x == nil {
-			return x
-		}
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = cloneJSON(e)
-		}
-		return out
-	case []any:
-		if x == nil {
-			return x
-		}
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = cloneJSON(e)
-		}
-		return out
-	}
-	return v
 }
 
 // inviteView adds flow_obj, and shows created_by as the user that

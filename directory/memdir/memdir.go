@@ -27,7 +27,6 @@
 package memdir
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -35,6 +34,7 @@ import (
 	"time"
 
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/internal/jsonvalue"
 	"github.com/authflow/authflow/password"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
@@ -430,7 +430,7 @@ func cloneUser(u directory.User) directory.User {
 		s := *u.LastLogin
 		u.LastLogin = &s
 	}
-	u.Attributes = cloneMap(u.Attributes)
+	u.Attributes = jsonvalue.CloneMap(u.Attributes)
 	return u
 }
 
@@ -442,35 +442,6 @@ func cloneGroup(g directory.Group) directory.Group {
 	if g.Users != nil {
 		g.Users = append([]int64{}, g.Users...)
 	}
-	g.Attributes = cloneMap(g.Attributes)
+	g.Attributes = jsonvalue.CloneMap(g.Attributes)
 	return g
-}
-
-// cloneMap deep-copies a JSON object as encoding/json decodes it (other
-// values are copied as they are).
-func cloneMap(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = cloneValue(v)
-	}
-	return out
-}
-
-func cloneValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		return cloneMap(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = cloneValue(e)
-		}
-		return out
-	case []byte:
-		return bytes.Clone(x)
-	}
-	return v
 }
