@@ -10,76 +10,20 @@ import (
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
-	"net/textproto"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/validate"
 )
-
-// smtpSession is what a fake SMTP server received on one connection.
-type smtpSession struct {
-	cmds []string
-	data string
-}
-
-// fakeSMTP serves one SMTP connection on loopback, accepting everything
-// (AUTH PLAIN included), and returns its address and what it received.
-func fakeSMTP(t *testing.T) (string, <-chan smtpSession) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	out := make(chan smtpSession, 1)
-	go func() {
-		var s smtpSession
-		defer func() { out <- s }()
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		tc := textproto.NewConn(conn)
-		_ = tc.PrintfLine("220 127.0.0.1 ESMTP fake")
-		for {
-			line, err := tc.ReadLine()
-			if err != nil {
-				return
-			}
-			s.cmds = append(s.cmds, line)
-			verb := strings.ToUpper(strings.SplitN(line, " ", 2)[0])
-			switch verb {
-			case "EHLO", "HELO":
-				_ = tc.PrintfLine("250-127.0.0.1\r\n250 AUTH PLAIN")
-			case "AUTH":
-				_ = tc.PrintfLine("235 2.7.0 Authentication successful")
-			case "DATA":
-				_ = tc.PrintfLine("354 go ahead")
-				b, err := io.ReadAll(tc.DotReader())
-				if err != nil {
-					return
-				}
-				s.data = string(b)
-				_ = tc.PrintfLine("250 2.0.0 queued")
-			case "QUIT":
-				_ = tc.PrintfLine("221 2.0.0 bye")
-				return
-			default:
-				_ = tc.PrintfLine("250 2.0.0 ok")
-			}
-		}
-	}()
-	return ln.Addr().String(), out
-}
 
 // SMTPMailer sends one multipart message through the stage's server,
 // authenticating with PLAIN; headers are encoded, bodies survive.
 func TestSMTPMailer(t *testing.T) {
-	addr, got := fakeSMTP(t)
+	tcp, got := testutil.SMTPServer(t)
+	addr := tcp.String()
 	host, p := splitAddr(t, addr)
 	m := &SMTPMailer{Now: func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }}
 	const link = "https://auth.example.com/if/flow/f/?next=%2Fapp%2F&flow_token=abc"
@@ -96,12 +40,12 @@ func TestSMTPMailer(t *testing.T) {
 	s := <-got
 	auth := "AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00smtp-user\x00smtp-pass"))
 	want := []string{"EHLO localhost", auth, "MAIL FROM:<auth@example.com>", "RCPT TO:<to@example.com>", "DATA", "QUIT"}
-	if strings.Join(s.cmds, "|") != strings.Join(want, "|") {
-		t.Errorf("commands %q, want %q", s.cmds, want)
+	if strings.Join(s.Commands, "|") != strings.Join(want, "|") {
+		t.Errorf("commands %q, want %q", s.Commands, want)
 	}
-	parsed, err := mail.ReadMessage(strings.NewReader(s.data))
+	parsed, err := mail.ReadMessage(strings.NewReader(s.Data))
 	if err != nil {
-		t.Fatalf("%v: %s", err, s.data)
+		t.Fatalf("%v: %s", err, s.Data)
 	}
 	dec := new(mime.WordDecoder)
 	subj, _ := dec.DecodeHeader(parsed.Header.Get("Subject"))
@@ -140,15 +84,16 @@ func TestSMTPMailer(t *testing.T) {
 // use_global_settings sends through Global; no host is ErrNoSMTPHost;
 // a refused connection names the server only.
 func TestSMTPMailerSettings(t *testing.T) {
-	addr, got := fakeSMTP(t)
+	tcp, got := testutil.SMTPServer(t)
+	addr := tcp.String()
 	host, p := splitAddr(t, addr)
 	m := &SMTPMailer{Global: MailSettings{Host: host, Port: p, From: "global@example.com"}}
 	msg := Mail{Settings: MailSettings{UseGlobalSettings: true}, To: []Address{{Email: "to@example.com"}}, Subject: "s", Text: "t", HTML: "h"}
 	if err := m.SendMail(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
-	if s := <-got; len(s.cmds) < 2 || s.cmds[1] != "MAIL FROM:<global@example.com>" {
-		t.Errorf("commands %q", s.cmds)
+	if s := <-got; len(s.Commands) < 2 || s.Commands[1] != "MAIL FROM:<global@example.com>" {
+		t.Errorf("commands %q", s.Commands)
 	}
 	if err := (&SMTPMailer{}).SendMail(context.Background(), msg); !errors.Is(err, ErrNoSMTPHost) {
 		t.Errorf("no host: %v", err)

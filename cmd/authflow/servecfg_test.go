@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"mime/quotedprintable"
-	"net"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,64 +14,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authflow/authflow/internal/testutil"
 )
-
-// smtpSession is what the loopback SMTP server received.
-type smtpSession struct {
-	cmds []string
-	data string
-}
-
-// loopbackSMTP serves one SMTP connection on loopback, accepting
-// everything (AUTH PLAIN included), and returns its port and what it
-// received.
-func loopbackSMTP(t *testing.T) (int, <-chan smtpSession) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	out := make(chan smtpSession, 1)
-	go func() {
-		var s smtpSession
-		defer func() { out <- s }()
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		tc := textproto.NewConn(conn)
-		_ = tc.PrintfLine("220 127.0.0.1 ESMTP loopback")
-		for {
-			line, err := tc.ReadLine()
-			if err != nil {
-				return
-			}
-			s.cmds = append(s.cmds, line)
-			switch strings.ToUpper(strings.SplitN(line, " ", 2)[0]) {
-			case "EHLO", "HELO":
-				_ = tc.PrintfLine("250-127.0.0.1\r\n250 AUTH PLAIN")
-			case "AUTH":
-				_ = tc.PrintfLine("235 2.7.0 Authentication successful")
-			case "DATA":
-				_ = tc.PrintfLine("354 go ahead")
-				b, err := io.ReadAll(tc.DotReader())
-				if err != nil {
-					return
-				}
-				s.data = string(b)
-				_ = tc.PrintfLine("250 2.0.0 queued")
-			case "QUIT":
-				_ = tc.PrintfLine("221 2.0.0 bye")
-				return
-			default:
-				_ = tc.PrintfLine("250 2.0.0 ok")
-			}
-		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port, out
-}
 
 var recoveryLink = regexp.MustCompile(`https://auth\.example\.test/if/flow/default-recovery-flow/\?flow_token=[A-Za-z0-9_-]+`)
 
@@ -105,7 +48,8 @@ func TestServeEmail(t *testing.T) {
 	if code, _, errs := runExit(t, bin, "users", "add", "-db", db, "-username", "forgetful", "-email", "forgetful@example.com", "-password-file", pwFile); code != 0 {
 		t.Fatalf("users add: %d %s", code, errs)
 	}
-	port, got := loopbackSMTP(t)
+	tcp, got := testutil.SMTPServer(t)
+	port := tcp.Port
 	srv := start(t, bin, db, "-no-defaults", "-base-url", "https://auth.example.test/",
 		"-smtp-host", "127.0.0.1", "-smtp-port", strconv.Itoa(port), "-smtp-username", "mailer",
 		"-smtp-password-file", smtpPwFile, "-smtp-from", "auth@example.test")
@@ -113,26 +57,26 @@ func TestServeEmail(t *testing.T) {
 	b := newBrowser(t, srv)
 	want(t, b.challenge("default-recovery-flow", ""), "ak-stage-identification")
 	want(t, b.challenge("default-recovery-flow", `{"component":"ak-stage-identification","uid_field":"forgetful@example.com"}`), "ak-stage-email")
-	var sess smtpSession
+	var sess testutil.SMTPSession
 	select {
 	case sess = <-got:
 	case <-time.After(10 * time.Second):
 		t.Fatal("no email")
 	}
 	var auth string
-	for _, c := range sess.cmds {
+	for _, c := range sess.Commands {
 		if strings.HasPrefix(c, "AUTH PLAIN ") {
 			raw, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(c, "AUTH PLAIN "))
 			auth = string(raw)
 		}
 	}
 	if auth != "\x00mailer\x00"+smtpPassword {
-		t.Errorf("AUTH PLAIN %q, want the username and the file's password: %q", auth, sess.cmds)
+		t.Errorf("AUTH PLAIN %q, want the username and the file's password: %q", auth, sess.Commands)
 	}
-	if !containsLine(sess.cmds, "MAIL FROM:<auth@example.test>") || !containsLine(sess.cmds, "RCPT TO:<forgetful@example.com>") {
-		t.Errorf("envelope %q", sess.cmds)
+	if !containsLine(sess.Commands, "MAIL FROM:<auth@example.test>") || !containsLine(sess.Commands, "RCPT TO:<forgetful@example.com>") {
+		t.Errorf("envelope %q", sess.Commands)
 	}
-	body, err := io.ReadAll(quotedprintable.NewReader(strings.NewReader(sess.data)))
+	body, err := io.ReadAll(quotedprintable.NewReader(strings.NewReader(sess.Data)))
 	if err != nil {
 		t.Fatal(err)
 	}
