@@ -369,7 +369,15 @@
 // host's own, its subject, the recipient, and text and HTML bodies;
 // [SMTPMailer] sends over SMTP with net/smtp, Global being the host's
 // own settings); without a mailer or Options.BaseURL it denies the flow with
-// [MsgNoMailer] and a configuration_error event. authflow renders its
+// [MsgNoMailer] and a configuration_error event. Messages are sent in the
+// background, as authentik's task queue sends them: a bounded queue
+// (Options.MailQueue, [DefaultMailQueue]) and two workers, each message
+// tried [MailAttempts] times, an email_sent event when it leaves and a
+// system_exception event when it is given up (a full queue, a closed
+// executor, or every try failed). So the client's answer never waits
+// for the mail server, and a recovery flow answers a known identifier
+// as fast as an unknown one; [Executor.Close] waits for the queue, at
+// most [MailCloseWait]. authflow renders its
 // own words for the templates, with the link
 // BaseURL/if/flow/<slug>/?<query without flow_token>&flow_token=<key>,
 // valid token_expiry plus a minute; password_reset and
@@ -504,7 +512,8 @@
 // 2025.8 does.
 //
 // Flow tokens and email: New uses no mailer unless given one
-// (SMTPMailer does not retry nor queue), no localisation of the email
+// (the queue is in memory: messages queued when the process stops
+// without Close are lost, where authentik's task broker keeps them), no localisation of the email
 // (authentik uses the user's locale), no custom template files, no
 // per-stage resend limit (2025.8's recovery_max_attempts: authflow
 // bounds every user to [MaxEmailsPerUser] in [EmailWindow], silently),

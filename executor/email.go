@@ -77,9 +77,11 @@ const (
 )
 
 // Mailer sends email: the email stage's link. SendMail sends one
-// message, or fails (the client then sees ak-stage-flow-error); it
-// should not retry for long, the client waiting. Its errors must not
-// hold the message's bodies, which carry the link.
+// message, or fails. The executor calls it in the background, from its
+// mail queue (DefaultMailQueue), never while a client waits; a failed
+// message is tried again (MailAttempts), each try bounded by
+// MailTryTimeout, and a message given up is a system_exception event.
+// Its errors must not hold the message's bodies, which carry the link.
 type Mailer interface {
 	SendMail(ctx context.Context, m Mail) error
 }
@@ -258,14 +260,11 @@ func sendEmail(ctx context.Context, s *Step, cfg stage.Email) (Result, bool, err
 	// No line breaks in a header, as Django sanitizes.
 	name := strings.NewReplacer("\r", " ", "\n", " ").Replace(u.Name)
 	m := Mail{Settings: mailSettings(cfg), To: []Address{{Name: name, Email: to}}, Subject: cfg.Subject, Text: text, HTML: htm}
-	if err := s.ex.mailer.SendMail(ctx, m); err != nil {
-		return Result{}, false, fmt.Errorf("sending the email of stage %q to %s: %w", s.Stage.Name, to, err)
-	}
 	rcpt := to
 	if name != "" {
 		rcpt = name + " <" + to + ">"
 	}
-	s.ex.event(Event{Action: EventEmailSent, Message: "Email to " + rcpt + " sent", Flow: s.Flow.Slug, Stage: s.Stage.Name, User: u.Username})
+	s.ex.mail.enqueue(ctx, m, rcpt, Event{Flow: s.Flow.Slug, Stage: s.Stage.Name, User: u.Username})
 	return Result{}, true, nil
 }
 

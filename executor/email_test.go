@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -253,11 +254,23 @@ func TestEmailSendError(t *testing.T) {
 	h := emailFlow(t, "authentication", "", withMailer(m))
 	h.userWith("mail", "mail@example.com", nil, true)
 	h.get("f", "")
-	h.identifyEmail("", "mail").want(t, ComponentFlowError)
+	// The client is not told: the message is sent in the background,
+	// tried MailAttempts times, then given up with an event.
+	h.identifyEmail("", "mail").want(t, ComponentEmail)
+	if n := h.slept.Load(); n != MailAttempts-1 {
+		t.Errorf("%d waits between %d tries", n, MailAttempts)
+	}
+	ev := h.lastEvent(t, EventSystemException)
+	if want := fmt.Sprintf("The email to mail@example.com was not sent after %d tries: connection refused", MailAttempts); ev.Message != want || ev.User != "mail" || ev.Stage != "email" {
+		t.Errorf("event %+v", ev)
+	}
 	m.fail = nil
-	h.get("f", "").want(t, ComponentEmail)
+	h.post("f", "", `{"component":"ak-stage-email"}`)
 	if m.count() != 1 {
 		t.Errorf("%d emails", m.count())
+	}
+	if ev := h.lastEvent(t, EventEmailSent); ev.Message != "Email to mail@example.com sent" {
+		t.Errorf("event %+v", ev)
 	}
 }
 
@@ -554,6 +567,7 @@ func TestRecoveryFlowGoAPI(t *testing.T) {
 	if _, ok := until(req).Challenge.(*EmailChallenge); !ok {
 		t.Fatal("no email challenge")
 	}
+	h.waitMail()
 	_, key := mailLink(t, m.last(t))
 	req = Request{Session: "second", Query: "flow_token=" + key}
 	c, ok := step(h.e.Get(ctx, slug, req)).Challenge.(*ConsentChallenge)

@@ -154,6 +154,10 @@ type Options struct {
 	// email stage denies the flow with MsgNoMailer and a
 	// configuration_error event.
 	Mailer Mailer
+	// MailQueue is how many of the email stage's messages may wait to
+	// be sent (they are sent in the background: see DefaultMailQueue);
+	// zero means DefaultMailQueue.
+	MailQueue int
 	// BaseURL is the public URL of the site ("https://auth.example.com"),
 	// which the email stage's links begin with; "" means none, and an
 	// email stage denies the flow as without a mailer.
@@ -184,6 +188,7 @@ type Executor struct {
 	expr       *expression.Options
 	rep        reputation.Scores
 	mailer     Mailer
+	mail       *mailQueue
 	baseURL    string
 	// hist is the inspector's history (inspect.go).
 	hist *history
@@ -241,6 +246,9 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 		}
 		e.rep = m
 	}
+	if e.mailer != nil {
+		e.mail = newMailQueue(e, opts.MailQueue)
+	}
 	e.sessions = &SessionStore{rs: e.rs, dir: e.dir, now: e.now}
 	e.expr = e.expressionOptions(opts.Expressions)
 	if e.cache == nil {
@@ -261,8 +269,13 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 	return e, nil
 }
 
-// Close releases the plan cache New made.
+// Close waits for the email stage's queued messages to be sent, at most
+// MailCloseWait (then it gives up the rest, each with a system_exception
+// event), and releases the plan cache New made.
 func (e *Executor) Close() {
+	if e.mail != nil {
+		e.mail.close(MailCloseWait)
+	}
 	if e.ownCache {
 		e.cache.Close()
 	}

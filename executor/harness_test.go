@@ -199,6 +199,7 @@ func (h *harness) do(c *http.Client, method, u, body string) reply {
 		h.t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	h.waitMail()
 	raw, _ := io.ReadAll(resp.Body)
 	out := reply{status: resp.StatusCode, location: resp.Header.Get("Location"), raw: raw, header: resp.Header}
 	if resp.StatusCode == http.StatusOK {
@@ -208,6 +209,14 @@ func (h *harness) do(c *http.Client, method, u, body string) reply {
 		}
 	}
 	return out
+}
+
+// waitMail waits for the messages the email stage queued to be sent, so
+// that a test sees them as soon as its request is answered.
+func (h *harness) waitMail() {
+	if h.e.mail != nil {
+		h.e.mail.wait()
+	}
 }
 
 func (h *harness) get(slug, q string) reply {
@@ -309,4 +318,18 @@ func stageEntry(model, flow, name string, order int, stageAttrs, bindingAttrs st
 func policyOn(target, name string, result bool) string {
 	return fmt.Sprintf("- model: authentik_policies_dummy.dummypolicy\n  id: %s\n  identifiers: {name: %s}\n  attrs: {result: %v}\n"+
 		"- model: authentik_policies.policybinding\n  identifiers: {target: !KeyOf %s, policy: !KeyOf %s, order: 0}\n", name, name, result, target, name)
+}
+
+// lastEvent is the last event of action a, failing the test without one.
+func (h *harness) lastEvent(t *testing.T, a string) Event {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := len(h.events) - 1; i >= 0; i-- {
+		if h.events[i].Action == a {
+			return h.events[i]
+		}
+	}
+	t.Fatalf("no %s event in %+v", a, h.events)
+	return Event{}
 }
