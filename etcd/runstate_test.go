@@ -24,7 +24,7 @@ func TestRunStateConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
-		return executor.NewStoreRunState(s, executor.KVOptions{Now: now})
+		return executor.NewStoreRunState(s, executor.KVOptions{Now: now, MaxRecords: 32})
 	})
 }
 

@@ -453,7 +453,9 @@
 //   - [KVRunState], on a kv.DB: [NewStoreRunState] keeps it beside the
 //     configuration in the store's own database (store.Store.Aside), in
 //     buckets of their own, so that executions survive a restart on a
-//     bbolt file and replicas on etcd share them. A copy of the whole
+//     bbolt file and replicas on etcd share them. It is bounded in
+//     records (KVOptions.MaxRecords, [DefaultKVMaxRecords]) and evicts
+//     as MemRunState does; each record is at most MaxDataSize. A copy of the whole
 //     bbolt file (store.Store.Backup) carries them; an etcd snapshot
 //     does too. On etcd every process holds a copy of every key under
 //     the store's prefix (package etcd, "Memory"), run state included,
@@ -494,11 +496,12 @@
 // LDAP and Kerberos backends, last_login, and the same session's other
 // executions at a login or logout (they start over rather than move).
 // Logged-in sessions and reputation scores share the RunState's bounds
-// with executions: a MemRunState under a flood of new executions (or of
+// with executions: a RunState under a flood of new executions (or of
 // failing identifiers) evicts the records that expire soonest, sessions
 // and scores included (their users log in again; the scores start
-// over). A KVRunState holds a day of failing identifiers, one record
-// each, until Sweep removes them. The reputation scores API
+// over). On etcd, every Save of a new key of a KVRunState updates one
+// usage key, so new executions of all replicas are serialized on it
+// (Saves that replace a record are not). The reputation scores API
 // (/policies/reputation/scores/) is not served. The
 // enrollment stages read and write the store's users only (not a host
 // directory), do not run authentik's password_validate signal (LDAP

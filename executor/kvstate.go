@@ -16,7 +16,16 @@ import (
 // record, and the expiry index, namespace ‖ expiry ‖ record key -> empty.
 const (
 	bucketExpiry = "executor.expiry"
+	// bucketMeta holds the usage record (usageKey): records held ‖
+	// live records evicted, each a big-endian uint64.
+	bucketMeta = "executor.meta"
 )
+
+var usageKey = []byte("usage")
+
+// DefaultKVMaxRecords bounds a KVRunState's records when
+// KVOptions.MaxRecords is zero.
+const DefaultKVMaxRecords = 1_000_000
 
 func bucketOf(ns Namespace) string { return "executor." + ns.String() }
 
@@ -24,18 +33,34 @@ func bucketOf(ns Namespace) string { return "executor." + ns.String() }
 type KVOptions struct {
 	// Now is the clock that says what expired. Nil means time.Now.
 	Now func() time.Time
+	// MaxRecords bounds the records held, of every namespace together.
+	// Zero means DefaultKVMaxRecords; a negative value means no bound.
+	MaxRecords int
 }
 
 // KVRunState is a RunState kept in a kv.DB: a bbolt file, where it
 // survives a restart, or etcd, where every process sharing the prefix
 // sees it. Each call is one transaction (a Save is three writes: the
-// record and its expiry index entry, old and new). It has no bound of its
-// own: expired records stay, answering ErrExpired, until Sweep (or a Take
-// or Delete of them) removes them.
+// record and its expiry index entry, old and new). Expired records stay,
+// answering ErrExpired, until Sweep (or a Take or Delete of them)
+// removes them.
+//
+// It holds at most MaxRecords records, as MemRunState does: a Save of a
+// new key that would pass the bound first removes the record that
+// expires soonest (expired ones first), so that a flood of new
+// executions can neither fill the disk nor lock out new logins. The
+// count is a usage record that every Save of a new key and every removal
+// updates in the same transaction; Saves that replace a record do not
+// touch it. Bytes are not counted: each record is at most MaxDataSize.
+// The count starts at zero on a database written before it existed, and
+// is exact from then on for the records written since.
 type KVRunState struct {
-	db  kv.DB
-	now func() time.Time
+	db         kv.DB
+	now        func() time.Time
+	maxRecords int
 }
+
+var _ Bounded = (*KVRunState)(nil)
 
 var _ RunState = (*KVRunState)(nil)
 
@@ -51,9 +76,12 @@ func NewStoreRunState(s *store.Store, o KVOptions) *KVRunState {
 // NewKVRunState returns run state kept in db, in buckets named
 // "executor.*". It does not own db.
 func NewKVRunState(db kv.DB, o KVOptions) *KVRunState {
-	k := &KVRunState{db: db, now: o.Now}
+	k := &KVRunState{db: db, now: o.Now, maxRecords: o.MaxRecords}
 	if k.now == nil {
 		k.now = time.Now
+	}
+	if k.maxRecords == 0 {
+		k.maxRecords = DefaultKVMaxRecords
 	}
 	return k
 }
@@ -115,12 +143,112 @@ func get(tx kv.Tx, ns Namespace, key string) (d decoded, ok bool, err error) {
 	return d, err == nil, err
 }
 
-// remove deletes the record under key and its index entry.
+// remove deletes the record under key and its index entry, and counts
+// it out of the usage record.
 func remove(tx kv.Tx, ns Namespace, key string, d decoded) error {
 	if err := tx.Delete(bucketOf(ns), []byte(key)); err != nil {
 		return err
 	}
-	return tx.Delete(bucketExpiry, expiryKey(ns, d.expires, key))
+	if err := tx.Delete(bucketExpiry, expiryKey(ns, d.expires, key)); err != nil {
+		return err
+	}
+	return addUsage(tx, -1, 0)
+}
+
+// kvUsage is the usage record.
+type kvUsage struct{ records, evicted uint64 }
+
+func readUsage(tx kv.Tx) (kvUsage, error) {
+	v, err := tx.Get(bucketMeta, usageKey)
+	if err != nil || len(v) != 16 {
+		return kvUsage{}, err // none yet, or damaged: counting starts over
+	}
+	return kvUsage{binary.BigEndian.Uint64(v), binary.BigEndian.Uint64(v[8:])}, nil
+}
+
+// addUsage adds records (never going below zero) and evicted to the
+// usage record.
+func addUsage(tx kv.Tx, records int, evicted uint64) error {
+	u, err := readUsage(tx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case records >= 0:
+		u.records += uint64(records)
+	case u.records >= uint64(-records):
+		u.records -= uint64(-records)
+	default:
+		u.records = 0
+	}
+	u.evicted += evicted
+	b := make([]byte, 16)
+	binary.BigEndian.PutUint64(b, u.records)
+	binary.BigEndian.PutUint64(b[8:], u.evicted)
+	return tx.Put(bucketMeta, usageKey, b)
+}
+
+// makeRoom removes the records that expire soonest, of every namespace,
+// until one more fits under the bound; the live ones count as evicted.
+func (k *KVRunState) makeRoom(tx kv.Tx, now int64) error {
+	if k.maxRecords < 0 {
+		return nil
+	}
+	u, err := readUsage(tx)
+	if err != nil {
+		return err
+	}
+	for n := u.records; n >= uint64(k.maxRecords); n-- {
+		var first []byte
+		for _, ns := range Namespaces {
+			err := tx.Scan(bucketExpiry, kv.Range{Prefix: []byte{byte(ns)}}, func(e, _ []byte) (bool, error) {
+				if len(e) >= 9 && (first == nil || bytes.Compare(e[1:9], first[1:9]) < 0) {
+					first = bytes.Clone(e)
+				}
+				return false, nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if first == nil {
+			return nil // the count was off: nothing to remove
+		}
+		ns, exp, key := Namespace(first[0]), int64(binary.BigEndian.Uint64(first[1:])^(1<<63)), string(first[9:])
+		d, ok, err := get(tx, ns, key)
+		if err != nil && !errors.Is(err, kv.ErrCorrupt) {
+			return err
+		}
+		if !ok || d.expires != exp {
+			// A stale index entry: drop it, and look again.
+			if err := tx.Delete(bucketExpiry, first); err != nil {
+				return err
+			}
+			n++
+			continue
+		}
+		if err := remove(tx, ns, key, d); err != nil {
+			return err
+		}
+		if exp > now {
+			if err := addUsage(tx, 0, 1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Usage implements Bounded; it reads the usage record, and reports zero
+// usage when it cannot.
+func (k *KVRunState) Usage() Usage {
+	var u kvUsage
+	_ = k.db.View(context.Background(), func(tx kv.Tx) error {
+		var err error
+		u, err = readUsage(tx)
+		return err
+	})
+	return Usage{Records: int(u.records), MaxRecords: k.maxRecords, Evicted: int64(u.evicted)}
 }
 
 // Load implements RunState.
@@ -166,6 +294,13 @@ func (k *KVRunState) Save(ctx context.Context, ns Namespace, key string, rec Rec
 			if err := tx.Delete(bucketExpiry, expiryKey(ns, old.expires, key)); err != nil {
 				return err
 			}
+		} else {
+			if err := k.makeRoom(tx, now); err != nil {
+				return err
+			}
+			if err := addUsage(tx, 1, 0); err != nil {
+				return err
+			}
 		}
 		version = newVersion(old.version)
 		if err := tx.Put(bucketOf(ns), []byte(key), encodeRec(version, exp, rec.Data)); err != nil {
@@ -187,7 +322,10 @@ func (k *KVRunState) Delete(ctx context.Context, ns Namespace, key string) error
 	return k.db.Update(ctx, func(tx kv.Tx) error {
 		d, ok, err := get(tx, ns, key)
 		if errors.Is(err, kv.ErrCorrupt) { // a damaged record goes all the same
-			return tx.Delete(bucketOf(ns), []byte(key))
+			if err := tx.Delete(bucketOf(ns), []byte(key)); err != nil {
+				return err
+			}
+			return addUsage(tx, -1, 0)
 		}
 		if err != nil || !ok {
 			return err
@@ -267,6 +405,9 @@ func (k *KVRunState) Sweep(ctx context.Context, before time.Time, limit int) (in
 				}
 				n++
 			}
+		}
+		if n > 0 {
+			return addUsage(tx, -n, 0)
 		}
 		return nil
 	})

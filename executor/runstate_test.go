@@ -54,7 +54,7 @@ func openStore(t *testing.T, path string) *store.Store {
 func TestStoreRunState(t *testing.T) {
 	executortest.Run(t, func(t *testing.T, now func() time.Time) executor.RunState {
 		s := openStore(t, filepath.Join(t.TempDir(), "authflow.db"))
-		return executor.NewStoreRunState(s, executor.KVOptions{Now: now})
+		return executor.NewStoreRunState(s, executor.KVOptions{Now: now, MaxRecords: 32})
 	})
 }
 
@@ -64,7 +64,7 @@ func TestKVRunStateFlaky(t *testing.T) {
 	executortest.Run(t, func(t *testing.T, now func() time.Time) executor.RunState {
 		db := kvtest.Flaky(kvtest.Mem(0), 2)
 		t.Cleanup(func() { db.Close() })
-		return executor.NewKVRunState(db, executor.KVOptions{Now: now})
+		return executor.NewKVRunState(db, executor.KVOptions{Now: now, MaxRecords: 32})
 	})
 }
 

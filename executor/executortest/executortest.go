@@ -33,7 +33,7 @@ import (
 // Run runs the suite. open returns a new, empty RunState whose clock is
 // now (the suite moves it); open registers its own cleanups with t. A
 // Bounded RunState should have bounds of at most 64 records and at least
-// 16 KiB, so that the bounds are reached.
+// 16 KiB (or none in bytes, MaxBytes 0), so that the bounds are reached.
 func Run(t *testing.T, open func(t *testing.T, now func() time.Time) executor.RunState) {
 	for _, c := range []struct {
 		name string
@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) executor.Ru
 		{"Invalid", testInvalid},
 		{"CancelledContext", testCancelled},
 		{"BoundRecords", testBoundRecords},
+		{"BoundCount", testBoundCount},
 		{"BoundBytes", testBoundBytes},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -468,8 +469,8 @@ func bounded(t *testing.T, e *env) executor.Bounded {
 		t.Skip("not executor.Bounded")
 	}
 	u := b.Usage()
-	if u.MaxRecords < 4 || u.MaxRecords > 64 || u.MaxBytes < 16<<10 {
-		t.Fatalf("bounds of %d records and %d bytes; the suite needs 4 to 64 records and at least 16 KiB", u.MaxRecords, u.MaxBytes)
+	if u.MaxRecords < 4 || u.MaxRecords > 64 || (u.MaxBytes != 0 && u.MaxBytes < 16<<10) {
+		t.Fatalf("bounds of %d records and %d bytes; the suite needs 4 to 64 records and at least 16 KiB or no bound in bytes", u.MaxRecords, u.MaxBytes)
 	}
 	return b
 }
@@ -512,9 +513,48 @@ func testBoundRecords(t *testing.T, e *env) {
 	}
 }
 
+// testBoundCount: the count of records follows saves, replaces,
+// deletes, takes and sweeps.
+func testBoundCount(t *testing.T, e *env) {
+	b := bounded(t, e)
+	want := func(n int, after string) {
+		t.Helper()
+		if u := b.Usage(); u.Records != n {
+			t.Errorf("after %s, Usage = %+v; want %d records", after, u, n)
+		}
+	}
+	v := e.save(t, ex, "a", "x", time.Hour, 0)
+	e.save(t, ft, "b", "x", time.Minute, 0)
+	e.save(t, ft, "c", "x", time.Minute, 0)
+	e.save(t, ex, "d", "x", time.Hour, 0)
+	want(4, "4 saves")
+	e.save(t, ex, "a", "y", 2*time.Hour, v)
+	want(4, "a replace")
+	if err := e.rs.Delete(ctx, ex, "d"); err != nil {
+		t.Fatal(err)
+	}
+	want(3, "a delete")
+	if _, err := e.rs.Take(ctx, ft, "b"); err != nil {
+		t.Fatal(err)
+	}
+	want(2, "a take")
+	e.clock.add(2 * time.Minute)
+	want(2, "an expiry")
+	if n, err := e.rs.Sweep(ctx, e.in(0), 0); err != nil || n != 1 {
+		t.Fatalf("Sweep = %d, %v; want 1", n, err)
+	}
+	want(1, "a sweep")
+	if u := b.Usage(); u.Evicted != 0 {
+		t.Errorf("Usage = %+v; want none evicted", u)
+	}
+}
+
 func testBoundBytes(t *testing.T, e *env) {
 	b := bounded(t, e)
 	maxBytes := b.Usage().MaxBytes
+	if maxBytes == 0 {
+		t.Skip("bounded in records only")
+	}
 	size := int(maxBytes / 3)
 	if size > executor.MaxDataSize {
 		t.Skipf("MaxBytes %d is too large to fill with three records", maxBytes)
