@@ -122,3 +122,16 @@ func TestUpstreamEmailRecipientName(t *testing.T) {
 		}
 	}
 }
+
+// identification's test_enrollment_flow and test_link_recovery_flow: on
+// a page without a query, the links are the flows' interface URLs
+// without one, and no passwordless_url.
+func TestUpstreamIdentificationFlowLinks(t *testing.T) {
+	h := newHarness(t, identFlow("authentication", ", enrollment_flow: !KeyOf other, recovery_flow: !KeyOf other"))
+	r := h.get("f", "")
+	r.want(t, ComponentIdentification, "user_fields", "[email]", "password_fields", false, "show_source_labels", false,
+		"primary_action", "Log in", "sources", "[]", "enroll_url", "/if/flow/other/", "recovery_url", "/if/flow/other/")
+	if _, ok := r.body["passwordless_url"]; ok {
+		t.Errorf("passwordless_url: %s", r.raw)
+	}
+}
