@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 )
 
 // EXECUTOR.md §8, the conformance checklist, where no other test checks
-// an item: each test names its item. The others: 2 and 3 in
+// an item: each test names its item. The others: 2 and 3 also in
 // upstream_test.go (TestUpstreamMultiStageFlow, TestUpstreamFlowRedirect,
 // TestUpstreamFlowInvalidRedirect) and stages_test.go
 // (TestInsertedRedirect); 5 in TestDeny and TestRestart; 6 in
@@ -71,6 +72,26 @@ func TestChecklistReloadKeepsEncoding(t *testing.T) {
 		t.Fatalf("%d Location %q, want %q", r.status, r.location, uri)
 	}
 	h.do(h.client, "POST", h.srv.URL+uri, `{"component":"ak-stage-dummy"}`).want(t, ComponentRedirect, "to", "/a b c")
+}
+
+// Item 3: the end of a flow goes to the context's redirect before the
+// query's next (an absolute one too: the context is the configuration's
+// and the stages', as an OAuth authorization's URL), else to a relative
+// next, else to /.
+func TestChecklistEndRedirect(t *testing.T) {
+	for _, c := range []struct{ ctx, query, to string }{
+		{"/from-context", "next=%2Fnext", "/from-context"},
+		{"https://app.example/cb?code=1", "next=%2Fnext", "https://app.example/cb?code=1"},
+		{"", "next=%2Fnext", "/next"},
+		{"", "", "/"},
+	} {
+		set := contextSetter{mu: &sync.Mutex{}, vals: map[string]any{}}
+		if c.ctx != "" {
+			set.vals["redirect"] = c.ctx
+		}
+		h := newHarness(t, flowDoc("f", "", dummy("f", "set", 0, "")), withHandler(stage.ModelDummy, set))
+		h.get("f", c.query).want(t, ComponentRedirect, "to", c.to)
+	}
 }
 
 // Item 4: an invalid response is the same stage's challenge, built again,
