@@ -2,6 +2,7 @@ package executor
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -9,7 +10,8 @@ import (
 )
 
 // inspect GETs the inspector of slug over HTTP with h.client's cookie,
-// every flow allowed, and decodes the JSON answer.
+// every flow allowed, and decodes the JSON answer, which must match
+// authentik's FlowInspection (no undeclared key).
 func (h *harness) inspect(t *testing.T, slug string) (int, map[string]any) {
 	t.Helper()
 	req := httptest.NewRequest("GET", InspectorPath+slug+"/", nil)
@@ -24,8 +26,40 @@ func (h *harness) inspect(t *testing.T, slug string) (int, map[string]any) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
 			t.Fatalf("inspector: %v: %s", err, rec.Body)
 		}
+		checkInspection(t, out)
 	}
 	return rec.Code, out
+}
+
+// checkInspection checks an inspection against authentik's
+// FlowInspection schema, undeclared keys refused. A plan of one stage's
+// next_planned_stage is DRF's empty binding, which matches no
+// FlowStageBinding (nulls, no pk), in authentik as here: it is compared
+// with emptyBinding instead.
+func checkInspection(t *testing.T, ins map[string]any) {
+	t.Helper()
+	var empty any
+	_ = json.Unmarshal(emptyBinding, &empty)
+	checked := maps.Clone(ins)
+	plans := []any{}
+	for _, p := range append(append([]any{}, ins["plans"].([]any)...), ins["current_plan"]) {
+		p, _ := p.(map[string]any)
+		if p == nil {
+			continue
+		}
+		if mustString(t, p["next_planned_stage"]) == mustString(t, empty) {
+			p = maps.Clone(p)
+			p["next_planned_stage"] = p["current_stage"]
+		}
+		plans = append(plans, p)
+	}
+	if cp, ok := ins["current_plan"]; ok && cp != nil {
+		checked["current_plan"] = plans[len(plans)-1]
+		plans = plans[:len(plans)-1]
+	}
+	checked["plans"] = plans
+	b, _ := json.Marshal(checked)
+	checkSchema(t, "FlowInspection", b)
 }
 
 // path reads a key path of nested JSON objects and arrays (an int
