@@ -383,7 +383,8 @@
 // valid token_expiry plus a minute; password_reset and
 // account_confirmation have their own text, the other built-in templates
 // a generic one. The first GET with a pending user sends (the recipient
-// the context's email, else the user's; in a recovery flow an unknown
+// the context's email, else the user's, named by the user's name unless
+// it is not ASCII, as authentik sends; in a recovery flow an unknown
 // identifier's stand-in gets no email and the same challenge) and sets
 // email_sent: later GETs send nothing (authentik's send again). Every
 // response sends a new link and answers ak-stage-email with

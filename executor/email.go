@@ -257,8 +257,13 @@ func sendEmail(ctx context.Context, s *Step, cfg stage.Email) (Result, bool, err
 		s.Event(EventConfigurationError, MsgEmailTemplate)
 		return Invalid(""), false, nil
 	}
-	// No line breaks in a header, as Django sanitizes.
+	// No line breaks in a header, as Django sanitizes; a name that is
+	// not ASCII is dropped, the address alone kept, as authentik's
+	// send_mail does with a name Django had to encode.
 	name := strings.NewReplacer("\r", " ", "\n", " ").Replace(u.Name)
+	if !isASCII(name) {
+		name = ""
+	}
 	m := Mail{Settings: mailSettings(cfg), To: []Address{{Name: name, Email: to}}, Subject: cfg.Subject, Text: text, HTML: htm}
 	rcpt := to
 	if name != "" {
@@ -429,4 +434,14 @@ func (emailConsentHandler) Respond(ctx context.Context, s *Step, body json.RawMe
 		return Result{}, err
 	}
 	return Pass(), nil
+}
+
+// isASCII reports whether s holds ASCII characters only.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

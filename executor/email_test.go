@@ -487,51 +487,6 @@ func TestRecoveryFlow(t *testing.T) {
 	h.get(slug, q).want(t, ComponentIdentification)
 }
 
-// authentik's example enrollment with email verification, over HTTP:
-// the user is written inactive, the account confirmation link, opened
-// in another browser, activates it and logs it in.
-func TestEnrollmentEmailVerification(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "blueprint", "testdata", "authentik", "example", "flows-enrollment-email-verification.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := &testMailer{}
-	h := newHarness(t, string(doc), withMailer(m))
-	const slug = "default-enrollment-flow"
-	u := h.url(slug, "")
-	h.get(slug, "").want(t, ComponentPrompt)
-	h.post(slug, "", `{"component":"ak-stage-prompt","username":"verify","password":"pw one","password_repeat":"pw one"}`).wantReload(t, u)
-	h.get(slug, "").want(t, ComponentPrompt)
-	h.post(slug, "", `{"component":"ak-stage-prompt","name":"Ver Ify","email":"verify@example.com"}`).wantReload(t, u)
-	h.finish(slug, "").want(t, ComponentEmail)
-	nu, ok := userNamed(t, h.s, "verify")
-	if !ok || nu.IsActive {
-		t.Fatalf("user %+v (%v), want written inactive", nu, ok)
-	}
-	msg := m.last(t)
-	if msg.To[0] != (Address{Name: "Ver Ify", Email: "verify@example.com"}) || !strings.Contains(msg.Text, "confirm your account") {
-		t.Errorf("message %+v", msg)
-	}
-	_, key := mailLink(t, msg)
-	h.client = h.newClient()
-	q := "flow_token=" + key
-	r := h.get(slug, q)
-	r.want(t, ComponentConsent, "pending_user", "verify")
-	tok, _ := r.body["token"].(string)
-	h.post(slug, q, `{"component":"ak-stage-consent","token":"`+tok+`"}`).wantReload(t, h.url(slug, q))
-	h.finish(slug, q).want(t, ComponentRedirect, "to", "/")
-	if nu, _ := userNamed(t, h.s, "verify"); !nu.IsActive {
-		t.Error("the link did not activate the user")
-	}
-	var login bool
-	for _, ev := range h.events {
-		login = login || ev.Action == EventLogin && ev.User == "verify"
-	}
-	if !login {
-		t.Errorf("no login: %+v", h.events)
-	}
-}
-
 // The recovery through the Go API: the link's query given as Request.Query
 // in another session.
 func TestRecoveryFlowGoAPI(t *testing.T) {

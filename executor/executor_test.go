@@ -271,10 +271,11 @@ func TestRecordEncoding(t *testing.T) {
 // The schema check refuses undeclared keys and missing required ones, so
 // that the tests' challenges are checked for real.
 func TestChallengeSchemaIsStrict(t *testing.T) {
-	sc, err := challengeSchema()
+	schemas, err := flowsSchemas()
 	if err != nil {
 		t.Fatal(err)
 	}
+	sc := schemas["ChallengeTypes"].Value
 	for body, ok := range map[string]bool{
 		`{"component":"ak-stage-dummy","name":"x"}`:                true,
 		`{"component":"ak-stage-dummy","name":"x","extra":1}`:      false,

@@ -25,10 +25,10 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-// challengeSchema is authentik's ChallengeTypes from the 2025.6 document
-// the api package's schema tests use, with every object schema closed to
+// flowsSchemas are the schemas of authentik's 2025.6 document the api
+// package's schema tests use, with every object schema closed to
 // undeclared keys, as authentik's Go client decodes them.
-var challengeSchema = sync.OnceValues(func() (*openapi3.Schema, error) {
+var flowsSchemas = sync.OnceValues(func() (openapi3.Schemas, error) {
 	doc, err := openapi3.NewLoader().LoadFromFile(filepath.Join("..", "api", "testdata", "openapi-2025.6-flows-stages.yml"))
 	if err != nil {
 		return nil, err
@@ -40,22 +40,32 @@ var challengeSchema = sync.OnceValues(func() (*openapi3.Schema, error) {
 			s.AdditionalProperties.Has = &no
 		}
 	}
-	return doc.Components.Schemas["ChallengeTypes"].Value, nil
+	return doc.Components.Schemas, nil
 })
 
 // checkChallenge validates a challenge's JSON against ChallengeTypes.
 func checkChallenge(t testing.TB, body []byte) {
 	t.Helper()
-	sc, err := challengeSchema()
+	checkSchema(t, "ChallengeTypes", body)
+}
+
+// checkSchema validates JSON against the named schema of flowsSchemas.
+func checkSchema(t testing.TB, name string, body []byte) {
+	t.Helper()
+	schemas, err := flowsSchemas()
 	if err != nil {
 		t.Fatal(err)
 	}
+	sc := schemas[name].Value
+	if sc == nil {
+		t.Fatalf("no schema %s", name)
+	}
 	var v any
 	if err := json.Unmarshal(body, &v); err != nil {
-		t.Fatalf("challenge is not JSON: %v: %s", err, body)
+		t.Fatalf("not JSON: %v: %s", err, body)
 	}
 	if err := sc.VisitJSON(v); err != nil {
-		t.Errorf("challenge does not match ChallengeTypes: %v\n%s", err, body)
+		t.Errorf("does not match %s: %v\n%s", name, err, body)
 	}
 }
 

@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -40,10 +41,12 @@ type driver interface {
 	execute(slug string)
 }
 
-// httpDriver is a browser: a cookie jar on the harness's server.
+// httpDriver is a browser: a cookie jar on the harness's server; query
+// is the page's query (a link's flow_token).
 type httpDriver struct {
-	h *harness
-	c *http.Client
+	h     *harness
+	c     *http.Client
+	query string
 }
 
 func (d *httpDriver) step(slug, body string) map[string]any {
@@ -53,7 +56,7 @@ func (d *httpDriver) step(slug, body string) map[string]any {
 		method = "GET"
 	}
 	for range 10 {
-		r := d.h.do(d.c, method, d.h.url(slug, ""), body)
+		r := d.h.do(d.c, method, d.h.url(slug, d.query), body)
 		if r.status == http.StatusOK {
 			return r.body
 		}
@@ -81,18 +84,20 @@ func (d *httpDriver) execute(slug string) {
 }
 
 // apiDriver is a host on the Go API: it keeps the session id and user,
-// changing them at a login or logout as Response says.
+// changing them at a login or logout as Response says; query is the
+// page's query (a link's flow_token).
 type apiDriver struct {
 	h       *harness
 	session string
 	user    plan.User
+	query   string
 }
 
 // req is the driver's request, without an HTTP request: the executor
 // gives policies its own stand-in, so the shipped user settings policy,
 // which reads request.http_request.tenant, still runs.
 func (d *apiDriver) req() Request {
-	return Request{Session: d.session, User: d.user}
+	return Request{Session: d.session, User: d.user, Query: d.query}
 }
 
 func (d *apiDriver) step(slug, body string) map[string]any {
@@ -140,6 +145,29 @@ func (d *apiDriver) execute(slug string) {
 	}
 }
 
+// logIn answers default-authentication-flow's identification with uid,
+// which must show the password stage for pendingUser, and its password
+// stage with pw; it returns the challenge that follows.
+func logIn(t *testing.T, d driver, uid, pendingUser, pw string) map[string]any {
+	t.Helper()
+	const login = "default-authentication-flow"
+	wantChallenge(t, d.step(login, ""), ComponentIdentification)
+	wantChallenge(t, d.step(login, `{"component":"ak-stage-identification","uid_field":"`+uid+`"}`), ComponentPassword, "pending_user", pendingUser)
+	return d.step(login, `{"component":"ak-stage-password","password":"`+pw+`"}`)
+}
+
+// overs are the two ways the end-to-end tests run a flow.
+var overs = []string{"HTTP", "Go API"}
+
+// newDriver is a new client of h, over HTTP (a new browser) or the Go
+// API (a new session), on the page with the query q.
+func newDriver(h *harness, over, q string) driver {
+	if over == "HTTP" {
+		return &httpDriver{h: h, c: h.newClient(), query: q}
+	}
+	return &apiDriver{h: h, session: newSessionID(), query: q}
+}
+
 // wantChallenge checks a challenge's component and JSON fields.
 func wantChallenge(t *testing.T, ch map[string]any, component string, kv ...string) {
 	t.Helper()
@@ -164,25 +192,14 @@ func wantChallenge(t *testing.T, ch map[string]any, component string, kv ...stri
 // old password then fails and the new one logs in), log out
 // (default-invalidation-flow: the flows that need a user are denied).
 func TestShippedAccountFlows(t *testing.T) {
-	for _, over := range []string{"HTTP", "Go API"} {
+	for _, over := range overs {
 		t.Run(over, func(t *testing.T) {
 			h := newHarness(t, "", withExpression, withoutZxcvbn)
 			loadDefaults(t, h, false)
 			loadShipped(t, h, "flow-default-user-settings-flow.yaml")
 			alice := h.userWith("alice", "alice@example.com", ptr("old password 1"), true)
-			client := func() driver {
-				if over == "HTTP" {
-					return &httpDriver{h: h, c: h.newClient()}
-				}
-				return &apiDriver{h: h, session: newSessionID()}
-			}
-			const login = "default-authentication-flow"
-			logIn := func(d driver, pw string) map[string]any {
-				t.Helper()
-				wantChallenge(t, d.step(login, ""), ComponentIdentification)
-				wantChallenge(t, d.step(login, `{"component":"ak-stage-identification","uid_field":"alice"}`), ComponentPassword, "pending_user", "alice")
-				return d.step(login, `{"component":"ak-stage-password","password":"`+pw+`"}`)
-			}
+			client := func() driver { return newDriver(h, over, "") }
+			logIn := func(d driver, pw string) map[string]any { t.Helper(); return logIn(t, d, "alice", "alice", pw) }
 			d := client()
 			wantChallenge(t, logIn(d, "old password 1"), ComponentRedirect, "to", "/")
 
@@ -237,7 +254,20 @@ func TestShippedAccountFlows(t *testing.T) {
 // loadShipped loads one of authentik's default blueprints into h's store.
 func loadShipped(t *testing.T, h *harness, name string) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "blueprint", "testdata", "authentik", "default", name))
+	loadTestdata(t, h, "default", name)
+}
+
+// loadExample loads one of authentik's example blueprints into h's store.
+func loadExample(t *testing.T, h *harness, name string) {
+	t.Helper()
+	loadTestdata(t, h, "example", name)
+}
+
+// loadTestdata loads the blueprint dir/name of authentik's, as the
+// blueprint package's test data holds them, into h's store.
+func loadTestdata(t *testing.T, h *harness, dir, name string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "blueprint", "testdata", "authentik", dir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +285,7 @@ func loadShipped(t *testing.T, h *harness, name string) {
 // default-authentication-flow with that password (its MFA stage stood
 // in as authentik's for a user without devices).
 func TestInitialSetupFlow(t *testing.T) {
-	for _, over := range []string{"HTTP", "Go API"} {
+	for _, over := range overs {
 		t.Run(over, func(t *testing.T) {
 			h := newHarness(t, "", withExpression,
 				func(o *Options) { o.ApplyUpdates = nil })
@@ -265,12 +295,7 @@ func TestInitialSetupFlow(t *testing.T) {
 			}
 			loadDefaults(t, h, false)
 			loadShipped(t, h, "flow-oobe.yaml")
-			client := func() driver {
-				if over == "HTTP" {
-					return &httpDriver{h: h, c: h.newClient()}
-				}
-				return &apiDriver{h: h, session: newSessionID()}
-			}
+			client := func() driver { return newDriver(h, over, "") }
 			const setup = "initial-setup"
 			d := client()
 			ch := d.step(setup, "")
@@ -317,10 +342,91 @@ func TestInitialSetupFlow(t *testing.T) {
 			wantChallenge(t, client().step(setup, ""), ComponentAccessDenied, "error_message", MsgNotApplicable)
 			wantChallenge(t, d.step(setup, ""), ComponentAccessDenied, "error_message", MsgNotApplicable)
 
-			b := client()
-			wantChallenge(t, b.step("default-authentication-flow", ""), ComponentIdentification)
-			wantChallenge(t, b.step("default-authentication-flow", `{"component":"ak-stage-identification","uid_field":"root@example.org"}`), ComponentPassword, "pending_user", "akadmin")
-			wantChallenge(t, b.step("default-authentication-flow", `{"component":"ak-stage-password","password":"admin Passw0rd"}`), ComponentRedirect, "to", "/")
+			wantChallenge(t, logIn(t, client(), "root@example.org", "akadmin", "admin Passw0rd"), ComponentRedirect, "to", "/")
+		})
+	}
+}
+
+// authentik's example unenrollment flow (default-unenrollment-flow,
+// require_authenticated, one user_delete stage) end to end, over HTTP
+// and through the Go API: an anonymous client is denied; a logged-in
+// one deletes its account, is logged out (a logout event; the flow is
+// then denied to it), and the user can no longer log in.
+func TestUnenrollmentFlow(t *testing.T) {
+	for _, over := range overs {
+		t.Run(over, func(t *testing.T) {
+			h := newHarness(t, "", withExpression, withoutZxcvbn)
+			loadDefaults(t, h, false)
+			loadExample(t, h, "flows-unenrollment.yaml")
+			alice := h.userWith("alice", "alice@example.com", ptr("secret pw"), true)
+			h.userWith("bob", "bob@example.com", ptr("bob pw"), true)
+			const unenroll = "default-unenrollment-flow"
+			wantChallenge(t, newDriver(h, over, "").step(unenroll, ""), ComponentAccessDenied, "error_message", MsgNotApplicable)
+
+			d := newDriver(h, over, "")
+			wantChallenge(t, logIn(t, d, "alice", "alice", "secret pw"), ComponentRedirect, "to", "/")
+			h.mu.Lock()
+			h.events = nil
+			h.mu.Unlock()
+			ch := d.step(unenroll, "")
+			wantChallenge(t, ch, ComponentRedirect, "to", "/")
+			ctx := context.Background()
+			if _, err := h.s.Directory().User(ctx, alice.PK); !errors.Is(err, directory.ErrNotFound) {
+				t.Fatalf("alice after unenrollment: %v", err)
+			}
+			if _, err := h.s.Directory().FindUser(ctx, directory.Find{Identifier: "bob", Fields: []directory.Field{directory.FieldUsername}}); err != nil {
+				t.Errorf("bob after alice's unenrollment: %v", err)
+			}
+			if got := eventsOf(h, EventLogout); len(got) != 1 || !strings.HasPrefix(got[0], EventLogout+":") {
+				t.Errorf("events %v", got)
+			}
+			if a, ok := d.(*apiDriver); ok && (a.user.PK != 0 || a.user.Authenticated) {
+				t.Errorf("the host's user after unenrollment: %+v", a.user)
+			}
+			wantChallenge(t, d.step(unenroll, ""), ComponentAccessDenied, "error_message", MsgNotApplicable)
+			wantChallenge(t, logIn(t, newDriver(h, over, ""), "alice", "alice", "secret pw"), ComponentPassword,
+				"response_errors", `{"password":[{"code":"invalid","string":"Invalid password"}]}`)
+		})
+	}
+}
+
+// authentik's example enrollment with email verification
+// (default-enrollment-flow) end to end, over HTTP and through the Go
+// API: the user is written inactive, and the account confirmation link,
+// opened by another client, activates it and logs it in.
+func TestEnrollmentEmailVerification(t *testing.T) {
+	for _, over := range overs {
+		t.Run(over, func(t *testing.T) {
+			m := &testMailer{}
+			h := newHarness(t, "", withMailer(m))
+			loadExample(t, h, "flows-enrollment-email-verification.yaml")
+			const slug = "default-enrollment-flow"
+			d := newDriver(h, over, "")
+			wantChallenge(t, d.step(slug, ""), ComponentPrompt)
+			wantChallenge(t, d.step(slug, `{"component":"ak-stage-prompt","username":"verify","password":"pw one","password_repeat":"pw one"}`), ComponentPrompt)
+			wantChallenge(t, d.step(slug, `{"component":"ak-stage-prompt","name":"Ver Ify","email":"verify@example.com"}`), ComponentEmail)
+			nu, ok := userNamed(t, h.s, "verify")
+			if !ok || nu.IsActive {
+				t.Fatalf("user %+v (%v), want written inactive", nu, ok)
+			}
+			msg := m.last(t)
+			if msg.To[0] != (Address{Name: "Ver Ify", Email: "verify@example.com"}) || !strings.Contains(msg.Text, "confirm your account") {
+				t.Errorf("message %+v", msg)
+			}
+			_, key := mailLink(t, msg)
+			link := newDriver(h, over, "flow_token="+key)
+			ch := link.step(slug, "")
+			wantChallenge(t, ch, ComponentConsent, "pending_user", "verify")
+			wantChallenge(t, link.step(slug, `{"component":"ak-stage-consent","token":"`+ch["token"].(string)+`"}`), ComponentRedirect, "to", "/")
+			if nu, _ := userNamed(t, h.s, "verify"); !nu.IsActive {
+				t.Error("the link did not activate the user")
+			}
+			if got := eventsOf(h, EventLogin); len(got) != 1 {
+				t.Errorf("login events %v", got)
+			}
+			if a, ok := link.(*apiDriver); ok && a.user.PK != nu.PK {
+				t.Errorf("the host's user after the link: %+v", a.user)
+			}
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -123,4 +124,25 @@ func splitAddr(t *testing.T, addr string) (string, int) {
 		t.Fatal(err)
 	}
 	return host, p
+}
+
+// email's test_template_address: a recipient's name that looks like an
+// address, or any other, reads back as that name beside the address.
+// Django quotes only a name that needs it (some-name <foo@bar.baz>);
+// net/mail quotes every name, which reads the same.
+func TestBuildMessageAddresses(t *testing.T) {
+	for _, name := range []string{"foo@bar.baz", "some-name", `a "q" b`} {
+		b, err := buildMessage("authflow@example.com", Mail{To: []Address{{Name: name, Email: "foo@bar.baz"}}, Subject: "s"}, time.Unix(0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := mail.ReadMessage(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		to, err := m.Header.AddressList("To")
+		if err != nil || len(to) != 1 || to[0].Name != name || to[0].Address != "foo@bar.baz" {
+			t.Errorf("%q: To %q: %+v %v", name, m.Header.Get("To"), to, err)
+		}
+	}
 }

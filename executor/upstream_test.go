@@ -1,8 +1,15 @@
 package executor
 
 import (
+	"context"
+	"fmt"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/authflow/authflow/blueprint"
+	"github.com/authflow/authflow/store"
 )
 
 // The cases of authentik 2025.6's flows/tests/test_executor.py that use
@@ -153,4 +160,89 @@ func TestUpstreamUserIdentifier(t *testing.T) {
 	if got := userInfo(nil, Request{Username: "test-user"}); got.PendingUser != "test-user" {
 		t.Errorf("pending_user %q", got.PendingUser)
 	}
+}
+
+// test_invalid_restart: a deny stage on a re-evaluated binding behind a
+// reputation policy (threshold -1, the identifier only), then an
+// identification stage whose binding restarts with context. The first
+// GET removes the deny stage (the score is 0); an unknown identifier
+// lowers its score to -1 and restarts the flow with the stand-in
+// pending user in the context, so that the policy now passes and the
+// deny stage denies.
+func TestUpstreamInvalidRestart(t *testing.T) {
+	m := newScores(t)
+	h := newHarness(t, flowDoc("f", "",
+		stageEntry("authentik_stages_deny.denystage", "f", "deny", 0, "", "evaluate_on_plan: false, re_evaluate_policies: true"),
+		"- model: authentik_policies_reputation.reputationpolicy\n  id: rep\n  identifiers: {name: rep}\n  attrs: {threshold: -1, check_ip: false}\n"+
+			"- model: authentik_policies.policybinding\n  identifiers: {target: !KeyOf b-deny, policy: !KeyOf rep, order: 0}\n",
+		stageEntry("authentik_stages_identification.identificationstage", "f", "ident", 1, "user_fields: [email], pretend_user_exists: false",
+			"invalid_response_action: restart_with_context")), withReputation(m))
+	h.get("f", "").want(t, ComponentIdentification, "password_fields", false, "primary_action", "Log in",
+		"sources", "[]", "show_source_labels", false, "user_fields", "[email]")
+	r := h.post("f", "", postJSON(map[string]any{"component": ComponentIdentification, "uid_field": "invalid-string"}))
+	if r.status == http.StatusFound {
+		r = h.finish("f", "")
+	}
+	r.want(t, ComponentAccessDenied)
+	if got := score(t, m, byIdentifier("invalid-string")); got != -1 {
+		t.Errorf("score %d, want -1", got)
+	}
+}
+
+// test_re_evaluate_group_binding: a re-evaluated dummy stage bound to a
+// group and to a user is shown to the group's member and to that user,
+// after identification; another user skips it and reaches the deny stage.
+func TestUpstreamReEvaluateGroupBinding(t *testing.T) {
+	h := newHarness(t, flowDoc("f", "",
+		stageEntry("authentik_stages_identification.identificationstage", "f", "ident", 0, "user_fields: [username], pretend_user_exists: false", ""),
+		dummy("f", "gated", 1, ""),
+		stageEntry("authentik_stages_deny.denystage", "f", "deny", 2, "", ""),
+		"- model: authentik_core.group\n  id: group-a\n  identifiers: {name: group-a}\n"))
+	member := h.userWith("member", "member@example.com", nil, true)
+	direct := h.userWith("direct", "direct@example.com", nil, true)
+	h.userWith("other", "other@example.com", nil, true)
+	ctx := context.Background()
+	if err := h.s.Update(ctx, func(tx *store.Tx) error {
+		_, err := tx.SetMember(store.By("name", "group-a"), member.PK, true, nil)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	doc := fmt.Sprintf("version: 1\nentries:\n"+
+		"- model: authentik_policies.policybinding\n  identifiers: {target: !Find [authentik_flows.flowstagebinding, [order, 1]], group: !Find [authentik_core.group, [name, group-a]], order: 0}\n"+
+		"- model: authentik_policies.policybinding\n  identifiers: {target: !Find [authentik_flows.flowstagebinding, [order, 1]], user: %d, order: 0}\n", direct.PK)
+	if res, err := blueprint.Load(ctx, h.s, strings.NewReader(doc), blueprint.Options{}); err != nil || !res.Success {
+		t.Fatalf("%v %+v", err, res.Logs)
+	}
+	for _, c := range []struct{ user, component string }{
+		{"member", ComponentDummy}, {"direct", ComponentDummy}, {"other", ComponentAccessDenied},
+	} {
+		t.Run(c.user, func(t *testing.T) {
+			h.client = h.newClient()
+			h.get("f", "").want(t, ComponentIdentification)
+			r := h.post("f", "", postJSON(map[string]any{"component": ComponentIdentification, "uid_field": c.user}))
+			r.wantReload(t, h.url("f", ""))
+			h.finish("f", "").want(t, c.component)
+		})
+	}
+}
+
+// test_existing_plan_diff_flow: authentik keeps one plan per session, so
+// a request for flow B while the session holds a plan of flow A cancels
+// A (the test counts the cancel calls) and plans B. authflow keeps
+// executions per session and flow, on purpose (see the package doc): B
+// is planned beside A, and A goes on where it was.
+func TestUpstreamExistingPlanDiffFlow(t *testing.T) {
+	doc := flowDoc("a", "", dummy("a", "a1", 0, ""), dummy("a", "a2", 1, "")) +
+		strings.TrimPrefix(flowDoc("b", "", dummy("b", "b1", 0, "")), "version: 1\nentries:\n")
+	h := newHarness(t, doc)
+	h.get("a", "").want(t, ComponentDummy, "name", "a1")
+	h.post("a", "", `{"component":"ak-stage-dummy"}`).wantReload(t, h.url("a", ""))
+	h.get("b", "").want(t, ComponentDummy, "name", "b1")
+	if got := stageNames(h.execution("a")); !slices.Equal(got, []string{"a2"}) {
+		t.Fatalf("flow a's stages after b was planned: %v", got)
+	}
+	h.get("a", "").want(t, ComponentDummy, "name", "a2")
+	h.post("b", "", `{"component":"ak-stage-dummy"}`).want(t, ComponentRedirect, "to", "/")
+	h.post("a", "", `{"component":"ak-stage-dummy"}`).want(t, ComponentRedirect, "to", "/")
 }
