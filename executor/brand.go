@@ -208,3 +208,28 @@ func (e *Executor) DefaultFlowHandler(o HTTPOptions) http.Handler {
 		}
 	})
 }
+
+// background is flow_info.background: the flow's, else the brand's
+// default.
+func (e *Executor) background(f flow.Flow) string {
+	if f.Background == "" && e.brand.DefaultFlowBackground != "" {
+		return e.brand.DefaultFlowBackground
+	}
+	return f.BackgroundURL()
+}
+
+// brandRecoveryURL is the password challenge's recovery_url: the page of
+// the brand's recovery flow, when it names one, after Options.BaseURL
+// (authentik's is absolute, on the request's host; without a BaseURL it
+// is relative); "" when there is none.
+func (s *Step) brandRecoveryURL(ctx context.Context) (string, error) {
+	slug := s.ex.brand.FlowRecovery
+	if slug == "" {
+		return "", nil
+	}
+	f, err := s.flowBy(ctx, store.By("slug", slug))
+	if err != nil || f == nil {
+		return "", err
+	}
+	return s.ex.baseURL + FlowInterfacePath + url.PathEscape(f.Slug) + "/", nil
+}

@@ -372,6 +372,7 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 	if req.HTTP == nil {
 		req.HTTP = goAPIRequest(slug, req.Query, post)
 	}
+	req.HTTP = e.withBrand(req.HTTP)
 	r := &run{e: e, ctx: ctx, req: req, key: ExecutionKey(req.Session, slug)}
 	// The requests of one execution run one after the other: the record
 	// is read under the lock (keylock.go).
@@ -836,14 +837,14 @@ func (r *run) accessDenied(msg string) *AccessDenied {
 		ctxm = r.ex.Context
 	}
 	return &AccessDenied{
-		Envelope:     Envelope{FlowInfo: flowInfo(r.f, ctxm, r.req), Component: ComponentAccessDenied},
+		Envelope:     Envelope{FlowInfo: r.e.flowInfo(r.f, ctxm, r.req), Component: ComponentAccessDenied},
 		UserInfo:     userInfo(ctxm, r.req),
 		ErrorMessage: msg,
 	}
 }
 
 // flowInfo is a challenge's flow_info.
-func flowInfo(f flow.Flow, ctxm map[string]any, req Request) *FlowInfo {
+func (e *Executor) flowInfo(f flow.Flow, ctxm map[string]any, req Request) *FlowInfo {
 	layout := string(f.Layout)
 	if layout == "" {
 		layout = string(flow.LayoutStacked)
@@ -853,7 +854,7 @@ func flowInfo(f flow.Flow, ctxm map[string]any, req Request) *FlowInfo {
 		app, _ = a["name"].(string)
 	}
 	return &FlowInfo{
-		Title: formatTitle(f.Title, app, userInfo(ctxm, req).PendingUser), Background: f.BackgroundURL(),
+		Title: formatTitle(f.Title, app, userInfo(ctxm, req).PendingUser), Background: e.background(f),
 		CancelURL: CancelURL, Layout: layout,
 	}
 }

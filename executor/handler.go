@@ -54,7 +54,7 @@ func (s *Step) Event(action, message string) {
 // Envelope returns the envelope of a challenge of this step's stage:
 // the component and the flow's flow_info.
 func (s *Step) Envelope(component string) Envelope {
-	return Envelope{FlowInfo: flowInfo(s.Flow, s.Context, s.Request), Component: component}
+	return Envelope{FlowInfo: s.ex.flowInfo(s.Flow, s.Context, s.Request), Component: component}
 }
 
 // UserInfo is the user-info part of a challenge: the display user's
