@@ -527,8 +527,15 @@
 // expire sooner): their links then start the flow over. authflow serve
 // configures no mailer yet.
 //
-// Also missing: avatars and brand settings in challenges (pending_user_avatar
-// is always authentik's default), response error codes beyond DRF's
+// A challenge's pending_user_avatar is the display user's avatar by
+// Options.Avatar, by default directory.Avatar (the API's user avatar:
+// authentik's default "gravatar,initials" without gravatar, as authflow
+// asks no network service), and DefaultAvatar for an anonymous user.
+// The display user is what the context holds (a pending_user_identifier
+// is a name alone; a pending user its username, name, email and
+// attributes; the request's user its pk and username).
+//
+// Also missing: response error codes beyond DRF's
 // required, blank, null and invalid_choice ("invalid" otherwise), a
 // background sweeper in the package (authflow serve calls Sweep every
 // ten minutes), the inspector's history beyond this process (it is kept

@@ -60,7 +60,7 @@ func (s *Step) Envelope(component string) Envelope {
 // UserInfo is the user-info part of a challenge: the display user's
 // name (the context's pending_user_identifier, else the request's
 // user's) and avatar.
-func (s *Step) UserInfo() UserInfo { return userInfo(s.Context, s.Request) }
+func (s *Step) UserInfo() UserInfo { return s.ex.displayInfo(s.Context, s.Request) }
 
 // Result is a handler's answer. Build one with Show, Pass, Invalid, Deny
 // or Retry.
