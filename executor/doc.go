@@ -77,7 +77,13 @@
 // another flow there, and prefers the authentication flow of the
 // provider of the application being logged into; authflow keeps
 // executions per session and flow, so drops none, and holds no
-// applications.
+// applications. The brand also gives the password challenge's
+// recovery_url (its recovery flow's page, after Options.BaseURL),
+// flow_info.background for a flow without one, and http_request.brand
+// in expressions (its attributes, for a request whose
+// plan.HTTPRequest has none); its title is for a host's pages
+// ([Executor.Brand]). authentik's identification stage links only its
+// own recovery flow, never the brand's.
 //
 // # The loop
 //
