@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/authflow/authflow/flow"
@@ -106,11 +107,14 @@ const DefaultFlowPath = "/flows/-/default/"
 // policies; else the first flow of d by slug whose own policies pass
 // for the request's user (plan.EvaluateFlow: not its authentication
 // requirement, which the flow checks when it runs); else an error
-// wrapping ErrNoDefaultFlow. The updates those policies ask for are
+// wrapping ErrNoDefaultFlow, as for a d that is no designation. The updates those policies ask for are
 // applied (Options.ApplyUpdates). The request's Session and Query are
 // not read. authentik drops a session's plan of another flow here;
 // executions are kept per session and flow, so none is dropped.
 func (e *Executor) DefaultFlow(ctx context.Context, d flow.Designation, req Request) (string, error) {
+	if !slices.Contains(flow.Designations, d) {
+		return "", fmt.Errorf("%w: %q is no flow designation", ErrNoDefaultFlow, d)
+	}
 	hr := req.HTTP
 	if hr == nil {
 		hr = &plan.HTTPRequest{Method: http.MethodGet, Path: DefaultFlowPath + string(d) + "/", Header: http.Header{}}

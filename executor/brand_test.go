@@ -58,6 +58,9 @@ func TestDefaultFlow(t *testing.T) {
 	if _, err := h.e.DefaultFlow(ctx, flow.DesignationEnrollment, Request{}); !errors.Is(err, ErrNoDefaultFlow) {
 		t.Errorf("no enrollment flow: err %v, want ErrNoDefaultFlow", err)
 	}
+	if _, err := h.e.DefaultFlow(ctx, "bogus", Request{}); !errors.Is(err, ErrNoDefaultFlow) {
+		t.Errorf("no designation: err %v, want ErrNoDefaultFlow", err)
+	}
 	// With every policy failing, none applies; the updates they ask
 	// for are applied.
 	h = newHarness(t, flowDoc("a", "", policyOn("a", "a-deny", false))+

@@ -545,7 +545,7 @@
 // required, blank, null and invalid_choice ("invalid" otherwise), a
 // background sweeper in the package (authflow serve calls Sweep every
 // ten minutes), the inspector's history beyond this process (it is kept
-// in memory), and the pages the cancel endpoint's redirect
-// (InvalidationURL) and execute's link (FlowInterfacePath) lead to:
-// authflow serves neither yet (issue 22).
+// in memory), and the flow pages (FlowInterfacePath) that execute's
+// link and the default flows' redirects lead to: authflow does not serve
+// them yet (issue 22).
 package executor
