@@ -239,10 +239,13 @@
 // (identification, password, MFA without devices, user_login) through
 // the Go API with the store's default hasher costs 1.01 to 1.02 times
 // one password check [1.05] (BenchmarkLogin). With a pbkdf2 hasher of
-// one iteration it costs 25 to 28 times a cached plan of the flow [20: not
-// met; what is left is spread over the identification's user lookup,
-// the password stage's user read, decoding and encoding the execution
-// at each request, and the password binding's expression policy], and
+// one iteration it costs 44 to 53 times a cached plan of the flow [20: not
+// met; 25 to 28 before user_login recorded last_login, whose write is a
+// store revision that starts the flows, stages and policies kept decoded
+// per revision over at every login; the rest is spread over the
+// identification's user lookup, the password stage's user read, decoding
+// and encoding the execution at each request, and the password binding's
+// expression policy], and
 // over HTTP on loopback (a new browser, HTTPHandler's own cookie and
 // sessions) 2.9 to 3.2 times the Go API [3: not met in most runs since
 // the Go API got cheaper; the HTTP part did not change]
@@ -502,7 +505,7 @@
 // user_login records last_login through a directory that implements
 // directory.LoginRecorder (the store's and memdir do): one write per
 // login, which with the store's directory is a configuration revision
-// (a login with a cheap hasher costs about 1.7x what it did without).
+// (see the figures below).
 // Logged-in sessions and reputation scores share the RunState's bounds
 // with executions: a MemRunState under a flood of new executions (or of
 // failing identifiers) evicts the records that expire soonest, sessions
