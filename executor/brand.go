@@ -37,12 +37,13 @@ type Brand struct {
 	// flow endpoints lead to (DefaultFlow): log in and log out.
 	FlowAuthentication, FlowInvalidation string
 	// FlowRecovery is the flow the password stage's recovery_url links
-	// to.
+	// to, and DefaultFlow's of its designation.
 	FlowRecovery string
-	// FlowUnenrollment, FlowUserSettings and FlowDeviceCode are the
-	// brand's other flows (delete the account, the user's settings, the
-	// OAuth device code flow), which authentik's user interface and
-	// providers link to; the executor only reports them (Executor.Brand).
+	// FlowUnenrollment (delete the account; DefaultFlow's of its
+	// designation), FlowUserSettings and FlowDeviceCode (the user's
+	// settings, the OAuth device code flow) are the brand's other flows,
+	// which authentik's user interface and providers link to; the
+	// executor reports the last two only (Executor.Brand).
 	FlowUnenrollment, FlowUserSettings, FlowDeviceCode string
 	// Attributes are the brand's attributes: http_request.brand.attributes
 	// in expressions, merged first by user.group_attributes(http_request).
@@ -103,8 +104,9 @@ const DefaultFlowPath = "/flows/-/default/"
 // DefaultFlow returns the slug of the flow of designation d the request
 // is sent to, as authentik's /flows/-/default/{designation}/ finds it:
 // the brand's flow of d (Brand.FlowAuthentication, FlowInvalidation,
-// FlowRecovery, FlowUnenrollment) when it names a flow, whatever its
-// policies; else the first flow of d by slug whose own policies pass
+// FlowRecovery, FlowUnenrollment; authentik's view reads the first two
+// only, the only designations it serves) when it names a flow, whatever
+// its policies; else the first flow of d by slug whose own policies pass
 // for the request's user (plan.EvaluateFlow: not its authentication
 // requirement, which the flow checks when it runs); else an error
 // wrapping ErrNoDefaultFlow, as for a d that is no designation. The updates those policies ask for are
