@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/internal/jsonvalue"
@@ -161,4 +163,48 @@ func (e *Executor) DefaultFlow(ctx context.Context, d flow.Designation, req Requ
 		return "", fmt.Errorf("%w: %s", ErrNoDefaultFlow, d)
 	}
 	return slug, nil
+}
+
+// DefaultFlowHandler serves authentik's GET
+// /flows/-/default/authentication/ and /flows/-/default/invalidation/
+// (DefaultFlowPath; InvalidationURL is the second, where the cancel
+// endpoint leads): a 302 to FlowInterfacePath + the DefaultFlow's slug
+// + "/", with the request's query string, or 404 when no flow applies.
+// The request's user is found as HTTPHandler finds it, with the same
+// options; no session is made. Other paths under DefaultFlowPath are
+// 404, other methods 405.
+func (e *Executor) DefaultFlowHandler(o HTTPOptions) http.Handler {
+	h := e.httpSessions(o)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, _ := strings.CutPrefix(r.URL.Path, DefaultFlowPath)
+		d := flow.Designation(strings.TrimSuffix(rest, "/"))
+		if !strings.HasSuffix(rest, "/") || (d != flow.DesignationAuthentication && d != flow.DesignationInvalidation) {
+			writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": `Method "` + r.Method + `" not allowed.`})
+			return
+		}
+		req := Request{Session: h.existing(r), HTTP: httpRequest(r)}
+		err := h.user(r, &req)
+		var slug string
+		if err == nil {
+			slug, err = e.DefaultFlow(r.Context(), d, req)
+		}
+		switch {
+		case errors.Is(err, ErrNoDefaultFlow):
+			writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
+		case err != nil:
+			h.fail(w, "", err)
+		default:
+			to := FlowInterfacePath + url.PathEscape(slug) + "/"
+			if r.URL.RawQuery != "" {
+				to += "?" + r.URL.RawQuery
+			}
+			w.Header().Set("Location", to)
+			w.WriteHeader(http.StatusFound)
+		}
+	})
 }

@@ -3,6 +3,8 @@ package executor
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -64,5 +66,46 @@ func TestDefaultFlow(t *testing.T) {
 	}
 	if len(h.applied) != 1 {
 		t.Errorf("applied %v, want the update policy's", h.applied)
+	}
+}
+
+// DefaultFlowHandler redirects to the default flow's page with the
+// query string, as the request's user finds it.
+func TestDefaultFlowHandler(t *testing.T) {
+	h := newHarness(t, defaultFlowsDoc())
+	addUser(t, h.s, "one")
+	mux := http.NewServeMux()
+	mux.Handle(DefaultFlowPath, h.e.DefaultFlowHandler(HTTPOptions{}))
+	asOne := HTTPOptions{User: func(*http.Request) (plan.User, string) { return plan.User{PK: 1, Authenticated: true}, "one" }}
+	mux.Handle("/as-one"+DefaultFlowPath, http.StripPrefix("/as-one", h.e.DefaultFlowHandler(asOne)))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		location     string
+	}{
+		{"GET", "authentication/?next=%2Fapp%2F&b=1", http.StatusFound, "/if/flow/c-login/?next=%2Fapp%2F&b=1"},
+		{"GET", "invalidation/", http.StatusFound, "/if/flow/logout/"},
+		{"HEAD", "invalidation/", http.StatusFound, "/if/flow/logout/"},
+		{"GET", "recovery/", http.StatusNotFound, ""},
+		{"GET", "authentication", http.StatusNotFound, ""},
+		{"GET", "authentication/x/", http.StatusNotFound, ""},
+		{"POST", "authentication/", http.StatusMethodNotAllowed, ""},
+	} {
+		r := h.do(h.newClient(), tc.method, srv.URL+DefaultFlowPath+tc.path, "")
+		if r.status != tc.status || r.location != tc.location {
+			t.Errorf("%s %s: %d %q, want %d %q", tc.method, tc.path, r.status, r.location, tc.status, tc.location)
+		}
+	}
+	if r := h.do(h.newClient(), "GET", srv.URL+"/as-one"+DefaultFlowPath+"authentication/", ""); r.location != "/if/flow/b-login/" {
+		t.Errorf("as user one: %d %q, want b-login", r.status, r.location)
+	}
+	// No flow of the designation: 404.
+	h2 := newHarness(t, flowDoc("a", ""))
+	srv2 := httptest.NewServer(h2.e.DefaultFlowHandler(HTTPOptions{}))
+	defer srv2.Close()
+	if r := h2.do(h2.newClient(), "GET", srv2.URL+InvalidationURL, ""); r.status != http.StatusNotFound {
+		t.Errorf("no invalidation flow: %d", r.status)
 	}
 }

@@ -20,8 +20,8 @@ const (
 	// GET InspectorPath + "{slug}/".
 	InspectorPath = "/api/v3/flows/inspector/"
 	// InvalidationURL is where the cancel endpoint redirects, as
-	// authentik's does: the brand's invalidation flow, which authflow
-	// does not serve yet.
+	// authentik's does: DefaultFlowHandler's redirect to the brand's
+	// invalidation flow.
 	InvalidationURL = "/flows/-/default/invalidation/"
 	// FlowInterfacePath is the page of authentik's flow interface, which
 	// execute links to: FlowInterfacePath + "{slug}/". authflow does not

@@ -455,6 +455,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 	}
 	mux.Handle(api.Prefix, api.NewHandler(s, opts))
 	mux.Handle(executor.CancelURL, ex.CancelHandler(opts.ExecutorHTTP))
+	mux.Handle(executor.DefaultFlowPath, ex.DefaultFlowHandler(opts.ExecutorHTTP))
 	srv := &http.Server{Handler: withLimit(mux, *maxRequests), ErrorLog: logger}
 	tos.apply(srv)
 	fmt.Fprintf(stdout, "authflow: serving http://%s%s (%s)\n", ln.Addr(), api.Prefix, src.describe())
