@@ -143,6 +143,7 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if r.URL.RawQuery != "" {
 				to += "?" + r.URL.RawQuery
 			}
+			headers(w, newNonce(), cspExtra{})
 			http.Redirect(w, r, to, http.StatusMovedPermanently)
 		default:
 			u.serveFlow(w, r, slug)
@@ -194,7 +195,7 @@ type cspExtra struct {
 func newNonce() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	return base64.RawStdEncoding.EncodeToString(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // csrf is the CSRF token of session: an HMAC of its id under the UI's
