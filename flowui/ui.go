@@ -66,6 +66,10 @@ type Options struct {
 	// DefaultMaxBody, DefaultMaxUpload and DefaultMaxFields.
 	MaxBody, MaxUpload int64
 	MaxFields          int
+	// CachePages bounds the rendered pages the UI keeps, to write a
+	// page shown again without running its template; zero means
+	// DefaultCachePages, a negative value none.
+	CachePages int
 	// CSRFKey is the key of the forms' CSRF tokens (an HMAC of the
 	// session id); nil means a random key of the UI's own, so that
 	// replicas behind one address must share one.
@@ -79,6 +83,8 @@ type UI struct {
 	sess   *executor.HTTPSessions
 	key    []byte
 	views  views
+	ph     placeholders
+	cache  *pageCache
 	bg     []byte
 	avatar []byte
 }
@@ -104,7 +110,13 @@ func New(e *executor.Executor, o Options) (*UI, error) {
 	if o.MaxFields <= 0 {
 		o.MaxFields = DefaultMaxFields
 	}
-	u := &UI{e: e, o: o, sess: e.HTTPSessions(o.HTTP), key: o.CSRFKey}
+	u := &UI{e: e, o: o, sess: e.HTTPSessions(o.HTTP), key: o.CSRFKey, ph: newPlaceholders()}
+	switch {
+	case o.CachePages == 0:
+		u.cache = &pageCache{max: DefaultCachePages, m: map[string]*rendered{}}
+	case o.CachePages > 0:
+		u.cache = &pageCache{max: o.CachePages, m: map[string]*rendered{}}
+	}
 	if u.key == nil {
 		u.key = make([]byte, 32)
 		_, _ = rand.Read(u.key)
