@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -401,4 +402,75 @@ func TestHeadersEverywhere(t *testing.T) {
 		}
 	}
 	var _ = html.ElementNode
+}
+
+// Recover a password with the emailed link, opened in another browser.
+func TestRecoveryThroughPages(t *testing.T) {
+	sv := newServer(t, "flows-recovery-email-verification.yaml")
+	setup(t, sv.browser(), "old Passw0rd")
+	a := sv.browser()
+	p := a.get("/if/flow/default-recovery-flow/?next=%2Fdone%2F")
+	p.wantComponent(t, executor.ComponentIdentification)
+	p = a.submit(map[string]string{"uid_field": "akadmin"})
+	p.wantComponent(t, executor.ComponentEmail)
+	sv.mu.Lock()
+	if len(sv.mails) != 1 {
+		t.Fatalf("%d mails", len(sv.mails))
+	}
+	link := regexp.MustCompile(`/if/flow/[^\s"<>]+`).FindString(sv.mails[0].Text)
+	sv.mu.Unlock()
+	if !strings.Contains(link, "flow_token=") || !strings.Contains(link, "next=%2Fdone%2F") {
+		t.Fatalf("link: %q", link)
+	}
+	// "Send again" answers with the page and its message.
+	p = a.submit(nil)
+	p.wantComponent(t, executor.ComponentEmail)
+	b := sv.browser()
+	p = b.get(link)
+	for range 3 {
+		if p.component() != executor.ComponentConsent {
+			break
+		}
+		p = b.submit(nil)
+	}
+	p.wantComponent(t, executor.ComponentPrompt)
+	p = b.submit(map[string]string{"password": "new Passw0rd", "password_repeat": "new Passw0rd"})
+	if p.url.Path != "/done/" {
+		t.Fatalf("after recovery: %d %s %s", p.status, p.url, p.body)
+	}
+	c := sv.browser()
+	c.get("/").wantComponent(t, executor.ComponentIdentification)
+	c.submit(map[string]string{"uid_field": "akadmin"})
+	c.submit(map[string]string{"password": "new Passw0rd"}).want(t, 200, "/")
+}
+
+// "Remember me" keeps the username for the next visit to the page, and
+// unchecking it forgets it.
+func TestRememberMe(t *testing.T) {
+	sv := newServer(t)
+	sv.load(`version: 1
+entries:
+  - model: authentik_stages_identification.identificationstage
+    identifiers: {name: default-authentication-identification}
+    attrs: {enable_remember_me: true}
+`)
+	b := sv.browser()
+	p := b.get("/if/flow/default-authentication-flow/")
+	if p.input("remember_me") == nil {
+		t.Fatalf("no remember me: %s", p.body)
+	}
+	b.submit(map[string]string{"uid_field": "carol", "remember_me": "on"}).wantComponent(t, executor.ComponentPassword)
+	b.get(executor.CancelURL)
+	p = b.get("/if/flow/default-authentication-flow/")
+	if attrOf(p.input("uid_field"), "value") != "carol" {
+		t.Fatalf("not remembered: %s", p.body)
+	}
+	if _, ok := attr(p.input("remember_me"), "checked"); !ok {
+		t.Errorf("the box is not checked")
+	}
+	b.submit(map[string]string{"uid_field": "carol", "remember_me": ""})
+	b.get(executor.CancelURL)
+	if p = b.get("/if/flow/default-authentication-flow/"); attrOf(p.input("uid_field"), "value") != "" {
+		t.Fatalf("not forgotten: %s", p.body)
+	}
 }

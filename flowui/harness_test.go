@@ -38,6 +38,15 @@ type server struct {
 
 	mu     sync.Mutex
 	events []executor.Event
+	mails  []executor.Mail
+}
+
+// SendMail keeps the mail: the server's mailer.
+func (sv *server) SendMail(_ context.Context, m executor.Mail) error {
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	sv.mails = append(sv.mails, m)
+	return nil
 }
 
 func newServer(t testing.TB, examples ...string) *server {
@@ -69,7 +78,7 @@ func newServer(t testing.TB, examples ...string) *server {
 		load(n, b, blueprint.Options{})
 	}
 	sv := &server{t: t, s: s}
-	sv.e, err = executor.New(s, executor.Options{Passwords: password.Policy{Iterations: 1000},
+	sv.e, err = executor.New(s, executor.Options{Passwords: password.Policy{Iterations: 1000}, Mailer: sv, BaseURL: "http://flowui.test",
 		Sleep:  func(context.Context, time.Duration) {},
 		Events: func(ev executor.Event) { sv.mu.Lock(); sv.events = append(sv.events, ev); sv.mu.Unlock() }})
 	if err != nil {
