@@ -1,4 +1,4 @@
-package flowui
+package flowui_test
 
 import (
 	"bytes"
@@ -14,12 +14,13 @@ import (
 	"testing/fstest"
 
 	"github.com/authflow/authflow/executor"
+	"github.com/authflow/authflow/flowui"
 	"github.com/authflow/authflow/store"
 	"golang.org/x/net/html"
 )
 
 // newTestUI is a UI over an executor of an empty store.
-func newTestUI(t testing.TB, o Options) (*UI, error) {
+func newTestUI(t testing.TB, o flowui.Options) (*flowui.UI, error) {
 	t.Helper()
 	s, err := store.Open(filepath.Join(t.TempDir(), "x.db"), &store.Options{NoSync: true})
 	if err != nil {
@@ -31,31 +32,15 @@ func newTestUI(t testing.TB, o Options) (*UI, error) {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.Close)
-	return New(e, o)
-}
-
-func walk(n *html.Node, fn func(*html.Node)) {
-	fn(n)
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		walk(c, fn)
-	}
-}
-
-func attr(n *html.Node, k string) (string, bool) {
-	for _, a := range n.Attr {
-		if a.Key == k {
-			return a.Val, true
-		}
-	}
-	return "", false
+	return flowui.New(e, o)
 }
 
 // renderSample renders a sample challenge's page.
-func renderSample(t *testing.T, u *UI, ch executor.Challenge) (string, http.Header) {
+func renderSample(t *testing.T, u *flowui.UI, ch executor.Challenge) (string, http.Header) {
 	t.Helper()
-	r := httptest.NewRequest("GET", FlowPath+"sample/?next=%2Fapp", nil)
+	r := httptest.NewRequest("GET", flowui.FlowPath+"sample/?next=%2Fapp", nil)
 	w := httptest.NewRecorder()
-	u.render(w, r, newNonce(), 200, ch, "tok", nil)
+	u.Render(w, r, "Nonce0123", ch, "tok", nil)
 	if w.Code != 200 {
 		t.Fatalf("%d %s", w.Code, w.Body)
 	}
@@ -66,13 +51,13 @@ func renderSample(t *testing.T, u *UI, ch executor.Challenge) (string, http.Head
 // field labelled, described ids present, errors announced, one focus,
 // the form with its CSRF token and component, small.
 func TestComponentPages(t *testing.T) {
-	u, err := newTestUI(t, Options{})
+	u, err := newTestUI(t, flowui.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
-	for _, ch := range samples() {
-		c := envelope(ch).Component
+	for _, ch := range flowui.Samples() {
+		c := flowui.EnvelopeOf(ch).Component
 		seen[c] = true
 		t.Run(c, func(t *testing.T) {
 			body, hdr := renderSample(t, u, ch)
@@ -163,7 +148,7 @@ func TestComponentPages(t *testing.T) {
 
 // The autocomplete attributes of the fields whose purpose is known.
 func TestAutocomplete(t *testing.T) {
-	u, err := newTestUI(t, Options{})
+	u, err := newTestUI(t, flowui.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,8 +158,8 @@ func TestAutocomplete(t *testing.T) {
 		executor.ComponentAuthenticatorValidate: {"code": "one-time-code"},
 		executor.ComponentPrompt:                {"field_username": "username", "field_email": "email", "field_password": "new-password"},
 	}
-	for _, ch := range samples() {
-		c := envelope(ch).Component
+	for _, ch := range flowui.Samples() {
+		c := flowui.EnvelopeOf(ch).Component
 		body, _ := renderSample(t, u, ch)
 		doc, _ := html.Parse(strings.NewReader(body))
 		got := map[string]string{}
@@ -193,7 +178,7 @@ func TestAutocomplete(t *testing.T) {
 
 // Each component's form becomes the stage's response.
 func TestDecode(t *testing.T) {
-	u, err := newTestUI(t, Options{})
+	u, err := newTestUI(t, flowui.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +213,7 @@ func TestDecode(t *testing.T) {
 			`{"c":false,"c2":true,"component":"ak-stage-prompt","d":"2026-01-02","l":"","n2":"7","t":""}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := u.decode(&form{values: tc.form, component: tc.form.Get("component")})
+			got, err := u.Decode(tc.form)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -240,14 +225,14 @@ func TestDecode(t *testing.T) {
 			}
 		})
 	}
-	if _, err := u.decode(&form{values: url.Values{"selected_challenge": {"null"}}, component: executor.ComponentAuthenticatorValidate}); !errors.Is(err, ErrForm) {
+	if _, err := u.Decode(url.Values{"selected_challenge": {"null"}, "component": {executor.ComponentAuthenticatorValidate}}); !errors.Is(err, flowui.ErrForm) {
 		t.Errorf("a null selected_challenge: %v", err)
 	}
 }
 
 // A file field becomes a data: URI through a multipart form.
 func TestDecodeFile(t *testing.T) {
-	u, err := newTestUI(t, Options{})
+	u, err := newTestUI(t, flowui.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,13 +242,9 @@ func TestDecodeFile(t *testing.T) {
 		"--b\r\nContent-Disposition: form-data; name=\"type:none\"\r\n\r\nfile\r\n" +
 		"--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n" +
 		"--b\r\nContent-Disposition: form-data; name=\"none\"; filename=\"\"\r\nContent-Type: application/octet-stream\r\n\r\n\r\n--b--\r\n")
-	r := httptest.NewRequest("POST", FlowPath+"x/", &body)
+	r := httptest.NewRequest("POST", flowui.FlowPath+"x/", &body)
 	r.Header.Set("Content-Type", "multipart/form-data; boundary=b")
-	f, err := u.readForm(httptest.NewRecorder(), r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := u.decode(f)
+	got, err := u.DecodeRequest(httptest.NewRecorder(), r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +256,7 @@ func TestDecodeFile(t *testing.T) {
 // Templates are replaced from Options.Templates by file name, and a
 // broken one fails New.
 func TestTemplates(t *testing.T) {
-	u, err := newTestUI(t, Options{Templates: fstest.MapFS{
+	u, err := newTestUI(t, flowui.Options{Templates: fstest.MapFS{
 		"ak-stage-dummy.html": {Data: []byte(`<p class="mine">{{.Challenge.Name}}</p>`)},
 		"style.css":           {Data: []byte(`:root{--af-accent:#c00}`)},
 	}})
@@ -291,8 +272,8 @@ func TestTemplates(t *testing.T) {
 		"ak-stage-prompt.html":   `{{if}}`,                // does not parse
 		"page.html":              `{{define "x"}}{{end}}`, // no "page"
 	} {
-		_, err := newTestUI(t, Options{Templates: fstest.MapFS{name: {Data: []byte(src)}}})
-		if !errors.Is(err, ErrTemplate) {
+		_, err := newTestUI(t, flowui.Options{Templates: fstest.MapFS{name: {Data: []byte(src)}}})
+		if !errors.Is(err, flowui.ErrTemplate) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
@@ -301,15 +282,16 @@ func TestTemplates(t *testing.T) {
 // Every component the executor answers with has a form decoder and,
 // but for the redirect, a template.
 func TestComponentsCovered(t *testing.T) {
-	u, err := newTestUI(t, Options{})
+	u, err := newTestUI(t, flowui.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range executor.Components() {
-		if _, ok := components[c]; !ok {
+		decoder, template := u.Covers(c)
+		if !decoder {
 			t.Errorf("%s: no decoder", c)
 		}
-		if _, ok := u.views.components[c]; !ok && c != executor.ComponentRedirect {
+		if !template && c != executor.ComponentRedirect {
 			t.Errorf("%s: no template", c)
 		}
 	}
@@ -319,21 +301,21 @@ func TestComponentsCovered(t *testing.T) {
 // rendering it, its own nonce and CSRF token filled in; an answered
 // challenge's page (with the values sent) is not kept.
 func TestPageCache(t *testing.T) {
-	cached, err := newTestUI(t, Options{})
+	cached, err := newTestUI(t, flowui.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := newTestUI(t, Options{CachePages: -1})
+	fresh, err := newTestUI(t, flowui.Options{CachePages: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ch := range samples() {
-		c := envelope(ch).Component
-		r := httptest.NewRequest("GET", FlowPath+"sample/", nil)
+	for _, ch := range flowui.Samples() {
+		c := flowui.EnvelopeOf(ch).Component
+		r := httptest.NewRequest("GET", flowui.FlowPath+"sample/", nil)
 		var pages []string
-		for i, u := range []*UI{cached, cached, fresh} {
+		for i, u := range []*flowui.UI{cached, cached, fresh} {
 			w := httptest.NewRecorder()
-			u.render(w, r, "nonce"+c, 200, ch, "csrf"+string(rune('a'+i)), nil)
+			u.Render(w, r, "nonce", ch, "csrf"+string(rune('a'+i)), nil)
 			pages = append(pages, strings.Replace(w.Body.String(), "csrf"+string(rune('a'+i)), "CSRF", -1))
 			if c != executor.ComponentAccessDenied && c != executor.ComponentFlowError && !strings.Contains(w.Body.String(), `value="csrf`+string(rune('a'+i))+`"`) {
 				t.Errorf("%s: the page's own token is not in it", c)
@@ -343,19 +325,19 @@ func TestPageCache(t *testing.T) {
 			t.Errorf("%s: a cached page differs:\n%s\n%s", c, pages[1], pages[2])
 		}
 	}
-	if n := len(cached.cache.m); n != len(samples()) {
-		t.Errorf("%d pages kept, want %d", n, len(samples()))
+	if n := cached.CachedPages(); n != len(flowui.Samples()) {
+		t.Errorf("%d pages kept, want %d", n, len(flowui.Samples()))
 	}
 	w := httptest.NewRecorder()
-	cached.render(w, httptest.NewRequest("POST", FlowPath+"sample/", nil), "n", 200, samples()[0], "t", &form{values: url.Values{"uid_field": {"x"}}, component: executor.ComponentIdentification})
-	if n := len(cached.cache.m); n != len(samples()) {
+	cached.Render(w, httptest.NewRequest("POST", flowui.FlowPath+"sample/", nil), "n", flowui.Samples()[0], "t", url.Values{"uid_field": {"x"}, "component": {executor.ComponentIdentification}})
+	if n := cached.CachedPages(); n != len(flowui.Samples()) {
 		t.Errorf("an answered page was kept")
 	}
-	small, _ := newTestUI(t, Options{CachePages: 2})
-	for _, ch := range samples() {
-		small.render(httptest.NewRecorder(), httptest.NewRequest("GET", FlowPath+"sample/", nil), "n", 200, ch, "t", nil)
+	small, _ := newTestUI(t, flowui.Options{CachePages: 2})
+	for _, ch := range flowui.Samples() {
+		small.Render(httptest.NewRecorder(), httptest.NewRequest("GET", flowui.FlowPath+"sample/", nil), "n", ch, "t", nil)
 	}
-	if n := len(small.cache.m); n != 2 {
+	if n := small.CachedPages(); n != 2 {
 		t.Errorf("%d pages kept, bound 2", n)
 	}
 }
