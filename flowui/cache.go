@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"sync"
 )
 
@@ -29,7 +30,6 @@ const (
 type rendered struct {
 	parts [][]byte
 	holes []hole
-	size  int
 }
 
 // placeholders are a UI's: random, so that no configuration or input
@@ -55,30 +55,30 @@ func (ph placeholders) cut(b []byte) *rendered {
 		}
 		if at < 0 {
 			rd.parts = append(rd.parts, b)
-			rd.size += len(b)
 			return rd
 		}
 		rd.parts, rd.holes = append(rd.parts, b[:at]), append(rd.holes, h)
-		rd.size += at
 		b = b[at+n:]
 	}
 }
 
-// fill is the page with its nonce and CSRF token.
-func (rd *rendered) fill(nonce, csrf string) []byte {
-	out := make([]byte, 0, rd.size+len(rd.holes)*max(len(nonce), len(csrf)))
+// writeTo writes the page with its nonce and CSRF token.
+func (rd *rendered) writeTo(w io.Writer, nonce, csrf string) error {
 	for i, p := range rd.parts {
-		out = append(out, p...)
+		if _, err := w.Write(p); err != nil {
+			return err
+		}
 		if i < len(rd.holes) {
-			switch rd.holes[i] {
-			case holeNonce:
-				out = append(out, nonce...)
-			case holeCSRF:
-				out = append(out, csrf...)
+			v := nonce
+			if rd.holes[i] == holeCSRF {
+				v = csrf
+			}
+			if _, err := io.WriteString(w, v); err != nil {
+				return err
 			}
 		}
 	}
-	return out
+	return nil
 }
 
 // pageCache keeps rendered pages by everything their template reads

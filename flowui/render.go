@@ -365,7 +365,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		}
 	}
 	extra.img = imgSource(backgroundOf(env))
-	u.send(w, r, code, rd.fill(nonce, csrf), nonce, extra)
+	u.send(w, r, code, rd, nonce, csrf, extra)
 }
 
 // backgroundOf is the background a challenge's page shows.
@@ -391,7 +391,7 @@ func (u *UI) write(w http.ResponseWriter, r *http.Request, code int, t *template
 		u.fail(w, p.Nonce, err)
 		return
 	}
-	u.send(w, r, code, rd.fill(p.Nonce, p.CSRF), p.Nonce, extra)
+	u.send(w, r, code, rd, p.Nonce, p.CSRF, extra)
 }
 
 // execute renders p with t, with the placeholders for its nonce and
@@ -417,13 +417,13 @@ func (u *UI) fail(w http.ResponseWriter, nonce string, err error) {
 	fmt.Fprintf(w, "The page could not be shown (request %s).\n", id)
 }
 
-// send writes a page.
-func (u *UI) send(w http.ResponseWriter, r *http.Request, code int, page []byte, nonce string, extra cspExtra) {
+// send writes a page with its nonce and CSRF token.
+func (u *UI) send(w http.ResponseWriter, r *http.Request, code int, rd *rendered, nonce, csrf string, extra cspExtra) {
 	headers(w, nonce, extra)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(page)
+		_ = rd.writeTo(w, nonce, csrf)
 	}
 }
 

@@ -25,7 +25,7 @@ const (
 	// BackgroundPath is authentik's default flow background
 	// (flow.DefaultBackground), which the UI serves with an image of its
 	// own.
-	BackgroundPath = "/static/dist/assets/images/flow_background.jpg"
+	BackgroundPath = flow.DefaultBackground
 )
 
 // Defaults of Options.
