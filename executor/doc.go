@@ -56,6 +56,12 @@
 // curl), which holds its own cookie and cannot be forged by a page; the
 // SameSite=Lax cookie keeps an older browser's cross-site POST out of
 // the session anyway. Referer is not read.
+// [Executor.HTTPSessions] is HTTPHandler's session mechanism on its
+// own (the origin check, a Request from an HTTP request, a login or
+// logout applied, a flow error reported), for a host that serves flows
+// in another shape: package flowui's pages use it, so that they and the
+// API share one session per client. [Components] lists the challenge
+// components the executor and its built-in handlers answer with.
 // Package api serves it (api.Options.Executor), and "authflow serve"
 // runs it over its store.
 //
