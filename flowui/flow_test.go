@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -473,4 +474,48 @@ entries:
 	if p = b.get("/if/flow/default-authentication-flow/"); attrOf(p.input("uid_field"), "value") != "" {
 		t.Fatalf("not forgotten: %s", p.body)
 	}
+}
+
+// An unexpected error is the flow error page with the request id of
+// the system_exception event that holds it, never the error's text.
+func TestFlowErrorPage(t *testing.T) {
+	sv := newServer(t)
+	ui, err := flowui.New(sv.e, flowui.Options{HTTP: executor.HTTPOptions{Session: func(*http.Request) string { return "" }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	ui.ServeHTTP(w, httptest.NewRequest("GET", "/if/flow/default-authentication-flow/", nil))
+	id := w.Header().Get("X-authentik-id")
+	if w.Code != http.StatusInternalServerError || id == "" || !strings.Contains(w.Body.String(), id) || strings.Contains(w.Body.String(), "session id") {
+		t.Fatalf("%d %v %s", w.Code, w.Header(), w.Body)
+	}
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	for _, ev := range sv.events {
+		if ev.RequestID == id && ev.Action == executor.EventSystemException && strings.Contains(ev.Message, "session") {
+			return
+		}
+	}
+	t.Errorf("no system_exception event for %s: %+v", id, sv.events)
+}
+
+// The landing page links to the user's settings, a password change and
+// logging out, and those flows' pages answer.
+func TestLandingLinks(t *testing.T) {
+	sv := newServer(t)
+	b := sv.browser()
+	setup(t, b, "admin Passw0rd")
+	links := map[string]string{}
+	for _, a := range all(b.last.doc, "a") {
+		links[text(a)] = attrOf(a, "href")
+	}
+	want := map[string]string{"Your settings": "/if/flow/default-user-settings-flow/", "Change your password": "/if/flow/default-password-change/", "Log out": executor.InvalidationURL}
+	for k, v := range want {
+		if links[k] != v {
+			t.Errorf("%s: %q, want %q", k, links[k], v)
+		}
+	}
+	b.get(links["Your settings"]).wantComponent(t, executor.ComponentPrompt)
+	b.get(links["Change your password"]).wantComponent(t, executor.ComponentPrompt)
 }

@@ -98,6 +98,11 @@ func TestComponentPages(t *testing.T) {
 					focus = append(focus, n)
 				}
 			})
+			csp := hdr.Get("Content-Security-Policy")
+			scripts := strings.Count(body, "<script")
+			if (scripts > 0) != strings.Contains(csp, "script-src 'nonce-Nonce0123'") || (scripts == 0 && strings.Contains(csp, "script-src")) {
+				t.Errorf("%d scripts, CSP %s", scripts, csp)
+			}
 			if len(focus) > 1 {
 				t.Errorf("%d elements with autofocus", len(focus))
 			}

@@ -311,7 +311,9 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 // flowError answers an unexpected error: its event, and the flow error
 // page with the request id.
 func (u *UI) flowError(w http.ResponseWriter, r *http.Request, nonce, slug string, err error) {
-	u.render(w, r, nonce, http.StatusInternalServerError, u.sess.FlowError(slug, err), "", nil)
+	fe := u.sess.FlowError(slug, err)
+	w.Header().Set("X-authentik-id", fe.RequestID)
+	u.render(w, r, nonce, http.StatusInternalServerError, fe, "", nil)
 }
 
 // remember keeps or forgets the identification's username for the
