@@ -519,3 +519,50 @@ func TestLandingLinks(t *testing.T) {
 	b.get(links["Your settings"]).wantComponent(t, executor.ComponentPrompt)
 	b.get(links["Change your password"]).wantComponent(t, executor.ComponentPrompt)
 }
+
+// A captcha page loads the provider's widget with the page's nonce (the
+// one script a page runs besides showing a password), and sends the
+// token the widget puts in the form.
+func TestCaptchaPage(t *testing.T) {
+	sv := newServer(t)
+	sv.load(`version: 1
+entries:
+  - model: authentik_flows.flow
+    id: flow
+    identifiers: {slug: captcha-flow}
+    attrs: {name: Captcha, title: Captcha, designation: authentication}
+  - model: authentik_stages_captcha.captchastage
+    id: captcha
+    identifiers: {name: captcha-stage}
+    attrs: {public_key: site-key, private_key: secret, js_url: "https://www.google.com/recaptcha/api.js", api_url: "https://www.google.com/recaptcha/api/siteverify", interactive: true}
+  - model: authentik_stages_dummy.dummystage
+    id: dummy
+    identifiers: {name: captcha-dummy}
+  - model: authentik_flows.flowstagebinding
+    identifiers: {target: !KeyOf flow, stage: !KeyOf captcha, order: 10}
+  - model: authentik_flows.flowstagebinding
+    identifiers: {target: !KeyOf flow, stage: !KeyOf dummy, order: 20}
+`)
+	b := sv.browser()
+	p := b.get("/if/flow/captcha-flow/")
+	p.wantComponent(t, executor.ComponentCaptcha)
+	scripts := all(p.doc, "script")
+	csp := p.header.Get("Content-Security-Policy")
+	if len(scripts) != 1 || attrOf(scripts[0], "src") != "https://www.google.com/recaptcha/api.js" ||
+		!strings.Contains(csp, "script-src 'nonce-"+attrOf(scripts[0], "nonce")+"' 'strict-dynamic'") {
+		t.Fatalf("widget: %s\n%s", csp, p.body)
+	}
+	widget := false
+	for _, d := range all(p.doc, "div") {
+		widget = widget || (attrOf(d, "class") == "g-recaptcha" && attrOf(d, "data-sitekey") == "site-key")
+	}
+	if !widget {
+		t.Errorf("no widget: %s", p.body)
+	}
+	p = b.submit(map[string]string{"+g-recaptcha-response": "bad"})
+	p.wantComponent(t, executor.ComponentCaptcha)
+	if !strings.Contains(text(p.doc), "Invalid captcha response") {
+		t.Errorf("refused token: %s", p.body)
+	}
+	b.submit(map[string]string{"+g-recaptcha-response": "good"}).wantComponent(t, executor.ComponentDummy)
+}
