@@ -28,16 +28,24 @@ func (u *UI) Render(w http.ResponseWriter, r *http.Request, nonce string, ch exe
 
 // Decode is the response a form of values gives.
 func (u *UI) Decode(values url.Values) (json.RawMessage, error) {
-	return u.decode(&form{values: values, component: values.Get("component")})
+	b, ferr := u.decode(&form{values: values, component: values.Get("component")})
+	if ferr != nil {
+		return nil, ferr
+	}
+	return b, nil
 }
 
 // DecodeRequest is the response a POST's form gives.
 func (u *UI) DecodeRequest(w http.ResponseWriter, r *http.Request) (json.RawMessage, error) {
-	f, err := u.readForm(w, r)
-	if err != nil {
-		return nil, err
+	f, ferr := u.readForm(w, r)
+	if ferr != nil {
+		return nil, ferr
 	}
-	return u.decode(f)
+	b, ferr := u.decode(f)
+	if ferr != nil {
+		return nil, ferr
+	}
+	return b, nil
 }
 
 // CachedPages is the number of pages kept.

@@ -354,6 +354,7 @@ func TestBadForms(t *testing.T) {
 		name, ctype, body, want string
 	}{
 		{"too large", "application/x-www-form-urlencoded", "csrf_token=" + token + "&x=" + strings.Repeat("a", 70<<10), "too large"},
+		{"too large with files", "multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\"\r\n\r\n" + strings.Repeat("a", flowui.DefaultMaxUpload+1) + "\r\n--x--\r\n", "too large"},
 		{"too many fields", "application/x-www-form-urlencoded", many.Encode(), "too many fields"},
 		{"unknown component", "application/x-www-form-urlencoded", "csrf_token=" + token + "&component=ak-stage-nope", "does not answer"},
 		{"not a form", "application/json", `{"component":"ak-stage-identification"}`, "could not be read"},
@@ -364,7 +365,11 @@ func TestBadForms(t *testing.T) {
 			req, _ := http.NewRequest("POST", sv.srv.URL+"/if/flow/default-authentication-flow/", strings.NewReader(tc.body))
 			req.Header.Set("Content-Type", tc.ctype)
 			p := b.do(req)
-			if p.status != http.StatusBadRequest || !strings.Contains(p.body, tc.want) || p.header.Get("Content-Security-Policy") == "" {
+			status := http.StatusBadRequest
+			if tc.want == "too large" {
+				status = http.StatusRequestEntityTooLarge
+			}
+			if p.status != status || !strings.Contains(p.body, tc.want) || p.header.Get("Content-Security-Policy") == "" {
 				t.Fatalf("%d %s", p.status, p.body)
 			}
 		})

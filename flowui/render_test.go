@@ -94,6 +94,10 @@ func TestComponentPages(t *testing.T) {
 						t.Errorf("<%s> without the CSP's nonce", n.Data)
 					}
 				}
+				// Focus follows the document's order.
+				if ti, ok := attr(n, "tabindex"); ok && ti != "0" && ti != "-1" {
+					t.Errorf("<%s tabindex=%s>", n.Data, ti)
+				}
 				if _, ok := attr(n, "autofocus"); ok {
 					focus = append(focus, n)
 				}

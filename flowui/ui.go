@@ -257,7 +257,7 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 		f, ferr := u.readForm(w, r)
 		switch {
 		case ferr != nil:
-			u.status(w, r, nonce, http.StatusBadRequest, ferr.Error())
+			u.status(w, r, nonce, ferr.status(), ferr.Error())
 			return
 		case !u.csrfOK(req.Session, f.get(CSRFField)):
 			u.status(w, r, nonce, http.StatusForbidden, msgCSRF)
@@ -265,7 +265,7 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 		}
 		body, derr := u.decode(f)
 		if derr != nil {
-			u.status(w, r, nonce, http.StatusBadRequest, derr.Error())
+			u.status(w, r, nonce, derr.status(), derr.Error())
 			return
 		}
 		if f.component == executor.ComponentIdentification {
