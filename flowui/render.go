@@ -163,8 +163,11 @@ type Page struct {
 	// errors about the whole form.
 	Errors   map[string][]string
 	NonField []string
-	// Prompts are a prompt challenge's fields, ready to render.
-	Prompts []Prompt
+	// Prompts are a prompt challenge's fields, ready to render;
+	// Multipart says one is a file, so that the form is sent as
+	// multipart/form-data.
+	Prompts   []Prompt
+	Multipart bool
 	// Remembered is the username the identification page remembers.
 	Remembered string
 	// Landing and Status are the landing and status pages' data.
@@ -420,7 +423,7 @@ func (u *UI) fail(w http.ResponseWriter, nonce string, err error) {
 // send writes a page with its nonce and CSRF token.
 func (u *UI) send(w http.ResponseWriter, r *http.Request, code int, rd *rendered, nonce, csrf string, extra cspExtra) {
 	headers(w, nonce, extra)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header()["Content-Type"] = htmlType
 	w.WriteHeader(code)
 	if r.Method != http.MethodHead {
 		_ = rd.writeTo(w, nonce, csrf)

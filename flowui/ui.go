@@ -178,7 +178,6 @@ const (
 // captcha's sources), no sniffing, no referrer across origins, no
 // framing, no caching.
 func headers(w http.ResponseWriter, nonce string, csp cspExtra) {
-	h := w.Header()
 	policy := "default-src 'none'; style-src 'nonce-" + nonce + "'; img-src 'self' data:" + csp.img +
 		"; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 	switch {
@@ -187,12 +186,23 @@ func headers(w http.ResponseWriter, nonce string, csp cspExtra) {
 	case csp.script:
 		policy += "; script-src 'nonce-" + nonce + "'"
 	}
-	h.Set("Content-Security-Policy", policy)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Cache-Control", "no-store")
+	// The keys are canonical: set without canonicalizing them again.
+	h := w.Header()
+	h["Content-Security-Policy"] = []string{policy}
+	h["X-Content-Type-Options"] = nosniff
+	h["Referrer-Policy"] = sameOrigin
+	h["X-Frame-Options"] = deny
+	h["Cache-Control"] = noStore
 }
+
+// Header values every page sends.
+var (
+	nosniff    = []string{"nosniff"}
+	sameOrigin = []string{"same-origin"}
+	deny       = []string{"DENY"}
+	noStore    = []string{"no-store"}
+	htmlType   = []string{"text/html; charset=utf-8"}
+)
 
 // cspExtra widens a page's policy: img adds the background's origin;
 // script allows the page's nonce'd script (showing a password), captcha
