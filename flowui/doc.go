@@ -83,9 +83,11 @@
 // (identification, password), new-password (password prompts), email and
 // one-time-code; a field's errors are tied to it (aria-describedby,
 // aria-invalid) and announced (role="alert"), as are the form's errors;
-// the first field with an error, else the first field, has autofocus; the
-// page has a lang attribute (Options.Lang). No page needs JavaScript but
-// a captcha's.
+// the first field with an error, else the first field, has autofocus;
+// the focus then follows the document's order (no positive tabindex);
+// the page has a lang attribute (Options.Lang); the default colours meet
+// WCAG 2's contrast minimums, light and dark (TestContrast). No page
+// needs JavaScript but a captcha's.
 //
 // # Safety
 //
@@ -117,8 +119,8 @@
 // it is not checked for its origin, unlike the executor's API. next is
 // followed only when relative (the executor refuses others). A body over
 // Options.MaxBody (Options.MaxUpload with files), a form of more than
-// Options.MaxFields values, or one for no known component is a 400 page
-// saying so ([ErrForm]). A login gives the client a new session id, so
+// Options.MaxFields values, or one for no known component is a 413 or
+// 400 page saying so ([ErrForm]). A login gives the client a new session id, so
 // the forms of pages shown before it (in other tabs) expire with it.
 //
 // # Performance

@@ -168,7 +168,8 @@ type Page struct {
 	// multipart/form-data.
 	Prompts   []Prompt
 	Multipart bool
-	// Remembered is the username the identification page remembers.
+	// Remembered is the username an identification page shows: the
+	// one just sent, else the one the browser remembers (RememberCookie).
 	Remembered string
 	// Landing and Status are the landing and status pages' data.
 	Landing *Landing
