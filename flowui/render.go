@@ -13,7 +13,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/authflow/authflow/executor"
 )
@@ -383,7 +382,7 @@ func backgroundOf(env executor.Envelope) string {
 // status writes one of the UI's error pages.
 func (u *UI) status(w http.ResponseWriter, r *http.Request, nonce string, code int, msg string) {
 	p := u.page(nonce, "")
-	p.Title = http.StatusText(code)
+	p.Title, p.Background = http.StatusText(code), u.e.Brand().DefaultFlowBackground
 	p.Status = &Status{Code: code, Message: msg}
 	u.write(w, r, code, u.views.status, p, cspExtra{})
 }
@@ -395,6 +394,7 @@ func (u *UI) write(w http.ResponseWriter, r *http.Request, code int, t *template
 		u.fail(w, p.Nonce, err)
 		return
 	}
+	extra.img = imgSource(p.Background)
 	u.send(w, r, code, rd, p.Nonce, p.CSRF, extra)
 }
 
@@ -440,9 +440,6 @@ func imgSource(bg string) string {
 	}
 	return " " + u.Scheme + "://" + u.Host
 }
-
-// startTime is the images' modification time: none.
-var startTime time.Time
 
 // Captcha is the captcha a page shows: a captcha challenge, or an
 // identification's captcha stage; nil for none.

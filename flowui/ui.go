@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/flow"
@@ -398,7 +399,7 @@ func (u *UI) serveLanding(w http.ResponseWriter, r *http.Request) {
 		settings = defaultUserSettings
 	}
 	p := u.page(nonce, "")
-	p.Title = b.Title
+	p.Title, p.Background = b.Title, b.DefaultFlowBackground
 	p.Landing = &Landing{
 		Username:       req.Username,
 		Avatar:         executor.DefaultAvatar,
@@ -420,5 +421,5 @@ func serveImage(w http.ResponseWriter, r *http.Request, ctype string, b []byte) 
 	w.Header().Set("Cache-Control", "public, max-age=86400")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'")
-	http.ServeContent(w, r, "", startTime, bytes.NewReader(b))
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
 }
