@@ -98,3 +98,22 @@ func (d *discard) Write(b []byte) (int, error) {
 }
 
 func (d *discard) WriteHeader(code int) { d.Code = code }
+
+// BenchmarkRender renders each sample challenge's page by its template
+// (no cache): the cost of html/template for each component.
+//
+//	go test ./flowui -run '^$' -bench BenchmarkRender
+func BenchmarkRender(b *testing.B) {
+	u, err := newTestUI(b, flowui.Options{CachePages: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", flowui.FlowPath+"sample/", nil)
+	for _, ch := range flowui.Samples() {
+		b.Run(flowui.EnvelopeOf(ch).Component, func(b *testing.B) {
+			for b.Loop() {
+				u.Render(&discard{h: http.Header{}}, r, "nonce", ch, "csrf", nil)
+			}
+		})
+	}
+}

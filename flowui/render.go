@@ -405,11 +405,15 @@ func (u *UI) execute(t *template.Template, p *Page) (*rendered, error) {
 	q := *p
 	q.Nonce, q.CSRF = u.ph.nonce, u.ph.csrf
 	var b bytes.Buffer
+	b.Grow(pageSize) // grown once, not doubling from nothing
 	if err := t.ExecuteTemplate(&b, templatePage, &q); err != nil {
 		return nil, err
 	}
 	return u.ph.cut(b.Bytes()), nil
 }
+
+// pageSize is a page's usual size, or more.
+const pageSize = 12 << 10
 
 // fail answers a template that failed: its event, and a plain page
 // with the request id.
