@@ -15,6 +15,7 @@ import (
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/flowui"
 	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/store"
 	"golang.org/x/net/html"
 )
 
@@ -575,4 +576,46 @@ entries:
 		t.Errorf("refused token: %s", p.body)
 	}
 	b.submit(map[string]string{"+g-recaptcha-response": "good"}).wantComponent(t, executor.ComponentDummy)
+}
+
+// The page's query is the executor's: an invitation's itoken lets the
+// visitor in, and the forms post back with it.
+func TestInvitationQuery(t *testing.T) {
+	sv := newServer(t)
+	sv.load(`version: 1
+entries:
+  - model: authentik_flows.flow
+    id: flow
+    identifiers: {slug: invited}
+    attrs: {name: Invited, title: Invited, designation: enrollment}
+  - model: authentik_stages_invitation.invitationstage
+    id: invitation
+    identifiers: {name: invited-invitation}
+  - model: authentik_stages_dummy.dummystage
+    id: dummy
+    identifiers: {name: invited-dummy}
+  - model: authentik_flows.flowstagebinding
+    identifiers: {target: !KeyOf flow, stage: !KeyOf invitation, order: 10}
+  - model: authentik_flows.flowstagebinding
+    identifiers: {target: !KeyOf flow, stage: !KeyOf dummy, order: 20}
+`)
+	var inv stage.Invite
+	err := sv.s.Update(context.Background(), func(tx *store.Tx) error {
+		var err error
+		inv, err = store.Invites.Create(tx, stage.Invite{Name: "welcome", FixedData: map[string]any{}}, nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := sv.browser().get("/if/flow/invited/")
+	if p.input("component") != nil || !strings.Contains(text(p.doc), executor.MsgInvalidInvite) {
+		t.Fatalf("without an invitation: %s", p.body)
+	}
+	q := "?itoken=" + inv.PK.String()
+	p = sv.browser().get("/if/flow/invited/" + q)
+	p.wantComponent(t, executor.ComponentDummy)
+	if action := attrOf(all(p.doc, "form")[0], "action"); action != "/if/flow/invited/"+q {
+		t.Errorf("the form posts to %q", action)
+	}
 }
