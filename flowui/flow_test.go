@@ -536,24 +536,8 @@ func TestLandingLinks(t *testing.T) {
 // token the widget puts in the form.
 func TestCaptchaPage(t *testing.T) {
 	sv := newServer(t)
-	sv.load(`version: 1
-entries:
-  - model: authentik_flows.flow
-    id: flow
-    identifiers: {slug: captcha-flow}
-    attrs: {name: Captcha, title: Captcha, designation: authentication}
-  - model: authentik_stages_captcha.captchastage
-    id: captcha
-    identifiers: {name: captcha-stage}
-    attrs: {public_key: site-key, private_key: secret, js_url: "https://www.google.com/recaptcha/api.js", api_url: "https://www.google.com/recaptcha/api/siteverify", interactive: true}
-  - model: authentik_stages_dummy.dummystage
-    id: dummy
-    identifiers: {name: captcha-dummy}
-  - model: authentik_flows.flowstagebinding
-    identifiers: {target: !KeyOf flow, stage: !KeyOf captcha, order: 10}
-  - model: authentik_flows.flowstagebinding
-    identifiers: {target: !KeyOf flow, stage: !KeyOf dummy, order: 20}
-`)
+	sv.load(stageThenDummy("captcha-flow", "authentik_stages_captcha.captchastage",
+		`{public_key: site-key, private_key: secret, js_url: "https://www.google.com/recaptcha/api.js", api_url: "https://www.google.com/recaptcha/api/siteverify", interactive: true}`))
 	b := sv.browser()
 	p := b.get("/if/flow/captcha-flow/")
 	p.wantComponent(t, executor.ComponentCaptcha)
@@ -582,23 +566,7 @@ entries:
 // visitor in, and the forms post back with it.
 func TestInvitationQuery(t *testing.T) {
 	sv := newServer(t)
-	sv.load(`version: 1
-entries:
-  - model: authentik_flows.flow
-    id: flow
-    identifiers: {slug: invited}
-    attrs: {name: Invited, title: Invited, designation: enrollment}
-  - model: authentik_stages_invitation.invitationstage
-    id: invitation
-    identifiers: {name: invited-invitation}
-  - model: authentik_stages_dummy.dummystage
-    id: dummy
-    identifiers: {name: invited-dummy}
-  - model: authentik_flows.flowstagebinding
-    identifiers: {target: !KeyOf flow, stage: !KeyOf invitation, order: 10}
-  - model: authentik_flows.flowstagebinding
-    identifiers: {target: !KeyOf flow, stage: !KeyOf dummy, order: 20}
-`)
+	sv.load(stageThenDummy("invited", "authentik_stages_invitation.invitationstage", "{}"))
 	var inv stage.Invite
 	err := sv.s.Update(context.Background(), func(tx *store.Tx) error {
 		var err error
@@ -618,4 +586,27 @@ entries:
 	if action := attrOf(all(p.doc, "form")[0], "action"); action != "/if/flow/invited/"+q {
 		t.Errorf("the form posts to %q", action)
 	}
+}
+
+// stageThenDummy is flow slug: a stage of model with attrs (YAML), then
+// a dummy stage.
+func stageThenDummy(slug, model, attrs string) string {
+	return fmt.Sprintf(`version: 1
+entries:
+  - model: authentik_flows.flow
+    id: flow
+    identifiers: {slug: %[1]s}
+    attrs: {name: %[1]s, title: %[1]s, designation: authentication}
+  - model: %[2]s
+    id: stage
+    identifiers: {name: %[1]s-stage}
+    attrs: %[3]s
+  - model: authentik_stages_dummy.dummystage
+    id: dummy
+    identifiers: {name: %[1]s-dummy}
+  - model: authentik_flows.flowstagebinding
+    identifiers: {target: !KeyOf flow, stage: !KeyOf stage, order: 10}
+  - model: authentik_flows.flowstagebinding
+    identifiers: {target: !KeyOf flow, stage: !KeyOf dummy, order: 20}
+`, slug, model, attrs)
 }
