@@ -56,7 +56,7 @@ type Options struct {
 	// host's session).
 	HTTP executor.HTTPOptions
 	// Templates replaces templates by file name (page.html, style.css,
-	// landing.html, error.html, or a component's, as
+	// parts.html, landing.html, status.html, or a component's, as
 	// "ak-stage-password.html"); files it does not hold are the
 	// defaults. See the package doc.
 	Templates fs.FS
