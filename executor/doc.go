@@ -56,6 +56,12 @@
 // curl), which holds its own cookie and cannot be forged by a page; the
 // SameSite=Lax cookie keeps an older browser's cross-site POST out of
 // the session anyway. Referer is not read.
+// [Executor.HTTPSessions] is HTTPHandler's session mechanism on its
+// own (the origin check, a Request from an HTTP request, a login or
+// logout applied, a flow error reported), for a host that serves flows
+// in another shape: package flowui's pages use it, so that they and the
+// API share one session per client. [Components] lists the challenge
+// components the executor and its built-in handlers answer with.
 // Package api serves it (api.Options.Executor), and "authflow serve"
 // runs it over its store.
 //
@@ -561,7 +567,7 @@
 // required, blank, null and invalid_choice ("invalid" otherwise), a
 // background sweeper in the package (authflow serve calls Sweep every
 // ten minutes), the inspector's history beyond this process (it is kept
-// in memory), and the flow pages (FlowInterfacePath) that execute's
-// link and the default flows' redirects lead to: authflow does not serve
-// them yet (issue 22).
+// in memory). The flow pages (FlowInterfacePath) that execute's link
+// and the default flows' redirects lead to are package flowui's, over
+// this package's Go API.
 package executor

@@ -1,0 +1,210 @@
+package flowui
+
+import (
+	"html/template"
+	"strings"
+
+	"github.com/authflow/authflow/executor"
+	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/validate"
+)
+
+// Prompt is one field of a prompt page, ready to render. Its fields are
+// its own, not embedded: a template reaches a promoted field by a slow
+// search.
+type Prompt struct {
+	// FieldKey, Label, Type, Required, Placeholder, SubText and Choices
+	// are the prompt's (executor.StagePrompt).
+	FieldKey, Label string
+	Type            stage.PromptType
+	Required        bool
+	Placeholder     string
+	SubText         string
+	Choices         []string
+	// Field is the field's id, errors and focus.
+	Field Field
+	// Input is the type of the input that shows the field ("text",
+	// "email", "password", "number", "date", "datetime-local", "file"),
+	// when Is names no other way; ReadOnly for the read-only types.
+	Input    string
+	ReadOnly bool
+	// Is says how the field is shown, when not as an input of type Input.
+	Is Shown
+	// Autocomplete is the input's autocomplete attribute ("" for none);
+	// Value the value shown (the posted one after an error, else the
+	// initial value; never a password's or a file's); Checked a
+	// checkbox's state.
+	Autocomplete, Value string
+	Checked             bool
+	// Options are a select's or a radio group's choices (an ak-locale
+	// prompt's: authentik's UI languages); Empty the label of a select's
+	// empty choice, "" for none.
+	Options []Option
+	Empty   string
+}
+
+// Shown says how a prompt is shown: as a hidden input, a separator,
+// static text, a checkbox, radio buttons, a text area or a select, or
+// else as an input (a file input, a username's).
+type Shown struct {
+	Hidden, Separator, Static, Checkbox, Radio, Textarea, Select, File, Username bool
+}
+
+// Option is a choice of a select or a radio group.
+type Option struct {
+	Value               string
+	Selected, Autofocus bool
+}
+
+// inputs are the prompt types' input types (see Prompt.Input) and
+// autocomplete attributes.
+var inputs = map[stage.PromptType][2]string{
+	"text": {"text", "off"}, "text_area": {"", "off"}, "text_read_only": {"text", ""}, "text_area_read_only": {"", ""},
+	"username": {"text", "username"}, "email": {"email", "email"}, "password": {"password", "new-password"},
+	"number": {"number", "off"}, "date": {"date", "off"}, "date-time": {"datetime-local", "off"}, "file": {"file", ""},
+	"ak-locale": {"", "off"},
+}
+
+// shown is how a prompt type is shown.
+func shown(t stage.PromptType) Shown {
+	return Shown{Hidden: t == "hidden", Separator: t == "separator", Static: t == "static", Checkbox: t == "checkbox",
+		Radio: t == "radio-button-group", Textarea: t == "text_area" || t == "text_area_read_only",
+		Select: t == "dropdown" || t == "ak-locale", File: t == "file", Username: t == "username"}
+}
+
+// focusable says whether a prompt type's field takes input.
+func focusable(t stage.PromptType) bool {
+	switch t {
+	case "hidden", "static", "separator", "text_read_only", "text_area_read_only":
+		return false
+	}
+	return true
+}
+
+// promptFields are a prompt page's fields that take input, in order.
+func promptFields(ch executor.Challenge) []string {
+	c, ok := ch.(*executor.PromptChallenge)
+	if !ok {
+		return nil
+	}
+	var keys []string
+	for _, f := range c.Fields {
+		if focusable(f.Type) {
+			keys = append(keys, f.FieldKey)
+		}
+	}
+	return keys
+}
+
+// prompts are a prompt challenge's fields for page p; posted is the
+// form that was answered with p, nil for none.
+func prompts(p *Page, c *executor.PromptChallenge, posted *form) []Prompt {
+	out := make([]Prompt, 0, len(c.Fields))
+	for _, f := range c.Fields {
+		in := inputs[f.Type]
+		v := Prompt{FieldKey: f.FieldKey, Label: f.Label, Type: f.Type, Required: f.Required, Placeholder: f.Placeholder,
+			SubText: f.SubText, Choices: f.Choices, Field: p.Field(f.FieldKey, f.SubText != ""), Input: in[0], Autocomplete: in[1], Value: f.InitialValue,
+			ReadOnly: f.Type == "text_read_only" || f.Type == "text_area_read_only"}
+		v.Is = shown(f.Type)
+		if f.Type == "static" && v.Value == "" {
+			v.Value = f.Placeholder
+		}
+		if f.Type == "date-time" {
+			if t, ok := validate.ParseDateTime(v.Value); ok {
+				v.Value = t.UTC().Format("2006-01-02T15:04:05")
+			}
+		}
+		if posted != nil && focusable(f.Type) && posted.has(f.FieldKey) {
+			v.Value = posted.get(f.FieldKey)
+		}
+		switch f.Type {
+		case "password", "file":
+			v.Value = ""
+		case "checkbox":
+			v.Checked = truthy(v.Value)
+			if posted != nil {
+				v.Checked = truthy(posted.get(f.FieldKey))
+			}
+		}
+		choices := f.Choices
+		switch f.Type {
+		case "ak-locale":
+			choices, v.Empty = locales, "Auto-detect (based on your browser)"
+		case "dropdown":
+			if !f.Required {
+				v.Empty = " "
+				if f.Placeholder != "" {
+					v.Empty = f.Placeholder
+				}
+			}
+		}
+		if v.Is.Select || v.Is.Radio {
+			for i, c := range choices {
+				v.Options = append(v.Options, Option{Value: c, Selected: c == v.Value, Autofocus: v.Is.Radio && i == 0 && v.Field.Autofocus})
+			}
+		}
+		if f.Type == "file" {
+			p.Multipart = true
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// locales are the choices of an ak-locale prompt: authentik's UI
+// languages.
+var locales = []string{"de", "en", "es", "fr", "it", "ko", "nl", "pl", "pt", "pt-BR", "ru", "tr", "zh-Hans", "zh-Hant"}
+
+// funcs are the templates' functions.
+var funcs = template.FuncMap{
+	// captchaClass is the widget class of a captcha's provider, by its
+	// script's URL: hCaptcha, Turnstile, else reCAPTCHA.
+	"captchaClass": func(jsURL string) string {
+		switch {
+		case strings.Contains(jsURL, "hcaptcha"):
+			return "h-captcha"
+		case strings.Contains(jsURL, "turnstile") || strings.Contains(jsURL, "challenges.cloudflare.com"):
+			return "cf-turnstile"
+		}
+		return "g-recaptcha"
+	},
+	"image":          imageURL,
+	"userFieldLabel": userFieldLabel,
+	"userFieldType": func(fields []string) string {
+		if len(fields) == 1 && fields[0] == "email" {
+			return "email"
+		}
+		return "text"
+	},
+}
+
+// imageURL is an image's URL for an img element's src: a data: URI of an
+// image (the executor's avatars are SVG data: URIs) as it is, which
+// html/template would otherwise replace as an unsafe URL (an image runs
+// no script, and the CSP allows data: images); any other URL is checked
+// by html/template as usual.
+func imageURL(u string) any {
+	if rest, ok := strings.CutPrefix(u, "data:image/"); ok && !strings.ContainsAny(rest, "\"'<> ") {
+		return template.URL(u)
+	}
+	return u
+}
+
+// userFieldLabel is the label of the identification's user field, as
+// authentik words it.
+func userFieldLabel(fields []string) string {
+	names := map[string]string{"email": "Email", "username": "Username", "upn": "UPN"}
+	var ls []string
+	for _, f := range fields {
+		if n, ok := names[f]; ok {
+			ls = append(ls, n)
+		}
+	}
+	switch len(ls) {
+	case 0:
+		return "Username"
+	case 1:
+		return ls[0]
+	}
+	return strings.Join(ls[:len(ls)-1], ", ") + " or " + ls[len(ls)-1]
+}
