@@ -9,11 +9,22 @@
 //
 //	format (1 byte, 0x01) ‖ key id (4 bytes, big-endian) ‖ nonce (12 bytes) ‖ ciphertext and tag (16 bytes more than the value)
 //
-// The nonce is random for every seal. The additional data that GCM
-// authenticates is the format byte and key id followed by the caller's
-// place (the store passes the collection, the object's pk and the field):
-// a value copied to another place, or a header changed, fails to open
-// with [ErrOpen], never opening to something else.
+// The additional data that GCM authenticates is the caller's place (the
+// store passes the collection, the object's pk and the field): a value
+// copied to another place fails to open with [ErrOpen], never opening to
+// something else. The header needs no authentication of its own: a key id
+// changed to another key's makes GCM's tag fail under that key.
+//
+// The nonce is synthetic, as in AES-SIV (RFC 5297) and AES-GCM-SIV (RFC
+// 8452): the first 12 bytes of an HMAC-SHA256, under a key derived from
+// the sealing key, of the place and the value. Two different values, or
+// one value for two places, get independent nonces, so a nonce never
+// repeats with different plaintexts (the failure that breaks GCM), and no
+// random source is needed; sealing one value for one place twice under
+// one key gives the same bytes, so a store that writes an object again
+// unchanged writes the same record. What this reveals, to someone who
+// compares two copies of a file, is only whether a secret in one place is
+// the same in both.
 //
 // # Keys
 //
@@ -34,12 +45,15 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
+	"sync"
 )
 
 // Format is the format byte that starts every sealed value.
@@ -146,6 +160,9 @@ type Keyring struct {
 	primary uint32
 	aeads   map[uint32]cipher.AEAD
 	ids     []uint32 // primary first, then the old keys in order
+	// macs pools HMAC-SHA256 states keyed with the primary key's nonce
+	// key (see the package documentation).
+	macs sync.Pool
 }
 
 // NewKeyring returns a keyring whose primary key is primary and which
@@ -171,6 +188,10 @@ func NewKeyring(primary Key, old ...Key) (*Keyring, error) {
 		r.aeads[k.id] = aead
 		r.ids = append(r.ids, k.id)
 	}
+	m := hmac.New(sha256.New, primary.b[:])
+	m.Write([]byte("authflow seal nonce key"))
+	nonceKey := m.Sum(nil)
+	r.macs.New = func() any { return hmac.New(sha256.New, nonceKey) }
 	return r, nil
 }
 
@@ -186,26 +207,26 @@ func header(dst []byte, id uint32) {
 	binary.BigEndian.PutUint32(dst[1:headerSize], id)
 }
 
-// ad is the additional data of a value with header h sealed for place.
-func ad(h, place []byte) []byte {
-	out := make([]byte, 0, len(h)+len(place))
-	return append(append(out, h...), place...)
-}
-
 // Seal appends to dst the value sealed under the primary key for place
 // (any bytes naming where the value belongs; the same place must be given
-// to open it), and returns the result.
+// to open it), and returns the result. The same value and place give the
+// same bytes (see the package documentation).
 func (r *Keyring) Seal(dst, value, place []byte) ([]byte, error) {
 	aead := r.aeads[r.primary]
 	start := len(dst)
 	dst = append(dst, make([]byte, headerSize+NonceSize)...)
-	h := dst[start : start+headerSize]
-	header(h, r.primary)
+	header(dst[start:start+headerSize], r.primary)
+	m := r.macs.Get().(hash.Hash)
+	defer func() { m.Reset(); r.macs.Put(m) }()
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(place)))
+	m.Write(n[:])
+	m.Write(place)
+	m.Write(value)
+	var sum [sha256.Size]byte
 	nonce := dst[start+headerSize:]
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, fmt.Errorf("seal: making a nonce: %w", err)
-	}
-	return aead.Seal(dst, nonce, value, ad(h, place)), nil
+	copy(nonce, m.Sum(sum[:0]))
+	return aead.Seal(dst, nonce, value, place), nil
 }
 
 // Open appends to dst the value that sealed holds, sealed for place, and
@@ -222,7 +243,7 @@ func (r *Keyring) Open(dst, sealed, place []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w (key %08x)", ErrUnknownKey, id)
 	}
 	nonce := sealed[headerSize : headerSize+NonceSize]
-	out, err := aead.Open(dst, nonce, sealed[headerSize+NonceSize:], ad(sealed[:headerSize], place))
+	out, err := aead.Open(dst, nonce, sealed[headerSize+NonceSize:], place)
 	if err != nil {
 		return nil, fmt.Errorf("%w (key %08x)", ErrOpen, id)
 	}

@@ -52,12 +52,24 @@ func TestSealOpen(t *testing.T) {
 	}
 }
 
-func TestSealNonceFresh(t *testing.T) {
+func TestSealNonce(t *testing.T) {
 	r := mustRing(t, mustKey(t))
-	a, _ := r.Seal(nil, []byte("v"), nil)
-	b, _ := r.Seal(nil, []byte("v"), nil)
-	if bytes.Equal(a, b) {
-		t.Fatal("two seals of one value are equal: the nonce repeats")
+	a, _ := r.Seal(nil, []byte("v"), []byte("p"))
+	b, _ := r.Seal(nil, []byte("v"), []byte("p"))
+	if !bytes.Equal(a, b) {
+		t.Error("two seals of one value for one place differ: a no-op write would change the record")
+	}
+	nonce := func(s []byte) []byte { return s[5 : 5+seal.NonceSize] }
+	for _, other := range [][2]string{{"w", "p"}, {"v", "q"}, {"", "vp"}} {
+		c, _ := r.Seal(nil, []byte(other[0]), []byte(other[1]))
+		if bytes.Equal(nonce(a), nonce(c)) {
+			t.Errorf("value %q at %q has the nonce of \"v\" at \"p\"", other[0], other[1])
+		}
+	}
+	// Another key gives another nonce for the same value and place.
+	d, _ := mustRing(t, mustKey(t)).Seal(nil, []byte("v"), []byte("p"))
+	if bytes.Equal(nonce(a), nonce(d)) {
+		t.Error("two keys give one nonce")
 	}
 }
 

@@ -545,10 +545,16 @@ func (tx *Tx) put(c *collection, cur, next any) error {
 	}
 	if cur != nil {
 		// A write of what is stored changes nothing: no revision, no
-		// change, no index work.
-		same, err := tx.unchanged(c, pk, cur, next, js, sealed)
-		if err != nil || same {
+		// change, no index work. (Sealing a secret again for its place
+		// gives the same bytes: see package seal.)
+		old, err := tx.kv.Get(c.bucket, pk[:])
+		if err != nil {
 			return err
+		}
+		if old != nil && (old[0] == recordV5) == sealed {
+			if ojs, err := unwrap(c.bucket, pk[:], old); err == nil && bytes.Equal(ojs, js) {
+				return nil
+			}
 		}
 	}
 	rev := int64(0)
@@ -595,33 +601,6 @@ func (tx *Tx) put(c *collection, cur, next any) error {
 		return fmt.Errorf("store: writing %s %s: %w", c.alias, pk, err)
 	}
 	return nil
-}
-
-// unchanged reports whether the record stored for pk already holds next,
-// whose stored JSON is js (with its secrets sealed when sealed says so):
-// the same bytes, or, for secrets sealed (a fresh nonce each time), the
-// same object as cur, which was read from that record.
-func (tx *Tx) unchanged(c *collection, pk uuid.UUID, cur, next any, js []byte, sealed bool) (bool, error) {
-	old, err := tx.kv.Get(c.bucket, pk[:])
-	if err != nil || old == nil {
-		return false, err
-	}
-	ojs, err := unwrap(c.bucket, pk[:], old)
-	if err != nil {
-		return false, nil
-	}
-	if !sealed && old[0] != recordV5 {
-		return bytes.Equal(ojs, js), nil
-	}
-	if sealed != (old[0] == recordV5) {
-		return false, nil // sealing or unsealing is a change of the record
-	}
-	a, err := c.codec.encode(cur)
-	if err != nil {
-		return false, nil
-	}
-	b, err := c.codec.encode(next)
-	return err == nil && bytes.Equal(a, b), nil
 }
 
 // index writes obj's index entries and counts, not its record: for a

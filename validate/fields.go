@@ -378,11 +378,12 @@ func (s *Schema) MapSecrets(v any, fn func(name string, val Secret) (Secret, err
 			fv.Set(nv)
 			fv = nv.Elem()
 		}
-		out, err := fn(f.name, fv.Interface().(Secret))
+		p := fv.Addr().Interface().(*Secret) // no copy of the value through an interface
+		out, err := fn(f.name, *p)
 		if err != nil {
 			return nil, err
 		}
-		fv.Set(reflect.ValueOf(out))
+		*p = out
 	}
 	if ptr {
 		return cp.Addr().Interface(), nil
