@@ -380,8 +380,11 @@ func (tx *Tx) KindOf(model string, pk uuid.UUID) (string, error) {
 	return c.modelOf(obj), nil
 }
 
-// Secrets returns the write-only fields (secrets) of model: a
-// collection's, or a kind's.
+// Secrets returns the secrets of model (a collection's, or a kind's): its
+// validate.Secret fields, every write-only field among them and those a
+// response shows (an SMS stage's auth), in declaration order. A store
+// with a key seals them at rest; exports leave them out (package
+// blueprint writes them as !Env placeholders in a portable export).
 func (s *Store) Secrets(model string) []string {
 	c, kind, ok := s.schema.target(model)
 	if !ok || c == nil {
@@ -391,13 +394,7 @@ func (s *Store) Secrets(model string) []string {
 	if err != nil {
 		return nil
 	}
-	var out []string
-	for _, n := range sc.Names() {
-		if sc.WriteOnly(n) {
-			out = append(out, n)
-		}
-	}
-	return out
+	return sc.Secrets()
 }
 
 // Required reports whether field of model (a collection's, or a kind's)

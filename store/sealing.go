@@ -92,7 +92,7 @@ func openSecrets(keys *seal.Keyring, c *collection, pk []byte, obj any) (any, er
 		}
 		out, err := keys.Open(nil, b, secretPlace(c, pk, field))
 		if err != nil {
-			return validate.Secret{}, fmt.Errorf("store: %s %s: %s: %w", c.alias, idFrom(pk), field, errors.Join(ErrSealed, err))
+			return validate.Secret{}, fmt.Errorf("store: %s %s: %s: %w (%w)", c.alias, idFrom(pk), field, ErrSealed, err)
 		}
 		return validate.NewSecret(string(out)), nil
 	})

@@ -263,6 +263,8 @@ const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file F
        authflow plan [-db PATH] [-user-json FILE | user flags] [-o text|json] SLUG
        authflow diagram [-db PATH] [-planner] SLUG
        authflow check [-db PATH]
+       authflow keygen [-o FILE]
+       authflow rekey [-db PATH] [-key-file FILE] [-old-key-file FILE]... [-chunk N]
        authflow run [-db PATH] [-query Q] [-v] SLUG
        authflow users add|list|set-password|delete [-db PATH] [flags] [USER]
        authflow groups add|list|add-user|remove-user [-db PATH] [flags] [GROUP [USER]]
@@ -275,7 +277,9 @@ Commands:
   export   write a flow as a blueprint
   plan     the stages a flow plans for a request, and why
   diagram  authentik's Mermaid drawing of a flow
-  check    verify a file: structure, checksums, indexes, references
+  check    verify a file: structure, checksums, indexes, references, sealed secrets
+  keygen   make a key for sealing secrets at rest (-key-file, $AUTHFLOW_KEY)
+  rekey    seal every secret again under the current key
   run      walk a flow on the terminal, one challenge at a time
   users    add, list, delete users, set their passwords (read without echo)
   groups   add and list groups, add users to them and remove them
@@ -340,6 +344,10 @@ func runIn(ctx context.Context, args []string, e *dirEnv) int {
 		return usersCmd(ctx, args[1:], e)
 	case "groups":
 		return groupsCmd(ctx, args[1:], e)
+	case "keygen":
+		return keygen(args[1:], stdout, stderr)
+	case "rekey":
+		return rekey(ctx, args[1:], stdout, stderr, nb)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "authflow %s\n", version())
 		return 0
@@ -423,6 +431,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 		}
 	}
 	logger := log.New(stderr, "authflow: ", log.LstdFlags)
+	logSealing(logger.Printf, s)
 	// Executions are kept beside the configuration, so that they survive
 	// a restart; expired ones are swept while serve runs.
 	rs := executor.NewStoreRunState(s, executor.KVOptions{})
