@@ -14,6 +14,8 @@
 //	authflow plan [-db PATH] [-user-json FILE | -authenticated -user PK -outpost] [-o text|json] SLUG
 //	authflow diagram [-db PATH] [-planner] SLUG
 //	authflow check [-db PATH]
+//	authflow keygen [-o FILE]
+//	authflow rekey [-db PATH] [-key-file FILE] [-old-key-file FILE]... [-chunk N]
 //	authflow run [-db PATH] [-query Q] [-v] SLUG
 //	authflow users add [-db PATH] -username U [-name N] [-email E] [-group NAME]... [-password-file FILE | -no-password] [-o text|json]
 //	authflow users list [-db PATH] [-search S] [-o text|json]
@@ -206,6 +208,32 @@
 // values of password fields masked. The execution is kept in memory and
 // ends with the command; what the flow's stages write goes to the store.
 // On a bbolt file that serve holds, run says so and exits 3.
+//
+// # Keys: secrets sealed at rest
+//
+// Every command that opens a store takes -key-file FILE, the key that
+// seals secrets at rest (a stage's client secret, private key or
+// password; see package store), or else reads it from $AUTHFLOW_KEY. A
+// key is 32 random bytes written as standard base64 (44 characters;
+// surrounding whitespace is ignored): "authflow keygen" prints a new one,
+// "authflow keygen -o FILE" writes it to a new file of mode 0600, and
+// "head -c 32 /dev/urandom | base64" makes one too. Without a key,
+// secrets are stored in the clear, and serve logs which fields those
+// are. A store once written with a key needs it: without one, or with
+// another, every command says so and writes nothing. -old-key-file FILE
+// (repeatable) gives older keys, which only open.
+//
+// To rotate, make a new key and run
+//
+//	authflow rekey -key-file NEW -old-key-file OLD [-chunk 100]
+//
+// which seals every secret again under NEW (those in the clear too), a
+// chunk of records per transaction, and prints how many objects it read
+// and sealed again; then use NEW alone. On a bbolt file, rekey needs
+// serve stopped (one process at a time); on etcd it runs while replicas
+// serve, each given -key-file NEW -old-key-file OLD first. check reports
+// each object whose secrets do not open (its kind, pk and field, never a
+// value).
 //
 // # check and version
 //
