@@ -286,6 +286,90 @@ func (s *Store) Rekey(ctx context.Context, o *RekeyOptions) (RekeyResult, error)
 	return res, nil
 }
 
+// sealState is how a record holds its secrets.
+type sealState int
+
+const (
+	noSecrets     sealState = iota // its kind has none
+	sealedPrimary                  // sealed under the keyring's primary key
+	sealedOther                    // sealed, some under another key
+	inClear                        // in the clear (written without a key)
+)
+
+// stateOf says how the record raw, stored under key in c, holds its
+// secrets, reading the ids of the keys they were sealed under without
+// opening them. primary is the keyring's primary key id.
+func stateOf(c *collection, key, raw []byte, primary uint32) (sealState, error) {
+	js, err := unwrap(c.bucket, key, raw)
+	if err != nil {
+		return noSecrets, err
+	}
+	stored, err := c.codec.load(js)
+	if err != nil {
+		return noSecrets, fmt.Errorf("store: decoding %s %s: %w", c.alias, idFrom(key), errors.Join(ErrCorrupt, err))
+	}
+	switch {
+	case !c.hasSecrets(stored):
+		return noSecrets, nil
+	case raw[0] != recordV5:
+		return inClear, nil
+	}
+	current := true
+	sealedUnder(c, stored, func(id uint32, ok bool) { current = current && ok && id == primary })
+	if current {
+		return sealedPrimary, nil
+	}
+	return sealedOther, nil
+}
+
+// SealReport counts the objects that have secrets by how they hold them.
+type SealReport struct {
+	// Sealed are sealed under the keyring's primary key, Older under
+	// another key (a rotation Rekey has not finished), Clear in the
+	// clear (written without a key, and not written since).
+	Sealed, Older, Clear int
+}
+
+// SealReport reads, in one read transaction, how every object that has
+// secrets holds them, without opening any. On a store without a keyring
+// every such object is Clear or Older.
+func (s *Store) SealReport(ctx context.Context) (SealReport, error) {
+	var r SealReport
+	primary := uint32(0)
+	if s.keys != nil {
+		primary = s.keys.Primary()
+	}
+	err := s.View(ctx, func(tx *Tx) error {
+		for _, c := range s.schema.colls {
+			if len(c.secrets) == 0 {
+				continue
+			}
+			err := tx.kv.Scan(c.bucket, kv.Range{}, func(k, v []byte) (bool, error) {
+				if err := tx.ctxErr(); err != nil {
+					return false, err
+				}
+				st, err := stateOf(c, k, v, primary)
+				switch {
+				case err != nil:
+					return false, err
+				case st == sealedPrimary && s.keys != nil:
+					r.Sealed++
+				case st == sealedPrimary, st == sealedOther:
+					r.Older++
+				case st == inClear:
+					r.Clear++
+				}
+				return true, nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return r, err
+}
+
 // reseal writes the record under key in c again with its secrets sealed
 // under the primary key, when they are not all already: with the same
 // JSON but for them, and the same revision. has is false for a record
@@ -296,23 +380,13 @@ func (tx *Tx) reseal(c *collection, key []byte, primary uint32) (has, wrote bool
 	if err != nil || raw == nil {
 		return false, false, err
 	}
-	js, rev, err := unwrapRev(c.bucket, key, raw)
+	st, err := stateOf(c, key, raw, primary)
+	if err != nil || st == noSecrets || st == sealedPrimary {
+		return st != noSecrets, false, err
+	}
+	_, rev, err := unwrapRev(c.bucket, key, raw)
 	if err != nil {
 		return false, false, err
-	}
-	stored, err := c.codec.load(js)
-	if err != nil {
-		return false, false, fmt.Errorf("store: decoding %s %s: %w", c.alias, idFrom(key), errors.Join(ErrCorrupt, err))
-	}
-	if !c.hasSecrets(stored) {
-		return false, false, nil
-	}
-	if raw[0] == recordV5 {
-		current := true
-		sealedUnder(c, stored, func(id uint32, ok bool) { current = current && ok && id == primary })
-		if current {
-			return true, false, nil
-		}
 	}
 	obj, err := decodeStored(c, key, raw, tx.s.keys)
 	if err != nil {

@@ -406,6 +406,9 @@ func TestRekeyConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if r, err := s.SealReport(context.Background()); err != nil || r != (store.SealReport{Older: n}) {
+		t.Errorf("SealReport before Rekey = %+v, %v", r, err)
+	}
 	const writers, rounds = 3, 40
 	var wg sync.WaitGroup
 	errs := make(chan error, writers+1)
@@ -489,9 +492,15 @@ func TestRekeyFromClear(t *testing.T) {
 	if got := secretsOf(t, s, "email-g")["password"]; got != "S3CRET-g-email" {
 		t.Errorf("a clear secret reads %q in a keyed store", got)
 	}
+	if r, err := s.SealReport(context.Background()); err != nil || r != (store.SealReport{Clear: len(written)}) {
+		t.Errorf("SealReport before Rekey = %+v, %v", r, err)
+	}
 	res, err := s.Rekey(context.Background(), nil)
 	if err != nil || res.Resealed != len(written) {
 		t.Errorf("Rekey = %+v, %v; want %d re-sealed", res, err, len(written))
+	}
+	if r, err := s.SealReport(context.Background()); err != nil || r != (store.SealReport{Sealed: len(written)}) {
+		t.Errorf("SealReport after Rekey = %+v, %v", r, err)
 	}
 	s.Close()
 	if _, err := store.Open(path, &store.Options{NoSync: true}); !errors.Is(err, store.ErrKeyRequired) {

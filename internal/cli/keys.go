@@ -155,3 +155,24 @@ func rekey(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 	fmt.Fprintf(stdout, "%s: %d objects with secrets, %d sealed again under the current key\n", src, res.Records, res.Resealed)
 	return 0
 }
+
+// sealWarnings are check's warnings about a store opened with a key that
+// holds secrets in the clear or under an older key, which rekey seals
+// under the current one.
+func sealWarnings(ctx context.Context, s *store.Store) ([]string, error) {
+	if !s.Sealed() {
+		return nil, nil
+	}
+	r, err := s.SealReport(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	if r.Clear > 0 {
+		out = append(out, fmt.Sprintf("%d objects hold their secrets in the clear (written without a key): authflow rekey seals them", r.Clear))
+	}
+	if r.Older > 0 {
+		out = append(out, fmt.Sprintf("%d objects hold secrets sealed under an older key: authflow rekey seals them under the current one", r.Older))
+	}
+	return out, nil
+}

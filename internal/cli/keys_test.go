@@ -113,6 +113,9 @@ func TestKeyCommands(t *testing.T) {
 	if code, out, errs = runKeys("check", "-db", db, "-key-file", k1File); code != 0 || !strings.HasSuffix(out, ": ok\n") {
 		t.Errorf("check with the key: %d %s %s", code, out, errs)
 	}
+	if code, out, errs = runKeys("check", "-db", db, "-key-file", k2File, "-old-key-file", k1File); code != 0 || !strings.Contains(out, "warning: 1 objects hold secrets sealed under an older key") {
+		t.Errorf("check with a new and an old key: %d %s %s", code, out, errs)
+	}
 	if code, _, errs = runKeys("rekey", "-db", db, "-key-file", k2File); code != 3 || !strings.Contains(errs, "-old-key-file") {
 		t.Errorf("rekey without the old key: %d %s", code, errs)
 	}

@@ -233,7 +233,8 @@
 // serve stopped (one process at a time); on etcd it runs while replicas
 // serve, each given -key-file NEW -old-key-file OLD first. check reports
 // each object whose secrets do not open (its kind, pk and field, never a
-// value).
+// value) as a problem, and, given a key, warns of objects whose secrets
+// are in the clear or under an older key, which rekey seals.
 //
 // # check and version
 //
