@@ -270,6 +270,7 @@ func TestSealedValueMoved(t *testing.T) {
 	createSecretStages(t, s, "d")
 	createSecretStages(t, s, "e")
 	from, to := stagePK(t, s, "duo-d"), stagePK(t, s, "duo-e")
+	capD, capE := stagePK(t, s, "captcha-d"), stagePK(t, s, "captcha-e")
 	s.Close()
 
 	db, err := bolt.Open(path, 0o600, nil)
@@ -302,6 +303,9 @@ func TestSealedValueMoved(t *testing.T) {
 	}
 	rewrite(to, rawStage(t, db, to), "client_secret", field(fromRaw, "client_secret"))
 	rewrite(from, fromRaw, "admin_secret_key", field(fromRaw, "client_secret"))
+	// Hostile values: not base64, and a sealed value cut short.
+	rewrite(capD, rawStage(t, db, capD), "private_key", "not base64!")
+	rewrite(capE, rawStage(t, db, capE), "private_key", field(rawStage(t, db, capE), "private_key")[:20])
 	db.Close()
 
 	s, err = store.Open(path, &store.Options{NoSync: true, Keys: keys})
@@ -321,6 +325,15 @@ func TestSealedValueMoved(t *testing.T) {
 			t.Errorf("the error shows a secret: %v", err)
 		}
 	}
+	for _, pk := range []uuid.UUID{capD, capE} {
+		err := s.View(context.Background(), func(tx *store.Tx) error {
+			_, err := store.Stages.Get(tx, store.PK(pk))
+			return err
+		})
+		if !errors.Is(err, store.ErrSealed) || !errors.Is(err, seal.ErrFormat) {
+			t.Errorf("reading %s with a hostile sealed value: %v, want ErrSealed and seal.ErrFormat", pk, err)
+		}
+	}
 	problems := s.Check(context.Background())
 	n := 0
 	for _, p := range problems {
@@ -331,8 +344,8 @@ func TestSealedValueMoved(t *testing.T) {
 			t.Errorf("Check shows a secret: %v", p)
 		}
 	}
-	if n != 2 {
-		t.Errorf("Check reports %d records whose secrets do not open, want 2: %v", n, problems)
+	if n != 4 {
+		t.Errorf("Check reports %d records whose secrets do not open, want 4: %v", n, problems)
 	}
 }
 
