@@ -310,8 +310,9 @@ func findValue(v any) any {
 }
 
 // Stored returns the stored JSON of the object of model with pk, secrets
-// included: for comparing an object before and after a write (a
-// blueprint's "unchanged"), never for showing it.
+// included and in the clear (as the object is in memory, not as a store
+// with a key keeps it at rest): for comparing an object before and after
+// a write (a blueprint's "unchanged"), never for showing it.
 func (tx *Tx) Stored(model string, pk uuid.UUID) ([]byte, error) {
 	c, obj, err := tx.byModel(model, pk)
 	if err != nil {
