@@ -53,6 +53,18 @@ func TestStoreConformance(t *testing.T) {
 	}, nil)
 }
 
+// The suite passes on etcd with secrets sealed.
+func TestStoreConformanceSealed(t *testing.T) {
+	c := etcdtest.Start(t, 1, nil)
+	storetest.Run(t, func(t *testing.T) *store.Store {
+		s, err := store.New(openDB(t, c, nextPrefix()), &store.Options{Keys: sealKeyring(t, sealKey(t))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}, nil)
+}
+
 // The store's directory on etcd passes the directory conformance suite:
 // concurrent creates of one username race through etcd's optimistic
 // transactions there.
