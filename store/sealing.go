@@ -171,6 +171,14 @@ func keyIDs(r *seal.Keyring) string {
 // opened with a keyring (Options.Keys).
 func (s *Store) Sealed() bool { return s.keys != nil }
 
+// Keys returns the keyring the store seals with (Options.Keys), nil for
+// none. A collection's secrets need no more than a validate.Secret field
+// (a device's TOTP seed, bound to its device like any secret); Keys is for
+// what a host keeps beside the collections, in the same backend, and
+// seals itself, with a place of its own that no collection's model
+// starts.
+func (s *Store) Keys() *seal.Keyring { return s.keys }
+
 // SecretFields returns every secret the store's collections and kinds
 // have, as "model.field" (a kind's model for a collection with kinds),
 // sorted: what a store without a keyring keeps in the clear.

@@ -138,8 +138,8 @@ func TestSealedAtRest(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "authflow.db")
 	keys := keyring(t, newKey(t))
 	s := openTestStore(t, path, &store.Options{Keys: keys})
-	if !s.Sealed() {
-		t.Fatal("Sealed() = false with a keyring")
+	if !s.Sealed() || s.Keys() != keys {
+		t.Fatal("Sealed() = false or Keys() is not the keyring")
 	}
 	written := createSecretStages(t, s, "a")
 	// A patch and a replace seal the new value too; a host collection's
