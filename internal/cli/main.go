@@ -14,8 +14,6 @@
 //	authflow plan [-db PATH] [-user-json FILE | -authenticated -user PK -outpost] [-o text|json] SLUG
 //	authflow diagram [-db PATH] [-planner] SLUG
 //	authflow check [-db PATH]
-//	authflow keygen [-o FILE]
-//	authflow rekey [-db PATH] [-key-file FILE] [-old-key-file FILE]... [-chunk N]
 //	authflow run [-db PATH] [-query Q] [-v] SLUG
 //	authflow users add [-db PATH] -username U [-name N] [-email E] [-group NAME]... [-password-file FILE | -no-password] [-o text|json]
 //	authflow users list [-db PATH] [-search S] [-o text|json]
@@ -24,6 +22,8 @@
 //	authflow groups add [-db PATH] [-parent NAME] [-superuser] [-o text|json] NAME
 //	authflow groups list [-db PATH] [-search S] [-o text|json]
 //	authflow groups add-user|remove-user [-db PATH] GROUP USER
+//	authflow keygen [-o FILE]
+//	authflow rekey [-db PATH] [-key-file FILE] [-old-key-file FILE]... [-chunk N]
 //	authflow version
 //
 // # serve
@@ -292,11 +292,11 @@ const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file F
        authflow plan [-db PATH] [-user-json FILE | user flags] [-o text|json] SLUG
        authflow diagram [-db PATH] [-planner] SLUG
        authflow check [-db PATH]
-       authflow keygen [-o FILE]
-       authflow rekey [-db PATH] [-key-file FILE] [-old-key-file FILE]... [-chunk N]
        authflow run [-db PATH] [-query Q] [-v] SLUG
        authflow users add|list|set-password|delete [-db PATH] [flags] [USER]
        authflow groups add|list|add-user|remove-user [-db PATH] [flags] [GROUP [USER]]
+       authflow keygen [-o FILE]
+       authflow rekey [-db PATH] [-key-file FILE] [-old-key-file FILE]... [-chunk N]
        authflow version
 
 Commands:
