@@ -247,11 +247,14 @@ func (s *Store) Rekey(ctx context.Context, o *RekeyOptions) (RekeyResult, error)
 		if len(c.secrets) == 0 {
 			continue
 		}
-		var after []byte
+		var after []byte // the last record handled
 		for more := true; more; {
 			var done RekeyResult
+			var last []byte
+			// fn may run more than once (an optimistic backend): it
+			// reads after and sets only what it returns.
 			err := s.Update(ctx, func(tx *Tx) error {
-				done = RekeyResult{}
+				done, last = RekeyResult{}, nil
 				var keys [][]byte
 				err := tx.kv.Scan(c.bucket, kv.Range{Start: after}, func(k, _ []byte) (bool, error) {
 					if after != nil && bytes.Equal(k, after) {
@@ -277,12 +280,15 @@ func (s *Store) Rekey(ctx context.Context, o *RekeyOptions) (RekeyResult, error)
 					}
 				}
 				if len(keys) > 0 {
-					after = keys[len(keys)-1]
+					last = keys[len(keys)-1]
 				}
 				return nil
 			})
 			if err != nil {
 				return res, fmt.Errorf("store: rekey: %w", err)
+			}
+			if last != nil {
+				after = last
 			}
 			res.Records += done.Records
 			res.Resealed += done.Resealed

@@ -15,6 +15,8 @@ import (
 	"github.com/authflow/authflow/seal"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/internal/boltkv"
+	"github.com/authflow/authflow/store/kv/kvtest"
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 )
@@ -525,4 +527,34 @@ func TestRekeyFromClear(t *testing.T) {
 			t.Errorf("%s reads %v, want %v", name, got, want)
 		}
 	}
+}
+
+// Rekey's transactions may run more than once on an optimistic backend:
+// with every Update run three times, the first two discarded, it still
+// seals every record, none skipped.
+func TestRekeyRetried(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "authflow.db")
+	k1, k2 := newKey(t), newKey(t)
+	s, err := store.Open(path, &store.Options{NoSync: true, Keys: keyring(t, k1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	written := createSecretStages(t, s, "h")
+	s.Close()
+	db, err := boltkv.Open(path, boltkv.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err = store.New(kvtest.Flaky(db, 2), &store.Options{Keys: keyring(t, k2, k1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Rekey(context.Background(), &store.RekeyOptions{Chunk: 2})
+	if err != nil || res.Resealed != len(written) {
+		t.Errorf("Rekey = %+v, %v; want %d re-sealed", res, err, len(written))
+	}
+	if r, err := s.SealReport(context.Background()); err != nil || r != (store.SealReport{Sealed: len(written)}) {
+		t.Errorf("SealReport after Rekey = %+v, %v", r, err)
+	}
+	s.Close()
 }
