@@ -10,6 +10,7 @@ import (
 	"github.com/authflow/authflow/directory/directorytest"
 	"github.com/authflow/authflow/etcd"
 	"github.com/authflow/authflow/etcd/internal/etcdtest"
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/password"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/store/kv"
@@ -57,7 +58,7 @@ func TestStoreConformance(t *testing.T) {
 func TestStoreConformanceSealed(t *testing.T) {
 	c := etcdtest.Start(t, 1, nil)
 	storetest.Run(t, func(t *testing.T) *store.Store {
-		s, err := store.New(openDB(t, c, nextPrefix()), &store.Options{Keys: sealKeyring(t, sealKey(t))})
+		s, err := store.New(openDB(t, c, nextPrefix()), &store.Options{Keys: testutil.Keyring(t, testutil.NewKey(t))})
 		if err != nil {
 			t.Fatal(err)
 		}

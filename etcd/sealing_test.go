@@ -10,29 +10,12 @@ import (
 
 	"github.com/authflow/authflow/etcd"
 	"github.com/authflow/authflow/etcd/internal/etcdtest"
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/seal"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
-
-func sealKeyring(t testing.TB, keys ...seal.Key) *seal.Keyring {
-	t.Helper()
-	r, err := seal.NewKeyring(keys[0], keys[1:]...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-func sealKey(t testing.TB) seal.Key {
-	t.Helper()
-	k, err := seal.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
 
 func openSealed(t testing.TB, c *etcdtest.Cluster, prefix string, keys *seal.Keyring) (*store.Store, error) {
 	t.Helper()
@@ -66,8 +49,8 @@ func TestSealedOnEtcd(t *testing.T) {
 	c := etcdtest.Start(t, 1, nil)
 	ctx := context.Background()
 	prefix := nextPrefix()
-	k1, k2 := sealKey(t), sealKey(t)
-	s, err := openSealed(t, c, prefix, sealKeyring(t, k1))
+	k1, k2 := testutil.NewKey(t), testutil.NewKey(t)
+	s, err := openSealed(t, c, prefix, testutil.Keyring(t, k1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +103,7 @@ func TestSealedOnEtcd(t *testing.T) {
 		}
 	}
 
-	if _, err := openSealed(t, c, prefix, sealKeyring(t, sealKey(t))); !errors.Is(err, store.ErrWrongKey) {
+	if _, err := openSealed(t, c, prefix, testutil.Keyring(t, testutil.NewKey(t))); !errors.Is(err, store.ErrWrongKey) {
 		t.Errorf("open with another key: %v, want ErrWrongKey", err)
 	}
 	if _, err := openSealed(t, c, prefix, nil); !errors.Is(err, store.ErrKeyRequired) {
@@ -128,7 +111,7 @@ func TestSealedOnEtcd(t *testing.T) {
 	}
 
 	// Rekey in one process while another writes.
-	ring := sealKeyring(t, k2, k1)
+	ring := testutil.Keyring(t, k2, k1)
 	a, err := openSealed(t, c, prefix, ring)
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +143,7 @@ func TestSealedOnEtcd(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	only, err := openSealed(t, c, prefix, sealKeyring(t, k2))
+	only, err := openSealed(t, c, prefix, testutil.Keyring(t, k2))
 	if err != nil {
 		t.Fatalf("open with the new key alone after rekey: %v", err)
 	}

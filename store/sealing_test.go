@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/seal"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
@@ -21,23 +22,10 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-func newKey(t testing.TB) seal.Key {
-	t.Helper()
-	k, err := seal.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-func keyring(t testing.TB, primary seal.Key, old ...seal.Key) *seal.Keyring {
-	t.Helper()
-	r, err := seal.NewKeyring(primary, old...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
+var (
+	newKey  = testutil.NewKey
+	keyring = testutil.Keyring
+)
 
 // secretStages are create bodies of every built-in stage kind with
 // secrets, each secret a distinct value that the test can look for.
