@@ -53,6 +53,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io"
 	"sync"
 )
 
@@ -153,6 +154,10 @@ func (k Key) String() string { return fmt.Sprintf("key %08x", k.id) }
 
 // GoString returns the key's id, never its bytes.
 func (k Key) GoString() string { return k.String() }
+
+// Format writes the key's id whatever the verb (%x included), never its
+// bytes.
+func (k Key) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, k.String()) }
 
 // Keyring seals under its primary key and opens under any of its keys. It
 // is immutable and safe for concurrent use.

@@ -190,7 +190,12 @@ func TestParseKey(t *testing.T) {
 
 func TestKeyNeverPrints(t *testing.T) {
 	k := mustKey(t)
-	for _, s := range []string{fmt.Sprint(k), fmt.Sprintf("%v %+v %#v %s", k, k, k, k)} {
+	raw, _ := base64.StdEncoding.DecodeString(k.Text())
+	hexKey := fmt.Sprintf("%x", raw)
+	for _, s := range []string{fmt.Sprint(k), fmt.Sprintf("%v %+v %#v %s %x %X %q", k, k, k, k, k, k, k), fmt.Sprintf("%v", []seal.Key{k})} {
+		if strings.Contains(strings.ToLower(s), hexKey[:8]) {
+			t.Errorf("a key prints its bytes in hex: %s", s)
+		}
 		if strings.Contains(s, k.Text()) || strings.Contains(s, k.Text()[:8]) {
 			t.Errorf("a key prints its bytes: %s", s)
 		}
