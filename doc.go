@@ -35,7 +35,11 @@
 //   - expression: authentik's Python expression policies and prompt
 //     expressions, evaluated in pure Go (Starlark), sandboxed and bounded.
 //   - [store]: the bbolt file; uniqueness, references, cascades, lists,
-//     revisions and the change feed. store/kv is its storage seam.
+//     revisions and the change feed; secrets sealed at rest under a key
+//     the host gives. store/kv is its storage seam.
+//   - seal: AES-256-GCM sealed values bound to their place, and the
+//     keyring (a primary key and older ones) the store seals secrets
+//     with.
 //   - plan: authentik's flow planner (which stages a flow runs for a
 //     request, and why), its policy engine and a plan cache that is never
 //     stale.

@@ -223,8 +223,10 @@
 //	     other writers kept winning the race to commit
 //
 // No response ever contains a write-only field (a stage's or policy's
-// secrets, such as Duo's client_secret, an SMS account's auth token or an
-// email stage's password) or a stack trace; nor does an export.
+// secrets, such as Duo's client_secret, a captcha stage's private_key or
+// an email stage's password) or a stack trace. The secrets authentik
+// shows in responses (an SMS stage's auth, an email authenticator's
+// password) are shown; an export holds no secret at all.
 //
 // # Differences from authentik
 //

@@ -436,7 +436,7 @@ func (im *importer) entry(e *Entry) {
 		im.fail(e, ids, err)
 		return
 	}
-	changes := diff(before, after, body)
+	changes := diff(before, after, body, im.tx.Store().Secrets(model))
 	if string(now) == string(stored) {
 		changes = nil // secrets written with their old values
 	}
@@ -820,14 +820,22 @@ func sameJSON(a, b any) bool {
 
 // diff lists the fields of body whose representation changed: old and
 // new values, or for a field the representation does not show (a
-// secret), that it was written, without its value.
-func diff(before, after, body map[string]any) map[string]any {
+// write-only secret), that it was written, without its value. A secret
+// the representation shows (an SMS stage's auth, among secrets) is
+// reported the same way, by that it changed, never by its values.
+func diff(before, after, body map[string]any, secrets []string) map[string]any {
 	out := map[string]any{}
 	for f := range body {
 		b, inB := before[f]
 		a, inA := after[f]
 		if !inB && !inA {
 			out[f] = map[string]any{"secret": true}
+			continue
+		}
+		if slices.Contains(secrets, f) {
+			if !sameJSON(b, a) {
+				out[f] = map[string]any{"secret": true}
+			}
 			continue
 		}
 		if !sameJSON(b, a) {

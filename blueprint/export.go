@@ -41,8 +41,12 @@ type exportDoc struct {
 // field's empty value (null, false, "", [], {}) when that is also its
 // default or it has none, unless the field is required (an empty value
 // other than the default, and a required field's, are kept, so that the
-// export carries every value and imports again), keys sorted. Write-only
-// fields (secrets) are left out, as in authentik.
+// export carries every value and imports again), keys sorted. Secrets
+// are left out (store.Store.Secrets): the write-only fields, as in
+// authentik, and also those a response shows (an SMS stage's auth, an
+// email authenticator's password), which authentik exports; so an export
+// never holds a secret in the clear, and a stage whose secret is
+// required needs it given again to import.
 func Export(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 	objs, err := flowObjects(tx, slug)
 	if err != nil {
@@ -64,8 +68,9 @@ func Export(tx *store.Tx, slug string, now time.Time) ([]byte, error) {
 			ids[k] = o.attrs[k]
 		}
 		attrs := map[string]any{}
+		secrets := tx.Store().Secrets(o.model)
 		for k, v := range o.attrs {
-			if !leftOut(tx.Store(), o.model, k, v, false) {
+			if !leftOut(tx.Store(), o.model, k, v, false) && !slices.Contains(secrets, k) {
 				attrs[k] = v
 			}
 		}

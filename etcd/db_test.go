@@ -10,6 +10,7 @@ import (
 	"github.com/authflow/authflow/directory/directorytest"
 	"github.com/authflow/authflow/etcd"
 	"github.com/authflow/authflow/etcd/internal/etcdtest"
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/password"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/store/kv"
@@ -46,6 +47,18 @@ func TestStoreConformance(t *testing.T) {
 	c := etcdtest.Start(t, 1, nil)
 	storetest.Run(t, func(t *testing.T) *store.Store {
 		s, err := store.New(openDB(t, c, nextPrefix()), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}, nil)
+}
+
+// The suite passes on etcd with secrets sealed.
+func TestStoreConformanceSealed(t *testing.T) {
+	c := etcdtest.Start(t, 1, nil)
+	storetest.Run(t, func(t *testing.T) *store.Store {
+		s, err := store.New(openDB(t, c, nextPrefix()), &store.Options{Keys: testutil.Keyring(t, testutil.NewKey(t))})
 		if err != nil {
 			t.Fatal(err)
 		}

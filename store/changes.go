@@ -253,7 +253,7 @@ func (tx *Tx) revisionOf(c *collection, obj any) (int64, error) {
 	if err != nil || raw == nil {
 		return 0, err
 	}
-	_, rev, err := unsealRev(c.bucket, pk[:], raw)
+	_, rev, err := unwrapRev(c.bucket, pk[:], raw)
 	return rev, err
 }
 

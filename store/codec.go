@@ -60,6 +60,10 @@ type codec interface {
 	// withSeq returns obj with its sequence field set to n, or nil for a
 	// codec that has no sequence.
 	withSeq(obj any, n int64) any
+	// mapSecrets returns obj with each of its secrets (the Secret
+	// fields of its kind) replaced by fn's result: what sealing and
+	// opening them at rest is (see sealing.go).
+	mapSecrets(obj any, fn func(field string, v validate.Secret) (validate.Secret, error)) (any, error)
 	// body renders an object built in Go as a create body of its kind,
 	// so that it is validated exactly as a body is.
 	body(obj any) (kind string, body []byte, err error)
@@ -142,6 +146,10 @@ func (p plain[T]) body(obj any) (string, []byte, error) {
 }
 
 func (p plain[T]) kind(any) string { return "" }
+
+func (p plain[T]) mapSecrets(obj any, fn func(string, validate.Secret) (validate.Secret, error)) (any, error) {
+	return p.sch().MapSecrets(obj, fn)
+}
 
 func (p plain[T]) kindNames() []string { return nil }
 
@@ -338,6 +346,19 @@ func (f family[O]) checkObject(obj any) *validate.Error {
 }
 
 func (f family[O]) str(obj any) string { return f.strOf(obj.(O)) }
+
+func (f family[O]) mapSecrets(obj any, fn func(string, validate.Secret) (validate.Secret, error)) (any, error) {
+	o, s, ok := f.objSchema(obj)
+	if !ok {
+		return nil, fmt.Errorf("unknown kind %q", f.kindOf(o))
+	}
+	cfg, err := s.MapSecrets(f.config(o), fn)
+	if err != nil {
+		return nil, err
+	}
+	f.setCfg(&o, cfg)
+	return o, nil
+}
 
 func (f family[O]) defaultJSON(name, field string) ([]byte, bool) {
 	o, err := f.reg.New(kind.ModelName(name))

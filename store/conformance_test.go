@@ -25,6 +25,18 @@ func TestConformance(t *testing.T) {
 	}, nil)
 }
 
+// The suite passes on a store that seals its secrets, with a keyring of
+// a new key and an older one: sealing changes nothing a caller sees.
+func TestConformanceSealed(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) *store.Store {
+		s, err := store.Open(filepath.Join(t.TempDir(), "c.db"), &store.Options{NoSync: true, Keys: keyring(t, newKey(t), newKey(t))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}, nil)
+}
+
 func TestConformanceHostKinds(t *testing.T) {
 	guard := func(name string, _ func(string) uuid.UUID) []byte { return fmt.Appendf(nil, `{"name":%q}`, name) }
 	storetest.Run(t, func(t *testing.T) *store.Store {

@@ -105,6 +105,34 @@
 // it (a read-only store leaves the upgrade); [ImportPasswordHash] keeps another system's hash (an authentik
 // database's) as it is. A user without a hash has an unusable password.
 //
+// # Secrets sealed at rest
+//
+// An object's secrets are the validate.Secret fields of its kind: every
+// write-only field (a Duo stage's client_secret, a captcha stage's
+// private_key, an email stage's password) and those authentik shows in
+// responses (an SMS stage's auth, an email authenticator's password);
+// [Store.SecretFields] lists them all. With Options.Keys (a
+// seal.Keyring: package seal, AES-256-GCM), every write seals each
+// secret under the keyring's primary key, bound to its collection, its
+// object's pk and its field, so that the file (or etcd) holds none in the
+// clear and a sealed value copied to another object or field does not
+// open ([ErrSealed]); every read opens them, so typed reads (an
+// executor's Stages.Get) see them in the clear, in memory. This is one
+// mechanism in the store's encoding path, for every collection and kind,
+// a host's included: a kind with a validate.Secret field is sealed
+// without more. The meta bucket holds a check value sealed under the
+// key: [Open] fails with [ErrWrongKey] for a keyring that does not open
+// it and with [ErrKeyRequired] without one. Without a key, secrets are
+// kept in the clear, as authentik keeps them in its database; a host
+// should say so ([Store.Sealed], [Store.SecretFields]; authflow serve
+// logs it). [Store.Rekey] re-seals every secret under the primary key
+// (after a rotation, or those written in the clear before a key was
+// given) in transactions of 100 records, while the store is in use;
+// [Store.Check] reports every object whose secrets do not open. The
+// change log holds no values, and exports leave secrets out (package
+// blueprint). A [Store.Backup] is a copy of the file: its secrets are as
+// sealed as the file's.
+//
 // # Lists
 //
 // Page N of a collection's default ordering, a filter on an indexed field
@@ -131,7 +159,9 @@
 //
 // Every object is a record in its collection's bucket, keyed by its
 // 16-byte pk: an envelope (a format byte, the revision that wrote it, a
-// CRC-32C of its bucket, key, revision and JSON) and the JSON. A record
+// CRC-32C of its bucket, key, revision and JSON) and the JSON. The format
+// byte is 5 for a record whose secrets are sealed (its checksum covers
+// the format byte too), 4 otherwise. A record
 // that fails its checksum (a damaged byte in it or in its key) is
 // reported as [ErrCorrupt], naming the object, instead of being served.
 // Index buckets hold what the records imply (for flows: flows_by_slug,
@@ -156,6 +186,12 @@
 // authflow check) verifies the whole file.
 //
 // # Caveats
+//
+// Secrets written in the clear (before a key was given) and then sealed
+// by a write or [Store.Rekey] may survive in the file's free pages until
+// bbolt reuses them, and a [Store.Backup] copies those pages too; bbolt's
+// compact command writes a copy without them. Sealing hides values, not their length, nor whether a secret is
+// the same in two copies of the file (see package seal).
 //
 // One process at a time may open a file: a second [Open] fails with
 // [ErrLocked] after Options.Timeout. The function given to [Store.Update]

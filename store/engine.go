@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/authflow/authflow/seal"
 	"github.com/authflow/authflow/store/kv"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
@@ -168,7 +169,7 @@ func (tx *Tx) decodeRecord(c *collection, pk, raw []byte) (any, error) {
 	if obj, ok := tx.s.cache.get(c, pk, raw); ok {
 		return obj, nil
 	}
-	obj, err := decodeStored(c, pk, raw)
+	obj, err := decodeStored(c, pk, raw, tx.s.keys)
 	if err != nil {
 		return nil, err
 	}
@@ -177,10 +178,11 @@ func (tx *Tx) decodeRecord(c *collection, pk, raw []byte) (any, error) {
 }
 
 // decodeStored checks the envelope of the record stored under pk in c and
-// decodes it; anything wrong with it, a pk that is not its own included,
-// is ErrCorrupt.
-func decodeStored(c *collection, pk, raw []byte) (any, error) {
-	js, err := unseal(c.bucket, pk, raw)
+// decodes it, opening its secrets with keys when they are sealed;
+// anything wrong with it, a pk that is not its own included, is
+// ErrCorrupt, and a secret that does not open ErrSealed.
+func decodeStored(c *collection, pk, raw []byte, keys *seal.Keyring) (any, error) {
+	js, err := unwrap(c.bucket, pk, raw)
 	if err != nil {
 		return nil, err
 	}
@@ -190,6 +192,9 @@ func decodeStored(c *collection, pk, raw []byte) (any, error) {
 	}
 	if got, _ := c.codec.ids(obj); !bytes.Equal(got[:], pk) {
 		return nil, fmt.Errorf("store: %s record %s: %w: it holds pk %s", c.bucket, idFrom(pk), ErrCorrupt, got)
+	}
+	if raw[0] == recordV5 {
+		return openSecrets(keys, c, pk, obj)
 	}
 	return obj, nil
 }
@@ -530,19 +535,24 @@ func (tx *Tx) holder(pk uuid.UUID) (string, bool, error) {
 // index entries.
 func (tx *Tx) put(c *collection, cur, next any) error {
 	pk, _ := c.codec.ids(next)
-	js, err := c.codec.encode(next)
+	stored, sealed, err := tx.s.sealed(c, pk, next)
+	if err != nil {
+		return err
+	}
+	js, err := c.codec.encode(stored)
 	if err != nil {
 		return fmt.Errorf("store: encoding %s %s: %w", c.alias, pk, err)
 	}
 	if cur != nil {
 		// A write of what is stored changes nothing: no revision, no
-		// change, no index work.
+		// change, no index work. (Sealing a secret again for its place
+		// gives the same bytes: see package seal.)
 		old, err := tx.kv.Get(c.bucket, pk[:])
 		if err != nil {
 			return err
 		}
-		if old != nil {
-			if ojs, err := unseal(c.bucket, pk[:], old); err == nil && bytes.Equal(ojs, js) {
+		if old != nil && (old[0] == recordV5) == sealed {
+			if ojs, err := unwrap(c.bucket, pk[:], old); err == nil && bytes.Equal(ojs, js) {
 				return nil
 			}
 		}
@@ -587,7 +597,7 @@ func (tx *Tx) put(c *collection, cur, next any) error {
 			return fmt.Errorf("store: indexing %s %s: %w", c.alias, pk, err)
 		}
 	}
-	if err := tx.kv.Put(c.bucket, pk[:], seal(c.bucket, pk[:], js, rev)); err != nil {
+	if err := tx.kv.Put(c.bucket, pk[:], wrap(c.bucket, pk[:], js, rev, sealed)); err != nil {
 		return fmt.Errorf("store: writing %s %s: %w", c.alias, pk, err)
 	}
 	return nil

@@ -18,7 +18,23 @@ var (
 	// ErrNotStore is returned by [Open] for a bbolt file that holds other
 	// data than an authflow store; Open never writes into such a file.
 	ErrNotStore = errors.New("store: not an authflow store")
+	// ErrKeyRequired is returned by [Open] and [New] without a keyring
+	// (Options.Keys) for a store whose secrets are sealed, and by
+	// [Store.Rekey] on a store without a keyring.
+	ErrKeyRequired = errors.New("store: the store's secrets are sealed and no key was given")
+	// ErrWrongKey is returned by [Open] and [New] when the keyring does
+	// not open the store's sealed values: none of its keys is the one
+	// they were sealed under.
+	ErrWrongKey = errors.New("store: the key does not open this store's sealed secrets")
 )
+
+// ErrSealed is matched by the error of a read of an object one of whose
+// sealed secrets does not open: sealed for another object or field
+// (copied there), under a key the keyring lacks, or damaged. The error
+// names the object and the field, never a value, and also matches
+// package seal's reason (seal.ErrOpen, seal.ErrUnknownKey or
+// seal.ErrFormat). [Store.Check] reports each such object.
+var ErrSealed = errors.New("store: a sealed secret does not open")
 
 // Errors returned by [Open] and [New] for a schema or a file they refuse.
 var (

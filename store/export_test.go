@@ -35,7 +35,7 @@ func DowngradeToFormat2(tx *bolt.Tx) error {
 		}
 		recs := map[string][]byte{}
 		if err := b.ForEach(func(k, v []byte) error {
-			js, err := unseal(c.bucket, k, v)
+			js, err := unwrap(c.bucket, k, v)
 			if err != nil {
 				return err
 			}
@@ -84,8 +84,10 @@ func DowngradeToFormat3(tx *bolt.Tx) error {
 	return tx.Bucket([]byte(bucketMeta)).Put(keyVersion, v[:])
 }
 
-// SealRecord is seal: a record's envelope.
-var SealRecord = seal
+// SealRecord is wrap for a record of format 4: a record's envelope.
+func SealRecord(bucket string, key, js []byte, rev int64) []byte {
+	return wrap(bucket, key, js, rev, false)
+}
 
 // DowngradeToFormat4 marks a file format 4 as an older authflow left it:
 // no revision in the meta bucket, and no bucket that was never written.
@@ -111,4 +113,10 @@ func DowngradeToFormat4(tx *bolt.Tx) error {
 	var v [8]byte
 	binary.BigEndian.PutUint64(v[:], 4)
 	return m.Put(keyVersion, v[:])
+}
+
+// WrapSealedRecord is wrap for a record of format 5, whose secrets are
+// sealed.
+func WrapSealedRecord(bucket string, key, js []byte, rev int64) []byte {
+	return wrap(bucket, key, js, rev, true)
 }

@@ -310,8 +310,9 @@ func findValue(v any) any {
 }
 
 // Stored returns the stored JSON of the object of model with pk, secrets
-// included: for comparing an object before and after a write (a
-// blueprint's "unchanged"), never for showing it.
+// included and in the clear (as the object is in memory, not as a store
+// with a key keeps it at rest): for comparing an object before and after
+// a write (a blueprint's "unchanged"), never for showing it.
 func (tx *Tx) Stored(model string, pk uuid.UUID) ([]byte, error) {
 	c, obj, err := tx.byModel(model, pk)
 	if err != nil {
@@ -380,8 +381,11 @@ func (tx *Tx) KindOf(model string, pk uuid.UUID) (string, error) {
 	return c.modelOf(obj), nil
 }
 
-// Secrets returns the write-only fields (secrets) of model: a
-// collection's, or a kind's.
+// Secrets returns the secrets of model (a collection's, or a kind's): its
+// validate.Secret fields, every write-only field among them and those a
+// response shows (an SMS stage's auth), in declaration order. A store
+// with a key seals them at rest; exports leave them out (package
+// blueprint writes them as !Env placeholders in a portable export).
 func (s *Store) Secrets(model string) []string {
 	c, kind, ok := s.schema.target(model)
 	if !ok || c == nil {
@@ -391,13 +395,7 @@ func (s *Store) Secrets(model string) []string {
 	if err != nil {
 		return nil
 	}
-	var out []string
-	for _, n := range sc.Names() {
-		if sc.WriteOnly(n) {
-			out = append(out, n)
-		}
-	}
-	return out
+	return sc.Secrets()
 }
 
 // Required reports whether field of model (a collection's, or a kind's)

@@ -155,7 +155,7 @@ func (s *Store) reindex(ctx context.Context) error {
 					if after != nil && bytes.Equal(k, after) {
 						return true, nil
 					}
-					obj, err := decodeStored(c, k, v)
+					obj, err := decodeStored(c, k, v, s.keys)
 					if err != nil {
 						return false, err
 					}

@@ -19,11 +19,14 @@ import (
 // JSON only. A record whose checksum does not match is reported as
 // ErrCorrupt instead of being served. Records of formats 2 (without a
 // revision, read as revision 0) and 3 are still read, until they are
-// next written.
+// next written. Format 5 is format 4 whose JSON holds its secrets sealed
+// (see sealing.go): a store with a key writes it for every object that
+// has secrets; format 4 holds them in the clear.
 const (
 	recordV2 byte = 0x02
 	recordV3 byte = 0x03
 	recordV4 byte = 0x04
+	recordV5 byte = 0x05
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -49,20 +52,34 @@ func bucketCRC(bucket string) uint32 {
 	return crc
 }
 
-// seal wraps the JSON of the record under key in bucket in its envelope.
-func seal(bucket string, key, js []byte, rev int64) []byte {
+// wrap wraps the JSON of the record under key in bucket in its envelope:
+// of format 5 when sealed says its secrets are sealed, 4 otherwise.
+func wrap(bucket string, key, js []byte, rev int64, sealed bool) []byte {
 	out := make([]byte, 13, 13+len(js))
 	out[0] = recordV4
+	if sealed {
+		out[0] = recordV5
+	}
 	binary.BigEndian.PutUint64(out[1:9], uint64(rev))
-	crc := recordCRC(bucket, key, out[1:9])
+	crc := recordCRC(bucket, key, out[crcStart(out[0]):9])
 	crc = crc32.Update(crc, castagnoli, js)
 	binary.BigEndian.PutUint32(out[9:13], crc)
 	return append(out, js...)
 }
 
-// unsealRev checks a record's envelope and returns its JSON and revision.
-func unsealRev(bucket string, pk []byte, raw []byte) ([]byte, int64, error) {
-	js, err := unseal(bucket, pk, raw)
+// crcStart is where the checksum of a record of format 4 or 5 starts:
+// format 5's covers its format byte too, so that a damaged byte cannot
+// make a record with sealed secrets read as one with clear ones.
+func crcStart(format byte) int {
+	if format == recordV5 {
+		return 0
+	}
+	return 1
+}
+
+// unwrapRev checks a record's envelope and returns its JSON and revision.
+func unwrapRev(bucket string, pk []byte, raw []byte) ([]byte, int64, error) {
+	js, err := unwrap(bucket, pk, raw)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -78,15 +95,15 @@ func sealedRevision(raw []byte) int64 {
 	return int64(binary.BigEndian.Uint64(raw[1:9]))
 }
 
-// unseal checks a record's envelope and returns its JSON.
-func unseal(bucket string, pk []byte, raw []byte) ([]byte, error) {
+// unwrap checks a record's envelope and returns its JSON.
+func unwrap(bucket string, pk []byte, raw []byte) ([]byte, error) {
 	mismatch := func() error {
 		return fmt.Errorf("store: %s record %s: %w: checksum mismatch", bucket, idFrom(pk), ErrCorrupt)
 	}
 	switch {
-	case len(raw) >= 13 && raw[0] == recordV4:
+	case len(raw) >= 13 && (raw[0] == recordV4 || raw[0] == recordV5):
 		js := raw[13:]
-		if crc32.Update(recordCRC(bucket, pk, raw[1:9]), castagnoli, js) != binary.BigEndian.Uint32(raw[9:13]) {
+		if crc32.Update(recordCRC(bucket, pk, raw[crcStart(raw[0]):9]), castagnoli, js) != binary.BigEndian.Uint32(raw[9:13]) {
 			return nil, mismatch()
 		}
 		return js, nil
@@ -103,7 +120,7 @@ func unseal(bucket string, pk []byte, raw []byte) ([]byte, error) {
 		}
 		return js, nil
 	}
-	return nil, fmt.Errorf("store: %s record %s: %w: not a record of format 2, 3 or 4", bucket, idFrom(pk), ErrCorrupt)
+	return nil, fmt.Errorf("store: %s record %s: %w: not a record of format 2 to 5", bucket, idFrom(pk), ErrCorrupt)
 }
 
 // An ordered index whose entries carry a field's value (a binding's

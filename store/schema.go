@@ -40,6 +40,10 @@ type collection struct {
 	// user's pk or a group's num_pk). It is the pk, and then the records
 	// are keyed by seqID of the number, or a unique field.
 	seq string
+	// secrets holds the kinds ("" for a collection without kinds) whose
+	// objects have secrets, which a store with a key seals (see
+	// sealing.go).
+	secrets map[string]bool
 	// numTargets are the buckets of the targets of the collection's
 	// references by number (a numbered collection's), by ref= target
 	// (set by check).
@@ -203,6 +207,12 @@ func newSchema(reg *stage.Registry, preg *policy.Registry, host []Declarer) (*sc
 			if sc, err := c.codec.schema(kind); err == nil {
 				for _, r := range sc.RefFields() {
 					s.refFields[c.bucket+"\x00"+r.Field] = true
+				}
+				if len(sc.Secrets()) > 0 {
+					if c.secrets == nil {
+						c.secrets = map[string]bool{}
+					}
+					c.secrets[kind] = true
 				}
 			}
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/authflow/authflow/password"
 	"github.com/authflow/authflow/policy"
+	"github.com/authflow/authflow/seal"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store/internal/boltkv"
 	"github.com/authflow/authflow/store/kv"
@@ -87,6 +88,18 @@ type Options struct {
 	// keeps (see Watch). Zero means DefaultChangeLog; a value below 1
 	// means 1.
 	ChangeLog int
+	// Keys seals secrets at rest: every validate.Secret field of every
+	// collection and kind (every write-only field is one; see
+	// Store.SecretFields) is sealed under its primary key on every write,
+	// bound to its object and field, and opened on every read, so a
+	// copy of the file gives none of them away (package seal). Nil means
+	// no key: secrets are kept in the clear, as authentik keeps them in
+	// its database, and a host should say so (authflow serve prints
+	// which fields). A store once opened with a key refuses an Open
+	// without one (ErrKeyRequired) and with one that does not open its
+	// values (ErrWrongKey). Values written in the clear before a key was
+	// given stay so until written again or until Store.Rekey.
+	Keys *seal.Keyring
 }
 
 // Store is an authflow configuration, in one bbolt file or in any other
@@ -117,6 +130,9 @@ type Store struct {
 	now       func() time.Time
 	// installID is the installation's id (see InstallID).
 	installID string
+
+	// keys is Options.Keys (nil: secrets in the clear).
+	keys *seal.Keyring
 
 	changeLog int
 	logStart  atomic.Int64 // the change log's first revision, as last seen committed; 0 unknown
@@ -213,7 +229,14 @@ func New(db kv.DB, opts *Options) (*Store, error) {
 		return nil, err
 	}
 	s.schema = sc
+	s.keys = o.Keys
+	if err := s.checkKeys(context.Background()); err != nil {
+		return nil, err
+	}
 	if err := s.init(); err != nil {
+		return nil, err
+	}
+	if err := s.putSealCheck(context.Background()); err != nil {
 		return nil, err
 	}
 	if err := s.initInstallID(context.Background()); err != nil {

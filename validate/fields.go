@@ -20,7 +20,7 @@ import (
 //	required   must be present on create and replace
 //	blank      an empty (or all-whitespace) string is allowed
 //	readonly   output only; ignored on input
-//	writeonly  input only; never output (use it with [Secret])
+//	writeonly  input only; never output (the field must be a [Secret])
 //	nonempty   a list may not be empty (DRF's allow_empty=False)
 //	jsondict   an object field that refuses anything else with authentik's
 //	           JSONDictField message ([MsgJSONDict])
@@ -276,6 +276,9 @@ func buildSchema(t reflect.Type) (*Schema, error) {
 				return nil, fmt.Errorf("validate: %s.%s: unknown option %q", t, sf.Name, opt)
 			}
 		}
+		if f.writeOnly && f.kind != kSecret {
+			return nil, fmt.Errorf("validate: %s.%s: a writeonly field must be a validate.Secret", t, sf.Name)
+		}
 		if f.kind == kAny && !f.readOnly {
 			return nil, fmt.Errorf("validate: %s.%s: unsupported type %s", t, sf.Name, sf.Type)
 		}
@@ -329,6 +332,63 @@ func (s *Schema) ReadOnly(name string) bool {
 func (s *Schema) WriteOnly(name string) bool {
 	i, ok := s.byName[name]
 	return ok && s.fields[i].writeOnly
+}
+
+// Secrets returns the names of the [Secret] fields (every write-only
+// field is one), in declaration order: what a store seals at rest and an
+// export leaves out.
+func (s *Schema) Secrets() []string {
+	var out []string
+	for _, f := range s.fields {
+		if f.kind == kSecret {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// MapSecrets returns a copy of v (a value of the schema's struct type, or
+// a pointer to one, which gives a pointer to the copy) with each [Secret]
+// field replaced by what fn returns for it, given its name and value; v is
+// left alone. A nil *Secret field is passed over. The first error of fn
+// is returned.
+func (s *Schema) MapSecrets(v any, fn func(name string, val Secret) (Secret, error)) (any, error) {
+	rv := reflect.ValueOf(v)
+	ptr := rv.Kind() == reflect.Pointer
+	for rv.Kind() == reflect.Pointer {
+		rv = rv.Elem()
+	}
+	if rv.Type() != s.typ {
+		return nil, fmt.Errorf("validate: MapSecrets: %s is not %s", rv.Type(), s.typ)
+	}
+	cp := reflect.New(s.typ).Elem()
+	cp.Set(rv)
+	for i := range s.fields {
+		f := &s.fields[i]
+		if f.kind != kSecret {
+			continue
+		}
+		fv := cp.Field(f.index)
+		if f.isPtr {
+			if fv.IsNil() {
+				continue
+			}
+			nv := reflect.New(secretType)
+			nv.Elem().Set(fv.Elem())
+			fv.Set(nv)
+			fv = nv.Elem()
+		}
+		p := fv.Addr().Interface().(*Secret) // no copy of the value through an interface
+		out, err := fn(f.name, *p)
+		if err != nil {
+			return nil, err
+		}
+		*p = out
+	}
+	if ptr {
+		return cp.Addr().Interface(), nil
+	}
+	return cp.Interface(), nil
 }
 
 // Required returns the names of the required fields.

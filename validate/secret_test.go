@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -116,5 +117,45 @@ func TestSecretNotInErrors(t *testing.T) {
 	}
 	if strings.Contains(fmt.Sprintf("%v %+v %#v", got, got, got), secretValue) {
 		t.Error("decoded struct prints its secret")
+	}
+}
+
+func TestSchemaSecrets(t *testing.T) {
+	type withSecrets struct {
+		Name  string           `json:"name"`
+		Key   validate.Secret  `json:"key" af:"writeonly"`
+		Shown validate.Secret  `json:"shown"`
+		Opt   *validate.Secret `json:"opt"`
+	}
+	sc, err := validate.SchemaOf(withSecrets{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sc.Secrets(); !slices.Equal(got, []string{"key", "shown", "opt"}) {
+		t.Errorf("Secrets = %v", got)
+	}
+	opt := validate.NewSecret("o")
+	in := withSecrets{Name: "n", Key: validate.NewSecret("k"), Shown: validate.NewSecret("s"), Opt: &opt}
+	out, err := sc.MapSecrets(in, func(name string, v validate.Secret) (validate.Secret, error) {
+		return validate.NewSecret(name + "=" + v.Reveal()), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out.(withSecrets)
+	if got.Name != "n" || got.Key.Reveal() != "key=k" || got.Shown.Reveal() != "shown=s" || got.Opt.Reveal() != "opt=o" {
+		t.Errorf("MapSecrets = %+v", got)
+	}
+	if in.Key.Reveal() != "k" || in.Opt.Reveal() != "o" {
+		t.Errorf("MapSecrets changed its input")
+	}
+	if _, err := sc.MapSecrets(&in, func(string, validate.Secret) (validate.Secret, error) { return validate.Secret{}, errors.New("no") }); err == nil {
+		t.Error("MapSecrets dropped fn's error")
+	}
+	type bad struct {
+		Key string `json:"key" af:"writeonly"`
+	}
+	if _, err := validate.SchemaOf(bad{}); err == nil {
+		t.Error("a writeonly string is accepted")
 	}
 }

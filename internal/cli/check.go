@@ -43,6 +43,12 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 		problems = append(problems, err)
 		fmt.Fprintf(stdout, "%s: %v\n", src, err)
 	}
+	sw, err := sealWarnings(ctx, s)
+	if err != nil {
+		problems = append(problems, err)
+		fmt.Fprintf(stdout, "%s: %v\n", src, err)
+	}
+	warnings = append(warnings, sw...)
 	for _, w := range warnings {
 		fmt.Fprintf(stdout, "%s: warning: %s\n", src, w)
 	}

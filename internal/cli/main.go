@@ -22,6 +22,8 @@
 //	authflow groups add [-db PATH] [-parent NAME] [-superuser] [-o text|json] NAME
 //	authflow groups list [-db PATH] [-search S] [-o text|json]
 //	authflow groups add-user|remove-user [-db PATH] GROUP USER
+//	authflow keygen [-o FILE]
+//	authflow rekey [-db PATH] [-key-file FILE] [-old-key-file FILE]... [-chunk N]
 //	authflow version
 //
 // # serve
@@ -209,6 +211,33 @@
 // ends with the command; what the flow's stages write goes to the store.
 // On a bbolt file that serve holds, run says so and exits 3.
 //
+// # Keys: secrets sealed at rest
+//
+// Every command that opens a store takes -key-file FILE, the key that
+// seals secrets at rest (a stage's client secret, private key or
+// password; see package store), or else reads it from $AUTHFLOW_KEY. A
+// key is 32 random bytes written as standard base64 (44 characters;
+// surrounding whitespace is ignored): "authflow keygen" prints a new one,
+// "authflow keygen -o FILE" writes it to a new file of mode 0600, and
+// "head -c 32 /dev/urandom | base64" makes one too. Without a key,
+// secrets are stored in the clear, and serve logs which fields those
+// are. A store once written with a key needs it: without one, or with
+// another, every command says so and writes nothing. -old-key-file FILE
+// (repeatable) gives older keys, which only open.
+//
+// To rotate, make a new key and run
+//
+//	authflow rekey -key-file NEW -old-key-file OLD [-chunk 100]
+//
+// which seals every secret again under NEW (those in the clear too), a
+// chunk of records per transaction, and prints how many objects it read
+// and sealed again; then use NEW alone. On a bbolt file, rekey needs
+// serve stopped (one process at a time); on etcd it runs while replicas
+// serve, each given -key-file NEW -old-key-file OLD first. check reports
+// each object whose secrets do not open (its kind, pk and field, never a
+// value) as a problem, and, given a key, warns of objects whose secrets
+// are in the clear or under an older key, which rekey seals.
+//
 // # check and version
 //
 // check opens PATH read-only and verifies it: bbolt's page structure,
@@ -269,6 +298,8 @@ const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file F
        authflow run [-db PATH] [-query Q] [-v] [-base-url URL] [smtp flags] [-captcha=false] SLUG
        authflow users add|list|set-password|delete [-db PATH] [flags] [USER]
        authflow groups add|list|add-user|remove-user [-db PATH] [flags] [GROUP [USER]]
+       authflow keygen [-o FILE]
+       authflow rekey [-db PATH] [-key-file FILE] [-old-key-file FILE]... [-chunk N]
        authflow version
 
 Commands:
@@ -278,7 +309,9 @@ Commands:
   export   write a flow as a blueprint
   plan     the stages a flow plans for a request, and why
   diagram  authentik's Mermaid drawing of a flow
-  check    verify a file: structure, checksums, indexes, references
+  check    verify a file: structure, checksums, indexes, references, sealed secrets
+  keygen   make a key for sealing secrets at rest (-key-file, $AUTHFLOW_KEY)
+  rekey    seal every secret again under the current key
   run      walk a flow on the terminal, one challenge at a time
   users    add, list, delete users, set their passwords (read without echo)
   groups   add and list groups, add users to them and remove them
@@ -343,6 +376,10 @@ func runIn(ctx context.Context, args []string, e *dirEnv) int {
 		return usersCmd(ctx, args[1:], e)
 	case "groups":
 		return groupsCmd(ctx, args[1:], e)
+	case "keygen":
+		return keygen(args[1:], stdout, stderr)
+	case "rekey":
+		return rekey(ctx, args[1:], stdout, stderr, nb)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "authflow %s\n", version())
 		return 0
@@ -426,6 +463,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 		}
 	}
 	logger := log.New(stderr, "authflow: ", log.LstdFlags)
+	logSealing(logger.Printf, s)
 	// Executions are kept beside the configuration, so that they survive
 	// a restart; expired ones are swept while serve runs.
 	rs := executor.NewStoreRunState(s, executor.KVOptions{})

@@ -34,10 +34,13 @@ type newBackend func() Backend
 type source struct {
 	path    *string
 	backend Backend
+	// keys are the key flags (see keys.go).
+	keys keyFlags
 }
 
 func newSource(fs *flag.FlagSet, nb newBackend, help string) *source {
 	src := &source{path: fs.String("db", "authflow.db", help)}
+	src.keys.register(fs)
 	if nb != nil {
 		src.backend = nb()
 		src.backend.Flags(fs)
@@ -66,6 +69,15 @@ func (src *source) describe() string {
 // open opens the store. A read-only command never creates a file: a
 // missing one is an error.
 func (src *source) open(ctx context.Context, opts *store.Options) (*store.Store, error) {
+	keys, err := src.keys.keyring()
+	if err != nil {
+		return nil, err
+	}
+	var o store.Options
+	if opts != nil {
+		o = *opts
+	}
+	o.Keys, opts = keys, &o
 	if src.chosen() {
 		return src.backend.Open(ctx, opts)
 	}

@@ -2,11 +2,13 @@
 // share: golden files rewritten with a single -update flag, assertions on
 // [validate.Error] values, the key order of a JSON object, the check
 // that fuzz targets make on a rejected input, and [RunCases], which runs
-// cases that may crash the process (damaged files) in child processes.
+// cases that may crash the process (damaged files) in child processes,
+// and keys for sealed stores ([NewKey], [Keyring]).
 //
-// It is imported only by _test.go files. It imports package validate and
-// the standard library, nothing else from authflow, so that validate's own
-// tests may use it without turning the import direction around.
+// It is imported only by _test.go files. It imports packages validate and
+// seal, two leaves, and the standard library, nothing else from authflow,
+// so that validate's own tests may use it without turning the import
+// direction around.
 //
 // # The -update flag
 //
