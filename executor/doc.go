@@ -480,7 +480,14 @@
 //     buckets of their own, so that executions survive a restart on a
 //     bbolt file and replicas on etcd share them. It is bounded in
 //     records (KVOptions.MaxRecords, [DefaultKVMaxRecords]) and evicts
-//     as MemRunState does; each record is at most MaxDataSize. A copy of the whole
+//     as MemRunState does; each record is at most MaxDataSize. With
+//     keys (KVOptions.Keys; NewStoreRunState takes the store's, see
+//     package seal) every record's data is sealed, bound to its
+//     namespace and key, so that what users typed (a password before
+//     user_write writes it) is not in the file in the clear; a record
+//     that does not open (its key dropped after a rotation: store.Rekey
+//     does not re-seal run state) is removed when read, and its flow or
+//     session starts over. A copy of the whole
 //     bbolt file (store.Store.Backup) carries them; an etcd snapshot
 //     does too. On etcd every process holds a copy of every key under
 //     the store's prefix (package etcd, "Memory"), run state included,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/authflow/authflow/seal"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/store/kv"
 )
@@ -36,6 +37,13 @@ type KVOptions struct {
 	// MaxRecords bounds the records held, of every namespace together.
 	// Zero means DefaultKVMaxRecords; a negative value means no bound.
 	MaxRecords int
+	// Keys seals every record's data (executions hold what users typed,
+	// passwords included, until a stage writes it), each bound to its
+	// namespace and key. Nil means none; NewStoreRunState uses the
+	// store's (store.Store.Keys). A record that does not open under Keys
+	// (sealed under a key since dropped, or written before Keys were
+	// given) is removed when it is read, as if it had never been.
+	Keys *seal.Keyring
 }
 
 // KVRunState is a RunState kept in a kv.DB: a bbolt file, where it
@@ -58,6 +66,7 @@ type KVRunState struct {
 	db         kv.DB
 	now        func() time.Time
 	maxRecords int
+	keys       *seal.Keyring
 }
 
 var _ Bounded = (*KVRunState)(nil)
@@ -70,13 +79,16 @@ var _ RunState = (*KVRunState)(nil)
 // touches the configuration's revisions, change log or change feed.
 // Closing the store ends it: its calls then fail with store.ErrClosed.
 func NewStoreRunState(s *store.Store, o KVOptions) *KVRunState {
+	if o.Keys == nil {
+		o.Keys = s.Keys()
+	}
 	return NewKVRunState(s.Aside(), o)
 }
 
 // NewKVRunState returns run state kept in db, in buckets named
 // "executor.*". It does not own db.
 func NewKVRunState(db kv.DB, o KVOptions) *KVRunState {
-	k := &KVRunState{db: db, now: o.Now, maxRecords: o.MaxRecords}
+	k := &KVRunState{db: db, now: o.Now, maxRecords: o.MaxRecords, keys: o.Keys}
 	if k.now == nil {
 		k.now = time.Now
 	}
@@ -258,6 +270,7 @@ func (k *KVRunState) Load(ctx context.Context, ns Namespace, key string) (Record
 	}
 	now := k.now().UnixNano()
 	var rec Record
+	var sealed bool
 	err := k.db.View(ctx, func(tx kv.Tx) error {
 		d, ok, err := get(tx, ns, key)
 		switch {
@@ -268,10 +281,48 @@ func (k *KVRunState) Load(ctx context.Context, ns Namespace, key string) (Record
 		case d.expires <= now:
 			return fmt.Errorf("executor: load %s: %w", ns, ErrExpired)
 		}
-		rec = d.record()
+		rec, sealed = k.open(ns, key, d)
 		return nil
 	})
+	if err == nil && !sealed {
+		return Record{}, k.drop(ctx, "load", ns, key, rec.Version)
+	}
 	return rec, err
+}
+
+// place is what a record's data is sealed for: a name no collection's
+// model starts with, its namespace and its key.
+func place(ns Namespace, key string) []byte {
+	return []byte("executor.runstate\x00" + ns.String() + "\x00" + key)
+}
+
+// open is d as a Record, its data opened under k's keys; ok is false
+// when it does not open.
+func (k *KVRunState) open(ns Namespace, key string, d decoded) (Record, bool) {
+	if k.keys == nil {
+		return d.record(), true
+	}
+	data, err := k.keys.Open(nil, d.data, place(ns, key))
+	if err != nil {
+		return Record{Version: d.version}, false
+	}
+	return Record{Data: data, Expires: time.Unix(0, d.expires), Version: d.version}, true
+}
+
+// drop removes the record under key that did not open, unless it has
+// changed since (its version is not version), and reports ErrNotFound.
+func (k *KVRunState) drop(ctx context.Context, op string, ns Namespace, key string, version uint64) error {
+	err := k.db.Update(ctx, func(tx kv.Tx) error {
+		d, ok, err := get(tx, ns, key)
+		if err != nil || !ok || d.version != version {
+			return err
+		}
+		return remove(tx, ns, key, d)
+	})
+	if err != nil {
+		return fmt.Errorf("executor: %s %s: removing a record that does not open: %w", op, ns, err)
+	}
+	return fmt.Errorf("executor: %s %s: %w (a record that did not open under the keys was removed)", op, ns, ErrNotFound)
 }
 
 // Save implements RunState.
@@ -281,6 +332,13 @@ func (k *KVRunState) Save(ctx context.Context, ns Namespace, key string, rec Rec
 		return 0, err
 	}
 	now, exp := nowT.UnixNano(), rec.Expires.UnixNano()
+	data := rec.Data
+	if k.keys != nil {
+		var err error
+		if data, err = k.keys.Seal(nil, data, place(ns, key)); err != nil {
+			return 0, fmt.Errorf("executor: save %s: %w", ns, err)
+		}
+	}
 	var version uint64
 	err := k.db.Update(ctx, func(tx kv.Tx) error {
 		old, ok, err := get(tx, ns, key)
@@ -303,7 +361,7 @@ func (k *KVRunState) Save(ctx context.Context, ns Namespace, key string, rec Rec
 			}
 		}
 		version = newVersion(old.version)
-		if err := tx.Put(bucketOf(ns), []byte(key), encodeRec(version, exp, rec.Data)); err != nil {
+		if err := tx.Put(bucketOf(ns), []byte(key), encodeRec(version, exp, data)); err != nil {
 			return err
 		}
 		return tx.Put(bucketExpiry, expiryKey(ns, exp, key), nil)
@@ -341,7 +399,7 @@ func (k *KVRunState) Take(ctx context.Context, ns Namespace, key string) (Record
 	}
 	now := k.now().UnixNano()
 	var rec Record
-	var expired bool
+	var expired, sealed bool
 	err := k.db.Update(ctx, func(tx kv.Tx) error {
 		d, ok, err := get(tx, ns, key)
 		switch {
@@ -351,7 +409,7 @@ func (k *KVRunState) Take(ctx context.Context, ns Namespace, key string) (Record
 			return fmt.Errorf("executor: take %s: %w", ns, ErrNotFound)
 		}
 		expired = d.expires <= now
-		rec = d.record()
+		rec, sealed = k.open(ns, key, d)
 		return remove(tx, ns, key, d)
 	})
 	switch {
@@ -359,6 +417,8 @@ func (k *KVRunState) Take(ctx context.Context, ns Namespace, key string) (Record
 		return Record{}, err
 	case expired:
 		return Record{}, fmt.Errorf("executor: take %s: %w", ns, ErrExpired)
+	case !sealed:
+		return Record{}, fmt.Errorf("executor: take %s: %w (a record that did not open under the keys was removed)", ns, ErrNotFound)
 	}
 	return rec, nil
 }

@@ -1,9 +1,11 @@
 package executor_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -13,8 +15,11 @@ import (
 	"github.com/authflow/authflow/blueprint"
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/executor/executortest"
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/seal"
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/kv"
 	"github.com/authflow/authflow/store/kv/kvtest"
 )
 
@@ -255,5 +260,94 @@ func benchMem100k(b *testing.B, size int) {
 		b.ReportMetric(grown/n-float64(size), "B/record-overhead")
 		b.ReportMetric(float64(u.Bytes)/1e6, "counted-MB/100k")
 		runtime.KeepAlive(m)
+	}
+}
+
+// The run state of a store with keys is sealed: it passes the suite, the
+// file holds none of its data in the clear, and a record that no longer
+// opens (its key dropped, or written before the keys were given) is
+// removed when it is read, so that the flow starts over.
+func TestStoreRunStateSealed(t *testing.T) {
+	key := testutil.NewKey(t)
+	executortest.Run(t, func(t *testing.T, now func() time.Time) executor.RunState {
+		s, err := store.Open(filepath.Join(t.TempDir(), "authflow.db"), &store.Options{NoSync: true, Keys: testutil.Keyring(t, key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return executor.NewStoreRunState(s, executor.KVOptions{Now: now, MaxRecords: 32})
+	})
+
+	path := filepath.Join(t.TempDir(), "authflow.db")
+	open := func(keys *seal.Keyring) (*store.Store, *executor.KVRunState) {
+		t.Helper()
+		s, err := store.Open(path, &store.Options{NoSync: true, Keys: keys})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, executor.NewStoreRunState(s, executor.KVOptions{})
+	}
+	const secret = "password typed in a prompt 7f3a"
+	rec := func() executor.Record {
+		return executor.Record{Data: []byte(`{"prompt_data":{"password":"` + secret + `"}}`), Expires: time.Now().Add(time.Hour)}
+	}
+	s, rs := open(testutil.Keyring(t, key))
+	for _, k := range []string{"a", "b", "c"} {
+		if _, err := rs.Save(ctx, executor.Executions, k, rec()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Data sealed for one key does not open under another.
+	if err := s.Aside().Update(ctx, func(tx kv.Tx) error {
+		v, err := tx.Get("executor.executions", []byte("a"))
+		if err != nil || v == nil {
+			return fmt.Errorf("record a: %v", err)
+		}
+		return tx.Put("executor.executions", []byte("b"), bytes.Clone(v))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rs.Load(ctx, executor.Executions, "b"); !errors.Is(err, executor.ErrNotFound) {
+		t.Errorf("Load of a record copied from another key: %v, want ErrNotFound", err)
+	}
+	if r, err := rs.Load(ctx, executor.Executions, "a"); err != nil || !strings.Contains(string(r.Data), secret) {
+		t.Errorf("Load(a) = %q, %v", r.Data, err)
+	}
+	if u := rs.Usage(); u.Records != 2 {
+		t.Errorf("Usage = %+v; want the 2 records left", u)
+	}
+	s.Close()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte(secret)) {
+		t.Error("the file holds a run-state record's data in the clear")
+	}
+
+	// Rotated to a new key, once the old one is dropped: the records of
+	// the old key are gone when read, and a new one can take the key.
+	next := testutil.NewKey(t)
+	s, err = store.Open(path, &store.Options{NoSync: true, Keys: testutil.Keyring(t, next, key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Rekey(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, rs = open(testutil.Keyring(t, next))
+	defer s.Close()
+	if _, err := rs.Take(ctx, executor.Executions, "a"); !errors.Is(err, executor.ErrNotFound) {
+		t.Errorf("Take of a record under a dropped key: %v, want ErrNotFound", err)
+	}
+	if _, err := rs.Load(ctx, executor.Executions, "c"); !errors.Is(err, executor.ErrNotFound) {
+		t.Errorf("Load of a record under a dropped key: %v, want ErrNotFound", err)
+	}
+	if _, err := rs.Save(ctx, executor.Executions, "c", rec()); err != nil {
+		t.Errorf("Save over a dropped record: %v", err)
+	}
+	if u := rs.Usage(); u.Records != 1 {
+		t.Errorf("Usage = %+v; want 1 record", u)
 	}
 }
