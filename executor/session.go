@@ -276,7 +276,10 @@ func (ss *SessionStore) Start(ctx context.Context, l Login) error {
 }
 
 // updateList changes the user's list of sessions with fn, which returns
-// the new list and the sessions to end, by compare-and-swap.
+// the new list and the sessions to end, by compare-and-swap. The list
+// may hold sessions that ended on their own (expired or logged out):
+// they are dropped when it grows past MaxUserSessions, before a live
+// session is ended to keep it within.
 func (ss *SessionStore) updateList(ctx context.Context, pk int64, exp time.Time, fn func([]string) ([]string, []string)) error {
 	for range 16 {
 		var (
@@ -288,7 +291,7 @@ func (ss *SessionStore) updateList(ctx context.Context, pk int64, exp time.Time,
 		switch {
 		case err == nil:
 			version, oldExp = rec.Version, rec.Expires
-			_ = json.Unmarshal(rec.Data, &ids)
+			ids = decodeSessionList(rec.Data)
 		case errors.Is(err, ErrExpired):
 			if err := ss.rs.Delete(ctx, Sessions, userKey(pk)); err != nil {
 				return err
@@ -296,19 +299,24 @@ func (ss *SessionStore) updateList(ctx context.Context, pk int64, exp time.Time,
 		case !errors.Is(err, ErrNotFound):
 			return err
 		}
-		// Drop the sessions that ended on their own.
-		live := ids[:0]
-		for _, id := range ids {
-			if _, err := ss.rs.Load(ctx, Sessions, sessionKeyOf(id)); err == nil {
-				live = append(live, id)
+		ids, ended := fn(ids)
+		if len(ended) > 0 && len(ids) == MaxUserSessions {
+			// Over the bound: the sessions that ended on their own go
+			// first.
+			ids = slices.Concat(ended, ids)
+			ids = slices.DeleteFunc(ids, func(id string) bool {
+				_, err := ss.rs.Load(ctx, Sessions, sessionKeyOf(id))
+				return err != nil
+			})
+			ended = nil
+			if n := len(ids) - MaxUserSessions; n > 0 {
+				ended, ids = ids[:n], ids[n:]
 			}
 		}
-		ids, ended := fn(live)
 		if oldExp.After(exp) {
 			exp = oldExp
 		}
-		data, _ := json.Marshal(ids)
-		_, err = ss.rs.Save(ctx, Sessions, userKey(pk), Record{Data: data, Expires: exp, Version: version})
+		_, err = ss.rs.Save(ctx, Sessions, userKey(pk), Record{Data: encodeSessionList(ids), Expires: exp, Version: version})
 		if errors.Is(err, ErrConflict) || errors.Is(err, ErrExpired) {
 			continue
 		}
@@ -325,6 +333,34 @@ func (ss *SessionStore) updateList(ctx context.Context, pk int64, exp time.Time,
 	return fmt.Errorf("executor: updating the sessions of user %d: %w", pk, ErrConflict)
 }
 
+// sessionListFormat begins a user's list of sessions, each the 32 bytes
+// of its SHA-256 then; a list that does not begin with it is a JSON
+// array of hex hashes, as it was first kept.
+const sessionListFormat = 1
+
+func encodeSessionList(ids []string) []byte {
+	b := make([]byte, 1, 1+len(ids)*sha256.Size)
+	b[0] = sessionListFormat
+	for _, id := range ids {
+		b, _ = hex.AppendDecode(b, []byte(id))
+	}
+	return b
+}
+
+func decodeSessionList(b []byte) []string {
+	if len(b) == 0 || b[0] != sessionListFormat {
+		var ids []string
+		_ = json.Unmarshal(b, &ids)
+		return ids
+	}
+	b = b[1:]
+	ids := make([]string, 0, len(b)/sha256.Size)
+	for ; len(b) >= sha256.Size; b = b[sha256.Size:] {
+		ids = append(ids, hex.EncodeToString(b[:sha256.Size]))
+	}
+	return ids
+}
+
 // List returns the live sessions of user pk, oldest first, each as the
 // hex SHA-256 of its id: the ids themselves are kept nowhere.
 func (ss *SessionStore) List(ctx context.Context, pk int64) ([]string, error) {
@@ -335,9 +371,7 @@ func (ss *SessionStore) List(ctx context.Context, pk int64) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
-	_ = json.Unmarshal(rec.Data, &ids)
-	return slices.DeleteFunc(ids, func(id string) bool {
+	return slices.DeleteFunc(decodeSessionList(rec.Data), func(id string) bool {
 		_, err := ss.rs.Load(ctx, Sessions, sessionKeyOf(id))
 		return err != nil
 	}), nil
