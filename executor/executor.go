@@ -174,6 +174,8 @@ type Executor struct {
 	apply    func(context.Context, *store.Store, []plan.Update) error
 	now      func() time.Time
 	dir      directory.Directory
+	// storeDir says dir is the store's own.
+	storeDir bool
 	pw       password.Policy
 	captcha  CaptchaVerifier
 	devices  Devices
@@ -207,7 +209,7 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 		hist: newHistory(), conf: newConfCache(), execs: newExecCache(DefaultDecodedExecutions), mailer: opts.Mailer, baseURL: strings.TrimRight(opts.BaseURL, "/"),
 	}
 	if e.dir == nil {
-		e.dir = s.Directory()
+		e.dir, e.storeDir = s.Directory(), true
 	}
 	if e.sleep == nil {
 		e.sleep = sleepCtx
