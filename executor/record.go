@@ -79,7 +79,11 @@ func (x *execution) contextJSON() ([]byte, error) {
 
 // encodeWith encodes x with its context already encoded as ctxJSON.
 func (x *execution) encodeWith(ctxJSON []byte) []byte {
-	b := make([]byte, 0, 48+len(x.Stages)*48+len(x.Query)+len(ctxJSON))
+	n := 1 + 16 + binary.MaxVarintLen64 + 3*binary.MaxVarintLen64 + len(x.Query) + len(x.Shown) + len(ctxJSON)
+	for _, s := range x.Stages {
+		n += 32 + 1 + 3*binary.MaxVarintLen64 + len(s.Name) + len(s.Redirect)
+	}
+	b := make([]byte, 0, n)
 	b = append(b, recordFormat)
 	b = append(b, x.Flow[:]...)
 	b = binary.AppendUvarint(b, uint64(len(x.Stages)))
@@ -97,8 +101,8 @@ func (x *execution) encodeWith(ctxJSON []byte) []byte {
 	}
 	b = appendString(b, x.Query)
 	b = appendString(b, x.Shown)
-	b = appendString(b, string(ctxJSON))
-	return b
+	b = binary.AppendUvarint(b, uint64(len(ctxJSON)))
+	return append(b, ctxJSON...)
 }
 
 func appendString(b []byte, s string) []byte {
