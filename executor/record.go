@@ -70,7 +70,7 @@ func (x *execution) contextJSON() ([]byte, error) {
 	if x.base != nil && jsonvalue.Equal(x.Context, x.base.x.Context) {
 		return x.base.ctxJSON, nil
 	}
-	b, err := json.Marshal(x.Context)
+	b, err := jsonvalue.Append(nil, x.Context)
 	if err != nil {
 		return nil, fmt.Errorf("executor: the plan context is not JSON: %w", err)
 	}

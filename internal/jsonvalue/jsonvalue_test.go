@@ -121,3 +121,46 @@ func FuzzDecoded(f *testing.F) {
 		}
 	})
 }
+
+func TestAppend(t *testing.T) {
+	type opaque struct{ A int }
+	for _, v := range []any{
+		nil, true, "s <&> \u2028 \u2029 é \x00 \x1f \b \f \n \r \t \" \\ \xff", 1.5, -0.0, 1e21, 1e-7, 123456789.0, 3, int64(-7),
+		[]string{"a"}, []string(nil), []any(nil), map[string]any(nil),
+		map[string]any{"pk": int64(4), "b": map[string]any{"z": []any{1.0, "x", nil, false, map[string]any{}}}, "a": []string{}},
+		opaque{A: 1}, []byte("x"), map[string]string{"a": "<"}, uint8(3), map[string]any{"x": []any{int32(1)}},
+	} {
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Append([]byte("prefix"), v)
+		if err != nil || string(got) != "prefix"+string(want) {
+			t.Errorf("Append(%#v) = %s, %v; want %s", v, got, err, want)
+		}
+	}
+	for _, v := range []any{math.NaN(), math.Inf(-1), map[string]any{"f": func() {}}, []any{math.NaN()}} {
+		if _, err := Append(nil, v); err == nil {
+			t.Errorf("Append(%#v) did not fail", v)
+		}
+	}
+}
+
+func FuzzAppend(f *testing.F) {
+	f.Add([]byte(`{"a":[1,"x\u2028<>&",null,true,{"b":-0.5e-30}],"c":"\u00e9","d":1e21}`), "s\xff\x01")
+	f.Fuzz(func(t *testing.T, b []byte, s string) {
+		var v any
+		if json.Unmarshal(b, &v) != nil {
+			v = nil
+		}
+		v = map[string]any{"v": v, s: s, "l": []string{s}}
+		want, err := json.Marshal(v)
+		if err != nil {
+			return
+		}
+		got, err := Append(nil, v)
+		if err != nil || string(got) != string(want) {
+			t.Fatalf("Append(%#v) = %s, %v; want %s", v, got, err, want)
+		}
+	})
+}
