@@ -182,8 +182,10 @@
 // session. [Executor.HTTPHandler] with its own cookie does so itself:
 // it keeps logged-in sessions in the run state's [Sessions] namespace
 // ([SessionStore]: session to user, expiring with the session, and
-// each user's list of at most [MaxUserSessions] sessions, which
-// terminate_other_sessions ends), sets the new cookie (with Max-Age for
+// each user's list of at most [MaxUserSessions] sessions with their
+// expiries, which terminate_other_sessions ends and [SessionStore.End]
+// takes a session off; past the bound the expired ones leave first, then
+// the oldest), sets the new cookie (with Max-Age for
 // a session with an expiry), and takes a later request's user from it
 // (a deleted or inactive user's session ends). With the host's session
 // (HTTPOptions.Session), HTTPOptions.Login and Logout are called.
@@ -246,7 +248,15 @@
 // afresh, never stale, without being decoded again; so are the
 // re-evaluated bindings, their policy bindings and policies, and the
 // pending user with its groups' facts (plan.Options.Decoded, which New
-// sets when the planner options have none).
+// sets when the planner options have none); the password and user_login
+// stages read the pending user through it too, when the directory is
+// the store's. The executor keeps the execution it last loaded or saved
+// under each key decoded (at most [DefaultDecodedExecutions]), and
+// serves it to the next request of the execution only when the record
+// the RunState returns has the same version and the very same bytes, so
+// that another replica's step, or a record changed behind the
+// executor's back, is decoded afresh; each request works on a copy of
+// its own, and a context it did not change is not encoded again.
 //
 // # Enrollment stages
 //
