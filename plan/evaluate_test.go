@@ -305,7 +305,11 @@ func TestDecodedUser(t *testing.T) {
 		})
 		return u, err
 	}
-	for want, patch := range map[float64]string{1: "", 2: `{"attributes":{"own":{"n":2}}}`} {
+	for _, step := range []struct {
+		want  float64
+		patch string
+	}{{1, ""}, {2, `{"attributes":{"own":{"n":2}}}`}} {
+		want, patch := step.want, step.patch
 		if patch != "" {
 			if err := s.Update(ctx, func(tx *store.Tx) error {
 				_, err := store.Users.Patch(tx, store.By("pk", strconv.FormatInt(upk, 10)), []byte(patch), nil)
