@@ -203,8 +203,10 @@
 // session. [Executor.HTTPHandler] with its own cookie does so itself:
 // it keeps logged-in sessions in the run state's [Sessions] namespace
 // ([SessionStore]: session to user, expiring with the session, and
-// each user's list of at most [MaxUserSessions] sessions, which
-// terminate_other_sessions ends), sets the new cookie (with Max-Age for
+// each user's list of at most [MaxUserSessions] sessions with their
+// expiries, which terminate_other_sessions ends and [SessionStore.End]
+// takes a session off; past the bound the expired ones leave first, then
+// the oldest), sets the new cookie (with Max-Age for
 // a session with an expiry), and takes a later request's user from it
 // (a deleted or inactive user's session ends). With the host's session
 // (HTTPOptions.Session), HTTPOptions.Login and Logout are called.
@@ -245,20 +247,24 @@
 // (identification, password, MFA without devices, user_login) through
 // the Go API with the store's default hasher costs 1.01 to 1.02 times
 // one password check [1.05] (BenchmarkLogin). With a pbkdf2 hasher of
-// one iteration it costs 44 to 53 times a cached plan of the flow [20: not
-// met; 25 to 28 before user_login recorded last_login, whose write is a
-// store revision that starts the flows, stages and policies kept decoded
-// per revision over at every login; the rest is spread over the
-// identification's user lookup, the password stage's user read, decoding
-// and encoding the execution at each request, and the password binding's
-// expression policy], and
-// over HTTP on loopback (a new browser, HTTPHandler's own cookie and
-// sessions) 2.9 to 3.2 times the Go API [3: not met in most runs since
-// the Go API got cheaper; the HTTP part did not change]
-// (BenchmarkLoginCheap). On a flow of two dummy stages, whose Go
+// one iteration it costs 20 to 30 times a cached plan of the flow (runs
+// at raised priority on a machine loaded by other work) [20: not met],
+// and over HTTP
+// on loopback (a new browser, HTTPHandler's own cookie and sessions) 3.8
+// to 4.2 times the Go API [3: not met] (BenchmarkLoginCheap). A login
+// takes a quarter to a third less CPU than before the decoded executions, the
+// session list's expiries and the store's revision per snapshot; the
+// last made the cached plan cheaper by as much, so the first ratio
+// moved little. What is left of a login is spread: the password
+// binding's expression policy, evaluated at the password stage's GET
+// and POST, about a fifth; the identification's user lookup and
+// decoding; twelve read transactions; copying the execution's context
+// for each request. Over HTTP, six round trips of net/http on loopback
+// (a login's requests, as authentik's protocol has them) cost about
+// what the Go API's login does. On a flow of two dummy stages, whose Go
 // API requests are cheaper, HTTP costs about 5 times the Go API: the
 // difference, some 60 microseconds a request, is net/http's round trip
-// on loopback (BenchmarkRun, whose parts are not interleaved). 100,000 pending executions take 57 MB in
+// on loopback (BenchmarkRun, whose parts are not interleaved). 100,000 pending executions take 64 MB in
 // a MemRunState [200] (BenchmarkExecutions100k). An
 // unknown identifier costs what a wrong password does
 // (BenchmarkEnumeration).
@@ -270,7 +276,15 @@
 // afresh, never stale, without being decoded again; so are the
 // re-evaluated bindings, their policy bindings and policies, and the
 // pending user with its groups' facts (plan.Options.Decoded, which New
-// sets when the planner options have none).
+// sets when the planner options have none); the password and user_login
+// stages read the pending user through it too, when the directory is
+// the store's. The executor keeps the execution it last loaded or saved
+// under each key decoded (at most [DefaultDecodedExecutions]), and
+// serves it to the next request of the execution only when the record
+// the RunState returns has the same version and the very same bytes, so
+// that another replica's step, or a record changed behind the
+// executor's back, is decoded afresh; each request works on a copy of
+// its own, and a context it did not change is not encoded again.
 //
 // # Enrollment stages
 //
@@ -501,12 +515,10 @@
 // consent, user_delete, captcha, email and invitation has a handler that
 // denies the flow
 // with [MsgUnsupportedStage] and a configuration_error event.
-// Performance: a login with a cheap hasher costs 25 to 28 times a cached
-// plan, not the 20 issue 21 asks (see the figures above); no part of
-// what is left is more than a sixth of it (the identification's user
-// lookup and the password stage's user read through the store's
-// directory, the execution's JSON decoding and encoding at each
-// request, the expression policy's run).
+// Performance: a login with a cheap hasher costs 20 to 30 times a cached
+// plan, not the 20 issue 21 asks, and over HTTP about 4 times the Go
+// API, not 3 (see the figures above); no part of what is left is more
+// than a fifth of it.
 // Through the Go API, an identifier over half of [MaxDataSize] (the
 // stand-in pending user keeps it as username and email) makes the
 // execution too large to save: an unexpected error, where HTTPHandler

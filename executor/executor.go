@@ -187,6 +187,8 @@ type Executor struct {
 	apply    func(context.Context, *store.Store, []plan.Update) error
 	now      func() time.Time
 	dir      directory.Directory
+	// storeDir says dir is the store's own.
+	storeDir bool
 	pw       password.Policy
 	captcha  CaptchaVerifier
 	devices  Devices
@@ -205,6 +207,9 @@ type Executor struct {
 	hist *history
 	// conf keeps decoded flows and stages for one revision (confcache.go).
 	conf *confCache
+	// execs keeps the executions last loaded or saved, decoded
+	// (execcache.go).
+	execs *execCache
 	// running serializes the requests of one execution (keylock.go).
 	running keyLocks
 }
@@ -217,12 +222,12 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 		s: s, cache: opts.Cache, handlers: opts.Handlers, rs: opts.RunState, ttl: opts.ExecutionTTL,
 		events: opts.Events, apply: opts.ApplyUpdates, now: opts.Now,
 		dir: opts.Directory, pw: opts.Passwords, captcha: opts.Captcha, devices: opts.Devices, sleep: opts.Sleep, rep: opts.Reputation,
-		hist: newHistory(), conf: newConfCache(), mailer: opts.Mailer, baseURL: strings.TrimRight(opts.BaseURL, "/"),
+		hist: newHistory(), conf: newConfCache(), execs: newExecCache(DefaultDecodedExecutions), mailer: opts.Mailer, baseURL: strings.TrimRight(opts.BaseURL, "/"),
 		brand: opts.Brand, avatar: opts.Avatar,
 	}
 	e.brand.Attributes = jsonvalue.CloneMap(opts.Brand.Attributes)
 	if e.dir == nil {
-		e.dir = s.Directory()
+		e.dir, e.storeDir = s.Directory(), true
 	}
 	if e.sleep == nil {
 		e.sleep = sleepCtx
@@ -401,7 +406,9 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 	if lerr == nil {
 		// A record that does not decode, or of a flow since re-created
 		// under the slug, is replaced by a new execution.
-		x, _ = decodeExecution(rec.Data)
+		x, _ = e.execs.decode(r.key, rec)
+	} else {
+		e.execs.drop(r.key)
 	}
 	token := flowTokenParam(req.Query)
 	// One read transaction: the flow and, for an execution that goes on,
@@ -732,7 +739,7 @@ func (r *run) restart(keep bool) (Response, error) {
 // for. A request that lost a race with another of the same execution
 // saves nothing and asks the client to reload.
 func (r *run) save(resp Response) (Response, error) {
-	data, err := r.ex.encode()
+	data, ctxJSON, err := r.ex.encodeParts()
 	if err != nil {
 		return Response{}, err
 	}
@@ -740,12 +747,19 @@ func (r *run) save(resp Response) (Response, error) {
 	if r.newKey != "" {
 		key, version = r.newKey, 0
 	}
-	_, err = r.e.rs.Save(r.ctx, Executions, key, Record{Data: data, Expires: r.e.now().Add(r.e.ttl), Version: version})
+	saved, err := r.e.rs.Save(r.ctx, Executions, key, Record{Data: data, Expires: r.e.now().Add(r.e.ttl), Version: version})
+	if err != nil {
+		r.e.execs.drop(key)
+	}
 	switch {
 	case errors.Is(err, ErrConflict), errors.Is(err, ErrExpired):
 		return Response{Reload: true}, nil
 	case err != nil:
 		return Response{}, err
+	}
+	r.e.execs.saved(key, saved, data, r.ex, ctxJSON)
+	if r.newKey != "" {
+		r.e.execs.drop(r.key)
 	}
 	if r.newKey != "" && (r.version != 0 || r.expired) {
 		// The execution moved to the session's new id.
@@ -764,6 +778,7 @@ func (r *run) attach(resp Response) Response {
 
 // finish ends the execution (authentik's cancel) and answers resp.
 func (r *run) finish(resp Response) (Response, error) {
+	r.e.execs.drop(r.key)
 	if r.version != 0 || r.expired {
 		if err := r.e.rs.Delete(r.ctx, Executions, r.key); err != nil {
 			return Response{}, err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/reputation"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
@@ -69,6 +70,25 @@ func (s *Step) ClientIP() string {
 	return s.Request.HTTP.ClientIP.String()
 }
 
+// user reads the user numbered pk from the directory; from the store's
+// own, through the plan options' Decoded, so that a user the policies
+// read at the store's revision (a pending user) is decoded once.
+func (e *Executor) user(ctx context.Context, pk int64) (directory.User, error) {
+	if !e.storeDir {
+		return e.dir.User(ctx, pk)
+	}
+	var u directory.User
+	err := e.s.View(ctx, func(tx *store.Tx) error {
+		var err error
+		u, err = e.popts.Decoded.User(tx, pk)
+		return err
+	})
+	if errors.Is(err, plan.ErrUnknownUser) {
+		return u, fmt.Errorf("executor: %w: user %d", directory.ErrNotFound, pk)
+	}
+	return u, err
+}
+
 // PendingUser returns the context's pending user as the directory holds
 // it now; false when the context has none, or a stand-in the directory
 // does not hold (an unknown identifier's), or the user was deleted.
@@ -77,7 +97,7 @@ func (s *Step) PendingUser(ctx context.Context) (directory.User, bool, error) {
 	if !ok {
 		return directory.User{}, false, nil
 	}
-	u, err := s.ex.dir.User(ctx, pk)
+	u, err := s.ex.user(ctx, pk)
 	if errors.Is(err, directory.ErrNotFound) {
 		return directory.User{}, false, nil
 	}
@@ -147,6 +167,14 @@ func (s *Step) authenticate(ctx context.Context, backends []stage.PasswordBacken
 			return nil
 		}
 		looked = true
+		// Usernames are unique, compared exactly: the pending user, while
+		// it has the username, is the user FindUser finds.
+		if pk, ok := directory.ContextUserPK(s.Context[directory.ContextPendingUser]); ok && s.ex.storeDir {
+			if pu, err := s.ex.user(ctx, pk); err == nil && pu.Username == username {
+				u, found = pu, true
+				return nil
+			}
+		}
 		var err error
 		u, err = s.ex.dir.FindUser(ctx, directory.Find{Identifier: username, Fields: []directory.Field{directory.FieldUsername}, CaseSensitive: true})
 		switch {

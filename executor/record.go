@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/authflow/authflow/internal/jsonvalue"
 	"github.com/authflow/authflow/plan"
 	"github.com/google/uuid"
 )
@@ -30,6 +31,9 @@ type execution struct {
 	// a pass between its history entry and its save, while Context does
 	// not change, so that the context is encoded once.
 	ctxJSON []byte
+	// base, when not nil, is the record this execution was decoded from
+	// (execCache): a context Equal to base's is encoded as base's is.
+	base *savedExec
 }
 
 // The encoding of an execution: a format byte, the flow pk, the stages
@@ -42,22 +46,31 @@ const recordFormat = 1
 var errRecord = errors.New("executor: malformed execution record")
 
 func (x *execution) encode() ([]byte, error) {
-	ctxJSON := x.ctxJSON
-	if ctxJSON == nil {
-		var err error
-		if ctxJSON, err = x.contextJSON(); err != nil {
-			return nil, err
-		}
-	}
-	return x.encodeWith(ctxJSON), nil
+	data, _, err := x.encodeParts()
+	return data, err
 }
 
-// contextJSON is the context as encode writes it.
+// encodeParts encodes x, and returns its context's encoding too.
+func (x *execution) encodeParts() (data, ctxJSON []byte, err error) {
+	ctxJSON = x.ctxJSON
+	if ctxJSON == nil {
+		if ctxJSON, err = x.contextJSON(); err != nil {
+			return nil, nil, err
+		}
+	}
+	return x.encodeWith(ctxJSON), ctxJSON, nil
+}
+
+// contextJSON is the context as encode writes it: its base's encoding
+// when it is unchanged since it was decoded.
 func (x *execution) contextJSON() ([]byte, error) {
 	if len(x.Context) == 0 {
 		return []byte("{}"), nil
 	}
-	b, err := json.Marshal(x.Context)
+	if x.base != nil && jsonvalue.Equal(x.Context, x.base.x.Context) {
+		return x.base.ctxJSON, nil
+	}
+	b, err := jsonvalue.Append(nil, x.Context)
 	if err != nil {
 		return nil, fmt.Errorf("executor: the plan context is not JSON: %w", err)
 	}
@@ -66,7 +79,11 @@ func (x *execution) contextJSON() ([]byte, error) {
 
 // encodeWith encodes x with its context already encoded as ctxJSON.
 func (x *execution) encodeWith(ctxJSON []byte) []byte {
-	b := make([]byte, 0, 48+len(x.Stages)*48+len(x.Query)+len(ctxJSON))
+	n := 1 + 16 + binary.MaxVarintLen64 + 3*binary.MaxVarintLen64 + len(x.Query) + len(x.Shown) + len(ctxJSON)
+	for _, s := range x.Stages {
+		n += 32 + 1 + 3*binary.MaxVarintLen64 + len(s.Name) + len(s.Redirect)
+	}
+	b := make([]byte, 0, n)
 	b = append(b, recordFormat)
 	b = append(b, x.Flow[:]...)
 	b = binary.AppendUvarint(b, uint64(len(x.Stages)))
@@ -84,8 +101,8 @@ func (x *execution) encodeWith(ctxJSON []byte) []byte {
 	}
 	b = appendString(b, x.Query)
 	b = appendString(b, x.Shown)
-	b = appendString(b, string(ctxJSON))
-	return b
+	b = binary.AppendUvarint(b, uint64(len(ctxJSON)))
+	return append(b, ctxJSON...)
 }
 
 func appendString(b []byte, s string) []byte {
@@ -140,24 +157,34 @@ func (d *decoder) varint() int64 {
 	return v
 }
 
-func (d *decoder) string() string {
+func (d *decoder) string() string { return string(d.raw()) }
+
+// raw reads a string's bytes, a part of the input.
+func (d *decoder) raw() []byte {
 	n := d.uvarint()
 	if n > uint64(len(d.b)) {
 		d.err = true
-		return ""
+		return nil
 	}
-	return string(d.bytes(int(n)))
+	return d.bytes(int(n))
 }
 
 func decodeExecution(b []byte) (*execution, error) {
+	x, _, err := decodeRecord(b)
+	return x, err
+}
+
+// decodeRecord decodes an execution, and returns its context's encoding
+// too (a part of b).
+func decodeRecord(b []byte) (*execution, []byte, error) {
 	d := &decoder{b: b}
 	if f := d.bytes(1); d.err || f[0] != recordFormat {
-		return nil, errRecord
+		return nil, nil, errRecord
 	}
 	x := &execution{Flow: d.uuid()}
 	n := d.uvarint()
 	if n > uint64(len(d.b)) {
-		return nil, errRecord
+		return nil, nil, errRecord
 	}
 	x.Stages = make([]plan.Stage, 0, n)
 	for range n {
@@ -169,15 +196,15 @@ func decodeExecution(b []byte) (*execution, error) {
 		x.Stages = append(x.Stages, s)
 	}
 	x.Query, x.Shown = d.string(), d.string()
-	ctxJSON := d.string()
+	ctxJSON := d.raw()
 	if d.err || len(d.b) != 0 {
-		return nil, errRecord
+		return nil, nil, errRecord
 	}
-	if err := json.Unmarshal([]byte(ctxJSON), &x.Context); err != nil {
-		return nil, fmt.Errorf("%w: %v", errRecord, err)
+	if err := json.Unmarshal(ctxJSON, &x.Context); err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", errRecord, err)
 	}
 	if x.Context == nil {
 		x.Context = map[string]any{}
 	}
-	return x, nil
+	return x, ctxJSON, nil
 }

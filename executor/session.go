@@ -267,26 +267,38 @@ func (ss *SessionStore) Start(ctx context.Context, l Login) error {
 	if _, err := ss.rs.Save(ctx, Sessions, sessionKey(l.Session), Record{Data: binary.AppendVarint(nil, l.User), Expires: exp}); err != nil {
 		return fmt.Errorf("executor: keeping a session: %w", err)
 	}
-	return ss.updateList(ctx, l.User, exp, func(ids []string) ([]string, []string) {
-		var ended []string
+	s := listed{hash: sessionHash(l.Session), expires: exp.UnixNano()}
+	return ss.updateList(ctx, l.User, exp, func(ids []listed) ([]listed, []listed) {
+		var ended []listed
 		if l.TerminateOthers {
 			ended, ids = ids, nil
 		}
-		ids = append(ids, sessionHash(l.Session))
-		if len(ids) > MaxUserSessions {
-			ended = append(ended, ids[:len(ids)-MaxUserSessions]...)
-			ids = ids[len(ids)-MaxUserSessions:]
+		ids = append(ids, s)
+		if n := len(ids) - MaxUserSessions; n > 0 {
+			ended = append(ended, ids[:n]...)
+			ids = ids[n:]
 		}
 		return ids, ended
 	})
 }
 
+// listed is a session in its user's list: the hex SHA-256 of its id,
+// and when it expires (unix nanoseconds).
+type listed struct {
+	hash    string
+	expires int64
+}
+
 // updateList changes the user's list of sessions with fn, which returns
-// the new list and the sessions to end, by compare-and-swap.
-func (ss *SessionStore) updateList(ctx context.Context, pk int64, exp time.Time, fn func([]string) ([]string, []string)) error {
+// the new list and the sessions to end, by compare-and-swap; the list
+// keeps its expiry or exp, whichever is later. The sessions that expired
+// leave the list first; those that were ended leave it as End ends
+// them. (A session a MemRunState evicted stays listed until it expires,
+// and may make the list reach its bound early.)
+func (ss *SessionStore) updateList(ctx context.Context, pk int64, exp time.Time, fn func([]listed) ([]listed, []listed)) error {
 	for range 16 {
 		var (
-			ids     []string
+			ids     []listed
 			version uint64
 			oldExp  time.Time
 		)
@@ -294,7 +306,7 @@ func (ss *SessionStore) updateList(ctx context.Context, pk int64, exp time.Time,
 		switch {
 		case err == nil:
 			version, oldExp = rec.Version, rec.Expires
-			_ = json.Unmarshal(rec.Data, &ids)
+			ids = decodeSessionList(rec)
 		case errors.Is(err, ErrExpired):
 			if err := ss.rs.Delete(ctx, Sessions, userKey(pk)); err != nil {
 				return err
@@ -302,33 +314,67 @@ func (ss *SessionStore) updateList(ctx context.Context, pk int64, exp time.Time,
 		case !errors.Is(err, ErrNotFound):
 			return err
 		}
-		// Drop the sessions that ended on their own.
-		live := ids[:0]
-		for _, id := range ids {
-			if _, err := ss.rs.Load(ctx, Sessions, sessionKeyOf(id)); err == nil {
-				live = append(live, id)
-			}
-		}
-		ids, ended := fn(live)
+		now := ss.now().UnixNano()
+		ids = slices.DeleteFunc(ids, func(s listed) bool { return s.expires <= now })
+		ids, ended := fn(ids)
 		if oldExp.After(exp) {
 			exp = oldExp
 		}
-		data, _ := json.Marshal(ids)
-		_, err = ss.rs.Save(ctx, Sessions, userKey(pk), Record{Data: data, Expires: exp, Version: version})
+		if version == 0 && len(ids) == 0 {
+			return nil // no list, and none to keep
+		}
+		_, err = ss.rs.Save(ctx, Sessions, userKey(pk), Record{Data: encodeSessionList(ids), Expires: exp, Version: version})
 		if errors.Is(err, ErrConflict) || errors.Is(err, ErrExpired) {
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		for _, id := range ended {
-			if err := ss.rs.Delete(ctx, Sessions, sessionKeyOf(id)); err != nil {
+		for _, s := range ended {
+			if err := ss.rs.Delete(ctx, Sessions, sessionKeyOf(s.hash)); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	return fmt.Errorf("executor: updating the sessions of user %d: %w", pk, ErrConflict)
+}
+
+// sessionListFormat begins a user's list of sessions, each then the 32
+// bytes of its id's SHA-256 and its expiry (unix nanoseconds, 8 bytes
+// big-endian). A list that does not begin with it is a JSON array of
+// hex hashes, as it was first kept, each taken to expire with the list.
+const sessionListFormat = 1
+
+const listedSize = sha256.Size + 8
+
+func encodeSessionList(ids []listed) []byte {
+	b := make([]byte, 1, 1+len(ids)*listedSize)
+	b[0] = sessionListFormat
+	for _, s := range ids {
+		b, _ = hex.AppendDecode(b, []byte(s.hash))
+		b = binary.BigEndian.AppendUint64(b, uint64(s.expires))
+	}
+	return b
+}
+
+func decodeSessionList(rec Record) []listed {
+	b := rec.Data
+	if len(b) == 0 || b[0] != sessionListFormat {
+		var hashes []string
+		_ = json.Unmarshal(b, &hashes)
+		ids := make([]listed, len(hashes))
+		for i, h := range hashes {
+			ids[i] = listed{hash: h, expires: rec.Expires.UnixNano()}
+		}
+		return ids
+	}
+	b = b[1:]
+	ids := make([]listed, 0, len(b)/listedSize)
+	for ; len(b) >= listedSize; b = b[listedSize:] {
+		ids = append(ids, listed{hash: hex.EncodeToString(b[:sha256.Size]), expires: int64(binary.BigEndian.Uint64(b[sha256.Size:]))})
+	}
+	return ids
 }
 
 // List returns the live sessions of user pk, oldest first, each as the
@@ -342,17 +388,37 @@ func (ss *SessionStore) List(ctx context.Context, pk int64) ([]string, error) {
 		return nil, err
 	}
 	var ids []string
-	_ = json.Unmarshal(rec.Data, &ids)
-	return slices.DeleteFunc(ids, func(id string) bool {
-		_, err := ss.rs.Load(ctx, Sessions, sessionKeyOf(id))
-		return err != nil
-	}), nil
+	for _, s := range decodeSessionList(rec) {
+		if _, err := ss.rs.Load(ctx, Sessions, sessionKeyOf(s.hash)); err == nil {
+			ids = append(ids, s.hash)
+		}
+	}
+	return ids, nil
 }
 
-// End logs session sid out; an unknown session is not an error.
+// End logs session sid out, and takes it off its user's list; an
+// unknown session is not an error.
 func (ss *SessionStore) End(ctx context.Context, sid string) error {
 	if sid == "" {
 		return nil
 	}
-	return ss.rs.Delete(ctx, Sessions, sessionKey(sid))
+	key := sessionKey(sid)
+	rec, lerr := ss.rs.Load(ctx, Sessions, key)
+	if err := ss.rs.Delete(ctx, Sessions, key); err != nil {
+		return err
+	}
+	switch {
+	case errors.Is(lerr, ErrNotFound), errors.Is(lerr, ErrExpired):
+		return nil // an expired session leaves the list as it expires
+	case lerr != nil:
+		return lerr
+	}
+	pk, n := binary.Varint(rec.Data)
+	if n <= 0 || pk <= 0 {
+		return nil
+	}
+	h := sessionHash(sid)
+	return ss.updateList(ctx, pk, time.Time{}, func(ids []listed) ([]listed, []listed) {
+		return slices.DeleteFunc(ids, func(s listed) bool { return s.hash == h }), nil
+	})
 }

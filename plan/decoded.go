@@ -98,6 +98,16 @@ func (d *Decoded) storeFacts(tx *store.Tx, pk int64, rd *reads) (directory.User,
 	return u, f, nil
 }
 
+// User returns the store's user numbered pk as tx holds it
+// (store.Users.Get), through d (nil: no cache), so that a caller that
+// reads the users policies read (a pending user) shares their decoding.
+// The user is a copy the caller may change. It fails with an error
+// wrapping ErrUnknownUser when there is none.
+func (d *Decoded) User(tx *store.Tx, pk int64) (directory.User, error) {
+	u, _, err := d.storeFacts(tx, pk, &reads{})
+	return u, err
+}
+
 func decodedGet[K comparable, V any](d *Decoded, tx *store.Tx, m map[K]V, k K, read func() (V, error)) (V, error) {
 	if !tx.ReadOnly() {
 		return read()

@@ -2,11 +2,13 @@ package plan_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
 	"testing"
 
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/store"
@@ -277,4 +279,54 @@ func TestEvaluateBindingDecodedUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	evaluate("map[n:2] b 1")
+}
+
+// Decoded.User is the user as the store holds it at the transaction's
+// revision, never one read before a write, each a copy of its own; an
+// unknown pk is ErrUnknownUser.
+func TestDecodedUser(t *testing.T) {
+	s := load(t, reevaluated)
+	ctx := context.Background()
+	var upk int64
+	if err := s.Update(ctx, func(tx *store.Tx) error {
+		u, err := store.Users.CreateJSON(tx, []byte(`{"username":"u","name":"U","attributes":{"own":{"n":1}}}`), nil)
+		upk = u.PK
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	d := plan.NewDecoded()
+	read := func(pk int64) (directory.User, error) {
+		var u directory.User
+		err := s.View(ctx, func(tx *store.Tx) error {
+			var err error
+			u, err = d.User(tx, pk)
+			return err
+		})
+		return u, err
+	}
+	for _, step := range []struct {
+		want  float64
+		patch string
+	}{{1, ""}, {2, `{"attributes":{"own":{"n":2}}}`}} {
+		want, patch := step.want, step.patch
+		if patch != "" {
+			if err := s.Update(ctx, func(tx *store.Tx) error {
+				_, err := store.Users.Patch(tx, store.By("pk", strconv.FormatInt(upk, 10)), []byte(patch), nil)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 2 {
+			u, err := read(upk)
+			if err != nil || u.Username != "u" || u.Attributes["own"].(map[string]any)["n"] != want {
+				t.Fatalf("%+v %v, want n %v", u, err, want)
+			}
+			u.Attributes["own"].(map[string]any)["n"] = 99.0
+		}
+	}
+	if _, err := read(upk + 1); !errors.Is(err, plan.ErrUnknownUser) {
+		t.Errorf("unknown user: %v", err)
+	}
 }

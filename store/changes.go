@@ -224,15 +224,35 @@ func (tx *Tx) Revision() (int64, error) {
 	if tx.rw {
 		return storedRevision(tx.kv)
 	}
-	// A read transaction sees one revision: it is read once.
+	// A read transaction sees one revision: it is read once, and once
+	// for all the read transactions of a snapshot (kv.Snapshot).
 	if tx.readRev == 0 {
+		snap, ok := tx.kv.(kv.Snapshot)
+		var id uint64
+		if ok {
+			id, ok = snap.SnapshotID()
+		}
+		if last := tx.s.snapRev.Load(); ok && last != nil && last.id == id {
+			tx.readRev = last.rev + 1
+			return last.rev, nil
+		}
 		rev, err := storedRevision(tx.kv)
 		if err != nil {
 			return 0, err
 		}
 		tx.readRev = rev + 1
+		if ok {
+			tx.s.snapRev.Store(&snapshotRevision{id: id, rev: rev})
+		}
 	}
 	return tx.readRev - 1, nil
+}
+
+// snapshotRevision is the revision of the read transactions of a
+// snapshot (kv.Snapshot).
+type snapshotRevision struct {
+	id  uint64
+	rev int64
 }
 
 // ObjectRevision is the revision of the transaction that last changed the

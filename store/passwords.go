@@ -126,7 +126,17 @@ func (tx *Tx) HasUsablePassword(pk int64) (bool, error) {
 func (tx *Tx) passwordHash(pk int64) (string, error) {
 	c := tx.s.schema.users
 	id := seqID(c.bucket, pk)
-	if _, err := tx.must(c, id); err != nil {
+	// The user must be there, its record whole (its envelope checked, a
+	// damaged one is ErrCorrupt); the hash is kept apart, so the record
+	// is not decoded.
+	rec, err := tx.kv.Get(c.bucket, id[:])
+	if err == nil && rec == nil {
+		err = fmt.Errorf("store: %s %s: %w", c.alias, id, ErrNotFound)
+	}
+	if err == nil {
+		_, err = unwrap(c.bucket, id[:], rec)
+	}
+	if err != nil {
 		return "", fmt.Errorf("store: the password of user %d: %w", pk, err)
 	}
 	raw, err := tx.kv.Get(bucketPasswords, id[:])

@@ -106,11 +106,14 @@ type Options struct {
 // [kv.DB]. It is safe for concurrent use by many goroutines; one process
 // at a time may open a file.
 type Store struct {
-	db     kv.DB
-	path   string
-	schema *schema
-	reg    *stage.Registry
-	preg   *policy.Registry
+	db kv.DB
+	// snapRev is the revision of the last snapshot whose revision a read
+	// transaction read (Tx.Revision).
+	snapRev atomic.Pointer[snapshotRevision]
+	path    string
+	schema  *schema
+	reg     *stage.Registry
+	preg    *policy.Registry
 	// checkExpr is Options.CheckExpression.
 	checkExpr func(name, expression string) error
 	newID     func() (uuid.UUID, error)

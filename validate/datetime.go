@@ -19,7 +19,10 @@ var reDateTime = regexp.MustCompile(`^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}
 // fromisoformat reads it), a time without a zone in UTC (authentik's time
 // zone). ok is false for anything else, an impossible date included.
 func ParseDateTime(s string) (t time.Time, ok bool) {
-	m := reDateTime.FindStringSubmatch(s)
+	m := canonicalDateTime(s)
+	if m == nil {
+		m = reDateTime.FindStringSubmatch(s)
+	}
 	if m == nil {
 		return time.Time{}, false
 	}
@@ -55,6 +58,51 @@ func ParseDateTime(s string) (t time.Time, ok bool) {
 		return time.Time{}, false
 	}
 	return t.UTC(), true
+}
+
+// canonicalDateTime is reDateTime.FindStringSubmatch(s) for s in
+// FormatDateTime's form ("2006-01-02T15:04:05", up to six fraction
+// digits, "Z"), read without the regular expression; nil for any other
+// s.
+func canonicalDateTime(s string) []string {
+	const base = len("2006-01-02T15:04:05")
+	if len(s) < base+1 || s[len(s)-1] != 'Z' {
+		return nil
+	}
+	for i := range base {
+		c := s[i]
+		switch i {
+		case 4, 7:
+			if c != '-' {
+				return nil
+			}
+		case 10:
+			if c != 'T' {
+				return nil
+			}
+		case 13, 16:
+			if c != ':' {
+				return nil
+			}
+		default:
+			if c < '0' || c > '9' {
+				return nil
+			}
+		}
+	}
+	frac := s[base : len(s)-1]
+	if frac != "" {
+		if frac[0] != '.' || len(frac) < 2 || len(frac) > 7 {
+			return nil
+		}
+		frac = frac[1:]
+		for i := range len(frac) {
+			if frac[i] < '0' || frac[i] > '9' {
+				return nil
+			}
+		}
+	}
+	return []string{s, s[0:4], s[5:7], s[8:10], s[11:13], s[14:16], s[17:19], frac, "Z"}
 }
 
 // FormatDateTime writes t as DRF shows a date-time in authentik: UTC,

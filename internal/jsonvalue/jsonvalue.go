@@ -3,7 +3,11 @@
 // the in-memory directory.
 package jsonvalue
 
-import "bytes"
+import (
+	"bytes"
+	"math"
+	"unicode/utf8"
+)
 
 // Clone returns a deep copy of v: its maps, slices and byte slices are
 // new, so the copy shares nothing a caller can change; other values
@@ -38,4 +42,136 @@ func CloneMap(m map[string]any) map[string]any {
 		out[k] = Clone(v)
 	}
 	return out
+}
+
+// Equal says whether a and b are the same JSON value as encoding/json
+// decodes values into an any: maps, slices, strings, float64s, bools
+// and nil, compared by kind and value. Any other type (an int, a
+// struct, a []string) is unequal to everything, itself included, so
+// that a caller that finds two values Equal may take one for the other
+// as a JSON document.
+func Equal(a, b any) bool {
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case float64:
+		y, ok := b.(float64)
+		return ok && x == y
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) || (x == nil) != (y == nil) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !Equal(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) || (x == nil) != (y == nil) {
+			return false
+		}
+		for i := range x {
+			if !Equal(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// MaxDecodedDepth bounds the nesting Decoded follows.
+const MaxDecodedDepth = 100
+
+// Decoded returns a deep copy of v as encoding/json would decode its
+// encoding into an any (json.Unmarshal(json.Marshal(v))), without the
+// encoding: ints become float64s, and maps, slices, strings, float64s,
+// bools and nil stay as they are. It returns false, and nil, where it
+// cannot be sure of the result: a type other than those and int, int64
+// and []string; an integer beyond ±2^53; a NaN or an infinity; a string
+// or key that is not valid UTF-8 (which encoding/json replaces);
+// nesting deeper than MaxDecodedDepth. A nil map or slice encodes as
+// null, and is decoded as nil.
+func Decoded(v any) (any, bool) { return decoded(v, 0) }
+
+func decoded(v any, depth int) (any, bool) {
+	if depth > MaxDecodedDepth {
+		return nil, false
+	}
+	switch x := v.(type) {
+	case nil, bool:
+		return x, true
+	case string:
+		if !utf8.ValidString(x) {
+			return nil, false
+		}
+		return x, true
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, false
+		}
+		return x, true
+	case int:
+		return intDecoded(int64(x))
+	case int64:
+		return intDecoded(x)
+	case []string:
+		if x == nil {
+			return nil, true
+		}
+		out := make([]any, len(x))
+		for i, s := range x {
+			if !utf8.ValidString(s) {
+				return nil, false
+			}
+			out[i] = s
+		}
+		return out, true
+	case []any:
+		if x == nil {
+			return nil, true
+		}
+		out := make([]any, len(x))
+		for i, e := range x {
+			d, ok := decoded(e, depth+1)
+			if !ok {
+				return nil, false
+			}
+			out[i] = d
+		}
+		return out, true
+	case map[string]any:
+		if x == nil {
+			return nil, true
+		}
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			d, ok := decoded(e, depth+1)
+			if !ok || !utf8.ValidString(k) {
+				return nil, false
+			}
+			out[k] = d
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// intDecoded is n as a decoded JSON number, when a float64 holds it
+// exactly.
+func intDecoded(n int64) (any, bool) {
+	if n > 1<<53 || n < -(1<<53) {
+		return nil, false
+	}
+	return float64(n), true
 }

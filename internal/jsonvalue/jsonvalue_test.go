@@ -1,6 +1,8 @@
 package jsonvalue
 
 import (
+	"encoding/json"
+	"math"
 	"reflect"
 	"testing"
 )
@@ -19,4 +21,146 @@ func TestClone(t *testing.T) {
 	if CloneMap(nil) != nil || Clone([]any(nil)).([]any) != nil {
 		t.Error("nil is not kept nil")
 	}
+}
+
+// roundTrip is what encoding/json makes of v: json.Unmarshal of its
+// json.Marshal into an any.
+func roundTrip(t *testing.T, v any) (any, bool) {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, false
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, false
+	}
+	return out, true
+}
+
+func TestDecoded(t *testing.T) {
+	deep := any("leaf")
+	for range MaxDecodedDepth + 1 {
+		deep = []any{deep}
+	}
+	cases := []struct {
+		v    any
+		sure bool
+	}{
+		{nil, true}, {true, true}, {"s <&> \u2028 é", true}, {1.5, true}, {-0.0, true}, {1e21, true},
+		{3, true}, {int64(-7), true}, {int64(1 << 53), true}, {int64(1<<53 + 1), false},
+		{[]string{"a", "b"}, true}, {[]string(nil), true}, {[]any(nil), true}, {map[string]any(nil), true},
+		{map[string]any{"pk": int64(4), "a": map[string]any{"b": []any{1, "x", nil, false, map[string]any{}}}, "n": []string{}}, true},
+		{"\xff", false}, {map[string]any{"\xff": 1.0}, false}, {math.NaN(), false}, {math.Inf(1), false},
+		{uint(3), false}, {[]byte("x"), false}, {struct{}{}, false}, {map[string]string{}, false}, {[]int{1}, false},
+		{json.Number("1"), false}, {map[string]any{"x": []any{int32(1)}}, false}, {deep, false},
+	}
+	for _, c := range cases {
+		got, ok := Decoded(c.v)
+		if ok != c.sure {
+			t.Errorf("Decoded(%#v): sure %v, want %v", c.v, ok, c.sure)
+			continue
+		}
+		if !ok {
+			if got != nil {
+				t.Errorf("Decoded(%#v) = %#v when unsure, want nil", c.v, got)
+			}
+			continue
+		}
+		want, _ := roundTrip(t, c.v)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Decoded(%#v) = %#v, want %#v as encoding/json makes it", c.v, got, want)
+		}
+		if !Equal(got, want) {
+			t.Errorf("Equal(%#v, %#v) is false", got, want)
+		}
+	}
+	// The copy shares nothing.
+	in := map[string]any{"a": []any{map[string]any{"b": "c"}}}
+	out, _ := Decoded(in)
+	out.(map[string]any)["a"].([]any)[0].(map[string]any)["b"] = "changed"
+	if in["a"].([]any)[0].(map[string]any)["b"] != "c" {
+		t.Error("Decoded's copy shares with the original")
+	}
+}
+
+func TestEqual(t *testing.T) {
+	a := map[string]any{"x": []any{1.0, "s", nil, true, map[string]any{"y": 2.0}}}
+	if !Equal(a, CloneMap(a)) {
+		t.Error("a value is not Equal to its copy")
+	}
+	unequal := [][2]any{
+		{1.0, 2.0}, {1.0, "1"}, {"a", "b"}, {true, false}, {nil, false}, {nil, map[string]any{}},
+		{map[string]any{}, map[string]any(nil)}, {[]any{}, []any(nil)}, {[]any{1.0}, []any{1.0, 2.0}},
+		{map[string]any{"a": 1.0}, map[string]any{"b": 1.0}}, {map[string]any{"a": 1.0}, map[string]any{"a": 2.0}},
+		// Types encoding/json does not decode into are never Equal:
+		// an int is not taken for the float64 its encoding decodes to.
+		{1, 1}, {int64(1), 1.0}, {1.0, int64(1)}, {[]string{"a"}, []string{"a"}}, {[]byte("a"), []byte("a")},
+	}
+	for _, c := range unequal {
+		if Equal(c[0], c[1]) || Equal(c[1], c[0]) {
+			t.Errorf("Equal(%#v, %#v) is true", c[0], c[1])
+		}
+	}
+}
+
+func FuzzDecoded(f *testing.F) {
+	f.Add([]byte(`{"a":[1,"x",null,true,{"b":-0.5e3}],"c":"\u00e9"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var v any
+		if json.Unmarshal(b, &v) != nil {
+			return
+		}
+		got, ok := Decoded(v)
+		if !ok {
+			return
+		}
+		want, ok := roundTrip(t, v)
+		if !ok || !reflect.DeepEqual(got, want) || !Equal(got, want) || !Equal(got, v) {
+			t.Fatalf("Decoded(%#v) = %#v, want %#v", v, got, want)
+		}
+	})
+}
+
+func TestAppend(t *testing.T) {
+	type opaque struct{ A int }
+	for _, v := range []any{
+		nil, true, "s <&> \u2028 \u2029 é \x00 \x1f \b \f \n \r \t \" \\ \xff", 1.5, -0.0, 1e21, 1e-7, 123456789.0, 3, int64(-7),
+		[]string{"a"}, []string(nil), []any(nil), map[string]any(nil),
+		map[string]any{"pk": int64(4), "b": map[string]any{"z": []any{1.0, "x", nil, false, map[string]any{}}}, "a": []string{}},
+		opaque{A: 1}, []byte("x"), map[string]string{"a": "<"}, uint8(3), map[string]any{"x": []any{int32(1)}},
+	} {
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Append([]byte("prefix"), v)
+		if err != nil || string(got) != "prefix"+string(want) {
+			t.Errorf("Append(%#v) = %s, %v; want %s", v, got, err, want)
+		}
+	}
+	for _, v := range []any{math.NaN(), math.Inf(-1), map[string]any{"f": func() {}}, []any{math.NaN()}} {
+		if _, err := Append(nil, v); err == nil {
+			t.Errorf("Append(%#v) did not fail", v)
+		}
+	}
+}
+
+func FuzzAppend(f *testing.F) {
+	f.Add([]byte(`{"a":[1,"x\u2028<>&",null,true,{"b":-0.5e-30}],"c":"\u00e9","d":1e21}`), "s\xff\x01")
+	f.Fuzz(func(t *testing.T, b []byte, s string) {
+		var v any
+		if json.Unmarshal(b, &v) != nil {
+			v = nil
+		}
+		v = map[string]any{"v": v, s: s, "l": []string{s}}
+		want, err := json.Marshal(v)
+		if err != nil {
+			return
+		}
+		got, err := Append(nil, v)
+		if err != nil || string(got) != string(want) {
+			t.Fatalf("Append(%#v) = %s, %v; want %s", v, got, err, want)
+		}
+	})
 }

@@ -116,6 +116,14 @@ type Tx interface {
 	OnCommit(fn func())
 }
 
+// Snapshot is implemented by a Tx that can name the committed state a
+// read transaction reads: two read transactions of one DB given the same
+// id read the same data. SnapshotID's ok is false for a write
+// transaction.
+type Snapshot interface {
+	SnapshotID() (id uint64, ok bool)
+}
+
 // Notifier is implemented by a DB that several processes share: Changed
 // returns a channel that receives (or is closed) whenever another process
 // may have committed since the last receive. The store then reads its

@@ -563,3 +563,44 @@ func TestKeepBuckets(t *testing.T) {
 		t.Errorf("Check = %q, want the missing bucket", text)
 	}
 }
+
+// A read transaction names its snapshot: the same id until a write
+// commits, a new one after; a write transaction has none.
+func TestSnapshotID(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	id := func() uint64 {
+		t.Helper()
+		var id uint64
+		if err := db.View(ctx, func(tx kv.Tx) error {
+			var ok bool
+			if id, ok = tx.(kv.Snapshot).SnapshotID(); !ok {
+				t.Error("a read transaction has no snapshot id")
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	put := func(k string) {
+		t.Helper()
+		if err := db.Update(ctx, func(tx kv.Tx) error {
+			if _, ok := tx.(kv.Snapshot).SnapshotID(); ok {
+				t.Error("a write transaction has a snapshot id")
+			}
+			return tx.Put("b", []byte(k), []byte("v"))
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("a")
+	a := id()
+	if id() != a {
+		t.Error("two reads of one snapshot have different ids")
+	}
+	put("b")
+	if b := id(); b == a {
+		t.Error("a write left the snapshot id as it was")
+	}
+}

@@ -289,6 +289,18 @@ func prefixEnd(p []byte) []byte {
 // Writable reports whether this is an Update's transaction.
 func (x *tx) Writable() bool { return x.writable }
 
+var _ kv.Snapshot = (*tx)(nil)
+
+// SnapshotID is the id of the last write transaction committed before a
+// read transaction began (bbolt's transaction id), which names what it
+// reads: only a commit changes the file, and each commit has a new id.
+func (x *tx) SnapshotID() (uint64, bool) {
+	if x.writable || x.done {
+		return 0, false
+	}
+	return uint64(x.bt.ID()), true
+}
+
 // OnCommit registers fn with bbolt, which runs the functions in order of
 // registration once the commit has succeeded and the writer lock is
 // released, before Update returns. In a View (which never commits) fn is

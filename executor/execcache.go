@@ -1,0 +1,132 @@
+package executor
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"sync"
+
+	"github.com/authflow/authflow/internal/jsonvalue"
+	"github.com/authflow/authflow/plan"
+)
+
+// DefaultDecodedExecutions bounds the executions an Executor keeps
+// decoded (execCache).
+const DefaultDecodedExecutions = 4096
+
+// execCache keeps, per execution key, the execution record this executor
+// last loaded or saved, decoded, so that the next step of the execution
+// does not decode again what the step before saved. The RunState stays
+// the source of truth: an entry serves a record only when the record
+// loaded has the entry's version and the very same bytes, so an entry
+// of a record since changed (by another executor on a shared RunState,
+// or behind the executor's back) is never used; an entry's execution
+// is exactly what decodeExecution makes of its bytes, is never
+// modified, and is handed to a request as a deep copy. It holds at most
+// max entries, dropping an arbitrary one when full. It is safe for
+// concurrent use.
+type execCache struct {
+	mu  sync.Mutex
+	m   map[string]*savedExec
+	max int
+}
+
+// savedExec is an execution record and its decoding.
+type savedExec struct {
+	version uint64
+	data    []byte
+	// x is decodeExecution(data): never modified, never handed out.
+	x *execution
+	// ctxJSON is x's context as data holds it.
+	ctxJSON []byte
+}
+
+func newExecCache(max int) *execCache {
+	return &execCache{m: map[string]*savedExec{}, max: max}
+}
+
+// decode returns decodeExecution(rec.Data), from the entry of key when
+// it holds rec, else decoded and kept. The execution returned is the
+// caller's to modify; its base is the entry, whose context tells
+// whether the caller changed it (execution.contextJSON).
+func (c *execCache) decode(key string, rec Record) (*execution, error) {
+	c.mu.Lock()
+	s := c.m[key]
+	c.mu.Unlock()
+	if s == nil || s.version != rec.Version || !bytes.Equal(s.data, rec.Data) {
+		var err error
+		if s, err = decodeSaved(rec); err != nil {
+			c.drop(key)
+			return nil, err
+		}
+		c.put(key, s)
+	}
+	return s.x.copy(s), nil
+}
+
+// decodeSaved decodes rec.
+func decodeSaved(rec Record) (*savedExec, error) {
+	x, ctxJSON, err := decodeRecord(rec.Data)
+	if err != nil {
+		return nil, err
+	}
+	return &savedExec{version: rec.Version, data: rec.Data, x: x, ctxJSON: ctxJSON}, nil
+}
+
+// saved keeps x, just saved as data at version under key, encoded with
+// its context as ctxJSON. An x whose context is not sure to be what
+// decoding makes of ctxJSON (see jsonvalue.Decoded) has its context
+// decoded from ctxJSON.
+func (c *execCache) saved(key string, version uint64, data []byte, x *execution, ctxJSON []byte) {
+	kept := &execution{Flow: x.Flow, Stages: slices.Clone(x.Stages), Query: x.Query, Shown: x.Shown}
+	switch {
+	case x.base != nil && bytes.Equal(ctxJSON, x.base.ctxJSON):
+		kept.Context = x.base.x.Context
+	case len(x.Context) == 0:
+		kept.Context = map[string]any{}
+	default:
+		if d, ok := jsonvalue.Decoded(x.Context); ok {
+			kept.Context = d.(map[string]any)
+		} else if err := json.Unmarshal(ctxJSON, &kept.Context); err != nil || kept.Context == nil {
+			c.drop(key)
+			return
+		}
+	}
+	if kept.Stages == nil {
+		kept.Stages = []plan.Stage{}
+	}
+	for i := range kept.Stages {
+		// The encoding keeps one marker apart from the others.
+		if kept.Stages[i].Marker != plan.MarkerReevaluate {
+			kept.Stages[i].Marker = plan.MarkerStage
+		}
+	}
+	c.put(key, &savedExec{version: version, data: data, x: kept, ctxJSON: ctxJSON})
+}
+
+func (c *execCache) put(key string, s *savedExec) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[key]; !ok && len(c.m) >= c.max {
+		for k := range c.m {
+			delete(c.m, k)
+			break
+		}
+	}
+	c.m[key] = s
+}
+
+// drop forgets the entry of key.
+func (c *execCache) drop(key string) {
+	c.mu.Lock()
+	delete(c.m, key)
+	c.mu.Unlock()
+}
+
+// copy is a deep copy of x with base as its base.
+func (x *execution) copy(base *savedExec) *execution {
+	return &execution{
+		Flow: x.Flow, Stages: slices.Clone(x.Stages), Context: jsonvalue.CloneMap(x.Context),
+		Query: x.Query, Shown: x.Shown, base: base,
+	}
+}

@@ -1,0 +1,220 @@
+package executor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/stage"
+	"github.com/google/uuid"
+)
+
+// twoDummies is a flow f of two dummy stages.
+var twoDummies = flowDoc("f", "", dummy("f", "d1", 0, ""), dummy("f", "d2", 1, ""))
+
+var dummyBody = json.RawMessage(`{"component":"ak-stage-dummy"}`)
+
+// wantEnd checks that resp ends the flow with a redirect to to.
+func wantEnd(t *testing.T, resp Response, err error, to string) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, ok := resp.Challenge.(*Redirect)
+	if resp.Reload || !ok {
+		t.Fatalf("got %+v, want the flow's end", resp)
+	}
+	if r.To != to {
+		t.Fatalf("the flow ends at %q, want %q", r.To, to)
+	}
+}
+
+// Two executors (replicas) on one persistent RunState take turns in one
+// execution: each sees the step the other saved, never the execution
+// it decoded or saved itself before.
+func TestExecCacheReplicas(t *testing.T) {
+	h := newHarness(t, twoDummies)
+	rs := NewStoreRunState(h.s, KVOptions{})
+	var es [2]*Executor
+	for i := range es {
+		e, err := New(h.s, Options{RunState: rs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(e.Close)
+		es[i] = e
+	}
+	ctx := context.Background()
+	req := Request{Session: "s"}
+	if resp, err := es[0].Get(ctx, "f", req); err != nil || resp.Challenge == nil {
+		t.Fatal(resp, err)
+	}
+	// The other replica passes d1; the first now shows d2 and, answered,
+	// ends the flow (with d1 taken from its own earlier step, it would
+	// pass d1 again and ask for a reload).
+	if resp, err := es[1].Submit(ctx, "f", req, dummyBody); err != nil || !resp.Reload {
+		t.Fatal(resp, err)
+	}
+	if resp, err := es[0].Get(ctx, "f", req); err != nil || resp.Challenge == nil {
+		t.Fatal(resp, err)
+	}
+	resp, err := es[0].Submit(ctx, "f", req, dummyBody)
+	wantEnd(t, resp, err, "/")
+
+	// And the other way round, the first replica having the newer step.
+	req = Request{Session: "s2"}
+	for _, e := range []*Executor{es[1], es[0]} {
+		if resp, err := e.Get(ctx, "f", req); err != nil || resp.Challenge == nil {
+			t.Fatal(resp, err)
+		}
+	}
+	if resp, err := es[0].Submit(ctx, "f", req, dummyBody); err != nil || !resp.Reload {
+		t.Fatal(resp, err)
+	}
+	resp, err = es[1].Submit(ctx, "f", req, dummyBody)
+	wantEnd(t, resp, err, "/")
+}
+
+// alteringRunState changes what Load returns, keeping its version: a
+// record changed behind the executor's back.
+type alteringRunState struct {
+	RunState
+	alter func([]byte) []byte
+}
+
+func (a *alteringRunState) Load(ctx context.Context, ns Namespace, key string) (Record, error) {
+	rec, err := a.RunState.Load(ctx, ns, key)
+	if err == nil && ns == Executions && a.alter != nil {
+		rec.Data = a.alter(rec.Data)
+	}
+	return rec, err
+}
+
+// A record whose bytes changed is decoded again, even under the version
+// of the execution the executor decoded or saved before.
+func TestExecCacheChangedBehindItsBack(t *testing.T) {
+	ars := &alteringRunState{}
+	h := newHarness(t, twoDummies, func(o *Options) { ars.RunState = o.RunState; o.RunState = ars })
+	ctx := context.Background()
+	req := Request{Session: "s"}
+	if _, err := h.e.Get(ctx, "f", req); err != nil {
+		t.Fatal(err)
+	}
+	ars.alter = func(b []byte) []byte {
+		x, err := decodeExecution(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.Context["redirect"] = "/behind"
+		out, err := x.encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if resp, err := h.e.Submit(ctx, "f", req, dummyBody); err != nil || !resp.Reload {
+		t.Fatal(resp, err)
+	}
+	ars.alter = nil
+	resp, err := h.e.Submit(ctx, "f", req, dummyBody)
+	wantEnd(t, resp, err, "/behind")
+}
+
+// failingDummy is the dummy stage, except that a response with "fail"
+// writes the context and then fails.
+type failingDummy struct{ dummyHandler }
+
+func (f failingDummy) Respond(ctx context.Context, s *Step, body json.RawMessage) (Result, error) {
+	var b struct{ Fail bool }
+	_ = json.Unmarshal(body, &b)
+	if b.Fail {
+		s.Context["redirect"] = "/leaked"
+		s.run.ex.Stages = s.run.ex.Stages[1:]
+		return Result{}, errors.New("failing as asked")
+	}
+	return f.dummyHandler.Respond(ctx, s, body)
+}
+
+// A request that changed its execution and then failed saved nothing:
+// the next request does not see its changes.
+func TestExecCacheFailedStep(t *testing.T) {
+	h := newHarness(t, twoDummies, func(o *Options) {
+		o.Handlers = Builtin()
+		o.Handlers[stage.ModelDummy] = failingDummy{}
+	})
+	ctx := context.Background()
+	req := Request{Session: "s"}
+	for range 2 {
+		if _, err := h.e.Get(ctx, "f", req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := h.e.Submit(ctx, "f", req, json.RawMessage(`{"component":"ak-stage-dummy","fail":true}`)); err == nil {
+		t.Fatal("no error")
+	}
+	if resp, err := h.e.Submit(ctx, "f", req, dummyBody); err != nil || !resp.Reload {
+		t.Fatal(resp, err)
+	}
+	resp, err := h.e.Submit(ctx, "f", req, dummyBody)
+	wantEnd(t, resp, err, "/")
+}
+
+// An execution kept after a save is what decoding the saved record
+// makes of it, whatever the types its context held.
+func TestExecCacheSavedIsDecoded(t *testing.T) {
+	type opaque struct{ A int }
+	ctxs := []map[string]any{
+		{},
+		{"pending_user": map[string]any{"pk": int64(4), "attributes": map[string]any{}}, "n": 3, "l": []string{"a"}, "f": 1.5},
+		{"s": opaque{A: 1}, "b": []byte("x"), "m": map[string]string{"a": "b"}, "u": uint8(3), "nil": map[string]any(nil)},
+	}
+	for i, ctxm := range ctxs {
+		c := newExecCache(2)
+		x := &execution{
+			Flow: uuid.New(), Query: "next=%2F", Shown: "ak-stage-dummy", Context: ctxm,
+			Stages: []plan.Stage{{Binding: uuid.New(), Stage: uuid.New(), Name: "a", Order: 3}, {Name: "redirect", Redirect: "/x", Marker: plan.MarkerReevaluate}},
+		}
+		data, ctxJSON, err := x.encodeParts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.saved("k", 7, data, x, ctxJSON)
+		got, err := c.decode("k", Record{Version: 7, Data: data})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.base == nil {
+			t.Fatalf("%d: the saved execution is not kept", i)
+		}
+		got.base = nil
+		want, _ := decodeExecution(data)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%d: kept %#v, want %#v", i, got, want)
+		}
+	}
+}
+
+// The cache holds at most its bound, and gives each request a copy of
+// its own.
+func TestExecCacheBoundAndCopies(t *testing.T) {
+	c := newExecCache(2)
+	x := &execution{Flow: uuid.New(), Context: map[string]any{"a": map[string]any{"b": "c"}}, Stages: []plan.Stage{{Name: "a"}}}
+	data, ctxJSON, _ := x.encodeParts()
+	for _, k := range []string{"k1", "k2", "k3"} {
+		c.saved(k, 1, data, x, ctxJSON)
+	}
+	if len(c.m) != 2 {
+		t.Fatalf("%d entries, want 2", len(c.m))
+	}
+	k := "k3"
+	a, _ := c.decode(k, Record{Version: 1, Data: data})
+	a.Context["a"].(map[string]any)["b"] = "changed"
+	a.Stages[0].Name = "changed"
+	b, _ := c.decode(k, Record{Version: 1, Data: data})
+	if b.Context["a"].(map[string]any)["b"] != "c" || b.Stages[0].Name != "a" {
+		t.Fatalf("a request's changes reached the cache: %+v", b)
+	}
+}

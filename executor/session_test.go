@@ -1,0 +1,85 @@
+package executor
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// A session that ended on its own (logged out, expired) is dropped from
+// its user's list before a live one ends to keep the list within
+// MaxUserSessions.
+func TestSessionStoreBoundEndedFirst(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, "")
+	u := h.userWith("one", "one@example.com", nil, true)
+	ss := h.e.SessionStore()
+	start := func(id string, exp time.Time) {
+		t.Helper()
+		if err := ss.Start(ctx, Login{User: u.PK, Session: id, Expires: exp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start("short", h.e.now().Add(time.Minute))
+	for i := range MaxUserSessions - 1 {
+		start("s"+strconv.Itoa(i), time.Time{})
+	}
+	if err := ss.End(ctx, "s5"); err != nil {
+		t.Fatal(err)
+	}
+	h.advance(2 * time.Minute) // "short" expires
+	start("new1", time.Time{})
+	start("new2", time.Time{})
+	for i := range MaxUserSessions - 1 {
+		if _, ok, _ := ss.User(ctx, "s"+strconv.Itoa(i)); ok != (i != 5) {
+			t.Errorf("session s%d logged in: %v", i, ok)
+		}
+	}
+	ids, _ := ss.List(ctx, u.PK)
+	if len(ids) != MaxUserSessions || ids[len(ids)-1] != sessionHash("new2") {
+		t.Errorf("%d sessions listed", len(ids))
+	}
+	// One more ends the oldest live session.
+	start("new3", time.Time{})
+	if _, ok, _ := ss.User(ctx, "s0"); ok {
+		t.Error("the oldest session is still logged in")
+	}
+	if _, ok, _ := ss.User(ctx, "s1"); !ok {
+		t.Error("the second oldest session ended")
+	}
+}
+
+// A user's list of sessions kept as JSON, as it first was, is read.
+func TestSessionListJSON(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, "")
+	u := h.userWith("one", "one@example.com", nil, true)
+	ss := h.e.SessionStore()
+	if err := ss.Start(ctx, Login{User: u.PK, Session: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := json.Marshal([]string{sessionHash("a")})
+	rec, err := h.rs.Load(ctx, Sessions, userKey(u.PK))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.rs.Save(ctx, Sessions, userKey(u.PK), Record{Data: old, Expires: rec.Expires, Version: rec.Version}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.Start(ctx, Login{User: u.PK, Session: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := ss.List(ctx, u.PK); err != nil || len(ids) != 2 || ids[0] != sessionHash("a") || ids[1] != sessionHash("b") {
+		t.Errorf("%v %v", ids, err)
+	}
+	if err := ss.Start(ctx, Login{User: u.PK, Session: "c", TerminateOthers: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a", "b"} {
+		if _, ok, _ := ss.User(ctx, id); ok {
+			t.Errorf("session %s still logged in", id)
+		}
+	}
+}
