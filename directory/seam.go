@@ -132,12 +132,15 @@ type PasswordState interface {
 }
 
 // LoginRecorder is an optional capability of a Directory: a directory
-// that keeps users' last login implements it, and the flow executor's
-// user_login stage finds it with a type assertion, as authentik's
-// user_logged_in signal updates last_login. RecordLogin sets the
-// LastLogin of the user numbered pk to at (DRF's form, UTC) and changes
-// nothing else; an unknown user is an error wrapping ErrNotFound. The
-// store's directory and memdir implement it.
+// that keeps users' last login implements it, and the flow executor
+// finds it with a type assertion, as authentik's user_logged_in signal
+// updates last_login. RecordLogins sets the LastLogin of each user
+// numbered by a key of logins to its time (DRF's form, UTC), at once
+// (the store's directory: in one transaction), and changes nothing else;
+// a user the directory no longer holds is skipped. The executor calls
+// it in the background with the logins since its last call, so that
+// many logins cost one write. The store's directory and memdir
+// implement it.
 type LoginRecorder interface {
-	RecordLogin(ctx context.Context, pk int64, at time.Time) error
+	RecordLogins(ctx context.Context, logins map[int64]time.Time) error
 }

@@ -522,7 +522,7 @@ func TestRecoveryFlowGoAPI(t *testing.T) {
 	if _, ok := until(req).Challenge.(*EmailChallenge); !ok {
 		t.Fatal("no email challenge")
 	}
-	h.waitMail()
+	h.settle()
 	_, key := mailLink(t, m.last(t))
 	req = Request{Session: "second", Query: "flow_token=" + key}
 	c, ok := step(h.e.Get(ctx, slug, req)).Challenge.(*ConsentChallenge)

@@ -179,14 +179,16 @@ type Executor struct {
 	s        *store.Store
 	cache    *plan.Cache
 	ownCache bool
-	popts    plan.Options
-	handlers map[stage.ModelName]Handler
-	rs       RunState
-	ttl      time.Duration
-	events   func(Event)
-	apply    func(context.Context, *store.Store, []plan.Update) error
-	now      func() time.Time
-	dir      directory.Directory
+	// ownDecoded: New made popts.Decoded, and Close closes it.
+	ownDecoded bool
+	popts      plan.Options
+	handlers   map[stage.ModelName]Handler
+	rs         RunState
+	ttl        time.Duration
+	events     func(Event)
+	apply      func(context.Context, *store.Store, []plan.Update) error
+	now        func() time.Time
+	dir        directory.Directory
 	// storeDir says dir is the store's own.
 	storeDir bool
 	pw       password.Policy
@@ -200,12 +202,13 @@ type Executor struct {
 	rep        reputation.Scores
 	mailer     Mailer
 	mail       *mailQueue
+	logins     *lastLogins
 	baseURL    string
 	brand      Brand
 	avatar     func(directory.User) string
 	// hist is the inspector's history (inspect.go).
 	hist *history
-	// conf keeps decoded flows and stages for one revision (confcache.go).
+	// conf keeps decoded flows and stages until they change (confcache.go).
 	conf *confCache
 	// execs keeps the executions last loaded or saved, decoded
 	// (execcache.go).
@@ -222,7 +225,7 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 		s: s, cache: opts.Cache, handlers: opts.Handlers, rs: opts.RunState, ttl: opts.ExecutionTTL,
 		events: opts.Events, apply: opts.ApplyUpdates, now: opts.Now,
 		dir: opts.Directory, pw: opts.Passwords, captcha: opts.Captcha, devices: opts.Devices, sleep: opts.Sleep, rep: opts.Reputation,
-		hist: newHistory(), conf: newConfCache(), execs: newExecCache(DefaultDecodedExecutions), mailer: opts.Mailer, baseURL: strings.TrimRight(opts.BaseURL, "/"),
+		hist: newHistory(), execs: newExecCache(DefaultDecodedExecutions), mailer: opts.Mailer, baseURL: strings.TrimRight(opts.BaseURL, "/"),
 		brand: opts.Brand, avatar: opts.Avatar,
 	}
 	e.brand.Attributes = jsonvalue.CloneMap(opts.Brand.Attributes)
@@ -267,6 +270,9 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 	if e.mailer != nil {
 		e.mail = newMailQueue(e, opts.MailQueue)
 	}
+	if lr, ok := e.dir.(directory.LoginRecorder); ok {
+		e.logins = newLastLogins(e, lr)
+	}
 	e.sessions = &SessionStore{rs: e.rs, dir: e.dir, now: e.now}
 	e.expr = e.expressionOptions(opts.Expressions)
 	if e.cache == nil {
@@ -281,18 +287,28 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 	e.popts = e.cache.Options()
 	if e.popts.Decoded == nil {
 		// Re-evaluated bindings read the same policies at every request:
-		// keep them decoded per store revision (never stale).
-		e.popts.Decoded = plan.NewDecoded()
+		// keep them decoded until they change (never stale).
+		e.popts.Decoded = plan.NewDecoded(s)
+		e.ownDecoded = true
 	}
+	e.conf = newConfCache(s)
 	return e, nil
 }
 
 // Close waits for the email stage's queued messages to be sent, at most
 // MailCloseWait (then it gives up the rest, each with a system_exception
-// event), and releases the plan cache New made.
+// event), writes the last logins noted, and releases the plan cache New
+// made.
 func (e *Executor) Close() {
 	if e.mail != nil {
 		e.mail.close(MailCloseWait)
+	}
+	if e.logins != nil {
+		e.logins.close()
+	}
+	e.conf.close()
+	if e.ownDecoded {
+		e.popts.Decoded.Close()
 	}
 	if e.ownCache {
 		e.cache.Close()

@@ -209,7 +209,7 @@ func (h *harness) do(c *http.Client, method, u, body string) reply {
 		h.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	h.waitMail()
+	h.settle()
 	raw, _ := io.ReadAll(resp.Body)
 	out := reply{status: resp.StatusCode, location: resp.Header.Get("Location"), raw: raw, header: resp.Header}
 	if resp.StatusCode == http.StatusOK {
@@ -221,11 +221,15 @@ func (h *harness) do(c *http.Client, method, u, body string) reply {
 	return out
 }
 
-// waitMail waits for the messages the email stage queued to be sent, so
-// that a test sees them as soon as its request is answered.
-func (h *harness) waitMail() {
+// settle waits for the executor's background work (the email stage's
+// queued messages, the last logins noted), so that a test sees it done as
+// soon as its request is answered.
+func (h *harness) settle() {
 	if h.e.mail != nil {
 		h.e.mail.wait()
+	}
+	if h.e.logins != nil {
+		h.e.logins.wait()
 	}
 }
 

@@ -388,7 +388,9 @@ func TestUserLogin(t *testing.T) {
 		if len(h.events) != 1 || h.events[0].Action != EventLogin || h.events[0].User != "one" {
 			t.Errorf("events %+v", h.events)
 		}
-		// last_login is now, through the directory.
+		// last_login is now, through the directory, written in the
+		// background.
+		h.settle()
 		u, err := h.s.Directory().User(ctx, 1)
 		if err != nil || u.LastLogin == nil || *u.LastLogin != "2026-01-01T00:00:00Z" {
 			t.Errorf("last_login %v, %v", u.LastLogin, err)

@@ -54,7 +54,7 @@ func TestEmailDoesNotWaitForTheServer(t *testing.T) {
 		t.Fatal("sent before release")
 	}
 	close(m.release)
-	h.waitMail()
+	h.settle()
 	if m.count() != 1 {
 		t.Errorf("%d emails", m.count())
 	}
@@ -99,7 +99,7 @@ func TestMailQueueFull(t *testing.T) {
 		t.Errorf("event %+v", ev)
 	}
 	close(m.release)
-	h.waitMail()
+	h.settle()
 	if m.count() != mailWorkers+1 {
 		t.Errorf("%d emails sent, want %d", m.count(), mailWorkers+1)
 	}

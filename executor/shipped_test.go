@@ -123,7 +123,7 @@ func (d *apiDriver) step(slug, body string) map[string]any {
 			d.session, d.user = resp.Logout.Session, plan.User{}
 		}
 		if !resp.Reload {
-			d.h.waitMail()
+			d.h.settle()
 			b, err := json.Marshal(resp.Challenge)
 			if err != nil {
 				d.h.t.Fatal(err)

@@ -124,7 +124,7 @@ func emailFlowTB(t testing.TB, m *testMailer) *harness {
 func submitStage(t testing.TB, s *fuzzStage, n *atomic.Int64, body []byte) {
 	req := Request{Session: fmt.Sprint("s", n.Add(1))}
 	s.prep(t, s.h, req)
-	s.h.waitMail()
+	s.h.settle()
 	s.h.mu.Lock()
 	events := len(s.h.events)
 	s.h.mu.Unlock()
@@ -141,7 +141,7 @@ func submitStage(t testing.TB, s *fuzzStage, n *atomic.Int64, body []byte) {
 	}
 	resp, err := s.h.e.Submit(context.Background(), "f", req, body)
 	checkAnswer(t, body, resp, err)
-	s.h.waitMail()
+	s.h.settle()
 	s.h.mu.Lock()
 	events = len(s.h.events) - events
 	s.h.events = s.h.events[:0]

@@ -2,11 +2,11 @@ package plan
 
 import (
 	"slices"
-	"sync"
 
 	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/internal/jsonvalue"
+	"github.com/authflow/authflow/internal/revcache"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/store"
 	"github.com/google/uuid"
@@ -14,22 +14,29 @@ import (
 
 // Decoded keeps the flow-stage bindings, the policy bindings (by
 // target), the policies and the store's users with their facts that
-// evaluations read, decoded, for one store revision: a read
-// transaction at that revision sees exactly what they were decoded from,
-// so it is served them without reading and decoding the records again; a
-// read at a later revision starts it over. Write transactions, whose
-// revision names data that may still change, bypass it. It holds at most
-// what the store holds (a failed read is not kept). Its values are
-// shared between evaluations and never modified. It is safe for
-// concurrent use; Options.Decoded sets one.
+// evaluations read, decoded, from one store revision to the next until a
+// change touches what they were read from (package internal/revcache):
+// a read transaction is served only what it would read itself, so
+// without reading and decoding the records again. Write transactions
+// bypass it. It holds at most DecodedUsers users and DecodedObjects of
+// each other kind (a failed read is not kept). Its values are shared
+// between evaluations and never modified. It is safe for concurrent use;
+// Options.Decoded sets one.
 type Decoded struct {
-	mu            sync.Mutex
-	rev           int64 // -1: none yet
-	bindings      map[uuid.UUID][]policy.Binding
-	policies      map[uuid.UUID]policy.Policy
-	users         map[int64]storedUser
-	stageBindings map[uuid.UUID]binding.Binding
+	c             *revcache.Cache
+	bindings      *revcache.Map[uuid.UUID, []policy.Binding]
+	policies      *revcache.Map[uuid.UUID, policy.Policy]
+	users         *revcache.Map[int64, storedUser]
+	stageBindings *revcache.Map[uuid.UUID, binding.Binding]
 }
+
+// The bounds of a Decoded.
+const (
+	// DecodedUsers is how many users a Decoded keeps.
+	DecodedUsers = 10_000
+	// DecodedObjects is how many objects of each other kind it keeps.
+	DecodedObjects = 65_536
+)
 
 // storedUser is what storeFacts read for a user: the user, its facts,
 // and the ids of the records they were read from.
@@ -39,39 +46,60 @@ type storedUser struct {
 	reads []uuid.UUID
 }
 
-// NewDecoded returns an empty Decoded.
-func NewDecoded() *Decoded {
-	return &Decoded{rev: -1, bindings: map[uuid.UUID][]policy.Binding{}, policies: map[uuid.UUID]policy.Policy{}, users: map[int64]storedUser{}, stageBindings: map[uuid.UUID]binding.Binding{}}
+// NewDecoded returns an empty Decoded of the objects in s, following its
+// changes until Close.
+func NewDecoded(s *store.Store) *Decoded {
+	c := revcache.New(s)
+	return &Decoded{
+		c:             c,
+		bindings:      revcache.NewMap[uuid.UUID, []policy.Binding](c, DecodedObjects),
+		policies:      revcache.NewMap[uuid.UUID, policy.Policy](c, DecodedObjects),
+		users:         revcache.NewMap[int64, storedUser](c, DecodedUsers),
+		stageBindings: revcache.NewMap[uuid.UUID, binding.Binding](c, DecodedObjects),
+	}
 }
+
+// Close stops d following its store and empties it.
+func (d *Decoded) Close() { d.c.Close() }
 
 // policyBindings is store.PolicyBindings.ByRef(tx, "target", target),
 // through d (nil: no cache).
 func (d *Decoded) policyBindings(tx *store.Tx, target uuid.UUID) ([]policy.Binding, error) {
-	read := func() ([]policy.Binding, error) { return store.PolicyBindings.ByRef(tx, "target", target) }
 	if d == nil {
-		return read()
+		return store.PolicyBindings.ByRef(tx, "target", target)
 	}
-	return decodedGet(d, tx, d.bindings, target, read)
+	return d.bindings.Get(tx, target, func() ([]policy.Binding, []uuid.UUID, error) {
+		bs, err := store.PolicyBindings.ByRef(tx, "target", target)
+		deps := []uuid.UUID{target}
+		for _, b := range bs {
+			deps = append(deps, b.PK)
+		}
+		return bs, deps, err
+	})
 }
 
 // stageBinding is store.Bindings.Get(tx, store.PK(pk)), through d (nil:
 // no cache).
 func (d *Decoded) stageBinding(tx *store.Tx, pk uuid.UUID) (binding.Binding, error) {
-	read := func() (binding.Binding, error) { return store.Bindings.Get(tx, store.PK(pk)) }
 	if d == nil {
-		return read()
+		return store.Bindings.Get(tx, store.PK(pk))
 	}
-	return decodedGet(d, tx, d.stageBindings, pk, read)
+	return d.stageBindings.Get(tx, pk, func() (binding.Binding, []uuid.UUID, error) {
+		b, err := store.Bindings.Get(tx, store.PK(pk))
+		return b, []uuid.UUID{pk}, err
+	})
 }
 
 // policy is referenced(tx, store.Policies, pk), through d (nil: no
 // cache).
 func (d *Decoded) policy(tx *store.Tx, pk uuid.UUID) (policy.Policy, error) {
-	read := func() (policy.Policy, error) { return referenced(tx, store.Policies, pk) }
 	if d == nil {
-		return read()
+		return referenced(tx, store.Policies, pk)
 	}
-	return decodedGet(d, tx, d.policies, pk, read)
+	return d.policies.Get(tx, pk, func() (policy.Policy, []uuid.UUID, error) {
+		p, err := referenced(tx, store.Policies, pk)
+		return p, []uuid.UUID{pk}, err
+	})
 }
 
 // storeFacts is storeFacts(tx, pk, rd), through d (nil: no cache). Its
@@ -80,10 +108,10 @@ func (d *Decoded) storeFacts(tx *store.Tx, pk int64, rd *reads) (directory.User,
 	if d == nil {
 		return storeFacts(tx, pk, rd)
 	}
-	su, err := decodedGet(d, tx, d.users, pk, func() (storedUser, error) {
+	su, err := d.users.Get(tx, pk, func() (storedUser, []uuid.UUID, error) {
 		own := &reads{}
 		u, f, err := storeFacts(tx, pk, own)
-		return storedUser{u: u, facts: f, reads: own.pks}, err
+		return storedUser{u: u, facts: f, reads: own.pks}, own.pks, err
 	})
 	if err != nil {
 		return su.u, su.facts, err
@@ -106,39 +134,4 @@ func (d *Decoded) storeFacts(tx *store.Tx, pk int64, rd *reads) (directory.User,
 func (d *Decoded) User(tx *store.Tx, pk int64) (directory.User, error) {
 	u, _, err := d.storeFacts(tx, pk, &reads{})
 	return u, err
-}
-
-func decodedGet[K comparable, V any](d *Decoded, tx *store.Tx, m map[K]V, k K, read func() (V, error)) (V, error) {
-	if !tx.ReadOnly() {
-		return read()
-	}
-	rev, err := tx.Revision()
-	if err != nil {
-		var zero V
-		return zero, err
-	}
-	d.mu.Lock()
-	v, ok := m[k]
-	ok = ok && d.rev == rev
-	d.mu.Unlock()
-	if ok {
-		return v, nil
-	}
-	v, err = read()
-	if err != nil {
-		return v, err
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if rev > d.rev {
-		d.rev = rev
-		clear(d.bindings)
-		clear(d.policies)
-		clear(d.users)
-		clear(d.stageBindings)
-	}
-	if rev == d.rev {
-		m[k] = v
-	}
-	return v, nil
 }

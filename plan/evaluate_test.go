@@ -119,7 +119,7 @@ func TestEvaluateBinding(t *testing.T) {
 func TestEvaluateBindingDecodedNeverStale(t *testing.T) {
 	s := load(t, reevaluated)
 	ctx := context.Background()
-	opts := plan.Options{Decoded: plan.NewDecoded()}
+	opts := plan.Options{Decoded: plan.NewDecoded(s)}
 	var bpk uuid.UUID
 	if err := s.View(ctx, func(tx *store.Tx) error {
 		p, err := plan.Make(ctx, tx, "login", plan.Request{}, plan.Options{})
@@ -245,7 +245,7 @@ func TestEvaluateBindingDecodedUser(t *testing.T) {
 		u.Groups[0] = uuid.Nil
 		return plan.Result{Passing: true}, nil
 	})
-	opts := plan.Options{Evaluators: evs, Decoded: plan.NewDecoded()}
+	opts := plan.Options{Evaluators: evs, Decoded: plan.NewDecoded(s)}
 	evaluate := func(want string) {
 		t.Helper()
 		for range 2 { // the second one from the cache
@@ -295,7 +295,7 @@ func TestDecodedUser(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	d := plan.NewDecoded()
+	d := plan.NewDecoded(s)
 	read := func(pk int64) (directory.User, error) {
 		var u directory.User
 		err := s.View(ctx, func(tx *store.Tx) error {

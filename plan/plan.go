@@ -21,8 +21,8 @@
 // dropped in the commit that changes anything it read, the user and its
 // groups included (see Cache). Options.Decoded keeps the policy
 // bindings, policies, flow-stage bindings and store users that
-// evaluations read decoded for one store revision, in read transactions
-// only, so that EvaluateBinding, run at each request to a re-evaluated
+// evaluations read decoded until a change touches them, in read
+// transactions only, so that EvaluateBinding, run at each request to a re-evaluated
 // stage, does not decode them again (see Decoded).
 //
 // A policy may ask for a write that a plan, made in a read transaction,
@@ -203,10 +203,10 @@ type Options struct {
 	// usual.
 	DirectoryMaxAge time.Duration
 	// Decoded, when set, keeps the policy bindings and policies that
-	// evaluations read decoded for the store revision they were read at
-	// (see Decoded), so that evaluating the same bindings again in a
-	// read transaction at that revision does not decode them again. Nil
-	// reads and decodes them every time.
+	// evaluations read decoded until a change touches them (see
+	// Decoded), so that evaluating the same bindings again in a later
+	// read transaction does not decode them again. Nil reads and decodes
+	// them every time.
 	Decoded *Decoded
 }
 

@@ -140,17 +140,21 @@ var (
 	_ directory.LoginRecorder = Directory{}
 )
 
-// RecordLogin sets the last_login of the user numbered pk to at, for
-// directory.LoginRecorder: a patch of that field alone, in one
-// transaction.
-func (d Directory) RecordLogin(ctx context.Context, pk int64, at time.Time) error {
-	body, err := json.Marshal(map[string]string{"last_login": validate.FormatDateTime(at)})
-	if err != nil {
-		return err
-	}
-	err = d.s.Update(ctx, func(tx *Tx) error {
-		_, err := Users.Patch(tx, userKey(pk), body, nil)
-		return err
+// RecordLogins sets the last_login of each user of logins
+// (directory.LoginRecorder): a patch of that field alone for each, in one
+// transaction; users no longer stored are skipped.
+func (d Directory) RecordLogins(ctx context.Context, logins map[int64]time.Time) error {
+	err := d.s.Update(ctx, func(tx *Tx) error {
+		for pk, at := range logins {
+			body, err := json.Marshal(map[string]string{"last_login": validate.FormatDateTime(at)})
+			if err != nil {
+				return err
+			}
+			if _, err := Users.Patch(tx, userKey(pk), body, nil); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+		return nil
 	})
 	return dirErr(err)
 }

@@ -33,9 +33,10 @@
 //     user's password is not usable, one set is, SetPassword(nil) makes
 //     it unusable again, an unknown user is ErrNotFound. (A directory
 //     without the capability skips this.)
-//   - A directory that implements [directory.LoginRecorder]: RecordLogin
-//     sets LastLogin (DRF's form, UTC, microseconds) and nothing else,
-//     and an unknown user is ErrNotFound. (Others skip this.)
+//   - A directory that implements [directory.LoginRecorder]: RecordLogins
+//     sets the LastLogin of several users at once (DRF's form, UTC,
+//     microseconds) and nothing else, skipping a user it does not hold.
+//     (Others skip this.)
 //   - After DeleteUser every method finds no such user.
 //   - No returned value shares maps or slices with the stored one, nor
 //     with the value given to a write.
@@ -627,8 +628,10 @@ func testLoginRecorder(t *testing.T, f Fixture) {
 	nu := newUser("lena")
 	nu.Name = "Lena"
 	u := create(t, f.Dir, nu)
+	other := create(t, f.Dir, newUser("otto"))
 	at := time.Date(2026, 3, 4, 5, 6, 7, 8000, time.FixedZone("x", 3600))
-	if err := lr.RecordLogin(ctx, u.PK, at); err != nil {
+	// Two users at once, and one the directory does not hold (skipped).
+	if err := lr.RecordLogins(ctx, map[int64]time.Time{u.PK: at, other.PK: at.Add(time.Second), u.PK + 1000: at}); err != nil {
 		t.Fatal(err)
 	}
 	got := read(t, f.Dir, u.PK)
@@ -637,9 +640,14 @@ func testLoginRecorder(t *testing.T, f Fixture) {
 	}
 	got.LastLogin = u.LastLogin
 	if !reflect.DeepEqual(got, u) {
-		t.Errorf("RecordLogin changed more than LastLogin:\n%+v\nwas\n%+v", got, u)
+		t.Errorf("RecordLogins changed more than LastLogin:\n%+v\nwas\n%+v", got, u)
 	}
-	isNotFound(t, "RecordLogin(unknown)", lr.RecordLogin(ctx, u.PK+1000, at))
+	if o := read(t, f.Dir, other.PK); o.LastLogin == nil || *o.LastLogin != "2026-03-04T04:06:08.000008Z" {
+		t.Errorf("the other user's LastLogin = %v, want 2026-03-04T04:06:08.000008Z", o.LastLogin)
+	}
+	if _, err := f.Dir.User(ctx, u.PK+1000); err == nil {
+		t.Error("RecordLogins made a user it did not hold")
+	}
 }
 
 func testPasswordChangeDate(t *testing.T, f Fixture) {

@@ -352,21 +352,21 @@ var _ directory.PasswordState = (*Dir)(nil)
 
 var _ directory.LoginRecorder = (*Dir)(nil)
 
-// RecordLogin sets the LastLogin of the user pk to at
-// (directory.LoginRecorder).
-func (d *Dir) RecordLogin(ctx context.Context, pk int64, at time.Time) error {
+// RecordLogins sets the LastLogin of each user of logins
+// (directory.LoginRecorder); unknown users are skipped.
+func (d *Dir) RecordLogins(ctx context.Context, logins map[int64]time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	last := validate.FormatDateTime(at)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	u, ok := d.users[pk]
-	if !ok {
-		return fmt.Errorf("memdir: record login of user %d: %w", pk, directory.ErrNotFound)
+	for pk, at := range logins {
+		if u, ok := d.users[pk]; ok {
+			last := validate.FormatDateTime(at)
+			u.LastLogin = &last
+			d.users[pk] = u
+		}
 	}
-	u.LastLogin = &last
-	d.users[pk] = u
 	return nil
 }
 

@@ -1,0 +1,106 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/authflow/authflow/directory"
+)
+
+// LastLoginTimeout bounds one write of the logins recorded since the last
+// (directory.LoginRecorder.RecordLogins).
+const LastLoginTimeout = time.Minute
+
+// lastLogins records users' last_login in the background, as authentik's
+// user_logged_in signal does in the request: a login only notes its user
+// and time, and one worker writes the logins noted since its last write
+// in one call, so that a busy server's logins cost one write (with the
+// store's directory, one configuration revision) per batch rather than
+// one each, and no login waits for it.
+type lastLogins struct {
+	e   *Executor
+	rec directory.LoginRecorder
+
+	mu      sync.Mutex
+	pending map[int64]time.Time
+	busy    bool
+	closed  bool
+	idle    *sync.Cond
+	wake    chan struct{}
+	done    chan struct{}
+}
+
+func newLastLogins(e *Executor, rec directory.LoginRecorder) *lastLogins {
+	l := &lastLogins{e: e, rec: rec, pending: map[int64]time.Time{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	l.idle = sync.NewCond(&l.mu)
+	go l.work()
+	return l
+}
+
+// note notes a login of the user numbered pk at at; after close it is
+// written at once.
+func (l *lastLogins) note(ctx context.Context, pk int64, at time.Time) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		l.write(context.WithoutCancel(ctx), map[int64]time.Time{pk: at})
+		return
+	}
+	l.pending[pk] = at
+	select { // under mu: close closes wake under mu too
+	case l.wake <- struct{}{}:
+	default:
+	}
+	l.mu.Unlock()
+}
+
+func (l *lastLogins) work() {
+	defer close(l.done)
+	for range l.wake {
+		for {
+			l.mu.Lock()
+			batch := l.pending
+			if len(batch) == 0 {
+				l.busy = false
+				l.idle.Broadcast()
+				l.mu.Unlock()
+				break
+			}
+			l.pending, l.busy = map[int64]time.Time{}, true
+			l.mu.Unlock()
+			l.write(context.Background(), batch)
+		}
+	}
+}
+
+func (l *lastLogins) write(ctx context.Context, batch map[int64]time.Time) {
+	ctx, cancel := context.WithTimeout(ctx, LastLoginTimeout)
+	defer cancel()
+	if err := l.rec.RecordLogins(ctx, batch); err != nil {
+		l.e.event(Event{Action: EventSystemException, Message: fmt.Sprintf("Recording the last login of %d users failed: %v", len(batch), err)})
+	}
+}
+
+// wait waits until every login noted is written.
+func (l *lastLogins) wait() {
+	l.mu.Lock()
+	for l.busy || len(l.pending) > 0 {
+		l.idle.Wait()
+	}
+	l.mu.Unlock()
+}
+
+// close writes what is noted and stops the worker.
+func (l *lastLogins) close() {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return
+	}
+	l.closed = true
+	close(l.wake)
+	l.mu.Unlock()
+	<-l.done
+}

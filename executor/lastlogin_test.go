@@ -1,0 +1,71 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+// gatedRecorder holds each RecordLogins until release, keeping the
+// batches.
+type gatedRecorder struct {
+	mu      sync.Mutex
+	batches []map[int64]time.Time
+	entered chan struct{}
+	release chan struct{}
+	fail    error
+}
+
+func (g *gatedRecorder) RecordLogins(_ context.Context, logins map[int64]time.Time) error {
+	g.entered <- struct{}{}
+	<-g.release
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.batches = append(g.batches, logins)
+	return g.fail
+}
+
+// Logins noted while a write is under way are written together in the
+// next one; the newest time of a user wins; close writes what is left.
+func TestLastLoginsBatch(t *testing.T) {
+	h := newHarness(t, "")
+	g := &gatedRecorder{entered: make(chan struct{}, 10), release: make(chan struct{})}
+	l := newLastLogins(h.e, g)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l.note(context.Background(), 1, t0)
+	<-g.entered // the first write holds {1}
+	l.note(context.Background(), 2, t0)
+	l.note(context.Background(), 3, t0)
+	l.note(context.Background(), 2, t0.Add(time.Second))
+	close(g.release)
+	l.wait()
+	if len(g.batches) != 2 || len(g.batches[0]) != 1 || len(g.batches[1]) != 2 || !g.batches[1][2].Equal(t0.Add(time.Second)) {
+		t.Errorf("batches %v; want {1}, then {2 (its later time), 3}", g.batches)
+	}
+	l.note(context.Background(), 4, t0)
+	l.close()
+	if len(g.batches) != 3 || len(g.batches[2]) != 1 {
+		t.Errorf("after close: batches %v", g.batches)
+	}
+	// After close, a login is written at once.
+	l.note(context.Background(), 5, t0)
+	if len(g.batches) != 4 {
+		t.Errorf("a login after close: batches %v", g.batches)
+	}
+}
+
+// A failed write is a system_exception event, never the login's error.
+func TestLastLoginsFail(t *testing.T) {
+	h := newHarness(t, "")
+	g := &gatedRecorder{entered: make(chan struct{}, 10), release: make(chan struct{}), fail: errors.New("disk full")}
+	close(g.release)
+	l := newLastLogins(h.e, g)
+	l.note(context.Background(), 1, time.Now())
+	l.wait()
+	l.close()
+	if ev := h.lastEvent(t, EventSystemException); ev.Message != "Recording the last login of 1 users failed: disk full" {
+		t.Errorf("event %+v", ev)
+	}
+}
