@@ -115,8 +115,13 @@
 // and pass the executor's origin check (executor.HTTPOptions.CrossOrigin);
 // either failing is a 403 page, before anything is submitted. A GET is
 // a navigation, which another site may start (an application sending its
-// user to log in, an email's link), as with authentik's interface, so
-// it is not checked for its origin, unlike the executor's API. next is
+// user to log in, an email's link), as with authentik's interface; but a
+// GET runs the stages before the next challenge (user_logout,
+// user_delete, user_write, email), and another site's link carries the
+// session cookie (SameSite=Lax). So a logged-in visitor's GET from
+// another origin (the executor's origin check) runs nothing: a page
+// says so, with a link to the same URL, which the visitor's own click
+// follows; an anonymous visitor's is served at once. next is
 // followed only when relative (the executor refuses others). A body over
 // Options.MaxBody (Options.MaxUpload with files), a form of more than
 // Options.MaxFields values, or one for no known component is a 413 or

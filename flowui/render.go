@@ -185,10 +185,13 @@ type Landing struct {
 	UserSettings, PasswordChange, Logout string
 }
 
-// Status is an error page of the UI's own: its HTTP status and message.
+// Status is an error page of the UI's own: its HTTP status and
+// message; Continue, when set, is the URL of the page a visitor sent
+// from another site may go on to (a logged-in visitor's flow page).
 type Status struct {
-	Code    int
-	Message string
+	Code     int
+	Message  string
+	Continue string
 }
 
 // Field is what a page shows of one of its fields besides its input.

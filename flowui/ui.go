@@ -173,6 +173,7 @@ const (
 	msgMethod      = "This page answers GET and POST only."
 	msgCrossOrigin = "This form was sent from another site, and was refused."
 	msgCSRF        = "This form has expired or was not sent from this page. Load the page again and retry."
+	msgCrossSite   = "Another site sent you to this page. Continue only if you meant to come here."
 )
 
 // headers sets the headers of every page: its Content-Security-Policy
@@ -260,6 +261,14 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 		u.flowError(w, r, nonce, slug, err)
 		return
 	}
+	if !post && req.User.Authenticated && u.sess.CheckOrigin(r) != nil {
+		// A link on another site: its navigation carries the session
+		// cookie (SameSite=Lax), and a GET runs the stages before the
+		// next challenge (user_logout, user_delete, user_write, email).
+		// A logged-in visitor continues by their own click.
+		u.confirm(w, r, nonce)
+		return
+	}
 	req.Query = r.URL.RawQuery
 	var (
 		resp   executor.Response
@@ -318,6 +327,16 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 		}
 		u.render(w, r, nonce, http.StatusOK, resp.Challenge, u.csrf(session), posted)
 	}
+}
+
+// confirm answers a logged-in visitor's GET of a flow page from
+// another site: a page with a link to the same URL, which the
+// visitor's click follows from this origin.
+func (u *UI) confirm(w http.ResponseWriter, r *http.Request, nonce string) {
+	p := u.page(nonce, "")
+	p.Title, p.Background = u.e.Brand().Title, u.e.Brand().DefaultFlowBackground
+	p.Status = &Status{Code: http.StatusOK, Message: msgCrossSite, Continue: r.URL.RequestURI()}
+	u.write(w, r, http.StatusOK, u.views.status, p, cspExtra{})
 }
 
 // flowError answers an unexpected error: its event, and the flow error

@@ -1,0 +1,63 @@
+package flowui_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/authflow/authflow/executor"
+)
+
+// crossSite loads path as a navigation from another site: a link on
+// another site's page, which carries the SameSite=Lax session cookie.
+func (b *browser) crossSite(path string) *page {
+	b.sv.t.Helper()
+	req, _ := http.NewRequest("GET", b.sv.srv.URL+path, nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.Header.Set("Sec-Fetch-Mode", "navigate")
+	return b.do(req)
+}
+
+// A link on another site cannot run a logged-in visitor's flow: not
+// the logout, not the account's deletion. The page asks to continue,
+// and the visitor's click (a navigation from the page itself) does.
+func TestCrossSiteGetLoggedIn(t *testing.T) {
+	sv := newServer(t, "flows-unenrollment.yaml")
+	b := sv.browser()
+	setup(t, b, "admin Passw0rd")
+	session := b.session()
+	loggedIn := func() bool {
+		_, ok, _ := sv.e.SessionStore().User(context.Background(), b.session())
+		return ok
+	}
+	for _, path := range []string{"/if/flow/default-unenrollment-flow/", "/if/flow/default-invalidation-flow/"} {
+		p := b.crossSite(path)
+		if !loggedIn() || b.session() != session {
+			t.Fatalf("%s: a link on another site ran the flow: %d %s", path, p.status, p.body)
+		}
+		if p.status != http.StatusOK || p.header.Get("Content-Security-Policy") == "" {
+			t.Fatalf("%s: %d %v", path, p.status, p.header)
+		}
+		var next string
+		for _, a := range all(p.doc, "a") {
+			if text(a) == "Continue" {
+				next = attrOf(a, "href")
+			}
+		}
+		if next != path {
+			t.Fatalf("%s: no link to continue: %s", path, p.body)
+		}
+	}
+	// The visitor's own click runs it.
+	b.get("/if/flow/default-invalidation-flow/")
+	if loggedIn() {
+		t.Fatalf("the logout did not run on the visitor's own navigation")
+	}
+	// An anonymous visitor sent to log in by another site sees the
+	// login page at once.
+	b.crossSite("/if/flow/default-authentication-flow/?next=%2F").wantComponent(t, executor.ComponentIdentification)
+	if strings.Contains(b.last.body, ">Continue<") {
+		t.Errorf("an anonymous visitor was asked to continue")
+	}
+}
