@@ -135,7 +135,8 @@
 // TestComponentPages bound every page at 30 KB). A page is rendered with
 // placeholders for its nonce and CSRF token and written around them, so
 // that a challenge's page shown again (the login page is the same for
-// every visitor) is written from a bounded cache (Options.CachePages,
+// every visitor) is written from a bounded cache (Options.CachePages
+// pages and MaxCacheBytes bytes, a page over a 64th of it never kept;
 // keyed by the challenge, the URL and the remembered username; a page
 // answering a form is never kept) without running its template.
 // BenchmarkPage measures a page beside the executor's Get behind it

@@ -61,3 +61,10 @@ func (u *UI) Covers(c string) (decoder, template bool) {
 	_, template = u.views.components[c]
 	return decoder, template
 }
+
+// CachedBytes is the size of the pages kept, their keys included.
+func (u *UI) CachedBytes() int {
+	u.cache.mu.Lock()
+	defer u.cache.mu.Unlock()
+	return u.cache.bytes
+}

@@ -3,10 +3,13 @@ package flowui_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/authflow/authflow/executor"
+	"github.com/authflow/authflow/flowui"
 )
 
 // crossSite loads path as a navigation from another site: a link on
@@ -59,5 +62,30 @@ func TestCrossSiteGetLoggedIn(t *testing.T) {
 	b.crossSite("/if/flow/default-authentication-flow/?next=%2F").wantComponent(t, executor.ComponentIdentification)
 	if strings.Contains(b.last.body, ">Continue<") {
 		t.Errorf("an anonymous visitor was asked to continue")
+	}
+}
+
+// The page cache is bounded in bytes, not only in pages: a visitor
+// who sends long query strings (up to net/http's megabyte of headers,
+// which the page's form action repeats, escaped) cannot make it hold
+// hundreds of megabytes.
+func TestPageCacheBytes(t *testing.T) {
+	u, err := newTestUI(t, flowui.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := flowui.Samples()[0]
+	long := strings.Repeat("%22", 20<<10) // 60 KB of query, 120 KB in the page, escaped
+	for i := range 100 {
+		r := httptest.NewRequest("GET", flowui.FlowPath+"sample/?x="+long+strconv.Itoa(i), nil)
+		u.Render(httptest.NewRecorder(), r, "n", ch, "t", nil)
+	}
+	if n := u.CachedBytes(); n > flowui.MaxCacheBytes {
+		t.Fatalf("%d bytes kept, bound %d", n, flowui.MaxCacheBytes)
+	}
+	// An ordinary page is still kept.
+	u.Render(httptest.NewRecorder(), httptest.NewRequest("GET", flowui.FlowPath+"sample/?next=%2F", nil), "n", ch, "t", nil)
+	if u.CachedPages() == 0 {
+		t.Fatalf("an ordinary page was not kept")
 	}
 }
