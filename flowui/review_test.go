@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,5 +88,42 @@ func TestPageCacheBytes(t *testing.T) {
 	u.Render(httptest.NewRecorder(), httptest.NewRequest("GET", flowui.FlowPath+"sample/?next=%2F", nil), "n", ch, "t", nil)
 	if u.CachedPages() == 0 {
 		t.Fatalf("an ordinary page was not kept")
+	}
+}
+
+// The remember-me cookie is Secure behind a proxy that terminates TLS
+// (X-Forwarded-Proto: https), as the session cookie is, and HttpOnly,
+// on the flow pages only.
+func TestRememberCookieBehindProxy(t *testing.T) {
+	sv := newServer(t)
+	sv.load(`version: 1
+entries:
+  - model: authentik_stages_identification.identificationstage
+    identifiers: {name: default-authentication-identification}
+    attrs: {enable_remember_me: true}
+`)
+	b := sv.browser()
+	p := b.get("/if/flow/default-authentication-flow/")
+	vals, _, _, _ := p.form(t, map[string]string{"uid_field": "carol", "remember_me": "on"})
+	q := url.Values{}
+	for _, kv := range vals {
+		q.Add(kv[0], kv[1])
+	}
+	req := httptest.NewRequest("POST", "/if/flow/default-authentication-flow/", strings.NewReader(q.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-Proto", "https")
+	for _, c := range b.c.Jar.Cookies(p.url) {
+		req.AddCookie(c)
+	}
+	w := httptest.NewRecorder()
+	sv.ui.ServeHTTP(w, req)
+	var got *http.Cookie
+	for _, c := range w.Result().Cookies() {
+		if c.Name == flowui.RememberCookie {
+			got = c
+		}
+	}
+	if got == nil || !got.Secure || !got.HttpOnly || got.Path != flowui.FlowPath || got.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("%d %+v", w.Code, got)
 	}
 }

@@ -350,7 +350,7 @@ func (u *UI) flowError(w http.ResponseWriter, r *http.Request, nonce, slug strin
 // remember keeps or forgets the identification's username for the
 // browser, as its "Remember me" box says.
 func (u *UI) remember(w http.ResponseWriter, r *http.Request, f *form) {
-	c := &http.Cookie{Name: RememberCookie, Path: FlowPath, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil}
+	c := &http.Cookie{Name: RememberCookie, Path: FlowPath, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: u.sess.Secure(r)}
 	switch {
 	case f.get("remember_me") != "" && f.get("uid_field") != "":
 		c.Value, c.MaxAge = url.QueryEscape(f.get("uid_field")), 90*24*3600
