@@ -170,7 +170,8 @@ type Page struct {
 	Prompts   []Prompt
 	Multipart bool
 	// Remembered is the username an identification page shows: the
-	// one just sent, else the one the browser remembers (RememberCookie).
+	// one just sent, else the one the browser remembers (RememberCookie)
+	// when the stage offers "Remember me".
 	Remembered string
 	// Landing and Status are the landing and status pages' data.
 	Landing *Landing
@@ -307,8 +308,10 @@ func (u *UI) challengePage(nonce string, ch executor.Challenge, csrf string, r *
 	if pc, ok := ch.(*executor.PromptChallenge); ok {
 		p.Prompts = prompts(p, pc, posted)
 	}
-	if p.Component == executor.ComponentIdentification {
-		p.Remembered = remembered(r)
+	if ic, ok := ch.(*executor.IdentificationChallenge); ok {
+		if ic.EnableRememberMe {
+			p.Remembered = remembered(r)
+		}
 		if posted != nil && posted.component == p.Component {
 			p.Remembered = posted.get("uid_field")
 		}

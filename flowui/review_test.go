@@ -127,3 +127,18 @@ entries:
 		t.Fatalf("%d %+v", w.Code, got)
 	}
 }
+
+// A remembered username is shown only by an identification stage that
+// offers "Remember me": a stage without it (or one whose administrator
+// turned it off) does not show the name a previous user of the
+// browser left.
+func TestRememberOnlyWhenOffered(t *testing.T) {
+	sv := newServer(t)
+	b := sv.browser()
+	u, _ := url.Parse(sv.srv.URL + flowui.FlowPath)
+	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: flowui.RememberCookie, Value: "carol", Path: flowui.FlowPath}})
+	p := b.get("/if/flow/default-authentication-flow/")
+	if p.input("remember_me") != nil || attrOf(p.input("uid_field"), "value") != "" {
+		t.Fatalf("a stage without remember me shows the remembered name: %s", p.body)
+	}
+}
