@@ -142,3 +142,38 @@ func TestRememberOnlyWhenOffered(t *testing.T) {
 		t.Fatalf("a stage without remember me shows the remembered name: %s", p.body)
 	}
 }
+
+// The redirect at a flow's end never leaves the site, whatever next
+// holds.
+func TestNextStaysOnSite(t *testing.T) {
+	sv := newServer(t)
+	sv.load(stageThenDummy("two-dummies", "authentik_stages_dummy.dummystage", "{}"))
+	for _, next := range []string{"//evil.example/", "/\\evil.example/", "https:evil.example", "https://evil.example/", "/%2F/evil.example/",
+		"%2F%2Fevil.example", "\\\\evil.example", "/\t/evil.example", " //evil.example", "javascript:alert(1)", "/%5Cevil.example", "http:/evil.example"} {
+		b := sv.browser()
+		b.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		path := "/if/flow/two-dummies/?next=" + url.QueryEscape(next)
+		b.get(path).wantComponent(t, executor.ComponentDummy)
+		for range 2 {
+			p := b.submit(nil)
+			for p.status/100 == 3 {
+				loc := p.header.Get("Location")
+				to, err := p.url.Parse(loc)
+				if err != nil || to.Host != p.url.Host || strings.HasPrefix(loc, "//") || strings.Contains(loc, "\\") {
+					t.Fatalf("next %q: redirected to %q", next, loc)
+				}
+				p = b.get(to.RequestURI())
+			}
+		}
+		if b.last.url.Host != strings.TrimPrefix(sv.srv.URL, "http://") {
+			t.Errorf("next %q: ended at %s", next, b.last.url)
+		}
+	}
+	// A relative next is followed.
+	b := sv.browser()
+	b.get("/if/flow/two-dummies/?next=%2Fsomewhere%3Fa%3D1").wantComponent(t, executor.ComponentDummy)
+	b.submit(nil).wantComponent(t, executor.ComponentDummy)
+	if p := b.submit(nil); p.url.RequestURI() != "/somewhere?a=1" {
+		t.Fatalf("a relative next: %d %s", p.status, p.url)
+	}
+}
