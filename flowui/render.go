@@ -472,10 +472,22 @@ func (u *UI) send(w http.ResponseWriter, r *http.Request, code int, rd *rendered
 // its leading space; "" for the UI's own.
 func imgSource(bg string) string {
 	u, err := url.Parse(bg)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || !hostSource(u.Host) {
 		return ""
 	}
 	return " " + u.Scheme + "://" + u.Host
+}
+
+// hostSource says whether a URL's host is a host name or address and
+// port only, so that it cannot end the CSP's source list (url.Parse
+// lets ";", "," and quotes through); an IPv6 address is left out.
+func hostSource(h string) bool {
+	for _, c := range []byte(h) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == ':') {
+			return false
+		}
+	}
+	return true
 }
 
 // Captcha is the captcha a page shows: a captcha challenge, or an

@@ -5,12 +5,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/flowui"
+	"golang.org/x/net/html"
 )
 
 // crossSite loads path as a navigation from another site: a link on
@@ -176,4 +178,101 @@ func TestNextStaysOnSite(t *testing.T) {
 	if p := b.submit(nil); p.url.RequestURI() != "/somewhere?a=1" {
 		t.Fatalf("a relative next: %d %s", p.status, p.url)
 	}
+}
+
+// Hostile values in every context a page has: text, attributes, URLs
+// (links, the avatar, the background in the style sheet), the script's
+// string, and the background's origin in the CSP.
+func TestHostileValues(t *testing.T) {
+	u, err := newTestUI(t, flowui.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const x = `"'><script>alert(1)</script><img src=x onerror=alert(1)>`
+	fi := func(bg string) *executor.FlowInfo {
+		return &executor.FlowInfo{Title: x, Background: bg, CancelURL: "javascript:alert(1)", Layout: `x" onload="alert(1)`}
+	}
+	env := func(c, bg string) executor.Envelope {
+		return executor.Envelope{FlowInfo: fi(bg), Component: c, ResponseErrors: map[string][]executor.ErrorDetail{
+			"non_field_errors": {{String: x}}, "password": {{String: x}}, x: {{String: x}}}}
+	}
+	for _, bg := range []string{`javascript:alert(1)`, `x");}body{background:url(https://evil.example/`, `data:text/html,<script>alert(1)</script>`,
+		`https://a.example;script-src 'unsafe-inline'/bg.jpg`, "https://a.example;script-src:*/bg.jpg", "https://x;script-src/bg.jpg", "https://x,y'/bg.jpg", `https://evil.example/bg.jpg?"x`} {
+		for _, avatar := range []string{`javascript:alert(1)`, `data:text/html;base64,PHNjcmlwdD4=`, `data:image/svg+xml,<svg onload=alert(1)>`, `" onerror="alert(1)`} {
+			user := executor.UserInfo{PendingUser: x, PendingUserAvatar: avatar}
+			for _, ch := range []executor.Challenge{
+				&executor.PasswordChallenge{Envelope: env(executor.ComponentPassword, bg), UserInfo: user, RecoveryURL: "javascript:alert(1)", AllowShowPassword: true},
+				&executor.AccessDenied{Envelope: env(executor.ComponentAccessDenied, bg), UserInfo: user, ErrorMessage: x},
+				&executor.IdentificationChallenge{Envelope: env(executor.ComponentIdentification, bg), UserFields: []string{x}, ApplicationPre: x, PrimaryAction: x,
+					EnrollURL: "javascript:alert(1)", RecoveryURL: " javascript:alert(1)", PasswordlessURL: "JaVaScRiPt:alert(1)"},
+				&executor.PromptChallenge{Envelope: env(executor.ComponentPrompt, bg), Fields: []executor.StagePrompt{
+					{FieldKey: x, Label: x, Type: "text", Placeholder: x, InitialValue: x, SubText: x},
+					{FieldKey: "s", Label: x, Type: "static", InitialValue: x},
+					{FieldKey: "sep", Type: "separator", Placeholder: x},
+					{FieldKey: "d", Label: x, Type: "dropdown", Choices: []string{x}, InitialValue: x},
+					{FieldKey: "r", Label: x, Type: "radio-button-group", Choices: []string{x}},
+					{FieldKey: "h", Type: "hidden", InitialValue: x},
+					{FieldKey: "ta", Type: "text_area_read_only", InitialValue: "</textarea>" + x},
+				}},
+			} {
+				w := httptest.NewRecorder()
+				u.Render(w, httptest.NewRequest("GET", flowui.FlowPath+"f/?next="+url.QueryEscape(x), nil), "n", ch, "t", nil)
+				body, csp := w.Body.String(), w.Header().Get("Content-Security-Policy")
+				if bad := hostile(t, body); bad != "" {
+					t.Errorf("%T (background %q, avatar %q): %s:\n%s", ch, bg, avatar, bad, body)
+				}
+				if strings.Count(csp, "script-src") > 1 || strings.Contains(csp, "unsafe-inline") || !cspImg.MatchString(csp) {
+					t.Errorf("%T (background %q): CSP %q", ch, bg, csp)
+				}
+			}
+		}
+	}
+}
+
+// cspImg is a CSP whose img-src is the UI's own, data: and at most a
+// background's origin, a host name.
+var cspImg = regexp.MustCompile(`; img-src 'self' data:( https?://[a-z0-9.-]+(:[0-9]+)?)?; `)
+
+// hostile is what runs or leaves the site in a page, "" for nothing:
+// a script without the page's nonce, an event handler attribute, a
+// link or source of a script scheme or a data: URI other than an
+// image, and a style that leaves its url() string.
+func hostile(t *testing.T, body string) string {
+	doc, err := html.Parse(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bad string
+	walk(doc, func(n *html.Node) {
+		if n.Type != html.ElementNode || bad != "" {
+			return
+		}
+		switch n.Data {
+		case "script":
+			if attrOf(n, "nonce") != "n" {
+				bad = "a script without the nonce"
+			}
+		case "svg", "iframe", "object", "embed", "base", "meta", "link":
+			if n.Data != "meta" || attrOf(n, "http-equiv") != "" {
+				bad = "a <" + n.Data + "> element"
+			}
+		case "style":
+			if strings.Count(text(n), `url("`) != 1 || strings.Contains(text(n), `");}b`) {
+				bad = "a style that leaves its url(): " + text(n)
+			}
+		}
+		for _, a := range n.Attr {
+			v := strings.ToLower(strings.TrimSpace(a.Val))
+			switch {
+			case strings.HasPrefix(a.Key, "on"):
+				bad = "an event handler " + a.Key
+			case (a.Key == "href" || a.Key == "src" || a.Key == "action" || a.Key == "formaction") &&
+				(strings.HasPrefix(v, "javascript:") || strings.HasPrefix(v, "vbscript:") || (strings.HasPrefix(v, "data:") && !strings.HasPrefix(v, "data:image/"))):
+				bad = a.Key + "=" + a.Val
+			case a.Key == "class" && n.Data == "body" && !strings.HasPrefix(a.Val, "layout-stacked"):
+				bad = "layout " + a.Val
+			}
+		}
+	})
+	return bad
 }
