@@ -276,3 +276,32 @@ func hostile(t *testing.T, body string) string {
 	})
 	return bad
 }
+
+// Every answer, error or not, whatever its method, has the CSP, no
+// sniffing, and no framing.
+func TestHeadersEveryAnswer(t *testing.T) {
+	sv := newServer(t)
+	for _, tc := range []struct{ method, path, ctype, body string }{
+		{"PUT", "/if/flow/default-authentication-flow/", "", ""},
+		{"POST", flowui.BackgroundPath, "", ""},
+		{"DELETE", executor.DefaultAvatar, "", ""},
+		{"POST", "/", "", ""},
+		{"HEAD", flowui.BackgroundPath, "", ""},
+		{"POST", "/if/flow/default-authentication-flow/", "text/plain", "x"},
+		{"POST", "/if/flow/default-authentication-flow/", "application/x-www-form-urlencoded", strings.Repeat("a", flowui.DefaultMaxBody+1)},
+		{"POST", "/if/flow/nope/", "application/x-www-form-urlencoded", "component=ak-stage-dummy"},
+		{"GET", "/if/flow/nope", "", ""},
+	} {
+		r := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
+		if tc.ctype != "" {
+			r.Header.Set("Content-Type", tc.ctype)
+		}
+		w := httptest.NewRecorder()
+		sv.ui.ServeHTTP(w, r)
+		h := w.Header()
+		if !strings.HasPrefix(h.Get("Content-Security-Policy"), "default-src 'none'") || h.Get("X-Content-Type-Options") != "nosniff" ||
+			(h.Get("X-Frame-Options") != "DENY" && !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'")) {
+			t.Errorf("%s %s: %d %v", tc.method, tc.path, w.Code, h)
+		}
+	}
+}

@@ -205,6 +205,8 @@ var (
 	deny       = []string{"DENY"}
 	noStore    = []string{"no-store"}
 	htmlType   = []string{"text/html; charset=utf-8"}
+	// imagePolicy is the images': nothing loads, nothing frames them.
+	imagePolicy = []string{"default-src 'none'; frame-ancestors 'none'"}
 )
 
 // cspExtra widens a page's policy: img adds the background's origin;
@@ -431,15 +433,17 @@ func (u *UI) serveLanding(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveImage serves one of the UI's images.
+// Its 405 has the same headers.
 func serveImage(w http.ResponseWriter, r *http.Request, ctype string, b []byte) {
+	h := w.Header()
+	h["X-Content-Type-Options"] = nosniff
+	h["Content-Security-Policy"] = imagePolicy
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
+		h.Set("Allow", "GET, HEAD")
 		http.Error(w, msgMethod, http.StatusMethodNotAllowed)
 		return
 	}
-	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Cache-Control", "public, max-age=86400")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'")
+	h.Set("Content-Type", ctype)
+	h.Set("Cache-Control", "public, max-age=86400")
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
 }
