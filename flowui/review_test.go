@@ -305,3 +305,17 @@ func TestHeadersEveryAnswer(t *testing.T) {
 		}
 	}
 }
+
+// A page whose query holds a semicolon (next=/app;jsessionid=1, which
+// browsers send as typed) takes its forms: the query is the
+// executor's, not the form's.
+func TestSemicolonInQuery(t *testing.T) {
+	sv := newServer(t)
+	b := sv.browser()
+	b.get("/if/flow/default-authentication-flow/?next=/app;x=1").wantComponent(t, executor.ComponentIdentification)
+	p := b.submit(map[string]string{"uid_field": "akadmin"})
+	p.wantComponent(t, executor.ComponentPassword)
+	if p.url.RawQuery != "next=/app;x=1" {
+		t.Errorf("query %q", p.url.RawQuery)
+	}
+}
