@@ -137,8 +137,9 @@
 // that a challenge's page shown again (the login page is the same for
 // every visitor) is written from a bounded cache (Options.CachePages
 // pages and MaxCacheBytes bytes, a page over a 64th of it never kept;
-// keyed by the challenge, the URL and the remembered username; a page
-// answering a form is never kept) without running its template.
+// keyed by the challenge's JSON and the URL) without running its
+// template. A page answering a form, or showing someone (a pending
+// user, a remembered username), is never kept.
 // BenchmarkPage measures a page beside the executor's Get behind it
 // and beside the executor's JSON endpoint (HTTPHandler, the session
 // included), alternately in one loop, each written to a writer that

@@ -13,6 +13,12 @@ import (
 // Samples are the challenges New renders.
 var Samples = samples
 
+// UserInfoOf says whether a challenge shows a pending user.
+func UserInfoOf(ch executor.Challenge) (*executor.UserInfo, bool) {
+	ui := userInfo(ch)
+	return ui, ui != nil
+}
+
 // EnvelopeOf is a challenge's envelope.
 var EnvelopeOf = envelope
 

@@ -308,8 +308,8 @@ func (u *UI) challengePage(nonce string, ch executor.Challenge, csrf string, r *
 	if pc, ok := ch.(*executor.PromptChallenge); ok {
 		p.Prompts = prompts(p, pc, posted)
 	}
-	if ic, ok := ch.(*executor.IdentificationChallenge); ok {
-		if ic.EnableRememberMe {
+	if p.Component == executor.ComponentIdentification {
+		if showsRemembered(ch, r) {
 			p.Remembered = remembered(r)
 		}
 		if posted != nil && posted.component == p.Component {
@@ -360,7 +360,10 @@ func embeddedField(ch executor.Challenge, name string) (any, bool) {
 
 // render writes a challenge's page. A page of a challenge shown, not
 // answered, is kept (Options.CachePages) by everything its template
-// reads.
+// reads, unless it shows someone: a pending user, or the name the
+// browser remembers (such a page is seldom shown twice, and a page
+// served from the cache is faster: a visitor who could time it would
+// learn that someone else saw it).
 func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code int, ch executor.Challenge, csrf string, posted *form) {
 	env := envelope(ch)
 	t, ok := u.views.components[env.Component]
@@ -370,9 +373,9 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		return
 	}
 	var key string
-	if posted == nil && code == http.StatusOK && u.cache != nil {
+	if posted == nil && code == http.StatusOK && u.cache != nil && userInfo(ch) == nil && !showsRemembered(ch, r) {
 		if b, err := json.Marshal(ch); err == nil {
-			key = env.Component + "\x00" + r.URL.RequestURI() + "\x00" + remembered(r) + "\x00" + string(b)
+			key = env.Component + "\x00" + r.URL.RequestURI() + "\x00" + string(b)
 		}
 	}
 	rd := u.cache.get(key)
@@ -393,6 +396,13 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 	}
 	extra.img = imgSource(backgroundOf(env))
 	u.send(w, r, code, rd, nonce, csrf, extra)
+}
+
+// showsRemembered says whether ch's page shows the name r's browser
+// remembers.
+func showsRemembered(ch executor.Challenge, r *http.Request) bool {
+	ic, ok := ch.(*executor.IdentificationChallenge)
+	return ok && ic.EnableRememberMe && remembered(r) != ""
 }
 
 // backgroundOf is the background a challenge's page shows.

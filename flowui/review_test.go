@@ -319,3 +319,38 @@ func TestSemicolonInQuery(t *testing.T) {
 		t.Errorf("query %q", p.url.RawQuery)
 	}
 }
+
+// The page cache holds no one's page: a page that shows a pending
+// user, or the name a browser remembers, is rendered for its visitor
+// and not kept; two visitors' pages never mix.
+func TestPageCacheKeepsNoUser(t *testing.T) {
+	u, err := newTestUI(t, flowui.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := func(name string) *executor.PasswordChallenge {
+		return &executor.PasswordChallenge{Envelope: executor.Envelope{Component: executor.ComponentPassword}, UserInfo: executor.UserInfo{PendingUser: name, PendingUserAvatar: executor.DefaultAvatar}}
+	}
+	for _, name := range []string{"alice", "bob", "alice"} {
+		w := httptest.NewRecorder()
+		u.Render(w, httptest.NewRequest("GET", flowui.FlowPath+"f/", nil), "n", pw(name), "t", nil)
+		if !strings.Contains(w.Body.String(), "<span>"+name+"</span>") {
+			t.Fatalf("%s's page: %s", name, w.Body)
+		}
+	}
+	id := &executor.IdentificationChallenge{Envelope: executor.Envelope{Component: executor.ComponentIdentification}, UserFields: []string{"username"}, EnableRememberMe: true}
+	r := httptest.NewRequest("GET", flowui.FlowPath+"f/", nil)
+	r.AddCookie(&http.Cookie{Name: flowui.RememberCookie, Value: "carol"})
+	w := httptest.NewRecorder()
+	u.Render(w, r, "n", id, "t", nil)
+	if !strings.Contains(w.Body.String(), `value="carol"`) {
+		t.Fatalf("remembered: %s", w.Body)
+	}
+	if n := u.CachedPages(); n != 0 {
+		t.Fatalf("%d pages of a user kept", n)
+	}
+	u.Render(httptest.NewRecorder(), httptest.NewRequest("GET", flowui.FlowPath+"f/", nil), "n", id, "t", nil)
+	if n := u.CachedPages(); n != 1 {
+		t.Fatalf("the anonymous login page was not kept")
+	}
+}
