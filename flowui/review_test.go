@@ -2,6 +2,7 @@ package flowui_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -352,5 +353,51 @@ func TestPageCacheKeepsNoUser(t *testing.T) {
 	u.Render(httptest.NewRecorder(), httptest.NewRequest("GET", flowui.FlowPath+"f/", nil), "n", id, "t", nil)
 	if n := u.CachedPages(); n != 1 {
 		t.Fatalf("the anonymous login page was not kept")
+	}
+}
+
+// A password sent is never in a page (a failed password field is
+// empty), nor in the cache, nor in an event.
+func TestPasswordNeverEchoed(t *testing.T) {
+	sv := newServer(t)
+	sv.load(everyField("Every field", "Text"))
+	b := sv.browser()
+	const secret = "S3cret-never-shown"
+	setup(t, b, "admin Passw0rd")
+	b.get(executor.InvalidationURL)
+	p := b.get("/if/flow/default-authentication-flow/")
+	p = b.submit(map[string]string{"uid_field": "akadmin"})
+	p.wantComponent(t, executor.ComponentPassword)
+	p = b.submit(map[string]string{"password": secret})
+	if strings.Contains(p.body, secret) || attrOf(p.input("password"), "value") != "" {
+		t.Fatalf("the password is in the page: %s", p.body)
+	}
+	// A prompt page with an error shows the values sent again, never a
+	// password.
+	b2 := sv.browser()
+	p = b2.get("/if/flow/every-field/")
+	set := map[string]string{}
+	for _, in := range all(p.doc, "input") {
+		if attrOf(in, "type") == "password" {
+			set[attrOf(in, "name")] = secret
+		}
+	}
+	if len(set) == 0 {
+		t.Fatalf("no password field: %s", p.body)
+	}
+	set["f_number"] = "not a number"
+	p = b2.submit(set)
+	if !strings.Contains(p.body, `role="alert"`) || !strings.Contains(p.body, "not a number") {
+		t.Fatalf("no error, or the values sent are not shown again: %s", p.body)
+	}
+	if strings.Contains(p.body, secret) {
+		t.Fatalf("a prompt page shows the password: %s", p.body)
+	}
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	for _, ev := range sv.events {
+		if strings.Contains(fmt.Sprintf("%+v", ev), secret) {
+			t.Errorf("an event holds the password: %+v", ev)
+		}
 	}
 }
