@@ -401,3 +401,32 @@ func TestPasswordNeverEchoed(t *testing.T) {
 		}
 	}
 }
+
+// A form's token expires with its session: a page loaded before a
+// login (or a token an attacker learnt by planting the session cookie)
+// cannot post after it.
+func TestCSRFRotatesAtLogin(t *testing.T) {
+	sv := newServer(t)
+	b := sv.browser()
+	before := b.get("/if/flow/default-authentication-flow/")
+	setup(t, b, "admin Passw0rd")
+	p := b.get("/if/flow/default-user-settings-flow/")
+	p.wantComponent(t, executor.ComponentPrompt)
+	old := attrOf(before.input("csrf_token"), "value")
+	if old == "" || old == attrOf(p.input("csrf_token"), "value") {
+		t.Fatalf("the token did not change at login: %q", old)
+	}
+	vals, _, _, _ := p.form(t, nil)
+	q := url.Values{}
+	for _, kv := range vals {
+		if kv[0] == "csrf_token" {
+			kv[1] = old
+		}
+		q.Add(kv[0], kv[1])
+	}
+	req, _ := http.NewRequest("POST", sv.srv.URL+"/if/flow/default-user-settings-flow/", strings.NewReader(q.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if p := b.do(req); p.status != http.StatusForbidden {
+		t.Fatalf("the token of before the login: %d", p.status)
+	}
+}
