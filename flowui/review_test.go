@@ -430,3 +430,20 @@ func TestCSRFRotatesAtLogin(t *testing.T) {
 		t.Fatalf("the token of before the login: %d", p.status)
 	}
 }
+
+// A flow page asked for without its slash is sent to the same path
+// with it, its escapes kept: an escaped "?" stays in the slug.
+func TestSlashRedirectKeepsEscapes(t *testing.T) {
+	sv := newServer(t)
+	for path, want := range map[string]string{
+		"/if/flow/a%3Fnext=%2F%2Fevil.example": "/if/flow/a%3Fnext=%2F%2Fevil.example/",
+		"/if/flow/a%20b?x=1":                   "/if/flow/a%20b/?x=1",
+		"/if/flow/a%3Fb":                       "/if/flow/a%3Fb/",
+	} {
+		w := httptest.NewRecorder()
+		sv.ui.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		if loc := w.Header().Get("Location"); w.Code == http.StatusMovedPermanently && loc != want {
+			t.Errorf("%s: %d to %q, want %q", path, w.Code, loc, want)
+		}
+	}
+}

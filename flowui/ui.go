@@ -152,7 +152,8 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case slug == "" || strings.Contains(slug, "/"):
 			u.status(w, r, newNonce(), http.StatusNotFound, msgNotFound)
 		case !ok:
-			to := FlowPath + rest + "/"
+			// The escaped path: a decoded "?" or space would change it.
+			to := r.URL.EscapedPath() + "/"
 			if r.URL.RawQuery != "" {
 				to += "?" + r.URL.RawQuery
 			}
