@@ -447,3 +447,22 @@ func TestSlashRedirectKeepsEscapes(t *testing.T) {
 		}
 	}
 }
+
+// A page shown again after the configuration changed shows the change:
+// the cache's key is the challenge, which holds it.
+func TestPageCacheAfterChange(t *testing.T) {
+	sv := newServer(t)
+	sv.load(stageThenDummy("changing", "authentik_stages_dummy.dummystage", "{}"))
+	b := sv.browser()
+	b.get("/if/flow/changing/")
+	b.get("/if/flow/changing/")
+	sv.load(`version: 1
+entries:
+  - model: authentik_flows.flow
+    identifiers: {slug: changing}
+    attrs: {title: "New title"}
+`)
+	if p := sv.browser().get("/if/flow/changing/"); text(byID(p.doc, "af-title")) != "New title" {
+		t.Fatalf("an old page: %s", p.body)
+	}
+}
