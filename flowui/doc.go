@@ -156,8 +156,14 @@
 // times the Get for the login page and 3.2 to 5.1 times for the
 // enrollment page (2.2 to 4.8 times the JSON endpoint): html/template's
 // reflective execution, some 40 to 100 microseconds a page there
-// (BenchmarkRender, each component's template alone). The page's own
+// (BenchmarkRender, each component's template alone), except the
+// prompt sample's 18 fields, some 300 microseconds alone. The page's own
 // cost besides is the session's lookup (which the JSON endpoint pays
 // too), the cache key (the challenge's JSON), the CSRF token and the
-// headers.
+// headers. So issue 22's bound (a page at most twice its step) holds
+// for a page shown again, not for a page rendered by its template.
+// Under a load of 10 to 12 (go test ./flowui -run '^$' -bench .
+// -benchtime 2000x, three runs) the ratios spread wider: 1.7 to 1.8
+// and 0.9 to 2.0 shown again, 2.5 to 8.6 and 3.3 to 5.8 rendered, and
+// 0.55 to 1.2 milliseconds for the prompt sample.
 package flowui
