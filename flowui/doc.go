@@ -99,9 +99,10 @@
 // page.
 //
 // Every page has a Content-Security-Policy: default-src 'none', the
-// inlined style allowed by a nonce, images from the UI's origin, data:
-// and the flow background's origin, form-action 'self',
-// frame-ancestors 'none', base-uri 'none'. Script runs only by the
+// inlined style allowed by a nonce, images from the UI's origin, data:,
+// the flow background's origin and the pending user's avatar's (a
+// host's executor.Options.Avatar), form-action 'self', frame-ancestors
+// 'none', base-uri 'none'. Script runs only by the
 // page's nonce: a password page that allows showing the password has a
 // few lines that flip the field's type (without JavaScript the box is
 // not shown), and a captcha page loads its provider's script

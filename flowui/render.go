@@ -395,6 +395,11 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		}
 	}
 	extra.img = imgSource(backgroundOf(env))
+	if ui := userInfo(ch); ui != nil {
+		if a := imgSource(ui.PendingUserAvatar); a != extra.img {
+			extra.img += a // a host's avatars on another origin (Options.Avatar)
+		}
+	}
 	u.send(w, r, code, rd, nonce, csrf, extra)
 }
 

@@ -231,8 +231,8 @@ func TestHostileValues(t *testing.T) {
 }
 
 // cspImg is a CSP whose img-src is the UI's own, data: and at most a
-// background's origin, a host name.
-var cspImg = regexp.MustCompile(`; img-src 'self' data:( https?://[a-z0-9.-]+(:[0-9]+)?)?; `)
+// background's and an avatar's origins, host names.
+var cspImg = regexp.MustCompile(`; img-src 'self' data:( https?://[a-z0-9.-]+(:[0-9]+)?){0,2}; `)
 
 // hostile is what runs or leaves the site in a page, "" for nothing:
 // a script without the page's nonce, an event handler attribute, a
@@ -464,5 +464,23 @@ entries:
 `)
 	if p := sv.browser().get("/if/flow/changing/"); text(byID(p.doc, "af-title")) != "New title" {
 		t.Fatalf("an old page: %s", p.body)
+	}
+}
+
+// A host's avatars on another origin (Options.Avatar, as gravatar's)
+// are shown: the CSP allows the avatar's origin, as the background's.
+func TestRemoteAvatarAllowed(t *testing.T) {
+	u, err := newTestUI(t, flowui.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := &executor.PasswordChallenge{Envelope: executor.Envelope{Component: executor.ComponentPassword,
+		FlowInfo: &executor.FlowInfo{Background: "https://bg.example/bg.jpg"}},
+		UserInfo: executor.UserInfo{PendingUser: "alice", PendingUserAvatar: "https://avatars.example/u/1.png"}}
+	w := httptest.NewRecorder()
+	u.Render(w, httptest.NewRequest("GET", flowui.FlowPath+"f/", nil), "n", ch, "t", nil)
+	csp := w.Header().Get("Content-Security-Policy")
+	if !strings.Contains(csp, "img-src 'self' data: https://bg.example https://avatars.example;") {
+		t.Fatalf("CSP %q", csp)
 	}
 }
