@@ -122,7 +122,13 @@
 // session cookie (SameSite=Lax). So a logged-in visitor's GET from
 // another origin (the executor's origin check) runs nothing: a page
 // says so, with a link to the same URL, which the visitor's own click
-// follows; an anonymous visitor's is served at once. next is
+// follows; an anonymous visitor's is served at once. A GET of an
+// emailed link's one-time key (flow_token, itoken) without the session
+// cookie (with the executor's own cookie, not a host's Session) runs
+// nothing either: a mail system's link scanner would use the key up in
+// a session no one continues. A page asks to continue with a button (a
+// POST, which scanners do not send), whose answer is a redirect to the
+// link with the new cookie. next is
 // followed only when relative (the executor refuses others). A body over
 // Options.MaxBody (Options.MaxUpload with files), a form of more than
 // Options.MaxFields values, or one for no known component is a 413 or

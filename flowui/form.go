@@ -95,7 +95,7 @@ func (u *UI) readForm(w http.ResponseWriter, r *http.Request) (*form, *formError
 		return nil, &formError{msg: msgFormFields}
 	}
 	f.component = f.get("component")
-	if _, ok := components[f.component]; !ok {
+	if _, ok := components[f.component]; !ok && f.component != continueComponent {
 		return nil, &formError{msg: msgFormUnknown}
 	}
 	return f, nil

@@ -188,11 +188,14 @@ type Landing struct {
 
 // Status is an error page of the UI's own: its HTTP status and
 // message; Continue, when set, is the URL of the page a visitor sent
-// from another site may go on to (a logged-in visitor's flow page).
+// from another site may go on to (a logged-in visitor's flow page);
+// Post, a form that posts to the page's Action to go on (an emailed
+// link's one-time key, opened without the session cookie).
 type Status struct {
 	Code     int
 	Message  string
 	Continue string
+	Post     bool
 }
 
 // Field is what a page shows of one of its fields besides its input.

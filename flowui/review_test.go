@@ -13,6 +13,8 @@ import (
 
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/flowui"
+	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/store"
 	"golang.org/x/net/html"
 )
 
@@ -483,4 +485,60 @@ func TestRemoteAvatarAllowed(t *testing.T) {
 	if !strings.Contains(csp, "img-src 'self' data: https://bg.example https://avatars.example;") {
 		t.Fatalf("CSP %q", csp)
 	}
+}
+
+// A mail system's link scanner (a GET without cookies or JavaScript)
+// that opens an emailed link first does not use up its one-time key: a
+// recovery link's flow_token and a single-use invitation's itoken
+// still work for the person who opens the link after it. A browser
+// without the session cookie continues by a button (a POST, which
+// scanners do not send).
+func TestLinkScannerKeepsOneTimeLinks(t *testing.T) {
+	sv := newServer(t, "flows-recovery-email-verification.yaml")
+	setup(t, sv.browser(), "old Passw0rd")
+	a := sv.browser()
+	a.get("/if/flow/default-recovery-flow/")
+	a.submit(map[string]string{"uid_field": "akadmin"}).wantComponent(t, executor.ComponentEmail)
+	sv.mu.Lock()
+	link := regexp.MustCompile(`/if/flow/[^\s"<>]+`).FindString(sv.mails[0].Text)
+	sv.mu.Unlock()
+
+	sv.load(stageThenDummy("invited", "authentik_stages_invitation.invitationstage", "{}"))
+	var inv stage.Invite
+	if err := sv.s.Update(context.Background(), func(tx *store.Tx) error {
+		var err error
+		inv, err = store.Invites.Create(tx, stage.Invite{Name: "once", SingleUse: true, FixedData: map[string]any{}}, nil)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	invite := "/if/flow/invited/?itoken=" + inv.PK.String()
+
+	for _, l := range []string{link, invite} {
+		scanner := &http.Client{}
+		resp, err := scanner.Get(sv.srv.URL + l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+
+	b := sv.browser()
+	p := b.get(link)
+	p.wantComponent(t, "af-continue")
+	if !strings.Contains(p.body, "This link can be used once.") {
+		t.Fatalf("%s", p.body)
+	}
+	p = b.submit(nil)
+	for range 3 {
+		if p.component() != executor.ComponentConsent {
+			break
+		}
+		p = b.submit(nil)
+	}
+	p.wantComponent(t, executor.ComponentPrompt)
+
+	c := sv.browser()
+	c.get(invite)
+	c.submit(nil).wantComponent(t, executor.ComponentDummy)
 }

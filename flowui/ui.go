@@ -175,7 +175,35 @@ const (
 	msgCrossOrigin = "This form was sent from another site, and was refused."
 	msgCSRF        = "This form has expired or was not sent from this page. Load the page again and retry."
 	msgCrossSite   = "Another site sent you to this page. Continue only if you meant to come here."
+	msgOneTime     = "This link can be used once. Continue to use it."
 )
+
+// continueComponent is the component of confirmPost's form: no
+// challenge's, it only goes on to the page.
+const continueComponent = "af-continue"
+
+// oneTimeKeys are the query's keys that a GET may use up: a flow
+// token (executor.QueryFlowToken) and an invitation (itoken).
+var oneTimeKeys = []string{executor.QueryFlowToken, "itoken"}
+
+func oneTimeKey(q url.Values) bool {
+	for _, k := range oneTimeKeys {
+		if q.Get(k) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// hasCookie says whether r carries the executor's session cookie.
+func (u *UI) hasCookie(r *http.Request) bool {
+	name := u.o.HTTP.Cookie
+	if name == "" {
+		name = executor.DefaultCookie
+	}
+	_, err := r.Cookie(name)
+	return err == nil
+}
 
 // headers sets the headers of every page: its Content-Security-Policy
 // (with nonce for its style, and for script when script names the
@@ -259,9 +287,19 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 			return
 		}
 	}
+	fresh := u.o.HTTP.Session == nil && !u.hasCookie(r)
 	req, err := u.sess.Request(w, r)
 	if err != nil {
 		u.flowError(w, r, nonce, slug, err)
+		return
+	}
+	if !post && fresh && oneTimeKey(r.URL.Query()) {
+		// An emailed link's one-time key, opened by a client without
+		// the session cookie: perhaps a mail system's link scanner,
+		// whose GET would use the key up (a single-use invitation, a
+		// flow token) in a session no one continues. A person goes on
+		// with a button, a POST, which scanners do not send.
+		u.confirmPost(w, r, nonce, req.Session)
 		return
 	}
 	if !post && req.User.Authenticated && u.sess.CheckOrigin(r) != nil {
@@ -285,6 +323,11 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 			return
 		case !u.csrfOK(req.Session, f.get(CSRFField)):
 			u.status(w, r, nonce, http.StatusForbidden, msgCSRF)
+			return
+		case f.component == continueComponent:
+			// The button of confirmPost: the page, now with the cookie.
+			headers(w, nonce, cspExtra{})
+			http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
 			return
 		}
 		body, derr := u.decode(f)
@@ -339,6 +382,17 @@ func (u *UI) confirm(w http.ResponseWriter, r *http.Request, nonce string) {
 	p := u.page(nonce, "")
 	p.Title, p.Background = u.e.Brand().Title, u.e.Brand().DefaultFlowBackground
 	p.Status = &Status{Code: http.StatusOK, Message: msgCrossSite, Continue: r.URL.RequestURI()}
+	u.write(w, r, http.StatusOK, u.views.status, p, cspExtra{})
+}
+
+// confirmPost answers a GET of an emailed link's one-time key without
+// the session cookie: a page with a button that posts back (with the
+// new session's CSRF token), and the POST goes on to the page.
+func (u *UI) confirmPost(w http.ResponseWriter, r *http.Request, nonce, session string) {
+	p := u.page(nonce, u.csrf(session))
+	p.Title, p.Background = u.e.Brand().Title, u.e.Brand().DefaultFlowBackground
+	p.Action, p.Component = r.URL.RequestURI(), continueComponent
+	p.Status = &Status{Code: http.StatusOK, Message: msgOneTime, Post: true}
 	u.write(w, r, http.StatusOK, u.views.status, p, cspExtra{})
 }
 
