@@ -542,3 +542,27 @@ func TestLinkScannerKeepsOneTimeLinks(t *testing.T) {
 	c.get(invite)
 	c.submit(nil).wantComponent(t, executor.ComponentDummy)
 }
+
+// Hostile multipart bodies within the bound are read or refused (400,
+// 413), never a 500 or a panic: many parts, a part with many or long
+// headers, a part without a name.
+func TestHostileMultipart(t *testing.T) {
+	sv := newServer(t)
+	b := sv.browser()
+	p := b.get("/if/flow/default-authentication-flow/")
+	token := attrOf(p.input("csrf_token"), "value")
+	head := "--x\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n" + token + "\r\n--x\r\nContent-Disposition: form-data; name=\"component\"\r\n\r\nak-stage-identification\r\n"
+	manyParts := head + strings.Repeat("--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nb\r\n", 3000) + "--x--\r\n"
+	manyHeaders := head + "--x\r\n" + strings.Repeat("X-A: b\r\n", 20000) + "Content-Disposition: form-data; name=\"a\"\r\n\r\nb\r\n--x--\r\n"
+	longHeader := head + "--x\r\nX-A: " + strings.Repeat("b", 2<<20) + "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nb\r\n--x--\r\n"
+	noName := head + "--x\r\nContent-Disposition: form-data\r\n\r\nb\r\n--x--\r\n"
+	for name, body := range map[string]string{"many parts": manyParts, "many headers": manyHeaders, "a long header": longHeader, "no name": noName} {
+		req, _ := http.NewRequest("POST", sv.srv.URL+"/if/flow/default-authentication-flow/", strings.NewReader(body))
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+		p := b.do(req)
+		if p.status != http.StatusBadRequest && p.status != http.StatusRequestEntityTooLarge && p.status != http.StatusOK {
+			t.Errorf("%s: %d %s", name, p.status, p.body)
+		}
+	}
+	b.get("/if/flow/default-authentication-flow/").wantComponent(t, executor.ComponentIdentification)
+}
