@@ -145,8 +145,9 @@
 // every visitor) is written from a bounded cache (Options.CachePages
 // pages and MaxCacheBytes bytes, a page over a 64th of it never kept;
 // keyed by the challenge's JSON and the URL) without running its
-// template. A page answering a form, or showing someone (a pending
-// user, a remembered username), is never kept.
+// template. A page answering a form, shown to a logged-in visitor, or
+// showing someone (a pending user, a remembered username), is never
+// kept.
 // BenchmarkPage measures a page beside the executor's Get behind it
 // and beside the executor's JSON endpoint (HTTPHandler, the session
 // included), alternately in one loop, each written to a writer that

@@ -22,14 +22,14 @@ func UserInfoOf(ch executor.Challenge) (*executor.UserInfo, bool) {
 // EnvelopeOf is a challenge's envelope.
 var EnvelopeOf = envelope
 
-// Render writes ch's page; posted is the form answered with it, nil for
-// none.
+// Render writes ch's page to a visitor not logged in; posted is the
+// form answered with it, nil for none.
 func (u *UI) Render(w http.ResponseWriter, r *http.Request, nonce string, ch executor.Challenge, csrf string, posted url.Values) {
 	var f *form
 	if posted != nil {
 		f = &form{values: posted, component: posted.Get("component")}
 	}
-	u.render(w, r, nonce, http.StatusOK, ch, csrf, f)
+	u.render(w, r, nonce, http.StatusOK, ch, csrf, f, true)
 }
 
 // Decode is the response a form of values gives.

@@ -362,12 +362,13 @@ func embeddedField(ch executor.Challenge, name string) (any, bool) {
 }
 
 // render writes a challenge's page. A page of a challenge shown, not
-// answered, is kept (Options.CachePages) by everything its template
-// reads, unless it shows someone: a pending user, or the name the
-// browser remembers (such a page is seldom shown twice, and a page
-// served from the cache is faster: a visitor who could time it would
-// learn that someone else saw it).
-func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code int, ch executor.Challenge, csrf string, posted *form) {
+// answered, to a visitor who is not logged in (anonymous) is kept
+// (Options.CachePages) by everything its template reads, unless it
+// shows someone: a pending user, or the name the browser remembers.
+// Pages of someone are seldom shown twice, and a page served from the
+// cache is faster: a visitor who could time it would learn that someone
+// else saw it.
+func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code int, ch executor.Challenge, csrf string, posted *form, anonymous bool) {
 	env := envelope(ch)
 	t, ok := u.views.components[env.Component]
 	if !ok {
@@ -376,7 +377,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		return
 	}
 	var key string
-	if posted == nil && code == http.StatusOK && u.cache != nil && userInfo(ch) == nil && !showsRemembered(ch, r) {
+	if anonymous && posted == nil && code == http.StatusOK && u.cache != nil && userInfo(ch) == nil && !showsRemembered(ch, r) {
 		if b, err := json.Marshal(ch); err == nil {
 			key = env.Component + "\x00" + r.URL.RequestURI() + "\x00" + string(b)
 		}

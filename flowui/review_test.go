@@ -566,3 +566,21 @@ func TestHostileMultipart(t *testing.T) {
 	}
 	b.get("/if/flow/default-authentication-flow/").wantComponent(t, executor.ComponentIdentification)
 }
+
+// A logged-in visitor's pages (the user settings' prompts, filled with
+// their name and email) are not kept: the cache holds only pages of
+// visitors not logged in.
+func TestPageCacheKeepsNoLoggedInPage(t *testing.T) {
+	sv := newServer(t)
+	b := sv.browser()
+	setup(t, b, "admin Passw0rd")
+	before := sv.ui.CachedPages()
+	b.get("/if/flow/default-user-settings-flow/").wantComponent(t, executor.ComponentPrompt)
+	if n := sv.ui.CachedPages(); n != before {
+		t.Fatalf("a logged-in visitor's page was kept: %d, was %d", n, before)
+	}
+	sv.browser().get("/if/flow/default-authentication-flow/").wantComponent(t, executor.ComponentIdentification)
+	if n := sv.ui.CachedPages(); n != before+1 {
+		t.Fatalf("the login page was not kept: %d, was %d", n, before)
+	}
+}

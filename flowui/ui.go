@@ -371,7 +371,7 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 		case resp.Logout != nil:
 			session = resp.Logout.Session
 		}
-		u.render(w, r, nonce, http.StatusOK, resp.Challenge, u.csrf(session), posted)
+		u.render(w, r, nonce, http.StatusOK, resp.Challenge, u.csrf(session), posted, !req.User.Authenticated && resp.Login == nil)
 	}
 }
 
@@ -401,7 +401,7 @@ func (u *UI) confirmPost(w http.ResponseWriter, r *http.Request, nonce, session 
 func (u *UI) flowError(w http.ResponseWriter, r *http.Request, nonce, slug string, err error) {
 	fe := u.sess.FlowError(slug, err)
 	w.Header().Set("X-authentik-id", fe.RequestID)
-	u.render(w, r, nonce, http.StatusInternalServerError, fe, "", nil)
+	u.render(w, r, nonce, http.StatusInternalServerError, fe, "", nil, false)
 }
 
 // remember keeps or forgets the identification's username for the
