@@ -170,8 +170,11 @@
 // too), the cache key (the challenge's JSON), the CSRF token and the
 // headers. So issue 22's bound (a page at most twice its step) holds
 // for a page shown again, not for a page rendered by its template.
-// Under a load of 10 to 12 (go test ./flowui -run '^$' -bench .
-// -benchtime 2000x, three runs) the ratios spread wider: 1.7 to 1.8
-// and 0.9 to 2.0 shown again, 2.5 to 8.6 and 3.3 to 5.8 rendered, and
-// 0.55 to 1.2 milliseconds for the prompt sample.
+// Re-measured with go test ./flowui -run '^$' -bench . -benchtime
+// 2000x (three runs each): under a load of 3, 1.7 to 2.3 (login) and
+// 1.2 to 1.6 (enrollment) times the Get shown again, 3.5 to 4.0 and
+// 4.2 to 4.8 rendered, the prompt sample 0.3 milliseconds; under a load
+// of 10 to 12, 1.7 to 1.8 and 0.9 to 2.0 shown again, 2.5 to 8.6 and
+// 3.3 to 5.8 rendered, the prompt sample 0.55 to 1.2 milliseconds. So
+// a login page shown again is at the 2x bound, not safely under it.
 package flowui
