@@ -70,7 +70,10 @@
 // --af-radius, --af-font) or replaces any template file through
 // Options.Templates, an fs.FS read by file name: page.html (defines
 // "page", which calls "content"), style.css, parts.html (the shared
-// pieces), landing.html, status.html (the UI's own error pages) and one
+// pieces), landing.html, status.html (the UI's own error pages, and
+// the pages that ask a visitor to continue: a host's must show
+// Status.Continue's link and, when Status.Post, a form posting "hidden"
+// to Action) and one
 // "{component}.html" per component, each the "content" of its page. The
 // templates render a [Page]. New parses them and renders each component's
 // sample challenges, so that a broken template fails at New, not on a

@@ -136,6 +136,19 @@ func (u *UI) check() error {
 	if err := u.views.status.ExecuteTemplate(&bytes.Buffer{}, templatePage, p); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrTemplate, fileStatus, err)
 	}
+	// The pages that ask to continue must let the visitor continue.
+	p = u.page("nonce", "token")
+	p.Action, p.Component = FlowPath+"sample/?itoken=x", continueComponent
+	p.Status = &Status{Code: 200, Message: msgOneTime, Continue: FlowPath + "sample/", Post: true}
+	var b bytes.Buffer
+	if err := u.views.status.ExecuteTemplate(&b, templatePage, p); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrTemplate, fileStatus, err)
+	}
+	for _, want := range []string{`href="` + p.Status.Continue + `"`, `value="` + continueComponent + `"`, `action="` + html.EscapeString(p.Action) + `"`} {
+		if !bytes.Contains(b.Bytes(), []byte(want)) {
+			return fmt.Errorf("%w: %s does not show %s (Status.Continue, Status.Post)", ErrTemplate, fileStatus, want)
+		}
+	}
 	return nil
 }
 

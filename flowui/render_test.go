@@ -284,6 +284,7 @@ func TestTemplates(t *testing.T) {
 		"ak-stage-password.html": `{{.Nope}}`,             // fails on the samples
 		"ak-stage-prompt.html":   `{{if}}`,                // does not parse
 		"page.html":              `{{define "x"}}{{end}}`, // no "page"
+		"status.html":            `{{.Status.Message}}`,   // no way to continue
 	} {
 		_, err := newTestUI(t, flowui.Options{Templates: fstest.MapFS{name: {Data: []byte(src)}}})
 		if !errors.Is(err, flowui.ErrTemplate) {
