@@ -126,7 +126,7 @@
 // another origin (the executor's origin check) runs nothing: a page
 // says so, with a link to the same URL, which the visitor's own click
 // follows; an anonymous visitor's is served at once. A GET of an
-// emailed link's one-time key (flow_token, itoken) without the session
+// emailed link's one-time key (flow_token, itoken, token) without the session
 // cookie (with the executor's own cookie, not a host's Session) runs
 // nothing either: a mail system's link scanner would use the key up in
 // a session no one continues. A page asks to continue with a button (a

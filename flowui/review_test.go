@@ -513,8 +513,17 @@ func TestLinkScannerKeepsOneTimeLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	invite := "/if/flow/invited/?itoken=" + inv.PK.String()
+	var inv2 stage.Invite
+	if err := sv.s.Update(context.Background(), func(tx *store.Tx) error {
+		var err error
+		inv2, err = store.Invites.Create(tx, stage.Invite{Name: "once-more", SingleUse: true, FixedData: map[string]any{}}, nil)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	invite2 := "/if/flow/invited/?token=" + inv2.PK.String() // the invitation's other key
 
-	for _, l := range []string{link, invite} {
+	for _, l := range []string{link, invite, invite2} {
 		scanner := &http.Client{}
 		resp, err := scanner.Get(sv.srv.URL + l)
 		if err != nil {
@@ -538,9 +547,11 @@ func TestLinkScannerKeepsOneTimeLinks(t *testing.T) {
 	}
 	p.wantComponent(t, executor.ComponentPrompt)
 
-	c := sv.browser()
-	c.get(invite)
-	c.submit(nil).wantComponent(t, executor.ComponentDummy)
+	for _, l := range []string{invite, invite2} {
+		c := sv.browser()
+		c.get(l)
+		c.submit(nil).wantComponent(t, executor.ComponentDummy)
+	}
 }
 
 // Hostile multipart bodies within the bound are read or refused (400,

@@ -183,8 +183,9 @@ const (
 const continueComponent = "af-continue"
 
 // oneTimeKeys are the query's keys that a GET may use up: a flow
-// token (executor.QueryFlowToken) and an invitation (itoken).
-var oneTimeKeys = []string{executor.QueryFlowToken, "itoken"}
+// token (executor.QueryFlowToken) and an invitation (itoken, or token,
+// which the invitation stage reads too).
+var oneTimeKeys = []string{executor.QueryFlowToken, "itoken", "token"}
 
 func oneTimeKey(q url.Values) bool {
 	for _, k := range oneTimeKeys {
