@@ -140,6 +140,11 @@ func (s *HTTPSessions) Apply(w http.ResponseWriter, r *http.Request, resp Respon
 	return s.sessionChange(w, r, resp)
 }
 
+// Secure says whether r came over TLS, its own or a proxy's
+// (X-Forwarded-Proto: https): whether cookies set on its answer are
+// Secure, as the session cookie is.
+func (s *HTTPSessions) Secure(r *http.Request) bool { return secure(r) }
+
 // FlowError reports an unexpected error of a request in flow slug as
 // HTTPHandler does: a system_exception event holding err under a new
 // request id, and the ak-stage-flow-error challenge that shows the id

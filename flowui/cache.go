@@ -11,6 +11,11 @@ import (
 // DefaultCachePages bounds the rendered pages a UI keeps (Options.CachePages).
 const DefaultCachePages = 256
 
+// MaxCacheBytes bounds the size of the rendered pages a UI keeps, their
+// keys included, whatever Options.CachePages; a page over a 64th of it
+// (a long query string, repeated in the page) is not kept.
+const MaxCacheBytes = 8 << 20
+
 // A page is rendered with placeholders for its nonce and CSRF token,
 // which change with every answer and every session, and filled in as it
 // is written; a challenge's page shown again (the login page, which is
@@ -30,6 +35,15 @@ const (
 type rendered struct {
 	parts [][]byte
 	holes []hole
+}
+
+// size is the page's length without its holes.
+func (rd *rendered) size() int {
+	n := 0
+	for _, p := range rd.parts {
+		n += len(p)
+	}
+	return n
 }
 
 // placeholders are a UI's: random, so that no configuration or input
@@ -90,12 +104,13 @@ func (rd *rendered) writeTo(w io.Writer, nonce, csrf string) error {
 }
 
 // pageCache keeps rendered pages by everything their template reads
-// but the placeholders, at most max of them; a full cache drops an
-// arbitrary page for a new one.
+// but the placeholders, at most max of them and MaxCacheBytes (bytes,
+// keys included); a full cache drops arbitrary pages for a new one.
 type pageCache struct {
-	mu  sync.Mutex
-	max int
-	m   map[string]*rendered
+	mu    sync.Mutex
+	max   int
+	bytes int
+	m     map[string]*rendered
 }
 
 func (c *pageCache) get(key string) *rendered {
@@ -111,13 +126,22 @@ func (c *pageCache) put(key string, rd *rendered) {
 	if c == nil {
 		return
 	}
+	size := len(key) + rd.size()
+	if size > MaxCacheBytes/64 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.m) >= c.max {
-		for k := range c.m {
-			delete(c.m, k)
+	if old, ok := c.m[key]; ok {
+		c.bytes -= len(key) + old.size()
+		delete(c.m, key)
+	}
+	for k, v := range c.m {
+		if len(c.m) < c.max && c.bytes+size <= MaxCacheBytes {
 			break
 		}
+		c.bytes -= len(k) + v.size()
+		delete(c.m, k)
 	}
-	c.m[key] = rd
+	c.m[key], c.bytes = rd, c.bytes+size
 }

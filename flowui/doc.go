@@ -70,7 +70,10 @@
 // --af-radius, --af-font) or replaces any template file through
 // Options.Templates, an fs.FS read by file name: page.html (defines
 // "page", which calls "content"), style.css, parts.html (the shared
-// pieces), landing.html, status.html (the UI's own error pages) and one
+// pieces), landing.html, status.html (the UI's own error pages, and
+// the pages that ask a visitor to continue: a host's must show
+// Status.Continue's link and, when Status.Post, a form posting "hidden"
+// to Action) and one
 // "{component}.html" per component, each the "content" of its page. The
 // templates render a [Page]. New parses them and renders each component's
 // sample challenges, so that a broken template fails at New, not on a
@@ -99,9 +102,10 @@
 // page.
 //
 // Every page has a Content-Security-Policy: default-src 'none', the
-// inlined style allowed by a nonce, images from the UI's origin, data:
-// and the flow background's origin, form-action 'self',
-// frame-ancestors 'none', base-uri 'none'. Script runs only by the
+// inlined style allowed by a nonce, images from the UI's origin, data:,
+// the flow background's origin and the pending user's avatar's (a
+// host's executor.Options.Avatar), form-action 'self', frame-ancestors
+// 'none', base-uri 'none'. Script runs only by the
 // page's nonce: a password page that allows showing the password has a
 // few lines that flip the field's type (without JavaScript the box is
 // not shown), and a captcha page loads its provider's script
@@ -115,8 +119,19 @@
 // and pass the executor's origin check (executor.HTTPOptions.CrossOrigin);
 // either failing is a 403 page, before anything is submitted. A GET is
 // a navigation, which another site may start (an application sending its
-// user to log in, an email's link), as with authentik's interface, so
-// it is not checked for its origin, unlike the executor's API. next is
+// user to log in, an email's link), as with authentik's interface; but a
+// GET runs the stages before the next challenge (user_logout,
+// user_delete, user_write, email), and another site's link carries the
+// session cookie (SameSite=Lax). So a logged-in visitor's GET from
+// another origin (the executor's origin check) runs nothing: a page
+// says so, with a link to the same URL, which the visitor's own click
+// follows; an anonymous visitor's is served at once. A GET of an
+// emailed link's one-time key (flow_token, itoken, token) without the session
+// cookie (with the executor's own cookie, not a host's Session) runs
+// nothing either: a mail system's link scanner would use the key up in
+// a session no one continues. A page asks to continue with a button (a
+// POST, which scanners do not send), whose answer is a redirect to the
+// link with the new cookie. next is
 // followed only when relative (the executor refuses others). A body over
 // Options.MaxBody (Options.MaxUpload with files), a form of more than
 // Options.MaxFields values, or one for no known component is a 413 or
@@ -130,9 +145,12 @@
 // TestComponentPages bound every page at 30 KB). A page is rendered with
 // placeholders for its nonce and CSRF token and written around them, so
 // that a challenge's page shown again (the login page is the same for
-// every visitor) is written from a bounded cache (Options.CachePages,
-// keyed by the challenge, the URL and the remembered username; a page
-// answering a form is never kept) without running its template.
+// every visitor) is written from a bounded cache (Options.CachePages
+// pages and MaxCacheBytes bytes, a page over a 64th of it never kept;
+// keyed by the challenge's JSON and the URL) without running its
+// template. A page answering a form, shown to a logged-in visitor, or
+// showing someone (a pending user, a remembered username), is never
+// kept.
 // BenchmarkPage measures a page beside the executor's Get behind it
 // and beside the executor's JSON endpoint (HTTPHandler, the session
 // included), alternately in one loop, each written to a writer that
@@ -149,8 +167,17 @@
 // times the Get for the login page and 3.2 to 5.1 times for the
 // enrollment page (2.2 to 4.8 times the JSON endpoint): html/template's
 // reflective execution, some 40 to 100 microseconds a page there
-// (BenchmarkRender, each component's template alone). The page's own
+// (BenchmarkRender, each component's template alone), except the
+// prompt sample's 18 fields, some 300 microseconds alone. The page's own
 // cost besides is the session's lookup (which the JSON endpoint pays
 // too), the cache key (the challenge's JSON), the CSRF token and the
-// headers.
+// headers. So issue 22's bound (a page at most twice its step) holds
+// for a page shown again, not for a page rendered by its template.
+// Re-measured with go test ./flowui -run '^$' -bench . -benchtime
+// 2000x (three runs each): under a load of 3, 1.7 to 2.3 (login) and
+// 1.2 to 1.6 (enrollment) times the Get shown again, 3.5 to 4.0 and
+// 4.2 to 4.8 rendered, the prompt sample 0.3 milliseconds; under a load
+// of 10 to 12, 1.7 to 1.8 and 0.9 to 2.0 shown again, 2.5 to 8.6 and
+// 3.3 to 5.8 rendered, the prompt sample 0.55 to 1.2 milliseconds. So
+// a login page shown again is at the 2x bound, not safely under it.
 package flowui

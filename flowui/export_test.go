@@ -13,17 +13,23 @@ import (
 // Samples are the challenges New renders.
 var Samples = samples
 
+// UserInfoOf says whether a challenge shows a pending user.
+func UserInfoOf(ch executor.Challenge) (*executor.UserInfo, bool) {
+	ui := userInfo(ch)
+	return ui, ui != nil
+}
+
 // EnvelopeOf is a challenge's envelope.
 var EnvelopeOf = envelope
 
-// Render writes ch's page; posted is the form answered with it, nil for
-// none.
+// Render writes ch's page to a visitor not logged in; posted is the
+// form answered with it, nil for none.
 func (u *UI) Render(w http.ResponseWriter, r *http.Request, nonce string, ch executor.Challenge, csrf string, posted url.Values) {
 	var f *form
 	if posted != nil {
 		f = &form{values: posted, component: posted.Get("component")}
 	}
-	u.render(w, r, nonce, http.StatusOK, ch, csrf, f)
+	u.render(w, r, nonce, http.StatusOK, ch, csrf, f, true)
 }
 
 // Decode is the response a form of values gives.
@@ -60,4 +66,11 @@ func (u *UI) Covers(c string) (decoder, template bool) {
 	_, decoder = components[c]
 	_, template = u.views.components[c]
 	return decoder, template
+}
+
+// CachedBytes is the size of the pages kept, their keys included.
+func (u *UI) CachedBytes() int {
+	u.cache.mu.Lock()
+	defer u.cache.mu.Unlock()
+	return u.cache.bytes
 }

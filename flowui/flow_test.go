@@ -437,8 +437,11 @@ func TestRecoveryThroughPages(t *testing.T) {
 	// "Send again" answers with the page and its message.
 	p = a.submit(nil)
 	p.wantComponent(t, executor.ComponentEmail)
+	// A browser without the session cookie continues by a button
+	// (TestLinkScannerKeepsOneTimeLinks).
 	b := sv.browser()
-	p = b.get(link)
+	b.get(link).wantComponent(t, "af-continue")
+	p = b.submit(nil)
 	for range 3 {
 		if p.component() != executor.ComponentConsent {
 			break
@@ -581,7 +584,9 @@ func TestInvitationQuery(t *testing.T) {
 		t.Fatalf("without an invitation: %s", p.body)
 	}
 	q := "?itoken=" + inv.PK.String()
-	p = sv.browser().get("/if/flow/invited/" + q)
+	b := sv.browser()
+	b.get("/if/flow/invited/"+q).wantComponent(t, "af-continue")
+	p = b.submit(nil)
 	p.wantComponent(t, executor.ComponentDummy)
 	if action := attrOf(all(p.doc, "form")[0], "action"); action != "/if/flow/invited/"+q {
 		t.Errorf("the form posts to %q", action)

@@ -58,19 +58,29 @@ func (u *UI) readForm(w http.ResponseWriter, r *http.Request) (*form, *formError
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	f := &form{}
 	switch ct {
+	// The body alone: net/http's ParseForm and ParseMultipartForm also
+	// parse the URL's query, the executor's, and fail on a semicolon in
+	// it (next=/app;id=1, as browsers send it).
 	case "multipart/form-data":
 		r.Body = http.MaxBytesReader(w, r.Body, u.o.MaxUpload)
-		if err := r.ParseMultipartForm(u.o.MaxUpload); err != nil {
+		mr, err := r.MultipartReader()
+		if err != nil {
+			return nil, &formError{msg: msgFormBad}
+		}
+		mf, err := mr.ReadForm(u.o.MaxUpload)
+		if err != nil {
 			return nil, tooLarge(err)
 		}
-		defer r.MultipartForm.RemoveAll()
-		f.values, f.files = url.Values(r.MultipartForm.Value), r.MultipartForm.File
+		defer mf.RemoveAll()
+		f.values, f.files = url.Values(mf.Value), mf.File
 	case "application/x-www-form-urlencoded":
-		r.Body = http.MaxBytesReader(w, r.Body, u.o.MaxBody)
-		if err := r.ParseForm(); err != nil {
+		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, u.o.MaxBody))
+		if err != nil {
 			return nil, tooLarge(err)
 		}
-		f.values = r.PostForm
+		if f.values, err = url.ParseQuery(string(b)); err != nil {
+			return nil, &formError{msg: msgFormBad}
+		}
 	default:
 		return nil, &formError{msg: msgFormBad}
 	}
@@ -85,7 +95,7 @@ func (u *UI) readForm(w http.ResponseWriter, r *http.Request) (*form, *formError
 		return nil, &formError{msg: msgFormFields}
 	}
 	f.component = f.get("component")
-	if _, ok := components[f.component]; !ok {
+	if _, ok := components[f.component]; !ok && f.component != continueComponent {
 		return nil, &formError{msg: msgFormUnknown}
 	}
 	return f, nil

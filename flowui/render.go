@@ -136,6 +136,19 @@ func (u *UI) check() error {
 	if err := u.views.status.ExecuteTemplate(&bytes.Buffer{}, templatePage, p); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrTemplate, fileStatus, err)
 	}
+	// The pages that ask to continue must let the visitor continue.
+	p = u.page("nonce", "token")
+	p.Action, p.Component = FlowPath+"sample/?itoken=x", continueComponent
+	p.Status = &Status{Code: 200, Message: msgOneTime, Continue: FlowPath + "sample/", Post: true}
+	var b bytes.Buffer
+	if err := u.views.status.ExecuteTemplate(&b, templatePage, p); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrTemplate, fileStatus, err)
+	}
+	for _, want := range []string{`href="` + p.Status.Continue + `"`, `value="` + continueComponent + `"`, `action="` + html.EscapeString(p.Action) + `"`} {
+		if !bytes.Contains(b.Bytes(), []byte(want)) {
+			return fmt.Errorf("%w: %s does not show %s (Status.Continue, Status.Post)", ErrTemplate, fileStatus, want)
+		}
+	}
 	return nil
 }
 
@@ -170,7 +183,8 @@ type Page struct {
 	Prompts   []Prompt
 	Multipart bool
 	// Remembered is the username an identification page shows: the
-	// one just sent, else the one the browser remembers (RememberCookie).
+	// one just sent, else the one the browser remembers (RememberCookie)
+	// when the stage offers "Remember me".
 	Remembered string
 	// Landing and Status are the landing and status pages' data.
 	Landing *Landing
@@ -185,10 +199,16 @@ type Landing struct {
 	UserSettings, PasswordChange, Logout string
 }
 
-// Status is an error page of the UI's own: its HTTP status and message.
+// Status is an error page of the UI's own: its HTTP status and
+// message; Continue, when set, is the URL of the page a visitor sent
+// from another site may go on to (a logged-in visitor's flow page);
+// Post, a form that posts to the page's Action to go on (an emailed
+// link's one-time key, opened without the session cookie).
 type Status struct {
-	Code    int
-	Message string
+	Code     int
+	Message  string
+	Continue string
+	Post     bool
 }
 
 // Field is what a page shows of one of its fields besides its input.
@@ -305,7 +325,9 @@ func (u *UI) challengePage(nonce string, ch executor.Challenge, csrf string, r *
 		p.Prompts = prompts(p, pc, posted)
 	}
 	if p.Component == executor.ComponentIdentification {
-		p.Remembered = remembered(r)
+		if showsRemembered(ch, r) {
+			p.Remembered = remembered(r)
+		}
 		if posted != nil && posted.component == p.Component {
 			p.Remembered = posted.get("uid_field")
 		}
@@ -353,9 +375,13 @@ func embeddedField(ch executor.Challenge, name string) (any, bool) {
 }
 
 // render writes a challenge's page. A page of a challenge shown, not
-// answered, is kept (Options.CachePages) by everything its template
-// reads.
-func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code int, ch executor.Challenge, csrf string, posted *form) {
+// answered, to a visitor who is not logged in (anonymous) is kept
+// (Options.CachePages) by everything its template reads, unless it
+// shows someone: a pending user, or the name the browser remembers.
+// Pages of someone are seldom shown twice, and a page served from the
+// cache is faster: a visitor who could time it would learn that someone
+// else saw it.
+func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code int, ch executor.Challenge, csrf string, posted *form, anonymous bool) {
 	env := envelope(ch)
 	t, ok := u.views.components[env.Component]
 	if !ok {
@@ -364,9 +390,9 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		return
 	}
 	var key string
-	if posted == nil && code == http.StatusOK && u.cache != nil {
+	if anonymous && posted == nil && code == http.StatusOK && u.cache != nil && userInfo(ch) == nil && !showsRemembered(ch, r) {
 		if b, err := json.Marshal(ch); err == nil {
-			key = env.Component + "\x00" + r.URL.RequestURI() + "\x00" + remembered(r) + "\x00" + string(b)
+			key = env.Component + "\x00" + r.URL.RequestURI() + "\x00" + string(b)
 		}
 	}
 	rd := u.cache.get(key)
@@ -386,7 +412,19 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		}
 	}
 	extra.img = imgSource(backgroundOf(env))
+	if ui := userInfo(ch); ui != nil {
+		if a := imgSource(ui.PendingUserAvatar); a != extra.img {
+			extra.img += a // a host's avatars on another origin (Options.Avatar)
+		}
+	}
 	u.send(w, r, code, rd, nonce, csrf, extra)
+}
+
+// showsRemembered says whether ch's page shows the name r's browser
+// remembers.
+func showsRemembered(ch executor.Challenge, r *http.Request) bool {
+	ic, ok := ch.(*executor.IdentificationChallenge)
+	return ok && ic.EnableRememberMe && remembered(r) != ""
 }
 
 // backgroundOf is the background a challenge's page shows.
@@ -466,10 +504,22 @@ func (u *UI) send(w http.ResponseWriter, r *http.Request, code int, rd *rendered
 // its leading space; "" for the UI's own.
 func imgSource(bg string) string {
 	u, err := url.Parse(bg)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || !hostSource(u.Host) {
 		return ""
 	}
 	return " " + u.Scheme + "://" + u.Host
+}
+
+// hostSource says whether a URL's host is a host name or address and
+// port only, so that it cannot end the CSP's source list (url.Parse
+// lets ";", "," and quotes through); an IPv6 address is left out.
+func hostSource(h string) bool {
+	for _, c := range []byte(h) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == ':') {
+			return false
+		}
+	}
+	return true
 }
 
 // Captcha is the captcha a page shows: a captcha challenge, or an

@@ -152,7 +152,8 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case slug == "" || strings.Contains(slug, "/"):
 			u.status(w, r, newNonce(), http.StatusNotFound, msgNotFound)
 		case !ok:
-			to := FlowPath + rest + "/"
+			// The escaped path: a decoded "?" or space would change it.
+			to := r.URL.EscapedPath() + "/"
 			if r.URL.RawQuery != "" {
 				to += "?" + r.URL.RawQuery
 			}
@@ -173,7 +174,37 @@ const (
 	msgMethod      = "This page answers GET and POST only."
 	msgCrossOrigin = "This form was sent from another site, and was refused."
 	msgCSRF        = "This form has expired or was not sent from this page. Load the page again and retry."
+	msgCrossSite   = "Another site sent you to this page. Continue only if you meant to come here."
+	msgOneTime     = "This link can be used once. Continue to use it."
 )
+
+// continueComponent is the component of confirmPost's form: no
+// challenge's, it only goes on to the page.
+const continueComponent = "af-continue"
+
+// oneTimeKeys are the query's keys that a GET may use up: a flow
+// token (executor.QueryFlowToken) and an invitation (itoken, or token,
+// which the invitation stage reads too).
+var oneTimeKeys = []string{executor.QueryFlowToken, "itoken", "token"}
+
+func oneTimeKey(q url.Values) bool {
+	for _, k := range oneTimeKeys {
+		if q.Get(k) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// hasCookie says whether r carries the executor's session cookie.
+func (u *UI) hasCookie(r *http.Request) bool {
+	name := u.o.HTTP.Cookie
+	if name == "" {
+		name = executor.DefaultCookie
+	}
+	_, err := r.Cookie(name)
+	return err == nil
+}
 
 // headers sets the headers of every page: its Content-Security-Policy
 // (with nonce for its style, and for script when script names the
@@ -204,6 +235,8 @@ var (
 	deny       = []string{"DENY"}
 	noStore    = []string{"no-store"}
 	htmlType   = []string{"text/html; charset=utf-8"}
+	// imagePolicy is the images': nothing loads, nothing frames them.
+	imagePolicy = []string{"default-src 'none'; frame-ancestors 'none'"}
 )
 
 // cspExtra widens a page's policy: img adds the background's origin;
@@ -255,9 +288,27 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 			return
 		}
 	}
+	fresh := u.o.HTTP.Session == nil && !u.hasCookie(r)
 	req, err := u.sess.Request(w, r)
 	if err != nil {
 		u.flowError(w, r, nonce, slug, err)
+		return
+	}
+	if !post && fresh && oneTimeKey(r.URL.Query()) {
+		// An emailed link's one-time key, opened by a client without
+		// the session cookie: perhaps a mail system's link scanner,
+		// whose GET would use the key up (a single-use invitation, a
+		// flow token) in a session no one continues. A person goes on
+		// with a button, a POST, which scanners do not send.
+		u.confirmPost(w, r, nonce, req.Session)
+		return
+	}
+	if !post && req.User.Authenticated && u.sess.CheckOrigin(r) != nil {
+		// A link on another site: its navigation carries the session
+		// cookie (SameSite=Lax), and a GET runs the stages before the
+		// next challenge (user_logout, user_delete, user_write, email).
+		// A logged-in visitor continues by their own click.
+		u.confirm(w, r, nonce)
 		return
 	}
 	req.Query = r.URL.RawQuery
@@ -273,6 +324,11 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 			return
 		case !u.csrfOK(req.Session, f.get(CSRFField)):
 			u.status(w, r, nonce, http.StatusForbidden, msgCSRF)
+			return
+		case f.component == continueComponent:
+			// The button of confirmPost: the page, now with the cookie.
+			headers(w, nonce, cspExtra{})
+			http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
 			return
 		}
 		body, derr := u.decode(f)
@@ -316,8 +372,29 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 		case resp.Logout != nil:
 			session = resp.Logout.Session
 		}
-		u.render(w, r, nonce, http.StatusOK, resp.Challenge, u.csrf(session), posted)
+		u.render(w, r, nonce, http.StatusOK, resp.Challenge, u.csrf(session), posted, !req.User.Authenticated && resp.Login == nil)
 	}
+}
+
+// confirm answers a logged-in visitor's GET of a flow page from
+// another site: a page with a link to the same URL, which the
+// visitor's click follows from this origin.
+func (u *UI) confirm(w http.ResponseWriter, r *http.Request, nonce string) {
+	p := u.page(nonce, "")
+	p.Title, p.Background = u.e.Brand().Title, u.e.Brand().DefaultFlowBackground
+	p.Status = &Status{Code: http.StatusOK, Message: msgCrossSite, Continue: r.URL.RequestURI()}
+	u.write(w, r, http.StatusOK, u.views.status, p, cspExtra{})
+}
+
+// confirmPost answers a GET of an emailed link's one-time key without
+// the session cookie: a page with a button that posts back (with the
+// new session's CSRF token), and the POST goes on to the page.
+func (u *UI) confirmPost(w http.ResponseWriter, r *http.Request, nonce, session string) {
+	p := u.page(nonce, u.csrf(session))
+	p.Title, p.Background = u.e.Brand().Title, u.e.Brand().DefaultFlowBackground
+	p.Action, p.Component = r.URL.RequestURI(), continueComponent
+	p.Status = &Status{Code: http.StatusOK, Message: msgOneTime, Post: true}
+	u.write(w, r, http.StatusOK, u.views.status, p, cspExtra{})
 }
 
 // flowError answers an unexpected error: its event, and the flow error
@@ -325,13 +402,13 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 func (u *UI) flowError(w http.ResponseWriter, r *http.Request, nonce, slug string, err error) {
 	fe := u.sess.FlowError(slug, err)
 	w.Header().Set("X-authentik-id", fe.RequestID)
-	u.render(w, r, nonce, http.StatusInternalServerError, fe, "", nil)
+	u.render(w, r, nonce, http.StatusInternalServerError, fe, "", nil, false)
 }
 
 // remember keeps or forgets the identification's username for the
 // browser, as its "Remember me" box says.
 func (u *UI) remember(w http.ResponseWriter, r *http.Request, f *form) {
-	c := &http.Cookie{Name: RememberCookie, Path: FlowPath, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil}
+	c := &http.Cookie{Name: RememberCookie, Path: FlowPath, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: u.sess.Secure(r)}
 	switch {
 	case f.get("remember_me") != "" && f.get("uid_field") != "":
 		c.Value, c.MaxAge = url.QueryEscape(f.get("uid_field")), 90*24*3600
@@ -412,15 +489,17 @@ func (u *UI) serveLanding(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveImage serves one of the UI's images.
+// Its 405 has the same headers.
 func serveImage(w http.ResponseWriter, r *http.Request, ctype string, b []byte) {
+	h := w.Header()
+	h["X-Content-Type-Options"] = nosniff
+	h["Content-Security-Policy"] = imagePolicy
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
+		h.Set("Allow", "GET, HEAD")
 		http.Error(w, msgMethod, http.StatusMethodNotAllowed)
 		return
 	}
-	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Cache-Control", "public, max-age=86400")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'")
+	h.Set("Content-Type", ctype)
+	h.Set("Cache-Control", "public, max-age=86400")
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
 }

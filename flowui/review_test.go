@@ -1,0 +1,597 @@
+package flowui_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/authflow/authflow/executor"
+	"github.com/authflow/authflow/flowui"
+	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/store"
+	"golang.org/x/net/html"
+)
+
+// crossSite loads path as a navigation from another site: a link on
+// another site's page, which carries the SameSite=Lax session cookie.
+func (b *browser) crossSite(path string) *page {
+	b.sv.t.Helper()
+	req, _ := http.NewRequest("GET", b.sv.srv.URL+path, nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.Header.Set("Sec-Fetch-Mode", "navigate")
+	return b.do(req)
+}
+
+// A link on another site cannot run a logged-in visitor's flow: not
+// the logout, not the account's deletion. The page asks to continue,
+// and the visitor's click (a navigation from the page itself) does.
+func TestCrossSiteGetLoggedIn(t *testing.T) {
+	sv := newServer(t, "flows-unenrollment.yaml")
+	b := sv.browser()
+	setup(t, b, "admin Passw0rd")
+	session := b.session()
+	loggedIn := func() bool {
+		_, ok, _ := sv.e.SessionStore().User(context.Background(), b.session())
+		return ok
+	}
+	for _, path := range []string{"/if/flow/default-unenrollment-flow/", "/if/flow/default-invalidation-flow/"} {
+		p := b.crossSite(path)
+		if !loggedIn() || b.session() != session {
+			t.Fatalf("%s: a link on another site ran the flow: %d %s", path, p.status, p.body)
+		}
+		if p.status != http.StatusOK || p.header.Get("Content-Security-Policy") == "" {
+			t.Fatalf("%s: %d %v", path, p.status, p.header)
+		}
+		var next string
+		for _, a := range all(p.doc, "a") {
+			if text(a) == "Continue" {
+				next = attrOf(a, "href")
+			}
+		}
+		if next != path {
+			t.Fatalf("%s: no link to continue: %s", path, p.body)
+		}
+	}
+	// The visitor's own click runs it.
+	b.get("/if/flow/default-invalidation-flow/")
+	if loggedIn() {
+		t.Fatalf("the logout did not run on the visitor's own navigation")
+	}
+	// An anonymous visitor sent to log in by another site sees the
+	// login page at once.
+	b.crossSite("/if/flow/default-authentication-flow/?next=%2F").wantComponent(t, executor.ComponentIdentification)
+	if strings.Contains(b.last.body, ">Continue<") {
+		t.Errorf("an anonymous visitor was asked to continue")
+	}
+}
+
+// The page cache is bounded in bytes, not only in pages: a visitor
+// who sends long query strings (up to net/http's megabyte of headers,
+// which the page's form action repeats, escaped) cannot make it hold
+// hundreds of megabytes.
+func TestPageCacheBytes(t *testing.T) {
+	u, err := newTestUI(t, flowui.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := flowui.Samples()[0]
+	long := strings.Repeat("%22", 20<<10) // 60 KB of query, 120 KB in the page, escaped
+	for i := range 100 {
+		r := httptest.NewRequest("GET", flowui.FlowPath+"sample/?x="+long+strconv.Itoa(i), nil)
+		u.Render(httptest.NewRecorder(), r, "n", ch, "t", nil)
+	}
+	if n := u.CachedBytes(); n > flowui.MaxCacheBytes {
+		t.Fatalf("%d bytes kept, bound %d", n, flowui.MaxCacheBytes)
+	}
+	// An ordinary page is still kept.
+	u.Render(httptest.NewRecorder(), httptest.NewRequest("GET", flowui.FlowPath+"sample/?next=%2F", nil), "n", ch, "t", nil)
+	if u.CachedPages() == 0 {
+		t.Fatalf("an ordinary page was not kept")
+	}
+}
+
+// The remember-me cookie is Secure behind a proxy that terminates TLS
+// (X-Forwarded-Proto: https), as the session cookie is, and HttpOnly,
+// on the flow pages only.
+func TestRememberCookieBehindProxy(t *testing.T) {
+	sv := newServer(t)
+	sv.load(`version: 1
+entries:
+  - model: authentik_stages_identification.identificationstage
+    identifiers: {name: default-authentication-identification}
+    attrs: {enable_remember_me: true}
+`)
+	b := sv.browser()
+	p := b.get("/if/flow/default-authentication-flow/")
+	vals, _, _, _ := p.form(t, map[string]string{"uid_field": "carol", "remember_me": "on"})
+	q := url.Values{}
+	for _, kv := range vals {
+		q.Add(kv[0], kv[1])
+	}
+	req := httptest.NewRequest("POST", "/if/flow/default-authentication-flow/", strings.NewReader(q.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-Proto", "https")
+	for _, c := range b.c.Jar.Cookies(p.url) {
+		req.AddCookie(c)
+	}
+	w := httptest.NewRecorder()
+	sv.ui.ServeHTTP(w, req)
+	var got *http.Cookie
+	for _, c := range w.Result().Cookies() {
+		if c.Name == flowui.RememberCookie {
+			got = c
+		}
+	}
+	if got == nil || !got.Secure || !got.HttpOnly || got.Path != flowui.FlowPath || got.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("%d %+v", w.Code, got)
+	}
+}
+
+// A remembered username is shown only by an identification stage that
+// offers "Remember me": a stage without it (or one whose administrator
+// turned it off) does not show the name a previous user of the
+// browser left.
+func TestRememberOnlyWhenOffered(t *testing.T) {
+	sv := newServer(t)
+	b := sv.browser()
+	u, _ := url.Parse(sv.srv.URL + flowui.FlowPath)
+	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: flowui.RememberCookie, Value: "carol", Path: flowui.FlowPath}})
+	p := b.get("/if/flow/default-authentication-flow/")
+	if p.input("remember_me") != nil || attrOf(p.input("uid_field"), "value") != "" {
+		t.Fatalf("a stage without remember me shows the remembered name: %s", p.body)
+	}
+}
+
+// The redirect at a flow's end never leaves the site, whatever next
+// holds.
+func TestNextStaysOnSite(t *testing.T) {
+	sv := newServer(t)
+	sv.load(stageThenDummy("two-dummies", "authentik_stages_dummy.dummystage", "{}"))
+	for _, next := range []string{"//evil.example/", "/\\evil.example/", "https:evil.example", "https://evil.example/", "/%2F/evil.example/",
+		"%2F%2Fevil.example", "\\\\evil.example", "/\t/evil.example", " //evil.example", "javascript:alert(1)", "/%5Cevil.example", "http:/evil.example"} {
+		b := sv.browser()
+		b.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		path := "/if/flow/two-dummies/?next=" + url.QueryEscape(next)
+		b.get(path).wantComponent(t, executor.ComponentDummy)
+		for range 2 {
+			p := b.submit(nil)
+			for p.status/100 == 3 {
+				loc := p.header.Get("Location")
+				to, err := p.url.Parse(loc)
+				if err != nil || to.Host != p.url.Host || strings.HasPrefix(loc, "//") || strings.Contains(loc, "\\") {
+					t.Fatalf("next %q: redirected to %q", next, loc)
+				}
+				p = b.get(to.RequestURI())
+			}
+		}
+		if b.last.url.Host != strings.TrimPrefix(sv.srv.URL, "http://") {
+			t.Errorf("next %q: ended at %s", next, b.last.url)
+		}
+	}
+	// A relative next is followed.
+	b := sv.browser()
+	b.get("/if/flow/two-dummies/?next=%2Fsomewhere%3Fa%3D1").wantComponent(t, executor.ComponentDummy)
+	b.submit(nil).wantComponent(t, executor.ComponentDummy)
+	if p := b.submit(nil); p.url.RequestURI() != "/somewhere?a=1" {
+		t.Fatalf("a relative next: %d %s", p.status, p.url)
+	}
+}
+
+// Hostile values in every context a page has: text, attributes, URLs
+// (links, the avatar, the background in the style sheet), the script's
+// string, and the background's origin in the CSP.
+func TestHostileValues(t *testing.T) {
+	u, err := newTestUI(t, flowui.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const x = `"'><script>alert(1)</script><img src=x onerror=alert(1)>`
+	fi := func(bg string) *executor.FlowInfo {
+		return &executor.FlowInfo{Title: x, Background: bg, CancelURL: "javascript:alert(1)", Layout: `x" onload="alert(1)`}
+	}
+	env := func(c, bg string) executor.Envelope {
+		return executor.Envelope{FlowInfo: fi(bg), Component: c, ResponseErrors: map[string][]executor.ErrorDetail{
+			"non_field_errors": {{String: x}}, "password": {{String: x}}, x: {{String: x}}}}
+	}
+	for _, bg := range []string{`javascript:alert(1)`, `x");}body{background:url(https://evil.example/`, `data:text/html,<script>alert(1)</script>`,
+		`https://a.example;script-src 'unsafe-inline'/bg.jpg`, "https://a.example;script-src:*/bg.jpg", "https://x;script-src/bg.jpg", "https://x,y'/bg.jpg", `https://evil.example/bg.jpg?"x`} {
+		for _, avatar := range []string{`javascript:alert(1)`, `data:text/html;base64,PHNjcmlwdD4=`, `data:image/svg+xml,<svg onload=alert(1)>`, `" onerror="alert(1)`} {
+			user := executor.UserInfo{PendingUser: x, PendingUserAvatar: avatar}
+			for _, ch := range []executor.Challenge{
+				&executor.PasswordChallenge{Envelope: env(executor.ComponentPassword, bg), UserInfo: user, RecoveryURL: "javascript:alert(1)", AllowShowPassword: true},
+				&executor.AccessDenied{Envelope: env(executor.ComponentAccessDenied, bg), UserInfo: user, ErrorMessage: x},
+				&executor.IdentificationChallenge{Envelope: env(executor.ComponentIdentification, bg), UserFields: []string{x}, ApplicationPre: x, PrimaryAction: x,
+					EnrollURL: "javascript:alert(1)", RecoveryURL: " javascript:alert(1)", PasswordlessURL: "JaVaScRiPt:alert(1)"},
+				&executor.PromptChallenge{Envelope: env(executor.ComponentPrompt, bg), Fields: []executor.StagePrompt{
+					{FieldKey: x, Label: x, Type: "text", Placeholder: x, InitialValue: x, SubText: x},
+					{FieldKey: "s", Label: x, Type: "static", InitialValue: x},
+					{FieldKey: "sep", Type: "separator", Placeholder: x},
+					{FieldKey: "d", Label: x, Type: "dropdown", Choices: []string{x}, InitialValue: x},
+					{FieldKey: "r", Label: x, Type: "radio-button-group", Choices: []string{x}},
+					{FieldKey: "h", Type: "hidden", InitialValue: x},
+					{FieldKey: "ta", Type: "text_area_read_only", InitialValue: "</textarea>" + x},
+				}},
+			} {
+				w := httptest.NewRecorder()
+				u.Render(w, httptest.NewRequest("GET", flowui.FlowPath+"f/?next="+url.QueryEscape(x), nil), "n", ch, "t", nil)
+				body, csp := w.Body.String(), w.Header().Get("Content-Security-Policy")
+				if bad := hostile(t, body); bad != "" {
+					t.Errorf("%T (background %q, avatar %q): %s:\n%s", ch, bg, avatar, bad, body)
+				}
+				if strings.Count(csp, "script-src") > 1 || strings.Contains(csp, "unsafe-inline") || !cspImg.MatchString(csp) {
+					t.Errorf("%T (background %q): CSP %q", ch, bg, csp)
+				}
+			}
+		}
+	}
+}
+
+// cspImg is a CSP whose img-src is the UI's own, data: and at most a
+// background's and an avatar's origins, host names.
+var cspImg = regexp.MustCompile(`; img-src 'self' data:( https?://[a-z0-9.-]+(:[0-9]+)?){0,2}; `)
+
+// hostile is what runs or leaves the site in a page, "" for nothing:
+// a script without the page's nonce, an event handler attribute, a
+// link or source of a script scheme or a data: URI other than an
+// image, and a style that leaves its url() string.
+func hostile(t *testing.T, body string) string {
+	doc, err := html.Parse(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bad string
+	walk(doc, func(n *html.Node) {
+		if n.Type != html.ElementNode || bad != "" {
+			return
+		}
+		switch n.Data {
+		case "script":
+			if attrOf(n, "nonce") != "n" {
+				bad = "a script without the nonce"
+			}
+		case "svg", "iframe", "object", "embed", "base", "meta", "link":
+			if n.Data != "meta" || attrOf(n, "http-equiv") != "" {
+				bad = "a <" + n.Data + "> element"
+			}
+		case "style":
+			if strings.Count(text(n), `url("`) != 1 || strings.Contains(text(n), `");}b`) {
+				bad = "a style that leaves its url(): " + text(n)
+			}
+		}
+		for _, a := range n.Attr {
+			v := strings.ToLower(strings.TrimSpace(a.Val))
+			switch {
+			case strings.HasPrefix(a.Key, "on"):
+				bad = "an event handler " + a.Key
+			case (a.Key == "href" || a.Key == "src" || a.Key == "action" || a.Key == "formaction") &&
+				(strings.HasPrefix(v, "javascript:") || strings.HasPrefix(v, "vbscript:") || (strings.HasPrefix(v, "data:") && !strings.HasPrefix(v, "data:image/"))):
+				bad = a.Key + "=" + a.Val
+			case a.Key == "class" && n.Data == "body" && !strings.HasPrefix(a.Val, "layout-stacked"):
+				bad = "layout " + a.Val
+			}
+		}
+	})
+	return bad
+}
+
+// Every answer, error or not, whatever its method, has the CSP, no
+// sniffing, and no framing.
+func TestHeadersEveryAnswer(t *testing.T) {
+	sv := newServer(t)
+	for _, tc := range []struct{ method, path, ctype, body string }{
+		{"PUT", "/if/flow/default-authentication-flow/", "", ""},
+		{"POST", flowui.BackgroundPath, "", ""},
+		{"DELETE", executor.DefaultAvatar, "", ""},
+		{"POST", "/", "", ""},
+		{"HEAD", flowui.BackgroundPath, "", ""},
+		{"POST", "/if/flow/default-authentication-flow/", "text/plain", "x"},
+		{"POST", "/if/flow/default-authentication-flow/", "application/x-www-form-urlencoded", strings.Repeat("a", flowui.DefaultMaxBody+1)},
+		{"POST", "/if/flow/nope/", "application/x-www-form-urlencoded", "component=ak-stage-dummy"},
+		{"GET", "/if/flow/nope", "", ""},
+	} {
+		r := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
+		if tc.ctype != "" {
+			r.Header.Set("Content-Type", tc.ctype)
+		}
+		w := httptest.NewRecorder()
+		sv.ui.ServeHTTP(w, r)
+		h := w.Header()
+		if !strings.HasPrefix(h.Get("Content-Security-Policy"), "default-src 'none'") || h.Get("X-Content-Type-Options") != "nosniff" ||
+			(h.Get("X-Frame-Options") != "DENY" && !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'")) {
+			t.Errorf("%s %s: %d %v", tc.method, tc.path, w.Code, h)
+		}
+	}
+}
+
+// A page whose query holds a semicolon (next=/app;jsessionid=1, which
+// browsers send as typed) takes its forms: the query is the
+// executor's, not the form's.
+func TestSemicolonInQuery(t *testing.T) {
+	sv := newServer(t)
+	b := sv.browser()
+	b.get("/if/flow/default-authentication-flow/?next=/app;x=1").wantComponent(t, executor.ComponentIdentification)
+	p := b.submit(map[string]string{"uid_field": "akadmin"})
+	p.wantComponent(t, executor.ComponentPassword)
+	if p.url.RawQuery != "next=/app;x=1" {
+		t.Errorf("query %q", p.url.RawQuery)
+	}
+}
+
+// The page cache holds no one's page: a page that shows a pending
+// user, or the name a browser remembers, is rendered for its visitor
+// and not kept; two visitors' pages never mix.
+func TestPageCacheKeepsNoUser(t *testing.T) {
+	u, err := newTestUI(t, flowui.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := func(name string) *executor.PasswordChallenge {
+		return &executor.PasswordChallenge{Envelope: executor.Envelope{Component: executor.ComponentPassword}, UserInfo: executor.UserInfo{PendingUser: name, PendingUserAvatar: executor.DefaultAvatar}}
+	}
+	for _, name := range []string{"alice", "bob", "alice"} {
+		w := httptest.NewRecorder()
+		u.Render(w, httptest.NewRequest("GET", flowui.FlowPath+"f/", nil), "n", pw(name), "t", nil)
+		if !strings.Contains(w.Body.String(), "<span>"+name+"</span>") {
+			t.Fatalf("%s's page: %s", name, w.Body)
+		}
+	}
+	id := &executor.IdentificationChallenge{Envelope: executor.Envelope{Component: executor.ComponentIdentification}, UserFields: []string{"username"}, EnableRememberMe: true}
+	r := httptest.NewRequest("GET", flowui.FlowPath+"f/", nil)
+	r.AddCookie(&http.Cookie{Name: flowui.RememberCookie, Value: "carol"})
+	w := httptest.NewRecorder()
+	u.Render(w, r, "n", id, "t", nil)
+	if !strings.Contains(w.Body.String(), `value="carol"`) {
+		t.Fatalf("remembered: %s", w.Body)
+	}
+	if n := u.CachedPages(); n != 0 {
+		t.Fatalf("%d pages of a user kept", n)
+	}
+	u.Render(httptest.NewRecorder(), httptest.NewRequest("GET", flowui.FlowPath+"f/", nil), "n", id, "t", nil)
+	if n := u.CachedPages(); n != 1 {
+		t.Fatalf("the anonymous login page was not kept")
+	}
+}
+
+// A password sent is never in a page (a failed password field is
+// empty), nor in the cache, nor in an event.
+func TestPasswordNeverEchoed(t *testing.T) {
+	sv := newServer(t)
+	sv.load(everyField("Every field", "Text"))
+	b := sv.browser()
+	const secret = "S3cret-never-shown"
+	setup(t, b, "admin Passw0rd")
+	b.get(executor.InvalidationURL)
+	p := b.get("/if/flow/default-authentication-flow/")
+	p = b.submit(map[string]string{"uid_field": "akadmin"})
+	p.wantComponent(t, executor.ComponentPassword)
+	p = b.submit(map[string]string{"password": secret})
+	if strings.Contains(p.body, secret) || attrOf(p.input("password"), "value") != "" {
+		t.Fatalf("the password is in the page: %s", p.body)
+	}
+	// A prompt page with an error shows the values sent again, never a
+	// password.
+	b2 := sv.browser()
+	p = b2.get("/if/flow/every-field/")
+	set := map[string]string{}
+	for _, in := range all(p.doc, "input") {
+		if attrOf(in, "type") == "password" {
+			set[attrOf(in, "name")] = secret
+		}
+	}
+	if len(set) == 0 {
+		t.Fatalf("no password field: %s", p.body)
+	}
+	set["f_number"] = "not a number"
+	p = b2.submit(set)
+	if !strings.Contains(p.body, `role="alert"`) || !strings.Contains(p.body, "not a number") {
+		t.Fatalf("no error, or the values sent are not shown again: %s", p.body)
+	}
+	if strings.Contains(p.body, secret) {
+		t.Fatalf("a prompt page shows the password: %s", p.body)
+	}
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	for _, ev := range sv.events {
+		if strings.Contains(fmt.Sprintf("%+v", ev), secret) {
+			t.Errorf("an event holds the password: %+v", ev)
+		}
+	}
+}
+
+// A form's token expires with its session: a page loaded before a
+// login (or a token an attacker learnt by planting the session cookie)
+// cannot post after it.
+func TestCSRFRotatesAtLogin(t *testing.T) {
+	sv := newServer(t)
+	b := sv.browser()
+	before := b.get("/if/flow/default-authentication-flow/")
+	setup(t, b, "admin Passw0rd")
+	p := b.get("/if/flow/default-user-settings-flow/")
+	p.wantComponent(t, executor.ComponentPrompt)
+	old := attrOf(before.input("csrf_token"), "value")
+	if old == "" || old == attrOf(p.input("csrf_token"), "value") {
+		t.Fatalf("the token did not change at login: %q", old)
+	}
+	vals, _, _, _ := p.form(t, nil)
+	q := url.Values{}
+	for _, kv := range vals {
+		if kv[0] == "csrf_token" {
+			kv[1] = old
+		}
+		q.Add(kv[0], kv[1])
+	}
+	req, _ := http.NewRequest("POST", sv.srv.URL+"/if/flow/default-user-settings-flow/", strings.NewReader(q.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if p := b.do(req); p.status != http.StatusForbidden {
+		t.Fatalf("the token of before the login: %d", p.status)
+	}
+}
+
+// A flow page asked for without its slash is sent to the same path
+// with it, its escapes kept: an escaped "?" stays in the slug.
+func TestSlashRedirectKeepsEscapes(t *testing.T) {
+	sv := newServer(t)
+	for path, want := range map[string]string{
+		"/if/flow/a%3Fnext=%2F%2Fevil.example": "/if/flow/a%3Fnext=%2F%2Fevil.example/",
+		"/if/flow/a%20b?x=1":                   "/if/flow/a%20b/?x=1",
+		"/if/flow/a%3Fb":                       "/if/flow/a%3Fb/",
+	} {
+		w := httptest.NewRecorder()
+		sv.ui.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		if loc := w.Header().Get("Location"); w.Code == http.StatusMovedPermanently && loc != want {
+			t.Errorf("%s: %d to %q, want %q", path, w.Code, loc, want)
+		}
+	}
+}
+
+// A page shown again after the configuration changed shows the change:
+// the cache's key is the challenge, which holds it.
+func TestPageCacheAfterChange(t *testing.T) {
+	sv := newServer(t)
+	sv.load(stageThenDummy("changing", "authentik_stages_dummy.dummystage", "{}"))
+	b := sv.browser()
+	b.get("/if/flow/changing/")
+	b.get("/if/flow/changing/")
+	sv.load(`version: 1
+entries:
+  - model: authentik_flows.flow
+    identifiers: {slug: changing}
+    attrs: {title: "New title"}
+`)
+	if p := sv.browser().get("/if/flow/changing/"); text(byID(p.doc, "af-title")) != "New title" {
+		t.Fatalf("an old page: %s", p.body)
+	}
+}
+
+// A host's avatars on another origin (Options.Avatar, as gravatar's)
+// are shown: the CSP allows the avatar's origin, as the background's.
+func TestRemoteAvatarAllowed(t *testing.T) {
+	u, err := newTestUI(t, flowui.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := &executor.PasswordChallenge{Envelope: executor.Envelope{Component: executor.ComponentPassword,
+		FlowInfo: &executor.FlowInfo{Background: "https://bg.example/bg.jpg"}},
+		UserInfo: executor.UserInfo{PendingUser: "alice", PendingUserAvatar: "https://avatars.example/u/1.png"}}
+	w := httptest.NewRecorder()
+	u.Render(w, httptest.NewRequest("GET", flowui.FlowPath+"f/", nil), "n", ch, "t", nil)
+	csp := w.Header().Get("Content-Security-Policy")
+	if !strings.Contains(csp, "img-src 'self' data: https://bg.example https://avatars.example;") {
+		t.Fatalf("CSP %q", csp)
+	}
+}
+
+// A mail system's link scanner (a GET without cookies or JavaScript)
+// that opens an emailed link first does not use up its one-time key: a
+// recovery link's flow_token and a single-use invitation's itoken
+// still work for the person who opens the link after it. A browser
+// without the session cookie continues by a button (a POST, which
+// scanners do not send).
+func TestLinkScannerKeepsOneTimeLinks(t *testing.T) {
+	sv := newServer(t, "flows-recovery-email-verification.yaml")
+	setup(t, sv.browser(), "old Passw0rd")
+	a := sv.browser()
+	a.get("/if/flow/default-recovery-flow/")
+	a.submit(map[string]string{"uid_field": "akadmin"}).wantComponent(t, executor.ComponentEmail)
+	sv.mu.Lock()
+	link := regexp.MustCompile(`/if/flow/[^\s"<>]+`).FindString(sv.mails[0].Text)
+	sv.mu.Unlock()
+
+	sv.load(stageThenDummy("invited", "authentik_stages_invitation.invitationstage", "{}"))
+	var inv stage.Invite
+	if err := sv.s.Update(context.Background(), func(tx *store.Tx) error {
+		var err error
+		inv, err = store.Invites.Create(tx, stage.Invite{Name: "once", SingleUse: true, FixedData: map[string]any{}}, nil)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	invite := "/if/flow/invited/?itoken=" + inv.PK.String()
+	var inv2 stage.Invite
+	if err := sv.s.Update(context.Background(), func(tx *store.Tx) error {
+		var err error
+		inv2, err = store.Invites.Create(tx, stage.Invite{Name: "once-more", SingleUse: true, FixedData: map[string]any{}}, nil)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	invite2 := "/if/flow/invited/?token=" + inv2.PK.String() // the invitation's other key
+
+	for _, l := range []string{link, invite, invite2} {
+		scanner := &http.Client{}
+		resp, err := scanner.Get(sv.srv.URL + l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+
+	b := sv.browser()
+	p := b.get(link)
+	p.wantComponent(t, "af-continue")
+	if !strings.Contains(p.body, "This link can be used once.") {
+		t.Fatalf("%s", p.body)
+	}
+	p = b.submit(nil)
+	for range 3 {
+		if p.component() != executor.ComponentConsent {
+			break
+		}
+		p = b.submit(nil)
+	}
+	p.wantComponent(t, executor.ComponentPrompt)
+
+	for _, l := range []string{invite, invite2} {
+		c := sv.browser()
+		c.get(l)
+		c.submit(nil).wantComponent(t, executor.ComponentDummy)
+	}
+}
+
+// Hostile multipart bodies within the bound are read or refused (400,
+// 413), never a 500 or a panic: many parts, a part with many or long
+// headers, a part without a name.
+func TestHostileMultipart(t *testing.T) {
+	sv := newServer(t)
+	b := sv.browser()
+	p := b.get("/if/flow/default-authentication-flow/")
+	token := attrOf(p.input("csrf_token"), "value")
+	head := "--x\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n" + token + "\r\n--x\r\nContent-Disposition: form-data; name=\"component\"\r\n\r\nak-stage-identification\r\n"
+	manyParts := head + strings.Repeat("--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nb\r\n", 3000) + "--x--\r\n"
+	manyHeaders := head + "--x\r\n" + strings.Repeat("X-A: b\r\n", 20000) + "Content-Disposition: form-data; name=\"a\"\r\n\r\nb\r\n--x--\r\n"
+	longHeader := head + "--x\r\nX-A: " + strings.Repeat("b", 2<<20) + "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nb\r\n--x--\r\n"
+	noName := head + "--x\r\nContent-Disposition: form-data\r\n\r\nb\r\n--x--\r\n"
+	for name, body := range map[string]string{"many parts": manyParts, "many headers": manyHeaders, "a long header": longHeader, "no name": noName} {
+		req, _ := http.NewRequest("POST", sv.srv.URL+"/if/flow/default-authentication-flow/", strings.NewReader(body))
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+		p := b.do(req)
+		if p.status != http.StatusBadRequest && p.status != http.StatusRequestEntityTooLarge && p.status != http.StatusOK {
+			t.Errorf("%s: %d %s", name, p.status, p.body)
+		}
+	}
+	b.get("/if/flow/default-authentication-flow/").wantComponent(t, executor.ComponentIdentification)
+}
+
+// A logged-in visitor's pages (the user settings' prompts, filled with
+// their name and email) are not kept: the cache holds only pages of
+// visitors not logged in.
+func TestPageCacheKeepsNoLoggedInPage(t *testing.T) {
+	sv := newServer(t)
+	b := sv.browser()
+	setup(t, b, "admin Passw0rd")
+	before := sv.ui.CachedPages()
+	b.get("/if/flow/default-user-settings-flow/").wantComponent(t, executor.ComponentPrompt)
+	if n := sv.ui.CachedPages(); n != before {
+		t.Fatalf("a logged-in visitor's page was kept: %d, was %d", n, before)
+	}
+	sv.browser().get("/if/flow/default-authentication-flow/").wantComponent(t, executor.ComponentIdentification)
+	if n := sv.ui.CachedPages(); n != before+1 {
+		t.Fatalf("the login page was not kept: %d, was %d", n, before)
+	}
+}
