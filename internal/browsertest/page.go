@@ -1,0 +1,274 @@
+package browsertest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// Options are the settings of one page. The zero value is a 1280×800
+// window with JavaScript on.
+type Options struct {
+	// NoScript turns JavaScript off in the page
+	// (Emulation.setScriptExecutionDisabled), as a person who disabled
+	// it has it: the page's scripts do not run, <noscript> shows. The
+	// page's own checks (Check, Text, ...) still run: they are the
+	// DevTools', not the page's.
+	NoScript bool
+	// Width and Height are the size of the viewport in CSS pixels; zero
+	// is 1280 and 800.
+	Width, Height int64
+}
+
+// Document is the HTTP response of a document the page loaded (not of
+// its images or style sheets): the page that a person sees after a
+// navigation, a click on a link or a form sent. A redirect is not one:
+// the document is the response at its end.
+type Document struct {
+	URL    string
+	Status int64
+	Header http.Header
+}
+
+// Page is one tab in a browser context of its own (its own cookies and
+// storage). Its methods fail the test when the browser reports an
+// error; a page is not for use by two goroutines at once.
+type Page struct {
+	t      testing.TB
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu   sync.Mutex
+	docs []Document
+}
+
+// NewPage opens a page in a new browser context, closed when t ends.
+func (b *Browser) NewPage(t testing.TB, o Options) *Page {
+	t.Helper()
+	life, cancelLife := context.WithTimeout(b.ctx, PageLifetime)
+	ctx, cancelTab := chromedp.NewContext(life, chromedp.WithNewBrowserContext())
+	p := &Page{t: t, ctx: ctx, cancel: func() { cancelTab(); cancelLife() }}
+	t.Cleanup(p.cancel)
+	// The first run opens the tab and binds it to ctx (which must not
+	// have the action's deadline), so it is bounded here.
+	err := bounded(ActionTimeout, p.cancel, func() error {
+		if err := chromedp.Do(ctx); err != nil {
+			return err
+		}
+		return chromedp.Listen(ctx, p.record(chromedp.FromContext(ctx).Target.TargetID))
+	})
+	if err != nil {
+		t.Fatalf("browsertest: opening a page: %v", err)
+	}
+	w, h := o.Width, o.Height
+	if w == 0 {
+		w = 1280
+	}
+	if h == 0 {
+		h = 800
+	}
+	p.Do(chromedp.EmulateViewport(w, h))
+	if o.NoScript {
+		p.Do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+			return err
+		}))
+	}
+	return p
+}
+
+// record returns the listener that keeps the responses of the documents
+// of the page's main frame (whose id is the target's).
+func (p *Page) record(target fmt.Stringer) func(any) {
+	frame := cdp.FrameID(target.String())
+	return func(ev any) {
+		e, ok := ev.(*network.EventResponseReceived)
+		if !ok || e.Type != network.ResourceTypeDocument || e.FrameID != frame || e.Response == nil {
+			return
+		}
+		h := http.Header{}
+		for k, v := range e.Response.Headers {
+			// Chromium joins repeated headers with newlines.
+			if s, ok := v.(string); ok {
+				for _, line := range strings.Split(s, "\n") {
+					h.Add(k, line)
+				}
+			}
+		}
+		p.mu.Lock()
+		p.docs = append(p.docs, Document{URL: e.Response.URL, Status: e.Response.Status, Header: h})
+		p.mu.Unlock()
+	}
+}
+
+// Documents returns the responses of the documents the page has loaded,
+// in order.
+func (p *Page) Documents() []Document {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Document(nil), p.docs...)
+}
+
+// Run runs one chromedp action on p under [ActionTimeout] and returns
+// its value; an error fails the test.
+func Run[T any](p *Page, a chromedp.Action[T]) T {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, ActionTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		p.t.Fatalf("browsertest: on %s: %v", p.location(), err)
+	}
+	return v
+}
+
+// Do runs actions that return nothing, in order, as [Run] does.
+func (p *Page) Do(actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	Run(p, chromedp.Steps(actions...))
+}
+
+// location is the page's URL for error messages, or "the page" when the
+// browser cannot say.
+func (p *Page) location() string {
+	ctx, cancel := context.WithTimeout(p.ctx, ActionTimeout)
+	defer cancel()
+	if u, err := chromedp.Run(ctx, chromedp.Location()); err == nil {
+		return u
+	}
+	return "the page"
+}
+
+// Navigate loads url and returns its document's response.
+func (p *Page) Navigate(url string) Document {
+	p.t.Helper()
+	res := Run(p, chromedp.NavigateResponse(url))
+	return p.document(res)
+}
+
+// Click clicks the first element that matches the CSS selector sel and
+// waits for the page the click loads (a link followed, a form sent),
+// whose response it returns.
+func (p *Page) Click(sel string) Document {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, ActionTimeout)
+	defer cancel()
+	res, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+	if err != nil {
+		p.t.Fatalf("browsertest: clicking %s on %s: %v", sel, p.location(), err)
+	}
+	return p.document(res)
+}
+
+// Press sends the keys (see chromedp's kb package for named keys) to
+// the element that has the focus and waits for the page they load, as
+// Enter in a form field does; it returns that page's response.
+func (p *Page) Press(keys string) Document {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, ActionTimeout)
+	defer cancel()
+	res, err := chromedp.RunResponse(ctx, chromedp.KeyEvent(keys))
+	if err != nil {
+		p.t.Fatalf("browsertest: pressing %q on %s: %v", keys, p.location(), err)
+	}
+	return p.document(res)
+}
+
+func (p *Page) document(res *network.Response) Document {
+	p.t.Helper()
+	if res == nil {
+		p.t.Fatalf("browsertest: %s loaded no document", p.location())
+	}
+	// The listener saw the same response; take its copy, whose headers
+	// are parsed.
+	docs := p.Documents()
+	for i := len(docs) - 1; i >= 0; i-- {
+		if docs[i].URL == res.URL {
+			return docs[i]
+		}
+	}
+	return Document{URL: res.URL, Status: res.Status}
+}
+
+// Type focuses the form field that matches the CSS selector sel, clears
+// it and types text into it with key events, as a person does.
+func (p *Page) Type(sel, text string) {
+	p.t.Helper()
+	p.Do(chromedp.Clear(chromedp.CSS(sel), chromedp.NodeVisible), chromedp.SendKeys(chromedp.CSS(sel), text, chromedp.NodeVisible))
+}
+
+// Text returns the visible text of the first element that matches the
+// CSS selector sel, waiting for it to appear.
+func (p *Page) Text(sel string) string {
+	p.t.Helper()
+	return Run(p, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
+}
+
+// Count returns how many elements match the CSS selector sel now,
+// without waiting.
+func (p *Page) Count(sel string) int {
+	p.t.Helper()
+	return Run(p, chromedp.Evaluate[int](`document.querySelectorAll(`+jsString(sel)+`).length`))
+}
+
+// Attr returns the attribute name of the first element that matches the
+// CSS selector sel now, and whether both exist.
+func (p *Page) Attr(sel, name string) (string, bool) {
+	p.t.Helper()
+	v := Run(p, chromedp.Evaluate[*string](`(() => { const e = document.querySelector(`+jsString(sel)+`); return e ? e.getAttribute(`+jsString(name)+`) : null })()`))
+	if v == nil {
+		return "", false
+	}
+	return *v, true
+}
+
+// URL returns the page's address.
+func (p *Page) URL() string {
+	p.t.Helper()
+	return Run(p, chromedp.Location())
+}
+
+// HTML returns the page's markup as the browser holds it now.
+func (p *Page) HTML() string {
+	p.t.Helper()
+	return Run(p, chromedp.Evaluate[string](`document.documentElement.outerHTML`))
+}
+
+// Screenshot writes a PNG of the whole page into the test's artifact
+// directory, named with a sequence number (in the test binary) and
+// name, and returns its path.
+func (p *Page) Screenshot(name string) string {
+	p.t.Helper()
+	png := Run(p, chromedp.FullScreenshot(100))
+	n := shots.Add(1)
+	path := filepath.Join(p.t.ArtifactDir(), fmt.Sprintf("%03d-%s.png", n, fileName.ReplaceAllString(name, "_")))
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+	return path
+}
+
+// shots numbers the screenshots of the test binary, so that those of
+// two pages of one test sort in the order they were taken.
+var shots atomic.Int64
+
+var fileName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
