@@ -7,11 +7,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/authflow/authflow/internal/browsertest"
+	"github.com/chromedp/chromedp"
 )
 
 func TestMain(m *testing.M) {
@@ -142,7 +144,7 @@ func TestCheck(t *testing.T) {
 func TestFocusOrder(t *testing.T) {
 	p := browsertest.Shared(t).NewPage(t, browsertest.Options{})
 	p.Navigate(page(t, goodPage).URL)
-	want := []string{`input#user[name="username"]`, `input#pw[name="password"]`, `input[name="remember"]`, `input[name="c"]`, `button "Log in"`, `a "Forgot your password?"`}
+	want := []string{`input#user[name="username"][type="text"]`, `input#pw[name="password"][type="password"]`, `input[name="remember"][type="checkbox"]`, `input[name="c"][type="radio"]`, `button "Log in"`, `a "Forgot your password?"`}
 	if got := p.FocusOrder(); !slices.Equal(got, want) {
 		t.Errorf("focus order\n%q, want\n%q", got, want)
 	}
@@ -158,9 +160,19 @@ func TestFormAndDocuments(t *testing.T) {
 	if d.Status != http.StatusOK || d.Header.Get("Content-Security-Policy") == "" {
 		t.Errorf("first document %+v", d)
 	}
-	p.Type("#user", "ada")
-	p.Type("#pw", "secret")
-	d = p.Click("button[type=submit]")
+	p.Type(p.Field("Username"), "ada")
+	p.Type(p.Field("Password"), "secret")
+	if got := p.Description(p.Field("Password")); got != "Invalid password" {
+		t.Errorf("the password's description %q", got)
+	}
+	if got := p.Description(p.Field("Username")); got != "" {
+		t.Errorf("the username's description %q", got)
+	}
+	p.Do(chromedp.Click(chromedp.CSS(p.Field("Green"))))
+	if on := browsertest.Run(p, chromedp.Evaluate[bool](`document.querySelector("input[value=g]").checked`)); !on {
+		t.Error("the radio button labelled Green is not checked")
+	}
+	d = p.Click(p.Button("Log in"))
 	if d.URL != srv.URL+"/?user=ada" || d.Status != http.StatusOK {
 		t.Errorf("after the form: %+v", d)
 	}
@@ -189,6 +201,73 @@ func TestFormAndDocuments(t *testing.T) {
 	}
 	if _, ok := p.Attr("#nothing", "id"); ok {
 		t.Error("Attr of a missing element")
+	}
+}
+
+// Field and Button find controls by their labels and names; no match,
+// or two, fail the test.
+func TestFieldAndButton(t *testing.T) {
+	p := browsertest.Shared(t).NewPage(t, browsertest.Options{})
+	p.Navigate(page(t, goodPage).URL)
+	if got := p.Button("Forgot your password?"); got == p.Button("Log in") {
+		t.Errorf("one selector for two buttons: %s", got)
+	}
+	r := &recorder{TB: t}
+	q := browsertest.Shared(t).NewPage(r, browsertest.Options{})
+	q.Navigate(page(t, goodPage).URL)
+	for _, f := range []func(){
+		func() { q.Field("Nothing") },
+		func() { q.Field("") },
+		func() { q.Button("Username") },
+	} {
+		r.failed = ""
+		r.run(f)
+		if !strings.Contains(r.failed, "not one") {
+			t.Errorf("a missing control: %q", r.failed)
+		}
+	}
+}
+
+// recorder is a testing.TB that records a skip or a failure instead of
+// ending the test.
+type recorder struct {
+	testing.TB
+	skipped, failed string
+}
+
+func (r *recorder) Helper() {}
+
+func (r *recorder) Skipf(format string, args ...any) {
+	r.skipped = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.failed = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+// run calls f on a goroutine of its own, which Skipf and Fatalf end.
+func (r *recorder) run(f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	<-done
+}
+
+// Without Chromium, Shared skips the test, or fails it when
+// AUTHFLOW_BROWSER is set (as .ci/run sets it).
+func TestSharedWithoutChromium(t *testing.T) {
+	t.Cleanup(browsertest.SetExecPath("/nonexistent/chromium"))
+	for _, env := range []string{"", "1"} {
+		t.Setenv(browsertest.RequireEnv, env)
+		r := &recorder{TB: t}
+		r.run(func() { browsertest.Shared(r) })
+		if env == "" && (r.skipped == "" || r.failed != "") || env != "" && (r.failed == "" || r.skipped != "") {
+			t.Errorf("%s=%q: skipped %q, failed %q", browsertest.RequireEnv, env, r.skipped, r.failed)
+		}
 	}
 }
 

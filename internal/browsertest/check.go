@@ -39,6 +39,15 @@ var Rules = []string{
 //go:embed a11y.js
 var a11yJS string
 
+//go:embed lib.js
+var libJS string
+
+// script makes an expression of a function body that may use lib.js's
+// helpers and args (args as a JSON value), and calls it.
+func script(body string, args any) string {
+	return "(() => {\n" + libJS + "const args = " + jsValue(args) + ";\n" + body + "\n})()"
+}
+
 // focusTarget is an element that Tab should visit, as a11y.js gives it.
 type focusTarget struct {
 	Index   int    `json:"index"`
@@ -54,7 +63,7 @@ func (p *Page) Check() []Problem {
 		Problems  []Problem     `json:"problems"`
 		Focusable []focusTarget `json:"focusable"`
 	}
-	r := Run(p, chromedp.Evaluate[result](a11yJS))
+	r := Run(p, chromedp.Evaluate[result](script(a11yJS, nil)))
 	problems := r.Problems
 	got := p.focusCycle(len(r.Focusable))
 	if !slices.EqualFunc(got, r.Focusable, func(a, b focusTarget) bool { return a.Index == b.Index }) {
@@ -96,15 +105,9 @@ func (p *Page) FocusOrder() []string {
 // order.
 func (p *Page) focusCycle(n int) []focusTarget {
 	p.t.Helper()
-	const active = `(() => {
-		const e = document.activeElement;
+	active := script(`const e = document.activeElement;
 		if (!e || e === document.body || e === document.documentElement) return {index: -1, element: ""};
-		let s = e.tagName.toLowerCase();
-		if (e.id) s += "#" + e.id;
-		if (e.getAttribute("name")) s += '[name="' + e.getAttribute("name") + '"]';
-		if (!e.id && !e.getAttribute("name")) s += ' "' + (e.textContent || "").replace(/\s+/g, " ").trim().slice(0, 40) + '"';
-		return {index: Array.prototype.indexOf.call(document.getElementsByTagName("*"), e), element: s};
-	})()`
+		return {index: Array.prototype.indexOf.call(document.getElementsByTagName("*"), e), element: describe(e)};`, nil)
 	var seen []focusTarget
 	for range 2*n + 4 {
 		p.Do(chromedp.KeyEvent(kb.Tab))

@@ -221,14 +221,14 @@ func (p *Page) Text(sel string) string {
 // without waiting.
 func (p *Page) Count(sel string) int {
 	p.t.Helper()
-	return Run(p, chromedp.Evaluate[int](`document.querySelectorAll(`+jsString(sel)+`).length`))
+	return Run(p, chromedp.Evaluate[int](`document.querySelectorAll(`+jsValue(sel)+`).length`))
 }
 
 // Attr returns the attribute name of the first element that matches the
 // CSS selector sel now, and whether both exist.
 func (p *Page) Attr(sel, name string) (string, bool) {
 	p.t.Helper()
-	v := Run(p, chromedp.Evaluate[*string](`(() => { const e = document.querySelector(`+jsString(sel)+`); return e ? e.getAttribute(`+jsString(name)+`) : null })()`))
+	v := Run(p, chromedp.Evaluate[*string](`(() => { const e = document.querySelector(`+jsValue(sel)+`); return e ? e.getAttribute(`+jsValue(name)+`) : null })()`))
 	if v == nil {
 		return "", false
 	}
@@ -267,8 +267,71 @@ var shots atomic.Int64
 
 var fileName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-// jsString quotes s as a JavaScript string literal.
-func jsString(s string) string {
-	b, _ := json.Marshal(s)
+// jsValue writes v as a JavaScript literal (JSON is one).
+func jsValue(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
 	return string(b)
+}
+
+// Field returns a CSS selector for the one form control whose label (as
+// a screen reader reads it: aria-labelledby, aria-label or <label>) is
+// label, ignoring a trailing "*" and spacing; no such control, or two,
+// fail the test. The selector is an attribute the call puts on the
+// element (data-browsertest).
+func (p *Page) Field(label string) string {
+	p.t.Helper()
+	return p.find("field", label, `document.querySelectorAll("input:not([type=hidden]), select, textarea")`, `accessibleName(el)`)
+}
+
+// Button returns a CSS selector for the one button or link whose name
+// (its label, else its text or value) is name, as [Page.Field] does.
+func (p *Page) Button(name string) string {
+	p.t.Helper()
+	return p.find("button or link", name, `document.querySelectorAll("button, input[type=submit], input[type=button], a[href], [role=button]")`,
+		`accessibleName(el) || text(el) || (el.tagName === "INPUT" ? el.value : "")`)
+}
+
+// marks numbers the elements that Field and Button mark.
+var marks atomic.Int64
+
+// find marks the one element among candidates (an expression) whose
+// name (an expression of el) is want, normalized, and returns a selector
+// for it.
+func (p *Page) find(what, want, candidates, name string) string {
+	p.t.Helper()
+	mark := fmt.Sprint(marks.Add(1))
+	got := Run(p, chromedp.Evaluate[[]string](script(`
+		const norm = (s) => s.replace(/\s+/g, " ").replace(/\s*\*$/, "").trim();
+		const found = [], names = [];
+		for (const el of `+candidates+`) {
+			if (!rendered(el)) continue;
+			const n = norm(`+name+`);
+			names.push(n);
+			if (n === norm(args.want)) found.push(el);
+		}
+		if (found.length !== 1) return names;
+		found[0].setAttribute("data-browsertest", args.mark);
+		return [];`, map[string]string{"want": want, "mark": mark})))
+	if len(got) > 0 || !p.marked(mark) {
+		p.t.Fatalf("browsertest: on %s: not one %s named %q among %q", p.location(), what, want, got)
+	}
+	return `[data-browsertest="` + mark + `"]`
+}
+
+func (p *Page) marked(mark string) bool {
+	return Run(p, chromedp.Evaluate[bool](`document.querySelector('[data-browsertest="`+mark+`"]') !== null`))
+}
+
+// Description returns the text of the elements that the aria-describedby
+// of the element sel names (an error tied to its field), "" when none.
+func (p *Page) Description(sel string) string {
+	p.t.Helper()
+	return Run(p, chromedp.Evaluate[string](script(`
+		const el = document.querySelector(args.sel);
+		if (!el) return "";
+		return (el.getAttribute("aria-describedby") || "").split(/\s+/).map(byId).filter(Boolean).map(text).join(" ");`,
+		map[string]string{"sel": sel})))
 }

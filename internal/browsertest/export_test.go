@@ -1,0 +1,9 @@
+package browsertest
+
+// SetExecPath points Shared at another Chromium for a test, and returns
+// a func that restores it.
+func SetExecPath(path string) (restore func()) {
+	saved := execPath
+	execPath = path
+	return func() { execPath = saved }
+}
