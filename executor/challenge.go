@@ -133,3 +133,14 @@ func codeOf(msg string) string {
 	}
 	return "invalid"
 }
+
+// Components returns the challenge components the executor and its
+// built-in handlers (Builtin) answer with, sorted: a host that renders
+// challenges itself (package flowui) checks that it renders each.
+func Components() []string {
+	return []string{
+		ComponentAccessDenied, ComponentAuthenticatorValidate, ComponentCaptcha, ComponentConsent,
+		ComponentDummy, ComponentEmail, ComponentFlowError, ComponentIdentification,
+		ComponentPassword, ComponentPrompt, ComponentUserLogin, ComponentRedirect,
+	}
+}

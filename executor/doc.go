@@ -69,6 +69,15 @@
 // passed. The history is kept in memory by the Executor (HistoryPlans
 // per session and flow, HistoryKeys of them), so it is not kept across a
 // restart nor shared between replicas, unlike the executions.
+// [Executor.DefaultFlow] and [Executor.DefaultFlowHandler] (GET
+// /flows/-/default/authentication/ and /flows/-/default/invalidation/,
+// where cancel leads) find the flow of a designation: the brand's
+// (Options.Brand, a [Brand]), else the first by slug whose own policies
+// pass (plan.EvaluateFlow). authentik also drops the session's plan of
+// another flow there, and prefers the authentication flow of the
+// provider of the application being logged into; authflow keeps
+// executions per session and flow, so drops none, and holds no
+// applications.
 //
 // # The loop
 //

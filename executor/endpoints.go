@@ -20,8 +20,8 @@ const (
 	// GET InspectorPath + "{slug}/".
 	InspectorPath = "/api/v3/flows/inspector/"
 	// InvalidationURL is where the cancel endpoint redirects, as
-	// authentik's does: the brand's invalidation flow, which authflow
-	// does not serve yet.
+	// authentik's does: DefaultFlowHandler's redirect to the brand's
+	// invalidation flow.
 	InvalidationURL = "/flows/-/default/invalidation/"
 	// FlowInterfacePath is the page of authentik's flow interface, which
 	// execute links to: FlowInterfacePath + "{slug}/". authflow does not
@@ -237,21 +237,11 @@ func (e *Executor) InspectorHandler(o HTTPOptions, allow func(r *http.Request, s
 }
 
 // httpSessions finds sessions as HTTPHandler does, with o's defaults.
-type httpSessions struct{ *handler }
-
-func (e *Executor) httpSessions(o HTTPOptions) httpSessions {
-	if h, ok := e.HTTPHandler(o).(*handler); ok {
-		return httpSessions{h}
-	}
-	if o.Cookie == "" {
-		o.Cookie = DefaultCookie
-	}
-	return httpSessions{&handler{e: e, o: o}}
-}
+func (e *Executor) httpSessions(o HTTPOptions) *HTTPSessions { return e.HTTPSessions(o) }
 
 // existing returns the request's session without making one: the host's,
 // or the cookie's when it is one the handler could have made.
-func (h httpSessions) existing(r *http.Request) string {
+func (h *HTTPSessions) existing(r *http.Request) string {
 	if h.o.Session != nil {
 		return h.o.Session(r)
 	}
@@ -263,9 +253,8 @@ func (h httpSessions) existing(r *http.Request) string {
 
 // fail answers an unexpected error as the executor does: a 500 with a
 // request id, the error only in the system_exception event.
-func (h httpSessions) fail(w http.ResponseWriter, slug string, err error) {
-	id := newRequestID()
-	h.e.event(Event{Action: EventSystemException, Message: err.Error(), Flow: slug, RequestID: id})
+func (h *HTTPSessions) fail(w http.ResponseWriter, slug string, err error) {
+	id := h.FlowError(slug, err).RequestID
 	w.Header().Set("X-authentik-id", id)
 	writeJSON(w, http.StatusInternalServerError, map[string]string{"detail": "internal error", "request_id": id})
 }

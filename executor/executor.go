@@ -15,6 +15,7 @@ import (
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/expression"
 	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/internal/jsonvalue"
 	"github.com/authflow/authflow/password"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/policy"
@@ -158,6 +159,9 @@ type Options struct {
 	// which the email stage's links begin with; "" means none, and an
 	// email stage denies the flow as without a mailer.
 	BaseURL string
+	// Brand holds the brand settings flows read (see Brand); the zero
+	// Brand is authentik's default brand with no flows set.
+	Brand Brand
 }
 
 // Executor runs flows, step by step, for many sessions at once. It is
@@ -185,6 +189,7 @@ type Executor struct {
 	rep        reputation.Scores
 	mailer     Mailer
 	baseURL    string
+	brand      Brand
 	// hist is the inspector's history (inspect.go).
 	hist *history
 	// conf keeps decoded flows and stages for one revision (confcache.go).
@@ -202,7 +207,9 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 		events: opts.Events, apply: opts.ApplyUpdates, now: opts.Now,
 		dir: opts.Directory, pw: opts.Passwords, captcha: opts.Captcha, devices: opts.Devices, sleep: opts.Sleep, rep: opts.Reputation,
 		hist: newHistory(), conf: newConfCache(), mailer: opts.Mailer, baseURL: strings.TrimRight(opts.BaseURL, "/"),
+		brand: opts.Brand,
 	}
+	e.brand.Attributes = jsonvalue.CloneMap(opts.Brand.Attributes)
 	if e.dir == nil {
 		e.dir = s.Directory()
 	}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/authflow/authflow/internal/jsonresp"
 	"github.com/authflow/authflow/plan"
-	"github.com/google/uuid"
 )
 
 // ExecutorPath is where HTTPHandler serves the executor:
@@ -76,6 +75,21 @@ const MsgCrossOrigin = "CSRF Failed: Origin checking failed - %s does not match 
 // with a request id, whose event (system_exception) holds the error; the
 // client never sees the error's text.
 func (e *Executor) HTTPHandler(o HTTPOptions) http.Handler {
+	return &handler{e.HTTPSessions(o)}
+}
+
+// HTTPSessions is how HTTPHandler finds and changes the session of an
+// HTTP request, for a host that serves flows over HTTP in another shape
+// (package flowui's pages): with the same HTTPOptions, it sees the same
+// sessions (the same cookie and SessionStore, or the host's), so that
+// the host's endpoints and HTTPHandler share one session per client.
+type HTTPSessions struct {
+	e *Executor
+	o HTTPOptions
+}
+
+// HTTPSessions returns the session mechanism of HTTPHandler(o).
+func (e *Executor) HTTPSessions(o HTTPOptions) *HTTPSessions {
 	if o.Cookie == "" {
 		o.Cookie = DefaultCookie
 	}
@@ -85,13 +99,58 @@ func (e *Executor) HTTPHandler(o HTTPOptions) http.Handler {
 	if o.CrossOrigin == nil {
 		o.CrossOrigin = http.NewCrossOriginProtection()
 	}
-	return &handler{e: e, o: o}
+	return &HTTPSessions{e: e, o: o}
 }
 
-type handler struct {
-	e *Executor
-	o HTTPOptions
+// ErrCrossOrigin is a request refused by HTTPOptions.CrossOrigin.
+var ErrCrossOrigin = errors.New("executor: a request from another origin")
+
+// CheckOrigin refuses a request from another origin
+// (HTTPOptions.CrossOrigin), whatever its method, with an error wrapping
+// ErrCrossOrigin; see HTTPHandler.
+func (s *HTTPSessions) CheckOrigin(r *http.Request) error {
+	if err := s.crossOrigin(r); err != nil {
+		return fmt.Errorf("%w: %w", ErrCrossOrigin, err)
+	}
+	return nil
 }
+
+// Request returns the Request of r without its Query, which the caller
+// sets: its session (the host's, or the cookie's, set on w when missing
+// or malformed), its user, and its HTTP request for policies. It fails
+// with ErrNoSession when the host's Session gives none, or with the
+// SessionStore's error.
+func (s *HTTPSessions) Request(w http.ResponseWriter, r *http.Request) (Request, error) {
+	session := s.session(w, r)
+	if session == "" {
+		return Request{}, ErrNoSession
+	}
+	req := Request{Session: session, HTTP: httpRequest(r)}
+	if err := s.user(r, &req); err != nil {
+		return Request{}, err
+	}
+	return req, nil
+}
+
+// Apply carries out resp's login or logout (Response.Login,
+// Response.Logout), if any: with HTTPHandler's own cookie, it keeps the
+// session in the SessionStore and sets the cookie to the new id on w;
+// with the host's Session, it calls HTTPOptions.Login or Logout.
+func (s *HTTPSessions) Apply(w http.ResponseWriter, r *http.Request, resp Response) error {
+	return s.sessionChange(w, r, resp)
+}
+
+// FlowError reports an unexpected error of a request in flow slug as
+// HTTPHandler does: a system_exception event holding err under a new
+// request id, and the ak-stage-flow-error challenge that shows the id
+// only.
+func (s *HTTPSessions) FlowError(slug string, err error) *FlowError {
+	id := newRequestID()
+	s.e.event(Event{Action: EventSystemException, Message: err.Error(), Flow: slug, RequestID: id})
+	return &FlowError{Envelope: Envelope{Component: ComponentFlowError}, RequestID: id}
+}
+
+type handler struct{ *HTTPSessions }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, ExecutorPath)
@@ -106,7 +165,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("X-Frame-Options", "SAMEORIGIN")
-	if err := h.crossOrigin(r); err != nil {
+	if err := h.CheckOrigin(r); err != nil {
 		origin := r.Header.Get("Origin")
 		if origin == "" {
 			origin = r.Header.Get("Sec-Fetch-Site")
@@ -114,14 +173,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusForbidden, map[string]string{"detail": fmt.Sprintf(MsgCrossOrigin, origin)})
 		return
 	}
-	session := h.session(w, r)
-	req := Request{Session: session, Query: r.URL.Query().Get("query"), HTTP: httpRequest(r)}
+	req, err := h.Request(w, r)
+	req.Query = r.URL.Query().Get("query")
 	var resp Response
-	err := h.user(r, &req)
 	switch {
 	case err != nil:
-	case session == "":
-		err = ErrNoSession
 	case r.Method == http.MethodGet:
 		resp, err = h.e.Get(r.Context(), slug, req)
 	default:
@@ -131,16 +187,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err == nil {
-		err = h.sessionChange(w, r, resp)
+		err = h.Apply(w, r, resp)
 	}
 	switch {
 	case errors.Is(err, ErrUnknownFlow):
 		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
 	case err != nil:
-		id := strings.ReplaceAll(uuid.NewString(), "-", "")
-		h.e.event(Event{Action: EventSystemException, Message: err.Error(), Flow: slug, RequestID: id})
-		w.Header().Set("X-authentik-id", id)
-		writeJSON(w, http.StatusOK, &FlowError{Envelope: Envelope{Component: ComponentFlowError}, RequestID: id})
+		fe := h.FlowError(slug, err)
+		w.Header().Set("X-authentik-id", fe.RequestID)
+		writeJSON(w, http.StatusOK, fe)
 	case resp.Reload:
 		w.Header().Set("Location", r.URL.RequestURI())
 		w.WriteHeader(http.StatusFound)
@@ -156,7 +211,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // (Sec-Fetch-Site) on every request, and send Origin on a CORS fetch,
 // so a trusted origin's page and a program (neither header) are
 // answered.
-func (h *handler) crossOrigin(r *http.Request) error {
+func (h *HTTPSessions) crossOrigin(r *http.Request) error {
 	if r.Method != http.MethodPost {
 		asPost := *r
 		asPost.Method = http.MethodPost
@@ -167,7 +222,7 @@ func (h *handler) crossOrigin(r *http.Request) error {
 
 // user sets req's user: the host's (HTTPOptions.User), else the one
 // the handler's own session is logged in as.
-func (h *handler) user(r *http.Request, req *Request) error {
+func (h *HTTPSessions) user(r *http.Request, req *Request) error {
 	switch {
 	case h.o.User != nil:
 		req.User, req.Username = h.o.User(r)
@@ -204,7 +259,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) (json.RawMess
 
 // session returns the request's session id, from the host or from the
 // cookie, which it sets when missing or malformed.
-func (h *handler) session(w http.ResponseWriter, r *http.Request) string {
+func (h *HTTPSessions) session(w http.ResponseWriter, r *http.Request) string {
 	if h.o.Session != nil {
 		return h.o.Session(r)
 	}
@@ -218,7 +273,7 @@ func (h *handler) session(w http.ResponseWriter, r *http.Request) string {
 
 // setCookie sets the session cookie to id, lasting until expires (zero:
 // until the browser closes).
-func (h *handler) setCookie(w http.ResponseWriter, r *http.Request, id string, expires time.Time) {
+func (h *HTTPSessions) setCookie(w http.ResponseWriter, r *http.Request, id string, expires time.Time) {
 	c := &http.Cookie{Name: h.o.Cookie, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure(r)}
 	if !expires.IsZero() {
 		c.MaxAge = max(1, int(expires.Sub(h.e.now()).Seconds()))
@@ -237,7 +292,7 @@ func secure(r *http.Request) bool {
 // sessionChange carries out a login or logout: with the handler's own
 // cookie, it keeps the session in the SessionStore and sets the cookie
 // to the new id; with the host's session, it calls the host.
-func (h *handler) sessionChange(w http.ResponseWriter, r *http.Request, resp Response) error {
+func (h *HTTPSessions) sessionChange(w http.ResponseWriter, r *http.Request, resp Response) error {
 	switch {
 	case resp.Login == nil && resp.Logout == nil:
 		return nil

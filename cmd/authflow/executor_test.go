@@ -113,7 +113,8 @@ func jsonEqual(a, b any) bool {
 // serve runs the default flows: the executor answers without the API
 // token (authentik's executor serves anyone), execute plans a flow for
 // the session and links to it, the inspector shows it (to the token only),
-// it survives a restart, and cancel drops it.
+// it survives a restart, cancel drops it, and the default flows lead to
+// the shipped ones.
 func TestServeExecutor(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -189,6 +190,15 @@ func TestServeExecutor(t *testing.T) {
 	}
 	if code, ins, _ := get("/api/v3/flows/inspector/initial-setup/", true); code != 400 {
 		t.Errorf("inspector after cancel: %d %v, want 400", code, ins)
+	}
+	// Where cancel leads: the shipped invalidation flow's page.
+	code, _, h = get("/flows/-/default/invalidation/", false)
+	if code != http.StatusFound || h.Get("Location") != "/if/flow/default-invalidation-flow/" {
+		t.Errorf("default invalidation flow: %d %q", code, h.Get("Location"))
+	}
+	code, _, h = get("/flows/-/default/authentication/?next=%2Fx", false)
+	if code != http.StatusFound || h.Get("Location") != "/if/flow/default-authentication-flow/?next=%2Fx" {
+		t.Errorf("default authentication flow: %d %q", code, h.Get("Location"))
 	}
 	if err := srv.stop(t); err != nil {
 		t.Fatal(err)

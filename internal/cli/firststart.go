@@ -97,7 +97,7 @@ func failures(res blueprint.Result) string {
 func printFirstStart(w io.Writer, addr string) {
 	fmt.Fprintf(w, "authflow: first start: imported authentik's default flows; akadmin has no usable password yet\n")
 	fmt.Fprintf(w, "authflow: set it through the initial-setup flow: http://%s%s\n", addr, initialSetupPath)
-	fmt.Fprintf(w, "authflow: (authflow serves no web interface: drive the flow at http://%s%sinitial-setup/ or, with serve stopped, run \"authflow run initial-setup\")\n", addr, executor.ExecutorPath)
+	fmt.Fprintf(w, "authflow: (or drive it through the API at http://%s%sinitial-setup/, or, with serve stopped, run \"authflow run initial-setup\")\n", addr, executor.ExecutorPath)
 }
 
 // newExecutor makes serve's executor: plans through a cache with serve's

@@ -87,9 +87,11 @@
 // its email) and authentik's default flow blueprints, shipped in the
 // binary, and prints the URL of the initial-setup flow
 // (http://ADDR/if/flow/initial-setup/), which sets akadmin's password.
-// authflow serves no web interface at that URL: a client drives the
-// flow through the executor, or "authflow run initial-setup" does on the
-// terminal once serve has stopped. -no-defaults skips all of it; a store
+// It is a web page (package flowui, the flow interface, which serve
+// mounts at / beside the API: the flows' pages at /if/flow/{slug}/, and
+// / itself, which sends a visitor to the login page); a client may drive
+// the flow through the executor instead, or "authflow run initial-setup"
+// on the terminal once serve has stopped. -no-defaults skips all of it; a store
 // that holds anything is never touched.
 //
 // Without a token every request may do everything, so serve then listens
@@ -253,6 +255,7 @@ import (
 
 	"github.com/authflow/authflow/api"
 	"github.com/authflow/authflow/executor"
+	"github.com/authflow/authflow/flowui"
 	"github.com/authflow/authflow/store"
 )
 
@@ -455,6 +458,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 	}
 	mux.Handle(api.Prefix, api.NewHandler(s, opts))
 	mux.Handle(executor.CancelURL, ex.CancelHandler(opts.ExecutorHTTP))
+	mux.Handle(executor.DefaultFlowPath, ex.DefaultFlowHandler(opts.ExecutorHTTP))
+	// The flow interface's pages share the executor's sessions.
+	ui, err := flowui.New(ex, flowui.Options{HTTP: opts.ExecutorHTTP})
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow: %v\n", err)
+		return 1
+	}
+	mux.Handle("/", ui)
 	srv := &http.Server{Handler: withLimit(mux, *maxRequests), ErrorLog: logger}
 	tos.apply(srv)
 	fmt.Fprintf(stdout, "authflow: serving http://%s%s (%s)\n", ln.Addr(), api.Prefix, src.describe())

@@ -1,0 +1,122 @@
+// Package flowui is the flow interface: authentik's flows as
+// server-rendered web pages (issue 22), over the executor's Go API. It
+// serves authentik's /if/flow/{slug}/, one page per challenge, as plain
+// HTML forms that work without JavaScript, so that a person can log in,
+// enroll, recover a password or change settings with a browser, from the
+// same binary; "authflow serve" mounts it beside the API.
+//
+// # Pages
+//
+// [New] makes a [UI], an http.Handler, over an executor.Executor. It
+// serves:
+//
+//   - GET FlowPath + "{slug}/": the current challenge of the flow for the
+//     visitor's session (executor.Executor.Get), with the page's query
+//     string (next, itoken, flow_token) as the executor's query, as
+//     authentik's interface passes it. POST to the same URL: the form,
+//     converted into the stage's JSON response, is submitted
+//     (executor.Executor.Submit). A stage that passed is a redirect to
+//     the same URL (302 after a GET, 303 after a POST); so is the end of
+//     a flow (xak-flow-redirect, to its "to"). Any other challenge is a
+//     page, 200, its errors included; an unknown flow 404; an unexpected
+//     error the flow error page (500) with the request id of the
+//     system_exception event that holds it.
+//   - GET "/": a visitor who is not logged in is sent to the default
+//     authentication flow (executor.Executor.DefaultFlow); a logged-in one
+//     sees their username and links to the brand's user settings flow
+//     (else default-user-settings-flow), default-password-change, and
+//     log out (executor.InvalidationURL, the default invalidation flow).
+//   - BackgroundPath (authentik's default flow background, an image made
+//     by this package) and executor.DefaultAvatar.
+//
+// The host mounts the executor's own endpoints beside it (HTTPHandler,
+// CancelHandler, DefaultFlowHandler), with the same
+// executor.HTTPOptions as Options.HTTP: the pages and the API then share
+// one session per client (the executor's cookie and SessionStore, or the
+// host's session, through executor.HTTPSessions), a new session id at
+// login, and the logout.
+//
+// Every component the executor's built-in stages answer with
+// (executor.Components) has a template and a form decoder, which New
+// checks: identification (user field, the password field of a combined
+// stage, the enrollment, recovery and passwordless links, "Remember me",
+// which keeps the username in a cookie of the flow pages, RememberCookie),
+// password (show password, recovery link), prompt (all 18 types, below),
+// consent, access denied (with its message), flow error (with the
+// request id), email sent (send again), captcha, authenticator
+// validation (a code for device challenges, a button per configuration
+// stage), dummy, and user_login (remember me: "Yes" or "No").
+//
+// A prompt page sends each field by its type, which the page names in a
+// hidden field: text types as typed; checkbox true or false; number,
+// date (an HTML date) and date-time (an HTML datetime-local, which the
+// stage reads in UTC) as text, left out when empty so that a default or
+// "required" applies; dropdown and radio-button-group as the choice; a
+// file as a data: URI of its bytes (the form is multipart/form-data,
+// bounded by Options.MaxUpload, and the stage refuses a URI over
+// executor.MaxFileLength); hidden, static, separator and the read-only
+// types not at all (the stage sets them). After an error the page shows
+// the values sent again, never a password or a file.
+//
+// # Look
+//
+// One look of its own: a card over the flow's background, in the
+// flow_info layout (stacked, content_left, content_right, sidebar_left,
+// sidebar_right; another value is stacked), the flow's title as the
+// heading, light or dark as the browser prefers, readable from 320 CSS
+// pixels wide. The style sheet is inlined in each page; a host themes it
+// with CSS variables (--af-accent, --af-accent-text, --af-text,
+// --af-muted, --af-card, --af-field, --af-border, --af-error,
+// --af-radius, --af-font) or replaces any template file through
+// Options.Templates, an fs.FS read by file name: page.html (defines
+// "page", which calls "content"), style.css, parts.html (the shared
+// pieces), landing.html, status.html (the UI's own error pages) and one
+// "{component}.html" per component, each the "content" of its page. The
+// templates render a [Page]. New parses them and renders each component's
+// sample challenges, so that a broken template fails at New, not on a
+// visitor (an error wrapping [ErrTemplate]).
+//
+// # Accessibility
+//
+// Every field has a label bound to it (for, or around a checkbox and
+// radio button), the autocomplete attributes username, current-password
+// (identification, password), new-password (password prompts), email and
+// one-time-code; a field's errors are tied to it (aria-describedby,
+// aria-invalid) and announced (role="alert"), as are the form's errors;
+// the first field with an error, else the first field, has autofocus; the
+// page has a lang attribute (Options.Lang). No page needs JavaScript but
+// a captcha's.
+//
+// # Safety
+//
+// Every value is escaped by html/template, the configuration's included
+// (flow titles, prompt labels, placeholders, choices). A prompt's
+// sub_text and a static prompt's text, which authentik renders as HTML,
+// are shown as text here (HTML in them shows as written; line breaks are
+// kept), so that an administrator's markup can never run in a visitor's
+// page.
+//
+// Every page has a Content-Security-Policy: default-src 'none', the
+// inlined style allowed by a nonce, images from the UI's origin, data:
+// and the flow background's origin, form-action 'self',
+// frame-ancestors 'none', base-uri 'none'. Script runs only by the
+// page's nonce: a password page that allows showing the password has a
+// few lines that flip the field's type (without JavaScript the box is
+// not shown), and a captcha page loads its provider's script
+// ('strict-dynamic', with frames and requests to https: sources, which
+// the providers' widgets use). Pages also send X-Content-Type-Options:
+// nosniff, Referrer-Policy: same-origin, X-Frame-Options: DENY and
+// Cache-Control: no-store.
+//
+// A POST must carry the form's CSRF token (CSRFField: an HMAC of the
+// session id under Options.CSRFKey, a random key of the UI by default)
+// and pass the executor's origin check (executor.HTTPOptions.CrossOrigin);
+// either failing is a 403 page, before anything is submitted. A GET is
+// a navigation, which another site may start (an application sending its
+// user to log in, an email's link), as with authentik's interface, so
+// it is not checked for its origin, unlike the executor's API. next is
+// followed only when relative (the executor refuses others). A body over
+// Options.MaxBody (Options.MaxUpload with files), a form of more than
+// Options.MaxFields values, or one for no known component is a 400 page
+// saying so ([ErrForm]).
+package flowui

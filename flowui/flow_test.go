@@ -1,0 +1,404 @@
+package flowui_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/authflow/authflow/blueprint"
+	"github.com/authflow/authflow/executor"
+	"github.com/authflow/authflow/flowui"
+	"github.com/authflow/authflow/stage"
+	"golang.org/x/net/html"
+)
+
+// component is the component the page renders (its form's hidden
+// component field), "" for none.
+func (p *page) component() string {
+	if p.doc == nil {
+		return ""
+	}
+	if in := p.input("component"); in != nil {
+		return attrOf(in, "value")
+	}
+	return ""
+}
+
+// want checks the page's status and path.
+func (p *page) want(t testing.TB, status int, path string) {
+	t.Helper()
+	if p.status != status || p.url.Path != path {
+		t.Fatalf("got %d %s, want %d %s:\n%s", p.status, p.url, status, path, p.body)
+	}
+}
+
+// wantComponent checks the page's component.
+func (p *page) wantComponent(t testing.TB, c string) {
+	t.Helper()
+	if got := p.component(); got != c {
+		t.Fatalf("%s: component %q, want %q:\n%s", p.url, got, c, p.body)
+	}
+}
+
+// load applies a blueprint to the server's store.
+func (sv *server) load(doc string) {
+	sv.t.Helper()
+	if res, err := blueprint.Load(context.Background(), sv.s, strings.NewReader(doc), blueprint.Options{}); err != nil || !res.Success {
+		sv.t.Fatalf("%v %+v", err, res.Logs)
+	}
+}
+
+// session is the browser's session cookie.
+func (b *browser) session() string {
+	u, _ := url.Parse(b.sv.srv.URL)
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == executor.DefaultCookie {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// setup sets akadmin's password through initial-setup.
+func setup(t *testing.T, b *browser, pw string) {
+	t.Helper()
+	p := b.get("/if/flow/initial-setup/")
+	p.want(t, 200, "/if/flow/initial-setup/")
+	p.wantComponent(t, executor.ComponentPrompt)
+	p = b.submit(map[string]string{"email": "root@example.org", "password": pw, "password_repeat": pw})
+	p.want(t, 200, "/")
+}
+
+// Set akadmin's password through initial-setup, log out from the
+// landing page, fail a password (the error tied to its field), log in
+// through the default authentication flow, see the landing page; the
+// API sees the pages' session.
+func TestLoginThroughPages(t *testing.T) {
+	sv := newServer(t)
+	b := sv.browser()
+	setup(t, b, "admin Passw0rd")
+	if !strings.Contains(text(byID(b.last.doc, "af-title")), "authentik") || !strings.Contains(b.last.body, "You are logged in as <strong>akadmin</strong>") {
+		t.Fatalf("landing: %s", b.last.body)
+	}
+	logout := ""
+	for _, a := range all(b.last.doc, "a") {
+		if text(a) == "Log out" {
+			logout = attrOf(a, "href")
+		}
+	}
+	p := b.get(logout)
+	p.want(t, 200, "/if/flow/default-authentication-flow/")
+	p.wantComponent(t, executor.ComponentIdentification)
+	if attrOf(p.input("uid_field"), "autocomplete") != "username" {
+		t.Errorf("uid_field: %s", p.body)
+	}
+	p = b.submit(map[string]string{"uid_field": "akadmin"})
+	p.want(t, 200, "/if/flow/default-authentication-flow/")
+	p.wantComponent(t, executor.ComponentPassword)
+	if in := p.input("password"); attrOf(in, "autocomplete") != "current-password" {
+		t.Errorf("password: %s", p.body)
+	}
+	p = b.submit(map[string]string{"password": "wrong"})
+	p.wantComponent(t, executor.ComponentPassword)
+	in := p.input("password")
+	errEl := byID(p.doc, attrOf(in, "aria-describedby"))
+	if errEl == nil || text(errEl) != "Invalid password" || attrOf(errEl, "role") != "alert" {
+		t.Fatalf("the error is not tied to the field: %s", p.body)
+	}
+	if _, ok := attr(in, "autofocus"); !ok {
+		t.Errorf("the field with the error has no focus: %s", p.body)
+	}
+	p = b.submit(map[string]string{"password": "admin Passw0rd"})
+	p.want(t, 200, "/")
+	if !strings.Contains(p.body, "You are logged in as <strong>akadmin</strong>") {
+		t.Fatalf("landing: %s", p.body)
+	}
+	// The executor's API sees the same session: the user is logged in.
+	api := b.get(executor.ExecutorPath + "default-authentication-flow/")
+	var ch map[string]any
+	if err := json.Unmarshal([]byte(api.body), &ch); err != nil {
+		t.Fatal(err)
+	}
+	if u, ok, _ := sv.e.SessionStore().User(context.Background(), b.session()); !ok || u.Username != "akadmin" {
+		t.Errorf("the session is not akadmin's: %+v %v", u, ok)
+	}
+}
+
+// The fifth wrong password ends the flow with authentik's message.
+func TestPasswordAttempts(t *testing.T) {
+	sv := newServer(t)
+	b := sv.browser()
+	setup(t, b, "admin Passw0rd")
+	b.get(executor.InvalidationURL)
+	b.submit(map[string]string{"uid_field": "akadmin"})
+	for range 4 {
+		b.submit(map[string]string{"password": "wrong"}).wantComponent(t, executor.ComponentPassword)
+	}
+	p := b.submit(map[string]string{"password": "wrong"})
+	if p.doc == nil || !strings.Contains(text(p.doc), "Invalid password") || p.input("password") != nil {
+		t.Fatalf("after the fifth: %s", p.body)
+	}
+}
+
+// Enroll through authentik's two-stage enrollment example, log out, and
+// log in as the new user.
+func TestEnrollmentThroughPages(t *testing.T) {
+	sv := newServer(t, "flows-enrollment-2-stage.yaml")
+	b := sv.browser()
+	p := b.get("/if/flow/default-enrollment-flow/")
+	p.wantComponent(t, executor.ComponentPrompt)
+	p = b.submit(map[string]string{"username": "alice", "password": "a", "password_repeat": "b"})
+	p.wantComponent(t, executor.ComponentPrompt)
+	if !strings.Contains(text(p.doc), executor.MsgPasswordsMismatch) || attrOf(p.input("username"), "value") != "alice" || attrOf(p.input("password"), "value") != "" {
+		t.Fatalf("mismatch: %s", p.body)
+	}
+	p = b.submit(map[string]string{"password": "alice pw", "password_repeat": "alice pw"})
+	p.wantComponent(t, executor.ComponentPrompt)
+	if p.input("email") == nil || attrOf(p.input("email"), "autocomplete") != "email" {
+		t.Fatalf("second page: %s", p.body)
+	}
+	p = b.submit(map[string]string{"name": "Alice", "email": "alice@example.org"})
+	p.want(t, 200, "/")
+	if !strings.Contains(p.body, "<strong>alice</strong>") {
+		t.Fatalf("landing: %s", p.body)
+	}
+	b.get(executor.InvalidationURL).wantComponent(t, executor.ComponentIdentification)
+	b.submit(map[string]string{"uid_field": "alice@example.org"}).wantComponent(t, executor.ComponentPassword)
+	p = b.submit(map[string]string{"password": "alice pw"})
+	p.want(t, 200, "/")
+	if !strings.Contains(p.body, "<strong>alice</strong>") {
+		t.Fatalf("landing: %s", p.body)
+	}
+}
+
+// everyField is a flow with a prompt of every type on one page, then a
+// dummy stage.
+func everyField(title, label string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `version: 1
+entries:
+  - model: authentik_flows.flow
+    id: flow
+    identifiers: {slug: every-field}
+    attrs: {name: Every field, title: %q, designation: enrollment, layout: content_left}
+`, title)
+	var keys []string
+	for i, t := range stage.PromptTypes {
+		key := "f_" + strings.ReplaceAll(string(t), "-", "_")
+		keys = append(keys, key)
+		extra := ""
+		switch t {
+		case "dropdown", "radio-button-group":
+			extra = `, placeholder: "return ['red', 'green']", placeholder_expression: true`
+		case "hidden", "static", "text_read_only", "text_area_read_only":
+			extra = `, initial_value: "fixed ` + string(t) + `"`
+		}
+		l := "Label " + string(t)
+		if t == "text" {
+			l = label
+		}
+		fmt.Fprintf(&b, `  - model: authentik_stages_prompt.prompt
+    id: %s
+    identifiers: {name: every-%s}
+    attrs: {field_key: %s, label: %q, type: %s, required: false, order: %d, sub_text: "<b>help</b> %s"%s}
+`, key, t, key, l, t, i, t, extra)
+	}
+	b.WriteString("  - model: authentik_stages_prompt.promptstage\n    id: prompt\n    identifiers: {name: every-prompt}\n    attrs:\n      fields:\n")
+	for _, k := range keys {
+		fmt.Fprintf(&b, "        - !KeyOf %s\n", k)
+	}
+	b.WriteString(`  - model: authentik_stages_dummy.dummystage
+    id: dummy
+    identifiers: {name: every-dummy}
+  - model: authentik_flows.flowstagebinding
+    identifiers: {target: !KeyOf flow, stage: !KeyOf prompt, order: 10}
+  - model: authentik_flows.flowstagebinding
+    identifiers: {target: !KeyOf flow, stage: !KeyOf dummy, order: 20}
+`)
+	return b.String()
+}
+
+// A prompt of every type on one page: each has a labelled field, and
+// the form sends each as its type.
+func TestEveryPromptType(t *testing.T) {
+	sv := newServer(t)
+	sv.load(everyField("Every field", "Text"))
+	b := sv.browser()
+	p := b.get("/if/flow/every-field/")
+	p.wantComponent(t, executor.ComponentPrompt)
+	if !strings.Contains(attrOf(all(p.doc, "body")[0], "class"), "layout-content_left") {
+		t.Errorf("layout: %s", p.body)
+	}
+	p = b.submit(map[string]string{
+		"f_text": "  spaced ", "f_text_area": "line 1\nline 2", "f_username": "bob", "f_email": "bob@example.org",
+		"f_password": "pw", "f_number": "42", "f_checkbox": "on", "f_radio_button_group": "green", "f_dropdown": "red",
+		"f_date": "2026-02-03", "f_date_time": "2026-02-03T04:05", "file:f_file": "\x89PNG", "f_ak_locale": "de",
+	})
+	p.wantComponent(t, executor.ComponentDummy)
+	got, err := sv.e.Inspect(context.Background(), "every-field", b.session())
+	if err != nil || got.CurrentPlan == nil {
+		t.Fatalf("inspect: %+v %v", got, err)
+	}
+	data, _ := json.Marshal(got.CurrentPlan.PlanContext["prompt_data"])
+	var pd map[string]any
+	_ = json.Unmarshal(data, &pd)
+	want := map[string]any{
+		"f_text": "  spaced ", "f_text_area": "line 1\nline 2", "f_username": "bob", "f_email": "bob@example.org",
+		"f_number": 42.0, "f_checkbox": true, "f_radio_button_group": "green", "f_dropdown": "red",
+		"f_date": "2026-02-03", "f_date_time": "2026-02-03T04:05:00Z", "f_file": "data:image/png;base64,iVBORw==",
+		"f_ak_locale": "de", "f_hidden": "fixed hidden", "f_static": "fixed static",
+		"f_text_read_only": "fixed text_read_only", "f_text_area_read_only": "fixed text_area_read_only",
+	}
+	for k, v := range want {
+		if fmt.Sprint(pd[k]) != fmt.Sprint(v) {
+			t.Errorf("%s: %#v, want %#v", k, pd[k], v)
+		}
+	}
+}
+
+// A flow title and a prompt label holding <script> render as text.
+func TestEscaping(t *testing.T) {
+	sv := newServer(t)
+	sv.load(everyField("<script>alert('title')</script>", "<script>alert('label')</script>"))
+	p := sv.browser().get("/if/flow/every-field/")
+	if strings.Contains(p.body, "<script>alert") || len(all(p.doc, "script")) != 0 {
+		t.Fatalf("a script in the page: %s", p.body)
+	}
+	if text(byID(p.doc, "af-title")) != "<script>alert('title')</script>" {
+		t.Errorf("title: %q", text(byID(p.doc, "af-title")))
+	}
+	found := false
+	for _, l := range all(p.doc, "label") {
+		found = found || text(l) == "<script>alert('label')</script>"
+	}
+	if !found {
+		t.Errorf("the label is not shown as text: %s", p.body)
+	}
+	// sub_text is text too.
+	if !strings.Contains(p.body, "&lt;b&gt;help&lt;/b&gt; text") {
+		t.Errorf("sub_text: %s", p.body)
+	}
+}
+
+// A POST without the CSRF token, with a wrong one, or with another
+// session's is refused before anything is submitted; so is one from
+// another origin.
+func TestCSRF(t *testing.T) {
+	sv := newServer(t)
+	other := sv.browser()
+	const login = "/if/flow/default-authentication-flow/"
+	other.get(login)
+	otherToken := attrOf(other.last.input("csrf_token"), "value")
+	for _, tc := range []struct {
+		name, token, origin string
+		status              int
+	}{
+		{"none", "\x00", "", http.StatusForbidden},
+		{"wrong", "AAAA", "", http.StatusForbidden},
+		{"another session's", otherToken, "", http.StatusForbidden},
+		{"another origin", "", "https://evil.example", http.StatusForbidden},
+		{"right", "", "", http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := sv.browser()
+			p := b.get(login)
+			set := map[string]string{"uid_field": "akadmin"}
+			vals, _, _, _ := p.form(t, set)
+			q := url.Values{}
+			for _, kv := range vals {
+				switch {
+				case kv[0] == "csrf_token" && tc.token == "\x00":
+				case kv[0] == "csrf_token" && tc.token != "":
+					q.Add(kv[0], tc.token)
+				default:
+					q.Add(kv[0], kv[1])
+				}
+			}
+			req, _ := http.NewRequest("POST", sv.srv.URL+login, strings.NewReader(q.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tc.origin != "" {
+				req.Header.Set("Origin", tc.origin)
+				req.Header.Set("Sec-Fetch-Site", "cross-site")
+			}
+			p = b.do(req)
+			if p.status != tc.status {
+				t.Fatalf("%d, want %d: %s", p.status, tc.status, p.body)
+			}
+			if tc.status == http.StatusOK {
+				p.wantComponent(t, executor.ComponentPassword)
+				return
+			}
+			// Nothing was submitted: the flow still asks.
+			b.get(login).wantComponent(t, executor.ComponentIdentification)
+		})
+	}
+}
+
+// Forms the UI cannot read get a clean 400 page.
+func TestBadForms(t *testing.T) {
+	sv := newServer(t)
+	b := sv.browser()
+	p := b.get("/if/flow/default-authentication-flow/")
+	token := attrOf(p.input("csrf_token"), "value")
+	many := url.Values{"csrf_token": {token}, "component": {executor.ComponentIdentification}}
+	for i := range 300 {
+		many.Add(fmt.Sprint("k", i), "v")
+	}
+	for _, tc := range []struct {
+		name, ctype, body, want string
+	}{
+		{"too large", "application/x-www-form-urlencoded", "csrf_token=" + token + "&x=" + strings.Repeat("a", 70<<10), "too large"},
+		{"too many fields", "application/x-www-form-urlencoded", many.Encode(), "too many fields"},
+		{"unknown component", "application/x-www-form-urlencoded", "csrf_token=" + token + "&component=ak-stage-nope", "does not answer"},
+		{"not a form", "application/json", `{"component":"ak-stage-identification"}`, "could not be read"},
+		{"bad multipart", "multipart/form-data; boundary=x", "--x\r\nbroken", "could not be read"},
+		{"bad challenge choice", "application/x-www-form-urlencoded", url.Values{"csrf_token": {token}, "component": {executor.ComponentAuthenticatorValidate}, "selected_challenge": {"[1"}}.Encode(), "could not be read"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", sv.srv.URL+"/if/flow/default-authentication-flow/", strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", tc.ctype)
+			p := b.do(req)
+			if p.status != http.StatusBadRequest || !strings.Contains(p.body, tc.want) || p.header.Get("Content-Security-Policy") == "" {
+				t.Fatalf("%d %s", p.status, p.body)
+			}
+		})
+	}
+}
+
+// Every answer carries the CSP and the other headers, and every page's
+// HTML and CSS are at most 30 KB.
+func TestHeadersEverywhere(t *testing.T) {
+	sv := newServer(t)
+	sv.load(everyField("Every field", "Text"))
+	b := sv.browser()
+	b.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	for _, path := range []string{"/", "/if/flow/nope", "/if/flow/default-authentication-flow/", "/if/flow/initial-setup/", "/if/flow/every-field/",
+		"/if/flow/nope/", "/nope", "/if/flow/", flowui.BackgroundPath, executor.DefaultAvatar} {
+		p := b.get(path)
+		csp := p.header.Get("Content-Security-Policy")
+		if !strings.HasPrefix(csp, "default-src 'none'") || p.header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: %d %v", path, p.status, p.header)
+		}
+		if p.doc != nil && p.status/100 != 3 {
+			if !strings.Contains(csp, "frame-ancestors 'none'") || p.header.Get("Cache-Control") != "no-store" || p.header.Get("Referrer-Policy") == "" {
+				t.Errorf("%s: %v", path, p.header)
+			}
+			if len(p.body) > 30<<10 {
+				t.Errorf("%s: %d bytes", path, len(p.body))
+			}
+			if attrOf(all(p.doc, "html")[0], "lang") == "" {
+				t.Errorf("%s: no lang", path)
+			}
+			for _, s := range all(p.doc, "style") {
+				if n := attrOf(s, "nonce"); n == "" || !strings.Contains(csp, "'nonce-"+n+"'") {
+					t.Errorf("%s: style without the CSP's nonce", path)
+				}
+			}
+		}
+	}
+	var _ = html.ElementNode
+}

@@ -1,0 +1,276 @@
+package flowui
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/authflow/authflow/executor"
+)
+
+// form is a posted form: its values and files, and the component it
+// answers.
+type form struct {
+	values    url.Values
+	files     map[string][]*multipart.FileHeader
+	component string
+}
+
+func (f *form) get(k string) string { return f.values.Get(k) }
+
+func (f *form) has(k string) bool { _, ok := f.values[k]; return ok }
+
+// ErrForm is a posted form the UI cannot read: too large, malformed,
+// with too many keys, or for no known component. The page says so (400).
+var ErrForm = errors.New("flowui: the form cannot be read")
+
+// formError is an ErrForm with the sentence the page shows.
+type formError struct{ msg string }
+
+func (e *formError) Error() string { return e.msg }
+func (e *formError) Unwrap() error { return ErrForm }
+
+// The sentences of formError.
+const (
+	msgFormTooLarge = "The form is too large."
+	msgFormBad      = "The form could not be read."
+	msgFormFields   = "The form has too many fields."
+	msgFormUnknown  = "The form does not answer a step of this flow."
+	msgFormFile     = "A file of the form could not be read."
+)
+
+// readForm reads a POST's form within the UI's bounds: a body of at
+// most Options.MaxBody (Options.MaxUpload with files, kept in memory),
+// Options.MaxFields values, and a known component.
+func (u *UI) readForm(w http.ResponseWriter, r *http.Request) (*form, error) {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	f := &form{}
+	switch ct {
+	case "multipart/form-data":
+		r.Body = http.MaxBytesReader(w, r.Body, u.o.MaxUpload)
+		if err := r.ParseMultipartForm(u.o.MaxUpload); err != nil {
+			return nil, tooLarge(err)
+		}
+		defer r.MultipartForm.RemoveAll()
+		f.values, f.files = url.Values(r.MultipartForm.Value), r.MultipartForm.File
+	case "application/x-www-form-urlencoded":
+		r.Body = http.MaxBytesReader(w, r.Body, u.o.MaxBody)
+		if err := r.ParseForm(); err != nil {
+			return nil, tooLarge(err)
+		}
+		f.values = r.PostForm
+	default:
+		return nil, &formError{msgFormBad}
+	}
+	n := 0
+	for _, vs := range f.values {
+		n += len(vs)
+	}
+	for _, fs := range f.files {
+		n += len(fs)
+	}
+	if n > u.o.MaxFields {
+		return nil, &formError{msgFormFields}
+	}
+	f.component = f.get("component")
+	if _, ok := components[f.component]; !ok {
+		return nil, &formError{msgFormUnknown}
+	}
+	return f, nil
+}
+
+// tooLarge is the formError of a body that did not parse.
+func tooLarge(err error) error {
+	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+		return &formError{msgFormTooLarge}
+	}
+	return &formError{msgFormBad}
+}
+
+// decode converts a form into the JSON response of its component.
+func (u *UI) decode(f *form) (json.RawMessage, error) {
+	body, err := components[f.component].decode(f)
+	if err != nil {
+		return nil, err
+	}
+	if body == nil {
+		body = map[string]any{}
+	}
+	body["component"] = f.component
+	return json.Marshal(body)
+}
+
+// component is what the UI knows of a challenge component besides its
+// template: how its form becomes the stage's response, and the fields
+// its page shows, in order (for focus and errors).
+type component struct {
+	decode func(*form) (map[string]any, error)
+	fields func(executor.Challenge) []string
+}
+
+// components are the challenge components the UI renders, by name.
+// executor.ComponentRedirect is an HTTP redirect, never a page.
+var components = map[string]component{
+	executor.ComponentIdentification: {decodeIdentification, func(ch executor.Challenge) []string {
+		if c, ok := ch.(*executor.IdentificationChallenge); ok && c.PasswordFields {
+			return []string{"uid_field", "password"}
+		}
+		return []string{"uid_field"}
+	}},
+	executor.ComponentPassword: {func(f *form) (map[string]any, error) {
+		return map[string]any{"password": f.get("password")}, nil
+	}, fixed("password")},
+	executor.ComponentPrompt:  {decodePrompt, promptFields},
+	executor.ComponentConsent: {func(f *form) (map[string]any, error) { return map[string]any{"token": f.get("token")}, nil }, nil},
+	executor.ComponentCaptcha: {func(f *form) (map[string]any, error) { return map[string]any{"token": captchaToken(f, "token")}, nil }, nil},
+	executor.ComponentUserLogin: {func(f *form) (map[string]any, error) {
+		return map[string]any{"remember_me": truthy(f.get("remember_me"))}, nil
+	}, nil},
+	executor.ComponentAuthenticatorValidate: {decodeAuthValidate, func(ch executor.Challenge) []string {
+		if c, ok := ch.(*executor.AuthenticatorValidationChallenge); ok && len(c.DeviceChallenges) > 0 {
+			return []string{"code"}
+		}
+		return nil
+	}},
+	executor.ComponentEmail:        {empty, nil},
+	executor.ComponentDummy:        {empty, nil},
+	executor.ComponentAccessDenied: {empty, nil},
+	executor.ComponentFlowError:    {empty, nil},
+	executor.ComponentRedirect:     {empty, nil},
+}
+
+func empty(*form) (map[string]any, error) { return nil, nil }
+
+func fixed(fields ...string) func(executor.Challenge) []string {
+	return func(executor.Challenge) []string { return fields }
+}
+
+// captchaFields are where the captcha providers' widgets put their
+// token in a form: reCAPTCHA, hCaptcha and Turnstile.
+var captchaFields = []string{"g-recaptcha-response", "h-captcha-response", "cf-turnstile-response"}
+
+// captchaToken is the form's captcha token: a widget's field, else
+// field.
+func captchaToken(f *form, field string) string {
+	for _, k := range captchaFields {
+		if v := f.get(k); v != "" {
+			return v
+		}
+	}
+	return f.get(field)
+}
+
+func decodeIdentification(f *form) (map[string]any, error) {
+	body := map[string]any{"uid_field": f.get("uid_field")}
+	if f.has("password") {
+		body["password"] = f.get("password")
+	}
+	if t := captchaToken(f, "captcha_token"); t != "" {
+		body["captcha_token"] = t
+	}
+	return body, nil
+}
+
+func decodeAuthValidate(f *form) (map[string]any, error) {
+	body := map[string]any{}
+	if f.has("selected_stage") {
+		body["selected_stage"] = f.get("selected_stage")
+	}
+	if f.has("code") {
+		body["code"] = f.get("code")
+	}
+	if f.has("selected_challenge") {
+		var ch map[string]any
+		if err := json.Unmarshal([]byte(f.get("selected_challenge")), &ch); err != nil || ch == nil {
+			return nil, &formError{msgFormBad}
+		}
+		body["selected_challenge"] = ch
+	}
+	return body, nil
+}
+
+// truthy reads a checkbox's or a button's value.
+func truthy(s string) bool {
+	switch strings.ToLower(s) {
+	case "true", "on", "yes", "1":
+		return true
+	}
+	return false
+}
+
+// typePrefix names a prompt page's hidden fields that give each
+// field's prompt type: typePrefix + field key.
+const typePrefix = "type:"
+
+// decodePrompt converts a prompt page's form: each field by its type,
+// given by the page's hidden typePrefix fields (a client could send
+// others, as it could send any JSON to the API; the stage validates).
+// Text answers are sent as typed, "" included; an empty number, date,
+// date-time, choice or file is left out, so that the prompt's default
+// or "required" applies; a checkbox is true when sent; a file is a data:
+// URI of its bytes; the read-only types are left out (the stage sets
+// them).
+func decodePrompt(f *form) (map[string]any, error) {
+	body := map[string]any{}
+	for k, vs := range f.values {
+		key, ok := strings.CutPrefix(k, typePrefix)
+		if !ok || len(vs) == 0 {
+			continue
+		}
+		switch vs[0] {
+		case "hidden", "static", "separator", "text_read_only", "text_area_read_only":
+		case "checkbox":
+			body[key] = truthy(f.get(key))
+		case "number", "date", "date-time", "dropdown", "radio-button-group":
+			if v := f.get(key); v != "" {
+				body[key] = v
+			}
+		case "file":
+			v, err := dataURI(f.files[key])
+			if err != nil {
+				return nil, err
+			}
+			if v != "" {
+				body[key] = v
+			}
+		default:
+			if f.has(key) {
+				body[key] = f.get(key)
+			}
+		}
+	}
+	return body, nil
+}
+
+// dataURI is a file field's data: URI, "" when no file was chosen. A
+// file longer than the URI's bound is read to the bound and one byte
+// more, so that the stage refuses it with its message.
+func dataURI(fhs []*multipart.FileHeader) (string, error) {
+	if len(fhs) == 0 || (fhs[0].Filename == "" && fhs[0].Size == 0) {
+		return "", nil
+	}
+	fh := fhs[0]
+	file, err := fh.Open()
+	if err != nil {
+		return "", &formError{msgFormFile}
+	}
+	defer file.Close()
+	b, err := io.ReadAll(io.LimitReader(file, executor.MaxFileLength/4*3+1))
+	if err != nil {
+		return "", &formError{msgFormFile}
+	}
+	ct := fh.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || strings.ContainsAny(mt, ",;") {
+		ct = "application/octet-stream"
+	} else {
+		ct = mt
+	}
+	return fmt.Sprintf("data:%s;base64,%s", ct, base64.StdEncoding.EncodeToString(b)), nil
+}

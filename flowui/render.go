@@ -1,0 +1,400 @@
+package flowui
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/authflow/authflow/executor"
+)
+
+//go:embed templates
+var embedded embed.FS
+
+// Template files: the page around every challenge, its style, the
+// shared pieces, the landing and error pages; each component's is
+// "{component}.html".
+const (
+	filePage     = "page.html"
+	fileStyle    = "style.css"
+	fileParts    = "parts.html"
+	fileLanding  = "landing.html"
+	fileStatus   = "status.html"
+	templatePage = "page"
+)
+
+// views are the parsed templates: one per component, and the landing
+// and status pages, each a copy of the page with its "content".
+type views struct {
+	components      map[string]*template.Template
+	landing, status *template.Template
+}
+
+// read returns a template file, from the host's overrides when they
+// hold it.
+func read(over fs.FS, name string) (string, error) {
+	if over != nil {
+		b, err := fs.ReadFile(over, name)
+		switch {
+		case err == nil:
+			return string(b), nil
+		case !errors.Is(err, fs.ErrNotExist):
+			return "", fmt.Errorf("%w: %s: %w", ErrTemplate, name, err)
+		}
+	}
+	b, err := fs.ReadFile(embedded, "templates/"+name)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %w", ErrTemplate, name, err)
+	}
+	return string(b), nil
+}
+
+// parseViews parses the page, then each component's content over a
+// copy of it.
+func parseViews(over fs.FS) (views, error) {
+	base := template.New(templatePage).Funcs(funcs)
+	for _, name := range []string{filePage, fileStyle, fileParts} {
+		src, err := read(over, name)
+		if err != nil {
+			return views{}, err
+		}
+		if _, err := base.New(name).Parse(src); err != nil {
+			return views{}, fmt.Errorf("%w: %w", ErrTemplate, err)
+		}
+	}
+	if base.Lookup(templatePage) == nil || base.Lookup(templatePage).Tree == nil {
+		return views{}, fmt.Errorf("%w: %s defines no %q", ErrTemplate, filePage, templatePage)
+	}
+	content := func(name string) (*template.Template, error) {
+		src, err := read(over, name)
+		if err != nil {
+			return nil, err
+		}
+		t, err := base.Clone()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
+		}
+		if _, err := t.New("content").Parse(src); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
+		}
+		return t, nil
+	}
+	v := views{components: map[string]*template.Template{}}
+	var err error
+	if v.landing, err = content(fileLanding); err != nil {
+		return views{}, err
+	}
+	if v.status, err = content(fileStatus); err != nil {
+		return views{}, err
+	}
+	for c := range components {
+		if c == executor.ComponentRedirect {
+			continue // an HTTP redirect
+		}
+		if v.components[c], err = content(c + ".html"); err != nil {
+			return views{}, err
+		}
+	}
+	return v, nil
+}
+
+// check makes sure that every component the executor answers with has
+// a view and a form decoder, and that every view renders its samples.
+func (u *UI) check() error {
+	for _, c := range executor.Components() {
+		if _, ok := components[c]; !ok {
+			return fmt.Errorf("%w: no form decoder for component %s", ErrTemplate, c)
+		}
+		if _, ok := u.views.components[c]; !ok && c != executor.ComponentRedirect {
+			return fmt.Errorf("%w: no template for component %s", ErrTemplate, c)
+		}
+	}
+	for _, ch := range samples() {
+		p := u.challengePage("nonce", ch, "token", &http.Request{URL: &url.URL{Path: FlowPath + "sample/"}}, nil)
+		if err := u.views.components[p.Component].ExecuteTemplate(&bytes.Buffer{}, templatePage, p); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrTemplate, p.Component, err)
+		}
+	}
+	p := u.page("nonce", "")
+	p.Landing = &Landing{Username: "sample"}
+	if err := u.views.landing.ExecuteTemplate(&bytes.Buffer{}, templatePage, p); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrTemplate, fileLanding, err)
+	}
+	p = u.page("nonce", "")
+	p.Status = &Status{Code: 404, Message: msgNotFound}
+	if err := u.views.status.ExecuteTemplate(&bytes.Buffer{}, templatePage, p); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrTemplate, fileStatus, err)
+	}
+	return nil
+}
+
+// Page is what a template renders: the page's settings, the challenge
+// (Challenge, one of executor's challenge types for its Component), its
+// errors, and the landing or status page's own data.
+type Page struct {
+	// Lang is the page's lang attribute; Nonce its CSP nonce, for the
+	// style element and the captcha's script.
+	Lang, Nonce string
+	// Title is the flow's title (flow_info.title), else the brand's;
+	// Background the flow's background image URL, and Layout one of
+	// stacked, content_left, content_right, sidebar_left, sidebar_right.
+	Title, Background, Layout string
+	// Action is the form's URL: the page's own, query included; CSRF
+	// its token, in the hidden field CSRFField; CancelURL the flow's
+	// cancel URL.
+	Action, CSRF, CancelURL string
+	// Component is the challenge's component; Challenge the challenge.
+	Component string
+	Challenge executor.Challenge
+	// User is the pending user shown with the challenge, when it has
+	// one.
+	User *executor.UserInfo
+	// Errors are the challenge's field errors by field, NonField its
+	// errors about the whole form.
+	Errors   map[string][]string
+	NonField []string
+	// Prompts are a prompt challenge's fields, ready to render.
+	Prompts []Prompt
+	// Remembered is the username the identification page remembers.
+	Remembered string
+	// Landing and Status are the landing and status pages' data.
+	Landing *Landing
+	Status  *Status
+
+	fields []string
+}
+
+// Landing is the logged-in visitor's page.
+type Landing struct {
+	Username, Avatar                     string
+	UserSettings, PasswordChange, Logout string
+}
+
+// Status is an error page of the UI's own: its HTTP status and message.
+type Status struct {
+	Code    int
+	Message string
+}
+
+// Field is what a page shows of one of its fields besides its input.
+type Field struct {
+	// ID is the input's element id; the field's errors are in the
+	// element ID + "-error", its help text in ID + "-help".
+	ID string
+	// Errors are the field's errors; Describe the input's
+	// aria-describedby (its errors' and help text's ids, as shown);
+	// Autofocus whether it takes the focus.
+	Errors    []string
+	Describe  string
+	Autofocus bool
+}
+
+// Field returns the page's field name; help says whether the page
+// shows its help text.
+func (p *Page) Field(name string, help ...bool) Field {
+	f := Field{ID: "f-" + strings.Join(strings.Fields(name), "_"), Errors: p.Errors[name]}
+	var ids []string
+	if len(f.Errors) > 0 {
+		ids = append(ids, f.ID+"-error")
+	}
+	if len(help) > 0 && help[0] {
+		ids = append(ids, f.ID+"-help")
+	}
+	f.Describe = strings.Join(ids, " ")
+	f.Autofocus = p.autofocus(name)
+	return f
+}
+
+// autofocus says whether field's input takes the focus: the first field
+// with an error, else the page's first field.
+func (p *Page) autofocus(field string) bool {
+	for _, f := range p.fields {
+		if len(p.Errors[f]) > 0 {
+			return f == field
+		}
+	}
+	return len(p.fields) > 0 && p.fields[0] == field
+}
+
+// page is a page's common part.
+func (u *UI) page(nonce, csrf string) *Page {
+	return &Page{Lang: u.o.Lang, Nonce: nonce, CSRF: csrf, Layout: "stacked", Background: BackgroundPath}
+}
+
+// challengePage is the page of a challenge.
+// posted is the form answered with the challenge, nil for none: its
+// values are shown again (never a password or a file).
+func (u *UI) challengePage(nonce string, ch executor.Challenge, csrf string, r *http.Request, posted *form) *Page {
+	p := u.page(nonce, csrf)
+	p.Action = r.URL.RequestURI()
+	p.Challenge = ch
+	env := envelope(ch)
+	p.Component = env.Component
+	if fi := env.FlowInfo; fi != nil {
+		p.Title, p.CancelURL = fi.Title, fi.CancelURL
+		if fi.Background != "" {
+			p.Background = fi.Background
+		}
+		if slices.Contains(layouts, fi.Layout) {
+			p.Layout = fi.Layout
+		}
+	}
+	if p.Title == "" {
+		p.Title = u.e.Brand().Title
+	}
+	for k, ds := range env.ResponseErrors {
+		for _, d := range ds {
+			if k == "non_field_errors" {
+				p.NonField = append(p.NonField, d.String)
+				continue
+			}
+			if p.Errors == nil {
+				p.Errors = map[string][]string{}
+			}
+			p.Errors[k] = append(p.Errors[k], d.String)
+		}
+	}
+	p.User = userInfo(ch)
+	if c := components[p.Component]; c.fields != nil {
+		p.fields = c.fields(ch)
+	}
+	// Errors of a field the page has no input for are the form's.
+	var other []string
+	for k := range p.Errors {
+		if !slices.Contains(p.fields, k) {
+			other = append(other, k)
+		}
+	}
+	slices.Sort(other)
+	for _, k := range other {
+		p.NonField = append(p.NonField, p.Errors[k]...)
+		delete(p.Errors, k)
+	}
+	if pc, ok := ch.(*executor.PromptChallenge); ok {
+		p.Prompts = prompts(p, pc, posted)
+	}
+	if p.Component == executor.ComponentIdentification {
+		p.Remembered = remembered(r)
+		if posted != nil && posted.component == p.Component {
+			p.Remembered = posted.get("uid_field")
+		}
+	}
+	return p
+}
+
+// layouts are flow_info's layouts.
+var layouts = []string{"stacked", "content_left", "content_right", "sidebar_left", "sidebar_right"}
+
+// envelope is a challenge's Envelope, which every challenge embeds
+// (executor.Challenge); the zero Envelope for one that does not.
+func envelope(ch executor.Challenge) executor.Envelope {
+	if f, ok := embeddedField(ch, "Envelope"); ok {
+		if e, ok := f.(executor.Envelope); ok {
+			return e
+		}
+	}
+	return executor.Envelope{}
+}
+
+// userInfo is the pending user of a challenge that embeds
+// executor.UserInfo, nil for one without or without a pending user.
+func userInfo(ch executor.Challenge) *executor.UserInfo {
+	if f, ok := embeddedField(ch, "UserInfo"); ok {
+		if ui, ok := f.(executor.UserInfo); ok && ui.PendingUser != "" {
+			return &ui
+		}
+	}
+	return nil
+}
+
+// embeddedField is the value of the field name of the struct ch points
+// to.
+func embeddedField(ch executor.Challenge, name string) (any, bool) {
+	v := reflect.ValueOf(ch)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return nil, false
+	}
+	f := v.Elem().FieldByName(name)
+	if !f.IsValid() || !f.CanInterface() {
+		return nil, false
+	}
+	return f.Interface(), true
+}
+
+// render writes a challenge's page.
+func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code int, ch executor.Challenge, csrf string, posted *form) {
+	p := u.challengePage(nonce, ch, csrf, r, posted)
+	t, ok := u.views.components[p.Component]
+	if !ok {
+		// A host's handler's component: the UI cannot show it.
+		u.flowError(w, r, nonce, "", fmt.Errorf("flowui: no template for component %q", p.Component))
+		return
+	}
+	extra := cspExtra{img: imgSource(p.Background), captcha: p.Captcha() != nil}
+	if pc, ok := ch.(*executor.PasswordChallenge); ok {
+		extra.script = pc.AllowShowPassword
+	}
+	u.write(w, r, code, t, p, extra)
+}
+
+// status writes one of the UI's error pages.
+func (u *UI) status(w http.ResponseWriter, r *http.Request, nonce string, code int, msg string) {
+	p := u.page(nonce, "")
+	p.Title = http.StatusText(code)
+	p.Status = &Status{Code: code, Message: msg}
+	u.write(w, r, code, u.views.status, p, cspExtra{})
+}
+
+// write renders p with t, whole before anything is sent, so that a
+// template that fails answers a clean error.
+func (u *UI) write(w http.ResponseWriter, r *http.Request, code int, t *template.Template, p *Page, extra cspExtra) {
+	var b bytes.Buffer
+	if err := t.ExecuteTemplate(&b, templatePage, p); err != nil {
+		id := u.sess.FlowError("", err).RequestID
+		headers(w, p.Nonce, cspExtra{})
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusInternalServerError)
+		fmt.Fprintf(w, "The page could not be shown (request %s).\n", id)
+		return
+	}
+	headers(w, p.Nonce, extra)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(b.Bytes())
+	}
+}
+
+// imgSource is the CSP source of a background on another origin, with
+// its leading space; "" for the UI's own.
+func imgSource(bg string) string {
+	u, err := url.Parse(bg)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return ""
+	}
+	return " " + u.Scheme + "://" + u.Host
+}
+
+// startTime is the images' modification time: none.
+var startTime time.Time
+
+// Captcha is the captcha a page shows: a captcha challenge, or an
+// identification's captcha stage; nil for none.
+func (p *Page) Captcha() *executor.CaptchaChallenge {
+	switch c := p.Challenge.(type) {
+	case *executor.CaptchaChallenge:
+		return c
+	case *executor.IdentificationChallenge:
+		return c.CaptchaStage
+	}
+	return nil
+}

@@ -1,0 +1,400 @@
+package flowui
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/authflow/authflow/executor"
+	"github.com/authflow/authflow/flow"
+)
+
+// Paths the UI serves besides FlowPath.
+const (
+	// FlowPath is the flow interface's page: FlowPath + "{slug}/", with
+	// the page's query string (next, itoken, flow_token), as authentik's
+	// /if/flow/{slug}/.
+	FlowPath = executor.FlowInterfacePath
+	// BackgroundPath is authentik's default flow background
+	// (flow.DefaultBackground), which the UI serves with an image of its
+	// own.
+	BackgroundPath = "/static/dist/assets/images/flow_background.jpg"
+)
+
+// Defaults of Options.
+const (
+	// DefaultMaxBody bounds a form's body (application/x-www-form-urlencoded).
+	DefaultMaxBody = 64 << 10
+	// DefaultMaxUpload bounds a form with files (multipart/form-data):
+	// one file prompt's largest value (executor.MaxFileLength) and the
+	// rest of the form.
+	DefaultMaxUpload = executor.MaxFileLength + DefaultMaxBody
+	// DefaultMaxFields bounds the number of keys of a form.
+	DefaultMaxFields = 256
+	// DefaultLang is the pages' lang attribute.
+	DefaultLang = "en"
+	// CSRFField is the name of every form's CSRF token.
+	CSRFField = "csrf_token"
+	// RememberCookie holds the username an identification page
+	// remembers (its "Remember me" box).
+	RememberCookie = "authflow_remember"
+)
+
+// Options configure a UI. Every zero field means its default.
+type Options struct {
+	// HTTP are the sessions' options: give the value given to the
+	// executor's HTTPHandler, so that the pages and the API share one
+	// session per client (the same cookie and SessionStore, or the
+	// host's session).
+	HTTP executor.HTTPOptions
+	// Templates replaces templates by file name (page.html, style.css,
+	// landing.html, error.html, or a component's, as
+	// "ak-stage-password.html"); files it does not hold are the
+	// defaults. See the package doc.
+	Templates fs.FS
+	// Lang is the pages' lang attribute; "" means DefaultLang.
+	Lang string
+	// MaxBody and MaxUpload bound a POST's body, a form without and
+	// with files; MaxFields its number of keys. Zero means
+	// DefaultMaxBody, DefaultMaxUpload and DefaultMaxFields.
+	MaxBody, MaxUpload int64
+	MaxFields          int
+	// CSRFKey is the key of the forms' CSRF tokens (an HMAC of the
+	// session id); nil means a random key of the UI's own, so that
+	// replicas behind one address must share one.
+	CSRFKey []byte
+}
+
+// UI serves authentik's flows as web pages: an http.Handler.
+type UI struct {
+	e      *executor.Executor
+	o      Options
+	sess   *executor.HTTPSessions
+	key    []byte
+	views  views
+	bg     []byte
+	avatar []byte
+}
+
+// ErrTemplate is a template that is missing, does not parse, or fails
+// on a sample challenge of its component.
+var ErrTemplate = errors.New("flowui: template")
+
+// New returns the flow interface of e. It fails with an error wrapping
+// ErrTemplate when a template of Options.Templates does not parse or
+// does not render its component's sample challenges, or when a
+// component of executor.Components has no template or form decoder.
+func New(e *executor.Executor, o Options) (*UI, error) {
+	if o.Lang == "" {
+		o.Lang = DefaultLang
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	if o.MaxUpload <= 0 {
+		o.MaxUpload = DefaultMaxUpload
+	}
+	if o.MaxFields <= 0 {
+		o.MaxFields = DefaultMaxFields
+	}
+	u := &UI{e: e, o: o, sess: e.HTTPSessions(o.HTTP), key: o.CSRFKey}
+	if u.key == nil {
+		u.key = make([]byte, 32)
+		_, _ = rand.Read(u.key)
+	}
+	var err error
+	if u.views, err = parseViews(o.Templates); err != nil {
+		return nil, err
+	}
+	if err := u.check(); err != nil {
+		return nil, err
+	}
+	u.bg, u.avatar = background(), avatar()
+	return u, nil
+}
+
+// ServeHTTP serves the pages: FlowPath + "{slug}/" (GET and POST), "/"
+// (GET: an anonymous visitor is sent to the default authentication
+// flow, a logged-in one sees who they are), BackgroundPath and
+// executor.DefaultAvatar; anything else is 404.
+func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch p := r.URL.Path; {
+	case p == BackgroundPath:
+		serveImage(w, r, "image/jpeg", u.bg)
+	case p == executor.DefaultAvatar:
+		serveImage(w, r, "image/png", u.avatar)
+	case p == "/":
+		u.serveLanding(w, r)
+	case strings.HasPrefix(p, FlowPath):
+		rest := strings.TrimPrefix(p, FlowPath)
+		slug, ok := strings.CutSuffix(rest, "/")
+		switch {
+		case slug == "" || strings.Contains(slug, "/"):
+			u.status(w, r, newNonce(), http.StatusNotFound, msgNotFound)
+		case !ok:
+			to := FlowPath + rest + "/"
+			if r.URL.RawQuery != "" {
+				to += "?" + r.URL.RawQuery
+			}
+			headers(w, newNonce(), cspExtra{})
+			http.Redirect(w, r, to, http.StatusMovedPermanently)
+		default:
+			u.serveFlow(w, r, slug)
+		}
+	default:
+		u.status(w, r, newNonce(), http.StatusNotFound, msgNotFound)
+	}
+}
+
+// Messages of the UI's own error pages.
+const (
+	msgNotFound    = "Not found."
+	msgMethod      = "This page answers GET and POST only."
+	msgCrossOrigin = "This form was sent from another site, and was refused."
+	msgCSRF        = "This form has expired or was not sent from this page. Load the page again and retry."
+)
+
+// headers sets the headers of every page: its Content-Security-Policy
+// (with nonce for its style, and for script when script names the
+// captcha's sources), no sniffing, no referrer across origins, no
+// framing, no caching.
+func headers(w http.ResponseWriter, nonce string, csp cspExtra) {
+	h := w.Header()
+	policy := "default-src 'none'; style-src 'nonce-" + nonce + "'; img-src 'self' data:" + csp.img +
+		"; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	switch {
+	case csp.captcha:
+		policy += "; script-src 'nonce-" + nonce + "' 'strict-dynamic'; frame-src https:; connect-src https:"
+	case csp.script:
+		policy += "; script-src 'nonce-" + nonce + "'"
+	}
+	h.Set("Content-Security-Policy", policy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cache-Control", "no-store")
+}
+
+// cspExtra widens a page's policy: img adds the background's origin;
+// script allows the page's nonce'd script (showing a password), captcha
+// the captcha provider's script (and the scripts, frames and requests it
+// makes, over HTTPS).
+type cspExtra struct {
+	img             string
+	script, captcha bool
+}
+
+// newNonce returns a page's CSP nonce.
+func newNonce() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// csrf is the CSRF token of session: an HMAC of its id under the UI's
+// key.
+func (u *UI) csrf(session string) string {
+	m := hmac.New(sha256.New, u.key)
+	m.Write([]byte("flowui csrf\x00"))
+	m.Write([]byte(session))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func (u *UI) csrfOK(session, token string) bool {
+	return token != "" && hmac.Equal([]byte(u.csrf(session)), []byte(token))
+}
+
+// serveFlow serves a flow's page: the current challenge, or the
+// answer to a posted form.
+func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
+	nonce := newNonce()
+	post := r.Method == http.MethodPost
+	if !post && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD, POST")
+		u.status(w, r, nonce, http.StatusMethodNotAllowed, msgMethod)
+		return
+	}
+	// A GET is a navigation, which another site may start (a link, an
+	// application sending its user to log in, an email's link), as with
+	// authentik's interface; a POST is checked twice: its origin, and
+	// the form's CSRF token.
+	if post {
+		if err := u.sess.CheckOrigin(r); err != nil {
+			u.status(w, r, nonce, http.StatusForbidden, msgCrossOrigin)
+			return
+		}
+	}
+	req, err := u.sess.Request(w, r)
+	if err != nil {
+		u.flowError(w, r, nonce, slug, err)
+		return
+	}
+	req.Query = r.URL.RawQuery
+	var (
+		resp   executor.Response
+		posted *form
+	)
+	if post {
+		f, ferr := u.readForm(w, r)
+		switch {
+		case ferr != nil:
+			u.status(w, r, nonce, http.StatusBadRequest, ferr.Error())
+			return
+		case !u.csrfOK(req.Session, f.get(CSRFField)):
+			u.status(w, r, nonce, http.StatusForbidden, msgCSRF)
+			return
+		}
+		body, derr := u.decode(f)
+		if derr != nil {
+			u.status(w, r, nonce, http.StatusBadRequest, derr.Error())
+			return
+		}
+		if f.component == executor.ComponentIdentification {
+			u.remember(w, r, f)
+		}
+		posted = f
+		resp, err = u.e.Submit(r.Context(), slug, req, body)
+	} else {
+		resp, err = u.e.Get(r.Context(), slug, req)
+	}
+	if err == nil {
+		err = u.sess.Apply(w, r, resp)
+	}
+	see := http.StatusFound
+	if post {
+		see = http.StatusSeeOther
+	}
+	switch {
+	case errors.Is(err, executor.ErrUnknownFlow):
+		u.status(w, r, nonce, http.StatusNotFound, msgNotFound)
+	case err != nil:
+		u.flowError(w, r, nonce, slug, err)
+	case resp.Reload:
+		headers(w, nonce, cspExtra{})
+		http.Redirect(w, r, r.URL.RequestURI(), see)
+	default:
+		if rd, ok := resp.Challenge.(*executor.Redirect); ok {
+			headers(w, nonce, cspExtra{})
+			http.Redirect(w, r, rd.To, see)
+			return
+		}
+		session := req.Session
+		switch {
+		case resp.Login != nil:
+			session = resp.Login.Session
+		case resp.Logout != nil:
+			session = resp.Logout.Session
+		}
+		u.render(w, r, nonce, http.StatusOK, resp.Challenge, u.csrf(session), posted)
+	}
+}
+
+// flowError answers an unexpected error: its event, and the flow error
+// page with the request id.
+func (u *UI) flowError(w http.ResponseWriter, r *http.Request, nonce, slug string, err error) {
+	u.render(w, r, nonce, http.StatusInternalServerError, u.sess.FlowError(slug, err), "", nil)
+}
+
+// remember keeps or forgets the identification's username for the
+// browser, as its "Remember me" box says.
+func (u *UI) remember(w http.ResponseWriter, r *http.Request, f *form) {
+	c := &http.Cookie{Name: RememberCookie, Path: FlowPath, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil}
+	switch {
+	case f.get("remember_me") != "" && f.get("uid_field") != "":
+		c.Value, c.MaxAge = url.QueryEscape(f.get("uid_field")), 90*24*3600
+	default:
+		if _, err := r.Cookie(RememberCookie); err != nil {
+			return
+		}
+		c.MaxAge = -1
+	}
+	http.SetCookie(w, c)
+}
+
+// remembered is the username the browser's identification page
+// remembers, "" for none.
+func remembered(r *http.Request) string {
+	c, err := r.Cookie(RememberCookie)
+	if err != nil {
+		return ""
+	}
+	v, err := url.QueryUnescape(c.Value)
+	if err != nil {
+		return ""
+	}
+	return v
+}
+
+// Flows the landing page links to when the brand names none:
+// authentik's default blueprints' slugs.
+const (
+	defaultUserSettings   = "default-user-settings-flow"
+	defaultPasswordChange = "default-password-change"
+)
+
+// serveLanding serves "/": an anonymous visitor goes to the default
+// authentication flow (executor.Executor.DefaultFlow); a logged-in one
+// sees their username and links to change their settings and password
+// and to log out.
+func (u *UI) serveLanding(w http.ResponseWriter, r *http.Request) {
+	nonce := newNonce()
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		u.status(w, r, nonce, http.StatusMethodNotAllowed, msgMethod)
+		return
+	}
+	req, err := u.sess.Request(w, r)
+	if err != nil {
+		u.flowError(w, r, nonce, "", err)
+		return
+	}
+	if !req.User.Authenticated {
+		slug, err := u.e.DefaultFlow(r.Context(), flow.DesignationAuthentication, req)
+		switch {
+		case errors.Is(err, executor.ErrNoDefaultFlow):
+			u.status(w, r, nonce, http.StatusNotFound, msgNotFound)
+		case err != nil:
+			u.flowError(w, r, nonce, "", err)
+		default:
+			headers(w, nonce, cspExtra{})
+			http.Redirect(w, r, FlowPath+url.PathEscape(slug)+"/", http.StatusFound)
+		}
+		return
+	}
+	b := u.e.Brand()
+	settings := b.FlowUserSettings
+	if settings == "" {
+		settings = defaultUserSettings
+	}
+	p := u.page(nonce, "")
+	p.Title = b.Title
+	p.Landing = &Landing{
+		Username:       req.Username,
+		Avatar:         executor.DefaultAvatar,
+		UserSettings:   FlowPath + url.PathEscape(settings) + "/",
+		PasswordChange: FlowPath + defaultPasswordChange + "/",
+		Logout:         executor.InvalidationURL,
+	}
+	u.write(w, r, http.StatusOK, u.views.landing, p, cspExtra{})
+}
+
+// serveImage serves one of the UI's images.
+func serveImage(w http.ResponseWriter, r *http.Request, ctype string, b []byte) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, msgMethod, http.StatusMethodNotAllowed)
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'")
+	http.ServeContent(w, r, "", startTime, bytes.NewReader(b))
+}

@@ -1,0 +1,36 @@
+package plan
+
+import (
+	"context"
+
+	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/store"
+)
+
+// EvaluateFlow evaluates the policies bound to flow f itself (not its
+// stage bindings') for req, under the flow's policy engine mode, with the
+// planner's engine and semantics, as Make does before it plans: the
+// engine authentik's default-flow views run on each candidate flow
+// (ToDefaultFlow.flow_by_policy). The flow's authentication requirement
+// is not checked, as those views do not check it. Policies see no
+// flow_plan. The user is resolved from the directory as Make resolves
+// it. Nothing is written: Updates are returned.
+func EvaluateFlow(ctx context.Context, tx *store.Tx, f flow.Flow, req Request, opts Options) (Evaluation, error) {
+	if opts.Evaluators == nil {
+		opts.Evaluators = Builtin(opts.Now)
+	}
+	rd := &reads{until: Forever}
+	var err error
+	if req.User, err = resolveUser(ctx, tx, req.User, opts, rd); err != nil {
+		return Evaluation{}, err
+	}
+	var p Plan
+	e := engine{tx: tx, opts: opts, req: req, reads: rd, plan: &p}
+	res, steps, err := e.evaluate(ctx, f.PK, f.PolicyEngineMode, nil)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	steps = append(steps, Step{What: "flow", Evaluated: true, Passing: res.Passing, Messages: res.Messages,
+		Why: "the flow's policies, mode " + string(f.PolicyEngineMode)})
+	return Evaluation{Passing: res.Passing, Messages: res.Messages, Trace: steps, Updates: p.Updates}, nil
+}
