@@ -100,19 +100,20 @@ func (p *Page) FocusOrder() []string {
 }
 
 // focusCycle presses Tab until the focus comes back to an element it
-// visited (at most 2n+4 times, for a page with n focusable elements), and
-// returns the cycle, rotated to start at the element first in document
-// order.
+// visited before another (at most 8n+8 times, for a page with n
+// focusable elements: Tab also steps through the parts of a date or
+// time field, which keeps the focus on it), and returns the cycle,
+// rotated to start at the element first in document order.
 func (p *Page) focusCycle(n int) []focusTarget {
 	p.t.Helper()
 	active := script(`const e = document.activeElement;
 		if (!e || e === document.body || e === document.documentElement) return {index: -1, element: ""};
 		return {index: Array.prototype.indexOf.call(document.getElementsByTagName("*"), e), element: describe(e)};`, nil)
 	var seen []focusTarget
-	for range 2*n + 4 {
+	for range 8*n + 8 {
 		p.Do(chromedp.KeyEvent(kb.Tab))
 		f := Run(p, chromedp.Evaluate[focusTarget](active))
-		if f.Index < 0 {
+		if f.Index < 0 || len(seen) > 0 && seen[len(seen)-1].Index == f.Index {
 			continue
 		}
 		if slices.ContainsFunc(seen, func(s focusTarget) bool { return s.Index == f.Index }) {

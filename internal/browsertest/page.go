@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -207,7 +208,9 @@ func (p *Page) document(res *network.Response) Document {
 // it and types text into it with key events, as a person does.
 func (p *Page) Type(sel, text string) {
 	p.t.Helper()
-	p.Do(chromedp.Clear(chromedp.CSS(sel), chromedp.NodeVisible), chromedp.SendKeys(chromedp.CSS(sel), text, chromedp.NodeVisible))
+	p.Do(chromedp.WaitVisible(chromedp.CSS(sel)),
+		chromedp.Evaluate[chromedp.Void](script(`document.querySelector(args).value = ""`, sel)),
+		chromedp.SendKeys(chromedp.CSS(sel), text, chromedp.NodeVisible))
 }
 
 // Text returns the visible text of the first element that matches the
@@ -233,6 +236,22 @@ func (p *Page) Attr(sel, name string) (string, bool) {
 		return "", false
 	}
 	return *v, true
+}
+
+// Focused describes the element that has the focus, as [Problem.Element]
+// does ("body" for none). The browser gives a loaded page's autofocus
+// element the focus when it next renders, so an answer of "body" is
+// asked again, for up to a second.
+func (p *Page) Focused() string {
+	p.t.Helper()
+	expr := script(`return describe(document.activeElement || document.body)`, nil)
+	for range 50 {
+		if d := Run(p, chromedp.Evaluate[string](expr)); d != "body" {
+			return d
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return "body"
 }
 
 // URL returns the page's address.
