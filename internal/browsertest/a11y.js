@@ -150,6 +150,18 @@ for (const el of all) {
   if (control && el.placeholder && !el.value) checkContrast(el, getComputedStyle(el, "::placeholder").color, "placeholder");
 }
 
+// Text stays in its box: a word too long for it spills over the box's
+// edge (over a card's border, off a narrow screen) unless the box wraps
+// it (overflow-wrap) or scrolls.
+for (const el of all) {
+  if (["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE", "TITLE", "HEAD", "HTML", "BODY"].includes(el.tagName)) continue;
+  if (el.matches("input, select, textarea, button") || !rendered(el)) continue;
+  const ownText = Array.from(el.childNodes).some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+  const cs = getComputedStyle(el);
+  if (!ownText || cs.display === "inline" || cs.overflowX !== "visible") continue;
+  if (el.scrollWidth > el.clientWidth + 1) add("overflow", el, "its text is " + el.scrollWidth + "px wide in a " + el.clientWidth + "px box");
+}
+
 // The page does not scroll sideways (WCAG 1.4.10: readable at 320px).
 const root = document.documentElement;
 if (root.scrollWidth > root.clientWidth + 1) {

@@ -112,6 +112,8 @@ func TestCheck(t *testing.T) {
 		{"empty button", []string{`<button type="submit">Log in</button>`, `<button type="submit"></button>`}, 0, []string{"name"}},
 		{"image without alt", []string{`<h1>Log in</h1>`, `<h1><img src="data:," width="8" height="8">Log in</h1>`}, 0, []string{"alt"}},
 		{"positive tabindex", []string{`<button type="submit">`, `<button type="submit" tabindex="1">`}, 0, []string{"focus-order", "tabindex"}},
+		{"a word too long for its box", []string{`<label for="user">Username</label>`, `<label for="user">Username_with_a_name_far_too_long_to_fit_in_the_card_of_this_page</label>`}, 0, []string{"overflow"}},
+		{"a long word wrapped", []string{`<label for="user">Username</label>`, `<label for="user" style="overflow-wrap:anywhere">Username_with_a_name_far_too_long_to_fit_in_the_card_of_this_page</label>`}, 0, nil},
 		{"wide page at 320px", []string{`max-width: 24rem;`, `width: 40rem;`}, 320, []string{"reflow"}},
 		{"the good page at 320px", nil, 320, nil},
 	} {

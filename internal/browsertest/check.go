@@ -32,7 +32,7 @@ func (p Problem) String() string {
 // gives. The package doc says what each asks.
 var Rules = []string{
 	"lang", "title", "unique-id", "aria-ref", "label", "name", "alt",
-	"autocomplete", "error-described", "contrast", "reflow", "tabindex",
+	"autocomplete", "error-described", "contrast", "overflow", "reflow", "tabindex",
 	"focus-order",
 }
 

@@ -58,8 +58,9 @@
 // (3:1 for large text, as WCAG 2 AA says) computed from the computed
 // styles, ids that aria attributes refer to exist and are unique, a field
 // marked aria-invalid says why through aria-describedby, the <html>
-// element has a lang attribute, the document has a title, and the page
-// does not scroll sideways at its width. It then tabs through the page
+// element has a lang attribute, the document has a title, no text
+// spills out of its box (a word too long for it, not wrapped), and the
+// page does not scroll sideways at its width. It then tabs through the page
 // with real key events (Input.dispatchKeyEvent) and checks that the focus
 // visits every focusable control once, in document order. The rules are
 // our own, written out in a11y.js, so that the check needs nothing but
