@@ -17,6 +17,7 @@ import (
 	"github.com/authflow/authflow/internal/browsertest"
 	"github.com/authflow/authflow/internal/testutil"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // The flow pages of "authflow serve" in a real browser (issue 22): each
@@ -209,8 +210,39 @@ func TestBrowserInitialSetupAndLogin(t *testing.T) {
 		t.Fatalf("landing page %q", got)
 	}
 	look(t, p, "landing")
+
+	// The landing page's links: the user settings (a prompt with the
+	// user's values), the password change (a weak password refused with
+	// zxcvbn's advice, a strong one taken); initial-setup is used up.
+	p.Click(p.Button("Your settings"))
+	if v := browsertest.Run(p, chromedp.Value(chromedp.CSS(p.Field("Username")))); v != "akadmin" {
+		t.Errorf("the settings' username %q", v)
+	}
+	look(t, p, "user-settings")
+	p.Navigate(srv.host() + "/")
+	p.Click(p.Button("Change your password"))
+	look(t, p, "password-change")
+	p.Type(p.Field("Password"), "password")
+	p.Type(p.Field("Password (repeat)"), "password")
+	p.Click(p.Button("Continue"))
+	if got := p.Text(`[role=alert]`); !strings.Contains(got, "Password is too weak.") {
+		t.Errorf("a weak new password: %q", got)
+	}
+	look(t, p, "password-change-weak")
+	p.Type(p.Field("Password"), "a stronger horse battery staple")
+	p.Type(p.Field("Password (repeat)"), "a stronger horse battery staple")
+	if d := p.Click(p.Button("Continue")); d.URL != srv.host()+"/" {
+		t.Errorf("the password change ends at %s", d.URL)
+	}
+	p.Navigate(srv.host() + "/if/flow/initial-setup/")
+	if got := strings.Join(strings.Fields(p.Text(`[role=alert]`)), " "); got != "Request has been denied. Flow does not apply to current user." {
+		t.Errorf("initial-setup again: %q", got)
+	}
+	look(t, p, "initial-setup-used")
+
+	p.Navigate(srv.host() + "/")
 	logout(t, p, srv)
-	login(t, p, srv, "akadmin", "correct horse battery staple", true)
+	login(t, p, srv, "akadmin", "a stronger horse battery staple", true)
 	logout(t, p, srv)
 }
 
@@ -259,13 +291,57 @@ func TestBrowserLoginWithoutJavaScript(t *testing.T) {
 	logout(t, p, srv)
 }
 
-// At 320 CSS pixels wide the login pages need no sideways scrolling and
-// pass the rules.
-func TestBrowserNarrow(t *testing.T) {
+// At 320 CSS pixels wide, in the dark colour scheme, the login pages
+// need no sideways scrolling and pass the rules (contrast included).
+func TestBrowserNarrowDark(t *testing.T) {
 	srv := startFlows(t, "right password 1")
-	p := browse(t, browsertest.Options{Width: 320, Height: 640})
+	p := browse(t, browsertest.Options{Width: 320, Height: 640, Dark: true})
 	login(t, p, srv, "akadmin", "right password 1", true)
-	look(t, p, "landing-320")
+	look(t, p, "landing-320-dark")
+}
+
+// A login with the keyboard alone: the focus starts in the username
+// field, Enter sends each form, Tab reaches the logout link.
+func TestBrowserKeyboardOnly(t *testing.T) {
+	srv := startFlows(t, "right password 1")
+	p := browse(t, browsertest.Options{})
+	p.Navigate(srv.host() + "/")
+	if got := focused(p); got != "uid_field" {
+		t.Fatalf("focus on %q", got)
+	}
+	p.Do(chromedp.KeyEvent("akadmin"))
+	p.Press("\r")
+	if got := focused(p); got != "password" {
+		t.Fatalf("focus on %q on the password page", got)
+	}
+	p.Do(chromedp.KeyEvent("right password 1"))
+	if d := p.Press("\r"); d.URL != srv.host()+"/" {
+		t.Fatalf("the login ends at %s", d.URL)
+	}
+	for range 10 {
+		if p.Focused() == `a "Log out"` {
+			break
+		}
+		p.Do(chromedp.KeyEvent(kb.Tab))
+	}
+	p.Press("\r")
+	if d := p.Documents(); !strings.HasPrefix(d[len(d)-1].URL, srv.host()+"/if/flow/default-authentication-flow/") {
+		t.Errorf("after Enter on the logout link: %s", d[len(d)-1].URL)
+	}
+}
+
+// The five layouts of flow_info, each checked and screenshotted.
+func TestBrowserLayouts(t *testing.T) {
+	srv := startFlows(t, "")
+	p := browse(t, browsertest.Options{})
+	for _, layout := range []string{"stacked", "content_left", "content_right", "sidebar_left", "sidebar_right"} {
+		srv.call(t, http.StatusOK, "PATCH", "flows/instances/default-authentication-flow/", `{"layout":"`+layout+`"}`)
+		p.Navigate(srv.host() + "/if/flow/default-authentication-flow/")
+		if c, _ := p.Attr("body", "class"); c != "layout-"+layout {
+			t.Errorf("layout %s: body class %q", layout, c)
+		}
+		look(t, p, "layout-"+layout)
+	}
 }
 
 // Enrollment through authentik's two-stage example, with a prompt of

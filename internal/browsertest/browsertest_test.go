@@ -308,6 +308,23 @@ func TestContextsAndScript(t *testing.T) {
 	}
 }
 
+// A Dark page prefers the dark colour scheme; the contrast rule judges
+// the colours that scheme gives.
+func TestDark(t *testing.T) {
+	const html = `<!doctype html><html lang="en"><title>d</title>
+<style>p { color: #222; background: #fff } @media (prefers-color-scheme: dark) { p { color: #333; background: #000 } }</style>
+<p>Some text</p>`
+	b := browsertest.Shared(t)
+	for _, dark := range []bool{false, true} {
+		p := b.NewPage(t, browsertest.Options{Dark: dark})
+		p.Navigate(page(t, html).URL)
+		problems := p.Check()
+		if dark != (len(problems) == 1 && problems[0].Rule == "contrast") || !dark && len(problems) != 0 {
+			t.Errorf("Dark %v: %v", dark, problems)
+		}
+	}
+}
+
 // A screenshot is a PNG in the test's artifact directory.
 func TestScreenshot(t *testing.T) {
 	p := browsertest.Shared(t).NewPage(t, browsertest.Options{Width: 320})

@@ -32,6 +32,9 @@ type Options struct {
 	// Width and Height are the size of the viewport in CSS pixels; zero
 	// is 1280 and 800.
 	Width, Height int64
+	// Dark makes the page see a person who prefers a dark colour scheme
+	// (prefers-color-scheme: dark); by default it sees light.
+	Dark bool
 }
 
 // Document is the HTTP response of a document the page loaded (not of
@@ -81,13 +84,20 @@ func (b *Browser) NewPage(t testing.TB, o Options) *Page {
 	if h == 0 {
 		h = 800
 	}
-	p.Do(chromedp.EmulateViewport(w, h))
-	if o.NoScript {
-		p.Do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-			_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
-			return err
-		}))
+	scheme := "light"
+	if o.Dark {
+		scheme = "dark"
 	}
+	p.Do(chromedp.EmulateViewport(w, h), chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+		})
+		if err != nil || !o.NoScript {
+			return err
+		}
+		_, err = cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return err
+	}))
 	return p
 }
 
