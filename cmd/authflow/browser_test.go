@@ -261,6 +261,15 @@ func TestBrowserWrongPassword(t *testing.T) {
 		if got := p.Description(field); got != "Invalid password" {
 			t.Errorf("wrong password %d: the field's error %q", i, got)
 		}
+		// Next to the field: right under it.
+		gap := browsertest.Run(p, chromedp.Evaluate[float64](`(() => {
+			const f = document.querySelector(` + strconv.Quote(field) + `);
+			const e = document.getElementById(f.getAttribute("aria-describedby").split(" ")[0]);
+			return e.getBoundingClientRect().top - f.getBoundingClientRect().bottom;
+		})()`))
+		if gap < 0 || gap > 24 {
+			t.Errorf("wrong password %d: the error is %vpx under the field", i, gap)
+		}
 		if v, _ := p.Attr(field, "aria-invalid"); v != "true" {
 			t.Errorf("wrong password %d: aria-invalid %q", i, v)
 		}
