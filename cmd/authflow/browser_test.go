@@ -263,7 +263,7 @@ func TestBrowserWrongPassword(t *testing.T) {
 		}
 		// Next to the field: right under it.
 		gap := browsertest.Run(p, chromedp.Evaluate[float64](`(() => {
-			const f = document.querySelector(` + strconv.Quote(field) + `);
+			const f = document.querySelector(`+strconv.Quote(field)+`);
 			const e = document.getElementById(f.getAttribute("aria-describedby").split(" ")[0]);
 			return e.getBoundingClientRect().top - f.getBoundingClientRect().bottom;
 		})()`))
