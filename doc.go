@@ -43,6 +43,8 @@
 //     executor protocol (a Go API and an http.Handler), its stages, run
 //     state (executions, flow tokens, sessions) kept apart from the
 //     configuration, and the seams stages need (mailer, captcha, devices).
+//   - flowui: the flow interface, authentik's flows as server-rendered
+//     web pages over the executor, sharing its sessions.
 //   - reputation: the reputation scores failed logins feed, and the
 //     reputation policy's evaluator.
 //   - blueprint: authentik's blueprints, imported in one transaction, and

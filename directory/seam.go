@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -128,4 +129,15 @@ type Directory interface {
 // unknown user is an error wrapping ErrNotFound.
 type PasswordState interface {
 	HasUsablePassword(ctx context.Context, pk int64) (bool, error)
+}
+
+// LoginRecorder is an optional capability of a Directory: a directory
+// that keeps users' last login implements it, and the flow executor's
+// user_login stage finds it with a type assertion, as authentik's
+// user_logged_in signal updates last_login. RecordLogin sets the
+// LastLogin of the user numbered pk to at (DRF's form, UTC) and changes
+// nothing else; an unknown user is an error wrapping ErrNotFound. The
+// store's directory and memdir implement it.
+type LoginRecorder interface {
+	RecordLogin(ctx context.Context, pk int64, at time.Time) error
 }

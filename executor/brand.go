@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/authflow/authflow/flow"
@@ -36,12 +37,13 @@ type Brand struct {
 	// flow endpoints lead to (DefaultFlow): log in and log out.
 	FlowAuthentication, FlowInvalidation string
 	// FlowRecovery is the flow the password stage's recovery_url links
-	// to.
+	// to, and DefaultFlow's of its designation.
 	FlowRecovery string
-	// FlowUnenrollment, FlowUserSettings and FlowDeviceCode are the
-	// brand's other flows (delete the account, the user's settings, the
-	// OAuth device code flow), which authentik's user interface and
-	// providers link to; the executor only reports them (Executor.Brand).
+	// FlowUnenrollment (delete the account; DefaultFlow's of its
+	// designation), FlowUserSettings and FlowDeviceCode (the user's
+	// settings, the OAuth device code flow) are the brand's other flows,
+	// which authentik's user interface and providers link to; the
+	// executor reports the last two only (Executor.Brand).
 	FlowUnenrollment, FlowUserSettings, FlowDeviceCode string
 	// Attributes are the brand's attributes: http_request.brand.attributes
 	// in expressions, merged first by user.group_attributes(http_request).
@@ -102,15 +104,19 @@ const DefaultFlowPath = "/flows/-/default/"
 // DefaultFlow returns the slug of the flow of designation d the request
 // is sent to, as authentik's /flows/-/default/{designation}/ finds it:
 // the brand's flow of d (Brand.FlowAuthentication, FlowInvalidation,
-// FlowRecovery, FlowUnenrollment) when it names a flow, whatever its
-// policies; else the first flow of d by slug whose own policies pass
+// FlowRecovery, FlowUnenrollment; authentik's view reads the first two
+// only, the only designations it serves) when it names a flow, whatever
+// its policies; else the first flow of d by slug whose own policies pass
 // for the request's user (plan.EvaluateFlow: not its authentication
 // requirement, which the flow checks when it runs); else an error
-// wrapping ErrNoDefaultFlow. The updates those policies ask for are
+// wrapping ErrNoDefaultFlow, as for a d that is no designation. The updates those policies ask for are
 // applied (Options.ApplyUpdates). The request's Session and Query are
 // not read. authentik drops a session's plan of another flow here;
 // executions are kept per session and flow, so none is dropped.
 func (e *Executor) DefaultFlow(ctx context.Context, d flow.Designation, req Request) (string, error) {
+	if !slices.Contains(flow.Designations, d) {
+		return "", fmt.Errorf("%w: %q is no flow designation", ErrNoDefaultFlow, d)
+	}
 	hr := req.HTTP
 	if hr == nil {
 		hr = &plan.HTTPRequest{Method: http.MethodGet, Path: DefaultFlowPath + string(d) + "/", Header: http.Header{}}
@@ -207,4 +213,29 @@ func (e *Executor) DefaultFlowHandler(o HTTPOptions) http.Handler {
 			w.WriteHeader(http.StatusFound)
 		}
 	})
+}
+
+// background is flow_info.background: the flow's, else the brand's
+// default.
+func (e *Executor) background(f flow.Flow) string {
+	if f.Background == "" && e.brand.DefaultFlowBackground != "" {
+		return e.brand.DefaultFlowBackground
+	}
+	return f.BackgroundURL()
+}
+
+// brandRecoveryURL is the password challenge's recovery_url: the page of
+// the brand's recovery flow, when it names one, after Options.BaseURL
+// (authentik's is absolute, on the request's host; without a BaseURL it
+// is relative); "" when there is none.
+func (s *Step) brandRecoveryURL(ctx context.Context) (string, error) {
+	slug := s.ex.brand.FlowRecovery
+	if slug == "" {
+		return "", nil
+	}
+	f, err := s.flowBy(ctx, store.By("slug", slug))
+	if err != nil || f == nil {
+		return "", err
+	}
+	return s.ex.baseURL + FlowInterfacePath + url.PathEscape(f.Slug) + "/", nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/store"
 )
 
 // defaultFlowsDoc holds authentication flows a-login (a failing
@@ -56,6 +57,9 @@ func TestDefaultFlow(t *testing.T) {
 	h := newHarness(t, defaultFlowsDoc(), func(o *Options) { o.Brand = Brand{FlowAuthentication: "logout"} })
 	if _, err := h.e.DefaultFlow(ctx, flow.DesignationEnrollment, Request{}); !errors.Is(err, ErrNoDefaultFlow) {
 		t.Errorf("no enrollment flow: err %v, want ErrNoDefaultFlow", err)
+	}
+	if _, err := h.e.DefaultFlow(ctx, "bogus", Request{}); !errors.Is(err, ErrNoDefaultFlow) {
+		t.Errorf("no designation: err %v, want ErrNoDefaultFlow", err)
 	}
 	// With every policy failing, none applies; the updates they ask
 	// for are applied.
@@ -108,4 +112,85 @@ func TestDefaultFlowHandler(t *testing.T) {
 	if r := h2.do(h2.newClient(), "GET", srv2.URL+InvalidationURL, ""); r.status != http.StatusNotFound {
 		t.Errorf("no invalidation flow: %d", r.status)
 	}
+}
+
+// The password challenge links to the brand's recovery flow, after the
+// base URL, when it names one.
+func TestBrandRecoveryURL(t *testing.T) {
+	doc := flowDoc("f", "", stageEntry("authentik_stages_password.passwordstage", "f", "pw", 0, "backends: [authentik.core.auth.InbuiltBackend]", ""),
+		policyOn("f", "pending", true)) +
+		strings.TrimPrefix(strings.Replace(flowDoc("rec", ""), "designation: authentication", "designation: recovery", 1), "version: 1\nentries:\n")
+	for _, tc := range []struct {
+		name  string
+		brand Brand
+		base  string
+		want  any
+	}{
+		{"none", Brand{}, "", nil},
+		{"relative", Brand{FlowRecovery: "rec"}, "", "/if/flow/rec/"},
+		{"absolute", Brand{FlowRecovery: "rec"}, "https://auth.example.com/", "https://auth.example.com/if/flow/rec/"},
+		{"gone", Brand{FlowRecovery: "gone"}, "https://auth.example.com", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, doc, func(o *Options) { o.Brand, o.BaseURL = tc.brand, tc.base })
+			addUser(t, h.s, "one")
+			r := h.get("f", "")
+			r.want(t, ComponentPassword)
+			if got := r.body["recovery_url"]; got != tc.want {
+				t.Errorf("recovery_url %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// A flow without a background shows the brand's default.
+func TestBrandBackground(t *testing.T) {
+	doc := flowDoc("f", "", dummy("f", "d", 0, "")) +
+		strings.TrimPrefix(flowDoc("g", "", dummy("g", "e", 0, "")), "version: 1\nentries:\n")
+	h := newHarness(t, doc)
+	if bg := h.get("f", "").body["flow_info"].(map[string]any)["background"]; bg != flow.DefaultBackground {
+		t.Errorf("no brand: background %v", bg)
+	}
+	h = newHarness(t, doc, func(o *Options) { o.Brand.DefaultFlowBackground = "/media/brand.jpg" })
+	if err := h.s.Update(context.Background(), func(tx *store.Tx) error {
+		_, err := store.SetBackgroundURL(tx, store.By("slug", "g"), "https://img.example.com/g.png", nil)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if bg := h.get("f", "").body["flow_info"].(map[string]any)["background"]; bg != "/media/brand.jpg" {
+		t.Errorf("brand: background %v", bg)
+	}
+	if bg := h.get("g", "").body["flow_info"].(map[string]any)["background"]; bg != "https://img.example.com/g.png" {
+		t.Errorf("the flow's own: background %v", bg)
+	}
+	if b := h.e.Brand(); b.Title != DefaultBrandTitle || b.DefaultFlowBackground != "/media/brand.jpg" {
+		t.Errorf("Brand() = %+v", b)
+	}
+}
+
+// Expressions see the brand's attributes as http_request.brand.attributes,
+// over HTTP and through the Go API; a request's own are kept.
+func TestBrandAttributes(t *testing.T) {
+	doc := flowDoc("f", "", dummy("f", "d", 0, ""), expressionPolicy("branded", "return request.http_request.brand.attributes.get('k') == 'v'"),
+		"- model: authentik_policies.policybinding\n  identifiers: {target: !KeyOf f, policy: !KeyOf branded, order: 0}\n")
+	attrs := map[string]any{"k": "v"}
+	h := newHarness(t, doc, withExpressions(nil), func(o *Options) { o.Brand.Attributes = attrs })
+	attrs["k"] = "changed after New"
+	h.get("f", "").want(t, ComponentDummy)
+	ctx := context.Background()
+	resp, err := h.e.Get(ctx, "f", Request{Session: "s"})
+	if err != nil || resp.Challenge.envelope().Component != ComponentDummy {
+		t.Fatalf("Go API: %v %+v", err, resp)
+	}
+	own := &plan.HTTPRequest{Method: "GET", Path: "/", BrandAttributes: map[string]any{"k": "other"}}
+	resp, err = h.e.Get(ctx, "f", Request{Session: "s2", HTTP: own})
+	if err != nil || resp.Challenge.envelope().Component != ComponentAccessDenied {
+		t.Fatalf("own brand attributes: %v %+v", err, resp)
+	}
+	if own.BrandAttributes["k"] != "other" {
+		t.Errorf("the request's HTTP was changed: %v", own.BrandAttributes)
+	}
+	h = newHarness(t, doc, withExpressions(nil))
+	h.get("f", "").want(t, ComponentAccessDenied)
 }

@@ -19,8 +19,8 @@ const (
 // /flows/-/cancel/.
 const CancelURL = "/flows/-/cancel/"
 
-// DefaultAvatar is the pending_user_avatar of an anonymous user, and of
-// every user until avatars are configurable: authentik's default.
+// DefaultAvatar is the pending_user_avatar of an anonymous user
+// (authentik's default avatar), and of a user Options.Avatar gives none.
 const DefaultAvatar = "/static/dist/assets/images/user_default.png"
 
 // Challenge is what a stage asks the client: a struct that embeds

@@ -56,6 +56,12 @@
 // curl), which holds its own cookie and cannot be forged by a page; the
 // SameSite=Lax cookie keeps an older browser's cross-site POST out of
 // the session anyway. Referer is not read.
+// [Executor.HTTPSessions] is HTTPHandler's session mechanism on its
+// own (the origin check, a Request from an HTTP request, a login or
+// logout applied, a flow error reported), for a host that serves flows
+// in another shape: package flowui's pages use it, so that they and the
+// API share one session per client. [Components] lists the challenge
+// components the executor and its built-in handlers answer with.
 // Package api serves it (api.Options.Executor), and "authflow serve"
 // runs it over its store.
 //
@@ -77,7 +83,13 @@
 // another flow there, and prefers the authentication flow of the
 // provider of the application being logged into; authflow keeps
 // executions per session and flow, so drops none, and holds no
-// applications.
+// applications. The brand also gives the password challenge's
+// recovery_url (its recovery flow's page, after Options.BaseURL),
+// flow_info.background for a flow without one, and http_request.brand
+// in expressions (its attributes, for a request whose
+// plan.HTTPRequest has none); its title is for a host's pages
+// ([Executor.Brand]). authentik's identification stage links only its
+// own recovery flow, never the brand's.
 //
 // # The loop
 //
@@ -233,10 +245,13 @@
 // (identification, password, MFA without devices, user_login) through
 // the Go API with the store's default hasher costs 1.01 to 1.02 times
 // one password check [1.05] (BenchmarkLogin). With a pbkdf2 hasher of
-// one iteration it costs 25 to 28 times a cached plan of the flow [20: not
-// met; what is left is spread over the identification's user lookup,
-// the password stage's user read, decoding and encoding the execution
-// at each request, and the password binding's expression policy], and
+// one iteration it costs 44 to 53 times a cached plan of the flow [20: not
+// met; 25 to 28 before user_login recorded last_login, whose write is a
+// store revision that starts the flows, stages and policies kept decoded
+// per revision over at every login; the rest is spread over the
+// identification's user lookup, the password stage's user read, decoding
+// and encoding the execution at each request, and the password binding's
+// expression policy], and
 // over HTTP on loopback (a new browser, HTTPHandler's own cookie and
 // sessions) 2.9 to 3.2 times the Go API [3: not met in most runs since
 // the Go API got cheaper; the HTTP part did not change]
@@ -489,11 +504,14 @@
 // that does would hand them on). user_delete does not end the deleted
 // user's other sessions itself (the session store ends each at its next
 // request, its user gone), and a stand-in pending user is denied
-// ("Unknown error") where authentik fails. Login-path gaps: the brand's
-// recovery_url on the password challenge, application_pre, session
+// ("Unknown error") where authentik fails. Login-path gaps: application_pre, session
 // binding (network_binding, geoip_binding), app-password tokens,
-// LDAP and Kerberos backends, last_login, and the same session's other
+// LDAP and Kerberos backends, and the same session's other
 // executions at a login or logout (they start over rather than move).
+// user_login records last_login through a directory that implements
+// directory.LoginRecorder (the store's and memdir do): one write per
+// login, which with the store's directory is a configuration revision
+// (see the figures below).
 // Logged-in sessions and reputation scores share the RunState's bounds
 // with executions: a MemRunState under a flood of new executions (or of
 // failing identifiers) evicts the records that expire soonest, sessions
@@ -524,12 +542,19 @@
 // expire sooner): their links then start the flow over. authflow serve
 // configures no mailer yet.
 //
-// Also missing: avatars and brand settings in challenges (pending_user_avatar
-// is always authentik's default), response error codes beyond DRF's
+// A challenge's pending_user_avatar is the display user's avatar by
+// Options.Avatar, by default directory.Avatar (the API's user avatar:
+// authentik's default "gravatar,initials" without gravatar, as authflow
+// asks no network service), and DefaultAvatar for an anonymous user.
+// The display user is what the context holds (a pending_user_identifier
+// is a name alone; a pending user its username, name, email and
+// attributes; the request's user its pk and username).
+//
+// Also missing: response error codes beyond DRF's
 // required, blank, null and invalid_choice ("invalid" otherwise), a
 // background sweeper in the package (authflow serve calls Sweep every
 // ten minutes), the inspector's history beyond this process (it is kept
-// in memory), and the pages the cancel endpoint's redirect
-// (InvalidationURL) and execute's link (FlowInterfacePath) lead to:
-// authflow serves neither yet (issue 22).
+// in memory), and the flow pages (FlowInterfacePath) that execute's
+// link and the default flows' redirects lead to: authflow does not serve
+// them yet (issue 22).
 package executor

@@ -83,6 +83,7 @@ func (e *Executor) Execute(ctx context.Context, slug string, req Request) error 
 	if req.Session == "" {
 		return ErrNoSession
 	}
+	req.HTTP = e.withBrand(req.HTTP)
 	r := &run{e: e, ctx: ctx, req: req, key: ExecutionKey(req.Session, slug)}
 	var pending map[string]any
 	err := e.s.View(ctx, func(tx *store.Tx) error {

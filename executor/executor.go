@@ -162,6 +162,11 @@ type Options struct {
 	// Brand holds the brand settings flows read (see Brand); the zero
 	// Brand is authentik's default brand with no flows set.
 	Brand Brand
+	// Avatar returns the pending_user_avatar of a challenge's display
+	// user (see displayUser in the package documentation); "" means
+	// DefaultAvatar. Nil means directory.Avatar, the avatar the API
+	// shows for a user.
+	Avatar func(directory.User) string
 }
 
 // Executor runs flows, step by step, for many sessions at once. It is
@@ -190,6 +195,7 @@ type Executor struct {
 	mailer     Mailer
 	baseURL    string
 	brand      Brand
+	avatar     func(directory.User) string
 	// hist is the inspector's history (inspect.go).
 	hist *history
 	// conf keeps decoded flows and stages for one revision (confcache.go).
@@ -207,7 +213,7 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 		events: opts.Events, apply: opts.ApplyUpdates, now: opts.Now,
 		dir: opts.Directory, pw: opts.Passwords, captcha: opts.Captcha, devices: opts.Devices, sleep: opts.Sleep, rep: opts.Reputation,
 		hist: newHistory(), conf: newConfCache(), mailer: opts.Mailer, baseURL: strings.TrimRight(opts.BaseURL, "/"),
-		brand: opts.Brand,
+		brand: opts.Brand, avatar: opts.Avatar,
 	}
 	e.brand.Attributes = jsonvalue.CloneMap(opts.Brand.Attributes)
 	if e.dir == nil {
@@ -372,6 +378,7 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 	if req.HTTP == nil {
 		req.HTTP = goAPIRequest(slug, req.Query, post)
 	}
+	req.HTTP = e.withBrand(req.HTTP)
 	r := &run{e: e, ctx: ctx, req: req, key: ExecutionKey(req.Session, slug)}
 	// The requests of one execution run one after the other: the record
 	// is read under the lock (keylock.go).
@@ -836,14 +843,14 @@ func (r *run) accessDenied(msg string) *AccessDenied {
 		ctxm = r.ex.Context
 	}
 	return &AccessDenied{
-		Envelope:     Envelope{FlowInfo: flowInfo(r.f, ctxm, r.req), Component: ComponentAccessDenied},
-		UserInfo:     userInfo(ctxm, r.req),
+		Envelope:     Envelope{FlowInfo: r.e.flowInfo(r.f, ctxm, r.req), Component: ComponentAccessDenied},
+		UserInfo:     r.e.displayInfo(ctxm, r.req),
 		ErrorMessage: msg,
 	}
 }
 
 // flowInfo is a challenge's flow_info.
-func flowInfo(f flow.Flow, ctxm map[string]any, req Request) *FlowInfo {
+func (e *Executor) flowInfo(f flow.Flow, ctxm map[string]any, req Request) *FlowInfo {
 	layout := string(f.Layout)
 	if layout == "" {
 		layout = string(flow.LayoutStacked)
@@ -853,7 +860,7 @@ func flowInfo(f flow.Flow, ctxm map[string]any, req Request) *FlowInfo {
 		app, _ = a["name"].(string)
 	}
 	return &FlowInfo{
-		Title: formatTitle(f.Title, app, userInfo(ctxm, req).PendingUser), Background: f.BackgroundURL(),
+		Title: formatTitle(f.Title, app, userInfo(ctxm, req).PendingUser), Background: e.background(f),
 		CancelURL: CancelURL, Layout: layout,
 	}
 }
@@ -889,18 +896,11 @@ func formatTitle(title, app, user string) string {
 	return b.String()
 }
 
-// userInfo is the display user (authentik's get_pending_user for
-// display): the context's pending_user_identifier, else its pending
-// user's username, else the request's user.
+// userInfo is the display user's name (displayUser) with the default
+// avatar; Executor.displayInfo gives the user's avatar.
 func userInfo(ctxm map[string]any, req Request) UserInfo {
-	name := req.Username
-	if pu, ok := ctxm[directory.ContextPendingUser].(map[string]any); ok {
-		name, _ = pu["username"].(string)
-	}
-	if id, ok := ctxm["pending_user_identifier"].(string); ok {
-		name = id
-	}
-	return UserInfo{PendingUser: name, PendingUserAvatar: DefaultAvatar}
+	u, _ := displayUser(ctxm, req)
+	return UserInfo{PendingUser: u.Username, PendingUserAvatar: DefaultAvatar}
 }
 
 // goAPIRequest is the HTTP request policies and prompts see for a Go API

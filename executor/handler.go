@@ -54,13 +54,13 @@ func (s *Step) Event(action, message string) {
 // Envelope returns the envelope of a challenge of this step's stage:
 // the component and the flow's flow_info.
 func (s *Step) Envelope(component string) Envelope {
-	return Envelope{FlowInfo: flowInfo(s.Flow, s.Context, s.Request), Component: component}
+	return Envelope{FlowInfo: s.ex.flowInfo(s.Flow, s.Context, s.Request), Component: component}
 }
 
 // UserInfo is the user-info part of a challenge: the display user's
 // name (the context's pending_user_identifier, else the request's
 // user's) and avatar.
-func (s *Step) UserInfo() UserInfo { return userInfo(s.Context, s.Request) }
+func (s *Step) UserInfo() UserInfo { return s.ex.displayInfo(s.Context, s.Request) }
 
 // Result is a handler's answer. Build one with Show, Pass, Invalid, Deny
 // or Retry.

@@ -284,9 +284,13 @@ func (identificationHandler) Respond(ctx context.Context, s *Step, body json.Raw
 // passwordHandler is authentik's password stage.
 type passwordHandler struct{}
 
-func (passwordHandler) Challenge(_ context.Context, s *Step) (Result, error) {
+func (passwordHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
 	cfg := s.Stage.Config.(stage.Password)
-	return Show(&PasswordChallenge{Envelope: s.Envelope(ComponentPassword), UserInfo: s.UserInfo(), AllowShowPassword: cfg.AllowShowPassword}), nil
+	recovery, err := s.brandRecoveryURL(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	return Show(&PasswordChallenge{Envelope: s.Envelope(ComponentPassword), UserInfo: s.UserInfo(), AllowShowPassword: cfg.AllowShowPassword, RecoveryURL: recovery}), nil
 }
 
 // decodePassword reads the password field as DRF's CharField with

@@ -388,6 +388,11 @@ func TestUserLogin(t *testing.T) {
 		if len(h.events) != 1 || h.events[0].Action != EventLogin || h.events[0].User != "one" {
 			t.Errorf("events %+v", h.events)
 		}
+		// last_login is now, through the directory.
+		u, err := h.s.Directory().User(ctx, 1)
+		if err != nil || u.LastLogin == nil || *u.LastLogin != "2026-01-01T00:00:00Z" {
+			t.Errorf("last_login %v, %v", u.LastLogin, err)
+		}
 	})
 	t.Run("the execution moves to the new session", func(t *testing.T) {
 		h := newH(t, "", true, dummy("f", "after", 1, ""))

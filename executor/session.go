@@ -172,6 +172,12 @@ func (userLoginHandler) doLogin(ctx context.Context, s *Step, remember bool) (Re
 	if err := s.ChangeReputation(ctx, u.Username, reputation.LoggedIn); err != nil {
 		return Result{}, err
 	}
+	// authentik's user_logged_in also updates last_login.
+	if lr, ok := s.ex.dir.(directory.LoginRecorder); ok {
+		if err := lr.RecordLogin(ctx, u.PK, s.ex.now()); err != nil {
+			return Result{}, err
+		}
+	}
 	s.login(u, expires, cfg.TerminateOtherSessions)
 	return Pass(), nil
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -352,6 +354,7 @@ func TestBadForms(t *testing.T) {
 		name, ctype, body, want string
 	}{
 		{"too large", "application/x-www-form-urlencoded", "csrf_token=" + token + "&x=" + strings.Repeat("a", 70<<10), "too large"},
+		{"too large with files", "multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\"\r\n\r\n" + strings.Repeat("a", flowui.DefaultMaxUpload+1) + "\r\n--x--\r\n", "too large"},
 		{"too many fields", "application/x-www-form-urlencoded", many.Encode(), "too many fields"},
 		{"unknown component", "application/x-www-form-urlencoded", "csrf_token=" + token + "&component=ak-stage-nope", "does not answer"},
 		{"not a form", "application/json", `{"component":"ak-stage-identification"}`, "could not be read"},
@@ -362,7 +365,11 @@ func TestBadForms(t *testing.T) {
 			req, _ := http.NewRequest("POST", sv.srv.URL+"/if/flow/default-authentication-flow/", strings.NewReader(tc.body))
 			req.Header.Set("Content-Type", tc.ctype)
 			p := b.do(req)
-			if p.status != http.StatusBadRequest || !strings.Contains(p.body, tc.want) || p.header.Get("Content-Security-Policy") == "" {
+			status := http.StatusBadRequest
+			if tc.want == "too large" {
+				status = http.StatusRequestEntityTooLarge
+			}
+			if p.status != status || !strings.Contains(p.body, tc.want) || p.header.Get("Content-Security-Policy") == "" {
 				t.Fatalf("%d %s", p.status, p.body)
 			}
 		})
@@ -401,4 +408,166 @@ func TestHeadersEverywhere(t *testing.T) {
 		}
 	}
 	var _ = html.ElementNode
+}
+
+// Recover a password with the emailed link, opened in another browser.
+func TestRecoveryThroughPages(t *testing.T) {
+	sv := newServer(t, "flows-recovery-email-verification.yaml")
+	setup(t, sv.browser(), "old Passw0rd")
+	a := sv.browser()
+	p := a.get("/if/flow/default-recovery-flow/?next=%2Fdone%2F")
+	p.wantComponent(t, executor.ComponentIdentification)
+	p = a.submit(map[string]string{"uid_field": "akadmin"})
+	p.wantComponent(t, executor.ComponentEmail)
+	sv.mu.Lock()
+	if len(sv.mails) != 1 {
+		t.Fatalf("%d mails", len(sv.mails))
+	}
+	link := regexp.MustCompile(`/if/flow/[^\s"<>]+`).FindString(sv.mails[0].Text)
+	sv.mu.Unlock()
+	if !strings.Contains(link, "flow_token=") || !strings.Contains(link, "next=%2Fdone%2F") {
+		t.Fatalf("link: %q", link)
+	}
+	// "Send again" answers with the page and its message.
+	p = a.submit(nil)
+	p.wantComponent(t, executor.ComponentEmail)
+	b := sv.browser()
+	p = b.get(link)
+	for range 3 {
+		if p.component() != executor.ComponentConsent {
+			break
+		}
+		p = b.submit(nil)
+	}
+	p.wantComponent(t, executor.ComponentPrompt)
+	p = b.submit(map[string]string{"password": "new Passw0rd", "password_repeat": "new Passw0rd"})
+	if p.url.Path != "/done/" {
+		t.Fatalf("after recovery: %d %s %s", p.status, p.url, p.body)
+	}
+	c := sv.browser()
+	c.get("/").wantComponent(t, executor.ComponentIdentification)
+	c.submit(map[string]string{"uid_field": "akadmin"})
+	c.submit(map[string]string{"password": "new Passw0rd"}).want(t, 200, "/")
+}
+
+// "Remember me" keeps the username for the next visit to the page, and
+// unchecking it forgets it.
+func TestRememberMe(t *testing.T) {
+	sv := newServer(t)
+	sv.load(`version: 1
+entries:
+  - model: authentik_stages_identification.identificationstage
+    identifiers: {name: default-authentication-identification}
+    attrs: {enable_remember_me: true}
+`)
+	b := sv.browser()
+	p := b.get("/if/flow/default-authentication-flow/")
+	if p.input("remember_me") == nil {
+		t.Fatalf("no remember me: %s", p.body)
+	}
+	b.submit(map[string]string{"uid_field": "carol", "remember_me": "on"}).wantComponent(t, executor.ComponentPassword)
+	b.get(executor.CancelURL)
+	p = b.get("/if/flow/default-authentication-flow/")
+	if attrOf(p.input("uid_field"), "value") != "carol" {
+		t.Fatalf("not remembered: %s", p.body)
+	}
+	if _, ok := attr(p.input("remember_me"), "checked"); !ok {
+		t.Errorf("the box is not checked")
+	}
+	b.submit(map[string]string{"uid_field": "carol", "remember_me": ""})
+	b.get(executor.CancelURL)
+	if p = b.get("/if/flow/default-authentication-flow/"); attrOf(p.input("uid_field"), "value") != "" {
+		t.Fatalf("not forgotten: %s", p.body)
+	}
+}
+
+// An unexpected error is the flow error page with the request id of
+// the system_exception event that holds it, never the error's text.
+func TestFlowErrorPage(t *testing.T) {
+	sv := newServer(t)
+	ui, err := flowui.New(sv.e, flowui.Options{HTTP: executor.HTTPOptions{Session: func(*http.Request) string { return "" }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	ui.ServeHTTP(w, httptest.NewRequest("GET", "/if/flow/default-authentication-flow/", nil))
+	id := w.Header().Get("X-authentik-id")
+	if w.Code != http.StatusInternalServerError || id == "" || !strings.Contains(w.Body.String(), id) || strings.Contains(w.Body.String(), "session id") {
+		t.Fatalf("%d %v %s", w.Code, w.Header(), w.Body)
+	}
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	for _, ev := range sv.events {
+		if ev.RequestID == id && ev.Action == executor.EventSystemException && strings.Contains(ev.Message, "session") {
+			return
+		}
+	}
+	t.Errorf("no system_exception event for %s: %+v", id, sv.events)
+}
+
+// The landing page links to the user's settings, a password change and
+// logging out, and those flows' pages answer.
+func TestLandingLinks(t *testing.T) {
+	sv := newServer(t)
+	b := sv.browser()
+	setup(t, b, "admin Passw0rd")
+	links := map[string]string{}
+	for _, a := range all(b.last.doc, "a") {
+		links[text(a)] = attrOf(a, "href")
+	}
+	want := map[string]string{"Your settings": "/if/flow/default-user-settings-flow/", "Change your password": "/if/flow/default-password-change/", "Log out": executor.InvalidationURL}
+	for k, v := range want {
+		if links[k] != v {
+			t.Errorf("%s: %q, want %q", k, links[k], v)
+		}
+	}
+	b.get(links["Your settings"]).wantComponent(t, executor.ComponentPrompt)
+	b.get(links["Change your password"]).wantComponent(t, executor.ComponentPrompt)
+}
+
+// A captcha page loads the provider's widget with the page's nonce (the
+// one script a page runs besides showing a password), and sends the
+// token the widget puts in the form.
+func TestCaptchaPage(t *testing.T) {
+	sv := newServer(t)
+	sv.load(`version: 1
+entries:
+  - model: authentik_flows.flow
+    id: flow
+    identifiers: {slug: captcha-flow}
+    attrs: {name: Captcha, title: Captcha, designation: authentication}
+  - model: authentik_stages_captcha.captchastage
+    id: captcha
+    identifiers: {name: captcha-stage}
+    attrs: {public_key: site-key, private_key: secret, js_url: "https://www.google.com/recaptcha/api.js", api_url: "https://www.google.com/recaptcha/api/siteverify", interactive: true}
+  - model: authentik_stages_dummy.dummystage
+    id: dummy
+    identifiers: {name: captcha-dummy}
+  - model: authentik_flows.flowstagebinding
+    identifiers: {target: !KeyOf flow, stage: !KeyOf captcha, order: 10}
+  - model: authentik_flows.flowstagebinding
+    identifiers: {target: !KeyOf flow, stage: !KeyOf dummy, order: 20}
+`)
+	b := sv.browser()
+	p := b.get("/if/flow/captcha-flow/")
+	p.wantComponent(t, executor.ComponentCaptcha)
+	scripts := all(p.doc, "script")
+	csp := p.header.Get("Content-Security-Policy")
+	if len(scripts) != 1 || attrOf(scripts[0], "src") != "https://www.google.com/recaptcha/api.js" ||
+		!strings.Contains(csp, "script-src 'nonce-"+attrOf(scripts[0], "nonce")+"' 'strict-dynamic'") {
+		t.Fatalf("widget: %s\n%s", csp, p.body)
+	}
+	widget := false
+	for _, d := range all(p.doc, "div") {
+		widget = widget || (attrOf(d, "class") == "g-recaptcha" && attrOf(d, "data-sitekey") == "site-key")
+	}
+	if !widget {
+		t.Errorf("no widget: %s", p.body)
+	}
+	p = b.submit(map[string]string{"+g-recaptcha-response": "bad"})
+	p.wantComponent(t, executor.ComponentCaptcha)
+	if !strings.Contains(text(p.doc), "Invalid captcha response") {
+		t.Errorf("refused token: %s", p.body)
+	}
+	b.submit(map[string]string{"+g-recaptcha-response": "good"}).wantComponent(t, executor.ComponentDummy)
 }

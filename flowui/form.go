@@ -28,11 +28,16 @@ func (f *form) get(k string) string { return f.values.Get(k) }
 func (f *form) has(k string) bool { _, ok := f.values[k]; return ok }
 
 // ErrForm is a posted form the UI cannot read: too large, malformed,
-// with too many keys, or for no known component. The page says so (400).
+// with too many keys, or for no known component. The page says so (413
+// for a body too large, else 400).
 var ErrForm = errors.New("flowui: the form cannot be read")
 
-// formError is an ErrForm with the sentence the page shows.
-type formError struct{ msg string }
+// formError is an ErrForm with the sentence the page shows; a body too
+// large is 413, any other 400.
+type formError struct {
+	msg     string
+	tooLong bool
+}
 
 func (e *formError) Error() string { return e.msg }
 func (e *formError) Unwrap() error { return ErrForm }
@@ -49,7 +54,7 @@ const (
 // readForm reads a POST's form within the UI's bounds: a body of at
 // most Options.MaxBody (Options.MaxUpload with files, kept in memory),
 // Options.MaxFields values, and a known component.
-func (u *UI) readForm(w http.ResponseWriter, r *http.Request) (*form, error) {
+func (u *UI) readForm(w http.ResponseWriter, r *http.Request) (*form, *formError) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	f := &form{}
 	switch ct {
@@ -67,7 +72,7 @@ func (u *UI) readForm(w http.ResponseWriter, r *http.Request) (*form, error) {
 		}
 		f.values = r.PostForm
 	default:
-		return nil, &formError{msgFormBad}
+		return nil, &formError{msg: msgFormBad}
 	}
 	n := 0
 	for _, vs := range f.values {
@@ -77,79 +82,101 @@ func (u *UI) readForm(w http.ResponseWriter, r *http.Request) (*form, error) {
 		n += len(fs)
 	}
 	if n > u.o.MaxFields {
-		return nil, &formError{msgFormFields}
+		return nil, &formError{msg: msgFormFields}
 	}
 	f.component = f.get("component")
 	if _, ok := components[f.component]; !ok {
-		return nil, &formError{msgFormUnknown}
+		return nil, &formError{msg: msgFormUnknown}
 	}
 	return f, nil
 }
 
 // tooLarge is the formError of a body that did not parse.
-func tooLarge(err error) error {
+func tooLarge(err error) *formError {
 	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
-		return &formError{msgFormTooLarge}
+		return &formError{msg: msgFormTooLarge, tooLong: true}
 	}
-	return &formError{msgFormBad}
+	return &formError{msg: msgFormBad}
+}
+
+// status is the HTTP status of a form that cannot be read.
+func (e *formError) status() int {
+	if e.tooLong {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusBadRequest
 }
 
 // decode converts a form into the JSON response of its component.
-func (u *UI) decode(f *form) (json.RawMessage, error) {
-	body, err := components[f.component].decode(f)
-	if err != nil {
-		return nil, err
+func (u *UI) decode(f *form) (json.RawMessage, *formError) {
+	body, ferr := components[f.component].decode(f)
+	if ferr != nil {
+		return nil, ferr
 	}
 	if body == nil {
 		body = map[string]any{}
 	}
 	body["component"] = f.component
-	return json.Marshal(body)
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, &formError{msg: msgFormBad}
+	}
+	return b, nil
 }
 
 // component is what the UI knows of a challenge component besides its
 // template: how its form becomes the stage's response, and the fields
 // its page shows, in order (for focus and errors).
 type component struct {
-	decode func(*form) (map[string]any, error)
+	decode func(*form) (map[string]any, *formError)
 	fields func(executor.Challenge) []string
 }
 
 // components are the challenge components the UI renders, by name.
 // executor.ComponentRedirect is an HTTP redirect, never a page.
 var components = map[string]component{
-	executor.ComponentIdentification: {decodeIdentification, func(ch executor.Challenge) []string {
-		if c, ok := ch.(*executor.IdentificationChallenge); ok && c.PasswordFields {
-			return []string{"uid_field", "password"}
-		}
-		return []string{"uid_field"}
-	}},
-	executor.ComponentPassword: {func(f *form) (map[string]any, error) {
-		return map[string]any{"password": f.get("password")}, nil
-	}, fixed("password")},
-	executor.ComponentPrompt:  {decodePrompt, promptFields},
-	executor.ComponentConsent: {func(f *form) (map[string]any, error) { return map[string]any{"token": f.get("token")}, nil }, nil},
-	executor.ComponentCaptcha: {func(f *form) (map[string]any, error) { return map[string]any{"token": captchaToken(f, "token")}, nil }, nil},
-	executor.ComponentUserLogin: {func(f *form) (map[string]any, error) {
-		return map[string]any{"remember_me": truthy(f.get("remember_me"))}, nil
-	}, nil},
-	executor.ComponentAuthenticatorValidate: {decodeAuthValidate, func(ch executor.Challenge) []string {
-		if c, ok := ch.(*executor.AuthenticatorValidationChallenge); ok && len(c.DeviceChallenges) > 0 {
-			return []string{"code"}
-		}
-		return nil
-	}},
-	executor.ComponentEmail:        {empty, nil},
-	executor.ComponentDummy:        {empty, nil},
-	executor.ComponentAccessDenied: {empty, nil},
-	executor.ComponentFlowError:    {empty, nil},
-	executor.ComponentRedirect:     {empty, nil},
+	executor.ComponentIdentification:        {decodeIdentification, identificationFields},
+	executor.ComponentPassword:              {one("password", value("password")), fixed("password")},
+	executor.ComponentPrompt:                {decodePrompt, promptFields},
+	executor.ComponentConsent:               {one("token", value("token")), nil},
+	executor.ComponentCaptcha:               {one("token", func(f *form) any { return captchaToken(f, "token") }), nil},
+	executor.ComponentUserLogin:             {one("remember_me", func(f *form) any { return truthy(f.get("remember_me")) }), nil},
+	executor.ComponentAuthenticatorValidate: {decodeAuthValidate, authValidateFields},
+	executor.ComponentEmail:                 {empty, nil},
+	executor.ComponentDummy:                 {empty, nil},
+	executor.ComponentAccessDenied:          {empty, nil},
+	executor.ComponentFlowError:             {empty, nil},
+	executor.ComponentRedirect:              {empty, nil},
 }
 
-func empty(*form) (map[string]any, error) { return nil, nil }
+// empty decodes a form without fields.
+func empty(*form) (map[string]any, *formError) { return nil, nil }
 
+// one decodes a form of one field, key, whose value v reads.
+func one(key string, v func(*form) any) func(*form) (map[string]any, *formError) {
+	return func(f *form) (map[string]any, *formError) { return map[string]any{key: v(f)}, nil }
+}
+
+// value reads the form's field k as text.
+func value(k string) func(*form) any { return func(f *form) any { return f.get(k) } }
+
+// fixed are the fields of a page that always shows the same.
 func fixed(fields ...string) func(executor.Challenge) []string {
 	return func(executor.Challenge) []string { return fields }
+}
+
+func identificationFields(ch executor.Challenge) []string {
+	if c, ok := ch.(*executor.IdentificationChallenge); ok && c.PasswordFields {
+		return []string{"uid_field", "password"}
+	}
+	return []string{"uid_field"}
+}
+
+func authValidateFields(ch executor.Challenge) []string {
+	if c, ok := ch.(*executor.AuthenticatorValidationChallenge); ok && len(c.DeviceChallenges) > 0 {
+		return []string{"code"}
+	}
+	return nil
 }
 
 // captchaFields are where the captcha providers' widgets put their
@@ -167,7 +194,7 @@ func captchaToken(f *form, field string) string {
 	return f.get(field)
 }
 
-func decodeIdentification(f *form) (map[string]any, error) {
+func decodeIdentification(f *form) (map[string]any, *formError) {
 	body := map[string]any{"uid_field": f.get("uid_field")}
 	if f.has("password") {
 		body["password"] = f.get("password")
@@ -178,7 +205,7 @@ func decodeIdentification(f *form) (map[string]any, error) {
 	return body, nil
 }
 
-func decodeAuthValidate(f *form) (map[string]any, error) {
+func decodeAuthValidate(f *form) (map[string]any, *formError) {
 	body := map[string]any{}
 	if f.has("selected_stage") {
 		body["selected_stage"] = f.get("selected_stage")
@@ -189,7 +216,7 @@ func decodeAuthValidate(f *form) (map[string]any, error) {
 	if f.has("selected_challenge") {
 		var ch map[string]any
 		if err := json.Unmarshal([]byte(f.get("selected_challenge")), &ch); err != nil || ch == nil {
-			return nil, &formError{msgFormBad}
+			return nil, &formError{msg: msgFormBad}
 		}
 		body["selected_challenge"] = ch
 	}
@@ -217,7 +244,7 @@ const typePrefix = "type:"
 // or "required" applies; a checkbox is true when sent; a file is a data:
 // URI of its bytes; the read-only types are left out (the stage sets
 // them).
-func decodePrompt(f *form) (map[string]any, error) {
+func decodePrompt(f *form) (map[string]any, *formError) {
 	body := map[string]any{}
 	for k, vs := range f.values {
 		key, ok := strings.CutPrefix(k, typePrefix)
@@ -252,19 +279,19 @@ func decodePrompt(f *form) (map[string]any, error) {
 // dataURI is a file field's data: URI, "" when no file was chosen. A
 // file longer than the URI's bound is read to the bound and one byte
 // more, so that the stage refuses it with its message.
-func dataURI(fhs []*multipart.FileHeader) (string, error) {
+func dataURI(fhs []*multipart.FileHeader) (string, *formError) {
 	if len(fhs) == 0 || (fhs[0].Filename == "" && fhs[0].Size == 0) {
 		return "", nil
 	}
 	fh := fhs[0]
 	file, err := fh.Open()
 	if err != nil {
-		return "", &formError{msgFormFile}
+		return "", &formError{msg: msgFormFile}
 	}
 	defer file.Close()
 	b, err := io.ReadAll(io.LimitReader(file, executor.MaxFileLength/4*3+1))
 	if err != nil {
-		return "", &formError{msgFormFile}
+		return "", &formError{msg: msgFormFile}
 	}
 	ct := fh.Header.Get("Content-Type")
 	if mt, _, err := mime.ParseMediaType(ct); err != nil || strings.ContainsAny(mt, ",;") {

@@ -22,7 +22,9 @@ import (
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/flowui"
 	"github.com/authflow/authflow/password"
+	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/validate"
 	"golang.org/x/net/html"
 )
 
@@ -38,6 +40,24 @@ type server struct {
 
 	mu     sync.Mutex
 	events []executor.Event
+	mails  []executor.Mail
+}
+
+// VerifyCaptcha accepts the token "good": the server's captcha
+// verifier.
+func (sv *server) VerifyCaptcha(_ context.Context, _ stage.Captcha, token, _ string) (map[string]any, error) {
+	if token != "good" {
+		return nil, &validate.Error{NonField: []string{"Invalid captcha response"}}
+	}
+	return map[string]any{"success": true}, nil
+}
+
+// SendMail keeps the mail: the server's mailer.
+func (sv *server) SendMail(_ context.Context, m executor.Mail) error {
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	sv.mails = append(sv.mails, m)
+	return nil
 }
 
 func newServer(t testing.TB, examples ...string) *server {
@@ -69,7 +89,7 @@ func newServer(t testing.TB, examples ...string) *server {
 		load(n, b, blueprint.Options{})
 	}
 	sv := &server{t: t, s: s}
-	sv.e, err = executor.New(s, executor.Options{Passwords: password.Policy{Iterations: 1000},
+	sv.e, err = executor.New(s, executor.Options{Passwords: password.Policy{Iterations: 1000}, Mailer: sv, Captcha: sv, BaseURL: "http://flowui.test",
 		Sleep:  func(context.Context, time.Duration) {},
 		Events: func(ev executor.Event) { sv.mu.Lock(); sv.events = append(sv.events, ev); sv.mu.Unlock() }})
 	if err != nil {

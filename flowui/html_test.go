@@ -74,7 +74,8 @@ func (p *page) input(name string) *html.Node {
 
 // form returns what the page's form sends with set: set[name] fills a
 // field (a checkbox is checked by "on" and left unchecked by ""), a
-// "file:"+name key a file's content, and the "@button" key presses the
+// "file:"+name key a file's content, a "+"+name key adds a field as a
+// script would (a captcha widget's), and the "@button" key presses the
 // submit button of that value (or text); the form is the one of that
 // button, else the first.
 func (p *page) form(t testing.TB, set map[string]string) (vals [][2]string, files map[string]string, action string, multi bool) {
@@ -157,6 +158,11 @@ func (p *page) form(t testing.TB, set map[string]string) (vals [][2]string, file
 			}
 			vals = append(vals, [2]string{name, v})
 			used[name] = true
+		}
+	}
+	for k, v := range set {
+		if name, ok := strings.CutPrefix(k, "+"); ok {
+			vals = append(vals, [2]string{name, v}) // as a script adds it
 		}
 	}
 	if button != nil && attrOf(button, "name") != "" {

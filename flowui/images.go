@@ -29,7 +29,7 @@ var background = sync.OnceValue(func() []byte {
 		}
 	}
 	var b bytes.Buffer
-	_ = jpeg.Encode(&b, img, &jpeg.Options{Quality: 80})
+	_ = jpeg.Encode(&b, img, &jpeg.Options{Quality: 92})
 	return b.Bytes()
 })
 

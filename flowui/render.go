@@ -3,6 +3,7 @@ package flowui
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -330,20 +331,49 @@ func embeddedField(ch executor.Challenge, name string) (any, bool) {
 	return f.Interface(), true
 }
 
-// render writes a challenge's page.
+// render writes a challenge's page. A page of a challenge shown, not
+// answered, is kept (Options.CachePages) by everything its template
+// reads.
 func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code int, ch executor.Challenge, csrf string, posted *form) {
-	p := u.challengePage(nonce, ch, csrf, r, posted)
-	t, ok := u.views.components[p.Component]
+	env := envelope(ch)
+	t, ok := u.views.components[env.Component]
 	if !ok {
 		// A host's handler's component: the UI cannot show it.
-		u.flowError(w, r, nonce, "", fmt.Errorf("flowui: no template for component %q", p.Component))
+		u.flowError(w, r, nonce, "", fmt.Errorf("flowui: no template for component %q", env.Component))
 		return
 	}
-	extra := cspExtra{img: imgSource(p.Background), captcha: p.Captcha() != nil}
+	var key string
+	if posted == nil && code == http.StatusOK && u.cache != nil {
+		if b, err := json.Marshal(ch); err == nil {
+			key = env.Component + "\x00" + r.URL.RequestURI() + "\x00" + remembered(r) + "\x00" + string(b)
+		}
+	}
+	rd := u.cache.get(key)
+	extra := cspExtra{captcha: captchaOf(ch) != nil}
 	if pc, ok := ch.(*executor.PasswordChallenge); ok {
 		extra.script = pc.AllowShowPassword
 	}
-	u.write(w, r, code, t, p, extra)
+	if rd == nil {
+		p := u.challengePage(nonce, ch, csrf, r, posted)
+		var err error
+		if rd, err = u.execute(t, p); err != nil {
+			u.fail(w, nonce, err)
+			return
+		}
+		if key != "" {
+			u.cache.put(key, rd)
+		}
+	}
+	extra.img = imgSource(backgroundOf(env))
+	u.send(w, r, code, rd, nonce, csrf, extra)
+}
+
+// backgroundOf is the background a challenge's page shows.
+func backgroundOf(env executor.Envelope) string {
+	if env.FlowInfo != nil && env.FlowInfo.Background != "" {
+		return env.FlowInfo.Background
+	}
+	return BackgroundPath
 }
 
 // status writes one of the UI's error pages.
@@ -354,23 +384,46 @@ func (u *UI) status(w http.ResponseWriter, r *http.Request, nonce string, code i
 	u.write(w, r, code, u.views.status, p, cspExtra{})
 }
 
-// write renders p with t, whole before anything is sent, so that a
-// template that fails answers a clean error.
+// write renders p with t and writes it.
 func (u *UI) write(w http.ResponseWriter, r *http.Request, code int, t *template.Template, p *Page, extra cspExtra) {
-	var b bytes.Buffer
-	if err := t.ExecuteTemplate(&b, templatePage, p); err != nil {
-		id := u.sess.FlowError("", err).RequestID
-		headers(w, p.Nonce, cspExtra{})
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(http.StatusInternalServerError)
-		fmt.Fprintf(w, "The page could not be shown (request %s).\n", id)
+	rd, err := u.execute(t, p)
+	if err != nil {
+		u.fail(w, p.Nonce, err)
 		return
 	}
-	headers(w, p.Nonce, extra)
+	u.send(w, r, code, rd, p.Nonce, p.CSRF, extra)
+}
+
+// execute renders p with t, with the placeholders for its nonce and
+// CSRF token, whole before anything is sent, so that a template that
+// fails answers a clean error.
+func (u *UI) execute(t *template.Template, p *Page) (*rendered, error) {
+	q := *p
+	q.Nonce, q.CSRF = u.ph.nonce, u.ph.csrf
+	var b bytes.Buffer
+	if err := t.ExecuteTemplate(&b, templatePage, &q); err != nil {
+		return nil, err
+	}
+	return u.ph.cut(b.Bytes()), nil
+}
+
+// fail answers a template that failed: its event, and a plain page
+// with the request id.
+func (u *UI) fail(w http.ResponseWriter, nonce string, err error) {
+	id := u.sess.FlowError("", err).RequestID
+	headers(w, nonce, cspExtra{})
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	fmt.Fprintf(w, "The page could not be shown (request %s).\n", id)
+}
+
+// send writes a page with its nonce and CSRF token.
+func (u *UI) send(w http.ResponseWriter, r *http.Request, code int, rd *rendered, nonce, csrf string, extra cspExtra) {
+	headers(w, nonce, extra)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(b.Bytes())
+		_ = rd.writeTo(w, nonce, csrf)
 	}
 }
 
@@ -389,8 +442,10 @@ var startTime time.Time
 
 // Captcha is the captcha a page shows: a captcha challenge, or an
 // identification's captcha stage; nil for none.
-func (p *Page) Captcha() *executor.CaptchaChallenge {
-	switch c := p.Challenge.(type) {
+func (p *Page) Captcha() *executor.CaptchaChallenge { return captchaOf(p.Challenge) }
+
+func captchaOf(ch executor.Challenge) *executor.CaptchaChallenge {
+	switch c := ch.(type) {
 	case *executor.CaptchaChallenge:
 		return c
 	case *executor.IdentificationChallenge:

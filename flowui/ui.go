@@ -25,7 +25,7 @@ const (
 	// BackgroundPath is authentik's default flow background
 	// (flow.DefaultBackground), which the UI serves with an image of its
 	// own.
-	BackgroundPath = "/static/dist/assets/images/flow_background.jpg"
+	BackgroundPath = flow.DefaultBackground
 )
 
 // Defaults of Options.
@@ -66,6 +66,10 @@ type Options struct {
 	// DefaultMaxBody, DefaultMaxUpload and DefaultMaxFields.
 	MaxBody, MaxUpload int64
 	MaxFields          int
+	// CachePages bounds the rendered pages the UI keeps, to write a
+	// page shown again without running its template; zero means
+	// DefaultCachePages, a negative value none.
+	CachePages int
 	// CSRFKey is the key of the forms' CSRF tokens (an HMAC of the
 	// session id); nil means a random key of the UI's own, so that
 	// replicas behind one address must share one.
@@ -79,6 +83,8 @@ type UI struct {
 	sess   *executor.HTTPSessions
 	key    []byte
 	views  views
+	ph     placeholders
+	cache  *pageCache
 	bg     []byte
 	avatar []byte
 }
@@ -104,7 +110,13 @@ func New(e *executor.Executor, o Options) (*UI, error) {
 	if o.MaxFields <= 0 {
 		o.MaxFields = DefaultMaxFields
 	}
-	u := &UI{e: e, o: o, sess: e.HTTPSessions(o.HTTP), key: o.CSRFKey}
+	u := &UI{e: e, o: o, sess: e.HTTPSessions(o.HTTP), key: o.CSRFKey, ph: newPlaceholders()}
+	switch {
+	case o.CachePages == 0:
+		u.cache = &pageCache{max: DefaultCachePages, m: map[string]*rendered{}}
+	case o.CachePages > 0:
+		u.cache = &pageCache{max: o.CachePages, m: map[string]*rendered{}}
+	}
 	if u.key == nil {
 		u.key = make([]byte, 32)
 		_, _ = rand.Read(u.key)
@@ -245,7 +257,7 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 		f, ferr := u.readForm(w, r)
 		switch {
 		case ferr != nil:
-			u.status(w, r, nonce, http.StatusBadRequest, ferr.Error())
+			u.status(w, r, nonce, ferr.status(), ferr.Error())
 			return
 		case !u.csrfOK(req.Session, f.get(CSRFField)):
 			u.status(w, r, nonce, http.StatusForbidden, msgCSRF)
@@ -253,7 +265,7 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 		}
 		body, derr := u.decode(f)
 		if derr != nil {
-			u.status(w, r, nonce, http.StatusBadRequest, derr.Error())
+			u.status(w, r, nonce, derr.status(), derr.Error())
 			return
 		}
 		if f.component == executor.ComponentIdentification {
@@ -299,7 +311,9 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 // flowError answers an unexpected error: its event, and the flow error
 // page with the request id.
 func (u *UI) flowError(w http.ResponseWriter, r *http.Request, nonce, slug string, err error) {
-	u.render(w, r, nonce, http.StatusInternalServerError, u.sess.FlowError(slug, err), "", nil)
+	fe := u.sess.FlowError(slug, err)
+	w.Header().Set("X-authentik-id", fe.RequestID)
+	u.render(w, r, nonce, http.StatusInternalServerError, fe, "", nil)
 }
 
 // remember keeps or forgets the identification's username for the

@@ -34,9 +34,6 @@ type Evaluation struct {
 // longer exists has no policies left and passes, as authentik's snapshot
 // of it would. Nothing is written: Updates are returned.
 func EvaluateBinding(ctx context.Context, tx *store.Tx, bindingPK uuid.UUID, req Request, fp FlowPlan, opts Options) (Evaluation, error) {
-	if opts.Evaluators == nil {
-		opts.Evaluators = Builtin(opts.Now)
-	}
 	mode := flow.PolicyEngineModeAny
 	b, err := opts.Decoded.stageBinding(tx, bindingPK)
 	switch {
@@ -45,12 +42,10 @@ func EvaluateBinding(ctx context.Context, tx *store.Tx, bindingPK uuid.UUID, req
 	case !errors.Is(err, store.ErrNotFound):
 		return Evaluation{}, err
 	}
-	rd := &reads{until: Forever}
-	if req.User, err = resolveUser(ctx, tx, req.User, opts, rd); err != nil {
+	e, err := engineFor(ctx, tx, req, opts)
+	if err != nil {
 		return Evaluation{}, err
 	}
-	var p Plan
-	e := engine{tx: tx, opts: opts, req: req, reads: rd, plan: &p}
 	res, steps, err := e.evaluate(ctx, bindingPK, mode, fp)
 	if err != nil {
 		return Evaluation{}, err
@@ -61,7 +56,7 @@ func EvaluateBinding(ctx context.Context, tx *store.Tx, bindingPK uuid.UUID, req
 		why = "removed: its policies failed when the stage was reached"
 	}
 	steps = append(steps, Step{What: "binding", PK: &pk, Evaluated: true, Passing: res.Passing, Messages: res.Messages, Why: why})
-	return Evaluation{Passing: res.Passing, Messages: res.Messages, Trace: steps, Updates: p.Updates}, nil
+	return Evaluation{Passing: res.Passing, Messages: res.Messages, Trace: steps, Updates: e.plan.Updates}, nil
 }
 
 // Options returns the planner options the cache plans with, for

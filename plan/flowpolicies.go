@@ -16,21 +16,31 @@ import (
 // flow_plan. The user is resolved from the directory as Make resolves
 // it. Nothing is written: Updates are returned.
 func EvaluateFlow(ctx context.Context, tx *store.Tx, f flow.Flow, req Request, opts Options) (Evaluation, error) {
-	if opts.Evaluators == nil {
-		opts.Evaluators = Builtin(opts.Now)
-	}
-	rd := &reads{until: Forever}
-	var err error
-	if req.User, err = resolveUser(ctx, tx, req.User, opts, rd); err != nil {
+	e, err := engineFor(ctx, tx, req, opts)
+	if err != nil {
 		return Evaluation{}, err
 	}
-	var p Plan
-	e := engine{tx: tx, opts: opts, req: req, reads: rd, plan: &p}
 	res, steps, err := e.evaluate(ctx, f.PK, f.PolicyEngineMode, nil)
 	if err != nil {
 		return Evaluation{}, err
 	}
 	steps = append(steps, Step{What: "flow", Evaluated: true, Passing: res.Passing, Messages: res.Messages,
 		Why: "the flow's policies, mode " + string(f.PolicyEngineMode)})
-	return Evaluation{Passing: res.Passing, Messages: res.Messages, Trace: steps, Updates: p.Updates}, nil
+	return Evaluation{Passing: res.Passing, Messages: res.Messages, Trace: steps, Updates: e.plan.Updates}, nil
+}
+
+// engineFor is the planner's engine for an evaluation outside Make
+// (EvaluateBinding, EvaluatePolicies, EvaluateFlow): the evaluators
+// defaulted as Make defaults them, the user resolved from the directory
+// as Make resolves it, and a plan of its own that collects the Updates.
+func engineFor(ctx context.Context, tx *store.Tx, req Request, opts Options) (engine, error) {
+	if opts.Evaluators == nil {
+		opts.Evaluators = Builtin(opts.Now)
+	}
+	rd := &reads{until: Forever}
+	var err error
+	if req.User, err = resolveUser(ctx, tx, req.User, opts, rd); err != nil {
+		return engine{}, err
+	}
+	return engine{tx: tx, opts: opts, req: req, reads: rd, plan: &Plan{}}, nil
 }

@@ -19,16 +19,10 @@ import (
 // store.ErrCorrupt (a stage's list names only stored policies). Nothing
 // is written: Updates are returned.
 func EvaluatePolicies(ctx context.Context, tx *store.Tx, policyPKs []uuid.UUID, req Request, opts Options) (Evaluation, error) {
-	if opts.Evaluators == nil {
-		opts.Evaluators = Builtin(opts.Now)
-	}
-	rd := &reads{until: Forever}
-	var err error
-	if req.User, err = resolveUser(ctx, tx, req.User, opts, rd); err != nil {
+	e, err := engineFor(ctx, tx, req, opts)
+	if err != nil {
 		return Evaluation{}, err
 	}
-	var p Plan
-	e := engine{tx: tx, opts: opts, req: req, reads: rd, plan: &p}
 	out := Evaluation{Passing: true, Messages: []string{}}
 	for i, pk := range policyPKs {
 		b := policy.DefaultBinding()
@@ -42,6 +36,6 @@ func EvaluatePolicies(ctx context.Context, tx *store.Tx, policyPKs []uuid.UUID, 
 		out.Messages = append(out.Messages, res.Messages...)
 		out.Passing = out.Passing && res.Passing
 	}
-	out.Updates = p.Updates
+	out.Updates = e.plan.Updates
 	return out, nil
 }

@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/password"
@@ -133,7 +135,25 @@ func (d Directory) Group(ctx context.Context, pk uuid.UUID) (g directory.Group, 
 	return g, err
 }
 
-var _ directory.PasswordState = Directory{}
+var (
+	_ directory.PasswordState = Directory{}
+	_ directory.LoginRecorder = Directory{}
+)
+
+// RecordLogin sets the last_login of the user numbered pk to at, for
+// directory.LoginRecorder: a patch of that field alone, in one
+// transaction.
+func (d Directory) RecordLogin(ctx context.Context, pk int64, at time.Time) error {
+	body, err := json.Marshal(map[string]string{"last_login": validate.FormatDateTime(at)})
+	if err != nil {
+		return err
+	}
+	err = d.s.Update(ctx, func(tx *Tx) error {
+		_, err := Users.Patch(tx, userKey(pk), body, nil)
+		return err
+	})
+	return dirErr(err)
+}
 
 // HasUsablePassword reports whether the user numbered pk has a usable
 // password (Tx.HasUsablePassword), for directory.PasswordState.

@@ -86,6 +86,20 @@ func TestFirstStart(t *testing.T) {
 			t.Errorf("%s changed on a second start", path)
 		}
 	}
+	// The printed URL is the initial-setup page (package flowui), and
+	// / sends a visitor to the login page.
+	host = strings.TrimSuffix(srv.base, "/api/v3/")
+	for path, want := range map[string]string{"/if/flow/initial-setup/": `value="ak-stage-prompt"`, "/": `value="ak-stage-identification"`} {
+		resp, err := http.Get(host + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(body), want) {
+			t.Errorf("%s: %d %s", path, resp.StatusCode, body)
+		}
+	}
 	if err := srv.stop(t); err != nil {
 		t.Fatal(err)
 	}

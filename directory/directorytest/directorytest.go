@@ -33,6 +33,9 @@
 //     user's password is not usable, one set is, SetPassword(nil) makes
 //     it unusable again, an unknown user is ErrNotFound. (A directory
 //     without the capability skips this.)
+//   - A directory that implements [directory.LoginRecorder]: RecordLogin
+//     sets LastLogin (DRF's form, UTC, microseconds) and nothing else,
+//     and an unknown user is ErrNotFound. (Others skip this.)
 //   - After DeleteUser every method finds no such user.
 //   - No returned value shares maps or slices with the stored one, nor
 //     with the value given to a write.
@@ -106,6 +109,7 @@ func Run(t *testing.T, open func(t *testing.T) Fixture) {
 		{"Passwords", testPasswords},
 		{"PasswordChangeDate", testPasswordChangeDate},
 		{"PasswordState", testPasswordState},
+		{"LoginRecorder", testLoginRecorder},
 		{"Delete", testDelete},
 		{"NoAliasing", testNoAliasing},
 		{"SecretsNotInErrors", testSecrets},
@@ -613,6 +617,29 @@ func testPasswordState(t *testing.T, f Fixture) {
 	usable(false)
 	_, err := ps.HasUsablePassword(ctx, u.PK+1000)
 	isNotFound(t, "HasUsablePassword(unknown)", err)
+}
+
+func testLoginRecorder(t *testing.T, f Fixture) {
+	lr, ok := f.Dir.(directory.LoginRecorder)
+	if !ok {
+		t.Skip("the directory does not implement directory.LoginRecorder")
+	}
+	nu := newUser("lena")
+	nu.Name = "Lena"
+	u := create(t, f.Dir, nu)
+	at := time.Date(2026, 3, 4, 5, 6, 7, 8000, time.FixedZone("x", 3600))
+	if err := lr.RecordLogin(ctx, u.PK, at); err != nil {
+		t.Fatal(err)
+	}
+	got := read(t, f.Dir, u.PK)
+	if got.LastLogin == nil || *got.LastLogin != "2026-03-04T04:06:07.000008Z" {
+		t.Errorf("LastLogin = %v, want 2026-03-04T04:06:07.000008Z", got.LastLogin)
+	}
+	got.LastLogin = u.LastLogin
+	if !reflect.DeepEqual(got, u) {
+		t.Errorf("RecordLogin changed more than LastLogin:\n%+v\nwas\n%+v", got, u)
+	}
+	isNotFound(t, "RecordLogin(unknown)", lr.RecordLogin(ctx, u.PK+1000, at))
 }
 
 func testPasswordChangeDate(t *testing.T, f Fixture) {

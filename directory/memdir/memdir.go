@@ -350,6 +350,26 @@ func (d *Dir) SetPassword(ctx context.Context, pk int64, raw *string) error {
 
 var _ directory.PasswordState = (*Dir)(nil)
 
+var _ directory.LoginRecorder = (*Dir)(nil)
+
+// RecordLogin sets the LastLogin of the user pk to at
+// (directory.LoginRecorder).
+func (d *Dir) RecordLogin(ctx context.Context, pk int64, at time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	last := validate.FormatDateTime(at)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, ok := d.users[pk]
+	if !ok {
+		return fmt.Errorf("memdir: record login of user %d: %w", pk, directory.ErrNotFound)
+	}
+	u.LastLogin = &last
+	d.users[pk] = u
+	return nil
+}
+
 // HasUsablePassword reports whether the user pk has a usable password
 // (directory.PasswordState): false for a new user's or one set with
 // SetPassword(nil). An unknown user is directory.ErrNotFound.

@@ -14,7 +14,7 @@
 //	authflow plan [-db PATH] [-user-json FILE | -authenticated -user PK -outpost] [-o text|json] SLUG
 //	authflow diagram [-db PATH] [-planner] SLUG
 //	authflow check [-db PATH]
-//	authflow run [-db PATH] [-query Q] [-v] SLUG
+//	authflow run [-db PATH] [-query Q] [-v] [-base-url URL] [smtp flags] [-captcha=false] SLUG
 //	authflow users add [-db PATH] -username U [-name N] [-email E] [-group NAME]... [-password-file FILE | -no-password] [-o text|json]
 //	authflow users list [-db PATH] [-search S] [-o text|json]
 //	authflow users set-password [-db PATH] [-password-file FILE | -no-password] USER
@@ -266,7 +266,7 @@ const usage = `usage: authflow serve [-db PATH] [-addr HOST:PORT] [-token-file F
        authflow plan [-db PATH] [-user-json FILE | user flags] [-o text|json] SLUG
        authflow diagram [-db PATH] [-planner] SLUG
        authflow check [-db PATH]
-       authflow run [-db PATH] [-query Q] [-v] SLUG
+       authflow run [-db PATH] [-query Q] [-v] [-base-url URL] [smtp flags] [-captcha=false] SLUG
        authflow users add|list|set-password|delete [-db PATH] [flags] [USER]
        authflow groups add|list|add-user|remove-user [-db PATH] [flags] [GROUP [USER]]
        authflow version

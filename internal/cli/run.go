@@ -23,12 +23,15 @@ import (
 // keeps answering with a challenge the terminal cannot fill ends.
 const maxRunSteps = 200
 
-const runUsage = "usage: authflow run [-db PATH] [-query Q] [-v] SLUG"
+const runUsage = "usage: authflow run [-db PATH] [-query Q] [-v] [-base-url URL] [smtp flags] [-captcha=false] SLUG"
 
 // runCmd walks the flow SLUG on the terminal through the executor's Go
 // API: it shows each challenge, asks for its fields (passwords without
 // echo on a terminal; from standard input, one line each, otherwise) and
-// submits them, until the flow ends (0) or is denied (1).
+// submits them, until the flow ends (0), waits for an emailed link (0)
+// or is denied (1). The email and captcha stages use the services serve
+// configures, with serve's flags (newFlowFlags): -smtp-* and -base-url,
+// -captcha.
 func runCmd(ctx context.Context, args []string, e *dirEnv) int {
 	stdout, stderr := e.stdout, e.stderr
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
@@ -36,10 +39,20 @@ func runCmd(ctx context.Context, args []string, e *dirEnv) int {
 	src := newSource(fs, e.nb, "path of the bbolt `file`")
 	query := fs.String("query", "", "the flow page's query `string`, as authentik's executor receives it (such as next=%2Fapp%2F)")
 	verbose := fs.Bool("v", false, "print the trace: every request and the challenge it got, as JSON, on standard error")
+	xf := newFlowFlags(fs, "(default none: an email stage denies the flow)")
 	line := usageLine(e.nb, runUsage)
 	var slug string
 	if code, ok := parseArgs(fs, flagsAnywhere(fs, args, &slug), line, stderr, func() bool { return slug != "" && fs.NArg() == 0 }); !ok {
 		return code
+	}
+	if err := xf.check(); err != nil {
+		fmt.Fprintf(stderr, "authflow run: %v\n", err)
+		return 2
+	}
+	mailer, err := xf.mailer()
+	if err != nil {
+		fmt.Fprintf(stderr, "authflow run: %v\n", err)
+		return 1
 	}
 	opts := e.opts
 	s, err := src.open(ctx, &opts)
@@ -58,7 +71,10 @@ func runCmd(ctx context.Context, args []string, e *dirEnv) int {
 	cache := plan.NewCache(s, plan.CacheOptions{Options: planOptions(rep)})
 	defer cache.Close()
 	var events []executor.Event
-	ex, err := executor.New(s, executor.Options{Cache: cache, Reputation: rep, Events: func(ev executor.Event) { events = append(events, ev) }})
+	ex, err := executor.New(s, executor.Options{
+		Cache: cache, Reputation: rep, Events: func(ev executor.Event) { events = append(events, ev) },
+		Mailer: mailer, BaseURL: xf.baseURL, Captcha: xf.captchaVerifier(),
+	})
 	if err != nil {
 		fmt.Fprintf(stderr, "authflow run: %v\n", err)
 		return 1
@@ -89,6 +105,11 @@ func runCmd(ctx context.Context, args []string, e *dirEnv) int {
 		case executor.ComponentAccessDenied:
 			fmt.Fprintf(stdout, "flow denied: %s\n", str(ch["error_message"]))
 			return 1
+		case executor.ComponentEmail:
+			// Answering it sends the email again: the flow goes on from
+			// the emailed link, in a browser.
+			fmt.Fprintln(stdout, "flow waits: an email was sent, and the flow goes on from its link")
+			return 0
 		case executor.ComponentFlowError:
 			fmt.Fprintf(stdout, "flow error (request %s)\n", str(ch["request_id"]))
 			for _, ev := range events {

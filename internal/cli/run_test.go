@@ -4,11 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"mime/quotedprintable"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authflow/authflow/blueprint"
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/executor"
+	"github.com/authflow/authflow/internal/testutil"
 )
 
 // runDoc: "walk", two dummy stages; "closed", a deny stage; "later", a
@@ -130,4 +140,73 @@ func mustJSONString(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// run takes serve's flags of the services flows use: the email stage
+// sends through -smtp-* a link under -base-url, and the walk stops there
+// (answering would send it again); -captcha=false denies a captcha
+// stage; flags that do not go together are usage errors.
+func TestRunServices(t *testing.T) {
+	f := newDirFixture(t)
+	s := f.open(t)
+	b, err := os.ReadFile(filepath.Join("..", "..", "blueprint", "testdata", "authentik", "example", "flows-recovery-email-verification.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := blueprint.Load(ctx, s, bytes.NewReader(b), blueprint.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	const captchaDoc = `version: 1
+entries:
+- {model: authentik_flows.flow, id: human, identifiers: {slug: human}, attrs: {name: human, title: Human, designation: authentication}}
+- {model: authentik_stages_captcha.captchastage, id: cap, identifiers: {name: cap}, attrs: {public_key: pub, private_key: priv}}
+- {model: authentik_flows.flowstagebinding, identifiers: {target: !KeyOf human, stage: !KeyOf cap, order: 10}}
+`
+	if _, err := blueprint.Load(ctx, s, strings.NewReader(captchaDoc), blueprint.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	u := directory.DefaultUser()
+	u.Username, u.Email = "forgetful", "forgetful@example.com"
+	if _, err := s.Directory().CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	tcp, got := testutil.SMTPServer(t)
+	code, out, errOut := f.run(t, piped("forgetful@example.com\n"), "run", "default-recovery-flow", "-base-url", "https://auth.example.test/",
+		"-smtp-host", "127.0.0.1", "-smtp-port", strconv.Itoa(tcp.Port), "-smtp-from", "auth@example.test")
+	if code != 0 || !strings.HasSuffix(out, "flow waits: an email was sent, and the flow goes on from its link\n") {
+		t.Fatalf("run: %d %q %q", code, out, errOut)
+	}
+	var sess testutil.SMTPSession
+	select {
+	case sess = <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no email")
+	}
+	body, err := io.ReadAll(quotedprintable.NewReader(strings.NewReader(sess.Data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`https://auth\.example\.test/if/flow/default-recovery-flow/\?flow_token=[A-Za-z0-9_-]+`).Match(body) ||
+		!slices.Contains(sess.Commands, "MAIL FROM:<auth@example.test>") {
+		t.Errorf("email %q:\n%s", sess.Commands, body)
+	}
+
+	// Without -base-url, the email stage denies the flow.
+	if code, out, _ := f.run(t, piped("forgetful@example.com\n"), "run", "default-recovery-flow"); code != 1 || !strings.HasSuffix(out, "flow denied: "+executor.MsgNoMailer+"\n") {
+		t.Errorf("run without -base-url: %d %q", code, out)
+	}
+	if code, out, _ := f.run(t, piped(""), "run", "human", "-captcha=false"); code != 1 || !strings.HasSuffix(out, "flow denied: "+executor.MsgNoCaptchaVerifier+"\n") {
+		t.Errorf("run -captcha=false: %d %q", code, out)
+	}
+	if code, _, errOut := f.run(t, piped(""), "run", "human", "-smtp-tls", "-smtp-ssl"); code != 2 || !strings.Contains(errOut, "mutually exclusive") {
+		t.Errorf("run -smtp-tls -smtp-ssl: %d %q", code, errOut)
+	}
+	if code, _, errOut := f.run(t, piped(""), "run", "human", "-base-url", "ftp://x"); code != 2 || !strings.Contains(errOut, "-base-url") {
+		t.Errorf("run -base-url ftp://x: %d %q", code, errOut)
+	}
 }

@@ -52,9 +52,11 @@ func originOf(v string) (string, error) {
 	return u.Scheme + "://" + u.Host, nil
 }
 
-// execFlags are serve's settings of the executor: the site's public URL,
-// the email stage's global SMTP settings, the captcha verifier, the
-// origins trusted for CSRF and the executions' lifetime.
+// execFlags are the executor's settings on the command line: the site's
+// public URL, the email stage's global SMTP settings and the captcha
+// verifier (newFlowFlags, for serve and run), and serve's own: the
+// origins trusted for CSRF and the executions' lifetime
+// (newExecFlags).
 type execFlags struct {
 	baseURL      string
 	smtpHost     string
@@ -66,14 +68,17 @@ type execFlags struct {
 	smtpSSL      bool
 	smtpTimeout  time.Duration
 	captcha      bool
-	trusted      origins
-	ttl          time.Duration
+	// serve says newExecFlags registered trusted and ttl.
+	serve   bool
+	trusted origins
+	ttl     time.Duration
 }
 
-// newExecFlags registers serve's executor flags on fs.
-func newExecFlags(fs *flag.FlagSet) *execFlags {
+// newFlowFlags registers the flags of the services flows use on fs:
+// -base-url (baseHelp says what it defaults to), -smtp-* and -captcha.
+func newFlowFlags(fs *flag.FlagSet, baseHelp string) *execFlags {
 	f := &execFlags{}
-	fs.StringVar(&f.baseURL, "base-url", "", "public `URL` of the site (https://auth.example.com), which the email stage's links begin with (default http://ADDR, the listening address: right only when browsers reach serve there)")
+	fs.StringVar(&f.baseURL, "base-url", "", "public `URL` of the site (https://auth.example.com), which the email stage's links begin with "+baseHelp)
 	fs.StringVar(&f.smtpHost, "smtp-host", "", "SMTP `host` of the email stages with use_global_settings (default none: such a stage fails, saying so in the log)")
 	fs.IntVar(&f.smtpPort, "smtp-port", defaultSMTPPort, "SMTP `port`")
 	fs.StringVar(&f.smtpUsername, "smtp-username", "", "SMTP `user` to authenticate as (PLAIN; needs TLS except to localhost)")
@@ -83,6 +88,14 @@ func newExecFlags(fs *flag.FlagSet) *execFlags {
 	fs.BoolVar(&f.smtpSSL, "smtp-ssl", false, "connect to the SMTP server with TLS from the start (implicit TLS, usually port 465)")
 	fs.DurationVar(&f.smtpTimeout, "smtp-timeout", 10*time.Second, "bound on sending one email")
 	fs.BoolVar(&f.captcha, "captcha", true, "verify captcha stages' tokens by asking the stage's api_url (-captcha=false: captcha stages deny the flow)")
+	return f
+}
+
+// newExecFlags registers serve's executor flags on fs: newFlowFlags's,
+// -trusted-origin and -execution-ttl.
+func newExecFlags(fs *flag.FlagSet) *execFlags {
+	f := newFlowFlags(fs, "(default http://ADDR, the listening address: right only when browsers reach serve there)")
+	f.serve = true
 	fs.Var(&f.trusted, "trusted-origin", "`origin` (https://app.example.com) whose browsers' POSTs to the executor are not refused as cross-site; repeatable")
 	fs.DurationVar(&f.ttl, "execution-ttl", executor.DefaultExecutionTTL, "how long an unfinished execution is kept after its last step (at least 1s)")
 	return f
@@ -109,7 +122,7 @@ func (f *execFlags) check() error {
 		return bad("-smtp-password-file needs -smtp-username")
 	case f.smtpTimeout <= 0:
 		return bad("-smtp-timeout must be positive")
-	case f.ttl < time.Second:
+	case f.serve && f.ttl < time.Second:
 		return bad("-execution-ttl must be at least 1s (%v)", f.ttl)
 	}
 	return nil
