@@ -554,7 +554,7 @@
 // required, blank, null and invalid_choice ("invalid" otherwise), a
 // background sweeper in the package (authflow serve calls Sweep every
 // ten minutes), the inspector's history beyond this process (it is kept
-// in memory), and the flow pages (FlowInterfacePath) that execute's
-// link and the default flows' redirects lead to: authflow does not serve
-// them yet (issue 22).
+// in memory). The flow pages (FlowInterfacePath) that execute's link
+// and the default flows' redirects lead to are package flowui's, over
+// this package's Go API.
 package executor

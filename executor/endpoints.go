@@ -24,8 +24,8 @@ const (
 	// invalidation flow.
 	InvalidationURL = "/flows/-/default/invalidation/"
 	// FlowInterfacePath is the page of authentik's flow interface, which
-	// execute links to: FlowInterfacePath + "{slug}/". authflow does not
-	// serve it.
+	// execute links to: FlowInterfacePath + "{slug}/". Package flowui
+	// serves it.
 	FlowInterfacePath = "/if/flow/"
 	// MsgNotApplicableExecute prefixes execute's 400 (authentik's words).
 	MsgNotApplicableExecute = "Flow not applicable to current user/request: "

@@ -104,6 +104,11 @@ func TestLoginThroughPages(t *testing.T) {
 	if in := p.input("password"); attrOf(in, "autocomplete") != "current-password" {
 		t.Errorf("password: %s", p.body)
 	}
+	// The pending user's avatar, an SVG data: URI, is shown (html/template
+	// would replace it as an unsafe URL).
+	if imgs := all(p.doc, "img"); len(imgs) != 1 || !strings.HasPrefix(attrOf(imgs[0], "src"), "data:image/svg+xml;base64,") {
+		t.Errorf("avatar: %s", p.body)
+	}
 	p = b.submit(map[string]string{"password": "wrong"})
 	p.wantComponent(t, executor.ComponentPassword)
 	in := p.input("password")

@@ -87,6 +87,10 @@ func TestComponentPages(t *testing.T) {
 						labelFor[f] = true
 					}
 					walk(n, func(c *html.Node) { inLabel[c] = true })
+				case "img":
+					if src, _ := attr(n, "src"); !strings.HasPrefix(src, "data:image/") && !strings.HasPrefix(src, "/") {
+						t.Errorf("img src %q", src)
+					}
 				case "input", "select", "textarea":
 					inputs = append(inputs, n)
 				case "script", "style":

@@ -1,6 +1,7 @@
 package flowui
 
 import (
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/stage"
 	"github.com/google/uuid"
@@ -21,7 +22,7 @@ func samples() []executor.Challenge {
 		e.ResponseErrors[field] = []executor.ErrorDetail{{String: "Sample field error.", Code: "invalid"}}
 		return e
 	}
-	user := executor.UserInfo{PendingUser: "sample", PendingUserAvatar: executor.DefaultAvatar}
+	user := executor.UserInfo{PendingUser: "sample", PendingUserAvatar: directory.Avatar(directory.User{Username: "sample"})}
 	captcha := &executor.CaptchaChallenge{Envelope: env(executor.ComponentCaptcha), UserInfo: user, SiteKey: "key", JSURL: "https://js.hcaptcha.com/1/api.js", Interactive: true}
 	header := "Sample header"
 	var fields []executor.StagePrompt
