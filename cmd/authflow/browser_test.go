@@ -158,12 +158,18 @@ func login(t *testing.T, p *browsertest.Page, srv *server, username, password st
 		look(t, p, "password")
 	}
 	p.Type(p.Field("Password"), password)
-	d = p.Click(p.Button("Continue"))
-	if d.URL != srv.host()+"/" {
-		t.Fatalf("the login ends at %s, want /", d.URL)
+	continueToLanding(t, p, srv, username, "the login")
+}
+
+// continueToLanding sends the page's form with its Continue button and
+// checks that the flow (what) ends on the landing page of username.
+func continueToLanding(t *testing.T, p *browsertest.Page, srv *server, username, what string) {
+	t.Helper()
+	if d := p.Click(p.Button("Continue")); d.URL != srv.host()+"/" {
+		t.Fatalf("%s ends at %s, want /", what, d.URL)
 	}
 	if got := p.Text("main"); !strings.Contains(got, "You are logged in as "+username+".") {
-		t.Fatalf("the landing page after the login says %q", got)
+		t.Fatalf("the landing page after %s says %q", what, got)
 	}
 }
 
@@ -208,12 +214,7 @@ func TestBrowserInitialSetupAndLogin(t *testing.T) {
 	look(t, p, "initial-setup-error")
 	p.Type(p.Field("Password"), "correct horse battery staple")
 	p.Type(p.Field("Password (repeat)"), "correct horse battery staple")
-	if d := p.Click(p.Button("Continue")); d.URL != srv.host()+"/" {
-		t.Fatalf("initial-setup ends at %s", d.URL)
-	}
-	if got := p.Text("main"); !strings.Contains(got, "You are logged in as akadmin.") {
-		t.Fatalf("landing page %q", got)
-	}
+	continueToLanding(t, p, srv, "akadmin", "initial-setup")
 	look(t, p, "landing")
 
 	// The landing page's links: the user settings (a prompt with the
@@ -410,12 +411,7 @@ func TestBrowserEnrollment(t *testing.T) {
 	look(t, p, "enrollment-second")
 	p.Type(p.Field("Name"), "Newt Comer")
 	p.Type(p.Field("Email"), "newt@example.org")
-	if d := p.Click(p.Button("Continue")); d.URL != srv.host()+"/" {
-		t.Fatalf("enrollment ends at %s", d.URL)
-	}
-	if got := p.Text("main"); !strings.Contains(got, "You are logged in as newcomer.") {
-		t.Fatalf("landing page after enrollment: %q", got)
-	}
+	continueToLanding(t, p, srv, "newcomer", "enrollment")
 
 	users := srv.call(t, http.StatusOK, "GET", "core/users/?username=newcomer", "")["results"].([]any)
 	if len(users) != 1 {
@@ -497,12 +493,7 @@ func TestBrowserRecovery(t *testing.T) {
 	look(t, second, "recovery-password")
 	second.Type(second.Field("Password"), "a brand new password 7")
 	second.Type(second.Field("Password (repeat)"), "a brand new password 7")
-	if d := second.Click(second.Button("Continue")); d.URL != srv.host()+"/" {
-		t.Fatalf("recovery ends at %s", d.URL)
-	}
-	if got := second.Text("main"); !strings.Contains(got, "You are logged in as forgetful.") {
-		t.Fatalf("landing page after recovery: %q", got)
-	}
+	continueToLanding(t, second, srv, "forgetful", "recovery")
 	logout(t, second, srv)
 	login(t, browse(t, browsertest.Options{}), srv, "forgetful", "a brand new password 7", false)
 }
