@@ -145,7 +145,17 @@ func TestCheck(t *testing.T) {
 // button of a group; the document itself is not in the order.
 func TestFocusOrder(t *testing.T) {
 	p := browsertest.Shared(t).NewPage(t, browsertest.Options{})
-	p.Navigate(page(t, goodPage).URL)
+	srv := page(t, goodPage)
+	p.Navigate(srv.URL)
+	if got := p.Focused(); got != `input#user[name="username"][type="text"]` {
+		t.Errorf("focus after the load on %q, want the autofocus field", got)
+	}
+	if got := p.URL(); got != srv.URL+"/" {
+		t.Errorf("URL %q", got)
+	}
+	if got := p.HTML(); !strings.HasPrefix(got, `<html lang="en">`) || !strings.Contains(got, `<h1>Log in</h1>`) {
+		t.Errorf("HTML %.80q", got)
+	}
 	want := []string{`input#user[name="username"][type="text"]`, `input#pw[name="password"][type="password"]`, `input[name="remember"][type="checkbox"]`, `input[name="c"][type="radio"]`, `button "Log in"`, `a "Forgot your password?"`}
 	if got := p.FocusOrder(); !slices.Equal(got, want) {
 		t.Errorf("focus order\n%q, want\n%q", got, want)
