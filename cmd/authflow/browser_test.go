@@ -345,6 +345,35 @@ func TestBrowserKeyboardOnly(t *testing.T) {
 	}
 }
 
+// With allow_show_password, the password page's one script (by the
+// page's nonce, under its CSP) shows a "Show password" box that flips the
+// field; without JavaScript the box is not there.
+func TestBrowserShowPassword(t *testing.T) {
+	srv := startFlows(t, "right password 1")
+	stages := srv.call(t, http.StatusOK, "GET", "stages/password/?name=default-authentication-password", "")["results"].([]any)
+	pk := stages[0].(map[string]any)["pk"].(string)
+	srv.call(t, http.StatusOK, "PATCH", "stages/password/"+pk+"/", `{"allow_show_password":true}`)
+	for _, noScript := range []bool{false, true} {
+		p := browse(t, browsertest.Options{NoScript: noScript})
+		p.Navigate(srv.host() + "/")
+		p.Type(p.Field("Email or Username"), "akadmin")
+		p.Click(p.Button("Log in"))
+		p.Type(p.Field("Password"), "right password 1")
+		if noScript {
+			if n := browsertest.Run(p, chromedp.Evaluate[int](`[...document.querySelectorAll("input[type=checkbox]")].filter((e) => e.getClientRects().length > 0).length`)); n != 0 {
+				t.Errorf("without JavaScript, %d visible checkboxes", n)
+			}
+			continue
+		}
+		look(t, p, "password-show")
+		p.Do(chromedp.Click(chromedp.CSS(p.Field("Show password"))))
+		if typ, _ := p.Attr(p.Field("Password"), "type"); typ != "text" {
+			t.Errorf("after Show password, the field's type is %q", typ)
+		}
+		continueToLanding(t, p, srv, "akadmin", "the login")
+	}
+}
+
 // The five layouts of flow_info, each checked and screenshotted.
 func TestBrowserLayouts(t *testing.T) {
 	srv := startFlows(t, "")
