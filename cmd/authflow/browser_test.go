@@ -6,6 +6,7 @@ import (
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -371,6 +372,32 @@ func TestBrowserShowPassword(t *testing.T) {
 			t.Errorf("after Show password, the field's type is %q", typ)
 		}
 		continueToLanding(t, p, srv, "akadmin", "the login")
+	}
+}
+
+// The login page keeps its query: a relative next is where the flow
+// ends; an absolute one (here a loopback address nothing listens on) is
+// not followed: the flow ends with authentik's "Invalid next URL".
+func TestBrowserNext(t *testing.T) {
+	srv := startFlows(t, "right password 1")
+	for _, next := range []string{"/if/flow/default-password-change/", "http://127.0.0.2:9/"} {
+		p := browse(t, browsertest.Options{})
+		page := srv.host() + "/if/flow/default-authentication-flow/?next=" + url.QueryEscape(next)
+		p.Navigate(page)
+		p.Type(p.Field("Email or Username"), "akadmin")
+		p.Click(p.Button("Log in"))
+		p.Type(p.Field("Password"), "right password 1")
+		d := p.Click(p.Button("Continue"))
+		if strings.HasPrefix(next, "/") {
+			if d.URL != srv.host()+next {
+				t.Errorf("next %s: the login ends at %s", next, d.URL)
+			}
+			continue
+		}
+		if got := strings.Join(strings.Fields(p.Text(`[role=alert]`)), " "); d.URL != page || got != "Request has been denied. Invalid next URL" {
+			t.Errorf("next %s: the login ends at %s: %q", next, d.URL, got)
+		}
+		look(t, p, "invalid-next")
 	}
 }
 
