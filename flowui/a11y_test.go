@@ -110,3 +110,24 @@ func TestLayouts(t *testing.T) {
 		}
 	}
 }
+
+// The flow's background is the page's, and the CSP allows its origin.
+func TestBackground(t *testing.T) {
+	u, err := newTestUI(t, flowui.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := &executor.DummyChallenge{Envelope: executor.Envelope{Component: executor.ComponentDummy,
+		FlowInfo: &executor.FlowInfo{Title: "T", Layout: "stacked", Background: "https://img.example/bg.jpg?x=1"}}}
+	body, hdr := renderSample(t, u, ch)
+	if !strings.Contains(body, `background-image:url("https://img.example/bg.jpg?x=1")`) {
+		t.Errorf("%s", body)
+	}
+	if csp := hdr.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src 'self' data: https://img.example;") {
+		t.Errorf("CSP %s", csp)
+	}
+	ch.FlowInfo.Background = "javascript:alert(1)"
+	if body, hdr = renderSample(t, u, ch); strings.Contains(body, "javascript:") || strings.Contains(hdr.Get("Content-Security-Policy"), "javascript") {
+		t.Errorf("%s", body)
+	}
+}

@@ -34,31 +34,39 @@ type rendered struct {
 
 // placeholders are a UI's: random, so that no configuration or input
 // holds them by chance, and letters and digits only, which every
-// escaper leaves as they are.
-type placeholders struct{ nonce, csrf string }
+// escaper leaves as they are. They share their prefix, so that a page is
+// cut in one pass.
+type placeholders struct{ prefix, nonce, csrf string }
 
 func newPlaceholders() placeholders {
-	var b [24]byte
+	var b [16]byte
 	_, _ = rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return placeholders{nonce: "afn" + h[:24], csrf: "afc" + h[24:]}
+	p := "af" + hex.EncodeToString(b[:])
+	return placeholders{prefix: p, nonce: p + "n", csrf: p + "c"}
 }
 
 // cut cuts a page rendered with ph.
 func (ph placeholders) cut(b []byte) *rendered {
 	rd := &rendered{}
-	for {
-		i, j := bytes.Index(b, []byte(ph.nonce)), bytes.Index(b, []byte(ph.csrf))
-		h, at, n := holeNonce, i, len(ph.nonce)
-		if i < 0 || (j >= 0 && j < i) {
-			h, at, n = holeCSRF, j, len(ph.csrf)
-		}
-		if at < 0 {
+	prefix := []byte(ph.prefix)
+	for start := 0; ; {
+		i := bytes.Index(b[start:], prefix)
+		if i < 0 {
 			rd.parts = append(rd.parts, b)
 			return rd
 		}
-		rd.parts, rd.holes = append(rd.parts, b[:at]), append(rd.holes, h)
-		b = b[at+n:]
+		at := start + i
+		end := at + len(prefix)
+		if end < len(b) && (b[end] == 'n' || b[end] == 'c') {
+			h := holeNonce
+			if b[end] == 'c' {
+				h = holeCSRF
+			}
+			rd.parts, rd.holes = append(rd.parts, b[:at]), append(rd.holes, h)
+			b, start = b[end+1:], 0
+			continue
+		}
+		start = end
 	}
 }
 

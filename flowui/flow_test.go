@@ -15,6 +15,7 @@ import (
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/flowui"
 	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/store"
 	"golang.org/x/net/html"
 )
 
@@ -535,24 +536,8 @@ func TestLandingLinks(t *testing.T) {
 // token the widget puts in the form.
 func TestCaptchaPage(t *testing.T) {
 	sv := newServer(t)
-	sv.load(`version: 1
-entries:
-  - model: authentik_flows.flow
-    id: flow
-    identifiers: {slug: captcha-flow}
-    attrs: {name: Captcha, title: Captcha, designation: authentication}
-  - model: authentik_stages_captcha.captchastage
-    id: captcha
-    identifiers: {name: captcha-stage}
-    attrs: {public_key: site-key, private_key: secret, js_url: "https://www.google.com/recaptcha/api.js", api_url: "https://www.google.com/recaptcha/api/siteverify", interactive: true}
-  - model: authentik_stages_dummy.dummystage
-    id: dummy
-    identifiers: {name: captcha-dummy}
-  - model: authentik_flows.flowstagebinding
-    identifiers: {target: !KeyOf flow, stage: !KeyOf captcha, order: 10}
-  - model: authentik_flows.flowstagebinding
-    identifiers: {target: !KeyOf flow, stage: !KeyOf dummy, order: 20}
-`)
+	sv.load(stageThenDummy("captcha-flow", "authentik_stages_captcha.captchastage",
+		`{public_key: site-key, private_key: secret, js_url: "https://www.google.com/recaptcha/api.js", api_url: "https://www.google.com/recaptcha/api/siteverify", interactive: true}`))
 	b := sv.browser()
 	p := b.get("/if/flow/captcha-flow/")
 	p.wantComponent(t, executor.ComponentCaptcha)
@@ -575,4 +560,53 @@ entries:
 		t.Errorf("refused token: %s", p.body)
 	}
 	b.submit(map[string]string{"+g-recaptcha-response": "good"}).wantComponent(t, executor.ComponentDummy)
+}
+
+// The page's query is the executor's: an invitation's itoken lets the
+// visitor in, and the forms post back with it.
+func TestInvitationQuery(t *testing.T) {
+	sv := newServer(t)
+	sv.load(stageThenDummy("invited", "authentik_stages_invitation.invitationstage", "{}"))
+	var inv stage.Invite
+	err := sv.s.Update(context.Background(), func(tx *store.Tx) error {
+		var err error
+		inv, err = store.Invites.Create(tx, stage.Invite{Name: "welcome", FixedData: map[string]any{}}, nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := sv.browser().get("/if/flow/invited/")
+	if p.input("component") != nil || !strings.Contains(text(p.doc), executor.MsgInvalidInvite) {
+		t.Fatalf("without an invitation: %s", p.body)
+	}
+	q := "?itoken=" + inv.PK.String()
+	p = sv.browser().get("/if/flow/invited/" + q)
+	p.wantComponent(t, executor.ComponentDummy)
+	if action := attrOf(all(p.doc, "form")[0], "action"); action != "/if/flow/invited/"+q {
+		t.Errorf("the form posts to %q", action)
+	}
+}
+
+// stageThenDummy is flow slug: a stage of model with attrs (YAML), then
+// a dummy stage.
+func stageThenDummy(slug, model, attrs string) string {
+	return fmt.Sprintf(`version: 1
+entries:
+  - model: authentik_flows.flow
+    id: flow
+    identifiers: {slug: %[1]s}
+    attrs: {name: %[1]s, title: %[1]s, designation: authentication}
+  - model: %[2]s
+    id: stage
+    identifiers: {name: %[1]s-stage}
+    attrs: %[3]s
+  - model: authentik_stages_dummy.dummystage
+    id: dummy
+    identifiers: {name: %[1]s-dummy}
+  - model: authentik_flows.flowstagebinding
+    identifiers: {target: !KeyOf flow, stage: !KeyOf stage, order: 10}
+  - model: authentik_flows.flowstagebinding
+    identifiers: {target: !KeyOf flow, stage: !KeyOf dummy, order: 20}
+`, slug, model, attrs)
 }

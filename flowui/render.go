@@ -13,7 +13,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/authflow/authflow/executor"
 )
@@ -163,9 +162,13 @@ type Page struct {
 	// errors about the whole form.
 	Errors   map[string][]string
 	NonField []string
-	// Prompts are a prompt challenge's fields, ready to render.
-	Prompts []Prompt
-	// Remembered is the username the identification page remembers.
+	// Prompts are a prompt challenge's fields, ready to render;
+	// Multipart says one is a file, so that the form is sent as
+	// multipart/form-data.
+	Prompts   []Prompt
+	Multipart bool
+	// Remembered is the username an identification page shows: the
+	// one just sent, else the one the browser remembers (RememberCookie).
 	Remembered string
 	// Landing and Status are the landing and status pages' data.
 	Landing *Landing
@@ -379,7 +382,7 @@ func backgroundOf(env executor.Envelope) string {
 // status writes one of the UI's error pages.
 func (u *UI) status(w http.ResponseWriter, r *http.Request, nonce string, code int, msg string) {
 	p := u.page(nonce, "")
-	p.Title = http.StatusText(code)
+	p.Title, p.Background = http.StatusText(code), u.e.Brand().DefaultFlowBackground
 	p.Status = &Status{Code: code, Message: msg}
 	u.write(w, r, code, u.views.status, p, cspExtra{})
 }
@@ -391,6 +394,7 @@ func (u *UI) write(w http.ResponseWriter, r *http.Request, code int, t *template
 		u.fail(w, p.Nonce, err)
 		return
 	}
+	extra.img = imgSource(p.Background)
 	u.send(w, r, code, rd, p.Nonce, p.CSRF, extra)
 }
 
@@ -401,11 +405,15 @@ func (u *UI) execute(t *template.Template, p *Page) (*rendered, error) {
 	q := *p
 	q.Nonce, q.CSRF = u.ph.nonce, u.ph.csrf
 	var b bytes.Buffer
+	b.Grow(pageSize) // grown once, not doubling from nothing
 	if err := t.ExecuteTemplate(&b, templatePage, &q); err != nil {
 		return nil, err
 	}
 	return u.ph.cut(b.Bytes()), nil
 }
+
+// pageSize is a page's usual size, or more.
+const pageSize = 12 << 10
 
 // fail answers a template that failed: its event, and a plain page
 // with the request id.
@@ -420,7 +428,7 @@ func (u *UI) fail(w http.ResponseWriter, nonce string, err error) {
 // send writes a page with its nonce and CSRF token.
 func (u *UI) send(w http.ResponseWriter, r *http.Request, code int, rd *rendered, nonce, csrf string, extra cspExtra) {
 	headers(w, nonce, extra)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header()["Content-Type"] = htmlType
 	w.WriteHeader(code)
 	if r.Method != http.MethodHead {
 		_ = rd.writeTo(w, nonce, csrf)
@@ -436,9 +444,6 @@ func imgSource(bg string) string {
 	}
 	return " " + u.Scheme + "://" + u.Host
 }
-
-// startTime is the images' modification time: none.
-var startTime time.Time
 
 // Captcha is the captcha a page shows: a captcha challenge, or an
 // identification's captcha stage; nil for none.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/flow"
@@ -178,7 +179,6 @@ const (
 // captcha's sources), no sniffing, no referrer across origins, no
 // framing, no caching.
 func headers(w http.ResponseWriter, nonce string, csp cspExtra) {
-	h := w.Header()
 	policy := "default-src 'none'; style-src 'nonce-" + nonce + "'; img-src 'self' data:" + csp.img +
 		"; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 	switch {
@@ -187,12 +187,23 @@ func headers(w http.ResponseWriter, nonce string, csp cspExtra) {
 	case csp.script:
 		policy += "; script-src 'nonce-" + nonce + "'"
 	}
-	h.Set("Content-Security-Policy", policy)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Cache-Control", "no-store")
+	// The keys are canonical: set without canonicalizing them again.
+	h := w.Header()
+	h["Content-Security-Policy"] = []string{policy}
+	h["X-Content-Type-Options"] = nosniff
+	h["Referrer-Policy"] = sameOrigin
+	h["X-Frame-Options"] = deny
+	h["Cache-Control"] = noStore
 }
+
+// Header values every page sends.
+var (
+	nosniff    = []string{"nosniff"}
+	sameOrigin = []string{"same-origin"}
+	deny       = []string{"DENY"}
+	noStore    = []string{"no-store"}
+	htmlType   = []string{"text/html; charset=utf-8"}
+)
 
 // cspExtra widens a page's policy: img adds the background's origin;
 // script allows the page's nonce'd script (showing a password), captcha
@@ -388,7 +399,7 @@ func (u *UI) serveLanding(w http.ResponseWriter, r *http.Request) {
 		settings = defaultUserSettings
 	}
 	p := u.page(nonce, "")
-	p.Title = b.Title
+	p.Title, p.Background = b.Title, b.DefaultFlowBackground
 	p.Landing = &Landing{
 		Username:       req.Username,
 		Avatar:         executor.DefaultAvatar,
@@ -410,5 +421,5 @@ func serveImage(w http.ResponseWriter, r *http.Request, ctype string, b []byte) 
 	w.Header().Set("Cache-Control", "public, max-age=86400")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'")
-	http.ServeContent(w, r, "", startTime, bytes.NewReader(b))
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
 }

@@ -9,33 +9,67 @@ import (
 	"github.com/authflow/authflow/validate"
 )
 
-// Prompt is one field of a prompt page, ready to render.
+// Prompt is one field of a prompt page, ready to render. Its fields are
+// its own, not embedded: a template reaches a promoted field by a slow
+// search.
 type Prompt struct {
-	executor.StagePrompt
-	Field
-	// Input is how the field is shown: an input's type ("text",
-	// "email", "password", "number", "date", "datetime-local", "file",
-	// "checkbox", "hidden"), or "textarea", "select", "radio", "locale",
-	// "static", "separator"; ReadOnly for the read-only types.
+	// FieldKey, Label, Type, Required, Placeholder, SubText and Choices
+	// are the prompt's (executor.StagePrompt).
+	FieldKey, Label string
+	Type            stage.PromptType
+	Required        bool
+	Placeholder     string
+	SubText         string
+	Choices         []string
+	// Field is the field's id, errors and focus.
+	Field Field
+	// Input is the type of the input that shows the field ("text",
+	// "email", "password", "number", "date", "datetime-local", "file"),
+	// when Is names no other way; ReadOnly for the read-only types.
 	Input    string
 	ReadOnly bool
+	// Is says how the field is shown, when not as an input of type Input.
+	Is Shown
 	// Autocomplete is the input's autocomplete attribute ("" for none);
 	// Value the value shown (the posted one after an error, else the
 	// initial value; never a password's or a file's); Checked a
 	// checkbox's state.
 	Autocomplete, Value string
 	Checked             bool
+	// Options are a select's or a radio group's choices (an ak-locale
+	// prompt's: authentik's UI languages); Empty the label of a select's
+	// empty choice, "" for none.
+	Options []Option
+	Empty   string
 }
 
-// inputs are the prompt types' inputs and autocomplete attributes.
+// Shown says how a prompt is shown: as a hidden input, a separator,
+// static text, a checkbox, radio buttons, a text area or a select, or
+// else as an input (a file input, a username's).
+type Shown struct {
+	Hidden, Separator, Static, Checkbox, Radio, Textarea, Select, File, Username bool
+}
+
+// Option is a choice of a select or a radio group.
+type Option struct {
+	Value               string
+	Selected, Autofocus bool
+}
+
+// inputs are the prompt types' input types (see Prompt.Input) and
+// autocomplete attributes.
 var inputs = map[stage.PromptType][2]string{
-	"text": {"text", "off"}, "text_area": {"textarea", "off"},
-	"text_read_only": {"text", ""}, "text_area_read_only": {"textarea", ""},
+	"text": {"text", "off"}, "text_area": {"", "off"}, "text_read_only": {"text", ""}, "text_area_read_only": {"", ""},
 	"username": {"text", "username"}, "email": {"email", "email"}, "password": {"password", "new-password"},
-	"number": {"number", "off"}, "checkbox": {"checkbox", ""}, "radio-button-group": {"radio", ""},
-	"dropdown": {"select", ""}, "date": {"date", "off"}, "date-time": {"datetime-local", "off"},
-	"file": {"file", ""}, "separator": {"separator", ""}, "hidden": {"hidden", ""}, "static": {"static", ""},
-	"ak-locale": {"locale", "off"},
+	"number": {"number", "off"}, "date": {"date", "off"}, "date-time": {"datetime-local", "off"}, "file": {"file", ""},
+	"ak-locale": {"", "off"},
+}
+
+// shown is how a prompt type is shown.
+func shown(t stage.PromptType) Shown {
+	return Shown{Hidden: t == "hidden", Separator: t == "separator", Static: t == "static", Checkbox: t == "checkbox",
+		Radio: t == "radio-button-group", Textarea: t == "text_area" || t == "text_area_read_only",
+		Select: t == "dropdown" || t == "ak-locale", File: t == "file", Username: t == "username"}
 }
 
 // focusable says whether a prompt type's field takes input.
@@ -68,11 +102,10 @@ func prompts(p *Page, c *executor.PromptChallenge, posted *form) []Prompt {
 	out := make([]Prompt, 0, len(c.Fields))
 	for _, f := range c.Fields {
 		in := inputs[f.Type]
-		v := Prompt{StagePrompt: f, Field: p.Field(f.FieldKey, f.SubText != ""), Input: in[0], Autocomplete: in[1], Value: f.InitialValue,
+		v := Prompt{FieldKey: f.FieldKey, Label: f.Label, Type: f.Type, Required: f.Required, Placeholder: f.Placeholder,
+			SubText: f.SubText, Choices: f.Choices, Field: p.Field(f.FieldKey, f.SubText != ""), Input: in[0], Autocomplete: in[1], Value: f.InitialValue,
 			ReadOnly: f.Type == "text_read_only" || f.Type == "text_area_read_only"}
-		if v.Input == "" {
-			v.Input = "text"
-		}
+		v.Is = shown(f.Type)
 		if f.Type == "static" && v.Value == "" {
 			v.Value = f.Placeholder
 		}
@@ -92,6 +125,26 @@ func prompts(p *Page, c *executor.PromptChallenge, posted *form) []Prompt {
 			if posted != nil {
 				v.Checked = truthy(posted.get(f.FieldKey))
 			}
+		}
+		choices := f.Choices
+		switch f.Type {
+		case "ak-locale":
+			choices, v.Empty = locales, "Auto-detect (based on your browser)"
+		case "dropdown":
+			if !f.Required {
+				v.Empty = " "
+				if f.Placeholder != "" {
+					v.Empty = f.Placeholder
+				}
+			}
+		}
+		if v.Is.Select || v.Is.Radio {
+			for i, c := range choices {
+				v.Options = append(v.Options, Option{Value: c, Selected: c == v.Value, Autofocus: v.Is.Radio && i == 0 && v.Field.Autofocus})
+			}
+		}
+		if f.Type == "file" {
+			p.Multipart = true
 		}
 		out = append(out, v)
 	}
@@ -115,7 +168,6 @@ var funcs = template.FuncMap{
 		}
 		return "g-recaptcha"
 	},
-	"locales":        func() []string { return locales },
 	"image":          imageURL,
 	"userFieldLabel": userFieldLabel,
 	"userFieldType": func(fields []string) string {
