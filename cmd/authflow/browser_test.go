@@ -401,6 +401,36 @@ func TestBrowserNext(t *testing.T) {
 	}
 }
 
+// With the identification stage's "Remember me", the box checked at a
+// login keeps the username in that browser: after the logout the login
+// page has it filled in, the box checked; another browser does not.
+func TestBrowserRememberMe(t *testing.T) {
+	srv := startFlows(t, "right password 1")
+	stages := srv.call(t, http.StatusOK, "GET", "stages/identification/?name=default-authentication-identification", "")["results"].([]any)
+	pk := stages[0].(map[string]any)["pk"].(string)
+	srv.call(t, http.StatusOK, "PATCH", "stages/identification/"+pk+"/", `{"enable_remember_me":true}`)
+	p := browse(t, browsertest.Options{})
+	p.Navigate(srv.host() + "/")
+	look(t, p, "identification-remember-me")
+	p.Type(p.Field("Email or Username"), "akadmin")
+	p.Do(chromedp.Click(chromedp.CSS(p.Field("Remember me on this device"))))
+	p.Click(p.Button("Log in"))
+	p.Type(p.Field("Password"), "right password 1")
+	continueToLanding(t, p, srv, "akadmin", "the login")
+	logout(t, p, srv)
+	if v := browsertest.Run(p, chromedp.Value(chromedp.CSS(p.Field("Email or Username")))); v != "akadmin" {
+		t.Errorf("after the logout, the username field holds %q", v)
+	}
+	if on := browsertest.Run(p, chromedp.Evaluate[bool](`document.querySelector("input[name=remember_me]").checked`)); !on {
+		t.Error("after the logout, Remember me is not checked")
+	}
+	other := browse(t, browsertest.Options{})
+	other.Navigate(srv.host() + "/")
+	if v := browsertest.Run(other, chromedp.Value(chromedp.CSS(other.Field("Email or Username")))); v != "" {
+		t.Errorf("another browser's username field holds %q", v)
+	}
+}
+
 // The five layouts of flow_info, each checked and screenshotted.
 func TestBrowserLayouts(t *testing.T) {
 	srv := startFlows(t, "")
