@@ -37,6 +37,16 @@
 // error: a test reads as a script of what a person does. [Run] runs any
 // chromedp action the methods do not cover, with the same rules.
 //
+// # Finding things
+//
+// [Page.Field] and [Page.Button] find a form control by its label and a
+// button or link by its name, as a person (or a screen reader) does, so
+// a test that fills a form also checks that its fields are labelled;
+// [Page.Description] reads the text a field's aria-describedby names (its
+// error). [Page.Documents] lists the HTTP responses of the documents a
+// page loaded, headers included, for checks such as "every page has a
+// Content-Security-Policy".
+//
 // # Screenshots
 //
 // [Page.Screenshot] writes a PNG of the whole page into the test's
