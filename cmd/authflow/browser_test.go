@@ -268,14 +268,18 @@ func TestBrowserWrongPassword(t *testing.T) {
 		if got := p.Description(field); got != "Invalid password" {
 			t.Errorf("wrong password %d: the field's error %q", i, got)
 		}
-		// Next to the field: right under it.
-		gap := browsertest.Run(p, chromedp.Evaluate[float64](`(() => {
+		// Next to the field (right under it), and announced (role=alert).
+		type errorPlace struct {
+			Gap  float64 `json:"gap"`
+			Role string  `json:"role"`
+		}
+		e := browsertest.Run(p, chromedp.Evaluate[errorPlace](`(() => {
 			const f = document.querySelector(`+strconv.Quote(field)+`);
 			const e = document.getElementById(f.getAttribute("aria-describedby").split(" ")[0]);
-			return e.getBoundingClientRect().top - f.getBoundingClientRect().bottom;
+			return {gap: e.getBoundingClientRect().top - f.getBoundingClientRect().bottom, role: e.getAttribute("role") || ""};
 		})()`))
-		if gap < 0 || gap > 24 {
-			t.Errorf("wrong password %d: the error is %vpx under the field", i, gap)
+		if e.Gap < 0 || e.Gap > 24 || e.Role != "alert" {
+			t.Errorf("wrong password %d: the error is %vpx under the field, role %q", i, e.Gap, e.Role)
 		}
 		if v, _ := p.Attr(field, "aria-invalid"); v != "true" {
 			t.Errorf("wrong password %d: aria-invalid %q", i, v)
