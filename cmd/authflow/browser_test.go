@@ -24,10 +24,10 @@ import (
 // The flow pages of "authflow serve" in a real browser (issue 22): each
 // test starts serve on a new file with authentik's default blueprints and
 // drives its pages with headless Chromium, as a person would, through
-// internal/browsertest. Every page a test sees gets a screenshot (kept
-// with go test -artifacts -outputdir DIR), the accessibility rules, and
-// the checks of its cost; every document a page loads must carry the
-// Content-Security-Policy.
+// internal/browsertest. Each kind of page a test meets gets look: a
+// screenshot (kept with go test -artifacts -outputdir DIR), the
+// accessibility rules, and the checks of its cost; every document any
+// page loads must carry the Content-Security-Policy (browse).
 
 // host is the address of serve's pages: http://127.0.0.1:port.
 func (s *server) host() string { return strings.TrimSuffix(s.base, "/api/v3/") }
