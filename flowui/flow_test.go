@@ -610,3 +610,17 @@ entries:
     identifiers: {target: !KeyOf flow, stage: !KeyOf dummy, order: 20}
 `, slug, model, attrs)
 }
+
+// Without a flow to log in with, / says so.
+func TestLandingWithoutLogin(t *testing.T) {
+	sv := newServer(t)
+	if err := sv.s.Update(context.Background(), func(tx *store.Tx) error {
+		return store.Flows.Delete(tx, store.By("slug", "default-authentication-flow"), nil)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p := sv.browser().get("/")
+	if p.status != http.StatusNotFound || !strings.Contains(p.body, "No login flow applies here.") {
+		t.Fatalf("%d %s", p.status, p.body)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/authflow/authflow/executor"
 )
@@ -200,6 +202,9 @@ type Field struct {
 	Errors    []string
 	Describe  string
 	Autofocus bool
+	// Attrs are the input's attributes that say so: id, and
+	// aria-describedby, aria-invalid and autofocus as they apply.
+	Attrs template.HTMLAttr
 }
 
 // Field returns the page's field name; help says whether the page
@@ -215,6 +220,19 @@ func (p *Page) Field(name string, help ...bool) Field {
 	}
 	f.Describe = strings.Join(ids, " ")
 	f.Autofocus = p.autofocus(name)
+	// Built here, escaped, as one value: a template's attributes cost an
+	// action each.
+	a := `id="` + html.EscapeString(f.ID) + `"`
+	if f.Describe != "" {
+		a += ` aria-describedby="` + html.EscapeString(f.Describe) + `"`
+	}
+	if len(f.Errors) > 0 {
+		a += ` aria-invalid="true"`
+	}
+	if f.Autofocus {
+		a += ` autofocus`
+	}
+	f.Attrs = template.HTMLAttr(a)
 	return f
 }
 
@@ -404,16 +422,25 @@ func (u *UI) write(w http.ResponseWriter, r *http.Request, code int, t *template
 func (u *UI) execute(t *template.Template, p *Page) (*rendered, error) {
 	q := *p
 	q.Nonce, q.CSRF = u.ph.nonce, u.ph.csrf
-	var b bytes.Buffer
-	b.Grow(pageSize) // grown once, not doubling from nothing
-	if err := t.ExecuteTemplate(&b, templatePage, &q); err != nil {
+	b := buffers.Get().(*bytes.Buffer)
+	defer func() {
+		if b.Cap() <= maxPooled {
+			buffers.Put(b)
+		}
+	}()
+	b.Reset()
+	if err := t.ExecuteTemplate(b, templatePage, &q); err != nil {
 		return nil, err
 	}
-	return u.ph.cut(b.Bytes()), nil
+	return u.ph.cut(bytes.Clone(b.Bytes())), nil
 }
 
-// pageSize is a page's usual size, or more.
-const pageSize = 12 << 10
+// buffers are the buffers pages are rendered into, reused so that a
+// page is one allocation of its size; one that grew past maxPooled is
+// not kept.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooled = 64 << 10
 
 // fail answers a template that failed: its event, and a plain page
 // with the request id.

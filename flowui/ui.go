@@ -56,7 +56,7 @@ type Options struct {
 	// host's session).
 	HTTP executor.HTTPOptions
 	// Templates replaces templates by file name (page.html, style.css,
-	// landing.html, error.html, or a component's, as
+	// parts.html, landing.html, status.html, or a component's, as
 	// "ak-stage-password.html"); files it does not hold are the
 	// defaults. See the package doc.
 	Templates fs.FS
@@ -169,6 +169,7 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Messages of the UI's own error pages.
 const (
 	msgNotFound    = "Not found."
+	msgNoLogin     = "No login flow applies here."
 	msgMethod      = "This page answers GET and POST only."
 	msgCrossOrigin = "This form was sent from another site, and was refused."
 	msgCSRF        = "This form has expired or was not sent from this page. Load the page again and retry."
@@ -384,7 +385,7 @@ func (u *UI) serveLanding(w http.ResponseWriter, r *http.Request) {
 		slug, err := u.e.DefaultFlow(r.Context(), flow.DesignationAuthentication, req)
 		switch {
 		case errors.Is(err, executor.ErrNoDefaultFlow):
-			u.status(w, r, nonce, http.StatusNotFound, msgNotFound)
+			u.status(w, r, nonce, http.StatusNotFound, msgNoLogin)
 		case err != nil:
 			u.flowError(w, r, nonce, "", err)
 		default:
