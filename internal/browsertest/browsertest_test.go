@@ -90,32 +90,33 @@ func TestCheck(t *testing.T) {
 		edits []string // old, new, old, new, ...
 		width int64
 		rules []string // sorted, each once
+		axe   string   // the axe-core rule that also fails, if it has one
 	}{
-		{"unlabeled input", []string{`<label for="user">Username</label>`, ``}, 0, []string{"label"}},
-		{"label for another id", []string{`<label for="user">`, `<label for="nobody">`}, 0, []string{"label"}},
-		{"blank aria-label", []string{`<label for="user">Username</label>`, ``, `<input id="user"`, `<input aria-label=" " id="user"`}, 0, []string{"label"}},
-		{"no lang", []string{`<html lang="en">`, `<html>`}, 0, []string{"lang"}},
-		{"no title", []string{`<title>Log in</title>`, ``}, 0, []string{"title"}},
-		{"low contrast", []string{`.error { color: #a00 }`, `.error { color: #aaa }`}, 0, []string{"contrast"}},
-		{"large text at 3:1", []string{`.error { color: #a00 }`, `.error { color: #888; font-size: 24px }`}, 0, nil},
-		{"low contrast through opacity", []string{`.error { color: #a00 }`, `.error { color: #a00; opacity: .4 }`}, 0, []string{"contrast"}},
-		{"dark text through a translucent card on black", []string{`main { background: #fff;`, `main { background: rgba(0,0,0,.1);`, `body { font: 16px sans-serif; background: #eef; color: #222;`, `body { font: 16px sans-serif; background: #000; color: #222;`}, 0, []string{"contrast"}},
-		{"text over a background image is not judged", []string{`main { background: #fff;`, `main { background: url(data:,);`, `body { font: 16px sans-serif; background: #eef; color: #222;`, `body { font: 16px sans-serif; background: #000; color: #222;`}, 0, nil},
-		{"oklch colour", []string{`.error { color: #a00 }`, `.error { color: oklch(0.8 0 0) }`}, 0, []string{"contrast"}},
-		{"placeholder in the browser's colour", []string{`autocomplete="username"`, `autocomplete="username" placeholder="Username"`}, 0, nil},
-		{"light placeholder", []string{`autocomplete="username"`, `autocomplete="username" placeholder="Username"`, `input { color: #111;`, `input::placeholder { color: #ccc } input { color: #111;`}, 0, []string{"contrast"}},
-		{"password without autocomplete", []string{` autocomplete="current-password"`, ``}, 0, []string{"autocomplete"}},
-		{"username without autocomplete", []string{` autocomplete="username"`, ``}, 0, []string{"autocomplete"}},
-		{"invalid without its error", []string{` aria-describedby="pw-error"`, ``}, 0, []string{"error-described"}},
-		{"describedby a missing id", []string{`aria-describedby="pw-error"`, `aria-describedby="pw-err"`}, 0, []string{"aria-ref", "error-described"}},
-		{"duplicate id", []string{`<p id="pw-error"`, `<p id="user"`}, 0, []string{"aria-ref", "error-described", "unique-id"}},
-		{"empty button", []string{`<button type="submit">Log in</button>`, `<button type="submit"></button>`}, 0, []string{"name"}},
-		{"image without alt", []string{`<h1>Log in</h1>`, `<h1><img src="data:," width="8" height="8">Log in</h1>`}, 0, []string{"alt"}},
-		{"positive tabindex", []string{`<button type="submit">`, `<button type="submit" tabindex="1">`}, 0, []string{"focus-order", "tabindex"}},
-		{"a word too long for its box", []string{`<label for="user">Username</label>`, `<label for="user">Username_with_a_name_far_too_long_to_fit_in_the_card_of_this_page</label>`}, 0, []string{"overflow"}},
-		{"a long word wrapped", []string{`<label for="user">Username</label>`, `<label for="user" style="overflow-wrap:anywhere">Username_with_a_name_far_too_long_to_fit_in_the_card_of_this_page</label>`}, 0, nil},
-		{"wide page at 320px", []string{`max-width: 24rem;`, `width: 40rem;`}, 320, []string{"reflow"}},
-		{"the good page at 320px", nil, 320, nil},
+		{"unlabeled input", []string{`<label for="user">Username</label>`, ``}, 0, []string{"label"}, "axe:label"},
+		{"label for another id", []string{`<label for="user">`, `<label for="nobody">`}, 0, []string{"label"}, ""},
+		{"blank aria-label", []string{`<label for="user">Username</label>`, ``, `<input id="user"`, `<input aria-label=" " id="user"`}, 0, []string{"label"}, ""},
+		{"no lang", []string{`<html lang="en">`, `<html>`}, 0, []string{"lang"}, "axe:html-has-lang"},
+		{"no title", []string{`<title>Log in</title>`, ``}, 0, []string{"title"}, ""},
+		{"low contrast", []string{`.error { color: #a00 }`, `.error { color: #aaa }`}, 0, []string{"contrast"}, "axe:color-contrast"},
+		{"large text at 3:1", []string{`.error { color: #a00 }`, `.error { color: #888; font-size: 24px }`}, 0, nil, ""},
+		{"low contrast through opacity", []string{`.error { color: #a00 }`, `.error { color: #a00; opacity: .4 }`}, 0, []string{"contrast"}, ""},
+		{"dark text through a translucent card on black", []string{`main { background: #fff;`, `main { background: rgba(0,0,0,.1);`, `body { font: 16px sans-serif; background: #eef; color: #222;`, `body { font: 16px sans-serif; background: #000; color: #222;`}, 0, []string{"contrast"}, ""},
+		{"text over a background image is not judged", []string{`main { background: #fff;`, `main { background: url(data:,);`, `body { font: 16px sans-serif; background: #eef; color: #222;`, `body { font: 16px sans-serif; background: #000; color: #222;`}, 0, nil, ""},
+		{"oklch colour", []string{`.error { color: #a00 }`, `.error { color: oklch(0.8 0 0) }`}, 0, []string{"contrast"}, ""},
+		{"placeholder in the browser's colour", []string{`autocomplete="username"`, `autocomplete="username" placeholder="Username"`}, 0, nil, ""},
+		{"light placeholder", []string{`autocomplete="username"`, `autocomplete="username" placeholder="Username"`, `input { color: #111;`, `input::placeholder { color: #ccc } input { color: #111;`}, 0, []string{"contrast"}, ""},
+		{"password without autocomplete", []string{` autocomplete="current-password"`, ``}, 0, []string{"autocomplete"}, ""},
+		{"username without autocomplete", []string{` autocomplete="username"`, ``}, 0, []string{"autocomplete"}, ""},
+		{"invalid without its error", []string{` aria-describedby="pw-error"`, ``}, 0, []string{"error-described"}, ""},
+		{"describedby a missing id", []string{`aria-describedby="pw-error"`, `aria-describedby="pw-err"`}, 0, []string{"aria-ref", "error-described"}, ""},
+		{"duplicate id", []string{`<p id="pw-error"`, `<p id="user"`}, 0, []string{"aria-ref", "error-described", "unique-id"}, ""},
+		{"empty button", []string{`<button type="submit">Log in</button>`, `<button type="submit"></button>`}, 0, []string{"name"}, "axe:button-name"},
+		{"image without alt", []string{`<h1>Log in</h1>`, `<h1><img src="data:," width="8" height="8">Log in</h1>`}, 0, []string{"alt"}, "axe:image-alt"},
+		{"positive tabindex", []string{`<button type="submit">`, `<button type="submit" tabindex="1">`}, 0, []string{"focus-order", "tabindex"}, ""},
+		{"a word too long for its box", []string{`<label for="user">Username</label>`, `<label for="user">Username_with_a_name_far_too_long_to_fit_in_the_card_of_this_page</label>`}, 0, []string{"overflow"}, ""},
+		{"a long word wrapped", []string{`<label for="user">Username</label>`, `<label for="user" style="overflow-wrap:anywhere">Username_with_a_name_far_too_long_to_fit_in_the_card_of_this_page</label>`}, 0, nil, ""},
+		{"wide page at 320px", []string{`max-width: 24rem;`, `width: 40rem;`}, 320, []string{"reflow"}, ""},
+		{"the good page at 320px", nil, 320, nil, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			html := goodPage
@@ -127,15 +128,24 @@ func TestCheck(t *testing.T) {
 			}
 			p := b.NewPage(t, browsertest.Options{Width: c.width})
 			p.Navigate(page(t, html).URL)
-			var rules []string
+			var rules, axe []string
 			for _, pr := range p.Check() {
-				rules = append(rules, pr.Rule)
 				t.Log(pr)
+				if strings.HasPrefix(pr.Rule, "axe:") {
+					axe = append(axe, pr.Rule)
+				} else {
+					rules = append(rules, pr.Rule)
+				}
 			}
 			slices.Sort(rules)
 			rules = slices.Compact(rules)
 			if !slices.Equal(rules, c.rules) {
 				t.Errorf("rules broken %q, want %q", rules, c.rules)
+			}
+			// axe-core finds the same problem (where it has a rule for
+			// it), and no other.
+			if browsertest.Axe() && c.axe != "" && !slices.Equal(slices.Compact(axe), []string{c.axe}) {
+				t.Errorf("axe-core's rules broken %q, want %q", axe, c.axe)
 			}
 		})
 	}
@@ -323,12 +333,17 @@ func TestContextsAndScript(t *testing.T) {
 func TestDark(t *testing.T) {
 	const html = `<!doctype html><html lang="en"><title>d</title>
 <style>p { color: #222; background: #fff } @media (prefers-color-scheme: dark) { p { color: #333; background: #000 } }</style>
-<p>Some text</p>`
+<main><h1>Dark</h1><p>Some text</p></main>`
 	b := browsertest.Shared(t)
 	for _, dark := range []bool{false, true} {
 		p := b.NewPage(t, browsertest.Options{Dark: dark})
 		p.Navigate(page(t, html).URL)
-		problems := p.Check()
+		var problems []browsertest.Problem
+		for _, pr := range p.Check() {
+			if pr.Rule != "axe:color-contrast" { // the same, if axe-core is installed
+				problems = append(problems, pr)
+			}
+		}
 		if dark != (len(problems) == 1 && problems[0].Rule == "contrast") || !dark && len(problems) != 0 {
 			t.Errorf("Dark %v: %v", dark, problems)
 		}

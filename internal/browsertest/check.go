@@ -12,7 +12,8 @@ import (
 
 // Problem is one accessibility rule that a page breaks.
 type Problem struct {
-	// Rule names the rule: one of [Rules].
+	// Rule names the rule: one of [Rules], or "axe:" and the id of an
+	// axe-core rule.
 	Rule string `json:"rule"`
 	// Element describes the element (tag#id[name][type] or its text),
 	// empty for the document.
@@ -28,8 +29,9 @@ func (p Problem) String() string {
 	return p.Rule + ": " + p.Element + ": " + p.Detail
 }
 
-// Rules are the rules [Page.Check] applies, by the name a [Problem]
-// gives. The package doc says what each asks.
+// Rules are the package's own rules that [Page.Check] applies, by the
+// name a [Problem] gives (axe-core's come beside them). The package doc
+// says what each asks.
 var Rules = []string{
 	"lang", "title", "unique-id", "aria-ref", "label", "name", "alt",
 	"autocomplete", "error-described", "contrast", "overflow", "reflow", "tabindex",
@@ -64,7 +66,7 @@ func (p *Page) Check() []Problem {
 		Focusable []focusTarget `json:"focusable"`
 	}
 	r := Run(p, chromedp.Evaluate[result](script(a11yJS, nil)))
-	problems := r.Problems
+	problems := append(r.Problems, p.axeProblems()...)
 	got := p.focusCycle(len(r.Focusable))
 	if !slices.EqualFunc(got, r.Focusable, func(a, b focusTarget) bool { return a.Index == b.Index }) {
 		problems = append(problems, Problem{Rule: "focus-order", Detail: fmt.Sprintf("Tab visits %s; want %s (every focusable element, in document order)", names(got), names(r.Focusable))})

@@ -72,8 +72,12 @@
 // spills out of its box (a word too long for it, not wrapped), and the
 // page does not scroll sideways at its width. It then tabs through the page
 // with real key events (Input.dispatchKeyEvent) and checks that the focus
-// visits every focusable control once, in document order. The rules are
-// our own, written out in a11y.js, so that the check needs nothing but
-// the browser; they catch what issue 22 asks for, not everything WCAG
-// says (axe-core, from npm, would be the maintained checker to add).
+// visits every focusable control once, in document order. These rules
+// are our own, written out in a11y.js, so that the check needs nothing
+// but the browser; they catch what issue 22 asks for, not everything
+// WCAG says. Beside them Check runs axe-core, the maintained checker,
+// with its WCAG 2.0 to 2.2 A and AA rules and best practices, in the page
+// (no network), when `npm ci` has installed it in the directory axe
+// beside this file; its problems are named "axe:" and its rule id. With
+// AUTHFLOW_BROWSER set, a missing axe-core fails the check.
 package browsertest

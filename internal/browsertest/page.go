@@ -55,6 +55,8 @@ type Page struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	noScript bool // Options.NoScript
+
 	mu   sync.Mutex
 	docs []Document
 }
@@ -64,7 +66,7 @@ func (b *Browser) NewPage(t testing.TB, o Options) *Page {
 	t.Helper()
 	life, cancelLife := context.WithTimeout(b.ctx, PageLifetime)
 	ctx, cancelTab := chromedp.NewContext(life, chromedp.WithNewBrowserContext())
-	p := &Page{t: t, ctx: ctx, cancel: func() { cancelTab(); cancelLife() }}
+	p := &Page{t: t, ctx: ctx, cancel: func() { cancelTab(); cancelLife() }, noScript: o.NoScript}
 	t.Cleanup(p.cancel)
 	// The first run opens the tab and binds it to ctx (which must not
 	// have the action's deadline), so it is bounded here.
@@ -92,13 +94,21 @@ func (b *Browser) NewPage(t testing.TB, o Options) *Page {
 		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
 			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
 		})
-		if err != nil || !o.NoScript {
-			return err
-		}
-		_, err = cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
 		return err
 	}))
+	if o.NoScript {
+		p.scriptDisabled(true)
+	}
 	return p
+}
+
+// scriptDisabled turns the page's JavaScript off or on.
+func (p *Page) scriptDisabled(off bool) {
+	p.t.Helper()
+	p.Do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: off})
+		return err
+	}))
 }
 
 // record returns the listener that keeps the responses of the documents
