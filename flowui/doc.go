@@ -140,14 +140,17 @@
 //
 //	go test ./flowui -run '^$' -bench BenchmarkPage -benchtime 10000x -count 5
 //
-// On a shared two-core machine under a load of 8 to 10, a page shown
-// again costs 1.1 to 1.7 times the Get for the two-stage enrollment's
-// first page and 1.3 to 2.0 times for the login page (one run of five:
-// 2.9), and about what the JSON endpoint costs (0.9 to 1.4 times). A
-// page rendered by its template (the first view of a challenge, and
-// every page answering a form: Options.CachePages -1 in the benchmark)
-// costs 3.5 to 6 times the Get: html/template's reflective execution,
-// some 50 to 100 microseconds a page there. The page's own cost besides
-// is the session's lookup (which the JSON endpoint pays too), the cache
-// key (the challenge's JSON), the CSRF token and the headers.
+// On a shared two-core machine under a load of 6 to 8 (five runs), a
+// page shown again costs 1.2 to 1.7 times the Get for the login page and
+// 1.3 to 1.7 times for the two-stage enrollment's first page, and about
+// what the JSON endpoint costs (0.7 to 1.3 times). A page rendered by
+// its template (the first view of a challenge, and every page answering
+// a form: Options.CachePages -1 in the benchmark) costs 3.1 to 4.4
+// times the Get for the login page and 3.2 to 5.1 times for the
+// enrollment page (2.2 to 4.8 times the JSON endpoint): html/template's
+// reflective execution, some 40 to 100 microseconds a page there
+// (BenchmarkRender, each component's template alone). The page's own
+// cost besides is the session's lookup (which the JSON endpoint pays
+// too), the cache key (the challenge's JSON), the CSRF token and the
+// headers.
 package flowui

@@ -624,3 +624,30 @@ func TestLandingWithoutLogin(t *testing.T) {
 		t.Fatalf("%d %s", p.status, p.body)
 	}
 }
+
+// Routes: HEAD answers without a body, other methods are 405, a flow's
+// page without its slash is redirected with its query, deeper paths
+// are 404.
+func TestRoutes(t *testing.T) {
+	sv := newServer(t)
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		header       string
+	}{
+		{"HEAD", "/if/flow/default-authentication-flow/", 200, ""},
+		{"PUT", "/if/flow/default-authentication-flow/", 405, "GET, HEAD, POST"},
+		{"DELETE", "/", 405, "GET, HEAD"},
+		{"GET", "/if/flow/default-authentication-flow?next=%2Fa", 301, "/if/flow/default-authentication-flow/?next=%2Fa"},
+		{"GET", "/if/flow/a/b/", 404, ""},
+		{"GET", "/if/flow//", 404, ""},
+		{"POST", flowui.BackgroundPath, 405, "GET, HEAD"},
+	} {
+		w := httptest.NewRecorder()
+		sv.ui.ServeHTTP(w, httptest.NewRequest(tc.method, tc.path, nil))
+		got := w.Header().Get("Allow") + w.Header().Get("Location")
+		if w.Code != tc.status || got != tc.header || (tc.method == "HEAD" && w.Body.Len() != 0) {
+			t.Errorf("%s %s: %d %q %d bytes", tc.method, tc.path, w.Code, got, w.Body.Len())
+		}
+	}
+}
