@@ -19,28 +19,32 @@ import (
 // 2.2 levels A and AA, and axe's best practices.
 var axeTags = []string{"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"}
 
-var axeSource struct {
-	once sync.Once
-	js   string
-	err  error
-}
-
-// axeFile is axe-core's script, where npm ci puts it.
-func axeFile() string {
+// axePath is axe-core's script, where npm ci puts it (a variable for the
+// tests of a missing axe-core).
+var axePath = func() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "axe", "node_modules", "axe-core", "axe.min.js")
+}()
+
+var axeSource struct {
+	mu   sync.Mutex
+	path string // the file js was read from
+	js   string
 }
 
-// loadAxe reads axe-core's script once; "" when it is not installed.
+// loadAxe reads axe-core's script (once per path); "" when it is not
+// installed.
 func loadAxe() (string, error) {
-	axeSource.once.Do(func() {
-		b, err := os.ReadFile(axeFile())
-		if os.IsNotExist(err) {
-			return
+	axeSource.mu.Lock()
+	defer axeSource.mu.Unlock()
+	if axeSource.path != axePath {
+		b, err := os.ReadFile(axePath)
+		if err != nil && !os.IsNotExist(err) {
+			return "", err
 		}
-		axeSource.js, axeSource.err = string(b), err
-	})
-	return axeSource.js, axeSource.err
+		axeSource.path, axeSource.js = axePath, string(b)
+	}
+	return axeSource.js, nil
 }
 
 // Axe reports whether [Page.Check] runs axe-core (whether it is
@@ -73,7 +77,7 @@ func (p *Page) axeProblems() []Problem {
 	}
 	if js == "" {
 		if os.Getenv(RequireEnv) != "" {
-			p.t.Fatalf("browsertest: %s is set and axe-core is not installed at %s (npm ci in %s)", RequireEnv, axeFile(), filepath.Dir(filepath.Dir(filepath.Dir(axeFile()))))
+			p.t.Fatalf("browsertest: %s is set and axe-core is not installed at %s (npm ci in %s)", RequireEnv, axePath, filepath.Dir(filepath.Dir(filepath.Dir(axePath))))
 		}
 		return nil
 	}

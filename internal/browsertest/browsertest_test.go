@@ -279,6 +279,33 @@ func (r *recorder) run(f func()) {
 	<-done
 }
 
+// Without axe-core, Check runs the package's own rules alone, or fails
+// the test when AUTHFLOW_BROWSER is set.
+func TestCheckWithoutAxe(t *testing.T) {
+	b := browsertest.Shared(t)
+	srv := page(t, strings.Replace(goodPage, `<label for="user">Username</label>`, ``, 1))
+	t.Cleanup(browsertest.SetAxePath("/nonexistent/axe.min.js"))
+	if browsertest.Axe() {
+		t.Fatal("Axe() with no axe-core")
+	}
+	for _, env := range []string{"", "1"} {
+		t.Setenv(browsertest.RequireEnv, env)
+		r := &recorder{TB: t}
+		var problems []browsertest.Problem
+		r.run(func() {
+			p := b.NewPage(r, browsertest.Options{})
+			p.Navigate(srv.URL)
+			problems = p.Check()
+		})
+		switch {
+		case env == "" && (r.failed != "" || len(problems) != 1 || problems[0].Rule != "label"):
+			t.Errorf("without %s: failed %q, problems %v", browsertest.RequireEnv, r.failed, problems)
+		case env != "" && !strings.Contains(r.failed, "axe-core is not installed"):
+			t.Errorf("with %s: failed %q", browsertest.RequireEnv, r.failed)
+		}
+	}
+}
+
 // Without Chromium, Shared skips the test, or fails it when
 // AUTHFLOW_BROWSER is set (as .ci/run sets it).
 func TestSharedWithoutChromium(t *testing.T) {

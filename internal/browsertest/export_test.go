@@ -7,3 +7,11 @@ func SetExecPath(path string) (restore func()) {
 	execPath = path
 	return func() { execPath = saved }
 }
+
+// SetAxePath points Check at another axe-core script for a test, and
+// returns a func that restores it.
+func SetAxePath(path string) (restore func()) {
+	saved := axePath
+	axePath = path
+	return func() { axePath = saved }
+}
