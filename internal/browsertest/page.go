@@ -26,8 +26,10 @@ type Options struct {
 	// NoScript turns JavaScript off in the page
 	// (Emulation.setScriptExecutionDisabled), as a person who disabled
 	// it has it: the page's scripts do not run, <noscript> shows. The
-	// page's own checks (Check, Text, ...) still run: they are the
-	// DevTools', not the page's.
+	// package's own reads (Check, Text, ...) still run: they are the
+	// DevTools', not the page's; Check turns JavaScript on for the
+	// duration of axe-core's run, which waits on timers (the page's
+	// scripts, blocked when it loaded, do not run then either).
 	NoScript bool
 	// Width and Height are the size of the viewport in CSS pixels; zero
 	// is 1280 and 800.
