@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/authflow/authflow/internal/browsertest"
 )
 
 // binPath is the authflow binary, built once by TestMain for every test
@@ -28,7 +30,7 @@ var binPath string
 // TestMain builds the binary once, before any test runs: a build inside a
 // test would race the other packages' tests for the CPU against a test
 // timeout. The build has no timeout of its own; go test's -timeout bounds
-// the whole run.
+// the whole run. It stops the browser tests' Chromium at the end.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	if goBin, err := exec.LookPath("go"); err == nil && !testing.Short() {
@@ -44,10 +46,13 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 		code := m.Run()
+		browsertest.CloseShared()
 		os.RemoveAll(dir)
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	browsertest.CloseShared()
+	os.Exit(code)
 }
 
 // buildBinary returns the binary TestMain built, skipping the test when
