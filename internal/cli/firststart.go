@@ -8,10 +8,12 @@ import (
 	"io"
 	"io/fs"
 	"log"
+	"os"
 	"slices"
 	"strings"
 
 	"github.com/authflow/authflow/blueprint"
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/reputation"
@@ -69,7 +71,11 @@ func firstStart(ctx context.Context, s *store.Store) (bool, error) {
 		for _, d := range docs {
 			opts := blueprint.Options{CheckExpression: checkExpression, CheckPromptExpression: checkPromptExpression}
 			if d.bp == boot {
-				opts.EnvPrefixes = bootstrapEnv
+				// The password is hashed outside the transaction, below:
+				// the import sets none.
+				// authflow keeps no API tokens in the store (serve's
+				// -token-file guards the API): the token entry is left out.
+				opts.EnvPrefixes, opts.Context = bootstrapEnv, map[string]any{"password": nil, "token": nil}
 			}
 			if res := blueprint.ApplyTx(tx, d.bp, opts); !res.Success {
 				return fmt.Errorf("%w: %s: %s", errFirstStart, d.name, failures(res))
@@ -78,8 +84,28 @@ func firstStart(ctx context.Context, s *store.Store) (bool, error) {
 		done = true
 		return nil
 	})
-	return done, err
+	if err != nil || !done {
+		return done, err
+	}
+	if pw := os.Getenv(bootstrapPassword); pw != "" {
+		u, err := s.Directory().FindUser(ctx, directory.Find{Identifier: "akadmin", Fields: []directory.Field{directory.FieldUsername}, CaseSensitive: true})
+		if err == nil {
+			err = s.Directory().SetPassword(ctx, u.PK, &pw)
+		}
+		if err != nil {
+			return true, fmt.Errorf("%w: setting akadmin's password from %s: %v", errFirstStart, bootstrapPassword, err)
+		}
+	}
+	return true, nil
 }
+
+// The variables of akadmin's first password, and of an API token, which
+// authflow does not keep (serve says so: msgBootstrapToken).
+const (
+	bootstrapPassword = "AUTHENTIK_BOOTSTRAP_PASSWORD"
+	bootstrapToken    = "AUTHENTIK_BOOTSTRAP_TOKEN"
+	msgBootstrapToken = bootstrapToken + " is ignored: authflow keeps no API tokens in the store; serve's -token-file (or $" + tokenEnv + ") guards the API"
+)
 
 // failures lists the errors of an import's log.
 func failures(res blueprint.Result) string {

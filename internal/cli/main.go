@@ -463,6 +463,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 		}
 	}
 	logger := log.New(stderr, "authflow: ", log.LstdFlags)
+	if first && os.Getenv(bootstrapToken) != "" {
+		logger.Print(msgBootstrapToken)
+	}
 	logSealing(logger.Printf, s)
 	// Executions are kept beside the configuration, so that they survive
 	// a restart; expired ones are swept while serve runs.
