@@ -174,7 +174,7 @@ func (e *Executor) ExecuteHandler(o HTTPOptions, slug string) http.Handler {
 			writeJSON(w, http.StatusForbidden, map[string]string{"detail": fmt.Sprintf(MsgCrossOrigin, r.Header.Get("Sec-Fetch-Site"))})
 			return
 		}
-		session := h.session(w, r)
+		session, _ := h.session(w, r)
 		req := Request{Session: session, HTTP: httpRequest(r)}
 		err := h.user(r, &req)
 		if err == nil {

@@ -121,11 +121,16 @@ func (s *HTTPSessions) CheckOrigin(r *http.Request) error {
 // with ErrNoSession when the host's Session gives none, or with the
 // SessionStore's error.
 func (s *HTTPSessions) Request(w http.ResponseWriter, r *http.Request) (Request, error) {
-	session := s.session(w, r)
+	session, fresh := s.session(w, r)
 	if session == "" {
 		return Request{}, ErrNoSession
 	}
 	req := Request{Session: session, HTTP: httpRequest(r)}
+	// A session id made for this request is in no SessionStore: it is
+	// anonymous without looking.
+	if fresh {
+		return req, nil
+	}
 	if err := s.user(r, &req); err != nil {
 		return Request{}, err
 	}
@@ -263,17 +268,18 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) (json.RawMess
 }
 
 // session returns the request's session id, from the host or from the
-// cookie, which it sets when missing or malformed.
-func (h *HTTPSessions) session(w http.ResponseWriter, r *http.Request) string {
+// cookie, which it sets when missing or malformed; fresh says the id was
+// made for this request (a new random id, in no SessionStore).
+func (h *HTTPSessions) session(w http.ResponseWriter, r *http.Request) (id string, fresh bool) {
 	if h.o.Session != nil {
-		return h.o.Session(r)
+		return h.o.Session(r), false
 	}
 	if c, err := r.Cookie(h.o.Cookie); err == nil && validSessionID(c.Value) {
-		return c.Value
+		return c.Value, false
 	}
-	id := newSessionID()
+	id = newSessionID()
 	h.setCookie(w, r, id, time.Time{})
-	return id
+	return id, true
 }
 
 // setCookie sets the session cookie to id, lasting until expires (zero:

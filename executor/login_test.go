@@ -826,3 +826,46 @@ func TestPasswordNotObject(t *testing.T) {
 		}
 	}
 }
+
+// sessionLoads wraps a RunState, counting Loads of session records (the
+// SessionStore's lookup of a request's user).
+type sessionLoads struct {
+	RunState
+	n atomic.Int64
+}
+
+func (s *sessionLoads) Load(ctx context.Context, ns Namespace, key string) (Record, error) {
+	if ns == Sessions && strings.HasPrefix(key, "s:") {
+		s.n.Add(1)
+	}
+	return s.RunState.Load(ctx, ns, key)
+}
+
+// A request without a session cookie (or with a malformed one) gets a
+// new id that no SessionStore holds: it is anonymous without a lookup.
+// A request with its cookie is looked up, and a logged-in one is its
+// user's.
+func TestHTTPFreshSessionNotLookedUp(t *testing.T) {
+	sl := &sessionLoads{}
+	h := newHarness(t, flowDoc("f", "", policyOn("f", "pending", true),
+		stageEntry("authentik_stages_user_login.userloginstage", "f", "login", 0, "", ""))+
+		strings.TrimPrefix(flowDoc("out", "", stageEntry("authentik_stages_user_logout.userlogoutstage", "out", "logout", 0, "", "")), "version: 1\nentries:\n")+
+		strings.TrimPrefix(flowDoc("d", "", dummy("d", "d1", 0, "")), "version: 1\nentries:\n"),
+		func(o *Options) { sl.RunState = o.RunState; o.RunState = sl })
+	h.userWith("one", "one@example.com", ptr("pw"), true)
+	c := h.newClient()
+	h.do(c, "GET", h.url("d", ""), "").want(t, "ak-stage-dummy")
+	if n := sl.n.Load(); n != 0 {
+		t.Errorf("a new session was looked up %d times", n)
+	}
+	h.do(c, "GET", h.url("f", ""), "").want(t, ComponentRedirect, "to", "/")
+	if sl.n.Load() == 0 {
+		t.Error("a request with its cookie was not looked up")
+	}
+	// Logged in: the logout names the user, found by the cookie.
+	h.events = nil
+	h.do(c, "GET", h.url("out", ""), "").want(t, ComponentRedirect, "to", "/")
+	if len(h.events) != 1 || h.events[0].Action != EventLogout || h.events[0].User != "one" {
+		t.Errorf("events %+v", h.events)
+	}
+}
