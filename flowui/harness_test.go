@@ -60,6 +60,23 @@ func (sv *server) SendMail(_ context.Context, m executor.Mail) error {
 	return nil
 }
 
+// firstMail waits for the first mail (the executor sends in the
+// background), at most 10 s, and returns its text.
+func (sv *server) firstMail(t testing.TB) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		sv.mu.Lock()
+		if len(sv.mails) > 0 {
+			text := sv.mails[0].Text
+			sv.mu.Unlock()
+			return text
+		}
+		sv.mu.Unlock()
+	}
+	t.Fatal("no mail")
+	return ""
+}
+
 func newServer(t testing.TB, examples ...string) *server {
 	t.Helper()
 	s, err := store.Open(filepath.Join(t.TempDir(), "x.db"), &store.Options{NoSync: true, Passwords: password.Policy{Iterations: 1000}})

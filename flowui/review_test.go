@@ -499,9 +499,7 @@ func TestLinkScannerKeepsOneTimeLinks(t *testing.T) {
 	a := sv.browser()
 	a.get("/if/flow/default-recovery-flow/")
 	a.submit(map[string]string{"uid_field": "akadmin"}).wantComponent(t, executor.ComponentEmail)
-	sv.mu.Lock()
-	link := regexp.MustCompile(`/if/flow/[^\s"<>]+`).FindString(sv.mails[0].Text)
-	sv.mu.Unlock()
+	link := regexp.MustCompile(`/if/flow/[^\s"<>]+`).FindString(sv.firstMail(t))
 
 	sv.load(stageThenDummy("invited", "authentik_stages_invitation.invitationstage", "{}"))
 	var inv stage.Invite
