@@ -186,6 +186,11 @@ type Page struct {
 	// one just sent, else the one the browser remembers (RememberCookie)
 	// when the stage offers "Remember me".
 	Remembered string
+	// UserLabel and UserType are an identification page's user field's
+	// label, as authentik words it, and input type: email when the
+	// stage asks for an email address only, else text (the functions
+	// userFieldLabel and userFieldType of the stage's user_fields).
+	UserLabel, UserType string
 	// Landing and Status are the landing and status pages' data.
 	Landing *Landing
 	Status  *Status
@@ -323,6 +328,9 @@ func (u *UI) challengePage(nonce string, ch executor.Challenge, csrf string, r *
 	}
 	if pc, ok := ch.(*executor.PromptChallenge); ok {
 		p.Prompts = prompts(p, pc, posted)
+	}
+	if ic, ok := ch.(*executor.IdentificationChallenge); ok {
+		p.UserLabel, p.UserType = userFieldLabel(ic.UserFields), userFieldType(ic.UserFields)
 	}
 	if p.Component == executor.ComponentIdentification {
 		if showsRemembered(ch, r) {
