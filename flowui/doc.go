@@ -187,7 +187,8 @@
 // -c, then -test.bench 'BenchmarkPage/.*uncached' -test.benchtime
 // 2000x, three runs each), a rendered page costs 2.7 to 4.1 times the
 // Get for the login page (3.4 to 5.3 before) and 3.5 to 4.5 times for
-// the enrollment page (3.6 to 4.7 before). The rest is html/template's
+// the enrollment page (3.6 to 4.7 before); on an idle machine (a load
+// of 0.1, the Get faster) 5.0 to 5.5 and 4.9 to 5.3. The rest is html/template's
 // reflective execution: a call by reflection for each escaper of each
 // action, a field looked up by name at each use; a rendered page stays
 // over issue 22's bound.
