@@ -186,6 +186,11 @@ type Page struct {
 	// one just sent, else the one the browser remembers (RememberCookie)
 	// when the stage offers "Remember me".
 	Remembered string
+	// UserLabel and UserType are an identification page's user field's
+	// label, as authentik words it, and input type: email when the
+	// stage asks for an email address only, else text (the functions
+	// userFieldLabel and userFieldType of the stage's user_fields).
+	UserLabel, UserType string
 	// Landing and Status are the landing and status pages' data.
 	Landing *Landing
 	Status  *Status
@@ -324,6 +329,9 @@ func (u *UI) challengePage(nonce string, ch executor.Challenge, csrf string, r *
 	if pc, ok := ch.(*executor.PromptChallenge); ok {
 		p.Prompts = prompts(p, pc, posted)
 	}
+	if ic, ok := ch.(*executor.IdentificationChallenge); ok {
+		p.UserLabel, p.UserType = userFieldLabel(ic.UserFields), userFieldType(ic.UserFields)
+	}
 	if p.Component == executor.ComponentIdentification {
 		if showsRemembered(ch, r) {
 			p.Remembered = remembered(r)
@@ -402,11 +410,15 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 	}
 	if rd == nil {
 		p := u.challengePage(nonce, ch, csrf, r, posted)
-		var err error
-		if rd, err = u.execute(t, p); err != nil {
+		var (
+			err     error
+			release func()
+		)
+		if rd, release, err = u.execute(t, p, key != ""); err != nil {
 			u.fail(w, nonce, err)
 			return
 		}
+		defer release()
 		if key != "" {
 			u.cache.put(key, rd)
 		}
@@ -445,32 +457,41 @@ func (u *UI) status(w http.ResponseWriter, r *http.Request, nonce string, code i
 
 // write renders p with t and writes it.
 func (u *UI) write(w http.ResponseWriter, r *http.Request, code int, t *template.Template, p *Page, extra cspExtra) {
-	rd, err := u.execute(t, p)
+	rd, release, err := u.execute(t, p, false)
 	if err != nil {
 		u.fail(w, p.Nonce, err)
 		return
 	}
+	defer release()
 	extra.img = imgSource(p.Background)
 	u.send(w, r, code, rd, p.Nonce, p.CSRF, extra)
 }
 
 // execute renders p with t, with the placeholders for its nonce and
 // CSRF token, whole before anything is sent, so that a template that
-// fails answers a clean error.
-func (u *UI) execute(t *template.Template, p *Page) (*rendered, error) {
+// fails answers a clean error. A page to keep (in the cache) is its own
+// copy; any other is cut from the pooled buffer it was rendered into,
+// which release gives back once the page is written.
+func (u *UI) execute(t *template.Template, p *Page, keep bool) (rd *rendered, release func(), err error) {
 	q := *p
 	q.Nonce, q.CSRF = u.ph.nonce, u.ph.csrf
 	b := buffers.Get().(*bytes.Buffer)
-	defer func() {
+	release = func() {
 		if b.Cap() <= maxPooled {
 			buffers.Put(b)
 		}
-	}()
+	}
 	b.Reset()
 	if err := t.ExecuteTemplate(b, templatePage, &q); err != nil {
-		return nil, err
+		release()
+		return nil, nil, err
 	}
-	return u.ph.cut(bytes.Clone(b.Bytes())), nil
+	if keep {
+		rd = u.ph.cut(bytes.Clone(b.Bytes()))
+		release()
+		return rd, func() {}, nil
+	}
+	return u.ph.cut(b.Bytes()), release, nil
 }
 
 // buffers are the buffers pages are rendered into, reused so that a

@@ -170,12 +170,15 @@ var funcs = template.FuncMap{
 	},
 	"image":          imageURL,
 	"userFieldLabel": userFieldLabel,
-	"userFieldType": func(fields []string) string {
-		if len(fields) == 1 && fields[0] == "email" {
-			return "email"
-		}
-		return "text"
-	},
+	"userFieldType":  userFieldType,
+}
+
+// userFieldType is the input type of the identification's user field.
+func userFieldType(fields []string) string {
+	if len(fields) == 1 && fields[0] == "email" {
+		return "email"
+	}
+	return "text"
 }
 
 // imageURL is an image's URL for an img element's src: a data: URI of an
@@ -190,13 +193,15 @@ func imageURL(u string) any {
 	return u
 }
 
+// userFieldNames are the user fields' names in a label.
+var userFieldNames = map[string]string{"email": "Email", "username": "Username", "upn": "UPN"}
+
 // userFieldLabel is the label of the identification's user field, as
 // authentik words it.
 func userFieldLabel(fields []string) string {
-	names := map[string]string{"email": "Email", "username": "Username", "upn": "UPN"}
 	var ls []string
 	for _, f := range fields {
-		if n, ok := names[f]; ok {
+		if n, ok := userFieldNames[f]; ok {
 			ls = append(ls, n)
 		}
 	}
