@@ -247,18 +247,19 @@
 // (identification, password, MFA without devices, user_login) through
 // the Go API with the store's default hasher costs 1.01 to 1.02 times
 // one password check [1.05] (BenchmarkLogin). With a pbkdf2 hasher of
-// one iteration it costs 20 to 30 times a cached plan of the flow (runs
-// at raised priority on a machine loaded by other work) [20: not met],
-// and over HTTP
-// on loopback (a new browser, HTTPHandler's own cookie and sessions) 3.8
-// to 4.2 times the Go API [3: not met] (BenchmarkLoginCheap). A login
-// takes a quarter to a third less CPU than before the decoded executions, the
-// session list's expiries and the store's revision per snapshot; the
-// last made the cached plan cheaper by as much, so the first ratio
-// moved little. What is left of a login is spread: the password
-// binding's expression policy, evaluated at the password stage's GET
-// and POST, about a fifth; the identification's user lookup and
-// decoding; twelve read transactions; copying the execution's context
+// one iteration it costs 16 to 21 times a cached plan of the flow (21
+// at 1,000 users, 16 to 19 at 100,000) [20: not met at 1,000], and over
+// HTTP on loopback (a new browser, HTTPHandler's own cookie and
+// sessions) 3.7 to 4.1 times the Go API [3: not met]
+// (BenchmarkLoginCheap). last_login is written in the background in
+// batches, and flows, stages, policies and users stay decoded across
+// revisions until a change touches them (internal/revcache): written
+// once per login, and with caches that started over at every revision,
+// a login cost 32 to 35 times the plan. What is left of a login is
+// spread: the password binding's expression policy, evaluated at the
+// password stage's GET and POST, about a fifth; the identification's
+// user lookup and decoding; a dozen read transactions; copying the
+// execution's context
 // for each request. Over HTTP, six round trips of net/http on loopback
 // (a login's requests, as authentik's protocol has them) cost about
 // what the Go API's login does. On a flow of two dummy stages, whose Go
