@@ -240,9 +240,8 @@ func (c *Cache) changed(rev int64, changes []store.Change) {
 		return
 	}
 	for _, ch := range changes {
-		c.drop(ch.PK)
-		for _, r := range ch.Refs {
-			c.drop(r)
+		for id := range ch.Touched() {
+			c.drop(id)
 		}
 	}
 }

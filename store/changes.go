@@ -77,6 +77,22 @@ type Change struct {
 	Refs []uuid.UUID
 }
 
+// Touched yields the objects a cache of what was read from them must
+// drop: the object itself, then each object it referred to before or
+// after the change (Refs).
+func (c Change) Touched() iter.Seq[uuid.UUID] {
+	return func(yield func(uuid.UUID) bool) {
+		if !yield(c.PK) {
+			return
+		}
+		for _, r := range c.Refs {
+			if !yield(r) {
+				return
+			}
+		}
+	}
+}
+
 // The change log is bucketChanges, of revision ‖ seq -> change. On a
 // backend that keeps small buckets inline (a kv.Inliner, such as bbolt),
 // the newest entries go to bucketRecent first, and move to bucketChanges

@@ -75,9 +75,8 @@ func (c *Cache) changed(rev int64, changes []store.Change) {
 		return
 	}
 	for _, ch := range changes {
-		c.dropDep(ch.PK)
-		for _, r := range ch.Refs {
-			c.dropDep(r)
+		for id := range ch.Touched() {
+			c.dropDep(id)
 		}
 	}
 }
