@@ -1,6 +1,7 @@
 package stage
 
 import (
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 	"github.com/invopop/validation"
@@ -20,17 +21,18 @@ const (
 	NotConfiguredConfigure NotConfiguredAction = "configure"
 )
 
-// DeviceClass is a kind of authenticator device.
-type DeviceClass string
+// DeviceClass is a kind of authenticator device: the directory's, where
+// devices are kept.
+type DeviceClass = directory.DeviceClass
 
 // Device classes.
 const (
-	DeviceStatic   DeviceClass = "static"
-	DeviceTOTP     DeviceClass = "totp"
-	DeviceWebAuthn DeviceClass = "webauthn"
-	DeviceDuo      DeviceClass = "duo"
-	DeviceSMS      DeviceClass = "sms"
-	DeviceEmail    DeviceClass = "email"
+	DeviceStatic   = directory.DeviceStatic
+	DeviceTOTP     = directory.DeviceTOTP
+	DeviceWebAuthn = directory.DeviceWebAuthn
+	DeviceDuo      = directory.DeviceDuo
+	DeviceSMS      = directory.DeviceSMS
+	DeviceEmail    = directory.DeviceEmail
 )
 
 // MsgValidateNoConfigurationStage is the rule of [AuthenticatorValidate]

@@ -62,6 +62,9 @@ type Dir struct {
 	users  map[int64]directory.User
 	hashes map[int64]string
 	groups map[uuid.UUID]directory.Group
+
+	devices    map[deviceKey]directory.Device
+	lastDevice map[directory.DeviceClass]int64
 }
 
 var _ directory.Directory = (*Dir)(nil)
@@ -92,6 +95,9 @@ func New(o Options) (*Dir, error) {
 		users:  map[int64]directory.User{},
 		hashes: map[int64]string{},
 		groups: map[uuid.UUID]directory.Group{},
+
+		devices:    map[deviceKey]directory.Device{},
+		lastDevice: map[directory.DeviceClass]int64{},
 	}, nil
 }
 
@@ -319,6 +325,7 @@ func (d *Dir) DeleteUser(ctx context.Context, pk int64) error {
 	}
 	delete(d.users, pk)
 	delete(d.hashes, pk)
+	d.deleteDevicesLocked(pk)
 	return nil
 }
 
