@@ -61,31 +61,9 @@ const (
 	ContextSelectedStage = "goauthentik.io/stages/authenticator_validate/selected_stage"
 )
 
-// Device is one of a user's confirmed authenticator devices, as the
-// authenticator_validate stage sees it.
-type Device struct {
-	// Class is the device's class ("totp", "webauthn", ...).
-	Class stage.DeviceClass
-	// UID is the device's pk, as text.
-	UID string
-	// LastUsed is when the device was last used; nil when never.
-	LastUsed *time.Time
-}
-
-// Devices lists users' authenticator devices (Options.Devices): the seam
-// through which issue 23's devices reach the executor. Nil means no user
-// has a device.
-type Devices interface {
-	// UserDevices returns the confirmed devices of user pk, of any
-	// class, usable for validation (authentik skips hashed SMS devices:
-	// so does an implementation). A user without devices has none, and
-	// no error.
-	UserDevices(ctx context.Context, user int64) ([]Device, error)
-}
-
-// Devices returns the device seam (Options.Devices); nil when none is
-// configured.
-func (s *Step) Devices() Devices { return s.ex.devices }
+// Devices returns the directory's devices (Options.Devices, else the
+// directory's when it keeps devices); nil when there are none.
+func (s *Step) Devices() directory.Devices { return s.ex.devices }
 
 // AuthenticatorValidationChallenge is ak-stage-authenticator-validate.
 type AuthenticatorValidationChallenge struct {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 )
@@ -111,9 +112,12 @@ func designatedDoc(slug, designation string, entries ...string) string {
 }
 
 // fakeDevices gives every user the devices listed.
-type fakeDevices []Device
+type fakeDevices struct {
+	directory.Devices
+	devs []directory.Device
+}
 
-func (f fakeDevices) UserDevices(context.Context, int64) ([]Device, error) { return f, nil }
+func (f fakeDevices) UserDevices(context.Context, int64) ([]directory.Device, error) { return f.devs, nil }
 
 // A user with a device of an allowed class is never let through: the
 // stage denies until devices are validated; a device of another class
@@ -124,7 +128,7 @@ func TestAuthValidateDevicesSeam(t *testing.T) {
 		want  string
 	}{{stage.DeviceTOTP, ComponentAccessDenied}, {stage.DeviceDuo, ComponentRedirect}} {
 		h := newHarness(t, mfaFlow("authentication", "not_configured_action: skip, device_classes: [totp, static]"),
-			func(o *Options) { o.Devices = fakeDevices{{Class: c.class, UID: "1"}} })
+			func(o *Options) { o.Devices = fakeDevices{devs: []directory.Device{{Class: c.class, PK: 1}}} })
 		h.userWith("alice", "alice@example.com", nil, true)
 		h.identify(t)
 		r := h.get("f", "")

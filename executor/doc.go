@@ -343,7 +343,7 @@
 // As authentik 2025.6 (EXECUTOR.md §4.7, §4.10, §4.14, §4.15):
 //
 //   - authenticator_validate, for users without devices: the devices
-//     come through Options.Devices ([Devices], issue 23's seam; nil: no
+//     come through Options.Devices ([directory.Devices], else the directory's; nil: no
 //     user has one). A user (the pending user, else the request's; a
 //     stand-in has none) without a device of the stage's device_classes
 //     meets not_configured_action: skip passes, deny is

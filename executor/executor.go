@@ -128,9 +128,11 @@ type Options struct {
 	// a captcha stage; nil means none, and such a stage denies the flow
 	// with MsgNoCaptchaVerifier and a configuration_error event.
 	Captcha CaptchaVerifier
-	// Devices lists users' authenticator devices for the
-	// authenticator_validate stage; nil means no user has one.
-	Devices Devices
+	// Devices keeps users' authenticator devices, for the
+	// authenticator setup and validation stages. Nil means the
+	// Directory's, when it implements directory.Devices (the store's and
+	// memdir do), else none: no user has a device.
+	Devices directory.Devices
 	// Sleep waits d, or until ctx is done: the identification stage's
 	// wait on an unknown identifier (authentik's 90 to 210 ms). Nil
 	// means a real wait.
@@ -193,7 +195,7 @@ type Executor struct {
 	storeDir bool
 	pw       password.Policy
 	captcha  CaptchaVerifier
-	devices  Devices
+	devices  directory.Devices
 	sleep    func(context.Context, time.Duration)
 	sessions *SessionStore
 	// dummyCheck spends a password check on an unknown user's password.
@@ -231,6 +233,9 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 	e.brand.Attributes = jsonvalue.CloneMap(opts.Brand.Attributes)
 	if e.dir == nil {
 		e.dir, e.storeDir = s.Directory(), true
+	}
+	if e.devices == nil {
+		e.devices, _ = e.dir.(directory.Devices)
 	}
 	if e.sleep == nil {
 		e.sleep = sleepCtx
