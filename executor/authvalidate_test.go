@@ -117,7 +117,9 @@ type fakeDevices struct {
 	devs []directory.Device
 }
 
-func (f fakeDevices) UserDevices(context.Context, int64) ([]directory.Device, error) { return f.devs, nil }
+func (f fakeDevices) UserDevices(context.Context, int64) ([]directory.Device, error) {
+	return f.devs, nil
+}
 
 // A user with a device of an allowed class is never let through: the
 // stage denies until devices are validated; a device of another class
