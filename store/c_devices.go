@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
 )
@@ -361,15 +362,21 @@ func nameOrUser(name string, user int64) string {
 }
 
 // deviceDecls are the device collections, in the order of
-// directory.DeviceClasses.
-var deviceDecls = []Declarer{
-	deviceDecl(ModelStaticDevice, "Static Device", func(r StaticDeviceRecord) string { return nameAndUser(r.Name, r.User) }, nil, nil),
-	deviceDecl(ModelTOTPDevice, "TOTP Device", func(r TOTPDeviceRecord) string { return nameAndUser(r.Name, r.User) }, nil, nil),
-	deviceDecl(ModelWebAuthnDevice, "WebAuthn Device", func(r WebAuthnDeviceRecord) string { return nameOrUser(r.Name, r.User) },
-		[]string{"credential_id"}, nil),
-	deviceDecl(ModelDuoDevice, "Duo Device", func(r DuoDeviceRecord) string { return nameOrUser(r.Name, r.User) }, nil, nil),
-	deviceDecl(ModelSMSDevice, "SMS Device", func(r SMSDeviceRecord) string { return nameOrUser(r.Name, r.User) },
-		nil, []string{"stage", "phone_number"}),
-	deviceDecl(ModelEmailDevice, "Email Device", func(r EmailDeviceRecord) string { return "Email Device for " + strconv.FormatInt(r.User, 10) },
-		nil, []string{"user", "email"}),
+// directory.DeviceClasses, each with the stage kind its devices' setup
+// stage is: a store whose stage registry lacks that kind (a host's own
+// registry) has no collection of those devices.
+var deviceDecls = []struct {
+	decl  Declarer
+	stage stage.ModelName
+}{
+	{deviceDecl(ModelStaticDevice, "Static Device", func(r StaticDeviceRecord) string { return nameAndUser(r.Name, r.User) }, nil, nil), ""},
+	{deviceDecl(ModelTOTPDevice, "TOTP Device", func(r TOTPDeviceRecord) string { return nameAndUser(r.Name, r.User) }, nil, nil), ""},
+	{deviceDecl(ModelWebAuthnDevice, "WebAuthn Device", func(r WebAuthnDeviceRecord) string { return nameOrUser(r.Name, r.User) },
+		[]string{"credential_id"}, nil), ""},
+	{deviceDecl(ModelDuoDevice, "Duo Device", func(r DuoDeviceRecord) string { return nameOrUser(r.Name, r.User) }, nil, nil),
+		stage.ModelAuthenticatorDuo},
+	{deviceDecl(ModelSMSDevice, "SMS Device", func(r SMSDeviceRecord) string { return nameOrUser(r.Name, r.User) },
+		nil, []string{"stage", "phone_number"}), stage.ModelAuthenticatorSMS},
+	{deviceDecl(ModelEmailDevice, "Email Device", func(r EmailDeviceRecord) string { return "Email Device for " + strconv.FormatInt(r.User, 10) },
+		nil, []string{"user", "email"}), stage.ModelAuthenticatorEmail},
 }

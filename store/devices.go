@@ -20,7 +20,7 @@ func (s *Store) deviceColl(class directory.DeviceClass) (*collection, error) {
 	if c := s.schema.byName[DeviceModels[class]]; c != nil && DeviceModels[class] != "" {
 		return c, nil
 	}
-	return nil, fmt.Errorf("store: %w: unknown device class %q", directory.ErrNotFound, class)
+	return nil, fmt.Errorf("store: %w: no collection of %q devices (an unknown class, or its setup stage kind is not registered)", errors.Join(directory.ErrNotFound, ErrNotFound), class)
 }
 
 // devErr adds the directory's sentinels to a device write's error: a
@@ -79,11 +79,9 @@ func (d Directory) UserDevices(ctx context.Context, user int64) (out []directory
 func (tx *Tx) userDevices(user int64) ([]directory.Device, error) {
 	var from []refField
 	for _, class := range directory.DeviceClasses {
-		c, err := tx.s.deviceColl(class)
-		if err != nil {
-			return nil, err
+		if c, err := tx.s.deviceColl(class); err == nil { // a class the store has
+			from = append(from, refField{c, "user"})
 		}
-		from = append(from, refField{c, "user"})
 	}
 	var out []directory.Device
 	err := tx.eachRef(seqID(tx.s.schema.users.bucket, user), func(c *collection, src uuid.UUID, field string) {
@@ -297,4 +295,21 @@ func (d Directory) DeleteDevice(ctx context.Context, class directory.DeviceClass
 		}
 		return tx.deleteKey(c.model, deviceKey(pk), nil)
 	}))
+}
+
+// DeviceOf reads a record of a device collection (what Tx.List and
+// Tx.Get return for one) as a directory.Device.
+func DeviceOf(obj any) (directory.Device, error) { return deviceOf(obj) }
+
+// UserDevices returns the devices of user in the transaction (see
+// Directory.UserDevices).
+func (t TxDirectory) UserDevices(_ context.Context, user int64) ([]directory.Device, error) {
+	out, err := t.tx.userDevices(user)
+	return out, dirErr(err)
+}
+
+// Device returns one device in the transaction (see Directory.Device).
+func (t TxDirectory) Device(_ context.Context, class directory.DeviceClass, pk int64) (directory.Device, error) {
+	_, d, err := t.tx.device(class, pk)
+	return d, dirErr(err)
 }

@@ -168,12 +168,19 @@ func newSchema(reg *stage.Registry, preg *policy.Registry, host []Declarer) (*sc
 	for _, decl := range builtins {
 		s.colls = append(s.colls, decl(reg, preg))
 	}
+	devices := 0
 	for _, d := range deviceDecls {
-		c, err := d.declaration()
+		if d.stage != "" {
+			if _, ok := reg.Lookup(d.stage); !ok {
+				continue
+			}
+		}
+		c, err := d.decl.declaration()
 		if err != nil {
 			return nil, err
 		}
 		s.colls = append(s.colls, c)
+		devices++
 	}
 	for _, d := range host {
 		if d == nil {
@@ -193,7 +200,7 @@ func newSchema(reg *stage.Registry, preg *policy.Registry, host []Declarer) (*sc
 			s.byName[n] = c
 		}
 	}
-	if err := s.checkHost(s.colls[len(builtins)+len(deviceDecls):]); err != nil {
+	if err := s.checkHost(s.colls[len(builtins)+devices:]); err != nil {
 		return nil, err
 	}
 	s.flows, s.stages, s.bindings = s.byName[ModelFlow], s.byName[ModelStage], s.byName[ModelBinding]
