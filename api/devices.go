@@ -14,26 +14,9 @@ import (
 	"github.com/authflow/authflow/validate"
 )
 
-// Authenticator devices, as authentik 2025.6 serves them under
-// /authenticators/: for admins, /authenticators/admin/{class}/ (list,
-// create, retrieve, update, patch, delete, with the device model's
-// permissions) and /authenticators/admin/all/?user=<pk>; for the
-// requesting user (Options.RequestUser), /authenticators/{class}/ (list,
-// retrieve, update, patch, delete and used_by of the user's own devices:
-// another user's is 404) and /authenticators/all/. A write changes the
-// name alone, as authentik's serializers allow. Differences from
-// authentik:
-//
-//   - no secret is ever in a response: a static device's token_set is
-//     [] (authflow keeps only the codes' hashes; the codes are shown
-//     once, at setup), and nothing shows a TOTP key;
-//   - an admin create needs "user" (a user's pk) beside "name", and makes
-//     an unconfirmed TOTP device (a new random key) or a static device
-//     without codes; the other classes are set up through their stages
-//     (400). authentik's document has no user in the body, and its
-//     create fails;
-//   - a WebAuthn device's device_type is null (authflow keeps no
-//     metadata of authenticator models).
+// Authenticator devices under /authenticators/: see the package
+// documentation, "Authenticator devices", for what is served and how it
+// differs from authentik.
 
 // pathAuthenticators is where the devices are served, under Prefix.
 const pathAuthenticators = "authenticators/"

@@ -23,6 +23,27 @@ import (
 // user in the X-User header.
 func deviceFixture(t *testing.T, opts *api.Options) (*client, *store.Store, map[directory.DeviceClass]directory.Device, directory.Device) {
 	t.Helper()
+	s, mine, bobs := deviceStore(t)
+	var o api.Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.RequestUser == nil {
+		o.RequestUser = func(r *http.Request) (int64, error) {
+			n, err := strconv.ParseInt(r.Header.Get("X-User"), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("no user: %w", api.ErrNotAuthenticated)
+			}
+			return n, nil
+		}
+	}
+	return &client{t: t, h: api.NewHandler(s, &o)}, s, mine, bobs
+}
+
+// deviceStore is deviceFixture's store: alice (pk 1) with a device of
+// every class, bob (pk 2) with a TOTP device.
+func deviceStore(t *testing.T) (*store.Store, map[directory.DeviceClass]directory.Device, directory.Device) {
+	t.Helper()
 	ctx := context.Background()
 	s := newStore(t, nil)
 	d := s.Directory()
@@ -75,20 +96,7 @@ func deviceFixture(t *testing.T, opts *api.Options) (*client, *store.Store, map[
 	if err != nil {
 		t.Fatal(err)
 	}
-	var o api.Options
-	if opts != nil {
-		o = *opts
-	}
-	if o.RequestUser == nil {
-		o.RequestUser = func(r *http.Request) (int64, error) {
-			n, err := strconv.ParseInt(r.Header.Get("X-User"), 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("no user: %w", api.ErrNotAuthenticated)
-			}
-			return n, nil
-		}
-	}
-	return &client{t: t, h: api.NewHandler(s, &o)}, s, mine, bobs
+	return s, mine, bobs
 }
 
 // The admin paths list, retrieve, rename and delete every class's
