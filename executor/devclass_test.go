@@ -17,11 +17,11 @@ import (
 	"github.com/google/uuid"
 )
 
-// mfaHarness is a harness whose devices are a memdir's, with alice in
-// both the store and the memdir under one pk.
+// mfaHarness is a harness with alice and devices: a memdir's, with
+// alice in both the store and the memdir under one pk, or the store's.
 type mfaHarness struct {
 	*harness
-	devs  *memdir.Dir
+	devs  directory.Devices
 	alice directory.User
 }
 
@@ -44,6 +44,19 @@ func newMFAHarness(t *testing.T, doc string, opts ...harnessOpt) *mfaHarness {
 	mu, err := md.CreateUser(context.Background(), u)
 	if err != nil || mu.PK != h.alice.PK {
 		t.Fatalf("memdir user %d, store user %d: %v", mu.PK, h.alice.PK, err)
+	}
+	return h
+}
+
+// newStoreMFAHarness is an mfaHarness on the store's own devices.
+func newStoreMFAHarness(t *testing.T, doc string, opts ...harnessOpt) *mfaHarness {
+	t.Helper()
+	h := &mfaHarness{harness: newHarness(t, doc, opts...)}
+	h.clock.Store(time.Now().Truncate(time.Second).UnixNano())
+	h.alice = h.userWith("alice", "alice@example.com", nil, true)
+	h.devs = h.e.devices
+	if h.devs == nil {
+		t.Fatal("the store's directory keeps no devices")
 	}
 	return h
 }
