@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -360,4 +362,40 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// A code is accepted once however many requests race with it, on
+// memdir's devices and the store's (Devices.UpdateDevice is atomic).
+func TestCodeAcceptedOnce(t *testing.T) {
+	for name, newH := range map[string]func(*testing.T, string, ...harnessOpt) *mfaHarness{"memdir": newMFAHarness, "store": newStoreMFAHarness} {
+		t.Run(name, func(t *testing.T) {
+			h := newH(t, mfaFlow("authentication", "device_classes: [totp, static]"))
+			h.addTOTP(t)
+			h.addStatic(t, "aaaaaaaaaaaa")
+			s := &Step{ex: h.e}
+			for _, code := range []string{h.code(), "aaaaaaaaaaaa"} {
+				var (
+					wins atomic.Int32
+					wg   sync.WaitGroup
+				)
+				for range 16 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						_, ok, err := s.matchCode(context.Background(), h.alice.PK, code)
+						if err != nil {
+							t.Error(err)
+						}
+						if ok {
+							wins.Add(1)
+						}
+					}()
+				}
+				wg.Wait()
+				if wins.Load() != 1 {
+					t.Errorf("%s accepted %d times", code, wins.Load())
+				}
+			}
+		})
+	}
 }
