@@ -112,8 +112,9 @@ const MsgUnsupportedStage = "The stage kind %s is not supported by authflow yet.
 
 // Builtin returns the handlers of authentik's 24 stage kinds: dummy,
 // deny, redirect, identification, password, user_login, user_logout,
-// prompt, user_write, authenticator_validate (for users without
-// devices), consent, user_delete, captcha, email and invitation run;
+// prompt, user_write, authenticator_validate (TOTP and static
+// devices), authenticator_totp, authenticator_static, consent,
+// user_delete, captcha, email and invitation run;
 // every other kind has a handler that denies the flow with
 // MsgUnsupportedStage and a
 // configuration_error event, until its handler is written.
@@ -130,7 +131,7 @@ func Builtin() map[stage.ModelName]Handler {
 		// The enrollment stages (prompt.go, userwrite.go).
 		stage.ModelPromptStage: promptHandler{},
 		stage.ModelUserWrite:   userWriteHandler{},
-		// authenticator_validate without devices, consent, user_delete
+		// authenticator_validate, consent, user_delete
 		// and captcha (authvalidate.go, consent.go, userdelete.go,
 		// captcha.go).
 		stage.ModelAuthenticatorValidate: authValidateHandler{},
@@ -140,11 +141,13 @@ func Builtin() map[stage.ModelName]Handler {
 		// Flow tokens and invitations (email.go, invitation.go).
 		stage.ModelEmail:      emailHandler{},
 		stage.ModelInvitation: invitationHandler{},
+		// The authenticator setup stages (authtotp.go, authstatic.go).
+		stage.ModelAuthenticatorTOTP:   authTOTPHandler{},
+		stage.ModelAuthenticatorStatic: authStaticHandler{},
 	}
 	for _, m := range []stage.ModelName{
 		stage.ModelAuthenticatorDuo, stage.ModelAuthenticatorEmail, stage.ModelAuthenticatorEndpointGDTC,
-		stage.ModelAuthenticatorSMS, stage.ModelAuthenticatorStatic, stage.ModelAuthenticatorTOTP,
-		stage.ModelAuthenticatorWebAuthn, stage.ModelMutualTLS, stage.ModelSource,
+		stage.ModelAuthenticatorSMS, stage.ModelAuthenticatorWebAuthn, stage.ModelMutualTLS, stage.ModelSource,
 	} {
 		h[m] = Unsupported(m)
 	}
