@@ -139,7 +139,7 @@ func codeOf(msg string) string {
 // challenges itself (package flowui) checks that it renders each.
 func Components() []string {
 	return []string{
-		ComponentAccessDenied, ComponentAuthenticatorValidate, ComponentCaptcha, ComponentConsent,
+		ComponentAccessDenied, ComponentAuthenticatorValidate, ComponentAuthenticatorWebAuthn, ComponentCaptcha, ComponentConsent,
 		ComponentDummy, ComponentEmail, ComponentFlowError, ComponentIdentification,
 		ComponentPassword, ComponentPrompt, ComponentUserLogin, ComponentRedirect,
 	}

@@ -140,11 +140,13 @@ func Builtin() map[stage.ModelName]Handler {
 		// Flow tokens and invitations (email.go, invitation.go).
 		stage.ModelEmail:      emailHandler{},
 		stage.ModelInvitation: invitationHandler{},
+		// WebAuthn (authwebauthn.go).
+		stage.ModelAuthenticatorWebAuthn: authWebAuthnHandler{},
 	}
 	for _, m := range []stage.ModelName{
 		stage.ModelAuthenticatorDuo, stage.ModelAuthenticatorEmail, stage.ModelAuthenticatorEndpointGDTC,
 		stage.ModelAuthenticatorSMS, stage.ModelAuthenticatorStatic, stage.ModelAuthenticatorTOTP,
-		stage.ModelAuthenticatorWebAuthn, stage.ModelMutualTLS, stage.ModelSource,
+		stage.ModelMutualTLS, stage.ModelSource,
 	} {
 		h[m] = Unsupported(m)
 	}

@@ -152,6 +152,7 @@ var components = map[string]component{
 	executor.ComponentCaptcha:               {one("token", func(f *form) any { return captchaToken(f, "token") }), nil},
 	executor.ComponentUserLogin:             {one("remember_me", func(f *form) any { return truthy(f.get("remember_me")) }), nil},
 	executor.ComponentAuthenticatorValidate: {decodeAuthValidate, authValidateFields},
+	executor.ComponentAuthenticatorWebAuthn: {decodeWebAuthnSetup, fixed("response")},
 	executor.ComponentEmail:                 {empty, nil},
 	executor.ComponentDummy:                 {empty, nil},
 	executor.ComponentAccessDenied:          {empty, nil},
@@ -224,13 +225,33 @@ func decodeAuthValidate(f *form) (map[string]any, *formError) {
 		body["code"] = f.get("code")
 	}
 	if f.has("selected_challenge") {
-		var ch map[string]any
-		if err := json.Unmarshal([]byte(f.get("selected_challenge")), &ch); err != nil || ch == nil {
-			return nil, &formError{msg: msgFormBad}
+		ch, ferr := jsonObject(f, "selected_challenge")
+		if ferr != nil {
+			return nil, ferr
 		}
 		body["selected_challenge"] = ch
 	}
 	return body, nil
+}
+
+// decodeWebAuthnSetup reads the WebAuthn setup page's form: the
+// credential its script put in the field response, as JSON.
+func decodeWebAuthnSetup(f *form) (map[string]any, *formError) {
+	v, ferr := jsonObject(f, "response")
+	if ferr != nil {
+		return nil, ferr
+	}
+	return map[string]any{"response": v}, nil
+}
+
+// jsonObject reads the form's field k, a JSON object that a page's
+// script wrote; one that is not is a form the UI cannot read.
+func jsonObject(f *form, k string) (map[string]any, *formError) {
+	var v map[string]any
+	if err := json.Unmarshal([]byte(f.get(k)), &v); err != nil || v == nil {
+		return nil, &formError{msg: msgFormBad}
+	}
+	return v, nil
 }
 
 // truthy reads a checkbox's or a button's value.

@@ -1,6 +1,7 @@
 package flowui
 
 import (
+	"encoding/json"
 	"html/template"
 	"strings"
 
@@ -168,7 +169,13 @@ var funcs = template.FuncMap{
 		}
 		return "g-recaptcha"
 	},
-	"image":          imageURL,
+	"image": imageURL,
+	// json is a value as JSON text, for a data attribute that a page's
+	// script reads (WebAuthn's options).
+	"json": func(v any) (string, error) {
+		b, err := json.Marshal(v)
+		return string(b), err
+	},
 	"userFieldLabel": userFieldLabel,
 	"userFieldType":  userFieldType,
 }

@@ -49,6 +49,9 @@ type Authenticator struct {
 	// Challenge, when set, is answered instead of the options' (to make
 	// a wrong one).
 	Challenge string
+	// ID, when set, is the id of the next credential Register makes
+	// (else a random one).
+	ID []byte
 
 	key    *ecdsa.PrivateKey
 	credID []byte
@@ -72,9 +75,12 @@ func (a *Authenticator) Register(options map[string]any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.key, a.credID = key, make([]byte, 32)
-	if _, err := rand.Read(a.credID); err != nil {
-		return nil, err
+	a.key, a.credID = key, a.ID
+	if a.credID == nil {
+		a.credID = make([]byte, 32)
+		if _, err := rand.Read(a.credID); err != nil {
+			return nil, err
+		}
 	}
 	if a.user, err = b64.DecodeString(uid); err != nil {
 		return nil, fmt.Errorf("webauthnxtest: user id: %w", err)

@@ -1,0 +1,265 @@
+package executor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/internal/webauthnx"
+	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/validate"
+	"github.com/google/uuid"
+)
+
+// ComponentAuthenticatorWebAuthn is the authenticator_webauthn stage's
+// challenge.
+const ComponentAuthenticatorWebAuthn = "ak-stage-authenticator-webauthn"
+
+// Messages of the WebAuthn stages, in authentik's words where authentik
+// has them.
+const (
+	// MsgNoWebAuthn is authflow's: the error_message (and
+	// configuration_error event) of a stage that needs the WebAuthn
+	// relying party when Options.WebAuthn is nil.
+	MsgNoWebAuthn = "This flow needs WebAuthn, and no WebAuthn relying party (RP id and origins) is configured."
+	// MsgNoDeviceStore is authflow's: the error_message (and
+	// configuration_error event) of a setup stage when the directory
+	// keeps no devices (Options.Devices).
+	MsgNoDeviceStore = "This flow sets up authenticator devices, and the directory keeps none."
+	// MsgWebAuthnRegistrationFailed is the response error of a
+	// registration that does not verify; %s says why.
+	MsgWebAuthnRegistrationFailed = "Registration failed. Error: %s"
+	// MsgWebAuthnCredentialExists is the response error of a credential
+	// some device already has.
+	MsgWebAuthnCredentialExists = "Credential ID already exists."
+	// MsgWebAuthnDeviceExists is the error_message of a credential that
+	// another request stored between the check and the write.
+	MsgWebAuthnDeviceExists = "Device with Credential ID already exists."
+	// MsgWebAuthnInvalidDeviceType is the error of an authenticator whose
+	// AAGUID the stage does not allow; %s is the brand's title.
+	MsgWebAuthnInvalidDeviceType = "Invalid device type. Contact your %s administrator for help."
+	// DefaultWebAuthnDeviceName is the name of a new WebAuthn device
+	// whose type has no known description.
+	DefaultWebAuthnDeviceName = "WebAuthn Device"
+)
+
+// ContextWebAuthnChallenge is the plan context key of the WebAuthn
+// ceremony under way: the state of the options last shown (their
+// challenge), which the answer is checked against. authentik keeps it in
+// the session under the same name; authflow keeps it with the execution,
+// so that it lives as long as the flow does and no longer. It holds no
+// secret: a challenge is shown to the browser.
+const ContextWebAuthnChallenge = "authentik/stages/authenticator_webauthn/challenge"
+
+// unknownDeviceType is authentik's AAGUID of "any authenticator of no
+// known type" in a list of allowed device types.
+var unknownDeviceType = uuid.Nil
+
+// WebAuthnOptions are the WebAuthn relying party of the executor.
+// authentik takes both from each request (its host, its scheme and
+// host); authflow has them configured, so that a request's Host header
+// does not choose them.
+type WebAuthnOptions struct {
+	// RPID is the relying party id: the site's host name, without scheme
+	// or port ("auth.example.com"; "localhost" in tests). Credentials are
+	// bound to it.
+	RPID string
+	// Origins are the origins the flow pages are served from
+	// ("https://auth.example.com"), which the browser reports in every
+	// answer.
+	Origins []string
+}
+
+// AuthenticatorWebAuthnChallenge is ak-stage-authenticator-webauthn:
+// the options of navigator.credentials.create.
+type AuthenticatorWebAuthnChallenge struct {
+	Envelope
+	UserInfo
+	Registration map[string]any `json:"registration"`
+}
+
+// authWebAuthnHandler is authentik's authenticator_webauthn stage: it
+// registers a WebAuthn credential of the pending user as a device.
+type authWebAuthnHandler struct{}
+
+// webauthnRP is the relying party, or the result that denies the flow
+// without one or without devices (MsgNoDeviceStore).
+func (s *Step) webauthnRP() (*webauthnx.RP, *Result) {
+	msg := ""
+	switch {
+	case s.ex.webauthn == nil:
+		msg = MsgNoWebAuthn
+	case s.ex.devices == nil:
+		msg = MsgNoDeviceStore
+	default:
+		return s.ex.webauthn, nil
+	}
+	s.Event(EventConfigurationError, msg)
+	r := Deny(msg)
+	return nil, &r
+}
+
+// webauthnUser is u as WebAuthn names it: the user handle is the bytes
+// of the user's uid, as authentik's.
+func (s *Step) webauthnUser(u directory.User) webauthnx.User {
+	return webauthnx.User{ID: []byte(u.UID(s.ex.s.InstallID())), Name: u.Username, DisplayName: u.Name}
+}
+
+// webauthnCredentials are the WebAuthn credentials among devs.
+func webauthnCredentials(devs []directory.Device) []webauthnx.Credential {
+	var out []webauthnx.Credential
+	for _, d := range devs {
+		if d.Class == directory.DeviceWebAuthn && d.WebAuthn != nil {
+			w := d.WebAuthn
+			out = append(out, webauthnx.Credential{ID: w.CredentialID, PublicKey: w.PublicKey, SignCount: w.SignCount, AAGUID: w.AAGUID, Transports: w.Transports})
+		}
+	}
+	return out
+}
+
+// setupUser is the user a setup stage sets a device up for: the pending
+// user, else the request's; false when there is none the directory holds
+// (a stand-in, or no user: authentik's WebAuthn stage fails with an
+// error there, authflow denies the flow with MsgNoPendingUser).
+func (s *Step) setupUser(ctx context.Context) (directory.User, bool, error) {
+	u, ok, err := s.PendingUser(ctx)
+	if err != nil || ok {
+		return u, ok, err
+	}
+	if _, set := s.Context[directory.ContextPendingUser]; !set && s.Request.User.Authenticated && s.Request.User.PK != 0 {
+		u, err := s.ex.user(ctx, s.Request.User.PK)
+		if errors.Is(err, directory.ErrNotFound) {
+			return u, false, nil
+		}
+		return u, err == nil, err
+	}
+	return directory.User{}, false, nil
+}
+
+func (authWebAuthnHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
+	rp, deny := s.webauthnRP()
+	if deny != nil {
+		return *deny, nil
+	}
+	delete(s.Context, ContextWebAuthnChallenge)
+	cfg := s.Stage.Config.(stage.AuthenticatorWebAuthn)
+	u, ok, err := s.setupUser(ctx)
+	if err != nil || !ok {
+		return Deny(MsgNoPendingUser), err
+	}
+	existing, err := s.ex.devices.UserDevices(ctx, u.PK)
+	if err != nil {
+		return Result{}, err
+	}
+	reg := webauthnx.Registration{
+		RPName: s.ex.Brand().Title, UserVerification: string(cfg.UserVerification), ResidentKey: string(cfg.ResidentKeyRequirement),
+		Exclude: webauthnCredentials(existing),
+	}
+	if cfg.AuthenticatorAttachment != nil {
+		reg.Attachment = string(*cfg.AuthenticatorAttachment)
+	}
+	opts, state, err := rp.BeginRegistration(s.webauthnUser(u), reg)
+	if err != nil {
+		return Result{}, fmt.Errorf("executor: %s: %w", s.Stage.Name, err)
+	}
+	s.Context[ContextWebAuthnChallenge] = state
+	return Show(&AuthenticatorWebAuthnChallenge{Envelope: s.Envelope(ComponentAuthenticatorWebAuthn), UserInfo: s.UserInfo(), Registration: opts}), nil
+}
+
+// authWebAuthnResponse is the challenge's response: the browser's
+// PublicKeyCredential as JSON.
+type authWebAuthnResponse struct {
+	Response map[string]any `json:"response" af:"jsondict,required"`
+}
+
+// responseError is a Retry with msg as the error of field.
+func responseError(field, msg string) Result {
+	return Retry(&validate.Error{Fields: map[string][]string{field: {msg}}})
+}
+
+func (authWebAuthnHandler) Respond(ctx context.Context, s *Step, body json.RawMessage) (Result, error) {
+	rp, deny := s.webauthnRP()
+	if deny != nil {
+		return *deny, nil
+	}
+	cfg := s.Stage.Config.(stage.AuthenticatorWebAuthn)
+	resp, verr, err := DecodeResponse[authWebAuthnResponse](body)
+	if err != nil {
+		return Result{}, err
+	}
+	if verr != nil {
+		return Retry(verr), nil
+	}
+	u, ok, err := s.setupUser(ctx)
+	if err != nil || !ok {
+		return Deny(MsgNoPendingUser), err
+	}
+	raw, err := json.Marshal(resp.Response)
+	if err != nil {
+		return Result{}, err
+	}
+	state, _ := s.Context[ContextWebAuthnChallenge].(string)
+	cred, err := rp.FinishRegistration(state, s.webauthnUser(u), raw)
+	if err != nil {
+		return responseError("response", fmt.Sprintf(MsgWebAuthnRegistrationFailed, webauthnReason(err))), nil
+	}
+	if _, err := s.ex.devices.FindDevice(ctx, directory.DeviceFind{CredentialID: cred.ID}); err == nil {
+		return responseError("response", MsgWebAuthnCredentialExists), nil
+	} else if !errors.Is(err, directory.ErrNotFound) {
+		return Result{}, err
+	}
+	if !deviceTypeAllowed(cfg.DeviceTypeRestrictions, cfg.DeviceTypeRestrictionsObj, cred.AAGUID) {
+		return responseError("response", fmt.Sprintf(MsgWebAuthnInvalidDeviceType, s.ex.Brand().Title)), nil
+	}
+	name := DefaultWebAuthnDeviceName
+	if i := slices.IndexFunc(cfg.DeviceTypeRestrictionsObj, func(t stage.WebAuthnDeviceType) bool { return t.AAGUID == cred.AAGUID }); i >= 0 && cfg.DeviceTypeRestrictionsObj[i].Description != "" {
+		name = cfg.DeviceTypeRestrictionsObj[i].Description
+	}
+	_, err = s.ex.devices.CreateDevice(ctx, directory.Device{
+		Class: directory.DeviceWebAuthn, User: u.PK, Name: name, Confirmed: true,
+		WebAuthn: &directory.WebAuthnDevice{
+			CredentialID: cred.ID, PublicKey: cred.PublicKey, SignCount: cred.SignCount, RPID: rp.RPID(),
+			AAGUID: cred.AAGUID, Transports: cred.Transports,
+		},
+	})
+	if errors.Is(err, directory.ErrDeviceExists) {
+		return Invalid(MsgWebAuthnDeviceExists), nil
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	delete(s.Context, ContextWebAuthnChallenge)
+	return Pass(), nil
+}
+
+// deviceTypeAllowed says whether an authenticator of AAGUID aaguid may
+// be used where allowed are the allowed device types (none: any), as
+// authentik's checks: an AAGUID in the list is allowed, and so is one of
+// no known type when the list holds the unknown type (the nil AAGUID).
+// authflow holds no catalogue of device types: the known ones are those
+// described in known (a stage's *_obj list, when a Go caller fills it).
+func deviceTypeAllowed(allowed []uuid.UUID, known []stage.WebAuthnDeviceType, aaguid uuid.UUID) bool {
+	if len(allowed) == 0 || slices.Contains(allowed, aaguid) {
+		return true
+	}
+	isKnown := slices.ContainsFunc(known, func(t stage.WebAuthnDeviceType) bool { return t.AAGUID == aaguid })
+	return slices.Contains(allowed, unknownDeviceType) && !isKnown
+}
+
+// webauthnReason is why a WebAuthn answer was refused, without the
+// package's prefix.
+func webauthnReason(err error) string {
+	msg := err.Error()
+	for _, sentinel := range []error{webauthnx.ErrVerify, webauthnx.ErrMalformed} {
+		if p := sentinel.Error() + ": "; len(msg) > len(p) && msg[:len(p)] == p {
+			return msg[len(p):]
+		}
+	}
+	if errors.Is(err, webauthnx.ErrSession) {
+		return "no registration under way"
+	}
+	return msg
+}

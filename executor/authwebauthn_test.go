@@ -1,0 +1,266 @@
+package executor
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/directory/memdir"
+	"github.com/authflow/authflow/internal/webauthnx/webauthnxtest"
+	"github.com/authflow/authflow/stage"
+	"github.com/google/uuid"
+)
+
+const (
+	webauthnModel = "authentik_stages_authenticator_webauthn.authenticatorwebauthnstage"
+	waRPID        = "auth.example.com"
+	waOrigin      = "https://auth.example.com"
+)
+
+// waHarness is a harness whose directory is a memdir holding alice
+// (alice@example.com), with the WebAuthn relying party waRPID unless
+// noRP.
+type waHarness struct {
+	*harness
+	dir   *memdir.Dir
+	alice directory.User
+}
+
+func newWAHarness(t *testing.T, doc string, noRP bool, opts ...harnessOpt) *waHarness {
+	t.Helper()
+	dir, err := memdir.New(memdir.Options{Policy: testPasswords})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := directory.DefaultUser()
+	u.Username, u.Name, u.Email, u.IsActive = "alice", "Alice A", "alice@example.com", true
+	alice, err := dir.CreateUser(context.Background(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts = append([]harnessOpt{func(o *Options) {
+		o.Directory, o.Plan.Directory = dir, dir
+		if !noRP {
+			o.WebAuthn = &WebAuthnOptions{RPID: waRPID, Origins: []string{waOrigin}}
+		}
+	}}, opts...)
+	return &waHarness{harness: newHarness(t, doc, opts...), dir: dir, alice: alice}
+}
+
+// waSetupFlow is flow f: identification (email), then the WebAuthn
+// setup stage "wa" with attrs.
+func waSetupFlow(attrs string) string {
+	return identFlow("authentication", "", stageEntry(webauthnModel, "f", "wa", 10, attrs, ""))
+}
+
+// registration is the options of a WebAuthn setup challenge.
+func (r reply) registration(t *testing.T) map[string]any {
+	t.Helper()
+	r.want(t, ComponentAuthenticatorWebAuthn)
+	reg, ok := r.body["registration"].(map[string]any)
+	if !ok {
+		t.Fatalf("no registration: %s", r.raw)
+	}
+	return reg
+}
+
+// register answers the setup challenge r with a's new credential.
+func (h *waHarness) register(t *testing.T, a *webauthnxtest.Authenticator, r reply) reply {
+	t.Helper()
+	resp, err := a.Register(r.registration(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.post("f", "", `{"component":"ak-stage-authenticator-webauthn","response":`+string(resp)+`}`)
+}
+
+func (h *waHarness) devices(t *testing.T) []directory.Device {
+	t.Helper()
+	devs, err := h.dir.UserDevices(context.Background(), h.alice.PK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return devs
+}
+
+// responseError is the first error of field in r's response_errors.
+func (r reply) responseError(t *testing.T, field string) string {
+	t.Helper()
+	errs, _ := r.body["response_errors"].(map[string]any)
+	l, _ := errs[field].([]any)
+	if len(l) == 0 {
+		t.Fatalf("no response error on %s: %s", field, r.raw)
+	}
+	e, _ := l[0].(map[string]any)
+	s, _ := e["string"].(string)
+	return s
+}
+
+// A user registers a credential: the options are authentik's (RP id
+// and the brand's title, the uid as user handle, the stage's
+// requirements, direct attestation), the answer is verified and kept as
+// a device named "WebAuthn Device", and a second registration excludes
+// the first credential.
+func TestAuthWebAuthnSetup(t *testing.T) {
+	h := newWAHarness(t, identFlow("authentication", "",
+		stageEntry(webauthnModel, "f", "wa", 10, "user_verification: required, resident_key_requirement: required, authenticator_attachment: cross-platform", ""),
+		dummy("f", "after", 20, "")), false)
+	h.identify(t)
+	r := h.get("f", "")
+	reg := r.registration(t)
+	r.want(t, ComponentAuthenticatorWebAuthn, "pending_user", "alice")
+	uid := base64.RawURLEncoding.EncodeToString([]byte(h.alice.UID(h.s.InstallID())))
+	b, _ := json.Marshal(map[string]any{"rp": reg["rp"], "user": reg["user"], "sel": reg["authenticatorSelection"], "att": reg["attestation"], "ex": reg["excludeCredentials"]})
+	want := `{"att":"direct","ex":[],"rp":{"id":"auth.example.com","name":"authentik"},` +
+		`"sel":{"authenticatorAttachment":"cross-platform","requireResidentKey":true,"residentKey":"required","userVerification":"required"},` +
+		`"user":{"displayName":"Alice A","id":"` + uid + `","name":"alice"}}`
+	if string(b) != want {
+		t.Errorf("registration\n got %s\nwant %s", b, want)
+	}
+	if s, _ := h.execution("f").Context[ContextWebAuthnChallenge].(string); s == "" {
+		t.Fatal("no ceremony kept with the execution")
+	}
+	a := &webauthnxtest.Authenticator{Origin: waOrigin, UV: true, Packed: true, AAGUID: uuid.MustParse("2fc0579f-8113-47ea-b116-bb5a8db9202a")}
+	h.register(t, a, r).wantReload(t, h.url("f", ""))
+	devs := h.devices(t)
+	if len(devs) != 1 {
+		t.Fatalf("devices %v", devs)
+	}
+	d := devs[0]
+	if d.Class != directory.DeviceWebAuthn || d.Name != DefaultWebAuthnDeviceName || !d.Confirmed || d.WebAuthn == nil ||
+		string(d.WebAuthn.CredentialID) != string(a.CredentialID()) || d.WebAuthn.RPID != waRPID || d.WebAuthn.AAGUID != a.AAGUID ||
+		strings.Join(d.WebAuthn.Transports, ",") != "usb" || len(d.WebAuthn.PublicKey) == 0 {
+		t.Errorf("device %+v %+v", d, d.WebAuthn)
+	}
+	if _, ok := h.execution("f").Context[ContextWebAuthnChallenge]; ok {
+		t.Error("the ceremony outlives the stage")
+	}
+	h.get("f", "").want(t, ComponentDummy)
+
+	// The same user again: the first credential is excluded.
+	h2 := h.harness
+	h2.client = h2.newClient()
+	h.identify(t)
+	reg = h.get("f", "").registration(t)
+	ex, _ := reg["excludeCredentials"].([]any)
+	if len(ex) != 1 || ex[0].(map[string]any)["id"] != base64.RawURLEncoding.EncodeToString(a.CredentialID()) {
+		t.Errorf("excludeCredentials %v", reg["excludeCredentials"])
+	}
+}
+
+// Answers that do not verify, or name a known credential, or come from
+// an authenticator of a type the stage does not allow, are refused with
+// authentik's messages, and nothing is stored.
+func TestAuthWebAuthnSetupRefused(t *testing.T) {
+	allowed := uuid.MustParse("cb69481e-8ff7-4039-93ec-0a2729a154a8")
+	t.Run("origin", func(t *testing.T) {
+		h := newWAHarness(t, waSetupFlow(""), false)
+		h.identify(t)
+		r := h.register(t, &webauthnxtest.Authenticator{Origin: "https://evil.example.com"}, h.get("f", ""))
+		if msg := r.responseError(t, "response"); !strings.HasPrefix(msg, "Registration failed. Error: ") || !strings.Contains(msg, "evil.example.com") {
+			t.Errorf("error %q", msg)
+		}
+		r.registration(t) // new options to try again
+		if len(h.devices(t)) != 0 {
+			t.Error("stored")
+		}
+	})
+	t.Run("user verification", func(t *testing.T) {
+		h := newWAHarness(t, waSetupFlow("user_verification: required"), false)
+		h.identify(t)
+		r := h.register(t, &webauthnxtest.Authenticator{Origin: waOrigin}, h.get("f", ""))
+		if msg := r.responseError(t, "response"); !strings.HasPrefix(msg, "Registration failed. Error: ") {
+			t.Errorf("error %q", msg)
+		}
+	})
+	t.Run("not JSON of a credential", func(t *testing.T) {
+		h := newWAHarness(t, waSetupFlow(""), false)
+		h.identify(t)
+		h.get("f", "")
+		r := h.post("f", "", `{"response":{"id":"x"}}`)
+		if msg := r.responseError(t, "response"); !strings.HasPrefix(msg, "Registration failed. Error: ") {
+			t.Errorf("error %q", msg)
+		}
+		r = h.post("f", "", `{}`)
+		if msg := r.responseError(t, "response"); msg != "This field is required." {
+			t.Errorf("error %q", msg)
+		}
+	})
+	t.Run("credential exists", func(t *testing.T) {
+		h := newWAHarness(t, waSetupFlow(""), false)
+		id := []byte("an existing credential id")
+		if _, err := h.dir.CreateDevice(context.Background(), directory.Device{Class: directory.DeviceWebAuthn, User: h.alice.PK, Name: "x", Confirmed: true,
+			WebAuthn: &directory.WebAuthnDevice{CredentialID: id, PublicKey: []byte{1}}}); err != nil {
+			t.Fatal(err)
+		}
+		h.identify(t)
+		r := h.register(t, &webauthnxtest.Authenticator{Origin: waOrigin, ID: id}, h.get("f", ""))
+		if msg := r.responseError(t, "response"); msg != MsgWebAuthnCredentialExists {
+			t.Errorf("error %q", msg)
+		}
+		if len(h.devices(t)) != 1 {
+			t.Error("stored")
+		}
+	})
+	t.Run("device type", func(t *testing.T) {
+		h := newWAHarness(t, waSetupFlow("device_type_restrictions: ["+allowed.String()+"]"), false)
+		h.identify(t)
+		r := h.register(t, &webauthnxtest.Authenticator{Origin: waOrigin, AAGUID: uuid.MustParse("2fc0579f-8113-47ea-b116-bb5a8db9202a")}, h.get("f", ""))
+		if msg := r.responseError(t, "response"); msg != "Invalid device type. Contact your authentik administrator for help." {
+			t.Errorf("error %q", msg)
+		}
+		h.register(t, &webauthnxtest.Authenticator{Origin: waOrigin, AAGUID: allowed}, r).want(t, ComponentRedirect, "to", "/")
+		if len(h.devices(t)) != 1 {
+			t.Error("not stored")
+		}
+	})
+}
+
+// authentik's rules for allowed device types, with the unknown type
+// (the nil AAGUID) allowing any authenticator of no known type.
+func TestDeviceTypeAllowed(t *testing.T) {
+	a, b := uuid.MustParse("cb69481e-8ff7-4039-93ec-0a2729a154a8"), uuid.MustParse("2fc0579f-8113-47ea-b116-bb5a8db9202a")
+	known := []stage.WebAuthnDeviceType{{AAGUID: b, Description: "Key B"}}
+	for _, c := range []struct {
+		allowed []uuid.UUID
+		aaguid  uuid.UUID
+		want    bool
+	}{
+		{nil, a, true},
+		{[]uuid.UUID{a}, a, true},
+		{[]uuid.UUID{a}, b, false},
+		{[]uuid.UUID{a}, uuid.Nil, false},
+		{[]uuid.UUID{uuid.Nil}, a, true},  // of no known type
+		{[]uuid.UUID{uuid.Nil}, b, false}, // a known type, not listed
+		{[]uuid.UUID{uuid.Nil, b}, b, true},
+	} {
+		if got := deviceTypeAllowed(c.allowed, known, c.aaguid); got != c.want {
+			t.Errorf("allowed %v, %v: %v, want %v", c.allowed, c.aaguid, got, c.want)
+		}
+	}
+}
+
+// Without a relying party, or without a user, the stage denies the flow
+// with a clear message.
+func TestAuthWebAuthnSetupDenied(t *testing.T) {
+	t.Run("no relying party", func(t *testing.T) {
+		h := newWAHarness(t, waSetupFlow(""), true)
+		h.identify(t)
+		h.get("f", "").want(t, ComponentAccessDenied, "error_message", MsgNoWebAuthn)
+		if ev := h.lastEvent(t, EventConfigurationError); ev.Message != MsgNoWebAuthn {
+			t.Errorf("event %+v", ev)
+		}
+	})
+	t.Run("no user", func(t *testing.T) {
+		h := newWAHarness(t, designatedDoc("g", "stage_configuration", stageEntry(webauthnModel, "g", "wa", 0, "", "")), false)
+		h.get("g", "").want(t, ComponentAccessDenied, "error_message", MsgNoPendingUser)
+	})
+	t.Run("bad configuration", func(t *testing.T) {
+		if _, err := New(newWAHarness(t, "", true).s, Options{WebAuthn: &WebAuthnOptions{RPID: waRPID}}); err == nil {
+			t.Error("New accepted a relying party without origins")
+		}
+	})
+}
