@@ -9,6 +9,7 @@ import (
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/internal/webauthnx"
+	"github.com/authflow/authflow/reputation"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/validate"
 	"github.com/google/uuid"
@@ -262,4 +263,172 @@ func webauthnReason(err error) string {
 		return "no registration under way"
 	}
 	return msg
+}
+
+// Messages of WebAuthn validation, in authentik's words.
+const (
+	// MsgWebAuthnInvalidDevice is the webauthn error of an answer that is
+	// not a credential, or names one no device has, or another user's.
+	MsgWebAuthnInvalidDevice = "Invalid device"
+	// MsgWebAuthnAssertionFailed is the webauthn error of an assertion
+	// that does not verify (with a login_failed event).
+	MsgWebAuthnAssertionFailed = "Assertion failed"
+)
+
+// AuthMethodWebAuthnPasswordless is the auth_method of a login by
+// passwordless WebAuthn (authentik's).
+const AuthMethodWebAuthnPasswordless = "auth_webauthn_pwl"
+
+// PasswordlessDeviceUID is the device_uid of the user-less WebAuthn
+// challenge (authentik's -1).
+const PasswordlessDeviceUID = "-1"
+
+// errNoWebAuthn is a WebAuthn challenge without a relying party, which
+// authenticator_validate turns into MsgNoWebAuthn.
+var errNoWebAuthn = errors.New("executor: no WebAuthn relying party")
+
+// webauthnDeviceClass is authenticator_validate's behaviour for WebAuthn
+// devices (deviceClassHandlers).
+var webauthnDeviceClass = deviceClassHandler{
+	offer: func(cfg stage.AuthenticatorValidate, dev directory.Device) bool {
+		return !webauthnTypeRefused(cfg, dev)
+	},
+	challenge:   webauthnDeviceChallenge,
+	answerField: "webauthn",
+	answer:      answerWebAuthn,
+	app:         webauthnApp, model: webauthnModel,
+}
+
+// webauthnApp and webauthnModel name WebAuthn devices as authentik's
+// events do.
+const webauthnApp, webauthnModel = "authentik_stages_authenticator_webauthn", "webauthndevice"
+
+// webauthnTypeRefused says whether the stage refuses dev for its type:
+// webauthn_allowed_device_types is set and dev's type is not in it.
+// authentik gives a device a type when its AAGUID is in its catalogue of
+// authenticator types; authflow holds no catalogue, so every AAGUID
+// reported counts as a type, and only a device without one (the nil
+// AAGUID, as "none" attestation often gives) has no type and is never
+// refused for it.
+func webauthnTypeRefused(cfg stage.AuthenticatorValidate, dev directory.Device) bool {
+	w := dev.WebAuthn
+	return w != nil && w.AAGUID != uuid.Nil && len(cfg.WebAuthnAllowedDeviceTypes) > 0 && !slices.Contains(cfg.WebAuthnAllowedDeviceTypes, w.AAGUID)
+}
+
+// webauthnDeviceChallenge is the WebAuthn device challenge: assertion
+// options allowing all the user's credentials (all, whatever their
+// type), with the stage's webauthn_user_verification; the ceremony is
+// kept in the plan context.
+func webauthnDeviceChallenge(_ context.Context, s *Step, cfg stage.AuthenticatorValidate, _ directory.Device, all []directory.Device) (map[string]any, error) {
+	return s.beginWebAuthnLogin(cfg, webauthnCredentials(all))
+}
+
+// beginWebAuthnLogin makes assertion options for allow (none: any
+// discoverable credential) and keeps the ceremony.
+func (s *Step) beginWebAuthnLogin(cfg stage.AuthenticatorValidate, allow []webauthnx.Credential) (map[string]any, error) {
+	if s.ex.webauthn == nil {
+		return nil, errNoWebAuthn
+	}
+	delete(s.Context, ContextWebAuthnChallenge)
+	opts, state, err := s.ex.webauthn.BeginLogin(string(cfg.WebAuthnUserVerification), allow)
+	if err != nil {
+		return nil, fmt.Errorf("executor: %s: %w", s.Stage.Name, err)
+	}
+	s.Context[ContextWebAuthnChallenge] = state
+	return opts, nil
+}
+
+// passwordlessChallenge is authenticator_validate's challenge without a
+// user: one WebAuthn challenge for any discoverable credential.
+func (s *Step) passwordlessChallenge(cfg stage.AuthenticatorValidate) (Result, error) {
+	opts, err := s.beginWebAuthnLogin(cfg, nil)
+	if errors.Is(err, errNoWebAuthn) {
+		s.Event(EventConfigurationError, MsgNoWebAuthn)
+		return Deny(MsgNoWebAuthn), nil
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	s.Context[ContextDeviceChallenges] = []any{map[string]any{"device_class": string(directory.DeviceWebAuthn), "device_uid": PasswordlessDeviceUID}}
+	return Show(&AuthenticatorValidationChallenge{
+		Envelope: s.Envelope(ComponentAuthenticatorValidate), UserInfo: s.UserInfo(),
+		DeviceChallenges:    []DeviceChallenge{{DeviceClass: string(directory.DeviceWebAuthn), DeviceUID: PasswordlessDeviceUID, Challenge: opts}},
+		ConfigurationStages: []SelectableStage{},
+	}), nil
+}
+
+// errSignCount is an assertion whose signature count another use of
+// the credential overtook.
+var errSignCount = errors.New("executor: sign count not greater than the stored one")
+
+// answerWebAuthn checks a webauthn answer (authentik's
+// validate_challenge_webauthn) for user, or for any user when user is 0
+// (passwordless: the device's user becomes the pending user, with
+// auth_method auth_webauthn_pwl). A verified assertion stores the new
+// signature count, atomically: of two answers with the same count one
+// fails.
+func answerWebAuthn(ctx context.Context, s *Step, cfg stage.AuthenticatorValidate, raw json.RawMessage, user int64) (directory.Device, string, bool, error) {
+	rp := s.ex.webauthn
+	if rp == nil {
+		return directory.Device{}, "", false, errNoWebAuthn
+	}
+	a, err := webauthnx.ParseAssertion(raw)
+	if err != nil {
+		return directory.Device{}, MsgWebAuthnInvalidDevice, false, nil
+	}
+	dev, err := s.ex.devices.FindDevice(ctx, directory.DeviceFind{CredentialID: a.CredentialID})
+	if errors.Is(err, directory.ErrNotFound) || (err == nil && (dev.Class != directory.DeviceWebAuthn || dev.WebAuthn == nil || (user != 0 && dev.User != user))) {
+		return directory.Device{}, MsgWebAuthnInvalidDevice, false, nil
+	}
+	if err != nil {
+		return directory.Device{}, "", false, err
+	}
+	if webauthnTypeRefused(cfg, dev) {
+		return directory.Device{}, fmt.Sprintf(MsgWebAuthnInvalidDeviceType, s.ex.Brand().Title), false, nil
+	}
+	owner, err := s.ex.user(ctx, dev.User)
+	if err != nil {
+		return directory.Device{}, "", false, err
+	}
+	all, err := s.ex.devices.UserDevices(ctx, dev.User)
+	if err != nil {
+		return directory.Device{}, "", false, err
+	}
+	state, _ := s.Context[ContextWebAuthnChallenge].(string)
+	used, err := rp.FinishLogin(state, a, s.webauthnUser(owner), webauthnCredentials(all))
+	if err == nil {
+		dev, err = s.ex.devices.UpdateDevice(ctx, dev.Class, dev.PK, func(x *directory.Device) error {
+			if x.WebAuthn == nil || (used.SignCount > 0 && used.SignCount <= x.WebAuthn.SignCount) {
+				return errSignCount
+			}
+			x.WebAuthn.SignCount = used.SignCount
+			return nil
+		})
+	}
+	if errors.Is(err, webauthnx.ErrVerify) || errors.Is(err, webauthnx.ErrSession) || errors.Is(err, errSignCount) {
+		name := validateUsername(s)
+		s.ex.event(Event{Action: EventLoginFailed, Message: MsgWebAuthnAssertionFailed, Flow: s.Flow.Slug, Stage: s.Stage.Name, User: name})
+		if err := s.ChangeReputation(ctx, name, reputation.LoginFailed); err != nil {
+			return directory.Device{}, "", false, err
+		}
+		return directory.Device{}, MsgWebAuthnAssertionFailed, false, nil
+	}
+	if err != nil {
+		return directory.Device{}, "", false, err
+	}
+	delete(s.Context, ContextWebAuthnChallenge)
+	if user == 0 {
+		s.SetPendingUser(owner, "")
+		s.Context[ContextAuthMethod] = AuthMethodWebAuthnPasswordless
+		args, ok := s.Context[ContextAuthMethodArgs].(map[string]any)
+		if !ok {
+			args = map[string]any{}
+			s.Context[ContextAuthMethodArgs] = args
+		}
+		// deviceRef's form (which reads deviceClassHandlers, and so
+		// cannot be called from one of its entries).
+		args["device"] = map[string]any{"app": webauthnApp, "model_name": webauthnModel, "pk": float64(dev.PK), "name": dev.Name}
+		args["device_type"] = nil
+	}
+	return dev, "", true, nil
 }
