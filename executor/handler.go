@@ -113,7 +113,8 @@ const MsgUnsupportedStage = "The stage kind %s is not supported by authflow yet.
 // Builtin returns the handlers of authentik's 24 stage kinds: dummy,
 // deny, redirect, identification, password, user_login, user_logout,
 // prompt, user_write, authenticator_validate (TOTP and static
-// devices), consent, user_delete, captcha, email and invitation run;
+// devices), authenticator_totp, authenticator_static, consent,
+// user_delete, captcha, email and invitation run;
 // every other kind has a handler that denies the flow with
 // MsgUnsupportedStage and a
 // configuration_error event, until its handler is written.
@@ -140,13 +141,15 @@ func Builtin() map[stage.ModelName]Handler {
 		// Flow tokens and invitations (email.go, invitation.go).
 		stage.ModelEmail:      emailHandler{},
 		stage.ModelInvitation: invitationHandler{},
-		// WebAuthn (authwebauthn.go).
+		// The authenticator setup stages (authtotp.go, authstatic.go,
+		// authwebauthn.go).
+		stage.ModelAuthenticatorTOTP:     authTOTPHandler{},
+		stage.ModelAuthenticatorStatic:   authStaticHandler{},
 		stage.ModelAuthenticatorWebAuthn: authWebAuthnHandler{},
 	}
 	for _, m := range []stage.ModelName{
 		stage.ModelAuthenticatorDuo, stage.ModelAuthenticatorEmail, stage.ModelAuthenticatorEndpointGDTC,
-		stage.ModelAuthenticatorSMS, stage.ModelAuthenticatorStatic, stage.ModelAuthenticatorTOTP,
-		stage.ModelMutualTLS, stage.ModelSource,
+		stage.ModelAuthenticatorSMS, stage.ModelMutualTLS, stage.ModelSource,
 	} {
 		h[m] = Unsupported(m)
 	}

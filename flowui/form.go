@@ -152,6 +152,8 @@ var components = map[string]component{
 	executor.ComponentCaptcha:               {one("token", func(f *form) any { return captchaToken(f, "token") }), nil},
 	executor.ComponentUserLogin:             {one("remember_me", func(f *form) any { return truthy(f.get("remember_me")) }), nil},
 	executor.ComponentAuthenticatorValidate: {decodeAuthValidate, authValidateFields},
+	executor.ComponentAuthenticatorTOTP:     {one("code", value("code")), fixed("code")},
+	executor.ComponentAuthenticatorStatic:   {empty, nil},
 	executor.ComponentAuthenticatorWebAuthn: {decodeWebAuthnSetup, fixed("response")},
 	executor.ComponentEmail:                 {empty, nil},
 	executor.ComponentDummy:                 {empty, nil},

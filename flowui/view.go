@@ -169,7 +169,9 @@ var funcs = template.FuncMap{
 		}
 		return "g-recaptcha"
 	},
-	"image": imageURL,
+	"deviceLabel": deviceLabel,
+	"image":       imageURL,
+	"qr":          qrImage,
 	// json is a value as JSON text, for a data attribute that a page's
 	// script reads (WebAuthn's options).
 	"json": func(v any) (string, error) {
@@ -219,4 +221,19 @@ func userFieldLabel(fields []string) string {
 		return ls[0]
 	}
 	return strings.Join(ls[:len(ls)-1], ", ") + " or " + ls[len(ls)-1]
+}
+
+// deviceLabels name the device classes on the validation page.
+var deviceLabels = map[string]string{
+	"totp": "A code from your authenticator app", "static": "One of your static backup codes",
+	"webauthn": "Your security key or passkey", "duo": "Duo", "sms": "A code sent by SMS", "email": "A code sent by email",
+}
+
+// deviceLabel names a device challenge's class; the class itself when
+// unknown.
+func deviceLabel(class string) string {
+	if l, ok := deviceLabels[class]; ok {
+		return l
+	}
+	return class
 }
