@@ -186,10 +186,18 @@ func identificationFields(ch executor.Challenge) []string {
 }
 
 func authValidateFields(ch executor.Challenge) []string {
-	if c, ok := ch.(*executor.AuthenticatorValidationChallenge); ok && len(c.DeviceChallenges) > 0 {
-		return []string{"code"}
+	c, ok := ch.(*executor.AuthenticatorValidationChallenge)
+	if !ok {
+		return nil
 	}
-	return nil
+	var fields []string
+	if needsCode(c.DeviceChallenges) {
+		fields = append(fields, "code")
+	}
+	if webauthnOptions(c.DeviceChallenges) != nil {
+		fields = append(fields, "webauthn")
+	}
+	return fields
 }
 
 // captchaFields are where the captcha providers' widgets put their
@@ -225,6 +233,13 @@ func decodeAuthValidate(f *form) (map[string]any, *formError) {
 	}
 	if f.has("code") {
 		body["code"] = f.get("code")
+	}
+	if f.has("webauthn") {
+		v, ferr := jsonObject(f, "webauthn")
+		if ferr != nil {
+			return nil, ferr
+		}
+		body["webauthn"] = v
 	}
 	if f.has("selected_challenge") {
 		ch, ferr := jsonObject(f, "selected_challenge")

@@ -410,6 +410,8 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		extra.script = c.AllowShowPassword
 	case *executor.AuthenticatorWebAuthnChallenge:
 		extra.script = true
+	case *executor.AuthenticatorValidationChallenge:
+		extra.script = webauthnOptions(c.DeviceChallenges) != nil
 	}
 	if rd == nil {
 		p := u.challengePage(nonce, ch, csrf, r, posted)

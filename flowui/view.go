@@ -3,6 +3,7 @@ package flowui
 import (
 	"encoding/json"
 	"html/template"
+	"slices"
 	"strings"
 
 	"github.com/authflow/authflow/executor"
@@ -178,8 +179,31 @@ var funcs = template.FuncMap{
 		b, err := json.Marshal(v)
 		return string(b), err
 	},
-	"userFieldLabel": userFieldLabel,
-	"userFieldType":  userFieldType,
+	"needsCode":       needsCode,
+	"userFieldLabel":  userFieldLabel,
+	"userFieldType":   userFieldType,
+	"webauthnOptions": webauthnOptions,
+}
+
+// codeClasses are the device classes answered with a code.
+var codeClasses = []string{"totp", "static", "sms", "email"}
+
+// needsCode says whether one of a validation page's device challenges
+// is answered with a code.
+func needsCode(cs []executor.DeviceChallenge) bool {
+	return slices.ContainsFunc(cs, func(c executor.DeviceChallenge) bool { return slices.Contains(codeClasses, c.DeviceClass) })
+}
+
+// webauthnOptions are the assertion options of a validation page's
+// WebAuthn challenge, which its script passes to
+// navigator.credentials.get; nil when it has none.
+func webauthnOptions(cs []executor.DeviceChallenge) map[string]any {
+	for _, c := range cs {
+		if c.DeviceClass == "webauthn" && c.Challenge != nil {
+			return c.Challenge
+		}
+	}
+	return nil
 }
 
 // userFieldType is the input type of the identification's user field.
