@@ -112,8 +112,9 @@ const MsgUnsupportedStage = "The stage kind %s is not supported by authflow yet.
 
 // Builtin returns the handlers of authentik's 24 stage kinds: dummy,
 // deny, redirect, identification, password, user_login, user_logout,
-// prompt, user_write, authenticator_validate (TOTP and static
-// devices), authenticator_totp, authenticator_static, consent,
+// prompt, user_write, authenticator_validate (TOTP, static and
+// WebAuthn devices), authenticator_totp, authenticator_static,
+// authenticator_webauthn, consent,
 // user_delete, captcha, email and invitation run;
 // every other kind has a handler that denies the flow with
 // MsgUnsupportedStage and a
