@@ -1,14 +1,8 @@
 package flowui_test
 
 import (
-	"bytes"
 	"context"
-	"io/fs"
-	"net"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,11 +11,8 @@ import (
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/directory/memdir"
 	"github.com/authflow/authflow/executor"
-	"github.com/authflow/authflow/flowui"
 	"github.com/authflow/authflow/internal/browsertest"
 	"github.com/authflow/authflow/password"
-	"github.com/authflow/authflow/plan"
-	"github.com/authflow/authflow/store"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
@@ -62,26 +53,6 @@ func newPasskeyServer(t *testing.T) *passkeyServer {
 	t.Helper()
 	ctx := context.Background()
 	pw := password.Policy{Iterations: 1000}
-	s, err := store.Open(filepath.Join(t.TempDir(), "x.db"), &store.Options{NoSync: true, Passwords: pw})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	load := func(name string, doc []byte, o ...blueprint.Options) {
-		t.Helper()
-		if res, err := blueprint.Load(ctx, s, bytes.NewReader(doc), append(o, blueprint.Options{})[0]); err != nil || !res.Success {
-			t.Fatalf("%s: %v %+v", name, err, res.Logs)
-		}
-	}
-	load("bootstrap", blueprint.Bootstrap(), blueprint.Options{EnvPrefixes: []string{"AUTHENTIK_BOOTSTRAP_"}})
-	names, _ := fs.Glob(blueprint.Defaults(), "*.yaml")
-	slices.Sort(names)
-	for _, n := range names {
-		b, _ := fs.ReadFile(blueprint.Defaults(), n)
-		load(n, b)
-	}
-	load("passkey", []byte(passkeyDoc))
-
 	dir, err := memdir.New(memdir.Options{Policy: pw})
 	if err != nil {
 		t.Fatal(err)
@@ -95,31 +66,15 @@ func newPasskeyServer(t *testing.T) *passkeyServer {
 	if err := dir.SetPassword(ctx, u.PK, &secret); err != nil {
 		t.Fatal(err)
 	}
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// localhost, not 127.0.0.1: an IP address is no WebAuthn RP id.
-	host := "http://localhost:" + strings.TrimPrefix(ln.Addr().String(), "127.0.0.1:")
-	e, err := executor.New(s, executor.Options{
-		Passwords: pw, Directory: dir, Plan: plan.Options{Directory: dir},
-		WebAuthn: &executor.WebAuthnOptions{RPID: "localhost", Origins: []string{host}},
-		Sleep:    func(context.Context, time.Duration) {},
+	var host string
+	sv := newServerWith(t, func(o *executor.Options, h string) {
+		host = h
+		o.Directory, o.Plan.Directory = dir, dir
+		o.WebAuthn = &executor.WebAuthnOptions{RPID: "localhost", Origins: []string{h}}
 	})
-	if err != nil {
-		t.Fatal(err)
+	if res, err := blueprint.Load(ctx, sv.s, strings.NewReader(passkeyDoc), blueprint.Options{}); err != nil || !res.Success {
+		t.Fatalf("passkeyDoc: %v %+v", err, res.Logs)
 	}
-	t.Cleanup(e.Close)
-	ui, err := flowui.New(e, flowui.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(mux(e, ui))
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(srv.Close)
 	return &passkeyServer{host: host, dir: dir, user: u}
 }
 

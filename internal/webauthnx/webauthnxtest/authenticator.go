@@ -116,13 +116,8 @@ func (a *Authenticator) Register(options map[string]any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(map[string]any{
-		"id": b64.EncodeToString(a.credID), "rawId": b64.EncodeToString(a.credID), "type": "public-key",
-		"authenticatorAttachment": "cross-platform", "clientExtensionResults": map[string]any{},
-		"response": map[string]any{
-			"clientDataJSON": b64.EncodeToString(cdj), "attestationObject": b64.EncodeToString(att),
-			"transports": []string{"usb"},
-		},
+	return a.credential(map[string]any{
+		"clientDataJSON": b64.EncodeToString(cdj), "attestationObject": b64.EncodeToString(att), "transports": []string{"usb"},
 	})
 }
 
@@ -145,13 +140,18 @@ func (a *Authenticator) Assert(options map[string]any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return a.credential(map[string]any{
+		"clientDataJSON": b64.EncodeToString(cdj), "authenticatorData": b64.EncodeToString(auth),
+		"signature": b64.EncodeToString(sig), "userHandle": b64.EncodeToString(a.user),
+	})
+}
+
+// credential is the JSON of the PublicKeyCredential of the
+// authenticator's credential with response.
+func (a *Authenticator) credential(response map[string]any) ([]byte, error) {
 	return json.Marshal(map[string]any{
 		"id": b64.EncodeToString(a.credID), "rawId": b64.EncodeToString(a.credID), "type": "public-key",
-		"authenticatorAttachment": "cross-platform", "clientExtensionResults": map[string]any{},
-		"response": map[string]any{
-			"clientDataJSON": b64.EncodeToString(cdj), "authenticatorData": b64.EncodeToString(auth),
-			"signature": b64.EncodeToString(sig), "userHandle": b64.EncodeToString(a.user),
-		},
+		"authenticatorAttachment": "cross-platform", "clientExtensionResults": map[string]any{}, "response": response,
 	})
 }
 
