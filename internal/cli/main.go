@@ -61,7 +61,10 @@
 //	-base-url URL            the site's public URL, which the email stage's
 //	                         links begin with; default http://ADDR, the
 //	                         listening address (serve logs a note saying
-//	                         so), right only when browsers reach serve there
+//	                         so), right only when browsers reach serve there;
+//	                         its host name and origin are also the WebAuthn
+//	                         relying party of passkeys (an IP address is
+//	                         none: WebAuthn stages deny the flow, as logged)
 //	-smtp-host HOST          the global email settings, which email stages
 //	-smtp-port 25            with use_global_settings use (authentik's
 //	-smtp-username USER      defaults; without -smtp-host such a stage
@@ -474,8 +477,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 	if xf.baseURL == "" {
 		logger.Printf("no -base-url: the email stage's links begin with %s, the listening address; give -base-url when browsers reach serve elsewhere", baseURL)
 	}
+	wa := webauthnOf(baseURL)
+	if wa == nil {
+		logger.Printf("the site's host in %s is no host name: WebAuthn (passkey) stages deny the flow; give -base-url with a host name for them", baseURL)
+	}
 	ex, cache, err := newExecutor(s, rs, logger, executor.Options{
-		Mailer: mailer, BaseURL: baseURL, Captcha: xf.captchaVerifier(), ExecutionTTL: xf.ttl,
+		Mailer: mailer, BaseURL: baseURL, Captcha: xf.captchaVerifier(), ExecutionTTL: xf.ttl, WebAuthn: wa,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "authflow: %v\n", err)

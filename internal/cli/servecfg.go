@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -176,6 +177,22 @@ func (f *execFlags) crossOrigin() (*http.CrossOriginProtection, error) {
 		}
 	}
 	return c, nil
+}
+
+// webauthnOf returns the WebAuthn relying party of the site at base
+// (what base returns): its host name as the RP id, its origin; nil when
+// the host is an IP address, which no WebAuthn RP id can be (the
+// WebAuthn stages then deny the flow, saying so).
+func webauthnOf(base string) *executor.WebAuthnOptions {
+	u, err := url.Parse(base)
+	if err != nil || u.Hostname() == "" || net.ParseIP(u.Hostname()) != nil {
+		return nil
+	}
+	o, err := originOf(u.Scheme + "://" + u.Host)
+	if err != nil {
+		return nil
+	}
+	return &executor.WebAuthnOptions{RPID: strings.ToLower(u.Hostname()), Origins: []string{o}}
 }
 
 // captchaVerifier returns the captcha verifier, nil with -captcha=false.
