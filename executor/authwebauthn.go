@@ -26,10 +26,6 @@ const (
 	// configuration_error event) of a stage that needs the WebAuthn
 	// relying party when Options.WebAuthn is nil.
 	MsgNoWebAuthn = "This flow needs WebAuthn, and no WebAuthn relying party (RP id and origins) is configured."
-	// MsgNoDeviceStore is authflow's: the error_message (and
-	// configuration_error event) of a setup stage when the directory
-	// keeps no devices (Options.Devices).
-	MsgNoDeviceStore = "This flow sets up authenticator devices, and the directory keeps none."
 	// MsgWebAuthnRegistrationFailed is the response error of a
 	// registration that does not verify; %s says why.
 	MsgWebAuthnRegistrationFailed = "Registration failed. Error: %s"
@@ -87,14 +83,14 @@ type AuthenticatorWebAuthnChallenge struct {
 type authWebAuthnHandler struct{}
 
 // webauthnRP is the relying party, or the result that denies the flow
-// without one or without devices (MsgNoDeviceStore).
+// without one or without devices (MsgNoDevices).
 func (s *Step) webauthnRP() (*webauthnx.RP, *Result) {
 	msg := ""
 	switch {
 	case s.ex.webauthn == nil:
 		msg = MsgNoWebAuthn
 	case s.ex.devices == nil:
-		msg = MsgNoDeviceStore
+		msg = MsgNoDevices
 	default:
 		return s.ex.webauthn, nil
 	}
@@ -341,11 +337,10 @@ func (s *Step) beginWebAuthnLogin(cfg stage.AuthenticatorValidate, allow []webau
 // passwordlessChallenge is authenticator_validate's challenge without a
 // user: one WebAuthn challenge for any discoverable credential.
 func (s *Step) passwordlessChallenge(cfg stage.AuthenticatorValidate) (Result, error) {
-	opts, err := s.beginWebAuthnLogin(cfg, nil)
-	if errors.Is(err, errNoWebAuthn) {
-		s.Event(EventConfigurationError, MsgNoWebAuthn)
-		return Deny(MsgNoWebAuthn), nil
+	if _, deny := s.webauthnRP(); deny != nil {
+		return *deny, nil
 	}
+	opts, err := s.beginWebAuthnLogin(cfg, nil)
 	if err != nil {
 		return Result{}, err
 	}
@@ -369,7 +364,8 @@ var errSignCount = errors.New("executor: sign count not greater than the stored 
 // fails.
 func answerWebAuthn(ctx context.Context, s *Step, cfg stage.AuthenticatorValidate, raw json.RawMessage, user int64) (directory.Device, string, bool, error) {
 	rp := s.ex.webauthn
-	if rp == nil {
+	if rp == nil || s.ex.devices == nil {
+		// Never offered so: a challenge needs both.
 		return directory.Device{}, "", false, errNoWebAuthn
 	}
 	a, err := webauthnx.ParseAssertion(raw)

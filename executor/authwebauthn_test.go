@@ -514,3 +514,21 @@ func TestAuthValidatePasswordless(t *testing.T) {
 	}
 	h.get("f", "").want(t, ComponentDummy)
 }
+
+// hideDevices is a directory that keeps no devices.
+type hideDevices struct{ directory.Directory }
+
+// Without a device store, the WebAuthn setup stage and passwordless
+// WebAuthn deny the flow with a configuration_error, never a panic.
+func TestWebAuthnWithoutDevices(t *testing.T) {
+	noDevices := func(o *Options) { o.Directory = hideDevices{o.Directory} }
+	h := newWAHarness(t, waSetupFlow(""), false, noDevices)
+	h.identify(t)
+	h.get("f", "").want(t, ComponentAccessDenied, "error_message", MsgNoDevices)
+	if ev := h.lastEvent(t, EventConfigurationError); ev.Message != MsgNoDevices {
+		t.Errorf("event %+v", ev)
+	}
+	h = newWAHarness(t, designatedDoc("g", "authentication", stageEntry("authentik_stages_authenticator_validate.authenticatorvalidatestage", "g", "mfa", 0,
+		"device_classes: [webauthn]", "")), false, noDevices)
+	h.get("g", "").want(t, ComponentAccessDenied, "error_message", MsgNoDevices)
+}
