@@ -40,9 +40,9 @@ func (authStaticHandler) tokens(s *Step, cfg stage.AuthenticatorStatic) ([]strin
 	return codes, nil
 }
 
-func (h authStaticHandler) Challenge(_ context.Context, s *Step) (Result, error) {
-	if _, _, ok := setupUser(s); !ok {
-		return Pass(), nil
+func (h authStaticHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
+	if _, _, ok, err := setupUser(ctx, s); err != nil || !ok {
+		return Pass(), err
 	}
 	if s.ex.devices == nil {
 		return noDevices(s), nil
@@ -55,9 +55,9 @@ func (h authStaticHandler) Challenge(_ context.Context, s *Step) (Result, error)
 }
 
 func (h authStaticHandler) Respond(ctx context.Context, s *Step, _ json.RawMessage) (Result, error) {
-	user, _, ok := setupUser(s)
-	if !ok {
-		return Pass(), nil
+	user, _, ok, err := setupUser(ctx, s)
+	if err != nil || !ok {
+		return Pass(), err
 	}
 	if s.ex.devices == nil {
 		return noDevices(s), nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -47,14 +48,24 @@ const (
 
 // setupUser is the user a setup stage sets a device up for (authentik's
 // get_pending_user): the pending user, else the request's; ok is false
-// for none, or a stand-in (whose device could not be saved), and the
-// stage passes, as authentik's for an anonymous user.
-func setupUser(s *Step) (pk int64, username string, ok bool) {
+// for none, a stand-in (whose device could not be saved) or a user the
+// directory no longer holds, and the stage passes, as authentik's for an
+// anonymous user.
+// The username is the directory's (the request's may be unknown to a
+// host on the Go API).
+func setupUser(ctx context.Context, s *Step) (pk int64, username string, ok bool, err error) {
 	pk, anonymous := validateUser(s)
 	if anonymous || pk == 0 {
-		return 0, "", false
+		return 0, "", false, nil
 	}
-	return pk, validateUsername(s), true
+	u, err := s.ex.user(ctx, pk)
+	switch {
+	case errors.Is(err, directory.ErrNotFound):
+		return 0, "", false, nil
+	case err != nil:
+		return 0, "", false, err
+	}
+	return pk, u.Username, true, nil
 }
 
 // noDevices denies a setup stage of an executor without a device store.
@@ -110,10 +121,10 @@ func (h authTOTPHandler) setup(s *Step, cfg stage.AuthenticatorTOTP) (totpSetup,
 	return totpSetup{key, digits}, nil
 }
 
-func (h authTOTPHandler) Challenge(_ context.Context, s *Step) (Result, error) {
-	_, username, ok := setupUser(s)
-	if !ok {
-		return Pass(), nil
+func (h authTOTPHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
+	_, username, ok, err := setupUser(ctx, s)
+	if err != nil || !ok {
+		return Pass(), err
 	}
 	if s.ex.devices == nil {
 		return noDevices(s), nil
@@ -135,9 +146,9 @@ type authTOTPResponse struct {
 }
 
 func (h authTOTPHandler) Respond(ctx context.Context, s *Step, body json.RawMessage) (Result, error) {
-	user, _, ok := setupUser(s)
-	if !ok {
-		return Pass(), nil
+	user, _, ok, err := setupUser(ctx, s)
+	if err != nil || !ok {
+		return Pass(), err
 	}
 	if s.ex.devices == nil {
 		return noDevices(s), nil

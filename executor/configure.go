@@ -84,9 +84,7 @@ func (e *Executor) ConfigureHandler(o HTTPOptions) http.Handler {
 			writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
 			return
 		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": `Method "` + r.Method + `" not allowed.`})
+		if !getOnly(w, r) {
 			return
 		}
 		if err := h.crossOrigin(r); err != nil {
@@ -107,11 +105,7 @@ func (e *Executor) ConfigureHandler(o HTTPOptions) http.Handler {
 		case err != nil:
 			h.fail(w, "", err)
 		default:
-			to := FlowInterfacePath + url.PathEscape(slug) + "/"
-			if r.URL.RawQuery != "" {
-				to += "?" + r.URL.RawQuery
-			}
-			http.Redirect(w, r, to, http.StatusFound)
+			toFlowPage(w, r, slug)
 		}
 	})
 }

@@ -450,8 +450,9 @@
 //     The device being set up is kept where authentik keeps it in
 //     session keys, in the execution's plan context
 //     ([ContextTOTPDevice], [ContextStaticTokens]; the inspector shows
-//     them redacted), so that a re-render shows the same key or codes;
-//     it is removed when the device is saved. TOTP shows
+//     them redacted, and a KVRunState with keys seals them at rest with
+//     the rest of the record), so that a re-render shows the same key or
+//     codes; it is removed when the device is saved. TOTP shows
 //     ak-stage-authenticator-totp with config_url, authentik's otpauth
 //     URI (package otp: a random 20-byte key, the stage's digits, the
 //     brand title as issuer), and takes code (an integer): a code of
@@ -616,7 +617,8 @@
 //
 // Every stage kind but dummy, deny, redirect, identification, password,
 // user_login, user_logout, prompt, user_write, authenticator_validate,
-// consent, user_delete, captcha, email and invitation has a handler that
+// authenticator_totp, authenticator_static, consent, user_delete,
+// captcha, email and invitation has a handler that
 // denies the flow
 // with [MsgUnsupportedStage] and a configuration_error event.
 // Performance: a login with a cheap hasher costs 20 to 30 times a cached
