@@ -617,7 +617,8 @@
 //
 // Every stage kind but dummy, deny, redirect, identification, password,
 // user_login, user_logout, prompt, user_write, authenticator_validate,
-// authenticator_totp, authenticator_static, consent, user_delete,
+// authenticator_totp, authenticator_static, authenticator_webauthn,
+// consent, user_delete,
 // captcha, email and invitation has a handler that
 // denies the flow
 // with [MsgUnsupportedStage] and a configuration_error event.
