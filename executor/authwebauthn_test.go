@@ -532,3 +532,33 @@ func TestWebAuthnWithoutDevices(t *testing.T) {
 		"device_classes: [webauthn]", "")), false, noDevices)
 	h.get("g", "").want(t, ComponentAccessDenied, "error_message", MsgNoDevices)
 }
+
+// Setup and validation on the store's own devices (the default
+// directory): the credential registered opens the next login.
+func TestWebAuthnStoreDevices(t *testing.T) {
+	h := newHarness(t, identFlow("authentication", "",
+		stageEntry(webauthnStageModel, "f", "wa", 10, "", ""),
+		stageEntry("authentik_stages_authenticator_validate.authenticatorvalidatestage", "f", "mfa", 20, "not_configured_action: deny, device_classes: [webauthn]", ""),
+		dummy("f", "after", 30, "")),
+		func(o *Options) { o.WebAuthn = &WebAuthnOptions{RPID: waRPID, Origins: []string{waOrigin}} })
+	alice := h.userWith("alice", "alice@example.com", nil, true)
+	a := &webauthnxtest.Authenticator{Origin: waOrigin, SignCount: 1}
+	h.identify(t)
+	reg := h.get("f", "").registration(t)
+	resp, err := a.Register(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.post("f", "", `{"response":`+string(resp)+`}`).wantReload(t, h.url("f", ""))
+	_, opts := h.get("f", "").webauthnChallenge(t)
+	resp, err = a.Assert(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.post("f", "", `{"webauthn":`+string(resp)+`}`).wantReload(t, h.url("f", ""))
+	h.get("f", "").want(t, ComponentDummy)
+	devs, err := h.e.devices.UserDevices(context.Background(), alice.PK)
+	if err != nil || len(devs) != 1 || devs[0].WebAuthn == nil || devs[0].WebAuthn.SignCount != 2 || devs[0].LastUsed == nil {
+		t.Errorf("devices %v %v", devs, err)
+	}
+}
