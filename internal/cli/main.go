@@ -63,7 +63,8 @@
 //	                         listening address (serve logs a note saying
 //	                         so), right only when browsers reach serve there;
 //	                         its host name and origin are also the WebAuthn
-//	                         relying party of passkeys (an IP address is
+//	                         relying party of passkeys (a loopback address
+//	                         stands for localhost; another IP address is
 //	                         none: WebAuthn stages deny the flow, as logged)
 //	-smtp-host HOST          the global email settings, which email stages
 //	-smtp-port 25            with use_global_settings use (authentik's
@@ -282,6 +283,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -479,7 +481,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 	}
 	wa := webauthnOf(baseURL)
 	if wa == nil {
-		logger.Printf("the site's host in %s is no host name: WebAuthn (passkey) stages deny the flow; give -base-url with a host name for them", baseURL)
+		logger.Printf("the site's host in %s is an IP address: WebAuthn (passkey) stages deny the flow; give -base-url with a host name for them", baseURL)
+	} else if wa.Origins[0] != strings.TrimRight(baseURL, "/") {
+		logger.Printf("passkeys work on the pages at %s (the WebAuthn relying party %s)", wa.Origins[0], wa.RPID)
 	}
 	ex, cache, err := newExecutor(s, rs, logger, executor.Options{
 		Mailer: mailer, BaseURL: baseURL, Captcha: xf.captchaVerifier(), ExecutionTTL: xf.ttl, WebAuthn: wa,
