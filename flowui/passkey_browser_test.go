@@ -5,7 +5,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/authflow/authflow/blueprint"
 	"github.com/authflow/authflow/directory"
@@ -13,9 +12,6 @@ import (
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/internal/browsertest"
 	"github.com/authflow/authflow/password"
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/webauthn"
-	"github.com/chromedp/chromedp"
 )
 
 // TestMain stops the shared browser of the browser tests.
@@ -78,32 +74,11 @@ func newPasskeyServer(t *testing.T) *passkeyServer {
 	return &passkeyServer{host: host, dir: dir, user: u}
 }
 
-// addAuthenticator gives p's tab a virtual platform authenticator of
-// Chromium's DevTools WebAuthn domain: CTAP2, internal, with resident
-// keys and user verification that succeeds, present at once.
-func addAuthenticator(p *browsertest.Page) {
-	p.Do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		if _, err := cdp.Call(ctx, t, webauthn.Enable, webauthn.EnableParams{}); err != nil {
-			return err
-		}
-		_, err := cdp.Call(ctx, t, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &webauthn.VirtualAuthenticatorOptions{
-			Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21, Transport: webauthn.AuthenticatorTransportInternal,
-			HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true,
-		}})
-		return err
-	}))
-}
-
-// waitFor waits, at most browsertest.ActionTimeout, until p shows the
-// page at url (the page's script sends its form by itself), and returns
-// the text of its main element.
+// waitFor waits until p shows the page at url (the page's script sends
+// its form by itself), and returns the text of its main element.
 func waitFor(t *testing.T, p *browsertest.Page, url string) string {
 	t.Helper()
-	for deadline := time.Now().Add(browsertest.ActionTimeout); p.URL() != url; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("still at %s, want %s: %q", p.URL(), url, p.Text("main"))
-		}
-	}
+	p.WaitURL(url)
 	return p.Text("main")
 }
 
@@ -118,7 +93,7 @@ func TestBrowserPasskey(t *testing.T) {
 	b := browsertest.Shared(t)
 	sv := newPasskeyServer(t)
 	p := b.NewPage(t, browsertest.Options{})
-	addAuthenticator(p)
+	p.AddAuthenticator()
 	landing := sv.host + "/"
 
 	passwordLogin := func() {
