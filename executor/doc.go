@@ -26,9 +26,10 @@
 // for a session and answers the current challenge; [Executor.Submit]
 // answers it with a JSON body. Both take a [Request] (session id, the
 // page's query string, the request's user, the HTTP request for
-// policies) and return a [Response]: a [Challenge], or Reload (ask
-// again), and a [Login] or [Logout] when a stage changed the session's
-// user (see Login below). A host gives the HTTP request; without one,
+// policies, the remembered-MFA cookie) and return a [Response]: a
+// [Challenge], or Reload (ask again), a [Login] or [Logout] when a stage
+// changed the session's user (see Login below), and an [MFACookie] for
+// the client to keep when a validation stage remembers a device. A host gives the HTTP request; without one,
 // policies and prompts see the executor endpoint's request as
 // authentik's interface would make it (the method, the path, the query
 // parameter, no headers, an unknown client address and the default

@@ -19,7 +19,8 @@ import (
 // and static codes through default-authenticator-static-setup; a new
 // login asks for a code: a wrong code, the setup's code replayed, then
 // the next step's code, each with authentik's message; a static code
-// opens once (on memdir's devices and on the store's). With last_auth_threshold set, a login within the
+// opens once (on memdir's devices and on the store's), and wrong codes
+// end the flow at the attempt limit. With last_auth_threshold set, a login within the
 // threshold skips the validation (the remembered-MFA cookie) and one
 // after it asks again.
 func TestShippedMFA(t *testing.T) {
@@ -123,8 +124,14 @@ func TestShippedMFA(t *testing.T) {
 			wantChallenge(t, logIn(t, d5, "alice", "alice", "password 1"), ComponentRedirect, "to", "/")
 			h.advance(2 * time.Hour)
 			wantChallenge(t, logIn(t, d5, "alice", "alice", "password 1"), ComponentAuthenticatorValidate)
-			// Another client was never remembered.
-			wantChallenge(t, logIn(t, newDriver(h.harness, over, ""), "alice", "alice", "password 1"), ComponentAuthenticatorValidate)
+			// Another client was never remembered; its wrong codes end the
+			// flow at the attempt limit, with authentik's message.
+			d6 := newDriver(h.harness, over, "")
+			wantChallenge(t, logIn(t, d6, "alice", "alice", "password 1"), ComponentAuthenticatorValidate)
+			for range MaxCodeAttempts - 1 {
+				wantChallenge(t, answer(d6, "000000"), ComponentAuthenticatorValidate, "response_errors", invalid)
+			}
+			wantChallenge(t, answer(d6, "000000"), ComponentAccessDenied, "error_message", MsgInvalidToken)
 		})
 	}
 }

@@ -128,6 +128,30 @@ func TestRunAsk(t *testing.T) {
 	if body, err := w.ask(map[string]any{"component": "ak-stage-password"}); err != nil || body["password"] != "again" {
 		t.Errorf("password: %v %v", body, err)
 	}
+
+	// MFA: a TOTP setup shows its link and reads the code; static codes
+	// are shown; a validation with devices reads the code, which the
+	// trace never shows.
+	out.Reset()
+	prompt.Reset()
+	w = &walker{ctx: context.Background(), in: piped("123456\n654321\n"), out: &out, prompt: &prompt, verbose: true}
+	if body, err := w.ask(map[string]any{"component": "ak-stage-authenticator-totp", "config_url": "otpauth://totp/x"}); err != nil || body["code"] != "123456" {
+		t.Errorf("totp: %v %v", body, err)
+	}
+	if body, err := w.ask(map[string]any{"component": "ak-stage-authenticator-static", "codes": []any{"abc", "def"}}); err != nil || len(body) != 1 {
+		t.Errorf("static: %v %v", body, err)
+	}
+	body, err = w.ask(map[string]any{"component": "ak-stage-authenticator-validate", "device_challenges": []any{map[string]any{"device_class": "totp"}}})
+	if err != nil || body["code"] != "654321" {
+		t.Errorf("validate: %v %v", body, err)
+	}
+	if out.String() != "Add this link to your authenticator app: otpauth://totp/x\nKeep these codes: each opens your account once.\nabc\ndef\n" {
+		t.Errorf("rendered %q", out.String())
+	}
+	w.trace("POST", body, executor.Response{Reload: true}, nil)
+	if strings.Contains(prompt.String(), "654321") {
+		t.Errorf("trace shows a code: %s", prompt.String())
+	}
 	if _, err := w.ask(map[string]any{"component": "ak-stage-password"}); err == nil || !strings.Contains(err.Error(), "standard input ended") {
 		t.Errorf("at the end of standard input: %v", err)
 	}
