@@ -283,21 +283,19 @@ const PasswordlessDeviceUID = "-1"
 // authenticator_validate turns into MsgNoWebAuthn.
 var errNoWebAuthn = errors.New("executor: no WebAuthn relying party")
 
-// webauthnDeviceClass is authenticator_validate's behaviour for WebAuthn
-// devices (deviceClassHandlers).
-var webauthnDeviceClass = deviceClassHandler{
-	offer: func(cfg stage.AuthenticatorValidate, dev directory.Device) bool {
-		return !webauthnTypeRefused(cfg, dev)
-	},
-	challenge:   webauthnDeviceChallenge,
-	answerField: "webauthn",
-	answer:      answerWebAuthn,
-	app:         webauthnApp, model: webauthnModel,
+// authenticator_validate's behaviour for WebAuthn devices: its entry of
+// deviceClassHandlers.
+func init() {
+	deviceClassHandlers[directory.DeviceWebAuthn] = deviceClassHandler{
+		offer: func(cfg stage.AuthenticatorValidate, dev directory.Device) bool {
+			return !webauthnTypeRefused(cfg, dev)
+		},
+		challenge:   webauthnDeviceChallenge,
+		answerField: "webauthn",
+		answer:      answerWebAuthn,
+		app:         "authentik_stages_authenticator_webauthn", model: "webauthndevice",
+	}
 }
-
-// webauthnApp and webauthnModel name WebAuthn devices as authentik's
-// events do.
-const webauthnApp, webauthnModel = "authentik_stages_authenticator_webauthn", "webauthndevice"
 
 // webauthnTypeRefused says whether the stage refuses dev for its type:
 // webauthn_allowed_device_types is set and dev's type is not in it.
@@ -421,10 +419,7 @@ func answerWebAuthn(ctx context.Context, s *Step, cfg stage.AuthenticatorValidat
 			args = map[string]any{}
 			s.Context[ContextAuthMethodArgs] = args
 		}
-		// deviceRef's form (which reads deviceClassHandlers, and so
-		// cannot be called from one of its entries).
-		args["device"] = map[string]any{"app": webauthnApp, "model_name": webauthnModel, "pk": float64(dev.PK), "name": dev.Name}
-		args["device_type"] = nil
+		args["device"], args["device_type"] = deviceRef(dev), nil
 	}
 	return dev, "", true, nil
 }

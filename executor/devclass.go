@@ -61,8 +61,6 @@ var deviceClassHandlers = map[directory.DeviceClass]deviceClassHandler{
 		checkCode: checkStaticCode,
 		app:       "authentik_stages_authenticator_static", model: "staticdevice",
 	},
-	// WebAuthn (authwebauthn.go).
-	directory.DeviceWebAuthn: webauthnDeviceClass,
 }
 
 // checkDeviceClassHandlers checks the map: known classes, each answered
