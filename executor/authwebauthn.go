@@ -85,17 +85,16 @@ type authWebAuthnHandler struct{}
 // webauthnRP is the relying party, or the result that denies the flow
 // without one or without devices (MsgNoDevices).
 func (s *Step) webauthnRP() (*webauthnx.RP, *Result) {
-	msg := ""
+	var r Result
 	switch {
 	case s.ex.webauthn == nil:
-		msg = MsgNoWebAuthn
+		s.Event(EventConfigurationError, MsgNoWebAuthn)
+		r = Deny(MsgNoWebAuthn)
 	case s.ex.devices == nil:
-		msg = MsgNoDevices
+		r = noDevices(s)
 	default:
 		return s.ex.webauthn, nil
 	}
-	s.Event(EventConfigurationError, msg)
-	r := Deny(msg)
 	return nil, &r
 }
 
@@ -117,23 +116,20 @@ func webauthnCredentials(devs []directory.Device) []webauthnx.Credential {
 	return out
 }
 
-// setupUser is the user a setup stage sets a device up for: the pending
-// user, else the request's; false when there is none the directory holds
-// (a stand-in, or no user: authentik's WebAuthn stage fails with an
-// error there, authflow denies the flow with MsgNoPendingUser).
-func (s *Step) setupUser(ctx context.Context) (directory.User, bool, error) {
-	u, ok, err := s.PendingUser(ctx)
-	if err != nil || ok {
-		return u, ok, err
+// webauthnSetupUser is the user the setup stage registers a credential
+// for (setupUser's); false for none or a stand-in, which authflow
+// denies with MsgNoPendingUser (authentik's WebAuthn stage fails with an
+// error there).
+func (s *Step) webauthnSetupUser(ctx context.Context) (directory.User, bool, error) {
+	pk, _, ok, err := setupUser(ctx, s)
+	if err != nil || !ok {
+		return directory.User{}, false, err
 	}
-	if _, set := s.Context[directory.ContextPendingUser]; !set && s.Request.User.Authenticated && s.Request.User.PK != 0 {
-		u, err := s.ex.user(ctx, s.Request.User.PK)
-		if errors.Is(err, directory.ErrNotFound) {
-			return u, false, nil
-		}
-		return u, err == nil, err
+	u, err := s.ex.user(ctx, pk)
+	if errors.Is(err, directory.ErrNotFound) {
+		return u, false, nil
 	}
-	return directory.User{}, false, nil
+	return u, err == nil, err
 }
 
 func (authWebAuthnHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
@@ -143,7 +139,7 @@ func (authWebAuthnHandler) Challenge(ctx context.Context, s *Step) (Result, erro
 	}
 	delete(s.Context, ContextWebAuthnChallenge)
 	cfg := s.Stage.Config.(stage.AuthenticatorWebAuthn)
-	u, ok, err := s.setupUser(ctx)
+	u, ok, err := s.webauthnSetupUser(ctx)
 	if err != nil || !ok {
 		return Deny(MsgNoPendingUser), err
 	}
@@ -190,7 +186,7 @@ func (authWebAuthnHandler) Respond(ctx context.Context, s *Step, body json.RawMe
 	if verr != nil {
 		return Retry(verr), nil
 	}
-	u, ok, err := s.setupUser(ctx)
+	u, ok, err := s.webauthnSetupUser(ctx)
 	if err != nil || !ok {
 		return Deny(MsgNoPendingUser), err
 	}
