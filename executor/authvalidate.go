@@ -212,13 +212,16 @@ func (h authValidateHandler) Challenge(ctx context.Context, s *Step) (Result, er
 			return Pass(), nil
 		}
 		if slices.Contains(cfg.DeviceClasses, stage.DeviceWebAuthn) {
-			// authentik offers a user-less WebAuthn challenge here.
-			s.Event(EventConfigurationError, MsgDevicesUnsupported)
-			return Deny(MsgDevicesUnsupported), nil
+			// Passwordless: a user-less WebAuthn challenge.
+			return s.passwordlessChallenge(cfg)
 		}
 		return Pass(), nil
 	}
 	o, err := deviceChallenges(ctx, s, cfg, pk)
+	if errors.Is(err, errNoWebAuthn) {
+		s.Event(EventConfigurationError, MsgNoWebAuthn)
+		return Deny(MsgNoWebAuthn), nil
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -437,6 +440,9 @@ func (h authValidateHandler) Respond(ctx context.Context, s *Step, body json.Raw
 				return Result{}, err
 			}
 			dev = &d
+			if user == 0 {
+				user = d.User // passwordless: the device's user
+			}
 		}
 	}
 	if verr.Empty() && dev == nil {

@@ -78,7 +78,9 @@ func TestAuthValidateNotConfigured(t *testing.T) {
 
 // Without a user: a flow that is not an authentication flow passes; an
 // authentication flow passes unless WebAuthn is allowed, where
-// authentik offers passwordless WebAuthn, which authflow cannot yet.
+// authentik offers passwordless WebAuthn, which without a WebAuthn
+// relying party (Options.WebAuthn) is a configuration_error and access
+// denied (TestAuthValidatePasswordless has one).
 func TestAuthValidateNoUser(t *testing.T) {
 	for _, c := range []struct {
 		designation, classes string
@@ -93,7 +95,7 @@ func TestAuthValidateNoUser(t *testing.T) {
 				"not_configured_action: deny, device_classes: "+c.classes, "")))
 			r := h.get("g", "")
 			if c.denied {
-				r.want(t, ComponentAccessDenied, "error_message", MsgDevicesUnsupported)
+				r.want(t, ComponentAccessDenied, "error_message", MsgNoWebAuthn)
 				if len(h.events) != 1 || h.events[0].Action != EventConfigurationError {
 					t.Errorf("events %+v", h.events)
 				}
@@ -130,11 +132,11 @@ func TestAuthValidateDevicesSeam(t *testing.T) {
 		dev  directory.Device
 		want string
 	}{
-		{directory.Device{Class: stage.DeviceWebAuthn, PK: 1, Confirmed: true}, ComponentAccessDenied},
-		{directory.Device{Class: stage.DeviceWebAuthn, PK: 1}, ComponentRedirect},
-		{directory.Device{Class: stage.DeviceDuo, PK: 1, Confirmed: true}, ComponentRedirect},
+		{directory.Device{Class: stage.DeviceDuo, PK: 1, Confirmed: true}, ComponentAccessDenied},
+		{directory.Device{Class: stage.DeviceDuo, PK: 1}, ComponentRedirect},
+		{directory.Device{Class: stage.DeviceSMS, PK: 1, Confirmed: true}, ComponentRedirect},
 	} {
-		h := newHarness(t, mfaFlow("authentication", "not_configured_action: skip, device_classes: [totp, static, webauthn]"),
+		h := newHarness(t, mfaFlow("authentication", "not_configured_action: skip, device_classes: [totp, static, webauthn, duo]"),
 			func(o *Options) { o.Devices = fakeDevices{devs: []directory.Device{c.dev}} })
 		h.userWith("alice", "alice@example.com", nil, true)
 		h.identify(t)

@@ -140,7 +140,7 @@ func codeOf(msg string) string {
 func Components() []string {
 	return []string{
 		ComponentAccessDenied, ComponentAuthenticatorStatic, ComponentAuthenticatorTOTP,
-		ComponentAuthenticatorValidate, ComponentCaptcha, ComponentConsent,
+		ComponentAuthenticatorValidate, ComponentAuthenticatorWebAuthn, ComponentCaptcha, ComponentConsent,
 		ComponentDummy, ComponentEmail, ComponentFlowError, ComponentIdentification,
 		ComponentPassword, ComponentPrompt, ComponentUserLogin, ComponentRedirect,
 	}

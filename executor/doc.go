@@ -4,9 +4,10 @@
 // that render their own UI. This is its core: the loop, the protocol,
 // the run state, the simplest stages (dummy, deny, redirect), the
 // login path (identification, password, user_login, user_logout), the
-// enrollment stages (prompt, user_write), authenticator_validate (TOTP
-// and static devices), consent, user_delete, captcha, flow tokens,
-// and the email and invitation stages.
+// enrollment stages (prompt, user_write), authenticator_validate (TOTP,
+// static and WebAuthn devices, passwordless WebAuthn), the TOTP, static
+// and WebAuthn setup stages, consent, user_delete, captcha, flow
+// tokens, and the email and invitation stages.
 //
 // # Use
 //
@@ -381,8 +382,8 @@
 //     carry over to another user with a device of the same pk). A valid
 //     cookie for this stage, one of the user's allowed devices, expiring
 //     within the threshold, skips the stage. A user whose only allowed
-//     devices are of classes without a handler (webauthn, duo, sms,
-//     email, until they are written) is denied with
+//     devices are of classes without a handler (duo, sms, email, until
+//     they are written) is denied with
 //     [MsgDevicesUnsupported] and a configuration_error event, never let
 //     through. A user without a challenge meets not_configured_action:
 //     skip passes, deny is [MsgNoMFAConfigured], configure inserts the
@@ -397,8 +398,52 @@
 //     challenge of a class it answers is "No compatible device class
 //     allowed"; a response with none of them is "Empty response".
 //     Without a user, a flow that is not an authentication flow passes,
-//     as does one whose device_classes lack webauthn. The shipped
+//     as does one whose device_classes lack webauthn; one that allows
+//     webauthn offers passwordless WebAuthn (below). The shipped
 //     default-authentication-flow logs in through it.
+//   - WebAuthn (EXECUTOR.md §4.15, §4.16), through the relying party
+//     of Options.WebAuthn ([WebAuthnOptions]: the RP id and the origins
+//     of the pages, configured rather than taken from the request's
+//     Host header as authentik does; nil: the stages that need it deny
+//     the flow with [MsgNoWebAuthn] and a configuration_error event),
+//     over github.com/go-webauthn/webauthn (internal/webauthnx).
+//     authenticator_webauthn shows ak-stage-authenticator-webauthn with
+//     new registration options at every render (RP id, RP name the
+//     brand's title, user id the bytes of the user's uid, the stage's
+//     user_verification, resident_key_requirement and
+//     authenticator_attachment, attestation direct, and, beyond
+//     authentik, the user's credentials excluded); the ceremony is kept
+//     in the plan context ([ContextWebAuthnChallenge], authentik's
+//     session key; no secret). The response's credential is verified
+//     (attestation included): "Registration failed. Error: …",
+//     "Credential ID already exists.", and "Invalid device type.
+//     Contact your <brand> administrator for help." for an AAGUID
+//     outside device_type_restrictions (the nil AAGUID, authentik's
+//     unknown type, allows any authenticator of no known type; authflow
+//     knows the types a Go caller describes in
+//     device_type_restrictions_obj only). The device is named by its
+//     type's description, else "WebAuthn Device"; a credential stored by
+//     another request meanwhile is access denied "Device with Credential
+//     ID already exists.". No user (or a stand-in) is access denied
+//     [MsgNoPendingUser], where authentik fails.
+//     In authenticator_validate, the WebAuthn challenge lists all the
+//     user's credentials (its device_uid the first offered device) with
+//     webauthn_user_verification; a device whose AAGUID is outside
+//     webauthn_allowed_device_types gives no challenge (authflow counts
+//     every AAGUID but the nil one as a type). The webauthn answer:
+//     not a credential, an unknown one or another user's is "Invalid
+//     device"; a refused type "Invalid device type. …"; an assertion that
+//     does not verify (challenge, origin, RP id, signature, user
+//     verification when required, a signature count that did not grow)
+//     is "Assertion failed" with a login_failed event and a reputation
+//     drop; the new signature count is stored atomically
+//     (Devices.UpdateDevice), so one assertion opens once. Passwordless:
+//     without a user, the one challenge is user-less (device_uid
+//     [PasswordlessDeviceUID], no allowed credentials); an assertion
+//     makes the device's user the pending user, auth_method
+//     [AuthMethodWebAuthnPasswordless] and auth_method_args device and
+//     device_type (null: authflow holds no types). The identification
+//     stage's passwordless_flow links to such a flow.
 //   - authenticator_totp and authenticator_static (EXECUTOR.md §4.16)
 //     set a device up for the user (the pending user, else the
 //     request's; none, or a stand-in, passes; an executor without
@@ -573,7 +618,8 @@
 //
 // Every stage kind but dummy, deny, redirect, identification, password,
 // user_login, user_logout, prompt, user_write, authenticator_validate,
-// authenticator_totp, authenticator_static, consent, user_delete,
+// authenticator_totp, authenticator_static, authenticator_webauthn,
+// consent, user_delete,
 // captcha, email and invitation has a handler that
 // denies the flow
 // with [MsgUnsupportedStage] and a configuration_error event.
@@ -585,11 +631,13 @@
 // stand-in pending user keeps it as username and email) makes the
 // execution too large to save: an unexpected error, where HTTPHandler
 // refuses the body first (HTTPOptions.MaxBody).
-// authenticator_validate validates TOTP and static devices only: a user
-// whose only allowed devices are WebAuthn, Duo, SMS or email devices,
-// and passwordless WebAuthn (no user, an authentication flow allowing
-// webauthn), are denied with [MsgDevicesUnsupported] and a
-// configuration_error event, never let through (issue 23).
+// authenticator_validate validates TOTP, static and WebAuthn devices: a
+// user whose only allowed devices are Duo, SMS or email devices is
+// denied with [MsgDevicesUnsupported] and a configuration_error event,
+// never let through (issue 23). WebAuthn keeps no backup flags (an
+// assertion's are taken as they come, as py_webauthn does) and no
+// catalogue of authenticator types (FIDO metadata): attestation is
+// verified, but not against trust anchors.
 // consent keeps a consent for the pending user when the request is
 // anonymous (authentik fails there), and a deleted user's consents stay
 // until they expire (the store never reuses a user pk; a host directory

@@ -16,6 +16,7 @@ import (
 	"github.com/authflow/authflow/expression"
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/internal/jsonvalue"
+	"github.com/authflow/authflow/internal/webauthnx"
 	"github.com/authflow/authflow/password"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/policy"
@@ -133,6 +134,12 @@ type Options struct {
 	// Directory's, when it implements directory.Devices (the store's and
 	// memdir do), else none: no user has a device.
 	Devices directory.Devices
+	// WebAuthn is the WebAuthn relying party of the authenticator_webauthn
+	// and authenticator_validate stages (see WebAuthnOptions). Nil means
+	// none: those stages deny the flow with MsgNoWebAuthn and a
+	// configuration_error event where they need it. New fails when it is
+	// set but malformed.
+	WebAuthn *WebAuthnOptions
 	// MFASecret signs the remembered-MFA cookie (CookieMFA) of
 	// authenticator_validate stages with a last_auth_threshold: the key
 	// of a stage's cookie is derived from it, the stage's pk and the
@@ -203,6 +210,8 @@ type Executor struct {
 	pw       password.Policy
 	captcha  CaptchaVerifier
 	devices  directory.Devices
+	// webauthn is the relying party (Options.WebAuthn); nil for none.
+	webauthn *webauthnx.RP
 	// mfaSecret signs the remembered-MFA cookie (mfacookie.go).
 	mfaSecret []byte
 	sleep     func(context.Context, time.Duration)
@@ -255,6 +264,13 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 	}
 	if e.sleep == nil {
 		e.sleep = sleepCtx
+	}
+	if w := opts.WebAuthn; w != nil {
+		rp, err := webauthnx.New(w.RPID, w.Origins)
+		if err != nil {
+			return nil, fmt.Errorf("executor: Options.WebAuthn: %w", err)
+		}
+		e.webauthn = rp
 	}
 	e.dummyCheck = func(raw string) { _, _, _ = e.pw.Check(raw, "") }
 	if e.handlers == nil {

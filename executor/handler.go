@@ -112,8 +112,9 @@ const MsgUnsupportedStage = "The stage kind %s is not supported by authflow yet.
 
 // Builtin returns the handlers of authentik's 24 stage kinds: dummy,
 // deny, redirect, identification, password, user_login, user_logout,
-// prompt, user_write, authenticator_validate (TOTP and static
-// devices), authenticator_totp, authenticator_static, consent,
+// prompt, user_write, authenticator_validate (TOTP, static and
+// WebAuthn devices), authenticator_totp, authenticator_static,
+// authenticator_webauthn, consent,
 // user_delete, captcha, email and invitation run;
 // every other kind has a handler that denies the flow with
 // MsgUnsupportedStage and a
@@ -141,13 +142,15 @@ func Builtin() map[stage.ModelName]Handler {
 		// Flow tokens and invitations (email.go, invitation.go).
 		stage.ModelEmail:      emailHandler{},
 		stage.ModelInvitation: invitationHandler{},
-		// The authenticator setup stages (authtotp.go, authstatic.go).
-		stage.ModelAuthenticatorTOTP:   authTOTPHandler{},
-		stage.ModelAuthenticatorStatic: authStaticHandler{},
+		// The authenticator setup stages (authtotp.go, authstatic.go,
+		// authwebauthn.go).
+		stage.ModelAuthenticatorTOTP:     authTOTPHandler{},
+		stage.ModelAuthenticatorStatic:   authStaticHandler{},
+		stage.ModelAuthenticatorWebAuthn: authWebAuthnHandler{},
 	}
 	for _, m := range []stage.ModelName{
 		stage.ModelAuthenticatorDuo, stage.ModelAuthenticatorEmail, stage.ModelAuthenticatorEndpointGDTC,
-		stage.ModelAuthenticatorSMS, stage.ModelAuthenticatorWebAuthn, stage.ModelMutualTLS, stage.ModelSource,
+		stage.ModelAuthenticatorSMS, stage.ModelMutualTLS, stage.ModelSource,
 	} {
 		h[m] = Unsupported(m)
 	}

@@ -49,7 +49,14 @@
 // setup (the otpauth link as text and as a QR code drawn on the server,
 // an SVG data: image without script, github.com/skip2/go-qrcode; the
 // confirmation code), static setup (the codes, shown while the device
-// is set up only; the page is no-store as every page), dummy, and
+// is set up only; the page is no-store as every page), WebAuthn setup
+// and the validation page's passkey form (one small script with the
+// page's CSP nonce, the only script besides captcha's and "show
+// password", runs navigator.credentials.create or .get with the
+// options of the challenge, kept in a data attribute, and sends the
+// credential's JSON back through the form; without JavaScript the page
+// says that a passkey needs it; the code form is shown only for the
+// code classes), dummy, and
 // user_login (remember me: "Yes" or "No"). The remembered-MFA cookie of
 // authenticator_validate (executor.CookieMFA) is read and set by
 // executor.HTTPSessions, so the pages honour it as the API does.

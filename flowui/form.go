@@ -154,6 +154,7 @@ var components = map[string]component{
 	executor.ComponentAuthenticatorValidate: {decodeAuthValidate, authValidateFields},
 	executor.ComponentAuthenticatorTOTP:     {one("code", value("code")), fixed("code")},
 	executor.ComponentAuthenticatorStatic:   {empty, nil},
+	executor.ComponentAuthenticatorWebAuthn: {decodeWebAuthnSetup, fixed("response")},
 	executor.ComponentEmail:                 {empty, nil},
 	executor.ComponentDummy:                 {empty, nil},
 	executor.ComponentAccessDenied:          {empty, nil},
@@ -185,10 +186,18 @@ func identificationFields(ch executor.Challenge) []string {
 }
 
 func authValidateFields(ch executor.Challenge) []string {
-	if c, ok := ch.(*executor.AuthenticatorValidationChallenge); ok && len(c.DeviceChallenges) > 0 {
-		return []string{"code"}
+	c, ok := ch.(*executor.AuthenticatorValidationChallenge)
+	if !ok {
+		return nil
 	}
-	return nil
+	var fields []string
+	if needsCode(c.DeviceChallenges) {
+		fields = append(fields, "code")
+	}
+	if webauthnOptions(c.DeviceChallenges) != nil {
+		fields = append(fields, "webauthn")
+	}
+	return fields
 }
 
 // captchaFields are where the captcha providers' widgets put their
@@ -225,14 +234,41 @@ func decodeAuthValidate(f *form) (map[string]any, *formError) {
 	if f.has("code") {
 		body["code"] = f.get("code")
 	}
+	if f.has("webauthn") {
+		v, ferr := jsonObject(f, "webauthn")
+		if ferr != nil {
+			return nil, ferr
+		}
+		body["webauthn"] = v
+	}
 	if f.has("selected_challenge") {
-		var ch map[string]any
-		if err := json.Unmarshal([]byte(f.get("selected_challenge")), &ch); err != nil || ch == nil {
-			return nil, &formError{msg: msgFormBad}
+		ch, ferr := jsonObject(f, "selected_challenge")
+		if ferr != nil {
+			return nil, ferr
 		}
 		body["selected_challenge"] = ch
 	}
 	return body, nil
+}
+
+// decodeWebAuthnSetup reads the WebAuthn setup page's form: the
+// credential its script put in the field response, as JSON.
+func decodeWebAuthnSetup(f *form) (map[string]any, *formError) {
+	v, ferr := jsonObject(f, "response")
+	if ferr != nil {
+		return nil, ferr
+	}
+	return map[string]any{"response": v}, nil
+}
+
+// jsonObject reads the form's field k, a JSON object that a page's
+// script wrote; one that is not is a form the UI cannot read.
+func jsonObject(f *form, k string) (map[string]any, *formError) {
+	var v map[string]any
+	if err := json.Unmarshal([]byte(f.get(k)), &v); err != nil || v == nil {
+		return nil, &formError{msg: msgFormBad}
+	}
+	return v, nil
 }
 
 // truthy reads a checkbox's or a button's value.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -77,14 +78,12 @@ func (sv *server) firstMail(t testing.TB) string {
 	return ""
 }
 
-func newServer(t testing.TB, examples ...string) *server {
-	t.Helper()
-	return newServerWith(t, nil, examples...)
-}
+func newServer(t testing.TB, examples ...string) *server { return newServerWith(t, nil, examples...) }
 
-// newServerWith is newServer with the executor's options changed by
-// opts (when not nil).
-func newServerWith(t testing.TB, opts func(*executor.Options), examples ...string) *server {
+// newServerWith is newServer whose executor options configure changes,
+// when not nil; host is the server's URL with the host name localhost
+// (a WebAuthn relying party's origin: an IP address is no RP id).
+func newServerWith(t testing.TB, configure func(o *executor.Options, host string), examples ...string) *server {
 	t.Helper()
 	s, err := store.Open(filepath.Join(t.TempDir(), "x.db"), &store.Options{NoSync: true, Passwords: password.Policy{Iterations: 1000}})
 	if err != nil {
@@ -112,14 +111,18 @@ func newServerWith(t testing.TB, opts func(*executor.Options), examples ...strin
 		}
 		load(n, b, blueprint.Options{})
 	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	sv := &server{t: t, s: s}
-	eo := executor.Options{Passwords: password.Policy{Iterations: 1000}, Mailer: sv, Captcha: sv, BaseURL: "http://flowui.test",
+	o := executor.Options{Passwords: password.Policy{Iterations: 1000}, Mailer: sv, Captcha: sv, BaseURL: "http://flowui.test",
 		Sleep:  func(context.Context, time.Duration) {},
 		Events: func(ev executor.Event) { sv.mu.Lock(); sv.events = append(sv.events, ev); sv.mu.Unlock() }}
-	if opts != nil {
-		opts(&eo)
+	if configure != nil {
+		configure(&o, "http://localhost:"+strings.TrimPrefix(ln.Addr().String(), "127.0.0.1:"))
 	}
-	sv.e, err = executor.New(s, eo)
+	sv.e, err = executor.New(s, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +131,10 @@ func newServerWith(t testing.TB, opts func(*executor.Options), examples ...strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	sv.srv = httptest.NewServer(mux(sv.e, sv.ui))
+	sv.srv = httptest.NewUnstartedServer(mux(sv.e, sv.ui))
+	sv.srv.Listener.Close()
+	sv.srv.Listener = ln
+	sv.srv.Start()
 	t.Cleanup(sv.srv.Close)
 	return sv
 }

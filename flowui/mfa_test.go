@@ -31,7 +31,7 @@ func TestMFAThroughPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sv := newServerWith(t, func(o *executor.Options) { o.Devices, o.Now = devs, now })
+	sv := newServerWith(t, func(o *executor.Options, _ string) { o.Devices, o.Now = devs, now })
 	b := sv.browser()
 	setup(t, b, "admin Passw0rd")
 	admin, err := sv.s.Directory().FindUser(context.Background(), directory.Find{Identifier: "akadmin", Fields: []directory.Field{directory.FieldUsername}})

@@ -405,8 +405,13 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 	}
 	rd := u.cache.get(key)
 	extra := cspExtra{captcha: captchaOf(ch) != nil}
-	if pc, ok := ch.(*executor.PasswordChallenge); ok {
-		extra.script = pc.AllowShowPassword
+	switch c := ch.(type) {
+	case *executor.PasswordChallenge:
+		extra.script = c.AllowShowPassword
+	case *executor.AuthenticatorWebAuthnChallenge:
+		extra.script = true
+	case *executor.AuthenticatorValidationChallenge:
+		extra.script = webauthnOptions(c.DeviceChallenges) != nil
 	}
 	if rd == nil {
 		p := u.challengePage(nonce, ch, csrf, r, posted)

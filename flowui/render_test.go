@@ -216,6 +216,10 @@ func TestDecode(t *testing.T) {
 		{"authenticator_validate code", url.Values{"component": {executor.ComponentAuthenticatorValidate}, "code": {"123456"},
 			"selected_challenge": {`{"device_class":"totp","device_uid":"1","challenge":{}}`}},
 			`{"code":"123456","component":"ak-stage-authenticator-validate","selected_challenge":{"challenge":{},"device_class":"totp","device_uid":"1"}}`},
+		{"authenticator_validate webauthn", url.Values{"component": {executor.ComponentAuthenticatorValidate}, "webauthn": {`{"id":"AQID"}`}},
+			`{"component":"ak-stage-authenticator-validate","webauthn":{"id":"AQID"}}`},
+		{"authenticator_webauthn", url.Values{"component": {executor.ComponentAuthenticatorWebAuthn}, "response": {`{"id":"AQID","type":"public-key"}`}},
+			`{"component":"ak-stage-authenticator-webauthn","response":{"id":"AQID","type":"public-key"}}`},
 		{"email", url.Values{"component": {executor.ComponentEmail}}, `{"component":"ak-stage-email"}`},
 		{"dummy", url.Values{"component": {executor.ComponentDummy}}, `{"component":"ak-stage-dummy"}`},
 		{"prompt", url.Values{"component": {executor.ComponentPrompt},
@@ -240,6 +244,14 @@ func TestDecode(t *testing.T) {
 	}
 	if _, err := u.Decode(url.Values{"selected_challenge": {"null"}, "component": {executor.ComponentAuthenticatorValidate}}); !errors.Is(err, flowui.ErrForm) {
 		t.Errorf("a null selected_challenge: %v", err)
+	}
+	for _, bad := range []string{"", "null", "[]", "{"} {
+		if _, err := u.Decode(url.Values{"response": {bad}, "component": {executor.ComponentAuthenticatorWebAuthn}}); !errors.Is(err, flowui.ErrForm) {
+			t.Errorf("a WebAuthn response %q: %v", bad, err)
+		}
+		if _, err := u.Decode(url.Values{"webauthn": {bad}, "component": {executor.ComponentAuthenticatorValidate}}); !errors.Is(err, flowui.ErrForm) {
+			t.Errorf("a WebAuthn assertion %q: %v", bad, err)
+		}
 	}
 }
 

@@ -1,7 +1,9 @@
 package flowui
 
 import (
+	"encoding/json"
 	"html/template"
+	"slices"
 	"strings"
 
 	"github.com/authflow/authflow/executor"
@@ -168,11 +170,40 @@ var funcs = template.FuncMap{
 		}
 		return "g-recaptcha"
 	},
-	"deviceLabel":    deviceLabel,
-	"image":          imageURL,
-	"qr":             qrImage,
-	"userFieldLabel": userFieldLabel,
-	"userFieldType":  userFieldType,
+	"deviceLabel": deviceLabel,
+	"image":       imageURL,
+	"qr":          qrImage,
+	// json is a value as JSON text, for a data attribute that a page's
+	// script reads (WebAuthn's options).
+	"json": func(v any) (string, error) {
+		b, err := json.Marshal(v)
+		return string(b), err
+	},
+	"needsCode":       needsCode,
+	"userFieldLabel":  userFieldLabel,
+	"userFieldType":   userFieldType,
+	"webauthnOptions": webauthnOptions,
+}
+
+// codeClasses are the device classes answered with a code.
+var codeClasses = []string{"totp", "static", "sms", "email"}
+
+// needsCode says whether one of a validation page's device challenges
+// is answered with a code.
+func needsCode(cs []executor.DeviceChallenge) bool {
+	return slices.ContainsFunc(cs, func(c executor.DeviceChallenge) bool { return slices.Contains(codeClasses, c.DeviceClass) })
+}
+
+// webauthnOptions are the assertion options of a validation page's
+// WebAuthn challenge, which its script passes to
+// navigator.credentials.get; nil when it has none.
+func webauthnOptions(cs []executor.DeviceChallenge) map[string]any {
+	for _, c := range cs {
+		if c.DeviceClass == "webauthn" && c.Challenge != nil {
+			return c.Challenge
+		}
+	}
+	return nil
 }
 
 // userFieldType is the input type of the identification's user field.

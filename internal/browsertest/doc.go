@@ -47,6 +47,13 @@
 // page loaded, headers included, for checks such as "every page has a
 // Content-Security-Policy".
 //
+// # Passkeys
+//
+// [Page.AddAuthenticator] gives a page's tab a virtual authenticator
+// (the DevTools WebAuthn domain) that answers navigator.credentials as
+// a device with a passkey provider would, and [Page.WaitURL] waits for
+// the page a script sends its form to.
+//
 // # Screenshots
 //
 // [Page.Screenshot] writes a PNG of the whole page into the test's

@@ -61,7 +61,11 @@
 //	-base-url URL            the site's public URL, which the email stage's
 //	                         links begin with; default http://ADDR, the
 //	                         listening address (serve logs a note saying
-//	                         so), right only when browsers reach serve there
+//	                         so), right only when browsers reach serve there;
+//	                         its host name and origin are also the WebAuthn
+//	                         relying party of passkeys (a loopback address
+//	                         stands for localhost; another IP address is
+//	                         none: WebAuthn stages deny the flow, as logged)
 //	-smtp-host HOST          the global email settings, which email stages
 //	-smtp-port 25            with use_global_settings use (authentik's
 //	-smtp-username USER      defaults; without -smtp-host such a stage
@@ -279,6 +283,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -474,8 +479,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 	if xf.baseURL == "" {
 		logger.Printf("no -base-url: the email stage's links begin with %s, the listening address; give -base-url when browsers reach serve elsewhere", baseURL)
 	}
+	wa := webauthnOf(baseURL)
+	if wa == nil {
+		logger.Printf("the site's host in %s is an IP address: WebAuthn (passkey) stages deny the flow; give -base-url with a host name for them", baseURL)
+	} else if wa.Origins[0] != strings.TrimRight(baseURL, "/") {
+		logger.Printf("passkeys work on the pages at %s (the WebAuthn relying party %s)", wa.Origins[0], wa.RPID)
+	}
 	ex, cache, err := newExecutor(s, rs, logger, executor.Options{
-		Mailer: mailer, BaseURL: baseURL, Captcha: xf.captchaVerifier(), ExecutionTTL: xf.ttl,
+		Mailer: mailer, BaseURL: baseURL, Captcha: xf.captchaVerifier(), ExecutionTTL: xf.ttl, WebAuthn: wa,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "authflow: %v\n", err)

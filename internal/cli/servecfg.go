@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -176,6 +177,32 @@ func (f *execFlags) crossOrigin() (*http.CrossOriginProtection, error) {
 		}
 	}
 	return c, nil
+}
+
+// webauthnOf returns the WebAuthn relying party of the site at base
+// (what base returns): its host name as the RP id, its origin. A
+// loopback address (serve's default, 127.0.0.1) stands for localhost,
+// which browsers treat as a secure origin: the pages are then to be
+// opened at http://localhost:PORT. Any other IP address gives nil, as
+// no WebAuthn RP id can be one (the WebAuthn stages then deny the flow,
+// saying so).
+func webauthnOf(base string) *executor.WebAuthnOptions {
+	u, err := url.Parse(base)
+	if err != nil || u.Hostname() == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil
+	}
+	host := strings.ToLower(u.Hostname())
+	if ip := net.ParseIP(host); ip != nil {
+		if !ip.IsLoopback() {
+			return nil
+		}
+		host = "localhost"
+	}
+	origin := u.Scheme + "://" + host
+	if p := u.Port(); p != "" {
+		origin += ":" + p
+	}
+	return &executor.WebAuthnOptions{RPID: host, Origins: []string{origin}}
 }
 
 // captchaVerifier returns the captcha verifier, nil with -captcha=false.
