@@ -540,9 +540,10 @@
 // LDAP and Kerberos backends, and the same session's other
 // executions at a login or logout (they start over rather than move).
 // user_login records last_login through a directory that implements
-// directory.LoginRecorder (the store's and memdir do): one write per
-// login, which with the store's directory is a configuration revision
-// (see the figures below).
+// directory.LoginRecorder (the store's and memdir do), in the
+// background: the logins of a tenth of a second cost one write, which
+// with the store's directory is a configuration revision (see the
+// figures below).
 // Logged-in sessions and reputation scores share the RunState's bounds
 // with executions: a RunState under a flood of new executions (or of
 // failing identifiers) evicts the records that expire soonest, sessions

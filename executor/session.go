@@ -382,7 +382,7 @@ func decodeSessionList(rec Record) []listed {
 		return ids
 	}
 	b = b[1:]
-	ids := make([]listed, 0, len(b)/listedSize)
+	ids := make([]listed, 0, len(b)/listedSize+1) // room for one more: Start adds one
 	for ; len(b) >= listedSize; b = b[listedSize:] {
 		ids = append(ids, listed{hash: [sha256.Size]byte(b[:sha256.Size]), expires: int64(binary.BigEndian.Uint64(b[sha256.Size:]))})
 	}
