@@ -122,7 +122,9 @@ type missError struct {
 	err error
 }
 
-func (e *missError) Error() string { return "executor: " + e.op + " " + e.ns.String() + ": " + e.err.Error() }
+func (e *missError) Error() string {
+	return "executor: " + e.op + " " + e.ns.String() + ": " + e.err.Error()
+}
 func (e *missError) Unwrap() error { return e.err }
 
 func (r *memRec) record() Record {

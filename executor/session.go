@@ -224,7 +224,7 @@ func sessionHash(sid string) string {
 func sessionKeyOf(sum [sha256.Size]byte) string {
 	return string(hex.AppendEncode([]byte("s:"), sum[:]))
 }
-func userKey(pk int64) string         { return "u:" + strconv.FormatInt(pk, 10) }
+func userKey(pk int64) string { return "u:" + strconv.FormatInt(pk, 10) }
 
 // User returns the user session sid is logged in as; false for an
 // anonymous, unknown or expired session, and for one whose user was
