@@ -342,8 +342,9 @@ func validSessionID(s string) bool {
 	if len(s) != 43 {
 		return false
 	}
-	_, err := base64.RawURLEncoding.DecodeString(s)
-	return err == nil
+	var b [32]byte
+	n, err := base64.RawURLEncoding.Decode(b[:], []byte(s))
+	return err == nil && n == len(b)
 }
 
 // httpRequest is what policies see of r.
