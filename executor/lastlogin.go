@@ -34,6 +34,8 @@ type lastLogins struct {
 	// waiting counts the callers of wait: while there are any, and
 	// after close, the worker writes without gathering.
 	waiting int
+	// window is lastLoginWindow (a test's own under mu).
+	window time.Duration
 	idle    *sync.Cond
 	wake    chan struct{}
 	hurry   chan struct{}
@@ -41,7 +43,7 @@ type lastLogins struct {
 }
 
 func newLastLogins(e *Executor, rec directory.LoginRecorder) *lastLogins {
-	l := &lastLogins{e: e, rec: rec, pending: map[int64]time.Time{}, wake: make(chan struct{}, 1), hurry: make(chan struct{}, 1), done: make(chan struct{})}
+	l := &lastLogins{e: e, rec: rec, pending: map[int64]time.Time{}, window: lastLoginWindow, wake: make(chan struct{}, 1), hurry: make(chan struct{}, 1), done: make(chan struct{})}
 	l.idle = sync.NewCond(&l.mu)
 	go l.work()
 	return l
@@ -90,12 +92,12 @@ func (l *lastLogins) work() {
 // waits or the recorder closes.
 func (l *lastLogins) gather() {
 	l.mu.Lock()
-	now := l.waiting > 0 || l.closed
+	now, window := l.waiting > 0 || l.closed, l.window
 	l.mu.Unlock()
 	if now {
 		return
 	}
-	t := time.NewTimer(lastLoginWindow)
+	t := time.NewTimer(window)
 	defer t.Stop()
 	select {
 	case <-t.C:
