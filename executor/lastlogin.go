@@ -36,10 +36,10 @@ type lastLogins struct {
 	waiting int
 	// window is lastLoginWindow (a test's own under mu).
 	window time.Duration
-	idle    *sync.Cond
-	wake    chan struct{}
-	hurry   chan struct{}
-	done    chan struct{}
+	idle   *sync.Cond
+	wake   chan struct{}
+	hurry  chan struct{}
+	done   chan struct{}
 }
 
 func newLastLogins(e *Executor, rec directory.LoginRecorder) *lastLogins {
