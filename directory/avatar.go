@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -23,6 +24,33 @@ func Avatar(u User) string {
 	if src == "" {
 		src = u.Username
 	}
+	avatars.Lock()
+	a, ok := avatars.m[src]
+	avatars.Unlock()
+	if !ok {
+		a = initialsAvatar(src)
+		avatars.Lock()
+		if len(avatars.m) >= maxAvatars {
+			clear(avatars.m)
+		}
+		avatars.m[src] = a
+		avatars.Unlock()
+	}
+	return a
+}
+
+// avatars keeps the avatars last made, by the name they were made of:
+// a login shows its user's on each challenge. At most maxAvatars; when
+// full, it starts over.
+var avatars = struct {
+	sync.Mutex
+	m map[string]string
+}{m: map[string]string{}}
+
+const maxAvatars = 1024
+
+// initialsAvatar makes the avatar of name src.
+func initialsAvatar(src string) string {
 	var initials []rune
 	for _, w := range strings.Fields(src) {
 		r, _ := utf8.DecodeRuneInString(w)

@@ -95,3 +95,23 @@ func TestCrossOrigin(t *testing.T) {
 		t.Errorf("untrusted origin with a host's protection: %d %s", r.status, r.raw)
 	}
 }
+
+// Policies see the request's headers, every value, but not its cookies:
+// the session id is the session's key. The request keeps its own.
+func TestHTTPRequestHeaders(t *testing.T) {
+	r := httptest.NewRequest("GET", ExecutorPath+"f/?query=a%3Db", nil)
+	r.Header["Cookie"] = []string{DefaultCookie + "=secret"}
+	r.Header["Accept"] = []string{"a", "b"}
+	r.Header["X-Empty"] = nil
+	hr := httpRequest(r)
+	if _, ok := hr.Header["Cookie"]; ok || len(hr.Header) != 2 || strings.Join(hr.Header["Accept"], ",") != "a,b" || hr.Header["X-Empty"] != nil {
+		t.Errorf("policies see %v", hr.Header)
+	}
+	if _, ok := hr.Header["X-Empty"]; !ok {
+		t.Error("a header without values is gone")
+	}
+	hr.Header["Accept"][0] = "changed"
+	if r.Header.Get("Cookie") == "" || r.Header["Accept"][0] != "a" || hr.Query.Get("query") != "a=b" {
+		t.Errorf("the request's own: %v, query %v", r.Header, hr.Query)
+	}
+}

@@ -255,28 +255,44 @@
 // (identification, password, MFA without devices, user_login) through
 // the Go API with the store's default hasher costs 1.01 to 1.02 times
 // one password check [1.05] (BenchmarkLogin). With a pbkdf2 hasher of
-// one iteration it costs 16 to 21 times a cached plan of the flow (21
-// at 1,000 users, 16 to 19 at 100,000) [20: not met at 1,000], and over
-// HTTP on loopback (a new browser, HTTPHandler's own cookie and
-// sessions) 3.7 to 4.1 times the Go API [3: not met]
-// (BenchmarkLoginCheap). last_login is written in the background in
-// batches, and flows, stages, policies and users stay decoded across
-// revisions until a change touches them (internal/revcache): written
-// once per login, and with caches that started over at every revision,
-// a login cost 32 to 35 times the plan. What is left of a login is
-// spread: the password binding's expression policy, evaluated at the
-// password stage's GET and POST, about a fifth; the identification's
-// user lookup and decoding; a dozen read transactions; copying the
-// execution's context
-// for each request. Over HTTP, six round trips of net/http on loopback
-// (a login's requests, as authentik's protocol has them) cost about
-// what the Go API's login does. On a flow of two dummy stages, whose Go
-// API requests are cheaper, HTTP costs about 5 times the Go API: the
-// difference, some 60 microseconds a request, is net/http's round trip
-// on loopback (BenchmarkRun, whose parts are not interleaved). 100,000 pending executions take 64 MB in
-// a MemRunState [200] (BenchmarkExecutions100k). An
-// unknown identifier costs what a wrong password does
-// (BenchmarkEnumeration).
+// one iteration it costs 19 to 32 times a cached plan of the flow
+// (medians of eight runs: 22 at 1,000 users and at 100,000) [20: not
+// met]. The plan is the warm one: last_login is written in the
+// background, the logins of a tenth of a second in one write, and flows,
+// stages, policies and users stay decoded across revisions until a
+// change touches them (internal/revcache). While last_login was written
+// once per login, each login's write made the next plan revalidate: at
+// 100,000 users a plan cost twice what it does now and a login 1.4
+// times, and the ratio's median was 15 (26 at 1,000 users, where the
+// plan cost what it does now and a login 1.1 times). What is left of a
+// login is spread: the password binding's expression policy, evaluated
+// at the password stage's GET and POST, about a fifth (authentik
+// re-evaluates a re_evaluate_policies binding at every request, GET and
+// POST, with no policy cache, and a policy may answer differently at the
+// POST than at the GET, so its result is not kept from one request to
+// the next; EXECUTOR.md §2.4); the identification's user lookup and
+// decoding; a dozen read transactions; copying the execution's context
+// for each request. Over HTTP on loopback (a new browser, HTTPHandler's
+// own cookie and sessions) a login costs 3.0 to 4.1 times the Go API's
+// login with the keeping of its session (SessionStore.Start, which the
+// HTTP login does too; medians 3.7 at 1,000 users and 3.6 at 100,000)
+// [3: not met], and the same six requests to a handler that only
+// answers them (net/http's round trips on loopback, client and server
+// in one process) cost 1.0 to 1.9 times that by themselves (net/go,
+// median 1.4; BenchmarkLoginCheap, on a machine shared with other
+// builds at a load of 8 to 18). Against the Go API's login alone the
+// medians are 4.1 and 3.8, where they were 4.0 and 4.2 before the HTTP
+// path was trimmed and the Go API's login got cheaper. The rest is the
+// handler's own work (the session cookie and its lookup, the policies'
+// view of the request, encoding the challenge, keeping the session) and
+// the executor's, which runs slower between net/http's requests than
+// back to back. On a flow of two dummy stages, whose Go API requests are
+// cheaper, HTTP costs about 5 times the Go API: the difference, some 60
+// microseconds a request, is net/http's round trip on loopback
+// (BenchmarkRun, whose parts are not interleaved). 100,000 pending
+// executions take 64 MB in a MemRunState [200]
+// (BenchmarkExecutions100k). An unknown identifier costs what a wrong
+// password does (BenchmarkEnumeration).
 //
 // A request that continues an execution reaches its stage in one read
 // transaction (the flow, the re-evaluated bindings' policies, the
@@ -649,9 +665,10 @@
 // LDAP and Kerberos backends, and the same session's other
 // executions at a login or logout (they start over rather than move).
 // user_login records last_login through a directory that implements
-// directory.LoginRecorder (the store's and memdir do): one write per
-// login, which with the store's directory is a configuration revision
-// (see the figures below).
+// directory.LoginRecorder (the store's and memdir do), in the
+// background: the logins of a tenth of a second cost one write, which
+// with the store's directory is a configuration revision (see the
+// figures below).
 // Logged-in sessions and reputation scores share the RunState's bounds
 // with executions: a RunState under a flood of new executions (or of
 // failing identifiers) evicts the records that expire soonest, sessions

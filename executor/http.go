@@ -193,7 +193,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req, err := h.Request(w, r)
-	req.Query = r.URL.Query().Get("query")
+	if req.HTTP != nil {
+		req.Query = req.HTTP.Query.Get("query") // parsed once, by Request
+	} else {
+		req.Query = r.URL.Query().Get("query")
+	}
 	var resp Response
 	switch {
 	case err != nil:
@@ -347,19 +351,44 @@ func validSessionID(s string) bool {
 	if len(s) != 43 {
 		return false
 	}
-	_, err := base64.RawURLEncoding.DecodeString(s)
-	return err == nil
+	var b [32]byte
+	n, err := base64.RawURLEncoding.Decode(b[:], []byte(s))
+	return err == nil && n == len(b)
 }
 
 // httpRequest is what policies see of r.
 func httpRequest(r *http.Request) *plan.HTTPRequest {
-	hr := &plan.HTTPRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()}
 	// The session id is the session's key: policies do not see it.
-	hr.Header.Del("Cookie")
+	hr := &plan.HTTPRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: cloneWithout(r.Header, "Cookie")}
 	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
 		hr.ClientIP = ap.Addr().Unmap()
 	}
 	return hr
+}
+
+// cloneWithout is h.Clone() without the header named key (canonical):
+// the values in one allocation, as Clone has them.
+func cloneWithout(h http.Header, key string) http.Header {
+	n := 0
+	for k, vv := range h {
+		if k != key {
+			n += len(vv)
+		}
+	}
+	sv := make([]string, n)
+	c := make(http.Header, len(h))
+	for k, vv := range h {
+		switch {
+		case k == key:
+		case vv == nil:
+			c[k] = nil
+		default:
+			n := copy(sv, vv)
+			c[k] = sv[:n:n]
+			sv = sv[n:]
+		}
+	}
+	return c
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

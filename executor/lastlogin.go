@@ -13,12 +13,16 @@ import (
 // (directory.LoginRecorder.RecordLogins).
 const LastLoginTimeout = time.Minute
 
+// lastLoginWindow is how long the worker gathers logins before it
+// writes them: the logins of one window cost one write.
+const lastLoginWindow = 100 * time.Millisecond
+
 // lastLogins records users' last_login in the background, as authentik's
 // user_logged_in signal does in the request: a login only notes its user
-// and time, and one worker writes the logins noted since its last write
-// in one call, so that a busy server's logins cost one write (with the
-// store's directory, one configuration revision) per batch rather than
-// one each, and no login waits for it.
+// and time, and one worker writes the logins noted in one call, within
+// lastLoginWindow of the first, so that a server's logins cost one write
+// (with the store's directory, one configuration revision) per window
+// rather than one each, and no login waits for it.
 type lastLogins struct {
 	e   *Executor
 	rec directory.LoginRecorder
@@ -27,13 +31,19 @@ type lastLogins struct {
 	pending map[int64]time.Time
 	busy    bool
 	closed  bool
-	idle    *sync.Cond
-	wake    chan struct{}
-	done    chan struct{}
+	// waiting counts the callers of wait: while there are any, and
+	// after close, the worker writes without gathering.
+	waiting int
+	// window is lastLoginWindow (a test's own under mu).
+	window time.Duration
+	idle   *sync.Cond
+	wake   chan struct{}
+	hurry  chan struct{}
+	done   chan struct{}
 }
 
 func newLastLogins(e *Executor, rec directory.LoginRecorder) *lastLogins {
-	l := &lastLogins{e: e, rec: rec, pending: map[int64]time.Time{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	l := &lastLogins{e: e, rec: rec, pending: map[int64]time.Time{}, window: lastLoginWindow, wake: make(chan struct{}, 1), hurry: make(chan struct{}, 1), done: make(chan struct{})}
 	l.idle = sync.NewCond(&l.mu)
 	go l.work()
 	return l
@@ -59,19 +69,47 @@ func (l *lastLogins) note(ctx context.Context, pk int64, at time.Time) {
 func (l *lastLogins) work() {
 	defer close(l.done)
 	for range l.wake {
-		for {
-			l.mu.Lock()
-			batch := l.pending
-			if len(batch) == 0 {
-				l.busy = false
-				l.idle.Broadcast()
-				l.mu.Unlock()
-				break
-			}
-			l.pending, l.busy = map[int64]time.Time{}, true
+		l.gather()
+		l.mu.Lock()
+		batch := l.pending
+		if len(batch) == 0 {
 			l.mu.Unlock()
-			l.write(context.Background(), batch)
+			continue
 		}
+		l.pending, l.busy = map[int64]time.Time{}, true
+		l.mu.Unlock()
+		l.write(context.Background(), batch)
+		l.mu.Lock()
+		l.busy = false
+		if len(l.pending) == 0 {
+			l.idle.Broadcast()
+		}
+		l.mu.Unlock()
+	}
+}
+
+// gather waits lastLoginWindow for more logins to note, unless a caller
+// waits or the recorder closes.
+func (l *lastLogins) gather() {
+	l.mu.Lock()
+	now, window := l.waiting > 0 || l.closed, l.window
+	l.mu.Unlock()
+	if now {
+		return
+	}
+	t := time.NewTimer(window)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-l.hurry:
+	}
+}
+
+// hasten ends the worker's gathering; l.mu is held.
+func (l *lastLogins) hasten() {
+	select {
+	case l.hurry <- struct{}{}:
+	default:
 	}
 }
 
@@ -83,12 +121,15 @@ func (l *lastLogins) write(ctx context.Context, batch map[int64]time.Time) {
 	}
 }
 
-// wait waits until every login noted is written.
+// wait waits until every login noted is written, hastening the worker.
 func (l *lastLogins) wait() {
 	l.mu.Lock()
+	l.waiting++
 	for l.busy || len(l.pending) > 0 {
+		l.hasten()
 		l.idle.Wait()
 	}
+	l.waiting--
 	l.mu.Unlock()
 }
 
@@ -100,6 +141,7 @@ func (l *lastLogins) close() {
 		return
 	}
 	l.closed = true
+	l.hasten()
 	close(l.wake)
 	l.mu.Unlock()
 	<-l.done

@@ -69,3 +69,37 @@ func TestLastLoginsFail(t *testing.T) {
 		t.Errorf("event %+v", ev)
 	}
 }
+
+// recorder keeps the batches it is given.
+type recorder struct {
+	mu      sync.Mutex
+	batches []map[int64]time.Time
+}
+
+func (r *recorder) RecordLogins(_ context.Context, logins map[int64]time.Time) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.batches = append(r.batches, logins)
+	return nil
+}
+
+// The logins of one window are written together, though the worker was
+// idle at the first; wait does not wait for the window's end.
+func TestLastLoginsWindow(t *testing.T) {
+	h := newHarness(t, "")
+	r := &recorder{}
+	l := newLastLogins(h.e, r)
+	defer l.close()
+	l.mu.Lock()
+	l.window = time.Hour
+	l.mu.Unlock()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l.note(context.Background(), 1, t0)
+	l.note(context.Background(), 2, t0)
+	l.wait()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.batches) != 1 || len(r.batches[0]) != 2 {
+		t.Errorf("batches %v; want one of two logins", r.batches)
+	}
+}

@@ -106,12 +106,26 @@ func (m *MemRunState) live(ns Namespace, key string, now int64, op string) (*mem
 	r := m.recs[memKey{ns, key}]
 	switch {
 	case r == nil:
-		return nil, fmt.Errorf("executor: %s %s: %w", op, ns, ErrNotFound)
+		return nil, &missError{op, ns, ErrNotFound}
 	case r.expires <= now:
-		return r, fmt.Errorf("executor: %s %s: %w", op, ns, ErrExpired)
+		return r, &missError{op, ns, ErrExpired}
 	}
 	return r, nil
 }
+
+// missError is a Load or Take that found no live record: "executor: op
+// ns: " and err (ErrNotFound or ErrExpired), formatted only when read,
+// since most callers only test it (a new session's lookup, say).
+type missError struct {
+	op  string
+	ns  Namespace
+	err error
+}
+
+func (e *missError) Error() string {
+	return "executor: " + e.op + " " + e.ns.String() + ": " + e.err.Error()
+}
+func (e *missError) Unwrap() error { return e.err }
 
 func (r *memRec) record() Record {
 	return Record{Data: slices.Clone(r.data), Expires: time.Unix(0, r.expires), Version: r.version}

@@ -211,7 +211,7 @@ func (e *Executor) SessionStore() *SessionStore { return e.sessions }
 // sessionKey is the run state key of session sid: its id's SHA-256,
 // so that the run state (a bbolt file, its backups, etcd) holds no
 // session id a reader could log in with.
-func sessionKey(sid string) string { return sessionKeyOf(sessionHash(sid)) }
+func sessionKey(sid string) string { return sessionKeyOf(sha256.Sum256([]byte(sid))) }
 
 // sessionHash is the hex SHA-256 of session id sid.
 func sessionHash(sid string) string {
@@ -219,8 +219,12 @@ func sessionHash(sid string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func sessionKeyOf(hash string) string { return "s:" + hash }
-func userKey(pk int64) string         { return "u:" + strconv.FormatInt(pk, 10) }
+// sessionKeyOf is the run state key of the session whose id's SHA-256
+// is sum: "s:" and its hex.
+func sessionKeyOf(sum [sha256.Size]byte) string {
+	return string(hex.AppendEncode([]byte("s:"), sum[:]))
+}
+func userKey(pk int64) string { return "u:" + strconv.FormatInt(pk, 10) }
 
 // User returns the user session sid is logged in as; false for an
 // anonymous, unknown or expired session, and for one whose user was
@@ -260,13 +264,19 @@ func (ss *SessionStore) Start(ctx context.Context, l Login) error {
 	if exp.IsZero() {
 		exp = ss.now().Add(DefaultSessionTTL)
 	}
-	if err := ss.rs.Delete(ctx, Sessions, sessionKey(l.Session)); err != nil {
-		return err
+	// A new id is in no store: it is created at once; one that is
+	// (a host's id, kept again) is replaced.
+	key, rec := sessionKey(l.Session), Record{Data: binary.AppendVarint(nil, l.User), Expires: exp}
+	_, err := ss.rs.Save(ctx, Sessions, key, rec)
+	if errors.Is(err, ErrConflict) {
+		if err = ss.rs.Delete(ctx, Sessions, key); err == nil {
+			_, err = ss.rs.Save(ctx, Sessions, key, rec)
+		}
 	}
-	if _, err := ss.rs.Save(ctx, Sessions, sessionKey(l.Session), Record{Data: binary.AppendVarint(nil, l.User), Expires: exp}); err != nil {
+	if err != nil {
 		return fmt.Errorf("executor: keeping a session: %w", err)
 	}
-	s := listed{hash: sessionHash(l.Session), expires: exp.UnixNano()}
+	s := listed{hash: sha256.Sum256([]byte(l.Session)), expires: exp.UnixNano()}
 	return ss.updateList(ctx, l.User, exp, func(ids []listed) ([]listed, []listed) {
 		var ended []listed
 		if l.TerminateOthers {
@@ -281,10 +291,10 @@ func (ss *SessionStore) Start(ctx context.Context, l Login) error {
 	})
 }
 
-// listed is a session in its user's list: the hex SHA-256 of its id,
-// and when it expires (unix nanoseconds).
+// listed is a session in its user's list: the SHA-256 of its id, and
+// when it expires (unix nanoseconds).
 type listed struct {
-	hash    string
+	hash    [sha256.Size]byte
 	expires int64
 }
 
@@ -351,7 +361,7 @@ func encodeSessionList(ids []listed) []byte {
 	b := make([]byte, 1, 1+len(ids)*listedSize)
 	b[0] = sessionListFormat
 	for _, s := range ids {
-		b, _ = hex.AppendDecode(b, []byte(s.hash))
+		b = append(b, s.hash[:]...)
 		b = binary.BigEndian.AppendUint64(b, uint64(s.expires))
 	}
 	return b
@@ -362,16 +372,19 @@ func decodeSessionList(rec Record) []listed {
 	if len(b) == 0 || b[0] != sessionListFormat {
 		var hashes []string
 		_ = json.Unmarshal(b, &hashes)
-		ids := make([]listed, len(hashes))
-		for i, h := range hashes {
-			ids[i] = listed{hash: h, expires: rec.Expires.UnixNano()}
+		ids := make([]listed, 0, len(hashes))
+		for _, h := range hashes {
+			s := listed{expires: rec.Expires.UnixNano()}
+			if n, err := hex.Decode(s.hash[:], []byte(h)); err == nil && n == sha256.Size {
+				ids = append(ids, s)
+			}
 		}
 		return ids
 	}
 	b = b[1:]
-	ids := make([]listed, 0, len(b)/listedSize)
+	ids := make([]listed, 0, len(b)/listedSize+1) // room for one more: Start adds one
 	for ; len(b) >= listedSize; b = b[listedSize:] {
-		ids = append(ids, listed{hash: hex.EncodeToString(b[:sha256.Size]), expires: int64(binary.BigEndian.Uint64(b[sha256.Size:]))})
+		ids = append(ids, listed{hash: [sha256.Size]byte(b[:sha256.Size]), expires: int64(binary.BigEndian.Uint64(b[sha256.Size:]))})
 	}
 	return ids
 }
@@ -389,7 +402,7 @@ func (ss *SessionStore) List(ctx context.Context, pk int64) ([]string, error) {
 	var ids []string
 	for _, s := range decodeSessionList(rec) {
 		if _, err := ss.rs.Load(ctx, Sessions, sessionKeyOf(s.hash)); err == nil {
-			ids = append(ids, s.hash)
+			ids = append(ids, hex.EncodeToString(s.hash[:]))
 		}
 	}
 	return ids, nil
@@ -401,7 +414,8 @@ func (ss *SessionStore) End(ctx context.Context, sid string) error {
 	if sid == "" {
 		return nil
 	}
-	key := sessionKey(sid)
+	h := sha256.Sum256([]byte(sid))
+	key := sessionKeyOf(h)
 	rec, lerr := ss.rs.Load(ctx, Sessions, key)
 	if err := ss.rs.Delete(ctx, Sessions, key); err != nil {
 		return err
@@ -416,7 +430,6 @@ func (ss *SessionStore) End(ctx context.Context, sid string) error {
 	if n <= 0 || pk <= 0 {
 		return nil
 	}
-	h := sessionHash(sid)
 	return ss.updateList(ctx, pk, time.Time{}, func(ids []listed) ([]listed, []listed) {
 		return slices.DeleteFunc(ids, func(s listed) bool { return s.hash == h }), nil
 	})
