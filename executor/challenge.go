@@ -139,7 +139,8 @@ func codeOf(msg string) string {
 // challenges itself (package flowui) checks that it renders each.
 func Components() []string {
 	return []string{
-		ComponentAccessDenied, ComponentAuthenticatorValidate, ComponentCaptcha, ComponentConsent,
+		ComponentAccessDenied, ComponentAuthenticatorDuo, ComponentAuthenticatorEmail, ComponentAuthenticatorSMS,
+		ComponentAuthenticatorValidate, ComponentCaptcha, ComponentConsent,
 		ComponentDummy, ComponentEmail, ComponentFlowError, ComponentIdentification,
 		ComponentPassword, ComponentPrompt, ComponentUserLogin, ComponentRedirect,
 	}

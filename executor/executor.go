@@ -133,6 +133,16 @@ type Options struct {
 	// Directory's, when it implements directory.Devices (the store's and
 	// memdir do), else none: no user has a device.
 	Devices directory.Devices
+	// SMS sends the codes of authenticator_sms stages and of SMS
+	// devices (HTTPSMS is authentik's providers over HTTP); nil means
+	// none, and such a stage denies the flow with MsgNoSMSSender and a
+	// configuration_error event.
+	SMS SMSSender
+	// Duo speaks to Duo's Auth API for authenticator_duo stages and Duo
+	// devices (HTTPDuo is the built-in client); nil means none, and
+	// such a stage denies the flow with MsgNoDuo and a
+	// configuration_error event.
+	Duo Duo
 	// Sleep waits d, or until ctx is done: the identification stage's
 	// wait on an unknown identifier (authentik's 90 to 210 ms). Nil
 	// means a real wait.
@@ -196,6 +206,8 @@ type Executor struct {
 	pw       password.Policy
 	captcha  CaptchaVerifier
 	devices  directory.Devices
+	sms      SMSSender
+	duo      Duo
 	sleep    func(context.Context, time.Duration)
 	sessions *SessionStore
 	// dummyCheck spends a password check on an unknown user's password.
@@ -226,7 +238,7 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 	e := &Executor{
 		s: s, cache: opts.Cache, handlers: opts.Handlers, rs: opts.RunState, ttl: opts.ExecutionTTL,
 		events: opts.Events, apply: opts.ApplyUpdates, now: opts.Now,
-		dir: opts.Directory, pw: opts.Passwords, captcha: opts.Captcha, devices: opts.Devices, sleep: opts.Sleep, rep: opts.Reputation,
+		dir: opts.Directory, pw: opts.Passwords, captcha: opts.Captcha, devices: opts.Devices, sms: opts.SMS, duo: opts.Duo, sleep: opts.Sleep, rep: opts.Reputation,
 		hist: newHistory(), execs: newExecCache(DefaultDecodedExecutions), mailer: opts.Mailer, baseURL: strings.TrimRight(opts.BaseURL, "/"),
 		brand: opts.Brand, avatar: opts.Avatar,
 	}

@@ -113,7 +113,9 @@ const MsgUnsupportedStage = "The stage kind %s is not supported by authflow yet.
 // Builtin returns the handlers of authentik's 24 stage kinds: dummy,
 // deny, redirect, identification, password, user_login, user_logout,
 // prompt, user_write, authenticator_validate (for users without
-// devices), consent, user_delete, captcha, email and invitation run;
+// devices), consent, user_delete, captcha, email, invitation and the
+// authenticator_sms, authenticator_email and authenticator_duo setup
+// stages run;
 // every other kind has a handler that denies the flow with
 // MsgUnsupportedStage and a
 // configuration_error event, until its handler is written.
@@ -140,10 +142,14 @@ func Builtin() map[stage.ModelName]Handler {
 		// Flow tokens and invitations (email.go, invitation.go).
 		stage.ModelEmail:      emailHandler{},
 		stage.ModelInvitation: invitationHandler{},
+		// The side-channel setup stages (authsms.go, authemail.go,
+		// authduo.go).
+		stage.ModelAuthenticatorSMS:   authSMSHandler{},
+		stage.ModelAuthenticatorEmail: authEmailHandler{},
+		stage.ModelAuthenticatorDuo:   authDuoHandler{},
 	}
 	for _, m := range []stage.ModelName{
-		stage.ModelAuthenticatorDuo, stage.ModelAuthenticatorEmail, stage.ModelAuthenticatorEndpointGDTC,
-		stage.ModelAuthenticatorSMS, stage.ModelAuthenticatorStatic, stage.ModelAuthenticatorTOTP,
+		stage.ModelAuthenticatorEndpointGDTC, stage.ModelAuthenticatorStatic, stage.ModelAuthenticatorTOTP,
 		stage.ModelAuthenticatorWebAuthn, stage.ModelMutualTLS, stage.ModelSource,
 	} {
 		h[m] = Unsupported(m)

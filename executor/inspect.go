@@ -254,8 +254,8 @@ const redacted = "********"
 // sanitizeContext is authentik's sanitize_dict of a plan context: a user
 // as {username, pk, email}, the HTTP request dropped, and (authflow's
 // addition) secrets redacted: prompt_data's values whose key holds
-// "password" or "token" (an invitation's pk), the consent token and the
-// invitation's pk.
+// "password" or "token" (an invitation's pk), the consent token, the
+// invitation's pk, and the code of an SMS or email device being set up.
 func sanitizeContext(ctxm map[string]any) map[string]any {
 	out := make(map[string]any, len(ctxm))
 	for k, v := range ctxm {
@@ -265,6 +265,18 @@ func sanitizeContext(ctxm map[string]any) map[string]any {
 		case k == ContextConsentToken:
 			// The consent challenge's token: not shown twice.
 			v = redacted
+		case k == ContextSMSDevice || k == ContextEmailDevice:
+			// A side-channel device being set up: its code.
+			if m, ok := v.(map[string]any); ok {
+				dev := make(map[string]any, len(m))
+				for dk, dv := range m {
+					if dk == "token" {
+						dv = redacted
+					}
+					dev[dk] = dv
+				}
+				v = dev
+			}
 		case k == ContextInvitation:
 			// An invitation's pk is its secret.
 			if m, ok := v.(map[string]any); ok {

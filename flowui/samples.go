@@ -25,6 +25,7 @@ func samples() []executor.Challenge {
 	user := executor.UserInfo{PendingUser: "sample", PendingUserAvatar: directory.Avatar(directory.User{Username: "sample"})}
 	captcha := &executor.CaptchaChallenge{Envelope: env(executor.ComponentCaptcha), UserInfo: user, SiteKey: "key", JSURL: "https://js.hcaptcha.com/1/api.js", Interactive: true}
 	header := "Sample header"
+	maskedEmail := "s*****@e******.com"
 	var fields []executor.StagePrompt
 	for i, t := range stage.PromptTypes {
 		f := executor.StagePrompt{FieldKey: "field_" + string(t), Label: "Label " + string(t), Type: t, Required: i%2 == 0,
@@ -54,6 +55,10 @@ func samples() []executor.Challenge {
 			DeviceChallenges:    []executor.DeviceChallenge{{DeviceClass: "totp", DeviceUID: "1"}},
 			ConfigurationStages: []executor.SelectableStage{{PK: uuid.Nil, Name: "totp", VerboseName: "TOTP Authenticator Setup Stage"}}},
 		&executor.EmailChallenge{Envelope: env(executor.ComponentEmail)},
+		&executor.AuthenticatorSMSChallenge{Envelope: withErr(executor.ComponentAuthenticatorSMS, "phone_number"), UserInfo: user, PhoneNumberRequired: true},
+		&executor.AuthenticatorEmailChallenge{Envelope: withErr(executor.ComponentAuthenticatorEmail, "code"), UserInfo: user, Email: &maskedEmail},
+		&executor.AuthenticatorDuoChallenge{Envelope: env(executor.ComponentAuthenticatorDuo), UserInfo: user,
+			ActivationBarcode: "https://api-1.duosecurity.com/frame/qr?value=sample", ActivationCode: "duo://sample-activation", StageUUID: uuid.Nil.String()},
 		&executor.DummyChallenge{Envelope: env(executor.ComponentDummy), Name: "dummy"},
 		&executor.UserLoginChallenge{Envelope: env(executor.ComponentUserLogin), UserInfo: user},
 		&executor.AccessDenied{Envelope: env(executor.ComponentAccessDenied), UserInfo: user, ErrorMessage: "Denied."},

@@ -1,0 +1,147 @@
+package executor
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/stage"
+)
+
+// The authenticator_duo setup stage (authentik's
+// stages/authenticator_duo, EXECUTOR.md §4.16).
+const (
+	// ComponentAuthenticatorDuo is its challenge.
+	ComponentAuthenticatorDuo = "ak-stage-authenticator-duo"
+	// ContextDuoEnroll is the plan context key of the Duo enrollment
+	// made for the user (authentik's session key): Duo's
+	// activation_barcode, activation_code, user_id and username.
+	ContextDuoEnroll = "authentik/stages/authenticator_duo/enroll"
+	// MsgDuoEnrollStatus is the error_message of an enrollment Duo does
+	// not report done; %s is Duo's status.
+	MsgDuoEnrollStatus = "Invalid enrollment status: %s."
+	// MsgDuoDeviceExists is the error_message of an enrollment whose
+	// Duo user has a device already.
+	MsgDuoDeviceExists = "Device with Credential ID already exists."
+	// duoDeviceName is the name of the devices it saves.
+	duoDeviceName = "Duo Authenticator"
+)
+
+// AuthenticatorDuoChallenge is ak-stage-authenticator-duo: the
+// activation to scan with Duo Mobile. The client polls
+// enrollment_status, then answers with the component alone.
+type AuthenticatorDuoChallenge struct {
+	Envelope
+	UserInfo
+	ActivationBarcode string `json:"activation_barcode"`
+	ActivationCode    string `json:"activation_code"`
+	StageUUID         string `json:"stage_uuid"`
+}
+
+// authDuoHandler is authentik's authenticator_duo stage: the user is
+// enrolled at Duo once per execution (kept in ContextDuoEnroll); a
+// response asks Duo whether the enrollment is done and saves the Duo
+// device. It needs Options.Duo and a device store.
+type authDuoHandler struct{}
+
+// duoUsable checks that Duo is configured: ok false with the flow
+// denied (and a configuration_error event) when not.
+func duoUsable(s *Step) (Result, bool) {
+	if s.ex.duo == nil {
+		s.Event(EventConfigurationError, MsgNoDuo)
+		return Deny(MsgNoDuo), false
+	}
+	return Result{}, true
+}
+
+func (authDuoHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
+	cfg := s.Stage.Config.(stage.AuthenticatorDuo)
+	if r, ok := duoUsable(s); !ok {
+		return r, nil
+	}
+	pk, r, ok := setupUsable(s)
+	if !ok {
+		return r, nil
+	}
+	en, ok := loadDuoEnroll(s.Context)
+	if !ok {
+		u, err := s.ex.user(ctx, pk)
+		if err != nil {
+			return Result{}, err
+		}
+		en, err = s.ex.duo.Enroll(ctx, cfg, u.Username)
+		if err != nil {
+			if ctx.Err() != nil {
+				return Result{}, ctx.Err()
+			}
+			s.ex.event(Event{Action: EventConfigurationError, Message: "Failed to enroll user: " + err.Error(),
+				Flow: s.Flow.Slug, Stage: s.Stage.Name, User: u.Username})
+			return Invalid(err.Error()), nil
+		}
+		s.Context[ContextDuoEnroll] = map[string]any{
+			"activation_barcode": en.ActivationBarcode, "activation_code": en.ActivationCode,
+			"user_id": en.UserID, "username": en.Username,
+		}
+	}
+	return Show(&AuthenticatorDuoChallenge{
+		Envelope: s.Envelope(ComponentAuthenticatorDuo), UserInfo: s.UserInfo(),
+		ActivationBarcode: en.ActivationBarcode, ActivationCode: en.ActivationCode, StageUUID: s.Stage.PK.String(),
+	}), nil
+}
+
+// loadDuoEnroll reads the enrollment kept in the context.
+func loadDuoEnroll(c map[string]any) (DuoEnrollment, bool) {
+	m, ok := c[ContextDuoEnroll].(map[string]any)
+	if !ok {
+		return DuoEnrollment{}, false
+	}
+	str := func(k string) string { v, _ := m[k].(string); return v }
+	return DuoEnrollment{ActivationBarcode: str("activation_barcode"), ActivationCode: str("activation_code"),
+		UserID: str("user_id"), Username: str("username")}, true
+}
+
+func (authDuoHandler) Respond(ctx context.Context, s *Step, body json.RawMessage) (Result, error) {
+	cfg := s.Stage.Config.(stage.AuthenticatorDuo)
+	if r, ok := duoUsable(s); !ok {
+		return r, nil
+	}
+	pk, r, ok := setupUsable(s)
+	if !ok {
+		return r, nil
+	}
+	if _, verr, err := DecodeResponse[struct{}](body); err != nil {
+		return Result{}, err
+	} else if verr != nil {
+		return Retry(verr), nil
+	}
+	en, ok := loadDuoEnroll(s.Context)
+	if !ok {
+		// A response before the challenge: authentik fails.
+		return Invalid(""), nil
+	}
+	status, err := s.ex.duo.EnrollStatus(ctx, cfg, en.UserID, en.ActivationCode)
+	if err != nil {
+		return Result{}, fmt.Errorf("executor: duo enrollment status: %w", err)
+	}
+	if status != "success" {
+		return Invalid(fmt.Sprintf(MsgDuoEnrollStatus, status)), nil
+	}
+	devs, err := s.ex.devices.UserDevices(ctx, pk)
+	if err != nil {
+		return Result{}, err
+	}
+	delete(s.Context, ContextDuoEnroll)
+	for _, d := range devs {
+		if d.Duo != nil && d.Duo.DuoUserID == en.UserID {
+			return Invalid(MsgDuoDeviceExists), nil
+		}
+	}
+	if _, err := s.ex.devices.CreateDevice(ctx, directory.Device{
+		Class: directory.DeviceDuo, User: pk, Name: duoDeviceName, Confirmed: true, Stage: s.Stage.PK,
+		Duo: &directory.DuoDevice{DuoUserID: en.UserID},
+	}); err != nil {
+		return Result{}, err
+	}
+	return Pass(), nil
+}
