@@ -82,9 +82,11 @@ func (h authEmailHandler) Challenge(ctx context.Context, s *Step) (Result, error
 			case !sent && r.kind != resultRetry:
 				return r, nil
 			case !sent:
-				// An address of another device: forget it, and ask.
+				// An address of another device: forget it, and ask
+				// (authentik asks its user's own address again, and
+				// again, without end).
 				dropPromptValue(s.Context, PromptEmail)
-				st.Address = ""
+				st.Address, st.Ask = "", true
 			}
 		}
 		st.save(s.Context, ContextEmailDevice)
@@ -106,8 +108,12 @@ func (authEmailHandler) start(s *Step, cfg stage.AuthenticatorEmail) (sideChanne
 }
 
 // address is the address known (authentik's _has_email): the user's
-// own, else prompt_data["email"], else the device's; "" for none.
+// own, else prompt_data["email"], else the device's; "" for none. Once
+// the address known beforehand was refused, only the one the user gave.
 func (authEmailHandler) address(s *Step, u directory.User, st sideChannelSetup) string {
+	if st.Ask {
+		return st.Address
+	}
 	if u.Email != "" {
 		return u.Email
 	}

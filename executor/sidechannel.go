@@ -62,6 +62,9 @@ type sideChannelSetup struct {
 	directory.SideChannel
 	// Attempts counts the wrong codes given for the current code.
 	Attempts int
+	// Ask says the address known beforehand was refused (a device's
+	// already): the user gives one.
+	Ask bool
 }
 
 // loadSetup reads the device being set up under key; false when none.
@@ -76,6 +79,7 @@ func loadSetup(c map[string]any, key string) (sideChannelSetup, bool) {
 	if v, ok := m["valid_until"].(string); ok {
 		st.ValidUntil, _ = time.Parse(time.RFC3339Nano, v)
 	}
+	st.Ask, _ = m["ask"].(bool)
 	switch n := m["attempts"].(type) {
 	case float64:
 		st.Attempts = int(n)
@@ -89,7 +93,7 @@ func loadSetup(c map[string]any, key string) (sideChannelSetup, bool) {
 func (st sideChannelSetup) save(c map[string]any, key string) {
 	c[key] = map[string]any{
 		"address": st.Address, "token": st.Token,
-		"valid_until": st.ValidUntil.UTC().Format(time.RFC3339Nano), "attempts": st.Attempts,
+		"valid_until": st.ValidUntil.UTC().Format(time.RFC3339Nano), "attempts": st.Attempts, "ask": st.Ask,
 	}
 }
 
