@@ -3,9 +3,12 @@ package executor
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/url"
 
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/reputation"
 	"github.com/authflow/authflow/stage"
 )
 
@@ -144,4 +147,83 @@ func (authDuoHandler) Respond(ctx context.Context, s *Step, body json.RawMessage
 		return Result{}, err
 	}
 	return Pass(), nil
+}
+
+// MsgDuoDenied is the "duo" field's error (code "denied") of a login
+// Duo denied, or that Duo could not be asked about.
+const MsgDuoDenied = "Duo denied access"
+
+// errDuoDevice is the error of a "duo" answer naming no device of the
+// user: authentik answers 404, which its executor shows as a flow
+// error.
+var errDuoDevice = errors.New("executor: the duo answer names no Duo device of the user")
+
+// answerDuo is the Duo class's answer of authenticator_validate
+// (authentik's validate_challenge_duo): the device (its pk, in the
+// "duo" field) of the user, and a synchronous push through its setup
+// stage's integration, approved.
+func answerDuo(ctx context.Context, s *Step, _ stage.AuthenticatorValidate, raw json.RawMessage, user int64) (directory.Device, string, bool, error) {
+	var pk int64
+	if err := json.Unmarshal(raw, &pk); err != nil {
+		return directory.Device{}, "", false, fmt.Errorf("%w: %s", errDuoDevice, raw)
+	}
+	dev, err := s.ex.devices.Device(ctx, directory.DeviceDuo, pk)
+	if errors.Is(err, directory.ErrNotFound) || (err == nil && (dev.User != user || user == 0 || dev.Duo == nil)) {
+		return directory.Device{}, "", false, fmt.Errorf("%w: %d", errDuoDevice, pk)
+	}
+	if err != nil {
+		return directory.Device{}, "", false, err
+	}
+	username := validateUsername(s)
+	fail := func(msg string) (directory.Device, string, bool, error) {
+		s.ex.event(Event{Action: EventConfigurationError, Message: "Failed to DUO authenticate user: " + msg, Flow: s.Flow.Slug, Stage: s.Stage.Name, User: username})
+		return directory.Device{}, MsgDuoDenied, false, nil
+	}
+	if s.ex.duo == nil {
+		return fail(MsgNoDuo)
+	}
+	st, ok, err := s.stageOf(ctx, &dev.Stage)
+	if err != nil {
+		return directory.Device{}, "", false, err
+	}
+	cfg, isDuo := st.Config.(stage.AuthenticatorDuo)
+	if !ok || !isDuo {
+		return fail(MsgStageGone)
+	}
+	info := url.Values{}
+	if host := s.requestHost(); host != "" {
+		info.Set("Domain", host)
+	}
+	res, err := s.ex.duo.Auth(ctx, cfg, DuoAuthRequest{
+		UserID: dev.Duo.DuoUserID, IPAddr: s.ClientIP(), Type: s.ex.Brand().Title + " Login request",
+		DisplayUsername: username, PushInfo: info.Encode(),
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return directory.Device{}, "", false, ctx.Err()
+		}
+		return fail(err.Error())
+	}
+	if res.Result == "deny" {
+		s.ex.event(Event{Action: EventLoginFailed, Message: MsgDuoDenied, Flow: s.Flow.Slug, Stage: s.Stage.Name, User: username})
+		if err := s.ChangeReputation(ctx, username, reputation.LoginFailed); err != nil {
+			return directory.Device{}, "", false, err
+		}
+		return directory.Device{}, MsgDuoDenied, false, nil
+	}
+	return dev, "", true, nil
+}
+
+// requestHost is the host the client asked for (the request's Host
+// header), else the site's (Options.BaseURL); "" when neither is known.
+func (s *Step) requestHost() string {
+	if s.Request.HTTP != nil {
+		if h := s.Request.HTTP.Header.Get("Host"); h != "" {
+			return h
+		}
+	}
+	if u, err := url.Parse(s.ex.baseURL); err == nil {
+		return u.Host
+	}
+	return ""
 }

@@ -294,3 +294,64 @@ func maskEmail(addr string) (string, bool) {
 	out[len(out)-1] = labels[len(labels)-1]
 	return part(local) + "@" + strings.Join(out, "."), true
 }
+
+// selectEmail is the email class's selected hook of
+// authenticator_validate (authentik's select_challenge_email): a new
+// code for the device, valid for its setup stage's token_expiry, mailed
+// to its address.
+func selectEmail(ctx context.Context, s *Step, dev directory.Device) error {
+	st, ok, err := s.stageOf(ctx, &dev.Stage)
+	if err != nil {
+		return err
+	}
+	cfg, isEmail := st.Config.(stage.AuthenticatorEmail)
+	if !ok || !isEmail {
+		return nonField(MsgStageGone)
+	}
+	if r, ok := codeMailerUsable(s); !ok {
+		return nonField(r.message)
+	}
+	secs, ok := validate.ParseTimedelta(cfg.TokenExpiry)
+	if !ok {
+		msg := fmt.Sprintf("Invalid token_expiry %q.", cfg.TokenExpiry)
+		s.Event(EventConfigurationError, msg)
+		return nonField(msg)
+	}
+	if _, ok, err := countCode(ctx, s, "email-code:", dev.User); err != nil {
+		return err
+	} else if !ok {
+		return nonField(MsgCodesLimit)
+	}
+	u, err := s.ex.user(ctx, dev.User)
+	if err != nil {
+		return err
+	}
+	if dev, err = newDeviceCode(ctx, s, dev, time.Duration(secs*float64(time.Second))); err != nil {
+		return err
+	}
+	r, sent, err := mailCode(ctx, s, cfg, u, dev.Email.Email, dev.Email.SideChannel)
+	if err != nil {
+		return err
+	}
+	if !sent {
+		if r.message == "" {
+			return nonField(MsgEmailTemplate)
+		}
+		return nonField(r.message)
+	}
+	return nil
+}
+
+// checkEmailCode is the email class's checkCode.
+func checkEmailCode(dev *directory.Device, code string, now time.Time) bool {
+	return dev.Email != nil && checkSideChannel(&dev.Email.SideChannel, code, now)
+}
+
+// emailChallenge is the email class's device challenge: the device's
+// address, masked (null when it cannot be).
+func emailChallenge(_ context.Context, _ *Step, _ stage.AuthenticatorValidate, dev directory.Device, _ []directory.Device) (map[string]any, error) {
+	if m, ok := maskEmail(dev.Email.Email); ok {
+		return map[string]any{"email": m}, nil
+	}
+	return map[string]any{"email": nil}, nil
+}

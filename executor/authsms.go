@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/stage"
@@ -169,4 +170,41 @@ func (h authSMSHandler) Respond(ctx context.Context, s *Step, body json.RawMessa
 	}
 	delete(s.Context, ContextSMSDevice)
 	return Pass(), nil
+}
+
+// selectSMS is the SMS class's selected hook of authenticator_validate
+// (authentik's select_challenge_sms): a new code for the device, sent
+// to its number through its setup stage's provider.
+func selectSMS(ctx context.Context, s *Step, dev directory.Device) error {
+	st, ok, err := s.stageOf(ctx, &dev.Stage)
+	if err != nil {
+		return err
+	}
+	cfg, isSMS := st.Config.(stage.AuthenticatorSMS)
+	if !ok || !isSMS {
+		return nonField(MsgStageGone)
+	}
+	if r, ok := smsUsable(s, cfg); !ok {
+		return nonField(r.message)
+	}
+	if _, ok, err := countCode(ctx, s, "sms:", dev.User); err != nil {
+		return err
+	} else if !ok {
+		return nonField(MsgCodesLimit)
+	}
+	dev, err = newDeviceCode(ctx, s, dev, DefaultSMSCodeTTL)
+	if err != nil {
+		return err
+	}
+	if err := s.ex.sms.SendSMS(ctx, cfg, dev.SMS.Phone, dev.SMS.Token); err != nil {
+		s.Event(EventConfigurationError, MsgSMSError)
+		return err
+	}
+	return nil
+}
+
+// checkSMSCode is the SMS class's checkCode: the device's code, once,
+// before it expires.
+func checkSMSCode(dev *directory.Device, code string, now time.Time) bool {
+	return dev.SMS != nil && checkSideChannel(&dev.SMS.SideChannel, code, now)
 }

@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/reputation"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/validate"
@@ -44,11 +47,25 @@ const (
 	MsgEmptyResponse = "Empty response"
 	// MsgDevicesUnsupported is authflow's: the error_message (and
 	// configuration_error event) of an authenticator_validate stage
-	// reached by a user with a device of an allowed class, or without a
-	// user in an authentication flow that allows WebAuthn (passwordless),
-	// until devices are validated (issue 23). It never skips the stage.
+	// reached by a user whose only devices of allowed classes are of
+	// classes authflow cannot validate yet (no device class handler), or
+	// without a user in an authentication flow that allows WebAuthn
+	// (passwordless). It never skips the stage.
 	MsgDevicesUnsupported = "Validating authenticator devices is not supported by authflow yet."
+	// MsgInvalidToken is the code error of a code no device of the user
+	// accepts (a wrong code, a replayed one), and the error_message when
+	// MaxCodeAttempts codes failed.
+	MsgInvalidToken = "Invalid Token. Please ensure the time on your device is accurate and try again."
 )
+
+// MaxCodeAttempts bounds the codes one execution of an
+// authenticator_validate stage may try: the last wrong one ends the
+// flow with MsgInvalidToken (access denied, or the binding's restart).
+// Each wrong code is also a login_failed event and lowers the
+// reputation of the client and username (reputation.LoginFailed), which
+// reputation policies read. authentik throttles per device instead
+// (django-otp's doubling delay), keeping a failure count on the device.
+const MaxCodeAttempts = 5
 
 // Plan context keys of the authenticator_validate stage (authentik's).
 const (
@@ -59,6 +76,9 @@ const (
 	// ContextSelectedStage is the pk (a string) of the configuration
 	// stage chosen, or inserted when it is the only one.
 	ContextSelectedStage = "goauthentik.io/stages/authenticator_validate/selected_stage"
+	// ContextInvalidCodes is authflow's: how many wrong codes this
+	// execution of the stage has tried (MaxCodeAttempts).
+	ContextInvalidCodes = "authflow/stages/authenticator_validate/invalid_codes"
 )
 
 // Devices returns the directory's devices (Options.Devices, else the
@@ -89,8 +109,10 @@ type SelectableStage struct {
 	MetaModelName string    `json:"meta_model_name"`
 }
 
-// authValidateHandler is authentik's authenticator_validate stage for
-// users without devices: not_configured_action skip, deny and configure.
+// authValidateHandler is authentik's authenticator_validate stage: one
+// device challenge per allowed class of the user's confirmed devices
+// (behaviour by class: deviceClassHandlers), the remembered-MFA cookie,
+// and not_configured_action for a user without one.
 type authValidateHandler struct{}
 
 // validateUser is the user the stage checks (authentik's
@@ -108,6 +130,80 @@ func validateUser(s *Step) (pk int64, anonymous bool) {
 	return 0, true
 }
 
+// validateUsername is the username of the user the stage checks, for
+// login_failed events and reputation.
+func validateUsername(s *Step) string {
+	if name, ok := s.pendingUsername(); ok {
+		return name
+	}
+	return s.Request.Username
+}
+
+// offered are a user's device challenges (authentik's
+// get_device_challenges): the first confirmed device of each allowed
+// class with a handler (SMS devices kept as a hash skipped); allowed
+// are the pks of every confirmed device of an allowed class, which the
+// remembered-MFA cookie may name; unhandled says some allowed device's
+// class has no handler.
+type offered struct {
+	challenges []DeviceChallenge
+	allowed    []int64
+	unhandled  bool
+}
+
+func deviceChallenges(ctx context.Context, s *Step, cfg stage.AuthenticatorValidate, user int64) (offered, error) {
+	var o offered
+	if user == 0 || s.ex.devices == nil {
+		return o, nil
+	}
+	devs, err := s.ex.devices.UserDevices(ctx, user)
+	if err != nil {
+		return o, fmt.Errorf("executor: reading the devices of user %d: %w", user, err)
+	}
+	var seen []directory.DeviceClass
+	for _, d := range devs {
+		if !d.Confirmed || !slices.Contains(cfg.DeviceClasses, d.Class) {
+			continue
+		}
+		if d.SMS != nil && strings.HasPrefix(d.SMS.Phone, "hash:") {
+			continue // verify_only: the number cannot be sent to
+		}
+		o.allowed = append(o.allowed, d.PK)
+		h, ok := deviceClassHandlers[d.Class]
+		if !ok {
+			o.unhandled = true
+			continue
+		}
+		if (h.offer != nil && !h.offer(cfg, d)) || slices.Contains(seen, d.Class) {
+			continue
+		}
+		seen = append(seen, d.Class)
+		payload := map[string]any{}
+		if h.challenge != nil {
+			if payload, err = h.challenge(ctx, s, cfg, d, devs); err != nil {
+				return o, err
+			}
+		}
+		var last *time.Time
+		if d.LastUsed != nil {
+			t := d.LastUsed.UTC().Truncate(time.Microsecond)
+			last = &t
+		}
+		o.challenges = append(o.challenges, DeviceChallenge{DeviceClass: string(d.Class), DeviceUID: strconv.FormatInt(d.PK, 10), Challenge: payload, LastUsed: last})
+	}
+	return o, nil
+}
+
+// threshold is the stage's last_auth_threshold; zero when unset or
+// malformed.
+func threshold(cfg stage.AuthenticatorValidate) time.Duration {
+	sec, ok := validate.ParseTimedelta(cfg.LastAuthThreshold)
+	if !ok || sec <= 0 {
+		return 0
+	}
+	return time.Duration(sec * float64(time.Second))
+}
+
 func (h authValidateHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
 	cfg := s.Stage.Config.(stage.AuthenticatorValidate)
 	pk, anonymous := validateUser(s)
@@ -122,26 +218,37 @@ func (h authValidateHandler) Challenge(ctx context.Context, s *Step) (Result, er
 		}
 		return Pass(), nil
 	}
-	if pk != 0 && s.ex.devices != nil {
-		devs, err := s.ex.devices.UserDevices(ctx, pk)
-		if err != nil {
-			return Result{}, err
-		}
-		for _, d := range devs {
-			if slices.Contains(cfg.DeviceClasses, d.Class) {
-				s.Event(EventConfigurationError, MsgDevicesUnsupported)
-				return Deny(MsgDevicesUnsupported), nil
-			}
-		}
+	o, err := deviceChallenges(ctx, s, cfg, pk)
+	if err != nil {
+		return Result{}, err
 	}
-	s.Context[ContextDeviceChallenges] = []any{}
-	switch cfg.NotConfiguredAction {
-	case stage.NotConfiguredDeny:
-		return Invalid(MsgNoMFAConfigured), nil
-	case stage.NotConfiguredConfigure:
-		return h.configure(ctx, s, cfg)
+	if s.mfaRemembered(pk, threshold(cfg), o.allowed) {
+		return Pass(), nil
 	}
-	return Pass(), nil
+	stored := make([]any, len(o.challenges))
+	for i, c := range o.challenges {
+		stored[i] = map[string]any{"device_class": c.DeviceClass, "device_uid": c.DeviceUID}
+	}
+	s.Context[ContextDeviceChallenges] = stored
+	if len(o.challenges) == 0 && o.unhandled {
+		// Devices of allowed classes that authflow cannot validate yet:
+		// never a pass.
+		s.Event(EventConfigurationError, MsgDevicesUnsupported)
+		return Deny(MsgDevicesUnsupported), nil
+	}
+	if len(o.challenges) == 0 {
+		switch cfg.NotConfiguredAction {
+		case stage.NotConfiguredDeny:
+			return Invalid(MsgNoMFAConfigured), nil
+		case stage.NotConfiguredConfigure:
+			return h.configure(ctx, s, cfg)
+		}
+		return Pass(), nil
+	}
+	return Show(&AuthenticatorValidationChallenge{
+		Envelope: s.Envelope(ComponentAuthenticatorValidate), UserInfo: s.UserInfo(),
+		DeviceChallenges: o.challenges, ConfigurationStages: []SelectableStage{},
+	}), nil
 }
 
 // configure offers the configuration stages (authentik's
@@ -242,8 +349,9 @@ func (h authValidateHandler) Respond(ctx context.Context, s *Step, body json.Raw
 	if verr == nil {
 		verr = &validate.Error{}
 	}
+	bad := func(field string) bool { _, b := verr.Fields[field]; return b }
 	add := func(field, msg string) {
-		if _, bad := verr.Fields[field]; bad {
+		if bad(field) {
 			return
 		}
 		if verr.Fields == nil {
@@ -251,30 +359,87 @@ func (h authValidateHandler) Respond(ctx context.Context, s *Step, body json.Raw
 		}
 		verr.Fields[field] = []string{msg}
 	}
-	// No device challenge is ever offered (users without devices): the
-	// checks of authentik's validators that follow fail accordingly.
-	if resp.SelectedChallenge != nil {
-		add("selected_challenge", MsgInvalidChallengeSelected)
+	user, _ := validateUser(s)
+	challenges := contextChallenges(s.Context[ContextDeviceChallenges])
+	classOffered := func(ok func(deviceClassHandler) bool) (directory.DeviceClass, bool) {
+		for _, c := range challenges {
+			if hd, found := deviceClassHandlers[c.class]; found && ok(hd) {
+				return c.class, true
+			}
+		}
+		return "", false
 	}
-	if resp.SelectedStage != nil {
-		if _, bad := verr.Fields["selected_stage"]; !bad {
-			if slices.Contains(contextStrings(s.Context[ContextConfigurationStages]), *resp.SelectedStage) {
-				s.Context[ContextSelectedStage] = *resp.SelectedStage
-			} else {
-				add("selected_stage", MsgSelectedStageInvalid)
+	if resp.SelectedChallenge != nil && !bad("selected_challenge") {
+		msg, err := selectChallenge(ctx, s, user, challenges, resp.SelectedChallenge)
+		if err != nil {
+			return Result{}, err
+		}
+		if msg != "" {
+			add("selected_challenge", msg)
+		}
+	}
+	if resp.SelectedStage != nil && !bad("selected_stage") {
+		if slices.Contains(contextStrings(s.Context[ContextConfigurationStages]), *resp.SelectedStage) {
+			s.Context[ContextSelectedStage] = *resp.SelectedStage
+		} else {
+			add("selected_stage", MsgSelectedStageInvalid)
+		}
+	}
+	var (
+		dev        *directory.Device
+		codeFailed bool
+	)
+	if resp.Code != nil && !bad("code") {
+		if _, ok := classOffered(func(hd deviceClassHandler) bool { return hd.checkCode != nil }); !ok {
+			add("code", MsgNoCompatibleDeviceClass)
+		} else {
+			d, ok, err := s.matchCode(ctx, user, *resp.Code)
+			switch {
+			case err != nil:
+				return Result{}, err
+			case ok:
+				dev = &d
+			default:
+				codeFailed = true
+				s.ex.event(Event{Action: EventLoginFailed, Message: MsgInvalidToken, Flow: s.Flow.Slug, Stage: s.Stage.Name, User: validateUsername(s)})
+				if err := s.ChangeReputation(ctx, validateUsername(s), reputation.LoginFailed); err != nil {
+					return Result{}, err
+				}
+				add("code", MsgInvalidToken)
 			}
 		}
 	}
-	if resp.Code != nil {
-		add("code", MsgNoCompatibleDeviceClass)
+	for _, a := range []struct {
+		field string
+		raw   any
+		set   bool
+	}{{"webauthn", resp.WebAuthn, resp.WebAuthn != nil}, {"duo", resp.Duo, resp.Duo != nil}} {
+		if !a.set || bad(a.field) {
+			continue
+		}
+		class, ok := classOffered(func(hd deviceClassHandler) bool { return hd.answerField == a.field })
+		if !ok {
+			add(a.field, MsgNoCompatibleDeviceClass)
+			continue
+		}
+		raw, err := json.Marshal(a.raw)
+		if err != nil {
+			return Result{}, err
+		}
+		d, msg, ok, err := deviceClassHandlers[class].answer(ctx, s, cfg, raw, user)
+		switch {
+		case err != nil:
+			return Result{}, err
+		case !ok:
+			add(a.field, msg)
+		case dev == nil:
+			if d, err = s.markUsed(ctx, d); err != nil {
+				return Result{}, err
+			}
+			dev = &d
+		}
 	}
-	if resp.WebAuthn != nil {
-		add("webauthn", MsgNoCompatibleDeviceClass)
-	}
-	if resp.Duo != nil {
-		add("duo", MsgNoCompatibleDeviceClass)
-	}
-	if verr.Empty() {
+	if verr.Empty() && dev == nil {
 		verr.NonField = []string{MsgEmptyResponse}
 	}
 	// authentik's post: a chosen configuration stage runs next, whatever
@@ -294,7 +459,150 @@ func (h authValidateHandler) Respond(ctx context.Context, s *Step, body json.Raw
 		s.insertStage(st)
 		return Pass(), nil
 	}
-	return Retry(verr), nil
+	if !verr.Empty() {
+		if codeFailed {
+			tries := 1
+			if n, ok := s.Context[ContextInvalidCodes].(float64); ok {
+				tries = int(n) + 1
+			}
+			if tries >= MaxCodeAttempts {
+				delete(s.Context, ContextInvalidCodes)
+				return Invalid(MsgInvalidToken), nil
+			}
+			s.Context[ContextInvalidCodes] = float64(tries)
+		}
+		return Retry(verr), nil
+	}
+	delete(s.Context, ContextInvalidCodes)
+	if _, set := s.Context[ContextAuthMethod]; !set {
+		s.Context[ContextAuthMethod] = "auth_mfa"
+	}
+	args, ok := s.Context[ContextAuthMethodArgs].(map[string]any)
+	if !ok {
+		args = map[string]any{}
+		s.Context[ContextAuthMethodArgs] = args
+	}
+	devices, _ := args["mfa_devices"].([]any)
+	args["mfa_devices"] = append(devices, deviceRef(*dev))
+	s.rememberMFA(user, dev.PK, threshold(cfg))
+	return Pass(), nil
+}
+
+// offeredChallenge is a device challenge kept in the plan context.
+type offeredChallenge struct {
+	class directory.DeviceClass
+	uid   string
+}
+
+// contextChallenges reads the device challenges offered from the plan
+// context.
+func contextChallenges(v any) []offeredChallenge {
+	l, _ := v.([]any)
+	out := make([]offeredChallenge, 0, len(l))
+	for _, x := range l {
+		m, _ := x.(map[string]any)
+		class, _ := m["device_class"].(string)
+		uid, _ := m["device_uid"].(string)
+		out = append(out, offeredChallenge{directory.DeviceClass(class), uid})
+	}
+	return out
+}
+
+// selectChallenge checks a selected_challenge against those offered and
+// runs its class's selected hook (an SMS or email code sent); it returns
+// the field's message when the selection is invalid.
+func selectChallenge(ctx context.Context, s *Step, user int64, offered []offeredChallenge, sel map[string]any) (string, error) {
+	class, uid := jsonText(sel["device_class"]), jsonText(sel["device_uid"])
+	if !slices.Contains(offered, offeredChallenge{directory.DeviceClass(class), uid}) {
+		return MsgInvalidChallengeSelected, nil
+	}
+	hd := deviceClassHandlers[directory.DeviceClass(class)]
+	if hd.selected == nil {
+		return "", nil
+	}
+	pk, err := strconv.ParseInt(uid, 10, 64)
+	if err != nil {
+		return MsgInvalidChallengeSelected, nil
+	}
+	d, err := s.ex.devices.Device(ctx, directory.DeviceClass(class), pk)
+	if errors.Is(err, directory.ErrNotFound) || (err == nil && d.User != user) {
+		return MsgInvalidChallengeSelected, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	// A refusal (an SMS provider's, a bound reached) is the field's
+	// message, as authentik's ValidationError in the field's validator.
+	var verr *validate.Error
+	if err := hd.selected(ctx, s, d); errors.As(err, &verr) && len(verr.NonField) > 0 {
+		return verr.NonField[0], nil
+	} else if err != nil {
+		return "", err
+	}
+	return "", nil
+}
+
+// jsonText is a JSON string or number as DRF's CharField reads it.
+func jsonText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case json.Number:
+		return x.String()
+	}
+	return ""
+}
+
+// matchCode checks code against every confirmed device of user whose
+// class answers codes, as authentik's match_token (the user does not
+// choose between TOTP and static codes): the first device that accepts
+// it, changed atomically (Devices.UpdateDevice) with last_used now.
+func (s *Step) matchCode(ctx context.Context, user int64, code string) (directory.Device, bool, error) {
+	if user == 0 || s.ex.devices == nil {
+		return directory.Device{}, false, nil
+	}
+	devs, err := s.ex.devices.UserDevices(ctx, user)
+	if err != nil {
+		return directory.Device{}, false, fmt.Errorf("executor: reading the devices of user %d: %w", user, err)
+	}
+	now := s.ex.now()
+	for _, d := range devs {
+		hd, ok := deviceClassHandlers[d.Class]
+		if !ok || hd.checkCode == nil || !d.Confirmed {
+			continue
+		}
+		got, err := s.ex.devices.UpdateDevice(ctx, d.Class, d.PK, func(x *directory.Device) error {
+			if !x.Confirmed || x.User != user || !hd.checkCode(x, code, now) {
+				return directory.ErrDeviceUnchanged
+			}
+			used := now.UTC()
+			x.LastUsed = &used
+			return nil
+		})
+		switch {
+		case err == nil:
+			return got, true, nil
+		case errors.Is(err, directory.ErrDeviceUnchanged), errors.Is(err, directory.ErrNotFound):
+			continue
+		}
+		return directory.Device{}, false, fmt.Errorf("executor: checking a code on %s: %w", d, err)
+	}
+	return directory.Device{}, false, nil
+}
+
+// markUsed sets a device's last_used to now.
+func (s *Step) markUsed(ctx context.Context, d directory.Device) (directory.Device, error) {
+	now := s.ex.now().UTC()
+	got, err := s.ex.devices.UpdateDevice(ctx, d.Class, d.PK, func(x *directory.Device) error {
+		x.LastUsed = &now
+		return nil
+	})
+	if err != nil {
+		return directory.Device{}, fmt.Errorf("executor: marking %s used: %w", d, err)
+	}
+	return got, nil
 }
 
 // contextStrings reads a list of strings from the plan context.

@@ -121,22 +121,32 @@ func (f fakeDevices) UserDevices(context.Context, int64) ([]directory.Device, er
 	return f.devs, nil
 }
 
-// A user with a device of an allowed class is never let through: the
-// stage denies until devices are validated; a device of another class
-// counts as none.
+// A user whose only devices of allowed classes have no device class
+// handler is never let through: a configuration_error and access
+// denied; a device of another class, or an unconfirmed one, counts as
+// none.
 func TestAuthValidateDevicesSeam(t *testing.T) {
 	for _, c := range []struct {
-		class stage.DeviceClass
-		want  string
-	}{{stage.DeviceTOTP, ComponentAccessDenied}, {stage.DeviceDuo, ComponentRedirect}} {
-		h := newHarness(t, mfaFlow("authentication", "not_configured_action: skip, device_classes: [totp, static]"),
-			func(o *Options) { o.Devices = fakeDevices{devs: []directory.Device{{Class: c.class, PK: 1}}} })
+		dev  directory.Device
+		want string
+	}{
+		{directory.Device{Class: stage.DeviceWebAuthn, PK: 1, Confirmed: true}, ComponentAccessDenied},
+		{directory.Device{Class: stage.DeviceWebAuthn, PK: 1}, ComponentRedirect},
+		{directory.Device{Class: stage.DeviceDuo, PK: 1, Confirmed: true}, ComponentRedirect},
+	} {
+		h := newHarness(t, mfaFlow("authentication", "not_configured_action: skip, device_classes: [totp, static, webauthn]"),
+			func(o *Options) { o.Devices = fakeDevices{devs: []directory.Device{c.dev}} })
 		h.userWith("alice", "alice@example.com", nil, true)
 		h.identify(t)
 		r := h.get("f", "")
 		r.want(t, c.want)
-		if c.want == ComponentAccessDenied && r.body["error_message"] != MsgDevicesUnsupported {
-			t.Errorf("%s", r.raw)
+		if c.want == ComponentAccessDenied {
+			if r.body["error_message"] != MsgDevicesUnsupported {
+				t.Errorf("%s", r.raw)
+			}
+			if ev := h.lastEvent(t, EventConfigurationError); ev.Message != MsgDevicesUnsupported {
+				t.Errorf("event %+v", ev)
+			}
 		}
 	}
 }

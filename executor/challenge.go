@@ -127,6 +127,8 @@ func codeOf(msg string) string {
 		return "null"
 	case MsgEmailSentError:
 		return MsgEmailSentError
+	case MsgDuoDenied:
+		return "denied"
 	}
 	if strings.HasPrefix(msg, `"`) && strings.HasSuffix(msg, `" is not a valid choice.`) {
 		return "invalid_choice"

@@ -4,8 +4,8 @@
 // that render their own UI. This is its core: the loop, the protocol,
 // the run state, the simplest stages (dummy, deny, redirect), the
 // login path (identification, password, user_login, user_logout), the
-// enrollment stages (prompt, user_write), authenticator_validate (for
-// users without devices), consent, user_delete, captcha, flow tokens,
+// enrollment stages (prompt, user_write), authenticator_validate (TOTP
+// and static devices), consent, user_delete, captcha, flow tokens,
 // and the email and invitation stages.
 //
 // # Use
@@ -342,23 +342,56 @@
 //
 // As authentik 2025.6 (EXECUTOR.md §4.7, §4.10, §4.14, §4.15):
 //
-//   - authenticator_validate, for users without devices: the devices
-//     come through Options.Devices ([directory.Devices], else the directory's; nil: no
-//     user has one). A user (the pending user, else the request's; a
-//     stand-in has none) without a device of the stage's device_classes
-//     meets not_configured_action: skip passes, deny is
-//     [MsgNoMFAConfigured], configure inserts the only configuration
-//     stage as the next stage, or shows ak-stage-authenticator-validate
-//     with configuration_stages (friendly_name else name, the verbose
-//     name without "Setup Stage", the model name) and inserts the one
-//     a response's selected_stage names, whatever else the response
-//     holds, as authentik does; none left is a configuration_error
-//     event and "Unknown error". A response's selected_challenge, code,
-//     webauthn and duo get authentik's errors for a stage that offered
-//     no device challenge. Without a user, a flow that is not an
-//     authentication flow passes, as does one whose device_classes lack
-//     webauthn. The shipped default-authentication-flow logs in through
-//     it.
+//   - authenticator_validate: the devices come through Options.Devices
+//     ([directory.Devices], else the directory's; nil: no user has one).
+//     The user (the pending user, else the request's; a stand-in has
+//     none) gets one device challenge per allowed class
+//     (device_classes) of their confirmed devices (device_class,
+//     device_uid, challenge, last_used; SMS devices kept as a hash
+//     skipped), from the first such device of the class. Behaviour by
+//     class is one map of device class handlers (devclass.go, checked by
+//     New): totp and static are answered with "code", which is tried on
+//     every confirmed device of the user whose class answers codes, as
+//     authentik's match_token (the user does not choose), each inside
+//     Devices.UpdateDevice, so that a code is accepted once: TOTP as
+//     django-otp (package otp: a tolerance of the device's steps, its
+//     drift kept, no step at or before the last accepted), a static code
+//     removed when used. A code no device accepts is "Invalid Token. ..."
+//     ([MsgInvalidToken]) on the code field, a login_failed event naming
+//     the user, and reputation.LoginFailed on the client and username;
+//     the [MaxCodeAttempts]th in one execution ends the flow with that
+//     message (authentik throttles per device instead). A valid answer
+//     sets auth_method auth_mfa (unless set), appends the device to
+//     auth_method_args.mfa_devices ({app, model_name, pk, name}, as
+//     authentik's events name a model) and sets its last_used. With a
+//     last_auth_threshold of a second or more it asks the client to keep
+//     the [CookieMFA] cookie (Response.MFA; HTTPSessions.Apply sets it
+//     for HTTPHandler and package flowui alike, and Request.MFA brings
+//     it back): authentik's HS256 JWT {device, stage (pk hex), exp},
+//     whose key is the hex SHA-256 of "<secret>:<stage pk hex>:<user
+//     pk>" (Options.MFASecret, else the store's installation id as
+//     authentik's; the user pk is authflow's, so that a cookie does not
+//     carry over to another user with a device of the same pk). A valid
+//     cookie for this stage, one of the user's allowed devices, expiring
+//     within the threshold, skips the stage. A user whose only allowed
+//     devices are of classes without a handler (webauthn, duo, sms,
+//     email, until they are written) is denied with
+//     [MsgDevicesUnsupported] and a configuration_error event, never let
+//     through. A user without a challenge meets not_configured_action:
+//     skip passes, deny is [MsgNoMFAConfigured], configure inserts the
+//     only configuration stage as the next stage, or shows
+//     ak-stage-authenticator-validate with configuration_stages
+//     (friendly_name else name, the verbose name without "Setup Stage",
+//     the model name) and inserts the one a response's selected_stage
+//     names, whatever else the response holds, as authentik does; none
+//     left is a configuration_error event and "Unknown error". A
+//     selected_challenge must be one offered ("invalid challenge
+//     selected"); a code, webauthn or duo answer without an offered
+//     challenge of a class it answers is "No compatible device class
+//     allowed"; a response with none of them is "Empty response".
+//     Without a user, a flow that is not an authentication flow passes,
+//     as does one whose device_classes lack webauthn. The shipped
+//     default-authentication-flow logs in through it.
 //   - consent: always_require, or no application in the context
 //     ([ContextApplication]), always asks and keeps nothing; permanent
 //     and expiring keep the consent (permission ids) per user and
@@ -524,11 +557,11 @@
 // stand-in pending user keeps it as username and email) makes the
 // execution too large to save: an unexpected error, where HTTPHandler
 // refuses the body first (HTTPOptions.MaxBody).
-// authenticator_validate validates no device: a user with a device of
-// an allowed class, and passwordless WebAuthn (no user, an
-// authentication flow allowing webauthn), are denied with
-// [MsgDevicesUnsupported] and a configuration_error event, never let
-// through (issue 23); last_auth_threshold (the MFA cookie) is not read.
+// authenticator_validate validates TOTP and static devices only: a user
+// whose only allowed devices are WebAuthn, Duo, SMS or email devices,
+// and passwordless WebAuthn (no user, an authentication flow allowing
+// webauthn), are denied with [MsgDevicesUnsupported] and a
+// configuration_error event, never let through (issue 23).
 // consent keeps a consent for the pending user when the request is
 // anonymous (authentik fails there), and a deleted user's consents stay
 // until they expire (the store never reuses a user pk; a host directory

@@ -143,6 +143,13 @@ type Options struct {
 	// such a stage denies the flow with MsgNoDuo and a
 	// configuration_error event.
 	Duo Duo
+	// MFASecret signs the remembered-MFA cookie (CookieMFA) of
+	// authenticator_validate stages with a last_auth_threshold: the key
+	// of a stage's cookie is derived from it, the stage's pk and the
+	// user's (see the package documentation). Nil means the store's
+	// installation id (store.Store.InstallID), from which authentik
+	// derives its key; with neither, no cookie is set or honoured.
+	MFASecret []byte
 	// Sleep waits d, or until ctx is done: the identification stage's
 	// wait on an unknown identifier (authentik's 90 to 210 ms). Nil
 	// means a real wait.
@@ -208,8 +215,10 @@ type Executor struct {
 	devices  directory.Devices
 	sms      SMSSender
 	duo      Duo
-	sleep    func(context.Context, time.Duration)
-	sessions *SessionStore
+	// mfaSecret signs the remembered-MFA cookie (mfacookie.go).
+	mfaSecret []byte
+	sleep     func(context.Context, time.Duration)
+	sessions  *SessionStore
 	// dummyCheck spends a password check on an unknown user's password.
 	dummyCheck func(raw string)
 	expr       *expression.Options
@@ -248,6 +257,13 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 	}
 	if e.devices == nil {
 		e.devices, _ = e.dir.(directory.Devices)
+	}
+	if err := checkDeviceClassHandlers(deviceClassHandlers); err != nil {
+		return nil, err
+	}
+	e.mfaSecret = slices.Clone(opts.MFASecret)
+	if e.mfaSecret == nil {
+		e.mfaSecret = []byte(s.InstallID())
 	}
 	if e.sleep == nil {
 		e.sleep = sleepCtx
@@ -355,6 +371,9 @@ type Request struct {
 	// HTTP is the HTTP request, for policies (http_request); nil when
 	// there is none.
 	HTTP *plan.HTTPRequest
+	// MFA is the value of the client's remembered-MFA cookie
+	// (CookieMFA), "" for none: HTTPSessions.Request reads it.
+	MFA string
 }
 
 // Response is the executor's answer.
@@ -375,6 +394,10 @@ type Response struct {
 	// session out: the host ends the session and makes Logout.Session
 	// the client's (anonymous) session id from now on.
 	Logout *Logout
+	// MFA, when not nil, is the remembered-MFA cookie an
+	// authenticator_validate stage asks the client to keep
+	// (HTTPSessions.Apply sets it).
+	MFA *MFACookie
 }
 
 // Get starts the flow with slug for the request's session, or resumes
@@ -417,6 +440,8 @@ type run struct {
 	login  *Login
 	logout *Logout
 	newKey string
+	// mfa is the remembered-MFA cookie to set (mfacookie.go).
+	mfa *MFACookie
 	// pre is the current stage, found in do's read transaction, for
 	// reach's first call.
 	pre *reached
@@ -805,7 +830,7 @@ func (r *run) save(resp Response) (Response, error) {
 
 // attach reports a login or logout of this request in resp.
 func (r *run) attach(resp Response) Response {
-	resp.Login, resp.Logout = r.login, r.logout
+	resp.Login, resp.Logout, resp.MFA = r.login, r.logout, r.mfa
 	return resp
 }
 

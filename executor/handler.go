@@ -112,10 +112,10 @@ const MsgUnsupportedStage = "The stage kind %s is not supported by authflow yet.
 
 // Builtin returns the handlers of authentik's 24 stage kinds: dummy,
 // deny, redirect, identification, password, user_login, user_logout,
-// prompt, user_write, authenticator_validate (for users without
-// devices), consent, user_delete, captcha, email, invitation and the
-// authenticator_sms, authenticator_email and authenticator_duo setup
-// stages run;
+// prompt, user_write, authenticator_validate (TOTP, static, SMS,
+// email and Duo devices), consent, user_delete, captcha, email,
+// invitation and the authenticator_sms, authenticator_email and
+// authenticator_duo setup stages run;
 // every other kind has a handler that denies the flow with
 // MsgUnsupportedStage and a
 // configuration_error event, until its handler is written.
@@ -132,7 +132,7 @@ func Builtin() map[stage.ModelName]Handler {
 		// The enrollment stages (prompt.go, userwrite.go).
 		stage.ModelPromptStage: promptHandler{},
 		stage.ModelUserWrite:   userWriteHandler{},
-		// authenticator_validate without devices, consent, user_delete
+		// authenticator_validate, consent, user_delete
 		// and captcha (authvalidate.go, consent.go, userdelete.go,
 		// captcha.go).
 		stage.ModelAuthenticatorValidate: authValidateHandler{},

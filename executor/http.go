@@ -126,6 +126,9 @@ func (s *HTTPSessions) Request(w http.ResponseWriter, r *http.Request) (Request,
 		return Request{}, ErrNoSession
 	}
 	req := Request{Session: session, HTTP: httpRequest(r)}
+	if c, err := r.Cookie(CookieMFA); err == nil {
+		req.MFA = c.Value
+	}
 	// A session id made for this request is in no SessionStore: it is
 	// anonymous without looking.
 	if fresh {
@@ -140,8 +143,14 @@ func (s *HTTPSessions) Request(w http.ResponseWriter, r *http.Request) (Request,
 // Apply carries out resp's login or logout (Response.Login,
 // Response.Logout), if any: with HTTPHandler's own cookie, it keeps the
 // session in the SessionStore and sets the cookie to the new id on w;
-// with the host's Session, it calls HTTPOptions.Login or Logout.
+// with the host's Session, it calls HTTPOptions.Login or Logout. It sets
+// the remembered-MFA cookie resp asks for (Response.MFA), whoever keeps
+// the session.
 func (s *HTTPSessions) Apply(w http.ResponseWriter, r *http.Request, resp Response) error {
+	if m := resp.MFA; m != nil {
+		http.SetCookie(w, &http.Cookie{Name: CookieMFA, Value: m.Value, Path: "/", Expires: m.Expires,
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure(r)})
+	}
 	return s.sessionChange(w, r, resp)
 }
 

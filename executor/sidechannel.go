@@ -204,3 +204,18 @@ func isRefusal(err error) bool {
 	var verr *validate.Error
 	return errors.As(err, &verr)
 }
+
+// newDeviceCode gives a stored SMS or email device a new code that
+// works for ttl, atomically, and returns the device with it.
+func newDeviceCode(ctx context.Context, s *Step, dev directory.Device, ttl time.Duration) (directory.Device, error) {
+	now := s.ex.now()
+	return s.ex.devices.UpdateDevice(ctx, dev.Class, dev.PK, func(d *directory.Device) error {
+		switch {
+		case d.SMS != nil:
+			return newCode(&d.SMS.SideChannel, now, ttl)
+		case d.Email != nil:
+			return newCode(&d.Email.SideChannel, now, ttl)
+		}
+		return directory.ErrDeviceUnchanged
+	})
+}
