@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/reputation"
 	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/store"
+	"github.com/google/uuid"
 )
 
 // The authenticator_duo setup stage (authentik's
@@ -226,4 +230,113 @@ func (s *Step) requestHost() string {
 		return u.Host
 	}
 	return ""
+}
+
+// DuoEnrollmentPath is where DuoEnrollmentStatusHandler serves, before
+// the stage's pk: authentik's POST
+// /api/v3/stages/authenticator/duo/{stage_uuid}/enrollment_status/.
+const DuoEnrollmentPath = "/api/v3/stages/authenticator/duo/"
+
+// duoEnrollmentSuffix ends DuoEnrollmentPath's paths.
+const duoEnrollmentSuffix = "/enrollment_status/"
+
+// ErrNoDuoEnrollment means the session has no Duo enrollment under way.
+var ErrNoDuoEnrollment = errors.New("executor: no Duo enrollment in the session")
+
+// ErrUnknownStage means no authenticator_duo stage has the pk given.
+var ErrUnknownStage = errors.New("executor: no such stage")
+
+// DuoEnrollmentStatus asks Duo whether the enrollment an
+// authenticator_duo stage made in one of the session's executions is
+// done (Duo's "success", "waiting" or "invalid"), through stagePK's
+// integration, as authentik's enrollment_status does with the
+// session's enrollment. It fails with ErrUnknownStage when stagePK is
+// not an authenticator_duo stage, and ErrNoDuoEnrollment when no
+// execution of the session holds an enrollment.
+func (e *Executor) DuoEnrollmentStatus(ctx context.Context, session string, stagePK uuid.UUID) (string, error) {
+	var st stage.Stage
+	err := e.s.View(ctx, func(tx *store.Tx) error {
+		var err error
+		st, err = store.Stages.Get(tx, store.PK(stagePK))
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("%w: %s", ErrUnknownStage, stagePK)
+	} else if err != nil {
+		return "", err
+	}
+	cfg, ok := st.Config.(stage.AuthenticatorDuo)
+	if !ok {
+		return "", fmt.Errorf("%w: %s", ErrUnknownStage, stagePK)
+	}
+	if session == "" {
+		return "", ErrNoDuoEnrollment
+	}
+	slugs, err := e.flowSlugs(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, slug := range slugs {
+		rec, err := e.rs.Load(ctx, Executions, ExecutionKey(session, slug))
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrExpired) {
+			continue
+		} else if err != nil {
+			return "", err
+		}
+		x, err := decodeExecution(rec.Data)
+		if err != nil {
+			return "", err
+		}
+		en, ok := loadDuoEnroll(x.Context)
+		if !ok {
+			continue
+		}
+		if e.duo == nil {
+			return "", errors.New("executor: duo enrollment status: " + MsgNoDuo)
+		}
+		return e.duo.EnrollStatus(ctx, cfg, en.UserID, en.ActivationCode)
+	}
+	return "", ErrNoDuoEnrollment
+}
+
+// DuoEnrollmentStatusHandler serves DuoEnrollmentStatus over HTTP as
+// authentik's POST /api/v3/stages/authenticator/duo/{stage_uuid}/enrollment_status/,
+// for the request's session (found as HTTPHandler finds it): 200
+// {"duo_response": status}, 404 for an unknown stage, 400 without an
+// enrollment, and a flow error's answer when Duo fails.
+func (e *Executor) DuoEnrollmentStatusHandler(o HTTPOptions) http.Handler {
+	h := e.httpSessions(o)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, ok := strings.CutPrefix(r.URL.Path, DuoEnrollmentPath)
+		id, ok2 := strings.CutSuffix(rest, duoEnrollmentSuffix)
+		pk, err := uuid.Parse(id)
+		if !ok || !ok2 || err != nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
+			return
+		}
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": `Method "` + r.Method + `" not allowed.`})
+			return
+		}
+		status, err := e.DuoEnrollmentStatus(r.Context(), h.existing(r), pk)
+		switch {
+		case errors.Is(err, ErrUnknownStage):
+			writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
+		case errors.Is(err, ErrNoDuoEnrollment):
+			w.WriteHeader(http.StatusBadRequest)
+		case err != nil:
+			h.fail(w, "", err)
+		default:
+			writeJSON(w, http.StatusOK, map[string]string{"duo_response": status})
+		}
+	})
+}
+
+// IsDuoEnrollmentPath reports whether path is one that
+// DuoEnrollmentStatusHandler serves.
+func IsDuoEnrollmentPath(path string) bool {
+	rest, ok := strings.CutPrefix(path, DuoEnrollmentPath)
+	id, ok2 := strings.CutSuffix(rest, duoEnrollmentSuffix)
+	return ok && ok2 && !strings.Contains(id, "/")
 }

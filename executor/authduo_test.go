@@ -180,3 +180,36 @@ func TestDuoSign(t *testing.T) {
 // duoSignVector is duo_client.client.sign(..., sig_version=5, params={},
 // body='{"username":"alice"}') of TestDuoSign's request.
 const duoSignVector = "Basic RElYWFhYWFhYWFhYWFhYWFhYWFg6ZDRkNWM4NDdlYTc2MzM4OTMxYTFmN2FmZDE0Yzc4MzE5MTRhNDI3MDExNzU0ODcyNjM5OGQ0NzE3NWFiYWZjODUzMDMyY2Q2OWQ2MWY0NGJmOGRhNGI4MjQ1YjgzZGU1ZTA2YWI0OWVjYjA3ZjlhNDEwNzQ5N2QyOGE5Njg1MTE="
+
+// enrollment_status: Duo's status of the session's enrollment, 400
+// without one, 404 for a stage that is not a Duo stage.
+func TestDuoEnrollmentStatusHandler(t *testing.T) {
+	f := newFakeDuo(t)
+	h, _ := setupHarness(t, duoStage(), withDuo(f))
+	srv := httptest.NewServer(h.e.DuoEnrollmentStatusHandler(HTTPOptions{}))
+	defer srv.Close()
+	pk := h.stagePK("duo")
+	post := func(c *http.Client, id string) (int, string) {
+		resp, err := c.Post(srv.URL+DuoEnrollmentPath+id+"/enrollment_status/", "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	h.get("f", "").want(t, ComponentAuthenticatorDuo)
+	f.status = "waiting"
+	if code, body := post(h.client, pk); code != http.StatusOK || strings.TrimSpace(body) != `{"duo_response":"waiting"}` {
+		t.Fatal(code, body)
+	}
+	if code, _ := post(h.newClient(), pk); code != http.StatusBadRequest {
+		t.Fatal(code)
+	}
+	if code, _ := post(h.client, "6e1d8c5e-8e0b-4a5e-9a4e-3c1f2b3a4d5e"); code != http.StatusNotFound {
+		t.Fatal(code)
+	}
+	if !IsDuoEnrollmentPath(DuoEnrollmentPath+pk+"/enrollment_status/") || IsDuoEnrollmentPath(DuoEnrollmentPath+pk+"/") {
+		t.Fatal("IsDuoEnrollmentPath")
+	}
+}
