@@ -62,12 +62,18 @@ func duoUsable(s *Step) (Result, bool) {
 	return Result{}, true
 }
 
-func (authDuoHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
+// usable checks what the stage needs: Duo and setupUsable's.
+func (authDuoHandler) usable(s *Step) (stage.AuthenticatorDuo, int64, Result, bool) {
 	cfg := s.Stage.Config.(stage.AuthenticatorDuo)
 	if r, ok := duoUsable(s); !ok {
-		return r, nil
+		return cfg, 0, r, false
 	}
 	pk, r, ok := setupUsable(s)
+	return cfg, pk, r, ok
+}
+
+func (h authDuoHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
+	cfg, pk, r, ok := h.usable(s)
 	if !ok {
 		return r, nil
 	}
@@ -108,12 +114,8 @@ func loadDuoEnroll(c map[string]any) (DuoEnrollment, bool) {
 		UserID: str("user_id"), Username: str("username")}, true
 }
 
-func (authDuoHandler) Respond(ctx context.Context, s *Step, body json.RawMessage) (Result, error) {
-	cfg := s.Stage.Config.(stage.AuthenticatorDuo)
-	if r, ok := duoUsable(s); !ok {
-		return r, nil
-	}
-	pk, r, ok := setupUsable(s)
+func (h authDuoHandler) Respond(ctx context.Context, s *Step, body json.RawMessage) (Result, error) {
+	cfg, pk, r, ok := h.usable(s)
 	if !ok {
 		return r, nil
 	}

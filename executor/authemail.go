@@ -55,18 +55,25 @@ type AuthenticatorEmailChallenge struct {
 // works for the stage's token_expiry.
 type authEmailHandler struct{}
 
-func (h authEmailHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
-	cfg := s.Stage.Config.(stage.AuthenticatorEmail)
+// usable checks what the stage needs (setupUsable's and a mailer) and
+// reads the user.
+func (authEmailHandler) usable(ctx context.Context, s *Step) (directory.User, Result, bool, error) {
 	pk, r, ok := setupUsable(s)
 	if !ok {
-		return r, nil
+		return directory.User{}, r, false, nil
 	}
 	if r, ok := codeMailerUsable(s); !ok {
-		return r, nil
+		return directory.User{}, r, false, nil
 	}
 	u, err := s.ex.user(ctx, pk)
-	if err != nil {
-		return Result{}, err
+	return u, Result{}, err == nil, err
+}
+
+func (h authEmailHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
+	cfg := s.Stage.Config.(stage.AuthenticatorEmail)
+	u, r, ok, err := h.usable(ctx, s)
+	if !ok {
+		return r, err
 	}
 	if _, ok := loadSetup(s.Context, ContextEmailDevice); !ok {
 		st, r, ok, err := h.start(s, cfg)
@@ -183,12 +190,9 @@ func codeMailerUsable(s *Step) (Result, bool) {
 
 func (h authEmailHandler) Respond(ctx context.Context, s *Step, body json.RawMessage) (Result, error) {
 	cfg := s.Stage.Config.(stage.AuthenticatorEmail)
-	pk, r, ok := setupUsable(s)
+	u, r, ok, err := h.usable(ctx, s)
 	if !ok {
-		return r, nil
-	}
-	if r, ok := codeMailerUsable(s); !ok {
-		return r, nil
+		return r, err
 	}
 	resp, verr, err := DecodeResponse[setupResponse](body)
 	if err != nil {
@@ -196,10 +200,7 @@ func (h authEmailHandler) Respond(ctx context.Context, s *Step, body json.RawMes
 	} else if verr != nil {
 		return Retry(verr), nil
 	}
-	u, err := s.ex.user(ctx, pk)
-	if err != nil {
-		return Result{}, err
-	}
+	pk := u.PK
 	st, ok := loadSetup(s.Context, ContextEmailDevice)
 	if !ok {
 		var r Result
@@ -227,22 +228,10 @@ func (h authEmailHandler) Respond(ctx context.Context, s *Step, body json.RawMes
 		st.save(s.Context, ContextEmailDevice)
 		return Show(h.challenge(s, u)), nil
 	}
-	if !checkSetupCode(&st, *resp.Code, s.ex.now()) {
-		st.save(s.Context, ContextEmailDevice)
-		return Retry(nonField(MsgCodeDoesNotMatch)), nil
-	}
-	_, err = s.ex.devices.CreateDevice(ctx, directory.Device{
+	return confirmSetup(ctx, s, st, ContextEmailDevice, *resp.Code, directory.Device{
 		Class: directory.DeviceEmail, User: pk, Name: emailDeviceName, Confirmed: true, Stage: s.Stage.PK,
 		Email: &directory.EmailDevice{Email: st.Address},
-	})
-	if errors.Is(err, directory.ErrDeviceExists) {
-		return Retry(nonField(MsgInvalidEmail)), nil
-	}
-	if err != nil {
-		return Result{}, err
-	}
-	delete(s.Context, ContextEmailDevice)
-	return Pass(), nil
+	}, MsgInvalidEmail)
 }
 
 // renderCodeEmail renders the message of an email device's code, in

@@ -46,12 +46,18 @@ type AuthenticatorSMSChallenge struct {
 // Options.SMS and a device store.
 type authSMSHandler struct{}
 
-func (h authSMSHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
+// usable checks what the stage needs: the SMS sender and setupUsable's.
+func (authSMSHandler) usable(s *Step) (stage.AuthenticatorSMS, int64, Result, bool) {
 	cfg := s.Stage.Config.(stage.AuthenticatorSMS)
 	if r, ok := smsUsable(s, cfg); !ok {
-		return r, nil
+		return cfg, 0, r, false
 	}
 	pk, r, ok := setupUsable(s)
+	return cfg, pk, r, ok
+}
+
+func (h authSMSHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
+	cfg, pk, r, ok := h.usable(s)
 	if !ok {
 		return r, nil
 	}
@@ -109,11 +115,7 @@ func (authSMSHandler) send(ctx context.Context, s *Step, cfg stage.Authenticator
 }
 
 func (h authSMSHandler) Respond(ctx context.Context, s *Step, body json.RawMessage) (Result, error) {
-	cfg := s.Stage.Config.(stage.AuthenticatorSMS)
-	if r, ok := smsUsable(s, cfg); !ok {
-		return r, nil
-	}
-	pk, r, ok := setupUsable(s)
+	cfg, pk, r, ok := h.usable(s)
 	if !ok {
 		return r, nil
 	}
@@ -149,27 +151,14 @@ func (h authSMSHandler) Respond(ctx context.Context, s *Step, body json.RawMessa
 		// The same challenge again, now for the code.
 		return Show(h.challenge(s)), nil
 	}
-	if !checkSetupCode(&st, *resp.Code, s.ex.now()) {
-		st.save(s.Context, ContextSMSDevice)
-		return Retry(nonField(MsgCodeDoesNotMatch)), nil
-	}
 	phone := st.Address
 	if cfg.VerifyOnly {
 		phone = hashPhoneNumber(phone)
 	}
-	_, err = s.ex.devices.CreateDevice(ctx, directory.Device{
+	return confirmSetup(ctx, s, st, ContextSMSDevice, *resp.Code, directory.Device{
 		Class: directory.DeviceSMS, User: pk, Name: smsDeviceName, Confirmed: true, Stage: s.Stage.PK,
 		SMS: &directory.SMSDevice{Phone: phone},
-	})
-	if errors.Is(err, directory.ErrDeviceExists) {
-		// Another execution saved the number first.
-		return Retry(nonField(MsgInvalidPhone)), nil
-	}
-	if err != nil {
-		return Result{}, err
-	}
-	delete(s.Context, ContextSMSDevice)
-	return Pass(), nil
+	}, MsgInvalidPhone)
 }
 
 // selectSMS is the SMS class's selected hook of authenticator_validate

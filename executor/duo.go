@@ -8,11 +8,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -159,16 +157,9 @@ func (h HTTPDuo) call(ctx context.Context, cfg stage.AuthenticatorDuo, path stri
 	req.Header.Set("Date", date)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", DuoSign(cfg.ClientID, cfg.ClientSecret.Reveal(), http.MethodPost, cfg.APIHostname, path, date, body))
-	resp, err := client.Do(req)
+	resp, err := doQuiet(ctx, client, req, "duo: "+path, []string{cfg.ClientSecret.Reveal()})
 	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return fmt.Errorf("executor: duo: %s: %s", path, mask(err.Error(), []string{cfg.ClientSecret.Reveal()}))
+		return err
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxDuoAnswer))

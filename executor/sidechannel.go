@@ -142,6 +142,26 @@ func checkSetupCode(st *sideChannelSetup, code int64, now time.Time) bool {
 	return false
 }
 
+// confirmSetup checks a setup response's code against st (kept under
+// key): a wrong one is MsgCodeDoesNotMatch; the right one saves d, the
+// device (dupMsg when another execution saved its number or address
+// first), drops st and passes the stage.
+func confirmSetup(ctx context.Context, s *Step, st sideChannelSetup, key string, code int64, d directory.Device, dupMsg string) (Result, error) {
+	if !checkSetupCode(&st, code, s.ex.now()) {
+		st.save(s.Context, key)
+		return Retry(nonField(MsgCodeDoesNotMatch)), nil
+	}
+	_, err := s.ex.devices.CreateDevice(ctx, d)
+	if errors.Is(err, directory.ErrDeviceExists) {
+		return Retry(nonField(dupMsg)), nil
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	delete(s.Context, key)
+	return Pass(), nil
+}
+
 // setupResponse is the response of the SMS and email setup challenges:
 // the address (under the component's own key, read by the handler) or
 // the code.

@@ -119,17 +119,9 @@ func (h HTTPSMS) SendSMS(ctx context.Context, cfg stage.AuthenticatorSMS, to, to
 	default:
 		return fmt.Errorf("executor: sms: invalid provider %q", cfg.Provider)
 	}
-	resp, err := client.Do(req)
+	resp, err := doQuiet(ctx, client, req, "sms: "+string(cfg.Provider), hide)
 	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		// url.Error names the URL, which may hold credentials.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return fmt.Errorf("executor: sms: %s: %s", cfg.Provider, mask(err.Error(), hide))
+		return err
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxSMSAnswer))
@@ -150,6 +142,24 @@ func (h HTTPSMS) SendSMS(ctx context.Context, cfg stage.AuthenticatorSMS, to, to
 		return nonField(bound(mask(string(body), hide)))
 	}
 	return fmt.Errorf("executor: sms: generic: the provider answered %d", resp.StatusCode)
+}
+
+// doQuiet sends req with client; its error names what (the service),
+// never the URL (a url.Error's, which may hold credentials) nor any
+// value of hide.
+func doQuiet(ctx context.Context, client *http.Client, req *http.Request, what string, hide []string) (*http.Response, error) {
+	resp, err := client.Do(req)
+	if err == nil {
+		return resp, nil
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return nil, fmt.Errorf("executor: %s: %s", what, mask(err.Error(), hide))
 }
 
 // mask replaces every non-empty value of hide in s.

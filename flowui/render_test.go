@@ -169,6 +169,8 @@ func TestAutocomplete(t *testing.T) {
 		executor.ComponentIdentification:        {"uid_field": "username", "password": "current-password"},
 		executor.ComponentPassword:              {"password": "current-password", "username": "username"},
 		executor.ComponentAuthenticatorValidate: {"code": "one-time-code"},
+		executor.ComponentAuthenticatorSMS:      {"phone_number": "tel"},
+		executor.ComponentAuthenticatorEmail:    {"code": "one-time-code"},
 		executor.ComponentPrompt:                {"field_username": "username", "field_email": "email", "field_password": "new-password"},
 	}
 	for _, ch := range flowui.Samples() {
@@ -217,6 +219,12 @@ func TestDecode(t *testing.T) {
 			"selected_challenge": {`{"device_class":"totp","device_uid":"1","challenge":{}}`}},
 			`{"code":"123456","component":"ak-stage-authenticator-validate","selected_challenge":{"challenge":{},"device_class":"totp","device_uid":"1"}}`},
 		{"email", url.Values{"component": {executor.ComponentEmail}}, `{"component":"ak-stage-email"}`},
+		{"sms number", url.Values{"component": {executor.ComponentAuthenticatorSMS}, "phone_number": {"+1555"}}, `{"component":"ak-stage-authenticator-sms","phone_number":"+1555"}`},
+		{"sms code", url.Values{"component": {executor.ComponentAuthenticatorSMS}, "code": {"012345"}}, `{"component":"ak-stage-authenticator-sms","code":"012345"}`},
+		{"sms empty", url.Values{"component": {executor.ComponentAuthenticatorSMS}}, `{"component":"ak-stage-authenticator-sms"}`},
+		{"email setup address", url.Values{"component": {executor.ComponentAuthenticatorEmail}, "email": {"a@b.c"}}, `{"component":"ak-stage-authenticator-email","email":"a@b.c"}`},
+		{"email setup code", url.Values{"component": {executor.ComponentAuthenticatorEmail}, "code": {"1"}, "email": {"a@b.c"}}, `{"component":"ak-stage-authenticator-email","code":"1"}`},
+		{"duo", url.Values{"component": {executor.ComponentAuthenticatorDuo}}, `{"component":"ak-stage-authenticator-duo"}`},
 		{"dummy", url.Values{"component": {executor.ComponentDummy}}, `{"component":"ak-stage-dummy"}`},
 		{"prompt", url.Values{"component": {executor.ComponentPrompt},
 			"type:t": {"text"}, "t": {""}, "type:n": {"number"}, "n": {""}, "type:n2": {"number"}, "n2": {"7"},
