@@ -29,9 +29,9 @@ const runUsage = "usage: authflow run [-db PATH] [-query Q] [-v] [-base-url URL]
 // API: it shows each challenge, asks for its fields (passwords without
 // echo on a terminal; from standard input, one line each, otherwise) and
 // submits them, until the flow ends (0), waits for an emailed link (0)
-// or is denied (1). The email and captcha stages use the services serve
-// configures, with serve's flags (newFlowFlags): -smtp-* and -base-url,
-// -captcha.
+// or is denied (1). The email, captcha, SMS and Duo stages use the
+// services serve configures, with serve's flags (newFlowFlags): -smtp-*
+// and -base-url, -captcha, -sms, -duo.
 func runCmd(ctx context.Context, args []string, e *dirEnv) int {
 	stdout, stderr := e.stdout, e.stderr
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
@@ -73,7 +73,7 @@ func runCmd(ctx context.Context, args []string, e *dirEnv) int {
 	var events []executor.Event
 	ex, err := executor.New(s, executor.Options{
 		Cache: cache, Reputation: rep, Events: func(ev executor.Event) { events = append(events, ev) },
-		Mailer: mailer, BaseURL: xf.baseURL, Captcha: xf.captchaVerifier(),
+		Mailer: mailer, BaseURL: xf.baseURL, Captcha: xf.captchaVerifier(), SMS: xf.smsSender(), Duo: xf.duoClient(),
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "authflow run: %v\n", err)
