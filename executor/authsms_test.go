@@ -334,3 +334,17 @@ func TestCheckSideChannel(t *testing.T) {
 		t.Fatal("expired")
 	}
 }
+
+// Giving the number again sends the code again, up to MaxEmailsPerUser
+// per EmailWindow: then MsgCodesLimit, nothing sent.
+func TestAuthSMSSendBound(t *testing.T) {
+	f := newFakeSMS(t)
+	h, _ := setupHarness(t, smsStage("provider: generic, from_number: '+1000', account_sid: '"+f.srv.URL+"', auth: tok"), withSMS(f))
+	h.get("f", "")
+	for range MaxEmailsPerUser {
+		h.post("f", "", `{"phone_number": "+15550004"}`).want(t, ComponentAuthenticatorSMS, "phone_number_required", false)
+	}
+	if r := h.post("f", "", `{"phone_number": "+15550004"}`); nonFieldOf(r) != MsgCodesLimit || f.count() != MaxEmailsPerUser {
+		t.Fatalf("past the bound: %s (%d sent)", r.raw, f.count())
+	}
+}

@@ -193,3 +193,30 @@ func TestValidateDuo(t *testing.T) {
 		t.Fatal(ev)
 	}
 }
+
+// The codes sent on selection are bounded per user: past
+// MaxEmailsPerUser in EmailWindow, the selection says MsgCodesLimit and
+// nothing is sent, until the window has passed.
+func TestValidateSelectionBound(t *testing.T) {
+	f := newFakeSMS(t)
+	h := newMFAHarness(t, sideFlow(f.srv.URL), withSMS(f))
+	h.addDevice(t, directory.Device{Class: directory.DeviceSMS, Name: "sms", Stage: uuid.MustParse(h.stagePK("sms")), SMS: &directory.SMSDevice{Phone: "+1555"}})
+	h.login(t)
+	h.get("f", "")
+	sel := postJSON(map[string]any{"selected_challenge": map[string]any{"device_class": "sms", "device_uid": "1"}})
+	for range MaxEmailsPerUser {
+		if r := h.post("f", "", sel); nonFieldOf(r) != MsgEmptyResponse {
+			t.Fatal(r.raw)
+		}
+	}
+	r := h.post("f", "", sel)
+	errs, _ := r.body["response_errors"].(map[string]any)
+	if l, _ := errs["selected_challenge"].([]any); len(l) != 1 || l[0].(map[string]any)["string"] != MsgCodesLimit || f.count() != MaxEmailsPerUser {
+		t.Fatalf("past the bound: %s (%d sent)", r.raw, f.count())
+	}
+	h.advance(EmailWindow)
+	h.post("f", "", sel)
+	if f.count() != MaxEmailsPerUser+1 {
+		t.Fatal("not sent after the window")
+	}
+}
