@@ -63,19 +63,19 @@ func duoUsable(s *Step) (Result, bool) {
 }
 
 // usable checks what the stage needs: Duo and setupUsable's.
-func (authDuoHandler) usable(s *Step) (stage.AuthenticatorDuo, int64, Result, bool) {
+func (authDuoHandler) usable(ctx context.Context, s *Step) (stage.AuthenticatorDuo, int64, Result, bool, error) {
 	cfg := s.Stage.Config.(stage.AuthenticatorDuo)
 	if r, ok := duoUsable(s); !ok {
-		return cfg, 0, r, false
+		return cfg, 0, r, false, nil
 	}
-	pk, r, ok := setupUsable(s)
-	return cfg, pk, r, ok
+	pk, r, ok, err := setupUsable(ctx, s)
+	return cfg, pk, r, ok, err
 }
 
 func (h authDuoHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
-	cfg, pk, r, ok := h.usable(s)
+	cfg, pk, r, ok, err := h.usable(ctx, s)
 	if !ok {
-		return r, nil
+		return r, err
 	}
 	en, ok := loadDuoEnroll(s.Context)
 	if !ok {
@@ -115,9 +115,9 @@ func loadDuoEnroll(c map[string]any) (DuoEnrollment, bool) {
 }
 
 func (h authDuoHandler) Respond(ctx context.Context, s *Step, body json.RawMessage) (Result, error) {
-	cfg, pk, r, ok := h.usable(s)
+	cfg, pk, r, ok, err := h.usable(ctx, s)
 	if !ok {
-		return r, nil
+		return r, err
 	}
 	if _, verr, err := DecodeResponse[struct{}](body); err != nil {
 		return Result{}, err

@@ -58,9 +58,9 @@ type authEmailHandler struct{}
 // usable checks what the stage needs (setupUsable's and a mailer) and
 // reads the user.
 func (authEmailHandler) usable(ctx context.Context, s *Step) (directory.User, Result, bool, error) {
-	pk, r, ok := setupUsable(s)
+	pk, r, ok, err := setupUsable(ctx, s)
 	if !ok {
-		return directory.User{}, r, false, nil
+		return directory.User{}, r, false, err
 	}
 	if r, ok := codeMailerUsable(s); !ok {
 		return directory.User{}, r, false, nil

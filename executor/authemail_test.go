@@ -93,7 +93,7 @@ func TestAuthEmailSetupAsked(t *testing.T) {
 		t.Fatal(m.last(t).Subject)
 	}
 	h.advance(2 * time.Minute)
-	if r := h.post("f", "", `{"code": "`+code+`"}`); nonFieldOf(r) != MsgCodeDoesNotMatch {
+	if r := h.post("f", "", `{"code": "`+code+`"}`); nonFieldOf(r) != MsgCodeMismatch {
 		t.Fatalf("expired: %s", r.raw)
 	}
 	if len(userDevices(t, dir)) != 0 {

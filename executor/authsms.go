@@ -47,19 +47,19 @@ type AuthenticatorSMSChallenge struct {
 type authSMSHandler struct{}
 
 // usable checks what the stage needs: the SMS sender and setupUsable's.
-func (authSMSHandler) usable(s *Step) (stage.AuthenticatorSMS, int64, Result, bool) {
+func (authSMSHandler) usable(ctx context.Context, s *Step) (stage.AuthenticatorSMS, int64, Result, bool, error) {
 	cfg := s.Stage.Config.(stage.AuthenticatorSMS)
 	if r, ok := smsUsable(s, cfg); !ok {
-		return cfg, 0, r, false
+		return cfg, 0, r, false, nil
 	}
-	pk, r, ok := setupUsable(s)
-	return cfg, pk, r, ok
+	pk, r, ok, err := setupUsable(ctx, s)
+	return cfg, pk, r, ok, err
 }
 
 func (h authSMSHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
-	cfg, pk, r, ok := h.usable(s)
+	cfg, pk, r, ok, err := h.usable(ctx, s)
 	if !ok {
-		return r, nil
+		return r, err
 	}
 	if _, ok := loadSetup(s.Context, ContextSMSDevice); !ok {
 		st, err := h.start(s)
@@ -115,9 +115,9 @@ func (authSMSHandler) send(ctx context.Context, s *Step, cfg stage.Authenticator
 }
 
 func (h authSMSHandler) Respond(ctx context.Context, s *Step, body json.RawMessage) (Result, error) {
-	cfg, pk, r, ok := h.usable(s)
+	cfg, pk, r, ok, err := h.usable(ctx, s)
 	if !ok {
-		return r, nil
+		return r, err
 	}
 	resp, verr, err := DecodeResponse[setupResponse](body)
 	if err != nil {

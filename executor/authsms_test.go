@@ -147,7 +147,7 @@ func TestAuthSMSSetupGeneric(t *testing.T) {
 	if token == "000001" {
 		wrong = "2"
 	}
-	if r := h.post("f", "", `{"code": `+wrong+`}`); nonFieldOf(r) != MsgCodeDoesNotMatch {
+	if r := h.post("f", "", `{"code": `+wrong+`}`); nonFieldOf(r) != MsgCodeMismatch {
 		t.Fatalf("wrong code: %s", r.raw)
 	}
 	if len(userDevices(t, dir)) != 0 {
@@ -233,13 +233,13 @@ func TestAuthSMSAttemptsAndExpiry(t *testing.T) {
 	for range MaxSetupCodeAttempts {
 		h.post("f", "", `{"code": "`+wrong+`"}`)
 	}
-	if r := h.post("f", "", `{"code": "`+token+`"}`); nonFieldOf(r) != MsgCodeDoesNotMatch {
+	if r := h.post("f", "", `{"code": "`+token+`"}`); nonFieldOf(r) != MsgCodeMismatch {
 		t.Fatalf("the right code after the bound: %s", r.raw)
 	}
 	h.post("f", "", `{"phone_number": "+15550003"}`)
 	token2 := f.last(t).json["Body"]
 	h.advance(DefaultSMSCodeTTL)
-	if r := h.post("f", "", `{"code": "`+token2+`"}`); nonFieldOf(r) != MsgCodeDoesNotMatch {
+	if r := h.post("f", "", `{"code": "`+token2+`"}`); nonFieldOf(r) != MsgCodeMismatch {
 		t.Fatalf("an expired code: %s", r.raw)
 	}
 	if len(userDevices(t, dir)) != 0 {

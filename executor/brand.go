@@ -188,9 +188,7 @@ func (e *Executor) DefaultFlowHandler(o HTTPOptions) http.Handler {
 			writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
 			return
 		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": `Method "` + r.Method + `" not allowed.`})
+		if !getOnly(w, r) {
 			return
 		}
 		req := Request{Session: h.existing(r), HTTP: httpRequest(r)}
@@ -205,12 +203,7 @@ func (e *Executor) DefaultFlowHandler(o HTTPOptions) http.Handler {
 		case err != nil:
 			h.fail(w, "", err)
 		default:
-			to := FlowInterfacePath + url.PathEscape(slug) + "/"
-			if r.URL.RawQuery != "" {
-				to += "?" + r.URL.RawQuery
-			}
-			w.Header().Set("Location", to)
-			w.WriteHeader(http.StatusFound)
+			toFlowPage(w, r, slug)
 		}
 	})
 }

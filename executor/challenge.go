@@ -142,6 +142,7 @@ func codeOf(msg string) string {
 func Components() []string {
 	return []string{
 		ComponentAccessDenied, ComponentAuthenticatorDuo, ComponentAuthenticatorEmail, ComponentAuthenticatorSMS,
+		ComponentAuthenticatorStatic, ComponentAuthenticatorTOTP,
 		ComponentAuthenticatorValidate, ComponentCaptcha, ComponentConsent,
 		ComponentDummy, ComponentEmail, ComponentFlowError, ComponentIdentification,
 		ComponentPassword, ComponentPrompt, ComponentUserLogin, ComponentRedirect,

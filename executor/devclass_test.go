@@ -78,12 +78,9 @@ func (h *mfaHarness) addStatic(t *testing.T, codes ...string) directory.Device {
 // stage's challenge (or what follows it) is the next GET's.
 func (h *mfaHarness) login(t *testing.T) {
 	t.Helper()
-	u, _ := url.Parse(h.srv.URL)
-	for _, c := range h.client.Jar.Cookies(u) {
-		if c.Name == DefaultCookie {
-			if err := h.rs.Delete(context.Background(), Executions, ExecutionKey(c.Value, "f")); err != nil {
-				t.Fatal(err)
-			}
+	if sid := h.sessionID(); sid != "" {
+		if err := h.rs.Delete(context.Background(), Executions, ExecutionKey(sid, "f")); err != nil {
+			t.Fatal(err)
 		}
 	}
 	h.identify(t)
@@ -254,17 +251,6 @@ func TestValidateConfigureWithDevices(t *testing.T) {
 	h.post("f", "", postJSON(map[string]any{"code": h.code()})).want(t, ComponentRedirect, "to", "/")
 }
 
-// mfaCookie is the remembered-MFA cookie h.client holds, "" for none.
-func (h *mfaHarness) mfaCookie() string {
-	u, _ := url.Parse(h.srv.URL)
-	for _, c := range h.client.Jar.Cookies(u) {
-		if c.Name == CookieMFA {
-			return c.Value
-		}
-	}
-	return ""
-}
-
 // last_auth_threshold: a validated device is remembered by the signed
 // cookie, which skips the stage within the threshold and not after; a
 // cookie for another stage, user or signature does nothing.
@@ -293,7 +279,7 @@ func TestValidateThreshold(t *testing.T) {
 	h.login(t)
 	h.get("f", "").want(t, ComponentRedirect, "to", "/")
 	// Forged: another key, a changed payload.
-	good := h.mfaCookie()
+	good := h.cookie(CookieMFA)
 	for _, bad := range []string{
 		signMFA([]byte("other"), claims),
 		good[:strings.LastIndex(good, ".")-2] + "xx" + good[strings.LastIndex(good, "."):],

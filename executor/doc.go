@@ -76,6 +76,12 @@
 // passed. The history is kept in memory by the Executor (HistoryPlans
 // per session and flow, HistoryKeys of them), so it is not kept across a
 // restart nor shared between replicas, unlike the executions.
+// [Executor.Configure] and [Executor.ConfigureHandler] (GET
+// /flows/-/configure/{stage_uuid}/, [ConfigurePath]) start a stage's
+// configure_flow for the logged-in user (planned now, as execute) and
+// send them to its page; an anonymous request goes to the default
+// authentication flow with next, a stage without a configure flow (or a
+// flow that does not apply) is 404.
 // [Executor.DefaultFlow] and [Executor.DefaultFlowHandler] (GET
 // /flows/-/default/authentication/ and /flows/-/default/invalidation/,
 // where cancel leads) find the flow of a designation: the brand's
@@ -412,6 +418,25 @@
 //     Without a user, a flow that is not an authentication flow passes,
 //     as does one whose device_classes lack webauthn. The shipped
 //     default-authentication-flow logs in through it.
+//   - authenticator_totp and authenticator_static (EXECUTOR.md §4.16)
+//     set a device up for the user (the pending user, else the
+//     request's; none, or a stand-in, passes; an executor without
+//     devices denies with [MsgNoDevices] and a configuration_error).
+//     The device being set up is kept where authentik keeps it in
+//     session keys, in the execution's plan context
+//     ([ContextTOTPDevice], [ContextStaticTokens]; the inspector shows
+//     them redacted), so that a re-render shows the same key or codes;
+//     it is removed when the device is saved. TOTP shows
+//     ak-stage-authenticator-totp with config_url, authentik's otpauth
+//     URI (package otp: a random 20-byte key, the stage's digits, the
+//     brand title as issuer), and takes code (an integer): a code of
+//     the key within a step ([MsgCodeMismatch] otherwise, no step at or
+//     before the last) saves a confirmed "TOTP Authenticator" with that
+//     step as its last. Static shows ak-stage-authenticator-static with
+//     token_count codes of token_length letters and digits, and any
+//     answer saves a confirmed "Static Token" device with their hashes
+//     (directory.HashStaticToken): the codes are shown during setup
+//     only.
 //   - consent: always_require, or no application in the context
 //     ([ContextApplication]), always asks and keeps nothing; permanent
 //     and expiring keep the consent (permission ids) per user and
@@ -457,7 +482,7 @@
 //     device, "SMS Device", with only "hash:" and the SHA-256 of the
 //     number when verify_only. Messages: [MsgPhoneRequired],
 //     [MsgInvalidPhone] (a number the stage's devices have, hashed or
-//     not), [MsgCodeDoesNotMatch]. The code is sent by Options.SMS
+//     not), [MsgCodeMismatch]. The code is sent by Options.SMS
 //     ([SMSSender]; [HTTPSMS] is authentik's twilio and generic
 //     providers over HTTP, with authentik's message "Use this code to
 //     authenticate in authentik: <code>"); without one the stage denies
@@ -479,7 +504,7 @@
 //     with [MsgNoCodeMailer]. Messages: [MsgEmailRequired],
 //     [MsgInvalidEmail] (an address of the user's devices: authentik's
 //     check is per stage, the directory's unique key per user),
-//     [MsgCodeDoesNotMatch]. The device is "Email Device".
+//     [MsgCodeMismatch]. The device is "Email Device".
 //   - Both bound what authentik does not: [MaxSetupCodeAttempts] wrong
 //     codes drop the code (the number or address given again sends a
 //     new one), and the codes sent count against MaxEmailsPerUser per

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -151,9 +152,7 @@ func (e *Executor) Execute(ctx context.Context, slug string, req Request) error 
 func (e *Executor) CancelHandler(o HTTPOptions) http.Handler {
 	h := e.httpSessions(o)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": `Method "` + r.Method + `" not allowed.`})
+		if !getOnly(w, r) {
 			return
 		}
 		if session := h.existing(r); session != "" {
@@ -265,6 +264,28 @@ func (h *HTTPSessions) fail(w http.ResponseWriter, slug string, err error) {
 	id := h.FlowError(slug, err).RequestID
 	w.Header().Set("X-authentik-id", id)
 	writeJSON(w, http.StatusInternalServerError, map[string]string{"detail": "internal error", "request_id": id})
+}
+
+// getOnly answers 405 to a request that is not a GET or HEAD, and says
+// whether it is one.
+func getOnly(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": `Method "` + r.Method + `" not allowed.`})
+	return false
+}
+
+// toFlowPage redirects (302) to the page of flow slug
+// (FlowInterfacePath), keeping r's query string.
+func toFlowPage(w http.ResponseWriter, r *http.Request, slug string) {
+	to := FlowInterfacePath + url.PathEscape(slug) + "/"
+	if r.URL.RawQuery != "" {
+		to += "?" + r.URL.RawQuery
+	}
+	w.Header().Set("Location", to)
+	w.WriteHeader(http.StatusFound)
 }
 
 // newRequestID is a request id as authentik's: a UUID's hex.

@@ -113,9 +113,9 @@ const MsgUnsupportedStage = "The stage kind %s is not supported by authflow yet.
 // Builtin returns the handlers of authentik's 24 stage kinds: dummy,
 // deny, redirect, identification, password, user_login, user_logout,
 // prompt, user_write, authenticator_validate (TOTP, static, SMS,
-// email and Duo devices), consent, user_delete, captcha, email,
-// invitation and the authenticator_sms, authenticator_email and
-// authenticator_duo setup stages run;
+// email and Duo devices), authenticator_totp, authenticator_static,
+// authenticator_sms, authenticator_email, authenticator_duo, consent,
+// user_delete, captcha, email and invitation run;
 // every other kind has a handler that denies the flow with
 // MsgUnsupportedStage and a
 // configuration_error event, until its handler is written.
@@ -142,15 +142,16 @@ func Builtin() map[stage.ModelName]Handler {
 		// Flow tokens and invitations (email.go, invitation.go).
 		stage.ModelEmail:      emailHandler{},
 		stage.ModelInvitation: invitationHandler{},
-		// The side-channel setup stages (authsms.go, authemail.go,
-		// authduo.go).
-		stage.ModelAuthenticatorSMS:   authSMSHandler{},
-		stage.ModelAuthenticatorEmail: authEmailHandler{},
-		stage.ModelAuthenticatorDuo:   authDuoHandler{},
+		// The authenticator setup stages (authtotp.go, authstatic.go,
+		// authsms.go, authemail.go, authduo.go).
+		stage.ModelAuthenticatorTOTP:   authTOTPHandler{},
+		stage.ModelAuthenticatorStatic: authStaticHandler{},
+		stage.ModelAuthenticatorSMS:    authSMSHandler{},
+		stage.ModelAuthenticatorEmail:  authEmailHandler{},
+		stage.ModelAuthenticatorDuo:    authDuoHandler{},
 	}
 	for _, m := range []stage.ModelName{
-		stage.ModelAuthenticatorEndpointGDTC, stage.ModelAuthenticatorStatic, stage.ModelAuthenticatorTOTP,
-		stage.ModelAuthenticatorWebAuthn, stage.ModelMutualTLS, stage.ModelSource,
+		stage.ModelAuthenticatorEndpointGDTC, stage.ModelAuthenticatorWebAuthn, stage.ModelMutualTLS, stage.ModelSource,
 	} {
 		h[m] = Unsupported(m)
 	}

@@ -278,6 +278,9 @@ func sanitizeContext(ctxm map[string]any) map[string]any {
 		switch {
 		case k == "http_request":
 			continue
+		case k == ContextTOTPDevice, k == ContextStaticTokens:
+			// A TOTP key, static codes being set up.
+			v = redacted
 		case k == ContextConsentToken:
 			// The consent challenge's token: not shown twice.
 			v = redacted

@@ -714,10 +714,13 @@ func loadDefaults(t testing.TB, h *harness, combined bool) {
 }
 
 // sessionID is h.client's session cookie.
-func (h *harness) sessionID() string {
+func (h *harness) sessionID() string { return h.cookie(DefaultCookie) }
+
+// cookie is the value of h.client's cookie name, "" for none.
+func (h *harness) cookie(name string) string {
 	u, _ := url.Parse(h.srv.URL)
 	for _, c := range h.client.Jar.Cookies(u) {
-		if c.Name == DefaultCookie {
+		if c.Name == name {
 			return c.Value
 		}
 	}

@@ -91,13 +91,15 @@ type apiDriver struct {
 	session string
 	user    plan.User
 	query   string
+	// mfa is the remembered-MFA cookie the executor asked to keep.
+	mfa string
 }
 
 // req is the driver's request, without an HTTP request: the executor
 // gives policies its own stand-in, so the shipped user settings policy,
 // which reads request.http_request.tenant, still runs.
 func (d *apiDriver) req() Request {
-	return Request{Session: d.session, User: d.user, Query: d.query}
+	return Request{Session: d.session, User: d.user, Query: d.query, MFA: d.mfa}
 }
 
 func (d *apiDriver) step(slug, body string) map[string]any {
@@ -115,6 +117,9 @@ func (d *apiDriver) step(slug, body string) map[string]any {
 	for range 10 {
 		if err != nil {
 			d.h.t.Fatalf("%s: %v", slug, err)
+		}
+		if resp.MFA != nil {
+			d.mfa = resp.MFA.Value
 		}
 		switch {
 		case resp.Login != nil:

@@ -39,10 +39,9 @@ const (
 )
 
 // Messages of the SMS and email setup stages, in authentik's words but
-// MsgCodesLimit and MsgSetupNoUser.
+// MsgCodesLimit and MsgSetupNoUser, besides MsgCodeMismatch (a
+// non-field error here) and MsgNoDevices.
 const (
-	// MsgCodeDoesNotMatch is the non-field error of a wrong code.
-	MsgCodeDoesNotMatch = "Code does not match"
 	// MsgCodesLimit is the non-field error of a number or address given
 	// when MaxEmailsPerUser codes were sent to the user within
 	// EmailWindow.
@@ -50,9 +49,6 @@ const (
 	// MsgSetupNoUser is the error_message of a setup stage reached
 	// without a user to set a device up for.
 	MsgSetupNoUser = "No pending user."
-	// MsgNoDevices is the error_message (and configuration_error event)
-	// of a setup stage when there is no device store (Options.Devices).
-	MsgNoDevices = "This flow sets authenticator devices up, and no device store is configured."
 )
 
 // sideChannelSetup is a side-channel device being set up.
@@ -143,13 +139,13 @@ func checkSetupCode(st *sideChannelSetup, code int64, now time.Time) bool {
 }
 
 // confirmSetup checks a setup response's code against st (kept under
-// key): a wrong one is MsgCodeDoesNotMatch; the right one saves d, the
+// key): a wrong one is MsgCodeMismatch; the right one saves d, the
 // device (dupMsg when another execution saved its number or address
 // first), drops st and passes the stage.
 func confirmSetup(ctx context.Context, s *Step, st sideChannelSetup, key string, code int64, d directory.Device, dupMsg string) (Result, error) {
 	if !checkSetupCode(&st, code, s.ex.now()) {
 		st.save(s.Context, key)
-		return Retry(nonField(MsgCodeDoesNotMatch)), nil
+		return Retry(nonField(MsgCodeMismatch)), nil
 	}
 	_, err := s.ex.devices.CreateDevice(ctx, d)
 	if errors.Is(err, directory.ErrDeviceExists) {
@@ -171,26 +167,17 @@ type setupResponse struct {
 	Email       *string `json:"email"`
 }
 
-// setupUser is the user a setup stage sets a device up for (authentik's
-// get_pending_user): the context's pending user, else the request's;
-// 0 when there is none, or a stand-in.
-func setupUser(s *Step) int64 {
-	pk, _ := validateUser(s)
-	return pk
-}
-
 // setupUsable checks what every setup stage needs: a device store and
 // a user; ok false with the result to answer.
-func setupUsable(s *Step) (int64, Result, bool) {
+func setupUsable(ctx context.Context, s *Step) (int64, Result, bool, error) {
 	if s.ex.devices == nil {
-		s.Event(EventConfigurationError, MsgNoDevices)
-		return 0, Deny(MsgNoDevices), false
+		return 0, noDevices(s), false, nil
 	}
-	pk := setupUser(s)
-	if pk == 0 {
-		return 0, Invalid(MsgSetupNoUser), false
+	pk, _, ok, err := setupUser(ctx, s)
+	if err != nil || !ok {
+		return 0, Invalid(MsgSetupNoUser), false, err
 	}
-	return pk, Result{}, true
+	return pk, Result{}, true, nil
 }
 
 // countCode counts a code sent to user pk against the bound the email

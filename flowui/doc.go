@@ -44,8 +44,15 @@
 // password (show password, recovery link), prompt (all 18 types, below),
 // consent, access denied (with its message), flow error (with the
 // request id), email sent (send again), captcha, authenticator
-// validation (a code for device challenges, a button per configuration
-// stage), dummy, and user_login (remember me: "Yes" or "No").
+// validation (the device choices listed, a code field with
+// autocomplete one-time-code, a button per configuration stage), TOTP
+// setup (the otpauth link as text and as a QR code drawn on the server,
+// an SVG data: image without script, github.com/skip2/go-qrcode; the
+// confirmation code), static setup (the codes, shown while the device
+// is set up only; the page is no-store as every page), dummy, and
+// user_login (remember me: "Yes" or "No"). The remembered-MFA cookie of
+// authenticator_validate (executor.CookieMFA) is read and set by
+// executor.HTTPSessions, so the pages honour it as the API does.
 //
 // A prompt page sends each field by its type, which the page names in a
 // hidden field: text types as typed; checkbox true or false; number,

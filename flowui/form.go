@@ -155,6 +155,8 @@ var components = map[string]component{
 	executor.ComponentAuthenticatorSMS:      {decodeSetup("phone_number"), setupFields},
 	executor.ComponentAuthenticatorEmail:    {decodeSetup("email"), setupFields},
 	executor.ComponentAuthenticatorDuo:      {empty, nil},
+	executor.ComponentAuthenticatorTOTP:     {one("code", value("code")), fixed("code")},
+	executor.ComponentAuthenticatorStatic:   {empty, nil},
 	executor.ComponentEmail:                 {empty, nil},
 	executor.ComponentDummy:                 {empty, nil},
 	executor.ComponentAccessDenied:          {empty, nil},
@@ -255,6 +257,9 @@ func decodeAuthValidate(f *form) (map[string]any, *formError) {
 	}
 	if f.has("code") {
 		body["code"] = f.get("code")
+	}
+	if f.has("duo") {
+		body["duo"] = f.get("duo")
 	}
 	if f.has("selected_challenge") {
 		var ch map[string]any

@@ -79,6 +79,13 @@ func (sv *server) firstMail(t testing.TB) string {
 
 func newServer(t testing.TB, examples ...string) *server {
 	t.Helper()
+	return newServerWith(t, nil, examples...)
+}
+
+// newServerWith is newServer with the executor's options changed by
+// opts (when not nil).
+func newServerWith(t testing.TB, opts func(*executor.Options), examples ...string) *server {
+	t.Helper()
 	s, err := store.Open(filepath.Join(t.TempDir(), "x.db"), &store.Options{NoSync: true, Passwords: password.Policy{Iterations: 1000}})
 	if err != nil {
 		t.Fatal(err)
@@ -106,9 +113,13 @@ func newServer(t testing.TB, examples ...string) *server {
 		load(n, b, blueprint.Options{})
 	}
 	sv := &server{t: t, s: s}
-	sv.e, err = executor.New(s, executor.Options{Passwords: password.Policy{Iterations: 1000}, Mailer: sv, Captcha: sv, BaseURL: "http://flowui.test",
+	eo := executor.Options{Passwords: password.Policy{Iterations: 1000}, Mailer: sv, Captcha: sv, BaseURL: "http://flowui.test",
 		Sleep:  func(context.Context, time.Duration) {},
-		Events: func(ev executor.Event) { sv.mu.Lock(); sv.events = append(sv.events, ev); sv.mu.Unlock() }})
+		Events: func(ev executor.Event) { sv.mu.Lock(); sv.events = append(sv.events, ev); sv.mu.Unlock() }}
+	if opts != nil {
+		opts(&eo)
+	}
+	sv.e, err = executor.New(s, eo)
 	if err != nil {
 		t.Fatal(err)
 	}

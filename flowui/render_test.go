@@ -218,6 +218,8 @@ func TestDecode(t *testing.T) {
 		{"authenticator_validate code", url.Values{"component": {executor.ComponentAuthenticatorValidate}, "code": {"123456"},
 			"selected_challenge": {`{"device_class":"totp","device_uid":"1","challenge":{}}`}},
 			`{"code":"123456","component":"ak-stage-authenticator-validate","selected_challenge":{"challenge":{},"device_class":"totp","device_uid":"1"}}`},
+		{"authenticator_validate duo", url.Values{"component": {executor.ComponentAuthenticatorValidate}, "duo": {"2"}},
+			`{"component":"ak-stage-authenticator-validate","duo":"2"}`},
 		{"email", url.Values{"component": {executor.ComponentEmail}}, `{"component":"ak-stage-email"}`},
 		{"sms number", url.Values{"component": {executor.ComponentAuthenticatorSMS}, "phone_number": {"+1555"}}, `{"component":"ak-stage-authenticator-sms","phone_number":"+1555"}`},
 		{"sms code", url.Values{"component": {executor.ComponentAuthenticatorSMS}, "code": {"012345"}}, `{"component":"ak-stage-authenticator-sms","code":"012345"}`},

@@ -1,6 +1,7 @@
 package flowui
 
 import (
+	"encoding/json"
 	"html/template"
 	"strings"
 
@@ -168,7 +169,11 @@ var funcs = template.FuncMap{
 		}
 		return "g-recaptcha"
 	},
+	"deviceLabel":    deviceLabel,
+	"sendsCode":      sendsCode,
+	"selection":      selection,
 	"image":          imageURL,
+	"qr":             qrImage,
 	"userFieldLabel": userFieldLabel,
 	"userFieldType":  userFieldType,
 }
@@ -212,4 +217,29 @@ func userFieldLabel(fields []string) string {
 		return ls[0]
 	}
 	return strings.Join(ls[:len(ls)-1], ", ") + " or " + ls[len(ls)-1]
+}
+
+// deviceLabels name the device classes on the validation page.
+var deviceLabels = map[string]string{
+	"totp": "A code from your authenticator app", "static": "One of your static backup codes",
+	"webauthn": "Your security key or passkey", "duo": "Duo", "sms": "A code sent by SMS", "email": "A code sent by email",
+}
+
+// sendsCode says a device class's code is sent when its challenge is
+// selected (sms, email): its page offers to send one.
+func sendsCode(class string) bool { return class == "sms" || class == "email" }
+
+// selection is the selected_challenge that selects a device challenge.
+func selection(c executor.DeviceChallenge) string {
+	b, _ := json.Marshal(map[string]string{"device_class": c.DeviceClass, "device_uid": c.DeviceUID})
+	return string(b)
+}
+
+// deviceLabel names a device challenge's class; the class itself when
+// unknown.
+func deviceLabel(class string) string {
+	if l, ok := deviceLabels[class]; ok {
+		return l
+	}
+	return class
 }

@@ -507,6 +507,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 	mux.Handle(api.Prefix, api.NewHandler(s, opts))
 	mux.Handle(executor.CancelURL, ex.CancelHandler(opts.ExecutorHTTP))
 	mux.Handle(executor.DefaultFlowPath, ex.DefaultFlowHandler(opts.ExecutorHTTP))
+	mux.Handle(executor.ConfigurePath, ex.ConfigureHandler(opts.ExecutorHTTP))
 	// The flow interface's pages share the executor's sessions.
 	ui, err := flowui.New(ex, flowui.Options{HTTP: opts.ExecutorHTTP})
 	if err != nil {

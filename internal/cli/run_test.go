@@ -34,8 +34,8 @@ entries:
 - {model: authentik_stages_deny.denystage, id: deny, identifiers: {name: deny}, attrs: {deny_message: No entry.}}
 - {model: authentik_flows.flowstagebinding, identifiers: {target: !KeyOf closed, stage: !KeyOf deny, order: 10}}
 - {model: authentik_flows.flow, id: later, identifiers: {slug: later}, attrs: {name: later, title: Later, designation: stage_configuration}}
-- {model: authentik_stages_authenticator_totp.authenticatortotpstage, id: totp, identifiers: {name: totp}, attrs: {digits: 6}}
-- {model: authentik_flows.flowstagebinding, identifiers: {target: !KeyOf later, stage: !KeyOf totp, order: 10}}
+- {model: authentik_stages_mtls.mutualtlsstage, id: mtls, identifiers: {name: mtls}, attrs: {mode: optional, cert_attribute: subject, user_attribute: username}}
+- {model: authentik_flows.flowstagebinding, identifiers: {target: !KeyOf later, stage: !KeyOf mtls, order: 10}}
 `
 
 func runFixture(t *testing.T) *dirFixture {
@@ -66,7 +66,7 @@ func TestRun(t *testing.T) {
 	}
 	for slug, want := range map[string]string{
 		"closed": "flow denied: No entry.\n",
-		"later":  "flow denied: " + strings.Replace(executor.MsgUnsupportedStage, "%s", "TOTP Authenticator Setup Stage", 1) + "\n",
+		"later":  "flow denied: " + strings.Replace(executor.MsgUnsupportedStage, "%s", "Mutual TLS Stage", 1) + "\n",
 	} {
 		if code, out, _ := f.run(t, piped(""), "run", slug); code != 1 || !strings.HasSuffix(out, want) {
 			t.Errorf("run %s: %d %q, want 1 and %q", slug, code, out, want)
