@@ -669,9 +669,12 @@
 // execution too large to save: an unexpected error, where HTTPHandler
 // refuses the body first (HTTPOptions.MaxBody).
 // authenticator_validate does not validate WebAuthn devices yet: a user
-// whose only allowed devices are WebAuthn devices, and passwordless WebAuthn (no user, an authentication flow allowing
-// webauthn), are denied with [MsgDevicesUnsupported] and a
-// configuration_error event, never let through (issue 23).
+// whose only allowed devices are WebAuthn devices, and passwordless
+// WebAuthn (no user, an authentication flow allowing webauthn), are
+// denied with [MsgDevicesUnsupported] and a configuration_error event,
+// never let through (issue 23). A generic SMS stage with a webhook
+// mapping cannot send ([MsgSMSMapping]). A Duo device's setup stage
+// must still exist to push (authentik's device keeps its stage too).
 // consent keeps a consent for the pending user when the request is
 // anonymous (authentik fails there), and a deleted user's consents stay
 // until they expire (the store never reuses a user pk; a host directory

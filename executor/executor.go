@@ -135,13 +135,16 @@ type Options struct {
 	Devices directory.Devices
 	// SMS sends the codes of authenticator_sms stages and of SMS
 	// devices (HTTPSMS is authentik's providers over HTTP); nil means
-	// none, and such a stage denies the flow with MsgNoSMSSender and a
-	// configuration_error event.
+	// none: an authenticator_sms stage denies the flow with
+	// MsgNoSMSSender and a configuration_error event, and selecting an
+	// SMS device's challenge in authenticator_validate is refused with
+	// that message.
 	SMS SMSSender
 	// Duo speaks to Duo's Auth API for authenticator_duo stages and Duo
-	// devices (HTTPDuo is the built-in client); nil means none, and
-	// such a stage denies the flow with MsgNoDuo and a
-	// configuration_error event.
+	// devices (HTTPDuo is the built-in client); nil means none: an
+	// authenticator_duo stage denies the flow with MsgNoDuo and a
+	// configuration_error event, and a Duo answer in
+	// authenticator_validate is "Duo denied access".
 	Duo Duo
 	// MFASecret signs the remembered-MFA cookie (CookieMFA) of
 	// authenticator_validate stages with a last_auth_threshold: the key
