@@ -294,10 +294,16 @@ func TestHTTPSMSErrors(t *testing.T) {
 	if !errors.As(err, &verr) || verr.NonField[0] != "bad code ******** for ********:********" {
 		t.Fatalf("refusal %v", err)
 	}
+	// Below 400 is success (requests' raise_for_status), as authentik.
 	f.status = http.StatusFound
-	if err := (HTTPSMS{Client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}).SendSMS(ctx, cfg, "+2", "123456"); err == nil || isRefusal(err) {
+	if err := (HTTPSMS{Client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}).SendSMS(ctx, cfg, "+2", "123456"); err != nil {
 		t.Fatalf("302: %v", err)
 	}
+	cfg.Provider = stage.SMSProviderTwilio
+	if err := (HTTPSMS{Client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}, TwilioURL: f.srv.URL}).SendSMS(ctx, cfg, "+2", "123456"); !isRefusal(err) {
+		t.Fatalf("twilio 302: %v", err)
+	}
+	cfg.Provider = stage.SMSProviderGeneric
 	f.srv.Close()
 	cfg.AccountSID = "http://user:hunter2@" + strings.TrimPrefix(f.srv.URL, "http://") + "/x?key=k3y"
 	err = HTTPSMS{}.SendSMS(ctx, cfg, "+2", "123456")

@@ -67,8 +67,8 @@ func smsMessage(token string) string {
 //     "Message" (the message)} to the URL account_sid, authenticated
 //     with HTTP basic (auth, auth_password) or a bearer token (auth).
 //     An answer of 400 or more is refused with the answer's text
-//     (bounded, with the code and credentials masked); another answer
-//     outside 2xx is an error.
+//     (bounded, with the code and credentials masked); any other is
+//     success, as requests' raise_for_status has it.
 type HTTPSMS struct {
 	// Client makes the requests; nil means http.DefaultClient.
 	Client *http.Client
@@ -125,10 +125,10 @@ func (h HTTPSMS) SendSMS(ctx context.Context, cfg stage.AuthenticatorSMS, to, to
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxSMSAnswer))
-	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
-		return nil
-	}
 	if cfg.Provider == stage.SMSProviderTwilio {
+		if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+			return nil
+		}
 		msg := "Unable to create record"
 		var e struct {
 			Message string `json:"message"`
@@ -141,7 +141,7 @@ func (h HTTPSMS) SendSMS(ctx context.Context, cfg stage.AuthenticatorSMS, to, to
 	if resp.StatusCode >= 400 {
 		return nonField(bound(mask(string(body), hide)))
 	}
-	return fmt.Errorf("executor: sms: generic: the provider answered %d", resp.StatusCode)
+	return nil
 }
 
 // doQuiet sends req with client; its error names what (the service),
