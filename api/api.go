@@ -97,6 +97,15 @@ type Options struct {
 	// ExecutorHTTP configures the executor's endpoints: the session (the
 	// host's, or the executor's own cookie) and the request's user.
 	ExecutorHTTP executor.HTTPOptions
+	// RequestUser says which user makes a request, by pk, for the paths
+	// that serve the requesting user's own authenticator devices
+	// (/authenticators/{class}/ and /authenticators/all/): a host that
+	// authenticates requests names the user here. An error denies the
+	// request with 403 (as Authorize's do: an *AuthenticationFailed or
+	// ErrNotAuthenticated give their messages). Nil answers those paths
+	// 403, "Authentication credentials were not provided.". The admin
+	// paths (/authenticators/admin/...) ask Authorize instead.
+	RequestUser func(r *http.Request) (userPK int64, err error)
 }
 
 // NewHandler returns an http.Handler serving authentik's REST API for
@@ -121,6 +130,7 @@ func NewHandler(s *store.Store, opts *Options) http.Handler {
 		h.planner = opts.Planner
 		h.plans = opts.PlanCache
 		h.exec, h.execOpts = opts.Executor, opts.ExecutorHTTP
+		h.requestUser = opts.RequestUser
 	}
 	if h.exec != nil {
 		h.execHTTP = h.exec.HTTPHandler(h.execOpts)
@@ -150,14 +160,16 @@ type handler struct {
 	maxBody   int64
 	log       *log.Logger
 	creator   func(*http.Request) (int64, bool)
-	blueprint blueprint.Options
-	planner   plan.Options
-	plans     *plan.Cache
-	exec      *executor.Executor
-	execOpts  executor.HTTPOptions
-	execHTTP  http.Handler
-	inspector http.Handler
-	duoEnroll http.Handler
+	// requestUser is Options.RequestUser.
+	requestUser func(*http.Request) (int64, error)
+	blueprint   blueprint.Options
+	planner     plan.Options
+	plans       *plan.Cache
+	exec        *executor.Executor
+	execOpts    executor.HTTPOptions
+	execHTTP    http.Handler
+	inspector   http.Handler
+	duoEnroll   http.Handler
 
 	// fixed are the collections at fixed paths (without the prefix and
 	// the trailing slash); kinds are found through the registries.
@@ -200,6 +212,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			serve(h, w, r, slug)
 			return
 		}
+	}
+	if rest, ok := strings.CutPrefix(r.URL.Path, Prefix+pathAuthenticators); ok {
+		h.serveAuthenticators(w, r, rest)
+		return
 	}
 	res, key, at, act, ok := h.route(r.URL.Path)
 	if !ok {

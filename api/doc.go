@@ -57,6 +57,16 @@
 //	/core/groups/{group_uuid}/used_by/          used_by
 //	/core/groups/{group_uuid}/add_user/         POST: add a direct member
 //	/core/groups/{group_uuid}/remove_user/      POST: remove a direct member
+//	/authenticators/admin/{class}/              list, create (and each object:
+//	                                            retrieve, replace, patch, delete)
+//	/authenticators/admin/all/                  GET: every device, or ?user=<pk>'s
+//	/authenticators/{class}/                    list (the requesting user's own;
+//	                                            each: retrieve, replace, patch,
+//	                                            delete, used_by)
+//	/authenticators/all/                        GET: the requesting user's devices
+//
+// where {class} is totp, static, webauthn, sms, email or duo (see
+// "Authenticator devices").
 //
 // A list is GET, a create POST (201 with the full representation), a
 // retrieve GET, a replace PUT and a patch PATCH (200 with the full
@@ -147,6 +157,7 @@
 //	authentik_core.reset_user_password                               set_password
 //	authentik_core.add_user_to_group, remove_user_from_group         add_user, remove_user (and view_user)
 //	authentik_core.enable_group_superuser, disable_group_superuser   a write that changes a group's is_superuser
+//	<device app>.{view,add,change,delete}_<device model>             /authenticators/admin/{class}/ (view: admin/all/)
 //
 // where <app_label>.<model> is the kind's model name, for example
 // authentik_stages_user_write.change_userwritestage; an import asks for
@@ -330,4 +341,43 @@
 //     this endpoint: it needs a session or the flow executor."} whatever
 //     the method: me, service_account, impersonate_end, and a user's
 //     recovery, recovery_email, impersonate and metrics.
+//
+// # Authenticator devices
+//
+// The users' authenticator devices (the store's directory.Devices; see
+// package store) are served as authentik 2025.6 serves them, in its
+// shapes (TOTPDevice, StaticDevice, WebAuthnDevice, SMSDevice,
+// EmailDevice, DuoDevice, each with its user as a GroupMember, and
+// Device for the all/ lists):
+//
+//   - /authenticators/admin/{class}/ asks Authorize for the device
+//     model's permission, such as
+//     authentik_stages_authenticator_totp.view_totpdevice;
+//     /authenticators/admin/all/ lists every device, or those of
+//     ?user=<pk>, leaving out the classes the caller may not view.
+//   - /authenticators/{class}/ and /authenticators/all/ serve the
+//     requesting user's own devices: Options.RequestUser names the user
+//     (nil answers them 403 {"detail": "Authentication credentials were
+//     not provided."}); another user's device is 404, as authentik's
+//     owner filter makes it.
+//   - A replace or patch writes the name alone (other keys are ignored):
+//     required on a replace, not blank, at most 64 characters (200 for
+//     WebAuthn), each refusal a 400 with DRF's message on name.
+//   - No secret is ever in a response: nothing shows a TOTP key, and a
+//     static device's token_set is [] where authentik lists the codes
+//     (authflow keeps only their hashes, directory.HashStaticToken: the
+//     codes are shown once, by the setup stage).
+//   - An admin create takes {"name", "user": <pk>} (user is authflow's:
+//     authentik's document has no user in the body, and its create
+//     fails) and makes an unconfirmed TOTP device with a new random key,
+//     or a static device without codes; a missing user is 400 {"user":
+//     ["This field is required."]}, an unknown one 400 with DRF's "does
+//     not exist" message. The other classes are set up through their
+//     stages: 400 {"non_field_errors": ["A device of this class is set
+//     up through its stage."]}.
+//   - A WebAuthn device's device_type is null and its Device
+//     extra_description "Extra description not available": authflow keeps
+//     no metadata of authenticator models.
+//   - used_by of a device is [] (nothing refers to one). The endpoint
+//     devices of authentik's enterprise edition are not served (404).
 package api

@@ -56,6 +56,7 @@ func specPaths() []string {
 		filepath.Join("testdata", "openapi-2025.6-flows-stages.yml"),
 		filepath.Join("testdata", "openapi-2025.6-policies.yml"),
 		filepath.Join("testdata", "openapi-2025.6-core.yml"),
+		filepath.Join("testdata", "openapi-2025.6-authenticators.yml"),
 	}
 }
 

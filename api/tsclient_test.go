@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -187,4 +188,45 @@ func executorChecked(t *testing.T, h http.Handler) http.Handler {
 		}
 		checkResponse(t, r, rec.Code, rec.Header(), rec.Body.Bytes())
 	})
+}
+
+// authentik's TypeScript client reads and renames devices through its
+// AuthenticatorsApi: api/tsclient/authenticators.mjs lists alice's
+// devices as an admin (admin/all and each class's list), renames one,
+// and as alice lists, retrieves, reads used_by and deletes her own. Every
+// response is checked against the OpenAPI document.
+func TestTypeScriptClientAuthenticators(t *testing.T) {
+	node, dir := tsclient(t)
+	s, mine, _ := deviceStore(t)
+	const adminToken, userToken = "tsclient-admin", "tsclient-alice"
+	h := api.NewHandler(s, &api.Options{
+		Authorize: func(r *http.Request, _ string) error {
+			if r.Header.Get("Authorization") != "Bearer "+adminToken {
+				return api.ErrNotAuthenticated
+			}
+			return nil
+		},
+		RequestUser: func(r *http.Request) (int64, error) {
+			if r.Header.Get("Authorization") != "Bearer "+userToken {
+				return 0, api.ErrNotAuthenticated
+			}
+			return mine[directory.DeviceTOTP].User, nil
+		},
+	})
+	mux := http.NewServeMux()
+	mux.Handle(api.Prefix, schemaChecked(t, h))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "authenticators.mjs", srv.URL)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "AUTHFLOW_TOKEN="+adminToken, "AUTHFLOW_USER_TOKEN="+userToken,
+		"AUTHFLOW_USER_PK="+strconv.FormatInt(mine[directory.DeviceTOTP].User, 10))
+	out, err := cmd.CombinedOutput()
+	t.Logf("node authenticators.mjs %s:\n%s", srv.URL, out)
+	if err != nil {
+		t.Fatalf("authentik's TypeScript client: %v (the steps above say which failed)", err)
+	}
 }

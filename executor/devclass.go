@@ -48,7 +48,10 @@ type deviceClassHandler struct {
 // deviceClassHandlers is authenticator_validate's behaviour by device
 // class: ONE map, checked by New (checkDeviceClassHandlers). A class
 // without an entry is not validated: a user whose only allowed devices
-// are of such classes is denied with MsgDevicesUnsupported.
+// are of such classes is denied with MsgDevicesUnsupported. A class
+// written in its own file may add its entry there (an init that sets
+// deviceClassHandlers[class]), so that classes written in parallel do
+// not edit the same lines; New checks the map as it is then.
 var deviceClassHandlers = map[directory.DeviceClass]deviceClassHandler{
 	directory.DeviceTOTP: {
 		checkCode: checkTOTPCode,

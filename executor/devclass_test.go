@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,11 +19,11 @@ import (
 	"github.com/google/uuid"
 )
 
-// mfaHarness is a harness whose devices are a memdir's, with alice in
-// both the store and the memdir under one pk.
+// mfaHarness is a harness with alice and devices: a memdir's, with
+// alice in both the store and the memdir under one pk, or the store's.
 type mfaHarness struct {
 	*harness
-	devs  *memdir.Dir
+	devs  directory.Devices
 	alice directory.User
 }
 
@@ -44,6 +46,19 @@ func newMFAHarness(t *testing.T, doc string, opts ...harnessOpt) *mfaHarness {
 	mu, err := md.CreateUser(context.Background(), u)
 	if err != nil || mu.PK != h.alice.PK {
 		t.Fatalf("memdir user %d, store user %d: %v", mu.PK, h.alice.PK, err)
+	}
+	return h
+}
+
+// newStoreMFAHarness is an mfaHarness on the store's own devices.
+func newStoreMFAHarness(t *testing.T, doc string, opts ...harnessOpt) *mfaHarness {
+	t.Helper()
+	h := &mfaHarness{harness: newHarness(t, doc, opts...)}
+	h.clock.Store(time.Now().Truncate(time.Second).UnixNano())
+	h.alice = h.userWith("alice", "alice@example.com", nil, true)
+	h.devs = h.e.devices
+	if h.devs == nil {
+		t.Fatal("the store's directory keeps no devices")
 	}
 	return h
 }
@@ -347,4 +362,40 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// A code is accepted once however many requests race with it, on
+// memdir's devices and the store's (Devices.UpdateDevice is atomic).
+func TestCodeAcceptedOnce(t *testing.T) {
+	for name, newH := range map[string]func(*testing.T, string, ...harnessOpt) *mfaHarness{"memdir": newMFAHarness, "store": newStoreMFAHarness} {
+		t.Run(name, func(t *testing.T) {
+			h := newH(t, mfaFlow("authentication", "device_classes: [totp, static]"))
+			h.addTOTP(t)
+			h.addStatic(t, "aaaaaaaaaaaa")
+			s := &Step{ex: h.e}
+			for _, code := range []string{h.code(), "aaaaaaaaaaaa"} {
+				var (
+					wins atomic.Int32
+					wg   sync.WaitGroup
+				)
+				for range 16 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						_, ok, err := s.matchCode(context.Background(), h.alice.PK, code)
+						if err != nil {
+							t.Error(err)
+						}
+						if ok {
+							wins.Add(1)
+						}
+					}()
+				}
+				wg.Wait()
+				if wins.Load() != 1 {
+					t.Errorf("%s accepted %d times", code, wins.Load())
+				}
+			}
+		})
+	}
 }

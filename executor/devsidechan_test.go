@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/directory/memdir"
 	"github.com/google/uuid"
 )
 
@@ -156,7 +157,7 @@ func TestValidateDuo(t *testing.T) {
 	dev := h.addDevice(t, directory.Device{Class: directory.DeviceDuo, Name: "duo", Stage: duoPK, Duo: &directory.DuoDevice{DuoUserID: "DU7"}})
 	u := directory.DefaultUser()
 	u.Username = "bob"
-	bob, err := h.devs.CreateUser(context.Background(), u)
+	bob, err := h.devs.(*memdir.Dir).CreateUser(context.Background(), u)
 	if err != nil {
 		t.Fatal(err)
 	}

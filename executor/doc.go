@@ -26,9 +26,10 @@
 // for a session and answers the current challenge; [Executor.Submit]
 // answers it with a JSON body. Both take a [Request] (session id, the
 // page's query string, the request's user, the HTTP request for
-// policies) and return a [Response]: a [Challenge], or Reload (ask
-// again), and a [Login] or [Logout] when a stage changed the session's
-// user (see Login below). A host gives the HTTP request; without one,
+// policies, the remembered-MFA cookie) and return a [Response]: a
+// [Challenge], or Reload (ask again), a [Login] or [Logout] when a stage
+// changed the session's user (see Login below), and an [MFACookie] for
+// the client to keep when a validation stage remembers a device. A host gives the HTTP request; without one,
 // policies and prompts see the executor endpoint's request as
 // authentik's interface would make it (the method, the path, the query
 // parameter, no headers, an unknown client address and the default
@@ -425,8 +426,9 @@
 //     The device being set up is kept where authentik keeps it in
 //     session keys, in the execution's plan context
 //     ([ContextTOTPDevice], [ContextStaticTokens]; the inspector shows
-//     them redacted), so that a re-render shows the same key or codes;
-//     it is removed when the device is saved. TOTP shows
+//     them redacted, and a KVRunState with keys seals them at rest with
+//     the rest of the record), so that a re-render shows the same key or
+//     codes; it is removed when the device is saved. TOTP shows
 //     ak-stage-authenticator-totp with config_url, authentik's otpauth
 //     URI (package otp: a random 20-byte key, the stage's digits, the
 //     brand title as issuer), and takes code (an integer): a code of
@@ -656,8 +658,9 @@
 //
 // Every stage kind but dummy, deny, redirect, identification, password,
 // user_login, user_logout, prompt, user_write, authenticator_validate,
-// authenticator_sms, authenticator_email, authenticator_duo, consent,
-// user_delete, captcha, email and invitation has a handler that
+// authenticator_totp, authenticator_static, authenticator_sms,
+// authenticator_email, authenticator_duo, consent, user_delete,
+// captcha, email and invitation has a handler that
 // denies the flow
 // with [MsgUnsupportedStage] and a configuration_error event.
 // Performance: a login with a cheap hasher costs 20 to 30 times a cached

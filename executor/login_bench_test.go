@@ -283,3 +283,34 @@ func BenchmarkEnumeration(b *testing.B) {
 	b.ReportMetric(float64(unknownT.Nanoseconds())/float64(n), "unknown-ns/op")
 	b.ReportMetric(float64(unknownT)/float64(knownT), "unknown/known")
 }
+
+// BenchmarkLoginDeviceRead measures what reading the user's devices
+// costs a login through the shipped flow's validation stage (a user
+// without devices, the store's devices), beside the same login on an
+// executor that keeps no devices, alternating in one loop, with the
+// cheap hasher of BenchmarkLoginCheap:
+//
+//	go test ./executor -run '^$' -bench BenchmarkLoginDeviceRead -benchtime 2000x
+//
+// devices/none is the ratio.
+func BenchmarkLoginDeviceRead(b *testing.B) {
+	with := newLoginBench(b, 1000, password.Policy{Iterations: 1})
+	without := newLoginBench(b, 1000, password.Policy{Iterations: 1})
+	if with.e.devices == nil {
+		b.Fatal("the store keeps no devices")
+	}
+	without.e.devices = nil
+	var withT, withoutT time.Duration
+	n := 0
+	for ; b.Loop(); n++ {
+		t0 := time.Now()
+		with.login(b, "bench-"+strconv.Itoa(n))
+		t1 := time.Now()
+		without.login(b, "bench-"+strconv.Itoa(n))
+		withT += t1.Sub(t0)
+		withoutT += time.Since(t1)
+	}
+	b.ReportMetric(float64(withT.Nanoseconds())/float64(n), "devices-ns/op")
+	b.ReportMetric(float64(withoutT.Nanoseconds())/float64(n), "none-ns/op")
+	b.ReportMetric(float64(withT)/float64(withoutT), "devices/none")
+}

@@ -19,13 +19,21 @@ import (
 // and static codes through default-authenticator-static-setup; a new
 // login asks for a code: a wrong code, the setup's code replayed, then
 // the next step's code, each with authentik's message; a static code
-// opens once. With last_auth_threshold set, a login within the
+// opens once (on memdir's devices and on the store's), and wrong codes
+// end the flow at the attempt limit. With last_auth_threshold set, a login within the
 // threshold skips the validation (the remembered-MFA cookie) and one
 // after it asks again.
 func TestShippedMFA(t *testing.T) {
-	for _, over := range overs {
-		t.Run(over, func(t *testing.T) {
-			h := newMFAHarness(t, "", withExpression)
+	for _, c := range []struct {
+		over, devices string
+	}{{"HTTP", "memdir"}, {"Go API", "memdir"}, {"HTTP", "store"}, {"Go API", "store"}} {
+		over := c.over
+		t.Run(c.over+" "+c.devices, func(t *testing.T) {
+			newH := newMFAHarness
+			if c.devices == "store" {
+				newH = newStoreMFAHarness
+			}
+			h := newH(t, "", withExpression)
 			loadDefaults(t, h.harness, false)
 			loadShipped(t, h.harness, "flow-default-authenticator-totp-setup.yaml")
 			loadShipped(t, h.harness, "flow-default-authenticator-static-setup.yaml")
@@ -116,8 +124,14 @@ func TestShippedMFA(t *testing.T) {
 			wantChallenge(t, logIn(t, d5, "alice", "alice", "password 1"), ComponentRedirect, "to", "/")
 			h.advance(2 * time.Hour)
 			wantChallenge(t, logIn(t, d5, "alice", "alice", "password 1"), ComponentAuthenticatorValidate)
-			// Another client was never remembered.
-			wantChallenge(t, logIn(t, newDriver(h.harness, over, ""), "alice", "alice", "password 1"), ComponentAuthenticatorValidate)
+			// Another client was never remembered; its wrong codes end the
+			// flow at the attempt limit, with authentik's message.
+			d6 := newDriver(h.harness, over, "")
+			wantChallenge(t, logIn(t, d6, "alice", "alice", "password 1"), ComponentAuthenticatorValidate)
+			for range MaxCodeAttempts - 1 {
+				wantChallenge(t, answer(d6, "000000"), ComponentAuthenticatorValidate, "response_errors", invalid)
+			}
+			wantChallenge(t, answer(d6, "000000"), ComponentAccessDenied, "error_message", MsgInvalidToken)
 		})
 	}
 }

@@ -30,7 +30,7 @@
 //     by this package) and executor.DefaultAvatar.
 //
 // The host mounts the executor's own endpoints beside it (HTTPHandler,
-// CancelHandler, DefaultFlowHandler), with the same
+// CancelHandler, DefaultFlowHandler, ConfigureHandler), with the same
 // executor.HTTPOptions as Options.HTTP: the pages and the API then share
 // one session per client (the executor's cookie and SessionStore, or the
 // host's session, through executor.HTTPSessions), a new session id at

@@ -140,6 +140,7 @@ func mux(e *executor.Executor, ui *flowui.UI) http.Handler {
 	m.Handle(executor.ExecutorPath, e.HTTPHandler(o))
 	m.Handle(executor.CancelURL, e.CancelHandler(o))
 	m.Handle(executor.DefaultFlowPath, e.DefaultFlowHandler(o))
+	m.Handle(executor.ConfigurePath, e.ConfigureHandler(o))
 	m.Handle("/", ui)
 	return m
 }

@@ -17,7 +17,8 @@ import (
 	"github.com/authflow/authflow/store"
 )
 
-// MFA through the pages: akadmin sets TOTP up (the page shows the link
+// MFA through the pages: akadmin sets TOTP up through the stage's
+// configure endpoint (the page shows the link
 // as text and as a QR image, and a one-time-code field), logs out, logs
 // in and is asked for a code (the page lists the device), and, with
 // last_auth_threshold set, the next login in the same browser skips the
@@ -46,7 +47,19 @@ func TestMFAThroughPages(t *testing.T) {
 		}
 	}
 
-	p := b.get("/if/flow/default-authenticator-totp-setup/")
+	// The user's settings link to the stage's configure endpoint, which
+	// starts its configure flow.
+	var setupPK string
+	err = sv.s.View(context.Background(), func(tx *store.Tx) error {
+		st, err := store.Stages.Get(tx, store.By("name", "default-authenticator-totp-setup"))
+		setupPK = st.PK.String()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := b.get(executor.ConfigurePath + setupPK + "/")
+	p.want(t, 200, "/if/flow/default-authenticator-totp-setup/")
 	p.wantComponent(t, executor.ComponentAuthenticatorTOTP)
 	var link string
 	for _, el := range all(p.doc, "p") {

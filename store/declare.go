@@ -250,14 +250,17 @@ var (
 // a type their use can hold: a unique field is text (its index holds a
 // hash of the text; a null is no value); an ordered index's fields and a
 // unique-together set's are text, a boolean, an integer of at most 32
-// bits or a UUID (what an index key encodes in order, each value apart);
+// bits (or an int64 reference by number: a sequence stays below 2^31) or
+// a UUID (what an index key encodes in order, each value apart);
 // a filter or search field exists.
 func (d Declaration[T, V]) checkFields() error {
 	rt := reflect.TypeOf(*new(T))
+	numRef := map[string]bool{} // int64 references by number
 	field := func(name string) (reflect.Type, error) {
 		for i := 0; i < rt.NumField(); i++ {
 			f := rt.Field(i)
 			if n, _, _ := strings.Cut(f.Tag.Get("json"), ","); n == name && f.IsExported() {
+				numRef[name] = f.Type.Kind() == reflect.Int64 && strings.Contains(f.Tag.Get("af"), "ref=")
 				return f.Type, nil
 			}
 		}
@@ -287,6 +290,7 @@ func (d Declaration[T, V]) checkFields() error {
 			switch {
 			case ft == reflect.TypeOf(uuid.UUID{}), ft.Kind() == reflect.String, ft.Kind() == reflect.Bool:
 			case ft.Kind() >= reflect.Int && ft.Kind() <= reflect.Int64 && ft.Size() <= int32Type.Size():
+			case numRef[name]: // a numbered collection's pk, at most 2^31-1
 			default:
 				return fmt.Errorf("%s on %q, a %v: an index holds text, booleans, UUIDs and integers of at most 32 bits", what, name, ft)
 			}

@@ -10,8 +10,10 @@
 // (authentik_policies.policybinding), prompts
 // (authentik_stages_prompt.prompt), invitations
 // (authentik_stages_invitation.invitation), users (authentik_core.user)
-// and groups (authentik_core.group), and a host's own (see
-// [Declaration]). [Store.Collections] and [Store.References] describe them.
+// and groups (authentik_core.group); the users' authenticator devices,
+// one collection per class, each a [Declaration] (see "Authenticator
+// devices"); and a host's own (see [Declaration]). [Store.Collections]
+// and [Store.References] describe them.
 //
 // # Basics
 //
@@ -132,6 +134,27 @@
 // change log holds no values, and exports leave secrets out (package
 // blueprint). A [Store.Backup] is a copy of the file: its secrets are as
 // sealed as the file's.
+//
+// # Authenticator devices
+//
+// The users' authenticator devices are kept in one collection per class,
+// each declared as a host's would be (c_devices.go: one [Declaration]
+// and one record type per class), under authentik's model names
+// ([ModelTOTPDevice], [ModelStaticDevice], [ModelWebAuthnDevice],
+// [ModelSMSDevice], [ModelEmailDevice], [ModelDuoDevice]): numbered per
+// class, referring to their user (deleting the user deletes them; the
+// user's used_by lists them) and, for sms, email and duo, to their setup
+// stage (the same), with authentik's unique values (a WebAuthn credential
+// id; an SMS number per stage; an email address per user). A store whose
+// stage registry lacks a setup stage kind has no collection of its
+// devices. The TOTP key and a pending SMS or email code are
+// validate.Secret fields, sealed like any other; static codes are kept
+// only as directory.HashStaticToken hashes. [Directory] implements
+// directory.Devices over them, the one writer: UserDevices reads the
+// user's entries of the reference index (no scan), FindDevice the unique
+// indexes, and UpdateDevice is one write transaction, so that a one-time
+// code is accepted once. No API path serves the records as stored:
+// package api renders authentik's device shapes from directory.Device.
 //
 // # Lists
 //

@@ -168,6 +168,20 @@ func newSchema(reg *stage.Registry, preg *policy.Registry, host []Declarer) (*sc
 	for _, decl := range builtins {
 		s.colls = append(s.colls, decl(reg, preg))
 	}
+	devices := 0
+	for _, d := range deviceDecls {
+		if d.stage != "" {
+			if _, ok := reg.Lookup(d.stage); !ok {
+				continue
+			}
+		}
+		c, err := d.decl.declaration()
+		if err != nil {
+			return nil, err
+		}
+		s.colls = append(s.colls, c)
+		devices++
+	}
 	for _, d := range host {
 		if d == nil {
 			return nil, fmt.Errorf("%w: a nil collection declaration", ErrSchema)
@@ -186,7 +200,7 @@ func newSchema(reg *stage.Registry, preg *policy.Registry, host []Declarer) (*sc
 			s.byName[n] = c
 		}
 	}
-	if err := s.checkHost(s.colls[len(builtins):]); err != nil {
+	if err := s.checkHost(s.colls[len(builtins)+devices:]); err != nil {
 		return nil, err
 	}
 	s.flows, s.stages, s.bindings = s.byName[ModelFlow], s.byName[ModelStage], s.byName[ModelBinding]

@@ -178,8 +178,11 @@ func TestClearWithoutKey(t *testing.T) {
 		"authentik_stages_authenticator_duo.authenticatorduostage.admin_secret_key",
 		"authentik_stages_authenticator_duo.authenticatorduostage.client_secret",
 		"authentik_stages_authenticator_email.authenticatoremailstage.password",
+		"authentik_stages_authenticator_email.emaildevice.token",
 		"authentik_stages_authenticator_sms.authenticatorsmsstage.auth",
 		"authentik_stages_authenticator_sms.authenticatorsmsstage.auth_password",
+		"authentik_stages_authenticator_sms.smsdevice.token",
+		"authentik_stages_authenticator_totp.totpdevice.key",
 		"authentik_stages_captcha.captchastage.private_key",
 		"authentik_stages_email.emailstage.password",
 	}

@@ -89,6 +89,11 @@ type Fixture struct {
 	// clock to the microsecond, as DRF shows it: the suite then waits a
 	// few milliseconds where it needs a later time.
 	Advance func()
+	// SetupStage returns the pk of a stage that can be the setup stage of
+	// a device of class (sms, email, duo), for RunDevices: a directory
+	// that checks the stage exists (the store's) creates one. Nil means
+	// any new uuid will do.
+	SetupStage func(class directory.DeviceClass) (uuid.UUID, error)
 }
 
 // Run runs the conformance suite. open returns a new, empty directory

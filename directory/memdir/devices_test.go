@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/directory/directorytest"
 	"github.com/google/uuid"
 )
 
@@ -96,4 +97,11 @@ func TestDevices(t *testing.T) {
 	if _, err := d.Device(ctx, directory.DeviceSMS, 1); !errors.Is(err, directory.ErrNotFound) {
 		t.Errorf("a deleted user's device: %v, want ErrNotFound", err)
 	}
+}
+
+func TestDevicesConformance(t *testing.T) {
+	directorytest.RunDevices(t, func(t *testing.T) directorytest.Fixture {
+		d, c := newDir(t)
+		return directorytest.Fixture{Dir: d, AddGroup: d.AddGroup, Advance: c.advance}
+	})
 }

@@ -302,11 +302,30 @@ func (w *walker) ask(ch map[string]any) (map[string]any, error) {
 			return nil, err
 		}
 		body["password"] = v
+	case comp == executor.ComponentAuthenticatorTOTP:
+		// The link holds the new key: it is the user's to see.
+		fmt.Fprintf(w.out, "Add this link to your authenticator app: %s\n", str(ch["config_url"]))
+		fallthrough
+	case comp == executor.ComponentAuthenticatorValidate && len(list(ch["device_challenges"])) > 0:
+		w.secret("code")
+		v, err := w.read("code", true)
+		if err != nil {
+			return nil, err
+		}
+		body["code"] = v
+	case comp == executor.ComponentAuthenticatorStatic:
+		fmt.Fprintln(w.out, "Keep these codes: each opens your account once.")
+		for _, c := range list(ch["codes"]) {
+			fmt.Fprintln(w.out, str(c))
+		}
 	default:
 		fmt.Fprintf(w.out, "%s\n", comp)
 	}
 	return body, nil
 }
+
+// list is a JSON list, nil for anything else.
+func list(v any) []any { l, _ := v.([]any); return l }
 
 // field asks for one prompt field and sets it in body.
 func (w *walker) field(f map[string]any, body map[string]any) error {

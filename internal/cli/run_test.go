@@ -34,7 +34,7 @@ entries:
 - {model: authentik_stages_deny.denystage, id: deny, identifiers: {name: deny}, attrs: {deny_message: No entry.}}
 - {model: authentik_flows.flowstagebinding, identifiers: {target: !KeyOf closed, stage: !KeyOf deny, order: 10}}
 - {model: authentik_flows.flow, id: later, identifiers: {slug: later}, attrs: {name: later, title: Later, designation: stage_configuration}}
-- {model: authentik_stages_mtls.mutualtlsstage, id: mtls, identifiers: {name: mtls}, attrs: {mode: optional, cert_attribute: subject, user_attribute: username}}
+- {model: authentik_stages_mtls.mutualtlsstage, id: mtls, identifiers: {name: mtls}, attrs: {mode: required, cert_attribute: common_name, user_attribute: username}}
 - {model: authentik_flows.flowstagebinding, identifiers: {target: !KeyOf later, stage: !KeyOf mtls, order: 10}}
 `
 
@@ -127,6 +127,30 @@ func TestRunAsk(t *testing.T) {
 	}
 	if body, err := w.ask(map[string]any{"component": "ak-stage-password"}); err != nil || body["password"] != "again" {
 		t.Errorf("password: %v %v", body, err)
+	}
+
+	// MFA: a TOTP setup shows its link and reads the code; static codes
+	// are shown; a validation with devices reads the code, which the
+	// trace never shows.
+	out.Reset()
+	prompt.Reset()
+	w = &walker{ctx: context.Background(), in: piped("123456\n654321\n"), out: &out, prompt: &prompt, verbose: true}
+	if body, err := w.ask(map[string]any{"component": "ak-stage-authenticator-totp", "config_url": "otpauth://totp/x"}); err != nil || body["code"] != "123456" {
+		t.Errorf("totp: %v %v", body, err)
+	}
+	if body, err := w.ask(map[string]any{"component": "ak-stage-authenticator-static", "codes": []any{"abc", "def"}}); err != nil || len(body) != 1 {
+		t.Errorf("static: %v %v", body, err)
+	}
+	body, err = w.ask(map[string]any{"component": "ak-stage-authenticator-validate", "device_challenges": []any{map[string]any{"device_class": "totp"}}})
+	if err != nil || body["code"] != "654321" {
+		t.Errorf("validate: %v %v", body, err)
+	}
+	if out.String() != "Add this link to your authenticator app: otpauth://totp/x\nKeep these codes: each opens your account once.\nabc\ndef\n" {
+		t.Errorf("rendered %q", out.String())
+	}
+	w.trace("POST", body, executor.Response{Reload: true}, nil)
+	if strings.Contains(prompt.String(), "654321") {
+		t.Errorf("trace shows a code: %s", prompt.String())
 	}
 	if _, err := w.ask(map[string]any{"component": "ak-stage-password"}); err == nil || !strings.Contains(err.Error(), "standard input ended") {
 		t.Errorf("at the end of standard input: %v", err)

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,6 +43,10 @@ type Options struct {
 	Unsampled []string
 }
 
+// userNumber is the number of the user whose id is id: a numbered
+// object's id ends with its number, big-endian (the store's seqID).
+func userNumber(id uuid.UUID) int64 { return int64(binary.BigEndian.Uint32(id[12:])) }
+
 // DefaultSamples are the bodies of the built-in collections and kinds.
 func DefaultSamples() map[string]Sample {
 	out := map[string]Sample{
@@ -79,6 +84,23 @@ func DefaultSamples() map[string]Sample {
 			return fmt.Appendf(nil, `{"name":%q}`, name)
 		},
 	}
+	// The devices: each refers to a user by number, and sms, email and
+	// duo devices to their setup stage.
+	device := func(format string, stage stage.ModelName) Sample {
+		return func(name string, ref func(string) uuid.UUID) []byte {
+			b := fmt.Appendf(nil, `{"user":%d,"name":%q,`, userNumber(ref(store.ModelUser)), name)
+			if stage != "" {
+				b = fmt.Appendf(b, `"stage":"%s",`, ref(string(stage)))
+			}
+			return fmt.Appendf(b, format+"}", name)
+		}
+	}
+	out[store.ModelTOTPDevice] = device(`"key":"%x","digits":6,"step":30`, "")
+	out[store.ModelStaticDevice] = device(`"token_hashes":[%q]`, "")
+	out[store.ModelWebAuthnDevice] = device(`"credential_id":%q,"public_key":"cGs","rp_id":"example.com"`, "")
+	out[store.ModelSMSDevice] = device(`"phone_number":%q`, stage.ModelAuthenticatorSMS)
+	out[store.ModelEmailDevice] = device(`"email":"%s@example.com"`, stage.ModelAuthenticatorEmail)
+	out[store.ModelDuoDevice] = device(`"duo_user_id":%q`, stage.ModelAuthenticatorDuo)
 	named := func(extra string) Sample {
 		return func(name string, _ func(string) uuid.UUID) []byte {
 			return fmt.Appendf(nil, `{"name":%q%s}`, name, extra)
@@ -530,13 +552,19 @@ func (r *runner) uniques(t *testing.T) {
 				if err := r.update(t, s, func(m maker) error { a = m.make(c.Model); return nil }); err != nil {
 					t.Fatal(err)
 				}
-				err := s.Update(t.Context(), func(tx *store.Tx) error {
+				// A new sample (its required fields set) with a's values
+				// of the set.
+				err := r.update(t, s, func(m maker) error {
+					sample, model, _ := m.sample(c.Model)
 					body := map[string]json.RawMessage{}
+					if err := json.Unmarshal(sample(fmt.Sprintf("obj-%d", m.n.Add(1)), m.make), &body); err != nil {
+						return err
+					}
 					for _, f := range c.Together {
-						body[f], _ = field(t, tx, c.Model, a, f)
+						body[f], _ = field(t, m.tx, c.Model, a, f)
 					}
 					b, _ := json.Marshal(body)
-					_, err := tx.Create(c.Model, b, nil)
+					_, err := m.tx.Create(model, b, nil)
 					return err
 				})
 				wantInvalid(t, err, nil, []string{validate.UniqueTogether(c.Together...)})

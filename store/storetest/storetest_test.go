@@ -105,6 +105,9 @@ func TestCheckInvariantsCatches(t *testing.T) {
 		store.ModelInvite:        ref,
 		store.ModelUser:          unique("users_by_username"),
 		store.ModelGroup:         unique("groups_by_name"),
+		// The devices: their references to the user.
+		store.ModelStaticDevice: ref, store.ModelTOTPDevice: ref, store.ModelWebAuthnDevice: ref,
+		store.ModelDuoDevice: ref, store.ModelSMSDevice: ref, store.ModelEmailDevice: ref,
 	}
 	s, err := store.Open(filepath.Join(t.TempDir(), "schema.db"), &store.Options{NoSync: true})
 	if err != nil {
