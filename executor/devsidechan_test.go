@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -219,5 +220,39 @@ func TestValidateSelectionBound(t *testing.T) {
 	h.post("f", "", sel)
 	if f.count() != MaxEmailsPerUser+1 {
 		t.Fatal("not sent after the window")
+	}
+}
+
+// On the store's own devices (store.Directory): an SMS device set up
+// through authenticator_sms, then a login that selects it, sends a code
+// and accepts it once; the code sent is never kept in the clear in the
+// store's file.
+func TestSideChannelOnStoreDevices(t *testing.T) {
+	f := newFakeSMS(t)
+	h := newStoreMFAHarness(t, sideFlow(f.srv.URL)+
+		"- model: authentik_flows.flow\n  id: setup\n  identifiers: {slug: setup}\n  attrs: {name: setup, title: setup, designation: stage_configuration}\n"+
+		"- model: authentik_flows.flowstagebinding\n  identifiers: {target: !KeyOf setup, stage: !KeyOf sms, order: 0}\n"+
+		policyOn("setup", "pending", true), withSMS(f))
+	// alice (pk 1) is the setup flow's pending user.
+	if h.alice.PK != 1 {
+		t.Fatal(h.alice.PK)
+	}
+	h.get("setup", "").want(t, ComponentAuthenticatorSMS, "phone_number_required", true)
+	h.post("setup", "", `{"phone_number": "+15550009"}`).want(t, ComponentAuthenticatorSMS)
+	h.post("setup", "", `{"code": "`+f.last(t).json["Body"]+`"}`)
+	devs, err := h.devs.UserDevices(context.Background(), h.alice.PK)
+	if err != nil || len(devs) != 1 || devs[0].SMS == nil || devs[0].SMS.Phone != "+15550009" {
+		t.Fatalf("devices %+v %v", devs, err)
+	}
+	h.login(t)
+	challengeOf(t, h.get("f", ""), "sms")
+	h.post("f", "", postJSON(map[string]any{"selected_challenge": map[string]any{"device_class": "sms", "device_uid": fmt.Sprint(devs[0].PK)}}))
+	code := f.last(t).json["Body"]
+	h.post("f", "", postJSON(map[string]any{"code": code})).wantReload(t, h.url("f", ""))
+	h.get("f", "").want(t, ComponentDummy)
+	h.login(t)
+	h.get("f", "")
+	if msg := h.codeErr(t, code); msg != MsgInvalidToken {
+		t.Fatal(msg)
 	}
 }
