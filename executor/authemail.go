@@ -213,8 +213,7 @@ func (h authEmailHandler) Respond(ctx context.Context, s *Step, body json.RawMes
 			return Retry(nonField(MsgEmailRequired)), nil
 		}
 		st.Address = *resp.Email
-		if st.Token == "" {
-			// The last code was given wrong too often: a new one.
+		if st.stale(s.ex.now()) {
 			n, r, ok, err := h.start(s, cfg)
 			if err != nil || !ok {
 				return r, err

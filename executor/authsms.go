@@ -136,8 +136,7 @@ func (h authSMSHandler) Respond(ctx context.Context, s *Step, body json.RawMessa
 			return Retry(nonField(MsgPhoneRequired)), nil
 		}
 		st.Address = *resp.PhoneNumber
-		if st.Token == "" {
-			// The last code was given wrong too often: a new one.
+		if st.stale(s.ex.now()) {
 			if err := newCode(&st.SideChannel, s.ex.now(), DefaultSMSCodeTTL); err != nil {
 				return Result{}, err
 			}

@@ -221,8 +221,9 @@ func TestAuthSMSPromptPhone(t *testing.T) {
 }
 
 // Wrong codes are bounded: past MaxSetupCodeAttempts even the right code
-// fails, and giving the number again sends a new code, which works. A
-// code expires after DefaultSMSCodeTTL.
+// fails, and giving the number again sends a new code. A code expires
+// after DefaultSMSCodeTTL; the number given again then sends a new one,
+// which works.
 func TestAuthSMSAttemptsAndExpiry(t *testing.T) {
 	f := newFakeSMS(t)
 	h, dir := setupHarness(t, smsStage("provider: generic, from_number: '+1000', account_sid: '"+f.srv.URL+"', auth: tok"), withSMS(f))
@@ -242,8 +243,13 @@ func TestAuthSMSAttemptsAndExpiry(t *testing.T) {
 	if r := h.post("f", "", `{"code": "`+token2+`"}`); nonFieldOf(r) != MsgCodeMismatch {
 		t.Fatalf("an expired code: %s", r.raw)
 	}
-	if len(userDevices(t, dir)) != 0 {
-		t.Fatal("a device")
+	// The number again: a new code, which works for DefaultSMSCodeTTL.
+	h.post("f", "", `{"phone_number": "+15550003"}`)
+	token3 := f.last(t).json["Body"]
+	h.advance(DefaultSMSCodeTTL - time.Second)
+	h.post("f", "", `{"code": "`+token3+`"}`).want(t, ComponentRedirect)
+	if len(userDevices(t, dir)) != 1 {
+		t.Fatal("no device")
 	}
 }
 

@@ -93,6 +93,13 @@ func (st sideChannelSetup) save(c map[string]any, key string) {
 	}
 }
 
+// stale says st's code cannot be sent again: given wrong too often
+// (dropped), or expired (authentik sends the expired code again). A
+// number or address given then gets a new code.
+func (st sideChannelSetup) stale(now time.Time) bool {
+	return st.Token == "" || !now.Before(st.ValidUntil)
+}
+
 // newCode gives sc a new code that works for ttl from now.
 func newCode(sc *directory.SideChannel, now time.Time, ttl time.Duration) error {
 	var b strings.Builder
