@@ -509,8 +509,10 @@
 //     [MsgCodeMismatch]. The device is "Email Device".
 //   - Both bound what authentik does not: [MaxSetupCodeAttempts] wrong
 //     codes drop the code (the number or address given again sends a
-//     new one), and the codes sent count against MaxEmailsPerUser per
-//     EmailWindow per user and class ([MsgCodesLimit]).
+//     new one, as it does once the code expired, where authentik sends
+//     the expired code again), and the codes sent count against
+//     MaxEmailsPerUser per EmailWindow per user and class
+//     ([MsgCodesLimit]).
 //   - authenticator_duo: ak-stage-authenticator-duo (activation_barcode,
 //     activation_code, stage_uuid) from a Duo enrollment of the user's
 //     username, made once per execution through Options.Duo ([Duo];
