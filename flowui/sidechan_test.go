@@ -93,6 +93,9 @@ func TestEmailDeviceThroughPages(t *testing.T) {
 	}
 	p = b.submit(map[string]string{"@button": "Send a code"})
 	p.wantComponent(t, executor.ComponentAuthenticatorValidate)
+	if !strings.Contains(p.body, "A code is on its way") || strings.Contains(p.body, executor.MsgEmptyResponse) {
+		t.Fatalf("after sending: %s", p.body)
+	}
 	code = sv.mailCode(t, 2)
 	b.submit(map[string]string{"@button": "Continue", "code": code}).want(t, 200, "/")
 }
