@@ -45,7 +45,9 @@
 // consent, access denied (with its message), flow error (with the
 // request id), email sent (send again), captcha, authenticator
 // validation (the device choices listed, a "Send a code" button for
-// each SMS and email device, which selects its challenge, the email
+// each SMS and email device, which selects its challenge (the page
+// then says the code is on its way, where the executor answers "Empty
+// response"), the email
 // address masked, a "Send a Duo push" button for a Duo device, a code
 // field with autocomplete one-time-code, a button per configuration
 // stage), SMS and email setup (the number, autocomplete tel, or the
