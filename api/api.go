@@ -137,6 +137,7 @@ func NewHandler(s *store.Store, opts *Options) http.Handler {
 		h.inspector = h.exec.InspectorHandler(h.execOpts, func(r *http.Request, _ string) bool {
 			return h.ask(r, permInspectFlow) == nil
 		})
+		h.duoEnroll = h.exec.DuoEnrollmentStatusHandler(h.execOpts)
 	}
 	if h.plans == nil {
 		h.plans = plan.NewCache(s, plan.CacheOptions{Options: h.planner})
@@ -168,6 +169,7 @@ type handler struct {
 	execOpts    executor.HTTPOptions
 	execHTTP    http.Handler
 	inspector   http.Handler
+	duoEnroll   http.Handler
 
 	// fixed are the collections at fixed paths (without the prefix and
 	// the trailing slash); kinds are found through the registries.

@@ -269,7 +269,9 @@
 //     cache_info, cache_clear and set_background_url, and, with
 //     Options.Executor, the flow executor (/flows/executor/{slug}/, no
 //     permission asked), the inspector (/flows/inspector/{slug}/,
-//     inspect_flow, 404 without it) and execute
+//     inspect_flow, 404 without it), Duo's enrollment_status
+//     (/stages/authenticator/duo/{uuid}/enrollment_status/, the
+//     session's enrollment) and execute
 //     (/flows/instances/{slug}/execute/, view_flow; a denied plan is 400
 //     {"detail": "Flow not applicable to current user/request: …"} where
 //     authentik answers an HTML page). The inspector's next_planned_stage

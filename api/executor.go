@@ -15,8 +15,9 @@ const (
 
 // serveExecutor serves the executor's endpoints under the prefix when
 // Options.Executor is set, and reports whether the path was one of them.
-// The executor asks for no permission (authentik's executor serves any
-// client); the inspector asks for inspect_flow and answers a denial with
+// The executor and Duo's enrollment_status (the session's enrollment)
+// ask for no permission (authentik's executor serves any client, and
+// enrollment_status any authenticated one); the inspector asks for inspect_flow and answers a denial with
 // 404, as authentik does.
 func (h *handler) serveExecutor(w http.ResponseWriter, r *http.Request) bool {
 	switch {
@@ -27,6 +28,9 @@ func (h *handler) serveExecutor(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	case strings.HasPrefix(r.URL.Path, executor.InspectorPath):
 		h.inspector.ServeHTTP(w, r)
+		return true
+	case executor.IsDuoEnrollmentPath(r.URL.Path):
+		h.duoEnroll.ServeHTTP(w, r)
 		return true
 	}
 	return false

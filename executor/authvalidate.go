@@ -537,7 +537,15 @@ func selectChallenge(ctx context.Context, s *Step, user int64, offered []offered
 	if err != nil {
 		return "", err
 	}
-	return "", hd.selected(ctx, s, d)
+	// A refusal (an SMS provider's, a bound reached) is the field's
+	// message, as authentik's ValidationError in the field's validator.
+	var verr *validate.Error
+	if err := hd.selected(ctx, s, d); errors.As(err, &verr) && len(verr.NonField) > 0 {
+		return verr.NonField[0], nil
+	} else if err != nil {
+		return "", err
+	}
+	return "", nil
 }
 
 // jsonText is a JSON string or number as DRF's CharField reads it.

@@ -127,6 +127,8 @@ func codeOf(msg string) string {
 		return "null"
 	case MsgEmailSentError:
 		return MsgEmailSentError
+	case MsgDuoDenied:
+		return "denied"
 	}
 	if strings.HasPrefix(msg, `"`) && strings.HasSuffix(msg, `" is not a valid choice.`) {
 		return "invalid_choice"
@@ -139,7 +141,8 @@ func codeOf(msg string) string {
 // challenges itself (package flowui) checks that it renders each.
 func Components() []string {
 	return []string{
-		ComponentAccessDenied, ComponentAuthenticatorStatic, ComponentAuthenticatorTOTP,
+		ComponentAccessDenied, ComponentAuthenticatorDuo, ComponentAuthenticatorEmail, ComponentAuthenticatorSMS,
+		ComponentAuthenticatorStatic, ComponentAuthenticatorTOTP,
 		ComponentAuthenticatorValidate, ComponentAuthenticatorWebAuthn, ComponentCaptcha, ComponentConsent,
 		ComponentDummy, ComponentEmail, ComponentFlowError, ComponentIdentification,
 		ComponentPassword, ComponentPrompt, ComponentUserLogin, ComponentRedirect,

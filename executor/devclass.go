@@ -61,6 +61,19 @@ var deviceClassHandlers = map[directory.DeviceClass]deviceClassHandler{
 		checkCode: checkStaticCode,
 		app:       "authentik_stages_authenticator_static", model: "staticdevice",
 	},
+	// The side-channel classes (authsms.go, authemail.go, authduo.go).
+	directory.DeviceSMS: {
+		selected: selectSMS, checkCode: checkSMSCode,
+		app: "authentik_stages_authenticator_sms", model: "smsdevice",
+	},
+	directory.DeviceEmail: {
+		challenge: emailChallenge, selected: selectEmail, checkCode: checkEmailCode,
+		app: "authentik_stages_authenticator_email", model: "emaildevice",
+	},
+	directory.DeviceDuo: {
+		answerField: "duo", answer: answerDuo,
+		app: "authentik_stages_authenticator_duo", model: "duodevice",
+	},
 }
 
 // checkDeviceClassHandlers checks the map: known classes, each answered

@@ -5,9 +5,10 @@
 // the run state, the simplest stages (dummy, deny, redirect), the
 // login path (identification, password, user_login, user_logout), the
 // enrollment stages (prompt, user_write), authenticator_validate (TOTP,
-// static and WebAuthn devices, passwordless WebAuthn), the TOTP, static
-// and WebAuthn setup stages, consent, user_delete, captcha, flow
-// tokens, and the email and invitation stages.
+// static, WebAuthn, SMS, email and Duo devices, passwordless WebAuthn),
+// the TOTP, static, WebAuthn, SMS, email and Duo setup stages, consent,
+// user_delete, captcha, flow tokens, and the email and invitation
+// stages.
 //
 // # Use
 //
@@ -159,7 +160,8 @@
 // [Step.SetPendingUser], in directory.ContextUser's form under
 // directory.ContextPendingUser), the captcha verifier ([Step.Captcha];
 // Options.Captcha, a [CaptchaVerifier]), users' authenticator devices
-// ([Step.Devices]; Options.Devices) and the client's address
+// ([Step.Devices]; Options.Devices), the SMS sender (Options.SMS, an
+// [SMSSender]), Duo (Options.Duo, a [Duo]) and the client's address
 // ([Step.ClientIP]).
 //
 // As authentik 2025.6 (EXECUTOR.md §4.1, §4.2, §4.5, §4.6):
@@ -397,9 +399,26 @@
 //     authentik's; the user pk is authflow's, so that a cookie does not
 //     carry over to another user with a device of the same pk). A valid
 //     cookie for this stage, one of the user's allowed devices, expiring
-//     within the threshold, skips the stage. A user whose only allowed
-//     devices are of classes without a handler (duo, sms, email, until
-//     they are written) is denied with
+//     within the threshold, skips the stage. sms and email devices are
+//     answered with "code" too: selecting their challenge
+//     (selected_challenge) gives the device a new code (atomically) and
+//     sends it now, through its setup stage's provider (Options.SMS) or
+//     mailer (Options.Mailer, the mail queue), a response with nothing
+//     else being "Empty response" as authentik's; a provider's refusal,
+//     a missing sender, or the bound of codes sent (MaxEmailsPerUser
+//     per EmailWindow, per user and class) is the selected_challenge's
+//     message. A code opens the device once, before it expires (five
+//     minutes for SMS, the stage's token_expiry for email). The email
+//     challenge is {"email": the address masked as authentik's
+//     mask_email}. duo is answered with "duo", the pk of one of the
+//     user's Duo devices (another user's, or none, is an unexpected
+//     error: authentik answers 404): a synchronous push through
+//     Options.Duo with its setup stage's integration (factor auto, the
+//     client's address, "<brand title> Login request", the username,
+//     pushinfo Domain); a denial is "Duo denied access" (code denied), a
+//     login_failed event and reputation.LoginFailed; a failure is a
+//     configuration_error event and the same message. A user whose only
+//     allowed devices are of classes without a handler is denied with
 //     [MsgDevicesUnsupported] and a configuration_error event, never let
 //     through. A user without a challenge meets not_configured_action:
 //     skip passes, deny is [MsgNoMFAConfigured], configure inserts the
@@ -505,6 +524,73 @@
 //     error_on_invalid_score). Without a verifier the stage denies with
 //     [MsgNoCaptchaVerifier] and a configuration_error event. The
 //     private key is sent to the service only, never shown.
+//
+// # Side-channel setup stages
+//
+// As authentik 2025.6 (EXECUTOR.md §4.16). Each needs a user (the
+// pending user, else the request's: [MsgSetupNoUser] otherwise) and a
+// device store (Options.Devices: [MsgNoDevices] and a
+// configuration_error event otherwise). What authentik keeps in session
+// keys is kept in the plan context under the same names
+// ([ContextSMSDevice], [ContextEmailDevice], [ContextDuoEnroll]), so it
+// lives as long as the execution and survives re-renders; the inspector
+// shows a pending code as "********". A device is saved confirmed.
+//
+//   - authenticator_sms: ak-stage-authenticator-sms
+//     (phone_number_required). A number from prompt_data["phone"] gets
+//     the code at once; a response's phone_number gets it and the same
+//     challenge again; then its code (an integer, as authentik's; leading
+//     zeros restored, where authentik refuses such a code) saves the
+//     device, "SMS Device", with only "hash:" and the SHA-256 of the
+//     number when verify_only. Messages: [MsgPhoneRequired],
+//     [MsgInvalidPhone] (a number the stage's devices have, hashed or
+//     not), [MsgCodeMismatch]. The code is sent by Options.SMS
+//     ([SMSSender]; [HTTPSMS] is authentik's twilio and generic
+//     providers over HTTP, with authentik's message "Use this code to
+//     authenticate in authentik: <code>"); without one the stage denies
+//     with [MsgNoSMSSender], and a generic stage with a webhook mapping
+//     with [MsgSMSMapping] (authflow holds no mappings). A provider's
+//     refusal is shown as authentik shows it, and reported
+//     ([MsgSMSError]); its errors never hold the code, the credentials
+//     or the URL.
+//   - authenticator_email: ak-stage-authenticator-email (email, masked;
+//     email_required). The address is the user's own, else
+//     prompt_data["email"], else the one a response gives; a known one
+//     gets the code at once, and when a device of the user has it
+//     already it is dropped and one is asked for (authentik asks the
+//     user's own again without end). The code works for the stage's
+//     token_expiry and is mailed through Options.Mailer and the mail
+//     queue with the stage's connection and subject, in authflow's words
+//     (only authentik's email/email_otp.html is known: another template
+//     is a configuration_error and an access denied); no mailer denies
+//     with [MsgNoCodeMailer]. Messages: [MsgEmailRequired],
+//     [MsgInvalidEmail] (an address of the user's devices: authentik's
+//     check is per stage, the directory's unique key per user),
+//     [MsgCodeMismatch]. The device is "Email Device".
+//   - Both bound what authentik does not: [MaxSetupCodeAttempts] wrong
+//     codes drop the code (the number or address given again sends a
+//     new one, as it does once the code expired, where authentik sends
+//     the expired code again), and the codes sent count against
+//     MaxEmailsPerUser per EmailWindow per user and class
+//     ([MsgCodesLimit]).
+//   - authenticator_duo: ak-stage-authenticator-duo (activation_barcode,
+//     activation_code, stage_uuid) from a Duo enrollment of the user's
+//     username, made once per execution through Options.Duo ([Duo];
+//     [HTTPDuo] is Duo's Auth API signed as duo_client 5.5, signature
+//     version 5); a failed enrollment is a configuration_error event
+//     "Failed to enroll user: <Duo's message>" and an access denied
+//     with Duo's message. A response asks Duo for the enrollment's
+//     status: not "success" denies with "Invalid enrollment status:
+//     <status>."; a Duo user id that one of the user's devices has
+//     already denies with [MsgDuoDeviceExists] (authentik looks among
+//     every user's devices; the directory finds Duo devices per user);
+//     else the device "Duo Authenticator" is saved. Without Options.Duo
+//     the stage denies with [MsgNoDuo]. [Executor.DuoEnrollmentStatus]
+//     and [Executor.DuoEnrollmentStatusHandler] serve authentik's POST
+//     /api/v3/stages/authenticator/duo/{uuid}/enrollment_status/, which
+//     the web client polls: Duo's status of the session's enrollment
+//     ({"duo_response": status}), 400 without one, 404 for an unknown
+//     stage; package api serves it with Options.Executor.
 //
 // # Flow tokens, email and invitations
 //
@@ -635,7 +721,8 @@
 // Every stage kind but dummy, deny, redirect, identification, password,
 // user_login, user_logout, prompt, user_write, authenticator_validate,
 // authenticator_totp, authenticator_static, authenticator_webauthn,
-// consent, user_delete,
+// authenticator_sms, authenticator_email, authenticator_duo, consent,
+// user_delete,
 // captcha, email and invitation has a handler that
 // denies the flow
 // with [MsgUnsupportedStage] and a configuration_error event.
@@ -647,13 +734,13 @@
 // stand-in pending user keeps it as username and email) makes the
 // execution too large to save: an unexpected error, where HTTPHandler
 // refuses the body first (HTTPOptions.MaxBody).
-// authenticator_validate validates TOTP, static and WebAuthn devices: a
-// user whose only allowed devices are Duo, SMS or email devices is
-// denied with [MsgDevicesUnsupported] and a configuration_error event,
-// never let through (issue 23). WebAuthn keeps no backup flags (an
+// WebAuthn keeps no backup flags (an
 // assertion's are taken as they come, as py_webauthn does) and no
 // catalogue of authenticator types (FIDO metadata): attestation is
-// verified, but not against trust anchors.
+// verified, but not against trust anchors. A generic SMS stage with a
+// webhook mapping cannot send ([MsgSMSMapping]). A Duo device's setup
+// stage must still exist to push (authentik's device keeps its stage
+// too).
 // consent keeps a consent for the pending user when the request is
 // anonymous (authentik fails there), and a deleted user's consents stay
 // until they expire (the store never reuses a user pk; a host directory

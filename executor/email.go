@@ -257,28 +257,41 @@ func sendEmail(ctx context.Context, s *Step, cfg stage.Email) (Result, bool, err
 		s.Event(EventConfigurationError, MsgEmailTemplate)
 		return Invalid(""), false, nil
 	}
-	// No line breaks in a header, as Django sanitizes; a name that is
-	// not ASCII is dropped, the address alone kept, as authentik's
-	// send_mail does with a name Django had to encode.
-	name := strings.NewReplacer("\r", " ", "\n", " ").Replace(u.Name)
-	if !isASCII(name) {
-		name = ""
-	}
-	m := Mail{Settings: mailSettings(cfg), To: []Address{{Name: name, Email: to}}, Subject: cfg.Subject, Text: text, HTML: htm}
-	rcpt := to
-	if name != "" {
-		rcpt = name + " <" + to + ">"
-	}
+	addr, rcpt := mailRecipient(u, to)
+	m := Mail{Settings: mailSettings(cfg), To: []Address{addr}, Subject: cfg.Subject, Text: text, HTML: htm}
 	s.ex.mail.enqueue(ctx, m, rcpt, Event{Flow: s.Flow.Slug, Stage: s.Stage.Name, User: u.Username})
 	return Result{}, true, nil
 }
 
+// mailRecipient is the recipient of a message to u at address to, and
+// how events name it. No line breaks in a header, as Django sanitizes;
+// a name that is not ASCII is dropped, the address alone kept, as
+// authentik's send_mail does with a name Django had to encode.
+func mailRecipient(u directory.User, to string) (Address, string) {
+	name := strings.NewReplacer("\r", " ", "\n", " ").Replace(u.Name)
+	if !isASCII(name) {
+		name = ""
+	}
+	rcpt := to
+	if name != "" {
+		rcpt = name + " <" + to + ">"
+	}
+	return Address{Name: name, Email: to}, rcpt
+}
+
 // countEmail counts a message to user pk against MaxEmailsPerUser in
-// EmailWindow (a record in the FlowTokens namespace, beside the tokens
-// it bounds, whose keys are hashes and never begin with "mail:"): false
-// when the bound is reached.
+// EmailWindow: false when the bound is reached.
 func (e *Executor) countEmail(ctx context.Context, pk int64) (bool, error) {
-	key := "mail:" + strconv.FormatInt(pk, 10)
+	return e.countSent(ctx, "mail:", pk)
+}
+
+// countSent counts a message of a kind (its key prefix: "mail:" for the
+// email stage's, "sms:" and "email-code:" for the codes of the SMS and
+// email devices) to user pk against MaxEmailsPerUser in EmailWindow (a
+// record in the FlowTokens namespace, beside the tokens, whose keys are
+// hashes and never hold ":"): false when the bound is reached.
+func (e *Executor) countSent(ctx context.Context, prefix string, pk int64) (bool, error) {
+	key := prefix + strconv.FormatInt(pk, 10)
 	for range 16 {
 		var (
 			n       uint64
@@ -310,7 +323,7 @@ func (e *Executor) countEmail(ctx context.Context, pk int64) (bool, error) {
 			return false, err
 		}
 	}
-	return false, fmt.Errorf("executor: counting the emails of user %d: %w", pk, ErrConflict)
+	return false, fmt.Errorf("executor: counting the messages of user %d: %w", pk, ErrConflict)
 }
 
 // mailSettings are the connection of an email stage.

@@ -45,6 +45,25 @@ func (e *Executor) Cancel(ctx context.Context, session string) error {
 	if session == "" {
 		return ErrNoSession
 	}
+	slugs, err := e.flowSlugs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, slug := range slugs {
+		key := ExecutionKey(session, slug)
+		if _, err := e.rs.Load(ctx, Executions, key); errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err := e.rs.Delete(ctx, Executions, key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flowSlugs are the slugs of every flow of the store, for the walks
+// over a session's executions (one per flow).
+func (e *Executor) flowSlugs(ctx context.Context) ([]string, error) {
 	var slugs []string
 	err := e.s.View(ctx, func(tx *store.Tx) error {
 		for page := 1; page != 0; {
@@ -59,19 +78,7 @@ func (e *Executor) Cancel(ctx context.Context, session string) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	for _, slug := range slugs {
-		key := ExecutionKey(session, slug)
-		if _, err := e.rs.Load(ctx, Executions, key); errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err := e.rs.Delete(ctx, Executions, key); err != nil {
-			return err
-		}
-	}
-	return nil
+	return slugs, err
 }
 
 // Execute plans the flow with slug now for the request's user (the

@@ -140,6 +140,19 @@ type Options struct {
 	// configuration_error event where they need it. New fails when it is
 	// set but malformed.
 	WebAuthn *WebAuthnOptions
+	// SMS sends the codes of authenticator_sms stages and of SMS
+	// devices (HTTPSMS is authentik's providers over HTTP); nil means
+	// none: an authenticator_sms stage denies the flow with
+	// MsgNoSMSSender and a configuration_error event, and selecting an
+	// SMS device's challenge in authenticator_validate is refused with
+	// that message.
+	SMS SMSSender
+	// Duo speaks to Duo's Auth API for authenticator_duo stages and Duo
+	// devices (HTTPDuo is the built-in client); nil means none: an
+	// authenticator_duo stage denies the flow with MsgNoDuo and a
+	// configuration_error event, and a Duo answer in
+	// authenticator_validate is "Duo denied access".
+	Duo Duo
 	// MFASecret signs the remembered-MFA cookie (CookieMFA) of
 	// authenticator_validate stages with a last_auth_threshold: the key
 	// of a stage's cookie is derived from it, the stage's pk and the
@@ -212,6 +225,8 @@ type Executor struct {
 	devices  directory.Devices
 	// webauthn is the relying party (Options.WebAuthn); nil for none.
 	webauthn *webauthnx.RP
+	sms      SMSSender
+	duo      Duo
 	// mfaSecret signs the remembered-MFA cookie (mfacookie.go).
 	mfaSecret []byte
 	sleep     func(context.Context, time.Duration)
@@ -244,7 +259,7 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 	e := &Executor{
 		s: s, cache: opts.Cache, handlers: opts.Handlers, rs: opts.RunState, ttl: opts.ExecutionTTL,
 		events: opts.Events, apply: opts.ApplyUpdates, now: opts.Now,
-		dir: opts.Directory, pw: opts.Passwords, captcha: opts.Captcha, devices: opts.Devices, sleep: opts.Sleep, rep: opts.Reputation,
+		dir: opts.Directory, pw: opts.Passwords, captcha: opts.Captcha, devices: opts.Devices, sms: opts.SMS, duo: opts.Duo, sleep: opts.Sleep, rep: opts.Reputation,
 		hist: newHistory(), execs: newExecCache(DefaultDecodedExecutions), mailer: opts.Mailer, baseURL: strings.TrimRight(opts.BaseURL, "/"),
 		brand: opts.Brand, avatar: opts.Avatar,
 	}

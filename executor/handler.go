@@ -112,9 +112,10 @@ const MsgUnsupportedStage = "The stage kind %s is not supported by authflow yet.
 
 // Builtin returns the handlers of authentik's 24 stage kinds: dummy,
 // deny, redirect, identification, password, user_login, user_logout,
-// prompt, user_write, authenticator_validate (TOTP, static and
-// WebAuthn devices), authenticator_totp, authenticator_static,
-// authenticator_webauthn, consent,
+// prompt, user_write, authenticator_validate (TOTP, static, WebAuthn,
+// SMS, email and Duo devices), authenticator_totp, authenticator_static,
+// authenticator_webauthn, authenticator_sms, authenticator_email,
+// authenticator_duo, consent,
 // user_delete, captcha, email and invitation run;
 // every other kind has a handler that denies the flow with
 // MsgUnsupportedStage and a
@@ -143,14 +144,16 @@ func Builtin() map[stage.ModelName]Handler {
 		stage.ModelEmail:      emailHandler{},
 		stage.ModelInvitation: invitationHandler{},
 		// The authenticator setup stages (authtotp.go, authstatic.go,
-		// authwebauthn.go).
+		// authwebauthn.go, authsms.go, authemail.go, authduo.go).
 		stage.ModelAuthenticatorTOTP:     authTOTPHandler{},
 		stage.ModelAuthenticatorStatic:   authStaticHandler{},
 		stage.ModelAuthenticatorWebAuthn: authWebAuthnHandler{},
+		stage.ModelAuthenticatorSMS:      authSMSHandler{},
+		stage.ModelAuthenticatorEmail:    authEmailHandler{},
+		stage.ModelAuthenticatorDuo:      authDuoHandler{},
 	}
 	for _, m := range []stage.ModelName{
-		stage.ModelAuthenticatorDuo, stage.ModelAuthenticatorEmail, stage.ModelAuthenticatorEndpointGDTC,
-		stage.ModelAuthenticatorSMS, stage.ModelMutualTLS, stage.ModelSource,
+		stage.ModelAuthenticatorEndpointGDTC, stage.ModelMutualTLS, stage.ModelSource,
 	} {
 		h[m] = Unsupported(m)
 	}

@@ -251,11 +251,27 @@ func bindingJSON(tx *store.Tx, st plan.Stage) (json.RawMessage, error) {
 // redacted replaces a secret in a rendering.
 const redacted = "********"
 
+// redactKey is v, when it is a map, copied with key's value redacted.
+func redactKey(v any, key string) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	out := make(map[string]any, len(m))
+	for k, x := range m {
+		if k == key {
+			x = redacted
+		}
+		out[k] = x
+	}
+	return out
+}
+
 // sanitizeContext is authentik's sanitize_dict of a plan context: a user
 // as {username, pk, email}, the HTTP request dropped, and (authflow's
 // addition) secrets redacted: prompt_data's values whose key holds
-// "password" or "token" (an invitation's pk), the consent token and the
-// invitation's pk.
+// "password" or "token" (an invitation's pk), the consent token, the
+// invitation's pk, and the code of an SMS or email device being set up.
 func sanitizeContext(ctxm map[string]any) map[string]any {
 	out := make(map[string]any, len(ctxm))
 	for k, v := range ctxm {
@@ -268,18 +284,12 @@ func sanitizeContext(ctxm map[string]any) map[string]any {
 		case k == ContextConsentToken:
 			// The consent challenge's token: not shown twice.
 			v = redacted
+		case k == ContextSMSDevice || k == ContextEmailDevice:
+			// A side-channel device being set up: its code.
+			v = redactKey(v, "token")
 		case k == ContextInvitation:
 			// An invitation's pk is its secret.
-			if m, ok := v.(map[string]any); ok {
-				inv := make(map[string]any, len(m))
-				for ik, iv := range m {
-					if ik == "pk" {
-						iv = redacted
-					}
-					inv[ik] = iv
-				}
-				v = inv
-			}
+			v = redactKey(v, "pk")
 		case k == "prompt_data":
 			if m, ok := v.(map[string]any); ok {
 				pd := make(map[string]any, len(m))

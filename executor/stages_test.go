@@ -211,8 +211,8 @@ func (marking) Respond(_ context.Context, s *Step, _ json.RawMessage) (Result, e
 // A stage kind without a handler yet denies with a clear message and a
 // configuration_error event.
 func TestUnsupportedStage(t *testing.T) {
-	h := newHarness(t, flowDoc("f", "", stageEntry("authentik_stages_authenticator_duo.authenticatorduostage", "f", "out", 0, "client_id: x, client_secret: y, api_hostname: z", "")))
-	h.get("f", "").want(t, ComponentAccessDenied, "error_message", "The stage kind Duo Authenticator Setup Stage is not supported by authflow yet.")
+	h := newHarness(t, flowDoc("f", "", stageEntry("authentik_stages_mtls.mutualtlsstage", "f", "out", 0, "mode: optional, cert_attribute: subject, user_attribute: username", "")))
+	h.get("f", "").want(t, ComponentAccessDenied, "error_message", "The stage kind Mutual TLS Stage is not supported by authflow yet.")
 	if len(h.events) != 1 || h.events[0].Action != EventConfigurationError || h.events[0].Stage != "out" {
 		t.Errorf("events %+v", h.events)
 	}

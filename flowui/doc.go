@@ -44,8 +44,16 @@
 // password (show password, recovery link), prompt (all 18 types, below),
 // consent, access denied (with its message), flow error (with the
 // request id), email sent (send again), captcha, authenticator
-// validation (the device choices listed, a code field with
-// autocomplete one-time-code, a button per configuration stage), TOTP
+// validation (the device choices listed, a "Send a code" button for
+// each SMS and email device, which selects its challenge, after which
+// the page says the code is on its way where the executor answers
+// "Empty response"; the email address masked; a "Send a Duo push"
+// button for a Duo device; a code field with autocomplete
+// one-time-code; a button per configuration stage), SMS and email
+// setup (the number, autocomplete tel, or the address, autocomplete
+// email, then the code, autocomplete one-time-code), Duo setup (a link
+// to the activation barcode, which Duo serves, and the activation code
+// as text; no image of another origin), TOTP
 // setup (the otpauth link as text and as a QR code drawn on the server,
 // an SVG data: image without script, github.com/skip2/go-qrcode; the
 // confirmation code), static setup (the codes, shown while the device

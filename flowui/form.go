@@ -152,6 +152,9 @@ var components = map[string]component{
 	executor.ComponentCaptcha:               {one("token", func(f *form) any { return captchaToken(f, "token") }), nil},
 	executor.ComponentUserLogin:             {one("remember_me", func(f *form) any { return truthy(f.get("remember_me")) }), nil},
 	executor.ComponentAuthenticatorValidate: {decodeAuthValidate, authValidateFields},
+	executor.ComponentAuthenticatorSMS:      {decodeSetup("phone_number"), setupFields},
+	executor.ComponentAuthenticatorEmail:    {decodeSetup("email"), setupFields},
+	executor.ComponentAuthenticatorDuo:      {empty, nil},
 	executor.ComponentAuthenticatorTOTP:     {one("code", value("code")), fixed("code")},
 	executor.ComponentAuthenticatorStatic:   {empty, nil},
 	executor.ComponentAuthenticatorWebAuthn: {decodeWebAuthnSetup, fixed("response")},
@@ -200,6 +203,36 @@ func authValidateFields(ch executor.Challenge) []string {
 	return fields
 }
 
+// decodeSetup decodes the form of an SMS or email setup page: the code
+// when it has one, else the number or address (its field key).
+func decodeSetup(key string) func(*form) (map[string]any, *formError) {
+	return func(f *form) (map[string]any, *formError) {
+		if f.has("code") {
+			return map[string]any{"code": f.get("code")}, nil
+		}
+		if f.has(key) {
+			return map[string]any{key: f.get(key)}, nil
+		}
+		return nil, nil
+	}
+}
+
+// setupFields are the fields of an SMS or email setup page: the number
+// or address while it is asked for, then the code.
+func setupFields(ch executor.Challenge) []string {
+	switch c := ch.(type) {
+	case *executor.AuthenticatorSMSChallenge:
+		if c.PhoneNumberRequired {
+			return []string{"phone_number"}
+		}
+	case *executor.AuthenticatorEmailChallenge:
+		if c.EmailRequired {
+			return []string{"email"}
+		}
+	}
+	return []string{"code"}
+}
+
 // captchaFields are where the captcha providers' widgets put their
 // token in a form: reCAPTCHA, hCaptcha and Turnstile.
 var captchaFields = []string{"g-recaptcha-response", "h-captcha-response", "cf-turnstile-response"}
@@ -240,6 +273,9 @@ func decodeAuthValidate(f *form) (map[string]any, *formError) {
 			return nil, ferr
 		}
 		body["webauthn"] = v
+	}
+	if f.has("duo") {
+		body["duo"] = f.get("duo")
 	}
 	if f.has("selected_challenge") {
 		ch, ferr := jsonObject(f, "selected_challenge")

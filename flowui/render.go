@@ -177,6 +177,10 @@ type Page struct {
 	// errors about the whole form.
 	Errors   map[string][]string
 	NonField []string
+	// Notice is a word that is no error: on the validation page, that a
+	// code was sent (the executor's "Empty response" to a selection
+	// alone, the only way the page's forms get it).
+	Notice string
 	// Prompts are a prompt challenge's fields, ready to render;
 	// Multipart says one is a file, so that the form is sent as
 	// multipart/form-data.
@@ -325,6 +329,9 @@ func (u *UI) challengePage(nonce string, ch executor.Challenge, csrf string, r *
 	for _, k := range other {
 		p.NonField = append(p.NonField, p.Errors[k]...)
 		delete(p.Errors, k)
+	}
+	if p.Component == executor.ComponentAuthenticatorValidate && slices.Equal(p.NonField, []string{executor.MsgEmptyResponse}) {
+		p.NonField, p.Notice = nil, msgCodeSent
 	}
 	if pc, ok := ch.(*executor.PromptChallenge); ok {
 		p.Prompts = prompts(p, pc, posted)
@@ -561,3 +568,6 @@ func captchaOf(ch executor.Challenge) *executor.CaptchaChallenge {
 	}
 	return nil
 }
+
+// msgCodeSent is the validation page's notice after a code was sent.
+const msgCodeSent = "A code is on its way: enter it below."

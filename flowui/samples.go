@@ -25,6 +25,7 @@ func samples() []executor.Challenge {
 	user := executor.UserInfo{PendingUser: "sample", PendingUserAvatar: directory.Avatar(directory.User{Username: "sample"})}
 	captcha := &executor.CaptchaChallenge{Envelope: env(executor.ComponentCaptcha), UserInfo: user, SiteKey: "key", JSURL: "https://js.hcaptcha.com/1/api.js", Interactive: true}
 	header := "Sample header"
+	maskedEmail := "s*****@e******.com"
 	var fields []executor.StagePrompt
 	for i, t := range stage.PromptTypes {
 		f := executor.StagePrompt{FieldKey: "field_" + string(t), Label: "Label " + string(t), Type: t, Required: i%2 == 0,
@@ -53,7 +54,8 @@ func samples() []executor.Challenge {
 		&executor.AuthenticatorValidationChallenge{Envelope: withErr(executor.ComponentAuthenticatorValidate, "code"), UserInfo: user,
 			DeviceChallenges: []executor.DeviceChallenge{{DeviceClass: "static", DeviceUID: "1"}, {DeviceClass: "totp", DeviceUID: "1"},
 				{DeviceClass: "webauthn", DeviceUID: "1", Challenge: map[string]any{"challenge": "Y2hhbGxlbmdlY2hhbGxlbmdl", "timeout": 60000, "rpId": "example.com",
-					"allowCredentials": []any{map[string]any{"type": "public-key", "id": "AQID"}}, "userVerification": "preferred"}}},
+					"allowCredentials": []any{map[string]any{"type": "public-key", "id": "AQID"}}, "userVerification": "preferred"}},
+				{DeviceClass: "duo", DeviceUID: "2"}, {DeviceClass: "sms", DeviceUID: "3"}, {DeviceClass: "email", DeviceUID: "4", Challenge: map[string]any{"email": maskedEmail}}},
 			ConfigurationStages: []executor.SelectableStage{{PK: uuid.Nil, Name: "totp", VerboseName: "TOTP Authenticator Setup Stage"}}},
 		&executor.AuthenticatorTOTPChallenge{Envelope: withErr(executor.ComponentAuthenticatorTOTP, "code"), UserInfo: user,
 			ConfigURL: "otpauth://totp/authentik%3Asample?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&algorithm=SHA1&digits=6&period=30&issuer=authentik"},
@@ -64,6 +66,10 @@ func samples() []executor.Challenge {
 				"excludeCredentials": []any{map[string]any{"type": "public-key", "id": "AQID"}}, "attestation": "direct",
 				"authenticatorSelection": map[string]any{"residentKey": "preferred", "requireResidentKey": false, "userVerification": "preferred"}}},
 		&executor.EmailChallenge{Envelope: env(executor.ComponentEmail)},
+		&executor.AuthenticatorSMSChallenge{Envelope: withErr(executor.ComponentAuthenticatorSMS, "phone_number"), UserInfo: user, PhoneNumberRequired: true},
+		&executor.AuthenticatorEmailChallenge{Envelope: withErr(executor.ComponentAuthenticatorEmail, "code"), UserInfo: user, Email: &maskedEmail},
+		&executor.AuthenticatorDuoChallenge{Envelope: env(executor.ComponentAuthenticatorDuo), UserInfo: user,
+			ActivationBarcode: "https://api-1.duosecurity.com/frame/qr?value=sample", ActivationCode: "duo://sample-activation", StageUUID: uuid.Nil.String()},
 		&executor.DummyChallenge{Envelope: env(executor.ComponentDummy), Name: "dummy"},
 		&executor.UserLoginChallenge{Envelope: env(executor.ComponentUserLogin), UserInfo: user},
 		&executor.AccessDenied{Envelope: env(executor.ComponentAccessDenied), UserInfo: user, ErrorMessage: "Denied."},

@@ -171,6 +171,8 @@ var funcs = template.FuncMap{
 		return "g-recaptcha"
 	},
 	"deviceLabel": deviceLabel,
+	"sendsCode":   sendsCode,
+	"selection":   selection,
 	"image":       imageURL,
 	"qr":          qrImage,
 	// json is a value as JSON text, for a data attribute that a page's
@@ -251,6 +253,16 @@ func userFieldLabel(fields []string) string {
 var deviceLabels = map[string]string{
 	"totp": "A code from your authenticator app", "static": "One of your static backup codes",
 	"webauthn": "Your security key or passkey", "duo": "Duo", "sms": "A code sent by SMS", "email": "A code sent by email",
+}
+
+// sendsCode says a device class's code is sent when its challenge is
+// selected (sms, email): its page offers to send one.
+func sendsCode(class string) bool { return class == "sms" || class == "email" }
+
+// selection is the selected_challenge that selects a device challenge.
+func selection(c executor.DeviceChallenge) string {
+	b, _ := json.Marshal(map[string]string{"device_class": c.DeviceClass, "device_uid": c.DeviceUID})
+	return string(b)
 }
 
 // deviceLabel names a device challenge's class; the class itself when

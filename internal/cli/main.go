@@ -76,6 +76,13 @@
 //	-captcha=true            verify captcha tokens by asking the stage's
 //	                         api_url (executor.HTTPCaptcha, 10s timeout);
 //	                         -captcha=false makes captcha stages deny the flow
+//	-sms=true                send SMS stages' codes through their provider
+//	                         (executor.HTTPSMS, 10s timeout): Twilio, or the
+//	                         generic provider's URL; -sms=false makes them
+//	                         deny the flow
+//	-duo=true                ask Duo stages' api_hostname (executor.HTTPDuo,
+//	                         90s timeout, a push waiting for the user);
+//	                         -duo=false makes them deny the flow
 //	-trusted-origin ORIGIN   see above
 //	-execution-ttl 24h       how long an unfinished execution is kept after
 //	                         its last step (at least 1s)
@@ -486,7 +493,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 		logger.Printf("passkeys work on the pages at %s (the WebAuthn relying party %s)", wa.Origins[0], wa.RPID)
 	}
 	ex, cache, err := newExecutor(s, rs, logger, executor.Options{
-		Mailer: mailer, BaseURL: baseURL, Captcha: xf.captchaVerifier(), ExecutionTTL: xf.ttl, WebAuthn: wa,
+		Mailer: mailer, BaseURL: baseURL, Captcha: xf.captchaVerifier(), SMS: xf.smsSender(), Duo: xf.duoClient(), ExecutionTTL: xf.ttl, WebAuthn: wa,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "authflow: %v\n", err)

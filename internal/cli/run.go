@@ -29,9 +29,9 @@ const runUsage = "usage: authflow run [-db PATH] [-query Q] [-v] [-base-url URL]
 // API: it shows each challenge, asks for its fields (passwords without
 // echo on a terminal; from standard input, one line each, otherwise) and
 // submits them, until the flow ends (0), waits for an emailed link (0)
-// or is denied (1). The email and captcha stages use the services serve
-// configures, with serve's flags (newFlowFlags): -smtp-* and -base-url,
-// -captcha.
+// or is denied (1). The email, captcha, SMS and Duo stages use the
+// services serve configures, with serve's flags (newFlowFlags): -smtp-*
+// and -base-url, -captcha, -sms, -duo.
 func runCmd(ctx context.Context, args []string, e *dirEnv) int {
 	stdout, stderr := e.stdout, e.stderr
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
@@ -73,7 +73,7 @@ func runCmd(ctx context.Context, args []string, e *dirEnv) int {
 	var events []executor.Event
 	ex, err := executor.New(s, executor.Options{
 		Cache: cache, Reputation: rep, Events: func(ev executor.Event) { events = append(events, ev) },
-		Mailer: mailer, BaseURL: xf.baseURL, Captcha: xf.captchaVerifier(),
+		Mailer: mailer, BaseURL: xf.baseURL, Captcha: xf.captchaVerifier(), SMS: xf.smsSender(), Duo: xf.duoClient(),
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "authflow run: %v\n", err)
@@ -241,9 +241,10 @@ func str(v any) string {
 
 // ask shows a challenge and returns the response to it: the fields of a
 // prompt stage, the identification's uid_field (and password, when the
-// stage asks for it there), a password stage's password; a challenge
-// with no fields the terminal knows is answered with its component
-// alone.
+// stage asks for it there), a password stage's password, the MFA
+// setup and validation stages' codes (the SMS and email setup's number
+// or address first, Duo's activation shown); a challenge with no fields
+// the terminal knows is answered with its component alone.
 func (w *walker) ask(ch map[string]any) (map[string]any, error) {
 	comp := str(ch["component"])
 	if fi, ok := ch["flow_info"].(map[string]any); ok && str(fi["title"]) != w.title {
@@ -307,12 +308,34 @@ func (w *walker) ask(ch map[string]any) (map[string]any, error) {
 		fmt.Fprintf(w.out, "Add this link to your authenticator app: %s\n", str(ch["config_url"]))
 		fallthrough
 	case comp == executor.ComponentAuthenticatorValidate && len(list(ch["device_challenges"])) > 0:
+		return w.validate(ch, body)
+	case comp == executor.ComponentAuthenticatorSMS || comp == executor.ComponentAuthenticatorEmail:
+		key, label := "phone_number", "Phone number"
+		if comp == executor.ComponentAuthenticatorEmail {
+			key, label = "email", "Email"
+		}
+		if need, _ := ch[key+"_required"].(bool); need {
+			v, err := w.read(label, false)
+			if err != nil {
+				return nil, err
+			}
+			body[key] = v
+			break
+		}
+		if to := str(ch["email"]); to != "" {
+			fmt.Fprintf(w.out, "A code was sent to %s.\n", to)
+		}
 		w.secret("code")
 		v, err := w.read("code", true)
 		if err != nil {
 			return nil, err
 		}
 		body["code"] = v
+	case comp == executor.ComponentAuthenticatorDuo:
+		fmt.Fprintf(w.out, "Activate Duo Mobile with the code %s (barcode: %s).\n", str(ch["activation_code"]), str(ch["activation_barcode"]))
+		if _, err := w.read("Press Enter once Duo Mobile shows the account activated", false); err != nil {
+			return nil, err
+		}
 	case comp == executor.ComponentAuthenticatorStatic:
 		fmt.Fprintln(w.out, "Keep these codes: each opens your account once.")
 		for _, c := range list(ch["codes"]) {
@@ -321,6 +344,49 @@ func (w *walker) ask(ch map[string]any) (map[string]any, error) {
 	default:
 		fmt.Fprintf(w.out, "%s\n", comp)
 	}
+	return body, nil
+}
+
+// validate answers a validation with devices: a Duo push when Duo is
+// the only class offered; else the code, read without echo, where an
+// empty answer sends a code to the first SMS or email device offered
+// (its challenge selected).
+func (w *walker) validate(ch map[string]any, body map[string]any) (map[string]any, error) {
+	var send, duo map[string]any
+	codes := false
+	for _, c := range list(ch["device_challenges"]) {
+		m, _ := c.(map[string]any)
+		switch str(m["device_class"]) {
+		case "sms", "email":
+			if send == nil {
+				send = m
+			}
+			codes = true
+		case "duo":
+			duo = m
+		default:
+			codes = true
+		}
+	}
+	if duo != nil && !codes {
+		fmt.Fprintln(w.out, "Approve the Duo push on your phone.")
+		body["duo"] = str(duo["device_uid"])
+		return body, nil
+	}
+	label := "code"
+	if send != nil {
+		label = "code (empty: send one by " + str(send["device_class"]) + ")"
+	}
+	w.secret("code")
+	v, err := w.read(label, true)
+	if err != nil {
+		return nil, err
+	}
+	if v == "" && send != nil {
+		body["selected_challenge"] = map[string]any{"device_class": send["device_class"], "device_uid": send["device_uid"]}
+		return body, nil
+	}
+	body["code"] = v
 	return body, nil
 }
 

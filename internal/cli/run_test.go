@@ -152,6 +152,34 @@ func TestRunAsk(t *testing.T) {
 	if strings.Contains(prompt.String(), "654321") {
 		t.Errorf("trace shows a code: %s", prompt.String())
 	}
+	// SMS, email and Duo: the number or address while asked for, then
+	// the code; Duo's activation, then Enter; a validation sends a code
+	// on an empty answer, and pushes when Duo is all there is.
+	out.Reset()
+	w = &walker{ctx: context.Background(), in: piped("+1555\n111111\na@b.c\n222222\n\n\n333333\n"), out: &out, prompt: &prompt}
+	for _, tc := range []struct {
+		ch   map[string]any
+		want string
+	}{
+		{map[string]any{"component": "ak-stage-authenticator-sms", "phone_number_required": true}, `{"component":"ak-stage-authenticator-sms","phone_number":"+1555"}`},
+		{map[string]any{"component": "ak-stage-authenticator-sms", "phone_number_required": false}, `{"code":"111111","component":"ak-stage-authenticator-sms"}`},
+		{map[string]any{"component": "ak-stage-authenticator-email", "email_required": true, "email": nil}, `{"component":"ak-stage-authenticator-email","email":"a@b.c"}`},
+		{map[string]any{"component": "ak-stage-authenticator-email", "email_required": false, "email": "a@b.c"}, `{"code":"222222","component":"ak-stage-authenticator-email"}`},
+		{map[string]any{"component": "ak-stage-authenticator-duo", "activation_code": "duo://x", "activation_barcode": "https://d/qr"}, `{"component":"ak-stage-authenticator-duo"}`},
+		{map[string]any{"component": "ak-stage-authenticator-validate", "device_challenges": []any{map[string]any{"device_class": "sms", "device_uid": "3"}}},
+			`{"component":"ak-stage-authenticator-validate","selected_challenge":{"device_class":"sms","device_uid":"3"}}`},
+		{map[string]any{"component": "ak-stage-authenticator-validate", "device_challenges": []any{map[string]any{"device_class": "sms", "device_uid": "3"}}},
+			`{"code":"333333","component":"ak-stage-authenticator-validate"}`},
+		{map[string]any{"component": "ak-stage-authenticator-validate", "device_challenges": []any{map[string]any{"device_class": "duo", "device_uid": "4"}}},
+			`{"component":"ak-stage-authenticator-validate","duo":"4"}`},
+	} {
+		if body, err := w.ask(tc.ch); err != nil || mustJSONString(t, body) != tc.want {
+			t.Errorf("%v: %v %v, want %s", tc.ch, body, err, tc.want)
+		}
+	}
+	if out.String() != "A code was sent to a@b.c.\nActivate Duo Mobile with the code duo://x (barcode: https://d/qr).\nApprove the Duo push on your phone.\n" {
+		t.Errorf("rendered %q", out.String())
+	}
 	if _, err := w.ask(map[string]any{"component": "ak-stage-password"}); err == nil || !strings.Contains(err.Error(), "standard input ended") {
 		t.Errorf("at the end of standard input: %v", err)
 	}

@@ -21,6 +21,11 @@ const (
 	defaultSMTPFrom = "authentik@localhost"
 	// captchaTimeout bounds one question to a captcha service.
 	captchaTimeout = 10 * time.Second
+	// smsTimeout bounds one message to an SMS provider.
+	smsTimeout = 10 * time.Second
+	// duoTimeout bounds one question to Duo: a push waits for the
+	// user's answer (Duo gives up after a minute).
+	duoTimeout = 90 * time.Second
 )
 
 // errExecFlag is a wrong executor flag of serve: a usage error.
@@ -69,6 +74,8 @@ type execFlags struct {
 	smtpSSL      bool
 	smtpTimeout  time.Duration
 	captcha      bool
+	sms          bool
+	duo          bool
 	// serve says newExecFlags registered trusted and ttl.
 	serve   bool
 	trusted origins
@@ -76,7 +83,8 @@ type execFlags struct {
 }
 
 // newFlowFlags registers the flags of the services flows use on fs:
-// -base-url (baseHelp says what it defaults to), -smtp-* and -captcha.
+// -base-url (baseHelp says what it defaults to), -smtp-*, -captcha,
+// -sms and -duo.
 func newFlowFlags(fs *flag.FlagSet, baseHelp string) *execFlags {
 	f := &execFlags{}
 	fs.StringVar(&f.baseURL, "base-url", "", "public `URL` of the site (https://auth.example.com), which the email stage's links begin with "+baseHelp)
@@ -89,6 +97,8 @@ func newFlowFlags(fs *flag.FlagSet, baseHelp string) *execFlags {
 	fs.BoolVar(&f.smtpSSL, "smtp-ssl", false, "connect to the SMTP server with TLS from the start (implicit TLS, usually port 465)")
 	fs.DurationVar(&f.smtpTimeout, "smtp-timeout", 10*time.Second, "bound on sending one email")
 	fs.BoolVar(&f.captcha, "captcha", true, "verify captcha stages' tokens by asking the stage's api_url (-captcha=false: captcha stages deny the flow)")
+	fs.BoolVar(&f.sms, "sms", true, "send SMS stages' codes through their provider, Twilio or the stage's URL (-sms=false: SMS stages deny the flow)")
+	fs.BoolVar(&f.duo, "duo", true, "ask Duo stages' api_hostname (-duo=false: Duo stages deny the flow)")
 	return f
 }
 
@@ -203,6 +213,22 @@ func webauthnOf(base string) *executor.WebAuthnOptions {
 		origin += ":" + p
 	}
 	return &executor.WebAuthnOptions{RPID: host, Origins: []string{origin}}
+}
+
+// smsSender returns the SMS sender, nil with -sms=false.
+func (f *execFlags) smsSender() executor.SMSSender {
+	if !f.sms {
+		return nil
+	}
+	return executor.HTTPSMS{Client: &http.Client{Timeout: smsTimeout}}
+}
+
+// duoClient returns the Duo client, nil with -duo=false.
+func (f *execFlags) duoClient() executor.Duo {
+	if !f.duo {
+		return nil
+	}
+	return executor.HTTPDuo{Client: &http.Client{Timeout: duoTimeout}}
 }
 
 // captchaVerifier returns the captcha verifier, nil with -captcha=false.
