@@ -45,13 +45,6 @@ const (
 	// MsgEmptyResponse is the non-field error of a response without a
 	// code, webauthn or duo answer.
 	MsgEmptyResponse = "Empty response"
-	// MsgDevicesUnsupported is authflow's: the error_message (and
-	// configuration_error event) of an authenticator_validate stage
-	// reached by a user whose only devices of allowed classes are of
-	// classes authflow cannot validate yet (no device class handler), or
-	// without a user in an authentication flow that allows WebAuthn
-	// (passwordless). It never skips the stage.
-	MsgDevicesUnsupported = "Validating authenticator devices is not supported by authflow yet."
 	// MsgInvalidToken is the code error of a code no device of the user
 	// accepts (a wrong code, a replayed one), and the error_message when
 	// MaxCodeAttempts codes failed.
@@ -141,14 +134,12 @@ func validateUsername(s *Step) string {
 
 // offered are a user's device challenges (authentik's
 // get_device_challenges): the first confirmed device of each allowed
-// class with a handler (SMS devices kept as a hash skipped); allowed
-// are the pks of every confirmed device of an allowed class, which the
-// remembered-MFA cookie may name; unhandled says some allowed device's
-// class has no handler.
+// class (SMS devices kept as a hash skipped); allowed are the pks of
+// every confirmed device of an allowed class, which the remembered-MFA
+// cookie may name.
 type offered struct {
 	challenges []DeviceChallenge
 	allowed    []int64
-	unhandled  bool
 }
 
 func deviceChallenges(ctx context.Context, s *Step, cfg stage.AuthenticatorValidate, user int64) (offered, error) {
@@ -169,11 +160,7 @@ func deviceChallenges(ctx context.Context, s *Step, cfg stage.AuthenticatorValid
 			continue // verify_only: the number cannot be sent to
 		}
 		o.allowed = append(o.allowed, d.PK)
-		h, ok := deviceClassHandlers[d.Class]
-		if !ok {
-			o.unhandled = true
-			continue
-		}
+		h := deviceClassHandlers[d.Class] // New checked that every class has one
 		if (h.offer != nil && !h.offer(cfg, d)) || slices.Contains(seen, d.Class) {
 			continue
 		}
@@ -233,12 +220,6 @@ func (h authValidateHandler) Challenge(ctx context.Context, s *Step) (Result, er
 		stored[i] = map[string]any{"device_class": c.DeviceClass, "device_uid": c.DeviceUID}
 	}
 	s.Context[ContextDeviceChallenges] = stored
-	if len(o.challenges) == 0 && o.unhandled {
-		// Devices of allowed classes that authflow cannot validate yet:
-		// never a pass.
-		s.Event(EventConfigurationError, MsgDevicesUnsupported)
-		return Deny(MsgDevicesUnsupported), nil
-	}
 	if len(o.challenges) == 0 {
 		switch cfg.NotConfiguredAction {
 		case stage.NotConfiguredDeny:

@@ -279,8 +279,7 @@ const PasswordlessDeviceUID = "-1"
 // authenticator_validate turns into MsgNoWebAuthn.
 var errNoWebAuthn = errors.New("executor: no WebAuthn relying party")
 
-// authenticator_validate's behaviour for WebAuthn devices: its entry of
-// deviceClassHandlers.
+// init adds WebAuthn's entry of deviceClassHandlers (see there).
 func init() {
 	deviceClassHandlers[directory.DeviceWebAuthn] = deviceClassHandler{
 		offer: func(cfg stage.AuthenticatorValidate, dev directory.Device) bool {

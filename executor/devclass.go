@@ -46,12 +46,8 @@ type deviceClassHandler struct {
 }
 
 // deviceClassHandlers is authenticator_validate's behaviour by device
-// class: ONE map, checked by New (checkDeviceClassHandlers). A class
-// without an entry is not validated: a user whose only allowed devices
-// are of such classes is denied with MsgDevicesUnsupported. A class
-// written in its own file may add its entry there (an init that sets
-// deviceClassHandlers[class]), so that classes written in parallel do
-// not edit the same lines; New checks the map as it is then.
+// class: ONE map, with an entry for every class of
+// directory.DeviceClasses, checked by New (checkDeviceClassHandlers).
 var deviceClassHandlers = map[directory.DeviceClass]deviceClassHandler{
 	directory.DeviceTOTP: {
 		checkCode: checkTOTPCode,
@@ -74,11 +70,19 @@ var deviceClassHandlers = map[directory.DeviceClass]deviceClassHandler{
 		answerField: "duo", answer: answerDuo,
 		app: "authentik_stages_authenticator_duo", model: "duodevice",
 	},
+	// WebAuthn's entry is added by an init in authwebauthn.go: its answer
+	// names the device through deviceRef, which reads this map, a cycle
+	// Go refuses in a variable's initializer.
 }
 
-// checkDeviceClassHandlers checks the map: known classes, each answered
-// somehow, the answer fields not "code" and distinct.
+// checkDeviceClassHandlers checks the map: every class and no other,
+// each answered somehow, the answer fields not "code" and distinct.
 func checkDeviceClassHandlers(m map[directory.DeviceClass]deviceClassHandler) error {
+	for _, c := range directory.DeviceClasses {
+		if _, ok := m[c]; !ok {
+			return fmt.Errorf("executor: no device class handler for %q", c)
+		}
+	}
 	fields := map[string]directory.DeviceClass{}
 	for c, h := range m {
 		switch {

@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -337,15 +338,30 @@ func TestCheckDeviceClassHandlers(t *testing.T) {
 	ans := func(context.Context, *Step, stage.AuthenticatorValidate, json.RawMessage, int64) (directory.Device, string, bool, error) {
 		return directory.Device{}, "", false, nil
 	}
-	for name, m := range map[string]map[directory.DeviceClass]deviceClassHandler{
-		"unknown class":    {"hotp": {checkCode: code, app: "a", model: "m"}},
-		"no answer":        {directory.DeviceTOTP: {app: "a", model: "m"}},
-		"answer, no field": {directory.DeviceWebAuthn: {answer: ans, app: "a", model: "m"}},
-		"answer on code":   {directory.DeviceWebAuthn: {answer: ans, answerField: "code", app: "a", model: "m"}},
-		"same field": {directory.DeviceWebAuthn: {answer: ans, answerField: "x", app: "a", model: "m"},
-			directory.DeviceDuo: {answer: ans, answerField: "x", app: "a", model: "m"}},
-		"no model": {directory.DeviceTOTP: {checkCode: code}},
+	// Each case breaks the real map in one way; the check must catch it.
+	for name, change := range map[string]func(m map[directory.DeviceClass]deviceClassHandler){
+		"unknown class": func(m map[directory.DeviceClass]deviceClassHandler) {
+			m["hotp"] = deviceClassHandler{checkCode: code, app: "a", model: "m"}
+		},
+		"missing class": func(m map[directory.DeviceClass]deviceClassHandler) { delete(m, directory.DeviceDuo) },
+		"no answer": func(m map[directory.DeviceClass]deviceClassHandler) {
+			m[directory.DeviceTOTP] = deviceClassHandler{app: "a", model: "m"}
+		},
+		"answer, no field": func(m map[directory.DeviceClass]deviceClassHandler) {
+			m[directory.DeviceWebAuthn] = deviceClassHandler{answer: ans, app: "a", model: "m"}
+		},
+		"answer on code": func(m map[directory.DeviceClass]deviceClassHandler) {
+			m[directory.DeviceWebAuthn] = deviceClassHandler{answer: ans, answerField: "code", app: "a", model: "m"}
+		},
+		"same field": func(m map[directory.DeviceClass]deviceClassHandler) {
+			m[directory.DeviceWebAuthn] = deviceClassHandler{answer: ans, answerField: "duo", app: "a", model: "m"}
+		},
+		"no model": func(m map[directory.DeviceClass]deviceClassHandler) {
+			m[directory.DeviceTOTP] = deviceClassHandler{checkCode: code}
+		},
 	} {
+		m := maps.Clone(deviceClassHandlers)
+		change(m)
 		if checkDeviceClassHandlers(m) == nil {
 			t.Errorf("%s: accepted", name)
 		}

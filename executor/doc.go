@@ -417,10 +417,8 @@
 //     client's address, "<brand title> Login request", the username,
 //     pushinfo Domain); a denial is "Duo denied access" (code denied), a
 //     login_failed event and reputation.LoginFailed; a failure is a
-//     configuration_error event and the same message. A user whose only
-//     allowed devices are of classes without a handler is denied with
-//     [MsgDevicesUnsupported] and a configuration_error event, never let
-//     through. A user without a challenge meets not_configured_action:
+//     configuration_error event and the same message. A user without a
+//     challenge meets not_configured_action:
 //     skip passes, deny is [MsgNoMFAConfigured], configure inserts the
 //     only configuration stage as the next stage, or shows
 //     ak-stage-authenticator-validate with configuration_stages
