@@ -120,7 +120,7 @@ func devicePerm(class directory.DeviceClass, action string) string {
 	return app + "." + action + "_" + model
 }
 
-// member is a device's user as authentik's GroupMember.
+// deviceUser is a device's user as authentik's GroupMember shows it.
 type deviceUser = directory.Member
 
 // deviceShape is a device as its class's serializer shows it.
@@ -202,14 +202,15 @@ func summarize(d directory.Device) deviceSummary {
 	return s
 }
 
-// users reads devices' users as GroupMembers, each once.
-type users struct {
+// memberCache reads devices' users as GroupMembers, each once (up to a
+// bound).
+type memberCache struct {
 	tx   *store.Tx
 	id   string
 	seen map[int64]deviceUser
 }
 
-func (u *users) of(r *http.Request, pk int64) (deviceUser, error) {
+func (u *memberCache) of(r *http.Request, pk int64) (deviceUser, error) {
 	if m, ok := u.seen[pk]; ok {
 		return m, nil
 	}
@@ -227,8 +228,9 @@ func (u *users) of(r *http.Request, pk int64) (deviceUser, error) {
 	return m, nil
 }
 
-func (h *handler) users(tx *store.Tx) *users {
-	return &users{tx: tx, id: h.s.InstallID(), seen: map[int64]deviceUser{}}
+// members is a memberCache reading in tx.
+func (h *handler) members(tx *store.Tx) *memberCache {
+	return &memberCache{tx: tx, id: h.s.InstallID(), seen: map[int64]deviceUser{}}
 }
 
 // serveAllDevices answers all/: the requesting user's devices, or, for
@@ -254,8 +256,14 @@ func (h *handler) serveAllDevices(w http.ResponseWriter, r *http.Request, admin 
 	err := h.s.View(r.Context(), func(tx *store.Tx) error {
 		if owner != 0 {
 			devs, err := tx.Directory().UserDevices(r.Context(), owner)
+			may := map[directory.DeviceClass]bool{}
 			for _, d := range devs {
-				if !admin || h.ask(r, devicePerm(d.Class, "view")) == nil {
+				ok, asked := may[d.Class]
+				if !asked {
+					ok = !admin || h.ask(r, devicePerm(d.Class, "view")) == nil
+					may[d.Class] = ok
+				}
+				if ok {
 					out = append(out, summarize(d))
 				}
 			}
@@ -327,7 +335,7 @@ func (h *handler) serveDeviceList(w http.ResponseWriter, r *http.Request, class 
 		if err != nil {
 			return err
 		}
-		us := h.users(tx)
+		us := h.members(tx)
 		page.Pagination, page.Results = p.Pagination, make([]any, 0, len(p.Results))
 		for _, obj := range p.Results {
 			d, err := store.DeviceOf(obj)
@@ -411,7 +419,7 @@ func (h *handler) serveDevice(w http.ResponseWriter, r *http.Request, class dire
 func (h *handler) writeDevice(w http.ResponseWriter, r *http.Request, status int, d directory.Device) {
 	var shape any
 	err := h.s.View(r.Context(), func(tx *store.Tx) error {
-		u, err := h.users(tx).of(r, d.User)
+		u, err := h.members(tx).of(r, d.User)
 		shape = deviceShape(d, u)
 		return err
 	})
@@ -480,23 +488,31 @@ func (h *handler) createDevice(w http.ResponseWriter, r *http.Request, class dir
 		return
 	}
 	name, _, verr := deviceName(b, class, false)
-	var body struct {
-		User *int64 `json:"user"`
-	}
-	_ = json.Unmarshal(b, &body)
 	errs := &validate.Error{}
 	var ve *validate.Error
-	if errors.As(verr, &ve) {
+	switch {
+	case errors.As(verr, &ve):
 		errs = ve
+	case verr != nil:
+		h.fail(w, r, verr)
+		return
 	}
-	if body.User == nil {
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal(b, &fields)
+	raw, present := fields["user"]
+	var user int64
+	switch {
+	case fields == nil: // not an object: deviceName said so
+	case !present || string(raw) == "null":
 		errs.Add("user", validate.MsgRequired)
+	case json.Unmarshal(raw, &user) != nil:
+		errs.Add("user", validate.MsgInteger)
 	}
 	if !errs.Empty() {
 		h.fail(w, r, errs)
 		return
 	}
-	d := directory.Device{Class: class, User: *body.User, Name: name}
+	d := directory.Device{Class: class, User: user, Name: name}
 	switch class {
 	case directory.DeviceTOTP:
 		key := make([]byte, 20)
@@ -510,7 +526,7 @@ func (h *handler) createDevice(w http.ResponseWriter, r *http.Request, class dir
 	}
 	out, err := h.s.Directory().CreateDevice(r.Context(), d)
 	if errors.Is(err, directory.ErrNotFound) {
-		err = fieldError("user", validate.DoesNotExist(strconv.FormatInt(*body.User, 10)))
+		err = fieldError("user", validate.DoesNotExist(strconv.FormatInt(user, 10)))
 	}
 	if err != nil {
 		h.fail(w, r, err)

@@ -183,6 +183,8 @@ func TestDevicesAdmin(t *testing.T) {
 func TestDevicesAdminCreate(t *testing.T) {
 	c, _, _, _ := deviceFixture(t, nil)
 	c.do("POST", "/api/v3/authenticators/admin/totp/", `{"name":"new"}`).expect(t, 400, `{"user":["This field is required."]}`)
+	c.do("POST", "/api/v3/authenticators/admin/totp/", `{"user":"x"}`).expect(t, 400, `{"name":["This field is required."],"user":["A valid integer is required."]}`)
+	c.do("POST", "/api/v3/authenticators/admin/totp/", `[]`).expect(t, 400, `{"non_field_errors":["Invalid data. Expected a dictionary, but got list."]}`)
 	c.do("POST", "/api/v3/authenticators/admin/totp/", `{"name":"new","user":99}`).expect(t, 400, `{"user":["Invalid pk \"99\" - object does not exist."]}`)
 	res := c.do("POST", "/api/v3/authenticators/admin/totp/", `{"name":"new","user":2}`)
 	if res.Code != 201 || res.object(t)["name"] != "new" {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/validate"
@@ -225,7 +226,7 @@ func (tx *Tx) createDevice(dev directory.Device) (directory.Device, error) {
 		return directory.Device{}, err
 	}
 	dev.PK = 0
-	dev.Created = tx.s.now().UTC().Truncate(1000)
+	dev.Created = tx.s.now().UTC().Truncate(time.Microsecond)
 	dev.LastUpdated = dev.Created
 	rec, err := deviceRecordOf(dev)
 	if err != nil {
@@ -264,7 +265,7 @@ func (tx *Tx) updateDevice(class directory.DeviceClass, pk int64, fn func(*direc
 		return directory.Device{}, fmt.Errorf("store: update %s device %d: %w", class, pk, err)
 	}
 	next.Class, next.PK, next.User, next.Created = cur.Class, cur.PK, cur.User, cur.Created
-	next.LastUpdated = tx.s.now().UTC().Truncate(1000)
+	next.LastUpdated = tx.s.now().UTC().Truncate(time.Microsecond)
 	if err := directory.CheckDevice(next); err != nil {
 		return directory.Device{}, fmt.Errorf("store: update device: %w", err)
 	}
