@@ -12,10 +12,12 @@ import (
 	"github.com/authflow/authflow/etcd/internal/etcdtest"
 	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/password"
+	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/store/kv"
 	"github.com/authflow/authflow/store/kv/kvtest"
 	"github.com/authflow/authflow/store/storetest"
+	"github.com/google/uuid"
 )
 
 // prefixes gives every database of a test run its own prefix on the one
@@ -64,6 +66,40 @@ func TestStoreConformanceSealed(t *testing.T) {
 		}
 		return s
 	}, nil)
+}
+
+// The store's devices on etcd pass the devices' conformance suite: there
+// concurrent UpdateDevice calls race through etcd's optimistic
+// transactions, which run a loser's function again on the device as the
+// winner left it, so a one-time code is still accepted once.
+func TestDevicesConformance(t *testing.T) {
+	c := etcdtest.Start(t, 1, nil)
+	directorytest.RunDevices(t, func(t *testing.T) directorytest.Fixture {
+		s, err := store.New(openDB(t, c, nextPrefix()), &store.Options{Passwords: password.Policy{Iterations: 1000}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return directorytest.Fixture{
+			Dir:      s.Directory(),
+			AddGroup: func(directory.Group) (directory.Group, error) { return directory.Group{}, fmt.Errorf("no groups here") },
+			SetupStage: func(class directory.DeviceClass) (id uuid.UUID, err error) {
+				body := map[directory.DeviceClass]string{
+					directory.DeviceSMS:   `{"name":%q,"provider":"generic","from_number":"+15550000","account_sid":"sid","auth":"a"}`,
+					directory.DeviceEmail: `{"name":%q}`,
+					directory.DeviceDuo:   `{"name":%q,"client_id":"c","client_secret":"s","api_hostname":"h"}`,
+				}[class]
+				model := map[directory.DeviceClass]stage.ModelName{
+					directory.DeviceSMS: stage.ModelAuthenticatorSMS, directory.DeviceEmail: stage.ModelAuthenticatorEmail, directory.DeviceDuo: stage.ModelAuthenticatorDuo,
+				}[class]
+				err = s.Update(t.Context(), func(tx *store.Tx) error {
+					id, err = tx.Create(string(model), fmt.Appendf(nil, body, "setup-"+uuid.NewString()), nil)
+					return err
+				})
+				return id, err
+			},
+		}
+	})
 }
 
 // The store's directory on etcd passes the directory conformance suite:
