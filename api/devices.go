@@ -252,25 +252,34 @@ func (h *handler) serveAllDevices(w http.ResponseWriter, r *http.Request, admin 
 			owner = n
 		}
 	}
+	// The classes the caller may view: all of a user's own; for an
+	// admin, each class's view permission (a request that is not
+	// authenticated is 403).
+	may := map[directory.DeviceClass]bool{}
+	for _, class := range directory.DeviceClasses {
+		denied := error(nil)
+		if admin {
+			denied = h.ask(r, devicePerm(class, "view"))
+		}
+		if errors.Is(denied, ErrNotAuthenticated) {
+			h.deny(w, denied)
+			return
+		}
+		may[class] = denied == nil
+	}
 	out := []deviceSummary{}
 	err := h.s.View(r.Context(), func(tx *store.Tx) error {
 		if owner != 0 {
 			devs, err := tx.Directory().UserDevices(r.Context(), owner)
-			may := map[directory.DeviceClass]bool{}
 			for _, d := range devs {
-				ok, asked := may[d.Class]
-				if !asked {
-					ok = !admin || h.ask(r, devicePerm(d.Class, "view")) == nil
-					may[d.Class] = ok
-				}
-				if ok {
+				if may[d.Class] {
 					out = append(out, summarize(d))
 				}
 			}
 			return err
 		}
 		for _, class := range directory.DeviceClasses {
-			if h.ask(r, devicePerm(class, "view")) != nil {
+			if !may[class] {
 				continue
 			}
 			for page := 1; ; page++ {
@@ -314,8 +323,17 @@ func (h *handler) serveDeviceList(w http.ResponseWriter, r *http.Request, class 
 		methodNotAllowed(w, r, allow)
 		return
 	}
-	if admin && !h.allowed(w, r, devicePerm(class, "view")) {
-		return
+	if admin {
+		// A denied list is an empty page, as for every collection.
+		if denied := h.ask(r, devicePerm(class, "view")); errors.Is(denied, ErrNotAuthenticated) {
+			h.deny(w, denied)
+			return
+		} else if denied != nil {
+			writeJSON(w, http.StatusOK, listPage[struct{}]{Page: store.Page[struct{}]{
+				Pagination: store.Pagination{Current: 1, TotalPages: 1}, Results: []struct{}{},
+			}})
+			return
+		}
 	}
 	q, err := store.QueryFromValues(r.URL.Query())
 	if err != nil {
@@ -368,8 +386,19 @@ func (h *handler) serveDevice(w http.ResponseWriter, r *http.Request, class dire
 		methodNotAllowed(w, r, "GET, PUT, PATCH, DELETE, HEAD, OPTIONS")
 		return
 	}
-	if admin && !h.allowed(w, r, devicePerm(class, action)) {
-		return
+	if admin {
+		// A device the caller may not view does not exist for them (404,
+		// whatever the method); a denied change or delete is 403.
+		if denied := h.ask(r, devicePerm(class, "view")); errors.Is(denied, ErrNotAuthenticated) {
+			h.deny(w, denied)
+			return
+		} else if denied != nil {
+			writeDetail(w, http.StatusNotFound, msgNotFound)
+			return
+		}
+		if action != "view" && !h.allowed(w, r, devicePerm(class, action)) {
+			return
+		}
 	}
 	dir := h.s.Directory()
 	cur, err := dir.Device(r.Context(), class, pk)

@@ -350,7 +350,9 @@
 //
 //   - /authenticators/admin/{class}/ asks Authorize for the device
 //     model's permission, such as
-//     authentik_stages_authenticator_totp.view_totpdevice;
+//     authentik_stages_authenticator_totp.view_totpdevice, as for every
+//     collection (a denied list is an empty page, a device the caller
+//     may not view 404, a denied change or delete 403);
 //     /authenticators/admin/all/ lists every device, or those of
 //     ?user=<pk>, leaving out the classes the caller may not view.
 //   - /authenticators/{class}/ and /authenticators/all/ serve the

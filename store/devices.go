@@ -245,7 +245,10 @@ func (tx *Tx) createDevice(dev directory.Device) (directory.Device, error) {
 
 // UpdateDevice reads device (class, pk), calls fn with it and stores what
 // fn left, all in one write transaction, so no other write runs between
-// the read and the write.
+// the read and the write. On a backend with optimistic transactions
+// (etcd) a transaction that lost a race runs again, and fn with it, on
+// the device as the winner left it: fn must change nothing but the
+// device (a code accepted is then still accepted once).
 func (d Directory) UpdateDevice(ctx context.Context, class directory.DeviceClass, pk int64, fn func(*directory.Device) error) (out directory.Device, err error) {
 	err = d.s.Update(ctx, func(tx *Tx) error {
 		out, err = tx.updateDevice(class, pk, fn)
