@@ -242,7 +242,9 @@ func (h *handler) serveAllDevices(w http.ResponseWriter, r *http.Request, admin 
 	if !ok {
 		return
 	}
-	if admin {
+	// everyone: an admin's all/ without ?user= lists every user's devices.
+	everyone := admin && r.URL.Query().Get("user") == ""
+	if admin && !everyone {
 		if s := r.URL.Query().Get("user"); s != "" {
 			n, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {
@@ -269,7 +271,7 @@ func (h *handler) serveAllDevices(w http.ResponseWriter, r *http.Request, admin 
 	}
 	out := []deviceSummary{}
 	err := h.s.View(r.Context(), func(tx *store.Tx) error {
-		if owner != 0 {
+		if !everyone {
 			devs, err := tx.Directory().UserDevices(r.Context(), owner)
 			for _, d := range devs {
 				if may[d.Class] {

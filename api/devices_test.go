@@ -262,6 +262,12 @@ func TestDevicesOwn(t *testing.T) {
 		t.Errorf("bob's all: %v, %v", all, err)
 	}
 
+	// A RequestUser that names pk 0 (no such user) sees no devices, not
+	// everyone's.
+	zero, _, _, _ := deviceFixture(t, &api.Options{RequestUser: func(*http.Request) (int64, error) { return 0, nil }})
+	zero.do("GET", "/api/v3/authenticators/all/", "").expect(t, 200, `[]`)
+	c.do("GET", "/api/v3/authenticators/admin/all/?user=x", "").expect(t, 400, `{"user":["Enter a number."]}`)
+
 	nohook := &client{t: t, h: api.NewHandler(newStore(t, nil), nil)}
 	nohook.do("GET", "/api/v3/authenticators/all/", "").expect(t, 403, `{"detail":"Authentication credentials were not provided."}`)
 	nohook.do("GET", "/api/v3/authenticators/totp/1/", "").expect(t, 403, `{"detail":"Authentication credentials were not provided."}`)
