@@ -121,6 +121,9 @@ func TestDevicesAdmin(t *testing.T) {
 		if page.Pagination.Count != want || len(page.Results) != want {
 			t.Errorf("%s list: %d devices, want %d: %s", path, len(page.Results), want, res.Body)
 		}
+		if want == 2 && page.Results[0]["pk"].(float64) > page.Results[1]["pk"].(float64) {
+			t.Errorf("%s list: not in pk order: %s", path, res.Body)
+		}
 		pk := strconv.FormatInt(mine[class].PK, 10)
 		one := c.do("GET", "/api/v3/authenticators/admin/"+path+"/"+pk+"/", "").object(t)
 		user, _ := json.Marshal(one["user"])

@@ -338,10 +338,11 @@ func deviceDecl[T deviceRecord](model, verbose string, str func(T) string, uniqu
 		Unique:   unique,
 		Together: together,
 		// A user's devices are found through the reference index (see
-		// Tx.userDevices); lists filter on the user and the name.
-		Filters:  []string{"user", "name"},
-		Search:   []string{"name"},
-		Ordering: "pk",
+		// Tx.userDevices); lists filter on the user and the name, and
+		// walk the records in pk order (a record's id ends with its
+		// number).
+		Filters: []string{"user", "name"},
+		Search:  []string{"name"},
 	}
 }
 
