@@ -156,10 +156,10 @@ func (tx *Tx) findDevice(f directory.DeviceFind) (directory.Device, error) {
 		id, ok, err = tx.lookup(c, "credential_id", b64.EncodeToString(f.CredentialID))
 	case f.Phone != "" || f.Stage != uuid.Nil:
 		class = directory.DeviceSMS
-		id, ok, err = tx.lookupTogether(class, SMSDeviceRecord{Stage: f.Stage, PhoneNumber: f.Phone})
+		id, ok, err = tx.lookupTogether(class, smsRecord{Stage: f.Stage, PhoneNumber: f.Phone})
 	case f.Email != "" || f.User != 0:
 		class = directory.DeviceEmail
-		id, ok, err = tx.lookupTogether(class, EmailDeviceRecord{User: f.User, Email: f.Email})
+		id, ok, err = tx.lookupTogether(class, emailRecord{User: f.User, Email: f.Email})
 	default:
 		return directory.Device{}, notFound
 	}
