@@ -74,32 +74,37 @@ func TestStoreConformanceSealed(t *testing.T) {
 // winner left it, so a one-time code is still accepted once.
 func TestDevicesConformance(t *testing.T) {
 	c := etcdtest.Start(t, 1, nil)
-	directorytest.RunDevices(t, func(t *testing.T) directorytest.Fixture {
-		s, err := store.New(openDB(t, c, nextPrefix()), &store.Options{Passwords: password.Policy{Iterations: 1000}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return directorytest.Fixture{
-			Dir:      s.Directory(),
-			AddGroup: func(directory.Group) (directory.Group, error) { return directory.Group{}, fmt.Errorf("no groups here") },
-			SetupStage: func(class directory.DeviceClass) (id uuid.UUID, err error) {
-				body := map[directory.DeviceClass]string{
-					directory.DeviceSMS:   `{"name":%q,"provider":"generic","from_number":"+15550000","account_sid":"sid","auth":"a"}`,
-					directory.DeviceEmail: `{"name":%q}`,
-					directory.DeviceDuo:   `{"name":%q,"client_id":"c","client_secret":"s","api_hostname":"h"}`,
-				}[class]
-				model := map[directory.DeviceClass]stage.ModelName{
-					directory.DeviceSMS: stage.ModelAuthenticatorSMS, directory.DeviceEmail: stage.ModelAuthenticatorEmail, directory.DeviceDuo: stage.ModelAuthenticatorDuo,
-				}[class]
-				err = s.Update(t.Context(), func(tx *store.Tx) error {
-					id, err = tx.Create(string(model), fmt.Appendf(nil, body, "setup-"+uuid.NewString()), nil)
-					return err
-				})
-				return id, err
-			},
-		}
-	})
+	directorytest.RunDevices(t, func(t *testing.T) directorytest.Fixture { return dirFixture(t, c) })
+}
+
+// dirFixture is a store's directory on a new prefix of c, with groups and
+// setup stages (storetest's samples) created through the store.
+func dirFixture(t *testing.T, c *etcdtest.Cluster) directorytest.Fixture {
+	s, err := store.New(openDB(t, c, nextPrefix()), &store.Options{Passwords: password.Policy{Iterations: 1000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return directorytest.Fixture{
+		Dir: s.Directory(),
+		AddGroup: func(g directory.Group) (out directory.Group, err error) {
+			err = s.Update(t.Context(), func(tx *store.Tx) error {
+				out, err = store.Groups.Create(tx, g, nil)
+				return err
+			})
+			return out, err
+		},
+		SetupStage: func(class directory.DeviceClass) (id uuid.UUID, err error) {
+			model := string(map[directory.DeviceClass]stage.ModelName{
+				directory.DeviceSMS: stage.ModelAuthenticatorSMS, directory.DeviceEmail: stage.ModelAuthenticatorEmail, directory.DeviceDuo: stage.ModelAuthenticatorDuo,
+			}[class])
+			err = s.Update(t.Context(), func(tx *store.Tx) error {
+				id, err = tx.Create(model, storetest.DefaultSamples()[model]("setup-"+uuid.NewString(), nil), nil)
+				return err
+			})
+			return id, err
+		},
+	}
 }
 
 // The store's directory on etcd passes the directory conformance suite:
@@ -107,21 +112,5 @@ func TestDevicesConformance(t *testing.T) {
 // transactions there.
 func TestDirectoryConformance(t *testing.T) {
 	c := etcdtest.Start(t, 1, nil)
-	directorytest.Run(t, func(t *testing.T) directorytest.Fixture {
-		s, err := store.New(openDB(t, c, nextPrefix()), &store.Options{Passwords: password.Policy{Iterations: 1000}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return directorytest.Fixture{
-			Dir: s.Directory(),
-			AddGroup: func(g directory.Group) (out directory.Group, err error) {
-				err = s.Update(t.Context(), func(tx *store.Tx) error {
-					out, err = store.Groups.Create(tx, g, nil)
-					return err
-				})
-				return out, err
-			},
-		}
-	})
+	directorytest.Run(t, func(t *testing.T) directorytest.Fixture { return dirFixture(t, c) })
 }
