@@ -120,7 +120,7 @@ func devicePerm(class directory.DeviceClass, action string) string {
 	return app + "." + action + "_" + model
 }
 
-// member is a device's user as authentik's GroupMember.
+// deviceUser is a device's user as authentik's GroupMember shows it.
 type deviceUser = directory.Member
 
 // deviceShape is a device as its class's serializer shows it.
@@ -202,14 +202,15 @@ func summarize(d directory.Device) deviceSummary {
 	return s
 }
 
-// users reads devices' users as GroupMembers, each once.
-type users struct {
+// memberCache reads devices' users as GroupMembers, each once (up to a
+// bound).
+type memberCache struct {
 	tx   *store.Tx
 	id   string
 	seen map[int64]deviceUser
 }
 
-func (u *users) of(r *http.Request, pk int64) (deviceUser, error) {
+func (u *memberCache) of(r *http.Request, pk int64) (deviceUser, error) {
 	if m, ok := u.seen[pk]; ok {
 		return m, nil
 	}
@@ -227,8 +228,9 @@ func (u *users) of(r *http.Request, pk int64) (deviceUser, error) {
 	return m, nil
 }
 
-func (h *handler) users(tx *store.Tx) *users {
-	return &users{tx: tx, id: h.s.InstallID(), seen: map[int64]deviceUser{}}
+// members is a memberCache reading in tx.
+func (h *handler) members(tx *store.Tx) *memberCache {
+	return &memberCache{tx: tx, id: h.s.InstallID(), seen: map[int64]deviceUser{}}
 }
 
 // serveAllDevices answers all/: the requesting user's devices, or, for
@@ -240,7 +242,9 @@ func (h *handler) serveAllDevices(w http.ResponseWriter, r *http.Request, admin 
 	if !ok {
 		return
 	}
-	if admin {
+	// everyone: an admin's all/ without ?user= lists every user's devices.
+	everyone := admin && r.URL.Query().Get("user") == ""
+	if admin && !everyone {
 		if s := r.URL.Query().Get("user"); s != "" {
 			n, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {
@@ -250,19 +254,34 @@ func (h *handler) serveAllDevices(w http.ResponseWriter, r *http.Request, admin 
 			owner = n
 		}
 	}
+	// The classes the caller may view: all of a user's own; for an
+	// admin, each class's view permission (a request that is not
+	// authenticated is 403).
+	may := map[directory.DeviceClass]bool{}
+	for _, class := range directory.DeviceClasses {
+		denied := error(nil)
+		if admin {
+			denied = h.ask(r, devicePerm(class, "view"))
+		}
+		if errors.Is(denied, ErrNotAuthenticated) {
+			h.deny(w, denied)
+			return
+		}
+		may[class] = denied == nil
+	}
 	out := []deviceSummary{}
 	err := h.s.View(r.Context(), func(tx *store.Tx) error {
-		if owner != 0 {
+		if !everyone {
 			devs, err := tx.Directory().UserDevices(r.Context(), owner)
 			for _, d := range devs {
-				if !admin || h.ask(r, devicePerm(d.Class, "view")) == nil {
+				if may[d.Class] {
 					out = append(out, summarize(d))
 				}
 			}
 			return err
 		}
 		for _, class := range directory.DeviceClasses {
-			if h.ask(r, devicePerm(class, "view")) != nil {
+			if !may[class] {
 				continue
 			}
 			for page := 1; ; page++ {
@@ -306,8 +325,17 @@ func (h *handler) serveDeviceList(w http.ResponseWriter, r *http.Request, class 
 		methodNotAllowed(w, r, allow)
 		return
 	}
-	if admin && !h.allowed(w, r, devicePerm(class, "view")) {
-		return
+	if admin {
+		// A denied list is an empty page, as for every collection.
+		if denied := h.ask(r, devicePerm(class, "view")); errors.Is(denied, ErrNotAuthenticated) {
+			h.deny(w, denied)
+			return
+		} else if denied != nil {
+			writeJSON(w, http.StatusOK, listPage[struct{}]{Page: store.Page[struct{}]{
+				Pagination: store.Pagination{Current: 1, TotalPages: 1}, Results: []struct{}{},
+			}})
+			return
+		}
 	}
 	q, err := store.QueryFromValues(r.URL.Query())
 	if err != nil {
@@ -327,7 +355,7 @@ func (h *handler) serveDeviceList(w http.ResponseWriter, r *http.Request, class 
 		if err != nil {
 			return err
 		}
-		us := h.users(tx)
+		us := h.members(tx)
 		page.Pagination, page.Results = p.Pagination, make([]any, 0, len(p.Results))
 		for _, obj := range p.Results {
 			d, err := store.DeviceOf(obj)
@@ -360,8 +388,19 @@ func (h *handler) serveDevice(w http.ResponseWriter, r *http.Request, class dire
 		methodNotAllowed(w, r, "GET, PUT, PATCH, DELETE, HEAD, OPTIONS")
 		return
 	}
-	if admin && !h.allowed(w, r, devicePerm(class, action)) {
-		return
+	if admin {
+		// A device the caller may not view does not exist for them (404,
+		// whatever the method); a denied change or delete is 403.
+		if denied := h.ask(r, devicePerm(class, "view")); errors.Is(denied, ErrNotAuthenticated) {
+			h.deny(w, denied)
+			return
+		} else if denied != nil {
+			writeDetail(w, http.StatusNotFound, msgNotFound)
+			return
+		}
+		if action != "view" && !h.allowed(w, r, devicePerm(class, action)) {
+			return
+		}
 	}
 	dir := h.s.Directory()
 	cur, err := dir.Device(r.Context(), class, pk)
@@ -411,7 +450,7 @@ func (h *handler) serveDevice(w http.ResponseWriter, r *http.Request, class dire
 func (h *handler) writeDevice(w http.ResponseWriter, r *http.Request, status int, d directory.Device) {
 	var shape any
 	err := h.s.View(r.Context(), func(tx *store.Tx) error {
-		u, err := h.users(tx).of(r, d.User)
+		u, err := h.members(tx).of(r, d.User)
 		shape = deviceShape(d, u)
 		return err
 	})
@@ -480,23 +519,31 @@ func (h *handler) createDevice(w http.ResponseWriter, r *http.Request, class dir
 		return
 	}
 	name, _, verr := deviceName(b, class, false)
-	var body struct {
-		User *int64 `json:"user"`
-	}
-	_ = json.Unmarshal(b, &body)
 	errs := &validate.Error{}
 	var ve *validate.Error
-	if errors.As(verr, &ve) {
+	switch {
+	case errors.As(verr, &ve):
 		errs = ve
+	case verr != nil:
+		h.fail(w, r, verr)
+		return
 	}
-	if body.User == nil {
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal(b, &fields)
+	raw, present := fields["user"]
+	var user int64
+	switch {
+	case fields == nil: // not an object: deviceName said so
+	case !present || string(raw) == "null":
 		errs.Add("user", validate.MsgRequired)
+	case json.Unmarshal(raw, &user) != nil:
+		errs.Add("user", validate.MsgInteger)
 	}
 	if !errs.Empty() {
 		h.fail(w, r, errs)
 		return
 	}
-	d := directory.Device{Class: class, User: *body.User, Name: name}
+	d := directory.Device{Class: class, User: user, Name: name}
 	switch class {
 	case directory.DeviceTOTP:
 		key := make([]byte, 20)
@@ -510,7 +557,7 @@ func (h *handler) createDevice(w http.ResponseWriter, r *http.Request, class dir
 	}
 	out, err := h.s.Directory().CreateDevice(r.Context(), d)
 	if errors.Is(err, directory.ErrNotFound) {
-		err = fieldError("user", validate.DoesNotExist(strconv.FormatInt(*body.User, 10)))
+		err = fieldError("user", validate.DoesNotExist(strconv.FormatInt(user, 10)))
 	}
 	if err != nil {
 		h.fail(w, r, err)

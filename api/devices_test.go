@@ -121,6 +121,9 @@ func TestDevicesAdmin(t *testing.T) {
 		if page.Pagination.Count != want || len(page.Results) != want {
 			t.Errorf("%s list: %d devices, want %d: %s", path, len(page.Results), want, res.Body)
 		}
+		if want == 2 && page.Results[0]["pk"].(float64) > page.Results[1]["pk"].(float64) {
+			t.Errorf("%s list: not in pk order: %s", path, res.Body)
+		}
 		pk := strconv.FormatInt(mine[class].PK, 10)
 		one := c.do("GET", "/api/v3/authenticators/admin/"+path+"/"+pk+"/", "").object(t)
 		user, _ := json.Marshal(one["user"])
@@ -183,6 +186,8 @@ func TestDevicesAdmin(t *testing.T) {
 func TestDevicesAdminCreate(t *testing.T) {
 	c, _, _, _ := deviceFixture(t, nil)
 	c.do("POST", "/api/v3/authenticators/admin/totp/", `{"name":"new"}`).expect(t, 400, `{"user":["This field is required."]}`)
+	c.do("POST", "/api/v3/authenticators/admin/totp/", `{"user":"x"}`).expect(t, 400, `{"name":["This field is required."],"user":["A valid integer is required."]}`)
+	c.do("POST", "/api/v3/authenticators/admin/totp/", `[]`).expect(t, 400, `{"non_field_errors":["Invalid data. Expected a dictionary, but got list."]}`)
 	c.do("POST", "/api/v3/authenticators/admin/totp/", `{"name":"new","user":99}`).expect(t, 400, `{"user":["Invalid pk \"99\" - object does not exist."]}`)
 	res := c.do("POST", "/api/v3/authenticators/admin/totp/", `{"name":"new","user":2}`)
 	if res.Code != 201 || res.object(t)["name"] != "new" {
@@ -191,24 +196,44 @@ func TestDevicesAdminCreate(t *testing.T) {
 	c.do("POST", "/api/v3/authenticators/admin/sms/", `{"name":"new","user":2}`).expect(t, 400, `{"non_field_errors":["A device of this class is set up through its stage."]}`)
 }
 
-// The admin paths ask Authorize for the device model's permissions.
+// The admin paths ask Authorize for the device model's permissions: a
+// denied list is an empty page, a device the caller may not view is 404
+// whatever the method, a denied change or delete 403.
 func TestDevicesAdminPermissions(t *testing.T) {
 	var asked []string
-	c, _, _, _ := deviceFixture(t, &api.Options{Authorize: func(_ *http.Request, perm string) error {
+	denied := map[string]bool{
+		"authentik_stages_authenticator_static.view_staticdevice": true,
+		"authentik_stages_authenticator_totp.delete_totpdevice":   true,
+	}
+	c, _, mine, _ := deviceFixture(t, &api.Options{Authorize: func(_ *http.Request, perm string) error {
 		asked = append(asked, perm)
-		if strings.HasPrefix(perm, "authentik_stages_authenticator_totp.") {
+		if denied[perm] {
 			return errors.New("denied")
 		}
 		return nil
 	}})
-	c.do("GET", "/api/v3/authenticators/admin/totp/", "").expect(t, 403, `{"detail":"You do not have permission to perform this action."}`)
-	c.do("DELETE", "/api/v3/authenticators/admin/totp/1/", "").expect(t, 403, `{"detail":"You do not have permission to perform this action."}`)
-	if r := c.do("GET", "/api/v3/authenticators/admin/static/", ""); r.Code != 200 {
-		t.Errorf("static list: %d", r.Code)
+	if got := c.do("GET", "/api/v3/authenticators/admin/static/", "").object(t); len(got["results"].([]any)) != 0 {
+		t.Errorf("a denied list: %v, want an empty page", got)
+	}
+	static := fmt.Sprintf("/api/v3/authenticators/admin/static/%d/", mine[directory.DeviceStatic].PK)
+	c.do("GET", static, "").expect(t, 404, `{"detail":"Not found."}`)
+	c.do("DELETE", static, "").expect(t, 404, `{"detail":"Not found."}`)
+	totp := fmt.Sprintf("/api/v3/authenticators/admin/totp/%d/", mine[directory.DeviceTOTP].PK)
+	c.do("DELETE", totp, "").expect(t, 403, `{"detail":"You do not have permission to perform this action."}`)
+	if r := c.do("GET", totp, ""); r.Code != 200 {
+		t.Errorf("totp retrieve: %d", r.Code)
 	}
 	if want := "authentik_stages_authenticator_totp.delete_totpdevice"; !strings.Contains(strings.Join(asked, " "), want) {
 		t.Errorf("asked %v, want %s among them", asked, want)
 	}
+	var all []map[string]any
+	if err := json.Unmarshal(c.do("GET", "/api/v3/authenticators/admin/all/?user=1", "").Body, &all); err != nil || len(all) != 5 {
+		t.Errorf("admin all without the static view permission: %d devices, %v; want 5", len(all), err)
+	}
+	noCreds := &client{t: t, h: api.NewHandler(newStore(t, nil), &api.Options{Authorize: func(*http.Request, string) error { return api.ErrNotAuthenticated }})}
+	noCreds.do("GET", "/api/v3/authenticators/admin/totp/", "").expect(t, 403, `{"detail":"Authentication credentials were not provided."}`)
+	noCreds.do("GET", "/api/v3/authenticators/admin/totp/1/", "").expect(t, 403, `{"detail":"Authentication credentials were not provided."}`)
+	noCreds.do("GET", "/api/v3/authenticators/admin/all/", "").expect(t, 403, `{"detail":"Authentication credentials were not provided."}`)
 }
 
 // The user's own paths reach only the requesting user's devices; without
@@ -239,6 +264,12 @@ func TestDevicesOwn(t *testing.T) {
 	if err := json.Unmarshal(c.do("GET", "/api/v3/authenticators/all/", "", as("2")...).Body, &all); err != nil || len(all) != 1 || all[0]["name"] != "bob's" {
 		t.Errorf("bob's all: %v, %v", all, err)
 	}
+
+	// A RequestUser that names pk 0 (no such user) sees no devices, not
+	// everyone's.
+	zero, _, _, _ := deviceFixture(t, &api.Options{RequestUser: func(*http.Request) (int64, error) { return 0, nil }})
+	zero.do("GET", "/api/v3/authenticators/all/", "").expect(t, 200, `[]`)
+	c.do("GET", "/api/v3/authenticators/admin/all/?user=x", "").expect(t, 400, `{"user":["Enter a number."]}`)
 
 	nohook := &client{t: t, h: api.NewHandler(newStore(t, nil), nil)}
 	nohook.do("GET", "/api/v3/authenticators/all/", "").expect(t, 403, `{"detail":"Authentication credentials were not provided."}`)

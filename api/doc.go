@@ -352,9 +352,13 @@
 //
 //   - /authenticators/admin/{class}/ asks Authorize for the device
 //     model's permission, such as
-//     authentik_stages_authenticator_totp.view_totpdevice;
+//     authentik_stages_authenticator_totp.view_totpdevice, as for every
+//     collection (a denied list is an empty page, a device the caller
+//     may not view 404, a denied change or delete 403);
 //     /authenticators/admin/all/ lists every device, or those of
-//     ?user=<pk>, leaving out the classes the caller may not view.
+//     ?user=<pk>, leaving out the classes the caller may not view (a
+//     user that is not a number is 400 {"user": ["Enter a number."]},
+//     where authentik fails with a 500).
 //   - /authenticators/{class}/ and /authenticators/all/ serve the
 //     requesting user's own devices: Options.RequestUser names the user
 //     (nil answers them 403 {"detail": "Authentication credentials were

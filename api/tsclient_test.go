@@ -45,6 +45,14 @@ func TestTypeScriptClient(t *testing.T) {
 			return nil
 		},
 	})
+	runScript(t, node, dir, "users_groups.mjs", h, "AUTHFLOW_TOKEN="+token)
+}
+
+// runScript serves h, schema-checked, and runs node on script in dir
+// with the server's URL and env added to the environment; it fails the
+// test when the script fails.
+func runScript(t *testing.T, node, dir, script string, h http.Handler, env ...string) {
+	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle(api.Prefix, schemaChecked(t, h))
 	srv := httptest.NewServer(mux)
@@ -52,11 +60,11 @@ func TestTypeScriptClient(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "users_groups.mjs", srv.URL)
+	cmd := exec.CommandContext(ctx, node, script, srv.URL)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "AUTHFLOW_TOKEN="+token)
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
-	t.Logf("node users_groups.mjs %s:\n%s", srv.URL, out)
+	t.Logf("node %s %s:\n%s", script, srv.URL, out)
 	if err != nil {
 		t.Fatalf("authentik's TypeScript client: %v (the steps above say which calls failed)", err)
 	}
@@ -213,20 +221,6 @@ func TestTypeScriptClientAuthenticators(t *testing.T) {
 			return mine[directory.DeviceTOTP].User, nil
 		},
 	})
-	mux := http.NewServeMux()
-	mux.Handle(api.Prefix, schemaChecked(t, h))
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "authenticators.mjs", srv.URL)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "AUTHFLOW_TOKEN="+adminToken, "AUTHFLOW_USER_TOKEN="+userToken,
+	runScript(t, node, dir, "authenticators.mjs", h, "AUTHFLOW_TOKEN="+adminToken, "AUTHFLOW_USER_TOKEN="+userToken,
 		"AUTHFLOW_USER_PK="+strconv.FormatInt(mine[directory.DeviceTOTP].User, 10))
-	out, err := cmd.CombinedOutput()
-	t.Logf("node authenticators.mjs %s:\n%s", srv.URL, out)
-	if err != nil {
-		t.Fatalf("authentik's TypeScript client: %v (the steps above say which failed)", err)
-	}
 }

@@ -118,8 +118,8 @@ func strOr(p *string) (string, bool) {
 	return *p, true
 }
 
-// TOTPDeviceRecord is a stored TOTP device.
-type TOTPDeviceRecord struct {
+// totpRecord is a stored TOTP device.
+type totpRecord struct {
 	PK          int64   `json:"pk" af:"readonly"`
 	User        int64   `json:"user" af:"required,ref=authentik_core.user,on_delete=cascade"`
 	Name        string  `json:"name" af:"blank"`
@@ -137,7 +137,7 @@ type TOTPDeviceRecord struct {
 	LastT     int64           `json:"last_t"`
 }
 
-func (r TOTPDeviceRecord) device() (directory.Device, error) {
+func (r totpRecord) device() (directory.Device, error) {
 	used, has := strOr(r.LastUsed)
 	d, err := deviceCommon{r.PK, r.User, r.Name, r.Confirmed, r.Created, r.LastUpdated, used, has}.device(directory.DeviceTOTP)
 	if err != nil {
@@ -152,8 +152,8 @@ func (r TOTPDeviceRecord) device() (directory.Device, error) {
 	return d, nil
 }
 
-// StaticDeviceRecord is a stored static device: its codes' hashes.
-type StaticDeviceRecord struct {
+// staticRecord is a stored static device: its codes' hashes.
+type staticRecord struct {
 	PK          int64    `json:"pk" af:"readonly"`
 	User        int64    `json:"user" af:"required,ref=authentik_core.user,on_delete=cascade"`
 	Name        string   `json:"name" af:"blank"`
@@ -164,16 +164,16 @@ type StaticDeviceRecord struct {
 	TokenHashes []string `json:"token_hashes"`
 }
 
-func (r StaticDeviceRecord) device() (directory.Device, error) {
+func (r staticRecord) device() (directory.Device, error) {
 	used, has := strOr(r.LastUsed)
 	d, err := deviceCommon{r.PK, r.User, r.Name, r.Confirmed, r.Created, r.LastUpdated, used, has}.device(directory.DeviceStatic)
 	d.Static = &directory.StaticDevice{TokenHashes: r.TokenHashes}
 	return d, err
 }
 
-// WebAuthnDeviceRecord is a stored WebAuthn credential: the credential id
+// webAuthnRecord is a stored WebAuthn credential: the credential id
 // and public key in unpadded base64url, as authentik keeps them.
-type WebAuthnDeviceRecord struct {
+type webAuthnRecord struct {
 	PK           int64    `json:"pk" af:"readonly"`
 	User         int64    `json:"user" af:"required,ref=authentik_core.user,on_delete=cascade"`
 	Name         string   `json:"name" af:"blank"`
@@ -191,7 +191,7 @@ type WebAuthnDeviceRecord struct {
 
 var b64 = base64.RawURLEncoding
 
-func (r WebAuthnDeviceRecord) device() (directory.Device, error) {
+func (r webAuthnRecord) device() (directory.Device, error) {
 	used, has := strOr(r.LastUsed)
 	d, err := deviceCommon{r.PK, r.User, r.Name, r.Confirmed, r.Created, r.LastUpdated, used, has}.device(directory.DeviceWebAuthn)
 	if err != nil {
@@ -211,8 +211,8 @@ func (r WebAuthnDeviceRecord) device() (directory.Device, error) {
 	return d, nil
 }
 
-// SMSDeviceRecord is a stored SMS device; Token is the pending code.
-type SMSDeviceRecord struct {
+// smsRecord is a stored SMS device; Token is the pending code.
+type smsRecord struct {
 	PK          int64           `json:"pk" af:"readonly"`
 	User        int64           `json:"user" af:"required,ref=authentik_core.user,on_delete=cascade"`
 	Name        string          `json:"name" af:"blank"`
@@ -226,7 +226,7 @@ type SMSDeviceRecord struct {
 	ValidUntil  string          `json:"valid_until" af:"blank"`
 }
 
-func (r SMSDeviceRecord) device() (directory.Device, error) {
+func (r smsRecord) device() (directory.Device, error) {
 	used, has := strOr(r.LastUsed)
 	d, err := deviceCommon{r.PK, r.User, r.Name, r.Confirmed, r.Created, r.LastUpdated, used, has}.device(directory.DeviceSMS)
 	if err != nil {
@@ -238,8 +238,8 @@ func (r SMSDeviceRecord) device() (directory.Device, error) {
 	return d, err
 }
 
-// EmailDeviceRecord is a stored email device; Token is the pending code.
-type EmailDeviceRecord struct {
+// emailRecord is a stored email device; Token is the pending code.
+type emailRecord struct {
 	PK          int64           `json:"pk" af:"readonly"`
 	User        int64           `json:"user" af:"required,ref=authentik_core.user,on_delete=cascade"`
 	Name        string          `json:"name" af:"blank"`
@@ -253,7 +253,7 @@ type EmailDeviceRecord struct {
 	ValidUntil  string          `json:"valid_until" af:"blank"`
 }
 
-func (r EmailDeviceRecord) device() (directory.Device, error) {
+func (r emailRecord) device() (directory.Device, error) {
 	used, has := strOr(r.LastUsed)
 	d, err := deviceCommon{r.PK, r.User, r.Name, r.Confirmed, r.Created, r.LastUpdated, used, has}.device(directory.DeviceEmail)
 	if err != nil {
@@ -265,8 +265,8 @@ func (r EmailDeviceRecord) device() (directory.Device, error) {
 	return d, err
 }
 
-// DuoDeviceRecord is a stored Duo device.
-type DuoDeviceRecord struct {
+// duoRecord is a stored Duo device.
+type duoRecord struct {
 	PK          int64     `json:"pk" af:"readonly"`
 	User        int64     `json:"user" af:"required,ref=authentik_core.user,on_delete=cascade"`
 	Name        string    `json:"name" af:"blank"`
@@ -278,7 +278,7 @@ type DuoDeviceRecord struct {
 	DuoUserID   string    `json:"duo_user_id" af:"blank"`
 }
 
-func (r DuoDeviceRecord) device() (directory.Device, error) {
+func (r duoRecord) device() (directory.Device, error) {
 	used, has := strOr(r.LastUsed)
 	d, err := deviceCommon{r.PK, r.User, r.Name, r.Confirmed, r.Created, r.LastUpdated, used, has}.device(directory.DeviceDuo)
 	d.Stage = r.Stage
@@ -292,14 +292,14 @@ func deviceRecordOf(d directory.Device) (any, error) {
 	switch d.Class {
 	case directory.DeviceTOTP:
 		t := d.TOTP
-		return TOTPDeviceRecord{d.PK, d.User, d.Name, d.Confirmed, created, updated, used,
+		return totpRecord{d.PK, d.User, d.Name, d.Confirmed, created, updated, used,
 			validate.NewSecret(hex.EncodeToString(t.Key)), int64(t.Digits), int64(t.Step), t.T0, int64(t.Tolerance), int64(t.Drift), t.LastT}, nil
 	case directory.DeviceStatic:
 		hashes := d.Static.TokenHashes
 		if hashes == nil {
 			hashes = []string{}
 		}
-		return StaticDeviceRecord{d.PK, d.User, d.Name, d.Confirmed, created, updated, used, hashes}, nil
+		return staticRecord{d.PK, d.User, d.Name, d.Confirmed, created, updated, used, hashes}, nil
 	case directory.DeviceWebAuthn:
 		w := d.WebAuthn
 		aaguid := ""
@@ -310,18 +310,18 @@ func deviceRecordOf(d directory.Device) (any, error) {
 		if tr == nil {
 			tr = []string{}
 		}
-		return WebAuthnDeviceRecord{d.PK, d.User, d.Name, d.Confirmed, created, updated, used,
+		return webAuthnRecord{d.PK, d.User, d.Name, d.Confirmed, created, updated, used,
 			b64.EncodeToString(w.CredentialID), b64.EncodeToString(w.PublicKey), int64(w.SignCount), w.RPID, aaguid, tr}, nil
 	case directory.DeviceSMS:
 		s := d.SMS
-		return SMSDeviceRecord{d.PK, d.User, d.Name, d.Confirmed, created, updated, used, d.Stage, s.Phone,
+		return smsRecord{d.PK, d.User, d.Name, d.Confirmed, created, updated, used, d.Stage, s.Phone,
 			validate.NewSecret(s.Token), formatTime(s.ValidUntil)}, nil
 	case directory.DeviceEmail:
 		e := d.Email
-		return EmailDeviceRecord{d.PK, d.User, d.Name, d.Confirmed, created, updated, used, d.Stage, e.Email,
+		return emailRecord{d.PK, d.User, d.Name, d.Confirmed, created, updated, used, d.Stage, e.Email,
 			validate.NewSecret(e.Token), formatTime(e.ValidUntil)}, nil
 	case directory.DeviceDuo:
-		return DuoDeviceRecord{d.PK, d.User, d.Name, d.Confirmed, created, updated, used, d.Stage, d.Duo.DuoUserID}, nil
+		return duoRecord{d.PK, d.User, d.Name, d.Confirmed, created, updated, used, d.Stage, d.Duo.DuoUserID}, nil
 	}
 	return nil, fmt.Errorf("store: unknown device class %q", d.Class)
 }
@@ -338,10 +338,11 @@ func deviceDecl[T deviceRecord](model, verbose string, str func(T) string, uniqu
 		Unique:   unique,
 		Together: together,
 		// A user's devices are found through the reference index (see
-		// Tx.userDevices); lists filter on the user and the name.
-		Filters:  []string{"user", "name"},
-		Search:   []string{"name"},
-		Ordering: "pk",
+		// Tx.userDevices); lists filter on the user and the name, and
+		// walk the records in pk order (a record's id ends with its
+		// number).
+		Filters: []string{"user", "name"},
+		Search:  []string{"name"},
 	}
 }
 
@@ -369,14 +370,14 @@ var deviceDecls = []struct {
 	decl  Declarer
 	stage stage.ModelName
 }{
-	{deviceDecl(ModelStaticDevice, "Static Device", func(r StaticDeviceRecord) string { return nameAndUser(r.Name, r.User) }, nil, nil), ""},
-	{deviceDecl(ModelTOTPDevice, "TOTP Device", func(r TOTPDeviceRecord) string { return nameAndUser(r.Name, r.User) }, nil, nil), ""},
-	{deviceDecl(ModelWebAuthnDevice, "WebAuthn Device", func(r WebAuthnDeviceRecord) string { return nameOrUser(r.Name, r.User) },
+	{deviceDecl(ModelStaticDevice, "Static Device", func(r staticRecord) string { return nameAndUser(r.Name, r.User) }, nil, nil), ""},
+	{deviceDecl(ModelTOTPDevice, "TOTP Device", func(r totpRecord) string { return nameAndUser(r.Name, r.User) }, nil, nil), ""},
+	{deviceDecl(ModelWebAuthnDevice, "WebAuthn Device", func(r webAuthnRecord) string { return nameOrUser(r.Name, r.User) },
 		[]string{"credential_id"}, nil), ""},
-	{deviceDecl(ModelDuoDevice, "Duo Device", func(r DuoDeviceRecord) string { return nameOrUser(r.Name, r.User) }, nil, nil),
+	{deviceDecl(ModelDuoDevice, "Duo Device", func(r duoRecord) string { return nameOrUser(r.Name, r.User) }, nil, nil),
 		stage.ModelAuthenticatorDuo},
-	{deviceDecl(ModelSMSDevice, "SMS Device", func(r SMSDeviceRecord) string { return nameOrUser(r.Name, r.User) },
+	{deviceDecl(ModelSMSDevice, "SMS Device", func(r smsRecord) string { return nameOrUser(r.Name, r.User) },
 		nil, []string{"stage", "phone_number"}), stage.ModelAuthenticatorSMS},
-	{deviceDecl(ModelEmailDevice, "Email Device", func(r EmailDeviceRecord) string { return "Email Device for " + strconv.FormatInt(r.User, 10) },
+	{deviceDecl(ModelEmailDevice, "Email Device", func(r emailRecord) string { return "Email Device for " + strconv.FormatInt(r.User, 10) },
 		nil, []string{"user", "email"}), stage.ModelAuthenticatorEmail},
 }

@@ -809,7 +809,7 @@ func TestDamagedHostCollection(t *testing.T) {
 		t.Fatalf("check of the sound store: %v", errs)
 	}
 	s.Close()
-	for _, bucket := range []string{"acme_notes.note", "acme_notes.note/unique/title", "acme_notes.note/by/rank"} {
+	for _, bucket := range []string{"acme_notes.note", "acme_notes.note:unique:title", "acme_notes.note:by:rank"} {
 		t.Run(bucket, func(t *testing.T) {
 			img, err := os.ReadFile(path)
 			if err != nil {
@@ -858,7 +858,7 @@ func TestDamagedHostCollection(t *testing.T) {
 					_, err := notes.Get(tx, store.PK(n.PK))
 					return err
 				}
-				if bucket == "acme_notes.note/unique/title" {
+				if bucket == "acme_notes.note:unique:title" {
 					_, err := notes.Get(tx, store.By("title", "a"))
 					return err
 				}

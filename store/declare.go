@@ -24,7 +24,8 @@ import (
 // validate), with a read-only uuid.UUID field named "pk"; V is its API
 // representation (T itself when View is nil). Its records live in the
 // bucket named Model, its indexes in buckets named after the model and
-// their fields.
+// their fields ("acme_notes.note:unique:title": no slash, which the
+// storage seam's backends refuse in a bucket name).
 type Declaration[T, V any] struct {
 	// Model is the "<app>.<model>" name, such as "acme_notes.note": what
 	// references (ref=), used_by, blueprints and permission codenames
@@ -179,19 +180,19 @@ func (d Declaration[T, V]) declaration() (*collection, error) {
 		view: viewBy(view), typedView: view,
 	}
 	for _, f := range d.Unique {
-		c.unique = append(c.unique, uniqueField{field: f, bucket: d.Model + "/unique/" + f, hash: true})
+		c.unique = append(c.unique, uniqueField{field: f, bucket: d.Model + ":unique:" + f, hash: true})
 	}
 	switch {
 	case numbered:
 		c.key = "pk" // the API's path names an object by its number
 	case d.Sequence != "":
-		c.unique = append(c.unique, uniqueField{field: d.Sequence, bucket: d.Model + "/seq/" + d.Sequence})
+		c.unique = append(c.unique, uniqueField{field: d.Sequence, bucket: d.Model + ":seq:" + d.Sequence})
 	}
 	for _, fields := range d.Ordered {
 		if len(fields) == 0 {
 			return nil, fmt.Errorf("%w: collection %s: an ordered index without fields", ErrSchema, d.Model)
 		}
-		c.indexes = append(c.indexes, index{bucket: d.Model + "/by/" + strings.Join(fields, ","), fields: slices.Clone(fields)})
+		c.indexes = append(c.indexes, index{bucket: d.Model + ":by:" + strings.Join(fields, ","), fields: slices.Clone(fields)})
 	}
 	l := listing[T]{
 		cols:         fieldColumns(cd.sc, func() any { t := d.Defaults(); return &t }, d.Filters, d.Search),

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/validate"
@@ -155,10 +156,10 @@ func (tx *Tx) findDevice(f directory.DeviceFind) (directory.Device, error) {
 		id, ok, err = tx.lookup(c, "credential_id", b64.EncodeToString(f.CredentialID))
 	case f.Phone != "" || f.Stage != uuid.Nil:
 		class = directory.DeviceSMS
-		id, ok, err = tx.lookupTogether(class, SMSDeviceRecord{Stage: f.Stage, PhoneNumber: f.Phone})
+		id, ok, err = tx.lookupTogether(class, smsRecord{Stage: f.Stage, PhoneNumber: f.Phone})
 	case f.Email != "" || f.User != 0:
 		class = directory.DeviceEmail
-		id, ok, err = tx.lookupTogether(class, EmailDeviceRecord{User: f.User, Email: f.Email})
+		id, ok, err = tx.lookupTogether(class, emailRecord{User: f.User, Email: f.Email})
 	default:
 		return directory.Device{}, notFound
 	}
@@ -225,7 +226,7 @@ func (tx *Tx) createDevice(dev directory.Device) (directory.Device, error) {
 		return directory.Device{}, err
 	}
 	dev.PK = 0
-	dev.Created = tx.s.now().UTC().Truncate(1000)
+	dev.Created = tx.s.now().UTC().Truncate(time.Microsecond)
 	dev.LastUpdated = dev.Created
 	rec, err := deviceRecordOf(dev)
 	if err != nil {
@@ -244,7 +245,10 @@ func (tx *Tx) createDevice(dev directory.Device) (directory.Device, error) {
 
 // UpdateDevice reads device (class, pk), calls fn with it and stores what
 // fn left, all in one write transaction, so no other write runs between
-// the read and the write.
+// the read and the write. On a backend with optimistic transactions
+// (etcd) a transaction that lost a race runs again, and fn with it, on
+// the device as the winner left it: fn must change nothing but the
+// device (a code accepted is then still accepted once).
 func (d Directory) UpdateDevice(ctx context.Context, class directory.DeviceClass, pk int64, fn func(*directory.Device) error) (out directory.Device, err error) {
 	err = d.s.Update(ctx, func(tx *Tx) error {
 		out, err = tx.updateDevice(class, pk, fn)
@@ -264,7 +268,7 @@ func (tx *Tx) updateDevice(class directory.DeviceClass, pk int64, fn func(*direc
 		return directory.Device{}, fmt.Errorf("store: update %s device %d: %w", class, pk, err)
 	}
 	next.Class, next.PK, next.User, next.Created = cur.Class, cur.PK, cur.User, cur.Created
-	next.LastUpdated = tx.s.now().UTC().Truncate(1000)
+	next.LastUpdated = tx.s.now().UTC().Truncate(time.Microsecond)
 	if err := directory.CheckDevice(next); err != nil {
 		return directory.Device{}, fmt.Errorf("store: update device: %w", err)
 	}

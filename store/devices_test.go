@@ -13,27 +13,25 @@ import (
 	"github.com/authflow/authflow/directory/directorytest"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
+	"github.com/authflow/authflow/store/storetest"
 	"github.com/google/uuid"
 )
 
-// setupStageBodies are valid create bodies of the setup stages of the
-// classes that keep one.
-var setupStageBodies = map[directory.DeviceClass]struct {
-	model stage.ModelName
-	body  string
-}{
-	directory.DeviceSMS:   {stage.ModelAuthenticatorSMS, `{"name":%q,"provider":"generic","from_number":"+15550000","account_sid":"sid","auth":"sms-auth-secret"}`},
-	directory.DeviceEmail: {stage.ModelAuthenticatorEmail, `{"name":%q}`},
-	directory.DeviceDuo:   {stage.ModelAuthenticatorDuo, `{"name":%q,"client_id":"c","client_secret":"duo-client-secret","api_hostname":"h"}`},
+// setupStageModels are the setup stage kinds of the classes that keep
+// one.
+var setupStageModels = map[directory.DeviceClass]stage.ModelName{
+	directory.DeviceSMS: stage.ModelAuthenticatorSMS, directory.DeviceEmail: stage.ModelAuthenticatorEmail, directory.DeviceDuo: stage.ModelAuthenticatorDuo,
 }
 
-// addSetupStage creates a setup stage for a device of class in s.
+// addSetupStage creates a setup stage for a device of class in s, from
+// storetest's sample of its kind.
 func addSetupStage(s *store.Store, class directory.DeviceClass) (uuid.UUID, error) {
-	b, ok := setupStageBodies[class]
+	model, ok := setupStageModels[class]
 	if !ok {
 		return uuid.Nil, fmt.Errorf("no setup stage for %s", class)
 	}
-	v, err := createJSONIn(context.Background(), s, store.Stages.Kind(string(b.model)), fmt.Appendf(nil, b.body, "setup-"+uuid.NewString()))
+	body := storetest.DefaultSamples()[string(model)]("setup-"+uuid.NewString(), nil)
+	v, err := createJSONIn(context.Background(), s, store.Stages.Kind(string(model)), body)
 	return v.PK, err
 }
 
