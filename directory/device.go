@@ -200,6 +200,10 @@ type DeviceFind struct {
 //     kept whatever fn does, and LastUpdated moves to now. An error from
 //     fn writes nothing and is returned wrapped (ErrDeviceUnchanged is
 //     how fn says "nothing to change"). It returns the stored device.
+//     fn may be called more than once (a store on etcd retries a
+//     transaction that met a concurrent write), each time with the
+//     device as then stored: it must depend on nothing but its
+//     argument, and have no effect outside it.
 //   - DeleteDevice deletes one device (ErrNotFound when there is none).
 type Devices interface {
 	UserDevices(ctx context.Context, user int64) ([]Device, error)
