@@ -154,6 +154,28 @@ func (s *HTTPSessions) Apply(w http.ResponseWriter, r *http.Request, resp Respon
 	return s.sessionChange(w, r, resp)
 }
 
+// User returns the user r's session is logged in as: HTTPOptions.User's,
+// else that of the session its cookie names. Unlike Request it starts no
+// session and sets no cookie: a request without one, or with one the
+// SessionStore does not hold, is anonymous (a zero plan.User). It is
+// how a host's API knows who calls it from the flow pages' session (for
+// api.Options.RequestUser, as authflow serve does).
+func (s *HTTPSessions) User(r *http.Request) (plan.User, error) {
+	req := Request{}
+	if s.o.Session != nil {
+		req.Session = s.o.Session(r)
+	} else if c, err := r.Cookie(s.o.Cookie); err == nil && validSessionID(c.Value) {
+		req.Session = c.Value
+	}
+	if s.o.User == nil && req.Session == "" {
+		return plan.User{}, nil
+	}
+	if err := s.user(r, &req); err != nil {
+		return plan.User{}, err
+	}
+	return req.User, nil
+}
+
 // Secure says whether r came over TLS, its own or a proxy's
 // (X-Forwarded-Proto: https): whether cookies set on its answer are
 // Secure, as the session cookie is.

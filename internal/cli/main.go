@@ -515,6 +515,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, nb newB
 	if token != "" {
 		opts.Authorize = bearer(token)
 	}
+	opts.RequestUser = sessionUser(ex.HTTPSessions(opts.ExecutorHTTP))
 	mux.Handle(api.Prefix, api.NewHandler(s, opts))
 	mux.Handle(executor.CancelURL, ex.CancelHandler(opts.ExecutorHTTP))
 	mux.Handle(executor.DefaultFlowPath, ex.DefaultFlowHandler(opts.ExecutorHTTP))

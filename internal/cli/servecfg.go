@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authflow/authflow/api"
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/validate"
 )
@@ -237,4 +238,25 @@ func (f *execFlags) captchaVerifier() executor.CaptchaVerifier {
 		return nil
 	}
 	return executor.HTTPCaptcha{Client: &http.Client{Timeout: captchaTimeout}}
+}
+
+// sessionUser is serve's api.Options.RequestUser: the user the flow
+// pages' session cookie is logged in as, for the paths of a user's own
+// authenticator devices. A request from another origin is refused
+// (HTTPOptions.CrossOrigin), as a flow's POST is, and an anonymous one is
+// ErrNotAuthenticated.
+func sessionUser(sessions *executor.HTTPSessions) func(*http.Request) (int64, error) {
+	return func(r *http.Request) (int64, error) {
+		if err := sessions.CheckOrigin(r); err != nil {
+			return 0, &api.AuthenticationFailed{Detail: "request from another origin"}
+		}
+		u, err := sessions.User(r)
+		if err != nil {
+			return 0, err
+		}
+		if !u.Authenticated || u.PK == 0 {
+			return 0, api.ErrNotAuthenticated
+		}
+		return u.PK, nil
+	}
 }
