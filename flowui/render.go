@@ -32,6 +32,9 @@ const (
 	fileLanding  = "landing.html"
 	fileStatus   = "status.html"
 	templatePage = "page"
+	// templateContent is each component's, the landing and status
+	// pages' own part, which "page" calls.
+	templateContent = "content"
 )
 
 // views are the parsed templates: one per component, and the landing
@@ -39,6 +42,7 @@ const (
 type views struct {
 	components      map[string]*template.Template
 	landing, status *template.Template
+	base            *template.Template // the page without a "content", never run
 }
 
 // read returns a template file, from the host's overrides when they
@@ -85,12 +89,12 @@ func parseViews(over fs.FS) (views, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
 		}
-		if _, err := t.New("content").Parse(src); err != nil {
+		if _, err := t.New(templateContent).Parse(src); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
 		}
 		return t, nil
 	}
-	v := views{components: map[string]*template.Template{}}
+	v := views{components: map[string]*template.Template{}, base: base}
 	var err error
 	if v.landing, err = content(fileLanding); err != nil {
 		return views{}, err
@@ -481,9 +485,10 @@ func (u *UI) write(w http.ResponseWriter, r *http.Request, code int, t *template
 
 // execute renders p with t, with the placeholders for its nonce and
 // CSRF token, whole before anything is sent, so that a template that
-// fails answers a clean error. A page to keep (in the cache) is its own
-// copy; any other is cut from the pooled buffer it was rendered into,
-// which release gives back once the page is written.
+// fails answers a clean error: its "content" alone into its shell when
+// it has one, else the whole page. A page to keep (in the cache) is its
+// own copy; any other is cut from the pooled buffer it was rendered
+// into, which release gives back once the page is written.
 func (u *UI) execute(t *template.Template, p *Page, keep bool) (rd *rendered, release func(), err error) {
 	q := *p
 	q.Nonce, q.CSRF = u.ph.nonce, u.ph.csrf
@@ -494,16 +499,30 @@ func (u *UI) execute(t *template.Template, p *Page, keep bool) (rd *rendered, re
 		}
 	}
 	b.Reset()
-	if err := t.ExecuteTemplate(b, templatePage, &q); err != nil {
-		release()
-		return nil, nil, err
+	sh := u.shells.get(p)
+	if sh != nil {
+		if err := t.ExecuteTemplate(b, templateContent, &q); err != nil {
+			b.Reset()
+			sh = nil // a host's content that cannot stand alone: the whole page
+		}
 	}
+	if sh == nil {
+		if err := t.ExecuteTemplate(b, templatePage, &q); err != nil {
+			release()
+			return nil, nil, err
+		}
+	}
+	content := b.Bytes()
 	if keep {
-		rd = u.ph.cut(bytes.Clone(b.Bytes()))
+		content = bytes.Clone(content)
 		release()
-		return rd, func() {}, nil
+		release = func() {}
 	}
-	return u.ph.cut(b.Bytes()), release, nil
+	rd = u.ph.cut(content)
+	if sh != nil {
+		rd = join(sh.head, rd, sh.tail)
+	}
+	return rd, release, nil
 }
 
 // buffers are the buffers pages are rendered into, reused so that a

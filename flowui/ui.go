@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -86,6 +87,7 @@ type UI struct {
 	views  views
 	ph     placeholders
 	cache  *pageCache
+	shells *shells
 	bg     []byte
 	avatar []byte
 }
@@ -125,6 +127,9 @@ func New(e *executor.Executor, o Options) (*UI, error) {
 	var err error
 	if u.views, err = parseViews(o.Templates); err != nil {
 		return nil, err
+	}
+	if u.shells, err = newShells(u.views.base, u.ph); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
 	}
 	if err := u.check(); err != nil {
 		return nil, err
