@@ -125,7 +125,7 @@ func (u *UI) check() error {
 		}
 	}
 	for _, ch := range samples() {
-		p := u.challengePage("nonce", ch, "token", &http.Request{URL: &url.URL{Path: FlowPath + "sample/"}}, nil)
+		p := u.challengePage("nonce", ch, envelope(ch), userInfo(ch), "token", &http.Request{URL: &url.URL{Path: FlowPath + "sample/"}}, nil)
 		if err := u.views.components[p.Component].ExecuteTemplate(&bytes.Buffer{}, templatePage, p); err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrTemplate, p.Component, err)
 		}
@@ -288,11 +288,11 @@ func (u *UI) page(nonce, csrf string) *Page {
 // challengePage is the page of a challenge.
 // posted is the form answered with the challenge, nil for none: its
 // values are shown again (never a password or a file).
-func (u *UI) challengePage(nonce string, ch executor.Challenge, csrf string, r *http.Request, posted *form) *Page {
+// env and user are ch's envelope and userInfo.
+func (u *UI) challengePage(nonce string, ch executor.Challenge, env executor.Envelope, user *executor.UserInfo, csrf string, r *http.Request, posted *form) *Page {
 	p := u.page(nonce, csrf)
 	p.Action = r.URL.RequestURI()
 	p.Challenge = ch
-	env := envelope(ch)
 	p.Component = env.Component
 	if fi := env.FlowInfo; fi != nil {
 		p.Title, p.CancelURL = fi.Title, fi.CancelURL
@@ -318,7 +318,7 @@ func (u *UI) challengePage(nonce string, ch executor.Challenge, csrf string, r *
 			p.Errors[k] = append(p.Errors[k], d.String)
 		}
 	}
-	p.User = userInfo(ch)
+	p.User = user
 	if c := components[p.Component]; c.fields != nil {
 		p.fields = c.fields(ch)
 	}
@@ -409,7 +409,8 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		return
 	}
 	var key string
-	if anonymous && posted == nil && code == http.StatusOK && u.cache != nil && userInfo(ch) == nil && !showsRemembered(ch, r) {
+	user := userInfo(ch)
+	if anonymous && posted == nil && code == http.StatusOK && u.cache != nil && user == nil && !showsRemembered(ch, r) {
 		if b, err := json.Marshal(ch); err == nil {
 			key = env.Component + "\x00" + r.URL.RequestURI() + "\x00" + string(b)
 		}
@@ -425,7 +426,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		extra.script = webauthnOptions(c.DeviceChallenges) != nil
 	}
 	if rd == nil {
-		p := u.challengePage(nonce, ch, csrf, r, posted)
+		p := u.challengePage(nonce, ch, env, user, csrf, r, posted)
 		var (
 			err     error
 			release func()
@@ -440,8 +441,8 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		}
 	}
 	extra.img = imgSource(backgroundOf(env))
-	if ui := userInfo(ch); ui != nil {
-		if a := imgSource(ui.PendingUserAvatar); a != extra.img {
+	if user != nil {
+		if a := imgSource(user.PendingUserAvatar); a != extra.img {
 			extra.img += a // a host's avatars on another origin (Options.Avatar)
 		}
 	}

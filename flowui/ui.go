@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -90,6 +91,7 @@ type UI struct {
 	shells *shells
 	bg     []byte
 	avatar []byte
+	keyed  hash.Cloner // an HMAC under key, never written to
 }
 
 // ErrTemplate is a template that is missing, does not parse, or fails
@@ -124,6 +126,7 @@ func New(e *executor.Executor, o Options) (*UI, error) {
 		u.key = make([]byte, 32)
 		_, _ = rand.Read(u.key)
 	}
+	u.keyed, _ = hmac.New(sha256.New, u.key).(hash.Cloner)
 	var err error
 	if u.views, err = parseViews(o.Templates); err != nil {
 		return nil, err
@@ -263,10 +266,21 @@ func newNonce() string {
 // csrf is the CSRF token of session: an HMAC of its id under the UI's
 // key.
 func (u *UI) csrf(session string) string {
-	m := hmac.New(sha256.New, u.key)
+	m := u.mac()
 	m.Write([]byte("flowui csrf\x00"))
 	m.Write([]byte(session))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// mac is a new HMAC under the UI's key: a copy of one keyed once, which
+// saves hashing the key's pads for each page.
+func (u *UI) mac() hash.Hash {
+	if u.keyed != nil {
+		if m, err := u.keyed.Clone(); err == nil {
+			return m
+		}
+	}
+	return hmac.New(sha256.New, u.key)
 }
 
 func (u *UI) csrfOK(session, token string) bool {
