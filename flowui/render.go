@@ -360,10 +360,8 @@ var layouts = []string{"stacked", "content_left", "content_right", "sidebar_left
 // envelope is a challenge's Envelope, which every challenge embeds
 // (executor.Challenge); the zero Envelope for one that does not.
 func envelope(ch executor.Challenge) executor.Envelope {
-	if f, ok := embeddedField(ch, "Envelope"); ok {
-		if e, ok := f.(executor.Envelope); ok {
-			return e
-		}
+	if e, ok := embeddedField[executor.Envelope](ch); ok {
+		return *e
 	}
 	return executor.Envelope{}
 }
@@ -371,27 +369,44 @@ func envelope(ch executor.Challenge) executor.Envelope {
 // userInfo is the pending user of a challenge that embeds
 // executor.UserInfo, nil for one without or without a pending user.
 func userInfo(ch executor.Challenge) *executor.UserInfo {
-	if f, ok := embeddedField(ch, "UserInfo"); ok {
-		if ui, ok := f.(executor.UserInfo); ok && ui.PendingUser != "" {
-			return &ui
-		}
+	if ui, ok := embeddedField[executor.UserInfo](ch); ok && ui.PendingUser != "" {
+		u := *ui
+		return &u
 	}
 	return nil
 }
 
-// embeddedField is the value of the field name of the struct ch points
-// to.
-func embeddedField(ch executor.Challenge, name string) (any, bool) {
+// embeddedField is the field of type T that the struct ch points to
+// embeds (found once per challenge type: fieldIndexes).
+func embeddedField[T any](ch executor.Challenge) (*T, bool) {
 	v := reflect.ValueOf(ch)
 	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
 		return nil, false
 	}
-	f := v.Elem().FieldByName(name)
-	if !f.IsValid() || !f.CanInterface() {
+	ft := reflect.TypeFor[T]()
+	k := [2]reflect.Type{v.Type(), ft}
+	idx, ok := fieldIndexes.Load(k)
+	if !ok {
+		var found []int
+		if f, ok := v.Elem().Type().FieldByName(ft.Name()); ok && f.Anonymous && f.Type == ft {
+			found = f.Index
+		}
+		idx, _ = fieldIndexes.LoadOrStore(k, found)
+	}
+	if idx.([]int) == nil {
 		return nil, false
 	}
-	return f.Interface(), true
+	f, err := v.Elem().FieldByIndexErr(idx.([]int))
+	if err != nil || !f.CanAddr() {
+		return nil, false
+	}
+	t, ok := f.Addr().Interface().(*T)
+	return t, ok
 }
+
+// fieldIndexes are the indexes of the fields embeddedField finds, by the
+// challenge's type and the field's; nil for none.
+var fieldIndexes sync.Map
 
 // render writes a challenge's page. A page of a challenge shown, not
 // answered, to a visitor who is not logged in (anonymous) is kept
@@ -556,6 +571,9 @@ func (u *UI) send(w http.ResponseWriter, r *http.Request, code int, rd *rendered
 // imgSource is the CSP source of a background on another origin, with
 // its leading space; "" for the UI's own.
 func imgSource(bg string) string {
+	if strings.HasPrefix(bg, "/") {
+		return "" // no scheme, so not http(s): as below, without parsing
+	}
 	u, err := url.Parse(bg)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || !hostSource(u.Host) {
 		return ""
