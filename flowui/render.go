@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html"
 	"html/template"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -124,20 +125,25 @@ func (u *UI) check() error {
 			return fmt.Errorf("%w: no template for component %s", ErrTemplate, c)
 		}
 	}
+	run := func(t *template.Template, w io.Writer, p *Page) error {
+		q := *p
+		q.Hidden = hiddenFields(q.CSRF, q.Component)
+		return t.ExecuteTemplate(w, templatePage, &q)
+	}
 	for _, ch := range samples() {
 		p := u.challengePage("nonce", ch, envelope(ch), userInfo(ch), "token", &http.Request{URL: &url.URL{Path: FlowPath + "sample/"}}, nil)
-		if err := u.views.components[p.Component].ExecuteTemplate(&bytes.Buffer{}, templatePage, p); err != nil {
+		if err := run(u.views.components[p.Component], io.Discard, p); err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrTemplate, p.Component, err)
 		}
 	}
 	p := u.page("nonce", "")
 	p.Landing = &Landing{Username: "sample"}
-	if err := u.views.landing.ExecuteTemplate(&bytes.Buffer{}, templatePage, p); err != nil {
+	if err := run(u.views.landing, io.Discard, p); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrTemplate, fileLanding, err)
 	}
 	p = u.page("nonce", "")
 	p.Status = &Status{Code: 404, Message: msgNotFound}
-	if err := u.views.status.ExecuteTemplate(&bytes.Buffer{}, templatePage, p); err != nil {
+	if err := run(u.views.status, io.Discard, p); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrTemplate, fileStatus, err)
 	}
 	// The pages that ask to continue must let the visitor continue.
@@ -145,7 +151,7 @@ func (u *UI) check() error {
 	p.Action, p.Component = FlowPath+"sample/?itoken=x", continueComponent
 	p.Status = &Status{Code: 200, Message: msgOneTime, Continue: FlowPath + "sample/", Post: true}
 	var b bytes.Buffer
-	if err := u.views.status.ExecuteTemplate(&b, templatePage, p); err != nil {
+	if err := run(u.views.status, &b, p); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrTemplate, fileStatus, err)
 	}
 	for _, want := range []string{`href="` + p.Status.Continue + `"`, `value="` + continueComponent + `"`, `action="` + html.EscapeString(p.Action) + `"`} {
@@ -171,6 +177,10 @@ type Page struct {
 	// its token, in the hidden field CSRFField; CancelURL the flow's
 	// cancel URL.
 	Action, CSRF, CancelURL string
+	// Hidden is the form's hidden fields, as HTML made by the UI: the
+	// CSRF token (CSRFField) and the component ("component"), values
+	// of its own (parts.html's "hidden").
+	Hidden template.HTML
 	// Component is the challenge's component; Challenge the challenge.
 	Component string
 	Challenge executor.Challenge
@@ -508,6 +518,7 @@ func (u *UI) write(w http.ResponseWriter, r *http.Request, code int, t *template
 func (u *UI) execute(t *template.Template, p *Page, keep bool) (rd *rendered, release func(), err error) {
 	q := *p
 	q.Nonce, q.CSRF = u.ph.nonce, u.ph.csrf
+	q.Hidden = hiddenFields(q.CSRF, q.Component)
 	b := buffers.Get().(*bytes.Buffer)
 	release = func() {
 		if b.Cap() <= maxPooled {
@@ -539,6 +550,15 @@ func (u *UI) execute(t *template.Template, p *Page, keep bool) (rd *rendered, re
 		rd = join(sh.head, rd, sh.tail)
 	}
 	return rd, release, nil
+}
+
+// hiddenFields are a form's hidden fields (Page.Hidden), one action of
+// a template rather than two: the CSRF token is the UI's (base64url, or
+// its placeholder), the component one of its names; both are escaped
+// all the same.
+func hiddenFields(csrf, component string) template.HTML {
+	return template.HTML(`<input type="hidden" name="` + CSRFField + `" value="` + html.EscapeString(csrf) +
+		`"><input type="hidden" name="component" value="` + html.EscapeString(component) + `">`)
 }
 
 // buffers are the buffers pages are rendered into, reused so that a
