@@ -187,6 +187,13 @@ type Page struct {
 	// User is the pending user shown with the challenge, when it has
 	// one.
 	User *executor.UserInfo
+	// Captcha is the captcha the page shows: a captcha challenge, or an
+	// identification's captcha stage; nil for none.
+	Captcha *executor.CaptchaChallenge
+	// Fields are the page's fields by name, as Field returns them
+	// (without help text), but for a prompt page's (Prompts): a
+	// template reads a map faster than it calls a method.
+	Fields map[string]Field
 	// Errors are the challenge's field errors by field, NonField its
 	// errors about the whole form.
 	Errors   map[string][]string
@@ -329,6 +336,7 @@ func (u *UI) challengePage(nonce string, ch executor.Challenge, env executor.Env
 		}
 	}
 	p.User = user
+	p.Captcha = captchaOf(ch)
 	if c := components[p.Component]; c.fields != nil {
 		p.fields = c.fields(ch)
 	}
@@ -349,6 +357,11 @@ func (u *UI) challengePage(nonce string, ch executor.Challenge, env executor.Env
 	}
 	if pc, ok := ch.(*executor.PromptChallenge); ok {
 		p.Prompts = prompts(p, pc, posted)
+	} else if len(p.fields) > 0 {
+		p.Fields = make(map[string]Field, len(p.fields))
+		for _, f := range p.fields {
+			p.Fields[f] = p.Field(f)
+		}
 	}
 	if ic, ok := ch.(*executor.IdentificationChallenge); ok {
 		p.UserLabel, p.UserType = userFieldLabel(ic.UserFields), userFieldType(ic.UserFields)
@@ -612,10 +625,6 @@ func hostSource(h string) bool {
 	}
 	return true
 }
-
-// Captcha is the captcha a page shows: a captcha challenge, or an
-// identification's captcha stage; nil for none.
-func (p *Page) Captcha() *executor.CaptchaChallenge { return captchaOf(p.Challenge) }
 
 func captchaOf(ch executor.Challenge) *executor.CaptchaChallenge {
 	switch c := ch.(type) {
