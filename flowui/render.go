@@ -125,10 +125,14 @@ func (u *UI) check() error {
 			return fmt.Errorf("%w: no template for component %s", ErrTemplate, c)
 		}
 	}
+	// As a visitor's: the content alone in its shell, when it has one.
 	run := func(t *template.Template, w io.Writer, p *Page) error {
-		q := *p
-		q.Hidden = hiddenFields(q.CSRF, q.Component)
-		return t.ExecuteTemplate(w, templatePage, &q)
+		rd, release, err := u.execute(t, p, false)
+		if err != nil {
+			return err
+		}
+		defer release()
+		return rd.writeTo(w, p.Nonce, p.CSRF)
 	}
 	for _, ch := range samples() {
 		p := u.challengePage("nonce", ch, envelope(ch), userInfo(ch), "token", &http.Request{URL: &url.URL{Path: FlowPath + "sample/"}}, nil)
@@ -539,18 +543,14 @@ func (u *UI) execute(t *template.Template, p *Page, keep bool) (rd *rendered, re
 		}
 	}
 	b.Reset()
+	name := templatePage
 	sh := u.shells.get(p)
 	if sh != nil {
-		if err := t.ExecuteTemplate(b, templateContent, &q); err != nil {
-			b.Reset()
-			sh = nil // a host's content that cannot stand alone: the whole page
-		}
+		name = templateContent
 	}
-	if sh == nil {
-		if err := t.ExecuteTemplate(b, templatePage, &q); err != nil {
-			release()
-			return nil, nil, err
-		}
+	if err := t.ExecuteTemplate(b, name, &q); err != nil {
+		release()
+		return nil, nil, err
 	}
 	content := b.Bytes()
 	if keep {
