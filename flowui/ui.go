@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authflow/authflow/executor"
@@ -92,6 +93,7 @@ type UI struct {
 	bg     []byte
 	avatar []byte
 	keyed  hash.Cloner // an HMAC under key, never written to
+	tokens tokens
 }
 
 // ErrTemplate is a template that is missing, does not parse, or fails
@@ -265,12 +267,35 @@ func newNonce() string {
 
 // csrf is the CSRF token of session: an HMAC of its id under the UI's
 // key.
+// A visitor's pages share the token, kept (u.tokens) by the session id.
 func (u *UI) csrf(session string) string {
+	u.tokens.mu.Lock()
+	t, ok := u.tokens.m[session]
+	u.tokens.mu.Unlock()
+	if ok {
+		return t
+	}
 	m := u.mac()
 	m.Write([]byte("flowui csrf\x00"))
 	m.Write([]byte(session))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	t = base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	u.tokens.mu.Lock()
+	defer u.tokens.mu.Unlock()
+	if len(u.tokens.m) >= maxTokens || u.tokens.m == nil {
+		u.tokens.m = make(map[string]string)
+	}
+	u.tokens.m[session] = t
+	return t
 }
+
+// tokens are the CSRF tokens last made, by session id: at most
+// maxTokens; when full, it starts over.
+type tokens struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+const maxTokens = 4096
 
 // mac is a new HMAC under the UI's key: a copy of one keyed once, which
 // saves hashing the key's pads for each page.
