@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"html/template"
 	"io"
+	"io/fs"
 	"sync"
+	"text/template/parse"
 )
 
 // DefaultCachePages bounds the rendered pages a UI keeps (Options.CachePages).
@@ -26,7 +29,8 @@ const MaxCacheBytes = 8 << 20
 type hole uint8
 
 const (
-	holeNonce hole = iota + 1
+	holeNone hole = iota // nothing: where two renderings are joined
+	holeNonce
 	holeCSRF
 )
 
@@ -50,13 +54,13 @@ func (rd *rendered) size() int {
 // holds them by chance, and letters and digits only, which every
 // escaper leaves as they are. They share their prefix, so that a page is
 // cut in one pass.
-type placeholders struct{ prefix, nonce, csrf string }
+type placeholders struct{ prefix, nonce, csrf, content string }
 
 func newPlaceholders() placeholders {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	p := "ZQ" + hex.EncodeToString(b[:]) // a rare first byte: a fast search
-	return placeholders{prefix: p, nonce: p + "n", csrf: p + "c"}
+	return placeholders{prefix: p, nonce: p + "n", csrf: p + "c", content: p + "b"}
 }
 
 // cut cuts a page rendered with ph.
@@ -84,13 +88,25 @@ func (ph placeholders) cut(b []byte) *rendered {
 	}
 }
 
+// join is the page of the renderings rds one after the other.
+func join(rds ...*rendered) *rendered {
+	out := &rendered{}
+	for i, rd := range rds {
+		if i > 0 {
+			out.holes = append(out.holes, holeNone)
+		}
+		out.parts, out.holes = append(out.parts, rd.parts...), append(out.holes, rd.holes...)
+	}
+	return out
+}
+
 // writeTo writes the page with its nonce and CSRF token.
 func (rd *rendered) writeTo(w io.Writer, nonce, csrf string) error {
 	for i, p := range rd.parts {
 		if _, err := w.Write(p); err != nil {
 			return err
 		}
-		if i < len(rd.holes) {
+		if i < len(rd.holes) && rd.holes[i] != holeNone {
 			v := nonce
 			if rd.holes[i] == holeCSRF {
 				v = csrf
@@ -144,4 +160,98 @@ func (c *pageCache) put(key string, rd *rendered) {
 		delete(c.m, k)
 	}
 	c.m[key], c.bytes = rd, c.bytes+size
+}
+
+// The page around the content (page.html: the head, the style, the
+// layout) is the same for every challenge of a flow; with the UI's own
+// page.html and a style.css without actions, it is rendered once for
+// each of the values it reads (shellKey), with a placeholder for the
+// content, and each page renders its "content" template alone into it.
+// A host's page.html may read anything of a Page: its pages are
+// rendered whole.
+
+// shellKey is what the UI's page.html reads of a Page besides its
+// nonce (a placeholder) and its content.
+type shellKey struct{ lang, title, background, layout string }
+
+// shell is a page's text before and after its content.
+type shell struct{ head, tail *rendered }
+
+// maxShells bounds the shells a UI keeps; a full set is dropped for a
+// new one (a shell is a title and a background: few per flow).
+const maxShells = 256
+
+// shells renders and keeps shells.
+type shells struct {
+	t  *template.Template // page.html with the content placeholder as "content"
+	ph placeholders
+	mu sync.Mutex
+	m  map[shellKey]*shell
+}
+
+// get is the shell of p, nil when it cannot be rendered alone.
+func (s *shells) get(p *Page) *shell {
+	if s == nil {
+		return nil
+	}
+	k := shellKey{p.Lang, p.Title, p.Background, p.Layout}
+	s.mu.Lock()
+	sh := s.m[k]
+	s.mu.Unlock()
+	if sh != nil {
+		return sh
+	}
+	var b bytes.Buffer
+	q := Page{Lang: p.Lang, Title: p.Title, Background: p.Background, Layout: p.Layout, Nonce: s.ph.nonce}
+	if err := s.t.ExecuteTemplate(&b, templatePage, &q); err != nil {
+		return nil
+	}
+	head, tail, ok := bytes.Cut(b.Bytes(), []byte(s.ph.content))
+	if !ok || bytes.Contains(tail, []byte(s.ph.content)) {
+		return nil
+	}
+	sh = &shell{head: s.ph.cut(head), tail: s.ph.cut(tail)}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.m) >= maxShells {
+		clear(s.m)
+	}
+	s.m[k] = sh
+	return sh
+}
+
+// newShells are the shells of base, the page's templates, nil when its
+// page.html is not the UI's own or its style.css has actions.
+func newShells(base *template.Template, ph placeholders) (*shells, error) {
+	own, err := fs.ReadFile(embedded, "templates/"+filePage)
+	if err != nil {
+		return nil, err
+	}
+	def, err := template.New(templatePage).Funcs(funcs).Parse(string(own))
+	if err != nil {
+		return nil, err
+	}
+	page, style := base.Lookup(templatePage), base.Lookup(fileStyle)
+	if page == nil || page.Tree == nil || def.Lookup(templatePage).Tree.Root.String() != page.Tree.Root.String() ||
+		style == nil || style.Tree == nil || !textOnly(style.Tree.Root) {
+		return nil, nil
+	}
+	t, err := base.Clone()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.New(templateContent).Parse(ph.content); err != nil {
+		return nil, err
+	}
+	return &shells{t: t, ph: ph, m: map[shellKey]*shell{}}, nil
+}
+
+// textOnly says whether a template is text, without actions.
+func textOnly(root *parse.ListNode) bool {
+	for _, n := range root.Nodes {
+		if n.Type() != parse.NodeText {
+			return false
+		}
+	}
+	return true
 }

@@ -173,45 +173,48 @@
 // template. A page answering a form, shown to a logged-in visitor, or
 // showing someone (a pending user, a remembered username), is never
 // kept.
+//
+// A page rendered by its template renders its "content" alone: with
+// the UI's own page.html (and a style.css without actions), the page
+// around it (head, style, layout) is rendered once per language,
+// title, background and layout, with placeholders for the nonce and
+// the content, and kept (at most 256; a host's page.html may read any
+// of a Page, and its pages are rendered whole). The templates read
+// plain fields rather than call methods (Page.Fields, Page.Captcha),
+// and the values the UI makes itself, from its own words only, are one
+// action each rather than several (Page.Hidden, the CSRF token and the
+// component; Prompt.Flags, a field's autocomplete, readonly or
+// required): html/template calls each escaper of each action by
+// reflection, some 0.7 microseconds a value, 2.5 for a URL. Every
+// value from the configuration or the visitor is still escaped by
+// html/template. A session's CSRF token is computed once and kept for
+// its next pages (at most 4096 sessions).
+//
 // BenchmarkPage measures a page beside the executor's Get behind it
 // and beside the executor's JSON endpoint (HTTPHandler, the session
 // included), alternately in one loop, each written to a writer that
-// drops the body:
+// drops the body; its -uncached runs render every page by its template
+// (Options.CachePages -1), as for a page answering a form.
+// BenchmarkRender renders each sample challenge's page alone:
 //
-//	go test ./flowui -run '^$' -bench BenchmarkPage -benchtime 10000x -count 5
+//	go test ./flowui -run '^$' -bench BenchmarkPage -benchtime 2000x
+//	go test ./flowui -run '^$' -bench BenchmarkRender -benchmem
 //
-// On a shared two-core machine under a load of 6 to 8 (five runs), a
-// page shown again costs 1.2 to 1.7 times the Get for the login page and
-// 1.3 to 1.7 times for the two-stage enrollment's first page, and about
-// what the JSON endpoint costs (0.7 to 1.3 times). A page rendered by
-// its template (the first view of a challenge, and every page answering
-// a form: Options.CachePages -1 in the benchmark) costs 3.1 to 4.4
-// times the Get for the login page and 3.2 to 5.1 times for the
-// enrollment page (2.2 to 4.8 times the JSON endpoint): html/template's
-// reflective execution, some 40 to 100 microseconds a page there
-// (BenchmarkRender, each component's template alone), except the
-// prompt sample's 18 fields, some 300 microseconds alone. The page's own
-// cost besides is the session's lookup (which the JSON endpoint pays
-// too), the cache key (the challenge's JSON), the CSRF token and the
-// headers. So issue 22's bound (a page at most twice its step) holds
-// for a page shown again, not for a page rendered by its template.
-// Re-measured with go test ./flowui -run '^$' -bench . -benchtime
-// 2000x (three runs each): under a load of 3, 1.7 to 2.3 (login) and
-// 1.2 to 1.6 (enrollment) times the Get shown again, 3.5 to 4.0 and
-// 4.2 to 4.8 rendered, the prompt sample 0.3 milliseconds; under a load
-// of 10 to 12, 1.7 to 1.8 and 0.9 to 2.0 shown again, 2.5 to 8.6 and
-// 3.3 to 5.8 rendered, the prompt sample 0.55 to 1.2 milliseconds. So
-// a login page shown again is at the 2x bound, not safely under it.
-// A page not kept is written from the pooled buffer it was rendered
-// into, not copied (a page's allocations 15.5 to 10.1 KB for the login
-// sample, 58 to 47 KB for the prompt sample); measured beside the
-// previous build in one run, alternately, under a load of 4 (go test
-// -c, then -test.bench 'BenchmarkPage/.*uncached' -test.benchtime
-// 2000x, three runs each), a rendered page costs 2.7 to 4.1 times the
-// Get for the login page (3.4 to 5.3 before) and 3.5 to 4.5 times for
-// the enrollment page (3.6 to 4.7 before); on an idle machine (a load
-// of 0.1, the Get faster) 5.0 to 5.5 and 4.9 to 5.3. The rest is html/template's
-// reflective execution: a call by reflection for each escaper of each
-// action, a field looked up by name at each use; a rendered page stays
-// over issue 22's bound.
+// Measured beside the previous build in one run (go test -c of each,
+// then -test.bench BenchmarkPage -test.benchtime 2000x, the two
+// binaries alternately, twelve runs each, under a load of 3; medians,
+// quartiles in brackets): a page shown again costs 1.59 [1.51-1.94]
+// times the Get for the login page (1.78 before) and 1.41 [1.35-1.68]
+// for the two-stage enrollment's first page (1.67 before); a page
+// rendered by its template 3.6 [3.4-3.8] times the Get for the login
+// page (4.3 before) and 3.7 [3.4-4.0] for the enrollment page (4.4
+// before). BenchmarkRender, each sample page alone: the dummy page 9.7
+// microseconds and 62 allocations (18.9 and 118 before), access
+// denied 17.8 (25.3), identification 42 (52), password 36 (48), the
+// prompt sample's 18 fields 275 (289), some 10 escaped values a field.
+// So issue 22's bound (a page at most twice its step) holds for a page
+// shown again, by the median; a page rendered by its template stays
+// over it: some three quarters of its rendering is html/template's
+// reflective execution of the values the page shows, each escaped,
+// which the page cannot skip without escaping them itself.
 package flowui

@@ -74,3 +74,14 @@ func (u *UI) CachedBytes() int {
 	defer u.cache.mu.Unlock()
 	return u.cache.bytes
 }
+
+// Shells is the number of page shells kept, -1 when the UI renders
+// every page whole (a host's page.html, or a style.css with actions).
+func (u *UI) Shells() int {
+	if u.shells == nil {
+		return -1
+	}
+	u.shells.mu.Lock()
+	defer u.shells.mu.Unlock()
+	return len(u.shells.m)
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html"
 	"html/template"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -32,6 +33,9 @@ const (
 	fileLanding  = "landing.html"
 	fileStatus   = "status.html"
 	templatePage = "page"
+	// templateContent is each component's, the landing and status
+	// pages' own part, which "page" calls.
+	templateContent = "content"
 )
 
 // views are the parsed templates: one per component, and the landing
@@ -39,6 +43,7 @@ const (
 type views struct {
 	components      map[string]*template.Template
 	landing, status *template.Template
+	base            *template.Template // the page without a "content", never run
 }
 
 // read returns a template file, from the host's overrides when they
@@ -85,12 +90,12 @@ func parseViews(over fs.FS) (views, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
 		}
-		if _, err := t.New("content").Parse(src); err != nil {
+		if _, err := t.New(templateContent).Parse(src); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
 		}
 		return t, nil
 	}
-	v := views{components: map[string]*template.Template{}}
+	v := views{components: map[string]*template.Template{}, base: base}
 	var err error
 	if v.landing, err = content(fileLanding); err != nil {
 		return views{}, err
@@ -120,20 +125,29 @@ func (u *UI) check() error {
 			return fmt.Errorf("%w: no template for component %s", ErrTemplate, c)
 		}
 	}
+	// As a visitor's: the content alone in its shell, when it has one.
+	run := func(t *template.Template, w io.Writer, p *Page) error {
+		rd, release, err := u.execute(t, p, false)
+		if err != nil {
+			return err
+		}
+		defer release()
+		return rd.writeTo(w, p.Nonce, p.CSRF)
+	}
 	for _, ch := range samples() {
-		p := u.challengePage("nonce", ch, "token", &http.Request{URL: &url.URL{Path: FlowPath + "sample/"}}, nil)
-		if err := u.views.components[p.Component].ExecuteTemplate(&bytes.Buffer{}, templatePage, p); err != nil {
+		p := u.challengePage("nonce", ch, envelope(ch), userInfo(ch), "token", &http.Request{URL: &url.URL{Path: FlowPath + "sample/"}}, nil)
+		if err := run(u.views.components[p.Component], io.Discard, p); err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrTemplate, p.Component, err)
 		}
 	}
 	p := u.page("nonce", "")
 	p.Landing = &Landing{Username: "sample"}
-	if err := u.views.landing.ExecuteTemplate(&bytes.Buffer{}, templatePage, p); err != nil {
+	if err := run(u.views.landing, io.Discard, p); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrTemplate, fileLanding, err)
 	}
 	p = u.page("nonce", "")
 	p.Status = &Status{Code: 404, Message: msgNotFound}
-	if err := u.views.status.ExecuteTemplate(&bytes.Buffer{}, templatePage, p); err != nil {
+	if err := run(u.views.status, io.Discard, p); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrTemplate, fileStatus, err)
 	}
 	// The pages that ask to continue must let the visitor continue.
@@ -141,7 +155,7 @@ func (u *UI) check() error {
 	p.Action, p.Component = FlowPath+"sample/?itoken=x", continueComponent
 	p.Status = &Status{Code: 200, Message: msgOneTime, Continue: FlowPath + "sample/", Post: true}
 	var b bytes.Buffer
-	if err := u.views.status.ExecuteTemplate(&b, templatePage, p); err != nil {
+	if err := run(u.views.status, &b, p); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrTemplate, fileStatus, err)
 	}
 	for _, want := range []string{`href="` + p.Status.Continue + `"`, `value="` + continueComponent + `"`, `action="` + html.EscapeString(p.Action) + `"`} {
@@ -167,12 +181,23 @@ type Page struct {
 	// its token, in the hidden field CSRFField; CancelURL the flow's
 	// cancel URL.
 	Action, CSRF, CancelURL string
+	// Hidden is the form's hidden fields, as HTML made by the UI: the
+	// CSRF token (CSRFField) and the component ("component"), values
+	// of its own (parts.html's "hidden").
+	Hidden template.HTML
 	// Component is the challenge's component; Challenge the challenge.
 	Component string
 	Challenge executor.Challenge
 	// User is the pending user shown with the challenge, when it has
 	// one.
 	User *executor.UserInfo
+	// Captcha is the captcha the page shows: a captcha challenge, or an
+	// identification's captcha stage; nil for none.
+	Captcha *executor.CaptchaChallenge
+	// Fields are the page's fields by name, as Field returns them
+	// (without help text), but for a prompt page's (Prompts): a
+	// template reads a map faster than it calls a method.
+	Fields map[string]Field
 	// Errors are the challenge's field errors by field, NonField its
 	// errors about the whole form.
 	Errors   map[string][]string
@@ -284,11 +309,11 @@ func (u *UI) page(nonce, csrf string) *Page {
 // challengePage is the page of a challenge.
 // posted is the form answered with the challenge, nil for none: its
 // values are shown again (never a password or a file).
-func (u *UI) challengePage(nonce string, ch executor.Challenge, csrf string, r *http.Request, posted *form) *Page {
+// env and user are ch's envelope and userInfo.
+func (u *UI) challengePage(nonce string, ch executor.Challenge, env executor.Envelope, user *executor.UserInfo, csrf string, r *http.Request, posted *form) *Page {
 	p := u.page(nonce, csrf)
 	p.Action = r.URL.RequestURI()
 	p.Challenge = ch
-	env := envelope(ch)
 	p.Component = env.Component
 	if fi := env.FlowInfo; fi != nil {
 		p.Title, p.CancelURL = fi.Title, fi.CancelURL
@@ -314,7 +339,8 @@ func (u *UI) challengePage(nonce string, ch executor.Challenge, csrf string, r *
 			p.Errors[k] = append(p.Errors[k], d.String)
 		}
 	}
-	p.User = userInfo(ch)
+	p.User = user
+	p.Captcha = captchaOf(ch)
 	if c := components[p.Component]; c.fields != nil {
 		p.fields = c.fields(ch)
 	}
@@ -335,6 +361,11 @@ func (u *UI) challengePage(nonce string, ch executor.Challenge, csrf string, r *
 	}
 	if pc, ok := ch.(*executor.PromptChallenge); ok {
 		p.Prompts = prompts(p, pc, posted)
+	} else if len(p.fields) > 0 {
+		p.Fields = make(map[string]Field, len(p.fields))
+		for _, f := range p.fields {
+			p.Fields[f] = p.Field(f)
+		}
 	}
 	if ic, ok := ch.(*executor.IdentificationChallenge); ok {
 		p.UserLabel, p.UserType = userFieldLabel(ic.UserFields), userFieldType(ic.UserFields)
@@ -356,10 +387,8 @@ var layouts = []string{"stacked", "content_left", "content_right", "sidebar_left
 // envelope is a challenge's Envelope, which every challenge embeds
 // (executor.Challenge); the zero Envelope for one that does not.
 func envelope(ch executor.Challenge) executor.Envelope {
-	if f, ok := embeddedField(ch, "Envelope"); ok {
-		if e, ok := f.(executor.Envelope); ok {
-			return e
-		}
+	if e, ok := embeddedField[executor.Envelope](ch); ok {
+		return *e
 	}
 	return executor.Envelope{}
 }
@@ -367,27 +396,44 @@ func envelope(ch executor.Challenge) executor.Envelope {
 // userInfo is the pending user of a challenge that embeds
 // executor.UserInfo, nil for one without or without a pending user.
 func userInfo(ch executor.Challenge) *executor.UserInfo {
-	if f, ok := embeddedField(ch, "UserInfo"); ok {
-		if ui, ok := f.(executor.UserInfo); ok && ui.PendingUser != "" {
-			return &ui
-		}
+	if ui, ok := embeddedField[executor.UserInfo](ch); ok && ui.PendingUser != "" {
+		u := *ui
+		return &u
 	}
 	return nil
 }
 
-// embeddedField is the value of the field name of the struct ch points
-// to.
-func embeddedField(ch executor.Challenge, name string) (any, bool) {
+// embeddedField is the field of type T that the struct ch points to
+// embeds (found once per challenge type: fieldIndexes).
+func embeddedField[T any](ch executor.Challenge) (*T, bool) {
 	v := reflect.ValueOf(ch)
 	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
 		return nil, false
 	}
-	f := v.Elem().FieldByName(name)
-	if !f.IsValid() || !f.CanInterface() {
+	ft := reflect.TypeFor[T]()
+	k := [2]reflect.Type{v.Type(), ft}
+	idx, ok := fieldIndexes.Load(k)
+	if !ok {
+		var found []int
+		if f, ok := v.Elem().Type().FieldByName(ft.Name()); ok && f.Anonymous && f.Type == ft {
+			found = f.Index
+		}
+		idx, _ = fieldIndexes.LoadOrStore(k, found)
+	}
+	if idx.([]int) == nil {
 		return nil, false
 	}
-	return f.Interface(), true
+	f, err := v.Elem().FieldByIndexErr(idx.([]int))
+	if err != nil || !f.CanAddr() {
+		return nil, false
+	}
+	t, ok := f.Addr().Interface().(*T)
+	return t, ok
 }
+
+// fieldIndexes are the indexes of the fields embeddedField finds, by the
+// challenge's type and the field's; nil for none.
+var fieldIndexes sync.Map
 
 // render writes a challenge's page. A page of a challenge shown, not
 // answered, to a visitor who is not logged in (anonymous) is kept
@@ -405,7 +451,8 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		return
 	}
 	var key string
-	if anonymous && posted == nil && code == http.StatusOK && u.cache != nil && userInfo(ch) == nil && !showsRemembered(ch, r) {
+	user := userInfo(ch)
+	if anonymous && posted == nil && code == http.StatusOK && u.cache != nil && user == nil && !showsRemembered(ch, r) {
 		if b, err := json.Marshal(ch); err == nil {
 			key = env.Component + "\x00" + r.URL.RequestURI() + "\x00" + string(b)
 		}
@@ -421,7 +468,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		extra.script = webauthnOptions(c.DeviceChallenges) != nil
 	}
 	if rd == nil {
-		p := u.challengePage(nonce, ch, csrf, r, posted)
+		p := u.challengePage(nonce, ch, env, user, csrf, r, posted)
 		var (
 			err     error
 			release func()
@@ -436,8 +483,8 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		}
 	}
 	extra.img = imgSource(backgroundOf(env))
-	if ui := userInfo(ch); ui != nil {
-		if a := imgSource(ui.PendingUserAvatar); a != extra.img {
+	if user != nil {
+		if a := imgSource(user.PendingUserAvatar); a != extra.img {
 			extra.img += a // a host's avatars on another origin (Options.Avatar)
 		}
 	}
@@ -481,12 +528,14 @@ func (u *UI) write(w http.ResponseWriter, r *http.Request, code int, t *template
 
 // execute renders p with t, with the placeholders for its nonce and
 // CSRF token, whole before anything is sent, so that a template that
-// fails answers a clean error. A page to keep (in the cache) is its own
-// copy; any other is cut from the pooled buffer it was rendered into,
-// which release gives back once the page is written.
+// fails answers a clean error: its "content" alone into its shell when
+// it has one, else the whole page. A page to keep (in the cache) is its
+// own copy; any other is cut from the pooled buffer it was rendered
+// into, which release gives back once the page is written.
 func (u *UI) execute(t *template.Template, p *Page, keep bool) (rd *rendered, release func(), err error) {
 	q := *p
 	q.Nonce, q.CSRF = u.ph.nonce, u.ph.csrf
+	q.Hidden = hiddenFields(q.CSRF, q.Component)
 	b := buffers.Get().(*bytes.Buffer)
 	release = func() {
 		if b.Cap() <= maxPooled {
@@ -494,16 +543,35 @@ func (u *UI) execute(t *template.Template, p *Page, keep bool) (rd *rendered, re
 		}
 	}
 	b.Reset()
-	if err := t.ExecuteTemplate(b, templatePage, &q); err != nil {
+	name := templatePage
+	sh := u.shells.get(p)
+	if sh != nil {
+		name = templateContent
+	}
+	if err := t.ExecuteTemplate(b, name, &q); err != nil {
 		release()
 		return nil, nil, err
 	}
+	content := b.Bytes()
 	if keep {
-		rd = u.ph.cut(bytes.Clone(b.Bytes()))
+		content = bytes.Clone(content)
 		release()
-		return rd, func() {}, nil
+		release = func() {}
 	}
-	return u.ph.cut(b.Bytes()), release, nil
+	rd = u.ph.cut(content)
+	if sh != nil {
+		rd = join(sh.head, rd, sh.tail)
+	}
+	return rd, release, nil
+}
+
+// hiddenFields are a form's hidden fields (Page.Hidden), one action of
+// a template rather than two: the CSRF token is the UI's (base64url, or
+// its placeholder), the component one of its names; both are escaped
+// all the same.
+func hiddenFields(csrf, component string) template.HTML {
+	return template.HTML(`<input type="hidden" name="` + CSRFField + `" value="` + html.EscapeString(csrf) +
+		`"><input type="hidden" name="component" value="` + html.EscapeString(component) + `">`)
 }
 
 // buffers are the buffers pages are rendered into, reused so that a
@@ -536,6 +604,9 @@ func (u *UI) send(w http.ResponseWriter, r *http.Request, code int, rd *rendered
 // imgSource is the CSP source of a background on another origin, with
 // its leading space; "" for the UI's own.
 func imgSource(bg string) string {
+	if strings.HasPrefix(bg, "/") {
+		return "" // no scheme, so not http(s): as below, without parsing
+	}
 	u, err := url.Parse(bg)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || !hostSource(u.Host) {
 		return ""
@@ -554,10 +625,6 @@ func hostSource(h string) bool {
 	}
 	return true
 }
-
-// Captcha is the captcha a page shows: a captcha challenge, or an
-// identification's captcha stage; nil for none.
-func (p *Page) Captcha() *executor.CaptchaChallenge { return captchaOf(p.Challenge) }
 
 func captchaOf(ch executor.Challenge) *executor.CaptchaChallenge {
 	switch c := ch.(type) {

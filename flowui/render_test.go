@@ -315,6 +315,40 @@ func TestTemplates(t *testing.T) {
 	}
 }
 
+// With the UI's own page.html, the page around the content is rendered
+// once per title, background and layout (the pages are the same:
+// TestGolden); a host's page.html, or a style.css with an action, may
+// read anything of the page, and renders every page whole.
+func TestShells(t *testing.T) {
+	u, err := newTestUI(t, flowui.Options{CachePages: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := u.Shells()
+	dummy := func(name, title string) executor.Challenge {
+		return &executor.DummyChallenge{Envelope: executor.Envelope{Component: executor.ComponentDummy, FlowInfo: &executor.FlowInfo{Title: title}}, Name: name}
+	}
+	renderSample(t, u, dummy("a", "One"))
+	renderSample(t, u, dummy("b", "One"))
+	body, _ := renderSample(t, u, dummy("c", "Two"))
+	if got := u.Shells(); got != n+2 || !strings.Contains(body, "<title>Two</title>") || !strings.Contains(body, "<p>c</p>") {
+		t.Errorf("%d shells after %d: %s", got, n, body)
+	}
+	for name, src := range map[string]string{
+		"page.html": `{{define "page"}}<html><body class="{{.Component}}">{{template "content" .}}</body></html>{{end}}`,
+		"style.css": `/* {{.Component}} */`,
+	} {
+		u, err := newTestUI(t, flowui.Options{CachePages: -1, Templates: fstest.MapFS{name: {Data: []byte(src)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := renderSample(t, u, dummy("d", "One"))
+		if u.Shells() != -1 || !strings.Contains(body, executor.ComponentDummy) || !strings.Contains(body, "<p>d</p>") {
+			t.Errorf("%s: %d shells: %s", name, u.Shells(), body)
+		}
+	}
+}
+
 // Every component the executor answers with has a form decoder and,
 // but for the redirect, a template.
 func TestComponentsCovered(t *testing.T) {

@@ -7,10 +7,13 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"hash"
 	"io/fs"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authflow/authflow/executor"
@@ -86,8 +89,11 @@ type UI struct {
 	views  views
 	ph     placeholders
 	cache  *pageCache
+	shells *shells
 	bg     []byte
 	avatar []byte
+	keyed  hash.Cloner // an HMAC under key, never written to
+	tokens tokens
 }
 
 // ErrTemplate is a template that is missing, does not parse, or fails
@@ -122,9 +128,13 @@ func New(e *executor.Executor, o Options) (*UI, error) {
 		u.key = make([]byte, 32)
 		_, _ = rand.Read(u.key)
 	}
+	u.keyed, _ = hmac.New(sha256.New, u.key).(hash.Cloner)
 	var err error
 	if u.views, err = parseViews(o.Templates); err != nil {
 		return nil, err
+	}
+	if u.shells, err = newShells(u.views.base, u.ph); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
 	}
 	if err := u.check(); err != nil {
 		return nil, err
@@ -257,11 +267,45 @@ func newNonce() string {
 
 // csrf is the CSRF token of session: an HMAC of its id under the UI's
 // key.
+// A visitor's pages share the token, kept (u.tokens) by the session id.
 func (u *UI) csrf(session string) string {
-	m := hmac.New(sha256.New, u.key)
+	u.tokens.mu.Lock()
+	t, ok := u.tokens.m[session]
+	u.tokens.mu.Unlock()
+	if ok {
+		return t
+	}
+	m := u.mac()
 	m.Write([]byte("flowui csrf\x00"))
 	m.Write([]byte(session))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	t = base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	u.tokens.mu.Lock()
+	defer u.tokens.mu.Unlock()
+	if len(u.tokens.m) >= maxTokens || u.tokens.m == nil {
+		u.tokens.m = make(map[string]string)
+	}
+	u.tokens.m[session] = t
+	return t
+}
+
+// tokens are the CSRF tokens last made, by session id: at most
+// maxTokens; when full, it starts over.
+type tokens struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+const maxTokens = 4096
+
+// mac is a new HMAC under the UI's key: a copy of one keyed once, which
+// saves hashing the key's pads for each page.
+func (u *UI) mac() hash.Hash {
+	if u.keyed != nil {
+		if m, err := u.keyed.Clone(); err == nil {
+			return m
+		}
+	}
+	return hmac.New(sha256.New, u.key)
 }
 
 func (u *UI) csrfOK(session, token string) bool {

@@ -43,13 +43,21 @@ type Prompt struct {
 	// empty choice, "" for none.
 	Options []Option
 	Empty   string
+	// Flags are the attributes of a text area's or an input's own
+	// after its value, made by the UI from the type and Required
+	// alone: autocomplete, readonly or required, and a username's
+	// autocapitalize="none" spellcheck="false". One action rather
+	// than four.
+	Flags template.HTMLAttr
 }
 
 // Shown says how a prompt is shown: as a hidden input, a separator,
 // static text, a checkbox, radio buttons, a text area or a select, or
-// else as an input (a file input, a username's).
+// else as an input (a file input, a username's). Labelled is a text
+// area, a select or an input: a field with a label before it.
 type Shown struct {
 	Hidden, Separator, Static, Checkbox, Radio, Textarea, Select, File, Username bool
+	Labelled                                                                     bool
 }
 
 // Option is a choice of a select or a radio group.
@@ -69,9 +77,29 @@ var inputs = map[stage.PromptType][2]string{
 
 // shown is how a prompt type is shown.
 func shown(t stage.PromptType) Shown {
-	return Shown{Hidden: t == "hidden", Separator: t == "separator", Static: t == "static", Checkbox: t == "checkbox",
+	s := Shown{Hidden: t == "hidden", Separator: t == "separator", Static: t == "static", Checkbox: t == "checkbox",
 		Radio: t == "radio-button-group", Textarea: t == "text_area" || t == "text_area_read_only",
 		Select: t == "dropdown" || t == "ak-locale", File: t == "file", Username: t == "username"}
+	s.Labelled = !s.Hidden && !s.Separator && !s.Static && !s.Checkbox && !s.Radio
+	return s
+}
+
+// flags are a prompt's Flags: the UI's own words (autocomplete values
+// of inputs), no value of the prompt's.
+func flags(v *Prompt) template.HTMLAttr {
+	var a string
+	if v.Autocomplete != "" {
+		a = ` autocomplete="` + v.Autocomplete + `"`
+	}
+	if v.ReadOnly {
+		a += ` readonly`
+	} else if v.Required {
+		a += ` required`
+	}
+	if v.Is.Username {
+		a += ` autocapitalize="none" spellcheck="false"`
+	}
+	return template.HTMLAttr(a)
 }
 
 // focusable says whether a prompt type's field takes input.
@@ -108,6 +136,7 @@ func prompts(p *Page, c *executor.PromptChallenge, posted *form) []Prompt {
 			SubText: f.SubText, Choices: f.Choices, Field: p.Field(f.FieldKey, f.SubText != ""), Input: in[0], Autocomplete: in[1], Value: f.InitialValue,
 			ReadOnly: f.Type == "text_read_only" || f.Type == "text_area_read_only"}
 		v.Is = shown(f.Type)
+		v.Flags = flags(&v)
 		if f.Type == "static" && v.Value == "" {
 			v.Value = f.Placeholder
 		}
