@@ -50,8 +50,8 @@ var userFields = map[string]bool{"username": true, "name": true, "email": true, 
 
 var _ starlark.HasAttrs = (*userValue)(nil)
 
-func (u *userValue) String() string        { return "<User>" }
-func (u *userValue) Type() string          { return "User" }
+func (u *userValue) String() string { return "<User>" }
+func (u *userValue) Type() string   { return "User" }
 func (u *userValue) Freeze() {
 	u.frozen = true
 	if u.fields != nil {
