@@ -2,6 +2,7 @@ package expression
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/authflow/authflow/plan"
@@ -48,5 +49,18 @@ return True`, true},
 		if seen != c.converted {
 			t.Errorf("%s: written %v, context %v", c.src, seen, m)
 		}
+	}
+
+	// A value that cannot be passed fails the use of the fields, not
+	// the evaluation.
+	bad := map[string]any{"pending_user": map[string]any{"pk": 1.0, "when": struct{}{}}}
+	p := func(src string) policy.Policy {
+		return policy.Policy{Name: "p", Config: policy.Expression{Expression: src}}
+	}
+	if res, err := ev.Evaluate(context.Background(), p(`return not hasattr(context["pending_user"], "backend")`), plan.PolicyRequest{Context: bad}); err != nil || !res.Passing {
+		t.Errorf("hasattr: %+v %v", res, err)
+	}
+	if _, err := ev.Evaluate(context.Background(), p(`return context["pending_user"].pk == 1`), plan.PolicyRequest{Context: bad}); err == nil || !strings.Contains(err.Error(), "cannot pass a struct {}") {
+		t.Errorf("pk: %v", err)
 	}
 }
