@@ -257,37 +257,47 @@
 // (identification, password, MFA without devices, user_login) through
 // the Go API with the store's default hasher costs 1.01 to 1.02 times
 // one password check [1.05] (BenchmarkLogin). With a pbkdf2 hasher of
-// one iteration it costs 19 to 32 times a cached plan of the flow
-// (medians of eight runs: 22 at 1,000 users and at 100,000) [20: not
-// met]. The plan is the warm one: last_login is written in the
+// one iteration it costs 16 to 25 times a cached plan of the flow
+// (medians of seven runs: 22.3 at 1,000 users and 22.5 at 100,000)
+// [20: not met]. The plan is the warm one: last_login is written in the
 // background, the logins of a tenth of a second in one write, and flows,
 // stages, policies and users stay decoded across revisions until a
 // change touches them (internal/revcache). While last_login was written
 // once per login, each login's write made the next plan revalidate: at
 // 100,000 users a plan cost twice what it does now and a login 1.4
 // times, and the ratio's median was 15 (26 at 1,000 users, where the
-// plan cost what it does now and a login 1.1 times). What is left of a
+// plan cost what it does now and a login 1.1 times). The login itself
+// got about a tenth cheaper (medians 208 to 189 microseconds at 1,000
+// users, 218 to 196 at 100,000) when the store began to keep users
+// decoded (each read its own copy), so that identification's lookup no
+// longer decodes the user, and package expression began to convert the
+// plan context's pending_user at the first use of one of its fields
+// (the shipped password binding's policy only asks whether it has a
+// backend); the plan's cost moved as much from run to run, so the
+// ratio's medians moved less (22.6 and 24.1 before). What is left of a
 // login is spread: the password binding's expression policy, evaluated
-// at the password stage's GET and POST, about a fifth (authentik
+// at the password stage's GET and POST, under a tenth now (authentik
 // re-evaluates a re_evaluate_policies binding at every request, GET and
 // POST, with no policy cache, and a policy may answer differently at the
 // POST than at the GET, so its result is not kept from one request to
-// the next; EXECUTOR.md §2.4); the identification's user lookup and
-// decoding; a dozen read transactions; copying the execution's context
-// for each request. Over HTTP on loopback (a new browser, HTTPHandler's
-// own cookie and sessions) a login costs 3.0 to 4.1 times the Go API's
+// the next; EXECUTOR.md §2.4); saving the execution after each
+// request (encoding it, keeping it decoded), about a fifth; a dozen
+// read transactions; copying the execution's context for each request.
+// Over HTTP on loopback (a new browser, HTTPHandler's
+// own cookie and sessions) a login costs 3.0 to 3.9 times the Go API's
 // login with the keeping of its session (SessionStore.Start, which the
-// HTTP login does too; medians 3.7 at 1,000 users and 3.6 at 100,000)
+// HTTP login does too; medians 3.7 at 1,000 users and at 100,000,
+// where they were 3.5 and 3.4 in the same runs before the Go API's
+// login got cheaper; the HTTP login got as much cheaper or more)
 // [3: not met], and the same six requests to a handler that only
 // answers them (net/http's round trips on loopback, client and server
-// in one process) cost 1.0 to 1.9 times that by themselves (net/go,
-// median 1.4; BenchmarkLoginCheap, on a machine shared with other
-// builds at a load of 8 to 18). Against the Go API's login alone the
-// medians are 4.1 and 3.8, where they were 4.0 and 4.2 before the HTTP
-// path was trimmed and the Go API's login got cheaper. The rest is the
+// in one process) cost 1.3 to 1.5 times that by themselves (net/go,
+// medians 1.4; BenchmarkLoginCheap, on a machine shared with other
+// builds at a load of 2 to 3). The rest is the
 // handler's own work (the session cookie and its lookup, the policies'
-// view of the request, encoding the challenge, keeping the session) and
-// the executor's, which runs slower between net/http's requests than
+// view of the request, encoding the challenge: under a tenth of the
+// HTTP login together) and the executor's, which runs slower between
+// net/http's requests than
 // back to back. On a flow of two dummy stages, whose Go API requests are
 // cheaper, HTTP costs about 5 times the Go API: the difference, some 60
 // microseconds a request, is net/http's round trip on loopback
@@ -724,8 +734,8 @@
 // captcha, email and invitation has a handler that
 // denies the flow
 // with [MsgUnsupportedStage] and a configuration_error event.
-// Performance: a login with a cheap hasher costs 20 to 30 times a cached
-// plan, not the 20 issue 21 asks, and over HTTP about 4 times the Go
+// Performance: a login with a cheap hasher costs about 22 times a cached
+// plan, not the 20 issue 21 asks, and over HTTP about 3.7 times the Go
 // API, not 3 (see the figures above); no part of what is left is more
 // than a fifth of it.
 // Through the Go API, an identifier over half of [MaxDataSize] (the

@@ -647,7 +647,11 @@ func akIsGroupMember(th *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	case *userValue:
 		// A pending_user from the plan context, or a request.user the
 		// directory does not hold: its pk names the directory's user.
-		pk, _, _ := u.fields.Get(starlark.String("pk"))
+		fields, err := u.dict()
+		if err != nil {
+			return nil, err
+		}
+		pk, _, _ := fields.Get(starlark.String("pk"))
 		var n int64
 		if fl, ok := pk.(starlark.Float); ok && fl == starlark.Float(int64(fl)) {
 			pk = starlark.MakeInt64(int64(fl)) // a pk read from JSON

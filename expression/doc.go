@@ -363,7 +363,9 @@
 // context holds (context["prompt_data"][k] = v) reach the plan context,
 // and context[k] = v does not (authentik's planner copies the dict). A
 // map under pending_user is a User whose attributes are its keys
-// (hasattr(pending_user, "backend")); ak_user_by's user written there
+// (hasattr(pending_user, "backend")), converted at the first use of one
+// of them (so a value there that cannot be passed to an expression
+// fails that use, not the whole evaluation); ak_user_by's user written there
 // is kept as a map of its fields (pk, username, name, email, uuid,
 // is_active, path, type, attributes). A result whose run wrote the plan
 // context, read the directory, asked for an update, wrote an event or

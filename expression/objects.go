@@ -27,7 +27,14 @@ var ErrNoHost = errors.New("not available to expressions in authflow unless the 
 // fields, group_attributes() when known, and a clear error for the
 // methods that need the directory.
 type userValue struct {
+	// fields are the user's fields; nil until first needed when raw is
+	// set (see dict).
 	fields *starlark.Dict
+	// raw is the plan context's pending_user, whose fields are
+	// converted at their first use: a policy that only asks
+	// hasattr(pending_user, "backend") converts none of them.
+	raw    map[string]any
+	frozen bool
 	gattrs map[string]any // the merged group attributes; nil: unknown
 	// request: this is request.user, of which the planner knows only
 	// pk, is_authenticated, is_superuser and attributes; the other
@@ -43,18 +50,49 @@ var userFields = map[string]bool{"username": true, "name": true, "email": true, 
 
 var _ starlark.HasAttrs = (*userValue)(nil)
 
-func (u *userValue) String() string        { return "<User>" }
-func (u *userValue) Type() string          { return "User" }
-func (u *userValue) Freeze()               { u.fields.Freeze() }
+func (u *userValue) String() string { return "<User>" }
+func (u *userValue) Type() string   { return "User" }
+func (u *userValue) Freeze() {
+	u.frozen = true
+	if u.fields != nil {
+		u.fields.Freeze()
+	}
+}
 func (u *userValue) Truth() starlark.Bool  { return true }
 func (u *userValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: User") }
 
 // userMethods need the directory.
 var userMethods = []string{"has_usable_password", "all_groups", "group_attributes"}
 
+// dict returns the user's fields, converting raw at the first call.
+func (u *userValue) dict() (*starlark.Dict, error) {
+	if u.fields != nil {
+		return u.fields, nil
+	}
+	v, err := toValue(u.raw, 1) // nested in the plan context
+	if err != nil {
+		return nil, err
+	}
+	u.fields = v.(*starlark.Dict)
+	if u.frozen {
+		u.fields.Freeze()
+	}
+	return u.fields, nil
+}
+
+// converted reports whether the fields were converted: until then they
+// are raw, unchanged.
+func (u *userValue) converted() bool { return u.fields != nil }
+
 func (u *userValue) Attr(name string) (starlark.Value, error) {
-	if v, ok, _ := u.fields.Get(starlark.String(name)); ok {
-		return v, nil
+	if _, ok := u.raw[name]; ok || u.fields != nil {
+		d, err := u.dict()
+		if err != nil {
+			return nil, err
+		}
+		if v, ok, _ := d.Get(starlark.String(name)); ok {
+			return v, nil
+		}
 	}
 	switch name {
 	case "group_attributes":
@@ -81,7 +119,11 @@ func (u *userValue) Attr(name string) (starlark.Value, error) {
 
 func (u *userValue) AttrNames() []string {
 	var names []string
-	for _, k := range u.fields.Keys() {
+	d, err := u.dict()
+	if err != nil {
+		return userMethods
+	}
+	for _, k := range d.Keys() {
 		if s, ok := starlark.AsString(k); ok {
 			names = append(names, s)
 		}

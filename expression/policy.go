@@ -207,22 +207,26 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 }
 
 // planContext converts the plan context; a pending_user that is a map
-// becomes a User whose attributes are its keys.
+// becomes a User whose attributes are its keys, converted at their
+// first use.
 func planContext(m map[string]any) (*starlark.Dict, error) {
 	if m == nil {
 		m = map[string]any{}
 	}
-	v, err := toValue(m, 0)
-	if err != nil {
-		return nil, err
-	}
-	d := v.(*starlark.Dict)
-	if pu, ok, _ := d.Get(starlark.String("pending_user")); ok {
-		if pd, ok := pu.(*starlark.Dict); ok {
-			_ = d.SetKey(starlark.String("pending_user"), &userValue{fields: pd})
+	pd, lazy := m["pending_user"].(map[string]any)
+	if !lazy {
+		v, err := toValue(m, 0)
+		if err != nil {
+			return nil, err
 		}
+		return v.(*starlark.Dict), nil
 	}
-	return d, nil
+	return toDict(m, 0, func(k string) starlark.Value {
+		if k == "pending_user" {
+			return &userValue{raw: pd}
+		}
+		return nil
+	})
 }
 
 // writeBack replaces the contents of m with planCtx when they differ,

@@ -459,7 +459,9 @@ func pyStr(v starlark.Value) string {
 		}
 	case *userValue:
 		// Django's User.__str__ is the username.
-		if u, ok, _ := v.fields.Get(starlark.String("username")); ok {
+		if d, err := v.dict(); err != nil {
+			break
+		} else if u, ok, _ := d.Get(starlark.String("username")); ok {
 			if s, ok := starlark.AsString(u); ok {
 				return s
 			}

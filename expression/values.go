@@ -75,24 +75,37 @@ func toValue(v any, depth int) (starlark.Value, error) {
 		}
 		return starlark.NewList(l), nil
 	case map[string]any:
-		d := starlark.NewDict(len(v))
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			x, err := toValue(v[k], depth+1)
-			if err != nil {
-				return nil, err
-			}
-			if err := d.SetKey(starlark.String(k), x); err != nil {
-				return nil, err
-			}
-		}
-		return d, nil
+		return toDict(v, depth, nil)
 	}
 	return nil, fmt.Errorf("expression: cannot pass a %T to an expression", v)
+}
+
+// toDict converts m at depth, in key order; own, when not nil, gives
+// the value of a key it does not return nil for, instead of converting
+// it.
+func toDict(m map[string]any, depth int, own func(k string) starlark.Value) (*starlark.Dict, error) {
+	d := starlark.NewDict(len(m))
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		var x starlark.Value
+		if own != nil {
+			x = own(k)
+		}
+		if x == nil {
+			var err error
+			if x, err = toValue(m[k], depth+1); err != nil {
+				return nil, err
+			}
+		}
+		if err := d.SetKey(starlark.String(k), x); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
 }
 
 // fromValue converts a Starlark value back to a plan-context value,
@@ -150,7 +163,11 @@ func fromValue(v starlark.Value, depth int, budget *int) (any, error) {
 		}
 		return out, nil
 	case *userValue:
-		return fromValue(v.fields, depth, budget)
+		d, err := v.dict()
+		if err != nil {
+			return nil, err
+		}
+		return fromValue(d, depth, budget)
 	case *dirUser:
 		m, err := v.asMap()
 		if err != nil {
@@ -271,7 +288,10 @@ func unchanged(s starlark.Value, g any, depth int) bool {
 		case *starlark.Dict:
 			d = s
 		case *userValue:
-			d = s.fields
+			if !s.converted() && reflect.ValueOf(s.raw).UnsafePointer() == reflect.ValueOf(g).UnsafePointer() {
+				return true // the very map, not converted, so not written
+			}
+			d, _ = s.dict()
 		default:
 			return false
 		}

@@ -3,9 +3,11 @@ package store
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/internal/jsonvalue"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store/kv"
@@ -25,6 +27,7 @@ func usersDecl(*stage.Registry, *policy.Registry) *collection {
 	return &collection{
 		path:   "core/users",
 		bucket: "users", model: ModelUser, alias: "user", verbose: "User", codec: userCodec,
+		cached: true, clone: cloneUser,
 		seq: "pk", key: "pk",
 		unique: []uniqueField{{field: "username", bucket: "users_by_username", hash: true}},
 		indexes: []index{
@@ -375,4 +378,17 @@ func (tx *Tx) UserByUUID(id uuid.UUID) (directory.User, error) {
 		return directory.User{}, fmt.Errorf("store: user %s: %w", id, errors.Join(ErrNotFound, directory.ErrNotFound))
 	}
 	return *found, nil
+}
+
+// cloneUser copies a user's attributes, groups and last_login, so that
+// the copy shares nothing a caller can change.
+func cloneUser(obj any) any {
+	u := obj.(directory.User)
+	u.Attributes = jsonvalue.CloneMap(u.Attributes)
+	u.Groups = slices.Clone(u.Groups)
+	if u.LastLogin != nil {
+		l := *u.LastLogin
+		u.LastLogin = &l
+	}
+	return u
 }

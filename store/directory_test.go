@@ -388,3 +388,35 @@ func TestTxDirectory(t *testing.T) {
 		return nil
 	})
 }
+
+// TestFoundUserIsACopy: users are kept decoded between reads, and what
+// a read returns is the caller's own: changing its attributes, groups
+// or last_login does not change the next read.
+func TestFoundUserIsACopy(t *testing.T) {
+	s, _ := dirStore(t)
+	ctx := t.Context()
+	var g directory.Group
+	err := s.Update(ctx, func(tx *store.Tx) error {
+		g = mkGroup(t, tx, `{"name":"g"}`)
+		mkUser(t, tx, fmt.Sprintf(`{"username":"bob","name":"B","groups":[%q],"attributes":{"a":{"b":[1]}},"last_login":"2025-01-01T00:00:00Z"}`, g.PK))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := directory.Find{Identifier: "bob", Fields: []directory.Field{directory.FieldUsername}}
+	for i := range 3 {
+		u, err := s.Directory().FindUser(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := u.Attributes["a"].(map[string]any)["b"].([]any)
+		if len(u.Groups) != 1 || u.Groups[0] != g.PK || len(b) != 1 || b[0] != 1.0 || u.LastLogin == nil || *u.LastLogin != "2025-01-01T00:00:00Z" {
+			t.Fatalf("read %d: %+v", i, u)
+		}
+		b[0] = "changed"
+		u.Attributes["c"] = true
+		u.Groups[0] = uuid.Nil
+		*u.LastLogin = "changed"
+	}
+}

@@ -167,13 +167,20 @@ func (tx *Tx) get(c *collection, pk uuid.UUID) (any, bool, error) {
 // decodeRecord is decodeStored through the object cache.
 func (tx *Tx) decodeRecord(c *collection, pk, raw []byte) (any, error) {
 	if obj, ok := tx.s.cache.get(c, pk, raw); ok {
+		if c.clone != nil {
+			obj = c.clone(obj)
+		}
 		return obj, nil
 	}
 	obj, err := decodeStored(c, pk, raw, tx.s.keys)
 	if err != nil {
 		return nil, err
 	}
-	tx.s.cache.put(c, pk, raw, obj)
+	kept := obj
+	if c.clone != nil && tx.s.cache != nil {
+		kept = c.clone(obj)
+	}
+	tx.s.cache.put(c, pk, raw, kept)
 	return obj, nil
 }
 

@@ -104,8 +104,13 @@ type collection struct {
 	// it (a policy binding names its target); codec.str otherwise.
 	strOf func(tx *Tx, obj any) string
 	// cached objects are kept decoded in the store's cache: only types
-	// without maps or slices, which a caller could modify in a view.
+	// without maps or slices, which a caller could modify in a view,
+	// unless clone is set.
 	cached bool
+	// clone, when set, copies an object's maps and slices: the cache
+	// keeps one copy and hands out others, so that a caller's changes
+	// do not reach it.
+	clone func(obj any) any
 }
 
 // uniqueField is a field whose value is unique in its collection. Hashed
