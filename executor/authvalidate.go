@@ -289,7 +289,10 @@ func configurationStages(ctx context.Context, s *Step, cfg stage.AuthenticatorVa
 // selectable is a configuration stage as the challenge lists it: its
 // friendly_name (else its name), its kind's verbose name without "Setup
 // Stage", and its model name.
-func (s *Step) selectable(st stage.Stage) SelectableStage {
+func (s *Step) selectable(st stage.Stage) SelectableStage { return s.ex.selectable(st) }
+
+// selectable is st as a SelectableStage (see Step.selectable).
+func (e *Executor) selectable(st stage.Stage) SelectableStage {
 	name := st.Name
 	var fn struct {
 		FriendlyName *string `json:"friendly_name"`
@@ -298,7 +301,7 @@ func (s *Step) selectable(st stage.Stage) SelectableStage {
 		name = *fn.FriendlyName
 	}
 	verbose := string(st.Model())
-	if k, ok := s.ex.s.StageKinds().Lookup(st.Model()); ok {
+	if k, ok := e.s.StageKinds().Lookup(st.Model()); ok {
 		verbose = k.VerboseName
 	}
 	return SelectableStage{

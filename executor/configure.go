@@ -8,8 +8,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/stage"
 	"github.com/authflow/authflow/store"
 	"github.com/google/uuid"
 )
@@ -42,13 +45,11 @@ func (e *Executor) Configure(ctx context.Context, pk uuid.UUID, req Request) (st
 		if err != nil {
 			return err
 		}
-		var c struct {
-			ConfigureFlow *uuid.UUID `json:"configure_flow"`
-		}
-		if b, err := json.Marshal(st.Config); err != nil || json.Unmarshal(b, &c) != nil || c.ConfigureFlow == nil {
+		cf := configureFlow(st)
+		if cf == nil {
 			return ErrNotConfigurable
 		}
-		f, err := store.Flows.Get(tx, store.PK(*c.ConfigureFlow))
+		f, err := store.Flows.Get(tx, store.PK(*cf))
 		if err != nil {
 			return err
 		}
@@ -108,4 +109,77 @@ func (e *Executor) ConfigureHandler(o HTTPOptions) http.Handler {
 			toFlowPage(w, r, slug)
 		}
 	})
+}
+
+// UserDevice is one of a user's confirmed authenticator devices as the
+// user may see it: its class, name and last use, and no secret.
+type UserDevice struct {
+	Class    directory.DeviceClass
+	Name     string
+	LastUsed *time.Time
+}
+
+// setupKinds are the authenticator setup stage kinds, whose stages
+// Authenticators offers when they have a configure flow.
+var setupKinds = []stage.ModelName{
+	stage.ModelAuthenticatorTOTP, stage.ModelAuthenticatorStatic, stage.ModelAuthenticatorWebAuthn,
+	stage.ModelAuthenticatorSMS, stage.ModelAuthenticatorEmail, stage.ModelAuthenticatorDuo,
+}
+
+// MaxSetupStages bounds the setup stages of each kind that
+// Authenticators reads.
+const MaxSetupStages = 20
+
+// Authenticators returns what a page may show a logged-in user of their
+// authenticators: their confirmed devices (none when the executor keeps
+// no devices), and the authenticator setup stages that have a
+// configure_flow (at most MaxSetupStages of each kind, in the store's
+// order), which ConfigurePath + pk + "/" starts for them.
+func (e *Executor) Authenticators(ctx context.Context, user int64) ([]UserDevice, []SelectableStage, error) {
+	var devs []UserDevice
+	if e.devices != nil && user != 0 {
+		all, err := e.devices.UserDevices(ctx, user)
+		if err != nil {
+			return nil, nil, fmt.Errorf("executor: the devices of user %d: %w", user, err)
+		}
+		for _, d := range all {
+			if d.Confirmed {
+				devs = append(devs, UserDevice{Class: d.Class, Name: d.Name, LastUsed: d.LastUsed})
+			}
+		}
+	}
+	var setup []SelectableStage
+	err := e.s.View(ctx, func(tx *store.Tx) error {
+		for _, m := range setupKinds {
+			if _, ok := e.s.StageKinds().Lookup(m); !ok {
+				continue
+			}
+			page, err := store.Stages.Kind(string(m)).List(tx, store.Query{PageSize: MaxSetupStages})
+			if err != nil {
+				return err
+			}
+			for _, v := range page.Results {
+				if configureFlow(v.Stage) != nil {
+					setup = append(setup, e.selectable(v.Stage))
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("executor: the setup stages: %w", err)
+	}
+	return devs, setup, nil
+}
+
+// configureFlow is st's configure_flow; nil for a kind without one, or
+// none set.
+func configureFlow(st stage.Stage) *uuid.UUID {
+	var c struct {
+		ConfigureFlow *uuid.UUID `json:"configure_flow"`
+	}
+	if b, err := json.Marshal(st.Config); err != nil || json.Unmarshal(b, &c) != nil {
+		return nil
+	}
+	return c.ConfigureFlow
 }

@@ -25,7 +25,10 @@
 //     authentication flow (executor.Executor.DefaultFlow); a logged-in one
 //     sees their username and links to the brand's user settings flow
 //     (else default-user-settings-flow), default-password-change, and
-//     log out (executor.InvalidationURL, the default invalidation flow).
+//     log out (executor.InvalidationURL, the default invalidation flow),
+//     their authenticator devices (names and classes, no secret), and a
+//     link to executor.ConfigurePath for each authenticator setup stage
+//     with a configure flow (executor.Executor.Authenticators).
 //   - BackgroundPath (authentik's default flow background, an image made
 //     by this package) and executor.DefaultAvatar.
 //

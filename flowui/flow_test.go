@@ -651,3 +651,29 @@ func TestRoutes(t *testing.T) {
 		}
 	}
 }
+
+// The landing page offers the setup stages that have a configure flow
+// (the shipped TOTP, static and WebAuthn setup flows), and lists the
+// user's devices once one is set up through its link.
+func TestLandingAuthenticators(t *testing.T) {
+	sv := newServer(t)
+	b := sv.browser()
+	setup(t, b, "admin Passw0rd")
+	links := map[string]string{}
+	for _, a := range all(b.last.doc, "a") {
+		links[text(a)] = attrOf(a, "href")
+	}
+	static := links["Set up: Static tokens"]
+	if !strings.HasPrefix(static, executor.ConfigurePath) || !strings.HasPrefix(links["Set up: TOTP Device"], executor.ConfigurePath) {
+		t.Fatalf("setup links: %v", links)
+	}
+	if strings.Contains(text(b.last.doc), "Your authenticators") {
+		t.Errorf("devices listed before any: %s", b.last.body)
+	}
+	b.get(static).wantComponent(t, executor.ComponentAuthenticatorStatic)
+	p := b.submit(nil)
+	p.want(t, 200, "/")
+	if s := text(p.doc); !strings.Contains(s, "Your authenticators") || !strings.Contains(s, "Static Token (") {
+		t.Errorf("devices after setup: %s", p.body)
+	}
+}

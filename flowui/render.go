@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/executor"
 )
 
@@ -141,7 +142,7 @@ func (u *UI) check() error {
 		}
 	}
 	p := u.page("nonce", "")
-	p.Landing = &Landing{Username: "sample"}
+	p.Landing = &Landing{Username: "sample", Devices: []executor.UserDevice{{Class: directory.DeviceTOTP, Name: "phone"}}, Setup: []SetupLink{{Name: "TOTP", Link: executor.ConfigurePath}}}
 	if err := run(u.views.landing, io.Discard, p); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrTemplate, fileLanding, err)
 	}
@@ -231,6 +232,17 @@ type Page struct {
 type Landing struct {
 	Username, Avatar                     string
 	UserSettings, PasswordChange, Logout string
+	// Devices are the user's authenticator devices; Setup the
+	// authenticator setup stages they may run, each at its Link
+	// (executor.Executor.Authenticators).
+	Devices []executor.UserDevice
+	Setup   []SetupLink
+}
+
+// SetupLink is an authenticator setup stage on the landing page: its
+// name and the URL that starts its configure flow.
+type SetupLink struct {
+	Name, Link string
 }
 
 // Status is an error page of the UI's own: its HTTP status and

@@ -488,8 +488,9 @@ const (
 
 // serveLanding serves "/": an anonymous visitor goes to the default
 // authentication flow (executor.Executor.DefaultFlow); a logged-in one
-// sees their username and links to change their settings and password
-// and to log out.
+// sees their username, their authenticator devices, links to set one up
+// (the setup stages with a configure flow), and links to change their
+// settings and password and to log out.
 func (u *UI) serveLanding(w http.ResponseWriter, r *http.Request) {
 	nonce := newNonce()
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -522,12 +523,21 @@ func (u *UI) serveLanding(w http.ResponseWriter, r *http.Request) {
 	}
 	p := u.page(nonce, "")
 	p.Title, p.Background = b.Title, b.DefaultFlowBackground
+	devs, setup, err := u.e.Authenticators(r.Context(), req.User.PK)
+	if err != nil {
+		u.flowError(w, r, nonce, "", err)
+		return
+	}
 	p.Landing = &Landing{
 		Username:       req.Username,
 		Avatar:         executor.DefaultAvatar,
 		UserSettings:   FlowPath + url.PathEscape(settings) + "/",
 		PasswordChange: FlowPath + defaultPasswordChange + "/",
 		Logout:         executor.InvalidationURL,
+		Devices:        devs,
+	}
+	for _, st := range setup {
+		p.Landing.Setup = append(p.Landing.Setup, SetupLink{Name: st.Name, Link: executor.ConfigurePath + st.PK.String() + "/"})
 	}
 	u.write(w, r, http.StatusOK, u.views.landing, p, cspExtra{})
 }
