@@ -279,19 +279,6 @@ const PasswordlessDeviceUID = "-1"
 // authenticator_validate turns into MsgNoWebAuthn.
 var errNoWebAuthn = errors.New("executor: no WebAuthn relying party")
 
-// init adds WebAuthn's entry of deviceClassHandlers (see there).
-func init() {
-	deviceClassHandlers[directory.DeviceWebAuthn] = deviceClassHandler{
-		offer: func(cfg stage.AuthenticatorValidate, dev directory.Device) bool {
-			return !webauthnTypeRefused(cfg, dev)
-		},
-		challenge:   webauthnDeviceChallenge,
-		answerField: "webauthn",
-		answer:      answerWebAuthn,
-		app:         "authentik_stages_authenticator_webauthn", model: "webauthndevice",
-	}
-}
-
 // webauthnTypeRefused says whether the stage refuses dev for its type:
 // webauthn_allowed_device_types is set and dev's type is not in it.
 // authentik gives a device a type when its AAGUID is in its catalogue of

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/otp"
 	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/store"
 	"github.com/authflow/authflow/validate"
 )
 
@@ -40,9 +42,6 @@ type deviceClassHandler struct {
 	// reported what authentik reports (login_failed, ...).
 	answerField string
 	answer      func(ctx context.Context, s *Step, cfg stage.AuthenticatorValidate, raw json.RawMessage, user int64) (dev directory.Device, msg string, ok bool, err error)
-	// app and model are the device's Django app label and model name,
-	// as auth_method_args.mfa_devices names a device.
-	app, model string
 }
 
 // deviceClassHandlers is authenticator_validate's behaviour by device
@@ -51,28 +50,29 @@ type deviceClassHandler struct {
 var deviceClassHandlers = map[directory.DeviceClass]deviceClassHandler{
 	directory.DeviceTOTP: {
 		checkCode: checkTOTPCode,
-		app:       "authentik_stages_authenticator_totp", model: "totpdevice",
 	},
 	directory.DeviceStatic: {
 		checkCode: checkStaticCode,
-		app:       "authentik_stages_authenticator_static", model: "staticdevice",
 	},
 	// The side-channel classes (authsms.go, authemail.go, authduo.go).
 	directory.DeviceSMS: {
 		selected: selectSMS, checkCode: checkSMSCode,
-		app: "authentik_stages_authenticator_sms", model: "smsdevice",
 	},
 	directory.DeviceEmail: {
 		challenge: emailChallenge, selected: selectEmail, checkCode: checkEmailCode,
-		app: "authentik_stages_authenticator_email", model: "emaildevice",
 	},
 	directory.DeviceDuo: {
 		answerField: "duo", answer: answerDuo,
-		app: "authentik_stages_authenticator_duo", model: "duodevice",
 	},
-	// WebAuthn's entry is added by an init in authwebauthn.go: its answer
-	// names the device through deviceRef, which reads this map, a cycle
-	// Go refuses in a variable's initializer.
+	// WebAuthn (authwebauthn.go).
+	directory.DeviceWebAuthn: {
+		offer: func(cfg stage.AuthenticatorValidate, dev directory.Device) bool {
+			return !webauthnTypeRefused(cfg, dev)
+		},
+		challenge:   webauthnDeviceChallenge,
+		answerField: "webauthn",
+		answer:      answerWebAuthn,
+	},
 }
 
 // checkDeviceClassHandlers checks the map: every class and no other,
@@ -92,8 +92,8 @@ func checkDeviceClassHandlers(m map[directory.DeviceClass]deviceClassHandler) er
 			return fmt.Errorf("executor: the %s device class handler answers nothing (checkCode or answer)", c)
 		case h.answer != nil && (h.answerField == "" || h.answerField == "code"):
 			return fmt.Errorf("executor: the %s device class handler's answer needs its own field", c)
-		case h.app == "" || h.model == "":
-			return fmt.Errorf("executor: the %s device class handler needs its app and model", c)
+		case store.DeviceModels[c] == "":
+			return fmt.Errorf("executor: device class %s has no model in the store", c)
 		}
 		if h.answer != nil {
 			if o, dup := fields[h.answerField]; dup {
@@ -146,8 +146,8 @@ func checkStaticCode(dev *directory.Device, code string, _ time.Time) bool {
 // deviceRef is a device as authentik's events and auth_method_args name
 // a model instance (sanitize_item): its app, model, pk and name.
 func deviceRef(dev directory.Device) map[string]any {
-	h := deviceClassHandlers[dev.Class]
-	return map[string]any{"app": h.app, "model_name": h.model, "pk": float64(dev.PK), "name": dev.Name}
+	app, model, _ := strings.Cut(store.DeviceModels[dev.Class], ".")
+	return map[string]any{"app": app, "model_name": model, "pk": float64(dev.PK), "name": dev.Name}
 }
 
 // codeError is the "code" field's message of a code no device accepts.

@@ -341,23 +341,20 @@ func TestCheckDeviceClassHandlers(t *testing.T) {
 	// Each case breaks the real map in one way; the check must catch it.
 	for name, change := range map[string]func(m map[directory.DeviceClass]deviceClassHandler){
 		"unknown class": func(m map[directory.DeviceClass]deviceClassHandler) {
-			m["hotp"] = deviceClassHandler{checkCode: code, app: "a", model: "m"}
+			m["hotp"] = deviceClassHandler{checkCode: code}
 		},
 		"missing class": func(m map[directory.DeviceClass]deviceClassHandler) { delete(m, directory.DeviceDuo) },
 		"no answer": func(m map[directory.DeviceClass]deviceClassHandler) {
-			m[directory.DeviceTOTP] = deviceClassHandler{app: "a", model: "m"}
+			m[directory.DeviceTOTP] = deviceClassHandler{}
 		},
 		"answer, no field": func(m map[directory.DeviceClass]deviceClassHandler) {
-			m[directory.DeviceWebAuthn] = deviceClassHandler{answer: ans, app: "a", model: "m"}
+			m[directory.DeviceWebAuthn] = deviceClassHandler{answer: ans}
 		},
 		"answer on code": func(m map[directory.DeviceClass]deviceClassHandler) {
-			m[directory.DeviceWebAuthn] = deviceClassHandler{answer: ans, answerField: "code", app: "a", model: "m"}
+			m[directory.DeviceWebAuthn] = deviceClassHandler{answer: ans, answerField: "code"}
 		},
 		"same field": func(m map[directory.DeviceClass]deviceClassHandler) {
-			m[directory.DeviceWebAuthn] = deviceClassHandler{answer: ans, answerField: "duo", app: "a", model: "m"}
-		},
-		"no model": func(m map[directory.DeviceClass]deviceClassHandler) {
-			m[directory.DeviceTOTP] = deviceClassHandler{checkCode: code}
+			m[directory.DeviceWebAuthn] = deviceClassHandler{answer: ans, answerField: "duo"}
 		},
 	} {
 		m := maps.Clone(deviceClassHandlers)
