@@ -2,13 +2,19 @@ package flowui_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/flowui"
+	"github.com/authflow/authflow/store"
 )
 
 // BenchmarkPage renders a flow's page through the UI (the session, the
@@ -116,4 +122,120 @@ func BenchmarkRender(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkLoginPages logs in through the pages of the shipped
+// default-authentication-flow (the login page, the password page with
+// the pending user, a wrong password's page, then the right password)
+// and, alternately in the same loop, through the executor's Go API in
+// a session of its own at the same point, step by step: each page's
+// request (the UI's ServeHTTP, the executor's step behind it included)
+// beside that step alone. The metrics are each request's ratio
+// (page-x-step; issue 22 bounds a page's at 2) and the whole login's:
+//
+//	go test ./flowui -run '^$' -bench BenchmarkLoginPages -benchtime 2000x
+//
+// The store's hasher is pbkdf2 of 1,000 iterations (newServer), so a
+// POST's step is mostly its password check, as in a real login.
+func BenchmarkLoginPages(b *testing.B) {
+	sv := newServer(b)
+	ctx := context.Background()
+	u := directory.DefaultUser()
+	u.Username = "bench"
+	if err := sv.s.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		u, err = store.Users.Create(tx, u, nil)
+		return err
+	}); err != nil {
+		b.Fatal(err)
+	}
+	const secret = "correct horse battery staple"
+	pw := secret
+	if err := sv.s.SetPassword(ctx, u.PK, &pw); err != nil {
+		b.Fatal(err)
+	}
+	const slug = "default-authentication-flow"
+	path := flowui.FlowPath + slug + "/"
+	type step struct {
+		name   string
+		post   url.Values // nil: a GET
+		body   string     // the Go API's response, "" for a Get
+		status int        // the page's
+	}
+	steps := []step{
+		{"ident", nil, "", http.StatusOK},
+		{"uid", url.Values{"component": {executor.ComponentIdentification}, "uid_field": {"bench"}}, `{"component":"ak-stage-identification","uid_field":"bench"}`, http.StatusSeeOther},
+		{"password", nil, "", http.StatusOK},
+		{"wrong", url.Values{"component": {executor.ComponentPassword}, "password": {"wrong"}}, `{"component":"ak-stage-password","password":"wrong"}`, http.StatusOK},
+		{"right", url.Values{"component": {executor.ComponentPassword}, "password": {secret}}, `{"component":"ak-stage-password","password":"` + secret + `"}`, http.StatusSeeOther},
+	}
+	pageT := make([]time.Duration, len(steps)+1)
+	stepT := make([]time.Duration, len(steps)+1)
+	n := 0
+	for ; b.Loop(); n++ {
+		var cookie *http.Cookie
+		req := executor.Request{Session: "bench-" + strconv.Itoa(n)}
+		for i, s := range steps {
+			var r *http.Request
+			if s.post == nil {
+				r = httptest.NewRequest("GET", path, nil)
+			} else {
+				s.post.Set(flowui.CSRFField, sv.ui.CSRF(cookie.Value))
+				r = httptest.NewRequest("POST", path, strings.NewReader(s.post.Encode()))
+				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				r.Header.Set("Origin", "http://example.com")
+			}
+			if cookie != nil {
+				r.AddCookie(cookie)
+			}
+			w := &discard{h: http.Header{}}
+			t0 := time.Now()
+			sv.ui.ServeHTTP(w, r)
+			t1 := time.Now()
+			var err error
+			if s.body == "" {
+				_, err = sv.e.Get(ctx, slug, req)
+			} else {
+				_, err = sv.e.Submit(ctx, slug, req, json.RawMessage(s.body))
+			}
+			t2 := time.Now()
+			if err != nil || w.Code != s.status {
+				b.Fatalf("%s: %d %v", s.name, w.Code, err)
+			}
+			if cookie == nil {
+				cookie = (&http.Response{Header: w.h}).Cookies()[0]
+			}
+			pageT[i] += t1.Sub(t0)
+			stepT[i] += t2.Sub(t1)
+		}
+		// After the password: the reloads to the flow's end, a redirect.
+		for range 5 {
+			r := httptest.NewRequest("GET", path, nil)
+			r.AddCookie(cookie)
+			w := &discard{h: http.Header{}}
+			t0 := time.Now()
+			sv.ui.ServeHTTP(w, r)
+			t1 := time.Now()
+			resp, err := sv.e.Get(ctx, slug, req)
+			t2 := time.Now()
+			if err != nil {
+				b.Fatal(err)
+			}
+			pageT[len(steps)] += t1.Sub(t0)
+			stepT[len(steps)] += t2.Sub(t1)
+			if w.Code == http.StatusFound && resp.Login != nil {
+				break
+			}
+		}
+	}
+	var page, stp time.Duration
+	for i := range pageT {
+		name := "end"
+		if i < len(steps) {
+			name = steps[i].name
+		}
+		b.ReportMetric(float64(pageT[i])/float64(stepT[i]), name+"-x-step")
+		page, stp = page+pageT[i], stp+stepT[i]
+	}
+	b.ReportMetric(float64(page)/float64(stp), "all-x-step")
 }

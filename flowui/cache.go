@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"slices"
 	"sync"
 	"text/template/parse"
 )
@@ -20,19 +21,33 @@ const DefaultCachePages = 256
 const MaxCacheBytes = 8 << 20
 
 // A page is rendered with placeholders for its nonce and CSRF token,
-// which change with every answer and every session, and filled in as it
-// is written; a challenge's page shown again (the login page, which is
-// the same for every visitor) is then written without running its
-// template.
+// which change with every answer and every session, and for the
+// visitor's own parts (the pending user: parts.html's "who" and
+// "username"), and filled in as it is written; a challenge's page shown
+// again (the login page, which is the same for every visitor; the
+// password page, the same but for who is logging in) is then written
+// without running its template, but for the visitor's parts, each
+// rendered by its own template.
 
 // holes is what a rendered page's placeholders stand for.
 type hole uint8
 
 const (
-	holeNone hole = iota // nothing: where two renderings are joined
-	holeNonce
-	holeCSRF
+	holeNone     hole = iota // nothing: where two renderings are joined
+	holeNonce                // the CSP nonce
+	holeCSRF                 // the CSRF token
+	holeWho                  // the pending user, as parts.html's "who" shows them
+	holeUsername             // the pending user's hidden username input (parts.html's "username")
 )
+
+// holeSuffixes are the letters that end each hole's placeholder, after
+// the placeholders' common prefix.
+var holeSuffixes = map[byte]hole{'n': holeNonce, 'c': holeCSRF, 'w': holeWho, 'u': holeUsername}
+
+// visitorTemplates are the templates of parts.html a page cached for
+// every visitor leaves as holes, by hole: what they show is one
+// visitor's.
+var visitorTemplates = map[hole]string{holeWho: "who", holeUsername: "username"}
 
 // rendered is a page's text cut at its placeholders: parts[i] is
 // followed by holes[i] (the last part by none).
@@ -50,39 +65,57 @@ func (rd *rendered) size() int {
 	return n
 }
 
+// has says whether the page has a hole h.
+func (rd *rendered) has(h hole) bool {
+	return slices.Contains(rd.holes, h)
+}
+
 // placeholders are a UI's: random, so that no configuration or input
 // holds them by chance, and letters and digits only, which every
 // escaper leaves as they are. They share their prefix, so that a page is
-// cut in one pass.
-type placeholders struct{ prefix, nonce, csrf, content string }
+// cut in one pass. marker is no hole's: a page that shows it read
+// something it should not have (see cut).
+type placeholders struct{ prefix, nonce, csrf, content, who, username, marker string }
 
 func newPlaceholders() placeholders {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	p := "ZQ" + hex.EncodeToString(b[:]) // a rare first byte: a fast search
-	return placeholders{prefix: p, nonce: p + "n", csrf: p + "c", content: p + "b"}
+	return placeholders{prefix: p, nonce: p + "n", csrf: p + "c", content: p + "b", who: p + "w", username: p + "u", marker: p + "x"}
 }
 
-// cut cuts a page rendered with ph.
-func (ph placeholders) cut(b []byte) *rendered {
-	rd := &rendered{}
+// of is the placeholder of h.
+func (ph placeholders) of(h hole) string {
+	for c, hh := range holeSuffixes {
+		if hh == h {
+			return ph.prefix + string(c)
+		}
+	}
+	return ""
+}
+
+// cut cuts a page rendered with ph; ok is false when the page holds
+// ph.marker.
+func (ph placeholders) cut(b []byte) (rd *rendered, ok bool) {
+	rd = &rendered{}
 	prefix := []byte(ph.prefix)
 	for start := 0; ; {
 		i := bytes.Index(b[start:], prefix)
 		if i < 0 {
 			rd.parts = append(rd.parts, b)
-			return rd
+			return rd, true
 		}
 		at := start + i
 		end := at + len(prefix)
-		if end < len(b) && (b[end] == 'n' || b[end] == 'c') {
-			h := holeNonce
-			if b[end] == 'c' {
-				h = holeCSRF
+		if end < len(b) {
+			if b[end] == 'x' {
+				return nil, false
 			}
-			rd.parts, rd.holes = append(rd.parts, b[:at]), append(rd.holes, h)
-			b, start = b[end+1:], 0
-			continue
+			if h, ok := holeSuffixes[b[end]]; ok {
+				rd.parts, rd.holes = append(rd.parts, b[:at]), append(rd.holes, h)
+				b, start = b[end+1:], 0
+				continue
+			}
 		}
 		start = end
 	}
@@ -100,20 +133,35 @@ func join(rds ...*rendered) *rendered {
 	return out
 }
 
-// writeTo writes the page with its nonce and CSRF token.
-func (rd *rendered) writeTo(w io.Writer, nonce, csrf string) error {
+// fill is what a page's holes are filled with: the nonce and CSRF
+// token, and the visitor's parts, rendered.
+type fill struct {
+	nonce, csrf   string
+	who, username []byte
+}
+
+// writeTo writes the page with its holes filled.
+func (rd *rendered) writeTo(w io.Writer, f *fill) error {
 	for i, p := range rd.parts {
 		if _, err := w.Write(p); err != nil {
 			return err
 		}
-		if i < len(rd.holes) && rd.holes[i] != holeNone {
-			v := nonce
-			if rd.holes[i] == holeCSRF {
-				v = csrf
-			}
-			if _, err := io.WriteString(w, v); err != nil {
-				return err
-			}
+		if i >= len(rd.holes) {
+			continue
+		}
+		var err error
+		switch rd.holes[i] {
+		case holeNonce:
+			_, err = io.WriteString(w, f.nonce)
+		case holeCSRF:
+			_, err = io.WriteString(w, f.csrf)
+		case holeWho:
+			_, err = w.Write(f.who)
+		case holeUsername:
+			_, err = w.Write(f.username)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -210,7 +258,12 @@ func (s *shells) get(p *Page) *shell {
 	if !ok || bytes.Contains(tail, []byte(s.ph.content)) {
 		return nil
 	}
-	sh = &shell{head: s.ph.cut(head), tail: s.ph.cut(tail)}
+	hd, ok1 := s.ph.cut(head)
+	tl, ok2 := s.ph.cut(tail)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	sh = &shell{head: hd, tail: tl}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.m) >= maxShells {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/authflow/authflow/executor"
 )
@@ -84,4 +85,24 @@ func (u *UI) Shells() int {
 	u.shells.mu.Lock()
 	defer u.shells.mu.Unlock()
 	return len(u.shells.m)
+}
+
+// CSRF is the CSRF token of a session's forms.
+func (u *UI) CSRF(session string) string { return u.csrf(session) }
+
+// CacheHolds says whether a page kept holds s.
+func (u *UI) CacheHolds(s string) bool {
+	u.cache.mu.Lock()
+	defer u.cache.mu.Unlock()
+	for k, rd := range u.cache.m {
+		if strings.Contains(k, s) {
+			return true
+		}
+		for _, p := range rd.parts {
+			if strings.Contains(string(p), s) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -45,36 +45,44 @@ type views struct {
 	components      map[string]*template.Template
 	landing, status *template.Template
 	base            *template.Template // the page without a "content", never run
+	// visitor are the components' templates whose pages may be kept
+	// for every visitor with holes for the visitor's parts: copies
+	// whose parts.html's "who" and "username" are placeholders. Only
+	// the UI's own templates are (page.html, style.css, parts.html and
+	// the component's): a host's may show the pending user anywhere.
+	visitor map[string]*template.Template
 }
 
 // read returns a template file, from the host's overrides when they
-// hold it.
-func read(over fs.FS, name string) (string, error) {
+// hold it; own says it is the UI's.
+func read(over fs.FS, name string) (src string, own bool, err error) {
 	if over != nil {
 		b, err := fs.ReadFile(over, name)
 		switch {
 		case err == nil:
-			return string(b), nil
+			return string(b), false, nil
 		case !errors.Is(err, fs.ErrNotExist):
-			return "", fmt.Errorf("%w: %s: %w", ErrTemplate, name, err)
+			return "", false, fmt.Errorf("%w: %s: %w", ErrTemplate, name, err)
 		}
 	}
 	b, err := fs.ReadFile(embedded, "templates/"+name)
 	if err != nil {
-		return "", fmt.Errorf("%w: %s: %w", ErrTemplate, name, err)
+		return "", false, fmt.Errorf("%w: %s: %w", ErrTemplate, name, err)
 	}
-	return string(b), nil
+	return string(b), true, nil
 }
 
 // parseViews parses the page, then each component's content over a
-// copy of it.
-func parseViews(over fs.FS) (views, error) {
+// copy of it; ph are the placeholders of the visitor's parts.
+func parseViews(over fs.FS, ph placeholders) (views, error) {
 	base := template.New(templatePage).Funcs(funcs)
+	ownBase := true
 	for _, name := range []string{filePage, fileStyle, fileParts} {
-		src, err := read(over, name)
+		src, own, err := read(over, name)
 		if err != nil {
 			return views{}, err
 		}
+		ownBase = ownBase && own
 		if _, err := base.New(name).Parse(src); err != nil {
 			return views{}, fmt.Errorf("%w: %w", ErrTemplate, err)
 		}
@@ -82,34 +90,49 @@ func parseViews(over fs.FS) (views, error) {
 	if base.Lookup(templatePage) == nil || base.Lookup(templatePage).Tree == nil {
 		return views{}, fmt.Errorf("%w: %s defines no %q", ErrTemplate, filePage, templatePage)
 	}
-	content := func(name string) (*template.Template, error) {
-		src, err := read(over, name)
+	// content is a copy of the page with the file name as its
+	// "content", and with the visitor's parts as placeholders when
+	// holes is set.
+	content := func(name string, holes bool) (t *template.Template, own bool, err error) {
+		src, own, err := read(over, name)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		t, err := base.Clone()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
+		if t, err = base.Clone(); err != nil {
+			return nil, false, fmt.Errorf("%w: %w", ErrTemplate, err)
 		}
 		if _, err := t.New(templateContent).Parse(src); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
+			return nil, false, fmt.Errorf("%w: %w", ErrTemplate, err)
 		}
-		return t, nil
+		for h, name := range visitorTemplates {
+			if holes {
+				if _, err := t.New(name).Parse(ph.of(h)); err != nil {
+					return nil, false, fmt.Errorf("%w: %w", ErrTemplate, err)
+				}
+			}
+		}
+		return t, own, nil
 	}
-	v := views{components: map[string]*template.Template{}, base: base}
+	v := views{components: map[string]*template.Template{}, visitor: map[string]*template.Template{}, base: base}
 	var err error
-	if v.landing, err = content(fileLanding); err != nil {
+	if v.landing, _, err = content(fileLanding, false); err != nil {
 		return views{}, err
 	}
-	if v.status, err = content(fileStatus); err != nil {
+	if v.status, _, err = content(fileStatus, false); err != nil {
 		return views{}, err
 	}
 	for c := range components {
 		if c == executor.ComponentRedirect {
 			continue // an HTTP redirect
 		}
-		if v.components[c], err = content(c + ".html"); err != nil {
+		var own bool
+		if v.components[c], own, err = content(c+".html", false); err != nil {
 			return views{}, err
+		}
+		if own && ownBase {
+			if v.visitor[c], _, err = content(c+".html", true); err != nil {
+				return views{}, err
+			}
 		}
 	}
 	return v, nil
@@ -133,7 +156,7 @@ func (u *UI) check() error {
 			return err
 		}
 		defer release()
-		return rd.writeTo(w, p.Nonce, p.CSRF)
+		return rd.writeTo(w, &fill{nonce: p.Nonce, csrf: p.CSRF})
 	}
 	for _, ch := range samples() {
 		p := u.challengePage("nonce", ch, envelope(ch), userInfo(ch), "token", &http.Request{URL: &url.URL{Path: FlowPath + "sample/"}}, nil)
@@ -450,10 +473,14 @@ var fieldIndexes sync.Map
 // render writes a challenge's page. A page of a challenge shown, not
 // answered, to a visitor who is not logged in (anonymous) is kept
 // (Options.CachePages) by everything its template reads, unless it
-// shows someone: a pending user, or the name the browser remembers.
-// Pages of someone are seldom shown twice, and a page served from the
-// cache is faster: a visitor who could time it would learn that someone
-// else saw it.
+// shows the name the browser remembers. A page that shows a pending
+// user is kept with holes for the user (parts.html's "who" and
+// "username", rendered for each visitor) when its templates are the
+// UI's own (views.visitor), and never else: a page of someone is seldom
+// shown twice, and a page served from the cache is faster, so that a
+// visitor who could time it would learn that someone else saw it. What
+// is kept for every visitor is the same for every user, so its timing
+// tells no one's name.
 func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code int, ch executor.Challenge, csrf string, posted *form, anonymous bool) {
 	env := envelope(ch)
 	t, ok := u.views.components[env.Component]
@@ -462,10 +489,19 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		u.flowError(w, r, nonce, "", fmt.Errorf("flowui: no template for component %q", env.Component))
 		return
 	}
-	var key string
+	var (
+		key  string
+		keep = t  // the templates of the page kept
+		show = ch // the challenge the page kept shows
+	)
 	user := userInfo(ch)
-	if anonymous && posted == nil && code == http.StatusOK && u.cache != nil && user == nil && !showsRemembered(ch, r) {
-		if b, err := json.Marshal(ch); err == nil {
+	if anonymous && posted == nil && code == http.StatusOK && u.cache != nil && !showsRemembered(ch, r) {
+		if user != nil {
+			// Rendered for every visitor: the user is a marker, which
+			// only the holes may show (see cut).
+			keep, show = u.views.visitor[env.Component], withUser(ch, executor.UserInfo{PendingUser: u.ph.marker, PendingUserAvatar: u.ph.marker})
+		}
+		if b, err := json.Marshal(show); err == nil && keep != nil {
 			key = env.Component + "\x00" + r.URL.RequestURI() + "\x00" + string(b)
 		}
 	}
@@ -479,20 +515,46 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 	case *executor.AuthenticatorValidationChallenge:
 		extra.script = webauthnOptions(c.DeviceChallenges) != nil
 	}
+	if rd == nil && key != "" {
+		p := u.challengePage(nonce, show, envelope(show), userInfo(show), csrf, r, nil)
+		if kept, _, err := u.execute(keep, p, true); err == nil {
+			rd = kept
+			u.cache.put(key, rd)
+		}
+		// Else rendered whole, below: a page that does not render, or
+		// that shows the user outside the holes.
+	}
 	if rd == nil {
 		p := u.challengePage(nonce, ch, env, user, csrf, r, posted)
 		var (
 			err     error
 			release func()
 		)
-		if rd, release, err = u.execute(t, p, key != ""); err != nil {
+		if rd, release, err = u.execute(t, p, false); err != nil {
 			u.fail(w, nonce, err)
 			return
 		}
 		defer release()
-		if key != "" {
-			u.cache.put(key, rd)
+	}
+	f := &fill{nonce: nonce, csrf: csrf}
+	if rd.has(holeWho) || rd.has(holeUsername) {
+		b := buffers.Get().(*bytes.Buffer)
+		defer func() {
+			if b.Cap() <= maxPooled {
+				buffers.Put(b)
+			}
+		}()
+		b.Reset()
+		if err := t.ExecuteTemplate(b, visitorTemplates[holeWho], user); err != nil {
+			u.fail(w, nonce, err)
+			return
 		}
+		n := b.Len()
+		if err := t.ExecuteTemplate(b, visitorTemplates[holeUsername], user); err != nil {
+			u.fail(w, nonce, err)
+			return
+		}
+		f.who, f.username = b.Bytes()[:n], b.Bytes()[n:]
 	}
 	extra.img = imgSource(backgroundOf(env))
 	if user != nil {
@@ -500,7 +562,28 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 			extra.img += a // a host's avatars on another origin (Options.Avatar)
 		}
 	}
-	u.send(w, r, code, rd, nonce, csrf, extra)
+	u.send(w, r, code, rd, f, extra)
+}
+
+// withUser is a copy of ch (a pointer to a struct that embeds
+// executor.UserInfo) that shows user; ch itself when it embeds none.
+func withUser(ch executor.Challenge, user executor.UserInfo) executor.Challenge {
+	v := reflect.ValueOf(ch)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return ch
+	}
+	c := reflect.New(v.Elem().Type())
+	c.Elem().Set(v.Elem())
+	cp, ok := c.Interface().(executor.Challenge)
+	if !ok {
+		return ch
+	}
+	ui, ok := embeddedField[executor.UserInfo](cp)
+	if !ok {
+		return ch
+	}
+	*ui = user
+	return cp
 }
 
 // showsRemembered says whether ch's page shows the name r's browser
@@ -535,7 +618,7 @@ func (u *UI) write(w http.ResponseWriter, r *http.Request, code int, t *template
 	}
 	defer release()
 	extra.img = imgSource(p.Background)
-	u.send(w, r, code, rd, p.Nonce, p.CSRF, extra)
+	u.send(w, r, code, rd, &fill{nonce: p.Nonce, csrf: p.CSRF}, extra)
 }
 
 // execute renders p with t, with the placeholders for its nonce and
@@ -570,7 +653,11 @@ func (u *UI) execute(t *template.Template, p *Page, keep bool) (rd *rendered, re
 		release()
 		release = func() {}
 	}
-	rd = u.ph.cut(content)
+	rd, ok := u.ph.cut(content)
+	if !ok {
+		release()
+		return nil, nil, errShowsVisitor
+	}
 	if sh != nil {
 		rd = join(sh.head, rd, sh.tail)
 	}
@@ -603,15 +690,19 @@ func (u *UI) fail(w http.ResponseWriter, nonce string, err error) {
 	fmt.Fprintf(w, "The page could not be shown (request %s).\n", id)
 }
 
-// send writes a page with its nonce and CSRF token.
-func (u *UI) send(w http.ResponseWriter, r *http.Request, code int, rd *rendered, nonce, csrf string, extra cspExtra) {
-	headers(w, nonce, extra)
+// send writes a page with its holes filled.
+func (u *UI) send(w http.ResponseWriter, r *http.Request, code int, rd *rendered, f *fill, extra cspExtra) {
+	headers(w, f.nonce, extra)
 	w.Header()["Content-Type"] = htmlType
 	w.WriteHeader(code)
 	if r.Method != http.MethodHead {
-		_ = rd.writeTo(w, nonce, csrf)
+		_ = rd.writeTo(w, f)
 	}
 }
+
+// errShowsVisitor is a page kept for every visitor that shows the
+// visitor outside its holes: it is rendered whole instead.
+var errShowsVisitor = errors.New("flowui: the page shows its pending user outside parts.html's who and username")
 
 // imgSource is the CSP source of a background on another origin, with
 // its leading space; "" for the UI's own.

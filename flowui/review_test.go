@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/flowui"
@@ -324,21 +325,49 @@ func TestSemicolonInQuery(t *testing.T) {
 }
 
 // The page cache holds no one's page: a page that shows a pending
-// user, or the name a browser remembers, is rendered for its visitor
-// and not kept; two visitors' pages never mix.
-func TestPageCacheKeepsNoUser(t *testing.T) {
+// user is kept for every visitor with holes where the user is shown,
+// filled for each visitor, and a page that shows the name a browser
+// remembers is not kept; two visitors' pages never mix.
+func TestPageCacheUserHoles(t *testing.T) {
 	u, err := newTestUI(t, flowui.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pw := func(name string) *executor.PasswordChallenge {
-		return &executor.PasswordChallenge{Envelope: executor.Envelope{Component: executor.ComponentPassword}, UserInfo: executor.UserInfo{PendingUser: name, PendingUserAvatar: executor.DefaultAvatar}}
+	fresh, err := newTestUI(t, flowui.Options{CachePages: -1})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, name := range []string{"alice", "bob", "alice"} {
-		w := httptest.NewRecorder()
-		u.Render(w, httptest.NewRequest("GET", flowui.FlowPath+"f/", nil), "n", pw(name), "t", nil)
-		if !strings.Contains(w.Body.String(), "<span>"+name+"</span>") {
-			t.Fatalf("%s's page: %s", name, w.Body)
+	pw := func(name string) *executor.PasswordChallenge {
+		return &executor.PasswordChallenge{Envelope: executor.Envelope{Component: executor.ComponentPassword, FlowInfo: &executor.FlowInfo{Title: "T", CancelURL: executor.CancelURL}},
+			UserInfo: executor.UserInfo{PendingUser: name, PendingUserAvatar: "data:image/svg+xml;base64," + name}, AllowShowPassword: true}
+	}
+	names := []string{"alice", "<b>bob</b>", "alice", `"carol"`}
+	for _, name := range names {
+		var pages [2]string
+		for i, ui := range []*flowui.UI{u, fresh} {
+			w := httptest.NewRecorder()
+			ui.Render(w, httptest.NewRequest("GET", flowui.FlowPath+"f/", nil), "n", pw(name), "t", nil)
+			pages[i] = w.Body.String()
+		}
+		if pages[0] != pages[1] {
+			t.Fatalf("%s's page from the cache differs from its rendering:\n%s\n%s", name, pages[0], pages[1])
+		}
+		esc := html.EscapeString(name)
+		if !strings.Contains(pages[0], "<span>"+esc+"</span>") || !strings.Contains(pages[0], `name="username" value="`+esc+`"`) {
+			t.Fatalf("%s's page: %s", name, pages[0])
+		}
+		for _, other := range names {
+			if other != name && strings.Contains(pages[0], html.EscapeString(other)) {
+				t.Errorf("%s's page shows %s", name, other)
+			}
+		}
+	}
+	if n := u.CachedPages(); n != 1 {
+		t.Errorf("%d pages kept, want the password page once", n)
+	}
+	for _, name := range names {
+		if u.CacheHolds(html.EscapeString(name)) {
+			t.Errorf("the cache holds %s", name)
 		}
 	}
 	id := &executor.IdentificationChallenge{Envelope: executor.Envelope{Component: executor.ComponentIdentification}, UserFields: []string{"username"}, EnableRememberMe: true}
@@ -349,12 +378,39 @@ func TestPageCacheKeepsNoUser(t *testing.T) {
 	if !strings.Contains(w.Body.String(), `value="carol"`) {
 		t.Fatalf("remembered: %s", w.Body)
 	}
-	if n := u.CachedPages(); n != 0 {
-		t.Fatalf("%d pages of a user kept", n)
+	if n := u.CachedPages(); n != 1 {
+		t.Fatalf("%d pages kept: a remembered name's was", n)
 	}
 	u.Render(httptest.NewRecorder(), httptest.NewRequest("GET", flowui.FlowPath+"f/", nil), "n", id, "t", nil)
-	if n := u.CachedPages(); n != 1 {
+	if n := u.CachedPages(); n != 2 {
 		t.Fatalf("the anonymous login page was not kept")
+	}
+}
+
+// A host's templates may show the pending user anywhere: their pages
+// of a user are rendered for each visitor and never kept.
+func TestPageCacheHostTemplatesKeepNoUser(t *testing.T) {
+	for _, file := range []string{"ak-stage-password.html", "parts.html"} {
+		src := `{{define "user"}}{{end}}{{define "who"}}{{end}}{{define "username"}}{{end}}<p id="who">{{.User.PendingUser}}</p>{{.Hidden}}`
+		if file == "parts.html" {
+			src = `{{define "hidden"}}{{.Hidden}}{{end}}{{define "nonfield"}}{{end}}{{define "errors"}}{{end}}{{define "captcha"}}{{end}}{{define "webauthn"}}{{end}}{{define "code"}}{{end}}` +
+				`{{define "who"}}{{end}}{{define "username"}}{{end}}{{define "user"}}<p id="who">{{.User.PendingUser}}</p>{{end}}`
+		}
+		u, err := newTestUI(t, flowui.Options{Templates: fstest.MapFS{file: {Data: []byte(src)}}})
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		for _, name := range []string{"alice", "bob"} {
+			w := httptest.NewRecorder()
+			u.Render(w, httptest.NewRequest("GET", flowui.FlowPath+"f/", nil), "n", &executor.PasswordChallenge{Envelope: executor.Envelope{Component: executor.ComponentPassword},
+				UserInfo: executor.UserInfo{PendingUser: name}}, "t", nil)
+			if !strings.Contains(w.Body.String(), `<p id="who">`+name+`</p>`) {
+				t.Fatalf("%s: %s's page: %s", file, name, w.Body)
+			}
+		}
+		if n := u.CachedPages(); n != 0 {
+			t.Errorf("%s: %d pages of a user kept", file, n)
+		}
 	}
 }
 

@@ -130,7 +130,7 @@ func New(e *executor.Executor, o Options) (*UI, error) {
 	}
 	u.keyed, _ = hmac.New(sha256.New, u.key).(hash.Cloner)
 	var err error
-	if u.views, err = parseViews(o.Templates); err != nil {
+	if u.views, err = parseViews(o.Templates, u.ph); err != nil {
 		return nil, err
 	}
 	if u.shells, err = newShells(u.views.base, u.ph); err != nil {
