@@ -124,21 +124,25 @@ func BenchmarkRender(b *testing.B) {
 	}
 }
 
-// BenchmarkLoginPages logs in through the pages of the shipped
-// default-authentication-flow (the login page, the password page with
-// the pending user, a wrong password's page, then the right password)
-// and, alternately in the same loop, through the executor's Go API in
-// a session of its own at the same point, step by step: each page's
-// request (the UI's ServeHTTP, the executor's step behind it included)
-// beside that step alone. The metrics are each request's ratio
-// (page-x-step; issue 22 bounds a page's at 2) and the whole login's:
+// BenchmarkFlowPages runs flows through their pages and, alternately
+// in the same loop, through the executor's Go API in a session of its
+// own at the same point, step by step: each page's request (the UI's
+// ServeHTTP, the executor's step behind it included) beside that step
+// alone. login is the shipped default-authentication-flow (the login
+// page, the password page with the pending user, a wrong password's
+// page, the right password, the reloads to the flow's end);
+// enrollment the two-stage enrollment example (its first page, an
+// answer whose passwords differ, the right one, the second page, its
+// answer: the user written and logged in). The metrics are each
+// request's ratio (NAME-x-step) and the whole flow's (all-x-step):
 //
-//	go test ./flowui -run '^$' -bench BenchmarkLoginPages -benchtime 2000x
+//	go test ./flowui -run '^$' -bench BenchmarkFlowPages -benchtime 2000x
 //
 // The store's hasher is pbkdf2 of 1,000 iterations (newServer), so a
-// POST's step is mostly its password check, as in a real login.
-func BenchmarkLoginPages(b *testing.B) {
-	sv := newServer(b)
+// POST that checks or sets a password is mostly that, as in a real
+// flow.
+func BenchmarkFlowPages(b *testing.B) {
+	sv := newServer(b, "flows-enrollment-2-stage.yaml")
 	ctx := context.Background()
 	u := directory.DefaultUser()
 	u.Username = "bench"
@@ -154,88 +158,124 @@ func BenchmarkLoginPages(b *testing.B) {
 	if err := sv.s.SetPassword(ctx, u.PK, &pw); err != nil {
 		b.Fatal(err)
 	}
-	const slug = "default-authentication-flow"
-	path := flowui.FlowPath + slug + "/"
+	// A step is a GET (no answer) or the answer of a component; the
+	// value "$user" is a name of the run's own; a key "type:…" is the
+	// form's alone (a prompt page's field types).
 	type step struct {
-		name   string
-		post   url.Values // nil: a GET
-		body   string     // the Go API's response, "" for a Get
-		status int        // the page's
+		name      string
+		component string
+		answer    map[string]string
+		status    int // the page's
 	}
-	steps := []step{
-		{"ident", nil, "", http.StatusOK},
-		{"uid", url.Values{"component": {executor.ComponentIdentification}, "uid_field": {"bench"}}, `{"component":"ak-stage-identification","uid_field":"bench"}`, http.StatusSeeOther},
-		{"password", nil, "", http.StatusOK},
-		{"wrong", url.Values{"component": {executor.ComponentPassword}, "password": {"wrong"}}, `{"component":"ak-stage-password","password":"wrong"}`, http.StatusOK},
-		{"right", url.Values{"component": {executor.ComponentPassword}, "password": {secret}}, `{"component":"ak-stage-password","password":"` + secret + `"}`, http.StatusSeeOther},
+	const prompt = executor.ComponentPrompt
+	runs := 0
+	for _, f := range []struct {
+		name, slug string
+		steps      []step
+	}{
+		{"login", "default-authentication-flow", []step{
+			{"ident", "", nil, http.StatusOK},
+			{"uid", executor.ComponentIdentification, map[string]string{"uid_field": "bench"}, http.StatusSeeOther},
+			{"password", "", nil, http.StatusOK},
+			{"wrong", executor.ComponentPassword, map[string]string{"password": "wrong"}, http.StatusOK},
+			{"right", executor.ComponentPassword, map[string]string{"password": secret}, http.StatusSeeOther},
+		}},
+		{"enrollment", "default-enrollment-flow", []step{
+			{"first", "", nil, http.StatusOK},
+			{"differ", prompt, map[string]string{"username": "$user", "password": secret, "password_repeat": "other", "type:username": "username", "type:password": "password", "type:password_repeat": "password"}, http.StatusOK},
+			{"answer", prompt, map[string]string{"username": "$user", "password": secret, "password_repeat": secret, "type:username": "username", "type:password": "password", "type:password_repeat": "password"}, http.StatusSeeOther},
+			{"second", "", nil, http.StatusOK},
+			{"written", prompt, map[string]string{"name": "Bench", "email": "bench@example.com", "type:name": "text", "type:email": "email"}, http.StatusSeeOther},
+		}},
+	} {
+		b.Run(f.name, func(b *testing.B) {
+			path := flowui.FlowPath + f.slug + "/"
+			pageT := make([]time.Duration, len(f.steps)+1)
+			stepT := make([]time.Duration, len(f.steps)+1)
+			for b.Loop() {
+				runs++ // across the function's runs: each enrolls a new user
+				n := runs
+				var cookie *http.Cookie
+				req := executor.Request{Session: "bench-" + f.name + strconv.Itoa(n)}
+				for i, s := range f.steps {
+					var r *http.Request
+					var body []byte
+					if s.component == "" {
+						r = httptest.NewRequest("GET", path, nil)
+					} else {
+						form := url.Values{"component": {s.component}, flowui.CSRFField: {sv.ui.CSRF(cookie.Value)}}
+						answer := map[string]string{"component": s.component}
+						for k, v := range s.answer {
+							if strings.HasPrefix(k, "type:") {
+								form.Set(k, v)
+								continue
+							}
+							if v == "$user" {
+								form.Set(k, "page"+strconv.Itoa(n))
+								v = "go" + strconv.Itoa(n)
+							} else {
+								form.Set(k, v)
+							}
+							answer[k] = v
+						}
+						body, _ = json.Marshal(answer)
+						r = httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
+						r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+						r.Header.Set("Origin", "http://example.com")
+					}
+					if cookie != nil {
+						r.AddCookie(cookie)
+					}
+					w := &discard{h: http.Header{}}
+					t0 := time.Now()
+					sv.ui.ServeHTTP(w, r)
+					t1 := time.Now()
+					var err error
+					if body == nil {
+						_, err = sv.e.Get(ctx, f.slug, req)
+					} else {
+						_, err = sv.e.Submit(ctx, f.slug, req, body)
+					}
+					t2 := time.Now()
+					if err != nil || w.Code != s.status {
+						b.Fatalf("%s: %d %v", s.name, w.Code, err)
+					}
+					if cookie == nil {
+						cookie = (&http.Response{Header: w.h}).Cookies()[0]
+					}
+					pageT[i] += t1.Sub(t0)
+					stepT[i] += t2.Sub(t1)
+				}
+				// The reloads to the flow's end, a redirect.
+				for range 5 {
+					r := httptest.NewRequest("GET", path, nil)
+					r.AddCookie(cookie)
+					w := &discard{h: http.Header{}}
+					t0 := time.Now()
+					sv.ui.ServeHTTP(w, r)
+					t1 := time.Now()
+					resp, err := sv.e.Get(ctx, f.slug, req)
+					t2 := time.Now()
+					if err != nil {
+						b.Fatal(err)
+					}
+					pageT[len(f.steps)] += t1.Sub(t0)
+					stepT[len(f.steps)] += t2.Sub(t1)
+					if w.Code == http.StatusFound && resp.Login != nil {
+						break
+					}
+				}
+			}
+			var page, stp time.Duration
+			for i := range pageT {
+				name := "end"
+				if i < len(f.steps) {
+					name = f.steps[i].name
+				}
+				b.ReportMetric(float64(pageT[i])/float64(stepT[i]), name+"-x-step")
+				page, stp = page+pageT[i], stp+stepT[i]
+			}
+			b.ReportMetric(float64(page)/float64(stp), "all-x-step")
+		})
 	}
-	pageT := make([]time.Duration, len(steps)+1)
-	stepT := make([]time.Duration, len(steps)+1)
-	n := 0
-	for ; b.Loop(); n++ {
-		var cookie *http.Cookie
-		req := executor.Request{Session: "bench-" + strconv.Itoa(n)}
-		for i, s := range steps {
-			var r *http.Request
-			if s.post == nil {
-				r = httptest.NewRequest("GET", path, nil)
-			} else {
-				s.post.Set(flowui.CSRFField, sv.ui.CSRF(cookie.Value))
-				r = httptest.NewRequest("POST", path, strings.NewReader(s.post.Encode()))
-				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				r.Header.Set("Origin", "http://example.com")
-			}
-			if cookie != nil {
-				r.AddCookie(cookie)
-			}
-			w := &discard{h: http.Header{}}
-			t0 := time.Now()
-			sv.ui.ServeHTTP(w, r)
-			t1 := time.Now()
-			var err error
-			if s.body == "" {
-				_, err = sv.e.Get(ctx, slug, req)
-			} else {
-				_, err = sv.e.Submit(ctx, slug, req, json.RawMessage(s.body))
-			}
-			t2 := time.Now()
-			if err != nil || w.Code != s.status {
-				b.Fatalf("%s: %d %v", s.name, w.Code, err)
-			}
-			if cookie == nil {
-				cookie = (&http.Response{Header: w.h}).Cookies()[0]
-			}
-			pageT[i] += t1.Sub(t0)
-			stepT[i] += t2.Sub(t1)
-		}
-		// After the password: the reloads to the flow's end, a redirect.
-		for range 5 {
-			r := httptest.NewRequest("GET", path, nil)
-			r.AddCookie(cookie)
-			w := &discard{h: http.Header{}}
-			t0 := time.Now()
-			sv.ui.ServeHTTP(w, r)
-			t1 := time.Now()
-			resp, err := sv.e.Get(ctx, slug, req)
-			t2 := time.Now()
-			if err != nil {
-				b.Fatal(err)
-			}
-			pageT[len(steps)] += t1.Sub(t0)
-			stepT[len(steps)] += t2.Sub(t1)
-			if w.Code == http.StatusFound && resp.Login != nil {
-				break
-			}
-		}
-	}
-	var page, stp time.Duration
-	for i := range pageT {
-		name := "end"
-		if i < len(steps) {
-			name = steps[i].name
-		}
-		b.ReportMetric(float64(pageT[i])/float64(stepT[i]), name+"-x-step")
-		page, stp = page+pageT[i], stp+stepT[i]
-	}
-	b.ReportMetric(float64(page)/float64(stp), "all-x-step")
 }

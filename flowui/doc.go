@@ -173,9 +173,17 @@
 // every visitor) is written from a bounded cache (Options.CachePages
 // pages and MaxCacheBytes bytes, a page over a 64th of it never kept;
 // keyed by the challenge's JSON and the URL) without running its
-// template. A page answering a form, shown to a logged-in visitor, or
-// showing someone (a pending user, a remembered username), is never
-// kept.
+// template. A page that shows a pending user (the password page, the
+// consent and authenticator pages) is kept for every visitor with
+// holes where the user is shown (parts.html's "who" and "username"),
+// each rendered by its template for the visitor at hand: what is kept
+// is the same for every user, so neither its content nor its timing
+// tells anyone's name. Only the UI's own templates are kept so (a
+// host's may show the pending user anywhere), and a page that shows
+// the user outside the holes is rendered whole (the rendering for the
+// cache shows a marker in the user's place, and a page that holds it
+// is not kept). A page answering a form, shown to a logged-in visitor,
+// or showing the username a browser remembers, is never kept.
 //
 // A page rendered by its template renders its "content" alone: with
 // the UI's own page.html (and a style.css without actions), the page
@@ -193,31 +201,43 @@
 // html/template. A session's CSRF token is computed once and kept for
 // its next pages (at most 4096 sessions).
 //
-// BenchmarkPage measures a page beside the executor's Get behind it
-// and beside the executor's JSON endpoint (HTTPHandler, the session
-// included), alternately in one loop, each written to a writer that
-// drops the body; its -uncached runs render every page by its template
-// (Options.CachePages -1), as for a page answering a form.
-// BenchmarkRender renders each sample challenge's page alone:
+// BenchmarkFlowPages runs the shipped default-authentication-flow and
+// the two-stage enrollment example through their pages and, alternately
+// in one loop, through the executor's Go API in a session of its own at
+// the same point, and reports each request's cost beside the executor
+// step behind it (the page's request includes its step). BenchmarkPage
+// measures a page shown again beside the executor's Get and its JSON
+// endpoint; its -uncached runs render every page by its template
+// (Options.CachePages -1). BenchmarkRender renders each sample
+// challenge's page alone:
 //
+//	go test ./flowui -run '^$' -bench BenchmarkFlowPages -benchtime 2000x -count 5
 //	go test ./flowui -run '^$' -bench BenchmarkPage -benchtime 2000x
 //	go test ./flowui -run '^$' -bench BenchmarkRender -benchmem
 //
-// Measured beside the previous build in one run (go test -c of each,
-// then -test.bench BenchmarkPage -test.benchtime 2000x, the two
-// binaries alternately, twelve runs each, under a load of 3; medians,
-// quartiles in brackets): a page shown again costs 1.59 [1.51-1.94]
-// times the Get for the login page (1.78 before) and 1.41 [1.35-1.68]
-// for the two-stage enrollment's first page (1.67 before); a page
-// rendered by its template 3.6 [3.4-3.8] times the Get for the login
-// page (4.3 before) and 3.7 [3.4-4.0] for the enrollment page (4.4
-// before). BenchmarkRender, each sample page alone: the dummy page 9.7
-// microseconds and 62 allocations (18.9 and 118 before), access
-// denied 17.8 (25.3), identification 42 (52), password 36 (48), the
-// prompt sample's 18 fields 275 (289), some 10 escaped values a field.
-// So issue 22's bound (a page at most twice its step) holds for a page
-// shown again, by the median; a page rendered by its template stays
-// over it: some three quarters of its rendering is html/template's
-// reflective execution of the values the page shows, each escaped,
-// which the page cannot skip without escaping them itself.
+// Medians of five runs on a shared two-core machine, each page's whole
+// request ÷ its step (the rendering alone is this less one). A login's
+// pages together cost 1.25 times its steps, an enrollment's 1.35. Each
+// page of a login: the login page 2.15 (its step is the Get that starts
+// the execution, in a new session; the page adds the session cookie,
+// the CSRF token and the cache's key), the password page 2.06 (2.62 in
+// the same runs before its page was kept with holes for the user), a
+// wrong password's page 1.18, an identifier's or the right password's
+// answer (a redirect) 1.44 and 1.06, the reloads to the flow's end
+// 1.83. Each of the enrollment's: its first page 2.34, its second 1.65,
+// the answers 1.54 and 1.62, the end 1.16, but the first page answering
+// a form whose passwords differ 3.29: a page answering a form is
+// rendered by its template, and the prompt stage's step that refuses it
+// is cheap. A page rendered by its template costs 3.1 (the login page)
+// and 3.7 (the enrollment's first) times the Get behind it
+// (BenchmarkPage -uncached), as for a logged-in visitor's pages. So
+// issue 22's bound (a page at most twice its step) holds for the whole
+// of each flow and for most of its pages shown again, by the median,
+// whether or not the step is counted in the page; it does not hold for
+// a page rendered by its template: three quarters of that rendering is
+// html/template's reflective execution of the values the page shows,
+// each escaped (a prompt field's some 12 microseconds; BenchmarkRender:
+// the dummy page 9.7, identification 42, password 36, the prompt
+// sample's 18 fields 222), which the page cannot skip without escaping
+// the values itself.
 package flowui
