@@ -231,10 +231,13 @@
 // is cheap. A page rendered by its template costs 3.1 (the login page)
 // and 3.7 (the enrollment's first) times the Get behind it
 // (BenchmarkPage -uncached), as for a logged-in visitor's pages. So
-// issue 22's bound (a page at most twice its step) holds for the whole
-// of each flow and for most of its pages shown again, by the median,
-// whether or not the step is counted in the page; it does not hold for
-// a page rendered by its template: three quarters of that rendering is
+// issue 22's bound (rendering a page at most twice its step) holds for
+// the whole of each flow, and for every page served from the cache when
+// the rendering is the page's request less its step (at most 1.34 times
+// the step); counted with its step, such a page in a new session or
+// with a pending user costs 2.1 to 2.3 times the step. It does not hold
+// for a page rendered by its template (a form's answer with errors: 2.29
+// times its step without the step): three quarters of that rendering is
 // html/template's reflective execution of the values the page shows,
 // each escaped (a prompt field's some 12 microseconds; BenchmarkRender:
 // the dummy page 9.7, identification 42, password 36, the prompt
