@@ -545,16 +545,17 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 			}
 		}()
 		b.Reset()
-		if err := t.ExecuteTemplate(b, visitorTemplates[holeWho], user); err != nil {
-			u.fail(w, nonce, err)
-			return
+		var ends [2]int
+		for i, h := range []hole{holeWho, holeUsername} {
+			if rd.has(h) {
+				if err := t.ExecuteTemplate(b, visitorTemplates[h], user); err != nil {
+					u.fail(w, nonce, err)
+					return
+				}
+			}
+			ends[i] = b.Len()
 		}
-		n := b.Len()
-		if err := t.ExecuteTemplate(b, visitorTemplates[holeUsername], user); err != nil {
-			u.fail(w, nonce, err)
-			return
-		}
-		f.who, f.username = b.Bytes()[:n], b.Bytes()[n:]
+		f.who, f.username = b.Bytes()[:ends[0]], b.Bytes()[ends[0]:ends[1]]
 	}
 	extra.img = imgSource(backgroundOf(env))
 	if user != nil {
