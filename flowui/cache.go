@@ -8,6 +8,8 @@ import (
 	"io"
 	"io/fs"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"text/template/parse"
 )
@@ -23,11 +25,12 @@ const MaxCacheBytes = 8 << 20
 // A page is rendered with placeholders for its nonce and CSRF token,
 // which change with every answer and every session, and for the
 // visitor's own parts (the pending user: parts.html's "who" and
-// "username"), and filled in as it is written; a challenge's page shown
-// again (the login page, which is the same for every visitor; the
-// password page, the same but for who is logging in) is then written
-// without running its template, but for the visitor's parts, each
-// rendered by its own template.
+// "username"; a prompt page's values and errors), and filled in as it
+// is written; a challenge's page shown again (the login page, which is
+// the same for every visitor; the password page, the same but for who
+// is logging in; a prompt page, the same but for what was typed into
+// it) is then written without running its template, but for the
+// visitor's parts that are rendered by a template of their own.
 
 // holes is what a rendered page's placeholders stand for.
 type hole uint8
@@ -38,22 +41,47 @@ const (
 	holeCSRF                 // the CSRF token
 	holeWho                  // the pending user, as parts.html's "who" shows them
 	holeUsername             // the pending user's hidden username input (parts.html's "username")
+	holeValue                // a prompt field's value, by its index (see valueProbe)
+	holeAttrs                // a prompt field's Field.Attrs, by its index
+	holeErrors               // a prompt field's errors (parts.html's "errors"), in order
+	holeNonField             // the page's non-field errors (parts.html's "nonfield")
 )
 
 // holeSuffixes are the letters that end each hole's placeholder, after
-// the placeholders' common prefix.
-var holeSuffixes = map[byte]hole{'n': holeNonce, 'c': holeCSRF, 'w': holeWho, 'u': holeUsername}
+// the placeholders' common prefix; the placeholders of holeValue and
+// holeAttrs go on with their index's digits.
+var holeSuffixes = map[byte]hole{'n': holeNonce, 'c': holeCSRF, 'w': holeWho, 'u': holeUsername,
+	'v': holeValue, 'a': holeAttrs, 'e': holeErrors, 'f': holeNonField}
 
-// visitorTemplates are the templates of parts.html a page cached for
-// every visitor leaves as holes, by hole: what they show is one
+// holeTemplates are the templates of parts.html a page kept for every
+// visitor renders as placeholders, by hole: what they show is one
 // visitor's.
-var visitorTemplates = map[hole]string{holeWho: "who", holeUsername: "username"}
+var holeTemplates = map[hole]string{holeWho: "who", holeUsername: "username", holeErrors: "errors", holeNonField: "nonfield"}
+
+// probeTail ends a value's placeholder: html/template escapes it as
+// probeEscaped in HTML text, a quoted attribute's value and RCDATA,
+// the contexts whose escaping (htmlEscape) fills the hole, and
+// otherwise in any other (a URL's, a script's, an unquoted
+// attribute's), which then holds no hole that cut knows.
+const (
+	probeTail    = `"<+ `
+	probeEscaped = "&#34;&lt;&#43; "
+)
+
+// htmlEscape escapes a value as html/template does a string in HTML
+// text, a quoted attribute's value and RCDATA (its attrEscaper,
+// htmlEscaper and rcdataEscaper, which share one table; a test checks
+// that they agree for any string).
+var htmlEscape = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
 
 // rendered is a page's text cut at its placeholders: parts[i] is
-// followed by holes[i] (the last part by none).
+// followed by holes[i] (the last part by none), of index index[i] (a
+// field's, for the holes that have one; the count of holeErrors before
+// it, for those).
 type rendered struct {
 	parts [][]byte
 	holes []hole
+	index []int
 }
 
 // size is the page's length without its holes.
@@ -68,6 +96,28 @@ func (rd *rendered) size() int {
 // has says whether the page has a hole h.
 func (rd *rendered) has(h hole) bool {
 	return slices.Contains(rd.holes, h)
+}
+
+// count is the number of holes h of the page.
+func (rd *rendered) count(h hole) int {
+	n := 0
+	for _, x := range rd.holes {
+		if x == h {
+			n++
+		}
+	}
+	return n
+}
+
+// maxIndex is the highest index of the holes h, -1 for none.
+func (rd *rendered) maxIndex(h hole) int {
+	m := -1
+	for i, x := range rd.holes {
+		if x == h {
+			m = max(m, rd.index[i])
+		}
+	}
+	return m
 }
 
 // placeholders are a UI's: random, so that no configuration or input
@@ -94,30 +144,57 @@ func (ph placeholders) of(h hole) string {
 	return ""
 }
 
+// valueProbe is the placeholder of field i's value, attrsProbe its
+// attributes'.
+func (ph placeholders) valueProbe(i int) string { return ph.of(holeValue) + strconv.Itoa(i) + probeTail }
+func (ph placeholders) attrsProbe(i int) string { return ph.of(holeAttrs) + strconv.Itoa(i) }
+
 // cut cuts a page rendered with ph; ok is false when the page holds
-// ph.marker.
+// the prefix of ph's placeholders in any other way (ph.marker, or a
+// value's placeholder escaped otherwise than in HTML text or a quoted
+// attribute).
 func (ph placeholders) cut(b []byte) (rd *rendered, ok bool) {
 	rd = &rendered{}
 	prefix := []byte(ph.prefix)
-	for start := 0; ; {
-		i := bytes.Index(b[start:], prefix)
-		if i < 0 {
+	errs := 0
+	for {
+		at := bytes.Index(b, prefix)
+		if at < 0 {
 			rd.parts = append(rd.parts, b)
 			return rd, true
 		}
-		at := start + i
 		end := at + len(prefix)
-		if end < len(b) {
-			if b[end] == 'x' {
+		if end >= len(b) {
+			return nil, false
+		}
+		h, known := holeSuffixes[b[end]]
+		if !known {
+			return nil, false
+		}
+		end++
+		idx := 0
+		switch h {
+		case holeValue, holeAttrs:
+			digits := end
+			for end < len(b) && b[end] >= '0' && b[end] <= '9' && end-digits < 6 {
+				end++
+			}
+			n, err := strconv.Atoi(string(b[digits:end]))
+			if err != nil {
 				return nil, false
 			}
-			if h, ok := holeSuffixes[b[end]]; ok {
-				rd.parts, rd.holes = append(rd.parts, b[:at]), append(rd.holes, h)
-				b, start = b[end+1:], 0
-				continue
+			if h == holeValue {
+				if !bytes.HasPrefix(b[end:], []byte(probeEscaped)) {
+					return nil, false
+				}
+				end += len(probeEscaped)
 			}
+			idx = n
+		case holeErrors:
+			idx, errs = errs, errs+1
 		}
-		start = end
+		rd.parts, rd.holes, rd.index = append(rd.parts, b[:at]), append(rd.holes, h), append(rd.index, idx)
+		b = b[end:]
 	}
 }
 
@@ -126,18 +203,23 @@ func join(rds ...*rendered) *rendered {
 	out := &rendered{}
 	for i, rd := range rds {
 		if i > 0 {
-			out.holes = append(out.holes, holeNone)
+			out.holes, out.index = append(out.holes, holeNone), append(out.index, 0)
 		}
-		out.parts, out.holes = append(out.parts, rd.parts...), append(out.holes, rd.holes...)
+		out.parts, out.holes, out.index = append(out.parts, rd.parts...), append(out.holes, rd.holes...), append(out.index, rd.index...)
 	}
 	return out
 }
 
 // fill is what a page's holes are filled with: the nonce and CSRF
-// token, and the visitor's parts, rendered.
+// token, and the visitor's parts, rendered (a prompt page's values
+// as typed, escaped as they are written).
 type fill struct {
 	nonce, csrf   string
 	who, username []byte
+	values        []string
+	attrs         []template.HTMLAttr
+	errors        [][]byte
+	nonfield      []byte
 }
 
 // writeTo writes the page with its holes filled.
@@ -150,7 +232,7 @@ func (rd *rendered) writeTo(w io.Writer, f *fill) error {
 			continue
 		}
 		var err error
-		switch rd.holes[i] {
+		switch k := rd.index[i]; rd.holes[i] {
 		case holeNonce:
 			_, err = io.WriteString(w, f.nonce)
 		case holeCSRF:
@@ -159,6 +241,14 @@ func (rd *rendered) writeTo(w io.Writer, f *fill) error {
 			_, err = w.Write(f.who)
 		case holeUsername:
 			_, err = w.Write(f.username)
+		case holeValue:
+			_, err = htmlEscape.WriteString(w, f.values[k])
+		case holeAttrs:
+			_, err = io.WriteString(w, string(f.attrs[k]))
+		case holeErrors:
+			_, err = w.Write(f.errors[k])
+		case holeNonField:
+			_, err = w.Write(f.nonfield)
 		}
 		if err != nil {
 			return err

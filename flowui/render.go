@@ -19,6 +19,7 @@ import (
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/executor"
+	"github.com/authflow/authflow/stage"
 )
 
 //go:embed templates
@@ -51,6 +52,12 @@ type views struct {
 	// the UI's own templates are (page.html, style.css, parts.html and
 	// the component's): a host's may show the pending user anywhere.
 	visitor map[string]*template.Template
+	// prompt is the prompt page's template whose pages may be kept for
+	// every visitor with holes for what the visitor typed and the
+	// errors (see fillable): a copy whose parts.html's "errors" and
+	// "nonfield" are placeholders too; nil when the templates are not
+	// the UI's own.
+	prompt *template.Template
 }
 
 // read returns a template file, from the host's overrides when they
@@ -93,7 +100,7 @@ func parseViews(over fs.FS, ph placeholders) (views, error) {
 	// content is a copy of the page with the file name as its
 	// "content", and with the visitor's parts as placeholders when
 	// holes is set.
-	content := func(name string, holes bool) (t *template.Template, own bool, err error) {
+	content := func(name string, holes ...hole) (t *template.Template, own bool, err error) {
 		src, own, err := read(over, name)
 		if err != nil {
 			return nil, false, err
@@ -104,21 +111,19 @@ func parseViews(over fs.FS, ph placeholders) (views, error) {
 		if _, err := t.New(templateContent).Parse(src); err != nil {
 			return nil, false, fmt.Errorf("%w: %w", ErrTemplate, err)
 		}
-		for h, name := range visitorTemplates {
-			if holes {
-				if _, err := t.New(name).Parse(ph.of(h)); err != nil {
-					return nil, false, fmt.Errorf("%w: %w", ErrTemplate, err)
-				}
+		for _, h := range holes {
+			if _, err := t.New(holeTemplates[h]).Parse(ph.of(h)); err != nil {
+				return nil, false, fmt.Errorf("%w: %w", ErrTemplate, err)
 			}
 		}
 		return t, own, nil
 	}
 	v := views{components: map[string]*template.Template{}, visitor: map[string]*template.Template{}, base: base}
 	var err error
-	if v.landing, _, err = content(fileLanding, false); err != nil {
+	if v.landing, _, err = content(fileLanding); err != nil {
 		return views{}, err
 	}
-	if v.status, _, err = content(fileStatus, false); err != nil {
+	if v.status, _, err = content(fileStatus); err != nil {
 		return views{}, err
 	}
 	for c := range components {
@@ -126,13 +131,18 @@ func parseViews(over fs.FS, ph placeholders) (views, error) {
 			continue // an HTTP redirect
 		}
 		var own bool
-		if v.components[c], own, err = content(c+".html", false); err != nil {
+		if v.components[c], own, err = content(c + ".html"); err != nil {
 			return views{}, err
 		}
 		if own && ownBase {
-			if v.visitor[c], _, err = content(c+".html", true); err != nil {
+			if v.visitor[c], _, err = content(c+".html", holeWho, holeUsername); err != nil {
 				return views{}, err
 			}
+		}
+	}
+	if _, own, err := read(over, executor.ComponentPrompt+".html"); err == nil && own && ownBase {
+		if v.prompt, _, err = content(executor.ComponentPrompt+".html", holeWho, holeUsername, holeErrors, holeNonField); err != nil {
+			return views{}, err
 		}
 	}
 	return v, nil
@@ -490,19 +500,31 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		return
 	}
 	var (
-		key  string
-		keep = t  // the templates of the page kept
-		show = ch // the challenge the page kept shows
+		key   string
+		keep  *template.Template // the templates of the page kept
+		show  executor.Challenge // the challenge the page kept shows
+		probe bool               // whether the page kept has a prompt page's holes
 	)
 	user := userInfo(ch)
-	if anonymous && posted == nil && code == http.StatusOK && u.cache != nil && !showsRemembered(ch, r) {
-		if user != nil {
+	if anonymous && code == http.StatusOK && u.cache != nil && !showsRemembered(ch, r) {
+		pc, isPrompt := ch.(*executor.PromptChallenge)
+		switch {
+		case isPrompt && u.views.prompt != nil && fillable(pc):
+			// Kept for every visitor, shown or answered: the values
+			// and errors are holes.
+			keep, show, probe = u.views.prompt, promptShape(pc), true
+		case posted != nil:
+		case user != nil:
 			// Rendered for every visitor: the user is a marker, which
 			// only the holes may show (see cut).
 			keep, show = u.views.visitor[env.Component], withUser(ch, executor.UserInfo{PendingUser: u.ph.marker, PendingUserAvatar: u.ph.marker})
+		default:
+			keep, show = t, ch
 		}
-		if b, err := json.Marshal(show); err == nil && keep != nil {
-			key = env.Component + "\x00" + r.URL.RequestURI() + "\x00" + string(b)
+		if keep != nil {
+			if b, err := json.Marshal(show); err == nil {
+				key = env.Component + "\x00" + r.URL.RequestURI() + "\x00" + string(b)
+			}
 		}
 	}
 	rd := u.cache.get(key)
@@ -517,15 +539,26 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 	}
 	if rd == nil && key != "" {
 		p := u.challengePage(nonce, show, envelope(show), userInfo(show), csrf, r, nil)
-		if kept, _, err := u.execute(keep, p, true); err == nil {
+		if probe {
+			u.probePrompts(p)
+		}
+		if kept, _, err := u.execute(keep, p, true); err == nil && (!probe || promptHoles(kept, p.Prompts)) {
 			rd = kept
 			u.cache.put(key, rd)
 		}
 		// Else rendered whole, below: a page that does not render, or
-		// that shows the user outside the holes.
+		// that shows the visitor's parts outside the holes.
+	}
+	var p *Page // the visitor's page, once made
+	if rd != nil && probe {
+		if p = u.challengePage(nonce, ch, env, user, csrf, r, posted); !promptHoles(rd, p.Prompts) {
+			rd = nil
+		}
 	}
 	if rd == nil {
-		p := u.challengePage(nonce, ch, env, user, csrf, r, posted)
+		if p == nil {
+			p = u.challengePage(nonce, ch, env, user, csrf, r, posted)
+		}
 		var (
 			err     error
 			release func()
@@ -537,7 +570,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		defer release()
 	}
 	f := &fill{nonce: nonce, csrf: csrf}
-	if rd.has(holeWho) || rd.has(holeUsername) {
+	if holes := rd.has(holeWho) || rd.has(holeUsername) || rd.has(holeErrors) || rd.has(holeNonField) || rd.has(holeValue) || rd.has(holeAttrs); holes {
 		b := buffers.Get().(*bytes.Buffer)
 		defer func() {
 			if b.Cap() <= maxPooled {
@@ -545,17 +578,10 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 			}
 		}()
 		b.Reset()
-		var ends [2]int
-		for i, h := range []hole{holeWho, holeUsername} {
-			if rd.has(h) {
-				if err := t.ExecuteTemplate(b, visitorTemplates[h], user); err != nil {
-					u.fail(w, nonce, err)
-					return
-				}
-			}
-			ends[i] = b.Len()
+		if err := u.fillVisitor(b, t, rd, f, user, p); err != nil {
+			u.fail(w, nonce, err)
+			return
 		}
-		f.who, f.username = b.Bytes()[:ends[0]], b.Bytes()[ends[0]:ends[1]]
 	}
 	extra.img = imgSource(backgroundOf(env))
 	if user != nil {
@@ -564,6 +590,104 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		}
 	}
 	u.send(w, r, code, rd, f, extra)
+}
+
+// fillVisitor renders into b, with t, the visitor's parts that rd has
+// holes for, and sets them in f: the pending user's (user), and a
+// prompt page's (p).
+func (u *UI) fillVisitor(b *bytes.Buffer, t *template.Template, rd *rendered, f *fill, user *executor.UserInfo, p *Page) error {
+	// The parts' ends in b, kept until b no longer grows.
+	var ends []int
+	part := func(h hole, data any) error {
+		if rd.has(h) {
+			if err := t.ExecuteTemplate(b, holeTemplates[h], data); err != nil {
+				return err
+			}
+		}
+		ends = append(ends, b.Len())
+		return nil
+	}
+	if err := part(holeWho, user); err != nil {
+		return err
+	}
+	if err := part(holeUsername, user); err != nil {
+		return err
+	}
+	if p == nil {
+		f.who, f.username = b.Bytes()[:ends[0]], b.Bytes()[ends[0]:ends[1]]
+		return nil
+	}
+	if err := part(holeNonField, p); err != nil {
+		return err
+	}
+	for i := range p.Prompts {
+		if p.Prompts[i].Is.Labelled {
+			if err := part(holeErrors, p.Prompts[i].Field); err != nil {
+				return err
+			}
+		}
+	}
+	all := b.Bytes()
+	f.who, f.username, f.nonfield = all[:ends[0]], all[ends[0]:ends[1]], all[ends[1]:ends[2]]
+	for k := 3; k < len(ends); k++ {
+		f.errors = append(f.errors, all[ends[k-1]:ends[k]])
+	}
+	for i := range p.Prompts {
+		f.values, f.attrs = append(f.values, p.Prompts[i].Value), append(f.attrs, p.Prompts[i].Field.Attrs)
+	}
+	return nil
+}
+
+// fillableTypes are the prompt types whose fields a prompt page kept
+// for every visitor shows with holes: each shows its value as a whole
+// value (an input's or a text area's, a paragraph's), its Field.Attrs
+// and its errors; no choice, checkbox or file, whose state is in their
+// markup.
+var fillableTypes = []stage.PromptType{"text", "text_area", "text_read_only", "text_area_read_only", "username", "email",
+	"password", "number", "date", "date-time", "hidden", "static", "separator"}
+
+// fillable says whether every field of c is of a fillable type.
+func fillable(c *executor.PromptChallenge) bool {
+	for _, f := range c.Fields {
+		if !slices.Contains(fillableTypes, f.Type) {
+			return false
+		}
+	}
+	return true
+}
+
+// promptShape is c without what a visitor's answer or the request
+// changes in its page: its errors and its fields' initial values, which
+// the page kept for every visitor shows as holes.
+func promptShape(c *executor.PromptChallenge) *executor.PromptChallenge {
+	out := &executor.PromptChallenge{Envelope: c.Envelope, Fields: slices.Clone(c.Fields)}
+	out.ResponseErrors = nil
+	for i := range out.Fields {
+		out.Fields[i].InitialValue = ""
+	}
+	return out
+}
+
+// probePrompts sets each of p's fields' value and attributes to their
+// placeholders.
+func (u *UI) probePrompts(p *Page) {
+	for i := range p.Prompts {
+		p.Prompts[i].Value = u.ph.valueProbe(i)
+		p.Prompts[i].Field.Attrs = template.HTMLAttr(u.ph.attrsProbe(i))
+	}
+}
+
+// promptHoles says whether rd's holes fit a prompt page of prompts: a
+// value and attributes of known fields only, and the errors of each
+// labelled field, once.
+func promptHoles(rd *rendered, prompts []Prompt) bool {
+	labelled := 0
+	for _, v := range prompts {
+		if v.Is.Labelled {
+			labelled++
+		}
+	}
+	return rd.maxIndex(holeValue) < len(prompts) && rd.maxIndex(holeAttrs) < len(prompts) && rd.count(holeErrors) == labelled
 }
 
 // withUser is a copy of ch (a pointer to a struct that embeds

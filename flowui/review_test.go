@@ -649,3 +649,108 @@ func TestPageCacheKeepsNoLoggedInPage(t *testing.T) {
 		t.Fatalf("the login page was not kept: %d, was %d", n, before)
 	}
 }
+
+// promptPage is a prompt challenge of every fillable field type (see
+// TestPromptPageHoles), with errors on some fields and the form when
+// errs is set.
+func promptPage(initial string, errs bool) *executor.PromptChallenge {
+	c := &executor.PromptChallenge{Envelope: executor.Envelope{Component: executor.ComponentPrompt, FlowInfo: &executor.FlowInfo{Title: "Enroll", CancelURL: executor.CancelURL}}}
+	for i, ty := range []stage.PromptType{"username", "email", "password", "text", "text_area", "hidden", "static", "separator", "date-time", "text_read_only", "number", "date", "text_area_read_only"} {
+		c.Fields = append(c.Fields, executor.StagePrompt{FieldKey: "f" + strconv.Itoa(i) + string(ty), Label: "Label <" + string(ty) + ">", Type: ty,
+			Required: i%2 == 0, Placeholder: "ph " + string(ty), InitialValue: initial, Order: int32(i), SubText: map[bool]string{true: "help & <b>", false: ""}[i%3 == 0]})
+	}
+	if errs {
+		c.ResponseErrors = map[string][]executor.ErrorDetail{
+			"f0username":       {{String: "This field is required.", Code: "required"}},
+			"f3text":           {{String: `Bad "value" <here>`, Code: "invalid"}, {String: "Second", Code: "invalid"}},
+			"non_field_errors": {{String: "Passwords don't match.", Code: "invalid"}},
+		}
+	}
+	return c
+}
+
+// A prompt page of fields that show their values whole is kept for
+// every visitor with holes for the values typed, the fields'
+// attributes and the errors, and one visitor's page, shown or
+// answered, is byte for byte the page rendered whole, for any value;
+// the cache holds none of them.
+func TestPromptPageHoles(t *testing.T) {
+	cached, err := newTestUI(t, flowui.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := newTestUI(t, flowui.Options{CachePages: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := []string{"plain", `<script>alert(1)</script>`, `"quoted" & 'single' + plus`, "nul\x00byte", "bad\xff\xfeutf8", "héllo ☃", "2026-02-03T04:05:06Z", ""}
+	for _, v := range values {
+		for _, answered := range []bool{false, true} {
+			var posted url.Values
+			if answered {
+				posted = url.Values{"component": {executor.ComponentPrompt}}
+				for _, f := range promptPage("", false).Fields {
+					posted.Set(f.FieldKey, v)
+				}
+			}
+			var pages []string
+			for _, u := range []*flowui.UI{cached, cached, fresh} {
+				w := httptest.NewRecorder()
+				u.Render(w, httptest.NewRequest("GET", flowui.FlowPath+"f/?next=%2Fa", nil), "nonce", promptPage("init "+v, answered), "csrf", posted)
+				pages = append(pages, w.Body.String())
+			}
+			if pages[0] != pages[2] || pages[1] != pages[2] {
+				t.Fatalf("value %q, answered %v: the page kept differs from the page rendered whole:\n%s\n%s", v, answered, pages[1], pages[2])
+			}
+			if shown := strings.ReplaceAll(html.EscapeString(v), "+", "&#43;"); answered && v != "" && !strings.Contains(v, "\x00") && !strings.Contains(pages[0], `value="`+shown+`"`) {
+				t.Errorf("value %q is not shown: %s", v, pages[0])
+			}
+		}
+	}
+	if n := cached.CachedPages(); n != 1 {
+		t.Errorf("%d pages kept, want one for the prompt page, shown and answered", n)
+	}
+	for _, v := range append(values[:len(values)-2], "init plain", "Passwords don't match.", "Bad \"value\"") {
+		if cached.CacheHolds(html.EscapeString(v)) {
+			t.Errorf("the cache holds %q", v)
+		}
+	}
+	// A field that shows its state in its markup (a checkbox): the page
+	// is kept as before, shown only, never answered.
+	c := promptPage("", false)
+	c.Fields = append(c.Fields, executor.StagePrompt{FieldKey: "cb", Label: "Check", Type: "checkbox"})
+	u, _ := newTestUI(t, flowui.Options{})
+	u.Render(httptest.NewRecorder(), httptest.NewRequest("GET", flowui.FlowPath+"f/", nil), "n", c, "t", url.Values{"component": {executor.ComponentPrompt}, "cb": {"on"}})
+	if n := u.CachedPages(); n != 0 {
+		t.Errorf("an answered page with a checkbox was kept")
+	}
+}
+
+// FuzzPromptPageHoles: for any value typed and any error, a prompt page
+// from the cache is the page rendered whole.
+func FuzzPromptPageHoles(f *testing.F) {
+	f.Add("value", "error", "init")
+	f.Add(`<a href="x">'+&`, "\x00<", "\xff")
+	cached, err := newTestUI(f, flowui.Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	fresh, err := newTestUI(f, flowui.Options{CachePages: -1})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, value, msg, initial string) {
+		c := promptPage(initial, true)
+		c.ResponseErrors["f1email"] = []executor.ErrorDetail{{String: msg, Code: "invalid"}}
+		posted := url.Values{"component": {executor.ComponentPrompt}, "f0username": {value}, "f4text_area": {value}, "f1email": {msg}}
+		var pages [2]string
+		for i, u := range []*flowui.UI{cached, fresh} {
+			w := httptest.NewRecorder()
+			u.Render(w, httptest.NewRequest("GET", flowui.FlowPath+"f/", nil), "nonce", c, "csrf", posted)
+			pages[i] = w.Body.String()
+		}
+		if pages[0] != pages[1] {
+			t.Fatalf("the page kept differs:\n%s\n%s", pages[0], pages[1])
+		}
+	})
+}
