@@ -98,6 +98,11 @@ func (rd *rendered) has(h hole) bool {
 	return slices.Contains(rd.holes, h)
 }
 
+// promptHoles says whether the page has holes of a prompt page's.
+func (rd *rendered) promptHoles() bool {
+	return rd.has(holeValue) || rd.has(holeAttrs) || rd.has(holeErrors) || rd.has(holeNonField)
+}
+
 // count is the number of holes h of the page.
 func (rd *rendered) count(h hole) int {
 	n := 0
@@ -146,7 +151,9 @@ func (ph placeholders) of(h hole) string {
 
 // valueProbe is the placeholder of field i's value, attrsProbe its
 // attributes'.
-func (ph placeholders) valueProbe(i int) string { return ph.of(holeValue) + strconv.Itoa(i) + probeTail }
+func (ph placeholders) valueProbe(i int) string {
+	return ph.of(holeValue) + strconv.Itoa(i) + probeTail
+}
 func (ph placeholders) attrsProbe(i int) string { return ph.of(holeAttrs) + strconv.Itoa(i) }
 
 // cut cuts a page rendered with ph; ok is false when the page holds
@@ -232,7 +239,8 @@ func (rd *rendered) writeTo(w io.Writer, f *fill) error {
 			continue
 		}
 		var err error
-		switch k := rd.index[i]; rd.holes[i] {
+		k := rd.index[i]
+		switch rd.holes[i] {
 		case holeNonce:
 			_, err = io.WriteString(w, f.nonce)
 		case holeCSRF:
@@ -242,11 +250,17 @@ func (rd *rendered) writeTo(w io.Writer, f *fill) error {
 		case holeUsername:
 			_, err = w.Write(f.username)
 		case holeValue:
-			_, err = htmlEscape.WriteString(w, f.values[k])
+			if k < len(f.values) { // else a fill for another page: render checks
+				_, err = htmlEscape.WriteString(w, f.values[k])
+			}
 		case holeAttrs:
-			_, err = io.WriteString(w, string(f.attrs[k]))
+			if k < len(f.attrs) {
+				_, err = io.WriteString(w, string(f.attrs[k]))
+			}
 		case holeErrors:
-			_, err = w.Write(f.errors[k])
+			if k < len(f.errors) {
+				_, err = w.Write(f.errors[k])
+			}
 		case holeNonField:
 			_, err = w.Write(f.nonfield)
 		}

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -509,9 +510,10 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 	if anonymous && code == http.StatusOK && u.cache != nil && !showsRemembered(ch, r) {
 		pc, isPrompt := ch.(*executor.PromptChallenge)
 		switch {
-		case isPrompt && u.views.prompt != nil && fillable(pc):
-			// Kept for every visitor, shown or answered: the values
-			// and errors are holes.
+		case isPrompt && (posted != nil || len(pc.ResponseErrors) > 0) && u.views.prompt != nil && fillable(pc):
+			// An answered page, kept for every visitor: the values and
+			// errors are holes. (A page shown is kept as it is, below,
+			// written without filling anything.)
 			keep, show, probe = u.views.prompt, promptShape(pc), true
 		case posted != nil:
 		case user != nil:
@@ -523,7 +525,9 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		}
 		if keep != nil {
 			if b, err := json.Marshal(show); err == nil {
-				key = env.Component + "\x00" + r.URL.RequestURI() + "\x00" + string(b)
+				// A page with holes for a prompt's values is not the page
+				// shown of the same challenge.
+				key = env.Component + "\x00" + strconv.FormatBool(probe) + "\x00" + r.URL.RequestURI() + "\x00" + string(b)
 			}
 		}
 	}
@@ -550,7 +554,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		// that shows the visitor's parts outside the holes.
 	}
 	var p *Page // the visitor's page, once made
-	if rd != nil && probe {
+	if rd != nil && rd.promptHoles() {
 		if p = u.challengePage(nonce, ch, env, user, csrf, r, posted); !promptHoles(rd, p.Prompts) {
 			rd = nil
 		}
@@ -570,7 +574,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		defer release()
 	}
 	f := &fill{nonce: nonce, csrf: csrf}
-	if holes := rd.has(holeWho) || rd.has(holeUsername) || rd.has(holeErrors) || rd.has(holeNonField) || rd.has(holeValue) || rd.has(holeAttrs); holes {
+	if rd.has(holeWho) || rd.has(holeUsername) || rd.promptHoles() {
 		b := buffers.Get().(*bytes.Buffer)
 		defer func() {
 			if b.Cap() <= maxPooled {
@@ -617,11 +621,20 @@ func (u *UI) fillVisitor(b *bytes.Buffer, t *template.Template, rd *rendered, f 
 		f.who, f.username = b.Bytes()[:ends[0]], b.Bytes()[ends[0]:ends[1]]
 		return nil
 	}
-	if err := part(holeNonField, p); err != nil {
+	// parts.html's "nonfield" and "errors" show nothing without errors
+	// (the UI's own: views.prompt), so that only those with errors are
+	// rendered.
+	if len(p.NonField) == 0 {
+		ends = append(ends, b.Len())
+	} else if err := part(holeNonField, p); err != nil {
 		return err
 	}
 	for i := range p.Prompts {
-		if p.Prompts[i].Is.Labelled {
+		switch {
+		case !p.Prompts[i].Is.Labelled:
+		case len(p.Prompts[i].Field.Errors) == 0:
+			ends = append(ends, b.Len())
+		default:
 			if err := part(holeErrors, p.Prompts[i].Field); err != nil {
 				return err
 			}
