@@ -14,6 +14,9 @@ import (
 // Samples are the challenges New renders.
 var Samples = samples
 
+// SecretComponents are the components whose pages are never kept.
+var SecretComponents = secretComponents
+
 // UserInfoOf says whether a challenge shows a pending user.
 func UserInfoOf(ch executor.Challenge) (*executor.UserInfo, bool) {
 	ui := userInfo(ch)

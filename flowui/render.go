@@ -484,7 +484,8 @@ var fieldIndexes sync.Map
 // render writes a challenge's page. A page of a challenge shown, not
 // answered, to a visitor who is not logged in (anonymous) is kept
 // (Options.CachePages) by everything its template reads, unless it
-// shows the name the browser remembers. A page that shows a pending
+// shows the name the browser remembers or is an authenticator's
+// (secretComponents). A page that shows a pending
 // user is kept with holes for the user (parts.html's "who" and
 // "username", rendered for each visitor) when its templates are the
 // UI's own (views.visitor), and never else: a page of someone is seldom
@@ -507,7 +508,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		probe bool               // whether the page kept has a prompt page's holes
 	)
 	user := userInfo(ch)
-	if anonymous && code == http.StatusOK && u.cache != nil && !showsRemembered(ch, r) {
+	if anonymous && code == http.StatusOK && u.cache != nil && !showsRemembered(ch, r) && !slices.Contains(secretComponents, env.Component) {
 		pc, isPrompt := ch.(*executor.PromptChallenge)
 		switch {
 		case isPrompt && (posted != nil || len(pc.ResponseErrors) > 0) && u.views.prompt != nil && fillable(pc):
@@ -702,6 +703,13 @@ func promptHoles(rd *rendered, prompts []Prompt) bool {
 	}
 	return rd.maxIndex(holeValue) < len(prompts) && rd.maxIndex(holeAttrs) < len(prompts) && rd.count(holeErrors) == labelled
 }
+
+// secretComponents are the components whose pages show a secret or a
+// one-time challenge (a TOTP key, static codes, a WebAuthn challenge,
+// Duo's activation, a code's destination): their pages are never kept.
+var secretComponents = []string{executor.ComponentAuthenticatorTOTP, executor.ComponentAuthenticatorStatic,
+	executor.ComponentAuthenticatorWebAuthn, executor.ComponentAuthenticatorValidate, executor.ComponentAuthenticatorDuo,
+	executor.ComponentAuthenticatorSMS, executor.ComponentAuthenticatorEmail}
 
 // withUser is a copy of ch (a pointer to a struct that embeds
 // executor.UserInfo) that shows user; ch itself when it embeds none.

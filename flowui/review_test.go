@@ -758,3 +758,29 @@ func FuzzPromptPageHoles(f *testing.F) {
 		}
 	})
 }
+
+// An authenticator's page (a TOTP key, static codes) shows a pending
+// user but is never kept, so that the cache holds no secret.
+func TestPageCacheKeepsNoSecret(t *testing.T) {
+	u, err := newTestUI(t, flowui.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = "JBSWY3DPEHPK3PXP"
+	user := executor.UserInfo{PendingUser: "alice", PendingUserAvatar: executor.DefaultAvatar}
+	for _, ch := range []executor.Challenge{
+		&executor.AuthenticatorTOTPChallenge{Envelope: executor.Envelope{Component: executor.ComponentAuthenticatorTOTP}, UserInfo: user, ConfigURL: "otpauth://totp/x:alice?secret=" + key},
+		&executor.AuthenticatorStaticChallenge{Envelope: executor.Envelope{Component: executor.ComponentAuthenticatorStatic}, UserInfo: user, Codes: []string{"code" + key}},
+	} {
+		for range 2 {
+			w := httptest.NewRecorder()
+			u.Render(w, httptest.NewRequest("GET", flowui.FlowPath+"f/", nil), "n", ch, "t", nil)
+			if w.Code != http.StatusOK {
+				t.Fatalf("%d %s", w.Code, w.Body)
+			}
+		}
+	}
+	if n := u.CachedPages(); n != 0 || u.CacheHolds(key) {
+		t.Errorf("%d authenticator pages kept", n)
+	}
+}
