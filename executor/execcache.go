@@ -78,7 +78,7 @@ func decodeSaved(rec Record) (*savedExec, error) {
 // decoding makes of ctxJSON (see jsonvalue.Decoded) has its context
 // decoded from ctxJSON.
 func (c *execCache) saved(key string, version uint64, data []byte, x *execution, ctxJSON []byte) {
-	kept := &execution{Flow: x.Flow, Stages: slices.Clone(x.Stages), Query: x.Query, Shown: x.Shown}
+	kept := &execution{Flow: x.Flow, Stages: keptStages(x.Stages), Query: x.Query, Shown: x.Shown}
 	switch {
 	case x.base != nil && bytes.Equal(ctxJSON, x.base.ctxJSON):
 		kept.Context = x.base.x.Context
@@ -92,16 +92,31 @@ func (c *execCache) saved(key string, version uint64, data []byte, x *execution,
 			return
 		}
 	}
-	if kept.Stages == nil {
-		kept.Stages = []plan.Stage{}
+	c.put(key, &savedExec{version: version, data: data, x: kept, ctxJSON: ctxJSON})
+}
+
+// keptStages is stages as decoding their encoding makes them: the
+// encoding keeps one marker apart from the others. It is stages itself,
+// clipped, when they are so already (the stages of a request are never
+// written to in place: a stage is inserted into a clipped slice by
+// reallocating it), else a copy.
+func keptStages(stages []plan.Stage) []plan.Stage {
+	if stages == nil {
+		return []plan.Stage{}
 	}
-	for i := range kept.Stages {
-		// The encoding keeps one marker apart from the others.
-		if kept.Stages[i].Marker != plan.MarkerReevaluate {
-			kept.Stages[i].Marker = plan.MarkerStage
+	i := slices.IndexFunc(stages, func(s plan.Stage) bool {
+		return s.Marker != plan.MarkerReevaluate && s.Marker != plan.MarkerStage
+	})
+	if i < 0 {
+		return slices.Clip(stages)
+	}
+	kept := slices.Clone(stages)
+	for i := range kept {
+		if kept[i].Marker != plan.MarkerReevaluate {
+			kept[i].Marker = plan.MarkerStage
 		}
 	}
-	c.put(key, &savedExec{version: version, data: data, x: kept, ctxJSON: ctxJSON})
+	return kept
 }
 
 func (c *execCache) put(key string, s *savedExec) {
@@ -123,10 +138,12 @@ func (c *execCache) drop(key string) {
 	c.mu.Unlock()
 }
 
-// copy is a deep copy of x with base as its base.
+// copy is a deep copy of x with base as its base, but for its stages,
+// which are shared clipped: a request never writes to its stages in
+// place, and inserting into a clipped slice reallocates it.
 func (x *execution) copy(base *savedExec) *execution {
 	return &execution{
-		Flow: x.Flow, Stages: slices.Clone(x.Stages), Context: jsonvalue.CloneMap(x.Context),
+		Flow: x.Flow, Stages: slices.Clip(x.Stages), Context: jsonvalue.CloneMap(x.Context),
 		Query: x.Query, Shown: x.Shown, base: base,
 	}
 }
