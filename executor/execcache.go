@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/authflow/authflow/internal/jsonvalue"
 	"github.com/authflow/authflow/plan"
@@ -85,14 +86,40 @@ func (c *execCache) saved(key string, version uint64, data []byte, x *execution,
 	case len(x.Context) == 0:
 		kept.Context = map[string]any{}
 	default:
-		if d, ok := jsonvalue.Decoded(x.Context); ok {
-			kept.Context = d.(map[string]any)
+		if d, ok := decodedContext(x); ok {
+			kept.Context = d
 		} else if err := json.Unmarshal(ctxJSON, &kept.Context); err != nil || kept.Context == nil {
 			c.drop(key)
 			return
 		}
 	}
 	c.put(key, &savedExec{version: version, data: data, x: kept, ctxJSON: ctxJSON})
+}
+
+// decodedContext is what decoding the encoding of x's context makes of
+// it, without the encoding (jsonvalue.Decoded); false when that is not
+// sure. A value equal to its base's under the same key is the base's:
+// entries share what did not change from one to the next (an entry is
+// never modified), and a step that adds a key copies only that key's
+// value.
+func decodedContext(x *execution) (map[string]any, bool) {
+	var prev map[string]any
+	if x.base != nil {
+		prev = x.base.x.Context
+	}
+	out := make(map[string]any, len(x.Context))
+	for k, v := range x.Context {
+		if p, ok := prev[k]; ok && jsonvalue.Equal(v, p) {
+			out[k] = p
+			continue
+		}
+		d, ok := jsonvalue.Decoded(v)
+		if !ok || !utf8.ValidString(k) {
+			return nil, false
+		}
+		out[k] = d
+	}
+	return out, true
 }
 
 // keptStages is stages as decoding their encoding makes them: the

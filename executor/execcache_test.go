@@ -307,3 +307,48 @@ func TestExecCacheShared(t *testing.T) {
 		w.check(t)
 	})
 }
+
+// An entry shares with the one before it the context values a step did
+// not change, and has its own decoding of those it changed or added.
+func TestExecCacheSharesUnchanged(t *testing.T) {
+	c := newExecCache(4)
+	save := func(x *execution, version uint64) *savedExec {
+		t.Helper()
+		data, ctxJSON, err := x.encodeParts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.saved("k", version, data, x, ctxJSON)
+		s := c.m["k"]
+		if s == nil || s.version != version {
+			t.Fatalf("version %d not kept", version)
+		}
+		want, _ := decodeExecution(data)
+		if !reflect.DeepEqual(s.x.Context, want.Context) {
+			t.Fatalf("kept %v, want %v", s.x.Context, want.Context)
+		}
+		return s
+	}
+	same := func(a, b any) bool { return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer() }
+	s1 := save(&execution{Flow: uuid.New(), Context: map[string]any{"u": map[string]any{"a": "b"}, "l": []any{1.0}}}, 1)
+	x, err := c.decode("k", Record{Version: 1, Data: s1.data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.Context["new"] = map[string]any{"n": 1} // an int: decoded as a float64
+	s2 := save(x, 2)
+	if !same(s2.x.Context["u"], s1.x.Context["u"]) || !same(s2.x.Context["l"], s1.x.Context["l"]) {
+		t.Error("an unchanged value is not shared")
+	}
+	if s2.x.Context["new"].(map[string]any)["n"] != 1.0 {
+		t.Errorf("new value %#v", s2.x.Context["new"])
+	}
+	if x, err = c.decode("k", Record{Version: 2, Data: s2.data}); err != nil {
+		t.Fatal(err)
+	}
+	x.Context["u"].(map[string]any)["a"] = "c"
+	s3 := save(x, 3)
+	if same(s3.x.Context["u"], s2.x.Context["u"]) || s2.x.Context["u"].(map[string]any)["a"] != "b" || !same(s3.x.Context["l"], s1.x.Context["l"]) {
+		t.Errorf("a changed value: %v, before %v", s3.x.Context, s2.x.Context)
+	}
+}
