@@ -88,17 +88,14 @@ var _ interface {
 
 // Load implements RunState.
 func (m *MemRunState) Load(ctx context.Context, ns Namespace, key string) (Record, error) {
-	if err := checkKey(ctx, "load", ns, key); err != nil {
-		return Record{}, err
-	}
-	now := m.now().UnixNano()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r, err := m.live(ns, key, now, "load")
+	rec, err := m.loadShared(ctx, ns, key)
 	if err != nil {
 		return Record{}, err
 	}
-	return r.record(), nil
+	// A record's bytes are never written to once saved: they are copied
+	// outside the lock.
+	rec.Data = slices.Clone(rec.Data)
+	return rec, nil
 }
 
 // live returns the live record under key, or ErrExpired or ErrNotFound.
