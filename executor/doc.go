@@ -320,13 +320,16 @@
 // view of the request, the origin check, reading the body, encoding the
 // challenge: about 40 microseconds a login, under a tenth of the HTTP
 // login) and the executor's, which runs slower between
-// net/http's requests than back to back: inside the handler a login's
-// Get and Submit take 150 to 175 microseconds where the same login
-// through the Go API alone takes about 100. Not for the collector (with
-// GOGC=off the HTTP login costs no less), but for the scheduling of the
-// client's and the server's goroutines on the machine's two CPUs: with
-// GOMAXPROCS=1 the HTTP login costs less (370 to 410 microseconds, 470
-// to 490 with two), and the executor's part in it 120 to 135. On a flow of
+// net/http's requests than back to back. Timed inside the handler (in a
+// loop of HTTP logins alone, a measurement not kept), a login's Get and
+// Submit took 150 to 175 microseconds where the same login through the
+// Go API alone takes about 100; not for the collector (with GOGC=off
+// the HTTP logins cost no less) but, in part, for the client's and the
+// server's goroutines handing the work between the machine's two CPUs:
+// with GOMAXPROCS=1 those logins cost less (370 to 410 microseconds
+// against 470 to 490) and the executor's part in them 120 to 135. In
+// BenchmarkLoginCheap's loop, -cpu 1 leaves http/go where it is (3.0
+// to 3.7 in three runs). On a flow of
 // two dummy stages, whose Go API requests are cheaper, HTTP costs about 5 times the Go API: the difference, some 60
 // microseconds a request, is net/http's round trip on loopback
 // (BenchmarkRun, whose parts are not interleaved). 100,000 pending
