@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/authflow/authflow/internal/jsonvalue"
 	"github.com/authflow/authflow/plan"
@@ -78,30 +79,71 @@ func decodeSaved(rec Record) (*savedExec, error) {
 // decoding makes of ctxJSON (see jsonvalue.Decoded) has its context
 // decoded from ctxJSON.
 func (c *execCache) saved(key string, version uint64, data []byte, x *execution, ctxJSON []byte) {
-	kept := &execution{Flow: x.Flow, Stages: slices.Clone(x.Stages), Query: x.Query, Shown: x.Shown}
+	kept := &execution{Flow: x.Flow, Stages: keptStages(x.Stages), Query: x.Query, Shown: x.Shown}
 	switch {
 	case x.base != nil && bytes.Equal(ctxJSON, x.base.ctxJSON):
 		kept.Context = x.base.x.Context
 	case len(x.Context) == 0:
 		kept.Context = map[string]any{}
 	default:
-		if d, ok := jsonvalue.Decoded(x.Context); ok {
-			kept.Context = d.(map[string]any)
+		if d, ok := decodedContext(x); ok {
+			kept.Context = d
 		} else if err := json.Unmarshal(ctxJSON, &kept.Context); err != nil || kept.Context == nil {
 			c.drop(key)
 			return
 		}
 	}
-	if kept.Stages == nil {
-		kept.Stages = []plan.Stage{}
+	c.put(key, &savedExec{version: version, data: data, x: kept, ctxJSON: ctxJSON})
+}
+
+// decodedContext is what decoding the encoding of x's context makes of
+// it, without the encoding (jsonvalue.Decoded); false when that is not
+// sure. A value equal to its base's under the same key is the base's:
+// entries share what did not change from one to the next (an entry is
+// never modified), and a step that adds a key copies only that key's
+// value.
+func decodedContext(x *execution) (map[string]any, bool) {
+	var prev map[string]any
+	if x.base != nil {
+		prev = x.base.x.Context
 	}
-	for i := range kept.Stages {
-		// The encoding keeps one marker apart from the others.
-		if kept.Stages[i].Marker != plan.MarkerReevaluate {
-			kept.Stages[i].Marker = plan.MarkerStage
+	out := make(map[string]any, len(x.Context))
+	for k, v := range x.Context {
+		if p, ok := prev[k]; ok && jsonvalue.Equal(v, p) {
+			out[k] = p
+			continue
+		}
+		d, ok := jsonvalue.Decoded(v)
+		if !ok || !utf8.ValidString(k) {
+			return nil, false
+		}
+		out[k] = d
+	}
+	return out, true
+}
+
+// keptStages is stages as decoding their encoding makes them: the
+// encoding keeps one marker apart from the others. It is stages itself,
+// clipped, when they are so already (the stages of a request are never
+// written to in place: a stage is inserted into a clipped slice by
+// reallocating it), else a copy.
+func keptStages(stages []plan.Stage) []plan.Stage {
+	if stages == nil {
+		return []plan.Stage{}
+	}
+	i := slices.IndexFunc(stages, func(s plan.Stage) bool {
+		return s.Marker != plan.MarkerReevaluate && s.Marker != plan.MarkerStage
+	})
+	if i < 0 {
+		return slices.Clip(stages)
+	}
+	kept := slices.Clone(stages)
+	for i := range kept {
+		if kept[i].Marker != plan.MarkerReevaluate {
+			kept[i].Marker = plan.MarkerStage
 		}
 	}
-	c.put(key, &savedExec{version: version, data: data, x: kept, ctxJSON: ctxJSON})
+	return kept
 }
 
 func (c *execCache) put(key string, s *savedExec) {
@@ -123,10 +165,12 @@ func (c *execCache) drop(key string) {
 	c.mu.Unlock()
 }
 
-// copy is a deep copy of x with base as its base.
+// copy is a deep copy of x with base as its base, but for its stages,
+// which are shared clipped: a request never writes to its stages in
+// place, and inserting into a clipped slice reallocates it.
 func (x *execution) copy(base *savedExec) *execution {
 	return &execution{
-		Flow: x.Flow, Stages: slices.Clone(x.Stages), Context: jsonvalue.CloneMap(x.Context),
+		Flow: x.Flow, Stages: slices.Clip(x.Stages), Context: jsonvalue.CloneMap(x.Context),
 		Query: x.Query, Shown: x.Shown, base: base,
 	}
 }

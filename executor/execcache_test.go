@@ -1,10 +1,12 @@
 package executor
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/authflow/authflow/plan"
@@ -198,7 +200,8 @@ func TestExecCacheSavedIsDecoded(t *testing.T) {
 }
 
 // The cache holds at most its bound, and gives each request a copy of
-// its own.
+// its own context, and its stages clipped: a stage inserted or appended
+// goes to a new array, not to the cache's.
 func TestExecCacheBoundAndCopies(t *testing.T) {
 	c := newExecCache(2)
 	x := &execution{Flow: uuid.New(), Context: map[string]any{"a": map[string]any{"b": "c"}}, Stages: []plan.Stage{{Name: "a"}}}
@@ -212,9 +215,140 @@ func TestExecCacheBoundAndCopies(t *testing.T) {
 	k := "k3"
 	a, _ := c.decode(k, Record{Version: 1, Data: data})
 	a.Context["a"].(map[string]any)["b"] = "changed"
-	a.Stages[0].Name = "changed"
+	a.Stages = slices.Insert(a.Stages, 0, plan.Stage{Name: "inserted"})
+	a.Stages = append(a.Stages, plan.Stage{Name: "appended"})
+	a.Stages[1].Name = "changed"
 	b, _ := c.decode(k, Record{Version: 1, Data: data})
-	if b.Context["a"].(map[string]any)["b"] != "c" || b.Stages[0].Name != "a" {
+	if b.Context["a"].(map[string]any)["b"] != "c" || len(b.Stages) != 1 || b.Stages[0].Name != "a" {
 		t.Fatalf("a request's changes reached the cache: %+v", b)
+	}
+}
+
+// cacheWatch remembers the execCache's entries as first seen, with the
+// bytes of their records (which a MemRunState shares with them), so
+// that a test can check that no later request modifies either: a
+// request's stages are shared with the entry it was decoded from
+// (execution.copy), and a record's bytes with the MemRunState.
+type cacheWatch struct {
+	e    *Executor
+	seen map[*savedExec][]byte
+}
+
+// check fails t when an entry seen before, or its record's bytes, has
+// changed, or when an entry is not what decoding its bytes makes.
+func (w *cacheWatch) check(t *testing.T) {
+	t.Helper()
+	if w.seen == nil {
+		w.seen = map[*savedExec][]byte{}
+	}
+	w.e.execs.mu.Lock()
+	for _, s := range w.e.execs.m {
+		if _, ok := w.seen[s]; !ok {
+			w.seen[s] = bytes.Clone(s.data)
+		}
+	}
+	w.e.execs.mu.Unlock()
+	for s, data := range w.seen {
+		if !bytes.Equal(s.data, data) {
+			t.Fatalf("a record's bytes changed after they were saved:\n%q\nwas\n%q", s.data, data)
+		}
+		x, err := decodeExecution(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := execution{Flow: s.x.Flow, Stages: s.x.Stages, Context: s.x.Context, Query: s.x.Query, Shown: s.x.Shown}
+		want := execution{Flow: x.Flow, Stages: x.Stages, Context: x.Context, Query: x.Query, Shown: x.Shown}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("an entry is not its record's decoding:\n%+v\nwant\n%+v", got, want)
+		}
+	}
+}
+
+// No request modifies an execution it was handed by the execCache, nor
+// the record bytes the MemRunState shares with it: through the shipped
+// login (the password binding re-evaluated at the GET and the POST,
+// the validation stage passing), and with a policy inserting a redirect
+// into the stages the request shares with the entry, at the GET and the
+// POST.
+func TestExecCacheShared(t *testing.T) {
+	t.Run("login", func(t *testing.T) {
+		h := newHarness(t, "", withExpression)
+		loadDefaults(t, h, false)
+		h.userWith("alice", "alice@example.com", ptr("right"), true)
+		w := &cacheWatch{e: h.e}
+		const slug = "default-authentication-flow"
+		h.get(slug, "").want(t, ComponentIdentification)
+		w.check(t)
+		h.post(slug, "", postJSON(map[string]any{"uid_field": "alice"}))
+		w.check(t)
+		h.get(slug, "").want(t, ComponentPassword)
+		w.check(t)
+		h.post(slug, "", postJSON(map[string]any{"component": ComponentPassword, "password": "wrong"})).want(t, ComponentPassword)
+		w.check(t)
+		h.post(slug, "", postJSON(map[string]any{"component": ComponentPassword, "password": "right"}))
+		w.check(t)
+		h.get(slug, "")
+		w.check(t)
+		if len(w.seen) < 5 {
+			t.Fatalf("%d entries seen", len(w.seen))
+		}
+	})
+	t.Run("redirect", func(t *testing.T) {
+		h := newHarness(t, flowDoc("f", "", dummy("f", "d1", 0, "re_evaluate_policies: true"), dummy("f", "d2", 1, ""),
+			policyOn("b-d1", "redirect", true)))
+		w := &cacheWatch{e: h.e}
+		h.get("f", "").want(t, ComponentDummy, "name", "d1")
+		w.check(t)
+		h.get("f", "").want(t, ComponentDummy, "name", "d1")
+		w.check(t)
+		h.post("f", "", "").wantReload(t, h.url("f", ""))
+		w.check(t)
+		h.get("f", "").want(t, ComponentRedirect, "to", "/elsewhere")
+		w.check(t)
+	})
+}
+
+// An entry shares with the one before it the context values a step did
+// not change, and has its own decoding of those it changed or added.
+func TestExecCacheSharesUnchanged(t *testing.T) {
+	c := newExecCache(4)
+	save := func(x *execution, version uint64) *savedExec {
+		t.Helper()
+		data, ctxJSON, err := x.encodeParts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.saved("k", version, data, x, ctxJSON)
+		s := c.m["k"]
+		if s == nil || s.version != version {
+			t.Fatalf("version %d not kept", version)
+		}
+		want, _ := decodeExecution(data)
+		if !reflect.DeepEqual(s.x.Context, want.Context) {
+			t.Fatalf("kept %v, want %v", s.x.Context, want.Context)
+		}
+		return s
+	}
+	same := func(a, b any) bool { return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer() }
+	s1 := save(&execution{Flow: uuid.New(), Context: map[string]any{"u": map[string]any{"a": "b"}, "l": []any{1.0}}}, 1)
+	x, err := c.decode("k", Record{Version: 1, Data: s1.data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.Context["new"] = map[string]any{"n": 1} // an int: decoded as a float64
+	s2 := save(x, 2)
+	if !same(s2.x.Context["u"], s1.x.Context["u"]) || !same(s2.x.Context["l"], s1.x.Context["l"]) {
+		t.Error("an unchanged value is not shared")
+	}
+	if s2.x.Context["new"].(map[string]any)["n"] != 1.0 {
+		t.Errorf("new value %#v", s2.x.Context["new"])
+	}
+	if x, err = c.decode("k", Record{Version: 2, Data: s2.data}); err != nil {
+		t.Fatal(err)
+	}
+	x.Context["u"].(map[string]any)["a"] = "c"
+	s3 := save(x, 3)
+	if same(s3.x.Context["u"], s2.x.Context["u"]) || s2.x.Context["u"].(map[string]any)["a"] != "b" || !same(s3.x.Context["l"], s1.x.Context["l"]) {
+		t.Errorf("a changed value: %v, before %v", s3.x.Context, s2.x.Context)
 	}
 }

@@ -477,8 +477,9 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 	r := &run{e: e, ctx: ctx, req: req, key: ExecutionKey(req.Session, slug)}
 	// The requests of one execution run one after the other: the record
 	// is read under the lock (keylock.go).
-	defer e.running.lock(r.key)()
-	rec, lerr := e.rs.Load(ctx, Executions, r.key)
+	held := e.running.lock(r.key)
+	defer e.running.unlock(r.key, held)
+	rec, lerr := e.loadExecution(ctx, r.key)
 	var x *execution
 	if lerr == nil {
 		// A record that does not decode, or of a flow since re-created
@@ -533,6 +534,34 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 		return r.reach(true, body)
 	}
 	return r.reach(false, nil)
+}
+
+// sharedRunState is a RunState that can keep a caller's bytes, and hand
+// out its own, instead of copies (MemRunState): for the records of
+// executions, which the executor never modifies once encoded (the bytes
+// saved are the execCache's too; the bytes loaded are compared and
+// decoded, never written to).
+type sharedRunState interface {
+	loadShared(ctx context.Context, ns Namespace, key string) (Record, error)
+	saveShared(ctx context.Context, ns Namespace, key string, rec Record) (uint64, error)
+}
+
+// loadExecution loads the record of the execution under key, without a
+// copy where the RunState can share it.
+func (e *Executor) loadExecution(ctx context.Context, key string) (Record, error) {
+	if s, ok := e.rs.(sharedRunState); ok {
+		return s.loadShared(ctx, Executions, key)
+	}
+	return e.rs.Load(ctx, Executions, key)
+}
+
+// saveExecution saves rec, which nothing modifies afterwards, as the
+// record of the execution under key.
+func (e *Executor) saveExecution(ctx context.Context, key string, rec Record) (uint64, error) {
+	if s, ok := e.rs.(sharedRunState); ok {
+		return s.saveShared(ctx, Executions, key, rec)
+	}
+	return e.rs.Save(ctx, Executions, key, rec)
 }
 
 // planFor plans the flow with the context ctxm.
@@ -824,7 +853,7 @@ func (r *run) save(resp Response) (Response, error) {
 	if r.newKey != "" {
 		key, version = r.newKey, 0
 	}
-	saved, err := r.e.rs.Save(r.ctx, Executions, key, Record{Data: data, Expires: r.e.now().Add(r.e.ttl), Version: version})
+	saved, err := r.e.saveExecution(r.ctx, key, Record{Data: data, Expires: r.e.now().Add(r.e.ttl), Version: version})
 	if err != nil {
 		r.e.execs.drop(key)
 	}

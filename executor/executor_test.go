@@ -266,6 +266,24 @@ func TestRecordEncoding(t *testing.T) {
 	if _, err := (&execution{Context: map[string]any{"f": func() {}}}).encode(); err == nil {
 		t.Error("a context that is not JSON encodes")
 	}
+	// The encoding is allocated at its exact size, whatever the lengths
+	// of its varints.
+	long := strings.Repeat("x", 200)
+	for _, z := range []*execution{
+		{Context: map[string]any{}},
+		x,
+		{Query: long, Shown: long, Context: map[string]any{"k": strings.Repeat("y", 20000)}, Stages: []plan.Stage{
+			{Name: long, Redirect: long, Order: -1}, {Order: 1 << 30}, {Order: -1 << 31}, {Order: 63}, {Order: 64}, {Order: -64}, {Order: -65},
+		}},
+	} {
+		ctxJSON, err := z.contextJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := z.encodeWith(ctxJSON); len(b) != cap(b) {
+			t.Errorf("an encoding of %d bytes allocated %d", len(b), cap(b))
+		}
+	}
 }
 
 // The schema check refuses undeclared keys and missing required ones, so

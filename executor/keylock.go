@@ -24,9 +24,9 @@ type keyLock struct {
 // to wait for another of the same execution.
 var testHookContended func()
 
-// lock waits until no other request of key runs, and returns the
-// unlock.
-func (l *keyLocks) lock(key string) func() {
+// lock waits until no other request of key runs, and returns the lock
+// for unlock.
+func (l *keyLocks) lock(key string) *keyLock {
 	l.mu.Lock()
 	if l.m == nil {
 		l.m = map[string]*keyLock{}
@@ -43,12 +43,15 @@ func (l *keyLocks) lock(key string) func() {
 		testHookContended()
 	}
 	k.mu.Lock()
-	return func() {
-		k.mu.Unlock()
-		l.mu.Lock()
-		if k.n--; k.n == 0 {
-			delete(l.m, key)
-		}
-		l.mu.Unlock()
+	return k
+}
+
+// unlock releases k, which lock(key) returned.
+func (l *keyLocks) unlock(key string, k *keyLock) {
+	k.mu.Unlock()
+	l.mu.Lock()
+	if k.n--; k.n == 0 {
+		delete(l.m, key)
 	}
+	l.mu.Unlock()
 }

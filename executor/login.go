@@ -310,6 +310,17 @@ func decodePassword(body json.RawMessage) (string, *validate.Error, error) {
 	if !ok {
 		return "", fieldError("password", "This field is required."), nil
 	}
+	if len(raw) > 0 && raw[0] == '"' {
+		// A string, the usual answer, without a Decoder's buffer.
+		var x string
+		switch {
+		case json.Unmarshal(raw, &x) != nil:
+			return "", fieldError("password", "Not a valid string."), nil
+		case x == "":
+			return "", fieldError("password", "This field may not be blank."), nil
+		}
+		return x, nil, nil
+	}
 	var v any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()

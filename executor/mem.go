@@ -88,17 +88,14 @@ var _ interface {
 
 // Load implements RunState.
 func (m *MemRunState) Load(ctx context.Context, ns Namespace, key string) (Record, error) {
-	if err := checkKey(ctx, "load", ns, key); err != nil {
-		return Record{}, err
-	}
-	now := m.now().UnixNano()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r, err := m.live(ns, key, now, "load")
+	rec, err := m.loadShared(ctx, ns, key)
 	if err != nil {
 		return Record{}, err
 	}
-	return r.record(), nil
+	// A record's bytes are never written to once saved: they are copied
+	// outside the lock.
+	rec.Data = slices.Clone(rec.Data)
+	return rec, nil
 }
 
 // live returns the live record under key, or ErrExpired or ErrNotFound.
@@ -131,14 +128,38 @@ func (r *memRec) record() Record {
 	return Record{Data: slices.Clone(r.data), Expires: time.Unix(0, r.expires), Version: r.version}
 }
 
+// loadShared is Load returning the record's own bytes, not a copy: for
+// a caller that never modifies them (sharedRunState).
+func (m *MemRunState) loadShared(ctx context.Context, ns Namespace, key string) (Record, error) {
+	if err := checkKey(ctx, "load", ns, key); err != nil {
+		return Record{}, err
+	}
+	now := m.now().UnixNano()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, err := m.live(ns, key, now, "load")
+	if err != nil {
+		return Record{}, err
+	}
+	return Record{Data: r.data, Expires: time.Unix(0, r.expires), Version: r.version}, nil
+}
+
 // Save implements RunState.
 func (m *MemRunState) Save(ctx context.Context, ns Namespace, key string, rec Record) (uint64, error) {
+	rec.Data = slices.Clone(rec.Data)
+	return m.saveShared(ctx, ns, key, rec)
+}
+
+// saveShared is Save keeping rec.Data itself, not a copy: for a caller
+// that never modifies it afterwards (sharedRunState). A record's bytes
+// are never written to once saved: a later Save replaces them.
+func (m *MemRunState) saveShared(ctx context.Context, ns Namespace, key string, rec Record) (uint64, error) {
 	nowT := m.now()
 	if err := checkSave(ctx, ns, key, rec, nowT); err != nil {
 		return 0, err
 	}
 	now := nowT.UnixNano()
-	n := &memRec{k: memKey{ns, key}, data: slices.Clone(rec.Data), expires: rec.Expires.UnixNano()}
+	n := &memRec{k: memKey{ns, key}, data: rec.Data, expires: rec.Expires.UnixNano()}
 	if n.data == nil {
 		n.data = []byte{}
 	}

@@ -70,7 +70,12 @@ func (x *execution) contextJSON() ([]byte, error) {
 	if x.base != nil && jsonvalue.Equal(x.Context, x.base.x.Context) {
 		return x.base.ctxJSON, nil
 	}
-	b, err := jsonvalue.Append(nil, x.Context)
+	// Sized for about the context it was decoded as, it grows rarely.
+	size := 512
+	if x.base != nil {
+		size = max(size, len(x.base.ctxJSON)+256)
+	}
+	b, err := jsonvalue.Append(make([]byte, 0, size), x.Context)
 	if err != nil {
 		return nil, fmt.Errorf("executor: the plan context is not JSON: %w", err)
 	}
@@ -79,9 +84,10 @@ func (x *execution) contextJSON() ([]byte, error) {
 
 // encodeWith encodes x with its context already encoded as ctxJSON.
 func (x *execution) encodeWith(ctxJSON []byte) []byte {
-	n := 1 + 16 + binary.MaxVarintLen64 + 3*binary.MaxVarintLen64 + len(x.Query) + len(x.Shown) + len(ctxJSON)
+	// The exact size: one allocation of no more than is written.
+	n := 1 + 16 + uvarintLen(uint64(len(x.Stages))) + stringLen(x.Query) + stringLen(x.Shown) + uvarintLen(uint64(len(ctxJSON))) + len(ctxJSON)
 	for _, s := range x.Stages {
-		n += 32 + 1 + 3*binary.MaxVarintLen64 + len(s.Name) + len(s.Redirect)
+		n += 32 + varintLen(int64(s.Order)) + 1 + stringLen(s.Name) + stringLen(s.Redirect)
 	}
 	b := make([]byte, 0, n)
 	b = append(b, recordFormat)
@@ -104,6 +110,27 @@ func (x *execution) encodeWith(ctxJSON []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(ctxJSON)))
 	return append(b, ctxJSON...)
 }
+
+// uvarintLen is the length of v's uvarint encoding.
+func uvarintLen(v uint64) int {
+	n := 1
+	for ; v >= 0x80; v >>= 7 {
+		n++
+	}
+	return n
+}
+
+// varintLen is the length of v's varint encoding.
+func varintLen(v int64) int {
+	u := uint64(v) << 1
+	if v < 0 {
+		u = ^u
+	}
+	return uvarintLen(u)
+}
+
+// stringLen is the length of appendString's encoding of s.
+func stringLen(s string) int { return uvarintLen(uint64(len(s))) + len(s) }
 
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))

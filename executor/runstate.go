@@ -2,10 +2,13 @@ package executor
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -96,8 +99,17 @@ func (n Namespace) valid() bool { return n >= Executions && n <= Reputation }
 // ExecutionKey(session, ""). It holds the SHA-256 of the session id, not
 // the id: a reader of the run state cannot take over a session's flows.
 func ExecutionKey(session, slug string) string {
-	h := sessionHash(session)
-	return strconv.Itoa(len(h)) + ":" + h + slug
+	sum := sha256.Sum256([]byte(session))
+	var hx [2 * sha256.Size]byte
+	hex.Encode(hx[:], sum[:])
+	// One allocation: the key is built where it is kept.
+	var b strings.Builder
+	b.Grow(len("64:") + len(hx) + len(slug))
+	b.WriteString(strconv.Itoa(len(hx)))
+	b.WriteByte(':')
+	b.Write(hx[:])
+	b.WriteString(slug)
+	return b.String()
 }
 
 // Record is one piece of run state.
