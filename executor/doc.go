@@ -246,8 +246,8 @@
 // authentik.
 //
 // Figures (issue 21's bounds in brackets), at 1,000 and 100,000 users,
-// on a shared two-core machine; each ratio is of costs measured
-// alternately in one loop:
+// on a shared two-core machine, medians of five runs; each ratio is of
+// costs measured in one run:
 //
 //	go test ./executor -run '^$' -bench 'BenchmarkLogin$' -benchtime 20x
 //	go test ./executor -run '^$' -bench 'BenchmarkLoginCheap|BenchmarkRun$' -benchtime 3000x
@@ -255,89 +255,72 @@
 //
 // A complete login of the shipped default-authentication-flow
 // (identification, password, MFA without devices, user_login) through
-// the Go API with the store's default hasher costs 1.01 to 1.02 times
-// one password check [1.05] (BenchmarkLogin). With a pbkdf2 hasher of
-// one iteration it costs 21 to 25 times a cached plan of the flow, once
-// 17 (medians of thirteen runs, in two sittings, alternating with the
-// code before the cuts below: 22.9 at 1,000 users and 22.6 at 100,000,
-// where they were 23.7 and 24.1) [20: not met]. The
-// plan is the warm one: last_login is written in the
-// background, the logins of a tenth of a second in one write, and flows,
-// stages, policies and users stay decoded across revisions until a
-// change touches them (internal/revcache). While last_login was written
-// once per login, each login's write made the next plan revalidate: at
-// 100,000 users a plan cost twice what it does now and a login 1.4
-// times, and the ratio's median was 15 (26 at 1,000 users, where the
-// plan cost what it does now and a login 1.1 times). The login itself
-// got about a tenth cheaper (medians 208 to 189 microseconds at 1,000
-// users, 218 to 196 at 100,000) when the store began to keep users
-// decoded (each read its own copy), so that identification's lookup no
-// longer decodes the user, and package expression began to convert the
-// plan context's pending_user at the first use of one of its fields
-// (the shipped password binding's policy only asks whether it has a
-// backend); and a tenth again (medians 155 to 140 microseconds at 1,000
-// users, 151 to 143 at 100,000; 80 to 67 kB and about 790 to 715
-// allocations a login) when its requests began to allocate less: the
-// MemRunState keeps and hands out the executions' records without copies, a request
-// shares its stages with the execution kept decoded instead of cloning
-// them, an execution's encoding is allocated at its size, a kept
-// execution shares the context values its step left unchanged with the
-// one before. The plan's cost moved as much from run to run, and less
-// garbage makes the plans measured between the logins cheaper too (the
-// collector's work lands on whatever allocates while it runs: a tenth
-// of a login, measured with GOGC=off), so the ratio's medians moved
-// less than the login. What is left of a
-// login is spread: the password binding's expression policy, evaluated
-// at the password stage's GET and POST, a tenth (authentik
-// re-evaluates a re_evaluate_policies binding at every request, GET and
-// POST, with no policy cache, and a policy may answer differently at the
-// POST than at the GET, so its result is not kept from one request to
-// the next; EXECUTOR.md §2.4); saving the execution after each
-// request (encoding it, keeping it decoded, the inspector's history), a
-// sixth; thirteen read transactions (about a microsecond each beside
-// the reads themselves: the flow and stage at each request, the plan,
-// the first stage once more at a start, the identifier's lookup, the
-// pending user at the password and user_login stages, the password,
-// the devices); copying the
-// execution's context for each request (a handler may change it in
-// place), and the garbage of all these, which the collector spends
-// a tenth of a login on.
-// Over HTTP on loopback (a new browser, HTTPHandler's
-// own cookie and sessions) a login costs 3.0 to 3.7 times the Go API's
-// login with the keeping of its session (SessionStore.Start, which the
-// HTTP login does too; medians 3.19 at 1,000 users and 3.11 at 100,000,
-// where they were 3.21 and 3.00 in the same runs before the Go API's
-// login got cheaper, and 3.7 in earlier runs: the machine's load
-// moves this ratio more than the cuts did)
-// [3: not met], and the same six requests to a handler that only
-// answers them (net/http's round trips on loopback, client and server
-// in one process) cost 1.5 times that by themselves (net/go,
-// medians 1.53 and 1.50, 1.43 and 1.37 before; BenchmarkLoginCheap, on
-// a machine shared with other builds at a load of 2 to 3). The two
-// bounds pull apart: what makes the executor cheaper makes the Go API's
-// login cheaper by as much as the HTTP login, so http/go grows, and
-// net/http's share alone is half of the bound. The rest is the
-// handler's own work (the session cookie and its lookup, the policies'
-// view of the request, the origin check, reading the body, encoding the
-// challenge: about 40 microseconds a login, under a tenth of the HTTP
-// login) and the executor's, which runs slower between
-// net/http's requests than back to back. Timed inside the handler (in a
-// loop of HTTP logins alone, a measurement not kept), a login's Get and
-// Submit took 150 to 175 microseconds where the same login through the
-// Go API alone takes about 100; not for the collector (with GOGC=off
-// the HTTP logins cost no less) but, in part, for the client's and the
-// server's goroutines handing the work between the machine's two CPUs:
-// with GOMAXPROCS=1 those logins cost less (370 to 410 microseconds
-// against 470 to 490) and the executor's part in them 120 to 135. In
-// BenchmarkLoginCheap's loop, -cpu 1 leaves http/go where it is (3.0
-// to 3.7 in three runs). On a flow of
-// two dummy stages, whose Go API requests are cheaper, HTTP costs about 5 times the Go API: the difference, some 60
-// microseconds a request, is net/http's round trip on loopback
-// (BenchmarkRun, whose parts are not interleaved). 100,000 pending
+// the Go API with the store's default hasher costs 1.016 and 1.013
+// times one password check [1.05] (BenchmarkLogin). 100,000 pending
 // executions take 62 MB in a MemRunState [200]
-// (BenchmarkExecutions100k; 64 before the MemRunState shared the bytes
-// of the records the executor keeps decoded). An unknown identifier costs what a wrong
+// (BenchmarkExecutions100k). An unknown identifier costs what a wrong
 // password does (BenchmarkEnumeration).
+//
+// With a pbkdf2 hasher of one iteration, the login (some 95
+// microseconds) costs 33.0 and 34.2 times a cached plan of the flow
+// [20: not met] (BenchmarkLoginCheap's go loop: the two alternately,
+// each first in turn). Earlier figures (22 to 25) came from one loop
+// that also ran HTTP logins, whose garbage and goroutines made a plan
+// cost twice what it does alone and the login 1.4 times: they
+// flattered the login. The plan is the warm one: last_login is
+// written in the background, the logins of a tenth of a second in one
+// write, and flows, stages, policies and users stay decoded across
+// revisions until a change touches them (internal/revcache). The login
+// got cheaper in steps, each measured beside the code before it: users
+// kept decoded in the store and pending_user converted for an
+// expression at its first use (a tenth); requests that allocate less
+// (another tenth: the MemRunState keeps and hands out the executions'
+// records without copies, a request shares its stages with the
+// execution kept decoded, an execution's encoding is allocated at its
+// size, a kept execution shares the context values its step left
+// unchanged; 80 to 67 kB and about 790 to 715 allocations a login).
+// What is left is spread: the password binding's expression policy,
+// evaluated at the password stage's GET and POST, a tenth (authentik
+// re-evaluates a re_evaluate_policies binding at every request, GET
+// and POST, with no policy cache, and a policy may answer differently
+// at the POST than at the GET, so its result is not kept from one
+// request to the next; EXECUTOR.md §2.4); saving the execution after
+// each request (encoding it, keeping it decoded, the inspector's
+// history), a sixth; thirteen read transactions (about a microsecond
+// each beside the reads: the flow and stage at each request, the plan,
+// the identifier's lookup, the pending user at the password and
+// user_login stages, the password, the devices); copying the
+// execution's context for each request (a handler may change it in
+// place); and the garbage of all these. A login is nine requests (a
+// Get and a Submit a stage, the reloads between them, as the
+// protocol's redirects), each of which loads, checks and saves the
+// execution: a plan is one lookup.
+//
+// Over HTTP on loopback (a new browser, HTTPHandler's own cookie and
+// sessions) a login costs 3.11 and 3.03 times the Go API's login with
+// the keeping of its session (SessionStore.Start, which the HTTP login
+// does too), the two alternately (BenchmarkLoginCheap's http loop),
+// and 3.81 and 3.86 times when each runs in a loop of its own
+// (go-alone and http-alone: beside the HTTP logins, the Go API's login
+// costs some 40% more) [3: not met]. The same six requests to a
+// handler that only answers them (net/http's round trips on loopback,
+// client and server in one process) cost 1.57 and 1.54 times the Go
+// API's login by themselves (net/go). The two bounds pull apart: what
+// makes the executor cheaper makes the Go API's login cheaper by as
+// much as the HTTP login, so http/go grows, and net/http's share alone
+// is half of the bound. The rest is the handler's own work (the
+// session cookie and its lookup, the policies' view of the request,
+// the origin check, reading the body, encoding the challenge: about 40
+// microseconds a login) and the executor's, which runs slower between
+// net/http's requests than back to back (timed inside the handler, in
+// a measurement not kept, a login's Get and Submit took 150 to 175
+// microseconds where the same login through the Go API alone takes
+// about 100; with GOMAXPROCS=1, less: in part the client's and the
+// server's goroutines handing the work between the two CPUs). On a
+// flow of two dummy stages, whose Go API requests are cheaper, HTTP
+// costs about 5 times the Go API: the difference, some 60 microseconds
+// a request, is net/http's round trip on loopback (BenchmarkRun, whose
+// parts are not interleaved).
 //
 // A request that continues an execution reaches its stage in one read
 // transaction (the flow, the re-evaluated bindings' policies, the
