@@ -230,29 +230,30 @@
 //	go test ./flowui -run '^$' -bench BenchmarkPage -benchtime 2000x
 //	go test ./flowui -run '^$' -bench BenchmarkRender -benchmem
 //
-// Medians of five runs on a shared two-core machine, each page's whole
+// Medians of five runs on a quiet two-core machine, each page's whole
 // request ÷ its step (the rendering alone is this less one). A login's
-// pages together cost 1.25 times its steps, an enrollment's 1.35. Each
-// page of a login: the login page 2.15 (its step is the Get that starts
+// pages together cost 1.23 times its steps, an enrollment's 1.17. Each
+// page of a login: the login page 1.73 (its step is the Get that starts
 // the execution, in a new session; the page adds the session cookie,
-// the CSRF token and the cache's key), the password page 2.06 (2.62 in
-// the same runs before its page was kept with holes for the user), a
-// wrong password's page 1.18, an identifier's or the right password's
-// answer (a redirect) 1.44 and 1.06, the reloads to the flow's end
-// 1.83. Each of the enrollment's: its first page 2.34, its second 1.65,
-// the answers 1.54 and 1.62, the end 1.16, but the first page answering
-// a form whose passwords differ 3.29: a page answering a form is
-// rendered by its template, and the prompt stage's step that refuses it
-// is cheap. A page rendered by its template costs 3.1 (the login page)
-// and 3.7 (the enrollment's first) times the Get behind it
-// (BenchmarkPage -uncached), as for a logged-in visitor's pages. So
-// issue 22's bound (rendering a page at most twice its step) holds for
-// the whole of each flow, and for every page served from the cache when
-// the rendering is the page's request less its step (at most 1.34 times
-// the step); counted with its step, such a page in a new session or
-// with a pending user costs 2.1 to 2.3 times the step. It does not hold
-// for a page rendered by its template (a form's answer with errors: 2.29
-// times its step without the step): three quarters of that rendering is
+// the CSRF token and the cache's key), the password page 1.97 (2.62
+// before it was kept with holes for the user, measured beside it), a
+// wrong password's page 1.21, an identifier's or the right password's
+// answer (a redirect) 1.41 and 1.06, the reloads to the flow's end
+// 1.55. Each of the enrollment's: its first page 1.68, its second
+// 1.53, the answers 1.44 and 1.55, the end 1.04, and the first page
+// answered with passwords that differ 2.08 (3.29 before it was kept
+// with holes for the values and errors). A page rendered by its
+// template costs 4.5 (the login page) and 5.4 (the enrollment's first)
+// times the Get behind it (BenchmarkPage -uncached): a logged-in
+// visitor's pages, the first showing of each page, and any other page
+// answered (its step a POST: a wrong password's page is one). So issue
+// 22's bound (rendering a page at most twice its step) holds for each
+// flow as a whole and for every page of both flows but the page
+// answered with errors, at 2.08, if the page's request, step included,
+// is what is bounded, and for every one of them if the rendering alone
+// is (the request less its step: at most 1.08 times the step). It does
+// not hold for a page rendered by its template (3.5 and 4.4 times the
+// step without the step): three quarters of that rendering is
 // html/template's reflective execution of the values the page shows,
 // each escaped (a prompt field's some 12 microseconds; BenchmarkRender:
 // the dummy page 9.7, identification 42, password 36, the prompt
