@@ -255,8 +255,8 @@
 // not hold for a page rendered by its template (3.5 and 4.4 times the
 // step without the step): three quarters of that rendering is
 // html/template's reflective execution of the values the page shows,
-// each escaped (a prompt field's some 12 microseconds; BenchmarkRender:
-// the dummy page 9.7, identification 42, password 36, the prompt
-// sample's 18 fields 222), which the page cannot skip without escaping
+// each escaped (a prompt field's some 11 microseconds; BenchmarkRender:
+// the dummy page 7.4, identification 33, password 27, the prompt
+// sample's 18 fields 201), which the page cannot skip without escaping
 // the values itself.
 package flowui
