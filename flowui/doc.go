@@ -172,8 +172,9 @@
 // that a challenge's page shown again (the login page is the same for
 // every visitor) is written from a bounded cache (Options.CachePages
 // pages and MaxCacheBytes bytes, a page over a 64th of it never kept;
-// keyed by the challenge's JSON and the URL) without running its
-// template. A page that shows a pending user (the password page, the
+// keyed by the challenge's JSON and the URL, and a challenge with text
+// that is not UTF-8, which its JSON does not tell apart, never kept)
+// without running its template. A page that shows a pending user (the password page, the
 // consent and access-denied pages) is kept for every visitor with
 // holes where the user is shown (parts.html's "who" and "username"),
 // each rendered by its template for the visitor at hand: what is kept

@@ -525,7 +525,10 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 			keep, show = t, ch
 		}
 		if keep != nil {
-			if b, err := json.Marshal(show); err == nil {
+			// json.Marshal writes each byte that is not UTF-8 as \ufffd,
+			// which html/template writes as it is: two challenges that
+			// differ only there would share a key, so neither is kept.
+			if b, err := json.Marshal(show); err == nil && !bytes.Contains(b, []byte(`\ufffd`)) {
 				// A page with holes for a prompt's values is not the page
 				// shown of the same challenge.
 				key = env.Component + "\x00" + strconv.FormatBool(probe) + "\x00" + r.URL.RequestURI() + "\x00" + string(b)

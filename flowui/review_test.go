@@ -711,8 +711,8 @@ func TestPromptPageHoles(t *testing.T) {
 			}
 		}
 	}
-	if n := cached.CachedPages(); n != len(values)+1 {
-		t.Errorf("%d pages kept, want each page shown (its initial values) and one for the pages answered", n)
+	if n := cached.CachedPages(); n != len(values) {
+		t.Errorf("%d pages kept, want each page shown (its initial values) but the one not UTF-8 (TestPageCacheKeyInvalidUTF8), and one for the pages answered", n)
 	}
 	for _, v := range []string{"typed", "Passwords don&#39;t match.", "Bad &#34;value&#34;", "This field is required."} {
 		if cached.CacheHolds(v) {
@@ -782,5 +782,37 @@ func TestPageCacheKeepsNoSecret(t *testing.T) {
 	}
 	if n := u.CachedPages(); n != 0 || u.CacheHolds(key) {
 		t.Errorf("%d authenticator pages kept", n)
+	}
+}
+
+// A page is kept by its challenge's JSON, in which every byte that is
+// not UTF-8 is the same (\ufffd), but html/template writes each as it
+// is: two challenges that differ only there (a title, a visitor's
+// value) would share their page. Such a challenge's page is not kept.
+func TestPageCacheKeyInvalidUTF8(t *testing.T) {
+	cached, err := newTestUI(t, flowui.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := newTestUI(t, flowui.Options{CachePages: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"a\xff", "a\xfe", "a\ufffd", `a\ufffd`} {
+		for _, ch := range []executor.Challenge{
+			&executor.DummyChallenge{Envelope: executor.Envelope{Component: executor.ComponentDummy, FlowInfo: &executor.FlowInfo{Title: v}}, Name: "d"},
+			&executor.AccessDenied{Envelope: executor.Envelope{Component: executor.ComponentAccessDenied}, UserInfo: executor.UserInfo{PendingUser: "alice"}, ErrorMessage: v},
+			promptPage(v, true),
+		} {
+			var pages [2]string
+			for i, u := range []*flowui.UI{cached, fresh} {
+				w := httptest.NewRecorder()
+				u.Render(w, httptest.NewRequest("GET", flowui.FlowPath+"f/", nil), "n", ch, "t", nil)
+				pages[i] = w.Body.String()
+			}
+			if pages[0] != pages[1] {
+				t.Errorf("%q, %s: the page kept differs from the page rendered whole", v, flowui.EnvelopeOf(ch).Component)
+			}
+		}
 	}
 }
