@@ -492,7 +492,10 @@ var fieldIndexes sync.Map
 // shown twice, and a page served from the cache is faster, so that a
 // visitor who could time it would learn that someone else saw it. What
 // is kept for every visitor is the same for every user, so its timing
-// tells no one's name.
+// tells no one's name. So is a prompt page's: its values (typed, or
+// initial values, which may be the visitor's) and errors are holes
+// (views.prompt), and a prompt page with values whose fields are not
+// all fillable is never kept.
 func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code int, ch executor.Challenge, csrf string, posted *form, anonymous bool) {
 	env := envelope(ch)
 	t, ok := u.views.components[env.Component]
@@ -510,13 +513,16 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 	user := userInfo(ch)
 	if anonymous && code == http.StatusOK && u.cache != nil && !showsRemembered(ch, r) && !slices.Contains(secretComponents, env.Component) {
 		pc, isPrompt := ch.(*executor.PromptChallenge)
+		initial := isPrompt && initialValues(pc)
 		switch {
-		case isPrompt && (posted != nil || len(pc.ResponseErrors) > 0) && u.views.prompt != nil && fillable(pc):
-			// An answered page, kept for every visitor: the values and
-			// errors are holes. (A page shown is kept as it is, below,
-			// written without filling anything.)
+		case isPrompt && (posted != nil || len(pc.ResponseErrors) > 0 || initial) && u.views.prompt != nil && fillable(pc):
+			// An answered page, or one with initial values (which may be
+			// the visitor's), kept for every visitor: the values and
+			// errors are holes. (A page shown without values is kept as
+			// it is, below, written without filling anything.)
 			keep, show, probe = u.views.prompt, promptShape(pc), true
-		case posted != nil:
+		case posted != nil, initial:
+			// Rendered whole: no page kept holds a visitor's value.
 		case user != nil:
 			// Rendered for every visitor: the user is a marker, which
 			// only the holes may show (see cut).
@@ -671,6 +677,13 @@ func fillable(c *executor.PromptChallenge) bool {
 		}
 	}
 	return true
+}
+
+// initialValues says whether a field of c has an initial value, which
+// may be the visitor's: what they typed at an earlier stage
+// (prompt_context), an expression's of the pending user.
+func initialValues(c *executor.PromptChallenge) bool {
+	return slices.ContainsFunc(c.Fields, func(f executor.StagePrompt) bool { return f.InitialValue != "" })
 }
 
 // promptShape is c without what a visitor's answer or the request

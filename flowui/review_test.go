@@ -711,10 +711,10 @@ func TestPromptPageHoles(t *testing.T) {
 			}
 		}
 	}
-	if n := cached.CachedPages(); n != len(values) {
-		t.Errorf("%d pages kept, want each page shown (its initial values) but the one not UTF-8 (TestPageCacheKeyInvalidUTF8), and one for the pages answered", n)
+	if n := cached.CachedPages(); n != 2 {
+		t.Errorf("%d pages kept, want the page shown without values, and one for the pages with values, shown or answered", n)
 	}
-	for _, v := range []string{"typed", "Passwords don&#39;t match.", "Bad &#34;value&#34;", "This field is required."} {
+	for _, v := range []string{"typed", "init ", "Passwords don&#39;t match.", "Bad &#34;value&#34;", "This field is required."} {
 		if cached.CacheHolds(v) {
 			t.Errorf("the cache holds %q", v)
 		}
@@ -814,5 +814,52 @@ func TestPageCacheKeyInvalidUTF8(t *testing.T) {
 				t.Errorf("%q, %s: the page kept differs from the page rendered whole", v, flowui.EnvelopeOf(ch).Component)
 			}
 		}
+	}
+}
+
+// A prompt page's initial values may be the visitor's (prompt_context:
+// what they typed at an earlier stage; an expression of the pending
+// user): a page that shows them is kept with holes for them when its
+// fields show their values whole, else not kept, so that the cache
+// holds no visitor's value and its timing tells no one what another
+// typed.
+func TestPromptPageInitialValuesNotKept(t *testing.T) {
+	cached, err := newTestUI(t, flowui.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := newTestUI(t, flowui.Options{CachePages: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withCheckbox := func(initial string) *executor.PromptChallenge {
+		c := promptPage(initial, false)
+		c.Fields = append(c.Fields, executor.StagePrompt{FieldKey: "cb", Label: "Check", Type: "checkbox"})
+		return c
+	}
+	emails := []string{"alice@example.com", "bob@example.com", "alice@example.com"}
+	for _, page := range []func(string) *executor.PromptChallenge{func(v string) *executor.PromptChallenge { return promptPage(v, false) }, withCheckbox} {
+		for _, email := range emails {
+			var pages [2]string
+			for i, u := range []*flowui.UI{cached, fresh} {
+				w := httptest.NewRecorder()
+				u.Render(w, httptest.NewRequest("GET", flowui.FlowPath+"f/", nil), "n", page(email), "t", nil)
+				pages[i] = w.Body.String()
+			}
+			if pages[0] != pages[1] {
+				t.Fatalf("%s: the page kept differs from the page rendered whole:\n%s\n%s", email, pages[0], pages[1])
+			}
+			if !strings.Contains(pages[0], `value="`+email+`"`) {
+				t.Fatalf("%s is not shown: %s", email, pages[0])
+			}
+		}
+	}
+	for _, email := range emails {
+		if cached.CacheHolds(email) {
+			t.Errorf("the cache holds %s", email)
+		}
+	}
+	if n := cached.CachedPages(); n != 1 {
+		t.Errorf("%d pages kept, want the page with holes once", n)
 	}
 }
