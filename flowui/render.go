@@ -722,10 +722,11 @@ func promptHoles(rd *rendered, prompts []Prompt) bool {
 
 // secretComponents are the components whose pages show a secret or a
 // one-time challenge (a TOTP key, static codes, a WebAuthn challenge,
-// Duo's activation, a code's destination): their pages are never kept.
+// Duo's activation, a code's destination, a consent's token, new at
+// each showing): their pages are never kept.
 var secretComponents = []string{executor.ComponentAuthenticatorTOTP, executor.ComponentAuthenticatorStatic,
 	executor.ComponentAuthenticatorWebAuthn, executor.ComponentAuthenticatorValidate, executor.ComponentAuthenticatorDuo,
-	executor.ComponentAuthenticatorSMS, executor.ComponentAuthenticatorEmail}
+	executor.ComponentAuthenticatorSMS, executor.ComponentAuthenticatorEmail, executor.ComponentConsent}
 
 // withUser is a copy of ch (a pointer to a struct that embeds
 // executor.UserInfo) that shows user; ch itself when it embeds none.

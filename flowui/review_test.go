@@ -863,3 +863,31 @@ func TestPromptPageInitialValuesNotKept(t *testing.T) {
 		t.Errorf("%d pages kept, want the page with holes once", n)
 	}
 }
+
+// A consent page's token is new at each showing (the executor checks
+// the answer against the session's, as a CSRF token): its page is never
+// the same twice, so that keeping it would only hold a visitor's token
+// and drop a page that is shown again.
+func TestPageCacheKeepsNoConsentToken(t *testing.T) {
+	u, err := newTestUI(t, flowui.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := []string{"3f1c2a9e-0b7d-4c55-9a1e-2d8f6b4c7e10", "8a2b4c6d-1e3f-4a5b-8c7d-9e0f1a2b3c4d"}
+	for _, token := range tokens {
+		w := httptest.NewRecorder()
+		u.Render(w, httptest.NewRequest("GET", flowui.FlowPath+"f/", nil), "n", &executor.ConsentChallenge{Envelope: executor.Envelope{Component: executor.ComponentConsent},
+			UserInfo: executor.UserInfo{PendingUser: "alice"}, Token: token}, "t", nil)
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), token) {
+			t.Fatalf("%d %s", w.Code, w.Body)
+		}
+	}
+	for _, token := range tokens {
+		if u.CacheHolds(token) {
+			t.Errorf("the cache holds the consent token %s", token)
+		}
+	}
+	if n := u.CachedPages(); n != 0 {
+		t.Errorf("%d consent pages kept", n)
+	}
+}
