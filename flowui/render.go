@@ -492,7 +492,8 @@ var fieldIndexes sync.Map
 // shown twice, and a page served from the cache is faster, so that a
 // visitor who could time it would learn that someone else saw it. What
 // is kept for every visitor is the same for every user, so its timing
-// tells no one's name. So is a prompt page's: its values (typed, or
+// tells no one's name (a challenge that shows the name elsewhere, a
+// flow title's, is rendered whole). So is a prompt page's: its values (typed, or
 // initial values, which may be the visitor's) and errors are holes
 // (views.prompt), and a prompt page with values whose fields are not
 // all fillable is never kept.
@@ -531,10 +532,22 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 			keep, show = t, ch
 		}
 		if keep != nil {
-			// json.Marshal writes each byte that is not UTF-8 as \ufffd,
-			// which html/template writes as it is: two challenges that
-			// differ only there would share a key, so neither is kept.
-			if b, err := json.Marshal(show); err == nil && !bytes.Contains(b, []byte(`\ufffd`)) {
+			b, err := json.Marshal(show)
+			var name []byte // the user's name as the JSON shows it
+			if user != nil {
+				name, _ = json.Marshal(user.PendingUser)
+				name = name[1 : len(name)-1]
+			}
+			switch {
+			case err != nil:
+			case bytes.Contains(b, []byte(`\ufffd`)):
+				// json.Marshal writes each byte that is not UTF-8 as
+				// \ufffd, which html/template writes as it is: two
+				// challenges that differ only there would share a key.
+			case user != nil && bytes.Contains(b, name):
+				// The user's name elsewhere in the challenge (a flow
+				// title's "%(user)s") would be kept: rendered whole.
+			default:
 				// A page with holes for a prompt's values is not the page
 				// shown of the same challenge.
 				key = env.Component + "\x00" + strconv.FormatBool(probe) + "\x00" + r.URL.RequestURI() + "\x00" + string(b)

@@ -891,3 +891,33 @@ func TestPageCacheKeepsNoConsentToken(t *testing.T) {
 		t.Errorf("%d consent pages kept", n)
 	}
 }
+
+// A flow's title may show the pending user (authentik's "%(user)s",
+// which the executor formats): a page of a user whose name is in its
+// challenge outside the user's holes is not kept, so that the cache
+// holds no name and its timing tells no one who else logged in.
+func TestPageCacheUserInTitle(t *testing.T) {
+	cached, err := newTestUI(t, flowui.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := newTestUI(t, flowui.Options{CachePages: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"zelda", "<b>zorro</b>", "zelda"} {
+		ch := &executor.PasswordChallenge{Envelope: executor.Envelope{Component: executor.ComponentPassword, FlowInfo: &executor.FlowInfo{Title: "Welcome, " + name, CancelURL: executor.CancelURL}},
+			UserInfo: executor.UserInfo{PendingUser: name, PendingUserAvatar: executor.DefaultAvatar}}
+		sameAsWhole(t, cached, fresh, flowui.FlowPath+"f/", ch, nil, name)
+	}
+	if cached.CacheHolds("zelda") || cached.CacheHolds("zorro") {
+		t.Errorf("the cache holds a pending user's name")
+	}
+	// The same page without the name in its title is kept.
+	ch := &executor.PasswordChallenge{Envelope: executor.Envelope{Component: executor.ComponentPassword, FlowInfo: &executor.FlowInfo{Title: "Welcome", CancelURL: executor.CancelURL}},
+		UserInfo: executor.UserInfo{PendingUser: "zelda", PendingUserAvatar: executor.DefaultAvatar}}
+	sameAsWhole(t, cached, fresh, flowui.FlowPath+"f/", ch, nil, "no name")
+	if n := cached.CachedPages(); n != 1 {
+		t.Errorf("%d pages kept, want the page without the name in its title", n)
+	}
+}
