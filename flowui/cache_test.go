@@ -13,6 +13,34 @@ import (
 	"github.com/authflow/authflow/stage"
 )
 
+// cachedAndFresh are a UI that keeps pages and one that renders every
+// page whole.
+func cachedAndFresh(t *testing.T) (cached, fresh *flowui.UI) {
+	t.Helper()
+	var err error
+	if cached, err = newTestUI(t, flowui.Options{}); err == nil {
+		fresh, err = newTestUI(t, flowui.Options{CachePages: -1})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cached, fresh
+}
+
+// keptWithout fails unless u keeps n pages, none of which holds any of
+// values (in its key or its text).
+func keptWithout(t *testing.T, u *flowui.UI, n int, values ...string) {
+	t.Helper()
+	for _, v := range values {
+		if u.CacheHolds(v) {
+			t.Errorf("the cache holds %q", v)
+		}
+	}
+	if got := u.CachedPages(); got != n {
+		t.Errorf("%d pages kept, want %d", got, n)
+	}
+}
+
 // sameAsWhole renders ch's page twice with cached (a miss, then a
 // hit) and once with fresh (every page rendered whole), and fails
 // unless the three are the same bytes.
@@ -38,14 +66,7 @@ func sameAsWhole(t *testing.T, cached, fresh *flowui.UI, uri string, ch executor
 // hostile queries, is from the cache byte for byte the page rendered
 // whole; the cache holds no pending user.
 func TestPageCacheEverySample(t *testing.T) {
-	cached, err := newTestUI(t, flowui.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fresh, err := newTestUI(t, flowui.Options{CachePages: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cached, fresh := cachedAndFresh(t)
 	names := []string{"zelda-alice", "<b>zelda-bob</b>", `zelda-"q'&+`, "zelda-nul\x00", "zelda-bad\xff"}
 	avatars := []string{"", "data:image/svg+xml;base64,QUJD", "https://img.example.com/a.png", "javascript:alert(1)", `data:image/png"><script>`}
 	uris := []string{flowui.FlowPath + "f/", flowui.FlowPath + "f/?next=%2F%22%3E%3Cscript%3E", flowui.FlowPath + "f/?a=<b>&c='"}
@@ -97,14 +118,7 @@ func TestPageCacheEverySample(t *testing.T) {
 // byte for byte the page rendered whole, and the cache holds no value
 // typed, no initial value and no error. The seed is fixed.
 func TestPromptPagesRandom(t *testing.T) {
-	cached, err := newTestUI(t, flowui.Options{CachePages: 16})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fresh, err := newTestUI(t, flowui.Options{CachePages: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cached, fresh := cachedAndFresh(t)
 	rng := rand.New(rand.NewPCG(22, 1))
 	pick := func(s []string) string { return s[rng.IntN(len(s))] }
 	keys := []string{"a", "b", "a b", "non_field_errors", "component", "x<y", `"q`, "a_b", ""}
