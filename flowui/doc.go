@@ -167,38 +167,43 @@
 //
 // Every page is one request, its HTML and CSS together 4 to 9 KB (the
 // background image aside, a 2 KB JPEG; TestHeadersEverywhere and
-// TestComponentPages bound every page at 30 KB). A page is rendered with
-// placeholders for its nonce and CSRF token and written around them, so
-// that a challenge's page shown again (the login page is the same for
-// every visitor) is written from a bounded cache (Options.CachePages
-// pages and MaxCacheBytes bytes, a page over a 64th of it never kept;
-// keyed by the challenge's JSON and the URL) without running its
-// template. A page that shows a pending user (the password page, the
-// consent and access-denied pages) is kept for every visitor with
-// holes where the user is shown (parts.html's "who" and "username"),
-// each rendered by its template for the visitor at hand: what is kept
-// is the same for every user, so neither its content nor its timing
-// tells anyone's name. A prompt page answered (the values typed, the
-// errors), whose fields each show their value whole (not a choice, a
-// checkbox or a file), is kept apart from the page shown, with holes
-// for each field's value and attributes, its errors and the form's
-// (parts.html's "errors" and "nonfield", rendered by their templates
-// when there are errors). A value is filled in escaped as html/template
-// escapes a string in HTML text, a quoted attribute's value and RCDATA:
-// the page is rendered for the cache with probe values that
-// html/template escapes in those contexts alone in one way, and a page
-// in which a probe is escaped otherwise (a URL's, a script's, an
-// unquoted attribute's context) is not kept; FuzzHTMLEscape checks the
-// escaping against html/template's, and FuzzPromptPageHoles a page
-// filled against the page rendered whole, byte for byte. Only the UI's
-// own templates are kept so (a host's may show the pending user or a
-// value anywhere), and a page that shows the user outside the holes is
-// rendered whole (the rendering for the cache shows a marker in the
-// user's place, and a page that holds it is not kept). An
-// authenticator's page (a TOTP key, static codes, a WebAuthn or Duo
-// challenge), any other page answering a form, a page shown to a
-// logged-in visitor, or one showing the username a browser remembers,
-// is never kept.
+// TestComponentPages bound every page at 30 KB). A page is rendered
+// with placeholders for its nonce and CSRF token and written around
+// them, so that a challenge's page shown again (the login page is the
+// same for every visitor) is written from a bounded cache
+// (Options.CachePages pages and MaxCacheBytes bytes, a page over a 64th
+// of it never kept; keyed by the challenge's JSON and the URL, and a
+// challenge with text that is not UTF-8, which its JSON does not tell
+// apart, never kept) without running its template. A page that shows a
+// pending user (the password page, the access-denied and user-login
+// pages) is kept for every visitor with holes where the user is shown
+// (parts.html's "who" and "username"), each rendered by its template
+// for the visitor at hand: what is kept is the same for every user, so
+// neither its content nor its timing tells anyone's name (a page whose
+// challenge shows the user's name elsewhere, a flow title's "%(user)s",
+// is rendered whole). A prompt page answered (the values typed, the
+// errors) or with initial values (which may be the visitor's: what they
+// typed at an earlier stage), whose fields each show their value whole
+// (not a choice, a checkbox or a file), is kept apart from the page
+// shown without values, with holes for each field's value and
+// attributes, its errors and the form's (parts.html's "errors" and
+// "nonfield", rendered by their templates when there are errors). A
+// value is filled in escaped as html/template escapes a string in HTML
+// text, a quoted attribute's value and RCDATA: the page is rendered for
+// the cache with probe values that html/template escapes in those
+// contexts alone in one way, and a page in which a probe is escaped
+// otherwise (a URL's, a script's, an unquoted attribute's context) is
+// not kept; FuzzHTMLEscape checks the escaping against html/template's,
+// and FuzzPromptPageHoles a page filled against the page rendered
+// whole, byte for byte. Only the UI's own templates are kept so (a
+// host's may show the pending user or a value anywhere), and a page
+// that shows the user outside the holes is rendered whole (the
+// rendering for the cache shows a marker in the user's place, and a
+// page that holds it is not kept). An authenticator's page (a TOTP key,
+// static codes, a WebAuthn or Duo challenge), a consent page (its
+// token, new at each showing), any other page answering a form or with
+// initial values, a page shown to a logged-in visitor, or one showing
+// the username a browser remembers, is never kept.
 //
 // A page rendered by its template renders its "content" alone: with
 // the UI's own page.html (and a style.css without actions), the page

@@ -492,7 +492,11 @@ var fieldIndexes sync.Map
 // shown twice, and a page served from the cache is faster, so that a
 // visitor who could time it would learn that someone else saw it. What
 // is kept for every visitor is the same for every user, so its timing
-// tells no one's name.
+// tells no one's name (a challenge that shows the name elsewhere, a
+// flow title's, is rendered whole). So is a prompt page's: its values (typed, or
+// initial values, which may be the visitor's) and errors are holes
+// (views.prompt), and a prompt page with values whose fields are not
+// all fillable is never kept.
 func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code int, ch executor.Challenge, csrf string, posted *form, anonymous bool) {
 	env := envelope(ch)
 	t, ok := u.views.components[env.Component]
@@ -510,13 +514,16 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 	user := userInfo(ch)
 	if anonymous && code == http.StatusOK && u.cache != nil && !showsRemembered(ch, r) && !slices.Contains(secretComponents, env.Component) {
 		pc, isPrompt := ch.(*executor.PromptChallenge)
+		initial := isPrompt && initialValues(pc)
 		switch {
-		case isPrompt && (posted != nil || len(pc.ResponseErrors) > 0) && u.views.prompt != nil && fillable(pc):
-			// An answered page, kept for every visitor: the values and
-			// errors are holes. (A page shown is kept as it is, below,
-			// written without filling anything.)
+		case isPrompt && (posted != nil || len(pc.ResponseErrors) > 0 || initial) && u.views.prompt != nil && fillable(pc):
+			// An answered page, or one with initial values (which may be
+			// the visitor's), kept for every visitor: the values and
+			// errors are holes. (A page shown without values is kept as
+			// it is, below, written without filling anything.)
 			keep, show, probe = u.views.prompt, promptShape(pc), true
-		case posted != nil:
+		case posted != nil, initial:
+			// Rendered whole: no page kept holds a visitor's value.
 		case user != nil:
 			// Rendered for every visitor: the user is a marker, which
 			// only the holes may show (see cut).
@@ -525,7 +532,22 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 			keep, show = t, ch
 		}
 		if keep != nil {
-			if b, err := json.Marshal(show); err == nil {
+			b, err := json.Marshal(show)
+			var name []byte // the user's name as the JSON shows it
+			if user != nil {
+				name, _ = json.Marshal(user.PendingUser)
+				name = name[1 : len(name)-1]
+			}
+			switch {
+			case err != nil:
+			case bytes.Contains(b, []byte(`\ufffd`)):
+				// json.Marshal writes each byte that is not UTF-8 as
+				// \ufffd, which html/template writes as it is: two
+				// challenges that differ only there would share a key.
+			case user != nil && bytes.Contains(b, name):
+				// The user's name elsewhere in the challenge (a flow
+				// title's "%(user)s") would be kept: rendered whole.
+			default:
 				// A page with holes for a prompt's values is not the page
 				// shown of the same challenge.
 				key = env.Component + "\x00" + strconv.FormatBool(probe) + "\x00" + r.URL.RequestURI() + "\x00" + string(b)
@@ -670,6 +692,13 @@ func fillable(c *executor.PromptChallenge) bool {
 	return true
 }
 
+// initialValues says whether a field of c has an initial value, which
+// may be the visitor's: what they typed at an earlier stage
+// (prompt_context), an expression's of the pending user.
+func initialValues(c *executor.PromptChallenge) bool {
+	return slices.ContainsFunc(c.Fields, func(f executor.StagePrompt) bool { return f.InitialValue != "" })
+}
+
 // promptShape is c without what a visitor's answer or the request
 // changes in its page: its errors and its fields' initial values, which
 // the page kept for every visitor shows as holes.
@@ -706,10 +735,11 @@ func promptHoles(rd *rendered, prompts []Prompt) bool {
 
 // secretComponents are the components whose pages show a secret or a
 // one-time challenge (a TOTP key, static codes, a WebAuthn challenge,
-// Duo's activation, a code's destination): their pages are never kept.
+// Duo's activation, a code's destination, a consent's token, new at
+// each showing): their pages are never kept.
 var secretComponents = []string{executor.ComponentAuthenticatorTOTP, executor.ComponentAuthenticatorStatic,
 	executor.ComponentAuthenticatorWebAuthn, executor.ComponentAuthenticatorValidate, executor.ComponentAuthenticatorDuo,
-	executor.ComponentAuthenticatorSMS, executor.ComponentAuthenticatorEmail}
+	executor.ComponentAuthenticatorSMS, executor.ComponentAuthenticatorEmail, executor.ComponentConsent}
 
 // withUser is a copy of ch (a pointer to a struct that embeds
 // executor.UserInfo) that shows user; ch itself when it embeds none.

@@ -711,10 +711,10 @@ func TestPromptPageHoles(t *testing.T) {
 			}
 		}
 	}
-	if n := cached.CachedPages(); n != len(values)+1 {
-		t.Errorf("%d pages kept, want each page shown (its initial values) and one for the pages answered", n)
+	if n := cached.CachedPages(); n != 2 {
+		t.Errorf("%d pages kept, want the page shown without values, and one for the pages with values, shown or answered", n)
 	}
-	for _, v := range []string{"typed", "Passwords don&#39;t match.", "Bad &#34;value&#34;", "This field is required."} {
+	for _, v := range []string{"typed", "init ", "Passwords don&#39;t match.", "Bad &#34;value&#34;", "This field is required."} {
 		if cached.CacheHolds(v) {
 			t.Errorf("the cache holds %q", v)
 		}
@@ -783,4 +783,84 @@ func TestPageCacheKeepsNoSecret(t *testing.T) {
 	if n := u.CachedPages(); n != 0 || u.CacheHolds(key) {
 		t.Errorf("%d authenticator pages kept", n)
 	}
+}
+
+// A page is kept by its challenge's JSON, in which every byte that is
+// not UTF-8 is the same (\ufffd), but html/template writes each as it
+// is: two challenges that differ only there (a title, a visitor's
+// value) would share their page. Such a challenge's page is not kept.
+func TestPageCacheKeyInvalidUTF8(t *testing.T) {
+	cached, fresh := cachedAndFresh(t)
+	for _, v := range []string{"a\xff", "a\xfe", "a\ufffd", `a\ufffd`} {
+		for _, ch := range []executor.Challenge{
+			&executor.DummyChallenge{Envelope: executor.Envelope{Component: executor.ComponentDummy, FlowInfo: &executor.FlowInfo{Title: v}}, Name: "d"},
+			&executor.AccessDenied{Envelope: executor.Envelope{Component: executor.ComponentAccessDenied}, UserInfo: executor.UserInfo{PendingUser: "alice"}, ErrorMessage: v},
+			promptPage(v, true),
+		} {
+			sameAsWhole(t, cached, fresh, flowui.FlowPath+"f/", ch, nil, fmt.Sprintf("%q, %s", v, flowui.EnvelopeOf(ch).Component))
+		}
+	}
+}
+
+// A prompt page's initial values may be the visitor's (prompt_context:
+// what they typed at an earlier stage; an expression of the pending
+// user): a page that shows them is kept with holes for them when its
+// fields show their values whole, else not kept, so that the cache
+// holds no visitor's value and its timing tells no one what another
+// typed.
+func TestPromptPageInitialValuesNotKept(t *testing.T) {
+	cached, fresh := cachedAndFresh(t)
+	withCheckbox := func(initial string) *executor.PromptChallenge {
+		c := promptPage(initial, false)
+		c.Fields = append(c.Fields, executor.StagePrompt{FieldKey: "cb", Label: "Check", Type: "checkbox"})
+		return c
+	}
+	emails := []string{"alice@example.com", "bob@example.com", "alice@example.com"}
+	for _, page := range []func(string) *executor.PromptChallenge{func(v string) *executor.PromptChallenge { return promptPage(v, false) }, withCheckbox} {
+		for _, email := range emails {
+			if p := sameAsWhole(t, cached, fresh, flowui.FlowPath+"f/", page(email), nil, email); !strings.Contains(p, `value="`+email+`"`) {
+				t.Fatalf("%s is not shown: %s", email, p)
+			}
+		}
+	}
+	keptWithout(t, cached, 1, emails...) // the page with holes
+}
+
+// A consent page's token is new at each showing (the executor checks
+// the answer against the session's, as a CSRF token): its page is never
+// the same twice, so that keeping it would only hold a visitor's token
+// and drop a page that is shown again.
+func TestPageCacheKeepsNoConsentToken(t *testing.T) {
+	u, err := newTestUI(t, flowui.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := []string{"3f1c2a9e-0b7d-4c55-9a1e-2d8f6b4c7e10", "8a2b4c6d-1e3f-4a5b-8c7d-9e0f1a2b3c4d"}
+	for _, token := range tokens {
+		w := httptest.NewRecorder()
+		u.Render(w, httptest.NewRequest("GET", flowui.FlowPath+"f/", nil), "n", &executor.ConsentChallenge{Envelope: executor.Envelope{Component: executor.ComponentConsent},
+			UserInfo: executor.UserInfo{PendingUser: "alice"}, Token: token}, "t", nil)
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), token) {
+			t.Fatalf("%d %s", w.Code, w.Body)
+		}
+	}
+	keptWithout(t, u, 0, tokens...)
+}
+
+// A flow's title may show the pending user (authentik's "%(user)s",
+// which the executor formats): a page of a user whose name is in its
+// challenge outside the user's holes is not kept, so that the cache
+// holds no name and its timing tells no one who else logged in.
+func TestPageCacheUserInTitle(t *testing.T) {
+	cached, fresh := cachedAndFresh(t)
+	for _, name := range []string{"zelda", "<b>zorro</b>", "zelda"} {
+		ch := &executor.PasswordChallenge{Envelope: executor.Envelope{Component: executor.ComponentPassword, FlowInfo: &executor.FlowInfo{Title: "Welcome, " + name, CancelURL: executor.CancelURL}},
+			UserInfo: executor.UserInfo{PendingUser: name, PendingUserAvatar: executor.DefaultAvatar}}
+		sameAsWhole(t, cached, fresh, flowui.FlowPath+"f/", ch, nil, name)
+	}
+	// The same page without the name in its title is kept.
+	ch := &executor.PasswordChallenge{Envelope: executor.Envelope{Component: executor.ComponentPassword, FlowInfo: &executor.FlowInfo{Title: "Welcome", CancelURL: executor.CancelURL}},
+		UserInfo: executor.UserInfo{PendingUser: "zelda", PendingUserAvatar: executor.DefaultAvatar}}
+	sameAsWhole(t, cached, fresh, flowui.FlowPath+"f/", ch, nil, "no name")
+	keptWithout(t, cached, 1, "zelda", "zorro")
 }
