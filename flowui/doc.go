@@ -238,28 +238,28 @@
 //
 // Medians of five runs on a quiet two-core machine, each page's whole
 // request ÷ its step (the rendering alone is this less one). A login's
-// pages together cost 1.23 times its steps, an enrollment's 1.17. Each
-// page of a login: the login page 1.73 (its step is the Get that starts
+// pages together cost 1.20 times its steps, an enrollment's 1.15. Each
+// page of a login: the login page 1.80 (its step is the Get that starts
 // the execution, in a new session; the page adds the session cookie,
-// the CSRF token and the cache's key), the password page 1.97 (2.62
+// the CSRF token and the cache's key), the password page 2.05 (2.62
 // before it was kept with holes for the user, measured beside it), a
-// wrong password's page 1.21, an identifier's or the right password's
-// answer (a redirect) 1.41 and 1.06, the reloads to the flow's end
-// 1.55. Each of the enrollment's: its first page 1.68, its second
-// 1.53, the answers 1.44 and 1.55, the end 1.04, and the first page
-// answered with passwords that differ 2.08 (3.29 before it was kept
+// wrong password's page 1.17, an identifier's or the right password's
+// answer (a redirect) 1.36 and 1.04, the reloads to the flow's end
+// 1.57. Each of the enrollment's: its first page 1.73, its second
+// 1.55, the answers 1.47 and 1.47, the end 1.02, and the first page
+// answered with passwords that differ 2.11 (3.29 before it was kept
 // with holes for the values and errors). A page rendered by its
 // template costs 4.5 (the login page) and 5.4 (the enrollment's first)
 // times the Get behind it (BenchmarkPage -uncached): a logged-in
 // visitor's pages, the first showing of each page, and any other page
 // answered (its step a POST: a wrong password's page is one). So issue
 // 22's bound (rendering a page at most twice its step) holds for each
-// flow as a whole and for every page of both flows but the page
-// answered with errors, at 2.08, if the page's request, step included,
-// is what is bounded, and for every one of them if the rendering alone
-// is (the request less its step: at most 1.08 times the step). It does
-// not hold for a page rendered by its template (3.5 and 4.4 times the
-// step without the step): three quarters of that rendering is
+// flow as a whole and for every page of both flows if the rendering
+// alone is what is bounded (the request less its step: at most 1.11
+// times the step), and for all but the password page and the page
+// answered with errors (2.05 and 2.11) if the page's request, step
+// included, is. It does not hold for a page rendered by its template
+// (3.5 and 4.4 times the step without the step): three quarters of that rendering is
 // html/template's reflective execution of the values the page shows,
 // each escaped (a prompt field's some 11 microseconds; BenchmarkRender:
 // the dummy page 7.4, identification 33, password 27, the prompt
