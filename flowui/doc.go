@@ -13,7 +13,8 @@
 //   - GET FlowPath + "{slug}/": the current challenge of the flow for the
 //     visitor's session (executor.Executor.Get), with the page's query
 //     string (next, itoken, flow_token) as the executor's query, as
-//     authentik's interface passes it. POST to the same URL: the form,
+//     authentik's interface passes it. POST to the same URL (the
+//     page's forms name no action, so that they post to its URL): the form,
 //     converted into the stage's JSON response, is submitted
 //     (executor.Executor.Submit). A stage that passed is a redirect to
 //     the same URL (302 after a GET, 303 after a POST); so is the end of
@@ -172,9 +173,13 @@
 // them, so that a challenge's page shown again (the login page is the
 // same for every visitor) is written from a bounded cache
 // (Options.CachePages pages and MaxCacheBytes bytes, a page over a 64th
-// of it never kept; keyed by the challenge's JSON and the URL, and a
-// challenge with text that is not UTF-8, which its JSON does not tell
-// apart, never kept) without running its template. A page that shows a
+// of it never kept; keyed by the challenge's JSON and the page's path,
+// and a challenge with text that is not UTF-8, which its JSON does not
+// tell apart, never kept) without running its template. The UI's own
+// forms name no action: they post to the page's URL, query included,
+// so that a page is kept once whatever its query (an application's
+// state, a login hint); a page that links to itself (access denied's
+// "Try again") or a host's template is kept by its whole URL. A page that shows a
 // pending user (the password page, the access-denied and user-login
 // pages) is kept for every visitor with holes where the user is shown
 // (parts.html's "who" and "username"), each rendered by its template

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,6 +54,11 @@ type views struct {
 	// the UI's own templates are (page.html, style.css, parts.html and
 	// the component's): a host's may show the pending user anywhere.
 	visitor map[string]*template.Template
+	// own are the components whose templates are the UI's own (the
+	// component's file, page.html, style.css and parts.html): their
+	// forms post to the page's own URL without naming it, so that
+	// their pages do not depend on its query.
+	own map[string]bool
 	// prompt is the prompt page's template whose pages may be kept for
 	// every visitor with holes for what the visitor typed and the
 	// errors (see fillable): a copy whose parts.html's "errors" and
@@ -119,7 +125,7 @@ func parseViews(over fs.FS, ph placeholders) (views, error) {
 		}
 		return t, own, nil
 	}
-	v := views{components: map[string]*template.Template{}, visitor: map[string]*template.Template{}, base: base}
+	v := views{components: map[string]*template.Template{}, visitor: map[string]*template.Template{}, own: map[string]bool{}, base: base}
 	var err error
 	if v.landing, _, err = content(fileLanding); err != nil {
 		return views{}, err
@@ -135,7 +141,11 @@ func parseViews(over fs.FS, ph placeholders) (views, error) {
 		if v.components[c], own, err = content(c + ".html"); err != nil {
 			return views{}, err
 		}
+		src, _, _ := read(over, c+".html")
 		if own && ownBase {
+			// A page that links to itself (access denied's "Try again")
+			// depends on its query.
+			v.own[c] = !readsAction.MatchString(src)
 			if v.visitor[c], _, err = content(c+".html", holeWho, holeUsername); err != nil {
 				return views{}, err
 			}
@@ -148,6 +158,9 @@ func parseViews(over fs.FS, ph placeholders) (views, error) {
 	}
 	return v, nil
 }
+
+// readsAction finds a template's use of Page.Action.
+var readsAction = regexp.MustCompile(`\.Action\b`)
 
 // check makes sure that every component the executor answers with has
 // a view and a form decoder, and that every view renders its samples.
@@ -212,7 +225,10 @@ type Page struct {
 	// Background the flow's background image URL, and Layout one of
 	// stacked, content_left, content_right, sidebar_left, sidebar_right.
 	Title, Background, Layout string
-	// Action is the form's URL: the page's own, query included; CSRF
+	// Action is the page's own URL, query included: where its forms
+	// post (the UI's own forms name no action, so that they post to the
+	// page's URL, and their pages do not depend on the query; a host's
+	// may name it) and where access denied's "Try again" leads; CSRF
 	// its token, in the hidden field CSRFField; CancelURL the flow's
 	// cancel URL.
 	Action, CSRF, CancelURL string
@@ -549,8 +565,15 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 				// title's "%(user)s") would be kept: rendered whole.
 			default:
 				// A page with holes for a prompt's values is not the page
-				// shown of the same challenge.
-				key = env.Component + "\x00" + strconv.FormatBool(probe) + "\x00" + r.URL.RequestURI() + "\x00" + string(b)
+				// shown of the same challenge. The UI's own forms post to
+				// the page's URL without naming it: their pages are the
+				// same whatever the query (an application's state, a
+				// login hint), which a host's may show.
+				uri := r.URL.Path
+				if !u.views.own[env.Component] {
+					uri = r.URL.RequestURI()
+				}
+				key = env.Component + "\x00" + strconv.FormatBool(probe) + "\x00" + uri + "\x00" + string(b)
 			}
 		}
 	}

@@ -864,3 +864,34 @@ func TestPageCacheUserInTitle(t *testing.T) {
 	sameAsWhole(t, cached, fresh, flowui.FlowPath+"f/", ch, nil, "no name")
 	keptWithout(t, cached, 1, "zelda", "zorro")
 }
+
+// The UI's own forms post to the page's URL without naming it, so that
+// a page is kept once whatever its query (an application's state, a
+// login hint), which it does not hold; a page that links to itself
+// (access denied's "Try again") is kept by its query.
+func TestPageCacheQueries(t *testing.T) {
+	cached, fresh := cachedAndFresh(t)
+	var login, denied executor.Challenge
+	for _, ch := range flowui.Samples() {
+		switch flowui.EnvelopeOf(ch).Component {
+		case executor.ComponentIdentification:
+			login = ch
+		case executor.ComponentAccessDenied:
+			denied = ch
+		}
+	}
+	for _, state := range []string{"s1", "s2", "s3"} {
+		uri := flowui.FlowPath + "f/?next=%2Fauthorize%3Fstate%3D" + state
+		if page := sameAsWhole(t, cached, fresh, uri, login, nil, "login "+state); strings.Contains(page, state) {
+			t.Errorf("the login page shows its query: %s", page)
+		}
+	}
+	keptWithout(t, cached, 1, "state")
+	for _, state := range []string{"s1", "s2"} {
+		uri := flowui.FlowPath + "f/?next=%2Fauthorize%3Fstate%3D" + state
+		if page := sameAsWhole(t, cached, fresh, uri, denied, nil, "denied "+state); !strings.Contains(page, "state%3d"+state) && !strings.Contains(page, "state%3D"+state) {
+			t.Errorf("access denied's link does not keep its query: %s", page)
+		}
+	}
+	keptWithout(t, cached, 3)
+}
