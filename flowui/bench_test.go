@@ -139,7 +139,9 @@ func BenchmarkRender(b *testing.B) {
 // page, the right password, the reloads to the flow's end);
 // enrollment the two-stage enrollment example (its first page, an
 // answer whose passwords differ, the right one, the second page, its
-// answer: the user written and logged in). The metrics are each
+// answer: the user written and logged in); login-app the login as an
+// application sends its users to it, with a query of its own each time
+// (an OAuth state). The metrics are each
 // request's ratio (NAME-x-step) and the whole flow's (all-x-step):
 //
 //	go test ./flowui -run '^$' -bench BenchmarkFlowPages -benchtime 2000x
@@ -175,24 +177,27 @@ func BenchmarkFlowPages(b *testing.B) {
 	}
 	const prompt = executor.ComponentPrompt
 	runs := 0
-	for _, f := range []struct {
-		name, slug string
-		steps      []step
-	}{
-		{"login", "default-authentication-flow", []step{
+	loginSteps := []step{
 			{"ident", "", nil, http.StatusOK},
 			{"uid", executor.ComponentIdentification, map[string]string{"uid_field": "bench"}, http.StatusSeeOther},
 			{"password", "", nil, http.StatusOK},
 			{"wrong", executor.ComponentPassword, map[string]string{"password": "wrong"}, http.StatusOK},
 			{"right", executor.ComponentPassword, map[string]string{"password": secret}, http.StatusSeeOther},
-		}},
+		}
+	for _, f := range []struct {
+		name, slug string
+		steps      []step
+		app        bool // a login from an application: a query of its own each time
+	}{
+		{"login", "default-authentication-flow", loginSteps, false},
+		{"login-app", "default-authentication-flow", loginSteps, true},
 		{"enrollment", "default-enrollment-flow", []step{
 			{"first", "", nil, http.StatusOK},
 			{"differ", prompt, map[string]string{"username": "$user", "password": secret, "password_repeat": "other", "type:username": "username", "type:password": "password", "type:password_repeat": "password"}, http.StatusOK},
 			{"answer", prompt, map[string]string{"username": "$user", "password": secret, "password_repeat": secret, "type:username": "username", "type:password": "password", "type:password_repeat": "password"}, http.StatusSeeOther},
 			{"second", "", nil, http.StatusOK},
 			{"written", prompt, map[string]string{"name": "Bench", "email": "bench@example.com", "type:name": "text", "type:email": "email"}, http.StatusSeeOther},
-		}},
+		}, false},
 	} {
 		b.Run(f.name, func(b *testing.B) {
 			path := flowui.FlowPath + f.slug + "/"
@@ -228,11 +233,16 @@ func BenchmarkFlowPages(b *testing.B) {
 				n := runs
 				var cookie *http.Cookie
 				req := executor.Request{Session: "bench-" + f.name + strconv.Itoa(n)}
+				uri := path
+				if f.app {
+					req.Query = "next=" + url.QueryEscape("/application/o/authorize/?client_id=app&state="+strconv.Itoa(n))
+					uri += "?" + req.Query
+				}
 				for i, s := range f.steps {
 					var r *http.Request
 					var body []byte
 					if s.component == "" {
-						r = httptest.NewRequest("GET", path, nil)
+						r = httptest.NewRequest("GET", uri, nil)
 					} else {
 						form := url.Values{"component": {s.component}, flowui.CSRFField: {sv.ui.CSRF(cookie.Value)}}
 						answer := map[string]string{"component": s.component}
@@ -250,7 +260,7 @@ func BenchmarkFlowPages(b *testing.B) {
 							answer[k] = v
 						}
 						body, _ = json.Marshal(answer)
-						r = httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
+						r = httptest.NewRequest("POST", uri, strings.NewReader(form.Encode()))
 						r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 						r.Header.Set("Origin", "http://example.com")
 					}
@@ -275,7 +285,7 @@ func BenchmarkFlowPages(b *testing.B) {
 				}
 				// The reloads to the flow's end, a redirect.
 				for range 5 {
-					r := httptest.NewRequest("GET", path, nil)
+					r := httptest.NewRequest("GET", uri, nil)
 					r.AddCookie(cookie)
 					w := &discard{h: http.Header{}}
 					var resp executor.Response
