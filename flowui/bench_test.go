@@ -178,12 +178,12 @@ func BenchmarkFlowPages(b *testing.B) {
 	const prompt = executor.ComponentPrompt
 	runs := 0
 	loginSteps := []step{
-			{"ident", "", nil, http.StatusOK},
-			{"uid", executor.ComponentIdentification, map[string]string{"uid_field": "bench"}, http.StatusSeeOther},
-			{"password", "", nil, http.StatusOK},
-			{"wrong", executor.ComponentPassword, map[string]string{"password": "wrong"}, http.StatusOK},
-			{"right", executor.ComponentPassword, map[string]string{"password": secret}, http.StatusSeeOther},
-		}
+		{"ident", "", nil, http.StatusOK},
+		{"uid", executor.ComponentIdentification, map[string]string{"uid_field": "bench"}, http.StatusSeeOther},
+		{"password", "", nil, http.StatusOK},
+		{"wrong", executor.ComponentPassword, map[string]string{"password": "wrong"}, http.StatusOK},
+		{"right", executor.ComponentPassword, map[string]string{"password": secret}, http.StatusSeeOther},
+	}
 	for _, f := range []struct {
 		name, slug string
 		steps      []step
