@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,11 +46,22 @@ const (
 	holeNonField             // the page's non-field errors (parts.html's "nonfield")
 )
 
-// holeSuffixes are the letters that end each hole's placeholder, after
+// holeLetters are the letters that end each hole's placeholder, after
 // the placeholders' common prefix; the placeholders of holeValue and
-// holeAttrs go on with their index's digits.
-var holeSuffixes = map[byte]hole{'n': holeNonce, 'c': holeCSRF, 'w': holeWho, 'u': holeUsername,
-	'v': holeValue, 'a': holeAttrs, 'e': holeErrors, 'f': holeNonField}
+// holeAttrs go on with their index's digits. holeSuffixes is its
+// inverse.
+var holeLetters = [...]byte{holeNonce: 'n', holeCSRF: 'c', holeWho: 'w', holeUsername: 'u',
+	holeValue: 'v', holeAttrs: 'a', holeErrors: 'e', holeNonField: 'f'}
+
+var holeSuffixes = func() map[byte]hole {
+	m := map[byte]hole{}
+	for h, c := range holeLetters {
+		if c != 0 {
+			m[c] = hole(h)
+		}
+	}
+	return m
+}()
 
 // holeTemplates are the templates of parts.html a page kept for every
 // visitor renders as placeholders, by hole: what they show is one
@@ -82,6 +92,7 @@ type rendered struct {
 	parts [][]byte
 	holes []hole
 	index []int
+	set   uint16 // the holes the page has, a bit each (1 << hole)
 }
 
 // size is the page's length without its holes.
@@ -93,14 +104,19 @@ func (rd *rendered) size() int {
 	return n
 }
 
-// has says whether the page has a hole h.
-func (rd *rendered) has(h hole) bool {
-	return slices.Contains(rd.holes, h)
+// has says whether the page has a hole of any of hs.
+func (rd *rendered) has(hs ...hole) bool {
+	for _, h := range hs {
+		if rd.set&(1<<h) != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // promptHoles says whether the page has holes of a prompt page's.
 func (rd *rendered) promptHoles() bool {
-	return rd.has(holeValue) || rd.has(holeAttrs) || rd.has(holeErrors) || rd.has(holeNonField)
+	return rd.has(holeValue, holeAttrs, holeErrors, holeNonField)
 }
 
 // count is the number of holes h of the page.
@@ -130,23 +146,18 @@ func (rd *rendered) maxIndex(h hole) int {
 // escaper leaves as they are. They share their prefix, so that a page is
 // cut in one pass. marker is no hole's: a page that shows it read
 // something it should not have (see cut).
-type placeholders struct{ prefix, nonce, csrf, content, who, username, marker string }
+type placeholders struct{ prefix, nonce, csrf, content, marker string }
 
 func newPlaceholders() placeholders {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	p := "ZQ" + hex.EncodeToString(b[:]) // a rare first byte: a fast search
-	return placeholders{prefix: p, nonce: p + "n", csrf: p + "c", content: p + "b", who: p + "w", username: p + "u", marker: p + "x"}
+	return placeholders{prefix: p, nonce: p + "n", csrf: p + "c", content: p + "b", marker: p + "x"}
 }
 
 // of is the placeholder of h.
 func (ph placeholders) of(h hole) string {
-	for c, hh := range holeSuffixes {
-		if hh == h {
-			return ph.prefix + string(c)
-		}
-	}
-	return ""
+	return ph.prefix + string(holeLetters[h])
 }
 
 // valueProbe is the placeholder of field i's value, attrsProbe its
@@ -201,6 +212,7 @@ func (ph placeholders) cut(b []byte) (rd *rendered, ok bool) {
 			idx, errs = errs, errs+1
 		}
 		rd.parts, rd.holes, rd.index = append(rd.parts, b[:at]), append(rd.holes, h), append(rd.index, idx)
+		rd.set |= 1 << h
 		b = b[end:]
 	}
 }
@@ -213,6 +225,7 @@ func join(rds ...*rendered) *rendered {
 			out.holes, out.index = append(out.holes, holeNone), append(out.index, 0)
 		}
 		out.parts, out.holes, out.index = append(out.parts, rd.parts...), append(out.holes, rd.holes...), append(out.index, rd.index...)
+		out.set |= rd.set
 	}
 	return out
 }

@@ -104,56 +104,57 @@ func parseViews(over fs.FS, ph placeholders) (views, error) {
 	if base.Lookup(templatePage) == nil || base.Lookup(templatePage).Tree == nil {
 		return views{}, fmt.Errorf("%w: %s defines no %q", ErrTemplate, filePage, templatePage)
 	}
-	// content is a copy of the page with the file name as its
-	// "content", and with the visitor's parts as placeholders when
-	// holes is set.
-	content := func(name string, holes ...hole) (t *template.Template, own bool, err error) {
-		src, own, err := read(over, name)
+	// content is a copy of the page with src as its "content", and
+	// with the visitor's parts holes as placeholders.
+	content := func(src string, holes ...hole) (*template.Template, error) {
+		t, err := base.Clone()
 		if err != nil {
-			return nil, false, err
-		}
-		if t, err = base.Clone(); err != nil {
-			return nil, false, fmt.Errorf("%w: %w", ErrTemplate, err)
+			return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
 		}
 		if _, err := t.New(templateContent).Parse(src); err != nil {
-			return nil, false, fmt.Errorf("%w: %w", ErrTemplate, err)
+			return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
 		}
 		for _, h := range holes {
 			if _, err := t.New(holeTemplates[h]).Parse(ph.of(h)); err != nil {
-				return nil, false, fmt.Errorf("%w: %w", ErrTemplate, err)
+				return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
 			}
 		}
-		return t, own, nil
+		return t, nil
 	}
 	v := views{components: map[string]*template.Template{}, visitor: map[string]*template.Template{}, own: map[string]bool{}, base: base}
-	var err error
-	if v.landing, _, err = content(fileLanding); err != nil {
-		return views{}, err
-	}
-	if v.status, _, err = content(fileStatus); err != nil {
-		return views{}, err
+	for name, t := range map[string]**template.Template{fileLanding: &v.landing, fileStatus: &v.status} {
+		src, _, err := read(over, name)
+		if err != nil {
+			return views{}, err
+		}
+		if *t, err = content(src); err != nil {
+			return views{}, err
+		}
 	}
 	for c := range components {
 		if c == executor.ComponentRedirect {
 			continue // an HTTP redirect
 		}
-		var own bool
-		if v.components[c], own, err = content(c + ".html"); err != nil {
+		src, own, err := read(over, c+".html")
+		if err != nil {
 			return views{}, err
 		}
-		src, _, _ := read(over, c+".html")
-		if own && ownBase {
-			// A page that links to itself (access denied's "Try again")
-			// depends on its query.
-			v.own[c] = !readsAction.MatchString(src)
-			if v.visitor[c], _, err = content(c+".html", holeWho, holeUsername); err != nil {
+		if v.components[c], err = content(src); err != nil {
+			return views{}, err
+		}
+		if !own || !ownBase {
+			continue
+		}
+		// A page that links to itself (access denied's "Try again")
+		// depends on its query.
+		v.own[c] = !readsAction.MatchString(src)
+		if v.visitor[c], err = content(src, holeWho, holeUsername); err != nil {
+			return views{}, err
+		}
+		if c == executor.ComponentPrompt {
+			if v.prompt, err = content(src, holeWho, holeUsername, holeErrors, holeNonField); err != nil {
 				return views{}, err
 			}
-		}
-	}
-	if _, own, err := read(over, executor.ComponentPrompt+".html"); err == nil && own && ownBase {
-		if v.prompt, _, err = content(executor.ComponentPrompt+".html", holeWho, holeUsername, holeErrors, holeNonField); err != nil {
-			return views{}, err
 		}
 	}
 	return v, nil
@@ -620,7 +621,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		defer release()
 	}
 	f := &fill{nonce: nonce, csrf: csrf}
-	if rd.has(holeWho) || rd.has(holeUsername) || rd.promptHoles() {
+	if rd.has(holeWho, holeUsername) || rd.promptHoles() {
 		b := buffers.Get().(*bytes.Buffer)
 		defer func() {
 			if b.Cap() <= maxPooled {
@@ -646,10 +647,13 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 // holes for, and sets them in f: the pending user's (user), and a
 // prompt page's (p).
 func (u *UI) fillVisitor(b *bytes.Buffer, t *template.Template, rd *rendered, f *fill, user *executor.UserInfo, p *Page) error {
-	// The parts' ends in b, kept until b no longer grows.
+	// The parts' ends in b, kept until b no longer grows. A part is
+	// rendered when the page has its hole and want says so: parts.html's
+	// "nonfield" and "errors" show nothing without errors (the UI's
+	// own: views.prompt), so that only those with errors are rendered.
 	var ends []int
-	part := func(h hole, data any) error {
-		if rd.has(h) {
+	part := func(h hole, data any, want bool) error {
+		if want && rd.has(h) {
 			if err := t.ExecuteTemplate(b, holeTemplates[h], data); err != nil {
 				return err
 			}
@@ -657,33 +661,25 @@ func (u *UI) fillVisitor(b *bytes.Buffer, t *template.Template, rd *rendered, f 
 		ends = append(ends, b.Len())
 		return nil
 	}
-	if err := part(holeWho, user); err != nil {
+	if err := part(holeWho, user, true); err != nil {
 		return err
 	}
-	if err := part(holeUsername, user); err != nil {
+	if err := part(holeUsername, user, true); err != nil {
 		return err
 	}
 	if p == nil {
 		f.who, f.username = b.Bytes()[:ends[0]], b.Bytes()[ends[0]:ends[1]]
 		return nil
 	}
-	// parts.html's "nonfield" and "errors" show nothing without errors
-	// (the UI's own: views.prompt), so that only those with errors are
-	// rendered.
-	if len(p.NonField) == 0 {
-		ends = append(ends, b.Len())
-	} else if err := part(holeNonField, p); err != nil {
+	if err := part(holeNonField, p, len(p.NonField) > 0); err != nil {
 		return err
 	}
 	for i := range p.Prompts {
-		switch {
-		case !p.Prompts[i].Is.Labelled:
-		case len(p.Prompts[i].Field.Errors) == 0:
-			ends = append(ends, b.Len())
-		default:
-			if err := part(holeErrors, p.Prompts[i].Field); err != nil {
-				return err
-			}
+		if !p.Prompts[i].Is.Labelled {
+			continue
+		}
+		if err := part(holeErrors, p.Prompts[i].Field, len(p.Prompts[i].Field.Errors) > 0); err != nil {
+			return err
 		}
 	}
 	all := b.Bytes()

@@ -372,14 +372,7 @@ func TestComponentsCovered(t *testing.T) {
 // rendering it, its own nonce and CSRF token filled in; an answered
 // challenge's page (with the values sent) is not kept.
 func TestPageCache(t *testing.T) {
-	cached, err := newTestUI(t, flowui.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fresh, err := newTestUI(t, flowui.Options{CachePages: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cached, fresh := cachedAndFresh(t)
 	for _, ch := range flowui.Samples() {
 		c := flowui.EnvelopeOf(ch).Component
 		r := httptest.NewRequest("GET", flowui.FlowPath+"sample/", nil)

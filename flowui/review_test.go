@@ -329,14 +329,7 @@ func TestSemicolonInQuery(t *testing.T) {
 // filled for each visitor, and a page that shows the name a browser
 // remembers is not kept; two visitors' pages never mix.
 func TestPageCacheUserHoles(t *testing.T) {
-	u, err := newTestUI(t, flowui.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fresh, err := newTestUI(t, flowui.Options{CachePages: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	u, fresh := cachedAndFresh(t)
 	pw := func(name string) *executor.PasswordChallenge {
 		return &executor.PasswordChallenge{Envelope: executor.Envelope{Component: executor.ComponentPassword, FlowInfo: &executor.FlowInfo{Title: "T", CancelURL: executor.CancelURL}},
 			UserInfo: executor.UserInfo{PendingUser: name, PendingUserAvatar: "data:image/svg+xml;base64," + name}, AllowShowPassword: true}
@@ -675,14 +668,7 @@ func promptPage(initial string, errs bool) *executor.PromptChallenge {
 // answered, is byte for byte the page rendered whole, for any value;
 // the cache holds none of them.
 func TestPromptPageHoles(t *testing.T) {
-	cached, err := newTestUI(t, flowui.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fresh, err := newTestUI(t, flowui.Options{CachePages: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cached, fresh := cachedAndFresh(t)
 	values := []string{"plain", `<script>alert(1)</script>`, `"quoted" & 'single' + plus`, "nul\x00byte", "bad\xff\xfeutf8", "héllo ☃", "2026-02-03T04:05:06Z", ""}
 	for _, v := range values {
 		for _, answered := range []bool{false, true} {
