@@ -1,11 +1,13 @@
 package executor
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -148,10 +150,92 @@ func (br browser) do(method, u string, body []byte) (int, []byte) {
 	return resp.StatusCode, out
 }
 
-// loginHTTP logs in over HTTP, as a new browser, with the requests the
-// Go API's login makes.
-func (lb *loginBench) loginHTTP(b *testing.B) {
-	br := newBrowser(b)
+// client is a browser: do sends one request and returns the status and
+// the body; fresh forgets its cookies, for a new visitor.
+type client interface {
+	do(method, u string, body []byte) (int, []byte)
+	fresh() client
+}
+
+func (br browser) fresh() client { return newBrowser(br.b) }
+
+// leanBrowser is a browser whose own cost is as small as it gets: one
+// kept-alive connection, the request written by hand, the answer read by
+// net/http's http.ReadResponse, the cookies kept by name. net/http's
+// client (its Transport's goroutines, the cookie jar, URL parsing) costs
+// about as much as the server's side of a round trip and runs on the
+// same CPUs; a browser pays it on its own machine. What a leanBrowser
+// measures is, nearly all of it, the server's work and loopback's.
+type leanBrowser struct {
+	b       *testing.B
+	conn    net.Conn
+	r       *bufio.Reader
+	host    string
+	cookies map[string]string
+	buf     []byte
+}
+
+func dialLean(b *testing.B, base string) *leanBrowser {
+	host := strings.TrimPrefix(base, "http://")
+	c, err := net.Dial("tcp", host)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	return &leanBrowser{b: b, conn: c, r: bufio.NewReader(c), host: host, cookies: map[string]string{}}
+}
+
+func (l *leanBrowser) fresh() client {
+	clear(l.cookies)
+	return l
+}
+
+func (l *leanBrowser) do(method, u string, body []byte) (int, []byte) {
+	buf := append(l.buf[:0], method...)
+	buf = append(buf, ' ')
+	buf = append(buf, strings.TrimPrefix(u, "http://"+l.host)...)
+	buf = append(buf, " HTTP/1.1\r\nHost: "...)
+	buf = append(buf, l.host...)
+	buf = append(buf, "\r\n"...)
+	if len(l.cookies) > 0 {
+		buf = append(buf, "Cookie: "...)
+		sep := ""
+		for k, v := range l.cookies {
+			buf = append(append(append(append(buf, sep...), k...), '='), v...)
+			sep = "; "
+		}
+		buf = append(buf, "\r\n"...)
+	}
+	if body != nil {
+		buf = append(buf, "Content-Type: application/json\r\nContent-Length: "...)
+		buf = strconv.AppendInt(buf, int64(len(body)), 10)
+		buf = append(buf, "\r\n"...)
+	}
+	buf = append(append(buf, "\r\n"...), body...)
+	l.buf = buf
+	if _, err := l.conn.Write(buf); err != nil {
+		l.b.Fatal(err)
+	}
+	resp, err := http.ReadResponse(l.r, nil)
+	if err != nil {
+		l.b.Fatal(err)
+	}
+	for _, c := range resp.Cookies() {
+		if c.MaxAge < 0 {
+			delete(l.cookies, c.Name)
+		} else {
+			l.cookies[c.Name] = c.Value
+		}
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, out
+}
+
+// loginHTTP logs in over HTTP, as a new visitor of br, with the requests
+// the Go API's login makes.
+func (lb *loginBench) loginHTTP(b *testing.B, br client) {
+	br = br.fresh()
 	u := lb.srv.URL + ExecutorPath + benchSlug + "/"
 	br.do("GET", u, nil)
 	br.do("POST", u, lb.uid)
@@ -170,11 +254,12 @@ func (lb *loginBench) loginHTTP(b *testing.B) {
 	b.Fatal("no login: reloads without end")
 }
 
-// netHTTP makes the requests of loginHTTP, with their answers' statuses,
-// cookies and about their sizes, to a handler that only answers them
-// (rawHTTP): what net/http's round trips on loopback cost by themselves.
-func (lb *loginBench) netHTTP(b *testing.B) {
-	br := newBrowser(b)
+// netHTTP makes the requests of loginHTTP, as a new visitor of br, with
+// their answers' statuses, cookies and about their sizes, to a handler
+// that only answers them (rawHTTP): what HTTP's round trips on loopback
+// cost by themselves with br's client.
+func (lb *loginBench) netHTTP(b *testing.B, br client) {
+	br = br.fresh()
 	u := lb.raw.URL + ExecutorPath + benchSlug + "/"
 	for _, r := range []struct {
 		method, query string
@@ -264,19 +349,23 @@ func BenchmarkLogin(b *testing.B) {
 //
 // http: a login through the Go API with the keeping of its session
 // (SessionStore.Start: what a host does with Response.Login, and what
-// HTTPHandler does at a login over HTTP), the same login over HTTP on
-// loopback (a new browser each time, through HTTPHandler with its own
-// cookie and session store), and its requests to a handler that only
-// answers them (netHTTP: net/http's own cost), alternately, each first
-// in turn; http/go is the ratio issue 21 bounds at 3, net/go net/http's
-// share of it, what HTTP costs the executor's caller whatever the
-// handler. The two loops are apart because the HTTP logins' garbage
-// and goroutines slow down what runs beside them: the Go API's login
-// costs some 40% more in the second loop than in the first, and a plan
-// twice as much. go-alone and http-alone are the Go API's login (with
-// its session) and the HTTP login each in a loop of its own, one after
-// the other: the ratio of their ns/op is http/go without the one
-// slowing the other.
+// HTTPHandler does at a login over HTTP) and the same login over HTTP
+// on loopback (a new visitor each time, through HTTPHandler with its own
+// cookie and session store), with two clients: net/http's (http, with a
+// new cookie jar each time) and a leanBrowser (lean: one kept-alive
+// connection, requests written by hand), and the same requests to a
+// handler that only answers them (net and leannet: HTTP's own cost with
+// each client), alternately, each first in turn. http/go and lean/go
+// are the ratio issue 21 bounds at 3: lean/go is the server's side of
+// it (the client's own work, which a browser does on its own machine,
+// is all but gone), http/go adds net/http's client, which runs on the
+// same two CPUs. The two loops are apart because the HTTP logins'
+// garbage and goroutines slow down what runs beside them: the Go API's
+// login costs some 40% more in the second loop than in the first, and
+// a plan twice as much. go-alone, http-alone and lean-alone are the Go
+// API's login (with its session) and the HTTP logins each in a loop of
+// its own, one after the other: the ratios of their ns/op are http/go
+// and lean/go without the one slowing the other.
 func BenchmarkLoginCheap(b *testing.B) {
 	for _, n := range []int{1000, 100_000} {
 		lb := newLoginBench(b, n, password.Policy{Iterations: 1})
@@ -299,44 +388,56 @@ func BenchmarkLoginCheap(b *testing.B) {
 			b.ReportMetric(float64(goT.Nanoseconds())/float64(b.N), "go-ns/op")
 			b.ReportMetric(float64(goT)/float64(planT), "go/plan")
 		})
+		lean, leanRaw := dialLean(b, lb.srv.URL), dialLean(b, lb.raw.URL)
+		goLogin := func() {
+			runs++
+			l := lb.login(b, "bench-"+strconv.Itoa(runs))
+			if err := lb.e.SessionStore().Start(ctx, l); err != nil {
+				b.Fatal(err)
+			}
+		}
+		// The parts of the http loop, by name: the Go API's login first,
+		// the ratio's denominator.
+		parts := []struct {
+			name string
+			f    func()
+		}{
+			{"go", goLogin},
+			{"http", func() { lb.loginHTTP(b, newBrowser(b)) }},
+			{"net", func() { lb.netHTTP(b, newBrowser(b)) }},
+			{"lean", func() { lb.loginHTTP(b, lean) }},
+			{"leannet", func() { lb.netHTTP(b, leanRaw) }},
+		}
 		b.Run(fmt.Sprintf("users=%d/http", n), func(b *testing.B) {
-			var goT, httpT, netT time.Duration
-			turns(b, &runs, func() {
-				t0 := time.Now()
-				l := lb.login(b, "bench-"+strconv.Itoa(runs))
-				if err := lb.e.SessionStore().Start(ctx, l); err != nil {
-					b.Fatal(err)
+			spent := make([]time.Duration, len(parts))
+			fs := make([]func(), len(parts))
+			for i, p := range parts {
+				fs[i] = func() {
+					t0 := time.Now()
+					p.f()
+					spent[i] += time.Since(t0)
 				}
-				goT += time.Since(t0)
-			}, func() {
-				t0 := time.Now()
-				lb.loginHTTP(b)
-				httpT += time.Since(t0)
-			}, func() {
-				t0 := time.Now()
-				lb.netHTTP(b)
-				netT += time.Since(t0)
-			})
-			b.ReportMetric(float64(goT.Nanoseconds())/float64(b.N), "go-ns/op")
-			b.ReportMetric(float64(httpT.Nanoseconds())/float64(b.N), "http-ns/op")
-			b.ReportMetric(float64(netT.Nanoseconds())/float64(b.N), "net-ns/op")
-			b.ReportMetric(float64(httpT)/float64(goT), "http/go")
-			b.ReportMetric(float64(netT)/float64(goT), "net/go")
-		})
-		// Each alone, one after the other: the Go API's login without
-		// the HTTP logins' garbage beside it.
-		b.Run(fmt.Sprintf("users=%d/go-alone", n), func(b *testing.B) {
-			for b.Loop() {
-				runs++
-				l := lb.login(b, "bench-"+strconv.Itoa(runs))
-				if err := lb.e.SessionStore().Start(ctx, l); err != nil {
-					b.Fatal(err)
+			}
+			turns(b, &runs, fs...)
+			for i, p := range parts {
+				b.ReportMetric(float64(spent[i].Nanoseconds())/float64(b.N), p.name+"-ns/op")
+				if i > 0 {
+					b.ReportMetric(float64(spent[i])/float64(spent[0]), p.name+"/go")
 				}
 			}
 		})
-		b.Run(fmt.Sprintf("users=%d/http-alone", n), func(b *testing.B) {
+		// Each alone, one after the other: the Go API's login without
+		// the HTTP logins' garbage beside it.
+		for _, p := range parts[:2] {
+			b.Run(fmt.Sprintf("users=%d/%s-alone", n, p.name), func(b *testing.B) {
+				for b.Loop() {
+					p.f()
+				}
+			})
+		}
+		b.Run(fmt.Sprintf("users=%d/lean-alone", n), func(b *testing.B) {
 			for b.Loop() {
-				lb.loginHTTP(b)
+				parts[3].f()
 			}
 		})
 	}
