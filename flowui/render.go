@@ -60,10 +60,10 @@ type views struct {
 	// their pages do not depend on its query.
 	own map[string]bool
 	// prompt is the prompt page's template whose pages may be kept for
-	// every visitor with holes for what the visitor typed and the
-	// errors (see fillable): a copy whose parts.html's "errors" and
-	// "nonfield" are placeholders too; nil when the templates are not
-	// the UI's own.
+	// every visitor with holes for what the visitor typed, the errors
+	// and the choice selected (see fillable): a copy whose parts.html's
+	// "errors" and "nonfield", and its own "options", are placeholders
+	// too; nil when the templates are not the UI's own.
 	prompt *template.Template
 }
 
@@ -152,7 +152,7 @@ func parseViews(over fs.FS, ph placeholders) (views, error) {
 			return views{}, err
 		}
 		if c == executor.ComponentPrompt {
-			if v.prompt, err = content(src, holeWho, holeUsername, holeErrors, holeNonField); err != nil {
+			if v.prompt, err = content(src, holeWho, holeUsername, holeErrors, holeNonField, holeOptions); err != nil {
 				return views{}, err
 			}
 		}
@@ -682,10 +682,23 @@ func (u *UI) fillVisitor(b *bytes.Buffer, t *template.Template, rd *rendered, f 
 			return err
 		}
 	}
+	errs := len(ends)
+	for i := range p.Prompts {
+		if !p.Prompts[i].Is.Select {
+			continue
+		}
+		if err := part(holeOptions, &p.Prompts[i], true); err != nil {
+			return err
+		}
+	}
 	all := b.Bytes()
 	f.who, f.username, f.nonfield = all[:ends[0]], all[ends[0]:ends[1]], all[ends[1]:ends[2]]
 	for k := 3; k < len(ends); k++ {
-		f.errors = append(f.errors, all[ends[k-1]:ends[k]])
+		if k < errs {
+			f.errors = append(f.errors, all[ends[k-1]:ends[k]])
+		} else {
+			f.options = append(f.options, all[ends[k-1]:ends[k]])
+		}
 	}
 	for i := range p.Prompts {
 		f.values, f.attrs = append(f.values, p.Prompts[i].Value), append(f.attrs, p.Prompts[i].Field.Attrs)
@@ -695,11 +708,13 @@ func (u *UI) fillVisitor(b *bytes.Buffer, t *template.Template, rd *rendered, f 
 
 // fillableTypes are the prompt types whose fields a prompt page kept
 // for every visitor shows with holes: each shows its value as a whole
-// value (an input's or a text area's, a paragraph's), its Field.Attrs
-// and its errors; no choice, checkbox or file, whose state is in their
+// value (an input's or a text area's, a paragraph's) or its options
+// whole (a select's: the prompt page's "options", the choice selected
+// and the choices, which may be the visitor's), its Field.Attrs and its
+// errors; no radio button, checkbox or file, whose state is in their
 // markup.
 var fillableTypes = []stage.PromptType{"text", "text_area", "text_read_only", "text_area_read_only", "username", "email",
-	"password", "number", "date", "date-time", "hidden", "static", "separator"}
+	"password", "number", "date", "date-time", "hidden", "static", "separator", "dropdown", "ak-locale"}
 
 // fillable says whether every field of c is of a fillable type.
 func fillable(c *executor.PromptChallenge) bool {
@@ -719,13 +734,17 @@ func initialValues(c *executor.PromptChallenge) bool {
 }
 
 // promptShape is c without what a visitor's answer or the request
-// changes in its page: its errors and its fields' initial values, which
-// the page kept for every visitor shows as holes.
+// changes in its page: its errors, its fields' initial values, and a
+// select's choices (an expression's, perhaps of the visitor), which the
+// page kept for every visitor shows as holes.
 func promptShape(c *executor.PromptChallenge) *executor.PromptChallenge {
 	out := &executor.PromptChallenge{Envelope: c.Envelope, Fields: slices.Clone(c.Fields)}
 	out.ResponseErrors = nil
 	for i := range out.Fields {
 		out.Fields[i].InitialValue = ""
+		if shown(out.Fields[i].Type).Select {
+			out.Fields[i].Choices = nil
+		}
 	}
 	return out
 }
@@ -741,15 +760,19 @@ func (u *UI) probePrompts(p *Page) {
 
 // promptHoles says whether rd's holes fit a prompt page of prompts: a
 // value and attributes of known fields only, and the errors of each
-// labelled field, once.
+// labelled field and the options of each select, once.
 func promptHoles(rd *rendered, prompts []Prompt) bool {
-	labelled := 0
+	labelled, selects := 0, 0
 	for _, v := range prompts {
 		if v.Is.Labelled {
 			labelled++
 		}
+		if v.Is.Select {
+			selects++
+		}
 	}
-	return rd.maxIndex(holeValue) < len(prompts) && rd.maxIndex(holeAttrs) < len(prompts) && rd.count(holeErrors) == labelled
+	return rd.maxIndex(holeValue) < len(prompts) && rd.maxIndex(holeAttrs) < len(prompts) && rd.count(holeErrors) == labelled &&
+		rd.count(holeOptions) == selects
 }
 
 // secretComponents are the components whose pages show a secret or a
