@@ -498,23 +498,39 @@ func embeddedField[T any](ch executor.Challenge) (*T, bool) {
 // challenge's type and the field's; nil for none.
 var fieldIndexes sync.Map
 
-// render writes a challenge's page. A page of a challenge shown, not
-// answered, to a visitor who is not logged in (anonymous) is kept
-// (Options.CachePages) by everything its template reads, unless it
-// shows the name the browser remembers or is an authenticator's
-// (secretComponents). A page that shows a pending
-// user is kept with holes for the user (parts.html's "who" and
-// "username", rendered for each visitor) when its templates are the
-// UI's own (views.visitor), and never else: a page of someone is seldom
-// shown twice, and a page served from the cache is faster, so that a
-// visitor who could time it would learn that someone else saw it. What
-// is kept for every visitor is the same for every user, so its timing
-// tells no one's name (a challenge that shows the name elsewhere, a
-// flow title's, is rendered whole). So is a prompt page's: its values (typed, or
-// initial values, which may be the visitor's) and errors are holes
-// (views.prompt), and a prompt page with values whose fields are not
-// all fillable is never kept.
-func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code int, ch executor.Challenge, csrf string, posted *form, anonymous bool) {
+// render writes a challenge's page. visitor is the username of the
+// visitor logged in (the one a login of this request logged in
+// included), "" for one who is not. A page of a challenge with status
+// 200 is kept (Options.CachePages) by everything its template reads,
+// with holes for what is one visitor's, unless it shows the name the
+// browser remembers or is an authenticator's or a consent's
+// (secretComponents): what is kept is the same for every visitor,
+// logged in or not, so that it holds no one's data, and a page served
+// from the cache (faster) tells a visitor who could time it no more
+// than that someone saw the same page of the flow. Hence:
+//
+//   - A page that shows a pending user is kept with holes for the user
+//     (parts.html's "who" and "username", rendered for each visitor)
+//     when its templates are the UI's own (views.visitor), and never
+//     else: a host's may show the user anywhere.
+//   - A prompt page's values (typed, or initial values, which may be the
+//     visitor's: the user settings' name and email), its errors and its
+//     selects' options are holes (views.prompt); a prompt page with
+//     values whose fields are not all fillable is rendered whole.
+//   - A challenge that shows the visitor outside the holes is rendered
+//     whole: the pending user's or the logged-in visitor's name (a flow
+//     title's "%(user)s", a policy's message), or one of the page's
+//     initial values of minShown bytes or more (an expression's
+//     placeholder of the user's email).
+//
+// A page that shows something else of a user's that is neither (an
+// expression's placeholder of the user's group, a policy's message of
+// their attributes) is kept as the challenge shows it, under a key that
+// holds it: only the visitors who see the same text share it, as do
+// those of a page an expression of what a visitor typed fills
+// (prompt_context); the UI cannot tell an expression's text from the
+// configuration's.
+func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code int, ch executor.Challenge, csrf string, posted *form, visitor string) {
 	env := envelope(ch)
 	t, ok := u.views.components[env.Component]
 	if !ok {
@@ -529,7 +545,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		probe bool               // whether the page kept has a prompt page's holes
 	)
 	user := userInfo(ch)
-	if anonymous && code == http.StatusOK && u.cache != nil && !showsRemembered(ch, r) && !slices.Contains(secretComponents, env.Component) {
+	if code == http.StatusOK && u.cache != nil && !showsRemembered(ch, r) && !slices.Contains(secretComponents, env.Component) {
 		pc, isPrompt := ch.(*executor.PromptChallenge)
 		initial := isPrompt && initialValues(pc)
 		switch {
@@ -550,20 +566,15 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		}
 		if keep != nil {
 			b, err := json.Marshal(show)
-			var name []byte // the user's name as the JSON shows it
-			if user != nil {
-				name, _ = json.Marshal(user.PendingUser)
-				name = name[1 : len(name)-1]
-			}
 			switch {
 			case err != nil:
 			case bytes.Contains(b, []byte(`\ufffd`)):
 				// json.Marshal writes each byte that is not UTF-8 as
 				// \ufffd, which html/template writes as it is: two
 				// challenges that differ only there would share a key.
-			case user != nil && bytes.Contains(b, name):
-				// The user's name elsewhere in the challenge (a flow
-				// title's "%(user)s") would be kept: rendered whole.
+			case showsVisitor(b, user, visitor, pc):
+				// The visitor elsewhere in the challenge (a flow title's
+				// "%(user)s") would be kept: rendered whole.
 			default:
 				// A page with holes for a prompt's values is not the page
 				// shown of the same challenge. The UI's own forms post to
@@ -773,6 +784,35 @@ func promptHoles(rd *rendered, prompts []Prompt) bool {
 	}
 	return rd.maxIndex(holeValue) < len(prompts) && rd.maxIndex(holeAttrs) < len(prompts) && rd.count(holeErrors) == labelled &&
 		rd.count(holeOptions) == selects
+}
+
+// minShown is the length under which an initial value of a prompt page
+// is not looked for outside its hole (showsVisitor): a short value (a
+// locale, a number) is in most challenges' JSON by chance, and tells
+// little of anyone.
+const minShown = 4
+
+// showsVisitor says whether b, the JSON of a challenge's page to keep
+// for every visitor, shows the visitor outside the holes: the pending
+// user's name (user), the logged-in visitor's username (visitor), or an
+// initial value of c's (nil for a challenge of another component) of
+// minShown bytes or more.
+func showsVisitor(b []byte, user *executor.UserInfo, visitor string, c *executor.PromptChallenge) bool {
+	in := func(s string) bool {
+		q, err := json.Marshal(s)
+		return err == nil && bytes.Contains(b, q[1:len(q)-1])
+	}
+	if user != nil && in(user.PendingUser) || visitor != "" && in(visitor) {
+		return true
+	}
+	if c != nil {
+		for _, f := range c.Fields {
+			if len(f.InitialValue) >= minShown && in(f.InitialValue) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // secretComponents are the components whose pages show a secret or a
