@@ -206,6 +206,8 @@ func TestPageCacheLoggedInSettings(t *testing.T) {
 		{"bob", `Bob "B" & co`, "bob@example.org", ""},
 		{"alice", "Alice <A>", "alice@example.com", "de"},
 		{"carol", "Carol", "carol@example.net", "pt-BR"},
+		{"dave", "Dave", "dave@example.net", "zh-Hant"},
+		{"erin", "Erin", "erin@example.net", "xx-none"}, // no locale of the list: none selected
 	}
 	for _, answered := range []bool{false, true} {
 		for _, u := range users {
@@ -221,7 +223,7 @@ func TestPageCacheLoggedInSettings(t *testing.T) {
 				email = "new-" + email
 			}
 			if !strings.Contains(page, `value="`+email+`"`) || !strings.Contains(page, `value="`+html.EscapeString(u.name)+`"`) ||
-				u.locale != "" && !strings.Contains(page, `<option value="`+u.locale+`" selected>`) {
+				u.locale != "" && u.locale != "xx-none" && !strings.Contains(page, `<option value="`+u.locale+`" selected>`) {
 				t.Fatalf("%s's page does not show their values: %s", u.username, page)
 			}
 			if answered != strings.Contains(page, "Not allowed to change email address.") {
@@ -232,12 +234,19 @@ func TestPageCacheLoggedInSettings(t *testing.T) {
 					t.Fatalf("%s's page shows %s's values: %s", u.username, o.username, page)
 				}
 			}
-			if strings.Count(page, " selected>") > 1 || u.locale == "" && strings.Contains(page, " selected>") {
+			if strings.Count(page, " selected>") > 1 || (u.locale == "" || u.locale == "xx-none") && strings.Contains(page, " selected>") {
 				t.Fatalf("%s's page selects another locale: %s", u.username, page)
 			}
 		}
 	}
-	keptWithout(t, cached, 1, "alice", "bob", "carol", "Alice", "Bob", "Not allowed", " selected")
+	// Each locale selected (its options rendered once, when the UI is
+	// made) is the page rendered whole.
+	for _, l := range flowui.Locales {
+		if page := sameAsWholeAs(t, cached, fresh, flowui.FlowPath+"default-user-settings-flow/", settingsPage("frank", "Frank", "frank@example.net", l), nil, "frank", l); !strings.Contains(page, `<option value="`+l+`" selected>`) {
+			t.Fatalf("locale %s is not selected: %s", l, page)
+		}
+	}
+	keptWithout(t, cached, 1, "alice", "bob", "carol", "dave", "erin", "frank", "Alice", "Bob", "Not allowed", " selected")
 }
 
 // A logged-in visitor's page that shows them outside the holes (their

@@ -14,6 +14,9 @@ import (
 // Samples are the challenges New renders.
 var Samples = samples
 
+// Locales are an ak-locale field's choices.
+var Locales = locales
+
 // SecretComponents are the components whose pages are never kept.
 var SecretComponents = secretComponents
 

@@ -65,6 +65,14 @@ type views struct {
 	// "errors" and "nonfield", and its own "options", are placeholders
 	// too; nil when the templates are not the UI's own.
 	prompt *template.Template
+	// localeOptions are an ak-locale field's options (the prompt page's
+	// "options") by the locale selected, "" for none, rendered once
+	// with the UI's own templates (nil else), so that a prompt page
+	// kept fills its hole without running a template for each of its
+	// choices: they are the same for every visitor with that locale,
+	// and all are made at once, so that none tells by its timing that a
+	// visitor chose it.
+	localeOptions map[string][]byte
 }
 
 // read returns a template file, from the host's overrides when they
@@ -155,9 +163,28 @@ func parseViews(over fs.FS, ph placeholders) (views, error) {
 			if v.prompt, err = content(src, holeWho, holeUsername, holeErrors, holeNonField, holeOptions); err != nil {
 				return views{}, err
 			}
+			if v.localeOptions, err = localeOptions(v.components[c]); err != nil {
+				return views{}, err
+			}
 		}
 	}
 	return v, nil
+}
+
+// localeOptions renders an ak-locale field's options with the prompt
+// page's template t, for each locale selected and for none
+// (views.localeOptions).
+func localeOptions(t *template.Template) (map[string][]byte, error) {
+	m := map[string][]byte{}
+	for _, l := range append([]string{""}, locales...) {
+		c := &executor.PromptChallenge{Fields: []executor.StagePrompt{{FieldKey: "locale", Type: "ak-locale", InitialValue: l}}}
+		var b bytes.Buffer
+		if err := t.ExecuteTemplate(&b, holeTemplates[holeOptions], &prompts(&Page{}, c, nil)[0]); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
+		}
+		m[l] = b.Bytes()
+	}
+	return m, nil
 }
 
 // readsAction finds a template's use of Page.Action.
@@ -695,10 +722,19 @@ func (u *UI) fillVisitor(b *bytes.Buffer, t *template.Template, rd *rendered, f 
 	}
 	errs := len(ends)
 	for i := range p.Prompts {
-		if !p.Prompts[i].Is.Select {
+		v := &p.Prompts[i]
+		if !v.Is.Select {
 			continue
 		}
-		if err := part(holeOptions, &p.Prompts[i], true); err != nil {
+		if o, ok := u.views.localeOptions[v.Value]; v.Type == "ak-locale" && u.views.localeOptions != nil {
+			if !ok {
+				o = u.views.localeOptions[""] // no locale of the list: none selected
+			}
+			b.Write(o)
+			ends = append(ends, b.Len())
+			continue
+		}
+		if err := part(holeOptions, v, true); err != nil {
 			return err
 		}
 	}
