@@ -24,12 +24,13 @@ const MaxCacheBytes = 8 << 20
 // A page is rendered with placeholders for its nonce and CSRF token,
 // which change with every answer and every session, and for the
 // visitor's own parts (the pending user: parts.html's "who" and
-// "username"; a prompt page's values and errors), and filled in as it
-// is written; a challenge's page shown again (the login page, which is
-// the same for every visitor; the password page, the same but for who
-// is logging in; a prompt page, the same but for what was typed into
-// it) is then written without running its template, but for the
-// visitor's parts that are rendered by a template of their own.
+// "username"; a prompt page's values, errors and selects' options), and
+// filled in as it is written; a challenge's page shown again (the login
+// page, which is the same for every visitor; the password page, the
+// same but for who is logging in; a prompt page, the same but for what
+// was typed into it or the user's own values, the user settings') is
+// then written without running its template, but for the visitor's
+// parts that are rendered by a template of their own.
 
 // holes is what a rendered page's placeholders stand for.
 type hole uint8
