@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/flowui"
 	"github.com/authflow/authflow/plan"
@@ -158,20 +157,8 @@ func BenchmarkRender(b *testing.B) {
 func BenchmarkFlowPages(b *testing.B) {
 	sv := newServer(b, "flows-enrollment-2-stage.yaml")
 	ctx := context.Background()
-	u := directory.DefaultUser()
-	u.Username, u.Name, u.Email = "bench", "Bench", "bench@example.com"
-	if err := sv.s.Update(ctx, func(tx *store.Tx) error {
-		var err error
-		u, err = store.Users.Create(tx, u, nil)
-		return err
-	}); err != nil {
-		b.Fatal(err)
-	}
 	const secret = "correct horse battery staple"
-	pw := secret
-	if err := sv.s.SetPassword(ctx, u.PK, &pw); err != nil {
-		b.Fatal(err)
-	}
+	u := sv.user("bench", "Bench", "bench@example.com", secret)
 	// The password change's zxcvbn and Have I Been Pwned checks need an
 	// evaluator from the host: its static rules alone.
 	if err := sv.s.Update(ctx, func(tx *store.Tx) error {

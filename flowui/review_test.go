@@ -12,7 +12,6 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/flowui"
 	"github.com/authflow/authflow/stage"
@@ -635,20 +634,8 @@ func TestPageCacheLoggedInPages(t *testing.T) {
 	sv := newServer(t)
 	admin := sv.browser()
 	setup(t, admin, "admin Passw0rd")
-	ctx := context.Background()
-	zelda := directory.DefaultUser()
-	zelda.Username, zelda.Name, zelda.Email = "zelda", "Zelda <Z>", "zelda@example.net"
-	if err := sv.s.Update(ctx, func(tx *store.Tx) error {
-		var err error
-		zelda, err = store.Users.Create(tx, zelda, nil)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	pw := "zelda Passw0rd"
-	if err := sv.s.SetPassword(ctx, zelda.PK, &pw); err != nil {
-		t.Fatal(err)
-	}
+	const pw = "zelda Passw0rd"
+	zelda := sv.user("zelda", "Zelda <Z>", "zelda@example.net", pw)
 	z := sv.browser()
 	z.get("/if/flow/default-authentication-flow/").wantComponent(t, executor.ComponentIdentification)
 	z.submit(map[string]string{"uid_field": "zelda"})
