@@ -137,9 +137,9 @@ func TestPromptPagesRandom(t *testing.T) {
 	pick := func(s []string) string { return s[rng.IntN(len(s))] }
 	keys := []string{"a", "b", "a b", "non_field_errors", "component", "x<y", `"q`, "a_b", ""}
 	config := []string{"", "ph<", `ph"&+`}
-	values := []string{"", "qqvis<s>", `qqvis"'&+`, "qqvis\x00", "qqvis\nnext", "\nqqvis", "qqvis\xff", "2026-01-02T03:04:05Z"}
+	values := []string{"", "de", "<b>", "qqvis<s>", `qqvis"'&+`, "qqvis\x00", "qqvis\nnext", "\nqqvis", "qqvis\xff", "2026-01-02T03:04:05Z"}
 	errs := []string{"qqerr<b>", `qqerr"'&`, "qqerr"}
-	fillable := []stage.PromptType{"text", "text_area", "hidden", "static", "separator", "password", "text_read_only", "email", "date-time"}
+	fillable := []stage.PromptType{"text", "text_area", "hidden", "static", "separator", "password", "text_read_only", "email", "date-time", "dropdown", "ak-locale"}
 	for range 3000 {
 		c := &executor.PromptChallenge{Envelope: executor.Envelope{Component: executor.ComponentPrompt}}
 		for range rng.IntN(4) {

@@ -726,7 +726,8 @@ func (u *UI) fillVisitor(b *bytes.Buffer, t *template.Template, rd *rendered, f 
 		if !v.Is.Select {
 			continue
 		}
-		if o, ok := u.views.localeOptions[v.Value]; v.Type == "ak-locale" && u.views.localeOptions != nil {
+		if v.Type == "ak-locale" && u.views.localeOptions != nil {
+			o, ok := u.views.localeOptions[v.Value]
 			if !ok {
 				o = u.views.localeOptions[""] // no locale of the list: none selected
 			}
