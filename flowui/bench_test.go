@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/flowui"
+	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/store"
 )
 
@@ -141,8 +141,13 @@ func BenchmarkRender(b *testing.B) {
 // answer whose passwords differ, the right one, the second page, its
 // answer: the user written and logged in); login-app the login as an
 // application sends its users to it, with a query of its own each time
-// (an OAuth state). The metrics are each
-// request's ratio (NAME-x-step) and the whole flow's (all-x-step):
+// (an OAuth state). The logged-in user's flows: settings is the shipped
+// default-user-settings-flow (its page, with the user's values; an
+// answer refused, an email that is no address; the answer saved; the
+// reload that writes the user, to the flow's end), password-change the
+// shipped default-password-change (its page; passwords that differ;
+// the same password set again). The metrics are each request's ratio
+// (NAME-x-step) and the whole flow's (all-x-step):
 //
 //	go test ./flowui -run '^$' -bench BenchmarkFlowPages -benchtime 2000x
 //
@@ -152,18 +157,14 @@ func BenchmarkRender(b *testing.B) {
 func BenchmarkFlowPages(b *testing.B) {
 	sv := newServer(b, "flows-enrollment-2-stage.yaml")
 	ctx := context.Background()
-	u := directory.DefaultUser()
-	u.Username = "bench"
+	const secret = "correct horse battery staple"
+	u := sv.user("bench", "Bench", "bench@example.com", secret)
+	// The password change's zxcvbn and Have I Been Pwned checks need an
+	// evaluator from the host: its static rules alone.
 	if err := sv.s.Update(ctx, func(tx *store.Tx) error {
-		var err error
-		u, err = store.Users.Create(tx, u, nil)
+		_, err := store.Policies.Patch(tx, store.By("name", "default-password-change-password-policy"), []byte(`{"check_zxcvbn": false, "check_have_i_been_pwned": false}`), nil)
 		return err
 	}); err != nil {
-		b.Fatal(err)
-	}
-	const secret = "correct horse battery staple"
-	pw := secret
-	if err := sv.s.SetPassword(ctx, u.PK, &pw); err != nil {
 		b.Fatal(err)
 	}
 	// A step is a GET (no answer) or the answer of a component; the
@@ -184,20 +185,72 @@ func BenchmarkFlowPages(b *testing.B) {
 		{"wrong", executor.ComponentPassword, map[string]string{"password": "wrong"}, http.StatusOK},
 		{"right", executor.ComponentPassword, map[string]string{"password": secret}, http.StatusSeeOther},
 	}
+	// login logs bench in through the pages and returns the session's
+	// cookie.
+	login := func(b *testing.B) *http.Cookie {
+		var cookie *http.Cookie
+		path := flowui.FlowPath + "default-authentication-flow/"
+		for _, s := range append(loginSteps, step{"end", "", nil, http.StatusFound}) {
+			r := httptest.NewRequest("GET", path, nil)
+			if s.component != "" && s.name != "wrong" {
+				form := url.Values{"component": {s.component}, flowui.CSRFField: {sv.ui.CSRF(cookie.Value)}}
+				for k, v := range s.answer {
+					form.Set(k, v)
+				}
+				r = httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
+				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				r.Header.Set("Origin", "http://example.com")
+			} else if s.component != "" {
+				continue
+			}
+			if cookie != nil {
+				r.AddCookie(cookie)
+			}
+			w := httptest.NewRecorder()
+			sv.ui.ServeHTTP(w, r)
+			if w.Code != s.status {
+				b.Fatalf("login: %s: %d %s", s.name, w.Code, w.Body)
+			}
+			if cs := w.Result().Cookies(); len(cs) > 0 {
+				cookie = cs[0]
+			}
+		}
+		return cookie
+	}
+	const settingsForm = "type:username=username&type:name=text&type:email=email&type:attributes.settings.locale=ak-locale"
+	settings := func(email string) map[string]string {
+		m := map[string]string{"username": "bench", "name": "Bench", "email": email, "attributes.settings.locale": "de"}
+		for _, kv := range strings.Split(settingsForm, "&") {
+			k, v, _ := strings.Cut(kv, "=")
+			m[k] = v
+		}
+		return m
+	}
 	for _, f := range []struct {
 		name, slug string
 		steps      []step
 		app        bool // a login from an application: a query of its own each time
+		loggedIn   bool // the flow of bench logged in
 	}{
-		{"login", "default-authentication-flow", loginSteps, false},
-		{"login-app", "default-authentication-flow", loginSteps, true},
+		{"login", "default-authentication-flow", loginSteps, false, false},
+		{"login-app", "default-authentication-flow", loginSteps, true, false},
 		{"enrollment", "default-enrollment-flow", []step{
 			{"first", "", nil, http.StatusOK},
 			{"differ", prompt, map[string]string{"username": "$user", "password": secret, "password_repeat": "other", "type:username": "username", "type:password": "password", "type:password_repeat": "password"}, http.StatusOK},
 			{"answer", prompt, map[string]string{"username": "$user", "password": secret, "password_repeat": secret, "type:username": "username", "type:password": "password", "type:password_repeat": "password"}, http.StatusSeeOther},
 			{"second", "", nil, http.StatusOK},
 			{"written", prompt, map[string]string{"name": "Bench", "email": "bench@example.com", "type:name": "text", "type:email": "email"}, http.StatusSeeOther},
-		}, false},
+		}, false, false},
+		{"settings", "default-user-settings-flow", []step{
+			{"settings", "", nil, http.StatusOK},
+			{"refused", prompt, settings("not-an-address"), http.StatusOK},
+			{"saved", prompt, settings("bench@example.com"), http.StatusSeeOther},
+		}, false, true},
+		{"password-change", "default-password-change", []step{
+			{"change", "", nil, http.StatusOK},
+			{"differ", prompt, map[string]string{"password": secret, "password_repeat": "other", "type:password": "password", "type:password_repeat": "password"}, http.StatusOK},
+			{"changed", prompt, map[string]string{"password": secret, "password_repeat": secret, "type:password": "password", "type:password_repeat": "password"}, http.StatusSeeOther},
+		}, false, true},
 	} {
 		b.Run(f.name, func(b *testing.B) {
 			path := flowui.FlowPath + f.slug + "/"
@@ -228,11 +281,30 @@ func BenchmarkFlowPages(b *testing.B) {
 				}
 				return err
 			}
+			var loggedIn *http.Cookie
+			if f.loggedIn {
+				loggedIn = login(b)
+			}
 			for b.Loop() {
 				runs++ // across the function's runs: each enrolls a new user
 				n := runs
-				var cookie *http.Cookie
+				cookie := loggedIn
 				req := executor.Request{Session: "bench-" + f.name + strconv.Itoa(n)}
+				if f.loggedIn {
+					// Started as authentik's user interface starts them
+					// (Execute: the user is the pending user, whose own
+					// username the settings' username field takes), in
+					// both sessions.
+					req.User, req.Username = plan.User{PK: u.PK, Authenticated: true}, u.Username
+					ui := req
+					ui.Session = cookie.Value
+					if err := sv.e.Execute(ctx, f.slug, ui); err != nil {
+						b.Fatal(err)
+					}
+					if err := sv.e.Execute(ctx, f.slug, req); err != nil {
+						b.Fatal(err)
+					}
+				}
 				uri := path
 				if f.app {
 					req.Query = "next=" + url.QueryEscape("/application/o/authorize/?client_id=app&state="+strconv.Itoa(n))
@@ -296,7 +368,8 @@ func BenchmarkFlowPages(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					if w.Code == http.StatusFound && resp.Login != nil {
+					_, end := resp.Challenge.(*executor.Redirect)
+					if w.Code == http.StatusFound && (resp.Login != nil || end && !resp.Reload) {
 						break
 					}
 				}

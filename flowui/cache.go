@@ -24,12 +24,13 @@ const MaxCacheBytes = 8 << 20
 // A page is rendered with placeholders for its nonce and CSRF token,
 // which change with every answer and every session, and for the
 // visitor's own parts (the pending user: parts.html's "who" and
-// "username"; a prompt page's values and errors), and filled in as it
-// is written; a challenge's page shown again (the login page, which is
-// the same for every visitor; the password page, the same but for who
-// is logging in; a prompt page, the same but for what was typed into
-// it) is then written without running its template, but for the
-// visitor's parts that are rendered by a template of their own.
+// "username"; a prompt page's values, errors and selects' options), and
+// filled in as it is written; a challenge's page shown again (the login
+// page, which is the same for every visitor; the password page, the
+// same but for who is logging in; a prompt page, the same but for what
+// was typed into it or the user's own values, the user settings') is
+// then written without running its template, but for the visitor's
+// parts that are rendered by a template of their own.
 
 // holes is what a rendered page's placeholders stand for.
 type hole uint8
@@ -44,6 +45,7 @@ const (
 	holeAttrs                // a prompt field's Field.Attrs, by its index
 	holeErrors               // a prompt field's errors (parts.html's "errors"), in order
 	holeNonField             // the page's non-field errors (parts.html's "nonfield")
+	holeOptions              // a select's options, its choice selected (the prompt page's "options"), in order
 )
 
 // holeLetters are the letters that end each hole's placeholder, after
@@ -51,7 +53,7 @@ const (
 // holeAttrs go on with their index's digits. holeSuffixes is its
 // inverse.
 var holeLetters = [...]byte{holeNonce: 'n', holeCSRF: 'c', holeWho: 'w', holeUsername: 'u',
-	holeValue: 'v', holeAttrs: 'a', holeErrors: 'e', holeNonField: 'f'}
+	holeValue: 'v', holeAttrs: 'a', holeErrors: 'e', holeNonField: 'f', holeOptions: 'o'}
 
 var holeSuffixes = func() map[byte]hole {
 	m := map[byte]hole{}
@@ -63,10 +65,10 @@ var holeSuffixes = func() map[byte]hole {
 	return m
 }()
 
-// holeTemplates are the templates of parts.html a page kept for every
-// visitor renders as placeholders, by hole: what they show is one
-// visitor's.
-var holeTemplates = map[hole]string{holeWho: "who", holeUsername: "username", holeErrors: "errors", holeNonField: "nonfield"}
+// holeTemplates are the templates (parts.html's, and the prompt page's
+// "options") a page kept for every visitor renders as placeholders, by
+// hole: what they show is one visitor's.
+var holeTemplates = map[hole]string{holeWho: "who", holeUsername: "username", holeErrors: "errors", holeNonField: "nonfield", holeOptions: "options"}
 
 // probeTail ends a value's placeholder: html/template escapes it as
 // probeEscaped in HTML text, a quoted attribute's value and RCDATA,
@@ -86,8 +88,8 @@ var htmlEscape = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;
 
 // rendered is a page's text cut at its placeholders: parts[i] is
 // followed by holes[i] (the last part by none), of index index[i] (a
-// field's, for the holes that have one; the count of holeErrors before
-// it, for those).
+// field's, for the holes that have one; the count of the same holes
+// before it, for holeErrors and holeOptions).
 type rendered struct {
 	parts [][]byte
 	holes []hole
@@ -116,7 +118,7 @@ func (rd *rendered) has(hs ...hole) bool {
 
 // promptHoles says whether the page has holes of a prompt page's.
 func (rd *rendered) promptHoles() bool {
-	return rd.has(holeValue, holeAttrs, holeErrors, holeNonField)
+	return rd.has(holeValue, holeAttrs, holeErrors, holeNonField, holeOptions)
 }
 
 // count is the number of holes h of the page.
@@ -174,7 +176,7 @@ func (ph placeholders) attrsProbe(i int) string { return ph.of(holeAttrs) + strc
 func (ph placeholders) cut(b []byte) (rd *rendered, ok bool) {
 	rd = &rendered{}
 	prefix := []byte(ph.prefix)
-	errs := 0
+	var counts [len(holeLetters)]int // of holeErrors and holeOptions
 	for {
 		at := bytes.Index(b, prefix)
 		if at < 0 {
@@ -208,8 +210,9 @@ func (ph placeholders) cut(b []byte) (rd *rendered, ok bool) {
 				end += len(probeEscaped)
 			}
 			idx = n
-		case holeErrors:
-			idx, errs = errs, errs+1
+		case holeErrors, holeOptions:
+			idx = counts[h]
+			counts[h]++
 		}
 		rd.parts, rd.holes, rd.index = append(rd.parts, b[:at]), append(rd.holes, h), append(rd.index, idx)
 		rd.set |= 1 << h
@@ -234,12 +237,12 @@ func join(rds ...*rendered) *rendered {
 // token, and the visitor's parts, rendered (a prompt page's values
 // as typed, escaped as they are written).
 type fill struct {
-	nonce, csrf   string
-	who, username []byte
-	values        []string
-	attrs         []template.HTMLAttr
-	errors        [][]byte
-	nonfield      []byte
+	nonce, csrf     string
+	who, username   []byte
+	values          []string
+	attrs           []template.HTMLAttr
+	errors, options [][]byte
+	nonfield        []byte
 }
 
 // writeTo writes the page with its holes filled.
@@ -276,6 +279,10 @@ func (rd *rendered) writeTo(w io.Writer, f *fill) error {
 			}
 		case holeNonField:
 			_, err = w.Write(f.nonfield)
+		case holeOptions:
+			if k < len(f.options) {
+				_, err = w.Write(f.options[k])
+			}
 		}
 		if err != nil {
 			return err

@@ -1,11 +1,13 @@
 package flowui_test
 
 import (
+	"html"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/authflow/authflow/executor"
@@ -42,14 +44,21 @@ func keptWithout(t *testing.T, u *flowui.UI, n int, values ...string) {
 }
 
 // sameAsWhole renders ch's page twice with cached (a miss, then a
-// hit) and once with fresh (every page rendered whole), and fails
-// unless the three are the same bytes.
+// hit) and once with fresh (every page rendered whole), to a visitor
+// not logged in, and fails unless the three are the same bytes.
 func sameAsWhole(t *testing.T, cached, fresh *flowui.UI, uri string, ch executor.Challenge, posted url.Values, what string) string {
+	t.Helper()
+	return sameAsWholeAs(t, cached, fresh, uri, ch, posted, "", what)
+}
+
+// sameAsWholeAs is sameAsWhole to the visitor logged in as visitor, ""
+// for one not logged in.
+func sameAsWholeAs(t *testing.T, cached, fresh *flowui.UI, uri string, ch executor.Challenge, posted url.Values, visitor, what string) string {
 	t.Helper()
 	var pages [3]string
 	for i, u := range []*flowui.UI{cached, cached, fresh} {
 		w := httptest.NewRecorder()
-		u.Render(w, httptest.NewRequest("GET", uri, nil), "nonce", ch, "csrf", posted)
+		u.RenderAs(w, httptest.NewRequest("GET", uri, nil), "nonce", ch, "csrf", posted, visitor)
 		if w.Code != http.StatusOK {
 			t.Fatalf("%s: %d %s", what, w.Code, w.Body)
 		}
@@ -62,9 +71,10 @@ func sameAsWhole(t *testing.T, cached, fresh *flowui.UI, uri string, ch executor
 }
 
 // Every sample challenge's page, with and without its errors, shown or
-// answered, for pending users and avatars of every kind and URLs with
-// hostile queries, is from the cache byte for byte the page rendered
-// whole; the cache holds no pending user.
+// answered, for pending users and avatars of every kind, URLs with
+// hostile queries, and visitors logged in or not, is from the cache
+// byte for byte the page rendered whole; the cache holds no pending
+// user and no visitor.
 func TestPageCacheEverySample(t *testing.T) {
 	cached, fresh := cachedAndFresh(t)
 	names := []string{"zelda-alice", "<b>zelda-bob</b>", `zelda-"q'&+`, "zelda-nul\x00", "zelda-bad\xff"}
@@ -92,7 +102,11 @@ func TestPageCacheEverySample(t *testing.T) {
 					if ui := ch.Elem().FieldByName("UserInfo"); ui.IsValid() {
 						ui.Set(reflect.ValueOf(user))
 					}
-					for _, answered := range []bool{false, true} {
+					for k, answered := range []bool{false, true, false, true} {
+						visitor := ""
+						if k >= 2 {
+							visitor = "zelda-in"
+						}
 						var posted url.Values
 						if answered {
 							posted = url.Values{"component": {env.Component}, "uid_field": {"typed-" + user.PendingUser}}
@@ -102,14 +116,14 @@ func TestPageCacheEverySample(t *testing.T) {
 								}
 							}
 						}
-						sameAsWhole(t, cached, fresh, uri, ch.Interface().(executor.Challenge), posted, env.Component+" "+user.PendingUser+" "+user.PendingUserAvatar+" "+uri)
+						sameAsWholeAs(t, cached, fresh, uri, ch.Interface().(executor.Challenge), posted, visitor, env.Component+" "+user.PendingUser+" "+user.PendingUserAvatar+" "+uri+" "+visitor)
 					}
 				}
 			}
 		}
 	}
 	if cached.CacheHolds("zelda-") || cached.CacheHolds("typed-") {
-		t.Errorf("the cache holds a pending user or a value typed")
+		t.Errorf("the cache holds a pending user, a visitor or a value typed")
 	}
 }
 
@@ -123,9 +137,9 @@ func TestPromptPagesRandom(t *testing.T) {
 	pick := func(s []string) string { return s[rng.IntN(len(s))] }
 	keys := []string{"a", "b", "a b", "non_field_errors", "component", "x<y", `"q`, "a_b", ""}
 	config := []string{"", "ph<", `ph"&+`}
-	values := []string{"", "qqvis<s>", `qqvis"'&+`, "qqvis\x00", "qqvis\nnext", "\nqqvis", "qqvis\xff", "2026-01-02T03:04:05Z"}
+	values := []string{"", "de", "<b>", "qqvis<s>", `qqvis"'&+`, "qqvis\x00", "qqvis\nnext", "\nqqvis", "qqvis\xff", "2026-01-02T03:04:05Z"}
 	errs := []string{"qqerr<b>", `qqerr"'&`, "qqerr"}
-	fillable := []stage.PromptType{"text", "text_area", "hidden", "static", "separator", "password", "text_read_only", "email", "date-time"}
+	fillable := []stage.PromptType{"text", "text_area", "hidden", "static", "separator", "password", "text_read_only", "email", "date-time", "dropdown", "ak-locale"}
 	for range 3000 {
 		c := &executor.PromptChallenge{Envelope: executor.Envelope{Component: executor.ComponentPrompt}}
 		for range rng.IntN(4) {
@@ -161,4 +175,104 @@ func TestPromptPagesRandom(t *testing.T) {
 			t.Fatalf("the cache holds a visitor's value or error: %+v %v", c, posted)
 		}
 	}
+}
+
+// settingsPage is the user settings' prompt page (the shipped
+// default-user-settings-flow) of a user: their username, name, email
+// and locale as the fields' initial values, as the executor's
+// expressions give them.
+func settingsPage(username, name, email, locale string) *executor.PromptChallenge {
+	return &executor.PromptChallenge{
+		Envelope: executor.Envelope{Component: executor.ComponentPrompt, FlowInfo: &executor.FlowInfo{Title: "Update your info", CancelURL: executor.CancelURL, Layout: "stacked"}},
+		Fields: []executor.StagePrompt{
+			{FieldKey: "username", Label: "Username", Type: "username", Required: true, Placeholder: "Username", InitialValue: username, Order: 200},
+			{FieldKey: "name", Label: "Name", Type: "text", Required: true, Placeholder: "Name", InitialValue: name, Order: 201},
+			{FieldKey: "email", Label: "Email", Type: "email", Required: true, Placeholder: "Email", InitialValue: email, Order: 202},
+			{FieldKey: "attributes.settings.locale", Label: "Locale", Type: "ak-locale", Required: true, Placeholder: "Locale", InitialValue: locale, Order: 203},
+		},
+	}
+}
+
+// A logged-in visitor's user settings page, shown with their own
+// values or answered with an error, is kept once for every user, with
+// holes for the values, the errors and the locale selected: each
+// user's page is from the cache byte for byte the page rendered whole,
+// shows their own values and no one else's, and the cache holds none.
+func TestPageCacheLoggedInSettings(t *testing.T) {
+	cached, fresh := cachedAndFresh(t)
+	type user struct{ username, name, email, locale string }
+	users := []user{
+		{"alice", "Alice <A>", "alice@example.com", "de"},
+		{"bob", `Bob "B" & co`, "bob@example.org", ""},
+		{"alice", "Alice <A>", "alice@example.com", "de"},
+		{"carol", "Carol", "carol@example.net", "pt-BR"},
+		{"dave", "Dave", "dave@example.net", "zh-Hant"},
+		{"erin", "Erin", "erin@example.net", "xx-none"}, // no locale of the list: none selected
+	}
+	for _, answered := range []bool{false, true} {
+		for _, u := range users {
+			ch := settingsPage(u.username, u.name, u.email, u.locale)
+			var posted url.Values
+			if answered {
+				posted = url.Values{"component": {executor.ComponentPrompt}, "username": {u.username}, "name": {u.name}, "email": {"new-" + u.email}, "attributes.settings.locale": {u.locale}}
+				ch.ResponseErrors = map[string][]executor.ErrorDetail{"non_field_errors": {{String: "Not allowed to change email address.", Code: "invalid"}}}
+			}
+			page := sameAsWholeAs(t, cached, fresh, flowui.FlowPath+"default-user-settings-flow/", ch, posted, u.username, u.username)
+			email := u.email
+			if answered {
+				email = "new-" + email
+			}
+			if !strings.Contains(page, `value="`+email+`"`) || !strings.Contains(page, `value="`+html.EscapeString(u.name)+`"`) ||
+				u.locale != "" && u.locale != "xx-none" && !strings.Contains(page, `<option value="`+u.locale+`" selected>`) {
+				t.Fatalf("%s's page does not show their values: %s", u.username, page)
+			}
+			if answered != strings.Contains(page, "Not allowed to change email address.") {
+				t.Fatalf("%s's page, answered %v: %s", u.username, answered, page)
+			}
+			for _, o := range users {
+				if o.username != u.username && (strings.Contains(page, o.email) || strings.Contains(page, o.username)) {
+					t.Fatalf("%s's page shows %s's values: %s", u.username, o.username, page)
+				}
+			}
+			if strings.Count(page, " selected>") > 1 || (u.locale == "" || u.locale == "xx-none") && strings.Contains(page, " selected>") {
+				t.Fatalf("%s's page selects another locale: %s", u.username, page)
+			}
+		}
+	}
+	// Each locale selected (its options rendered once, when the UI is
+	// made) is the page rendered whole.
+	for _, l := range flowui.Locales {
+		if page := sameAsWholeAs(t, cached, fresh, flowui.FlowPath+"default-user-settings-flow/", settingsPage("frank", "Frank", "frank@example.net", l), nil, "frank", l); !strings.Contains(page, `<option value="`+l+`" selected>`) {
+			t.Fatalf("locale %s is not selected: %s", l, page)
+		}
+	}
+	keptWithout(t, cached, 1, "alice", "bob", "carol", "dave", "erin", "frank", "Alice", "Bob", "Not allowed", " selected")
+}
+
+// A logged-in visitor's page that shows them outside the holes (their
+// username in a flow's title, their email in a placeholder an
+// expression computed) is rendered whole and never kept; a short
+// initial value (a locale) found elsewhere in the challenge by chance
+// does not stop a page from being kept.
+func TestPageCacheLoggedInOutsideHoles(t *testing.T) {
+	cached, fresh := cachedAndFresh(t)
+	uri := flowui.FlowPath + "default-user-settings-flow/"
+	for _, u := range []string{"alice", "bob"} {
+		titled := settingsPage(u, "Zed Q", u+"@example.com", "")
+		titled.FlowInfo.Title = "Settings of " + u
+		if page := sameAsWholeAs(t, cached, fresh, uri, titled, nil, u, "title "+u); !strings.Contains(page, "Settings of "+u) {
+			t.Fatalf("the title: %s", page)
+		}
+		placeholder := settingsPage(u, "Zed Q", u+"@example.com", "")
+		placeholder.FlowInfo.Title = "Placeholder"
+		placeholder.Fields[2].Placeholder = u + "@example.com"
+		sameAsWholeAs(t, cached, fresh, uri, placeholder, nil, u, "placeholder "+u)
+		// The same page without the visitor outside the holes is kept;
+		// a page without values that shows the visitor's name is not.
+		sameAsWholeAs(t, cached, fresh, uri, settingsPage(u, "Zed Q", u+"@example.com", "en"), nil, u, "kept "+u)
+		password := &executor.PromptChallenge{Envelope: executor.Envelope{Component: executor.ComponentPrompt, FlowInfo: &executor.FlowInfo{Title: "Change password of " + u}},
+			Fields: []executor.StagePrompt{{FieldKey: "password", Label: "Password", Type: "password", Required: true}}}
+		sameAsWholeAs(t, cached, fresh, uri, password, nil, u, "password "+u)
+	}
+	keptWithout(t, cached, 1, "alice", "bob")
 }

@@ -188,11 +188,16 @@
 // challenge shows the user's name elsewhere, a flow title's "%(user)s",
 // is rendered whole). A prompt page answered (the values typed, the
 // errors) or with initial values (which may be the visitor's: what they
-// typed at an earlier stage), whose fields each show their value whole
-// (not a choice, a checkbox or a file), is kept apart from the page
-// shown without values, with holes for each field's value and
-// attributes, its errors and the form's (parts.html's "errors" and
-// "nonfield", rendered by their templates when there are errors). A
+// typed at an earlier stage, a logged-in user's name and email in the
+// user settings), whose fields each show their value whole (not a radio
+// button, a checkbox or a file, whose state is in their markup), is
+// kept apart from the page shown without values, with holes for each
+// field's value and attributes, its errors and the form's (parts.html's
+// "errors" and "nonfield", rendered by their templates when there are
+// errors), and each select's options (the prompt page's own "options",
+// its choices, which an expression may make, and the one selected;
+// those of an ak-locale field are rendered once per locale when the UI
+// is made, so that filling them runs no template). A
 // value is filled in escaped as html/template escapes a string in HTML
 // text, a quoted attribute's value and RCDATA: the page is rendered for
 // the cache with probe values that html/template escapes in those
@@ -207,8 +212,25 @@
 // page that holds it is not kept). An authenticator's page (a TOTP key,
 // static codes, a WebAuthn or Duo challenge), a consent page (its
 // token, new at each showing), any other page answering a form or with
-// initial values, a page shown to a logged-in visitor, or one showing
-// the username a browser remembers, is never kept.
+// initial values, or one showing the username a browser remembers, is
+// never kept.
+//
+// A logged-in visitor's pages (the user settings, the password change,
+// a flow's pages after its login) are kept as anyone's, and shared with
+// everyone's: what is kept holds no one's values, so that its timing
+// tells a visitor no more than that someone saw the same page of the
+// flow. A challenge that shows the visitor outside the holes is
+// rendered whole and never kept: the pending user's or the logged-in
+// visitor's username (a flow title's "%(user)s", a policy's message),
+// or one of a prompt page's initial values of 4 bytes or more (an
+// expression's placeholder of the user's email; a shorter value, a
+// locale, is in most challenges' JSON by chance). The UI cannot tell
+// an expression's text from the configuration's: a page that shows
+// something else derived from the user (an expression's placeholder of
+// their group, a policy's message of their attributes) is kept as its
+// challenge shows it, under a key that holds it, shared only by the
+// visitors who see the same text, as is an anonymous visitor's page that
+// an expression of what they typed fills (prompt_context).
 //
 // A page rendered by its template renders its "content" alone: with
 // the UI's own page.html (and a style.css without actions), the page
@@ -227,15 +249,16 @@
 // escaped as html/template escapes them there (above). A session's CSRF token is computed once and kept for
 // its next pages (at most 4096 sessions).
 //
-// BenchmarkFlowPages runs the shipped default-authentication-flow and
-// the two-stage enrollment example through their pages and, alternately
-// in one loop, through the executor's Go API in a session of its own at
-// the same point, and reports each request's cost beside the executor
-// step behind it (the page's request includes its step). BenchmarkPage
-// measures a page shown again beside the executor's Get and its JSON
-// endpoint; its -uncached runs render every page by its template
-// (Options.CachePages -1). BenchmarkRender renders each sample
-// challenge's page alone:
+// BenchmarkFlowPages runs the shipped default-authentication-flow, the
+// two-stage enrollment example, and a logged-in user's
+// default-user-settings-flow and default-password-change through their
+// pages and, alternately in one loop, through the executor's Go API in
+// a session of its own at the same point, and reports each request's
+// cost beside the executor step behind it (the page's request includes
+// its step). BenchmarkPage measures a page shown again beside the
+// executor's Get and its JSON endpoint; its -uncached runs render every
+// page by its template (Options.CachePages -1). BenchmarkRender renders
+// each sample challenge's page alone:
 //
 //	go test ./flowui -run '^$' -bench BenchmarkFlowPages -benchtime 2000x -count 5
 //	go test ./flowui -run '^$' -bench BenchmarkPage -benchtime 2000x
@@ -243,33 +266,45 @@
 //
 // Medians of five runs on a quiet two-core machine, each page's whole
 // request ÷ its step (the rendering alone is this less one). A login's
-// pages together cost 1.20 times its steps, an enrollment's 1.15. Each
-// page of a login: the login page 1.80 (its step is the Get that starts
-// the execution, in a new session; the page adds the session cookie,
-// the CSRF token and the cache's key), the password page 2.05 (2.62
-// before it was kept with holes for the user, measured beside it), a
-// wrong password's page 1.17, an identifier's or the right password's
-// answer (a redirect) 1.36 and 1.04, the reloads to the flow's end
-// 1.57. The same login as an application sends its users to it, with
-// a query of its own each time (an OAuth state; login-app): the login
-// page 1.76 and the password page 2.00, where they were 3.95 and 2.94
-// while the forms named their URL, query included, and each such
-// page was rendered by its template (the two builds alternately, five
-// runs each). Each of the enrollment's: its first page 1.73, its second
-// 1.55, the answers 1.47 and 1.47, the end 1.02, and the first page
-// answered with passwords that differ 2.11 (3.29 before it was kept
-// with holes for the values and errors). A page rendered by its
+// pages together cost 1.35 times its steps, an enrollment's 1.16, the
+// user settings' 1.24 and a password change's 1.11. Each page of a
+// login: the login page 1.72 (its step is the Get that starts the
+// execution, in a new session; the page adds the session cookie, the
+// CSRF token and the cache's key), the password page 2.05 (2.62 before
+// it was kept with holes for the user, measured beside it), a wrong
+// password's page 1.36, an identifier's or the right password's answer
+// (a redirect) 1.35 and 1.21, the reloads to the flow's end 1.62. The
+// same login as an application sends its users to it, with a query of
+// its own each time (an OAuth state; login-app): the login page 1.85
+// and the password page 1.70, where they were 3.95 and 2.94 while the
+// forms named their URL, query included, and each such page was
+// rendered by its template (the two builds alternately, five runs
+// each). Each of the enrollment's: its first page 1.75, its second
+// 1.39, the answers 1.43 and 1.38, the end 1.00, and the first page
+// answered with passwords that differ 2.30 (3.29 before it was kept
+// with holes for the values and errors). A logged-in user's (the flows
+// started as authentik's interface starts them, Executor.Execute): the
+// user settings page, with the user's values, 1.38, and its answer
+// refused (an email that is no address) 1.37, where they were 2.34 and
+// 1.69 while a logged-in visitor's pages were rendered by their
+// template (the two builds alternately, five runs each); the answer
+// saved 1.10 and the end 1.03. The password change page 1.30 (1.61
+// before), the passwords that differ 2.20 (1.88 before, within the
+// runs' spread: seven runs of 4000 give 1.92 and 1.99; the page renders
+// in a few microseconds either way, against a step of some 27, and the
+// rest is the POST's own work: the form, the session, the CSRF token),
+// the password set 1.21 and the end 1.01. A page rendered by its
 // template costs 4.5 (the login page) and 5.4 (the enrollment's first)
-// times the Get behind it (BenchmarkPage -uncached): a logged-in
-// visitor's pages, the first showing of each page, and any other page
-// answered (its step a POST: a wrong password's page is one). So issue
-// 22's bound (rendering a page at most twice its step) holds for each
-// flow as a whole and for every page of both flows if the rendering
-// alone is what is bounded (the request less its step: at most 1.11
-// times the step), and for all but the password page and the page
-// answered with errors (2.05 and 2.11) if the page's request, step
-// included, is. It does not hold for a page rendered by its template
-// (3.5 and 4.4 times the step without the step): three quarters of that rendering is
+// times the Get behind it (BenchmarkPage -uncached): the first showing
+// of each page, and any other page answered (its step a POST: a wrong
+// password's page is one). So issue 22's bound (rendering a page at
+// most twice its step) holds for each flow as a whole and for every
+// page of the four flows if the rendering alone is what is bounded (the
+// request less its step: at most 1.30 times the step), and for all but
+// the password page and the pages answered with passwords that differ
+// (2.05, 2.30 and 2.20) if the page's request, step included, is. It
+// does not hold for a page rendered by its template (3.5 and 4.4 times
+// the step without the step): three quarters of that rendering is
 // html/template's reflective execution of the values the page shows,
 // each escaped (a prompt field's some 11 microseconds; BenchmarkRender:
 // the dummy page 7.4, identification 33, password 27, the prompt

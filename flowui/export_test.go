@@ -14,6 +14,9 @@ import (
 // Samples are the challenges New renders.
 var Samples = samples
 
+// Locales are an ak-locale field's choices.
+var Locales = locales
+
 // SecretComponents are the components whose pages are never kept.
 var SecretComponents = secretComponents
 
@@ -29,11 +32,17 @@ var EnvelopeOf = envelope
 // Render writes ch's page to a visitor not logged in; posted is the
 // form answered with it, nil for none.
 func (u *UI) Render(w http.ResponseWriter, r *http.Request, nonce string, ch executor.Challenge, csrf string, posted url.Values) {
+	u.RenderAs(w, r, nonce, ch, csrf, posted, "")
+}
+
+// RenderAs is Render to the visitor logged in as visitor, "" for one
+// not logged in.
+func (u *UI) RenderAs(w http.ResponseWriter, r *http.Request, nonce string, ch executor.Challenge, csrf string, posted url.Values, visitor string) {
 	var f *form
 	if posted != nil {
 		f = &form{values: posted, component: posted.Get("component")}
 	}
-	u.render(w, r, nonce, http.StatusOK, ch, csrf, f, true)
+	u.render(w, r, nonce, http.StatusOK, ch, csrf, f, visitor)
 }
 
 // Decode is the response a form of values gives.

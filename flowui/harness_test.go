@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/authflow/authflow/blueprint"
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/flowui"
 	"github.com/authflow/authflow/password"
@@ -137,6 +138,25 @@ func newServerWith(t testing.TB, configure func(o *executor.Options, host string
 	sv.srv.Start()
 	t.Cleanup(sv.srv.Close)
 	return sv
+}
+
+// user creates a user of the store with a password.
+func (sv *server) user(username, name, email, pw string) directory.User {
+	sv.t.Helper()
+	ctx := context.Background()
+	u := directory.DefaultUser()
+	u.Username, u.Name, u.Email = username, name, email
+	if err := sv.s.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		u, err = store.Users.Create(tx, u, nil)
+		return err
+	}); err != nil {
+		sv.t.Fatal(err)
+	}
+	if err := sv.s.SetPassword(ctx, u.PK, &pw); err != nil {
+		sv.t.Fatal(err)
+	}
+	return u
 }
 
 // mux mounts the executor's endpoints and the UI as authflow serve does.

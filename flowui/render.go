@@ -60,11 +60,19 @@ type views struct {
 	// their pages do not depend on its query.
 	own map[string]bool
 	// prompt is the prompt page's template whose pages may be kept for
-	// every visitor with holes for what the visitor typed and the
-	// errors (see fillable): a copy whose parts.html's "errors" and
-	// "nonfield" are placeholders too; nil when the templates are not
-	// the UI's own.
+	// every visitor with holes for what the visitor typed, the errors
+	// and the choice selected (see fillable): a copy whose parts.html's
+	// "errors" and "nonfield", and its own "options", are placeholders
+	// too; nil when the templates are not the UI's own.
 	prompt *template.Template
+	// localeOptions are an ak-locale field's options (the prompt page's
+	// "options") by the locale selected, "" for none, rendered once
+	// with the UI's own templates (nil else), so that a prompt page
+	// kept fills its hole without running a template for each of its
+	// choices: they are the same for every visitor with that locale,
+	// and all are made at once, so that none tells by its timing that a
+	// visitor chose it.
+	localeOptions map[string][]byte
 }
 
 // read returns a template file, from the host's overrides when they
@@ -152,12 +160,31 @@ func parseViews(over fs.FS, ph placeholders) (views, error) {
 			return views{}, err
 		}
 		if c == executor.ComponentPrompt {
-			if v.prompt, err = content(src, holeWho, holeUsername, holeErrors, holeNonField); err != nil {
+			if v.prompt, err = content(src, holeWho, holeUsername, holeErrors, holeNonField, holeOptions); err != nil {
+				return views{}, err
+			}
+			if v.localeOptions, err = localeOptions(v.components[c]); err != nil {
 				return views{}, err
 			}
 		}
 	}
 	return v, nil
+}
+
+// localeOptions renders an ak-locale field's options with the prompt
+// page's template t, for each locale selected and for none
+// (views.localeOptions).
+func localeOptions(t *template.Template) (map[string][]byte, error) {
+	m := map[string][]byte{}
+	for _, l := range append([]string{""}, locales...) {
+		c := &executor.PromptChallenge{Fields: []executor.StagePrompt{{FieldKey: "locale", Type: "ak-locale", InitialValue: l}}}
+		var b bytes.Buffer
+		if err := t.ExecuteTemplate(&b, holeTemplates[holeOptions], &prompts(&Page{}, c, nil)[0]); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
+		}
+		m[l] = b.Bytes()
+	}
+	return m, nil
 }
 
 // readsAction finds a template's use of Page.Action.
@@ -498,23 +525,39 @@ func embeddedField[T any](ch executor.Challenge) (*T, bool) {
 // challenge's type and the field's; nil for none.
 var fieldIndexes sync.Map
 
-// render writes a challenge's page. A page of a challenge shown, not
-// answered, to a visitor who is not logged in (anonymous) is kept
-// (Options.CachePages) by everything its template reads, unless it
-// shows the name the browser remembers or is an authenticator's
-// (secretComponents). A page that shows a pending
-// user is kept with holes for the user (parts.html's "who" and
-// "username", rendered for each visitor) when its templates are the
-// UI's own (views.visitor), and never else: a page of someone is seldom
-// shown twice, and a page served from the cache is faster, so that a
-// visitor who could time it would learn that someone else saw it. What
-// is kept for every visitor is the same for every user, so its timing
-// tells no one's name (a challenge that shows the name elsewhere, a
-// flow title's, is rendered whole). So is a prompt page's: its values (typed, or
-// initial values, which may be the visitor's) and errors are holes
-// (views.prompt), and a prompt page with values whose fields are not
-// all fillable is never kept.
-func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code int, ch executor.Challenge, csrf string, posted *form, anonymous bool) {
+// render writes a challenge's page. visitor is the username of the
+// visitor logged in (the one a login of this request logged in
+// included), "" for one who is not. A page of a challenge with status
+// 200 is kept (Options.CachePages) by everything its template reads,
+// with holes for what is one visitor's, unless it shows the name the
+// browser remembers or is an authenticator's or a consent's
+// (secretComponents): what is kept is the same for every visitor,
+// logged in or not, so that it holds no one's data, and a page served
+// from the cache (faster) tells a visitor who could time it no more
+// than that someone saw the same page of the flow. Hence:
+//
+//   - A page that shows a pending user is kept with holes for the user
+//     (parts.html's "who" and "username", rendered for each visitor)
+//     when its templates are the UI's own (views.visitor), and never
+//     else: a host's may show the user anywhere.
+//   - A prompt page's values (typed, or initial values, which may be the
+//     visitor's: the user settings' name and email), its errors and its
+//     selects' options are holes (views.prompt); a prompt page with
+//     values whose fields are not all fillable is rendered whole.
+//   - A challenge that shows the visitor outside the holes is rendered
+//     whole: the pending user's or the logged-in visitor's name (a flow
+//     title's "%(user)s", a policy's message), or one of the page's
+//     initial values of minShown bytes or more (an expression's
+//     placeholder of the user's email).
+//
+// A page that shows something else of a user's that is neither (an
+// expression's placeholder of the user's group, a policy's message of
+// their attributes) is kept as the challenge shows it, under a key that
+// holds it: only the visitors who see the same text share it, as do
+// those of a page an expression of what a visitor typed fills
+// (prompt_context); the UI cannot tell an expression's text from the
+// configuration's.
+func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code int, ch executor.Challenge, csrf string, posted *form, visitor string) {
 	env := envelope(ch)
 	t, ok := u.views.components[env.Component]
 	if !ok {
@@ -529,7 +572,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		probe bool               // whether the page kept has a prompt page's holes
 	)
 	user := userInfo(ch)
-	if anonymous && code == http.StatusOK && u.cache != nil && !showsRemembered(ch, r) && !slices.Contains(secretComponents, env.Component) {
+	if code == http.StatusOK && u.cache != nil && !showsRemembered(ch, r) && !slices.Contains(secretComponents, env.Component) {
 		pc, isPrompt := ch.(*executor.PromptChallenge)
 		initial := isPrompt && initialValues(pc)
 		switch {
@@ -550,20 +593,15 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		}
 		if keep != nil {
 			b, err := json.Marshal(show)
-			var name []byte // the user's name as the JSON shows it
-			if user != nil {
-				name, _ = json.Marshal(user.PendingUser)
-				name = name[1 : len(name)-1]
-			}
 			switch {
 			case err != nil:
 			case bytes.Contains(b, []byte(`\ufffd`)):
 				// json.Marshal writes each byte that is not UTF-8 as
 				// \ufffd, which html/template writes as it is: two
 				// challenges that differ only there would share a key.
-			case user != nil && bytes.Contains(b, name):
-				// The user's name elsewhere in the challenge (a flow
-				// title's "%(user)s") would be kept: rendered whole.
+			case showsVisitor(b, user, visitor, pc):
+				// The visitor elsewhere in the challenge (a flow title's
+				// "%(user)s") would be kept: rendered whole.
 			default:
 				// A page with holes for a prompt's values is not the page
 				// shown of the same challenge. The UI's own forms post to
@@ -682,10 +720,33 @@ func (u *UI) fillVisitor(b *bytes.Buffer, t *template.Template, rd *rendered, f 
 			return err
 		}
 	}
+	errs := len(ends)
+	for i := range p.Prompts {
+		v := &p.Prompts[i]
+		if !v.Is.Select {
+			continue
+		}
+		if v.Type == "ak-locale" && u.views.localeOptions != nil {
+			o, ok := u.views.localeOptions[v.Value]
+			if !ok {
+				o = u.views.localeOptions[""] // no locale of the list: none selected
+			}
+			b.Write(o)
+			ends = append(ends, b.Len())
+			continue
+		}
+		if err := part(holeOptions, v, true); err != nil {
+			return err
+		}
+	}
 	all := b.Bytes()
 	f.who, f.username, f.nonfield = all[:ends[0]], all[ends[0]:ends[1]], all[ends[1]:ends[2]]
 	for k := 3; k < len(ends); k++ {
-		f.errors = append(f.errors, all[ends[k-1]:ends[k]])
+		if k < errs {
+			f.errors = append(f.errors, all[ends[k-1]:ends[k]])
+		} else {
+			f.options = append(f.options, all[ends[k-1]:ends[k]])
+		}
 	}
 	for i := range p.Prompts {
 		f.values, f.attrs = append(f.values, p.Prompts[i].Value), append(f.attrs, p.Prompts[i].Field.Attrs)
@@ -695,11 +756,13 @@ func (u *UI) fillVisitor(b *bytes.Buffer, t *template.Template, rd *rendered, f 
 
 // fillableTypes are the prompt types whose fields a prompt page kept
 // for every visitor shows with holes: each shows its value as a whole
-// value (an input's or a text area's, a paragraph's), its Field.Attrs
-// and its errors; no choice, checkbox or file, whose state is in their
+// value (an input's or a text area's, a paragraph's) or its options
+// whole (a select's: the prompt page's "options", the choice selected
+// and the choices, which may be the visitor's), its Field.Attrs and its
+// errors; no radio button, checkbox or file, whose state is in their
 // markup.
 var fillableTypes = []stage.PromptType{"text", "text_area", "text_read_only", "text_area_read_only", "username", "email",
-	"password", "number", "date", "date-time", "hidden", "static", "separator"}
+	"password", "number", "date", "date-time", "hidden", "static", "separator", "dropdown", "ak-locale"}
 
 // fillable says whether every field of c is of a fillable type.
 func fillable(c *executor.PromptChallenge) bool {
@@ -719,13 +782,17 @@ func initialValues(c *executor.PromptChallenge) bool {
 }
 
 // promptShape is c without what a visitor's answer or the request
-// changes in its page: its errors and its fields' initial values, which
-// the page kept for every visitor shows as holes.
+// changes in its page: its errors, its fields' initial values, and a
+// select's choices (an expression's, perhaps of the visitor), which the
+// page kept for every visitor shows as holes.
 func promptShape(c *executor.PromptChallenge) *executor.PromptChallenge {
 	out := &executor.PromptChallenge{Envelope: c.Envelope, Fields: slices.Clone(c.Fields)}
 	out.ResponseErrors = nil
 	for i := range out.Fields {
 		out.Fields[i].InitialValue = ""
+		if shown(out.Fields[i].Type).Select {
+			out.Fields[i].Choices = nil
+		}
 	}
 	return out
 }
@@ -741,15 +808,48 @@ func (u *UI) probePrompts(p *Page) {
 
 // promptHoles says whether rd's holes fit a prompt page of prompts: a
 // value and attributes of known fields only, and the errors of each
-// labelled field, once.
+// labelled field and the options of each select, once.
 func promptHoles(rd *rendered, prompts []Prompt) bool {
-	labelled := 0
+	labelled, selects := 0, 0
 	for _, v := range prompts {
 		if v.Is.Labelled {
 			labelled++
 		}
+		if v.Is.Select {
+			selects++
+		}
 	}
-	return rd.maxIndex(holeValue) < len(prompts) && rd.maxIndex(holeAttrs) < len(prompts) && rd.count(holeErrors) == labelled
+	return rd.maxIndex(holeValue) < len(prompts) && rd.maxIndex(holeAttrs) < len(prompts) && rd.count(holeErrors) == labelled &&
+		rd.count(holeOptions) == selects
+}
+
+// minShown is the length under which an initial value of a prompt page
+// is not looked for outside its hole (showsVisitor): a short value (a
+// locale, a number) is in most challenges' JSON by chance, and tells
+// little of anyone.
+const minShown = 4
+
+// showsVisitor says whether b, the JSON of a challenge's page to keep
+// for every visitor, shows the visitor outside the holes: the pending
+// user's name (user), the logged-in visitor's username (visitor), or an
+// initial value of c's (nil for a challenge of another component) of
+// minShown bytes or more.
+func showsVisitor(b []byte, user *executor.UserInfo, visitor string, c *executor.PromptChallenge) bool {
+	in := func(s string) bool {
+		q, err := json.Marshal(s)
+		return err == nil && bytes.Contains(b, q[1:len(q)-1])
+	}
+	if user != nil && in(user.PendingUser) || visitor != "" && in(visitor) {
+		return true
+	}
+	if c != nil {
+		for _, f := range c.Fields {
+			if len(f.InitialValue) >= minShown && in(f.InitialValue) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // secretComponents are the components whose pages show a secret or a

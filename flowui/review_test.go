@@ -625,21 +625,63 @@ func TestHostileMultipart(t *testing.T) {
 	b.get("/if/flow/default-authentication-flow/").wantComponent(t, executor.ComponentIdentification)
 }
 
-// A logged-in visitor's pages (the user settings' prompts, filled with
-// their name and email) are not kept: the cache holds only pages of
-// visitors not logged in.
-func TestPageCacheKeepsNoLoggedInPage(t *testing.T) {
+// A logged-in visitor's pages are kept for every user, with holes for
+// what is theirs: two users' user settings pages (their name and email
+// the fields' initial values) share one page kept, as do their password
+// change pages, shown or answered with an error; each user sees their
+// own values, and the cache holds no one's.
+func TestPageCacheLoggedInPages(t *testing.T) {
 	sv := newServer(t)
-	b := sv.browser()
-	setup(t, b, "admin Passw0rd")
+	admin := sv.browser()
+	setup(t, admin, "admin Passw0rd")
+	const pw = "zelda Passw0rd"
+	zelda := sv.user("zelda", "Zelda <Z>", "zelda@example.net", pw)
+	z := sv.browser()
+	z.get("/if/flow/default-authentication-flow/").wantComponent(t, executor.ComponentIdentification)
+	z.submit(map[string]string{"uid_field": "zelda"})
+	z.submit(map[string]string{"password": pw}).want(t, 200, "/")
+
 	before := sv.ui.CachedPages()
-	b.get("/if/flow/default-user-settings-flow/").wantComponent(t, executor.ComponentPrompt)
-	if n := sv.ui.CachedPages(); n != before {
-		t.Fatalf("a logged-in visitor's page was kept: %d, was %d", n, before)
+	const settings = "/if/flow/default-user-settings-flow/"
+	for i, v := range []struct {
+		b           *browser
+		email, name string
+	}{{admin, "root@example.org", "authentik Default Admin"}, {z, zelda.Email, html.EscapeString(zelda.Name)}, {admin, "root@example.org", "authentik Default Admin"}} {
+		p := v.b.get(settings)
+		p.wantComponent(t, executor.ComponentPrompt)
+		if attrOf(p.input("email"), "value") != v.email || !strings.Contains(p.body, `value="`+v.name+`"`) {
+			t.Fatalf("%d: the settings page does not show the user's values: %s", i, p.body)
+		}
+		if n := sv.ui.CachedPages(); n != before+1 {
+			t.Fatalf("%d: %d pages kept, want the settings page once more than %d", i, n, before)
+		}
 	}
-	sv.browser().get("/if/flow/default-authentication-flow/").wantComponent(t, executor.ComponentIdentification)
-	if n := sv.ui.CachedPages(); n != before+1 {
-		t.Fatalf("the login page was not kept: %d, was %d", n, before)
+	if strings.Contains(z.last.body, "root@example.org") || strings.Contains(admin.last.body, zelda.Email) {
+		t.Fatalf("a user's page shows another's values")
+	}
+	// An answer refused (the email is not an address): the page with
+	// the error and the values sent, from the page kept.
+	p := z.submit(map[string]string{"email": "not-an-address"})
+	p.wantComponent(t, executor.ComponentPrompt)
+	if attrOf(p.input("email"), "value") != "not-an-address" || !strings.Contains(p.body, `role="alert"`) {
+		t.Fatalf("the answer refused: %s", p.body)
+	}
+	const change = "/if/flow/default-password-change/"
+	for _, b := range []*browser{admin, z} {
+		b.get(change).wantComponent(t, executor.ComponentPrompt)
+		p := b.submit(map[string]string{"password": "one Passw0rd!", "password_repeat": "other Passw0rd!"})
+		p.wantComponent(t, executor.ComponentPrompt)
+		if !strings.Contains(p.body, "Passwords don&#39;t match.") {
+			t.Fatalf("the passwords that differ: %s", p.body)
+		}
+	}
+	if n := sv.ui.CachedPages(); n != before+3 {
+		t.Errorf("%d pages kept, want the settings page, the password change page and its page with holes, more than %d", n, before)
+	}
+	for _, v := range []string{"akadmin", "root@example.org", "authentik Default Admin", "zelda", "Zelda", "not-an-address", "Passw0rd"} {
+		if sv.ui.CacheHolds(v) {
+			t.Errorf("the cache holds %q", v)
+		}
 	}
 }
 

@@ -409,14 +409,19 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 			http.Redirect(w, r, rd.To, see)
 			return
 		}
-		session := req.Session
+		// visitor is the logged-in visitor's name, which their pages
+		// kept for everyone must not show (render).
+		session, visitor := req.Session, ""
+		if req.User.Authenticated {
+			visitor = req.Username
+		}
 		switch {
 		case resp.Login != nil:
-			session = resp.Login.Session
+			session, visitor = resp.Login.Session, resp.Login.Username
 		case resp.Logout != nil:
 			session = resp.Logout.Session
 		}
-		u.render(w, r, nonce, http.StatusOK, resp.Challenge, u.csrf(session), posted, !req.User.Authenticated && resp.Login == nil)
+		u.render(w, r, nonce, http.StatusOK, resp.Challenge, u.csrf(session), posted, visitor)
 	}
 }
 
@@ -446,7 +451,7 @@ func (u *UI) confirmPost(w http.ResponseWriter, r *http.Request, nonce, session 
 func (u *UI) flowError(w http.ResponseWriter, r *http.Request, nonce, slug string, err error) {
 	fe := u.sess.FlowError(slug, err)
 	w.Header().Set("X-authentik-id", fe.RequestID)
-	u.render(w, r, nonce, http.StatusInternalServerError, fe, "", nil, false)
+	u.render(w, r, nonce, http.StatusInternalServerError, fe, "", nil, "")
 }
 
 // remember keeps or forgets the identification's username for the
