@@ -25,11 +25,21 @@
 //   - GET "/": a visitor who is not logged in is sent to the default
 //     authentication flow (executor.Executor.DefaultFlow); a logged-in one
 //     sees their username and links to the brand's user settings flow
-//     (else default-user-settings-flow), default-password-change, and
-//     log out (executor.InvalidationURL, the default invalidation flow),
+//     (else default-user-settings-flow) and default-password-change, each
+//     through StartPath, and to log out (executor.InvalidationURL, the
+//     default invalidation flow),
 //     their authenticator devices (names and classes, no secret), and a
 //     link to executor.ConfigurePath for each authenticator setup stage
 //     with a configure flow (executor.Executor.Authenticators).
+//   - GET StartPath + "{slug}/": the flow started for the logged-in
+//     visitor as authentik's user interface starts its settings flow
+//     (executor.Executor.Execute, authentik's flows/instances/{slug}/execute/:
+//     planned now, with the visitor as pending_user), then a redirect to
+//     its page. The settings and password change flows need it: their
+//     user_write stages write the pending user, and opened without one
+//     they take the visitor's own username for a new user's ("Username
+//     is already taken."), as in authentik. An anonymous visitor is sent
+//     to "/", a link on another site gets a page to continue from.
 //   - BackgroundPath (authentik's default flow background, an image made
 //     by this package) and executor.DefaultAvatar.
 //

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/authflow/authflow/blueprint"
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/flowui"
 	"github.com/authflow/authflow/stage"
@@ -510,7 +511,12 @@ func TestFlowErrorPage(t *testing.T) {
 }
 
 // The landing page links to the user's settings, a password change and
-// logging out, and those flows' pages answer.
+// logging out. The settings and password change links start their flow
+// for the user (StartPath, as authentik's user interface starts its
+// settings flow): the settings page then saves the user's own values,
+// where the flow's page opened directly has no pending user and takes
+// the unchanged username for a new user's ("Username is already
+// taken.").
 func TestLandingLinks(t *testing.T) {
 	sv := newServer(t)
 	b := sv.browser()
@@ -519,14 +525,62 @@ func TestLandingLinks(t *testing.T) {
 	for _, a := range all(b.last.doc, "a") {
 		links[text(a)] = attrOf(a, "href")
 	}
-	want := map[string]string{"Your settings": "/if/flow/default-user-settings-flow/", "Change your password": "/if/flow/default-password-change/", "Log out": executor.InvalidationURL}
+	want := map[string]string{"Your settings": flowui.StartPath + "default-user-settings-flow/", "Change your password": flowui.StartPath + "default-password-change/", "Log out": executor.InvalidationURL}
 	for k, v := range want {
 		if links[k] != v {
 			t.Errorf("%s: %q, want %q", k, links[k], v)
 		}
 	}
-	b.get(links["Your settings"]).wantComponent(t, executor.ComponentPrompt)
+	p := b.get(links["Your settings"])
+	p.wantComponent(t, executor.ComponentPrompt)
+	if p.url.Path != flowui.FlowPath+"default-user-settings-flow/" {
+		t.Fatalf("the settings link ends at %s", p.url)
+	}
+	b.submit(map[string]string{"name": "Ada Admin"}).want(t, 200, "/")
+	u, err := sv.s.Directory().FindUser(context.Background(), directory.Find{Identifier: "akadmin", Fields: []directory.Field{directory.FieldUsername}})
+	if err != nil || u.Name != "Ada Admin" {
+		t.Fatalf("the settings were not saved: %+v %v", u, err)
+	}
+	// Opened directly, the flow has no pending user, as in authentik.
+	b.get(flowui.FlowPath + "default-user-settings-flow/").wantComponent(t, executor.ComponentPrompt)
+	if p := b.submit(map[string]string{"name": "Ada"}); !strings.Contains(p.body, "Username is already taken.") {
+		t.Fatalf("the flow opened directly saved: %s", p.body)
+	}
 	b.get(links["Change your password"]).wantComponent(t, executor.ComponentPrompt)
+	if b.last.url.Path != flowui.FlowPath+"default-password-change/" {
+		t.Fatalf("the password change link ends at %s", b.last.url)
+	}
+}
+
+// StartPath answers only a logged-in visitor's own navigation: an
+// anonymous one goes to "/", a link on another site gets a page to
+// continue from, an unknown flow 404, another method 405.
+func TestStartPath(t *testing.T) {
+	sv := newServer(t)
+	anon := sv.browser()
+	anon.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if p := anon.get(flowui.StartPath + "default-user-settings-flow/"); p.status != http.StatusFound || p.header.Get("Location") != "/" {
+		t.Fatalf("anonymous: %d %q", p.status, p.header.Get("Location"))
+	}
+	b := sv.browser()
+	setup(t, b, "admin Passw0rd")
+	req, _ := http.NewRequest("GET", sv.srv.URL+flowui.StartPath+"default-user-settings-flow/", nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if p := b.do(req); p.status != http.StatusOK || !strings.Contains(p.body, "Another site sent you to this page.") {
+		t.Fatalf("from another site: %d %s", p.status, p.body)
+	}
+	if p := b.get(flowui.StartPath + "no-such-flow/"); p.status != http.StatusNotFound {
+		t.Fatalf("unknown flow: %d", p.status)
+	}
+	for _, path := range []string{flowui.StartPath, flowui.StartPath + "a/b/"} {
+		if p := b.get(path); p.status != http.StatusNotFound {
+			t.Errorf("%s: %d", path, p.status)
+		}
+	}
+	req, _ = http.NewRequest("POST", sv.srv.URL+flowui.StartPath+"default-user-settings-flow/", nil)
+	if p := b.do(req); p.status != http.StatusMethodNotAllowed {
+		t.Fatalf("POST: %d", p.status)
+	}
 }
 
 // A captcha page loads the provider's widget with the page's nonce (the

@@ -417,3 +417,46 @@ func TestPageCache(t *testing.T) {
 		t.Errorf("%d pages kept, bound 2", n)
 	}
 }
+
+// An ak-locale field allows blank (its first choice, auto-detect), so
+// its select is not required in the browser even when the prompt is:
+// a required select refuses its empty first option, and a user who
+// never chose a language could not save their settings.
+func TestLocaleSelectNotRequired(t *testing.T) {
+	cached, fresh := cachedAndFresh(t)
+	page := sameAsWholeAs(t, cached, fresh, flowui.FlowPath+"default-user-settings-flow/", settingsPage("ann", "Ann", "ann@example.org", ""), nil, "ann", "settings")
+	doc, err := html.Parse(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sel, email *html.Node
+	for _, n := range all(doc, "select") {
+		if attrOf(n, "name") == "attributes.settings.locale" {
+			sel = n
+		}
+	}
+	for _, n := range all(doc, "input") {
+		if attrOf(n, "name") == "email" {
+			email = n
+		}
+	}
+	if sel == nil || email == nil {
+		t.Fatalf("no locale select or email field: %s", page)
+	}
+	if hasAttr(sel, "required") || !hasAttr(email, "required") {
+		t.Errorf("required: the locale select %v, the email field %v; want false, true", hasAttr(sel, "required"), hasAttr(email, "required"))
+	}
+	if opts := all(sel, "option"); len(opts) == 0 || attrOf(opts[0], "value") != "" {
+		t.Errorf("the first choice is not auto-detect: %s", page)
+	}
+}
+
+// hasAttr says whether n has the attribute key, whatever its value.
+func hasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
+}

@@ -30,6 +30,16 @@ const (
 	// (flow.DefaultBackground), which the UI serves with an image of its
 	// own.
 	BackgroundPath = flow.DefaultBackground
+	// StartPath starts a flow for the logged-in visitor, as authentik's
+	// user interface starts its settings flow (flows/instances/{slug}/execute/
+	// before the flow's page): GET StartPath + "{slug}/" plans the flow
+	// now with the visitor as its pending_user (executor.Executor.Execute),
+	// replacing the session's execution of it, and sends the visitor on to
+	// FlowPath + "{slug}/". The landing page's links to the settings and
+	// password change flows go through it: those flows' user_write stages
+	// write the pending user, so that opened without it they would try
+	// to create a user of the visitor's own username.
+	StartPath = "/if/user/flow/"
 )
 
 // Defaults of Options.
@@ -155,6 +165,13 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		serveImage(w, r, "image/png", u.avatar)
 	case p == "/":
 		u.serveLanding(w, r)
+	case strings.HasPrefix(p, StartPath):
+		slug, ok := strings.CutSuffix(strings.TrimPrefix(p, StartPath), "/")
+		if !ok || slug == "" || strings.Contains(slug, "/") {
+			u.status(w, r, newNonce(), http.StatusNotFound, msgNotFound)
+			return
+		}
+		u.serveStart(w, r, slug)
 	case strings.HasPrefix(p, FlowPath):
 		rest := strings.TrimPrefix(p, FlowPath)
 		slug, ok := strings.CutSuffix(rest, "/")
@@ -425,6 +442,49 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 	}
 }
 
+// serveStart serves StartPath + slug + "/": the flow planned for the
+// logged-in visitor (executor.Executor.Execute), then its page. An
+// anonymous visitor is sent to "/" (the login), a link on another site
+// gets the confirm page, an unknown flow 404, and a flow whose policies
+// refuse the visitor the executor's message (400, as its execute
+// endpoint answers).
+func (u *UI) serveStart(w http.ResponseWriter, r *http.Request, slug string) {
+	nonce := newNonce()
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		u.status(w, r, nonce, http.StatusMethodNotAllowed, msgMethod)
+		return
+	}
+	req, err := u.sess.Request(w, r)
+	if err != nil {
+		u.flowError(w, r, nonce, slug, err)
+		return
+	}
+	if !req.User.Authenticated {
+		headers(w, nonce, cspExtra{})
+		http.Redirect(w, r, "/", http.StatusFound)
+		return
+	}
+	if u.sess.CheckOrigin(r) != nil {
+		// It replaces the session's execution of the flow: by the
+		// visitor's own click only.
+		u.confirm(w, r, nonce)
+		return
+	}
+	var na *executor.NotApplicableError
+	switch err := u.e.Execute(r.Context(), slug, req); {
+	case errors.Is(err, executor.ErrUnknownFlow):
+		u.status(w, r, nonce, http.StatusNotFound, msgNotFound)
+	case errors.As(err, &na):
+		u.status(w, r, nonce, http.StatusBadRequest, na.Error())
+	case err != nil:
+		u.flowError(w, r, nonce, slug, err)
+	default:
+		headers(w, nonce, cspExtra{})
+		http.Redirect(w, r, FlowPath+url.PathEscape(slug)+"/", http.StatusFound)
+	}
+}
+
 // confirm answers a logged-in visitor's GET of a flow page from
 // another site: a page with a link to the same URL, which the
 // visitor's click follows from this origin.
@@ -536,8 +596,8 @@ func (u *UI) serveLanding(w http.ResponseWriter, r *http.Request) {
 	p.Landing = &Landing{
 		Username:       req.Username,
 		Avatar:         executor.DefaultAvatar,
-		UserSettings:   FlowPath + url.PathEscape(settings) + "/",
-		PasswordChange: FlowPath + defaultPasswordChange + "/",
+		UserSettings:   StartPath + url.PathEscape(settings) + "/",
+		PasswordChange: StartPath + defaultPasswordChange + "/",
 		Logout:         executor.InvalidationURL,
 		Devices:        devs,
 	}

@@ -160,7 +160,9 @@ func prompts(p *Page, c *executor.PromptChallenge, posted *form) []Prompt {
 		choices := f.Choices
 		switch f.Type {
 		case "ak-locale":
-			choices, v.Empty = locales, "Auto-detect (based on your browser)"
+			// Blank is a choice (the executor allows it): the browser
+			// must not refuse it as a required select's placeholder.
+			choices, v.Empty, v.Required = locales, "Auto-detect (based on your browser)", false
 		case "dropdown":
 			if !f.Required {
 				v.Empty = " "

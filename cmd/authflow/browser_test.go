@@ -219,13 +219,21 @@ func TestBrowserInitialSetupAndLogin(t *testing.T) {
 	look(t, p, "landing")
 
 	// The landing page's links: the user settings (a prompt with the
-	// user's values), the password change (a weak password refused with
+	// user's values, saved), the password change (a weak password refused with
 	// zxcvbn's advice, a strong one taken); initial-setup is used up.
 	p.Click(p.Button("Your settings"))
 	if v := browsertest.Run(p, chromedp.Value(chromedp.CSS(p.Field("Username")))); v != "akadmin" {
 		t.Errorf("the settings' username %q", v)
 	}
 	look(t, p, "user-settings")
+	p.Type(p.Field("Name"), "Ada Admin")
+	if d := p.Click(p.Button("Continue")); d.URL != srv.host()+"/" {
+		t.Errorf("the user settings end at %s: %q", d.URL, p.Text("main"))
+	}
+	p.Click(p.Button("Your settings"))
+	if v := browsertest.Run(p, chromedp.Value(chromedp.CSS(p.Field("Name")))); v != "Ada Admin" {
+		t.Errorf("the settings saved the name %q", v)
+	}
 	p.Navigate(srv.host() + "/")
 	p.Click(p.Button("Change your password"))
 	look(t, p, "password-change")
