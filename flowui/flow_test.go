@@ -542,7 +542,7 @@ func TestLandingLinks(t *testing.T) {
 		t.Fatalf("the settings were not saved: %+v %v", u, err)
 	}
 	// Opened directly, the flow has no pending user, as in authentik.
-	b.get(flowui.FlowPath + "default-user-settings-flow/").wantComponent(t, executor.ComponentPrompt)
+	b.get(flowui.FlowPath+"default-user-settings-flow/").wantComponent(t, executor.ComponentPrompt)
 	if p := b.submit(map[string]string{"name": "Ada"}); !strings.Contains(p.body, "Username is already taken.") {
 		t.Fatalf("the flow opened directly saved: %s", p.body)
 	}
