@@ -276,3 +276,26 @@ func TestPageCacheLoggedInOutsideHoles(t *testing.T) {
 	}
 	keptWithout(t, cached, 1, "alice", "bob")
 }
+
+// A select's choices may be the visitor's (an expression's, a source's
+// prompt_data "__choices"), as its initial values may be: a page whose
+// select has choices but no choice made (its first choice "") is kept
+// once for every visitor with a hole for its options, not once per
+// visitor under a key that holds their choices; a radio group's, whose
+// choices are in its markup, is rendered whole.
+func TestPageCacheChoicesNotInKey(t *testing.T) {
+	cached, fresh := cachedAndFresh(t)
+	uri := flowui.FlowPath + "f/"
+	for _, u := range []string{"alice", "bob", "alice"} {
+		team := map[string]string{"alice": "red", "bob": "blue"}[u]
+		choices := []string{"", "team-" + team + "-1", "team-" + team + "-2"}
+		for _, ty := range []stage.PromptType{"dropdown", "radio-button-group"} {
+			ch := &executor.PromptChallenge{Envelope: executor.Envelope{Component: executor.ComponentPrompt, FlowInfo: &executor.FlowInfo{Title: "Team"}},
+				Fields: []executor.StagePrompt{{FieldKey: "team", Label: "Team", Type: ty, Choices: choices}}}
+			if page := sameAsWholeAs(t, cached, fresh, uri, ch, nil, u, u+" "+string(ty)); !strings.Contains(page, `value="team-`+team+`-2"`) {
+				t.Fatalf("%s's choices are not shown: %s", u, page)
+			}
+		}
+	}
+	keptWithout(t, cached, 1, "team-")
+}

@@ -187,10 +187,11 @@
 // neither its content nor its timing tells anyone's name (a page whose
 // challenge shows the user's name elsewhere, a flow title's "%(user)s",
 // is rendered whole). A prompt page answered (the values typed, the
-// errors) or with initial values (which may be the visitor's: what they
-// typed at an earlier stage, a logged-in user's name and email in the
-// user settings), whose fields each show their value whole (not a radio
-// button, a checkbox or a file, whose state is in their markup), is
+// errors) or with initial values or a select's choices (which may be
+// the visitor's: what they typed at an earlier stage, a logged-in
+// user's name and email in the user settings), whose fields each show
+// their value whole (not a radio button, a checkbox or a file, whose
+// state is in their markup), is
 // kept apart from the page shown without values, with holes for each
 // field's value and attributes, its errors and the form's (parts.html's
 // "errors" and "nonfield", rendered by their templates when there are
@@ -212,8 +213,8 @@
 // page that holds it is not kept). An authenticator's page (a TOTP key,
 // static codes, a WebAuthn or Duo challenge), a consent page (its
 // token, new at each showing), any other page answering a form or with
-// initial values, or one showing the username a browser remembers, is
-// never kept.
+// initial values or choices (a radio group's), or one showing the
+// username a browser remembers, is never kept.
 //
 // A logged-in visitor's pages (the user settings, the password change,
 // a flow's pages after its login) are kept as anyone's, and shared with

@@ -543,7 +543,8 @@ var fieldIndexes sync.Map
 //   - A prompt page's values (typed, or initial values, which may be the
 //     visitor's: the user settings' name and email), its errors and its
 //     selects' options are holes (views.prompt); a prompt page with
-//     values whose fields are not all fillable is rendered whole.
+//     values or choices (which may be the visitor's too) whose fields
+//     are not all fillable is rendered whole.
 //   - A challenge that shows the visitor outside the holes is rendered
 //     whole: the pending user's or the logged-in visitor's name (a flow
 //     title's "%(user)s", a policy's message), or one of the page's
@@ -774,11 +775,14 @@ func fillable(c *executor.PromptChallenge) bool {
 	return true
 }
 
-// initialValues says whether a field of c has an initial value, which
-// may be the visitor's: what they typed at an earlier stage
-// (prompt_context), an expression's of the pending user.
+// initialValues says whether a field of c has an initial value or
+// choices, which may be the visitor's: what they typed at an earlier
+// stage (prompt_context), an expression's of the pending user, a
+// source's choices (prompt_data's "__choices"). The executor gives a
+// choice field with choices its first choice as its initial value when
+// it has none of them; a first choice "" does not.
 func initialValues(c *executor.PromptChallenge) bool {
-	return slices.ContainsFunc(c.Fields, func(f executor.StagePrompt) bool { return f.InitialValue != "" })
+	return slices.ContainsFunc(c.Fields, func(f executor.StagePrompt) bool { return f.InitialValue != "" || len(f.Choices) > 0 })
 }
 
 // promptShape is c without what a visitor's answer or the request
