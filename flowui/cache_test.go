@@ -17,7 +17,7 @@ import (
 
 // cachedAndFresh are a UI that keeps pages and one that renders every
 // page whole.
-func cachedAndFresh(t *testing.T) (cached, fresh *flowui.UI) {
+func cachedAndFresh(t testing.TB) (cached, fresh *flowui.UI) {
 	t.Helper()
 	var err error
 	if cached, err = newTestUI(t, flowui.Options{}); err == nil {

@@ -205,8 +205,9 @@
 // contexts alone in one way, and a page in which a probe is escaped
 // otherwise (a URL's, a script's, an unquoted attribute's context) is
 // not kept; FuzzHTMLEscape checks the escaping against html/template's,
-// and FuzzPromptPageHoles a page filled against the page rendered
-// whole, byte for byte. Only the UI's own templates are kept so (a
+// and FuzzPromptPageHoles and FuzzPromptPageOptions (a select's
+// options) a page filled against the page rendered whole, byte for
+// byte. Only the UI's own templates are kept so (a
 // host's may show the pending user or a value anywhere), and a page
 // that shows the user outside the holes is rendered whole (the
 // rendering for the cache shows a marker in the user's place, and a
