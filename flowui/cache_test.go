@@ -7,8 +7,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/flowui"
@@ -298,4 +300,38 @@ func TestPageCacheChoicesNotInKey(t *testing.T) {
 		}
 	}
 	keptWithout(t, cached, 1, "team-")
+}
+
+// A page that shows its own URL (access denied's "Try again", a host's
+// template) would be kept by its query: an anonymous visitor asking for
+// a flow that denies them, a new query each time, would fill the cache
+// and drop every page others share, at will, so that whether the next
+// visitor's page is from the cache (its timing) tells whether someone
+// saw it since (the user settings). Such a page with a query is
+// rendered whole, and the pages kept stay kept.
+func TestPageCacheQueryFlood(t *testing.T) {
+	host, err := newTestUI(t, flowui.Options{Templates: fstest.MapFS{"ak-stage-dummy.html": {Data: []byte(`<p>{{.Action}}</p>`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached, fresh := cachedAndFresh(t)
+	var denied executor.Challenge
+	for _, ch := range flowui.Samples() {
+		if flowui.EnvelopeOf(ch).Component == executor.ComponentAccessDenied {
+			denied = ch
+		}
+	}
+	dummy := &executor.DummyChallenge{Envelope: executor.Envelope{Component: executor.ComponentDummy}, Name: "d"}
+	settings := flowui.FlowPath + "default-user-settings-flow/"
+	sameAsWholeAs(t, cached, fresh, settings, settingsPage("alice", "Alice", "alice@example.com", "de"), nil, "alice", "settings")
+	host.Render(httptest.NewRecorder(), httptest.NewRequest("GET", flowui.FlowPath+"f/", nil), "n", dummy, "t", nil)
+	for i := range 2 * flowui.DefaultCachePages {
+		uri := flowui.FlowPath + "f/?x=" + strconv.Itoa(i)
+		if page := sameAsWhole(t, cached, fresh, uri, denied, nil, "denied"); !strings.Contains(page, "?x="+strconv.Itoa(i)+`"`) {
+			t.Fatalf("access denied's link does not keep its query: %s", page)
+		}
+		host.Render(httptest.NewRecorder(), httptest.NewRequest("GET", uri, nil), "n", dummy, "t", nil)
+	}
+	keptWithout(t, cached, 1, "?x=")
+	keptWithout(t, host, 1, "?x=")
 }

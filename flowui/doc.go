@@ -179,9 +179,12 @@
 // forms name no action: they post to the page's URL, query included,
 // so that a page is kept once whatever its query (an application's
 // state, a login hint); a page that links to itself (access denied's
-// "Try again") or a host's template is kept by its whole URL. A page that shows a
-// pending user (the password page, the access-denied and user-login
-// pages) is kept for every visitor with holes where the user is shown
+// "Try again") or a host's template is kept by its URL when it has no
+// query, and rendered whole when it has one: anyone could otherwise add
+// pages at will, a new query each, and drop the pages others share, so
+// that whether a page is from the cache would tell whether someone saw
+// it since. A page that shows a pending user (the password page, the
+// access-denied and user-login pages) is kept for every visitor with holes where the user is shown
 // (parts.html's "who" and "username"), each rendered by its template
 // for the visitor at hand: what is kept is the same for every user, so
 // neither its content nor its timing tells anyone's name (a page whose

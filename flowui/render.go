@@ -530,8 +530,8 @@ var fieldIndexes sync.Map
 // included), "" for one who is not. A page of a challenge with status
 // 200 is kept (Options.CachePages) by everything its template reads,
 // with holes for what is one visitor's, unless it shows the name the
-// browser remembers or is an authenticator's or a consent's
-// (secretComponents): what is kept is the same for every visitor,
+// browser remembers, is an authenticator's or a consent's
+// (secretComponents), or shows its own URL and has a query: what is kept is the same for every visitor,
 // logged in or not, so that it holds no one's data, and a page served
 // from the cache (faster) tells a visitor who could time it no more
 // than that someone saw the same page of the flow. Hence:
@@ -603,6 +603,13 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 			case showsVisitor(b, user, visitor, pc):
 				// The visitor elsewhere in the challenge (a flow title's
 				// "%(user)s") would be kept: rendered whole.
+			case !u.views.own[env.Component] && r.URL.RawQuery != "":
+				// A page that shows its URL (access denied's "Try again",
+				// a host's template), kept by its query, would let anyone
+				// add pages at will, a new query each, and so drop the
+				// pages others share: whether a page is then from the
+				// cache would tell that someone saw it since. Rendered
+				// whole.
 			default:
 				// A page with holes for a prompt's values is not the page
 				// shown of the same challenge. The UI's own forms post to
