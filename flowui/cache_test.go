@@ -335,3 +335,22 @@ func TestPageCacheQueryFlood(t *testing.T) {
 	keptWithout(t, cached, 1, "?x=")
 	keptWithout(t, host, 1, "?x=")
 }
+
+// A select's choices are holes, as its initial value is (they may be
+// the visitor's: a source's prompt_data "__choices", the user's email
+// addresses): a page whose challenge shows one of them of 4 bytes or
+// more elsewhere (another field's placeholder) is rendered whole and
+// not kept under a key that holds it.
+func TestPageCacheChoiceOutsideHoles(t *testing.T) {
+	cached, fresh := cachedAndFresh(t)
+	for _, u := range []string{"alice", "bob"} {
+		emails := []string{u + "-work@example.com", u + "-home@example.com"}
+		ch := &executor.PromptChallenge{Envelope: executor.Envelope{Component: executor.ComponentPrompt, FlowInfo: &executor.FlowInfo{Title: "Email"}},
+			Fields: []executor.StagePrompt{
+				{FieldKey: "email", Label: "Email", Type: "dropdown", Required: true, InitialValue: emails[0], Choices: emails},
+				{FieldKey: "other", Label: "Other", Type: "text", Placeholder: emails[1]},
+			}}
+		sameAsWholeAs(t, cached, fresh, flowui.FlowPath+"f/", ch, nil, "", u)
+	}
+	keptWithout(t, cached, 0, "@example.com")
+}

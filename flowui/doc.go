@@ -227,9 +227,9 @@
 // flow. A challenge that shows the visitor outside the holes is
 // rendered whole and never kept: the pending user's or the logged-in
 // visitor's username (a flow title's "%(user)s", a policy's message),
-// or one of a prompt page's initial values of 4 bytes or more (an
-// expression's placeholder of the user's email; a shorter value, a
-// locale, is in most challenges' JSON by chance). The UI cannot tell
+// or one of a prompt page's initial values or selects' choices of 4
+// bytes or more (an expression's placeholder of the user's email; a
+// shorter value, a locale, is in most challenges' JSON by chance). The UI cannot tell
 // an expression's text from the configuration's: a page that shows
 // something else derived from the user (an expression's placeholder of
 // their group, a policy's message of their attributes) is kept as its

@@ -548,8 +548,8 @@ var fieldIndexes sync.Map
 //   - A challenge that shows the visitor outside the holes is rendered
 //     whole: the pending user's or the logged-in visitor's name (a flow
 //     title's "%(user)s", a policy's message), or one of the page's
-//     initial values of minShown bytes or more (an expression's
-//     placeholder of the user's email).
+//     initial values or selects' choices of minShown bytes or more (an
+//     expression's placeholder of the user's email).
 //
 // A page that shows something else of a user's that is neither (an
 // expression's placeholder of the user's group, a policy's message of
@@ -843,8 +843,8 @@ const minShown = 4
 // showsVisitor says whether b, the JSON of a challenge's page to keep
 // for every visitor, shows the visitor outside the holes: the pending
 // user's name (user), the logged-in visitor's username (visitor), or an
-// initial value of c's (nil for a challenge of another component) of
-// minShown bytes or more.
+// initial value or a select's choice of c's (nil for a challenge of
+// another component) of minShown bytes or more.
 func showsVisitor(b []byte, user *executor.UserInfo, visitor string, c *executor.PromptChallenge) bool {
 	in := func(s string) bool {
 		q, err := json.Marshal(s)
@@ -856,6 +856,9 @@ func showsVisitor(b []byte, user *executor.UserInfo, visitor string, c *executor
 	if c != nil {
 		for _, f := range c.Fields {
 			if len(f.InitialValue) >= minShown && in(f.InitialValue) {
+				return true
+			}
+			if shown(f.Type).Select && slices.ContainsFunc(f.Choices, func(s string) bool { return len(s) >= minShown && in(s) }) {
 				return true
 			}
 		}
