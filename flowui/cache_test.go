@@ -354,3 +354,30 @@ func TestPageCacheChoiceOutsideHoles(t *testing.T) {
 	}
 	keptWithout(t, cached, 0, "@example.com")
 }
+
+// A flow's title may show the visitor (authentik's "%(user)s"): the
+// page is rendered whole, and so is the page around it (page.html: the
+// head and the title), whose shell would otherwise be kept by the
+// title, so that whether it is kept (its timing) told who else saw the
+// flow: the password page of a login, an authenticator's page, a page
+// answered, a logged-in visitor's prompt page.
+func TestPageShellKeepsNoName(t *testing.T) {
+	cached, fresh := cachedAndFresh(t)
+	uri := flowui.FlowPath + "f/"
+	env := func(c, title string) executor.Envelope {
+		return executor.Envelope{Component: c, FlowInfo: &executor.FlowInfo{Title: title, CancelURL: executor.CancelURL}}
+	}
+	for _, name := range []string{"zelda", "zorro"} {
+		user := executor.UserInfo{PendingUser: name, PendingUserAvatar: executor.DefaultAvatar}
+		sameAsWhole(t, cached, fresh, uri, &executor.PasswordChallenge{Envelope: env(executor.ComponentPassword, "Welcome, "+name), UserInfo: user}, nil, "password")
+		sameAsWhole(t, cached, fresh, uri, &executor.PasswordChallenge{Envelope: env(executor.ComponentPassword, "Welcome, "+name), UserInfo: user},
+			url.Values{"component": {executor.ComponentPassword}}, "password answered")
+		sameAsWhole(t, cached, fresh, uri, &executor.AuthenticatorStaticChallenge{Envelope: env(executor.ComponentAuthenticatorStatic, "Codes of "+name), UserInfo: user, Codes: []string{"c1"}}, nil, "static")
+		sameAsWholeAs(t, cached, fresh, uri, &executor.PromptChallenge{Envelope: env(executor.ComponentPrompt, "Change password of "+name),
+			Fields: []executor.StagePrompt{{FieldKey: "password", Label: "Password", Type: "password", Required: true}}}, nil, name, "prompt")
+	}
+	if cached.ShellsHold("zelda") || cached.ShellsHold("zorro") {
+		t.Errorf("a page shell holds a visitor's name")
+	}
+	keptWithout(t, cached, 0, "zelda", "zorro")
+}

@@ -242,7 +242,10 @@
 // around it (head, style, layout) is rendered once per language,
 // title, background and layout, with placeholders for the nonce and
 // the content, and kept (at most 256; a host's page.html may read any
-// of a Page, and its pages are rendered whole). The templates read
+// of a Page, and its pages are rendered whole; a title that shows the
+// pending user or the logged-in visitor, a flow title's "%(user)s", is
+// rendered with its page and not kept, so that whether it is kept
+// tells no one who else saw the flow). The templates read
 // plain fields rather than call methods (Page.Fields, Page.Captcha),
 // and the values the UI makes itself, from its own words only, are one
 // action each rather than several (Page.Hidden, the CSRF token and the

@@ -304,6 +304,9 @@ type Page struct {
 	Status  *Status
 
 	fields []string
+	// private says that the page's title shows its visitor: the page
+	// around its content is rendered with it, not kept (shells).
+	private bool
 }
 
 // Landing is the logged-in visitor's page.
@@ -656,6 +659,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		if p == nil {
 			p = u.challengePage(nonce, ch, env, user, csrf, r, posted)
 		}
+		p.private = titleShows(p.Title, user, visitor)
 		var (
 			err     error
 			release func()
@@ -864,6 +868,12 @@ func showsVisitor(b []byte, user *executor.UserInfo, visitor string, c *executor
 		}
 	}
 	return false
+}
+
+// titleShows says whether a page's title shows the pending user (user)
+// or the logged-in visitor (visitor): a flow title's "%(user)s".
+func titleShows(title string, user *executor.UserInfo, visitor string) bool {
+	return user != nil && strings.Contains(title, user.PendingUser) || visitor != "" && strings.Contains(title, visitor)
 }
 
 // secretComponents are the components whose pages show a secret or a
