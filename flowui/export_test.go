@@ -101,6 +101,9 @@ func (u *UI) Shells() int {
 
 // ShellsHold says whether a page shell kept holds s.
 func (u *UI) ShellsHold(s string) bool {
+	if u.shells == nil {
+		return false
+	}
 	u.shells.mu.Lock()
 	defer u.shells.mu.Unlock()
 	for _, sh := range u.shells.m {
