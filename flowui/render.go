@@ -534,10 +534,11 @@ var fieldIndexes sync.Map
 // 200 is kept (Options.CachePages) by everything its template reads,
 // with holes for what is one visitor's, unless it shows the name the
 // browser remembers, is an authenticator's or a consent's
-// (secretComponents), or shows its own URL and has a query: what is kept is the same for every visitor,
-// logged in or not, so that it holds no one's data, and a page served
-// from the cache (faster) tells a visitor who could time it no more
-// than that someone saw the same page of the flow. Hence:
+// (secretComponents), or shows its own URL and has a query: what is
+// kept is the same for every visitor, logged in or not, so that it
+// holds no one's data, and a page served from the cache (faster) tells
+// a visitor who could time it no more than that someone saw the same
+// page of the flow. Hence:
 //
 //   - A page that shows a pending user is kept with holes for the user
 //     (parts.html's "who" and "username", rendered for each visitor)
