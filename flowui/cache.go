@@ -18,7 +18,7 @@ const DefaultCachePages = 256
 
 // MaxCacheBytes bounds the size of the rendered pages a UI keeps, their
 // keys included, whatever Options.CachePages; a page over a 64th of it
-// (a long query string, repeated in the page) is not kept.
+// (a long text of the configuration's) is not kept.
 const MaxCacheBytes = 8 << 20
 
 // A page is rendered with placeholders for its nonce and CSRF token,
@@ -361,9 +361,10 @@ type shells struct {
 	m  map[shellKey]*shell
 }
 
-// get is the shell of p, nil when it cannot be rendered alone.
+// get is the shell of p, nil when it cannot be rendered alone or is
+// not to be kept (Page.private: a title that shows the visitor).
 func (s *shells) get(p *Page) *shell {
-	if s == nil {
+	if s == nil || p.private {
 		return nil
 	}
 	k := shellKey{p.Lang, p.Title, p.Background, p.Layout}

@@ -7,8 +7,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/flowui"
@@ -17,7 +19,7 @@ import (
 
 // cachedAndFresh are a UI that keeps pages and one that renders every
 // page whole.
-func cachedAndFresh(t *testing.T) (cached, fresh *flowui.UI) {
+func cachedAndFresh(t testing.TB) (cached, fresh *flowui.UI) {
 	t.Helper()
 	var err error
 	if cached, err = newTestUI(t, flowui.Options{}); err == nil {
@@ -30,12 +32,15 @@ func cachedAndFresh(t *testing.T) (cached, fresh *flowui.UI) {
 }
 
 // keptWithout fails unless u keeps n pages, none of which holds any of
-// values (in its key or its text).
+// values (in its key or its text), nor any page shell.
 func keptWithout(t *testing.T, u *flowui.UI, n int, values ...string) {
 	t.Helper()
 	for _, v := range values {
 		if u.CacheHolds(v) {
 			t.Errorf("the cache holds %q", v)
+		}
+		if u.ShellsHold(v) {
+			t.Errorf("a page shell holds %q", v)
 		}
 	}
 	if got := u.CachedPages(); got != n {
@@ -275,4 +280,104 @@ func TestPageCacheLoggedInOutsideHoles(t *testing.T) {
 		sameAsWholeAs(t, cached, fresh, uri, password, nil, u, "password "+u)
 	}
 	keptWithout(t, cached, 1, "alice", "bob")
+}
+
+// A select's choices may be the visitor's (an expression's, a source's
+// prompt_data "__choices"), as its initial values may be: a page whose
+// select has choices but no choice made (its first choice "") is kept
+// once for every visitor with a hole for its options, not once per
+// visitor under a key that holds their choices; a radio group's, whose
+// choices are in its markup, is rendered whole.
+func TestPageCacheChoicesNotInKey(t *testing.T) {
+	cached, fresh := cachedAndFresh(t)
+	uri := flowui.FlowPath + "f/"
+	for _, u := range []string{"alice", "bob", "alice"} {
+		team := map[string]string{"alice": "red", "bob": "blue"}[u]
+		choices := []string{"", "team-" + team + "-1", "team-" + team + "-2"}
+		for _, ty := range []stage.PromptType{"dropdown", "radio-button-group"} {
+			ch := &executor.PromptChallenge{Envelope: executor.Envelope{Component: executor.ComponentPrompt, FlowInfo: &executor.FlowInfo{Title: "Team"}},
+				Fields: []executor.StagePrompt{{FieldKey: "team", Label: "Team", Type: ty, Choices: choices}}}
+			if page := sameAsWholeAs(t, cached, fresh, uri, ch, nil, u, u+" "+string(ty)); !strings.Contains(page, `value="team-`+team+`-2"`) {
+				t.Fatalf("%s's choices are not shown: %s", u, page)
+			}
+		}
+	}
+	keptWithout(t, cached, 1, "team-")
+}
+
+// A page that shows its own URL (access denied's "Try again", a host's
+// template) would be kept by its query: an anonymous visitor asking for
+// a flow that denies them, a new query each time, would fill the cache
+// and drop every page others share, at will, so that whether the next
+// visitor's page is from the cache (its timing) tells whether someone
+// saw it since (the user settings). Such a page with a query is
+// rendered whole, and the pages kept stay kept.
+func TestPageCacheQueryFlood(t *testing.T) {
+	host, err := newTestUI(t, flowui.Options{Templates: fstest.MapFS{"ak-stage-dummy.html": {Data: []byte(`<p>{{.Action}}</p>`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached, fresh := cachedAndFresh(t)
+	var denied executor.Challenge
+	for _, ch := range flowui.Samples() {
+		if flowui.EnvelopeOf(ch).Component == executor.ComponentAccessDenied {
+			denied = ch
+		}
+	}
+	dummy := &executor.DummyChallenge{Envelope: executor.Envelope{Component: executor.ComponentDummy}, Name: "d"}
+	settings := flowui.FlowPath + "default-user-settings-flow/"
+	sameAsWholeAs(t, cached, fresh, settings, settingsPage("alice", "Alice", "alice@example.com", "de"), nil, "alice", "settings")
+	host.Render(httptest.NewRecorder(), httptest.NewRequest("GET", flowui.FlowPath+"f/", nil), "n", dummy, "t", nil)
+	for i := range 2 * flowui.DefaultCachePages {
+		uri := flowui.FlowPath + "f/?x=" + strconv.Itoa(i)
+		if page := sameAsWhole(t, cached, fresh, uri, denied, nil, "denied"); !strings.Contains(page, "?x="+strconv.Itoa(i)+`"`) {
+			t.Fatalf("access denied's link does not keep its query: %s", page)
+		}
+		host.Render(httptest.NewRecorder(), httptest.NewRequest("GET", uri, nil), "n", dummy, "t", nil)
+	}
+	keptWithout(t, cached, 1, "?x=")
+	keptWithout(t, host, 1, "?x=")
+}
+
+// A select's choices are holes, as its initial value is (they may be
+// the visitor's: a source's prompt_data "__choices", the user's email
+// addresses): a page whose challenge shows one of them of 4 bytes or
+// more elsewhere (another field's placeholder) is rendered whole and
+// not kept under a key that holds it.
+func TestPageCacheChoiceOutsideHoles(t *testing.T) {
+	cached, fresh := cachedAndFresh(t)
+	for _, u := range []string{"alice", "bob"} {
+		emails := []string{u + "-work@example.com", u + "-home@example.com"}
+		ch := &executor.PromptChallenge{Envelope: executor.Envelope{Component: executor.ComponentPrompt, FlowInfo: &executor.FlowInfo{Title: "Email"}},
+			Fields: []executor.StagePrompt{
+				{FieldKey: "email", Label: "Email", Type: "dropdown", Required: true, InitialValue: emails[0], Choices: emails},
+				{FieldKey: "other", Label: "Other", Type: "text", Placeholder: emails[1]},
+			}}
+		sameAsWholeAs(t, cached, fresh, flowui.FlowPath+"f/", ch, nil, "", u)
+	}
+	keptWithout(t, cached, 0, "@example.com")
+}
+
+// A flow's title may show the visitor (authentik's "%(user)s"): the
+// page is rendered whole, and so is the page around it (page.html: the
+// head and the title), whose shell would otherwise be kept by the
+// title, so that whether it is kept (its timing) told who else saw the
+// flow: the password page of a login, an authenticator's page, a page
+// answered, a logged-in visitor's prompt page.
+func TestPageShellKeepsNoName(t *testing.T) {
+	cached, fresh := cachedAndFresh(t)
+	uri := flowui.FlowPath + "f/"
+	env := func(c, title string) executor.Envelope {
+		return executor.Envelope{Component: c, FlowInfo: &executor.FlowInfo{Title: title, CancelURL: executor.CancelURL}}
+	}
+	for _, name := range []string{"zelda", "zorro"} {
+		user := executor.UserInfo{PendingUser: name, PendingUserAvatar: executor.DefaultAvatar}
+		sameAsWhole(t, cached, fresh, uri, &executor.PasswordChallenge{Envelope: env(executor.ComponentPassword, "Welcome, "+name), UserInfo: user}, nil, "password")
+		sameAsWhole(t, cached, fresh, uri, &executor.PasswordChallenge{Envelope: env(executor.ComponentPassword, "Welcome, "+name), UserInfo: user},
+			url.Values{"component": {executor.ComponentPassword}}, "password answered")
+		sameAsWhole(t, cached, fresh, uri, &executor.AuthenticatorStaticChallenge{Envelope: env(executor.ComponentAuthenticatorStatic, "Codes of "+name), UserInfo: user, Codes: []string{"c1"}}, nil, "static")
+		sameAsWholeAs(t, cached, fresh, uri, &executor.PromptChallenge{Envelope: env(executor.ComponentPrompt, "Change password of "+name),
+			Fields: []executor.StagePrompt{{FieldKey: "password", Label: "Password", Type: "password", Required: true}}}, nil, name, "prompt")
+	}
+	keptWithout(t, cached, 0, "zelda", "zorro")
 }

@@ -189,18 +189,22 @@
 // forms name no action: they post to the page's URL, query included,
 // so that a page is kept once whatever its query (an application's
 // state, a login hint); a page that links to itself (access denied's
-// "Try again") or a host's template is kept by its whole URL. A page that shows a
-// pending user (the password page, the access-denied and user-login
-// pages) is kept for every visitor with holes where the user is shown
+// "Try again") or a host's template is kept by its URL when it has no
+// query, and rendered whole when it has one: anyone could otherwise add
+// pages at will, a new query each, and drop the pages others share, so
+// that whether a page is from the cache would tell whether someone saw
+// it since. A page that shows a pending user (the password page, the
+// access-denied and user-login pages) is kept for every visitor with holes where the user is shown
 // (parts.html's "who" and "username"), each rendered by its template
 // for the visitor at hand: what is kept is the same for every user, so
 // neither its content nor its timing tells anyone's name (a page whose
 // challenge shows the user's name elsewhere, a flow title's "%(user)s",
 // is rendered whole). A prompt page answered (the values typed, the
-// errors) or with initial values (which may be the visitor's: what they
-// typed at an earlier stage, a logged-in user's name and email in the
-// user settings), whose fields each show their value whole (not a radio
-// button, a checkbox or a file, whose state is in their markup), is
+// errors) or with initial values or a select's choices (which may be
+// the visitor's: what they typed at an earlier stage, a logged-in
+// user's name and email in the user settings), whose fields each show
+// their value whole (not a radio button, a checkbox or a file, whose
+// state is in their markup), is
 // kept apart from the page shown without values, with holes for each
 // field's value and attributes, its errors and the form's (parts.html's
 // "errors" and "nonfield", rendered by their templates when there are
@@ -214,16 +218,17 @@
 // contexts alone in one way, and a page in which a probe is escaped
 // otherwise (a URL's, a script's, an unquoted attribute's context) is
 // not kept; FuzzHTMLEscape checks the escaping against html/template's,
-// and FuzzPromptPageHoles a page filled against the page rendered
-// whole, byte for byte. Only the UI's own templates are kept so (a
+// and FuzzPromptPageHoles and FuzzPromptPageOptions (a select's
+// options) a page filled against the page rendered whole, byte for
+// byte. Only the UI's own templates are kept so (a
 // host's may show the pending user or a value anywhere), and a page
 // that shows the user outside the holes is rendered whole (the
 // rendering for the cache shows a marker in the user's place, and a
 // page that holds it is not kept). An authenticator's page (a TOTP key,
 // static codes, a WebAuthn or Duo challenge), a consent page (its
 // token, new at each showing), any other page answering a form or with
-// initial values, or one showing the username a browser remembers, is
-// never kept.
+// initial values or choices (a radio group's), or one showing the
+// username a browser remembers, is never kept.
 //
 // A logged-in visitor's pages (the user settings, the password change,
 // a flow's pages after its login) are kept as anyone's, and shared with
@@ -232,9 +237,9 @@
 // flow. A challenge that shows the visitor outside the holes is
 // rendered whole and never kept: the pending user's or the logged-in
 // visitor's username (a flow title's "%(user)s", a policy's message),
-// or one of a prompt page's initial values of 4 bytes or more (an
-// expression's placeholder of the user's email; a shorter value, a
-// locale, is in most challenges' JSON by chance). The UI cannot tell
+// or one of a prompt page's initial values or selects' choices of 4
+// bytes or more (an expression's placeholder of the user's email; a
+// shorter value, a locale, is in most challenges' JSON by chance). The UI cannot tell
 // an expression's text from the configuration's: a page that shows
 // something else derived from the user (an expression's placeholder of
 // their group, a policy's message of their attributes) is kept as its
@@ -247,7 +252,10 @@
 // around it (head, style, layout) is rendered once per language,
 // title, background and layout, with placeholders for the nonce and
 // the content, and kept (at most 256; a host's page.html may read any
-// of a Page, and its pages are rendered whole). The templates read
+// of a Page, and its pages are rendered whole; a title that shows the
+// pending user or the logged-in visitor, a flow title's "%(user)s", is
+// rendered with its page and not kept, so that whether it is kept
+// tells no one who else saw the flow). The templates read
 // plain fields rather than call methods (Page.Fields, Page.Captcha),
 // and the values the UI makes itself, from its own words only, are one
 // action each rather than several (Page.Hidden, the CSRF token and the

@@ -99,6 +99,25 @@ func (u *UI) Shells() int {
 	return len(u.shells.m)
 }
 
+// ShellsHold says whether a page shell kept holds s.
+func (u *UI) ShellsHold(s string) bool {
+	if u.shells == nil {
+		return false
+	}
+	u.shells.mu.Lock()
+	defer u.shells.mu.Unlock()
+	for _, sh := range u.shells.m {
+		for _, rd := range []*rendered{sh.head, sh.tail} {
+			for _, p := range rd.parts {
+				if strings.Contains(string(p), s) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 // CSRF is the CSRF token of a session's forms.
 func (u *UI) CSRF(session string) string { return u.csrf(session) }
 

@@ -304,6 +304,9 @@ type Page struct {
 	Status  *Status
 
 	fields []string
+	// private says that the page's title shows its visitor: the page
+	// around its content is rendered with it, not kept (shells).
+	private bool
 }
 
 // Landing is the logged-in visitor's page.
@@ -530,11 +533,12 @@ var fieldIndexes sync.Map
 // included), "" for one who is not. A page of a challenge with status
 // 200 is kept (Options.CachePages) by everything its template reads,
 // with holes for what is one visitor's, unless it shows the name the
-// browser remembers or is an authenticator's or a consent's
-// (secretComponents): what is kept is the same for every visitor,
-// logged in or not, so that it holds no one's data, and a page served
-// from the cache (faster) tells a visitor who could time it no more
-// than that someone saw the same page of the flow. Hence:
+// browser remembers, is an authenticator's or a consent's
+// (secretComponents), or shows its own URL and has a query: what is
+// kept is the same for every visitor, logged in or not, so that it
+// holds no one's data, and a page served from the cache (faster) tells
+// a visitor who could time it no more than that someone saw the same
+// page of the flow. Hence:
 //
 //   - A page that shows a pending user is kept with holes for the user
 //     (parts.html's "who" and "username", rendered for each visitor)
@@ -543,12 +547,13 @@ var fieldIndexes sync.Map
 //   - A prompt page's values (typed, or initial values, which may be the
 //     visitor's: the user settings' name and email), its errors and its
 //     selects' options are holes (views.prompt); a prompt page with
-//     values whose fields are not all fillable is rendered whole.
+//     values or choices (which may be the visitor's too) whose fields
+//     are not all fillable is rendered whole.
 //   - A challenge that shows the visitor outside the holes is rendered
 //     whole: the pending user's or the logged-in visitor's name (a flow
 //     title's "%(user)s", a policy's message), or one of the page's
-//     initial values of minShown bytes or more (an expression's
-//     placeholder of the user's email).
+//     initial values or selects' choices of minShown bytes or more (an
+//     expression's placeholder of the user's email).
 //
 // A page that shows something else of a user's that is neither (an
 // expression's placeholder of the user's group, a policy's message of
@@ -602,6 +607,13 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 			case showsVisitor(b, user, visitor, pc):
 				// The visitor elsewhere in the challenge (a flow title's
 				// "%(user)s") would be kept: rendered whole.
+			case !u.views.own[env.Component] && r.URL.RawQuery != "":
+				// A page that shows its URL (access denied's "Try again",
+				// a host's template), kept by its query, would let anyone
+				// add pages at will, a new query each, and so drop the
+				// pages others share: whether a page is then from the
+				// cache would tell that someone saw it since. Rendered
+				// whole.
 			default:
 				// A page with holes for a prompt's values is not the page
 				// shown of the same challenge. The UI's own forms post to
@@ -648,6 +660,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		if p == nil {
 			p = u.challengePage(nonce, ch, env, user, csrf, r, posted)
 		}
+		p.private = titleShows(p.Title, user, visitor)
 		var (
 			err     error
 			release func()
@@ -774,11 +787,14 @@ func fillable(c *executor.PromptChallenge) bool {
 	return true
 }
 
-// initialValues says whether a field of c has an initial value, which
-// may be the visitor's: what they typed at an earlier stage
-// (prompt_context), an expression's of the pending user.
+// initialValues says whether a field of c has an initial value or
+// choices, which may be the visitor's: what they typed at an earlier
+// stage (prompt_context), an expression's of the pending user, a
+// source's choices (prompt_data's "__choices"). The executor gives a
+// choice field with choices its first choice as its initial value when
+// it has none of them; a first choice "" does not.
 func initialValues(c *executor.PromptChallenge) bool {
-	return slices.ContainsFunc(c.Fields, func(f executor.StagePrompt) bool { return f.InitialValue != "" })
+	return slices.ContainsFunc(c.Fields, func(f executor.StagePrompt) bool { return f.InitialValue != "" || len(f.Choices) > 0 })
 }
 
 // promptShape is c without what a visitor's answer or the request
@@ -832,8 +848,8 @@ const minShown = 4
 // showsVisitor says whether b, the JSON of a challenge's page to keep
 // for every visitor, shows the visitor outside the holes: the pending
 // user's name (user), the logged-in visitor's username (visitor), or an
-// initial value of c's (nil for a challenge of another component) of
-// minShown bytes or more.
+// initial value or a select's choice of c's (nil for a challenge of
+// another component) of minShown bytes or more.
 func showsVisitor(b []byte, user *executor.UserInfo, visitor string, c *executor.PromptChallenge) bool {
 	in := func(s string) bool {
 		q, err := json.Marshal(s)
@@ -847,9 +863,18 @@ func showsVisitor(b []byte, user *executor.UserInfo, visitor string, c *executor
 			if len(f.InitialValue) >= minShown && in(f.InitialValue) {
 				return true
 			}
+			if shown(f.Type).Select && slices.ContainsFunc(f.Choices, func(s string) bool { return len(s) >= minShown && in(s) }) {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// titleShows says whether a page's title shows the pending user (user)
+// or the logged-in visitor (visitor): a flow title's "%(user)s".
+func titleShows(title string, user *executor.UserInfo, visitor string) bool {
+	return user != nil && strings.Contains(title, user.PendingUser) || visitor != "" && strings.Contains(title, visitor)
 }
 
 // secretComponents are the components whose pages show a secret or a

@@ -787,6 +787,37 @@ func FuzzPromptPageHoles(f *testing.F) {
 	})
 }
 
+// FuzzPromptPageOptions: for any choices (split at "|"), initial value,
+// value typed and error, a prompt page with selects (a dropdown,
+// required or not, with choices or none; an ak-locale field; a second
+// dropdown) from the cache is the page rendered whole, to a logged-in
+// visitor.
+func FuzzPromptPageOptions(f *testing.F) {
+	f.Add("a|<b>|\"q'&+", "a", "de", "ph", true, false)
+	f.Add("", "", "", "", false, true)
+	f.Add("|\x00|\xff| ", "\xff", "zh-Hant", "Auto-detect (based on your browser)", false, true)
+	cached, fresh := cachedAndFresh(f)
+	f.Fuzz(func(t *testing.T, choices, initial, typed, placeholder string, required, answered bool) {
+		var cs []string
+		if choices != "" {
+			cs = strings.Split(choices, "|")
+		}
+		c := &executor.PromptChallenge{Envelope: executor.Envelope{Component: executor.ComponentPrompt, FlowInfo: &executor.FlowInfo{Title: "Choose"}},
+			Fields: []executor.StagePrompt{
+				{FieldKey: "s", Label: "S", Type: "dropdown", Required: required, Placeholder: placeholder, InitialValue: initial, Choices: cs},
+				{FieldKey: "l", Label: "L", Type: "ak-locale", Required: !required, InitialValue: typed},
+				{FieldKey: "t", Label: "T", Type: "text", InitialValue: typed},
+				{FieldKey: "d", Label: "D", Type: "dropdown", Choices: cs[min(1, len(cs)):]},
+			}}
+		var posted url.Values
+		if answered {
+			posted = url.Values{"component": {executor.ComponentPrompt}, "s": {typed}, "l": {initial}, "d": {typed}}
+			c.ResponseErrors = map[string][]executor.ErrorDetail{"s": {{String: typed, Code: "invalid"}}}
+		}
+		sameAsWholeAs(t, cached, fresh, flowui.FlowPath+"f/", c, posted, "visitor", "options")
+	})
+}
+
 // An authenticator's page (a TOTP key, static codes) shows a pending
 // user but is never kept, so that the cache holds no secret.
 func TestPageCacheKeepsNoSecret(t *testing.T) {
@@ -896,7 +927,8 @@ func TestPageCacheUserInTitle(t *testing.T) {
 // The UI's own forms post to the page's URL without naming it, so that
 // a page is kept once whatever its query (an application's state, a
 // login hint), which it does not hold; a page that links to itself
-// (access denied's "Try again") is kept by its query.
+// (access denied's "Try again") is kept by its URL without a query,
+// and rendered whole with one (TestPageCacheQueryFlood).
 func TestPageCacheQueries(t *testing.T) {
 	cached, fresh := cachedAndFresh(t)
 	var login, denied executor.Challenge
@@ -921,5 +953,7 @@ func TestPageCacheQueries(t *testing.T) {
 			t.Errorf("access denied's link does not keep its query: %s", page)
 		}
 	}
-	keptWithout(t, cached, 3)
+	keptWithout(t, cached, 1, "state")
+	sameAsWhole(t, cached, fresh, flowui.FlowPath+"f/", denied, nil, "denied")
+	keptWithout(t, cached, 2)
 }
