@@ -21,7 +21,7 @@ var emailRE = regexp.MustCompile(`^[a-zA-Z0-9.!#$%&'*+/=?^_` + "`" + `{|}~-]+@[a
 // with the value the field would send.
 func invalid(form *html.Node, set map[string]string) []string {
 	var bad []string
-	radios := map[string]bool{}    // a group's name: one is checked
+	radios := map[string]bool{}   // a group's name: one is checked
 	radioReq := map[string]bool{} // a group's name: one of its radios is required
 	for _, e := range all(form, "") {
 		name := attrOf(e, "name")
