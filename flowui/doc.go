@@ -57,8 +57,9 @@
 // which keeps the username in a cookie of the flow pages, RememberCookie),
 // password (show password, recovery link), prompt (all 18 types, below),
 // consent, access denied (with its message), flow error (with the
-// request id), email sent (send again), captcha, authenticator
-// validation (the device choices listed, a "Send a code" button for
+// request id), email sent (send again, after which the page says
+// "Email Successfully sent." as authentik does, not the executor's
+// error code "email-sent"), captcha, authenticator validation (the device choices listed, a "Send a code" button for
 // each SMS and email device, which selects its challenge, after which
 // the page says the code is on its way where the executor answers
 // "Empty response"; the email address masked; a "Send a Duo push"

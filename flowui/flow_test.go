@@ -430,9 +430,13 @@ func TestRecoveryThroughPages(t *testing.T) {
 	if !strings.Contains(link, "flow_token=") || !strings.Contains(link, "next=%2Fdone%2F") {
 		t.Fatalf("link: %q", link)
 	}
-	// "Send again" answers with the page and its message.
+	// "Send again" answers with the page and authentik's message, as a
+	// status, not the executor's error code "email-sent" as an alert.
 	p = a.submit(nil)
 	p.wantComponent(t, executor.ComponentEmail)
+	if s := text(all(p.doc, "main")[0]); !strings.Contains(s, executor.MsgEmailResent) || strings.Contains(s, executor.MsgEmailSentError) || strings.Contains(p.body, `role="alert"`) {
+		t.Fatalf("after sending again: %s", p.body)
+	}
 	// A browser without the session cookie continues by a button
 	// (TestLinkScannerKeepsOneTimeLinks).
 	b := sv.browser()

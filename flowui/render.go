@@ -283,7 +283,9 @@ type Page struct {
 	NonField []string
 	// Notice is a word that is no error: on the validation page, that a
 	// code was sent (the executor's "Empty response" to a selection
-	// alone, the only way the page's forms get it).
+	// alone, the only way the page's forms get it); on the email page,
+	// that the email was sent again (executor.MsgEmailResent, for the
+	// executor's MsgEmailSentError, its answer to every response).
 	Notice string
 	// Prompts are a prompt challenge's fields, ready to render;
 	// Multipart says one is a file, so that the form is sent as
@@ -446,8 +448,14 @@ func (u *UI) challengePage(nonce string, ch executor.Challenge, env executor.Env
 		p.NonField = append(p.NonField, p.Errors[k]...)
 		delete(p.Errors, k)
 	}
-	if p.Component == executor.ComponentAuthenticatorValidate && slices.Equal(p.NonField, []string{executor.MsgEmptyResponse}) {
+	switch {
+	case p.Component == executor.ComponentAuthenticatorValidate && slices.Equal(p.NonField, []string{executor.MsgEmptyResponse}):
 		p.NonField, p.Notice = nil, msgCodeSent
+	case p.Component == executor.ComponentEmail && slices.Equal(p.NonField, []string{executor.MsgEmailSentError}):
+		// Every answer to the email page is this code, which
+		// authentik's page does not show: it tells of the email sent
+		// again, in authentik's words.
+		p.NonField, p.Notice = nil, executor.MsgEmailResent
 	}
 	if pc, ok := ch.(*executor.PromptChallenge); ok {
 		p.Prompts = prompts(p, pc, posted)
