@@ -131,13 +131,11 @@ func check(e *html.Node, typ, v string, required bool) string {
 			return "does not match pattern " + s
 		}
 	}
-	var num float64     // the value as a number, for min, max and step
-	var stepScale = 1.0 // step's unit
-	defaultStep := 0.0  // 0: no step
 	switch typ {
 	case "email":
+		_, multiple := attr(e, "multiple")
 		for _, a := range strings.Split(v, ",") {
-			if _, multiple := attr(e, "multiple"); !multiple && strings.Contains(v, ",") || !emailRE.MatchString(strings.TrimSpace(a)) {
+			if !multiple && strings.Contains(v, ",") || !emailRE.MatchString(strings.TrimSpace(a)) {
 				return "not an email address"
 			}
 		}
@@ -147,46 +145,32 @@ func check(e *html.Node, typ, v string, required bool) string {
 			return "not a URL"
 		}
 		return ""
-	case "number", "range":
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || strings.ContainsAny(v, "xX_") {
-			return "not a number"
-		}
-		num, defaultStep = f, 1
-	case "date":
-		d, err := time.Parse("2006-01-02", v)
-		if err != nil {
-			return "not a date"
-		}
-		num, defaultStep, stepScale = float64(d.Unix()/86400), 1, 1.0/86400
-	case "datetime-local":
-		var d time.Time
-		var err error
-		for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02T15:04:05.999"} {
-			if d, err = time.Parse(layout, v); err == nil {
-				break
-			}
-		}
-		if err != nil {
-			return "not a date and time"
-		}
-		num, defaultStep = float64(d.UnixMilli())/1000, 60
-	case "time":
-		return ""
+	case "number", "range", "date", "datetime-local":
 	default:
 		return ""
 	}
+	// The value as a number (days for a date, seconds for a date and
+	// time), and the default step in those units.
 	parse := func(s string) (float64, bool) {
 		switch typ {
 		case "date":
 			d, err := time.Parse("2006-01-02", s)
 			return float64(d.Unix() / 86400), err == nil
 		case "datetime-local":
-			d, err := time.Parse("2006-01-02T15:04", s)
-			return float64(d.Unix()), err == nil
+			for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02T15:04:05.999"} {
+				if d, err := time.Parse(layout, s); err == nil {
+					return float64(d.UnixMilli()) / 1000, true
+				}
+			}
+			return 0, false
 		}
 		f, err := strconv.ParseFloat(s, 64)
-		return f, err == nil
+		return f, err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) && !strings.ContainsAny(s, "xX_")
+	}
+	defaultStep := map[string]float64{"number": 1, "range": 1, "date": 1, "datetime-local": 60}[typ]
+	num, ok := parse(v)
+	if !ok {
+		return "not a valid " + typ
 	}
 	if s, ok := attr(e, "min"); ok {
 		if m, ok := parse(s); ok && num < m {
@@ -204,14 +188,16 @@ func check(e *html.Node, typ, v string, required bool) string {
 			return ""
 		}
 		if f, err := strconv.ParseFloat(s, 64); err == nil && f > 0 {
-			step = f / stepScale * stepScale
-			if typ == "date" {
-				step = f
-			}
+			step = f
 		}
 	}
+	// The step base: min, else the value attribute, else 0.
 	base := 0.0
 	if s, ok := attr(e, "min"); ok {
+		if m, ok := parse(s); ok {
+			base = m
+		}
+	} else if s, ok := attr(e, "value"); ok {
 		if m, ok := parse(s); ok {
 			base = m
 		}
