@@ -93,7 +93,11 @@
 // bounded by Options.MaxUpload, and the stage refuses a URI over
 // executor.MaxFileLength); hidden, static, separator and the read-only
 // types not at all (the stage sets them). After an error the page shows
-// the values sent again, never a password or a file.
+// the values sent again, never a password or a file. An ak-locale field
+// is a select of authentik 2025.6's UI languages, named as its select
+// names them ("DE - German"), after a blank "Auto-detect" that the
+// browser does not refuse; a user's locale that is none of them is kept
+// as a choice of its own, so that saving other settings keeps it.
 //
 // # Look
 //
@@ -208,7 +212,8 @@
 // errors), and each select's options (the prompt page's own "options",
 // its choices, which an expression may make, and the one selected;
 // those of an ak-locale field are rendered once per locale when the UI
-// is made, so that filling them runs no template). A
+// is made, so that filling them runs no template, but for a locale of
+// no choice). A
 // value is filled in escaped as html/template escapes a string in HTML
 // text, a quoted attribute's value and RCDATA: the page is rendered for
 // the cache with probe values that html/template escapes in those

@@ -176,13 +176,13 @@ func parseViews(over fs.FS, ph placeholders) (views, error) {
 // (views.localeOptions).
 func localeOptions(t *template.Template) (map[string][]byte, error) {
 	m := map[string][]byte{}
-	for _, l := range append([]string{""}, locales...) {
-		c := &executor.PromptChallenge{Fields: []executor.StagePrompt{{FieldKey: "locale", Type: "ak-locale", InitialValue: l}}}
+	for _, l := range append([]locale{{}}, locales...) {
+		c := &executor.PromptChallenge{Fields: []executor.StagePrompt{{FieldKey: "locale", Type: "ak-locale", InitialValue: l.code}}}
 		var b bytes.Buffer
 		if err := t.ExecuteTemplate(&b, holeTemplates[holeOptions], &prompts(&Page{}, c, nil)[0]); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
 		}
-		m[l] = b.Bytes()
+		m[l.code] = b.Bytes()
 	}
 	return m, nil
 }
@@ -735,13 +735,12 @@ func (u *UI) fillVisitor(b *bytes.Buffer, t *template.Template, rd *rendered, f 
 			continue
 		}
 		if v.Type == "ak-locale" && u.views.localeOptions != nil {
-			o, ok := u.views.localeOptions[v.Value]
-			if !ok {
-				o = u.views.localeOptions[""] // no locale of the list: none selected
+			// A locale of no choice is rendered: its own option.
+			if o, ok := u.views.localeOptions[v.Value]; ok {
+				b.Write(o)
+				ends = append(ends, b.Len())
+				continue
 			}
-			b.Write(o)
-			ends = append(ends, b.Len())
-			continue
 		}
 		if err := part(holeOptions, v, true); err != nil {
 			return err

@@ -1,0 +1,86 @@
+package flowui_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/flowui"
+	"github.com/authflow/authflow/store"
+)
+
+// loginAs logs b in as username through the default authentication
+// flow's pages.
+func loginAs(t *testing.T, b *browser, username, pw string) {
+	t.Helper()
+	b.get("/").wantComponent(t, "ak-stage-identification")
+	b.submit(map[string]string{"uid_field": username}).wantComponent(t, "ak-stage-password")
+	b.submit(map[string]string{"password": pw}).want(t, 200, "/")
+}
+
+// setLocale sets a user's attributes.settings.locale, as authentik's
+// API or an earlier list of languages may have.
+func (sv *server) setLocale(username, l string) {
+	sv.t.Helper()
+	err := sv.s.Update(context.Background(), func(tx *store.Tx) error {
+		_, err := store.Users.Patch(tx, store.By("username", username), []byte(`{"attributes": {"settings": {"locale": "`+l+`"}}}`), nil)
+		return err
+	})
+	if err != nil {
+		sv.t.Fatal(err)
+	}
+}
+
+// locale is a user's attributes.settings.locale.
+func (sv *server) locale(username string) any {
+	sv.t.Helper()
+	u, err := sv.s.Directory().FindUser(context.Background(), directory.Find{Identifier: username, Fields: []directory.Field{directory.FieldUsername}})
+	if err != nil {
+		sv.t.Fatal(err)
+	}
+	s, _ := u.Attributes["settings"].(map[string]any)
+	return s["locale"]
+}
+
+// The settings page's language choices are authentik 2025.6's, named
+// as its select names them ("DE - German"; Taiwanese Mandarin, zh_TW,
+// among them); a user's locale that is none of them stays selected, so
+// that saving another field keeps it rather than blanking it.
+func TestSettingsLocale(t *testing.T) {
+	sv := newServer(t)
+	sv.user("tw", "Tai", "tw@example.org", "tw Passw0rd")
+	sv.user("br", "Bia", "br@example.org", "br Passw0rd")
+	sv.setLocale("tw", "zh_TW")
+	sv.setLocale("br", "pt-BR")
+
+	b := sv.browser()
+	loginAs(t, b, "tw", "tw Passw0rd")
+	p := b.get(flowui.StartPath + "default-user-settings-flow/")
+	sel := p.input("attributes.settings.locale")
+	options := map[string]string{}
+	selected := ""
+	for _, o := range all(sel, "option") {
+		options[attrOf(o, "value")] = text(o)
+		if _, ok := attr(o, "selected"); ok {
+			selected = attrOf(o, "value")
+		}
+	}
+	if options["de"] != "DE - German" || options["zh_TW"] != "ZH_TW - Taiwanese Mandarin" || options["zh-Hans"] != "ZH-HANS - Chinese (simplified)" || len(options) != 14 {
+		t.Errorf("the choices: %v", options)
+	}
+	if selected != "zh_TW" {
+		t.Errorf("selected %q, want zh_TW", selected)
+	}
+
+	b = sv.browser()
+	loginAs(t, b, "br", "br Passw0rd")
+	b.get(flowui.StartPath + "default-user-settings-flow/")
+	b.submit(map[string]string{"name": "Bia B."}).want(t, 200, "/")
+	if l := sv.locale("br"); l != "pt-BR" {
+		t.Errorf("saving the name changed the locale to %q", l)
+	}
+	if !strings.Contains(b.get(flowui.StartPath+"default-user-settings-flow/").body, `<option value="pt-BR" selected>pt-BR</option>`) {
+		t.Errorf("the kept locale is not shown: %s", b.last.body)
+	}
+}
