@@ -30,7 +30,10 @@
 //     default invalidation flow),
 //     their authenticator devices (names and classes, no secret), and a
 //     link to executor.ConfigurePath for each authenticator setup stage
-//     with a configure flow (executor.Executor.Authenticators).
+//     with a configure flow (executor.Executor.Authenticators). When the
+//     settings flow has just ended there, it says so once, in authentik's
+//     user interface's words (MsgSettingsSaved, by a cookie of a minute,
+//     NoticeCookie).
 //   - GET StartPath + "{slug}/": the flow started for the logged-in
 //     visitor as authentik's user interface starts its settings flow
 //     (executor.Executor.Execute, authentik's flows/instances/{slug}/execute/:

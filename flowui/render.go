@@ -317,6 +317,10 @@ type Landing struct {
 	// (executor.Executor.Authenticators).
 	Devices []executor.UserDevice
 	Setup   []SetupLink
+	// Notice is what the page says of the flow the visitor just ended
+	// there: "" for nothing; MsgSettingsSaved after their settings flow,
+	// as authentik's user interface says it.
+	Notice string
 }
 
 // SetupLink is an authenticator setup stage on the landing page: its

@@ -59,6 +59,12 @@ const (
 	// RememberCookie holds the username an identification page
 	// remembers (its "Remember me" box).
 	RememberCookie = "authflow_remember"
+	// NoticeCookie tells the landing page, once, that the visitor's
+	// settings flow ended there (Landing.Notice); it lives a minute.
+	NoticeCookie = "authflow_notice"
+	// MsgSettingsSaved is the landing page's notice after the settings
+	// flow saved, authentik's user interface's words.
+	MsgSettingsSaved = "Successfully updated details"
 )
 
 // Options configure a UI. Every zero field means its default.
@@ -423,6 +429,12 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 	default:
 		if rd, ok := resp.Challenge.(*executor.Redirect); ok {
 			headers(w, nonce, cspExtra{})
+			if rd.To == "/" && slug == u.settingsFlow() {
+				// The settings flow ended (the stage after its form
+				// saved): the landing page says so.
+				http.SetCookie(w, &http.Cookie{Name: NoticeCookie, Value: noticeSettings, Path: "/", MaxAge: 60,
+					HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: u.sess.Secure(r)})
+			}
 			http.Redirect(w, r, rd.To, see)
 			return
 		}
@@ -582,10 +594,7 @@ func (u *UI) serveLanding(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b := u.e.Brand()
-	settings := b.FlowUserSettings
-	if settings == "" {
-		settings = defaultUserSettings
-	}
+	settings := u.settingsFlow()
 	p := u.page(nonce, "")
 	p.Title, p.Background = b.Title, b.DefaultFlowBackground
 	devs, setup, err := u.e.Authenticators(r.Context(), req.User.PK)
@@ -604,7 +613,25 @@ func (u *UI) serveLanding(w http.ResponseWriter, r *http.Request) {
 	for _, st := range setup {
 		p.Landing.Setup = append(p.Landing.Setup, SetupLink{Name: st.Name, Link: executor.ConfigurePath + st.PK.String() + "/"})
 	}
+	if c, err := r.Cookie(NoticeCookie); err == nil {
+		if c.Value == noticeSettings {
+			p.Landing.Notice = MsgSettingsSaved
+		}
+		http.SetCookie(w, &http.Cookie{Name: NoticeCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: u.sess.Secure(r)})
+	}
 	u.write(w, r, http.StatusOK, u.views.landing, p, cspExtra{})
+}
+
+// noticeSettings is NoticeCookie's value after the settings flow.
+const noticeSettings = "settings"
+
+// settingsFlow is the slug of the user settings flow: the brand's, else
+// authentik's default.
+func (u *UI) settingsFlow() string {
+	if s := u.e.Brand().FlowUserSettings; s != "" {
+		return s
+	}
+	return defaultUserSettings
 }
 
 // serveImage serves one of the UI's images.

@@ -6,9 +6,27 @@ import (
 	"testing"
 
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/executor"
+	"github.com/authflow/authflow/expression"
 	"github.com/authflow/authflow/flowui"
+	"github.com/authflow/authflow/password/strength"
+	"github.com/authflow/authflow/plan"
+	"github.com/authflow/authflow/policy"
+	"github.com/authflow/authflow/reputation"
 	"github.com/authflow/authflow/store"
 )
+
+// serveLike gives the executor the policy evaluators of authflow serve
+// (internal/cli's planOptions): the password policy's zxcvbn check
+// among them, which the shipped password change flow runs.
+func serveLike(o *executor.Options, _ string) {
+	evs := plan.Builtin(nil)
+	evs[policy.ModelExpression] = expression.Evaluator(nil)
+	evs[policy.ModelPassword] = strength.Evaluator(strength.Options{})
+	rep, _ := reputation.NewMem(reputation.Options{})
+	evs[policy.ModelReputation] = reputation.Evaluator(rep)
+	o.Plan.Evaluators = evs
+}
 
 // loginAs logs b in as username through the default authentication
 // flow's pages.
@@ -82,5 +100,41 @@ func TestSettingsLocale(t *testing.T) {
 	}
 	if !strings.Contains(b.get(flowui.StartPath+"default-user-settings-flow/").body, `<option value="pt-BR" selected>pt-BR</option>`) {
 		t.Errorf("the kept locale is not shown: %s", b.last.body)
+	}
+}
+
+// Saving the settings ends on the landing page, which says so once, as
+// authentik's user interface does; a refused answer, or the landing
+// page loaded again, says nothing of it.
+func TestSettingsSavedNotice(t *testing.T) {
+	sv := newServerWith(t, serveLike)
+	b := sv.browser()
+	setup(t, b, "admin Passw0rd")
+	b.get(flowui.StartPath + "default-user-settings-flow/")
+	p := b.submit(map[string]string{"email": "other@example.org"})
+	if !strings.Contains(text(p.doc), "Not allowed to change email address.") || strings.Contains(p.body, flowui.MsgSettingsSaved) {
+		t.Fatalf("the email change refused: %s", p.body)
+	}
+	if attrOf(p.input("email"), "value") != "other@example.org" {
+		t.Errorf("the email sent is not shown again: %s", p.body)
+	}
+	p = b.submit(map[string]string{"email": "root@example.org", "name": "Ada"})
+	p.want(t, 200, "/")
+	var notice string
+	for _, e := range all(p.doc, "p") {
+		if attrOf(e, "role") == "status" {
+			notice = text(e)
+		}
+	}
+	if notice != flowui.MsgSettingsSaved {
+		t.Fatalf("the landing page after saving: %q: %s", notice, p.body)
+	}
+	if p = b.get("/"); strings.Contains(p.body, flowui.MsgSettingsSaved) {
+		t.Errorf("the notice is shown again: %s", p.body)
+	}
+	// Another flow's end says nothing.
+	b.get(flowui.StartPath + "default-password-change/")
+	if p = b.submit(map[string]string{"password": "a new Passw0rd 1", "password_repeat": "a new Passw0rd 1"}); p.url.Path != "/" || strings.Contains(p.body, flowui.MsgSettingsSaved) {
+		t.Errorf("after the password change: %s %s", p.url, p.body)
 	}
 }
