@@ -260,6 +260,10 @@ type Page struct {
 	// its token, in the hidden field CSRFField; CancelURL the flow's
 	// cancel URL.
 	Action, CSRF, CancelURL string
+	// Back is where a page of a flow the landing page starts for the
+	// visitor (their settings, a password change) leads back to without
+	// going on: "/", the landing page; "" on any other flow's page.
+	Back string
 	// Hidden is the form's hidden fields, as HTML made by the UI: the
 	// CSRF token (CSRFField) and the component ("component"), values
 	// of its own (parts.html's "hidden").
@@ -409,6 +413,11 @@ func (u *UI) page(nonce, csrf string) *Page {
 func (u *UI) challengePage(nonce string, ch executor.Challenge, env executor.Envelope, user *executor.UserInfo, csrf string, r *http.Request, posted *form) *Page {
 	p := u.page(nonce, csrf)
 	p.Action = r.URL.RequestURI()
+	if slug := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, FlowPath), "/"); slug == u.settingsFlow() || slug == defaultPasswordChange {
+		// The page's path is in the key of the page kept: every
+		// visitor's page of the flow has the link.
+		p.Back = "/"
+	}
 	p.Challenge = ch
 	p.Component = env.Component
 	if fi := env.FlowInfo; fi != nil {

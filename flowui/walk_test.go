@@ -138,3 +138,51 @@ func TestSettingsSavedNotice(t *testing.T) {
 		t.Errorf("after the password change: %s %s", p.url, p.body)
 	}
 }
+
+// The settings and password change pages, which the landing page
+// opens, lead back to it without saving: a person who opened them to
+// look is not left with the browser's back button alone (the only other
+// link of a flow page, "Not you?", logs out). Other flows' prompt
+// pages have no such link.
+func TestSettingsBackLink(t *testing.T) {
+	sv := newServerWith(t, serveLike, "flows-enrollment-2-stage.yaml")
+	b := sv.browser()
+	setup(t, b, "admin Passw0rd")
+	for _, slug := range []string{"default-user-settings-flow", "default-password-change"} {
+		p := b.get(flowui.StartPath + slug + "/")
+		p.wantComponent(t, "ak-stage-prompt")
+		if links(p)["Back to your account"] != "/" {
+			t.Fatalf("%s: no way back: %s", slug, p.body)
+		}
+		// After a refused answer too.
+		set := map[string]string{"email": "other@example.org"}
+		if slug == "default-password-change" {
+			set = map[string]string{"password": "short", "password_repeat": "short"}
+		}
+		if p = b.submit(set); !strings.Contains(p.body, `role="alert"`) || links(p)["Back to your account"] != "/" {
+			t.Fatalf("%s, refused: %s", slug, p.body)
+		}
+		p = b.get(links(p)["Back to your account"])
+		p.want(t, 200, "/")
+		if !strings.Contains(p.body, "You are logged in as <strong>akadmin</strong>") || strings.Contains(p.body, flowui.MsgSettingsSaved) {
+			t.Fatalf("%s: back at %s", slug, p.body)
+		}
+	}
+	u, err := sv.s.Directory().FindUser(context.Background(), directory.Find{Identifier: "akadmin", Fields: []directory.Field{directory.FieldUsername}})
+	if err != nil || u.Email != "root@example.org" {
+		t.Fatalf("changed: %+v %v", u, err)
+	}
+	p := sv.browser().get("/if/flow/default-enrollment-flow/")
+	if _, ok := links(p)["Back to your account"]; ok {
+		t.Errorf("the enrollment page links back: %s", p.body)
+	}
+}
+
+// links are a page's links by their text.
+func links(p *page) map[string]string {
+	m := map[string]string{}
+	for _, a := range all(p.doc, "a") {
+		m[strings.TrimSpace(text(a))] = attrOf(a, "href")
+	}
+	return m
+}
