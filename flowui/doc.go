@@ -45,7 +45,10 @@
 //     user_write stages write the pending user, and opened without one
 //     they take the visitor's own username for a new user's ("Username
 //     is already taken."), as in authentik. An anonymous visitor is sent
-//     to "/", a link on another site gets a page to continue from.
+//     to "/", a link on another site gets a page to continue from. The
+//     settings flow's own page is started so too when the visitor has no
+//     execution of it (executor.Executor.Running): a bookmark, or its
+//     form sent again after it saved (the browser's back button), saves.
 //   - BackgroundPath (authentik's default flow background, an image made
 //     by this package) and executor.DefaultAvatar.
 //

@@ -379,6 +379,29 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 		return
 	}
 	req.Query = r.URL.RawQuery
+	if req.User.Authenticated && slug == u.settingsFlow() {
+		// The settings flow's page reached without its start (a
+		// bookmark, the browser's back button to a page whose flow
+		// ended, a form sent twice): started for the visitor as
+		// StartPath starts it, else its user_write would take the
+		// visitor's own username for a new user's.
+		running, err := u.e.Running(r.Context(), slug, req.Session)
+		if err == nil && !running {
+			err = u.e.Execute(r.Context(), slug, req)
+		}
+		var na *executor.NotApplicableError
+		switch {
+		case errors.Is(err, executor.ErrUnknownFlow):
+			u.status(w, r, nonce, http.StatusNotFound, msgNotFound)
+			return
+		case errors.As(err, &na):
+			u.status(w, r, nonce, http.StatusBadRequest, na.Error())
+			return
+		case err != nil:
+			u.flowError(w, r, nonce, slug, err)
+			return
+		}
+	}
 	var (
 		resp   executor.Response
 		posted *form

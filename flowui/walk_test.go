@@ -186,3 +186,25 @@ func links(p *page) map[string]string {
 	}
 	return m
 }
+
+// The settings form sent again after it saved (the browser's back
+// button, a second click) saves again: the flow, ended, is started for
+// the visitor as the landing page's link starts it, rather than shown
+// anew, without the pending user, to answer "Username is already
+// taken." at the next try.
+func TestSettingsSentAgain(t *testing.T) {
+	sv := newServer(t)
+	b := sv.browser()
+	setup(t, b, "admin Passw0rd")
+	form := b.get(flowui.StartPath + "default-user-settings-flow/")
+	b.submit(map[string]string{"name": "First"}).want(t, 200, "/")
+	b.last = form // back
+	b.submit(map[string]string{"name": "Second"}).want(t, 200, "/")
+	u, err := sv.s.Directory().FindUser(context.Background(), directory.Find{Identifier: "akadmin", Fields: []directory.Field{directory.FieldUsername}})
+	if err != nil || u.Name != "Second" {
+		t.Fatalf("the form sent again: %+v %v: %s", u, err, b.last.body)
+	}
+	if !strings.Contains(b.last.body, flowui.MsgSettingsSaved) {
+		t.Errorf("no notice: %s", b.last.body)
+	}
+}
