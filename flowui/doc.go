@@ -26,8 +26,9 @@
 //     authentication flow (executor.Executor.DefaultFlow); a logged-in one
 //     sees their username and links to the brand's user settings flow
 //     (else default-user-settings-flow) and default-password-change, each
-//     through StartPath, and to log out (executor.InvalidationURL, the
-//     default invalidation flow),
+//     through StartPath, to log out (executor.InvalidationURL, the
+//     default invalidation flow), and, when the brand names one, to its
+//     unenrollment flow ("Delete account", as authentik's settings),
 //     their authenticator devices (names and classes, no secret), and a
 //     link to executor.ConfigurePath for each authenticator setup stage
 //     with a configure flow (executor.Executor.Authenticators). When the

@@ -316,6 +316,10 @@ type Page struct {
 type Landing struct {
 	Username, Avatar                     string
 	UserSettings, PasswordChange, Logout string
+	// DeleteAccount is the page of the brand's unenrollment flow
+	// (executor.Brand.FlowUnenrollment), as authentik's user settings
+	// link it ("Delete account"); "" when the brand has none.
+	DeleteAccount string
 	// Devices are the user's authenticator devices; Setup the
 	// authenticator setup stages they may run, each at its Link
 	// (executor.Executor.Authenticators).

@@ -633,6 +633,9 @@ func (u *UI) serveLanding(w http.ResponseWriter, r *http.Request) {
 		Logout:         executor.InvalidationURL,
 		Devices:        devs,
 	}
+	if b.FlowUnenrollment != "" {
+		p.Landing.DeleteAccount = FlowPath + url.PathEscape(b.FlowUnenrollment) + "/"
+	}
 	for _, st := range setup {
 		p.Landing.Setup = append(p.Landing.Setup, SetupLink{Name: st.Name, Link: executor.ConfigurePath + st.PK.String() + "/"})
 	}

@@ -208,3 +208,29 @@ func TestSettingsSentAgain(t *testing.T) {
 		t.Errorf("no notice: %s", b.last.body)
 	}
 }
+
+// With the brand's unenrollment flow, the landing page links to it as
+// authentik's user settings do ("Delete account"), and the account is
+// deleted there (authentik's example flow: a user_delete stage alone),
+// the browser back at the login page; without one, no link.
+func TestLandingDeleteAccount(t *testing.T) {
+	sv := newServer(t, "flows-unenrollment.yaml")
+	sv.user("gone", "Gone", "gone@example.org", "gone Passw0rd")
+	b := sv.browser()
+	loginAs(t, b, "gone", "gone Passw0rd")
+	if _, ok := links(b.last)["Delete account"]; ok {
+		t.Fatalf("a link without the brand's flow: %s", b.last.body)
+	}
+	sv = newServerWith(t, func(o *executor.Options, _ string) { o.Brand.FlowUnenrollment = "default-unenrollment-flow" }, "flows-unenrollment.yaml")
+	sv.user("gone", "Gone", "gone@example.org", "gone Passw0rd")
+	b = sv.browser()
+	loginAs(t, b, "gone", "gone Passw0rd")
+	link := links(b.last)["Delete account"]
+	if link != flowui.FlowPath+"default-unenrollment-flow/" {
+		t.Fatalf("Delete account: %q: %s", link, b.last.body)
+	}
+	b.get(link).wantComponent(t, "ak-stage-identification")
+	if _, err := sv.s.Directory().FindUser(context.Background(), directory.Find{Identifier: "gone", Fields: []directory.Field{directory.FieldUsername}}); err == nil {
+		t.Fatal("the account is still there")
+	}
+}
