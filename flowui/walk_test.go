@@ -2,13 +2,18 @@ package flowui_test
 
 import (
 	"context"
+	"encoding/base32"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/expression"
 	"github.com/authflow/authflow/flowui"
+	"github.com/authflow/authflow/otp"
 	"github.com/authflow/authflow/password/strength"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/policy"
@@ -233,4 +238,96 @@ func TestLandingDeleteAccount(t *testing.T) {
 	if _, err := sv.s.Directory().FindUser(context.Background(), directory.Find{Identifier: "gone", Fields: []directory.Field{directory.FieldUsername}}); err == nil {
 		t.Fatal("the account is still there")
 	}
+}
+
+// A person's whole walk through serve's pages, each flow to its end and
+// back to the landing page, with a browser's form checks (page.form):
+// initial setup; the settings saved; a password change, weak then
+// strong; static codes and TOTP set up from the landing page's links;
+// a logout and a login that asks for a code, wrong then a static one;
+// enrollment through the login page's link, as a new user who logs in
+// again; a recovery through the emailed link; the account deleted.
+func TestWalkEveryFlow(t *testing.T) {
+	sv := newServerWith(t, func(o *executor.Options, h string) {
+		serveLike(o, h)
+		o.Brand.FlowUnenrollment = "default-unenrollment-flow"
+	}, "flows-enrollment-2-stage.yaml", "flows-recovery-email-verification.yaml", "flows-unenrollment.yaml")
+	sv.load(`version: 1
+entries:
+  - model: authentik_stages_identification.identificationstage
+    identifiers: {name: default-authentication-identification}
+    attrs:
+      enrollment_flow: !Find [authentik_flows.flow, [slug, default-enrollment-flow]]
+      recovery_flow: !Find [authentik_flows.flow, [slug, default-recovery-flow]]
+`)
+	b := sv.browser()
+	setup(t, b, "admin Passw0rd")
+	follow := func(text string) *page {
+		t.Helper()
+		href, ok := links(b.last)[text]
+		if !ok {
+			t.Fatalf("%s: no link %q: %s", b.last.url, text, b.last.body)
+		}
+		return b.get(href)
+	}
+	says := func(p *page, want string) {
+		t.Helper()
+		if !strings.Contains(text(p.doc), want) {
+			t.Fatalf("%s does not say %q: %s", p.url, want, p.body)
+		}
+	}
+
+	follow("Your settings").wantComponent(t, "ak-stage-prompt")
+	says(b.submit(map[string]string{"name": "Ada Admin", "attributes.settings.locale": "fr"}), flowui.MsgSettingsSaved)
+	follow("Change your password").wantComponent(t, "ak-stage-prompt")
+	says(b.submit(map[string]string{"password": "password", "password_repeat": "password"}), "Password is too weak.")
+	b.submit(map[string]string{"password": "a new Passw0rd 1", "password_repeat": "a new Passw0rd 1"}).want(t, 200, "/")
+
+	p := follow("Set up: Static tokens")
+	p.wantComponent(t, "ak-stage-authenticator-static")
+	var codes []string
+	for _, li := range all(p.doc, "li") {
+		codes = append(codes, text(li))
+	}
+	b.submit(nil).want(t, 200, "/")
+	p = follow("Set up: TOTP Device")
+	p.wantComponent(t, "ak-stage-authenticator-totp")
+	says(b.submit(map[string]string{"code": "000000"}), "Code does not match")
+	var secret string
+	for _, el := range all(p.doc, "p") {
+		if u, err := url.Parse(text(el)); err == nil && u.Scheme == "otpauth" {
+			secret = u.Query().Get("secret")
+		}
+	}
+	key, _ := base32.StdEncoding.DecodeString(secret)
+	b.submit(map[string]string{"code": otp.TOTP{Key: key}.Code(time.Now())}).want(t, 200, "/")
+	says(b.last, "Your authenticators")
+
+	follow("Log out").wantComponent(t, "ak-stage-identification")
+	b.submit(map[string]string{"uid_field": "akadmin"})
+	says(b.submit(map[string]string{"password": "admin Passw0rd"}), "Invalid password")
+	b.submit(map[string]string{"password": "a new Passw0rd 1"}).wantComponent(t, "ak-stage-authenticator-validate")
+	says(b.submit(map[string]string{"code": "nope"}), executor.MsgInvalidToken)
+	b.submit(map[string]string{"code": codes[0]}).want(t, 200, "/")
+	follow("Log out")
+
+	follow("Sign up.").wantComponent(t, "ak-stage-prompt")
+	b.submit(map[string]string{"username": "newt", "password": "newt Passw0rd", "password_repeat": "newt Passw0rd"})
+	b.submit(map[string]string{"name": "Newt", "email": "newt@example.org"}).want(t, 200, "/")
+	says(b.last, "You are logged in as newt.")
+	follow("Log out")
+	loginAs(t, b, "newt", "newt Passw0rd")
+	follow("Log out")
+
+	follow("Forgot username or password?").wantComponent(t, "ak-stage-identification")
+	b.submit(map[string]string{"uid_field": "newt@example.org"}).wantComponent(t, "ak-stage-email")
+	link := regexp.MustCompile(`/if/flow/[^\s"<>]+`).FindString(sv.firstMail(t))
+	b.get(link).wantComponent(t, "ak-stage-consent")
+	b.submit(nil).wantComponent(t, "ak-stage-prompt")
+	b.submit(map[string]string{"password": "newt recovered 1", "password_repeat": "newt recovered 1"}).want(t, 200, "/")
+	says(b.last, "You are logged in as newt.")
+
+	follow("Delete account").wantComponent(t, "ak-stage-identification")
+	b.submit(map[string]string{"uid_field": "newt"})
+	says(b.submit(map[string]string{"password": "newt recovered 1"}), "Invalid password")
 }
