@@ -34,10 +34,11 @@
 //     with a configure flow (executor.Executor.Authenticators). When the
 //     settings flow has just ended there, it says so once, in authentik's
 //     user interface's words (MsgSettingsSaved, by a cookie of a minute,
-//     NoticeCookie). The settings and password change pages link back to
-//     it ("Back to your account", Page.Back), so that leaving them
-//     unsaved needs neither the browser's back button nor "Not you?",
-//     which logs out.
+//     NoticeCookie). The settings and password change pages, and a
+//     logged-in visitor's authenticator setup pages, link back to it
+//     ("Back to your account", Page.Back), so that leaving them unsaved
+//     needs neither the browser's back button nor "Not you?", which logs
+//     out.
 //   - GET StartPath + "{slug}/": the flow started for the logged-in
 //     visitor as authentik's user interface starts its settings flow
 //     (executor.Executor.Execute, authentik's flows/instances/{slug}/execute/:

@@ -261,8 +261,9 @@ type Page struct {
 	// cancel URL.
 	Action, CSRF, CancelURL string
 	// Back is where a page of a flow the landing page starts for the
-	// visitor (their settings, a password change) leads back to without
-	// going on: "/", the landing page; "" on any other flow's page.
+	// visitor (their settings, a password change, an authenticator's
+	// setup) leads back to without going on: "/", the landing page; ""
+	// on any other page.
 	Back string
 	// Hidden is the form's hidden fields, as HTML made by the UI: the
 	// CSRF token (CSRFField) and the component ("component"), values
@@ -673,6 +674,12 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		if p == nil {
 			p = u.challengePage(nonce, ch, env, user, csrf, r, posted)
 		}
+		if visitor != "" && slices.Contains(setupComponents, env.Component) {
+			// A logged-in visitor's authenticator setup (from the
+			// landing page's links) leads back to it; its "Not you?"
+			// logs out. Such a page is never kept (secretComponents).
+			p.Back = "/"
+		}
 		var (
 			err     error
 			release func()
@@ -883,6 +890,12 @@ func showsVisitor(b []byte, user *executor.UserInfo, visitor string, c *executor
 var secretComponents = []string{executor.ComponentAuthenticatorTOTP, executor.ComponentAuthenticatorStatic,
 	executor.ComponentAuthenticatorWebAuthn, executor.ComponentAuthenticatorValidate, executor.ComponentAuthenticatorDuo,
 	executor.ComponentAuthenticatorSMS, executor.ComponentAuthenticatorEmail, executor.ComponentConsent}
+
+// setupComponents are the authenticator setup stages' components, whose
+// pages link a logged-in visitor back to the landing page (Page.Back).
+var setupComponents = []string{executor.ComponentAuthenticatorTOTP, executor.ComponentAuthenticatorStatic,
+	executor.ComponentAuthenticatorWebAuthn, executor.ComponentAuthenticatorDuo, executor.ComponentAuthenticatorSMS,
+	executor.ComponentAuthenticatorEmail}
 
 // withUser is a copy of ch (a pointer to a struct that embeds
 // executor.UserInfo) that shows user; ch itself when it embeds none.

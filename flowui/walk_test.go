@@ -331,3 +331,41 @@ entries:
 	b.submit(map[string]string{"uid_field": "newt"})
 	says(b.submit(map[string]string{"password": "newt recovered 1"}), "Invalid password")
 }
+
+// An authenticator's setup started from the landing page leads back to
+// it ("Back to your account"), where leaving adds no device; the same
+// setup inside a login (the validation stage's configure action), of a
+// visitor not yet logged in, has no such link.
+func TestSetupBackLink(t *testing.T) {
+	sv := newServer(t)
+	sv.load(`version: 1
+entries:
+  - model: authentik_stages_authenticator_validate.authenticatorvalidatestage
+    identifiers: {name: default-authentication-mfa-validation}
+    attrs:
+      not_configured_action: configure
+      configuration_stages:
+        - !Find [authentik_stages_authenticator_totp.authenticatortotpstage, [name, default-authenticator-totp-setup]]
+`)
+	b := sv.browser()
+	setup(t, b, "admin Passw0rd")
+	for _, name := range []string{"Set up: TOTP Device", "Set up: Static tokens"} {
+		p := b.get(links(b.last)[name])
+		if links(p)["Back to your account"] != "/" {
+			t.Fatalf("%s: no way back: %s", name, p.body)
+		}
+		p = b.get("/")
+		if strings.Contains(text(p.doc), "Your authenticators") {
+			t.Fatalf("%s: a device after going back: %s", name, p.body)
+		}
+	}
+	// The only configuration stage is the next one.
+	c := sv.browser()
+	c.get("/").wantComponent(t, "ak-stage-identification")
+	c.submit(map[string]string{"uid_field": "akadmin"})
+	p := c.submit(map[string]string{"password": "admin Passw0rd"})
+	p.wantComponent(t, "ak-stage-authenticator-totp")
+	if _, ok := links(p)["Back to your account"]; ok {
+		t.Errorf("the setup inside a login links back: %s", p.body)
+	}
+}
