@@ -72,7 +72,8 @@
 // [Executor.CancelHandler] (GET /flows/-/cancel/, every challenge's
 // cancel_url) drop the session's executions; [Executor.Execute] and
 // [Executor.ExecuteHandler] (GET /api/v3/flows/instances/{slug}/execute/)
-// plan a flow now for the request's user; [Executor.Inspect] and
+// plan a flow now for the request's user ([Executor.Running] says
+// whether the session has one under way); [Executor.Inspect] and
 // [Executor.InspectorHandler] (GET /api/v3/flows/inspector/{slug}/) show
 // the session's plan of a flow and its history, one plan per stage
 // passed. The history is kept in memory by the Executor (HistoryPlans

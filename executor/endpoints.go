@@ -144,6 +144,24 @@ func (e *Executor) Execute(ctx context.Context, slug string, req Request) error 
 	return err
 }
 
+// Running says whether the session has an execution of the flow with
+// slug under way: one a Get or Execute started that has not ended,
+// been cancelled or expired. A host that starts a flow for its user
+// (Execute) when it has none, as its page is opened, asks it first.
+func (e *Executor) Running(ctx context.Context, slug, session string) (bool, error) {
+	if session == "" {
+		return false, nil
+	}
+	_, err := e.rs.Load(ctx, Executions, ExecutionKey(session, slug))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrExpired):
+		return false, nil
+	}
+	return false, err
+}
+
 // CancelHandler serves authentik's GET /flows/-/cancel/ (CancelURL, every
 // challenge's cancel_url): it drops the session's executions (Cancel) and
 // redirects (302) to InvalidationURL. The session is found as

@@ -94,6 +94,22 @@ func TestExecute(t *testing.T) {
 	if err != nil || len(ins.Plans) != 0 {
 		t.Errorf("execute clears the history: %+v %v", ins, err)
 	}
+	// Running: the execution is under way until it is cancelled (or
+	// ends, or expires); another session, or none, has none.
+	for _, c := range []struct {
+		slug, sess string
+		want       bool
+	}{{"f", "s", true}, {"f", "other", false}, {"f", "", false}, {"closed", "s", false}} {
+		if got, err := h.e.Running(ctx, c.slug, c.sess); err != nil || got != c.want {
+			t.Errorf("running %s %q: %v %v, want %v", c.slug, c.sess, got, err, c.want)
+		}
+	}
+	if err := h.e.Cancel(ctx, "s"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := h.e.Running(ctx, "f", "s"); err != nil || got {
+		t.Errorf("running after a cancel: %v %v", got, err)
+	}
 	var na *NotApplicableError
 	if err := h.e.Execute(ctx, "closed", req); !errors.As(err, &na) || na.Messages != "dummy" ||
 		err.Error() != "Flow not applicable to current user/request: dummy" {

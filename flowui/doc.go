@@ -26,11 +26,19 @@
 //     authentication flow (executor.Executor.DefaultFlow); a logged-in one
 //     sees their username and links to the brand's user settings flow
 //     (else default-user-settings-flow) and default-password-change, each
-//     through StartPath, and to log out (executor.InvalidationURL, the
-//     default invalidation flow),
+//     through StartPath, to log out (executor.InvalidationURL, the
+//     default invalidation flow), and, when the brand names one, to its
+//     unenrollment flow ("Delete account", as authentik's settings),
 //     their authenticator devices (names and classes, no secret), and a
 //     link to executor.ConfigurePath for each authenticator setup stage
-//     with a configure flow (executor.Executor.Authenticators).
+//     with a configure flow (executor.Executor.Authenticators). When the
+//     settings flow has just ended there, it says so once, in authentik's
+//     user interface's words (MsgSettingsSaved, by a cookie of a minute,
+//     NoticeCookie). The settings and password change pages, and a
+//     logged-in visitor's authenticator setup pages, link back to it
+//     ("Back to your account", Page.Back), so that leaving them unsaved
+//     needs neither the browser's back button nor "Not you?", which logs
+//     out.
 //   - GET StartPath + "{slug}/": the flow started for the logged-in
 //     visitor as authentik's user interface starts its settings flow
 //     (executor.Executor.Execute, authentik's flows/instances/{slug}/execute/:
@@ -39,7 +47,10 @@
 //     user_write stages write the pending user, and opened without one
 //     they take the visitor's own username for a new user's ("Username
 //     is already taken."), as in authentik. An anonymous visitor is sent
-//     to "/", a link on another site gets a page to continue from.
+//     to "/", a link on another site gets a page to continue from. The
+//     settings flow's own page is started so too when the visitor has no
+//     execution of it (executor.Executor.Running): a bookmark, or its
+//     form sent again after it saved (the browser's back button), saves.
 //   - BackgroundPath (authentik's default flow background, an image made
 //     by this package) and executor.DefaultAvatar.
 //
@@ -57,8 +68,9 @@
 // which keeps the username in a cookie of the flow pages, RememberCookie),
 // password (show password, recovery link), prompt (all 18 types, below),
 // consent, access denied (with its message), flow error (with the
-// request id), email sent (send again), captcha, authenticator
-// validation (the device choices listed, a "Send a code" button for
+// request id), email sent (send again, after which the page says
+// "Email Successfully sent." as authentik does, not the executor's
+// error code "email-sent"), captcha, authenticator validation (the device choices listed, a "Send a code" button for
 // each SMS and email device, which selects its challenge, after which
 // the page says the code is on its way where the executor answers
 // "Empty response"; the email address masked; a "Send a Duo push"
@@ -92,7 +104,11 @@
 // bounded by Options.MaxUpload, and the stage refuses a URI over
 // executor.MaxFileLength); hidden, static, separator and the read-only
 // types not at all (the stage sets them). After an error the page shows
-// the values sent again, never a password or a file.
+// the values sent again, never a password or a file. An ak-locale field
+// is a select of authentik 2025.6's UI languages, named as its select
+// names them ("DE - German"), after a blank "Auto-detect" that the
+// browser does not refuse; a user's locale that is none of them is kept
+// as a choice of its own, so that saving other settings keeps it.
 //
 // # Look
 //
@@ -211,7 +227,8 @@
 // errors), and each select's options (the prompt page's own "options",
 // its choices, which an expression may make, and the one selected;
 // those of an ak-locale field are rendered once per locale when the UI
-// is made, so that filling them runs no template). A
+// is made, so that filling them runs no template, but for a locale of
+// no choice). A
 // value is filled in escaped as html/template escapes a string in HTML
 // text, a quoted attribute's value and RCDATA: the page is rendered for
 // the cache with probe values that html/template escapes in those

@@ -14,8 +14,14 @@ import (
 // Samples are the challenges New renders.
 var Samples = samples
 
-// Locales are an ak-locale field's choices.
-var Locales = locales
+// Locales are an ak-locale field's choices' codes.
+var Locales = func() []string {
+	var ls []string
+	for _, l := range locales {
+		ls = append(ls, l.code)
+	}
+	return ls
+}()
 
 // SecretComponents are the components whose pages are never kept.
 var SecretComponents = secretComponents

@@ -77,7 +77,11 @@ func (p *page) input(name string) *html.Node {
 // "file:"+name key a file's content, a "+"+name key adds a field as a
 // script would (a captcha widget's), and the "@button" key presses the
 // submit button of that value (or text); the form is the one of that
-// button, else the first.
+// button, else the first. As a browser, it refuses to send a form whose
+// fields fail their HTML constraints (required, type, pattern, lengths,
+// min, max, step: checkValidity), failing the test, unless set has the
+// "@novalidate" key (a test of the server's own checks, sent as a
+// script would).
 func (p *page) form(t testing.TB, set map[string]string) (vals [][2]string, files map[string]string, action string, multi bool) {
 	t.Helper()
 	if p.doc == nil {
@@ -102,6 +106,17 @@ func (p *page) form(t testing.TB, set map[string]string) (vals [][2]string, file
 	}
 	files = map[string]string{}
 	used := map[string]bool{}
+	_, novalidate := set["@novalidate"]
+	_, formNoValidate := attr(form, "novalidate")
+	if button != nil {
+		_, bnv := attr(button, "formnovalidate")
+		formNoValidate = formNoValidate || bnv
+	}
+	if !novalidate && !formNoValidate {
+		if bad := invalid(form, set); len(bad) > 0 {
+			t.Fatalf("%s: the browser refuses the form: %s\n%s", p.url, strings.Join(bad, "; "), p.body)
+		}
+	}
 	for _, e := range all(form, "") {
 		name := attrOf(e, "name")
 		if name == "" {
@@ -169,7 +184,7 @@ func (p *page) form(t testing.TB, set map[string]string) (vals [][2]string, file
 		vals = append(vals, [2]string{attrOf(button, "name"), attrOf(button, "value")})
 	}
 	for k := range set {
-		if !used[k] && k != "@button" && !strings.HasPrefix(k, "file:") && !strings.HasPrefix(k, "+") {
+		if !used[k] && k != "@button" && k != "@novalidate" && !strings.HasPrefix(k, "file:") && !strings.HasPrefix(k, "+") {
 			t.Fatalf("%s: no field %q in the form", p.url, k)
 		}
 	}

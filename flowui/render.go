@@ -176,13 +176,13 @@ func parseViews(over fs.FS, ph placeholders) (views, error) {
 // (views.localeOptions).
 func localeOptions(t *template.Template) (map[string][]byte, error) {
 	m := map[string][]byte{}
-	for _, l := range append([]string{""}, locales...) {
-		c := &executor.PromptChallenge{Fields: []executor.StagePrompt{{FieldKey: "locale", Type: "ak-locale", InitialValue: l}}}
+	for _, l := range append([]locale{{}}, locales...) {
+		c := &executor.PromptChallenge{Fields: []executor.StagePrompt{{FieldKey: "locale", Type: "ak-locale", InitialValue: l.code}}}
 		var b bytes.Buffer
 		if err := t.ExecuteTemplate(&b, holeTemplates[holeOptions], &prompts(&Page{}, c, nil)[0]); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
 		}
-		m[l] = b.Bytes()
+		m[l.code] = b.Bytes()
 	}
 	return m, nil
 }
@@ -260,6 +260,11 @@ type Page struct {
 	// its token, in the hidden field CSRFField; CancelURL the flow's
 	// cancel URL.
 	Action, CSRF, CancelURL string
+	// Back is where a page of a flow the landing page starts for the
+	// visitor (their settings, a password change, an authenticator's
+	// setup) leads back to without going on: "/", the landing page; ""
+	// on any other page.
+	Back string
 	// Hidden is the form's hidden fields, as HTML made by the UI: the
 	// CSRF token (CSRFField) and the component ("component"), values
 	// of its own (parts.html's "hidden").
@@ -283,7 +288,9 @@ type Page struct {
 	NonField []string
 	// Notice is a word that is no error: on the validation page, that a
 	// code was sent (the executor's "Empty response" to a selection
-	// alone, the only way the page's forms get it).
+	// alone, the only way the page's forms get it); on the email page,
+	// that the email was sent again (executor.MsgEmailResent, for the
+	// executor's MsgEmailSentError, its answer to every response).
 	Notice string
 	// Prompts are a prompt challenge's fields, ready to render;
 	// Multipart says one is a file, so that the form is sent as
@@ -313,11 +320,19 @@ type Page struct {
 type Landing struct {
 	Username, Avatar                     string
 	UserSettings, PasswordChange, Logout string
+	// DeleteAccount is the page of the brand's unenrollment flow
+	// (executor.Brand.FlowUnenrollment), as authentik's user settings
+	// link it ("Delete account"); "" when the brand has none.
+	DeleteAccount string
 	// Devices are the user's authenticator devices; Setup the
 	// authenticator setup stages they may run, each at its Link
 	// (executor.Executor.Authenticators).
 	Devices []executor.UserDevice
 	Setup   []SetupLink
+	// Notice is what the page says of the flow the visitor just ended
+	// there: "" for nothing; MsgSettingsSaved after their settings flow,
+	// as authentik's user interface says it.
+	Notice string
 }
 
 // SetupLink is an authenticator setup stage on the landing page: its
@@ -406,6 +421,11 @@ func (u *UI) page(nonce, csrf string) *Page {
 func (u *UI) challengePage(nonce string, ch executor.Challenge, env executor.Envelope, user *executor.UserInfo, csrf string, r *http.Request, posted *form) *Page {
 	p := u.page(nonce, csrf)
 	p.Action = r.URL.RequestURI()
+	if slug := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, FlowPath), "/"); slug == u.settingsFlow() || slug == defaultPasswordChange {
+		// The page's path is in the key of the page kept: every
+		// visitor's page of the flow has the link.
+		p.Back = "/"
+	}
 	p.Challenge = ch
 	p.Component = env.Component
 	if fi := env.FlowInfo; fi != nil {
@@ -449,8 +469,14 @@ func (u *UI) challengePage(nonce string, ch executor.Challenge, env executor.Env
 		p.NonField = append(p.NonField, p.Errors[k]...)
 		delete(p.Errors, k)
 	}
-	if p.Component == executor.ComponentAuthenticatorValidate && slices.Equal(p.NonField, []string{executor.MsgEmptyResponse}) {
+	switch {
+	case p.Component == executor.ComponentAuthenticatorValidate && slices.Equal(p.NonField, []string{executor.MsgEmptyResponse}):
 		p.NonField, p.Notice = nil, msgCodeSent
+	case p.Component == executor.ComponentEmail && slices.Equal(p.NonField, []string{executor.MsgEmailSentError}):
+		// Every answer to the email page is this code, which
+		// authentik's page does not show: it tells of the email sent
+		// again, in authentik's words.
+		p.NonField, p.Notice = nil, executor.MsgEmailResent
 	}
 	if pc, ok := ch.(*executor.PromptChallenge); ok {
 		p.Prompts = prompts(p, pc, posted)
@@ -661,6 +687,12 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 			p = u.challengePage(nonce, ch, env, user, csrf, r, posted)
 		}
 		p.private = titleShows(p.Title, user, visitor)
+		if visitor != "" && slices.Contains(setupComponents, env.Component) {
+			// A logged-in visitor's authenticator setup (from the
+			// landing page's links) leads back to it; its "Not you?"
+			// logs out. Such a page is never kept (secretComponents).
+			p.Back = "/"
+		}
 		var (
 			err     error
 			release func()
@@ -740,13 +772,12 @@ func (u *UI) fillVisitor(b *bytes.Buffer, t *template.Template, rd *rendered, f 
 			continue
 		}
 		if v.Type == "ak-locale" && u.views.localeOptions != nil {
-			o, ok := u.views.localeOptions[v.Value]
-			if !ok {
-				o = u.views.localeOptions[""] // no locale of the list: none selected
+			// A locale of no choice is rendered: its own option.
+			if o, ok := u.views.localeOptions[v.Value]; ok {
+				b.Write(o)
+				ends = append(ends, b.Len())
+				continue
 			}
-			b.Write(o)
-			ends = append(ends, b.Len())
-			continue
 		}
 		if err := part(holeOptions, v, true); err != nil {
 			return err
@@ -884,6 +915,12 @@ func titleShows(title string, user *executor.UserInfo, visitor string) bool {
 var secretComponents = []string{executor.ComponentAuthenticatorTOTP, executor.ComponentAuthenticatorStatic,
 	executor.ComponentAuthenticatorWebAuthn, executor.ComponentAuthenticatorValidate, executor.ComponentAuthenticatorDuo,
 	executor.ComponentAuthenticatorSMS, executor.ComponentAuthenticatorEmail, executor.ComponentConsent}
+
+// setupComponents are the authenticator setup stages' components, whose
+// pages link a logged-in visitor back to the landing page (Page.Back).
+var setupComponents = []string{executor.ComponentAuthenticatorTOTP, executor.ComponentAuthenticatorStatic,
+	executor.ComponentAuthenticatorWebAuthn, executor.ComponentAuthenticatorDuo, executor.ComponentAuthenticatorSMS,
+	executor.ComponentAuthenticatorEmail}
 
 // withUser is a copy of ch (a pointer to a struct that embeds
 // executor.UserInfo) that shows user; ch itself when it embeds none.

@@ -436,7 +436,7 @@ func TestPasswordNeverEchoed(t *testing.T) {
 	if len(set) == 0 {
 		t.Fatalf("no password field: %s", p.body)
 	}
-	set["f_number"] = "not a number"
+	set["f_number"], set["@novalidate"] = "not a number", "" // sent as a script would
 	p = b2.submit(set)
 	if !strings.Contains(p.body, `role="alert"`) || !strings.Contains(p.body, "not a number") {
 		t.Fatalf("no error, or the values sent are not shown again: %s", p.body)
@@ -661,7 +661,7 @@ func TestPageCacheLoggedInPages(t *testing.T) {
 	}
 	// An answer refused (the email is not an address): the page with
 	// the error and the values sent, from the page kept.
-	p := z.submit(map[string]string{"email": "not-an-address"})
+	p := z.submit(map[string]string{"email": "not-an-address", "@novalidate": ""}) // sent as a script would
 	p.wantComponent(t, executor.ComponentPrompt)
 	if attrOf(p.input("email"), "value") != "not-an-address" || !strings.Contains(p.body, `role="alert"`) {
 		t.Fatalf("the answer refused: %s", p.body)

@@ -59,6 +59,12 @@ const (
 	// RememberCookie holds the username an identification page
 	// remembers (its "Remember me" box).
 	RememberCookie = "authflow_remember"
+	// NoticeCookie tells the landing page, once, that the visitor's
+	// settings flow ended there (Landing.Notice); it lives a minute.
+	NoticeCookie = "authflow_notice"
+	// MsgSettingsSaved is the landing page's notice after the settings
+	// flow saved, authentik's user interface's words.
+	MsgSettingsSaved = "Successfully updated details"
 )
 
 // Options configure a UI. Every zero field means its default.
@@ -373,6 +379,29 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 		return
 	}
 	req.Query = r.URL.RawQuery
+	if req.User.Authenticated && slug == u.settingsFlow() {
+		// The settings flow's page reached without its start (a
+		// bookmark, the browser's back button to a page whose flow
+		// ended, a form sent twice): started for the visitor as
+		// StartPath starts it, else its user_write would take the
+		// visitor's own username for a new user's.
+		running, err := u.e.Running(r.Context(), slug, req.Session)
+		if err == nil && !running {
+			err = u.e.Execute(r.Context(), slug, req)
+		}
+		var na *executor.NotApplicableError
+		switch {
+		case errors.Is(err, executor.ErrUnknownFlow):
+			u.status(w, r, nonce, http.StatusNotFound, msgNotFound)
+			return
+		case errors.As(err, &na):
+			u.status(w, r, nonce, http.StatusBadRequest, na.Error())
+			return
+		case err != nil:
+			u.flowError(w, r, nonce, slug, err)
+			return
+		}
+	}
 	var (
 		resp   executor.Response
 		posted *form
@@ -423,6 +452,12 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 	default:
 		if rd, ok := resp.Challenge.(*executor.Redirect); ok {
 			headers(w, nonce, cspExtra{})
+			if rd.To == "/" && slug == u.settingsFlow() {
+				// The settings flow ended (the stage after its form
+				// saved): the landing page says so.
+				http.SetCookie(w, &http.Cookie{Name: NoticeCookie, Value: noticeSettings, Path: "/", MaxAge: 60,
+					HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: u.sess.Secure(r)})
+			}
 			http.Redirect(w, r, rd.To, see)
 			return
 		}
@@ -582,10 +617,7 @@ func (u *UI) serveLanding(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b := u.e.Brand()
-	settings := b.FlowUserSettings
-	if settings == "" {
-		settings = defaultUserSettings
-	}
+	settings := u.settingsFlow()
 	p := u.page(nonce, "")
 	p.Title, p.Background = b.Title, b.DefaultFlowBackground
 	devs, setup, err := u.e.Authenticators(r.Context(), req.User.PK)
@@ -601,10 +633,31 @@ func (u *UI) serveLanding(w http.ResponseWriter, r *http.Request) {
 		Logout:         executor.InvalidationURL,
 		Devices:        devs,
 	}
+	if b.FlowUnenrollment != "" {
+		p.Landing.DeleteAccount = FlowPath + url.PathEscape(b.FlowUnenrollment) + "/"
+	}
 	for _, st := range setup {
 		p.Landing.Setup = append(p.Landing.Setup, SetupLink{Name: st.Name, Link: executor.ConfigurePath + st.PK.String() + "/"})
 	}
+	if c, err := r.Cookie(NoticeCookie); err == nil {
+		if c.Value == noticeSettings {
+			p.Landing.Notice = MsgSettingsSaved
+		}
+		http.SetCookie(w, &http.Cookie{Name: NoticeCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: u.sess.Secure(r)})
+	}
 	u.write(w, r, http.StatusOK, u.views.landing, p, cspExtra{})
+}
+
+// noticeSettings is NoticeCookie's value after the settings flow.
+const noticeSettings = "settings"
+
+// settingsFlow is the slug of the user settings flow: the brand's, else
+// authentik's default.
+func (u *UI) settingsFlow() string {
+	if s := u.e.Brand().FlowUserSettings; s != "" {
+		return s
+	}
+	return defaultUserSettings
 }
 
 // serveImage serves one of the UI's images.

@@ -60,9 +60,11 @@ type Shown struct {
 	Labelled                                                                     bool
 }
 
-// Option is a choice of a select or a radio group.
+// Option is a choice of a select or a radio group: its value, and the
+// text shown for it when not the value (Label, an ak-locale choice's
+// language).
 type Option struct {
-	Value               string
+	Value, Label        string
 	Selected, Autofocus bool
 }
 
@@ -162,7 +164,18 @@ func prompts(p *Page, c *executor.PromptChallenge, posted *form) []Prompt {
 		case "ak-locale":
 			// Blank is a choice (the executor allows it): the browser
 			// must not refuse it as a required select's placeholder.
-			choices, v.Empty, v.Required = locales, "Auto-detect (based on your browser)", false
+			choices, v.Empty, v.Required = nil, "Auto-detect (based on your browser)", false
+			listed := v.Value == ""
+			for _, l := range locales {
+				v.Options = append(v.Options, Option{Value: l.code, Label: l.label, Selected: l.code == v.Value})
+				listed = listed || l.code == v.Value
+			}
+			if !listed {
+				// A locale of no choice (set elsewhere, or of another
+				// list) is kept, shown by its code: selecting none would
+				// replace it with blank when the user saves anything else.
+				v.Options = append(v.Options, Option{Value: v.Value, Selected: true})
+			}
 		case "dropdown":
 			if !f.Required {
 				v.Empty = " "
@@ -184,9 +197,22 @@ func prompts(p *Page, c *executor.PromptChallenge, posted *form) []Prompt {
 	return out
 }
 
-// locales are the choices of an ak-locale prompt: authentik's UI
-// languages.
-var locales = []string{"de", "en", "es", "fr", "it", "ko", "nl", "pl", "pt", "pt-BR", "ru", "tr", "zh-Hans", "zh-Hant"}
+// locale is a choice of an ak-locale prompt: its code, and its label as
+// authentik's select shows it ("DE - German").
+type locale struct{ code, label string }
+
+// locales are the choices of an ak-locale prompt: authentik 2025.6's UI
+// languages (web/src/elements/ak-locale-context/definitions.ts), its
+// pseudo-locale for testing aside.
+var locales = func() []locale {
+	ls := []locale{{"de", "German"}, {"en", "English"}, {"es", "Spanish"}, {"fr", "French"}, {"it", "Italian"},
+		{"ko", "Korean"}, {"nl", "Dutch"}, {"pl", "Polish"}, {"ru", "Russian"}, {"tr", "Turkish"},
+		{"zh_TW", "Taiwanese Mandarin"}, {"zh-Hans", "Chinese (simplified)"}, {"zh-Hant", "Chinese (traditional)"}}
+	for i := range ls {
+		ls[i].label = strings.ToUpper(ls[i].code) + " - " + ls[i].label
+	}
+	return ls
+}()
 
 // funcs are the templates' functions.
 var funcs = template.FuncMap{

@@ -230,6 +230,10 @@ func TestBrowserInitialSetupAndLogin(t *testing.T) {
 	if d := p.Click(p.Button("Continue")); d.URL != srv.host()+"/" {
 		t.Errorf("the user settings end at %s: %q", d.URL, p.Text("main"))
 	}
+	if got := p.Text(`[role=status]`); got != "Successfully updated details" {
+		t.Errorf("the landing page after saving the settings says %q", got)
+	}
+	look(t, p, "landing-settings-saved")
 	p.Click(p.Button("Your settings"))
 	if v := browsertest.Run(p, chromedp.Value(chromedp.CSS(p.Field("Name")))); v != "Ada Admin" {
 		t.Errorf("the settings saved the name %q", v)
