@@ -146,8 +146,8 @@ func cachedPlan(b *testing.B) func() {
 // BenchmarkEvaluatePasswordStage evaluates the shipped
 // default-authentication-flow's password-stage policy (its
 // hasattr(pending_user, "backend")) as the executor does at the
-// password stage (an anonymous request with an HTTP request, a plan
-// context holding the identified pending_user, a flow_plan, the
+// password stage (the identified pending_user as the request's user
+// and in the plan context, an HTTP request, a flow_plan, the
 // directory), beside a cached plan of a 10-stage flow
 // (BenchmarkPlanCached), alternately in one loop, each first in turn:
 //
@@ -194,7 +194,7 @@ func BenchmarkEvaluatePasswordStage(b *testing.B) {
 			t0 := time.Now()
 			if (n+k)%2 == 0 {
 				pc := map[string]any{"pending_user": directory.ContextUser(u), "pending_user_identifier": "akadmin", "redirect": "/if/user/"}
-				req := plan.PolicyRequest{Context: pc, Directory: md, Plan: new(redirects),
+				req := plan.PolicyRequest{User: plan.User{PK: u.PK, Authenticated: true}, Context: pc, Directory: md, Plan: new(redirects),
 					HTTP: &plan.HTTPRequest{Method: "GET", Path: "/api/v3/flows/executor/default-authentication-flow/"}}
 				if res, err := ev.Evaluate(ctx, p, req); err != nil || !res.Passing {
 					b.Fatal(res, err)
