@@ -43,3 +43,46 @@ return regex_match(context["prompt_data"]["username"], "^u")`,
 	}
 	wg.Wait()
 }
+
+// TestConcurrentLocals: a compiled program's handler is defined once and
+// shared, so each evaluation must still have its own locals, closures
+// and lambdas: a list a nested function appends to starts empty in each
+// evaluation, however many run at once (run with -race).
+func TestConcurrentLocals(t *testing.T) {
+	ev := expression.Evaluator(&expression.Options{Cache: expression.NewCache(4)})
+	srcs := []string{`seen = []
+def add(x):
+    seen.append(x)
+    return len(seen)
+add(context["n"])
+add(context["n"])
+context["flow_plan"].context["seen"] = seen
+return add(0) == 3`, `f = lambda: context["n"]
+context["flow_plan"].context["got"] = f()
+try:
+    return context["missing"]
+except:
+    return f() == context["n"]`}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				n := int64(g*1000 + i)
+				ctx := map[string]any{"n": n}
+				for _, src := range srcs {
+					res, err := ev.Evaluate(context.Background(), expr(src), plan.PolicyRequest{Context: ctx, Plan: new(redirects)})
+					if err != nil || !res.Passing {
+						t.Errorf("goroutine %d #%d: %+v %v", g, i, res, err)
+						return
+					}
+				}
+				if s, _ := ctx["seen"].([]any); len(s) != 3 || s[0] != n || s[1] != n || s[2] != int64(0) || ctx["got"] != n {
+					t.Errorf("goroutine %d #%d: context %v", g, i, ctx)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

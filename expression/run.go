@@ -69,6 +69,9 @@ func (p *Program) run(ctx context.Context, lim Limits, args starlark.Tuple) (v s
 	}
 	th := &starlark.Thread{Name: "expression", Print: func(*starlark.Thread, string) {}}
 	th.SetMaxExecutionSteps(lim.MaxSteps)
+	// The handler was defined when compiling; the run counts the steps
+	// that took, as if it had defined it itself.
+	th.Steps = p.initSteps
 	if h, ok := ctx.Value(hostKey{}).(*host); ok {
 		th.SetLocal(hostLocal, h)
 		h.maxSteps = lim.MaxSteps
@@ -76,10 +79,7 @@ func (p *Program) run(ctx context.Context, lim Limits, args starlark.Tuple) (v s
 	}
 	stop := context.AfterFunc(ctx, func() { th.Cancel("context done") })
 	defer stop()
-	g, err := p.prog.Init(th, p.globals)
-	if err == nil {
-		v, err = starlark.Call(th, g["handler"], args, nil)
-	}
+	v, err = starlark.Call(th, p.handler, args, nil)
 	if err == nil {
 		return v, nil
 	}
