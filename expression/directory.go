@@ -80,9 +80,17 @@ func (h *host) group(pk uuid.UUID) (directory.Group, error) {
 // directory. Its fields are read on first use, so an expression that
 // uses only what the planner passed reads nothing.
 type dirUser struct {
-	h     *host
-	pk    int64
-	known starlark.StringDict // fields known without reading (request.user's)
+	h  *host
+	pk int64
+	// request: this is request.user, whose is_authenticated,
+	// is_superuser and attributes are the planner's, known without
+	// reading.
+	request                  bool
+	authenticated, superuser bool
+	// attrs are the planner's attributes, converted; nil until first
+	// read when the planner's are empty (when they are not, requestUser
+	// converts them, failing the evaluation on a value it cannot pass).
+	attrs starlark.Value
 	// gattrs are the planner's group attributes (request.user), or nil.
 	gattrs map[string]any
 	u      *directory.User
@@ -159,8 +167,18 @@ func (u *dirUser) loadFacts() (directory.Facts, error) {
 }
 
 func (u *dirUser) Attr(name string) (starlark.Value, error) {
-	if v, ok := u.known[name]; ok {
-		return v, nil
+	if u.request {
+		switch name {
+		case "is_authenticated":
+			return starlark.Bool(u.authenticated), nil
+		case "is_superuser":
+			return starlark.Bool(u.superuser), nil
+		case "attributes":
+			if u.attrs == nil {
+				u.attrs = starlark.NewDict(0)
+			}
+			return u.attrs, nil
+		}
 	}
 	switch name {
 	case "pk", "id":

@@ -262,16 +262,22 @@ func requestUser(u plan.User, h *host) (starlark.Value, error) {
 	if u.PK == 0 && !u.Authenticated {
 		return anonUser{}, nil
 	}
+	if u.PK != 0 && h.dir != nil {
+		du := &dirUser{h: h, pk: u.PK, gattrs: u.GroupAttributes, request: true, authenticated: u.Authenticated, superuser: u.Superuser}
+		if len(u.Attributes) > 0 {
+			// Converted now, so that a value that cannot be passed
+			// fails the evaluation; empty ones at their first read.
+			attrs, err := toValue(u.Attributes, 0)
+			if err != nil {
+				return nil, err
+			}
+			du.attrs = attrs
+		}
+		return du, nil
+	}
 	attrs, err := toValue(orEmpty(u.Attributes), 0)
 	if err != nil {
 		return nil, err
-	}
-	if u.PK != 0 && h.dir != nil {
-		return &dirUser{h: h, pk: u.PK, gattrs: u.GroupAttributes, known: starlark.StringDict{
-			"pk": starlark.MakeInt64(u.PK), "id": starlark.MakeInt64(u.PK),
-			"is_authenticated": starlark.Bool(u.Authenticated), "is_superuser": starlark.Bool(u.Superuser),
-			"attributes": attrs,
-		}}, nil
 	}
 	gattrs := orEmpty(u.Attributes)
 	if u.GroupAttributes != nil {

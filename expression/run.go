@@ -77,8 +77,10 @@ func (p *Program) run(ctx context.Context, lim Limits, args starlark.Tuple) (v s
 		h.maxSteps = lim.MaxSteps
 		defer func() { h.steps = th.ExecutionSteps() }()
 	}
-	stop := context.AfterFunc(ctx, func() { th.Cancel("context done") })
-	defer stop()
+	if ctx.Done() != nil { // a context that can end cancels the thread
+		stop := context.AfterFunc(ctx, func() { th.Cancel("context done") })
+		defer stop()
+	}
 	v, err = starlark.Call(th, p.handler, args, nil)
 	if err == nil {
 		return v, nil
