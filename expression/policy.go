@@ -145,8 +145,8 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 		// flow_plan (planner.py:334): the values are shared, the dict is
 		// not.
 		ctxDict = starlark.NewDict(planCtx.Len() + 1)
-		for _, kv := range planCtx.Items() {
-			_ = ctxDict.SetKey(kv[0], kv[1])
+		for k, v := range planCtx.Entries() {
+			_ = ctxDict.SetKey(k, v)
 		}
 		if req.Plan != nil {
 			// A flow's own policies run before there is a plan:

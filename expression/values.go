@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"sort"
+	"slices"
 
 	"go.starlark.net/starlark"
 )
@@ -85,11 +85,12 @@ func toValue(v any, depth int) (starlark.Value, error) {
 // it.
 func toDict(m map[string]any, depth int, own func(k string) starlark.Value) (*starlark.Dict, error) {
 	d := starlark.NewDict(len(m))
-	keys := make([]string, 0, len(m))
+	var buf [16]string // most maps are small: their keys sorted on the stack
+	keys := buf[:0]
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	for _, k := range keys {
 		var x starlark.Value
 		if own != nil {
