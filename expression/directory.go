@@ -29,6 +29,8 @@ type host struct {
 	used   bool
 	groups map[uuid.UUID]directory.Group
 	hooks  *hooks // calls, events and the network; nil: none
+	// messages are a policy's ak_message calls, in order.
+	messages []string
 	// maxSteps is the run's step limit and steps what it took, which
 	// ak_call_policy shares with the policies it calls.
 	maxSteps, steps uint64

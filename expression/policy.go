@@ -107,19 +107,6 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	if err != nil {
 		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
 	}
-	messages := []string{}
-	akMessage := starlark.NewBuiltin("ak_message", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-		var v starlark.Value
-		if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &v); err != nil {
-			return nil, err
-		}
-		s, ok := starlark.AsString(v)
-		if !ok {
-			s = v.String()
-		}
-		messages = append(messages, s)
-		return starlark.None, nil
-	})
 	planCtx, err := planContext(req.Context)
 	if err != nil {
 		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
@@ -129,6 +116,18 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 		dir = e.opts.Directory
 	}
 	h := &host{ctx: ctx, dir: dir, update: req.Update}
+	akMessage := starlark.NewBuiltin("ak_message", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+		var v starlark.Value
+		if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &v); err != nil {
+			return nil, err
+		}
+		s, ok := starlark.AsString(v)
+		if !ok {
+			s = v.String()
+		}
+		h.messages = append(h.messages, s)
+		return starlark.None, nil
+	})
 	clientIP, httpReq, reqHTTP := httpParams(req.HTTP)
 	// Called by ak_call_policy: the caller's request and request.context
 	// are this policy's, as in authentik; the caller writes the plan
@@ -195,6 +194,10 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	}
 	if err != nil {
 		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
+	}
+	messages := h.messages
+	if messages == nil {
+		messages = []string{}
 	}
 	res := plan.Result{Passing: bool(v.Truth()), Messages: messages, ValidUntil: plan.Forever}
 	if written || h.used || prog.readsHTTP {

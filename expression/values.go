@@ -299,9 +299,13 @@ func unchanged(s starlark.Value, g any, depth int) bool {
 		if d == nil || d.Len() != len(g) {
 			return false
 		}
-		for k, e := range g {
-			v, found, err := d.Get(starlark.String(k))
-			if err != nil || !found || !unchanged(v, e, depth+1) {
+		// As many entries: each of d's must be one of g's, unchanged.
+		for k, v := range d.Entries() {
+			ks, ok := k.(starlark.String)
+			if !ok {
+				return false
+			}
+			if e, found := g[string(ks)]; !found || !unchanged(v, e, depth+1) {
 				return false
 			}
 		}
