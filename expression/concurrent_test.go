@@ -2,8 +2,11 @@ package expression_test
 
 import (
 	"context"
+	"errors"
+	"reflect"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/authflow/authflow/expression"
 	"github.com/authflow/authflow/plan"
@@ -85,4 +88,34 @@ except:
 		}()
 	}
 	wg.Wait()
+}
+
+// TestRunAfterRun: runs reuse the interpreter's threads; a run after
+// one that reached the step limit or was stopped by its context's
+// deadline starts afresh, with its own limit, no cancellation and its
+// own messages.
+func TestRunAfterRun(t *testing.T) {
+	short := expression.Evaluator(&expression.Options{Limits: expression.Limits{MaxSteps: 1000}})
+	long := expression.Evaluator(&expression.Options{Limits: expression.Limits{MaxSteps: 1 << 62}})
+	count := expr("n = 0\nfor i in range(20):\n    n += 1\nak_message(str(n))\nreturn n == 20")
+	for i := range 20 {
+		if _, err := short.Evaluate(context.Background(), expr("while True:\n    pass"), plan.PolicyRequest{}); !errors.Is(err, expression.ErrSteps) {
+			t.Fatalf("#%d runaway: %v, want ErrSteps", i, err)
+		}
+		res, err := short.Evaluate(context.Background(), count, plan.PolicyRequest{})
+		if err != nil || !res.Passing || !reflect.DeepEqual(res.Messages, []string{"20"}) {
+			t.Fatalf("#%d after the step limit: %+v, %v", i, res, err)
+		}
+		if i%5 == 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+			_, err := long.Evaluate(ctx, expr("while True:\n    pass"), plan.PolicyRequest{})
+			cancel()
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("#%d deadline: %v", i, err)
+			}
+			if res, err := short.Evaluate(context.Background(), count, plan.PolicyRequest{}); err != nil || !res.Passing {
+				t.Fatalf("#%d after the deadline: %+v, %v", i, res, err)
+			}
+		}
+	}
 }
