@@ -156,9 +156,7 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 		if err != nil {
 			return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
 		}
-		request = starlarkstruct.FromStringDict(starlark.String("PolicyRequest"), starlark.StringDict{
-			"user": user, "http_request": reqHTTP, "obj": starlark.None, "context": ctxDict, "debug": starlark.False,
-		})
+		request = policyRequest(user, reqHTTP, starlark.None, ctxDict)
 	}
 	sso, _, _ := ctxDict.Get(starlark.String("is_sso"))
 	if sso == nil {
@@ -207,6 +205,16 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 		res.ValidUntil = plan.Result{}.ValidUntil
 	}
 	return res, nil
+}
+
+// policyRequest is a handler's request, authentik's PolicyRequest: a
+// struct of user, http_request, obj, context and debug (False). Its
+// fields are given in order, with no map to build.
+func policyRequest(user, httpReq, obj starlark.Value, context *starlark.Dict) *starlarkstruct.Struct {
+	return starlarkstruct.FromKeywords(starlark.String("PolicyRequest"), []starlark.Tuple{
+		{starlark.String("context"), context}, {starlark.String("debug"), starlark.False},
+		{starlark.String("http_request"), httpReq}, {starlark.String("obj"), obj}, {starlark.String("user"), user},
+	})
 }
 
 // planContext converts the plan context; a pending_user that is a map
