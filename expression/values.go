@@ -300,12 +300,14 @@ func unchanged(s starlark.Value, g any, depth int) bool {
 			return false
 		}
 		// As many entries: each of d's must be one of g's, unchanged.
-		for k, v := range d.Entries() {
-			ks, ok := k.(starlark.String)
+		// Items only reads d, which an expression may have taken from
+		// a value of the host's that other evaluations share.
+		for _, kv := range d.Items() {
+			ks, ok := kv[0].(starlark.String)
 			if !ok {
 				return false
 			}
-			if e, found := g[string(ks)]; !found || !unchanged(v, e, depth+1) {
+			if e, found := g[string(ks)]; !found || !unchanged(kv[1], e, depth+1) {
 				return false
 			}
 		}
