@@ -71,11 +71,17 @@ func (k kind) params() []string {
 var fileOptions = &syntax.FileOptions{While: true, Set: true}
 
 // Program is a compiled expression policy. It is immutable and safe for
-// concurrent use; each Run has its own interpreter thread.
+// concurrent use; each run has its own interpreter thread.
 type Program struct {
-	src     string
-	prog    *starlark.Program
-	globals starlark.StringDict
+	src string
+	// handler is the module's handler function, defined once when
+	// compiling (the module's top level only defines it) and frozen:
+	// each run calls it with its own arguments, locals and thread, so
+	// runs share nothing mutable.
+	handler *starlark.Function
+	// initSteps are the steps the module's top level took, which each
+	// run starts from, as when each run defined the handler itself.
+	initSteps uint64
 	// readsHTTP: the body names the HTTP request (see readsHTTP), so a
 	// result depends on more than what a plan cache compares.
 	readsHTTP bool
@@ -118,7 +124,16 @@ func compileKind(src string, k kind) (*Program, []Problem) {
 	if err != nil {
 		return nil, problems(src, err)
 	}
-	return &Program{src: src, prog: prog, globals: globals, readsHTTP: readsHTTP(f)}, nil
+	// The top level is the one def: it cannot fail, refer to a
+	// parameter or run an expression's code.
+	th := &starlark.Thread{Name: "expression"}
+	g, err := prog.Init(th, globals)
+	handler, ok := g["handler"].(*starlark.Function)
+	if err != nil || !ok {
+		return nil, []Problem{{Line: 1, Construct: "syntax", Msg: fmt.Sprintf("defining the handler: %v", err)}}
+	}
+	g.Freeze()
+	return &Program{src: src, handler: handler, initSteps: th.ExecutionSteps(), readsHTTP: readsHTTP(f)}, nil
 }
 
 // readsHTTP reports whether the handler's body names the HTTP request:

@@ -29,6 +29,8 @@ type host struct {
 	used   bool
 	groups map[uuid.UUID]directory.Group
 	hooks  *hooks // calls, events and the network; nil: none
+	// messages are a policy's ak_message calls, in order.
+	messages []string
 	// maxSteps is the run's step limit and steps what it took, which
 	// ak_call_policy shares with the policies it calls.
 	maxSteps, steps uint64
@@ -80,9 +82,17 @@ func (h *host) group(pk uuid.UUID) (directory.Group, error) {
 // directory. Its fields are read on first use, so an expression that
 // uses only what the planner passed reads nothing.
 type dirUser struct {
-	h     *host
-	pk    int64
-	known starlark.StringDict // fields known without reading (request.user's)
+	h  *host
+	pk int64
+	// request: this is request.user, whose is_authenticated,
+	// is_superuser and attributes are the planner's, known without
+	// reading.
+	request                  bool
+	authenticated, superuser bool
+	// attrs are the planner's attributes, converted; nil until first
+	// read when the planner's are empty (when they are not, requestUser
+	// converts them, failing the evaluation on a value it cannot pass).
+	attrs starlark.Value
 	// gattrs are the planner's group attributes (request.user), or nil.
 	gattrs map[string]any
 	u      *directory.User
@@ -159,8 +169,18 @@ func (u *dirUser) loadFacts() (directory.Facts, error) {
 }
 
 func (u *dirUser) Attr(name string) (starlark.Value, error) {
-	if v, ok := u.known[name]; ok {
-		return v, nil
+	if u.request {
+		switch name {
+		case "is_authenticated":
+			return starlark.Bool(u.authenticated), nil
+		case "is_superuser":
+			return starlark.Bool(u.superuser), nil
+		case "attributes":
+			if u.attrs == nil {
+				u.attrs = starlark.NewDict(0)
+			}
+			return u.attrs, nil
+		}
 	}
 	switch name {
 	case "pk", "id":

@@ -287,6 +287,31 @@ return True`, plan.PolicyRequest{Context: ctx})
 	}
 }
 
+// TestRequestUserPlanner: with a directory, request.user's
+// is_authenticated, is_superuser and attributes are the planner's, read
+// without the directory (so the result is kept by a plan cache); empty
+// attributes are one dict for the evaluation, which keeps what is
+// written into it; attributes holding a value that cannot be passed
+// fail the evaluation, whether or not it reads them.
+func TestRequestUserPlanner(t *testing.T) {
+	f := newDirFixture(t)
+	bob := plan.User{PK: f.bob.PK, Authenticated: true, Superuser: true}
+	res, err := f.eval(t, `u = request.user
+u.attributes["seen"] = True
+return u.is_superuser and u.is_authenticated and u.pk == u.id and u.attributes == {"seen": True}`, plan.PolicyRequest{User: bob})
+	if err != nil || !res.Passing || res.ValidUntil != plan.Forever {
+		t.Errorf("planner's facts: %+v, %v", res, err)
+	}
+	bob.Authenticated, bob.Superuser = false, false
+	if res, err := f.eval(t, `return request.user.is_authenticated or request.user.is_superuser`, plan.PolicyRequest{User: bob}); err != nil || res.Passing {
+		t.Errorf("not authenticated: %+v, %v", res, err)
+	}
+	bob.Attributes = map[string]any{"bad": struct{}{}}
+	if _, err := f.eval(t, `return True`, plan.PolicyRequest{User: bob}); err == nil || !strings.Contains(err.Error(), "cannot pass a struct {}") {
+		t.Errorf("bad attributes: %v", err)
+	}
+}
+
 // TestDirectoryHelpersWithoutDirectory: without Options.Directory the
 // helpers fail wrapping ErrNoHost, naming themselves: never a silent
 // pass.

@@ -374,5 +374,11 @@
 //
 // # Concurrency
 //
-// A Program, a Cache and the evaluator are safe for concurrent use.
+// A Program, a Cache and the evaluator are safe for concurrent use. A
+// Program defines its handler once, when compiled, and freezes it; each
+// run calls it with arguments of its own on an interpreter thread of its
+// own (threads are kept between runs, each run setting their step count,
+// limit, cancellation and host afresh), so runs share nothing an
+// expression can change. A run counts the steps of defining the handler,
+// as if it had defined it itself.
 package expression

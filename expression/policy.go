@@ -107,19 +107,6 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	if err != nil {
 		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
 	}
-	messages := []string{}
-	akMessage := starlark.NewBuiltin("ak_message", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-		var v starlark.Value
-		if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &v); err != nil {
-			return nil, err
-		}
-		s, ok := starlark.AsString(v)
-		if !ok {
-			s = v.String()
-		}
-		messages = append(messages, s)
-		return starlark.None, nil
-	})
 	planCtx, err := planContext(req.Context)
 	if err != nil {
 		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
@@ -129,6 +116,18 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 		dir = e.opts.Directory
 	}
 	h := &host{ctx: ctx, dir: dir, update: req.Update}
+	akMessage := starlark.NewBuiltin("ak_message", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+		var v starlark.Value
+		if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &v); err != nil {
+			return nil, err
+		}
+		s, ok := starlark.AsString(v)
+		if !ok {
+			s = v.String()
+		}
+		h.messages = append(h.messages, s)
+		return starlark.None, nil
+	})
 	clientIP, httpReq, reqHTTP := httpParams(req.HTTP)
 	// Called by ak_call_policy: the caller's request and request.context
 	// are this policy's, as in authentik; the caller writes the plan
@@ -145,8 +144,8 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 		// flow_plan (planner.py:334): the values are shared, the dict is
 		// not.
 		ctxDict = starlark.NewDict(planCtx.Len() + 1)
-		for _, kv := range planCtx.Items() {
-			_ = ctxDict.SetKey(kv[0], kv[1])
+		for k, v := range planCtx.Entries() {
+			_ = ctxDict.SetKey(k, v)
 		}
 		if req.Plan != nil {
 			// A flow's own policies run before there is a plan:
@@ -157,9 +156,7 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 		if err != nil {
 			return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
 		}
-		request = starlarkstruct.FromStringDict(starlark.String("PolicyRequest"), starlark.StringDict{
-			"user": user, "http_request": reqHTTP, "obj": starlark.None, "context": ctxDict, "debug": starlark.False,
-		})
+		request = policyRequest(user, reqHTTP, starlark.None, ctxDict)
 	}
 	sso, _, _ := ctxDict.Get(starlark.String("is_sso"))
 	if sso == nil {
@@ -196,6 +193,10 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	if err != nil {
 		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
 	}
+	messages := h.messages
+	if messages == nil {
+		messages = []string{}
+	}
 	res := plan.Result{Passing: bool(v.Truth()), Messages: messages, ValidUntil: plan.Forever}
 	if written || h.used || prog.readsHTTP {
 		// A cached plan would not repeat the write, nor see the
@@ -204,6 +205,16 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 		res.ValidUntil = plan.Result{}.ValidUntil
 	}
 	return res, nil
+}
+
+// policyRequest is a handler's request, authentik's PolicyRequest: a
+// struct of user, http_request, obj, context and debug (False). Its
+// fields are given in order, with no map to build.
+func policyRequest(user, httpReq, obj starlark.Value, context *starlark.Dict) *starlarkstruct.Struct {
+	return starlarkstruct.FromKeywords(starlark.String("PolicyRequest"), []starlark.Tuple{
+		{starlark.String("context"), context}, {starlark.String("debug"), starlark.False},
+		{starlark.String("http_request"), httpReq}, {starlark.String("obj"), obj}, {starlark.String("user"), user},
+	})
 }
 
 // planContext converts the plan context; a pending_user that is a map
@@ -262,16 +273,22 @@ func requestUser(u plan.User, h *host) (starlark.Value, error) {
 	if u.PK == 0 && !u.Authenticated {
 		return anonUser{}, nil
 	}
+	if u.PK != 0 && h.dir != nil {
+		du := &dirUser{h: h, pk: u.PK, gattrs: u.GroupAttributes, request: true, authenticated: u.Authenticated, superuser: u.Superuser}
+		if len(u.Attributes) > 0 {
+			// Converted now, so that a value that cannot be passed
+			// fails the evaluation; empty ones at their first read.
+			attrs, err := toValue(u.Attributes, 0)
+			if err != nil {
+				return nil, err
+			}
+			du.attrs = attrs
+		}
+		return du, nil
+	}
 	attrs, err := toValue(orEmpty(u.Attributes), 0)
 	if err != nil {
 		return nil, err
-	}
-	if u.PK != 0 && h.dir != nil {
-		return &dirUser{h: h, pk: u.PK, gattrs: u.GroupAttributes, known: starlark.StringDict{
-			"pk": starlark.MakeInt64(u.PK), "id": starlark.MakeInt64(u.PK),
-			"is_authenticated": starlark.Bool(u.Authenticated), "is_superuser": starlark.Bool(u.Superuser),
-			"attributes": attrs,
-		}}, nil
 	}
 	gattrs := orEmpty(u.Attributes)
 	if u.GroupAttributes != nil {

@@ -362,9 +362,7 @@ func (e evaluator) runPrompt(ctx context.Context, p stage.Prompt, src string, va
 	rc := starlark.NewDict(1)
 	_ = rc.SetKey(starlark.String("prompt_context"), pc)
 	_, httpReq, reqHTTP := httpParams(vars.HTTP)
-	request := starlarkstruct.FromStringDict(starlark.String("PolicyRequest"), starlark.StringDict{
-		"user": reqUser, "http_request": reqHTTP, "obj": promptObject(p), "context": rc, "debug": starlark.False,
-	})
+	request := policyRequest(reqUser, reqHTTP, promptObject(p), rc)
 	var before any
 	if vars.PromptContext != nil {
 		budget := e.opts.Limits.MaxValues

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"go.starlark.net/starlark"
 )
@@ -52,6 +53,13 @@ func (e *RunError) Error() string { return e.Msg }
 // Unwrap returns Err.
 func (e *RunError) Unwrap() error { return e.Err }
 
+// threads are interpreter threads kept between runs, with the frames
+// of their calls: a run takes one and sets its step count, limit,
+// cancellation and host, so that nothing of an earlier run remains.
+var threads = sync.Pool{New: func() any {
+	return &starlark.Thread{Name: "expression", Print: func(*starlark.Thread, string) {}}
+}}
+
 // run calls the program's handler with args under ctx and limits. Every
 // failure is an error: a context error when ctx ends, ErrSteps, ErrPanic
 // or a *RunError.
@@ -67,19 +75,35 @@ func (p *Program) run(ctx context.Context, lim Limits, args starlark.Tuple) (v s
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("expression: %w", err)
 	}
-	th := &starlark.Thread{Name: "expression", Print: func(*starlark.Thread, string) {}}
+	th := threads.Get().(*starlark.Thread)
+	th.Uncancel()
 	th.SetMaxExecutionSteps(lim.MaxSteps)
-	if h, ok := ctx.Value(hostKey{}).(*host); ok {
-		th.SetLocal(hostLocal, h)
+	// The handler was defined when compiling; the run counts the steps
+	// that took, as if it had defined it itself.
+	th.Steps = p.initSteps
+	h, _ := ctx.Value(hostKey{}).(*host)
+	th.SetLocal(hostLocal, h)
+	if h != nil {
 		h.maxSteps = lim.MaxSteps
-		defer func() { h.steps = th.ExecutionSteps() }()
 	}
-	stop := context.AfterFunc(ctx, func() { th.Cancel("context done") })
-	defer stop()
-	g, err := p.prog.Init(th, p.globals)
-	if err == nil {
-		v, err = starlark.Call(th, g["handler"], args, nil)
+	var stop func() bool
+	if ctx.Done() != nil { // a context that can end cancels the thread
+		stop = context.AfterFunc(ctx, func() { th.Cancel("context done") })
 	}
+	returned := false
+	defer func() {
+		if h != nil {
+			h.steps = th.ExecutionSteps()
+		}
+		// The thread is kept for another run unless the context's end
+		// may still cancel it or the interpreter panicked.
+		if stopped := stop == nil || stop(); stopped && returned {
+			th.SetLocal(hostLocal, nil)
+			threads.Put(th)
+		}
+	}()
+	v, err = starlark.Call(th, p.handler, args, nil)
+	returned = true
 	if err == nil {
 		return v, nil
 	}

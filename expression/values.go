@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"sort"
+	"slices"
 
 	"go.starlark.net/starlark"
 )
@@ -85,11 +85,12 @@ func toValue(v any, depth int) (starlark.Value, error) {
 // it.
 func toDict(m map[string]any, depth int, own func(k string) starlark.Value) (*starlark.Dict, error) {
 	d := starlark.NewDict(len(m))
-	keys := make([]string, 0, len(m))
+	var buf [16]string // most maps are small: their keys sorted on the stack
+	keys := buf[:0]
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	for _, k := range keys {
 		var x starlark.Value
 		if own != nil {
@@ -298,9 +299,15 @@ func unchanged(s starlark.Value, g any, depth int) bool {
 		if d == nil || d.Len() != len(g) {
 			return false
 		}
-		for k, e := range g {
-			v, found, err := d.Get(starlark.String(k))
-			if err != nil || !found || !unchanged(v, e, depth+1) {
+		// As many entries: each of d's must be one of g's, unchanged.
+		// Items only reads d, which an expression may have taken from
+		// a value of the host's that other evaluations share.
+		for _, kv := range d.Items() {
+			ks, ok := kv[0].(starlark.String)
+			if !ok {
+				return false
+			}
+			if e, found := g[string(ks)]; !found || !unchanged(kv[1], e, depth+1) {
 				return false
 			}
 		}
