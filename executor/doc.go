@@ -256,14 +256,14 @@
 //
 // A complete login of the shipped default-authentication-flow
 // (identification, password, MFA without devices, user_login) through
-// the Go API with the store's default hasher costs 1.016 and 1.013
+// the Go API with the store's default hasher costs 1.016 and 1.018
 // times one password check [1.05] (BenchmarkLogin). 100,000 pending
 // executions take 62 MB in a MemRunState [200]
 // (BenchmarkExecutions100k). An unknown identifier costs what a wrong
 // password does (BenchmarkEnumeration).
 //
-// With a pbkdf2 hasher of one iteration, the login (some 95
-// microseconds) costs 33.0 and 34.2 times a cached plan of the flow
+// With a pbkdf2 hasher of one iteration, the login (some 85
+// microseconds) costs 31.2 and 33.9 times a cached plan of the flow
 // [20: not met] (BenchmarkLoginCheap's go loop: the two alternately,
 // each first in turn). Earlier figures (22 to 25) came from one loop
 // that also ran HTTP logins, whose garbage and goroutines made a plan
@@ -279,49 +279,61 @@
 // records without copies, a request shares its stages with the
 // execution kept decoded, an execution's encoding is allocated at its
 // size, a kept execution shares the context values its step left
-// unchanged; 80 to 67 kB and about 790 to 715 allocations a login).
-// What is left is spread: the password binding's expression policy,
-// evaluated at the password stage's GET and POST, a tenth (authentik
-// re-evaluates a re_evaluate_policies binding at every request, GET
-// and POST, with no policy cache, and a policy may answer differently
-// at the POST than at the GET, so its result is not kept from one
-// request to the next; EXECUTOR.md §2.4); saving the execution after
-// each request (encoding it, keeping it decoded, the inspector's
-// history), a sixth; thirteen read transactions (about a microsecond
-// each beside the reads: the flow and stage at each request, the plan,
-// the identifier's lookup, the pending user at the password and
-// user_login stages, the password, the devices); copying the
-// execution's context for each request (a handler may change it in
-// place); and the garbage of all these. A login is nine requests (a
-// Get and a Submit a stage, the reloads between them, as the
-// protocol's redirects), each of which loads, checks and saves the
-// execution: a plan is one lookup.
+// unchanged; 80 to 67 kB and about 790 to 715 allocations a login);
+// an expression policy's evaluation a third cheaper (package
+// expression: the handler defined once, interpreter threads reused;
+// 8% of the login). What is left is spread: the password binding's
+// expression policy, evaluated at the password stage's GET and POST,
+// some 7 microseconds (authentik re-evaluates a re_evaluate_policies
+// binding at every request, GET and POST, with no policy cache, and a
+// policy may answer differently at the POST than at the GET, so its
+// result is not kept from one request to the next; EXECUTOR.md §2.4);
+// saving the execution after each request (encoding it, keeping it
+// decoded, the inspector's history), a fifth; thirteen read
+// transactions (about a microsecond each beside the reads: the flow
+// and stage at each request, the plan, the identifier's lookup, the
+// pending user at the password and user_login stages, the password,
+// the devices); copying the execution's context for each request (a
+// handler may change it in place); and the garbage of all these,
+// some 700 allocations whose collection is a quarter of the CPU. The
+// stage handlers themselves are a quarter of the login. A login is six
+// requests (a Get and a Submit a stage, and the reloads between them,
+// as the protocol's redirects), each of which loads, checks and saves
+// the execution: a plan is one lookup.
 //
-// Over HTTP on loopback (a new browser, HTTPHandler's own cookie and
-// sessions) a login costs 3.11 and 3.03 times the Go API's login with
-// the keeping of its session (SessionStore.Start, which the HTTP login
-// does too), the two alternately (BenchmarkLoginCheap's http loop),
-// and 3.81 and 3.86 times when each runs in a loop of its own
-// (go-alone and http-alone: beside the HTTP logins, the Go API's login
-// costs some 40% more) [3: not met]. The same six requests to a
-// handler that only answers them (net/http's round trips on loopback,
-// client and server in one process) cost 1.57 and 1.54 times the Go
-// API's login by themselves (net/go). The two bounds pull apart: what
-// makes the executor cheaper makes the Go API's login cheaper by as
-// much as the HTTP login, so http/go grows, and net/http's share alone
-// is half of the bound. The rest is the handler's own work (the
-// session cookie and its lookup, the policies' view of the request,
-// the origin check, reading the body, encoding the challenge: about 40
-// microseconds a login) and the executor's, which runs slower between
-// net/http's requests than back to back (timed inside the handler, in
-// a measurement not kept, a login's Get and Submit took 150 to 175
-// microseconds where the same login through the Go API alone takes
-// about 100; with GOMAXPROCS=1, less: in part the client's and the
-// server's goroutines handing the work between the two CPUs). On a
-// flow of two dummy stages, whose Go API requests are cheaper, HTTP
-// costs about 5 times the Go API: the difference, some 60 microseconds
-// a request, is net/http's round trip on loopback (BenchmarkRun, whose
-// parts are not interleaved).
+// Over HTTP on loopback (a new visitor each time, HTTPHandler's own
+// cookie and sessions) a login costs, on the server's side, 2.31 and
+// 2.25 times the Go API's login with the keeping of its session
+// (SessionStore.Start, which the HTTP login does too), the two
+// alternately, and 2.89 and 2.69 times when each runs in a loop of its
+// own (BenchmarkLoginCheap's lean and lean-alone: a client that writes
+// its requests by hand on one kept-alive connection and reads the
+// answers with http.ReadResponse, whose own work is all but nothing)
+// [3: met]. With net/http's client in the same process (a new cookie
+// jar each time; http and http-alone) the same login costs 3.21 and
+// 3.16 times alternately, 3.76 and 3.90 alone [3: not met]: that
+// client's Transport, its goroutines and the cookie jar cost about as
+// much as the server's side of each round trip and run on the same
+// two CPUs, where a browser does that work on its own machine. The
+// same six requests to a handler that only answers them cost 0.94 and
+// 0.90 times the Go API's login with the lean client (leannet/go) and
+// 1.65 and 1.60 with net/http's (net/go): HTTP's round trips on
+// loopback alone are a third of the bound, or half of it. The rest is
+// the handler's own work (the session cookie and its lookup, the
+// policies' view of the request, the origin check, reading the body,
+// encoding the challenge: about 40 microseconds a login) and the
+// executor's, which runs slower between HTTP's requests than back to
+// back (timed inside the handler, in a measurement not kept, a login's
+// Get and Submit took 150 to 175 microseconds where the same login
+// through the Go API alone took about 100; with GOMAXPROCS=1, less: in
+// part the client's and the server's goroutines handing the work
+// between the two CPUs). The two bounds pull apart: what makes the
+// executor cheaper makes the Go API's login cheaper by as much as the
+// HTTP login, so the HTTP ratio grows. On a flow of two dummy stages,
+// whose Go API requests are cheaper, HTTP costs about 5 times the Go
+// API: the difference, some 60 microseconds a request, is net/http's
+// round trip on loopback (BenchmarkRun, whose parts are not
+// interleaved).
 //
 // A request that continues an execution reaches its stage in one read
 // transaction (the flow, the re-evaluated bindings' policies, the

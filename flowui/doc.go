@@ -301,48 +301,49 @@
 //
 // Medians of five runs on a quiet two-core machine, each page's whole
 // request ÷ its step (the rendering alone is this less one). A login's
-// pages together cost 1.35 times its steps, an enrollment's 1.16, the
-// user settings' 1.24 and a password change's 1.11. Each page of a
-// login: the login page 1.72 (its step is the Get that starts the
+// pages together cost 1.20 times its steps, an enrollment's 1.17, the
+// user settings' 1.27 and a password change's 1.13. Each page of a
+// login: the login page 1.70 (its step is the Get that starts the
 // execution, in a new session; the page adds the session cookie, the
-// CSRF token and the cache's key), the password page 2.05 (2.62 before
-// it was kept with holes for the user, measured beside it), a wrong
-// password's page 1.36, an identifier's or the right password's answer
-// (a redirect) 1.35 and 1.21, the reloads to the flow's end 1.62. The
-// same login as an application sends its users to it, with a query of
-// its own each time (an OAuth state; login-app): the login page 1.85
-// and the password page 1.70, where they were 3.95 and 2.94 while the
-// forms named their URL, query included, and each such page was
-// rendered by its template (the two builds alternately, five runs
-// each). Each of the enrollment's: its first page 1.75, its second
-// 1.39, the answers 1.43 and 1.38, the end 1.00, and the first page
-// answered with passwords that differ 2.30 (3.29 before it was kept
+// CSRF token and the cache's key), the password page 2.13 (2.62 before
+// it was kept with holes for the user, measured beside it; its step got
+// cheaper since, with the password binding's expression policy), a
+// wrong password's page 1.18, an identifier's or the right password's
+// answer (a redirect) 1.34 and 1.05, the reloads to the flow's end
+// 1.60. The same login as an application sends its users to it, with a
+// query of its own each time (an OAuth state; login-app): the login
+// page 1.74 and the password page 2.09, where they were 3.95 and 2.94
+// while the forms named their URL, query included, and each such page
+// was rendered by its template (the two builds alternately, five runs
+// each). Each of the enrollment's: its first page 1.66, its second
+// 1.60, the answers 1.45 and 1.45, the end 1.04, and the first page
+// answered with passwords that differ 2.16 (3.29 before it was kept
 // with holes for the values and errors). A logged-in user's (the flows
 // started as authentik's interface starts them, Executor.Execute): the
-// user settings page, with the user's values, 1.38, and its answer
-// refused (an email that is no address) 1.37, where they were 2.34 and
+// user settings page, with the user's values, 1.39, and its answer
+// refused (an email that is no address) 1.42, where they were 2.34 and
 // 1.69 while a logged-in visitor's pages were rendered by their
 // template (the two builds alternately, five runs each); the answer
-// saved 1.10 and the end 1.03. The password change page 1.30 (1.61
-// before), the passwords that differ 2.20 (1.88 before, within the
-// runs' spread: seven runs of 4000 give 1.92 and 1.99; the page renders
-// in a few microseconds either way, against a step of some 27, and the
-// rest is the POST's own work: the form, the session, the CSRF token),
-// the password set 1.21 and the end 1.01. A page rendered by its
-// template costs 4.5 (the login page) and 5.4 (the enrollment's first)
-// times the Get behind it (BenchmarkPage -uncached): the first showing
-// of each page, and any other page answered (its step a POST: a wrong
-// password's page is one). So issue 22's bound (rendering a page at
-// most twice its step) holds for each flow as a whole and for every
-// page of the four flows if the rendering alone is what is bounded (the
-// request less its step: at most 1.30 times the step), and for all but
-// the password page and the pages answered with passwords that differ
-// (2.05, 2.30 and 2.20) if the page's request, step included, is. It
-// does not hold for a page rendered by its template (3.5 and 4.4 times
-// the step without the step): three quarters of that rendering is
-// html/template's reflective execution of the values the page shows,
-// each escaped (a prompt field's some 11 microseconds; BenchmarkRender:
-// the dummy page 7.4, identification 33, password 27, the prompt
-// sample's 18 fields 201), which a page rendered by its template
-// cannot skip.
+// saved 1.12 and the end 1.12. The password change page 1.60 (with its
+// link back to the landing page), the passwords that differ 2.14 (the
+// page renders in a few microseconds, against a step of some 27, and
+// the rest is the POST's own work: the form, the session, the CSRF
+// token), the password set 1.33 and the end 0.99. A page rendered by
+// its template costs 4.6 (the login page) and 5.2 (the enrollment's
+// first) times the Get behind it (BenchmarkPage -uncached, three
+// runs): the first showing of each page, and the pages never kept (an
+// authenticator's, a consent's, a page whose title shows the user,
+// an answered page with a choice, a checkbox or a file). So issue 22's
+// bound (rendering a page at most twice its step) holds for each flow
+// as a whole and for every page of the four flows if the rendering
+// alone is what is bounded (the request less its step: at most 1.16
+// times the step), and for all but the password page and the pages
+// answered with passwords that differ (2.13, 2.16 and 2.14) if the
+// page's request, step included, is. It does not hold for a page
+// rendered by its template (3.6 and 4.2 times the step without the
+// step): three quarters of that rendering is html/template's
+// reflective execution of the values the page shows, each escaped (a
+// prompt field's some 11 microseconds; BenchmarkRender: the dummy page
+// 7.4, identification 33, password 27, the prompt sample's 18 fields
+// 201), which a page rendered by its template cannot skip.
 package flowui
