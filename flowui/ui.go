@@ -389,16 +389,7 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 		if err == nil && !running {
 			err = u.e.Execute(r.Context(), slug, req)
 		}
-		var na *executor.NotApplicableError
-		switch {
-		case errors.Is(err, executor.ErrUnknownFlow):
-			u.status(w, r, nonce, http.StatusNotFound, msgNotFound)
-			return
-		case errors.As(err, &na):
-			u.status(w, r, nonce, http.StatusBadRequest, na.Error())
-			return
-		case err != nil:
-			u.flowError(w, r, nonce, slug, err)
+		if !u.started(w, r, nonce, slug, err) {
 			return
 		}
 	}
@@ -485,9 +476,7 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 // endpoint answers).
 func (u *UI) serveStart(w http.ResponseWriter, r *http.Request, slug string) {
 	nonce := newNonce()
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		u.status(w, r, nonce, http.StatusMethodNotAllowed, msgMethod)
+	if u.getOnly(w, r, nonce) {
 		return
 	}
 	req, err := u.sess.Request(w, r)
@@ -506,18 +495,41 @@ func (u *UI) serveStart(w http.ResponseWriter, r *http.Request, slug string) {
 		u.confirm(w, r, nonce)
 		return
 	}
+	if u.started(w, r, nonce, slug, u.e.Execute(r.Context(), slug, req)) {
+		headers(w, nonce, cspExtra{})
+		http.Redirect(w, r, FlowPath+url.PathEscape(slug)+"/", http.StatusFound)
+	}
+}
+
+// started answers err, the error of starting the flow with slug for the
+// visitor (executor.Executor.Execute), and says whether there was none:
+// an unknown flow is 404, a flow whose policies refuse the visitor the
+// executor's message (400, as its execute endpoint answers), anything
+// else the flow error page.
+func (u *UI) started(w http.ResponseWriter, r *http.Request, nonce, slug string, err error) bool {
 	var na *executor.NotApplicableError
-	switch err := u.e.Execute(r.Context(), slug, req); {
+	switch {
+	case err == nil:
+		return true
 	case errors.Is(err, executor.ErrUnknownFlow):
 		u.status(w, r, nonce, http.StatusNotFound, msgNotFound)
 	case errors.As(err, &na):
 		u.status(w, r, nonce, http.StatusBadRequest, na.Error())
-	case err != nil:
-		u.flowError(w, r, nonce, slug, err)
 	default:
-		headers(w, nonce, cspExtra{})
-		http.Redirect(w, r, FlowPath+url.PathEscape(slug)+"/", http.StatusFound)
+		u.flowError(w, r, nonce, slug, err)
 	}
+	return false
+}
+
+// getOnly answers a request of another method than GET or HEAD (405),
+// saying whether it did.
+func (u *UI) getOnly(w http.ResponseWriter, r *http.Request, nonce string) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return false
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	u.status(w, r, nonce, http.StatusMethodNotAllowed, msgMethod)
+	return true
 }
 
 // confirm answers a logged-in visitor's GET of a flow page from
@@ -593,9 +605,7 @@ const (
 // settings and password and to log out.
 func (u *UI) serveLanding(w http.ResponseWriter, r *http.Request) {
 	nonce := newNonce()
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		u.status(w, r, nonce, http.StatusMethodNotAllowed, msgMethod)
+	if u.getOnly(w, r, nonce) {
 		return
 	}
 	req, err := u.sess.Request(w, r)
