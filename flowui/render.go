@@ -560,7 +560,9 @@ var fieldIndexes sync.Map
 // 200 is kept (Options.CachePages) by everything its template reads,
 // with holes for what is one visitor's, unless it shows the name the
 // browser remembers, is an authenticator's or a consent's
-// (secretComponents), or shows its own URL and has a query: what is
+// (secretComponents; but a validation page of code-only devices, kept
+// by their classes alone: codeOnly), or shows its own URL and has a
+// query: what is
 // kept is the same for every visitor, logged in or not, so that it
 // holds no one's data, and a page served from the cache (faster) tells
 // a visitor who could time it no more than that someone saw the same
