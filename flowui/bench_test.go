@@ -8,11 +8,14 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/flowui"
+	"github.com/authflow/authflow/otp"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/store"
 )
@@ -146,7 +149,11 @@ func BenchmarkRender(b *testing.B) {
 // answer refused, an email that is no address; the answer saved; the
 // reload that writes the user, to the flow's end), password-change the
 // shipped default-password-change (its page; passwords that differ;
-// the same password set again). The metrics are each request's ratio
+// the same password set again). mfa is the shipped login of a user
+// with a TOTP device and static codes (identification, password, the
+// authenticator_validate page, a wrong code's page, the right code, the
+// reloads to the end), a user of its own for the pages and for the Go
+// API. The metrics are each request's ratio
 // (NAME-x-step) and the whole flow's (all-x-step):
 //
 //	go test ./flowui -run '^$' -bench BenchmarkFlowPages -benchtime 2000x
@@ -155,10 +162,31 @@ func BenchmarkRender(b *testing.B) {
 // POST that checks or sets a password is mostly that, as in a real
 // flow.
 func BenchmarkFlowPages(b *testing.B) {
-	sv := newServer(b, "flows-enrollment-2-stage.yaml")
+	// The clock moves a TOTP step before each MFA login (a code is
+	// accepted once per step and device).
+	var clock atomic.Int64
+	clock.Store(time.Now().Truncate(time.Second).UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	sv := newServerWith(b, func(o *executor.Options, _ string) { o.Now = now }, "flows-enrollment-2-stage.yaml")
 	ctx := context.Background()
 	const secret = "correct horse battery staple"
 	u := sv.user("bench", "Bench", "bench@example.com", secret)
+	// The MFA login's users, one for the pages and one for the Go API,
+	// each with a TOTP device of the same key and static codes (the
+	// page offers both).
+	totp := otp.TOTP{Key: []byte("bench-totp-key-of-twenty")}
+	for _, name := range []string{"mfa-page", "mfa-go"} {
+		m := sv.user(name, "MFA", name+"@example.com", secret)
+		for _, d := range []directory.Device{
+			{Class: directory.DeviceTOTP, TOTP: &directory.TOTPDevice{Key: totp.Key, Digits: 6, Step: 30, Tolerance: 1, LastT: -1}},
+			{Class: directory.DeviceStatic, Static: &directory.StaticDevice{TokenHashes: []string{directory.HashStaticToken("unused-code")}}},
+		} {
+			d.User, d.Name, d.Confirmed = m.PK, "bench", true
+			if _, err := sv.s.Directory().CreateDevice(ctx, d); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 	// The password change's zxcvbn and Have I Been Pwned checks need an
 	// evaluator from the host: its static rules alone.
 	if err := sv.s.Update(ctx, func(tx *store.Tx) error {
@@ -168,8 +196,9 @@ func BenchmarkFlowPages(b *testing.B) {
 		b.Fatal(err)
 	}
 	// A step is a GET (no answer) or the answer of a component; the
-	// value "$user" is a name of the run's own; a key "type:…" is the
-	// form's alone (a prompt page's field types).
+	// value "$user" is a name of the run's own, "$mfa" the MFA user
+	// (mfa-page or mfa-go), "$code" the TOTP code of the clock's step; a
+	// key "type:…" is the form's alone (a prompt page's field types).
 	type step struct {
 		name      string
 		component string
@@ -231,26 +260,36 @@ func BenchmarkFlowPages(b *testing.B) {
 		steps      []step
 		app        bool // a login from an application: a query of its own each time
 		loggedIn   bool // the flow of bench logged in
+		mfa        bool // the MFA login: the clock moves a TOTP step first
 	}{
-		{"login", "default-authentication-flow", loginSteps, false, false},
-		{"login-app", "default-authentication-flow", loginSteps, true, false},
+		{"login", "default-authentication-flow", loginSteps, false, false, false},
+		{"login-app", "default-authentication-flow", loginSteps, true, false, false},
 		{"enrollment", "default-enrollment-flow", []step{
 			{"first", "", nil, http.StatusOK},
 			{"differ", prompt, map[string]string{"username": "$user", "password": secret, "password_repeat": "other", "type:username": "username", "type:password": "password", "type:password_repeat": "password"}, http.StatusOK},
 			{"answer", prompt, map[string]string{"username": "$user", "password": secret, "password_repeat": secret, "type:username": "username", "type:password": "password", "type:password_repeat": "password"}, http.StatusSeeOther},
 			{"second", "", nil, http.StatusOK},
 			{"written", prompt, map[string]string{"name": "Bench", "email": "bench@example.com", "type:name": "text", "type:email": "email"}, http.StatusSeeOther},
-		}, false, false},
+		}, false, false, false},
 		{"settings", "default-user-settings-flow", []step{
 			{"settings", "", nil, http.StatusOK},
 			{"refused", prompt, settings("not-an-address"), http.StatusOK},
 			{"saved", prompt, settings("bench@example.com"), http.StatusSeeOther},
-		}, false, true},
+		}, false, true, false},
 		{"password-change", "default-password-change", []step{
 			{"change", "", nil, http.StatusOK},
 			{"differ", prompt, map[string]string{"password": secret, "password_repeat": "other", "type:password": "password", "type:password_repeat": "password"}, http.StatusOK},
 			{"changed", prompt, map[string]string{"password": secret, "password_repeat": secret, "type:password": "password", "type:password_repeat": "password"}, http.StatusSeeOther},
-		}, false, true},
+		}, false, true, false},
+		{"mfa", "default-authentication-flow", []step{
+			{"ident", "", nil, http.StatusOK},
+			{"uid", executor.ComponentIdentification, map[string]string{"uid_field": "$mfa"}, http.StatusSeeOther},
+			{"password", "", nil, http.StatusOK},
+			{"right", executor.ComponentPassword, map[string]string{"password": secret}, http.StatusSeeOther},
+			{"code", "", nil, http.StatusOK},
+			{"wrong", executor.ComponentAuthenticatorValidate, map[string]string{"code": "000000"}, http.StatusOK},
+			{"valid", executor.ComponentAuthenticatorValidate, map[string]string{"code": "$code"}, http.StatusSeeOther},
+		}, false, false, true},
 	} {
 		b.Run(f.name, func(b *testing.B) {
 			path := flowui.FlowPath + f.slug + "/"
@@ -289,6 +328,9 @@ func BenchmarkFlowPages(b *testing.B) {
 				runs++ // across the function's runs: each enrolls a new user
 				n := runs
 				cookie := loggedIn
+				if f.mfa {
+					clock.Add(int64(30 * time.Second))
+				}
 				req := executor.Request{Session: "bench-" + f.name + strconv.Itoa(n)}
 				if f.loggedIn {
 					// Started as authentik's user interface starts them
@@ -323,10 +365,17 @@ func BenchmarkFlowPages(b *testing.B) {
 								form.Set(k, v)
 								continue
 							}
-							if v == "$user" {
+							switch v {
+							case "$user":
 								form.Set(k, "page"+strconv.Itoa(n))
 								v = "go" + strconv.Itoa(n)
-							} else {
+							case "$mfa":
+								form.Set(k, "mfa-page")
+								v = "mfa-go"
+							case "$code":
+								v = totp.Code(now())
+								form.Set(k, v)
+							default:
 								form.Set(k, v)
 							}
 							answer[k] = v

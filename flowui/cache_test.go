@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/flowui"
@@ -380,4 +381,76 @@ func TestPageShellKeepsNoName(t *testing.T) {
 			Fields: []executor.StagePrompt{{FieldKey: "password", Label: "Password", Type: "password", Required: true}}}, nil, name, "prompt")
 	}
 	keptWithout(t, cached, 0, "zelda", "zorro")
+}
+
+// The validation page of a user whose devices are all answered with a
+// code they hold (TOTP, static codes) is kept, with the pending user in
+// its holes, by the device classes alone: every user with the same
+// classes shares it, shown or answered (a wrong code's page), and it is
+// byte for byte the page rendered whole; the cache holds no user, no
+// device uid, no last use and no code typed. A page that offers a
+// WebAuthn assertion, a code sent (SMS, email), a Duo push, or that a
+// host's template shows, is never kept.
+func TestValidationPageKept(t *testing.T) {
+	cached, fresh := cachedAndFresh(t)
+	uri := flowui.FlowPath + "default-authentication-flow/"
+	used := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	validation := func(user string, uid int, errs bool, classes ...string) *executor.AuthenticatorValidationChallenge {
+		c := &executor.AuthenticatorValidationChallenge{
+			Envelope: executor.Envelope{Component: executor.ComponentAuthenticatorValidate, FlowInfo: &executor.FlowInfo{Title: "Welcome", CancelURL: executor.CancelURL, Layout: "stacked"}},
+			UserInfo: executor.UserInfo{PendingUser: user, PendingUserAvatar: "data:image/svg+xml;base64,QUJD" + user},
+		}
+		if errs {
+			c.ResponseErrors = map[string][]executor.ErrorDetail{"code": {{String: executor.MsgInvalidToken, Code: "invalid"}}}
+		}
+		for i, cl := range classes {
+			d := executor.DeviceChallenge{DeviceClass: cl, DeviceUID: strconv.Itoa(uid + i), Challenge: map[string]any{}}
+			if i == 0 {
+				d.LastUsed = &used
+			}
+			c.DeviceChallenges = append(c.DeviceChallenges, d)
+		}
+		return c
+	}
+	kinds := [][]string{{"totp"}, {"static"}, {"static", "totp"}}
+	for u, user := range []string{"zelda-alice", "<b>zelda-bob</b>"} {
+		for _, classes := range kinds {
+			for _, errs := range []bool{false, true} {
+				var posted url.Values
+				if errs {
+					posted = url.Values{"component": {executor.ComponentAuthenticatorValidate}, "code": {"typed-" + user}}
+				}
+				for _, visitor := range []string{"", "zelda-in"} {
+					ch := validation(user, 7310+10*u, errs, classes...)
+					page := sameAsWholeAs(t, cached, fresh, uri, ch, posted, visitor, user+" "+strings.Join(classes, "+"))
+					if !strings.Contains(page, "A code from your authenticator app") && !strings.Contains(page, "static backup codes") {
+						t.Fatalf("no device on the page: %s", page)
+					}
+				}
+			}
+		}
+	}
+	keptWithout(t, cached, 2*len(kinds), "zelda", "731", "732", "2026-01-02", "typed-", "QUJD")
+	for _, other := range []string{"webauthn", "sms", "email", "duo"} {
+		ch := validation("zelda-carol", 7400, false, "totp", other)
+		if other == "webauthn" {
+			ch.DeviceChallenges[1].Challenge = map[string]any{"challenge": "Y2hhbGxlbmdl", "rpId": "example.com"}
+		}
+		sameAsWhole(t, cached, fresh, uri, ch, nil, other)
+	}
+	sameAsWhole(t, cached, fresh, uri, validation("zelda-carol", 7400, false), nil, "no device")
+	keptWithout(t, cached, 2*len(kinds))
+	host, err := newTestUI(t, flowui.Options{Templates: fstest.MapFS{executor.ComponentAuthenticatorValidate + ".html": {
+		Data: []byte(`{{range .Challenge.DeviceChallenges}}<p>{{.DeviceUID}}</p>{{end}}`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, uid := range []int{7500, 7600} {
+		w := httptest.NewRecorder()
+		host.Render(w, httptest.NewRequest("GET", uri, nil), "n", validation("zelda-dave", uid, false, "totp"), "t", nil)
+		if !strings.Contains(w.Body.String(), "<p>"+strconv.Itoa(uid)+"</p>") {
+			t.Fatalf("the host's page: %s", w.Body)
+		}
+	}
+	keptWithout(t, host, 0)
 }

@@ -560,7 +560,9 @@ var fieldIndexes sync.Map
 // 200 is kept (Options.CachePages) by everything its template reads,
 // with holes for what is one visitor's, unless it shows the name the
 // browser remembers, is an authenticator's or a consent's
-// (secretComponents), or shows its own URL and has a query: what is
+// (secretComponents; but a validation page of code-only devices, kept
+// by their classes alone: codeOnly), or shows its own URL and has a
+// query: what is
 // kept is the same for every visitor, logged in or not, so that it
 // holds no one's data, and a page served from the cache (faster) tells
 // a visitor who could time it no more than that someone saw the same
@@ -603,7 +605,19 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		probe bool               // whether the page kept has a prompt page's holes
 	)
 	user := userInfo(ch)
-	if code == http.StatusOK && u.cache != nil && !showsRemembered(ch, r) && !slices.Contains(secretComponents, env.Component) {
+	// shape is the challenge as a page kept shows it: ch, but a
+	// validation page's of code-only devices (codeOnly), kept only when
+	// its templates are the UI's own (a host's may show a device's uid);
+	// nil for a page never kept.
+	shape := ch
+	if slices.Contains(secretComponents, env.Component) {
+		shape = nil
+	}
+	vc, validation := ch.(*executor.AuthenticatorValidationChallenge)
+	if validation && u.views.visitor[env.Component] != nil {
+		shape = codeOnly(vc)
+	}
+	if code == http.StatusOK && u.cache != nil && !showsRemembered(ch, r) && shape != nil {
 		pc, isPrompt := ch.(*executor.PromptChallenge)
 		initial := isPrompt && initialValues(pc)
 		switch {
@@ -613,14 +627,16 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 			// errors are holes. (A page shown without values is kept as
 			// it is, below, written without filling anything.)
 			keep, show, probe = u.views.prompt, promptShape(pc), true
-		case posted != nil, initial:
-			// Rendered whole: no page kept holds a visitor's value.
+		case posted != nil && !validation, initial:
+			// Rendered whole: no page kept holds a visitor's value. (A
+			// validation page shows nothing of the form answered: its
+			// code is not shown again.)
 		case user != nil:
 			// Rendered for every visitor: the user is a marker, which
 			// only the holes may show (see cut).
-			keep, show = u.views.visitor[env.Component], withUser(ch, executor.UserInfo{PendingUser: u.ph.marker, PendingUserAvatar: u.ph.marker})
+			keep, show = u.views.visitor[env.Component], withUser(shape, executor.UserInfo{PendingUser: u.ph.marker, PendingUserAvatar: u.ph.marker})
 		default:
-			keep, show = t, ch
+			keep, show = t, shape
 		}
 		if keep != nil {
 			b, err := json.Marshal(show)
@@ -911,10 +927,37 @@ func titleShows(title string, user *executor.UserInfo, visitor string) bool {
 // secretComponents are the components whose pages show a secret or a
 // one-time challenge (a TOTP key, static codes, a WebAuthn challenge,
 // Duo's activation, a code's destination, a consent's token, new at
-// each showing): their pages are never kept.
+// each showing): their pages are never kept, but a validation page of
+// code-only devices (codeOnly).
 var secretComponents = []string{executor.ComponentAuthenticatorTOTP, executor.ComponentAuthenticatorStatic,
 	executor.ComponentAuthenticatorWebAuthn, executor.ComponentAuthenticatorValidate, executor.ComponentAuthenticatorDuo,
 	executor.ComponentAuthenticatorSMS, executor.ComponentAuthenticatorEmail, executor.ComponentConsent}
+
+// keptClasses are the device classes whose validation page may be
+// kept: answered with a code the user holds, nothing sent, their
+// challenges empty.
+var keptClasses = []string{"totp", "static"}
+
+// codeOnly is the challenge a kept page of c shows, when each of c's
+// device challenges is of keptClasses and carries nothing: c with each
+// device's class alone, without its uid and last use (the user's, which
+// the page does not show), so that the page kept is keyed by the
+// classes, never by a user's devices. nil for any other (a WebAuthn
+// assertion, a code sent, a Duo push, no device): never kept.
+func codeOnly(c *executor.AuthenticatorValidationChallenge) executor.Challenge {
+	if len(c.DeviceChallenges) == 0 {
+		return nil
+	}
+	s := *c
+	s.DeviceChallenges = make([]executor.DeviceChallenge, len(c.DeviceChallenges))
+	for i, d := range c.DeviceChallenges {
+		if !slices.Contains(keptClasses, d.DeviceClass) || len(d.Challenge) > 0 {
+			return nil
+		}
+		s.DeviceChallenges[i] = executor.DeviceChallenge{DeviceClass: d.DeviceClass}
+	}
+	return &s
+}
 
 // setupComponents are the authenticator setup stages' components, whose
 // pages link a logged-in visitor back to the landing page (Page.Back).
