@@ -320,12 +320,11 @@
 // wrong password's page 1.18, an identifier's or the right password's
 // answer (a redirect) 1.34 and 1.05, the reloads to the flow's end
 // 1.60. The login of a user with a TOTP device and static codes
-// (mfa; five runs, alternately with the build before, on a machine
-// busy with other work: its other pages' figures are above those
-// here): the validation page 1.68 and a wrong code's page 1.34 times
-// their steps, where they were 2.25 and 1.63 while the page was
-// rendered by its template, the whole login 1.25 (1.32 before), the
-// right code's answer 1.02.
+// (mfa): the validation page 1.48 and a wrong code's page 1.26 times
+// their steps, the right code's answer 1.06, the whole login 1.24;
+// beside the build before, alternately (five runs each, on a machine
+// busy with other work), 1.68 and 1.34 where they were 2.25 and 1.63
+// while the page was rendered by its template.
 // The same login as an application sends its users to it, with a
 // query of its own each time (an OAuth state; login-app): the login
 // page 1.74 and the password page 2.09, where they were 3.95 and 2.94
@@ -348,13 +347,14 @@
 // its template costs 4.6 (the login page) and 5.2 (the enrollment's
 // first) times the Get behind it (BenchmarkPage -uncached, three
 // runs): the first showing of each page, and the pages never kept (an
-// authenticator's but the code-only validation page, a consent's, a page whose title shows the user,
-// an answered page with a choice, a checkbox or a file). So issue 22's
+// authenticator's but the code-only validation page, a consent's, a
+// page whose title shows the user, an answered page with a choice, a
+// checkbox or a file). So issue 22's
 // bound (rendering a page at most twice its step) holds for each flow
 // as a whole and for every page of the four flows if the rendering
 // alone is what is bounded (the request less its step: at most 1.16
 // times the step; the MFA login's validation and wrong code's pages
-// 0.68 and 0.34), and for all but the password page and the pages
+// 0.48 and 0.26), and for all but the password page and the pages
 // answered with passwords that differ (2.13, 2.16 and 2.14) if the
 // page's request, step included, is. It does not hold for a page
 // rendered by its template (3.6 and 4.2 times the step without the
