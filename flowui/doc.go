@@ -50,7 +50,8 @@
 //     to "/", a link on another site gets a page to continue from. The
 //     settings flow's own page is started so too when the visitor has no
 //     execution of it (executor.Executor.Running): a bookmark, or its
-//     form sent again after it saved (the browser's back button), saves.
+//     form sent again after it saved (the browser's back button), saves;
+//     a form refused (its CSRF token, its decoding) starts nothing.
 //   - BackgroundPath (authentik's default flow background, an image made
 //     by this package) and executor.DefaultAvatar.
 //

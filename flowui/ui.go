@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -379,23 +380,13 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 		return
 	}
 	req.Query = r.URL.RawQuery
-	if req.User.Authenticated && slug == u.settingsFlow() {
-		// The settings flow's page reached without its start (a
-		// bookmark, the browser's back button to a page whose flow
-		// ended, a form sent twice): started for the visitor as
-		// StartPath starts it, else its user_write would take the
-		// visitor's own username for a new user's.
-		running, err := u.e.Running(r.Context(), slug, req.Session)
-		if err == nil && !running {
-			err = u.e.Execute(r.Context(), slug, req)
-		}
-		if !u.started(w, r, nonce, slug, err) {
-			return
-		}
-	}
+	// A POST's form is read, its CSRF token checked and it is decoded
+	// before anything runs: a form refused starts no flow (the settings
+	// flow, below).
 	var (
 		resp   executor.Response
 		posted *form
+		body   json.RawMessage
 	)
 	if post {
 		f, ferr := u.readForm(w, r)
@@ -412,15 +403,31 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 			http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
 			return
 		}
-		body, derr := u.decode(f)
-		if derr != nil {
+		var derr *formError
+		if body, derr = u.decode(f); derr != nil {
 			u.status(w, r, nonce, derr.status(), derr.Error())
 			return
 		}
-		if f.component == executor.ComponentIdentification {
-			u.remember(w, r, f)
-		}
 		posted = f
+	}
+	if req.User.Authenticated && slug == u.settingsFlow() {
+		// The settings flow's page reached without its start (a
+		// bookmark, the browser's back button to a page whose flow
+		// ended, a form sent twice): started for the visitor as
+		// StartPath starts it, else its user_write would take the
+		// visitor's own username for a new user's.
+		running, err := u.e.Running(r.Context(), slug, req.Session)
+		if err == nil && !running {
+			err = u.e.Execute(r.Context(), slug, req)
+		}
+		if !u.started(w, r, nonce, slug, err) {
+			return
+		}
+	}
+	if post {
+		if posted.component == executor.ComponentIdentification {
+			u.remember(w, r, posted)
+		}
 		resp, err = u.e.Submit(r.Context(), slug, req, body)
 	} else {
 		resp, err = u.e.Get(r.Context(), slug, req)

@@ -3,6 +3,7 @@ package flowui_test
 import (
 	"context"
 	"encoding/base32"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -367,5 +368,37 @@ entries:
 	p.wantComponent(t, "ak-stage-authenticator-totp")
 	if _, ok := links(p)["Back to your account"]; ok {
 		t.Errorf("the setup inside a login links back: %s", p.body)
+	}
+}
+
+// A settings form refused (no CSRF token, or one that does not decode)
+// starts no execution of the settings flow: the page reached without
+// its start is started for the visitor only for a request that goes on
+// to it.
+func TestSettingsRefusedFormStartsNothing(t *testing.T) {
+	sv := newServer(t)
+	b := sv.browser()
+	setup(t, b, "admin Passw0rd")
+	base, _ := url.Parse(sv.srv.URL)
+	session := ""
+	for _, c := range b.c.Jar.Cookies(base) {
+		if c.Name == executor.DefaultCookie {
+			session = c.Value
+		}
+	}
+	const slug = "default-user-settings-flow"
+	for _, body := range []string{
+		"component=ak-stage-prompt&name=Evil",
+		"component=no-such-component&" + flowui.CSRFField + "=" + sv.ui.CSRF(session),
+	} {
+		req, _ := http.NewRequest("POST", sv.srv.URL+flowui.FlowPath+slug+"/", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		if p := b.do(req); p.status < 400 {
+			t.Fatalf("%s: %d %s", body, p.status, p.body)
+		}
+		if running, err := sv.e.Running(context.Background(), slug, session); err != nil || running {
+			t.Fatalf("%s: the refused form started the flow (%v, %v)", body, running, err)
+		}
 	}
 }
