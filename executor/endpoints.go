@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/store"
 	"github.com/google/uuid"
@@ -142,6 +143,23 @@ func (e *Executor) Execute(ctx context.Context, slug string, req Request) error 
 	}
 	_, err = r.save(Response{})
 	return err
+}
+
+// Designation returns the designation of the flow with slug, as a host
+// asks before it shows the flow's page (a flow of DesignationUnenrollment
+// deletes its user at its first GET); it fails with ErrUnknownFlow for an
+// unknown slug.
+func (e *Executor) Designation(ctx context.Context, slug string) (flow.Designation, error) {
+	var f flow.Flow
+	err := e.s.View(ctx, func(tx *store.Tx) error {
+		var err error
+		f, err = e.conf.flow(tx, slug)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("%w: %q", ErrUnknownFlow, slug)
+	}
+	return f.Designation, err
 }
 
 // Running says whether the session has an execution of the flow with

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/store"
 )
@@ -103,6 +104,13 @@ func TestExecute(t *testing.T) {
 		if got, err := h.e.Running(ctx, c.slug, c.sess); err != nil || got != c.want {
 			t.Errorf("running %s %q: %v %v, want %v", c.slug, c.sess, got, err, c.want)
 		}
+	}
+	// Designation: the flow's, and ErrUnknownFlow for no flow.
+	if d, err := h.e.Designation(ctx, "f"); err != nil || d != flow.DesignationAuthentication {
+		t.Errorf("designation of f: %q %v", d, err)
+	}
+	if _, err := h.e.Designation(ctx, "nope"); !errors.Is(err, ErrUnknownFlow) {
+		t.Errorf("designation of no flow: %v", err)
 	}
 	if err := h.e.Cancel(ctx, "s"); err != nil {
 		t.Fatal(err)

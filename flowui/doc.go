@@ -184,8 +184,14 @@
 // nothing either: a mail system's link scanner would use the key up in
 // a session no one continues. A page asks to continue with a button (a
 // POST, which scanners do not send), whose answer is a redirect to the
-// link with the new cookie. next is
-// followed only when relative (the executor refuses others). A body over
+// link with the new cookie. A flow of the unenrollment designation
+// (its user_delete deletes the visitor at its first GET) is not started
+// by a logged-in visitor's GET at all, even from this origin: a login's
+// relative next, which the browser follows from here, could name it.
+// Its page asks first ("Continuing deletes your account. This cannot be
+// undone."), and the POST of its button (the CSRF token) starts it.
+// authentik runs it at the GET. next is followed only when relative
+// (the executor refuses others). A body over
 // Options.MaxBody (Options.MaxUpload with files), a form of more than
 // Options.MaxFields values, or one for no known component is a 413 or
 // 400 page saying so ([ErrForm]). A login gives the client a new session id, so

@@ -959,15 +959,14 @@ func TestPageCacheQueries(t *testing.T) {
 	keptWithout(t, cached, 2)
 }
 
-// Known, not fixed (final review): a link on another site to the login
-// page with next naming the unenrollment flow deletes the account of
-// the visitor who logs in there: the login's end redirects to next
-// (relative, so allowed, as authentik allows it), the browser follows
-// it from this origin (Sec-Fetch-Site: same-origin), and the
-// unenrollment flow's user_delete runs on that GET. The test fails when
-// not skipped.
+// A link on another site to the login page with next naming the
+// unenrollment flow does not delete the account of the visitor who logs
+// in there. The login's end redirects to next (relative, so allowed, as
+// authentik allows it) and the browser follows it from this origin, so
+// the origin check passes; the unenrollment flow, whose user_delete
+// authentik runs at that GET, asks first, and only the visitor's click
+// (a POST with the page's CSRF token) deletes.
 func TestNextToUnenrollmentAfterLogin(t *testing.T) {
-	t.Skip("known: a login's next may name a flow whose GET deletes the account")
 	sv := newServerWith(t, func(o *executor.Options, _ string) { o.Brand.FlowUnenrollment = "default-unenrollment-flow" }, "flows-unenrollment.yaml")
 	sv.user("gone", "Gone", "gone@example.org", "gone Passw0rd")
 	b := sv.browser()
@@ -975,8 +974,20 @@ func TestNextToUnenrollmentAfterLogin(t *testing.T) {
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	b.do(req).wantComponent(t, "ak-stage-identification")
 	b.submit(map[string]string{"uid_field": "gone"}).wantComponent(t, "ak-stage-password")
-	b.submit(map[string]string{"password": "gone Passw0rd"})
-	if _, err := sv.s.Directory().FindUser(context.Background(), directory.Find{Identifier: "gone", Fields: []directory.Field{directory.FieldUsername}}); err != nil {
+	p := b.submit(map[string]string{"password": "gone Passw0rd"})
+	find := func() error {
+		_, err := sv.s.Directory().FindUser(context.Background(), directory.Find{Identifier: "gone", Fields: []directory.Field{directory.FieldUsername}})
+		return err
+	}
+	if err := find(); err != nil {
 		t.Fatal("the account was deleted by a login's next")
+	}
+	// The unenrollment asks first; the visitor's click deletes.
+	if p.url.Path != "/if/flow/default-unenrollment-flow/" || !strings.Contains(p.body, "Continuing deletes your account.") {
+		t.Fatalf("no confirmation: %s %s", p.url, p.body)
+	}
+	b.submit(nil)
+	if err := find(); err == nil {
+		t.Fatal("the confirmed unenrollment did not delete the account")
 	}
 }

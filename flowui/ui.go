@@ -210,6 +210,7 @@ const (
 	msgCSRF        = "This form has expired or was not sent from this page. Load the page again and retry."
 	msgCrossSite   = "Another site sent you to this page. Continue only if you meant to come here."
 	msgOneTime     = "This link can be used once. Continue to use it."
+	msgUnenroll    = "Continuing deletes your account. This cannot be undone."
 )
 
 // continueComponent is the component of confirmPost's form: no
@@ -368,7 +369,7 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 		// whose GET would use the key up (a single-use invitation, a
 		// flow token) in a session no one continues. A person goes on
 		// with a button, a POST, which scanners do not send.
-		u.confirmPost(w, r, nonce, req.Session)
+		u.confirmPost(w, r, nonce, req.Session, msgOneTime)
 		return
 	}
 	if !post && req.User.Authenticated && u.sess.CheckOrigin(r) != nil {
@@ -384,9 +385,10 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 	// before anything runs: a form refused starts no flow (the settings
 	// flow, below).
 	var (
-		resp   executor.Response
-		posted *form
-		body   json.RawMessage
+		resp      executor.Response
+		posted    *form
+		body      json.RawMessage
+		confirmed bool // the unenrollment's confirmation was posted
 	)
 	if post {
 		f, ferr := u.readForm(w, r)
@@ -397,18 +399,39 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 		case !u.csrfOK(req.Session, f.get(CSRFField)):
 			u.status(w, r, nonce, http.StatusForbidden, msgCSRF)
 			return
+		case f.component == continueComponent && req.User.Authenticated && u.unenrolls(r, slug):
+			// The button of the unenrollment's confirmation (below):
+			// the visitor's own click starts the flow.
+			confirmed = true
 		case f.component == continueComponent:
 			// The button of confirmPost: the page, now with the cookie.
 			headers(w, nonce, cspExtra{})
 			http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
 			return
 		}
-		var derr *formError
-		if body, derr = u.decode(f); derr != nil {
-			u.status(w, r, nonce, derr.status(), derr.Error())
+		if !confirmed {
+			var derr *formError
+			if body, derr = u.decode(f); derr != nil {
+				u.status(w, r, nonce, derr.status(), derr.Error())
+				return
+			}
+			posted = f
+		}
+	} else if req.User.Authenticated && u.unenrolls(r, slug) {
+		// A flow that deletes the visitor's account at its first GET
+		// (authentik's unenrollment flows), reached without a click of
+		// theirs on this site: a login's next, a redirect, a bookmark.
+		// It starts at a POST of the page's button, which no other site
+		// can send (the CSRF token); authentik runs it at the GET.
+		running, err := u.e.Running(r.Context(), slug, req.Session)
+		if err != nil {
+			u.flowError(w, r, nonce, slug, err)
 			return
 		}
-		posted = f
+		if !running {
+			u.confirmPost(w, r, nonce, req.Session, msgUnenroll)
+			return
+		}
 	}
 	if req.User.Authenticated && slug == u.settingsFlow() {
 		// The settings flow's page reached without its start (a
@@ -424,7 +447,7 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 			return
 		}
 	}
-	if post {
+	if post && !confirmed {
 		if posted.component == executor.ComponentIdentification {
 			u.remember(w, r, posted)
 		}
@@ -528,6 +551,14 @@ func (u *UI) started(w http.ResponseWriter, r *http.Request, nonce, slug string,
 	return false
 }
 
+// unenrolls says whether the flow with slug is of the unenrollment
+// designation, whose flows delete their user (false for an unknown one,
+// which the executor answers).
+func (u *UI) unenrolls(r *http.Request, slug string) bool {
+	d, err := u.e.Designation(r.Context(), slug)
+	return err == nil && d == flow.DesignationUnenrollment
+}
+
 // getOnly answers a request of another method than GET or HEAD (405),
 // saying whether it did.
 func (u *UI) getOnly(w http.ResponseWriter, r *http.Request, nonce string) bool {
@@ -549,14 +580,15 @@ func (u *UI) confirm(w http.ResponseWriter, r *http.Request, nonce string) {
 	u.write(w, r, http.StatusOK, u.views.status, p, cspExtra{})
 }
 
-// confirmPost answers a GET of an emailed link's one-time key without
-// the session cookie: a page with a button that posts back (with the
-// new session's CSRF token), and the POST goes on to the page.
-func (u *UI) confirmPost(w http.ResponseWriter, r *http.Request, nonce, session string) {
+// confirmPost answers a GET with a page that says msg and has a button
+// that posts back (with the session's CSRF token): for an emailed link's
+// one-time key opened without the session cookie (the POST goes on to
+// the page) and for an unenrollment flow (the POST starts it).
+func (u *UI) confirmPost(w http.ResponseWriter, r *http.Request, nonce, session, msg string) {
 	p := u.page(nonce, u.csrf(session))
 	p.Title, p.Background = u.e.Brand().Title, u.e.Brand().DefaultFlowBackground
 	p.Action, p.Component = r.URL.RequestURI(), continueComponent
-	p.Status = &Status{Code: http.StatusOK, Message: msgOneTime, Post: true}
+	p.Status = &Status{Code: http.StatusOK, Message: msg, Post: true}
 	u.write(w, r, http.StatusOK, u.views.status, p, cspExtra{})
 }
 

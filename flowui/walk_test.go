@@ -235,7 +235,12 @@ func TestLandingDeleteAccount(t *testing.T) {
 	if link != flowui.FlowPath+"default-unenrollment-flow/" {
 		t.Fatalf("Delete account: %q: %s", link, b.last.body)
 	}
-	b.get(link).wantComponent(t, "ak-stage-identification")
+	// The deletion asks first (a POST, which no other site can send).
+	b.get(link).wantComponent(t, "af-continue")
+	if _, err := sv.s.Directory().FindUser(context.Background(), directory.Find{Identifier: "gone", Fields: []directory.Field{directory.FieldUsername}}); err != nil {
+		t.Fatal("the account went before the confirmation")
+	}
+	b.submit(nil).wantComponent(t, "ak-stage-identification")
 	if _, err := sv.s.Directory().FindUser(context.Background(), directory.Find{Identifier: "gone", Fields: []directory.Field{directory.FieldUsername}}); err == nil {
 		t.Fatal("the account is still there")
 	}
@@ -328,7 +333,8 @@ entries:
 	b.submit(map[string]string{"password": "newt recovered 1", "password_repeat": "newt recovered 1"}).want(t, 200, "/")
 	says(b.last, "You are logged in as newt.")
 
-	follow("Delete account").wantComponent(t, "ak-stage-identification")
+	follow("Delete account").wantComponent(t, "af-continue")
+	b.submit(nil).wantComponent(t, "ak-stage-identification")
 	b.submit(map[string]string{"uid_field": "newt"})
 	says(b.submit(map[string]string{"password": "newt recovered 1"}), "Invalid password")
 }
