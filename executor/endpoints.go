@@ -170,7 +170,7 @@ func (e *Executor) Running(ctx context.Context, slug, session string) (bool, err
 	if session == "" {
 		return false, nil
 	}
-	_, err := e.rs.Load(ctx, Executions, ExecutionKey(session, slug))
+	_, err := e.loadExecution(ctx, ExecutionKey(session, slug))
 	switch {
 	case err == nil:
 		return true, nil

@@ -399,7 +399,7 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 		case !u.csrfOK(req.Session, f.get(CSRFField)):
 			u.status(w, r, nonce, http.StatusForbidden, msgCSRF)
 			return
-		case f.component == continueComponent && req.User.Authenticated && u.unenrolls(r, slug):
+		case f.component == continueComponent && req.User.Authenticated && u.startOf(r, slug) == startConfirmed:
 			// The button of the unenrollment's confirmation (below):
 			// the visitor's own click starts the flow.
 			confirmed = true
@@ -417,34 +417,25 @@ func (u *UI) serveFlow(w http.ResponseWriter, r *http.Request, slug string) {
 			}
 			posted = f
 		}
-	} else if req.User.Authenticated && u.unenrolls(r, slug) {
-		// A flow that deletes the visitor's account at its first GET
-		// (authentik's unenrollment flows), reached without a click of
-		// theirs on this site: a login's next, a redirect, a bookmark.
-		// It starts at a POST of the page's button, which no other site
-		// can send (the CSRF token); authentik runs it at the GET.
-		running, err := u.e.Running(r.Context(), slug, req.Session)
-		if err != nil {
-			u.flowError(w, r, nonce, slug, err)
-			return
-		}
-		if !running {
-			u.confirmPost(w, r, nonce, req.Session, msgUnenroll)
-			return
-		}
 	}
-	if req.User.Authenticated && slug == u.settingsFlow() {
-		// The settings flow's page reached without its start (a
-		// bookmark, the browser's back button to a page whose flow
-		// ended, a form sent twice): started for the visitor as
-		// StartPath starts it, else its user_write would take the
-		// visitor's own username for a new user's.
-		running, err := u.e.Running(r.Context(), slug, req.Session)
-		if err == nil && !running {
-			err = u.e.Execute(r.Context(), slug, req)
-		}
-		if !u.started(w, r, nonce, slug, err) {
-			return
+	if req.User.Authenticated && !confirmed {
+		// A flow that does not simply start at a logged-in visitor's
+		// request when their session has none of it under way (startOf):
+		// reached by a bookmark, a login's next, a redirect, the back
+		// button to a page whose flow ended, a form sent twice.
+		if how := u.startOf(r, slug); how != startAtRequest {
+			running, err := u.e.Running(r.Context(), slug, req.Session)
+			switch {
+			case err != nil, running:
+			case how == startExecuted:
+				err = u.e.Execute(r.Context(), slug, req)
+			case !post:
+				u.confirmPost(w, r, nonce, req.Session, msgUnenroll)
+				return
+			}
+			if !u.started(w, r, nonce, slug, err) {
+				return
+			}
 		}
 	}
 	if post && !confirmed {
@@ -532,7 +523,8 @@ func (u *UI) serveStart(w http.ResponseWriter, r *http.Request, slug string) {
 }
 
 // started answers err, the error of starting the flow with slug for the
-// visitor (executor.Executor.Execute), and says whether there was none:
+// visitor (executor.Executor.Execute, or Running before it), and says
+// whether there was none:
 // an unknown flow is 404, a flow whose policies refuse the visitor the
 // executor's message (400, as its execute endpoint answers), anything
 // else the flow error page.
@@ -551,12 +543,34 @@ func (u *UI) started(w http.ResponseWriter, r *http.Request, nonce, slug string,
 	return false
 }
 
-// unenrolls says whether the flow with slug is of the unenrollment
-// designation, whose flows delete their user (false for an unknown one,
-// which the executor answers).
-func (u *UI) unenrolls(r *http.Request, slug string) bool {
-	d, err := u.e.Designation(r.Context(), slug)
-	return err == nil && d == flow.DesignationUnenrollment
+// How a flow starts for a logged-in visitor whose session has none of it
+// under way (startOf).
+const (
+	// startAtRequest: at the request, as for anyone.
+	startAtRequest = iota
+	// startExecuted: planned for the visitor first, as StartPath plans
+	// it (the settings flow: its user_write writes the pending user, and
+	// without one would take the visitor's own username for a new
+	// user's).
+	startExecuted
+	// startConfirmed: at the POST of a page that asks first, which no
+	// other site can send (the CSRF token): a flow of the unenrollment
+	// designation, whose user_delete deletes the visitor at its first
+	// GET (authentik runs it at the GET).
+	startConfirmed
+)
+
+// startOf is how the flow with slug starts for a logged-in visitor
+// without an execution of it: startAtRequest for an unknown flow, which
+// the executor answers.
+func (u *UI) startOf(r *http.Request, slug string) int {
+	if slug == u.settingsFlow() {
+		return startExecuted
+	}
+	if d, err := u.e.Designation(r.Context(), slug); err == nil && d == flow.DesignationUnenrollment {
+		return startConfirmed
+	}
+	return startAtRequest
 }
 
 // getOnly answers a request of another method than GET or HEAD (405),
