@@ -453,3 +453,112 @@ func BenchmarkFlowPages(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEveryPage walks every shipped flow as TestWalkEveryFlow does
+// (initial setup, settings, password change, static codes and TOTP set
+// up, a login with a code, enrollment, recovery through the emailed
+// link with its consent, the account deleted) and, at each flow page it
+// lands on, shows that page again b.N times three ways in turn: through
+// the UI's page cache, through a UI that keeps no page (each rendered
+// by its template), and the executor's step behind it alone (its Get
+// for the same session and query). A GET of a challenge shown does not
+// move its flow, so the walk goes on from the same point. The metrics are
+// each page's ratios by flow and component (SLUG/COMPONENT-x-step for
+// the cached page, -uncached-x-step for the template's), and over all
+// pages (all-x-step, all-uncached-x-step):
+//
+//	go test ./flowui -run '^$' -bench BenchmarkEveryPage -benchtime 200x
+func BenchmarkEveryPage(b *testing.B) {
+	type totals struct{ cached, uncached, step time.Duration }
+	var all totals
+	byPage := map[string]*totals{}
+	var names []string
+	ctx := context.Background()
+	walkEveryFlow(b, func(br *browser, p *page) {
+		sv := br.sv
+		slug, ok := strings.CutPrefix(p.url.Path, flowui.FlowPath)
+		slug, _, _ = strings.Cut(slug, "/")
+		c := p.component()
+		if !ok || p.status != http.StatusOK || c == "" || c == "af-continue" {
+			return // not a challenge's page: the landing page, a confirmation
+		}
+		uncached, err := flowui.New(sv.e, flowui.Options{CachePages: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		newReq := func() *http.Request {
+			r := httptest.NewRequest("GET", p.url.RequestURI(), nil)
+			r.Header.Set("Sec-Fetch-Site", "same-origin")
+			u, _ := url.Parse(sv.srv.URL)
+			for _, c := range br.c.Jar.Cookies(u) {
+				r.AddCookie(c)
+			}
+			return r
+		}
+		req, err := sv.e.HTTPSessions(executor.HTTPOptions{}).Request(httptest.NewRecorder(), newReq())
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Query = p.url.RawQuery
+		key := slug + "/" + strings.TrimPrefix(c, "ak-stage-")
+		t := byPage[key]
+		if t == nil {
+			t = &totals{}
+			byPage[key] = t
+			names = append(names, key)
+		}
+		showPage(b, sv.ui, newReq(), c)
+		showPage(b, uncached, newReq(), c)
+		for n := range b.N {
+			runs := [3]func(){
+				func() { showPage(b, sv.ui, newReq(), "") },
+				func() { showPage(b, uncached, newReq(), "") },
+				func() {
+					resp, err := sv.e.Get(ctx, slug, req)
+					if err != nil || resp.Challenge == nil || flowui.EnvelopeOf(resp.Challenge).Component != c {
+						b.Fatalf("%s: %+v %v", key, resp, err)
+					}
+				},
+			}
+			var took [3]time.Duration
+			for k := range 3 {
+				i := (n + k) % 3
+				t0 := time.Now()
+				runs[i]()
+				took[i] = time.Since(t0)
+			}
+			t.cached, t.uncached, t.step = t.cached+took[0], t.uncached+took[1], t.step+took[2]
+			all.cached, all.uncached, all.step = all.cached+took[0], all.uncached+took[1], all.step+took[2]
+		}
+		// The walk goes on from the page as shown last: a consent's
+		// token is new at each showing, and the one before is refused.
+		on := br.onPage
+		br.onPage = nil
+		br.get(p.url.RequestURI())
+		br.onPage = on
+	})
+	for _, k := range names {
+		t := byPage[k]
+		b.ReportMetric(float64(t.cached)/float64(t.step), k+"-x-step")
+		b.ReportMetric(float64(t.uncached)/float64(t.step), k+"-uncached-x-step")
+	}
+	b.ReportMetric(float64(all.cached)/float64(all.step), "all-x-step")
+	b.ReportMetric(float64(all.uncached)/float64(all.step), "all-uncached-x-step")
+}
+
+// showPage serves r through ui, which must answer 200 with component c's
+// page; with c "", its body is dropped, as a connection takes it.
+func showPage(b *testing.B, ui *flowui.UI, r *http.Request, c string) {
+	if c == "" {
+		w := &discard{h: http.Header{}}
+		if ui.ServeHTTP(w, r); w.Code != http.StatusOK {
+			b.Fatalf("%s: %d", r.URL, w.Code)
+		}
+		return
+	}
+	w := httptest.NewRecorder()
+	ui.ServeHTTP(w, r)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `name="component" value="`+c+`"`) {
+		b.Fatalf("%s: %d %s", r.URL, w.Code, w.Body)
+	}
+}

@@ -68,7 +68,7 @@ func (b *browser) session() string {
 }
 
 // setup sets akadmin's password through initial-setup.
-func setup(t *testing.T, b *browser, pw string) {
+func setup(t testing.TB, b *browser, pw string) {
 	t.Helper()
 	p := b.get("/if/flow/initial-setup/")
 	p.want(t, 200, "/if/flow/initial-setup/")

@@ -180,6 +180,9 @@ type browser struct {
 	c  *http.Client
 	// last is the last page: its URL, status, headers and document.
 	last *page
+	// onPage, when set, is called with each page the browser lands on
+	// (BenchmarkEveryPage measures it there).
+	onPage func(*page)
 }
 
 func (sv *server) browser() *browser {
@@ -211,6 +214,9 @@ func (b *browser) do(req *http.Request) *page {
 		}
 	}
 	b.last = p
+	if b.onPage != nil {
+		b.onPage(p)
+	}
 	return p
 }
 

@@ -36,7 +36,7 @@ func serveLike(o *executor.Options, _ string) {
 
 // loginAs logs b in as username through the default authentication
 // flow's pages.
-func loginAs(t *testing.T, b *browser, username, pw string) {
+func loginAs(t testing.TB, b *browser, username, pw string) {
 	t.Helper()
 	b.get("/").wantComponent(t, "ak-stage-identification")
 	b.submit(map[string]string{"uid_field": username}).wantComponent(t, "ak-stage-password")
@@ -253,7 +253,12 @@ func TestLandingDeleteAccount(t *testing.T) {
 // a logout and a login that asks for a code, wrong then a static one;
 // enrollment through the login page's link, as a new user who logs in
 // again; a recovery through the emailed link; the account deleted.
-func TestWalkEveryFlow(t *testing.T) {
+func TestWalkEveryFlow(t *testing.T) { walkEveryFlow(t, nil) }
+
+// walkEveryFlow is TestWalkEveryFlow's walk, on a server of its own;
+// onPage, when set, is called with its browser and each page the
+// browser lands on.
+func walkEveryFlow(t testing.TB, onPage func(*browser, *page)) {
 	sv := newServerWith(t, func(o *executor.Options, h string) {
 		serveLike(o, h)
 		o.Brand.FlowUnenrollment = "default-unenrollment-flow"
@@ -267,6 +272,9 @@ entries:
       recovery_flow: !Find [authentik_flows.flow, [slug, default-recovery-flow]]
 `)
 	b := sv.browser()
+	if onPage != nil {
+		b.onPage = func(p *page) { onPage(b, p) }
+	}
 	setup(t, b, "admin Passw0rd")
 	follow := func(text string) *page {
 		t.Helper()
