@@ -510,9 +510,10 @@ func BenchmarkEveryPage(b *testing.B) {
 		showPage(b, sv.ui, newReq(), c)
 		showPage(b, uncached, newReq(), c)
 		for n := range b.N {
+			cr, ur := newReq(), newReq()
 			runs := [3]func(){
-				func() { showPage(b, sv.ui, newReq(), "") },
-				func() { showPage(b, uncached, newReq(), "") },
+				func() { showPage(b, sv.ui, cr, "") },
+				func() { showPage(b, uncached, ur, "") },
 				func() {
 					resp, err := sv.e.Get(ctx, slug, req)
 					if err != nil || resp.Challenge == nil || flowui.EnvelopeOf(resp.Challenge).Component != c {
