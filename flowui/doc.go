@@ -82,7 +82,7 @@
 // to the activation barcode, which Duo serves, and the activation code
 // as text; no image of another origin), TOTP
 // setup (the otpauth link as text and as a QR code drawn on the server,
-// an SVG data: image without script, github.com/skip2/go-qrcode; the
+// an SVG data: image without script, by package internal/qr; the
 // confirmation code), static setup (the codes, shown while the device
 // is set up only; the page is no-store as every page), WebAuthn setup
 // and the validation page's passkey form (one small script with the
