@@ -23,6 +23,34 @@ func (c *Code) Dark(x, y int) bool {
 	return c.rows[y*c.st+1+x>>6]>>(x&63)&1 != 0
 }
 
+// Runs calls f for each run of dark modules of row y, left to right,
+// with its first column and its length.
+func (c *Code) Runs(y int, f func(x, n int)) {
+	row := c.rows[y*c.st+1 : (y+1)*c.st-1]
+	// next is the first column from x on of a dark module (dark) or a
+	// light one (!dark), or c.Size.
+	next := func(x int, dark bool) int {
+		for w := x >> 6; w < len(row); w++ {
+			word := row[w]
+			if !dark {
+				word = ^word
+			}
+			if w == x>>6 {
+				word &^= 1<<(x&63) - 1
+			}
+			if word != 0 {
+				return min(64*w+bits.TrailingZeros64(word), c.Size)
+			}
+		}
+		return c.Size
+	}
+	for x := next(0, true); x < c.Size; {
+		end := next(x, false)
+		f(x, end-x)
+		x = next(end, true)
+	}
+}
+
 // Level M's error correction codewords a block and blocks, by version.
 var (
 	eccPerBlock = [41]int{0, 10, 16, 26, 18, 24, 16, 18, 22, 22, 26, 30, 22, 22, 24, 24, 28, 28, 26, 26, 26, 26, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28}
