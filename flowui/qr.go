@@ -31,7 +31,7 @@ func qrImage(text string) template.HTMLAttr {
 	svg = append(svg, side...)
 	svg = append(svg, `" shape-rendering="crispEdges"><rect width="100%" height="100%" fill="#fff"/><path fill="#000" d="`...)
 	for y := range c.Size {
-		c.Runs(y, func(x, n int) {
+		for x, n := c.Run(y, 0); n > 0; x, n = c.Run(y, x+n) {
 			svg = append(svg, 'M')
 			svg = strconv.AppendInt(svg, int64(x+quiet), 10)
 			svg = append(svg, ' ')
@@ -41,7 +41,7 @@ func qrImage(text string) template.HTMLAttr {
 			svg = append(svg, "v1h-"...)
 			svg = strconv.AppendInt(svg, int64(n), 10)
 			svg = append(svg, 'z')
-		})
+		}
 	}
 	svg = append(svg, `"/></svg>`...)
 

@@ -23,32 +23,32 @@ func (c *Code) Dark(x, y int) bool {
 	return c.rows[y*c.st+1+x>>6]>>(x&63)&1 != 0
 }
 
-// Runs calls f for each run of dark modules of row y, left to right,
-// with its first column and its length.
-func (c *Code) Runs(y int, f func(x, n int)) {
+// Run is the first run of dark modules of row y at or after column x:
+// its first column and its length, 0 when there is none:
+//
+//	for x, n := c.Run(y, 0); n > 0; x, n = c.Run(y, x+n) {
+func (c *Code) Run(y, x int) (start, n int) {
 	row := c.rows[y*c.st+1 : (y+1)*c.st-1]
-	// next is the first column from x on of a dark module (dark) or a
-	// light one (!dark), or c.Size.
-	next := func(x int, dark bool) int {
-		for w := x >> 6; w < len(row); w++ {
-			word := row[w]
-			if !dark {
-				word = ^word
-			}
-			if w == x>>6 {
-				word &^= 1<<(x&63) - 1
-			}
-			if word != 0 {
-				return min(64*w+bits.TrailingZeros64(word), c.Size)
-			}
-		}
+	start = c.next(row, x, 0)
+	return start, c.next(row, start, ^uint64(0)) - start
+}
+
+// next is the first column from x on whose module's bit differs from
+// flip's (0: the first dark module, all ones: the first light one), or
+// c.Size; the bits past the last module are 0, light.
+func (c *Code) next(row []uint64, x int, flip uint64) int {
+	if x >= c.Size {
 		return c.Size
 	}
-	for x := next(0, true); x < c.Size; {
-		end := next(x, false)
-		f(x, end-x)
-		x = next(end, true)
+	w := x >> 6
+	word := (row[w] ^ flip) &^ (1<<(x&63) - 1)
+	for word == 0 {
+		if w++; w == len(row) {
+			return c.Size
+		}
+		word = row[w] ^ flip
 	}
+	return min(64*w+bits.TrailingZeros64(word), c.Size)
 }
 
 // Level M's error correction codewords a block and blocks, by version.
@@ -130,6 +130,9 @@ func interleave(data []byte, ver int, out []byte) []byte {
 	shortData := nr/nb - e // their data codewords
 	var div, rem [30]byte  // e <= 30
 	divisor(div[:e])
+	for i, d := range div[:e] {
+		div[i] = gfLog[d]
+	}
 	k := 0
 	for i := 0; i <= shortData; i++ {
 		for j := range nb {
@@ -190,8 +193,9 @@ func divisor(d []byte) {
 	}
 }
 
-// remainder writes the Reed-Solomon remainder of data by div to rem.
-func remainder(data, div, rem []byte) {
+// remainder writes the Reed-Solomon remainder of data by the divisor
+// whose coefficients' logarithms are logDiv (none is 0) to rem.
+func remainder(data, logDiv, rem []byte) {
 	clear(rem)
 	for _, c := range data {
 		f := c ^ rem[0]
@@ -201,10 +205,8 @@ func remainder(data, div, rem []byte) {
 			continue
 		}
 		lf := int(gfLog[f])
-		for i, d := range div {
-			if d != 0 {
-				rem[i] ^= gfExp[int(gfLog[d])+lf]
-			}
+		for i, d := range logDiv {
+			rem[i] ^= gfExp[int(d)+lf]
 		}
 	}
 }
@@ -348,8 +350,8 @@ func (b *builder) drawFormat(mask int) {
 }
 
 // drawCodewords places the codewords' bits in the standard's zigzag
-// over the modules outside the function patterns; the remainder modules
-// stay light.
+// over the modules outside the function patterns (the remainder modules
+// stay light), then transposes the symbol afresh.
 func (b *builder) drawCodewords(cw []byte) {
 	n, i := b.n, 0
 	for right := n - 1; right >= 1; right -= 2 {
@@ -368,9 +370,16 @@ func (b *builder) drawCodewords(cw []byte) {
 				}
 				if cw[i>>3]>>(7-i&7)&1 != 0 {
 					setBit(b.m, b.st, y, x, true)
-					setBit(b.t, b.st, x, y, true)
 				}
 				i++
+			}
+		}
+	}
+	clear(b.t)
+	for y := range n {
+		for j := 1; j < b.st-1; j++ {
+			for w := b.m[y*b.st+j]; w != 0; w &= w - 1 {
+				setBit(b.t, b.st, 64*(j-1)+bits.TrailingZeros64(w), y, true)
 			}
 		}
 	}
@@ -472,6 +481,12 @@ func (b *builder) penalty(m int) int {
 // and counts its dark modules.
 func (b *builder) lines(a []uint64, blocks bool) (p, dark int) {
 	n, st := b.n, b.st
+	// The positions (of a window's first module) each rule looks at,
+	// word by word: windows of 5 (rule 1), 7 (rule 3), 2 (rule 2).
+	var lim5, lim7, lim2 [3]uint64
+	for j := 1; j < st-1; j++ {
+		lim5[j-1], lim7[j-1], lim2[j-1] = below(n-4, j), below(n-6, j), below(n-1, j)
+	}
 	runs, finders, squares := 0, 0, 0
 	for y := range n {
 		for j := 1; j < st-1; j++ {
@@ -483,21 +498,21 @@ func (b *builder) lines(a []uint64, blocks bool) (p, dark int) {
 			dark += bits.OnesCount64(r)
 
 			// Rule 1: a run of L >= 5 has L-4 windows of 5 and one start.
-			w5 := ^(r ^ s1) & ^(r ^ s2) & ^(r ^ s3) & ^(r ^ s4) & below(n-4, j)
+			w5 := ^(r ^ s1) & ^(r ^ s2) & ^(r ^ s3) & ^(r ^ s4) & lim5[j-1]
 			cont := ^(r ^ l(1)) // same as the module before
 			if j == 1 {
 				cont &^= 1
 			}
 			runs += bits.OnesCount64(w5) + 2*bits.OnesCount64(w5&^cont)
 
-			core := r & ^s1 & s2 & s3 & s4 & ^s(5) & s(6) & below(n-6, j)
+			core := r & ^s1 & s2 & s3 & s4 & ^s(5) & s(6) & lim7[j-1]
 			light := ^(l(1) | l(2) | l(3) | l(4)) | ^(s(7) | s(8) | s(9) | s(10))
 			finders += bits.OnesCount64(core & light)
 
 			if blocks && y+1 < n {
 				r2 := a[i+st]
 				t1 := r2>>1 | a[i+st+1]<<63
-				squares += bits.OnesCount64(^(r ^ s1) & ^(r2 ^ t1) & ^(r ^ r2) & below(n-1, j))
+				squares += bits.OnesCount64(^(r ^ s1) & ^(r2 ^ t1) & ^(r ^ r2) & lim2[j-1])
 			}
 		}
 	}

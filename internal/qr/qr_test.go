@@ -35,6 +35,7 @@ func texts() []string {
 // Encode's modules are ZXing's encoder's, module for module: the same
 // version, codewords, function patterns and mask choice.
 func TestEncodeMatchesZXing(t *testing.T) {
+	versions := map[int]bool{}
 	for _, text := range texts() {
 		c, err := qr.Encode(text)
 		if err != nil {
@@ -44,6 +45,7 @@ func TestEncodeMatchesZXing(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%d bytes: zxing: %v", len(text), err)
 		}
+		versions[z.GetVersion().GetVersionNumber()] = true
 		m := z.GetMatrix()
 		if m.GetWidth() != c.Size {
 			t.Fatalf("%d bytes: size %d, zxing %d", len(text), c.Size, m.GetWidth())
@@ -55,6 +57,9 @@ func TestEncodeMatchesZXing(t *testing.T) {
 				}
 			}
 		}
+	}
+	if len(versions) != 40 {
+		t.Fatalf("the texts cover versions %v, not all 40", versions)
 	}
 }
 
@@ -71,9 +76,9 @@ func TestEncodeDecodes(t *testing.T) {
 	}
 }
 
-// Runs lists each row's dark modules as Dark has them, runs across the
+// Run lists each row's dark modules as Dark has them, runs across the
 // 64-module words of a row included.
-func TestRuns(t *testing.T) {
+func TestRun(t *testing.T) {
 	for _, text := range []string{"a", otpauth, strings.Repeat("ab", 300), strings.Repeat("z", 2331)} {
 		c, err := qr.Encode(text)
 		if err != nil {
@@ -82,15 +87,15 @@ func TestRuns(t *testing.T) {
 		for y := range c.Size {
 			row := make([]bool, c.Size)
 			last := -1
-			c.Runs(y, func(x, n int) {
-				if x <= last || n < 1 || x+n > c.Size {
+			for x, n := c.Run(y, 0); n > 0; x, n = c.Run(y, x+n) {
+				if x <= last || x+n > c.Size {
 					t.Fatalf("row %d: run %d+%d after %d", y, x, n, last)
 				}
 				for i := x; i < x+n; i++ {
 					row[i] = true
 				}
 				last = x + n // a run ends at a light module
-			})
+			}
 			for x := range c.Size {
 				if row[x] != c.Dark(x, y) {
 					t.Fatalf("size %d, module %d,%d: run %v, dark %v", c.Size, x, y, row[x], c.Dark(x, y))
