@@ -66,3 +66,12 @@ func BenchmarkQRImage(b *testing.B) {
 		qrImage("otpauth://totp/authentik%3Aalice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&algorithm=SHA1&digits=6&period=30&issuer=authentik")
 	}
 }
+
+// appendSmall writes what strconv does for every coordinate of a code.
+func TestAppendSmall(t *testing.T) {
+	for v := range 1000 {
+		if got := string(appendSmall([]byte("x"), v)); got != "x"+strconv.Itoa(v) {
+			t.Fatalf("%d: %q", v, got)
+		}
+	}
+}
