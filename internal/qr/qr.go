@@ -106,8 +106,7 @@ func Encode(text string) (*Code, error) {
 	cw := interleave(buf, ver, buf[nd:nd+nr])
 
 	b := newBuilder(ver)
-	b.drawFunctions()
-	b.drawCodewords(cw)
+	b.drawCodewords(layoutOf(ver), cw)
 	best, least := 0, int(^uint(0)>>1)
 	for m := range 8 {
 		b.drawFormat(m)
@@ -213,10 +212,11 @@ func remainder(data, logDiv, rem []byte) {
 
 // builder holds a symbol being drawn: its modules m, the function
 // modules f, each also transposed (t, ft: row x is column x), and
-// scratch rows for the masked symbol and its transpose (sm, st2).
+// scratch rows for the masked symbol and its transpose (s, u), one
+// after the other in all.
 type builder struct {
-	ver, n, st        int
-	m, t, f, ft, s, u []uint64
+	ver, n, st             int
+	all, m, t, f, ft, s, u []uint64
 }
 
 func newBuilder(ver int) *builder {
@@ -224,9 +224,52 @@ func newBuilder(ver int) *builder {
 	st := (n+63)/64 + 2
 	w := n * st
 	all := make([]uint64, 6*w)
-	return &builder{ver: ver, n: n, st: st,
+	return &builder{ver: ver, n: n, st: st, all: all,
 		m: all[:w:w], t: all[w : 2*w : 2*w], f: all[2*w : 3*w : 3*w], ft: all[3*w : 4*w : 4*w],
 		s: all[4*w : 5*w : 5*w], u: all[5*w:]}
+}
+
+// layout is a version's function patterns (the format modules light),
+// m, t, f and ft as a builder has them, and the columns and rows of
+// the modules its codewords' bits go to, in the standard's zigzag
+// (x<<16 | y): drawn once a version, copied into each builder.
+type layout struct {
+	rows []uint64
+	data []uint32
+}
+
+var layouts [41]struct {
+	once sync.Once
+	l    layout
+}
+
+func layoutOf(ver int) *layout {
+	l := &layouts[ver]
+	l.once.Do(func() {
+		b := newBuilder(ver)
+		b.drawFunctions()
+		n := b.n
+		data := make([]uint32, 0, 8*rawCodewords(ver)+7)
+		for right := n - 1; right >= 1; right -= 2 {
+			if right == 6 {
+				right = 5
+			}
+			up := (right+1)&2 == 0
+			for vert := range n {
+				y := vert
+				if up {
+					y = n - 1 - vert
+				}
+				for x := right; x >= right-1; x-- {
+					if !b.isFn(x, y) {
+						data = append(data, uint32(x)<<16|uint32(y))
+					}
+				}
+			}
+		}
+		l.l = layout{rows: b.all[:4*n*b.st], data: data}
+	})
+	return &l.l
 }
 
 func setBit(rows []uint64, st, y, x int, v bool) {
@@ -349,38 +392,16 @@ func (b *builder) drawFormat(mask int) {
 	b.fn(8, n-8, true)
 }
 
-// drawCodewords places the codewords' bits in the standard's zigzag
-// over the modules outside the function patterns (the remainder modules
-// stay light), then transposes the symbol afresh.
-func (b *builder) drawCodewords(cw []byte) {
-	n, i := b.n, 0
-	for right := n - 1; right >= 1; right -= 2 {
-		if right == 6 {
-			right = 5
-		}
-		up := (right+1)&2 == 0
-		for vert := range n {
-			y := vert
-			if up {
-				y = n - 1 - vert
-			}
-			for x := right; x >= right-1; x-- {
-				if b.isFn(x, y) || i >= 8*len(cw) {
-					continue
-				}
-				if cw[i>>3]>>(7-i&7)&1 != 0 {
-					setBit(b.m, b.st, y, x, true)
-				}
-				i++
-			}
-		}
-	}
-	clear(b.t)
-	for y := range n {
-		for j := 1; j < b.st-1; j++ {
-			for w := b.m[y*b.st+j]; w != 0; w &= w - 1 {
-				setBit(b.t, b.st, 64*(j-1)+bits.TrailingZeros64(w), y, true)
-			}
+// drawCodewords draws the version's function patterns (l) and places
+// the codewords' bits on its data modules; the remainder modules stay
+// light.
+func (b *builder) drawCodewords(l *layout, cw []byte) {
+	copy(b.all, l.rows)
+	for i, p := range l.data[:8*len(cw)] {
+		if cw[i>>3]>>(7-i&7)&1 != 0 {
+			x, y := int(p>>16), int(p&0xFFFF)
+			setBit(b.m, b.st, y, x, true)
+			setBit(b.t, b.st, x, y, true)
 		}
 	}
 }
