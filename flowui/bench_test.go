@@ -64,22 +64,10 @@ func BenchmarkPage(b *testing.B) {
 				ar := httptest.NewRequest("GET", executor.ExecutorPath+slug+"/", nil)
 				ar.AddCookie(cookie)
 				aw := &discard{h: http.Header{}}
-				// The three in turn first, so that none gains by the
-				// caches another warms.
-				runs := [3]func() error{
+				took := inTurn(b, n,
 					func() error { c.ui.ServeHTTP(w, r); return nil },
 					func() error { _, err := sv.e.Get(ctx, slug, req); return err },
-					func() error { api.ServeHTTP(aw, ar); return nil },
-				}
-				var took [3]time.Duration
-				for k := range 3 {
-					i := (n + k) % 3
-					t0 := time.Now()
-					if err := runs[i](); err != nil {
-						b.Fatal(err)
-					}
-					took[i] = time.Since(t0)
-				}
+					func() error { api.ServeHTTP(aw, ar); return nil })
 				if w.Code != http.StatusOK || aw.Code != http.StatusOK {
 					b.Fatalf("%d %d", w.Code, aw.Code)
 				}
@@ -137,19 +125,9 @@ func BenchmarkTOTPSetupPage(b *testing.B) {
 		r.AddCookie(cookie)
 		w := &discard{h: http.Header{}}
 		var resp executor.Response
-		runs := [2]func() error{
+		took := inTurn(b, n,
 			func() error { sv.ui.ServeHTTP(w, r); return nil },
-			func() (err error) { resp, err = sv.e.Get(ctx, slug, req); return err },
-		}
-		var took [2]time.Duration
-		for k := range 2 {
-			i := (n + k) % 2
-			t0 := time.Now()
-			if err := runs[i](); err != nil {
-				b.Fatal(err)
-			}
-			took[i] = time.Since(t0)
-		}
+			func() (err error) { resp, err = sv.e.Get(ctx, slug, req); return err })
 		if _, ok := resp.Challenge.(*executor.AuthenticatorTOTPChallenge); w.Code != http.StatusOK || !ok {
 			b.Fatalf("%d %T", w.Code, resp.Challenge)
 		}
@@ -159,6 +137,22 @@ func BenchmarkTOTPSetupPage(b *testing.B) {
 	b.ReportMetric(float64(page.Nanoseconds())/n, "ns/page")
 	b.ReportMetric(float64(step.Nanoseconds())/n, "ns/step")
 	b.ReportMetric(float64(page)/float64(step), "page-x-step")
+}
+
+// inTurn runs each of runs once and returns the time each took, the
+// nth time starting with runs[n%len(runs)], so that none gains by the
+// caches another warms.
+func inTurn(b *testing.B, n int, runs ...func() error) []time.Duration {
+	took := make([]time.Duration, len(runs))
+	for k := range runs {
+		i := (n + k) % len(runs)
+		t0 := time.Now()
+		if err := runs[i](); err != nil {
+			b.Fatal(err)
+		}
+		took[i] = time.Since(t0)
+	}
+	return took
 }
 
 // discard is a ResponseWriter that keeps the status and drops the body,
