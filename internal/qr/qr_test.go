@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/makiuchi-d/gozxing/qrcode/decoder"
 	"github.com/makiuchi-d/gozxing/qrcode/encoder"
@@ -33,34 +34,74 @@ func texts() []string {
 }
 
 // Encode's modules are ZXing's encoder's, module for module: the same
-// version, codewords, function patterns and mask choice.
+// version, codewords, function patterns and mask choice, for texts of
+// every version.
 func TestEncodeMatchesZXing(t *testing.T) {
 	versions := map[int]bool{}
 	for _, text := range texts() {
-		c, err := qr.Encode(text)
-		if err != nil {
-			t.Fatalf("%d bytes: %v", len(text), err)
-		}
-		z, err := encoder.Encoder_encodeWithoutHint(text, decoder.ErrorCorrectionLevel_M)
-		if err != nil {
-			t.Fatalf("%d bytes: zxing: %v", len(text), err)
-		}
-		versions[z.GetVersion().GetVersionNumber()] = true
-		m := z.GetMatrix()
-		if m.GetWidth() != c.Size {
-			t.Fatalf("%d bytes: size %d, zxing %d", len(text), c.Size, m.GetWidth())
-		}
-		for y := range c.Size {
-			for x := range c.Size {
-				if c.Dark(x, y) != (m.Get(x, y) == 1) {
-					t.Fatalf("%d bytes (zxing mask %d): module %d,%d differs", len(text), z.GetMaskPattern(), x, y)
-				}
-			}
-		}
+		versions[sameAsZXing(t, text)] = true
 	}
 	if len(versions) != 40 {
 		t.Fatalf("the texts cover versions %v, not all 40", versions)
 	}
+}
+
+// sameAsZXing fails t unless Encode draws text as ZXing's encoder does
+// (text must make ZXing choose byte mode: a byte that is not a digit or
+// of the alphanumeric set) and returns the version.
+func sameAsZXing(t *testing.T, text string) int {
+	t.Helper()
+	c, err := qr.Encode(text)
+	if err != nil {
+		t.Fatalf("%d bytes: %v", len(text), err)
+	}
+	z, err := encoder.Encoder_encodeWithoutHint(text, decoder.ErrorCorrectionLevel_M)
+	if err != nil {
+		t.Fatalf("%d bytes: zxing: %v", len(text), err)
+	}
+	m := z.GetMatrix()
+	if m.GetWidth() != c.Size {
+		t.Fatalf("%d bytes: size %d, zxing %d", len(text), c.Size, m.GetWidth())
+	}
+	for y := range c.Size {
+		for x := range c.Size {
+			if c.Dark(x, y) != (m.Get(x, y) == 1) {
+				t.Fatalf("%d bytes (zxing mask %d): module %d,%d differs", len(text), z.GetMaskPattern(), x, y)
+			}
+		}
+	}
+	return z.GetVersion().GetVersionNumber()
+}
+
+// Any text: ErrTooLong past 2331 bytes; else a code, ZXing's for the
+// texts ZXing writes in byte mode (valid UTF-8, which its encoder
+// takes as it is, with a byte outside the digits and the alphanumeric
+// set).
+func FuzzEncode(f *testing.F) {
+	for _, text := range texts()[:20] {
+		f.Add(text)
+	}
+	f.Add("")
+	f.Add("12345")
+	f.Add("HELLO WORLD")
+	f.Add("\xff\xfe")
+	f.Fuzz(func(t *testing.T, text string) {
+		c, err := qr.Encode(text)
+		if len(text) > 2331 {
+			if !errors.Is(err, qr.ErrTooLong) {
+				t.Fatalf("%d bytes: %v", len(text), err)
+			}
+			return
+		}
+		if err != nil || c.Size < 21 || c.Size > 177 || (c.Size-17)%4 != 0 {
+			t.Fatalf("%d bytes: %v", len(text), err)
+		}
+		if utf8.ValidString(text) && strings.IndexFunc(text, func(r rune) bool {
+			return !strings.ContainsRune("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:", r)
+		}) >= 0 {
+			sameAsZXing(t, text)
+		}
+	})
 }
 
 // A QR reader (ZXing's) reads the text back from the drawn code.
