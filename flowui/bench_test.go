@@ -114,7 +114,7 @@ func BenchmarkTOTPSetupPage(b *testing.B) {
 		b.Fatal(err)
 	}
 	path := flowui.FlowPath + slug + "/"
-	if p := br.get(executor.ConfigurePath + setupPK + "/"); p.url.Path != path || !strings.Contains(p.body, `<img class="qr" src="data:image/svg`) {
+	if p := br.get(executor.ConfigurePath + setupPK + "/"); p.url.Path != path || !strings.Contains(p.body, `<img class="qr" src="data:image/png`) {
 		b.Fatalf("the TOTP page: %s %.300s", p.url, p.body)
 	}
 	cookie := &http.Cookie{Name: executor.DefaultCookie, Value: br.session()}

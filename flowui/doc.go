@@ -81,8 +81,9 @@
 // email, then the code, autocomplete one-time-code), Duo setup (a link
 // to the activation barcode, which Duo serves, and the activation code
 // as text; no image of another origin), TOTP
-// setup (the otpauth link as text and as a QR code drawn on the server,
-// an SVG data: image without script, by package internal/qr; the
+// setup (the otpauth link as text and as a QR code drawn on the server
+// by package internal/qr, a PNG data: image of a pixel a module, shown
+// four pixels a module, pixelated, without script; the
 // confirmation code), static setup (the codes, shown while the device
 // is set up only; the page is no-store as every page), WebAuthn setup
 // and the validation page's passkey form (one small script with the
@@ -382,7 +383,8 @@
 // against 12), where it cost 60 times while github.com/skip2/go-qrcode
 // drew the code (1.2 ms a page). Of the page's time the QR code is
 // some 45% (internal/qr's Encode half of it, the SVG path and its
-// base64 the rest), html/template's execution of the rest of the page
+// base64 the rest; the code is now a PNG of a few hundred bytes, its
+// pixels in a stored deflate block, a third of the SVG's cost), html/template's execution of the rest of the page
 // 27%, the Get behind the page 12% and the session's user 5%: without
 // the code the page would cost some 4 times its step, as any page
 // rendered by its template, so issue 22's bound does not hold for it.

@@ -68,7 +68,7 @@ func TestMFAThroughPages(t *testing.T) {
 		}
 	}
 	imgs := all(p.doc, "img")
-	if link == "" || len(imgs) != 2 || !strings.HasPrefix(attrOf(imgs[1], "src"), "data:image/svg+xml;base64,") {
+	if link == "" || len(imgs) != 2 || !strings.HasPrefix(attrOf(imgs[1], "src"), "data:image/png;base64,") {
 		t.Fatalf("the TOTP page: %s", p.body)
 	}
 	if in := p.input("code"); attrOf(in, "autocomplete") != "one-time-code" || attrOf(in, "inputmode") != "numeric" {

@@ -2,6 +2,9 @@ package flowui
 
 import (
 	"encoding/base64"
+	"encoding/binary"
+	"hash/adler32"
+	"hash/crc32"
 	"html/template"
 	"strconv"
 	"strings"
@@ -9,71 +12,93 @@ import (
 	"github.com/authflow/authflow/internal/qr"
 )
 
-// qrImage is the src attribute of an img element showing the QR code of
-// text: an SVG data: URI (the CSP allows data: images; no script draws
-// it) of one path of the dark modules, run by run, with the quiet zone
-// (4 modules) around them. It is the whole attribute, name and quoted
-// value, so that html/template writes it as it is rather than checking
-// and escaping ~15 KB of base64 a byte at a time (the value is ours:
-// the prefix and base64's letters, nothing to escape in a quoted
+// qrQuiet is the quiet zone around a QR code, in modules (ISO/IEC
+// 18004's 4), and qrScale the CSS pixels a module takes on the page.
+const qrQuiet, qrScale = 4, 4
+
+// qrImage is the attributes of an img element showing the QR code of
+// text: its src, a data: URI (the CSP allows data: images; no script
+// draws it) of a PNG of one pixel a module, the quiet zone included,
+// and its width and height, qrScale pixels a module, so that a page's
+// style (image-rendering: pixelated) scales it without blurring a
+// module's edges. It is the whole attributes, names and quoted values,
+// so that html/template writes them as they are rather than checking
+// and escaping the base64 a byte at a time (the values are ours: the
+// prefix, base64's letters and digits, nothing to escape in a quoted
 // attribute). "" when text does not fit a QR code.
 func qrImage(text string) template.HTMLAttr {
 	c, err := qr.Encode(text)
 	if err != nil {
 		return ""
 	}
-	const quiet = 4
-	side := strconv.Itoa(c.Size + 2*quiet)
-	svg := make([]byte, 0, 256+c.Size*c.Size*4)
-	svg = append(svg, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 `...)
-	svg = append(svg, side...)
-	svg = append(svg, ' ')
-	svg = append(svg, side...)
-	svg = append(svg, `" shape-rendering="crispEdges"><rect width="100%" height="100%" fill="#fff"/><path fill="#000" d="`...)
-	for y := range c.Size {
-		for x, n := c.Run(y, 0); n > 0; x, n = c.Run(y, x+n) {
-			svg = append(svg, 'M')
-			svg = appendSmall(svg, x+quiet)
-			svg = append(svg, ' ')
-			svg = appendSmall(svg, y+quiet)
-			svg = append(svg, 'h')
-			svg = appendSmall(svg, n)
-			svg = append(svg, "v1h-"...)
-			svg = appendSmall(svg, n)
-			svg = append(svg, 'z')
-		}
-	}
-	svg = append(svg, `"/></svg>`...)
-
-	// The base64 goes straight into the attribute's one buffer, a stack
-	// chunk (a multiple of 3 bytes, so padding only ends the last) at a
-	// time.
-	const prefix, suffix = `src="data:image/svg+xml;base64,`, `"`
+	img := qrPNG(c)
+	side := strconv.Itoa((c.Size + 2*qrQuiet) * qrScale)
+	const prefix = `src="data:image/png;base64,`
 	enc := base64.StdEncoding
 	var b strings.Builder
-	b.Grow(len(prefix) + enc.EncodedLen(len(svg)) + len(suffix))
+	b.Grow(len(prefix) + enc.EncodedLen(len(img)) + 32)
 	b.WriteString(prefix)
 	var chunk [1024]byte
-	for len(svg) > 0 {
-		n := min(len(svg), 768)
-		enc.Encode(chunk[:], svg[:n])
+	for len(img) > 0 {
+		n := min(len(img), 768) // a multiple of 3: padding only at the end
+		enc.Encode(chunk[:], img[:n])
 		b.Write(chunk[:enc.EncodedLen(n)])
-		svg = svg[n:]
+		img = img[n:]
 	}
-	b.WriteString(suffix)
+	b.WriteString(`" width="`)
+	b.WriteString(side)
+	b.WriteString(`" height="`)
+	b.WriteString(side)
+	b.WriteByte('"')
 	return template.HTMLAttr(b.String())
 }
 
-// appendSmall appends the decimal digits of v, 0 <= v < 1000 (a QR
-// code's coordinates, at most 177 modules and the quiet zone), the
-// ~2,500 numbers of a code's path without strconv's general path
-// (BenchmarkQRImage: ~15% of qrImage's time less).
-func appendSmall(b []byte, v int) []byte {
-	if v >= 100 {
-		b = append(b, byte('0'+v/100))
+// qrPNG is c as a PNG: one bit a pixel, grey (0 black, 1 white), one
+// pixel a module with the quiet zone, its pixels in one stored
+// (uncompressed) deflate block: a code of the largest version is 185
+// pixels a side, 24 bytes a row with its filter byte, well under a
+// block's 65,535 bytes, and a few hundred bytes for an authenticator's
+// link, so that compressing would cost more than it saves.
+func qrPNG(c *qr.Code) []byte {
+	side := c.Size + 2*qrQuiet
+	stride := 1 + (side+7)/8 // the filter byte (0, none), then the row's bits
+	raw := make([]byte, side*stride)
+	for y := range side {
+		row := raw[y*stride+1 : (y+1)*stride]
+		for i := range row {
+			row[i] = 0xff
+		}
+		if y < qrQuiet || y >= side-qrQuiet {
+			continue
+		}
+		for x, n := c.Run(y-qrQuiet, 0); n > 0; x, n = c.Run(y-qrQuiet, x+n) {
+			for p := x + qrQuiet; p < x+qrQuiet+n; p++ {
+				row[p/8] &^= 0x80 >> (p % 8)
+			}
+		}
 	}
-	if v >= 10 {
-		b = append(b, byte('0'+v/10%10))
-	}
-	return append(b, byte('0'+v%10))
+	b := make([]byte, 0, 8+25+12+2+5+len(raw)+4+12)
+	b = append(b, "\x89PNG\r\n\x1a\n"...)
+	var ihdr [13]byte
+	binary.BigEndian.PutUint32(ihdr[0:], uint32(side))
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(side))
+	ihdr[8], ihdr[9] = 1, 0 // bit depth 1, greyscale; deflate, no filter method, no interlace
+	b = pngChunk(b, "IHDR", ihdr[:])
+	// IDAT: a zlib stream (no preset dictionary, the fastest level) of
+	// one final stored block, then the pixels' Adler-32.
+	idat := make([]byte, 0, 2+5+len(raw)+4)
+	idat = append(idat, 0x78, 0x01, 1, byte(len(raw)), byte(len(raw)>>8), ^byte(len(raw)), ^byte(len(raw)>>8))
+	idat = append(idat, raw...)
+	idat = binary.BigEndian.AppendUint32(idat, adler32.Checksum(raw))
+	b = pngChunk(b, "IDAT", idat)
+	return pngChunk(b, "IEND", nil)
+}
+
+// pngChunk appends a PNG chunk: its length, type, data and CRC.
+func pngChunk(b []byte, typ string, data []byte) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(data)))
+	start := len(b)
+	b = append(b, typ...)
+	b = append(b, data...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b[start:]))
 }

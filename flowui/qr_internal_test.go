@@ -1,59 +1,71 @@
 package flowui
 
 import (
+	"bytes"
 	"encoding/base64"
-	"fmt"
+	"image/png"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/authflow/authflow/internal/qr"
 	"github.com/authflow/authflow/internal/qr/qrtest"
 )
 
-// The QR image is an img's src attribute, an SVG data: URI of one path, a run of dark modules at a time
-// inside a 4-module quiet zone, and a QR reader reads the text back from
-// it.
+// The QR image is an img's src, width and height: a PNG data: URI that
+// image/png decodes, one black or white pixel a module inside a
+// 4-module white quiet zone, shown qrScale pixels a module, and a QR
+// reader reads the text back from it; so for every version's size.
 func TestQRImage(t *testing.T) {
-	text := "otpauth://totp/authentik%3Aalice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&algorithm=SHA1&digits=6&period=30&issuer=authentik"
-	attr := string(qrImage(text))
-	u, ok := strings.CutPrefix(attr, `src="data:image/svg+xml;base64,`)
-	u, ok2 := strings.CutSuffix(u, `"`)
-	raw, err := base64.StdEncoding.DecodeString(u)
-	if err != nil || !ok || !ok2 {
-		t.Fatalf("%.60s: %v", attr, err)
-	}
-	vb := regexp.MustCompile(`^<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 (\d+) (\d+)" shape-rendering="crispEdges"><rect width="100%" height="100%" fill="#fff"/><path fill="#000" d="(.*)"/></svg>$`).FindStringSubmatch(string(raw))
-	if vb == nil || vb[1] != vb[2] {
-		t.Fatalf("%.300s", raw)
-	}
-	n, _ := strconv.Atoi(vb[1])
-	dark := make([][]bool, n)
-	for i := range dark {
-		dark[i] = make([]bool, n)
-	}
-	runs := regexp.MustCompile(`M(\d+) (\d+)h(\d+)v1h-(\d+)z`)
-	if rest := runs.ReplaceAllString(vb[3], ""); rest != "" {
-		t.Fatalf("path has %.100q besides runs", rest)
-	}
-	for _, m := range runs.FindAllStringSubmatch(vb[3], -1) {
-		var x, y, w int
-		fmt.Sscan(m[1], &x)
-		fmt.Sscan(m[2], &y)
-		fmt.Sscan(m[3], &w)
-		if m[3] != m[4] || y < 4 || y >= n-4 || x < 4 || x+w > n-4 {
-			t.Fatalf("run %s outside the code", m[0])
+	link := "otpauth://totp/authentik%3Aalice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&algorithm=SHA1&digits=6&period=30&issuer=authentik"
+	attrs := regexp.MustCompile(`^src="data:image/png;base64,([A-Za-z0-9+/=]+)" width="(\d+)" height="(\d+)"$`)
+	for _, text := range []string{"x", link, strings.Repeat("long link ", 120), strings.Repeat("y", 2331)} {
+		m := attrs.FindStringSubmatch(string(qrImage(text)))
+		if m == nil {
+			t.Fatalf("%d bytes: %.100s", len(text), qrImage(text))
 		}
-		for i := x; i < x+w; i++ {
-			if dark[y][i] {
-				t.Fatalf("module %d,%d drawn twice", i, y)
+		raw, err := base64.StdEncoding.DecodeString(m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatalf("%d bytes: %v", len(text), err)
+		}
+		n := img.Bounds().Dx()
+		if img.Bounds().Dy() != n || m[2] != m[3] || m[2] != strconv.Itoa(n*qrScale) {
+			t.Fatalf("%d bytes: %v, %s x %s", len(text), img.Bounds(), m[2], m[3])
+		}
+		dark := func(x, y int) bool {
+			r, g, b, _ := img.At(x, y).RGBA()
+			switch {
+			case r == 0 && g == 0 && b == 0:
+				return true
+			case r == 0xffff && g == 0xffff && b == 0xffff:
+				return false
 			}
-			dark[y][i] = true
+			t.Fatalf("pixel %d,%d neither black nor white", x, y)
+			return false
 		}
-	}
-	got := qrtest.Decode(t, n-8, func(x, y int) bool { return dark[y+4][x+4] })
-	if got != text {
-		t.Fatalf("QR code reads %q, want %q", got, text)
+		for y := range n {
+			for x := range n {
+				if (x < qrQuiet || y < qrQuiet || x >= n-qrQuiet || y >= n-qrQuiet) && dark(x, y) {
+					t.Fatalf("%d bytes: module %d,%d of the quiet zone dark", len(text), x, y)
+				}
+			}
+		}
+		c, _ := qr.Encode(text)
+		for y := range c.Size {
+			for x := range c.Size {
+				if dark(x+qrQuiet, y+qrQuiet) != c.Dark(x, y) {
+					t.Fatalf("%d bytes: module %d,%d differs from the code's", len(text), x, y)
+				}
+			}
+		}
+		if got := qrtest.Decode(t, n-2*qrQuiet, func(x, y int) bool { return dark(x+qrQuiet, y+qrQuiet) }); got != text {
+			t.Fatalf("QR code reads %q, want %q", got, text)
+		}
 	}
 	if qrImage(strings.Repeat("x", 8000)) != "" {
 		t.Fatal("a text too long for a QR code")
@@ -64,14 +76,5 @@ func BenchmarkQRImage(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		qrImage("otpauth://totp/authentik%3Aalice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&algorithm=SHA1&digits=6&period=30&issuer=authentik")
-	}
-}
-
-// appendSmall writes what strconv does for every coordinate of a code.
-func TestAppendSmall(t *testing.T) {
-	for v := range 1000 {
-		if got := string(appendSmall([]byte("x"), v)); got != "x"+strconv.Itoa(v) {
-			t.Fatalf("%d: %q", v, got)
-		}
 	}
 }
