@@ -63,18 +63,25 @@ func qrPNG(c *qr.Code) []byte {
 	side := c.Size + 2*qrQuiet
 	stride := 1 + (side+7)/8 // the filter byte (0, none), then the row's bits
 	raw := make([]byte, side*stride)
+	var mod [23]byte // a row's modules, 8 a byte (177 at most), and a 0 after them
 	for y := range side {
 		row := raw[y*stride+1 : (y+1)*stride]
-		for i := range row {
-			row[i] = 0xff
-		}
 		if y < qrQuiet || y >= side-qrQuiet {
+			for i := range row {
+				row[i] = 0xff
+			}
 			continue
 		}
-		for x, n := c.Run(y-qrQuiet, 0); n > 0; x, n = c.Run(y-qrQuiet, x+n) {
-			for p := x + qrQuiet; p < x+qrQuiet+n; p++ {
-				row[p/8] &^= 0x80 >> (p % 8)
+		// The modules shifted right by the quiet zone's 4, dark 0.
+		c.RowBytes(y-qrQuiet, mod[:])
+		prev := byte(0)
+		for i := range row {
+			m := byte(0)
+			if i < len(mod) {
+				m = mod[i]
 			}
+			row[i] = ^(prev<<4 | m>>4)
+			prev = m
 		}
 	}
 	b := make([]byte, 0, 8+25+12+2+5+len(raw)+4+12)

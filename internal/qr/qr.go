@@ -23,6 +23,16 @@ func (c *Code) Dark(x, y int) bool {
 	return c.rows[y*c.st+1+x>>6]>>(x&63)&1 != 0
 }
 
+// RowBytes writes row y's modules into dst, eight a byte, the leftmost
+// in the most significant bit, 1 for dark, 0 past the last module; dst
+// holds at least (c.Size+7)/8 bytes.
+func (c *Code) RowBytes(y int, dst []byte) {
+	row := c.rows[y*c.st+1 : (y+1)*c.st-1]
+	for i := range (c.Size + 7) / 8 {
+		dst[i] = bits.Reverse8(uint8(row[i>>3] >> (i & 7 * 8)))
+	}
+}
+
 // Run is the first run of dark modules of row y at or after column x:
 // its first column and its length, 0 when there is none:
 //
