@@ -169,8 +169,9 @@ func (ph placeholders) attrsProbe(i int) string { return ph.of(holeAttrs) + strc
 // value's placeholder escaped otherwise than in HTML text or a quoted
 // attribute).
 func (ph placeholders) cut(b []byte) (rd *rendered, ok bool) {
-	rd = &rendered{}
 	prefix := []byte(ph.prefix)
+	n := bytes.Count(b, prefix)
+	rd = &rendered{parts: make([][]byte, 0, n+1), holes: make([]hole, 0, n), index: make([]int, 0, n)}
 	var counts [len(holeLetters)]int // of holeErrors and holeOptions
 	for {
 		at := bytes.Index(b, prefix)
@@ -217,7 +218,11 @@ func (ph placeholders) cut(b []byte) (rd *rendered, ok bool) {
 
 // join is the page of the renderings rds one after the other.
 func join(rds ...*rendered) *rendered {
-	out := &rendered{}
+	n := 0
+	for _, rd := range rds {
+		n += len(rd.parts)
+	}
+	out := &rendered{parts: make([][]byte, 0, n), holes: make([]hole, 0, n), index: make([]int, 0, n)}
 	for i, rd := range rds {
 		if i > 0 {
 			out.holes, out.index = append(out.holes, holeNone), append(out.index, 0)

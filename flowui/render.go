@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/executor"
@@ -373,29 +374,34 @@ type Field struct {
 // Field returns the page's field name; help says whether the page
 // shows its help text.
 func (p *Page) Field(name string, help ...bool) Field {
-	f := Field{ID: "f-" + strings.Join(strings.Fields(name), "_"), Errors: p.Errors[name]}
-	var ids []string
-	if len(f.Errors) > 0 {
-		ids = append(ids, f.ID+"-error")
+	id := "f-" + name
+	if strings.IndexFunc(name, unicode.IsSpace) >= 0 {
+		id = "f-" + strings.Join(strings.Fields(name), "_")
 	}
-	if len(help) > 0 && help[0] {
-		ids = append(ids, f.ID+"-help")
+	f := Field{ID: id, Errors: p.Errors[name]}
+	errs, helps := len(f.Errors) > 0, len(help) > 0 && help[0]
+	switch {
+	case errs && helps:
+		f.Describe = f.ID + "-error " + f.ID + "-help"
+	case errs:
+		f.Describe = f.ID + "-error"
+	case helps:
+		f.Describe = f.ID + "-help"
 	}
-	f.Describe = strings.Join(ids, " ")
 	f.Autofocus = p.autofocus(name)
 	// Built here, escaped, as one value: a template's attributes cost an
 	// action each.
-	a := `id="` + html.EscapeString(f.ID) + `"`
+	var describe, invalid, autofocus string
 	if f.Describe != "" {
-		a += ` aria-describedby="` + html.EscapeString(f.Describe) + `"`
+		describe = ` aria-describedby="` + html.EscapeString(f.Describe) + `"`
 	}
-	if len(f.Errors) > 0 {
-		a += ` aria-invalid="true"`
+	if errs {
+		invalid = ` aria-invalid="true"`
 	}
 	if f.Autofocus {
-		a += ` autofocus`
+		autofocus = ` autofocus`
 	}
-	f.Attrs = template.HTMLAttr(a)
+	f.Attrs = template.HTMLAttr(`id="` + html.EscapeString(f.ID) + `"` + describe + invalid + autofocus)
 	return f
 }
 

@@ -120,10 +120,14 @@ func stringify(a any) (string, contentType) {
 // that prints as it is.
 func stringifyValue(v reflect.Value) (string, contentType) {
 	if v.IsValid() && v.Kind() == reflect.String {
-		if ct, ok := contentTypes[v.Type()]; ok {
+		t := v.Type()
+		if t == stringType {
+			return v.String(), contentPlain
+		}
+		if ct, ok := contentTypes[t]; ok {
 			return v.String(), ct
 		}
-		if plainString(v.Type()) {
+		if plainString(t) {
 			return v.String(), contentPlain
 		}
 	}

@@ -478,44 +478,20 @@ func (c *compiler) rangeNode(r *parse.RangeNode) (node, error) {
 			return nil, err
 		}
 	}
-	decl, assign := len(r.Pipe.Decl), r.Pipe.IsAssign
-	var names []string
+	rg := &ranger{body: body, decl: len(r.Pipe.Decl), assign: r.Pipe.IsAssign}
 	for _, d := range r.Pipe.Decl {
-		names = append(names, d.Ident[0])
+		rg.names = append(rg.names, d.Ident[0])
 	}
 	return func(s *state, dot reflect.Value) ctl {
 		mark0 := len(s.vars)
 		val, _ := indirectValue(p(s, dot))
 		mark := len(s.vars)
-		// one runs the body once; false on a break.
-		one := func(index, elem reflect.Value) bool {
-			if decl > 0 {
-				switch {
-				case assign && decl > 1:
-					s.setVar(names[0], index)
-				case assign:
-					s.setVar(names[0], elem)
-				default:
-					s.vars[len(s.vars)-1].value = elem
-				}
-			}
-			if decl > 1 {
-				if assign {
-					s.setVar(names[1], elem)
-				} else {
-					s.vars[len(s.vars)-2].value = index
-				}
-			}
-			r := body(s, elem)
-			s.vars = s.vars[:mark]
-			return r != ctlBreak
-		}
 		ran := false
 		switch val.Kind() {
 		case reflect.Array, reflect.Slice:
 			for i := 0; i < val.Len(); i++ {
 				ran = true
-				if !one(reflect.ValueOf(i), val.Index(i)) {
+				if !rg.one(s, mark, reflect.ValueOf(i), val.Index(i)) {
 					break
 				}
 			}
@@ -525,18 +501,18 @@ func (c *compiler) rangeNode(r *parse.RangeNode) (node, error) {
 			}
 			for _, k := range sortedKeys(val) {
 				ran = true
-				if !one(k, val.MapIndex(k)) {
+				if !rg.one(s, mark, k, val.MapIndex(k)) {
 					break
 				}
 			}
 		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-			if decl > 1 {
+			if rg.decl > 1 {
 				panic(errRerun)
 			}
 			for v := range val.Seq() {
 				ran = true
-				if !one(reflect.Value{}, v) {
+				if !rg.one(s, mark, reflect.Value{}, v) {
 					break
 				}
 			}
@@ -555,6 +531,39 @@ func (c *compiler) rangeNode(r *parse.RangeNode) (node, error) {
 		s.vars = s.vars[:mark0]
 		return r
 	}, nil
+}
+
+// ranger is a range's body and variables.
+type ranger struct {
+	body   node
+	decl   int
+	assign bool
+	names  []string
+}
+
+// one runs the body once, its variables set as text/template's
+// oneIteration sets them; false on a break.
+func (rg *ranger) one(s *state, mark int, index, elem reflect.Value) bool {
+	if rg.decl > 0 {
+		switch {
+		case rg.assign && rg.decl > 1:
+			s.setVar(rg.names[0], index)
+		case rg.assign:
+			s.setVar(rg.names[0], elem)
+		default:
+			s.vars[len(s.vars)-1].value = elem
+		}
+	}
+	if rg.decl > 1 {
+		if rg.assign {
+			s.setVar(rg.names[1], elem)
+		} else {
+			s.vars[len(s.vars)-2].value = index
+		}
+	}
+	r := rg.body(s, elem)
+	s.vars = s.vars[:mark]
+	return r != ctlBreak
 }
 
 // sortedKeys are a map's keys in text/template's order (its fmtsort's)

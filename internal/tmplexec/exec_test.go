@@ -173,7 +173,9 @@ func TestDerived(t *testing.T) {
 func TestSelfCheck(t *testing.T) {
 	tm := template.Must(template.New("t").Funcs(template.FuncMap{"f": func(string) string { return "a" }}).Parse(`{{f .}}`))
 	var told []string
-	Verify = func(name string, html, compiled []byte) { told = append(told, name+": "+string(html)+" "+string(compiled)) }
+	Verify = func(name string, html, compiled []byte) {
+		told = append(told, name+": "+string(html)+" "+string(compiled))
+	}
 	defer func() { Verify = nil }()
 	s := compare(t, tm, template.FuncMap{"f": func(string) string { return "b" }}, "t", "x", "y")
 	if ok, why := s.Compiled("t"); ok || why != "rendered otherwise than html/template" {
