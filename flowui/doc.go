@@ -147,8 +147,11 @@
 //
 // # Safety
 //
-// Every value is escaped by html/template, the configuration's included
-// (flow titles, prompt labels, placeholders, choices). A prompt's
+// Every value is escaped as html/template escapes it, the
+// configuration's included (flow titles, prompt labels, placeholders,
+// choices): html/template decides each value's escaping, and a
+// template runs compiled (see Performance) with html/template's own
+// escapers. A prompt's
 // sub_text and a static prompt's text, which authentik renders as HTML,
 // are shown as text here (HTML in them shows as written; line breaks are
 // kept), so that an administrator's markup can never run in a visitor's
@@ -241,7 +244,8 @@
 // the cache with probe values that html/template escapes in those
 // contexts alone in one way, and a page in which a probe is escaped
 // otherwise (a URL's, a script's, an unquoted attribute's context) is
-// not kept; FuzzHTMLEscape checks the escaping against html/template's,
+// not kept; internal/tmplexec's FuzzWriteHTML checks the escaping
+// against html/template's,
 // and FuzzPromptPageHoles and FuzzPromptPageOptions (a select's
 // options) a page filled against the page rendered whole, byte for
 // byte. Only the UI's own templates are kept so (a
@@ -292,10 +296,28 @@
 // and the values the UI makes itself, from its own words only, are one
 // action each rather than several (Page.Hidden, the CSRF token and the
 // component; Prompt.Flags, a field's autocomplete, readonly or
-// required): html/template calls each escaper of each action by
-// reflection, some 0.7 microseconds a value, 2.5 for a URL. Every
-// value from the configuration or the visitor is still escaped by
-// html/template, but a prompt page's values filled into its holes,
+// required).
+//
+// A template runs compiled (internal/tmplexec): its first rendering
+// is html/template's, which escapes it; its escaped trees are then
+// compiled into Go closures (each field read by its index, each
+// escaper html/template's own code writing into the page's buffer,
+// the UI's functions of a string called directly) and run again with
+// the same data, and kept only if they wrote the same bytes. Every
+// template of the UI's own is compiled (TestTemplatesCompiled), its
+// call of style.css inside <style> (a template html/template derives
+// for CSS) as style.css's text when it has no actions. A host's
+// template runs compiled too when it uses only what the compiler
+// knows (text/template's nodes, fields, maps, methods of no argument,
+// the UI's functions and the builtins and, or, not, eq, ne, len and
+// print, in HTML text, a quoted attribute, RCDATA, an attribute's
+// name, a URL or a JavaScript string), else by html/template: never
+// otherwise, only slower. A compiled template that fails (a nil
+// pointer's field) renders again by html/template, whose error the
+// page answers. The tests render every page with both and require the
+// same bytes (TestMain). Every
+// value from the configuration or the visitor is escaped so, but a
+// prompt page's values filled into its holes,
 // escaped as html/template escapes them there (above). A session's CSRF token is computed once and kept for
 // its next pages (at most 4096 sessions).
 //

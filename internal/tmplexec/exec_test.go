@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"strings"
 	"testing"
+	"time"
 )
 
 type item struct {
@@ -184,4 +185,37 @@ func TestSelfCheck(t *testing.T) {
 	if len(told) != 1 || told[0] != "t: a b" {
 		t.Errorf("Verify told %q", told)
 	}
+}
+
+// BenchmarkExecute renders the template of every node kind by
+// html/template and compiled, in turn in one loop, and reports the
+// ratio (html-x-compiled):
+//
+//	go test ./internal/tmplexec -run '^$' -bench BenchmarkExecute -benchmem
+func BenchmarkExecute(b *testing.B) {
+	tm := template.Must(template.New("all").Funcs(testFuncs).Parse(all))
+	s := New(tm, testFuncs)
+	d := sampleData()[0]
+	var buf bytes.Buffer
+	if err := s.Execute(&buf, "all", d); err != nil {
+		b.Fatal(err)
+	}
+	var html, compiled time.Duration
+	for b.Loop() {
+		buf.Reset()
+		t0 := time.Now()
+		if err := tm.ExecuteTemplate(&buf, "all", d); err != nil {
+			b.Fatal(err)
+		}
+		buf.Reset()
+		t1 := time.Now()
+		if err := s.Execute(&buf, "all", d); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		html, compiled = html+t1.Sub(t0), compiled+t2.Sub(t1)
+	}
+	b.ReportMetric(float64(html.Nanoseconds())/float64(b.N), "ns/html")
+	b.ReportMetric(float64(compiled.Nanoseconds())/float64(b.N), "ns/compiled")
+	b.ReportMetric(float64(html)/float64(compiled), "html-x-compiled")
 }
