@@ -1035,9 +1035,12 @@ func (u *UI) write(w http.ResponseWriter, r *http.Request, code int, t *tmplexec
 // own copy; any other is cut from the pooled buffer it was rendered
 // into, which release gives back once the page is written.
 func (u *UI) execute(t *tmplexec.Set, p *Page, keep bool) (rd *rendered, release func(), err error) {
-	q := *p
-	q.Nonce, q.CSRF = u.ph.nonce, u.ph.csrf
-	q.Hidden = hiddenFields(q.CSRF, q.Component)
+	// p with the placeholders while it renders (not a copy: a Page is
+	// large), as it was after.
+	nonce, csrf, hidden := p.Nonce, p.CSRF, p.Hidden
+	p.Nonce, p.CSRF = u.ph.nonce, u.ph.csrf
+	p.Hidden = hiddenFields(p.CSRF, p.Component)
+	defer func() { p.Nonce, p.CSRF, p.Hidden = nonce, csrf, hidden }()
 	b := buffers.Get().(*bytes.Buffer)
 	release = func() {
 		if b.Cap() <= maxPooled {
@@ -1050,7 +1053,7 @@ func (u *UI) execute(t *tmplexec.Set, p *Page, keep bool) (rd *rendered, release
 	if sh != nil {
 		name = templateContent
 	}
-	if err := t.Execute(b, name, &q); err != nil {
+	if err := t.Execute(b, name, p); err != nil {
 		release()
 		return nil, nil, err
 	}
