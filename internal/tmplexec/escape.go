@@ -301,17 +301,23 @@ func urlProcessor(w *bytes.Buffer, s string, ct contentType, norm bool) {
 
 // urlKeeps says whether urlProcessor keeps s[i] as it is.
 func urlKeeps(s string, i int, norm bool) bool {
-	c := s[i]
-	switch c {
-	case '!', '#', '$', '&', '*', '+', ',', '/', ':', ';', '=', '?', '@', '[', ']':
-		return norm
-	case '-', '.', '_', '~':
-		return true
-	case '%':
-		return norm && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2])
+	if c := s[i]; c != '%' {
+		return urlKeep[btoi(norm)][c]
 	}
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+	return norm && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2])
 }
+
+// urlKeep are the bytes but '%' that urlProcessor keeps, when it
+// escapes ([0]) and when it normalizes ([1]).
+var urlKeep = func() (t [2][256]bool) {
+	for c := range 256 {
+		b := byte(c)
+		unreserved := 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || strings.IndexByte("-._~", b) >= 0
+		t[0][c] = unreserved
+		t[1][c] = unreserved || strings.IndexByte("!#$&*+,/:;=?@[]", b) >= 0
+	}
+	return t
+}()
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
