@@ -49,37 +49,32 @@ const (
 	contentSrcset
 )
 
-// contentTypes are html/template's typed strings.
-var contentTypes = map[reflect.Type]contentType{
-	reflect.TypeFor[string]():            contentPlain,
-	reflect.TypeFor[template.CSS]():      contentCSS,
-	reflect.TypeFor[template.HTML]():     contentHTML,
-	reflect.TypeFor[template.HTMLAttr](): contentHTMLAttr,
-	reflect.TypeFor[template.JS]():       contentJS,
-	reflect.TypeFor[template.JSStr]():    contentJSStr,
-	reflect.TypeFor[template.URL]():      contentURL,
-	reflect.TypeFor[template.Srcset]():   contentSrcset,
+// contentTypes are html/template's typed strings, by content type.
+var contentTypes = [...]reflect.Type{
+	contentPlain:    reflect.TypeFor[string](),
+	contentCSS:      reflect.TypeFor[template.CSS](),
+	contentHTML:     reflect.TypeFor[template.HTML](),
+	contentHTMLAttr: reflect.TypeFor[template.HTMLAttr](),
+	contentJS:       reflect.TypeFor[template.JS](),
+	contentJSStr:    reflect.TypeFor[template.JSStr](),
+	contentURL:      reflect.TypeFor[template.URL](),
+	contentSrcset:   reflect.TypeFor[template.Srcset](),
+}
+
+// contentOf is the content type of a value of type t, and whether t is
+// a typed string (or string).
+func contentOf(t reflect.Type) (contentType, bool) {
+	for ct, c := range contentTypes {
+		if c == t {
+			return contentType(ct), true
+		}
+	}
+	return 0, false
 }
 
 // typed is s as a value of content type ct.
 func typed(s string, ct contentType) any {
-	switch ct {
-	case contentCSS:
-		return template.CSS(s)
-	case contentHTML:
-		return template.HTML(s)
-	case contentHTMLAttr:
-		return template.HTMLAttr(s)
-	case contentJS:
-		return template.JS(s)
-	case contentJSStr:
-		return template.JSStr(s)
-	case contentURL:
-		return template.URL(s)
-	case contentSrcset:
-		return template.Srcset(s)
-	}
-	return s
+	return reflect.ValueOf(s).Convert(contentTypes[ct]).Interface()
 }
 
 var (
@@ -91,23 +86,10 @@ var (
 // stringify is html/template's: the text of an escaper's argument a
 // and its content type.
 func stringify(a any) (string, contentType) {
-	switch s := indirect(a).(type) {
-	case string:
-		return s, contentPlain
-	case template.CSS:
-		return string(s), contentCSS
-	case template.HTML:
-		return string(s), contentHTML
-	case template.HTMLAttr:
-		return string(s), contentHTMLAttr
-	case template.JS:
-		return string(s), contentJS
-	case template.JSStr:
-		return string(s), contentJSStr
-	case template.URL:
-		return string(s), contentURL
-	case template.Srcset:
-		return string(s), contentSrcset
+	if x := indirect(a); x != nil {
+		if ct, ok := contentOf(reflect.TypeOf(x)); ok {
+			return reflect.ValueOf(x).String(), ct
+		}
 	}
 	if a == nil {
 		return "", contentPlain // an untyped nil is skipped
@@ -121,10 +103,7 @@ func stringify(a any) (string, contentType) {
 func stringifyValue(v reflect.Value) (string, contentType) {
 	if v.IsValid() && v.Kind() == reflect.String {
 		t := v.Type()
-		if t == stringType {
-			return v.String(), contentPlain
-		}
-		if ct, ok := contentTypes[t]; ok {
+		if ct, ok := contentOf(t); ok {
 			return v.String(), ct
 		}
 		if plainString(t) {

@@ -86,7 +86,7 @@ func FuzzEscapers(f *testing.F) {
 			for _, v := range values(str) {
 				var want, got bytes.Buffer
 				werr := tm.Execute(&want, v)
-				gerr := s.run(ps[k], &got, v)
+				_, gerr := s.run(ps[k], &got, v)
 				if werr != nil || gerr != nil {
 					t.Fatalf("%s %T %q: html/template %v, compiled %v", k, v, str, werr, gerr)
 				}

@@ -35,6 +35,17 @@ type state struct {
 	vars  []variable
 	base  int // the first of the running template's variables
 	depth int
+	// unchecked are the derived templates' texts this rendering wrote
+	// that no rendering has checked yet (see derived).
+	unchecked []*derived
+}
+
+// derived is the text of a template html/template derived for another
+// context, taken to be its template's text as it is; checked once a
+// rendering that wrote it was the same as html/template's.
+type derived struct {
+	text    []byte
+	checked atomic.Bool
 }
 
 type variable struct {
@@ -423,21 +434,28 @@ func (c *compiler) expr(n parse.Node) (expr, error) {
 	return nil, fmt.Errorf("%w: argument %s", errUnsupported, n)
 }
 
-// ifWith is text/template's walkIfOrWith.
-func (c *compiler) ifWith(b *parse.BranchNode, with bool) (node, error) {
-	p, err := c.pipeline(b.Pipe)
-	if err != nil {
-		return nil, err
+// branch is an if's, a with's or a range's pipeline, list and else
+// list (nil for none).
+func (c *compiler) branch(b *parse.BranchNode) (p expr, list, elseList node, err error) {
+	if p, err = c.pipeline(b.Pipe); err != nil {
+		return nil, nil, nil, err
 	}
-	list, err := c.list(b.List)
-	if err != nil {
-		return nil, err
+	if list, err = c.list(b.List); err != nil {
+		return nil, nil, nil, err
 	}
-	var elseList node
 	if b.ElseList != nil {
 		if elseList, err = c.list(b.ElseList); err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
+	}
+	return p, list, elseList, nil
+}
+
+// ifWith is text/template's walkIfOrWith.
+func (c *compiler) ifWith(b *parse.BranchNode, with bool) (node, error) {
+	p, list, elseList, err := c.branch(b)
+	if err != nil {
+		return nil, err
 	}
 	return func(s *state, dot reflect.Value) ctl {
 		mark := len(s.vars)
@@ -464,19 +482,9 @@ func (c *compiler) ifWith(b *parse.BranchNode, with bool) (node, error) {
 // of string or integer keys, or an integer; any other value is
 // html/template's to range over.
 func (c *compiler) rangeNode(r *parse.RangeNode) (node, error) {
-	p, err := c.pipeline(r.Pipe)
+	p, body, elseList, err := c.branch(&r.BranchNode)
 	if err != nil {
 		return nil, err
-	}
-	body, err := c.list(r.List)
-	if err != nil {
-		return nil, err
-	}
-	var elseList node
-	if r.ElseList != nil {
-		if elseList, err = c.list(r.ElseList); err != nil {
-			return nil, err
-		}
 	}
 	rg := &ranger{body: body, decl: len(r.Pipe.Decl), assign: r.Pipe.IsAssign}
 	for _, d := range r.Pipe.Decl {
@@ -597,8 +605,9 @@ func cmpOrdered[T int64 | uint64](a, b T) int {
 // with dot the pipeline's value and no variables but $. A template that
 // html/template derived for another context (name$htmltemplate_...),
 // which only text/template's set holds, is compiled when its template
-// is text alone: its text, as html/template escaped it (the first
-// rendering checks it).
+// is text alone: its text, which html/template may have changed (it
+// drops a CSS comment), so that a rendering that writes it is checked
+// until one is the same as html/template's (Set.Execute).
 func (c *compiler) templateNode(n *parse.TemplateNode) (node, error) {
 	p, err := c.pipeline(n.Pipe)
 	if err != nil {
@@ -609,17 +618,20 @@ func (c *compiler) templateNode(n *parse.TemplateNode) (node, error) {
 		if !found || tree == nil || tree.Root == nil {
 			return nil, fmt.Errorf("%w: derived template %q", errUnsupported, n.Name)
 		}
-		var text []byte
+		d := &derived{}
 		for _, t := range tree.Root.Nodes {
 			tn, ok := t.(*parse.TextNode)
 			if !ok {
 				return nil, fmt.Errorf("%w: derived template %q with actions", errUnsupported, n.Name)
 			}
-			text = append(text, tn.Text...)
+			d.text = append(d.text, tn.Text...)
 		}
 		return func(s *state, dot reflect.Value) ctl {
 			p(s, dot)
-			s.w.Write(text)
+			s.w.Write(d.text)
+			if !d.checked.Load() {
+				s.unchecked = append(s.unchecked, d)
+			}
 			return ctlNone
 		}, nil
 	}

@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"strings"
 	"testing"
-	"time"
 )
 
 type item struct {
@@ -156,15 +155,20 @@ func TestNotCompiled(t *testing.T) {
 }
 
 // A template of html/template's derived for another context (a template
-// called inside <style>) is compiled when it is text alone, as
-// html/template escaped it: a CSS comment, which html/template drops, is
-// caught by the first rendering's check.
+// called inside <style>) is compiled when it is text alone, as its
+// text: a CSS comment, which html/template drops, is caught by the
+// first rendering that writes it, the first rendering or a later one.
 func TestDerived(t *testing.T) {
 	for css, compiled := range map[string]bool{"p{color:red}": true, "p{color:red} /* a comment */": false} {
 		tm := template.Must(template.New("t").Parse(`{{define "css"}}` + css + `{{end}}<style>{{template "css" .}}</style>{{.}}`))
 		s := compare(t, tm, nil, "t", "a", "b")
 		if ok, why := s.Compiled("t"); ok != compiled {
 			t.Errorf("%s: compiled %v (%s)", css, ok, why)
+		}
+		tm = template.Must(template.New("t").Parse(`{{define "css"}}` + css + `{{end}}{{if .}}<style>{{template "css" .}}</style>{{end}}`))
+		s = compare(t, tm, nil, "t", false, false, true, true, false)
+		if ok, why := s.Compiled("t"); ok != compiled {
+			t.Errorf("%s in an if: compiled %v (%s)", css, ok, why)
 		}
 	}
 }
@@ -185,37 +189,4 @@ func TestSelfCheck(t *testing.T) {
 	if len(told) != 1 || told[0] != "t: a b" {
 		t.Errorf("Verify told %q", told)
 	}
-}
-
-// BenchmarkExecute renders the template of every node kind by
-// html/template and compiled, in turn in one loop, and reports the
-// ratio (html-x-compiled):
-//
-//	go test ./internal/tmplexec -run '^$' -bench BenchmarkExecute -benchmem
-func BenchmarkExecute(b *testing.B) {
-	tm := template.Must(template.New("all").Funcs(testFuncs).Parse(all))
-	s := New(tm, testFuncs)
-	d := sampleData()[0]
-	var buf bytes.Buffer
-	if err := s.Execute(&buf, "all", d); err != nil {
-		b.Fatal(err)
-	}
-	var html, compiled time.Duration
-	for b.Loop() {
-		buf.Reset()
-		t0 := time.Now()
-		if err := tm.ExecuteTemplate(&buf, "all", d); err != nil {
-			b.Fatal(err)
-		}
-		buf.Reset()
-		t1 := time.Now()
-		if err := s.Execute(&buf, "all", d); err != nil {
-			b.Fatal(err)
-		}
-		t2 := time.Now()
-		html, compiled = html+t1.Sub(t0), compiled+t2.Sub(t1)
-	}
-	b.ReportMetric(float64(html.Nanoseconds())/float64(b.N), "ns/html")
-	b.ReportMetric(float64(compiled.Nanoseconds())/float64(b.N), "ns/compiled")
-	b.ReportMetric(float64(html)/float64(compiled), "html-x-compiled")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"html/template"
 	"reflect"
+	"slices"
 	"sync"
 	"text/template/parse"
 )
@@ -67,7 +68,8 @@ func (s *Set) Execute(b *bytes.Buffer, name string, data any) error {
 	if p == nil {
 		return s.t.ExecuteTemplate(b, name, data)
 	}
-	if err := s.run(p, b, data); err != nil {
+	unchecked, err := s.run(p, b, data)
+	if err != nil {
 		b.Truncate(start)
 		err := s.t.ExecuteTemplate(b, name, data)
 		if err == nil {
@@ -75,6 +77,20 @@ func (s *Set) Execute(b *bytes.Buffer, name string, data any) error {
 			s.progs.Store(name, &entry{reason: "failed where html/template did not"})
 		}
 		return err
+	}
+	if len(unchecked) > 0 {
+		// A derived template's text, not yet checked.
+		var h bytes.Buffer
+		err := s.t.ExecuteTemplate(&h, name, data)
+		if err != nil || !bytes.Equal(h.Bytes(), b.Bytes()[start:]) {
+			s.progs.Store(name, &entry{reason: "rendered otherwise than html/template"})
+			b.Truncate(start)
+			b.Write(h.Bytes())
+			return err
+		}
+		for _, d := range unchecked {
+			d.checked.Store(true)
+		}
 	}
 	if Verify != nil {
 		var h bytes.Buffer
@@ -125,7 +141,8 @@ func (s *Set) compile(name string, data any, want []byte) {
 		return
 	}
 	var got bytes.Buffer
-	switch err := s.run(p, &got, data); {
+	unchecked, err := s.run(p, &got, data)
+	switch {
 	case err != nil:
 		s.progs.Store(name, &entry{reason: "failed where html/template did not"})
 	case !bytes.Equal(got.Bytes(), want):
@@ -134,6 +151,9 @@ func (s *Set) compile(name string, data any, want []byte) {
 			Verify(name, want, got.Bytes())
 		}
 	default:
+		for _, d := range unchecked {
+			d.checked.Store(true)
+		}
 		s.progs.Store(name, &entry{prog: p})
 	}
 }
@@ -147,8 +167,9 @@ func (s *Set) tree(name string) (*parse.Tree, bool) {
 	return t.Tree, true
 }
 
-// run runs p with data into b; errRerun when it stopped.
-func (s *Set) run(p *program, b *bytes.Buffer, data any) (err error) {
+// run runs p with data into b; errRerun when it stopped. unchecked
+// are the derived templates' texts it wrote that were not checked.
+func (s *Set) run(p *program, b *bytes.Buffer, data any) (unchecked []*derived, err error) {
 	st := s.pool.Get().(*state)
 	defer func() {
 		if r := recover(); r != nil {
@@ -156,7 +177,10 @@ func (s *Set) run(p *program, b *bytes.Buffer, data any) (err error) {
 			// would have failed: html/template's to tell.
 			err = errRerun
 		}
-		st.w, st.vars, st.base, st.depth = nil, st.vars[:0], 0, 0
+		if len(st.unchecked) > 0 {
+			unchecked = slices.Clone(st.unchecked)
+		}
+		st.w, st.vars, st.base, st.depth, st.unchecked = nil, st.vars[:0], 0, 0, st.unchecked[:0]
 		s.pool.Put(st)
 	}()
 	v, ok := data.(reflect.Value)
@@ -166,5 +190,5 @@ func (s *Set) run(p *program, b *bytes.Buffer, data any) (err error) {
 	st.w = b
 	st.vars = append(st.vars[:0], variable{"$", v})
 	p.root(st, v)
-	return nil
+	return nil, nil
 }
