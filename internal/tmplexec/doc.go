@@ -38,8 +38,9 @@
 // a comment's, a srcset's), and a template html/template derived for
 // another context (one called inside <style> or <script>, which only
 // text/template's set holds) unless its template is text alone: then
-// its text, which the first rendering checks (html/template drops a
-// CSS comment from it). The templates' missingkey option is taken to
+// its text, which html/template may have changed (it drops a CSS
+// comment), so that the renderings that write it are checked against
+// html/template until one is the same. The templates' missingkey option is taken to
 // be the default.
 //
 // A compiled template that fails where text/template would (a nil
