@@ -445,7 +445,7 @@ func (u *UI) challengePage(nonce string, ch executor.Challenge, env executor.Env
 		}
 	}
 	if p.Title == "" {
-		p.Title = u.e.Brand().Title
+		p.Title = u.brand.Title
 	}
 	for k, ds := range env.ResponseErrors {
 		for _, d := range ds {
@@ -1011,7 +1011,7 @@ func backgroundOf(env executor.Envelope) string {
 // status writes one of the UI's error pages.
 func (u *UI) status(w http.ResponseWriter, r *http.Request, nonce string, code int, msg string) {
 	p := u.page(nonce, "")
-	p.Title, p.Background = http.StatusText(code), u.e.Brand().DefaultFlowBackground
+	p.Title, p.Background = http.StatusText(code), u.brand.DefaultFlowBackground
 	p.Status = &Status{Code: code, Message: msg}
 	u.write(w, r, code, u.views.status, p, cspExtra{})
 }
