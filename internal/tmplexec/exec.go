@@ -263,6 +263,16 @@ func (c *compiler) pipeline(p *parse.PipeNode) (expr, error) {
 		names = append(names, d.Ident[0])
 	}
 	assign := p.IsAssign
+	if len(cmds) == 1 && len(names) == 0 {
+		f := cmds[0]
+		return func(s *state, dot reflect.Value) reflect.Value {
+			v := f(s, dot, missing)
+			if v.Kind() == reflect.Interface && v.Type().NumMethod() == 0 {
+				v = v.Elem()
+			}
+			return v
+		}, nil
+	}
 	return func(s *state, dot reflect.Value) reflect.Value {
 		v := missing
 		for _, f := range cmds {

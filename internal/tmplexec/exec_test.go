@@ -43,6 +43,7 @@ type data struct {
 	U      uint8
 	Safe   template.HTML
 	Link   string
+	Boxes  []string
 	Nested struct{ Deep struct{ X string } }
 }
 
@@ -70,12 +71,24 @@ const all = `{{define "row"}}<li class="{{.Name}}">{{.Name}} {{.N}}{{if .On}} on
 <a href="{{.Link}}">{{.Safe}}</a><a href="/q?x={{.Title}}&amp;y={{.Count}}">{{.Float}} {{.U}} {{true}} {{3}} {{1.5}} {{"s"}}</a>
 <script>var t = "{{.Title}}";</script><input {{if .Count}}checked{{end}} value="{{.Safe}}">
 <textarea>{{.Safe}}</textarea>{{$}}{{$.Title}}
+{{range $b := .Boxes}}{{with boxed .}}({{.}}){{else}}none{{end}}<a href="{{boxed $b}}" title="{{boxed $b}}">{{upper (boxed $b | print)}}</a>{{if eq (boxed "x") "x"}}x{{end}}{{(boxed "item").Name}}{{or (boxed $b) "empty"}}{{end}}
 </body></html>`
 
 var testFuncs = template.FuncMap{
 	"upper": strings.ToUpper,
 	"twice": func(s string, n int) string { return strings.Repeat(s, n) },
 	"long":  func(s string) bool { return len(s) > 5 },
+	"boxed": func(s string) any {
+		switch s {
+		case "":
+			return nil
+		case "html":
+			return template.HTML("<b>" + s + "</b>")
+		case "item":
+			return &item{Name: s, On: true}
+		}
+		return s
+	},
 }
 
 func sampleData() []any {
@@ -85,7 +98,7 @@ func sampleData() []any {
 		Any:   map[string]any{"key": template.HTML("<b>html</b>"), "n": 42, "u": template.URL("javascript:x"), "s": stringer{"x"}},
 		ByInt: map[int]string{3: "c", -1: "neg", 10: "ten"}, Arr: [2]int{7, 8},
 		P: &item{Name: "pp", Inner: &item{Name: "inner"}}, I: errors.New("an error <e>"), Count: 3, Float: 0, U: 7,
-		Safe: template.HTML(`<i>safe</i> & "q"`), Link: "javascript:alert(1)"}
+		Safe: template.HTML(`<i>safe</i> & "q"`), Link: "javascript:alert(1)", Boxes: []string{"", "html", "item", "plain<"}}
 	full.Nested.Deep.X = "deep"
 	other := full
 	other.Title, other.Items, other.Count, other.Float, other.Link, other.I = "", nil, 0, 2.5, "https://example.com/a b", nil

@@ -200,6 +200,11 @@ func (c *compiler) call(name string, fn reflect.Value, args []parse.Node, piped 
 			return func(s *state, dot, final reflect.Value) reflect.Value { return reflect.ValueOf(f(str(s, dot, final))) }, nil
 		case func(string) bool:
 			return func(s *state, dot, final reflect.Value) reflect.Value { return reflect.ValueOf(f(str(s, dot, final))) }, nil
+		case func(string) any:
+			// The interface's value rather than the interface: the same
+			// wherever text/template takes a value (a pipeline's, an
+			// argument's, a receiver's) takes it out.
+			return func(s *state, dot, final reflect.Value) reflect.Value { return reflect.ValueOf(f(str(s, dot, final))) }, nil
 		}
 	}
 	return func(s *state, dot, final reflect.Value) reflect.Value {
