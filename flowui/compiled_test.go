@@ -3,8 +3,11 @@ package flowui_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"testing/fstest"
 
+	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/flowui"
 )
 
@@ -26,5 +29,35 @@ func TestTemplatesCompiled(t *testing.T) {
 		if nc := u.NotCompiled(); len(nc) > 0 {
 			t.Errorf("cache %d: not compiled:\n%s", cache, nc)
 		}
+	}
+}
+
+// A host's template, compiled on the samples, that fails on a
+// visitor's challenge (a field of a nil pointer, which the samples
+// set) answers the page that could not be shown, as html/template's
+// error would; the next challenge that it renders is shown.
+func TestCompiledTemplateFails(t *testing.T) {
+	u, err := newTestUI(t, flowui.Options{CachePages: -1, Templates: fstest.MapFS{
+		"ak-stage-dummy.html": {Data: []byte(`<p id="cancel">{{.Challenge.FlowInfo.CancelURL}}</p>`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nc := u.NotCompiled(); len(nc) > 0 {
+		t.Fatalf("not compiled: %s", nc)
+	}
+	r := httptest.NewRequest("GET", flowui.FlowPath+"sample/", nil)
+	w := httptest.NewRecorder()
+	u.Render(w, r, "nonce", &executor.DummyChallenge{Envelope: executor.Envelope{Component: executor.ComponentDummy}}, "csrf", nil)
+	if w.Code != http.StatusInternalServerError || !strings.Contains(w.Body.String(), "could not be shown") {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	w = httptest.NewRecorder()
+	u.Render(w, r, "nonce", &executor.DummyChallenge{Envelope: executor.Envelope{Component: executor.ComponentDummy,
+		FlowInfo: &executor.FlowInfo{Title: "T", CancelURL: "/cancel"}}}, "csrf", nil)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `<p id="cancel">/cancel</p>`) {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	if nc := u.NotCompiled(); len(nc) > 0 {
+		t.Fatalf("not compiled after the failure: %s", nc)
 	}
 }
