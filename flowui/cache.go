@@ -8,9 +8,10 @@ import (
 	"io"
 	"io/fs"
 	"strconv"
-	"strings"
 	"sync"
 	"text/template/parse"
+
+	"github.com/authflow/authflow/internal/tmplexec"
 )
 
 // DefaultCachePages bounds the rendered pages a UI keeps (Options.CachePages).
@@ -72,19 +73,13 @@ var holeTemplates = map[hole]string{holeWho: "who", holeUsername: "username", ho
 
 // probeTail ends a value's placeholder: html/template escapes it as
 // probeEscaped in HTML text, a quoted attribute's value and RCDATA,
-// the contexts whose escaping (htmlEscape) fills the hole, and
+// the contexts whose escaping (tmplexec.WriteHTML) fills the hole, and
 // otherwise in any other (a URL's, a script's, an unquoted
 // attribute's), which then holds no hole that cut knows.
 const (
 	probeTail    = `"<+ `
 	probeEscaped = "&#34;&lt;&#43; "
 )
-
-// htmlEscape escapes a value as html/template does a string in HTML
-// text, a quoted attribute's value and RCDATA (its attrEscaper,
-// htmlEscaper and rcdataEscaper, which share one table; a test checks
-// that they agree for any string).
-var htmlEscape = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
 
 // rendered is a page's text cut at its placeholders: parts[i] is
 // followed by holes[i] (the last part by none), of index index[i] (a
@@ -174,8 +169,9 @@ func (ph placeholders) attrsProbe(i int) string { return ph.of(holeAttrs) + strc
 // value's placeholder escaped otherwise than in HTML text or a quoted
 // attribute).
 func (ph placeholders) cut(b []byte) (rd *rendered, ok bool) {
-	rd = &rendered{}
 	prefix := []byte(ph.prefix)
+	n := bytes.Count(b, prefix)
+	rd = &rendered{parts: make([][]byte, 0, n+1), holes: make([]hole, 0, n), index: make([]int, 0, n)}
 	var counts [len(holeLetters)]int // of holeErrors and holeOptions
 	for {
 		at := bytes.Index(b, prefix)
@@ -222,7 +218,11 @@ func (ph placeholders) cut(b []byte) (rd *rendered, ok bool) {
 
 // join is the page of the renderings rds one after the other.
 func join(rds ...*rendered) *rendered {
-	out := &rendered{}
+	n := 0
+	for _, rd := range rds {
+		n += len(rd.parts)
+	}
+	out := &rendered{parts: make([][]byte, 0, n), holes: make([]hole, 0, n), index: make([]int, 0, n)}
 	for i, rd := range rds {
 		if i > 0 {
 			out.holes, out.index = append(out.holes, holeNone), append(out.index, 0)
@@ -267,7 +267,7 @@ func (rd *rendered) writeTo(w io.Writer, f *fill) error {
 			_, err = w.Write(f.username)
 		case holeValue:
 			if k < len(f.values) { // else a fill for another page: render checks
-				_, err = htmlEscape.WriteString(w, f.values[k])
+				err = tmplexec.WriteHTML(w, f.values[k])
 			}
 		case holeAttrs:
 			if k < len(f.attrs) {
@@ -355,7 +355,7 @@ const maxShells = 256
 
 // shells renders and keeps shells.
 type shells struct {
-	t  *template.Template // page.html with the content placeholder as "content"
+	t  *tmplexec.Set // page.html with the content placeholder as "content"
 	ph placeholders
 	mu sync.Mutex
 	m  map[shellKey]*shell
@@ -376,7 +376,7 @@ func (s *shells) get(p *Page) *shell {
 	}
 	var b bytes.Buffer
 	q := Page{Lang: p.Lang, Title: p.Title, Background: p.Background, Layout: p.Layout, Nonce: s.ph.nonce}
-	if err := s.t.ExecuteTemplate(&b, templatePage, &q); err != nil {
+	if err := s.t.Execute(&b, templatePage, &q); err != nil {
 		return nil
 	}
 	head, tail, ok := bytes.Cut(b.Bytes(), []byte(s.ph.content))
@@ -421,7 +421,7 @@ func newShells(base *template.Template, ph placeholders) (*shells, error) {
 	if _, err := t.New(templateContent).Parse(ph.content); err != nil {
 		return nil, err
 	}
-	return &shells{t: t, ph: ph, m: map[shellKey]*shell{}}, nil
+	return &shells{t: tmplexec.New(t, funcs), ph: ph, m: map[shellKey]*shell{}}, nil
 }
 
 // textOnly says whether a template is text, without actions.

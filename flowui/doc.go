@@ -148,8 +148,11 @@
 //
 // # Safety
 //
-// Every value is escaped by html/template, the configuration's included
-// (flow titles, prompt labels, placeholders, choices). A prompt's
+// Every value is escaped as html/template escapes it, the
+// configuration's included (flow titles, prompt labels, placeholders,
+// choices): html/template decides each value's escaping, and a
+// template runs compiled (see Performance) with html/template's own
+// escapers. A prompt's
 // sub_text and a static prompt's text, which authentik renders as HTML,
 // are shown as text here (HTML in them shows as written; line breaks are
 // kept), so that an administrator's markup can never run in a visitor's
@@ -242,7 +245,8 @@
 // the cache with probe values that html/template escapes in those
 // contexts alone in one way, and a page in which a probe is escaped
 // otherwise (a URL's, a script's, an unquoted attribute's context) is
-// not kept; FuzzHTMLEscape checks the escaping against html/template's,
+// not kept; internal/tmplexec's FuzzWriteHTML checks the escaping
+// against html/template's,
 // and FuzzPromptPageHoles and FuzzPromptPageOptions (a select's
 // options) a page filled against the page rendered whole, byte for
 // byte. Only the UI's own templates are kept so (a
@@ -293,10 +297,28 @@
 // and the values the UI makes itself, from its own words only, are one
 // action each rather than several (Page.Hidden, the CSRF token and the
 // component; Prompt.Flags, a field's autocomplete, readonly or
-// required): html/template calls each escaper of each action by
-// reflection, some 0.7 microseconds a value, 2.5 for a URL. Every
-// value from the configuration or the visitor is still escaped by
-// html/template, but a prompt page's values filled into its holes,
+// required).
+//
+// A template runs compiled (internal/tmplexec): its first rendering
+// is html/template's, which escapes it; its escaped trees are then
+// compiled into Go closures (each field read by its index, each
+// escaper html/template's own code writing into the page's buffer,
+// the UI's functions of a string called directly) and run again with
+// the same data, and kept only if they wrote the same bytes. Every
+// template of the UI's own is compiled (TestTemplatesCompiled), its
+// call of style.css inside <style> (a template html/template derives
+// for CSS) as style.css's text when it has no actions. A host's
+// template runs compiled too when it uses only what the compiler
+// knows (text/template's nodes, fields, maps, methods of no argument,
+// the UI's functions and the builtins and, or, not, eq, ne, len and
+// print, in HTML text, a quoted attribute, RCDATA, an attribute's
+// name, a URL or a JavaScript string), else by html/template: never
+// otherwise, only slower. A compiled template that fails (a nil
+// pointer's field) renders again by html/template, whose error the
+// page answers. The tests render every page with both and require the
+// same bytes (TestMain). Every
+// value from the configuration or the visitor is escaped so, but a
+// prompt page's values filled into its holes,
 // escaped as html/template escapes them there (above). A session's CSRF token is computed once and kept for
 // its next pages (at most 4096 sessions).
 //
@@ -310,11 +332,13 @@
 // its step). BenchmarkPage measures a page shown again beside the
 // executor's Get and its JSON endpoint; its -uncached runs render every
 // page by its template (Options.CachePages -1). BenchmarkRender renders
-// each sample challenge's page alone:
+// each sample challenge's page alone, BenchmarkTemplates its "content"
+// by html/template and compiled:
 //
 //	go test ./flowui -run '^$' -bench BenchmarkFlowPages -benchtime 2000x -count 5
-//	go test ./flowui -run '^$' -bench BenchmarkPage -benchtime 2000x
+//	go test ./flowui -run '^$' -bench BenchmarkPage -benchtime 10000x
 //	go test ./flowui -run '^$' -bench BenchmarkRender -benchmem
+//	go test ./flowui -run '^$' -bench BenchmarkTemplates
 //
 // Medians of five runs on a quiet two-core machine, each page's whole
 // request ÷ its step (the rendering alone is this less one). A login's
@@ -352,40 +376,37 @@
 // page renders in a few microseconds, against a step of some 27, and
 // the rest is the POST's own work: the form, the session, the CSRF
 // token), the password set 1.33 and the end 0.99. A page rendered by
-// its template costs 4.6 (the login page) and 5.2 (the enrollment's
-// first) times the Get behind it (BenchmarkPage -uncached, three
-// runs): the first showing of each page, and the pages never kept (an
-// authenticator's but the code-only validation page, a consent's, a
-// page whose title shows the user, an answered page with a choice, a
-// checkbox or a file). So issue 22's
-// bound (rendering a page at most twice its step) holds for each flow
-// as a whole and for every page of the four flows if the rendering
+// its template (the first showing of each page, and the pages never
+// kept: an authenticator's but the code-only validation page, a
+// consent's, a page whose title shows the user, an answered page with
+// a choice, a checkbox or a file) costs 2.22 (the login page) and 1.97
+// (the enrollment's first) times the Get behind it, where it cost 4.01
+// and 5.02 while html/template ran it (BenchmarkPage -uncached, the two
+// builds alternately, seven runs each, medians; the same runs: the
+// login page kept 1.77, the enrollment's 1.52). Rendering alone
+// (BenchmarkRender, medians of three): identification 9.1
+// microseconds (31.8 by html/template), password 8.0 (26.7), the
+// prompt sample's 18 fields 33 (207), authenticator validation 17.7
+// (61), the dummy page 1.8 (5.7); a TOTP setup page's is its QR code's.
+// A page's "content" alone (BenchmarkTemplates, html/template and
+// compiled in one loop): identification 1.9 microseconds, 9 times less
+// than by html/template; password 3.0 (5 times), the prompt sample 17
+// (11 times), validation 12 (3.7 times: the rest is its JSON). So issue
+// 22's bound (rendering a page at most twice its step) holds for each
+// flow as a whole and for every page of the four flows if the rendering
 // alone is what is bounded (the request less its step: at most 1.16
 // times the step; the MFA login's validation and wrong code's pages
-// 0.48 and 0.26), and for all but the password page and the pages
-// answered with passwords that differ (2.13, 2.16 and 2.14) if the
-// page's request, step included, is. It does not hold for a page
-// rendered by its template (3.6 and 4.2 times the step without the
-// step): three quarters of that rendering is html/template's
-// reflective execution of the values the page shows, each escaped (a
-// prompt field's some 11 microseconds; BenchmarkRender: the dummy page
-// 7.4, identification 33, password 27, the prompt sample's 18 fields
-// 201), which a page rendered by its template cannot skip.
+// 0.48 and 0.26; a page rendered by its template 1.22 and 0.97), and
+// for all but the password page, the pages answered with passwords that
+// differ (2.13, 2.16 and 2.14) and the login page rendered by its
+// template (2.22) if the page's request, step included, is: the login
+// page kept already costs 1.77 times its Get (the session, the CSRF
+// token, the headers), and its template 1.9 microseconds more, against
+// a Get of 5.5.
 //
 // BenchmarkTOTPSetupPage measures the TOTP setup page, never kept (it
 // shows a secret) and drawing its QR code at every request, beside the
 // executor's Get behind it:
 //
 //	go test ./flowui -run '^$' -bench BenchmarkTOTPSetupPage -benchtime 2000x
-//
-// It costs 7.4 times its step (medians of five runs alternately with
-// the build before, on a machine busy with other work: some 88 µs
-// against 12), where it cost 60 times while github.com/skip2/go-qrcode
-// drew the code (1.2 ms a page). Of the page's time the QR code is
-// some 45% (internal/qr's Encode half of it, the SVG path and its
-// base64 the rest; the code is now a PNG of a few hundred bytes, its
-// pixels in a stored deflate block, a third of the SVG's cost), html/template's execution of the rest of the page
-// 27%, the Get behind the page 12% and the session's user 5%: without
-// the code the page would cost some 4 times its step, as any page
-// rendered by its template, so issue 22's bound does not hold for it.
 package flowui

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/authflow/authflow/executor"
+	"github.com/authflow/authflow/internal/tmplexec"
 )
 
 // What the black-box tests reach inside.
@@ -142,4 +144,32 @@ func (u *UI) CacheHolds(s string) bool {
 		}
 	}
 	return false
+}
+
+// NotCompiled are the templates of u's that ran by html/template rather
+// than compiled (internal/tmplexec), and why: "set name: reason".
+func (u *UI) NotCompiled() []string {
+	sets := map[string]*tmplexec.Set{"landing": u.views.landing, "status": u.views.status, "prompt": u.views.prompt}
+	for c, s := range u.views.components {
+		sets[c] = s
+	}
+	for c, s := range u.views.visitor {
+		sets["visitor "+c] = s
+	}
+	if u.shells != nil {
+		sets["shell"] = u.shells.t
+	}
+	var out []string
+	for k, s := range sets {
+		if s == nil {
+			continue
+		}
+		for _, name := range []string{templatePage, templateContent, "who", "username", "errors", "nonfield", "options"} {
+			if ok, why := s.Compiled(name); !ok && why != "not run yet" {
+				out = append(out, k+" "+name+": "+why)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }

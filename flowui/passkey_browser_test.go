@@ -2,7 +2,6 @@ package flowui_test
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 
@@ -10,13 +9,6 @@ import (
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/internal/browsertest"
 )
-
-// TestMain stops the shared browser of the browser tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	browsertest.CloseShared()
-	os.Exit(code)
-}
 
 // Without JavaScript, a passkey page (here passwordless login) says
 // that it needs it, and is accessible. (cmd/authflow's TestBrowserPasskey

@@ -18,9 +18,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/executor"
+	"github.com/authflow/authflow/internal/tmplexec"
 	"github.com/authflow/authflow/stage"
 )
 
@@ -45,15 +47,15 @@ const (
 // views are the parsed templates: one per component, and the landing
 // and status pages, each a copy of the page with its "content".
 type views struct {
-	components      map[string]*template.Template
-	landing, status *template.Template
+	components      map[string]*tmplexec.Set
+	landing, status *tmplexec.Set
 	base            *template.Template // the page without a "content", never run
 	// visitor are the components' templates whose pages may be kept
 	// for every visitor with holes for the visitor's parts: copies
 	// whose parts.html's "who" and "username" are placeholders. Only
 	// the UI's own templates are (page.html, style.css, parts.html and
 	// the component's): a host's may show the pending user anywhere.
-	visitor map[string]*template.Template
+	visitor map[string]*tmplexec.Set
 	// own are the components whose templates are the UI's own (the
 	// component's file, page.html, style.css and parts.html): their
 	// forms post to the page's own URL without naming it, so that
@@ -64,7 +66,7 @@ type views struct {
 	// and the choice selected (see fillable): a copy whose parts.html's
 	// "errors" and "nonfield", and its own "options", are placeholders
 	// too; nil when the templates are not the UI's own.
-	prompt *template.Template
+	prompt *tmplexec.Set
 	// localeOptions are an ak-locale field's options (the prompt page's
 	// "options") by the locale selected, "" for none, rendered once
 	// with the UI's own templates (nil else), so that a prompt page
@@ -114,7 +116,7 @@ func parseViews(over fs.FS, ph placeholders) (views, error) {
 	}
 	// content is a copy of the page with src as its "content", and
 	// with the visitor's parts holes as placeholders.
-	content := func(src string, holes ...hole) (*template.Template, error) {
+	content := func(src string, holes ...hole) (*tmplexec.Set, error) {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
@@ -127,10 +129,10 @@ func parseViews(over fs.FS, ph placeholders) (views, error) {
 				return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
 			}
 		}
-		return t, nil
+		return tmplexec.New(t, funcs), nil
 	}
-	v := views{components: map[string]*template.Template{}, visitor: map[string]*template.Template{}, own: map[string]bool{}, base: base}
-	for name, t := range map[string]**template.Template{fileLanding: &v.landing, fileStatus: &v.status} {
+	v := views{components: map[string]*tmplexec.Set{}, visitor: map[string]*tmplexec.Set{}, own: map[string]bool{}, base: base}
+	for name, t := range map[string]**tmplexec.Set{fileLanding: &v.landing, fileStatus: &v.status} {
 		src, _, err := read(over, name)
 		if err != nil {
 			return views{}, err
@@ -174,12 +176,12 @@ func parseViews(over fs.FS, ph placeholders) (views, error) {
 // localeOptions renders an ak-locale field's options with the prompt
 // page's template t, for each locale selected and for none
 // (views.localeOptions).
-func localeOptions(t *template.Template) (map[string][]byte, error) {
+func localeOptions(t *tmplexec.Set) (map[string][]byte, error) {
 	m := map[string][]byte{}
 	for _, l := range append([]locale{{}}, locales...) {
 		c := &executor.PromptChallenge{Fields: []executor.StagePrompt{{FieldKey: "locale", Type: "ak-locale", InitialValue: l.code}}}
 		var b bytes.Buffer
-		if err := t.ExecuteTemplate(&b, holeTemplates[holeOptions], &prompts(&Page{}, c, nil)[0]); err != nil {
+		if err := t.Execute(&b, holeTemplates[holeOptions], &prompts(&Page{}, c, nil)[0]); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrTemplate, err)
 		}
 		m[l.code] = b.Bytes()
@@ -202,7 +204,7 @@ func (u *UI) check() error {
 		}
 	}
 	// As a visitor's: the content alone in its shell, when it has one.
-	run := func(t *template.Template, w io.Writer, p *Page) error {
+	run := func(t *tmplexec.Set, w io.Writer, p *Page) error {
 		rd, release, err := u.execute(t, p, false)
 		if err != nil {
 			return err
@@ -372,29 +374,34 @@ type Field struct {
 // Field returns the page's field name; help says whether the page
 // shows its help text.
 func (p *Page) Field(name string, help ...bool) Field {
-	f := Field{ID: "f-" + strings.Join(strings.Fields(name), "_"), Errors: p.Errors[name]}
-	var ids []string
-	if len(f.Errors) > 0 {
-		ids = append(ids, f.ID+"-error")
+	id := "f-" + name
+	if strings.IndexFunc(name, unicode.IsSpace) >= 0 {
+		id = "f-" + strings.Join(strings.Fields(name), "_")
 	}
-	if len(help) > 0 && help[0] {
-		ids = append(ids, f.ID+"-help")
+	f := Field{ID: id, Errors: p.Errors[name]}
+	errs, helps := len(f.Errors) > 0, len(help) > 0 && help[0]
+	switch {
+	case errs && helps:
+		f.Describe = f.ID + "-error " + f.ID + "-help"
+	case errs:
+		f.Describe = f.ID + "-error"
+	case helps:
+		f.Describe = f.ID + "-help"
 	}
-	f.Describe = strings.Join(ids, " ")
 	f.Autofocus = p.autofocus(name)
 	// Built here, escaped, as one value: a template's attributes cost an
 	// action each.
-	a := `id="` + html.EscapeString(f.ID) + `"`
+	var describe, invalid, autofocus string
 	if f.Describe != "" {
-		a += ` aria-describedby="` + html.EscapeString(f.Describe) + `"`
+		describe = ` aria-describedby="` + html.EscapeString(f.Describe) + `"`
 	}
-	if len(f.Errors) > 0 {
-		a += ` aria-invalid="true"`
+	if errs {
+		invalid = ` aria-invalid="true"`
 	}
 	if f.Autofocus {
-		a += ` autofocus`
+		autofocus = ` autofocus`
 	}
-	f.Attrs = template.HTMLAttr(a)
+	f.Attrs = template.HTMLAttr(`id="` + html.EscapeString(f.ID) + `"` + describe + invalid + autofocus)
 	return f
 }
 
@@ -438,7 +445,7 @@ func (u *UI) challengePage(nonce string, ch executor.Challenge, env executor.Env
 		}
 	}
 	if p.Title == "" {
-		p.Title = u.e.Brand().Title
+		p.Title = u.brand.Title
 	}
 	for k, ds := range env.ResponseErrors {
 		for _, d := range ds {
@@ -600,7 +607,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 	}
 	var (
 		key   string
-		keep  *template.Template // the templates of the page kept
+		keep  *tmplexec.Set      // the templates of the page kept
 		show  executor.Challenge // the challenge the page kept shows
 		probe bool               // whether the page kept has a prompt page's holes
 	)
@@ -745,7 +752,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 // fillVisitor renders into b, with t, the visitor's parts that rd has
 // holes for, and sets them in f: the pending user's (user), and a
 // prompt page's (p).
-func (u *UI) fillVisitor(b *bytes.Buffer, t *template.Template, rd *rendered, f *fill, user *executor.UserInfo, p *Page) error {
+func (u *UI) fillVisitor(b *bytes.Buffer, t *tmplexec.Set, rd *rendered, f *fill, user *executor.UserInfo, p *Page) error {
 	// The parts' ends in b, kept until b no longer grows. A part is
 	// rendered when the page has its hole and want says so: parts.html's
 	// "nonfield" and "errors" show nothing without errors (the UI's
@@ -753,7 +760,7 @@ func (u *UI) fillVisitor(b *bytes.Buffer, t *template.Template, rd *rendered, f 
 	var ends []int
 	part := func(h hole, data any, want bool) error {
 		if want && rd.has(h) {
-			if err := t.ExecuteTemplate(b, holeTemplates[h], data); err != nil {
+			if err := t.Execute(b, holeTemplates[h], data); err != nil {
 				return err
 			}
 		}
@@ -1004,13 +1011,13 @@ func backgroundOf(env executor.Envelope) string {
 // status writes one of the UI's error pages.
 func (u *UI) status(w http.ResponseWriter, r *http.Request, nonce string, code int, msg string) {
 	p := u.page(nonce, "")
-	p.Title, p.Background = http.StatusText(code), u.e.Brand().DefaultFlowBackground
+	p.Title, p.Background = http.StatusText(code), u.brand.DefaultFlowBackground
 	p.Status = &Status{Code: code, Message: msg}
 	u.write(w, r, code, u.views.status, p, cspExtra{})
 }
 
 // write renders p with t and writes it.
-func (u *UI) write(w http.ResponseWriter, r *http.Request, code int, t *template.Template, p *Page, extra cspExtra) {
+func (u *UI) write(w http.ResponseWriter, r *http.Request, code int, t *tmplexec.Set, p *Page, extra cspExtra) {
 	rd, release, err := u.execute(t, p, false)
 	if err != nil {
 		u.fail(w, p.Nonce, err)
@@ -1027,10 +1034,13 @@ func (u *UI) write(w http.ResponseWriter, r *http.Request, code int, t *template
 // it has one, else the whole page. A page to keep (in the cache) is its
 // own copy; any other is cut from the pooled buffer it was rendered
 // into, which release gives back once the page is written.
-func (u *UI) execute(t *template.Template, p *Page, keep bool) (rd *rendered, release func(), err error) {
-	q := *p
-	q.Nonce, q.CSRF = u.ph.nonce, u.ph.csrf
-	q.Hidden = hiddenFields(q.CSRF, q.Component)
+func (u *UI) execute(t *tmplexec.Set, p *Page, keep bool) (rd *rendered, release func(), err error) {
+	// p with the placeholders while it renders (not a copy: a Page is
+	// large), as it was after.
+	nonce, csrf, hidden := p.Nonce, p.CSRF, p.Hidden
+	p.Nonce, p.CSRF = u.ph.nonce, u.ph.csrf
+	p.Hidden = hiddenFields(p.CSRF, p.Component)
+	defer func() { p.Nonce, p.CSRF, p.Hidden = nonce, csrf, hidden }()
 	b := buffers.Get().(*bytes.Buffer)
 	release = func() {
 		if b.Cap() <= maxPooled {
@@ -1043,7 +1053,7 @@ func (u *UI) execute(t *template.Template, p *Page, keep bool) (rd *rendered, re
 	if sh != nil {
 		name = templateContent
 	}
-	if err := t.ExecuteTemplate(b, name, &q); err != nil {
+	if err := t.Execute(b, name, p); err != nil {
 		release()
 		return nil, nil, err
 	}

@@ -107,6 +107,7 @@ type UI struct {
 	ph     placeholders
 	cache  *pageCache
 	shells *shells
+	brand  executor.Brand // the executor's, fixed when it is made
 	bg     []byte
 	avatar []byte
 	keyed  hash.Cloner // an HMAC under key, never written to
@@ -134,7 +135,7 @@ func New(e *executor.Executor, o Options) (*UI, error) {
 	if o.MaxFields <= 0 {
 		o.MaxFields = DefaultMaxFields
 	}
-	u := &UI{e: e, o: o, sess: e.HTTPSessions(o.HTTP), key: o.CSRFKey, ph: newPlaceholders()}
+	u := &UI{e: e, o: o, sess: e.HTTPSessions(o.HTTP), key: o.CSRFKey, ph: newPlaceholders(), brand: e.Brand()}
 	switch {
 	case o.CachePages == 0:
 		u.cache = &pageCache{max: DefaultCachePages, m: map[string]*rendered{}}
@@ -589,7 +590,7 @@ func (u *UI) getOnly(w http.ResponseWriter, r *http.Request, nonce string) bool 
 // visitor's click follows from this origin.
 func (u *UI) confirm(w http.ResponseWriter, r *http.Request, nonce string) {
 	p := u.page(nonce, "")
-	p.Title, p.Background = u.e.Brand().Title, u.e.Brand().DefaultFlowBackground
+	p.Title, p.Background = u.brand.Title, u.brand.DefaultFlowBackground
 	p.Status = &Status{Code: http.StatusOK, Message: msgCrossSite, Continue: r.URL.RequestURI()}
 	u.write(w, r, http.StatusOK, u.views.status, p, cspExtra{})
 }
@@ -600,7 +601,7 @@ func (u *UI) confirm(w http.ResponseWriter, r *http.Request, nonce string) {
 // the page) and for an unenrollment flow (the POST starts it).
 func (u *UI) confirmPost(w http.ResponseWriter, r *http.Request, nonce, session, msg string) {
 	p := u.page(nonce, u.csrf(session))
-	p.Title, p.Background = u.e.Brand().Title, u.e.Brand().DefaultFlowBackground
+	p.Title, p.Background = u.brand.Title, u.brand.DefaultFlowBackground
 	p.Action, p.Component = r.URL.RequestURI(), continueComponent
 	p.Status = &Status{Code: http.StatusOK, Message: msg, Post: true}
 	u.write(w, r, http.StatusOK, u.views.status, p, cspExtra{})
@@ -679,7 +680,7 @@ func (u *UI) serveLanding(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	b := u.e.Brand()
+	b := u.brand
 	settings := u.settingsFlow()
 	p := u.page(nonce, "")
 	p.Title, p.Background = b.Title, b.DefaultFlowBackground
@@ -717,7 +718,7 @@ const noticeSettings = "settings"
 // settingsFlow is the slug of the user settings flow: the brand's, else
 // authentik's default.
 func (u *UI) settingsFlow() string {
-	if s := u.e.Brand().FlowUserSettings; s != "" {
+	if s := u.brand.FlowUserSettings; s != "" {
 		return s
 	}
 	return defaultUserSettings

@@ -291,7 +291,8 @@ var userFieldNames = map[string]string{"email": "Email", "username": "Username",
 // userFieldLabel is the label of the identification's user field, as
 // authentik words it.
 func userFieldLabel(fields []string) string {
-	var ls []string
+	var names [4]string // on the stack: the fields are few
+	ls := names[:0]
 	for _, f := range fields {
 		if n, ok := userFieldNames[f]; ok {
 			ls = append(ls, n)
@@ -302,6 +303,8 @@ func userFieldLabel(fields []string) string {
 		return "Username"
 	case 1:
 		return ls[0]
+	case 2:
+		return ls[0] + " or " + ls[1] // one allocation, not Join's two
 	}
 	return strings.Join(ls[:len(ls)-1], ", ") + " or " + ls[len(ls)-1]
 }
