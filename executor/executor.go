@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authflow/authflow/binding"
@@ -250,6 +251,9 @@ type Executor struct {
 	execs *execCache
 	// running serializes the requests of one execution (keylock.go).
 	running keyLocks
+	// apiReqs keeps the Go API's HTTP requests without a query, with the
+	// brand (apiRequest).
+	apiReqs apiRequests
 }
 
 // New returns an executor of the flows in s. It fails with an error
@@ -388,7 +392,8 @@ type Request struct {
 	// "" for an anonymous user.
 	Username string
 	// HTTP is the HTTP request, for policies (http_request); nil when
-	// there is none.
+	// there is none. Nothing modifies it: with none, the Go API's
+	// request (see goAPIRequest) is shared by the requests of a flow.
 	HTTP *plan.HTTPRequest
 	// MFA is the value of the client's remembered-MFA cookie
 	// (CookieMFA), "" for none: HTTPSessions.Request reads it.
@@ -471,9 +476,10 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 		return Response{}, ErrNoSession
 	}
 	if req.HTTP == nil {
-		req.HTTP = goAPIRequest(slug, req.Query, post)
+		req.HTTP = e.apiRequest(slug, req.Query, post)
+	} else {
+		req.HTTP = e.withBrand(req.HTTP)
 	}
-	req.HTTP = e.withBrand(req.HTTP)
 	r := &run{e: e, ctx: ctx, req: req, key: ExecutionKey(req.Session, slug)}
 	// The requests of one execution run one after the other: the record
 	// is read under the lock (keylock.go).
@@ -1035,6 +1041,50 @@ func formatTitle(title, app, user string) string {
 func userInfo(ctxm map[string]any, req Request) UserInfo {
 	u, _ := displayUser(ctxm, req)
 	return UserInfo{PendingUser: u.Username, PendingUserAvatar: DefaultAvatar}
+}
+
+// maxAPIRequests bounds the Go API requests an Executor keeps
+// (apiRequest): one per flow slug and method.
+const maxAPIRequests = 1024
+
+// apiRequests are the Go API's requests of an empty query, by slug and
+// method, each with the brand: never modified once kept.
+type apiRequests struct {
+	mu sync.RWMutex
+	m  map[apiRequestKey]*plan.HTTPRequest
+}
+
+type apiRequestKey struct {
+	slug string
+	post bool
+}
+
+// apiRequest is goAPIRequest with the brand (withBrand). One of an
+// empty query, the most common, is made once per slug and method and
+// shared by the requests that follow (at most maxAPIRequests are
+// kept): nothing modifies a Request's HTTP (TestAPIRequestShared).
+func (e *Executor) apiRequest(slug, query string, post bool) *plan.HTTPRequest {
+	if query != "" {
+		return e.withBrand(goAPIRequest(slug, query, post))
+	}
+	k := apiRequestKey{slug, post}
+	c := &e.apiReqs
+	c.mu.RLock()
+	h := c.m[k]
+	c.mu.RUnlock()
+	if h != nil {
+		return h
+	}
+	h = e.withBrand(goAPIRequest(slug, query, post))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[apiRequestKey]*plan.HTTPRequest{}
+	}
+	if len(c.m) < maxAPIRequests {
+		c.m[k] = h
+	}
+	return h
 }
 
 // goAPIRequest is the HTTP request policies and prompts see for a Go API
