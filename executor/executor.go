@@ -791,7 +791,7 @@ func (r *run) apply(step *Step, h Handler, res Result) (Response, error) {
 		// one encoding of the context, which does not change between.
 		if r.e.hist != nil {
 			if ctxJSON, err := r.ex.contextJSON(); err == nil {
-				r.e.hist.addRecord(r.key, r.ex.encodeWith(ctxJSON))
+				r.e.hist.add(r.key, r.ex, ctxJSON)
 				r.ex.ctxJSON = ctxJSON
 			}
 		}
