@@ -495,17 +495,28 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 		e.execs.drop(r.key)
 	}
 	token := flowTokenParam(req.Query)
-	// One read transaction: the flow and, for an execution that goes on,
-	// its current stage (reach).
+	var fresh *newPlan
+	// One read transaction: the flow and, for an execution that goes on
+	// or starts, its current stage (reach).
 	err := e.s.View(ctx, func(tx *store.Tx) error {
 		var err error
 		if r.f, err = e.conf.flow(tx, slug); err != nil {
 			return err
 		}
-		if x != nil && x.Flow == r.f.PK {
+		switch {
+		case x != nil && x.Flow == r.f.PK:
 			r.ex = x
 			if token == "" {
 				r.ex.Query = req.Query
+				r.pre = r.current(tx)
+			}
+		case token == "":
+			// A new execution (start): planned, and its first stage
+			// found, in this transaction too.
+			ctxm := map[string]any{}
+			p, perr := e.cache.MakeIn(ctx, tx, slug, plan.Request{User: r.policyUser(ctxm), Context: ctxm, HTTP: r.req.HTTP})
+			fresh = &newPlan{p: p, err: perr, ok: r.adopt(ctxm, p, perr)}
+			if fresh.ok {
 				r.pre = r.current(tx)
 			}
 		}
@@ -532,7 +543,12 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 			return Response{}, err
 		}
 	}
-	if r.ex == nil {
+	switch {
+	case fresh != nil && !fresh.ok:
+		return r.notRun(fresh.p, fresh.err)
+	case fresh != nil:
+		return r.reach(false, nil)
+	case r.ex == nil:
 		return r.start(nil)
 	}
 	r.ex.Query = req.Query
@@ -603,22 +619,49 @@ func (r *run) replan(ctxm map[string]any) (ok bool, resp Response, err error) {
 	if ctxm == nil {
 		ctxm = map[string]any{}
 	}
-	p, err := r.planFor(ctxm)
+	p, perr := r.planFor(ctxm)
+	if r.adopt(ctxm, p, perr) {
+		return true, Response{}, nil
+	}
+	resp, err = r.notRun(p, perr)
+	return false, resp, err
+}
+
+// newPlan is a plan do made for a new execution, and whether it runs
+// (adopt).
+type newPlan struct {
+	p   plan.Plan
+	err error
+	ok  bool
+}
+
+// adopt replaces the execution by a new one of p, the plan of the flow
+// with context ctxm (or perr, the planner's error), and keeps the
+// updates its policies asked for; false when it does not run (notRun
+// answers). It writes nothing.
+func (r *run) adopt(ctxm map[string]any, p plan.Plan, perr error) bool {
 	r.ex = &execution{Flow: r.f.PK, Context: ctxm, Query: r.req.Query}
-	switch {
-	case errors.Is(err, plan.ErrEmptyFlow):
-		resp, err = r.done()
-		return false, resp, err
-	case err != nil:
-		return false, Response{}, err
+	if perr != nil {
+		return false
 	}
 	r.updates = append(r.updates, p.Updates...)
 	if !p.Applicable {
-		resp, err = r.denied(p)
-		return false, resp, err
+		return false
 	}
 	r.ex.Stages = p.Stages
-	return true, Response{}, nil
+	return true
+}
+
+// notRun answers a plan that adopt did not run: the end of a flow
+// without stages, the planner's error, or the denial.
+func (r *run) notRun(p plan.Plan, perr error) (Response, error) {
+	switch {
+	case errors.Is(perr, plan.ErrEmptyFlow):
+		return r.done()
+	case perr != nil:
+		return Response{}, perr
+	}
+	return r.denied(p)
 }
 
 // policyRequest is the request re-evaluated policies see.
