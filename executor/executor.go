@@ -469,6 +469,8 @@ type run struct {
 	// pre is the current stage, found in do's read transaction, for
 	// reach's first call.
 	pre *reached
+	// cur is the current stage current last found.
+	cur reached
 }
 
 func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, body json.RawMessage) (Response, error) {
@@ -701,8 +703,6 @@ func (r *run) next(tx *store.Tx) (plan.Stage, bool, error) {
 	return plan.Stage{}, false, nil
 }
 
-// reach runs the current stage: its challenge, or, for a POST, the
-// response to it.
 // reached is the current stage, as current finds it.
 type reached struct {
 	st   plan.Stage
@@ -713,27 +713,32 @@ type reached struct {
 }
 
 // current finds the current stage in tx: the re-evaluated bindings'
-// policies (next), and the stage.
+// policies (next), and the stage. It is kept in r.cur, which it
+// returns.
 func (r *run) current(tx *store.Tx) *reached {
-	var c reached
+	c := &r.cur
+	*c = reached{}
 	if c.st, c.ok, c.err = r.next(tx); c.err != nil || !c.ok || c.st.Redirect != "" {
-		return &c
+		return c
 	}
 	c.stg, c.err = r.e.conf.stage(tx, c.st.Stage)
 	if errors.Is(c.err, store.ErrNotFound) {
 		c.gone, c.err = true, nil
 	}
-	return &c
+	return c
 }
 
+// reach runs the current stage: its challenge, or, for a POST, the
+// response to it.
 func (r *run) reach(post bool, body json.RawMessage) (Response, error) {
 	c := r.pre
 	r.pre = nil
 	if c == nil {
 		err := r.e.s.View(r.ctx, func(tx *store.Tx) error {
-			c = r.current(tx)
+			r.current(tx)
 			return nil
 		})
+		c = &r.cur
 		if err != nil {
 			return Response{}, err
 		}
