@@ -471,6 +471,9 @@ type run struct {
 	pre *reached
 	// cur is the current stage current last found.
 	cur reached
+	// pending is the pending user read with it, for its handler
+	// (prefetchPendingUser); nil when not read, or once used.
+	pending *pendingRead
 }
 
 func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, body json.RawMessage) (Response, error) {
@@ -511,6 +514,7 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 			if token == "" {
 				r.ex.Query = req.Query
 				r.pre = r.current(tx)
+				r.prefetchPendingUser(tx, r.pre, post)
 			}
 		case token == "":
 			// A new execution (start): planned, and its first stage

@@ -80,13 +80,68 @@ func (e *Executor) user(ctx context.Context, pk int64) (directory.User, error) {
 	var u directory.User
 	err := e.s.View(ctx, func(tx *store.Tx) error {
 		var err error
-		u, err = e.popts.Decoded.User(tx, pk)
+		u, err = e.userIn(tx, pk)
 		return err
 	})
+	return u, err
+}
+
+// userIn is user, of the store's own directory, in tx.
+func (e *Executor) userIn(tx *store.Tx, pk int64) (directory.User, error) {
+	u, err := e.popts.Decoded.User(tx, pk)
 	if errors.Is(err, plan.ErrUnknownUser) {
 		return u, fmt.Errorf("executor: %w: user %d", directory.ErrNotFound, pk)
 	}
 	return u, err
+}
+
+// pendingRead is the context's pending user, read in the request's first
+// read transaction for a handler that reads it (pendingUserReader).
+type pendingRead struct {
+	pk  int64
+	u   directory.User
+	err error
+}
+
+// pendingUserReader is a handler that reads the context's pending user
+// (Step.user) before it writes anything, at a POST (Respond) or a GET
+// (Challenge) as readsPendingUser says: the request reads it in its
+// first read transaction, with the current stage (prefetchPendingUser).
+type pendingUserReader interface{ readsPendingUser(post bool) bool }
+
+// prefetchPendingUser reads, in tx, the context's pending user for the
+// current stage c when its handler reads it, from the store's own
+// directory.
+func (r *run) prefetchPendingUser(tx *store.Tx, c *reached, post bool) {
+	if !r.e.storeDir || c.err != nil || !c.ok || c.gone || c.st.Redirect != "" {
+		return
+	}
+	if h, ok := r.e.handlers[c.stg.Model()].(pendingUserReader); !ok || !h.readsPendingUser(post) {
+		return
+	}
+	if pk, ok := directory.ContextUserPK(r.ex.Context[directory.ContextPendingUser]); ok {
+		p := &pendingRead{pk: pk}
+		p.u, p.err = r.e.userIn(tx, pk)
+		r.pending = p
+		if testHookPrefetch != nil {
+			testHookPrefetch()
+		}
+	}
+}
+
+// testHookPrefetch, when set (by tests), runs when a request has read
+// the pending user with its current stage.
+var testHookPrefetch func()
+
+// user is Executor.user, served by the request's read of the pending
+// user (prefetchPendingUser) the first time it is asked for: the step
+// has written nothing since, and a later read reads again.
+func (s *Step) user(ctx context.Context, pk int64) (directory.User, error) {
+	if p := s.run.pending; p != nil && p.pk == pk {
+		s.run.pending = nil
+		return p.u, p.err
+	}
+	return s.ex.user(ctx, pk)
 }
 
 // PendingUser returns the context's pending user as the directory holds
@@ -97,7 +152,7 @@ func (s *Step) PendingUser(ctx context.Context) (directory.User, bool, error) {
 	if !ok {
 		return directory.User{}, false, nil
 	}
-	u, err := s.ex.user(ctx, pk)
+	u, err := s.user(ctx, pk)
 	if errors.Is(err, directory.ErrNotFound) {
 		return directory.User{}, false, nil
 	}
@@ -170,7 +225,7 @@ func (s *Step) authenticate(ctx context.Context, backends []stage.PasswordBacken
 		// Usernames are unique, compared exactly: the pending user, while
 		// it has the username, is the user FindUser finds.
 		if pk, ok := directory.ContextUserPK(s.Context[directory.ContextPendingUser]); ok && s.ex.storeDir {
-			if pu, err := s.ex.user(ctx, pk); err == nil && pu.Username == username {
+			if pu, err := s.user(ctx, pk); err == nil && pu.Username == username {
 				u, found = pu, true
 				return nil
 			}
