@@ -224,6 +224,8 @@ type Executor struct {
 	pw       password.Policy
 	captcha  CaptchaVerifier
 	devices  directory.Devices
+	// storeDevices says devices is the store's own (dir's).
+	storeDevices bool
 	// webauthn is the relying party (Options.WebAuthn); nil for none.
 	webauthn *webauthnx.RP
 	sms      SMSSender
@@ -273,6 +275,7 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 	}
 	if e.devices == nil {
 		e.devices, _ = e.dir.(directory.Devices)
+		e.storeDevices = e.storeDir && e.devices != nil
 	}
 	if err := checkDeviceClassHandlers(deviceClassHandlers); err != nil {
 		return nil, err
@@ -471,9 +474,11 @@ type run struct {
 	pre *reached
 	// cur is the current stage current last found.
 	cur reached
-	// pending is the pending user read with it, for its handler
-	// (prefetchPendingUser); nil when not read, or once used.
+	// pending is the pending user read with it, for its handler, and
+	// devices the devices of a user (prefetch); nil when not read, or
+	// once used.
 	pending *pendingRead
+	devices *devicesRead
 }
 
 func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, body json.RawMessage) (Response, error) {
@@ -514,7 +519,7 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 			if token == "" {
 				r.ex.Query = req.Query
 				r.pre = r.current(tx)
-				r.prefetchPendingUser(tx, r.pre, post)
+				r.prefetch(tx, r.pre, post)
 			}
 		case token == "":
 			// A new execution (start): planned, and its first stage

@@ -106,43 +106,95 @@ type pendingRead struct {
 // pendingUserReader is a handler that reads the context's pending user
 // (Step.user) before it writes anything, at a POST (Respond) or a GET
 // (Challenge) as readsPendingUser says: the request reads it in its
-// first read transaction, with the current stage (prefetchPendingUser).
+// first read transaction, with the current stage (prefetch).
 type pendingUserReader interface{ readsPendingUser(post bool) bool }
 
-// prefetchPendingUser reads, in tx, the context's pending user for the
-// current stage c when its handler reads it, from the store's own
-// directory.
-func (r *run) prefetchPendingUser(tx *store.Tx, c *reached, post bool) {
+// devicesReader is a handler that reads the devices of the user it
+// checks (validateUserOf; Step.userDevices) before it writes anything,
+// as readsDevices says: the request reads them with the current stage.
+type devicesReader interface{ readsDevices(post bool) bool }
+
+// devicesRead are the devices of a user, read in the request's first
+// read transaction for a devicesReader.
+type devicesRead struct {
+	pk   int64
+	devs []directory.Device
+	err  error
+}
+
+// prefetch reads in tx, from the store's own directory, what the handler
+// of the current stage c reads first: the context's pending user
+// (pendingUserReader), the devices of the user it checks
+// (devicesReader). A read served so is one the handler would make right
+// after, before it writes anything: it is that read, one transaction
+// earlier.
+func (r *run) prefetch(tx *store.Tx, c *reached, post bool) {
 	if !r.e.storeDir || c.err != nil || !c.ok || c.gone || c.st.Redirect != "" {
 		return
 	}
-	if h, ok := r.e.handlers[c.stg.Model()].(pendingUserReader); !ok || !h.readsPendingUser(post) {
-		return
+	h := r.e.handlers[c.stg.Model()]
+	if pr, ok := h.(pendingUserReader); ok && pr.readsPendingUser(post) {
+		if pk, ok := directory.ContextUserPK(r.ex.Context[directory.ContextPendingUser]); ok {
+			p := &pendingRead{pk: pk}
+			p.u, p.err = r.e.userIn(tx, pk)
+			r.pending = p
+			if testHookPrefetch != nil {
+				testHookPrefetch()
+			}
+		}
 	}
-	if pk, ok := directory.ContextUserPK(r.ex.Context[directory.ContextPendingUser]); ok {
-		p := &pendingRead{pk: pk}
-		p.u, p.err = r.e.userIn(tx, pk)
-		r.pending = p
-		if testHookPrefetch != nil {
-			testHookPrefetch()
+	if dr, ok := h.(devicesReader); ok && r.e.storeDevices && dr.readsDevices(post) {
+		if pk, anonymous := validateUserOf(r.ex.Context, r.req); !anonymous && pk != 0 {
+			d := &devicesRead{pk: pk}
+			d.devs, d.err = tx.Directory().UserDevices(r.ctx, pk)
+			r.devices = d
+			if testHookPrefetch != nil {
+				testHookPrefetch()
+			}
 		}
 	}
 }
 
-// testHookPrefetch, when set (by tests), runs when a request has read
-// the pending user with its current stage.
-var testHookPrefetch func()
+// userDevices is the devices of user pk (Executor devices), served by the
+// request's read of them (prefetch) the first time they are asked for.
+func (s *Step) userDevices(ctx context.Context, pk int64) ([]directory.Device, error) {
+	if d := s.runDevices(); d != nil && d.pk == pk {
+		s.run.devices = nil
+		return d.devs, d.err
+	}
+	return s.ex.devices.UserDevices(ctx, pk)
+}
 
 // user is Executor.user, served by the request's read of the pending
-// user (prefetchPendingUser) the first time it is asked for: the step
-// has written nothing since, and a later read reads again.
+// user (prefetch) the first time it is asked for: the step has written
+// nothing since, and a later read reads again.
 func (s *Step) user(ctx context.Context, pk int64) (directory.User, error) {
-	if p := s.run.pending; p != nil && p.pk == pk {
+	if p := s.runPending(); p != nil && p.pk == pk {
 		s.run.pending = nil
 		return p.u, p.err
 	}
 	return s.ex.user(ctx, pk)
 }
+
+// runPending and runDevices are the step's run's reads (prefetch); nil
+// for a step of no run.
+func (s *Step) runPending() *pendingRead {
+	if s.run == nil {
+		return nil
+	}
+	return s.run.pending
+}
+
+func (s *Step) runDevices() *devicesRead {
+	if s.run == nil {
+		return nil
+	}
+	return s.run.devices
+}
+
+// testHookPrefetch, when set (by tests), runs when a request has read
+// the pending user, or a user's devices, with its current stage.
+var testHookPrefetch func()
 
 // PendingUser returns the context's pending user as the directory holds
 // it now; false when the context has none, or a stand-in the directory

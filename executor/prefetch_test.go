@@ -3,7 +3,10 @@ package executor
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
+
+	"github.com/authflow/authflow/directory"
 )
 
 // The pending user read with the current stage serves the handler's
@@ -27,11 +30,22 @@ func TestPendingUserReadOnce(t *testing.T) {
 	if u, err := s.user(ctx, alice.PK); err != nil || u.Username != "alice" {
 		t.Fatalf("second read: %+v %v", u, err)
 	}
+	// So do the devices read with the current stage.
+	r.devices = &devicesRead{pk: alice.PK, devs: []directory.Device{{PK: 7, Class: directory.DeviceTOTP}}}
+	if d, err := s.userDevices(ctx, bob.PK); err != nil || len(d) != 0 || r.devices == nil {
+		t.Fatalf("another user's devices: %+v %v", d, err)
+	}
+	if d, err := s.userDevices(ctx, alice.PK); err != nil || len(d) != 1 || r.devices != nil {
+		t.Fatalf("first read of the devices: %+v %v", d, err)
+	}
+	if d, err := s.userDevices(ctx, alice.PK); err != nil || len(d) != 0 {
+		t.Fatalf("second read of the devices: %+v %v", d, err)
+	}
 }
 
-// A login through the password stage and user_login reads the pending
-// user with the current stage at the password's POST and user_login's
-// GET, and only there.
+// A login through the shipped flow reads with the current stage the
+// pending user at the password's POST and user_login's GET, and the
+// user's devices at the validation stage's GET, and only there.
 func TestPendingUserPrefetched(t *testing.T) {
 	h := newHarness(t, "", withExpression)
 	loadDefaults(t, h, false)
@@ -69,7 +83,7 @@ func TestPendingUserPrefetched(t *testing.T) {
 	if resp := step("user_login GET", ""); resp.Login == nil {
 		t.Fatalf("no login: %+v", resp)
 	}
-	if want := []string{"password POST", "user_login GET"}; len(read) != 2 || read[0] != want[0] || read[1] != want[1] {
+	if want := []string{"password POST", "mfa GET", "user_login GET"}; !slices.Equal(read, want) {
 		t.Errorf("prefetched at %v, want %v", read, want)
 	}
 }
