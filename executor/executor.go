@@ -479,6 +479,8 @@ type run struct {
 	// once used.
 	pending *pendingRead
 	devices *devicesRead
+	// fresh is the plan do made for a new execution.
+	fresh newPlan
 }
 
 func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, body json.RawMessage) (Response, error) {
@@ -505,9 +507,9 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 		e.execs.drop(r.key)
 	}
 	token := flowTokenParam(req.Query)
-	var fresh *newPlan
 	// One read transaction: the flow and, for an execution that goes on
-	// or starts, its current stage (reach).
+	// or starts, its current stage (reach). (It reads r, not do's own
+	// variables, which it would move to the heap.)
 	err := e.s.View(ctx, func(tx *store.Tx) error {
 		var err error
 		if r.f, err = e.conf.flow(tx, slug); err != nil {
@@ -517,7 +519,7 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 		case x != nil && x.Flow == r.f.PK:
 			r.ex = x
 			if token == "" {
-				r.ex.Query = req.Query
+				r.ex.Query = r.req.Query
 				r.pre = r.current(tx)
 				r.prefetch(tx, r.pre, post)
 			}
@@ -526,8 +528,8 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 			// found, in this transaction too.
 			ctxm := map[string]any{}
 			p, perr := e.cache.MakeIn(ctx, tx, slug, plan.Request{User: r.policyUser(ctxm), Context: ctxm, HTTP: r.req.HTTP})
-			fresh = &newPlan{p: p, err: perr, ok: r.adopt(ctxm, p, perr)}
-			if fresh.ok {
+			r.fresh = newPlan{p: p, err: perr, ok: r.adopt(ctxm, p, perr), made: true}
+			if r.fresh.ok {
 				r.pre = r.current(tx)
 			}
 		}
@@ -555,9 +557,9 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 		}
 	}
 	switch {
-	case fresh != nil && !fresh.ok:
-		return r.notRun(fresh.p, fresh.err)
-	case fresh != nil:
+	case r.fresh.made && !r.fresh.ok:
+		return r.notRun(r.fresh.p, r.fresh.err)
+	case r.fresh.made:
 		return r.reach(false, nil)
 	case r.ex == nil:
 		return r.start(nil)
@@ -638,12 +640,13 @@ func (r *run) replan(ctxm map[string]any) (ok bool, resp Response, err error) {
 	return false, resp, err
 }
 
-// newPlan is a plan do made for a new execution, and whether it runs
-// (adopt).
+// newPlan is a plan do made for a new execution (made), and whether it
+// runs (adopt).
 type newPlan struct {
-	p   plan.Plan
-	err error
-	ok  bool
+	p    plan.Plan
+	err  error
+	ok   bool
+	made bool
 }
 
 // adopt replaces the execution by a new one of p, the plan of the flow
