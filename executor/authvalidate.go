@@ -112,16 +112,23 @@ type authValidateHandler struct{}
 // get_pending_user): the context's pending user, else the request's.
 // anonymous says there is none; pk is 0 for a stand-in pending user (an
 // unknown identifier's), which has no devices.
-func validateUser(s *Step) (pk int64, anonymous bool) {
-	if v, ok := s.Context[directory.ContextPendingUser]; ok && v != nil {
+func validateUser(s *Step) (pk int64, anonymous bool) { return validateUserOf(s.Context, s.Request) }
+
+// validateUserOf is validateUser of a context and a request.
+func validateUserOf(ctxm map[string]any, req Request) (pk int64, anonymous bool) {
+	if v, ok := ctxm[directory.ContextPendingUser]; ok && v != nil {
 		pk, _ := directory.ContextUserPK(v)
 		return pk, false
 	}
-	if s.Request.User.Authenticated && s.Request.User.PK != 0 {
-		return s.Request.User.PK, false
+	if req.User.Authenticated && req.User.PK != 0 {
+		return req.User.PK, false
 	}
 	return 0, true
 }
+
+// readsDevices: Challenge reads the devices of the user it checks first
+// (deviceChallenges).
+func (authValidateHandler) readsDevices(post bool) bool { return !post }
 
 // validateUsername is the username of the user the stage checks, for
 // login_failed events and reputation.
@@ -147,7 +154,7 @@ func deviceChallenges(ctx context.Context, s *Step, cfg stage.AuthenticatorValid
 	if user == 0 || s.ex.devices == nil {
 		return o, nil
 	}
-	devs, err := s.ex.devices.UserDevices(ctx, user)
+	devs, err := s.userDevices(ctx, user)
 	if err != nil {
 		return o, fmt.Errorf("executor: reading the devices of user %d: %w", user, err)
 	}

@@ -189,13 +189,13 @@ func TestHistoryBounds(t *testing.T) {
 	h := newHistory()
 	x := &execution{Context: map[string]any{}}
 	for range HistoryPlans + 5 {
-		h.add("k", x)
+		h.add("k", x, []byte("{}"))
 	}
 	if n := len(h.get("k")); n != HistoryPlans {
 		t.Errorf("%d plans kept, want %d", n, HistoryPlans)
 	}
 	for i := range HistoryKeys {
-		h.add(string(rune('a'+i%26))+strings.Repeat("x", i/26+1), x)
+		h.add(string(rune('a'+i%26))+strings.Repeat("x", i/26+1), x, []byte("{}"))
 	}
 	if h.get("k") != nil || h.lru.Len() != HistoryKeys {
 		t.Errorf("oldest key kept, or %d keys", h.lru.Len())

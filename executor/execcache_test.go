@@ -232,15 +232,34 @@ func TestExecCacheBoundAndCopies(t *testing.T) {
 type cacheWatch struct {
 	e    *Executor
 	seen map[*savedExec][]byte
+	// hist is the inspector's history as first seen, encoded.
+	hist map[string][][]byte
 }
 
 // check fails t when an entry seen before, or its record's bytes, has
-// changed, or when an entry is not what decoding its bytes makes.
+// changed, or when an entry is not what decoding its bytes makes; or
+// when an execution of the inspector's history seen before has changed
+// (its stages and context are shared with the request that kept it).
 func (w *cacheWatch) check(t *testing.T) {
 	t.Helper()
 	if w.seen == nil {
-		w.seen = map[*savedExec][]byte{}
+		w.seen, w.hist = map[*savedExec][]byte{}, map[string][][]byte{}
 	}
+	w.e.hist.mu.Lock()
+	for key, el := range w.e.hist.m {
+		for i, p := range el.Value.(*histEntry).plans {
+			x := &execution{Flow: p.flow, Stages: p.stages, Query: p.query, Shown: p.shown}
+			b := x.encodeWith(p.ctxJSON)
+			switch seen := w.hist[key]; {
+			case i == len(seen):
+				w.hist[key] = append(seen, b)
+			case !bytes.Equal(seen[i], b):
+				w.e.hist.mu.Unlock()
+				t.Fatalf("a history entry changed after it was kept:\n%q\nwas\n%q", b, seen[i])
+			}
+		}
+	}
+	w.e.hist.mu.Unlock()
 	w.e.execs.mu.Lock()
 	for _, s := range w.e.execs.m {
 		if _, ok := w.seen[s]; !ok {
@@ -289,8 +308,8 @@ func TestExecCacheShared(t *testing.T) {
 		w.check(t)
 		h.get(slug, "")
 		w.check(t)
-		if len(w.seen) < 5 {
-			t.Fatalf("%d entries seen", len(w.seen))
+		if len(w.seen) < 5 || len(w.hist) != 1 {
+			t.Fatalf("%d entries seen, %d histories", len(w.seen), len(w.hist))
 		}
 	})
 	t.Run("redirect", func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authflow/authflow/binding"
@@ -223,6 +224,8 @@ type Executor struct {
 	pw       password.Policy
 	captcha  CaptchaVerifier
 	devices  directory.Devices
+	// storeDevices says devices is the store's own (dir's).
+	storeDevices bool
 	// webauthn is the relying party (Options.WebAuthn); nil for none.
 	webauthn *webauthnx.RP
 	sms      SMSSender
@@ -250,6 +253,9 @@ type Executor struct {
 	execs *execCache
 	// running serializes the requests of one execution (keylock.go).
 	running keyLocks
+	// apiReqs keeps the Go API's HTTP requests without a query, with the
+	// brand (apiRequest).
+	apiReqs apiRequests
 }
 
 // New returns an executor of the flows in s. It fails with an error
@@ -269,6 +275,7 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 	}
 	if e.devices == nil {
 		e.devices, _ = e.dir.(directory.Devices)
+		e.storeDevices = e.storeDir && e.devices != nil
 	}
 	if err := checkDeviceClassHandlers(deviceClassHandlers); err != nil {
 		return nil, err
@@ -388,7 +395,8 @@ type Request struct {
 	// "" for an anonymous user.
 	Username string
 	// HTTP is the HTTP request, for policies (http_request); nil when
-	// there is none.
+	// there is none. Nothing modifies it: with none, the Go API's
+	// request (see goAPIRequest) is shared by the requests of a flow.
 	HTTP *plan.HTTPRequest
 	// MFA is the value of the client's remembered-MFA cookie
 	// (CookieMFA), "" for none: HTTPSessions.Request reads it.
@@ -464,6 +472,15 @@ type run struct {
 	// pre is the current stage, found in do's read transaction, for
 	// reach's first call.
 	pre *reached
+	// cur is the current stage current last found.
+	cur reached
+	// pending is the pending user read with it, for its handler, and
+	// devices the devices of a user (prefetch); nil when not read, or
+	// once used.
+	pending *pendingRead
+	devices *devicesRead
+	// fresh is the plan do made for a new execution.
+	fresh newPlan
 }
 
 func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, body json.RawMessage) (Response, error) {
@@ -471,9 +488,10 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 		return Response{}, ErrNoSession
 	}
 	if req.HTTP == nil {
-		req.HTTP = goAPIRequest(slug, req.Query, post)
+		req.HTTP = e.apiRequest(slug, req.Query, post)
+	} else {
+		req.HTTP = e.withBrand(req.HTTP)
 	}
-	req.HTTP = e.withBrand(req.HTTP)
 	r := &run{e: e, ctx: ctx, req: req, key: ExecutionKey(req.Session, slug)}
 	// The requests of one execution run one after the other: the record
 	// is read under the lock (keylock.go).
@@ -489,17 +507,29 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 		e.execs.drop(r.key)
 	}
 	token := flowTokenParam(req.Query)
-	// One read transaction: the flow and, for an execution that goes on,
-	// its current stage (reach).
+	// One read transaction: the flow and, for an execution that goes on
+	// or starts, its current stage (reach). (It reads r, not do's own
+	// variables, which it would move to the heap.)
 	err := e.s.View(ctx, func(tx *store.Tx) error {
 		var err error
 		if r.f, err = e.conf.flow(tx, slug); err != nil {
 			return err
 		}
-		if x != nil && x.Flow == r.f.PK {
+		switch {
+		case x != nil && x.Flow == r.f.PK:
 			r.ex = x
 			if token == "" {
-				r.ex.Query = req.Query
+				r.ex.Query = r.req.Query
+				r.pre = r.current(tx)
+				r.prefetch(tx, r.pre, post)
+			}
+		case token == "":
+			// A new execution (start): planned, and its first stage
+			// found, in this transaction too.
+			ctxm := map[string]any{}
+			p, perr := e.cache.MakeIn(ctx, tx, slug, plan.Request{User: r.policyUser(ctxm), Context: ctxm, HTTP: r.req.HTTP})
+			r.fresh = newPlan{p: p, err: perr, ok: r.adopt(ctxm, p, perr), made: true}
+			if r.fresh.ok {
 				r.pre = r.current(tx)
 			}
 		}
@@ -526,7 +556,12 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 			return Response{}, err
 		}
 	}
-	if r.ex == nil {
+	switch {
+	case r.fresh.made && !r.fresh.ok:
+		return r.notRun(r.fresh.p, r.fresh.err)
+	case r.fresh.made:
+		return r.reach(false, nil)
+	case r.ex == nil:
 		return r.start(nil)
 	}
 	r.ex.Query = req.Query
@@ -597,22 +632,50 @@ func (r *run) replan(ctxm map[string]any) (ok bool, resp Response, err error) {
 	if ctxm == nil {
 		ctxm = map[string]any{}
 	}
-	p, err := r.planFor(ctxm)
+	p, perr := r.planFor(ctxm)
+	if r.adopt(ctxm, p, perr) {
+		return true, Response{}, nil
+	}
+	resp, err = r.notRun(p, perr)
+	return false, resp, err
+}
+
+// newPlan is a plan do made for a new execution (made), and whether it
+// runs (adopt).
+type newPlan struct {
+	p    plan.Plan
+	err  error
+	ok   bool
+	made bool
+}
+
+// adopt replaces the execution by a new one of p, the plan of the flow
+// with context ctxm (or perr, the planner's error), and keeps the
+// updates its policies asked for; false when it does not run (notRun
+// answers). It writes nothing.
+func (r *run) adopt(ctxm map[string]any, p plan.Plan, perr error) bool {
 	r.ex = &execution{Flow: r.f.PK, Context: ctxm, Query: r.req.Query}
-	switch {
-	case errors.Is(err, plan.ErrEmptyFlow):
-		resp, err = r.done()
-		return false, resp, err
-	case err != nil:
-		return false, Response{}, err
+	if perr != nil {
+		return false
 	}
 	r.updates = append(r.updates, p.Updates...)
 	if !p.Applicable {
-		resp, err = r.denied(p)
-		return false, resp, err
+		return false
 	}
 	r.ex.Stages = p.Stages
-	return true, Response{}, nil
+	return true
+}
+
+// notRun answers a plan that adopt did not run: the end of a flow
+// without stages, the planner's error, or the denial.
+func (r *run) notRun(p plan.Plan, perr error) (Response, error) {
+	switch {
+	case errors.Is(perr, plan.ErrEmptyFlow):
+		return r.done()
+	case perr != nil:
+		return Response{}, perr
+	}
+	return r.denied(p)
 }
 
 // policyRequest is the request re-evaluated policies see.
@@ -652,8 +715,6 @@ func (r *run) next(tx *store.Tx) (plan.Stage, bool, error) {
 	return plan.Stage{}, false, nil
 }
 
-// reach runs the current stage: its challenge, or, for a POST, the
-// response to it.
 // reached is the current stage, as current finds it.
 type reached struct {
 	st   plan.Stage
@@ -664,27 +725,32 @@ type reached struct {
 }
 
 // current finds the current stage in tx: the re-evaluated bindings'
-// policies (next), and the stage.
+// policies (next), and the stage. It is kept in r.cur, which it
+// returns.
 func (r *run) current(tx *store.Tx) *reached {
-	var c reached
+	c := &r.cur
+	*c = reached{}
 	if c.st, c.ok, c.err = r.next(tx); c.err != nil || !c.ok || c.st.Redirect != "" {
-		return &c
+		return c
 	}
 	c.stg, c.err = r.e.conf.stage(tx, c.st.Stage)
 	if errors.Is(c.err, store.ErrNotFound) {
 		c.gone, c.err = true, nil
 	}
-	return &c
+	return c
 }
 
+// reach runs the current stage: its challenge, or, for a POST, the
+// response to it.
 func (r *run) reach(post bool, body json.RawMessage) (Response, error) {
 	c := r.pre
 	r.pre = nil
 	if c == nil {
 		err := r.e.s.View(r.ctx, func(tx *store.Tx) error {
-			c = r.current(tx)
+			r.current(tx)
 			return nil
 		})
+		c = &r.cur
 		if err != nil {
 			return Response{}, err
 		}
@@ -785,7 +851,7 @@ func (r *run) apply(step *Step, h Handler, res Result) (Response, error) {
 		// one encoding of the context, which does not change between.
 		if r.e.hist != nil {
 			if ctxJSON, err := r.ex.contextJSON(); err == nil {
-				r.e.hist.addRecord(r.key, r.ex.encodeWith(ctxJSON))
+				r.e.hist.add(r.key, r.ex, ctxJSON)
 				r.ex.ctxJSON = ctxJSON
 			}
 		}
@@ -1035,6 +1101,50 @@ func formatTitle(title, app, user string) string {
 func userInfo(ctxm map[string]any, req Request) UserInfo {
 	u, _ := displayUser(ctxm, req)
 	return UserInfo{PendingUser: u.Username, PendingUserAvatar: DefaultAvatar}
+}
+
+// maxAPIRequests bounds the Go API requests an Executor keeps
+// (apiRequest): one per flow slug and method.
+const maxAPIRequests = 1024
+
+// apiRequests are the Go API's requests of an empty query, by slug and
+// method, each with the brand: never modified once kept.
+type apiRequests struct {
+	mu sync.RWMutex
+	m  map[apiRequestKey]*plan.HTTPRequest
+}
+
+type apiRequestKey struct {
+	slug string
+	post bool
+}
+
+// apiRequest is goAPIRequest with the brand (withBrand). One of an
+// empty query, the most common, is made once per slug and method and
+// shared by the requests that follow (at most maxAPIRequests are
+// kept): nothing modifies a Request's HTTP (TestAPIRequestShared).
+func (e *Executor) apiRequest(slug, query string, post bool) *plan.HTTPRequest {
+	if query != "" {
+		return e.withBrand(goAPIRequest(slug, query, post))
+	}
+	k := apiRequestKey{slug, post}
+	c := &e.apiReqs
+	c.mu.RLock()
+	h := c.m[k]
+	c.mu.RUnlock()
+	if h != nil {
+		return h
+	}
+	h = e.withBrand(goAPIRequest(slug, query, post))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[apiRequestKey]*plan.HTTPRequest{}
+	}
+	if len(c.m) < maxAPIRequests {
+		c.m[k] = h
+	}
+	return h
 }
 
 // goAPIRequest is the HTTP request policies and prompts see for a Go API

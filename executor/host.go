@@ -80,14 +80,121 @@ func (e *Executor) user(ctx context.Context, pk int64) (directory.User, error) {
 	var u directory.User
 	err := e.s.View(ctx, func(tx *store.Tx) error {
 		var err error
-		u, err = e.popts.Decoded.User(tx, pk)
+		u, err = e.userIn(tx, pk)
 		return err
 	})
+	return u, err
+}
+
+// userIn is user, of the store's own directory, in tx.
+func (e *Executor) userIn(tx *store.Tx, pk int64) (directory.User, error) {
+	u, err := e.popts.Decoded.User(tx, pk)
 	if errors.Is(err, plan.ErrUnknownUser) {
 		return u, fmt.Errorf("executor: %w: user %d", directory.ErrNotFound, pk)
 	}
 	return u, err
 }
+
+// pendingRead is the context's pending user, read in the request's first
+// read transaction for a handler that reads it (pendingUserReader).
+type pendingRead struct {
+	pk  int64
+	u   directory.User
+	err error
+}
+
+// pendingUserReader is a handler that reads the context's pending user
+// (Step.user) before it writes anything, at a POST (Respond) or a GET
+// (Challenge) as readsPendingUser says: the request reads it in its
+// first read transaction, with the current stage (prefetch).
+type pendingUserReader interface{ readsPendingUser(post bool) bool }
+
+// devicesReader is a handler that reads the devices of the user it
+// checks (validateUserOf; Step.userDevices) before it writes anything,
+// as readsDevices says: the request reads them with the current stage.
+type devicesReader interface{ readsDevices(post bool) bool }
+
+// devicesRead are the devices of a user, read in the request's first
+// read transaction for a devicesReader.
+type devicesRead struct {
+	pk   int64
+	devs []directory.Device
+	err  error
+}
+
+// prefetch reads in tx, from the store's own directory, what the handler
+// of the current stage c reads first: the context's pending user
+// (pendingUserReader), the devices of the user it checks
+// (devicesReader). A read served so is one the handler would make right
+// after, before it writes anything: it is that read, one transaction
+// earlier.
+func (r *run) prefetch(tx *store.Tx, c *reached, post bool) {
+	if !r.e.storeDir || c.err != nil || !c.ok || c.gone || c.st.Redirect != "" {
+		return
+	}
+	h := r.e.handlers[c.stg.Model()]
+	if pr, ok := h.(pendingUserReader); ok && pr.readsPendingUser(post) {
+		if pk, ok := directory.ContextUserPK(r.ex.Context[directory.ContextPendingUser]); ok {
+			p := &pendingRead{pk: pk}
+			p.u, p.err = r.e.userIn(tx, pk)
+			r.pending = p
+			if testHookPrefetch != nil {
+				testHookPrefetch()
+			}
+		}
+	}
+	if dr, ok := h.(devicesReader); ok && r.e.storeDevices && dr.readsDevices(post) {
+		if pk, anonymous := validateUserOf(r.ex.Context, r.req); !anonymous && pk != 0 {
+			d := &devicesRead{pk: pk}
+			d.devs, d.err = tx.Directory().UserDevices(r.ctx, pk)
+			r.devices = d
+			if testHookPrefetch != nil {
+				testHookPrefetch()
+			}
+		}
+	}
+}
+
+// userDevices is the devices of user pk (Executor devices), served by the
+// request's read of them (prefetch) the first time they are asked for.
+func (s *Step) userDevices(ctx context.Context, pk int64) ([]directory.Device, error) {
+	if d := s.runDevices(); d != nil && d.pk == pk {
+		s.run.devices = nil
+		return d.devs, d.err
+	}
+	return s.ex.devices.UserDevices(ctx, pk)
+}
+
+// user is Executor.user, served by the request's read of the pending
+// user (prefetch) the first time it is asked for: the step has written
+// nothing since, and a later read reads again.
+func (s *Step) user(ctx context.Context, pk int64) (directory.User, error) {
+	if p := s.runPending(); p != nil && p.pk == pk {
+		s.run.pending = nil
+		return p.u, p.err
+	}
+	return s.ex.user(ctx, pk)
+}
+
+// runPending and runDevices are the step's run's reads (prefetch); nil
+// for a step of no run.
+func (s *Step) runPending() *pendingRead {
+	if s.run == nil {
+		return nil
+	}
+	return s.run.pending
+}
+
+func (s *Step) runDevices() *devicesRead {
+	if s.run == nil {
+		return nil
+	}
+	return s.run.devices
+}
+
+// testHookPrefetch, when set (by tests), runs when a request has read
+// the pending user, or a user's devices, with its current stage.
+var testHookPrefetch func()
 
 // PendingUser returns the context's pending user as the directory holds
 // it now; false when the context has none, or a stand-in the directory
@@ -97,7 +204,7 @@ func (s *Step) PendingUser(ctx context.Context) (directory.User, bool, error) {
 	if !ok {
 		return directory.User{}, false, nil
 	}
-	u, err := s.ex.user(ctx, pk)
+	u, err := s.user(ctx, pk)
 	if errors.Is(err, directory.ErrNotFound) {
 		return directory.User{}, false, nil
 	}
@@ -170,7 +277,7 @@ func (s *Step) authenticate(ctx context.Context, backends []stage.PasswordBacken
 		// Usernames are unique, compared exactly: the pending user, while
 		// it has the username, is the user FindUser finds.
 		if pk, ok := directory.ContextUserPK(s.Context[directory.ContextPendingUser]); ok && s.ex.storeDir {
-			if pu, err := s.ex.user(ctx, pk); err == nil && pu.Username == username {
+			if pu, err := s.user(ctx, pk); err == nil && pu.Username == username {
 				u, found = pu, true
 				return nil
 			}

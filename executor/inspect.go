@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/store"
+	"github.com/google/uuid"
 )
 
 // ErrNoPlan: the session has neither an execution of the flow nor a
@@ -62,7 +64,7 @@ type InspectorPlan struct {
 // stage).
 var emptyBinding = json.RawMessage(`{"target":null,"stage":null,"evaluate_on_plan":false,"re_evaluate_policies":false,"order":null,"policy_engine_mode":null,"invalid_response_action":null}`)
 
-// history keeps, per execution key, the encoded executions that passed a
+// history keeps, per execution key, the executions that passed a
 // stage, in memory, bounded by HistoryKeys and HistoryPlans.
 type history struct {
 	mu  sync.Mutex
@@ -72,23 +74,26 @@ type history struct {
 
 type histEntry struct {
 	key   string
-	plans [][]byte
+	plans []histPlan
+}
+
+// histPlan is an execution as it was before its stage was popped, kept
+// unencoded (encoding it is left to Inspect): its stages shared, clipped
+// (a request never writes to its stages in place, see keptStages), its
+// context as encoded for its save (never modified).
+type histPlan struct {
+	flow         uuid.UUID
+	stages       []plan.Stage
+	query, shown string
+	ctxJSON      []byte
 }
 
 func newHistory() *history { return &history{m: map[string]*list.Element{}, lru: list.New()} }
 
-// add appends x, as it is before its stage is popped, to key's history.
-func (h *history) add(key string, x *execution) {
-	b, err := x.encode()
-	if err != nil {
-		return
-	}
-	h.addRecord(key, b)
-}
-
-// addRecord appends b, the encoding of an execution as it is before its
-// stage is popped, to key's history.
-func (h *history) addRecord(key string, b []byte) {
+// add appends x, as it is before its stage is popped, with its context
+// encoded as ctxJSON, to key's history.
+func (h *history) add(key string, x *execution, ctxJSON []byte) {
+	p := histPlan{flow: x.Flow, stages: slices.Clip(x.Stages), query: x.Query, shown: x.Shown, ctxJSON: ctxJSON}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	el, ok := h.m[key]
@@ -104,21 +109,27 @@ func (h *history) addRecord(key string, b []byte) {
 		h.lru.MoveToFront(el)
 	}
 	e := el.Value.(*histEntry)
-	e.plans = append(e.plans, b)
+	e.plans = append(e.plans, p)
 	if len(e.plans) > HistoryPlans {
 		e.plans = append(e.plans[:0:0], e.plans[len(e.plans)-HistoryPlans:]...)
 	}
 }
 
+// decode is p as decoding its encoding makes it.
+func (p histPlan) decode() (*execution, error) {
+	x := &execution{Flow: p.flow, Stages: p.stages, Query: p.query, Shown: p.shown}
+	return decodeExecution(x.encodeWith(p.ctxJSON))
+}
+
 // get returns key's history, oldest first.
-func (h *history) get(key string) [][]byte {
+func (h *history) get(key string) []histPlan {
 	if h == nil {
 		return nil
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if el, ok := h.m[key]; ok {
-		return append([][]byte(nil), el.Value.(*histEntry).plans...)
+		return slices.Clone(el.Value.(*histEntry).plans)
 	}
 	return nil
 }
@@ -169,8 +180,8 @@ func (e *Executor) Inspect(ctx context.Context, slug, session string) (Inspectio
 	sid := sha256.Sum256([]byte(session))
 	sessionID := hex.EncodeToString(sid[:])
 	var past []*execution
-	for _, b := range e.hist.get(key) {
-		if x, err := decodeExecution(b); err == nil && x.Flow == f.PK {
+	for _, p := range e.hist.get(key) {
+		if x, err := p.decode(); err == nil && x.Flow == f.PK {
 			past = append(past, x)
 		}
 	}

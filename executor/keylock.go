@@ -13,7 +13,13 @@ import "sync"
 type keyLocks struct {
 	mu sync.Mutex
 	m  map[string]*keyLock
+	// free are unused keyLocks, for the next key (a request of an
+	// execution nobody else runs, the usual case, allocates none).
+	free []*keyLock
 }
+
+// maxFreeKeyLocks bounds keyLocks.free.
+const maxFreeKeyLocks = 64
 
 type keyLock struct {
 	mu sync.Mutex
@@ -33,7 +39,11 @@ func (l *keyLocks) lock(key string) *keyLock {
 	}
 	k := l.m[key]
 	if k == nil {
-		k = &keyLock{}
+		if n := len(l.free); n > 0 {
+			k, l.free = l.free[n-1], l.free[:n-1]
+		} else {
+			k = &keyLock{}
+		}
 		l.m[key] = k
 	}
 	k.n++
@@ -51,7 +61,11 @@ func (l *keyLocks) unlock(key string, k *keyLock) {
 	k.mu.Unlock()
 	l.mu.Lock()
 	if k.n--; k.n == 0 {
+		// Nobody holds or waits for k: it is free for another key.
 		delete(l.m, key)
+		if len(l.free) < maxFreeKeyLocks {
+			l.free = append(l.free, k)
+		}
 	}
 	l.mu.Unlock()
 }

@@ -374,3 +374,7 @@ func (h passwordHandler) Respond(ctx context.Context, s *Step, body json.RawMess
 	s.Context[ContextInvalidTries] = float64(tries)
 	return Retry(verr), nil
 }
+
+// readsPendingUser: Respond reads the pending user first
+// (Step.authenticate).
+func (passwordHandler) readsPendingUser(post bool) bool { return post }

@@ -434,3 +434,6 @@ func (ss *SessionStore) End(ctx context.Context, sid string) error {
 		return slices.DeleteFunc(ids, func(s listed) bool { return s.hash == h }), nil
 	})
 }
+
+// readsPendingUser: both log the pending user in, read first (doLogin).
+func (userLoginHandler) readsPendingUser(bool) bool { return true }

@@ -121,6 +121,19 @@ func (c *Cache) Close() {
 // transaction of the cache's store and keeps the plan when it may.
 // The plan returned is the caller's to keep or modify.
 func (c *Cache) Make(ctx context.Context, slug string, req Request) (Plan, error) {
+	var out Plan
+	err := c.s.View(ctx, func(tx *store.Tx) error {
+		var err error
+		out, err = c.MakeIn(ctx, tx, slug, req)
+		return err
+	})
+	return out, err
+}
+
+// MakeIn is Make in tx, a read transaction of the cache's store that
+// the caller has open: one transaction for the plan and the caller's
+// other reads.
+func (c *Cache) MakeIn(ctx context.Context, tx *store.Tx, slug string, req Request) (Plan, error) {
 	// The HTTP request differs on every request (headers, address): a
 	// cache that compared it would keep nothing for anonymous visitors.
 	// Results that read it say so (Result.ValidUntil zero).
@@ -129,29 +142,23 @@ func (c *Cache) Make(ctx context.Context, slug string, req Request) (Plan, error
 	js, err := json.Marshal(keyReq)
 	cacheable := err == nil // a context that is not JSON is never cached
 	key := cacheKey{slug, req.User.PK}
-	var out Plan
-	err = c.s.View(ctx, func(tx *store.Tx) error {
-		rev, err := tx.Revision()
-		if err != nil {
-			return err
+	rev, err := tx.Revision()
+	if err != nil {
+		return Plan{}, err
+	}
+	if cacheable {
+		if p, ok := c.get(key, string(js), rev); ok {
+			return p, nil
 		}
-		if cacheable {
-			if p, ok := c.get(key, string(js), rev); ok {
-				out = p
-				return nil
-			}
-		}
-		p, rd, err := makePlan(ctx, tx, slug, req, c.opts)
-		if err != nil {
-			return err
-		}
-		if cacheable && rd.designated != flow.DesignationStageConfiguration && !rd.until.IsZero() && c.now().Before(rd.until) {
-			c.put(&entry{key: key, req: string(js), rev: rev, plan: clonePlan(p), reads: rd})
-		}
-		out = p
-		return nil
-	})
-	return out, err
+	}
+	p, rd, err := makePlan(ctx, tx, slug, req, c.opts)
+	if err != nil {
+		return Plan{}, err
+	}
+	if cacheable && rd.designated != flow.DesignationStageConfiguration && !rd.until.IsZero() && c.now().Before(rd.until) {
+		c.put(&entry{key: key, req: string(js), rev: rev, plan: clonePlan(p), reads: rd})
+	}
+	return p, nil
 }
 
 func (c *Cache) now() time.Time {

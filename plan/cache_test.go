@@ -179,6 +179,36 @@ func TestCacheWrittenOnceReadLater(t *testing.T) {
 	}
 }
 
+// MakeIn, in the caller's read transaction, serves and keeps the plans
+// Make does.
+func TestCacheMakeIn(t *testing.T) {
+	f := newFixture(t, cached)
+	user := plan.Request{User: plan.User{PK: 1, Authenticated: true}}
+	in := func() plan.Plan {
+		t.Helper()
+		var p plan.Plan
+		err := f.s.View(context.Background(), func(tx *store.Tx) error {
+			var err error
+			p, err = f.c.MakeIn(context.Background(), tx, "login", user)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	first := in()
+	if f.calls.Load() != 2 || f.c.Len() != 1 {
+		t.Fatalf("after one plan: %d calls, %d cached", f.calls.Load(), f.c.Len())
+	}
+	if p := f.plan("login", user); !reflect.DeepEqual(p, first) || f.calls.Load() != 2 {
+		t.Errorf("Make after MakeIn: %+v, %d calls; want %+v from the cache", p, f.calls.Load(), first)
+	}
+	if p := in(); !reflect.DeepEqual(p, first) || f.calls.Load() != 2 {
+		t.Errorf("MakeIn again: %+v, %d calls; want %+v from the cache", p, f.calls.Load(), first)
+	}
+}
+
 // Every write to what a plan read drops it, in the same commit; writes
 // to anything else leave it.
 func TestCacheInvalidation(t *testing.T) {

@@ -30,9 +30,13 @@ type Evaluation struct {
 // the planner's engine and semantics (enabled, order, negate, timeout,
 // failure_result, group and user bindings): authentik's ReevaluateMarker.
 // fp is the plan being run, which policies see as flow_plan. The user is
-// resolved from the directory as Make resolves it. A binding that no
-// longer exists has no policies left and passes, as authentik's snapshot
-// of it would. Nothing is written: Updates are returned.
+// resolved from the directory as Make resolves it, when there is a
+// policy binding to evaluate: a binding without an enabled one passes
+// without reading the user (as authentik's engine of no bindings does;
+// most of authentik's bindings re-evaluate, few have policies). A
+// binding that no longer exists has no policies left and passes, as
+// authentik's snapshot of it would. Nothing is written: Updates are
+// returned.
 func EvaluateBinding(ctx context.Context, tx *store.Tx, bindingPK uuid.UUID, req Request, fp FlowPlan, opts Options) (Evaluation, error) {
 	mode := flow.PolicyEngineModeAny
 	b, err := opts.Decoded.stageBinding(tx, bindingPK)
@@ -42,13 +46,27 @@ func EvaluateBinding(ctx context.Context, tx *store.Tx, bindingPK uuid.UUID, req
 	case !errors.Is(err, store.ErrNotFound):
 		return Evaluation{}, err
 	}
-	e, err := engineFor(ctx, tx, req, opts)
-	if err != nil {
+	var (
+		res     Result
+		steps   []Step
+		updates []Update
+	)
+	if none, err := noEnabledBinding(tx, bindingPK, opts); err != nil {
 		return Evaluation{}, err
-	}
-	res, steps, err := e.evaluate(ctx, bindingPK, mode, fp)
-	if err != nil {
-		return Evaluation{}, err
+	} else if none {
+		if err := checkUser(req.User); err != nil {
+			return Evaluation{}, err
+		}
+		res = Result{Passing: true, Messages: []string{}} // engine.evaluate of none
+	} else {
+		e, err := engineFor(ctx, tx, req, opts)
+		if err != nil {
+			return Evaluation{}, err
+		}
+		if res, steps, err = e.evaluate(ctx, bindingPK, mode, fp); err != nil {
+			return Evaluation{}, err
+		}
+		updates = e.plan.Updates
 	}
 	pk := bindingPK
 	why := "kept: its policies passed when the stage was reached"
@@ -56,7 +74,22 @@ func EvaluateBinding(ctx context.Context, tx *store.Tx, bindingPK uuid.UUID, req
 		why = "removed: its policies failed when the stage was reached"
 	}
 	steps = append(steps, Step{What: "binding", PK: &pk, Evaluated: true, Passing: res.Passing, Messages: res.Messages, Why: why})
-	return Evaluation{Passing: res.Passing, Messages: res.Messages, Trace: steps, Updates: e.plan.Updates}, nil
+	return Evaluation{Passing: res.Passing, Messages: res.Messages, Trace: steps, Updates: updates}, nil
+}
+
+// noEnabledBinding says the target has no enabled policy binding: its
+// evaluation reads no user and passes.
+func noEnabledBinding(tx *store.Tx, target uuid.UUID, opts Options) (bool, error) {
+	bindings, err := opts.Decoded.policyBindings(tx, target)
+	if err != nil {
+		return false, err
+	}
+	for _, b := range bindings {
+		if b.Enabled {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // Options returns the planner options the cache plans with, for

@@ -110,6 +110,25 @@ func TestEvaluateBinding(t *testing.T) {
 	if err == nil {
 		t.Error("an unknown user evaluates")
 	}
+	// A binding without an enabled policy binding passes without
+	// reading the user: an unknown one too. Facts without a pk are
+	// still refused.
+	for _, user := range []plan.User{{PK: 99}, {}} {
+		err = s.View(ctx, func(tx *store.Tx) error {
+			ev, err = plan.EvaluateBinding(ctx, tx, uuid.New(), plan.Request{User: user}, nil, plan.Options{})
+			return err
+		})
+		if err != nil || !ev.Passing || len(ev.Trace) != 1 || ev.Messages == nil || ev.Updates != nil {
+			t.Errorf("no policies, user %+v: %+v %v", user, ev, err)
+		}
+	}
+	err = s.View(ctx, func(tx *store.Tx) error {
+		_, err := plan.EvaluateBinding(ctx, tx, uuid.New(), plan.Request{User: plan.User{Superuser: true}}, nil, plan.Options{})
+		return err
+	})
+	if !errors.Is(err, plan.ErrUserFacts) {
+		t.Errorf("no policies, facts without a pk: %v", err)
+	}
 }
 
 // Options.Decoded serves the policy bindings and policies decoded at a

@@ -37,7 +37,7 @@ func engineFor(ctx context.Context, tx *store.Tx, req Request, opts Options) (en
 	if opts.Evaluators == nil {
 		opts.Evaluators = Builtin(opts.Now)
 	}
-	rd := &reads{until: Forever}
+	rd := &reads{until: Forever, unkept: true}
 	var err error
 	if req.User, err = resolveUser(ctx, tx, req.User, opts, rd); err != nil {
 		return engine{}, err

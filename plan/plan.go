@@ -303,9 +303,16 @@ type reads struct {
 	designated flow.Designation
 	pks        []uuid.UUID
 	until      time.Time
+	// unkept says no plan is kept from these reads (an evaluation
+	// outside Make: engineFor): the pks are not collected.
+	unkept bool
 }
 
-func (r *reads) add(pk uuid.UUID) { r.pks = append(r.pks, pk) }
+func (r *reads) add(pk uuid.UUID) {
+	if !r.unkept {
+		r.pks = append(r.pks, pk)
+	}
+}
 
 func (r *reads) hold(t time.Time) {
 	if t.Before(r.until) {

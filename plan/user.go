@@ -58,6 +58,9 @@ func resolveUser(ctx context.Context, tx *store.Tx, in User, opts Options, rd *r
 	)
 	if opts.Directory != nil {
 		u, facts, err = hostFacts(ctx, opts.Directory, in.PK)
+		// The host's user may share its attributes; the store's path
+		// returns a copy of its own.
+		u.Attributes = maps.Clone(u.Attributes)
 		// The plan depends on what the host's directory holds, which the
 		// cache cannot watch: it keeps the plan DirectoryMaxAge at most.
 		if opts.DirectoryMaxAge > 0 {
@@ -73,7 +76,7 @@ func resolveUser(ctx context.Context, tx *store.Tx, in User, opts Options, rd *r
 	}
 	out := User{
 		PK: u.PK, Authenticated: in.Authenticated, Superuser: facts.Superuser, Groups: facts.Groups,
-		Attributes: maps.Clone(u.Attributes), GroupAttributes: facts.Attributes,
+		Attributes: u.Attributes, GroupAttributes: facts.Attributes,
 	}
 	if t, ok := validate.ParseDateTime(u.PasswordChangeDate); ok {
 		out.PasswordChangeDate = &t

@@ -19,11 +19,10 @@ var reDateTime = regexp.MustCompile(`^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}
 // fromisoformat reads it), a time without a zone in UTC (authentik's time
 // zone). ok is false for anything else, an impossible date included.
 func ParseDateTime(s string) (t time.Time, ok bool) {
-	m := canonicalDateTime(s)
-	if m == nil {
-		m = reDateTime.FindStringSubmatch(s)
-	}
-	if m == nil {
+	var m []string
+	if c, ok := canonicalDateTime(s); ok {
+		m = c[:]
+	} else if m = reDateTime.FindStringSubmatch(s); m == nil {
 		return time.Time{}, false
 	}
 	num := func(i int) int { n, _ := strconv.Atoi(m[i]); return n }
@@ -62,47 +61,47 @@ func ParseDateTime(s string) (t time.Time, ok bool) {
 
 // canonicalDateTime is reDateTime.FindStringSubmatch(s) for s in
 // FormatDateTime's form ("2006-01-02T15:04:05", up to six fraction
-// digits, "Z"), read without the regular expression; nil for any other
-// s.
-func canonicalDateTime(s string) []string {
+// digits, "Z"), read without the regular expression (nor an
+// allocation); false for any other s.
+func canonicalDateTime(s string) (m [9]string, ok bool) {
 	const base = len("2006-01-02T15:04:05")
 	if len(s) < base+1 || s[len(s)-1] != 'Z' {
-		return nil
+		return m, false
 	}
 	for i := range base {
 		c := s[i]
 		switch i {
 		case 4, 7:
 			if c != '-' {
-				return nil
+				return m, false
 			}
 		case 10:
 			if c != 'T' {
-				return nil
+				return m, false
 			}
 		case 13, 16:
 			if c != ':' {
-				return nil
+				return m, false
 			}
 		default:
 			if c < '0' || c > '9' {
-				return nil
+				return m, false
 			}
 		}
 	}
 	frac := s[base : len(s)-1]
 	if frac != "" {
 		if frac[0] != '.' || len(frac) < 2 || len(frac) > 7 {
-			return nil
+			return m, false
 		}
 		frac = frac[1:]
 		for i := range len(frac) {
 			if frac[i] < '0' || frac[i] > '9' {
-				return nil
+				return m, false
 			}
 		}
 	}
-	return []string{s, s[0:4], s[5:7], s[8:10], s[11:13], s[14:16], s[17:19], frac, "Z"}
+	return [9]string{s, s[0:4], s[5:7], s[8:10], s[11:13], s[14:16], s[17:19], frac, "Z"}, true
 }
 
 // FormatDateTime writes t as DRF shows a date-time in authentik: UTC,

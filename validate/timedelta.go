@@ -11,10 +11,32 @@ import (
 // CodeTimedelta is the error code of [Timedelta].
 const CodeTimedelta = "authflow_timedelta"
 
-// timedeltaUnits are the keys a timedelta string may use, in seconds.
-var timedeltaUnits = map[string]float64{
-	"microseconds": 1e-6, "milliseconds": 1e-3, "seconds": 1, "minutes": 60,
-	"hours": 3600, "days": 86400, "weeks": 7 * 86400,
+// timedeltaUnits are the keys a timedelta string may use, and
+// timedeltaSeconds their lengths in seconds.
+var (
+	timedeltaUnits   = [...]string{"microseconds", "milliseconds", "seconds", "minutes", "hours", "days", "weeks"}
+	timedeltaSeconds = [len(timedeltaUnits)]float64{1e-6, 1e-3, 1, 60, 3600, 86400, 7 * 86400}
+)
+
+// timedeltaUnit is the index in timedeltaUnits of key in any case (as
+// Python's str.lower() reads it), -1 for none.
+func timedeltaUnit(key string) int {
+	ascii := true
+	for i := 0; i < len(key); i++ {
+		if key[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if !ascii {
+		key = strings.ToLower(key)
+	}
+	for i, u := range timedeltaUnits {
+		if key == u || ascii && strings.EqualFold(key, u) {
+			return i
+		}
+	}
+	return -1
 }
 
 // maxTimedelta is Python's timedelta.max, in seconds.
@@ -40,27 +62,33 @@ var Timedelta Rule = textRule(func(s string) error {
 // ParseTimedelta reads a timedelta string as [Timedelta] accepts it and
 // returns its length in seconds; ok is false for one it refuses.
 func ParseTimedelta(s string) (seconds float64, ok bool) {
-	kw := map[string]float64{}
-	for _, pair := range strings.Split(s, ";") {
-		parts := strings.Split(pair, "=")
-		if len(parts) != 2 {
+	var (
+		kw    [len(timedeltaUnits)]float64
+		set   [len(timedeltaUnits)]bool
+		known bool
+	)
+	for pair := range strings.SplitSeq(s, ";") {
+		key, value, found := strings.Cut(pair, "=")
+		if !found || strings.Contains(value, "=") {
 			return 0, false
 		}
-		unit, known := timedeltaUnits[strings.ToLower(parts[0])]
-		if !known {
+		i := timedeltaUnit(key)
+		if i < 0 {
 			continue
 		}
-		v, ok := parsePyFloat(parts[1])
+		v, ok := parsePyFloat(value)
 		if !ok {
 			return 0, false
 		}
-		kw[strings.ToLower(parts[0])] = v * unit // the last of a repeated key wins
+		kw[i], set[i], known = v*timedeltaSeconds[i], true, true // the last of a repeated key wins
 	}
-	if len(kw) == 0 {
+	if !known {
 		return 0, false
 	}
-	for _, v := range kw {
-		seconds += v
+	for i, v := range kw {
+		if set[i] {
+			seconds += v
+		}
 	}
 	if math.IsNaN(seconds) || math.Abs(seconds) > maxTimedelta {
 		return 0, false

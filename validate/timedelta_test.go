@@ -12,6 +12,9 @@ func TestTimedelta(t *testing.T) {
 		"minutes=30": 1800, "days=30": 30 * 86400, "hours=-1;minutes=-2;seconds=-3": -3723,
 		"seconds= 1.5 ": 1.5, "seconds=1e3": 1000, "seconds=1_000": 1000, "seconds=+2": 2,
 		"milliseconds=5": 0.005, "bogus=1;seconds=2": 2, "seconds=1;seconds=7": 7, "seconds=.5": 0.5,
+		// Keys in any case as Python's str.lower() reads them: the long
+		// s, which Unicode folds to s, lowers to itself.
+		"SECONDS=2;Minutes=1": 62, "ſeconds=1;minutes=1": 60,
 	}
 	for s, want := range good {
 		got, ok := validate.ParseTimedelta(s)
@@ -25,7 +28,7 @@ func TestTimedelta(t *testing.T) {
 	for _, s := range []string{
 		"", "0", "seconds", "seconds=", "seconds=x", "seconds=1=2", "hours=1,minutes=2", "bogus=1",
 		"hours=1;", "seconds=0x10", "seconds=1__0", "seconds=_1", "seconds=1_", "seconds=inf",
-		"seconds=nan", "weeks=1e12", "days=-1000000000", " seconds=1",
+		"seconds=nan", "weeks=1e12", "days=-1000000000", " seconds=1", "ſeconds=1",
 	} {
 		if _, ok := validate.ParseTimedelta(s); ok {
 			t.Errorf("ParseTimedelta(%q) succeeded", s)
@@ -53,4 +56,11 @@ func FuzzTimedelta(f *testing.F) {
 			t.Fatalf("%q: %v seconds", s, secs)
 		}
 	})
+}
+
+// A timedelta of known keys is read without an allocation.
+func TestParseTimedeltaAllocs(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { validate.ParseTimedelta("Hours=3;minutes=1") }); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
 }

@@ -164,3 +164,12 @@ func FuzzAppend(f *testing.F) {
 		}
 	})
 }
+
+// Encoding a map of up to 16 keys allocates nothing beyond the buffer.
+func TestAppendAllocs(t *testing.T) {
+	v := map[string]any{"b": map[string]any{"y": 1.0, "x": []any{"s", true, nil}}, "a": "t"}
+	buf := make([]byte, 0, 256)
+	if n := testing.AllocsPerRun(100, func() { _, _ = Append(buf[:0], v) }); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
+}

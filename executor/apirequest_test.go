@@ -1,0 +1,73 @@
+package executor
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"strconv"
+	"testing"
+)
+
+// The Go API's request of an empty query is made once per flow and
+// method and shared by the requests after it: a login through the Go
+// API (expression policies reading the request) leaves each shared one
+// as goAPIRequest makes it, with the brand; one of a query is the
+// request's own; the shared ones are bounded.
+func TestAPIRequestShared(t *testing.T) {
+	brand := Brand{Attributes: map[string]any{"settings": map[string]any{"theme": "dark"}}}
+	h := newHarness(t, "", withExpression, func(o *Options) { o.Brand = brand })
+	loadDefaults(t, h, false)
+	h.userWith("alice", "alice@example.com", ptr("right"), true)
+	ctx := context.Background()
+	const slug = "default-authentication-flow"
+	uid, _ := json.Marshal(map[string]any{"component": ComponentIdentification, "uid_field": "alice"})
+	pw, _ := json.Marshal(map[string]any{"component": ComponentPassword, "password": "right"})
+	for i := range 2 {
+		req := Request{Session: "s" + strconv.Itoa(i)}
+		mustResp(t)(h.e.Get(ctx, slug, req))
+		mustResp(t)(h.e.Submit(ctx, slug, req, uid))
+		mustResp(t)(h.e.Get(ctx, slug, req))
+		mustResp(t)(h.e.Submit(ctx, slug, req, pw))
+		var resp Response
+		for range 5 {
+			if resp = mustResp(t)(h.e.Get(ctx, slug, req)); !resp.Reload {
+				break
+			}
+		}
+		if resp.Login == nil {
+			t.Fatalf("no login: %+v", resp)
+		}
+	}
+	if len(h.e.apiReqs.m) != 2 {
+		t.Fatalf("%d shared requests, want 2 (GET and POST)", len(h.e.apiReqs.m))
+	}
+	for k, got := range h.e.apiReqs.m {
+		want := goAPIRequest(k.slug, "", k.post)
+		want.BrandAttributes = brand.Attributes
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%v: shared request %+v, want %+v", k, got, want)
+		}
+		if h.e.apiRequest(k.slug, "", k.post) != got {
+			t.Errorf("%v: not shared", k)
+		}
+	}
+	if a, b := h.e.apiRequest(slug, "next=%2F", false), h.e.apiRequest(slug, "next=%2F", false); a == b {
+		t.Error("a request of a query is shared")
+	}
+	for i := range maxAPIRequests + 10 {
+		h.e.apiRequest("f"+strconv.Itoa(i), "", false)
+	}
+	if n := len(h.e.apiReqs.m); n != maxAPIRequests {
+		t.Errorf("%d shared requests, want at most %d", n, maxAPIRequests)
+	}
+}
+
+func mustResp(t *testing.T) func(Response, error) Response {
+	return func(r Response, err error) Response {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+}

@@ -1,0 +1,89 @@
+package executor
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"testing"
+
+	"github.com/authflow/authflow/directory"
+)
+
+// The pending user read with the current stage serves the handler's
+// first read of that user only: a read of another user, and any read
+// after it, read the directory.
+func TestPendingUserReadOnce(t *testing.T) {
+	h := newHarness(t, "")
+	alice := h.userWith("alice", "alice@example.com", nil, true)
+	bob := h.userWith("bob", "bob@example.com", nil, true)
+	ctx := context.Background()
+	stale := alice
+	stale.Username = "read-earlier"
+	r := &run{e: h.e, pending: &pendingRead{pk: alice.PK, u: stale}}
+	s := &Step{ex: h.e, run: r}
+	if u, err := s.user(ctx, bob.PK); err != nil || u.Username != "bob" || r.pending == nil {
+		t.Fatalf("another user: %+v %v, kept %v", u, err, r.pending != nil)
+	}
+	if u, err := s.user(ctx, alice.PK); err != nil || u.Username != "read-earlier" || r.pending != nil {
+		t.Fatalf("first read: %+v %v, kept %v", u, err, r.pending != nil)
+	}
+	if u, err := s.user(ctx, alice.PK); err != nil || u.Username != "alice" {
+		t.Fatalf("second read: %+v %v", u, err)
+	}
+	// So do the devices read with the current stage.
+	r.devices = &devicesRead{pk: alice.PK, devs: []directory.Device{{PK: 7, Class: directory.DeviceTOTP}}}
+	if d, err := s.userDevices(ctx, bob.PK); err != nil || len(d) != 0 || r.devices == nil {
+		t.Fatalf("another user's devices: %+v %v", d, err)
+	}
+	if d, err := s.userDevices(ctx, alice.PK); err != nil || len(d) != 1 || r.devices != nil {
+		t.Fatalf("first read of the devices: %+v %v", d, err)
+	}
+	if d, err := s.userDevices(ctx, alice.PK); err != nil || len(d) != 0 {
+		t.Fatalf("second read of the devices: %+v %v", d, err)
+	}
+}
+
+// A login through the shipped flow reads with the current stage the
+// pending user at the password's POST and user_login's GET, and the
+// user's devices at the validation stage's GET, and only there.
+func TestPendingUserPrefetched(t *testing.T) {
+	h := newHarness(t, "", withExpression)
+	loadDefaults(t, h, false)
+	h.userWith("alice", "alice@example.com", ptr("right"), true)
+	const slug = "default-authentication-flow"
+	var read []string
+	fired := false
+	testHookPrefetch = func() { fired = true }
+	t.Cleanup(func() { testHookPrefetch = nil })
+	ctx := context.Background()
+	req := Request{Session: "s"}
+	step := func(name string, body string) Response {
+		t.Helper()
+		var resp Response
+		var err error
+		if body != "" {
+			resp, err = h.e.Submit(ctx, slug, req, json.RawMessage(body))
+		} else {
+			resp, err = h.e.Get(ctx, slug, req)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fired {
+			read = append(read, name)
+		}
+		fired = false
+		return resp
+	}
+	step("identification GET", "")
+	step("identification POST", `{"component":"ak-stage-identification","uid_field":"alice"}`)
+	step("password GET", "")
+	step("password POST", `{"component":"ak-stage-password","password":"right"}`)
+	step("mfa GET", "")
+	if resp := step("user_login GET", ""); resp.Login == nil {
+		t.Fatalf("no login: %+v", resp)
+	}
+	if want := []string{"password POST", "mfa GET", "user_login GET"}; !slices.Equal(read, want) {
+		t.Errorf("prefetched at %v, want %v", read, want)
+	}
+}
