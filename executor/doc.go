@@ -263,12 +263,12 @@
 // password does (BenchmarkEnumeration).
 //
 // With a pbkdf2 hasher of one iteration, the login (some 85
-// microseconds) costs 31.2 and 33.9 times a cached plan of the flow
-// [20: not met] (BenchmarkLoginCheap's go loop: the two alternately,
-// each first in turn). Earlier figures (22 to 25) came from one loop
-// that also ran HTTP logins, whose garbage and goroutines made a plan
-// cost twice what it does alone and the login 1.4 times: they
-// flattered the login. The plan is the warm one: last_login is
+// microseconds, 540 allocations) costs 27.2 and 27.7 times a cached
+// plan of the flow [20: not met] (BenchmarkLoginCheap's go loop: the
+// two alternately, each first in turn). Earlier figures (22 to 25) came
+// from one loop that also ran HTTP logins, whose garbage and goroutines
+// made a plan cost twice what it does alone and the login 1.4 times:
+// they flattered the login. The plan is the warm one: last_login is
 // written in the background, the logins of a tenth of a second in one
 // write, and flows, stages, policies and users stay decoded across
 // revisions until a change touches them (internal/revcache). The login
@@ -282,42 +282,47 @@
 // unchanged; 80 to 67 kB and about 790 to 715 allocations a login);
 // an expression policy's evaluation a third cheaper (package
 // expression: the handler defined once, interpreter threads reused;
-// 8% of the login). What is left is spread: the password binding's
-// expression policy, evaluated at the password stage's GET and POST,
-// some 7 microseconds (authentik re-evaluates a re_evaluate_policies
-// binding at every request, GET and POST, with no policy cache, and a
-// policy may answer differently at the POST than at the GET, so its
-// result is not kept from one request to the next; EXECUTOR.md §2.4);
-// saving the execution after each request (encoding it, keeping it
-// decoded, the inspector's history), a fifth; thirteen read
-// transactions (about a microsecond each beside the reads: the flow
-// and stage at each request, the plan, the identifier's lookup, the
-// pending user at the password and user_login stages, the password,
-// the devices); copying the execution's context for each request (a
-// handler may change it in place); and the garbage of all these,
-// some 700 allocations whose collection is a quarter of the CPU. The
+// 8% of the login); then fewer read transactions and allocations (13
+// read transactions a login to 8: a new execution planned in the
+// request's own transaction, plan.Cache.MakeIn; the pending user, and
+// at the validation stage the user's devices, read with the current
+// stage; a re-evaluated binding without a policy passed without
+// looking its user up; the inspector's history kept unencoded until it
+// is inspected; locks and the Go API's request of an empty query
+// reused; 661 to 541 allocations, 63 to 52 kB a login, some 15% of its
+// CPU). What is left is spread: the password binding's expression
+// policy, evaluated at the password stage's GET and POST, about an
+// eighth (authentik re-evaluates a re_evaluate_policies binding at
+// every request, GET and POST, with no policy cache, and a policy may
+// answer differently at the POST than at the GET, so its result is not
+// kept from one request to the next; EXECUTOR.md §2.4); saving the
+// execution after each request (encoding it, keeping it decoded);
+// eight read transactions, mostly bbolt's own work; copying the
+// execution's context for each request (a handler, a host's among
+// them, may change Step.Context's nested values in place, so it cannot
+// be shared); and the garbage of all these, a fifth of the CPU. The
 // stage handlers themselves are a quarter of the login. A login is six
 // requests (a Get and a Submit a stage, and the reloads between them,
 // as the protocol's redirects), each of which loads, checks and saves
 // the execution: a plan is one lookup.
 //
 // Over HTTP on loopback (a new visitor each time, HTTPHandler's own
-// cookie and sessions) a login costs, on the server's side, 2.31 and
-// 2.25 times the Go API's login with the keeping of its session
+// cookie and sessions) a login costs, on the server's side, 2.49 and
+// 2.48 times the Go API's login with the keeping of its session
 // (SessionStore.Start, which the HTTP login does too), the two
-// alternately, and 2.89 and 2.69 times when each runs in a loop of its
-// own (BenchmarkLoginCheap's lean and lean-alone: a client that writes
-// its requests by hand on one kept-alive connection and reads the
-// answers with http.ReadResponse, whose own work is all but nothing)
-// [3: met]. With net/http's client in the same process (a new cookie
-// jar each time; http and http-alone) the same login costs 3.21 and
-// 3.16 times alternately, 3.76 and 3.90 alone [3: not met]: that
-// client's Transport, its goroutines and the cookie jar cost about as
-// much as the server's side of each round trip and run on the same
-// two CPUs, where a browser does that work on its own machine. The
-// same six requests to a handler that only answers them cost 0.94 and
-// 0.90 times the Go API's login with the lean client (leannet/go) and
-// 1.65 and 1.60 with net/http's (net/go): HTTP's round trips on
+// alternately (BenchmarkLoginCheap's lean: a client that writes its
+// requests by hand on one kept-alive connection and reads the answers
+// with http.ReadResponse, whose own work is all but nothing) [3: met].
+// With net/http's client in the same process (a new cookie jar each
+// time; http) the same login costs 3.53 and 3.44 times [3: not met]:
+// that client's Transport, its goroutines and the cookie jar cost
+// about as much as the server's side of each round trip and run on the
+// same two CPUs, where a browser does that work on its own machine.
+// (Each in a loop of its own, before the last cuts: lean 2.89 and
+// 2.69, http 3.76 and 3.90.) The same six requests to a handler that
+// only answers them cost 1.05 and 1.03 times the Go API's login with
+// the lean client (leannet/go) and 1.81 and 1.82 with net/http's
+// (net/go): HTTP's round trips on
 // loopback alone are a third of the bound, or half of it. The rest is
 // the handler's own work (the session cookie and its lookup, the
 // policies' view of the request, the origin check, reading the body,
@@ -765,10 +770,11 @@
 // captcha, email and invitation has a handler that
 // denies the flow
 // with [MsgUnsupportedStage] and a configuration_error event.
-// Performance: a login with a cheap hasher costs about 22 times a cached
-// plan, not the 20 issue 21 asks, and over HTTP about 3.7 times the Go
-// API, not 3 (see the figures above); no part of what is left is more
-// than a fifth of it.
+// Performance: a login with a cheap hasher costs about 27 times a cached
+// plan, not the 20 issue 21 asks, and over HTTP 2.5 times the Go API on
+// the server's side but 3.5 times with net/http's client in the same
+// process, not 3 (see the figures above); no part of what is left is
+// more than a fifth of it.
 // Through the Go API, an identifier over half of [MaxDataSize] (the
 // stand-in pending user keeps it as username and email) makes the
 // execution too large to save: an unexpected error, where HTTPHandler
