@@ -17,6 +17,9 @@ type Set struct {
 	mu    sync.Mutex
 	progs sync.Map // name → *entry
 	pool  sync.Pool
+	// notCompiled is why no template of the set is compiled (its
+	// missingkey option is not the default), "" when they may be.
+	notCompiled string
 }
 
 // entry is a template's by name: its program, or why it has none.
@@ -37,7 +40,28 @@ func New(t *template.Template, funcs template.FuncMap) *Set {
 		s.funcs[name] = v
 	}
 	s.pool.New = func() any { return &state{} }
+	if !missingKeyDefault(t) {
+		s.notCompiled = "missingkey option not the default, or not known"
+	}
 	return s
+}
+
+// missingKeyDefault says whether t's missingkey option is the default,
+// which the compiled templates take it to be: a clone of t, given a
+// template of a map's missing key, renders nothing (the zero value, or
+// an error, else). A set already executed, which cannot be cloned, is
+// taken not to be.
+func missingKeyDefault(t *template.Template) bool {
+	c, err := t.Clone()
+	if err != nil {
+		return false
+	}
+	p, err := c.New("tmplexec: missingkey probe").Parse(`{{.k}}`)
+	if err != nil {
+		return false
+	}
+	var b bytes.Buffer
+	return p.Execute(&b, map[string]int{}) == nil && b.Len() == 0
 }
 
 // Template is the html/template set s runs.
@@ -134,6 +158,10 @@ func (s *Set) first(b *bytes.Buffer, name string, data any) (done bool, err erro
 // compile compiles the template name, escaped, and keeps it when it
 // renders data as html/template did (want).
 func (s *Set) compile(name string, data any, want []byte) {
+	if s.notCompiled != "" {
+		s.progs.Store(name, &entry{reason: s.notCompiled})
+		return
+	}
 	c := &compiler{lookup: s.tree, funcs: s.funcs, progs: map[string]*program{}}
 	p, err := c.template(name)
 	if err != nil {
