@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"sync"
 	"testing"
 )
 
@@ -86,6 +87,11 @@ func TestReviewDifferential(t *testing.T) {
 			return r.Name
 		}}, data: []any{"a", ""}},
 		{src: `{{f .}}`, funcs: template.FuncMap{"f": func(s string) string { return "<" + s }}, data: []any{"a", revVal{"x"}, nil, 3}},
+		{src: `{{range $k, $v := .}}{{$k}}{{else}}[{{$k}}|{{$v}}]{{end}}{{with $w := .}}{{$w}}{{else}}{{$w}}{{end}}`, data: []any{map[string]int{}, map[string]int{"a": 1}, []int{}, 0, []string{"x"}}},
+		{src: `{{define "r"}}{{if .}}({{template "r" slice . 1}}){{end}}{{end}}{{template "r" .}}`, data: []any{"abc", ""}},
+		{src: `{{define "d"}}{{if .}}{{template "d" sub .}}{{else}}done{{end}}{{end}}{{template "d" .}}`, funcs: template.FuncMap{"sub": func(n int) int { return n - 1 }}, data: []any{3, 20000, 5}},
+		{src: `{{$ := 1}}{{$}}{{range .}}{{$}}{{end}}`, data: []any{[]int{1, 2}}},
+		{src: `{{.A}}{{.B.C}}{{.A.X}}`, data: []any{map[string]any{"A": "a", "B": map[string]string{"C": "c"}}, map[string]any{}, map[string]any{"A": 1}}},
 		{src: `<a href="{{.}}">`, data: []any{"http://x", " javascript:x", "JAVASCRIPT:x", "java\tscript:x", "data:x", "/a:b", "a/b:c", "\x00javascript:x", "ｊavascript:x"}},
 	}
 	for i, c := range cases {
@@ -116,5 +122,45 @@ func TestMissingKeyOption(t *testing.T) {
 	}
 	if s := compare(t, tm, nil, "t", map[string]int{"a": 1}, map[string]int{}); s.notCompiled == "" {
 		t.Error("compiled a set executed before New")
+	}
+}
+
+// Many goroutines rendering a set's templates for the first time, each
+// template calling others, render what html/template does (run with
+// -race).
+func TestConcurrentFirstRenderings(t *testing.T) {
+	src := all + `{{define "a"}}<p>{{.Title}}{{range .Items}}{{template "row" .}}{{end}}</p>{{end}}{{define "b"}}{{template "row" .P}}{{template "a" .}}{{end}}`
+	want := map[string][]string{}
+	ref := template.Must(template.New("all").Funcs(testFuncs).Parse(src))
+	ds := sampleData()
+	data := map[string][]any{"all": ds, "a": ds, "b": ds, "row": {item{Name: "r<"}, &item{Name: "p", On: true}}}
+	for name, ds := range data {
+		for _, d := range ds {
+			var b bytes.Buffer
+			if err := ref.ExecuteTemplate(&b, name, d); err != nil {
+				t.Fatal(err)
+			}
+			want[name] = append(want[name], b.String())
+		}
+	}
+	for range 20 {
+		s := New(template.Must(template.New("all").Funcs(testFuncs).Parse(src)), testFuncs)
+		var wg sync.WaitGroup
+		for g := range 16 {
+			wg.Go(func() {
+				for i := range 4 {
+					name := []string{"all", "a", "b", "row"}[(g+i)%4]
+					for k, d := range data[name] {
+						var b bytes.Buffer
+						if err := s.Execute(&b, name, d); err != nil {
+							t.Error(err)
+						} else if b.String() != want[name][k] {
+							t.Errorf("%s: %q, want %q", name, b.String(), want[name][k])
+						}
+					}
+				}
+			})
+		}
+		wg.Wait()
 	}
 }
