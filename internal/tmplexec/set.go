@@ -78,7 +78,12 @@ var Verify func(name string, html, compiled []byte)
 // compiled and run again with the same data, and kept if it wrote the
 // same bytes, else left to html/template for good. A compiled template
 // that fails renders again by html/template, whose output or error is
-// Execute's (b holds what it wrote; nothing else).
+// Execute's (b holds what it wrote; nothing else). So the set's
+// functions and the data's methods may be called twice for one
+// rendering. A first rendering holds the set's lock until it is
+// compiled: a function of the set's that renders, through the set,
+// a template not yet rendered, at the first rendering of the template
+// calling it, waits forever.
 func (s *Set) Execute(b *bytes.Buffer, name string, data any) error {
 	start := b.Len()
 	e, ok := s.progs.Load(name)
