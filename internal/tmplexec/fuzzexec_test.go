@@ -40,7 +40,9 @@ func (*errT) Error() string { return "errT" }
 var (
 	fuzzExprs = []string{`.S`, `.H`, `.U`, `.A`, `.N`, `.P`, `.P.Name`, `.P.Upper`, `.P.Checked`, `.I`, `.M.k`, `.M.missing`, `.M.k.k`, `.L`, `.E`,
 		`.St`, `.B`, `$`, `.`, `(print .S .N)`, `(print .N .N)`, `(len .L)`, `(and .S .N)`, `(or .I .S)`, `(not .N)`, `(eq .N 2)`, `(eq .S "x" .S)`,
-		`"lit"`, `1`, `$.S`, `$.I`, `(.P).Name`, `.I.Name`, `(ne .B true)`, `(len .M)`, `.L | len`, `.S | print`, `.S | upper`, `(boxed .S)`}
+		`"lit"`, `1`, `$.S`, `$.I`, `(.P).Name`, `.I.Name`, `(ne .B true)`, `(len .M)`, `.L | len`, `.S | print`, `.S | upper`, `(boxed .S)`,
+		`.P.Inner.Name`, `(twice .S 2)`, `(long .S)`, `(upper .P.Name)`, `.E.Error`, `.St.String`, `(print .P.Tags)`, `(eq .I nil)`,
+		`(boxed "item").Name`, `(boxed "html")`, `(or .M.n .U)`, `(and .L .L)`, `(len .S)`, `.N | print "n"`, `(not .P)`, `(ne .N -1)`}
 	fuzzContexts = []string{`<p>%</p>`, `<p title="%">`, `<a href="%">`, `<a href="/q?a=%">`, `<script>var s="%";</script>`,
 		`<textarea>%</textarea>`, `<p %>`, `<a href='x/%'>`, `<p onclick="f('%')">`}
 )
