@@ -115,8 +115,15 @@ func TestMissingKeyOption(t *testing.T) {
 			t.Errorf("%s: compiled %v", opt, ok)
 		}
 	}
+	// Other delimiters do not hide the option.
+	tm := template.Must(template.New("t").Delims("[[", "]]").Parse(`<p>[[.a]]</p>`))
+	if s := compare(t, tm, nil, "t", map[string]int{"a": 1}, map[string]int{}); s.notCompiled != "" {
+		t.Errorf("delimiters [[ ]]: %s", s.notCompiled)
+	}
+	tm = template.Must(template.New("t").Delims("[[", "]]").Option("missingkey=zero").Parse(`<p>[[.a]]</p>`))
+	compare(t, tm, nil, "t", map[string]int{"a": 1}, map[string]int{})
 	// Executed before New: its option cannot be told.
-	tm := template.Must(template.New("t").Option("missingkey=zero").Parse(`<p>{{.a}}</p>`))
+	tm = template.Must(template.New("t").Option("missingkey=zero").Parse(`<p>{{.a}}</p>`))
 	if err := tm.Execute(&bytes.Buffer{}, map[string]int{"a": 1}); err != nil {
 		t.Fatal(err)
 	}

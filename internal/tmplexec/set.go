@@ -56,7 +56,7 @@ func missingKeyDefault(t *template.Template) bool {
 	if err != nil {
 		return false
 	}
-	p, err := c.New("tmplexec: missingkey probe").Parse(`{{.k}}`)
+	p, err := c.New("tmplexec: missingkey probe").Delims("{{", "}}").Parse(`{{.k}}`)
 	if err != nil {
 		return false
 	}
