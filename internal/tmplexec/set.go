@@ -29,7 +29,8 @@ type entry struct {
 }
 
 // New is the Set of t, whose functions are funcs (as given to its
-// Funcs); t's templates are not to be changed once it runs.
+// Funcs); t's templates are not to be changed once it runs. It clones
+// t once, to tell its missingkey option (see missingKeyDefault).
 func New(t *template.Template, funcs template.FuncMap) *Set {
 	s := &Set{t: t, funcs: map[string]reflect.Value{}}
 	for name, fn := range funcs {
