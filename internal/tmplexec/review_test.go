@@ -92,6 +92,9 @@ func TestReviewDifferential(t *testing.T) {
 		{src: `{{define "d"}}{{if .}}{{template "d" sub .}}{{else}}done{{end}}{{end}}{{template "d" .}}`, funcs: template.FuncMap{"sub": func(n int) int { return n - 1 }}, data: []any{3, 20000, 5}},
 		{src: `{{$ := 1}}{{$}}{{range .}}{{$}}{{end}}`, data: []any{[]int{1, 2}}},
 		{src: `{{.A}}{{.B.C}}{{.A.X}}`, data: []any{map[string]any{"A": "a", "B": map[string]string{"C": "c"}}, map[string]any{}, map[string]any{"A": 1}}},
+		{src: `{{range .}}<p title="{{.}}">{{.String}}</p>{{end}}`, data: []any{[]revStr{{"a<"}}, []revVal{{"b<"}}, []*revStr{{"c"}}, [1]revStr{{"d"}}, []*revStr{nil}, []fmt.Stringer{revVal{"e"}, &revStr{"f"}, nil}}},
+		{src: `{{.}} {{print .}} {{.String}}`, data: []any{revStr{"a"}, &revStr{"b"}, revVal{"c"}, &revVal{"d"}}},
+		{src: `{{.Error}} {{.}}`, data: []any{&revErr{"a"}, revErr{"b"}, (*revErr)(nil)}},
 		{src: `<a href="{{.}}">`, data: []any{"http://x", " javascript:x", "JAVASCRIPT:x", "java\tscript:x", "data:x", "/a:b", "a/b:c", "\x00javascript:x", "ｊavascript:x"}},
 	}
 	for i, c := range cases {
