@@ -40,8 +40,9 @@
 // text/template's set holds) unless its template is text alone: then
 // its text, which html/template may have changed (it drops a CSS
 // comment), so that the renderings that write it are checked against
-// html/template until one is the same. The templates' missingkey option is taken to
-// be the default.
+// html/template until one is the same. A set whose missingkey option is
+// not the default (as a clone of it renders a missing key) is not
+// compiled, nor one executed before [New], whose option it cannot tell.
 //
 // A compiled template that fails where text/template would (a nil
 // pointer's field, a function's error, a value it cannot compare) or

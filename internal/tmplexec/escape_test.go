@@ -23,6 +23,17 @@ var contexts = map[string]string{
 	"jsstr":    `<script>var x = "{{.}}";</script>`,
 	"jsstr1":   `<script>var x = '{{.}}';</script>`,
 	"jsattr":   `<p onclick="f('{{.}}')">`,
+	// Pipelines of two escapers or more, and other elements and
+	// attributes of the same escapers.
+	"jsattr2":    `<p onclick='f("{{.}}")'>`,
+	"srcdoc":     `<iframe srcdoc="{{.}}">`,
+	"urlfrag":    `<a href="/x#{{.}}">`,
+	"urlpart":    `<a href="{{.}}/{{.}}?{{.}}={{.}}#{{.}}">`,
+	"refresh":    `<meta http-equiv="refresh" content="0;url={{.}}">`,
+	"jsurl":      `<a href="javascript:'{{.}}'">`,
+	"dynattr":    `<a {{.}}="{{.}}">`,
+	"svgtitle":   `<svg><title>{{.}}</title></svg>`,
+	"formaction": `<button formaction='{{.}}'>`,
 }
 
 // compiledContexts are contexts' templates with their programs,
@@ -71,7 +82,10 @@ func values(s string) []any {
 var seeds = []string{"", "plain", `<a href="x">'+&</a>`, "\x00", "\xff\xfe", "héllo ☃", "\ufdd0\uffff",
 	"javascript:alert(1)", "JavaScript:x", "http://example.com/a b?c=d&e=f#g", "mailto:a@b", "/rel/path?x=1", "%41%zz%",
 	"a b\tc\nd\re\ff\vg", "\u2028\u2029", `\'"` + "`", "</script><!--", "&amp;&lt;", "onclick", "title", "ZgotmplZ",
-	"data:image/png;base64,AAAA", "a,b c", "<b>bold</b> &iexcl;"}
+	"data:image/png;base64,AAAA", "a,b c", "<b>bold</b> &iexcl;",
+	" javascript:x", "JAVASCRIPT:x", "java\tscript:x", "\x00javascript:x", "ｊａｖａｓｃｒｉｐｔ:x", "&#x6a;avascript:x",
+	"%2541", "a%4", "%4", "é%C3%A9%", "\u2028</script", "HREF", "srcdoc", "onLoad", "style", "xmlns:xlink", "data-x",
+	"<a onclick=x>y</a><script>z</script>", "<!--x-->", "<", "a<b", "\xc3", "\xe2\x80", "\xe2\x80\xa8", "'\u00a0+\ufeff"}
 
 // Each escaper writes what html/template's does, for any string in any
 // of its types and for values of other kinds.

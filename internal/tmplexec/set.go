@@ -17,6 +17,9 @@ type Set struct {
 	mu    sync.Mutex
 	progs sync.Map // name → *entry
 	pool  sync.Pool
+	// notCompiled is why no template of the set is compiled (its
+	// missingkey option is not the default), "" when they may be.
+	notCompiled string
 }
 
 // entry is a template's by name: its program, or why it has none.
@@ -26,7 +29,8 @@ type entry struct {
 }
 
 // New is the Set of t, whose functions are funcs (as given to its
-// Funcs); t's templates are not to be changed once it runs.
+// Funcs); t's templates are not to be changed once it runs. It clones
+// t once, to tell its missingkey option (see missingKeyDefault).
 func New(t *template.Template, funcs template.FuncMap) *Set {
 	s := &Set{t: t, funcs: map[string]reflect.Value{}}
 	for name, fn := range funcs {
@@ -37,7 +41,28 @@ func New(t *template.Template, funcs template.FuncMap) *Set {
 		s.funcs[name] = v
 	}
 	s.pool.New = func() any { return &state{} }
+	if !missingKeyDefault(t) {
+		s.notCompiled = "missingkey option not the default, or not known"
+	}
 	return s
+}
+
+// missingKeyDefault says whether t's missingkey option is the default,
+// which the compiled templates take it to be: a clone of t, given a
+// template of a map's missing key, renders nothing (the zero value, or
+// an error, else). A set already executed, which cannot be cloned, is
+// taken not to be.
+func missingKeyDefault(t *template.Template) bool {
+	c, err := t.Clone()
+	if err != nil {
+		return false
+	}
+	p, err := c.New("tmplexec: missingkey probe").Delims("{{", "}}").Parse(`{{.k}}`)
+	if err != nil {
+		return false
+	}
+	var b bytes.Buffer
+	return p.Execute(&b, map[string]int{}) == nil && b.Len() == 0
 }
 
 // Template is the html/template set s runs.
@@ -54,7 +79,12 @@ var Verify func(name string, html, compiled []byte)
 // compiled and run again with the same data, and kept if it wrote the
 // same bytes, else left to html/template for good. A compiled template
 // that fails renders again by html/template, whose output or error is
-// Execute's (b holds what it wrote; nothing else).
+// Execute's (b holds what it wrote; nothing else). So the set's
+// functions and the data's methods may be called twice for one
+// rendering. A first rendering holds the set's lock until it is
+// compiled: a function of the set's that renders, through the set,
+// a template not yet rendered, at the first rendering of the template
+// calling it, waits forever.
 func (s *Set) Execute(b *bytes.Buffer, name string, data any) error {
 	start := b.Len()
 	e, ok := s.progs.Load(name)
@@ -134,6 +164,10 @@ func (s *Set) first(b *bytes.Buffer, name string, data any) (done bool, err erro
 // compile compiles the template name, escaped, and keeps it when it
 // renders data as html/template did (want).
 func (s *Set) compile(name string, data any, want []byte) {
+	if s.notCompiled != "" {
+		s.progs.Store(name, &entry{reason: s.notCompiled})
+		return
+	}
 	c := &compiler{lookup: s.tree, funcs: s.funcs, progs: map[string]*program{}}
 	p, err := c.template(name)
 	if err != nil {
