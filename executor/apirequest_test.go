@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strconv"
 	"testing"
+
+	"github.com/authflow/authflow/stage"
 )
 
 // The Go API's request of an empty query is made once per flow and
@@ -69,5 +71,48 @@ func mustResp(t *testing.T) func(Response, error) Response {
 			t.Fatal(err)
 		}
 		return r
+	}
+}
+
+// hostHandler is a host's dummy handler that changes the HTTP request it
+// is given, as a host's handler may, and records what it saw first.
+type hostHandler struct {
+	dummyHandler
+	seen *[]string
+}
+
+func (h hostHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
+	r := s.Request.HTTP
+	*h.seen = append(*h.seen, r.Path+"|"+r.Header.Get("X-Host")+"|"+r.Query.Encode())
+	r.Header.Set("X-Host", "changed")
+	r.Query.Add("host", "changed")
+	r.Path = "/changed/"
+	return h.dummyHandler.Challenge(ctx, s)
+}
+
+// A host's handler that changes the Go API's request it is given (shared
+// by the requests of a flow) changes its own copy: the next request, of
+// another session, sees the request as goAPIRequest makes it.
+func TestAPIRequestHostHandler(t *testing.T) {
+	var seen []string
+	h := newHarness(t, twoDummies, func(o *Options) {
+		o.Handlers = Builtin()
+		o.Handlers[stage.ModelDummy] = hostHandler{seen: &seen}
+	})
+	ctx := context.Background()
+	for i := range 3 {
+		mustResp(t)(h.e.Get(ctx, "f", Request{Session: "s" + strconv.Itoa(i)}))
+	}
+	want := "/api/v3/flows/executor/f/||query="
+	for i, s := range seen {
+		if s != want {
+			t.Errorf("request %d: the handler saw %q, want %q", i, s, want)
+		}
+	}
+	if len(seen) != 3 {
+		t.Fatalf("%d challenges", len(seen))
+	}
+	if got := h.e.apiRequest("f", "", false); !reflect.DeepEqual(got, h.e.withBrand(goAPIRequest("f", "", false))) {
+		t.Errorf("shared request %+v", got)
 	}
 }
