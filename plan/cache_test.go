@@ -543,3 +543,27 @@ func TestCacheMakeInWrite(t *testing.T) {
 		}
 	}
 }
+
+// MakeIn in a transaction of another store than the cache's is Make:
+// the plan is of the cache's store, whose changes the cache follows,
+// and the other store's content is never kept.
+func TestCacheMakeInOtherStore(t *testing.T) {
+	user := plan.Request{User: plan.User{PK: 1, Authenticated: true}}
+	f := newFixture(t, cached)
+	other := newFixture(t, cached)
+	bDone := other.pk(store.ModelBinding, map[string]any{"target": other.flowPK("login"), "order": 20})
+	other.update(func(tx *store.Tx) error { return tx.Delete(store.ModelBinding, bDone, nil) })
+	var p plan.Plan
+	err := other.s.View(context.Background(), func(tx *store.Tx) error {
+		var err error
+		p, err = f.c.MakeIn(context.Background(), tx, "login", user)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := f.plan("login", user)
+	if len(want.Stages) != 2 || !reflect.DeepEqual(p, want) {
+		t.Errorf("MakeIn in another store's transaction: %+v, then Make %+v; want the cache's store's, 2 stages", p, want)
+	}
+}
