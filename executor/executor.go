@@ -494,8 +494,9 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 		return Response{}, ErrNoSession
 	}
 	shared := req.HTTP == nil && req.Query == ""
+	keepHTTP := false
 	if req.HTTP == nil {
-		req.HTTP = e.apiRequest(slug, req.Query, post)
+		req.HTTP, keepHTTP = e.apiRequest(slug, req.Query, post)
 	} else {
 		req.HTTP = e.withBrand(req.HTTP)
 	}
@@ -547,6 +548,9 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 	}
 	if err != nil {
 		return Response{}, err
+	}
+	if keepHTTP {
+		e.keepAPIRequest(slug, post, req.HTTP)
 	}
 	switch {
 	case lerr == nil:
@@ -1133,29 +1137,34 @@ type apiRequestKey struct {
 // apiRequest is goAPIRequest with the brand (withBrand). One of an
 // empty query, the most common, is made once per slug and method and
 // shared by the requests that follow (at most maxAPIRequests are
-// kept): nothing modifies a Request's HTTP (TestAPIRequestShared).
-func (e *Executor) apiRequest(slug, query string, post bool) *plan.HTTPRequest {
+// kept): nothing modifies a Request's HTTP (TestAPIRequestShared). keep
+// says it was made anew, for keepAPIRequest once its flow is found.
+func (e *Executor) apiRequest(slug, query string, post bool) (h *plan.HTTPRequest, keep bool) {
 	if query != "" {
-		return e.withBrand(goAPIRequest(slug, query, post))
+		return e.withBrand(goAPIRequest(slug, query, post)), false
 	}
-	k := apiRequestKey{slug, post}
 	c := &e.apiReqs
 	c.mu.RLock()
-	h := c.m[k]
+	h = c.m[apiRequestKey{slug, post}]
 	c.mu.RUnlock()
 	if h != nil {
-		return h
+		return h, false
 	}
-	h = e.withBrand(goAPIRequest(slug, query, post))
+	return e.withBrand(goAPIRequest(slug, query, post)), true
+}
+
+// keepAPIRequest keeps h, which apiRequest made for a flow found, to be
+// shared: a slug of no flow takes no room.
+func (e *Executor) keepAPIRequest(slug string, post bool, h *plan.HTTPRequest) {
+	c := &e.apiReqs
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
 		c.m = map[apiRequestKey]*plan.HTTPRequest{}
 	}
 	if len(c.m) < maxAPIRequests {
-		c.m[k] = h
+		c.m[apiRequestKey{slug, post}] = h
 	}
-	return h
 }
 
 // builtinHandlerTypes are the types of Builtin's handlers, which never
