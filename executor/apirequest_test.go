@@ -3,9 +3,12 @@ package executor
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strconv"
 	"testing"
+
+	"github.com/authflow/authflow/stage"
 )
 
 // The Go API's request of an empty query is made once per flow and
@@ -47,15 +50,18 @@ func TestAPIRequestShared(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%v: shared request %+v, want %+v", k, got, want)
 		}
-		if h.e.apiRequest(k.slug, "", k.post) != got {
+		if shared, keep := h.e.apiRequest(k.slug, "", k.post); shared != got || keep {
 			t.Errorf("%v: not shared", k)
 		}
 	}
-	if a, b := h.e.apiRequest(slug, "next=%2F", false), h.e.apiRequest(slug, "next=%2F", false); a == b {
+	a, keep := h.e.apiRequest(slug, "next=%2F", false)
+	if b, _ := h.e.apiRequest(slug, "next=%2F", false); a == b || keep {
 		t.Error("a request of a query is shared")
 	}
 	for i := range maxAPIRequests + 10 {
-		h.e.apiRequest("f"+strconv.Itoa(i), "", false)
+		f := "f" + strconv.Itoa(i)
+		r, _ := h.e.apiRequest(f, "", false)
+		h.e.keepAPIRequest(f, false, r)
 	}
 	if n := len(h.e.apiReqs.m); n != maxAPIRequests {
 		t.Errorf("%d shared requests, want at most %d", n, maxAPIRequests)
@@ -69,5 +75,67 @@ func mustResp(t *testing.T) func(Response, error) Response {
 			t.Fatal(err)
 		}
 		return r
+	}
+}
+
+// hostHandler is a host's dummy handler that changes the HTTP request it
+// is given, as a host's handler may, and records what it saw first.
+type hostHandler struct {
+	dummyHandler
+	seen *[]string
+}
+
+func (h hostHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
+	r := s.Request.HTTP
+	*h.seen = append(*h.seen, r.Path+"|"+r.Header.Get("X-Host")+"|"+r.Query.Encode())
+	r.Header.Set("X-Host", "changed")
+	r.Query.Add("host", "changed")
+	r.Path = "/changed/"
+	return h.dummyHandler.Challenge(ctx, s)
+}
+
+// A host's handler that changes the Go API's request it is given (shared
+// by the requests of a flow) changes its own copy: the next request, of
+// another session, sees the request as goAPIRequest makes it.
+func TestAPIRequestHostHandler(t *testing.T) {
+	var seen []string
+	h := newHarness(t, twoDummies, func(o *Options) {
+		o.Handlers = Builtin()
+		o.Handlers[stage.ModelDummy] = hostHandler{seen: &seen}
+	})
+	ctx := context.Background()
+	for i := range 3 {
+		mustResp(t)(h.e.Get(ctx, "f", Request{Session: "s" + strconv.Itoa(i)}))
+	}
+	want := "/api/v3/flows/executor/f/||query="
+	for i, s := range seen {
+		if s != want {
+			t.Errorf("request %d: the handler saw %q, want %q", i, s, want)
+		}
+	}
+	if len(seen) != 3 {
+		t.Fatalf("%d challenges", len(seen))
+	}
+	if got, _ := h.e.apiRequest("f", "", false); !reflect.DeepEqual(got, h.e.withBrand(goAPIRequest("f", "", false))) {
+		t.Errorf("shared request %+v", got)
+	}
+}
+
+// The Go API's request is kept for a flow that exists only: requests of
+// unknown slugs leave no room taken, and a flow's after them is shared.
+func TestAPIRequestUnknownFlow(t *testing.T) {
+	h := newHarness(t, twoDummies)
+	ctx := context.Background()
+	for i := range maxAPIRequests + 1 {
+		if _, err := h.e.Get(ctx, "nope"+strconv.Itoa(i), Request{Session: "s"}); !errors.Is(err, ErrUnknownFlow) {
+			t.Fatalf("unknown flow: %v", err)
+		}
+	}
+	if n := len(h.e.apiReqs.m); n != 0 {
+		t.Errorf("%d requests kept for unknown flows", n)
+	}
+	mustResp(t)(h.e.Get(ctx, "f", Request{Session: "s"}))
+	if h.e.apiReqs.m[apiRequestKey{"f", false}] == nil {
+		t.Error("the flow's request is not kept")
 	}
 }

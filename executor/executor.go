@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -395,8 +396,9 @@ type Request struct {
 	// "" for an anonymous user.
 	Username string
 	// HTTP is the HTTP request, for policies (http_request); nil when
-	// there is none. Nothing modifies it: with none, the Go API's
-	// request (see goAPIRequest) is shared by the requests of a flow.
+	// there is none. The executor modifies nothing of it: with none, the
+	// Go API's request (see goAPIRequest) is shared by the requests of a
+	// flow, and a handler not of Builtin is given a copy of it.
 	HTTP *plan.HTTPRequest
 	// MFA is the value of the client's remembered-MFA cookie
 	// (CookieMFA), "" for none: HTTPSessions.Request reads it.
@@ -481,18 +483,24 @@ type run struct {
 	devices *devicesRead
 	// fresh is the plan do made for a new execution.
 	fresh newPlan
+	// sharedHTTP says req.HTTP is the Go API's request shared by the
+	// requests of the flow (apiRequest): a host's handler is given a copy
+	// of it (stepRequest).
+	sharedHTTP bool
 }
 
 func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, body json.RawMessage) (Response, error) {
 	if req.Session == "" {
 		return Response{}, ErrNoSession
 	}
+	shared := req.HTTP == nil && req.Query == ""
+	keepHTTP := false
 	if req.HTTP == nil {
-		req.HTTP = e.apiRequest(slug, req.Query, post)
+		req.HTTP, keepHTTP = e.apiRequest(slug, req.Query, post)
 	} else {
 		req.HTTP = e.withBrand(req.HTTP)
 	}
-	r := &run{e: e, ctx: ctx, req: req, key: ExecutionKey(req.Session, slug)}
+	r := &run{e: e, ctx: ctx, req: req, key: ExecutionKey(req.Session, slug), sharedHTTP: shared}
 	// The requests of one execution run one after the other: the record
 	// is read under the lock (keylock.go).
 	held := e.running.lock(r.key)
@@ -540,6 +548,9 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 	}
 	if err != nil {
 		return Response{}, err
+	}
+	if keepHTTP {
+		e.keepAPIRequest(slug, post, req.HTTP)
 	}
 	switch {
 	case lerr == nil:
@@ -778,6 +789,10 @@ func (r *run) reach(post bool, body json.RawMessage) (Response, error) {
 		h = r.e.handlers[step.Stage.Model()]
 		if h == nil {
 			h = Unsupported(step.Stage.Model())
+		}
+		if r.sharedHTTP && !builtinHandler(h) {
+			// A host's handler may change the request it is given.
+			step.Request.HTTP = cloneHTTPRequest(step.Request.HTTP)
 		}
 	}
 	var res Result
@@ -1122,29 +1137,69 @@ type apiRequestKey struct {
 // apiRequest is goAPIRequest with the brand (withBrand). One of an
 // empty query, the most common, is made once per slug and method and
 // shared by the requests that follow (at most maxAPIRequests are
-// kept): nothing modifies a Request's HTTP (TestAPIRequestShared).
-func (e *Executor) apiRequest(slug, query string, post bool) *plan.HTTPRequest {
+// kept): nothing modifies a Request's HTTP (TestAPIRequestShared). keep
+// says it was made anew, for keepAPIRequest once its flow is found.
+func (e *Executor) apiRequest(slug, query string, post bool) (h *plan.HTTPRequest, keep bool) {
 	if query != "" {
-		return e.withBrand(goAPIRequest(slug, query, post))
+		return e.withBrand(goAPIRequest(slug, query, post)), false
 	}
-	k := apiRequestKey{slug, post}
 	c := &e.apiReqs
 	c.mu.RLock()
-	h := c.m[k]
+	h = c.m[apiRequestKey{slug, post}]
 	c.mu.RUnlock()
 	if h != nil {
-		return h
+		return h, false
 	}
-	h = e.withBrand(goAPIRequest(slug, query, post))
+	return e.withBrand(goAPIRequest(slug, query, post)), true
+}
+
+// keepAPIRequest keeps h, which apiRequest made for a flow found, to be
+// shared: a slug of no flow takes no room.
+func (e *Executor) keepAPIRequest(slug string, post bool, h *plan.HTTPRequest) {
+	c := &e.apiReqs
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
 		c.m = map[apiRequestKey]*plan.HTTPRequest{}
 	}
 	if len(c.m) < maxAPIRequests {
-		c.m[k] = h
+		c.m[apiRequestKey{slug, post}] = h
 	}
-	return h
+}
+
+// builtinHandlerTypes are the types of Builtin's handlers, which never
+// modify a Step's Request.HTTP.
+var builtinHandlerTypes = sync.OnceValue(func() map[reflect.Type]bool {
+	m := map[reflect.Type]bool{reflect.TypeOf(Unsupported("")): true}
+	for _, h := range Builtin() {
+		m[reflect.TypeOf(h)] = true
+	}
+	return m
+})
+
+// builtinHandler says h is one of Builtin's handlers (or Unsupported's).
+func builtinHandler(h Handler) bool { return builtinHandlerTypes()[reflect.TypeOf(h)] }
+
+// cloneHTTPRequest is a copy of h that shares nothing a handler may
+// change with it (the brand's attributes are the host's, shared as
+// withBrand shares them).
+func cloneHTTPRequest(h *plan.HTTPRequest) *plan.HTTPRequest {
+	if h == nil {
+		return nil
+	}
+	c := *h
+	c.Header = h.Header.Clone()
+	if h.Query != nil {
+		c.Query = make(url.Values, len(h.Query))
+		for k, v := range h.Query {
+			c.Query[k] = slices.Clone(v)
+		}
+	}
+	if h.Tenant != nil {
+		t := *h.Tenant
+		c.Tenant = &t
+	}
+	return &c
 }
 
 // goAPIRequest is the HTTP request policies and prompts see for a Go API

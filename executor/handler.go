@@ -39,7 +39,8 @@ type Step struct {
 	Context map[string]any
 	// Query is the client's query string (the query parameter), parsed.
 	Query url.Values
-	// Request is the request being answered.
+	// Request is the request being answered. A handler not of Builtin
+	// may change it: its HTTP is the handler's own.
 	Request Request
 
 	ex  *Executor

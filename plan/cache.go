@@ -132,8 +132,18 @@ func (c *Cache) Make(ctx context.Context, slug string, req Request) (Plan, error
 
 // MakeIn is Make in tx, a read transaction of the cache's store that
 // the caller has open: one transaction for the plan and the caller's
-// other reads.
+// other reads. In a write transaction it plans what the transaction
+// holds, its own writes included, without the cache (the transaction
+// may yet roll back). In a transaction of another store it is Make: the
+// cache follows the changes of its own store only.
 func (c *Cache) MakeIn(ctx context.Context, tx *store.Tx, slug string, req Request) (Plan, error) {
+	if tx.Store() != c.s {
+		return c.Make(ctx, slug, req)
+	}
+	if !tx.ReadOnly() {
+		p, _, err := makePlan(ctx, tx, slug, req, c.opts)
+		return p, err
+	}
 	// The HTTP request differs on every request (headers, address): a
 	// cache that compared it would keep nothing for anonymous visitors.
 	// Results that read it say so (Result.ValidUntil zero).

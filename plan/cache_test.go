@@ -508,3 +508,62 @@ func TestCacheIgnoresHTTPRequest(t *testing.T) {
 		t.Errorf("%d evaluations after the first plan, %d plans cached: the HTTP request was compared", n, f.c.Len())
 	}
 }
+
+// MakeIn in a write transaction plans what the transaction holds,
+// its own writes included, and neither serves nor keeps a cached plan:
+// the transaction may roll back.
+func TestCacheMakeInWrite(t *testing.T) {
+	user := plan.Request{User: plan.User{PK: 1, Authenticated: true}}
+	for _, cachedFirst := range []bool{true, false} {
+		f := newFixture(t, cached)
+		var want plan.Plan
+		if cachedFirst {
+			want = f.plan("login", user)
+		}
+		bDone := f.pk(store.ModelBinding, map[string]any{"target": f.flowPK("login"), "order": 20})
+		rollback := errors.New("rolled back")
+		err := f.s.Update(context.Background(), func(tx *store.Tx) error {
+			if err := tx.Delete(store.ModelBinding, bDone, nil); err != nil {
+				return err
+			}
+			p, err := f.c.MakeIn(context.Background(), tx, "login", user)
+			if err != nil {
+				return err
+			}
+			if len(p.Stages) != 1 {
+				t.Errorf("cached first %v, in the write: %d stages, want 1", cachedFirst, len(p.Stages))
+			}
+			return rollback
+		})
+		if !errors.Is(err, rollback) {
+			t.Fatal(err)
+		}
+		if got := f.plan("login", user); len(got.Stages) != 2 || cachedFirst && !reflect.DeepEqual(got, want) {
+			t.Errorf("cached first %v, after the rollback: %+v, want 2 stages", cachedFirst, got)
+		}
+	}
+}
+
+// MakeIn in a transaction of another store than the cache's is Make:
+// the plan is of the cache's store, whose changes the cache follows,
+// and the other store's content is never kept.
+func TestCacheMakeInOtherStore(t *testing.T) {
+	user := plan.Request{User: plan.User{PK: 1, Authenticated: true}}
+	f := newFixture(t, cached)
+	other := newFixture(t, cached)
+	bDone := other.pk(store.ModelBinding, map[string]any{"target": other.flowPK("login"), "order": 20})
+	other.update(func(tx *store.Tx) error { return tx.Delete(store.ModelBinding, bDone, nil) })
+	var p plan.Plan
+	err := other.s.View(context.Background(), func(tx *store.Tx) error {
+		var err error
+		p, err = f.c.MakeIn(context.Background(), tx, "login", user)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := f.plan("login", user)
+	if len(want.Stages) != 2 || !reflect.DeepEqual(p, want) {
+		t.Errorf("MakeIn in another store's transaction: %+v, then Make %+v; want the cache's store's, 2 stages", p, want)
+	}
+}

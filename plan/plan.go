@@ -136,7 +136,8 @@ type PolicyRequest struct {
 	Directory directory.Directory
 	// HTTP is the request's HTTP request; nil when there is none. A
 	// Cache does not compare it: an evaluator whose result depends on it
-	// returns a zero ValidUntil.
+	// returns a zero ValidUntil. An evaluator reads it only: it may be
+	// shared by other requests.
 	HTTP *HTTPRequest
 	// Plan is the plan being built or run (flow_plan); nil for a flow's
 	// own policies, evaluated before there is a plan.
