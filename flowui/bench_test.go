@@ -3,6 +3,7 @@ package flowui_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -397,27 +398,9 @@ func BenchmarkFlowPages(b *testing.B) {
 				// measure times request i's page and step, in run n: the
 				// page first in even runs, the step first in odd ones, so
 				// that neither gains by the caches the other warms.
-				measure := func(i, n int, page func(), step func() error) error {
-					var err error
-					t0 := time.Now()
-					if n%2 == 0 {
-						page()
-					} else {
-						err = step()
-					}
-					t1 := time.Now()
-					if n%2 == 0 {
-						err = step()
-					} else {
-						page()
-					}
-					t2 := time.Now()
-					if n%2 == 0 {
-						pageT[i], stepT[i] = pageT[i]+t1.Sub(t0), stepT[i]+t2.Sub(t1)
-					} else {
-						pageT[i], stepT[i] = pageT[i]+t2.Sub(t1), stepT[i]+t1.Sub(t0)
-					}
-					return err
+				measure := func(i, n int, page func(), step func() error) {
+					took := inTurn(b, n, func() error { page(); return nil }, step)
+					pageT[i], stepT[i] = pageT[i]+took[0], stepT[i]+took[1]
 				}
 				var loggedIn *http.Cookie
 				if f.loggedIn {
@@ -488,7 +471,7 @@ func BenchmarkFlowPages(b *testing.B) {
 							r.AddCookie(cookie)
 						}
 						w := &discard{h: http.Header{}}
-						err := measure(i, n, func() { ui.ServeHTTP(w, r) }, func() (err error) {
+						measure(i, n, func() { ui.ServeHTTP(w, r) }, func() (err error) {
 							if body == nil {
 								_, err = sv.e.Get(ctx, f.slug, req)
 							} else {
@@ -496,8 +479,8 @@ func BenchmarkFlowPages(b *testing.B) {
 							}
 							return err
 						})
-						if err != nil || w.Code != s.status {
-							b.Fatalf("%s: %d %v", s.name, w.Code, err)
+						if w.Code != s.status {
+							b.Fatalf("%s: %d", s.name, w.Code)
 						}
 						if cookie == nil {
 							cookie = (&http.Response{Header: w.h}).Cookies()[0]
@@ -509,13 +492,10 @@ func BenchmarkFlowPages(b *testing.B) {
 						r.AddCookie(cookie)
 						w := &discard{h: http.Header{}}
 						var resp executor.Response
-						err := measure(len(f.steps), n, func() { ui.ServeHTTP(w, r) }, func() (err error) {
+						measure(len(f.steps), n, func() { ui.ServeHTTP(w, r) }, func() (err error) {
 							resp, err = sv.e.Get(ctx, f.slug, req)
 							return err
 						})
-						if err != nil {
-							b.Fatal(err)
-						}
 						_, end := resp.Challenge.(*executor.Redirect)
 						if w.Code == http.StatusFound && (resp.Login != nil || end && !resp.Reload) {
 							break
@@ -557,6 +537,7 @@ func BenchmarkEveryPage(b *testing.B) {
 	byPage := map[string]*totals{}
 	var names []string
 	ctx := context.Background()
+	var uncached *flowui.UI // the walk's server's, made at its first page
 	walkEveryFlow(b, func(br *browser, p *page) {
 		sv := br.sv
 		slug, ok := strings.CutPrefix(p.url.Path, flowui.FlowPath)
@@ -565,9 +546,11 @@ func BenchmarkEveryPage(b *testing.B) {
 		if !ok || p.status != http.StatusOK || c == "" || c == "af-continue" {
 			return // not a challenge's page: the landing page, a confirmation
 		}
-		uncached, err := flowui.New(sv.e, flowui.Options{CachePages: -1})
-		if err != nil {
-			b.Fatal(err)
+		if uncached == nil {
+			var err error
+			if uncached, err = flowui.New(sv.e, flowui.Options{CachePages: -1}); err != nil {
+				b.Fatal(err)
+			}
 		}
 		newReq := func() *http.Request {
 			r := httptest.NewRequest("GET", p.url.RequestURI(), nil)
@@ -594,23 +577,16 @@ func BenchmarkEveryPage(b *testing.B) {
 		showPage(b, uncached, newReq(), c)
 		for n := range b.N {
 			cr, ur := newReq(), newReq()
-			runs := [3]func(){
-				func() { showPage(b, sv.ui, cr, "") },
-				func() { showPage(b, uncached, ur, "") },
-				func() {
+			took := inTurn(b, n,
+				func() error { showPage(b, sv.ui, cr, ""); return nil },
+				func() error { showPage(b, uncached, ur, ""); return nil },
+				func() error {
 					resp, err := sv.e.Get(ctx, slug, req)
-					if err != nil || resp.Challenge == nil || flowui.EnvelopeOf(resp.Challenge).Component != c {
-						b.Fatalf("%s: %+v %v", key, resp, err)
+					if err == nil && (resp.Challenge == nil || flowui.EnvelopeOf(resp.Challenge).Component != c) {
+						err = fmt.Errorf("%s: %+v", key, resp)
 					}
-				},
-			}
-			var took [3]time.Duration
-			for k := range 3 {
-				i := (n + k) % 3
-				t0 := time.Now()
-				runs[i]()
-				took[i] = time.Since(t0)
-			}
+					return err
+				})
 			t.cached, t.uncached, t.step = t.cached+took[0], t.uncached+took[1], t.step+took[2]
 			all.cached, all.uncached, all.step = all.cached+took[0], all.uncached+took[1], all.step+took[2]
 		}

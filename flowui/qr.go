@@ -7,7 +7,6 @@ import (
 	"hash/crc32"
 	"html/template"
 	"strconv"
-	"strings"
 
 	"github.com/authflow/authflow/internal/qr"
 )
@@ -33,24 +32,11 @@ func qrImage(text string) template.HTMLAttr {
 	}
 	img := qrPNG(c)
 	side := strconv.Itoa((c.Size + 2*qrQuiet) * qrScale)
-	const prefix = `src="data:image/png;base64,`
-	enc := base64.StdEncoding
-	var b strings.Builder
-	b.Grow(len(prefix) + enc.EncodedLen(len(img)) + 32)
-	b.WriteString(prefix)
-	var chunk [1024]byte
-	for len(img) > 0 {
-		n := min(len(img), 768) // a multiple of 3: padding only at the end
-		enc.Encode(chunk[:], img[:n])
-		b.Write(chunk[:enc.EncodedLen(n)])
-		img = img[n:]
-	}
-	b.WriteString(`" width="`)
-	b.WriteString(side)
-	b.WriteString(`" height="`)
-	b.WriteString(side)
-	b.WriteByte('"')
-	return template.HTMLAttr(b.String())
+	a := make([]byte, 0, 64+base64.StdEncoding.EncodedLen(len(img)))
+	a = append(a, `src="data:image/png;base64,`...)
+	a = base64.StdEncoding.AppendEncode(a, img)
+	a = append(a, `" width="`+side+`" height="`+side+`"`...)
+	return template.HTMLAttr(a)
 }
 
 // qrPNG is c as a PNG: one bit a pixel, grey (0 black, 1 white), one

@@ -33,34 +33,6 @@ func (c *Code) RowBytes(y int, dst []byte) {
 	}
 }
 
-// Run is the first run of dark modules of row y at or after column x:
-// its first column and its length, 0 when there is none:
-//
-//	for x, n := c.Run(y, 0); n > 0; x, n = c.Run(y, x+n) {
-func (c *Code) Run(y, x int) (start, n int) {
-	row := c.rows[y*c.st+1 : (y+1)*c.st-1]
-	start = c.next(row, x, 0)
-	return start, c.next(row, start, ^uint64(0)) - start
-}
-
-// next is the first column from x on whose module's bit differs from
-// flip's (0: the first dark module, all ones: the first light one), or
-// c.Size; the bits past the last module are 0, light.
-func (c *Code) next(row []uint64, x int, flip uint64) int {
-	if x >= c.Size {
-		return c.Size
-	}
-	w := x >> 6
-	word := (row[w] ^ flip) &^ (1<<(x&63) - 1)
-	for word == 0 {
-		if w++; w == len(row) {
-			return c.Size
-		}
-		word = row[w] ^ flip
-	}
-	return min(64*w+bits.TrailingZeros64(word), c.Size)
-}
-
 // Level M's error correction codewords a block and blocks, by version.
 var (
 	eccPerBlock = [41]int{0, 10, 16, 26, 18, 24, 16, 18, 22, 22, 26, 30, 22, 22, 24, 24, 28, 28, 26, 26, 26, 26, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28}

@@ -117,35 +117,6 @@ func TestEncodeDecodes(t *testing.T) {
 	}
 }
 
-// Run lists each row's dark modules as Dark has them, runs across the
-// 64-module words of a row included.
-func TestRun(t *testing.T) {
-	for _, text := range []string{"a", otpauth, strings.Repeat("ab", 300), strings.Repeat("z", 2331)} {
-		c, err := qr.Encode(text)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for y := range c.Size {
-			row := make([]bool, c.Size)
-			last := -1
-			for x, n := c.Run(y, 0); n > 0; x, n = c.Run(y, x+n) {
-				if x <= last || x+n > c.Size {
-					t.Fatalf("row %d: run %d+%d after %d", y, x, n, last)
-				}
-				for i := x; i < x+n; i++ {
-					row[i] = true
-				}
-				last = x + n // a run ends at a light module
-			}
-			for x := range c.Size {
-				if row[x] != c.Dark(x, y) {
-					t.Fatalf("size %d, module %d,%d: run %v, dark %v", c.Size, x, y, row[x], c.Dark(x, y))
-				}
-			}
-		}
-	}
-}
-
 // 2331 bytes fill a version 40 code; one more is too long.
 func TestEncodeTooLong(t *testing.T) {
 	if c, err := qr.Encode(strings.Repeat("x", 2331)); err != nil || c.Size != 177 {
