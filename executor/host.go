@@ -95,13 +95,33 @@ func (e *Executor) userIn(tx *store.Tx, pk int64) (directory.User, error) {
 	return u, err
 }
 
-// pendingRead is the context's pending user, read in the request's first
-// read transaction for a handler that reads it (pendingUserReader).
-type pendingRead struct {
+// prefetched is a read of what is kept for user pk (its record, its
+// devices), made in the request's first read transaction for the
+// handler that reads it first (prefetch), and served once (take).
+type prefetched[T any] struct {
 	pk  int64
-	u   directory.User
+	v   T
 	err error
 }
+
+// take is *p's read when it is of user pk, which it forgets: a later
+// ask reads again; ok false when *p holds none of pk's.
+func take[T any](p **prefetched[T], pk int64) (v T, ok bool, err error) {
+	if *p == nil || (*p).pk != pk {
+		return v, false, nil
+	}
+	v, err = (*p).v, (*p).err
+	*p = nil
+	return v, true, err
+}
+
+// pendingRead is the context's pending user, read for a handler that
+// reads it (pendingUserReader); devicesRead the devices of a user, for
+// a devicesReader.
+type (
+	pendingRead = prefetched[directory.User]
+	devicesRead = prefetched[[]directory.Device]
+)
 
 // pendingUserReader is a handler that reads the context's pending user
 // (Step.user) before it writes anything, at a POST (Respond) or a GET
@@ -113,14 +133,6 @@ type pendingUserReader interface{ readsPendingUser(post bool) bool }
 // checks (validateUserOf; Step.userDevices) before it writes anything,
 // as readsDevices says: the request reads them with the current stage.
 type devicesReader interface{ readsDevices(post bool) bool }
-
-// devicesRead are the devices of a user, read in the request's first
-// read transaction for a devicesReader.
-type devicesRead struct {
-	pk   int64
-	devs []directory.Device
-	err  error
-}
 
 // prefetch reads in tx, from the store's own directory, what the handler
 // of the current stage c reads first: the context's pending user
@@ -136,7 +148,7 @@ func (r *run) prefetch(tx *store.Tx, c *reached, post bool) {
 	if pr, ok := h.(pendingUserReader); ok && pr.readsPendingUser(post) {
 		if pk, ok := directory.ContextUserPK(r.ex.Context[directory.ContextPendingUser]); ok {
 			p := &pendingRead{pk: pk}
-			p.u, p.err = r.e.userIn(tx, pk)
+			p.v, p.err = r.e.userIn(tx, pk)
 			r.pending = p
 			if testHookPrefetch != nil {
 				testHookPrefetch()
@@ -146,7 +158,7 @@ func (r *run) prefetch(tx *store.Tx, c *reached, post bool) {
 	if dr, ok := h.(devicesReader); ok && r.e.storeDevices && dr.readsDevices(post) {
 		if pk, anonymous := validateUserOf(r.ex.Context, r.req); !anonymous && pk != 0 {
 			d := &devicesRead{pk: pk}
-			d.devs, d.err = tx.Directory().UserDevices(r.ctx, pk)
+			d.v, d.err = tx.Directory().UserDevices(r.ctx, pk)
 			r.devices = d
 			if testHookPrefetch != nil {
 				testHookPrefetch()
@@ -158,9 +170,10 @@ func (r *run) prefetch(tx *store.Tx, c *reached, post bool) {
 // userDevices is the devices of user pk (Executor devices), served by the
 // request's read of them (prefetch) the first time they are asked for.
 func (s *Step) userDevices(ctx context.Context, pk int64) ([]directory.Device, error) {
-	if d := s.runDevices(); d != nil && d.pk == pk {
-		s.run.devices = nil
-		return d.devs, d.err
+	if s.run != nil {
+		if d, ok, err := take(&s.run.devices, pk); ok {
+			return d, err
+		}
 	}
 	return s.ex.devices.UserDevices(ctx, pk)
 }
@@ -169,27 +182,12 @@ func (s *Step) userDevices(ctx context.Context, pk int64) ([]directory.Device, e
 // user (prefetch) the first time it is asked for: the step has written
 // nothing since, and a later read reads again.
 func (s *Step) user(ctx context.Context, pk int64) (directory.User, error) {
-	if p := s.runPending(); p != nil && p.pk == pk {
-		s.run.pending = nil
-		return p.u, p.err
+	if s.run != nil {
+		if u, ok, err := take(&s.run.pending, pk); ok {
+			return u, err
+		}
 	}
 	return s.ex.user(ctx, pk)
-}
-
-// runPending and runDevices are the step's run's reads (prefetch); nil
-// for a step of no run.
-func (s *Step) runPending() *pendingRead {
-	if s.run == nil {
-		return nil
-	}
-	return s.run.pending
-}
-
-func (s *Step) runDevices() *devicesRead {
-	if s.run == nil {
-		return nil
-	}
-	return s.run.devices
 }
 
 // testHookPrefetch, when set (by tests), runs when a request has read

@@ -19,7 +19,7 @@ func TestPendingUserReadOnce(t *testing.T) {
 	ctx := context.Background()
 	stale := alice
 	stale.Username = "read-earlier"
-	r := &run{e: h.e, pending: &pendingRead{pk: alice.PK, u: stale}}
+	r := &run{e: h.e, pending: &pendingRead{pk: alice.PK, v: stale}}
 	s := &Step{ex: h.e, run: r}
 	if u, err := s.user(ctx, bob.PK); err != nil || u.Username != "bob" || r.pending == nil {
 		t.Fatalf("another user: %+v %v, kept %v", u, err, r.pending != nil)
@@ -31,7 +31,7 @@ func TestPendingUserReadOnce(t *testing.T) {
 		t.Fatalf("second read: %+v %v", u, err)
 	}
 	// So do the devices read with the current stage.
-	r.devices = &devicesRead{pk: alice.PK, devs: []directory.Device{{PK: 7, Class: directory.DeviceTOTP}}}
+	r.devices = &devicesRead{pk: alice.PK, v: []directory.Device{{PK: 7, Class: directory.DeviceTOTP}}}
 	if d, err := s.userDevices(ctx, bob.PK); err != nil || len(d) != 0 || r.devices == nil {
 		t.Fatalf("another user's devices: %+v %v", d, err)
 	}
