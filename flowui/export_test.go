@@ -117,7 +117,7 @@ func (u *UI) ShellsHold(s string) bool {
 	for _, sh := range u.shells.m {
 		for _, rd := range []*rendered{sh.head, sh.tail} {
 			for _, p := range rd.parts {
-				if strings.Contains(string(p), s) {
+				if u.holds(string(p), s) {
 					return true
 				}
 			}
@@ -134,16 +134,22 @@ func (u *UI) CacheHolds(s string) bool {
 	u.cache.mu.Lock()
 	defer u.cache.mu.Unlock()
 	for k, rd := range u.cache.m {
-		if strings.Contains(k, s) {
+		if u.holds(k, s) {
 			return true
 		}
 		for _, p := range rd.parts {
-			if strings.Contains(string(p), s) {
+			if u.holds(string(p), s) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// holds says whether text holds s outside u's placeholders, whose
+// random hex digits may hold anything short.
+func (u *UI) holds(text, s string) bool {
+	return strings.Contains(strings.ReplaceAll(text, u.ph.prefix, ""), s)
 }
 
 // NotCompiled are the templates of u's that ran by html/template rather
