@@ -162,20 +162,21 @@ func ExampleEncode() {
 	// 21
 }
 
-// RowBytes gives each row's modules as Dark does, eight a byte from the
-// most significant bit, and zeros past the last, for codes of several
-// sizes.
-func TestRowBytes(t *testing.T) {
+// Row gives each row's modules as Dark does, 64 a word from the least
+// significant bit, and zeros past the last, for codes of several sizes.
+func TestRow(t *testing.T) {
 	for _, text := range []string{"x", otpauth, strings.Repeat("z", 700), strings.Repeat("y", 2331)} {
 		c, err := qr.Encode(text)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b := make([]byte, (c.Size+7)/8)
 		for y := range c.Size {
-			c.RowBytes(y, b)
-			for x := range len(b) * 8 {
-				got := b[x/8]&(0x80>>(x%8)) != 0
+			row := c.Row(y)
+			if len(row) != (c.Size+63)/64 {
+				t.Fatalf("%d bytes: row %d has %d words", len(text), y, len(row))
+			}
+			for x := range len(row) * 64 {
+				got := row[x/64]>>(x%64)&1 != 0
 				if want := x < c.Size && c.Dark(x, y); got != want {
 					t.Fatalf("%d bytes: module %d,%d: %v, want %v", len(text), x, y, got, want)
 				}

@@ -1,0 +1,113 @@
+package qr
+
+import "math/bits"
+
+// place draws the codewords' bits (stream: bit i%64 of word i/64 is bit
+// i, the first the most significant bit of the first codeword; zero
+// past the last) on the data modules of cols, the symbol's columns
+// (zero so far), run by run of each column pair: the pair's modules in
+// visiting order alternate right and left, so that the run's bits, set
+// in a row of the pair's 2n, split into its two columns by their even
+// and odd places.
+func (s *symbol) place(stream, cols []uint64) {
+	n, w := s.n, s.w
+	off, lo := 0, 0
+	for _, p := range s.pairs {
+		var seq [7]uint64 // 2n <= 354 modules and a spare word
+		for _, r := range s.runs[lo:p.end] {
+			b := bitsAt(stream, off, int(r.n))
+			off += int(r.n)
+			i, sh := r.at>>6, r.at&63
+			seq[i] |= b << sh
+			seq[i+1] |= b >> (64 - sh)
+		}
+		lo = p.end
+		var right, left [3]uint64 // each column's modules in visiting order
+		for k := range (2*n + 63) / 64 {
+			u := unshuffle(seq[k])
+			right[k/2] |= u & 0xFFFFFFFF << (32 * (k % 2))
+			left[k/2] |= u >> 32 << (32 * (k % 2))
+		}
+		if p.up {
+			reverse(right[:w], n)
+			reverse(left[:w], n)
+		}
+		copy(cols[p.right*w:(p.right+1)*w], right[:w])
+		copy(cols[(p.right-1)*w:p.right*w], left[:w])
+	}
+}
+
+// bitsAt is the k (at most 64) bits of stream from bit i on.
+func bitsAt(stream []uint64, i, k int) uint64 {
+	j, sh := i>>6, i&63
+	return (stream[j]>>sh | stream[j+1]<<(64-sh)) & (1<<k - 1)
+}
+
+// unshuffle gathers x's even bits into its low half and its odd bits
+// into its high half, each in order.
+func unshuffle(x uint64) uint64 {
+	t := (x ^ x>>1) & 0x2222222222222222
+	x ^= t ^ t<<1
+	t = (x ^ x>>2) & 0x0C0C0C0C0C0C0C0C
+	x ^= t ^ t<<2
+	t = (x ^ x>>4) & 0x00F000F000F000F0
+	x ^= t ^ t<<4
+	t = (x ^ x>>8) & 0x0000FF000000FF00
+	x ^= t ^ t<<8
+	t = (x ^ x>>16) & 0x00000000FFFF0000
+	x ^= t ^ t<<16
+	return x
+}
+
+// reverse reverses the order of the first n bits of a (the rest zero).
+func reverse(a []uint64, n int) {
+	w := len(a)
+	for i, j := 0, w-1; i <= j; i, j = i+1, j-1 {
+		a[i], a[j] = bits.Reverse64(a[j]), bits.Reverse64(a[i])
+	}
+	k := 64*w - n // bit y is now bit n-1-y's, k places up
+	for i := range w {
+		var next uint64
+		if i+1 < w {
+			next = a[i+1]
+		}
+		a[i] = a[i]>>k | next<<(64-k)
+	}
+}
+
+// transpose writes the transpose of the n x n bit matrix src (rows of
+// w words) to dst, 64 x 64 bits at a time.
+func transpose(dst, src []uint64, n, w int) {
+	var a [64]uint64
+	for bi := range w {
+		for bj := range w {
+			for k := range a {
+				a[k] = 0
+				if y := 64*bi + k; y < n {
+					a[k] = src[y*w+bj]
+				}
+			}
+			transpose64(&a)
+			for k, x := range a {
+				if y := 64*bj + k; y < n {
+					dst[y*w+bi] = x
+				}
+			}
+		}
+	}
+}
+
+// transpose64 transposes the 64 x 64 bit matrix a (bit j of a[i] is
+// row i's column j) by swapping its off-diagonal halves, then quarters,
+// down to single bits.
+func transpose64(a *[64]uint64) {
+	m := uint64(0x00000000FFFFFFFF)
+	for j := 32; j != 0; j >>= 1 {
+		for k := 0; k < 64; k = (k + j + 1) &^ j {
+			t := (a[k]>>j ^ a[k+j]) & m
+			a[k] ^= t << j
+			a[k+j] ^= t
+		}
+		m ^= m << (j >> 1)
+	}
+}
