@@ -2,9 +2,9 @@ package qr
 
 import "math/bits"
 
-// pad is the zero rows penalty keeps above (4) and below (6) a masked
-// matrix's word columns: the light modules rule 3 looks for beyond the
-// symbol's edge, and room for its windows to run past the last row.
+// padAbove and padBelow are the zero rows penalty keeps above and below
+// a masked word column: the light modules rule 3 looks for beyond the
+// symbol's edge, and room for lines' windows to run past the last row.
 const padAbove, padBelow = 4, 6
 
 // penalty is the symbol's penalty under mask m: rule 1 (runs of 5 and
@@ -12,87 +12,162 @@ const padAbove, padBelow = 4, 6
 // dark-light-dark-dark-dark-light-dark with 4 light modules on either
 // side, or the symbol's edge: 40) on rows and columns, rule 2 (each 2x2
 // block of one colour: 3) and rule 4 (10 for each full 5% the dark
-// modules are away from half). sym is the unmasked symbol, rows then
-// columns (as symbol's matrices); scratch holds s.scratch() words,
-// zero but where penalty writes.
-//
-// Rows and columns are scored alike, down the word columns of the rows
-// matrix and of the columns matrix (its rows are the symbol's columns),
-// each masked into scratch a word column at a time with zero rows
-// around: rules 1 and 3 then compare whole words of 64 modules, each
-// with the module above and below it.
+// modules are away from half). sym is the unmasked symbol's matrices;
+// scratch holds s.scratch() words, zero but where penalty writes.
 func (s *symbol) penalty(m int, sym, scratch []uint64) int {
+	if s.w == 1 {
+		return s.narrowPenalty(m, sym)
+	}
+	return s.widePenalty(m, sym, scratch)
+}
+
+// widePenalty is penalty for a symbol of any size. Rows and columns are
+// scored alike, down the word columns of the rows matrix and of the
+// columns matrix (its rows are the symbol's columns), each masked into
+// scratch with zero rows around: rules 1 and 3 compare words of 64
+// modules, each with the module above and below it.
+func (s *symbol) widePenalty(m int, sym, scratch []uint64) int {
 	n, w := s.n, s.w
 	h := n + padAbove + padBelow
 	mask := s.mask[m]
-	for k := range 2 * w { // the word columns, rows matrix's then columns'
+	for k := range 2 * w {
 		c := scratch[k*h+padAbove : k*h+padAbove+n]
-		i, j := k/w*n*w, k%w
+		src, msk := sym[k*n:(k+1)*n], mask[k*n:(k+1)*n]
 		for y := range c {
-			c[y] = sym[i+y*w+j] ^ mask[i+y*w+j]
+			c[y] = src[y] ^ msk[y]
 		}
 	}
-	zero := scratch[2*w*h : 2*w*h+h]
+	zero, tmp := scratch[2*w*h:(2*w+1)*h], scratch[(2*w+1)*h:(2*w+5)*h]
 	p, dark := 0, 0
 	for k := range 2 * w {
 		c := scratch[k*h : (k+1)*h]
-		p += s.lines(c, s.valid[k%w])
+		p += lines(c, tmp, n, s.valid[k%w])
 		if k < w {
 			next := zero
 			if k+1 < w {
 				next = scratch[(k+1)*h : (k+2)*h]
 			}
-			p += 3 * s.blocks(c, next, s.valid2[k])
-			for _, x := range c {
-				dark += bits.OnesCount64(x)
-			}
+			p += 3 * blocks(c, next, tmp, n, s.valid2[k])
+			dark += ones(c)
 		}
 	}
 	total := n * n
 	return p + abs(2*dark-total)*10/total*10
 }
 
-// scratch is the words penalty's scratch holds: the word columns of the
-// masked rows and columns matrices, and a zero one.
+// scratch is the words penalty's scratch holds: the masked word columns
+// of the rows and columns matrices, a zero one, and 4 for lines and
+// blocks.
 func (s *symbol) scratch() int {
-	return (2*s.w + 1) * (s.n + padAbove + padBelow)
+	return (2*s.w + 5) * (s.n + padAbove + padBelow)
 }
 
-// lines scores rules 1 and 3 down a word column c of a masked matrix
-// (row y is c[padAbove+y]), whose modules are valid.
-func (s *symbol) lines(c []uint64, valid uint64) int {
-	n := s.n
-	c = c[:n+padAbove+padBelow]
-	runs, finders := 0, 0
-	var prev uint64
-	for y := 0; y+4 < n; y++ {
-		r := c[y : y+11 : y+11] // rows y-4 to y+6
-		// Rule 1: a run of L >= 5 has L-4 windows of 5 and one start.
-		w5 := valid &^ ((r[4] ^ r[5]) | (r[5] ^ r[6]) | (r[6] ^ r[7]) | (r[7] ^ r[8]))
-		runs += bits.OnesCount64(w5) + 2*bits.OnesCount64(w5&^prev)
-		prev = w5
-		// Rule 3, its pattern starting at row y (none past row n-7: it
-		// would end on a light row of padding).
-		core := r[4] &^ r[5] & r[6] & r[7] & r[8] &^ r[9] & r[10]
-		dark := (r[0] | r[1] | r[2] | r[3]) & (c[y+11] | c[y+12] | c[y+13] | c[y+14])
-		finders += bits.OnesCount64(core &^ dark)
+// ones is the number of 1 bits in ws. (The loops that score the rules
+// leave their words to count in scratch for ones to count rather than
+// count them there: bits.OnesCount64 falls back to a call on a CPU
+// without POPCNT, which would have them keep their values on the stack.)
+func ones(ws []uint64) int {
+	k := 0
+	for _, x := range ws {
+		k += bits.OnesCount64(x)
 	}
-	return runs + 40*finders
+	return k
 }
 
-// blocks counts rule 2's 2x2 blocks of one colour in word column c of
-// a masked rows matrix (laid out as for lines), next the word column
-// to its right (zero if none), valid2 the modules with a module to
-// their right.
-func (s *symbol) blocks(c, next []uint64, valid2 uint64) int {
-	n := s.n
+// lines scores rules 1 and 3 down the masked word column c of n rows
+// (row y at c[padAbove+y]), of which valid are modules, with tmp as
+// scratch (4 times as long as c).
+func lines(c, tmp []uint64, n int, valid uint64) int {
+	c = c[:n+padAbove+padBelow]
+	l := tmp[:len(c)-3]
+	for i := range l {
+		l[i] = c[i] | c[i+1] | c[i+2] | c[i+3] // dark among rows i-4 to i-1
+	}
+	tmp = tmp[len(l):]
+	wins, starts, finders := tmp[:n-4], tmp[n-4:2*(n-4)], tmp[2*(n-4):3*(n-4)]
+	// Rule 1: a run of L >= 5 has L-4 windows of 5 and one start; ne
+	// are the modules unlike the next row's, from row y on.
+	var prev uint64
+	ne0, ne1, ne2 := c[4]^c[5], c[5]^c[6], c[6]^c[7]
+	for y := range wins {
+		r := c[y+4 : y+11 : y+11] // rows y to y+6
+		ne3 := r[3] ^ r[4]
+		w5 := valid &^ (ne0 | ne1 | ne2 | ne3)
+		wins[y], starts[y] = w5, w5&^prev
+		prev, ne0, ne1, ne2 = w5, ne1, ne2, ne3
+		// Rule 3, the pattern from row y on (none past row n-7: it
+		// would end on a light row of padding).
+		core := r[0] &^ r[1] & r[2] & r[3] & r[4] &^ r[5] & r[6]
+		finders[y] = core &^ (l[y] & l[y+11])
+	}
+	return ones(wins) + 2*ones(starts) + 40*ones(finders)
+}
+
+// blocks counts rule 2's 2x2 blocks of one colour in the masked word
+// column c of a rows matrix (laid out as for lines), next the word
+// column to its right (zero if none), valid2 the modules with a module
+// to their right, with tmp as scratch (as long as c).
+func blocks(c, next, tmp []uint64, n int, valid2 uint64) int {
 	c, next = c[padAbove:padAbove+n], next[padAbove:padAbove+n]
-	squares := 0
+	sq := tmp[:n-1]
 	h := c[0] ^ (c[0]>>1 | next[0]<<63) // differs from its right
-	for y := 1; y < n; y++ {
-		h2 := c[y] ^ (c[y]>>1 | next[y]<<63)
-		squares += bits.OnesCount64(valid2 &^ (h | h2 | (c[y-1] ^ c[y])))
+	for y := range sq {
+		h2 := c[y+1] ^ (c[y+1]>>1 | next[y+1]<<63)
+		sq[y] = valid2 &^ (h | h2 | (c[y] ^ c[y+1]))
 		h = h2
 	}
-	return squares
+	return ones(sq)
+}
+
+// narrowPenalty is penalty for a symbol of at most 64 modules a side
+// (versions 1 to 11), a row or column a word: each is scored on its own
+// along its word, by shifting it against itself, with no scratch.
+func (s *symbol) narrowPenalty(m int, sym []uint64) int {
+	n := s.n
+	rows, cols := sym[:n], sym[n:2*n]
+	mask := s.mask[m][:2*n]
+	mrows, mcols := mask[:n], mask[n:]
+	in5, in2 := s.valid[0]>>4, s.valid2[0] // windows of 5 and 2 that fit
+	runs, starts, finders, squares, dark := 0, 0, 0, 0, 0
+	// Rows: rules 1 and 3, and rule 2 with the row above (none for row
+	// 0: all its modules count as unlike it), and rule 4.
+	above, neAbove := uint64(0), ^uint64(0)
+	for y, r := range rows {
+		r ^= mrows[y]
+		ne, w5, f := scoreLine(r, in5)
+		runs += bits.OnesCount64(w5)
+		starts += bits.OnesCount64(w5 &^ (w5 << 1))
+		finders += bits.OnesCount64(f)
+		squares += bits.OnesCount64(in2 &^ (ne | neAbove | (r ^ above)))
+		dark += bits.OnesCount64(r)
+		above, neAbove = r, ne
+	}
+	for x, r := range cols {
+		_, w5, f := scoreLine(r^mcols[x], in5)
+		runs += bits.OnesCount64(w5)
+		starts += bits.OnesCount64(w5 &^ (w5 << 1))
+		finders += bits.OnesCount64(f)
+	}
+	total := n * n
+	return runs + 2*starts + 40*finders + 3*squares + abs(2*dark-total)*10/total*10
+}
+
+// scoreLine is, for a row or column r of a symbol of at most 64 modules
+// a side (module x at bit x), the modules unlike the next (ne), the
+// windows of 5 of one colour that start at each module and fit in
+// (in5), for rule 1 (a run of L >= 5 has L-4 windows and one start),
+// and rule 3's patterns that start at each module: 1011101 with 4 light
+// modules, or the edge, on one side or the other.
+func scoreLine(r, in5 uint64) (ne, w5, f uint64) {
+	next := r >> 1
+	ne = r ^ next
+	o := ne | ne>>1
+	o |= o >> 2 // some module unlike the next among the 4 from here
+	w5 = in5 &^ o
+	d, a := r&^next, r&next // dark then light; dark then dark
+	core := d & (d >> 4) & (a >> 2) & (r >> 6)
+	b4 := r | r<<1
+	b4 |= b4 << 2 // some dark module among the 4 up to here
+	f = core &^ (b4 << 1 & (b4 >> 10))
+	return ne, w5, f
 }

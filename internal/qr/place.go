@@ -5,7 +5,7 @@ import "math/bits"
 // place draws the codewords' bits (stream: bit i%64 of word i/64 is bit
 // i, the first the most significant bit of the first codeword; zero
 // past the last) on the data modules of cols, the symbol's columns
-// (zero so far), run by run of each column pair: the pair's modules in
+// matrix (as symbol has it, zero so far), run by run of each column pair: the pair's modules in
 // visiting order alternate right and left, so that the run's bits, set
 // in a row of the pair's 2n, split into its two columns by their even
 // and odd places.
@@ -32,8 +32,10 @@ func (s *symbol) place(stream, cols []uint64) {
 			reverse(right[:w], n)
 			reverse(left[:w], n)
 		}
-		copy(cols[p.right*w:(p.right+1)*w], right[:w])
-		copy(cols[(p.right-1)*w:p.right*w], left[:w])
+		for j := range w {
+			cols[j*n+p.right] = right[j]
+			cols[j*n+p.right-1] = left[j]
+		}
 	}
 }
 
@@ -75,8 +77,9 @@ func reverse(a []uint64, n int) {
 	}
 }
 
-// transpose writes the transpose of the n x n bit matrix src (rows of
-// w words) to dst, 64 x 64 bits at a time.
+// transpose writes the transpose of the n x n bit matrix src (n rows of
+// w words, a word column at a time as symbol stores them) to dst, 64 x
+// 64 bits at a time.
 func transpose(dst, src []uint64, n, w int) {
 	var a [64]uint64
 	for bi := range w {
@@ -84,13 +87,13 @@ func transpose(dst, src []uint64, n, w int) {
 			for k := range a {
 				a[k] = 0
 				if y := 64*bi + k; y < n {
-					a[k] = src[y*w+bj]
+					a[k] = src[bj*n+y]
 				}
 			}
 			transpose64(&a)
 			for k, x := range a {
 				if y := 64*bj + k; y < n {
-					dst[y*w+bi] = x
+					dst[bi*n+y] = x
 				}
 			}
 		}

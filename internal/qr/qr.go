@@ -74,11 +74,11 @@ func Encode(text string) (Code, error) {
 	// Scratch, on the stack for the versions up to 64 modules a side:
 	// the data codewords, then all of them in their order (and zeros to
 	// a whole word); their bits, 64 a word; the symbol's rows and
-	// columns unmasked, and then masked, with zero rows around.
+	// columns (as symbol's matrices), and penalty's scratch.
 	nbuf := nd + (nr+7)/8*8
 	nwords := (nr+7)/8 + 1 + 2*n*w + s.scratch()
 	var smallBuf [1024]byte
-	var smallWords [512]uint64
+	var smallWords [768]uint64
 	buf, words := smallBuf[:], smallWords[:]
 	if nbuf > len(buf) {
 		buf = make([]byte, nbuf)
@@ -124,8 +124,10 @@ func Encode(text string) (Code, error) {
 		}
 	}
 	c := Code{Size: n, w: w, rows: make([]uint64, n*w)}
-	for i, r := range rows {
-		c.rows[i] = r ^ s.mask[best][i]
+	for j := range w {
+		for y := range n {
+			c.rows[y*w+j] = rows[j*n+y] ^ s.mask[best][j*n+y]
+		}
 	}
 	return c, nil
 }

@@ -4,9 +4,12 @@ import "sync"
 
 // symbol is what a version's codes share, drawn once a version (by
 // symbolOf) and read only afterwards: nothing of a text goes into it.
-// Its bit matrices hold a code's rows, n of w words (row y's module x
-// is bit x%64 of word y*w+x/64), then its columns, the same way (column
-// x's module y is bit y%64 of word (n+x)*w+y/64).
+//
+// Its bit matrices are a symbol's rows and its columns, n of w words
+// each, stored a word column at a time (so that penalty reads a word
+// column's words one after the other): word j of row y (its modules 64j
+// to 64j+63, module x at bit x%64) is at j*n+y; word j of column x (its
+// modules from the top, likewise) at (w+j)*n+x.
 type symbol struct {
 	n, w int
 	// fn is the function patterns, the format modules light.
@@ -118,8 +121,8 @@ func (s *symbol) words(dark func(x, y int) bool) []uint64 {
 	for y := range n {
 		for x := range n {
 			if dark(x, y) {
-				b[y*w+x>>6] |= 1 << (x & 63)
-				b[(n+x)*w+y>>6] |= 1 << (y & 63)
+				b[x>>6*n+y] |= 1 << (x & 63)
+				b[(w+y>>6)*n+x] |= 1 << (y & 63)
 			}
 		}
 	}
