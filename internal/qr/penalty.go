@@ -120,54 +120,57 @@ func blocks(c, next, tmp []uint64, n int, valid2 uint64) int {
 }
 
 // narrowPenalty is penalty for a symbol of at most 64 modules a side
-// (versions 1 to 11), a row or column a word: each is scored on its own
-// along its word, by shifting it against itself, with no scratch.
+// (versions 1 to 11), a row or column a word (module x at bit x): each
+// is scored on its own by shifting it against itself.
 func (s *symbol) narrowPenalty(m int, sym []uint64) int {
 	n := s.n
 	rows, cols := sym[:n], sym[n:2*n]
 	mask := s.mask[m][:2*n]
-	mrows, mcols := mask[:n], mask[n:]
+	mrows, mcols := mask[:len(rows)], mask[n:n+len(cols)]
 	in5, in2 := s.valid[0]>>4, s.valid2[0] // windows of 5 and 2 that fit
-	runs, starts, finders, squares, dark := 0, 0, 0, 0, 0
-	// Rows: rules 1 and 3, and rule 2 with the row above (none for row
-	// 0: all its modules count as unlike it), and rule 4.
-	above, neAbove := uint64(0), ^uint64(0)
+	p, dark := 0, 0
+	above, neAbove := uint64(0), ^uint64(0) // none above row 0: all unlike
 	for y, r := range rows {
 		r ^= mrows[y]
-		ne, w5, f := scoreLine(r, in5)
-		runs += bits.OnesCount64(w5)
-		starts += bits.OnesCount64(w5 &^ (w5 << 1))
-		finders += bits.OnesCount64(f)
-		squares += bits.OnesCount64(in2 &^ (ne | neAbove | (r ^ above)))
+		ne, w := runsOf(r, in5)
+		p += bits.OnesCount64(w) + 3*bits.OnesCount64(in2&^(ne|neAbove|(r^above)))
+		if f := findersOf(r); f != 0 {
+			p += 40 * bits.OnesCount64(f)
+		}
 		dark += bits.OnesCount64(r)
 		above, neAbove = r, ne
 	}
-	for x, r := range cols {
-		_, w5, f := scoreLine(r^mcols[x], in5)
-		runs += bits.OnesCount64(w5)
-		starts += bits.OnesCount64(w5 &^ (w5 << 1))
-		finders += bits.OnesCount64(f)
+	for x, c := range cols {
+		c ^= mcols[x]
+		_, w := runsOf(c, in5)
+		p += bits.OnesCount64(w)
+		if f := findersOf(c); f != 0 {
+			p += 40 * bits.OnesCount64(f)
+		}
 	}
 	total := n * n
-	return runs + 2*starts + 40*finders + 3*squares + abs(2*dark-total)*10/total*10
+	return p + abs(2*dark-total)*10/total*10
 }
 
-// scoreLine is, for a row or column r of a symbol of at most 64 modules
-// a side (module x at bit x), the modules unlike the next (ne), the
-// windows of 5 of one colour that start at each module and fit in
-// (in5), for rule 1 (a run of L >= 5 has L-4 windows and one start),
-// and rule 3's patterns that start at each module: 1011101 with 4 light
-// modules, or the edge, on one side or the other.
-func scoreLine(r, in5 uint64) (ne, w5, f uint64) {
-	next := r >> 1
-	ne = r ^ next
+// runsOf is, for a row or column r of at most 64 modules (module x at
+// bit x), the modules unlike the next (ne), and, for rule 1, as many
+// modules as r's runs of L >= 5 score (L-2 each): its windows of 3 of
+// one colour that start where a window of 5 (that fits in in5) does or
+// up to 2 modules on.
+func runsOf(r, in5 uint64) (ne, w uint64) {
+	ne = r ^ r>>1
 	o := ne | ne>>1
-	o |= o >> 2 // some module unlike the next among the 4 from here
-	w5 = in5 &^ o
-	d, a := r&^next, r&next // dark then light; dark then dark
+	w5 := in5 &^ (o | o>>2) // no module unlike the next among the 4 from here
+	return ne, w5 | w5<<1 | w5<<2
+}
+
+// findersOf is, for a row or column r of at most 64 modules, the
+// modules where rule 3's 1011101 starts, with no dark module among the
+// 4 before or the 4 after (none past the edge).
+func findersOf(r uint64) uint64 {
+	d, a := r&^(r>>1), r&(r>>1) // dark then light; dark then dark
 	core := d & (d >> 4) & (a >> 2) & (r >> 6)
 	b4 := r | r<<1
 	b4 |= b4 << 2 // some dark module among the 4 up to here
-	f = core &^ (b4 << 1 & (b4 >> 10))
-	return ne, w5, f
+	return core &^ (b4 << 1 & (b4 >> 10))
 }
