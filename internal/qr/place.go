@@ -84,33 +84,33 @@ func transpose(dst, src []uint64, n, w int) {
 	var a [64]uint64
 	for bi := range w {
 		for bj := range w {
-			for k := range a {
-				a[k] = 0
-				if y := 64*bi + k; y < n {
-					a[k] = src[bj*n+y]
-				}
-			}
+			// Rows 64bi on of word column bj, zero past the last.
+			k := copy(a[:], src[bj*n+64*bi:bj*n+n])
+			clear(a[k:])
 			transpose64(&a)
-			for k, x := range a {
-				if y := 64*bj + k; y < n {
-					dst[bi*n+y] = x
-				}
-			}
+			copy(dst[bi*n+64*bj:bi*n+n], a[:])
 		}
 	}
 }
 
 // transpose64 transposes the 64 x 64 bit matrix a (bit j of a[i] is
-// row i's column j) by swapping its off-diagonal halves, then quarters,
-// down to single bits.
+// row i's column j) by swapping its off-diagonal halves, then within
+// each half its quarters' and so on down to single bits.
 func transpose64(a *[64]uint64) {
-	m := uint64(0x00000000FFFFFFFF)
-	for j := 32; j != 0; j >>= 1 {
-		for k := 0; k < 64; k = (k + j + 1) &^ j {
-			t := (a[k]>>j ^ a[k+j]) & m
-			a[k] ^= t << j
-			a[k+j] ^= t
-		}
-		m ^= m << (j >> 1)
+	swap(a, 32, 0x00000000FFFFFFFF)
+	swap(a, 16, 0x0000FFFF0000FFFF)
+	swap(a, 8, 0x00FF00FF00FF00FF)
+	swap(a, 4, 0x0F0F0F0F0F0F0F0F)
+	swap(a, 2, 0x3333333333333333)
+	swap(a, 1, 0x5555555555555555)
+}
+
+// swap swaps, in each pair of rows k and k+j (k with bit j clear), the
+// bits of row k that m<<j selects with those of row k+j that m does.
+func swap(a *[64]uint64, j uint, m uint64) {
+	for k := uint(0); k < 64; k = (k + j + 1) &^ j {
+		t := (a[k&63]>>j ^ a[(k+j)&63]) & m
+		a[k&63] ^= t << j
+		a[(k+j)&63] ^= t
 	}
 }
