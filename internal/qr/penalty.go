@@ -134,8 +134,8 @@ func (s *symbol) narrowPenalty(m int, sym []uint64) int {
 		r ^= mrows[y]
 		ne, w := runsOf(r, in5)
 		p += bits.OnesCount64(w) + 3*bits.OnesCount64(in2&^(ne|neAbove|(r^above)))
-		if f := findersOf(r); f != 0 {
-			p += 40 * bits.OnesCount64(f)
+		for f := findersOf(r); f != 0; f &= f - 1 { // rarely any
+			p += 40
 		}
 		dark += bits.OnesCount64(r)
 		above, neAbove = r, ne
@@ -144,8 +144,8 @@ func (s *symbol) narrowPenalty(m int, sym []uint64) int {
 		c ^= mcols[x]
 		_, w := runsOf(c, in5)
 		p += bits.OnesCount64(w)
-		if f := findersOf(c); f != 0 {
-			p += 40 * bits.OnesCount64(f)
+		for f := findersOf(c); f != 0; f &= f - 1 {
+			p += 40
 		}
 	}
 	total := n * n
