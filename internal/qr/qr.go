@@ -141,25 +141,39 @@ func interleave(data []byte, ver int, out []byte) {
 	short := nb - nr%nb    // blocks one data codeword shorter than the rest
 	shortData := nr/nb - e // their data codewords
 	t := rsTable(e)
-	k := 0
-	for i := 0; i <= shortData; i++ {
-		for j := range nb {
-			if i < shortData || j >= short {
-				out[k] = data[j*shortData+max(0, j-short)+i]
-				k++
-			}
+	block := func(j int) []byte {
+		start := j*shortData + max(0, j-short)
+		if j >= short {
+			return data[start : start+shortData+1]
+		}
+		return data[start : start+shortData]
+	}
+	ecc := out[len(data):]
+	put := func(j int, r [4]uint64) {
+		for i := range e {
+			ecc[i*nb+j] = byte(r[i/8] >> (56 - 8*(i%8)))
 		}
 	}
-	for j := range nb {
-		start := j*shortData + max(0, j-short)
-		end := start + shortData
+	for j := 0; j < nb; j++ {
+		b := block(j)
+		for i, c := range b[:shortData] {
+			out[i*nb+j] = c
+		}
 		if j >= short {
-			end++
+			out[shortData*nb+j-short] = b[shortData]
 		}
-		r := remainder(data[start:end], t)
-		for i := range e {
-			out[k+i*nb+j] = byte(r[i/8] >> (56 - 8*(i%8)))
-		}
+	}
+	// Two blocks at a time: each byte's step waits on the last's, so
+	// that two independent ones keep the processor busier.
+	j := 0
+	for ; j+1 < nb; j += 2 {
+		ra, rb := remainder2(block(j), block(j+1), t)
+		put(j, ra)
+		put(j+1, rb)
+	}
+	if j < nb {
+		ra, _ := remainder2(block(j), nil, t)
+		put(j, ra)
 	}
 }
 
@@ -187,18 +201,24 @@ var rsTables [31]struct {
 	t    *[256][4]uint64
 }
 
-// remainder is the Reed-Solomon remainder of data by the generator
-// whose multiples are t, laid out as t's rows are.
-func remainder(data []byte, t *[256][4]uint64) [4]uint64 {
-	var r [4]uint64
-	for _, c := range data {
-		row := &t[c^byte(r[0]>>56)]
-		r[0] = (r[0]<<8 | r[1]>>56) ^ row[0]
-		r[1] = (r[1]<<8 | r[2]>>56) ^ row[1]
-		r[2] = (r[2]<<8 | r[3]>>56) ^ row[2]
-		r[3] = r[3]<<8 ^ row[3]
+// remainder2 is the Reed-Solomon remainders of a and b (at most one
+// byte longer, or empty) by the generator whose multiples are t, laid
+// out as t's rows are.
+func remainder2(a, b []byte, t *[256][4]uint64) (ra, rb [4]uint64) {
+	var a0, a1, a2, a3, b0, b1, b2, b3 uint64
+	for i, c := range a {
+		x := &t[c^byte(a0>>56)]
+		a0, a1, a2, a3 = (a0<<8|a1>>56)^x[0], (a1<<8|a2>>56)^x[1], (a2<<8|a3>>56)^x[2], a3<<8^x[3]
+		if i < len(b) {
+			y := &t[b[i]^byte(b0>>56)]
+			b0, b1, b2, b3 = (b0<<8|b1>>56)^y[0], (b1<<8|b2>>56)^y[1], (b2<<8|b3>>56)^y[2], b3<<8^y[3]
+		}
 	}
-	return r
+	if len(b) > len(a) {
+		y := &t[b[len(a)]^byte(b0>>56)]
+		b0, b1, b2, b3 = (b0<<8|b1>>56)^y[0], (b1<<8|b2>>56)^y[1], (b2<<8|b3>>56)^y[2], b3<<8^y[3]
+	}
+	return [4]uint64{a0, a1, a2, a3}, [4]uint64{b0, b1, b2, b3}
 }
 
 // GF(2^8) with the QR polynomial x^8+x^4+x^3+x^2+1.
