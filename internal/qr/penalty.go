@@ -55,10 +55,13 @@ func (s *symbol) widePenalty(m int, sym, scratch []uint64) int {
 	return p + abs(2*dark-total)*10/total*10
 }
 
-// scratch is the words penalty's scratch holds: the masked word columns
-// of the rows and columns matrices, a zero one, and 4 for lines and
-// blocks.
+// scratch is the words penalty's scratch holds: none for narrowPenalty;
+// for widePenalty, the masked word columns of the rows and columns
+// matrices, a zero one, and 4 for lines and blocks.
 func (s *symbol) scratch() int {
+	if s.w == 1 {
+		return 0
+	}
 	return (2*s.w + 5) * (s.n + padAbove + padBelow)
 }
 
