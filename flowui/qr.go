@@ -6,7 +6,6 @@ import (
 	"hash/adler32"
 	"hash/crc32"
 	"html/template"
-	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -101,8 +100,8 @@ func qrPNG(b []byte, c qr.Code) []byte {
 			}
 			continue
 		}
-		// The modules moved right by the quiet zone, 64 a word; dark
-		// 0, the first the most significant bit. The words' bytes past
+		// The modules moved right by the quiet zone, 64 a word, the
+		// first the most significant bit; dark 0. The words' bytes past
 		// the row's are the next row's, drawn over after.
 		m := c.Row(y - qrQuiet)
 		var prev uint64
@@ -111,7 +110,7 @@ func qrPNG(b []byte, c qr.Code) []byte {
 			if k < len(m) {
 				cur = m[k]
 			}
-			binary.BigEndian.PutUint64(row[1+8*k:], bits.Reverse64(^(cur<<qrQuiet | prev>>(64-qrQuiet))))
+			binary.BigEndian.PutUint64(row[1+8*k:], ^(cur>>qrQuiet | prev<<(64-qrQuiet)))
 			prev = cur
 		}
 	}

@@ -113,9 +113,9 @@ func lines(c, tmp []uint64, n int, valid uint64) int {
 func blocks(c, next, tmp []uint64, n int, valid2 uint64) int {
 	c, next = c[padAbove:padAbove+n], next[padAbove:padAbove+n]
 	sq := tmp[:n-1]
-	h := c[0] ^ (c[0]>>1 | next[0]<<63) // differs from its right
+	h := c[0] ^ (c[0]<<1 | next[0]>>63) // differs from its right
 	for y := range sq {
-		h2 := c[y+1] ^ (c[y+1]>>1 | next[y+1]<<63)
+		h2 := c[y+1] ^ (c[y+1]<<1 | next[y+1]>>63)
 		sq[y] = valid2 &^ (h | h2 | (c[y] ^ c[y+1]))
 		h = h2
 	}
@@ -123,14 +123,15 @@ func blocks(c, next, tmp []uint64, n int, valid2 uint64) int {
 }
 
 // narrowPenalty is penalty for a symbol of at most 64 modules a side
-// (versions 1 to 11), a row or column a word (module x at bit x): each
-// is scored on its own by shifting it against itself.
+// (versions 1 to 11), a row or column a word: each is scored on its own
+// by shifting it against itself.
 func (s *symbol) narrowPenalty(m int, sym []uint64) int {
 	n := s.n
 	rows, cols := sym[:n], sym[n:2*n]
 	mask := s.mask[m][:2*n]
 	mrows, mcols := mask[:len(rows)], mask[n:n+len(cols)]
-	in5, in2 := s.valid[0]>>4, s.valid2[0] // windows of 5 and 2 that fit
+	in := s.valid[0]
+	in5, in2 := in&(in<<4), in&(in<<1) // where windows of 5 and of 2 start
 	p, dark := 0, 0
 	above, neAbove := uint64(0), ^uint64(0) // none above row 0: all unlike
 	for y, r := range rows {
@@ -155,25 +156,27 @@ func (s *symbol) narrowPenalty(m int, sym []uint64) int {
 	return p + abs(2*dark-total)*10/total*10
 }
 
-// runsOf is, for a row or column r of at most 64 modules (module x at
-// bit x), the modules unlike the next (ne), and, for rule 1, as many
-// modules as r's runs of L >= 5 score (L-2 each): its windows of 3 of
-// one colour that start where a window of 5 (that fits in in5) does or
-// up to 2 modules on.
+// runsOf is, for a row or column r of at most 64 modules (from the top
+// bit: a module's next is a bit down), the modules unlike the next
+// (ne), and, for rule 1, as many modules as r's runs of L >= 5 score
+// (L-2 each): its windows of 3 of one colour that start where a window
+// of 5 (that fits: in5) does or up to 2 modules on.
 func runsOf(r, in5 uint64) (ne, w uint64) {
-	ne = r ^ r>>1
-	o := ne | ne>>1
-	w5 := in5 &^ (o | o>>2) // no module unlike the next among the 4 from here
-	return ne, w5 | w5<<1 | w5<<2
+	ne = r ^ r<<1
+	o := ne | ne<<1
+	w5 := in5 &^ (o | o<<2) // no module unlike the next among the 4 from here
+	return ne, w5 | w5>>1 | w5>>2
 }
 
-// findersOf is, for a row or column r of at most 64 modules, the
-// modules where rule 3's 1011101 starts, with no dark module among the
-// 4 before or the 4 after (none past the edge).
+// findersOf is, for a row or column r of at most 61 modules (from the
+// top bit, as for runsOf), the modules where rule 3's 1011101 starts,
+// with no dark module among the 4 before or the 4 after (none past the
+// edge: there are 3 bits past the last module, and the windows past
+// them are past it too).
 func findersOf(r uint64) uint64 {
-	d, a := r&^(r>>1), r&(r>>1) // dark then light; dark then dark
-	core := d & (d >> 4) & (a >> 2) & (r >> 6)
-	b4 := r | r<<1
-	b4 |= b4 << 2 // some dark module among the 4 up to here
-	return core &^ (b4 << 1 & (b4 >> 10))
+	d, a := r&^(r<<1), r&(r<<1) // dark then light; dark then dark
+	core := d & (d << 4) & (a << 2) & (r << 6)
+	b4 := r | r>>1
+	b4 |= b4 >> 2 // some dark module among the 4 up to here
+	return core &^ (b4 >> 1 & (b4 << 10))
 }

@@ -2,8 +2,8 @@ package qr
 
 import "math/bits"
 
-// place draws the codewords' bits (stream: bit i%64 of word i/64 is bit
-// i, the first the most significant bit of the first codeword; zero
+// place draws the codewords' bits (stream: bit i is bit 63-i%64 of word
+// i/64, the first the most significant bit of the first codeword; zero
 // past the last) on the data modules of cols, the symbol's columns
 // matrix (as symbol has it, zero so far), run by run of each column pair: the pair's modules in
 // visiting order alternate right and left, so that the run's bits, set
@@ -13,20 +13,22 @@ func (s *symbol) place(stream, cols []uint64) {
 	n, w := s.n, s.w
 	off, lo := 0, 0
 	for _, p := range s.pairs {
-		var seq [7]uint64 // 2n <= 354 modules and a spare word
+		var seq [8]uint64 // 2n <= 354 modules, the first at the top, and a spare word
 		for _, r := range s.runs[lo:p.end] {
-			b := bitsAt(stream, off, int(r.n))
+			b := bitsAt(stream, off, uint(r.n))
 			off += int(r.n)
-			i, sh := r.at>>6, r.at&63
-			seq[i] |= b << sh
-			seq[i+1] |= b >> (64 - sh)
+			i, sh := uint(r.at>>6), uint(r.at&63)
+			seq[i&7] |= b >> sh
+			seq[(i+1)&7] |= b << 1 << (63 - sh) // b << (64 - sh), 0 for sh 0
 		}
 		lo = p.end
-		var right, left [3]uint64 // each column's modules in visiting order
+		// Each column's modules in visiting order, from the top: the
+		// right ones are seq's odd bits, the left ones its even bits.
+		var right, left [3]uint64
 		for k := range (2*n + 63) / 64 {
-			u := unshuffle(seq[k])
-			right[k/2] |= u & 0xFFFFFFFF << (32 * (k % 2))
-			left[k/2] |= u >> 32 << (32 * (k % 2))
+			u, sh := unshuffle(seq[k]), 32*uint(k%2)
+			right[k/2] |= u & 0xFFFFFFFF00000000 >> sh
+			left[k/2] |= u << 32 >> sh
 		}
 		if p.up {
 			reverse(right[:w], n)
@@ -39,10 +41,10 @@ func (s *symbol) place(stream, cols []uint64) {
 	}
 }
 
-// bitsAt is the k (at most 64) bits of stream from bit i on.
-func bitsAt(stream []uint64, i, k int) uint64 {
-	j, sh := i>>6, i&63
-	return (stream[j]>>sh | stream[j+1]<<(64-sh)) & (1<<k - 1)
+// bitsAt is the k (1 to 64) bits of stream from bit i on, at the top.
+func bitsAt(stream []uint64, i int, k uint) uint64 {
+	j, sh := i>>6, uint(i&63)
+	return (stream[j]<<sh | stream[j+1]>>1>>(63-sh)) &^ (^uint64(0) >> 1 >> ((k - 1) & 63))
 }
 
 // unshuffle gathers x's even bits into its low half and its odd bits
@@ -61,19 +63,20 @@ func unshuffle(x uint64) uint64 {
 	return x
 }
 
-// reverse reverses the order of the first n bits of a (the rest zero).
+// reverse reverses the order of the first n bits of a (from the top of
+// a[0]; the rest zero).
 func reverse(a []uint64, n int) {
 	w := len(a)
 	for i, j := 0, w-1; i <= j; i, j = i+1, j-1 {
 		a[i], a[j] = bits.Reverse64(a[j]), bits.Reverse64(a[i])
 	}
-	k := 64*w - n // bit y is now bit n-1-y's, k places up
+	k := uint(64*w-n) & 63 // bit y is now bit n-1-y's, k places on
 	for i := range w {
 		var next uint64
 		if i+1 < w {
 			next = a[i+1]
 		}
-		a[i] = a[i]>>k | next<<(64-k)
+		a[i] = a[i]<<k | next>>1>>(63-k)
 	}
 }
 
@@ -93,7 +96,7 @@ func transpose(dst, src []uint64, n, w int) {
 	}
 }
 
-// transpose64 transposes the 64 x 64 bit matrix a (bit j of a[i] is
+// transpose64 transposes the 64 x 64 bit matrix a (bit 63-j of a[i] is
 // row i's column j) by swapping its off-diagonal halves, then within
 // each half its quarters' and so on down to single bits.
 func transpose64(a *[64]uint64) {
@@ -106,11 +109,11 @@ func transpose64(a *[64]uint64) {
 }
 
 // swap swaps, in each pair of rows k and k+j (k with bit j clear), the
-// bits of row k that m<<j selects with those of row k+j that m does.
+// bits of row k that m selects with those of row k+j that m<<j does.
 func swap(a *[64]uint64, j uint, m uint64) {
 	for k := uint(0); k < 64; k = (k + j + 1) &^ j {
-		t := (a[k&63]>>j ^ a[(k+j)&63]) & m
-		a[k&63] ^= t << j
-		a[(k+j)&63] ^= t
+		t := (a[k&63] ^ a[(k+j)&63]>>j) & m
+		a[k&63] ^= t
+		a[(k+j)&63] ^= t << j
 	}
 }

@@ -3,7 +3,6 @@ package qr
 import (
 	"encoding/binary"
 	"errors"
-	"math/bits"
 	"sync"
 )
 
@@ -16,18 +15,19 @@ var ErrTooLong = errors.New("qr: text too long for a QR code")
 type Code struct {
 	Size int
 	w    int      // words a row
-	rows []uint64 // row y's module x is bit x%64 of rows[y*w+x/64]
+	rows []uint64 // row y's module x is bit 63-x%64 of rows[y*w+x/64]
 }
 
 // Dark reports whether module x, y (column, row from the top left) is
 // dark.
 func (c Code) Dark(x, y int) bool {
-	return c.rows[y*c.w+x>>6]>>(x&63)&1 != 0
+	return c.rows[y*c.w+x>>6]>>(63-x&63)&1 != 0
 }
 
-// Row is row y's modules, 64 a word: module x is bit x%64 of word x/64,
-// 1 for dark; the bits past the last module are 0. The words are the
-// code's own, for reading only.
+// Row is row y's modules, 64 a word, the first in the most significant
+// bit (as image formats have them): module x is bit 63-x%64 of word
+// x/64, 1 for dark; the bits past the last module are 0. The words are
+// the code's own, for reading only.
 func (c Code) Row(y int) []uint64 {
 	return c.rows[y*c.w : (y+1)*c.w : (y+1)*c.w]
 }
@@ -109,7 +109,7 @@ func Encode(text string) (Code, error) {
 	cw := buf[nd:nbuf]
 	interleave(data, ver, cw)
 	for i := range stream[:len(stream)-1] {
-		stream[i] = bits.Reverse64(binary.BigEndian.Uint64(cw[8*i:]))
+		stream[i] = binary.BigEndian.Uint64(cw[8*i:])
 	}
 
 	rows, cols := sym[:n*w], sym[n*w:]

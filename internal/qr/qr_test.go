@@ -162,7 +162,7 @@ func ExampleEncode() {
 	// 21
 }
 
-// Row gives each row's modules as Dark does, 64 a word from the least
+// Row gives each row's modules as Dark does, 64 a word from the most
 // significant bit, and zeros past the last, for codes of several sizes.
 func TestRow(t *testing.T) {
 	for _, text := range []string{"x", otpauth, strings.Repeat("z", 700), strings.Repeat("y", 2331)} {
@@ -176,7 +176,7 @@ func TestRow(t *testing.T) {
 				t.Fatalf("%d bytes: row %d has %d words", len(text), y, len(row))
 			}
 			for x := range len(row) * 64 {
-				got := row[x/64]>>(x%64)&1 != 0
+				got := row[x/64]>>(63-x%64)&1 != 0
 				if want := x < c.Size && c.Dark(x, y); got != want {
 					t.Fatalf("%d bytes: module %d,%d: %v, want %v", len(text), x, y, got, want)
 				}

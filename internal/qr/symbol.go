@@ -8,8 +8,9 @@ import "sync"
 // Its bit matrices are a symbol's rows and its columns, n of w words
 // each, stored a word column at a time (so that penalty reads a word
 // column's words one after the other): word j of row y (its modules 64j
-// to 64j+63, module x at bit x%64) is at j*n+y; word j of column x (its
-// modules from the top, likewise) at (w+j)*n+x.
+// to 64j+63, the first in the most significant bit: module x at bit
+// 63-x%64) is at j*n+y; word j of column x (its modules from the top,
+// likewise) at (w+j)*n+x.
 type symbol struct {
 	n, w int
 	// fn is the function patterns, the format modules light.
@@ -121,8 +122,8 @@ func (s *symbol) words(dark func(x, y int) bool) []uint64 {
 	for y := range n {
 		for x := range n {
 			if dark(x, y) {
-				b[x>>6*n+y] |= 1 << (x & 63)
-				b[(w+y>>6)*n+x] |= 1 << (y & 63)
+				b[x>>6*n+y] |= 1 << (63 - x&63)
+				b[(w+y>>6)*n+x] |= 1 << (63 - y&63)
 			}
 		}
 	}
@@ -131,14 +132,8 @@ func (s *symbol) words(dark func(x, y int) bool) []uint64 {
 
 // below is the bits of a row's word j for the modules before k.
 func below(k, j int) uint64 {
-	k -= 64 * j
-	switch {
-	case k <= 0:
-		return 0
-	case k >= 64:
-		return ^uint64(0)
-	}
-	return 1<<k - 1
+	k = min(max(k-64*j, 0), 64)
+	return ^(^uint64(0) >> k)
 }
 
 // drawFunctions draws the version's finder, separator, timing and
