@@ -48,12 +48,13 @@ func qrImage(text string) template.HTMLAttr {
 	a.Grow(len(prefix) + base64.StdEncoding.EncodedLen(len(img)) + len(width) + len(height) + 2*len(side) + 1)
 	a.WriteString(prefix)
 	var chunk [1024]byte
-	for len(img) > 0 {
-		k := min(len(img), len(chunk)/4*3) // whole groups of 3 bytes: no padding but at the end
-		base64.StdEncoding.Encode(chunk[:], img[:k])
-		a.Write(chunk[:base64.StdEncoding.EncodedLen(k)])
+	for len(img) >= 3 {
+		k := min(len(img), len(chunk)/4*3) / 3 * 3 // whole groups of 3 bytes
+		appendBase64(chunk[:0], img[:k])
+		a.Write(chunk[:k/3*4])
 		img = img[k:]
 	}
+	a.Write(base64.StdEncoding.AppendEncode(chunk[:0], img)) // the last 1 or 2 bytes, padded
 	a.WriteString(width)
 	a.Write(side)
 	a.WriteString(height)
@@ -61,6 +62,28 @@ func qrImage(text string) template.HTMLAttr {
 	a.WriteByte('"')
 	return template.HTMLAttr(a.String())
 }
+
+// appendBase64 appends src, whole groups of 3 bytes, to dst in base64,
+// two digits a lookup (encoding/base64 takes one a lookup).
+func appendBase64(dst, src []byte) []byte {
+	t := base64Pairs()
+	for ; len(src) >= 3; src = src[3:] {
+		v := uint32(src[0])<<16 | uint32(src[1])<<8 | uint32(src[2])
+		dst = binary.BigEndian.AppendUint32(dst, uint32(t[v>>12])<<16|uint32(t[v&0xFFF]))
+	}
+	return dst
+}
+
+// base64Pairs is base64's two digits for each 12 bits, the first in the
+// high byte.
+var base64Pairs = sync.OnceValue(func() *[4096]uint16 {
+	const digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	t := new([4096]uint16)
+	for i := range t {
+		t[i] = uint16(digits[i>>6])<<8 | uint16(digits[i&63])
+	}
+	return t
+})
 
 // pngBufs holds qrImage's PNG buffers: hash/crc32 reads its bytes
 // through a function value, which would move a buffer on the stack to
