@@ -90,21 +90,22 @@ func Encode(text string) (Code, error) {
 	stream, words := words[:(nr+7)/8+1], words[(nr+7)/8+1:]
 	sym, scratch := words[:2*n*w], words[2*n*w:2*n*w+s.scratch()]
 
-	// Byte mode (0100), the byte count, the bytes, the terminator (the
-	// 4 bits after the 4-bit mode leave the stream byte aligned), pad.
-	data := buf[:0]
-	acc, k := uint64(4)<<count|uint64(len(text)), 4+count
-	for i := 0; i < len(text); i++ {
-		acc, k = acc<<8|uint64(text[i]), k+8
-		for ; k >= 8; k -= 8 {
-			data = append(data, byte(acc>>(k-8)))
-		}
+	// Byte mode (0100) and the byte count (12 or 20 bits), so that
+	// each byte of the text is half a byte on; the terminator (0000)
+	// ends the last one's byte; pad.
+	data := buf[:nd]
+	h, k := 4<<count|len(text), 0
+	for sh := count - 4; sh >= 0; sh, k = sh-8, k+1 {
+		data[k] = byte(h >> sh)
 	}
-	for acc <<= 4; k+4 >= 8; k -= 8 {
-		data = append(data, byte(acc>>(k+4-8)))
+	half := byte(h << 4) // the half byte before the next, high
+	for i := 0; i < len(text); i, k = i+1, k+1 {
+		data[k] = half | text[i]>>4
+		half = text[i] << 4
 	}
-	for pad := byte(0xEC); len(data) < nd; pad ^= 0xEC ^ 0x11 {
-		data = append(data, pad)
+	data[k] = half
+	for i, pad := k+1, byte(0xEC); i < nd; i, pad = i+1, pad^0xEC^0x11 {
+		data[i] = pad
 	}
 	cw := buf[nd:nbuf]
 	interleave(data, ver, cw)
