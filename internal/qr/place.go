@@ -5,10 +5,11 @@ import "math/bits"
 // place draws the codewords' bits (stream: bit i is bit 63-i%64 of word
 // i/64, the first the most significant bit of the first codeword; zero
 // past the last) on the data modules of cols, the symbol's columns
-// matrix (as symbol has it, zero so far), run by run of each column pair: the pair's modules in
-// visiting order alternate right and left, so that the run's bits, set
-// in a row of the pair's 2n, split into its two columns by their even
-// and odd places.
+// matrix (as symbol has it, zero so far), a column pair at a time: each
+// of the pair's runs takes the next bits of the stream into its place
+// in a sequence of the pair's 2n modules in visiting order, which
+// alternate right and left, so that the sequence's even and odd places
+// are the two columns (from the bottom for a pair that goes up).
 func (s *symbol) place(stream, cols []uint64) {
 	n, w := s.n, s.w
 	off, lo := 0, 0

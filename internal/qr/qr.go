@@ -71,11 +71,10 @@ func Encode(text string) (Code, error) {
 	n, w := s.n, s.w
 	nd, nr := dataCodewords(ver), rawCodewords(ver)
 
-	// Scratch, on the stack for the versions up to 64 modules a side
-	// (up to 11):
-	// the data codewords, then all of them in their order (and zeros to
-	// a whole word); their bits, 64 a word; the symbol's rows and
-	// columns (as symbol's matrices), and penalty's scratch.
+	// Scratch, on the stack up to version 11 (64 modules a side): the
+	// data codewords, then all the codewords in their order (and zeros
+	// to a whole word); their bits, 64 a word; the unmasked symbol's
+	// rows and columns (as symbol's matrices); penalty's scratch.
 	nbuf := nd + (nr+7)/8*8
 	nwords := (nr+7)/8 + 1 + 2*n*w + s.scratch()
 	var smallBuf [768]byte
