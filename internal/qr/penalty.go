@@ -21,7 +21,8 @@ func (s *symbol) penalty(m int, sym, scratch []uint64) int {
 	return s.widePenalty(m, sym, scratch)
 }
 
-// widePenalty is penalty for a symbol of any size. Rows and columns are
+// widePenalty is penalty for a symbol of any size (scratch holds
+// s.wideScratch() words, zero but where it writes). Rows and columns are
 // scored alike, down the word columns of the rows matrix and of the
 // columns matrix (its rows are the symbol's columns), each masked into
 // scratch with zero rows around: rules 1 and 3 compare words of 64
@@ -37,89 +38,84 @@ func (s *symbol) widePenalty(m int, sym, scratch []uint64) int {
 			c[y] = src[y] ^ msk[y]
 		}
 	}
-	zero, tmp := scratch[2*w*h:(2*w+1)*h], scratch[(2*w+1)*h:(2*w+5)*h]
+	zero, l := scratch[2*w*h:(2*w+1)*h], scratch[(2*w+1)*h:(2*w+2)*h]
 	p, dark := 0, 0
 	for k := range 2 * w {
 		c := scratch[k*h : (k+1)*h]
-		p += lines(c, tmp, n, s.valid[k%w])
+		p += lines(c, l, n, s.valid[k%w])
 		if k < w {
 			next := zero
 			if k+1 < w {
 				next = scratch[(k+1)*h : (k+2)*h]
 			}
-			p += 3 * blocks(c, next, tmp, n, s.valid2[k])
-			dark += ones(c)
+			sq, d := blocks(c, next, n, s.valid2[k])
+			p, dark = p+3*sq, dark+d
 		}
 	}
 	total := n * n
 	return p + abs(2*dark-total)*10/total*10
 }
 
-// scratch is the words penalty's scratch holds: none for narrowPenalty;
-// for widePenalty, the masked word columns of the rows and columns
-// matrices, a zero one, and 4 for lines and blocks.
+// scratch is the words penalty's scratch holds: none for narrowPenalty,
+// wideScratch for widePenalty.
 func (s *symbol) scratch() int {
 	if s.w == 1 {
 		return 0
 	}
-	return (2*s.w + 5) * (s.n + padAbove + padBelow)
+	return s.wideScratch()
 }
 
-// ones is the number of 1 bits in ws. (The loops that score the rules
-// leave their words to count in scratch for ones to count rather than
-// count them there: bits.OnesCount64 falls back to a call on a CPU
-// without POPCNT, which would have them keep their values on the stack.)
-func ones(ws []uint64) int {
-	k := 0
-	for _, x := range ws {
-		k += bits.OnesCount64(x)
-	}
-	return k
+// wideScratch is the words widePenalty's scratch holds: the masked word
+// columns of the rows and columns matrices, a zero one, and one for
+// lines.
+func (s *symbol) wideScratch() int {
+	return (2*s.w + 2) * (s.n + padAbove + padBelow)
 }
 
 // lines scores rules 1 and 3 down the masked word column c of n rows
-// (row y at c[padAbove+y]), of which valid are modules, with tmp as
-// scratch (4 times as long as c).
-func lines(c, tmp []uint64, n int, valid uint64) int {
+// (row y at c[padAbove+y]), of which valid are modules, with l as
+// scratch (as long as c).
+func lines(c, l []uint64, n int, valid uint64) int {
 	c = c[:n+padAbove+padBelow]
-	l := tmp[:len(c)-3]
+	l = l[:len(c)-3]
 	for i := range l {
 		l[i] = c[i] | c[i+1] | c[i+2] | c[i+3] // dark among rows i-4 to i-1
 	}
-	tmp = tmp[len(l):]
-	wins, starts, finders := tmp[:n-4], tmp[n-4:2*(n-4)], tmp[2*(n-4):3*(n-4)]
+	runs, starts, finders := 0, 0, 0
 	// Rule 1: a run of L >= 5 has L-4 windows of 5 and one start; ne
 	// are the modules unlike the next row's, from row y on.
 	var prev uint64
 	ne0, ne1, ne2 := c[4]^c[5], c[5]^c[6], c[6]^c[7]
-	for y := range wins {
+	for y := 0; y+4 < n; y++ {
 		r := c[y+4 : y+11 : y+11] // rows y to y+6
 		ne3 := r[3] ^ r[4]
 		w5 := valid &^ (ne0 | ne1 | ne2 | ne3)
-		wins[y], starts[y] = w5, w5&^prev
+		runs += bits.OnesCount64(w5)
+		starts += bits.OnesCount64(w5 &^ prev)
 		prev, ne0, ne1, ne2 = w5, ne1, ne2, ne3
 		// Rule 3, the pattern from row y on (none past row n-7: it
 		// would end on a light row of padding).
 		core := r[0] &^ r[1] & r[2] & r[3] & r[4] &^ r[5] & r[6]
-		finders[y] = core &^ (l[y] & l[y+11])
+		finders += bits.OnesCount64(core &^ (l[y] & l[y+11]))
 	}
-	return ones(wins) + 2*ones(starts) + 40*ones(finders)
+	return runs + 2*starts + 40*finders
 }
 
-// blocks counts rule 2's 2x2 blocks of one colour in the masked word
-// column c of a rows matrix (laid out as for lines), next the word
-// column to its right (zero if none), valid2 the modules with a module
-// to their right, with tmp as scratch (as long as c).
-func blocks(c, next, tmp []uint64, n int, valid2 uint64) int {
+// blocks counts rule 2's 2x2 blocks of one colour and the dark modules
+// in the masked word column c of a rows matrix (laid out as for lines),
+// next the word column to its right (zero if none), valid2 the modules
+// with a module to their right.
+func blocks(c, next []uint64, n int, valid2 uint64) (squares, dark int) {
 	c, next = c[padAbove:padAbove+n], next[padAbove:padAbove+n]
-	sq := tmp[:n-1]
 	h := c[0] ^ (c[0]<<1 | next[0]>>63) // differs from its right
-	for y := range sq {
-		h2 := c[y+1] ^ (c[y+1]<<1 | next[y+1]>>63)
-		sq[y] = valid2 &^ (h | h2 | (c[y] ^ c[y+1]))
+	dark = bits.OnesCount64(c[0])
+	for y := 1; y < len(c); y++ {
+		h2 := c[y] ^ (c[y]<<1 | next[y]>>63)
+		squares += bits.OnesCount64(valid2 &^ (h | h2 | (c[y-1] ^ c[y])))
+		dark += bits.OnesCount64(c[y])
 		h = h2
 	}
-	return ones(sq)
+	return squares, dark
 }
 
 // narrowPenalty is penalty for a symbol of at most 64 modules a side

@@ -18,7 +18,7 @@ func TestNarrowPenalty(t *testing.T) {
 				sym[y] = rnd.Uint64() & s.valid[0]
 			}
 			transpose(sym[n:], sym[:n], n, 1)
-			scratch := make([]uint64, (2+5)*(n+padAbove+padBelow)) // widePenalty's for w 1
+			scratch := make([]uint64, s.wideScratch())
 			for m := range 8 {
 				if a, b := s.narrowPenalty(m, sym), s.widePenalty(m, sym, scratch); a != b {
 					t.Fatalf("version %d, mask %d: %d, widePenalty %d", ver, m, a, b)
