@@ -170,7 +170,8 @@ func runsOf(r, in5 uint64) (ne, w uint64) {
 // edge: there are 3 bits past the last module, and the windows past
 // them are past it too).
 func findersOf(r uint64) uint64 {
-	d, a := r&^(r<<1), r&(r<<1) // dark then light; dark then dark
+	a := r & (r << 1) // dark then dark
+	d := r ^ a        // dark then light
 	core := d & (d << 4) & (a << 2) & (r << 6)
 	b4 := r | r>>1
 	b4 |= b4 >> 2 // some dark module among the 4 up to here
