@@ -120,33 +120,34 @@ func blocks(c, next []uint64, n int, valid2 uint64) (squares, dark int) {
 
 // narrowPenalty is penalty for a symbol of at most 64 modules a side
 // (versions 1 to 11), a row or column a word: each is scored on its own
-// by shifting it against itself.
+// by shifting it against itself, row y and column y in one step.
 func (s *symbol) narrowPenalty(m int, sym []uint64) int {
 	n := s.n
 	rows, cols := sym[:n], sym[n:2*n]
 	mask := s.mask[m][:2*n]
-	mrows, mcols := mask[:len(rows)], mask[n:n+len(cols)]
+	mrows, mcols := mask[:len(rows)], mask[n:n+len(rows)]
+	cols = cols[:len(rows)]
 	in := s.valid[0]
 	in5, in2 := in&(in<<4), in&(in<<1) // where windows of 5 and of 2 start
 	p, dark := 0, 0
 	above, neAbove := uint64(0), ^uint64(0) // none above row 0: all unlike
 	for y, r := range rows {
 		r ^= mrows[y]
-		ne, w := runsOf(r, in5)
-		p += bits.OnesCount64(w) + 3*bits.OnesCount64(in2&^(ne|neAbove|(r^above)))
+		c := cols[y] ^ mcols[y]
+		// Rules 1 and 3 on the row and the column, rules 2 and 4 on the
+		// row (with the one above).
+		ne, wr := runsOf(r, in5)
+		_, wc := runsOf(c, in5)
+		sq := in2 &^ (ne | neAbove | (r ^ above))
+		p += bits.OnesCount64(wr) + bits.OnesCount64(wc) + 3*bits.OnesCount64(sq)
 		for f := findersOf(r); f != 0; f &= f - 1 { // rarely any
+			p += 40
+		}
+		for f := findersOf(c); f != 0; f &= f - 1 {
 			p += 40
 		}
 		dark += bits.OnesCount64(r)
 		above, neAbove = r, ne
-	}
-	for x, c := range cols {
-		c ^= mcols[x]
-		_, w := runsOf(c, in5)
-		p += bits.OnesCount64(w)
-		for f := findersOf(c); f != 0; f &= f - 1 {
-			p += 40
-		}
 	}
 	total := n * n
 	return p + abs(2*dark-total)*10/total*10
