@@ -56,7 +56,7 @@ func dataCodewords(ver int) int {
 	return rawCodewords(ver) - eccPerBlock[ver]*numBlocks[ver]
 }
 
-// Encode is the QR code of text's bytes.
+// Encode is the QR code of text's bytes. It is safe for concurrent use.
 func Encode(text string) (Code, error) {
 	ver, count := 1, 8
 	for ; 4+count+8*len(text) > 8*dataCodewords(ver); ver++ {

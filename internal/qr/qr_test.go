@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf8"
 
@@ -115,6 +117,42 @@ func TestEncodeDecodes(t *testing.T) {
 			t.Fatalf("decoded %q, want %q", got, text)
 		}
 	}
+}
+
+// Encode may be called from several goroutines at once, each version's
+// first code among them (what a version's codes share is drawn once;
+// run alone, this test draws the first codes): each gets the code a
+// lone call draws.
+func TestEncodeConcurrent(t *testing.T) {
+	ts := texts()
+	got := make([][]qr.Code, 4)
+	var wg sync.WaitGroup
+	for g := range got {
+		got[g] = make([]qr.Code, len(ts))
+		wg.Go(func() {
+			for i := range ts {
+				i = (i + g*len(ts)/4) % len(ts)
+				got[g][i], _ = qr.Encode(ts[i])
+			}
+		})
+	}
+	wg.Wait()
+	for i, text := range ts {
+		want, _ := qr.Encode(text)
+		for g := range got {
+			if !slices.EqualFunc(rows(got[g][i]), rows(want), slices.Equal) {
+				t.Fatalf("%d bytes: not the lone call's code", len(text))
+			}
+		}
+	}
+}
+
+func rows(c qr.Code) [][]uint64 {
+	var rs [][]uint64
+	for y := range c.Size {
+		rs = append(rs, c.Row(y))
+	}
+	return rs
 }
 
 // 2331 bytes fill a version 40 code; one more is too long.
