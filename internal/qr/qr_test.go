@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf8"
 
@@ -117,6 +119,42 @@ func TestEncodeDecodes(t *testing.T) {
 	}
 }
 
+// Encode may be called from several goroutines at once, each version's
+// first code among them (what a version's codes share is drawn once;
+// run alone, this test draws the first codes): each gets the code a
+// lone call draws.
+func TestEncodeConcurrent(t *testing.T) {
+	ts := texts()
+	got := make([][]qr.Code, 4)
+	var wg sync.WaitGroup
+	for g := range got {
+		got[g] = make([]qr.Code, len(ts))
+		wg.Go(func() {
+			for i := range ts {
+				i = (i + g*len(ts)/4) % len(ts)
+				got[g][i], _ = qr.Encode(ts[i])
+			}
+		})
+	}
+	wg.Wait()
+	for i, text := range ts {
+		want, _ := qr.Encode(text)
+		for g := range got {
+			if !slices.EqualFunc(rows(got[g][i]), rows(want), slices.Equal) {
+				t.Fatalf("%d bytes: not the lone call's code", len(text))
+			}
+		}
+	}
+}
+
+func rows(c qr.Code) [][]uint64 {
+	var rs [][]uint64
+	for y := range c.Size {
+		rs = append(rs, c.Row(y))
+	}
+	return rs
+}
+
 // 2331 bytes fill a version 40 code; one more is too long.
 func TestEncodeTooLong(t *testing.T) {
 	if c, err := qr.Encode(strings.Repeat("x", 2331)); err != nil || c.Size != 177 {
@@ -162,20 +200,21 @@ func ExampleEncode() {
 	// 21
 }
 
-// RowBytes gives each row's modules as Dark does, eight a byte from the
-// most significant bit, and zeros past the last, for codes of several
-// sizes.
-func TestRowBytes(t *testing.T) {
+// Row gives each row's modules as Dark does, 64 a word from the most
+// significant bit, and zeros past the last, for codes of several sizes.
+func TestRow(t *testing.T) {
 	for _, text := range []string{"x", otpauth, strings.Repeat("z", 700), strings.Repeat("y", 2331)} {
 		c, err := qr.Encode(text)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b := make([]byte, (c.Size+7)/8)
 		for y := range c.Size {
-			c.RowBytes(y, b)
-			for x := range len(b) * 8 {
-				got := b[x/8]&(0x80>>(x%8)) != 0
+			row := c.Row(y)
+			if len(row) != (c.Size+63)/64 {
+				t.Fatalf("%d bytes: row %d has %d words", len(text), y, len(row))
+			}
+			for x := range len(row) * 64 {
+				got := row[x/64]>>(63-x%64)&1 != 0
 				if want := x < c.Size && c.Dark(x, y); got != want {
 					t.Fatalf("%d bytes: module %d,%d: %v, want %v", len(text), x, y, got, want)
 				}
