@@ -41,3 +41,30 @@ func TestWriteAfterWrite(t *testing.T) {
 		}
 	}
 }
+
+// nullWriter is a ResponseWriter that allocates nothing itself.
+type nullWriter struct{ h http.Header }
+
+func (w nullWriter) Header() http.Header       { return w.h }
+func (nullWriter) WriteHeader(int)             {}
+func (nullWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+// A response takes two allocations of Write's own: the Content-Length
+// string and the one array of both header values (the encoder and its
+// buffer are reused, as encoding/json's own state is).
+func TestWriteAllocs(t *testing.T) {
+	type body struct {
+		A string `json:"a"`
+		B []int  `json:"b"`
+	}
+	v := &body{A: strings.Repeat("x", 200), B: []int{1, 2, 3}}
+	w := nullWriter{http.Header{}}
+	Write(w, http.StatusOK, "application/json", v, nil)
+	if got := w.h.Get("Content-Length"); got != "220" || w.h.Get("Content-Type") != "application/json" {
+		t.Fatalf("headers %v", w.h)
+	}
+	if n := testing.AllocsPerRun(100, func() { Write(w, http.StatusOK, "application/json", v, nil) }); n > 2 {
+		t.Errorf("%v allocations a response, want at most 2", n)
+	}
+}
+
