@@ -67,4 +67,3 @@ func TestWriteAllocs(t *testing.T) {
 		t.Errorf("%v allocations a response, want at most 2", n)
 	}
 }
-
