@@ -126,8 +126,10 @@ func (s *HTTPSessions) Request(w http.ResponseWriter, r *http.Request) (Request,
 		return Request{}, ErrNoSession
 	}
 	req := Request{Session: session, HTTP: httpRequest(r)}
-	if c, err := r.Cookie(CookieMFA); err == nil {
-		req.MFA = c.Value
+	if mayHaveCookie(r, CookieMFA) {
+		if c, err := r.Cookie(CookieMFA); err == nil {
+			req.MFA = c.Value
+		}
 	}
 	// A session id made for this request is in no SessionStore: it is
 	// anonymous without looking.
@@ -205,7 +207,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": `Method "` + r.Method + `" not allowed.`})
 		return
 	}
-	w.Header().Set("X-Frame-Options", "SAMEORIGIN")
+	w.Header()["X-Frame-Options"] = sameOrigin
 	if err := h.CheckOrigin(r); err != nil {
 		origin := r.Header.Get("Origin")
 		if origin == "" {
@@ -242,7 +244,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-authentik-id", fe.RequestID)
 		writeJSON(w, http.StatusOK, fe)
 	case resp.Reload:
-		w.Header().Set("Location", r.URL.RequestURI())
+		w.Header()["Location"] = []string{requestURI(r)}
 		w.WriteHeader(http.StatusFound)
 	default:
 		writeJSON(w, http.StatusOK, resp.Challenge)
@@ -332,7 +334,11 @@ func (h *HTTPSessions) setCookie(w http.ResponseWriter, r *http.Request, id stri
 // authentik sets it). Believing a client that claims so is harmless: it
 // only keeps the client's own cookie off plain HTTP.
 func secure(r *http.Request) bool {
-	return r.TLS != nil || strings.EqualFold(strings.TrimSpace(strings.Split(r.Header.Get("X-Forwarded-Proto"), ",")[0]), "https")
+	if r.TLS != nil {
+		return true
+	}
+	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	return strings.EqualFold(strings.TrimSpace(proto), "https")
 }
 
 // sessionChange carries out a login or logout: with the handler's own
@@ -414,5 +420,39 @@ func cloneWithout(h http.Header, key string) http.Header {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	jsonresp.Write(w, status, "application/json", v, map[string]string{"detail": "internal error"})
+	jsonresp.Write(w, status, "application/json", v, internalError)
+}
+
+// internalError is writeJSON's answer to a value it cannot encode.
+var internalError = map[string]string{"detail": "internal error"}
+
+// sameOrigin is the value of the X-Frame-Options header of the
+// executor's answers, shared by them all (Header.Set would allocate it
+// at each): it is never changed in place, and an append to it (Add)
+// copies it, as its capacity is its length.
+var sameOrigin = []string{"SAMEORIGIN"}
+
+// mayHaveCookie says whether r may carry a cookie named name: false when
+// no Cookie header holds the name at all, so that r.Cookie, which parses
+// every cookie, need not look.
+func mayHaveCookie(r *http.Request, name string) bool {
+	for _, line := range r.Header["Cookie"] {
+		if strings.Contains(line, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// requestURI is r.URL.RequestURI(): the request line's own target when
+// it is the same string (the common case), which it need not build.
+func requestURI(r *http.Request) string {
+	u := r.URL
+	if u.Opaque == "" && (u.RawQuery != "" || u.ForceQuery) {
+		p := u.EscapedPath()
+		if t := r.RequestURI; p != "" && len(t) == len(p)+1+len(u.RawQuery) && t[:len(p)] == p && t[len(p)] == '?' && t[len(p)+1:] == u.RawQuery {
+			return t
+		}
+	}
+	return u.RequestURI()
 }

@@ -222,7 +222,10 @@ func sessionHash(sid string) string {
 // sessionKeyOf is the run state key of the session whose id's SHA-256
 // is sum: "s:" and its hex.
 func sessionKeyOf(sum [sha256.Size]byte) string {
-	return string(hex.AppendEncode([]byte("s:"), sum[:]))
+	var b [2 + 2*sha256.Size]byte
+	b[0], b[1] = 's', ':'
+	hex.Encode(b[2:], sum[:])
+	return string(b[:])
 }
 func userKey(pk int64) string { return "u:" + strconv.FormatInt(pk, 10) }
 

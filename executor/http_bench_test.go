@@ -1,0 +1,136 @@
+package executor
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authflow/authflow/password"
+)
+
+// layerWriter is an http.ResponseWriter that keeps what a handler
+// answers and costs next to nothing itself: its header map and body
+// buffer are reused from one request to the next.
+type layerWriter struct {
+	h      http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (w *layerWriter) Header() http.Header { return w.h }
+func (w *layerWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+
+func (w *layerWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.body.Write(b)
+}
+
+func (w *layerWriter) reset() {
+	clear(w.h)
+	w.status = 0
+	w.body.Reset()
+}
+
+// layerClient sends the requests of a login straight to a handler's
+// ServeHTTP, in process, with the cookies it is given: what the
+// executor's HTTP layer costs, without net/http's server or a
+// connection.
+type layerClient struct {
+	b       *testing.B
+	h       http.Handler
+	u       *url.URL
+	w       layerWriter
+	cookies map[string]string
+	line    []byte
+	reader  bytes.Reader
+}
+
+func newLayerClient(b *testing.B, h http.Handler) *layerClient {
+	u, _ := url.Parse(ExecutorPath + benchSlug + "/")
+	return &layerClient{b: b, h: h, u: u, w: layerWriter{h: http.Header{}}, cookies: map[string]string{}}
+}
+
+func (c *layerClient) fresh() client {
+	clear(c.cookies)
+	return c
+}
+
+func (c *layerClient) do(method, _ string, body []byte) (int, []byte) {
+	c.w.reset()
+	r := &http.Request{Method: method, URL: c.u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{}, Host: "127.0.0.1", RemoteAddr: "127.0.0.1:40000", RequestURI: c.u.Path}
+	if len(c.cookies) > 0 {
+		line := c.line[:0]
+		for k, v := range c.cookies {
+			if len(line) > 0 {
+				line = append(line, "; "...)
+			}
+			line = append(append(append(line, k...), '='), v...)
+		}
+		c.line = line
+		r.Header["Cookie"] = []string{string(line)}
+	}
+	if body != nil {
+		c.reader.Reset(body)
+		r.Body, r.ContentLength = readCloser{&c.reader}, int64(len(body))
+		r.Header["Content-Type"] = []string{"application/json"}
+	} else {
+		r.Body = http.NoBody
+	}
+	c.h.ServeHTTP(&c.w, r)
+	for _, line := range c.w.h["Set-Cookie"] {
+		name, rest, _ := strings.Cut(line, "=")
+		val, _, _ := strings.Cut(rest, ";")
+		c.cookies[name] = val
+	}
+	return c.w.status, c.w.body.Bytes()
+}
+
+type readCloser struct{ *bytes.Reader }
+
+func (readCloser) Close() error { return nil }
+
+// BenchmarkHTTPLayer measures what the executor's HTTP handler adds to a
+// login through the Go API (with its session kept, SessionStore.Start),
+// in process: the login's requests go straight to HTTPHandler's
+// ServeHTTP (no server, no connection), alternately with the Go API's
+// login, each first in turn:
+//
+//	go test ./executor -run '^$' -bench BenchmarkHTTPLayer -benchtime 3000x
+//
+// layer-ns/op is what the handler adds to a login, layer/go its share of
+// the Go API's login.
+func BenchmarkHTTPLayer(b *testing.B) {
+	lb := newLoginBench(b, 1000, password.Policy{Iterations: 1})
+	ctx := context.Background()
+	lc := newLayerClient(b, lb.e.HTTPHandler(HTTPOptions{}))
+	var goT, serveT time.Duration
+	runs := 0
+	turns(b, &runs, func() {
+		t0 := time.Now()
+		l := lb.login(b, "layer-"+strconv.Itoa(runs))
+		if err := lb.e.SessionStore().Start(ctx, l); err != nil {
+			b.Fatal(err)
+		}
+		goT += time.Since(t0)
+	}, func() {
+		t0 := time.Now()
+		lb.loginHTTP(b, lc)
+		serveT += time.Since(t0)
+	})
+	b.ReportMetric(float64(goT.Nanoseconds())/float64(b.N), "go-ns/op")
+	b.ReportMetric(float64(serveT.Nanoseconds())/float64(b.N), "serve-ns/op")
+	b.ReportMetric(float64((serveT-goT).Nanoseconds())/float64(b.N), "layer-ns/op")
+	b.ReportMetric(float64(serveT-goT)/float64(goT), "layer/go")
+}

@@ -1,0 +1,134 @@
+package executor
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// A session's run state key is "s:" and the hex SHA-256 of its id, made
+// in one allocation (the string itself).
+func TestSessionKey(t *testing.T) {
+	sum := sha256.Sum256([]byte("an id"))
+	if got, want := sessionKey("an id"), "s:"+hex.EncodeToString(sum[:]); got != want {
+		t.Fatalf("%q, want %q", got, want)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = sessionKey("an id") }); n != 1 {
+		t.Errorf("%v allocations, want 1", n)
+	}
+}
+
+// secure reads the first of X-Forwarded-Proto's values, without
+// allocating.
+func TestSecureForwardedProto(t *testing.T) {
+	for v, want := range map[string]bool{
+		"": false, "https": true, "HTTPS": true, " https ": true, "https, http": true,
+		"http, https": false, "http": false, ",https": false, "httpsx": false,
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		if v != "" {
+			r.Header.Set("X-Forwarded-Proto", v)
+		}
+		if got := secure(r); got != want {
+			t.Errorf("X-Forwarded-Proto %q: %v, want %v", v, got, want)
+		}
+		if n := testing.AllocsPerRun(10, func() { secure(r) }); n != 0 {
+			t.Errorf("X-Forwarded-Proto %q: %v allocations", v, n)
+		}
+	}
+}
+
+// requestURI is r.URL.RequestURI(), for any request line net/http
+// accepts; it takes the request line's own target rather than build it
+// again when they are the same.
+func FuzzRequestURI(f *testing.F) {
+	for _, s := range []string{
+		"/api/v3/flows/executor/f/", "/api/v3/flows/executor/f/?query=next%3D%2Fx", "/a?", "/a%2Fb/?q=1",
+		"/a b?x", "/%7e/?x=%zz", "http://host/p?q=1", "*", "/?", "//x?y", "/a/../b?c#d", "/é?q",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, target string) {
+		r, err := http.ReadRequest(bufio.NewReader(strings.NewReader("GET " + target + " HTTP/1.1\r\nHost: h\r\n\r\n")))
+		if err != nil {
+			return
+		}
+		if got, want := requestURI(r), r.URL.RequestURI(); got != want {
+			t.Errorf("%q: %q, want %q", target, got, want)
+		}
+	})
+}
+
+// The Location of a reload of a request with a query string is the
+// request's own target, taken as it is.
+func TestRequestURIAllocs(t *testing.T) {
+	r := httptest.NewRequest("GET", ExecutorPath+"f/?query=next%3D%2Fif%2Fuser%2F", nil)
+	if got := requestURI(r); got != r.URL.RequestURI() {
+		t.Fatalf("%q", got)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = requestURI(r) }); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
+}
+
+// mayHaveCookie is false only for a request r.Cookie finds no such
+// cookie in.
+func FuzzMayHaveCookie(f *testing.F) {
+	for _, s := range []string{"", "authentik_mfa=x", "a=b; authentik_mfa=\"x\"", "authentik_mfa", " authentik_mfa =x", "x=authentik_mfa"} {
+		f.Add(s, CookieMFA)
+	}
+	f.Fuzz(func(t *testing.T, line, name string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header["Cookie"] = []string{"a=b", line}
+		if _, err := r.Cookie(name); err == nil && !mayHaveCookie(r, name) {
+			t.Errorf("%q has a cookie %q", line, name)
+		}
+	})
+}
+
+// Finding the session of a request with a session cookie that holds no
+// login, and no remembered-MFA cookie, allocates no more than its
+// HTTPRequest (the struct, the query's map and value, the headers
+// without the cookie's map and values: five), the session's key and the run state's lookup of it: the
+// remembered-MFA cookie is not looked for among cookies that do not name
+// it.
+func TestHTTPSessionsRequestAllocs(t *testing.T) {
+	h := newHarness(t, "")
+	s := h.e.HTTPSessions(HTTPOptions{})
+	r := httptest.NewRequest("GET", ExecutorPath+"f/?query=x", nil)
+	sid := newSessionID()
+	r.Header.Set("Cookie", DefaultCookie+"="+sid+"; other=1")
+	w := httptest.NewRecorder()
+	req, err := s.Request(w, r)
+	if err != nil || req.Session != sid || req.User.PK != 0 || req.MFA != "" {
+		t.Fatalf("%+v %v", req, err)
+	}
+	_, _ = h.rs.Load(context.Background(), Sessions, sessionKey(sid))
+	lookup := testing.AllocsPerRun(100, func() { _, _ = h.rs.Load(context.Background(), Sessions, sessionKey(sid)) })
+	cookie := testing.AllocsPerRun(100, func() { _, _ = r.Cookie(DefaultCookie) })
+	if n := testing.AllocsPerRun(100, func() { _, _ = s.Request(w, r) }); n > 5+cookie+lookup {
+		t.Errorf("%v allocations, want at most %v", n, 5+cookie+lookup)
+	}
+}
+
+// The executor's answers share one X-Frame-Options value, never changed:
+// a handler that appends to it gets its own.
+func TestSameOriginShared(t *testing.T) {
+	h := newHarness(t, flowDoc("f", "", dummy("f", "one", 0, "")))
+	for range 2 {
+		r := h.get("f", "")
+		if got := r.header.Values("X-Frame-Options"); len(got) != 1 || got[0] != "SAMEORIGIN" {
+			t.Fatalf("X-Frame-Options %q", got)
+		}
+	}
+	hd := http.Header{"X-Frame-Options": sameOrigin}
+	hd.Add("X-Frame-Options", "DENY")
+	if len(sameOrigin) != 1 || cap(sameOrigin) != 1 || sameOrigin[0] != "SAMEORIGIN" {
+		t.Errorf("sameOrigin %q", sameOrigin)
+	}
+}
