@@ -242,12 +242,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		fe := h.FlowError(slug, err)
 		w.Header().Set("X-authentik-id", fe.RequestID)
-		writeJSON(w, http.StatusOK, fe)
+		writeChallenge(w, fe)
 	case resp.Reload:
 		w.Header()["Location"] = []string{requestURI(r)}
 		w.WriteHeader(http.StatusFound)
 	default:
-		writeJSON(w, http.StatusOK, resp.Challenge)
+		writeChallenge(w, resp.Challenge)
 	}
 }
 

@@ -35,6 +35,14 @@ const maxPooled = 64 << 10
 // encoded (only a bug in a MarshalJSON method gets there), it writes
 // fallback with status 500 instead, saying nothing more.
 func Write(w http.ResponseWriter, status int, contentType string, v, fallback any) {
+	WriteAppended(w, status, contentType, nil, v, fallback)
+}
+
+// WriteAppended is Write, with v's JSON appended by appendJSON when it
+// is not nil: it returns its argument with the JSON appended, byte for
+// byte what Write would write of v, and true; or false when it cannot,
+// and v is encoded as Write encodes it.
+func WriteAppended(w http.ResponseWriter, status int, contentType string, appendJSON func([]byte) ([]byte, bool), v, fallback any) {
 	e := encoders.Get().(*encoder)
 	e.buf.Reset()
 	defer func() {
@@ -42,6 +50,15 @@ func Write(w http.ResponseWriter, status int, contentType string, v, fallback an
 			encoders.Put(e)
 		}
 	}()
+	if appendJSON != nil {
+		if b, ok := appendJSON(e.buf.AvailableBuffer()); ok {
+			e.buf.Write(b)
+			setHeaders(w.Header(), contentType, len(b))
+			w.WriteHeader(status)
+			_, _ = w.Write(e.buf.Bytes())
+			return
+		}
+	}
 	if err := e.enc.Encode(v); err != nil {
 		status = http.StatusInternalServerError
 		e.buf.Reset()

@@ -67,3 +67,18 @@ func TestWriteAllocs(t *testing.T) {
 		t.Errorf("%v allocations a response, want at most 2", n)
 	}
 }
+
+// WriteAppended writes what its appender appends, or, when the appender
+// cannot, v as Write writes it.
+func TestWriteAppended(t *testing.T) {
+	rec := httptest.NewRecorder()
+	WriteAppended(rec, http.StatusOK, "application/json", func(b []byte) ([]byte, bool) { return append(b, `{"a":"<b>"}`...), true }, nil, nil)
+	if rec.Code != http.StatusOK || rec.Body.String() != `{"a":"<b>"}` || rec.Header().Get("Content-Length") != "11" || rec.Header().Get("Content-Type") != "application/json" {
+		t.Errorf("%d %q %v", rec.Code, rec.Body, rec.Header())
+	}
+	rec = httptest.NewRecorder()
+	WriteAppended(rec, http.StatusCreated, "application/json", func(b []byte) ([]byte, bool) { return append(b, "junk"...), false }, map[string]string{"a": "<b>"}, nil)
+	if rec.Code != http.StatusCreated || rec.Body.String() != `{"a":"<b>"}` || rec.Header().Get("Content-Length") != "11" {
+		t.Errorf("%d %q %v", rec.Code, rec.Body, rec.Header())
+	}
+}
