@@ -290,7 +290,7 @@ var errBody = errors.New("executor: the body is not a JSON object within the siz
 
 // readBody reads a POST's body: a JSON object, or empty (taken as {}).
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) (json.RawMessage, error) {
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	b, err := readAll(w, r, limit)
 	if err != nil {
 		return nil, errBody
 	}
@@ -302,6 +302,33 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) (json.RawMess
 		return nil, errBody
 	}
 	return b, nil
+}
+
+// readAll reads r's body as io.ReadAll(http.MaxBytesReader(w, r.Body,
+// limit)) does (MaxBytesReader tells the server to close the connection
+// after a body too large). A body whose ContentLength is within the
+// bound is read into a slice one byte longer than it says, at once, as
+// net/http's body ends there and MaxBytesReader has nothing to bound;
+// one that turns out longer than it said goes on through
+// MaxBytesReader, from its first byte.
+func readAll(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	n := r.ContentLength
+	if n < 0 || n > limit {
+		return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	}
+	b := make([]byte, 0, n+1)
+	for len(b) < cap(b) {
+		k, err := r.Body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+k]
+		if err == io.EOF && len(b) <= int(n) {
+			return b, nil
+		}
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+	}
+	rest := io.MultiReader(bytes.NewReader(b), r.Body)
+	return io.ReadAll(http.MaxBytesReader(w, io.NopCloser(rest), limit))
 }
 
 // session returns the request's session id, from the host or from the

@@ -2,13 +2,16 @@ package executor
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // A session's run state key is "s:" and the hex SHA-256 of its id, made
@@ -130,5 +133,85 @@ func TestSameOriginShared(t *testing.T) {
 	hd.Add("X-Frame-Options", "DENY")
 	if len(sameOrigin) != 1 || cap(sameOrigin) != 1 || sameOrigin[0] != "SAMEORIGIN" {
 		t.Errorf("sameOrigin %q", sameOrigin)
+	}
+}
+
+// readAll reads what io.ReadAll(http.MaxBytesReader(...)) reads, and
+// fails where it fails, whatever the body's ContentLength says (true,
+// shorter, longer, unknown, past the bound) and however its reader
+// hands it out (at once, a byte at a time, with an error).
+func FuzzReadAll(f *testing.F) {
+	f.Add([]byte(`{"a":1}`), int64(7), int64(64), uint8(0))
+	f.Add([]byte(`{"a":1}`), int64(3), int64(64), uint8(1))
+	f.Add([]byte(`{"a":1}`), int64(20), int64(64), uint8(2))
+	f.Add([]byte(`{"a":1}`), int64(-1), int64(4), uint8(0))
+	f.Add([]byte(`{"a":1}`), int64(6), int64(6), uint8(1))
+	f.Add([]byte(`{"a":1}`), int64(7), int64(7), uint8(0))
+	f.Add([]byte(``), int64(0), int64(7), uint8(0))
+	f.Fuzz(func(t *testing.T, body []byte, cl, limit int64, how uint8) {
+		reader := func() io.Reader {
+			switch how % 3 {
+			case 1:
+				return iotest.OneByteReader(bytes.NewReader(body))
+			case 2:
+				return iotest.DataErrReader(bytes.NewReader(body))
+			}
+			return bytes.NewReader(body)
+		}
+		limit = limit%100 + 1
+		if limit < 1 {
+			limit += 100
+		}
+		req := func() *http.Request {
+			r := httptest.NewRequest("POST", "/", nil)
+			r.Body, r.ContentLength = io.NopCloser(reader()), cl
+			return r
+		}
+		want, werr := io.ReadAll(http.MaxBytesReader(httptest.NewRecorder(), req().Body, limit))
+		got, err := readAll(httptest.NewRecorder(), req(), limit)
+		if (err != nil) != (werr != nil) || err == nil && !bytes.Equal(got, want) {
+			t.Errorf("%q (ContentLength %d, limit %d, reader %d): %q %v, want %q %v", body, cl, limit, how%3, got, err, want, werr)
+		}
+	})
+}
+
+// A body of known length within the bound is read in one allocation.
+func TestReadAllAllocs(t *testing.T) {
+	body := []byte(`{"component":"ak-stage-password","password":"correct horse battery staple"}`)
+	r := httptest.NewRequest("POST", "/", nil)
+	var br bytes.Reader
+	r.Body, r.ContentLength = io.NopCloser(&br), int64(len(body))
+	w := httptest.NewRecorder()
+	if n := testing.AllocsPerRun(100, func() {
+		br.Reset(body)
+		if b, err := readAll(w, r, DefaultMaxBody); err != nil || !bytes.Equal(b, body) {
+			t.Fatalf("%q %v", b, err)
+		}
+	}); n != 1 {
+		t.Errorf("%v allocations, want 1", n)
+	}
+}
+
+// A body past the bound is refused, and the connection closed after the
+// answer, as http.MaxBytesReader has it, its ContentLength told or not.
+func TestBodyTooLarge(t *testing.T) {
+	h := newHarness(t, flowDoc("f", "", dummy("f", "one", 0, "")))
+	srv := httptest.NewServer(h.e.HTTPHandler(HTTPOptions{MaxBody: 16}))
+	defer srv.Close()
+	for _, chunked := range []bool{false, true} {
+		var body io.Reader = strings.NewReader(`{"component":"ak-stage-dummy","x":"` + strings.Repeat("y", 100) + `"}`)
+		if chunked {
+			body = io.MultiReader(body) // no length: chunked
+		}
+		req, _ := http.NewRequest("POST", srv.URL+ExecutorPath+"f/", body)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !res.Close || !bytes.Contains(raw, []byte(ComponentFlowError)) {
+			t.Errorf("chunked %v: close %v, %s", chunked, res.Close, raw)
+		}
 	}
 }
