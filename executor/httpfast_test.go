@@ -17,11 +17,14 @@ import (
 // A session's run state key is "s:" and the hex SHA-256 of its id, made
 // in one allocation (the string itself).
 func TestSessionKey(t *testing.T) {
-	sum := sha256.Sum256([]byte("an id"))
-	if got, want := sessionKey("an id"), "s:"+hex.EncodeToString(sum[:]); got != want {
-		t.Fatalf("%q, want %q", got, want)
+	for _, sid := range []string{"an id", newSessionID(), strings.Repeat("x", 100)} {
+		sum := sha256.Sum256([]byte(sid))
+		if got, want := sessionKey(sid), "s:"+hex.EncodeToString(sum[:]); got != want {
+			t.Fatalf("%q, want %q", got, want)
+		}
 	}
-	if n := testing.AllocsPerRun(100, func() { _ = sessionKey("an id") }); n != 1 {
+	sid := newSessionID()
+	if n := testing.AllocsPerRun(100, func() { _ = sessionKey(sid) }); n != 1 {
 		t.Errorf("%v allocations, want 1", n)
 	}
 }
