@@ -288,8 +288,8 @@ func (h *HTTPSessions) existing(r *http.Request) string {
 	if h.o.Session != nil {
 		return h.o.Session(r)
 	}
-	if c, err := r.Cookie(h.o.Cookie); err == nil && validSessionID(c.Value) {
-		return c.Value
+	if v, ok := h.sessionCookie(r); ok && validSessionID(v) {
+		return v
 	}
 	return ""
 }

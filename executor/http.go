@@ -9,7 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"net/textproto"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authflow/authflow/internal/jsonresp"
@@ -86,6 +88,9 @@ func (e *Executor) HTTPHandler(o HTTPOptions) http.Handler {
 type HTTPSessions struct {
 	e *Executor
 	o HTTPOptions
+	// tokenName says o.Cookie is a token, a name net/http finds a
+	// cookie by (sessionCookie).
+	tokenName bool
 }
 
 // HTTPSessions returns the session mechanism of HTTPHandler(o).
@@ -99,7 +104,7 @@ func (e *Executor) HTTPSessions(o HTTPOptions) *HTTPSessions {
 	if o.CrossOrigin == nil {
 		o.CrossOrigin = http.NewCrossOriginProtection()
 	}
-	return &HTTPSessions{e: e, o: o}
+	return &HTTPSessions{e: e, o: o, tokenName: (&http.Cookie{Name: o.Cookie}).String() != ""}
 }
 
 // ErrCrossOrigin is a request refused by HTTPOptions.CrossOrigin.
@@ -166,8 +171,8 @@ func (s *HTTPSessions) User(r *http.Request) (plan.User, error) {
 	req := Request{}
 	if s.o.Session != nil {
 		req.Session = s.o.Session(r)
-	} else if c, err := r.Cookie(s.o.Cookie); err == nil && validSessionID(c.Value) {
-		req.Session = c.Value
+	} else if v, ok := s.sessionCookie(r); ok && validSessionID(v) {
+		req.Session = v
 	}
 	if s.o.User == nil && req.Session == "" {
 		return plan.User{}, nil
@@ -338,13 +343,47 @@ func (h *HTTPSessions) session(w http.ResponseWriter, r *http.Request) (id strin
 	if h.o.Session != nil {
 		return h.o.Session(r), false
 	}
-	if c, err := r.Cookie(h.o.Cookie); err == nil && validSessionID(c.Value) {
-		return c.Value, false
+	if v, ok := h.sessionCookie(r); ok && validSessionID(v) {
+		return v, false
 	}
 	id = newSessionID()
 	h.setCookie(w, r, id, time.Time{})
 	return id, true
 }
+
+// sessionCookie returns the value of r's session cookie, as
+// r.Cookie(name) finds it. A request that carries one cookie only (one
+// Cookie header, no ';'), as a client of the executor alone does, has it
+// read in place, without the slice and the Cookie r.Cookie allocates.
+func (h *HTTPSessions) sessionCookie(r *http.Request) (string, bool) {
+	if lines := r.Header["Cookie"]; len(lines) == 1 && h.tokenName && oneCookieRead() && strings.IndexByte(lines[0], ';') < 0 {
+		name, v, _ := strings.Cut(textproto.TrimString(lines[0]), "=")
+		if textproto.TrimString(name) != h.o.Cookie {
+			return "", false
+		}
+		if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+			v = v[1 : len(v)-1]
+		}
+		for i := range len(v) {
+			if c := v[i]; c < 0x20 || c >= 0x7f || c == '"' || c == ';' || c == '\\' {
+				return "", false
+			}
+		}
+		return v, true
+	}
+	c, err := r.Cookie(h.o.Cookie)
+	if err != nil {
+		return "", false
+	}
+	return c.Value, true
+}
+
+// oneCookieRead says net/http reads a request's only cookie, as it does
+// unless GODEBUG's httpcookiemaxnum is set below one.
+var oneCookieRead = sync.OnceValue(func() bool {
+	_, err := http.ParseCookie("a=b")
+	return err == nil
+})
 
 // setCookie sets the session cookie to id, lasting until expires (zero:
 // until the browser closes).

@@ -218,3 +218,45 @@ func TestBodyTooLarge(t *testing.T) {
 		}
 	}
 }
+
+// The session cookie is what r.Cookie finds, whatever the Cookie
+// headers and the cookie's name.
+func FuzzSessionCookie(f *testing.F) {
+	id := newSessionID()
+	for _, line := range []string{
+		DefaultCookie + "=" + id, " " + DefaultCookie + " = " + id + " ", DefaultCookie + `="` + id + `"`, DefaultCookie + `="`,
+		DefaultCookie + "=a\\b", DefaultCookie + "=", DefaultCookie, "other=1", DefaultCookie + "=" + id + "; other=1", "",
+		DefaultCookie + "=\x7f", "\t" + DefaultCookie + "=x\r\n",
+	} {
+		f.Add(line, "", false)
+		f.Add(line, "other", true)
+	}
+	f.Add("a b=1", "a b", false)
+	f.Fuzz(func(t *testing.T, line, name string, two bool) {
+		s := (&Executor{}).HTTPSessions(HTTPOptions{Cookie: name})
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header["Cookie"] = []string{line}
+		if two {
+			r.Header["Cookie"] = append(r.Header["Cookie"], "x=1")
+		}
+		v, ok := s.sessionCookie(r)
+		c, err := r.Cookie(s.o.Cookie)
+		if ok != (err == nil) || ok && v != c.Value {
+			t.Errorf("%q: %q %v, want %v %v", r.Header["Cookie"], v, ok, c, err)
+		}
+	})
+}
+
+// A request's only cookie is read in place.
+func TestSessionCookieAllocs(t *testing.T) {
+	s := (&Executor{}).HTTPSessions(HTTPOptions{})
+	r := httptest.NewRequest("GET", "/", nil)
+	id := newSessionID()
+	r.Header.Set("Cookie", DefaultCookie+"="+id)
+	if v, ok := s.sessionCookie(r); !ok || v != id {
+		t.Fatalf("%q %v", v, ok)
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = s.sessionCookie(r) }); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
+}
