@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"testing"
+
+	"github.com/authflow/authflow/internal/testutil"
 )
 
 // appenderChallenges are the challenges writeChallenge writes without
@@ -159,6 +161,9 @@ func TestAppendJSONEmbedded(t *testing.T) {
 // Writing a challenge that writes itself allocates only its headers'
 // values (jsonresp).
 func TestWriteChallengeAllocs(t *testing.T) {
+	if testutil.Race {
+		t.Skip("allocation counts differ under the race detector")
+	}
 	c := &PasswordChallenge{Envelope: Envelope{Component: ComponentPassword, FlowInfo: &FlowInfo{Title: "Welcome to authentik!", CancelURL: CancelURL, Layout: "stacked"}},
 		UserInfo: UserInfo{PendingUser: "user500", PendingUserAvatar: DefaultAvatar}}
 	w := &layerWriter{h: http.Header{}}
