@@ -150,3 +150,50 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkHTTPLean is BenchmarkLoginCheap's go, lean and leannet parts
+// (users=1000), alternately, each first in turn, with the process's CPU
+// time each takes beside the time that passes: on a machine shared with
+// other work the CPU time is the steadier of the two.
+//
+//	go test ./executor -run '^$' -bench BenchmarkHTTPLean -benchtime 3000x
+//
+// layer/go is (lean - leannet - go) / go: what the executor's HTTP
+// handler adds to a login over HTTP beyond HTTP's own round trips, as a
+// share of the Go API's login; cpu-layer/go the same of CPU time.
+func BenchmarkHTTPLean(b *testing.B) {
+	lb := newLoginBench(b, 1000, password.Policy{Iterations: 1})
+	ctx := context.Background()
+	lean, leanRaw := dialLean(b, lb.srv.URL), dialLean(b, lb.raw.URL)
+	runs := 0
+	parts := []func(){
+		func() {
+			l := lb.login(b, "lean-"+strconv.Itoa(runs))
+			if err := lb.e.SessionStore().Start(ctx, l); err != nil {
+				b.Fatal(err)
+			}
+		},
+		func() { lb.loginHTTP(b, lean) },
+		func() { lb.netHTTP(b, leanRaw) },
+	}
+	wall, cpu := make([]time.Duration, len(parts)), make([]time.Duration, len(parts))
+	timed := make([]func(), len(parts))
+	for i, p := range parts {
+		timed[i] = func() {
+			t0, c0 := time.Now(), cpuTime()
+			p()
+			wall[i] += time.Since(t0)
+			cpu[i] += cpuTime() - c0
+		}
+	}
+	turns(b, &runs, timed...)
+	for i, name := range []string{"go", "lean", "leannet"} {
+		b.ReportMetric(float64(wall[i].Nanoseconds())/float64(b.N), name+"-ns/op")
+		if i > 0 {
+			b.ReportMetric(float64(wall[i])/float64(wall[0]), name+"/go")
+			b.ReportMetric(float64(cpu[i])/float64(cpu[0]), "cpu-"+name+"/go")
+		}
+	}
+	b.ReportMetric(float64(wall[1]-wall[2]-wall[0])/float64(wall[0]), "layer/go")
+	b.ReportMetric(float64(cpu[1]-cpu[2]-cpu[0])/float64(cpu[0]), "cpu-layer/go")
+}
