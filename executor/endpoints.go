@@ -261,7 +261,7 @@ func (e *Executor) InspectorHandler(o HTTPOptions, allow func(r *http.Request, s
 			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": `Method "` + r.Method + `" not allowed.`})
 			return
 		}
-		w.Header().Set("X-Frame-Options", "SAMEORIGIN")
+		w.Header()["X-Frame-Options"] = sameOrigin
 		got, err := Inspection{}, ErrNoPlan
 		if session := h.existing(r); session != "" {
 			got, err = e.Inspect(r.Context(), slug, session)
