@@ -261,7 +261,7 @@ func (e *Executor) InspectorHandler(o HTTPOptions, allow func(r *http.Request, s
 			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": `Method "` + r.Method + `" not allowed.`})
 			return
 		}
-		w.Header().Set("X-Frame-Options", "SAMEORIGIN")
+		w.Header()["X-Frame-Options"] = sameOrigin
 		got, err := Inspection{}, ErrNoPlan
 		if session := h.existing(r); session != "" {
 			got, err = e.Inspect(r.Context(), slug, session)
@@ -288,8 +288,8 @@ func (h *HTTPSessions) existing(r *http.Request) string {
 	if h.o.Session != nil {
 		return h.o.Session(r)
 	}
-	if c, err := r.Cookie(h.o.Cookie); err == nil && validSessionID(c.Value) {
-		return c.Value
+	if v, ok := h.sessionCookie(r); ok && validSessionID(v) {
+		return v
 	}
 	return ""
 }

@@ -9,7 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"net/textproto"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authflow/authflow/internal/jsonresp"
@@ -86,6 +88,9 @@ func (e *Executor) HTTPHandler(o HTTPOptions) http.Handler {
 type HTTPSessions struct {
 	e *Executor
 	o HTTPOptions
+	// tokenName says o.Cookie is a token, a name net/http finds a
+	// cookie by (sessionCookie).
+	tokenName bool
 }
 
 // HTTPSessions returns the session mechanism of HTTPHandler(o).
@@ -99,7 +104,7 @@ func (e *Executor) HTTPSessions(o HTTPOptions) *HTTPSessions {
 	if o.CrossOrigin == nil {
 		o.CrossOrigin = http.NewCrossOriginProtection()
 	}
-	return &HTTPSessions{e: e, o: o}
+	return &HTTPSessions{e: e, o: o, tokenName: (&http.Cookie{Name: o.Cookie}).String() != ""}
 }
 
 // ErrCrossOrigin is a request refused by HTTPOptions.CrossOrigin.
@@ -126,8 +131,10 @@ func (s *HTTPSessions) Request(w http.ResponseWriter, r *http.Request) (Request,
 		return Request{}, ErrNoSession
 	}
 	req := Request{Session: session, HTTP: httpRequest(r)}
-	if c, err := r.Cookie(CookieMFA); err == nil {
-		req.MFA = c.Value
+	if mayHaveCookie(r, CookieMFA) {
+		if c, err := r.Cookie(CookieMFA); err == nil {
+			req.MFA = c.Value
+		}
 	}
 	// A session id made for this request is in no SessionStore: it is
 	// anonymous without looking.
@@ -164,8 +171,8 @@ func (s *HTTPSessions) User(r *http.Request) (plan.User, error) {
 	req := Request{}
 	if s.o.Session != nil {
 		req.Session = s.o.Session(r)
-	} else if c, err := r.Cookie(s.o.Cookie); err == nil && validSessionID(c.Value) {
-		req.Session = c.Value
+	} else if v, ok := s.sessionCookie(r); ok && validSessionID(v) {
+		req.Session = v
 	}
 	if s.o.User == nil && req.Session == "" {
 		return plan.User{}, nil
@@ -205,7 +212,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": `Method "` + r.Method + `" not allowed.`})
 		return
 	}
-	w.Header().Set("X-Frame-Options", "SAMEORIGIN")
+	w.Header()["X-Frame-Options"] = sameOrigin
 	if err := h.CheckOrigin(r); err != nil {
 		origin := r.Header.Get("Origin")
 		if origin == "" {
@@ -240,12 +247,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		fe := h.FlowError(slug, err)
 		w.Header().Set("X-authentik-id", fe.RequestID)
-		writeJSON(w, http.StatusOK, fe)
+		writeChallenge(w, fe)
 	case resp.Reload:
-		w.Header().Set("Location", r.URL.RequestURI())
+		w.Header()["Location"] = []string{requestURI(r)}
 		w.WriteHeader(http.StatusFound)
 	default:
-		writeJSON(w, http.StatusOK, resp.Challenge)
+		writeChallenge(w, resp.Challenge)
 	}
 }
 
@@ -288,7 +295,7 @@ var errBody = errors.New("executor: the body is not a JSON object within the siz
 
 // readBody reads a POST's body: a JSON object, or empty (taken as {}).
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) (json.RawMessage, error) {
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	b, err := readAll(w, r, limit)
 	if err != nil {
 		return nil, errBody
 	}
@@ -302,6 +309,33 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) (json.RawMess
 	return b, nil
 }
 
+// readAll reads r's body as io.ReadAll(http.MaxBytesReader(w, r.Body,
+// limit)) does (MaxBytesReader tells the server to close the connection
+// after a body too large). A body whose ContentLength is within the
+// bound is read into a slice one byte longer than it says, at once, as
+// net/http's body ends there and MaxBytesReader has nothing to bound;
+// one that turns out longer than it said goes on through
+// MaxBytesReader, from its first byte.
+func readAll(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	n := r.ContentLength
+	if n < 0 || n > limit {
+		return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	}
+	b := make([]byte, 0, n+1)
+	for len(b) < cap(b) {
+		k, err := r.Body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+k]
+		if err == io.EOF && len(b) <= int(n) {
+			return b, nil
+		}
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+	}
+	rest := io.MultiReader(bytes.NewReader(b), r.Body)
+	return io.ReadAll(http.MaxBytesReader(w, io.NopCloser(rest), limit))
+}
+
 // session returns the request's session id, from the host or from the
 // cookie, which it sets when missing or malformed; fresh says the id was
 // made for this request (a new random id, in no SessionStore).
@@ -309,13 +343,47 @@ func (h *HTTPSessions) session(w http.ResponseWriter, r *http.Request) (id strin
 	if h.o.Session != nil {
 		return h.o.Session(r), false
 	}
-	if c, err := r.Cookie(h.o.Cookie); err == nil && validSessionID(c.Value) {
-		return c.Value, false
+	if v, ok := h.sessionCookie(r); ok && validSessionID(v) {
+		return v, false
 	}
 	id = newSessionID()
 	h.setCookie(w, r, id, time.Time{})
 	return id, true
 }
+
+// sessionCookie returns the value of r's session cookie, as
+// r.Cookie(name) finds it. A request that carries one cookie only (one
+// Cookie header, no ';'), as a client of the executor alone does, has it
+// read in place, without the slice and the Cookie r.Cookie allocates.
+func (h *HTTPSessions) sessionCookie(r *http.Request) (string, bool) {
+	if lines := r.Header["Cookie"]; len(lines) == 1 && h.tokenName && oneCookieRead() && strings.IndexByte(lines[0], ';') < 0 {
+		name, v, _ := strings.Cut(textproto.TrimString(lines[0]), "=")
+		if textproto.TrimString(name) != h.o.Cookie {
+			return "", false
+		}
+		if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+			v = v[1 : len(v)-1]
+		}
+		for i := range len(v) {
+			if c := v[i]; c < 0x20 || c >= 0x7f || c == '"' || c == ';' || c == '\\' {
+				return "", false
+			}
+		}
+		return v, true
+	}
+	c, err := r.Cookie(h.o.Cookie)
+	if err != nil {
+		return "", false
+	}
+	return c.Value, true
+}
+
+// oneCookieRead says net/http reads a request's only cookie, as it does
+// unless GODEBUG's httpcookiemaxnum is set below one.
+var oneCookieRead = sync.OnceValue(func() bool {
+	_, err := http.ParseCookie("a=b")
+	return err == nil
+})
 
 // setCookie sets the session cookie to id, lasting until expires (zero:
 // until the browser closes).
@@ -332,7 +400,11 @@ func (h *HTTPSessions) setCookie(w http.ResponseWriter, r *http.Request, id stri
 // authentik sets it). Believing a client that claims so is harmless: it
 // only keeps the client's own cookie off plain HTTP.
 func secure(r *http.Request) bool {
-	return r.TLS != nil || strings.EqualFold(strings.TrimSpace(strings.Split(r.Header.Get("X-Forwarded-Proto"), ",")[0]), "https")
+	if r.TLS != nil {
+		return true
+	}
+	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	return strings.EqualFold(strings.TrimSpace(proto), "https")
 }
 
 // sessionChange carries out a login or logout: with the handler's own
@@ -414,5 +486,39 @@ func cloneWithout(h http.Header, key string) http.Header {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	jsonresp.Write(w, status, "application/json", v, map[string]string{"detail": "internal error"})
+	jsonresp.Write(w, status, "application/json", v, internalError)
+}
+
+// internalError is writeJSON's answer to a value it cannot encode.
+var internalError = map[string]string{"detail": "internal error"}
+
+// sameOrigin is the value of the X-Frame-Options header of the
+// executor's answers, shared by them all (Header.Set would allocate it
+// at each): it is never changed in place, and an append to it (Add)
+// copies it, as its capacity is its length.
+var sameOrigin = []string{"SAMEORIGIN"}
+
+// mayHaveCookie says whether r may carry a cookie named name: false when
+// no Cookie header holds the name at all, so that r.Cookie, which parses
+// every cookie, need not look.
+func mayHaveCookie(r *http.Request, name string) bool {
+	for _, line := range r.Header["Cookie"] {
+		if strings.Contains(line, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// requestURI is r.URL.RequestURI(): the request line's own target when
+// it is the same string (the common case), which it need not build.
+func requestURI(r *http.Request) string {
+	u := r.URL
+	if u.Opaque == "" && (u.RawQuery != "" || u.ForceQuery) {
+		p := u.EscapedPath()
+		if t := r.RequestURI; p != "" && len(t) == len(p)+1+len(u.RawQuery) && t[:len(p)] == p && t[len(p)] == '?' && t[len(p)+1:] == u.RawQuery {
+			return t
+		}
+	}
+	return u.RequestURI()
 }

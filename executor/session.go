@@ -211,18 +211,32 @@ func (e *Executor) SessionStore() *SessionStore { return e.sessions }
 // sessionKey is the run state key of session sid: its id's SHA-256,
 // so that the run state (a bbolt file, its backups, etcd) holds no
 // session id a reader could log in with.
-func sessionKey(sid string) string { return sessionKeyOf(sha256.Sum256([]byte(sid))) }
+func sessionKey(sid string) string { return sessionKeyOf(sumOf(sid)) }
+
+// sumOf is the SHA-256 of s, which is hashed from a copy on the stack
+// when it is no longer than a session id ([]byte(s) of a string longer
+// than 32 bytes would be on the heap).
+func sumOf(s string) [sha256.Size]byte {
+	var buf [64]byte
+	if len(s) > len(buf) {
+		return sha256.Sum256([]byte(s))
+	}
+	return sha256.Sum256(append(buf[:0], s...))
+}
 
 // sessionHash is the hex SHA-256 of session id sid.
 func sessionHash(sid string) string {
-	sum := sha256.Sum256([]byte(sid))
+	sum := sumOf(sid)
 	return hex.EncodeToString(sum[:])
 }
 
 // sessionKeyOf is the run state key of the session whose id's SHA-256
 // is sum: "s:" and its hex.
 func sessionKeyOf(sum [sha256.Size]byte) string {
-	return string(hex.AppendEncode([]byte("s:"), sum[:]))
+	var b [2 + 2*sha256.Size]byte
+	b[0], b[1] = 's', ':'
+	hex.Encode(b[2:], sum[:])
+	return string(b[:])
 }
 func userKey(pk int64) string { return "u:" + strconv.FormatInt(pk, 10) }
 
@@ -276,7 +290,7 @@ func (ss *SessionStore) Start(ctx context.Context, l Login) error {
 	if err != nil {
 		return fmt.Errorf("executor: keeping a session: %w", err)
 	}
-	s := listed{hash: sha256.Sum256([]byte(l.Session)), expires: exp.UnixNano()}
+	s := listed{hash: sumOf(l.Session), expires: exp.UnixNano()}
 	return ss.updateList(ctx, l.User, exp, func(ids []listed) ([]listed, []listed) {
 		var ended []listed
 		if l.TerminateOthers {
@@ -414,7 +428,7 @@ func (ss *SessionStore) End(ctx context.Context, sid string) error {
 	if sid == "" {
 		return nil
 	}
-	h := sha256.Sum256([]byte(sid))
+	h := sumOf(sid)
 	key := sessionKeyOf(h)
 	rec, lerr := ss.rs.Load(ctx, Sessions, key)
 	if err := ss.rs.Delete(ctx, Sessions, key); err != nil {

@@ -114,12 +114,18 @@ func appendFloat(b []byte, f float64) ([]byte, error) {
 const hexDigits = "0123456789abcdef"
 
 // appendString writes s as encoding/json does, escaping HTML.
-func appendString(b []byte, s string) []byte {
+func appendString(b []byte, s string) []byte { return AppendString(b, s, true) }
+
+// AppendString appends s as a JSON string, byte for byte as
+// encoding/json writes it; escapeHTML says whether '<', '>' and '&' are
+// escaped, as json.Marshal escapes them and an Encoder told
+// SetEscapeHTML(false) does not.
+func AppendString(b []byte, s string, escapeHTML bool) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if c >= 0x20 && c != '"' && c != '\\' && (!escapeHTML || c != '<' && c != '>' && c != '&') {
 				i++
 				continue
 			}

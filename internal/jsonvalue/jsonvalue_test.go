@@ -1,6 +1,7 @@
 package jsonvalue
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"reflect"
@@ -172,4 +173,25 @@ func TestAppendAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { _, _ = Append(buf[:0], v) }); n != 0 {
 		t.Errorf("%v allocations", n)
 	}
+}
+
+// AppendString writes a string as json.Marshal does, and, without
+// escaping HTML, as an Encoder told SetEscapeHTML(false) does.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", `"\`, "<a&b>", "\x00\b\f\n\r\t\x1f\x7f", "é\u2028\u2029\xff\xc3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		if got := AppendString(nil, s, true); !bytes.Equal(got, want) {
+			t.Errorf("%q: %s, want %s", s, got, want)
+		}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(s)
+		if got, want := AppendString(nil, s, false), bytes.TrimSuffix(buf.Bytes(), []byte("\n")); !bytes.Equal(got, want) {
+			t.Errorf("%q unescaped: %s, want %s", s, got, want)
+		}
+	})
 }

@@ -3,7 +3,8 @@
 // [validate.Error] values, the key order of a JSON object, the check
 // that fuzz targets make on a rejected input, and [RunCases], which runs
 // cases that may crash the process (damaged files) in child processes,
-// and keys for sealed stores ([NewKey], [Keyring]).
+// keys for sealed stores ([NewKey], [Keyring]), and [Race], which
+// allocation tests skip under.
 //
 // It is imported only by _test.go files. It imports packages validate and
 // seal, two leaves, and the standard library, nothing else from authflow,
