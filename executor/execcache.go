@@ -75,9 +75,11 @@ func decodeSaved(rec Record) (*savedExec, error) {
 }
 
 // saved keeps x, just saved as data at version under key, encoded with
-// its context as ctxJSON. An x whose context is not sure to be what
-// decoding makes of ctxJSON (see jsonvalue.Decoded) has its context
-// decoded from ctxJSON.
+// its context as ctxJSON. x is the request's own (a copy of its entry,
+// see copy, with the values its handlers put in, which are the
+// executor's from then on: see Step), and is not used once saved: its
+// context is kept, not copied, made what decoding ctxJSON makes of it
+// (adoptContext). One unchanged since its entry keeps the entry's.
 func (c *execCache) saved(key string, version uint64, data []byte, x *execution, ctxJSON []byte) {
 	kept := &execution{Flow: x.Flow, Stages: keptStages(x.Stages), Query: x.Query, Shown: x.Shown}
 	switch {
@@ -85,10 +87,10 @@ func (c *execCache) saved(key string, version uint64, data []byte, x *execution,
 		kept.Context = x.base.x.Context
 	case len(x.Context) == 0:
 		kept.Context = map[string]any{}
+	case adoptContext(x.Context):
+		kept.Context = x.Context
 	default:
-		if d, ok := decodedContext(x); ok {
-			kept.Context = d
-		} else if err := json.Unmarshal(ctxJSON, &kept.Context); err != nil || kept.Context == nil {
+		if err := json.Unmarshal(ctxJSON, &kept.Context); err != nil || kept.Context == nil {
 			c.drop(key)
 			return
 		}
@@ -96,30 +98,20 @@ func (c *execCache) saved(key string, version uint64, data []byte, x *execution,
 	c.put(key, &savedExec{version: version, data: data, x: kept, ctxJSON: ctxJSON})
 }
 
-// decodedContext is what decoding the encoding of x's context makes of
-// it, without the encoding (jsonvalue.Decoded); false when that is not
-// sure. A value equal to its base's under the same key is the base's:
-// entries share what did not change from one to the next (an entry is
-// never modified), and a step that adds a key copies only that key's
-// value.
-func decodedContext(x *execution) (map[string]any, bool) {
-	var prev map[string]any
-	if x.base != nil {
-		prev = x.base.x.Context
-	}
-	out := make(map[string]any, len(x.Context))
-	for k, v := range x.Context {
-		if p, ok := prev[k]; ok && jsonvalue.Equal(v, p) {
-			out[k] = p
-			continue
-		}
+// adoptContext makes m, a request's context, what decoding its encoding
+// makes of it, in place (jsonvalue.Decoded): its values that are so
+// already stay as they are, others are replaced by their decoding,
+// which shares with them what does not change. It is false, and m
+// partly changed, when that is not sure.
+func adoptContext(m map[string]any) bool {
+	for k, v := range m {
 		d, ok := jsonvalue.Decoded(v)
 		if !ok || !utf8.ValidString(k) {
-			return nil, false
+			return false
 		}
-		out[k] = d
+		m[k] = d
 	}
-	return out, true
+	return true
 }
 
 // keptStages is stages as decoding their encoding makes them: the

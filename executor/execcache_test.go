@@ -7,6 +7,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/authflow/authflow/plan"
@@ -327,9 +328,12 @@ func TestExecCacheShared(t *testing.T) {
 	})
 }
 
-// An entry shares with the one before it the context values a step did
-// not change, and has its own decoding of those it changed or added.
-func TestExecCacheSharesUnchanged(t *testing.T) {
+// An entry keeps the context of the request that saved it, not a copy:
+// the values decoded JSON already (those of its entry, copied for the
+// request, and those its handlers put in) as they are, the others by
+// their decoding, which leaves the handler's value alone. A context
+// unchanged since the entry keeps the entry's.
+func TestExecCacheAdoptsContext(t *testing.T) {
 	c := newExecCache(4)
 	save := func(x *execution, version uint64) *savedExec {
 		t.Helper()
@@ -354,20 +358,34 @@ func TestExecCacheSharesUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x.Context["new"] = map[string]any{"n": 1} // an int: decoded as a float64
+	put := map[string]any{"w": "z"}
+	ints := map[string]any{"n": 1, "m": map[string]any{"o": "p"}}
+	x.Context["put"], x.Context["ints"] = put, ints
+	u := x.Context["u"]
 	s2 := save(x, 2)
-	if !same(s2.x.Context["u"], s1.x.Context["u"]) || !same(s2.x.Context["l"], s1.x.Context["l"]) {
-		t.Error("an unchanged value is not shared")
+	if !same(s2.x.Context, x.Context) || !same(s2.x.Context["u"], u) || !same(s2.x.Context["put"], put) {
+		t.Error("the request's context, or a value decoded already, was copied")
 	}
-	if s2.x.Context["new"].(map[string]any)["n"] != 1.0 {
-		t.Errorf("new value %#v", s2.x.Context["new"])
+	if got := s2.x.Context["ints"].(map[string]any); got["n"] != 1.0 || ints["n"] != 1 || !same(got["m"], ints["m"]) {
+		t.Errorf("a value with an int: kept %#v, the handler's now %#v", got, ints)
 	}
+	// Unchanged: the entry's context.
 	if x, err = c.decode("k", Record{Version: 2, Data: s2.data}); err != nil {
 		t.Fatal(err)
 	}
-	x.Context["u"].(map[string]any)["a"] = "c"
-	s3 := save(x, 3)
-	if same(s3.x.Context["u"], s2.x.Context["u"]) || s2.x.Context["u"].(map[string]any)["a"] != "b" || !same(s3.x.Context["l"], s1.x.Context["l"]) {
-		t.Errorf("a changed value: %v, before %v", s3.x.Context, s2.x.Context)
+	if s3 := save(x, 3); !same(s3.x.Context, s2.x.Context) {
+		t.Error("an unchanged context is not the entry's")
+	}
+	// Keeping a context decoded already allocates nothing for it.
+	big := map[string]any{}
+	for i := range 50 {
+		big[strconv.Itoa(i)] = map[string]any{"pk": float64(i), "l": []any{"x", true, nil}}
+	}
+	for _, ctxm := range []map[string]any{{"a": "b"}, big} {
+		x := &execution{Flow: uuid.New(), Context: ctxm}
+		data, ctxJSON, _ := x.encodeParts()
+		if n := testing.AllocsPerRun(20, func() { c.saved("k", 4, data, x, ctxJSON) }); n > 2 {
+			t.Errorf("keeping a context of %d values: %v allocations", len(ctxm), n)
+		}
 	}
 }

@@ -5,7 +5,9 @@ package jsonvalue
 
 import (
 	"bytes"
+	"maps"
 	"math"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -93,85 +95,110 @@ func Equal(a, b any) bool {
 // MaxDecodedDepth bounds the nesting Decoded follows.
 const MaxDecodedDepth = 100
 
-// Decoded returns a deep copy of v as encoding/json would decode its
-// encoding into an any (json.Unmarshal(json.Marshal(v))), without the
-// encoding: ints become float64s, and maps, slices, strings, float64s,
-// bools and nil stay as they are. It returns false, and nil, where it
-// cannot be sure of the result: a type other than those and int, int64
-// and []string; an integer beyond ±2^53; a NaN or an infinity; a string
-// or key that is not valid UTF-8 (which encoding/json replaces);
-// nesting deeper than MaxDecodedDepth. A nil map or slice encodes as
-// null, and is decoded as nil.
-func Decoded(v any) (any, bool) { return decoded(v, 0) }
+// Decoded returns v as encoding/json would decode its encoding into an
+// any (json.Unmarshal(json.Marshal(v))), without the encoding: ints
+// become float64s, and maps, slices, strings, float64s, bools and nil
+// stay as they are. What of v is so already is shared, not copied: v
+// itself when all of it is, else a new map or slice wherever something
+// below it changed (a caller that needs a copy of its own clones it).
+// It returns false, and nil, where it cannot be sure of the result: a
+// type other than those and int, int64 and []string; an integer beyond
+// ±2^53; a NaN or an infinity; a string or key that is not valid UTF-8
+// (which encoding/json replaces); nesting deeper than MaxDecodedDepth.
+// A nil map or slice encodes as null, and is decoded as nil.
+func Decoded(v any) (any, bool) {
+	d, _, ok := decoded(v, 0)
+	return d, ok
+}
 
-func decoded(v any, depth int) (any, bool) {
+// decoded is Decoded; same says v is its own decoding (d is v).
+func decoded(v any, depth int) (d any, same, ok bool) {
 	if depth > MaxDecodedDepth {
-		return nil, false
+		return nil, false, false
 	}
 	switch x := v.(type) {
 	case nil, bool:
-		return x, true
+		return v, true, true
 	case string:
 		if !utf8.ValidString(x) {
-			return nil, false
+			return nil, false, false
 		}
-		return x, true
+		return v, true, true
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil, false
+			return nil, false, false
 		}
-		return x, true
+		return v, true, true
 	case int:
 		return intDecoded(int64(x))
 	case int64:
 		return intDecoded(x)
 	case []string:
 		if x == nil {
-			return nil, true
+			return nil, false, true
 		}
 		out := make([]any, len(x))
 		for i, s := range x {
 			if !utf8.ValidString(s) {
-				return nil, false
+				return nil, false, false
 			}
 			out[i] = s
 		}
-		return out, true
+		return out, false, true
 	case []any:
 		if x == nil {
-			return nil, true
+			return nil, false, true
 		}
-		out := make([]any, len(x))
+		var out []any // a copy, from the first element that changes
 		for i, e := range x {
-			d, ok := decoded(e, depth+1)
+			d, same, ok := decoded(e, depth+1)
 			if !ok {
-				return nil, false
+				return nil, false, false
 			}
-			out[i] = d
+			if !same {
+				if out == nil {
+					out = slices.Clone(x)
+				}
+				out[i] = d
+			}
 		}
-		return out, true
+		if out == nil {
+			return v, true, true
+		}
+		return out, false, true
 	case map[string]any:
 		if x == nil {
-			return nil, true
+			return nil, false, true
 		}
-		out := make(map[string]any, len(x))
+		var out map[string]any // a copy, from the first value that changes
 		for k, e := range x {
-			d, ok := decoded(e, depth+1)
-			if !ok || !utf8.ValidString(k) {
-				return nil, false
+			if !utf8.ValidString(k) {
+				return nil, false, false
 			}
-			out[k] = d
+			d, same, ok := decoded(e, depth+1)
+			if !ok {
+				return nil, false, false
+			}
+			if !same {
+				if out == nil {
+					out = maps.Clone(x)
+				}
+				out[k] = d
+			}
 		}
-		return out, true
+		if out == nil {
+			return v, true, true
+		}
+		return out, false, true
 	}
-	return nil, false
+	return nil, false, false
 }
 
 // intDecoded is n as a decoded JSON number, when a float64 holds it
 // exactly.
-func intDecoded(n int64) (any, bool) {
+func intDecoded(n int64) (d any, same, ok bool) {
 	if n > 1<<53 || n < -(1<<53) {
-		return nil, false
+		return nil, false, false
 	}
-	return float64(n), true
+	return float64(n), false, true
 }

@@ -75,12 +75,35 @@ func TestDecoded(t *testing.T) {
 			t.Errorf("Equal(%#v, %#v) is false", got, want)
 		}
 	}
-	// The copy shares nothing.
-	in := map[string]any{"a": []any{map[string]any{"b": "c"}}}
+	// What is decoded already is shared; what changed below a map or a
+	// slice makes a copy of it, and never changes the original.
+	in := map[string]any{"a": []any{map[string]any{"b": "c"}}, "n": map[string]any{"pk": int64(4)}}
 	out, _ := Decoded(in)
-	out.(map[string]any)["a"].([]any)[0].(map[string]any)["b"] = "changed"
-	if in["a"].([]any)[0].(map[string]any)["b"] != "c" {
-		t.Error("Decoded's copy shares with the original")
+	if in["n"].(map[string]any)["pk"] != int64(4) {
+		t.Error("Decoded changed its argument")
+	}
+	if !samePtr(out.(map[string]any)["a"], in["a"]) || samePtr(out, in) || samePtr(out.(map[string]any)["n"], in["n"]) {
+		t.Error("Decoded copies what is decoded already, or shares what is not")
+	}
+	list := []any{map[string]any{"b": "c"}, 1}
+	outList, _ := Decoded(list)
+	if list[1] != 1 || outList.([]any)[1] != 1.0 || !samePtr(outList.([]any)[0], list[0]) {
+		t.Errorf("Decoded of a list: %#v, from %#v", outList, list)
+	}
+}
+
+// samePtr says a and b are the same map or slice.
+func samePtr(a, b any) bool { return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer() }
+
+// A value decoded already is its own decoding, without an allocation.
+func TestDecodedAllocs(t *testing.T) {
+	v := map[string]any{"u": map[string]any{"pk": 4.0, "name": "x", "ok": true, "l": []any{"a", nil}}, "s": "t"}
+	if n := testing.AllocsPerRun(100, func() {
+		if d, ok := Decoded(v); !ok || !samePtr(d, v) {
+			t.Fatal("not v itself")
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations", n)
 	}
 }
 
