@@ -93,7 +93,9 @@ func TestDecoded(t *testing.T) {
 }
 
 // samePtr says a and b are the same map or slice.
-func samePtr(a, b any) bool { return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer() }
+func samePtr(a, b any) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
 
 // A value decoded already is its own decoding, without an allocation.
 func TestDecodedAllocs(t *testing.T) {
