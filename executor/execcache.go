@@ -15,17 +15,20 @@ import (
 // decoded (execCache).
 const DefaultDecodedExecutions = 4096
 
-// execCache keeps, per execution key, the execution record this executor
-// last loaded or saved, decoded, so that the next step of the execution
-// does not decode again what the step before saved. The RunState stays
-// the source of truth: an entry serves a record only when the record
-// loaded has the entry's version and the very same bytes, so an entry
-// of a record since changed (by another executor on a shared RunState,
-// or behind the executor's back) is never used; an entry's execution
-// is exactly what decodeExecution makes of its bytes, is never
-// modified, and is handed to a request as a deep copy. It holds at most
-// max entries, dropping an arbitrary one when full. It is safe for
-// concurrent use.
+// execCache keeps, per execution key, the execution this executor last
+// saved or loaded, decoded, so that the next step of the execution does
+// not decode again what the step before saved. The RunState stays the
+// source of truth: an entry serves a record only when the record loaded
+// has the entry's version and the very same bytes, so an entry of a
+// record since changed (by another executor on a shared RunState, or
+// behind the executor's back) is never used; an entry's execution is
+// exactly what decodeExecution makes of its bytes. An entry is handed
+// to the request that loads it, not copied: it leaves the cache then
+// (take), so that no change of the request reaches it, and the
+// request's save keeps the execution saved (saved); a request that
+// saves nothing (it failed, or ended the execution) leaves no entry,
+// and the next one decodes the record. It holds at most max entries,
+// dropping an arbitrary one when full. It is safe for concurrent use.
 type execCache struct {
 	mu  sync.Mutex
 	m   map[string]*savedExec
@@ -36,7 +39,7 @@ type execCache struct {
 type savedExec struct {
 	version uint64
 	data    []byte
-	// x is decodeExecution(data): never modified, never handed out.
+	// x is decodeExecution(data), until a request takes it.
 	x *execution
 	// ctxJSON is x's context as data holds it.
 	ctxJSON []byte
@@ -46,23 +49,24 @@ func newExecCache(max int) *execCache {
 	return &execCache{m: map[string]*savedExec{}, max: max}
 }
 
-// decode returns decodeExecution(rec.Data), from the entry of key when
-// it holds rec, else decoded and kept. The execution returned is the
-// caller's to modify; its base is the entry, whose context tells
-// whether the caller changed it (execution.contextJSON).
-func (c *execCache) decode(key string, rec Record) (*execution, error) {
+// take returns decodeExecution(rec.Data), the caller's to modify: the
+// entry of key when it holds rec, taken out of the cache, else decoded.
+// Its loaded is its context's encoding in rec, which tells whether the
+// caller changed it (execution.contextJSON).
+func (c *execCache) take(key string, rec Record) (*execution, error) {
 	c.mu.Lock()
 	s := c.m[key]
+	delete(c.m, key)
 	c.mu.Unlock()
 	if s == nil || s.version != rec.Version || !bytes.Equal(s.data, rec.Data) {
 		var err error
 		if s, err = decodeSaved(rec); err != nil {
-			c.drop(key)
 			return nil, err
 		}
-		c.put(key, s)
 	}
-	return s.x.copy(s), nil
+	x := s.x
+	x.loaded = s.ctxJSON
+	return x, nil
 }
 
 // decodeSaved decodes rec.
@@ -75,27 +79,24 @@ func decodeSaved(rec Record) (*savedExec, error) {
 }
 
 // saved keeps x, just saved as data at version under key, encoded with
-// its context as ctxJSON. x is the request's own (a copy of its entry,
-// see copy, with the values its handlers put in, which are the
-// executor's from then on: see Step), and is not used once saved: its
-// context is kept, not copied, made what decoding ctxJSON makes of it
-// (adoptContext). One unchanged since its entry keeps the entry's.
+// its context as ctxJSON. x is the request's own (an entry it took,
+// with the values its handlers put in, which are the executor's from
+// then on: see Step), and is not used by it once saved: it is kept, not
+// copied, its context made what decoding ctxJSON makes of it
+// (adoptContext).
 func (c *execCache) saved(key string, version uint64, data []byte, x *execution, ctxJSON []byte) {
-	kept := &execution{Flow: x.Flow, Stages: keptStages(x.Stages), Query: x.Query, Shown: x.Shown}
-	switch {
-	case x.base != nil && bytes.Equal(ctxJSON, x.base.ctxJSON):
-		kept.Context = x.base.x.Context
-	case len(x.Context) == 0:
-		kept.Context = map[string]any{}
-	case adoptContext(x.Context):
-		kept.Context = x.Context
-	default:
-		if err := json.Unmarshal(ctxJSON, &kept.Context); err != nil || kept.Context == nil {
+	if !adoptContext(x.Context) {
+		x.Context = nil
+		if err := json.Unmarshal(ctxJSON, &x.Context); err != nil {
 			c.drop(key)
 			return
 		}
 	}
-	c.put(key, &savedExec{version: version, data: data, x: kept, ctxJSON: ctxJSON})
+	if x.Context == nil {
+		x.Context = map[string]any{}
+	}
+	x.Stages, x.loaded, x.ctxJSON = keptStages(x.Stages), nil, nil
+	c.put(key, &savedExec{version: version, data: data, x: x, ctxJSON: ctxJSON})
 }
 
 // adoptContext makes m, a request's context, what decoding its encoding
@@ -155,14 +156,4 @@ func (c *execCache) drop(key string) {
 	c.mu.Lock()
 	delete(c.m, key)
 	c.mu.Unlock()
-}
-
-// copy is a deep copy of x with base as its base, but for its stages,
-// which are shared clipped: a request never writes to its stages in
-// place, and inserting into a clipped slice reallocates it.
-func (x *execution) copy(base *savedExec) *execution {
-	return &execution{
-		Flow: x.Flow, Stages: slices.Clip(x.Stages), Context: jsonvalue.CloneMap(x.Context),
-		Query: x.Query, Shown: x.Shown, base: base,
-	}
 }

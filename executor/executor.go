@@ -510,7 +510,7 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 	if lerr == nil {
 		// A record that does not decode, or of a flow since re-created
 		// under the slug, is replaced by a new execution.
-		x, _ = e.execs.decode(r.key, rec)
+		x, _ = e.execs.take(r.key, rec)
 	} else {
 		e.execs.drop(r.key)
 	}
@@ -870,7 +870,6 @@ func (r *run) apply(step *Step, h Handler, res Result) (Response, error) {
 				r.ex.ctxJSON = ctxJSON
 			}
 		}
-		defer func() { r.ex.ctxJSON = nil }()
 		r.ex.Stages = r.ex.Stages[1:]
 		r.ex.Shown = ""
 		if len(r.ex.Stages) == 0 {
