@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"slices"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/authflow/authflow/internal/jsonvalue"
 	"github.com/authflow/authflow/plan"
@@ -82,7 +81,7 @@ func decodeSaved(rec Record) (*savedExec, error) {
 // its context as ctxJSON. x is the request's own (an entry it took,
 // with the values its handlers put in, which are the executor's from
 // then on: see Step), and is not used by it once saved: it is kept, not
-// copied, its context made what decoding ctxJSON makes of it
+// copied, its context made what decoding ctxJSON makes of it, in place
 // (adoptContext).
 func (c *execCache) saved(key string, version uint64, data []byte, x *execution, ctxJSON []byte) {
 	if !adoptContext(x.Context) {
@@ -100,19 +99,12 @@ func (c *execCache) saved(key string, version uint64, data []byte, x *execution,
 }
 
 // adoptContext makes m, a request's context, what decoding its encoding
-// makes of it, in place (jsonvalue.Decoded): its values that are so
-// already stay as they are, others are replaced by their decoding,
-// which shares with them what does not change. It is false, and m
-// partly changed, when that is not sure.
+// makes of it, in place (jsonvalue.Normalize): its values are the
+// executor's (see Step). It is false, and m partly changed, when that
+// is not sure.
 func adoptContext(m map[string]any) bool {
-	for k, v := range m {
-		d, ok := jsonvalue.Decoded(v)
-		if !ok || !utf8.ValidString(k) {
-			return false
-		}
-		m[k] = d
-	}
-	return true
+	_, ok := jsonvalue.Normalize(m)
+	return ok
 }
 
 // keptStages is stages as decoding their encoding makes them: the

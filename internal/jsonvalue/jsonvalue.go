@@ -1,13 +1,12 @@
-// Package jsonvalue deep-copies values as encoding/json decodes them
-// (attributes, context maps): one copy for the store, the planner and
-// the in-memory directory.
+// Package jsonvalue deep-copies, compares, normalizes and encodes
+// values as encoding/json decodes them (attributes, context maps): one
+// copy for the store, the planner, the executor and the in-memory
+// directory.
 package jsonvalue
 
 import (
 	"bytes"
-	"maps"
 	"math"
-	"slices"
 	"unicode/utf8"
 )
 
@@ -92,27 +91,30 @@ func Equal(a, b any) bool {
 	return false
 }
 
-// MaxDecodedDepth bounds the nesting Decoded follows.
+// MaxDecodedDepth bounds the nesting Normalize follows.
 const MaxDecodedDepth = 100
 
-// Decoded returns v as encoding/json would decode its encoding into an
-// any (json.Unmarshal(json.Marshal(v))), without the encoding: ints
-// become float64s, and maps, slices, strings, float64s, bools and nil
-// stay as they are. What of v is so already is shared, not copied: v
-// itself when all of it is, else a new map or slice wherever something
-// below it changed (a caller that needs a copy of its own clones it).
-// It returns false, and nil, where it cannot be sure of the result: a
+// Normalize makes v, in place, what encoding/json would decode its
+// encoding into an any (json.Unmarshal(json.Marshal(v))), without the
+// encoding, and returns it: ints become float64s, []strings []anys, and
+// maps, slices, strings, float64s, bools and nil stay as they are. A map
+// or slice of v is changed in place where a value in it is not so
+// already, and kept: v itself is the result unless it is an int, an
+// int64, a []string or a nil map or slice. A value so already is
+// returned as it is, without an allocation. It returns false, and nil,
+// where it cannot be sure of the result, having changed some of v: a
 // type other than those and int, int64 and []string; an integer beyond
 // ±2^53; a NaN or an infinity; a string or key that is not valid UTF-8
 // (which encoding/json replaces); nesting deeper than MaxDecodedDepth.
 // A nil map or slice encodes as null, and is decoded as nil.
-func Decoded(v any) (any, bool) {
-	d, _, ok := decoded(v, 0)
+func Normalize(v any) (any, bool) {
+	d, _, ok := normalize(v, 0)
 	return d, ok
 }
 
-// decoded is Decoded; same says v is its own decoding (d is v).
-func decoded(v any, depth int) (d any, same, ok bool) {
+// normalize is Normalize; same says the result is v itself (changed in
+// place or not).
+func normalize(v any, depth int) (d any, same, ok bool) {
 	if depth > MaxDecodedDepth {
 		return nil, false, false
 	}
@@ -149,47 +151,33 @@ func decoded(v any, depth int) (d any, same, ok bool) {
 		if x == nil {
 			return nil, false, true
 		}
-		var out []any // a copy, from the first element that changes
 		for i, e := range x {
-			d, same, ok := decoded(e, depth+1)
+			d, same, ok := normalize(e, depth+1)
 			if !ok {
 				return nil, false, false
 			}
 			if !same {
-				if out == nil {
-					out = slices.Clone(x)
-				}
-				out[i] = d
+				x[i] = d
 			}
 		}
-		if out == nil {
-			return v, true, true
-		}
-		return out, false, true
+		return v, true, true
 	case map[string]any:
 		if x == nil {
 			return nil, false, true
 		}
-		var out map[string]any // a copy, from the first value that changes
 		for k, e := range x {
 			if !utf8.ValidString(k) {
 				return nil, false, false
 			}
-			d, same, ok := decoded(e, depth+1)
+			d, same, ok := normalize(e, depth+1)
 			if !ok {
 				return nil, false, false
 			}
 			if !same {
-				if out == nil {
-					out = maps.Clone(x)
-				}
-				out[k] = d
+				x[k] = d
 			}
 		}
-		if out == nil {
-			return v, true, true
-		}
-		return out, false, true
+		return v, true, true
 	}
 	return nil, false, false
 }

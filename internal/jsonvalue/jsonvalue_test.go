@@ -38,7 +38,7 @@ func roundTrip(t *testing.T, v any) (any, bool) {
 	return out, true
 }
 
-func TestDecoded(t *testing.T) {
+func TestNormalize(t *testing.T) {
 	deep := any("leaf")
 	for range MaxDecodedDepth + 1 {
 		deep = []any{deep}
@@ -56,39 +56,33 @@ func TestDecoded(t *testing.T) {
 		{json.Number("1"), false}, {map[string]any{"x": []any{int32(1)}}, false}, {deep, false},
 	}
 	for _, c := range cases {
-		got, ok := Decoded(c.v)
+		want, _ := roundTrip(t, c.v)
+		got, ok := Normalize(c.v)
 		if ok != c.sure {
-			t.Errorf("Decoded(%#v): sure %v, want %v", c.v, ok, c.sure)
+			t.Errorf("Normalize(%#v): sure %v, want %v", c.v, ok, c.sure)
 			continue
 		}
 		if !ok {
 			if got != nil {
-				t.Errorf("Decoded(%#v) = %#v when unsure, want nil", c.v, got)
+				t.Errorf("Normalize(%#v) = %#v when unsure, want nil", c.v, got)
 			}
 			continue
 		}
-		want, _ := roundTrip(t, c.v)
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("Decoded(%#v) = %#v, want %#v as encoding/json makes it", c.v, got, want)
+			t.Errorf("Normalize(%#v) = %#v, want %#v as encoding/json makes it", c.v, got, want)
 		}
 		if !Equal(got, want) {
 			t.Errorf("Equal(%#v, %#v) is false", got, want)
 		}
 	}
-	// What is decoded already is shared; what changed below a map or a
-	// slice makes a copy of it, and never changes the original.
-	in := map[string]any{"a": []any{map[string]any{"b": "c"}}, "n": map[string]any{"pk": int64(4)}}
-	out, _ := Decoded(in)
-	if in["n"].(map[string]any)["pk"] != int64(4) {
-		t.Error("Decoded changed its argument")
-	}
-	if !samePtr(out.(map[string]any)["a"], in["a"]) || samePtr(out, in) || samePtr(out.(map[string]any)["n"], in["n"]) {
-		t.Error("Decoded copies what is decoded already, or shares what is not")
-	}
-	list := []any{map[string]any{"b": "c"}, 1}
-	outList, _ := Decoded(list)
-	if list[1] != 1 || outList.([]any)[1] != 1.0 || !samePtr(outList.([]any)[0], list[0]) {
-		t.Errorf("Decoded of a list: %#v, from %#v", outList, list)
+	// In place: the maps and slices are v's own, changed where they
+	// held a value that was not decoded JSON.
+	inner := map[string]any{"pk": int64(4), "l": []string{"x"}}
+	list := []any{inner, 1}
+	in := map[string]any{"a": list, "s": "t"}
+	out, _ := Normalize(in)
+	if !samePtr(out, in) || !samePtr(in["a"], list) || list[1] != 1.0 || inner["pk"] != 4.0 || !reflect.DeepEqual(inner["l"], []any{"x"}) {
+		t.Errorf("Normalize did not change its argument in place: %#v", in)
 	}
 }
 
@@ -97,15 +91,29 @@ func samePtr(a, b any) bool {
 	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
-// A value decoded already is its own decoding, without an allocation.
-func TestDecodedAllocs(t *testing.T) {
+// A value decoded already is returned as it is, without an allocation;
+// an int in it costs the float64 that replaces it, not a copy of the
+// map that holds it.
+func TestNormalizeAllocs(t *testing.T) {
 	v := map[string]any{"u": map[string]any{"pk": 4.0, "name": "x", "ok": true, "l": []any{"a", nil}}, "s": "t"}
 	if n := testing.AllocsPerRun(100, func() {
-		if d, ok := Decoded(v); !ok || !samePtr(d, v) {
+		if d, ok := Normalize(v); !ok || !samePtr(d, v) {
 			t.Fatal("not v itself")
 		}
 	}); n != 0 {
 		t.Errorf("%v allocations", n)
+	}
+	u := v["u"].(map[string]any)
+	for k := range 12 {
+		u[string(rune('a'+k))] = "more"
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		u["pk"] = int64(1000)
+		if _, ok := Normalize(v); !ok || u["pk"] != 1000.0 {
+			t.Fatal("the int is left")
+		}
+	}); n > 2 {
+		t.Errorf("an int in a map of %d values: %v allocations", len(u), n)
 	}
 }
 
@@ -129,20 +137,20 @@ func TestEqual(t *testing.T) {
 	}
 }
 
-func FuzzDecoded(f *testing.F) {
+func FuzzNormalize(f *testing.F) {
 	f.Add([]byte(`{"a":[1,"x",null,true,{"b":-0.5e3}],"c":"\u00e9"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var v any
 		if json.Unmarshal(b, &v) != nil {
 			return
 		}
-		got, ok := Decoded(v)
+		want, ok := roundTrip(t, v)
 		if !ok {
 			return
 		}
-		want, ok := roundTrip(t, v)
+		got, ok := Normalize(v)
 		if !ok || !reflect.DeepEqual(got, want) || !Equal(got, want) || !Equal(got, v) {
-			t.Fatalf("Decoded(%#v) = %#v, want %#v", v, got, want)
+			t.Fatalf("Normalize(%#v) = %#v, want %#v", v, got, want)
 		}
 	})
 }
