@@ -206,3 +206,21 @@ func TestAppendAllocs(t *testing.T) {
 		t.Errorf("%v allocations", n)
 	}
 }
+
+// BenchmarkAppend encodes the plan context of a login at its end, as
+// the executor saves it:
+//
+//	go test ./internal/jsonvalue -run '^$' -bench Append
+func BenchmarkAppend(b *testing.B) {
+	var v map[string]any
+	if err := json.Unmarshal([]byte(`{"auth_method":"password","auth_method_args":{},"goauthentik.io/stages/authenticator_validate/device_challenges":[],"pending_user":{"attributes":{},"backend":"authentik.core.auth.InbuiltBackend","email":"user500@example.com","is_active":true,"name":"","path":"users","pk":501,"type":"internal","username":"user500","uuid":"acfd2587-b1a3-4650-8bed-1aec38746279"},"user_backend":"authentik.core.auth.InbuiltBackend"}`), &v); err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 0, 1024)
+	for b.Loop() {
+		var err error
+		if buf, err = Append(buf[:0], v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
