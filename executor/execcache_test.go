@@ -419,3 +419,24 @@ func TestExecCacheAdoptsContext(t *testing.T) {
 		}
 	}
 }
+
+// A key's history starts with room for a login's passes: the three
+// allocate the key's entry, its list element and its plans once.
+func TestHistoryAddAllocs(t *testing.T) {
+	h := newHistory()
+	x := &execution{Context: map[string]any{}}
+	ctxJSON := []byte("{}")
+	i := 0
+	if n := testing.AllocsPerRun(50, func() {
+		i++
+		key := histTestKeys[i%len(histTestKeys)]
+		h.clear(key)
+		for range 3 {
+			h.add(key, x, ctxJSON)
+		}
+	}); n > 3 {
+		t.Errorf("%v allocations", n)
+	}
+}
+
+var histTestKeys = []string{"a", "b", "c"}
