@@ -50,8 +50,8 @@ func newExecCache(max int) *execCache {
 
 // take returns decodeExecution(rec.Data), the caller's to modify: the
 // entry of key when it holds rec, taken out of the cache, else decoded.
-// Its loaded is its context's encoding in rec, which tells whether the
-// caller changed it (execution.contextJSON).
+// Its from is the entry, whose ctxJSON tells whether the caller changed
+// its context (execution.contextJSON).
 func (c *execCache) take(key string, rec Record) (*execution, error) {
 	c.mu.Lock()
 	s := c.m[key]
@@ -64,7 +64,7 @@ func (c *execCache) take(key string, rec Record) (*execution, error) {
 		}
 	}
 	x := s.x
-	x.loaded = s.ctxJSON
+	x.from = s
 	return x, nil
 }
 
@@ -94,8 +94,13 @@ func (c *execCache) saved(key string, version uint64, data []byte, x *execution,
 	if x.Context == nil {
 		x.Context = map[string]any{}
 	}
-	x.Stages, x.loaded, x.ctxJSON = keptStages(x.Stages), nil, nil
-	c.put(key, &savedExec{version: version, data: data, x: x, ctxJSON: ctxJSON})
+	s := x.from // out of the cache since take: reused
+	if s == nil {
+		s = new(savedExec)
+	}
+	x.Stages, x.from, x.ctxJSON = keptStages(x.Stages), nil, nil
+	*s = savedExec{version: version, data: data, x: x, ctxJSON: ctxJSON}
+	c.put(key, s)
 }
 
 // adoptContext makes m, a request's context, what decoding its encoding

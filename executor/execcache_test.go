@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/stage"
@@ -190,10 +191,10 @@ func TestExecCacheSavedIsDecoded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got != x || got.loaded == nil {
+		if got != x || got.from == nil {
 			t.Fatalf("%d: the saved execution is not kept", i)
 		}
-		got.loaded = nil
+		got.from = nil
 		want, _ := decodeExecution(data)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%d: kept %#v, want %#v", i, got, want)
@@ -248,8 +249,11 @@ func TestExecCacheBoundAndTake(t *testing.T) {
 // entry in the cache is what decoding its bytes makes (a request takes
 // its entry, and changes it, out of the cache).
 type cacheWatch struct {
-	e    *Executor
-	seen map[*savedExec][]byte
+	e *Executor
+	// seen are the records' bytes and a copy of them as first seen, by
+	// their first byte's address (an entry is reused for the next record
+	// it keeps).
+	seen map[*byte][2][]byte
 	// hist is the inspector's history as first seen, encoded.
 	hist map[string][][]byte
 }
@@ -261,7 +265,7 @@ type cacheWatch struct {
 func (w *cacheWatch) check(t *testing.T) {
 	t.Helper()
 	if w.seen == nil {
-		w.seen, w.hist = map[*savedExec][]byte{}, map[string][][]byte{}
+		w.seen, w.hist = map[*byte][2][]byte{}, map[string][][]byte{}
 	}
 	w.e.hist.mu.Lock()
 	for key, el := range w.e.hist.m {
@@ -282,8 +286,8 @@ func (w *cacheWatch) check(t *testing.T) {
 	in := maps.Clone(w.e.execs.m)
 	w.e.execs.mu.Unlock()
 	for _, s := range in {
-		if _, ok := w.seen[s]; !ok {
-			w.seen[s] = bytes.Clone(s.data)
+		if _, ok := w.seen[&s.data[0]]; !ok {
+			w.seen[&s.data[0]] = [2][]byte{s.data, bytes.Clone(s.data)}
 		}
 		x, err := decodeExecution(s.data)
 		if err != nil {
@@ -295,9 +299,9 @@ func (w *cacheWatch) check(t *testing.T) {
 			t.Fatalf("an entry is not its record's decoding:\n%+v\nwant\n%+v", got, want)
 		}
 	}
-	for s, data := range w.seen {
-		if !bytes.Equal(s.data, data) {
-			t.Fatalf("a record's bytes changed after they were saved:\n%q\nwas\n%q", s.data, data)
+	for _, d := range w.seen {
+		if !bytes.Equal(d[0], d[1]) {
+			t.Fatalf("a record's bytes changed after they were saved:\n%q\nwas\n%q", d[0], d[1])
 		}
 	}
 }
@@ -440,3 +444,43 @@ func TestHistoryAddAllocs(t *testing.T) {
 }
 
 var histTestKeys = []string{"a", "b", "c"}
+
+// A step of an execution kept decoded (its entry taken, its context
+// encoded, its record saved in a MemRunState, the entry kept again)
+// allocates its record's bytes and, for a context that changed, its
+// encoding: the entry and the MemRunState's record of the execution
+// are reused.
+func TestStepSaveAllocs(t *testing.T) {
+	c := newExecCache(4)
+	m := NewMemRunState(MemOptions{})
+	ctx := context.Background()
+	x := &execution{Flow: uuid.New(), Context: map[string]any{"u": map[string]any{"pk": 4.0}}, Stages: []plan.Stage{{Name: "a"}}}
+	data, ctxJSON, _ := x.encodeParts()
+	v, err := m.saveShared(ctx, Executions, "k", Record{Data: data, Expires: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.saved("k", v, data, x, ctxJSON)
+	n := testing.AllocsPerRun(50, func() {
+		rec, err := m.loadShared(ctx, Executions, "k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := c.take("k", rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, ctxJSON, err := x.encodeParts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec.Data, rec.Expires = data, rec.Expires.Add(time.Second)
+		if rec.Version, err = m.saveShared(ctx, Executions, "k", rec); err != nil {
+			t.Fatal(err)
+		}
+		c.saved("k", rec.Version, data, x, ctxJSON)
+	})
+	if n > 1 {
+		t.Errorf("%v allocations, want the record's bytes alone", n)
+	}
+}

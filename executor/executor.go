@@ -487,6 +487,8 @@ type run struct {
 	// requests of the flow (apiRequest): a host's handler is given a copy
 	// of it (stepRequest).
 	sharedHTTP bool
+	// step is what reach gives the handler, allocated with the run.
+	step Step
 }
 
 func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, body json.RawMessage) (Response, error) {
@@ -774,7 +776,8 @@ func (r *run) reach(post bool, body json.RawMessage) (Response, error) {
 	if !ok {
 		return r.done()
 	}
-	step := &Step{Planned: st, Context: r.ex.Context, Request: r.req, ex: r.e, run: r, Flow: r.f}
+	step := &r.step
+	*step = Step{Planned: st, Context: r.ex.Context, Request: r.req, ex: r.e, run: r, Flow: r.f}
 	step.Query, _ = url.ParseQuery(r.ex.Query)
 	var h Handler
 	switch {

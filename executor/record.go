@@ -33,10 +33,11 @@ type execution struct {
 	// a pass between its history entry and its save, while Context does
 	// not change, so that the context is encoded once.
 	ctxJSON []byte
-	// loaded, when not nil, is Context as JSON in the record this
-	// execution was loaded from (execCache.take): a context that encodes
-	// the same is kept as these bytes.
-	loaded []byte
+	// from, when not nil, is the entry of the execCache this execution
+	// was taken from (execCache.take), out of the cache: a context that
+	// encodes as its ctxJSON is kept as those bytes, and its save reuses
+	// it (execCache.saved).
+	from *savedExec
 }
 
 // The encoding of an execution: a format byte, the flow pk, the stages
@@ -80,8 +81,8 @@ func (x *execution) contextJSON() ([]byte, error) {
 	if cap(b) <= maxCtxBuf {
 		*bp = b
 	}
-	if x.loaded != nil && bytes.Equal(b, x.loaded) {
-		return x.loaded, nil
+	if x.from != nil && bytes.Equal(b, x.from.ctxJSON) {
+		return x.from.ctxJSON, nil
 	}
 	return bytes.Clone(b), nil
 }
