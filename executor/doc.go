@@ -266,10 +266,10 @@
 // microseconds, 540 allocations) cost 27.2 and 27.7 times a cached plan
 // of the flow [20: not met] (BenchmarkLoginCheap's go loop: the two
 // alternately, each first in turn) before the last cuts below, which
-// took it to 412 allocations and 44 kB, and its process CPU time down
-// by 12 and 16% (old and new test binaries alternately, on a machine
-// too loaded by other work for the ratio's medians to tell them
-// apart). Earlier figures (22 to 25) came from one loop that also ran
+// took it to 412 allocations and 44 kB, its process CPU time down by 12
+// and 16%, and the ratio to 25.5 and 21.6 (medians of 16 runs of the
+// old and new test binaries alternately, on a machine loaded by other
+// work, where the old one measured 29.7 and 30.4). Earlier figures (22 to 25) came from one loop that also ran
 // HTTP logins, whose garbage and goroutines
 // made a plan cost twice what it does alone and the login 1.4 times:
 // they flattered the login. The plan is the warm one: last_login is
