@@ -11,7 +11,7 @@ require (
 	github.com/invopop/validation v0.8.0
 	github.com/makiuchi-d/gozxing v0.1.1
 	github.com/trustelem/zxcvbn v1.0.1
-	go.etcd.io/bbolt v1.4.3
+	go.etcd.io/bbolt v1.5.0
 	go.starlark.net v0.0.0-20260908191801-89a6a09411d5
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/crypto v0.59.0

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"slices"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/authflow/authflow/internal/jsonvalue"
 	"github.com/authflow/authflow/plan"
@@ -15,17 +14,20 @@ import (
 // decoded (execCache).
 const DefaultDecodedExecutions = 4096
 
-// execCache keeps, per execution key, the execution record this executor
-// last loaded or saved, decoded, so that the next step of the execution
-// does not decode again what the step before saved. The RunState stays
-// the source of truth: an entry serves a record only when the record
-// loaded has the entry's version and the very same bytes, so an entry
-// of a record since changed (by another executor on a shared RunState,
-// or behind the executor's back) is never used; an entry's execution
-// is exactly what decodeExecution makes of its bytes, is never
-// modified, and is handed to a request as a deep copy. It holds at most
-// max entries, dropping an arbitrary one when full. It is safe for
-// concurrent use.
+// execCache keeps, per execution key, the execution this executor last
+// saved or loaded, decoded, so that the next step of the execution does
+// not decode again what the step before saved. The RunState stays the
+// source of truth: an entry serves a record only when the record loaded
+// has the entry's version and the very same bytes, so an entry of a
+// record since changed (by another executor on a shared RunState, or
+// behind the executor's back) is never used; an entry's execution is
+// exactly what decodeExecution makes of its bytes. An entry is handed
+// to the request that loads it, not copied: it leaves the cache then
+// (take), so that no change of the request reaches it, and the
+// request's save keeps the execution saved (saved); a request that
+// saves nothing (it failed, or ended the execution) leaves no entry,
+// and the next one decodes the record. It holds at most max entries,
+// dropping an arbitrary one when full. It is safe for concurrent use.
 type execCache struct {
 	mu  sync.Mutex
 	m   map[string]*savedExec
@@ -36,7 +38,7 @@ type execCache struct {
 type savedExec struct {
 	version uint64
 	data    []byte
-	// x is decodeExecution(data): never modified, never handed out.
+	// x is decodeExecution(data), until a request takes it.
 	x *execution
 	// ctxJSON is x's context as data holds it.
 	ctxJSON []byte
@@ -46,23 +48,24 @@ func newExecCache(max int) *execCache {
 	return &execCache{m: map[string]*savedExec{}, max: max}
 }
 
-// decode returns decodeExecution(rec.Data), from the entry of key when
-// it holds rec, else decoded and kept. The execution returned is the
-// caller's to modify; its base is the entry, whose context tells
-// whether the caller changed it (execution.contextJSON).
-func (c *execCache) decode(key string, rec Record) (*execution, error) {
+// take returns decodeExecution(rec.Data), the caller's to modify: the
+// entry of key when it holds rec, taken out of the cache, else decoded.
+// Its from is the entry, whose ctxJSON tells whether the caller changed
+// its context (execution.contextJSON).
+func (c *execCache) take(key string, rec Record) (*execution, error) {
 	c.mu.Lock()
 	s := c.m[key]
+	delete(c.m, key)
 	c.mu.Unlock()
 	if s == nil || s.version != rec.Version || !bytes.Equal(s.data, rec.Data) {
 		var err error
 		if s, err = decodeSaved(rec); err != nil {
-			c.drop(key)
 			return nil, err
 		}
-		c.put(key, s)
 	}
-	return s.x.copy(s), nil
+	x := s.x
+	x.from = s
+	return x, nil
 }
 
 // decodeSaved decodes rec.
@@ -75,51 +78,38 @@ func decodeSaved(rec Record) (*savedExec, error) {
 }
 
 // saved keeps x, just saved as data at version under key, encoded with
-// its context as ctxJSON. An x whose context is not sure to be what
-// decoding makes of ctxJSON (see jsonvalue.Decoded) has its context
-// decoded from ctxJSON.
+// its context as ctxJSON. x is the request's own (an entry it took,
+// with the values its handlers put in, which are the executor's from
+// then on: see Step), and is not used by it once saved: it is kept, not
+// copied, its context made what decoding ctxJSON makes of it, in place
+// (adoptContext).
 func (c *execCache) saved(key string, version uint64, data []byte, x *execution, ctxJSON []byte) {
-	kept := &execution{Flow: x.Flow, Stages: keptStages(x.Stages), Query: x.Query, Shown: x.Shown}
-	switch {
-	case x.base != nil && bytes.Equal(ctxJSON, x.base.ctxJSON):
-		kept.Context = x.base.x.Context
-	case len(x.Context) == 0:
-		kept.Context = map[string]any{}
-	default:
-		if d, ok := decodedContext(x); ok {
-			kept.Context = d
-		} else if err := json.Unmarshal(ctxJSON, &kept.Context); err != nil || kept.Context == nil {
+	if !adoptContext(x.Context) {
+		x.Context = nil
+		if err := json.Unmarshal(ctxJSON, &x.Context); err != nil {
 			c.drop(key)
 			return
 		}
 	}
-	c.put(key, &savedExec{version: version, data: data, x: kept, ctxJSON: ctxJSON})
+	if x.Context == nil {
+		x.Context = map[string]any{}
+	}
+	s := x.from // out of the cache since take: reused
+	if s == nil {
+		s = new(savedExec)
+	}
+	x.Stages, x.from, x.ctxJSON = keptStages(x.Stages), nil, nil
+	*s = savedExec{version: version, data: data, x: x, ctxJSON: ctxJSON}
+	c.put(key, s)
 }
 
-// decodedContext is what decoding the encoding of x's context makes of
-// it, without the encoding (jsonvalue.Decoded); false when that is not
-// sure. A value equal to its base's under the same key is the base's:
-// entries share what did not change from one to the next (an entry is
-// never modified), and a step that adds a key copies only that key's
-// value.
-func decodedContext(x *execution) (map[string]any, bool) {
-	var prev map[string]any
-	if x.base != nil {
-		prev = x.base.x.Context
-	}
-	out := make(map[string]any, len(x.Context))
-	for k, v := range x.Context {
-		if p, ok := prev[k]; ok && jsonvalue.Equal(v, p) {
-			out[k] = p
-			continue
-		}
-		d, ok := jsonvalue.Decoded(v)
-		if !ok || !utf8.ValidString(k) {
-			return nil, false
-		}
-		out[k] = d
-	}
-	return out, true
+// adoptContext makes m, a request's context, what decoding its encoding
+// makes of it, in place (jsonvalue.Normalize): its values are the
+// executor's (see Step). It is false, and m partly changed, when that
+// is not sure.
+func adoptContext(m map[string]any) bool {
+	_, ok := jsonvalue.Normalize(m)
+	return ok
 }
 
 // keptStages is stages as decoding their encoding makes them: the
@@ -163,14 +153,4 @@ func (c *execCache) drop(key string) {
 	c.mu.Lock()
 	delete(c.m, key)
 	c.mu.Unlock()
-}
-
-// copy is a deep copy of x with base as its base, but for its stages,
-// which are shared clipped: a request never writes to its stages in
-// place, and inserting into a clipped slice reallocates it.
-func (x *execution) copy(base *savedExec) *execution {
-	return &execution{
-		Flow: x.Flow, Stages: slices.Clip(x.Stages), Context: jsonvalue.CloneMap(x.Context),
-		Query: x.Query, Shown: x.Shown, base: base,
-	}
 }

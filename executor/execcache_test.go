@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"reflect"
 	"slices"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/stage"
@@ -184,14 +187,14 @@ func TestExecCacheSavedIsDecoded(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.saved("k", 7, data, x, ctxJSON)
-		got, err := c.decode("k", Record{Version: 7, Data: data})
+		got, err := c.take("k", Record{Version: 7, Data: data})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.base == nil {
+		if got != x || got.from == nil {
 			t.Fatalf("%d: the saved execution is not kept", i)
 		}
-		got.base = nil
+		got.from = nil
 		want, _ := decodeExecution(data)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%d: kept %#v, want %#v", i, got, want)
@@ -199,51 +202,70 @@ func TestExecCacheSavedIsDecoded(t *testing.T) {
 	}
 }
 
-// The cache holds at most its bound, and gives each request a copy of
-// its own context, and its stages clipped: a stage inserted or appended
-// goes to a new array, not to the cache's.
-func TestExecCacheBoundAndCopies(t *testing.T) {
+// The cache holds at most its bound, and hands its entry to the request
+// that takes it, without a copy (nothing allocated, whatever the
+// context): the entry leaves the cache, so that the request's changes
+// never reach it, and the next request decodes the record.
+func TestExecCacheBoundAndTake(t *testing.T) {
 	c := newExecCache(2)
-	x := &execution{Flow: uuid.New(), Context: map[string]any{"a": map[string]any{"b": "c"}}, Stages: []plan.Stage{{Name: "a"}}}
-	data, ctxJSON, _ := x.encodeParts()
+	var data []byte
 	for _, k := range []string{"k1", "k2", "k3"} {
+		x := &execution{Flow: uuid.New(), Context: map[string]any{"a": map[string]any{"b": "c"}}, Stages: []plan.Stage{{Name: "a"}}}
+		var ctxJSON []byte
+		data, ctxJSON, _ = x.encodeParts()
 		c.saved(k, 1, data, x, ctxJSON)
 	}
 	if len(c.m) != 2 {
 		t.Fatalf("%d entries, want 2", len(c.m))
 	}
 	k := "k3"
-	a, _ := c.decode(k, Record{Version: 1, Data: data})
+	rec := Record{Version: 1, Data: data}
+	s := c.m[k]
+	if n := testing.AllocsPerRun(20, func() {
+		c.m[k] = s
+		if x, err := c.take(k, rec); err != nil || x != s.x {
+			t.Fatal("the entry is not handed out", err)
+		}
+	}); n != 0 {
+		t.Errorf("taking an entry: %v allocations", n)
+	}
+	c.m[k] = s
+	a, _ := c.take(k, rec)
+	if c.m[k] != nil {
+		t.Fatal("a taken entry stays in the cache")
+	}
 	a.Context["a"].(map[string]any)["b"] = "changed"
 	a.Stages = slices.Insert(a.Stages, 0, plan.Stage{Name: "inserted"})
-	a.Stages = append(a.Stages, plan.Stage{Name: "appended"})
 	a.Stages[1].Name = "changed"
-	b, _ := c.decode(k, Record{Version: 1, Data: data})
-	if b.Context["a"].(map[string]any)["b"] != "c" || len(b.Stages) != 1 || b.Stages[0].Name != "a" {
-		t.Fatalf("a request's changes reached the cache: %+v", b)
+	b, _ := c.take(k, rec)
+	if b == a || b.Context["a"].(map[string]any)["b"] != "c" || len(b.Stages) != 1 || b.Stages[0].Name != "a" {
+		t.Fatalf("a request's changes reached the next: %+v", b)
 	}
 }
 
-// cacheWatch remembers the execCache's entries as first seen, with the
-// bytes of their records (which a MemRunState shares with them), so
-// that a test can check that no later request modifies either: a
-// request's stages are shared with the entry it was decoded from
-// (execution.copy), and a record's bytes with the MemRunState.
+// cacheWatch remembers the bytes of the records of the execCache's
+// entries as first seen (which a MemRunState shares with them), so that
+// a test can check that no later request modifies them, and that every
+// entry in the cache is what decoding its bytes makes (a request takes
+// its entry, and changes it, out of the cache).
 type cacheWatch struct {
-	e    *Executor
-	seen map[*savedExec][]byte
+	e *Executor
+	// seen are the records' bytes and a copy of them as first seen, by
+	// their first byte's address (an entry is reused for the next record
+	// it keeps).
+	seen map[*byte][2][]byte
 	// hist is the inspector's history as first seen, encoded.
 	hist map[string][][]byte
 }
 
-// check fails t when an entry seen before, or its record's bytes, has
-// changed, or when an entry is not what decoding its bytes makes; or
-// when an execution of the inspector's history seen before has changed
-// (its stages and context are shared with the request that kept it).
+// check fails t when the bytes of an entry's record seen before have
+// changed, or when an entry in the cache is not what decoding its bytes
+// makes; or when an execution of the inspector's history seen before
+// has changed (its stages are shared with the request that kept it).
 func (w *cacheWatch) check(t *testing.T) {
 	t.Helper()
 	if w.seen == nil {
-		w.seen, w.hist = map[*savedExec][]byte{}, map[string][][]byte{}
+		w.seen, w.hist = map[*byte][2][]byte{}, map[string][][]byte{}
 	}
 	w.e.hist.mu.Lock()
 	for key, el := range w.e.hist.m {
@@ -261,17 +283,13 @@ func (w *cacheWatch) check(t *testing.T) {
 	}
 	w.e.hist.mu.Unlock()
 	w.e.execs.mu.Lock()
-	for _, s := range w.e.execs.m {
-		if _, ok := w.seen[s]; !ok {
-			w.seen[s] = bytes.Clone(s.data)
-		}
-	}
+	in := maps.Clone(w.e.execs.m)
 	w.e.execs.mu.Unlock()
-	for s, data := range w.seen {
-		if !bytes.Equal(s.data, data) {
-			t.Fatalf("a record's bytes changed after they were saved:\n%q\nwas\n%q", s.data, data)
+	for _, s := range in {
+		if _, ok := w.seen[&s.data[0]]; !ok {
+			w.seen[&s.data[0]] = [2][]byte{s.data, bytes.Clone(s.data)}
 		}
-		x, err := decodeExecution(data)
+		x, err := decodeExecution(s.data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -281,10 +299,15 @@ func (w *cacheWatch) check(t *testing.T) {
 			t.Fatalf("an entry is not its record's decoding:\n%+v\nwant\n%+v", got, want)
 		}
 	}
+	for _, d := range w.seen {
+		if !bytes.Equal(d[0], d[1]) {
+			t.Fatalf("a record's bytes changed after they were saved:\n%q\nwas\n%q", d[0], d[1])
+		}
+	}
 }
 
-// No request modifies an execution it was handed by the execCache, nor
-// the record bytes the MemRunState shares with it: through the shipped
+// Every execution the execCache holds is its record's decoding, and no
+// request modifies the record bytes the MemRunState shares with it: through the shipped
 // login (the password binding re-evaluated at the GET and the POST,
 // the validation stage passing), and with a policy inserting a redirect
 // into the stages the request shares with the entry, at the GET and the
@@ -327,9 +350,13 @@ func TestExecCacheShared(t *testing.T) {
 	})
 }
 
-// An entry shares with the one before it the context values a step did
-// not change, and has its own decoding of those it changed or added.
-func TestExecCacheSharesUnchanged(t *testing.T) {
+// An entry keeps the execution of the request that saved it, not a
+// copy: the context values (those of the entry the request took, and
+// those its handlers put in, which are the executor's) made decoded
+// JSON in place, where they are not so already. A context
+// that encodes as the one loaded is kept as the bytes loaded, encoded
+// without an allocation.
+func TestExecCacheAdoptsContext(t *testing.T) {
 	c := newExecCache(4)
 	save := func(x *execution, version uint64) *savedExec {
 		t.Helper()
@@ -350,24 +377,110 @@ func TestExecCacheSharesUnchanged(t *testing.T) {
 	}
 	same := func(a, b any) bool { return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer() }
 	s1 := save(&execution{Flow: uuid.New(), Context: map[string]any{"u": map[string]any{"a": "b"}, "l": []any{1.0}}}, 1)
-	x, err := c.decode("k", Record{Version: 1, Data: s1.data})
+	x, err := c.take("k", Record{Version: 1, Data: s1.data})
 	if err != nil {
 		t.Fatal(err)
 	}
-	x.Context["new"] = map[string]any{"n": 1} // an int: decoded as a float64
+	put := map[string]any{"w": "z"}
+	ints := map[string]any{"n": 1, "m": map[string]any{"o": "p"}}
+	x.Context["put"], x.Context["ints"] = put, ints
+	u := x.Context["u"]
 	s2 := save(x, 2)
-	if !same(s2.x.Context["u"], s1.x.Context["u"]) || !same(s2.x.Context["l"], s1.x.Context["l"]) {
-		t.Error("an unchanged value is not shared")
+	if !same(s2.x.Context, x.Context) || !same(s2.x.Context["u"], u) || !same(s2.x.Context["put"], put) {
+		t.Error("the request's context, or a value decoded already, was copied")
 	}
-	if s2.x.Context["new"].(map[string]any)["n"] != 1.0 {
-		t.Errorf("new value %#v", s2.x.Context["new"])
+	if got := s2.x.Context["ints"].(map[string]any); !same(got, ints) || got["n"] != 1.0 {
+		t.Errorf("a value with an int: kept %#v, not the handler's made decoded in place", got)
 	}
-	if x, err = c.decode("k", Record{Version: 2, Data: s2.data}); err != nil {
+	// Unchanged: the entry's context and bytes.
+	if x, err = c.take("k", Record{Version: 2, Data: s2.data}); err != nil {
 		t.Fatal(err)
 	}
-	x.Context["u"].(map[string]any)["a"] = "c"
-	s3 := save(x, 3)
-	if same(s3.x.Context["u"], s2.x.Context["u"]) || s2.x.Context["u"].(map[string]any)["a"] != "b" || !same(s3.x.Context["l"], s1.x.Context["l"]) {
-		t.Errorf("a changed value: %v, before %v", s3.x.Context, s2.x.Context)
+	if x != s2.x {
+		t.Fatal("the entry is not handed out")
+	}
+	if n := testing.AllocsPerRun(20, func() {
+		if b, err := x.contextJSON(); err != nil || !same(b, s2.ctxJSON) {
+			t.Fatal("an unchanged context is encoded anew", err)
+		}
+	}); n != 0 {
+		t.Errorf("encoding an unchanged context: %v allocations", n)
+	}
+	if s3 := save(x, 3); !same(s3.x.Context, s2.x.Context) || !same(s3.ctxJSON, s2.ctxJSON) {
+		t.Error("an unchanged context is not the entry's")
+	}
+	// Keeping an execution whose context is decoded already allocates
+	// nothing but the entry.
+	big := map[string]any{}
+	for i := range 50 {
+		big[strconv.Itoa(i)] = map[string]any{"pk": float64(i), "l": []any{"x", true, nil}}
+	}
+	for _, ctxm := range []map[string]any{{"a": "b"}, big} {
+		x := &execution{Flow: uuid.New(), Context: ctxm}
+		data, ctxJSON, _ := x.encodeParts()
+		if n := testing.AllocsPerRun(20, func() { c.saved("k", 4, data, x, ctxJSON) }); n > 1 {
+			t.Errorf("keeping a context of %d values: %v allocations", len(ctxm), n)
+		}
+	}
+}
+
+// A key's history starts with room for a login's passes: the three
+// allocate the key's entry, its list element and its plans once.
+func TestHistoryAddAllocs(t *testing.T) {
+	h := newHistory()
+	x := &execution{Context: map[string]any{}}
+	ctxJSON := []byte("{}")
+	i := 0
+	if n := testing.AllocsPerRun(50, func() {
+		i++
+		key := histTestKeys[i%len(histTestKeys)]
+		h.clear(key)
+		for range 3 {
+			h.add(key, x, ctxJSON)
+		}
+	}); n > 3 {
+		t.Errorf("%v allocations", n)
+	}
+}
+
+var histTestKeys = []string{"a", "b", "c"}
+
+// A step of an execution kept decoded (its entry taken, its context
+// encoded, its record saved in a MemRunState, the entry kept again)
+// allocates its record's bytes and, for a context that changed, its
+// encoding: the entry and the MemRunState's record of the execution
+// are reused.
+func TestStepSaveAllocs(t *testing.T) {
+	c := newExecCache(4)
+	m := NewMemRunState(MemOptions{})
+	ctx := context.Background()
+	x := &execution{Flow: uuid.New(), Context: map[string]any{"u": map[string]any{"pk": 4.0}}, Stages: []plan.Stage{{Name: "a"}}}
+	data, ctxJSON, _ := x.encodeParts()
+	v, err := m.saveShared(ctx, Executions, "k", Record{Data: data, Expires: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.saved("k", v, data, x, ctxJSON)
+	n := testing.AllocsPerRun(50, func() {
+		rec, err := m.loadShared(ctx, Executions, "k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := c.take("k", rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, ctxJSON, err := x.encodeParts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec.Data, rec.Expires = data, rec.Expires.Add(time.Second)
+		if rec.Version, err = m.saveShared(ctx, Executions, "k", rec); err != nil {
+			t.Fatal(err)
+		}
+		c.saved("k", rec.Version, data, x, ctxJSON)
+	})
+	if n > 1 {
+		t.Errorf("%v allocations, want the record's bytes alone", n)
 	}
 }

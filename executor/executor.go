@@ -487,6 +487,8 @@ type run struct {
 	// requests of the flow (apiRequest): a host's handler is given a copy
 	// of it (stepRequest).
 	sharedHTTP bool
+	// step is what reach gives the handler, allocated with the run.
+	step Step
 }
 
 func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, body json.RawMessage) (Response, error) {
@@ -510,7 +512,7 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 	if lerr == nil {
 		// A record that does not decode, or of a flow since re-created
 		// under the slug, is replaced by a new execution.
-		x, _ = e.execs.decode(r.key, rec)
+		x, _ = e.execs.take(r.key, rec)
 	} else {
 		e.execs.drop(r.key)
 	}
@@ -774,7 +776,8 @@ func (r *run) reach(post bool, body json.RawMessage) (Response, error) {
 	if !ok {
 		return r.done()
 	}
-	step := &Step{Planned: st, Context: r.ex.Context, Request: r.req, ex: r.e, run: r, Flow: r.f}
+	step := &r.step
+	*step = Step{Planned: st, Context: r.ex.Context, Request: r.req, ex: r.e, run: r, Flow: r.f}
 	step.Query, _ = url.ParseQuery(r.ex.Query)
 	var h Handler
 	switch {
@@ -870,7 +873,6 @@ func (r *run) apply(step *Step, h Handler, res Result) (Response, error) {
 				r.ex.ctxJSON = ctxJSON
 			}
 		}
-		defer func() { r.ex.ctxJSON = nil }()
 		r.ex.Stages = r.ex.Stages[1:]
 		r.ex.Shown = ""
 		if len(r.ex.Stages) == 0 {

@@ -25,7 +25,11 @@ type Handler interface {
 
 // Step is what a handler sees of the execution it runs in. Context is the
 // plan context, which the handler may change; the changes are kept when
-// the step is saved.
+// the step is saved. The values a handler puts into it are the
+// executor's from then on, kept as they are, not copied, and changed in
+// place by the steps that follow: once the step returns, the handler
+// neither changes nor reads them (a map it shares with other code goes
+// in as a copy, and a challenge copies what it shows of one).
 type Step struct {
 	// Flow is the flow running, read on this request.
 	Flow flow.Flow

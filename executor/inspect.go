@@ -88,6 +88,10 @@ type histPlan struct {
 	ctxJSON      []byte
 }
 
+// histFirstPlans is the room a key's history starts with: the passes of
+// a login (identification, password, validation) without a reallocation.
+const histFirstPlans = 4
+
 func newHistory() *history { return &history{m: map[string]*list.Element{}, lru: list.New()} }
 
 // add appends x, as it is before its stage is popped, with its context
@@ -98,7 +102,7 @@ func (h *history) add(key string, x *execution, ctxJSON []byte) {
 	defer h.mu.Unlock()
 	el, ok := h.m[key]
 	if !ok {
-		el = h.lru.PushFront(&histEntry{key: key})
+		el = h.lru.PushFront(&histEntry{key: key, plans: make([]histPlan, 0, histFirstPlans)})
 		h.m[key] = el
 		for h.lru.Len() > HistoryKeys {
 			old := h.lru.Back()

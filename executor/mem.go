@@ -159,7 +159,7 @@ func (m *MemRunState) saveShared(ctx context.Context, ns Namespace, key string, 
 		return 0, err
 	}
 	now := nowT.UnixNano()
-	n := &memRec{k: memKey{ns, key}, data: rec.Data, expires: rec.Expires.UnixNano()}
+	n := memRec{k: memKey{ns, key}, data: rec.Data, expires: rec.Expires.UnixNano()}
 	if n.data == nil {
 		n.data = []byte{}
 	}
@@ -188,10 +188,17 @@ func (m *MemRunState) saveShared(ctx context.Context, ns Namespace, key string, 
 		m.remove(r)
 	}
 	n.version = newVersion(have)
-	m.recs[n.k] = n
-	heap.Push(&m.byExp, n)
-	m.bytes += n.size()
-	return n.version, nil
+	// The record replaced, out of the map and the heap, holds the new
+	// one: a save of an execution allocates nothing here.
+	p := old
+	if p == nil {
+		p = new(memRec)
+	}
+	*p = n
+	m.recs[p.k] = p
+	heap.Push(&m.byExp, p)
+	m.bytes += p.size()
+	return p.version, nil
 }
 
 func (m *MemRunState) remove(r *memRec) {

@@ -1,10 +1,12 @@
 package executor
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/authflow/authflow/internal/jsonvalue"
 	"github.com/authflow/authflow/plan"
@@ -31,9 +33,11 @@ type execution struct {
 	// a pass between its history entry and its save, while Context does
 	// not change, so that the context is encoded once.
 	ctxJSON []byte
-	// base, when not nil, is the record this execution was decoded from
-	// (execCache): a context Equal to base's is encoded as base's is.
-	base *savedExec
+	// from, when not nil, is the entry of the execCache this execution
+	// was taken from (execCache.take), out of the cache: a context that
+	// encodes as its ctxJSON is kept as those bytes, and its save reuses
+	// it (execCache.saved).
+	from *savedExec
 }
 
 // The encoding of an execution: a format byte, the flow pk, the stages
@@ -61,26 +65,33 @@ func (x *execution) encodeParts() (data, ctxJSON []byte, err error) {
 	return x.encodeWith(ctxJSON), ctxJSON, nil
 }
 
-// contextJSON is the context as encode writes it: its base's encoding
-// when it is unchanged since it was decoded.
+// contextJSON is the context as encode writes it: the bytes it was
+// loaded as when it encodes the same (one allocation, of its size, only
+// for a context that changed).
 func (x *execution) contextJSON() ([]byte, error) {
 	if len(x.Context) == 0 {
 		return []byte("{}"), nil
 	}
-	if x.base != nil && jsonvalue.Equal(x.Context, x.base.x.Context) {
-		return x.base.ctxJSON, nil
-	}
-	// Sized for about the context it was decoded as, it grows rarely.
-	size := 512
-	if x.base != nil {
-		size = max(size, len(x.base.ctxJSON)+256)
-	}
-	b, err := jsonvalue.Append(make([]byte, 0, size), x.Context)
+	bp := ctxBufs.Get().(*[]byte)
+	defer ctxBufs.Put(bp)
+	b, err := jsonvalue.Append((*bp)[:0], x.Context)
 	if err != nil {
 		return nil, fmt.Errorf("executor: the plan context is not JSON: %w", err)
 	}
-	return b, nil
+	if cap(b) <= maxCtxBuf {
+		*bp = b
+	}
+	if x.from != nil && bytes.Equal(b, x.from.ctxJSON) {
+		return x.from.ctxJSON, nil
+	}
+	return bytes.Clone(b), nil
 }
+
+// ctxBufs are the buffers contextJSON encodes into (*[]byte); one
+// grown beyond maxCtxBuf is not kept.
+var ctxBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+const maxCtxBuf = 64 << 10
 
 // encodeWith encodes x with its context already encoded as ctxJSON.
 func (x *execution) encodeWith(ctxJSON []byte) []byte {

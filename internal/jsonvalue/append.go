@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -59,26 +60,26 @@ func Append(b []byte, v any) ([]byte, error) {
 		if x == nil {
 			return append(b, "null"...), nil
 		}
-		// The keys of a small map, the usual case, are sorted on the
-		// stack.
-		var small [16]string
-		keys := small[:0]
+		// The entries of a small map, the usual case, are sorted on the
+		// stack, each read once.
+		var small [16]entry
+		es := small[:0]
 		if len(x) > len(small) {
-			keys = make([]string, 0, len(x))
+			es = make([]entry, 0, len(x))
 		}
-		for k := range x {
-			keys = append(keys, k)
+		for k, v := range x {
+			es = append(es, entry{k, v})
 		}
-		slices.Sort(keys)
+		sortEntries(es)
 		b = append(b, '{')
-		for i, k := range keys {
+		for i, e := range es {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, k)
+			b = appendString(b, e.k)
 			b = append(b, ':')
 			var err error
-			if b, err = Append(b, x[k]); err != nil {
+			if b, err = Append(b, e.v); err != nil {
 				return nil, err
 			}
 		}
@@ -89,6 +90,25 @@ func Append(b []byte, v any) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, j...), nil
+}
+
+// entry is a map's key and value.
+type entry struct {
+	k string
+	v any
+}
+
+// sortEntries sorts es by key: by insertion for a few, the usual case.
+func sortEntries(es []entry) {
+	if len(es) > 12 {
+		slices.SortFunc(es, func(a, b entry) int { return strings.Compare(a.k, b.k) })
+		return
+	}
+	for i := 1; i < len(es); i++ {
+		for j := i; j > 0 && es[j].k < es[j-1].k; j-- {
+			es[j], es[j-1] = es[j-1], es[j]
+		}
+	}
 }
 
 // appendFloat writes f as encoding/json does.
@@ -113,6 +133,15 @@ func appendFloat(b []byte, f float64) ([]byte, error) {
 
 const hexDigits = "0123456789abcdef"
 
+// htmlSafe says which ASCII bytes a string holds as they are: not the
+// control characters, the quote, the backslash, nor <, > and &.
+var htmlSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := byte(0x20); c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendString writes s as encoding/json does, escaping HTML.
 func appendString(b []byte, s string) []byte { return AppendString(b, s, true) }
 
@@ -125,7 +154,7 @@ func AppendString(b []byte, s string, escapeHTML bool) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && (!escapeHTML || c != '<' && c != '>' && c != '&') {
+			if htmlSafe[c] || !escapeHTML && (c == '<' || c == '>' || c == '&') {
 				i++
 				continue
 			}

@@ -1,6 +1,7 @@
-// Package jsonvalue deep-copies values as encoding/json decodes them
-// (attributes, context maps): one copy for the store, the planner and
-// the in-memory directory.
+// Package jsonvalue deep-copies, compares, normalizes and encodes
+// values as encoding/json decodes them (attributes, context maps): one
+// copy for the store, the planner, the executor and the in-memory
+// directory.
 package jsonvalue
 
 import (
@@ -90,88 +91,102 @@ func Equal(a, b any) bool {
 	return false
 }
 
-// MaxDecodedDepth bounds the nesting Decoded follows.
+// MaxDecodedDepth bounds the nesting Normalize follows.
 const MaxDecodedDepth = 100
 
-// Decoded returns a deep copy of v as encoding/json would decode its
+// Normalize makes v, in place, what encoding/json would decode its
 // encoding into an any (json.Unmarshal(json.Marshal(v))), without the
-// encoding: ints become float64s, and maps, slices, strings, float64s,
-// bools and nil stay as they are. It returns false, and nil, where it
-// cannot be sure of the result: a type other than those and int, int64
-// and []string; an integer beyond ±2^53; a NaN or an infinity; a string
-// or key that is not valid UTF-8 (which encoding/json replaces);
-// nesting deeper than MaxDecodedDepth. A nil map or slice encodes as
-// null, and is decoded as nil.
-func Decoded(v any) (any, bool) { return decoded(v, 0) }
+// encoding, and returns it: ints become float64s, []strings []anys, and
+// maps, slices, strings, float64s, bools and nil stay as they are. A map
+// or slice of v is changed in place where a value in it is not so
+// already, and kept: v itself is the result unless it is an int, an
+// int64, a []string or a nil map or slice. A value so already is
+// returned as it is, without an allocation. It returns false, and nil,
+// where it cannot be sure of the result, having changed some of v: a
+// type other than those and int, int64 and []string; an integer beyond
+// ±2^53; a NaN or an infinity; a string or key that is not valid UTF-8
+// (which encoding/json replaces); nesting deeper than MaxDecodedDepth.
+// A nil map or slice encodes as null, and is decoded as nil.
+func Normalize(v any) (any, bool) {
+	d, _, ok := normalize(v, 0)
+	return d, ok
+}
 
-func decoded(v any, depth int) (any, bool) {
+// normalize is Normalize; same says the result is v itself (changed in
+// place or not).
+func normalize(v any, depth int) (d any, same, ok bool) {
 	if depth > MaxDecodedDepth {
-		return nil, false
+		return nil, false, false
 	}
 	switch x := v.(type) {
 	case nil, bool:
-		return x, true
+		return v, true, true
 	case string:
 		if !utf8.ValidString(x) {
-			return nil, false
+			return nil, false, false
 		}
-		return x, true
+		return v, true, true
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil, false
+			return nil, false, false
 		}
-		return x, true
+		return v, true, true
 	case int:
 		return intDecoded(int64(x))
 	case int64:
 		return intDecoded(x)
 	case []string:
 		if x == nil {
-			return nil, true
+			return nil, false, true
 		}
 		out := make([]any, len(x))
 		for i, s := range x {
 			if !utf8.ValidString(s) {
-				return nil, false
+				return nil, false, false
 			}
 			out[i] = s
 		}
-		return out, true
+		return out, false, true
 	case []any:
 		if x == nil {
-			return nil, true
+			return nil, false, true
 		}
-		out := make([]any, len(x))
 		for i, e := range x {
-			d, ok := decoded(e, depth+1)
+			d, same, ok := normalize(e, depth+1)
 			if !ok {
-				return nil, false
+				return nil, false, false
 			}
-			out[i] = d
+			if !same {
+				x[i] = d
+			}
 		}
-		return out, true
+		return v, true, true
 	case map[string]any:
 		if x == nil {
-			return nil, true
+			return nil, false, true
 		}
-		out := make(map[string]any, len(x))
 		for k, e := range x {
-			d, ok := decoded(e, depth+1)
-			if !ok || !utf8.ValidString(k) {
-				return nil, false
+			if !utf8.ValidString(k) {
+				return nil, false, false
 			}
-			out[k] = d
+			d, same, ok := normalize(e, depth+1)
+			if !ok {
+				return nil, false, false
+			}
+			if !same {
+				x[k] = d
+			}
 		}
-		return out, true
+		return v, true, true
 	}
-	return nil, false
+	return nil, false, false
 }
 
 // intDecoded is n as a decoded JSON number, when a float64 holds it
 // exactly.
-func intDecoded(n int64) (any, bool) {
+func intDecoded(n int64) (d any, same, ok bool) {
 	if n > 1<<53 || n < -(1<<53) {
-		return nil, false
+		return nil, false, false
 	}
-	return float64(n), true
+	return float64(n), false, true
 }

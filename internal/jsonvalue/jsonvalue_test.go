@@ -39,7 +39,7 @@ func roundTrip(t *testing.T, v any) (any, bool) {
 	return out, true
 }
 
-func TestDecoded(t *testing.T) {
+func TestNormalize(t *testing.T) {
 	deep := any("leaf")
 	for range MaxDecodedDepth + 1 {
 		deep = []any{deep}
@@ -57,31 +57,64 @@ func TestDecoded(t *testing.T) {
 		{json.Number("1"), false}, {map[string]any{"x": []any{int32(1)}}, false}, {deep, false},
 	}
 	for _, c := range cases {
-		got, ok := Decoded(c.v)
+		want, _ := roundTrip(t, c.v)
+		got, ok := Normalize(c.v)
 		if ok != c.sure {
-			t.Errorf("Decoded(%#v): sure %v, want %v", c.v, ok, c.sure)
+			t.Errorf("Normalize(%#v): sure %v, want %v", c.v, ok, c.sure)
 			continue
 		}
 		if !ok {
 			if got != nil {
-				t.Errorf("Decoded(%#v) = %#v when unsure, want nil", c.v, got)
+				t.Errorf("Normalize(%#v) = %#v when unsure, want nil", c.v, got)
 			}
 			continue
 		}
-		want, _ := roundTrip(t, c.v)
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("Decoded(%#v) = %#v, want %#v as encoding/json makes it", c.v, got, want)
+			t.Errorf("Normalize(%#v) = %#v, want %#v as encoding/json makes it", c.v, got, want)
 		}
 		if !Equal(got, want) {
 			t.Errorf("Equal(%#v, %#v) is false", got, want)
 		}
 	}
-	// The copy shares nothing.
-	in := map[string]any{"a": []any{map[string]any{"b": "c"}}}
-	out, _ := Decoded(in)
-	out.(map[string]any)["a"].([]any)[0].(map[string]any)["b"] = "changed"
-	if in["a"].([]any)[0].(map[string]any)["b"] != "c" {
-		t.Error("Decoded's copy shares with the original")
+	// In place: the maps and slices are v's own, changed where they
+	// held a value that was not decoded JSON.
+	inner := map[string]any{"pk": int64(4), "l": []string{"x"}}
+	list := []any{inner, 1}
+	in := map[string]any{"a": list, "s": "t"}
+	out, _ := Normalize(in)
+	if !samePtr(out, in) || !samePtr(in["a"], list) || list[1] != 1.0 || inner["pk"] != 4.0 || !reflect.DeepEqual(inner["l"], []any{"x"}) {
+		t.Errorf("Normalize did not change its argument in place: %#v", in)
+	}
+}
+
+// samePtr says a and b are the same map or slice.
+func samePtr(a, b any) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
+// A value decoded already is returned as it is, without an allocation;
+// an int in it costs the float64 that replaces it, not a copy of the
+// map that holds it.
+func TestNormalizeAllocs(t *testing.T) {
+	v := map[string]any{"u": map[string]any{"pk": 4.0, "name": "x", "ok": true, "l": []any{"a", nil}}, "s": "t"}
+	if n := testing.AllocsPerRun(100, func() {
+		if d, ok := Normalize(v); !ok || !samePtr(d, v) {
+			t.Fatal("not v itself")
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
+	u := v["u"].(map[string]any)
+	for k := range 12 {
+		u[string(rune('a'+k))] = "more"
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		u["pk"] = int64(1000)
+		if _, ok := Normalize(v); !ok || u["pk"] != 1000.0 {
+			t.Fatal("the int is left")
+		}
+	}); n > 2 {
+		t.Errorf("an int in a map of %d values: %v allocations", len(u), n)
 	}
 }
 
@@ -105,20 +138,20 @@ func TestEqual(t *testing.T) {
 	}
 }
 
-func FuzzDecoded(f *testing.F) {
+func FuzzNormalize(f *testing.F) {
 	f.Add([]byte(`{"a":[1,"x",null,true,{"b":-0.5e3}],"c":"\u00e9"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var v any
 		if json.Unmarshal(b, &v) != nil {
 			return
 		}
-		got, ok := Decoded(v)
+		want, ok := roundTrip(t, v)
 		if !ok {
 			return
 		}
-		want, ok := roundTrip(t, v)
+		got, ok := Normalize(v)
 		if !ok || !reflect.DeepEqual(got, want) || !Equal(got, want) || !Equal(got, v) {
-			t.Fatalf("Decoded(%#v) = %#v, want %#v", v, got, want)
+			t.Fatalf("Normalize(%#v) = %#v, want %#v", v, got, want)
 		}
 	})
 }
@@ -194,4 +227,22 @@ func FuzzAppendString(f *testing.F) {
 			t.Errorf("%q unescaped: %s, want %s", s, got, want)
 		}
 	})
+}
+
+// BenchmarkAppend encodes the plan context of a login at its end, as
+// the executor saves it:
+//
+//	go test ./internal/jsonvalue -run '^$' -bench Append
+func BenchmarkAppend(b *testing.B) {
+	var v map[string]any
+	if err := json.Unmarshal([]byte(`{"auth_method":"password","auth_method_args":{},"goauthentik.io/stages/authenticator_validate/device_challenges":[],"pending_user":{"attributes":{},"backend":"authentik.core.auth.InbuiltBackend","email":"user500@example.com","is_active":true,"name":"","path":"users","pk":501,"type":"internal","username":"user500","uuid":"acfd2587-b1a3-4650-8bed-1aec38746279"},"user_backend":"authentik.core.auth.InbuiltBackend"}`), &v); err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 0, 1024)
+	for b.Loop() {
+		var err error
+		if buf, err = Append(buf[:0], v); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -429,8 +429,8 @@ func (w *walker) freelist(id uint64) {
 
 // layoutVersions are the bbolt releases whose file layout (meta, page,
 // element and bucket headers, the freelist) the checks of this file were
-// written for and whose damage tests they pass: the main module links
-// v1.4.3, the etcd module v1.5.0 (its CI runs this package's tests under
-// the etcd module's dependencies). A test fails for any other, so that a
+// written for and whose damage tests they pass: the main module and the
+// etcd module link v1.5.0 (the main module linked v1.4.3 before; the
+// etcd module's CI runs this package's tests under its dependencies). A test fails for any other, so that a
 // dependency upgrade is checked against the walk before it ships.
 var layoutVersions = []string{"v1.4.3", "v1.5.0"}

@@ -24,12 +24,53 @@ type tx struct {
 	err      error // the first damage found
 
 	// Bucket handles, looked up once per transaction: the last one used,
-	// and, once a second is used, all of them. A nil handle is a bucket
-	// known not to exist (until this transaction creates it).
+	// and, once a second is used (keepAll), all of them, the first few
+	// in the transaction itself (no allocation for a read's handful),
+	// the rest in many. A nil handle is a bucket known not to exist
+	// (until this transaction creates it).
 	lastName string
 	last     *bolt.Bucket
 	haveLast bool
-	buckets  map[string]*bolt.Bucket
+	keepAll  bool
+	few      [8]handle
+	nfew     int
+	many     map[string]*bolt.Bucket
+}
+
+// handle is a bucket's handle, by name.
+type handle struct {
+	name string
+	b    *bolt.Bucket
+}
+
+// kept returns the handle kept for name.
+func (x *tx) kept(name string) (*bolt.Bucket, bool) {
+	for _, h := range x.few[:x.nfew] {
+		if h.name == name {
+			return h.b, true
+		}
+	}
+	b, ok := x.many[name]
+	return b, ok
+}
+
+// keep keeps b as the handle of name.
+func (x *tx) keep(name string, b *bolt.Bucket) {
+	for i := range x.few[:x.nfew] {
+		if x.few[i].name == name {
+			x.few[i].b = b
+			return
+		}
+	}
+	if _, ok := x.many[name]; ok || x.nfew == len(x.few) {
+		if x.many == nil {
+			x.many = map[string]*bolt.Bucket{}
+		}
+		x.many[name] = b
+		return
+	}
+	x.few[x.nfew] = handle{name, b}
+	x.nfew++
 }
 
 // usable fails once the transaction has ended or found damage.
@@ -66,8 +107,8 @@ func (x *tx) bucket(name string, create bool) (*bolt.Bucket, error) {
 	ok := false
 	if x.haveLast && x.lastName == name {
 		b, ok = x.last, true
-	} else if x.buckets != nil {
-		b, ok = x.buckets[name]
+	} else if x.keepAll {
+		b, ok = x.kept(name)
 	}
 	if !ok || (b == nil && create) {
 		if !ok {
@@ -85,13 +126,11 @@ func (x *tx) bucket(name string, create bool) (*bolt.Bucket, error) {
 	}
 	if x.haveLast && x.lastName != name {
 		// A second bucket: from now on, keep them all.
-		if x.buckets == nil {
-			x.buckets = make(map[string]*bolt.Bucket, 8)
-		}
-		x.buckets[x.lastName] = x.last
+		x.keepAll = true
+		x.keep(x.lastName, x.last)
 	}
-	if x.buckets != nil {
-		x.buckets[name] = b
+	if x.keepAll {
+		x.keep(name, b)
 	}
 	x.lastName, x.last, x.haveLast = name, b, true
 	return b, nil
