@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,6 +21,7 @@ import (
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/store"
+	"github.com/google/uuid"
 )
 
 // Issue 20's target, side by side in one run: evaluating a compiled
@@ -284,5 +287,98 @@ func BenchmarkRunaway(b *testing.B) {
 		if _, err := ev.Evaluate(context.Background(), p, plan.PolicyRequest{}); !errors.Is(err, expression.ErrSteps) {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkEvaluateBinding re-evaluates the shipped
+// default-authentication-flow's password binding through
+// plan.EvaluateBinding as the executor does at the password stage of a
+// login (issue 21): the store's users, decoded policies kept
+// (plan.Decoded), the identified user as the request's user and as
+// pending_user in the plan context, the executor's HTTP request and a
+// flow_plan; beside it, the same binding's engine with a dummy
+// evaluator in the expression's place (dummy), whose cost is the
+// planner's alone:
+//
+//	go test ./expression/ -run=NONE -bench=EvaluateBinding -benchmem -count=5
+func BenchmarkEvaluateBinding(b *testing.B) {
+	s, err := store.Open(filepath.Join(b.TempDir(), "b.db"), &store.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	ctx := context.Background()
+	doc, err := os.ReadFile("../blueprint/testdata/authentik/default/flow-default-authentication-flow.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := blueprint.Load(ctx, s, strings.NewReader(string(doc)), blueprint.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	var (
+		binding uuid.UUID
+		user    directory.User
+	)
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		u, err := store.Users.CreateJSON(tx, []byte(`{"username":"user500","name":"","email":"user500@example.com"}`), nil)
+		if err != nil {
+			return err
+		}
+		if user, err = tx.Directory().User(ctx, u.PK); err != nil {
+			return err
+		}
+		f, err := store.Flows.Get(tx, store.By("slug", "default-authentication-flow"))
+		if err != nil {
+			return err
+		}
+		bs, err := store.Bindings.ByRef(tx, "target", f.PK)
+		if err != nil {
+			return err
+		}
+		for _, fb := range bs {
+			if fb.Order == 20 { // the password stage's
+				binding = fb.PK
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	dummy := plan.EvaluatorFunc(func(context.Context, policy.Policy, plan.PolicyRequest) (plan.Result, error) {
+		return plan.Result{Passing: true, Messages: []string{}, ValidUntil: plan.Forever}, nil
+	})
+	for _, ev := range []struct {
+		name string
+		ev   plan.Evaluator
+	}{{"expression", expression.Evaluator(nil)}, {"dummy", dummy}} {
+		b.Run(ev.name, func(b *testing.B) {
+			evs := plan.Builtin(nil)
+			evs[policy.ModelExpression] = ev.ev
+			opts := plan.Options{Evaluators: evs, Decoded: plan.NewDecoded(s)}
+			defer opts.Decoded.Close()
+			pc := map[string]any{"pending_user": directory.ContextUser(user)}
+			req := plan.Request{User: plan.User{PK: user.PK, Authenticated: true}, Context: pc,
+				HTTP: &plan.HTTPRequest{Method: "GET", Path: "/api/v3/flows/executor/default-authentication-flow/", Query: url.Values{"query": {""}}, Header: http.Header{}}}
+			fp := new(redirects)
+			b.ReportAllocs()
+			// One read transaction, as the executor evaluates in the
+			// one it reads the stage in.
+			err := s.View(ctx, func(tx *store.Tx) error {
+				for b.Loop() {
+					ev, err := plan.EvaluateBinding(ctx, tx, binding, req, fp, opts)
+					if err == nil && (!ev.Passing || len(ev.Trace) != 2) {
+						err = fmt.Errorf("%+v", ev)
+					}
+					if err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		})
 	}
 }
