@@ -10,7 +10,10 @@
 // outside data are built in (Builtin): dummy, password (static rules)
 // and password expiry. A binding to a policy of a kind without an
 // evaluator fails the plan with ErrNoEvaluator, naming the policy and
-// kind; it never passes silently.
+// kind; it never passes silently. A binding's timeout is the deadline
+// of the evaluator's context, whose timer starts only when the
+// evaluator waits on its Done: an evaluator that computes and checks
+// Err (the expression evaluator) sets none.
 //
 // The request's user is taken by pk: its groups (with their ancestors),
 // superuser status, attributes and password change date are read from
@@ -512,12 +515,18 @@ func (e engine) one(ctx context.Context, b policy.Binding, fp FlowPlan) (Result,
 		// timeout 0 sets no deadline: authentik runs such a policy to
 		// its end (a fork joined with 0 still waits for its result), so
 		// an imported blueprint's bindings keep working.
-		pctx, cancel := ctx, context.CancelFunc(func() {})
+		// The deadline's timer starts only if the evaluator waits on
+		// the context (deadlineCtx).
+		pctx := ctx
+		var dl *deadlineCtx
 		if b.Timeout > 0 {
-			pctx, cancel = context.WithTimeout(ctx, time.Duration(b.Timeout)*time.Second)
+			dl = withDeadline(ctx, time.Now().Add(time.Duration(b.Timeout)*time.Second))
+			pctx = dl
 		}
 		r, err := e.call(pctx, ev, p, e.request(p.Name, fp, 0))
-		cancel()
+		if dl != nil {
+			dl.stop()
+		}
 		switch {
 		case errors.Is(err, ErrEvaluatorPanic):
 			return Result{}, step, err
