@@ -2,6 +2,7 @@ package plan
 
 import (
 	"slices"
+	"time"
 
 	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/directory"
@@ -43,7 +44,9 @@ const (
 type storedUser struct {
 	u     directory.User
 	facts directory.Facts
-	reads []uuid.UUID
+	// changed is u's password change date, parsed; nil for none.
+	changed *time.Time
+	reads   []uuid.UUID
 }
 
 // NewDecoded returns an empty Decoded of the objects in s, following its
@@ -102,19 +105,21 @@ func (d *Decoded) policy(tx *store.Tx, pk uuid.UUID) (policy.Policy, error) {
 	})
 }
 
-// storeFacts is storeFacts(tx, pk, rd), through d (nil: no cache). Its
+// storeFacts is storeFacts(tx, pk, rd), through d (nil: no cache),
+// with the user's password change date parsed (passwordChanged). Its
 // values are copies the caller may change.
-func (d *Decoded) storeFacts(tx *store.Tx, pk int64, rd *reads) (directory.User, directory.Facts, error) {
+func (d *Decoded) storeFacts(tx *store.Tx, pk int64, rd *reads) (directory.User, directory.Facts, *time.Time, error) {
 	if d == nil {
-		return storeFacts(tx, pk, rd)
+		u, f, err := storeFacts(tx, pk, rd)
+		return u, f, passwordChanged(u), err
 	}
 	su, err := d.users.Get(tx, pk, func() (storedUser, []uuid.UUID, error) {
 		own := &reads{}
 		u, f, err := storeFacts(tx, pk, own)
-		return storedUser{u: u, facts: f, reads: own.pks}, own.pks, err
+		return storedUser{u: u, facts: f, changed: passwordChanged(u), reads: own.pks}, own.pks, err
 	})
 	if err != nil {
-		return su.u, su.facts, err
+		return su.u, su.facts, nil, err
 	}
 	for _, id := range su.reads {
 		rd.add(id)
@@ -123,7 +128,12 @@ func (d *Decoded) storeFacts(tx *store.Tx, pk int64, rd *reads) (directory.User,
 	u.Attributes = jsonvalue.CloneMap(u.Attributes)
 	f.Groups = slices.Clone(f.Groups)
 	f.Attributes = jsonvalue.CloneMap(f.Attributes)
-	return u, f, nil
+	var changed *time.Time
+	if su.changed != nil {
+		t := *su.changed
+		changed = &t
+	}
+	return u, f, changed, nil
 }
 
 // User returns the store's user numbered pk as tx holds it
@@ -132,6 +142,6 @@ func (d *Decoded) storeFacts(tx *store.Tx, pk int64, rd *reads) (directory.User,
 // The user is a copy the caller may change. It fails with an error
 // wrapping ErrUnknownUser when there is none.
 func (d *Decoded) User(tx *store.Tx, pk int64) (directory.User, error) {
-	u, _, err := d.storeFacts(tx, pk, &reads{})
+	u, _, _, err := d.storeFacts(tx, pk, &reads{})
 	return u, err
 }

@@ -33,14 +33,17 @@ func EvaluateFlow(ctx context.Context, tx *store.Tx, f flow.Flow, req Request, o
 // (EvaluateBinding, EvaluatePolicies, EvaluateFlow): the evaluators
 // defaulted as Make defaults them, the user resolved from the directory
 // as Make resolves it, and a plan of its own that collects the Updates.
-func engineFor(ctx context.Context, tx *store.Tx, req Request, opts Options) (engine, error) {
+func engineFor(ctx context.Context, tx *store.Tx, req Request, opts Options) (*engine, error) {
 	if opts.Evaluators == nil {
 		opts.Evaluators = Builtin(opts.Now)
 	}
-	rd := &reads{until: Forever, unkept: true}
+	e := &engine{tx: tx, opts: opts}
+	e.own.reads = reads{until: Forever, unkept: true}
+	e.reads, e.plan = &e.own.reads, &e.own.plan
 	var err error
-	if req.User, err = resolveUser(ctx, tx, req.User, opts, rd); err != nil {
-		return engine{}, err
+	if req.User, err = resolveUser(ctx, tx, req.User, opts, e.reads); err != nil {
+		return nil, err
 	}
-	return engine{tx: tx, opts: opts, req: req, reads: rd, plan: &Plan{}}, nil
+	e.req = req
+	return e, nil
 }

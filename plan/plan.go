@@ -347,7 +347,7 @@ func makePlan(ctx context.Context, tx *store.Tx, slug string, req Request, opts 
 		return deny(nil)
 	}
 	p.Trace = append(p.Trace, Step{What: "authentication", Evaluated: true, Passing: true, Why: "authentication " + string(f.Authentication) + " holds", Messages: []string{}})
-	e := engine{tx: tx, opts: opts, req: req, reads: rd, plan: &p}
+	e := &engine{tx: tx, opts: opts, req: req, reads: rd, plan: &p}
 	// A flow's own policies run before there is a plan (flow_plan).
 	res, steps, err := e.evaluate(ctx, f.PK, f.PolicyEngineMode, nil)
 	p.Trace = append(p.Trace, steps...)
@@ -431,6 +431,12 @@ type engine struct {
 	reads *reads
 	// plan is the plan being built, which collects the policies' Updates.
 	plan *Plan
+	// own are the reads and the plan of an evaluation outside Make
+	// (engineFor), allocated with the engine.
+	own struct {
+		reads reads
+		plan  Plan
+	}
 }
 
 // building is the plan being built as its bindings' policies see it
@@ -447,7 +453,7 @@ func (b building) Redirect(to string) {
 
 // directory is the directory evaluators read users from: the host's, or
 // the store's in the plan's transaction.
-func (e engine) directory() directory.Directory {
+func (e *engine) directory() directory.Directory {
 	if e.opts.Directory != nil {
 		return e.opts.Directory
 	}
@@ -456,7 +462,7 @@ func (e engine) directory() directory.Directory {
 
 // evaluate runs the enabled bindings of target in order under mode: all
 // must pass, or any; no bindings pass.
-func (e engine) evaluate(ctx context.Context, target uuid.UUID, mode flow.PolicyEngineMode, fp FlowPlan) (Result, []Step, error) {
+func (e *engine) evaluate(ctx context.Context, target uuid.UUID, mode flow.PolicyEngineMode, fp FlowPlan) (Result, []Step, error) {
 	bindings, err := e.opts.Decoded.policyBindings(e.tx, target)
 	if err != nil {
 		return Result{}, nil, err
@@ -473,6 +479,11 @@ func (e engine) evaluate(ctx context.Context, target uuid.UUID, mode flow.Policy
 		res, step, err := e.one(ctx, b, fp)
 		if err != nil {
 			return Result{}, nil, err
+		}
+		if steps == nil {
+			// Room for the caller's step of the binding too
+			// (EvaluateBinding, EvaluateFlow).
+			steps = make([]Step, 0, len(bindings)+1)
 		}
 		steps = append(steps, step)
 		out.Messages = append(out.Messages, res.Messages...)
@@ -496,7 +507,7 @@ func (e engine) evaluate(ctx context.Context, target uuid.UUID, mode flow.Policy
 // negate not applied), else its group against the user's groups with
 // their ancestors, else its user against the user, who must be
 // authenticated.
-func (e engine) one(ctx context.Context, b policy.Binding, fp FlowPlan) (Result, Step, error) {
+func (e *engine) one(ctx context.Context, b policy.Binding, fp FlowPlan) (Result, Step, error) {
 	pk := b.PK
 	step := Step{What: "policy_binding", PK: &pk, Group: b.Group, User: b.User, Evaluated: true, Messages: []string{}}
 	var res Result
@@ -569,7 +580,7 @@ func (e engine) one(ctx context.Context, b policy.Binding, fp FlowPlan) (Result,
 }
 
 // request is the PolicyRequest for policy name, depth calls deep.
-func (e engine) request(name string, fp FlowPlan, depth int) PolicyRequest {
+func (e *engine) request(name string, fp FlowPlan, depth int) PolicyRequest {
 	return PolicyRequest{
 		User: e.req.User, Context: e.req.Context, Directory: e.directory(), HTTP: e.req.HTTP, Plan: fp,
 		Call: e.callPolicy(fp, depth+1),
@@ -583,7 +594,7 @@ func (e engine) request(name string, fp FlowPlan, depth int) PolicyRequest {
 
 // call runs the evaluator, turning a panic into an error wrapping
 // ErrEvaluatorPanic.
-func (e engine) call(ctx context.Context, ev Evaluator, p policy.Policy, req PolicyRequest) (r Result, err error) {
+func (e *engine) call(ctx context.Context, ev Evaluator, p policy.Policy, req PolicyRequest) (r Result, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("%w: policy %q (%s): %v", ErrEvaluatorPanic, p.Name, p.Model(), v)
@@ -595,7 +606,7 @@ func (e engine) call(ctx context.Context, ev Evaluator, p policy.Policy, req Pol
 // callPolicy is the planner's CallPolicy: the policy named, read in the
 // plan's transaction, under a binding with authentik's defaults (an
 // error is a failing result with its text, never negated).
-func (e engine) callPolicy(fp FlowPlan, depth int) CallPolicy {
+func (e *engine) callPolicy(fp FlowPlan, depth int) CallPolicy {
 	return func(ctx context.Context, name string, req PolicyRequest) (Result, error) {
 		if depth > MaxCallDepth {
 			return Result{}, fmt.Errorf("%w: more than %d calls deep, calling %q", ErrCallDepth, MaxCallDepth, name)
