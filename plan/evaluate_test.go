@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/plan"
@@ -225,12 +226,14 @@ func TestEvaluateBindingDecodedNeverStale(t *testing.T) {
 
 // Options.Decoded serves the user and its facts read at a revision,
 // never after a write (the user's attributes, its groups' attributes),
-// and each evaluation gets its own copy to change.
+// and each evaluation gets its own copy to change (its password change
+// date too, kept parsed).
 func TestEvaluateBindingDecodedUser(t *testing.T) {
 	s := load(t, reevaluated)
 	ctx := context.Background()
 	var upk int64
 	var gpk, bpk uuid.UUID
+	var changed string
 	if err := s.Update(ctx, func(tx *store.Tx) error {
 		g, err := store.Groups.CreateJSON(tx, []byte(`{"name":"g","attributes":{"team":"a"}}`), nil)
 		if err != nil {
@@ -238,11 +241,12 @@ func TestEvaluateBindingDecodedUser(t *testing.T) {
 		}
 		gpk = g.PK
 		u, err := store.Users.CreateJSON(tx, []byte(`{"username":"u","name":"U","attributes":{"own":{"n":1}},"groups":["`+g.PK.String()+`"]}`), nil)
-		upk = u.PK
+		upk, changed = u.PK, u.PasswordChangeDate
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
+	date := mustTime(t, changed).String()
 	if err := s.View(ctx, func(tx *store.Tx) error {
 		p, err := plan.Make(ctx, tx, "login", plan.Request{}, plan.Options{})
 		if err == nil {
@@ -256,12 +260,13 @@ func TestEvaluateBindingDecodedUser(t *testing.T) {
 	evs := plan.Builtin(nil)
 	evs[policy.ModelDummy] = plan.EvaluatorFunc(func(ctx context.Context, p policy.Policy, req plan.PolicyRequest) (plan.Result, error) {
 		u := req.User
-		seen = append(seen, fmt.Sprintf("%v %v %d", u.Attributes["own"], u.GroupAttributes["team"], len(u.Groups)))
+		seen = append(seen, fmt.Sprintf("%v %v %d %v", u.Attributes["own"], u.GroupAttributes["team"], len(u.Groups), u.PasswordChangeDate))
 		// An evaluator that changes what it was given changes no other
 		// evaluation's user.
 		u.Attributes["own"].(map[string]any)["n"] = 99
 		u.GroupAttributes["team"] = "changed"
 		u.Groups[0] = uuid.Nil
+		*u.PasswordChangeDate = time.Time{}
 		return plan.Result{Passing: true}, nil
 	})
 	opts := plan.Options{Evaluators: evs, Decoded: plan.NewDecoded(s)}
@@ -283,21 +288,21 @@ func TestEvaluateBindingDecodedUser(t *testing.T) {
 			}
 		}
 	}
-	evaluate("map[n:1] a 1")
+	evaluate("map[n:1] a 1 " + date)
 	if err := s.Update(ctx, func(tx *store.Tx) error {
 		_, err := store.Users.Patch(tx, store.By("pk", strconv.FormatInt(upk, 10)), []byte(`{"attributes":{"own":{"n":2}}}`), nil)
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
-	evaluate("map[n:2] a 1")
+	evaluate("map[n:2] a 1 " + date)
 	if err := s.Update(ctx, func(tx *store.Tx) error {
 		_, err := store.Groups.Patch(tx, store.PK(gpk), []byte(`{"attributes":{"team":"b"}}`), nil)
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
-	evaluate("map[n:2] b 1")
+	evaluate("map[n:2] b 1 " + date)
 }
 
 // Decoded.User is the user as the store holds it at the transaction's
