@@ -82,9 +82,8 @@ type Program struct {
 	// initSteps are the steps the module's top level took, which each
 	// run starts from, as when each run defined the handler itself.
 	initSteps uint64
-	// readsHTTP: the body names the HTTP request (see readsHTTP), so a
-	// result depends on more than what a plan cache compares.
-	readsHTTP bool
+	// reach is what the body can read of its parameters.
+	reach reach
 }
 
 // Source is the expression's text as given to Compile.
@@ -133,36 +132,7 @@ func compileKind(src string, k kind) (*Program, []Problem) {
 		return nil, []Problem{{Line: 1, Construct: "syntax", Msg: fmt.Sprintf("defining the handler: %v", err)}}
 	}
 	g.Freeze()
-	return &Program{src: src, handler: handler, initSteps: th.ExecutionSteps(), readsHTTP: readsHTTP(f)}, nil
-}
-
-// readsHTTP reports whether the handler's body names the HTTP request:
-// the names http_request or ak_client_ip, the attribute
-// request.http_request, or a string "http_request" (getattr). A plan
-// cache does not compare the HTTP request (it differs on every request),
-// so a result that may depend on it must not be cached.
-func readsHTTP(f *syntax.File) bool {
-	found := false
-	for _, st := range f.Stmts {
-		def, ok := st.(*syntax.DefStmt)
-		if !ok {
-			continue
-		}
-		for _, b := range def.Body {
-			syntax.Walk(b, func(n syntax.Node) bool {
-				switch n := n.(type) {
-				case *syntax.Ident:
-					found = found || n.Name == "http_request" || n.Name == "ak_client_ip"
-				case *syntax.Literal:
-					if s, ok := n.Value.(string); ok && strings.Contains(s, "http_request") {
-						found = true
-					}
-				}
-				return !found
-			})
-		}
-	}
-	return found
+	return &Program{src: src, handler: handler, initSteps: th.ExecutionSteps(), reach: reachOf(f)}, nil
 }
 
 // wrap makes src the body of handler, as authentik does: every line

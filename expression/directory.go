@@ -29,18 +29,15 @@ type host struct {
 	used   bool
 	groups map[uuid.UUID]directory.Group
 	hooks  *hooks // calls, events and the network; nil: none
+	// own holds the hooks, and argv the handler's arguments, of the
+	// evaluation the host is made for, allocated with it.
+	own  hooks
+	argv [7]starlark.Value // a policy handler's seven (params)
 	// messages are a policy's ak_message calls, in order.
 	messages []string
 	// maxSteps is the run's step limit and steps what it took, which
 	// ak_call_policy shares with the policies it calls.
 	maxSteps, steps uint64
-}
-
-type hostKey struct{}
-
-// withHost puts h in ctx, where run gives it to the thread.
-func withHost(ctx context.Context, h *host) context.Context {
-	return context.WithValue(ctx, hostKey{}, h)
 }
 
 const hostLocal = "authflow.host"

@@ -382,4 +382,13 @@
 // limit, cancellation and host afresh), so runs share nothing an
 // expression can change. A run counts the steps of defining the handler,
 // as if it had defined it itself.
+//
+// An evaluation builds only the parameters its expression can read,
+// which the compiler finds from the names it uses (an expression reaches
+// a parameter only by naming it): one that reads request only as
+// request.context (the shipped password-stage policy) gets no
+// request.user, http_request or ak_client_ip built, and one that names
+// ak_create_event or ak_call_policy, which read or hand on every
+// parameter, gets them all. request.user is still made, and its failure
+// fails the evaluation, whenever the user has attributes to convert.
 package expression

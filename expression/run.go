@@ -90,10 +90,10 @@ func (r *runner) check(th *starlark.Thread) {
 	}
 }
 
-// run calls the program's handler with args under ctx and limits. Every
-// failure is an error: a context error when ctx ends, ErrSteps, ErrPanic
-// or a *RunError.
-func (p *Program) run(ctx context.Context, lim Limits, args starlark.Tuple) (v starlark.Value, err error) {
+// run calls the program's handler with args under ctx and limits, with
+// h (nil for none) as its thread's host. Every failure is an error: a
+// context error when ctx ends, ErrSteps, ErrPanic or a *RunError.
+func (p *Program) run(ctx context.Context, h *host, lim Limits, args starlark.Tuple) (v starlark.Value, err error) {
 	if lim.MaxSteps == 0 {
 		lim.MaxSteps = DefaultMaxSteps
 	}
@@ -113,7 +113,6 @@ func (p *Program) run(ctx context.Context, lim Limits, args starlark.Tuple) (v s
 	th.Steps = p.initSteps
 	r.ctx, r.limit = ctx, lim.MaxSteps
 	th.SetMaxExecutionSteps(min(lim.MaxSteps, th.Steps+stepsPerCheck))
-	h, _ := ctx.Value(hostKey{}).(*host)
 	th.SetLocal(hostLocal, h)
 	if h != nil {
 		h.maxSteps = lim.MaxSteps

@@ -24,7 +24,7 @@ func TestRunRecoversPanic(t *testing.T) {
 	for i := range args {
 		args[i] = panicky{}
 	}
-	_, err := prog.run(context.Background(), Limits{}, args)
+	_, err := prog.run(context.Background(), nil, Limits{}, args)
 	if !errors.Is(err, ErrPanic) {
 		t.Fatalf("error %v, want ErrPanic", err)
 	}
@@ -62,7 +62,7 @@ func TestRunPollsContext(t *testing.T) {
 	}
 	ctx := &polled{Context: context.Background(), after: 5}
 	h := &host{}
-	_, err := prog.run(withHost(ctx, h), Limits{MaxSteps: 1 << 62}, args)
+	_, err := prog.run(ctx, h, Limits{MaxSteps: 1 << 62}, args)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("%v, want Canceled", err)
 	}
@@ -80,7 +80,7 @@ func TestRunPollsContext(t *testing.T) {
 		t.Fatal(probs)
 	}
 	ctx = &polled{Context: context.Background(), after: 1}
-	if _, err := short.run(ctx, Limits{}, args); err != nil || ctx.done || ctx.calls != 1 {
+	if _, err := short.run(ctx, nil, Limits{}, args); err != nil || ctx.done || ctx.calls != 1 {
 		t.Errorf("%v: Done %v, Err called %d times, want once", err, ctx.done, ctx.calls)
 	}
 }
