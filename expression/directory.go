@@ -29,10 +29,13 @@ type host struct {
 	used   bool
 	groups map[uuid.UUID]directory.Group
 	hooks  *hooks // calls, events and the network; nil: none
-	// own holds the hooks, and argv the handler's arguments, of the
-	// evaluation the host is made for, allocated with it.
+	// own holds the hooks, argv the handler's arguments, flow its
+	// flow_plan and part its partRequest, of the evaluation the host is
+	// made for, allocated with it.
 	own  hooks
 	argv [7]starlark.Value // a policy handler's seven (params)
+	flow flowPlan
+	part partRequest
 	// messages are a policy's ak_message calls, in order.
 	messages []string
 	// maxSteps is the run's step limit and steps what it took, which

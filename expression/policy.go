@@ -164,7 +164,8 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 			if req.Plan != nil {
 				// A flow's own policies run before there is a plan:
 				// authentik's context has no flow_plan then (a KeyError).
-				_ = ctxDict.SetKey(starlark.String("flow_plan"), &flowPlan{context: planCtx, plan: req.Plan})
+				h.flow = flowPlan{context: planCtx, plan: req.Plan}
+				_ = ctxDict.SetKey(starlark.String("flow_plan"), &h.flow)
 			}
 		}
 		// request.user is made when the body reads it, and whenever
@@ -180,11 +181,11 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 		case requestWhole:
 			request = policyRequest(user, reqHTTP, starlark.None, ctxDict)
 		case requestRead:
-			pr := &partRequest{context: none, user: user, httpR: reqHTTP}
+			h.part = partRequest{context: none, user: user, httpR: reqHTTP}
 			if ctxDict != nil {
-				pr.context = ctxDict
+				h.part.context = ctxDict
 			}
-			request = pr
+			request = &h.part
 		}
 	}
 	from := ctxDict

@@ -3,8 +3,10 @@ package plan
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/store"
 	"github.com/google/uuid"
 )
@@ -51,9 +53,12 @@ func EvaluateBinding(ctx context.Context, tx *store.Tx, bindingPK uuid.UUID, req
 		steps   []Step
 		updates []Update
 	)
-	if none, err := noEnabledBinding(tx, bindingPK, opts); err != nil {
+	bindings, err := opts.Decoded.policyBindings(tx, bindingPK)
+	if err != nil {
 		return Evaluation{}, err
-	} else if none {
+	}
+	if !slices.ContainsFunc(bindings, func(b policy.Binding) bool { return b.Enabled }) {
+		// No enabled policy binding: nothing reads the user.
 		if err := checkUser(req.User); err != nil {
 			return Evaluation{}, err
 		}
@@ -63,7 +68,7 @@ func EvaluateBinding(ctx context.Context, tx *store.Tx, bindingPK uuid.UUID, req
 		if err != nil {
 			return Evaluation{}, err
 		}
-		if res, steps, err = e.evaluate(ctx, bindingPK, mode, fp); err != nil {
+		if res, steps, err = e.evaluateBindings(ctx, bindings, mode, fp); err != nil {
 			return Evaluation{}, err
 		}
 		updates = e.plan.Updates
@@ -75,21 +80,6 @@ func EvaluateBinding(ctx context.Context, tx *store.Tx, bindingPK uuid.UUID, req
 	}
 	steps = append(steps, Step{What: "binding", PK: &pk, Evaluated: true, Passing: res.Passing, Messages: res.Messages, Why: why})
 	return Evaluation{Passing: res.Passing, Messages: res.Messages, Trace: steps, Updates: updates}, nil
-}
-
-// noEnabledBinding says the target has no enabled policy binding: its
-// evaluation reads no user and passes.
-func noEnabledBinding(tx *store.Tx, target uuid.UUID, opts Options) (bool, error) {
-	bindings, err := opts.Decoded.policyBindings(tx, target)
-	if err != nil {
-		return false, err
-	}
-	for _, b := range bindings {
-		if b.Enabled {
-			return false, nil
-		}
-	}
-	return true, nil
 }
 
 // Options returns the planner options the cache plans with, for

@@ -467,6 +467,11 @@ func (e *engine) evaluate(ctx context.Context, target uuid.UUID, mode flow.Polic
 	if err != nil {
 		return Result{}, nil, err
 	}
+	return e.evaluateBindings(ctx, bindings, mode, fp)
+}
+
+// evaluateBindings is evaluate of a target's bindings, read.
+func (e *engine) evaluateBindings(ctx context.Context, bindings []policy.Binding, mode flow.PolicyEngineMode, fp FlowPlan) (Result, []Step, error) {
 	var steps []Step
 	out := Result{Passing: true, Messages: []string{}}
 	n, passed := 0, 0
