@@ -124,7 +124,15 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	if err != nil {
 		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
 	}
-	planCtx, err := planContext(req.Context)
+	rc := prog.reach
+	var ctxCopy *starlark.Dict
+	if rc.context {
+		// authentik's request.context is a copy of the plan context plus
+		// flow_plan (planner.py:334): the values are shared, the dict is
+		// not. (A policy called by ak_call_policy has its caller's.)
+		ctxCopy = starlark.NewDict(len(req.Context) + 1)
+	}
+	planCtx, err := planContext(req.Context, ctxCopy)
 	if err != nil {
 		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
 	}
@@ -134,7 +142,6 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	}
 	h := &host{ctx: ctx, dir: dir, update: req.Update}
 	// Only what the body can read is built (see reach).
-	rc := prog.reach
 	var (
 		none                       starlark.Value = starlark.None
 		clientIP, httpReq, reqHTTP                = none, none, none
@@ -153,14 +160,7 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	if frame != nil {
 		ctxDict, request = frame.context, frame.request
 	} else {
-		if rc.context {
-			// authentik's request.context is a copy of the plan context
-			// plus flow_plan (planner.py:334): the values are shared,
-			// the dict is not.
-			ctxDict = starlark.NewDict(planCtx.Len() + 1)
-			for k, v := range planCtx.Entries() {
-				_ = ctxDict.SetKey(k, v)
-			}
+		if ctxDict = ctxCopy; ctxDict != nil {
 			if req.Plan != nil {
 				// A flow's own policies run before there is a plan:
 				// authentik's context has no flow_plan then (a KeyError).
@@ -256,27 +256,20 @@ func policyRequest(user, httpReq, obj starlark.Value, context *starlark.Dict) *s
 	})
 }
 
-// planContext converts the plan context; a pending_user that is a map
-// becomes a User whose attributes are its keys, converted at their
-// first use.
-func planContext(m map[string]any) (*starlark.Dict, error) {
-	if m == nil {
-		m = map[string]any{}
-	}
+// planContext converts the plan context, putting its entries into
+// also too when it is not nil; a pending_user that is a map becomes a
+// User whose attributes are its keys, converted at their first use.
+func planContext(m map[string]any, also *starlark.Dict) (*starlark.Dict, error) {
 	pd, lazy := m["pending_user"].(map[string]any)
 	if !lazy {
-		v, err := toValue(m, 0)
-		if err != nil {
-			return nil, err
-		}
-		return v.(*starlark.Dict), nil
+		return toDict(m, 0, nil, also)
 	}
 	return toDict(m, 0, func(k string) starlark.Value {
 		if k == "pending_user" {
 			return &userValue{raw: pd}
 		}
 		return nil
-	})
+	}, also)
 }
 
 // writeBack replaces the contents of m with planCtx when they differ,
