@@ -52,6 +52,7 @@ func EvaluateBinding(ctx context.Context, tx *store.Tx, bindingPK uuid.UUID, req
 		res     Result
 		steps   []Step
 		updates []Update
+		pk      *uuid.UUID
 	)
 	bindings, err := opts.Decoded.policyBindings(tx, bindingPK)
 	if err != nil {
@@ -63,6 +64,8 @@ func EvaluateBinding(ctx context.Context, tx *store.Tx, bindingPK uuid.UUID, req
 			return Evaluation{}, err
 		}
 		res = Result{Passing: true, Messages: []string{}} // engine.evaluate of none
+		id := bindingPK
+		pk = &id
 	} else {
 		e, err := engineFor(ctx, tx, req, opts)
 		if err != nil {
@@ -71,14 +74,13 @@ func EvaluateBinding(ctx context.Context, tx *store.Tx, bindingPK uuid.UUID, req
 		if res, steps, err = e.evaluateBindings(ctx, bindings, mode, fp); err != nil {
 			return Evaluation{}, err
 		}
-		updates = e.plan.Updates
+		updates, pk = e.plan.Updates, e.pk(bindingPK)
 	}
-	pk := bindingPK
 	why := "kept: its policies passed when the stage was reached"
 	if !res.Passing {
 		why = "removed: its policies failed when the stage was reached"
 	}
-	steps = append(steps, Step{What: "binding", PK: &pk, Evaluated: true, Passing: res.Passing, Messages: res.Messages, Why: why})
+	steps = append(steps, Step{What: "binding", PK: pk, Evaluated: true, Passing: res.Passing, Messages: res.Messages, Why: why})
 	return Evaluation{Passing: res.Passing, Messages: res.Messages, Trace: steps, Updates: updates}, nil
 }
 

@@ -354,3 +354,99 @@ func TestDecodedUser(t *testing.T) {
 		t.Errorf("unknown user: %v", err)
 	}
 }
+
+// EvaluateBinding's trace names each policy binding and the binding by
+// their own pks, and each policy gets a context of its own, ended when
+// it returns, however many the binding has (the engine allocates room
+// for one policy's with itself).
+func TestEvaluateBindingEachItsOwn(t *testing.T) {
+	s := load(t, reevaluated)
+	ctx := context.Background()
+	var ctxs []context.Context
+	evs := plan.Builtin(nil)
+	evs[policy.ModelDummy] = plan.EvaluatorFunc(func(ctx context.Context, p policy.Policy, _ plan.PolicyRequest) (plan.Result, error) {
+		if ctx.Err() != nil {
+			t.Errorf("%s: %v while evaluated", p.Name, ctx.Err())
+		}
+		ctxs = append(ctxs, ctx)
+		return plan.Result{Passing: true}, nil
+	})
+	err := s.View(ctx, func(tx *store.Tx) error {
+		p, err := plan.Make(ctx, tx, "login", plan.Request{}, plan.Options{})
+		if err != nil {
+			return err
+		}
+		bpk := p.Stages[0].Binding
+		pbs, err := store.PolicyBindings.ByRef(tx, "target", bpk)
+		if err != nil {
+			return err
+		}
+		ev, err := plan.EvaluateBinding(ctx, tx, bpk, plan.Request{}, nil, plan.Options{Evaluators: evs})
+		if err != nil {
+			return err
+		}
+		want := []uuid.UUID{pbs[0].PK, pbs[1].PK, bpk} // the third is disabled
+		if len(ev.Trace) != len(want) {
+			t.Fatalf("trace %+v", ev.Trace)
+		}
+		for i, step := range ev.Trace {
+			if step.PK == nil || *step.PK != want[i] {
+				t.Errorf("step %d: %+v, want pk %v", i, step, want[i])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ctxs) != 2 || ctxs[0] == ctxs[1] {
+		t.Fatalf("contexts %v", ctxs)
+	}
+	for i, c := range ctxs {
+		if _, ok := c.Deadline(); !ok || !errors.Is(c.Err(), context.Canceled) {
+			t.Errorf("context %d: deadline %v, %v after the evaluation", i, ok, c.Err())
+		}
+	}
+}
+
+// EvaluateBinding of a binding with one policy, for a request without a
+// user, allocates the engine and the policy request's two functions
+// (Call, Update), and nothing else of its own: its steps, their pks and
+// the policy's timeout are the engine's (the evaluator here allocates
+// nothing, and the decoded bindings and policy are kept).
+func TestEvaluateBindingAllocs(t *testing.T) {
+	s := load(t, `version: 1
+entries:
+- {model: authentik_flows.flow, id: flow, identifiers: {slug: login}, attrs: {name: Login, title: W, designation: authentication}}
+- {model: authentik_stages_dummy.dummystage, id: d, identifiers: {name: d}}
+- {model: authentik_flows.flowstagebinding, id: b, identifiers: {target: !KeyOf flow, stage: !KeyOf d, order: 0}}
+- {model: authentik_policies_dummy.dummypolicy, id: yes, identifiers: {name: yes}, attrs: {result: true}}
+- {model: authentik_policies.policybinding, identifiers: {target: !KeyOf b, policy: !KeyOf yes, order: 0}}
+`)
+	ctx := context.Background()
+	evs := plan.Builtin(nil)
+	evs[policy.ModelDummy] = plan.EvaluatorFunc(func(context.Context, policy.Policy, plan.PolicyRequest) (plan.Result, error) {
+		return plan.Result{Passing: true}, nil
+	})
+	opts := plan.Options{Evaluators: evs, Decoded: plan.NewDecoded(s)}
+	defer opts.Decoded.Close()
+	err := s.View(ctx, func(tx *store.Tx) error {
+		p, err := plan.Make(ctx, tx, "login", plan.Request{}, plan.Options{})
+		if err != nil {
+			return err
+		}
+		bpk := p.Stages[0].Binding
+		n := testing.AllocsPerRun(100, func() {
+			if ev, err := plan.EvaluateBinding(ctx, tx, bpk, plan.Request{}, nil, opts); err != nil || !ev.Passing || len(ev.Trace) != 2 {
+				t.Fatal(ev, err)
+			}
+		})
+		if n > 3 {
+			t.Errorf("%v allocations, want 3", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -432,11 +432,49 @@ type engine struct {
 	// plan is the plan being built, which collects the policies' Updates.
 	plan *Plan
 	// own are the reads and the plan of an evaluation outside Make
-	// (engineFor), allocated with the engine.
+	// (engineFor), and room for what one binding's evaluation takes
+	// (pk, stepsFor, withDeadline), each place used once, allocated
+	// with the engine.
 	own struct {
-		reads reads
-		plan  Plan
+		reads     reads
+		plan      Plan
+		pks       [2]uuid.UUID
+		npks      int
+		steps     [2]Step
+		stepsUsed bool
+		dl        deadlineCtx
+		dlUsed    bool
 	}
+}
+
+// pk is a pointer to a copy of id, for a step's PK.
+func (e *engine) pk(id uuid.UUID) *uuid.UUID {
+	if n := e.own.npks; n < len(e.own.pks) {
+		e.own.npks++
+		e.own.pks[n] = id
+		return &e.own.pks[n]
+	}
+	c := id // on the heap only when the engine's own are used up
+	return &c
+}
+
+// stepsFor is an empty slice with room for n steps.
+func (e *engine) stepsFor(n int) []Step {
+	if !e.own.stepsUsed && n <= len(e.own.steps) {
+		e.own.stepsUsed = true
+		return e.own.steps[:0]
+	}
+	return make([]Step, 0, n)
+}
+
+// withDeadline is withDeadline(ctx, d).
+func (e *engine) withDeadline(ctx context.Context, d time.Time) *deadlineCtx {
+	if e.own.dlUsed {
+		return withDeadline(ctx, d)
+	}
+	e.own.dlUsed = true
+	e.own.dl.parent, e.own.dl.deadline = ctx, d
+	return &e.own.dl
 }
 
 // building is the plan being built as its bindings' policies see it
@@ -488,7 +526,7 @@ func (e *engine) evaluateBindings(ctx context.Context, bindings []policy.Binding
 		if steps == nil {
 			// Room for the caller's step of the binding too
 			// (EvaluateBinding, EvaluateFlow).
-			steps = make([]Step, 0, len(bindings)+1)
+			steps = e.stepsFor(len(bindings) + 1)
 		}
 		steps = append(steps, step)
 		out.Messages = append(out.Messages, res.Messages...)
@@ -513,8 +551,7 @@ func (e *engine) evaluateBindings(ctx context.Context, bindings []policy.Binding
 // their ancestors, else its user against the user, who must be
 // authenticated.
 func (e *engine) one(ctx context.Context, b policy.Binding, fp FlowPlan) (Result, Step, error) {
-	pk := b.PK
-	step := Step{What: "policy_binding", PK: &pk, Group: b.Group, User: b.User, Evaluated: true, Messages: []string{}}
+	step := Step{What: "policy_binding", PK: e.pk(b.PK), Group: b.Group, User: b.User, Evaluated: true, Messages: []string{}}
 	var res Result
 	switch {
 	case b.Policy != nil:
@@ -536,7 +573,7 @@ func (e *engine) one(ctx context.Context, b policy.Binding, fp FlowPlan) (Result
 		pctx := ctx
 		var dl *deadlineCtx
 		if b.Timeout > 0 {
-			dl = withDeadline(ctx, time.Now().Add(time.Duration(b.Timeout)*time.Second))
+			dl = e.withDeadline(ctx, time.Now().Add(time.Duration(b.Timeout)*time.Second))
 			pctx = dl
 		}
 		r, err := e.call(pctx, ev, p, e.request(p.Name, fp, 0))
