@@ -1,11 +1,12 @@
 package plan
 
 import (
+	"errors"
 	"slices"
 	"time"
 
-	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/internal/jsonvalue"
 	"github.com/authflow/authflow/internal/revcache"
 	"github.com/authflow/authflow/policy"
@@ -13,10 +14,11 @@ import (
 	"github.com/google/uuid"
 )
 
-// Decoded keeps the flow-stage bindings, the policy bindings (by
-// target), the policies and the store's users with their facts that
-// evaluations read, decoded, from one store revision to the next until a
-// change touches what they were read from (package internal/revcache):
+// Decoded keeps the flow-stage bindings' policy engine modes with their
+// policy bindings, the policy bindings (by target), the policies and
+// the store's users with their facts that evaluations read, decoded,
+// from one store revision to the next until a change touches what they
+// were read from (package internal/revcache):
 // a read transaction is served only what it would read itself, so
 // without reading and decoding the records again. Write transactions
 // bypass it. It holds at most DecodedUsers users and DecodedObjects of
@@ -24,11 +26,11 @@ import (
 // between evaluations and never modified. It is safe for concurrent use;
 // Options.Decoded sets one.
 type Decoded struct {
-	c             *revcache.Cache
-	bindings      *revcache.Map[uuid.UUID, []policy.Binding]
-	policies      *revcache.Map[uuid.UUID, policy.Policy]
-	users         *revcache.Map[int64, storedUser]
-	stageBindings *revcache.Map[uuid.UUID, binding.Binding]
+	c        *revcache.Cache
+	bindings *revcache.Map[uuid.UUID, []policy.Binding]
+	policies *revcache.Map[uuid.UUID, policy.Policy]
+	users    *revcache.Map[int64, storedUser]
+	bound    *revcache.Map[uuid.UUID, stagePolicies]
 }
 
 // The bounds of a Decoded.
@@ -54,11 +56,11 @@ type storedUser struct {
 func NewDecoded(s *store.Store) *Decoded {
 	c := revcache.New(s)
 	return &Decoded{
-		c:             c,
-		bindings:      revcache.NewMap[uuid.UUID, []policy.Binding](c, DecodedObjects),
-		policies:      revcache.NewMap[uuid.UUID, policy.Policy](c, DecodedObjects),
-		users:         revcache.NewMap[int64, storedUser](c, DecodedUsers),
-		stageBindings: revcache.NewMap[uuid.UUID, binding.Binding](c, DecodedObjects),
+		c:        c,
+		bindings: revcache.NewMap[uuid.UUID, []policy.Binding](c, DecodedObjects),
+		policies: revcache.NewMap[uuid.UUID, policy.Policy](c, DecodedObjects),
+		users:    revcache.NewMap[int64, storedUser](c, DecodedUsers),
+		bound:    revcache.NewMap[uuid.UUID, stagePolicies](c, DecodedObjects),
 	}
 }
 
@@ -81,16 +83,44 @@ func (d *Decoded) policyBindings(tx *store.Tx, target uuid.UUID) ([]policy.Bindi
 	})
 }
 
-// stageBinding is store.Bindings.Get(tx, store.PK(pk)), through d (nil:
-// no cache).
-func (d *Decoded) stageBinding(tx *store.Tx, pk uuid.UUID) (binding.Binding, error) {
-	if d == nil {
-		return store.Bindings.Get(tx, store.PK(pk))
-	}
-	return d.stageBindings.Get(tx, pk, func() (binding.Binding, []uuid.UUID, error) {
+// stagePolicies is what EvaluateBinding reads of a flow-stage binding:
+// its policy engine mode and its policy bindings.
+type stagePolicies struct {
+	mode     flow.PolicyEngineMode
+	bindings []policy.Binding
+}
+
+// bindingPolicies is the policy engine mode of the flow-stage binding
+// with pk (store.Bindings.Get; any when there is no such binding) and
+// its policy bindings (policyBindings), in one read through d (nil: no
+// cache).
+func (d *Decoded) bindingPolicies(tx *store.Tx, pk uuid.UUID) (flow.PolicyEngineMode, []policy.Binding, error) {
+	read := func() (stagePolicies, []uuid.UUID, error) {
+		v := stagePolicies{mode: flow.PolicyEngineModeAny}
 		b, err := store.Bindings.Get(tx, store.PK(pk))
-		return b, []uuid.UUID{pk}, err
-	})
+		switch {
+		case err == nil:
+			v.mode = b.PolicyEngineMode
+		case !errors.Is(err, store.ErrNotFound):
+			return v, nil, err
+		}
+		v.bindings, err = store.PolicyBindings.ByRef(tx, "target", pk)
+		deps := []uuid.UUID{pk}
+		for _, b := range v.bindings {
+			deps = append(deps, b.PK)
+		}
+		return v, deps, err
+	}
+	var (
+		v   stagePolicies
+		err error
+	)
+	if d == nil {
+		v, _, err = read()
+	} else {
+		v, err = d.bound.Get(tx, pk, read)
+	}
+	return v.mode, v.bindings, err
 }
 
 // policy is referenced(tx, store.Policies, pk), through d (nil: no

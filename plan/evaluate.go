@@ -2,10 +2,8 @@ package plan
 
 import (
 	"context"
-	"errors"
 	"slices"
 
-	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/store"
 	"github.com/google/uuid"
@@ -40,12 +38,8 @@ type Evaluation struct {
 // authentik's snapshot of it would. Nothing is written: Updates are
 // returned.
 func EvaluateBinding(ctx context.Context, tx *store.Tx, bindingPK uuid.UUID, req Request, fp FlowPlan, opts Options) (Evaluation, error) {
-	mode := flow.PolicyEngineModeAny
-	b, err := opts.Decoded.stageBinding(tx, bindingPK)
-	switch {
-	case err == nil:
-		mode = b.PolicyEngineMode
-	case !errors.Is(err, store.ErrNotFound):
+	mode, bindings, err := opts.Decoded.bindingPolicies(tx, bindingPK)
+	if err != nil {
 		return Evaluation{}, err
 	}
 	var (
@@ -54,10 +48,6 @@ func EvaluateBinding(ctx context.Context, tx *store.Tx, bindingPK uuid.UUID, req
 		updates []Update
 		pk      *uuid.UUID
 	)
-	bindings, err := opts.Decoded.policyBindings(tx, bindingPK)
-	if err != nil {
-		return Evaluation{}, err
-	}
 	if !slices.ContainsFunc(bindings, func(b policy.Binding) bool { return b.Enabled }) {
 		// No enabled policy binding: nothing reads the user.
 		if err := checkUser(req.User); err != nil {

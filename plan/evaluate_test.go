@@ -134,8 +134,8 @@ func TestEvaluateBinding(t *testing.T) {
 
 // Options.Decoded serves the policy bindings and policies decoded at a
 // revision, never after a write: a changed policy, a changed policy
-// binding and a write transaction's own changes are evaluated as they
-// are now.
+// binding, a changed or deleted flow-stage binding and a write
+// transaction's own changes are evaluated as they are now.
 func TestEvaluateBindingDecodedNeverStale(t *testing.T) {
 	s := load(t, reevaluated)
 	ctx := context.Background()
@@ -222,6 +222,16 @@ func TestEvaluateBindingDecodedNeverStale(t *testing.T) {
 		return err
 	})
 	passing(true, "binding's mode changed")
+	update(func(tx *store.Tx) error {
+		_, err := store.Bindings.Patch(tx, store.PK(bpk), []byte(`{"policy_engine_mode": "all"}`), nil)
+		return err
+	})
+	passing(false, "binding's mode changed back")
+	// A binding deleted has no policies left: it passes.
+	update(func(tx *store.Tx) error {
+		return store.Bindings.Delete(tx, store.PK(bpk), nil)
+	})
+	passing(true, "binding deleted")
 }
 
 // Options.Decoded serves the user and its facts read at a revision,
