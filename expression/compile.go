@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"go.starlark.net/resolve"
 	"go.starlark.net/starlark"
@@ -262,6 +263,9 @@ type Cache struct {
 	max   int
 	byKey map[cacheKey]*list.Element
 	lru   list.List
+	// last is the entry compiled or found last: a text evaluated again
+	// and again (a re-evaluated binding's) is found without hashing it.
+	last atomic.Pointer[cacheEntry]
 }
 
 // cacheKey is a text compiled as the body of a kind of handler.
@@ -300,11 +304,15 @@ func (c *Cache) Compile(src string) (*Program, error) { return c.compile(src, po
 // text.
 func (c *Cache) compile(src string, k kind) (*Program, error) {
 	key := cacheKey{k, src}
+	if e := c.last.Load(); e != nil && e.key == key {
+		return e.prog, e.err
+	}
 	c.mu.Lock()
 	if el, ok := c.byKey[key]; ok {
 		c.lru.MoveToFront(el)
 		e := el.Value.(*cacheEntry)
 		c.mu.Unlock()
+		c.last.Store(e)
 		return e.prog, e.err
 	}
 	c.mu.Unlock()
@@ -320,6 +328,7 @@ func (c *Cache) compile(src string, k kind) (*Program, error) {
 		return e.prog, e.err
 	}
 	c.byKey[key] = c.lru.PushFront(e)
+	c.last.Store(e)
 	for c.lru.Len() > c.max {
 		old := c.lru.Back()
 		c.lru.Remove(old)

@@ -46,3 +46,20 @@ func TestReachOf(t *testing.T) {
 		}
 	}
 }
+
+// TestCompileKinds: a text compiled as a prompt's and as a policy's is
+// two programs, whichever was compiled last.
+func TestCompileKinds(t *testing.T) {
+	c := NewCache(4)
+	pr, err := c.compile("return request", promptKind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	po, err := c.Compile("return request")
+	if err != nil || po == pr {
+		t.Fatalf("the policy's program is the prompt's: %v", err)
+	}
+	if again, _ := c.compile("return request", promptKind); again != pr {
+		t.Fatal("the prompt's text compiled twice")
+	}
+}
