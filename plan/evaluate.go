@@ -54,8 +54,13 @@ func EvaluateBinding(ctx context.Context, tx *store.Tx, bindingPK uuid.UUID, req
 			return Evaluation{}, err
 		}
 		res = Result{Passing: true, Messages: []string{}} // engine.evaluate of none
-		id := bindingPK
-		pk = &id
+		// The binding's step and its pk, allocated together.
+		own := new(struct {
+			steps [1]Step
+			pk    uuid.UUID
+		})
+		own.pk = bindingPK
+		steps, pk = own.steps[:0], &own.pk
 	} else {
 		e, err := engineFor(ctx, tx, req, opts)
 		if err != nil {
@@ -64,7 +69,7 @@ func EvaluateBinding(ctx context.Context, tx *store.Tx, bindingPK uuid.UUID, req
 		if res, steps, err = e.evaluateBindings(ctx, bindings, mode, fp); err != nil {
 			return Evaluation{}, err
 		}
-		updates, pk = e.plan.Updates, e.pk(bindingPK)
+		updates, pk = e.own.updates, e.pk(bindingPK)
 	}
 	why := "kept: its policies passed when the stage was reached"
 	if !res.Passing {

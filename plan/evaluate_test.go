@@ -423,7 +423,8 @@ func TestEvaluateBindingEachItsOwn(t *testing.T) {
 // user, allocates the engine and the policy request's two functions
 // (Call, Update), and nothing else of its own: its steps, their pks and
 // the policy's timeout are the engine's (the evaluator here allocates
-// nothing, and the decoded bindings and policy are kept).
+// nothing, and the decoded bindings and policy are kept). Of a binding
+// without policies, it allocates its one step with its pk.
 func TestEvaluateBindingAllocs(t *testing.T) {
 	s := load(t, `version: 1
 entries:
@@ -432,6 +433,8 @@ entries:
 - {model: authentik_flows.flowstagebinding, id: b, identifiers: {target: !KeyOf flow, stage: !KeyOf d, order: 0}}
 - {model: authentik_policies_dummy.dummypolicy, id: yes, identifiers: {name: yes}, attrs: {result: true}}
 - {model: authentik_policies.policybinding, identifiers: {target: !KeyOf b, policy: !KeyOf yes, order: 0}}
+- {model: authentik_stages_dummy.dummystage, id: d2, identifiers: {name: d2}}
+- {model: authentik_flows.flowstagebinding, identifiers: {target: !KeyOf flow, stage: !KeyOf d2, order: 1}}
 `)
 	ctx := context.Background()
 	evs := plan.Builtin(nil)
@@ -453,6 +456,16 @@ entries:
 		})
 		if n > 3 {
 			t.Errorf("%v allocations, want 3", n)
+		}
+		// A binding without policies: its step, with its pk.
+		none := p.Stages[1].Binding
+		n = testing.AllocsPerRun(100, func() {
+			if ev, err := plan.EvaluateBinding(ctx, tx, none, plan.Request{}, nil, opts); err != nil || !ev.Passing || len(ev.Trace) != 1 || *ev.Trace[0].PK != none {
+				t.Fatal(ev, err)
+			}
+		})
+		if n > 1 {
+			t.Errorf("without policies: %v allocations, want 1", n)
 		}
 		return nil
 	})

@@ -347,7 +347,7 @@ func makePlan(ctx context.Context, tx *store.Tx, slug string, req Request, opts 
 		return deny(nil)
 	}
 	p.Trace = append(p.Trace, Step{What: "authentication", Evaluated: true, Passing: true, Why: "authentication " + string(f.Authentication) + " holds", Messages: []string{}})
-	e := &engine{tx: tx, opts: opts, req: req, reads: rd, plan: &p}
+	e := &engine{tx: tx, opts: opts, req: req, reads: rd, updates: &p.Updates}
 	// A flow's own policies run before there is a plan (flow_plan).
 	res, steps, err := e.evaluate(ctx, f.PK, f.PolicyEngineMode, nil)
 	p.Trace = append(p.Trace, steps...)
@@ -429,15 +429,15 @@ type engine struct {
 	opts  Options
 	req   Request
 	reads *reads
-	// plan is the plan being built, which collects the policies' Updates.
-	plan *Plan
-	// own are the reads and the plan of an evaluation outside Make
+	// updates collect the policies' Updates: the plan's being built.
+	updates *[]Update
+	// own are the reads and the updates of an evaluation outside Make
 	// (engineFor), and room for what one binding's evaluation takes
 	// (pk, stepsFor, withDeadline), each place used once, allocated
 	// with the engine.
 	own struct {
 		reads     reads
-		plan      Plan
+		updates   []Update
 		pks       [2]uuid.UUID
 		npks      int
 		steps     [2]Step
@@ -628,7 +628,7 @@ func (e *engine) request(name string, fp FlowPlan, depth int) PolicyRequest {
 		Call: e.callPolicy(fp, depth+1),
 		Update: func(u Update) {
 			u.Policy = name
-			e.plan.Updates = append(e.plan.Updates, u)
+			*e.updates = append(*e.updates, u)
 			e.reads.hold(time.Time{}) // a cached plan would not ask again
 		},
 	}
