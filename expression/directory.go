@@ -43,12 +43,16 @@ type host struct {
 	maxSteps, steps uint64
 }
 
-const hostLocal = "authflow.host"
+// runnerLocal is the thread-local value that holds a kept thread's
+// runner, set once per thread, whose host is the run's.
+const runnerLocal = "authflow.runner"
 
 // hostOf is the thread's host, or nil.
 func hostOf(th *starlark.Thread) *host {
-	h, _ := th.Local(hostLocal).(*host)
-	return h
+	if r, _ := th.Local(runnerLocal).(*runner); r != nil {
+		return r.h
+	}
+	return nil
 }
 
 // needDir returns the thread's host when it has a directory, and

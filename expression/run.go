@@ -59,6 +59,7 @@ func (e *RunError) Unwrap() error { return e.Err }
 var threads = sync.Pool{New: func() any {
 	r := &runner{th: &starlark.Thread{Name: "expression", Print: func(*starlark.Thread, string) {}}}
 	r.th.OnMaxSteps = r.check
+	r.th.SetLocal(runnerLocal, r)
 	return r
 }}
 
@@ -68,12 +69,13 @@ var threads = sync.Pool{New: func() any {
 // loop), without a timer or a goroutine per run.
 const stepsPerCheck = 1 << 10
 
-// runner is a kept thread and what its step hook checks: the run's
-// context and step limit.
+// runner is a kept thread, what its step hook checks (the run's context
+// and step limit) and the run's host (hostOf).
 type runner struct {
 	th    *starlark.Thread
 	ctx   context.Context
 	limit uint64
+	h     *host
 }
 
 // check is the thread's OnMaxSteps, called every stepsPerCheck steps:
@@ -113,7 +115,7 @@ func (p *Program) run(ctx context.Context, h *host, lim Limits, args starlark.Tu
 	th.Steps = p.initSteps
 	r.ctx, r.limit = ctx, lim.MaxSteps
 	th.SetMaxExecutionSteps(min(lim.MaxSteps, th.Steps+stepsPerCheck))
-	th.SetLocal(hostLocal, h)
+	r.h = h
 	if h != nil {
 		h.maxSteps = lim.MaxSteps
 	}
@@ -125,8 +127,7 @@ func (p *Program) run(ctx context.Context, h *host, lim Limits, args starlark.Tu
 		// The thread is kept for another run unless the interpreter
 		// panicked.
 		if returned {
-			th.SetLocal(hostLocal, nil)
-			r.ctx = nil
+			r.ctx, r.h = nil, nil
 			threads.Put(r)
 		}
 	}()
