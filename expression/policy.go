@@ -95,13 +95,9 @@ type evaluator struct{ opts Options }
 // akMessage is ak_message(message): the message is kept with the
 // result, as its text, or str() of another value.
 var akMessage = starlark.NewBuiltin("ak_message", func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-	var v starlark.Value
-	if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &v); err != nil {
+	s, err := textArg(b, args, kw)
+	if err != nil {
 		return nil, err
-	}
-	s, ok := starlark.AsString(v)
-	if !ok {
-		s = v.String()
 	}
 	if h := hostOf(th); h != nil {
 		h.messages = append(h.messages, s)

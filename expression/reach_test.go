@@ -18,6 +18,22 @@ import (
 // raceEnabled: the tests run with the race detector (race_test.go).
 var raceEnabled bool
 
+// akadmin is an in-memory directory (a cheap hasher) holding akadmin,
+// user 1, and the user.
+func akadmin(t testing.TB) (*memdir.Dir, directory.User) {
+	t.Helper()
+	md, err := memdir.New(memdir.Options{Policy: password.Policy{Iterations: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := directory.DefaultUser()
+	u.Username, u.Name, u.Email = "akadmin", "admin", "a@example.com"
+	if u, err = md.CreateUser(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	return md, u
+}
+
 // reachAll makes src reach every parameter: it names ak_create_event,
 // which reads them all, on lines after its own that never run.
 func reachAll(src string) string { return src + "\nif False:\n    ak_create_event('x')" }
@@ -28,15 +44,7 @@ func reachAll(src string) string { return src + "\nif False:\n    ak_create_even
 // gives when made to reach every parameter (reachAll), with and without
 // a user, a directory, an HTTP request, a plan and is_sso.
 func TestReachSameResults(t *testing.T) {
-	md, err := memdir.New(memdir.Options{Policy: password.Policy{Iterations: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := directory.DefaultUser()
-	u.Username, u.Name, u.Email = "akadmin", "admin", "a@example.com"
-	if u, err = md.CreateUser(context.Background(), u); err != nil {
-		t.Fatal(err)
-	}
+	md, u := akadmin(t)
 	srcs := []string{
 		"return True",
 		"flow_plan = request.context.get(\"flow_plan\")\nif not flow_plan:\n    return True\nreturn not hasattr(flow_plan.context.get(\"pending_user\"), \"backend\")",
@@ -106,15 +114,7 @@ func TestEvaluatePasswordStageAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates more")
 	}
-	md, err := memdir.New(memdir.Options{Policy: password.Policy{Iterations: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := directory.DefaultUser()
-	u.Username = "akadmin"
-	if u, err = md.CreateUser(context.Background(), u); err != nil {
-		t.Fatal(err)
-	}
+	md, u := akadmin(t)
 	p := expr(passwordStagePolicy(t))
 	ev := expression.Evaluator(nil)
 	ctx := context.Background()

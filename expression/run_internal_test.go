@@ -8,6 +8,25 @@ import (
 	"go.starlark.net/starlark"
 )
 
+// mustCompile compiles src as a policy's expression.
+func mustCompile(t *testing.T, src string) *Program {
+	t.Helper()
+	prog, probs := compile(src)
+	if len(probs) != 0 {
+		t.Fatal(probs)
+	}
+	return prog
+}
+
+// allArgs are a policy handler's arguments, each v.
+func allArgs(v starlark.Value) starlark.Tuple {
+	args := make(starlark.Tuple, len(params))
+	for i := range args {
+		args[i] = v
+	}
+	return args
+}
+
 // panicky is a host value whose attributes panic, standing in for a bug
 // in the interpreter or a helper.
 type panicky struct{ starlark.NoneType }
@@ -16,14 +35,8 @@ func (panicky) Attr(string) (starlark.Value, error) { panic("boom") }
 func (panicky) AttrNames() []string                 { return nil }
 
 func TestRunRecoversPanic(t *testing.T) {
-	prog, probs := compile("return context.x")
-	if len(probs) != 0 {
-		t.Fatal(probs)
-	}
-	args := make(starlark.Tuple, len(params))
-	for i := range args {
-		args[i] = panicky{}
-	}
+	prog := mustCompile(t, "return context.x")
+	args := allArgs(panicky{})
 	_, err := prog.run(context.Background(), nil, Limits{}, args)
 	if !errors.Is(err, ErrPanic) {
 		t.Fatalf("error %v, want ErrPanic", err)
@@ -52,14 +65,8 @@ func (c *polled) Err() error {
 // starts no timer for an expression), and stops within stepsPerCheck
 // steps of its end; a run that ends before that never looks again.
 func TestRunPollsContext(t *testing.T) {
-	prog, probs := compile("while True:\n    pass")
-	if len(probs) != 0 {
-		t.Fatal(probs)
-	}
-	args := make(starlark.Tuple, len(params))
-	for i := range args {
-		args[i] = starlark.None
-	}
+	prog := mustCompile(t, "while True:\n    pass")
+	args := allArgs(starlark.None)
 	ctx := &polled{Context: context.Background(), after: 5}
 	h := &host{}
 	_, err := prog.run(ctx, h, Limits{MaxSteps: 1 << 62}, args)
@@ -75,10 +82,7 @@ func TestRunPollsContext(t *testing.T) {
 		t.Errorf("stopped after %d steps, want about %d", h.steps, max)
 	}
 
-	short, probs := compile("return True")
-	if len(probs) != 0 {
-		t.Fatal(probs)
-	}
+	short := mustCompile(t, "return True")
 	ctx = &polled{Context: context.Background(), after: 1}
 	if _, err := short.run(ctx, nil, Limits{}, args); err != nil || ctx.done || ctx.calls != 1 {
 		t.Errorf("%v: Done %v, Err called %d times, want once", err, ctx.done, ctx.calls)
