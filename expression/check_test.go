@@ -2,6 +2,7 @@ package expression_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/authflow/authflow/expression"
@@ -84,6 +85,16 @@ func TestCompileCache(t *testing.T) {
 	a2, _ := c.Compile("return 1")
 	if a1 != a2 {
 		t.Fatal("the same text compiled twice")
+	}
+	// Found again as the last one compiled, and again after another.
+	if a, _ := c.Compile(strings.Clone("return 1")); a != a1 {
+		t.Fatal("the last text compiled twice")
+	}
+	if b, _ := c.Compile("return 2"); b == a1 {
+		t.Fatal("another text is the last one's program")
+	}
+	if a, _ := c.Compile("return 1"); a != a1 {
+		t.Fatal("the same text compiled twice after another")
 	}
 	c.Compile("return 2")
 	c.Compile("return 3")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"go.starlark.net/resolve"
 	"go.starlark.net/starlark"
@@ -82,9 +83,8 @@ type Program struct {
 	// initSteps are the steps the module's top level took, which each
 	// run starts from, as when each run defined the handler itself.
 	initSteps uint64
-	// readsHTTP: the body names the HTTP request (see readsHTTP), so a
-	// result depends on more than what a plan cache compares.
-	readsHTTP bool
+	// reach is what the body can read of its parameters.
+	reach reach
 }
 
 // Source is the expression's text as given to Compile.
@@ -133,36 +133,7 @@ func compileKind(src string, k kind) (*Program, []Problem) {
 		return nil, []Problem{{Line: 1, Construct: "syntax", Msg: fmt.Sprintf("defining the handler: %v", err)}}
 	}
 	g.Freeze()
-	return &Program{src: src, handler: handler, initSteps: th.ExecutionSteps(), readsHTTP: readsHTTP(f)}, nil
-}
-
-// readsHTTP reports whether the handler's body names the HTTP request:
-// the names http_request or ak_client_ip, the attribute
-// request.http_request, or a string "http_request" (getattr). A plan
-// cache does not compare the HTTP request (it differs on every request),
-// so a result that may depend on it must not be cached.
-func readsHTTP(f *syntax.File) bool {
-	found := false
-	for _, st := range f.Stmts {
-		def, ok := st.(*syntax.DefStmt)
-		if !ok {
-			continue
-		}
-		for _, b := range def.Body {
-			syntax.Walk(b, func(n syntax.Node) bool {
-				switch n := n.(type) {
-				case *syntax.Ident:
-					found = found || n.Name == "http_request" || n.Name == "ak_client_ip"
-				case *syntax.Literal:
-					if s, ok := n.Value.(string); ok && strings.Contains(s, "http_request") {
-						found = true
-					}
-				}
-				return !found
-			})
-		}
-	}
-	return found
+	return &Program{src: src, handler: handler, initSteps: th.ExecutionSteps(), reach: reachOf(f)}, nil
 }
 
 // wrap makes src the body of handler, as authentik does: every line
@@ -292,6 +263,9 @@ type Cache struct {
 	max   int
 	byKey map[cacheKey]*list.Element
 	lru   list.List
+	// last is the entry compiled or found last: a text evaluated again
+	// and again (a re-evaluated binding's) is found without hashing it.
+	last atomic.Pointer[cacheEntry]
 }
 
 // cacheKey is a text compiled as the body of a kind of handler.
@@ -330,11 +304,15 @@ func (c *Cache) Compile(src string) (*Program, error) { return c.compile(src, po
 // text.
 func (c *Cache) compile(src string, k kind) (*Program, error) {
 	key := cacheKey{k, src}
+	if e := c.last.Load(); e != nil && e.key == key {
+		return e.prog, e.err
+	}
 	c.mu.Lock()
 	if el, ok := c.byKey[key]; ok {
 		c.lru.MoveToFront(el)
 		e := el.Value.(*cacheEntry)
 		c.mu.Unlock()
+		c.last.Store(e)
 		return e.prog, e.err
 	}
 	c.mu.Unlock()
@@ -350,6 +328,7 @@ func (c *Cache) compile(src string, k kind) (*Program, error) {
 		return e.prog, e.err
 	}
 	c.byKey[key] = c.lru.PushFront(e)
+	c.last.Store(e)
 	for c.lru.Len() > c.max {
 		old := c.lru.Back()
 		c.lru.Remove(old)

@@ -29,6 +29,13 @@ type host struct {
 	used   bool
 	groups map[uuid.UUID]directory.Group
 	hooks  *hooks // calls, events and the network; nil: none
+	// own holds the hooks, argv the handler's arguments, flow its
+	// flow_plan and part its partRequest, of the evaluation the host is
+	// made for, allocated with it.
+	own  hooks
+	argv [7]starlark.Value // a policy handler's seven (params)
+	flow flowPlan
+	part partRequest
 	// messages are a policy's ak_message calls, in order.
 	messages []string
 	// maxSteps is the run's step limit and steps what it took, which
@@ -36,19 +43,16 @@ type host struct {
 	maxSteps, steps uint64
 }
 
-type hostKey struct{}
-
-// withHost puts h in ctx, where run gives it to the thread.
-func withHost(ctx context.Context, h *host) context.Context {
-	return context.WithValue(ctx, hostKey{}, h)
-}
-
-const hostLocal = "authflow.host"
+// runnerLocal is the thread-local value that holds a kept thread's
+// runner, set once per thread, whose host is the run's.
+const runnerLocal = "authflow.runner"
 
 // hostOf is the thread's host, or nil.
 func hostOf(th *starlark.Thread) *host {
-	h, _ := th.Local(hostLocal).(*host)
-	return h
+	if r, _ := th.Local(runnerLocal).(*runner); r != nil {
+		return r.h
+	}
+	return nil
 }
 
 // needDir returns the thread's host when it has a directory, and

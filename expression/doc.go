@@ -56,8 +56,9 @@
 // exec are refused by name; the network only through the host's
 // Options.HTTPClient and Options.Resolver), no load. Each run has its own thread, with
 // a step limit (Limits.MaxSteps: 1e6 by default, which stops a runaway
-// loop in about 10 ms) and the context's deadline (the binding's
-// timeout, which authentik never enforces) cancelling it; every failure
+// loop in about 10 ms) and its context (the binding's timeout, which
+// authentik never enforces), whose Err it looks at every 1024 steps
+// without waiting on Done, cancelling it; every failure
 // is an error, and a panic in the interpreter is recovered (ErrPanic).
 // The helpers whose work grows with their arguments (regex_match,
 // regex_replace, slugify, QueryDict, ak_call_policy and ak_create_event,
@@ -381,4 +382,13 @@
 // limit, cancellation and host afresh), so runs share nothing an
 // expression can change. A run counts the steps of defining the handler,
 // as if it had defined it itself.
+//
+// An evaluation builds only the parameters its expression can read,
+// which the compiler finds from the names it uses (an expression reaches
+// a parameter only by naming it): one that reads request only as
+// request.context (the shipped password-stage policy) gets no
+// request.user, http_request or ak_client_ip built, and one that names
+// ak_create_event or ak_call_policy, which read or hand on every
+// parameter, gets them all. request.user is still made, and its failure
+// fails the evaluation, whenever the user has attributes to convert.
 package expression

@@ -183,17 +183,26 @@ func listFlatten(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	return v, nil
 }
 
+// textArg is b's one argument as Python's str() gives it: a string's
+// text, str() of another value.
+func textArg(b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (string, error) {
+	var v starlark.Value
+	if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &v); err != nil {
+		return "", err
+	}
+	if s, ok := starlark.AsString(v); ok {
+		return s, nil
+	}
+	return v.String(), nil
+}
+
 // slugify is Django's slugify(value) without allow_unicode, except that
 // non-ASCII letters are dropped rather than transliterated (Django's
 // NFKD step turns "é" into "e"; here it is removed).
 func slugify(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-	var v starlark.Value
-	if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &v); err != nil {
+	s, err := textArg(b, args, kw)
+	if err != nil {
 		return nil, err
-	}
-	s, ok := starlark.AsString(v)
-	if !ok {
-		s = v.String()
 	}
 	if err := charge(th, len(s)); err != nil {
 		return nil, err

@@ -15,7 +15,7 @@ import (
 // converts nothing, and a written field reaches the plan context.
 func TestPendingUserLazy(t *testing.T) {
 	pu := map[string]any{"pk": 1.0, "attributes": map[string]any{}}
-	ctx, err := planContext(map[string]any{"pending_user": pu})
+	ctx, err := planContext(map[string]any{"pending_user": pu}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

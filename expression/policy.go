@@ -92,6 +92,19 @@ func Evaluator(opts *Options) plan.Evaluator {
 
 type evaluator struct{ opts Options }
 
+// akMessage is ak_message(message): the message is kept with the
+// result, as its text, or str() of another value.
+var akMessage = starlark.NewBuiltin("ak_message", func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	s, err := textArg(b, args, kw)
+	if err != nil {
+		return nil, err
+	}
+	if h := hostOf(th); h != nil {
+		h.messages = append(h.messages, s)
+	}
+	return starlark.None, nil
+})
+
 // Evaluate implements plan.Evaluator.
 func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.PolicyRequest) (plan.Result, error) {
 	var src string
@@ -107,7 +120,15 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	if err != nil {
 		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
 	}
-	planCtx, err := planContext(req.Context)
+	rc := prog.reach
+	var ctxCopy *starlark.Dict
+	if rc.context {
+		// authentik's request.context is a copy of the plan context plus
+		// flow_plan (planner.py:334): the values are shared, the dict is
+		// not. (A policy called by ak_call_policy has its caller's.)
+		ctxCopy = starlark.NewDict(len(req.Context) + 1)
+	}
+	planCtx, err := planContext(req.Context, ctxCopy)
 	if err != nil {
 		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
 	}
@@ -116,60 +137,74 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 		dir = e.opts.Directory
 	}
 	h := &host{ctx: ctx, dir: dir, update: req.Update}
-	akMessage := starlark.NewBuiltin("ak_message", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-		var v starlark.Value
-		if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &v); err != nil {
-			return nil, err
-		}
-		s, ok := starlark.AsString(v)
-		if !ok {
-			s = v.String()
-		}
-		h.messages = append(h.messages, s)
-		return starlark.None, nil
-	})
-	clientIP, httpReq, reqHTTP := httpParams(req.HTTP)
+	// Only what the body can read is built (see reach).
+	var (
+		none                       starlark.Value = starlark.None
+		clientIP, httpReq, reqHTTP                = none, none, none
+	)
+	if rc.clientIP || rc.httpRequest {
+		clientIP, httpReq, reqHTTP = httpParams(req.HTTP)
+	}
 	// Called by ak_call_policy: the caller's request and request.context
 	// are this policy's, as in authentik; the caller writes the plan
 	// context back.
 	frame := takeFrame(ctx, p.Name)
 	var (
 		ctxDict *starlark.Dict
-		request starlark.Value
+		request = none
 	)
 	if frame != nil {
 		ctxDict, request = frame.context, frame.request
 	} else {
-		// authentik's request.context is a copy of the plan context plus
-		// flow_plan (planner.py:334): the values are shared, the dict is
-		// not.
-		ctxDict = starlark.NewDict(planCtx.Len() + 1)
-		for k, v := range planCtx.Entries() {
-			_ = ctxDict.SetKey(k, v)
+		if ctxDict = ctxCopy; ctxDict != nil {
+			if req.Plan != nil {
+				// A flow's own policies run before there is a plan:
+				// authentik's context has no flow_plan then (a KeyError).
+				h.flow = flowPlan{context: planCtx, plan: req.Plan}
+				_ = ctxDict.SetKey(starlark.String("flow_plan"), &h.flow)
+			}
 		}
-		if req.Plan != nil {
-			// A flow's own policies run before there is a plan:
-			// authentik's context has no flow_plan then (a KeyError).
-			_ = ctxDict.SetKey(starlark.String("flow_plan"), &flowPlan{context: planCtx, plan: req.Plan})
+		// request.user is made when the body reads it, and whenever
+		// making it can fail (attributes to convert), so that such a
+		// failure fails the evaluation whatever the body reads.
+		user := none
+		if rc.user || len(req.User.Attributes) > 0 {
+			if user, err = requestUser(req.User, h); err != nil {
+				return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
+			}
 		}
-		user, err := requestUser(req.User, h)
-		if err != nil {
-			return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
+		switch rc.request {
+		case requestWhole:
+			request = policyRequest(user, reqHTTP, starlark.None, ctxDict)
+		case requestRead:
+			h.part = partRequest{context: none, user: user, httpR: reqHTTP}
+			if ctxDict != nil {
+				h.part.context = ctxDict
+			}
+			request = &h.part
 		}
-		request = policyRequest(user, reqHTTP, starlark.None, ctxDict)
 	}
-	sso, _, _ := ctxDict.Get(starlark.String("is_sso"))
+	from := ctxDict
+	if from == nil {
+		from = planCtx // whose entries ctxDict would share
+	}
+	sso, _, _ := from.Get(starlark.String("is_sso"))
 	if sso == nil {
 		sso = starlark.False
 	}
-	args := starlark.Tuple{akMessage, hasAuthenticator, sso, clientIP, httpReq, request, ctxDict}
-	h.hooks = &hooks{opts: e.opts, app: p.Name, names: params, args: args, req: req, context: ctxDict, request: request}
-	ctx = withHost(ctx, h)
+	context := none
+	if ctxDict != nil {
+		context = ctxDict
+	}
+	h.argv = [...]starlark.Value{akMessage, hasAuthenticator, sso, clientIP, httpReq, request, context}
+	args := starlark.Tuple(h.argv[:])
+	h.own = hooks{opts: e.opts, app: p.Name, names: params, args: args, req: req, context: ctxDict, request: request}
+	h.hooks = &h.own
 	lim := e.opts.Limits
 	if frame != nil && (lim.MaxSteps == 0 || lim.MaxSteps > frame.steps) {
 		lim.MaxSteps = frame.steps // the caller's limit bounds its calls
 	}
-	v, runErr := prog.run(ctx, lim, args)
+	v, runErr := prog.run(ctx, h, lim, args)
 	written := false
 	if frame == nil {
 		written, err = e.writeBack(planCtx, req.Context)
@@ -198,7 +233,7 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 		messages = []string{}
 	}
 	res := plan.Result{Passing: bool(v.Truth()), Messages: messages, ValidUntil: plan.Forever}
-	if written || h.used || prog.readsHTTP {
+	if written || h.used || rc.readsHTTP {
 		// A cached plan would not repeat the write, nor see the
 		// directory change, nor the next request's HTTP request (a
 		// plan cache does not compare it).
@@ -217,27 +252,20 @@ func policyRequest(user, httpReq, obj starlark.Value, context *starlark.Dict) *s
 	})
 }
 
-// planContext converts the plan context; a pending_user that is a map
-// becomes a User whose attributes are its keys, converted at their
-// first use.
-func planContext(m map[string]any) (*starlark.Dict, error) {
-	if m == nil {
-		m = map[string]any{}
-	}
+// planContext converts the plan context, putting its entries into
+// also too when it is not nil; a pending_user that is a map becomes a
+// User whose attributes are its keys, converted at their first use.
+func planContext(m map[string]any, also *starlark.Dict) (*starlark.Dict, error) {
 	pd, lazy := m["pending_user"].(map[string]any)
 	if !lazy {
-		v, err := toValue(m, 0)
-		if err != nil {
-			return nil, err
-		}
-		return v.(*starlark.Dict), nil
+		return toDict(m, 0, nil, also)
 	}
 	return toDict(m, 0, func(k string) starlark.Value {
 		if k == "pending_user" {
 			return &userValue{raw: pd}
 		}
 		return nil
-	})
+	}, also)
 }
 
 // writeBack replaces the contents of m with planCtx when they differ,

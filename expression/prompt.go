@@ -336,7 +336,6 @@ func (e evaluator) runPrompt(ctx context.Context, p stage.Prompt, src string, va
 		dir = e.opts.Directory
 	}
 	h := &host{ctx: ctx, dir: dir}
-	ctx = withHost(ctx, h)
 	// authentik's request.user is the user when there is one, else an
 	// unsaved User().
 	var user starlark.Value = undefinedName("user")
@@ -372,8 +371,9 @@ func (e evaluator) runPrompt(ctx context.Context, p stage.Prompt, src string, va
 	}
 	args := starlark.Tuple{user, httpReq, request, pc}
 	// No policies to call; events and the network as the host gives them.
-	h.hooks = &hooks{opts: e.opts, app: p.Name, names: promptKind.params(), args: args, request: request}
-	v, runErr := prog.run(ctx, e.opts.Limits, args)
+	h.own = hooks{opts: e.opts, app: p.Name, names: promptKind.params(), args: args, request: request}
+	h.hooks = &h.own
+	v, runErr := prog.run(ctx, h, e.opts.Limits, args)
 	if vars.PromptContext != nil {
 		// authentik's prompt_context is the plan's prompt_data itself,
 		// so its writes are kept, even when the expression then fails.

@@ -55,15 +55,47 @@ func (e *RunError) Unwrap() error { return e.Err }
 
 // threads are interpreter threads kept between runs, with the frames
 // of their calls: a run takes one and sets its step count, limit,
-// cancellation and host, so that nothing of an earlier run remains.
+// context and host, so that nothing of an earlier run remains.
 var threads = sync.Pool{New: func() any {
-	return &starlark.Thread{Name: "expression", Print: func(*starlark.Thread, string) {}}
+	r := &runner{th: &starlark.Thread{Name: "expression", Print: func(*starlark.Thread, string) {}}}
+	r.th.OnMaxSteps = r.check
+	r.th.SetLocal(runnerLocal, r)
+	return r
 }}
 
-// run calls the program's handler with args under ctx and limits. Every
-// failure is an error: a context error when ctx ends, ErrSteps, ErrPanic
-// or a *RunError.
-func (p *Program) run(ctx context.Context, lim Limits, args starlark.Tuple) (v starlark.Value, err error) {
+// stepsPerCheck is how many steps a run takes between two looks at its
+// context: a context that ends (the binding's timeout, the request's
+// end) stops the run within that many steps (some 10 µs of a runaway
+// loop), without a timer or a goroutine per run.
+const stepsPerCheck = 1 << 10
+
+// runner is a kept thread, what its step hook checks (the run's context
+// and step limit) and the run's host (hostOf).
+type runner struct {
+	th    *starlark.Thread
+	ctx   context.Context
+	limit uint64
+	h     *host
+}
+
+// check is the thread's OnMaxSteps, called every stepsPerCheck steps:
+// it cancels the thread at the step limit or once the context has
+// ended, and otherwise lets it run stepsPerCheck more.
+func (r *runner) check(th *starlark.Thread) {
+	switch {
+	case th.Steps >= r.limit:
+		th.Cancel("too many steps")
+	case r.ctx.Err() != nil:
+		th.Cancel("context done")
+	default:
+		th.SetMaxExecutionSteps(min(r.limit, th.Steps+stepsPerCheck))
+	}
+}
+
+// run calls the program's handler with args under ctx and limits, with
+// h (nil for none) as its thread's host. Every failure is an error: a
+// context error when ctx ends, ErrSteps, ErrPanic or a *RunError.
+func (p *Program) run(ctx context.Context, h *host, lim Limits, args starlark.Tuple) (v starlark.Value, err error) {
 	if lim.MaxSteps == 0 {
 		lim.MaxSteps = DefaultMaxSteps
 	}
@@ -75,31 +107,28 @@ func (p *Program) run(ctx context.Context, lim Limits, args starlark.Tuple) (v s
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("expression: %w", err)
 	}
-	th := threads.Get().(*starlark.Thread)
+	r := threads.Get().(*runner)
+	th := r.th
 	th.Uncancel()
-	th.SetMaxExecutionSteps(lim.MaxSteps)
 	// The handler was defined when compiling; the run counts the steps
 	// that took, as if it had defined it itself.
 	th.Steps = p.initSteps
-	h, _ := ctx.Value(hostKey{}).(*host)
-	th.SetLocal(hostLocal, h)
+	r.ctx, r.limit = ctx, lim.MaxSteps
+	th.SetMaxExecutionSteps(min(lim.MaxSteps, th.Steps+stepsPerCheck))
+	r.h = h
 	if h != nil {
 		h.maxSteps = lim.MaxSteps
-	}
-	var stop func() bool
-	if ctx.Done() != nil { // a context that can end cancels the thread
-		stop = context.AfterFunc(ctx, func() { th.Cancel("context done") })
 	}
 	returned := false
 	defer func() {
 		if h != nil {
 			h.steps = th.ExecutionSteps()
 		}
-		// The thread is kept for another run unless the context's end
-		// may still cancel it or the interpreter panicked.
-		if stopped := stop == nil || stop(); stopped && returned {
-			th.SetLocal(hostLocal, nil)
-			threads.Put(th)
+		// The thread is kept for another run unless the interpreter
+		// panicked.
+		if returned {
+			r.ctx, r.h = nil, nil
+			threads.Put(r)
 		}
 	}()
 	v, err = starlark.Call(th, p.handler, args, nil)

@@ -33,11 +33,10 @@ func TestRunSteps(t *testing.T) {
 		}
 		want := th.ExecutionSteps()
 		h := &host{}
-		ctx := withHost(context.Background(), h)
-		if _, err := prog.run(ctx, Limits{MaxSteps: want + 1}, args); err != nil || h.steps != want {
+		if _, err := prog.run(context.Background(), h, Limits{MaxSteps: want + 1}, args); err != nil || h.steps != want {
 			t.Errorf("%q: %d steps (%v), want %d", src, h.steps, err, want)
 		}
-		if _, err := prog.run(ctx, Limits{MaxSteps: want}, args); !errors.Is(err, ErrSteps) {
+		if _, err := prog.run(context.Background(), h, Limits{MaxSteps: want}, args); !errors.Is(err, ErrSteps) {
 			t.Errorf("%q: limit %d: %v, want ErrSteps", src, want, err)
 		}
 	}

@@ -75,15 +75,15 @@ func toValue(v any, depth int) (starlark.Value, error) {
 		}
 		return starlark.NewList(l), nil
 	case map[string]any:
-		return toDict(v, depth, nil)
+		return toDict(v, depth, nil, nil)
 	}
 	return nil, fmt.Errorf("expression: cannot pass a %T to an expression", v)
 }
 
 // toDict converts m at depth, in key order; own, when not nil, gives
 // the value of a key it does not return nil for, instead of converting
-// it.
-func toDict(m map[string]any, depth int, own func(k string) starlark.Value) (*starlark.Dict, error) {
+// it; also, when not nil, gets each entry too.
+func toDict(m map[string]any, depth int, own func(k string) starlark.Value, also *starlark.Dict) (*starlark.Dict, error) {
 	d := starlark.NewDict(len(m))
 	var buf [16]string // most maps are small: their keys sorted on the stack
 	keys := buf[:0]
@@ -102,8 +102,14 @@ func toDict(m map[string]any, depth int, own func(k string) starlark.Value) (*st
 				return nil, err
 			}
 		}
-		if err := d.SetKey(starlark.String(k), x); err != nil {
+		key := starlark.Value(starlark.String(k))
+		if err := d.SetKey(key, x); err != nil {
 			return nil, err
+		}
+		if also != nil {
+			if err := also.SetKey(key, x); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return d, nil

@@ -1,10 +1,12 @@
 package plan
 
 import (
+	"errors"
 	"slices"
+	"time"
 
-	"github.com/authflow/authflow/binding"
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/flow"
 	"github.com/authflow/authflow/internal/jsonvalue"
 	"github.com/authflow/authflow/internal/revcache"
 	"github.com/authflow/authflow/policy"
@@ -12,10 +14,11 @@ import (
 	"github.com/google/uuid"
 )
 
-// Decoded keeps the flow-stage bindings, the policy bindings (by
-// target), the policies and the store's users with their facts that
-// evaluations read, decoded, from one store revision to the next until a
-// change touches what they were read from (package internal/revcache):
+// Decoded keeps the flow-stage bindings' policy engine modes with their
+// policy bindings, the policy bindings (by target), the policies and
+// the store's users with their facts that evaluations read, decoded,
+// from one store revision to the next until a change touches what they
+// were read from (package internal/revcache):
 // a read transaction is served only what it would read itself, so
 // without reading and decoding the records again. Write transactions
 // bypass it. It holds at most DecodedUsers users and DecodedObjects of
@@ -23,11 +26,11 @@ import (
 // between evaluations and never modified. It is safe for concurrent use;
 // Options.Decoded sets one.
 type Decoded struct {
-	c             *revcache.Cache
-	bindings      *revcache.Map[uuid.UUID, []policy.Binding]
-	policies      *revcache.Map[uuid.UUID, policy.Policy]
-	users         *revcache.Map[int64, storedUser]
-	stageBindings *revcache.Map[uuid.UUID, binding.Binding]
+	c        *revcache.Cache
+	bindings *revcache.Map[uuid.UUID, []policy.Binding]
+	policies *revcache.Map[uuid.UUID, policy.Policy]
+	users    *revcache.Map[int64, storedUser]
+	bound    *revcache.Map[uuid.UUID, stagePolicies]
 }
 
 // The bounds of a Decoded.
@@ -43,7 +46,9 @@ const (
 type storedUser struct {
 	u     directory.User
 	facts directory.Facts
-	reads []uuid.UUID
+	// changed is u's password change date, parsed; nil for none.
+	changed *time.Time
+	reads   []uuid.UUID
 }
 
 // NewDecoded returns an empty Decoded of the objects in s, following its
@@ -51,11 +56,11 @@ type storedUser struct {
 func NewDecoded(s *store.Store) *Decoded {
 	c := revcache.New(s)
 	return &Decoded{
-		c:             c,
-		bindings:      revcache.NewMap[uuid.UUID, []policy.Binding](c, DecodedObjects),
-		policies:      revcache.NewMap[uuid.UUID, policy.Policy](c, DecodedObjects),
-		users:         revcache.NewMap[int64, storedUser](c, DecodedUsers),
-		stageBindings: revcache.NewMap[uuid.UUID, binding.Binding](c, DecodedObjects),
+		c:        c,
+		bindings: revcache.NewMap[uuid.UUID, []policy.Binding](c, DecodedObjects),
+		policies: revcache.NewMap[uuid.UUID, policy.Policy](c, DecodedObjects),
+		users:    revcache.NewMap[int64, storedUser](c, DecodedUsers),
+		bound:    revcache.NewMap[uuid.UUID, stagePolicies](c, DecodedObjects),
 	}
 }
 
@@ -78,16 +83,44 @@ func (d *Decoded) policyBindings(tx *store.Tx, target uuid.UUID) ([]policy.Bindi
 	})
 }
 
-// stageBinding is store.Bindings.Get(tx, store.PK(pk)), through d (nil:
-// no cache).
-func (d *Decoded) stageBinding(tx *store.Tx, pk uuid.UUID) (binding.Binding, error) {
-	if d == nil {
-		return store.Bindings.Get(tx, store.PK(pk))
-	}
-	return d.stageBindings.Get(tx, pk, func() (binding.Binding, []uuid.UUID, error) {
+// stagePolicies is what EvaluateBinding reads of a flow-stage binding:
+// its policy engine mode and its policy bindings.
+type stagePolicies struct {
+	mode     flow.PolicyEngineMode
+	bindings []policy.Binding
+}
+
+// bindingPolicies is the policy engine mode of the flow-stage binding
+// with pk (store.Bindings.Get; any when there is no such binding) and
+// its policy bindings (policyBindings), in one read through d (nil: no
+// cache).
+func (d *Decoded) bindingPolicies(tx *store.Tx, pk uuid.UUID) (flow.PolicyEngineMode, []policy.Binding, error) {
+	read := func() (stagePolicies, []uuid.UUID, error) {
+		v := stagePolicies{mode: flow.PolicyEngineModeAny}
 		b, err := store.Bindings.Get(tx, store.PK(pk))
-		return b, []uuid.UUID{pk}, err
-	})
+		switch {
+		case err == nil:
+			v.mode = b.PolicyEngineMode
+		case !errors.Is(err, store.ErrNotFound):
+			return v, nil, err
+		}
+		v.bindings, err = store.PolicyBindings.ByRef(tx, "target", pk)
+		deps := []uuid.UUID{pk}
+		for _, b := range v.bindings {
+			deps = append(deps, b.PK)
+		}
+		return v, deps, err
+	}
+	var (
+		v   stagePolicies
+		err error
+	)
+	if d == nil {
+		v, _, err = read()
+	} else {
+		v, err = d.bound.Get(tx, pk, read)
+	}
+	return v.mode, v.bindings, err
 }
 
 // policy is referenced(tx, store.Policies, pk), through d (nil: no
@@ -102,19 +135,21 @@ func (d *Decoded) policy(tx *store.Tx, pk uuid.UUID) (policy.Policy, error) {
 	})
 }
 
-// storeFacts is storeFacts(tx, pk, rd), through d (nil: no cache). Its
+// storeFacts is storeFacts(tx, pk, rd), through d (nil: no cache),
+// with the user's password change date parsed (passwordChanged). Its
 // values are copies the caller may change.
-func (d *Decoded) storeFacts(tx *store.Tx, pk int64, rd *reads) (directory.User, directory.Facts, error) {
+func (d *Decoded) storeFacts(tx *store.Tx, pk int64, rd *reads) (directory.User, directory.Facts, *time.Time, error) {
 	if d == nil {
-		return storeFacts(tx, pk, rd)
+		u, f, err := storeFacts(tx, pk, rd)
+		return u, f, passwordChanged(u), err
 	}
 	su, err := d.users.Get(tx, pk, func() (storedUser, []uuid.UUID, error) {
 		own := &reads{}
 		u, f, err := storeFacts(tx, pk, own)
-		return storedUser{u: u, facts: f, reads: own.pks}, own.pks, err
+		return storedUser{u: u, facts: f, changed: passwordChanged(u), reads: own.pks}, own.pks, err
 	})
 	if err != nil {
-		return su.u, su.facts, err
+		return su.u, su.facts, nil, err
 	}
 	for _, id := range su.reads {
 		rd.add(id)
@@ -123,7 +158,12 @@ func (d *Decoded) storeFacts(tx *store.Tx, pk int64, rd *reads) (directory.User,
 	u.Attributes = jsonvalue.CloneMap(u.Attributes)
 	f.Groups = slices.Clone(f.Groups)
 	f.Attributes = jsonvalue.CloneMap(f.Attributes)
-	return u, f, nil
+	var changed *time.Time
+	if su.changed != nil {
+		t := *su.changed
+		changed = &t
+	}
+	return u, f, changed, nil
 }
 
 // User returns the store's user numbered pk as tx holds it
@@ -132,6 +172,6 @@ func (d *Decoded) storeFacts(tx *store.Tx, pk int64, rd *reads) (directory.User,
 // The user is a copy the caller may change. It fails with an error
 // wrapping ErrUnknownUser when there is none.
 func (d *Decoded) User(tx *store.Tx, pk int64) (directory.User, error) {
-	u, _, err := d.storeFacts(tx, pk, &reads{})
+	u, _, _, err := d.storeFacts(tx, pk, &reads{})
 	return u, err
 }

@@ -2,9 +2,9 @@ package plan
 
 import (
 	"context"
-	"errors"
+	"slices"
 
-	"github.com/authflow/authflow/flow"
+	"github.com/authflow/authflow/policy"
 	"github.com/authflow/authflow/store"
 	"github.com/google/uuid"
 )
@@ -38,58 +38,45 @@ type Evaluation struct {
 // authentik's snapshot of it would. Nothing is written: Updates are
 // returned.
 func EvaluateBinding(ctx context.Context, tx *store.Tx, bindingPK uuid.UUID, req Request, fp FlowPlan, opts Options) (Evaluation, error) {
-	mode := flow.PolicyEngineModeAny
-	b, err := opts.Decoded.stageBinding(tx, bindingPK)
-	switch {
-	case err == nil:
-		mode = b.PolicyEngineMode
-	case !errors.Is(err, store.ErrNotFound):
+	mode, bindings, err := opts.Decoded.bindingPolicies(tx, bindingPK)
+	if err != nil {
 		return Evaluation{}, err
 	}
 	var (
 		res     Result
 		steps   []Step
 		updates []Update
+		pk      *uuid.UUID
 	)
-	if none, err := noEnabledBinding(tx, bindingPK, opts); err != nil {
-		return Evaluation{}, err
-	} else if none {
+	if !slices.ContainsFunc(bindings, func(b policy.Binding) bool { return b.Enabled }) {
+		// No enabled policy binding: nothing reads the user.
 		if err := checkUser(req.User); err != nil {
 			return Evaluation{}, err
 		}
 		res = Result{Passing: true, Messages: []string{}} // engine.evaluate of none
+		// The binding's step and its pk, allocated together.
+		own := new(struct {
+			steps [1]Step
+			pk    uuid.UUID
+		})
+		own.pk = bindingPK
+		steps, pk = own.steps[:0], &own.pk
 	} else {
 		e, err := engineFor(ctx, tx, req, opts)
 		if err != nil {
 			return Evaluation{}, err
 		}
-		if res, steps, err = e.evaluate(ctx, bindingPK, mode, fp); err != nil {
+		if res, steps, err = e.evaluateBindings(ctx, bindings, mode, fp); err != nil {
 			return Evaluation{}, err
 		}
-		updates = e.plan.Updates
+		updates, pk = e.own.updates, e.pk(bindingPK)
 	}
-	pk := bindingPK
 	why := "kept: its policies passed when the stage was reached"
 	if !res.Passing {
 		why = "removed: its policies failed when the stage was reached"
 	}
-	steps = append(steps, Step{What: "binding", PK: &pk, Evaluated: true, Passing: res.Passing, Messages: res.Messages, Why: why})
+	steps = append(steps, Step{What: "binding", PK: pk, Evaluated: true, Passing: res.Passing, Messages: res.Messages, Why: why})
 	return Evaluation{Passing: res.Passing, Messages: res.Messages, Trace: steps, Updates: updates}, nil
-}
-
-// noEnabledBinding says the target has no enabled policy binding: its
-// evaluation reads no user and passes.
-func noEnabledBinding(tx *store.Tx, target uuid.UUID, opts Options) (bool, error) {
-	bindings, err := opts.Decoded.policyBindings(tx, target)
-	if err != nil {
-		return false, err
-	}
-	for _, b := range bindings {
-		if b.Enabled {
-			return false, nil
-		}
-	}
-	return true, nil
 }
 
 // Options returns the planner options the cache plans with, for

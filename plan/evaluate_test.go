@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/plan"
@@ -133,8 +134,8 @@ func TestEvaluateBinding(t *testing.T) {
 
 // Options.Decoded serves the policy bindings and policies decoded at a
 // revision, never after a write: a changed policy, a changed policy
-// binding and a write transaction's own changes are evaluated as they
-// are now.
+// binding, a changed or deleted flow-stage binding and a write
+// transaction's own changes are evaluated as they are now.
 func TestEvaluateBindingDecodedNeverStale(t *testing.T) {
 	s := load(t, reevaluated)
 	ctx := context.Background()
@@ -221,16 +222,28 @@ func TestEvaluateBindingDecodedNeverStale(t *testing.T) {
 		return err
 	})
 	passing(true, "binding's mode changed")
+	update(func(tx *store.Tx) error {
+		_, err := store.Bindings.Patch(tx, store.PK(bpk), []byte(`{"policy_engine_mode": "all"}`), nil)
+		return err
+	})
+	passing(false, "binding's mode changed back")
+	// A binding deleted has no policies left: it passes.
+	update(func(tx *store.Tx) error {
+		return store.Bindings.Delete(tx, store.PK(bpk), nil)
+	})
+	passing(true, "binding deleted")
 }
 
 // Options.Decoded serves the user and its facts read at a revision,
 // never after a write (the user's attributes, its groups' attributes),
-// and each evaluation gets its own copy to change.
+// and each evaluation gets its own copy to change (its password change
+// date too, kept parsed).
 func TestEvaluateBindingDecodedUser(t *testing.T) {
 	s := load(t, reevaluated)
 	ctx := context.Background()
 	var upk int64
 	var gpk, bpk uuid.UUID
+	var changed string
 	if err := s.Update(ctx, func(tx *store.Tx) error {
 		g, err := store.Groups.CreateJSON(tx, []byte(`{"name":"g","attributes":{"team":"a"}}`), nil)
 		if err != nil {
@@ -238,11 +251,12 @@ func TestEvaluateBindingDecodedUser(t *testing.T) {
 		}
 		gpk = g.PK
 		u, err := store.Users.CreateJSON(tx, []byte(`{"username":"u","name":"U","attributes":{"own":{"n":1}},"groups":["`+g.PK.String()+`"]}`), nil)
-		upk = u.PK
+		upk, changed = u.PK, u.PasswordChangeDate
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
+	date := mustTime(t, changed).String()
 	if err := s.View(ctx, func(tx *store.Tx) error {
 		p, err := plan.Make(ctx, tx, "login", plan.Request{}, plan.Options{})
 		if err == nil {
@@ -256,12 +270,13 @@ func TestEvaluateBindingDecodedUser(t *testing.T) {
 	evs := plan.Builtin(nil)
 	evs[policy.ModelDummy] = plan.EvaluatorFunc(func(ctx context.Context, p policy.Policy, req plan.PolicyRequest) (plan.Result, error) {
 		u := req.User
-		seen = append(seen, fmt.Sprintf("%v %v %d", u.Attributes["own"], u.GroupAttributes["team"], len(u.Groups)))
+		seen = append(seen, fmt.Sprintf("%v %v %d %v", u.Attributes["own"], u.GroupAttributes["team"], len(u.Groups), u.PasswordChangeDate))
 		// An evaluator that changes what it was given changes no other
 		// evaluation's user.
 		u.Attributes["own"].(map[string]any)["n"] = 99
 		u.GroupAttributes["team"] = "changed"
 		u.Groups[0] = uuid.Nil
+		*u.PasswordChangeDate = time.Time{}
 		return plan.Result{Passing: true}, nil
 	})
 	opts := plan.Options{Evaluators: evs, Decoded: plan.NewDecoded(s)}
@@ -283,21 +298,21 @@ func TestEvaluateBindingDecodedUser(t *testing.T) {
 			}
 		}
 	}
-	evaluate("map[n:1] a 1")
+	evaluate("map[n:1] a 1 " + date)
 	if err := s.Update(ctx, func(tx *store.Tx) error {
 		_, err := store.Users.Patch(tx, store.By("pk", strconv.FormatInt(upk, 10)), []byte(`{"attributes":{"own":{"n":2}}}`), nil)
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
-	evaluate("map[n:2] a 1")
+	evaluate("map[n:2] a 1 " + date)
 	if err := s.Update(ctx, func(tx *store.Tx) error {
 		_, err := store.Groups.Patch(tx, store.PK(gpk), []byte(`{"attributes":{"team":"b"}}`), nil)
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
-	evaluate("map[n:2] b 1")
+	evaluate("map[n:2] b 1 " + date)
 }
 
 // Decoded.User is the user as the store holds it at the transaction's
@@ -347,5 +362,114 @@ func TestDecodedUser(t *testing.T) {
 	}
 	if _, err := read(upk + 1); !errors.Is(err, plan.ErrUnknownUser) {
 		t.Errorf("unknown user: %v", err)
+	}
+}
+
+// EvaluateBinding's trace names each policy binding and the binding by
+// their own pks, and each policy gets a context of its own, ended when
+// it returns, however many the binding has (the engine allocates room
+// for one policy's with itself).
+func TestEvaluateBindingEachItsOwn(t *testing.T) {
+	s := load(t, reevaluated)
+	ctx := context.Background()
+	var ctxs []context.Context
+	evs := plan.Builtin(nil)
+	evs[policy.ModelDummy] = plan.EvaluatorFunc(func(ctx context.Context, p policy.Policy, _ plan.PolicyRequest) (plan.Result, error) {
+		if ctx.Err() != nil {
+			t.Errorf("%s: %v while evaluated", p.Name, ctx.Err())
+		}
+		ctxs = append(ctxs, ctx)
+		return plan.Result{Passing: true}, nil
+	})
+	err := s.View(ctx, func(tx *store.Tx) error {
+		p, err := plan.Make(ctx, tx, "login", plan.Request{}, plan.Options{})
+		if err != nil {
+			return err
+		}
+		bpk := p.Stages[0].Binding
+		pbs, err := store.PolicyBindings.ByRef(tx, "target", bpk)
+		if err != nil {
+			return err
+		}
+		ev, err := plan.EvaluateBinding(ctx, tx, bpk, plan.Request{}, nil, plan.Options{Evaluators: evs})
+		if err != nil {
+			return err
+		}
+		want := []uuid.UUID{pbs[0].PK, pbs[1].PK, bpk} // the third is disabled
+		if len(ev.Trace) != len(want) {
+			t.Fatalf("trace %+v", ev.Trace)
+		}
+		for i, step := range ev.Trace {
+			if step.PK == nil || *step.PK != want[i] {
+				t.Errorf("step %d: %+v, want pk %v", i, step, want[i])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ctxs) != 2 || ctxs[0] == ctxs[1] {
+		t.Fatalf("contexts %v", ctxs)
+	}
+	for i, c := range ctxs {
+		if _, ok := c.Deadline(); !ok || !errors.Is(c.Err(), context.Canceled) {
+			t.Errorf("context %d: deadline %v, %v after the evaluation", i, ok, c.Err())
+		}
+	}
+}
+
+// EvaluateBinding of a binding with one policy, for a request without a
+// user, allocates the engine and the policy request's two functions
+// (Call, Update), and nothing else of its own: its steps, their pks and
+// the policy's timeout are the engine's (the evaluator here allocates
+// nothing, and the decoded bindings and policy are kept). Of a binding
+// without policies, it allocates its one step with its pk.
+func TestEvaluateBindingAllocs(t *testing.T) {
+	s := load(t, `version: 1
+entries:
+- {model: authentik_flows.flow, id: flow, identifiers: {slug: login}, attrs: {name: Login, title: W, designation: authentication}}
+- {model: authentik_stages_dummy.dummystage, id: d, identifiers: {name: d}}
+- {model: authentik_flows.flowstagebinding, id: b, identifiers: {target: !KeyOf flow, stage: !KeyOf d, order: 0}}
+- {model: authentik_policies_dummy.dummypolicy, id: yes, identifiers: {name: yes}, attrs: {result: true}}
+- {model: authentik_policies.policybinding, identifiers: {target: !KeyOf b, policy: !KeyOf yes, order: 0}}
+- {model: authentik_stages_dummy.dummystage, id: d2, identifiers: {name: d2}}
+- {model: authentik_flows.flowstagebinding, identifiers: {target: !KeyOf flow, stage: !KeyOf d2, order: 1}}
+`)
+	ctx := context.Background()
+	evs := plan.Builtin(nil)
+	evs[policy.ModelDummy] = plan.EvaluatorFunc(func(context.Context, policy.Policy, plan.PolicyRequest) (plan.Result, error) {
+		return plan.Result{Passing: true}, nil
+	})
+	opts := plan.Options{Evaluators: evs, Decoded: plan.NewDecoded(s)}
+	defer opts.Decoded.Close()
+	err := s.View(ctx, func(tx *store.Tx) error {
+		p, err := plan.Make(ctx, tx, "login", plan.Request{}, plan.Options{})
+		if err != nil {
+			return err
+		}
+		bpk := p.Stages[0].Binding
+		n := testing.AllocsPerRun(100, func() {
+			if ev, err := plan.EvaluateBinding(ctx, tx, bpk, plan.Request{}, nil, opts); err != nil || !ev.Passing || len(ev.Trace) != 2 {
+				t.Fatal(ev, err)
+			}
+		})
+		if n > 3 {
+			t.Errorf("%v allocations, want 3", n)
+		}
+		// A binding without policies: its step, with its pk.
+		none := p.Stages[1].Binding
+		n = testing.AllocsPerRun(100, func() {
+			if ev, err := plan.EvaluateBinding(ctx, tx, none, plan.Request{}, nil, opts); err != nil || !ev.Passing || len(ev.Trace) != 1 || *ev.Trace[0].PK != none {
+				t.Fatal(ev, err)
+			}
+		})
+		if n > 1 {
+			t.Errorf("without policies: %v allocations, want 1", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

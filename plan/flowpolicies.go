@@ -26,21 +26,24 @@ func EvaluateFlow(ctx context.Context, tx *store.Tx, f flow.Flow, req Request, o
 	}
 	steps = append(steps, Step{What: "flow", Evaluated: true, Passing: res.Passing, Messages: res.Messages,
 		Why: "the flow's policies, mode " + string(f.PolicyEngineMode)})
-	return Evaluation{Passing: res.Passing, Messages: res.Messages, Trace: steps, Updates: e.plan.Updates}, nil
+	return Evaluation{Passing: res.Passing, Messages: res.Messages, Trace: steps, Updates: e.own.updates}, nil
 }
 
 // engineFor is the planner's engine for an evaluation outside Make
 // (EvaluateBinding, EvaluatePolicies, EvaluateFlow): the evaluators
 // defaulted as Make defaults them, the user resolved from the directory
-// as Make resolves it, and a plan of its own that collects the Updates.
-func engineFor(ctx context.Context, tx *store.Tx, req Request, opts Options) (engine, error) {
+// as Make resolves it, and Updates collected in its own.
+func engineFor(ctx context.Context, tx *store.Tx, req Request, opts Options) (*engine, error) {
 	if opts.Evaluators == nil {
 		opts.Evaluators = Builtin(opts.Now)
 	}
-	rd := &reads{until: Forever, unkept: true}
+	e := &engine{tx: tx, opts: opts}
+	e.own.reads = reads{until: Forever, unkept: true}
+	e.reads, e.updates = &e.own.reads, &e.own.updates
 	var err error
-	if req.User, err = resolveUser(ctx, tx, req.User, opts, rd); err != nil {
-		return engine{}, err
+	if req.User, err = resolveUser(ctx, tx, req.User, opts, e.reads); err != nil {
+		return nil, err
 	}
-	return engine{tx: tx, opts: opts, req: req, reads: rd, plan: &Plan{}}, nil
+	e.req = req
+	return e, nil
 }

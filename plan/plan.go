@@ -10,7 +10,10 @@
 // outside data are built in (Builtin): dummy, password (static rules)
 // and password expiry. A binding to a policy of a kind without an
 // evaluator fails the plan with ErrNoEvaluator, naming the policy and
-// kind; it never passes silently.
+// kind; it never passes silently. A binding's timeout is the deadline
+// of the evaluator's context, whose timer starts only when the
+// evaluator waits on its Done: an evaluator that computes and checks
+// Err (the expression evaluator) sets none.
 //
 // The request's user is taken by pk: its groups (with their ancestors),
 // superuser status, attributes and password change date are read from
@@ -344,7 +347,7 @@ func makePlan(ctx context.Context, tx *store.Tx, slug string, req Request, opts 
 		return deny(nil)
 	}
 	p.Trace = append(p.Trace, Step{What: "authentication", Evaluated: true, Passing: true, Why: "authentication " + string(f.Authentication) + " holds", Messages: []string{}})
-	e := engine{tx: tx, opts: opts, req: req, reads: rd, plan: &p}
+	e := &engine{tx: tx, opts: opts, req: req, reads: rd, updates: &p.Updates}
 	// A flow's own policies run before there is a plan (flow_plan).
 	res, steps, err := e.evaluate(ctx, f.PK, f.PolicyEngineMode, nil)
 	p.Trace = append(p.Trace, steps...)
@@ -426,8 +429,52 @@ type engine struct {
 	opts  Options
 	req   Request
 	reads *reads
-	// plan is the plan being built, which collects the policies' Updates.
-	plan *Plan
+	// updates collect the policies' Updates: the plan's being built.
+	updates *[]Update
+	// own are the reads and the updates of an evaluation outside Make
+	// (engineFor), and room for what one binding's evaluation takes
+	// (pk, stepsFor, withDeadline), each place used once, allocated
+	// with the engine.
+	own struct {
+		reads     reads
+		updates   []Update
+		pks       [2]uuid.UUID
+		npks      int
+		steps     [2]Step
+		stepsUsed bool
+		dl        deadlineCtx
+		dlUsed    bool
+	}
+}
+
+// pk is a pointer to a copy of id, for a step's PK.
+func (e *engine) pk(id uuid.UUID) *uuid.UUID {
+	if n := e.own.npks; n < len(e.own.pks) {
+		e.own.npks++
+		e.own.pks[n] = id
+		return &e.own.pks[n]
+	}
+	c := id // on the heap only when the engine's own are used up
+	return &c
+}
+
+// stepsFor is an empty slice with room for n steps.
+func (e *engine) stepsFor(n int) []Step {
+	if !e.own.stepsUsed && n <= len(e.own.steps) {
+		e.own.stepsUsed = true
+		return e.own.steps[:0]
+	}
+	return make([]Step, 0, n)
+}
+
+// withDeadline is withDeadline(ctx, d).
+func (e *engine) withDeadline(ctx context.Context, d time.Time) *deadlineCtx {
+	if e.own.dlUsed {
+		return withDeadline(ctx, d)
+	}
+	e.own.dlUsed = true
+	e.own.dl.parent, e.own.dl.deadline = ctx, d
+	return &e.own.dl
 }
 
 // building is the plan being built as its bindings' policies see it
@@ -444,7 +491,7 @@ func (b building) Redirect(to string) {
 
 // directory is the directory evaluators read users from: the host's, or
 // the store's in the plan's transaction.
-func (e engine) directory() directory.Directory {
+func (e *engine) directory() directory.Directory {
 	if e.opts.Directory != nil {
 		return e.opts.Directory
 	}
@@ -453,11 +500,16 @@ func (e engine) directory() directory.Directory {
 
 // evaluate runs the enabled bindings of target in order under mode: all
 // must pass, or any; no bindings pass.
-func (e engine) evaluate(ctx context.Context, target uuid.UUID, mode flow.PolicyEngineMode, fp FlowPlan) (Result, []Step, error) {
+func (e *engine) evaluate(ctx context.Context, target uuid.UUID, mode flow.PolicyEngineMode, fp FlowPlan) (Result, []Step, error) {
 	bindings, err := e.opts.Decoded.policyBindings(e.tx, target)
 	if err != nil {
 		return Result{}, nil, err
 	}
+	return e.evaluateBindings(ctx, bindings, mode, fp)
+}
+
+// evaluateBindings is evaluate of a target's bindings, read.
+func (e *engine) evaluateBindings(ctx context.Context, bindings []policy.Binding, mode flow.PolicyEngineMode, fp FlowPlan) (Result, []Step, error) {
 	var steps []Step
 	out := Result{Passing: true, Messages: []string{}}
 	n, passed := 0, 0
@@ -470,6 +522,11 @@ func (e engine) evaluate(ctx context.Context, target uuid.UUID, mode flow.Policy
 		res, step, err := e.one(ctx, b, fp)
 		if err != nil {
 			return Result{}, nil, err
+		}
+		if steps == nil {
+			// Room for the caller's step of the binding too
+			// (EvaluateBinding, EvaluateFlow).
+			steps = e.stepsFor(len(bindings) + 1)
 		}
 		steps = append(steps, step)
 		out.Messages = append(out.Messages, res.Messages...)
@@ -493,9 +550,8 @@ func (e engine) evaluate(ctx context.Context, target uuid.UUID, mode flow.Policy
 // negate not applied), else its group against the user's groups with
 // their ancestors, else its user against the user, who must be
 // authenticated.
-func (e engine) one(ctx context.Context, b policy.Binding, fp FlowPlan) (Result, Step, error) {
-	pk := b.PK
-	step := Step{What: "policy_binding", PK: &pk, Group: b.Group, User: b.User, Evaluated: true, Messages: []string{}}
+func (e *engine) one(ctx context.Context, b policy.Binding, fp FlowPlan) (Result, Step, error) {
+	step := Step{What: "policy_binding", PK: e.pk(b.PK), Group: b.Group, User: b.User, Evaluated: true, Messages: []string{}}
 	var res Result
 	switch {
 	case b.Policy != nil:
@@ -512,12 +568,18 @@ func (e engine) one(ctx context.Context, b policy.Binding, fp FlowPlan) (Result,
 		// timeout 0 sets no deadline: authentik runs such a policy to
 		// its end (a fork joined with 0 still waits for its result), so
 		// an imported blueprint's bindings keep working.
-		pctx, cancel := ctx, context.CancelFunc(func() {})
+		// The deadline's timer starts only if the evaluator waits on
+		// the context (deadlineCtx).
+		pctx := ctx
+		var dl *deadlineCtx
 		if b.Timeout > 0 {
-			pctx, cancel = context.WithTimeout(ctx, time.Duration(b.Timeout)*time.Second)
+			dl = e.withDeadline(ctx, time.Now().Add(time.Duration(b.Timeout)*time.Second))
+			pctx = dl
 		}
 		r, err := e.call(pctx, ev, p, e.request(p.Name, fp, 0))
-		cancel()
+		if dl != nil {
+			dl.stop()
+		}
 		switch {
 		case errors.Is(err, ErrEvaluatorPanic):
 			return Result{}, step, err
@@ -560,13 +622,13 @@ func (e engine) one(ctx context.Context, b policy.Binding, fp FlowPlan) (Result,
 }
 
 // request is the PolicyRequest for policy name, depth calls deep.
-func (e engine) request(name string, fp FlowPlan, depth int) PolicyRequest {
+func (e *engine) request(name string, fp FlowPlan, depth int) PolicyRequest {
 	return PolicyRequest{
 		User: e.req.User, Context: e.req.Context, Directory: e.directory(), HTTP: e.req.HTTP, Plan: fp,
 		Call: e.callPolicy(fp, depth+1),
 		Update: func(u Update) {
 			u.Policy = name
-			e.plan.Updates = append(e.plan.Updates, u)
+			*e.updates = append(*e.updates, u)
 			e.reads.hold(time.Time{}) // a cached plan would not ask again
 		},
 	}
@@ -574,7 +636,7 @@ func (e engine) request(name string, fp FlowPlan, depth int) PolicyRequest {
 
 // call runs the evaluator, turning a panic into an error wrapping
 // ErrEvaluatorPanic.
-func (e engine) call(ctx context.Context, ev Evaluator, p policy.Policy, req PolicyRequest) (r Result, err error) {
+func (e *engine) call(ctx context.Context, ev Evaluator, p policy.Policy, req PolicyRequest) (r Result, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("%w: policy %q (%s): %v", ErrEvaluatorPanic, p.Name, p.Model(), v)
@@ -586,7 +648,7 @@ func (e engine) call(ctx context.Context, ev Evaluator, p policy.Policy, req Pol
 // callPolicy is the planner's CallPolicy: the policy named, read in the
 // plan's transaction, under a binding with authentik's defaults (an
 // error is a failing result with its text, never negated).
-func (e engine) callPolicy(fp FlowPlan, depth int) CallPolicy {
+func (e *engine) callPolicy(fp FlowPlan, depth int) CallPolicy {
 	return func(ctx context.Context, name string, req PolicyRequest) (Result, error) {
 		if depth > MaxCallDepth {
 			return Result{}, fmt.Errorf("%w: more than %d calls deep, calling %q", ErrCallDepth, MaxCallDepth, name)

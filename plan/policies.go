@@ -36,6 +36,6 @@ func EvaluatePolicies(ctx context.Context, tx *store.Tx, policyPKs []uuid.UUID, 
 		out.Messages = append(out.Messages, res.Messages...)
 		out.Passing = out.Passing && res.Passing
 	}
-	out.Updates = e.plan.Updates
+	out.Updates = e.own.updates
 	return out, nil
 }

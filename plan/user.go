@@ -52,12 +52,14 @@ func resolveUser(ctx context.Context, tx *store.Tx, in User, opts Options, rd *r
 		return User{Authenticated: in.Authenticated}, nil
 	}
 	var (
-		u     directory.User
-		facts directory.Facts
-		err   error
+		u       directory.User
+		facts   directory.Facts
+		changed *time.Time
+		err     error
 	)
 	if opts.Directory != nil {
 		u, facts, err = hostFacts(ctx, opts.Directory, in.PK)
+		changed = passwordChanged(u)
 		// The host's user may share its attributes; the store's path
 		// returns a copy of its own.
 		u.Attributes = maps.Clone(u.Attributes)
@@ -69,19 +71,24 @@ func resolveUser(ctx context.Context, tx *store.Tx, in User, opts Options, rd *r
 			rd.hold(time.Time{})
 		}
 	} else {
-		u, facts, err = opts.Decoded.storeFacts(tx, in.PK, rd)
+		u, facts, changed, err = opts.Decoded.storeFacts(tx, in.PK, rd)
 	}
 	if err != nil {
 		return User{}, err
 	}
-	out := User{
+	return User{
 		PK: u.PK, Authenticated: in.Authenticated, Superuser: facts.Superuser, Groups: facts.Groups,
-		Attributes: u.Attributes, GroupAttributes: facts.Attributes,
-	}
+		Attributes: u.Attributes, GroupAttributes: facts.Attributes, PasswordChangeDate: changed,
+	}, nil
+}
+
+// passwordChanged is u's password change date, nil when it has none (or
+// none that parses).
+func passwordChanged(u directory.User) *time.Time {
 	if t, ok := validate.ParseDateTime(u.PasswordChangeDate); ok {
-		out.PasswordChangeDate = &t
+		return &t
 	}
-	return out, nil
+	return nil
 }
 
 func now(opts Options) time.Time {
