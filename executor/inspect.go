@@ -3,7 +3,6 @@ package executor
 import (
 	"container/list"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -181,7 +180,7 @@ func (e *Executor) Inspect(ctx context.Context, slug, session string) (Inspectio
 		return Inspection{}, err
 	}
 	key := ExecutionKey(session, slug)
-	sid := sha256.Sum256([]byte(session))
+	sid := sumOf(session)
 	sessionID := hex.EncodeToString(sid[:])
 	var past []*execution
 	for _, p := range e.hist.get(key) {

@@ -99,7 +99,7 @@ func (n Namespace) valid() bool { return n >= Executions && n <= Reputation }
 // ExecutionKey(session, ""). It holds the SHA-256 of the session id, not
 // the id: a reader of the run state cannot take over a session's flows.
 func ExecutionKey(session, slug string) string {
-	sum := sha256.Sum256([]byte(session))
+	sum := sumOf(session)
 	var hx [2 * sha256.Size]byte
 	hex.Encode(hx[:], sum[:])
 	// One allocation: the key is built where it is kept.

@@ -260,3 +260,16 @@ func TestSessionCookieAllocs(t *testing.T) {
 		t.Errorf("%v allocations", n)
 	}
 }
+
+// ExecutionKey hashes the session id without a copy of it on the heap:
+// one allocation, the key.
+func TestExecutionKeyAllocs(t *testing.T) {
+	sid := newSessionID()
+	sum := sha256.Sum256([]byte(sid))
+	if got, want := ExecutionKey(sid, "flow"), "64:"+hex.EncodeToString(sum[:])+"flow"; got != want {
+		t.Fatalf("%q, want %q", got, want)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = ExecutionKey(sid, "default-authentication-flow") }); n != 1 {
+		t.Errorf("%v allocations, want 1", n)
+	}
+}
