@@ -158,7 +158,11 @@ func parseViews(over fs.FS, ph placeholders) (views, error) {
 		// A page that links to itself (access denied's "Try again")
 		// depends on its query.
 		v.own[c] = !readsAction.MatchString(src)
-		if v.visitor[c], err = content(src, holeWho, holeUsername); err != nil {
+		holes := []hole{holeWho, holeUsername}
+		if c == executor.ComponentAuthenticatorTOTP {
+			holes = append(holes, holeLink) // its secret, rendered for each request
+		}
+		if v.visitor[c], err = content(src, holes...); err != nil {
 			return views{}, err
 		}
 		if c == executor.ComponentPrompt {
@@ -624,6 +628,13 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 	if validation && u.views.visitor[env.Component] != nil {
 		shape = codeOnly(vc)
 	}
+	tc, totp := ch.(*executor.AuthenticatorTOTPChallenge)
+	if totp && u.views.visitor[env.Component] != nil {
+		shape = linkless(tc)
+	}
+	// A logged-in visitor's authenticator setup (from the landing
+	// page's links) leads back to it; its "Not you?" logs out.
+	back := visitor != "" && slices.Contains(setupComponents, env.Component)
 	if code == http.StatusOK && u.cache != nil && !showsRemembered(ch, r) && shape != nil {
 		pc, isPrompt := ch.(*executor.PromptChallenge)
 		initial := isPrompt && initialValues(pc)
@@ -642,6 +653,8 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 			// Rendered for every visitor: the user is a marker, which
 			// only the holes may show (see cut).
 			keep, show = u.views.visitor[env.Component], withUser(shape, executor.UserInfo{PendingUser: u.ph.marker, PendingUserAvatar: u.ph.marker})
+		case totp:
+			keep, show = u.views.visitor[env.Component], shape // the link a hole
 		default:
 			keep, show = t, shape
 		}
@@ -673,7 +686,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 				if !u.views.own[env.Component] {
 					uri = r.URL.RequestURI()
 				}
-				key = env.Component + "\x00" + strconv.FormatBool(probe) + "\x00" + uri + "\x00" + string(b)
+				key = env.Component + "\x00" + strconv.FormatBool(probe) + "\x00" + strconv.FormatBool(back) + "\x00" + uri + "\x00" + string(b)
 			}
 		}
 	}
@@ -689,6 +702,9 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 	}
 	if rd == nil && key != "" {
 		p := u.challengePage(nonce, show, envelope(show), userInfo(show), csrf, r, nil)
+		if back {
+			p.Back = "/"
+		}
 		if probe {
 			u.probePrompts(p)
 		}
@@ -710,10 +726,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 			p = u.challengePage(nonce, ch, env, user, csrf, r, posted)
 		}
 		p.private = titleShows(p.Title, user, visitor)
-		if visitor != "" && slices.Contains(setupComponents, env.Component) {
-			// A logged-in visitor's authenticator setup (from the
-			// landing page's links) leads back to it; its "Not you?"
-			// logs out. Such a page is never kept (secretComponents).
+		if back {
 			p.Back = "/"
 		}
 		var (
@@ -727,7 +740,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		defer release()
 	}
 	f := &fill{nonce: nonce, csrf: csrf}
-	if rd.has(holeWho, holeUsername) || rd.promptHoles() {
+	if rd.has(holeWho, holeUsername, holeLink) || rd.promptHoles() {
 		b := buffers.Get().(*bytes.Buffer)
 		defer func() {
 			if b.Cap() <= maxPooled {
@@ -738,6 +751,17 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		if err := u.fillVisitor(b, t, rd, f, user, p); err != nil {
 			u.fail(w, nonce, err)
 			return
+		}
+		if rd.has(holeLink) {
+			// The TOTP setup's link and its QR code, this request's
+			// alone (after the parts above, which b's growing leaves
+			// where they are).
+			start := b.Len()
+			if err := t.Execute(b, holeTemplates[holeLink], ch); err != nil {
+				u.fail(w, nonce, err)
+				return
+			}
+			f.link = b.Bytes()[start:]
 		}
 	}
 	extra.img = imgSource(backgroundOf(env))
@@ -971,6 +995,14 @@ func codeOnly(c *executor.AuthenticatorValidationChallenge) executor.Challenge {
 var setupComponents = []string{executor.ComponentAuthenticatorTOTP, executor.ComponentAuthenticatorStatic,
 	executor.ComponentAuthenticatorWebAuthn, executor.ComponentAuthenticatorDuo, executor.ComponentAuthenticatorSMS,
 	executor.ComponentAuthenticatorEmail}
+
+// linkless is a copy of c without its link, the secret of the TOTP
+// device being set up: the page kept for it has a hole there (holeLink).
+func linkless(c *executor.AuthenticatorTOTPChallenge) executor.Challenge {
+	k := *c
+	k.ConfigURL = ""
+	return &k
+}
 
 // withUser is a copy of ch (a pointer to a struct that embeds
 // executor.UserInfo) that shows user; ch itself when it embeds none.
