@@ -22,6 +22,7 @@ import (
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/executor"
+	"github.com/authflow/authflow/internal/jsonvalue"
 	"github.com/authflow/authflow/internal/tmplexec"
 	"github.com/authflow/authflow/stage"
 )
@@ -930,8 +931,11 @@ const minShown = 4
 // another component) of minShown bytes or more.
 func showsVisitor(b []byte, user *executor.UserInfo, visitor string, c *executor.PromptChallenge) bool {
 	in := func(s string) bool {
-		q, err := json.Marshal(s)
-		return err == nil && bytes.Contains(b, q[1:len(q)-1])
+		// s as json.Marshal writes it (jsonvalue.AppendString, byte for
+		// byte), without its quotes.
+		var buf [128]byte
+		q := jsonvalue.AppendString(buf[:0], s, true)
+		return bytes.Contains(b, q[1:len(q)-1])
 	}
 	if user != nil && in(user.PendingUser) || visitor != "" && in(visitor) {
 		return true
