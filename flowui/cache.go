@@ -306,13 +306,13 @@ type pageCache struct {
 	m     map[string]*rendered
 }
 
-func (c *pageCache) get(key string) *rendered {
-	if c == nil {
+func (c *pageCache) get(key []byte) *rendered {
+	if c == nil || key == nil {
 		return nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.m[key]
+	return c.m[string(key)] // no copy of the key: a lookup
 }
 
 func (c *pageCache) put(key string, rd *rendered) {

@@ -611,7 +611,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		return
 	}
 	var (
-		key   string
+		key   []byte             // the page's key in the cache, nil for none (in a pooled buffer)
 		keep  *tmplexec.Set      // the templates of the page kept
 		show  executor.Challenge // the challenge the page kept shows
 		probe bool               // whether the page kept has a prompt page's holes
@@ -660,7 +660,36 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 			keep, show = t, shape
 		}
 		if keep != nil {
-			b, err := json.Marshal(show)
+			// The key: what the page's template reads but the challenge,
+			// then the challenge's JSON, as json.Marshal writes it (an
+			// Encoder's, without its newline), in a pooled buffer, so
+			// that a page found costs no key's allocation.
+			// A page with holes for a prompt's values is not the page
+			// shown of the same challenge. The UI's own forms post to
+			// the page's URL without naming it: their pages are the
+			// same whatever the query (an application's state, a login
+			// hint), which a host's may show.
+			uri := r.URL.Path
+			if !u.views.own[env.Component] {
+				uri = r.URL.RequestURI()
+			}
+			kb := buffers.Get().(*bytes.Buffer)
+			defer putBuffer(kb)
+			kb.Reset()
+			kb.WriteString(env.Component)
+			kb.WriteString("\x00")
+			kb.WriteString(strconv.FormatBool(probe))
+			kb.WriteString("\x00")
+			kb.WriteString(strconv.FormatBool(back))
+			kb.WriteString("\x00")
+			kb.WriteString(uri)
+			kb.WriteString("\x00")
+			head := kb.Len()
+			err := json.NewEncoder(kb).Encode(show)
+			var b []byte
+			if err == nil {
+				b = kb.Bytes()[head : kb.Len()-1] // without the newline
+			}
 			switch {
 			case err != nil:
 			case bytes.Contains(b, []byte(`\ufffd`)):
@@ -678,16 +707,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 				// cache would tell that someone saw it since. Rendered
 				// whole.
 			default:
-				// A page with holes for a prompt's values is not the page
-				// shown of the same challenge. The UI's own forms post to
-				// the page's URL without naming it: their pages are the
-				// same whatever the query (an application's state, a
-				// login hint), which a host's may show.
-				uri := r.URL.Path
-				if !u.views.own[env.Component] {
-					uri = r.URL.RequestURI()
-				}
-				key = env.Component + "\x00" + strconv.FormatBool(probe) + "\x00" + strconv.FormatBool(back) + "\x00" + uri + "\x00" + string(b)
+				key = kb.Bytes()[:kb.Len()-1]
 			}
 		}
 	}
@@ -701,7 +721,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 	case *executor.AuthenticatorValidationChallenge:
 		extra.script = webauthnOptions(c.DeviceChallenges) != nil
 	}
-	if rd == nil && key != "" {
+	if rd == nil && key != nil {
 		p := u.challengePage(nonce, show, envelope(show), userInfo(show), csrf, r, nil)
 		if back {
 			p.Back = "/"
@@ -711,7 +731,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		}
 		if kept, _, err := u.execute(keep, p, true); err == nil && (!probe || promptHoles(kept, p.Prompts)) {
 			rd = kept
-			u.cache.put(key, rd)
+			u.cache.put(string(key), rd)
 		}
 		// Else rendered whole, below: a page that does not render, or
 		// that shows the visitor's parts outside the holes.
@@ -743,11 +763,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 	f := &fill{nonce: nonce, csrf: csrf}
 	if rd.has(holeWho, holeUsername, holeLink) || rd.promptHoles() {
 		b := buffers.Get().(*bytes.Buffer)
-		defer func() {
-			if b.Cap() <= maxPooled {
-				buffers.Put(b)
-			}
-		}()
+		defer putBuffer(b)
 		b.Reset()
 		if err := u.fillVisitor(b, t, rd, f, user, p); err != nil {
 			u.fail(w, nonce, err)
@@ -1125,6 +1141,13 @@ func hiddenFields(csrf, component string) template.HTML {
 var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 const maxPooled = 64 << 10
+
+// putBuffer gives b back to buffers, unless it grew past maxPooled.
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxPooled {
+		buffers.Put(b)
+	}
+}
 
 // fail answers a template that failed: its event, and a plain page
 // with the request id.
