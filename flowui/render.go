@@ -573,7 +573,8 @@ var fieldIndexes sync.Map
 // with holes for what is one visitor's, unless it shows the name the
 // browser remembers, is an authenticator's or a consent's
 // (secretComponents; but a validation page of code-only devices, kept
-// by their classes alone: codeOnly), or shows its own URL and has a
+// by their classes alone: codeOnly, and the TOTP setup page, kept with
+// a hole for its link: linkless), or shows its own URL and has a
 // query: what is
 // kept is the same for every visitor, logged in or not, so that it
 // holds no one's data, and a page served from the cache (faster) tells
@@ -584,6 +585,10 @@ var fieldIndexes sync.Map
 //     (parts.html's "who" and "username", rendered for each visitor)
 //     when its templates are the UI's own (views.visitor), and never
 //     else: a host's may show the user anywhere.
+//   - The TOTP setup page's link (the otpauth URI, which holds the
+//     device's key) and its QR code are a hole ("totp-link", rendered
+//     at each request; neither the page kept nor its key holds them)
+//     when its templates are the UI's own, and it is never kept else.
 //   - A prompt page's values (typed, or initial values, which may be the
 //     visitor's: the user settings' name and email), its errors and its
 //     selects' options are holes (views.prompt); a prompt page with
@@ -979,7 +984,8 @@ func titleShows(title string, user *executor.UserInfo, visitor string) bool {
 // one-time challenge (a TOTP key, static codes, a WebAuthn challenge,
 // Duo's activation, a code's destination, a consent's token, new at
 // each showing): their pages are never kept, but a validation page of
-// code-only devices (codeOnly).
+// code-only devices (codeOnly) and the TOTP setup page with a hole for
+// its link (linkless).
 var secretComponents = []string{executor.ComponentAuthenticatorTOTP, executor.ComponentAuthenticatorStatic,
 	executor.ComponentAuthenticatorWebAuthn, executor.ComponentAuthenticatorValidate, executor.ComponentAuthenticatorDuo,
 	executor.ComponentAuthenticatorSMS, executor.ComponentAuthenticatorEmail, executor.ComponentConsent}
