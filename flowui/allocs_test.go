@@ -7,7 +7,6 @@ import (
 
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/flowui"
-	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/internal/tmplexec"
 )
 
@@ -27,7 +26,7 @@ func (w *headerOnly) WriteHeader(int)                   {}
 // shows (the pending user a marker, no link), the Encoder, the avatar's
 // value and the QR code's.
 func TestKeptPageAllocs(t *testing.T) {
-	if testutil.Race {
+	if raceEnabled {
 		t.Skip("allocation counts differ under the race detector")
 	}
 	// Not checked against html/template here (main_test's Verify): its
