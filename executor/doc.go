@@ -219,7 +219,9 @@
 // takes a session off; past the bound the expired ones leave first, then
 // the oldest), sets the new cookie (with Max-Age for
 // a session with an expiry), and takes a later request's user from it
-// (a deleted or inactive user's session ends). With the host's session
+// (a deleted or inactive user's session ends; of the store's own
+// directory, the user is read as the steps read it, decoded once at the
+// store's revision). With the host's session
 // (HTTPOptions.Session), HTTPOptions.Login and Logout are called.
 //
 // Reputation (authentik's policies/reputation/signals.py): a password

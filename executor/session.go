@@ -244,6 +244,20 @@ func userKey(pk int64) string { return "u:" + strconv.FormatInt(pk, 10) }
 // anonymous, unknown or expired session, and for one whose user was
 // deleted or made inactive since (that session is ended).
 func (ss *SessionStore) User(ctx context.Context, sid string) (directory.User, bool, error) {
+	return ss.userBy(ctx, sid, ss.dir.User)
+}
+
+// sessionUser is SessionStore.User for HTTPSessions, reading the user
+// as the steps do (Executor.user): from the store's own directory
+// through the plan options' Decoded, which keeps each user decoded at
+// the store's revision, so that a page's request decodes no user that
+// did not change (a user made inactive or deleted is read anew).
+func (e *Executor) sessionUser(ctx context.Context, sid string) (directory.User, bool, error) {
+	return e.sessions.userBy(ctx, sid, e.user)
+}
+
+// userBy is User, reading the session's user with user.
+func (ss *SessionStore) userBy(ctx context.Context, sid string, user func(context.Context, int64) (directory.User, error)) (directory.User, bool, error) {
 	rec, err := ss.rs.Load(ctx, Sessions, sessionKey(sid))
 	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrExpired) {
 		return directory.User{}, false, nil
@@ -255,7 +269,7 @@ func (ss *SessionStore) User(ctx context.Context, sid string) (directory.User, b
 	if n <= 0 || pk <= 0 {
 		return directory.User{}, false, nil
 	}
-	u, err := ss.dir.User(ctx, pk)
+	u, err := user(ctx, pk)
 	if errors.Is(err, directory.ErrNotFound) || (err == nil && !u.IsActive) {
 		return directory.User{}, false, ss.End(ctx, sid)
 	}

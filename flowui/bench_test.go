@@ -86,7 +86,7 @@ func BenchmarkPage(b *testing.B) {
 
 // BenchmarkTOTPSetupPage is BenchmarkPage's measure for the TOTP setup
 // page (the otpauth link as a QR code, drawn for every request: the page
-// shows a secret and is never kept): akadmin, logged in through
+// shows a secret, kept only with a hole for it): akadmin, logged in through
 // initial-setup, has the shipped default-authenticator-totp-setup flow
 // under way (its stage's configure endpoint), and each loop requests
 // its page through the UI and, first in turn, the executor's Get for the

@@ -47,6 +47,7 @@ const (
 	holeErrors               // a prompt field's errors (parts.html's "errors"), in order
 	holeNonField             // the page's non-field errors (parts.html's "nonfield")
 	holeOptions              // a select's options, its choice selected (the prompt page's "options"), in order
+	holeLink                 // the TOTP setup page's secret: its otpauth link and the link's QR code ("totp-link")
 )
 
 // holeLetters are the letters that end each hole's placeholder, after
@@ -54,7 +55,7 @@ const (
 // holeAttrs go on with their index's digits. holeSuffixes is its
 // inverse.
 var holeLetters = [...]byte{holeNonce: 'n', holeCSRF: 'c', holeWho: 'w', holeUsername: 'u',
-	holeValue: 'v', holeAttrs: 'a', holeErrors: 'e', holeNonField: 'f', holeOptions: 'o'}
+	holeValue: 'v', holeAttrs: 'a', holeErrors: 'e', holeNonField: 'f', holeOptions: 'o', holeLink: 'l'}
 
 var holeSuffixes = func() map[byte]hole {
 	m := map[byte]hole{}
@@ -69,7 +70,8 @@ var holeSuffixes = func() map[byte]hole {
 // holeTemplates are the templates (parts.html's, and the prompt page's
 // "options") a page kept for every visitor renders as placeholders, by
 // hole: what they show is one visitor's.
-var holeTemplates = map[hole]string{holeWho: "who", holeUsername: "username", holeErrors: "errors", holeNonField: "nonfield", holeOptions: "options"}
+var holeTemplates = map[hole]string{holeWho: "who", holeUsername: "username", holeErrors: "errors", holeNonField: "nonfield", holeOptions: "options",
+	holeLink: "totp-link"}
 
 // probeTail ends a value's placeholder: html/template escapes it as
 // probeEscaped in HTML text, a quoted attribute's value and RCDATA,
@@ -243,6 +245,7 @@ type fill struct {
 	attrs           []template.HTMLAttr
 	errors, options [][]byte
 	nonfield        []byte
+	link            []byte // the TOTP setup page's link and QR code, rendered for this request only
 }
 
 // writeTo writes the page with its holes filled.
@@ -279,6 +282,8 @@ func (rd *rendered) writeTo(w io.Writer, f *fill) error {
 			}
 		case holeNonField:
 			_, err = w.Write(f.nonfield)
+		case holeLink:
+			_, err = w.Write(f.link)
 		case holeOptions:
 			if k < len(f.options) {
 				_, err = w.Write(f.options[k])
@@ -301,13 +306,13 @@ type pageCache struct {
 	m     map[string]*rendered
 }
 
-func (c *pageCache) get(key string) *rendered {
-	if c == nil {
+func (c *pageCache) get(key []byte) *rendered {
+	if c == nil || key == nil {
 		return nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.m[key]
+	return c.m[string(key)] // no copy of the key: a lookup
 }
 
 func (c *pageCache) put(key string, rd *rendered) {

@@ -253,11 +253,16 @@
 // host's may show the pending user or a value anywhere), and a page
 // that shows the user outside the holes is rendered whole (the
 // rendering for the cache shows a marker in the user's place, and a
-// page that holds it is not kept). An authenticator's page (a TOTP key,
-// static codes, a WebAuthn or Duo challenge), a consent page (its
-// token, new at each showing), any other page answering a form or with
-// initial values or choices (a radio group's), or one showing the
-// username a browser remembers, is never kept. The one authenticator's
+// page that holds it is not kept). An authenticator's page (static
+// codes, a WebAuthn or Duo challenge), a consent page (its token, new at
+// each showing), any other page answering a form or with initial values
+// or choices (a radio group's), or one showing the username a browser
+// remembers, is never kept. The TOTP setup page, with the UI's own
+// templates, is kept with a hole for its secret, the otpauth link and
+// its QR code (the totp template's "totp-link", rendered for each
+// request and kept nowhere): neither the page kept nor its key (the
+// challenge without its link) holds the device's key, and every setup
+// shares the page. The other authenticator's
 // page kept is the validation page (authenticator_validate, the code
 // asked at each login of an MFA user, shown or answered: the code typed
 // is not shown again) of a user whose devices are all answered with a
@@ -423,22 +428,28 @@
 // setup's page; the static codes' 2.45 and 2.25, a consent's 1.53 and
 // 1.56; all the walk's pages together 1.75 and 1.88), so that its
 // rendering alone costs at most 1.75 times its step: issue 22's bound
-// holds for every page of the shipped flows but one, the TOTP setup
-// page.
+// holds for every page of the shipped flows.
 //
-// BenchmarkTOTPSetupPage measures the TOTP setup page, never kept (it
-// shows a secret) and drawing its QR code at every request, beside the
-// executor's Get behind it, shown again and at a first showing (the
+// BenchmarkTOTPSetupPage measures the TOTP setup page, kept with a hole
+// for its link and QR code, which are drawn at every request, beside
+// the executor's Get behind it, shown again and at a first showing (the
 // flow started anew before each, so that the Get makes the device's
 // key):
 //
-//	go test ./flowui -run '^$' -bench BenchmarkTOTPSetupPage -benchtime 1000x -count 3
+//	go test ./flowui -run '^$' -bench BenchmarkTOTPSetupPage -benchtime 2000x -count 3
 //
-// It costs 4.8 times its step shown again (4.3 in BenchmarkEveryPage's
-// walk) and 4.1 to 4.7 at a first showing, where it cost 60 while
-// github.com/skip2/go-qrcode drew the code as an SVG path (1.2 ms a
-// page): the QR code alone costs some 25 microseconds (internal/qr's
-// Encode 22, with its mask chosen by the standard's penalty rules; the
-// PNG and its base64 3), twice the step's 12, so the bound does not
-// hold for that page.
+// It costs 2.84 times its step shown again and 2.49 at a first showing
+// (seven runs of each build alternately, medians, on a busy machine: a
+// page of 30 microseconds against a step of 11), where it cost 3.17 and
+// 2.95 before, rendered whole at every request (3.40 and 3.02 on a
+// quiet machine), and 60 while github.com/skip2/go-qrcode drew the code as an
+// SVG path (1.2 ms a page): so its rendering alone costs less than
+// twice its step. The QR image is the most of what is left (internal/qr's
+// Encode some 4 to 5 microseconds, with its mask chosen by the
+// standard's penalty rules; the PNG and its base64 under one); the
+// session's user is read as the steps read users (decoded once at the
+// store's revision), and the link's template calls the image's
+// function directly, not through reflect. In BenchmarkEveryPage's walk
+// the page costs 2.65 times its step kept (2.75 before; medians of
+// three runs of each build, alternately).
 package flowui

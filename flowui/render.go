@@ -22,6 +22,7 @@ import (
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/executor"
+	"github.com/authflow/authflow/internal/jsonvalue"
 	"github.com/authflow/authflow/internal/tmplexec"
 	"github.com/authflow/authflow/stage"
 )
@@ -158,7 +159,11 @@ func parseViews(over fs.FS, ph placeholders) (views, error) {
 		// A page that links to itself (access denied's "Try again")
 		// depends on its query.
 		v.own[c] = !readsAction.MatchString(src)
-		if v.visitor[c], err = content(src, holeWho, holeUsername); err != nil {
+		holes := []hole{holeWho, holeUsername}
+		if c == executor.ComponentAuthenticatorTOTP {
+			holes = append(holes, holeLink) // its secret, rendered for each request
+		}
+		if v.visitor[c], err = content(src, holes...); err != nil {
 			return views{}, err
 		}
 		if c == executor.ComponentPrompt {
@@ -568,7 +573,8 @@ var fieldIndexes sync.Map
 // with holes for what is one visitor's, unless it shows the name the
 // browser remembers, is an authenticator's or a consent's
 // (secretComponents; but a validation page of code-only devices, kept
-// by their classes alone: codeOnly), or shows its own URL and has a
+// by their classes alone: codeOnly, and the TOTP setup page, kept with
+// a hole for its link: linkless), or shows its own URL and has a
 // query: what is
 // kept is the same for every visitor, logged in or not, so that it
 // holds no one's data, and a page served from the cache (faster) tells
@@ -579,6 +585,10 @@ var fieldIndexes sync.Map
 //     (parts.html's "who" and "username", rendered for each visitor)
 //     when its templates are the UI's own (views.visitor), and never
 //     else: a host's may show the user anywhere.
+//   - The TOTP setup page's link (the otpauth URI, which holds the
+//     device's key) and its QR code are a hole ("totp-link", rendered
+//     at each request; neither the page kept nor its key holds them)
+//     when its templates are the UI's own, and it is never kept else.
 //   - A prompt page's values (typed, or initial values, which may be the
 //     visitor's: the user settings' name and email), its errors and its
 //     selects' options are holes (views.prompt); a prompt page with
@@ -606,7 +616,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		return
 	}
 	var (
-		key   string
+		key   []byte             // the page's key in the cache, nil for none (in a pooled buffer)
 		keep  *tmplexec.Set      // the templates of the page kept
 		show  executor.Challenge // the challenge the page kept shows
 		probe bool               // whether the page kept has a prompt page's holes
@@ -624,6 +634,13 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 	if validation && u.views.visitor[env.Component] != nil {
 		shape = codeOnly(vc)
 	}
+	tc, totp := ch.(*executor.AuthenticatorTOTPChallenge)
+	if totp && u.views.visitor[env.Component] != nil {
+		shape = linkless(tc)
+	}
+	// A logged-in visitor's authenticator setup (from the landing
+	// page's links) leads back to it; its "Not you?" logs out.
+	back := visitor != "" && slices.Contains(setupComponents, env.Component)
 	if code == http.StatusOK && u.cache != nil && !showsRemembered(ch, r) && shape != nil {
 		pc, isPrompt := ch.(*executor.PromptChallenge)
 		initial := isPrompt && initialValues(pc)
@@ -642,11 +659,42 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 			// Rendered for every visitor: the user is a marker, which
 			// only the holes may show (see cut).
 			keep, show = u.views.visitor[env.Component], withUser(shape, executor.UserInfo{PendingUser: u.ph.marker, PendingUserAvatar: u.ph.marker})
+		case totp:
+			keep, show = u.views.visitor[env.Component], shape // the link a hole
 		default:
 			keep, show = t, shape
 		}
 		if keep != nil {
-			b, err := json.Marshal(show)
+			// The key: what the page's template reads but the challenge,
+			// then the challenge's JSON, as json.Marshal writes it (an
+			// Encoder's, without its newline), in a pooled buffer, so
+			// that a page found costs no key's allocation.
+			// A page with holes for a prompt's values is not the page
+			// shown of the same challenge. The UI's own forms post to
+			// the page's URL without naming it: their pages are the
+			// same whatever the query (an application's state, a login
+			// hint), which a host's may show.
+			uri := r.URL.Path
+			if !u.views.own[env.Component] {
+				uri = r.URL.RequestURI()
+			}
+			kb := buffers.Get().(*bytes.Buffer)
+			defer putBuffer(kb)
+			kb.Reset()
+			kb.WriteString(env.Component)
+			kb.WriteString("\x00")
+			kb.WriteString(strconv.FormatBool(probe))
+			kb.WriteString("\x00")
+			kb.WriteString(strconv.FormatBool(back))
+			kb.WriteString("\x00")
+			kb.WriteString(uri)
+			kb.WriteString("\x00")
+			head := kb.Len()
+			err := json.NewEncoder(kb).Encode(show)
+			var b []byte
+			if err == nil {
+				b = kb.Bytes()[head : kb.Len()-1] // without the newline
+			}
 			switch {
 			case err != nil:
 			case bytes.Contains(b, []byte(`\ufffd`)):
@@ -664,16 +712,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 				// cache would tell that someone saw it since. Rendered
 				// whole.
 			default:
-				// A page with holes for a prompt's values is not the page
-				// shown of the same challenge. The UI's own forms post to
-				// the page's URL without naming it: their pages are the
-				// same whatever the query (an application's state, a
-				// login hint), which a host's may show.
-				uri := r.URL.Path
-				if !u.views.own[env.Component] {
-					uri = r.URL.RequestURI()
-				}
-				key = env.Component + "\x00" + strconv.FormatBool(probe) + "\x00" + uri + "\x00" + string(b)
+				key = kb.Bytes()[:kb.Len()-1]
 			}
 		}
 	}
@@ -687,14 +726,17 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 	case *executor.AuthenticatorValidationChallenge:
 		extra.script = webauthnOptions(c.DeviceChallenges) != nil
 	}
-	if rd == nil && key != "" {
+	if rd == nil && key != nil {
 		p := u.challengePage(nonce, show, envelope(show), userInfo(show), csrf, r, nil)
+		if back {
+			p.Back = "/"
+		}
 		if probe {
 			u.probePrompts(p)
 		}
 		if kept, _, err := u.execute(keep, p, true); err == nil && (!probe || promptHoles(kept, p.Prompts)) {
 			rd = kept
-			u.cache.put(key, rd)
+			u.cache.put(string(key), rd)
 		}
 		// Else rendered whole, below: a page that does not render, or
 		// that shows the visitor's parts outside the holes.
@@ -710,10 +752,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 			p = u.challengePage(nonce, ch, env, user, csrf, r, posted)
 		}
 		p.private = titleShows(p.Title, user, visitor)
-		if visitor != "" && slices.Contains(setupComponents, env.Component) {
-			// A logged-in visitor's authenticator setup (from the
-			// landing page's links) leads back to it; its "Not you?"
-			// logs out. Such a page is never kept (secretComponents).
+		if back {
 			p.Back = "/"
 		}
 		var (
@@ -727,17 +766,24 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		defer release()
 	}
 	f := &fill{nonce: nonce, csrf: csrf}
-	if rd.has(holeWho, holeUsername) || rd.promptHoles() {
+	if rd.has(holeWho, holeUsername, holeLink) || rd.promptHoles() {
 		b := buffers.Get().(*bytes.Buffer)
-		defer func() {
-			if b.Cap() <= maxPooled {
-				buffers.Put(b)
-			}
-		}()
+		defer putBuffer(b)
 		b.Reset()
 		if err := u.fillVisitor(b, t, rd, f, user, p); err != nil {
 			u.fail(w, nonce, err)
 			return
+		}
+		if rd.has(holeLink) {
+			// The TOTP setup's link and its QR code, this request's
+			// alone (after the parts above, which b's growing leaves
+			// where they are).
+			start := b.Len()
+			if err := t.Execute(b, holeTemplates[holeLink], ch); err != nil {
+				u.fail(w, nonce, err)
+				return
+			}
+			f.link = b.Bytes()[start:]
 		}
 	}
 	extra.img = imgSource(backgroundOf(env))
@@ -906,8 +952,11 @@ const minShown = 4
 // another component) of minShown bytes or more.
 func showsVisitor(b []byte, user *executor.UserInfo, visitor string, c *executor.PromptChallenge) bool {
 	in := func(s string) bool {
-		q, err := json.Marshal(s)
-		return err == nil && bytes.Contains(b, q[1:len(q)-1])
+		// s as json.Marshal writes it (jsonvalue.AppendString, byte for
+		// byte), without its quotes.
+		var buf [128]byte
+		q := jsonvalue.AppendString(buf[:0], s, true)
+		return bytes.Contains(b, q[1:len(q)-1])
 	}
 	if user != nil && in(user.PendingUser) || visitor != "" && in(visitor) {
 		return true
@@ -935,7 +984,8 @@ func titleShows(title string, user *executor.UserInfo, visitor string) bool {
 // one-time challenge (a TOTP key, static codes, a WebAuthn challenge,
 // Duo's activation, a code's destination, a consent's token, new at
 // each showing): their pages are never kept, but a validation page of
-// code-only devices (codeOnly).
+// code-only devices (codeOnly) and the TOTP setup page with a hole for
+// its link (linkless).
 var secretComponents = []string{executor.ComponentAuthenticatorTOTP, executor.ComponentAuthenticatorStatic,
 	executor.ComponentAuthenticatorWebAuthn, executor.ComponentAuthenticatorValidate, executor.ComponentAuthenticatorDuo,
 	executor.ComponentAuthenticatorSMS, executor.ComponentAuthenticatorEmail, executor.ComponentConsent}
@@ -971,6 +1021,14 @@ func codeOnly(c *executor.AuthenticatorValidationChallenge) executor.Challenge {
 var setupComponents = []string{executor.ComponentAuthenticatorTOTP, executor.ComponentAuthenticatorStatic,
 	executor.ComponentAuthenticatorWebAuthn, executor.ComponentAuthenticatorDuo, executor.ComponentAuthenticatorSMS,
 	executor.ComponentAuthenticatorEmail}
+
+// linkless is a copy of c without its link, the secret of the TOTP
+// device being set up: the page kept for it has a hole there (holeLink).
+func linkless(c *executor.AuthenticatorTOTPChallenge) executor.Challenge {
+	k := *c
+	k.ConfigURL = ""
+	return &k
+}
 
 // withUser is a copy of ch (a pointer to a struct that embeds
 // executor.UserInfo) that shows user; ch itself when it embeds none.
@@ -1089,6 +1147,13 @@ func hiddenFields(csrf, component string) template.HTML {
 var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 const maxPooled = 64 << 10
+
+// putBuffer gives b back to buffers, unless it grew past maxPooled.
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxPooled {
+		buffers.Put(b)
+	}
+}
 
 // fail answers a template that failed: its event, and a plain page
 // with the request id.

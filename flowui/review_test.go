@@ -820,28 +820,33 @@ func FuzzPromptPageOptions(f *testing.F) {
 }
 
 // An authenticator's page (a TOTP key, static codes) shows a pending
-// user but is never kept, so that the cache holds no secret.
+// user and a secret: the static codes' page is never kept, the TOTP
+// setup's is kept with a hole for its link (the otpauth URI and its QR
+// code), rendered at each request, so that the cache holds no secret and
+// each visitor sees their own key, byte for byte the page rendered
+// whole, from the page's first showing on, logged in or not.
 func TestPageCacheKeepsNoSecret(t *testing.T) {
-	u, err := newTestUI(t, flowui.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const key = "JBSWY3DPEHPK3PXP"
+	cached, fresh := cachedAndFresh(t)
 	user := executor.UserInfo{PendingUser: "alice", PendingUserAvatar: executor.DefaultAvatar}
-	for _, ch := range []executor.Challenge{
-		&executor.AuthenticatorTOTPChallenge{Envelope: executor.Envelope{Component: executor.ComponentAuthenticatorTOTP}, UserInfo: user, ConfigURL: "otpauth://totp/x:alice?secret=" + key},
-		&executor.AuthenticatorStaticChallenge{Envelope: executor.Envelope{Component: executor.ComponentAuthenticatorStatic}, UserInfo: user, Codes: []string{"code" + key}},
-	} {
-		for range 2 {
-			w := httptest.NewRecorder()
-			u.Render(w, httptest.NewRequest("GET", flowui.FlowPath+"f/", nil), "n", ch, "t", nil)
-			if w.Code != http.StatusOK {
-				t.Fatalf("%d %s", w.Code, w.Body)
+	keys := []string{"JBSWY3DPEHPK3PXP", "GEZDGNBVGY3TQOJQ"}
+	for _, visitor := range []string{"", "alice"} {
+		for _, key := range keys {
+			totp := &executor.AuthenticatorTOTPChallenge{Envelope: executor.Envelope{Component: executor.ComponentAuthenticatorTOTP}, UserInfo: user, ConfigURL: "otpauth://totp/x:alice?secret=" + key}
+			page := sameAsWholeAs(t, cached, fresh, flowui.FlowPath+"f/", totp, nil, visitor, "TOTP setup, key "+key)
+			if !strings.Contains(page, key) || !strings.Contains(page, `<img class="qr" src="data:image/png;base64,`) || strings.Contains(page, keys[0]) == (key != keys[0]) {
+				t.Errorf("the TOTP page of key %s does not show its own key and QR code:\n%s", key, page)
 			}
+			static := &executor.AuthenticatorStaticChallenge{Envelope: executor.Envelope{Component: executor.ComponentAuthenticatorStatic}, UserInfo: user, Codes: []string{"code" + key}}
+			sameAsWholeAs(t, cached, fresh, flowui.FlowPath+"f/", static, nil, visitor, "static codes")
 		}
 	}
-	if n := u.CachedPages(); n != 0 || u.CacheHolds(key) {
-		t.Errorf("%d authenticator pages kept", n)
+	if n := cached.CachedPages(); n != 2 {
+		t.Errorf("%d authenticator pages kept, want the TOTP page's 2 (logged in or not)", n)
+	}
+	for _, key := range keys {
+		if cached.CacheHolds(key) {
+			t.Errorf("a page kept holds the key %s", key)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package tmplexec
 
 import (
 	"fmt"
+	"html/template"
 	"reflect"
 	"text/template/parse"
 )
@@ -9,6 +10,7 @@ import (
 var (
 	reflectValueType = reflect.TypeFor[reflect.Value]()
 	stringType       = reflect.TypeFor[string]()
+	stringsType      = reflect.TypeFor[[]string]()
 	anyType          = reflect.TypeFor[any]()
 )
 
@@ -181,19 +183,29 @@ func (c *compiler) call(name string, fn reflect.Value, args []parse.Node, piped 
 			}
 		}
 	}
-	// The common shapes of a function of one string, called directly.
-	if numIn == 1 && typ.In(0) == stringType && !typ.IsVariadic() {
-		str := func(s *state, dot, final reflect.Value) string {
+	// The common shapes of a function of one string or list of strings,
+	// called directly, not through reflect.Value.Call.
+	if numIn == 1 && !typ.IsVariadic() && (typ.In(0) == stringType || typ.In(0) == stringsType) {
+		in0 := typ.In(0)
+		arg := func(s *state, dot, final reflect.Value) reflect.Value {
 			var v reflect.Value
 			if piped {
 				v = final
 			} else {
 				v = argv[0](s, dot)
 			}
-			if !v.IsValid() || v.Type() != stringType {
-				v = validateType(v, stringType)
+			if !v.IsValid() || v.Type() != in0 {
+				v = validateType(v, in0)
 			}
-			return v.String()
+			return v
+		}
+		str := func(s *state, dot, final reflect.Value) string { return arg(s, dot, final).String() }
+		strs := func(s *state, dot, final reflect.Value) []string {
+			v := arg(s, dot, final)
+			if v.CanAddr() {
+				return *v.Addr().Interface().(*[]string) // no copy of the slice's header to the heap
+			}
+			return v.Interface().([]string)
 		}
 		switch f := fn.Interface().(type) {
 		case func(string) string:
@@ -205,6 +217,12 @@ func (c *compiler) call(name string, fn reflect.Value, args []parse.Node, piped 
 			// wherever text/template takes a value (a pipeline's, an
 			// argument's, a receiver's) takes it out.
 			return func(s *state, dot, final reflect.Value) reflect.Value { return reflect.ValueOf(f(str(s, dot, final))) }, nil
+		case func(string) template.HTMLAttr:
+			return func(s *state, dot, final reflect.Value) reflect.Value { return reflect.ValueOf(f(str(s, dot, final))) }, nil
+		case func(string) template.HTML:
+			return func(s *state, dot, final reflect.Value) reflect.Value { return reflect.ValueOf(f(str(s, dot, final))) }, nil
+		case func([]string) string:
+			return func(s *state, dot, final reflect.Value) reflect.Value { return reflect.ValueOf(f(strs(s, dot, final))) }, nil
 		}
 	}
 	return func(s *state, dot, final reflect.Value) reflect.Value {

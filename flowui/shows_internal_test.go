@@ -1,0 +1,35 @@
+package flowui
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/authflow/authflow/executor"
+)
+
+// showsVisitor finds a pending user or visitor in a challenge's JSON as
+// json.Marshal writes them (HTML and control characters escaped, bytes
+// that are not UTF-8 as \ufffd), and, for names of a usual length,
+// without allocating: it runs at every page kept's showing.
+func TestShowsVisitor(t *testing.T) {
+	for _, name := range []string{"alice", `a<b>&"c\`, "tab\there", "line\u2028sep", "bad\xffbyte", "é", strings.Repeat("long", 60)} {
+		ch := &executor.DummyChallenge{Envelope: executor.Envelope{Component: executor.ComponentDummy, FlowInfo: &executor.FlowInfo{Title: "Hi " + name + "!"}}}
+		b, err := json.Marshal(ch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		user := &executor.UserInfo{PendingUser: name}
+		if !showsVisitor(b, user, "", nil) || !showsVisitor(b, nil, name, nil) {
+			t.Errorf("%q is not found in %s", name, b)
+		}
+		if showsVisitor(b, &executor.UserInfo{PendingUser: name + "x"}, "", nil) {
+			t.Errorf("%q is found in %s", name+"x", b)
+		}
+	}
+	b := []byte(`{"component":"ak-stage-dummy","pending_user":"ZQmarker"}`)
+	user := &executor.UserInfo{PendingUser: "alice@example.org"}
+	if n := testing.AllocsPerRun(50, func() { showsVisitor(b, user, "bob", nil) }); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
+}
