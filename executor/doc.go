@@ -250,128 +250,68 @@
 //
 // Figures (issue 21's bounds in brackets), at 1,000 and 100,000 users,
 // on a shared two-core machine, medians of five runs; each ratio is of
-// costs measured in one run:
+// costs measured alternately in one loop, each first in turn:
 //
 //	go test ./executor -run '^$' -bench 'BenchmarkLogin$' -benchtime 20x
-//	go test ./executor -run '^$' -bench 'BenchmarkLoginCheap|BenchmarkRun$' -benchtime 3000x
+//	go test ./executor -run '^$' -bench 'BenchmarkLoginCheap/users=[0-9]*/(go|http)$' -benchtime 3000x
 //	go test ./executor -run '^$' -bench Executions100k -benchtime 1x
 //
 // A complete login of the shipped default-authentication-flow
 // (identification, password, MFA without devices, user_login) through
-// the Go API with the store's default hasher costs 1.016 and 1.018
+// the Go API with the store's default hasher costs 1.009 and 1.014
 // times one password check [1.05] (BenchmarkLogin). 100,000 pending
 // executions take 62 MB in a MemRunState [200]
 // (BenchmarkExecutions100k). An unknown identifier costs what a wrong
 // password does (BenchmarkEnumeration).
 //
-// With a pbkdf2 hasher of one iteration, the login (some 85
-// microseconds, 540 allocations) cost 27.2 and 27.7 times a cached plan
-// of the flow [20: not met] (BenchmarkLoginCheap's go loop: the two
-// alternately, each first in turn) before the last cuts below, which
-// took it to 412 allocations and 44 kB, its process CPU time down by 12
-// and 16%, and the ratio to 25.5 and 21.6 (medians of 16 runs of the
-// old and new test binaries alternately, on a machine loaded by other
-// work, where the old one measured 29.7 and 30.4). Earlier figures (22 to 25) came from one loop that also ran
-// HTTP logins, whose garbage and goroutines
-// made a plan cost twice what it does alone and the login 1.4 times:
-// they flattered the login. The plan is the warm one: last_login is
-// written in the background, the logins of a tenth of a second in one
-// write, and flows, stages, policies and users stay decoded across
-// revisions until a change touches them (internal/revcache). The login
-// got cheaper in steps, each measured beside the code before it: users
-// kept decoded in the store and pending_user converted for an
-// expression at its first use (a tenth); requests that allocate less
-// (another tenth: the MemRunState keeps and hands out the executions'
-// records without copies, a request shares its stages with the
-// execution kept decoded, an execution's encoding is allocated at its
-// size, a kept execution shares the context values its step left
-// unchanged; 80 to 67 kB and about 790 to 715 allocations a login);
-// an expression policy's evaluation a third cheaper (package
-// expression: the handler defined once, interpreter threads reused;
-// 8% of the login); then fewer read transactions and allocations (13
-// read transactions a login to 8: a new execution planned in the
-// request's own transaction, plan.Cache.MakeIn; the pending user, and
-// at the validation stage the user's devices, read with the current
-// stage; a re-evaluated binding without a policy passed without
-// looking its user up; the inspector's history kept unencoded until it
-// is inspected; locks and the Go API's request of an empty query
-// reused, a host's handler given its own copy; 661 to 541 allocations, 63 to 52 kB a login, some 15% of its
-// CPU); then less work a request on its execution (the request takes
-// it out of the execCache instead of working on a deep copy of its
-// context, and its save keeps it as the request left it, made decoded
-// JSON in place, instead of rebuilding a decoded copy, reusing the
-// cache's entry and the MemRunState's record; the context encoded a
-// quarter faster; bbolt v1.5.0, whose page checks allocate nothing,
-// and a transaction's bucket handles kept without a map: 541 to 412
-// allocations, 54 to 44 kB a login, 12 to 16% of its CPU time). What
-// is left is spread: the password binding's expression policy,
-// evaluated at the password stage's GET and POST, about a fifth
-// (authentik re-evaluates a re_evaluate_policies binding at every
-// request, GET and POST, with no policy cache, and a policy may answer
-// differently at the POST than at the GET, so its result is not kept
-// from one request to the next; EXECUTOR.md §2.4); encoding the
-// execution's context at each save (a handler may change
-// Step.Context's nested values in place, so only the encoding tells
-// whether it changed); eight read transactions, mostly bbolt's own
-// work; and the garbage of all these. The stage handlers themselves are
-// a quarter of the login. A login is six
+// With a pbkdf2 hasher of one iteration, the login (347 allocations,
+// 41 kB) costs 22.7 and 23.8 times a cached plan of the flow [20: not
+// met] (BenchmarkLoginCheap's go loop; the code before the last round
+// of cuts measured 26.0 and 29.0 in the same runs, 540 and 597
+// allocations). The plan is the warm one: flows, stages, policies and
+// users stay decoded across revisions until a change touches them
+// (internal/revcache), and last_login is written in the background,
+// the logins of a tenth of a second in one write. A login is six
 // requests (a Get and a Submit a stage, and the reloads between them,
-// as the protocol's redirects), each of which loads, checks and saves
-// the execution: a plan is one lookup.
+// as the protocol's redirects), each of which takes its execution from
+// the cache, reaches its stage in one read transaction, runs the
+// stage's handler and saves the execution; a plan is one lookup. What
+// is left is spread thinly: the password binding's expression policy,
+// evaluated at the password stage's GET and POST as authentik does
+// (EXECUTOR.md §2.4; a policy may answer differently at the POST, so
+// its result is not kept), about a tenth; eight read transactions,
+// mostly bbolt's own work; encoding the context at each save (a
+// handler may change Step.Context's nested values in place, so only
+// the encoding tells whether it changed); the stage handlers; and the
+// garbage of all these, about a quarter.
 //
 // Over HTTP on loopback (a new visitor each time, HTTPHandler's own
-// cookie and sessions) a login costs, on the server's side, 2.49 and
-// 2.48 times the Go API's login with the keeping of its session
-// (SessionStore.Start, which the HTTP login does too), the two
-// alternately (BenchmarkLoginCheap's lean: a client that writes its
-// requests by hand on one kept-alive connection and reads the answers
-// with http.ReadResponse, whose own work is all but nothing) [3: met].
-// With net/http's client in the same process (a new cookie jar each
-// time; http) the same login costs 3.53 and 3.44 times [3: not met]:
-// that client's Transport, its goroutines and the cookie jar cost
-// about as much as the server's side of each round trip and run on the
-// same two CPUs, where a browser does that work on its own machine.
-// (Each in a loop of its own, before the last cuts: lean 2.89 and
-// 2.69, http 3.76 and 3.90.) The same six requests to a handler that
-// only answers them cost 1.05 and 1.03 times the Go API's login with
-// the lean client (leannet/go) and 1.81 and 1.82 with net/http's
-// (net/go): HTTP's round trips on
-// loopback alone are a third of the bound, or half of it. The rest is
-// the handler's own work (the session cookie and its lookup, the
+// cookie and sessions) a login costs, on the server's side, 2.73 and
+// 2.69 times the Go API's login with the keeping of its session
+// (SessionStore.Start, which the HTTP login does too) [3: met]
+// (BenchmarkLoginCheap's lean: a client that writes its requests by
+// hand on one kept-alive connection and reads the answers with
+// http.ReadResponse, whose own work is all but nothing). With
+// net/http's client in the same process (a new cookie jar each time;
+// http) it costs 3.93 and 3.90 times [3: not met]: that client's
+// Transport, goroutines and cookie jar cost about as much as the
+// server's side of each round trip, on the same two CPUs, where a
+// browser does that work on its own machine. The same six requests to
+// a handler that only answers them cost 1.28 and 1.25 times the Go
+// API's login with the lean client (leannet/go) and 2.26 and 2.21 with
+// net/http's (net/go). The two bounds pull apart: HTTP's round trips
+// cost the same whatever the executor does, so each cut to the
+// executor raises the HTTP ratio; at 20 times a plan, net/http's round
+// trips alone would be over twice the Go API's login. What the
+// handler itself adds (the session cookie and its lookup, the
 // policies' view of the request, the origin check, reading the body,
-// encoding the challenge: about 40 microseconds a login before it was
-// trimmed, below; the handler that only answers them does some 16 of
-// it too) and the executor's, which runs slower between HTTP's requests than back to
-// back (timed inside the handler, in a measurement not kept, a login's
-// Get and Submit took 150 to 175 microseconds where the same login
-// through the Go API alone took about 100; with GOMAXPROCS=1, less: in
-// part the client's and the server's goroutines handing the work
-// between the two CPUs). The two bounds pull apart: what makes the
-// executor cheaper makes the Go API's login cheaper by as much as the
-// HTTP login, so the HTTP ratio grows. On a flow of two dummy stages,
-// whose Go API requests are cheaper, HTTP costs about 5 times the Go
-// API: the difference, some 60 microseconds a request, is net/http's
-// round trip on loopback (BenchmarkRun, whose parts are not
-// interleaved).
-//
-// The handler was trimmed, each step beside the code before it
-// (BenchmarkHTTPLayer: a login's requests straight to ServeHTTP in
-// process, beside the Go API's login; BenchmarkHTTPLean: the lean,
-// leannet and go parts with their CPU time too): the challenges of a
-// login and the executor's own write their JSON without encoding/json's
-// reflection (byte for byte its output, TestAppendJSON); a request's
-// only cookie is read in place, the remembered-MFA cookie looked for
-// only where its name is; a session's key is made in one allocation; a
-// body of known length is read at its size; header values are set
-// without Header.Set's allocations. What the handler adds to a login in
-// process went from 0.25 to 0.15 times the Go API's login (CPU time
-// 0.22 to 0.18; about 135 to 80 allocations a login beyond the Go
-// API's, the in-process client's included), and lean - leannet - go from 0.63 to 0.46 times it (CPU
-// time 0.59 to 0.51), medians of runs of the code before and after in
-// turn on a loaded machine. The rest of that difference is not the
-// handler's code: the executor's requests take some 7% more CPU between
-// HTTP's requests than back to back, and the garbage of the whole login
-// is collected on the same two CPUs.
+// writing the challenge's JSON by hand, byte for byte encoding/json's:
+// TestAppendJSON) is about 0.15 times the Go API's login in process
+// (BenchmarkHTTPLayer: a login's requests straight to ServeHTTP) and
+// lean - leannet - go about 0.45 times it over loopback
+// (BenchmarkHTTPLean, with the process's CPU time beside): the
+// executor's requests take more CPU between HTTP's requests than back
+// to back, and the login's garbage is collected on the same two CPUs.
 //
 // A request that continues an execution reaches its stage in one read
 // transaction (the flow, the re-evaluated bindings' policies, the
@@ -807,11 +747,11 @@
 // captcha, email and invitation has a handler that
 // denies the flow
 // with [MsgUnsupportedStage] and a configuration_error event.
-// Performance: a login with a cheap hasher costs about 27 times a cached
-// plan, not the 20 issue 21 asks, and over HTTP 2.5 times the Go API on
-// the server's side but 3.5 times with net/http's client in the same
+// Performance: a login with a cheap hasher costs about 23 times a cached
+// plan, not the 20 issue 21 asks, and over HTTP 2.7 times the Go API on
+// the server's side but 3.9 times with net/http's client in the same
 // process, not 3 (see the figures above); no part of what is left is
-// more than a fifth of it.
+// more than a quarter of it.
 // Through the Go API, an identifier over half of [MaxDataSize] (the
 // stand-in pending user keeps it as username and email) makes the
 // execution too large to save: an unexpected error, where HTTPHandler
