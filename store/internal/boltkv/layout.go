@@ -9,7 +9,7 @@ import (
 	"math/bits"
 )
 
-// bbolt's on-disk layout, as in go.etcd.io/bbolt v1.4.3
+// bbolt's on-disk layout, as in go.etcd.io/bbolt v1.4.3 and v1.5.0
 // internal/common/{page,meta,bucket}.go. bbolt writes its structs with
 // unsafe casts, so the file is in the machine's native byte order.
 const (
@@ -430,7 +430,8 @@ func (w *walker) freelist(id uint64) {
 // layoutVersions are the bbolt releases whose file layout (meta, page,
 // element and bucket headers, the freelist) the checks of this file were
 // written for and whose damage tests they pass: the main module and the
-// etcd module link v1.5.0 (the main module linked v1.4.3 before; the
-// etcd module's CI runs this package's tests under its dependencies). A test fails for any other, so that a
-// dependency upgrade is checked against the walk before it ships.
+// etcd module link v1.5.0 (the main module linked v1.4.3 before; CI
+// runs this package's tests under the etcd module's dependencies too).
+// A test fails for any other, so that a dependency upgrade is checked
+// against the walk before it ships.
 var layoutVersions = []string{"v1.4.3", "v1.5.0"}
