@@ -53,3 +53,15 @@ func TestKeptPageAllocs(t *testing.T) {
 		t.Errorf("%v allocations, want at most 7", n)
 	}
 }
+
+// An avatar on another origin (a Gravatar URL, at each page of a user's)
+// is not parsed: its CSP source is its one allocation.
+func TestImgSourceAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under the race detector")
+	}
+	bg := "https://secure.gravatar.com/avatar/0123abcd?size=158&rating=g&default=404"
+	if n := testing.AllocsPerRun(100, func() { _ = flowui.ImgSource(bg) }); n > 1 {
+		t.Errorf("%v allocations, want 1", n)
+	}
+}

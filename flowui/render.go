@@ -1242,11 +1242,44 @@ func imgSource(bg string) string {
 	if strings.HasPrefix(bg, "/") {
 		return "" // no scheme, so not http(s): as below, without parsing
 	}
+	if src, ok := plainSource(bg); ok {
+		return src
+	}
 	u, err := url.Parse(bg)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || !hostSource(u.Host) {
 		return ""
 	}
 	return " " + u.Scheme + "://" + u.Host
+}
+
+// plainSource is imgSource of an https URL (an avatar's, at each page
+// of a user's) whose host is lower-case letters, digits, dots and dashes
+// and whose rest is unreserved characters, '/', '?', '#', '=', '&' and
+// '+' only: url.Parse takes it as it is, so it is not parsed. False for
+// any other URL.
+func plainSource(bg string) (string, bool) {
+	const scheme = "https://"
+	rest, ok := strings.CutPrefix(bg, scheme)
+	if !ok {
+		return "", false
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	if end == 0 {
+		return "", false
+	}
+	for i := range len(rest) {
+		c := rest[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '.', c == '-':
+		case i >= end && (c >= 'A' && c <= 'Z' || strings.IndexByte("_~/?#=&+", c) >= 0):
+		default:
+			return "", false
+		}
+	}
+	return " " + bg[:len(scheme)+end], true
 }
 
 // hostSource says whether a URL's host is a host name or address and
