@@ -3,6 +3,7 @@ package flowui_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/authflow/authflow/executor"
@@ -54,8 +55,9 @@ func TestKeptPageAllocs(t *testing.T) {
 	}
 }
 
-// An avatar on another origin (a Gravatar URL, at each page of a user's)
-// is not parsed: its CSP source is its one allocation.
+// An avatar (at each page of a user's) is not parsed: on another origin
+// (a Gravatar URL) its CSP source is its one allocation, a data: URI
+// has none.
 func TestImgSourceAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts differ under the race detector")
@@ -63,5 +65,11 @@ func TestImgSourceAllocs(t *testing.T) {
 	bg := "https://secure.gravatar.com/avatar/0123abcd?size=158&rating=g&default=404"
 	if n := testing.AllocsPerRun(100, func() { _ = flowui.ImgSource(bg) }); n > 1 {
 		t.Errorf("%v allocations, want 1", n)
+	}
+	// An avatar's data: URI (the directory's initials) is not parsed
+	// either: no source, no allocation.
+	data := "data:image/svg+xml;base64," + strings.Repeat("PHN2Zz4=", 200)
+	if n := testing.AllocsPerRun(100, func() { _ = flowui.ImgSource(data) }); n != 0 {
+		t.Errorf("a data: URI: %v allocations, want none", n)
 	}
 }

@@ -22,7 +22,9 @@ var imgSources = []string{
 	"https://img.example.org/a%20b", "https://img.example.org/a b", "https://img.example.org/a\x7f", "https://img.example.org/\xff",
 	"https://", "https:///a", "https://?a", "https://[::1]/a", "https://img.example.org/A;B", "https://a;b/", "https://a'b/",
 	"HTTPS://img.example.org/a", "http://img.example.org/a", "https:/img.example.org", "data:image/png;base64,AAAA",
-	"/static/a.png", "", "img.example.org/a",
+	"/static/a.png", "", "img.example.org/a", "HtTp://img.example.org/a", "https:img.example.org", "ftp://img.example.org/a",
+	"data:image/svg+xml;base64,PHN2Zz4=", "data:text/html,<a href='http://x'>", ":https://x", "x:https://img.example.org/",
+	"h ttps://img.example.org/", "https\x00://img.example.org/", "http://img.example.org/\x00",
 }
 
 // imgSource is url.Parse's scheme and host of a background or avatar,

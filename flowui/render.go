@@ -985,7 +985,8 @@ func showsVisitor(b []byte, user *executor.UserInfo, visitor string, c *executor
 		q := jsonvalue.AppendString(buf[:0], s, true)
 		return bytes.Contains(b, q[1:len(q)-1])
 	}
-	if user != nil && in(user.PendingUser) || visitor != "" && in(visitor) {
+	// A logged-in visitor is most often the pending user: looked for once.
+	if user != nil && in(user.PendingUser) || visitor != "" && (user == nil || visitor != user.PendingUser) && in(visitor) {
 		return true
 	}
 	if c != nil {
@@ -1239,8 +1240,13 @@ var errShowsVisitor = errors.New("flowui: the page shows its pending user outsid
 // imgSource is the CSP source of a background on another origin, with
 // its leading space; "" for the UI's own.
 func imgSource(bg string) string {
-	if strings.HasPrefix(bg, "/") {
-		return "" // no scheme, so not http(s): as below, without parsing
+	// url.Parse's scheme is what comes before the first ':', lower-cased
+	// (none when that is not a scheme's characters): a URL with none,
+	// or another than http(s) (an avatar's data: URI of a kilobyte or
+	// more), is not parsed.
+	scheme, _, ok := strings.Cut(bg, ":")
+	if !ok || !strings.EqualFold(scheme, "https") && !strings.EqualFold(scheme, "http") {
+		return ""
 	}
 	if src, ok := plainSource(bg); ok {
 		return src
