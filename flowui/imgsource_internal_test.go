@@ -1,7 +1,9 @@
 package flowui
 
 import (
+	"html/template"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -46,4 +48,38 @@ func FuzzImgSource(f *testing.F) {
 			t.Errorf("%q: %q, want %q", bg, got, want)
 		}
 	})
+}
+
+// An avatar's data: URI of a base64 image (the directory's, a kilobyte
+// or more) is written as the whole src attribute (imageSrc), byte for
+// byte as html/template writes it checked as a URL (imageURL); any other
+// URL is left to html/template.
+func TestImageSrc(t *testing.T) {
+	checked := template.Must(template.New("").Funcs(template.FuncMap{"image": imageURL}).Parse(`<img src="{{image .}}">`))
+	whole := template.Must(template.New("").Parse(`<img {{.}}>`))
+	for _, u := range []string{
+		"data:image/svg+xml;base64," + strings.Repeat("PHN2ZyB4bWxucz0i+/==", 40), "data:image/png;base64,iVBORw0KGgo=", "data:image/gif;base64,",
+	} {
+		a := imageSrc(u)
+		if a == "" {
+			t.Errorf("%.40q is left to html/template", u)
+			continue
+		}
+		var want, got strings.Builder
+		if err := checked.Execute(&want, u); err != nil {
+			t.Fatal(err)
+		}
+		if err := whole.Execute(&got, a); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%.40q: %s, want %s", u, got.String(), want.String())
+		}
+	}
+	for _, u := range []string{"/static/a.png", "https://img.example.org/a.png", "data:image/svg+xml,<svg/>", "data:image/svg+xml;utf8,%3Csvg%3E",
+		"data:image/png;base64,AA\"onerror=x", "data:text/html;base64,AAAA", "data:image/png;base64,A&B", "data:image/png;base64,A B"} {
+		if a := imageSrc(u); a != "" {
+			t.Errorf("%q: %s, want it left to html/template", u, a)
+		}
+	}
 }
