@@ -37,6 +37,9 @@ func UserInfoOf(ch executor.Challenge) (*executor.UserInfo, bool) {
 // EnvelopeOf is a challenge's envelope.
 var EnvelopeOf = envelope
 
+// ImgSource is imgSource: a background's or avatar's CSP source.
+var ImgSource = imgSource
+
 // Render writes ch's page to a visitor not logged in; posted is the
 // form answered with it, nil for none.
 func (u *UI) Render(w http.ResponseWriter, r *http.Request, nonce string, ch executor.Challenge, csrf string, posted url.Values) {

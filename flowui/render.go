@@ -634,9 +634,15 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 	if validation && u.views.visitor[env.Component] != nil {
 		shape = codeOnly(vc)
 	}
+	// A TOTP setup page kept (with a hole for its link) is keyed by
+	// its shape's JSON written directly (appendTOTPShape), the shape
+	// made (linkless) only when the page is not found: totpUser is the
+	// user it shows.
 	tc, totp := ch.(*executor.AuthenticatorTOTPChallenge)
-	if totp && u.views.visitor[env.Component] != nil {
-		shape = linkless(tc)
+	totp = totp && u.views.visitor[env.Component] != nil
+	var totpUser executor.UserInfo
+	if totp {
+		shape = ch // as linkless(tc, totpUser), made when needed
 	}
 	// A logged-in visitor's authenticator setup (from the landing
 	// page's links) leads back to it; its "Not you?" logs out.
@@ -658,9 +664,14 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		case user != nil:
 			// Rendered for every visitor: the user is a marker, which
 			// only the holes may show (see cut).
-			keep, show = u.views.visitor[env.Component], withUser(shape, executor.UserInfo{PendingUser: u.ph.marker, PendingUserAvatar: u.ph.marker})
+			marker := executor.UserInfo{PendingUser: u.ph.marker, PendingUserAvatar: u.ph.marker}
+			if keep = u.views.visitor[env.Component]; totp {
+				totpUser = marker
+			} else {
+				show = withUser(shape, marker)
+			}
 		case totp:
-			keep, show = u.views.visitor[env.Component], shape // the link a hole
+			keep, totpUser = u.views.visitor[env.Component], tc.UserInfo // the link a hole
 		default:
 			keep, show = t, shape
 		}
@@ -690,7 +701,20 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 			kb.WriteString(uri)
 			kb.WriteString("\x00")
 			head := kb.Len()
-			err := json.NewEncoder(kb).Encode(show)
+			var err error
+			written := false
+			if show == nil { // a TOTP setup page's
+				var tb []byte
+				if tb, written = appendTOTPShape(kb.AvailableBuffer(), tc, totpUser); written {
+					kb.Write(tb)
+					kb.WriteByte('\n') // as the Encoder's
+				} else {
+					show = linkless(tc, totpUser)
+				}
+			}
+			if !written {
+				err = json.NewEncoder(kb).Encode(show)
+			}
 			var b []byte
 			if err == nil {
 				b = kb.Bytes()[head : kb.Len()-1] // without the newline
@@ -727,6 +751,9 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, nonce string, code i
 		extra.script = webauthnOptions(c.DeviceChallenges) != nil
 	}
 	if rd == nil && key != nil {
+		if show == nil {
+			show = linkless(tc, totpUser)
+		}
 		p := u.challengePage(nonce, show, envelope(show), userInfo(show), csrf, r, nil)
 		if back {
 			p.Back = "/"
@@ -958,7 +985,8 @@ func showsVisitor(b []byte, user *executor.UserInfo, visitor string, c *executor
 		q := jsonvalue.AppendString(buf[:0], s, true)
 		return bytes.Contains(b, q[1:len(q)-1])
 	}
-	if user != nil && in(user.PendingUser) || visitor != "" && in(visitor) {
+	// A logged-in visitor is most often the pending user: looked for once.
+	if user != nil && in(user.PendingUser) || visitor != "" && (user == nil || visitor != user.PendingUser) && in(visitor) {
 		return true
 	}
 	if c != nil {
@@ -1023,11 +1051,41 @@ var setupComponents = []string{executor.ComponentAuthenticatorTOTP, executor.Com
 	executor.ComponentAuthenticatorEmail}
 
 // linkless is a copy of c without its link, the secret of the TOTP
-// device being set up: the page kept for it has a hole there (holeLink).
-func linkless(c *executor.AuthenticatorTOTPChallenge) executor.Challenge {
+// device being set up (the page kept for it has a hole there: holeLink),
+// that shows user.
+func linkless(c *executor.AuthenticatorTOTPChallenge, user executor.UserInfo) executor.Challenge {
 	k := *c
 	k.ConfigURL = ""
+	k.UserInfo = user
 	return &k
+}
+
+// appendTOTPShape appends linkless(c, user)'s JSON, byte for byte as
+// json.Marshal writes it, to b; false (b as it was) when c has
+// response errors, which only json.Marshal writes.
+func appendTOTPShape(b []byte, c *executor.AuthenticatorTOTPChallenge, user executor.UserInfo) ([]byte, bool) {
+	if c == nil || len(c.ResponseErrors) > 0 {
+		return b, false
+	}
+	b = append(b, '{')
+	if f := c.FlowInfo; f != nil {
+		b = append(b, `"flow_info":{"title":`...)
+		b = jsonvalue.AppendString(b, f.Title, true)
+		b = append(b, `,"background":`...)
+		b = jsonvalue.AppendString(b, f.Background, true)
+		b = append(b, `,"cancel_url":`...)
+		b = jsonvalue.AppendString(b, f.CancelURL, true)
+		b = append(b, `,"layout":`...)
+		b = jsonvalue.AppendString(b, f.Layout, true)
+		b = append(b, "},"...)
+	}
+	b = append(b, `"component":`...)
+	b = jsonvalue.AppendString(b, c.Component, true)
+	b = append(b, `,"pending_user":`...)
+	b = jsonvalue.AppendString(b, user.PendingUser, true)
+	b = append(b, `,"pending_user_avatar":`...)
+	b = jsonvalue.AppendString(b, user.PendingUserAvatar, true)
+	return append(b, `,"config_url":""}`...), true
 }
 
 // withUser is a copy of ch (a pointer to a struct that embeds
@@ -1182,14 +1240,52 @@ var errShowsVisitor = errors.New("flowui: the page shows its pending user outsid
 // imgSource is the CSP source of a background on another origin, with
 // its leading space; "" for the UI's own.
 func imgSource(bg string) string {
-	if strings.HasPrefix(bg, "/") {
-		return "" // no scheme, so not http(s): as below, without parsing
+	// url.Parse's scheme is what comes before the first ':', lower-cased
+	// (none when that is not a scheme's characters): a URL with none,
+	// or another than http(s) (an avatar's data: URI of a kilobyte or
+	// more), is not parsed.
+	scheme, _, ok := strings.Cut(bg, ":")
+	if !ok || !strings.EqualFold(scheme, "https") && !strings.EqualFold(scheme, "http") {
+		return ""
+	}
+	if src, ok := plainSource(bg); ok {
+		return src
 	}
 	u, err := url.Parse(bg)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || !hostSource(u.Host) {
 		return ""
 	}
 	return " " + u.Scheme + "://" + u.Host
+}
+
+// plainSource is imgSource of an https URL (an avatar's, at each page
+// of a user's) whose host is lower-case letters, digits, dots and dashes
+// and whose rest is unreserved characters, '/', '?', '#', '=', '&' and
+// '+' only: url.Parse takes it as it is, so it is not parsed. False for
+// any other URL.
+func plainSource(bg string) (string, bool) {
+	const scheme = "https://"
+	rest, ok := strings.CutPrefix(bg, scheme)
+	if !ok {
+		return "", false
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	if end == 0 {
+		return "", false
+	}
+	for i := range len(rest) {
+		c := rest[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '.', c == '-':
+		case i >= end && (c >= 'A' && c <= 'Z' || strings.IndexByte("_~/?#=&+", c) >= 0):
+		default:
+			return "", false
+		}
+	}
+	return " " + bg[:len(scheme)+end], true
 }
 
 // hostSource says whether a URL's host is a host name or address and

@@ -33,3 +33,33 @@ func TestShowsVisitor(t *testing.T) {
 		t.Errorf("%v allocations", n)
 	}
 }
+
+// A TOTP setup page's key holds its shape's JSON byte for byte as
+// json.Marshal writes linkless's copy (HTML and control characters
+// escaped, bytes that are not UTF-8 as \ufffd, no flow info omitted),
+// written without the copy: so two challenges share a key only when
+// their kept pages are the same. One with response errors is left to
+// json.Marshal.
+func TestAppendTOTPShape(t *testing.T) {
+	texts := []string{"", "alice", `a<b>&"c\`, "tab\there", "line\u2028sep", "bad\xffbyte", "é", strings.Repeat("long", 60)}
+	for _, s := range texts {
+		for _, info := range []*executor.FlowInfo{nil, {Title: s, Background: "/bg" + s, CancelURL: s, Layout: "stacked" + s}} {
+			c := &executor.AuthenticatorTOTPChallenge{Envelope: executor.Envelope{Component: executor.ComponentAuthenticatorTOTP + s, FlowInfo: info},
+				UserInfo: executor.UserInfo{PendingUser: "bob", PendingUserAvatar: "b"}, ConfigURL: "otpauth://totp/x?secret=" + s}
+			user := executor.UserInfo{PendingUser: s, PendingUserAvatar: "/a" + s}
+			want, err := json.Marshal(linkless(c, user))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := appendTOTPShape([]byte("k"), c, user)
+			if !ok || string(got) != "k"+string(want) {
+				t.Errorf("%q: %v %s, want %s", s, ok, got, want)
+			}
+		}
+	}
+	c := &executor.AuthenticatorTOTPChallenge{Envelope: executor.Envelope{Component: executor.ComponentAuthenticatorTOTP,
+		ResponseErrors: map[string][]executor.ErrorDetail{"code": {{String: "Code does not match", Code: "invalid"}}}}}
+	if got, ok := appendTOTPShape([]byte("k"), c, executor.UserInfo{}); ok || string(got) != "k" {
+		t.Errorf("with response errors: %v %s", ok, got)
+	}
+}

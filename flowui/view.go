@@ -231,6 +231,7 @@ var funcs = template.FuncMap{
 	"sendsCode":   sendsCode,
 	"selection":   selection,
 	"image":       imageURL,
+	"imageSrc":    imageSrc,
 	"qr":          qrImage,
 	// json is a value as JSON text, for a data attribute that a page's
 	// script reads (WebAuthn's options).
@@ -283,6 +284,46 @@ func imageURL(u string) any {
 		return template.URL(u)
 	}
 	return u
+}
+
+// imageSrc is the src attribute, name and quoted value, of an img
+// showing u, a data: URI of a base64 image (the directory's avatars, a
+// kilobyte or more at each page of a user's), as html/template writes
+// it (imageURL), byte for byte: its characters are ones that
+// html/template's URL normalizer leaves as they are, and its attribute
+// escaper too but '+' (&#43;), so that it is written without checking
+// it a byte at a time. "" for any other URL, which parts.html's "who"
+// has html/template check (imageURL).
+func imageSrc(u string) template.HTMLAttr {
+	rest, ok := strings.CutPrefix(u, "data:image/")
+	if !ok {
+		return ""
+	}
+	plus := 0
+	for i := range len(rest) {
+		switch c := rest[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte("/=;,.-", c) >= 0:
+		case c == '+':
+			plus++
+		default:
+			return ""
+		}
+	}
+	const prefix, plusRef = `src="`, "&#43;"
+	var b strings.Builder
+	b.Grow(len(prefix) + len(u) + plus*(len(plusRef)-1) + 1)
+	b.WriteString(prefix)
+	for {
+		before, after, found := strings.Cut(u, "+")
+		b.WriteString(before)
+		if !found {
+			break
+		}
+		b.WriteString(plusRef)
+		u = after
+	}
+	b.WriteByte('"')
+	return template.HTMLAttr(b.String())
 }
 
 // userFieldNames are the user fields' names in a label.
