@@ -419,44 +419,30 @@
 //
 //	go test ./flowui -run '^$' -bench 'BenchmarkFlowPages|BenchmarkEveryPage' -benchtime 1000x
 //
-// Medians of three runs on a quiet machine, after the templates ran
-// compiled: every page of the five flows rendered by its template costs
-// at most 2.63 times its step, request included (the MFA login's
-// identification page; the login page 2.30, the enrollment's first
-// 2.45, the password change's 2.48). Every page of the walk costs at
-// most 2.75 times its step kept and 2.26 by its template (initial
-// setup's page; the static codes' 2.45 and 2.25, a consent's 1.53 and
-// 1.56; all the walk's pages together 1.75 and 1.88), so that its
-// rendering alone costs at most 1.75 times its step: issue 22's bound
-// holds for every page of the shipped flows.
+// Medians of three runs on a quiet machine: every page of the five
+// flows rendered by its template costs at most 2.63 times its step,
+// request included (the MFA login's identification page; the login
+// page 2.30, the enrollment's first 2.45, the password change's 2.48).
+// Every page of the walk but the TOTP setup page costs at most 2.20
+// times its step kept and 2.19 by its template (initial setup's page;
+// the static codes' 2.13 and 1.85, a consent's 1.72 and 1.78; all the
+// walk's pages together 1.64 and 1.80), so that its rendering alone
+// (the request less its step) costs at most 1.2 times its step.
 //
 // BenchmarkTOTPSetupPage measures the TOTP setup page, kept with a hole
-// for its link and QR code, which are drawn at every request, beside
-// the executor's Get behind it, shown again and at a first showing (the
-// flow started anew before each, so that the Get makes the device's
-// key):
+// for its link and QR code, which are drawn at every request (the kept
+// page and its key hold no secret), beside the executor's Get behind
+// it, shown again and at a first showing (the flow started anew before
+// each, so that the Get makes the device's key):
 //
-//	go test ./flowui -run '^$' -bench BenchmarkTOTPSetupPage -benchtime 2000x -count 3
+//	go test ./flowui -run '^$' -bench BenchmarkTOTPSetupPage -benchtime 10000x -count 5
 //
-// It costs 2.76 times its step shown again and 2.70 at a first showing
-// (five runs of 10000 of each build alternately, medians, on a quiet
-// machine: a page of 25.5 microseconds against a step of 9.3), where it
-// cost 2.99 and 2.98 beside it before the page's key was written
-// directly (appendTOTPShape, not the challenge copied twice and
-// encoded) and the avatar's data: URI (the directory's, a kilobyte or
-// more) was parsed for the CSP's image source (imgSource) and checked
-// by html/template a byte at a time (imageSrc). Earlier, 2.84 and 2.49
-// (seven runs of each build alternately, medians, on a busy machine: a
-// page of 30 microseconds against a step of 11), where it cost 3.17 and
-// 2.95 before, rendered whole at every request (3.40 and 3.02 on a
-// quiet machine), and 60 while github.com/skip2/go-qrcode drew the code as an
-// SVG path (1.2 ms a page): so its rendering alone costs less than
-// twice its step. The QR image is the most of what is left (internal/qr's
-// Encode some 4 to 5 microseconds, with its mask chosen by the
-// standard's penalty rules; the PNG and its base64 under one); the
-// session's user is read as the steps read users (decoded once at the
-// store's revision), and the link's template calls the image's
-// function directly, not through reflect. In BenchmarkEveryPage's walk
-// the page costs 2.65 times its step kept (2.75 before; medians of
-// three runs of each build, alternately).
+// It costs 2.79 times its step shown again and 2.76 at a first showing
+// (medians of five runs on a quiet machine; at most 2.82), so that its
+// rendering alone costs 1.8 times its step; in BenchmarkEveryPage's
+// walk 2.71 kept and 2.97 in a UI that keeps no page. The QR image is
+// the most of what is left: internal/qr's Encode some 4 to 5
+// microseconds, with its mask chosen by the standard's penalty rules,
+// the PNG and its base64 under one. (While github.com/skip2/go-qrcode
+// drew the code as an SVG path, the page cost 60 times its step.)
 package flowui
