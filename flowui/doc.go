@@ -420,8 +420,9 @@
 //	go test ./flowui -run '^$' -bench 'BenchmarkFlowPages|BenchmarkEveryPage' -benchtime 1000x
 //
 // Medians of three runs on a quiet machine: every page of the five
-// flows rendered by its template costs at most 2.63 times its step,
-// request included (the MFA login's identification page; the login
+// flows rendered by its template costs at most 2.63 to 2.89 times its
+// step across rounds, request included (the MFA login's identification
+// page; the login
 // page 2.30, the enrollment's first 2.45, the password change's 2.48).
 // Every page of the walk but the TOTP setup page costs at most 2.20
 // times its step kept and 2.19 by its template (initial setup's page;
