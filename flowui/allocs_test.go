@@ -8,6 +8,7 @@ import (
 
 	"github.com/authflow/authflow/executor"
 	"github.com/authflow/authflow/flowui"
+	"github.com/authflow/authflow/internal/testutil"
 	"github.com/authflow/authflow/internal/tmplexec"
 )
 
@@ -26,7 +27,7 @@ func (w *headerOnly) WriteHeader(int)                   {}
 // encoded): the TOTP setup page, kept with holes, costs 7 allocations:
 // its headers', the avatar's value and the QR code's.
 func TestKeptPageAllocs(t *testing.T) {
-	if raceEnabled {
+	if testutil.Race {
 		t.Skip("allocation counts differ under the race detector")
 	}
 	// Not checked against html/template here (main_test's Verify): its
@@ -59,7 +60,7 @@ func TestKeptPageAllocs(t *testing.T) {
 // (a Gravatar URL) its CSP source is its one allocation, a data: URI
 // has none.
 func TestImgSourceAllocs(t *testing.T) {
-	if raceEnabled {
+	if testutil.Race {
 		t.Skip("allocation counts differ under the race detector")
 	}
 	bg := "https://secure.gravatar.com/avatar/0123abcd?size=158&rating=g&default=404"

@@ -2,7 +2,6 @@ package flowui_test
 
 import (
 	"bytes"
-	"flag"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -10,9 +9,8 @@ import (
 	"testing"
 
 	"github.com/authflow/authflow/flowui"
+	"github.com/authflow/authflow/internal/testutil"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/golden from the pages rendered now")
 
 // TestGolden renders every sample challenge's page by its template, as
 // shown and as answering a form, and compares it byte for byte with
@@ -47,7 +45,7 @@ func TestGolden(t *testing.T) {
 			u.Render(w, r, "nonce-value", ch, "csrf-token", form)
 			got := w.Body.Bytes()
 			file := filepath.Join("testdata", "golden", c+v.name+".html")
-			if *update {
+			if testutil.Updating() {
 				if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 					t.Fatal(err)
 				}

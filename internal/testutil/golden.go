@@ -11,6 +11,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
+// Updating says whether the tests run with -update: a package that
+// compares its own golden files (not through Golden) rewrites them then.
+func Updating() bool { return *update }
+
 // Golden asserts that the file at path holds got followed by one newline,
 // byte for byte. With -update it writes that content to path instead,
 // creating the file's directory if needed. A missing file fails the test
