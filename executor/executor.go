@@ -333,7 +333,7 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 	if lr, ok := e.dir.(directory.LoginRecorder); ok {
 		e.logins = newLastLogins(e, lr)
 	}
-	e.sessions = &SessionStore{rs: e.rs, dir: e.dir, now: e.now}
+	e.sessions = &SessionStore{rs: e.rs, user: e.user, now: e.now}
 	e.expr = e.expressionOptions(opts.Expressions)
 	if e.cache == nil {
 		popts := opts.Plan

@@ -279,7 +279,7 @@ func (h *HTTPSessions) user(r *http.Request, req *Request) error {
 	case h.o.User != nil:
 		req.User, req.Username = h.o.User(r)
 	case h.o.Session == nil && req.Session != "":
-		u, ok, err := h.e.sessionUser(r.Context(), req.Session)
+		u, ok, err := h.e.sessions.User(r.Context(), req.Session)
 		if err != nil {
 			return err
 		}

@@ -738,7 +738,7 @@ func TestSessionStoreKV(t *testing.T) {
 	h := newHarness(t, "")
 	u := h.userWith("one", "one@example.com", nil, true)
 	now := h.e.now
-	ss := &SessionStore{rs: NewStoreRunState(h.s, KVOptions{Now: now}), dir: h.s.Directory(), now: now}
+	ss := &SessionStore{rs: NewStoreRunState(h.s, KVOptions{Now: now}), user: h.s.Directory().User, now: now}
 	for _, id := range []string{"a", "b"} {
 		if err := ss.Start(ctx, Login{User: u.PK, Session: id}); err != nil {
 			t.Fatal(err)

@@ -200,9 +200,11 @@ func (h userLogoutHandler) Respond(ctx context.Context, s *Step, _ json.RawMessa
 // A host that runs the Go API without sessions of its own may use it
 // too. It is safe for concurrent use.
 type SessionStore struct {
-	rs  RunState
-	dir directory.Directory
-	now func() time.Time
+	rs RunState
+	// user reads a user as the executor's steps do (Executor.user): with
+	// the store's own directory, decoded once at the store's revision.
+	user func(context.Context, int64) (directory.User, error)
+	now  func() time.Time
 }
 
 // SessionStore returns the executor's session store.
@@ -242,22 +244,12 @@ func userKey(pk int64) string { return "u:" + strconv.FormatInt(pk, 10) }
 
 // User returns the user session sid is logged in as; false for an
 // anonymous, unknown or expired session, and for one whose user was
-// deleted or made inactive since (that session is ended).
+// deleted or made inactive since (that session is ended). It reads the
+// user as the executor's steps do: with the store's own directory, from
+// the users kept decoded at the store's revision, so that a request
+// decodes no user that did not change (a user made inactive or deleted
+// is read anew); with a host's directory, through it.
 func (ss *SessionStore) User(ctx context.Context, sid string) (directory.User, bool, error) {
-	return ss.userBy(ctx, sid, ss.dir.User)
-}
-
-// sessionUser is SessionStore.User for HTTPSessions, reading the user
-// as the steps do (Executor.user): from the store's own directory
-// through the plan options' Decoded, which keeps each user decoded at
-// the store's revision, so that a page's request decodes no user that
-// did not change (a user made inactive or deleted is read anew).
-func (e *Executor) sessionUser(ctx context.Context, sid string) (directory.User, bool, error) {
-	return e.sessions.userBy(ctx, sid, e.user)
-}
-
-// userBy is User, reading the session's user with user.
-func (ss *SessionStore) userBy(ctx context.Context, sid string, user func(context.Context, int64) (directory.User, error)) (directory.User, bool, error) {
 	rec, err := ss.rs.Load(ctx, Sessions, sessionKey(sid))
 	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrExpired) {
 		return directory.User{}, false, nil
@@ -269,7 +261,7 @@ func (ss *SessionStore) userBy(ctx context.Context, sid string, user func(contex
 	if n <= 0 || pk <= 0 {
 		return directory.User{}, false, nil
 	}
-	u, err := user(ctx, pk)
+	u, err := ss.user(ctx, pk)
 	if errors.Is(err, directory.ErrNotFound) || (err == nil && !u.IsActive) {
 		return directory.User{}, false, ss.End(ctx, sid)
 	}
