@@ -80,6 +80,59 @@ func toValue(v any, depth int) (starlark.Value, error) {
 	return nil, fmt.Errorf("expression: cannot pass a %T to an expression", v)
 }
 
+// passable reports, without converting, whether toValue(v, depth)
+// converts v without an error (ok), and whether unchanged compares what
+// it gives with v as unchanged (stable): it follows toValue case by
+// case, for lazyContext, which converts a value only when it is looked
+// up but must fail, or not, as converting them all would.
+func passable(v any, depth int) (ok, stable bool) {
+	if depth > maxDepth {
+		return false, false
+	}
+	switch v := v.(type) {
+	case nil:
+		return true, true
+	case starlark.Value:
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return false, false
+		}
+		return true, false
+	case bool, string, int, int64, []string:
+		return true, true
+	case int32, uint64, float32:
+		return true, false
+	case float64:
+		return true, v == v // NaN is not equal to itself
+	case json.Number:
+		if _, err := v.Int64(); err == nil {
+			return true, false
+		}
+		_, err := v.Float64()
+		return err == nil, false
+	case []any:
+		stable = true
+		for _, e := range v {
+			ok, s := passable(e, depth+1)
+			if !ok {
+				return false, false
+			}
+			stable = stable && s
+		}
+		return true, stable
+	case map[string]any:
+		stable = true
+		for _, e := range v {
+			ok, s := passable(e, depth+1)
+			if !ok {
+				return false, false
+			}
+			stable = stable && s
+		}
+		return true, stable
+	}
+	return false, false
+}
+
 // toDict converts m at depth, in key order; own, when not nil, gives
 // the value of a key it does not return nil for, instead of converting
 // it; also, when not nil, gets each entry too.
