@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"reflect"
+	"sync"
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/plan"
@@ -131,7 +132,8 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	if dir == nil {
 		dir = e.opts.Directory
 	}
-	h := &host{ctx: ctx, dir: dir, update: req.Update}
+	h := hosts.Get().(*host)
+	h.ctx, h.dir, h.update = ctx, dir, req.Update
 	// An expression that only looks values up in its context dicts gets
 	// lookups into the plan context instead (lazyContext), unless a
 	// value there cannot be converted: making the dicts then fails the
@@ -277,8 +279,20 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 		// plan cache does not compare it).
 		res.ValidUntil = plan.Result{}.ValidUntil
 	}
+	if lazy && stable {
+		// Nothing made for the run can outlive it: the plan context
+		// holds no Starlark value (stable) the expression could have
+		// put one of the host's into, it was handed no dict, and the
+		// writes were converted back.
+		*h = host{}
+		hosts.Put(h)
+	}
 	return res, nil
 }
+
+// hosts are hosts kept between evaluations, zeroed: an evaluation that
+// ends with nothing referring to its host returns it (Evaluate).
+var hosts = sync.Pool{New: func() any { return new(host) }}
 
 // policyRequest is a handler's request, authentik's PolicyRequest: a
 // struct of user, http_request, obj, context and debug (False). Its
