@@ -31,6 +31,8 @@ type lazyContext struct {
 	// given are the values converted, by key, in buf while it has room.
 	given []ctxEntry
 	buf   [2]ctxEntry
+	// pending is the pending_user given, when it is a map.
+	pending userValue
 	// plan and copy are the dicts, once made.
 	plan, copy *starlark.Dict
 	// req and planView are request.context and flow_plan.context.
@@ -69,8 +71,11 @@ func (lc *lazyContext) lookup(k string, copy bool) (starlark.Value, bool, error)
 	if !ok {
 		return nil, false, nil
 	}
-	v := ownValue(k, x)
-	if v == nil {
+	var v starlark.Value
+	if pd, ok := x.(map[string]any); ok && k == "pending_user" {
+		lc.pending = userValue{raw: pd} // as ownValue, allocated with lc
+		v = &lc.pending
+	} else {
 		var err error
 		if v, err = toValue(x, 1); err != nil {
 			return nil, false, err
