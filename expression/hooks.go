@@ -530,6 +530,14 @@ func (s *sanitizer) item(v starlark.Value, depth int) (out any, keep bool, err e
 			out[n] = x
 		}
 		return out, true, nil
+	case *ctxView:
+		// Unreachable from an expression that only looks values up;
+		// the dict it stands for, should Go code pass it on.
+		d, err := v.dict()
+		if err != nil {
+			return nil, false, err
+		}
+		return s.item(d, depth)
 	case *flowPlan:
 		d, err := v.dict()
 		if err != nil {

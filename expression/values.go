@@ -228,6 +228,12 @@ func fromValue(v starlark.Value, depth int, budget *int) (any, error) {
 			return nil, err
 		}
 		return fromValue(d, depth, budget)
+	case *ctxView:
+		d, err := v.dict()
+		if err != nil {
+			return nil, err
+		}
+		return fromValue(d, depth, budget)
 	case *dirUser:
 		m, err := v.asMap()
 		if err != nil {
