@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -110,27 +112,24 @@ func passable(v any, depth int) (ok, stable bool) {
 		_, err := v.Float64()
 		return err == nil, false
 	case []any:
-		stable = true
-		for _, e := range v {
-			ok, s := passable(e, depth+1)
-			if !ok {
-				return false, false
-			}
-			stable = stable && s
-		}
-		return true, stable
+		return passableAll(slices.Values(v), depth+1)
 	case map[string]any:
-		stable = true
-		for _, e := range v {
-			ok, s := passable(e, depth+1)
-			if !ok {
-				return false, false
-			}
-			stable = stable && s
-		}
-		return true, stable
+		return passableAll(maps.Values(v), depth+1)
 	}
 	return false, false
+}
+
+// passableAll is passable of each of vs, at depth.
+func passableAll(vs iter.Seq[any], depth int) (ok, stable bool) {
+	stable = true
+	for v := range vs {
+		ok, s := passable(v, depth)
+		if !ok {
+			return false, false
+		}
+		stable = stable && s
+	}
+	return true, stable
 }
 
 // toDict converts m at depth, in key order; own, when not nil, gives
