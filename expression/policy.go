@@ -164,8 +164,11 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	}
 	// Called by ak_call_policy: the caller's request and request.context
 	// are this policy's, as in authentik; the caller writes the plan
-	// context back.
-	frame := takeFrame(ctx, p.Name)
+	// context back. (A lazy one has none: it looked.)
+	var frame *callFrame
+	if !lazy {
+		frame = takeFrame(ctx, p.Name)
+	}
 	var (
 		ctxDict *starlark.Dict
 		context = none // request.context and the context parameter
