@@ -36,6 +36,9 @@ type host struct {
 	argv [7]starlark.Value // a policy handler's seven (params)
 	flow flowPlan
 	part partRequest
+	// lazy is the plan context of an expression that only looks values
+	// up in it.
+	lazy lazyContext
 	// messages are a policy's ak_message calls, in order.
 	messages []string
 	// maxSteps is the run's step limit and steps what it took, which

@@ -390,5 +390,16 @@
 // request.user, http_request or ak_client_ip built, and one that names
 // ak_create_event or ak_call_policy, which read or hand on every
 // parameter, gets them all. request.user is still made, and its failure
-// fails the evaluation, whenever the user has attributes to convert.
+// fails the evaluation, whenever the user has attributes to convert. An
+// expression that reads its context dicts (request.context, context,
+// flow_plan.context) only by looking values up in them (d.get(k),
+// d.get(k, default) and d[k] read; never writing them, naming getattr or
+// using request whole, as the shipped password-stage policy does) gets
+// no dict built: each value it looks up is converted at its first
+// lookup, once, and shared by both dicts' lookups, which it cannot tell
+// from the dicts; Go code that needs a dict (an event's flow_plan) gets
+// it made then, with the values given. A value that cannot be passed
+// still fails the evaluation from the start. Such an evaluation's own
+// state is kept for another when it ends well and the plan context
+// held Go values only.
 package expression

@@ -86,11 +86,19 @@ type frameKey struct{}
 // takeFrame returns the frame ak_call_policy made for the policy named,
 // once.
 func takeFrame(ctx context.Context, name string) *callFrame {
+	f := peekFrame(ctx, name)
+	if f != nil {
+		f.taken = true
+	}
+	return f
+}
+
+// peekFrame is takeFrame without taking it.
+func peekFrame(ctx context.Context, name string) *callFrame {
 	f, ok := ctx.Value(frameKey{}).(*callFrame)
 	if !ok || f.taken || f.name != name {
 		return nil
 	}
-	f.taken = true
 	return f
 }
 
@@ -522,8 +530,20 @@ func (s *sanitizer) item(v starlark.Value, depth int) (out any, keep bool, err e
 			out[n] = x
 		}
 		return out, true, nil
+	case *ctxView:
+		// Unreachable from an expression that only looks values up;
+		// the dict it stands for, should Go code pass it on.
+		d, err := v.dict()
+		if err != nil {
+			return nil, false, err
+		}
+		return s.item(d, depth)
 	case *flowPlan:
-		c, _, err := s.item(v.context, depth+1)
+		d, err := v.dict()
+		if err != nil {
+			return nil, false, err
+		}
+		c, _, err := s.item(d, depth+1)
 		return map[string]any{"context": c}, true, err
 	case *policyResult:
 		m, _, err := s.item(v.messages, depth+1)

@@ -152,18 +152,34 @@ func groupAttributes(b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tup
 }
 
 // flowPlan is the FlowPlan an expression policy reaches through
-// context["flow_plan"]: its context is the plan context itself, and
-// redirect inserts a redirect stage through the planner's plan.
+// context["flow_plan"]: its context is the plan context itself (context,
+// or lookups into it when lazy is set), and redirect inserts a redirect
+// stage through the planner's plan.
 type flowPlan struct {
 	context *starlark.Dict
+	lazy    *lazyContext
 	plan    plan.FlowPlan
+}
+
+// dict is the plan context's dict, made if need be.
+func (p *flowPlan) dict() (*starlark.Dict, error) {
+	if p.lazy != nil {
+		return p.lazy.planView.dict()
+	}
+	return p.context, nil
 }
 
 var _ starlark.HasAttrs = (*flowPlan)(nil)
 
-func (p *flowPlan) String() string        { return "<FlowPlan>" }
-func (p *flowPlan) Type() string          { return "FlowPlan" }
-func (p *flowPlan) Freeze()               { p.context.Freeze() }
+func (p *flowPlan) String() string { return "<FlowPlan>" }
+func (p *flowPlan) Type() string   { return "FlowPlan" }
+func (p *flowPlan) Freeze() {
+	if p.lazy != nil {
+		p.lazy.planView.Freeze()
+		return
+	}
+	p.context.Freeze()
+}
 func (p *flowPlan) Truth() starlark.Bool  { return true }
 func (p *flowPlan) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: FlowPlan") }
 func (p *flowPlan) AttrNames() []string   { return []string{"context", "redirect"} }
@@ -171,6 +187,9 @@ func (p *flowPlan) AttrNames() []string   { return []string{"context", "redirect
 func (p *flowPlan) Attr(name string) (starlark.Value, error) {
 	switch name {
 	case "context":
+		if p.lazy != nil {
+			return &p.lazy.planView, nil
+		}
 		return p.context, nil
 	case "redirect":
 		return starlark.NewBuiltin("redirect", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"reflect"
+	"sync"
 
 	"github.com/authflow/authflow/directory"
 	"github.com/authflow/authflow/plan"
@@ -87,10 +88,16 @@ func Evaluator(opts *Options) plan.Evaluator {
 	if o.Limits.MaxValues == 0 {
 		o.Limits.MaxValues = DefaultMaxValues
 	}
-	return evaluator{o}
+	return evaluator{opts: o}
 }
 
-type evaluator struct{ opts Options }
+// evaluator is Evaluator's; eager makes every evaluation build the
+// context dicts, as one whose expression does more than look values up
+// in them does (for the tests that compare the two).
+type evaluator struct {
+	opts  Options
+	eager bool
+}
 
 // akMessage is ak_message(message): the message is kept with the
 // result, as its text, or str() of another value.
@@ -121,22 +128,32 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
 	}
 	rc := prog.reach
-	var ctxCopy *starlark.Dict
-	if rc.context {
-		// authentik's request.context is a copy of the plan context plus
-		// flow_plan (planner.py:334): the values are shared, the dict is
-		// not. (A policy called by ak_call_policy has its caller's.)
-		ctxCopy = starlark.NewDict(len(req.Context) + 1)
-	}
-	planCtx, err := planContext(req.Context, ctxCopy)
-	if err != nil {
-		return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
-	}
 	dir := req.Directory // the planner's: the store's in its transaction, or the host's
 	if dir == nil {
 		dir = e.opts.Directory
 	}
-	h := &host{ctx: ctx, dir: dir, update: req.Update}
+	h := hosts.Get().(*host)
+	h.ctx, h.dir, h.update = ctx, dir, req.Update
+	// An expression that only looks values up in its context dicts gets
+	// lookups into the plan context instead (lazyContext), unless a
+	// value there cannot be converted: making the dicts then fails the
+	// evaluation with that value's error, as it always has.
+	lazy, stable := rc.lookups && !e.eager && peekFrame(ctx, p.Name) == nil, false
+	if lazy {
+		lazy, stable = passableContext(req.Context)
+	}
+	var ctxCopy, planCtx *starlark.Dict
+	if !lazy {
+		if rc.context {
+			// authentik's request.context is a copy of the plan context plus
+			// flow_plan (planner.py:334): the values are shared, the dict is
+			// not. (A policy called by ak_call_policy has its caller's.)
+			ctxCopy = starlark.NewDict(len(req.Context) + 1)
+		}
+		if planCtx, err = planContext(req.Context, ctxCopy); err != nil {
+			return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
+		}
+	}
 	// Only what the body can read is built (see reach).
 	var (
 		none                       starlark.Value = starlark.None
@@ -147,15 +164,31 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	}
 	// Called by ak_call_policy: the caller's request and request.context
 	// are this policy's, as in authentik; the caller writes the plan
-	// context back.
-	frame := takeFrame(ctx, p.Name)
+	// context back. (A lazy one has none: it looked.)
+	var frame *callFrame
+	if !lazy {
+		frame = takeFrame(ctx, p.Name)
+	}
 	var (
 		ctxDict *starlark.Dict
+		context = none // request.context and the context parameter
 		request = none
 	)
-	if frame != nil {
+	switch {
+	case frame != nil:
 		ctxDict, request = frame.context, frame.request
-	} else {
+		context = ctxDict
+	case lazy:
+		var flow *flowPlan
+		if rc.context && req.Plan != nil {
+			h.flow = flowPlan{lazy: &h.lazy, plan: req.Plan}
+			flow = &h.flow
+		}
+		h.lazy.init(req.Context, flow, stable)
+		if rc.context {
+			context = &h.lazy.req
+		}
+	default:
 		if ctxDict = ctxCopy; ctxDict != nil {
 			if req.Plan != nil {
 				// A flow's own policies run before there is a plan:
@@ -163,7 +196,10 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 				h.flow = flowPlan{context: planCtx, plan: req.Plan}
 				_ = ctxDict.SetKey(starlark.String("flow_plan"), &h.flow)
 			}
+			context = ctxDict
 		}
+	}
+	if frame == nil {
 		// request.user is made when the body reads it, and whenever
 		// making it can fail (attributes to convert), so that such a
 		// failure fails the evaluation whatever the body reads.
@@ -177,24 +213,24 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 		case requestWhole:
 			request = policyRequest(user, reqHTTP, starlark.None, ctxDict)
 		case requestRead:
-			h.part = partRequest{context: none, user: user, httpR: reqHTTP}
-			if ctxDict != nil {
-				h.part.context = ctxDict
-			}
+			h.part = partRequest{context: context, user: user, httpR: reqHTTP}
 			request = &h.part
 		}
 	}
-	from := ctxDict
-	if from == nil {
-		from = planCtx // whose entries ctxDict would share
+	var sso starlark.Value
+	if lazy {
+		if sso, _, err = h.lazy.lookup("is_sso", false); err != nil {
+			return plan.Result{}, fmt.Errorf("expression policy %q: %w", p.Name, err)
+		}
+	} else {
+		from := ctxDict
+		if from == nil {
+			from = planCtx // whose entries ctxDict would share
+		}
+		sso, _, _ = from.Get(starlark.String("is_sso"))
 	}
-	sso, _, _ := from.Get(starlark.String("is_sso"))
 	if sso == nil {
 		sso = starlark.False
-	}
-	context := none
-	if ctxDict != nil {
-		context = ctxDict
 	}
 	h.argv = [...]starlark.Value{akMessage, hasAuthenticator, sso, clientIP, httpReq, request, context}
 	args := starlark.Tuple(h.argv[:])
@@ -206,13 +242,20 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 	}
 	v, runErr := prog.run(ctx, h, lim, args)
 	written := false
-	if frame == nil {
-		written, err = e.writeBack(planCtx, req.Context)
-	} else {
+	switch {
+	case frame != nil:
 		frame.used = h.steps
 		if runErr == nil {
 			frame.raw = v
 		}
+	case lazy:
+		if !h.lazy.unchanged() {
+			if planCtx, _, err = h.lazy.dicts(); err == nil {
+				written, err = e.writeBack(planCtx, req.Context)
+			}
+		}
+	default:
+		written, err = e.writeBack(planCtx, req.Context)
 	}
 	if runErr != nil {
 		if re, ok := runErr.(*RunError); ok {
@@ -239,8 +282,20 @@ func (e evaluator) Evaluate(ctx context.Context, p policy.Policy, req plan.Polic
 		// plan cache does not compare it).
 		res.ValidUntil = plan.Result{}.ValidUntil
 	}
+	if lazy && stable {
+		// Nothing made for the run can outlive it: the plan context
+		// holds no Starlark value (stable) the expression could have
+		// put one of the host's into, it was handed no dict, and the
+		// writes were converted back.
+		*h = host{}
+		hosts.Put(h)
+	}
 	return res, nil
 }
+
+// hosts are hosts kept between evaluations, zeroed: an evaluation that
+// ends with nothing referring to its host returns it (Evaluate).
+var hosts = sync.Pool{New: func() any { return new(host) }}
 
 // policyRequest is a handler's request, authentik's PolicyRequest: a
 // struct of user, http_request, obj, context and debug (False). Its
@@ -266,6 +321,25 @@ func planContext(m map[string]any, also *starlark.Dict) (*starlark.Dict, error) 
 		}
 		return nil
 	}, also)
+}
+
+// passableContext reports whether every value of the plan context m
+// converts (passable; a pending_user map is converted at its first use,
+// as planContext does) and whether each compares unchanged with its
+// conversion.
+func passableContext(m map[string]any) (ok, stable bool) {
+	stable = true
+	for k, x := range m {
+		if ownValue(k, x) != nil {
+			continue
+		}
+		ok, s := passable(x, 1)
+		if !ok {
+			return false, false
+		}
+		stable = stable && s
+	}
+	return true, stable
 }
 
 // writeBack replaces the contents of m with planCtx when they differ,

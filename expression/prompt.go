@@ -223,7 +223,7 @@ func promptEvaluator(opts *Options) evaluator {
 	if o.Limits.MaxValues == 0 {
 		o.Limits.MaxValues = DefaultMaxValues
 	}
-	return evaluator{o}
+	return evaluator{opts: o}
 }
 
 // choices is get_choices, with the values unconverted.

@@ -35,6 +35,13 @@ type reach struct {
 	// request (it differs on every request), so a result that may
 	// depend on it must not be cached.
 	readsHTTP bool
+	// lookups: the body reads the context dicts (request.context, its
+	// context parameter, flow_plan.context) only by looking a value up
+	// in them, d.get(...) or d[k] read, never naming getattr nor
+	// using the request whole: it cannot hold, pass, print or write a
+	// context dict itself, so an evaluation may give it lookups into the
+	// plan context (lazyContext) instead of the dicts.
+	lookups bool
 }
 
 // requestUse is how a body uses its request parameter.
@@ -64,6 +71,11 @@ func reachOf(f *syntax.File) reach {
 		assigned = map[*syntax.Ident]bool{}   // request idents of a request.<name> assigned
 		attrs    = map[*syntax.Ident]bool{}   // the names after a dot
 		requests []*syntax.Ident
+		// Context dicts: idents "context" and x.context expressions, and
+		// the expressions only looked up in (d.get(...), d[k] read).
+		ctxUses  []syntax.Expr
+		lookedUp = map[syntax.Expr]bool{}
+		written  = map[syntax.Expr]bool{} // the x of an x[k] assigned
 	)
 	// target marks request.<name> as an assignment's target.
 	var target func(e syntax.Expr)
@@ -73,6 +85,8 @@ func reachOf(f *syntax.File) reach {
 			if id, ok := e.X.(*syntax.Ident); ok {
 				assigned[id] = true
 			}
+		case *syntax.IndexExpr:
+			written[e.X] = true
 		case *syntax.ParenExpr:
 			target(e.X)
 		case *syntax.TupleExpr:
@@ -98,6 +112,15 @@ func reachOf(f *syntax.File) reach {
 					if id, ok := n.X.(*syntax.Ident); ok && id.Name == "request" {
 						dotted[id] = n.Name.Name
 					}
+					if n.Name.Name == "context" {
+						ctxUses = append(ctxUses, n)
+					}
+				case *syntax.CallExpr:
+					if d, ok := n.Fn.(*syntax.DotExpr); ok && d.Name.Name == "get" {
+						lookedUp[d.X] = true
+					}
+				case *syntax.IndexExpr:
+					lookedUp[n.X] = true
 				case *syntax.AssignStmt:
 					target(n.LHS)
 				case *syntax.ForStmt:
@@ -114,6 +137,9 @@ func reachOf(f *syntax.File) reach {
 						break
 					}
 					named[n.Name] = true
+					if n.Name == "context" {
+						ctxUses = append(ctxUses, n)
+					}
 					if n.Name == "request" {
 						requests = append(requests, n)
 					}
@@ -141,6 +167,13 @@ func reachOf(f *syntax.File) reach {
 	}
 	if r.request == requestWhole {
 		r.httpRequest, r.context, r.user = true, true, true
+	}
+	r.lookups = r.request != requestWhole && !named["getattr"]
+	for _, e := range ctxUses {
+		if !lookedUp[e] || written[e] {
+			r.lookups = false
+			break
+		}
 	}
 	return r
 }

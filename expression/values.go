@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -78,6 +80,56 @@ func toValue(v any, depth int) (starlark.Value, error) {
 		return toDict(v, depth, nil, nil)
 	}
 	return nil, fmt.Errorf("expression: cannot pass a %T to an expression", v)
+}
+
+// passable reports, without converting, whether toValue(v, depth)
+// converts v without an error (ok), and whether unchanged compares what
+// it gives with v as unchanged (stable): it follows toValue case by
+// case, for lazyContext, which converts a value only when it is looked
+// up but must fail, or not, as converting them all would.
+func passable(v any, depth int) (ok, stable bool) {
+	if depth > maxDepth {
+		return false, false
+	}
+	switch v := v.(type) {
+	case nil:
+		return true, true
+	case starlark.Value:
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return false, false
+		}
+		return true, false
+	case bool, string, int, int64, []string:
+		return true, true
+	case int32, uint64, float32:
+		return true, false
+	case float64:
+		return true, v == v // NaN is not equal to itself
+	case json.Number:
+		if _, err := v.Int64(); err == nil {
+			return true, false
+		}
+		_, err := v.Float64()
+		return err == nil, false
+	case []any:
+		return passableAll(slices.Values(v), depth+1)
+	case map[string]any:
+		return passableAll(maps.Values(v), depth+1)
+	}
+	return false, false
+}
+
+// passableAll is passable of each of vs, at depth.
+func passableAll(vs iter.Seq[any], depth int) (ok, stable bool) {
+	stable = true
+	for v := range vs {
+		ok, s := passable(v, depth)
+		if !ok {
+			return false, false
+		}
+		stable = stable && s
+	}
+	return true, stable
 }
 
 // toDict converts m at depth, in key order; own, when not nil, gives
@@ -170,6 +222,12 @@ func fromValue(v starlark.Value, depth int, budget *int) (any, error) {
 		}
 		return out, nil
 	case *userValue:
+		d, err := v.dict()
+		if err != nil {
+			return nil, err
+		}
+		return fromValue(d, depth, budget)
+	case *ctxView:
 		d, err := v.dict()
 		if err != nil {
 			return nil, err
