@@ -481,6 +481,11 @@ type run struct {
 	// once used.
 	pending *pendingRead
 	devices *devicesRead
+	// reads hold what pending and devices point to.
+	reads struct {
+		pending pendingRead
+		devices devicesRead
+	}
 	// fresh is the plan do made for a new execution.
 	fresh newPlan
 	// sharedHTTP says req.HTTP is the Go API's request shared by the
@@ -802,8 +807,8 @@ func (r *run) reach(post bool, body json.RawMessage) (Response, error) {
 	}
 	step := &r.step
 	*step = Step{Planned: st, Context: r.ex.Context, Request: r.req, ex: r.e, run: r, Flow: r.f}
-	step.Query, _ = url.ParseQuery(r.ex.Query)
 	var h Handler
+	builtin := true
 	switch {
 	case st.Redirect == emailConsentMarker:
 		h = emailConsentHandler{} // email.go
@@ -817,10 +822,17 @@ func (r *run) reach(post bool, body json.RawMessage) (Response, error) {
 		if h == nil {
 			h = Unsupported(step.Stage.Model())
 		}
-		if r.sharedHTTP && !builtinHandler(h) {
+		builtin = builtinHandler(h)
+		if r.sharedHTTP && !builtin {
 			// A host's handler may change the request it is given.
 			step.Request.HTTP = cloneHTTPRequest(step.Request.HTTP)
 		}
+	}
+	if r.ex.Query != "" || !builtin {
+		// A host's handler may change the values it is given; the
+		// executor's own only read them, and an empty query reads as a
+		// nil map does.
+		step.Query, _ = url.ParseQuery(r.ex.Query)
 	}
 	var res Result
 	switch {
@@ -1027,6 +1039,9 @@ func (r *run) done() (Response, error) {
 
 // nextURL is the query's next.
 func (r *run) nextURL() string {
+	if r.ex.Query == "" {
+		return ""
+	}
 	q, _ := url.ParseQuery(r.ex.Query)
 	return q.Get("next")
 }
@@ -1194,7 +1209,7 @@ func (e *Executor) keepAPIRequest(slug string, post bool, h *plan.HTTPRequest) {
 }
 
 // builtinHandlerTypes are the types of Builtin's handlers, which never
-// modify a Step's Request.HTTP.
+// modify a Step's Request.HTTP nor its Query.
 var builtinHandlerTypes = sync.OnceValue(func() map[reflect.Type]bool {
 	m := map[reflect.Type]bool{reflect.TypeOf(Unsupported("")): true}
 	for _, h := range Builtin() {

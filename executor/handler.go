@@ -49,7 +49,9 @@ type Step struct {
 	Planned plan.Stage
 	// Context is the plan context.
 	Context map[string]any
-	// Query is the client's query string (the query parameter), parsed.
+	// Query is the client's query string (the query parameter), parsed:
+	// a handler not of Builtin may change it; Builtin's, which only read
+	// it, are given nil for an empty query.
 	Query url.Values
 	// Request is the request being answered. A handler not of Builtin
 	// may change it: its HTTP is the handler's own.

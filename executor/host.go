@@ -147,7 +147,8 @@ func (r *run) prefetch(tx *store.Tx, c *reached, post bool) {
 	h := r.e.handlers[c.stg.Model()]
 	if pr, ok := h.(pendingUserReader); ok && pr.readsPendingUser(post) {
 		if pk, ok := directory.ContextUserPK(r.ex.Context[directory.ContextPendingUser]); ok {
-			p := &pendingRead{pk: pk}
+			p := &r.reads.pending
+			*p = pendingRead{pk: pk}
 			p.v, p.err = r.e.userIn(tx, pk)
 			r.pending = p
 			if testHookPrefetch != nil {
@@ -157,7 +158,8 @@ func (r *run) prefetch(tx *store.Tx, c *reached, post bool) {
 	}
 	if dr, ok := h.(devicesReader); ok && r.e.storeDevices && dr.readsDevices(post) {
 		if pk, anonymous := validateUserOf(r.ex.Context, r.req); !anonymous && pk != 0 {
-			d := &devicesRead{pk: pk}
+			d := &r.reads.devices
+			*d = devicesRead{pk: pk}
 			d.v, d.err = tx.Directory().UserDevices(r.ctx, pk)
 			r.devices = d
 			if testHookPrefetch != nil {
