@@ -481,10 +481,14 @@ type run struct {
 	// once used.
 	pending *pendingRead
 	devices *devicesRead
-	// reads hold what pending and devices point to.
+	// hash is the pending user's password hash, read with it for a
+	// passwordChecker.
+	hash *hashRead
+	// reads hold what pending, devices and hash point to.
 	reads struct {
 		pending pendingRead
 		devices devicesRead
+		hash    hashRead
 	}
 	// fresh is the plan do made for a new execution.
 	fresh newPlan

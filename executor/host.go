@@ -116,10 +116,12 @@ func take[T any](p **prefetched[T], pk int64) (v T, ok bool, err error) {
 }
 
 // pendingRead is the context's pending user, read for a handler that
-// reads it (pendingUserReader); devicesRead the devices of a user, for
-// a devicesReader.
+// reads it (pendingUserReader); hashRead its password hash, for a
+// passwordChecker; devicesRead the devices of a user, for a
+// devicesReader.
 type (
 	pendingRead = prefetched[directory.User]
+	hashRead    = prefetched[store.PasswordHash]
 	devicesRead = prefetched[[]directory.Device]
 )
 
@@ -128,6 +130,11 @@ type (
 // (Challenge) as readsPendingUser says: the request reads it in its
 // first read transaction, with the current stage (prefetch).
 type pendingUserReader interface{ readsPendingUser(post bool) bool }
+
+// passwordChecker is a pendingUserReader that then checks the pending
+// user's password (Step.checkPassword), at a POST or a GET as
+// checksPassword says: the request reads the user's hash with the user.
+type passwordChecker interface{ checksPassword(post bool) bool }
 
 // devicesReader is a handler that reads the devices of the user it
 // checks (validateUserOf; Step.userDevices) before it writes anything,
@@ -152,7 +159,16 @@ func (r *run) prefetch(tx *store.Tx, c *reached, post bool) {
 			p.v, p.err = r.e.userIn(tx, pk)
 			r.pending = p
 			if testHookPrefetch != nil {
-				testHookPrefetch()
+				testHookPrefetch("user")
+			}
+			if pc, ok := h.(passwordChecker); ok && pc.checksPassword(post) {
+				hr := &r.reads.hash
+				*hr = hashRead{pk: pk}
+				hr.v, hr.err = tx.PasswordHash(pk)
+				r.hash = hr
+				if testHookPrefetch != nil {
+					testHookPrefetch("hash")
+				}
 			}
 		}
 	}
@@ -163,7 +179,7 @@ func (r *run) prefetch(tx *store.Tx, c *reached, post bool) {
 			d.v, d.err = tx.Directory().UserDevices(r.ctx, pk)
 			r.devices = d
 			if testHookPrefetch != nil {
-				testHookPrefetch()
+				testHookPrefetch("devices")
 			}
 		}
 	}
@@ -192,9 +208,23 @@ func (s *Step) user(ctx context.Context, pk int64) (directory.User, error) {
 	return s.ex.user(ctx, pk)
 }
 
+// checkPassword is the directory's CheckPassword, served by the
+// request's read of the pending user's hash (prefetch) the first time
+// it is asked for: the step has written nothing since, and a later check,
+// or one whose read failed, reads again.
+func (s *Step) checkPassword(ctx context.Context, pk int64, raw string) (bool, error) {
+	if s.run != nil {
+		if h, ok, err := take(&s.run.hash, pk); ok && err == nil {
+			return s.ex.s.CheckPasswordHash(ctx, pk, h, raw)
+		}
+	}
+	return s.ex.dir.CheckPassword(ctx, pk, raw)
+}
+
 // testHookPrefetch, when set (by tests), runs when a request has read
-// the pending user, or a user's devices, with its current stage.
-var testHookPrefetch func()
+// with its current stage the pending user ("user"), its password hash
+// ("hash"), or a user's devices ("devices").
+var testHookPrefetch func(what string)
 
 // PendingUser returns the context's pending user as the directory holds
 // it now; false when the context has none, or a stand-in the directory
@@ -312,7 +342,7 @@ func (s *Step) authenticate(ctx context.Context, backends []stage.PasswordBacken
 			if b == stage.BackendToken {
 				continue // no app-password tokens in authflow
 			}
-			ok, err := s.ex.dir.CheckPassword(ctx, u.PK, password)
+			ok, err := s.checkPassword(ctx, u.PK, password)
 			if errors.Is(err, directory.ErrNotFound) {
 				continue
 			}

@@ -378,3 +378,6 @@ func (h passwordHandler) Respond(ctx context.Context, s *Step, body json.RawMess
 // readsPendingUser: Respond reads the pending user first
 // (Step.authenticate).
 func (passwordHandler) readsPendingUser(post bool) bool { return post }
+
+// checksPassword: Respond then checks its password (Step.authenticate).
+func (passwordHandler) checksPassword(post bool) bool { return post }

@@ -3,10 +3,13 @@ package executor
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/store"
 )
 
 // The pending user read with the current stage serves the handler's
@@ -43,17 +46,51 @@ func TestPendingUserReadOnce(t *testing.T) {
 	}
 }
 
+// The pending user's hash read with the current stage serves the
+// handler's first check of that user's password only: a check of
+// another user, any check after it, and a check whose read failed, read
+// the directory.
+func TestPasswordHashReadOnce(t *testing.T) {
+	h := newHarness(t, "")
+	alice := h.userWith("alice", "alice@example.com", ptr("old"), true)
+	bob := h.userWith("bob", "bob@example.com", ptr("bobs"), true)
+	ctx := context.Background()
+	var read store.PasswordHash
+	if err := h.s.View(ctx, func(tx *store.Tx) (err error) { read, err = tx.PasswordHash(alice.PK); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.s.SetPassword(ctx, alice.PK, ptr("new")); err != nil {
+		t.Fatal(err)
+	}
+	r := &run{e: h.e, hash: &hashRead{pk: alice.PK, v: read}}
+	s := &Step{ex: h.e, run: r}
+	if ok, err := s.checkPassword(ctx, bob.PK, "bobs"); !ok || err != nil || r.hash == nil {
+		t.Fatalf("another user: %v %v, kept %v", ok, err, r.hash != nil)
+	}
+	if ok, err := s.checkPassword(ctx, alice.PK, "old"); !ok || err != nil || r.hash != nil {
+		t.Fatalf("first check, of the hash read: %v %v, kept %v", ok, err, r.hash != nil)
+	}
+	if ok, err := s.checkPassword(ctx, alice.PK, "old"); ok || err != nil {
+		t.Fatalf("second check, of the directory: %v %v", ok, err)
+	}
+	r.hash = &hashRead{pk: alice.PK, err: errors.New("unreadable")}
+	if ok, err := s.checkPassword(ctx, alice.PK, "new"); !ok || err != nil || r.hash != nil {
+		t.Fatalf("a failed read: %v %v", ok, err)
+	}
+}
+
 // A login through the shipped flow reads with the current stage the
-// pending user at the password's POST and user_login's GET, and the
-// user's devices at the validation stage's GET, and only there.
+// pending user and its password hash at the password's POST, the
+// pending user at user_login's GET, and the user's devices at the
+// validation stage's GET, and only there.
 func TestPendingUserPrefetched(t *testing.T) {
 	h := newHarness(t, "", withExpression)
 	loadDefaults(t, h, false)
 	h.userWith("alice", "alice@example.com", ptr("right"), true)
 	const slug = "default-authentication-flow"
 	var read []string
-	fired := false
-	testHookPrefetch = func() { fired = true }
+	var fired []string
+	testHookPrefetch = func(what string) { fired = append(fired, what) }
 	t.Cleanup(func() { testHookPrefetch = nil })
 	ctx := context.Background()
 	req := Request{Session: "s"}
@@ -69,10 +106,10 @@ func TestPendingUserPrefetched(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if fired {
-			read = append(read, name)
+		if fired != nil {
+			read = append(read, name+": "+strings.Join(fired, ", "))
 		}
-		fired = false
+		fired = nil
 		return resp
 	}
 	step("identification GET", "")
@@ -83,7 +120,7 @@ func TestPendingUserPrefetched(t *testing.T) {
 	if resp := step("user_login GET", ""); resp.Login == nil {
 		t.Fatalf("no login: %+v", resp)
 	}
-	if want := []string{"password POST", "mfa GET", "user_login GET"}; !slices.Equal(read, want) {
+	if want := []string{"password POST: user, hash", "mfa GET: devices", "user_login GET: user"}; !slices.Equal(read, want) {
 		t.Errorf("prefetched at %v, want %v", read, want)
 	}
 }
