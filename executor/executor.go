@@ -257,6 +257,8 @@ type Executor struct {
 	// apiReqs keeps the Go API's HTTP requests without a query, with the
 	// brand (apiRequest).
 	apiReqs apiRequests
+	// keys keeps the execution keys of recent requests (keycache.go).
+	keys *keyCache
 }
 
 // New returns an executor of the flows in s. It fails with an error
@@ -267,7 +269,7 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 		s: s, cache: opts.Cache, handlers: opts.Handlers, rs: opts.RunState, ttl: opts.ExecutionTTL,
 		events: opts.Events, apply: opts.ApplyUpdates, now: opts.Now,
 		dir: opts.Directory, pw: opts.Passwords, captcha: opts.Captcha, devices: opts.Devices, sms: opts.SMS, duo: opts.Duo, sleep: opts.Sleep, rep: opts.Reputation,
-		hist: newHistory(), execs: newExecCache(DefaultDecodedExecutions), mailer: opts.Mailer, baseURL: strings.TrimRight(opts.BaseURL, "/"),
+		hist: newHistory(), execs: newExecCache(DefaultDecodedExecutions), keys: newKeyCache(), mailer: opts.Mailer, baseURL: strings.TrimRight(opts.BaseURL, "/"),
 		brand: opts.Brand, avatar: opts.Avatar,
 	}
 	e.brand.Attributes = jsonvalue.CloneMap(opts.Brand.Attributes)
@@ -498,6 +500,15 @@ type run struct {
 	sharedHTTP bool
 	// step is what reach gives the handler, allocated with the run.
 	step Step
+	// first is what doRun's read transaction reads for, and read the
+	// function it runs (readFirst), made once for each run of runs: a
+	// closure would be allocated at every request.
+	first struct {
+		slug, token string
+		post        bool
+		x           *execution
+	}
+	read func(*store.Tx) error
 }
 
 // runs are the runs of requests that have answered, for the requests
@@ -506,13 +517,17 @@ type run struct {
 // back zeroed (releaseRun), so that nothing of one request is seen by
 // the next, nor kept alive by the pool; one whose request panicked is
 // not given back.
-var runs = sync.Pool{New: func() any { return new(run) }}
+var runs = sync.Pool{New: func() any {
+	r := new(run)
+	r.read = r.readFirst
+	return r
+}}
 
 // releaseRun gives r back to runs once its request has answered: its
 // Response holds nothing of r (the login, logout and cookie it reports
 // are allocated apart), and a handler keeps no *Step (see Step).
 func releaseRun(r *run) {
-	*r = run{}
+	*r = run{read: r.read}
 	runs.Put(r)
 }
 
@@ -535,7 +550,7 @@ func (e *Executor) doRun(ctx context.Context, r *run, slug string, req Request, 
 	} else {
 		req.HTTP = e.withBrand(req.HTTP)
 	}
-	r.e, r.ctx, r.req, r.key, r.sharedHTTP = e, ctx, req, ExecutionKey(req.Session, slug), shared
+	r.e, r.ctx, r.req, r.key, r.sharedHTTP = e, ctx, req, e.keys.key(req.Session, slug), shared
 	// The requests of one execution run one after the other: the record
 	// is read under the lock (keylock.go).
 	held := e.running.lock(r.key)
@@ -550,34 +565,9 @@ func (e *Executor) doRun(ctx context.Context, r *run, slug string, req Request, 
 		e.execs.drop(r.key)
 	}
 	token := flowTokenParam(req.Query)
-	// One read transaction: the flow and, for an execution that goes on
-	// or starts, its current stage (reach). (It reads r, not do's own
-	// variables, which it would move to the heap.)
-	err := e.s.View(ctx, func(tx *store.Tx) error {
-		var err error
-		if r.f, err = e.conf.flow(tx, slug); err != nil {
-			return err
-		}
-		switch {
-		case x != nil && x.Flow == r.f.PK:
-			r.ex = x
-			if token == "" {
-				r.ex.Query = r.req.Query
-				r.pre = r.current(tx)
-				r.prefetch(tx, r.pre, post)
-			}
-		case token == "":
-			// A new execution (start): planned, and its first stage
-			// found, in this transaction too.
-			ctxm := map[string]any{}
-			p, perr := e.cache.MakeIn(ctx, tx, slug, plan.Request{User: r.policyUser(ctxm), Context: ctxm, HTTP: r.req.HTTP})
-			r.fresh = newPlan{p: p, err: perr, ok: r.adopt(ctxm, p, perr), made: true}
-			if r.fresh.ok {
-				r.pre = r.current(tx)
-			}
-		}
-		return nil
-	})
+	// One read transaction: the flow and the current stage (readFirst).
+	r.first.slug, r.first.token, r.first.post, r.first.x = slug, token, post, x
+	err := e.s.View(ctx, r.read)
 	if errors.Is(err, store.ErrNotFound) {
 		return Response{}, fmt.Errorf("%w: %q", ErrUnknownFlow, slug)
 	}
@@ -615,6 +605,36 @@ func (e *Executor) doRun(ctx context.Context, r *run, slug string, req Request, 
 		return r.reach(true, body)
 	}
 	return r.reach(false, nil)
+}
+
+// readFirst is a request's first read transaction (doRun's): the flow
+// and, for an execution that goes on or starts, its current stage
+// (reach), with what its handler reads first (prefetch).
+func (r *run) readFirst(tx *store.Tx) error {
+	var err error
+	if r.f, err = r.e.conf.flow(tx, r.first.slug); err != nil {
+		return err
+	}
+	x, token := r.first.x, r.first.token
+	switch {
+	case x != nil && x.Flow == r.f.PK:
+		r.ex = x
+		if token == "" {
+			r.ex.Query = r.req.Query
+			r.pre = r.current(tx)
+			r.prefetch(tx, r.pre, r.first.post)
+		}
+	case token == "":
+		// A new execution (start): planned, and its first stage found,
+		// in this transaction too.
+		ctxm := map[string]any{}
+		p, perr := r.e.cache.MakeIn(r.ctx, tx, r.first.slug, plan.Request{User: r.policyUser(ctxm), Context: ctxm, HTTP: r.req.HTTP})
+		r.fresh = newPlan{p: p, err: perr, ok: r.adopt(ctxm, p, perr), made: true}
+		if r.fresh.ok {
+			r.pre = r.current(tx)
+		}
+	}
+	return nil
 }
 
 // sharedRunState is a RunState that can keep a caller's bytes, and hand
