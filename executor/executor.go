@@ -484,13 +484,16 @@ type run struct {
 	pending *pendingRead
 	devices *devicesRead
 	// hash is the pending user's password hash, read with it for a
-	// passwordChecker.
-	hash *hashRead
-	// reads hold what pending, devices and hash point to.
+	// passwordChecker; ident the response decoded and the user it
+	// names, for a userFinder.
+	hash  *hashRead
+	ident *identRead
+	// reads hold what pending, devices, hash and ident point to.
 	reads struct {
 		pending pendingRead
 		devices devicesRead
 		hash    hashRead
+		ident   identRead
 	}
 	// fresh is the plan do made for a new execution.
 	fresh newPlan
@@ -506,6 +509,7 @@ type run struct {
 	first struct {
 		slug, token string
 		post        bool
+		body        json.RawMessage
 		x           *execution
 	}
 	read func(*store.Tx) error
@@ -566,7 +570,7 @@ func (e *Executor) doRun(ctx context.Context, r *run, slug string, req Request, 
 	}
 	token := flowTokenParam(req.Query)
 	// One read transaction: the flow and the current stage (readFirst).
-	r.first.slug, r.first.token, r.first.post, r.first.x = slug, token, post, x
+	r.first.slug, r.first.token, r.first.post, r.first.body, r.first.x = slug, token, post, body, x
 	err := e.s.View(ctx, r.read)
 	if errors.Is(err, store.ErrNotFound) {
 		return Response{}, fmt.Errorf("%w: %q", ErrUnknownFlow, slug)
@@ -622,7 +626,7 @@ func (r *run) readFirst(tx *store.Tx) error {
 		if token == "" {
 			r.ex.Query = r.req.Query
 			r.pre = r.current(tx)
-			r.prefetch(tx, r.pre, r.first.post)
+			r.prefetch(tx, r.pre, r.first.post, r.first.body)
 		}
 	case token == "":
 		// A new execution (start): planned, and its first stage found,

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -141,13 +142,21 @@ type passwordChecker interface{ checksPassword(post bool) bool }
 // as readsDevices says: the request reads them with the current stage.
 type devicesReader interface{ readsDevices(post bool) bool }
 
+// userFinder is a handler whose Respond finds the user its response
+// names (findsUser) before it writes anything: the request decodes the
+// response and finds the user with the current stage, for the handler.
+type userFinder interface {
+	findsUser(ctx context.Context, tx *store.Tx, st stage.Stage, body json.RawMessage) (identRead, bool)
+}
+
 // prefetch reads in tx, from the store's own directory, what the handler
 // of the current stage c reads first: the context's pending user
-// (pendingUserReader), the devices of the user it checks
-// (devicesReader). A read served so is one the handler would make right
+// (pendingUserReader) and its hash (passwordChecker), the devices of the
+// user it checks (devicesReader), the user a POST's body names
+// (userFinder). A read served so is one the handler would make right
 // after, before it writes anything: it is that read, one transaction
 // earlier.
-func (r *run) prefetch(tx *store.Tx, c *reached, post bool) {
+func (r *run) prefetch(tx *store.Tx, c *reached, post bool, body json.RawMessage) {
 	if !r.e.storeDir || c.err != nil || !c.ok || c.gone || c.st.Redirect != "" {
 		return
 	}
@@ -169,6 +178,15 @@ func (r *run) prefetch(tx *store.Tx, c *reached, post bool) {
 				if testHookPrefetch != nil {
 					testHookPrefetch("hash")
 				}
+			}
+		}
+	}
+	if uf, ok := h.(userFinder); ok && post {
+		if v, ok := uf.findsUser(r.ctx, tx, c.stg, body); ok {
+			r.reads.ident = v
+			r.ident = &r.reads.ident
+			if testHookPrefetch != nil {
+				testHookPrefetch("identified")
 			}
 		}
 	}
@@ -223,7 +241,8 @@ func (s *Step) checkPassword(ctx context.Context, pk int64, raw string) (bool, e
 
 // testHookPrefetch, when set (by tests), runs when a request has read
 // with its current stage the pending user ("user"), its password hash
-// ("hash"), or a user's devices ("devices").
+// ("hash"), a user's devices ("devices"), or the user a response names
+// ("identified").
 var testHookPrefetch func(what string)
 
 // PendingUser returns the context's pending user as the directory holds

@@ -5,20 +5,25 @@ import (
 	"encoding/json"
 	"strconv"
 	"testing"
+
+	"github.com/authflow/authflow/internal/testutil"
 )
 
 // A login through the shipped default-authentication-flow, with the Go
 // API (six requests: each loads its execution, reaches its stage and
 // saves or ends the execution), allocates at most maxLoginAllocs
-// objects (288 when written; 320 before each request's state was taken
+// objects (277 when written; 320 before each request's state was taken
 // from a pool, its execution key kept, its parsed query and read
-// transaction's closure left out, and the password's hash read with
-// the pending user). Before the execution was taken from its cache
+// transaction's closure left out, the identified user and the
+// password's hash read with the current stage). Before the execution was taken from its cache
 // instead of copied, adopted at its save instead of rebuilt, its entry
 // and record reused, and bbolt's page checks stopped allocating, it took
 // 481 (and some 540 in BenchmarkLoginCheap, of a store of 1,000 users).
 func TestLoginAllocs(t *testing.T) {
-	const maxLoginAllocs = 300
+	const maxLoginAllocs = 290
+	if testutil.Race {
+		t.Skip("the race detector allocates, and sync.Pool drops at random under it")
+	}
 	h := newHarness(t, "", withExpression)
 	loadDefaults(t, h, false)
 	h.userWith("alice", "alice@example.com", ptr("right"), true)
