@@ -545,7 +545,7 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 	return resp, err
 }
 
-// doRun is do's work, in r, a zero run.
+// doRun is do's work, in r, a run of runs (zero but for its read).
 func (e *Executor) doRun(ctx context.Context, r *run, slug string, req Request, post bool, body json.RawMessage) (Response, error) {
 	shared := req.HTTP == nil && req.Query == ""
 	keepHTTP := false
