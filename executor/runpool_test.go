@@ -8,17 +8,22 @@ import (
 	"testing"
 )
 
+// goLoginBodies are goLogin's requests: nil for a Get.
+var goLoginBodies = []json.RawMessage{
+	nil, json.RawMessage(`{"component":"ak-stage-identification","uid_field":"alice"}`),
+	nil, json.RawMessage(`{"component":"ak-stage-password","password":"right"}`),
+	nil, nil,
+}
+
 // goLogin logs alice (password "right") in to the shipped
 // default-authentication-flow through the Go API in session sid: the
 // six requests of a login (Get, Submit, Get, Submit, Get, Get). It
 // returns the last answer, which reports the login.
 func goLogin(t testing.TB, h *harness, sid string) (Response, error) {
-	uid := json.RawMessage(`{"component":"ak-stage-identification","uid_field":"alice"}`)
-	pw := json.RawMessage(`{"component":"ak-stage-password","password":"right"}`)
 	ctx := context.Background()
 	req := Request{Session: sid}
 	var resp Response
-	for _, body := range []json.RawMessage{nil, uid, nil, pw, nil, nil} {
+	for _, body := range goLoginBodies {
 		var err error
 		if body == nil {
 			resp, err = h.e.Get(ctx, "default-authentication-flow", req)
