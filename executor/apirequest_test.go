@@ -78,8 +78,9 @@ func mustResp(t *testing.T) func(Response, error) Response {
 	}
 }
 
-// hostHandler is a host's dummy handler that changes the HTTP request it
-// is given, as a host's handler may, and records what it saw first.
+// hostHandler is a host's dummy handler that changes the HTTP request
+// and the parsed query it is given, as a host's handler may, and records
+// what it saw first.
 type hostHandler struct {
 	dummyHandler
 	seen *[]string
@@ -87,7 +88,8 @@ type hostHandler struct {
 
 func (h hostHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
 	r := s.Request.HTTP
-	*h.seen = append(*h.seen, r.Path+"|"+r.Header.Get("X-Host")+"|"+r.Query.Encode())
+	*h.seen = append(*h.seen, r.Path+"|"+r.Header.Get("X-Host")+"|"+r.Query.Encode()+"|"+s.Query.Encode())
+	s.Query.Set("host", "changed")
 	r.Header.Set("X-Host", "changed")
 	r.Query.Add("host", "changed")
 	r.Path = "/changed/"
@@ -96,7 +98,8 @@ func (h hostHandler) Challenge(ctx context.Context, s *Step) (Result, error) {
 
 // A host's handler that changes the Go API's request it is given (shared
 // by the requests of a flow) changes its own copy: the next request, of
-// another session, sees the request as goAPIRequest makes it.
+// another session, sees the request as goAPIRequest makes it. So does
+// one that changes the parsed query, of an empty query too.
 func TestAPIRequestHostHandler(t *testing.T) {
 	var seen []string
 	h := newHarness(t, twoDummies, func(o *Options) {
@@ -107,7 +110,7 @@ func TestAPIRequestHostHandler(t *testing.T) {
 	for i := range 3 {
 		mustResp(t)(h.e.Get(ctx, "f", Request{Session: "s" + strconv.Itoa(i)}))
 	}
-	want := "/api/v3/flows/executor/f/||query="
+	want := "/api/v3/flows/executor/f/||query=|"
 	for i, s := range seen {
 		if s != want {
 			t.Errorf("request %d: the handler saw %q, want %q", i, s, want)

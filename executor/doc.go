@@ -279,7 +279,7 @@
 // is left is spread thinly: the password binding's expression policy,
 // evaluated at the password stage's GET and POST as authentik does
 // (EXECUTOR.md §2.4; a policy may answer differently at the POST, so
-// its result is not kept), about a tenth; eight read transactions,
+// its result is not kept), about a tenth; six read transactions,
 // mostly bbolt's own work; encoding the context at each save (a
 // handler may change Step.Context's nested values in place, so only
 // the encoding tells whether it changed); the stage handlers; and the
@@ -322,7 +322,15 @@
 // pending user with its groups' facts (plan.Options.Decoded, which New
 // sets when the planner options have none); the password and user_login
 // stages read the pending user through it too, when the directory is
-// the store's. The executor keeps the execution it last loaded or saved
+// the store's, in the request's read transaction, and the password
+// stage's POST the user's hash with it (store.Tx.PasswordHash, checked
+// outside the transaction by store.Store.CheckPasswordHash); so does
+// the identification stage's POST the user its response names, when
+// it has no captcha (whose token is verified before the lookup). A
+// request's own state, the [Step] it gives the handler among it, is
+// reused by a later request once it has answered, and the keys of the
+// executions of recent requests are kept, so that the requests of an
+// execution hash its session id once. The executor keeps the execution it last loaded or saved
 // under each key decoded (at most [DefaultDecodedExecutions]), and
 // serves it to the next request of the execution only when the record
 // the RunState returns has the same version and the very same bytes, so

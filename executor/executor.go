@@ -257,6 +257,8 @@ type Executor struct {
 	// apiReqs keeps the Go API's HTTP requests without a query, with the
 	// brand (apiRequest).
 	apiReqs apiRequests
+	// keys keeps the execution keys of recent requests (keycache.go).
+	keys *keyCache
 }
 
 // New returns an executor of the flows in s. It fails with an error
@@ -267,7 +269,7 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 		s: s, cache: opts.Cache, handlers: opts.Handlers, rs: opts.RunState, ttl: opts.ExecutionTTL,
 		events: opts.Events, apply: opts.ApplyUpdates, now: opts.Now,
 		dir: opts.Directory, pw: opts.Passwords, captcha: opts.Captcha, devices: opts.Devices, sms: opts.SMS, duo: opts.Duo, sleep: opts.Sleep, rep: opts.Reputation,
-		hist: newHistory(), execs: newExecCache(DefaultDecodedExecutions), mailer: opts.Mailer, baseURL: strings.TrimRight(opts.BaseURL, "/"),
+		hist: newHistory(), execs: newExecCache(DefaultDecodedExecutions), keys: newKeyCache(), mailer: opts.Mailer, baseURL: strings.TrimRight(opts.BaseURL, "/"),
 		brand: opts.Brand, avatar: opts.Avatar,
 	}
 	e.brand.Attributes = jsonvalue.CloneMap(opts.Brand.Attributes)
@@ -481,6 +483,18 @@ type run struct {
 	// once used.
 	pending *pendingRead
 	devices *devicesRead
+	// hash is the pending user's password hash, read with it for a
+	// passwordChecker; ident the response decoded and the user it
+	// names, for a userFinder.
+	hash  *hashRead
+	ident *identRead
+	// reads hold what pending, devices, hash and ident point to.
+	reads struct {
+		pending pendingRead
+		devices devicesRead
+		hash    hashRead
+		ident   identRead
+	}
 	// fresh is the plan do made for a new execution.
 	fresh newPlan
 	// sharedHTTP says req.HTTP is the Go API's request shared by the
@@ -489,12 +503,50 @@ type run struct {
 	sharedHTTP bool
 	// step is what reach gives the handler, allocated with the run.
 	step Step
+	// first is what doRun's read transaction reads for, and read the
+	// function it runs (readFirst), made once for each run of runs: a
+	// closure would be allocated at every request.
+	first struct {
+		slug, token string
+		post        bool
+		body        json.RawMessage
+		x           *execution
+	}
+	read func(*store.Tx) error
+}
+
+// runs are the runs of requests that have answered, for the requests
+// that follow (do): a run, with the Step in it, is over a kilobyte,
+// which would otherwise be garbage at every request. A run is given
+// back zeroed (releaseRun), so that nothing of one request is seen by
+// the next, nor kept alive by the pool; one whose request panicked is
+// not given back.
+var runs = sync.Pool{New: func() any {
+	r := new(run)
+	r.read = r.readFirst
+	return r
+}}
+
+// releaseRun gives r back to runs once its request has answered: its
+// Response holds nothing of r (the login, logout and cookie it reports
+// are allocated apart), and a handler keeps no *Step (see Step).
+func releaseRun(r *run) {
+	*r = run{read: r.read}
+	runs.Put(r)
 }
 
 func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, body json.RawMessage) (Response, error) {
 	if req.Session == "" {
 		return Response{}, ErrNoSession
 	}
+	r := runs.Get().(*run)
+	resp, err := e.doRun(ctx, r, slug, req, post, body)
+	releaseRun(r)
+	return resp, err
+}
+
+// doRun is do's work, in r, a run of runs (zero but for its read).
+func (e *Executor) doRun(ctx context.Context, r *run, slug string, req Request, post bool, body json.RawMessage) (Response, error) {
 	shared := req.HTTP == nil && req.Query == ""
 	keepHTTP := false
 	if req.HTTP == nil {
@@ -502,7 +554,7 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 	} else {
 		req.HTTP = e.withBrand(req.HTTP)
 	}
-	r := &run{e: e, ctx: ctx, req: req, key: ExecutionKey(req.Session, slug), sharedHTTP: shared}
+	r.e, r.ctx, r.req, r.key, r.sharedHTTP = e, ctx, req, e.keys.key(req.Session, slug), shared
 	// The requests of one execution run one after the other: the record
 	// is read under the lock (keylock.go).
 	held := e.running.lock(r.key)
@@ -517,34 +569,9 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 		e.execs.drop(r.key)
 	}
 	token := flowTokenParam(req.Query)
-	// One read transaction: the flow and, for an execution that goes on
-	// or starts, its current stage (reach). (It reads r, not do's own
-	// variables, which it would move to the heap.)
-	err := e.s.View(ctx, func(tx *store.Tx) error {
-		var err error
-		if r.f, err = e.conf.flow(tx, slug); err != nil {
-			return err
-		}
-		switch {
-		case x != nil && x.Flow == r.f.PK:
-			r.ex = x
-			if token == "" {
-				r.ex.Query = r.req.Query
-				r.pre = r.current(tx)
-				r.prefetch(tx, r.pre, post)
-			}
-		case token == "":
-			// A new execution (start): planned, and its first stage
-			// found, in this transaction too.
-			ctxm := map[string]any{}
-			p, perr := e.cache.MakeIn(ctx, tx, slug, plan.Request{User: r.policyUser(ctxm), Context: ctxm, HTTP: r.req.HTTP})
-			r.fresh = newPlan{p: p, err: perr, ok: r.adopt(ctxm, p, perr), made: true}
-			if r.fresh.ok {
-				r.pre = r.current(tx)
-			}
-		}
-		return nil
-	})
+	// One read transaction: the flow and the current stage (readFirst).
+	r.first.slug, r.first.token, r.first.post, r.first.body, r.first.x = slug, token, post, body, x
+	err := e.s.View(ctx, r.read)
 	if errors.Is(err, store.ErrNotFound) {
 		return Response{}, fmt.Errorf("%w: %q", ErrUnknownFlow, slug)
 	}
@@ -582,6 +609,36 @@ func (e *Executor) do(ctx context.Context, slug string, req Request, post bool, 
 		return r.reach(true, body)
 	}
 	return r.reach(false, nil)
+}
+
+// readFirst is a request's first read transaction (doRun's): the flow
+// and, for an execution that goes on or starts, its current stage
+// (reach), with what its handler reads first (prefetch).
+func (r *run) readFirst(tx *store.Tx) error {
+	var err error
+	if r.f, err = r.e.conf.flow(tx, r.first.slug); err != nil {
+		return err
+	}
+	x, token := r.first.x, r.first.token
+	switch {
+	case x != nil && x.Flow == r.f.PK:
+		r.ex = x
+		if token == "" {
+			r.ex.Query = r.req.Query
+			r.pre = r.current(tx)
+			r.prefetch(tx, r.pre, r.first.post, r.first.body)
+		}
+	case token == "":
+		// A new execution (start): planned, and its first stage found,
+		// in this transaction too.
+		ctxm := map[string]any{}
+		p, perr := r.e.cache.MakeIn(r.ctx, tx, r.first.slug, plan.Request{User: r.policyUser(ctxm), Context: ctxm, HTTP: r.req.HTTP})
+		r.fresh = newPlan{p: p, err: perr, ok: r.adopt(ctxm, p, perr), made: true}
+		if r.fresh.ok {
+			r.pre = r.current(tx)
+		}
+	}
+	return nil
 }
 
 // sharedRunState is a RunState that can keep a caller's bytes, and hand
@@ -778,8 +835,8 @@ func (r *run) reach(post bool, body json.RawMessage) (Response, error) {
 	}
 	step := &r.step
 	*step = Step{Planned: st, Context: r.ex.Context, Request: r.req, ex: r.e, run: r, Flow: r.f}
-	step.Query, _ = url.ParseQuery(r.ex.Query)
 	var h Handler
+	builtin := true
 	switch {
 	case st.Redirect == emailConsentMarker:
 		h = emailConsentHandler{} // email.go
@@ -793,10 +850,17 @@ func (r *run) reach(post bool, body json.RawMessage) (Response, error) {
 		if h == nil {
 			h = Unsupported(step.Stage.Model())
 		}
-		if r.sharedHTTP && !builtinHandler(h) {
+		builtin = builtinHandler(h)
+		if r.sharedHTTP && !builtin {
 			// A host's handler may change the request it is given.
 			step.Request.HTTP = cloneHTTPRequest(step.Request.HTTP)
 		}
+	}
+	if r.ex.Query != "" || !builtin {
+		// A host's handler may change the values it is given; the
+		// executor's own only read them, and an empty query reads as a
+		// nil map does.
+		step.Query, _ = url.ParseQuery(r.ex.Query)
 	}
 	var res Result
 	switch {
@@ -1003,6 +1067,9 @@ func (r *run) done() (Response, error) {
 
 // nextURL is the query's next.
 func (r *run) nextURL() string {
+	if r.ex.Query == "" {
+		return ""
+	}
 	q, _ := url.ParseQuery(r.ex.Query)
 	return q.Get("next")
 }
@@ -1170,7 +1237,7 @@ func (e *Executor) keepAPIRequest(slug string, post bool, h *plan.HTTPRequest) {
 }
 
 // builtinHandlerTypes are the types of Builtin's handlers, which never
-// modify a Step's Request.HTTP.
+// modify a Step's Request.HTTP nor its Query.
 var builtinHandlerTypes = sync.OnceValue(func() map[reflect.Type]bool {
 	m := map[reflect.Type]bool{reflect.TypeOf(Unsupported("")): true}
 	for _, h := range Builtin() {

@@ -17,7 +17,8 @@ import (
 // a GET reaches the stage (and to build the challenge again after an
 // invalid response), and Respond with the body of a POST. A returned
 // error is unexpected: the client sees ak-stage-flow-error and the
-// execution stays where it was. Handlers are called concurrently.
+// execution stays where it was. Handlers are called concurrently. The
+// *Step is the handler's only while the call runs (see Step).
 type Handler interface {
 	Challenge(ctx context.Context, s *Step) (Result, error)
 	Respond(ctx context.Context, s *Step, body json.RawMessage) (Result, error)
@@ -30,6 +31,13 @@ type Handler interface {
 // place by the steps that follow: once the step returns, the handler
 // neither changes nor reads them (a map it shares with other code goes
 // in as a copy, and a challenge copies what it shows of one).
+//
+// A Step is valid only while the handler it is given to runs: the
+// executor reuses it (and the request's other state) for a later
+// request, so a handler keeps neither the *Step nor a pointer into it
+// once it returns, nor uses it from a goroutine that outlives the call.
+// What it keeps, it copies (a field's value: Flow, Stage, Planned, a
+// string of Query).
 type Step struct {
 	// Flow is the flow running, read on this request.
 	Flow flow.Flow
@@ -41,7 +49,9 @@ type Step struct {
 	Planned plan.Stage
 	// Context is the plan context.
 	Context map[string]any
-	// Query is the client's query string (the query parameter), parsed.
+	// Query is the client's query string (the query parameter), parsed:
+	// a handler not of Builtin may change it; Builtin's, which only read
+	// it, are given nil for an empty query.
 	Query url.Values
 	// Request is the request being answered. A handler not of Builtin
 	// may change it: its HTTP is the handler's own.

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -116,10 +117,12 @@ func take[T any](p **prefetched[T], pk int64) (v T, ok bool, err error) {
 }
 
 // pendingRead is the context's pending user, read for a handler that
-// reads it (pendingUserReader); devicesRead the devices of a user, for
-// a devicesReader.
+// reads it (pendingUserReader); hashRead its password hash, for a
+// passwordChecker; devicesRead the devices of a user, for a
+// devicesReader.
 type (
 	pendingRead = prefetched[directory.User]
+	hashRead    = prefetched[store.PasswordHash]
 	devicesRead = prefetched[[]directory.Device]
 )
 
@@ -129,39 +132,72 @@ type (
 // first read transaction, with the current stage (prefetch).
 type pendingUserReader interface{ readsPendingUser(post bool) bool }
 
+// passwordChecker is a pendingUserReader that then checks the pending
+// user's password (Step.checkPassword), at a POST or a GET as
+// checksPassword says: the request reads the user's hash with the user.
+type passwordChecker interface{ checksPassword(post bool) bool }
+
 // devicesReader is a handler that reads the devices of the user it
 // checks (validateUserOf; Step.userDevices) before it writes anything,
 // as readsDevices says: the request reads them with the current stage.
 type devicesReader interface{ readsDevices(post bool) bool }
 
+// userFinder is a handler whose Respond finds the user its response
+// names (findsUser) before it writes anything: the request decodes the
+// response and finds the user with the current stage, for the handler.
+type userFinder interface {
+	findsUser(ctx context.Context, tx *store.Tx, st stage.Stage, body json.RawMessage) (identRead, bool)
+}
+
 // prefetch reads in tx, from the store's own directory, what the handler
 // of the current stage c reads first: the context's pending user
-// (pendingUserReader), the devices of the user it checks
-// (devicesReader). A read served so is one the handler would make right
+// (pendingUserReader) and its hash (passwordChecker), the devices of the
+// user it checks (devicesReader), the user a POST's body names
+// (userFinder). A read served so is one the handler would make right
 // after, before it writes anything: it is that read, one transaction
 // earlier.
-func (r *run) prefetch(tx *store.Tx, c *reached, post bool) {
+func (r *run) prefetch(tx *store.Tx, c *reached, post bool, body json.RawMessage) {
 	if !r.e.storeDir || c.err != nil || !c.ok || c.gone || c.st.Redirect != "" {
 		return
 	}
 	h := r.e.handlers[c.stg.Model()]
 	if pr, ok := h.(pendingUserReader); ok && pr.readsPendingUser(post) {
 		if pk, ok := directory.ContextUserPK(r.ex.Context[directory.ContextPendingUser]); ok {
-			p := &pendingRead{pk: pk}
+			p := &r.reads.pending
+			*p = pendingRead{pk: pk}
 			p.v, p.err = r.e.userIn(tx, pk)
 			r.pending = p
 			if testHookPrefetch != nil {
-				testHookPrefetch()
+				testHookPrefetch("user")
+			}
+			if pc, ok := h.(passwordChecker); ok && pc.checksPassword(post) {
+				hr := &r.reads.hash
+				*hr = hashRead{pk: pk}
+				hr.v, hr.err = tx.PasswordHash(pk)
+				r.hash = hr
+				if testHookPrefetch != nil {
+					testHookPrefetch("hash")
+				}
+			}
+		}
+	}
+	if uf, ok := h.(userFinder); ok && post {
+		if v, ok := uf.findsUser(r.ctx, tx, c.stg, body); ok {
+			r.reads.ident = v
+			r.ident = &r.reads.ident
+			if testHookPrefetch != nil {
+				testHookPrefetch("identified")
 			}
 		}
 	}
 	if dr, ok := h.(devicesReader); ok && r.e.storeDevices && dr.readsDevices(post) {
 		if pk, anonymous := validateUserOf(r.ex.Context, r.req); !anonymous && pk != 0 {
-			d := &devicesRead{pk: pk}
+			d := &r.reads.devices
+			*d = devicesRead{pk: pk}
 			d.v, d.err = tx.Directory().UserDevices(r.ctx, pk)
 			r.devices = d
 			if testHookPrefetch != nil {
-				testHookPrefetch()
+				testHookPrefetch("devices")
 			}
 		}
 	}
@@ -190,9 +226,24 @@ func (s *Step) user(ctx context.Context, pk int64) (directory.User, error) {
 	return s.ex.user(ctx, pk)
 }
 
+// checkPassword is the directory's CheckPassword, served by the
+// request's read of the pending user's hash (prefetch) the first time
+// it is asked for: the step has written nothing since, and a later check,
+// or one whose read failed, reads again.
+func (s *Step) checkPassword(ctx context.Context, pk int64, raw string) (bool, error) {
+	if s.run != nil {
+		if h, ok, err := take(&s.run.hash, pk); ok && err == nil {
+			return s.ex.s.CheckPasswordHash(ctx, pk, h, raw)
+		}
+	}
+	return s.ex.dir.CheckPassword(ctx, pk, raw)
+}
+
 // testHookPrefetch, when set (by tests), runs when a request has read
-// the pending user, or a user's devices, with its current stage.
-var testHookPrefetch func()
+// with its current stage the pending user ("user"), its password hash
+// ("hash"), a user's devices ("devices"), or the user a response names
+// ("identified").
+var testHookPrefetch func(what string)
 
 // PendingUser returns the context's pending user as the directory holds
 // it now; false when the context has none, or a stand-in the directory
@@ -310,7 +361,7 @@ func (s *Step) authenticate(ctx context.Context, backends []stage.PasswordBacken
 			if b == stage.BackendToken {
 				continue // no app-password tokens in authflow
 			}
-			ok, err := s.ex.dir.CheckPassword(ctx, u.PK, password)
+			ok, err := s.checkPassword(ctx, u.PK, password)
 			if errors.Is(err, directory.ErrNotFound) {
 				continue
 			}

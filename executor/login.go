@@ -183,14 +183,62 @@ type identificationResponse struct {
 	CaptchaToken *string `json:"captcha_token" af:"blank"`
 }
 
+// identRead is an identification response decoded and the user it
+// names found (FindUser's answer), read with the current stage for
+// Respond (prefetch).
+type identRead struct {
+	resp identificationResponse
+	user directory.User
+	err  error
+}
+
+// identFind is the directory query of an identification stage for the
+// identifier id.
+func identFind(cfg stage.Identification, id string) directory.Find {
+	q := directory.Find{Identifier: id, CaseSensitive: !cfg.CaseInsensitiveMatching, Fields: make([]directory.Field, 0, len(cfg.UserFields))}
+	for _, f := range cfg.UserFields {
+		q.Fields = append(q.Fields, directory.Field(f))
+	}
+	return q
+}
+
+// findsUser: without a captcha stage, which verifies its token before
+// the lookup, Respond decodes the response and finds the user it names
+// before it writes anything. ok is false when it would not (a response
+// that does not decode, no user fields).
+func (identificationHandler) findsUser(ctx context.Context, tx *store.Tx, st stage.Stage, body json.RawMessage) (v identRead, ok bool) {
+	cfg, _ := st.Config.(stage.Identification)
+	if len(cfg.UserFields) == 0 || cfg.CaptchaStage != nil {
+		return v, false
+	}
+	resp, verr, err := DecodeResponse[identificationResponse](body)
+	if err != nil || verr != nil {
+		return v, false
+	}
+	v.resp = resp
+	v.user, v.err = tx.Directory().FindUser(ctx, identFind(cfg, resp.UIDField))
+	return v, true
+}
+
 func (identificationHandler) Respond(ctx context.Context, s *Step, body json.RawMessage) (Result, error) {
 	cfg := s.Stage.Config.(stage.Identification)
-	resp, verr, err := DecodeResponse[identificationResponse](body)
-	switch {
-	case err != nil:
-		return Result{}, err
-	case verr != nil:
-		return Retry(verr), nil
+	var pre *identRead
+	if s.run != nil {
+		pre, s.run.ident = s.run.ident, nil
+	}
+	var resp identificationResponse
+	if pre != nil {
+		resp = pre.resp
+	} else {
+		var verr *validate.Error
+		var err error
+		resp, verr, err = DecodeResponse[identificationResponse](body)
+		switch {
+		case err != nil:
+			return Result{}, err
+		case verr != nil:
+			return Retry(verr), nil
+		}
 	}
 	pw, cap, err := identStages(ctx, s, cfg)
 	if err != nil {
@@ -227,11 +275,11 @@ func (identificationHandler) Respond(ctx context.Context, s *Step, body json.Raw
 		found bool
 	)
 	if len(cfg.UserFields) > 0 {
-		q := directory.Find{Identifier: resp.UIDField, CaseSensitive: !cfg.CaseInsensitiveMatching}
-		for _, f := range cfg.UserFields {
-			q.Fields = append(q.Fields, directory.Field(f))
+		if pre != nil {
+			u, err = pre.user, pre.err
+		} else {
+			u, err = s.ex.dir.FindUser(ctx, identFind(cfg, resp.UIDField))
 		}
-		u, err = s.ex.dir.FindUser(ctx, q)
 		switch {
 		case err == nil:
 			found = true
@@ -378,3 +426,6 @@ func (h passwordHandler) Respond(ctx context.Context, s *Step, body json.RawMess
 // readsPendingUser: Respond reads the pending user first
 // (Step.authenticate).
 func (passwordHandler) readsPendingUser(post bool) bool { return post }
+
+// checksPassword: Respond then checks its password (Step.authenticate).
+func (passwordHandler) checksPassword(post bool) bool { return post }

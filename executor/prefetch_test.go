@@ -3,10 +3,15 @@ package executor
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/stage"
+	"github.com/authflow/authflow/store"
+	"github.com/google/uuid"
 )
 
 // The pending user read with the current stage serves the handler's
@@ -43,17 +48,100 @@ func TestPendingUserReadOnce(t *testing.T) {
 	}
 }
 
+// The pending user's hash read with the current stage serves the
+// handler's first check of that user's password only: a check of
+// another user, any check after it, and a check whose read failed, read
+// the directory.
+func TestPasswordHashReadOnce(t *testing.T) {
+	h := newHarness(t, "")
+	alice := h.userWith("alice", "alice@example.com", ptr("old"), true)
+	bob := h.userWith("bob", "bob@example.com", ptr("bobs"), true)
+	ctx := context.Background()
+	var read store.PasswordHash
+	if err := h.s.View(ctx, func(tx *store.Tx) (err error) { read, err = tx.PasswordHash(alice.PK); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.s.SetPassword(ctx, alice.PK, ptr("new")); err != nil {
+		t.Fatal(err)
+	}
+	r := &run{e: h.e, hash: &hashRead{pk: alice.PK, v: read}}
+	s := &Step{ex: h.e, run: r}
+	if ok, err := s.checkPassword(ctx, bob.PK, "bobs"); !ok || err != nil || r.hash == nil {
+		t.Fatalf("another user: %v %v, kept %v", ok, err, r.hash != nil)
+	}
+	if ok, err := s.checkPassword(ctx, alice.PK, "old"); !ok || err != nil || r.hash != nil {
+		t.Fatalf("first check, of the hash read: %v %v, kept %v", ok, err, r.hash != nil)
+	}
+	if ok, err := s.checkPassword(ctx, alice.PK, "old"); ok || err != nil {
+		t.Fatalf("second check, of the directory: %v %v", ok, err)
+	}
+	r.hash = &hashRead{pk: alice.PK, err: errors.New("unreadable")}
+	if ok, err := s.checkPassword(ctx, alice.PK, "new"); !ok || err != nil || r.hash != nil {
+		t.Fatalf("a failed read: %v %v", ok, err)
+	}
+}
+
+// The response decoded and the user it names, read with the current
+// stage, serve the identification stage's first Respond only; a stage
+// with a captcha, or a response that does not decode, reads nothing.
+func TestIdentificationReadOnce(t *testing.T) {
+	h := newHarness(t, "")
+	h.userWith("alice", "alice@example.com", nil, true)
+	bob := h.userWith("bob", "bob@example.com", nil, true)
+	ctx := context.Background()
+	cfg := stage.DefaultIdentification()
+	cfg.UserFields = []stage.UserField{stage.UserField(directory.FieldUsername)}
+	st := stage.Stage{Name: "id", Config: cfg}
+	body := json.RawMessage(`{"component":"ak-stage-identification","uid_field":"alice"}`)
+	var pre identRead
+	var ok bool
+	_ = h.s.View(ctx, func(tx *store.Tx) error {
+		pre, ok = identificationHandler{}.findsUser(ctx, tx, st, body)
+		if _, read := (identificationHandler{}).findsUser(ctx, tx, st, json.RawMessage(`{"component":"ak-stage-identification"}`)); read {
+			t.Error("a response that does not decode was read")
+		}
+		captcha := cfg
+		captcha.CaptchaStage = &uuid.UUID{}
+		if _, read := (identificationHandler{}).findsUser(ctx, tx, stage.Stage{Config: captcha}, body); read {
+			t.Error("a stage with a captcha read the user before its token is verified")
+		}
+		return nil
+	})
+	if !ok || pre.err != nil || pre.user.Username != "alice" || pre.resp.UIDField != "alice" {
+		t.Fatalf("read %+v, %v", pre, ok)
+	}
+	// Served as read: bob, though the body names alice.
+	pre.user = bob
+	r := &run{e: h.e, ident: &pre}
+	pending := func() string {
+		s := &Step{ex: h.e, run: r, Stage: st, Context: map[string]any{}}
+		if _, err := (identificationHandler{}).Respond(ctx, s, body); err != nil {
+			t.Fatal(err)
+		}
+		name, _ := s.pendingUsername()
+		return name
+	}
+	if got := pending(); got != "bob" || r.ident != nil {
+		t.Fatalf("first Respond: pending user %q, kept %v", got, r.ident != nil)
+	}
+	if got := pending(); got != "alice" {
+		t.Fatalf("second Respond: pending user %q", got)
+	}
+}
+
 // A login through the shipped flow reads with the current stage the
-// pending user at the password's POST and user_login's GET, and the
-// user's devices at the validation stage's GET, and only there.
+// user the identification stage's POST names, the pending user and its
+// password hash at the password's POST, the pending user at
+// user_login's GET, and the user's devices at the validation stage's
+// GET, and only there.
 func TestPendingUserPrefetched(t *testing.T) {
 	h := newHarness(t, "", withExpression)
 	loadDefaults(t, h, false)
 	h.userWith("alice", "alice@example.com", ptr("right"), true)
 	const slug = "default-authentication-flow"
 	var read []string
-	fired := false
-	testHookPrefetch = func() { fired = true }
+	var fired []string
+	testHookPrefetch = func(what string) { fired = append(fired, what) }
 	t.Cleanup(func() { testHookPrefetch = nil })
 	ctx := context.Background()
 	req := Request{Session: "s"}
@@ -69,10 +157,10 @@ func TestPendingUserPrefetched(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if fired {
-			read = append(read, name)
+		if fired != nil {
+			read = append(read, name+": "+strings.Join(fired, ", "))
 		}
-		fired = false
+		fired = nil
 		return resp
 	}
 	step("identification GET", "")
@@ -83,7 +171,7 @@ func TestPendingUserPrefetched(t *testing.T) {
 	if resp := step("user_login GET", ""); resp.Login == nil {
 		t.Fatalf("no login: %+v", resp)
 	}
-	if want := []string{"password POST", "mfa GET", "user_login GET"}; !slices.Equal(read, want) {
+	if want := []string{"identification POST: identified", "password POST: user, hash", "mfa GET: devices", "user_login GET: user"}; !slices.Equal(read, want) {
 		t.Errorf("prefetched at %v, want %v", read, want)
 	}
 }

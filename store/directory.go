@@ -222,7 +222,7 @@ func (t TxDirectory) HasUsablePassword(_ context.Context, pk int64) (bool, error
 // read transaction cannot write it). A check costs one hash, which the
 // transaction waits for: Store.CheckPassword checks outside any.
 func (t TxDirectory) CheckPassword(_ context.Context, pk int64, raw string) (bool, error) {
-	stored, err := t.tx.passwordHash(pk)
+	stored, err := t.tx.storedHash(pk)
 	if err != nil {
 		return false, dirErr(err)
 	}

@@ -104,8 +104,12 @@
 // transaction holds the file's lock; [Tx.SetPassword] stores one and moves
 // password_change_date; [Store.CheckPassword] checks one outside any
 // transaction and upgrades a hash that is not current without moving
-// it (a read-only store leaves the upgrade); [ImportPasswordHash] keeps another system's hash (an authentik
-// database's) as it is. A user without a hash has an unusable password.
+// it (a read-only store leaves the upgrade), and
+// [Store.CheckPasswordHash] does so with a hash a transaction read
+// ([Tx.PasswordHash], opaque as every PasswordHash is), for a caller
+// that reads the user in one; [ImportPasswordHash] keeps another
+// system's hash (an authentik database's) as it is. A user without a
+// hash has an unusable password.
 //
 // # Secrets sealed at rest
 //

@@ -24,14 +24,15 @@ const bucketPasswords = "passwords"
 var keyInstallID = []byte("install_id")
 
 // PasswordHash is a password hashed for one user: what
-// [Store.HashPassword] makes and [Tx.SetPassword] stores. It is opaque:
-// its String and its JSON say nothing of the hash, so it cannot leak
-// through a log or a response. The zero value is the unusable password.
+// [Store.HashPassword] makes, [Tx.SetPassword] stores and
+// [Tx.PasswordHash] reads. It is opaque: its String and its JSON say
+// nothing of the hash, so it cannot leak through a log or a response.
+// The zero value is the unusable password.
 type PasswordHash struct{ encoded string }
 
 // String is "[password hash]" or "[unusable password]", never the hash.
 func (h PasswordHash) String() string {
-	if h.encoded == "" {
+	if !h.Usable() {
 		return "[unusable password]"
 	}
 	return "[password hash]"
@@ -47,7 +48,7 @@ func (h PasswordHash) GoString() string {
 func (PasswordHash) MarshalJSON() ([]byte, error) { return []byte("null"), nil }
 
 // Usable reports whether some password verifies against h.
-func (h PasswordHash) Usable() bool { return h.encoded != "" }
+func (h PasswordHash) Usable() bool { return h.encoded != "" && password.IsUsable(h.encoded) }
 
 // HashPassword hashes raw with the store's password policy
 // (Options.Passwords): a pbkdf2_sha256 hash of 870,000 iterations by
@@ -118,12 +119,22 @@ func (tx *Tx) putHash(key []byte, encoded string) error {
 // numbered pk (Django's has_usable_password). An unknown user is an
 // error wrapping ErrNotFound.
 func (tx *Tx) HasUsablePassword(pk int64) (bool, error) {
-	h, err := tx.passwordHash(pk)
-	return h != "" && password.IsUsable(h), err
+	h, err := tx.PasswordHash(pk)
+	return h.Usable(), err
 }
 
-// passwordHash is the stored hash of the user numbered pk ("" for none).
-func (tx *Tx) passwordHash(pk int64) (string, error) {
+// PasswordHash is the stored password hash of the user numbered pk (the
+// zero PasswordHash for none), for Store.CheckPasswordHash to check a
+// password against outside the transaction: a caller that reads the user
+// in a transaction of its own reads the hash with it. An unknown user is
+// an error wrapping ErrNotFound.
+func (tx *Tx) PasswordHash(pk int64) (PasswordHash, error) {
+	h, err := tx.storedHash(pk)
+	return PasswordHash{h}, err
+}
+
+// storedHash is the stored hash of the user numbered pk ("" for none).
+func (tx *Tx) storedHash(pk int64) (string, error) {
 	c := tx.s.schema.users
 	id := seqID(c.bucket, pk)
 	// The user must be there, its record whole (its envelope checked, a
@@ -175,12 +186,22 @@ func (s *Store) CheckPassword(ctx context.Context, pk int64, raw string) (bool, 
 	var stored string
 	err := s.View(ctx, func(tx *Tx) error {
 		var err error
-		stored, err = tx.passwordHash(pk)
+		stored, err = tx.storedHash(pk)
 		return err
 	})
 	if err != nil {
 		return false, err
 	}
+	return s.CheckPasswordHash(ctx, pk, PasswordHash{stored}, raw)
+}
+
+// CheckPasswordHash is CheckPassword against h, the hash of the user
+// numbered pk as a transaction read it (Tx.PasswordHash), for a caller
+// that read it with the user: it reads nothing before the check. As
+// CheckPassword, it upgrades a hash that is not current when the check
+// succeeds, unless the stored hash is no longer h.
+func (s *Store) CheckPasswordHash(ctx context.Context, pk int64, h PasswordHash, raw string) (bool, error) {
+	stored := h.encoded
 	ok, rehash, err := s.passwords.Check(raw, stored)
 	if err != nil && !errors.Is(err, password.ErrUnsupported) && !errors.Is(err, password.ErrMalformed) && !errors.Is(err, password.ErrLimit) {
 		return false, fmt.Errorf("store: checking the password of user %d: %w", pk, err)
