@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -105,14 +106,28 @@ func sortEntries(es []entry) {
 		return
 	}
 	for i := 1; i < len(es); i++ {
-		for j := i; j > 0 && es[j].k < es[j-1].k; j-- {
+		for j := i; j > 0 && keyLess(es[j].k, es[j-1].k); j-- {
 			es[j], es[j-1] = es[j-1], es[j]
 		}
 	}
 }
 
+// keyLess is a < b, by their first bytes alone when those differ, as
+// a map's keys usually do.
+func keyLess(a, b string) bool {
+	if a != "" && b != "" && a[0] != b[0] {
+		return a[0] < b[0]
+	}
+	return a < b
+}
+
 // appendFloat writes f as encoding/json does.
 func appendFloat(b []byte, f float64) ([]byte, error) {
+	if i := int64(f); float64(i) == f && -1<<53 <= i && i <= 1<<53 && (i != 0 || !math.Signbit(f)) {
+		// An integer a float64 holds exactly, the usual number, is
+		// written as its digits.
+		return strconv.AppendInt(b, i, 10), nil
+	}
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		return nil, fmt.Errorf("jsonvalue: unsupported value: %s", strconv.FormatFloat(f, 'g', -1, 64))
 	}
@@ -142,6 +157,73 @@ var htmlSafe = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
+// asciiEscapes is how encoding/json writes each ASCII byte that htmlSafe
+// says a string does not hold as it is.
+var asciiEscapes = func() (t [utf8.RuneSelf]string) {
+	for c := range byte(utf8.RuneSelf) {
+		switch c {
+		case '\\', '"':
+			t[c] = string([]byte{'\\', c})
+		case '\b':
+			t[c] = `\b`
+		case '\f':
+			t[c] = `\f`
+		case '\n':
+			t[c] = `\n`
+		case '\r':
+			t[c] = `\r`
+		case '\t':
+			t[c] = `\t`
+		default:
+			if !htmlSafe[c] {
+				t[c] = string([]byte{'\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF]})
+			}
+		}
+	}
+	return t
+}()
+
+// Bytes repeated over a word, for plainLen.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plainLen is the length of the longest prefix of s that a string holds
+// as it is: bytes htmlSafe, and '<', '>' and '&' when not escapeHTML. It
+// reads eight bytes at a time.
+func plainLen[S string | []byte](s S, escapeHTML bool) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		t := s[i : i+8]
+		w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+		// The high bit of a byte of at least 0x80, below 0x20, or one
+		// of the others; of a byte after one of those too, maybe (a
+		// borrow), never before.
+		bad := w | (w - 0x20*ones) | hasByte(w, '"') | hasByte(w, '\\')
+		if escapeHTML {
+			bad |= hasByte(w, '<') | hasByte(w, '>') | hasByte(w, '&')
+		}
+		if bad &= highs; bad != 0 {
+			return i + bits.TrailingZeros64(bad)/8
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || !htmlSafe[c] && (escapeHTML || c != '<' && c != '>' && c != '&') {
+			return i
+		}
+	}
+	return i
+}
+
+// hasByte has the high bit set of the bytes of w that are c, if only
+// those of w that are below 0x80 (the caller checks the others).
+func hasByte(w uint64, c byte) uint64 {
+	x := w ^ (ones * uint64(c))
+	return x - ones
+}
+
 // appendString writes s as encoding/json does, escaping HTML.
 func appendString(b []byte, s string) []byte { return AppendString(b, s, true) }
 
@@ -152,29 +234,13 @@ func appendString(b []byte, s string) []byte { return AppendString(b, s, true) }
 func AppendString(b []byte, s string, escapeHTML bool) []byte {
 	b = append(b, '"')
 	start := 0
-	for i := 0; i < len(s); {
+	for i := 0; ; {
+		if i += plainLen(s[i:], escapeHTML); i == len(s) {
+			break
+		}
 		if c := s[i]; c < utf8.RuneSelf {
-			if htmlSafe[c] || !escapeHTML && (c == '<' || c == '>' || c == '&') {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
+			b = append(b, asciiEscapes[c]...)
 			i++
 			start = i
 			continue
