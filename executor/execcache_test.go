@@ -484,3 +484,54 @@ func TestStepSaveAllocs(t *testing.T) {
 		t.Errorf("%v allocations, want the record's bytes alone", n)
 	}
 }
+
+// A context unchanged since it was loaded is checked against the bytes
+// it was loaded as, not encoded, and its save does not walk it again
+// (ctxKept); one that encodes the same but is not what decoding makes
+// of it (an int for a float64) is kept as those bytes and made decoded
+// in place.
+func TestExecCacheKeepsUnchangedContext(t *testing.T) {
+	c := newExecCache(4)
+	x := &execution{Flow: uuid.New(), Context: map[string]any{"u": map[string]any{"pk": 4.0, "name": "<a>"}, "l": []any{"x"}}}
+	data, ctxJSON, err := x.encodeParts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.saved("k", 1, data, x, ctxJSON)
+	for _, change := range []struct {
+		name string
+		f    func(map[string]any)
+		kept bool
+	}{
+		{"none", func(map[string]any) {}, true},
+		{"an int", func(m map[string]any) { m["u"].(map[string]any)["pk"] = 4 }, false},
+		{"a value", func(m map[string]any) { m["u"].(map[string]any)["name"] = "b" }, false},
+		{"a key", func(m map[string]any) { m["v"] = "w" }, false},
+	} {
+		s := c.m["k"]
+		x, err := c.take("k", Record{Version: s.version, Data: s.data})
+		if err != nil {
+			t.Fatal(err)
+		}
+		change.f(x.Context)
+		loaded := s.ctxJSON
+		data, ctxJSON, err := x.encodeParts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x.ctxKept != change.kept {
+			t.Errorf("%s: kept %v", change.name, x.ctxKept)
+		}
+		if enc, _ := json.Marshal(x.Context); !bytes.Equal(ctxJSON, enc) {
+			t.Fatalf("%s: encoded %s, want %s", change.name, ctxJSON, enc)
+		}
+		if same := bytes.Equal(ctxJSON, loaded); same && &ctxJSON[0] != &loaded[0] {
+			t.Errorf("%s: the loaded bytes are not reused", change.name)
+		}
+		c.saved("k", s.version+1, data, x, ctxJSON)
+		want, _ := decodeExecution(data)
+		if got := c.m["k"].x.Context; !reflect.DeepEqual(got, want.Context) {
+			t.Fatalf("%s: kept %#v, want %#v", change.name, got, want.Context)
+		}
+	}
+}

@@ -38,6 +38,10 @@ type execution struct {
 	// encodes as its ctxJSON is kept as those bytes, and its save reuses
 	// it (execCache.saved).
 	from *savedExec
+	// ctxKept says that Context is, unchanged, what decoding
+	// from.ctxJSON made of it (jsonvalue.EncodesAs): set by contextJSON,
+	// while Context does not change, so that its save keeps it as it is.
+	ctxKept bool
 }
 
 // The encoding of an execution: a format byte, the flow pk, the stages
@@ -67,10 +71,17 @@ func (x *execution) encodeParts() (data, ctxJSON []byte, err error) {
 
 // contextJSON is the context as encode writes it: the bytes it was
 // loaded as when it encodes the same (one allocation, of its size, only
-// for a context that changed).
+// for a context that changed). A context unchanged since it was loaded
+// is not encoded: it is checked against those bytes
+// (jsonvalue.EncodesAs), and kept (ctxKept).
 func (x *execution) contextJSON() ([]byte, error) {
+	x.ctxKept = false
 	if len(x.Context) == 0 {
 		return []byte("{}"), nil
+	}
+	if f := x.from; f != nil && len(x.Context) == f.ctxKeys && jsonvalue.EncodesAs(x.Context, f.ctxJSON) {
+		x.ctxKept = true
+		return f.ctxJSON, nil
 	}
 	bp := ctxBufs.Get().(*[]byte)
 	defer ctxBufs.Put(bp)
