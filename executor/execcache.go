@@ -84,9 +84,9 @@ func decodeSaved(rec Record) (*savedExec, error) {
 // with the values its handlers put in, which are the executor's from
 // then on: see Step), and is not used by it once saved: it is kept, not
 // copied, its context made what decoding ctxJSON makes of it, in place
-// (adoptContext), unless it is so already (ctxKept).
+// (adoptContext), unless it is so already (ctxDecoded).
 func (c *execCache) saved(key string, version uint64, data []byte, x *execution, ctxJSON []byte) {
-	if !x.ctxKept && !adoptContext(x.Context) {
+	if !x.ctxDecoded && !adoptContext(x.Context) {
 		x.Context = nil
 		if err := json.Unmarshal(ctxJSON, &x.Context); err != nil {
 			c.drop(key)
@@ -100,7 +100,7 @@ func (c *execCache) saved(key string, version uint64, data []byte, x *execution,
 	if s == nil {
 		s = new(savedExec)
 	}
-	x.Stages, x.from, x.ctxJSON, x.ctxKept = keptStages(x.Stages), nil, nil, false
+	x.Stages, x.from, x.ctxJSON, x.ctxDecoded = keptStages(x.Stages), nil, nil, false
 	*s = savedExec{version: version, data: data, x: x, ctxJSON: ctxJSON, ctxKeys: len(x.Context)}
 	c.put(key, s)
 }

@@ -486,11 +486,12 @@ func TestStepSaveAllocs(t *testing.T) {
 }
 
 // A context unchanged since it was loaded is checked against the bytes
-// it was loaded as, not encoded, and its save does not walk it again
-// (ctxKept); one that encodes the same but is not what decoding makes
-// of it (an int for a float64) is kept as those bytes and made decoded
-// in place.
-func TestExecCacheKeepsUnchangedContext(t *testing.T) {
+// it was loaded as, not encoded, and kept as those bytes; one that
+// encodes the same but is not what decoding makes of it (an int for a
+// float64) is kept as those bytes too. The save of a context that is
+// what decoding its encoding makes of it does not walk it again
+// (ctxDecoded); that of another makes it so in place.
+func TestExecCacheKeepsDecodedContext(t *testing.T) {
 	c := newExecCache(4)
 	x := &execution{Flow: uuid.New(), Context: map[string]any{"u": map[string]any{"pk": 4.0, "name": "<a>"}, "l": []any{"x"}}}
 	data, ctxJSON, err := x.encodeParts()
@@ -499,14 +500,17 @@ func TestExecCacheKeepsUnchangedContext(t *testing.T) {
 	}
 	c.saved("k", 1, data, x, ctxJSON)
 	for _, change := range []struct {
-		name string
-		f    func(map[string]any)
-		kept bool
+		name            string
+		f               func(map[string]any)
+		loaded, decoded bool
 	}{
-		{"none", func(map[string]any) {}, true},
-		{"an int", func(m map[string]any) { m["u"].(map[string]any)["pk"] = 4 }, false},
-		{"a value", func(m map[string]any) { m["u"].(map[string]any)["name"] = "b" }, false},
-		{"a key", func(m map[string]any) { m["v"] = "w" }, false},
+		{"none", func(map[string]any) {}, true, true},
+		{"an int", func(m map[string]any) { m["u"].(map[string]any)["pk"] = 4 }, true, false},
+		{"a value", func(m map[string]any) { m["u"].(map[string]any)["name"] = "b" }, false, true},
+		{"a key", func(m map[string]any) { m["v"] = "w" }, false, true},
+		{"a []string", func(m map[string]any) { m["v"] = []string{"w"} }, false, false},
+		{"an int64 in a new map", func(m map[string]any) { m["v"] = map[string]any{"pk": int64(1)} }, false, false},
+		{"a key removed", func(m map[string]any) { delete(m, "v") }, false, true},
 	} {
 		s := c.m["k"]
 		x, err := c.take("k", Record{Version: s.version, Data: s.data})
@@ -519,14 +523,14 @@ func TestExecCacheKeepsUnchangedContext(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if x.ctxKept != change.kept {
-			t.Errorf("%s: kept %v", change.name, x.ctxKept)
+		if x.ctxDecoded != change.decoded {
+			t.Errorf("%s: decoded %v", change.name, x.ctxDecoded)
 		}
 		if enc, _ := json.Marshal(x.Context); !bytes.Equal(ctxJSON, enc) {
 			t.Fatalf("%s: encoded %s, want %s", change.name, ctxJSON, enc)
 		}
-		if same := bytes.Equal(ctxJSON, loaded); same && &ctxJSON[0] != &loaded[0] {
-			t.Errorf("%s: the loaded bytes are not reused", change.name)
+		if got := &ctxJSON[0] == &loaded[0]; got != change.loaded {
+			t.Errorf("%s: the loaded bytes kept: %v", change.name, got)
 		}
 		c.saved("k", s.version+1, data, x, ctxJSON)
 		want, _ := decodeExecution(data)

@@ -38,10 +38,11 @@ type execution struct {
 	// encodes as its ctxJSON is kept as those bytes, and its save reuses
 	// it (execCache.saved).
 	from *savedExec
-	// ctxKept says that Context is, unchanged, what decoding
-	// from.ctxJSON made of it (jsonvalue.EncodesAs): set by contextJSON,
-	// while Context does not change, so that its save keeps it as it is.
-	ctxKept bool
+	// ctxDecoded says that Context is, as it is, what decoding the bytes
+	// contextJSON returned makes of it (jsonvalue.EncodesAs,
+	// jsonvalue.AppendDecoded): set by contextJSON, while Context does
+	// not change, so that its save keeps it as it is.
+	ctxDecoded bool
 }
 
 // The encoding of an execution: a format byte, the flow pk, the stages
@@ -73,22 +74,24 @@ func (x *execution) encodeParts() (data, ctxJSON []byte, err error) {
 // loaded as when it encodes the same (one allocation, of its size, only
 // for a context that changed). A context unchanged since it was loaded
 // is not encoded: it is checked against those bytes
-// (jsonvalue.EncodesAs), and kept (ctxKept).
+// (jsonvalue.EncodesAs). It sets ctxDecoded.
 func (x *execution) contextJSON() ([]byte, error) {
-	x.ctxKept = false
+	x.ctxDecoded = false
 	if len(x.Context) == 0 {
+		x.ctxDecoded = x.Context != nil
 		return []byte("{}"), nil
 	}
 	if f := x.from; f != nil && len(x.Context) == f.ctxKeys && jsonvalue.EncodesAs(x.Context, f.ctxJSON) {
-		x.ctxKept = true
+		x.ctxDecoded = true
 		return f.ctxJSON, nil
 	}
 	bp := ctxBufs.Get().(*[]byte)
 	defer ctxBufs.Put(bp)
-	b, err := jsonvalue.Append((*bp)[:0], x.Context)
+	b, decoded, err := jsonvalue.AppendDecoded((*bp)[:0], x.Context)
 	if err != nil {
 		return nil, fmt.Errorf("executor: the plan context is not JSON: %w", err)
 	}
+	x.ctxDecoded = decoded
 	if cap(b) <= maxCtxBuf {
 		*bp = b
 	}

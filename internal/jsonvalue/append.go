@@ -17,50 +17,68 @@ import (
 // through json.Marshal. It fails where json.Marshal does (a NaN, an
 // infinity, a value json.Marshal refuses).
 func Append(b []byte, v any) ([]byte, error) {
+	b, _, err := appendValue(b, v, 0)
+	return b, err
+}
+
+// AppendDecoded is Append, and says too whether v is, as it is, a value
+// as encoding/json decodes JSON into an any, as EncodesAs asks of it:
+// where it is, Normalize(v) returns v unchanged.
+func AppendDecoded(b []byte, v any) (out []byte, decoded bool, err error) {
+	return appendValue(b, v, 0)
+}
+
+// appendValue is AppendDecoded of v at depth.
+func appendValue(b []byte, v any, depth int) (out []byte, decoded bool, err error) {
 	switch x := v.(type) {
 	case nil:
-		return append(b, "null"...), nil
+		return append(b, "null"...), true, nil
 	case bool:
-		return strconv.AppendBool(b, x), nil
+		return strconv.AppendBool(b, x), true, nil
 	case string:
-		return appendString(b, x), nil
+		b, valid := appendString(b, x, true)
+		return b, valid, nil
 	case float64:
-		return appendFloat(b, x)
+		b, err := appendFloat(b, x)
+		return b, true, err
 	case int:
-		return strconv.AppendInt(b, int64(x), 10), nil
+		return strconv.AppendInt(b, int64(x), 10), false, nil
 	case int64:
-		return strconv.AppendInt(b, x, 10), nil
+		return strconv.AppendInt(b, x, 10), false, nil
 	case []string:
 		if x == nil {
-			return append(b, "null"...), nil
+			return append(b, "null"...), false, nil
 		}
 		b = append(b, '[')
 		for i, s := range x {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, s)
+			b, _ = appendString(b, s, true)
 		}
-		return append(b, ']'), nil
+		return append(b, ']'), false, nil
 	case []any:
 		if x == nil {
-			return append(b, "null"...), nil
+			return append(b, "null"...), false, nil
 		}
+		decoded = true
 		b = append(b, '[')
 		for i, e := range x {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			var err error
-			if b, err = Append(b, e); err != nil {
-				return nil, err
+			var dec bool
+			if b, dec, err = appendValue(b, e, depth+1); err != nil {
+				return nil, false, err
 			}
+			decoded = decoded && dec && depth < MaxDecodedDepth
 		}
-		return append(b, ']'), nil
+		return append(b, ']'), decoded, nil
 	case map[string]any:
 		if x == nil {
-			return append(b, "null"...), nil
+			return append(b, "null"...), false, nil
 		}
+		decoded = true
 		// The entries of a small map, the usual case, are sorted on the
 		// stack, each read once.
 		var small [16]entry
@@ -77,20 +95,21 @@ func Append(b []byte, v any) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, e.k)
+			var valid, dec bool
+			b, valid = appendString(b, e.k, true)
 			b = append(b, ':')
-			var err error
-			if b, err = Append(b, e.v); err != nil {
-				return nil, err
+			if b, dec, err = appendValue(b, e.v, depth+1); err != nil {
+				return nil, false, err
 			}
+			decoded = decoded && valid && dec && depth < MaxDecodedDepth
 		}
-		return append(b, '}'), nil
+		return append(b, '}'), decoded, nil
 	}
 	j, err := json.Marshal(v)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return append(b, j...), nil
+	return append(b, j...), false, nil
 }
 
 // entry is a map's key and value.
@@ -224,14 +243,18 @@ func hasByte(w uint64, c byte) uint64 {
 	return x - ones
 }
 
-// appendString writes s as encoding/json does, escaping HTML.
-func appendString(b []byte, s string) []byte { return AppendString(b, s, true) }
-
 // AppendString appends s as a JSON string, byte for byte as
 // encoding/json writes it; escapeHTML says whether '<', '>' and '&' are
 // escaped, as json.Marshal escapes them and an Encoder told
 // SetEscapeHTML(false) does not.
 func AppendString(b []byte, s string, escapeHTML bool) []byte {
+	b, _ = appendString(b, s, escapeHTML)
+	return b
+}
+
+// appendString is AppendString, and says whether s is valid UTF-8.
+func appendString(b []byte, s string, escapeHTML bool) (out []byte, valid bool) {
+	valid = true
 	b = append(b, '"')
 	start := 0
 	for i := 0; ; {
@@ -247,6 +270,7 @@ func AppendString(b []byte, s string, escapeHTML bool) []byte {
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
+			valid = false
 			b = append(b, s[start:i]...)
 			b = append(b, `\ufffd`...)
 			i += size
@@ -263,5 +287,5 @@ func AppendString(b []byte, s string, escapeHTML bool) []byte {
 		i += size
 	}
 	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, '"'), valid
 }

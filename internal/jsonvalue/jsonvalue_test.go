@@ -255,13 +255,19 @@ func decodedForm(v any) bool {
 }
 
 // checkEncodesAs fails t unless EncodesAs(v, b) is whether v is in
-// decoded form and Append encodes it as b.
+// decoded form and Append encodes it as b, and AppendDecoded is Append
+// and says whether v is in decoded form.
 func checkEncodesAs(t *testing.T, v any, b []byte) {
 	t.Helper()
 	enc, err := Append(nil, v)
-	want := err == nil && bytes.Equal(enc, b) && decodedForm(v)
+	decoded := decodedForm(v)
+	want := err == nil && bytes.Equal(enc, b) && decoded
 	if got := EncodesAs(v, b); got != want {
 		t.Fatalf("EncodesAs(%#v, %q) = %v, want %v (Append: %q, %v)", v, b, got, want, enc, err)
+	}
+	got, dec, err2 := AppendDecoded([]byte("x"), v)
+	if (err == nil) != (err2 == nil) || err == nil && (string(got) != "x"+string(enc) || dec != decoded) {
+		t.Fatalf("AppendDecoded(%#v) = %q, %v, %v; want %q, %v, %v", v, got, dec, err2, enc, decoded, err)
 	}
 }
 
@@ -271,6 +277,10 @@ func TestEncodesAs(t *testing.T) {
 		deep = []any{deep}
 	}
 	deeper := []any{deep}
+	deepEmpty := any(map[string]any{})
+	for range MaxDecodedDepth {
+		deepEmpty = []any{deepEmpty}
+	}
 	for _, c := range []struct {
 		v    any
 		b    string
@@ -287,6 +297,8 @@ func TestEncodesAs(t *testing.T) {
 		{[]any{}, `[]`, true}, {[]any{1.0, "x", nil}, `[1,"x",null]`, true}, {[]any{1.0}, `[1,]`, false},
 		{[]any(nil), `null`, false}, {[]string{"a"}, `["a"]`, false}, {deep, strings.Repeat("[", MaxDecodedDepth) + `"leaf"` + strings.Repeat("]", MaxDecodedDepth), true},
 		{deeper, strings.Repeat("[", MaxDecodedDepth+1) + `"leaf"` + strings.Repeat("]", MaxDecodedDepth+1), false},
+		{deepEmpty, strings.Repeat("[", MaxDecodedDepth) + `{}` + strings.Repeat("]", MaxDecodedDepth), true},
+		{[]any{deepEmpty}, strings.Repeat("[", MaxDecodedDepth+1) + `{}` + strings.Repeat("]", MaxDecodedDepth+1), false},
 		{map[string]any{}, `{}`, true}, {map[string]any(nil), `null`, false}, {map[string]any{}, `{"a":1}`, false},
 		{map[string]any{"a": 1.0, "b": "x"}, `{"a":1,"b":"x"}`, true},
 		{map[string]any{"a": 1.0, "b": "x"}, `{"b":"x","a":1}`, false},
