@@ -488,9 +488,10 @@ func TestStepSaveAllocs(t *testing.T) {
 // A context unchanged since it was loaded is checked against the bytes
 // it was loaded as, not encoded, and kept as those bytes; one that
 // encodes the same but is not what decoding makes of it (an int for a
-// float64) is kept as those bytes too. The save of a context that is
-// what decoding its encoding makes of it does not walk it again
-// (ctxDecoded); that of another makes it so in place.
+// float64) is kept as those bytes too. A context that changed is made,
+// as it is encoded, what decoding makes of it, in place, and its save
+// does not walk it again (ctxDecoded); one that cannot be so (a string
+// not UTF-8) is kept as decoded from its encoding.
 func TestExecCacheKeepsDecodedContext(t *testing.T) {
 	c := newExecCache(4)
 	x := &execution{Flow: uuid.New(), Context: map[string]any{"u": map[string]any{"pk": 4.0, "name": "<a>"}, "l": []any{"x"}}}
@@ -505,11 +506,12 @@ func TestExecCacheKeepsDecodedContext(t *testing.T) {
 		loaded, decoded bool
 	}{
 		{"none", func(map[string]any) {}, true, true},
-		{"an int", func(m map[string]any) { m["u"].(map[string]any)["pk"] = 4 }, true, false},
+		{"an int", func(m map[string]any) { m["u"].(map[string]any)["pk"] = 4 }, true, true},
 		{"a value", func(m map[string]any) { m["u"].(map[string]any)["name"] = "b" }, false, true},
 		{"a key", func(m map[string]any) { m["v"] = "w" }, false, true},
-		{"a []string", func(m map[string]any) { m["v"] = []string{"w"} }, false, false},
-		{"an int64 in a new map", func(m map[string]any) { m["v"] = map[string]any{"pk": int64(1)} }, false, false},
+		{"a []string", func(m map[string]any) { m["v"] = []string{"w"} }, false, true},
+		{"an int64 in a new map", func(m map[string]any) { m["v"] = map[string]any{"pk": int64(1)} }, false, true},
+		{"a string not UTF-8", func(m map[string]any) { m["v"] = "\xff" }, false, false},
 		{"a key removed", func(m map[string]any) { delete(m, "v") }, false, true},
 	} {
 		s := c.m["k"]
@@ -525,6 +527,9 @@ func TestExecCacheKeepsDecodedContext(t *testing.T) {
 		}
 		if x.ctxDecoded != change.decoded {
 			t.Errorf("%s: decoded %v", change.name, x.ctxDecoded)
+		}
+		if want, _ := decodeExecution(data); change.decoded && !reflect.DeepEqual(x.Context, want.Context) {
+			t.Errorf("%s: encoded, the context is %#v, want %#v", change.name, x.Context, want.Context)
 		}
 		if enc, _ := json.Marshal(x.Context); !bytes.Equal(ctxJSON, enc) {
 			t.Fatalf("%s: encoded %s, want %s", change.name, ctxJSON, enc)

@@ -17,68 +17,88 @@ import (
 // through json.Marshal. It fails where json.Marshal does (a NaN, an
 // infinity, a value json.Marshal refuses).
 func Append(b []byte, v any) ([]byte, error) {
-	b, _, err := appendValue(b, v, 0)
+	b, _, _, _, err := appendValue(b, v, 0, false)
 	return b, err
 }
 
-// AppendDecoded is Append, and says too whether v is, as it is, a value
-// as encoding/json decodes JSON into an any, as EncodesAs asks of it:
-// where it is, Normalize(v) returns v unchanged.
-func AppendDecoded(b []byte, v any) (out []byte, decoded bool, err error) {
-	return appendValue(b, v, 0)
+// AppendNormalize is Append and Normalize in one walk of v: it appends
+// v's encoding to b, as Append does, and makes v, in place, what
+// decoding that encoding makes of it, as Normalize does; d and ok are
+// Normalize's. Its encoding is v's as it was: a value Normalize changes
+// encodes as it did.
+func AppendNormalize(b []byte, v any) (out []byte, d any, ok bool, err error) {
+	out, d, _, ok, err = appendValue(b, v, 0, true)
+	if !ok {
+		d = nil
+	}
+	return out, d, ok, err
 }
 
-// appendValue is AppendDecoded of v at depth.
-func appendValue(b []byte, v any, depth int) (out []byte, decoded bool, err error) {
+// appendValue appends v's encoding, at depth, to b, and is normalize of
+// v (d, same, ok); it changes v in place only when norm is true.
+func appendValue(b []byte, v any, depth int, norm bool) (out []byte, d any, same, ok bool, err error) {
+	ok = depth <= MaxDecodedDepth
 	switch x := v.(type) {
 	case nil:
-		return append(b, "null"...), true, nil
+		return append(b, "null"...), v, true, ok, nil
 	case bool:
-		return strconv.AppendBool(b, x), true, nil
+		return strconv.AppendBool(b, x), v, true, ok, nil
 	case string:
 		b, valid := appendString(b, x, true)
-		return b, valid, nil
+		return b, v, true, ok && valid, nil
 	case float64:
 		b, err := appendFloat(b, x)
-		return b, true, err
+		return b, v, true, ok, err
 	case int:
-		return strconv.AppendInt(b, int64(x), 10), false, nil
+		d, same, dok := intDecoded(int64(x))
+		return strconv.AppendInt(b, int64(x), 10), d, same, ok && dok, nil
 	case int64:
-		return strconv.AppendInt(b, x, 10), false, nil
+		d, same, dok := intDecoded(x)
+		return strconv.AppendInt(b, x, 10), d, same, ok && dok, nil
 	case []string:
 		if x == nil {
-			return append(b, "null"...), false, nil
+			return append(b, "null"...), nil, false, ok, nil
+		}
+		var l []any
+		if norm {
+			l = make([]any, len(x))
 		}
 		b = append(b, '[')
 		for i, s := range x {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b, _ = appendString(b, s, true)
+			var valid bool
+			b, valid = appendString(b, s, true)
+			ok = ok && valid
+			if norm {
+				l[i] = s
+			}
 		}
-		return append(b, ']'), false, nil
+		return append(b, ']'), l, false, ok, nil
 	case []any:
 		if x == nil {
-			return append(b, "null"...), false, nil
+			return append(b, "null"...), nil, false, ok, nil
 		}
-		decoded = true
 		b = append(b, '[')
 		for i, e := range x {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			var dec bool
-			if b, dec, err = appendValue(b, e, depth+1); err != nil {
-				return nil, false, err
+			var ed any
+			var esame, eok bool
+			if b, ed, esame, eok, err = appendValue(b, e, depth+1, norm); err != nil {
+				return nil, nil, false, false, err
 			}
-			decoded = decoded && dec && depth < MaxDecodedDepth
+			if ok = ok && eok; norm && eok && !esame {
+				x[i] = ed
+			}
 		}
-		return append(b, ']'), decoded, nil
+		return append(b, ']'), v, true, ok, nil
 	case map[string]any:
 		if x == nil {
-			return append(b, "null"...), false, nil
+			return append(b, "null"...), nil, false, ok, nil
 		}
-		decoded = true
 		// The entries of a small map, the usual case, are sorted on the
 		// stack, each read once.
 		var small [16]entry
@@ -95,21 +115,24 @@ func appendValue(b []byte, v any, depth int) (out []byte, decoded bool, err erro
 			if i > 0 {
 				b = append(b, ',')
 			}
-			var valid, dec bool
+			var valid, esame, eok bool
+			var ed any
 			b, valid = appendString(b, e.k, true)
 			b = append(b, ':')
-			if b, dec, err = appendValue(b, e.v, depth+1); err != nil {
-				return nil, false, err
+			if b, ed, esame, eok, err = appendValue(b, e.v, depth+1, norm); err != nil {
+				return nil, nil, false, false, err
 			}
-			decoded = decoded && valid && dec && depth < MaxDecodedDepth
+			if ok = ok && valid && eok; norm && eok && !esame {
+				x[e.k] = ed
+			}
 		}
-		return append(b, '}'), decoded, nil
+		return append(b, '}'), v, true, ok, nil
 	}
 	j, err := json.Marshal(v)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, false, err
 	}
-	return append(b, j...), false, nil
+	return append(b, j...), nil, false, false, nil
 }
 
 // entry is a map's key and value.

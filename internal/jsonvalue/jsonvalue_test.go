@@ -60,6 +60,7 @@ func TestNormalize(t *testing.T) {
 		{json.Number("1"), false}, {map[string]any{"x": []any{int32(1)}}, false}, {deep, false},
 	}
 	for _, c := range cases {
+		checkEncodesAs(t, c.v, nil)
 		want, _ := roundTrip(t, c.v)
 		got, ok := Normalize(c.v)
 		if ok != c.sure {
@@ -87,6 +88,17 @@ func TestNormalize(t *testing.T) {
 	out, _ := Normalize(in)
 	if !samePtr(out, in) || !samePtr(in["a"], list) || list[1] != 1.0 || inner["pk"] != 4.0 || !reflect.DeepEqual(inner["l"], []any{"x"}) {
 		t.Errorf("Normalize did not change its argument in place: %#v", in)
+	}
+	// So does AppendNormalize, which encodes it as it was.
+	inner = map[string]any{"pk": int64(4), "l": []string{"x"}}
+	list = []any{inner, 1}
+	in = map[string]any{"a": list, "s": "t"}
+	b, out, ok := []byte(nil), any(nil), false
+	if b, out, ok, _ = AppendNormalize(nil, in); !ok || string(b) != `{"a":[{"l":["x"],"pk":4},1],"s":"t"}` {
+		t.Errorf("AppendNormalize: %s %v", b, ok)
+	}
+	if !samePtr(out, in) || !samePtr(in["a"], list) || list[1] != 1.0 || inner["pk"] != 4.0 || !reflect.DeepEqual(inner["l"], []any{"x"}) {
+		t.Errorf("AppendNormalize did not change its argument in place: %#v", in)
 	}
 }
 
@@ -255,19 +267,19 @@ func decodedForm(v any) bool {
 }
 
 // checkEncodesAs fails t unless EncodesAs(v, b) is whether v is in
-// decoded form and Append encodes it as b, and AppendDecoded is Append
-// and says whether v is in decoded form.
+// decoded form and Append encodes it as b, and AppendNormalize is
+// Append and Normalize.
 func checkEncodesAs(t *testing.T, v any, b []byte) {
 	t.Helper()
 	enc, err := Append(nil, v)
-	decoded := decodedForm(v)
-	want := err == nil && bytes.Equal(enc, b) && decoded
+	want := err == nil && bytes.Equal(enc, b) && decodedForm(v)
 	if got := EncodesAs(v, b); got != want {
 		t.Fatalf("EncodesAs(%#v, %q) = %v, want %v (Append: %q, %v)", v, b, got, want, enc, err)
 	}
-	got, dec, err2 := AppendDecoded([]byte("x"), v)
-	if (err == nil) != (err2 == nil) || err == nil && (string(got) != "x"+string(enc) || dec != decoded) {
-		t.Fatalf("AppendDecoded(%#v) = %q, %v, %v; want %q, %v, %v", v, got, dec, err2, enc, decoded, err)
+	wantD, wantOK := Normalize(Clone(v))
+	got, d, ok, err2 := AppendNormalize([]byte("x"), Clone(v))
+	if (err == nil) != (err2 == nil) || err == nil && (string(got) != "x"+string(enc) || ok != wantOK || !reflect.DeepEqual(d, wantD)) {
+		t.Fatalf("AppendNormalize(%#v) = %q, %#v, %v, %v; want %q, %#v, %v, %v", v, got, d, ok, err2, enc, wantD, wantOK, err)
 	}
 }
 
