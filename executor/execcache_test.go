@@ -544,3 +544,16 @@ func TestExecCacheKeepsDecodedContext(t *testing.T) {
 		}
 	}
 }
+
+// An empty context's encoding is shared: encoding an execution with one
+// allocates its record alone.
+func TestEmptyContextAllocs(t *testing.T) {
+	x := &execution{Flow: uuid.New(), Context: map[string]any{}, Stages: []plan.Stage{{Name: "a"}}}
+	if n := testing.AllocsPerRun(50, func() {
+		if _, ctxJSON, err := x.encodeParts(); err != nil || string(ctxJSON) != "{}" || cap(ctxJSON) != 2 {
+			t.Fatal(string(ctxJSON), err)
+		}
+	}); n != 1 {
+		t.Errorf("%v allocations, want the record's alone", n)
+	}
+}

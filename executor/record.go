@@ -93,7 +93,7 @@ func (x *execution) encodeContext(adopt bool) ([]byte, error) {
 	x.ctxDecoded = false
 	if len(x.Context) == 0 {
 		x.ctxDecoded = x.Context != nil
-		return []byte("{}"), nil
+		return emptyContext, nil
 	}
 	if f := x.from; f != nil && len(x.Context) == f.ctxKeys && jsonvalue.EncodesAs(x.Context, f.ctxJSON) {
 		x.ctxDecoded = true
@@ -120,6 +120,10 @@ func (x *execution) encodeContext(adopt bool) ([]byte, error) {
 	}
 	return bytes.Clone(b), nil
 }
+
+// emptyContext is an empty context's encoding, shared: a context's
+// encoding is never written to.
+var emptyContext = []byte("{}")[:2:2]
 
 // ctxBufs are the buffers contextJSON encodes into (*[]byte); one
 // grown beyond maxCtxBuf is not kept.
