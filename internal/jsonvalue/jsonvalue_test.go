@@ -175,6 +175,8 @@ func TestAppend(t *testing.T) {
 	type opaque struct{ A int }
 	for _, v := range []any{
 		nil, true, "s <&> \u2028 \u2029 é \x00 \x1f \b \f \n \r \t \" \\ \xff", 1.5, -0.0, 1e21, 1e-7, 123456789.0, 3, int64(-7),
+		math.Copysign(0, -1), float64(1 << 53), -float64(1 << 53), float64(1<<53 + 2), 1e15, 1e20, -5.0, 0.5, math.MaxInt64, math.MinInt64,
+		"a long string of plain ASCII, then <&>, then é, \u2028 and \xff, across words", "0123456\xe2\x80\xa8",
 		[]string{"a"}, []string(nil), []any(nil), map[string]any(nil),
 		map[string]any{"pk": int64(4), "b": map[string]any{"z": []any{1.0, "x", nil, false, map[string]any{}}}, "a": []string{}},
 		opaque{A: 1}, []byte("x"), map[string]string{"a": "<"}, uint8(3), map[string]any{"x": []any{int32(1)}},
