@@ -280,10 +280,11 @@
 // evaluated at the password stage's GET and POST as authentik does
 // (EXECUTOR.md §2.4; a policy may answer differently at the POST, so
 // its result is not kept), about a tenth; six read transactions,
-// mostly bbolt's own work; encoding the context at each save (a
-// handler may change Step.Context's nested values in place, so only
-// the encoding tells whether it changed); the stage handlers; and the
-// garbage of all these, about a quarter.
+// mostly bbolt's own work; the context at each save, walked against
+// the bytes it was loaded as when it may not have changed (a handler
+// may change Step.Context's nested values in place, so only a walk
+// tells), encoded when it did; the stage handlers; and the garbage of
+// all these, about a quarter.
 //
 // Over HTTP on loopback (a new visitor each time, HTTPHandler's own
 // cookie and sessions) a login costs, on the server's side, 2.73 and
@@ -339,10 +340,13 @@
 // out of the cache and works on it, without a copy (no change of a
 // request that fails reaches the cache: the next one decodes the
 // record), and its save puts back what it saved: the context as the
-// request left it, made decoded JSON in place (an int becomes a
-// float64; the values a handler puts into Step.Context are the
-// executor's from then on), kept as the bytes it was loaded as when it
-// encodes the same.
+// request left it, made decoded JSON in place as it is encoded (an int
+// becomes a float64; the values a handler puts into Step.Context are
+// the executor's from then on), kept as the bytes it was loaded as when
+// it encodes the same. A context of as many keys as the one loaded is
+// first walked against the bytes it was loaded as, looking each member
+// up (jsonvalue.EncodesAs): one unchanged is neither encoded nor walked
+// again.
 //
 // # Enrollment stages
 //

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -194,11 +196,34 @@ func TestHistoryBounds(t *testing.T) {
 	if n := len(h.get("k")); n != HistoryPlans {
 		t.Errorf("%d plans kept, want %d", n, HistoryPlans)
 	}
+	key := func(i int) string { return string(rune('a'+i%26)) + strings.Repeat("x", i/26+1) }
 	for i := range HistoryKeys {
-		h.add(string(rune('a'+i%26))+strings.Repeat("x", i/26+1), x, []byte("{}"))
+		h.add(key(i), x, []byte("{}"))
 	}
-	if h.get("k") != nil || h.lru.Len() != HistoryKeys {
+	if h.get("k") != nil || h.lru.Len() != HistoryKeys || len(h.m) != HistoryKeys {
 		t.Errorf("oldest key kept, or %d keys", h.lru.Len())
+	}
+	// Full, a new key takes the dropped one's entry, list element and
+	// plans: it allocates nothing, and its history is its own.
+	newest := h.get(key(HistoryKeys - 1))
+	newKeys := make([]string, 11)
+	for i := range newKeys {
+		newKeys[i] = "n" + strconv.Itoa(i)
+	}
+	x = &execution{Query: "q"}
+	ctxJSON := []byte("{}")
+	i := 0
+	if n := testing.AllocsPerRun(10, func() {
+		h.add(newKeys[i], x, ctxJSON)
+		i++
+	}); n != 0 {
+		t.Errorf("a new key of a full history: %v allocations", n)
+	}
+	if h.get(key(10)) != nil || h.get(key(11)) == nil || len(h.m) != HistoryKeys || !reflect.DeepEqual(h.get(key(HistoryKeys-1)), newest) {
+		t.Error("the oldest keys are kept, or another's history changed")
+	}
+	if got := h.get(newKeys[3]); len(got) != 1 || got[0].query != "q" {
+		t.Errorf("a new key's history: %+v", got)
 	}
 }
 

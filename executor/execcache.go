@@ -40,8 +40,10 @@ type savedExec struct {
 	data    []byte
 	// x is decodeExecution(data), until a request takes it.
 	x *execution
-	// ctxJSON is x's context as data holds it.
+	// ctxJSON is x's context as data holds it, an object of ctxKeys
+	// members: a context of another size has changed.
 	ctxJSON []byte
+	ctxKeys int
 }
 
 func newExecCache(max int) *execCache {
@@ -74,7 +76,7 @@ func decodeSaved(rec Record) (*savedExec, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &savedExec{version: rec.Version, data: rec.Data, x: x, ctxJSON: ctxJSON}, nil
+	return &savedExec{version: rec.Version, data: rec.Data, x: x, ctxJSON: ctxJSON, ctxKeys: len(x.Context)}, nil
 }
 
 // saved keeps x, just saved as data at version under key, encoded with
@@ -82,9 +84,9 @@ func decodeSaved(rec Record) (*savedExec, error) {
 // with the values its handlers put in, which are the executor's from
 // then on: see Step), and is not used by it once saved: it is kept, not
 // copied, its context made what decoding ctxJSON makes of it, in place
-// (adoptContext).
+// (adoptContext), unless it is so already (ctxDecoded).
 func (c *execCache) saved(key string, version uint64, data []byte, x *execution, ctxJSON []byte) {
-	if !adoptContext(x.Context) {
+	if !x.ctxDecoded && !adoptContext(x.Context) {
 		x.Context = nil
 		if err := json.Unmarshal(ctxJSON, &x.Context); err != nil {
 			c.drop(key)
@@ -98,8 +100,8 @@ func (c *execCache) saved(key string, version uint64, data []byte, x *execution,
 	if s == nil {
 		s = new(savedExec)
 	}
-	x.Stages, x.from, x.ctxJSON = keptStages(x.Stages), nil, nil
-	*s = savedExec{version: version, data: data, x: x, ctxJSON: ctxJSON}
+	x.Stages, x.from, x.ctxJSON, x.ctxDecoded = keptStages(x.Stages), nil, nil, false
+	*s = savedExec{version: version, data: data, x: x, ctxJSON: ctxJSON, ctxKeys: len(x.Context)}
 	c.put(key, s)
 }
 

@@ -484,3 +484,76 @@ func TestStepSaveAllocs(t *testing.T) {
 		t.Errorf("%v allocations, want the record's bytes alone", n)
 	}
 }
+
+// A context unchanged since it was loaded is checked against the bytes
+// it was loaded as, not encoded, and kept as those bytes; one that
+// encodes the same but is not what decoding makes of it (an int for a
+// float64) is kept as those bytes too. A context that changed is made,
+// as it is encoded, what decoding makes of it, in place, and its save
+// does not walk it again (ctxDecoded); one that cannot be so (a string
+// not UTF-8) is kept as decoded from its encoding.
+func TestExecCacheKeepsDecodedContext(t *testing.T) {
+	c := newExecCache(4)
+	x := &execution{Flow: uuid.New(), Context: map[string]any{"u": map[string]any{"pk": 4.0, "name": "<a>"}, "l": []any{"x"}}}
+	data, ctxJSON, err := x.encodeParts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.saved("k", 1, data, x, ctxJSON)
+	for _, change := range []struct {
+		name            string
+		f               func(map[string]any)
+		loaded, decoded bool
+	}{
+		{"none", func(map[string]any) {}, true, true},
+		{"an int", func(m map[string]any) { m["u"].(map[string]any)["pk"] = 4 }, true, true},
+		{"a value", func(m map[string]any) { m["u"].(map[string]any)["name"] = "b" }, false, true},
+		{"a key", func(m map[string]any) { m["v"] = "w" }, false, true},
+		{"a []string", func(m map[string]any) { m["v"] = []string{"w"} }, false, true},
+		{"an int64 in a new map", func(m map[string]any) { m["v"] = map[string]any{"pk": int64(1)} }, false, true},
+		{"a string not UTF-8", func(m map[string]any) { m["v"] = "\xff" }, false, false},
+		{"a key removed", func(m map[string]any) { delete(m, "v") }, false, true},
+	} {
+		s := c.m["k"]
+		x, err := c.take("k", Record{Version: s.version, Data: s.data})
+		if err != nil {
+			t.Fatal(err)
+		}
+		change.f(x.Context)
+		loaded := s.ctxJSON
+		data, ctxJSON, err := x.encodeParts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x.ctxDecoded != change.decoded {
+			t.Errorf("%s: decoded %v", change.name, x.ctxDecoded)
+		}
+		if want, _ := decodeExecution(data); change.decoded && !reflect.DeepEqual(x.Context, want.Context) {
+			t.Errorf("%s: encoded, the context is %#v, want %#v", change.name, x.Context, want.Context)
+		}
+		if enc, _ := json.Marshal(x.Context); !bytes.Equal(ctxJSON, enc) {
+			t.Fatalf("%s: encoded %s, want %s", change.name, ctxJSON, enc)
+		}
+		if got := &ctxJSON[0] == &loaded[0]; got != change.loaded {
+			t.Errorf("%s: the loaded bytes kept: %v", change.name, got)
+		}
+		c.saved("k", s.version+1, data, x, ctxJSON)
+		want, _ := decodeExecution(data)
+		if got := c.m["k"].x.Context; !reflect.DeepEqual(got, want.Context) {
+			t.Fatalf("%s: kept %#v, want %#v", change.name, got, want.Context)
+		}
+	}
+}
+
+// An empty context's encoding is shared: encoding an execution with one
+// allocates its record alone.
+func TestEmptyContextAllocs(t *testing.T) {
+	x := &execution{Flow: uuid.New(), Context: map[string]any{}, Stages: []plan.Stage{{Name: "a"}}}
+	if n := testing.AllocsPerRun(50, func() {
+		if _, ctxJSON, err := x.encodeParts(); err != nil || string(ctxJSON) != "{}" || cap(ctxJSON) != 2 {
+			t.Fatal(string(ctxJSON), err)
+		}
+	}); n != 1 {
+		t.Errorf("%v allocations, want the record's alone", n)
+	}
+}

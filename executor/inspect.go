@@ -100,16 +100,22 @@ func (h *history) add(key string, x *execution, ctxJSON []byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	el, ok := h.m[key]
-	if !ok {
+	switch {
+	case ok:
+		h.lru.MoveToFront(el)
+	case h.lru.Len() >= HistoryKeys:
+		// The key least recently written is dropped: its entry, list
+		// element and plans are the new key's (get returns copies).
+		el = h.lru.Back()
+		h.lru.MoveToFront(el)
+		e := el.Value.(*histEntry)
+		delete(h.m, e.key)
+		clear(e.plans)
+		e.key, e.plans = key, e.plans[:0]
+		h.m[key] = el
+	default:
 		el = h.lru.PushFront(&histEntry{key: key, plans: make([]histPlan, 0, histFirstPlans)})
 		h.m[key] = el
-		for h.lru.Len() > HistoryKeys {
-			old := h.lru.Back()
-			h.lru.Remove(old)
-			delete(h.m, old.Value.(*histEntry).key)
-		}
-	} else {
-		h.lru.MoveToFront(el)
 	}
 	e := el.Value.(*histEntry)
 	e.plans = append(e.plans, p)

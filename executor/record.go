@@ -38,6 +38,10 @@ type execution struct {
 	// encodes as its ctxJSON is kept as those bytes, and its save reuses
 	// it (execCache.saved).
 	from *savedExec
+	// ctxDecoded says that Context is, as it is, what decoding the bytes
+	// contextJSON returned makes of it: set by contextJSON, while Context
+	// does not change, so that its save keeps it as it is.
+	ctxDecoded bool
 }
 
 // The encoding of an execution: a format byte, the flow pk, the stages
@@ -49,12 +53,20 @@ const recordFormat = 1
 
 var errRecord = errors.New("executor: malformed execution record")
 
+// encode encodes x, its context left as it is (a copy's, a token's).
 func (x *execution) encode() ([]byte, error) {
-	data, _, err := x.encodeParts()
-	return data, err
+	ctxJSON := x.ctxJSON
+	if ctxJSON == nil {
+		var err error
+		if ctxJSON, err = x.encodeContext(false); err != nil {
+			return nil, err
+		}
+	}
+	return x.encodeWith(ctxJSON), nil
 }
 
-// encodeParts encodes x, and returns its context's encoding too.
+// encodeParts encodes x for its save, and returns its context's encoding
+// too (contextJSON).
 func (x *execution) encodeParts() (data, ctxJSON []byte, err error) {
 	ctxJSON = x.ctxJSON
 	if ctxJSON == nil {
@@ -65,17 +77,39 @@ func (x *execution) encodeParts() (data, ctxJSON []byte, err error) {
 	return x.encodeWith(ctxJSON), ctxJSON, nil
 }
 
-// contextJSON is the context as encode writes it: the bytes it was
+// contextJSON is the context as its save writes it: the bytes it was
 // loaded as when it encodes the same (one allocation, of its size, only
-// for a context that changed).
-func (x *execution) contextJSON() ([]byte, error) {
+// for a context that changed). A context unchanged since it was loaded
+// is not encoded: it is checked against those bytes
+// (jsonvalue.EncodesAs). Another is encoded and made, in place, what
+// decoding its encoding makes of it (jsonvalue.AppendNormalize), as its
+// save keeps it: its values are the executor's (see Step). It sets
+// ctxDecoded.
+func (x *execution) contextJSON() ([]byte, error) { return x.encodeContext(true) }
+
+// encodeContext is contextJSON; it changes no value of the context
+// unless adopt.
+func (x *execution) encodeContext(adopt bool) ([]byte, error) {
+	x.ctxDecoded = false
 	if len(x.Context) == 0 {
-		return []byte("{}"), nil
+		x.ctxDecoded = x.Context != nil
+		return emptyContext, nil
+	}
+	if f := x.from; f != nil && len(x.Context) == f.ctxKeys && jsonvalue.EncodesAs(x.Context, f.ctxJSON) {
+		x.ctxDecoded = true
+		return f.ctxJSON, nil
 	}
 	bp := ctxBufs.Get().(*[]byte)
 	defer ctxBufs.Put(bp)
-	b, err := jsonvalue.Append((*bp)[:0], x.Context)
+	var b []byte
+	var err error
+	if adopt {
+		b, _, x.ctxDecoded, err = jsonvalue.AppendNormalize((*bp)[:0], x.Context)
+	} else {
+		b, err = jsonvalue.Append((*bp)[:0], x.Context)
+	}
 	if err != nil {
+		x.ctxDecoded = false
 		return nil, fmt.Errorf("executor: the plan context is not JSON: %w", err)
 	}
 	if cap(b) <= maxCtxBuf {
@@ -86,6 +120,10 @@ func (x *execution) contextJSON() ([]byte, error) {
 	}
 	return bytes.Clone(b), nil
 }
+
+// emptyContext is an empty context's encoding, shared: a context's
+// encoding is never written to.
+var emptyContext = []byte("{}")[:2:2]
 
 // ctxBufs are the buffers contextJSON encodes into (*[]byte); one
 // grown beyond maxCtxBuf is not kept.

@@ -1,5 +1,6 @@
 // Package jsonvalue deep-copies, compares, normalizes and encodes
-// values as encoding/json decodes them (attributes, context maps): one
+// values as encoding/json decodes them (attributes, context maps), and
+// checks one against an encoding without encoding it (EncodesAs): one
 // copy for the store, the planner, the executor and the in-memory
 // directory.
 package jsonvalue
