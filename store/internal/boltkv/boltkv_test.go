@@ -16,6 +16,7 @@ import (
 	"github.com/authflow/authflow/store/internal/boltkv"
 	"github.com/authflow/authflow/store/kv"
 	"github.com/authflow/authflow/store/kv/kvtest"
+	bolt "go.etcd.io/bbolt"
 )
 
 var ctx = context.Background()
@@ -329,6 +330,94 @@ func BenchmarkGet(b *testing.B) {
 			}
 		}
 		return nil
+	})
+}
+
+// BenchmarkView measures a read transaction, empty ("empty") and with one
+// Get in a bucket of 1,000 keys ("get"), through boltkv ("kv") and, as
+// the baseline in the same run, through bbolt itself ("bbolt"), on two
+// files of the same content:
+//
+//	go test ./store/internal/boltkv/ -run=NONE -bench='^BenchmarkView$' -benchmem
+func BenchmarkView(b *testing.B) {
+	dir := b.TempDir()
+	db, err := boltkv.Open(filepath.Join(dir, "kv.db"), boltkv.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	raw, err := bolt.Open(filepath.Join(dir, "bolt.db"), 0o600, &bolt.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	err = db.Update(ctx, func(tx kv.Tx) error {
+		for i := range 1000 {
+			if err := tx.Put("b", fmt.Appendf(nil, "k%04d", i), []byte("value")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		err = raw.Update(func(tx *bolt.Tx) error {
+			bk, err := tx.CreateBucket([]byte("b"))
+			for i := range 1000 {
+				if err == nil {
+					err = bk.Put(fmt.Appendf(nil, "k%04d", i), []byte("value"))
+				}
+			}
+			return err
+		})
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	key := []byte("k0500")
+	b.Run("empty/kv", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if err := db.View(ctx, func(kv.Tx) error { return nil }); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("empty/bbolt", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if err := raw.View(func(*bolt.Tx) error { return nil }); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("get/kv", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			err := db.View(ctx, func(tx kv.Tx) error {
+				v, err := tx.Get("b", key)
+				if err == nil && v == nil {
+					err = errors.New("missing")
+				}
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("get/bbolt", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			err := raw.View(func(tx *bolt.Tx) error {
+				if tx.Bucket([]byte("b")).Get(key) == nil {
+					return errors.New("missing")
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 }
 
