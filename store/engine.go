@@ -682,18 +682,18 @@ func (tx *Tx) recount(c *collection, cur, next any) {
 // when the transaction's function returns (Tx.flush), so that a bulk load
 // does not rewrite a count per object.
 func (tx *Tx) addCount(key string, d int64) {
-	if tx.counts == nil {
-		tx.counts = map[string]int64{}
+	if tx.w.counts == nil {
+		tx.w.counts = map[string]int64{}
 	}
-	tx.counts[key] += d
+	tx.w.counts[key] += d
 }
 
 // flush writes the pending count changes.
 func (tx *Tx) flush() error {
 	// In key order: the same writes give the same file (bbolt splits
 	// pages by the order of inserts), which keeps damage reproducible.
-	for _, key := range slices.Sorted(maps.Keys(tx.counts)) {
-		d := tx.counts[key]
+	for _, key := range slices.Sorted(maps.Keys(tx.w.counts)) {
+		d := tx.w.counts[key]
 		if d == 0 {
 			continue
 		}
@@ -712,7 +712,7 @@ func (tx *Tx) flush() error {
 			return err
 		}
 	}
-	tx.counts = nil
+	tx.w.counts = nil
 	return tx.commitChanges()
 }
 
@@ -720,7 +720,10 @@ func (tx *Tx) flush() error {
 // that a scan can build it without a string (see scanCounted).
 func (tx *Tx) counted(key []byte) (int64, error) {
 	n, err := tx.storedCount(key)
-	return n + tx.counts[string(key)], err
+	if tx.w != nil {
+		n += tx.w.counts[string(key)]
+	}
+	return n, err
 }
 
 func (tx *Tx) storedCount(key []byte) (int64, error) {

@@ -148,7 +148,7 @@ func (s *Store) reindex(ctx context.Context) error {
 		var after []byte // the last record indexed
 		for more := true; more; {
 			err := s.db.Update(ctx, func(ktx kv.Tx) error {
-				tx := &Tx{s: s, kv: ktx, ctx: ctx, rw: true, internal: true}
+				tx := newWriteTx(s, ktx, ctx, true)
 				n, last := 0, []byte(nil)
 				var objs []any
 				err := ktx.Scan(c.bucket, kv.Range{Start: after}, func(k, v []byte) (bool, error) {

@@ -125,6 +125,8 @@ type Store struct {
 
 	mu     sync.RWMutex // guards closed against in-flight transactions
 	closed bool
+	// viewers keeps the calls of ended Views for later ones (see viewer).
+	viewers sync.Pool
 
 	cache *objectCache
 
@@ -344,7 +346,7 @@ func (s *Store) init() error {
 		return s.checkIndexes(ctx)
 	case version == 1:
 		return s.db.Update(ctx, func(ktx kv.Tx) error {
-			tx := &Tx{s: s, kv: ktx, rw: true, internal: true}
+			tx := newWriteTx(s, ktx, nil, true)
 			if err := s.rebuild(tx); err != nil {
 				return fmt.Errorf("store: migrating from format 1 (the file is unchanged): %w", err)
 			}
@@ -450,10 +452,54 @@ func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 	if s.closed {
 		return ErrClosed
 	}
-	return s.db.View(ctx, func(ktx kv.Tx) error {
-		return fn(&Tx{s: s, kv: ktx, ctx: ctx})
-	})
+	v, _ := s.viewers.Get().(*viewer)
+	if v == nil {
+		v = &viewer{s: s}
+		v.call = v.run
+	}
+	v.ctx, v.fn = ctx, fn
+	err := s.db.View(ctx, v.call)
+	*v = viewer{s: s, call: v.call}
+	s.viewers.Put(v)
+	return err
 }
+
+// viewer is a View's call into the kv layer, kept for later Views with its
+// method value bound once, so that a View allocates only its Tx.
+type viewer struct {
+	s    *Store
+	ctx  context.Context
+	fn   func(*Tx) error
+	call func(kv.Tx) error // run
+}
+
+// run runs the View's function on a new Tx (the one value of a read
+// transaction a caller may keep, so never recycled), whose kv
+// transaction is replaced by ended when fn returns: the backend may
+// recycle its transaction for a later View, and a Tx kept past the end
+// of its function must fail rather than read that one.
+func (v *viewer) run(ktx kv.Tx) error {
+	tx := &Tx{s: v.s, kv: ktx, ctx: v.ctx}
+	defer func() { tx.kv = ended{} }()
+	return v.fn(tx)
+}
+
+// errEnded is the error of every use of a read transaction's Tx after its
+// function returned.
+var errEnded = errors.New("store: transaction used after its function returned")
+
+// ended is the kv transaction of a View's Tx once its function has
+// returned: every call fails with errEnded.
+type ended struct{}
+
+func (ended) Get(string, []byte) ([]byte, error) { return nil, errEnded }
+func (ended) Put(string, []byte, []byte) error   { return errEnded }
+func (ended) Delete(string, []byte) error        { return errEnded }
+func (ended) Scan(string, kv.Range, func(k, v []byte) (bool, error)) error {
+	return errEnded
+}
+func (ended) Writable() bool  { return false }
+func (ended) OnCommit(func()) {}
 
 // Update runs fn in a read-write transaction, committed if fn returns nil
 // and rolled back otherwise, so several writes succeed or fail together.
@@ -478,19 +524,19 @@ func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 		return ErrClosed
 	}
 	return s.db.Update(ctx, func(ktx kv.Tx) error {
-		tx := &Tx{s: s, kv: ktx, ctx: ctx, rw: true}
+		tx := newWriteTx(s, ktx, ctx, false)
 		if err := fn(tx); err != nil {
 			return err
 		}
 		if err := tx.flush(); err != nil {
 			return err
 		}
-		if len(tx.onCommit) > 0 {
+		if len(tx.w.onCommit) > 0 {
 			rev, err := tx.Revision()
 			if err != nil {
 				return err
 			}
-			for _, f := range tx.onCommit {
+			for _, f := range tx.w.onCommit {
 				ktx.OnCommit(func() { f(rev) })
 			}
 		}
@@ -525,26 +571,44 @@ type Tx struct {
 	kv  kv.Tx
 	ctx context.Context
 	rw  bool
-	// counts are count changes not yet written (see flush).
-	counts map[string]int64
+	// internal marks a migration's transaction: it takes no revision
+	// and logs nothing.
+	internal bool
 	// rev is the revision a write transaction commits at, once it has
-	// changed something (see revision); changes and changed are its
-	// changes not yet logged, committed those logged, logSeq the next
-	// log entry's sequence number.
-	rev     int64
-	changes []pending
+	// changed something (see revision).
+	rev int64
 	// readRev is a read transaction's revision plus one, once read (0:
 	// not yet).
-	readRev   int64
+	readRev int64
+	// w is a write transaction's pending work; nil in a View (whose Tx is
+	// allocated at every View, so kept small).
+	w *txWrites
+}
+
+// txWrites is what a write transaction keeps until it commits.
+type txWrites struct {
+	// counts are count changes not yet written (see flush).
+	counts map[string]int64
+	// changes and changed are the changes not yet logged, committed
+	// those logged, logSeq the next log entry's sequence number.
+	changes   []pending
 	changed   map[changeKey]int
 	committed []Change
 	hooked    bool // the commit hook is registered
 	logSeq    uint32
 	// onCommit are the functions OnCommit registered.
 	onCommit []func(rev int64)
-	// internal marks a migration's transaction: it takes no revision
-	// and logs nothing.
-	internal bool
+}
+
+// newWriteTx returns a write transaction's Tx, with its txWrites in the
+// same allocation.
+func newWriteTx(s *Store, ktx kv.Tx, ctx context.Context, internal bool) *Tx {
+	t := &struct {
+		tx Tx
+		w  txWrites
+	}{tx: Tx{s: s, kv: ktx, ctx: ctx, rw: true, internal: internal}}
+	t.tx.w = &t.w
+	return &t.tx
 }
 
 // OnCommit registers fn to run once the transaction has committed, with
@@ -554,7 +618,10 @@ type Tx struct {
 // for a read transaction. Like fn of [Store.Update], a transaction may be
 // run again; only the run that commits calls fn.
 func (tx *Tx) OnCommit(fn func(rev int64)) {
-	tx.onCommit = append(tx.onCommit, fn)
+	if tx.w == nil {
+		return // a View's: fn never runs
+	}
+	tx.w.onCommit = append(tx.w.onCommit, fn)
 }
 
 // Store returns the store the transaction belongs to.

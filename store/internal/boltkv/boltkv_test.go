@@ -270,6 +270,72 @@ func TestTxAfterEnd(t *testing.T) {
 	}
 }
 
+// A View's transaction kept past its function's return fails: its
+// wrapper, recycled for later Views, says it has ended until one takes it.
+func TestViewTxAfterEnd(t *testing.T) {
+	db := openTemp(t)
+	defer db.Close()
+	if err := db.Update(ctx, func(tx kv.Tx) error { return tx.Put("b", []byte("k"), []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	var kept kv.Tx
+	if err := db.View(ctx, func(tx kv.Tx) error { kept = tx; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := kept.Get("b", []byte("k")); err == nil {
+		t.Errorf("Get on a View that has ended = %q, nil; want an error", v)
+	}
+	if err := kept.Scan("b", kv.Range{}, func(k, v []byte) (bool, error) { return true, nil }); err == nil {
+		t.Error("Scan on a View that has ended succeeded")
+	}
+	if _, ok := kept.(kv.Snapshot).SnapshotID(); ok {
+		t.Error("SnapshotID on a View that has ended is ok")
+	}
+}
+
+// A View whose wrapper was recycled starts afresh: the bucket handles
+// kept by an earlier View (here, buckets missing then) are not reused.
+func TestViewRecycled(t *testing.T) {
+	db := openTemp(t)
+	defer db.Close()
+	names := []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"} // more than the handles a tx keeps inline
+	look := func() (found int) {
+		err := db.View(ctx, func(tx kv.Tx) error {
+			for _, n := range names {
+				v, err := tx.Get(n, []byte("k"))
+				if err != nil {
+					return err
+				}
+				if v != nil {
+					found++
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return found
+	}
+	if n := look(); n != 0 {
+		t.Fatalf("found %d keys in an empty database", n)
+	}
+	err := db.Update(ctx, func(tx kv.Tx) error {
+		for _, n := range names {
+			if err := tx.Put(n, []byte("k"), []byte("v")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := look(); n != len(names) {
+		t.Errorf("a View after the buckets were created found %d of %d keys", n, len(names))
+	}
+}
+
 func TestCloseWaits(t *testing.T) {
 	db := openTemp(t)
 	inView := make(chan struct{})

@@ -14,7 +14,8 @@ var errTxDone = errors.New("boltkv: transaction used after its function returned
 // tx is a kv.Tx over a bbolt transaction. Each method that calls into
 // bbolt recovers a panic there (a damaged page) into an error wrapping
 // kv.ErrCorrupt, which then sticks: every later call returns it and the
-// transaction cannot commit.
+// transaction cannot commit. A View's is recycled for a later View once
+// its function has returned (DB.recycle).
 type tx struct {
 	db       *DB
 	bt       *bolt.Tx
