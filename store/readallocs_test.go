@@ -37,6 +37,7 @@ func TestReadAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
+	var findAllocs float64
 	find := directory.Find{Identifier: "user1500", Fields: []directory.Field{directory.FieldUsername}}
 	for _, c := range []struct {
 		name string
@@ -55,5 +56,26 @@ func TestReadAllocs(t *testing.T) {
 		if n > c.max {
 			t.Errorf("%s: %v allocations, want at most %v", c.name, n, c.max)
 		}
+		if c.name == "find" {
+			findAllocs = n
+		}
 	}
+	// View keeps nothing of its function, so the closure and what it
+	// captures stay on the caller's stack: a user read into a variable
+	// of the caller's costs no more than one into a variable of fn's own.
+	var found directory.User
+	n := testing.AllocsPerRun(50, func() {
+		err := s.View(ctx, func(tx *store.Tx) error {
+			var err error
+			found, err = tx.FindUser(find)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	if n > findAllocs {
+		t.Errorf("find into the caller's variable: %v allocations, want at most find's %v", n, findAllocs)
+	}
+	_ = found
 }

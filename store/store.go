@@ -125,8 +125,6 @@ type Store struct {
 
 	mu     sync.RWMutex // guards closed against in-flight transactions
 	closed bool
-	// viewers keeps the calls of ended Views for later ones (see viewer).
-	viewers sync.Pool
 
 	cache *objectCache
 
@@ -452,36 +450,102 @@ func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 	if s.closed {
 		return ErrClosed
 	}
-	v, _ := s.viewers.Get().(*viewer)
-	if v == nil {
-		v = &viewer{s: s}
-		v.call = v.run
+	if b, ok := s.db.(*boltkv.DB); ok {
+		return b.View(ctx, func(ktx kv.Tx) error { return s.runView(ctx, ktx, fn) })
 	}
-	v.ctx, v.fn = ctx, fn
-	err := s.db.View(ctx, v.call)
-	*v = viewer{s: s, call: v.call}
-	s.viewers.Put(v)
-	return err
+	return s.viewBridged(ctx, fn)
 }
 
-// viewer is a View's call into the kv layer, kept for later Views with its
-// method value bound once, so that a View allocates only its Tx.
-type viewer struct {
-	s    *Store
-	ctx  context.Context
-	fn   func(*Tx) error
-	call func(kv.Tx) error // run
-}
-
-// run runs the View's function on a new Tx (the one value of a read
+// runView runs fn on a new Tx for ktx (the one value of a read
 // transaction a caller may keep, so never recycled), whose kv
 // transaction is replaced by ended when fn returns: the backend may
-// recycle its transaction for a later View, and a Tx kept past the end
-// of its function must fail rather than read that one.
-func (v *viewer) run(ktx kv.Tx) error {
-	tx := &Tx{s: v.s, kv: ktx, ctx: v.ctx}
+// recycle its transaction for a later View (boltkv does), and a Tx kept
+// past the end of its function must fail rather than read that one.
+//
+// fn is only called, here and in View, never kept: so the compiler keeps
+// the closure a caller passes to View, and what it captures, on the
+// caller's stack. That is why View calls boltkv's View on its concrete
+// type (the compiler cannot tell that a kv.DB's View keeps nothing), and
+// any other backend's through viewBridged.
+func (s *Store) runView(ctx context.Context, ktx kv.Tx, fn func(*Tx) error) error {
+	tx := &Tx{s: s, kv: ktx, ctx: ctx}
 	defer func() { tx.kv = ended{} }()
-	return v.fn(tx)
+	return fn(tx)
+}
+
+// viewBridged is View on a backend other than boltkv: the backend's View
+// runs on a goroutine of its own, whose function hands each transaction
+// (an optimistic backend may open more than one) to the caller's
+// goroutine, which runs fn on it and hands back fn's result. So fn runs
+// on the caller's goroutine, as with boltkv, without being given to the
+// backend (see runView). A panic of fn ends the backend's transaction and
+// goes on; one of the backend's is passed on to the caller.
+func (s *Store) viewBridged(ctx context.Context, fn func(*Tx) error) error {
+	b := &viewBridge{txs: make(chan kv.Tx), results: make(chan error), done: make(chan bridgeEnd, 1)}
+	go b.serve(ctx, s.db)
+	running := false
+	defer func() {
+		if !running {
+			return
+		}
+		// fn panicked: end the backend's transaction first.
+		b.results <- errPanicked
+		for {
+			select {
+			case <-b.txs:
+				b.results <- errPanicked
+			case <-b.done:
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case ktx := <-b.txs:
+			running = true
+			err := s.runView(ctx, ktx, fn)
+			running = false
+			b.results <- err
+		case end := <-b.done:
+			if end.panicked {
+				panic(end.value)
+			}
+			return end.err
+		}
+	}
+}
+
+// errPanicked ends a bridged View whose function panicked.
+var errPanicked = errors.New("store: the transaction's function panicked")
+
+// viewBridge links a bridged View's goroutines (see viewBridged).
+type viewBridge struct {
+	txs     chan kv.Tx
+	results chan error
+	done    chan bridgeEnd
+}
+
+// bridgeEnd is how the backend's View ended: its error, or a panic.
+type bridgeEnd struct {
+	err      error
+	panicked bool
+	value    any
+}
+
+// serve runs the backend's View, handing each transaction over.
+func (b *viewBridge) serve(ctx context.Context, db kv.DB) {
+	end := bridgeEnd{panicked: true}
+	defer func() {
+		if end.panicked {
+			end.value = recover()
+		}
+		b.done <- end
+	}()
+	end.err = db.View(ctx, func(ktx kv.Tx) error {
+		b.txs <- ktx
+		return <-b.results
+	})
+	end.panicked = false
 }
 
 // errEnded is the error of every use of a read transaction's Tx after its
