@@ -181,7 +181,7 @@ var keyRevision = []byte("revision")
 // metaRevision is the store's revision as the meta bucket records it (0
 // when it records none: a store never written).
 func metaRevision(k kv.Tx) (int64, error) {
-	v, err := k.Get(bucketMeta, keyRevision)
+	v, err := kvGet(k, bucketMeta, keyRevision)
 	switch {
 	case err != nil || v == nil:
 		return 0, err
@@ -206,7 +206,7 @@ func logEnd(k kv.Tx, last bool) (int64, error) {
 	}
 	for _, b := range buckets {
 		var rev int64
-		err := k.Scan(b, kv.Range{Reverse: last}, func(key, _ []byte) (bool, error) {
+		err := kvScan(k, b, kv.Range{Reverse: last}, func(key, _ []byte) (bool, error) {
 			if len(key) != 12 {
 				return false, fmt.Errorf("store: change log key %x: %w", key, ErrCorrupt)
 			}
@@ -285,7 +285,7 @@ func (tx *Tx) ObjectRevision(model string, pk uuid.UUID) (int64, error) {
 // revisionOf is the revision recorded in the stored record of obj.
 func (tx *Tx) revisionOf(c *collection, obj any) (int64, error) {
 	pk, _ := c.codec.ids(obj)
-	raw, err := tx.kv.Get(c.bucket, pk[:])
+	raw, err := kvGet(tx.kv, c.bucket, pk[:])
 	if err != nil || raw == nil {
 		return 0, err
 	}
@@ -384,7 +384,7 @@ func (tx *Tx) commitChanges() error {
 func (tx *Tx) settle(inliner kv.Inliner) error {
 	size := 0
 	var keys, vals [][]byte
-	err := tx.kv.Scan(bucketRecent, kv.Range{}, func(k, v []byte) (bool, error) {
+	err := kvScan(tx.kv, bucketRecent, kv.Range{}, func(k, v []byte) (bool, error) {
 		size += len(k) + len(v)
 		keys, vals = append(keys, k), append(vals, v)
 		return true, nil
@@ -429,7 +429,7 @@ func (tx *Tx) prune(rev int64) error {
 	limit := logKey(rev-keep+1, 0)
 	for _, b := range logBuckets {
 		var old [][]byte
-		err = tx.kv.Scan(b, kv.Range{}, func(k, _ []byte) (bool, error) {
+		err = kvScan(tx.kv, b, kv.Range{}, func(k, _ []byte) (bool, error) {
 			if bytes.Compare(k, limit) >= 0 {
 				return false, nil
 			}
