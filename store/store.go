@@ -441,6 +441,8 @@ func (s *Store) StageKinds() *stage.Registry { return s.reg }
 
 // View runs fn in a read-only transaction on a consistent snapshot. The
 // context is checked before the transaction starts and by long scans.
+// The Tx fails once fn has returned. View keeps nothing of fn, so a
+// closure and what it captures stay on the caller's stack.
 func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
