@@ -296,6 +296,53 @@ func BenchmarkBaselineGet(b *testing.B) {
 	}
 }
 
+// BenchmarkBaselineView is one empty bbolt View: the raw cost of a read
+// transaction, the baseline of BenchmarkViewEmpty.
+func BenchmarkBaselineView(b *testing.B) {
+	db, _, _ := baselineDB(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := db.View(func(*bolt.Tx) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkViewEmpty is an empty store View (a login makes eight read
+// transactions). Compare it with BenchmarkBaselineView from the same run.
+func BenchmarkViewEmpty(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := s.View(ctx, func(*store.Tx) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkViewRevision is a View that reads the store's revision, as
+// most of a login's read transactions do (a plan's cached reads are
+// checked against it).
+func BenchmarkViewRevision(b *testing.B) {
+	s := benchStore(b)
+	benchFlow(b, s, 0)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		err := s.View(ctx, func(tx *store.Tx) error {
+			_, err := tx.Revision()
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkFlowPatchSteady is BenchmarkFlowPatch on a store whose change
 // log is already at its retention (and whose file has stopped growing):
 // 10,000 patches first, without fsync, then the measured ones with it.

@@ -290,7 +290,8 @@ func (tx *Tx) named(model, field, v string) (bool, error) {
 // error wrapping ErrNotFound (and directory.ErrNotFound).
 func (tx *Tx) FindUser(q directory.Find) (directory.User, error) {
 	c := tx.s.schema.users
-	var best *directory.User
+	var best directory.User // found: a pointer to u would move every u to the heap
+	found := false
 	if q.Identifier != "" {
 		want := foldIdentifier(q.Identifier)
 		for _, f := range q.Fields {
@@ -310,7 +311,7 @@ func (tx *Tx) FindUser(q directory.Find) (directory.User, error) {
 				cut = cut[:maxIndexText]
 			}
 			prefix := appendValue(nil, cut)
-			err := tx.kv.Scan(bucket, kv.Range{Prefix: prefix}, func(k, _ []byte) (bool, error) {
+			err := kvScan(tx.kv, bucket, kv.Range{Prefix: prefix}, func(k, _ []byte) (bool, error) {
 				if len(k) != len(prefix)+16 {
 					return true, nil // a longer value that shares the cut
 				}
@@ -319,10 +320,10 @@ func (tx *Tx) FindUser(q directory.Find) (directory.User, error) {
 					return false, Dangling(err)
 				}
 				u := obj.(directory.User)
-				if best != nil && best.PK <= u.PK {
+				if found && best.PK <= u.PK {
 					return false, nil // entries are in pk order: no lower one follows
 				}
-				v, _ := c.codec.value(u, pseudo)
+				v, _ := c.codec.value(obj, pseudo) // obj, already boxed: u would be boxed anew
 				if v != want {
 					return true, nil
 				}
@@ -338,7 +339,7 @@ func (tx *Tx) FindUser(q directory.Find) (directory.User, error) {
 						return true, nil
 					}
 				}
-				best = &u
+				best, found = u, true
 				return false, nil
 			})
 			if err != nil {
@@ -346,10 +347,10 @@ func (tx *Tx) FindUser(q directory.Find) (directory.User, error) {
 			}
 		}
 	}
-	if best == nil {
+	if !found {
 		return directory.User{}, fmt.Errorf("store: finding a user: %w", errors.Join(ErrNotFound, directory.ErrNotFound))
 	}
-	return *best, nil
+	return best, nil
 }
 
 // UserByUUID returns the user whose uuid is id, or an error wrapping
@@ -357,7 +358,7 @@ func (tx *Tx) FindUser(q directory.Find) (directory.User, error) {
 func (tx *Tx) UserByUUID(id uuid.UUID) (directory.User, error) {
 	c := tx.s.schema.users
 	var found *directory.User
-	err := tx.kv.Scan("users_by_uuid", kv.Range{Prefix: id[:]}, func(k, _ []byte) (bool, error) {
+	err := kvScan(tx.kv, "users_by_uuid", kv.Range{Prefix: id[:]}, func(k, _ []byte) (bool, error) {
 		if len(k) != 32 {
 			return false, fmt.Errorf("store: users_by_uuid: %w: a key of %d bytes", ErrCorrupt, len(k))
 		}

@@ -125,15 +125,15 @@ func (tx *Tx) record(c *collection, pk uuid.UUID, cur, next any) {
 		return
 	}
 	k := changeKey{c, pk}
-	if i, ok := tx.changed[k]; ok {
-		tx.changes[i].next = next
+	if i, ok := tx.w.changed[k]; ok {
+		tx.w.changes[i].next = next
 		return
 	}
-	if tx.changed == nil {
-		tx.changed = map[changeKey]int{}
+	if tx.w.changed == nil {
+		tx.w.changed = map[changeKey]int{}
 	}
-	tx.changed[k] = len(tx.changes)
-	tx.changes = append(tx.changes, pending{c: c, pk: pk, cur: cur, next: next})
+	tx.w.changed[k] = len(tx.w.changes)
+	tx.w.changes = append(tx.w.changes, pending{c: c, pk: pk, cur: cur, next: next})
 }
 
 type changeKey struct {
@@ -181,7 +181,7 @@ var keyRevision = []byte("revision")
 // metaRevision is the store's revision as the meta bucket records it (0
 // when it records none: a store never written).
 func metaRevision(k kv.Tx) (int64, error) {
-	v, err := k.Get(bucketMeta, keyRevision)
+	v, err := kvGet(k, bucketMeta, keyRevision)
 	switch {
 	case err != nil || v == nil:
 		return 0, err
@@ -206,7 +206,7 @@ func logEnd(k kv.Tx, last bool) (int64, error) {
 	}
 	for _, b := range buckets {
 		var rev int64
-		err := k.Scan(b, kv.Range{Reverse: last}, func(key, _ []byte) (bool, error) {
+		err := kvScan(k, b, kv.Range{Reverse: last}, func(key, _ []byte) (bool, error) {
 			if len(key) != 12 {
 				return false, fmt.Errorf("store: change log key %x: %w", key, ErrCorrupt)
 			}
@@ -285,7 +285,7 @@ func (tx *Tx) ObjectRevision(model string, pk uuid.UUID) (int64, error) {
 // revisionOf is the revision recorded in the stored record of obj.
 func (tx *Tx) revisionOf(c *collection, obj any) (int64, error) {
 	pk, _ := c.codec.ids(obj)
-	raw, err := tx.kv.Get(c.bucket, pk[:])
+	raw, err := kvGet(tx.kv, c.bucket, pk[:])
 	if err != nil || raw == nil {
 		return 0, err
 	}
@@ -315,7 +315,7 @@ func (tx *Tx) IfRevision(model string, pk uuid.UUID, rev int64) error {
 // them once the transaction commits. It is part of flush.
 func (tx *Tx) commitChanges() error {
 	var out []Change
-	for _, p := range tx.changes {
+	for _, p := range tx.w.changes {
 		ch := Change{Collection: p.c.model, PK: p.pk}
 		switch {
 		case p.cur == nil && p.next == nil:
@@ -339,7 +339,7 @@ func (tx *Tx) commitChanges() error {
 		}
 		out = append(out, ch)
 	}
-	tx.changes, tx.changed = nil, nil
+	tx.w.changes, tx.w.changed = nil, nil
 	if len(out) == 0 {
 		return nil
 	}
@@ -354,11 +354,11 @@ func (tx *Tx) commitChanges() error {
 	}
 	for i := range out {
 		out[i].Revision = rev
-		k := logKey(rev, tx.logSeq)
+		k := logKey(rev, tx.w.logSeq)
 		if err := tx.kv.Put(logBucket, k, encodeChange(k, out[i])); err != nil {
 			return fmt.Errorf("store: change log: %w", err)
 		}
-		tx.logSeq++
+		tx.w.logSeq++
 	}
 	if err := putRevision(tx.kv, rev); err != nil {
 		return fmt.Errorf("store: change log: %w", err)
@@ -370,11 +370,11 @@ func (tx *Tx) commitChanges() error {
 		return err
 	}
 
-	tx.committed = append(tx.committed, out...)
-	if !tx.hooked { // once per transaction, with every flush's changes
-		tx.hooked = true
+	tx.w.committed = append(tx.w.committed, out...)
+	if !tx.w.hooked { // once per transaction, with every flush's changes
+		tx.w.hooked = true
 		s := tx.s
-		tx.kv.OnCommit(func() { s.feed.local(s, rev, tx.committed) })
+		tx.kv.OnCommit(func() { s.feed.local(s, rev, tx.w.committed) })
 	}
 	return nil
 }
@@ -384,7 +384,7 @@ func (tx *Tx) commitChanges() error {
 func (tx *Tx) settle(inliner kv.Inliner) error {
 	size := 0
 	var keys, vals [][]byte
-	err := tx.kv.Scan(bucketRecent, kv.Range{}, func(k, v []byte) (bool, error) {
+	err := kvScan(tx.kv, bucketRecent, kv.Range{}, func(k, v []byte) (bool, error) {
 		size += len(k) + len(v)
 		keys, vals = append(keys, k), append(vals, v)
 		return true, nil
@@ -429,7 +429,7 @@ func (tx *Tx) prune(rev int64) error {
 	limit := logKey(rev-keep+1, 0)
 	for _, b := range logBuckets {
 		var old [][]byte
-		err = tx.kv.Scan(b, kv.Range{}, func(k, _ []byte) (bool, error) {
+		err = kvScan(tx.kv, b, kv.Range{}, func(k, _ []byte) (bool, error) {
 			if bytes.Compare(k, limit) >= 0 {
 				return false, nil
 			}

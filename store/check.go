@@ -56,7 +56,7 @@ func (s *Store) Check(ctx context.Context) []error {
 		logEnd := s.checkLog(tx, report)
 		tops := map[*collection]int64{} // the highest number of each sequence
 		for _, c := range s.schema.colls {
-			err := tx.kv.Scan(c.bucket, kv.Range{}, func(k, v []byte) (bool, error) {
+			err := kvScan(tx.kv, c.bucket, kv.Range{}, func(k, v []byte) (bool, error) {
 				if err := tx.ctxErr(); err != nil {
 					return false, err
 				}
@@ -104,7 +104,7 @@ func (s *Store) Check(ctx context.Context) []error {
 			}
 			m := want[b]
 			seen := 0
-			err := tx.kv.Scan(b, kv.Range{}, func(k, v []byte) (bool, error) {
+			err := kvScan(tx.kv, b, kv.Range{}, func(k, v []byte) (bool, error) {
 				w, ok := m[string(k)]
 				switch {
 				case !ok:
@@ -123,7 +123,7 @@ func (s *Store) Check(ctx context.Context) []error {
 			if seen != len(m) {
 				missing := 0
 				for k := range m {
-					if raw, err := tx.kv.Get(b, []byte(k)); err == nil && raw == nil {
+					if raw, err := kvGet(tx.kv, b, []byte(k)); err == nil && raw == nil {
 						missing++
 					}
 				}
@@ -139,7 +139,7 @@ func (s *Store) Check(ctx context.Context) []error {
 			return err
 		}
 		stored := map[string]int64{}
-		err := tx.kv.Scan(bucketCounts, kv.Range{}, func(k, v []byte) (bool, error) {
+		err := kvScan(tx.kv, bucketCounts, kv.Range{}, func(k, v []byte) (bool, error) {
 			if len(v) != 8 {
 				report(fmt.Errorf("store: check: count %q: %w: malformed", k, ErrCorrupt))
 				return true, nil
@@ -182,7 +182,7 @@ func (s *Store) checkLog(tx *Tx, report func(error)) int64 {
 	var last []byte
 	var end int64
 	for _, b := range logBuckets {
-		err := tx.kv.Scan(b, kv.Range{}, func(k, v []byte) (bool, error) {
+		err := kvScan(tx.kv, b, kv.Range{}, func(k, v []byte) (bool, error) {
 			if err := tx.ctxErr(); err != nil {
 				return false, err
 			}

@@ -78,7 +78,8 @@ func (d Directory) UserDevices(ctx context.Context, user int64) (out []directory
 
 // userDevices is UserDevices in tx.
 func (tx *Tx) userDevices(user int64) ([]directory.Device, error) {
-	var from []refField
+	var buf [8]refField // on the stack, for every class there is
+	from := buf[:0]
 	for _, class := range directory.DeviceClasses {
 		if c, err := tx.s.deviceColl(class); err == nil { // a class the store has
 			from = append(from, refField{c, "user"})
@@ -191,7 +192,7 @@ func (tx *Tx) lookupTogether(class directory.DeviceClass, rec any) (uuid.UUID, b
 	if !ok {
 		return uuid.Nil, false, nil
 	}
-	raw, err := tx.kv.Get(c.bucket+"_unique", key)
+	raw, err := kvGet(tx.kv, c.bucket+"_unique", key)
 	if err != nil || raw == nil {
 		return uuid.Nil, false, err
 	}

@@ -153,7 +153,7 @@ func refKey(target, source uuid.UUID, field string) []byte {
 
 // get loads the object with pk from c; ok is false when there is none.
 func (tx *Tx) get(c *collection, pk uuid.UUID) (any, bool, error) {
-	raw, err := tx.kv.Get(c.bucket, pk[:])
+	raw, err := kvGet(tx.kv, c.bucket, pk[:])
 	if err != nil || raw == nil {
 		return nil, false, err
 	}
@@ -224,7 +224,7 @@ func (tx *Tx) lookup(c *collection, field string, v any) (uuid.UUID, bool, error
 		if u.field != field {
 			continue
 		}
-		raw, err := tx.kv.Get(u.bucket, uniqueKey(u, v))
+		raw, err := kvGet(tx.kv, u.bucket, uniqueKey(u, v))
 		if err != nil || raw == nil {
 			return uuid.Nil, false, err
 		}
@@ -263,7 +263,7 @@ func (tx *Tx) exists(target string, pk uuid.UUID) (bool, error) {
 	if kind != "" {
 		key, bucket = kindKey(kind, pk), c.kindIndex
 	}
-	raw, err := tx.kv.Get(bucket, key)
+	raw, err := kvGet(tx.kv, bucket, key)
 	return raw != nil, err
 }
 
@@ -352,7 +352,7 @@ func (tx *Tx) write(c *collection, cur any, kind string, body []byte, op validat
 		return nil, errs
 	}
 	if key, ok := c.tupleKey(next, c.together); ok {
-		raw, err := tx.kv.Get(c.bucket+"_unique", key)
+		raw, err := kvGet(tx.kv, c.bucket+"_unique", key)
 		if err != nil {
 			return nil, err
 		}
@@ -439,7 +439,7 @@ func (tx *Tx) nextSeq(c *collection) (int64, error) {
 	taken := false
 	if c.seq == "pk" {
 		id := seqID(c.bucket, n)
-		raw, err := tx.kv.Get(c.bucket, id[:])
+		raw, err := kvGet(tx.kv, c.bucket, id[:])
 		if err != nil {
 			return 0, err
 		}
@@ -481,7 +481,7 @@ func seqID(bucket string, n int64) uuid.UUID {
 
 // lastSeq is the last number c's sequence gave (0 for none yet).
 func (tx *Tx) lastSeq(c *collection) (int64, error) {
-	raw, err := tx.kv.Get(bucketMeta, seqKey(c))
+	raw, err := kvGet(tx.kv, bucketMeta, seqKey(c))
 	switch {
 	case err != nil:
 		return 0, err
@@ -523,7 +523,7 @@ func (tx *Tx) newID() (uuid.UUID, error) {
 // either.
 func (tx *Tx) holder(pk uuid.UUID) (string, bool, error) {
 	for _, c := range tx.s.schema.colls {
-		raw, err := tx.kv.Get(c.bucket, pk[:])
+		raw, err := kvGet(tx.kv, c.bucket, pk[:])
 		if err != nil {
 			return "", false, err
 		}
@@ -531,7 +531,7 @@ func (tx *Tx) holder(pk uuid.UUID) (string, bool, error) {
 			return c.alias, true, nil
 		}
 	}
-	raw, err := tx.kv.Get(bucketPBM, pk[:])
+	raw, err := kvGet(tx.kv, bucketPBM, pk[:])
 	if err != nil {
 		return "", false, err
 	}
@@ -554,7 +554,7 @@ func (tx *Tx) put(c *collection, cur, next any) error {
 		// A write of what is stored changes nothing: no revision, no
 		// change, no index work. (Sealing a secret again for its place
 		// gives the same bytes: see package seal.)
-		old, err := tx.kv.Get(c.bucket, pk[:])
+		old, err := kvGet(tx.kv, c.bucket, pk[:])
 		if err != nil {
 			return err
 		}
@@ -682,18 +682,18 @@ func (tx *Tx) recount(c *collection, cur, next any) {
 // when the transaction's function returns (Tx.flush), so that a bulk load
 // does not rewrite a count per object.
 func (tx *Tx) addCount(key string, d int64) {
-	if tx.counts == nil {
-		tx.counts = map[string]int64{}
+	if tx.w.counts == nil {
+		tx.w.counts = map[string]int64{}
 	}
-	tx.counts[key] += d
+	tx.w.counts[key] += d
 }
 
 // flush writes the pending count changes.
 func (tx *Tx) flush() error {
 	// In key order: the same writes give the same file (bbolt splits
 	// pages by the order of inserts), which keeps damage reproducible.
-	for _, key := range slices.Sorted(maps.Keys(tx.counts)) {
-		d := tx.counts[key]
+	for _, key := range slices.Sorted(maps.Keys(tx.w.counts)) {
+		d := tx.w.counts[key]
 		if d == 0 {
 			continue
 		}
@@ -712,7 +712,7 @@ func (tx *Tx) flush() error {
 			return err
 		}
 	}
-	tx.counts = nil
+	tx.w.counts = nil
 	return tx.commitChanges()
 }
 
@@ -720,11 +720,14 @@ func (tx *Tx) flush() error {
 // that a scan can build it without a string (see scanCounted).
 func (tx *Tx) counted(key []byte) (int64, error) {
 	n, err := tx.storedCount(key)
-	return n + tx.counts[string(key)], err
+	if tx.w != nil {
+		n += tx.w.counts[string(key)]
+	}
+	return n, err
 }
 
 func (tx *Tx) storedCount(key []byte) (int64, error) {
-	raw, err := tx.kv.Get(bucketCounts, key)
+	raw, err := kvGet(tx.kv, bucketCounts, key)
 	if err != nil {
 		return 0, err
 	}
@@ -732,7 +735,7 @@ func (tx *Tx) storedCount(key []byte) (int64, error) {
 	case raw == nil:
 		return 0, nil
 	case len(raw) != 8:
-		return 0, fmt.Errorf("store: count %q: %w: malformed", key, ErrCorrupt)
+		return 0, fmt.Errorf("store: count %q: %w: malformed", string(key), ErrCorrupt) // a copy: key does not escape
 	}
 	return int64(binary.BigEndian.Uint64(raw)), nil
 }
@@ -771,7 +774,7 @@ func (tx *Tx) scanIDs(bucket string, prefix []byte, at int) ([]uuid.UUID, error)
 // object silently missing from a view.
 func (tx *Tx) scanCounted(bucket string, prefix []byte, fn func(k, v []byte) (bool, error)) error {
 	n := int64(0)
-	err := tx.kv.Scan(bucket, kv.Range{Prefix: prefix}, func(k, v []byte) (bool, error) {
+	err := kvScan(tx.kv, bucket, kv.Range{Prefix: prefix}, func(k, v []byte) (bool, error) {
 		n++
 		return fn(k, v)
 	})
@@ -784,7 +787,7 @@ func (tx *Tx) scanCounted(bucket string, prefix []byte, fn func(k, v []byte) (bo
 		return err
 	}
 	if n != want {
-		return fmt.Errorf("store: %s: %w: the count of %x says %d keys, there are %d", bucket, ErrCorrupt, prefix, want, n)
+		return fmt.Errorf("store: %s: %w: the count of %x says %d keys, there are %d", bucket, ErrCorrupt, string(prefix), want, n) // a copy: prefix does not escape
 	}
 	return nil
 }

@@ -177,7 +177,7 @@ func (tx *Tx) walkPage(walks []indexWalk, scope []byte, filters map[string]any, 
 	out.bucket = w.bucket
 	i := 0
 	cut, extra := false, false
-	err = tx.kv.Scan(w.bucket, kv.Range{Prefix: prefix}, func(k, v []byte) (bool, error) {
+	err = kvScan(tx.kv, w.bucket, kv.Range{Prefix: prefix}, func(k, v []byte) (bool, error) {
 		if i >= end {
 			extra = end == int(n)
 			return false, nil

@@ -275,7 +275,7 @@ func (tx *Tx) scanIndexed(c *collection, bucket string, prefix []byte, at int, p
 		}
 		return tx.scanRecords(c, pre, fn)
 	}
-	return tx.kv.Scan(bucket, kv.Range{Prefix: prefix}, func(k, _ []byte) (bool, error) {
+	return kvScan(tx.kv, bucket, kv.Range{Prefix: prefix}, func(k, _ []byte) (bool, error) {
 		if err := tx.ctxErr(); err != nil {
 			return false, err
 		}
@@ -283,7 +283,7 @@ func (tx *Tx) scanIndexed(c *collection, bucket string, prefix []byte, at int, p
 		if err != nil {
 			return false, err
 		}
-		raw, err := tx.kv.Get(c.bucket, id)
+		raw, err := kvGet(tx.kv, c.bucket, id)
 		if err != nil {
 			return false, err
 		}
@@ -305,7 +305,7 @@ func (tx *Tx) scanIndexed(c *collection, bucket string, prefix []byte, at int, p
 // pk order, checking the context as it goes. Records that pre skips are
 // not decoded, so their checksums are not verified either.
 func (tx *Tx) scanRecords(c *collection, pre func([]byte) bool, fn func(obj any) error) error {
-	return tx.kv.Scan(c.bucket, kv.Range{}, func(k, v []byte) (bool, error) {
+	return kvScan(tx.kv, c.bucket, kv.Range{}, func(k, v []byte) (bool, error) {
 		if err := tx.ctxErr(); err != nil {
 			return false, err
 		}

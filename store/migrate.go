@@ -72,7 +72,7 @@ func (s *Store) rebuild(tx *Tx) error {
 	for _, c := range s.schema.colls {
 		// The pks first: a bucket may not be written while it is scanned.
 		var pks [][]byte
-		err := tx.kv.Scan(c.bucket, kv.Range{}, func(k, _ []byte) (bool, error) {
+		err := kvScan(tx.kv, c.bucket, kv.Range{}, func(k, _ []byte) (bool, error) {
 			pks = append(pks, bytes.Clone(k))
 			return true, nil
 		})
@@ -83,7 +83,7 @@ func (s *Store) rebuild(tx *Tx) error {
 			if err := tx.ctxErr(); err != nil {
 				return err
 			}
-			v, err := tx.kv.Get(c.bucket, k)
+			v, err := kvGet(tx.kv, c.bucket, k)
 			if err != nil {
 				return err
 			}
@@ -148,7 +148,7 @@ func (s *Store) reindex(ctx context.Context) error {
 		var after []byte // the last record indexed
 		for more := true; more; {
 			err := s.db.Update(ctx, func(ktx kv.Tx) error {
-				tx := &Tx{s: s, kv: ktx, ctx: ctx, rw: true, internal: true}
+				tx := newWriteTx(s, ktx, ctx, true)
 				n, last := 0, []byte(nil)
 				var objs []any
 				err := ktx.Scan(c.bucket, kv.Range{Start: after}, func(k, v []byte) (bool, error) {

@@ -140,7 +140,7 @@ func (tx *Tx) storedHash(pk int64) (string, error) {
 	// The user must be there, its record whole (its envelope checked, a
 	// damaged one is ErrCorrupt); the hash is kept apart, so the record
 	// is not decoded.
-	rec, err := tx.kv.Get(c.bucket, id[:])
+	rec, err := kvGet(tx.kv, c.bucket, id[:])
 	if err == nil && rec == nil {
 		err = fmt.Errorf("store: %s %s: %w", c.alias, id, ErrNotFound)
 	}
@@ -150,7 +150,7 @@ func (tx *Tx) storedHash(pk int64) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("store: the password of user %d: %w", pk, err)
 	}
-	raw, err := tx.kv.Get(bucketPasswords, id[:])
+	raw, err := kvGet(tx.kv, bucketPasswords, id[:])
 	return string(raw), err
 }
 
@@ -209,10 +209,10 @@ func (s *Store) CheckPasswordHash(ctx context.Context, pk int64, h PasswordHash,
 	if !ok || rehash == "" || s.readOnly {
 		return ok, nil // a read-only store leaves the upgrade to a writable one
 	}
-	id := seqID(s.schema.users.bucket, pk)
+	id, old := seqID(s.schema.users.bucket, pk), stored // stored stays on the stack
 	err = s.Update(ctx, func(tx *Tx) error {
-		now, err := tx.kv.Get(bucketPasswords, id[:])
-		if err != nil || string(now) != stored {
+		now, err := kvGet(tx.kv, bucketPasswords, id[:])
+		if err != nil || string(now) != old {
 			return err // changed since: keep the new password
 		}
 		return tx.putHash(id[:], rehash)
@@ -265,8 +265,8 @@ func formatNow(s *Store) string { return validate.FormatDateTime(s.now()) }
 // exist (without the hash: it names the entry's key).
 func (tx *Tx) checkPasswords(report func(error)) error {
 	c := tx.s.schema.users
-	return tx.kv.Scan(bucketPasswords, kv.Range{}, func(k, _ []byte) (bool, error) {
-		raw, err := tx.kv.Get(c.bucket, k)
+	return kvScan(tx.kv, bucketPasswords, kv.Range{}, func(k, _ []byte) (bool, error) {
+		raw, err := kvGet(tx.kv, c.bucket, k)
 		if err != nil {
 			return false, err
 		}

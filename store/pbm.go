@@ -35,7 +35,7 @@ func (tx *Tx) pbmObject(pk uuid.UUID) (*collection, any, bool, error) {
 // and an object of it whose pbm id is id: anything else is ErrCorrupt,
 // not an absent id or another object.
 func (tx *Tx) pbmOwner(id uuid.UUID) (uuid.UUID, bool, error) {
-	raw, err := tx.kv.Get(bucketPBM, id[:])
+	raw, err := kvGet(tx.kv, bucketPBM, id[:])
 	if err != nil || raw == nil {
 		return uuid.Nil, false, err
 	}

@@ -256,7 +256,7 @@ func (s *Store) Rekey(ctx context.Context, o *RekeyOptions) (RekeyResult, error)
 			err := s.Update(ctx, func(tx *Tx) error {
 				done, last = RekeyResult{}, nil
 				var keys [][]byte
-				err := tx.kv.Scan(c.bucket, kv.Range{Start: after}, func(k, _ []byte) (bool, error) {
+				err := kvScan(tx.kv, c.bucket, kv.Range{Start: after}, func(k, _ []byte) (bool, error) {
 					if after != nil && bytes.Equal(k, after) {
 						return true, nil
 					}
@@ -358,7 +358,7 @@ func (s *Store) SealReport(ctx context.Context) (SealReport, error) {
 			if len(c.secrets) == 0 {
 				continue
 			}
-			err := tx.kv.Scan(c.bucket, kv.Range{}, func(k, v []byte) (bool, error) {
+			err := kvScan(tx.kv, c.bucket, kv.Range{}, func(k, v []byte) (bool, error) {
 				if err := tx.ctxErr(); err != nil {
 					return false, err
 				}
@@ -390,7 +390,7 @@ func (s *Store) SealReport(ctx context.Context) (SealReport, error) {
 // whose kind has no secrets (or one deleted meanwhile); wrote says
 // whether it wrote.
 func (tx *Tx) reseal(c *collection, key []byte, primary uint32) (has, wrote bool, err error) {
-	raw, err := tx.kv.Get(c.bucket, key)
+	raw, err := kvGet(tx.kv, c.bucket, key)
 	if err != nil || raw == nil {
 		return false, false, err
 	}

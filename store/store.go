@@ -344,7 +344,7 @@ func (s *Store) init() error {
 		return s.checkIndexes(ctx)
 	case version == 1:
 		return s.db.Update(ctx, func(ktx kv.Tx) error {
-			tx := &Tx{s: s, kv: ktx, rw: true, internal: true}
+			tx := newWriteTx(s, ktx, nil, true)
 			if err := s.rebuild(tx); err != nil {
 				return fmt.Errorf("store: migrating from format 1 (the file is unchanged): %w", err)
 			}
@@ -441,6 +441,8 @@ func (s *Store) StageKinds() *stage.Registry { return s.reg }
 
 // View runs fn in a read-only transaction on a consistent snapshot. The
 // context is checked before the transaction starts and by long scans.
+// The Tx fails once fn has returned. View keeps nothing of fn, so a
+// closure and what it captures stay on the caller's stack.
 func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -450,10 +452,120 @@ func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 	if s.closed {
 		return ErrClosed
 	}
-	return s.db.View(ctx, func(ktx kv.Tx) error {
-		return fn(&Tx{s: s, kv: ktx, ctx: ctx})
-	})
+	if b, ok := s.db.(*boltkv.DB); ok {
+		return b.View(ctx, func(ktx kv.Tx) error { return s.runView(ctx, ktx, fn) })
+	}
+	return s.viewBridged(ctx, fn)
 }
+
+// runView runs fn on a new Tx for ktx (the one value of a read
+// transaction a caller may keep, so never recycled), whose kv
+// transaction is replaced by ended when fn returns: the backend may
+// recycle its transaction for a later View (boltkv does), and a Tx kept
+// past the end of its function must fail rather than read that one.
+//
+// fn is only called, here and in View, never kept: so the compiler keeps
+// the closure a caller passes to View, and what it captures, on the
+// caller's stack. That is why View calls boltkv's View on its concrete
+// type (the compiler cannot tell that a kv.DB's View keeps nothing), and
+// any other backend's through viewBridged.
+func (s *Store) runView(ctx context.Context, ktx kv.Tx, fn func(*Tx) error) error {
+	tx := &Tx{s: s, kv: ktx, ctx: ctx}
+	defer func() { tx.kv = ended{} }()
+	return fn(tx)
+}
+
+// viewBridged is View on a backend other than boltkv: the backend's View
+// runs on a goroutine of its own, whose function hands each transaction
+// (an optimistic backend may open more than one) to the caller's
+// goroutine, which runs fn on it and hands back fn's result. So fn runs
+// on the caller's goroutine, as with boltkv, without being given to the
+// backend (see runView). A panic of fn ends the backend's transaction and
+// goes on; one of the backend's is passed on to the caller.
+func (s *Store) viewBridged(ctx context.Context, fn func(*Tx) error) error {
+	b := &viewBridge{txs: make(chan kv.Tx), results: make(chan error), done: make(chan bridgeEnd, 1)}
+	go b.serve(ctx, s.db)
+	running := false
+	defer func() {
+		if !running {
+			return
+		}
+		// fn panicked: end the backend's transaction first.
+		b.results <- errPanicked
+		for {
+			select {
+			case <-b.txs:
+				b.results <- errPanicked
+			case <-b.done:
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case ktx := <-b.txs:
+			running = true
+			err := s.runView(ctx, ktx, fn)
+			running = false
+			b.results <- err
+		case end := <-b.done:
+			if end.panicked {
+				panic(end.value)
+			}
+			return end.err
+		}
+	}
+}
+
+// errPanicked ends a bridged View whose function panicked.
+var errPanicked = errors.New("store: the transaction's function panicked")
+
+// viewBridge links a bridged View's goroutines (see viewBridged).
+type viewBridge struct {
+	txs     chan kv.Tx
+	results chan error
+	done    chan bridgeEnd
+}
+
+// bridgeEnd is how the backend's View ended: its error, or a panic.
+type bridgeEnd struct {
+	err      error
+	panicked bool
+	value    any
+}
+
+// serve runs the backend's View, handing each transaction over.
+func (b *viewBridge) serve(ctx context.Context, db kv.DB) {
+	end := bridgeEnd{panicked: true}
+	defer func() {
+		if end.panicked {
+			end.value = recover()
+		}
+		b.done <- end
+	}()
+	end.err = db.View(ctx, func(ktx kv.Tx) error {
+		b.txs <- ktx
+		return <-b.results
+	})
+	end.panicked = false
+}
+
+// errEnded is the error of every use of a read transaction's Tx after its
+// function returned.
+var errEnded = errors.New("store: transaction used after its function returned")
+
+// ended is the kv transaction of a View's Tx once its function has
+// returned: every call fails with errEnded.
+type ended struct{}
+
+func (ended) Get(string, []byte) ([]byte, error) { return nil, errEnded }
+func (ended) Put(string, []byte, []byte) error   { return errEnded }
+func (ended) Delete(string, []byte) error        { return errEnded }
+func (ended) Scan(string, kv.Range, func(k, v []byte) (bool, error)) error {
+	return errEnded
+}
+func (ended) Writable() bool  { return false }
+func (ended) OnCommit(func()) {}
 
 // Update runs fn in a read-write transaction, committed if fn returns nil
 // and rolled back otherwise, so several writes succeed or fail together.
@@ -478,19 +590,19 @@ func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 		return ErrClosed
 	}
 	return s.db.Update(ctx, func(ktx kv.Tx) error {
-		tx := &Tx{s: s, kv: ktx, ctx: ctx, rw: true}
+		tx := newWriteTx(s, ktx, ctx, false)
 		if err := fn(tx); err != nil {
 			return err
 		}
 		if err := tx.flush(); err != nil {
 			return err
 		}
-		if len(tx.onCommit) > 0 {
+		if len(tx.w.onCommit) > 0 {
 			rev, err := tx.Revision()
 			if err != nil {
 				return err
 			}
-			for _, f := range tx.onCommit {
+			for _, f := range tx.w.onCommit {
 				ktx.OnCommit(func() { f(rev) })
 			}
 		}
@@ -525,26 +637,44 @@ type Tx struct {
 	kv  kv.Tx
 	ctx context.Context
 	rw  bool
-	// counts are count changes not yet written (see flush).
-	counts map[string]int64
+	// internal marks a migration's transaction: it takes no revision
+	// and logs nothing.
+	internal bool
 	// rev is the revision a write transaction commits at, once it has
-	// changed something (see revision); changes and changed are its
-	// changes not yet logged, committed those logged, logSeq the next
-	// log entry's sequence number.
-	rev     int64
-	changes []pending
+	// changed something (see revision).
+	rev int64
 	// readRev is a read transaction's revision plus one, once read (0:
 	// not yet).
-	readRev   int64
+	readRev int64
+	// w is a write transaction's pending work; nil in a View (whose Tx is
+	// allocated at every View, so kept small).
+	w *txWrites
+}
+
+// txWrites is what a write transaction keeps until it commits.
+type txWrites struct {
+	// counts are count changes not yet written (see flush).
+	counts map[string]int64
+	// changes and changed are the changes not yet logged, committed
+	// those logged, logSeq the next log entry's sequence number.
+	changes   []pending
 	changed   map[changeKey]int
 	committed []Change
 	hooked    bool // the commit hook is registered
 	logSeq    uint32
 	// onCommit are the functions OnCommit registered.
 	onCommit []func(rev int64)
-	// internal marks a migration's transaction: it takes no revision
-	// and logs nothing.
-	internal bool
+}
+
+// newWriteTx returns a write transaction's Tx, with its txWrites in the
+// same allocation.
+func newWriteTx(s *Store, ktx kv.Tx, ctx context.Context, internal bool) *Tx {
+	t := &struct {
+		tx Tx
+		w  txWrites
+	}{tx: Tx{s: s, kv: ktx, ctx: ctx, rw: true, internal: internal}}
+	t.tx.w = &t.w
+	return &t.tx
 }
 
 // OnCommit registers fn to run once the transaction has committed, with
@@ -554,7 +684,10 @@ type Tx struct {
 // for a read transaction. Like fn of [Store.Update], a transaction may be
 // run again; only the run that commits calls fn.
 func (tx *Tx) OnCommit(fn func(rev int64)) {
-	tx.onCommit = append(tx.onCommit, fn)
+	if tx.w == nil {
+		return // a View's: fn never runs
+	}
+	tx.w.onCommit = append(tx.w.onCommit, fn)
 }
 
 // Store returns the store the transaction belongs to.

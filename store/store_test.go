@@ -394,6 +394,41 @@ func TestWriteInViewTransaction(t *testing.T) {
 	}
 }
 
+// A Tx kept past the end of its View fails cleanly, also while later
+// Views run on the wrappers its backend recycled, which it leaves alone.
+func TestViewTxAfterEnd(t *testing.T) {
+	s := newTestStore(t)
+	f := mkFlow(t, s, "f")
+	ctx := t.Context()
+	var kept *store.Tx
+	if err := s.View(ctx, func(tx *store.Tx) error { kept = tx; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	stale := func(when string) {
+		t.Helper()
+		if rev, err := kept.Revision(); err == nil {
+			t.Errorf("%s: Revision on a Tx whose View has returned = %d, nil; want an error", when, rev)
+		}
+		if got, err := store.Flows.Get(kept, store.By("slug", "f")); err == nil {
+			t.Errorf("%s: Flows.Get on a Tx whose View has returned = %q, nil; want an error", when, got.Slug)
+		}
+	}
+	stale("after its View")
+	for i := range 3 {
+		err := s.View(ctx, func(tx *store.Tx) error {
+			stale(fmt.Sprintf("in View %d", i))
+			got, err := store.Flows.Get(tx, store.By("slug", "f"))
+			if err == nil && got.PK != f.PK {
+				err = fmt.Errorf("got flow %s, want %s", got.PK, f.PK)
+			}
+			return err
+		})
+		if err != nil {
+			t.Errorf("View %d after a stale use: %v", i, err)
+		}
+	}
+}
+
 func TestContextCancelled(t *testing.T) {
 	s := newTestStore(t)
 	f := mkFlow(t, s, "f")

@@ -50,6 +50,10 @@ type DB struct {
 
 	kept atomic.Pointer[map[string]bool] // buckets that must exist (KeepBuckets)
 
+	// readers keeps the transactions of ended Views for later ones (see
+	// tx.recycle).
+	readers sync.Pool
+
 	mu     sync.Mutex
 	closed bool
 	broken error // set when a write transaction could not be undone
@@ -333,7 +337,7 @@ func (db *DB) Update(ctx context.Context, fn func(kv.Tx) error) error {
 // run runs fn in a bbolt transaction with faults on the mapped file
 // turned into panics, and the panics of bbolt into errors.
 func (db *DB) run(op string, writable bool, fn func(kv.Tx) error) (err error) {
-	x := &tx{db: db, writable: writable}
+	x := db.begin(writable)
 	var fnErr error
 	old := debug.SetPanicOnFault(true)
 	defer func() {
@@ -341,6 +345,7 @@ func (db *DB) run(op string, writable bool, fn func(kv.Tx) error) (err error) {
 		x.done = true
 		r := recover()
 		if r == nil {
+			db.recycle(x)
 			return
 		}
 		if x.inUser && !isFault(r) {
@@ -374,6 +379,34 @@ func (db *DB) run(op string, writable bool, fn func(kv.Tx) error) (err error) {
 		return fmt.Errorf("boltkv: %s %s: %w", op, db.path, boltErr(err))
 	}
 	return err
+}
+
+// begin returns a transaction's wrapper: a View's from those ended
+// Views left (recycle), so that a read transaction allocates none of its
+// own.
+func (db *DB) begin(writable bool) *tx {
+	if !writable {
+		if x, ok := db.readers.Get().(*tx); ok {
+			x.done = false
+			return x
+		}
+	}
+	return &tx{db: db, writable: writable}
+}
+
+// recycle keeps the wrapper of a View that ended normally for a later
+// View, emptied but for its db and its done flag, which a caller that kept
+// it past the end of its function finds set until then. A write
+// transaction's, or one that ended in a panic, is left to the collector.
+// The store, the only user of this package, drops its reference to a
+// read transaction when fn returns, so that no stale use reaches a later
+// transaction's wrapper.
+func (db *DB) recycle(x *tx) {
+	if x.writable {
+		return
+	}
+	*x = tx{db: db, done: true}
+	db.readers.Put(x)
 }
 
 // boltErr maps bbolt's errors to kv's where they mean the same.

@@ -16,6 +16,7 @@ import (
 	"github.com/authflow/authflow/store/internal/boltkv"
 	"github.com/authflow/authflow/store/kv"
 	"github.com/authflow/authflow/store/kv/kvtest"
+	bolt "go.etcd.io/bbolt"
 )
 
 var ctx = context.Background()
@@ -269,6 +270,72 @@ func TestTxAfterEnd(t *testing.T) {
 	}
 }
 
+// A View's transaction kept past its function's return fails: its
+// wrapper, recycled for later Views, says it has ended until one takes it.
+func TestViewTxAfterEnd(t *testing.T) {
+	db := openTemp(t)
+	defer db.Close()
+	if err := db.Update(ctx, func(tx kv.Tx) error { return tx.Put("b", []byte("k"), []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	var kept kv.Tx
+	if err := db.View(ctx, func(tx kv.Tx) error { kept = tx; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := kept.Get("b", []byte("k")); err == nil {
+		t.Errorf("Get on a View that has ended = %q, nil; want an error", v)
+	}
+	if err := kept.Scan("b", kv.Range{}, func(k, v []byte) (bool, error) { return true, nil }); err == nil {
+		t.Error("Scan on a View that has ended succeeded")
+	}
+	if _, ok := kept.(kv.Snapshot).SnapshotID(); ok {
+		t.Error("SnapshotID on a View that has ended is ok")
+	}
+}
+
+// A View whose wrapper was recycled starts afresh: the bucket handles
+// kept by an earlier View (here, buckets missing then) are not reused.
+func TestViewRecycled(t *testing.T) {
+	db := openTemp(t)
+	defer db.Close()
+	names := []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"} // more than the handles a tx keeps inline
+	look := func() (found int) {
+		err := db.View(ctx, func(tx kv.Tx) error {
+			for _, n := range names {
+				v, err := tx.Get(n, []byte("k"))
+				if err != nil {
+					return err
+				}
+				if v != nil {
+					found++
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return found
+	}
+	if n := look(); n != 0 {
+		t.Fatalf("found %d keys in an empty database", n)
+	}
+	err := db.Update(ctx, func(tx kv.Tx) error {
+		for _, n := range names {
+			if err := tx.Put(n, []byte("k"), []byte("v")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := look(); n != len(names) {
+		t.Errorf("a View after the buckets were created found %d of %d keys", n, len(names))
+	}
+}
+
 func TestCloseWaits(t *testing.T) {
 	db := openTemp(t)
 	inView := make(chan struct{})
@@ -329,6 +396,94 @@ func BenchmarkGet(b *testing.B) {
 			}
 		}
 		return nil
+	})
+}
+
+// BenchmarkView measures a read transaction, empty ("empty") and with one
+// Get in a bucket of 1,000 keys ("get"), through boltkv ("kv") and, as
+// the baseline in the same run, through bbolt itself ("bbolt"), on two
+// files of the same content:
+//
+//	go test ./store/internal/boltkv/ -run=NONE -bench='^BenchmarkView$' -benchmem
+func BenchmarkView(b *testing.B) {
+	dir := b.TempDir()
+	db, err := boltkv.Open(filepath.Join(dir, "kv.db"), boltkv.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	raw, err := bolt.Open(filepath.Join(dir, "bolt.db"), 0o600, &bolt.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	err = db.Update(ctx, func(tx kv.Tx) error {
+		for i := range 1000 {
+			if err := tx.Put("b", fmt.Appendf(nil, "k%04d", i), []byte("value")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		err = raw.Update(func(tx *bolt.Tx) error {
+			bk, err := tx.CreateBucket([]byte("b"))
+			for i := range 1000 {
+				if err == nil {
+					err = bk.Put(fmt.Appendf(nil, "k%04d", i), []byte("value"))
+				}
+			}
+			return err
+		})
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	key := []byte("k0500")
+	b.Run("empty/kv", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if err := db.View(ctx, func(kv.Tx) error { return nil }); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("empty/bbolt", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if err := raw.View(func(*bolt.Tx) error { return nil }); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("get/kv", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			err := db.View(ctx, func(tx kv.Tx) error {
+				v, err := tx.Get("b", key)
+				if err == nil && v == nil {
+					err = errors.New("missing")
+				}
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("get/bbolt", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			err := raw.View(func(tx *bolt.Tx) error {
+				if tx.Bucket([]byte("b")).Get(key) == nil {
+					return errors.New("missing")
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 }
 

@@ -12,7 +12,11 @@
 // delays a writer that needs to grow the file's map (bbolt remaps only
 // when no reader is open), so a View must not wait for an Update. Inline
 // (kv.Inliner) says which buckets bbolt keeps inline, in their parent's
-// page, which every commit that writes them writes anyway.
+// page, which every commit that writes them writes anyway. A View's
+// transaction is recycled for a later View once its function returns, so
+// that a read transaction allocates only bbolt's own: a transaction kept
+// past its function fails until a later View takes it, and the store, the
+// one user of this package, drops its reference to it when fn returns.
 //
 // # Damaged files
 //

@@ -14,7 +14,8 @@ var errTxDone = errors.New("boltkv: transaction used after its function returned
 // tx is a kv.Tx over a bbolt transaction. Each method that calls into
 // bbolt recovers a panic there (a damaged page) into an error wrapping
 // kv.ErrCorrupt, which then sticks: every later call returns it and the
-// transaction cannot commit.
+// transaction cannot commit. A View's is recycled for a later View once
+// its function has returned (DB.recycle).
 type tx struct {
 	db       *DB
 	bt       *bolt.Tx
@@ -36,6 +37,12 @@ type tx struct {
 	nfew     int
 	many     map[string]*bolt.Bucket
 }
+
+// Tx is the concrete type of the kv.Tx that View and Update give their
+// function, for a caller that calls its methods on it rather than through
+// kv.Tx: the compiler then sees that Get and Scan keep neither their keys
+// nor Scan's function, which may stay on the caller's stack.
+type Tx = tx
 
 // handle is a bucket's handle, by name.
 type handle struct {
@@ -150,7 +157,8 @@ func (x *tx) Get(bucket string, key []byte) (_ []byte, err error) {
 	}
 	v := b.Get(key)
 	if len(v) > kv.MaxValueSize {
-		return nil, x.damaged("get", fmt.Sprintf("the value of key %q in bucket %q is %d bytes, above the limit of %d", key, bucket, len(v), kv.MaxValueSize))
+		// string(key), a copy: key itself must not leak (see Tx).
+		return nil, x.damaged("get", fmt.Sprintf("the value of key %q in bucket %q is %d bytes, above the limit of %d", string(key), bucket, len(v), kv.MaxValueSize))
 	}
 	return v, nil
 }
