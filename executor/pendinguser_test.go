@@ -1,0 +1,63 @@
+package executor
+
+import (
+	"bytes"
+	"context"
+	"testing"
+)
+
+// The password stage writes only the backend into the pending user that
+// identification set (SetPendingUser): every record a login saves is
+// byte for byte what writing the user afresh saves, and the shortcut is
+// taken (the map identification left is the one the login ends with).
+func TestSetPendingUserSameRecords(t *testing.T) {
+	h, _ := loginHarness(t)
+	records := func(rewrite bool, sid string) [][]byte {
+		testRewritePendingUser = rewrite
+		defer func() { testRewritePendingUser = false }()
+		ctx := context.Background()
+		req := Request{Session: sid}
+		var recs [][]byte
+		before := map[memKey]bool{}
+		h.rs.mu.Lock()
+		for k := range h.rs.recs {
+			before[k] = true
+		}
+		h.rs.mu.Unlock()
+		for i, body := range goLoginBodies {
+			var err error
+			if body == nil {
+				_, err = h.e.Get(ctx, "default-authentication-flow", req)
+			} else {
+				_, err = h.e.Submit(ctx, "default-authentication-flow", req, body)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.rs.mu.Lock()
+			for k, r := range h.rs.recs {
+				if k.ns == Executions && !before[k] {
+					recs = append(recs, append([]byte{byte(i)}, r.data...))
+				}
+			}
+			h.rs.mu.Unlock()
+		}
+		return recs
+	}
+	var kept map[string]any
+	testHookPendingUserKept = func(m map[string]any) { kept = m }
+	defer func() { testHookPendingUserKept = nil }()
+	got := records(false, "a")
+	if kept == nil || kept[ContextUserBackendKey] == nil {
+		t.Fatalf("the password stage wrote the pending user afresh (%v)", kept)
+	}
+	want := records(true, "b")
+	if len(got) != len(want) || len(got) < 4 {
+		t.Fatalf("%d records, want %d (at least 4)", len(got), len(want))
+	}
+	for i := range got {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Errorf("record %d:\n%q\nwant\n%q", i, got[i], want[i])
+		}
+	}
+}
