@@ -513,6 +513,11 @@ type run struct {
 		x           *execution
 	}
 	read func(*store.Tx) error
+	// hist is the inspector's history entry of a pass, the execution as
+	// it was before its stage was popped, which the save adds once it
+	// has encoded the context (histSet says there is one).
+	hist    histPlan
+	histSet bool
 }
 
 // runs are the runs of requests that have answered, for the requests
@@ -930,16 +935,22 @@ func (r *run) apply(step *Step, h Handler, res Result) (Response, error) {
 		return r.save(Response{Challenge: res.challenge})
 	case resultPass:
 		// The inspector's history (inspect.go) and the save below share
-		// one encoding of the context, which does not change between.
+		// one encoding of the context, which does not change between:
+		// the save's, a part of its record (save adds the entry).
 		if r.e.hist != nil {
-			if ctxJSON, err := r.ex.contextJSON(); err == nil {
-				r.e.hist.add(r.key, r.ex, ctxJSON)
-				r.ex.ctxJSON = ctxJSON
-			}
+			r.hist, r.histSet = planOf(r.ex), true
 		}
 		r.ex.Stages = r.ex.Stages[1:]
 		r.ex.Shown = ""
 		if len(r.ex.Stages) == 0 {
+			if r.histSet {
+				r.histSet = false
+				if ctxJSON, err := r.ex.contextJSON(); err == nil {
+					r.hist.ctxJSON = ctxJSON
+					r.e.hist.addPlan(r.key, r.hist)
+					r.ex.ctxJSON = ctxJSON
+				}
+			}
 			return r.done()
 		}
 		return r.save(Response{Reload: true})
@@ -995,6 +1006,11 @@ func (r *run) save(resp Response) (Response, error) {
 	data, ctxJSON, err := r.ex.encodeParts()
 	if err != nil {
 		return Response{}, err
+	}
+	if r.histSet {
+		r.histSet = false
+		r.hist.ctxJSON = ctxJSON
+		r.e.hist.addPlan(r.key, r.hist)
 	}
 	key, version := r.key, r.version
 	if r.newKey != "" {
