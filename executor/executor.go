@@ -872,14 +872,11 @@ func (r *run) reach(post bool, body json.RawMessage) (Response, error) {
 	case !post:
 		res, err = h.Challenge(r.ctx, step)
 	default:
-		var head struct {
-			Component string `json:"component"`
-		}
-		_ = json.Unmarshal(body, &head)
-		if head.Component != "" && r.ex.Shown != "" && head.Component != r.ex.Shown {
+		component := responseComponent(body)
+		if len(component) != 0 && r.ex.Shown != "" && string(component) != r.ex.Shown {
 			res, err = h.Challenge(r.ctx, step)
 			if err == nil && res.kind == resultShow {
-				addNonField(res.challenge.envelope(), fmt.Sprintf(MsgOtherStage, head.Component, r.ex.Shown))
+				addNonField(res.challenge.envelope(), fmt.Sprintf(MsgOtherStage, component, r.ex.Shown))
 			}
 			break
 		}
@@ -889,6 +886,126 @@ func (r *run) reach(post bool, body json.RawMessage) (Response, error) {
 		return Response{}, fmt.Errorf("executor: stage %q (%s): %w", step.Stage.Name, step.Stage.Model(), err)
 	}
 	return r.apply(step, h, res)
+}
+
+// responseComponent is the component a response names: what
+// json.Unmarshal decodes into a struct's Component string field tagged
+// "component" (a key matched case-insensitively, the last string member
+// winning, null and other values leaving it as it was; nothing for
+// input not valid JSON or not an object), a part of body when it can
+// be. Only keys and a component of plain ASCII (no escape) are read
+// here, without an allocation; others are left to json.Unmarshal.
+func responseComponent(body []byte) []byte {
+	if !json.Valid(body) {
+		return nil
+	}
+	b := skipSpace(body)
+	if len(b) == 0 || b[0] != '{' {
+		return nil
+	}
+	var component []byte
+	b = skipSpace(b[1:])
+	for len(b) > 0 && b[0] == '"' {
+		key, rest, ok := plainString(b)
+		if !ok {
+			return slowComponent(body)
+		}
+		b = skipSpace(skipSpace(rest)[1:]) // past the colon
+		if len(key) == len("component") && asciiFoldEqual(key, "component") && b[0] == '"' {
+			v, rest, ok := plainString(b)
+			if !ok {
+				return slowComponent(body)
+			}
+			component, b = v, rest
+		} else {
+			b = skipValue(b)
+		}
+		b = skipSpace(b)
+		if len(b) > 0 && b[0] == ',' {
+			b = skipSpace(b[1:])
+		}
+	}
+	return component
+}
+
+// slowComponent is responseComponent by json.Unmarshal.
+func slowComponent(body []byte) []byte {
+	var head struct {
+		Component string `json:"component"`
+	}
+	_ = json.Unmarshal(body, &head)
+	return []byte(head.Component)
+}
+
+// skipSpace skips JSON's whitespace.
+func skipSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\n' || b[0] == '\r') {
+		b = b[1:]
+	}
+	return b
+}
+
+// plainString reads the JSON string b starts with, valid, and returns
+// its contents: false when it has an escape or a byte beyond ASCII.
+func plainString(b []byte) (s, rest []byte, ok bool) {
+	for i := 1; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return b[1:i], b[i+1:], true
+		case c == '\\' || c >= 0x80:
+			return nil, nil, false
+		}
+	}
+	return nil, nil, false
+}
+
+// skipValue skips the valid JSON value b starts with.
+func skipValue(b []byte) []byte {
+	depth := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			if depth == 0 {
+				return b[i+1:]
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return b[i:]
+			}
+			if depth--; depth == 0 {
+				return b[i+1:]
+			}
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return b[i:]
+			}
+		}
+	}
+	return b[len(b):]
+}
+
+// asciiFoldEqual says whether the ASCII a and s are equal but for case.
+func asciiFoldEqual(a []byte, s string) bool {
+	for i := range a {
+		x, y := a[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 func addNonField(env *Envelope, msg string) {
