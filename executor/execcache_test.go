@@ -447,41 +447,53 @@ var histTestKeys = []string{"a", "b", "c"}
 
 // A step of an execution kept decoded (its entry taken, its context
 // encoded, its record saved in a MemRunState, the entry kept again)
-// allocates its record's bytes and, for a context that changed, its
-// encoding: the entry and the MemRunState's record of the execution
-// are reused.
+// allocates its record's bytes alone: the entry and the MemRunState's
+// record of the execution are reused, and a context that changed is
+// encoded once, into the record, the entry's encoding of it being that
+// part of the record.
 func TestStepSaveAllocs(t *testing.T) {
-	c := newExecCache(4)
-	m := NewMemRunState(MemOptions{})
-	ctx := context.Background()
-	x := &execution{Flow: uuid.New(), Context: map[string]any{"u": map[string]any{"pk": 4.0}}, Stages: []plan.Stage{{Name: "a"}}}
-	data, ctxJSON, _ := x.encodeParts()
-	v, err := m.saveShared(ctx, Executions, "k", Record{Data: data, Expires: time.Now().Add(time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.saved("k", v, data, x, ctxJSON)
-	n := testing.AllocsPerRun(50, func() {
-		rec, err := m.loadShared(ctx, Executions, "k")
+	for _, changed := range []bool{false, true} {
+		c := newExecCache(4)
+		m := NewMemRunState(MemOptions{})
+		ctx := context.Background()
+		x := &execution{Flow: uuid.New(), Context: map[string]any{"u": map[string]any{"pk": 4.0}, "t": true}, Stages: []plan.Stage{{Name: "a"}}}
+		data, ctxJSON, _ := x.encodeParts()
+		v, err := m.saveShared(ctx, Executions, "k", Record{Data: data, Expires: time.Now().Add(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		x, err := c.take("k", rec)
-		if err != nil {
-			t.Fatal(err)
+		c.saved("k", v, data, x, ctxJSON)
+		flip := true
+		step := func() {
+			rec, err := m.loadShared(ctx, Executions, "k")
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, err := c.take("k", rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if changed {
+				flip = !flip
+				x.Context["t"] = flip
+			}
+			data, ctxJSON, err := x.encodeParts()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if changed && &data[len(data)-len(ctxJSON)] != &ctxJSON[0] {
+				t.Fatal("the context's encoding is not a part of the record")
+			}
+			rec.Data, rec.Expires = data, rec.Expires.Add(time.Second)
+			if rec.Version, err = m.saveShared(ctx, Executions, "k", rec); err != nil {
+				t.Fatal(err)
+			}
+			c.saved("k", rec.Version, data, x, ctxJSON)
 		}
-		data, ctxJSON, err := x.encodeParts()
-		if err != nil {
-			t.Fatal(err)
+		step()
+		if n := testing.AllocsPerRun(50, step); n > 1 {
+			t.Errorf("changed %v: %v allocations, want the record's bytes alone", changed, n)
 		}
-		rec.Data, rec.Expires = data, rec.Expires.Add(time.Second)
-		if rec.Version, err = m.saveShared(ctx, Executions, "k", rec); err != nil {
-			t.Fatal(err)
-		}
-		c.saved("k", rec.Version, data, x, ctxJSON)
-	})
-	if n > 1 {
-		t.Errorf("%v allocations, want the record's bytes alone", n)
 	}
 }
 
@@ -555,51 +567,6 @@ func TestEmptyContextAllocs(t *testing.T) {
 		}
 	}); n != 1 {
 		t.Errorf("%v allocations, want the record's alone", n)
-	}
-}
-
-// A step whose context changed allocates its record's bytes alone: the
-// context is encoded once, into the record, and the entry's encoding of
-// it is that part of the record.
-func TestStepSaveChangedAllocs(t *testing.T) {
-	c := newExecCache(4)
-	m := NewMemRunState(MemOptions{})
-	ctx := context.Background()
-	x := &execution{Flow: uuid.New(), Context: map[string]any{"u": map[string]any{"pk": 4.0}, "t": true}, Stages: []plan.Stage{{Name: "a"}}}
-	data, ctxJSON, _ := x.encodeParts()
-	v, err := m.saveShared(ctx, Executions, "k", Record{Data: data, Expires: time.Now().Add(time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.saved("k", v, data, x, ctxJSON)
-	flip := true
-	step := func() {
-		rec, err := m.loadShared(ctx, Executions, "k")
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, err := c.take("k", rec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		flip = !flip
-		x.Context["t"] = flip
-		data, ctxJSON, err := x.encodeParts()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(ctxJSON) == 0 || &data[len(data)-len(ctxJSON)] != &ctxJSON[0] {
-			t.Fatal("the context's encoding is not a part of the record")
-		}
-		rec.Data, rec.Expires = data, rec.Expires.Add(time.Second)
-		if rec.Version, err = m.saveShared(ctx, Executions, "k", rec); err != nil {
-			t.Fatal(err)
-		}
-		c.saved("k", rec.Version, data, x, ctxJSON)
-	}
-	step()
-	if n := testing.AllocsPerRun(50, step); n > 1 {
-		t.Errorf("%v allocations, want the record's bytes alone", n)
 	}
 }
 

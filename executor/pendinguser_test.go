@@ -2,21 +2,18 @@ package executor
 
 import (
 	"bytes"
-	"context"
 	"testing"
 )
 
 // The password stage writes only the backend into the pending user that
 // identification set (SetPendingUser): every record a login saves is
 // byte for byte what writing the user afresh saves, and the shortcut is
-// taken (the map identification left is the one the login ends with).
+// taken (testHookPendingUserKept sees the map kept, with its backend).
 func TestSetPendingUserSameRecords(t *testing.T) {
 	h, _ := loginHarness(t)
 	records := func(rewrite bool, sid string) [][]byte {
 		testRewritePendingUser = rewrite
 		defer func() { testRewritePendingUser = false }()
-		ctx := context.Background()
-		req := Request{Session: sid}
 		var recs [][]byte
 		before := map[memKey]bool{}
 		h.rs.mu.Lock()
@@ -24,23 +21,17 @@ func TestSetPendingUserSameRecords(t *testing.T) {
 			before[k] = true
 		}
 		h.rs.mu.Unlock()
-		for i, body := range goLoginBodies {
-			var err error
-			if body == nil {
-				_, err = h.e.Get(ctx, "default-authentication-flow", req)
-			} else {
-				_, err = h.e.Submit(ctx, "default-authentication-flow", req, body)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+		_, err := goLoginEach(h, sid, func(i int) {
 			h.rs.mu.Lock()
+			defer h.rs.mu.Unlock()
 			for k, r := range h.rs.recs {
 				if k.ns == Executions && !before[k] {
 					recs = append(recs, append([]byte{byte(i)}, r.data...))
 				}
 			}
-			h.rs.mu.Unlock()
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 		return recs
 	}
