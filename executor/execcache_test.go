@@ -447,41 +447,53 @@ var histTestKeys = []string{"a", "b", "c"}
 
 // A step of an execution kept decoded (its entry taken, its context
 // encoded, its record saved in a MemRunState, the entry kept again)
-// allocates its record's bytes and, for a context that changed, its
-// encoding: the entry and the MemRunState's record of the execution
-// are reused.
+// allocates its record's bytes alone: the entry and the MemRunState's
+// record of the execution are reused, and a context that changed is
+// encoded once, into the record, the entry's encoding of it being that
+// part of the record.
 func TestStepSaveAllocs(t *testing.T) {
-	c := newExecCache(4)
-	m := NewMemRunState(MemOptions{})
-	ctx := context.Background()
-	x := &execution{Flow: uuid.New(), Context: map[string]any{"u": map[string]any{"pk": 4.0}}, Stages: []plan.Stage{{Name: "a"}}}
-	data, ctxJSON, _ := x.encodeParts()
-	v, err := m.saveShared(ctx, Executions, "k", Record{Data: data, Expires: time.Now().Add(time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.saved("k", v, data, x, ctxJSON)
-	n := testing.AllocsPerRun(50, func() {
-		rec, err := m.loadShared(ctx, Executions, "k")
+	for _, changed := range []bool{false, true} {
+		c := newExecCache(4)
+		m := NewMemRunState(MemOptions{})
+		ctx := context.Background()
+		x := &execution{Flow: uuid.New(), Context: map[string]any{"u": map[string]any{"pk": 4.0}, "t": true}, Stages: []plan.Stage{{Name: "a"}}}
+		data, ctxJSON, _ := x.encodeParts()
+		v, err := m.saveShared(ctx, Executions, "k", Record{Data: data, Expires: time.Now().Add(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		x, err := c.take("k", rec)
-		if err != nil {
-			t.Fatal(err)
+		c.saved("k", v, data, x, ctxJSON)
+		flip := true
+		step := func() {
+			rec, err := m.loadShared(ctx, Executions, "k")
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, err := c.take("k", rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if changed {
+				flip = !flip
+				x.Context["t"] = flip
+			}
+			data, ctxJSON, err := x.encodeParts()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if changed && &data[len(data)-len(ctxJSON)] != &ctxJSON[0] {
+				t.Fatal("the context's encoding is not a part of the record")
+			}
+			rec.Data, rec.Expires = data, rec.Expires.Add(time.Second)
+			if rec.Version, err = m.saveShared(ctx, Executions, "k", rec); err != nil {
+				t.Fatal(err)
+			}
+			c.saved("k", rec.Version, data, x, ctxJSON)
 		}
-		data, ctxJSON, err := x.encodeParts()
-		if err != nil {
-			t.Fatal(err)
+		step()
+		if n := testing.AllocsPerRun(50, step); n > 1 {
+			t.Errorf("changed %v: %v allocations, want the record's bytes alone", changed, n)
 		}
-		rec.Data, rec.Expires = data, rec.Expires.Add(time.Second)
-		if rec.Version, err = m.saveShared(ctx, Executions, "k", rec); err != nil {
-			t.Fatal(err)
-		}
-		c.saved("k", rec.Version, data, x, ctxJSON)
-	})
-	if n > 1 {
-		t.Errorf("%v allocations, want the record's bytes alone", n)
 	}
 }
 
@@ -556,4 +568,32 @@ func TestEmptyContextAllocs(t *testing.T) {
 	}); n != 1 {
 		t.Errorf("%v allocations, want the record's alone", n)
 	}
+}
+
+// The inspector's history entry of a pass that is saved shares the
+// record's bytes: its context's encoding is a part of them.
+func TestHistorySharesRecord(t *testing.T) {
+	h, _ := loginHarness(t)
+	ctx := context.Background()
+	req := Request{Session: "s"}
+	if _, err := h.e.Get(ctx, "default-authentication-flow", req); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.e.Submit(ctx, "default-authentication-flow", req, goLoginBodies[1]); err != nil {
+		t.Fatal(err)
+	}
+	h.e.hist.mu.Lock()
+	defer h.e.hist.mu.Unlock()
+	h.rs.mu.Lock()
+	defer h.rs.mu.Unlock()
+	for k, el := range h.e.hist.m {
+		plans := el.Value.(*histEntry).plans
+		p := plans[len(plans)-1].ctxJSON
+		r := h.rs.recs[memKey{Executions, k}]
+		if r == nil || len(p) < 3 || &r.data[len(r.data)-len(p)] != &p[0] {
+			t.Fatalf("the history's context %q is not a part of the record", p)
+		}
+		return
+	}
+	t.Fatal("no history")
 }

@@ -513,6 +513,11 @@ type run struct {
 		x           *execution
 	}
 	read func(*store.Tx) error
+	// hist is the inspector's history entry of a pass, the execution as
+	// it was before its stage was popped, which the save adds once it
+	// has encoded the context (histSet says there is one).
+	hist    histPlan
+	histSet bool
 }
 
 // runs are the runs of requests that have answered, for the requests
@@ -867,14 +872,11 @@ func (r *run) reach(post bool, body json.RawMessage) (Response, error) {
 	case !post:
 		res, err = h.Challenge(r.ctx, step)
 	default:
-		var head struct {
-			Component string `json:"component"`
-		}
-		_ = json.Unmarshal(body, &head)
-		if head.Component != "" && r.ex.Shown != "" && head.Component != r.ex.Shown {
+		component := responseComponent(body)
+		if len(component) != 0 && r.ex.Shown != "" && string(component) != r.ex.Shown {
 			res, err = h.Challenge(r.ctx, step)
 			if err == nil && res.kind == resultShow {
-				addNonField(res.challenge.envelope(), fmt.Sprintf(MsgOtherStage, head.Component, r.ex.Shown))
+				addNonField(res.challenge.envelope(), fmt.Sprintf(MsgOtherStage, component, r.ex.Shown))
 			}
 			break
 		}
@@ -884,6 +886,126 @@ func (r *run) reach(post bool, body json.RawMessage) (Response, error) {
 		return Response{}, fmt.Errorf("executor: stage %q (%s): %w", step.Stage.Name, step.Stage.Model(), err)
 	}
 	return r.apply(step, h, res)
+}
+
+// responseComponent is the component a response names: what
+// json.Unmarshal decodes into a struct's Component string field tagged
+// "component" (a key matched case-insensitively, the last string member
+// winning, null and other values leaving it as it was; nothing for
+// input not valid JSON or not an object), a part of body when it can
+// be. Only keys and a component of plain ASCII (no escape) are read
+// here, without an allocation; others are left to json.Unmarshal.
+func responseComponent(body []byte) []byte {
+	if !json.Valid(body) {
+		return nil
+	}
+	b := skipSpace(body)
+	if len(b) == 0 || b[0] != '{' {
+		return nil
+	}
+	var component []byte
+	b = skipSpace(b[1:])
+	for len(b) > 0 && b[0] == '"' {
+		key, rest, ok := plainString(b)
+		if !ok {
+			return slowComponent(body)
+		}
+		b = skipSpace(skipSpace(rest)[1:]) // past the colon
+		if len(key) == len("component") && asciiFoldEqual(key, "component") && b[0] == '"' {
+			v, rest, ok := plainString(b)
+			if !ok {
+				return slowComponent(body)
+			}
+			component, b = v, rest
+		} else {
+			b = skipValue(b)
+		}
+		b = skipSpace(b)
+		if len(b) > 0 && b[0] == ',' {
+			b = skipSpace(b[1:])
+		}
+	}
+	return component
+}
+
+// slowComponent is responseComponent by json.Unmarshal.
+func slowComponent(body []byte) []byte {
+	var head struct {
+		Component string `json:"component"`
+	}
+	_ = json.Unmarshal(body, &head)
+	return []byte(head.Component)
+}
+
+// skipSpace skips JSON's whitespace.
+func skipSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\n' || b[0] == '\r') {
+		b = b[1:]
+	}
+	return b
+}
+
+// plainString reads the JSON string b starts with, valid, and returns
+// its contents: false when it has an escape or a byte beyond ASCII.
+func plainString(b []byte) (s, rest []byte, ok bool) {
+	for i := 1; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return b[1:i], b[i+1:], true
+		case c == '\\' || c >= 0x80:
+			return nil, nil, false
+		}
+	}
+	return nil, nil, false
+}
+
+// skipValue skips the valid JSON value b starts with.
+func skipValue(b []byte) []byte {
+	depth := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			if depth == 0 {
+				return b[i+1:]
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return b[i:]
+			}
+			if depth--; depth == 0 {
+				return b[i+1:]
+			}
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return b[i:]
+			}
+		}
+	}
+	return b[len(b):]
+}
+
+// asciiFoldEqual says whether the ASCII a and s are equal but for case.
+func asciiFoldEqual(a []byte, s string) bool {
+	for i := range a {
+		x, y := a[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 func addNonField(env *Envelope, msg string) {
@@ -930,16 +1052,22 @@ func (r *run) apply(step *Step, h Handler, res Result) (Response, error) {
 		return r.save(Response{Challenge: res.challenge})
 	case resultPass:
 		// The inspector's history (inspect.go) and the save below share
-		// one encoding of the context, which does not change between.
+		// one encoding of the context, which does not change between:
+		// the save's, a part of its record (save adds the entry).
 		if r.e.hist != nil {
-			if ctxJSON, err := r.ex.contextJSON(); err == nil {
-				r.e.hist.add(r.key, r.ex, ctxJSON)
-				r.ex.ctxJSON = ctxJSON
-			}
+			r.hist, r.histSet = planOf(r.ex), true
 		}
 		r.ex.Stages = r.ex.Stages[1:]
 		r.ex.Shown = ""
 		if len(r.ex.Stages) == 0 {
+			if r.histSet {
+				r.histSet = false
+				if ctxJSON, err := r.ex.contextJSON(); err == nil {
+					r.hist.ctxJSON = ctxJSON
+					r.e.hist.addPlan(r.key, r.hist)
+					r.ex.ctxJSON = ctxJSON
+				}
+			}
 			return r.done()
 		}
 		return r.save(Response{Reload: true})
@@ -995,6 +1123,11 @@ func (r *run) save(resp Response) (Response, error) {
 	data, ctxJSON, err := r.ex.encodeParts()
 	if err != nil {
 		return Response{}, err
+	}
+	if r.histSet {
+		r.histSet = false
+		r.hist.ctxJSON = ctxJSON
+		r.e.hist.addPlan(r.key, r.hist)
 	}
 	key, version := r.key, r.version
 	if r.newKey != "" {

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/authflow/authflow/directory"
+	"github.com/authflow/authflow/internal/jsonvalue"
 	"github.com/authflow/authflow/plan"
 	"github.com/authflow/authflow/reputation"
 	"github.com/authflow/authflow/stage"
@@ -266,12 +268,83 @@ func (s *Step) PendingUser(ctx context.Context) (directory.User, bool, error) {
 // SetPendingUser makes u the context's pending user, in
 // directory.ContextUser's form; backend, when not "", is the backend
 // that checked its password (ContextUserBackendKey).
+//
+// When the context's pending user is already u as decoding its saved
+// form makes it (the password stage's user, which identification set),
+// only the backend is written, in place: the context then encodes as
+// it would with u written afresh.
 func (s *Step) SetPendingUser(u directory.User, backend string) {
+	if m, ok := s.Context[directory.ContextPendingUser].(map[string]any); ok && !testRewritePendingUser && isDecodedContextUser(m, u) {
+		if backend != "" {
+			m[ContextUserBackendKey] = backend
+		} else {
+			delete(m, ContextUserBackendKey)
+		}
+		if testHookPendingUserKept != nil {
+			testHookPendingUserKept(m)
+		}
+		return
+	}
 	m := directory.ContextUser(u)
 	if backend != "" {
 		m[ContextUserBackendKey] = backend
 	}
 	s.Context[directory.ContextPendingUser] = m
+}
+
+// testRewritePendingUser, when set (by tests), makes SetPendingUser
+// always write the user afresh.
+var testRewritePendingUser bool
+
+// testHookPendingUserKept, when set (by tests), is called with the
+// pending user SetPendingUser kept.
+var testHookPendingUserKept func(map[string]any)
+
+// isDecodedContextUser says whether m is directory.ContextUser(u), with
+// or without a backend, as decoding its JSON makes it: exactly its keys,
+// the pk a float64, the attributes equal (jsonvalue.Equal).
+func isDecodedContextUser(m map[string]any, u directory.User) bool {
+	n := 9
+	if _, ok := m[ContextUserBackendKey]; ok {
+		n++
+	}
+	if len(m) != n || u.PK < 1 || u.PK > 1<<53 {
+		return false
+	}
+	if pk, ok := m["pk"].(float64); !ok || pk != float64(u.PK) {
+		return false
+	}
+	if active, ok := m["is_active"].(bool); !ok || active != u.IsActive {
+		return false
+	}
+	if !stringIs(m["username"], u.Username) || !stringIs(m["name"], u.Name) || !stringIs(m["email"], u.Email) ||
+		!stringIs(m["path"], u.Path) || !stringIs(m["type"], string(u.Type)) {
+		return false
+	}
+	var id [36]byte
+	hex.Encode(id[0:8], u.UUID[0:4])
+	hex.Encode(id[9:13], u.UUID[4:6])
+	hex.Encode(id[14:18], u.UUID[6:8])
+	hex.Encode(id[19:23], u.UUID[8:10])
+	hex.Encode(id[24:], u.UUID[10:])
+	id[8], id[13], id[18], id[23] = '-', '-', '-', '-'
+	if s, ok := m["uuid"].(string); !ok || s != string(id[:]) {
+		return false
+	}
+	attrs, ok := m["attributes"].(map[string]any)
+	if !ok || attrs == nil {
+		return false
+	}
+	if len(u.Attributes) == 0 {
+		return len(attrs) == 0
+	}
+	return jsonvalue.Equal(attrs, u.Attributes)
+}
+
+// stringIs says whether v is the string s.
+func stringIs(v any, s string) bool {
+	x, ok := v.(string)
+	return ok && x == s
 }
 
 // pendingUsername is the username of the context's pending user, a

@@ -96,7 +96,18 @@ func newHistory() *history { return &history{m: map[string]*list.Element{}, lru:
 // add appends x, as it is before its stage is popped, with its context
 // encoded as ctxJSON, to key's history.
 func (h *history) add(key string, x *execution, ctxJSON []byte) {
-	p := histPlan{flow: x.Flow, stages: slices.Clip(x.Stages), query: x.Query, shown: x.Shown, ctxJSON: ctxJSON}
+	p := planOf(x)
+	p.ctxJSON = ctxJSON
+	h.addPlan(key, p)
+}
+
+// planOf is x as its history keeps it, its context left out.
+func planOf(x *execution) histPlan {
+	return histPlan{flow: x.Flow, stages: slices.Clip(x.Stages), query: x.Query, shown: x.Shown}
+}
+
+// addPlan appends p to key's history.
+func (h *history) addPlan(key string, p histPlan) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	el, ok := h.m[key]

@@ -55,26 +55,35 @@ var errRecord = errors.New("executor: malformed execution record")
 
 // encode encodes x, its context left as it is (a copy's, a token's).
 func (x *execution) encode() ([]byte, error) {
-	ctxJSON := x.ctxJSON
+	ctxJSON, bp := x.ctxJSON, (*[]byte)(nil)
 	if ctxJSON == nil {
 		var err error
-		if ctxJSON, err = x.encodeContext(false); err != nil {
+		if ctxJSON, bp, err = x.encodeContext(false); err != nil {
 			return nil, err
 		}
 	}
-	return x.encodeWith(ctxJSON), nil
+	data := x.encodeWith(ctxJSON)
+	putCtxBuf(bp, ctxJSON)
+	return data, nil
 }
 
 // encodeParts encodes x for its save, and returns its context's encoding
-// too (contextJSON).
+// too (contextJSON): a context encoded afresh is encoded once, into
+// data, and ctxJSON is that part of data (never written to, as data
+// once saved).
 func (x *execution) encodeParts() (data, ctxJSON []byte, err error) {
-	ctxJSON = x.ctxJSON
+	ctxJSON, bp := x.ctxJSON, (*[]byte)(nil)
 	if ctxJSON == nil {
-		if ctxJSON, err = x.contextJSON(); err != nil {
+		if ctxJSON, bp, err = x.encodeContext(true); err != nil {
 			return nil, nil, err
 		}
 	}
-	return x.encodeWith(ctxJSON), ctxJSON, nil
+	data = x.encodeWith(ctxJSON)
+	if bp != nil {
+		putCtxBuf(bp, ctxJSON)
+		ctxJSON = data[len(data)-len(ctxJSON):]
+	}
+	return data, ctxJSON, nil
 }
 
 // contextJSON is the context as its save writes it: the bytes it was
@@ -85,24 +94,33 @@ func (x *execution) encodeParts() (data, ctxJSON []byte, err error) {
 // decoding its encoding makes of it (jsonvalue.AppendNormalize), as its
 // save keeps it: its values are the executor's (see Step). It sets
 // ctxDecoded.
-func (x *execution) contextJSON() ([]byte, error) { return x.encodeContext(true) }
+func (x *execution) contextJSON() ([]byte, error) {
+	b, bp, err := x.encodeContext(true)
+	if bp != nil {
+		c := bytes.Clone(b)
+		putCtxBuf(bp, b)
+		return c, nil
+	}
+	return b, err
+}
 
-// encodeContext is contextJSON; it changes no value of the context
-// unless adopt.
-func (x *execution) encodeContext(adopt bool) ([]byte, error) {
+// encodeContext is contextJSON, except that a context encoded afresh is
+// left in bp, a buffer of ctxBufs the caller copies it out of and then
+// gives back (putCtxBuf); bp is nil when the encoding is kept elsewhere
+// (shared, never written to). It changes no value of the context unless
+// adopt.
+func (x *execution) encodeContext(adopt bool) (ctxJSON []byte, bp *[]byte, err error) {
 	x.ctxDecoded = false
 	if len(x.Context) == 0 {
 		x.ctxDecoded = x.Context != nil
-		return emptyContext, nil
+		return emptyContext, nil, nil
 	}
 	if f := x.from; f != nil && len(x.Context) == f.ctxKeys && jsonvalue.EncodesAs(x.Context, f.ctxJSON) {
 		x.ctxDecoded = true
-		return f.ctxJSON, nil
+		return f.ctxJSON, nil, nil
 	}
-	bp := ctxBufs.Get().(*[]byte)
-	defer ctxBufs.Put(bp)
+	bp = ctxBufs.Get().(*[]byte)
 	var b []byte
-	var err error
 	if adopt {
 		b, _, x.ctxDecoded, err = jsonvalue.AppendNormalize((*bp)[:0], x.Context)
 	} else {
@@ -110,15 +128,26 @@ func (x *execution) encodeContext(adopt bool) ([]byte, error) {
 	}
 	if err != nil {
 		x.ctxDecoded = false
-		return nil, fmt.Errorf("executor: the plan context is not JSON: %w", err)
-	}
-	if cap(b) <= maxCtxBuf {
-		*bp = b
+		ctxBufs.Put(bp)
+		return nil, nil, fmt.Errorf("executor: the plan context is not JSON: %w", err)
 	}
 	if x.from != nil && bytes.Equal(b, x.from.ctxJSON) {
-		return x.from.ctxJSON, nil
+		putCtxBuf(bp, b)
+		return x.from.ctxJSON, nil, nil
 	}
-	return bytes.Clone(b), nil
+	return b, bp, nil
+}
+
+// putCtxBuf gives bp, whose bytes are now b, back to ctxBufs, unless it
+// is nil; one grown beyond maxCtxBuf is dropped.
+func putCtxBuf(bp *[]byte, b []byte) {
+	if bp == nil {
+		return
+	}
+	if cap(b) <= maxCtxBuf {
+		*bp = b[:0]
+	}
+	ctxBufs.Put(bp)
 }
 
 // emptyContext is an empty context's encoding, shared: a context's

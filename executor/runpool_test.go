@@ -20,10 +20,16 @@ var goLoginBodies = []json.RawMessage{
 // six requests of a login (Get, Submit, Get, Submit, Get, Get). It
 // returns the last answer, which reports the login.
 func goLogin(t testing.TB, h *harness, sid string) (Response, error) {
+	return goLoginEach(h, sid, nil)
+}
+
+// goLoginEach is goLogin, calling after (when not nil) once each
+// request i has answered.
+func goLoginEach(h *harness, sid string, after func(i int)) (Response, error) {
 	ctx := context.Background()
 	req := Request{Session: sid}
 	var resp Response
-	for _, body := range goLoginBodies {
+	for i, body := range goLoginBodies {
 		var err error
 		if body == nil {
 			resp, err = h.e.Get(ctx, "default-authentication-flow", req)
@@ -32,6 +38,9 @@ func goLogin(t testing.TB, h *harness, sid string) (Response, error) {
 		}
 		if err != nil {
 			return Response{}, err
+		}
+		if after != nil {
+			after(i)
 		}
 	}
 	return resp, nil
