@@ -467,6 +467,17 @@ entries:
 		if n > 1 {
 			t.Errorf("without policies: %v allocations, want 1", n)
 		}
+		// Without a trace, none.
+		noTrace := opts
+		noTrace.NoTrace = true
+		n = testing.AllocsPerRun(100, func() {
+			if ev, err := plan.EvaluateBinding(ctx, tx, none, plan.Request{}, nil, noTrace); err != nil || !ev.Passing || ev.Trace != nil {
+				t.Fatal(ev, err)
+			}
+		})
+		if n > 0 {
+			t.Errorf("without policies nor a trace: %v allocations, want 0", n)
+		}
 		return nil
 	})
 	if err != nil {

@@ -24,6 +24,9 @@ func EvaluateFlow(ctx context.Context, tx *store.Tx, f flow.Flow, req Request, o
 	if err != nil {
 		return Evaluation{}, err
 	}
+	if opts.NoTrace {
+		return Evaluation{Passing: res.Passing, Messages: res.Messages, Updates: e.own.updates}, nil
+	}
 	steps = append(steps, Step{What: "flow", Evaluated: true, Passing: res.Passing, Messages: res.Messages,
 		Why: "the flow's policies, mode " + string(f.PolicyEngineMode)})
 	return Evaluation{Passing: res.Passing, Messages: res.Messages, Trace: steps, Updates: e.own.updates}, nil

@@ -212,6 +212,11 @@ type Options struct {
 	// read transaction does not decode them again. Nil reads and decodes
 	// them every time.
 	Decoded *Decoded
+	// NoTrace leaves the trace out, for a caller that never reads it
+	// (the executor): the Trace of a plan (a Cache's plans included) and
+	// of EvaluateBinding's, EvaluateFlow's and EvaluatePolicies'
+	// evaluations is nil. Nothing else changes.
+	NoTrace bool
 }
 
 // Errors of Plan. A denial is no error: it is a Plan that is not
@@ -337,6 +342,9 @@ func makePlan(ctx context.Context, tx *store.Tx, slug string, req Request, opts 
 	deny := func(msgs []string) (Plan, *reads, error) {
 		p.Applicable, p.DeniedAction = false, string(f.DeniedAction)
 		p.Messages = append(p.Messages, msgs...)
+		if opts.NoTrace {
+			p.Trace = nil
+		}
 		return p, rd, nil
 	}
 	if req.User, err = resolveUser(ctx, tx, req.User, opts, rd); err != nil {
@@ -403,6 +411,9 @@ func makePlan(ctx context.Context, tx *store.Tx, slug string, req Request, opts 
 		return Plan{}, rd, ErrEmptyFlow
 	}
 	p.Applicable = true
+	if opts.NoTrace {
+		p.Trace = nil
+	}
 	return p, rd, nil
 }
 
@@ -523,12 +534,14 @@ func (e *engine) evaluateBindings(ctx context.Context, bindings []policy.Binding
 		if err != nil {
 			return Result{}, nil, err
 		}
-		if steps == nil {
-			// Room for the caller's step of the binding too
-			// (EvaluateBinding, EvaluateFlow).
-			steps = e.stepsFor(len(bindings) + 1)
+		if !e.opts.NoTrace {
+			if steps == nil {
+				// Room for the caller's step of the binding too
+				// (EvaluateBinding, EvaluateFlow).
+				steps = e.stepsFor(len(bindings) + 1)
+			}
+			steps = append(steps, step)
 		}
-		steps = append(steps, step)
 		out.Messages = append(out.Messages, res.Messages...)
 		if res.Passing {
 			passed++
