@@ -467,9 +467,17 @@ entries:
 		if n > 1 {
 			t.Errorf("without policies: %v allocations, want 1", n)
 		}
-		// Without a trace, none.
+		// Without a trace, no more with policies, none without.
 		noTrace := opts
 		noTrace.NoTrace = true
+		n = testing.AllocsPerRun(100, func() {
+			if ev, err := plan.EvaluateBinding(ctx, tx, bpk, plan.Request{}, nil, noTrace); err != nil || !ev.Passing || ev.Trace != nil {
+				t.Fatal(ev, err)
+			}
+		})
+		if n > 3 {
+			t.Errorf("without a trace: %v allocations, want 3", n)
+		}
 		n = testing.AllocsPerRun(100, func() {
 			if ev, err := plan.EvaluateBinding(ctx, tx, none, plan.Request{}, nil, noTrace); err != nil || !ev.Passing || ev.Trace != nil {
 				t.Fatal(ev, err)

@@ -40,7 +40,7 @@ func engineFor(ctx context.Context, tx *store.Tx, req Request, opts Options) (*e
 	if opts.Evaluators == nil {
 		opts.Evaluators = Builtin(opts.Now)
 	}
-	e := &engine{tx: tx, opts: opts}
+	e := newEngine(tx, opts)
 	e.own.reads = reads{until: Forever, unkept: true}
 	e.reads, e.updates = &e.own.reads, &e.own.updates
 	var err error

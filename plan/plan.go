@@ -355,7 +355,8 @@ func makePlan(ctx context.Context, tx *store.Tx, slug string, req Request, opts 
 		return deny(nil)
 	}
 	p.Trace = append(p.Trace, Step{What: "authentication", Evaluated: true, Passing: true, Why: "authentication " + string(f.Authentication) + " holds", Messages: []string{}})
-	e := &engine{tx: tx, opts: opts, req: req, reads: rd, updates: &p.Updates}
+	e := newEngine(tx, opts)
+	e.req, e.reads, e.updates = req, rd, &p.Updates
 	// A flow's own policies run before there is a plan (flow_plan).
 	res, steps, err := e.evaluate(ctx, f.PK, f.PolicyEngineMode, nil)
 	p.Trace = append(p.Trace, steps...)
@@ -445,17 +446,30 @@ type engine struct {
 	// own are the reads and the updates of an evaluation outside Make
 	// (engineFor), and room for what one binding's evaluation takes
 	// (pk, stepsFor, withDeadline), each place used once, allocated
-	// with the engine.
+	// with the engine (newEngine): steps only when there is a trace.
 	own struct {
-		reads     reads
-		updates   []Update
-		pks       [2]uuid.UUID
-		npks      int
-		steps     [2]Step
-		stepsUsed bool
-		dl        deadlineCtx
-		dlUsed    bool
+		reads   reads
+		updates []Update
+		pks     [2]uuid.UUID
+		npks    int
+		steps   *[2]Step
+		dl      deadlineCtx
+		dlUsed  bool
 	}
+}
+
+// newEngine is an engine with opts, allocated with room for two steps of
+// its trace unless opts.NoTrace: one allocation, the smaller without.
+func newEngine(tx *store.Tx, opts Options) *engine {
+	if opts.NoTrace {
+		return &engine{tx: tx, opts: opts}
+	}
+	t := &struct {
+		e     engine
+		steps [2]Step
+	}{e: engine{tx: tx, opts: opts}}
+	t.e.own.steps = &t.steps
+	return &t.e
 }
 
 // pk is a pointer to a copy of id, for a step's PK.
@@ -471,9 +485,10 @@ func (e *engine) pk(id uuid.UUID) *uuid.UUID {
 
 // stepsFor is an empty slice with room for n steps.
 func (e *engine) stepsFor(n int) []Step {
-	if !e.own.stepsUsed && n <= len(e.own.steps) {
-		e.own.stepsUsed = true
-		return e.own.steps[:0]
+	if e.own.steps != nil && n <= len(e.own.steps) {
+		s := e.own.steps[:0]
+		e.own.steps = nil
+		return s
 	}
 	return make([]Step, 0, n)
 }
