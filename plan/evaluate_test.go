@@ -363,6 +363,23 @@ func TestDecodedUser(t *testing.T) {
 	if _, err := read(upk + 1); !errors.Is(err, plan.ErrUnknownUser) {
 		t.Errorf("unknown user: %v", err)
 	}
+	// Kept decoded, a user costs only the copy of its attributes (two
+	// maps of an entry each here, two allocations each), not its facts
+	// (groups, password change date) nor what was read for them (10
+	// allocations before).
+	if err := s.View(ctx, func(tx *store.Tx) error {
+		n := testing.AllocsPerRun(100, func() {
+			if _, err := d.User(tx, upk); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if n > 4 {
+			t.Errorf("%v allocations, want 4", n)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // EvaluateBinding's trace names each policy binding and the binding by
