@@ -137,8 +137,9 @@ func (d *Decoded) policy(tx *store.Tx, pk uuid.UUID) (policy.Policy, error) {
 
 // storeFacts is storeFacts(tx, pk, rd), through d (nil: no cache),
 // with the user's password change date parsed (passwordChanged). Its
-// values are copies the caller may change.
-func (d *Decoded) storeFacts(tx *store.Tx, pk int64, rd *reads) (directory.User, directory.Facts, *time.Time, error) {
+// values are copies the caller may change; the date's is made in room
+// when it is not nil (the caller's engine).
+func (d *Decoded) storeFacts(tx *store.Tx, pk int64, rd *reads, room *time.Time) (directory.User, directory.Facts, *time.Time, error) {
 	if d == nil {
 		u, f, err := storeFacts(tx, pk, rd)
 		return u, f, passwordChanged(u), err
@@ -156,8 +157,11 @@ func (d *Decoded) storeFacts(tx *store.Tx, pk int64, rd *reads) (directory.User,
 	f.Attributes = jsonvalue.CloneMap(f.Attributes)
 	var changed *time.Time
 	if su.changed != nil {
-		t := *su.changed
-		changed = &t
+		if room == nil {
+			room = new(time.Time)
+		}
+		*room = *su.changed
+		changed = room
 	}
 	return u, f, changed, nil
 }

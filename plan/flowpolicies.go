@@ -44,7 +44,7 @@ func engineFor(ctx context.Context, tx *store.Tx, req Request, opts Options) (*e
 	e.own.reads = reads{until: Forever, unkept: true}
 	e.reads, e.updates = &e.own.reads, &e.own.updates
 	var err error
-	if req.User, err = resolveUser(ctx, tx, req.User, opts, e.reads); err != nil {
+	if req.User, err = resolveUser(ctx, tx, req.User, opts, e.reads, &e.own.changed); err != nil {
 		return nil, err
 	}
 	e.req = req

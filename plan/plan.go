@@ -347,7 +347,7 @@ func makePlan(ctx context.Context, tx *store.Tx, slug string, req Request, opts 
 		}
 		return p, rd, nil
 	}
-	if req.User, err = resolveUser(ctx, tx, req.User, opts, rd); err != nil {
+	if req.User, err = resolveUser(ctx, tx, req.User, opts, rd, nil); err != nil {
 		return Plan{}, nil, err
 	}
 	if ok, why := authenticated(f.Authentication, req); !ok {
@@ -455,6 +455,8 @@ type engine struct {
 		steps   *[2]Step
 		dl      deadlineCtx
 		dlUsed  bool
+		// changed is room for the user's password change date.
+		changed time.Time
 	}
 }
 
