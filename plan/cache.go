@@ -166,7 +166,7 @@ func (c *Cache) MakeIn(ctx context.Context, tx *store.Tx, slug string, req Reque
 		return Plan{}, err
 	}
 	if cacheable {
-		if p, ok := c.get(key, string(js), rev); ok {
+		if p, ok := c.get(key, js, rev); ok {
 			return p, nil
 		}
 	}
@@ -189,9 +189,9 @@ func (c *Cache) now() time.Time {
 	return time.Now()
 }
 
-// get returns the cached plan for key and req, if it is still good for a
-// read at revision rev.
-func (c *Cache) get(key cacheKey, req string, rev int64) (Plan, bool) {
+// get returns the cached plan for key and req (the request's JSON), if
+// it is still good for a read at revision rev.
+func (c *Cache) get(key cacheKey, req []byte, rev int64) (Plan, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.byKey[key]
@@ -199,7 +199,7 @@ func (c *Cache) get(key cacheKey, req string, rev int64) (Plan, bool) {
 		return Plan{}, false
 	}
 	e := el.Value.(*entry)
-	if e.req != req || e.rev > rev {
+	if e.req != string(req) || e.rev > rev { // compared without a copy
 		return Plan{}, false
 	}
 	if !c.now().Before(e.reads.until) {
