@@ -345,11 +345,8 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 			popts.Evaluators[policy.ModelReputation] = reputation.Evaluator(e.rep)
 		}
 		// The executor reads no plan's trace: its own cache keeps none.
-		// It writes no plan's stages in place (it reslices, and
-		// execution.Stages are copied before a change: keptStages,
-		// slices.Insert of a clipped slice): they may be shared.
 		popts.NoTrace = true
-		e.cache, e.ownCache = plan.NewCache(s, plan.CacheOptions{Options: popts, ShareStages: true}), true
+		e.cache, e.ownCache = plan.NewCache(s, plan.CacheOptions{Options: popts}), true
 	}
 	e.popts = e.cache.Options()
 	// Nor the trace of an evaluation (EvaluateBinding, EvaluateFlow,

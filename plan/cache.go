@@ -24,13 +24,6 @@ type CacheOptions struct {
 	// Size bounds the plans kept; past it the least recently used goes.
 	// Zero means DefaultCacheSize.
 	Size int
-	// ShareStages makes the plans the cache hands out share their
-	// Stages with the cache and with each other, rather than each get a
-	// copy: for a caller that never writes a plan's stages in place (the
-	// executor only reslices, appends and inserts, which copy: a shared
-	// slice has no room past its length). The rest of a plan is still
-	// the caller's.
-	ShareStages bool
 }
 
 // Cache keeps plans, keyed as authentik keys them: by flow and user (pk).
@@ -65,10 +58,9 @@ type CacheOptions struct {
 // cache_count. A Cache is safe for
 // concurrent use; Close releases it.
 type Cache struct {
-	s           *store.Store
-	opts        Options
-	size        int
-	shareStages bool
+	s    *store.Store
+	opts Options
+	size int
 
 	mu sync.Mutex
 	// applied is the last revision whose changes have been applied; a
@@ -98,7 +90,7 @@ type entry struct {
 // NewCache returns a cache of plans of the flows in s.
 func NewCache(s *store.Store, opts CacheOptions) *Cache {
 	c := &Cache{
-		s: s, opts: opts.Options, size: opts.Size, shareStages: opts.ShareStages,
+		s: s, opts: opts.Options, size: opts.Size,
 		ll: list.New(), byKey: map[cacheKey]*list.Element{},
 		byRead: map[uuid.UUID]map[*entry]struct{}{}, byFlow: map[uuid.UUID]int{},
 	}
@@ -127,8 +119,7 @@ func (c *Cache) Close() {
 // Make is Make through the cache: it serves a cached plan when there is
 // one for this flow, user and request, and otherwise plans in a read
 // transaction of the cache's store and keeps the plan when it may.
-// The plan returned is the caller's to keep or modify (but its Stages
-// with CacheOptions.ShareStages).
+// The plan returned is the caller's to keep or modify.
 func (c *Cache) Make(ctx context.Context, slug string, req Request) (Plan, error) {
 	var out Plan
 	err := c.s.View(ctx, func(tx *store.Tx) error {
@@ -175,9 +166,7 @@ func (c *Cache) MakeIn(ctx context.Context, tx *store.Tx, slug string, req Reque
 		return Plan{}, err
 	}
 	if cacheable && rd.designated != flow.DesignationStageConfiguration && !rd.until.IsZero() && c.now().Before(rd.until) {
-		kept := clonePlan(p)
-		kept.Stages = slices.Clip(kept.Stages) // see get
-		c.put(&entry{key: key, req: string(js), rev: rev, plan: kept, reads: rd})
+		c.put(&entry{key: key, req: string(js), rev: rev, plan: clonePlan(p), reads: rd})
 	}
 	return p, nil
 }
@@ -207,15 +196,6 @@ func (c *Cache) get(key cacheKey, req []byte, rev int64) (Plan, bool) {
 		return Plan{}, false
 	}
 	c.ll.MoveToFront(el)
-	if c.shareStages {
-		// Clipped when kept: an append or insert copies.
-		stages := e.plan.Stages
-		p := e.plan
-		p.Stages = nil
-		p = clonePlan(p)
-		p.Stages = stages
-		return p, true
-	}
 	return clonePlan(e.plan), true
 }
 

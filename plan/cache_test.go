@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -591,38 +590,5 @@ func TestCacheMakeInOtherStore(t *testing.T) {
 	want := f.plan("login", user)
 	if len(want.Stages) != 2 || !reflect.DeepEqual(p, want) {
 		t.Errorf("MakeIn in another store's transaction: %+v, then Make %+v; want the cache's store's, 2 stages", p, want)
-	}
-}
-
-// With ShareStages, the cached plans handed out share their stages,
-// which an append or an insert copies; the rest is still the caller's.
-func TestCacheShareStages(t *testing.T) {
-	s := load(t, cached)
-	newDirectory(t, s)
-	c := plan.NewCache(s, plan.CacheOptions{ShareStages: true})
-	defer c.Close()
-	ctx := context.Background()
-	user := plan.Request{User: plan.User{PK: 1, Authenticated: true}}
-	get := func() plan.Plan {
-		t.Helper()
-		p, err := c.Make(ctx, "login", user)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	first := get()
-	a, b := get(), get()
-	if &a.Stages[0] != &b.Stages[0] || cap(a.Stages) != len(a.Stages) {
-		t.Fatalf("stages not shared, or with room past them: cap %d, len %d", cap(a.Stages), len(a.Stages))
-	}
-	if &first.Stages[0] == &a.Stages[0] {
-		t.Error("the plan made shares its stages with the cache")
-	}
-	a.Stages = slices.Insert(a.Stages, 1, plan.Stage{Name: "redirect"})
-	a.Stages = append(a.Stages[1:], plan.Stage{Name: "appended"})
-	a.Trace[0].Why, a.Messages = "changed", append(a.Messages, "x")
-	if q := get(); !reflect.DeepEqual(q, first) || !reflect.DeepEqual(b, first) {
-		t.Errorf("a caller's append or insert reached the cache: %+v, want %+v", q, first)
 	}
 }
