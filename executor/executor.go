@@ -344,13 +344,12 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 			popts.Evaluators[policy.ModelExpression] = expression.Evaluator(e.expr)
 			popts.Evaluators[policy.ModelReputation] = reputation.Evaluator(e.rep)
 		}
-		// The executor reads no plan's trace: its own cache keeps none.
-		popts.NoTrace = true
 		e.cache, e.ownCache = plan.NewCache(s, plan.CacheOptions{Options: popts}), true
 	}
 	e.popts = e.cache.Options()
-	// Nor the trace of an evaluation (EvaluateBinding, EvaluateFlow,
-	// EvaluatePolicies).
+	// The executor reads no evaluation's trace (EvaluateBinding,
+	// EvaluateFlow, EvaluatePolicies). Its cache keeps plans with theirs:
+	// a cached plan costs the same as one the API serves.
 	e.popts.NoTrace = true
 	if e.popts.Decoded == nil {
 		// Re-evaluated bindings read the same policies at every request:
