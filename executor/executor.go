@@ -347,6 +347,10 @@ func New(s *store.Store, opts Options) (*Executor, error) {
 		e.cache, e.ownCache = plan.NewCache(s, plan.CacheOptions{Options: popts}), true
 	}
 	e.popts = e.cache.Options()
+	// The executor reads no evaluation's trace (EvaluateBinding,
+	// EvaluateFlow, EvaluatePolicies). Its cache keeps plans with theirs:
+	// a cached plan costs the same as one the API serves.
+	e.popts.NoTrace = true
 	if e.popts.Decoded == nil {
 		// Re-evaluated bindings read the same policies at every request:
 		// keep them decoded until they change (never stale).

@@ -157,7 +157,7 @@ func (c *Cache) MakeIn(ctx context.Context, tx *store.Tx, slug string, req Reque
 		return Plan{}, err
 	}
 	if cacheable {
-		if p, ok := c.get(key, string(js), rev); ok {
+		if p, ok := c.get(key, js, rev); ok {
 			return p, nil
 		}
 	}
@@ -178,9 +178,9 @@ func (c *Cache) now() time.Time {
 	return time.Now()
 }
 
-// get returns the cached plan for key and req, if it is still good for a
-// read at revision rev.
-func (c *Cache) get(key cacheKey, req string, rev int64) (Plan, bool) {
+// get returns the cached plan for key and req (the request's JSON), if
+// it is still good for a read at revision rev.
+func (c *Cache) get(key cacheKey, req []byte, rev int64) (Plan, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.byKey[key]
@@ -188,7 +188,7 @@ func (c *Cache) get(key cacheKey, req string, rev int64) (Plan, bool) {
 		return Plan{}, false
 	}
 	e := el.Value.(*entry)
-	if e.req != req || e.rev > rev {
+	if e.req != string(req) || e.rev > rev { // compared without a copy
 		return Plan{}, false
 	}
 	if !c.now().Before(e.reads.until) {
@@ -298,16 +298,32 @@ func (c *Cache) clear() {
 }
 
 // clonePlan copies p's slices, so that neither the cache nor its callers
-// see each other's changes.
+// see each other's changes. The trace's PKs and messages are copied
+// into one array each (two allocations, not one a step).
 func clonePlan(p Plan) Plan {
 	p.Messages = slices.Clone(p.Messages)
 	p.Stages = slices.Clone(p.Stages)
 	p.Trace = slices.Clone(p.Trace)
+	npk, nmsg := 0, 0
+	for _, st := range p.Trace {
+		if st.PK != nil {
+			npk++
+		}
+		nmsg += len(st.Messages)
+	}
+	pks := make([]uuid.UUID, 0, npk)
+	msgs := make([]string, 0, nmsg)
 	for i := range p.Trace {
-		p.Trace[i].Messages = slices.Clone(p.Trace[i].Messages)
-		if pk := p.Trace[i].PK; pk != nil {
-			v := *pk
-			p.Trace[i].PK = &v
+		st := &p.Trace[i]
+		if st.Messages != nil {
+			// Full slice expressions: an append to one step's messages
+			// copies them rather than overwrite the next step's.
+			msgs = append(msgs, st.Messages...)
+			st.Messages = msgs[len(msgs)-len(st.Messages) : len(msgs) : len(msgs)]
+		}
+		if st.PK != nil {
+			pks = append(pks, *st.PK)
+			st.PK = &pks[len(pks)-1]
 		}
 	}
 	return p

@@ -173,6 +173,31 @@ func TestCacheWrittenOnceReadLater(t *testing.T) {
 	if q := f.plan("login", user); q.Stages[0].Name == "changed" || len(q.Messages) != len(first.Messages) {
 		t.Error("a caller's change reached the cache")
 	}
+	// Its trace too: the steps, their PKs and messages; an append to one
+	// step's messages reaches neither the cache nor the next step's.
+	p = f.plan("login", user)
+	var withPK, withMsgs []int
+	for i, st := range p.Trace {
+		if st.PK != nil {
+			withPK = append(withPK, i)
+		}
+		if len(st.Messages) > 0 {
+			withMsgs = append(withMsgs, i)
+		}
+	}
+	if len(withPK) < 2 || len(withMsgs) < 2 {
+		t.Fatalf("trace %+v: want two steps with a PK and two with messages", p.Trace)
+	}
+	*p.Trace[withPK[0]].PK = uuid.Nil
+	p.Trace[withMsgs[0]].Messages = append(p.Trace[withMsgs[0]].Messages, "appended")
+	if !reflect.DeepEqual(p.Trace[withMsgs[1]].Messages, first.Trace[withMsgs[1]].Messages) {
+		t.Errorf("an append to one step's messages changed the next's: %q", p.Trace[withMsgs[1]].Messages)
+	}
+	p.Trace[withMsgs[1]].Messages[0] = "changed"
+	p.Trace[0].Why = "changed"
+	if q := f.plan("login", user); !reflect.DeepEqual(q.Trace, first.Trace) {
+		t.Errorf("a caller's change to the trace reached the cache: %+v, want %+v", q.Trace, first.Trace)
+	}
 	f.c.Clear()
 	if f.c.Len() != 0 || f.cacheCount("login") != 0 {
 		t.Error("Clear left plans")

@@ -137,17 +137,14 @@ func (d *Decoded) policy(tx *store.Tx, pk uuid.UUID) (policy.Policy, error) {
 
 // storeFacts is storeFacts(tx, pk, rd), through d (nil: no cache),
 // with the user's password change date parsed (passwordChanged). Its
-// values are copies the caller may change.
-func (d *Decoded) storeFacts(tx *store.Tx, pk int64, rd *reads) (directory.User, directory.Facts, *time.Time, error) {
+// values are copies the caller may change; the date's is made in room
+// when it is not nil (the caller's engine).
+func (d *Decoded) storeFacts(tx *store.Tx, pk int64, rd *reads, room *time.Time) (directory.User, directory.Facts, *time.Time, error) {
 	if d == nil {
 		u, f, err := storeFacts(tx, pk, rd)
 		return u, f, passwordChanged(u), err
 	}
-	su, err := d.users.Get(tx, pk, func() (storedUser, []uuid.UUID, error) {
-		own := &reads{}
-		u, f, err := storeFacts(tx, pk, own)
-		return storedUser{u: u, facts: f, changed: passwordChanged(u), reads: own.pks}, own.pks, err
-	})
+	su, err := d.stored(tx, pk)
 	if err != nil {
 		return su.u, su.facts, nil, err
 	}
@@ -160,10 +157,23 @@ func (d *Decoded) storeFacts(tx *store.Tx, pk int64, rd *reads) (directory.User,
 	f.Attributes = jsonvalue.CloneMap(f.Attributes)
 	var changed *time.Time
 	if su.changed != nil {
-		t := *su.changed
-		changed = &t
+		if room == nil {
+			room = new(time.Time)
+		}
+		*room = *su.changed
+		changed = room
 	}
 	return u, f, changed, nil
+}
+
+// stored is the user numbered pk, with its facts, as d keeps them
+// decoded: shared, for the caller to copy what it hands out.
+func (d *Decoded) stored(tx *store.Tx, pk int64) (storedUser, error) {
+	return d.users.Get(tx, pk, func() (storedUser, []uuid.UUID, error) {
+		own := &reads{}
+		u, f, err := storeFacts(tx, pk, own)
+		return storedUser{u: u, facts: f, changed: passwordChanged(u), reads: own.pks}, own.pks, err
+	})
 }
 
 // User returns the store's user numbered pk as tx holds it
@@ -172,6 +182,15 @@ func (d *Decoded) storeFacts(tx *store.Tx, pk int64, rd *reads) (directory.User,
 // The user is a copy the caller may change. It fails with an error
 // wrapping ErrUnknownUser when there is none.
 func (d *Decoded) User(tx *store.Tx, pk int64) (directory.User, error) {
-	u, _, _, err := d.storeFacts(tx, pk, &reads{})
+	if d == nil {
+		u, _, err := storeFacts(tx, pk, &reads{unkept: true})
+		return u, err
+	}
+	// The user only: not its facts, nor what was read for them.
+	su, err := d.stored(tx, pk)
+	u := su.u
+	if err == nil {
+		u.Attributes = jsonvalue.CloneMap(u.Attributes)
+	}
 	return u, err
 }

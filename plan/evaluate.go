@@ -54,6 +54,9 @@ func EvaluateBinding(ctx context.Context, tx *store.Tx, bindingPK uuid.UUID, req
 			return Evaluation{}, err
 		}
 		res = Result{Passing: true, Messages: []string{}} // engine.evaluate of none
+		if opts.NoTrace {
+			return Evaluation{Passing: true, Messages: res.Messages}, nil
+		}
 		// The binding's step and its pk, allocated together.
 		own := new(struct {
 			steps [1]Step
@@ -68,6 +71,9 @@ func EvaluateBinding(ctx context.Context, tx *store.Tx, bindingPK uuid.UUID, req
 		}
 		if res, steps, err = e.evaluateBindings(ctx, bindings, mode, fp); err != nil {
 			return Evaluation{}, err
+		}
+		if opts.NoTrace {
+			return Evaluation{Passing: res.Passing, Messages: res.Messages, Updates: e.own.updates}, nil
 		}
 		updates, pk = e.own.updates, e.pk(bindingPK)
 	}

@@ -363,6 +363,23 @@ func TestDecodedUser(t *testing.T) {
 	if _, err := read(upk + 1); !errors.Is(err, plan.ErrUnknownUser) {
 		t.Errorf("unknown user: %v", err)
 	}
+	// Kept decoded, a user costs only the copy of its attributes (two
+	// maps of an entry each here, two allocations each), not its facts
+	// (groups, password change date) nor what was read for them (10
+	// allocations before).
+	if err := s.View(ctx, func(tx *store.Tx) error {
+		n := testing.AllocsPerRun(100, func() {
+			if _, err := d.User(tx, upk); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if n > 4 {
+			t.Errorf("%v allocations, want 4", n)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // EvaluateBinding's trace names each policy binding and the binding by
@@ -466,6 +483,25 @@ entries:
 		})
 		if n > 1 {
 			t.Errorf("without policies: %v allocations, want 1", n)
+		}
+		// Without a trace, no more with policies, none without.
+		noTrace := opts
+		noTrace.NoTrace = true
+		n = testing.AllocsPerRun(100, func() {
+			if ev, err := plan.EvaluateBinding(ctx, tx, bpk, plan.Request{}, nil, noTrace); err != nil || !ev.Passing || ev.Trace != nil {
+				t.Fatal(ev, err)
+			}
+		})
+		if n > 3 {
+			t.Errorf("without a trace: %v allocations, want 3", n)
+		}
+		n = testing.AllocsPerRun(100, func() {
+			if ev, err := plan.EvaluateBinding(ctx, tx, none, plan.Request{}, nil, noTrace); err != nil || !ev.Passing || ev.Trace != nil {
+				t.Fatal(ev, err)
+			}
+		})
+		if n > 0 {
+			t.Errorf("without policies nor a trace: %v allocations, want 0", n)
 		}
 		return nil
 	})

@@ -24,6 +24,9 @@ func EvaluateFlow(ctx context.Context, tx *store.Tx, f flow.Flow, req Request, o
 	if err != nil {
 		return Evaluation{}, err
 	}
+	if opts.NoTrace {
+		return Evaluation{Passing: res.Passing, Messages: res.Messages, Updates: e.own.updates}, nil
+	}
 	steps = append(steps, Step{What: "flow", Evaluated: true, Passing: res.Passing, Messages: res.Messages,
 		Why: "the flow's policies, mode " + string(f.PolicyEngineMode)})
 	return Evaluation{Passing: res.Passing, Messages: res.Messages, Trace: steps, Updates: e.own.updates}, nil
@@ -37,11 +40,11 @@ func engineFor(ctx context.Context, tx *store.Tx, req Request, opts Options) (*e
 	if opts.Evaluators == nil {
 		opts.Evaluators = Builtin(opts.Now)
 	}
-	e := &engine{tx: tx, opts: opts}
+	e := newEngine(tx, opts)
 	e.own.reads = reads{until: Forever, unkept: true}
 	e.reads, e.updates = &e.own.reads, &e.own.updates
 	var err error
-	if req.User, err = resolveUser(ctx, tx, req.User, opts, e.reads); err != nil {
+	if req.User, err = resolveUser(ctx, tx, req.User, opts, e.reads, &e.own.changed); err != nil {
 		return nil, err
 	}
 	e.req = req

@@ -212,6 +212,11 @@ type Options struct {
 	// read transaction does not decode them again. Nil reads and decodes
 	// them every time.
 	Decoded *Decoded
+	// NoTrace leaves the trace out, for a caller that never reads it
+	// (the executor): the Trace of a plan (a Cache's plans included) and
+	// of EvaluateBinding's, EvaluateFlow's and EvaluatePolicies'
+	// evaluations is nil. Nothing else changes.
+	NoTrace bool
 }
 
 // Errors of Plan. A denial is no error: it is a Plan that is not
@@ -337,9 +342,12 @@ func makePlan(ctx context.Context, tx *store.Tx, slug string, req Request, opts 
 	deny := func(msgs []string) (Plan, *reads, error) {
 		p.Applicable, p.DeniedAction = false, string(f.DeniedAction)
 		p.Messages = append(p.Messages, msgs...)
+		if opts.NoTrace {
+			p.Trace = nil
+		}
 		return p, rd, nil
 	}
-	if req.User, err = resolveUser(ctx, tx, req.User, opts, rd); err != nil {
+	if req.User, err = resolveUser(ctx, tx, req.User, opts, rd, nil); err != nil {
 		return Plan{}, nil, err
 	}
 	if ok, why := authenticated(f.Authentication, req); !ok {
@@ -347,7 +355,8 @@ func makePlan(ctx context.Context, tx *store.Tx, slug string, req Request, opts 
 		return deny(nil)
 	}
 	p.Trace = append(p.Trace, Step{What: "authentication", Evaluated: true, Passing: true, Why: "authentication " + string(f.Authentication) + " holds", Messages: []string{}})
-	e := &engine{tx: tx, opts: opts, req: req, reads: rd, updates: &p.Updates}
+	e := newEngine(tx, opts)
+	e.req, e.reads, e.updates = req, rd, &p.Updates
 	// A flow's own policies run before there is a plan (flow_plan).
 	res, steps, err := e.evaluate(ctx, f.PK, f.PolicyEngineMode, nil)
 	p.Trace = append(p.Trace, steps...)
@@ -403,6 +412,9 @@ func makePlan(ctx context.Context, tx *store.Tx, slug string, req Request, opts 
 		return Plan{}, rd, ErrEmptyFlow
 	}
 	p.Applicable = true
+	if opts.NoTrace {
+		p.Trace = nil
+	}
 	return p, rd, nil
 }
 
@@ -434,17 +446,32 @@ type engine struct {
 	// own are the reads and the updates of an evaluation outside Make
 	// (engineFor), and room for what one binding's evaluation takes
 	// (pk, stepsFor, withDeadline), each place used once, allocated
-	// with the engine.
+	// with the engine (newEngine): steps only when there is a trace.
 	own struct {
-		reads     reads
-		updates   []Update
-		pks       [2]uuid.UUID
-		npks      int
-		steps     [2]Step
-		stepsUsed bool
-		dl        deadlineCtx
-		dlUsed    bool
+		reads   reads
+		updates []Update
+		pks     [2]uuid.UUID
+		npks    int
+		steps   *[2]Step
+		dl      deadlineCtx
+		dlUsed  bool
+		// changed is room for the user's password change date.
+		changed time.Time
 	}
+}
+
+// newEngine is an engine with opts, allocated with room for two steps of
+// its trace unless opts.NoTrace: one allocation, the smaller without.
+func newEngine(tx *store.Tx, opts Options) *engine {
+	if opts.NoTrace {
+		return &engine{tx: tx, opts: opts}
+	}
+	t := &struct {
+		e     engine
+		steps [2]Step
+	}{e: engine{tx: tx, opts: opts}}
+	t.e.own.steps = &t.steps
+	return &t.e
 }
 
 // pk is a pointer to a copy of id, for a step's PK.
@@ -460,9 +487,10 @@ func (e *engine) pk(id uuid.UUID) *uuid.UUID {
 
 // stepsFor is an empty slice with room for n steps.
 func (e *engine) stepsFor(n int) []Step {
-	if !e.own.stepsUsed && n <= len(e.own.steps) {
-		e.own.stepsUsed = true
-		return e.own.steps[:0]
+	if e.own.steps != nil && n <= len(e.own.steps) {
+		s := e.own.steps[:0]
+		e.own.steps = nil
+		return s
 	}
 	return make([]Step, 0, n)
 }
@@ -523,12 +551,14 @@ func (e *engine) evaluateBindings(ctx context.Context, bindings []policy.Binding
 		if err != nil {
 			return Result{}, nil, err
 		}
-		if steps == nil {
-			// Room for the caller's step of the binding too
-			// (EvaluateBinding, EvaluateFlow).
-			steps = e.stepsFor(len(bindings) + 1)
+		if !e.opts.NoTrace {
+			if steps == nil {
+				// Room for the caller's step of the binding too
+				// (EvaluateBinding, EvaluateFlow).
+				steps = e.stepsFor(len(bindings) + 1)
+			}
+			steps = append(steps, step)
 		}
-		steps = append(steps, step)
 		out.Messages = append(out.Messages, res.Messages...)
 		if res.Passing {
 			passed++

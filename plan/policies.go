@@ -31,8 +31,10 @@ func EvaluatePolicies(ctx context.Context, tx *store.Tx, policyPKs []uuid.UUID, 
 		if err != nil {
 			return Evaluation{}, err
 		}
-		step.PK = nil // the binding is not stored
-		out.Trace = append(out.Trace, step)
+		if !opts.NoTrace {
+			step.PK = nil // the binding is not stored
+			out.Trace = append(out.Trace, step)
+		}
 		out.Messages = append(out.Messages, res.Messages...)
 		out.Passing = out.Passing && res.Passing
 	}

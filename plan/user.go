@@ -43,8 +43,10 @@ func checkUser(u User) error {
 // resolveUser is the user the plan is for: without a pk, the user as
 // given (anonymous unless authenticated, with no groups); with one, the
 // directory's user, its facts read from opts.Directory or, by default,
-// from the store in tx, whatever the request said about them.
-func resolveUser(ctx context.Context, tx *store.Tx, in User, opts Options, rd *reads) (User, error) {
+// from the store in tx, whatever the request said about them. room, when
+// not nil, holds the password change date read from the store (the
+// caller's engine has room for it).
+func resolveUser(ctx context.Context, tx *store.Tx, in User, opts Options, rd *reads, room *time.Time) (User, error) {
 	if err := checkUser(in); err != nil {
 		return User{}, err
 	}
@@ -71,7 +73,7 @@ func resolveUser(ctx context.Context, tx *store.Tx, in User, opts Options, rd *r
 			rd.hold(time.Time{})
 		}
 	} else {
-		u, facts, changed, err = opts.Decoded.storeFacts(tx, in.PK, rd)
+		u, facts, changed, err = opts.Decoded.storeFacts(tx, in.PK, rd, room)
 	}
 	if err != nil {
 		return User{}, err
