@@ -258,58 +258,64 @@
 //
 // A complete login of the shipped default-authentication-flow
 // (identification, password, MFA without devices, user_login) through
-// the Go API with the store's default hasher costs 1.009 and 1.014
+// the Go API with the store's default hasher costs 1.018 and 1.023
 // times one password check [1.05] (BenchmarkLogin). 100,000 pending
 // executions take 62 MB in a MemRunState [200]
 // (BenchmarkExecutions100k). An unknown identifier costs what a wrong
 // password does (BenchmarkEnumeration).
 //
-// With a pbkdf2 hasher of one iteration, the login (347 allocations,
-// 41 kB) costs 22.7 and 23.8 times a cached plan of the flow [20: not
-// met] (BenchmarkLoginCheap's go loop; the code before the last round
-// of cuts measured 26.0 and 29.0 in the same runs, 540 and 597
-// allocations). The plan is the warm one: flows, stages, policies and
-// users stay decoded across revisions until a change touches them
-// (internal/revcache), and last_login is written in the background,
-// the logins of a tenth of a second in one write. A login is six
-// requests (a Get and a Submit a stage, and the reloads between them,
-// as the protocol's redirects), each of which takes its execution from
-// the cache, reaches its stage in one read transaction, runs the
-// stage's handler and saves the execution; a plan is one lookup. What
-// is left is spread thinly: the password binding's expression policy,
-// evaluated at the password stage's GET and POST as authentik does
-// (EXECUTOR.md §2.4; a policy may answer differently at the POST, so
-// its result is not kept), about a tenth; six read transactions,
-// mostly bbolt's own work; the context at each save, walked against
-// the bytes it was loaded as when it may not have changed (a handler
-// may change Step.Context's nested values in place, so only a walk
-// tells), encoded when it did; the stage handlers; and the garbage of
-// all these, about a quarter.
+// With a pbkdf2 hasher of one iteration, the login (206 allocations,
+// 18 kB) costs 17.3 and 20.2 times a cached plan of the flow (medians
+// of fifteen runs) [20: met at 1,000 users; at 100,000 at the bound,
+// runs spread from 16.9 to 21.7] (BenchmarkLoginCheap's go loop). The
+// code before the last round of cuts (347 allocations, 41 kB) measured
+// 23.2 and 22.2 in alternate runs; its login cost about half as much
+// again, and its plan a tenth more (a plan is a read transaction, and
+// read transactions got cheaper too). The plan is the warm one: flows,
+// stages, policies and users stay decoded across revisions until a
+// change touches them (internal/revcache), and last_login is written
+// in the background, the logins of a tenth of a second in one write. A
+// login is six requests (a Get and a Submit a stage, and the reloads
+// between them, as the protocol's redirects), each of which takes its
+// execution from the cache and its state from a pool, reaches its
+// stage in one read transaction (with what its handler reads: the
+// identified user, the pending user and its password's hash, its
+// devices), runs the stage's handler and saves the execution; a plan
+// is one lookup. What is left is spread thinly: six read transactions,
+// mostly bbolt's own work and allocations; the password binding's
+// expression policy, evaluated at the password stage's GET and POST as
+// authentik does (EXECUTOR.md §2.4; a policy may answer differently at
+// the POST, so its result is not kept); the context at each save,
+// walked against the bytes it was loaded as when it may not have
+// changed (a handler may change Step.Context's nested values in place,
+// so only a walk tells), encoded once, into its record, when it did;
+// the stage handlers; and the garbage of all these.
 //
 // Over HTTP on loopback (a new visitor each time, HTTPHandler's own
-// cookie and sessions) a login costs, on the server's side, 2.73 and
-// 2.69 times the Go API's login with the keeping of its session
-// (SessionStore.Start, which the HTTP login does too) [3: met]
-// (BenchmarkLoginCheap's lean: a client that writes its requests by
-// hand on one kept-alive connection and reads the answers with
-// http.ReadResponse, whose own work is all but nothing). With
-// net/http's client in the same process (a new cookie jar each time;
-// http) it costs 3.93 and 3.90 times [3: not met]: that client's
-// Transport, goroutines and cookie jar cost about as much as the
-// server's side of each round trip, on the same two CPUs, where a
-// browser does that work on its own machine. The same six requests to
-// a handler that only answers them cost 1.28 and 1.25 times the Go
-// API's login with the lean client (leannet/go) and 2.26 and 2.21 with
-// net/http's (net/go). The two bounds pull apart: HTTP's round trips
-// cost the same whatever the executor does, so each cut to the
-// executor raises the HTTP ratio; at 20 times a plan, net/http's round
-// trips alone would be over twice the Go API's login. What the
-// handler itself adds (the session cookie and its lookup, the
+// cookie and sessions) a login costs, on the server's side, 2.95 and
+// 3.06 times the Go API's login with the keeping of its session
+// (SessionStore.Start, which the HTTP login does too) [3: met at 1,000
+// users, at the bound at 100,000] (BenchmarkLoginCheap's lean: a
+// client that writes its requests by hand on one kept-alive connection
+// and reads the answers with http.ReadResponse, whose own work is all
+// but nothing). With net/http's client in the same process (a new
+// cookie jar each time; http) it costs 4.32 and 4.38 times [3: not
+// met]: that client's Transport, goroutines and cookie jar cost about
+// as much as the server's side of each round trip, on the same two
+// CPUs, where a browser does that work on its own machine. The same six
+// requests to a handler that only answers them cost 1.47 and 1.51
+// times the Go API's login with the lean client (leannet/go) and 2.62
+// and 2.76 with net/http's (net/go). The two bounds pull apart: HTTP's
+// round trips cost the same whatever the executor does, so each cut to
+// the executor raises the HTTP ratio (the last round took the lean
+// figure from 2.7 to 3.0, and the plan figure from 23 to 17 and 20);
+// net/http's round trips alone are over two and a half times the Go
+// API's login. What the handler itself adds (the session cookie and its lookup, the
 // policies' view of the request, the origin check, reading the body,
 // writing the challenge's JSON by hand, byte for byte encoding/json's:
 // TestAppendJSON) is about 0.15 times the Go API's login in process
 // (BenchmarkHTTPLayer: a login's requests straight to ServeHTTP) and
-// lean - leannet - go about 0.45 times it over loopback
+// lean - leannet - go about half of it over loopback
 // (BenchmarkHTTPLean, with the process's CPU time beside): the
 // executor's requests take more CPU between HTTP's requests than back
 // to back, and the login's garbage is collected on the same two CPUs.
@@ -331,8 +337,8 @@
 // request's own state, the [Step] it gives the handler among it, is
 // reused by a later request once it has answered, and the keys of the
 // executions of recent requests are kept, so that the requests of an
-// execution hash its session id once. The executor keeps the execution it last loaded or saved
-// under each key decoded (at most [DefaultDecodedExecutions]), and
+// execution hash its session id once. The executor keeps the
+// execution it last loaded or saved under each key decoded (at most [DefaultDecodedExecutions]), and
 // serves it to the next request of the execution only when the record
 // the RunState returns has the same version and the very same bytes, so
 // that another replica's step, or a record changed behind the
