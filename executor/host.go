@@ -165,21 +165,11 @@ func (r *run) prefetch(tx *store.Tx, c *reached, post bool, body json.RawMessage
 	h := r.e.handlers[c.stg.Model()]
 	if pr, ok := h.(pendingUserReader); ok && pr.readsPendingUser(post) {
 		if pk, ok := directory.ContextUserPK(r.ex.Context[directory.ContextPendingUser]); ok {
-			p := &r.reads.pending
-			*p = pendingRead{pk: pk}
-			p.v, p.err = r.e.userIn(tx, pk)
-			r.pending = p
-			if testHookPrefetch != nil {
-				testHookPrefetch("user")
-			}
+			u, err := r.e.userIn(tx, pk)
+			keepRead(&r.pending, &r.reads.pending, pk, u, err, "user")
 			if pc, ok := h.(passwordChecker); ok && pc.checksPassword(post) {
-				hr := &r.reads.hash
-				*hr = hashRead{pk: pk}
-				hr.v, hr.err = tx.PasswordHash(pk)
-				r.hash = hr
-				if testHookPrefetch != nil {
-					testHookPrefetch("hash")
-				}
+				ph, err := tx.PasswordHash(pk)
+				keepRead(&r.hash, &r.reads.hash, pk, ph, err, "hash")
 			}
 		}
 	}
@@ -187,21 +177,30 @@ func (r *run) prefetch(tx *store.Tx, c *reached, post bool, body json.RawMessage
 		if v, ok := uf.findsUser(r.ctx, tx, c.stg, body); ok {
 			r.reads.ident = v
 			r.ident = &r.reads.ident
-			if testHookPrefetch != nil {
-				testHookPrefetch("identified")
-			}
+			notePrefetch("identified")
 		}
 	}
 	if dr, ok := h.(devicesReader); ok && r.e.storeDevices && dr.readsDevices(post) {
 		if pk, anonymous := validateUserOf(r.ex.Context, r.req); !anonymous && pk != 0 {
-			d := &r.reads.devices
-			*d = devicesRead{pk: pk}
-			d.v, d.err = tx.Directory().UserDevices(r.ctx, pk)
-			r.devices = d
-			if testHookPrefetch != nil {
-				testHookPrefetch("devices")
-			}
+			d, err := tx.Directory().UserDevices(r.ctx, pk)
+			keepRead(&r.devices, &r.reads.devices, pk, d, err, "devices")
 		}
+	}
+}
+
+// keepRead keeps v and err, read for user pk, in slot (the run's own
+// room for them), and points dst at it, for the handler to take.
+func keepRead[T any](dst **prefetched[T], slot *prefetched[T], pk int64, v T, err error, what string) {
+	*slot = prefetched[T]{pk: pk, v: v, err: err}
+	*dst = slot
+	notePrefetch(what)
+}
+
+// notePrefetch tells testHookPrefetch, when set, what a request read
+// early.
+func notePrefetch(what string) {
+	if testHookPrefetch != nil {
+		testHookPrefetch(what)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/authflow/authflow/directory"
 )
 
 // A session that ended on its own (logged out, expired) is dropped from
@@ -55,12 +57,7 @@ func TestSessionStoreBoundEndedFirst(t *testing.T) {
 // A user's list of sessions kept as JSON, as it first was, is read.
 func TestSessionListJSON(t *testing.T) {
 	ctx := context.Background()
-	h := newHarness(t, "")
-	u := h.userWith("one", "one@example.com", nil, true)
-	ss := h.e.SessionStore()
-	if err := ss.Start(ctx, Login{User: u.PK, Session: "a"}); err != nil {
-		t.Fatal(err)
-	}
+	h, u, ss := sessionOfOne(t)
 	old, _ := json.Marshal([]string{sessionHash("a")})
 	rec, err := h.rs.Load(ctx, Sessions, userKey(u.PK))
 	if err != nil {
@@ -91,12 +88,7 @@ func TestSessionListJSON(t *testing.T) {
 // inactive since is seen at once, its session ended.
 func TestSessionUserDecodedOnce(t *testing.T) {
 	ctx := context.Background()
-	h := newHarness(t, "")
-	u := h.userWith("one", "one@example.com", nil, true)
-	ss := h.e.SessionStore()
-	if err := ss.Start(ctx, Login{User: u.PK, Session: "a"}); err != nil {
-		t.Fatal(err)
-	}
+	h, u, ss := sessionOfOne(t)
 	got, ok, err := ss.User(ctx, "a")
 	if !ok || err != nil || got.PK != u.PK || got.Username != "one" {
 		t.Fatalf("%v %v %v", got, ok, err)
@@ -117,4 +109,17 @@ func TestSessionUserDecodedOnce(t *testing.T) {
 	if _, err := ss.rs.Load(ctx, Sessions, sessionKey("a")); !errors.Is(err, ErrNotFound) {
 		t.Errorf("the session was kept: %v", err)
 	}
+}
+
+// sessionOfOne is a harness with a user "one" logged in as session "a"
+// of its SessionStore.
+func sessionOfOne(t *testing.T) (*harness, directory.User, *SessionStore) {
+	t.Helper()
+	h := newHarness(t, "")
+	u := h.userWith("one", "one@example.com", nil, true)
+	ss := h.e.SessionStore()
+	if err := ss.Start(context.Background(), Login{User: u.PK, Session: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	return h, u, ss
 }
